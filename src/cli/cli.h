@@ -1,0 +1,39 @@
+/* cli.h — what the `berth` subcommands share: global options and the
+ * command table.  One file per command (cmd_<name>.c); the binary's main()
+ * in src/cmd/berth.c only parses global options and dispatches. */
+#ifndef BERTH_CLI_CLI_H
+#define BERTH_CLI_CLI_H
+
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "common/paths.h"
+
+/* Exit statuses of `berth` (docs/exit-codes.md).  Docker's convention:
+ * 125 is berth's own failure; a container's status passes through. */
+enum {
+        BERTH_EXIT_OK = 0,
+        BERTH_EXIT_CHECK_MISSING = 1, /* `berth check`: a feature's requirement is missing */
+        BERTH_EXIT_ERROR = 125,
+};
+
+struct cli_global {
+        const char *prog;
+        struct berth_paths paths;
+};
+
+typedef int (*cli_cmd_fn)(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+
+struct cli_command {
+        const char *name;
+        cli_cmd_fn run;
+        const char *summary;
+};
+
+/* Returns a usage error (exit 125) with the command named, for bad flags. */
+int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+int cmd_check(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+
+#endif

@@ -1,0 +1,102 @@
+/* berth.c — main() of the `berth` CLI: global options, then one subcommand. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+
+static const struct cli_command commands[] = {
+        { "check", cmd_check, "Report what this host can run (namespaces, cgroups, overlayfs, KVM)" },
+};
+
+static void usage(FILE *out)
+{
+        fprintf(out,
+                "Usage: berth [GLOBAL OPTIONS] COMMAND [ARG...]\n"
+                "\n"
+                "Containers and KVM microVMs.\n"
+                "\n"
+                "Global options:\n"
+                "  --log PATH            write log lines to PATH instead of stderr\n"
+                "  --log-format FORMAT   text (default) or json\n"
+                "  --log-level LEVEL     error, warning (default), info or debug\n"
+                "  --debug               same as --log-level debug\n"
+                "  -h, --help            show this help\n"
+                "  -v, --version         show the version\n"
+                "\n"
+                "Commands:\n");
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "\nRun `berth COMMAND --help` for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+        cleanup_error berth_error_t err = NULL;
+        struct cli_global g = { .prog = "berth" };
+        const char *log_path = NULL;
+        enum berth_log_format fmt = BERTH_LOG_TEXT;
+        enum berth_log_level level = BERTH_LOG_WARN;
+        enum { OPT_LOG = 256, OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_DEBUG };
+        static const struct option opts[] = {
+                { "log", required_argument, NULL, OPT_LOG },
+                { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+                { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+                { "debug", no_argument, NULL, OPT_DEBUG },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'v' },
+                { 0 },
+        };
+        int c;
+        while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
+                switch (c) {
+                case OPT_LOG:
+                        log_path = optarg;
+                        break;
+                case OPT_LOG_FORMAT:
+                        if (berth_log_parse_format(optarg, &fmt, &err) < 0)
+                                return berth_error_report(&err, BERTH_EXIT_ERROR);
+                        break;
+                case OPT_LOG_LEVEL:
+                        if (berth_log_parse_level(optarg, &level, &err) < 0)
+                                return berth_error_report(&err, BERTH_EXIT_ERROR);
+                        break;
+                case OPT_DEBUG:
+                        level = BERTH_LOG_DEBUG;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                case 'v':
+                        printf("berth version %s\n", BERTH_VERSION);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return BERTH_EXIT_ERROR;
+                }
+        }
+        if (berth_log_init("berth", level, fmt, log_path, &err) < 0)
+                return berth_error_report(&err, BERTH_EXIT_ERROR);
+        if (optind >= argc) {
+                usage(stderr);
+                return BERTH_EXIT_ERROR;
+        }
+        const char *name = argv[optind];
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+                if (strcmp(commands[i].name, name) != 0)
+                        continue;
+                if (berth_paths_default(&g.paths, &err) < 0)
+                        return berth_error_report(&err, BERTH_EXIT_ERROR);
+                int first = optind;
+                optind = 0; /* the subcommand runs getopt afresh on its own argv */
+                int ret = commands[i].run(&g, argc - first, argv + first, &err);
+                berth_paths_free(&g.paths);
+                if (ret < 0)
+                        return berth_error_report(&err, BERTH_EXIT_ERROR);
+                return ret;
+        }
+        log_error("unknown command `%s` (see `berth --help`)", name);
+        return BERTH_EXIT_ERROR;
+}

@@ -1,0 +1,211 @@
+/* util.c — memory, ownership and file helpers (see util.h). */
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void __attribute__((noreturn)) oom(size_t n)
+{
+        fprintf(stderr, "berth: out of memory allocating %zu bytes\n", n);
+        abort();
+}
+
+void *berth_xmalloc(size_t n)
+{
+        void *p = malloc(n ? n : 1);
+        if (p == NULL)
+                oom(n);
+        return p;
+}
+
+void *berth_xcalloc(size_t n, size_t size)
+{
+        void *p = calloc(n ? n : 1, size ? size : 1);
+        if (p == NULL)
+                oom(n * size);
+        return p;
+}
+
+void *berth_xrealloc(void *old, size_t n)
+{
+        void *p = realloc(old, n ? n : 1);
+        if (p == NULL)
+                oom(n);
+        return p;
+}
+
+char *berth_xstrdup(const char *s)
+{
+        char *p = strdup(s ? s : "");
+        if (p == NULL)
+                oom(strlen(s));
+        return p;
+}
+
+char *berth_xasprintf(const char *fmt, ...)
+{
+        char *p = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&p, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                oom(0);
+        return p;
+}
+
+void berth_freep(void *p)
+{
+        free(*(void **) p);
+}
+
+void berth_closep(int *fd)
+{
+        if (*fd >= 0) {
+                int saved = errno;
+                close(*fd);
+                errno = saved;
+                *fd = -1;
+        }
+}
+
+void berth_fclosep(FILE **f)
+{
+        if (*f) {
+                int saved = errno;
+                fclose(*f);
+                errno = saved;
+        }
+}
+
+void berth_closedirp(DIR **d)
+{
+        if (*d) {
+                int saved = errno;
+                closedir(*d);
+                errno = saved;
+        }
+}
+
+int berth_write_all(int fd, const void *buf, size_t len)
+{
+        const char *p = buf;
+        while (len > 0) {
+                ssize_t w = write(fd, p, len);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -1;
+                }
+                p += w;
+                len -= (size_t) w;
+        }
+        return 0;
+}
+
+int berth_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
+                       berth_error_t *err)
+{
+        if (max == 0)
+                max = 64u << 20;
+        cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return berth_fail(err, errno, "open `%s`", path);
+        size_t cap = 4096, n = 0;
+        cleanup_free char *buf = berth_xmalloc(cap);
+        for (;;) {
+                if (n + 1 >= cap) {
+                        if (cap > max)
+                                return berth_fail(err, EFBIG, "read `%s`: larger than %zu bytes",
+                                                  path, max);
+                        cap *= 2;
+                        buf = berth_xrealloc(buf, cap);
+                }
+                ssize_t r = read(fd, buf + n, cap - n - 1);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return berth_fail(err, errno, "read `%s`", path);
+                }
+                if (r == 0)
+                        break;
+                n += (size_t) r;
+        }
+        if (n > max)
+                return berth_fail(err, EFBIG, "read `%s`: larger than %zu bytes", path, max);
+        buf[n] = '\0';
+        if (len)
+                *len = n;
+        *out = berth_steal_ptr(&buf);
+        return 0;
+}
+
+int berth_read_file(const char *path, char **out, size_t *len, berth_error_t *err)
+{
+        return berth_read_file_at(AT_FDCWD, path, 0, out, len, err);
+}
+
+int berth_write_file(const char *path, const void *data, size_t len, berth_error_t *err)
+{
+        cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return berth_fail(err, errno, "open `%s` for writing", path);
+        if (berth_write_all(fd, data, len) < 0)
+                return berth_fail(err, errno, "write `%s`", path);
+        return 0;
+}
+
+int berth_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                            berth_error_t *err)
+{
+        cleanup_free char *dircopy = berth_xstrdup(path);
+        const char *dir = dirname(dircopy);
+        cleanup_free char *tmp = berth_xasprintf("%s.tmp.XXXXXX", path);
+        cleanup_close int fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return berth_fail(err, errno, "create temporary file for `%s`", path);
+        if (fchmod(fd, mode) < 0 || berth_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+                int e = errno;
+                unlink(tmp);
+                return berth_fail(err, e, "write `%s`", tmp);
+        }
+        if (rename(tmp, path) < 0) {
+                int e = errno;
+                unlink(tmp);
+                return berth_fail(err, e, "rename `%s` to `%s`", tmp, path);
+        }
+        cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+                (void) fsync(dfd);
+        return 0;
+}
+
+int berth_mkdir_p(const char *path, mode_t mode, berth_error_t *err)
+{
+        cleanup_free char *p = berth_xstrdup(path);
+        size_t l = strlen(p);
+        while (l > 1 && p[l - 1] == '/')
+                p[--l] = '\0';
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return berth_fail(err, errno, "mkdir `%s`", p);
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return berth_fail(err, errno, "mkdir `%s`", p);
+        return 0;
+}
+
+bool berth_str_has_prefix(const char *s, const char *prefix)
+{
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}

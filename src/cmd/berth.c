@@ -9,6 +9,7 @@
 
 static const struct cli_command commands[] = {
         { "check", cmd_check, "Report what this host can run (namespaces, cgroups, overlayfs, KVM)" },
+        { NULL, NULL, NULL },
 };
 
 static void usage(FILE *out)
@@ -27,7 +28,7 @@ static void usage(FILE *out)
                 "  -v, --version         show the version\n"
                 "\n"
                 "Commands:\n");
-        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        for (size_t i = 0; commands[i].name; i++)
                 fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
         fprintf(out, "\nRun `berth COMMAND --help` for a command's options.\n");
 }
@@ -84,7 +85,7 @@ int main(int argc, char **argv)
                 return BERTH_EXIT_ERROR;
         }
         const char *name = argv[optind];
-        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        for (size_t i = 0; commands[i].name; i++) {
                 if (strcmp(commands[i].name, name) != 0)
                         continue;
                 if (berth_paths_default(&g.paths, &err) < 0)

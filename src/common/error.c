@@ -88,16 +88,12 @@ int berth_wrap(berth_error_t *err, const char *fmt, ...)
         return -1;
 }
 
-const char *berth_error_msg(berth_error_t e)
+static char *compose(berth_error_t e, bool with_errno)
 {
-        if (e == NULL)
-                return "(no error)";
-        if (e->text != NULL)
-                return e->text;
         size_t len = 1;
         for (struct berth_error_frame *f = e->frames; f; f = f->next)
                 len += strlen(f->msg) + 2;
-        const char *es = e->errnum ? strerror(e->errnum) : NULL;
+        const char *es = e->errnum && with_errno ? strerror(e->errnum) : NULL;
         if (es)
                 len += strlen(es) + 2;
         char *s = berth_xmalloc(len);
@@ -117,8 +113,21 @@ const char *berth_error_msg(berth_error_t e)
                 p += l;
         }
         *p = '\0';
-        e->text = s;
         return s;
+}
+
+const char *berth_error_msg(berth_error_t e)
+{
+        if (e == NULL)
+                return "(no error)";
+        if (e->text == NULL)
+                e->text = compose(e, true);
+        return e->text;
+}
+
+char *berth_error_chain_text(berth_error_t e)
+{
+        return e ? compose(e, false) : berth_xstrdup("");
 }
 
 unsigned berth_error_depth(berth_error_t e)

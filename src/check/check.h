@@ -36,8 +36,8 @@ enum check_state {
 
 /* One line of the report. */
 struct check_item {
-        char *section;  /* "namespaces", "cgroups", "kvm", ... */
-        char *name;     /* "mount", "layout", "/dev/kvm", ... */
+        char *section; /* "namespaces", "cgroups", "kvm", ... */
+        char *name;    /* "mount", "layout", "/dev/kvm", ... */
         enum check_state state;
         char *detail;   /* what was observed */
         char *disables; /* for CHECK_MISSING: the features it disables */

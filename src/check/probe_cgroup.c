@@ -98,7 +98,9 @@ static int parse_mountinfo(const char *proc, struct layout *L, berth_error_t *er
                 char fstype[32], source[256], super[1024] = "";
                 if (sscanf(sep + 3, "%31s %255s %1023s", fstype, source, super) < 2)
                         continue;
-                int version = strcmp(fstype, "cgroup2") == 0 ? 2 : strcmp(fstype, "cgroup") == 0 ? 1 : 0;
+                int version = strcmp(fstype, "cgroup2") == 0  ? 2
+                              : strcmp(fstype, "cgroup") == 0 ? 1
+                                                              : 0;
                 if (version == 0 || L->n == MAX_HIER)
                         continue;
                 char mnt[4096];
@@ -190,24 +192,24 @@ static int try_child_cgroup(const struct hier *h, berth_error_t *err)
 static const struct {
         const char *v1, *v2, *disables;
 } wanted[] = {
-        { "memory", "memory", "memory limits (--memory, --memory-swap)" },
-        { "pids", "pids", "process limits (--pids-limit)" },
-        { "cpu", "cpu", "CPU limits (--cpus, --cpu-shares)" },
-        { "cpuset", "cpuset", "CPU pinning (--cpuset-cpus)" },
-        { "blkio", "io", "block I/O limits (--blkio-weight, --device-read-bps)" },
-        { "freezer", NULL, "pause/unpause (v1 needs the freezer controller)" },
-        { "devices", NULL, "device access rules (v1 needs the devices controller)" },
+        {"memory", "memory", "memory limits (--memory, --memory-swap)"},
+        {"pids", "pids", "process limits (--pids-limit)"},
+        {"cpu", "cpu", "CPU limits (--cpus, --cpu-shares)"},
+        {"cpuset", "cpuset", "CPU pinning (--cpuset-cpus)"},
+        {"blkio", "io", "block I/O limits (--blkio-weight, --device-read-bps)"},
+        {"freezer", NULL, "pause/unpause (v1 needs the freezer controller)"},
+        {"devices", NULL, "device access rules (v1 needs the devices controller)"},
 };
 
 void check_probe_cgroups(struct check_report *r, const struct check_paths *p)
 {
         json_t *facts = check_report_section(r, "cgroups");
-        struct layout L = { 0 };
+        struct layout L = {0};
         berth_error_t err = NULL;
         if (parse_mountinfo(p->proc, &L, &err) < 0) {
                 json_object_set_new(facts, "layout", json_string("unknown"));
-                check_report_add(r, "cgroups", "layout", CHECK_MISSING,
-                                 "all resource limits", "%s", berth_error_msg(err));
+                check_report_add(r, "cgroups", "layout", CHECK_MISSING, "all resource limits", "%s",
+                                 berth_error_msg(err));
                 berth_error_release(&err);
                 return;
         }
@@ -220,7 +222,8 @@ void check_probe_cgroups(struct check_report *r, const struct check_paths *p)
                         if (v2 == NULL)
                                 v2 = &L.h[i];
                 } else if (*L.h[i].controllers) {
-                        char *n = berth_xasprintf("%s%s%s", v1c, *v1c ? " " : "", L.h[i].controllers);
+                        char *n =
+                                berth_xasprintf("%s%s%s", v1c, *v1c ? " " : "", L.h[i].controllers);
                         free(v1c);
                         v1c = n;
                 }
@@ -252,7 +255,8 @@ void check_probe_cgroups(struct check_report *r, const struct check_paths *p)
         if (v2) {
                 jv2 = json_pack("{s:s, s:s}", "mount", v2->mount, "controllers", v2->controllers);
         }
-        json_object_set_new(facts, "v1", json_pack("{s:o, s:o}", "controllers", jv1c, "mounts", jv1));
+        json_object_set_new(facts, "v1",
+                            json_pack("{s:o, s:o}", "controllers", jv1c, "mounts", jv1));
         json_object_set_new(facts, "v2", jv2);
 
         if (strcmp(layout, "none") == 0) {

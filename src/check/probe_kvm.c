@@ -24,8 +24,9 @@ static enum kvm_kind kvm_kind(const char *sys)
         static const struct {
                 const char *module;
                 enum kvm_kind kind;
-        } mods[] = { { "kvm_pvm", KVM_KIND_PVM }, { "kvm_intel", KVM_KIND_INTEL },
-                     { "kvm_amd", KVM_KIND_AMD } };
+        } mods[] = {{"kvm_pvm", KVM_KIND_PVM},
+                    {"kvm_intel", KVM_KIND_INTEL},
+                    {"kvm_amd", KVM_KIND_AMD}};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(mods); i++) {
                 cleanup_free char *path = berth_xasprintf("%s/module/%s", sys, mods[i].module);
                 if (access(path, F_OK) == 0)
@@ -34,7 +35,7 @@ static enum kvm_kind kvm_kind(const char *sys)
         return KVM_KIND_NONE;
 }
 
-static const char *const kind_names[] = { "unknown", "intel-vmx", "amd-svm", "pvm" };
+static const char *const kind_names[] = {"unknown", "intel-vmx", "amd-svm", "pvm"};
 static const char *const kind_text[] = {
         "no kvm_intel, kvm_amd or kvm_pvm module found",
         "hardware virtualization (Intel VT-x, kvm_intel)",
@@ -47,10 +48,14 @@ static const struct {
         const char *name;
         long cap;
 } caps[] = {
-        { "user_memory", KVM_CAP_USER_MEMORY },   { "irqchip", KVM_CAP_IRQCHIP },
-        { "pit2", KVM_CAP_PIT2 },                 { "ioeventfd", KVM_CAP_IOEVENTFD },
-        { "irqfd", KVM_CAP_IRQFD },               { "ext_cpuid", KVM_CAP_EXT_CPUID },
-        { "immediate_exit", KVM_CAP_IMMEDIATE_EXIT }, { "tsc_deadline_timer", KVM_CAP_TSC_DEADLINE_TIMER },
+        {"user_memory", KVM_CAP_USER_MEMORY},
+        {"irqchip", KVM_CAP_IRQCHIP},
+        {"pit2", KVM_CAP_PIT2},
+        {"ioeventfd", KVM_CAP_IOEVENTFD},
+        {"irqfd", KVM_CAP_IRQFD},
+        {"ext_cpuid", KVM_CAP_EXT_CPUID},
+        {"immediate_exit", KVM_CAP_IMMEDIATE_EXIT},
+        {"tsc_deadline_timer", KVM_CAP_TSC_DEADLINE_TIMER},
 };
 
 struct kvm_facts {
@@ -72,7 +77,8 @@ static int kvm_probe(const struct check_paths *p, struct kvm_facts *f, berth_err
                 return berth_fail(err, ENODEV, "`%s` is not a character device", p->dev_kvm);
         f->api = ioctl(fd, KVM_GET_API_VERSION, 0);
         if (f->api < 0)
-                return berth_fail(err, errno, "`%s` (device %u:%u) is not KVM: ioctl KVM_GET_API_VERSION",
+                return berth_fail(err, errno,
+                                  "`%s` (device %u:%u) is not KVM: ioctl KVM_GET_API_VERSION",
                                   p->dev_kvm, major(st.st_rdev), minor(st.st_rdev));
         if (f->api != KVM_API_VERSION)
                 return berth_fail(err, EPROTO, "KVM API version %d, berth needs %d", f->api,
@@ -85,7 +91,8 @@ static int kvm_probe(const struct check_paths *p, struct kvm_facts *f, berth_err
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(caps); i++) {
                 int v = ioctl(fd, KVM_CHECK_EXTENSION, caps[i].cap);
                 json_object_set_new(f->caps, caps[i].name, json_boolean(v > 0));
-                if (v <= 0 && strlen(f->missing_caps) + strlen(caps[i].name) + 2 < sizeof(f->missing_caps)) {
+                if (v <= 0 &&
+                    strlen(f->missing_caps) + strlen(caps[i].name) + 2 < sizeof(f->missing_caps)) {
                         strcat(f->missing_caps, *f->missing_caps ? " " : "");
                         strcat(f->missing_caps, caps[i].name);
                 }
@@ -106,7 +113,7 @@ void check_probe_kvm(struct check_report *r, const struct check_paths *p)
 {
         json_t *facts = check_report_section(r, "kvm");
         enum kvm_kind kind = kvm_kind(p->sys);
-        struct kvm_facts f = { .caps = json_object() };
+        struct kvm_facts f = {.caps = json_object()};
         berth_error_t err = NULL;
         int ret = kvm_probe(p, &f, &err);
 
@@ -136,7 +143,8 @@ void check_probe_kvm(struct check_report *r, const struct check_paths *p)
                                  berth_error_msg(err));
         }
         berth_error_release(&err);
-        check_report_add(r, "kvm", "kind", kind == KVM_KIND_INTEL || kind == KVM_KIND_AMD ? CHECK_OK : CHECK_NOTE,
+        check_report_add(r, "kvm", "kind",
+                         kind == KVM_KIND_INTEL || kind == KVM_KIND_AMD ? CHECK_OK : CHECK_NOTE,
                          NULL, "%s", kind_text[kind]);
 }
 
@@ -165,7 +173,8 @@ void check_probe_cpu(struct check_report *r, const struct check_paths *p)
                         seen_flags = true; /* the first CPU speaks for all */
                         char *fsave = NULL;
                         cleanup_free char *flags = berth_xstrdup(val);
-                        for (char *fl = strtok_r(flags, " \t", &fsave); fl; fl = strtok_r(NULL, " \t", &fsave)) {
+                        for (char *fl = strtok_r(flags, " \t", &fsave); fl;
+                             fl = strtok_r(NULL, " \t", &fsave)) {
                                 vmx |= strcmp(fl, "vmx") == 0;
                                 svm |= strcmp(fl, "svm") == 0;
                                 hyp |= strcmp(fl, "hypervisor") == 0;
@@ -178,7 +187,8 @@ void check_probe_cpu(struct check_report *r, const struct check_paths *p)
         json_object_set_new(facts, "hypervisor", json_boolean(hyp));
         if (vmx || svm)
                 check_report_add(r, "cpu", "flags", CHECK_OK, NULL, "%s present (%s)%s",
-                                 vmx ? "vmx" : "svm", model, hyp ? "; running under a hypervisor" : "");
+                                 vmx ? "vmx" : "svm", model,
+                                 hyp ? "; running under a hypervisor" : "");
         else
                 check_report_add(r, "cpu", "flags", CHECK_NOTE, NULL,
                                  "no vmx or svm flag (%s)%s: hardware virtualization is not "

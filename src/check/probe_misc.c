@@ -26,15 +26,15 @@ static int overlay_mount(const char *dir, berth_error_t *err)
                 return berth_fail(err, errno, "make / private");
         if (mount("tmpfs", dir, "tmpfs", 0, "size=1m") < 0)
                 return berth_fail(err, errno, "mount tmpfs on `%s`", dir);
-        static const char *const sub[] = { "lower", "upper", "work", "merged" };
+        static const char *const sub[] = {"lower", "upper", "work", "merged"};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(sub); i++) {
                 cleanup_free char *d = berth_path_join(dir, sub[i]);
                 if (mkdir(d, 0755) < 0)
                         return berth_fail(err, errno, "mkdir `%s`", d);
         }
         cleanup_free char *merged = berth_path_join(dir, "merged");
-        cleanup_free char *opts = berth_xasprintf("lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work",
-                                                  dir, dir, dir);
+        cleanup_free char *opts = berth_xasprintf(
+                "lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work", dir, dir, dir);
         if (mount("overlay", merged, "overlay", 0, opts) < 0)
                 return berth_fail(err, errno, "mount overlay on `%s`", merged);
         cleanup_free char *f = berth_path_join(merged, "probe");
@@ -94,12 +94,14 @@ void check_probe_overlay(struct check_report *r, const struct check_paths *p)
         int ret = overlay_in_child(p, overlay_root, &err);
         json_object_set_new(facts, "usable", json_boolean(ret == 0));
         if (ret == 0)
-                check_report_add(r, "storage", "overlayfs", CHECK_OK, NULL,
-                                 "mounted an overlay in a private mount namespace and wrote through it");
+                check_report_add(
+                        r, "storage", "overlayfs", CHECK_OK, NULL,
+                        "mounted an overlay in a private mount namespace and wrote through it");
         else
-                check_report_add(r, "storage", "overlayfs", CHECK_MISSING,
-                                 "the overlay storage driver (berth falls back to vfs: full copies)",
-                                 "%s", berth_error_msg(err));
+                check_report_add(
+                        r, "storage", "overlayfs", CHECK_MISSING,
+                        "the overlay storage driver (berth falls back to vfs: full copies)", "%s",
+                        berth_error_msg(err));
         berth_error_release(&err);
 
         ret = overlay_in_child(p, overlay_userns, &err);
@@ -130,8 +132,8 @@ static int seccomp_bite(void *unused, berth_error_t *err)
                 return berth_fail(err, -rc, "load a seccomp filter");
         long ret = syscall(SYS_getppid);
         if (ret != -1 || errno != SECCOMP_PROBE_ERRNO)
-                return berth_fail(err, 0, "a loaded seccomp filter did not deny getppid (returned %ld)",
-                                  ret);
+                return berth_fail(
+                        err, 0, "a loaded seccomp filter did not deny getppid (returned %ld)", ret);
         return 0;
 }
 

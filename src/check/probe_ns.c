@@ -36,21 +36,24 @@ void check_probe_kernel(struct check_report *r, const struct check_paths *p)
 }
 
 struct ns_kind {
-        const char *name;     /* as in config.json and `berth check` */
-        const char *proc;     /* /proc/self/ns entry that changes after unshare */
+        const char *name; /* as in config.json and `berth check` */
+        const char *proc; /* /proc/self/ns entry that changes after unshare */
         int flag;
         const char *disables; /* what is lost without it */
 };
 
 static const struct ns_kind ns_kinds[] = {
-        { "mount", "mnt", CLONE_NEWNS, "containers (berth run, berth-oci): no private root filesystem" },
-        { "uts", "uts", CLONE_NEWUTS, "container hostnames (--hostname)" },
-        { "ipc", "ipc", CLONE_NEWIPC, "container IPC isolation (--ipc private)" },
-        { "pid", "pid", CLONE_NEWPID, "containers (berth run, berth-oci): no private pid 1" },
-        { "network", "net", CLONE_NEWNET, "container network isolation (--network none/bridge)" },
-        { "user", "user", CLONE_NEWUSER, "rootless containers and --userns" },
-        { "cgroup", "cgroup", CLONE_NEWCGROUP, "cgroup namespaces (containers see the host's cgroup tree)" },
-        { "time", "time_for_children", CLONE_NEWTIME, "time namespaces (timeOffsets in config.json)" },
+        {"mount", "mnt", CLONE_NEWNS,
+         "containers (berth run, berth-oci): no private root filesystem"},
+        {"uts", "uts", CLONE_NEWUTS, "container hostnames (--hostname)"},
+        {"ipc", "ipc", CLONE_NEWIPC, "container IPC isolation (--ipc private)"},
+        {"pid", "pid", CLONE_NEWPID, "containers (berth run, berth-oci): no private pid 1"},
+        {"network", "net", CLONE_NEWNET, "container network isolation (--network none/bridge)"},
+        {"user", "user", CLONE_NEWUSER, "rootless containers and --userns"},
+        {"cgroup", "cgroup", CLONE_NEWCGROUP,
+         "cgroup namespaces (containers see the host's cgroup tree)"},
+        {"time", "time_for_children", CLONE_NEWTIME,
+         "time namespaces (timeOffsets in config.json)"},
 };
 
 struct ns_arg {
@@ -87,14 +90,16 @@ static int ns_try(void *varg, berth_error_t *err)
                 if (waitpid(pid, &status, 0) < 0)
                         return berth_fail(err, errno, "wait for pid 1 of the new pid namespace");
                 if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                        return berth_fail(err, 0, "the first process of a new pid namespace is not pid 1");
+                        return berth_fail(err, 0,
+                                          "the first process of a new pid namespace is not pid 1");
                 return 0;
         }
         ino_t after;
         if (ns_inode(a->proc, a->kind->proc, &after, err) < 0)
                 return -1;
         if (after == a->before)
-                return berth_fail(err, 0, "unshare %s namespace succeeded but the namespace did not change",
+                return berth_fail(err, 0,
+                                  "unshare %s namespace succeeded but the namespace did not change",
                                   a->kind->name);
         return 0;
 }
@@ -105,7 +110,7 @@ void check_probe_namespaces(struct check_report *r, const struct check_paths *p)
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(ns_kinds); i++) {
                 const struct ns_kind *k = &ns_kinds[i];
                 berth_error_t err = NULL;
-                struct ns_arg a = { .kind = k, .proc = p->proc };
+                struct ns_arg a = {.kind = k, .proc = p->proc};
                 int ret = ns_inode(p->proc, k->proc, &a.before, &err);
                 if (ret == 0 && p->act)
                         ret = check_in_child(ns_try, &a, &err);
@@ -114,8 +119,8 @@ void check_probe_namespaces(struct check_report *r, const struct check_paths *p)
                         check_report_add(r, "namespaces", k->name, CHECK_OK, NULL, "%s",
                                          p->act ? "unshared in a child" : "present (not tried)");
                 else
-                        check_report_add(r, "namespaces", k->name, CHECK_MISSING, k->disables,
-                                         "%s", berth_error_msg(err));
+                        check_report_add(r, "namespaces", k->name, CHECK_MISSING, k->disables, "%s",
+                                         berth_error_msg(err));
                 berth_error_release(&err);
         }
 }
@@ -169,9 +174,12 @@ void check_probe_userns(struct check_report *r, const struct check_paths *p)
         if (sysctl >= 0)
                 json_object_set_new(facts, "unprivileged_userns_clone", json_integer(sysctl));
 
-        const char *uidmap = access("/usr/bin/newuidmap", X_OK) == 0 ? "newuidmap present"
-                                                                      : "newuidmap missing (install uidmap for multi-uid rootless maps)";
-        json_object_set_new(facts, "newuidmap", json_boolean(access("/usr/bin/newuidmap", X_OK) == 0));
+        const char *uidmap =
+                access("/usr/bin/newuidmap", X_OK) == 0
+                        ? "newuidmap present"
+                        : "newuidmap missing (install uidmap for multi-uid rootless maps)";
+        json_object_set_new(facts, "newuidmap",
+                            json_boolean(access("/usr/bin/newuidmap", X_OK) == 0));
 
         if (max == 0) {
                 json_object_set_new(facts, "unprivileged", json_false());

@@ -111,7 +111,7 @@ static void __attribute__((format(printf, 2, 3))) sb_printf(struct sbuf *b, cons
 
 char *check_report_text(const struct check_report *r)
 {
-        struct sbuf b = { 0 };
+        struct sbuf b = {0};
         const char *section = NULL;
         for (size_t i = 0; i < r->n_items; i++) {
                 const struct check_item *it = &r->items[i];

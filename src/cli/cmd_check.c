@@ -29,9 +29,9 @@ static void check_usage(FILE *out)
 int cmd_check(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 {
         static const struct option opts[] = {
-                { "format", required_argument, NULL, 'f' },
-                { "help", no_argument, NULL, 'h' },
-                { 0 },
+                {"format", required_argument, NULL, 'f'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
         };
         bool json = false;
         int c;
@@ -57,7 +57,7 @@ int cmd_check(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 
         struct check_paths paths;
         check_paths_host(&paths);
-        struct check_report report = { 0 };
+        struct check_report report = {0};
         check_run_all(&report, &paths);
         cleanup_free char *out = json ? check_report_json(&report) : check_report_text(&report);
         fputs(out, stdout);

@@ -16,15 +16,14 @@ struct berth_error_frame {
 
 static struct berth_error_frame *frame_newv(const char *fmt, va_list ap)
 {
-        va_list ap2;
-        va_copy(ap2, ap);
-        int n = vsnprintf(NULL, 0, fmt, ap2);
-        va_end(ap2);
-        if (n < 0)
-                n = 0;
-        struct berth_error_frame *f = berth_xmalloc(sizeof(*f) + (size_t) n + 1);
+        char *msg = NULL;
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        size_t n = msg ? strlen(msg) : 0;
+        struct berth_error_frame *f = berth_xmalloc(sizeof(*f) + n + 1);
         f->next = NULL;
-        vsnprintf(f->msg, (size_t) n + 1, fmt, ap);
+        memcpy(f->msg, msg ? msg : "", n + 1);
+        free(msg);
         return f;
 }
 

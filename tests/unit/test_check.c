@@ -39,7 +39,8 @@ static const struct check_item *item(const struct check_report *r, const char *s
                                      const char *name)
 {
         for (size_t i = 0; i < r->n_items; i++)
-                if (strcmp(r->items[i].section, section) == 0 && strcmp(r->items[i].name, name) == 0)
+                if (strcmp(r->items[i].section, section) == 0 &&
+                    strcmp(r->items[i].name, name) == 0)
                         return &r->items[i];
         return NULL;
 }
@@ -49,8 +50,12 @@ static struct check_paths fake_paths(const char *proc)
         static char procpath[600], syspath[600];
         snprintf(procpath, sizeof(procpath), "%s/%s", root, proc);
         snprintf(syspath, sizeof(syspath), "%s/sys", root);
-        return (struct check_paths){ .proc = procpath, .sys = syspath, .dev_kvm = "/dev/null",
-                                     .dev_tun = "/nonexistent/tun", .tmp = root, .act = false };
+        return (struct check_paths){.proc = procpath,
+                                    .sys = syspath,
+                                    .dev_kvm = "/dev/null",
+                                    .dev_tun = "/nonexistent/tun",
+                                    .tmp = root,
+                                    .act = false};
 }
 
 static const char *cgroups_table =
@@ -80,14 +85,16 @@ static void test_hybrid(void)
         put("9:pids:/box\n5:memory:/box\n2:cpu:/\n1:name=systemd:/init.scope\n0::/box\n",
             "hy/self/cgroup");
         put("hugetlb\n", "cg/unified/cgroup.controllers");
-        static const char *const dirs[] = { "cg/unified/box", "cg/systemd/init.scope", "cg/cpu",
-                                            "cg/cpuacct", "cg/cpuset", "cg/mem ory/box",
-                                            "cg/devices", "cg/freezer", "cg/blkio", "cg/pids/box" };
+        static const char *const dirs[] = {"cg/unified/box", "cg/systemd/init.scope",
+                                           "cg/cpu",         "cg/cpuacct",
+                                           "cg/cpuset",      "cg/mem ory/box",
+                                           "cg/devices",     "cg/freezer",
+                                           "cg/blkio",       "cg/pids/box"};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(dirs); i++)
                 mkd(dirs[i]);
 
         struct check_paths p = fake_paths("hy");
-        struct check_report r = { 0 };
+        struct check_report r = {0};
         check_probe_cgroups(&r, &p);
         json_t *f = json_object_get(r.facts, "cgroups");
         is_str(json_string_value(json_object_get(f, "layout")), "hybrid",
@@ -103,9 +110,12 @@ static void test_hybrid(void)
         is_int(check_report_missing(&r), 0, "hybrid: nothing missing");
         const struct check_item *d = item(&r, "cgroups", "delegation");
         ok(d && d->state == CHECK_OK, "hybrid: delegation works in a writable tree");
-        ok(d && strstr(d->detail, "10 hierarchies"), "hybrid: every hierarchy with controllers (or named) tried");
-        cleanup_free char *leftover = berth_xasprintf("%s/cg/pids/box/berth-check-%d", root, (int) getpid());
-        ok(access(leftover, F_OK) < 0, "hybrid: the probe's child cgroup was made in our own cgroup and removed");
+        ok(d && strstr(d->detail, "10 hierarchies"),
+           "hybrid: every hierarchy with controllers (or named) tried");
+        cleanup_free char *leftover =
+                berth_xasprintf("%s/cg/pids/box/berth-check-%d", root, (int) getpid());
+        ok(access(leftover, F_OK) < 0,
+           "hybrid: the probe's child cgroup was made in our own cgroup and removed");
         check_report_free(&r);
 
         /* delegation refused: our own cgroup in pids is a file, not a directory */
@@ -114,7 +124,8 @@ static void test_hybrid(void)
         put("", "cg/pids/box");
         check_probe_cgroups(&r, &p);
         d = item(&r, "cgroups", "delegation");
-        ok(d && d->state == CHECK_MISSING, "hybrid: a hierarchy that refuses a child cgroup is reported");
+        ok(d && d->state == CHECK_MISSING,
+           "hybrid: a hierarchy that refuses a child cgroup is reported");
         ok(d && strstr(d->detail, "1 of 10") && strstr(d->detail, "Not a directory"),
            "hybrid: the failure names the count and carries errno text");
         check_report_free(&r);
@@ -130,13 +141,16 @@ static void test_v2(void)
         put("cpuset cpu io memory hugetlb pids rdma misc\n", "cg2/cgroup.controllers");
         mkd("cg2/user.slice/session.scope");
         struct check_paths p = fake_paths("v2");
-        struct check_report r = { 0 };
+        struct check_report r = {0};
         check_probe_cgroups(&r, &p);
         json_t *f = json_object_get(r.facts, "cgroups");
-        is_str(json_string_value(json_object_get(f, "layout")), "v2", "v2: a lone cgroup2 mount is unified");
-        is_int(check_report_missing(&r), 0, "v2: freezer and devices are built in, io maps to blkio");
+        is_str(json_string_value(json_object_get(f, "layout")), "v2",
+               "v2: a lone cgroup2 mount is unified");
+        is_int(check_report_missing(&r), 0,
+               "v2: freezer and devices are built in, io maps to blkio");
         const struct check_item *l = item(&r, "cgroups", "layout");
-        ok(l && strstr(l->detail, "cpuset cpu io memory"), "v2: the layout line lists the controllers");
+        ok(l && strstr(l->detail, "cpuset cpu io memory"),
+           "v2: the layout line lists the controllers");
         cleanup_free char *child = berth_xasprintf("%s/cg2/user.slice/session.scope/berth-check-%d",
                                                    root, (int) getpid());
         ok(access(child, F_OK) < 0, "v2: delegation probe cleaned up after itself");
@@ -148,7 +162,8 @@ static void test_v2(void)
         const struct check_item *m = item(&r, "cgroups", "memory");
         ok(m && m->state == CHECK_MISSING && strstr(m->disables, "--memory"),
            "v2: a missing memory controller disables --memory");
-        ok(item(&r, "cgroups", "cpuset") != NULL, "v2: a missing cpuset controller is reported too");
+        ok(item(&r, "cgroups", "cpuset") != NULL,
+           "v2: a missing cpuset controller is reported too");
         check_report_free(&r);
 }
 
@@ -165,12 +180,12 @@ static void test_v1_and_none(void)
         put(mi, "v1/self/mountinfo");
         put(cgroups_table, "v1/cgroups");
         put("2:cpu,cpuacct:/\n5:memory:/\n", "v1/self/cgroup");
-        static const char *const dirs[] = { "v1/cpu,cpuacct", "v1/memory", "v1/cpuset",
-                                            "v1/blkio", "v1/devices", "v1/freezer" };
+        static const char *const dirs[] = {"v1/cpu,cpuacct", "v1/memory",  "v1/cpuset",
+                                           "v1/blkio",       "v1/devices", "v1/freezer"};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(dirs); i++)
                 mkd(dirs[i]);
         struct check_paths p = fake_paths("v1");
-        struct check_report r = { 0 };
+        struct check_report r = {0};
         check_probe_cgroups(&r, &p);
         is_str(json_string_value(json_object_get(json_object_get(r.facts, "cgroups"), "layout")),
                "v1", "v1: controllers with no cgroup2 mount is the legacy layout");
@@ -202,21 +217,25 @@ static void test_cpu_and_kvm(void)
         put("processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Gold\nflags\t\t: fpu vme vmx sse\n"
             "processor\t: 1\nflags\t\t: fpu\n",
             "intel/cpuinfo");
-        put("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu svm hypervisor\n", "amd/cpuinfo");
-        put("processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t\t: fpu hypervisor sse\n",
+        put("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu svm hypervisor\n",
+            "amd/cpuinfo");
+        put("processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t\t: fpu hypervisor "
+            "sse\n",
             "pvm/cpuinfo");
-        struct check_report r = { 0 };
+        struct check_report r = {0};
         struct check_paths p = fake_paths("intel");
         check_probe_cpu(&r, &p);
         json_t *c = json_object_get(r.facts, "cpu");
         ok(json_is_true(json_object_get(c, "vmx")) && json_is_false(json_object_get(c, "svm")),
            "cpuinfo: vmx found on an Intel host");
-        is_str(json_string_value(json_object_get(c, "model")), "Intel(R) Xeon(R) Gold", "cpuinfo: model name");
+        is_str(json_string_value(json_object_get(c, "model")), "Intel(R) Xeon(R) Gold",
+               "cpuinfo: model name");
         check_report_free(&r);
         p = fake_paths("amd");
         check_probe_cpu(&r, &p);
         c = json_object_get(r.facts, "cpu");
-        ok(json_is_true(json_object_get(c, "svm")) && json_is_true(json_object_get(c, "hypervisor")),
+        ok(json_is_true(json_object_get(c, "svm")) &&
+                   json_is_true(json_object_get(c, "hypervisor")),
            "cpuinfo: svm and hypervisor found on an AMD guest");
         check_report_free(&r);
         p = fake_paths("pvm");
@@ -231,13 +250,15 @@ static void test_cpu_and_kvm(void)
         p = fake_paths("pvm");
         check_probe_kvm(&r, &p);
         json_t *k = json_object_get(r.facts, "kvm");
-        is_str(json_string_value(json_object_get(k, "kind")), "pvm", "kvm: kvm_pvm module means PVM");
+        is_str(json_string_value(json_object_get(k, "kind")), "pvm",
+               "kvm: kvm_pvm module means PVM");
         ok(json_is_true(json_object_get(k, "software")), "kvm: PVM is flagged as software");
         const struct check_item *dev = item(&r, "kvm", "/dev/kvm");
         ok(dev && dev->state == CHECK_MISSING && strstr(dev->detail, "is not KVM") &&
                    strstr(dev->detail, "Inappropriate ioctl"),
            "kvm: /dev/null in place of /dev/kvm is unusable, with the ioctl's errno");
-        ok(dev && strstr(dev->disables, "berth-vmm"), "kvm: missing KVM says it disables berth-vmm");
+        ok(dev && strstr(dev->disables, "berth-vmm"),
+           "kvm: missing KVM says it disables berth-vmm");
         const struct check_item *kind = item(&r, "kvm", "kind");
         ok(kind && strstr(kind->detail, "PVM-enabled guest kernels"), "kvm: PVM's limit is stated");
         check_report_free(&r);
@@ -248,7 +269,8 @@ static void test_cpu_and_kvm(void)
         p.dev_kvm = "/nonexistent/kvm";
         check_probe_kvm(&r, &p);
         k = json_object_get(r.facts, "kvm");
-        is_str(json_string_value(json_object_get(k, "kind")), "intel-vmx", "kvm: kvm_intel means VT-x");
+        is_str(json_string_value(json_object_get(k, "kind")), "intel-vmx",
+               "kvm: kvm_intel means VT-x");
         dev = item(&r, "kvm", "/dev/kvm");
         ok(dev && strstr(dev->detail, "open `/nonexistent/kvm`: No such file"),
            "kvm: a missing device node is reported with path and errno");
@@ -259,8 +281,10 @@ static void test_cpu_and_kvm(void)
                 check_paths_host(&host);
                 check_probe_kvm(&r, &host);
                 k = json_object_get(r.facts, "kvm");
-                ok(json_is_true(json_object_get(k, "usable")), "kvm: the real /dev/kvm makes a VM and vCPU");
-                is_int(json_integer_value(json_object_get(k, "api_version")), 12, "kvm: API version 12");
+                ok(json_is_true(json_object_get(k, "usable")),
+                   "kvm: the real /dev/kvm makes a VM and vCPU");
+                is_int(json_integer_value(json_object_get(k, "api_version")), 12,
+                       "kvm: API version 12");
                 check_report_free(&r);
         } else {
                 tap_skip("kvm: the real /dev/kvm makes a VM and vCPU", "no accessible /dev/kvm");
@@ -270,11 +294,11 @@ static void test_cpu_and_kvm(void)
 
 static void test_namespaces_and_report(void)
 {
-        static const char *const ns[] = { "mnt", "uts", "ipc", "pid", "net", "user", "cgroup" };
+        static const char *const ns[] = {"mnt", "uts", "ipc", "pid", "net", "user", "cgroup"};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(ns); i++)
                 put("", "nstest/self/ns/%s", ns[i]);
         struct check_paths p = fake_paths("nstest");
-        struct check_report r = { 0 };
+        struct check_report r = {0};
         check_probe_namespaces(&r, &p);
         const struct check_item *t = item(&r, "namespaces", "time");
         ok(t && t->state == CHECK_MISSING && strstr(t->disables, "timeOffsets"),
@@ -290,7 +314,8 @@ static void test_namespaces_and_report(void)
         json_t *doc = json_loads(js, 0, &jerr);
         ok(doc != NULL, "json report parses");
         ok(json_is_false(json_object_get(doc, "ok")), "json report: ok is false");
-        is_int(json_array_size(json_object_get(doc, "missing")), 2, "json report: two missing entries");
+        is_int(json_array_size(json_object_get(doc, "missing")), 2,
+               "json report: two missing entries");
         ok(json_is_false(json_object_get(json_object_get(doc, "namespaces"), "time")),
            "json report: namespace facts present");
         json_decref(doc);

@@ -45,10 +45,9 @@ int berth_parse_bytes(const char *s, const char *what, int64_t *out, berth_error
                 const char *suffix;
                 int shift;
         } units[] = {
-                { "", 0 },   { "b", 0 },   { "k", 10 },  { "kb", 10 }, { "kib", 10 },
-                { "m", 20 }, { "mb", 20 }, { "mib", 20 }, { "g", 30 }, { "gb", 30 },
-                { "gib", 30 }, { "t", 40 }, { "tb", 40 }, { "tib", 40 }, { "p", 50 },
-                { "pb", 50 }, { "pib", 50 },
+                {"", 0},    {"b", 0},    {"k", 10}, {"kb", 10}, {"kib", 10}, {"m", 20},
+                {"mb", 20}, {"mib", 20}, {"g", 30}, {"gb", 30}, {"gib", 30}, {"t", 40},
+                {"tb", 40}, {"tib", 40}, {"p", 50}, {"pb", 50}, {"pib", 50},
         };
         for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
                 if (strcasecmp(end, units[i].suffix) != 0)
@@ -89,8 +88,8 @@ int berth_parse_duration(const char *s, const char *what, int64_t *ns, berth_err
         static const struct {
                 const char *unit;
                 double ns;
-        } units[] = { { "ns", 1 }, { "us", 1e3 }, { "µs", 1e3 }, { "ms", 1e6 },
-                      { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 } };
+        } units[] = {{"ns", 1},  {"us", 1e3}, {"µs", 1e3},  {"ms", 1e6},
+                     {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
         if (s == NULL || *s == '\0')
                 goto invalid;
         const char *p = s;
@@ -137,7 +136,7 @@ invalid:
 
 static int parse_rfc3339(const char *s, int64_t *ns)
 {
-        struct tm tm = { 0 };
+        struct tm tm = {0};
         const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
         if (p == NULL) {
                 memset(&tm, 0, sizeof(tm));
@@ -172,8 +171,8 @@ static int parse_rfc3339(const char *s, int64_t *ns)
         return 0;
 }
 
-int berth_parse_timestamp(const char *s, const char *what, const struct timespec *now,
-                          int64_t *ns, berth_error_t *err)
+int berth_parse_timestamp(const char *s, const char *what, const struct timespec *now, int64_t *ns,
+                          berth_error_t *err)
 {
         if (s == NULL || *s == '\0')
                 goto invalid;
@@ -215,7 +214,7 @@ invalid:
 
 void berth_format_size(int64_t bytes, char *buf, size_t len)
 {
-        static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+        static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
         double v = (double) bytes;
         size_t u = 0;
         while (v >= 1000 && u + 1 < sizeof(units) / sizeof(units[0])) {

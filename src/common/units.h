@@ -24,8 +24,8 @@ int berth_parse_duration(const char *s, const char *what, int64_t *ns, berth_err
 /* --since/--until: RFC 3339 ("2026-11-25T08:00:00Z", fractional seconds and
  * offsets allowed), a Unix timestamp ("1700000000.5"), or a duration back
  * from now ("10m").  → nanoseconds since the epoch. */
-int berth_parse_timestamp(const char *s, const char *what, const struct timespec *now,
-                          int64_t *ns, berth_error_t *err);
+int berth_parse_timestamp(const char *s, const char *what, const struct timespec *now, int64_t *ns,
+                          berth_error_t *err);
 
 /* "1.2GB", "512kB", "0B": Docker's human sizes (decimal, 3 significant digits). */
 void berth_format_size(int64_t bytes, char *buf, size_t len);

@@ -65,16 +65,20 @@ int main(void)
 
         ok(berth_parse_duration("10", "--stop-timeout", &v, NULL) == 0 && v == 10000000000LL,
            "duration: bare integer is seconds");
-        ok(berth_parse_duration("1m30s", "x", &v, NULL) == 0 && v == 90000000000LL, "duration: 1m30s");
-        ok(berth_parse_duration("300ms", "x", &v, NULL) == 0 && v == 300000000LL, "duration: 300ms");
-        ok(berth_parse_duration("1.5h", "x", &v, NULL) == 0 && v == 5400000000000LL, "duration: 1.5h");
-        ok(berth_parse_duration("2h45m", "x", &v, NULL) == 0 && v == 9900000000000LL, "duration: 2h45m");
+        ok(berth_parse_duration("1m30s", "x", &v, NULL) == 0 && v == 90000000000LL,
+           "duration: 1m30s");
+        ok(berth_parse_duration("300ms", "x", &v, NULL) == 0 && v == 300000000LL,
+           "duration: 300ms");
+        ok(berth_parse_duration("1.5h", "x", &v, NULL) == 0 && v == 5400000000000LL,
+           "duration: 1.5h");
+        ok(berth_parse_duration("2h45m", "x", &v, NULL) == 0 && v == 9900000000000LL,
+           "duration: 2h45m");
         ok(berth_parse_duration("10q", "x", &v, &err) < 0, "duration: unknown unit refused");
         berth_error_release(&err);
         ok(berth_parse_duration("s", "x", &v, &err) < 0, "duration: no number refused");
         berth_error_release(&err);
 
-        struct timespec now = { .tv_sec = 1800000000, .tv_nsec = 0 };
+        struct timespec now = {.tv_sec = 1800000000, .tv_nsec = 0};
         ok(berth_parse_timestamp("2026-11-25T08:00:00Z", "--since", &now, &v, NULL) == 0 &&
                    v == 1795593600LL * 1000000000LL,
            "timestamp: RFC 3339 UTC");

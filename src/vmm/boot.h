@@ -16,7 +16,7 @@
 
 /* Low-memory layout (guest-physical), the same as Firecracker's in spirit. */
 #define BOOT_GDT_ADDR 0x500ull
-#define BOOT_IDT_ADDR 0x520ull
+#define BOOT_IDT_ADDR 0x540ull /* after the 6-entry GDT */
 #define BOOT_PVH_INFO_ADDR 0x6000ull   /* hvm_start_info */
 #define BOOT_PVH_MEMMAP_ADDR 0x6040ull /* hvm_memmap_table_entry[] */
 #define BOOT_PVH_MODLIST_ADDR 0x6800ull

@@ -13,16 +13,16 @@
 #include "common/util.h"
 
 #define PAGE_SIZE 4096ull
-#define PTE_P 0x1ull
-#define PTE_RW 0x2ull
-#define PTE_PS 0x80ull
-#define PTE_ADDR 0x000ffffffffff000ull
+#define PTE_P     0x1ull
+#define PTE_RW    0x2ull
+#define PTE_PS    0x80ull
+#define PTE_ADDR  0x000ffffffffff000ull
 
 static unsigned e820_add(struct vmm_e820 *out, unsigned n, unsigned max, uint64_t addr,
                          uint64_t size, uint32_t type)
 {
         if (n < max && size > 0)
-                out[n++] = (struct vmm_e820){ addr, size, type };
+                out[n++] = (struct vmm_e820){addr, size, type};
         return n;
 }
 
@@ -85,7 +85,7 @@ int vmm_boot_write_tables(struct vmm_mem *m, berth_error_t *err)
 int vmm_boot_translate(const struct vmm_mem *m, uint64_t cr3, uint64_t va, uint64_t *pa)
 {
         uint64_t table = cr3 & PTE_ADDR;
-        static const unsigned shifts[] = { 39, 30, 21, 12 };
+        static const unsigned shifts[] = {39, 30, 21, 12};
         for (unsigned level = 0; level < 4; level++) {
                 unsigned idx = (va >> shifts[level]) & 511;
                 const uint64_t *e = vmm_mem_ptr(m, table + idx * 8, 8);
@@ -101,8 +101,7 @@ int vmm_boot_translate(const struct vmm_mem *m, uint64_t cr3, uint64_t va, uint6
         return -1;
 }
 
-int vmm_boot_write_cmdline(struct vmm_mem *m, const char *cmdline, uint32_t max,
-                           berth_error_t *err)
+int vmm_boot_write_cmdline(struct vmm_mem *m, const char *cmdline, uint32_t max, berth_error_t *err)
 {
         size_t len = strlen(cmdline);
         if (max == 0 || max > BOOT_CMDLINE_MAX)
@@ -198,9 +197,9 @@ int vmm_boot_write_pvh(struct vmm_mem *m, const struct vmm_boot *b, uint64_t rsd
         si->memmap_paddr = BOOT_PVH_MEMMAP_ADDR;
         si->memmap_entries = n;
         for (unsigned i = 0; i < n; i++)
-                mm[i] = (struct pvh_memmap_entry){ e820[i].addr, e820[i].size, e820[i].type, 0 };
+                mm[i] = (struct pvh_memmap_entry){e820[i].addr, e820[i].size, e820[i].type, 0};
         if (b->initrd_size) {
-                *mod = (struct pvh_modlist_entry){ b->initrd_addr, b->initrd_size, 0, 0 };
+                *mod = (struct pvh_modlist_entry){b->initrd_addr, b->initrd_size, 0, 0};
                 si->nr_modules = 1;
                 si->modlist_paddr = BOOT_PVH_MODLIST_ADDR;
         }
@@ -246,9 +245,8 @@ static int load_bzimage(struct vmm_mem *m, const uint8_t *img, size_t len, struc
                 return -1;
         uint8_t *dst = vmm_mem_ptr(m, BOOT_HIGH_ADDR, pm_len);
         if (!dst)
-                return berth_fail_status(err, 3, EFBIG,
-                                         "kernel of %zu bytes does not fit in guest memory",
-                                         pm_len);
+                return berth_fail_status(
+                        err, 3, EFBIG, "kernel of %zu bytes does not fit in guest memory", pm_len);
         memcpy(dst, img + pm_off, pm_len);
         return 0;
 }
@@ -257,9 +255,9 @@ int vmm_boot_load(struct vmm_mem *m, const char *kernel_path, const char *initrd
                   const char *cmdline, struct vmm_boot *b, berth_error_t *err)
 {
         cleanup_free uint8_t *img = NULL;
-        size_t len;
+        size_t len = 0;
         memset(b, 0, sizeof(*b));
-        if (read_whole(kernel_path, "kernel", &img, &len, err) < 0)
+        if (read_whole(kernel_path, "kernel", &img, &len, err) < 0 || !img)
                 return -1;
         int r;
         if (len >= 4 && memcmp(img, "\177ELF", 4) == 0)
@@ -274,12 +272,15 @@ int vmm_boot_load(struct vmm_mem *m, const char *kernel_path, const char *initrd
                 return -1;
         if (initrd_path) {
                 cleanup_free uint8_t *rd = NULL;
-                size_t rd_len;
-                if (read_whole(initrd_path, "initrd", &rd, &rd_len, err) < 0)
+                size_t rd_len = 0;
+                if (read_whole(initrd_path, "initrd", &rd, &rd_len, err) < 0 || !rd)
                         return -1;
                 if (vmm_boot_place_initrd(m, b, rd_len, err) < 0)
                         return berth_wrap(err, "load initrd `%s`", initrd_path);
-                memcpy(vmm_mem_ptr(m, b->initrd_addr, rd_len), rd, rd_len);
+                uint8_t *dst = vmm_mem_ptr(m, b->initrd_addr, rd_len);
+                if (!dst)
+                        return berth_fail(err, EFAULT, "initrd placement outside RAM");
+                memcpy(dst, rd, rd_len);
         }
         if (vmm_boot_write_tables(m, err) < 0)
                 return -1;

@@ -15,31 +15,31 @@
 #include "vmm/mem.h"
 
 /* Low-memory layout (guest-physical), the same as Firecracker's in spirit. */
-#define BOOT_GDT_ADDR 0x500ull
-#define BOOT_IDT_ADDR 0x540ull /* after the 6-entry GDT */
-#define BOOT_PVH_INFO_ADDR 0x6000ull   /* hvm_start_info */
-#define BOOT_PVH_MEMMAP_ADDR 0x6040ull /* hvm_memmap_table_entry[] */
+#define BOOT_GDT_ADDR         0x500ull
+#define BOOT_IDT_ADDR         0x540ull  /* after the 6-entry GDT */
+#define BOOT_PVH_INFO_ADDR    0x6000ull /* hvm_start_info */
+#define BOOT_PVH_MEMMAP_ADDR  0x6040ull /* hvm_memmap_table_entry[] */
 #define BOOT_PVH_MODLIST_ADDR 0x6800ull
-#define BOOT_PARAMS_ADDR 0x7000ull /* Linux zero page */
-#define BOOT_STACK_ADDR 0x8ff0ull
-#define BOOT_PML4_ADDR 0x9000ull
-#define BOOT_PDPT_ADDR 0xa000ull
-#define BOOT_PD_ADDR 0xb000ull /* 4 pages: 0xb000-0xefff map 0-4 GiB */
-#define BOOT_CMDLINE_ADDR 0x20000ull
-#define BOOT_CMDLINE_MAX 0x10000ull /* bytes reserved, NUL included */
-#define BOOT_EBDA_ADDR 0x9fc00ull     /* MP table */
-#define BOOT_BIOS_ADDR 0xe0000ull     /* ACPI tables, reserved in e820 */
-#define BOOT_HIGH_ADDR 0x100000ull    /* kernel load address */
+#define BOOT_PARAMS_ADDR      0x7000ull /* Linux zero page */
+#define BOOT_STACK_ADDR       0x8ff0ull
+#define BOOT_PML4_ADDR        0x9000ull
+#define BOOT_PDPT_ADDR        0xa000ull
+#define BOOT_PD_ADDR          0xb000ull /* 4 pages: 0xb000-0xefff map 0-4 GiB */
+#define BOOT_CMDLINE_ADDR     0x20000ull
+#define BOOT_CMDLINE_MAX      0x10000ull  /* bytes reserved, NUL included */
+#define BOOT_EBDA_ADDR        0x9fc00ull  /* MP table */
+#define BOOT_BIOS_ADDR        0xe0000ull  /* ACPI tables, reserved in e820 */
+#define BOOT_HIGH_ADDR        0x100000ull /* kernel load address */
 
 /* The smallest guest the layout above fits in. */
 #define BOOT_MIN_MEMORY (4ull << 20)
 
 /* GDT selectors (Linux's boot protocol wants __BOOT_CS 0x10 / __BOOT_DS 0x18
  * for the 32-bit entry; the 64-bit entry takes any flat 64-bit code). */
-#define BOOT_SEL_CODE64 0x08
-#define BOOT_SEL_CODE32 0x10
-#define BOOT_SEL_DATA 0x18
-#define BOOT_SEL_TSS 0x20
+#define BOOT_SEL_CODE64  0x08
+#define BOOT_SEL_CODE32  0x10
+#define BOOT_SEL_DATA    0x18
+#define BOOT_SEL_TSS     0x20
 #define BOOT_GDT_ENTRIES 6
 
 enum vmm_e820_type {
@@ -80,11 +80,11 @@ struct vmm_boot {
         uint64_t entry;      /* guest-physical entry point */
         uint64_t kernel_end; /* first byte after the loaded kernel image */
         uint64_t initrd_addr, initrd_size;
-        uint64_t initrd_max;          /* highest byte an initrd may occupy, plus one */
-        uint32_t cmdline_max;         /* the kernel's limit, NUL included */
-        uint8_t setup_header[0x80];   /* bzImage: the header to copy into boot_params */
-        size_t setup_header_len;      /* 0 for ELF kernels */
-        const char *kind;             /* "bzImage", "ELF (PVH)", "ELF (64-bit)" */
+        uint64_t initrd_max;        /* highest byte an initrd may occupy, plus one */
+        uint32_t cmdline_max;       /* the kernel's limit, NUL included */
+        uint8_t setup_header[0x80]; /* bzImage: the header to copy into boot_params */
+        size_t setup_header_len;    /* 0 for ELF kernels */
+        const char *kind;           /* "bzImage", "ELF (PVH)", "ELF (64-bit)" */
 };
 
 /* Parse a bzImage's setup header (boot protocol >= 2.12, 64-bit capable).

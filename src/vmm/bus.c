@@ -12,7 +12,7 @@ int vmm_bus_add(struct vmm_bus *bus, uint64_t base, uint64_t len, vmm_bus_fn fn,
                 if (base < o->base + o->len && o->base < base + len)
                         return -1; /* overlap: a wiring bug, refuse it */
         }
-        bus->w[bus->n++] = (struct vmm_bus_window){ base, len, fn, opaque };
+        bus->w[bus->n++] = (struct vmm_bus_window){base, len, fn, opaque};
         return 0;
 }
 

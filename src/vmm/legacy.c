@@ -8,8 +8,8 @@
 #include "common/log.h"
 #include "vmm/vm.h"
 
-#define I8042_DATA 0x60
-#define I8042_CMD 0x64
+#define I8042_DATA      0x60
+#define I8042_CMD       0x64
 #define I8042_CMD_RESET 0xfe
 
 static void i8042_io(void *opaque, uint64_t off, uint8_t *data, unsigned len, bool write,

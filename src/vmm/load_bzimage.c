@@ -52,7 +52,8 @@ int vmm_bzimage_parse(const uint8_t *img, size_t len, uint64_t mem_low_end, stru
                                          (unsigned long long) mem_low_end);
         /* The header is 0x202 + the byte at 0x201 long (the jump's target). */
         size_t hdr_len = (size_t) 0x202 + img[0x201] - SETUP_HDR_OFF;
-        if (hdr_len > sizeof(b->setup_header) || hdr_len > sizeof(h))
+        _Static_assert(sizeof(b->setup_header) >= sizeof(h), "setup header buffer too small");
+        if (hdr_len > sizeof(h))
                 hdr_len = sizeof(h);
         memcpy(b->setup_header, img + SETUP_HDR_OFF, hdr_len);
         b->setup_header_len = hdr_len;

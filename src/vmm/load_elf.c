@@ -14,12 +14,11 @@
 #include "vmm/vmm.h"
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
-#define LINUX_COMMAND_LINE_SIZE 2048
+#define LINUX_COMMAND_LINE_SIZE  2048
 
 static int bad(berth_error_t *err, const char *what)
 {
-        return berth_fail_status(err, VMM_EXIT_BAD_KERNEL, ENOEXEC, "corrupt ELF image: %s",
-                                 what);
+        return berth_fail_status(err, VMM_EXIT_BAD_KERNEL, ENOEXEC, "corrupt ELF image: %s", what);
 }
 
 static bool range_ok(size_t len, uint64_t off, uint64_t size)
@@ -91,11 +90,11 @@ int vmm_elf_load(struct vmm_mem *m, const uint8_t *img, size_t len, struct vmm_b
                         return bad(err, "load segment out of the file");
                 uint8_t *dst = vmm_mem_ptr(m, ph.p_paddr, ph.p_memsz);
                 if (!dst || ph.p_paddr < BOOT_HIGH_ADDR)
-                        return berth_fail_status(
-                                err, VMM_EXIT_BAD_KERNEL, EFBIG,
-                                "ELF segment at %#llx (%llu bytes) is outside guest RAM above 1 MiB",
-                                (unsigned long long) ph.p_paddr,
-                                (unsigned long long) ph.p_memsz);
+                        return berth_fail_status(err, VMM_EXIT_BAD_KERNEL, EFBIG,
+                                                 "ELF segment at %#llx (%llu bytes) is outside "
+                                                 "guest RAM above 1 MiB",
+                                                 (unsigned long long) ph.p_paddr,
+                                                 (unsigned long long) ph.p_memsz);
                 memcpy(dst, img + ph.p_offset, ph.p_filesz);
                 memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
                 if (ph.p_paddr + ph.p_memsz > b->kernel_end)

@@ -28,8 +28,9 @@ int vmm_mem_alloc(struct vmm_mem *m, uint64_t ram_size, berth_error_t *err)
         memset(m, 0, sizeof(*m));
         /* MAP_NORESERVE: pages the guest never touches cost nothing, which is
          * what keeps a microVM's footprint small. */
-        void *p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+        // cppcheck-suppress invalidFunctionArg ; fd -1 is what MAP_ANONYMOUS wants
+        void *p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, flags, -1, 0);
         if (p == MAP_FAILED)
                 return berth_fail(err, errno, "map %llu MiB of guest memory",
                                   (unsigned long long) (ram_size >> 20));

@@ -20,12 +20,12 @@
 
 /* Guest-physical layout.  RAM runs from 0 up to the MMIO hole; RAM beyond
  * the hole's start is placed above 4 GiB.  Devices live in the hole. */
-#define VMM_MMIO_HOLE_START 0xc0000000ull
-#define VMM_MMIO_HOLE_END 0x100000000ull
+#define VMM_MMIO_HOLE_START  0xc0000000ull
+#define VMM_MMIO_HOLE_END    0x100000000ull
 #define VMM_VIRTIO_MMIO_BASE 0xd0000000ull
 #define VMM_VIRTIO_MMIO_SIZE 0x1000ull
-#define VMM_IOAPIC_BASE 0xfec00000ull
-#define VMM_LAPIC_BASE 0xfee00000ull
+#define VMM_IOAPIC_BASE      0xfec00000ull
+#define VMM_LAPIC_BASE       0xfee00000ull
 
 struct vmm_mem_region {
         uint64_t gpa;

@@ -52,19 +52,21 @@ void vmm_usage(FILE *out)
                 "  1   the VMM failed                 11  the guest triple-faulted\n"
                 "  2   bad command line               12  KVM could not run the guest\n"
                 "  3   bad kernel or initrd           13  stopped by a signal\n",
-                VMM_MAX_CPUS, (unsigned long long) (BOOT_MIN_MEMORY >> 20), VMM_MAX_DISKS);
+                (unsigned) VMM_MAX_CPUS, (unsigned long long) (BOOT_MIN_MEMORY >> 20),
+                (unsigned) VMM_MAX_DISKS);
 }
 
 static int usage_error(berth_error_t *err, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 static int usage_error(berth_error_t *err, const char *fmt, ...)
 {
-        char msg[512];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
+        berth_failv(err, EINVAL, fmt, ap);
         va_end(ap);
-        return berth_fail_status(err, VMM_EXIT_USAGE, EINVAL, "%s", msg);
+        if (*err && !(*err)->status)
+                (*err)->status = VMM_EXIT_USAGE;
+        return -1;
 }
 
 static int parse_uint(const char *s, uint64_t max, uint64_t *out)
@@ -112,20 +114,29 @@ static int parse_disk(struct vmm_config *c, char *arg, berth_error_t *err)
 
 int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_error_t *err)
 {
-        enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_CPUS, O_MEMORY, O_DISK, O_RNG, O_CONSOLE,
-               O_LOG_LEVEL };
+        enum {
+                O_KERNEL = 256,
+                O_INITRD,
+                O_CMDLINE,
+                O_CPUS,
+                O_MEMORY,
+                O_DISK,
+                O_RNG,
+                O_CONSOLE,
+                O_LOG_LEVEL
+        };
         static const struct option opts[] = {
-                { "kernel", required_argument, NULL, O_KERNEL },
-                { "initrd", required_argument, NULL, O_INITRD },
-                { "cmdline", required_argument, NULL, O_CMDLINE },
-                { "cpus", required_argument, NULL, O_CPUS },
-                { "memory", required_argument, NULL, O_MEMORY },
-                { "disk", required_argument, NULL, O_DISK },
-                { "rng", no_argument, NULL, O_RNG },
-                { "console", required_argument, NULL, O_CONSOLE },
-                { "log-level", required_argument, NULL, O_LOG_LEVEL },
-                { "help", no_argument, NULL, 'h' },
-                { 0 },
+                {"kernel", required_argument, NULL, O_KERNEL},
+                {"initrd", required_argument, NULL, O_INITRD},
+                {"cmdline", required_argument, NULL, O_CMDLINE},
+                {"cpus", required_argument, NULL, O_CPUS},
+                {"memory", required_argument, NULL, O_MEMORY},
+                {"disk", required_argument, NULL, O_DISK},
+                {"rng", no_argument, NULL, O_RNG},
+                {"console", required_argument, NULL, O_CONSOLE},
+                {"log-level", required_argument, NULL, O_LOG_LEVEL},
+                {"help", no_argument, NULL, 'h'},
+                {0},
         };
         optind = 1;
         opterr = 0;
@@ -144,14 +155,14 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                         break;
                 case O_CPUS:
                         if (parse_uint(optarg, VMM_MAX_CPUS, &v) < 0 || v == 0)
-                                return usage_error(err, "--cpus `%s`: want a number from 1 to "
-                                                        "32",
+                                return usage_error(err,
+                                                   "--cpus `%s`: want a number from 1 to "
+                                                   "32",
                                                    optarg);
                         c->cpus = (unsigned) v;
                         break;
                 case O_MEMORY:
-                        if (parse_uint(optarg, 1ull << 30, &v) < 0 ||
-                            (v << 20) < BOOT_MIN_MEMORY)
+                        if (parse_uint(optarg, 1ull << 30, &v) < 0 || (v << 20) < BOOT_MIN_MEMORY)
                                 return usage_error(err,
                                                    "--memory `%s`: want a whole number of MiB, "
                                                    "at least 4",
@@ -208,11 +219,9 @@ int vmm_config_validate(const struct vmm_config *c, berth_error_t *err)
                                          c->memory_mib, host_memory() >> 20);
         struct stat st;
         if (stat(c->kernel, &st) < 0)
-                return berth_fail_status(err, VMM_EXIT_BAD_KERNEL, errno, "kernel `%s`",
-                                         c->kernel);
+                return berth_fail_status(err, VMM_EXIT_BAD_KERNEL, errno, "kernel `%s`", c->kernel);
         if (c->initrd && stat(c->initrd, &st) < 0)
-                return berth_fail_status(err, VMM_EXIT_BAD_KERNEL, errno, "initrd `%s`",
-                                         c->initrd);
+                return berth_fail_status(err, VMM_EXIT_BAD_KERNEL, errno, "initrd `%s`", c->initrd);
         if (c->initrd && (uint64_t) st.st_size >= (c->memory_mib << 20))
                 return berth_fail_status(err, VMM_EXIT_BAD_KERNEL, EFBIG,
                                          "initrd `%s` (%lld bytes) is larger than guest memory "

@@ -19,20 +19,20 @@ enum {
         UART_SCR = 7,
 };
 
-#define IER_RDI 0x01
+#define IER_RDI  0x01
 #define IER_THRI 0x02
 #define IIR_NONE 0x01
 #define IIR_THRI 0x02
-#define IIR_RDI 0x04
+#define IIR_RDI  0x04
 #define IIR_FIFO 0xc0
 #define LCR_DLAB 0x80
-#define LSR_DR 0x01
+#define LSR_DR   0x01
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
 #define MCR_LOOP 0x10
-#define MSR_DCD 0x80
-#define MSR_DSR 0x20
-#define MSR_CTS 0x10
+#define MSR_DCD  0x80
+#define MSR_DSR  0x20
+#define MSR_CTS  0x10
 
 void vmm_serial_init(struct vmm_serial *u, int out_fd, vmm_irq_fn irq, void *irq_ctx)
 {

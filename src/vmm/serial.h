@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define VMM_SERIAL_PORT 0x3f8
-#define VMM_SERIAL_IRQ 4
+#define VMM_SERIAL_IRQ  4
 #define VMM_SERIAL_FIFO 64
 
 struct vmm_serial_state {

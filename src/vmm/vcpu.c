@@ -14,21 +14,21 @@
 
 #define KICK_SIGNAL SIGUSR1
 
-#define MSR_IA32_SYSENTER_CS 0x174
+#define MSR_IA32_SYSENTER_CS  0x174
 #define MSR_IA32_SYSENTER_ESP 0x175
 #define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_IA32_MISC_ENABLE 0x1a0
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SYSCALL_MASK 0xc0000084
-#define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_IA32_TSC 0x10
+#define MSR_IA32_MISC_ENABLE  0x1a0
+#define MSR_STAR              0xc0000081
+#define MSR_LSTAR             0xc0000082
+#define MSR_CSTAR             0xc0000083
+#define MSR_SYSCALL_MASK      0xc0000084
+#define MSR_KERNEL_GS_BASE    0xc0000102
+#define MSR_IA32_TSC          0x10
 
-#define APIC_LVT0 0x350
-#define APIC_LVT1 0x360
+#define APIC_LVT0        0x350
+#define APIC_LVT1        0x360
 #define APIC_MODE_EXTINT 0x7
-#define APIC_MODE_NMI 0x4
+#define APIC_MODE_NMI    0x4
 
 static void kick_handler(int sig)
 {
@@ -79,11 +79,16 @@ static void set_msrs(struct vmm_vcpu *v)
                 uint32_t index;
                 uint64_t value;
         } boot_msrs[] = {
-                { MSR_IA32_SYSENTER_CS, 0 }, { MSR_IA32_SYSENTER_ESP, 0 },
-                { MSR_IA32_SYSENTER_EIP, 0 }, { MSR_STAR, 0 },
-                { MSR_CSTAR, 0 },           { MSR_KERNEL_GS_BASE, 0 },
-                { MSR_SYSCALL_MASK, 0 },    { MSR_LSTAR, 0 },
-                { MSR_IA32_TSC, 0 },        { MSR_IA32_MISC_ENABLE, 1 /* fast strings */ },
+                {MSR_IA32_SYSENTER_CS, 0},
+                {MSR_IA32_SYSENTER_ESP, 0},
+                {MSR_IA32_SYSENTER_EIP, 0},
+                {MSR_STAR, 0},
+                {MSR_CSTAR, 0},
+                {MSR_KERNEL_GS_BASE, 0},
+                {MSR_SYSCALL_MASK, 0},
+                {MSR_LSTAR, 0},
+                {MSR_IA32_TSC, 0},
+                {MSR_IA32_MISC_ENABLE, 1 /* fast strings */},
         };
         size_t n = BERTH_ARRAY_SIZE(boot_msrs);
         struct {
@@ -120,7 +125,7 @@ int vmm_vcpu_create(struct vmm_vm *vm, unsigned id, berth_error_t *err)
         if (ioctl(v->fd, KVM_SET_CPUID2, vm->cpuid) < 0)
                 return berth_fail(err, errno, "KVM_SET_CPUID2");
         set_msrs(v);
-        struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
+        struct kvm_fpu fpu = {.fcw = 0x37f, .mxcsr = 0x1f80};
         if (ioctl(v->fd, KVM_SET_FPU, &fpu) < 0)
                 return berth_fail(err, errno, "KVM_SET_FPU");
         return set_lapic(v, err);
@@ -178,14 +183,14 @@ int vmm_vcpu_setup_boot(struct vmm_vcpu *v, berth_error_t *err)
                 sr.efer = 0;
         } else {
                 sr.cr3 = BOOT_PML4_ADDR;
-                sr.cr4 = 0x20;                  /* PAE */
-                sr.cr0 = 0x80000011u | 0x20u;   /* PG | ET | PE | NE */
-                sr.efer = 0x500;                /* LME | LMA */
+                sr.cr4 = 0x20;                /* PAE */
+                sr.cr0 = 0x80000011u | 0x20u; /* PG | ET | PE | NE */
+                sr.efer = 0x500;              /* LME | LMA */
         }
         if (ioctl(v->fd, KVM_SET_SREGS, &sr) < 0)
                 return berth_fail(err, errno, "KVM_SET_SREGS");
 
-        struct kvm_regs r = { .rflags = 2, .rip = vm->boot.entry };
+        struct kvm_regs r = {.rflags = 2, .rip = vm->boot.entry};
         if (pvh) {
                 r.rbx = BOOT_PVH_INFO_ADDR;
         } else {
@@ -262,8 +267,7 @@ static void *vcpu_thread(void *arg)
                         break;
                 case KVM_EXIT_MMIO:
                         vmm_bus_access(&vm->mmio, run->mmio.phys_addr, run->mmio.data,
-                                       run->mmio.len > 8 ? 8 : run->mmio.len,
-                                       run->mmio.is_write);
+                                       run->mmio.len > 8 ? 8 : run->mmio.len, run->mmio.is_write);
                         break;
                 case KVM_EXIT_SHUTDOWN:
                         log_info("vCPU %u: triple fault", v->id);
@@ -285,9 +289,9 @@ static void *vcpu_thread(void *arg)
                         vmm_vm_stop(vm, VMM_EXIT_GUEST_CRASH);
                         break;
                 case KVM_EXIT_FAIL_ENTRY:
-                        log_error("vCPU %u: VM entry failed, reason %#llx", v->id,
-                                  (unsigned long long)
-                                          run->fail_entry.hardware_entry_failure_reason);
+                        log_error(
+                                "vCPU %u: VM entry failed, reason %#llx", v->id,
+                                (unsigned long long) run->fail_entry.hardware_entry_failure_reason);
                         dump_state(v);
                         vmm_vm_stop(vm, VMM_EXIT_GUEST_CRASH);
                         break;
@@ -304,7 +308,7 @@ int vmm_vcpu_start(struct vmm_vcpu *v, berth_error_t *err)
 {
         static bool handler_set;
         if (!handler_set) {
-                struct sigaction sa = { .sa_handler = kick_handler };
+                struct sigaction sa = {.sa_handler = kick_handler};
                 sigemptyset(&sa.sa_mask);
                 sigaction(KICK_SIGNAL, &sa, NULL); /* no SA_RESTART: KVM_RUN returns EINTR */
                 handler_set = true;

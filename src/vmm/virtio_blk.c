@@ -16,9 +16,9 @@
 #include "disk/disk.h"
 #include "vmm/virtio_devices.h"
 
-#define SECTOR 512ull
+#define SECTOR      512ull
 #define BLK_SEG_MAX (VIRTQ_MAX_SEG - 2)
-#define BLK_ID_LEN 20
+#define BLK_ID_LEN  20
 
 struct virtio_blk_stats {
         uint64_t reads, writes, flushes, discards, errors;
@@ -81,8 +81,7 @@ static uint8_t do_write(struct virtio_blk *b, struct virtq_elem *e, uint64_t sec
                         continue;
                 }
                 size_t c = e->iov[i].iov_len - skip;
-                if (disk_pwrite(b->disk, (uint8_t *) e->iov[i].iov_base + skip, c, off, &err) <
-                    0) {
+                if (disk_pwrite(b->disk, (uint8_t *) e->iov[i].iov_base + skip, c, off, &err) < 0) {
                         log_warn("virtio-blk: %s", berth_error_msg(err));
                         berth_error_release(&err);
                         return VIRTIO_BLK_S_IOERR;

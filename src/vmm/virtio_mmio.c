@@ -14,15 +14,14 @@
 #include "vmm/virtio_mmio_regs.h"
 #include "vmm/vm.h"
 
-#define VIRTIO_VENDOR 0x4854524bu     /* "KRTH": berth's vendor id */
+#define VIRTIO_VENDOR   0x4854524bu /* "KRTH": berth's vendor id */
 #define VIRTIO_IRQ_BASE 5
 
-
 #define STATUS_FEATURES_OK VIRTIO_STATUS_FEATURES_OK
-#define STATUS_DRIVER_OK VIRTIO_STATUS_DRIVER_OK
+#define STATUS_DRIVER_OK   VIRTIO_STATUS_DRIVER_OK
 #define STATUS_NEEDS_RESET VIRTIO_STATUS_NEEDS_RESET
-#define ISR_USED 1
-#define ISR_CONFIG 2
+#define ISR_USED           1
+#define ISR_CONFIG         2
 
 static uint64_t all_features(const struct virtio_mmio_dev *t)
 {
@@ -210,9 +209,8 @@ static void reg_write(struct virtio_mmio_dev *t, uint64_t off, uint32_t v)
         case REG_DRIVER_FEATURES:
                 if (t->s.drv_features_sel < 2 && !(t->s.status & STATUS_FEATURES_OK)) {
                         unsigned sh = 32 * t->s.drv_features_sel;
-                        t->s.driver_features =
-                                (t->s.driver_features & ~(0xffffffffull << sh)) |
-                                ((uint64_t) v << sh);
+                        t->s.driver_features = (t->s.driver_features & ~(0xffffffffull << sh)) |
+                                               ((uint64_t) v << sh);
                 }
                 break;
         case REG_DRIVER_FEATURES_SEL:
@@ -293,7 +291,7 @@ static int wire_eventfds(struct virtio_mmio_dev *t, berth_error_t *err)
         struct vmm_vm *vm = t->vm;
         if (vm->have_irqfd) {
                 t->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-                struct kvm_irqfd irqfd = { .fd = (uint32_t) t->irq_fd, .gsi = t->irq };
+                struct kvm_irqfd irqfd = {.fd = (uint32_t) t->irq_fd, .gsi = t->irq};
                 if (t->irq_fd < 0 || ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
                         log_debug("virtio-%s: no irqfd (%s); interrupts via KVM_IRQ_LINE",
                                   t->ops->name, strerror(errno));
@@ -351,8 +349,8 @@ int virtio_mmio_add(struct vmm_vm *vm, const struct virtio_dev_ops *ops, void *d
         if (wire_eventfds(t, err) < 0)
                 return -1;
         for (unsigned q = 0; q < ops->n_queues; q++)
-                if (t->notify_fd[q] >= 0 && vmm_vm_watch_fd(vm, t->notify_fd[q], on_notify_fd, t,
-                                                            err) < 0)
+                if (t->notify_fd[q] >= 0 &&
+                    vmm_vm_watch_fd(vm, t->notify_fd[q], on_notify_fd, t, err) < 0)
                         return -1;
         return 0;
 }

@@ -22,8 +22,8 @@ struct virtio_mmio_dev;
 #define VIRTIO_MAX_QUEUES 4
 
 #define VIRTIO_F_INDIRECT_DESC 28
-#define VIRTIO_F_EVENT_IDX 29
-#define VIRTIO_F_VERSION_1 32
+#define VIRTIO_F_EVENT_IDX     29
+#define VIRTIO_F_VERSION_1     32
 
 struct virtio_dev_ops {
         const char *name;

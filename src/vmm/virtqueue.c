@@ -5,7 +5,7 @@
 #include <string.h>
 
 #define AVAIL_F_NO_INTERRUPT 1
-#define INDIRECT_MAX 1024 /* entries in one indirect table */
+#define INDIRECT_MAX         1024 /* entries in one indirect table */
 
 static int broken(struct virtq *q, const char *why)
 {
@@ -48,7 +48,7 @@ static int add_seg(struct virtq *q, struct virtq_elem *e, const struct virtq_des
         void *p = vmm_mem_ptr(q->mem, d->addr, d->len);
         if (!p)
                 return broken(q, "descriptor buffer lies outside guest memory");
-        e->iov[e->n_out + e->n_in] = (struct iovec){ p, d->len };
+        e->iov[e->n_out + e->n_in] = (struct iovec){p, d->len};
         if (write) {
                 e->n_in++;
                 e->in_len += d->len;
@@ -100,8 +100,8 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
                 return 0;
         if ((uint16_t) (idx - q->s.last_avail) > n)
                 return broken(q, "avail index ran more than a ring ahead");
-        uint16_t head = __atomic_load_n(&q->avail[2 + (q->s.last_avail & (n - 1))],
-                                        __ATOMIC_RELAXED);
+        uint16_t head =
+                __atomic_load_n(&q->avail[2 + (q->s.last_avail & (n - 1))], __ATOMIC_RELAXED);
         if (head >= n)
                 return broken(q, "avail ring entry out of range");
         e->head = head;
@@ -165,8 +165,8 @@ bool virtq_arm_notify(struct virtq *q)
         if (q->broken || !q->s.ready)
                 return false;
         if (q->s.event_idx) {
-                uint16_t *avail_event = (uint16_t *) (void *) ((uint8_t *) (q->used + 2) +
-                                                               8u * q->s.size);
+                uint16_t *avail_event =
+                        (uint16_t *) (void *) ((uint8_t *) (q->used + 2) + 8u * q->s.size);
                 __atomic_store_n(avail_event, q->s.last_avail, __ATOMIC_RELAXED);
         }
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -174,8 +174,8 @@ bool virtq_arm_notify(struct virtq *q)
 }
 
 /* Copy between iov (skipping `skip` bytes) and buf; to_iov picks the way. */
-static size_t iov_copy(const struct iovec *iov, unsigned n, size_t skip, uint8_t *buf,
-                       size_t len, bool to_iov)
+static size_t iov_copy(const struct iovec *iov, unsigned n, size_t skip, uint8_t *buf, size_t len,
+                       bool to_iov)
 {
         size_t done = 0;
         for (unsigned i = 0; i < n && done < len; i++) {
@@ -205,6 +205,10 @@ size_t virtq_iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *
 size_t virtq_buf_to_iov(const struct iovec *iov, unsigned n, size_t skip, const void *buf,
                         size_t len)
 {
-        /* iov_copy only reads buf when copying to the iov. */
-        return iov_copy(iov, n, skip, (uint8_t *) (uintptr_t) buf, len, true);
+        /* iov_copy only reads buf in this direction. */
+        union {
+                const void *c;
+                uint8_t *m;
+        } u = {.c = buf};
+        return iov_copy(iov, n, skip, u.m, len, true);
 }

@@ -16,10 +16,10 @@
 #include "vmm/mem.h"
 
 #define VIRTQ_MAX_SIZE 256
-#define VIRTQ_MAX_SEG 260 /* segments of one request, indirect tables included */
+#define VIRTQ_MAX_SEG  260 /* segments of one request, indirect tables included */
 
-#define VIRTQ_DESC_F_NEXT 1
-#define VIRTQ_DESC_F_WRITE 2
+#define VIRTQ_DESC_F_NEXT     1
+#define VIRTQ_DESC_F_WRITE    2
 #define VIRTQ_DESC_F_INDIRECT 4
 
 struct virtq_desc {

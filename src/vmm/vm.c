@@ -18,7 +18,7 @@
 #include "common/util.h"
 #include "vmm/virtio_mmio.h"
 
-#define KVM_TSS_ADDR 0xfffbd000ul
+#define KVM_TSS_ADDR          0xfffbd000ul
 #define KVM_IDENTITY_MAP_ADDR 0xfffbc000ull
 
 void vmm_vm_stop(struct vmm_vm *vm, int status)
@@ -34,7 +34,7 @@ void vmm_vm_stop(struct vmm_vm *vm, int status)
 void vmm_vm_irq_line(void *opaque, unsigned gsi, int level)
 {
         struct vmm_vm *vm = opaque;
-        struct kvm_irq_level irq = { .irq = gsi, .level = level };
+        struct kvm_irq_level irq = {.irq = gsi, .level = level};
         if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
                 log_debug("KVM_IRQ_LINE %u: %s", gsi, strerror(errno));
 }
@@ -44,8 +44,8 @@ int vmm_vm_watch_fd(struct vmm_vm *vm, int fd, vmm_event_fn fn, void *opaque, be
         if (vm->n_watches >= BERTH_ARRAY_SIZE(vm->watches))
                 return berth_fail(err, ENOSPC, "too many event sources");
         struct vmm_watch *w = &vm->watches[vm->n_watches++];
-        *w = (struct vmm_watch){ fd, fn, opaque };
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+        *w = (struct vmm_watch){fd, fn, opaque};
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
         if (epoll_ctl(vm->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
                 return berth_fail(err, errno, "watch fd %d", fd);
         return 0;
@@ -63,11 +63,11 @@ static int kvm_init(struct vmm_vm *vm, berth_error_t *err)
                 int cap;
                 const char *name;
         } need[] = {
-                { KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
-                { KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
-                { KVM_CAP_PIT2, "KVM_CAP_PIT2" },
-                { KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
-                { KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+                {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+                {KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"},
+                {KVM_CAP_PIT2, "KVM_CAP_PIT2"},
+                {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
+                {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
         };
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(need); i++)
                 if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, need[i].cap) <= 0)
@@ -91,7 +91,7 @@ static int kvm_init(struct vmm_vm *vm, berth_error_t *err)
                 log_debug("KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
         if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
                 return berth_fail(err, errno, "KVM_CREATE_IRQCHIP");
-        struct kvm_pit_config pit = { .flags = 0 };
+        struct kvm_pit_config pit = {.flags = 0};
         if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
                 return berth_fail(err, errno, "KVM_CREATE_PIT2");
         return 0;
@@ -276,8 +276,7 @@ static int vm_setup(struct vmm_vm *vm, berth_error_t *err)
                 return -1;
 
         cleanup_free char *cmdline = compose_cmdline(vm);
-        if (vmm_boot_load(&vm->mem, vm->cfg->kernel, vm->cfg->initrd, cmdline, &vm->boot, err) <
-            0)
+        if (vmm_boot_load(&vm->mem, vm->cfg->kernel, vm->cfg->initrd, cmdline, &vm->boot, err) < 0)
                 return -1;
         vm->n_vcpus = vm->cfg->cpus;
         log_layout(vm, cmdline);

@@ -33,13 +33,13 @@ struct vmm_vcpu {
 
 /* ACPI-style power management ports (hardware-reduced ACPI's sleep control
  * and reset registers; the FADT points at them). */
-#define VMM_PM_PORT 0x600
+#define VMM_PM_PORT          0x600
 #define VMM_PM_SLEEP_CONTROL 0 /* write (SLP_TYP << 2) | SLP_EN */
-#define VMM_PM_SLEEP_STATUS 1
-#define VMM_PM_RESET 2 /* write VMM_PM_RESET_VALUE */
-#define VMM_PM_RESET_VALUE 0x01
-#define VMM_PM_SLP_EN 0x20
-#define VMM_PM_SLP_TYP_S5 5
+#define VMM_PM_SLEEP_STATUS  1
+#define VMM_PM_RESET         2 /* write VMM_PM_RESET_VALUE */
+#define VMM_PM_RESET_VALUE   0x01
+#define VMM_PM_SLP_EN        0x20
+#define VMM_PM_SLP_TYP_S5    5
 
 struct vmm_vm {
         const struct vmm_config *cfg;

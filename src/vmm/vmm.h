@@ -15,17 +15,17 @@
 #include "common/error.h"
 
 enum vmm_exit_status {
-        VMM_EXIT_POWEROFF = 0,    /* guest powered off (ACPI sleep S5) */
-        VMM_EXIT_ERROR = 1,       /* the VMM failed (KVM, host resources) */
-        VMM_EXIT_USAGE = 2,       /* bad command line or configuration */
-        VMM_EXIT_BAD_KERNEL = 3,  /* kernel or initrd missing, corrupt or too big */
-        VMM_EXIT_REBOOT = 10,     /* guest asked for a reset (i8042, ACPI reset) */
+        VMM_EXIT_POWEROFF = 0,      /* guest powered off (ACPI sleep S5) */
+        VMM_EXIT_ERROR = 1,         /* the VMM failed (KVM, host resources) */
+        VMM_EXIT_USAGE = 2,         /* bad command line or configuration */
+        VMM_EXIT_BAD_KERNEL = 3,    /* kernel or initrd missing, corrupt or too big */
+        VMM_EXIT_REBOOT = 10,       /* guest asked for a reset (i8042, ACPI reset) */
         VMM_EXIT_TRIPLE_FAULT = 11, /* guest triple-faulted (KVM_EXIT_SHUTDOWN) */
         VMM_EXIT_GUEST_CRASH = 12,  /* KVM could not run the guest (internal error, bad entry) */
         VMM_EXIT_SIGNAL = 13,       /* stopped by SIGINT/SIGTERM */
 };
 
-#define VMM_MAX_CPUS 32
+#define VMM_MAX_CPUS  32
 #define VMM_MAX_DISKS 8
 
 struct vmm_disk_config {

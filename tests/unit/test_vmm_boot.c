@@ -10,7 +10,7 @@
 
 static struct vmm_mem mem_of(uint64_t size)
 {
-        struct vmm_mem m = { 0 };
+        struct vmm_mem m = {0};
         m.map = calloc(1, size);
         m.map_size = size;
         vmm_mem_layout(&m, size);
@@ -19,7 +19,7 @@ static struct vmm_mem mem_of(uint64_t size)
 
 static void test_e820(void)
 {
-        struct vmm_mem m = { 0 };
+        struct vmm_mem m = {0};
         struct vmm_e820 e[VMM_E820_MAX];
         vmm_mem_layout(&m, 64ull << 20);
         unsigned n = vmm_e820_build(&m, e, VMM_E820_MAX);
@@ -60,8 +60,7 @@ static void test_tables(void)
            "identity mapping at 18 MiB");
         ok(vmm_boot_translate(&m, BOOT_PML4_ADDR, 0xd0000abc, &pa) == 0 && pa == 0xd0000abc,
            "MMIO hole is mapped (virtio at 0xd0000000)");
-        ok(vmm_boot_translate(&m, BOOT_PML4_ADDR, 0xffffffffull, &pa) == 0 &&
-                   pa == 0xffffffffull,
+        ok(vmm_boot_translate(&m, BOOT_PML4_ADDR, 0xffffffffull, &pa) == 0 && pa == 0xffffffffull,
            "last byte below 4 GiB mapped");
         ok(vmm_boot_translate(&m, BOOT_PML4_ADDR, 1ull << 32, &pa) < 0, "4 GiB not mapped");
         ok(vmm_boot_translate(&m, BOOT_PML4_ADDR, 0xffffffff81000000ull, &pa) < 0,
@@ -93,7 +92,7 @@ static uint8_t *fake_bzimage(size_t *len, uint16_t version, uint16_t xload)
         h->initrd_addr_max = 0x7fffffff;
         h->cmdline_size = 2047;
         h->init_size = 0x200000;
-        memcpy(img + 5 * 512, "PAYLOAD", 7);
+        memcpy(img + 5 * 512, "PAYLOAD", 8);
         *len = n;
         return img;
 }
@@ -101,7 +100,7 @@ static uint8_t *fake_bzimage(size_t *len, uint16_t version, uint16_t xload)
 static void test_bzimage(void)
 {
         size_t len, off, pm;
-        struct vmm_boot b = { 0 };
+        struct vmm_boot b = {0};
         berth_error_t err = NULL;
         uint8_t *img = fake_bzimage(&len, 0x020f, XLF_KERNEL_64);
         ok(vmm_bzimage_parse(img, len, 64ull << 20, &b, &off, &pm, &err) == 0,
@@ -151,7 +150,7 @@ static void test_params(void)
         struct vmm_mem m = mem_of(64ull << 20);
         berth_error_t err = NULL;
         size_t len, off, pm;
-        struct vmm_boot b = { 0 };
+        struct vmm_boot b = {0};
         uint8_t *img = fake_bzimage(&len, 0x020f, XLF_KERNEL_64);
         vmm_bzimage_parse(img, len, 64ull << 20, &b, &off, &pm, &err);
         ok(vmm_boot_place_initrd(&m, &b, 1 << 20, &err) == 0, "1 MiB initrd placed");
@@ -194,8 +193,7 @@ static void test_params(void)
         is_int(si->cmdline_paddr, BOOT_CMDLINE_ADDR, "PVH cmdline");
         is_int(si->memmap_entries, 4, "PVH memory map entries");
         is_int(si->nr_modules, 1, "one module (the initrd)");
-        const struct pvh_modlist_entry *mod =
-                (const void *) (m.regions[0].hva + si->modlist_paddr);
+        const struct pvh_modlist_entry *mod = (const void *) (m.regions[0].hva + si->modlist_paddr);
         is_int(mod->paddr, 0x3000000, "module address");
         is_int(mod->size, 4096, "module size");
         free(img);

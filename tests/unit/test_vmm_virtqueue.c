@@ -7,11 +7,11 @@
 #include "tap.h"
 #include "vmm/virtqueue.h"
 
-#define MEM (1u << 20)
-#define DESC 0x1000
+#define MEM   (1u << 20)
+#define DESC  0x1000
 #define AVAIL 0x2000
-#define USED 0x3000
-#define N 8
+#define USED  0x3000
+#define N     8
 
 static struct vmm_mem mem;
 static struct virtq q;
@@ -33,9 +33,13 @@ static void reset(bool event_idx, bool indirect)
 {
         memset(mem.map, 0, MEM);
         memset(&q, 0, sizeof(q));
-        q.s = (struct virtq_state){ .size = N, .ready = true, .desc_gpa = DESC,
-                                    .avail_gpa = AVAIL, .used_gpa = USED,
-                                    .event_idx = event_idx, .indirect = indirect };
+        q.s = (struct virtq_state){.size = N,
+                                   .ready = true,
+                                   .desc_gpa = DESC,
+                                   .avail_gpa = AVAIL,
+                                   .used_gpa = USED,
+                                   .event_idx = event_idx,
+                                   .indirect = indirect};
         virtq_activate(&q, &mem);
 }
 
@@ -47,7 +51,7 @@ static void post(uint16_t head)
 
 static void set(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
-        *desc(i) = (struct virtq_desc){ addr, len, flags, next };
+        *desc(i) = (struct virtq_desc){addr, len, flags, next};
 }
 
 int main(void)
@@ -125,8 +129,8 @@ int main(void)
         /* Indirect. */
         reset(false, true);
         struct virtq_desc *t = (struct virtq_desc *) (void *) (mem.regions[0].hva + 0x20000);
-        t[0] = (struct virtq_desc){ 0x10000, 16, VIRTQ_DESC_F_NEXT, 1 };
-        t[1] = (struct virtq_desc){ 0x11000, 100, VIRTQ_DESC_F_WRITE, 0 };
+        t[0] = (struct virtq_desc){0x10000, 16, VIRTQ_DESC_F_NEXT, 1};
+        t[1] = (struct virtq_desc){0x11000, 100, VIRTQ_DESC_F_WRITE, 0};
         set(0, 0x20000, 2 * sizeof(struct virtq_desc), VIRTQ_DESC_F_INDIRECT, 0);
         post(0);
         is_int(virtq_pop(&q, &e), 1, "indirect chain pops");
@@ -144,7 +148,7 @@ int main(void)
         post(0);
         is_int(virtq_pop(&q, &e), -1, "indirect length not a multiple of 16 refused");
         reset(false, true);
-        t[0] = (struct virtq_desc){ 0x20000, 16, VIRTQ_DESC_F_INDIRECT, 0 };
+        t[0] = (struct virtq_desc){0x20000, 16, VIRTQ_DESC_F_INDIRECT, 0};
         set(0, 0x20000, 16, VIRTQ_DESC_F_INDIRECT, 0);
         post(0);
         is_int(virtq_pop(&q, &e), -1, "nested indirect refused");
@@ -168,8 +172,8 @@ int main(void)
         ok(virtq_arm_notify(&q), "arming sees a request that raced in");
 
         /* iov helpers. */
-        uint8_t a[4] = "abc", b[4] = "def", out[8] = { 0 };
-        struct iovec iov[2] = { { a, 3 }, { b, 3 } };
+        uint8_t a[4] = "abc", b[4] = "def", out[8] = {0};
+        struct iovec iov[2] = {{a, 3}, {b, 3}};
         is_int(virtq_iov_to_buf(iov, 2, 2, out, 8), 4, "copy across segments");
         is_str((char *) out, "cdef", "bytes across segments");
         is_int(virtq_buf_to_iov(iov, 2, 5, "Z", 1), 1, "write into the 2nd segment");

@@ -255,6 +255,9 @@ struct img_change {
 int img_import_rootfs(struct img_store *s, int fd, const char *name,
                       const struct img_change *change, char out[IMG_DIGEST_MAX],
                       berth_error_t *err);
+/* A fresh image config: created now, this host's architecture, linux, no layers. */
+json_t *img_config_new(void);
+char *img_now_rfc3339(void);
 /* Apply one Dockerfile-style change to an image config. */
 int img_config_apply_change(json_t *cfg, const char *change, berth_error_t *err);
 

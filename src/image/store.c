@@ -94,7 +94,11 @@ char *img_blob_path(struct img_store *s, const char *digest)
 int img_blob_begin(struct img_store *s, struct img_blob_writer *w, berth_error_t *err)
 {
         memset(w, 0, sizeof(*w));
+        w->fd = -1;
         w->store = s;
+        /* held until the store is closed: the blob is not referenced yet */
+        if (img_store_writer_begin(s, err) < 0)
+                return -1;
         w->tmp_path = berth_xasprintf("%s/tmp/blob-XXXXXX", s->root);
         w->fd = mkostemp(w->tmp_path, O_CLOEXEC);
         if (w->fd < 0) {

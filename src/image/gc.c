@@ -86,7 +86,7 @@ static int sweep(struct img_store *s, const char *dir, const struct mark *keep, 
 
 int img_gc(struct img_store *s, struct img_gc_stats *stats, berth_error_t *err)
 {
-        struct img_gc_stats local = { 0 };
+        struct img_gc_stats local = {0};
         if (stats == NULL)
                 stats = &local;
         memset(stats, 0, sizeof(*stats));
@@ -104,7 +104,7 @@ int img_gc(struct img_store *s, struct img_gc_stats *stats, berth_error_t *err)
                         return -1;
         }
         struct img_table t;
-        struct mark blobs = { 0 }, layers = { 0 };
+        struct mark blobs = {0}, layers = {0};
         char **pinned = NULL;
         size_t n_pinned = 0;
         int ret = -1;

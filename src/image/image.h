@@ -25,19 +25,19 @@
 
 #define IMG_DIGEST_MAX 72 /* "sha256:" + 64 hex + NUL */
 
-#define IMG_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define IMG_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define IMG_MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define IMG_MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define IMG_MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define IMG_MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define IMG_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define IMG_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define IMG_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define IMG_MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar"
+#define IMG_MT_OCI_MANIFEST      "application/vnd.oci.image.manifest.v1+json"
+#define IMG_MT_OCI_INDEX         "application/vnd.oci.image.index.v1+json"
+#define IMG_MT_OCI_CONFIG        "application/vnd.oci.image.config.v1+json"
+#define IMG_MT_OCI_LAYER         "application/vnd.oci.image.layer.v1.tar"
+#define IMG_MT_OCI_LAYER_GZIP    "application/vnd.oci.image.layer.v1.tar+gzip"
+#define IMG_MT_OCI_LAYER_ZSTD    "application/vnd.oci.image.layer.v1.tar+zstd"
+#define IMG_MT_DOCKER_MANIFEST   "application/vnd.docker.distribution.manifest.v2+json"
+#define IMG_MT_DOCKER_LIST       "application/vnd.docker.distribution.manifest.list.v2+json"
+#define IMG_MT_DOCKER_CONFIG     "application/vnd.docker.container.image.v1+json"
+#define IMG_MT_DOCKER_LAYER      "application/vnd.docker.image.rootfs.diff.tar"
 #define IMG_MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
-#define IMG_ANNOT_REF_NAME "org.opencontainers.image.ref.name"
+#define IMG_ANNOT_REF_NAME  "org.opencontainers.image.ref.name"
 #define IMG_ANNOT_FULL_NAME "io.containerd.image.name"
 
 /* ---- digests (digest.c) ---- */
@@ -134,8 +134,8 @@ struct img_entry *img_table_find_manifest(struct img_table *t, const char *manif
 
 /* Under the table lock: add the image (if new) and move each name to it
  * (a name points at one image; the image it left keeps existing, dangling). */
-int img_table_add(struct img_store *s, const char *manifest, const char *media_type,
-                  int64_t size, const char *const *names, size_t n_names, berth_error_t *err);
+int img_table_add(struct img_store *s, const char *manifest, const char *media_type, int64_t size,
+                  const char *const *names, size_t n_names, berth_error_t *err);
 /* Remove one name.  Returns 1 if removed, 0 if absent. */
 int img_table_untag(struct img_store *s, const char *name, berth_error_t *err);
 /* Remove an image and all its names. */
@@ -155,8 +155,8 @@ struct img_image {
         struct img_desc config;
         struct img_desc *layers;
         size_t n_layers;
-        json_t *cfg;       /* the image config */
-        const char **diff_ids; /* cfg.rootfs.diff_ids, one per layer (owned by cfg) */
+        json_t *cfg;             /* the image config */
+        const char **diff_ids;   /* cfg.rootfs.diff_ids, one per layer (owned by cfg) */
         struct img_entry *entry; /* its row in the table the lookup used */
 };
 
@@ -175,6 +175,11 @@ int64_t img_image_size(const struct img_image *img);
 int img_image_commit(struct img_store *s, json_t *cfg, const struct img_desc *layers,
                      size_t n_layers, const char *const *names, size_t n_names,
                      char out[IMG_DIGEST_MAX], berth_error_t *err);
+
+/* The same for a config already in the store (kept byte for byte: its digest is the ID). */
+int img_manifest_commit(struct img_store *s, const struct img_desc *config,
+                        const struct img_desc *layers, size_t n_layers, const char *const *names,
+                        size_t n_names, char out[IMG_DIGEST_MAX], berth_error_t *err);
 
 /* ---- layers (layer.c) ---- */
 

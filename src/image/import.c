@@ -59,7 +59,8 @@ static int key_values(const char *arg, json_t *obj, bool env, berth_error_t *err
         if (strchr(copy, '=') == NULL) {
                 char *sp = strpbrk(copy, " \t");
                 if (sp == NULL)
-                        return berth_fail(err, EINVAL, "`%s`: expected KEY=VALUE or KEY VALUE", arg);
+                        return berth_fail(err, EINVAL, "`%s`: expected KEY=VALUE or KEY VALUE",
+                                          arg);
                 *sp++ = '\0';
                 while (*sp == ' ' || *sp == '\t')
                         sp++;
@@ -97,12 +98,14 @@ static int apply_env(json_t *c, const char *arg, berth_error_t *err)
         }
         const char *k;
         json_t *v;
-        json_object_foreach(kv, k, v) {
+        json_object_foreach(kv, k, v)
+        {
                 cleanup_free char *line = berth_xasprintf("%s=%s", k, json_string_value(v));
                 size_t klen = strlen(k), i;
                 json_t *old;
                 bool replaced = false;
-                json_array_foreach(env, i, old) {
+                json_array_foreach(env, i, old)
+                {
                         const char *o = json_string_value(old);
                         if (o && strncmp(o, k, klen) == 0 && o[klen] == '=') {
                                 json_array_set_new(env, i, json_string(line));
@@ -159,8 +162,8 @@ int img_config_apply_change(json_t *cfg, const char *change, berth_error_t *err)
                 char *save = NULL;
                 json_t *ports = obj_field(c, "ExposedPorts");
                 for (char *p = strtok_r(copy, " \t", &save); p; p = strtok_r(NULL, " \t", &save)) {
-                        cleanup_free char *key = strchr(p, '/') ? berth_xstrdup(p)
-                                                                 : berth_xasprintf("%s/tcp", p);
+                        cleanup_free char *key =
+                                strchr(p, '/') ? berth_xstrdup(p) : berth_xasprintf("%s/tcp", p);
                         json_object_set_new(ports, key, json_object());
                 }
         } else if (strcmp(instr, "VOLUME") == 0) {
@@ -197,12 +200,11 @@ json_t *img_config_new(void)
 }
 
 int img_import_rootfs(struct img_store *s, int fd, const char *name,
-                      const struct img_change *change, char out[IMG_DIGEST_MAX],
-                      berth_error_t *err)
+                      const struct img_change *change, char out[IMG_DIGEST_MAX], berth_error_t *err)
 {
         /* the tarball is stored as it came (compressed or not); its diffID is
          * the digest of the uncompressed stream */
-        struct img_desc layer = { 0 };
+        struct img_desc layer = {0};
         uint64_t size = 0;
         if (img_blob_put_fd(s, fd, NULL, layer.digest, &size, err) < 0)
                 return berth_wrap(err, "store the tarball");
@@ -229,8 +231,7 @@ int img_import_rootfs(struct img_store *s, int fd, const char *name,
         if (change && change->message)
                 json_object_set_new(hist, "comment", json_string(change->message));
         json_array_append_new(json_object_get(cfg, "history"), hist);
-        int ret = img_image_commit(s, cfg, &layer, 1, name ? &name : NULL, name ? 1 : 0, out,
-                                   err);
+        int ret = img_image_commit(s, cfg, &layer, 1, name ? &name : NULL, name ? 1 : 0, out, err);
         json_decref(cfg);
         return ret;
 }

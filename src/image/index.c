@@ -92,7 +92,8 @@ int img_table_load(struct img_store *s, struct img_table *t, berth_error_t *err)
         json_t *m = json_object_get(root, "manifests");
         size_t i;
         json_t *d;
-        json_array_foreach(m, i, d) {
+        json_array_foreach(m, i, d)
+        {
                 const char *digest = json_string_value(json_object_get(d, "digest"));
                 if (!img_digest_valid(digest))
                         continue;
@@ -113,8 +114,7 @@ static json_t *descriptor(const struct img_entry *e, const char *name)
         json_t *d = json_pack("{s:s, s:s, s:I}", "mediaType", e->manifest_media_type, "digest",
                               e->manifest, "size", (json_int_t) e->manifest_size);
         if (name)
-                json_object_set_new(d, "annotations",
-                                    json_pack("{s:s}", IMG_ANNOT_REF_NAME, name));
+                json_object_set_new(d, "annotations", json_pack("{s:s}", IMG_ANNOT_REF_NAME, name));
         return d;
 }
 
@@ -148,8 +148,8 @@ static int table_begin(struct img_store *s, struct img_table *t, berth_error_t *
         return lock;
 }
 
-int img_table_add(struct img_store *s, const char *manifest, const char *media_type,
-                  int64_t size, const char *const *names, size_t n_names, berth_error_t *err)
+int img_table_add(struct img_store *s, const char *manifest, const char *media_type, int64_t size,
+                  const char *const *names, size_t n_names, berth_error_t *err)
 {
         struct img_table t;
         cleanup_close int lock = table_begin(s, &t, err);

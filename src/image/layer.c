@@ -71,7 +71,8 @@ static int clean_name(const char *raw, char **out, berth_error_t *err)
 {
         *out = NULL;
         if (raw == NULL || raw[0] == '/')
-                return berth_fail(err, EPERM, "layer entry `%s` has an absolute path", raw ? raw : "");
+                return berth_fail(err, EPERM, "layer entry `%s` has an absolute path",
+                                  raw ? raw : "");
         cleanup_free char *copy = berth_xstrdup(raw);
         size_t cap = strlen(raw) + 1;
         cleanup_free char *res = berth_xcalloc(1, cap);
@@ -204,8 +205,8 @@ static int apply_meta_fd(struct unpacker *u, int fd, struct archive_entry *e, co
                 return -1;
         if (times) {
                 struct timespec ts[2] = {
-                        { archive_entry_atime(e), archive_entry_atime_nsec(e) },
-                        { archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
+                        {archive_entry_atime(e), archive_entry_atime_nsec(e)},
+                        {archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
                 };
                 if (!archive_entry_atime_is_set(e))
                         ts[0] = ts[1];
@@ -293,10 +294,10 @@ static int unpack_entry(struct unpacker *u, struct archive *a, struct archive_en
                 const char *tparent, *tbase;
                 cleanup_free char *tcopy = berth_xstrdup(target);
                 split_path(tcopy, &tparent, &tbase);
-                cleanup_close int tpfd =
-                        tparent[0] ? openat2_beneath(u->root, tparent,
-                                                     O_PATH | O_DIRECTORY | O_CLOEXEC)
-                                   : dup(u->root);
+                cleanup_close int tpfd = tparent[0]
+                                                 ? openat2_beneath(u->root, tparent,
+                                                                   O_PATH | O_DIRECTORY | O_CLOEXEC)
+                                                 : dup(u->root);
                 if (tpfd < 0)
                         return berth_fail(err, errno == ELOOP ? EPERM : errno,
                                           "hard link `%s`: target `%s` is not reachable in the "
@@ -326,17 +327,16 @@ static int unpack_entry(struct unpacker *u, struct archive *a, struct archive_en
                 u->dirs = berth_xrealloc(u->dirs, (u->n_dirs + 1) * sizeof(*u->dirs));
                 struct dir_time *dt = &u->dirs[u->n_dirs++];
                 dt->path = berth_steal_ptr(&full);
-                dt->times[1] = (struct timespec){ archive_entry_mtime(e),
-                                                  archive_entry_mtime_nsec(e) };
+                dt->times[1] =
+                        (struct timespec){archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
                 dt->times[0] = dt->times[1];
                 return 0;
         }
         case AE_IFREG: {
                 if (clear_slot(pfd, base, false, err) < 0)
                         return -1;
-                cleanup_close int fd = openat(pfd, base,
-                                              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                                              0600);
+                cleanup_close int fd = openat(
+                        pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
                 if (fd < 0)
                         return berth_fail(err, errno, "create `%s`", full);
                 if (write_data(a, fd, e, full, stats, err) < 0)
@@ -354,8 +354,8 @@ static int unpack_entry(struct unpacker *u, struct archive *a, struct archive_en
                              AT_SYMLINK_NOFOLLOW) < 0)
                         return berth_fail(err, errno, "chown `%s`", full);
                 struct timespec ts[2] = {
-                        { archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
-                        { archive_entry_mtime(e), archive_entry_mtime_nsec(e) },
+                        {archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
+                        {archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
                 };
                 (void) utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW);
                 return 0;
@@ -421,7 +421,7 @@ static struct archive *layer_reader(int fd, bool raw, berth_error_t *err)
 
 int img_layer_unpack(int fd, int dirfd, struct img_unpack_stats *stats, berth_error_t *err)
 {
-        struct unpacker u = { .root = dirfd, .cache_fd = -1, .privileged = geteuid() == 0 };
+        struct unpacker u = {.root = dirfd, .cache_fd = -1, .privileged = geteuid() == 0};
         struct archive *a = layer_reader(fd, false, err);
         if (a == NULL)
                 return -1;
@@ -444,8 +444,8 @@ int img_layer_unpack(int fd, int dirfd, struct img_unpack_stats *stats, berth_er
         }
         /* deepest first is not needed: setting a dir's times does not touch its parent */
         for (size_t i = 0; ret == 0 && i < u.n_dirs; i++) {
-                cleanup_close int d = openat2_beneath(dirfd, u.dirs[i].path,
-                                                      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                cleanup_close int d =
+                        openat2_beneath(dirfd, u.dirs[i].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (d >= 0)
                         (void) futimens(d, u.dirs[i].times);
         }
@@ -487,7 +487,7 @@ int img_layer_diffid(int fd, char out[IMG_DIGEST_MAX], uint64_t *size, berth_err
 
 const char *img_layer_media_type(int fd)
 {
-        unsigned char m[4] = { 0 };
+        unsigned char m[4] = {0};
         if (pread(fd, m, sizeof(m), 0) == (ssize_t) sizeof(m)) {
                 if (m[0] == 0x1f && m[1] == 0x8b)
                         return IMG_MT_OCI_LAYER_GZIP;

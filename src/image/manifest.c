@@ -44,7 +44,8 @@ static json_t *blob_json(struct img_store *s, const char *digest, berth_error_t 
         json_t *j = json_loadb(buf, len, 0, &jerr);
         if (j == NULL || !json_is_object(j)) {
                 json_decref(j);
-                berth_fail(err, EINVAL, "parse blob %s: %s", digest, j ? "not an object" : jerr.text);
+                berth_fail(err, EINVAL, "parse blob %s: %s", digest,
+                           j ? "not an object" : jerr.text);
                 return NULL;
         }
         return j;
@@ -172,24 +173,20 @@ int img_lookup(struct img_store *s, struct img_table *t, const char *what, struc
         return berth_fail_status(err, 1, ENOENT, "No such image: %s", what);
 }
 
-int img_image_commit(struct img_store *s, json_t *cfg, const struct img_desc *layers,
-                     size_t n_layers, const char *const *names, size_t n_names,
-                     char out[IMG_DIGEST_MAX], berth_error_t *err)
+int img_manifest_commit(struct img_store *s, const struct img_desc *config,
+                        const struct img_desc *layers, size_t n_layers, const char *const *names,
+                        size_t n_names, char out[IMG_DIGEST_MAX], berth_error_t *err)
 {
-        cleanup_free char *cfg_text = json_dumps(cfg, JSON_COMPACT);
-        char cfg_digest[IMG_DIGEST_MAX];
-        if (img_blob_put(s, cfg_text, strlen(cfg_text), NULL, cfg_digest, err) < 0)
-                return berth_wrap(err, "store image config");
         json_t *ls = json_array();
         for (size_t i = 0; i < n_layers; i++)
-                json_array_append_new(ls, json_pack("{s:s, s:s, s:I}", "mediaType",
-                                                    layers[i].media_type, "digest",
-                                                    layers[i].digest, "size",
-                                                    (json_int_t) layers[i].size));
-        json_t *m = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:o}", "schemaVersion", 2,
-                              "mediaType", IMG_MT_OCI_MANIFEST, "config", "mediaType",
-                              IMG_MT_OCI_CONFIG, "digest", cfg_digest, "size",
-                              (json_int_t) strlen(cfg_text), "layers", ls);
+                json_array_append_new(ls,
+                                      json_pack("{s:s, s:s, s:I}", "mediaType",
+                                                layers[i].media_type, "digest", layers[i].digest,
+                                                "size", (json_int_t) layers[i].size));
+        json_t *m =
+                json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:o}", "schemaVersion", 2, "mediaType",
+                          IMG_MT_OCI_MANIFEST, "config", "mediaType", IMG_MT_OCI_CONFIG, "digest",
+                          config->digest, "size", (json_int_t) config->size, "layers", ls);
         cleanup_free char *m_text = json_dumps(m, JSON_COMPACT);
         json_decref(m);
         char m_digest[IMG_DIGEST_MAX];
@@ -201,4 +198,15 @@ int img_image_commit(struct img_store *s, json_t *cfg, const struct img_desc *la
         if (out)
                 memcpy(out, m_digest, IMG_DIGEST_MAX);
         return 0;
+}
+
+int img_image_commit(struct img_store *s, json_t *cfg, const struct img_desc *layers,
+                     size_t n_layers, const char *const *names, size_t n_names,
+                     char out[IMG_DIGEST_MAX], berth_error_t *err)
+{
+        cleanup_free char *cfg_text = json_dumps(cfg, JSON_COMPACT);
+        struct img_desc config = {.size = (int64_t) strlen(cfg_text)};
+        if (img_blob_put(s, cfg_text, strlen(cfg_text), NULL, config.digest, err) < 0)
+                return berth_wrap(err, "store image config");
+        return img_manifest_commit(s, &config, layers, n_layers, names, n_names, out, err);
 }

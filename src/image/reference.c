@@ -1,6 +1,6 @@
 /* reference.c — image names as Docker spells them: [host[:port]/]path[:tag][@digest].
- * Names are kept as the user wrote them (no implicit docker.io/library/), with
- * ":latest" added when neither a tag nor a digest is given. */
+ * Names are kept in Docker's familiar form (docker.io/library/busybox is busybox),
+ * with ":latest" added when neither a tag nor a digest is given. */
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
@@ -60,9 +60,20 @@ static bool tag_valid(const char *t)
         return true;
 }
 
+/* Docker's "familiar" form: docker.io/library/x and docker.io/x are x. */
+static const char *familiar(const char *in)
+{
+        static const char *const prefixes[] = {"docker.io/library/", "index.docker.io/library/",
+                                               "docker.io/", "index.docker.io/"};
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(prefixes); i++)
+                if (berth_str_has_prefix(in, prefixes[i]))
+                        return in + strlen(prefixes[i]);
+        return in;
+}
+
 int img_ref_normalize(const char *in, char **out, berth_error_t *err)
 {
-        cleanup_free char *s = berth_xstrdup(in);
+        cleanup_free char *s = berth_xstrdup(familiar(in));
         char *digest = strchr(s, '@');
         if (digest) {
                 *digest++ = '\0';

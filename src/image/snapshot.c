@@ -75,7 +75,7 @@ static int layer_unpack_once(struct img_store *s, const struct img_desc *blob, c
                         berth_fail(err, errno, "open `%s`", diff);
                 goto out;
         }
-        struct img_unpack_stats st = { 0 };
+        struct img_unpack_stats st = {0};
         if (img_layer_unpack(bfd, dfd, &st, err) < 0) {
                 berth_wrap(err, "unpack layer %s", blob->digest);
                 goto out;
@@ -177,7 +177,7 @@ int img_rootfs_prepare(struct img_store *s, const char *image, const char *conta
         if (img_table_load(s, &t, err) < 0)
                 return -1;
         struct img_entry *e;
-        struct img_image img = { 0 };
+        struct img_image img = {0};
         int ret = -1;
         if (img_lookup(s, &t, image, &e, err) < 0 || img_image_load(s, e->manifest, &img, err) < 0)
                 goto out;
@@ -189,7 +189,7 @@ int img_rootfs_prepare(struct img_store *s, const char *image, const char *conta
                 goto out;
         }
         cleanup_free char *abs = berth_path_join(s->root, snap);
-        static const char *const subdirs[] = { "rootfs", "upper", "work", "empty" };
+        static const char *const subdirs[] = {"rootfs", "upper", "work", "empty"};
         for (size_t i = 0; i < (driver == IMG_DRIVER_VFS ? 1 : BERTH_ARRAY_SIZE(subdirs)); i++) {
                 cleanup_free char *p = berth_xasprintf("%s/%s", abs, subdirs[i]);
                 if (mkdir(p, 0755) < 0) {
@@ -227,7 +227,7 @@ int img_rootfs_prepare(struct img_store *s, const char *image, const char *conta
         *rootfs = berth_xasprintf("%s/rootfs", abs);
         ret = 0;
         goto out;
-undo: {
+undo : {
         berth_error_t sub = NULL;
         if (img_rm_rf_at(s->root_fd, snap, &sub) < 0)
                 log_warn("%s", berth_error_msg(sub));

@@ -14,7 +14,7 @@
 #include "common/util.h"
 #include "image/image.h"
 
-static const char *const store_dirs[] = { "blobs", "blobs/sha256", "layers", "snapshots", "tmp" };
+static const char *const store_dirs[] = {"blobs", "blobs/sha256", "layers", "snapshots", "tmp"};
 
 int img_store_open(struct img_store *s, const char *data_dir, berth_error_t *err)
 {
@@ -159,8 +159,8 @@ int img_blob_commit(struct img_blob_writer *w, const char *expected, char out[IM
         w->tmp_path = NULL;
         close(w->fd);
         w->fd = -1;
-        cleanup_close int dfd = openat(w->store->root_fd, "blobs/sha256",
-                                       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        cleanup_close int dfd =
+                openat(w->store->root_fd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0)
                 (void) fsync(dfd);
         if (out)

@@ -57,7 +57,7 @@ static int copy_meta(int sfd, int dfd, const struct stat *st, const char *path, 
         if (copy_xattrs(sfd, dfd, path, err) < 0)
                 return -1;
         if (times) {
-                struct timespec ts[2] = { st->st_atim, st->st_mtim };
+                struct timespec ts[2] = {st->st_atim, st->st_mtim};
                 (void) futimens(dfd, ts);
         }
         return 0;
@@ -132,8 +132,8 @@ static int copy_entry(struct vfs_copy *c, int sdir, int ddir, const char *name, 
                         return 0;
                 }
                 c->links = berth_xrealloc(c->links, (c->n_links + 1) * sizeof(*c->links));
-                c->links[c->n_links++] = (struct link_seen){ st.st_dev, st.st_ino,
-                                                             berth_xstrdup(rel) };
+                c->links[c->n_links++] =
+                        (struct link_seen){st.st_dev, st.st_ino, berth_xstrdup(rel)};
         }
         if (S_ISREG(st.st_mode)) {
                 cleanup_close int sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -145,7 +145,7 @@ static int copy_entry(struct vfs_copy *c, int sdir, int ddir, const char *name, 
                         return -1;
                 return copy_meta(sfd, dfd, &st, rel, true, err);
         }
-        struct timespec ts[2] = { st.st_atim, st.st_mtim };
+        struct timespec ts[2] = {st.st_atim, st.st_mtim};
         if (S_ISLNK(st.st_mode)) {
                 char target[4096];
                 ssize_t n = readlinkat(sdir, name, target, sizeof(target) - 1);
@@ -160,8 +160,7 @@ static int copy_entry(struct vfs_copy *c, int sdir, int ddir, const char *name, 
                 if (fchmodat(ddir, name, st.st_mode & 07777, 0) < 0)
                         return berth_fail(err, errno, "chmod `%s`", rel);
         }
-        if (geteuid() == 0 &&
-            fchownat(ddir, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+        if (geteuid() == 0 && fchownat(ddir, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
                 return berth_fail(err, errno, "chown `%s`", rel);
         (void) utimensat(ddir, name, ts, AT_SYMLINK_NOFOLLOW);
         return 0;
@@ -192,7 +191,7 @@ static int copy_tree(struct vfs_copy *c, int sdir, int ddir, const char *rel, be
 
 int img_vfs_apply(int srcfd, int dstfd, berth_error_t *err)
 {
-        struct vfs_copy c = { .dst_root = dstfd };
+        struct vfs_copy c = {.dst_root = dstfd};
         int r = copy_tree(&c, srcfd, dstfd, "", err);
         for (size_t i = 0; i < c.n_links; i++)
                 free(c.links[i].path);

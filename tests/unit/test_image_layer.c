@@ -17,7 +17,7 @@
 
 struct ent {
         const char *path;
-        mode_t type; /* AE_IF*; 0 = hard link */
+        mode_t type;      /* AE_IF*; 0 = hard link */
         const char *data; /* file content, or symlink/hardlink target */
         mode_t perm;
         int64_t size; /* for sparse checks: logical size; 0 = strlen(data) */
@@ -87,14 +87,14 @@ static void test_metadata(const char *top, const char *filter)
 {
         berth_error_t err = NULL;
         static const struct ent ents[] = {
-                { "./bin/", AE_IFDIR, NULL, 0755, 0 },
-                { "./bin/su", AE_IFREG, "#!setuid", 04755, 0 },
-                { "./bin/sh", AE_IFLNK, "/bin/busybox", 0777, 0 },
-                { "./bin/ln", 0, "bin/su", 0, 0 },
-                { "dev/null", AE_IFCHR, NULL, 0666, 0 },
-                { "deep/er/file", AE_IFREG, "x", 0600, 0 },
-                { "xattr", AE_IFREG, "x", 0600, 0 },
-                { "fifo", AE_IFIFO, NULL, 0600, 0 },
+                {"./bin/", AE_IFDIR, NULL, 0755, 0},
+                {"./bin/su", AE_IFREG, "#!setuid", 04755, 0},
+                {"./bin/sh", AE_IFLNK, "/bin/busybox", 0777, 0},
+                {"./bin/ln", 0, "bin/su", 0, 0},
+                {"dev/null", AE_IFCHR, NULL, 0666, 0},
+                {"deep/er/file", AE_IFREG, "x", 0600, 0},
+                {"xattr", AE_IFREG, "x", 0600, 0},
+                {"fifo", AE_IFIFO, NULL, 0600, 0},
         };
         cleanup_free char *dir = fresh_dir(top, filter ? filter : "plain");
         is_int(unpack(ents, BERTH_ARRAY_SIZE(ents), filter, dir, &err), 0, "layer unpacks");
@@ -111,7 +111,7 @@ static void test_metadata(const char *top, const char *filter)
         ok(stat(ln, &st2) == 0 && st2.st_ino == st.st_ino && st.st_nlink == 2,
            "hard link is the same inode");
         cleanup_free char *sh = berth_xasprintf("%s/bin/sh", dir);
-        char buf[64] = { 0 };
+        char buf[64] = {0};
         ok(readlink(sh, buf, sizeof(buf) - 1) > 0 && strcmp(buf, "/bin/busybox") == 0,
            "symlink target kept");
         cleanup_free char *dn = berth_xasprintf("%s/dev/null", dir);
@@ -137,9 +137,9 @@ static void test_whiteouts(const char *top)
         }
         berth_error_t err = NULL;
         static const struct ent ents[] = {
-                { "etc/.wh.passwd", AE_IFREG, NULL, 0, 0 },
-                { "var/cache/.wh..wh..opq", AE_IFREG, NULL, 0, 0 },
-                { "var/.wh..wh.plnk", AE_IFDIR, NULL, 0, 0 },
+                {"etc/.wh.passwd", AE_IFREG, NULL, 0, 0},
+                {"var/cache/.wh..wh..opq", AE_IFREG, NULL, 0, 0},
+                {"var/.wh..wh.plnk", AE_IFDIR, NULL, 0, 0},
         };
         cleanup_free char *dir = fresh_dir(top, "wh");
         is_int(unpack(ents, BERTH_ARRAY_SIZE(ents), NULL, dir, &err), 0, "whiteout layer unpacks");
@@ -168,24 +168,22 @@ static void test_escapes(const char *top)
                 struct ent ents[3];
                 size_t n;
         } cases[] = {
-                { "../ entry", { { "../outside/pwned", AE_IFREG, "x", 0, 0 } }, 1 },
-                { "a/../../ entry", { { "a/../../outside/pwned", AE_IFREG, "x", 0, 0 } }, 1 },
-                { "absolute entry", { { "/tmp/berth-pwned", AE_IFREG, "x", 0, 0 } }, 1 },
-                { "write through a symlink to a dir",
-                  { { "link", AE_IFLNK, "../outside", 0, 0 }, { "link/pwned", AE_IFREG, "x", 0, 0 } },
-                  2 },
-                { "write through an absolute symlink",
-                  { { "abs", AE_IFLNK, "/tmp", 0, 0 }, { "abs/berth-pwned", AE_IFREG, "x", 0, 0 } },
-                  2 },
-                { "hard link to outside",
-                  { { "hl", 0, "../outside/secret", 0, 0 } },
-                  1 },
-                { "hard link through a symlink",
-                  { { "l2", AE_IFLNK, "/etc", 0, 0 }, { "hl", 0, "l2/passwd", 0, 0 } },
-                  2 },
-                { "whiteout through a symlink",
-                  { { "l3", AE_IFLNK, "../outside", 0, 0 }, { "l3/.wh.secret", AE_IFREG, NULL, 0, 0 } },
-                  2 },
+                {"../ entry", {{"../outside/pwned", AE_IFREG, "x", 0, 0}}, 1},
+                {"a/../../ entry", {{"a/../../outside/pwned", AE_IFREG, "x", 0, 0}}, 1},
+                {"absolute entry", {{"/tmp/berth-pwned", AE_IFREG, "x", 0, 0}}, 1},
+                {"write through a symlink to a dir",
+                 {{"link", AE_IFLNK, "../outside", 0, 0}, {"link/pwned", AE_IFREG, "x", 0, 0}},
+                 2},
+                {"write through an absolute symlink",
+                 {{"abs", AE_IFLNK, "/tmp", 0, 0}, {"abs/berth-pwned", AE_IFREG, "x", 0, 0}},
+                 2},
+                {"hard link to outside", {{"hl", 0, "../outside/secret", 0, 0}}, 1},
+                {"hard link through a symlink",
+                 {{"l2", AE_IFLNK, "/etc", 0, 0}, {"hl", 0, "l2/passwd", 0, 0}},
+                 2},
+                {"whiteout through a symlink",
+                 {{"l3", AE_IFLNK, "../outside", 0, 0}, {"l3/.wh.secret", AE_IFREG, NULL, 0, 0}},
+                 2},
         };
         cleanup_free char *secret = berth_xasprintf("%s/secret", outside);
         berth_write_file_atomic(secret, "s", 1, 0600, &err);
@@ -209,7 +207,7 @@ static void test_escapes(const char *top)
 static void test_diffid(void)
 {
         berth_error_t err = NULL;
-        static const struct ent ents[] = { { "f", AE_IFREG, "hello", 0, 0 } };
+        static const struct ent ents[] = {{"f", AE_IFREG, "hello", 0, 0}};
         int plain = make_tar(ents, 1, NULL);
         int gz = make_tar(ents, 1, "gzip");
         int zs = make_tar(ents, 1, "zstd");

@@ -28,12 +28,14 @@ static void test_refs(void)
         static const struct {
                 const char *in, *want;
         } good[] = {
-                { "busybox", "busybox:latest" },
-                { "busybox:1.36", "busybox:1.36" },
-                { "localhost:5000/a/b", "localhost:5000/a/b:latest" },
-                { "reg.example/x_y/z-w:v1.0", "reg.example/x_y/z-w:v1.0" },
-                { "a@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                  "a@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" },
+                {"busybox", "busybox:latest"},
+                {"busybox:1.36", "busybox:1.36"},
+                {"docker.io/library/busybox", "busybox:latest"},
+                {"docker.io/skopeo/bb:x", "skopeo/bb:x"},
+                {"localhost:5000/a/b", "localhost:5000/a/b:latest"},
+                {"reg.example/x_y/z-w:v1.0", "reg.example/x_y/z-w:v1.0"},
+                {"a@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                 "a@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
         };
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(good); i++) {
                 char *out = NULL;
@@ -41,8 +43,8 @@ static void test_refs(void)
                 is_str(out, good[i].want, "normalized");
                 free(out);
         }
-        static const char *const bad[] = { "Busybox", "a//b", "a:", ":x", "a/", "a..b", "a@sha256:12",
-                                           "" };
+        static const char *const bad[] = {"Busybox", "a//b", "a:",          ":x",
+                                          "a/",      "a..b", "a@sha256:12", ""};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(bad); i++) {
                 char *out = NULL;
                 is_int(img_ref_normalize(bad[i], &out, &err), -1, "invalid name refused");
@@ -94,9 +96,9 @@ int main(void)
         char m1[IMG_DIGEST_MAX], m2[IMG_DIGEST_MAX];
         img_sha256_digest("m1", 2, m1);
         img_sha256_digest("m2", 2, m2);
-        const char *n1[] = { "a:latest", "b:1" };
+        const char *n1[] = {"a:latest", "b:1"};
         is_int(img_table_add(&s, m1, IMG_MT_OCI_MANIFEST, 2, n1, 2, &err), 0, "add image 1");
-        const char *n2[] = { "a:latest" };
+        const char *n2[] = {"a:latest"};
         is_int(img_table_add(&s, m2, IMG_MT_OCI_MANIFEST, 2, n2, 1, &err), 0, "add image 2");
         struct img_table t;
         is_int(img_table_load(&s, &t, &err), 0, "table loads");

@@ -9,6 +9,14 @@
 
 static const struct cli_command commands[] = {
         {"check", cmd_check, "Report what this host can run (namespaces, cgroups, overlayfs, KVM)"},
+        {"history", cmd_history, "Show the history of an image"},
+        {"image", cmd_image, "Manage images (ls, rm, tag, inspect, history, prune, save, load)"},
+        {"images", cmd_images, "List images"},
+        {"import", cmd_import, "Create an image from a root filesystem tarball"},
+        {"load", cmd_load, "Load images from a docker-archive or OCI layout"},
+        {"rmi", cmd_rmi, "Remove one or more images"},
+        {"save", cmd_save, "Save images to a docker-archive or OCI layout"},
+        {"tag", cmd_tag, "Create a name that refers to an image"},
         {NULL, NULL, NULL},
 };
 

@@ -36,4 +36,16 @@ int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
 
 int cmd_check(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 
+/* images (src/image) */
+int cmd_images(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_image(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_image_inspect(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_image_prune(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_import(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_tag(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_rmi(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_history(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_save(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_load(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+
 #endif

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "common/error.h"
 
@@ -30,6 +31,21 @@ enum disk_open_flags {
 
 struct disk;
 
+/* What a run of the virtual disk is (disk_block_status). */
+enum disk_bs_flags {
+        DISK_BS_DATA = 1u << 0,      /* reads may return non-zero data */
+        DISK_BS_ZERO = 1u << 1,      /* reads return zeroes */
+        DISK_BS_ALLOCATED = 1u << 2, /* this layer decides the content (not a backing file) */
+        DISK_BS_COMPRESSED = 1u << 3,
+};
+
+struct disk_extent {
+        uint64_t off, len; /* the run of the virtual disk described */
+        unsigned flags;    /* enum disk_bs_flags */
+        unsigned depth;    /* 0: this image, 1: its backing file, ... */
+        uint64_t host_off; /* offset in the file holding the data, UINT64_MAX if none */
+};
+
 struct disk_ops {
         const char *name;
         int (*pread)(struct disk *d, void *buf, size_t len, uint64_t off, berth_error_t *err);
@@ -39,6 +55,17 @@ struct disk_ops {
         /* Deallocate; reads of the range return zeroes afterwards. */
         int (*discard)(struct disk *d, uint64_t off, uint64_t len, berth_error_t *err);
         void (*close)(struct disk *d);
+        /* Optional below: the generic layer falls back when NULL. */
+        int (*preadv)(struct disk *d, const struct iovec *iov, int iovcnt, uint64_t off,
+                      berth_error_t *err);
+        int (*pwritev)(struct disk *d, const struct iovec *iov, int iovcnt, uint64_t off,
+                       berth_error_t *err);
+        /* Make the range read as zeroes, deallocating if the format can. */
+        int (*write_zeroes)(struct disk *d, uint64_t off, uint64_t len, berth_error_t *err);
+        /* Describe the run starting at off (at most len bytes long). */
+        int (*block_status)(struct disk *d, uint64_t off, uint64_t len, struct disk_extent *ext,
+                            berth_error_t *err);
+        int (*truncate)(struct disk *d, uint64_t size, berth_error_t *err);
 };
 
 struct disk {
@@ -46,7 +73,9 @@ struct disk {
         uint64_t size; /* virtual size in bytes */
         bool readonly;
         char *path;
-        void *priv; /* the driver's state */
+        void *priv;          /* the driver's state */
+        enum disk_format format;
+        struct disk *backing; /* owned; reads of unallocated ranges go here */
 };
 
 int disk_open(const char *path, enum disk_format fmt, unsigned flags, struct disk **out,
@@ -57,6 +86,37 @@ int disk_pread(struct disk *d, void *buf, size_t len, uint64_t off, berth_error_
 int disk_pwrite(struct disk *d, const void *buf, size_t len, uint64_t off, berth_error_t *err);
 int disk_flush(struct disk *d, berth_error_t *err);
 int disk_discard(struct disk *d, uint64_t off, uint64_t len, berth_error_t *err);
+
+int disk_preadv(struct disk *d, const struct iovec *iov, int iovcnt, uint64_t off,
+                berth_error_t *err);
+int disk_pwritev(struct disk *d, const struct iovec *iov, int iovcnt, uint64_t off,
+                 berth_error_t *err);
+int disk_write_zeroes(struct disk *d, uint64_t off, uint64_t len, berth_error_t *err);
+/* Fills *ext for the run at off; a format without allocation data reports DATA|ALLOCATED. */
+int disk_block_status(struct disk *d, uint64_t off, uint64_t len, struct disk_extent *ext,
+                      berth_error_t *err);
+/* Grow or shrink the virtual disk (`berth disk resize`). */
+int disk_truncate(struct disk *d, uint64_t size, berth_error_t *err);
+
+/* The image this one reads unallocated ranges from, or NULL. */
+struct disk *disk_backing(struct disk *d);
+
+/* Probe a file's format (the qcow2 magic, else raw). */
+int disk_probe(const char *path, enum disk_format *out, berth_error_t *err);
+
+/* Options of disk_create.  Zero means the default. */
+struct disk_create_opts {
+        enum disk_format format;
+        uint64_t size;               /* virtual size; 0 with a backing file: the backing's */
+        unsigned cluster_size;       /* qcow2: 512 B .. 2 MiB, default 64 KiB */
+        unsigned version;            /* qcow2: 2 or 3 (default) */
+        unsigned refcount_bits;      /* qcow2: 16 (only value written) */
+        const char *backing;         /* qcow2: backing file name as stored in the image */
+        enum disk_format backing_fmt; /* AUTO: probe it */
+        bool preallocate;            /* raw: fallocate the whole size */
+};
+
+int disk_create(const char *path, const struct disk_create_opts *o, berth_error_t *err);
 
 int disk_parse_format(const char *s, enum disk_format *out, berth_error_t *err);
 const char *disk_format_name(enum disk_format f);

@@ -13,11 +13,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "common/util.h"
 #include "oci/cgroup.h"
+
+static int fstatfs_at(int dir, const char *name, struct statfs *sf)
+{
+        int fd = openat(dir, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        int r = fstatfs(fd, sf);
+        close(fd);
+        return r;
+}
 
 /* Hierarchies found under the root: real directories, not the cpu,cpuacct links. */
 static int list_hierarchies(const char *root, char ***out, size_t *n, berth_error_t *err)
@@ -30,7 +43,10 @@ static int list_hierarchies(const char *root, char ***out, size_t *n, berth_erro
         *n = 0;
         *out = berth_xcalloc(cap, sizeof(char *));
         while ((e = readdir(d)) != NULL) {
-                if (e->d_type != DT_DIR || e->d_name[0] == '.')
+                struct statfs sf;
+                if (e->d_type != DT_DIR || e->d_name[0] == '.' ||
+                    fstatfs_at(dirfd(d), e->d_name, &sf) < 0 ||
+                    (sf.f_type != CGROUP_SUPER_MAGIC && sf.f_type != CGROUP2_SUPER_MAGIC))
                         continue;
                 if (*n + 1 >= cap)
                         *out = berth_xrealloc(*out, (cap *= 2) * sizeof(char *));

@@ -97,14 +97,6 @@ static gid_t host_root_gid(const struct oci_spec *s)
         return 0;
 }
 
-static bool has_any_hook(const struct oci_spec *s)
-{
-        for (int k = 0; k < OCI_HOOK_NKINDS; k++)
-                if (s->n_hooks[k])
-                        return true;
-        return false;
-}
-
 static char *state_text(const struct oci_state *st, enum oci_status status)
 {
         json_t *j = oci_state_json(st, status);
@@ -173,8 +165,11 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
                         return -1;
                 if (m.type == OCI_SYNC_READY)
                         return 0;
-                if (m.type == OCI_SYNC_ERROR)
-                        return berth_fail_status(err, 1, m.errnum, "%s", m.text);
+                if (m.type == OCI_SYNC_ERROR) {
+                        /* the text already ends with the errno's message */
+                        berth_fail_status(err, 1, 0, "%s", m.text);
+                        return -1;
+                }
                 if (m.type == OCI_SYNC_HOOKS) {
                         cleanup_free char *text = state_text(&cr->st, OCI_CREATING);
                         berth_error_t herr = NULL;
@@ -497,7 +492,8 @@ static int stop_all(const struct oci_state *st, struct oci_cgroup *cg)
         return 0;
 }
 
-static int destroy(struct oci_ctx *c, struct oci_state *st, berth_error_t *err)
+static int destroy(struct oci_ctx *c, struct oci_state *st, struct oci_spec *known,
+                   berth_error_t *err)
 {
         struct oci_cgroup cg;
         oci_state_cgroup(st, &cg);
@@ -506,11 +502,13 @@ static int destroy(struct oci_ctx *c, struct oci_state *st, berth_error_t *err)
         oci_cgroup_release(&cg);
         if (r < 0)
                 return -1;
-        struct oci_spec *spec = NULL;
-        if (load_spec_for(st, &spec, NULL) == 0 && spec->n_hooks[OCI_HOOK_POSTSTOP]) {
+        struct oci_spec *spec = NULL, *use = known;
+        if (use == NULL && load_spec_for(st, &spec, NULL) == 0)
+                use = spec;
+        if (use && use->n_hooks[OCI_HOOK_POSTSTOP]) {
                 berth_error_t herr = NULL;
                 cleanup_free char *text = state_text(st, OCI_STOPPED);
-                if (oci_hooks_run(spec, OCI_HOOK_POSTSTOP, text, &herr) < 0) {
+                if (oci_hooks_run(use, OCI_HOOK_POSTSTOP, text, &herr) < 0) {
                         log_warn("%s", berth_error_msg(herr));
                         berth_error_release(&herr);
                 }
@@ -533,7 +531,7 @@ int oci_delete(struct oci_ctx *c, const char *id, bool force, berth_error_t *err
                                   oci_status_name(s));
                 goto out;
         }
-        r = destroy(c, &st, err);
+        r = destroy(c, &st, NULL, err);
 out:
         oci_state_release(&st);
         return r;
@@ -564,7 +562,7 @@ int oci_run(struct oci_ctx *c, const char *id, const struct oci_create_opts *o, 
         }
         if (release_init(&cr.st, err) < 0) {
                 berth_error_t ignored = NULL;
-                destroy(c, &cr.st, &ignored);
+                destroy(c, &cr.st, cr.spec, &ignored);
                 berth_error_release(&ignored);
                 r = -1;
                 goto out;
@@ -578,7 +576,7 @@ int oci_run(struct oci_ctx *c, const char *id, const struct oci_create_opts *o, 
         while (waitpid(cr.st.pid, &ws, 0) < 0 && errno == EINTR)
                 ;
         *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-        r = destroy(c, &cr.st, err);
+        r = destroy(c, &cr.st, cr.spec, err);
 out:
         created_release(&cr);
         return r;

@@ -215,7 +215,7 @@ static int exec_in(struct oci_state *st, struct oci_spec *spec, struct oci_proce
             oci_sync_recv(sync[0], &m, err) < 0)
                 goto kill;
         if (m.type == OCI_SYNC_ERROR) {
-                berth_fail_status(err, 1, m.errnum, "%s", m.text);
+                berth_fail_status(err, 1, 0, "%s", m.text);
                 goto kill;
         }
         if (console_peer >= 0 && (master = oci_recv_fd(console_peer, err)) < 0)

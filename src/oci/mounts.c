@@ -134,7 +134,7 @@ static int bind_remount(const char *target, unsigned long flags, bool in_userns,
         return 0;
 }
 
-static int mount_cgroup_tree(const struct oci_mount *m, int tfd, bool new_cgroupns,
+static int mount_cgroup_tree(const struct oci_mount *m, int rootfd, int tfd, bool new_cgroupns,
                              const char *cgpath, bool in_userns, berth_error_t *err)
 {
         char buf[64];
@@ -154,14 +154,10 @@ static int mount_cgroup_tree(const struct oci_mount *m, int tfd, bool new_cgroup
         if (mount("tmpfs", FDPATH(buf, tfd), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                   "mode=755") < 0)
                 return berth_fail(err, errno, "mount tmpfs for cgroups at `%s`", m->destination);
-        cleanup_close int dfd = -1;
-        {
-                /* reopen: tfd still names the directory under the new tmpfs */
-                char p[64];
-                dfd = open(FDPATH(p, tfd), O_PATH | O_DIRECTORY | O_CLOEXEC);
-        }
+        /* look the path up again: tfd still names the directory under the tmpfs */
+        cleanup_close int dfd = oci_open_in_root(rootfd, m->destination, false, true, err);
         if (dfd < 0)
-                return berth_fail(err, errno, "open the cgroup tmpfs");
+                return -1;
         cleanup_dir DIR *d = opendir("/sys/fs/cgroup");
         struct dirent *e;
         if (d == NULL)
@@ -175,7 +171,9 @@ static int mount_cgroup_tree(const struct oci_mount *m, int tfd, bool new_cgroup
                         ssize_t n = readlink(lp, target, sizeof(target) - 1);
                         if (n > 0) {
                                 target[n] = 0;
-                                symlinkat(target, dfd, e->d_name);
+                                if (symlinkat(target, dfd, e->d_name) < 0 && errno != EEXIST)
+                                        return berth_fail(err, errno, "symlink cgroup `%s`",
+                                                          e->d_name);
                         }
                         continue;
                 }
@@ -234,7 +232,7 @@ static int mount_one(const struct oci_mount *m, int rootfd, bool in_userns, bool
                         return berth_fail(err, errno, "bind mount `%s` on `%s`", m->source,
                                           m->destination);
         } else if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
-                if (mount_cgroup_tree(m, tfd, new_cgroupns, cgpath, in_userns, err) < 0)
+                if (mount_cgroup_tree(m, rootfd, tfd, new_cgroupns, cgpath, in_userns, err) < 0)
                         return -1;
         } else {
                 const char *src = m->source ? m->source : m->type;
@@ -350,8 +348,10 @@ int oci_devices_setup(const struct oci_spec *s, int rootfd, bool in_userns, bert
                         overridden |= strcmp(s->devices[k].path, defaults[i].path) == 0;
                 if (overridden)
                         continue;
-                struct oci_device d = { (char *) defaults[i].path, 'c', defaults[i].major,
-                                        defaults[i].minor, 0666, 0, 0 };
+                char path[32];
+                snprintf(path, sizeof(path), "%s", defaults[i].path);
+                struct oci_device d = { path, 'c', defaults[i].major, defaults[i].minor, 0666, 0,
+                                        0 };
                 if (make_device(rootfd, &d, in_userns, err) < 0)
                         return -1;
         }

@@ -299,9 +299,9 @@ static int parse_ioprio_sched(json_t *o, struct oci_process *p, berth_error_t *e
                             0 ||
                     get_arr(sc, "flags", &fl, "process.scheduler", err) < 0)
                         return -1;
-                for (int i = 0; i < 7; i++)
-                        if (*policies[i] && strcmp(pol, policies[i]) == 0)
-                                p->sched_policy = i;
+                for (int k = 0; k < 7; k++)
+                        if (*policies[k] && strcmp(pol, policies[k]) == 0)
+                                p->sched_policy = k;
                 if (p->sched_policy == OCI_UNSET)
                         return BAD(err, "process.scheduler", "policy", "is not a known policy");
                 json_array_foreach(fl, i, e)

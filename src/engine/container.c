@@ -20,6 +20,7 @@
 int eng_ctx_init(struct eng_ctx *e, const struct berth_paths *p, berth_error_t *err)
 {
         memset(e, 0, sizeof(*e));
+        e->data_dir = berth_xstrdup(p->data_dir);
         e->containers_dir = berth_path_join(p->data_dir, "containers");
         e->names_dir = berth_path_join(e->containers_dir, ".names");
         e->run_dir = berth_path_join(p->run_dir, "containers");
@@ -37,6 +38,7 @@ int eng_ctx_init(struct eng_ctx *e, const struct berth_paths *p, berth_error_t *
 
 void eng_ctx_free(struct eng_ctx *e)
 {
+        free(e->data_dir);
         free(e->containers_dir);
         free(e->names_dir);
         free(e->run_dir);

@@ -428,7 +428,11 @@ static int release_init(const struct oci_state *st, berth_error_t *err)
 static int load_spec_for(const struct oci_state *st, struct oci_spec **s, berth_error_t *err)
 {
         cleanup_free char *cfg = berth_xasprintf("%s/config.json", st->bundle);
-        return oci_spec_load(cfg, s, err);
+        /* the parser reports through err: callers that don't care still need one */
+        berth_error_t local = NULL;
+        int r = oci_spec_load(cfg, s, err ? err : &local);
+        berth_error_release(&local);
+        return r;
 }
 
 static void poststart(const struct oci_state *st, struct oci_spec *spec)

@@ -249,6 +249,13 @@ static void *vcpu_thread(void *arg)
         sigaddset(&kick, KICK_SIGNAL);
         pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
+        if (v->id == 0 && berth_log_get_level() >= BERTH_LOG_INFO) {
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                log_info("vCPU 0: first KVM_RUN %.2f ms after the VMM started",
+                         (double) (now.tv_sec - vm->t_start.tv_sec) * 1e3 +
+                                 (double) (now.tv_nsec - vm->t_start.tv_nsec) / 1e6);
+        }
         while (!atomic_load(&vm->stopping)) {
                 if (ioctl(v->fd, KVM_RUN, 0) < 0) {
                         if (errno == EINTR || errno == EAGAIN) {

@@ -219,6 +219,9 @@ static void console_restore(void)
 
 static void vm_destroy(struct vmm_vm *vm)
 {
+        if (berth_log_get_level() >= BERTH_LOG_INFO && vm->mem.map)
+                log_info("guest memory touched: %llu KiB",
+                         (unsigned long long) (vmm_mem_resident(&vm->mem) >> 10));
         for (unsigned i = 0; i < vm->n_vcpus; i++)
                 vmm_vcpu_kick(&vm->vcpus[i]);
         for (unsigned i = 0; i < vm->n_vcpus; i++)
@@ -308,6 +311,7 @@ static void main_loop(struct vmm_vm *vm)
 int vmm_run(const struct vmm_config *cfg, berth_error_t *err)
 {
         struct vmm_vm *vm = berth_xcalloc(1, sizeof(*vm));
+        clock_gettime(CLOCK_MONOTONIC, &vm->t_start);
         vm->cfg = cfg;
         vm->kvm_fd = vm->vm_fd = vm->epoll_fd = vm->stop_fd = -1;
         vm->pio.unclaimed_fill = 0xff;

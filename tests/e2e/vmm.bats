@@ -41,6 +41,14 @@ vmm() {
 0x000000000009fc00-0x000000000009ffff type 2
 0x00000000000e0000-0x00000000000fffff type 2
 0x0000000000100000-0x0000000003ffffff type 1" ]
+        assert_output_contains "BERTH-GUEST acpi: rsdp 0xe0000 tables FACP DSDT APIC"
+        assert_output_contains "BERTH-GUEST exit: poweroff"
+}
+
+@test "vmm: --no-acpi: no tables; the guest still powers off" {
+        vmm --kernel "$GUEST" --memory 32 --no-acpi
+        assert_success
+        assert_output_contains "BERTH-GUEST acpi: none"
         assert_output_contains "BERTH-GUEST exit: poweroff"
 }
 
@@ -214,6 +222,7 @@ vmm() {
         assert_output_contains "BERTH-GUEST cmdline: bz one virtio_mmio.device=4K@0xd0000000:5"
         assert_output_contains "BERTH-GUEST initrd: 10 bytes: bz-initrd"
         assert_output_contains "BERTH-GUEST blk: sector 0: hello bzImage"
+        assert_output_contains "BERTH-GUEST acpi: rsdp 0xe0000 tables FACP DSDT APIC"
         guest_e820=$(grep '^BERTH-GUEST e820:' <<<"$output" | sed 's/^BERTH-GUEST e820: //')
         vmm_e820=$(grep 'info: e820:' "$BATS_TEST_TMPDIR/log" | sed 's/.*info: e820: //')
         [ -n "$guest_e820" ] && [ "$guest_e820" = "$vmm_e820" ]

@@ -43,6 +43,7 @@ void vmm_usage(FILE *out)
                 "  --disk PATH[,ro][,format=raw|qcow2]\n"
                 "                       a virtio-blk disk; repeat for more (at most %u)\n"
                 "  --rng                a virtio-rng device fed from the host's getrandom()\n"
+                "  --no-acpi            no ACPI tables (devices only on the command line)\n"
                 "  --console stdio|none guest serial console on stdin/stdout (default) or off\n"
                 "  --log-level LEVEL    error, warning (default), info or debug\n"
                 "  -h, --help           show this help\n"
@@ -122,6 +123,7 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 O_MEMORY,
                 O_DISK,
                 O_RNG,
+                O_NO_ACPI,
                 O_CONSOLE,
                 O_LOG_LEVEL
         };
@@ -133,6 +135,7 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 {"memory", required_argument, NULL, O_MEMORY},
                 {"disk", required_argument, NULL, O_DISK},
                 {"rng", no_argument, NULL, O_RNG},
+                {"no-acpi", no_argument, NULL, O_NO_ACPI},
                 {"console", required_argument, NULL, O_CONSOLE},
                 {"log-level", required_argument, NULL, O_LOG_LEVEL},
                 {"help", no_argument, NULL, 'h'},
@@ -175,6 +178,9 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                         break;
                 case O_RNG:
                         c->rng = true;
+                        break;
+                case O_NO_ACPI:
+                        c->no_acpi = true;
                         break;
                 case O_CONSOLE:
                         if (strcmp(optarg, "stdio") == 0)

@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "vmm/acpi.h"
 #include "vmm/virtio_mmio.h"
 
 #define KVM_TSS_ADDR          0xfffbd000ul
@@ -179,6 +180,16 @@ static char *compose_cmdline(struct vmm_vm *vm)
         return s;
 }
 
+static int acpi_init(struct vmm_vm *vm, uint64_t *rsdp, berth_error_t *err)
+{
+        struct vmm_acpi_config ac = {.cpus = vm->n_vcpus};
+        for (unsigned i = 0; i < vm->n_virtio && i < VMM_ACPI_MAX_MMIO; i++)
+                ac.mmio[ac.n_mmio++] = (struct vmm_acpi_mmio_dev){virtio_mmio_base(vm->virtio[i]),
+                                                                  VMM_VIRTIO_MMIO_SIZE,
+                                                                  virtio_mmio_irq(vm->virtio[i])};
+        return vmm_acpi_build(&vm->mem, &ac, rsdp, err);
+}
+
 static void log_layout(struct vmm_vm *vm, const char *cmdline)
 {
         struct vmm_e820 e[VMM_E820_MAX];
@@ -219,6 +230,9 @@ static void console_restore(void)
 
 static void vm_destroy(struct vmm_vm *vm)
 {
+        if (berth_log_get_level() >= BERTH_LOG_INFO && vm->mem.map)
+                log_info("guest memory touched: %llu KiB",
+                         (unsigned long long) (vmm_mem_resident(&vm->mem) >> 10));
         for (unsigned i = 0; i < vm->n_vcpus; i++)
                 vmm_vcpu_kick(&vm->vcpus[i]);
         for (unsigned i = 0; i < vm->n_vcpus; i++)
@@ -275,10 +289,14 @@ static int vm_setup(struct vmm_vm *vm, berth_error_t *err)
         if (vmm_virtio_devices_init(vm, err) < 0)
                 return -1;
 
-        cleanup_free char *cmdline = compose_cmdline(vm);
-        if (vmm_boot_load(&vm->mem, vm->cfg->kernel, vm->cfg->initrd, cmdline, &vm->boot, err) < 0)
-                return -1;
         vm->n_vcpus = vm->cfg->cpus;
+        uint64_t rsdp = 0;
+        if (!vm->cfg->no_acpi && acpi_init(vm, &rsdp, err) < 0)
+                return -1;
+        cleanup_free char *cmdline = compose_cmdline(vm);
+        if (vmm_boot_load(&vm->mem, vm->cfg->kernel, vm->cfg->initrd, cmdline, rsdp, &vm->boot,
+                          err) < 0)
+                return -1;
         log_layout(vm, cmdline);
         for (unsigned i = 0; i < vm->n_vcpus; i++)
                 if (vmm_vcpu_create(vm, i, err) < 0)
@@ -308,6 +326,7 @@ static void main_loop(struct vmm_vm *vm)
 int vmm_run(const struct vmm_config *cfg, berth_error_t *err)
 {
         struct vmm_vm *vm = berth_xcalloc(1, sizeof(*vm));
+        clock_gettime(CLOCK_MONOTONIC, &vm->t_start);
         vm->cfg = cfg;
         vm->kvm_fd = vm->vm_fd = vm->epoll_fd = vm->stop_fd = -1;
         vm->pio.unclaimed_fill = 0xff;

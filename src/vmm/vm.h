@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "vmm/boot.h"
 #include "vmm/bus.h"
@@ -65,6 +66,7 @@ struct vmm_vm {
         atomic_bool stopping;
         atomic_int exit_status;
         bool have_ioeventfd, have_irqfd;
+        struct timespec t_start; /* vmm_run() entry, for the start-up log line */
 };
 
 /* Ask every thread to stop; the first status given wins. */

@@ -48,6 +48,7 @@ struct vmm_config {
         struct vmm_disk_config disks[VMM_MAX_DISKS];
         unsigned n_disks;
         bool rng;
+        bool no_acpi; /* no ACPI tables: devices only via the command line */
         enum vmm_console console;
         const char *log_level; /* NULL: leave as is */
 };

@@ -5,6 +5,7 @@
 load helpers
 
 GUEST="$BERTH_BUILD/tests/guest/berth-test-guest.elf"
+GUEST_BZ="$BERTH_BUILD/tests/guest/berth-test-guest.bzImage"
 
 setup() {
         require_kvm
@@ -40,6 +41,14 @@ vmm() {
 0x000000000009fc00-0x000000000009ffff type 2
 0x00000000000e0000-0x00000000000fffff type 2
 0x0000000000100000-0x0000000003ffffff type 1" ]
+        assert_output_contains "BERTH-GUEST acpi: rsdp 0xe0000 tables FACP DSDT APIC"
+        assert_output_contains "BERTH-GUEST exit: poweroff"
+}
+
+@test "vmm: --no-acpi: no tables; the guest still powers off" {
+        vmm --kernel "$GUEST" --memory 32 --no-acpi
+        assert_success
+        assert_output_contains "BERTH-GUEST acpi: none"
         assert_output_contains "BERTH-GUEST exit: poweroff"
 }
 
@@ -197,4 +206,25 @@ vmm() {
         qemu-img check "$BATS_TEST_TMPDIR/d.qcow2"
         qemu-img convert -f qcow2 -O raw "$BATS_TEST_TMPDIR/d.qcow2" "$BATS_TEST_TMPDIR/back.raw"
         [ "$(dd if="$BATS_TEST_TMPDIR/back.raw" bs=512 skip=1 count=1 2>/dev/null | head -n 1)" = "written by the guest" ]
+}
+
+@test "vmm: the bzImage form boots through the 64-bit protocol with the same view" {
+        [ -f "$GUEST_BZ" ] || skip "bzImage form of the test guest not built"
+        img="$BATS_TEST_TMPDIR/disk.raw"
+        printf 'hello bzImage\n' >"$img"
+        truncate -s 64K "$img"
+        echo "bz-initrd" >"$BATS_TEST_TMPDIR/initrd"
+        run bash -c "timeout 20 '$BERTH_VMM' --kernel '$GUEST_BZ' --memory 64 --log-level info \
+                --initrd '$BATS_TEST_TMPDIR/initrd' --disk '$img' --cmdline 'bz one' \
+                </dev/null 2>'$BATS_TEST_TMPDIR/log'"
+        assert_success
+        assert_output_contains "BERTH-GUEST boot: linux64"
+        assert_output_contains "BERTH-GUEST cmdline: bz one virtio_mmio.device=4K@0xd0000000:5"
+        assert_output_contains "BERTH-GUEST initrd: 10 bytes: bz-initrd"
+        assert_output_contains "BERTH-GUEST blk: sector 0: hello bzImage"
+        assert_output_contains "BERTH-GUEST acpi: rsdp 0xe0000 tables FACP DSDT APIC"
+        guest_e820=$(grep '^BERTH-GUEST e820:' <<<"$output" | sed 's/^BERTH-GUEST e820: //')
+        vmm_e820=$(grep 'info: e820:' "$BATS_TEST_TMPDIR/log" | sed 's/.*info: e820: //')
+        [ -n "$guest_e820" ] && [ "$guest_e820" = "$vmm_e820" ]
+        grep -q 'kernel: bzImage, entry 0x100200' "$BATS_TEST_TMPDIR/log"
 }

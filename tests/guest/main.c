@@ -102,6 +102,41 @@ static unsigned find_virtio(const char *cmdline, struct vdev *devs, unsigned max
         return n;
 }
 
+/* Port of the FADT's sleep-control register, 0 without ACPI. */
+static uint16_t acpi_sleep_port;
+
+/* Walk RSDP -> XSDT and print each table's signature; remember the FADT's
+ * sleep-control register, which is how a kernel powers off. */
+static void acpi_walk(uint64_t rsdp)
+{
+        const uint8_t *r = (const void *) (uintptr_t) rsdp;
+        if (!rsdp || memcmp(r, "RSD PTR ", 8) != 0) {
+                put_line("BERTH-GUEST acpi: ", "none");
+                return;
+        }
+        puts_serial("BERTH-GUEST acpi: rsdp ");
+        put_hex(rsdp);
+        puts_serial(" tables");
+        const uint8_t *x = (const void *) (uintptr_t) * (const uint64_t *) (r + 24);
+        uint32_t n = (*(const uint32_t *) (x + 4) - 36) / 8;
+        for (uint32_t i = 0; i < n; i++) {
+                const uint8_t *t = (const void *) (uintptr_t) * (const uint64_t *) (x + 36 + 8 * i);
+                putc_serial(' ');
+                for (int k = 0; k < 4; k++)
+                        putc_serial((char) t[k]);
+                if (memcmp(t, "FACP", 4) == 0) {
+                        /* The FADT's X_DSDT (offset 140) names the DSDT. */
+                        const char *d = (const void *) (uintptr_t) * (const uint64_t *) (t + 140);
+                        putc_serial(' ');
+                        for (int k = 0; k < 4; k++)
+                                putc_serial(d[k]);
+                        if (t[244] == 1) /* SystemIO */
+                                acpi_sleep_port = (uint16_t) * (const uint64_t *) (t + 248);
+                }
+        }
+        putc_serial('\n');
+}
+
 static void leave(const char *how)
 {
         put_line("BERTH-GUEST exit: ", how);
@@ -118,7 +153,9 @@ static void leave(const char *how)
                 for (;;)
                         __asm__ volatile("pause");
         } else {
-                outb(0x600, (5 << 2) | 0x20); /* ACPI sleep control: S5 + SLP_EN */
+                /* ACPI sleep control: SLP_TYP 5 (the DSDT's \\_S5) + SLP_EN, on the
+                 * FADT's port when there is one, berth-vmm's fixed port otherwise. */
+                outb(acpi_sleep_port ? acpi_sleep_port : 0x600, (5 << 2) | 0x20);
         }
         for (;;)
                 __asm__ volatile("cli; hlt");
@@ -128,6 +165,7 @@ void guest_main(uint64_t info, int mode);
 void guest_main(uint64_t info, int mode)
 {
         const char *cmdline = "";
+        uint64_t rsdp = 0;
         puts_serial("BERTH-GUEST ready\n");
         put_line("BERTH-GUEST boot: ", mode == BOOT_PVH ? "pvh" : "linux64");
         if (mode == BOOT_PVH) {
@@ -138,6 +176,7 @@ void guest_main(uint64_t info, int mode)
                 }
                 cmdline = (const char *) (uintptr_t) si->cmdline_paddr;
                 put_line("BERTH-GUEST cmdline: ", cmdline);
+                rsdp = si->rsdp_paddr;
                 const struct pvh_memmap_entry *mm = (const void *) (uintptr_t) si->memmap_paddr;
                 for (uint32_t i = 0; i < si->memmap_entries; i++)
                         print_e820(mm[i].addr, mm[i].size, mm[i].type);
@@ -156,6 +195,7 @@ void guest_main(uint64_t info, int mode)
                 const uint8_t *bp = (const void *) (uintptr_t) info;
                 cmdline = (const char *) (uintptr_t) * (const uint32_t *) (bp + 0x228);
                 put_line("BERTH-GUEST cmdline: ", cmdline);
+                rsdp = *(const uint64_t *) (bp + 0x070);
                 uint8_t n = bp[0x1e8];
                 const struct e820_entry *e = (const void *) (bp + 0x2d0);
                 for (uint8_t i = 0; i < n; i++)
@@ -172,6 +212,7 @@ void guest_main(uint64_t info, int mode)
                         putc_serial('\n');
                 }
         }
+        acpi_walk(rsdp);
         struct vdev devs[16];
         unsigned n = find_virtio(cmdline, devs, 16);
         virtio_tests(devs, n, cmdline);

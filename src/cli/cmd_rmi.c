@@ -45,7 +45,7 @@ static int rmi_one(struct img_store *s, const char *what, bool force, char **pin
         if (img_table_load(s, &t, err) < 0)
                 return -1;
         struct img_entry *e;
-        struct img_entry **set = berth_xcalloc(t.n + 1, sizeof(*set));
+        struct img_entry **set = berth_xcalloc(t.n + 1, sizeof(struct img_entry *));
         int ret = -1;
         struct img_image img = {0};
         cleanup_free char *short_id = NULL;

@@ -42,7 +42,10 @@ static json_t *cmd_form(const char *arg, bool shell)
                 size_t i;
                 json_t *v;
                 bool strings = true;
-                json_array_foreach(j, i, v) strings &= json_is_string(v);
+                json_array_foreach(j, i, v)
+                {
+                        strings &= json_is_string(v);
+                }
                 if (strings)
                         return j;
         }
@@ -173,7 +176,9 @@ int img_config_apply_change(json_t *cfg, const char *change, berth_error_t *err)
                         size_t i;
                         json_t *v;
                         json_array_foreach(arr, i, v)
+                        {
                                 json_object_set_new(vols, json_string_value(v), json_object());
+                        }
                         json_decref(arr);
                 } else {
                         cleanup_free char *copy = berth_xstrdup(arg);

@@ -37,7 +37,7 @@ int img_driver_parse(const char *s, enum img_driver *out, berth_error_t *err)
 enum img_driver img_driver_default(void)
 {
         const char *env = getenv("BERTH_STORAGE_DRIVER");
-        enum img_driver d;
+        enum img_driver d = IMG_DRIVER_OVERLAY;
         berth_error_t err = NULL;
         if (env && *env) {
                 if (img_driver_parse(env, &d, &err) == 0)
@@ -291,6 +291,8 @@ int img_snapshots_images(struct img_store *s, char ***manifests, size_t *n, bert
         if (d == NULL)
                 return berth_fail(err, errno, "open snapshots");
         struct dirent *de;
+        /* readdir is thread-safe per DIR in glibc; readdir_r is deprecated */
+        /* cppcheck-suppress readdirCalled */
         while ((de = readdir(d)) != NULL) {
                 if (de->d_name[0] == '.')
                         continue;

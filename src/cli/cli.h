@@ -55,6 +55,8 @@ int cmd_rename(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_images(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_image(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_image_inspect(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_image_mount(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_image_unmount(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_image_prune(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_import(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_tag(struct cli_global *g, int argc, char **argv, berth_error_t *err);

@@ -75,7 +75,10 @@ json_t *cli_image_inspect_json(const struct img_entry *e, const struct img_image
                 bool dup = false;
                 size_t j;
                 json_t *x;
-                json_array_foreach(digests, j, x) dup |= strcmp(json_string_value(x), rd) == 0;
+                json_array_foreach(digests, j, x)
+                {
+                        dup |= strcmp(json_string_value(x), rd) == 0;
+                }
                 if (!dup)
                         json_array_append_new(digests, json_string(rd));
                 free(rd);

@@ -164,6 +164,8 @@ static int read_dir(struct img_store *s, const char *path, struct loaded *l, ber
         if (d == NULL)
                 return berth_fail(err, errno, "open `%s`", bdir);
         struct dirent *de;
+        /* readdir is thread-safe per DIR in glibc; readdir_r is deprecated */
+        /* cppcheck-suppress readdirCalled */
         while ((de = readdir(d)) != NULL) {
                 if (de->d_name[0] == '.')
                         continue;

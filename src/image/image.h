@@ -87,6 +87,8 @@ struct img_blob_writer {
 
 int img_blob_begin(struct img_store *s, struct img_blob_writer *w, berth_error_t *err);
 int img_blob_write(struct img_blob_writer *w, const void *buf, size_t len, berth_error_t *err);
+/* Copy fd, to its end, into the blob. */
+int img_blob_write_fd(struct img_blob_writer *w, int fd, berth_error_t *err);
 /* expected: the digest the data must have (NULL: whatever it is).  out may be NULL. */
 int img_blob_commit(struct img_blob_writer *w, const char *expected, char out[IMG_DIGEST_MAX],
                     berth_error_t *err);

@@ -7,20 +7,8 @@
 
 #include "common/util.h"
 #include "image/image.h"
+#include "image_tar.h"
 #include "tap.h"
-
-static int count_dir(const char *path)
-{
-        DIR *d = opendir(path);
-        int n = 0;
-        struct dirent *de;
-        while (d && (de = readdir(d)) != NULL)
-                if (de->d_name[0] != '.')
-                        n++;
-        if (d)
-                closedir(d);
-        return n;
-}
 
 static void test_refs(void)
 {
@@ -90,7 +78,7 @@ int main(void)
         berth_error_release(&err);
         ok(!img_blob_exists(&s, bad), "mismatching blob is not visible");
         cleanup_free char *tmpdir = berth_xasprintf("%s/images/tmp", dir);
-        is_int(count_dir(tmpdir), 0, "no temporary file left behind");
+        is_int(count_entries(tmpdir), 0, "no temporary file left behind");
 
         /* the table: names move between images; untag leaves a dangling image */
         char m1[IMG_DIGEST_MAX], m2[IMG_DIGEST_MAX];

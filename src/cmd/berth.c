@@ -10,6 +10,7 @@
 static const struct cli_command commands[] = {
         {"attach", cmd_attach, "Attach to a running container's input and output"},
         {"check", cmd_check, "Report what this host can run (namespaces, cgroups, overlayfs, KVM)"},
+        {"exec", cmd_exec, "Execute a command in a running container"},
         {"history", cmd_history, "Show the history of an image"},
         {"image", cmd_image, "Manage images (ls, rm, tag, inspect, history, prune, save, load)"},
         {"images", cmd_images, "List images"},

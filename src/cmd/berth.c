@@ -30,6 +30,7 @@ static const struct cli_command commands[] = {
         {"stop", cmd_stop, "Stop one or more running containers"},
         {"tag", cmd_tag, "Create a name that refers to an image"},
         {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
+        {"volume", cmd_volume, "Manage volumes"},
         {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
         {NULL, NULL, NULL},
 };

@@ -324,7 +324,7 @@ static int wire_eventfds(struct virtio_mmio_dev *t, berth_error_t *err)
 }
 
 int virtio_mmio_add(struct vmm_vm *vm, const struct virtio_dev_ops *ops, void *dev,
-                    berth_error_t *err)
+                    struct virtio_mmio_dev **out, berth_error_t *err)
 {
         if (vm->n_virtio >= VMM_MAX_VIRTIO || ops->n_queues > VIRTIO_MAX_QUEUES) {
                 if (ops->destroy)
@@ -343,6 +343,8 @@ int virtio_mmio_add(struct vmm_vm *vm, const struct virtio_dev_ops *ops, void *d
         pthread_mutex_init(&t->lock, NULL);
         /* From here the VM owns t (and dev): its teardown frees both. */
         vm->virtio[vm->n_virtio++] = t;
+        if (out)
+                *out = t;
         if (vmm_bus_add(&vm->mmio, t->base, VMM_VIRTIO_MMIO_SIZE, mmio_access, t) < 0)
                 return berth_fail(err, EINVAL, "place virtio-%s at %#llx", ops->name,
                                   (unsigned long long) t->base);

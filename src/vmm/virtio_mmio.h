@@ -68,7 +68,7 @@ struct virtio_mmio_dev {
 /* Create the transport for dev at the next free slot and wire it.  dev
  * belongs to the VM from then on, even on failure (ops->destroy frees it). */
 int virtio_mmio_add(struct vmm_vm *vm, const struct virtio_dev_ops *ops, void *dev,
-                    berth_error_t *err);
+                    struct virtio_mmio_dev **out, berth_error_t *err);
 void virtio_mmio_destroy(struct virtio_mmio_dev *t);
 uint64_t virtio_mmio_base(const struct virtio_mmio_dev *t);
 unsigned virtio_mmio_irq(const struct virtio_mmio_dev *t);

@@ -52,6 +52,18 @@ int vmm_vm_watch_fd(struct vmm_vm *vm, int fd, vmm_event_fn fn, void *opaque, be
         return 0;
 }
 
+void vmm_vm_watch_enable(struct vmm_vm *vm, int fd, bool on)
+{
+        for (unsigned i = 0; i < vm->n_watches; i++) {
+                if (vm->watches[i].fd != fd)
+                        continue;
+                struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.ptr = &vm->watches[i]};
+                if (epoll_ctl(vm->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0)
+                        log_debug("epoll_ctl MOD fd %d: %s", fd, strerror(errno));
+                return;
+        }
+}
+
 static int kvm_init(struct vmm_vm *vm, berth_error_t *err)
 {
         vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);

@@ -86,5 +86,7 @@ void vmm_vcpu_destroy(struct vmm_vcpu *v);
 int vmm_legacy_init(struct vmm_vm *vm, berth_error_t *err);
 
 int vmm_vm_watch_fd(struct vmm_vm *vm, int fd, vmm_event_fn fn, void *opaque, berth_error_t *err);
+/* Pause or resume a watched fd (a device with nowhere to put input). */
+void vmm_vm_watch_enable(struct vmm_vm *vm, int fd, bool on);
 
 #endif

@@ -34,6 +34,17 @@ struct vmm_disk_config {
         int format; /* enum disk_format */
 };
 
+#define VMM_MAX_NETS 4
+
+struct vmm_net_config {
+        const char *tap; /* tap interface name; created if missing (needs CAP_NET_ADMIN) */
+        uint8_t mac[6];
+};
+
+/* "aa:bb:cc:dd:ee:ff" -> mac; 0, or -1 if malformed or multicast. */
+int vmm_net_parse_mac(const char *s, uint8_t mac[6]);
+void vmm_net_random_mac(uint8_t mac[6]);
+
 enum vmm_console {
         VMM_CONSOLE_STDIO = 0,
         VMM_CONSOLE_NONE,
@@ -47,6 +58,8 @@ struct vmm_config {
         uint64_t memory_mib;
         struct vmm_disk_config disks[VMM_MAX_DISKS];
         unsigned n_disks;
+        struct vmm_net_config nets[VMM_MAX_NETS];
+        unsigned n_nets;
         bool rng;
         bool no_acpi; /* no ACPI tables: devices only via the command line */
         enum vmm_console console;

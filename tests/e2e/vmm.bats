@@ -13,6 +13,13 @@ setup() {
         [ -f "$GUEST" ] || skip "test guest not built"
 }
 
+teardown() {
+        # A namespace a test made is removed even when the test failed.
+        if [ -n "${ns:-}" ]; then
+                ip netns del "$ns" 2>/dev/null || true
+        fi
+}
+
 vmm() {
         run timeout 20 "$BERTH_VMM" "$@" </dev/null
 }
@@ -227,4 +234,33 @@ vmm() {
         vmm_e820=$(grep 'info: e820:' "$BATS_TEST_TMPDIR/log" | sed 's/.*info: e820: //')
         [ -n "$guest_e820" ] && [ "$guest_e820" = "$vmm_e820" ]
         grep -q 'kernel: bzImage, entry 0x100200' "$BATS_TEST_TMPDIR/log"
+}
+
+@test "vmm: virtio-net: an ARP round trip with a tap in a namespace made by the test" {
+        require_root
+        require_cmd ip
+        require_netns
+        ns="berth-vmm-$$-$BATS_TEST_NUMBER"
+        ip netns add "$ns"
+        ip -n "$ns" tuntap add dev tap0 mode tap
+        ip -n "$ns" addr add 10.0.2.1/24 dev tap0
+        ip -n "$ns" link set tap0 up
+        host_mac=$(ip -n "$ns" -o link show tap0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+        run timeout 20 ip netns exec "$ns" "$BERTH_VMM" --kernel "$GUEST" --memory 32 \
+                --net tap=tap0,mac=52:54:00:12:34:56 </dev/null
+        assert_success
+        assert_output_contains "virtio_mmio.device=4K@0xd0000000:5"
+        assert_output_contains "BERTH-GUEST net: mac 52:54:00:12:34:56 link up"
+        assert_output_contains "BERTH-GUEST net: tx arp request sent"
+        # The reply names the tap's own MAC: the host kernel answered our frame.
+        assert_output_contains "BERTH-GUEST net: rx arp reply: 10.0.2.1 is at $host_mac"
+}
+
+@test "vmm: --net with bad values fails before the guest starts" {
+        vmm --kernel "$GUEST" --net mac=52:54:00:00:00:01
+        assert_failure 2
+        assert_output_contains "--net needs tap=NAME"
+        vmm --kernel "$GUEST" --net tap=x,mac=01:00:00:00:00:01
+        assert_failure 2
+        assert_output_contains "bad MAC address"
 }

@@ -38,12 +38,13 @@ struct vring {
         } used __attribute__((aligned(4096)));
 };
 
-static struct vring rings[8] __attribute__((aligned(4096)));
-static uint8_t bufs[8][8192] __attribute__((aligned(4096)));
+static struct vring rings[16] __attribute__((aligned(4096)));
+static uint8_t bufs[16][8192] __attribute__((aligned(4096)));
 static struct desc indirect_table[4] __attribute__((aligned(16)));
 
 struct vq {
         uint64_t base;
+        unsigned index;
         struct vring *r;
         uint16_t used_seen;
         bool ok;
@@ -54,14 +55,9 @@ static void status_or(uint64_t base, uint32_t bits)
         mmio_write32(base + REG_STATUS, mmio_read32(base + REG_STATUS) | bits);
 }
 
-/* Reset, negotiate (VERSION_1, EVENT_IDX, INDIRECT plus dev_features) and
- * set up queue 0. */
-static bool vq_init(struct vq *q, uint64_t base, unsigned slot, uint64_t dev_features)
+/* Reset and negotiate VERSION_1, EVENT_IDX, INDIRECT plus dev_features. */
+static bool dev_negotiate(uint64_t base, uint64_t dev_features)
 {
-        q->base = base;
-        q->r = &rings[slot];
-        q->used_seen = 0;
-        memset(q->r, 0, sizeof(*q->r));
         mmio_write32(base + REG_STATUS, 0);
         status_or(base, 1 | 2); /* ACKNOWLEDGE | DRIVER */
         mmio_write32(base + REG_DEVICE_FEATURES_SEL, 0);
@@ -74,9 +70,18 @@ static bool vq_init(struct vq *q, uint64_t base, unsigned slot, uint64_t dev_fea
         mmio_write32(base + REG_DRIVER_FEATURES_SEL, 1);
         mmio_write32(base + REG_DRIVER_FEATURES, (uint32_t) (want >> 32));
         status_or(base, 8); /* FEATURES_OK */
-        if (!(mmio_read32(base + REG_STATUS) & 8))
-                return q->ok = false;
-        mmio_write32(base + REG_QUEUE_SEL, 0);
+        return mmio_read32(base + REG_STATUS) & 8;
+}
+
+/* Give queue `index` the rings in slot `slot`. */
+static bool queue_setup(struct vq *q, uint64_t base, unsigned index, unsigned slot)
+{
+        q->base = base;
+        q->index = index;
+        q->r = &rings[slot];
+        q->used_seen = 0;
+        memset(q->r, 0, sizeof(*q->r));
+        mmio_write32(base + REG_QUEUE_SEL, index);
         if (mmio_read32(base + REG_QUEUE_NUM_MAX) < QSZ)
                 return q->ok = false;
         mmio_write32(base + REG_QUEUE_NUM, QSZ);
@@ -89,34 +94,61 @@ static bool vq_init(struct vq *q, uint64_t base, unsigned slot, uint64_t dev_fea
         mmio_write32(base + REG_QUEUE_DEVICE_LOW, (uint32_t) u);
         mmio_write32(base + REG_QUEUE_DEVICE_HIGH, (uint32_t) (u >> 32));
         mmio_write32(base + REG_QUEUE_READY, 1);
-        status_or(base, 4); /* DRIVER_OK */
-        return q->ok = (mmio_read32(base + REG_STATUS) & 0x4f) == 0x0f;
+        return q->ok = true;
 }
 
-/* Post the chain starting at desc 0 (already filled), wait for it to come
- * back.  Returns the used length, or -1 after a timeout. */
-static int64_t vq_run(struct vq *q)
+static bool dev_ready(uint64_t base)
+{
+        status_or(base, 4); /* DRIVER_OK */
+        return (mmio_read32(base + REG_STATUS) & 0x4f) == 0x0f;
+}
+
+/* A one-queue device: negotiate, queue 0 in ring slot `slot`, DRIVER_OK. */
+static bool vq_init(struct vq *q, uint64_t base, unsigned slot, uint64_t dev_features)
+{
+        if (!dev_negotiate(base, dev_features) || !queue_setup(q, base, 0, slot))
+                return q->ok = false;
+        return q->ok = dev_ready(base);
+}
+
+/* Make the chain starting at desc `head` (already filled) available. */
+static void vq_post(struct vq *q, uint16_t head)
 {
         struct vring *r = q->r;
-        r->avail.ring[r->avail.idx % QSZ] = 0;
+        r->avail.ring[r->avail.idx % QSZ] = head;
         r->avail.used_event = q->used_seen; /* interrupt-free, but keep it sane */
         mb();
         r->avail.idx++;
         mb();
-        mmio_write32(q->base + REG_QUEUE_NOTIFY, 0);
-        for (uint64_t spin = 0; spin < 2000000000ull; spin++) {
+        mmio_write32(q->base + REG_QUEUE_NOTIFY, q->index);
+}
+
+/* Wait for the next used entry: its length (and *id), or -1 on timeout or
+ * a device that gave up on the queue. */
+static int64_t vq_wait(struct vq *q, uint64_t max_spins, uint32_t *id)
+{
+        struct vring *r = q->r;
+        for (uint64_t spin = 0; spin < max_spins; spin++) {
                 mb();
                 if (*(volatile uint16_t *) &r->used.idx != q->used_seen) {
                         uint32_t len = r->used.ring[q->used_seen % QSZ].len;
+                        if (id)
+                                *id = r->used.ring[q->used_seen % QSZ].id;
                         q->used_seen++;
                         return len;
                 }
-                /* A device that gave up on the queue never answers. */
                 if ((spin & 0xffff) == 0xffff && (mmio_read32(q->base + REG_STATUS) & 0x40))
                         return -1;
                 __asm__ volatile("pause");
         }
         return -1;
+}
+
+/* Post the chain at desc 0 and wait for it. */
+static int64_t vq_run(struct vq *q)
+{
+        vq_post(q, 0);
+        return vq_wait(q, 2000000000ull, 0);
 }
 
 static void set_desc(struct desc *d, void *addr, uint32_t len, uint16_t flags, uint16_t next)
@@ -251,6 +283,91 @@ static void test_rng(uint64_t base, unsigned idx)
         putc_serial('\n');
 }
 
+static void put_mac(const uint8_t *m)
+{
+        for (int i = 0; i < 6; i++) {
+                if (i)
+                        putc_serial(':');
+                putc_serial("0123456789abcdef"[m[i] >> 4]);
+                putc_serial("0123456789abcdef"[m[i] & 15]);
+        }
+}
+
+static void put_ip(const uint8_t *ip)
+{
+        for (int i = 0; i < 4; i++) {
+                if (i)
+                        putc_serial('.');
+                put_dec(ip[i]);
+        }
+}
+
+#define NET_HDR 12
+#define RX_BUF 2048
+
+/* ARP round trip with the host: ask who has 10.0.2.1 (the tap's address in
+ * the test's namespace), wait for the reply.  The host's kernel learns our
+ * MAC from the request, which the test checks from its side. */
+static void test_net(uint64_t base, unsigned idx)
+{
+        static const uint8_t my_ip[4] = {10, 0, 2, 15}, peer_ip[4] = {10, 0, 2, 1};
+        struct vq rx, tx;
+        if (!dev_negotiate(base, 1ull << 5 /* MAC */ | 1ull << 16 /* STATUS */) ||
+            !queue_setup(&rx, base, 0, idx) || !queue_setup(&tx, base, 1, 8 + idx) ||
+            !dev_ready(base)) {
+                put_line("BERTH-GUEST net: ", "device set-up failed");
+                return;
+        }
+        uint8_t mac[6];
+        for (int i = 0; i < 6; i++)
+                mac[i] = mmio_read8(base + REG_CONFIG + i);
+        puts_serial("BERTH-GUEST net: mac ");
+        put_mac(mac);
+        puts_serial(" link ");
+        puts_serial((mmio_read8(base + REG_CONFIG + 6) & 1) ? "up\n" : "down\n");
+
+        uint8_t *rxb = bufs[idx], *f = bufs[8 + idx];
+        for (uint16_t i = 0; i < 4; i++) {
+                set_desc(&rx.r->desc[i], rxb + i * RX_BUF, RX_BUF, D_WRITE, 0);
+                vq_post(&rx, i);
+        }
+        memset(f, 0, NET_HDR + 42);
+        uint8_t *e = f + NET_HDR;
+        memset(e, 0xff, 6);
+        memcpy(e + 6, mac, 6);
+        e[12] = 0x08, e[13] = 0x06;              /* ARP */
+        e[14] = 0, e[15] = 1, e[16] = 8, e[17] = 0; /* Ethernet, IPv4 */
+        e[18] = 6, e[19] = 4, e[20] = 0, e[21] = 1; /* request */
+        memcpy(e + 22, mac, 6);
+        memcpy(e + 28, my_ip, 4);
+        memcpy(e + 38, peer_ip, 4);
+        set_desc(&tx.r->desc[0], f, NET_HDR + 42, 0, 0);
+        vq_post(&tx, 0);
+        int64_t r = vq_wait(&tx, 2000000000ull, 0);
+        puts_serial("BERTH-GUEST net: tx arp request ");
+        puts_serial(r < 0 ? "lost\n" : "sent\n");
+        for (int n = 0; n < 32; n++) {
+                uint32_t id = 0;
+                int64_t len = vq_wait(&rx, 400000000ull, &id);
+                if (len < 0 || id >= 4) {
+                        put_line("BERTH-GUEST net: ", "no arp reply");
+                        return;
+                }
+                const uint8_t *p = rxb + id * RX_BUF + NET_HDR;
+                if (len >= NET_HDR + 42 && p[12] == 0x08 && p[13] == 0x06 && p[21] == 2 &&
+                    memcmp(p + 28, peer_ip, 4) == 0 && memcmp(p + 38, my_ip, 4) == 0) {
+                        puts_serial("BERTH-GUEST net: rx arp reply: ");
+                        put_ip(p + 28);
+                        puts_serial(" is at ");
+                        put_mac(p + 22);
+                        putc_serial('\n');
+                        return;
+                }
+                vq_post(&rx, (uint16_t) id); /* something else (IPv6 chatter): recycle */
+        }
+        put_line("BERTH-GUEST net: ", "no arp reply among 32 frames");
+}
+
 /* guest.hostile=1: post garbage and check that the VMM survives and flags
  * the device as needing a reset instead of touching memory it must not. */
 static void test_hostile(uint64_t base, unsigned idx)
@@ -296,6 +413,9 @@ void virtio_tests(struct vdev *devs, unsigned n, const char *cmdline)
                         continue;
                 }
                 switch (devs[i].id) {
+                case 1:
+                        test_net(devs[i].base, i);
+                        break;
                 case 2:
                         test_blk(devs[i].base, i, cmdline);
                         break;

@@ -233,6 +233,9 @@ int rf_parse_mount(const char *csv, json_t *mounts, berth_error_t *err)
                                 goto bad_value;
                         continue;
                 }
+                if (v == NULL && (strcmp(k, "volume-nocopy") == 0 ||
+                                  strcmp(k, "bind-nonrecursive") == 0))
+                        v = "true"; /* Docker's bare boolean keys */
                 if (v == NULL) {
                         json_decref(m);
                         return USAGE(err, "invalid field '%s' must be a key=value pair", f);

@@ -22,7 +22,8 @@ static json_t *put(json_t *mounts, const char *dest, const char *type, const cha
 {
         size_t i;
         json_t *m;
-        json_array_foreach(mounts, i, m) {
+        json_array_foreach(mounts, i, m)
+        {
                 if (strcmp(json_string_value(json_object_get(m, "destination")), dest) == 0) {
                         json_array_remove(mounts, i);
                         break;
@@ -34,8 +35,8 @@ static json_t *put(json_t *mounts, const char *dest, const char *type, const cha
         for (const char *o = va_arg(ap, const char *); o; o = va_arg(ap, const char *))
                 json_array_append_new(opts, json_string(o));
         va_end(ap);
-        m = json_pack("{s:s, s:s, s:s, s:o}", "destination", dest, "type", type, "source",
-                      source, "options", opts);
+        m = json_pack("{s:s, s:s, s:s, s:o}", "destination", dest, "type", type, "source", source,
+                      "options", opts);
         json_array_append_new(mounts, m);
         return m;
 }
@@ -44,9 +45,9 @@ static bool has_dest(json_t *mounts, const char *dest)
 {
         size_t i;
         json_t *m;
-        json_array_foreach(mounts, i, m)
-                if (strcmp(json_string_value(json_object_get(m, "destination")), dest) == 0)
-                        return true;
+        json_array_foreach(mounts, i,
+                           m) if (strcmp(json_string_value(json_object_get(m, "destination")),
+                                         dest) == 0) return true;
         return false;
 }
 
@@ -91,14 +92,14 @@ static void default_mounts(struct spec_ctx *c, json_t *mounts)
         ipc = ipc ? ipc : "";
 
         put(mounts, "/proc", "proc", "proc", "nosuid", "noexec", "nodev", NULL);
-        put(mounts, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755",
-            "size=65536k", NULL);
+        put(mounts, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k",
+            NULL);
         put(mounts, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance",
             "ptmxmode=0666", "mode=0620", "gid=5", NULL);
         put(mounts, "/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev",
             c->privileged ? "rw" : "ro", NULL);
-        put(mounts, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid", "noexec", "nodev",
-            "relatime", c->privileged ? "rw" : "ro", NULL);
+        put(mounts, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid", "noexec", "nodev", "relatime",
+            c->privileged ? "rw" : "ro", NULL);
         if (strcmp(ipc, "host") == 0) {
                 put(mounts, "/dev/mqueue", "bind", "/dev/mqueue", "rbind", "nosuid", "noexec",
                     "nodev", NULL);
@@ -121,11 +122,9 @@ static void etc_files(struct spec_ctx *c, json_t *mounts)
 {
         const struct eng_spec_input *in = c->in;
         if (in->resolv_path)
-                put(mounts, "/etc/resolv.conf", "bind", in->resolv_path, "rbind", "rprivate",
-                    NULL);
+                put(mounts, "/etc/resolv.conf", "bind", in->resolv_path, "rbind", "rprivate", NULL);
         if (in->hostname_path)
-                put(mounts, "/etc/hostname", "bind", in->hostname_path, "rbind", "rprivate",
-                    NULL);
+                put(mounts, "/etc/hostname", "bind", in->hostname_path, "rbind", "rprivate", NULL);
         if (in->hosts_path)
                 put(mounts, "/etc/hosts", "bind", in->hosts_path, "rbind", "rprivate", NULL);
 }
@@ -134,7 +133,8 @@ static int volume_path(struct spec_ctx *c, const char *name, const char *dest, b
                        char **path, berth_error_t *err)
 {
         if (c->in->volume == NULL)
-                return berth_fail_status(err, 125, 0, "volume for %s: volumes are not available "
+                return berth_fail_status(err, 125, 0,
+                                         "volume for %s: volumes are not available "
                                          "here",
                                          dest);
         if (c->in->volume(c->in->volume_ctx, name, dest, nocopy, path, err) < 0) {
@@ -159,7 +159,8 @@ static int bind_spec(struct spec_ctx *c, json_t *mounts, const char *spec, berth
         bool ro = false, nocopy = false;
         const char *prop = "rprivate";
         char *save = NULL;
-        for (char *m = mode ? strtok_r(mode, ",", &save) : NULL; m; m = strtok_r(NULL, ",", &save)) {
+        for (char *m = mode ? strtok_r(mode, ",", &save) : NULL; m;
+             m = strtok_r(NULL, ",", &save)) {
                 if (strcmp(m, "ro") == 0)
                         ro = true;
                 else if (strcmp(m, "nocopy") == 0)
@@ -248,13 +249,12 @@ int spec_build_mounts(struct spec_ctx *c, json_t **out, berth_error_t *err)
         default_mounts(c, mounts);
         etc_files(c, mounts);
 
-        json_array_foreach(json_object_get(c->hc, "Binds"), i, v)
-                if (bind_spec(c, mounts, json_string_value(v), err) < 0)
-                        goto fail;
-        json_array_foreach(json_object_get(c->hc, "Mounts"), i, v)
-                if (mount_obj(c, mounts, v, err) < 0)
-                        goto fail;
-        json_object_foreach(json_object_get(c->hc, "Tmpfs"), k, v) {
+        json_array_foreach(json_object_get(c->hc, "Binds"), i,
+                           v) if (bind_spec(c, mounts, json_string_value(v), err) < 0) goto fail;
+        json_array_foreach(json_object_get(c->hc, "Mounts"), i,
+                           v) if (mount_obj(c, mounts, v, err) < 0) goto fail;
+        json_object_foreach(json_object_get(c->hc, "Tmpfs"), k, v)
+        {
                 json_t *m = put(mounts, k, "tmpfs", "tmpfs", "nosuid", "nodev", "noexec", NULL);
                 cleanup_free char *opts = berth_xstrdup(json_string_value(v));
                 char *save = NULL;
@@ -262,7 +262,8 @@ int spec_build_mounts(struct spec_ctx *c, json_t **out, berth_error_t *err)
                         add_opt(m, o);
         }
         /* image VOLUMEs and bare `-v /dst` not covered by a mount: anonymous volumes */
-        json_object_foreach(json_object_get(c->cfg, "Volumes"), k, v) {
+        json_object_foreach(json_object_get(c->cfg, "Volumes"), k, v)
+        {
                 if (has_dest(mounts, k))
                         continue;
                 if (c->in->volume == NULL) {
@@ -277,7 +278,8 @@ int spec_build_mounts(struct spec_ctx *c, json_t **out, berth_error_t *err)
         }
         if (json_is_true(json_object_get(c->hc, "Init"))) {
                 if (c->in->init_path == NULL) {
-                        berth_fail_status(err, 125, 0, "--init: berth's init binary is not "
+                        berth_fail_status(err, 125, 0,
+                                          "--init: berth's init binary is not "
                                           "available");
                         goto fail;
                 }
@@ -295,8 +297,8 @@ static const struct {
         const char *path;
         unsigned major, minor;
 } default_devices[] = {
-        {"/dev/null", 1, 3},    {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
-        {"/dev/random", 1, 8},  {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+        {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+        {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
 
 /* The device cgroup rules Docker gives every unprivileged container: mknod anything, use the
@@ -306,9 +308,9 @@ static const struct {
         int major, minor; /* -1: any */
         const char *access;
 } default_rules[] = {
-        {'c', -1, -1, "m"},  {'b', -1, -1, "m"},   {'c', 1, 3, "rwm"},  {'c', 1, 8, "rwm"},
-        {'c', 1, 7, "rwm"},  {'c', 5, 0, "rwm"},   {'c', 1, 5, "rwm"},  {'c', 1, 9, "rwm"},
-        {'c', 5, 1, "rwm"},  {'c', 136, -1, "rwm"}, {'c', 5, 2, "rwm"}, {'c', 10, 200, "rwm"},
+        {'c', -1, -1, "m"}, {'b', -1, -1, "m"},    {'c', 1, 3, "rwm"}, {'c', 1, 8, "rwm"},
+        {'c', 1, 7, "rwm"}, {'c', 5, 0, "rwm"},    {'c', 1, 5, "rwm"}, {'c', 1, 9, "rwm"},
+        {'c', 5, 1, "rwm"}, {'c', 136, -1, "rwm"}, {'c', 5, 2, "rwm"}, {'c', 10, 200, "rwm"},
 };
 
 static json_t *rule(bool allow, char type, long long major, long long minor, const char *access)
@@ -329,7 +331,8 @@ static void add_device(json_t *devs, const char *path, const struct stat *st)
 {
         size_t i;
         json_t *d;
-        json_array_foreach(devs, i, d) {
+        json_array_foreach(devs, i, d)
+        {
                 if (strcmp(json_string_value(json_object_get(d, "path")), path) == 0) {
                         json_array_remove(devs, i);
                         break;
@@ -339,8 +342,8 @@ static void add_device(json_t *devs, const char *path, const struct stat *st)
                                               "type", S_ISBLK(st->st_mode) ? "b" : "c", "major",
                                               (json_int_t) major(st->st_rdev), "minor",
                                               (json_int_t) minor(st->st_rdev), "fileMode",
-                                              (int) (st->st_mode & 07777), "uid",
-                                              (int) st->st_uid, "gid", (int) st->st_gid));
+                                              (int) (st->st_mode & 07777), "uid", (int) st->st_uid,
+                                              "gid", (int) st->st_gid));
 }
 
 /* Every device node below host_dir, as dest_dir/... in the container. */
@@ -368,15 +371,14 @@ static void add_tree(json_t *devs, json_t *rules, const char *host_dir, const ch
                                 continue;
                         add_device(devs, cp, &st);
                         if (rules)
-                                json_array_append_new(rules, rule(true, S_ISBLK(st.st_mode) ? 'b' : 'c',
-                                                                  major(st.st_rdev),
-                                                                  minor(st.st_rdev), access));
+                                json_array_append_new(
+                                        rules, rule(true, S_ISBLK(st.st_mode) ? 'b' : 'c',
+                                                    major(st.st_rdev), minor(st.st_rdev), access));
                 }
         }
 }
 
-int spec_build_devices(struct spec_ctx *c, json_t *linux_obj, json_t *resources,
-                       berth_error_t *err)
+int spec_build_devices(struct spec_ctx *c, json_t *linux_obj, json_t *resources, berth_error_t *err)
 {
         json_t *devs = json_array();
         json_t *rules = json_array();
@@ -384,9 +386,9 @@ int spec_build_devices(struct spec_ctx *c, json_t *linux_obj, json_t *resources,
         json_object_set_new(resources, "devices", rules);
 
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(default_devices); i++) {
-                struct stat st = {.st_mode = S_IFCHR | 0666,
-                                  .st_rdev = makedev(default_devices[i].major,
-                                                     default_devices[i].minor)};
+                struct stat st = {
+                        .st_mode = S_IFCHR | 0666,
+                        .st_rdev = makedev(default_devices[i].major, default_devices[i].minor)};
                 add_device(devs, default_devices[i].path, &st);
         }
         if (c->privileged) {
@@ -395,14 +397,14 @@ int spec_build_devices(struct spec_ctx *c, json_t *linux_obj, json_t *resources,
         } else {
                 json_array_append_new(rules, rule(false, 0, -1, -1, "rwm"));
                 for (size_t i = 0; i < BERTH_ARRAY_SIZE(default_rules); i++)
-                        json_array_append_new(rules, rule(true, default_rules[i].type,
-                                                          default_rules[i].major,
-                                                          default_rules[i].minor,
-                                                          default_rules[i].access));
+                        json_array_append_new(
+                                rules, rule(true, default_rules[i].type, default_rules[i].major,
+                                            default_rules[i].minor, default_rules[i].access));
         }
         size_t i;
         json_t *d;
-        json_array_foreach(json_object_get(c->hc, "Devices"), i, d) {
+        json_array_foreach(json_object_get(c->hc, "Devices"), i, d)
+        {
                 const char *host = json_string_value(json_object_get(d, "PathOnHost"));
                 const char *dest = json_string_value(json_object_get(d, "PathInContainer"));
                 const char *perms = json_string_value(json_object_get(d, "CgroupPermissions"));
@@ -416,9 +418,9 @@ int spec_build_devices(struct spec_ctx *c, json_t *linux_obj, json_t *resources,
                         add_tree(devs, rules, host, dest, perms, 8);
                 } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
                         add_device(devs, dest, &st);
-                        json_array_append_new(rules, rule(true, S_ISBLK(st.st_mode) ? 'b' : 'c',
-                                                          major(st.st_rdev), minor(st.st_rdev),
-                                                          perms));
+                        json_array_append_new(rules,
+                                              rule(true, S_ISBLK(st.st_mode) ? 'b' : 'c',
+                                                   major(st.st_rdev), minor(st.st_rdev), perms));
                 } else {
                         return berth_fail_status(err, 125, 0,
                                                  "error gathering device information while "

@@ -27,6 +27,7 @@ enum disk_format {
 enum disk_open_flags {
         DISK_RDONLY = 1u << 0,
         DISK_DIRECT = 1u << 1, /* O_DIRECT: bypass the host page cache */
+        DISK_FORCE = 1u << 2,  /* open read-write even if marked corrupt or dirty (repair) */
 };
 
 struct disk;

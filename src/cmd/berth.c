@@ -8,26 +8,25 @@
 #include "common/log.h"
 
 static const struct cli_command commands[] = {
-        { "check", cmd_check, "Report what this host can run (namespaces, cgroups, overlayfs, KVM)" },
-        { NULL, NULL, NULL },
+        {"check", cmd_check, "Report what this host can run (namespaces, cgroups, overlayfs, KVM)"},
+        {NULL, NULL, NULL},
 };
 
 static void usage(FILE *out)
 {
-        fprintf(out,
-                "Usage: berth [GLOBAL OPTIONS] COMMAND [ARG...]\n"
-                "\n"
-                "Containers and KVM microVMs.\n"
-                "\n"
-                "Global options:\n"
-                "  --log PATH            write log lines to PATH instead of stderr\n"
-                "  --log-format FORMAT   text (default) or json\n"
-                "  --log-level LEVEL     error, warning (default), info or debug\n"
-                "  --debug               same as --log-level debug\n"
-                "  -h, --help            show this help\n"
-                "  -v, --version         show the version\n"
-                "\n"
-                "Commands:\n");
+        fprintf(out, "Usage: berth [GLOBAL OPTIONS] COMMAND [ARG...]\n"
+                     "\n"
+                     "Containers and KVM microVMs.\n"
+                     "\n"
+                     "Global options:\n"
+                     "  --log PATH            write log lines to PATH instead of stderr\n"
+                     "  --log-format FORMAT   text (default) or json\n"
+                     "  --log-level LEVEL     error, warning (default), info or debug\n"
+                     "  --debug               same as --log-level debug\n"
+                     "  -h, --help            show this help\n"
+                     "  -v, --version         show the version\n"
+                     "\n"
+                     "Commands:\n");
         for (size_t i = 0; commands[i].name; i++)
                 fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
         fprintf(out, "\nRun `berth COMMAND --help` for a command's options.\n");
@@ -36,19 +35,19 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
         cleanup_error berth_error_t err = NULL;
-        struct cli_global g = { .prog = "berth" };
+        struct cli_global g = {.prog = "berth"};
         const char *log_path = NULL;
         enum berth_log_format fmt = BERTH_LOG_TEXT;
         enum berth_log_level level = BERTH_LOG_WARN;
         enum { OPT_LOG = 256, OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_DEBUG };
         static const struct option opts[] = {
-                { "log", required_argument, NULL, OPT_LOG },
-                { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
-                { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
-                { "debug", no_argument, NULL, OPT_DEBUG },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'v' },
-                { 0 },
+                {"log", required_argument, NULL, OPT_LOG},
+                {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+                {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+                {"debug", no_argument, NULL, OPT_DEBUG},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'v'},
+                {0},
         };
         int c;
         while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {

@@ -16,15 +16,14 @@ struct berth_error_frame {
 
 static struct berth_error_frame *frame_newv(const char *fmt, va_list ap)
 {
-        va_list ap2;
-        va_copy(ap2, ap);
-        int n = vsnprintf(NULL, 0, fmt, ap2);
-        va_end(ap2);
-        if (n < 0)
-                n = 0;
-        struct berth_error_frame *f = berth_xmalloc(sizeof(*f) + (size_t) n + 1);
+        char *msg = NULL;
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        size_t n = msg ? strlen(msg) : 0;
+        struct berth_error_frame *f = berth_xmalloc(sizeof(*f) + n + 1);
         f->next = NULL;
-        vsnprintf(f->msg, (size_t) n + 1, fmt, ap);
+        memcpy(f->msg, msg ? msg : "", n + 1);
+        free(msg);
         return f;
 }
 
@@ -88,16 +87,12 @@ int berth_wrap(berth_error_t *err, const char *fmt, ...)
         return -1;
 }
 
-const char *berth_error_msg(berth_error_t e)
+static char *compose(berth_error_t e, bool with_errno)
 {
-        if (e == NULL)
-                return "(no error)";
-        if (e->text != NULL)
-                return e->text;
         size_t len = 1;
         for (struct berth_error_frame *f = e->frames; f; f = f->next)
                 len += strlen(f->msg) + 2;
-        const char *es = e->errnum ? strerror(e->errnum) : NULL;
+        const char *es = e->errnum && with_errno ? strerror(e->errnum) : NULL;
         if (es)
                 len += strlen(es) + 2;
         char *s = berth_xmalloc(len);
@@ -117,8 +112,21 @@ const char *berth_error_msg(berth_error_t e)
                 p += l;
         }
         *p = '\0';
-        e->text = s;
         return s;
+}
+
+const char *berth_error_msg(berth_error_t e)
+{
+        if (e == NULL)
+                return "(no error)";
+        if (e->text == NULL)
+                e->text = compose(e, true);
+        return e->text;
+}
+
+char *berth_error_chain_text(berth_error_t e)
+{
+        return e ? compose(e, false) : berth_xstrdup("");
 }
 
 unsigned berth_error_depth(berth_error_t e)

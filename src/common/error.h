@@ -46,6 +46,10 @@ int berth_wrap(berth_error_t *err, const char *fmt, ...) __attribute__((format(p
 /* The full message: "ctx: ctx: innermost: strerror". Owned by the error. */
 const char *berth_error_msg(berth_error_t e);
 
+/* The context chain without the errno text, newly allocated (for passing an
+ * error across a process boundary together with errnum). */
+char *berth_error_chain_text(berth_error_t e);
+
 /* Number of frames (tests use it to check the chain). */
 unsigned berth_error_depth(berth_error_t e);
 

@@ -17,9 +17,9 @@ static struct {
         enum berth_log_level level;
         enum berth_log_format format;
         int fd;
-} logger = { "berth", BERTH_LOG_WARN, BERTH_LOG_TEXT, STDERR_FILENO };
+} logger = {"berth", BERTH_LOG_WARN, BERTH_LOG_TEXT, STDERR_FILENO};
 
-static const char *const level_names[] = { "error", "warning", "info", "debug" };
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
 int berth_log_init(const char *prog, enum berth_log_level level, enum berth_log_format format,
                    const char *path, berth_error_t *err)
@@ -63,9 +63,8 @@ int berth_log_parse_level(const char *s, enum berth_log_level *out, berth_error_
                 *out = BERTH_LOG_WARN;
                 return 0;
         }
-        return berth_fail_status(err, 2, 0,
-                                 "invalid log level `%s`: expected error, warning, info or debug",
-                                 s);
+        return berth_fail_status(
+                err, 2, 0, "invalid log level `%s`: expected error, warning, info or debug", s);
 }
 
 void berth_log_set_level(enum berth_log_level level)
@@ -114,10 +113,10 @@ void berth_log(enum berth_log_level level, const char *fmt, ...)
         if (logger.format == BERTH_LOG_JSON) {
                 write_json(level, buf);
         } else {
-                cleanup_free char *line =
-                        level == BERTH_LOG_ERROR
-                                ? berth_xasprintf("%s: %s\n", logger.prog, buf)
-                                : berth_xasprintf("%s: %s: %s\n", logger.prog, level_names[level], buf);
+                cleanup_free char *line = level == BERTH_LOG_ERROR
+                                                  ? berth_xasprintf("%s: %s\n", logger.prog, buf)
+                                                  : berth_xasprintf("%s: %s: %s\n", logger.prog,
+                                                                    level_names[level], buf);
                 (void) berth_write_all(logger.fd, line, strlen(line));
         }
         errno = saved;

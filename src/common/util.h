@@ -34,10 +34,10 @@ void berth_closep(int *fd);
 void berth_fclosep(FILE **f);
 void berth_closedirp(DIR **d);
 
-#define cleanup_free __attribute__((cleanup(berth_freep)))
+#define cleanup_free  __attribute__((cleanup(berth_freep)))
 #define cleanup_close __attribute__((cleanup(berth_closep)))
-#define cleanup_file __attribute__((cleanup(berth_fclosep)))
-#define cleanup_dir __attribute__((cleanup(berth_closedirp)))
+#define cleanup_file  __attribute__((cleanup(berth_fclosep)))
+#define cleanup_dir   __attribute__((cleanup(berth_closedirp)))
 
 static inline int berth_steal_fd(int *fd)
 {

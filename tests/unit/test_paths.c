@@ -21,35 +21,35 @@ int main(void)
         struct berth_paths p;
         berth_error_t err = NULL;
 
-        fake_env = (const char *const[]){ NULL };
+        fake_env = (const char *const[]){NULL};
         is_int(berth_paths_resolve(&p, 0, env, &err), 0, "root resolves");
         is_str(p.run_dir, "/run/berth", "root run dir");
         is_str(p.data_dir, "/var/lib/berth", "root data dir");
         ok(!p.rootless, "root is not rootless");
         berth_paths_free(&p);
 
-        fake_env = (const char *const[]){ "XDG_RUNTIME_DIR", "/run/user/1000/", "HOME",
-                                          "/home/u", NULL };
+        fake_env = (const char *const[]){"XDG_RUNTIME_DIR", "/run/user/1000/", "HOME", "/home/u",
+                                         NULL};
         berth_paths_resolve(&p, 1000, env, &err);
         is_str(p.run_dir, "/run/user/1000/berth", "rootless run dir under XDG_RUNTIME_DIR");
         is_str(p.data_dir, "/home/u/.local/share/berth", "rootless data dir under HOME");
         ok(p.rootless, "uid 1000 is rootless");
         berth_paths_free(&p);
 
-        fake_env = (const char *const[]){ "XDG_DATA_HOME", "/d", "HOME", "/home/u", NULL };
+        fake_env = (const char *const[]){"XDG_DATA_HOME", "/d", "HOME", "/home/u", NULL};
         berth_paths_resolve(&p, 1000, env, &err);
         is_str(p.run_dir, "/run/user/1000/berth", "rootless run dir without XDG_RUNTIME_DIR");
         is_str(p.data_dir, "/d/berth", "XDG_DATA_HOME wins over HOME");
         berth_paths_free(&p);
 
-        fake_env = (const char *const[]){ NULL };
+        fake_env = (const char *const[]){NULL};
         is_int(berth_paths_resolve(&p, 1000, env, &err), -1, "rootless with no HOME fails");
         ok(err && strstr(berth_error_msg(err), "neither XDG_DATA_HOME nor HOME") != NULL,
            "and says why");
         berth_error_release(&err);
 
-        fake_env = (const char *const[]){ "BERTH_RUN_DIR", "/tmp/r", "BERTH_DATA_DIR", "/tmp/d",
-                                          NULL };
+        fake_env =
+                (const char *const[]){"BERTH_RUN_DIR", "/tmp/r", "BERTH_DATA_DIR", "/tmp/d", NULL};
         berth_paths_resolve(&p, 0, env, &err);
         is_str(p.run_dir, "/tmp/r", "BERTH_RUN_DIR overrides");
         is_str(p.data_dir, "/tmp/d", "BERTH_DATA_DIR overrides");

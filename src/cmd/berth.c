@@ -9,6 +9,7 @@
 
 static const struct cli_command commands[] = {
         {"check", cmd_check, "Report what this host can run (namespaces, cgroups, overlayfs, KVM)"},
+        {"disk", cmd_disk, "Create, inspect, convert and snapshot disk images (raw, qcow2)"},
         {NULL, NULL, NULL},
 };
 

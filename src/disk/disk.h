@@ -102,6 +102,10 @@ int disk_truncate(struct disk *d, uint64_t size, berth_error_t *err);
 /* The image this one reads unallocated ranges from, or NULL. */
 struct disk *disk_backing(struct disk *d);
 
+/* Resolve a backing file name as stored in `image`: relative to the
+ * directory of the image naming it (as qemu does).  Caller frees. */
+char *disk_backing_path(const char *image, const char *backing);
+
 /* Probe a file's format (the qcow2 magic, else raw). */
 int disk_probe(const char *path, enum disk_format *out, berth_error_t *err);
 

@@ -686,7 +686,7 @@ static int write_one_compressed(struct qcow2 *q, const uint8_t *data, uint64_t o
                                 uint8_t *out, berth_error_t *err)
 {
         uint64_t cs = q->cluster_size;
-        size_t clen = deflate_cluster(data, cs, out, cs - 512);
+        size_t clen = deflate_cluster(data, cs, out, cs - 1);
         if (clen == 0 || q->compression_type != 0)
                 return 1; /* store it uncompressed */
         /* Pack into the current host cluster; start a new one when it is full. */

@@ -381,17 +381,38 @@ static int ensure_blocks(struct qcow2 *q, uint64_t c, uint64_t n, berth_error_t 
         return 0;
 }
 
-/* n contiguous clusters at the end of the file, refcount 1. */
+/* n contiguous clusters at the end of the file, refcount 1.  The file is
+ * extended to cover them at once, so that after a crash their refcounts
+ * describe clusters inside the file (leaks), never stale ones beyond it. */
 static int alloc_at_end(struct qcow2 *q, uint64_t n, uint64_t *first, berth_error_t *err)
 {
         for (;;) {
                 uint64_t e = q->end_cluster;
                 if (ensure_blocks(q, e, n, err) < 0)
                         return -1;
-                if (q->end_cluster == e)
+                if (q->end_cluster != e)
+                        continue;
+                /* A foreign image may count clusters past its end: step over them. */
+                uint64_t busy = n;
+                for (uint64_t k = 0; k < n && busy == n; k++) {
+                        uint64_t rc;
+                        if (qcow2_get_refcount(q, e + k, &rc, err) < 0)
+                                return -1;
+                        if (rc)
+                                busy = k;
+                }
+                if (busy == n)
                         break;
+                q->end_cluster = e + busy + 1;
         }
         uint64_t e = q->end_cluster;
+        struct stat st;
+        uint64_t want = (e + n) << q->cluster_bits;
+        if (fstat(q->fd, &st) < 0)
+                return berth_fail(err, errno, "stat the image");
+        if ((uint64_t) st.st_size < want && ftruncate(q->fd, (off_t) want) < 0)
+                return berth_fail(err, errno, "extend the image to %llu bytes",
+                                  (unsigned long long) want);
         if (update_existing(q, e, n, 1, err) < 0)
                 return -1;
         q->end_cluster = e + n;

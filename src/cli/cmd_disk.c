@@ -328,7 +328,7 @@ int disk_cmd_info(int argc, char **argv, berth_error_t *err)
         if (disk_cli_format(fmt, &f, err) < 0)
                 return -1;
         struct disk *d = NULL;
-        if (disk_open(argv[optind], f, DISK_RDONLY, &d, err) < 0)
+        if (disk_open(argv[optind], f, DISK_RDONLY | (chain ? 0 : DISK_NO_BACKING), &d, err) < 0)
                 return -1;
         int ret = 0;
         json_t *arr = json_array();
@@ -404,7 +404,7 @@ int disk_cmd_check(int argc, char **argv, berth_error_t *err)
         enum disk_format f;
         if (disk_cli_format(fmt, &f, err) < 0)
                 return -1;
-        unsigned flags = repair ? DISK_FORCE : DISK_RDONLY;
+        unsigned flags = (repair ? DISK_FORCE : DISK_RDONLY) | DISK_NO_BACKING;
         struct disk *d = NULL;
         if (disk_open(argv[optind], f, flags, &d, err) < 0) {
                 berth_error_report(err, 1);
@@ -562,7 +562,7 @@ int disk_cmd_snapshot(int argc, char **argv, berth_error_t *err)
         if (disk_cli_format(fmt, &f, err) < 0)
                 return -1;
         struct disk *d = NULL;
-        if (disk_open(argv[optind], f, op == 'l' ? DISK_RDONLY : 0, &d, err) < 0)
+        if (disk_open(argv[optind], f, (op == 'l' ? DISK_RDONLY : 0) | DISK_NO_BACKING, &d, err) < 0)
                 return -1;
         int ret;
         struct qcow2_info qi;

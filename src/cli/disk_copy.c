@@ -235,7 +235,7 @@ int disk_cmd_rebase(int argc, char **argv, berth_error_t *err)
         if (disk_cli_format(fmt, &f, err) < 0 || disk_cli_format(nbfmt, &bf, err) < 0)
                 return -1;
         struct disk *d = NULL, *nbd = NULL;
-        if (disk_open(argv[optind], f, unsafe ? DISK_FORCE : 0, &d, err) < 0)
+        if (disk_open(argv[optind], f, unsafe ? DISK_NO_BACKING : 0, &d, err) < 0)
                 return -1;
         int ret = 0;
         if (d->format != DISK_FORMAT_QCOW2)

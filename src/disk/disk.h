@@ -28,6 +28,7 @@ enum disk_open_flags {
         DISK_RDONLY = 1u << 0,
         DISK_DIRECT = 1u << 1, /* O_DIRECT: bypass the host page cache */
         DISK_FORCE = 1u << 2,  /* open read-write even if marked corrupt or dirty (repair) */
+        DISK_NO_BACKING = 1u << 3, /* don't open the backing file (metadata-only work) */
 };
 
 struct disk;

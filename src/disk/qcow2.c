@@ -551,7 +551,7 @@ static int read_l1(struct qcow2 *q, berth_error_t *err)
 static int open_backing(struct disk *d, struct qcow2 *q, unsigned flags,
                         struct disk_chain *chain, berth_error_t *err)
 {
-        if (q->backing_name == NULL)
+        if (q->backing_name == NULL || (flags & DISK_NO_BACKING))
                 return 0;
         enum disk_format fmt = DISK_FORMAT_AUTO;
         if (q->backing_fmt && disk_parse_format(q->backing_fmt, &fmt, err) < 0)
@@ -586,6 +586,15 @@ int qcow2_open(struct disk *d, int fd, unsigned flags, struct disk_chain *chain,
         }
         if (ret == 0)
                 ret = qcow2_refcount_init(q, err);
+        if (ret == 0) {
+                uint64_t l1_end = q->l1_offset + (uint64_t) q->l1_size * 8;
+                uint64_t rt_end = q->rt_offset + (uint64_t) q->rt_clusters * q->cluster_size;
+                if ((q->l1_size && !q_in_file(q, l1_end - 1)) || !q_in_file(q, rt_end - 1) ||
+                    (q->nb_snapshots && !q_in_file(q, q->snapshots_offset)))
+                        ret = berth_fail(err, EUCLEAN,
+                                         "the L1, refcount or snapshot table lies outside the "
+                                         "file (the image is corrupt or truncated)");
+        }
         if (ret == 0)
                 ret = read_l1(q, err);
         if (ret == 0)

@@ -149,8 +149,14 @@ static int check_locked(struct qcow2 *q, enum qcow2_repair repair, struct counte
                 return berth_fail(err, errno, "stat the image");
         uint64_t file_clusters = ((uint64_t) st.st_size + q->cluster_size - 1) >> q->cluster_bits;
         c->n = file_clusters;
+        /* Frees still pending belong to the past: apply them first. */
+        if (!q->readonly && qcow2_sync(q, err) < 0)
+                return -1;
         c->ref = berth_xcalloc(c->n ? c->n : 1, sizeof(uint32_t));
         ref_range(c, 0, q->cluster_size, "header");
+        /* Clusters this process reserved for its next allocations are ours. */
+        ref_range(c, q->pool_start << q->cluster_bits, q->pool_len << q->cluster_bits,
+                  "reserved clusters");
         ref_range(c, q->l1_offset, (uint64_t) q->l1_size * 8, "L1 table");
         if (walk_l1(c, q->l1, q->l1_size, true, err) < 0)
                 return -1;

@@ -47,8 +47,10 @@ int qcow2_load_l2(struct qcow2 *q, uint64_t l2_off, uint64_t l1_index, uint64_t 
                 *out = s->t;
                 return 0;
         }
-        if (l2_off % q->cluster_size)
-                return berth_fail(err, EUCLEAN, "L2 table offset %llu is not cluster aligned",
+        if (l2_off % q->cluster_size || !q_in_file(q, l2_off))
+                return berth_fail(err, EUCLEAN,
+                                  "L2 table offset %llu is not aligned or outside the file (the "
+                                  "image is corrupt)",
                                   (unsigned long long) l2_off);
         if (s->t == NULL)
                 s->t = berth_xmalloc(q->cluster_size);
@@ -103,9 +105,10 @@ int qcow2_map(struct qcow2 *q, uint64_t off, uint64_t len, struct qcow2_map *m,
                                           "L2 entry for offset %llu points at an unaligned "
                                           "host offset %llu (the image is corrupt)",
                                           (unsigned long long) off, (unsigned long long) host);
-                if (host == 0 || host < cs)
+                if (host < cs || !q_in_file(q, host))
                         return berth_fail(err, EUCLEAN,
-                                          "L2 entry for offset %llu points at the header",
+                                          "L2 entry for offset %llu points at the header or "
+                                          "outside the file (the image is corrupt)",
                                           (unsigned long long) off);
                 m->host_off = host + q_offset_in_cluster(q, off);
         } else if (m->type == QC_COMPRESSED) {
@@ -247,6 +250,9 @@ int qcow2_fix_copied_flags(struct qcow2 *q, berth_error_t *err)
                 uint64_t l2 = q->l1[i] & L1E_OFFSET_MASK;
                 if (l2 == 0)
                         continue;
+                if (!q_in_file(q, l2) || l2 % q->cluster_size)
+                        return berth_fail(err, EUCLEAN, "L1 entry %llu is outside the file",
+                                          (unsigned long long) i);
                 uint64_t rc;
                 if (qcow2_get_refcount(q, q_cluster(q, l2), &rc, err) < 0)
                         return -1;

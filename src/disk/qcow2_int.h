@@ -156,6 +156,13 @@ static inline uint64_t q_cluster(const struct qcow2 *q, uint64_t host_off)
         return host_off >> q->cluster_bits;
 }
 
+/* Metadata may only point inside the file (or at clusters we allocated):
+ * a hostile table must never make us read or write far beyond it. */
+static inline bool q_in_file(const struct qcow2 *q, uint64_t host_off)
+{
+        return (host_off >> q->cluster_bits) < q->end_cluster;
+}
+
 static inline uint64_t q_offset_in_cluster(const struct qcow2 *q, uint64_t off)
 {
         return off & (q->cluster_size - 1);

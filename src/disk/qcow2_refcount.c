@@ -139,6 +139,11 @@ static int load_block(struct qcow2 *q, uint64_t i, uint8_t **out, berth_error_t 
         if (i >= q->rt_entries || q->rt[i] == 0)
                 return 0;
         if (q->rb[i] == NULL) {
+                if (!q_in_file(q, q->rt[i]))
+                        return berth_fail(err, EUCLEAN,
+                                          "refcount block %llu at %llu is outside the file (the "
+                                          "image is corrupt)",
+                                          (unsigned long long) i, (unsigned long long) q->rt[i]);
                 uint8_t *b = berth_xmalloc(q->cluster_size);
                 if (disk_full_pread(q->fd, b, q->cluster_size, q->rt[i]) < 0) {
                         free(b);
@@ -229,6 +234,11 @@ static int update_existing(struct qcow2 *q, uint64_t cluster, uint64_t n, int64_
 int qcow2_update_refcount(struct qcow2 *q, uint64_t cluster, uint64_t n, int64_t delta,
                           berth_error_t *err)
 {
+        if (cluster >= q->end_cluster || n > q->end_cluster - cluster)
+                return berth_fail(err, EUCLEAN,
+                                  "a table refers to cluster %llu, outside the file (the image "
+                                  "is corrupt)",
+                                  (unsigned long long) cluster);
         if (delta > 0 && ensure_blocks(q, cluster, n, err) < 0)
                 return -1;
         return update_existing(q, cluster, n, delta, err);
@@ -244,6 +254,9 @@ static bool block_missing(const struct qcow2 *q, uint64_t i)
 static int grow_table(struct qcow2 *q, uint64_t need_index, berth_error_t *err)
 {
         uint64_t cs = q->cluster_size, N = q->rb_entries;
+        if ((need_index + 1) * 8 > QCOW2_MAX_REFTABLE_BYTES)
+                return berth_fail(err, EFBIG, "the refcount table would exceed %u MiB",
+                                  QCOW2_MAX_REFTABLE_BYTES >> 20);
         uint64_t entries = need_index + 1 > q->rt_entries ? need_index + 1 : q->rt_entries;
         entries += entries / 2 + 1;
         uint64_t T, k, m;

@@ -6,6 +6,7 @@
  * throughout, so allocation order (data, then L2, then L1) is never
  * interleaved between requests. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -214,6 +215,12 @@ static int write_in_table(struct qcow2 *q, const uint8_t *buf, uint64_t len, uin
                 old[k] = 0;
                 ne[k] = e;
                 uint64_t host = e & L2E_OFFSET_MASK;
+                if (host && !(e & QCOW_OFLAG_COMPRESSED) &&
+                    (host < cs || host % cs || !q_in_file(q, host)))
+                        return berth_fail(err, EUCLEAN,
+                                          "L2 entry for offset %llu points at the header or "
+                                          "outside the file (the image is corrupt)",
+                                          (unsigned long long) (off + pos));
                 bool inplace = (e & QCOW_OFLAG_COPIED) && host && !(e & QCOW_OFLAG_COMPRESSED) &&
                                !((e & QCOW_OFLAG_ZERO) && q->version >= 3);
                 if (inplace) {
@@ -287,6 +294,55 @@ static int qcow2_pwrite(struct disk *d, const void *vbuf, size_t len, uint64_t o
         if (ret < 0)
                 return berth_wrap(err, "write `%s` at %llu", d->path, (unsigned long long) off);
         return 0;
+}
+
+/* Vectored I/O (virtio-blk): when the whole request maps to one contiguous
+ * run of clusters we own, one preadv/pwritev does it; otherwise each
+ * element goes through the ordinary path. */
+static int qcow2_rwv(struct disk *d, const struct iovec *iov, int iovcnt, uint64_t off,
+                     bool write, berth_error_t *err)
+{
+        struct qcow2 *q = q_of(d);
+        uint64_t total = 0;
+        for (int i = 0; i < iovcnt; i++)
+                total += iov[i].iov_len;
+        if (total == 0)
+                return 0;
+        struct qcow2_map m;
+        pthread_mutex_lock(&q->lock);
+        int ret = qcow2_map(q, off, total, &m, err);
+        bool direct = ret == 0 && m.type == QC_NORMAL && m.len == total && (!write || m.copied) &&
+                      iovcnt <= IOV_MAX;
+        ssize_t n = 0;
+        if (direct && write) /* under the lock: no allocation may move the cluster */
+                n = pwritev(q->fd, iov, iovcnt, (off_t) m.host_off);
+        pthread_mutex_unlock(&q->lock);
+        if (ret < 0)
+                return -1;
+        if (direct && !write)
+                n = preadv(q->fd, iov, iovcnt, (off_t) m.host_off);
+        if (direct && n == (ssize_t) total)
+                return 0;
+        for (int i = 0; i < iovcnt; i++) { /* slow path; also finishes short transfers */
+                int r = write ? qcow2_pwrite(d, iov[i].iov_base, iov[i].iov_len, off, err)
+                              : qcow2_pread(d, iov[i].iov_base, iov[i].iov_len, off, err);
+                if (r < 0)
+                        return -1;
+                off += iov[i].iov_len;
+        }
+        return 0;
+}
+
+static int qcow2_preadv(struct disk *d, const struct iovec *iov, int iovcnt, uint64_t off,
+                        berth_error_t *err)
+{
+        return qcow2_rwv(d, iov, iovcnt, off, false, err);
+}
+
+static int qcow2_pwritev(struct disk *d, const struct iovec *iov, int iovcnt, uint64_t off,
+                         berth_error_t *err)
+{
+        return qcow2_rwv(d, iov, iovcnt, off, true, err);
 }
 
 enum zero_mode {
@@ -530,6 +586,8 @@ static const struct disk_ops qcow2_ops = {
         .write_zeroes = qcow2_discard,
         .block_status = qcow2_block_status,
         .truncate = qcow2_truncate,
+        .preadv = qcow2_preadv,
+        .pwritev = qcow2_pwritev,
 };
 
 static int read_l1(struct qcow2 *q, berth_error_t *err)

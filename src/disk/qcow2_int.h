@@ -140,6 +140,7 @@ struct qcow2 {
         uint64_t end_cluster; /* first cluster index past the file and every allocation */
         uint64_t free_hint;   /* no free cluster below this index */
         uint64_t pool_start, pool_len; /* reserved (refcount 1) but not used yet */
+        uint64_t pool_next;            /* clusters to reserve next time (grows) */
         struct qcow2_pending_free *pending;
         size_t n_pending, cap_pending;
         bool barrier_needed; /* refcount increments not yet synced */

@@ -20,7 +20,10 @@
 #include "common/util.h"
 #include "disk/qcow2_int.h"
 
-#define POOL_BYTES (4u << 20)
+/* The pool starts at 1 MiB and doubles with each refill up to 64 MiB: a
+ * sequential writer pays a handful of syncs, a crash leaks at most that. */
+#define POOL_MIN_BYTES (1u << 20)
+#define POOL_MAX_BYTES (64u << 20)
 
 static uint64_t rb_get(const struct qcow2 *q, const uint8_t *b, uint64_t j)
 {
@@ -504,9 +507,9 @@ int qcow2_alloc_clusters(struct qcow2 *q, uint64_t n, uint64_t *off, berth_error
                 q->pool_len -= n;
                 return 0;
         }
-        uint64_t pool = POOL_BYTES >> q->cluster_bits;
-        if (pool < 2)
-                pool = 2;
+        if (q->pool_next == 0)
+                q->pool_next = POOL_MIN_BYTES >> q->cluster_bits;
+        uint64_t pool = q->pool_next < 2 ? 2 : q->pool_next;
         if (n > 1 && n > pool / 4) { /* big tables: exactly what is asked */
                 uint64_t first, got;
                 if (alloc_direct(q, n, n, &first, &got, err) < 0)
@@ -519,6 +522,8 @@ int qcow2_alloc_clusters(struct qcow2 *q, uint64_t n, uint64_t *off, berth_error
         uint64_t first, got;
         if (alloc_direct(q, n, pool, &first, &got, err) < 0)
                 return -1;
+        if (pool * 2 <= (POOL_MAX_BYTES >> q->cluster_bits))
+                q->pool_next = pool * 2;
         *off = first << q->cluster_bits;
         q->pool_start = first + n;
         q->pool_len = got - n;

@@ -64,6 +64,18 @@ static void round_trip(unsigned cs)
            "read back the same bytes");
         ok(disk_pread(d, r, 12345, 0, &err) == 0 && r[0] == 0 && r[12344] == 0,
            "untouched bytes around the write are zero");
+        /* Vectored: one run we own (fast path) and one that allocates (slow path). */
+        static uint8_t v[8000], rb[8000];
+        fill(v, sizeof(v), cs + 1);
+        struct iovec wv[3] = { { v, 100 }, { v + 100, 5000 }, { v + 5100, 2900 } };
+        struct iovec rv[2] = { { rb, 4000 }, { rb + 4000, 4000 } };
+        ok(disk_pwritev(d, wv, 3, 20000, &err) == 0 && disk_preadv(d, rv, 2, 20000, &err) == 0 &&
+                   memcmp(rb, v, 8000) == 0,
+           "vectored write and read over allocated clusters");
+        memcpy(w + 20000 - 12345, v, 8000); /* now part of what the reopen must see */
+        ok(disk_pwritev(d, wv, 3, 5 << 20, &err) == 0 && disk_preadv(d, rv, 2, 5 << 20, &err) == 0 &&
+                   memcmp(rb, v, 8000) == 0,
+           "vectored write that allocates, read back");
         ok(disk_flush(d, &err) == 0 && is_clean(d), "check is clean after writes");
         disk_close(d);
         ok(disk_open(p, DISK_FORMAT_QCOW2, DISK_RDONLY, &d, &err) == 0 &&

@@ -57,7 +57,7 @@ bool disk_is_zero(const void *buf, size_t len)
 /* "1 GiB", "196 KiB", "1.5 GiB": qemu-img's human sizes. */
 static void human_size(uint64_t v, char *buf, size_t len)
 {
-        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+        static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
         unsigned u = 0;
         double d = (double) v;
         while (d >= 1024 && u + 1 < BERTH_ARRAY_SIZE(units)) {
@@ -111,7 +111,7 @@ int disk_cli_create_opts(char *s, struct disk_create_opts *o, const char *cmd, b
 
 int disk_cmd_create(int argc, char **argv, berth_error_t *err)
 {
-        struct disk_create_opts o = { .format = DISK_FORMAT_RAW };
+        struct disk_create_opts o = {.format = DISK_FORMAT_RAW};
         const char *bfmt = NULL;
         int c;
         while ((c = getopt(argc, argv, "+f:b:F:o:hq")) != -1) {
@@ -166,7 +166,8 @@ static json_t *image_json(struct disk *d, berth_error_t *err)
         json_object_set_new(j, "filename", json_string(d->path));
         json_object_set_new(j, "format", json_string(disk_format_name(d->format)));
         if (stat(d->path, &st) == 0)
-                json_object_set_new(j, "actual-size", json_integer((json_int_t) st.st_blocks * 512));
+                json_object_set_new(j, "actual-size",
+                                    json_integer((json_int_t) st.st_blocks * 512));
         if (d->format != DISK_FORMAT_QCOW2) {
                 json_object_set_new(j, "dirty-flag", json_false());
                 return j;
@@ -211,12 +212,12 @@ static json_t *image_json(struct disk *d, berth_error_t *err)
                                             json_integer((json_int_t) s->vm_state_size));
                         json_object_set_new(o, "date-sec", json_integer(s->date_sec));
                         json_object_set_new(o, "date-nsec", json_integer(s->date_nsec));
-                        json_object_set_new(o, "vm-clock-sec",
-                                            json_integer((json_int_t) (s->vm_clock_nsec /
-                                                                       1000000000)));
-                        json_object_set_new(o, "vm-clock-nsec",
-                                            json_integer((json_int_t) (s->vm_clock_nsec %
-                                                                       1000000000)));
+                        json_object_set_new(
+                                o, "vm-clock-sec",
+                                json_integer((json_int_t) (s->vm_clock_nsec / 1000000000)));
+                        json_object_set_new(
+                                o, "vm-clock-nsec",
+                                json_integer((json_int_t) (s->vm_clock_nsec % 1000000000)));
                         json_array_append_new(a, o);
                 }
                 json_object_set_new(j, "snapshots", a);
@@ -226,8 +227,7 @@ static json_t *image_json(struct disk *d, berth_error_t *err)
 
 static void print_snapshots(const struct qcow2_info *qi)
 {
-        printf("%-10s%-17s%8s%20s%13s%11s\n", "ID", "TAG", "VM SIZE", "DATE", "VM CLOCK",
-               "ICOUNT");
+        printf("%-10s%-17s%8s%20s%13s%11s\n", "ID", "TAG", "VM SIZE", "DATE", "VM CLOCK", "ICOUNT");
         for (uint32_t i = 0; i < qi->nb_snapshots; i++) {
                 const struct qcow2_snapshot *s = &qi->snapshots[i];
                 char date[32], vs[32];
@@ -273,8 +273,7 @@ static int print_info(struct disk *d, berth_error_t *err)
                 printf("Snapshot list:\n");
                 print_snapshots(&qi);
         }
-        printf("Format specific information:\n    compat: %s\n",
-               qi.version == 3 ? "1.1" : "0.10");
+        printf("Format specific information:\n    compat: %s\n", qi.version == 3 ? "1.1" : "0.10");
         if (qi.version == 3)
                 printf("    compression type: %s\n    lazy refcounts: %s\n", qi.compression,
                        qi.lazy_refcounts ? "true" : "false");
@@ -289,10 +288,10 @@ int disk_cmd_info(int argc, char **argv, berth_error_t *err)
 {
         enum { OPT_OUTPUT = 256, OPT_CHAIN };
         static const struct option opts[] = {
-                { "output", required_argument, NULL, OPT_OUTPUT },
-                { "backing-chain", no_argument, NULL, OPT_CHAIN },
-                { "help", no_argument, NULL, 'h' },
-                { 0 },
+                {"output", required_argument, NULL, OPT_OUTPUT},
+                {"backing-chain", no_argument, NULL, OPT_CHAIN},
+                {"help", no_argument, NULL, 'h'},
+                {0},
         };
         const char *fmt = NULL;
         bool json = false, chain = false;
@@ -360,9 +359,9 @@ int disk_cmd_info(int argc, char **argv, berth_error_t *err)
 int disk_cmd_check(int argc, char **argv, berth_error_t *err)
 {
         static const struct option opts[] = {
-                { "output", required_argument, NULL, 'O' },
-                { "help", no_argument, NULL, 'h' },
-                { 0 },
+                {"output", required_argument, NULL, 'O'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
         };
         const char *fmt = NULL;
         enum qcow2_repair repair = QCOW2_REPAIR_NONE;
@@ -426,8 +425,10 @@ int disk_cmd_check(int argc, char **argv, berth_error_t *err)
         uint64_t leaks = r.leaks - r.leaks_fixed, bad = r.corruptions - r.corruptions_fixed;
         if (json) {
                 json_t *j = json_object();
-                json_object_set_new(j, "image-end-offset", json_integer((json_int_t) r.image_end_offset));
-                json_object_set_new(j, "total-clusters", json_integer((json_int_t) r.total_clusters));
+                json_object_set_new(j, "image-end-offset",
+                                    json_integer((json_int_t) r.image_end_offset));
+                json_object_set_new(j, "total-clusters",
+                                    json_integer((json_int_t) r.total_clusters));
                 json_object_set_new(j, "allocated-clusters",
                                     json_integer((json_int_t) r.allocated_clusters));
                 json_object_set_new(j, "filename", json_string(argv[optind]));
@@ -471,9 +472,9 @@ int disk_cmd_check(int argc, char **argv, berth_error_t *err)
 int disk_cmd_resize(int argc, char **argv, berth_error_t *err)
 {
         static const struct option opts[] = {
-                { "shrink", no_argument, NULL, 's' },
-                { "help", no_argument, NULL, 'h' },
-                { 0 },
+                {"shrink", no_argument, NULL, 's'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
         };
         const char *fmt = NULL;
         bool shrink = false;
@@ -562,7 +563,8 @@ int disk_cmd_snapshot(int argc, char **argv, berth_error_t *err)
         if (disk_cli_format(fmt, &f, err) < 0)
                 return -1;
         struct disk *d = NULL;
-        if (disk_open(argv[optind], f, (op == 'l' ? DISK_RDONLY : 0) | DISK_NO_BACKING, &d, err) < 0)
+        if (disk_open(argv[optind], f, (op == 'l' ? DISK_RDONLY : 0) | DISK_NO_BACKING, &d, err) <
+            0)
                 return -1;
         int ret;
         struct qcow2_info qi;
@@ -593,17 +595,18 @@ static const struct {
         disk_verb_fn fn;
         const char *summary;
 } verbs[] = {
-        { "create", disk_cmd_create, "create a raw or qcow2 image" },
-        { "info", disk_cmd_info, "show an image's format, sizes, backing chain, snapshots" },
-        { "check", disk_cmd_check, "check (and repair) a qcow2 image's metadata" },
-        { "convert", disk_cmd_convert, "copy an image to another file and format" },
-        { "commit", disk_cmd_commit, "write an overlay's changes into its backing file" },
-        { "rebase", disk_cmd_rebase, "change an image's backing file" },
-        { "resize", disk_cmd_resize, "grow or shrink an image" },
-        { "snapshot", disk_cmd_snapshot, "create, list, apply, delete internal snapshots" },
-        { "compare", disk_cmd_compare, "compare the contents of two images" },
-        { "map", disk_cmd_map, "show where an image's data is" },
-        { "bench", disk_cmd_bench, "time reads or writes through the block layer (as qemu-img bench)" },
+        {"create", disk_cmd_create, "create a raw or qcow2 image"},
+        {"info", disk_cmd_info, "show an image's format, sizes, backing chain, snapshots"},
+        {"check", disk_cmd_check, "check (and repair) a qcow2 image's metadata"},
+        {"convert", disk_cmd_convert, "copy an image to another file and format"},
+        {"commit", disk_cmd_commit, "write an overlay's changes into its backing file"},
+        {"rebase", disk_cmd_rebase, "change an image's backing file"},
+        {"resize", disk_cmd_resize, "grow or shrink an image"},
+        {"snapshot", disk_cmd_snapshot, "create, list, apply, delete internal snapshots"},
+        {"compare", disk_cmd_compare, "compare the contents of two images"},
+        {"map", disk_cmd_map, "show where an image's data is"},
+        {"bench", disk_cmd_bench,
+         "time reads or writes through the block layer (as qemu-img bench)"},
 };
 
 static void disk_usage(FILE *out)

@@ -33,12 +33,12 @@ int disk_cmd_bench(int argc, char **argv, berth_error_t *err)
 {
         enum { OPT_PATTERN = 256, OPT_FLUSH, OPT_STAMP, OPT_VERIFY };
         static const struct option opts[] = {
-                { "pattern", required_argument, NULL, OPT_PATTERN },
-                { "flush-interval", required_argument, NULL, OPT_FLUSH },
-                { "stamp", no_argument, NULL, OPT_STAMP },
-                { "verify", required_argument, NULL, OPT_VERIFY },
-                { "help", no_argument, NULL, 'h' },
-                { 0 },
+                {"pattern", required_argument, NULL, OPT_PATTERN},
+                {"flush-interval", required_argument, NULL, OPT_FLUSH},
+                {"stamp", no_argument, NULL, OPT_STAMP},
+                {"verify", required_argument, NULL, OPT_VERIFY},
+                {"help", no_argument, NULL, 'h'},
+                {0},
         };
         const char *fmt = NULL;
         uint64_t count = 75000, bufsize = 4096, step = 0, offset = 0, flush_every = 0;

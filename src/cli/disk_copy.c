@@ -89,7 +89,7 @@ int disk_cmd_convert(int argc, char **argv, berth_error_t *err)
 {
         const char *sfmt = NULL, *ofmt = "raw";
         bool compress = false;
-        struct disk_create_opts o = { 0 };
+        struct disk_create_opts o = {0};
         int c;
         while ((c = getopt(argc, argv, "+f:O:co:pqhU")) != -1) {
                 switch (c) {
@@ -176,12 +176,12 @@ int disk_cmd_commit(int argc, char **argv, berth_error_t *err)
         struct disk *top = NULL, *base = NULL;
         if (disk_open(argv[optind], f, keep ? DISK_RDONLY : 0, &top, err) < 0)
                 return -1;
-        int ret = 0;
-        if (top->backing == NULL)
-                ret = berth_fail(err, EINVAL, "`%s` has no backing file to commit into",
-                                 top->path);
-        if (ret == 0)
-                ret = disk_open(top->backing->path, top->backing->format, 0, &base, err);
+        if (top->backing == NULL) {
+                berth_fail(err, EINVAL, "`%s` has no backing file to commit into", top->path);
+                disk_close(top);
+                return -1;
+        }
+        int ret = disk_open(top->backing->path, top->backing->format, 0, &base, err);
         if (ret == 0 && base->size < top->size)
                 ret = disk_truncate(base, top->size, err);
         if (ret == 0)
@@ -331,10 +331,10 @@ int disk_cmd_compare(int argc, char **argv, berth_error_t *err)
         uint64_t big = a->size > b->size ? a->size : b->size;
         for (uint64_t off = 0; off < big && ret == 0;) {
                 uint64_t n = big - off < CHUNK ? big - off : CHUNK;
-                struct disk_extent ea = { .len = n, .flags = DISK_BS_ZERO };
+                struct disk_extent ea = {.len = n, .flags = DISK_BS_ZERO};
                 struct disk_extent eb = ea;
-                if (off < a->size && disk_block_status(a, off, a->size - off < n ? a->size - off : n,
-                                                       &ea, err) < 0)
+                if (off < a->size &&
+                    disk_block_status(a, off, a->size - off < n ? a->size - off : n, &ea, err) < 0)
                         ret = -1;
                 if (ret == 0 && off < b->size &&
                     disk_block_status(b, off, b->size - off < n ? b->size - off : n, &eb, err) < 0)
@@ -385,9 +385,9 @@ static const char *layer_path(struct disk *d, unsigned depth)
 int disk_cmd_map(int argc, char **argv, berth_error_t *err)
 {
         static const struct option opts[] = {
-                { "output", required_argument, NULL, 'O' },
-                { "help", no_argument, NULL, 'h' },
-                { 0 },
+                {"output", required_argument, NULL, 'O'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
         };
         const char *fmt = NULL;
         bool json = false;
@@ -419,11 +419,11 @@ int disk_cmd_map(int argc, char **argv, berth_error_t *err)
         json_t *arr = json_array();
         if (!json)
                 printf("%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to", "File");
-        struct disk_extent cur = { 0 };
+        struct disk_extent cur = {0};
         bool have = false;
         int ret = 0;
         for (uint64_t off = 0; off <= d->size && ret == 0;) {
-                struct disk_extent e = { 0 };
+                struct disk_extent e = {0};
                 bool end = off == d->size;
                 if (!end && disk_block_status(d, off, d->size - off, &e, err) < 0) {
                         ret = -1;
@@ -431,16 +431,16 @@ int disk_cmd_map(int argc, char **argv, berth_error_t *err)
                 }
                 e.flags &= ~DISK_BS_COMPRESSED;
                 bool merge = have && !end && e.flags == cur.flags && e.depth == cur.depth &&
-                             (cur.host_off == UINT64_MAX
-                                      ? e.host_off == UINT64_MAX
-                                      : e.host_off == cur.host_off + cur.len);
+                             (cur.host_off == UINT64_MAX ? e.host_off == UINT64_MAX
+                                                         : e.host_off == cur.host_off + cur.len);
                 if (merge) {
                         cur.len += e.len;
                 } else {
                         if (have && json) {
                                 json_t *o = json_object();
                                 json_object_set_new(o, "start", json_integer((json_int_t) cur.off));
-                                json_object_set_new(o, "length", json_integer((json_int_t) cur.len));
+                                json_object_set_new(o, "length",
+                                                    json_integer((json_int_t) cur.len));
                                 json_object_set_new(o, "depth", json_integer(cur.depth));
                                 json_object_set_new(o, "present",
                                                     json_boolean(cur.flags & DISK_BS_ALLOCATED));
@@ -449,15 +449,15 @@ int disk_cmd_map(int argc, char **argv, berth_error_t *err)
                                 json_object_set_new(o, "data",
                                                     json_boolean(cur.flags & DISK_BS_DATA));
                                 if (cur.host_off != UINT64_MAX)
-                                        json_object_set_new(o, "offset",
-                                                            json_integer((json_int_t) cur.host_off));
+                                        json_object_set_new(
+                                                o, "offset",
+                                                json_integer((json_int_t) cur.host_off));
                                 json_array_append_new(arr, o);
                         } else if (have && (cur.flags & DISK_BS_DATA) &&
                                    cur.host_off != UINT64_MAX) {
-                                printf("%#-16llx%#-16llx%#-16llx%s\n",
-                                       (unsigned long long) cur.off, (unsigned long long) cur.len,
-                                       (unsigned long long) cur.host_off,
-                                       layer_path(d, cur.depth));
+                                printf("%#-16llx%#-16llx%#-16llx%s\n", (unsigned long long) cur.off,
+                                       (unsigned long long) cur.len,
+                                       (unsigned long long) cur.host_off, layer_path(d, cur.depth));
                         }
                         cur = e;
                         have = true;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#define ZLIB_CONST
 #include <zlib.h>
 #include <zstd.h>
 
@@ -38,8 +39,8 @@ int qcow2_decompress(struct qcow2 *q, uint64_t l2e, uint8_t *out, berth_error_t 
                 ZSTD_DCtx *z = ZSTD_createDCtx();
                 if (z == NULL)
                         abort();
-                ZSTD_inBuffer in = { q->zc_in, bytes, 0 };
-                ZSTD_outBuffer o = { out, q->cluster_size, 0 };
+                ZSTD_inBuffer in = {q->zc_in, bytes, 0};
+                ZSTD_outBuffer o = {out, q->cluster_size, 0};
                 size_t r = 1;
                 while (o.pos < o.size && in.pos < in.size && r != 0) {
                         r = ZSTD_decompressStream(z, &o, &in);
@@ -51,7 +52,7 @@ int qcow2_decompress(struct qcow2 *q, uint64_t l2e, uint8_t *out, berth_error_t 
                         return berth_fail(err, EUCLEAN, "bad zstd data in compressed cluster");
                 return 0;
         }
-        z_stream s = { 0 };
+        z_stream s = {0};
         if (inflateInit2(&s, -12) != Z_OK)
                 return berth_fail(err, ENOMEM, "inflateInit2");
         s.next_in = q->zc_in;
@@ -176,7 +177,7 @@ static int wbatch_add(struct qcow2 *q, struct wbatch *b, uint64_t host, const ui
         }
         if (wbatch_flush(q, b, err) < 0)
                 return -1;
-        *b = (struct wbatch){ host, src, len };
+        *b = (struct wbatch){host, src, len};
         return 0;
 }
 
@@ -206,7 +207,7 @@ static int write_in_table(struct qcow2 *q, const uint8_t *buf, uint64_t len, uin
         cleanup_free uint64_t *ne = berth_xmalloc(n * 8);
         cleanup_free uint64_t *old = berth_xmalloc(n * 8);
         cleanup_free uint8_t *cow = NULL;
-        struct wbatch b = { 0 };
+        struct wbatch b = {0};
         uint64_t pos = 0;
         for (uint64_t k = 0; k < n; k++) {
                 uint64_t e = be64toh(t[i0 + k]);
@@ -220,7 +221,7 @@ static int write_in_table(struct qcow2 *q, const uint8_t *buf, uint64_t len, uin
                         return berth_fail(err, EUCLEAN,
                                           "L2 entry for offset %llu points at the header or "
                                           "outside the file (the image is corrupt)",
-                                          (unsigned long long) (off + pos));
+                                          (unsigned long long) off);
                 bool inplace = (e & QCOW_OFLAG_COPIED) && host && !(e & QCOW_OFLAG_COMPRESSED) &&
                                !((e & QCOW_OFLAG_ZERO) && q->version >= 3);
                 if (inplace) {
@@ -299,8 +300,8 @@ static int qcow2_pwrite(struct disk *d, const void *vbuf, size_t len, uint64_t o
 /* Vectored I/O (virtio-blk): when the whole request maps to one contiguous
  * run of clusters we own, one preadv/pwritev does it; otherwise each
  * element goes through the ordinary path. */
-static int qcow2_rwv(struct disk *d, const struct iovec *iov, int iovcnt, uint64_t off,
-                     bool write, berth_error_t *err)
+static int qcow2_rwv(struct disk *d, const struct iovec *iov, int iovcnt, uint64_t off, bool write,
+                     berth_error_t *err)
 {
         struct qcow2 *q = q_of(d);
         uint64_t total = 0;
@@ -346,8 +347,8 @@ static int qcow2_pwritev(struct disk *d, const struct iovec *iov, int iovcnt, ui
 }
 
 enum zero_mode {
-        ZM_ZERO,    /* reads return zeroes afterwards */
-        ZM_UNMAP,   /* unallocated: reads go to the backing file */
+        ZM_ZERO,  /* reads return zeroes afterwards */
+        ZM_UNMAP, /* unallocated: reads go to the backing file */
 };
 
 /* Set whole clusters [off, off+len) to zero or unallocated, freeing what
@@ -371,12 +372,12 @@ static int zero_clusters(struct qcow2 *q, uint64_t off, uint64_t len, enum zero_
                         len -= n * cs;
                         continue;
                 }
-                uint64_t *t;
-                if ((q->l1[l1_index] & L1E_OFFSET_MASK) &&
-                    qcow2_load_l2(q, q->l1[l1_index] & L1E_OFFSET_MASK, l1_index, &t, err) < 0)
+                uint64_t *t = NULL;
+                uint64_t l2 = q->l1[l1_index] & L1E_OFFSET_MASK;
+                bool needed = l2 == 0;
+                if (l2 && qcow2_load_l2(q, l2, l1_index, &t, err) < 0)
                         return -1;
-                bool needed = (q->l1[l1_index] & L1E_OFFSET_MASK) == 0;
-                for (uint64_t k = 0; k < n && !needed; k++)
+                for (uint64_t k = 0; t && k < n && !needed; k++)
                         needed = be64toh(t[i0 + k]) != want;
                 if (needed) {
                         uint64_t l2_off;
@@ -470,8 +471,8 @@ static int qcow2_flush(struct disk *d, berth_error_t *err)
         return 0;
 }
 
-static int qcow2_block_status(struct disk *d, uint64_t off, uint64_t len,
-                              struct disk_extent *ext, berth_error_t *err)
+static int qcow2_block_status(struct disk *d, uint64_t off, uint64_t len, struct disk_extent *ext,
+                              berth_error_t *err)
 {
         struct qcow2 *q = q_of(d);
         struct qcow2_map m;
@@ -480,7 +481,7 @@ static int qcow2_block_status(struct disk *d, uint64_t off, uint64_t len,
         pthread_mutex_unlock(&q->lock);
         if (ret < 0)
                 return -1;
-        *ext = (struct disk_extent){ .off = off, .len = m.len, .host_off = UINT64_MAX };
+        *ext = (struct disk_extent){.off = off, .len = m.len, .host_off = UINT64_MAX};
         switch (m.type) {
         case QC_NORMAL:
                 ext->flags = DISK_BS_DATA | DISK_BS_ALLOCATED;
@@ -515,8 +516,7 @@ static int qcow2_truncate(struct disk *d, uint64_t size, berth_error_t *err)
         if (size < d->size) {
                 if (q->nb_snapshots)
                         return berth_fail(err, ENOTSUP,
-                                          "cannot shrink `%s`: it has internal snapshots",
-                                          d->path);
+                                          "cannot shrink `%s`: it has internal snapshots", d->path);
                 uint64_t cs = q->cluster_size;
                 uint64_t a = (size + cs - 1) & ~(cs - 1);
                 uint64_t end = (d->size + cs - 1) & ~(cs - 1);
@@ -606,8 +606,8 @@ static int read_l1(struct qcow2 *q, berth_error_t *err)
         return 0;
 }
 
-static int open_backing(struct disk *d, struct qcow2 *q, unsigned flags,
-                        struct disk_chain *chain, berth_error_t *err)
+static int open_backing(struct disk *d, struct qcow2 *q, unsigned flags, struct disk_chain *chain,
+                        berth_error_t *err)
 {
         if (q->backing_name == NULL || (flags & DISK_NO_BACKING))
                 return 0;
@@ -621,8 +621,7 @@ static int open_backing(struct disk *d, struct qcow2 *q, unsigned flags,
         return 0;
 }
 
-int qcow2_open(struct disk *d, int fd, unsigned flags, struct disk_chain *chain,
-               berth_error_t *err)
+int qcow2_open(struct disk *d, int fd, unsigned flags, struct disk_chain *chain, berth_error_t *err)
 {
         struct qcow2 *q = berth_xcalloc(1, sizeof(*q));
         q->fd = fd;
@@ -735,11 +734,10 @@ int qcow2_set_backing(struct disk *d, const char *name, const char *fmt, berth_e
 /* Deflate one cluster; 0 when it does not get smaller. */
 static size_t deflate_cluster(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
-        z_stream s = { 0 };
-        if (deflateInit2(&s, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) !=
-            Z_OK)
+        z_stream s = {0};
+        if (deflateInit2(&s, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) != Z_OK)
                 return 0;
-        s.next_in = (Bytef *) (uintptr_t) in;
+        s.next_in = in;
         s.avail_in = (uInt) len;
         s.next_out = out;
         s.avail_out = (uInt) cap;
@@ -749,8 +747,8 @@ static size_t deflate_cluster(const uint8_t *in, size_t len, uint8_t *out, size_
         return r == Z_STREAM_END ? n : 0;
 }
 
-static int write_one_compressed(struct qcow2 *q, const uint8_t *data, uint64_t off,
-                                uint8_t *out, berth_error_t *err)
+static int write_one_compressed(struct qcow2 *q, const uint8_t *data, uint64_t off, uint8_t *out,
+                                berth_error_t *err)
 {
         uint64_t cs = q->cluster_size;
         size_t clen = deflate_cluster(data, cs, out, cs - 1);
@@ -787,8 +785,7 @@ int qcow2_write_compressed(struct disk *d, const void *vbuf, size_t len, uint64_
                 return berth_fail(err, EINVAL, "`%s` is not a qcow2 image", d->path);
         struct qcow2 *q = q_of(d);
         uint64_t cs = q->cluster_size;
-        if (off % cs || off > d->size || len > d->size - off ||
-            (len % cs && off + len != d->size))
+        if (off % cs || off > d->size || len > d->size - off || (len % cs && off + len != d->size))
                 return berth_fail(err, EINVAL, "compressed writes must cover whole clusters");
         const uint8_t *buf = vbuf;
         cleanup_free uint8_t *out = berth_xmalloc(cs);

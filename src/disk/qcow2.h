@@ -27,7 +27,7 @@ struct qcow2_info {
         uint64_t cluster_size;
         uint32_t refcount_bits;
         bool lazy_refcounts, corrupt, dirty, extended_l2;
-        const char *compression; /* "zlib" or "zstd" */
+        const char *compression;  /* "zlib" or "zstd" */
         const char *backing_name; /* as stored, or NULL */
         const char *backing_fmt;  /* or NULL */
         uint32_t nb_snapshots;
@@ -41,7 +41,7 @@ int qcow2_snapshot_apply(struct disk *d, const char *name_or_id, berth_error_t *
 int qcow2_snapshot_delete(struct disk *d, const char *name_or_id, berth_error_t *err);
 
 struct qcow2_check_result {
-        uint64_t leaks, corruptions;            /* found */
+        uint64_t leaks, corruptions;             /* found */
         uint64_t leaks_fixed, corruptions_fixed; /* repaired */
         uint64_t allocated_clusters, total_clusters;
         uint64_t image_end_offset;

@@ -6,7 +6,6 @@
  * Findings are classified as qemu-img check does: a refcount higher than the
  * references is a leak (wasted space, no harm); lower is a corruption. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,24 +17,25 @@
 
 struct counter {
         struct qcow2 *q;
-        uint32_t *ref;   /* references found, per host cluster */
-        uint64_t n;      /* clusters in the file */
+        uint32_t *ref; /* references found, per host cluster */
+        uint64_t n;    /* clusters in the file */
         FILE *out;
         struct qcow2_check_result *res;
 };
 
-static void note(struct counter *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void note(struct counter *c, const char *fmt, ...)
+static void note_line(struct counter *c, const char *line)
 {
-        if (c->out == NULL)
-                return;
-        va_list ap;
-        va_start(ap, fmt);
-        vfprintf(c->out, fmt, ap);
-        va_end(ap);
-        fputc('\n', c->out);
+        if (c->out)
+                fprintf(c->out, "%s\n", line);
 }
+
+/* A macro rather than a variadic function: the format stays checked at each call. */
+#define note(c, ...)                                         \
+        do {                                                 \
+                char line_[512];                             \
+                snprintf(line_, sizeof(line_), __VA_ARGS__); \
+                note_line((c), line_);                       \
+        } while (0)
 
 /* Count a reference to every cluster touched by [off, off+len). */
 static void ref_range(struct counter *c, uint64_t off, uint64_t len, const char *what)
@@ -45,8 +45,9 @@ static void ref_range(struct counter *c, uint64_t off, uint64_t len, const char 
         uint64_t c0 = off >> c->q->cluster_bits, c1 = (off + len - 1) >> c->q->cluster_bits;
         for (uint64_t k = c0; k <= c1; k++) {
                 if (k >= c->n) {
+                        unsigned long long at = k << c->q->cluster_bits;
                         note(c, "ERROR %s at offset %llu is beyond the end of the image file", what,
-                             (unsigned long long) (k << c->q->cluster_bits));
+                             at);
                         c->res->corruptions++;
                         return;
                 }
@@ -65,8 +66,8 @@ static int walk_l1(struct counter *c, const uint64_t *l1, uint32_t l1_size, bool
                 if (l2 == 0)
                         continue;
                 if (l2 % q->cluster_size) {
-                        note(c, "ERROR L1 entry %u: L2 table offset %llu is not cluster aligned",
-                             i, (unsigned long long) l2);
+                        note(c, "ERROR L1 entry %u: L2 table offset %llu is not cluster aligned", i,
+                             (unsigned long long) l2);
                         c->res->corruptions++;
                         continue;
                 }
@@ -90,8 +91,9 @@ static int walk_l1(struct counter *c, const uint64_t *l1, uint32_t l1_size, bool
                                 continue;
                         }
                         if (host % q->cluster_size) {
-                                note(c, "ERROR L2 entry %llu of table %llu: offset %llu is not "
-                                        "cluster aligned",
+                                note(c,
+                                     "ERROR L2 entry %llu of table %llu: offset %llu is not "
+                                     "cluster aligned",
                                      (unsigned long long) j, (unsigned long long) l2,
                                      (unsigned long long) host);
                                 c->res->corruptions++;
@@ -115,8 +117,9 @@ static int check_copied(struct counter *c, uint64_t *bad, berth_error_t *err)
                         continue;
                 bool one = c->ref[l2 >> q->cluster_bits] == 1;
                 if (one != ((q->l1[i] & QCOW_OFLAG_COPIED) != 0)) {
-                        note(c, "ERROR OFLAG_COPIED L2 cluster: l1_index=%u l1_entry=%llx "
-                                "refcount=%u",
+                        note(c,
+                             "ERROR OFLAG_COPIED L2 cluster: l1_index=%u l1_entry=%llx "
+                             "refcount=%u",
                              i, (unsigned long long) q->l1[i], c->ref[l2 >> q->cluster_bits]);
                         c->res->corruptions++;
                         (*bad)++;
@@ -130,8 +133,9 @@ static int check_copied(struct counter *c, uint64_t *bad, berth_error_t *err)
                                 continue;
                         bool d1 = c->ref[host >> q->cluster_bits] == 1;
                         if (d1 != ((e & QCOW_OFLAG_COPIED) != 0)) {
-                                note(c, "ERROR OFLAG_COPIED data cluster: l2_entry=%llx "
-                                        "refcount=%u",
+                                note(c,
+                                     "ERROR OFLAG_COPIED data cluster: l2_entry=%llx "
+                                     "refcount=%u",
                                      (unsigned long long) e, c->ref[host >> q->cluster_bits]);
                                 c->res->corruptions++;
                                 (*bad)++;
@@ -173,8 +177,7 @@ static int check_locked(struct qcow2 *q, enum qcow2_repair repair, struct counte
         }
         ref_range(c, q->snapshots_offset, q->nb_snapshots ? q->snapshots_bytes : 0,
                   "snapshot table");
-        ref_range(c, q->rt_offset, (uint64_t) q->rt_clusters * q->cluster_size,
-                  "refcount table");
+        ref_range(c, q->rt_offset, (uint64_t) q->rt_clusters * q->cluster_size, "refcount table");
         for (uint64_t i = 0; i < q->rt_entries; i++)
                 if (q->rt[i])
                         ref_range(c, q->rt[i], q->cluster_size, "refcount block");
@@ -201,9 +204,9 @@ static int check_locked(struct qcow2 *q, enum qcow2_repair repair, struct counte
                         continue;
                 }
                 bool leak = stored > found;
-                note(c, "%s cluster %llu refcount=%llu reference=%llu",
-                     leak ? "Leaked" : "ERROR", (unsigned long long) k,
-                     (unsigned long long) stored, (unsigned long long) found);
+                note(c, "%s cluster %llu refcount=%llu reference=%llu", leak ? "Leaked" : "ERROR",
+                     (unsigned long long) k, (unsigned long long) stored,
+                     (unsigned long long) found);
                 if (leak)
                         c->res->leaks++;
                 else
@@ -249,8 +252,8 @@ int qcow2_check(struct disk *d, enum qcow2_repair repair, struct qcow2_check_res
         if (repair != QCOW2_REPAIR_NONE && d->readonly)
                 return berth_fail(err, EROFS, "repairing `%s` needs it open read-write", d->path);
         struct qcow2 *q = d->priv;
-        *res = (struct qcow2_check_result){ 0 };
-        struct counter c = { .q = q, .out = report, .res = res };
+        *res = (struct qcow2_check_result){0};
+        struct counter c = {.q = q, .out = report, .res = res};
         pthread_mutex_lock(&q->lock);
         int ret = check_locked(q, repair, &c, err);
         pthread_mutex_unlock(&q->lock);

@@ -56,8 +56,7 @@ int qcow2_load_l2(struct qcow2 *q, uint64_t l2_off, uint64_t l1_index, uint64_t 
                 s->t = berth_xmalloc(q->cluster_size);
         s->off = 0;
         if (disk_full_pread(q->fd, s->t, q->cluster_size, l2_off) < 0)
-                return berth_fail(err, errno, "read L2 table at %llu",
-                                  (unsigned long long) l2_off);
+                return berth_fail(err, errno, "read L2 table at %llu", (unsigned long long) l2_off);
         s->off = l2_off;
         *out = s->t;
         return 0;
@@ -74,8 +73,7 @@ static enum qcow2_cluster_type entry_type(const struct qcow2 *q, uint64_t e)
         return QC_NORMAL;
 }
 
-int qcow2_map(struct qcow2 *q, uint64_t off, uint64_t len, struct qcow2_map *m,
-              berth_error_t *err)
+int qcow2_map(struct qcow2 *q, uint64_t off, uint64_t len, struct qcow2_map *m, berth_error_t *err)
 {
         uint64_t cs = q->cluster_size;
         uint64_t l2_span = q->l2_entries * cs;
@@ -91,9 +89,11 @@ int qcow2_map(struct qcow2 *q, uint64_t off, uint64_t len, struct qcow2_map *m,
                 m->len = max;
                 return 0;
         }
-        uint64_t *t;
+        uint64_t *t = NULL;
         if (qcow2_load_l2(q, q->l1[l1_index] & L1E_OFFSET_MASK, l1_index, &t, err) < 0)
                 return -1;
+        if (t == NULL)
+                return berth_fail(err, EIO, "L2 table missing from the cache");
         uint64_t i = in_l2 >> q->cluster_bits;
         uint64_t e = be64toh(t[i]);
         m->type = entry_type(q, e);
@@ -220,8 +220,8 @@ int qcow2_grow_l1(struct qcow2 *q, uint64_t min_size, berth_error_t *err)
         memcpy(hdr + 4, &o, 8);
         if (disk_full_pwrite(q->fd, hdr, 12, QH_L1_SIZE) < 0 || fdatasync(q->fd) < 0)
                 return berth_fail(err, errno, "point the header at the new L1 table");
-        uint64_t old = q->l1_offset, old_n = ((uint64_t) q->l1_size * 8 + q->cluster_size - 1) >>
-                                             q->cluster_bits;
+        uint64_t old = q->l1_offset,
+                 old_n = ((uint64_t) q->l1_size * 8 + q->cluster_size - 1) >> q->cluster_bits;
         q->l1 = berth_xrealloc(q->l1, min_size * 8);
         memset(q->l1 + q->l1_size, 0, (min_size - q->l1_size) * 8);
         q->l1_size = (uint32_t) min_size;
@@ -278,8 +278,8 @@ int qcow2_fix_copied_flags(struct qcow2 *q, berth_error_t *err)
                 }
                 if (changed && disk_full_pwrite(q->fd, t, q->cluster_size, l2) < 0)
                         return berth_fail(err, errno, "write L2 table");
-                uint64_t ne = rc == 1 ? q->l1[i] | QCOW_OFLAG_COPIED
-                                      : q->l1[i] & ~QCOW_OFLAG_COPIED;
+                uint64_t ne =
+                        rc == 1 ? q->l1[i] | QCOW_OFLAG_COPIED : q->l1[i] & ~QCOW_OFLAG_COPIED;
                 if (ne != q->l1[i]) {
                         q->l1[i] = ne;
                         if (qcow2_write_l1_entry(q, i, err) < 0)

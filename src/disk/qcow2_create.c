@@ -28,8 +28,8 @@ static int backing_defaults(const char *path, const struct disk_create_opts *o, 
         return 0;
 }
 
-static int write_image(int fd, const char *path, const struct disk_create_opts *o,
-                       uint64_t size, const char *bfmt, berth_error_t *err)
+static int write_image(int fd, const char *path, const struct disk_create_opts *o, uint64_t size,
+                       const char *bfmt, berth_error_t *err)
 {
         uint64_t cs = o->cluster_size ? o->cluster_size : 65536;
         unsigned bits = 0;
@@ -50,8 +50,10 @@ static int write_image(int fd, const char *path, const struct disk_create_opts *
         uint64_t l2_entries = cs / 8, per_l1 = l2_entries * cs;
         uint64_t l1_size = (size + per_l1 - 1) / per_l1;
         if (l1_size * 8 > QCOW2_MAX_L1_BYTES)
-                return berth_fail(err, EFBIG, "size %llu needs too large an L1 table for %llu-byte "
-                                  "clusters", (unsigned long long) size, (unsigned long long) cs);
+                return berth_fail(err, EFBIG,
+                                  "size %llu needs too large an L1 table for %llu-byte "
+                                  "clusters",
+                                  (unsigned long long) size, (unsigned long long) cs);
         uint64_t l1c = (l1_size * 8 + cs - 1) / cs;
         if (l1c == 0)
                 l1c = 1;
@@ -80,9 +82,11 @@ static int write_image(int fd, const char *path, const struct disk_create_opts *
                 .l1_offset = (1 + rt + rb) * cs,
                 .rt_offset = cs,
                 .rt_clusters = (uint32_t) rt,
-                .backing_name = (char *) (uintptr_t) o->backing,
-                .backing_fmt = (char *) (uintptr_t) bfmt,
         };
+        cleanup_free char *bname = o->backing ? berth_xstrdup(o->backing) : NULL;
+        cleanup_free char *bformat = bfmt ? berth_xstrdup(bfmt) : NULL;
+        q.backing_name = bname;
+        q.backing_fmt = bformat;
         if (ftruncate(fd, (off_t) (total * cs)) < 0)
                 return berth_fail(err, errno, "size `%s`", path);
         if (qcow2_write_header(&q, err) < 0)

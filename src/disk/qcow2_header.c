@@ -62,14 +62,9 @@ static const struct {
         uint8_t type, bit;
         const char *name;
 } builtin_features[] = {
-        { 0, 0, "dirty bit" },
-        { 0, 1, "corrupt bit" },
-        { 0, 2, "external data file" },
-        { 0, 3, "compression type" },
-        { 0, 4, "extended L2 entries" },
-        { 1, 0, "lazy refcounts" },
-        { 2, 0, "bitmaps" },
-        { 2, 1, "raw external data" },
+        {0, 0, "dirty bit"},        {0, 1, "corrupt bit"},         {0, 2, "external data file"},
+        {0, 3, "compression type"}, {0, 4, "extended L2 entries"}, {1, 0, "lazy refcounts"},
+        {2, 0, "bitmaps"},          {2, 1, "raw external data"},
 };
 
 const char *qcow2_feature_name(const struct qcow2 *q, uint8_t type, uint8_t bit)
@@ -134,8 +129,8 @@ static int refuse_features(struct qcow2 *q, uint64_t bits, berth_error_t *err)
                 if (!(bits & (1ull << b)))
                         continue;
                 const char *name = qcow2_feature_name(q, 0, (uint8_t) b);
-                int n = snprintf(msg + used, sizeof(msg) - used, "%s%s (bit %u)",
-                                 used ? ", " : "", name ? name : "unknown", b);
+                int n = snprintf(msg + used, sizeof(msg) - used, "%s%s (bit %u)", used ? ", " : "",
+                                 name ? name : "unknown", b);
                 if (n < 0 || (size_t) n >= sizeof(msg) - used)
                         break;
                 used += (size_t) n;
@@ -156,8 +151,8 @@ int qcow2_read_header(struct qcow2 *q, berth_error_t *err)
                                   q->version);
         q->cluster_bits = rd32(first + 20);
         if (q->cluster_bits < 9 || q->cluster_bits > 21)
-                return berth_fail(err, EINVAL,
-                                  "cluster size 2^%u is outside 512 B .. 2 MiB", q->cluster_bits);
+                return berth_fail(err, EINVAL, "cluster size 2^%u is outside 512 B .. 2 MiB",
+                                  q->cluster_bits);
         q->cluster_size = 1ull << q->cluster_bits;
         cleanup_free uint8_t *h = berth_xmalloc(q->cluster_size);
         if (disk_full_pread(q->fd, h, q->cluster_size, 0) < 0)
@@ -233,8 +228,7 @@ int qcow2_read_header(struct qcow2 *q, berth_error_t *err)
 
         q->l2_entries = q->cluster_size / 8;
         if ((uint64_t) q->l1_size * 8 > QCOW2_MAX_L1_BYTES)
-                return berth_fail(err, EFBIG, "L1 table of %u entries is too large",
-                                  q->l1_size);
+                return berth_fail(err, EFBIG, "L1 table of %u entries is too large", q->l1_size);
         uint64_t per_l1 = q->l2_entries * q->cluster_size;
         uint64_t need = (q->size + per_l1 - 1) / per_l1;
         if (need > q->l1_size)
@@ -286,10 +280,10 @@ static size_t build_header(struct qcow2 *q, const uint8_t *old, uint8_t *h, bool
                 h[104] = q->compression_type;
         }
         size_t p = hl;
-#define NEED(n)                           \
-        do {                              \
-                if (p + (n) + 8 > cs)     \
-                        return 0;         \
+#define NEED(n)                       \
+        do {                          \
+                if (p + (n) + 8 > cs) \
+                        return 0;     \
         } while (0)
         if (q->backing_fmt && q->backing_name) {
                 size_t l = strlen(q->backing_fmt);

@@ -20,40 +20,40 @@
 #define QCOW2_MAGIC 0x514649fbu
 
 /* Header field offsets we update in place. */
-#define QH_SIZE 24
-#define QH_L1_SIZE 36 /* l1_size (4) then l1_table_offset (8): one write */
-#define QH_REFTABLE 48 /* refcount_table_offset (8) then refcount_table_clusters (4) */
+#define QH_SIZE      24
+#define QH_L1_SIZE   36 /* l1_size (4) then l1_table_offset (8): one write */
+#define QH_REFTABLE  48 /* refcount_table_offset (8) then refcount_table_clusters (4) */
 #define QH_SNAPSHOTS 60 /* nb_snapshots (4) then snapshots_offset (8) */
-#define QH_INCOMPAT 72
+#define QH_INCOMPAT  72
 
-#define QCOW2_INCOMPAT_DIRTY (1ull << 0)
-#define QCOW2_INCOMPAT_CORRUPT (1ull << 1)
-#define QCOW2_INCOMPAT_DATA_FILE (1ull << 2)
+#define QCOW2_INCOMPAT_DIRTY       (1ull << 0)
+#define QCOW2_INCOMPAT_CORRUPT     (1ull << 1)
+#define QCOW2_INCOMPAT_DATA_FILE   (1ull << 2)
 #define QCOW2_INCOMPAT_COMPRESSION (1ull << 3)
-#define QCOW2_INCOMPAT_EXTL2 (1ull << 4)
-#define QCOW2_INCOMPAT_KNOWN (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT | \
-                              QCOW2_INCOMPAT_COMPRESSION)
-#define QCOW2_COMPAT_LAZY_REFCOUNTS (1ull << 0)
-#define QCOW2_AUTOCLEAR_BITMAPS (1ull << 0)
+#define QCOW2_INCOMPAT_EXTL2       (1ull << 4)
+#define QCOW2_INCOMPAT_KNOWN \
+        (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_COMPRESSION)
+#define QCOW2_COMPAT_LAZY_REFCOUNTS   (1ull << 0)
+#define QCOW2_AUTOCLEAR_BITMAPS       (1ull << 0)
 #define QCOW2_AUTOCLEAR_DATA_FILE_RAW (1ull << 1)
 
-#define QCOW2_EXT_END 0
+#define QCOW2_EXT_END            0
 #define QCOW2_EXT_BACKING_FORMAT 0xe2792acau
-#define QCOW2_EXT_FEATURE_TABLE 0x6803f857u
-#define QCOW2_EXT_BITMAPS 0x23852875u
+#define QCOW2_EXT_FEATURE_TABLE  0x6803f857u
+#define QCOW2_EXT_BITMAPS        0x23852875u
 
-#define QCOW_OFLAG_COPIED (1ull << 63)
+#define QCOW_OFLAG_COPIED     (1ull << 63)
 #define QCOW_OFLAG_COMPRESSED (1ull << 62)
-#define QCOW_OFLAG_ZERO (1ull << 0)
-#define L1E_OFFSET_MASK 0x00fffffffffffe00ull
-#define L2E_OFFSET_MASK 0x00fffffffffffe00ull
-#define REFT_OFFSET_MASK 0xfffffffffffffe00ull
+#define QCOW_OFLAG_ZERO       (1ull << 0)
+#define L1E_OFFSET_MASK       0x00fffffffffffe00ull
+#define L2E_OFFSET_MASK       0x00fffffffffffe00ull
+#define REFT_OFFSET_MASK      0xfffffffffffffe00ull
 
 /* Limits that keep a hostile header from making us allocate without bound. */
-#define QCOW2_MAX_L1_BYTES (32u << 20)
+#define QCOW2_MAX_L1_BYTES       (32u << 20)
 #define QCOW2_MAX_REFTABLE_BYTES (8u << 20)
-#define QCOW2_MAX_SNAPSHOTS 65536
-#define QCOW2_MAX_SIZE (1ull << 61)
+#define QCOW2_MAX_SNAPSHOTS      65536
+#define QCOW2_MAX_SIZE           (1ull << 61)
 
 enum qcow2_cluster_type {
         QC_UNALLOCATED, /* read from the backing file, or zeroes */
@@ -89,20 +89,15 @@ struct qcow2_pending_free {
         uint64_t cluster, n;
 };
 
+/* 64-bit fields and pointers first, the narrow ones at the end (no padding holes). */
 struct qcow2 {
-        int fd;
         pthread_mutex_t lock;
-        bool readonly;
         struct disk *d;
 
         /* header */
-        uint32_t version;
-        uint32_t cluster_bits;
         uint64_t cluster_size;
         uint64_t size;
         uint64_t incompat, compat, autoclear;
-        uint32_t header_length;
-        uint8_t compression_type; /* 0 zlib, 1 zstd */
         char *backing_name;
         char *backing_fmt;
         struct qcow2_ext *exts; /* unknown header extensions, written back verbatim */
@@ -112,44 +107,51 @@ struct qcow2 {
 
         /* L1 */
         uint64_t l1_offset;
-        uint32_t l1_size;
         uint64_t *l1;
         uint64_t l2_entries; /* entries per L2 table */
 
         /* refcounts */
         uint64_t rt_offset;
-        uint32_t rt_clusters;
         uint64_t rt_entries;
         uint64_t *rt;
-        uint8_t **rb; /* refcount blocks, loaded on demand, indexed like rt */
-        uint32_t refcount_order;
+        uint8_t **rb;        /* refcount blocks, loaded on demand, indexed like rt */
         uint64_t rb_entries; /* refcounts per block */
         uint64_t refcount_max;
 
         /* snapshots */
-        uint32_t nb_snapshots;
         uint64_t snapshots_offset;
         uint64_t snapshots_bytes;
         struct qcow2_snapshot *snaps;
 
         /* L2 cache: direct-mapped by L1 index */
         struct l2_slot *l2c;
-        unsigned l2c_n;
 
         /* allocation */
-        uint64_t end_cluster; /* first cluster index past the file and every allocation */
-        uint64_t free_hint;   /* no free cluster below this index */
+        uint64_t end_cluster;          /* first cluster index past the file and every allocation */
+        uint64_t free_hint;            /* no free cluster below this index */
         uint64_t pool_start, pool_len; /* reserved (refcount 1) but not used yet */
         uint64_t pool_next;            /* clusters to reserve next time (grows) */
         struct qcow2_pending_free *pending;
         size_t n_pending, cap_pending;
-        bool barrier_needed; /* refcount increments not yet synced */
-        uint64_t cwrite_off;  /* where the next compressed cluster goes (0 = new cluster) */
+        uint64_t cwrite_off; /* where the next compressed cluster goes (0 = new cluster) */
 
         /* last decompressed cluster */
         uint64_t zc_entry;
         uint8_t *zc;
         uint8_t *zc_in;
+
+        int fd;
+        uint32_t version;
+        uint32_t cluster_bits;
+        uint32_t header_length;
+        uint32_t l1_size;
+        uint32_t rt_clusters;
+        uint32_t refcount_order;
+        uint32_t nb_snapshots;
+        unsigned l2c_n;
+        uint8_t compression_type; /* 0 zlib, 1 zstd */
+        bool readonly;
+        bool barrier_needed; /* refcount increments not yet synced */
 };
 
 static inline uint64_t q_cluster(const struct qcow2 *q, uint64_t host_off)
@@ -204,8 +206,7 @@ void qcow2_l2_cache_free(struct qcow2 *q);
 void qcow2_l2_cache_drop(struct qcow2 *q);
 int qcow2_load_l2(struct qcow2 *q, uint64_t l2_off, uint64_t l1_index, uint64_t **out,
                   berth_error_t *err);
-int qcow2_map(struct qcow2 *q, uint64_t off, uint64_t len, struct qcow2_map *m,
-              berth_error_t *err);
+int qcow2_map(struct qcow2 *q, uint64_t off, uint64_t len, struct qcow2_map *m, berth_error_t *err);
 /* The L2 table (host offset) for a write at off, copied or allocated so that
  * the active L1 owns it alone. */
 int qcow2_l2_for_write(struct qcow2 *q, uint64_t off, uint64_t *l2_off, uint64_t **table,

@@ -100,8 +100,8 @@ static void rb_bytes(const struct qcow2 *q, uint64_t j0, uint64_t j1, uint64_t *
 int qcow2_refcount_init(struct qcow2 *q, berth_error_t *err)
 {
         q->rb_entries = q->cluster_size * 8 >> q->refcount_order;
-        q->refcount_max = q->refcount_order == 6 ? UINT64_MAX
-                                                 : (1ull << (1u << q->refcount_order)) - 1;
+        q->refcount_max =
+                q->refcount_order == 6 ? UINT64_MAX : (1ull << (1u << q->refcount_order)) - 1;
         q->rt_entries = (uint64_t) q->rt_clusters * q->cluster_size / 8;
         q->rt = berth_xmalloc(q->rt_entries * 8);
         if (disk_full_pread(q->fd, q->rt, q->rt_entries * 8, q->rt_offset) < 0)
@@ -111,8 +111,7 @@ int qcow2_refcount_init(struct qcow2 *q, berth_error_t *err)
                 if (q->rt[i] & ~REFT_OFFSET_MASK || q->rt[i] % q->cluster_size)
                         return berth_fail(err, EINVAL,
                                           "refcount block %llu has an unaligned offset %llu",
-                                          (unsigned long long) i,
-                                          (unsigned long long) q->rt[i]);
+                                          (unsigned long long) i, (unsigned long long) q->rt[i]);
         }
         q->rb = berth_xcalloc(q->rt_entries, sizeof(*q->rb));
         struct stat st;
@@ -201,17 +200,17 @@ static int update_existing(struct qcow2 *q, uint64_t cluster, uint64_t n, int64_
                                           (unsigned long long) cluster);
                 for (uint64_t j = j0; j < j0 + cnt; j++) {
                         uint64_t v = rb_get(q, b, j);
+                        unsigned long long which = i * q->rb_entries + j;
                         if (delta < 0 && v < (uint64_t) -delta)
                                 return berth_fail(err, EUCLEAN,
                                                   "refcount of cluster %llu would drop below "
                                                   "zero (the image is corrupt)",
-                                                  (unsigned long long) (i * q->rb_entries + j));
+                                                  which);
                         if (delta > 0 && q->refcount_max - v < (uint64_t) delta)
                                 return berth_fail(err, EOVERFLOW,
                                                   "refcount of cluster %llu would overflow "
                                                   "%u bits",
-                                                  (unsigned long long) (i * q->rb_entries + j),
-                                                  1u << q->refcount_order);
+                                                  which, 1u << q->refcount_order);
                 }
                 for (uint64_t j = j0; j < j0 + cnt; j++)
                         rb_set(q, b, j, rb_get(q, b, j) + (uint64_t) delta);
@@ -222,8 +221,7 @@ static int update_existing(struct qcow2 *q, uint64_t cluster, uint64_t n, int64_
                                           (unsigned long long) q->rt[i]);
                 if (delta < 0) {
                         for (uint64_t j = j0; j < j0 + cnt; j++)
-                                if (rb_get(q, b, j) == 0 &&
-                                    i * q->rb_entries + j < q->free_hint)
+                                if (rb_get(q, b, j) == 0 && i * q->rb_entries + j < q->free_hint)
                                         q->free_hint = i * q->rb_entries + j;
                 } else {
                         q->barrier_needed = true;
@@ -286,8 +284,9 @@ static int grow_table(struct qcow2 *q, uint64_t need_index, berth_error_t *err)
         uint64_t new_entries = k * cs / 8;
         uint64_t *nt = berth_xcalloc(new_entries, 8);
         memcpy(nt, q->rt, q->rt_entries * 8);
+        /* New blocks only; the cached existing ones join after the updates
+         * below, which may load more of them into q->rb. */
         uint8_t **nrb = berth_xcalloc(new_entries, sizeof(*nrb));
-        memcpy(nrb, q->rb, q->rt_entries * sizeof(*nrb));
         /* Clusters of the new table and blocks in ranges whose blocks exist
          * get their refcounts there; the rest in the new blocks. */
         uint64_t next = T + k;
@@ -327,15 +326,15 @@ static int grow_table(struct qcow2 *q, uint64_t need_index, berth_error_t *err)
                         ret = berth_fail(err, errno, "point the header at the new refcount table");
         }
         if (ret < 0) {
-                for (uint64_t i = q->rt_entries; i < new_entries; i++)
-                        free(nrb[i]);
-                for (uint64_t i = T / N; i < q->rt_entries && i <= (T + k + m - 1) / N; i++)
-                        if (nrb[i] != q->rb[i])
-                                free(nrb[i]);
+                for (uint64_t i = 0; i < new_entries; i++)
+                        free(nrb[i]); /* only new blocks are in nrb yet */
                 free(nrb);
                 free(nt);
                 return -1;
         }
+        for (uint64_t i = 0; i < q->rt_entries; i++)
+                if (nrb[i] == NULL)
+                        nrb[i] = q->rb[i];
         uint64_t old_off = q->rt_offset, old_clusters = q->rt_clusters;
         free(q->rt);
         free(q->rb);
@@ -470,8 +469,8 @@ static int find_free(struct qcow2 *q, uint64_t n, uint64_t max, uint64_t *first,
         return 0;
 }
 
-static int alloc_direct(struct qcow2 *q, uint64_t n, uint64_t max, uint64_t *first,
-                        uint64_t *got, berth_error_t *err)
+static int alloc_direct(struct qcow2 *q, uint64_t n, uint64_t max, uint64_t *first, uint64_t *got,
+                        berth_error_t *err)
 {
         uint64_t len;
         int r = find_free(q, n, max, first, &len, err);
@@ -511,7 +510,7 @@ int qcow2_alloc_clusters(struct qcow2 *q, uint64_t n, uint64_t *off, berth_error
                 q->pool_next = POOL_MIN_BYTES >> q->cluster_bits;
         uint64_t pool = q->pool_next < 2 ? 2 : q->pool_next;
         if (n > 1 && n > pool / 4) { /* big tables: exactly what is asked */
-                uint64_t first, got;
+                uint64_t first = 0, got = 0;
                 if (alloc_direct(q, n, n, &first, &got, err) < 0)
                         return -1;
                 *off = first << q->cluster_bits;
@@ -519,7 +518,7 @@ int qcow2_alloc_clusters(struct qcow2 *q, uint64_t n, uint64_t *off, berth_error
         }
         if (qcow2_release_pool(q, err) < 0)
                 return -1;
-        uint64_t first, got;
+        uint64_t first = 0, got = 0;
         if (alloc_direct(q, n, pool, &first, &got, err) < 0)
                 return -1;
         if (pool * 2 <= (POOL_MAX_BYTES >> q->cluster_bits))
@@ -538,7 +537,7 @@ void qcow2_defer_free(struct qcow2 *q, uint64_t host_off, uint64_t n)
                 q->cap_pending = q->cap_pending ? q->cap_pending * 2 : 64;
                 q->pending = berth_xrealloc(q->pending, q->cap_pending * sizeof(*q->pending));
         }
-        q->pending[q->n_pending++] = (struct qcow2_pending_free){ host_off >> q->cluster_bits, n };
+        q->pending[q->n_pending++] = (struct qcow2_pending_free){host_off >> q->cluster_bits, n};
 }
 
 int qcow2_free_compressed(struct qcow2 *q, uint64_t l2e)

@@ -70,10 +70,10 @@ int qcow2_read_snapshots(struct qcow2 *q, berth_error_t *err)
                 s->vm_state_size = get32(h + 32);
                 s->extra_size = get32(h + 36);
                 if (s->extra_size > 1024)
-                        return berth_fail(err, EFBIG, "snapshot %u has %u bytes of extra data",
-                                          i, s->extra_size);
-                if (s->l1_offset % q->cluster_size || (uint64_t) s->l1_size * 8 >
-                                                              QCOW2_MAX_L1_BYTES)
+                        return berth_fail(err, EFBIG, "snapshot %u has %u bytes of extra data", i,
+                                          s->extra_size);
+                if (s->l1_offset % q->cluster_size ||
+                    (uint64_t) s->l1_size * 8 > QCOW2_MAX_L1_BYTES)
                         return berth_fail(err, EUCLEAN, "snapshot %u has an invalid L1 table", i);
                 size_t rest = s->extra_size + id_len + name_len;
                 cleanup_free uint8_t *b = berth_xmalloc(rest ? rest : 1);
@@ -112,8 +112,9 @@ static int write_table(struct qcow2 *q, struct qcow2_snapshot *snaps, uint32_t n
 {
         size_t bytes = 0;
         for (uint32_t i = 0; i < n; i++)
-                bytes += (40 + snaps[i].extra_size + strlen(snaps[i].id) +
-                          strlen(snaps[i].name) + 7) & ~(size_t) 7;
+                bytes += (40 + snaps[i].extra_size + strlen(snaps[i].id) + strlen(snaps[i].name) +
+                          7) &
+                         ~(size_t) 7;
         uint64_t clusters = (bytes + q->cluster_size - 1) >> q->cluster_bits;
         cleanup_free uint8_t *t = berth_xcalloc(1, clusters ? clusters << q->cluster_bits : 1);
         size_t p = 0;
@@ -162,6 +163,8 @@ static int write_table(struct qcow2 *q, struct qcow2_snapshot *snaps, uint32_t n
 int qcow2_update_tree_refcounts(struct qcow2 *q, const uint64_t *l1, uint32_t l1_size,
                                 int64_t delta, berth_error_t *err)
 {
+        if (l1 == NULL)
+                return 0;
         cleanup_free uint64_t *t = berth_xmalloc(q->cluster_size);
         for (uint32_t i = 0; i < l1_size; i++) {
                 uint64_t l2 = l1[i] & L1E_OFFSET_MASK;
@@ -382,8 +385,8 @@ static int snapshot_delete_locked(struct qcow2 *q, uint32_t idx, berth_error_t *
         if (ret == 0)
                 ret = qcow2_update_tree_refcounts(q, sl1, s.l1_size, -1, err);
         if (ret == 0 && s.l1_size)
-                ret = qcow2_update_refcount(q, q_cluster(q, s.l1_offset),
-                                            l1_clusters(q, s.l1_size), -1, err);
+                ret = qcow2_update_refcount(q, q_cluster(q, s.l1_offset), l1_clusters(q, s.l1_size),
+                                            -1, err);
         free(s.id);
         free(s.name);
         free(s.extra);

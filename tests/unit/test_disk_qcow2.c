@@ -45,8 +45,8 @@ static void round_trip(unsigned cs)
 {
         berth_error_t err = NULL;
         cleanup_free char *p = tmp("rt.qcow2");
-        struct disk_create_opts o = { .format = DISK_FORMAT_QCOW2, .size = 8 << 20,
-                                      .cluster_size = cs };
+        struct disk_create_opts o = {
+                .format = DISK_FORMAT_QCOW2, .size = 8 << 20, .cluster_size = cs};
         char name[96];
         snprintf(name, sizeof(name), "create with %u-byte clusters", cs);
         is_int(disk_create(p, &o, &err), 0, name);
@@ -67,20 +67,19 @@ static void round_trip(unsigned cs)
         /* Vectored: one run we own (fast path) and one that allocates (slow path). */
         static uint8_t v[8000], rb[8000];
         fill(v, sizeof(v), cs + 1);
-        struct iovec wv[3] = { { v, 100 }, { v + 100, 5000 }, { v + 5100, 2900 } };
-        struct iovec rv[2] = { { rb, 4000 }, { rb + 4000, 4000 } };
+        struct iovec wv[3] = {{v, 100}, {v + 100, 5000}, {v + 5100, 2900}};
+        struct iovec rv[2] = {{rb, 4000}, {rb + 4000, 4000}};
         ok(disk_pwritev(d, wv, 3, 20000, &err) == 0 && disk_preadv(d, rv, 2, 20000, &err) == 0 &&
                    memcmp(rb, v, 8000) == 0,
            "vectored write and read over allocated clusters");
         memcpy(w + 20000 - 12345, v, 8000); /* now part of what the reopen must see */
-        ok(disk_pwritev(d, wv, 3, 5 << 20, &err) == 0 && disk_preadv(d, rv, 2, 5 << 20, &err) == 0 &&
-                   memcmp(rb, v, 8000) == 0,
+        ok(disk_pwritev(d, wv, 3, 5 << 20, &err) == 0 &&
+                   disk_preadv(d, rv, 2, 5 << 20, &err) == 0 && memcmp(rb, v, 8000) == 0,
            "vectored write that allocates, read back");
         ok(disk_flush(d, &err) == 0 && is_clean(d), "check is clean after writes");
         disk_close(d);
         ok(disk_open(p, DISK_FORMAT_QCOW2, DISK_RDONLY, &d, &err) == 0 &&
-                   disk_pread(d, r, sizeof(r), 12345, &err) == 0 &&
-                   memcmp(w, r, sizeof(r)) == 0,
+                   disk_pread(d, r, sizeof(r), 12345, &err) == 0 && memcmp(w, r, sizeof(r)) == 0,
            "data survives close and reopen");
         disk_close(d);
         unlink(p);
@@ -97,16 +96,17 @@ int main(void)
 
         /* Copy on write over a raw backing file. */
         cleanup_free char *base = tmp("base.raw"), *top = tmp("top.qcow2");
-        struct disk_create_opts ro = { .format = DISK_FORMAT_RAW, .size = 1 << 20 };
+        struct disk_create_opts ro = {.format = DISK_FORMAT_RAW, .size = 1 << 20};
         struct disk *b = NULL, *t = NULL;
         static uint8_t buf[1 << 20], got[1 << 20];
         fill(buf, sizeof(buf), 9);
-        ok(disk_create(base, &ro, &err) == 0 && disk_open(base, DISK_FORMAT_RAW, 0, &b, &err) == 0 &&
+        ok(disk_create(base, &ro, &err) == 0 &&
+                   disk_open(base, DISK_FORMAT_RAW, 0, &b, &err) == 0 &&
                    disk_pwrite(b, buf, sizeof(buf), 0, &err) == 0,
            "raw base with data");
         disk_close(b);
-        struct disk_create_opts qo = { .format = DISK_FORMAT_QCOW2, .backing = "base.raw",
-                                       .backing_fmt = DISK_FORMAT_RAW };
+        struct disk_create_opts qo = {
+                .format = DISK_FORMAT_QCOW2, .backing = "base.raw", .backing_fmt = DISK_FORMAT_RAW};
         is_int(disk_create(top, &qo, &err), 0, "overlay, size taken from the backing file");
         is_int(disk_open(top, DISK_FORMAT_AUTO, 0, &t, &err), 0, "open overlay");
         if (t) {
@@ -116,10 +116,12 @@ int main(void)
                 memset(x, 0xee, sizeof(x));
                 ok(disk_pwrite(t, x, sizeof(x), 70000, &err) == 0, "small write into the overlay");
                 memcpy(buf + 70000, x, sizeof(x));
-                ok(disk_pread(t, got, sizeof(got), 0, &err) == 0 && memcmp(got, buf, sizeof(got)) == 0,
+                ok(disk_pread(t, got, sizeof(got), 0, &err) == 0 &&
+                           memcmp(got, buf, sizeof(got)) == 0,
                    "overlay reads base data around the write (copy on write)");
-                ok(disk_discard(t, 0, 65536, &err) == 0 && disk_pread(t, got, 65536, 0, &err) == 0 &&
-                           got[0] == 0 && got[65535] == 0,
+                ok(disk_discard(t, 0, 65536, &err) == 0 &&
+                           disk_pread(t, got, 65536, 0, &err) == 0 && got[0] == 0 &&
+                           got[65535] == 0,
                    "discard over a backing file reads zeroes, not the base");
                 struct disk_extent e;
                 ok(disk_block_status(t, 200000, 1000, &e, &err) == 0 && e.depth == 1,
@@ -148,7 +150,7 @@ int main(void)
 
         /* A backing chain that loops. */
         cleanup_free char *la = tmp("loop-a.qcow2"), *lb = tmp("loop-b.qcow2");
-        struct disk_create_opts plain = { .format = DISK_FORMAT_QCOW2, .size = 1 << 20 };
+        struct disk_create_opts plain = {.format = DISK_FORMAT_QCOW2, .size = 1 << 20};
         ok(disk_create(la, &plain, &err) == 0 && disk_create(lb, &plain, &err) == 0, "two images");
         struct disk *x = NULL;
         ok(disk_open(la, DISK_FORMAT_QCOW2, DISK_NO_BACKING, &x, &err) == 0 &&
@@ -172,12 +174,12 @@ int main(void)
                 uint64_t val;
                 const char *what, *msg;
         } cases[] = {
-                { 20, 4, 30, "cluster_bits 30", "cluster size" },
-                { 36, 4, 0x10000000, "L1 of 2^28 entries", "L1 table" },
-                { 72, 8, 1ull << 40, "unknown incompatible feature", "unsupported incompatible" },
-                { 4, 4, 4, "version 4", "version 4" },
-                { 48, 8, 12345, "unaligned refcount table", "refcount table" },
-                { 32, 4, 1, "encryption", "encrypted" },
+                {20, 4, 30, "cluster_bits 30", "cluster size"},
+                {36, 4, 0x10000000, "L1 of 2^28 entries", "L1 table"},
+                {72, 8, 1ull << 40, "unknown incompatible feature", "unsupported incompatible"},
+                {4, 4, 4, "version 4", "version 4"},
+                {48, 8, 12345, "unaligned refcount table", "refcount table"},
+                {32, 4, 1, "encryption", "encrypted"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 ok(disk_create(h, &plain, &err) == 0, "fresh image");
@@ -195,8 +197,8 @@ int main(void)
                         printf("#   message: %s\n", berth_error_msg(err));
                 berth_error_release(&err);
         }
-        const char *names[] = { "rt.qcow2", "base.raw", "top.qcow2", "loop-a.qcow2",
-                                "loop-b.qcow2", "hostile.qcow2" };
+        const char *names[] = {"rt.qcow2",     "base.raw",     "top.qcow2",
+                               "loop-a.qcow2", "loop-b.qcow2", "hostile.qcow2"};
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
                 cleanup_free char *p = tmp(names[i]);
                 unlink(p);

@@ -35,6 +35,7 @@ int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
 int cmd_check(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_disk(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 
 /* containers (src/engine) */
 int cmd_ps(struct cli_global *g, int argc, char **argv, berth_error_t *err);

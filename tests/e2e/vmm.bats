@@ -113,10 +113,17 @@ vmm() {
         fi
 }
 
-@test "vmm: two vCPUs boot (the AP waits for INIT/SIPI in KVM's LAPIC)" {
+@test "vmm: with --cpus 2 the guest starts its second vCPU by INIT/SIPI and it prints" {
         vmm --kernel "$GUEST" --memory 32 --cpus 2
         assert_success
+        assert_output_contains "BERTH-GUEST smp: 2 cpus in the MADT"
+        assert_output_contains "BERTH-GUEST ap: started in real mode by INIT/SIPI"
+        assert_output_contains "BERTH-GUEST smp: ap 1 started"
         assert_output_contains "BERTH-GUEST exit: poweroff"
+        # With one vCPU the MADT lists one processor and nothing is started.
+        vmm --kernel "$GUEST" --memory 32
+        assert_success
+        refute_output_contains "BERTH-GUEST smp:"
 }
 
 @test "vmm: bad input gives clear errors and documented statuses" {

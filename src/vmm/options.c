@@ -45,6 +45,9 @@ void vmm_usage(FILE *out)
                 "  --net tap=NAME[,mac=MAC]\n"
                 "                       a virtio-net device on tap NAME (created if missing);\n"
                 "                       repeat for more (at most %u)\n"
+                "  --vsock CID,UDS_PATH a virtio-vsock device: guest context id CID (>= 3); a\n"
+                "                       guest connection to host port P reaches the unix socket\n"
+                "                       UDS_PATH_P\n"
                 "  --rng                a virtio-rng device fed from the host's getrandom()\n"
                 "  --no-acpi            no ACPI tables (devices only on the command line)\n"
                 "  --console stdio|none guest serial console on stdin/stdout (default) or off\n"
@@ -152,6 +155,7 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 O_MEMORY,
                 O_DISK,
                 O_NET,
+                O_VSOCK,
                 O_RNG,
                 O_NO_ACPI,
                 O_CONSOLE,
@@ -165,6 +169,7 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 {"memory", required_argument, NULL, O_MEMORY},
                 {"disk", required_argument, NULL, O_DISK},
                 {"net", required_argument, NULL, O_NET},
+                {"vsock", required_argument, NULL, O_VSOCK},
                 {"rng", no_argument, NULL, O_RNG},
                 {"no-acpi", no_argument, NULL, O_NO_ACPI},
                 {"console", required_argument, NULL, O_CONSOLE},
@@ -211,6 +216,18 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                         if (parse_net(c, optarg, err) < 0)
                                 return -1;
                         break;
+                case O_VSOCK: {
+                        char *comma = strchr(optarg, ',');
+                        if (!comma || !comma[1])
+                                return usage_error(err, "--vsock `%s`: want CID,UDS_PATH", optarg);
+                        *comma = 0;
+                        if (parse_uint(optarg, UINT32_MAX - 1, &v) < 0 || v < 3)
+                                return usage_error(err, "--vsock: CID `%s` must be 3 or more",
+                                                   optarg);
+                        c->vsock.cid = v;
+                        c->vsock.uds_path = comma + 1;
+                        break;
+                }
                 case O_RNG:
                         c->rng = true;
                         break;

@@ -101,6 +101,19 @@ void virtio_mmio_serve(struct virtio_mmio_dev *t, unsigned q, virtio_req_fn fn)
         }
 }
 
+int virtio_mmio_pop_host(struct virtio_mmio_dev *t, unsigned q, struct virtq_elem *e)
+{
+        struct virtq *vq = &t->vq[q];
+        if (!vq->s.ready || (t->s.status & STATUS_NEEDS_RESET))
+                return -1;
+        int r = virtq_pop(vq, e);
+        if (r == 0 && virtq_arm_notify(vq))
+                r = virtq_pop(vq, e);
+        if (r < 0)
+                needs_reset(t, vq->why_broken);
+        return r;
+}
+
 static void queue_notify(struct virtio_mmio_dev *t, unsigned q)
 {
         if (q >= t->ops->n_queues || !(t->s.status & STATUS_DRIVER_OK) ||

@@ -42,9 +42,14 @@ void vmm_vm_irq_line(void *opaque, unsigned gsi, int level)
 
 int vmm_vm_watch_fd(struct vmm_vm *vm, int fd, vmm_event_fn fn, void *opaque, berth_error_t *err)
 {
-        if (vm->n_watches >= BERTH_ARRAY_SIZE(vm->watches))
+        struct vmm_watch *w = NULL;
+        for (unsigned i = 0; i < vm->n_watches && !w; i++)
+                if (!vm->watches[i].fn)
+                        w = &vm->watches[i]; /* a slot freed by vmm_vm_unwatch_fd */
+        if (!w && vm->n_watches >= BERTH_ARRAY_SIZE(vm->watches))
                 return berth_fail(err, ENOSPC, "too many event sources");
-        struct vmm_watch *w = &vm->watches[vm->n_watches++];
+        if (!w)
+                w = &vm->watches[vm->n_watches++];
         *w = (struct vmm_watch){fd, fn, opaque};
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
         if (epoll_ctl(vm->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
@@ -54,10 +59,27 @@ int vmm_vm_watch_fd(struct vmm_vm *vm, int fd, vmm_event_fn fn, void *opaque, be
 
 void vmm_vm_watch_enable(struct vmm_vm *vm, int fd, bool on)
 {
+        vmm_vm_watch_events(vm, fd, on ? EPOLLIN : 0);
+}
+
+void vmm_vm_unwatch_fd(struct vmm_vm *vm, int fd)
+{
         for (unsigned i = 0; i < vm->n_watches; i++) {
-                if (vm->watches[i].fd != fd)
+                if (vm->watches[i].fd != fd || !vm->watches[i].fn)
                         continue;
-                struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.ptr = &vm->watches[i]};
+                (void) epoll_ctl(vm->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+                vm->watches[i].fn = NULL;
+                vm->watches[i].fd = -1;
+                return;
+        }
+}
+
+void vmm_vm_watch_events(struct vmm_vm *vm, int fd, uint32_t events)
+{
+        for (unsigned i = 0; i < vm->n_watches; i++) {
+                if (vm->watches[i].fd != fd || !vm->watches[i].fn)
+                        continue;
+                struct epoll_event ev = {.events = events, .data.ptr = &vm->watches[i]};
                 if (epoll_ctl(vm->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0)
                         log_debug("epoll_ctl MOD fd %d: %s", fd, strerror(errno));
                 return;
@@ -330,7 +352,8 @@ static void main_loop(struct vmm_vm *vm)
                 }
                 for (int i = 0; i < n; i++) {
                         struct vmm_watch *w = evs[i].data.ptr;
-                        w->fn(w->opaque);
+                        if (w->fn) /* unwatched by an earlier handler of this batch */
+                                w->fn(w->opaque);
                 }
         }
 }

@@ -59,7 +59,7 @@ struct vmm_vm {
                 int fd;
                 vmm_event_fn fn;
                 void *opaque;
-        } watches[64];
+        } watches[128];
         unsigned n_watches;
         int epoll_fd;
         int stop_fd; /* eventfd: a vCPU asks the main loop to stop */
@@ -88,5 +88,9 @@ int vmm_legacy_init(struct vmm_vm *vm, berth_error_t *err);
 int vmm_vm_watch_fd(struct vmm_vm *vm, int fd, vmm_event_fn fn, void *opaque, berth_error_t *err);
 /* Pause or resume a watched fd (a device with nowhere to put input). */
 void vmm_vm_watch_enable(struct vmm_vm *vm, int fd, bool on);
+/* Watch for readability and/or writability (EPOLLIN/EPOLLOUT); 0 pauses. */
+void vmm_vm_watch_events(struct vmm_vm *vm, int fd, uint32_t events);
+/* Stop watching fd (before closing it). */
+void vmm_vm_unwatch_fd(struct vmm_vm *vm, int fd);
 
 #endif

@@ -271,3 +271,39 @@ vmm() {
         assert_failure 2
         assert_output_contains "bad MAC address"
 }
+
+@test "vmm: virtio-vsock: the guest's connection to host port 1234 reaches UDS_PATH_1234 and echoes" {
+        require_cmd python3
+        sock="$BATS_TEST_TMPDIR/v.sock"
+        python3 - "${sock}_1234" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+s.settimeout(30)
+c, _ = s.accept()
+while True:
+    b = c.recv(4096)
+    if not b:
+        break
+    c.sendall(b)
+PY
+        server=$!
+        for _ in $(seq 50); do [ -S "${sock}_1234" ] && break; sleep 0.1; done
+        vmm --kernel "$GUEST" --memory 32 --vsock "3,$sock"
+        wait "$server" || true
+        assert_success
+        assert_output_contains "BERTH-GUEST vsock: guest cid 3"
+        assert_output_contains "BERTH-GUEST vsock: connect -> RESPONSE"
+        assert_output_contains "BERTH-GUEST vsock: echo: ping over vsock"
+        assert_output_contains "BERTH-GUEST vsock: shutdown -> RST"
+}
+
+@test "vmm: virtio-vsock: a connection to a host port nobody serves is reset" {
+        vmm --kernel "$GUEST" --memory 32 --vsock "7,$BATS_TEST_TMPDIR/none.sock"
+        assert_success
+        assert_output_contains "BERTH-GUEST vsock: guest cid 7"
+        assert_output_contains "BERTH-GUEST vsock: connect -> RST"
+        vmm --kernel "$GUEST" --vsock "2,/tmp/x"
+        assert_failure 2
+}

@@ -368,6 +368,111 @@ static void test_net(uint64_t base, unsigned idx)
         put_line("BERTH-GUEST net: ", "no arp reply among 32 frames");
 }
 
+struct __attribute__((packed)) vsock_hdr {
+        uint64_t src_cid, dst_cid;
+        uint32_t src_port, dst_port, len;
+        uint16_t type, op;
+        uint32_t flags, buf_alloc, fwd_cnt;
+};
+
+#define VS_BUF 2048
+#define VS_PORT 1234
+#define VS_MY_PORT 49152
+
+static const char *vs_op_name(uint16_t op)
+{
+        static const char *names[] = {"?",        "REQUEST", "RESPONSE",      "RST",
+                                      "SHUTDOWN", "RW",      "CREDIT_UPDATE", "CREDIT_REQUEST"};
+        return op < 8 ? names[op] : "?";
+}
+
+static void vs_send(struct vq *tx, uint8_t *buf, uint64_t cid, uint16_t op, uint32_t flags,
+                    const char *data, uint32_t fwd)
+{
+        struct vsock_hdr *h = (struct vsock_hdr *) buf;
+        uint32_t len = data ? (uint32_t) strlen(data) : 0;
+        *h = (struct vsock_hdr){cid, 2, VS_MY_PORT, VS_PORT, len, 1, op, flags, 65536, fwd};
+        if (len)
+                memcpy(buf + sizeof(*h), data, len);
+        set_desc(&tx->r->desc[0], buf, (uint32_t) sizeof(*h) + len, 0, 0);
+        vq_post(tx, 0);
+        vq_wait(tx, 2000000000ull, 0);
+}
+
+/* Wait for the next packet from the host: its header (copied), payload in
+ * *data; re-posts the buffer.  Returns false on timeout. */
+static bool vs_recv(struct vq *rx, uint8_t *bufs_, struct vsock_hdr *h, char *data, size_t max)
+{
+        uint32_t id = 0;
+        if (vq_wait(rx, 600000000ull, &id) < 0 || id >= 4)
+                return false;
+        uint8_t *b = bufs_ + id * VS_BUF;
+        memcpy(h, b, sizeof(*h));
+        size_t n = h->len < max - 1 ? h->len : max - 1;
+        memcpy(data, b + sizeof(*h), n);
+        data[n] = 0;
+        vq_post(rx, (uint16_t) id);
+        return true;
+}
+
+/* Connect to host port 1234 (a unix socket the test serves), send a line,
+ * read the echo, shut down. */
+static void test_vsock(uint64_t base, unsigned idx)
+{
+        struct vq rx, tx;
+        if (!dev_negotiate(base, 0) || !queue_setup(&rx, base, 0, idx) ||
+            !queue_setup(&tx, base, 1, 8 + idx) || !dev_ready(base)) {
+                put_line("BERTH-GUEST vsock: ", "device set-up failed");
+                return;
+        }
+        uint64_t cid = mmio_read32(base + REG_CONFIG) |
+                       (uint64_t) mmio_read32(base + REG_CONFIG + 4) << 32;
+        puts_serial("BERTH-GUEST vsock: guest cid ");
+        put_dec(cid);
+        putc_serial('\n');
+        uint8_t *rxb = bufs[idx], *txb = bufs[8 + idx];
+        for (uint16_t i = 0; i < 4; i++) {
+                set_desc(&rx.r->desc[i], rxb + i * VS_BUF, VS_BUF, D_WRITE, 0);
+                vq_post(&rx, i);
+        }
+        struct vsock_hdr h;
+        char data[256];
+        vs_send(&tx, txb, cid, 1 /* REQUEST */, 0, 0, 0);
+        if (!vs_recv(&rx, rxb, &h, data, sizeof(data))) {
+                put_line("BERTH-GUEST vsock: ", "no answer to REQUEST");
+                return;
+        }
+        put_line("BERTH-GUEST vsock: connect -> ", vs_op_name(h.op));
+        if (h.op != 2)
+                return;
+        const char *msg = "ping over vsock";
+        vs_send(&tx, txb, cid, 5 /* RW */, 0, msg, 0);
+        char echo[256];
+        size_t got = 0;
+        uint32_t fwd = 0;
+        while (got < strlen(msg)) {
+                if (!vs_recv(&rx, rxb, &h, data, sizeof(data)))
+                        break;
+                if (h.op == 5) {
+                        memcpy(echo + got, data, h.len);
+                        got += h.len;
+                        fwd += h.len;
+                } else if (h.op != 6) {
+                        break;
+                }
+        }
+        echo[got] = 0;
+        put_line("BERTH-GUEST vsock: echo: ", echo);
+        vs_send(&tx, txb, cid, 4 /* SHUTDOWN */, 3, 0, fwd);
+        bool closed = false;
+        for (int n = 0; n < 8 && !closed; n++) {
+                if (!vs_recv(&rx, rxb, &h, data, sizeof(data)))
+                        break;
+                closed = h.op == 3;
+        }
+        put_line("BERTH-GUEST vsock: shutdown -> ", closed ? "RST" : "no RST");
+}
+
 /* guest.hostile=1: post garbage and check that the VMM survives and flags
  * the device as needing a reset instead of touching memory it must not. */
 static void test_hostile(uint64_t base, unsigned idx)
@@ -421,6 +526,9 @@ void virtio_tests(struct vdev *devs, unsigned n, const char *cmdline)
                         break;
                 case 4:
                         test_rng(devs[i].base, i);
+                        break;
+                case 19:
+                        test_vsock(devs[i].base, i);
                         break;
                 default:
                         break;

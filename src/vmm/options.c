@@ -48,6 +48,10 @@ void vmm_usage(FILE *out)
                 "  --vsock CID,UDS_PATH a virtio-vsock device: guest context id CID (>= 3); a\n"
                 "                       guest connection to host port P reaches the unix socket\n"
                 "                       UDS_PATH_P\n"
+                "  --balloon MIB        a virtio-balloon device with an initial target of MIB\n"
+                "                       (change it with PATCH /balloon on the API socket)\n"
+                "  --api-sock PATH      serve the REST API (docs/vmm-api.yaml) on unix socket "
+                "PATH\n"
                 "  --rng                a virtio-rng device fed from the host's getrandom()\n"
                 "  --no-acpi            no ACPI tables (devices only on the command line)\n"
                 "  --console stdio|none guest serial console on stdin/stdout (default) or off\n"
@@ -156,6 +160,8 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 O_DISK,
                 O_NET,
                 O_VSOCK,
+                O_BALLOON,
+                O_API_SOCK,
                 O_RNG,
                 O_NO_ACPI,
                 O_CONSOLE,
@@ -170,6 +176,8 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 {"disk", required_argument, NULL, O_DISK},
                 {"net", required_argument, NULL, O_NET},
                 {"vsock", required_argument, NULL, O_VSOCK},
+                {"balloon", required_argument, NULL, O_BALLOON},
+                {"api-sock", required_argument, NULL, O_API_SOCK},
                 {"rng", no_argument, NULL, O_RNG},
                 {"no-acpi", no_argument, NULL, O_NO_ACPI},
                 {"console", required_argument, NULL, O_CONSOLE},
@@ -228,6 +236,16 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                         c->vsock.uds_path = comma + 1;
                         break;
                 }
+                case O_BALLOON:
+                        if (parse_uint(optarg, 1ull << 30, &v) < 0)
+                                return usage_error(err, "--balloon `%s`: want a size in MiB",
+                                                   optarg);
+                        c->balloon = true;
+                        c->balloon_mib = v;
+                        break;
+                case O_API_SOCK:
+                        c->api_sock = optarg;
+                        break;
                 case O_RNG:
                         c->rng = true;
                         break;

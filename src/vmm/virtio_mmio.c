@@ -61,6 +61,13 @@ static void needs_reset(struct virtio_mmio_dev *t, const char *why)
                 raise_irq(t, ISR_CONFIG);
 }
 
+void virtio_mmio_config_changed(struct virtio_mmio_dev *t)
+{
+        t->s.config_generation++;
+        if (t->s.status & STATUS_DRIVER_OK)
+                raise_irq(t, ISR_CONFIG);
+}
+
 void virtio_mmio_used(struct virtio_mmio_dev *t, unsigned q)
 {
         if (virtq_should_notify(&t->vq[q]))

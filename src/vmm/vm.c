@@ -32,6 +32,19 @@ void vmm_vm_stop(struct vmm_vm *vm, int status)
         }
 }
 
+void vmm_vm_pause(struct vmm_vm *vm, bool pause)
+{
+        pthread_mutex_lock(&vm->pause_lock);
+        bool was = atomic_exchange(&vm->paused, pause);
+        pthread_cond_broadcast(&vm->pause_cond);
+        pthread_mutex_unlock(&vm->pause_lock);
+        if (pause)
+                for (unsigned i = 0; i < vm->n_vcpus; i++)
+                        vmm_vcpu_kick(&vm->vcpus[i]);
+        if (was != pause)
+                log_info("VM %s", pause ? "paused" : "resumed");
+}
+
 void vmm_vm_irq_line(void *opaque, unsigned gsi, int level)
 {
         struct vmm_vm *vm = opaque;
@@ -264,6 +277,8 @@ static void console_restore(void)
 
 static void vm_destroy(struct vmm_vm *vm)
 {
+        vmm_api_stop(vm);
+        vmm_vm_pause(vm, false); /* let paused vCPU threads see the stop */
         if (berth_log_get_level() >= BERTH_LOG_INFO && vm->mem.map)
                 log_info("guest memory touched: %llu KiB",
                          (unsigned long long) (vmm_mem_resident(&vm->mem) >> 10));
@@ -322,6 +337,8 @@ static int vm_setup(struct vmm_vm *vm, berth_error_t *err)
         }
         if (vmm_virtio_devices_init(vm, err) < 0)
                 return -1;
+        if (vm->cfg->api_sock && vmm_api_start(vm, vm->cfg->api_sock, err) < 0)
+                return -1;
 
         vm->n_vcpus = vm->cfg->cpus;
         uint64_t rsdp = 0;
@@ -365,6 +382,8 @@ int vmm_run(const struct vmm_config *cfg, berth_error_t *err)
         vm->cfg = cfg;
         vm->kvm_fd = vm->vm_fd = vm->epoll_fd = vm->stop_fd = -1;
         vm->pio.unclaimed_fill = 0xff;
+        pthread_mutex_init(&vm->pause_lock, NULL);
+        pthread_cond_init(&vm->pause_cond, NULL);
         vm->mmio.unclaimed_fill = 0x00;
         int ret = vm_setup(vm, err);
         for (unsigned i = 0; ret == 0 && i < vm->n_vcpus; i++)

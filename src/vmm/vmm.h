@@ -66,6 +66,9 @@ struct vmm_config {
         struct vmm_net_config nets[VMM_MAX_NETS];
         unsigned n_nets;
         struct vmm_vsock_config vsock; /* cid 0: no vsock device */
+        bool balloon;
+        uint64_t balloon_mib; /* initial target */
+        const char *api_sock; /* REST API socket path, NULL for none */
         bool rng;
         bool no_acpi; /* no ACPI tables: devices only via the command line */
         enum vmm_console console;

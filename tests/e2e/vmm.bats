@@ -14,6 +14,10 @@ setup() {
 }
 
 teardown() {
+        # A VMM a test left running (it failed early) is stopped by its pid.
+        if [ -n "${pid:-}" ] && kill -0 "$pid" 2>/dev/null; then
+                kill -KILL "$pid" 2>/dev/null || true
+        fi
         # A namespace a test made is removed even when the test failed.
         if [ -n "${ns:-}" ]; then
                 ip netns del "$ns" 2>/dev/null || true
@@ -306,4 +310,73 @@ PY
         assert_output_contains "BERTH-GUEST vsock: connect -> RST"
         vmm --kernel "$GUEST" --vsock "2,/tmp/x"
         assert_failure 2
+}
+
+# Wait until FILE contains TEXT (up to $3 tenths of a second).
+wait_for_line() {
+        local i
+        for ((i = 0; i < ${3:-300}; i++)); do
+                grep -q "$2" "$1" && return 0
+                sleep 0.1
+        done
+        echo "timed out waiting for '$2' in $1:" >&2
+        cat "$1" >&2
+        return 1
+}
+
+api() { # METHOD PATH [JSON]
+        curl -s -X "$1" --unix-socket "$BATS_TEST_TMPDIR/api.sock" "http://vmm$2" \
+                ${3:+-H 'Content-Type: application/json' -d "$3"} -w ' %{http_code}'
+}
+
+@test "vmm: balloon inflates and deflates on API requests; the host really drops the pages" {
+        require_cmd curl
+        out="$BATS_TEST_TMPDIR/out"
+        timeout 120 "$BERTH_VMM" --kernel "$GUEST" --memory 32 --balloon 0 \
+                --api-sock "$BATS_TEST_TMPDIR/api.sock" </dev/null >"$out" 2>&1 &
+        pid=$!
+        wait_for_line "$out" "balloon: waiting for a target"
+        [ "$(api GET /balloon)" = '{"amount_mib":0,"actual_mib":0} 200' ]
+        [ "$(api PATCH /balloon '{"amount_mib": 1}')" = ' 204' ]
+        wait_for_line "$out" "balloon: inflated 256 pages" 600
+        [ "$(api GET /balloon)" = '{"amount_mib":1,"actual_mib":1} 200' ]
+        stats=$(api GET /balloon/statistics)
+        [[ "$stats" == *'"total_memory":'* ]] && [[ "$stats" == *' 200' ]]
+        metrics=$(api GET /metrics)
+        [[ "$metrics" == *'"vm_exits":{"io":'* ]]
+        [ "$(api PATCH /balloon '{"amount_mib": 0}')" = ' 204' ]
+        wait "$pid"
+        run cat "$out"
+        assert_output_contains "BERTH-GUEST balloon: deflated 256 pages; they came back zeroed"
+        assert_output_contains "BERTH-GUEST exit: poweroff"
+        [ ! -e "$BATS_TEST_TMPDIR/api.sock" ] # no leftover socket
+}
+
+@test "vmm: the API answers bad requests with 4xx and a fault message" {
+        require_cmd curl
+        out="$BATS_TEST_TMPDIR/out"
+        "$BERTH_VMM" --kernel "$GUEST" --memory 32 --cmdline guest.exit=hang \
+                --api-sock "$BATS_TEST_TMPDIR/api.sock" </dev/null >"$out" 2>&1 &
+        pid=$!
+        wait_for_line "$out" "BERTH-GUEST exit: hang"
+        [ "$(api GET /machine-config)" = '{"vcpu_count":1,"mem_size_mib":32} 200' ]
+        [[ "$(api GET /nowhere)" == *'"fault_message":"no such resource: /nowhere"} 404' ]]
+        [[ "$(api DELETE /balloon)" == *' 405' ]]
+        [[ "$(api PATCH /balloon '{"amount_mib": ')" == *'invalid JSON'*' 400' ]]
+        [[ "$(api PATCH /balloon '{"amount_mib": 1}')" == *'no balloon device'*' 400' ]]
+        [[ "$(api PATCH /vm '{"state": "Sleeping"}')" == *' 400' ]]
+        [ "$(api PATCH /vm '{"state": "Paused"}')" = ' 204' ]
+        [[ "$(api GET /)" == *'"state":"Paused"'* ]]
+        [ "$(api PATCH /vm '{"state": "Resumed"}')" = ' 204' ]
+        [[ "$(api GET /)" == *'"state":"Running"'* ]]
+        kill -TERM "$pid"
+        rc=0
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 13 ] # stopped by a signal
+        [ ! -e "$BATS_TEST_TMPDIR/api.sock" ]
+        # An existing path is refused, not replaced.
+        touch "$BATS_TEST_TMPDIR/taken"
+        vmm --kernel "$GUEST" --api-sock "$BATS_TEST_TMPDIR/taken"
+        assert_failure 2
+        assert_output_contains "remove it, or pick another path"
 }

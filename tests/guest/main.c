@@ -37,8 +37,12 @@ static void put_hex16(uint64_t v)
         puts_serial(buf);
 }
 
+uint64_t guest_ram_bytes;
+
 static void print_e820(uint64_t addr, uint64_t size, uint32_t type)
 {
+        if (type == 1)
+                guest_ram_bytes += size;
         puts_serial("BERTH-GUEST e820: ");
         put_hex16(addr);
         putc_serial('-');

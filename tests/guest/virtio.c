@@ -38,7 +38,7 @@ struct vring {
         } used __attribute__((aligned(4096)));
 };
 
-static struct vring rings[16] __attribute__((aligned(4096)));
+static struct vring rings[24] __attribute__((aligned(4096)));
 static uint8_t bufs[16][8192] __attribute__((aligned(4096)));
 static struct desc indirect_table[4] __attribute__((aligned(16)));
 
@@ -473,6 +473,90 @@ static void test_vsock(uint64_t base, unsigned idx)
         put_line("BERTH-GUEST vsock: shutdown -> ", closed ? "RST" : "no RST");
 }
 
+#define BAL_FIRST_PFN 0x800 /* 8 MiB: far above the guest's own image */
+#define BAL_MAX 2048
+
+static uint32_t bal_target(uint64_t base)
+{
+        return mmio_read32(base + REG_CONFIG);
+}
+
+/* Wait (polling the config space) until the target satisfies want_nonzero. */
+static bool bal_wait_target(uint64_t base, bool want_nonzero)
+{
+        for (int i = 0; i < 6000; i++) {
+                uint32_t t = bal_target(base);
+                if ((t != 0) == want_nonzero)
+                        return true;
+                for (volatile int k = 0; k < 200000; k++)
+                        __asm__ volatile("pause");
+        }
+        return false;
+}
+
+/* Inflate to the target the host sets through the API, then deflate when
+ * it goes back to 0, checking that inflated pages come back zeroed (the
+ * host really dropped them). */
+static void test_balloon(uint64_t base, unsigned idx)
+{
+        struct vq inflate, deflate, stats;
+        if (!dev_negotiate(base, 1ull << 1 /* STATS_VQ */) ||
+            !queue_setup(&inflate, base, 0, idx) || !queue_setup(&deflate, base, 1, 8 + idx) ||
+            !queue_setup(&stats, base, 2, 16 + idx) || !dev_ready(base)) {
+                put_line("BERTH-GUEST balloon: ", "device set-up failed");
+                return;
+        }
+        /* Statistics: total = the RAM the e820 map gave us, free = above 8 MiB. */
+        static struct __attribute__((packed)) {
+                uint16_t tag;
+                uint64_t val;
+        } st[2];
+        st[0].tag = 5; /* MEMTOT */
+        st[0].val = guest_ram_bytes;
+        st[1].tag = 4; /* MEMFREE */
+        st[1].val = guest_ram_bytes > (8u << 20) ? guest_ram_bytes - (8u << 20) : 0;
+        set_desc(&stats.r->desc[0], st, sizeof(st), 0, 0);
+        vq_post(&stats, 0);
+
+        put_line("BERTH-GUEST balloon: ", "waiting for a target");
+        if (!bal_wait_target(base, true)) {
+                put_line("BERTH-GUEST balloon: ", "no target set");
+                return;
+        }
+        uint32_t n = bal_target(base);
+        if (n > BAL_MAX)
+                n = BAL_MAX;
+        uint32_t *pfns = (uint32_t *) bufs[idx];
+        for (uint32_t i = 0; i < n; i++) {
+                pfns[i] = BAL_FIRST_PFN + i;
+                memset((void *) (uintptr_t) ((uint64_t) pfns[i] << 12), 0xa5, 4096);
+        }
+        set_desc(&inflate.r->desc[0], pfns, n * 4, 0, 0);
+        vq_run(&inflate);
+        mmio_write32(base + REG_CONFIG + 4, n); /* actual */
+        puts_serial("BERTH-GUEST balloon: inflated ");
+        put_dec(n);
+        puts_serial(" pages\n");
+
+        if (!bal_wait_target(base, false)) {
+                put_line("BERTH-GUEST balloon: ", "target never went back to 0");
+                return;
+        }
+        set_desc(&deflate.r->desc[0], pfns, n * 4, 0, 0);
+        vq_run(&deflate);
+        mmio_write32(base + REG_CONFIG + 4, 0);
+        bool zero = true;
+        for (uint32_t i = 0; i < n && zero; i++) {
+                const uint64_t *p = (const uint64_t *) (uintptr_t) ((uint64_t) pfns[i] << 12);
+                for (int k = 0; k < 512; k++)
+                        zero = zero && p[k] == 0;
+        }
+        puts_serial("BERTH-GUEST balloon: deflated ");
+        put_dec(n);
+        puts_serial(" pages; they came back ");
+        puts_serial(zero ? "zeroed\n" : "with old contents\n");
+}
+
 /* guest.hostile=1: post garbage and check that the VMM survives and flags
  * the device as needing a reset instead of touching memory it must not. */
 static void test_hostile(uint64_t base, unsigned idx)
@@ -529,6 +613,9 @@ void virtio_tests(struct vdev *devs, unsigned n, const char *cmdline)
                         break;
                 case 19:
                         test_vsock(devs[i].base, i);
+                        break;
+                case 5:
+                        test_balloon(devs[i].base, i);
                         break;
                 default:
                         break;

@@ -49,7 +49,10 @@ int cmd_pause(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_unpause(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_logs(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_inspect(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_run(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_create(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_exec(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_volume(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_rename(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 
 /* images (src/image) */

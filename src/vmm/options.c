@@ -45,6 +45,13 @@ void vmm_usage(FILE *out)
                 "  --net tap=NAME[,mac=MAC]\n"
                 "                       a virtio-net device on tap NAME (created if missing);\n"
                 "                       repeat for more (at most %u)\n"
+                "  --vsock CID,UDS_PATH a virtio-vsock device: guest context id CID (>= 3); a\n"
+                "                       guest connection to host port P reaches the unix socket\n"
+                "                       UDS_PATH_P\n"
+                "  --balloon MIB        a virtio-balloon device with an initial target of MIB\n"
+                "                       (change it with PATCH /balloon on the API socket)\n"
+                "  --api-sock PATH      serve the REST API (docs/vmm-api.yaml) on unix socket "
+                "PATH\n"
                 "  --rng                a virtio-rng device fed from the host's getrandom()\n"
                 "  --no-acpi            no ACPI tables (devices only on the command line)\n"
                 "  --console stdio|none guest serial console on stdin/stdout (default) or off\n"
@@ -152,6 +159,9 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 O_MEMORY,
                 O_DISK,
                 O_NET,
+                O_VSOCK,
+                O_BALLOON,
+                O_API_SOCK,
                 O_RNG,
                 O_NO_ACPI,
                 O_CONSOLE,
@@ -165,6 +175,9 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 {"memory", required_argument, NULL, O_MEMORY},
                 {"disk", required_argument, NULL, O_DISK},
                 {"net", required_argument, NULL, O_NET},
+                {"vsock", required_argument, NULL, O_VSOCK},
+                {"balloon", required_argument, NULL, O_BALLOON},
+                {"api-sock", required_argument, NULL, O_API_SOCK},
                 {"rng", no_argument, NULL, O_RNG},
                 {"no-acpi", no_argument, NULL, O_NO_ACPI},
                 {"console", required_argument, NULL, O_CONSOLE},
@@ -210,6 +223,28 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 case O_NET:
                         if (parse_net(c, optarg, err) < 0)
                                 return -1;
+                        break;
+                case O_VSOCK: {
+                        char *comma = strchr(optarg, ',');
+                        if (!comma || !comma[1])
+                                return usage_error(err, "--vsock `%s`: want CID,UDS_PATH", optarg);
+                        *comma = 0;
+                        if (parse_uint(optarg, UINT32_MAX - 1, &v) < 0 || v < 3)
+                                return usage_error(err, "--vsock: CID `%s` must be 3 or more",
+                                                   optarg);
+                        c->vsock.cid = v;
+                        c->vsock.uds_path = comma + 1;
+                        break;
+                }
+                case O_BALLOON:
+                        if (parse_uint(optarg, 1ull << 30, &v) < 0)
+                                return usage_error(err, "--balloon `%s`: want a size in MiB",
+                                                   optarg);
+                        c->balloon = true;
+                        c->balloon_mib = v;
+                        break;
+                case O_API_SOCK:
+                        c->api_sock = optarg;
                         break;
                 case O_RNG:
                         c->rng = true;

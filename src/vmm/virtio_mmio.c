@@ -61,6 +61,13 @@ static void needs_reset(struct virtio_mmio_dev *t, const char *why)
                 raise_irq(t, ISR_CONFIG);
 }
 
+void virtio_mmio_config_changed(struct virtio_mmio_dev *t)
+{
+        t->s.config_generation++;
+        if (t->s.status & STATUS_DRIVER_OK)
+                raise_irq(t, ISR_CONFIG);
+}
+
 void virtio_mmio_used(struct virtio_mmio_dev *t, unsigned q)
 {
         if (virtq_should_notify(&t->vq[q]))
@@ -99,6 +106,19 @@ void virtio_mmio_serve(struct virtio_mmio_dev *t, unsigned q, virtio_req_fn fn)
                 uint64_t one = 1;
                 (void) !write(t->notify_fd[q], &one, sizeof(one));
         }
+}
+
+int virtio_mmio_pop_host(struct virtio_mmio_dev *t, unsigned q, struct virtq_elem *e)
+{
+        struct virtq *vq = &t->vq[q];
+        if (!vq->s.ready || (t->s.status & STATUS_NEEDS_RESET))
+                return -1;
+        int r = virtq_pop(vq, e);
+        if (r == 0 && virtq_arm_notify(vq))
+                r = virtq_pop(vq, e);
+        if (r < 0)
+                needs_reset(t, vq->why_broken);
+        return r;
 }
 
 static void queue_notify(struct virtio_mmio_dev *t, unsigned q)

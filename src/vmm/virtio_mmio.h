@@ -83,6 +83,15 @@ void virtio_mmio_used(struct virtio_mmio_dev *t, unsigned q);
 typedef int (*virtio_req_fn)(void *dev, struct virtq_elem *e);
 void virtio_mmio_serve(struct virtio_mmio_dev *t, unsigned q, virtio_req_fn fn);
 
+/* The device changed its config space: bump the generation, interrupt. */
+void virtio_mmio_config_changed(struct virtio_mmio_dev *t);
+
+/* For devices fed from the host (net receive, vsock receive): take the
+ * next buffer the guest posted on q.  1 got one, 0 none (notification
+ * re-armed, so the guest's next post wakes the device), -1 the queue is
+ * not live or the guest broke it (reported as NEEDS_RESET). */
+int virtio_mmio_pop_host(struct virtio_mmio_dev *t, unsigned q, struct virtq_elem *e);
+
 /* All devices the config asks for (virtio_devices.c). */
 int vmm_virtio_devices_init(struct vmm_vm *vm, berth_error_t *err);
 

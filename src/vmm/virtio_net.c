@@ -51,10 +51,10 @@ static int tx_request(void *opaque, struct virtq_elem *e)
                 return 0;
         }
         /* Our own header (no checksum or GSO requests), then the frame. */
-        static const uint8_t hdr[NET_HDR_LEN];
+        static uint8_t hdr[NET_HDR_LEN]; /* all zero, never written */
         struct iovec iov[VIRTQ_MAX_SEG + 1];
         unsigned k = 0;
-        iov[k++] = (struct iovec){(void *) (uintptr_t) hdr, NET_HDR_LEN};
+        iov[k++] = (struct iovec){hdr, NET_HDR_LEN};
         size_t skip = NET_HDR_LEN;
         for (unsigned i = 0; i < e->n_out; i++) {
                 if (skip >= e->iov[i].iov_len) {
@@ -83,15 +83,9 @@ static void rx_fill(struct virtio_net *n)
         static __thread struct virtq_elem e;
         bool used = false;
         for (unsigned budget = 0; budget < 2 * VIRTQ_MAX_SIZE; budget++) {
-                if (!vq->s.ready || (t->s.status & 0x40))
+                int r = virtio_mmio_pop_host(t, NET_RX, &e);
+                if (r < 0)
                         break;
-                int r = virtq_pop(vq, &e);
-                if (r == 0 && virtq_arm_notify(vq))
-                        r = virtq_pop(vq, &e);
-                if (r < 0) {
-                        virtio_mmio_serve(t, NET_RX, NULL); /* reports the broken queue */
-                        break;
-                }
                 if (r == 0) {
                         /* Nowhere to put a frame: stop watching the tap until
                          * the guest posts buffers. */

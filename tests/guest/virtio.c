@@ -38,7 +38,7 @@ struct vring {
         } used __attribute__((aligned(4096)));
 };
 
-static struct vring rings[16] __attribute__((aligned(4096)));
+static struct vring rings[24] __attribute__((aligned(4096)));
 static uint8_t bufs[16][8192] __attribute__((aligned(4096)));
 static struct desc indirect_table[4] __attribute__((aligned(16)));
 
@@ -368,6 +368,195 @@ static void test_net(uint64_t base, unsigned idx)
         put_line("BERTH-GUEST net: ", "no arp reply among 32 frames");
 }
 
+struct __attribute__((packed)) vsock_hdr {
+        uint64_t src_cid, dst_cid;
+        uint32_t src_port, dst_port, len;
+        uint16_t type, op;
+        uint32_t flags, buf_alloc, fwd_cnt;
+};
+
+#define VS_BUF 2048
+#define VS_PORT 1234
+#define VS_MY_PORT 49152
+
+static const char *vs_op_name(uint16_t op)
+{
+        static const char *names[] = {"?",        "REQUEST", "RESPONSE",      "RST",
+                                      "SHUTDOWN", "RW",      "CREDIT_UPDATE", "CREDIT_REQUEST"};
+        return op < 8 ? names[op] : "?";
+}
+
+static void vs_send(struct vq *tx, uint8_t *buf, uint64_t cid, uint16_t op, uint32_t flags,
+                    const char *data, uint32_t fwd)
+{
+        struct vsock_hdr *h = (struct vsock_hdr *) buf;
+        uint32_t len = data ? (uint32_t) strlen(data) : 0;
+        *h = (struct vsock_hdr){cid, 2, VS_MY_PORT, VS_PORT, len, 1, op, flags, 65536, fwd};
+        if (len)
+                memcpy(buf + sizeof(*h), data, len);
+        set_desc(&tx->r->desc[0], buf, (uint32_t) sizeof(*h) + len, 0, 0);
+        vq_post(tx, 0);
+        vq_wait(tx, 2000000000ull, 0);
+}
+
+/* Wait for the next packet from the host: its header (copied), payload in
+ * *data; re-posts the buffer.  Returns false on timeout. */
+static bool vs_recv(struct vq *rx, uint8_t *bufs_, struct vsock_hdr *h, char *data, size_t max)
+{
+        uint32_t id = 0;
+        if (vq_wait(rx, 600000000ull, &id) < 0 || id >= 4)
+                return false;
+        uint8_t *b = bufs_ + id * VS_BUF;
+        memcpy(h, b, sizeof(*h));
+        size_t n = h->len < max - 1 ? h->len : max - 1;
+        memcpy(data, b + sizeof(*h), n);
+        data[n] = 0;
+        vq_post(rx, (uint16_t) id);
+        return true;
+}
+
+/* Connect to host port 1234 (a unix socket the test serves), send a line,
+ * read the echo, shut down. */
+static void test_vsock(uint64_t base, unsigned idx)
+{
+        struct vq rx, tx;
+        if (!dev_negotiate(base, 0) || !queue_setup(&rx, base, 0, idx) ||
+            !queue_setup(&tx, base, 1, 8 + idx) || !dev_ready(base)) {
+                put_line("BERTH-GUEST vsock: ", "device set-up failed");
+                return;
+        }
+        uint64_t cid = mmio_read32(base + REG_CONFIG) |
+                       (uint64_t) mmio_read32(base + REG_CONFIG + 4) << 32;
+        puts_serial("BERTH-GUEST vsock: guest cid ");
+        put_dec(cid);
+        putc_serial('\n');
+        uint8_t *rxb = bufs[idx], *txb = bufs[8 + idx];
+        for (uint16_t i = 0; i < 4; i++) {
+                set_desc(&rx.r->desc[i], rxb + i * VS_BUF, VS_BUF, D_WRITE, 0);
+                vq_post(&rx, i);
+        }
+        struct vsock_hdr h;
+        char data[256];
+        vs_send(&tx, txb, cid, 1 /* REQUEST */, 0, 0, 0);
+        if (!vs_recv(&rx, rxb, &h, data, sizeof(data))) {
+                put_line("BERTH-GUEST vsock: ", "no answer to REQUEST");
+                return;
+        }
+        put_line("BERTH-GUEST vsock: connect -> ", vs_op_name(h.op));
+        if (h.op != 2)
+                return;
+        const char *msg = "ping over vsock";
+        vs_send(&tx, txb, cid, 5 /* RW */, 0, msg, 0);
+        char echo[256];
+        size_t got = 0;
+        uint32_t fwd = 0;
+        while (got < strlen(msg)) {
+                if (!vs_recv(&rx, rxb, &h, data, sizeof(data)))
+                        break;
+                if (h.op == 5) {
+                        memcpy(echo + got, data, h.len);
+                        got += h.len;
+                        fwd += h.len;
+                } else if (h.op != 6) {
+                        break;
+                }
+        }
+        echo[got] = 0;
+        put_line("BERTH-GUEST vsock: echo: ", echo);
+        vs_send(&tx, txb, cid, 4 /* SHUTDOWN */, 3, 0, fwd);
+        bool closed = false;
+        for (int n = 0; n < 8 && !closed; n++) {
+                if (!vs_recv(&rx, rxb, &h, data, sizeof(data)))
+                        break;
+                closed = h.op == 3;
+        }
+        put_line("BERTH-GUEST vsock: shutdown -> ", closed ? "RST" : "no RST");
+}
+
+#define BAL_FIRST_PFN 0x800 /* 8 MiB: far above the guest's own image */
+#define BAL_MAX 2048
+
+static uint32_t bal_target(uint64_t base)
+{
+        return mmio_read32(base + REG_CONFIG);
+}
+
+/* Wait (polling the config space) until the target satisfies want_nonzero. */
+static bool bal_wait_target(uint64_t base, bool want_nonzero)
+{
+        for (int i = 0; i < 6000; i++) {
+                uint32_t t = bal_target(base);
+                if ((t != 0) == want_nonzero)
+                        return true;
+                for (volatile int k = 0; k < 200000; k++)
+                        __asm__ volatile("pause");
+        }
+        return false;
+}
+
+/* Inflate to the target the host sets through the API, then deflate when
+ * it goes back to 0, checking that inflated pages come back zeroed (the
+ * host really dropped them). */
+static void test_balloon(uint64_t base, unsigned idx)
+{
+        struct vq inflate, deflate, stats;
+        if (!dev_negotiate(base, 1ull << 1 /* STATS_VQ */) ||
+            !queue_setup(&inflate, base, 0, idx) || !queue_setup(&deflate, base, 1, 8 + idx) ||
+            !queue_setup(&stats, base, 2, 16 + idx) || !dev_ready(base)) {
+                put_line("BERTH-GUEST balloon: ", "device set-up failed");
+                return;
+        }
+        /* Statistics: total = the RAM the e820 map gave us, free = above 8 MiB. */
+        static struct __attribute__((packed)) {
+                uint16_t tag;
+                uint64_t val;
+        } st[2];
+        st[0].tag = 5; /* MEMTOT */
+        st[0].val = guest_ram_bytes;
+        st[1].tag = 4; /* MEMFREE */
+        st[1].val = guest_ram_bytes > (8u << 20) ? guest_ram_bytes - (8u << 20) : 0;
+        set_desc(&stats.r->desc[0], st, sizeof(st), 0, 0);
+        vq_post(&stats, 0);
+
+        put_line("BERTH-GUEST balloon: ", "waiting for a target");
+        if (!bal_wait_target(base, true)) {
+                put_line("BERTH-GUEST balloon: ", "no target set");
+                return;
+        }
+        uint32_t n = bal_target(base);
+        if (n > BAL_MAX)
+                n = BAL_MAX;
+        uint32_t *pfns = (uint32_t *) bufs[idx];
+        for (uint32_t i = 0; i < n; i++) {
+                pfns[i] = BAL_FIRST_PFN + i;
+                memset((void *) (uintptr_t) ((uint64_t) pfns[i] << 12), 0xa5, 4096);
+        }
+        set_desc(&inflate.r->desc[0], pfns, n * 4, 0, 0);
+        vq_run(&inflate);
+        mmio_write32(base + REG_CONFIG + 4, n); /* actual */
+        puts_serial("BERTH-GUEST balloon: inflated ");
+        put_dec(n);
+        puts_serial(" pages\n");
+
+        if (!bal_wait_target(base, false)) {
+                put_line("BERTH-GUEST balloon: ", "target never went back to 0");
+                return;
+        }
+        set_desc(&deflate.r->desc[0], pfns, n * 4, 0, 0);
+        vq_run(&deflate);
+        mmio_write32(base + REG_CONFIG + 4, 0);
+        bool zero = true;
+        for (uint32_t i = 0; i < n && zero; i++) {
+                const uint64_t *p = (const uint64_t *) (uintptr_t) ((uint64_t) pfns[i] << 12);
+                for (int k = 0; k < 512; k++)
+                        zero = zero && p[k] == 0;
+        }
+        puts_serial("BERTH-GUEST balloon: deflated ");
+        put_dec(n);
+        puts_serial(" pages; they came back ");
+        puts_serial(zero ? "zeroed\n" : "with old contents\n");
+}
+
 /* guest.hostile=1: post garbage and check that the VMM survives and flags
  * the device as needing a reset instead of touching memory it must not. */
 static void test_hostile(uint64_t base, unsigned idx)
@@ -421,6 +610,12 @@ void virtio_tests(struct vdev *devs, unsigned n, const char *cmdline)
                         break;
                 case 4:
                         test_rng(devs[i].base, i);
+                        break;
+                case 19:
+                        test_vsock(devs[i].base, i);
+                        break;
+                case 5:
+                        test_balloon(devs[i].base, i);
                         break;
                 default:
                         break;

@@ -39,6 +39,10 @@ struct oci_cgroup {
 
 extern const struct oci_cgroup_ops oci_cgroup_v1_ops;
 extern const struct oci_cgroup_ops oci_cgroup_v2_ops;
+extern const struct oci_cgroup_ops oci_cgroup_none_ops;
+
+/* True when r asks for no limit at all (device rules aside). */
+bool oci_resources_empty(const struct oci_resources *r);
 
 /* Pick the backend for the host mounted at root (NULL = /sys/fs/cgroup). */
 int oci_cgroup_open(struct oci_cgroup *cg, const char *root, const char *path,

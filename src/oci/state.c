@@ -93,12 +93,12 @@ int oci_state_load(struct oci_ctx *c, const char *id, struct oci_state *st, bert
         json_error_t je;
         memset(st, 0, sizeof(*st));
         if (!oci_id_valid(id))
-                return berth_fail_status(err, 1, EINVAL, "invalid container id `%s`", id);
+                return berth_fail_status(err, 1, 0, "invalid container id `%s`", id);
         st->dir = oci_state_dir(c, id);
         path = berth_xasprintf("%s/state.json", st->dir);
         if (access(st->dir, F_OK) != 0) {
                 oci_state_release(st);
-                return berth_fail_status(err, 1, ENOENT, "container `%s` does not exist", id);
+                return berth_fail_status(err, 1, 0, "container `%s` does not exist", id);
         }
         if (berth_read_file(path, &text, &len, err) < 0) {
                 oci_state_release(st);
@@ -142,9 +142,12 @@ void oci_state_release(struct oci_state *st)
 
 int oci_state_cgroup(const struct oci_state *st, struct oci_cgroup *cg)
 {
-        oci_cgroup_init(cg, strcmp(st->cgroup_kind, "v2") == 0 ? &oci_cgroup_v2_ops
-                                                                : &oci_cgroup_v1_ops,
-                        st->cgroup_root, st->cgroup_path);
+        const struct oci_cgroup_ops *ops = &oci_cgroup_v1_ops;
+        if (strcmp(st->cgroup_kind, "v2") == 0)
+                ops = &oci_cgroup_v2_ops;
+        else if (strcmp(st->cgroup_kind, "none") == 0)
+                ops = &oci_cgroup_none_ops;
+        oci_cgroup_init(cg, ops, st->cgroup_root, st->cgroup_path);
         return 0;
 }
 

@@ -175,17 +175,3 @@ int oci_cg_rmdir(const char *dir, berth_error_t *err)
         }
         return berth_fail(err, errno, "remove cgroup `%s`", dir);
 }
-
-void oci_cg_rmdir_parents(const char *dir, const char *stop)
-{
-        cleanup_free char *d = berth_xstrdup(dir);
-        size_t stop_len = strlen(stop);
-        for (;;) {
-                char *slash = strrchr(d, '/');
-                if (slash == NULL)
-                        return;
-                *slash = 0;
-                if (strlen(d) <= stop_len || rmdir(d) < 0)
-                        return;
-        }
-}

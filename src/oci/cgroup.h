@@ -63,7 +63,5 @@ int oci_cg_writef(const char *dir, const char *file, berth_error_t *err, const c
 int oci_cg_read_pids(const char *dir, pid_t **out, size_t *n, berth_error_t *err);
 /* rmdir with retries (tasks just killed take a moment to leave). */
 int oci_cg_rmdir(const char *dir, berth_error_t *err);
-/* Remove dir and its empty parents up to (not including) stop. */
-void oci_cg_rmdir_parents(const char *dir, const char *stop);
 
 #endif

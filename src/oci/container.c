@@ -361,8 +361,8 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
                 goto fail;
         if (o->pid_file) {
                 char buf[16];
-                int n = snprintf(buf, sizeof(buf), "%d", (int) pid);
-                if (berth_write_file_atomic(o->pid_file, buf, (size_t) n, 0644, err) < 0)
+                snprintf(buf, sizeof(buf), "%d", (int) pid);
+                if (oci_write_volatile(o->pid_file, buf, 0644, err) < 0)
                         goto fail;
         }
         close(sync[0]);

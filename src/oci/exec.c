@@ -222,8 +222,8 @@ static int exec_in(struct oci_state *st, struct oci_spec *spec, struct oci_proce
                 goto kill;
         if (o->pid_file) {
                 char buf[16];
-                int n = snprintf(buf, sizeof(buf), "%d", (int) pid);
-                if (berth_write_file_atomic(o->pid_file, buf, (size_t) n, 0644, err) < 0)
+                snprintf(buf, sizeof(buf), "%d", (int) pid);
+                if (oci_write_volatile(o->pid_file, buf, 0644, err) < 0)
                         goto kill;
         }
         r = 0;

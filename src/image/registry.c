@@ -369,6 +369,7 @@ int img_push(struct img_store *s, const char *image, const char *dest,
         struct reg r = {0};
         cleanup_free char *ref = NULL;
         cleanup_free char *body = NULL;
+        cleanup_free char *path = NULL;
         int ret = -1;
         struct img_entry *e;
         if (img_table_load(s, &t, err) < 0 || img_lookup(s, &t, image, &e, err) < 0 ||
@@ -390,7 +391,7 @@ int img_push(struct img_store *s, const char *image, const char *dest,
         if (img_blob_read(s, img.manifest_digest, &body, &len, err) < 0)
                 goto out;
         const char *mt = json_string_value(json_object_get(img.manifest, "mediaType"));
-        cleanup_free char *path = berth_xasprintf("/v2/%s/manifests/%s", r.repo, ref);
+        path = berth_xasprintf("/v2/%s/manifests/%s", r.repo, ref);
         struct reg_req q = {.method = "PUT",
                             .path = path,
                             .content_type = mt ? mt : IMG_MT_OCI_MANIFEST,

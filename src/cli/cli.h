@@ -69,5 +69,9 @@ int cmd_rmi(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_history(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_save(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_load(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_pull(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_push(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_login(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_logout(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 
 #endif

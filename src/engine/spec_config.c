@@ -111,7 +111,8 @@ void eng_config_merge_image(json_t *config, json_t *image)
                                                            "StartPeriod", "Retries"};
                         for (size_t i = 0; i < BERTH_ARRAY_SIZE(keys); i++) {
                                 json_t *cv = json_object_get(ch, keys[i]);
-                                if ((cv == NULL || empty(cv) || json_integer_value(cv) == 0) &&
+                                if ((cv == NULL || empty(cv) ||
+                                     (json_is_integer(cv) && json_integer_value(cv) == 0)) &&
                                     json_object_get(ih, keys[i]))
                                         json_object_set(ch, keys[i], json_object_get(ih, keys[i]));
                         }

@@ -69,7 +69,7 @@ int main(int argc, char **argv)
                 return 2;
         }
         berth_error_t err = NULL;
-        struct eng_run_flags f;
+        struct eng_run_flags f = {0};
         static char run[] = "run";
         argv[i] = run;
         if (eng_runflags_parse(argc - i, argv + i, ENG_RUN_RUN, &f, &err) < 0)
@@ -97,6 +97,8 @@ int main(int argc, char **argv)
         eng_runflags_release(&f);
         return 0;
 fail:
+        json_decref(in.image_config);
+        eng_runflags_release(&f);
         fprintf(stderr, "berth: %s\n", berth_error_msg(err));
         int st = err->status ? err->status : 125;
         berth_error_release(&err);

@@ -1,0 +1,36 @@
+/* berth-vmm.c — main() of the microVM monitor: parse the command line,
+ * run the VM, exit with the status that says how the guest stopped
+ * (docs/vmm.md lists them). */
+#include <stdio.h>
+
+#include "common/log.h"
+#include "vmm/vmm.h"
+
+int main(int argc, char **argv)
+{
+        cleanup_error berth_error_t err = NULL;
+        struct vmm_config cfg;
+        enum berth_log_level level = BERTH_LOG_WARN;
+
+        berth_log_init("berth-vmm", level, BERTH_LOG_TEXT, NULL, NULL);
+        vmm_config_init(&cfg);
+        int r = vmm_config_parse_args(&cfg, argc, argv, &err);
+        if (r == 1)
+                return 0;
+        if (r < 0) {
+                int status = berth_error_report(&err, VMM_EXIT_USAGE);
+                fprintf(stderr, "Try `berth-vmm --help`.\n");
+                return status;
+        }
+        if (cfg.log_level) {
+                if (berth_log_parse_level(cfg.log_level, &level, &err) < 0)
+                        return berth_error_report(&err, VMM_EXIT_USAGE);
+                berth_log_set_level(level);
+        }
+        if (vmm_config_validate(&cfg, &err) < 0)
+                return berth_error_report(&err, VMM_EXIT_USAGE);
+        r = vmm_run(&cfg, &err);
+        if (r < 0)
+                return berth_error_report(&err, VMM_EXIT_ERROR);
+        return r;
+}

@@ -1,0 +1,359 @@
+/* vm.c — VM lifecycle: KVM set-up, guest memory, devices, vCPU threads and
+ * the main event loop that serves device I/O until the guest stops. */
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "vmm/acpi.h"
+#include "vmm/virtio_mmio.h"
+
+#define KVM_TSS_ADDR          0xfffbd000ul
+#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ull
+
+void vmm_vm_stop(struct vmm_vm *vm, int status)
+{
+        bool was = atomic_exchange(&vm->stopping, true);
+        if (!was) {
+                atomic_store(&vm->exit_status, status);
+                uint64_t one = 1;
+                (void) !write(vm->stop_fd, &one, sizeof(one));
+        }
+}
+
+void vmm_vm_irq_line(void *opaque, unsigned gsi, int level)
+{
+        struct vmm_vm *vm = opaque;
+        struct kvm_irq_level irq = {.irq = gsi, .level = level};
+        if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+                log_debug("KVM_IRQ_LINE %u: %s", gsi, strerror(errno));
+}
+
+int vmm_vm_watch_fd(struct vmm_vm *vm, int fd, vmm_event_fn fn, void *opaque, berth_error_t *err)
+{
+        if (vm->n_watches >= BERTH_ARRAY_SIZE(vm->watches))
+                return berth_fail(err, ENOSPC, "too many event sources");
+        struct vmm_watch *w = &vm->watches[vm->n_watches++];
+        *w = (struct vmm_watch){fd, fn, opaque};
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
+        if (epoll_ctl(vm->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+                return berth_fail(err, errno, "watch fd %d", fd);
+        return 0;
+}
+
+void vmm_vm_watch_enable(struct vmm_vm *vm, int fd, bool on)
+{
+        for (unsigned i = 0; i < vm->n_watches; i++) {
+                if (vm->watches[i].fd != fd)
+                        continue;
+                struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.ptr = &vm->watches[i]};
+                if (epoll_ctl(vm->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0)
+                        log_debug("epoll_ctl MOD fd %d: %s", fd, strerror(errno));
+                return;
+        }
+}
+
+static int kvm_init(struct vmm_vm *vm, berth_error_t *err)
+{
+        vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+        if (vm->kvm_fd < 0)
+                return berth_fail(err, errno, "open /dev/kvm");
+        int v = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+        if (v != KVM_API_VERSION)
+                return berth_fail(err, EINVAL, "KVM API version %d, want %d", v, KVM_API_VERSION);
+        static const struct {
+                int cap;
+                const char *name;
+        } need[] = {
+                {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+                {KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"},
+                {KVM_CAP_PIT2, "KVM_CAP_PIT2"},
+                {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
+                {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+        };
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(need); i++)
+                if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, need[i].cap) <= 0)
+                        return berth_fail(err, ENOTSUP, "KVM lacks %s", need[i].name);
+        vm->have_ioeventfd = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) > 0;
+        vm->have_irqfd = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD) > 0;
+        int rs = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+        if (rs <= 0)
+                return berth_fail(err, errno, "KVM_GET_VCPU_MMAP_SIZE");
+        vm->run_size = (size_t) rs;
+
+        vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+        if (vm->vm_fd < 0)
+                return berth_fail(err, errno, "KVM_CREATE_VM");
+        /* Intel VT-x needs these two pages out of the guest's way; other
+         * implementations may not know the ioctls, which is harmless. */
+        if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0)
+                log_debug("KVM_SET_TSS_ADDR: %s", strerror(errno));
+        uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
+        if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)
+                log_debug("KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
+        if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+                return berth_fail(err, errno, "KVM_CREATE_IRQCHIP");
+        struct kvm_pit_config pit = {.flags = 0};
+        if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+                return berth_fail(err, errno, "KVM_CREATE_PIT2");
+        return 0;
+}
+
+static int mem_init(struct vmm_vm *vm, berth_error_t *err)
+{
+        if (vmm_mem_alloc(&vm->mem, vm->cfg->memory_mib << 20, err) < 0)
+                return -1;
+        for (unsigned i = 0; i < vm->mem.n; i++) {
+                struct kvm_userspace_memory_region r = {
+                        .slot = i,
+                        .guest_phys_addr = vm->mem.regions[i].gpa,
+                        .memory_size = vm->mem.regions[i].size,
+                        .userspace_addr = (uintptr_t) vm->mem.regions[i].hva,
+                };
+                if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+                        return berth_fail(err, errno, "KVM_SET_USER_MEMORY_REGION slot %u", i);
+        }
+        return 0;
+}
+
+static int cpuid_init(struct vmm_vm *vm, berth_error_t *err)
+{
+        for (unsigned n = 128; n <= 4096; n *= 2) {
+                struct kvm_cpuid2 *c =
+                        berth_xcalloc(1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
+                c->nent = n;
+                if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+                        vm->cpuid = c;
+                        return 0;
+                }
+                int e = errno;
+                free(c);
+                if (e != E2BIG)
+                        return berth_fail(err, e, "KVM_GET_SUPPORTED_CPUID");
+        }
+        return berth_fail(err, E2BIG, "KVM_GET_SUPPORTED_CPUID");
+}
+
+static void on_stdin(void *opaque)
+{
+        struct vmm_vm *vm = opaque;
+        uint8_t buf[VMM_SERIAL_FIFO];
+        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+        if (n <= 0) {
+                /* EOF or error: stop listening, the guest keeps running. */
+                (void) epoll_ctl(vm->epoll_fd, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
+                return;
+        }
+        /* Bytes beyond a full FIFO are dropped, as a real UART would. */
+        (void) vmm_serial_input(&vm->serial, buf, (unsigned) n);
+}
+
+static void on_signal(void *opaque)
+{
+        struct vmm_vm *vm = opaque;
+        struct signalfd_siginfo si;
+        int fd = -1;
+        for (unsigned i = 0; i < vm->n_watches; i++)
+                if (vm->watches[i].fn == on_signal)
+                        fd = vm->watches[i].fd;
+        if (fd >= 0 && read(fd, &si, sizeof(si)) == sizeof(si))
+                log_info("signal %u: stopping the VM", si.ssi_signo);
+        vmm_vm_stop(vm, VMM_EXIT_SIGNAL);
+}
+
+static void on_stop(void *opaque)
+{
+        (void) opaque; /* the loop checks vm->stopping */
+}
+
+/* The command line the guest sees: the user's, then one
+ * virtio_mmio.device= entry per device (Firecracker's way). */
+static char *compose_cmdline(struct vmm_vm *vm)
+{
+        char *s = berth_xstrdup(vm->cfg->cmdline ? vm->cfg->cmdline : "");
+        for (unsigned i = 0; i < vm->n_virtio; i++) {
+                char *n = berth_xasprintf("%s%svirtio_mmio.device=4K@%#llx:%u", s, *s ? " " : "",
+                                          (unsigned long long) virtio_mmio_base(vm->virtio[i]),
+                                          virtio_mmio_irq(vm->virtio[i]));
+                free(s);
+                s = n;
+        }
+        return s;
+}
+
+static int acpi_init(struct vmm_vm *vm, uint64_t *rsdp, berth_error_t *err)
+{
+        struct vmm_acpi_config ac = {.cpus = vm->n_vcpus};
+        for (unsigned i = 0; i < vm->n_virtio && i < VMM_ACPI_MAX_MMIO; i++)
+                ac.mmio[ac.n_mmio++] = (struct vmm_acpi_mmio_dev){virtio_mmio_base(vm->virtio[i]),
+                                                                  VMM_VIRTIO_MMIO_SIZE,
+                                                                  virtio_mmio_irq(vm->virtio[i])};
+        return vmm_acpi_build(&vm->mem, &ac, rsdp, err);
+}
+
+static void log_layout(struct vmm_vm *vm, const char *cmdline)
+{
+        struct vmm_e820 e[VMM_E820_MAX];
+        unsigned n = vmm_e820_build(&vm->mem, e, VMM_E820_MAX);
+        log_info("kernel: %s, entry %#llx, %u vCPU(s), %llu MiB", vm->boot.kind,
+                 (unsigned long long) vm->boot.entry, vm->n_vcpus,
+                 (unsigned long long) vm->cfg->memory_mib);
+        for (unsigned i = 0; i < n; i++)
+                log_info("e820: 0x%016llx-0x%016llx type %u", (unsigned long long) e[i].addr,
+                         (unsigned long long) (e[i].addr + e[i].size - 1), e[i].type);
+        log_info("cmdline: %s", cmdline);
+}
+
+static struct termios saved_tio;
+static bool tio_saved;
+
+static void console_raw(void)
+{
+        if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tio) < 0)
+                return;
+        struct termios t = saved_tio;
+        /* Raw input so that Ctrl-C and friends reach the guest; output
+         * post-processing is kept so "\n" still returns the carriage. */
+        t.c_iflag &= ~(tcflag_t) (IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+        t.c_lflag &= ~(tcflag_t) (ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+        t.c_cc[VMIN] = 1;
+        t.c_cc[VTIME] = 0;
+        if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
+                tio_saved = true;
+}
+
+static void console_restore(void)
+{
+        if (tio_saved)
+                (void) tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+        tio_saved = false;
+}
+
+static void vm_destroy(struct vmm_vm *vm)
+{
+        if (berth_log_get_level() >= BERTH_LOG_INFO && vm->mem.map)
+                log_info("guest memory touched: %llu KiB",
+                         (unsigned long long) (vmm_mem_resident(&vm->mem) >> 10));
+        for (unsigned i = 0; i < vm->n_vcpus; i++)
+                vmm_vcpu_kick(&vm->vcpus[i]);
+        for (unsigned i = 0; i < vm->n_vcpus; i++)
+                vmm_vcpu_destroy(&vm->vcpus[i]);
+        for (unsigned i = 0; i < vm->n_virtio; i++)
+                virtio_mmio_destroy(vm->virtio[i]);
+        for (unsigned i = 0; i < vm->n_watches; i++)
+                if (vm->watches[i].fn == on_signal || vm->watches[i].fn == on_stop)
+                        close(vm->watches[i].fd);
+        if (vm->epoll_fd >= 0)
+                close(vm->epoll_fd);
+        if (vm->vm_fd >= 0)
+                close(vm->vm_fd);
+        if (vm->kvm_fd >= 0)
+                close(vm->kvm_fd);
+        vmm_mem_free(&vm->mem);
+        free(vm->cpuid);
+        console_restore();
+}
+
+static int vm_setup(struct vmm_vm *vm, berth_error_t *err)
+{
+        vm->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (vm->epoll_fd < 0 || vm->stop_fd < 0)
+                return berth_fail(err, errno, "create the event loop");
+        if (vmm_vm_watch_fd(vm, vm->stop_fd, on_stop, vm, err) < 0)
+                return -1;
+        sigset_t sigs;
+        sigemptyset(&sigs);
+        sigaddset(&sigs, SIGINT);
+        sigaddset(&sigs, SIGTERM);
+        sigaddset(&sigs, SIGHUP);
+        /* Blocked before any thread starts, so only the signalfd sees them. */
+        pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+        int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sfd < 0 || vmm_vm_watch_fd(vm, sfd, on_signal, vm, err) < 0)
+                return berth_fail(err, errno, "signalfd");
+
+        if (kvm_init(vm, err) < 0 || mem_init(vm, err) < 0 || cpuid_init(vm, err) < 0)
+                return berth_wrap(err, "set up KVM");
+
+        int out = vm->cfg->console == VMM_CONSOLE_STDIO ? STDOUT_FILENO : -1;
+        vmm_serial_init(&vm->serial, out, vmm_vm_irq_line, vm);
+        if (vmm_bus_add(&vm->pio, VMM_SERIAL_PORT, 8, vmm_serial_io, &vm->serial) < 0 ||
+            vmm_legacy_init(vm, err) < 0)
+                return berth_fail(err, EINVAL, "wire the legacy devices");
+        if (vm->cfg->console == VMM_CONSOLE_STDIO) {
+                if (vmm_vm_watch_fd(vm, STDIN_FILENO, on_stdin, vm, NULL) < 0)
+                        log_debug("stdin cannot be watched; console input disabled");
+                else
+                        console_raw();
+        }
+        if (vmm_virtio_devices_init(vm, err) < 0)
+                return -1;
+
+        vm->n_vcpus = vm->cfg->cpus;
+        uint64_t rsdp = 0;
+        if (!vm->cfg->no_acpi && acpi_init(vm, &rsdp, err) < 0)
+                return -1;
+        cleanup_free char *cmdline = compose_cmdline(vm);
+        if (vmm_boot_load(&vm->mem, vm->cfg->kernel, vm->cfg->initrd, cmdline, rsdp, &vm->boot,
+                          err) < 0)
+                return -1;
+        log_layout(vm, cmdline);
+        for (unsigned i = 0; i < vm->n_vcpus; i++)
+                if (vmm_vcpu_create(vm, i, err) < 0)
+                        return berth_wrap(err, "create vCPU %u", i);
+        return vmm_vcpu_setup_boot(&vm->vcpus[0], err);
+}
+
+static void main_loop(struct vmm_vm *vm)
+{
+        while (!atomic_load(&vm->stopping)) {
+                struct epoll_event evs[16];
+                int n = epoll_wait(vm->epoll_fd, evs, 16, -1);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        log_error("epoll_wait: %s", strerror(errno));
+                        vmm_vm_stop(vm, VMM_EXIT_ERROR);
+                        break;
+                }
+                for (int i = 0; i < n; i++) {
+                        struct vmm_watch *w = evs[i].data.ptr;
+                        w->fn(w->opaque);
+                }
+        }
+}
+
+int vmm_run(const struct vmm_config *cfg, berth_error_t *err)
+{
+        struct vmm_vm *vm = berth_xcalloc(1, sizeof(*vm));
+        clock_gettime(CLOCK_MONOTONIC, &vm->t_start);
+        vm->cfg = cfg;
+        vm->kvm_fd = vm->vm_fd = vm->epoll_fd = vm->stop_fd = -1;
+        vm->pio.unclaimed_fill = 0xff;
+        vm->mmio.unclaimed_fill = 0x00;
+        int ret = vm_setup(vm, err);
+        for (unsigned i = 0; ret == 0 && i < vm->n_vcpus; i++)
+                if (vmm_vcpu_start(&vm->vcpus[i], err) < 0) {
+                        vmm_vm_stop(vm, VMM_EXIT_ERROR);
+                        ret = -1;
+                }
+        if (ret == 0) {
+                main_loop(vm);
+                ret = atomic_load(&vm->exit_status);
+        }
+        vm_destroy(vm);
+        free(vm);
+        return ret;
+}

@@ -1,0 +1,134 @@
+/* start.S — the test guest's two entry points.
+ *
+ * pvh_entry:   Xen PVH ABI — 32-bit protected mode, paging off, %ebx = the
+ *              hvm_start_info.  We build identity page tables (0-4 GiB, 2 MiB
+ *              pages), switch to long mode ourselves, and call guest_main.
+ * entry64:     Linux 64-bit boot protocol (the bzImage form) — long mode on
+ *              the VMM's identity tables, %rsi = boot_params.
+ * Both clear .bss first (the bzImage loader copies only the file).
+ * No IDT is ever loaded and interrupts stay off: the guest polls.
+ */
+#define BOOT_PVH 1
+#define BOOT_LINUX 2
+
+        .section .head, "ax"
+        .code32
+        .globl image_head
+image_head:
+        /* 32-bit protocol entry (unused by berth-vmm): treat like PVH. */
+        jmp pvh_entry
+        .org 0x200
+        .code64
+        .globl entry64
+entry64:
+        cli
+        cld
+        movq %rsi, %r12
+        leaq __bss_start(%rip), %rdi
+        leaq __bss_end(%rip), %rcx
+        subq %rdi, %rcx
+        xorl %eax, %eax
+        rep stosb
+        leaq stack_top(%rip), %rsp
+        movq %r12, %rdi
+        movl $BOOT_LINUX, %esi
+        call guest_main
+1:      hlt
+        jmp 1b
+
+        .text
+        .code32
+        .globl pvh_entry
+pvh_entry:
+        cli
+        cld
+        movl %ebx, %ebp
+        movl $__bss_start, %edi
+        movl $__bss_end, %ecx
+        subl %edi, %ecx
+        xorl %eax, %eax
+        rep stosb
+        /* PML4[0] -> PDPT; PDPT[0..3] -> PD[0..3]; PD entries 2 MiB pages. */
+        movl $pdpt, %eax
+        orl $3, %eax
+        movl %eax, pml4
+        xorl %ecx, %ecx
+2:      movl %ecx, %eax
+        shll $12, %eax
+        addl $pd, %eax
+        orl $3, %eax
+        movl %eax, pdpt(,%ecx,8)
+        incl %ecx
+        cmpl $4, %ecx
+        jne 2b
+        xorl %ecx, %ecx
+3:      movl %ecx, %eax
+        shll $21, %eax
+        orl $0x83, %eax
+        movl %eax, pd(,%ecx,8)
+        movl %ecx, %eax
+        shrl $11, %eax
+        movl %eax, pd+4(,%ecx,8)
+        incl %ecx
+        cmpl $2048, %ecx
+        jne 3b
+        movl $pml4, %eax
+        movl %eax, %cr3
+        movl %cr4, %eax
+        orl $0x20, %eax /* PAE */
+        movl %eax, %cr4
+        movl $0xc0000080, %ecx /* EFER */
+        rdmsr
+        orl $0x100, %eax /* LME */
+        wrmsr
+        movl %cr0, %eax
+        orl $0x80000001, %eax /* PG | PE */
+        movl %eax, %cr0
+        lgdt gdt_ptr
+        ljmp $0x08, $long_mode
+
+        .code64
+long_mode:
+        movl $0x10, %eax
+        movl %eax, %ds
+        movl %eax, %es
+        movl %eax, %ss
+        movl %eax, %fs
+        movl %eax, %gs
+        leaq stack_top(%rip), %rsp
+        movl %ebp, %edi
+        movl $BOOT_PVH, %esi
+        call guest_main
+4:      hlt
+        jmp 4b
+
+        .section .rodata
+        .align 16
+gdt:
+        .quad 0
+        .quad 0x00af9b000000ffff /* 0x08: 64-bit code */
+        .quad 0x00cf93000000ffff /* 0x10: data */
+gdt_end:
+gdt_ptr:
+        .word gdt_end - gdt - 1
+        .quad gdt
+
+        .section .bss
+        .align 4096
+pml4:   .skip 4096
+pdpt:   .skip 4096
+pd:     .skip 4 * 4096
+        .align 16
+stack:  .skip 16384
+stack_top:
+
+        /* Xen's PHYS32_ENTRY note: where a PVH loader enters. */
+        .section .note.Xen, "a"
+        .align 4
+        .long 4        /* name size */
+        .long 4        /* desc size */
+        .long 18       /* XEN_ELFNOTE_PHYS32_ENTRY */
+        .asciz "Xen"
+        .long pvh_entry
+
+        .section .note.GNU-stack, "", @progbits

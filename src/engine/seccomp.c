@@ -23,7 +23,8 @@ static bool all_caps_in(json_t *need, json_t *caps)
 {
         size_t i;
         json_t *v;
-        json_array_foreach(need, i, v) {
+        json_array_foreach(need, i, v)
+        {
                 const char *c = eng_cap_normalize(json_string_value(v));
                 if (c == NULL || !eng_caps_has(caps, c))
                         return false;
@@ -35,7 +36,8 @@ static bool any_cap_in(json_t *list, json_t *caps)
 {
         size_t i;
         json_t *v;
-        json_array_foreach(list, i, v) {
+        json_array_foreach(list, i, v)
+        {
                 const char *c = eng_cap_normalize(json_string_value(v));
                 if (c && eng_caps_has(caps, c))
                         return true;
@@ -48,7 +50,8 @@ static bool arch_in(json_t *list)
 {
         size_t i;
         json_t *v;
-        json_array_foreach(list, i, v) {
+        json_array_foreach(list, i, v)
+        {
                 const char *a = json_string_value(v);
                 if (a && (strcmp(a, "amd64") == 0 || strcmp(a, "x86_64") == 0 ||
                           strcmp(a, "SCMP_ARCH_X86_64") == 0))
@@ -95,7 +98,8 @@ static json_t *architectures(json_t *profile)
         json_t *out = json_array();
         size_t i;
         json_t *m;
-        json_array_foreach(json_object_get(profile, "archMap"), i, m) {
+        json_array_foreach(json_object_get(profile, "archMap"), i, m)
+        {
                 if (strcmp(json_string_value(json_object_get(m, "architecture")) ?: "",
                            "SCMP_ARCH_X86_64") != 0)
                         continue;
@@ -109,8 +113,7 @@ int eng_seccomp_from_docker(json_t *profile, json_t *caps, json_t **out, berth_e
 {
         const char *def = json_string_value(json_object_get(profile, "defaultAction"));
         if (def == NULL)
-                return berth_fail_status(err, 125, 0,
-                                         "seccomp profile: defaultAction is missing");
+                return berth_fail_status(err, 125, 0, "seccomp profile: defaultAction is missing");
         json_t *sc = json_pack("{s:s, s:o}", "defaultAction", def, "architectures",
                                architectures(profile));
         json_t *v;
@@ -121,7 +124,8 @@ int eng_seccomp_from_docker(json_t *profile, json_t *caps, json_t **out, berth_e
         json_t *syscalls = json_array();
         size_t i;
         json_t *rule;
-        json_array_foreach(json_object_get(profile, "syscalls"), i, rule) {
+        json_array_foreach(json_object_get(profile, "syscalls"), i, rule)
+        {
                 if (!rule_applies(rule, caps))
                         continue;
                 json_t *names = json_object_get(rule, "names");
@@ -153,9 +157,7 @@ static bool in_list(json_t *list, const char *name)
 {
         size_t i;
         json_t *v;
-        json_array_foreach(list, i, v)
-                if (strcmp(json_string_value(v), name) == 0)
-                        return true;
+        json_array_foreach(list, i, v) if (strcmp(json_string_value(v), name) == 0) return true;
         return false;
 }
 
@@ -163,9 +165,7 @@ static bool denied(json_t *deny_map, const char *name)
 {
         const char *k;
         json_t *list;
-        json_object_foreach(deny_map, k, list)
-                if (in_list(list, name))
-                        return true;
+        json_object_foreach(deny_map, k, list) if (in_list(list, name)) return true;
         return false;
 }
 
@@ -189,7 +189,9 @@ static json_t *allowed_names(json_t *deny_map)
         const char *k;
         json_t *v;
         json_object_foreach(seen, k, v)
+        {
                 json_array_append_new(names, json_string(k));
+        }
         json_decref(seen);
         return names;
 }
@@ -208,7 +210,8 @@ static int default_profile(json_t **out, berth_error_t *err)
                                                   "action", "SCMP_ACT_ALLOW"));
         const char *cap;
         json_t *list;
-        json_object_foreach(deny, cap, list) {
+        json_object_foreach(deny, cap, list)
+        {
                 if (strcmp(cap, "always") == 0)
                         continue;
                 json_array_append_new(syscalls,

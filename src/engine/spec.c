@@ -22,9 +22,10 @@
 
 /* Paths of /proc and /sys a container must not see, or not change (Docker's lists). */
 static const char *const masked_paths[] = {
-        "/proc/asound",        "/proc/acpi",        "/proc/interrupts", "/proc/kcore",
-        "/proc/keys",          "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-        "/proc/sched_debug",   "/proc/scsi",        "/sys/firmware",    "/sys/devices/virtual/powercap",
+        "/proc/asound",     "/proc/acpi",        "/proc/interrupts",
+        "/proc/kcore",      "/proc/keys",        "/proc/latency_stats",
+        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+        "/proc/scsi",       "/sys/firmware",     "/sys/devices/virtual/powercap",
 };
 static const char *const readonly_paths[] = {
         "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
@@ -45,9 +46,8 @@ static bool has_secopt(json_t *hc, const char *opt)
 {
         size_t i;
         json_t *v;
-        json_array_foreach(json_object_get(hc, "SecurityOpt"), i, v)
-                if (strcmp(json_string_value(v), opt) == 0)
-                        return true;
+        json_array_foreach(json_object_get(hc, "SecurityOpt"), i,
+                           v) if (strcmp(json_string_value(v), opt) == 0) return true;
         return false;
 }
 
@@ -56,9 +56,9 @@ static const char *secopt_value(json_t *hc, const char *prefix)
         size_t i, l = strlen(prefix);
         json_t *v;
         const char *found = NULL;
-        json_array_foreach(json_object_get(hc, "SecurityOpt"), i, v)
-                if (strncmp(json_string_value(v), prefix, l) == 0)
-                        found = json_string_value(v) + l; /* the last one wins */
+        json_array_foreach(json_object_get(hc, "SecurityOpt"), i,
+                           v) if (strncmp(json_string_value(v), prefix, l) == 0) found =
+                json_string_value(v) + l; /* the last one wins */
         return found;
 }
 
@@ -69,7 +69,8 @@ static void env_set(json_t *env, const char *kv)
         size_t l = eq ? (size_t) (eq - kv) : strlen(kv);
         size_t i;
         json_t *v;
-        json_array_foreach(env, i, v) {
+        json_array_foreach(env, i, v)
+        {
                 const char *e = json_string_value(v);
                 if (strncmp(e, kv, l) == 0 && (e[l] == '=' || e[l] == '\0')) {
                         if (eq)
@@ -87,9 +88,8 @@ static bool env_has(json_t *env, const char *key)
 {
         size_t i, l = strlen(key);
         json_t *v;
-        json_array_foreach(env, i, v)
-                if (strncmp(json_string_value(v), key, l) == 0 && json_string_value(v)[l] == '=')
-                        return true;
+        json_array_foreach(env, i, v) if (strncmp(json_string_value(v), key, l) == 0 &&
+                                          json_string_value(v)[l] == '=') return true;
         return false;
 }
 
@@ -103,9 +103,8 @@ static json_t *build_env(struct spec_ctx *c, const char *home)
                 json_array_append_new(env, json_string("TERM=xterm"));
         size_t i;
         json_t *v;
-        json_array_foreach(json_object_get(c->cfg, "Env"), i, v)
-                if (json_is_string(v))
-                        env_set(env, json_string_value(v));
+        json_array_foreach(json_object_get(c->cfg, "Env"), i, v) if (json_is_string(v))
+                env_set(env, json_string_value(v));
         if (!env_has(env, "HOME"))
                 json_array_append_new(env, json_sprintf("HOME=%s", home));
         return env;
@@ -136,7 +135,8 @@ static json_t *build_rlimits(json_t *hc)
         bool nofile = false;
         size_t i;
         json_t *u;
-        json_array_foreach(json_object_get(hc, "Ulimits"), i, u) {
+        json_array_foreach(json_object_get(hc, "Ulimits"), i, u)
+        {
                 const char *name = json_string_value(json_object_get(u, "Name"));
                 json_int_t soft = hc_int(u, "Soft"), hard = hc_int(u, "Hard");
                 /* -1 is unlimited; JSON (and jansson) can't carry 2^64-1, so ask for the most
@@ -177,8 +177,8 @@ static int build_process(struct spec_ctx *c, json_t *caps, json_t **out, berth_e
                 json_array_insert_new(args, 0, json_string("/sbin/berth-init"));
         }
         struct eng_user u;
-        if (eng_user_resolve(in->rootfs, hc_str(c->cfg, "User"),
-                             json_object_get(c->hc, "GroupAdd"), &u, err) < 0) {
+        if (eng_user_resolve(in->rootfs, hc_str(c->cfg, "User"), json_object_get(c->hc, "GroupAdd"),
+                             &u, err) < 0) {
                 json_decref(args);
                 return -1;
         }
@@ -189,11 +189,10 @@ static int build_process(struct spec_ctx *c, json_t *caps, json_t **out, berth_e
         json_t *p = json_pack(
                 "{s:b, s:{s:I, s:I, s:o}, s:o, s:o, s:s, s:{s:O, s:O, s:O}, s:o, s:b, s:I}",
                 "terminal", json_is_true(json_object_get(c->cfg, "Tty")), "user", "uid",
-                (json_int_t) u.uid, "gid", (json_int_t) u.gid, "additionalGids", gids, "args",
-                args, "env", build_env(c, u.home), "cwd", *cwd ? cwd : "/", "capabilities",
-                "bounding", caps, "effective", caps, "permitted", caps, "rlimits",
-                build_rlimits(c->hc), "noNewPrivileges",
-                has_secopt(c->hc, "no-new-privileges=true"), "oomScoreAdj",
+                (json_int_t) u.uid, "gid", (json_int_t) u.gid, "additionalGids", gids, "args", args,
+                "env", build_env(c, u.home), "cwd", *cwd ? cwd : "/", "capabilities", "bounding",
+                caps, "effective", caps, "permitted", caps, "rlimits", build_rlimits(c->hc),
+                "noNewPrivileges", has_secopt(c->hc, "no-new-privileges=true"), "oomScoreAdj",
                 hc_int(c->hc, "OomScoreAdj"));
         eng_user_release(&u);
         *out = p;
@@ -205,7 +204,8 @@ static int container_ns(struct spec_ctx *c, json_t *nss, const char *type, const
 {
         pid_t pid;
         if (c->in->container_pid == NULL)
-                return berth_fail_status(err, 125, 0, "%s mode container:%s: containers can't be "
+                return berth_fail_status(err, 125, 0,
+                                         "%s mode container:%s: containers can't be "
                                          "joined here",
                                          type, target);
         if (c->in->container_pid(c->in->container_ctx, target, &pid, err) < 0) {
@@ -241,12 +241,13 @@ static int build_namespaces(struct spec_ctx *c, json_t **out, berth_error_t *err
         } else if (strcmp(net, "host") == 0) {
                 /* the host's network: no namespace */
         } else if (strcmp(net, "none") != 0 && c->in->netns_path) {
-                json_array_append_new(nss, json_pack("{s:s, s:s}", "type", "network", "path",
-                                                     c->in->netns_path));
+                json_array_append_new(
+                        nss, json_pack("{s:s, s:s}", "type", "network", "path", c->in->netns_path));
         } else if (strcmp(net, "none") == 0 || strcmp(net, "default") == 0 || *net == '\0') {
                 json_array_append_new(nss, json_pack("{s:s}", "type", "network"));
         } else {
-                berth_fail_status(err, 125, 0, "network %s not found: only none, host and "
+                berth_fail_status(err, 125, 0,
+                                  "network %s not found: only none, host and "
                                   "container:NAME exist for now",
                                   net);
                 goto fail;
@@ -325,8 +326,7 @@ static json_t *string_array(const char *const *list, size_t n)
         return a;
 }
 
-static int build_seccomp(struct spec_ctx *c, json_t *caps, json_t *linux_obj,
-                         berth_error_t *err)
+static int build_seccomp(struct spec_ctx *c, json_t *caps, json_t *linux_obj, berth_error_t *err)
 {
         const char *opt = secopt_value(c->hc, "seccomp=");
         json_t *sc = NULL;
@@ -337,7 +337,8 @@ static int build_seccomp(struct spec_ctx *c, json_t *caps, json_t *linux_obj,
                 json_t *prof = json_loads(opt, 0, &jerr);
                 if (!json_is_object(prof)) {
                         json_decref(prof);
-                        return berth_fail_status(err, 125, 0, "decoding seccomp profile failed: "
+                        return berth_fail_status(err, 125, 0,
+                                                 "decoding seccomp profile failed: "
                                                  "%s",
                                                  jerr.text);
                 }
@@ -372,8 +373,7 @@ static int build_linux(struct spec_ctx *c, json_t *caps, json_t *nss, json_t **o
                 json_object_set_new(linux_obj, "maskedPaths",
                                     string_array(masked_paths, BERTH_ARRAY_SIZE(masked_paths)));
                 json_object_set_new(linux_obj, "readonlyPaths",
-                                    string_array(readonly_paths,
-                                                 BERTH_ARRAY_SIZE(readonly_paths)));
+                                    string_array(readonly_paths, BERTH_ARRAY_SIZE(readonly_paths)));
         }
         if (c->in->uid_mappings && strcmp(hc_str(hc, "UsernsMode"), "host") != 0) {
                 json_object_set(linux_obj, "uidMappings", c->in->uid_mappings);
@@ -394,7 +394,8 @@ int eng_spec_build(const struct eng_spec_input *in, json_t **out, berth_error_t 
 {
         if (!json_is_object(in->config) || !json_is_object(in->host_config) || !in->rootfs ||
             !in->id)
-                return berth_fail(err, EINVAL, "eng_spec_build: config, host_config, rootfs and "
+                return berth_fail(err, EINVAL,
+                                  "eng_spec_build: config, host_config, rootfs and "
                                   "id are required");
         struct spec_ctx c = {.in = in, .hc = in->host_config};
         c.cfg = json_deep_copy(in->config);
@@ -412,8 +413,8 @@ int eng_spec_build(const struct eng_spec_input *in, json_t **out, berth_error_t 
 
         json_t *spec = json_pack("{s:s, s:O, s:{s:s, s:b}, s:O, s:O}", "ociVersion", "1.1.0",
                                  "process", process, "root", "path", in->rootfs, "readonly",
-                                 json_is_true(json_object_get(c.hc, "ReadonlyRootfs")),
-                                 "mounts", mounts, "linux", linux_obj);
+                                 json_is_true(json_object_get(c.hc, "ReadonlyRootfs")), "mounts",
+                                 mounts, "linux", linux_obj);
         if (strcmp(hc_str(c.hc, "UTSMode"), "host") != 0 && in->hostname)
                 json_object_set_new(spec, "hostname", json_string(in->hostname));
         *out = spec;

@@ -89,8 +89,8 @@ struct eng_user {
         size_t ngids;
         char *home;
 };
-int eng_user_resolve(const char *rootfs, const char *user, json_t *groups_add,
-                     struct eng_user *out, berth_error_t *err);
+int eng_user_resolve(const char *rootfs, const char *user, json_t *groups_add, struct eng_user *out,
+                     berth_error_t *err);
 void eng_user_release(struct eng_user *u);
 
 /* linux.seccomp for a container: Docker's default policy (berth's own profile, see

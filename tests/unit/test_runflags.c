@@ -296,8 +296,7 @@ static void test_security(void)
         fd = open(prof, O_WRONLY | O_TRUNC);
         ok(write(fd, "{nope", 5) == 5, "write bad profile");
         close(fd);
-        ok(parse(line) < 0 && strstr(last_error, "decoding seccomp profile"),
-           "bad profile JSON");
+        ok(parse(line) < 0 && strstr(last_error, "decoding seccomp profile"), "bad profile JSON");
         unlink(prof);
         fails("--security-opt seccomp=/nonexistent img", "opening seccomp profile");
         fails("--cap-add NET_FOO img", "unknown capability: \"NET_FOO\"");

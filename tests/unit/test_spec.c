@@ -108,9 +108,9 @@ static json_t *mount_at(const char *dest)
 {
         size_t i;
         json_t *m;
-        json_array_foreach(at("mounts"), i, m)
-                if (strcmp(json_string_value(json_object_get(m, "destination")), dest) == 0)
-                        return m;
+        json_array_foreach(at("mounts"), i,
+                           m) if (strcmp(json_string_value(json_object_get(m, "destination")),
+                                         dest) == 0) return m;
         return NULL;
 }
 
@@ -118,7 +118,8 @@ static bool has_ns(const char *type, const char *path)
 {
         size_t i;
         json_t *n;
-        json_array_foreach(at("linux.namespaces"), i, n) {
+        json_array_foreach(at("linux.namespaces"), i, n)
+        {
                 if (strcmp(json_string_value(json_object_get(n, "type")), type) != 0)
                         continue;
                 const char *p = json_string_value(json_object_get(n, "path"));
@@ -131,9 +132,8 @@ static bool in_array(json_t *a, const char *s)
 {
         size_t i;
         json_t *v;
-        json_array_foreach(a, i, v)
-                if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-                        return true;
+        json_array_foreach(a, i, v) if (json_is_string(v) &&
+                                        strcmp(json_string_value(v), s) == 0) return true;
         return false;
 }
 
@@ -208,8 +208,8 @@ static void test_user(void)
         eng_user_release(&u);
         json_t *add = json_pack("[s,s]", "audio", "7");
         ok(eng_user_resolve(rootfs, "1000", add, &u, &err) == 0, "uid 1000 + group-add");
-        ok(u.uid == 1000 && u.gid == 1000 && u.ngids == 3 && u.gids[0] == 50 &&
-                   u.gids[1] == 29 && u.gids[2] == 7,
+        ok(u.uid == 1000 && u.gid == 1000 && u.ngids == 3 && u.gids[0] == 50 && u.gids[1] == 29 &&
+                   u.gids[2] == 7,
            "numeric uid found in passwd: its gid, member groups, then --group-add");
         eng_user_release(&u);
         json_decref(add);
@@ -271,8 +271,9 @@ static void test_image_merge(void)
         is_str(dump(json_object_get(cfg, "Cmd")), "[\"sh\"]", "merge: image Cmd");
         is_str(dump(json_object_get(cfg, "Labels")), "{\"l\":\"user\",\"m\":\"img\"}",
                "merge: labels, the container's win");
-        is_str(dump(json_object_get(cfg, "Healthcheck")), "{\"Test\":[\"CMD\",\"true\"],"
-                                                          "\"Interval\":5}",
+        is_str(dump(json_object_get(cfg, "Healthcheck")),
+               "{\"Test\":[\"CMD\",\"true\"],"
+               "\"Interval\":5}",
                "merge: healthcheck fields left unset come from the image");
         is_str(json_string_value(json_object_get(cfg, "StopSignal")), "SIGQUIT",
                "merge: StopSignal");
@@ -285,9 +286,9 @@ static void test_image_merge(void)
 static void test_mounts(void)
 {
         ok(build("img x") == 0, "default mounts");
-        static const char *const defaults[] = {"/proc", "/dev", "/dev/pts", "/sys",
-                                               "/sys/fs/cgroup", "/dev/mqueue", "/dev/shm",
-                                               "/etc/hosts", "/etc/resolv.conf",
+        static const char *const defaults[] = {"/proc",        "/dev",           "/dev/pts",
+                                               "/sys",         "/sys/fs/cgroup", "/dev/mqueue",
+                                               "/dev/shm",     "/etc/hosts",     "/etc/resolv.conf",
                                                "/etc/hostname"};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(defaults); i++)
                 ok(mount_at(defaults[i]) != NULL, defaults[i]);
@@ -296,12 +297,13 @@ static void test_mounts(void)
            "cgroup read-only");
         ok(in_array(json_object_get(mount_at("/dev/shm"), "options"), "size=65536k"),
            "/dev/shm 64m");
-        is_str(json_string_value(json_object_get(mount_at("/etc/hosts"), "source")),
-               "/run/x/hosts", "/etc/hosts from the caller");
+        is_str(json_string_value(json_object_get(mount_at("/etc/hosts"), "source")), "/run/x/hosts",
+               "/etc/hosts from the caller");
         /* parents before children */
         size_t i, dev = 0, shm = 0;
         json_t *m;
-        json_array_foreach(at("mounts"), i, m) {
+        json_array_foreach(at("mounts"), i, m)
+        {
                 const char *d = json_string_value(json_object_get(m, "destination"));
                 if (strcmp(d, "/dev") == 0)
                         dev = i;
@@ -338,8 +340,7 @@ static void test_mounts(void)
         is_str(dump(json_object_get(mount_at("/run"), "options")),
                "[\"nosuid\",\"nodev\",\"noexec\",\"exec\",\"size=2m\"]",
                "--tmpfs options after the defaults (later wins)");
-        ok(in_array(json_object_get(mount_at("/dev/shm"), "options"), "size=8192k"),
-           "--shm-size");
+        ok(in_array(json_object_get(mount_at("/dev/shm"), "options"), "size=8192k"), "--shm-size");
         ok(json_is_true(at("root.readonly")), "--read-only");
         is_str(dump(mount_at("/sbin/berth-init")),
                "{\"destination\":\"/sbin/berth-init\",\"type\":\"bind\",\"source\":"
@@ -444,10 +445,10 @@ static json_t *rule_for(json_t *sc, const char *name, const char *action)
 {
         size_t i;
         json_t *r;
-        json_array_foreach(json_object_get(sc, "syscalls"), i, r)
-                if (in_array(json_object_get(r, "names"), name) &&
-                    strcmp(json_string_value(json_object_get(r, "action")), action) == 0)
-                        return r;
+        json_array_foreach(json_object_get(sc, "syscalls"), i,
+                           r) if (in_array(json_object_get(r, "names"), name) &&
+                                  strcmp(json_string_value(json_object_get(r, "action")), action) ==
+                                          0) return r;
         return NULL;
 }
 
@@ -463,14 +464,14 @@ static void test_seccomp(void)
         ok(in_array(json_object_get(sc, "architectures"), "SCMP_ARCH_X86_64") &&
                    in_array(json_object_get(sc, "architectures"), "SCMP_ARCH_X86"),
            "x86_64 and x86");
-        static const char *const allowed[] = {"read", "write", "openat", "execve", "futex",
-                                              "socketcall", "epoll_wait", "rt_sigreturn"};
+        static const char *const allowed[] = {"read",  "write",      "openat",     "execve",
+                                              "futex", "socketcall", "epoll_wait", "rt_sigreturn"};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(allowed); i++)
                 ok(rule_for(sc, allowed[i], "SCMP_ACT_ALLOW") != NULL, allowed[i]);
-        static const char *const denied[] = {"mount", "umount2", "keyctl", "add_key", "bpf",
-                                             "unshare", "setns", "ptrace", "reboot",
-                                             "kexec_load", "acct", "swapon", "pivot_root",
-                                             "clock_settime", "init_module"};
+        static const char *const denied[] = {"mount",      "umount2",       "keyctl",     "add_key",
+                                             "bpf",        "unshare",       "setns",      "ptrace",
+                                             "reboot",     "kexec_load",    "acct",       "swapon",
+                                             "pivot_root", "clock_settime", "init_module"};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(denied); i++) {
                 char name[64];
                 snprintf(name, sizeof(name), "%s denied", denied[i]);
@@ -481,8 +482,8 @@ static void test_seccomp(void)
                "[{\"index\":0,\"value\":2114060288,\"valueTwo\":0,\"op\":"
                "\"SCMP_CMP_MASKED_EQ\"}]",
                "clone only without namespace flags");
-        is_int(json_integer_value(json_object_get(rule_for(sc, "clone3", "SCMP_ACT_ERRNO"),
-                                                  "errnoRet")),
+        is_int(json_integer_value(
+                       json_object_get(rule_for(sc, "clone3", "SCMP_ACT_ERRNO"), "errnoRet")),
                38, "clone3 → ENOSYS");
         ok(json_object_get(rule_for(sc, "personality", "SCMP_ACT_ALLOW"), "args") != NULL,
            "personality only with arguments");

@@ -81,6 +81,30 @@ static void sort_by_depth(json_t *mounts)
         }
 }
 
+static const struct {
+        const char *path;
+        unsigned major, minor;
+} default_devices[] = {
+        {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+        {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+
+/* Does the container's gid map cover gid? */
+static bool gid_mapped(const struct eng_spec_input *in, json_int_t gid)
+{
+        json_t *maps = in->gid_mappings ? in->gid_mappings : in->uid_mappings;
+        size_t i;
+        json_t *m;
+        json_array_foreach(maps, i, m)
+        {
+                json_int_t first = json_integer_value(json_object_get(m, "containerID"));
+                json_int_t size = json_integer_value(json_object_get(m, "size"));
+                if (gid >= first && gid < first + size)
+                        return true;
+        }
+        return false;
+}
+
 static void default_mounts(struct spec_ctx *c, json_t *mounts)
 {
         const char *ipc = json_string_value(json_object_get(c->hc, "IpcMode"));
@@ -92,12 +116,27 @@ static void default_mounts(struct spec_ctx *c, json_t *mounts)
 
         put(mounts, "/proc", "proc", "proc", "nosuid,noexec,nodev");
         put(mounts, "/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k");
+        /* gid 5 (tty) must exist in the user namespace to be the ptys' group */
         put(mounts, "/dev/pts", "devpts", "devpts",
-            "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5");
-        put(mounts, "/sys", "sysfs", "sysfs",
-            c->privileged ? "nosuid,noexec,nodev,rw" : "nosuid,noexec,nodev,ro");
-        put(mounts, "/sys/fs/cgroup", "cgroup", "cgroup",
-            c->privileged ? "nosuid,noexec,nodev,relatime,rw" : "nosuid,noexec,nodev,relatime,ro");
+            c->in->rootless && !gid_mapped(c->in, 5)
+                    ? "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620"
+                    : "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5");
+        const char *net = json_string_value(json_object_get(c->hc, "NetworkMode"));
+        bool own_netns = net == NULL ||
+                         (strcmp(net, "host") != 0 && !berth_str_has_prefix(net, "container:"));
+        if (c->in->rootless && !own_netns)
+                /* sysfs can only be mounted by the owner of the network namespace */
+                put(mounts, "/sys", "bind", "/sys", "rbind,nosuid,noexec,nodev,ro");
+        else
+                put(mounts, "/sys", "sysfs", "sysfs",
+                    c->privileged ? "nosuid,noexec,nodev,rw" : "nosuid,noexec,nodev,ro");
+        if (c->in->rootless && !spec_cgroup2_unified())
+                put(mounts, "/sys/fs/cgroup", "bind", "/sys/fs/cgroup",
+                    "rbind,nosuid,noexec,nodev,ro");
+        else
+                put(mounts, "/sys/fs/cgroup", "cgroup", "cgroup",
+                    c->privileged ? "nosuid,noexec,nodev,relatime,rw"
+                                  : "nosuid,noexec,nodev,relatime,ro");
         if (strcmp(ipc, "host") == 0) {
                 put(mounts, "/dev/mqueue", "bind", "/dev/mqueue", "rbind,nosuid,noexec,nodev");
                 put(mounts, "/dev/shm", "bind", "/dev/shm", "rbind,nosuid,noexec,nodev");
@@ -290,14 +329,6 @@ fail:
         json_decref(mounts);
         return -1;
 }
-
-static const struct {
-        const char *path;
-        unsigned major, minor;
-} default_devices[] = {
-        {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
-        {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
-};
 
 /* The device cgroup rules Docker gives every unprivileged container: mknod anything, use the
  * standard nodes, the pty multiplexer and slaves, /dev/console and /dev/net/tun. */

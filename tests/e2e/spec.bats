@@ -261,3 +261,33 @@ EOF
         assert_failure 125
         assert_output_contains "not available"
 }
+
+@test "spec: rootless (runc --rootless as nobody): root in the container is the host's nobody" {
+        require_root
+        require_cmd runc busybox setpriv
+        # nobody must be able to reach the rootfs and bundle: a world-readable dir of our own
+        local rl
+        rl=$(mktemp -d /tmp/berth-spec-rootless.XXXXXX)
+        chmod 755 "$rl"
+        cp -a "$ROOTFS" "$rl/rootfs"
+        mkdir -p "$rl/bundle" "$rl/runc"
+        chown 65534:65534 "$rl/runc"
+        "$SPEC_DRIVER" --rootfs "$rl/rootfs" --rootless 65534:65534 -- --network host \
+                --oom-score-adj -100 --ulimit nofile=100000000 busybox sh -c \
+                'id -u; cat /proc/self/uid_map; echo x >/dev/null && echo devnull-ok; ls /sys/class/net | grep -c .; ulimit -n' \
+                >"$rl/bundle/config.json"
+        chmod 644 "$rl/bundle/config.json"
+        run setpriv --reuid=65534 --regid=65534 --clear-groups env XDG_RUNTIME_DIR="$rl/runc" \
+                HOME="$rl/runc" timeout 30 runc --root "$rl/runc" --rootless true run \
+                --bundle "$rl/bundle" "rootless-$$"
+        rm -rf "$rl"
+        echo "$output"
+        assert_success
+        [ "$(echo "$output" | sed -n 1p)" = 0 ]
+        [ "$(echo "$output" | sed -n 2p | awk '{print $1, $2, $3}')" = "0 65534 1" ]
+        assert_output_contains devnull-ok
+        # /sys bound from the host (--network host: sysfs can't be mounted), nofile clamped
+        [ "$(echo "$output" | sed -n 4p)" -ge 1 ]
+        want=$(ulimit -Hn)
+        [ "$(echo "$output" | sed -n 5p)" = "$want" ]
+}

@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -17,6 +19,7 @@ static char rootfs[] = "/tmp/berth-spec-rootfs-XXXXXX";
 static char *voldir;
 static json_t *S; /* the last spec */
 static char *last_error;
+static bool rootless; /* build as an unprivileged user with a one-id mapping */
 
 static void write_file(const char *rel, const char *text)
 {
@@ -70,8 +73,16 @@ static int build_with(const char *line, const char *image_json, bool callbacks)
                         .init_path = callbacks ? "/usr/libexec/berth/init" : NULL,
                         .volume = callbacks ? volume : NULL,
                         .container_pid = callbacks ? container_pid : NULL,
+                        .rootless = rootless,
                 };
+                if (rootless) {
+                        in.uid_mappings = json_pack("[{s:i,s:i,s:i}]", "containerID", 0, "hostID",
+                                                    1000, "size", 1);
+                        in.gid_mappings = json_incref(in.uid_mappings);
+                }
                 r = eng_spec_build(&in, &S, &err);
+                json_decref(in.uid_mappings);
+                json_decref(in.gid_mappings);
                 json_decref(in.image_config);
                 eng_runflags_release(&f);
         }
@@ -441,6 +452,40 @@ static void test_namespaces_resources(void)
         is_int(json_integer_value(at("linux.resources.memory.swap")), -1, "swap -1");
 }
 
+static void test_rootless(void)
+{
+        rootless = true;
+        ok(build("--network host --oom-score-adj -1000 -m 64m --ulimit nproc=-1 img x") == 0,
+           "rootless spec");
+        rootless = false;
+        ok(has_ns("user", NULL), "a user namespace");
+        is_str(dump(at("linux.uidMappings")), "[{\"containerID\":0,\"hostID\":1000,\"size\":1}]",
+               "uid mappings");
+        is_str(dump(mount_at("/sys")),
+               "{\"destination\":\"/sys\",\"type\":\"bind\",\"source\":\"/sys\",\"options\":"
+               "[\"rbind\",\"nosuid\",\"noexec\",\"nodev\",\"ro\"]}",
+               "no netns of its own: /sys bound from the host");
+        ok(!in_array(json_object_get(mount_at("/dev/pts"), "options"), "gid=5"),
+           "gid 5 unmapped: devpts without gid=5");
+        ok(at("process.oomScoreAdj") == NULL, "no oomScoreAdj below our own");
+        struct rlimit rl;
+        getrlimit(RLIMIT_NPROC, &rl);
+        if (rl.rlim_max != RLIM_INFINITY)
+                is_int(json_integer_value(at("process.rlimits.0.hard")), (long long) rl.rlim_max,
+                       "rlimits clamped to our own hard limit");
+        else
+                tap_skip("rlimits clamped to our own hard limit", "our NPROC is unlimited");
+        struct statfs sf;
+        if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type != CGROUP2_SUPER_MAGIC) {
+                ok(at("linux.resources") == NULL && at("linux.cgroupsPath") == NULL,
+                   "cgroup v1: no resources, no cgroupsPath");
+                is_str(json_string_value(json_object_get(mount_at("/sys/fs/cgroup"), "type")),
+                       "bind", "cgroup v1: the host's hierarchy bound read-only");
+        } else {
+                ok(at("linux.resources.memory.limit") != NULL, "cgroup v2: limits kept");
+        }
+}
+
 static json_t *rule_for(json_t *sc, const char *name, const char *action)
 {
         size_t i;
@@ -586,6 +631,7 @@ int main(void)
         test_namespaces_resources();
         test_seccomp();
         test_caps();
+        test_rootless();
 
         json_decref(S);
         free(last_error);

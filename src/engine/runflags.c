@@ -529,7 +529,7 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 const char *eq = strchr(val, '=');
                 if (eq == NULL || eq == val)
                         return bad_value(err, d, val, "expected KEY=VALUE");
-                cleanup_free char *k = strndup(val, (size_t) (eq - val));
+                cleanup_free char *k = rf_strndup(val, (size_t) (eq - val));
                 json_object_set_new(obj_of(json_object_get(hc, "LogConfig"), "Config"), k,
                                     json_string(eq + 1));
                 break;
@@ -596,7 +596,7 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 const char *eq = strchr(val, '=');
                 if (eq == NULL || eq == val)
                         return bad_value(err, d, val, "expected KEY=VALUE");
-                cleanup_free char *k = strndup(val, (size_t) (eq - val));
+                cleanup_free char *k = rf_strndup(val, (size_t) (eq - val));
                 if (rf_check_sysctl(k, err) < 0)
                         return -1;
                 json_object_set_new(obj_of(hc, "Sysctls"), k, json_string(eq + 1));
@@ -620,7 +620,7 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 if (sep == NULL || sep == val || sep[1] == '\0')
                         return berth_fail_status(err, 125, 0, "bad format for add-host: \"%s\"",
                                                  val);
-                cleanup_free char *host = strndup(val, (size_t) (sep - val));
+                cleanup_free char *host = rf_strndup(val, (size_t) (sep - val));
                 const char *ip = sep + 1;
                 if (strcmp(ip, "host-gateway") != 0 && !rf_valid_ip(ip))
                         return berth_fail_status(err, 125, 0,
@@ -769,7 +769,7 @@ static int finish_resources(struct rf *s, berth_error_t *err)
                                          "Minimum memory limit can not be less than memory "
                                          "reservation limit, see usage");
         if (mem > 0 && swap == 0) /* Docker's daemon default: as much swap as memory */
-                set_int(hc, "MemorySwap", mem * 2);
+                set_int(hc, "MemorySwap", mem > INT64_MAX / 2 ? -1 : mem * 2);
 
         int64_t nano = json_integer_value(json_object_get(hc, "NanoCpus"));
         if (nano > 0 && s->set[F_CPU_PERIOD])
@@ -904,7 +904,7 @@ static int finish(struct rf *s, int argc, char *const argv[], int image_index, b
         {
                 const char *l = json_string_value(v);
                 const char *eq = strchr(l, '=');
-                cleanup_free char *k = eq ? strndup(l, (size_t) (eq - l)) : berth_xstrdup(l);
+                cleanup_free char *k = eq ? rf_strndup(l, (size_t) (eq - l)) : berth_xstrdup(l);
                 json_object_set_new(lobj, k, json_string(eq ? eq + 1 : ""));
         }
         json_decref(labels);

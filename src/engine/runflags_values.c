@@ -17,6 +17,15 @@
 
 #define USAGE(err, ...) berth_fail_status(err, 125, 0, __VA_ARGS__)
 
+char *rf_strndup(const char *s, size_t n)
+{
+        size_t len = strnlen(s, n);
+        char *d = berth_xmalloc(len + 1);
+        memcpy(d, s, len);
+        d[len] = '\0';
+        return d;
+}
+
 bool rf_valid_name(const char *s)
 {
         if (s == NULL || !isalnum((unsigned char) s[0]) || s[1] == '\0')
@@ -271,7 +280,7 @@ int rf_parse_mount(const char *csv, json_t *mounts, berth_error_t *err)
                 } else if (strcmp(k, "volume-label") == 0 || strcmp(k, "volume-opt") == 0) {
                         const char *e2 = strchr(v, '=');
                         cleanup_free char *lk =
-                                e2 ? strndup(v, (size_t) (e2 - v)) : berth_xstrdup(v);
+                                e2 ? rf_strndup(v, (size_t) (e2 - v)) : berth_xstrdup(v);
                         json_t *dst = strcmp(k, "volume-label") == 0
                                               ? sub(sub(m, "VolumeOptions"), "Labels")
                                               : sub(sub(sub(m, "VolumeOptions"), "DriverConfig"),
@@ -348,7 +357,7 @@ int rf_parse_tmpfs(const char *spec, json_t *tmpfs, berth_error_t *err)
 {
         const char *colon = strchr(spec, ':');
         cleanup_free char *dst =
-                colon ? strndup(spec, (size_t) (colon - spec)) : berth_xstrdup(spec);
+                colon ? rf_strndup(spec, (size_t) (colon - spec)) : berth_xstrdup(spec);
         if (check_target("tmpfs", dst, err) < 0)
                 return -1;
         json_object_set_new(tmpfs, dst, json_string(colon ? colon + 1 : ""));
@@ -384,7 +393,7 @@ static int split_proto(const char *spec, char **port, const char **proto)
                     strcmp(*proto, "sctp") != 0)
                         return -1;
         }
-        *port = slash ? strndup(spec, (size_t) (slash - spec)) : berth_xstrdup(spec);
+        *port = slash ? rf_strndup(spec, (size_t) (slash - spec)) : berth_xstrdup(spec);
         return 0;
 }
 
@@ -484,7 +493,7 @@ int rf_parse_ulimit(const char *spec, json_t *ulimits, berth_error_t *err)
         const char *eq = strchr(spec, '=');
         if (eq == NULL || eq == spec)
                 return USAGE(err, "invalid ulimit argument: %s", spec);
-        cleanup_free char *name = strndup(spec, (size_t) (eq - spec));
+        cleanup_free char *name = rf_strndup(spec, (size_t) (eq - spec));
         bool known = false;
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(ulimit_names); i++)
                 known |= strcmp(name, ulimit_names[i]) == 0;
@@ -557,7 +566,7 @@ int rf_parse_restart(const char *spec, json_t **policy, berth_error_t *err)
 {
         const char *colon = strchr(spec, ':');
         cleanup_free char *name =
-                colon ? strndup(spec, (size_t) (colon - spec)) : berth_xstrdup(spec);
+                colon ? rf_strndup(spec, (size_t) (colon - spec)) : berth_xstrdup(spec);
         long long max = 0;
         if (colon) {
                 char *end;
@@ -567,8 +576,10 @@ int rf_parse_restart(const char *spec, json_t **policy, berth_error_t *err)
                         return USAGE(err, "invalid restart policy format: maximum retry count "
                                           "must be an integer");
         }
-        if (*name == '\0')
-                name = (free(name), berth_xstrdup("no"));
+        if (*name == '\0') {
+                free(name);
+                name = berth_xstrdup("no");
+        }
         if (strcmp(name, "no") != 0 && strcmp(name, "always") != 0 &&
             strcmp(name, "unless-stopped") != 0 && strcmp(name, "on-failure") != 0)
                 return USAGE(err,

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/vfs.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "engine/caps.h"
 #include "engine/spec_internal.h"
@@ -129,7 +130,36 @@ static json_int_t own_hard_limit(int resource)
         return (json_int_t) rl.rlim_max;
 }
 
-static json_t *build_rlimits(json_t *hc)
+static const struct {
+        const char *name;
+        int resource;
+} rlimit_names[] = {
+        {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+        {"data", RLIMIT_DATA},         {"fsize", RLIMIT_FSIZE},
+        {"locks", RLIMIT_LOCKS},       {"memlock", RLIMIT_MEMLOCK},
+        {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+        {"nofile", RLIMIT_NOFILE},     {"nproc", RLIMIT_NPROC},
+        {"rss", RLIMIT_RSS},           {"rtprio", RLIMIT_RTPRIO},
+        {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+        {"stack", RLIMIT_STACK},
+};
+
+/* Rootless: no limit above what berth itself has (raising one needs CAP_SYS_RESOURCE in the
+ * initial user namespace). */
+static void clamp_to_own(const char *name, json_int_t *soft, json_int_t *hard)
+{
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(rlimit_names); i++) {
+                if (strcmp(rlimit_names[i].name, name) != 0)
+                        continue;
+                json_int_t own = own_hard_limit(rlimit_names[i].resource);
+                if (*hard > own)
+                        *hard = own;
+                if (*soft > *hard)
+                        *soft = *hard;
+        }
+}
+
+static json_t *build_rlimits(json_t *hc, bool rootless)
 {
         json_t *out = json_array();
         bool nofile = false;
@@ -153,6 +183,8 @@ static json_t *build_rlimits(json_t *hc)
                         if (soft < 0)
                                 soft = INT64_MAX;
                 }
+                if (rootless)
+                        clamp_to_own(name, &soft, &hard);
                 json_array_append_new(out, rlimit(name, soft, hard));
         }
         if (!nofile) {
@@ -164,6 +196,18 @@ static json_t *build_rlimits(json_t *hc)
                 json_array_append_new(out, rlimit("nofile", lim, lim));
         }
         return out;
+}
+
+static json_int_t own_oom_score_adj(void)
+{
+        cleanup_free char *text = NULL;
+        size_t len;
+        berth_error_t err = NULL;
+        if (berth_read_file("/proc/self/oom_score_adj", &text, &len, &err) < 0) {
+                berth_error_release(&err);
+                return 0;
+        }
+        return strtoll(text, NULL, 10);
 }
 
 static int build_process(struct spec_ctx *c, json_t *caps, json_t **out, berth_error_t *err)
@@ -191,10 +235,13 @@ static int build_process(struct spec_ctx *c, json_t *caps, json_t **out, berth_e
                 "terminal", json_is_true(json_object_get(c->cfg, "Tty")), "user", "uid",
                 (json_int_t) u.uid, "gid", (json_int_t) u.gid, "additionalGids", gids, "args", args,
                 "env", build_env(c, u.home), "cwd", *cwd ? cwd : "/", "capabilities", "bounding",
-                caps, "effective", caps, "permitted", caps, "rlimits", build_rlimits(c->hc),
-                "noNewPrivileges", has_secopt(c->hc, "no-new-privileges=true"), "oomScoreAdj",
+                caps, "effective", caps, "permitted", caps, "rlimits",
+                build_rlimits(c->hc, in->rootless), "noNewPrivileges",
+                has_secopt(c->hc, "no-new-privileges=true"), "oomScoreAdj",
                 hc_int(c->hc, "OomScoreAdj"));
         eng_user_release(&u);
+        if (in->rootless && hc_int(c->hc, "OomScoreAdj") < own_oom_score_adj())
+                json_object_del(p, "oomScoreAdj"); /* lowering it needs CAP_SYS_RESOURCE */
         *out = p;
         return 0;
 }
@@ -221,7 +268,7 @@ static int container_ns(struct spec_ctx *c, json_t *nss, const char *type, const
         return 0;
 }
 
-static bool cgroup2_unified(void)
+bool spec_cgroup2_unified(void)
 {
         struct statfs sf;
         return statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
@@ -268,7 +315,7 @@ static int build_namespaces(struct spec_ctx *c, json_t **out, berth_error_t *err
                 json_array_append_new(nss, json_pack("{s:s}", "type", "uts"));
         /* Docker's default: a private cgroup namespace on cgroup v2, the host's on v1 */
         const char *cgns = hc_str(hc, "CgroupnsMode");
-        if (strcmp(cgns, "private") == 0 || (*cgns == '\0' && cgroup2_unified()))
+        if (strcmp(cgns, "private") == 0 || (*cgns == '\0' && spec_cgroup2_unified()))
                 json_array_append_new(nss, json_pack("{s:s}", "type", "cgroup"));
         if (c->in->uid_mappings && strcmp(hc_str(hc, "UsernsMode"), "host") != 0)
                 json_array_append_new(nss, json_pack("{s:s}", "type", "user"));
@@ -362,10 +409,21 @@ static int build_linux(struct spec_ctx *c, json_t *caps, json_t *nss, json_t **o
         json_object_set_new(linux_obj, "namespaces", json_incref(nss));
         if (spec_build_devices(c, linux_obj, res, err) < 0)
                 goto fail;
-        json_object_set_new(linux_obj, "resources", res);
-        res = NULL;
-        if (c->in->cgroups_path)
-                json_object_set_new(linux_obj, "cgroupsPath", json_string(c->in->cgroups_path));
+        if (c->in->rootless && !spec_cgroup2_unified()) {
+                /* an unprivileged user gets no cgroup of its own outside cgroup v2 delegation */
+                json_object_del(res, "devices");
+                if (json_object_size(res))
+                        log_warn("resource limits are ignored: a rootless container can't have "
+                                 "them without a unified cgroup v2 hierarchy");
+                json_decref(res);
+                res = NULL;
+        } else {
+                json_object_set_new(linux_obj, "resources", res);
+                res = NULL;
+                if (c->in->cgroups_path)
+                        json_object_set_new(linux_obj, "cgroupsPath",
+                                            json_string(c->in->cgroups_path));
+        }
         json_t *sysctls = json_object_get(hc, "Sysctls");
         if (json_object_size(sysctls))
                 json_object_set(linux_obj, "sysctl", sysctls);

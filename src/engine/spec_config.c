@@ -110,7 +110,8 @@ void eng_config_merge_image(json_t *config, json_t *image)
                                                            "StartPeriod", "Retries"};
                         for (size_t i = 0; i < BERTH_ARRAY_SIZE(keys); i++) {
                                 json_t *cv = json_object_get(ch, keys[i]);
-                                if ((cv == NULL || empty(cv) || json_integer_value(cv) == 0) &&
+                                if ((cv == NULL || empty(cv) ||
+                                     (json_is_integer(cv) && json_integer_value(cv) == 0)) &&
                                     json_object_get(ih, keys[i]))
                                         json_object_set(ch, keys[i], json_object_get(ih, keys[i]));
                         }
@@ -126,9 +127,16 @@ int eng_config_args(json_t *config, json_t **args, berth_error_t *err)
         size_t i;
         json_t *v;
         bool reset = json_array_size(ep) == 1 && empty(json_array_get(ep, 0));
-        if (!reset)
-                json_array_foreach(ep, i, v) json_array_append(a, v);
-        json_array_foreach(cmd, i, v) json_array_append(a, v);
+        if (!reset) {
+                json_array_foreach(ep, i, v)
+                {
+                        json_array_append(a, v);
+                }
+        }
+        json_array_foreach(cmd, i, v)
+        {
+                json_array_append(a, v);
+        }
         if (json_array_size(a) == 0 || !json_is_string(json_array_get(a, 0)) ||
             *json_string_value(json_array_get(a, 0)) == '\0') {
                 json_decref(a);

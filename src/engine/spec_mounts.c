@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +16,9 @@
 #include "engine/spec_internal.h"
 
 /* Add a mount, replacing one at the same destination (so that what the user asks for wins
- * over a default).  Options: NULL-terminated. */
-static json_t *put(json_t *mounts, const char *dest, const char *type, const char *source, ...)
+ * over a default).  opts: comma-separated mount options. */
+static json_t *put(json_t *mounts, const char *dest, const char *type, const char *source,
+                   const char *opts)
 {
         size_t i;
         json_t *m;
@@ -29,14 +29,13 @@ static json_t *put(json_t *mounts, const char *dest, const char *type, const cha
                         break;
                 }
         }
-        json_t *opts = json_array();
-        va_list ap;
-        va_start(ap, source);
-        for (const char *o = va_arg(ap, const char *); o; o = va_arg(ap, const char *))
-                json_array_append_new(opts, json_string(o));
-        va_end(ap);
+        json_t *list = json_array();
+        cleanup_free char *copy = berth_xstrdup(opts);
+        char *save = NULL;
+        for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save))
+                json_array_append_new(list, json_string(o));
         m = json_pack("{s:s, s:s, s:s, s:o}", "destination", dest, "type", type, "source", source,
-                      "options", opts);
+                      "options", list);
         json_array_append_new(mounts, m);
         return m;
 }
@@ -82,39 +81,74 @@ static void sort_by_depth(json_t *mounts)
         }
 }
 
+static const struct {
+        const char *path;
+        unsigned major, minor;
+} default_devices[] = {
+        {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+        {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+
+/* Does the container's gid map cover gid? */
+static bool gid_mapped(const struct eng_spec_input *in, json_int_t gid)
+{
+        json_t *maps = in->gid_mappings ? in->gid_mappings : in->uid_mappings;
+        size_t i;
+        json_t *m;
+        json_array_foreach(maps, i, m)
+        {
+                json_int_t first = json_integer_value(json_object_get(m, "containerID"));
+                json_int_t size = json_integer_value(json_object_get(m, "size"));
+                if (gid >= first && gid < first + size)
+                        return true;
+        }
+        return false;
+}
+
 static void default_mounts(struct spec_ctx *c, json_t *mounts)
 {
         const char *ipc = json_string_value(json_object_get(c->hc, "IpcMode"));
         char shm_opt[64];
         json_int_t shm = json_integer_value(json_object_get(c->hc, "ShmSize"));
-        snprintf(shm_opt, sizeof(shm_opt), "size=%lldk",
+        snprintf(shm_opt, sizeof(shm_opt), "nosuid,noexec,nodev,mode=1777,size=%lldk",
                  (long long) ((shm > 0 ? shm : 67108864) / 1024));
         ipc = ipc ? ipc : "";
 
-        put(mounts, "/proc", "proc", "proc", "nosuid", "noexec", "nodev", NULL);
-        put(mounts, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k",
-            NULL);
-        put(mounts, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance",
-            "ptmxmode=0666", "mode=0620", "gid=5", NULL);
-        put(mounts, "/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev",
-            c->privileged ? "rw" : "ro", NULL);
-        put(mounts, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid", "noexec", "nodev", "relatime",
-            c->privileged ? "rw" : "ro", NULL);
+        put(mounts, "/proc", "proc", "proc", "nosuid,noexec,nodev");
+        put(mounts, "/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k");
+        /* gid 5 (tty) must exist in the user namespace to be the ptys' group */
+        put(mounts, "/dev/pts", "devpts", "devpts",
+            c->in->rootless && !gid_mapped(c->in, 5)
+                    ? "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620"
+                    : "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5");
+        const char *net = json_string_value(json_object_get(c->hc, "NetworkMode"));
+        bool own_netns = net == NULL ||
+                         (strcmp(net, "host") != 0 && !berth_str_has_prefix(net, "container:"));
+        if (c->in->rootless && !own_netns)
+                /* sysfs can only be mounted by the owner of the network namespace */
+                put(mounts, "/sys", "bind", "/sys", "rbind,nosuid,noexec,nodev,ro");
+        else
+                put(mounts, "/sys", "sysfs", "sysfs",
+                    c->privileged ? "nosuid,noexec,nodev,rw" : "nosuid,noexec,nodev,ro");
+        if (c->in->rootless && !spec_cgroup2_unified())
+                put(mounts, "/sys/fs/cgroup", "bind", "/sys/fs/cgroup",
+                    "rbind,nosuid,noexec,nodev,ro");
+        else
+                put(mounts, "/sys/fs/cgroup", "cgroup", "cgroup",
+                    c->privileged ? "nosuid,noexec,nodev,relatime,rw"
+                                  : "nosuid,noexec,nodev,relatime,ro");
         if (strcmp(ipc, "host") == 0) {
-                put(mounts, "/dev/mqueue", "bind", "/dev/mqueue", "rbind", "nosuid", "noexec",
-                    "nodev", NULL);
-                put(mounts, "/dev/shm", "bind", "/dev/shm", "rbind", "nosuid", "noexec", "nodev",
-                    NULL);
+                put(mounts, "/dev/mqueue", "bind", "/dev/mqueue", "rbind,nosuid,noexec,nodev");
+                put(mounts, "/dev/shm", "bind", "/dev/shm", "rbind,nosuid,noexec,nodev");
         } else if (c->ipc_pid > 0) {
                 char src[64];
                 snprintf(src, sizeof(src), "/proc/%d/root/dev/shm", (int) c->ipc_pid);
-                put(mounts, "/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev", NULL);
-                put(mounts, "/dev/shm", "bind", src, "rbind", "nosuid", "noexec", "nodev", NULL);
+                put(mounts, "/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev");
+                put(mounts, "/dev/shm", "bind", src, "rbind,nosuid,noexec,nodev");
         } else {
-                put(mounts, "/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev", NULL);
+                put(mounts, "/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev");
                 if (strcmp(ipc, "none") != 0)
-                        put(mounts, "/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev",
-                            "mode=1777", shm_opt, NULL);
+                        put(mounts, "/dev/shm", "tmpfs", "shm", shm_opt);
         }
 }
 
@@ -122,11 +156,11 @@ static void etc_files(struct spec_ctx *c, json_t *mounts)
 {
         const struct eng_spec_input *in = c->in;
         if (in->resolv_path)
-                put(mounts, "/etc/resolv.conf", "bind", in->resolv_path, "rbind", "rprivate", NULL);
+                put(mounts, "/etc/resolv.conf", "bind", in->resolv_path, "rbind,rprivate");
         if (in->hostname_path)
-                put(mounts, "/etc/hostname", "bind", in->hostname_path, "rbind", "rprivate", NULL);
+                put(mounts, "/etc/hostname", "bind", in->hostname_path, "rbind,rprivate");
         if (in->hosts_path)
-                put(mounts, "/etc/hosts", "bind", in->hosts_path, "rbind", "rprivate", NULL);
+                put(mounts, "/etc/hosts", "bind", in->hosts_path, "rbind,rprivate");
 }
 
 static int volume_path(struct spec_ctx *c, const char *name, const char *dest, bool nocopy,
@@ -166,8 +200,8 @@ static int bind_spec(struct spec_ctx *c, json_t *mounts, const char *spec, berth
                 else if (strcmp(m, "nocopy") == 0)
                         nocopy = true;
                 else if (strcmp(m, "z") == 0 || strcmp(m, "Z") == 0)
-                        log_debug("%s: SELinux relabelling (%s) is not done by berth; ignored",
-                                  spec, m);
+                        log_info("%s: SELinux relabelling (%s) is not done by berth; ignored", spec,
+                                 m);
                 else if (strcmp(m, "shared") == 0 || strcmp(m, "rshared") == 0 ||
                          strcmp(m, "slave") == 0 || strcmp(m, "rslave") == 0 ||
                          strcmp(m, "private") == 0 || strcmp(m, "rprivate") == 0)
@@ -186,7 +220,8 @@ static int bind_spec(struct spec_ctx *c, json_t *mounts, const char *spec, berth
         } else if (volume_path(c, src, dst, nocopy, &host, err) < 0) {
                 return -1;
         }
-        json_t *m = put(mounts, dst, "bind", host, "rbind", prop, NULL);
+        cleanup_free char *opts = berth_xasprintf("rbind,%s", prop);
+        json_t *m = put(mounts, dst, "bind", host, opts);
         if (ro)
                 add_opt(m, "ro");
         return 0;
@@ -211,11 +246,13 @@ static int mount_obj(struct spec_ctx *c, json_t *mounts, json_t *mo, berth_error
                                                  "source path does not exist: %s",
                                                  source);
                 const char *prop = json_string_value(json_object_get(bo, "Propagation"));
-                m = put(mounts, target, "bind", source,
+                cleanup_free char *opts = berth_xasprintf(
+                        "%s,%s",
                         json_is_true(json_object_get(bo, "NonRecursive")) ? "bind" : "rbind",
-                        prop ? prop : "rprivate", NULL);
+                        prop ? prop : "rprivate");
+                m = put(mounts, target, "bind", source, opts);
         } else if (strcmp(type, "tmpfs") == 0) {
-                m = put(mounts, target, "tmpfs", "tmpfs", "nosuid", "nodev", "noexec", NULL);
+                m = put(mounts, target, "tmpfs", "tmpfs", "nosuid,nodev,noexec");
                 json_int_t size = json_integer_value(json_object_get(to, "SizeBytes"));
                 json_t *mode = json_object_get(to, "Mode");
                 if (size > 0) {
@@ -233,7 +270,7 @@ static int mount_obj(struct spec_ctx *c, json_t *mounts, json_t *mo, berth_error
                 if (volume_path(c, source && *source ? source : NULL, target,
                                 json_is_true(json_object_get(vo, "NoCopy")), &host, err) < 0)
                         return -1;
-                m = put(mounts, target, "bind", host, "rbind", "rprivate", NULL);
+                m = put(mounts, target, "bind", host, "rbind,rprivate");
         }
         if (ro)
                 add_opt(m, "ro");
@@ -255,7 +292,7 @@ int spec_build_mounts(struct spec_ctx *c, json_t **out, berth_error_t *err)
                            v) if (mount_obj(c, mounts, v, err) < 0) goto fail;
         json_object_foreach(json_object_get(c->hc, "Tmpfs"), k, v)
         {
-                json_t *m = put(mounts, k, "tmpfs", "tmpfs", "nosuid", "nodev", "noexec", NULL);
+                json_t *m = put(mounts, k, "tmpfs", "tmpfs", "nosuid,nodev,noexec");
                 cleanup_free char *opts = berth_xstrdup(json_string_value(v));
                 char *save = NULL;
                 for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save))
@@ -274,7 +311,7 @@ int spec_build_mounts(struct spec_ctx *c, json_t **out, berth_error_t *err)
                 cleanup_free char *host = NULL;
                 if (volume_path(c, NULL, k, false, &host, err) < 0)
                         goto fail;
-                put(mounts, k, "bind", host, "rbind", "rprivate", NULL);
+                put(mounts, k, "bind", host, "rbind,rprivate");
         }
         if (json_is_true(json_object_get(c->hc, "Init"))) {
                 if (c->in->init_path == NULL) {
@@ -283,7 +320,7 @@ int spec_build_mounts(struct spec_ctx *c, json_t **out, berth_error_t *err)
                                           "available");
                         goto fail;
                 }
-                put(mounts, "/sbin/berth-init", "bind", c->in->init_path, "bind", "ro", NULL);
+                put(mounts, "/sbin/berth-init", "bind", c->in->init_path, "bind,ro");
         }
         sort_by_depth(mounts);
         *out = mounts;
@@ -292,14 +329,6 @@ fail:
         json_decref(mounts);
         return -1;
 }
-
-static const struct {
-        const char *path;
-        unsigned major, minor;
-} default_devices[] = {
-        {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
-        {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
-};
 
 /* The device cgroup rules Docker gives every unprivileged container: mknod anything, use the
  * standard nodes, the pty multiplexer and slaves, /dev/console and /dev/net/tun. */
@@ -352,6 +381,7 @@ static void add_tree(json_t *devs, json_t *rules, const char *host_dir, const ch
 {
         cleanup_dir DIR *d = opendir(host_dir);
         struct dirent *e;
+        /* cppcheck-suppress readdirCalled ; one thread, one directory stream */
         while (d && depth_left > 0 && (e = readdir(d))) {
                 if (e->d_name[0] == '.')
                         continue;

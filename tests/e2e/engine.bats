@@ -232,3 +232,45 @@ cgroup_dir() { # CONTROLLER ID
         assert_success
         assert_nothing_left
 }
+
+@test "top, stats --no-stream and port look at a running container" {
+        "$BERTH" run -d --name busy --memory 64m busybox sh -c 'while :; do :; done' >/dev/null
+        run "$BERTH" top busy
+        assert_success
+        [[ "${lines[0]}" == *PID* ]]
+        assert_output_contains "while :"
+        run "$BERTH" top busy -o pid,comm
+        [ "${#lines[@]}" -eq 2 ]
+        run "$BERTH" stats --no-stream --format '{{.Name}} {{.MemUsage}} {{.PIDs}} {{.CPUPerc}}'
+        assert_success
+        [[ "$output" == "busy "*" / 64MiB 1 "* ]]
+        cpu=${output##* }
+        cpu=${cpu%%.*}
+        echo "cpu $cpu%"
+        [ "$cpu" -ge 20 ]
+        run "$BERTH" port busy 80
+        [ "$status" -eq 1 ]
+        run "$BERTH" top nosuch
+        [ "$status" -ne 0 ]
+}
+
+@test "container prune, system df, system prune, info and the container group" {
+        "$BERTH" run --name done1 busybox sh -c 'head -c 1048576 /dev/zero > /f' >/dev/null
+        "$BERTH" run -d --name live1 busybox sleep 1000 >/dev/null
+        run "$BERTH" system df --format '{{.Type}} {{.TotalCount}} {{.Active}}'
+        assert_output_contains "Containers 2 1"
+        assert_output_contains "Images 1 1"
+        run "$BERTH" container ls -a --format '{{.Names}}'
+        assert_output_contains "done1"
+        run "$BERTH" container prune -f
+        assert_success
+        assert_output_contains "Deleted Containers:"
+        [[ "$output" == *"Total reclaimed space: 1."*MB* ]]
+        run "$BERTH" container ls -a --format '{{.Names}}'
+        [ "$output" = live1 ]
+        run "$BERTH" info --format '{{.ContainersRunning}} {{.Images}} {{.Driver}}'
+        [[ "$output" == "1 1 "* ]]
+        run "$BERTH" system prune -f
+        assert_success
+        [ "$("$BERTH" ps -q | wc -l)" -eq 1 ]
+}

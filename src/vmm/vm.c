@@ -317,6 +317,9 @@ static int vm_setup(struct vmm_vm *vm, berth_error_t *err)
         sigaddset(&sigs, SIGHUP);
         /* Blocked before any thread starts, so only the signalfd sees them. */
         pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+        /* A console reader that goes away (`berth-vmm ... | head`) must not
+         * kill the VMM: the UART's writes just fail. */
+        signal(SIGPIPE, SIG_IGN);
         int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sfd < 0 || vmm_vm_watch_fd(vm, sfd, on_signal, vm, err) < 0)
                 return berth_fail(err, errno, "signalfd");

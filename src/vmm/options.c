@@ -98,13 +98,16 @@ static int parse_disk(struct vmm_config *c, char *arg, berth_error_t *err)
         if (c->n_disks >= VMM_MAX_DISKS)
                 return usage_error(err, "too many disks (at `%s`)", arg);
         struct vmm_disk_config *d = &c->disks[c->n_disks];
-        char *save = NULL;
-        char *path = strtok_r(arg, ",", &save);
+        /* The path is the first field even when empty (strtok would skip it). */
+        char *rest = arg;
+        char *path = strsep(&rest, ",");
         if (!path || !*path)
-                return usage_error(err, "--disk `%s`: no path", arg);
+                return usage_error(err, "--disk: no path before the options");
+        char *save = NULL;
         d->path = path;
         d->format = DISK_FORMAT_AUTO;
-        for (char *o = strtok_r(NULL, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+        for (char *o = rest ? strtok_r(rest, ",", &save) : NULL; o;
+             o = strtok_r(NULL, ",", &save)) {
                 if (strcmp(o, "ro") == 0) {
                         d->readonly = true;
                 } else if (berth_str_has_prefix(o, "format=")) {

@@ -35,6 +35,7 @@ int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
 int cmd_check(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_disk(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 
 /* containers (src/engine) */
 int cmd_ps(struct cli_global *g, int argc, char **argv, berth_error_t *err);
@@ -68,5 +69,9 @@ int cmd_rmi(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_history(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_save(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_load(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_pull(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_push(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_login(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_logout(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 
 #endif

@@ -20,6 +20,8 @@ static const struct cli_command image_commands[] = {
         {"import", cmd_import, "Create an image from a root filesystem tarball"},
         {"save", cmd_save, "Write images to a docker-archive or OCI layout"},
         {"load", cmd_load, "Load images from a docker-archive or OCI layout"},
+        {"pull", cmd_pull, "Download an image from a registry"},
+        {"push", cmd_push, "Upload an image to a registry"},
         {NULL, NULL, NULL},
 };
 

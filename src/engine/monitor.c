@@ -42,7 +42,8 @@ struct mon {
         struct eng_ctx e;
         struct eng_container *c;
         struct oci_ctx oci;
-        char *bundle, *attach_path, *console_path, *pid_path;
+        char *bundle, *attach_path, *console_path, *console_short, *pid_path;
+        int run_dirfd;
         bool tty, open_stdin, wait_attach, remove_on_exit;
         int listen_fd, console_fd, sfd, sync_fd;
         int out_r, err_r, master, in_w;
@@ -247,25 +248,6 @@ static void accept_client(struct mon *m)
 
 /* ------------------------------------------------------------------ stdio */
 
-static int listen_unix(const char *path, berth_error_t *err)
-{
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return berth_fail(err, ENAMETOOLONG, "socket path `%s` is too long", path);
-        memcpy(sa.sun_path, path, strlen(path) + 1);
-        unlink(path);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return berth_fail(err, errno, "socket");
-        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
-                int e = errno;
-                close(fd);
-                return berth_fail(err, e, "listen on `%s`", path);
-        }
-        chmod(path, 0600);
-        return fd;
-}
-
 static int recv_fd(int sock, berth_error_t *err)
 {
         char data[64];
@@ -293,7 +275,7 @@ static int stdio_prepare(struct mon *m, berth_error_t *err)
 {
         if (m->tty) {
                 if (m->console_fd < 0) {
-                        m->console_fd = listen_unix(m->console_path, err);
+                        m->console_fd = eng_unix_listen(m->bundle, "console.sock", err);
                         if (m->console_fd < 0)
                                 return -1;
                 }
@@ -402,7 +384,7 @@ static int create_and_start(struct mon *m, berth_error_t *err)
 {
         struct oci_create_opts o = {.bundle = m->bundle,
                                     .pid_file = m->pid_path,
-                                    .console_socket = m->tty ? m->console_path : NULL};
+                                    .console_socket = m->tty ? m->console_short : NULL};
         if (stdio_prepare(m, err) < 0)
                 return -1;
         /* leftovers of an earlier run of this container (restart, crash) */
@@ -620,6 +602,12 @@ static int monitor_setup(struct mon *m, const char *id, berth_error_t *err)
         m->bundle = berth_xstrdup(m->c->run_dir);
         m->attach_path = berth_path_join(m->c->run_dir, "attach.sock");
         m->console_path = berth_path_join(m->c->run_dir, "console.sock");
+        /* oci_create connects to the console socket from this process: a short
+         * /proc/self/fd path to it stays within sun_path's 108 bytes */
+        m->run_dirfd = open(m->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (m->run_dirfd < 0)
+                return berth_fail(err, errno, "open `%s`", m->bundle);
+        m->console_short = berth_xasprintf("/proc/self/fd/%d/console.sock", m->run_dirfd);
         m->pid_path = berth_path_join(m->c->run_dir, "init.pid");
         m->oci.root = m->e.oci_root;
         json_t *cfg = json_object_get(m->c->doc, "Config");
@@ -630,7 +618,7 @@ static int monitor_setup(struct mon *m, const char *id, berth_error_t *err)
                 return -1;
         if (open_log(m, err) < 0)
                 return -1;
-        m->listen_fd = listen_unix(m->attach_path, err);
+        m->listen_fd = eng_unix_listen(m->bundle, "attach.sock", err);
         if (m->listen_fd < 0)
                 return -1;
         sigset_t set;

@@ -21,16 +21,74 @@
 #include "engine/runflags_internal.h"
 
 enum fid {
-        F_DETACH, F_INTERACTIVE, F_TTY, F_RM, F_NAME, F_ENV, F_ENV_FILE, F_WORKDIR, F_USER,
-        F_ENTRYPOINT, F_VOLUME, F_MOUNT, F_TMPFS, F_READ_ONLY, F_HOSTNAME, F_MEMORY,
-        F_MEMORY_SWAP, F_MEMORY_RES, F_CPUS, F_CPU_SHARES, F_CPU_PERIOD, F_CPU_QUOTA,
-        F_CPUSET_CPUS, F_CPUSET_MEMS, F_PIDS_LIMIT, F_DEVICE, F_CAP_ADD, F_CAP_DROP,
-        F_PRIVILEGED, F_SECURITY_OPT, F_USERNS, F_ULIMIT, F_INIT, F_STOP_SIGNAL, F_STOP_TIMEOUT,
-        F_RESTART, F_LABEL, F_LABEL_FILE, F_LOG_DRIVER, F_LOG_OPT, F_NETWORK, F_IPC, F_PID,
-        F_UTS, F_SIG_PROXY, F_DETACH_KEYS, F_HEALTH_CMD, F_HEALTH_INTERVAL, F_HEALTH_TIMEOUT,
-        F_HEALTH_RETRIES, F_HEALTH_START, F_NO_HEALTHCHECK, F_OOM_KILL_DISABLE, F_OOM_SCORE_ADJ,
-        F_SHM_SIZE, F_SYSCTL, F_GROUP_ADD, F_PUBLISH, F_PUBLISH_ALL, F_EXPOSE, F_ADD_HOST, F_DNS,
-        F_DNS_SEARCH, F_DNS_OPTION, F_PLATFORM, F_PULL, F_QUIET, F_COUNT
+        F_DETACH,
+        F_INTERACTIVE,
+        F_TTY,
+        F_RM,
+        F_NAME,
+        F_ENV,
+        F_ENV_FILE,
+        F_WORKDIR,
+        F_USER,
+        F_ENTRYPOINT,
+        F_VOLUME,
+        F_MOUNT,
+        F_TMPFS,
+        F_READ_ONLY,
+        F_HOSTNAME,
+        F_MEMORY,
+        F_MEMORY_SWAP,
+        F_MEMORY_RES,
+        F_CPUS,
+        F_CPU_SHARES,
+        F_CPU_PERIOD,
+        F_CPU_QUOTA,
+        F_CPUSET_CPUS,
+        F_CPUSET_MEMS,
+        F_PIDS_LIMIT,
+        F_DEVICE,
+        F_CAP_ADD,
+        F_CAP_DROP,
+        F_PRIVILEGED,
+        F_SECURITY_OPT,
+        F_USERNS,
+        F_ULIMIT,
+        F_INIT,
+        F_STOP_SIGNAL,
+        F_STOP_TIMEOUT,
+        F_RESTART,
+        F_LABEL,
+        F_LABEL_FILE,
+        F_LOG_DRIVER,
+        F_LOG_OPT,
+        F_NETWORK,
+        F_IPC,
+        F_PID,
+        F_UTS,
+        F_SIG_PROXY,
+        F_DETACH_KEYS,
+        F_HEALTH_CMD,
+        F_HEALTH_INTERVAL,
+        F_HEALTH_TIMEOUT,
+        F_HEALTH_RETRIES,
+        F_HEALTH_START,
+        F_NO_HEALTHCHECK,
+        F_OOM_KILL_DISABLE,
+        F_OOM_SCORE_ADJ,
+        F_SHM_SIZE,
+        F_SYSCTL,
+        F_GROUP_ADD,
+        F_PUBLISH,
+        F_PUBLISH_ALL,
+        F_EXPOSE,
+        F_ADD_HOST,
+        F_DNS,
+        F_DNS_SEARCH,
+        F_DNS_OPTION,
+        F_PLATFORM,
+        F_PULL,
+        F_QUIET,
+        F_COUNT
 };
 
 struct flag_def {
@@ -119,11 +177,10 @@ struct rf {
         struct eng_run_cli *cli;
         bool set[F_COUNT];
         json_t *env, *env_files, *labels, *label_files; /* in order, merged at the end */
-        json_t *health; /* Healthcheck fields as they come */
+        json_t *health;                                 /* Healthcheck fields as they come */
 };
 
-static int bad_value(berth_error_t *err, const struct flag_def *d, const char *val,
-                     const char *why)
+static int bad_value(berth_error_t *err, const struct flag_def *d, const char *val, const char *why)
 {
         char sh[8] = "";
         if (d->shorthand)
@@ -203,8 +260,7 @@ static json_t *obj_of(json_t *o, const char *k)
         return a;
 }
 
-static int bytes_flag(const struct flag_def *d, const char *val, int64_t *out,
-                      berth_error_t *err)
+static int bytes_flag(const struct flag_def *d, const char *val, int64_t *out, berth_error_t *err)
 {
         char what[40];
         snprintf(what, sizeof(what), "--%s", d->name);
@@ -270,18 +326,42 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
         s->set[d->id] = true;
 
         switch (d->id) {
-        case F_DETACH: cli->detach = b; break;
-        case F_INTERACTIVE: cli->interactive = b; break;
-        case F_TTY: cli->tty = b; break;
-        case F_RM: cli->rm = b; break;
-        case F_SIG_PROXY: cli->sig_proxy = b; break;
-        case F_QUIET: cli->quiet = b; break;
-        case F_READ_ONLY: set_bool(hc, "ReadonlyRootfs", b); break;
-        case F_PRIVILEGED: set_bool(hc, "Privileged", b); break;
-        case F_INIT: set_bool(hc, "Init", b); break;
-        case F_OOM_KILL_DISABLE: set_bool(hc, "OomKillDisable", b); break;
-        case F_PUBLISH_ALL: set_bool(hc, "PublishAllPorts", b); break;
-        case F_NO_HEALTHCHECK: s->set[d->id] = b; break;
+        case F_DETACH:
+                cli->detach = b;
+                break;
+        case F_INTERACTIVE:
+                cli->interactive = b;
+                break;
+        case F_TTY:
+                cli->tty = b;
+                break;
+        case F_RM:
+                cli->rm = b;
+                break;
+        case F_SIG_PROXY:
+                cli->sig_proxy = b;
+                break;
+        case F_QUIET:
+                cli->quiet = b;
+                break;
+        case F_READ_ONLY:
+                set_bool(hc, "ReadonlyRootfs", b);
+                break;
+        case F_PRIVILEGED:
+                set_bool(hc, "Privileged", b);
+                break;
+        case F_INIT:
+                set_bool(hc, "Init", b);
+                break;
+        case F_OOM_KILL_DISABLE:
+                set_bool(hc, "OomKillDisable", b);
+                break;
+        case F_PUBLISH_ALL:
+                set_bool(hc, "PublishAllPorts", b);
+                break;
+        case F_NO_HEALTHCHECK:
+                s->set[d->id] = b;
+                break;
         case F_NAME:
                 if (!rf_valid_name(val))
                         return berth_fail_status(err, 125, 0,
@@ -296,13 +376,17 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                         return bad_value(err, d, val, "invalid environment variable");
                 json_array_append_new(s->env, json_string(val));
                 break;
-        case F_ENV_FILE: json_array_append_new(s->env_files, json_string(val)); break;
+        case F_ENV_FILE:
+                json_array_append_new(s->env_files, json_string(val));
+                break;
         case F_LABEL:
                 if (*val == '\0' || *val == '=')
                         return bad_value(err, d, val, "invalid label");
                 json_array_append_new(s->labels, json_string(val));
                 break;
-        case F_LABEL_FILE: json_array_append_new(s->label_files, json_string(val)); break;
+        case F_LABEL_FILE:
+                json_array_append_new(s->label_files, json_string(val));
+                break;
         case F_WORKDIR:
                 if (*val != '/')
                         return berth_fail_status(err, 125, 0,
@@ -325,12 +409,15 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
         }
         case F_VOLUME:
                 return rf_parse_volume(val, arr_of(hc, "Binds"), obj_of(cfg, "Volumes"), err);
-        case F_MOUNT: return rf_parse_mount(val, arr_of(hc, "Mounts"), err);
-        case F_TMPFS: return rf_parse_tmpfs(val, obj_of(hc, "Tmpfs"), err);
+        case F_MOUNT:
+                return rf_parse_mount(val, arr_of(hc, "Mounts"), err);
+        case F_TMPFS:
+                return rf_parse_tmpfs(val, obj_of(hc, "Tmpfs"), err);
         case F_HOSTNAME:
-                if (strlen(val) > 63 || *val == '-' || strspn(val, "abcdefghijklmnopqrstuvwxyz"
-                                                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                                   "0123456789-.") != strlen(val))
+                if (strlen(val) > 63 || *val == '-' ||
+                    strspn(val, "abcdefghijklmnopqrstuvwxyz"
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789-.") != strlen(val))
                         return bad_value(err, d, val, "invalid hostname");
                 set_str(cfg, "Hostname", val);
                 break;
@@ -393,7 +480,8 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 /* Docker: 0 and negatives mean unlimited */
                 set_int(hc, "PidsLimit", ll <= 0 ? -1 : ll);
                 break;
-        case F_DEVICE: return rf_parse_device(val, arr_of(hc, "Devices"), err);
+        case F_DEVICE:
+                return rf_parse_device(val, arr_of(hc, "Devices"), err);
         case F_CAP_ADD:
         case F_CAP_DROP: {
                 const char *c = eng_cap_normalize(val);
@@ -403,13 +491,15 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                                       json_string(c));
                 break;
         }
-        case F_SECURITY_OPT: return rf_parse_security_opt(val, arr_of(hc, "SecurityOpt"), err);
+        case F_SECURITY_OPT:
+                return rf_parse_security_opt(val, arr_of(hc, "SecurityOpt"), err);
         case F_USERNS:
                 if (*val != '\0' && strcmp(val, "host") != 0)
                         return berth_fail_status(err, 125, 0, "--userns: invalid USER mode");
                 set_str(hc, "UsernsMode", val);
                 break;
-        case F_ULIMIT: return rf_parse_ulimit(val, arr_of(hc, "Ulimits"), err);
+        case F_ULIMIT:
+                return rf_parse_ulimit(val, arr_of(hc, "Ulimits"), err);
         case F_STOP_SIGNAL:
                 if (rf_signal_number(val) < 0)
                         return berth_fail_status(err, 125, 0, "invalid signal: %s", val);
@@ -439,15 +529,15 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 const char *eq = strchr(val, '=');
                 if (eq == NULL || eq == val)
                         return bad_value(err, d, val, "expected KEY=VALUE");
-                cleanup_free char *k = strndup(val, (size_t) (eq - val));
+                cleanup_free char *k = rf_strndup(val, (size_t) (eq - val));
                 json_object_set_new(obj_of(json_object_get(hc, "LogConfig"), "Config"), k,
                                     json_string(eq + 1));
                 break;
         }
-        case F_NETWORK: return apply_network(s, d, val, err);
+        case F_NETWORK:
+                return apply_network(s, d, val, err);
         case F_IPC: {
-                static const char *const ok[] = {"", "none", "private", "shareable", "host",
-                                                 NULL};
+                static const char *const ok[] = {"", "none", "private", "shareable", "host", NULL};
                 if (ns_mode(d, val, ok, true, err) < 0)
                         return -1;
                 set_str(hc, "IpcMode", val);
@@ -478,9 +568,12 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 json_object_set_new(s->health, "Test", t);
                 break;
         }
-        case F_HEALTH_INTERVAL: return duration_flag(s, d, val, "Interval", err);
-        case F_HEALTH_TIMEOUT: return duration_flag(s, d, val, "Timeout", err);
-        case F_HEALTH_START: return duration_flag(s, d, val, "StartPeriod", err);
+        case F_HEALTH_INTERVAL:
+                return duration_flag(s, d, val, "Interval", err);
+        case F_HEALTH_TIMEOUT:
+                return duration_flag(s, d, val, "Timeout", err);
+        case F_HEALTH_START:
+                return duration_flag(s, d, val, "StartPeriod", err);
         case F_HEALTH_RETRIES:
                 if (parse_int(val, INT_MIN, INT_MAX, &ll) < 0)
                         return bad_value(err, d, val, "expected an integer");
@@ -503,7 +596,7 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 const char *eq = strchr(val, '=');
                 if (eq == NULL || eq == val)
                         return bad_value(err, d, val, "expected KEY=VALUE");
-                cleanup_free char *k = strndup(val, (size_t) (eq - val));
+                cleanup_free char *k = rf_strndup(val, (size_t) (eq - val));
                 if (rf_check_sysctl(k, err) < 0)
                         return -1;
                 json_object_set_new(obj_of(hc, "Sysctls"), k, json_string(eq + 1));
@@ -517,7 +610,8 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
         case F_PUBLISH:
                 return rf_parse_publish(val, obj_of(cfg, "ExposedPorts"),
                                         obj_of(hc, "PortBindings"), err);
-        case F_EXPOSE: return rf_parse_expose(val, obj_of(cfg, "ExposedPorts"), err);
+        case F_EXPOSE:
+                return rf_parse_expose(val, obj_of(cfg, "ExposedPorts"), err);
         case F_ADD_HOST: {
                 /* host:ip or host=ip; the ip may itself hold colons (IPv6) */
                 const char *sep = strchr(val, '=');
@@ -526,10 +620,11 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 if (sep == NULL || sep == val || sep[1] == '\0')
                         return berth_fail_status(err, 125, 0, "bad format for add-host: \"%s\"",
                                                  val);
-                cleanup_free char *host = strndup(val, (size_t) (sep - val));
+                cleanup_free char *host = rf_strndup(val, (size_t) (sep - val));
                 const char *ip = sep + 1;
                 if (strcmp(ip, "host-gateway") != 0 && !rf_valid_ip(ip))
-                        return berth_fail_status(err, 125, 0, "invalid IP address in add-host: "
+                        return berth_fail_status(err, 125, 0,
+                                                 "invalid IP address in add-host: "
                                                  "\"%s\"",
                                                  ip);
                 cleanup_free char *entry = berth_xasprintf("%s:%s", host, ip);
@@ -541,8 +636,12 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                         return berth_fail_status(err, 125, 0, "%s is not an ip address", val);
                 json_array_append_new(arr_of(hc, "Dns"), json_string(val));
                 break;
-        case F_DNS_SEARCH: json_array_append_new(arr_of(hc, "DnsSearch"), json_string(val)); break;
-        case F_DNS_OPTION: json_array_append_new(arr_of(hc, "DnsOptions"), json_string(val)); break;
+        case F_DNS_SEARCH:
+                json_array_append_new(arr_of(hc, "DnsSearch"), json_string(val));
+                break;
+        case F_DNS_OPTION:
+                json_array_append_new(arr_of(hc, "DnsOptions"), json_string(val));
+                break;
         case F_PLATFORM:
                 if (strcmp(val, "linux/amd64") != 0 && strcmp(val, "linux/x86_64") != 0 &&
                     strcmp(val, "amd64") != 0 && strcmp(val, "linux") != 0)
@@ -563,7 +662,8 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 free(cli->pull);
                 cli->pull = berth_xstrdup(val);
                 break;
-        case F_COUNT: break;
+        case F_COUNT:
+                break;
         }
         return 0;
 }
@@ -575,8 +675,8 @@ static void defaults(struct rf *s)
                            "s:s, s:n, s:n, s:{}}",
                            "Hostname", "", "Domainname", "", "User", "", "AttachStdin", 0,
                            "AttachStdout", 0, "AttachStderr", 0, "Tty", 0, "OpenStdin", 0,
-                           "StdinOnce", 0, "Env", "Cmd", "Image", "", "Volumes", "WorkingDir",
-                           "", "Entrypoint", "OnBuild", "Labels");
+                           "StdinOnce", 0, "Env", "Cmd", "Image", "", "Volumes", "WorkingDir", "",
+                           "Entrypoint", "OnBuild", "Labels");
         s->hc = json_pack(
                 "{s:n, s:s, s:{s:s, s:{}}, s:s, s:{}, s:{s:s, s:i}, s:b, s:s, s:n, s:n, s:n, "
                 "s:s, s:n, s:n, s:n, s:n, s:n, s:s, s:s, s:n, s:i, s:s, s:b, s:b, s:b, s:n, "
@@ -588,13 +688,12 @@ static void defaults(struct rf *s)
                 "CapAdd", "CapDrop", "CgroupnsMode", "", "Dns", "DnsOptions", "DnsSearch",
                 "ExtraHosts", "GroupAdd", "IpcMode", "private", "Cgroup", "", "Links",
                 "OomScoreAdj", 0, "PidMode", "", "Privileged", 0, "PublishAllPorts", 0,
-                "ReadonlyRootfs", 0, "SecurityOpt", "StorageOpt", "UTSMode", "", "UsernsMode",
-                "", "ShmSize", (json_int_t) 67108864, "Sysctls", "Runtime", "runc", "CpuShares",
-                0, "Memory", (json_int_t) 0, "NanoCpus", (json_int_t) 0, "CgroupParent",
-                "CpuPeriod", (json_int_t) 0, "CpuQuota", (json_int_t) 0, "CpusetCpus", "",
-                "CpusetMems", "", "Devices", "MemoryReservation", (json_int_t) 0, "MemorySwap",
-                (json_int_t) 0, "OomKillDisable", 0, "PidsLimit", "Ulimits", "Tmpfs", "Mounts",
-                "Init", 0);
+                "ReadonlyRootfs", 0, "SecurityOpt", "StorageOpt", "UTSMode", "", "UsernsMode", "",
+                "ShmSize", (json_int_t) 67108864, "Sysctls", "Runtime", "runc", "CpuShares", 0,
+                "Memory", (json_int_t) 0, "NanoCpus", (json_int_t) 0, "CgroupParent", "CpuPeriod",
+                (json_int_t) 0, "CpuQuota", (json_int_t) 0, "CpusetCpus", "", "CpusetMems", "",
+                "Devices", "MemoryReservation", (json_int_t) 0, "MemorySwap", (json_int_t) 0,
+                "OomKillDisable", 0, "PidsLimit", "Ulimits", "Tmpfs", "Mounts", "Init", 0);
         s->env = json_array();
         s->env_files = json_array();
         s->labels = json_array();
@@ -609,13 +708,15 @@ static int merge_kv(struct rf *s, json_t *files, json_t *flags_list, bool env, j
         json_t *all = json_array();
         size_t i;
         json_t *v;
-        json_array_foreach(files, i, v) {
+        json_array_foreach(files, i, v)
+        {
                 if (rf_read_kv_file(json_string_value(v), env, all, err) < 0) {
                         json_decref(all);
                         return as_usage(err);
                 }
         }
-        json_array_foreach(flags_list, i, v) {
+        json_array_foreach(flags_list, i, v)
+        {
                 const char *e = json_string_value(v);
                 if (env && strchr(e, '=') == NULL) {
                         /* -e VAR passes berth's own value; unset stays a bare name (unsets) */
@@ -633,9 +734,8 @@ static int merge_kv(struct rf *s, json_t *files, json_t *flags_list, bool env, j
 
 static int finish_health(struct rf *s, berth_error_t *err)
 {
-        bool any = s->set[F_HEALTH_CMD] || s->set[F_HEALTH_INTERVAL] ||
-                   s->set[F_HEALTH_TIMEOUT] || s->set[F_HEALTH_RETRIES] ||
-                   s->set[F_HEALTH_START];
+        bool any = s->set[F_HEALTH_CMD] || s->set[F_HEALTH_INTERVAL] || s->set[F_HEALTH_TIMEOUT] ||
+                   s->set[F_HEALTH_RETRIES] || s->set[F_HEALTH_START];
         if (s->set[F_NO_HEALTHCHECK]) {
                 if (any)
                         return berth_fail_status(err, 125, 0,
@@ -669,7 +769,7 @@ static int finish_resources(struct rf *s, berth_error_t *err)
                                          "Minimum memory limit can not be less than memory "
                                          "reservation limit, see usage");
         if (mem > 0 && swap == 0) /* Docker's daemon default: as much swap as memory */
-                set_int(hc, "MemorySwap", mem * 2);
+                set_int(hc, "MemorySwap", mem > INT64_MAX / 2 ? -1 : mem * 2);
 
         int64_t nano = json_integer_value(json_object_get(hc, "NanoCpus"));
         if (nano > 0 && s->set[F_CPU_PERIOD])
@@ -714,7 +814,8 @@ static int finish_namespaces(struct rf *s, berth_error_t *err)
         json_t *sysctls = json_object_get(hc, "Sysctls");
         const char *k;
         json_t *v;
-        json_object_foreach(sysctls, k, v) {
+        json_object_foreach(sysctls, k, v)
+        {
                 if (net_host && berth_str_has_prefix(k, "net."))
                         return berth_fail_status(err, 125, 0,
                                                  "sysctl '%s' not allowed in host network "
@@ -734,7 +835,8 @@ static int finish_log(struct rf *s, berth_error_t *err)
         json_t *opts = json_object_get(lc, "Config");
         const char *k;
         json_t *v;
-        json_object_foreach(opts, k, v) {
+        json_object_foreach(opts, k, v)
+        {
                 const char *val = json_string_value(v);
                 long long n;
                 int64_t b;
@@ -754,19 +856,16 @@ static int finish_log(struct rf *s, berth_error_t *err)
                            strcmp(k, "max-buffer-size") == 0 || strcmp(k, "labels-regex") == 0) {
                         continue;
                 } else {
-                        return berth_fail_status(err, 125, 0,
-                                                 "unknown log opt '%s' for json-file log driver",
-                                                 k);
+                        return berth_fail_status(
+                                err, 125, 0, "unknown log opt '%s' for json-file log driver", k);
                 }
         }
         if (json_object_get(opts, "max-file") && !json_object_get(opts, "max-size"))
-                return berth_fail_status(err, 125, 0,
-                                         "max-file cannot be used without max-size");
+                return berth_fail_status(err, 125, 0, "max-file cannot be used without max-size");
         return 0;
 }
 
-static int finish(struct rf *s, int argc, char *const argv[], int image_index,
-                  berth_error_t *err)
+static int finish(struct rf *s, int argc, char *const argv[], int image_index, berth_error_t *err)
 {
         json_t *cfg = s->cfg, *hc = s->hc;
         struct eng_run_cli *cli = s->cli;
@@ -801,10 +900,11 @@ static int finish(struct rf *s, int argc, char *const argv[], int image_index,
         json_t *lobj = json_object_get(cfg, "Labels");
         size_t i;
         json_t *v;
-        json_array_foreach(labels, i, v) {
+        json_array_foreach(labels, i, v)
+        {
                 const char *l = json_string_value(v);
                 const char *eq = strchr(l, '=');
-                cleanup_free char *k = eq ? strndup(l, (size_t) (eq - l)) : berth_xstrdup(l);
+                cleanup_free char *k = eq ? rf_strndup(l, (size_t) (eq - l)) : berth_xstrdup(l);
                 json_object_set_new(lobj, k, json_string(eq ? eq + 1 : ""));
         }
         json_decref(labels);
@@ -821,8 +921,8 @@ static int finish(struct rf *s, int argc, char *const argv[], int image_index,
         if (!cli->pull)
                 cli->pull = berth_xstrdup("missing");
 
-        const char *restart = json_string_value(
-                json_object_get(json_object_get(hc, "RestartPolicy"), "Name"));
+        const char *restart =
+                json_string_value(json_object_get(json_object_get(hc, "RestartPolicy"), "Name"));
         if (cli->rm && strcmp(restart, "no") != 0)
                 return berth_fail_status(err, 125, 0, "Conflicting options: --restart and --rm");
         if (finish_health(s, err) < 0 || finish_resources(s, err) < 0 ||
@@ -856,7 +956,8 @@ static int parse_long(struct rf *s, int argc, char *const argv[], int *i, berth_
         size_t len = eq ? (size_t) (eq - a) : strlen(a);
         const struct flag_def *d = find_long(a, len, s->mode);
         if (d == NULL)
-                return berth_fail_status(err, 125, 0, "unknown flag: --%.*s (see `berth %s "
+                return berth_fail_status(err, 125, 0,
+                                         "unknown flag: --%.*s (see `berth %s "
                                          "--help`)",
                                          (int) len, a, s->cmd);
         if (eq)

@@ -47,6 +47,9 @@ bool rf_valid_cpuset(const char *s);
 /* Docker's names for containers and volumes: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
 bool rf_valid_name(const char *s);
 
+/* The first n bytes of s, newly allocated (aborts on OOM like berth_xstrdup). */
+char *rf_strndup(const char *s, size_t n);
+
 /* An IPv4 or IPv6 address. */
 bool rf_valid_ip(const char *s);
 

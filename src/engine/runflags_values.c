@@ -17,6 +17,15 @@
 
 #define USAGE(err, ...) berth_fail_status(err, 125, 0, __VA_ARGS__)
 
+char *rf_strndup(const char *s, size_t n)
+{
+        size_t len = strnlen(s, n);
+        char *d = berth_xmalloc(len + 1);
+        memcpy(d, s, len);
+        d[len] = '\0';
+        return d;
+}
+
 bool rf_valid_name(const char *s)
 {
         if (s == NULL || !isalnum((unsigned char) s[0]) || s[1] == '\0')
@@ -64,14 +73,14 @@ static const struct {
         const char *name;
         int num;
 } signals[] = {
-        {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT}, {"ILL", SIGILL},
-        {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},     {"IOT", SIGIOT},   {"BUS", SIGBUS},
-        {"FPE", SIGFPE},   {"KILL", SIGKILL},     {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},
-        {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},
-        {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP},
-        {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU}, {"URG", SIGURG},
-        {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},     {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
-        {"WINCH", SIGWINCH}, {"IO", SIGIO},       {"POLL", SIGPOLL}, {"PWR", SIGPWR},
+        {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
+        {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},
+        {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
+        {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
+        {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
+        {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
+        {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
+        {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},
         {"SYS", SIGSYS},
 };
 
@@ -103,7 +112,7 @@ int rf_signal_number(const char *s)
 static int split_colon(char *s, char **parts, int max)
 {
         int n = 0;
-        for (char *p = s;; ) {
+        for (char *p = s;;) {
                 if (n == max)
                         return -1;
                 parts[n++] = p;
@@ -117,8 +126,8 @@ static int split_colon(char *s, char **parts, int max)
 
 static bool is_propagation(const char *m)
 {
-        static const char *const p[] = {"shared", "rshared", "slave", "rslave", "private",
-                                        "rprivate"};
+        static const char *const p[] = {"shared", "rshared", "slave",
+                                        "rslave", "private", "rprivate"};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(p); i++)
                 if (strcmp(m, p[i]) == 0)
                         return true;
@@ -172,8 +181,7 @@ int rf_parse_volume(const char *spec, json_t *binds, json_t *volumes, berth_erro
                 return USAGE(err, "invalid volume specification: '%s'", spec);
         for (int i = 0; i < n; i++)
                 if (parts[i][0] == '\0')
-                        return USAGE(err, "invalid spec: %s: empty section between colons",
-                                     spec);
+                        return USAGE(err, "invalid spec: %s: empty section between colons", spec);
         if (n == 1) {
                 if (check_target("volume", parts[0], err) < 0)
                         return -1;
@@ -233,8 +241,8 @@ int rf_parse_mount(const char *csv, json_t *mounts, berth_error_t *err)
                                 goto bad_value;
                         continue;
                 }
-                if (v == NULL && (strcmp(k, "volume-nocopy") == 0 ||
-                                  strcmp(k, "bind-nonrecursive") == 0))
+                if (v == NULL &&
+                    (strcmp(k, "volume-nocopy") == 0 || strcmp(k, "bind-nonrecursive") == 0))
                         v = "true"; /* Docker's bare boolean keys */
                 if (v == NULL) {
                         json_decref(m);
@@ -244,8 +252,10 @@ int rf_parse_mount(const char *csv, json_t *mounts, berth_error_t *err)
                         if (strcmp(v, "bind") != 0 && strcmp(v, "volume") != 0 &&
                             strcmp(v, "tmpfs") != 0) {
                                 json_decref(m);
-                                return USAGE(err, "invalid mount type \"%s\": berth supports "
-                                             "bind, volume and tmpfs", v);
+                                return USAGE(err,
+                                             "invalid mount type \"%s\": berth supports "
+                                             "bind, volume and tmpfs",
+                                             v);
                         }
                         json_object_set_new(m, "Type", json_string(v));
                 } else if (strcmp(k, "source") == 0 || strcmp(k, "src") == 0) {
@@ -261,8 +271,7 @@ int rf_parse_mount(const char *csv, json_t *mounts, berth_error_t *err)
                         bool b;
                         if (parse_bool_word(v, &b) < 0)
                                 goto bad_value;
-                        json_object_set_new(sub(m, "BindOptions"), "NonRecursive",
-                                            json_boolean(b));
+                        json_object_set_new(sub(m, "BindOptions"), "NonRecursive", json_boolean(b));
                 } else if (strcmp(k, "volume-nocopy") == 0) {
                         bool b;
                         if (parse_bool_word(v, &b) < 0)
@@ -271,7 +280,7 @@ int rf_parse_mount(const char *csv, json_t *mounts, berth_error_t *err)
                 } else if (strcmp(k, "volume-label") == 0 || strcmp(k, "volume-opt") == 0) {
                         const char *e2 = strchr(v, '=');
                         cleanup_free char *lk =
-                                e2 ? strndup(v, (size_t) (e2 - v)) : berth_xstrdup(v);
+                                e2 ? rf_strndup(v, (size_t) (e2 - v)) : berth_xstrdup(v);
                         json_t *dst = strcmp(k, "volume-label") == 0
                                               ? sub(sub(m, "VolumeOptions"), "Labels")
                                               : sub(sub(sub(m, "VolumeOptions"), "DriverConfig"),
@@ -290,8 +299,7 @@ int rf_parse_mount(const char *csv, json_t *mounts, berth_error_t *err)
                                         (*err)->status = 125;
                                 return -1;
                         }
-                        json_object_set_new(sub(m, "TmpfsOptions"), "SizeBytes",
-                                            json_integer(b));
+                        json_object_set_new(sub(m, "TmpfsOptions"), "SizeBytes", json_integer(b));
                 } else if (strcmp(k, "tmpfs-mode") == 0) {
                         char *end;
                         long mode = strtol(v, &end, 8);
@@ -348,8 +356,8 @@ int rf_parse_mount(const char *csv, json_t *mounts, berth_error_t *err)
 int rf_parse_tmpfs(const char *spec, json_t *tmpfs, berth_error_t *err)
 {
         const char *colon = strchr(spec, ':');
-        cleanup_free char *dst = colon ? strndup(spec, (size_t) (colon - spec))
-                                       : berth_xstrdup(spec);
+        cleanup_free char *dst =
+                colon ? rf_strndup(spec, (size_t) (colon - spec)) : berth_xstrdup(spec);
         if (check_target("tmpfs", dst, err) < 0)
                 return -1;
         json_object_set_new(tmpfs, dst, json_string(colon ? colon + 1 : ""));
@@ -385,7 +393,7 @@ static int split_proto(const char *spec, char **port, const char **proto)
                     strcmp(*proto, "sctp") != 0)
                         return -1;
         }
-        *port = slash ? strndup(spec, (size_t) (slash - spec)) : berth_xstrdup(spec);
+        *port = slash ? rf_strndup(spec, (size_t) (slash - spec)) : berth_xstrdup(spec);
         return 0;
 }
 
@@ -441,7 +449,8 @@ int rf_parse_publish(const char *spec, json_t *exposed, json_t *bindings, berth_
                 return USAGE(err, "invalid hostPort: %s", hport);
         bool host_range = hport && *hport && hhi != hlo;
         if (chi != clo && hport && *hport && hhi - hlo != chi - clo)
-                return USAGE(err, "invalid ranges specified for container and host Ports: %s "
+                return USAGE(err,
+                             "invalid ranges specified for container and host Ports: %s "
                              "and %s",
                              cport, hport);
         for (unsigned p = clo; p <= chi; p++) {
@@ -457,15 +466,15 @@ int rf_parse_publish(const char *spec, json_t *exposed, json_t *bindings, berth_
                         list = json_array();
                         json_object_set_new(bindings, key, list);
                 }
-                json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", ip ? ip : "",
-                                                      "HostPort", hp));
+                json_array_append_new(
+                        list, json_pack("{s:s, s:s}", "HostIp", ip ? ip : "", "HostPort", hp));
         }
         return 0;
 }
 
 static const char *const ulimit_names[] = {
-        "core",   "cpu", "data",  "fsize",  "locks",  "memlock",    "msgqueue", "nice",
-        "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack",
+        "core",   "cpu",   "data", "fsize",  "locks",  "memlock",    "msgqueue", "nice",
+        "nofile", "nproc", "rss",  "rtprio", "rttime", "sigpending", "stack",
 };
 
 static int parse_limit(const char *s, long long *out)
@@ -484,7 +493,7 @@ int rf_parse_ulimit(const char *spec, json_t *ulimits, berth_error_t *err)
         const char *eq = strchr(spec, '=');
         if (eq == NULL || eq == spec)
                 return USAGE(err, "invalid ulimit argument: %s", spec);
-        cleanup_free char *name = strndup(spec, (size_t) (eq - spec));
+        cleanup_free char *name = rf_strndup(spec, (size_t) (eq - spec));
         bool known = false;
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(ulimit_names); i++)
                 known |= strcmp(name, ulimit_names[i]) == 0;
@@ -501,12 +510,14 @@ int rf_parse_ulimit(const char *spec, json_t *ulimits, berth_error_t *err)
                 hard = soft;
         /* -1 is unlimited, the largest of all */
         if (hard != -1 && (soft == -1 || soft > hard))
-                return USAGE(err, "ulimit soft limit must be less than or equal to hard limit: "
+                return USAGE(err,
+                             "ulimit soft limit must be less than or equal to hard limit: "
                              "%lld > %lld",
                              soft, hard);
         size_t i;
         json_t *u;
-        json_array_foreach(ulimits, i, u) {
+        json_array_foreach(ulimits, i, u)
+        {
                 if (strcmp(json_string_value(json_object_get(u, "Name")), name) == 0) {
                         json_array_remove(ulimits, i);
                         break;
@@ -545,17 +556,17 @@ int rf_parse_device(const char *spec, json_t *devices, berth_error_t *err)
                 return USAGE(err, "bad format for path: %s", src);
         if (dst[0] != '/')
                 return USAGE(err, "bad format for path: %s", dst);
-        json_array_append_new(devices, json_pack("{s:s, s:s, s:s}", "PathOnHost", src,
-                                                 "PathInContainer", dst, "CgroupPermissions",
-                                                 perms));
+        json_array_append_new(devices,
+                              json_pack("{s:s, s:s, s:s}", "PathOnHost", src, "PathInContainer",
+                                        dst, "CgroupPermissions", perms));
         return 0;
 }
 
 int rf_parse_restart(const char *spec, json_t **policy, berth_error_t *err)
 {
         const char *colon = strchr(spec, ':');
-        cleanup_free char *name = colon ? strndup(spec, (size_t) (colon - spec))
-                                        : berth_xstrdup(spec);
+        cleanup_free char *name =
+                colon ? rf_strndup(spec, (size_t) (colon - spec)) : berth_xstrdup(spec);
         long long max = 0;
         if (colon) {
                 char *end;
@@ -563,21 +574,24 @@ int rf_parse_restart(const char *spec, json_t **policy, berth_error_t *err)
                 max = strtoll(colon + 1, &end, 10);
                 if (colon[1] == '\0' || *end != '\0' || errno)
                         return USAGE(err, "invalid restart policy format: maximum retry count "
-                                     "must be an integer");
+                                          "must be an integer");
         }
-        if (*name == '\0')
-                name = (free(name), berth_xstrdup("no"));
+        if (*name == '\0') {
+                free(name);
+                name = berth_xstrdup("no");
+        }
         if (strcmp(name, "no") != 0 && strcmp(name, "always") != 0 &&
             strcmp(name, "unless-stopped") != 0 && strcmp(name, "on-failure") != 0)
-                return USAGE(err, "invalid restart policy: unknown policy '%s'; use one of "
+                return USAGE(err,
+                             "invalid restart policy: unknown policy '%s'; use one of "
                              "'no', 'always', 'on-failure', or 'unless-stopped'",
                              name);
         if (colon && strcmp(name, "on-failure") != 0)
                 return USAGE(err, "invalid restart policy: maximum retry count can only be used "
-                             "with 'on-failure'");
+                                  "with 'on-failure'");
         if (max < 0)
                 return USAGE(err, "invalid restart policy: maximum retry count cannot be "
-                             "negative");
+                                  "negative");
         *policy = json_pack("{s:s, s:I}", "Name", name, "MaximumRetryCount", (json_int_t) max);
         return 0;
 }
@@ -604,8 +618,7 @@ int rf_parse_security_opt(const char *spec, json_t *secopts, berth_error_t *err)
                 json_t *p = json_loadb(text, len, 0, &jerr);
                 if (!json_is_object(p)) {
                         json_decref(p);
-                        return USAGE(err, "decoding seccomp profile (%s) failed: %s", v,
-                                     jerr.text);
+                        return USAGE(err, "decoding seccomp profile (%s) failed: %s", v, jerr.text);
                 }
                 char *compact = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
                 json_decref(p);

@@ -18,12 +18,14 @@ extern const unsigned long eng_seccomp_data_len;
 
 /* The highest syscall number worth asking libseccomp about on x86 (the table ends near 460). */
 #define SYSCALL_SCAN_MAX 1024
+#define SCAN_GAP         160
 
 static bool all_caps_in(json_t *need, json_t *caps)
 {
         size_t i;
         json_t *v;
-        json_array_foreach(need, i, v) {
+        json_array_foreach(need, i, v)
+        {
                 const char *c = eng_cap_normalize(json_string_value(v));
                 if (c == NULL || !eng_caps_has(caps, c))
                         return false;
@@ -35,7 +37,8 @@ static bool any_cap_in(json_t *list, json_t *caps)
 {
         size_t i;
         json_t *v;
-        json_array_foreach(list, i, v) {
+        json_array_foreach(list, i, v)
+        {
                 const char *c = eng_cap_normalize(json_string_value(v));
                 if (c && eng_caps_has(caps, c))
                         return true;
@@ -48,7 +51,8 @@ static bool arch_in(json_t *list)
 {
         size_t i;
         json_t *v;
-        json_array_foreach(list, i, v) {
+        json_array_foreach(list, i, v)
+        {
                 const char *a = json_string_value(v);
                 if (a && (strcmp(a, "amd64") == 0 || strcmp(a, "x86_64") == 0 ||
                           strcmp(a, "SCMP_ARCH_X86_64") == 0))
@@ -95,7 +99,8 @@ static json_t *architectures(json_t *profile)
         json_t *out = json_array();
         size_t i;
         json_t *m;
-        json_array_foreach(json_object_get(profile, "archMap"), i, m) {
+        json_array_foreach(json_object_get(profile, "archMap"), i, m)
+        {
                 if (strcmp(json_string_value(json_object_get(m, "architecture")) ?: "",
                            "SCMP_ARCH_X86_64") != 0)
                         continue;
@@ -109,8 +114,7 @@ int eng_seccomp_from_docker(json_t *profile, json_t *caps, json_t **out, berth_e
 {
         const char *def = json_string_value(json_object_get(profile, "defaultAction"));
         if (def == NULL)
-                return berth_fail_status(err, 125, 0,
-                                         "seccomp profile: defaultAction is missing");
+                return berth_fail_status(err, 125, 0, "seccomp profile: defaultAction is missing");
         json_t *sc = json_pack("{s:s, s:o}", "defaultAction", def, "architectures",
                                architectures(profile));
         json_t *v;
@@ -121,7 +125,8 @@ int eng_seccomp_from_docker(json_t *profile, json_t *caps, json_t **out, berth_e
         json_t *syscalls = json_array();
         size_t i;
         json_t *rule;
-        json_array_foreach(json_object_get(profile, "syscalls"), i, rule) {
+        json_array_foreach(json_object_get(profile, "syscalls"), i, rule)
+        {
                 if (!rule_applies(rule, caps))
                         continue;
                 json_t *names = json_object_get(rule, "names");
@@ -149,47 +154,55 @@ int eng_seccomp_from_docker(json_t *profile, json_t *caps, json_t **out, berth_e
         return 0;
 }
 
-static bool in_list(json_t *list, const char *name)
+/* Every denied name, as a set. */
+static json_t *deny_set(json_t *deny_map)
 {
-        size_t i;
-        json_t *v;
-        json_array_foreach(list, i, v)
-                if (strcmp(json_string_value(v), name) == 0)
-                        return true;
-        return false;
-}
-
-static bool denied(json_t *deny_map, const char *name)
-{
+        json_t *set = json_object();
         const char *k;
         json_t *list;
         json_object_foreach(deny_map, k, list)
-                if (in_list(list, name))
-                        return true;
-        return false;
+        {
+                size_t i;
+                json_t *v;
+                json_array_foreach(list, i, v)
+                {
+                        if (json_is_string(v))
+                                json_object_set_new(set, json_string_value(v), json_true());
+                }
+        }
+        return set;
 }
 
 /* Every syscall name libseccomp knows for the native and the i386 ABI (x32 shares the native
- * names), minus the denied ones, sorted for a stable config.json. */
+ * names), minus the denied ones, sorted for a stable config.json.  The scan of an ABI's table
+ * ends after SCAN_GAP numbers in a row that name nothing (x86_64 has a gap of 89). */
 static json_t *allowed_names(json_t *deny_map)
 {
         static const uint32_t arches[] = {SCMP_ARCH_X86_64, SCMP_ARCH_X86};
+        json_t *deny = deny_set(deny_map);
         json_t *seen = json_object();
         for (size_t a = 0; a < BERTH_ARRAY_SIZE(arches); a++) {
-                for (int n = 0; n < SYSCALL_SCAN_MAX; n++) {
+                int misses = 0;
+                for (int n = 0; n < SYSCALL_SCAN_MAX && misses < SCAN_GAP; n++) {
                         char *name = seccomp_syscall_resolve_num_arch(arches[a], n);
-                        if (name == NULL)
+                        if (name == NULL) {
+                                misses++;
                                 continue;
-                        if (!denied(deny_map, name))
+                        }
+                        misses = 0;
+                        if (json_object_get(deny, name) == NULL)
                                 json_object_set_new(seen, name, json_true());
                         free(name);
                 }
         }
+        json_decref(deny);
         json_t *names = json_array();
         const char *k;
         json_t *v;
         json_object_foreach(seen, k, v)
+        {
                 json_array_append_new(names, json_string(k));
+        }
         json_decref(seen);
         return names;
 }
@@ -208,7 +221,8 @@ static int default_profile(json_t **out, berth_error_t *err)
                                                   "action", "SCMP_ACT_ALLOW"));
         const char *cap;
         json_t *list;
-        json_object_foreach(deny, cap, list) {
+        json_object_foreach(deny, cap, list)
+        {
                 if (strcmp(cap, "always") == 0)
                         continue;
                 json_array_append_new(syscalls,

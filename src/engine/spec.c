@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/vfs.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "engine/caps.h"
 #include "engine/spec_internal.h"
@@ -22,9 +23,10 @@
 
 /* Paths of /proc and /sys a container must not see, or not change (Docker's lists). */
 static const char *const masked_paths[] = {
-        "/proc/asound",        "/proc/acpi",        "/proc/interrupts", "/proc/kcore",
-        "/proc/keys",          "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-        "/proc/sched_debug",   "/proc/scsi",        "/sys/firmware",    "/sys/devices/virtual/powercap",
+        "/proc/asound",     "/proc/acpi",        "/proc/interrupts",
+        "/proc/kcore",      "/proc/keys",        "/proc/latency_stats",
+        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+        "/proc/scsi",       "/sys/firmware",     "/sys/devices/virtual/powercap",
 };
 static const char *const readonly_paths[] = {
         "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
@@ -45,9 +47,8 @@ static bool has_secopt(json_t *hc, const char *opt)
 {
         size_t i;
         json_t *v;
-        json_array_foreach(json_object_get(hc, "SecurityOpt"), i, v)
-                if (strcmp(json_string_value(v), opt) == 0)
-                        return true;
+        json_array_foreach(json_object_get(hc, "SecurityOpt"), i,
+                           v) if (strcmp(json_string_value(v), opt) == 0) return true;
         return false;
 }
 
@@ -56,9 +57,9 @@ static const char *secopt_value(json_t *hc, const char *prefix)
         size_t i, l = strlen(prefix);
         json_t *v;
         const char *found = NULL;
-        json_array_foreach(json_object_get(hc, "SecurityOpt"), i, v)
-                if (strncmp(json_string_value(v), prefix, l) == 0)
-                        found = json_string_value(v) + l; /* the last one wins */
+        json_array_foreach(json_object_get(hc, "SecurityOpt"), i,
+                           v) if (strncmp(json_string_value(v), prefix, l) == 0) found =
+                json_string_value(v) + l; /* the last one wins */
         return found;
 }
 
@@ -69,7 +70,8 @@ static void env_set(json_t *env, const char *kv)
         size_t l = eq ? (size_t) (eq - kv) : strlen(kv);
         size_t i;
         json_t *v;
-        json_array_foreach(env, i, v) {
+        json_array_foreach(env, i, v)
+        {
                 const char *e = json_string_value(v);
                 if (strncmp(e, kv, l) == 0 && (e[l] == '=' || e[l] == '\0')) {
                         if (eq)
@@ -87,9 +89,8 @@ static bool env_has(json_t *env, const char *key)
 {
         size_t i, l = strlen(key);
         json_t *v;
-        json_array_foreach(env, i, v)
-                if (strncmp(json_string_value(v), key, l) == 0 && json_string_value(v)[l] == '=')
-                        return true;
+        json_array_foreach(env, i, v) if (strncmp(json_string_value(v), key, l) == 0 &&
+                                          json_string_value(v)[l] == '=') return true;
         return false;
 }
 
@@ -103,9 +104,8 @@ static json_t *build_env(struct spec_ctx *c, const char *home)
                 json_array_append_new(env, json_string("TERM=xterm"));
         size_t i;
         json_t *v;
-        json_array_foreach(json_object_get(c->cfg, "Env"), i, v)
-                if (json_is_string(v))
-                        env_set(env, json_string_value(v));
+        json_array_foreach(json_object_get(c->cfg, "Env"), i, v) if (json_is_string(v))
+                env_set(env, json_string_value(v));
         if (!env_has(env, "HOME"))
                 json_array_append_new(env, json_sprintf("HOME=%s", home));
         return env;
@@ -130,13 +130,43 @@ static json_int_t own_hard_limit(int resource)
         return (json_int_t) rl.rlim_max;
 }
 
-static json_t *build_rlimits(json_t *hc)
+static const struct {
+        const char *name;
+        int resource;
+} rlimit_names[] = {
+        {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+        {"data", RLIMIT_DATA},         {"fsize", RLIMIT_FSIZE},
+        {"locks", RLIMIT_LOCKS},       {"memlock", RLIMIT_MEMLOCK},
+        {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+        {"nofile", RLIMIT_NOFILE},     {"nproc", RLIMIT_NPROC},
+        {"rss", RLIMIT_RSS},           {"rtprio", RLIMIT_RTPRIO},
+        {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+        {"stack", RLIMIT_STACK},
+};
+
+/* Rootless: no limit above what berth itself has (raising one needs CAP_SYS_RESOURCE in the
+ * initial user namespace). */
+static void clamp_to_own(const char *name, json_int_t *soft, json_int_t *hard)
+{
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(rlimit_names); i++) {
+                if (strcmp(rlimit_names[i].name, name) != 0)
+                        continue;
+                json_int_t own = own_hard_limit(rlimit_names[i].resource);
+                if (*hard > own)
+                        *hard = own;
+                if (*soft > *hard)
+                        *soft = *hard;
+        }
+}
+
+static json_t *build_rlimits(json_t *hc, bool rootless)
 {
         json_t *out = json_array();
         bool nofile = false;
         size_t i;
         json_t *u;
-        json_array_foreach(json_object_get(hc, "Ulimits"), i, u) {
+        json_array_foreach(json_object_get(hc, "Ulimits"), i, u)
+        {
                 const char *name = json_string_value(json_object_get(u, "Name"));
                 json_int_t soft = hc_int(u, "Soft"), hard = hc_int(u, "Hard");
                 /* -1 is unlimited; JSON (and jansson) can't carry 2^64-1, so ask for the most
@@ -153,6 +183,8 @@ static json_t *build_rlimits(json_t *hc)
                         if (soft < 0)
                                 soft = INT64_MAX;
                 }
+                if (rootless)
+                        clamp_to_own(name, &soft, &hard);
                 json_array_append_new(out, rlimit(name, soft, hard));
         }
         if (!nofile) {
@@ -166,6 +198,18 @@ static json_t *build_rlimits(json_t *hc)
         return out;
 }
 
+static json_int_t own_oom_score_adj(void)
+{
+        cleanup_free char *text = NULL;
+        size_t len;
+        berth_error_t err = NULL;
+        if (berth_read_file("/proc/self/oom_score_adj", &text, &len, &err) < 0) {
+                berth_error_release(&err);
+                return 0;
+        }
+        return strtoll(text, NULL, 10);
+}
+
 static int build_process(struct spec_ctx *c, json_t *caps, json_t **out, berth_error_t *err)
 {
         const struct eng_spec_input *in = c->in;
@@ -177,8 +221,8 @@ static int build_process(struct spec_ctx *c, json_t *caps, json_t **out, berth_e
                 json_array_insert_new(args, 0, json_string("/sbin/berth-init"));
         }
         struct eng_user u;
-        if (eng_user_resolve(in->rootfs, hc_str(c->cfg, "User"),
-                             json_object_get(c->hc, "GroupAdd"), &u, err) < 0) {
+        if (eng_user_resolve(in->rootfs, hc_str(c->cfg, "User"), json_object_get(c->hc, "GroupAdd"),
+                             &u, err) < 0) {
                 json_decref(args);
                 return -1;
         }
@@ -189,13 +233,15 @@ static int build_process(struct spec_ctx *c, json_t *caps, json_t **out, berth_e
         json_t *p = json_pack(
                 "{s:b, s:{s:I, s:I, s:o}, s:o, s:o, s:s, s:{s:O, s:O, s:O}, s:o, s:b, s:I}",
                 "terminal", json_is_true(json_object_get(c->cfg, "Tty")), "user", "uid",
-                (json_int_t) u.uid, "gid", (json_int_t) u.gid, "additionalGids", gids, "args",
-                args, "env", build_env(c, u.home), "cwd", *cwd ? cwd : "/", "capabilities",
-                "bounding", caps, "effective", caps, "permitted", caps, "rlimits",
-                build_rlimits(c->hc), "noNewPrivileges",
+                (json_int_t) u.uid, "gid", (json_int_t) u.gid, "additionalGids", gids, "args", args,
+                "env", build_env(c, u.home), "cwd", *cwd ? cwd : "/", "capabilities", "bounding",
+                caps, "effective", caps, "permitted", caps, "rlimits",
+                build_rlimits(c->hc, in->rootless), "noNewPrivileges",
                 has_secopt(c->hc, "no-new-privileges=true"), "oomScoreAdj",
                 hc_int(c->hc, "OomScoreAdj"));
         eng_user_release(&u);
+        if (in->rootless && hc_int(c->hc, "OomScoreAdj") < own_oom_score_adj())
+                json_object_del(p, "oomScoreAdj"); /* lowering it needs CAP_SYS_RESOURCE */
         *out = p;
         return 0;
 }
@@ -205,7 +251,8 @@ static int container_ns(struct spec_ctx *c, json_t *nss, const char *type, const
 {
         pid_t pid;
         if (c->in->container_pid == NULL)
-                return berth_fail_status(err, 125, 0, "%s mode container:%s: containers can't be "
+                return berth_fail_status(err, 125, 0,
+                                         "%s mode container:%s: containers can't be "
                                          "joined here",
                                          type, target);
         if (c->in->container_pid(c->in->container_ctx, target, &pid, err) < 0) {
@@ -221,7 +268,7 @@ static int container_ns(struct spec_ctx *c, json_t *nss, const char *type, const
         return 0;
 }
 
-static bool cgroup2_unified(void)
+bool spec_cgroup2_unified(void)
 {
         struct statfs sf;
         return statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
@@ -241,12 +288,13 @@ static int build_namespaces(struct spec_ctx *c, json_t **out, berth_error_t *err
         } else if (strcmp(net, "host") == 0) {
                 /* the host's network: no namespace */
         } else if (strcmp(net, "none") != 0 && c->in->netns_path) {
-                json_array_append_new(nss, json_pack("{s:s, s:s}", "type", "network", "path",
-                                                     c->in->netns_path));
+                json_array_append_new(
+                        nss, json_pack("{s:s, s:s}", "type", "network", "path", c->in->netns_path));
         } else if (strcmp(net, "none") == 0 || strcmp(net, "default") == 0 || *net == '\0') {
                 json_array_append_new(nss, json_pack("{s:s}", "type", "network"));
         } else {
-                berth_fail_status(err, 125, 0, "network %s not found: only none, host and "
+                berth_fail_status(err, 125, 0,
+                                  "network %s not found: only none, host and "
                                   "container:NAME exist for now",
                                   net);
                 goto fail;
@@ -267,7 +315,7 @@ static int build_namespaces(struct spec_ctx *c, json_t **out, berth_error_t *err
                 json_array_append_new(nss, json_pack("{s:s}", "type", "uts"));
         /* Docker's default: a private cgroup namespace on cgroup v2, the host's on v1 */
         const char *cgns = hc_str(hc, "CgroupnsMode");
-        if (strcmp(cgns, "private") == 0 || (*cgns == '\0' && cgroup2_unified()))
+        if (strcmp(cgns, "private") == 0 || (*cgns == '\0' && spec_cgroup2_unified()))
                 json_array_append_new(nss, json_pack("{s:s}", "type", "cgroup"));
         if (c->in->uid_mappings && strcmp(hc_str(hc, "UsernsMode"), "host") != 0)
                 json_array_append_new(nss, json_pack("{s:s}", "type", "user"));
@@ -325,8 +373,7 @@ static json_t *string_array(const char *const *list, size_t n)
         return a;
 }
 
-static int build_seccomp(struct spec_ctx *c, json_t *caps, json_t *linux_obj,
-                         berth_error_t *err)
+static int build_seccomp(struct spec_ctx *c, json_t *caps, json_t *linux_obj, berth_error_t *err)
 {
         const char *opt = secopt_value(c->hc, "seccomp=");
         json_t *sc = NULL;
@@ -337,7 +384,8 @@ static int build_seccomp(struct spec_ctx *c, json_t *caps, json_t *linux_obj,
                 json_t *prof = json_loads(opt, 0, &jerr);
                 if (!json_is_object(prof)) {
                         json_decref(prof);
-                        return berth_fail_status(err, 125, 0, "decoding seccomp profile failed: "
+                        return berth_fail_status(err, 125, 0,
+                                                 "decoding seccomp profile failed: "
                                                  "%s",
                                                  jerr.text);
                 }
@@ -361,10 +409,21 @@ static int build_linux(struct spec_ctx *c, json_t *caps, json_t *nss, json_t **o
         json_object_set_new(linux_obj, "namespaces", json_incref(nss));
         if (spec_build_devices(c, linux_obj, res, err) < 0)
                 goto fail;
-        json_object_set_new(linux_obj, "resources", res);
-        res = NULL;
-        if (c->in->cgroups_path)
-                json_object_set_new(linux_obj, "cgroupsPath", json_string(c->in->cgroups_path));
+        if (c->in->rootless && !spec_cgroup2_unified()) {
+                /* an unprivileged user gets no cgroup of its own outside cgroup v2 delegation */
+                json_object_del(res, "devices");
+                if (json_object_size(res))
+                        log_warn("resource limits are ignored: a rootless container can't have "
+                                 "them without a unified cgroup v2 hierarchy");
+                json_decref(res);
+                res = NULL;
+        } else {
+                json_object_set_new(linux_obj, "resources", res);
+                res = NULL;
+                if (c->in->cgroups_path)
+                        json_object_set_new(linux_obj, "cgroupsPath",
+                                            json_string(c->in->cgroups_path));
+        }
         json_t *sysctls = json_object_get(hc, "Sysctls");
         if (json_object_size(sysctls))
                 json_object_set(linux_obj, "sysctl", sysctls);
@@ -372,8 +431,7 @@ static int build_linux(struct spec_ctx *c, json_t *caps, json_t *nss, json_t **o
                 json_object_set_new(linux_obj, "maskedPaths",
                                     string_array(masked_paths, BERTH_ARRAY_SIZE(masked_paths)));
                 json_object_set_new(linux_obj, "readonlyPaths",
-                                    string_array(readonly_paths,
-                                                 BERTH_ARRAY_SIZE(readonly_paths)));
+                                    string_array(readonly_paths, BERTH_ARRAY_SIZE(readonly_paths)));
         }
         if (c->in->uid_mappings && strcmp(hc_str(hc, "UsernsMode"), "host") != 0) {
                 json_object_set(linux_obj, "uidMappings", c->in->uid_mappings);
@@ -394,7 +452,8 @@ int eng_spec_build(const struct eng_spec_input *in, json_t **out, berth_error_t 
 {
         if (!json_is_object(in->config) || !json_is_object(in->host_config) || !in->rootfs ||
             !in->id)
-                return berth_fail(err, EINVAL, "eng_spec_build: config, host_config, rootfs and "
+                return berth_fail(err, EINVAL,
+                                  "eng_spec_build: config, host_config, rootfs and "
                                   "id are required");
         struct spec_ctx c = {.in = in, .hc = in->host_config};
         c.cfg = json_deep_copy(in->config);
@@ -412,8 +471,8 @@ int eng_spec_build(const struct eng_spec_input *in, json_t **out, berth_error_t 
 
         json_t *spec = json_pack("{s:s, s:O, s:{s:s, s:b}, s:O, s:O}", "ociVersion", "1.1.0",
                                  "process", process, "root", "path", in->rootfs, "readonly",
-                                 json_is_true(json_object_get(c.hc, "ReadonlyRootfs")),
-                                 "mounts", mounts, "linux", linux_obj);
+                                 json_is_true(json_object_get(c.hc, "ReadonlyRootfs")), "mounts",
+                                 mounts, "linux", linux_obj);
         if (strcmp(hc_str(c.hc, "UTSMode"), "host") != 0 && in->hostname)
                 json_object_set_new(spec, "hostname", json_string(in->hostname));
         *out = spec;

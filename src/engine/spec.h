@@ -58,6 +58,14 @@ struct eng_spec_input {
         /* Rootless: OCI idMapping arrays ([{containerID, hostID, size}]); both NULL = no user
          * namespace (unless the caller's own setup adds one). */
         json_t *uid_mappings, *gid_mappings;
+        /* Rootless (berth run by an unprivileged user, with uid/gid mappings above): what an
+         * unprivileged user namespace can't do is done another way or left out (device nodes
+         * are the runtime's to bind-mount, as runc and crun do): /sys is bound from the host when
+         * the container has no network namespace of its own, devpts drops gid=5 unless gid 5 is
+         * mapped, rlimits are clamped to berth's own hard limits, an oomScoreAdj below berth's
+         * own is left out, and without a unified cgroup v2 hierarchy there are no resource
+         * limits and no cgroupsPath (a warning says so when limits were asked for). */
+        bool rootless;
         eng_volume_fn volume; /* NULL: named and anonymous volumes are an error */
         void *volume_ctx;
         eng_container_pid_fn container_pid; /* NULL: container:NAME modes are an error */
@@ -89,8 +97,8 @@ struct eng_user {
         size_t ngids;
         char *home;
 };
-int eng_user_resolve(const char *rootfs, const char *user, json_t *groups_add,
-                     struct eng_user *out, berth_error_t *err);
+int eng_user_resolve(const char *rootfs, const char *user, json_t *groups_add, struct eng_user *out,
+                     berth_error_t *err);
 void eng_user_release(struct eng_user *u);
 
 /* linux.seccomp for a container: Docker's default policy (berth's own profile, see

@@ -30,7 +30,8 @@ static bool has_key(json_t *env, const char *kv)
 {
         size_t i, l = key_len(kv);
         json_t *v;
-        json_array_foreach(env, i, v) {
+        json_array_foreach(env, i, v)
+        {
                 const char *e = json_string_value(v);
                 if (e && key_len(e) == l && strncmp(e, kv, l) == 0)
                         return true;
@@ -59,9 +60,7 @@ static void union_object(json_t *config, json_t *image, const char *key)
         }
         const char *k;
         json_t *v;
-        json_object_foreach(iv, k, v)
-                if (json_object_get(cv, k) == NULL)
-                        json_object_set(cv, k, v);
+        json_object_foreach(iv, k, v) if (json_object_get(cv, k) == NULL) json_object_set(cv, k, v);
 }
 
 void eng_config_merge_image(json_t *config, json_t *image)
@@ -79,9 +78,9 @@ void eng_config_merge_image(json_t *config, json_t *image)
                 json_t *add = json_array();
                 size_t i;
                 json_t *v;
-                json_array_foreach(ienv, i, v)
-                        if (json_is_string(v) && !has_key(env, json_string_value(v)))
-                                json_array_append(add, v);
+                json_array_foreach(ienv, i,
+                                   v) if (json_is_string(v) && !has_key(env, json_string_value(v)))
+                        json_array_append(add, v);
                 json_array_extend(env, add);
                 json_decref(add);
         }
@@ -111,7 +110,8 @@ void eng_config_merge_image(json_t *config, json_t *image)
                                                            "StartPeriod", "Retries"};
                         for (size_t i = 0; i < BERTH_ARRAY_SIZE(keys); i++) {
                                 json_t *cv = json_object_get(ch, keys[i]);
-                                if ((cv == NULL || empty(cv) || json_integer_value(cv) == 0) &&
+                                if ((cv == NULL || empty(cv) ||
+                                     (json_is_integer(cv) && json_integer_value(cv) == 0)) &&
                                     json_object_get(ih, keys[i]))
                                         json_object_set(ch, keys[i], json_object_get(ih, keys[i]));
                         }
@@ -127,11 +127,16 @@ int eng_config_args(json_t *config, json_t **args, berth_error_t *err)
         size_t i;
         json_t *v;
         bool reset = json_array_size(ep) == 1 && empty(json_array_get(ep, 0));
-        if (!reset)
+        if (!reset) {
                 json_array_foreach(ep, i, v)
+                {
                         json_array_append(a, v);
+                }
+        }
         json_array_foreach(cmd, i, v)
+        {
                 json_array_append(a, v);
+        }
         if (json_array_size(a) == 0 || !json_is_string(json_array_get(a, 0)) ||
             *json_string_value(json_array_get(a, 0)) == '\0') {
                 json_decref(a);
@@ -217,9 +222,8 @@ static void find_passwd(const char *rootfs, const char *user, bool by_uid, unsig
 }
 
 /* Call fn for each well-formed line of the rootfs's /etc/group until it returns true. */
-static void each_group(const char *rootfs, bool (*fn)(char **fl, int n, unsigned long gid,
-                                                      void *ctx),
-                       void *ctx)
+static void each_group(const char *rootfs,
+                       bool (*fn)(char **fl, int n, unsigned long gid, void *ctx), void *ctx)
 {
         cleanup_file FILE *f = open_in_root(rootfs, "/etc/group");
         cleanup_free char *line = NULL;
@@ -277,8 +281,8 @@ static void member_groups(const char *rootfs, const char *user, struct eng_user 
         each_group(rootfs, match_group, &q);
 }
 
-int eng_user_resolve(const char *rootfs, const char *user, json_t *groups_add,
-                     struct eng_user *out, berth_error_t *err)
+int eng_user_resolve(const char *rootfs, const char *user, json_t *groups_add, struct eng_user *out,
+                     berth_error_t *err)
 {
         memset(out, 0, sizeof(*out));
         cleanup_free char *spec = berth_xstrdup(user && *user ? user : "0");
@@ -313,7 +317,8 @@ int eng_user_resolve(const char *rootfs, const char *user, json_t *groups_add,
         free(pw.name);
         size_t i;
         json_t *v;
-        json_array_foreach(groups_add, i, v) {
+        json_array_foreach(groups_add, i, v)
+        {
                 const char *g = json_string_value(v);
                 if (g == NULL || (!numeric(g, &n) && find_group(rootfs, g, &n) < 0)) {
                         eng_user_release(out);

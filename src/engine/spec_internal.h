@@ -21,6 +21,9 @@ struct spec_ctx {
  * init binary; ordered so that a parent is mounted before what lies below it. */
 int spec_build_mounts(struct spec_ctx *c, json_t **mounts, berth_error_t *err);
 
+/* Is the host's cgroup hierarchy a unified cgroup v2 one? */
+bool spec_cgroup2_unified(void);
+
 /* linux.devices and linux.resources.devices: the defaults, --device, --privileged. */
 int spec_build_devices(struct spec_ctx *c, json_t *linux_obj, json_t *resources,
                        berth_error_t *err);

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,25 +16,26 @@
 #include "engine/spec_internal.h"
 
 /* Add a mount, replacing one at the same destination (so that what the user asks for wins
- * over a default).  Options: NULL-terminated. */
-static json_t *put(json_t *mounts, const char *dest, const char *type, const char *source, ...)
+ * over a default).  opts: comma-separated mount options. */
+static json_t *put(json_t *mounts, const char *dest, const char *type, const char *source,
+                   const char *opts)
 {
         size_t i;
         json_t *m;
-        json_array_foreach(mounts, i, m) {
+        json_array_foreach(mounts, i, m)
+        {
                 if (strcmp(json_string_value(json_object_get(m, "destination")), dest) == 0) {
                         json_array_remove(mounts, i);
                         break;
                 }
         }
-        json_t *opts = json_array();
-        va_list ap;
-        va_start(ap, source);
-        for (const char *o = va_arg(ap, const char *); o; o = va_arg(ap, const char *))
-                json_array_append_new(opts, json_string(o));
-        va_end(ap);
-        m = json_pack("{s:s, s:s, s:s, s:o}", "destination", dest, "type", type, "source",
-                      source, "options", opts);
+        json_t *list = json_array();
+        cleanup_free char *copy = berth_xstrdup(opts);
+        char *save = NULL;
+        for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save))
+                json_array_append_new(list, json_string(o));
+        m = json_pack("{s:s, s:s, s:s, s:o}", "destination", dest, "type", type, "source", source,
+                      "options", list);
         json_array_append_new(mounts, m);
         return m;
 }
@@ -44,9 +44,9 @@ static bool has_dest(json_t *mounts, const char *dest)
 {
         size_t i;
         json_t *m;
-        json_array_foreach(mounts, i, m)
-                if (strcmp(json_string_value(json_object_get(m, "destination")), dest) == 0)
-                        return true;
+        json_array_foreach(mounts, i,
+                           m) if (strcmp(json_string_value(json_object_get(m, "destination")),
+                                         dest) == 0) return true;
         return false;
 }
 
@@ -81,39 +81,74 @@ static void sort_by_depth(json_t *mounts)
         }
 }
 
+static const struct {
+        const char *path;
+        unsigned major, minor;
+} default_devices[] = {
+        {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+        {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+
+/* Does the container's gid map cover gid? */
+static bool gid_mapped(const struct eng_spec_input *in, json_int_t gid)
+{
+        json_t *maps = in->gid_mappings ? in->gid_mappings : in->uid_mappings;
+        size_t i;
+        json_t *m;
+        json_array_foreach(maps, i, m)
+        {
+                json_int_t first = json_integer_value(json_object_get(m, "containerID"));
+                json_int_t size = json_integer_value(json_object_get(m, "size"));
+                if (gid >= first && gid < first + size)
+                        return true;
+        }
+        return false;
+}
+
 static void default_mounts(struct spec_ctx *c, json_t *mounts)
 {
         const char *ipc = json_string_value(json_object_get(c->hc, "IpcMode"));
         char shm_opt[64];
         json_int_t shm = json_integer_value(json_object_get(c->hc, "ShmSize"));
-        snprintf(shm_opt, sizeof(shm_opt), "size=%lldk",
+        snprintf(shm_opt, sizeof(shm_opt), "nosuid,noexec,nodev,mode=1777,size=%lldk",
                  (long long) ((shm > 0 ? shm : 67108864) / 1024));
         ipc = ipc ? ipc : "";
 
-        put(mounts, "/proc", "proc", "proc", "nosuid", "noexec", "nodev", NULL);
-        put(mounts, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755",
-            "size=65536k", NULL);
-        put(mounts, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance",
-            "ptmxmode=0666", "mode=0620", "gid=5", NULL);
-        put(mounts, "/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev",
-            c->privileged ? "rw" : "ro", NULL);
-        put(mounts, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid", "noexec", "nodev",
-            "relatime", c->privileged ? "rw" : "ro", NULL);
+        put(mounts, "/proc", "proc", "proc", "nosuid,noexec,nodev");
+        put(mounts, "/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k");
+        /* gid 5 (tty) must exist in the user namespace to be the ptys' group */
+        put(mounts, "/dev/pts", "devpts", "devpts",
+            c->in->rootless && !gid_mapped(c->in, 5)
+                    ? "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620"
+                    : "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5");
+        const char *net = json_string_value(json_object_get(c->hc, "NetworkMode"));
+        bool own_netns = net == NULL ||
+                         (strcmp(net, "host") != 0 && !berth_str_has_prefix(net, "container:"));
+        if (c->in->rootless && !own_netns)
+                /* sysfs can only be mounted by the owner of the network namespace */
+                put(mounts, "/sys", "bind", "/sys", "rbind,nosuid,noexec,nodev,ro");
+        else
+                put(mounts, "/sys", "sysfs", "sysfs",
+                    c->privileged ? "nosuid,noexec,nodev,rw" : "nosuid,noexec,nodev,ro");
+        if (c->in->rootless && !spec_cgroup2_unified())
+                put(mounts, "/sys/fs/cgroup", "bind", "/sys/fs/cgroup",
+                    "rbind,nosuid,noexec,nodev,ro");
+        else
+                put(mounts, "/sys/fs/cgroup", "cgroup", "cgroup",
+                    c->privileged ? "nosuid,noexec,nodev,relatime,rw"
+                                  : "nosuid,noexec,nodev,relatime,ro");
         if (strcmp(ipc, "host") == 0) {
-                put(mounts, "/dev/mqueue", "bind", "/dev/mqueue", "rbind", "nosuid", "noexec",
-                    "nodev", NULL);
-                put(mounts, "/dev/shm", "bind", "/dev/shm", "rbind", "nosuid", "noexec", "nodev",
-                    NULL);
+                put(mounts, "/dev/mqueue", "bind", "/dev/mqueue", "rbind,nosuid,noexec,nodev");
+                put(mounts, "/dev/shm", "bind", "/dev/shm", "rbind,nosuid,noexec,nodev");
         } else if (c->ipc_pid > 0) {
                 char src[64];
                 snprintf(src, sizeof(src), "/proc/%d/root/dev/shm", (int) c->ipc_pid);
-                put(mounts, "/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev", NULL);
-                put(mounts, "/dev/shm", "bind", src, "rbind", "nosuid", "noexec", "nodev", NULL);
+                put(mounts, "/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev");
+                put(mounts, "/dev/shm", "bind", src, "rbind,nosuid,noexec,nodev");
         } else {
-                put(mounts, "/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev", NULL);
+                put(mounts, "/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev");
                 if (strcmp(ipc, "none") != 0)
-                        put(mounts, "/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev",
-                            "mode=1777", shm_opt, NULL);
+                        put(mounts, "/dev/shm", "tmpfs", "shm", shm_opt);
         }
 }
 
@@ -121,20 +156,19 @@ static void etc_files(struct spec_ctx *c, json_t *mounts)
 {
         const struct eng_spec_input *in = c->in;
         if (in->resolv_path)
-                put(mounts, "/etc/resolv.conf", "bind", in->resolv_path, "rbind", "rprivate",
-                    NULL);
+                put(mounts, "/etc/resolv.conf", "bind", in->resolv_path, "rbind,rprivate");
         if (in->hostname_path)
-                put(mounts, "/etc/hostname", "bind", in->hostname_path, "rbind", "rprivate",
-                    NULL);
+                put(mounts, "/etc/hostname", "bind", in->hostname_path, "rbind,rprivate");
         if (in->hosts_path)
-                put(mounts, "/etc/hosts", "bind", in->hosts_path, "rbind", "rprivate", NULL);
+                put(mounts, "/etc/hosts", "bind", in->hosts_path, "rbind,rprivate");
 }
 
 static int volume_path(struct spec_ctx *c, const char *name, const char *dest, bool nocopy,
                        char **path, berth_error_t *err)
 {
         if (c->in->volume == NULL)
-                return berth_fail_status(err, 125, 0, "volume for %s: volumes are not available "
+                return berth_fail_status(err, 125, 0,
+                                         "volume for %s: volumes are not available "
                                          "here",
                                          dest);
         if (c->in->volume(c->in->volume_ctx, name, dest, nocopy, path, err) < 0) {
@@ -159,14 +193,15 @@ static int bind_spec(struct spec_ctx *c, json_t *mounts, const char *spec, berth
         bool ro = false, nocopy = false;
         const char *prop = "rprivate";
         char *save = NULL;
-        for (char *m = mode ? strtok_r(mode, ",", &save) : NULL; m; m = strtok_r(NULL, ",", &save)) {
+        for (char *m = mode ? strtok_r(mode, ",", &save) : NULL; m;
+             m = strtok_r(NULL, ",", &save)) {
                 if (strcmp(m, "ro") == 0)
                         ro = true;
                 else if (strcmp(m, "nocopy") == 0)
                         nocopy = true;
                 else if (strcmp(m, "z") == 0 || strcmp(m, "Z") == 0)
-                        log_debug("%s: SELinux relabelling (%s) is not done by berth; ignored",
-                                  spec, m);
+                        log_info("%s: SELinux relabelling (%s) is not done by berth; ignored", spec,
+                                 m);
                 else if (strcmp(m, "shared") == 0 || strcmp(m, "rshared") == 0 ||
                          strcmp(m, "slave") == 0 || strcmp(m, "rslave") == 0 ||
                          strcmp(m, "private") == 0 || strcmp(m, "rprivate") == 0)
@@ -185,7 +220,8 @@ static int bind_spec(struct spec_ctx *c, json_t *mounts, const char *spec, berth
         } else if (volume_path(c, src, dst, nocopy, &host, err) < 0) {
                 return -1;
         }
-        json_t *m = put(mounts, dst, "bind", host, "rbind", prop, NULL);
+        cleanup_free char *opts = berth_xasprintf("rbind,%s", prop);
+        json_t *m = put(mounts, dst, "bind", host, opts);
         if (ro)
                 add_opt(m, "ro");
         return 0;
@@ -210,11 +246,13 @@ static int mount_obj(struct spec_ctx *c, json_t *mounts, json_t *mo, berth_error
                                                  "source path does not exist: %s",
                                                  source);
                 const char *prop = json_string_value(json_object_get(bo, "Propagation"));
-                m = put(mounts, target, "bind", source,
+                cleanup_free char *opts = berth_xasprintf(
+                        "%s,%s",
                         json_is_true(json_object_get(bo, "NonRecursive")) ? "bind" : "rbind",
-                        prop ? prop : "rprivate", NULL);
+                        prop ? prop : "rprivate");
+                m = put(mounts, target, "bind", source, opts);
         } else if (strcmp(type, "tmpfs") == 0) {
-                m = put(mounts, target, "tmpfs", "tmpfs", "nosuid", "nodev", "noexec", NULL);
+                m = put(mounts, target, "tmpfs", "tmpfs", "nosuid,nodev,noexec");
                 json_int_t size = json_integer_value(json_object_get(to, "SizeBytes"));
                 json_t *mode = json_object_get(to, "Mode");
                 if (size > 0) {
@@ -232,7 +270,7 @@ static int mount_obj(struct spec_ctx *c, json_t *mounts, json_t *mo, berth_error
                 if (volume_path(c, source && *source ? source : NULL, target,
                                 json_is_true(json_object_get(vo, "NoCopy")), &host, err) < 0)
                         return -1;
-                m = put(mounts, target, "bind", host, "rbind", "rprivate", NULL);
+                m = put(mounts, target, "bind", host, "rbind,rprivate");
         }
         if (ro)
                 add_opt(m, "ro");
@@ -248,21 +286,21 @@ int spec_build_mounts(struct spec_ctx *c, json_t **out, berth_error_t *err)
         default_mounts(c, mounts);
         etc_files(c, mounts);
 
-        json_array_foreach(json_object_get(c->hc, "Binds"), i, v)
-                if (bind_spec(c, mounts, json_string_value(v), err) < 0)
-                        goto fail;
-        json_array_foreach(json_object_get(c->hc, "Mounts"), i, v)
-                if (mount_obj(c, mounts, v, err) < 0)
-                        goto fail;
-        json_object_foreach(json_object_get(c->hc, "Tmpfs"), k, v) {
-                json_t *m = put(mounts, k, "tmpfs", "tmpfs", "nosuid", "nodev", "noexec", NULL);
+        json_array_foreach(json_object_get(c->hc, "Binds"), i,
+                           v) if (bind_spec(c, mounts, json_string_value(v), err) < 0) goto fail;
+        json_array_foreach(json_object_get(c->hc, "Mounts"), i,
+                           v) if (mount_obj(c, mounts, v, err) < 0) goto fail;
+        json_object_foreach(json_object_get(c->hc, "Tmpfs"), k, v)
+        {
+                json_t *m = put(mounts, k, "tmpfs", "tmpfs", "nosuid,nodev,noexec");
                 cleanup_free char *opts = berth_xstrdup(json_string_value(v));
                 char *save = NULL;
                 for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save))
                         add_opt(m, o);
         }
         /* image VOLUMEs and bare `-v /dst` not covered by a mount: anonymous volumes */
-        json_object_foreach(json_object_get(c->cfg, "Volumes"), k, v) {
+        json_object_foreach(json_object_get(c->cfg, "Volumes"), k, v)
+        {
                 if (has_dest(mounts, k))
                         continue;
                 if (c->in->volume == NULL) {
@@ -273,15 +311,16 @@ int spec_build_mounts(struct spec_ctx *c, json_t **out, berth_error_t *err)
                 cleanup_free char *host = NULL;
                 if (volume_path(c, NULL, k, false, &host, err) < 0)
                         goto fail;
-                put(mounts, k, "bind", host, "rbind", "rprivate", NULL);
+                put(mounts, k, "bind", host, "rbind,rprivate");
         }
         if (json_is_true(json_object_get(c->hc, "Init"))) {
                 if (c->in->init_path == NULL) {
-                        berth_fail_status(err, 125, 0, "--init: berth's init binary is not "
+                        berth_fail_status(err, 125, 0,
+                                          "--init: berth's init binary is not "
                                           "available");
                         goto fail;
                 }
-                put(mounts, "/sbin/berth-init", "bind", c->in->init_path, "bind", "ro", NULL);
+                put(mounts, "/sbin/berth-init", "bind", c->in->init_path, "bind,ro");
         }
         sort_by_depth(mounts);
         *out = mounts;
@@ -291,14 +330,6 @@ fail:
         return -1;
 }
 
-static const struct {
-        const char *path;
-        unsigned major, minor;
-} default_devices[] = {
-        {"/dev/null", 1, 3},    {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
-        {"/dev/random", 1, 8},  {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
-};
-
 /* The device cgroup rules Docker gives every unprivileged container: mknod anything, use the
  * standard nodes, the pty multiplexer and slaves, /dev/console and /dev/net/tun. */
 static const struct {
@@ -306,9 +337,9 @@ static const struct {
         int major, minor; /* -1: any */
         const char *access;
 } default_rules[] = {
-        {'c', -1, -1, "m"},  {'b', -1, -1, "m"},   {'c', 1, 3, "rwm"},  {'c', 1, 8, "rwm"},
-        {'c', 1, 7, "rwm"},  {'c', 5, 0, "rwm"},   {'c', 1, 5, "rwm"},  {'c', 1, 9, "rwm"},
-        {'c', 5, 1, "rwm"},  {'c', 136, -1, "rwm"}, {'c', 5, 2, "rwm"}, {'c', 10, 200, "rwm"},
+        {'c', -1, -1, "m"}, {'b', -1, -1, "m"},    {'c', 1, 3, "rwm"}, {'c', 1, 8, "rwm"},
+        {'c', 1, 7, "rwm"}, {'c', 5, 0, "rwm"},    {'c', 1, 5, "rwm"}, {'c', 1, 9, "rwm"},
+        {'c', 5, 1, "rwm"}, {'c', 136, -1, "rwm"}, {'c', 5, 2, "rwm"}, {'c', 10, 200, "rwm"},
 };
 
 static json_t *rule(bool allow, char type, long long major, long long minor, const char *access)
@@ -329,7 +360,8 @@ static void add_device(json_t *devs, const char *path, const struct stat *st)
 {
         size_t i;
         json_t *d;
-        json_array_foreach(devs, i, d) {
+        json_array_foreach(devs, i, d)
+        {
                 if (strcmp(json_string_value(json_object_get(d, "path")), path) == 0) {
                         json_array_remove(devs, i);
                         break;
@@ -339,8 +371,8 @@ static void add_device(json_t *devs, const char *path, const struct stat *st)
                                               "type", S_ISBLK(st->st_mode) ? "b" : "c", "major",
                                               (json_int_t) major(st->st_rdev), "minor",
                                               (json_int_t) minor(st->st_rdev), "fileMode",
-                                              (int) (st->st_mode & 07777), "uid",
-                                              (int) st->st_uid, "gid", (int) st->st_gid));
+                                              (int) (st->st_mode & 07777), "uid", (int) st->st_uid,
+                                              "gid", (int) st->st_gid));
 }
 
 /* Every device node below host_dir, as dest_dir/... in the container. */
@@ -349,6 +381,7 @@ static void add_tree(json_t *devs, json_t *rules, const char *host_dir, const ch
 {
         cleanup_dir DIR *d = opendir(host_dir);
         struct dirent *e;
+        /* cppcheck-suppress readdirCalled ; one thread, one directory stream */
         while (d && depth_left > 0 && (e = readdir(d))) {
                 if (e->d_name[0] == '.')
                         continue;
@@ -368,15 +401,14 @@ static void add_tree(json_t *devs, json_t *rules, const char *host_dir, const ch
                                 continue;
                         add_device(devs, cp, &st);
                         if (rules)
-                                json_array_append_new(rules, rule(true, S_ISBLK(st.st_mode) ? 'b' : 'c',
-                                                                  major(st.st_rdev),
-                                                                  minor(st.st_rdev), access));
+                                json_array_append_new(
+                                        rules, rule(true, S_ISBLK(st.st_mode) ? 'b' : 'c',
+                                                    major(st.st_rdev), minor(st.st_rdev), access));
                 }
         }
 }
 
-int spec_build_devices(struct spec_ctx *c, json_t *linux_obj, json_t *resources,
-                       berth_error_t *err)
+int spec_build_devices(struct spec_ctx *c, json_t *linux_obj, json_t *resources, berth_error_t *err)
 {
         json_t *devs = json_array();
         json_t *rules = json_array();
@@ -384,9 +416,9 @@ int spec_build_devices(struct spec_ctx *c, json_t *linux_obj, json_t *resources,
         json_object_set_new(resources, "devices", rules);
 
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(default_devices); i++) {
-                struct stat st = {.st_mode = S_IFCHR | 0666,
-                                  .st_rdev = makedev(default_devices[i].major,
-                                                     default_devices[i].minor)};
+                struct stat st = {
+                        .st_mode = S_IFCHR | 0666,
+                        .st_rdev = makedev(default_devices[i].major, default_devices[i].minor)};
                 add_device(devs, default_devices[i].path, &st);
         }
         if (c->privileged) {
@@ -395,14 +427,14 @@ int spec_build_devices(struct spec_ctx *c, json_t *linux_obj, json_t *resources,
         } else {
                 json_array_append_new(rules, rule(false, 0, -1, -1, "rwm"));
                 for (size_t i = 0; i < BERTH_ARRAY_SIZE(default_rules); i++)
-                        json_array_append_new(rules, rule(true, default_rules[i].type,
-                                                          default_rules[i].major,
-                                                          default_rules[i].minor,
-                                                          default_rules[i].access));
+                        json_array_append_new(
+                                rules, rule(true, default_rules[i].type, default_rules[i].major,
+                                            default_rules[i].minor, default_rules[i].access));
         }
         size_t i;
         json_t *d;
-        json_array_foreach(json_object_get(c->hc, "Devices"), i, d) {
+        json_array_foreach(json_object_get(c->hc, "Devices"), i, d)
+        {
                 const char *host = json_string_value(json_object_get(d, "PathOnHost"));
                 const char *dest = json_string_value(json_object_get(d, "PathInContainer"));
                 const char *perms = json_string_value(json_object_get(d, "CgroupPermissions"));
@@ -416,9 +448,9 @@ int spec_build_devices(struct spec_ctx *c, json_t *linux_obj, json_t *resources,
                         add_tree(devs, rules, host, dest, perms, 8);
                 } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
                         add_device(devs, dest, &st);
-                        json_array_append_new(rules, rule(true, S_ISBLK(st.st_mode) ? 'b' : 'c',
-                                                          major(st.st_rdev), minor(st.st_rdev),
-                                                          perms));
+                        json_array_append_new(rules,
+                                              rule(true, S_ISBLK(st.st_mode) ? 'b' : 'c',
+                                                   major(st.st_rdev), minor(st.st_rdev), perms));
                 } else {
                         return berth_fail_status(err, 125, 0,
                                                  "error gathering device information while "

@@ -223,7 +223,8 @@ int img_import_rootfs(struct img_store *s, int fd, const char *name,
                 img_blob_abort(&w);
                 return berth_wrap(err, "read the tarball");
         }
-        cleanup_free char *mt = layer.media_type = berth_xstrdup(img_layer_media_type(w.fd));
+        cleanup_free char *mt = berth_xstrdup(img_layer_media_type(w.fd));
+        layer.media_type = mt;
         layer.size = (int64_t) w.size;
         if (img_blob_commit(&w, NULL, layer.digest, err) < 0)
                 return berth_wrap(err, "store the tarball");

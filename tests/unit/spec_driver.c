@@ -3,10 +3,12 @@
  * and look from inside the container.
  *
  *   spec_driver --rootfs DIR [--id ID] [--hostname H] [--init PATH] [--image-config FILE]
- *               [--volumes DIR] [--hosts FILE] [--cgroup PATH] -- [RUN FLAGS] IMAGE [CMD...]
+ *               [--volumes DIR] [--hosts FILE] [--cgroup PATH] [--rootless UID:GID]
+ *               -- [RUN FLAGS] IMAGE [CMD...]
  *
  * Named volumes become DIR/NAME, anonymous ones DIR/anon-N; `container:NAME` modes take NAME as
- * a pid.  Exit status: 0, or the error's status (125 for bad flags). */
+ * a pid.  --rootless maps container root to the host's UID:GID (one id each) and sets
+ * eng_spec_input.rootless.  Exit status: 0, or the error's status (125 for bad flags). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +63,16 @@ int main(int argc, char **argv)
                         in.hosts_path = v;
                 else if (strcmp(k, "--cgroup") == 0)
                         in.cgroups_path = v;
-                else
+                else if (strcmp(k, "--rootless") == 0) {
+                        unsigned uid, gid;
+                        if (sscanf(v, "%u:%u", &uid, &gid) != 2)
+                                return 2;
+                        in.rootless = true;
+                        in.uid_mappings = json_pack("[{s:i, s:I, s:i}]", "containerID", 0, "hostID",
+                                                    (json_int_t) uid, "size", 1);
+                        in.gid_mappings = json_pack("[{s:i, s:I, s:i}]", "containerID", 0, "hostID",
+                                                    (json_int_t) gid, "size", 1);
+                } else
                         return 2;
         }
         if (i >= argc || in.rootfs == NULL) {
@@ -69,7 +80,7 @@ int main(int argc, char **argv)
                 return 2;
         }
         berth_error_t err = NULL;
-        struct eng_run_flags f;
+        struct eng_run_flags f = {0};
         static char run[] = "run";
         argv[i] = run;
         if (eng_runflags_parse(argc - i, argv + i, ENG_RUN_RUN, &f, &err) < 0)
@@ -94,9 +105,13 @@ int main(int argc, char **argv)
         putchar('\n');
         json_decref(spec);
         json_decref(in.image_config);
+        json_decref(in.uid_mappings);
+        json_decref(in.gid_mappings);
         eng_runflags_release(&f);
         return 0;
 fail:
+        json_decref(in.image_config);
+        eng_runflags_release(&f);
         fprintf(stderr, "berth: %s\n", berth_error_msg(err));
         int st = err->status ? err->status : 125;
         berth_error_release(&err);

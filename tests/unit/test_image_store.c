@@ -20,6 +20,7 @@ static void test_refs(void)
                 {"busybox:1.36", "busybox:1.36"},
                 {"docker.io/library/busybox", "busybox:latest"},
                 {"docker.io/skopeo/bb:x", "skopeo/bb:x"},
+                {"docker.io/library/example.com/x", "docker.io/library/example.com/x:latest"},
                 {"localhost:5000/a/b", "localhost:5000/a/b:latest"},
                 {"reg.example/x_y/z-w:v1.0", "reg.example/x_y/z-w:v1.0"},
                 {"a@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",

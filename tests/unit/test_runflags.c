@@ -6,6 +6,7 @@
 
 #include "common/util.h"
 #include "engine/runflags.h"
+#include "engine_test.h"
 #include "tap.h"
 
 static struct eng_run_flags F;
@@ -16,26 +17,14 @@ static int parse_mode(const char *line, enum eng_run_mode mode)
 {
         char *copy = berth_xstrdup(line);
         char *argv[64];
-        int argc = 0;
-        static char run[] = "run";
-        argv[argc++] = run;
-        for (char *s = NULL, *t = strtok_r(copy, " ", &s); t && argc < 63;
-             t = strtok_r(NULL, " ", &s)) {
-                for (char *p = t; *p; p++)
-                        if (*p == '\x01')
-                                *p = ' ';
-                argv[argc++] = t;
-        }
-        argv[argc] = NULL;
+        int argc = split_args(copy, argv, 64);
         eng_runflags_release(&F);
         free(last_error);
         last_error = NULL;
         berth_error_t err = NULL;
         int r = eng_runflags_parse(argc, argv, mode, &F, &err);
-        if (r < 0) {
-                last_error = berth_xasprintf("%d %s", err->status, berth_error_msg(err));
-                berth_error_release(&err);
-        }
+        if (r < 0)
+                keep_error(&last_error, &err);
         free(copy);
         return r;
 }
@@ -71,15 +60,7 @@ static char *dump(json_t *v)
 #define parses(line, name) ok(parse(line) == 0, name)
 
 /* A failure with exit status 125 whose message holds want. */
-#define fails(line, want)                                                                  \
-        do {                                                                               \
-                int r_ = parse(line);                                                      \
-                if (!ok(r_ < 0 && last_error && strncmp(last_error, "125 ", 4) == 0 &&     \
-                                strstr(last_error, want),                                  \
-                        "rejects: " line))                                                 \
-                        printf("#   error: %s\n#   want: %s\n",                            \
-                               last_error ? last_error : "(parsed)", want);                \
-        } while (0)
+#define fails(line, want) fails_with(parse(line), "rejects: " line, last_error, want)
 
 static void test_argv_rules(void)
 {
@@ -315,8 +296,7 @@ static void test_security(void)
         fd = open(prof, O_WRONLY | O_TRUNC);
         ok(write(fd, "{nope", 5) == 5, "write bad profile");
         close(fd);
-        ok(parse(line) < 0 && strstr(last_error, "decoding seccomp profile"),
-           "bad profile JSON");
+        ok(parse(line) < 0 && strstr(last_error, "decoding seccomp profile"), "bad profile JSON");
         unlink(prof);
         fails("--security-opt seccomp=/nonexistent img", "opening seccomp profile");
         fails("--cap-add NET_FOO img", "unknown capability: \"NET_FOO\"");

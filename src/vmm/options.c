@@ -55,6 +55,9 @@ void vmm_usage(FILE *out)
                 "  --rng                a virtio-rng device fed from the host's getrandom()\n"
                 "  --no-acpi            no ACPI tables (devices only on the command line)\n"
                 "  --console stdio|none guest serial console on stdin/stdout (default) or off\n"
+                "  --config FILE        a JSON configuration (Firecracker's --config-file shape:\n"
+                "                       boot-source, machine-config, drives, network-interfaces,\n"
+                "                       vsock, balloon, entropy); flags after it override it\n"
                 "  --log-level LEVEL    error, warning (default), info or debug\n"
                 "  -h, --help           show this help\n"
                 "\n"
@@ -168,7 +171,8 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 O_RNG,
                 O_NO_ACPI,
                 O_CONSOLE,
-                O_LOG_LEVEL
+                O_LOG_LEVEL,
+                O_CONFIG
         };
         static const struct option opts[] = {
                 {"kernel", required_argument, NULL, O_KERNEL},
@@ -185,6 +189,7 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 {"no-acpi", no_argument, NULL, O_NO_ACPI},
                 {"console", required_argument, NULL, O_CONSOLE},
                 {"log-level", required_argument, NULL, O_LOG_LEVEL},
+                {"config", required_argument, NULL, O_CONFIG},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
@@ -264,6 +269,10 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                                 return usage_error(err, "--console `%s`: want stdio or none",
                                                    optarg);
                         break;
+                case O_CONFIG:
+                        if (vmm_config_load_json(c, optarg, err) < 0)
+                                return -1;
+                        break;
                 case O_LOG_LEVEL:
                         c->log_level = optarg;
                         break;
@@ -279,7 +288,7 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
         if (optind < argc)
                 return usage_error(err, "unexpected argument `%s`", argv[optind]);
         if (!c->kernel)
-                return usage_error(err, "--kernel is required");
+                return usage_error(err, "--kernel (or a config's boot-source) is required");
         return 0;
 }
 

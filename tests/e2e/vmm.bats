@@ -168,7 +168,7 @@ vmm() {
         assert_output_contains "unknown option"
         vmm --memory 64
         assert_failure 2
-        assert_output_contains "--kernel is required"
+        assert_output_contains "is required"
 }
 
 @test "vmm: virtio-blk: the guest reads the host's file and writes one the host reads after exit" {
@@ -379,4 +379,44 @@ api() { # METHOD PATH [JSON]
         vmm --kernel "$GUEST" --api-sock "$BATS_TEST_TMPDIR/taken"
         assert_failure 2
         assert_output_contains "remove it, or pick another path"
+}
+
+@test "vmm: --config FILE (Firecracker's shape) boots the guest like the flags do" {
+        img="$BATS_TEST_TMPDIR/disk.raw"
+        printf 'hello from a config\n' >"$img"
+        truncate -s 64K "$img"
+        cat >"$BATS_TEST_TMPDIR/vm.json" <<JSON
+{
+  "boot-source": {"kernel_image_path": "$GUEST", "boot_args": "from-json"},
+  "machine-config": {"vcpu_count": 2, "mem_size_mib": 48},
+  "drives": [{"drive_id": "rootfs", "path_on_host": "$img", "is_read_only": true,
+              "is_root_device": true}],
+  "entropy": {}
+}
+JSON
+        vmm --config "$BATS_TEST_TMPDIR/vm.json" --log-level info
+        assert_success
+        assert_output_contains "BERTH-GUEST cmdline: from-json virtio_mmio.device=4K@0xd0000000:5 virtio_mmio.device=4K@0xd0001000:6"
+        assert_output_contains "2 vCPU(s), 48 MiB"
+        assert_output_contains "BERTH-GUEST blk: sector 0: hello from a config"
+        assert_output_contains "BERTH-GUEST blk: write status 1"
+        assert_output_contains "BERTH-GUEST rng: 16 bytes"
+        assert_output_contains "BERTH-GUEST smp: ap 1 started"
+        # Flags after --config override it.
+        vmm --config "$BATS_TEST_TMPDIR/vm.json" --cmdline override
+        assert_success
+        assert_output_contains "BERTH-GUEST cmdline: override virtio_mmio"
+
+        echo '{"boot-source": {"kernel_image_path": "x"' >"$BATS_TEST_TMPDIR/bad.json"
+        vmm --config "$BATS_TEST_TMPDIR/bad.json"
+        assert_failure 2
+        assert_output_contains "config \`$BATS_TEST_TMPDIR/bad.json\`: line"
+        echo '{"boot-source": {"kernel_image_path": "x"}, "machine-confg": {}}' >"$BATS_TEST_TMPDIR/typo.json"
+        vmm --config "$BATS_TEST_TMPDIR/typo.json"
+        assert_failure 2
+        assert_output_contains "machine-confg: unknown section"
+        echo '{"machine-config": {"vcpu_count": "two"}}' >"$BATS_TEST_TMPDIR/type.json"
+        vmm --config "$BATS_TEST_TMPDIR/type.json"
+        assert_failure 2
+        assert_output_contains "machine-config:"
 }

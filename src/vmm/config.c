@@ -4,7 +4,7 @@
  *   {"boot-source": {"kernel_image_path": P, "boot_args": S, "initrd_path": P},
  *    "machine-config": {"vcpu_count": N, "mem_size_mib": N},
  *    "drives": [{"drive_id": S, "path_on_host": P, "is_read_only": B,
- *                "is_root_device": B, "format": "raw" | "qcow2"}],
+ *                "is_root_device": B, "format": "raw" | "qcow2", "direct": B}],
  *    "network-interfaces": [{"iface_id": S, "host_dev_name": S, "guest_mac": S}],
  *    "vsock": {"guest_cid": N, "uds_path": P},
  *    "balloon": {"amount_mib": N, "deflate_on_oom": B, "stats_polling_interval_s": N},
@@ -71,17 +71,18 @@ static int drives(struct vmm_config *c, json_t *a, const char *path, berth_error
         json_array_foreach(a, i, d)
         {
                 const char *id = NULL, *file = NULL, *fmt = NULL;
-                int ro = 0, root = 0;
+                int ro = 0, root = 0, direct = 0;
                 json_error_t je;
-                if (json_unpack_ex(d, &je, JSON_STRICT, "{s?s,s:s,s?b,s?b,s?s}", "drive_id", &id,
-                                   "path_on_host", &file, "is_read_only", &ro, "is_root_device",
-                                   &root, "format", &fmt) < 0)
+                if (json_unpack_ex(d, &je, JSON_STRICT, "{s?s,s:s,s?b,s?b,s?s,s?b}", "drive_id",
+                                   &id, "path_on_host", &file, "is_read_only", &ro,
+                                   "is_root_device", &root, "format", &fmt, "direct", &direct) < 0)
                         return bad(err, path, "drives", je.text);
                 if (c->n_disks >= VMM_MAX_DISKS)
                         return bad(err, path, "drives", "too many drives");
                 struct vmm_disk_config *dc = &c->disks[c->n_disks++];
                 dc->path = file;
                 dc->readonly = ro;
+                dc->direct = direct;
                 dc->format = DISK_FORMAT_AUTO;
                 if (fmt && strcmp(fmt, "raw") == 0)
                         dc->format = DISK_FORMAT_RAW;

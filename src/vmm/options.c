@@ -40,8 +40,9 @@ void vmm_usage(FILE *out)
                 "                       virtio_mmio.device= entries for each device are appended\n"
                 "  --cpus N             number of vCPUs, 1-%u (default 1)\n"
                 "  --memory MIB         guest memory in MiB, at least %llu (default 128)\n"
-                "  --disk PATH[,ro][,format=raw|qcow2]\n"
-                "                       a virtio-blk disk; repeat for more (at most %u)\n"
+                "  --disk PATH[,ro][,direct][,format=raw|qcow2]\n"
+                "                       a virtio-blk disk (direct: O_DIRECT, no host page\n"
+                "                       cache); repeat for more (at most %u)\n"
                 "  --net tap=NAME[,mac=MAC]\n"
                 "                       a virtio-net device on tap NAME (created if missing);\n"
                 "                       repeat for more (at most %u)\n"
@@ -113,6 +114,8 @@ static int parse_disk(struct vmm_config *c, char *arg, berth_error_t *err)
              o = strtok_r(NULL, ",", &save)) {
                 if (strcmp(o, "ro") == 0) {
                         d->readonly = true;
+                } else if (strcmp(o, "direct") == 0) {
+                        d->direct = true;
                 } else if (berth_str_has_prefix(o, "format=")) {
                         const char *f = o + 7;
                         if (strcmp(f, "raw") == 0)

@@ -33,7 +33,8 @@ enum vmm_exit_status {
 struct vmm_disk_config {
         const char *path;
         bool readonly;
-        int format; /* enum disk_format */
+        bool direct; /* O_DIRECT: bypass the host page cache */
+        int format;  /* enum disk_format */
 };
 
 #define VMM_MAX_NETS 4

@@ -171,11 +171,11 @@ vmm() {
         assert_output_contains "is required"
 }
 
-@test "vmm: virtio-blk: the guest reads the host's file and writes one the host reads after exit" {
+@test "vmm: virtio-blk (O_DIRECT): the guest reads the host's file and writes one the host reads after exit" {
         img="$BATS_TEST_TMPDIR/disk.raw"
         printf 'hello from the host\n' >"$img"
         truncate -s 1M "$img"
-        vmm --kernel "$GUEST" --memory 32 --disk "$img,format=raw"
+        vmm --kernel "$GUEST" --memory 32 --disk "$img,format=raw,direct"
         assert_success
         assert_output_contains "BERTH-GUEST blk: capacity 2048 sectors"
         assert_output_contains "BERTH-GUEST blk: sector 0: hello from the host"

@@ -42,13 +42,15 @@ int main(void)
         is_int(parse(&c, &err,
                      "--kernel k --initrd i --cmdline x --cpus 4 --memory 512 --disk a.img,ro "
                      "--disk b.qcow2,format=qcow2 --net tap=t0,mac=02:00:00:00:00:01 "
-                     "--vsock 5,/run/v.sock --balloon 16 --rng --no-acpi --console none "
+                     "--disk c.img,direct,format=raw --vsock 5,/run/v.sock --balloon 16 --rng "
+                     "--no-acpi --console none "
                      "--api-sock /run/api.sock"),
                0, "every option");
         is_str(c.initrd, "i", "initrd");
         is_int(c.cpus, 4, "cpus");
         is_int(c.memory_mib, 512, "memory");
-        is_int(c.n_disks, 2, "two disks");
+        is_int(c.n_disks, 3, "three disks");
+        ok(c.disks[2].direct && c.disks[2].format == DISK_FORMAT_RAW, "disk 2: O_DIRECT raw");
         ok(c.disks[0].readonly && c.disks[0].format == DISK_FORMAT_AUTO, "disk 0: ro, probed");
         ok(!c.disks[1].readonly && c.disks[1].format == DISK_FORMAT_QCOW2, "disk 1: qcow2");
         is_int(c.n_nets, 1, "one network interface");

@@ -55,7 +55,10 @@ void vmm_usage(FILE *out)
                 "PATH\n"
                 "  --rng                a virtio-rng device fed from the host's getrandom()\n"
                 "  --no-acpi            no ACPI tables (devices only on the command line)\n"
-                "  --console stdio|none guest serial console on stdin/stdout (default) or off\n"
+                "  --console stdio|pty|unix:PATH|none\n"
+                "                       the guest's serial console: stdin/stdout (default), a\n"
+                "                       pseudo-terminal (its name is printed), a unix socket one\n"
+                "                       client at a time can attach to, or off\n"
                 "  --config FILE        a JSON configuration (Firecracker's --config-file shape:\n"
                 "                       boot-source, machine-config, drives, network-interfaces,\n"
                 "                       vsock, balloon, entropy); flags after it override it\n"
@@ -268,8 +271,15 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                                 c->console = VMM_CONSOLE_STDIO;
                         else if (strcmp(optarg, "none") == 0)
                                 c->console = VMM_CONSOLE_NONE;
-                        else
-                                return usage_error(err, "--console `%s`: want stdio or none",
+                        else if (strcmp(optarg, "pty") == 0)
+                                c->console = VMM_CONSOLE_PTY;
+                        else if (berth_str_has_prefix(optarg, "unix:") && optarg[5]) {
+                                c->console = VMM_CONSOLE_UNIX;
+                                c->console_path = optarg + 5;
+                        } else
+                                return usage_error(err,
+                                                   "--console `%s`: want stdio, pty, unix:PATH "
+                                                   "or none",
                                                    optarg);
                         break;
                 case O_CONFIG:

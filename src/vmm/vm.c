@@ -11,7 +11,6 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -180,20 +179,6 @@ static int cpuid_init(struct vmm_vm *vm, berth_error_t *err)
         return berth_fail(err, E2BIG, "KVM_GET_SUPPORTED_CPUID");
 }
 
-static void on_stdin(void *opaque)
-{
-        struct vmm_vm *vm = opaque;
-        uint8_t buf[VMM_SERIAL_FIFO];
-        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-        if (n <= 0) {
-                /* EOF or error: stop listening, the guest keeps running. */
-                (void) epoll_ctl(vm->epoll_fd, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
-                return;
-        }
-        /* Bytes beyond a full FIFO are dropped, as a real UART would. */
-        (void) vmm_serial_input(&vm->serial, buf, (unsigned) n);
-}
-
 static void on_signal(void *opaque)
 {
         struct vmm_vm *vm = opaque;
@@ -250,31 +235,6 @@ static void log_layout(struct vmm_vm *vm, const char *cmdline)
         log_info("cmdline: %s", cmdline);
 }
 
-static struct termios saved_tio;
-static bool tio_saved;
-
-static void console_raw(void)
-{
-        if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tio) < 0)
-                return;
-        struct termios t = saved_tio;
-        /* Raw input so that Ctrl-C and friends reach the guest; output
-         * post-processing is kept so "\n" still returns the carriage. */
-        t.c_iflag &= ~(tcflag_t) (IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
-        t.c_lflag &= ~(tcflag_t) (ECHO | ECHONL | ICANON | ISIG | IEXTEN);
-        t.c_cc[VMIN] = 1;
-        t.c_cc[VTIME] = 0;
-        if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
-                tio_saved = true;
-}
-
-static void console_restore(void)
-{
-        if (tio_saved)
-                (void) tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-        tio_saved = false;
-}
-
 static void vm_destroy(struct vmm_vm *vm)
 {
         vmm_api_stop(vm);
@@ -299,7 +259,7 @@ static void vm_destroy(struct vmm_vm *vm)
                 close(vm->kvm_fd);
         vmm_mem_free(&vm->mem);
         free(vm->cpuid);
-        console_restore();
+        vmm_console_fini(vm);
 }
 
 static int vm_setup(struct vmm_vm *vm, berth_error_t *err)
@@ -327,17 +287,12 @@ static int vm_setup(struct vmm_vm *vm, berth_error_t *err)
         if (kvm_init(vm, err) < 0 || mem_init(vm, err) < 0 || cpuid_init(vm, err) < 0)
                 return berth_wrap(err, "set up KVM");
 
-        int out = vm->cfg->console == VMM_CONSOLE_STDIO ? STDOUT_FILENO : -1;
-        vmm_serial_init(&vm->serial, out, vmm_vm_irq_line, vm);
+        vmm_serial_init(&vm->serial, -1, vmm_vm_irq_line, vm);
         if (vmm_bus_add(&vm->pio, VMM_SERIAL_PORT, 8, vmm_serial_io, &vm->serial) < 0 ||
             vmm_legacy_init(vm, err) < 0)
                 return berth_fail(err, EINVAL, "wire the legacy devices");
-        if (vm->cfg->console == VMM_CONSOLE_STDIO) {
-                if (vmm_vm_watch_fd(vm, STDIN_FILENO, on_stdin, vm, NULL) < 0)
-                        log_debug("stdin cannot be watched; console input disabled");
-                else
-                        console_raw();
-        }
+        if (vmm_console_init(vm, err) < 0)
+                return berth_wrap(err, "set up the console");
         if (vmm_virtio_devices_init(vm, err) < 0)
                 return -1;
         if (vm->cfg->api_sock && vmm_api_start(vm, vm->cfg->api_sock, err) < 0)

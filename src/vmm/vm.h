@@ -109,6 +109,10 @@ int vmm_balloon_set_target(struct vmm_vm *vm, uint64_t mib, berth_error_t *err);
 int vmm_balloon_get(struct vmm_vm *vm, uint64_t *target_mib, uint64_t *actual_mib,
                     struct vmm_balloon_stats *stats, berth_error_t *err);
 
+/* console.c: COM1 to stdio, a pty, a unix socket or nowhere. */
+int vmm_console_init(struct vmm_vm *vm, berth_error_t *err);
+void vmm_console_fini(struct vmm_vm *vm);
+
 /* legacy.c: i8042 reset, PM registers, POST port. */
 int vmm_legacy_init(struct vmm_vm *vm, berth_error_t *err);
 

@@ -56,6 +56,8 @@ struct vmm_vsock_config {
 enum vmm_console {
         VMM_CONSOLE_STDIO = 0,
         VMM_CONSOLE_NONE,
+        VMM_CONSOLE_PTY,  /* a pseudo-terminal; its name is printed on stderr */
+        VMM_CONSOLE_UNIX, /* a unix socket at console_path, one client at a time */
 };
 
 struct vmm_config {
@@ -75,6 +77,7 @@ struct vmm_config {
         bool rng;
         bool no_acpi; /* no ACPI tables: devices only via the command line */
         enum vmm_console console;
+        const char *console_path;
         const char *log_level; /* NULL: leave as is */
         struct json_t *json;   /* a loaded --config document (strings point into it) */
 };

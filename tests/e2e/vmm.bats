@@ -420,3 +420,59 @@ JSON
         assert_failure 2
         assert_output_contains "machine-config:"
 }
+
+@test "vmm: --console unix:PATH replays what the guest printed to the client that attaches" {
+        require_cmd python3
+        out="$BATS_TEST_TMPDIR/out"
+        "$BERTH_VMM" --kernel "$GUEST" --memory 32 --cmdline guest.exit=hang \
+                --console "unix:$BATS_TEST_TMPDIR/con" </dev/null >"$out" 2>&1 &
+        pid=$!
+        for _ in $(seq 50); do [ -S "$BATS_TEST_TMPDIR/con" ] && break; sleep 0.1; done
+        run python3 - "$BATS_TEST_TMPDIR/con" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(0.5)
+data, deadline = b"", time.time() + 20
+while b"exit: hang" not in data and time.time() < deadline:
+    try:
+        data += s.recv(4096)
+    except socket.timeout:
+        pass
+print(data.decode())
+PY
+        kill -TERM "$pid"
+        rc=0
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 13 ]
+        assert_output_contains "BERTH-GUEST ready"
+        assert_output_contains "BERTH-GUEST exit: hang"
+        [ ! -e "$BATS_TEST_TMPDIR/con" ]
+        # Nothing went to stdout.
+        ! grep -q BERTH-GUEST "$out"
+}
+
+@test "vmm: --console pty prints the pseudo-terminal that carries the console" {
+        require_cmd python3
+        err="$BATS_TEST_TMPDIR/err"
+        "$BERTH_VMM" --kernel "$GUEST" --memory 32 --cmdline guest.exit=hang --console pty \
+                </dev/null >/dev/null 2>"$err" &
+        pid=$!
+        wait_for_line "$err" "console on /dev/pts/"
+        pts=$(sed -n 's/.*console on \(\/dev\/pts\/[0-9]*\).*/\1/p' "$err")
+        run python3 - "$pts" <<'PY'
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+data, deadline = b"", time.time() + 20
+while b"exit: hang" not in data and time.time() < deadline:
+    try:
+        data += os.read(fd, 4096)
+    except BlockingIOError:
+        time.sleep(0.05)
+print(data.decode(errors="replace"))
+PY
+        kill -TERM "$pid"
+        wait "$pid" || true
+        assert_output_contains "BERTH-GUEST cmdline: guest.exit=hang"
+        assert_output_contains "BERTH-GUEST exit: hang"
+}

@@ -175,6 +175,8 @@ vmm() {
         img="$BATS_TEST_TMPDIR/disk.raw"
         printf 'hello from the host\n' >"$img"
         truncate -s 1M "$img"
+        # A pattern in sector 2 for the guest to discard.
+        head -c 512 /dev/zero | tr '\0' '\252' | dd of="$img" bs=512 seek=2 conv=notrunc 2>/dev/null
         vmm --kernel "$GUEST" --memory 32 --disk "$img,format=raw,direct"
         assert_success
         assert_output_contains "BERTH-GUEST blk: capacity 2048 sectors"
@@ -185,6 +187,8 @@ vmm() {
         assert_output_contains "BERTH-GUEST blk: flush status 0"
         assert_output_contains "BERTH-GUEST blk: indirect read status 0"
         [ "$(dd if="$img" bs=512 skip=1 count=1 2>/dev/null | head -n 1)" = "written by the guest" ]
+        assert_output_contains "BERTH-GUEST blk: discard status 0, sector 2 zero bytes after: 512"
+        [ "$(dd if="$img" bs=512 skip=2 count=1 2>/dev/null | tr -d '\0' | wc -c)" -eq 0 ]
 }
 
 @test "vmm: virtio-blk read-only disk refuses writes and stays unchanged" {

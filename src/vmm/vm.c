@@ -98,6 +98,50 @@ void vmm_vm_watch_events(struct vmm_vm *vm, int fd, uint32_t events)
         }
 }
 
+/* Registering memory slots costs several milliseconds of waiting in KVM
+ * (an SRCU grace period per slot), whatever the size.  It runs on its own
+ * thread while the main thread loads the kernel and wires the devices;
+ * mem_slots_wait() joins it before any vCPU runs. */
+static void *mem_slots_thread(void *arg)
+{
+        struct vmm_vm *vm = arg;
+        for (unsigned i = 0; i < vm->mem.n; i++) {
+                struct kvm_userspace_memory_region r = {
+                        .slot = i,
+                        .guest_phys_addr = vm->mem.regions[i].gpa,
+                        .memory_size = vm->mem.regions[i].size,
+                        .userspace_addr = (uintptr_t) vm->mem.regions[i].hva,
+                };
+                if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+                        vm->mem_slots_errno = errno;
+                        break;
+                }
+        }
+        return NULL;
+}
+
+static int mem_init(struct vmm_vm *vm, berth_error_t *err)
+{
+        if (vmm_mem_alloc(&vm->mem, vm->cfg->memory_mib << 20, err) < 0)
+                return -1;
+        int r = pthread_create(&vm->mem_slots, NULL, mem_slots_thread, vm);
+        if (r != 0)
+                return berth_fail(err, r, "start the memory-slot thread");
+        vm->mem_slots_started = true;
+        return 0;
+}
+
+static int mem_slots_wait(struct vmm_vm *vm, berth_error_t *err)
+{
+        if (!vm->mem_slots_started)
+                return 0;
+        pthread_join(vm->mem_slots, NULL);
+        vm->mem_slots_started = false;
+        if (vm->mem_slots_errno)
+                return berth_fail(err, vm->mem_slots_errno, "KVM_SET_USER_MEMORY_REGION");
+        return 0;
+}
+
 static int kvm_init(struct vmm_vm *vm, berth_error_t *err)
 {
         vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -131,6 +175,9 @@ static int kvm_init(struct vmm_vm *vm, berth_error_t *err)
                 return berth_fail(err, errno, "KVM_CREATE_VM");
         /* Intel VT-x needs these two pages out of the guest's way; other
          * implementations may not know the ioctls, which is harmless. */
+        /* Guest RAM first: its slot registration then overlaps the rest. */
+        if (mem_init(vm, err) < 0)
+                return -1;
         if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0)
                 log_debug("KVM_SET_TSS_ADDR: %s", strerror(errno));
         uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
@@ -141,23 +188,6 @@ static int kvm_init(struct vmm_vm *vm, berth_error_t *err)
         struct kvm_pit_config pit = {.flags = 0};
         if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
                 return berth_fail(err, errno, "KVM_CREATE_PIT2");
-        return 0;
-}
-
-static int mem_init(struct vmm_vm *vm, berth_error_t *err)
-{
-        if (vmm_mem_alloc(&vm->mem, vm->cfg->memory_mib << 20, err) < 0)
-                return -1;
-        for (unsigned i = 0; i < vm->mem.n; i++) {
-                struct kvm_userspace_memory_region r = {
-                        .slot = i,
-                        .guest_phys_addr = vm->mem.regions[i].gpa,
-                        .memory_size = vm->mem.regions[i].size,
-                        .userspace_addr = (uintptr_t) vm->mem.regions[i].hva,
-                };
-                if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-                        return berth_fail(err, errno, "KVM_SET_USER_MEMORY_REGION slot %u", i);
-        }
         return 0;
 }
 
@@ -284,7 +314,7 @@ static int vm_setup(struct vmm_vm *vm, berth_error_t *err)
         if (sfd < 0 || vmm_vm_watch_fd(vm, sfd, on_signal, vm, err) < 0)
                 return berth_fail(err, errno, "signalfd");
 
-        if (kvm_init(vm, err) < 0 || mem_init(vm, err) < 0 || cpuid_init(vm, err) < 0)
+        if (kvm_init(vm, err) < 0 || cpuid_init(vm, err) < 0)
                 return berth_wrap(err, "set up KVM");
 
         vmm_serial_init(&vm->serial, -1, vmm_vm_irq_line, vm);
@@ -344,6 +374,8 @@ int vmm_run(const struct vmm_config *cfg, berth_error_t *err)
         pthread_cond_init(&vm->pause_cond, NULL);
         vm->mmio.unclaimed_fill = 0x00;
         int ret = vm_setup(vm, err);
+        if (mem_slots_wait(vm, ret == 0 ? err : NULL) < 0)
+                ret = -1;
         for (unsigned i = 0; ret == 0 && i < vm->n_vcpus; i++)
                 if (vmm_vcpu_start(&vm->vcpus[i], err) < 0) {
                         vmm_vm_stop(vm, VMM_EXIT_ERROR);

@@ -44,7 +44,9 @@ const char *oci_status_name(enum oci_status s);
 /* The runtime-spec state document (what `state` prints and hooks read on stdin). */
 json_t *oci_state_json(const struct oci_state *st, enum oci_status s);
 int oci_state_cgroup(const struct oci_state *st, struct oci_cgroup *cg);
+/* /proc/PID/stat start time; 0 if gone or a zombie. */
 uint64_t oci_proc_starttime(pid_t pid);
+
 
 /* ----------------------------------------------------------------- hooks.c */
 

@@ -35,11 +35,33 @@ int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
 int cmd_check(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_disk(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+
+/* containers (src/engine) */
+int cmd_ps(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_start(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_attach(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_stop(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_restart(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_kill(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_rm(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_wait(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_pause(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_unpause(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_logs(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_inspect(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_run(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_create(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_exec(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_volume(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_rename(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 
 /* images (src/image) */
 int cmd_images(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_image(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_image_inspect(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_image_mount(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_image_unmount(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_image_prune(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_import(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_tag(struct cli_global *g, int argc, char **argv, berth_error_t *err);
@@ -47,5 +69,9 @@ int cmd_rmi(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_history(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_save(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_load(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_pull(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_push(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_login(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_logout(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 
 #endif

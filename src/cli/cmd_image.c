@@ -14,9 +14,14 @@ static const struct cli_command image_commands[] = {
         {"inspect", cmd_image_inspect, "Show images as JSON"},
         {"history", cmd_history, "Show the history of an image"},
         {"prune", cmd_image_prune, "Remove unused images"},
+        {"mount", cmd_image_mount, "Mount an image's root filesystem and print its path"},
+        {"unmount", cmd_image_unmount, "Unmount an image's root filesystem"},
+        {"umount", cmd_image_unmount, NULL},
         {"import", cmd_import, "Create an image from a root filesystem tarball"},
         {"save", cmd_save, "Write images to a docker-archive or OCI layout"},
         {"load", cmd_load, "Load images from a docker-archive or OCI layout"},
+        {"pull", cmd_pull, "Download an image from a registry"},
+        {"push", cmd_push, "Upload an image to a registry"},
         {NULL, NULL, NULL},
 };
 

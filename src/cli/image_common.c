@@ -1,7 +1,11 @@
 /* image_common.c — helpers shared by the image subcommands (image_common.h). */
+#include <stdlib.h>
+#include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli/image_common.h"
+#include "common/paths.h"
 #include "common/util.h"
 
 int cli_store_open(struct cli_global *g, struct img_store *s, berth_error_t *err)
@@ -75,7 +79,10 @@ json_t *cli_image_inspect_json(const struct img_entry *e, const struct img_image
                 bool dup = false;
                 size_t j;
                 json_t *x;
-                json_array_foreach(digests, j, x) dup |= strcmp(json_string_value(x), rd) == 0;
+                json_array_foreach(digests, j, x)
+                {
+                        dup |= strcmp(json_string_value(x), rd) == 0;
+                }
                 if (!dup)
                         json_array_append_new(digests, json_string(rd));
                 free(rd);
@@ -105,4 +112,72 @@ json_t *cli_image_inspect_json(const struct img_entry *e, const struct img_image
                 (json_int_t) img_image_size(img), "RootFS", "Type", "layers", "Layers", layers,
                 "Descriptor", "mediaType", e ? e->manifest_media_type : IMG_MT_OCI_MANIFEST,
                 "digest", img->manifest_digest, "size", (json_int_t) (e ? e->manifest_size : 0));
+}
+
+char *cli_registry_defaults(struct cli_global *g, struct img_registry_opts *o)
+{
+        memset(o, 0, sizeof(*o));
+        o->tls_verify = -1;
+        o->retries = 3;
+        const char *env = getenv("BERTH_AUTH_FILE");
+        char *path =
+                env && *env ? berth_xstrdup(env) : berth_path_join(g->paths.data_dir, "auth.json");
+        o->auth_file = path;
+        return path;
+}
+
+int cli_registry_option(int c, const char *arg, struct img_registry_opts *o, const char *cmd,
+                        berth_error_t *err)
+{
+        switch (c) {
+        case CLI_OPT_TLS_VERIFY:
+                if (arg == NULL || strcmp(arg, "true") == 0 || strcmp(arg, "1") == 0)
+                        o->tls_verify = 1;
+                else if (strcmp(arg, "false") == 0 || strcmp(arg, "0") == 0)
+                        o->tls_verify = 0;
+                else
+                        return cli_usage_error(err, cmd, "--tls-verify takes true or false");
+                return 1;
+        case CLI_OPT_CERT_DIR:
+                o->cert_dir = arg;
+                return 1;
+        case CLI_OPT_AUTHFILE:
+                o->auth_file = arg;
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+int cli_registry_getopt(int argc, char **argv, const char *cmd, const char *usage,
+                        struct img_registry_opts *o, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                CLI_REGISTRY_OPTIONS,
+                {"quiet", no_argument, NULL, 'q'},
+                {"platform", required_argument, NULL, 'p'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        int c;
+        while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+                int r = cli_registry_option(c, optarg, o, cmd, err);
+                if (r < 0)
+                        return -1;
+                if (r > 0)
+                        continue;
+                switch (c) {
+                case 'q':
+                        o->quiet = true;
+                        break;
+                case 'p':
+                        break; /* this host's platform is what berth can run */
+                case 'h':
+                        fputs(usage, stdout);
+                        return 1;
+                default:
+                        return cli_usage_error(err, cmd, "invalid option");
+                }
+        }
+        return 0;
 }

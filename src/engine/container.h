@@ -24,6 +24,7 @@
 #define ENG_ID_LEN 64
 
 struct eng_ctx {
+        char *data_dir;       /* <data_dir> (the image store lives under it too) */
         char *containers_dir; /* <data_dir>/containers */
         char *names_dir;      /* <data_dir>/containers/.names */
         char *run_dir;        /* <run_dir>/containers */

@@ -164,6 +164,8 @@ static int read_dir(struct img_store *s, const char *path, struct loaded *l, ber
         if (d == NULL)
                 return berth_fail(err, errno, "open `%s`", bdir);
         struct dirent *de;
+        /* readdir is thread-safe per DIR in glibc; readdir_r is deprecated */
+        /* cppcheck-suppress readdirCalled */
         while ((de = readdir(d)) != NULL) {
                 if (de->d_name[0] == '.')
                         continue;
@@ -190,26 +192,6 @@ static const char *file_digest(struct loaded *l, const char *name)
                 name = to;
         }
         return NULL;
-}
-
-/* A layer's diffID must be the one the config lists for it. */
-static int check_layer(struct img_store *s, const char *blob, const char *want, char **media_type,
-                       berth_error_t *err)
-{
-        cleanup_close int fd = img_blob_open(s, blob, err);
-        if (fd < 0)
-                return -1;
-        const char *mt = img_layer_media_type(fd);
-        *media_type = berth_xstrdup(mt);
-        char got[IMG_DIGEST_MAX];
-        if (strcmp(mt, IMG_MT_OCI_LAYER) == 0)
-                snprintf(got, sizeof(got), "%s", blob);
-        else if (img_layer_diffid(fd, got, NULL, err) < 0)
-                return berth_wrap(err, "layer %s", blob);
-        if (strcmp(got, want) != 0)
-                return berth_fail(err, EBADMSG, "layer %s has diffID %s, but the config says %s",
-                                  blob, got, want);
-        return 0;
 }
 
 static int load_docker(struct img_store *s, struct loaded *l, img_load_report_fn report, void *ctx,
@@ -269,8 +251,9 @@ static int load_docker(struct img_store *s, struct loaded *l, img_load_report_fn
                         ret = img_blob_size(s, ld, &sz, err);
                         ls[j].size = (int64_t) sz;
                         if (ret == 0)
-                                ret = check_layer(s, ld, json_string_value(json_array_get(ids, j)),
-                                                  &ls[j].media_type, err);
+                                ret = img_layer_verify(s, ld,
+                                                       json_string_value(json_array_get(ids, j)),
+                                                       &ls[j].media_type, err);
                 }
                 json_decref(cfg);
                 json_t *tags = json_object_get(item, "RepoTags");
@@ -387,8 +370,8 @@ static int load_oci(struct img_store *s, struct loaded *l, img_load_report_fn re
                                 ret = berth_fail(err, ENOENT, "layer %s not in the archive",
                                                  img.layers[j].digest);
                         else
-                                ret = check_layer(s, img.layers[j].digest, img.diff_ids[j], &mt,
-                                                  err);
+                                ret = img_layer_verify(s, img.layers[j].digest, img.diff_ids[j],
+                                                       &mt, err);
                 }
                 json_t *ann = json_object_get(desc, "annotations");
                 const char *full = json_string_value(json_object_get(ann, IMG_ANNOT_FULL_NAME));

@@ -21,6 +21,8 @@ static int rm_children(int dfd, berth_error_t *err)
                 return berth_fail(err, errno, "opendir");
         }
         struct dirent *de;
+        /* readdir is thread-safe per DIR in glibc; readdir_r is deprecated */
+        /* cppcheck-suppress readdirCalled */
         while ((de = readdir(d)) != NULL) {
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;

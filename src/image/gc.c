@@ -35,7 +35,7 @@ static int cmp_str(const void *a, const void *b)
 
 static bool marked(const struct mark *m, const char *hex)
 {
-        return bsearch(&hex, m->hex, m->n, sizeof(char *), cmp_str) != NULL;
+        return m->n > 0 && bsearch(&hex, m->hex, m->n, sizeof(char *), cmp_str) != NULL;
 }
 
 static void mark_image(struct img_store *s, const char *manifest, struct mark *blobs,
@@ -69,6 +69,8 @@ static int sweep(struct img_store *s, const char *dir, const struct mark *keep, 
         if (d == NULL)
                 return berth_fail(err, errno, "open `%s/%s`", s->root, dir);
         struct dirent *de;
+        /* readdir is thread-safe per DIR in glibc; readdir_r is deprecated */
+        /* cppcheck-suppress readdirCalled */
         while ((de = readdir(d)) != NULL) {
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
@@ -116,8 +118,10 @@ int img_gc(struct img_store *s, struct img_gc_stats *stats, berth_error_t *err)
                 mark_image(s, t.v[i].manifest, &blobs, &layers);
         for (size_t i = 0; i < n_pinned; i++)
                 mark_image(s, pinned[i], &blobs, &layers);
-        qsort(blobs.hex, blobs.n, sizeof(char *), cmp_str);
-        qsort(layers.hex, layers.n, sizeof(char *), cmp_str);
+        if (blobs.n)
+                qsort(blobs.hex, blobs.n, sizeof(char *), cmp_str);
+        if (layers.n)
+                qsort(layers.hex, layers.n, sizeof(char *), cmp_str);
         uint64_t tmp_count = 0, tmp_bytes = 0;
         if (sweep(s, "blobs/sha256", &blobs, false, &stats->blobs, &stats->bytes, err) < 0 ||
             sweep(s, "layers", &layers, true, &stats->layers, &stats->bytes, err) < 0 ||

@@ -87,6 +87,8 @@ struct img_blob_writer {
 
 int img_blob_begin(struct img_store *s, struct img_blob_writer *w, berth_error_t *err);
 int img_blob_write(struct img_blob_writer *w, const void *buf, size_t len, berth_error_t *err);
+/* Copy fd, to its end, into the blob. */
+int img_blob_write_fd(struct img_blob_writer *w, int fd, berth_error_t *err);
 /* expected: the digest the data must have (NULL: whatever it is).  out may be NULL. */
 int img_blob_commit(struct img_blob_writer *w, const char *expected, char out[IMG_DIGEST_MAX],
                     berth_error_t *err);
@@ -194,6 +196,10 @@ struct img_unpack_stats {
 int img_layer_unpack(int fd, int dirfd, struct img_unpack_stats *stats, berth_error_t *err);
 /* sha256 of the uncompressed stream (the layer's diffID) and its size. */
 int img_layer_diffid(int fd, char out[IMG_DIGEST_MAX], uint64_t *size, berth_error_t *err);
+/* A stored layer blob's diffID must be want (the config's); its media type (by its
+ * compression) is returned in *media_type if not NULL. */
+int img_layer_verify(struct img_store *s, const char *blob, const char *want, char **media_type,
+                     berth_error_t *err);
 /* Compression of a blob from its first bytes: the OCI layer media type to use. */
 const char *img_layer_media_type(int fd);
 
@@ -284,5 +290,35 @@ typedef void (*img_load_report_fn)(void *ctx, const char *name, const char *mani
                                    const char *config);
 int img_load(struct img_store *s, const char *path, img_load_report_fn report, void *ctx,
              berth_error_t *err);
+
+/* ---- registry client (registry.c, registry_http.c, auth.c) ---- */
+
+struct img_registry_opts {
+        int tls_verify;        /* 1: verify; 0: don't, and allow plain http; -1: verify except
+                                  for localhost/127.0.0.0/8/::1, which may also be plain http */
+        const char *cert_dir;  /* ca.crt (and client.cert/client.key) for the registry */
+        const char *auth_file; /* credentials, Docker's config.json shape ("auths") */
+        bool quiet;            /* no progress lines */
+        int retries;           /* extra attempts on transient failures (default 3) */
+};
+
+/* Pull NAME[:TAG|@DIGEST] (host[:port]/path) into the store, verifying every digest
+ * and diffID; the image is named by the reference.  Writes the manifest digest. */
+int img_pull(struct img_store *s, const char *ref, const struct img_registry_opts *o,
+             char out[IMG_DIGEST_MAX], berth_error_t *err);
+/* Push a local image to dest (NULL: its own name); blobs the registry has are skipped. */
+int img_push(struct img_store *s, const char *image, const char *dest,
+             const struct img_registry_opts *o, char out[IMG_DIGEST_MAX], berth_error_t *err);
+/* Check credentials against the registry, then store them (file mode 0600). */
+int img_login(const char *registry, const char *user, const char *password,
+              const struct img_registry_opts *o, berth_error_t *err);
+/* Store credentials without checking them. */
+int img_auth_put(const char *auth_file, const char *registry, const char *user,
+                 const char *password, berth_error_t *err);
+/* Forget a registry's credentials.  Returns 1 if there were any, 0 if not. */
+int img_logout(const char *auth_file, const char *registry, berth_error_t *err);
+/* Look up stored credentials (both NULL when there are none). */
+int img_auth_get(const char *auth_file, const char *registry, char **user, char **password,
+                 berth_error_t *err);
 
 #endif

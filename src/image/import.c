@@ -42,7 +42,10 @@ static json_t *cmd_form(const char *arg, bool shell)
                 size_t i;
                 json_t *v;
                 bool strings = true;
-                json_array_foreach(j, i, v) strings &= json_is_string(v);
+                json_array_foreach(j, i, v)
+                {
+                        strings &= json_is_string(v);
+                }
                 if (strings)
                         return j;
         }
@@ -173,7 +176,9 @@ int img_config_apply_change(json_t *cfg, const char *change, berth_error_t *err)
                         size_t i;
                         json_t *v;
                         json_array_foreach(arr, i, v)
+                        {
                                 json_object_set_new(vols, json_string_value(v), json_object());
+                        }
                         json_decref(arr);
                 } else {
                         cleanup_free char *copy = berth_xstrdup(arg);
@@ -203,19 +208,26 @@ int img_import_rootfs(struct img_store *s, int fd, const char *name,
                       const struct img_change *change, char out[IMG_DIGEST_MAX], berth_error_t *err)
 {
         /* the tarball is stored as it came (compressed or not); its diffID is
-         * the digest of the uncompressed stream */
+         * the digest of the uncompressed stream, read back from the temporary
+         * file before the blob becomes visible, so a broken tarball never does */
         struct img_desc layer = {0};
-        uint64_t size = 0;
-        if (img_blob_put_fd(s, fd, NULL, layer.digest, &size, err) < 0)
-                return berth_wrap(err, "store the tarball");
-        layer.size = (int64_t) size;
-        cleanup_close int bfd = img_blob_open(s, layer.digest, err);
-        if (bfd < 0)
+        struct img_blob_writer w;
+        if (img_blob_begin(s, &w, err) < 0)
                 return -1;
-        char diffid[IMG_DIGEST_MAX];
-        if (img_layer_diffid(bfd, diffid, NULL, err) < 0)
+        if (img_blob_write_fd(&w, fd, err) < 0) {
+                img_blob_abort(&w);
                 return berth_wrap(err, "read the tarball");
-        cleanup_free char *mt = layer.media_type = berth_xstrdup(img_layer_media_type(bfd));
+        }
+        char diffid[IMG_DIGEST_MAX];
+        if (lseek(w.fd, 0, SEEK_SET) < 0 || img_layer_diffid(w.fd, diffid, NULL, err) < 0) {
+                img_blob_abort(&w);
+                return berth_wrap(err, "read the tarball");
+        }
+        cleanup_free char *mt = berth_xstrdup(img_layer_media_type(w.fd));
+        layer.media_type = mt;
+        layer.size = (int64_t) w.size;
+        if (img_blob_commit(&w, NULL, layer.digest, err) < 0)
+                return berth_wrap(err, "store the tarball");
 
         json_t *cfg = img_config_new();
         json_array_append_new(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"),

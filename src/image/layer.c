@@ -496,3 +496,23 @@ const char *img_layer_media_type(int fd)
         }
         return IMG_MT_OCI_LAYER;
 }
+
+int img_layer_verify(struct img_store *s, const char *blob, const char *want, char **media_type,
+                     berth_error_t *err)
+{
+        cleanup_close int fd = img_blob_open(s, blob, err);
+        if (fd < 0)
+                return -1;
+        const char *mt = img_layer_media_type(fd);
+        if (media_type)
+                *media_type = berth_xstrdup(mt);
+        char got[IMG_DIGEST_MAX];
+        if (strcmp(mt, IMG_MT_OCI_LAYER) == 0)
+                snprintf(got, sizeof(got), "%s", blob);
+        else if (img_layer_diffid(fd, got, NULL, err) < 0)
+                return berth_wrap(err, "layer %s", blob);
+        if (strcmp(got, want) != 0)
+                return berth_fail(err, EBADMSG, "layer %s has diffID %s, but the config says %s",
+                                  blob, got, want);
+        return 0;
+}

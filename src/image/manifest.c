@@ -153,6 +153,7 @@ int img_lookup(struct img_store *s, struct img_table *t, const char *what, struc
         if (is_hex_id(what)) {
                 const char *hex = berth_str_has_prefix(what, "sha256:") ? what + 7 : what;
                 size_t n = strlen(hex);
+                char first_cfg[IMG_DIGEST_MAX] = "";
                 for (size_t i = 0; i < t->n; i++) {
                         char cfg[IMG_DIGEST_MAX];
                         manifest_config_digest(s, t->v[i].manifest, cfg);
@@ -160,17 +161,23 @@ int img_lookup(struct img_store *s, struct img_table *t, const char *what, struc
                                    (n == 64 && strcmp(t->v[i].manifest + 7, hex) == 0);
                         if (!hit)
                                 continue;
-                        if (*out && strcmp((*out)->manifest, t->v[i].manifest) != 0)
-                                return berth_fail(err, EINVAL,
-                                                  "image ID `%s` is ambiguous: more than one "
-                                                  "image matches",
-                                                  what);
+                        /* manifests of one config are one image ID: prefer a named one */
+                        if (*out) {
+                                if (strcmp(cfg, first_cfg) != 0)
+                                        return berth_fail(err, EINVAL,
+                                                          "image ID `%s` is ambiguous: more than "
+                                                          "one image matches",
+                                                          what);
+                                if ((*out)->n_names > 0 || t->v[i].n_names == 0)
+                                        continue;
+                        }
+                        memcpy(first_cfg, cfg, IMG_DIGEST_MAX);
                         *out = &t->v[i];
                 }
                 if (*out)
                         return 0;
         }
-        return berth_fail_status(err, 1, ENOENT, "No such image: %s", what);
+        return berth_fail_status(err, 1, 0, "No such image: %s", what);
 }
 
 int img_manifest_commit(struct img_store *s, const struct img_desc *config,

@@ -65,9 +65,19 @@ static const char *familiar(const char *in)
 {
         static const char *const prefixes[] = {"docker.io/library/", "index.docker.io/library/",
                                                "docker.io/", "index.docker.io/"};
-        for (size_t i = 0; i < BERTH_ARRAY_SIZE(prefixes); i++)
-                if (berth_str_has_prefix(in, prefixes[i]))
-                        return in + strlen(prefixes[i]);
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(prefixes); i++) {
+                if (!berth_str_has_prefix(in, prefixes[i]))
+                        continue;
+                /* not when what is left would read as a host of its own
+                 * (docker.io/library/example.com/x): normalizing stays idempotent */
+                const char *rest = in + strlen(prefixes[i]);
+                const char *slash = strchr(rest, '/');
+                if (slash && (memchr(rest, '.', (size_t) (slash - rest)) ||
+                              memchr(rest, ':', (size_t) (slash - rest)) ||
+                              strncmp(rest, "localhost/", 10) == 0))
+                        return in;
+                return rest;
+        }
         return in;
 }
 

@@ -37,7 +37,7 @@ int img_driver_parse(const char *s, enum img_driver *out, berth_error_t *err)
 enum img_driver img_driver_default(void)
 {
         const char *env = getenv("BERTH_STORAGE_DRIVER");
-        enum img_driver d;
+        enum img_driver d = IMG_DRIVER_OVERLAY;
         berth_error_t err = NULL;
         if (env && *env) {
                 if (img_driver_parse(env, &d, &err) == 0)
@@ -63,13 +63,16 @@ static int layer_unpack_once(struct img_store *s, const struct img_desc *blob, c
         if (mkdtemp(tmp) == NULL)
                 return berth_fail(err, errno, "create `%s`", tmp);
         cleanup_free char *diff = berth_xasprintf("%s/diff", tmp);
+        cleanup_free char *dst = berth_path_join(s->root, rel);
+        cleanup_close int dfd = -1;
+        cleanup_close int bfd = -1;
         int ret = -1;
         if (mkdir(diff, 0755) < 0) {
                 berth_fail(err, errno, "mkdir `%s`", diff);
                 goto out;
         }
-        cleanup_close int dfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        cleanup_close int bfd = img_blob_open(s, blob->digest, err);
+        dfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        bfd = img_blob_open(s, blob->digest, err);
         if (dfd < 0 || bfd < 0) {
                 if (dfd < 0)
                         berth_fail(err, errno, "open `%s`", diff);
@@ -81,7 +84,6 @@ static int layer_unpack_once(struct img_store *s, const struct img_desc *blob, c
                 goto out;
         }
         syncfs(dfd);
-        cleanup_free char *dst = berth_path_join(s->root, rel);
         if (rename(tmp, dst) < 0 && errno != EEXIST && errno != ENOTEMPTY) {
                 berth_fail(err, errno, "rename `%s` to `%s`", tmp, dst);
                 goto out;
@@ -179,16 +181,18 @@ int img_rootfs_prepare(struct img_store *s, const char *image, const char *conta
         struct img_entry *e;
         struct img_image img = {0};
         int ret = -1;
+        cleanup_free char *snap = berth_xasprintf("snapshots/%s", container_id);
+        cleanup_free char *abs = berth_path_join(s->root, snap);
+        cleanup_free char *text = NULL;
+        cleanup_free char *info_path = berth_xasprintf("%s/info.json", abs);
         if (img_lookup(s, &t, image, &e, err) < 0 || img_image_load(s, e->manifest, &img, err) < 0)
                 goto out;
         if (img_layers_ensure(s, &img, err) < 0)
                 goto out;
-        cleanup_free char *snap = berth_xasprintf("snapshots/%s", container_id);
         if (mkdirat(s->root_fd, snap, 0700) < 0) {
                 berth_fail(err, errno, "create snapshot for container `%s`", container_id);
                 goto out;
         }
-        cleanup_free char *abs = berth_path_join(s->root, snap);
         static const char *const subdirs[] = {"rootfs", "upper", "work", "empty"};
         for (size_t i = 0; i < (driver == IMG_DRIVER_VFS ? 1 : BERTH_ARRAY_SIZE(subdirs)); i++) {
                 cleanup_free char *p = berth_xasprintf("%s/%s", abs, subdirs[i]);
@@ -199,9 +203,8 @@ int img_rootfs_prepare(struct img_store *s, const char *image, const char *conta
         }
         json_t *info = json_pack("{s:s, s:s, s:s}", "image", img.manifest_digest, "id",
                                  img.config.digest, "driver", img_driver_name(driver));
-        cleanup_free char *text = json_dumps(info, JSON_COMPACT);
+        text = json_dumps(info, JSON_COMPACT);
         json_decref(info);
-        cleanup_free char *info_path = berth_xasprintf("%s/info.json", abs);
         if (berth_write_file_atomic(info_path, text, strlen(text), 0600, err) < 0)
                 goto undo;
         if (driver == IMG_DRIVER_OVERLAY) {
@@ -288,6 +291,8 @@ int img_snapshots_images(struct img_store *s, char ***manifests, size_t *n, bert
         if (d == NULL)
                 return berth_fail(err, errno, "open snapshots");
         struct dirent *de;
+        /* readdir is thread-safe per DIR in glibc; readdir_r is deprecated */
+        /* cppcheck-suppress readdirCalled */
         while ((de = readdir(d)) != NULL) {
                 if (de->d_name[0] == '.')
                         continue;

@@ -181,28 +181,31 @@ int img_blob_put(struct img_store *s, const void *buf, size_t len, const char *e
         return img_blob_commit(&w, expected, out, err);
 }
 
+int img_blob_write_fd(struct img_blob_writer *w, int fd, berth_error_t *err)
+{
+        cleanup_free char *buf = berth_xmalloc(1 << 17);
+        for (;;) {
+                ssize_t r = read(fd, buf, 1 << 17);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        return berth_fail(err, errno, "read blob data");
+                if (r == 0)
+                        return 0;
+                if (img_blob_write(w, buf, (size_t) r, err) < 0)
+                        return -1;
+        }
+}
+
 int img_blob_put_fd(struct img_store *s, int fd, const char *expected, char out[IMG_DIGEST_MAX],
                     uint64_t *size, berth_error_t *err)
 {
         struct img_blob_writer w;
         if (img_blob_begin(s, &w, err) < 0)
                 return -1;
-        cleanup_free char *buf = berth_xmalloc(1 << 17);
-        for (;;) {
-                ssize_t r = read(fd, buf, 1 << 17);
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r < 0) {
-                        int e = errno;
-                        img_blob_abort(&w);
-                        return berth_fail(err, e, "read blob data");
-                }
-                if (r == 0)
-                        break;
-                if (img_blob_write(&w, buf, (size_t) r, err) < 0) {
-                        img_blob_abort(&w);
-                        return -1;
-                }
+        if (img_blob_write_fd(&w, fd, err) < 0) {
+                img_blob_abort(&w);
+                return -1;
         }
         if (size)
                 *size = w.size;

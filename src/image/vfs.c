@@ -178,6 +178,8 @@ static int copy_tree(struct vfs_copy *c, int sdir, int ddir, const char *rel, be
         }
         rewinddir(d);
         struct dirent *de;
+        /* readdir is thread-safe per DIR in glibc; readdir_r is deprecated */
+        /* cppcheck-suppress readdirCalled */
         while ((de = readdir(d)) != NULL) {
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;

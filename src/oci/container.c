@@ -50,7 +50,7 @@ static void now_rfc3339(char *buf, size_t n)
 
 static void remove_state_dir(const char *dir)
 {
-        static const char *files[] = { "exec.fifo", "state.json", NULL };
+        static const char *files[] = {"exec.fifo", "state.json", NULL};
         for (size_t i = 0; files[i]; i++) {
                 cleanup_free char *p = berth_xasprintf("%s/%s", dir, files[i]);
                 unlink(p);
@@ -179,8 +179,17 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
                 if (m.type == OCI_SYNC_READY)
                         return 0;
                 if (m.type == OCI_SYNC_ERROR) {
-                        /* the text already ends with the errno's message */
-                        berth_fail_status(err, 1, 0, "%s", m.text);
+                        /* the text ends with the errno's message: keep the errno itself
+                         * (callers map ENOENT and EACCES to 127 and 126) without saying
+                         * its message twice */
+                        const char *es = m.errnum ? strerror(m.errnum) : "";
+                        size_t tl = strlen(m.text), el = strlen(es);
+                        if (m.errnum && tl > el + 2 && strcmp(m.text + tl - el, es) == 0 &&
+                            strncmp(m.text + tl - el - 2, ": ", 2) == 0)
+                                m.text[tl - el - 2] = '\0';
+                        else
+                                m.errnum = 0;
+                        berth_fail_status(err, 1, m.errnum, "%s", m.text);
                         return -1;
                 }
                 if (m.type == OCI_SYNC_HOOKS) {
@@ -190,8 +199,8 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
                         int r = oci_hooks_run(cr->spec, OCI_HOOK_PRESTART, text, &herr);
                         if (r == 0)
                                 r = oci_hooks_run(cr->spec, OCI_HOOK_CREATE_RUNTIME, text, &herr);
-                        struct oci_sync_msg reply = { .type = r < 0 ? OCI_SYNC_ERROR
-                                                                     : OCI_SYNC_HOOKS_DONE };
+                        struct oci_sync_msg reply = {.type = r < 0 ? OCI_SYNC_ERROR
+                                                                   : OCI_SYNC_HOOKS_DONE};
                         snprintf(reply.text, sizeof(reply.text), "%s", text);
                         send(sync, &reply, sizeof(reply), MSG_NOSIGNAL);
                         if (r < 0) {
@@ -205,9 +214,9 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
 static int resolve_rootfs(const char *bundle, const struct oci_spec *s, char **out,
                           berth_error_t *err)
 {
-        cleanup_free char *p = s->root_path[0] == '/' ? berth_xstrdup(s->root_path)
-                                                      : berth_xasprintf("%s/%s", bundle,
-                                                                        s->root_path);
+        cleanup_free char *p = s->root_path[0] == '/'
+                                       ? berth_xstrdup(s->root_path)
+                                       : berth_xasprintf("%s/%s", bundle, s->root_path);
         struct stat st;
         *out = realpath(p, NULL);
         if (*out == NULL || stat(*out, &st) < 0)
@@ -222,7 +231,7 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
 {
         cleanup_free char *bundle = NULL, *cfg = NULL, *cgpath = NULL;
         cleanup_close int state_dirfd = -1, console = -1, console_peer = -1;
-        int sync[2] = { -1, -1 }, ns_fds[8];
+        int sync[2] = {-1, -1}, ns_fds[8];
         pid_t pid = -1;
         bool made_dir = false;
         char created[64];
@@ -422,7 +431,7 @@ static int release_init(const struct oci_state *st, berth_error_t *err)
         if (fd < 0)
                 return berth_fail(err, errno, "open `%s`", fifo);
         for (;;) {
-                struct pollfd p[2] = { { fd, POLLIN, 0 }, { pfd, POLLIN, 0 } };
+                struct pollfd p[2] = {{fd, POLLIN, 0}, {pfd, POLLIN, 0}};
                 if (poll(p, 2, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -509,7 +518,7 @@ static int stop_all(const struct oci_state *st, struct oci_cgroup *cg)
                         kill(pids[i], SIGKILL);
         free(pids);
         if (pfd >= 0) {
-                struct pollfd p = { pfd, POLLIN, 0 };
+                struct pollfd p = {pfd, POLLIN, 0};
                 poll(&p, 1, 5000);
                 close(pfd);
         }
@@ -575,9 +584,9 @@ int oci_run(struct oci_ctx *c, const char *id, const struct oci_create_opts *o, 
         if (r < 0)
                 goto out;
         if (!o->detach) {
-                static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
-                                            SIGWINCH };
-                struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+                static const int sigs[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
+                                           SIGUSR1, SIGUSR2, SIGWINCH};
+                struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
                 forward_to = cr.st.pid;
                 for (size_t i = 0; i < BERTH_ARRAY_SIZE(sigs); i++)
                         sigaction(sigs[i], &sa, NULL);

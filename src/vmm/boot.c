@@ -143,7 +143,7 @@ int vmm_boot_place_initrd(const struct vmm_mem *m, struct vmm_boot *b, uint64_t 
 }
 
 int vmm_boot_write_params(struct vmm_mem *m, const struct vmm_boot *b, const char *cmdline,
-                          berth_error_t *err)
+                          uint64_t rsdp, berth_error_t *err)
 {
         struct boot_params *bp = vmm_mem_ptr(m, BOOT_PARAMS_ADDR, sizeof(*bp));
         if (!bp)
@@ -166,6 +166,7 @@ int vmm_boot_write_params(struct vmm_mem *m, const struct vmm_boot *b, const cha
         bp->hdr.ramdisk_image = (uint32_t) b->initrd_addr;
         bp->hdr.ramdisk_size = (uint32_t) b->initrd_size;
         bp->hdr.vid_mode = 0xffff; /* "normal" */
+        bp->acpi_rsdp_addr = rsdp; /* protocol 2.14+; older kernels scan 0xe0000 */
 
         struct vmm_e820 e820[VMM_E820_MAX];
         unsigned n = vmm_e820_build(m, e820, VMM_E820_MAX);
@@ -252,7 +253,7 @@ static int load_bzimage(struct vmm_mem *m, const uint8_t *img, size_t len, struc
 }
 
 int vmm_boot_load(struct vmm_mem *m, const char *kernel_path, const char *initrd_path,
-                  const char *cmdline, struct vmm_boot *b, berth_error_t *err)
+                  const char *cmdline, uint64_t rsdp, struct vmm_boot *b, berth_error_t *err)
 {
         cleanup_free uint8_t *img = NULL;
         size_t len = 0;
@@ -285,6 +286,6 @@ int vmm_boot_load(struct vmm_mem *m, const char *kernel_path, const char *initrd
         if (vmm_boot_write_tables(m, err) < 0)
                 return -1;
         if (b->mode == VMM_ENTRY_PVH32)
-                return vmm_boot_write_pvh(m, b, 0, err);
-        return vmm_boot_write_params(m, b, cmdline, err);
+                return vmm_boot_write_pvh(m, b, rsdp, err);
+        return vmm_boot_write_params(m, b, cmdline, rsdp, err);
 }

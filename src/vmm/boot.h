@@ -99,9 +99,9 @@ int vmm_elf_load(struct vmm_mem *m, const uint8_t *img, size_t len, struct vmm_b
                  berth_error_t *err);
 
 /* Whole load: kernel (ELF or bzImage), initrd, command line, e820, tables,
- * zero page or PVH start info. */
+ * zero page or PVH start info (rsdp: the ACPI RSDP's address, 0 if none). */
 int vmm_boot_load(struct vmm_mem *m, const char *kernel_path, const char *initrd_path,
-                  const char *cmdline, struct vmm_boot *b, berth_error_t *err);
+                  const char *cmdline, uint64_t rsdp, struct vmm_boot *b, berth_error_t *err);
 
 /* Parts of vmm_boot_load, exported for the unit tests. */
 int vmm_boot_write_cmdline(struct vmm_mem *m, const char *cmdline, uint32_t max,
@@ -109,7 +109,7 @@ int vmm_boot_write_cmdline(struct vmm_mem *m, const char *cmdline, uint32_t max,
 int vmm_boot_place_initrd(const struct vmm_mem *m, struct vmm_boot *b, uint64_t size,
                           berth_error_t *err);
 int vmm_boot_write_params(struct vmm_mem *m, const struct vmm_boot *b, const char *cmdline,
-                          berth_error_t *err);
+                          uint64_t rsdp, berth_error_t *err);
 int vmm_boot_write_pvh(struct vmm_mem *m, const struct vmm_boot *b, uint64_t rsdp,
                        berth_error_t *err);
 

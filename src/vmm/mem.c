@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 void vmm_mem_layout(struct vmm_mem *m, uint64_t ram_size)
 {
@@ -52,4 +54,20 @@ void vmm_mem_free(struct vmm_mem *m)
 uint64_t vmm_mem_low_end(const struct vmm_mem *m)
 {
         return m->regions[0].gpa + m->regions[0].size;
+}
+
+uint64_t vmm_mem_resident(const struct vmm_mem *m)
+{
+        size_t page = (size_t) sysconf(_SC_PAGESIZE);
+        size_t pages = (m->map_size + page - 1) / page;
+        unsigned char *vec = malloc(pages);
+        if (!m->map || !vec || mincore(m->map, m->map_size, vec) < 0) {
+                free(vec);
+                return 0;
+        }
+        uint64_t n = 0;
+        for (size_t i = 0; i < pages; i++)
+                n += vec[i] & 1;
+        free(vec);
+        return n * page;
 }

@@ -62,6 +62,9 @@ static inline void *vmm_mem_ptr(const struct vmm_mem *m, uint64_t gpa, uint64_t 
         return NULL;
 }
 
+/* Bytes of guest RAM resident in host memory (pages the guest touched). */
+uint64_t vmm_mem_resident(const struct vmm_mem *m);
+
 /* Highest guest-physical address of RAM below 4 GiB, plus one. */
 uint64_t vmm_mem_low_end(const struct vmm_mem *m);
 

@@ -3,6 +3,7 @@
  * that hands port I/O and MMIO exits to the buses. */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -91,17 +92,14 @@ static void set_msrs(struct vmm_vcpu *v)
                 {MSR_IA32_MISC_ENABLE, 1 /* fast strings */},
         };
         size_t n = BERTH_ARRAY_SIZE(boot_msrs);
-        struct {
-                struct kvm_msrs hdr;
-                struct kvm_msr_entry e[BERTH_ARRAY_SIZE(boot_msrs)];
-        } m;
-        memset(&m, 0, sizeof(m));
-        m.hdr.nmsrs = (uint32_t) n;
+        struct kvm_msrs *m = berth_xcalloc(1, sizeof(*m) + n * sizeof(struct kvm_msr_entry));
+        m->nmsrs = (uint32_t) n;
         for (size_t i = 0; i < n; i++) {
-                m.e[i].index = boot_msrs[i].index;
-                m.e[i].data = boot_msrs[i].value;
+                m->entries[i].index = boot_msrs[i].index;
+                m->entries[i].data = boot_msrs[i].value;
         }
-        int r = ioctl(v->fd, KVM_SET_MSRS, &m);
+        int r = ioctl(v->fd, KVM_SET_MSRS, m);
+        free(m);
         /* A KVM that refuses an MSR stops at it; the rest keep reset values,
          * which a kernel copes with. */
         if (r != (int) n)
@@ -249,7 +247,21 @@ static void *vcpu_thread(void *arg)
         sigaddset(&kick, KICK_SIGNAL);
         pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
+        if (v->id == 0 && berth_log_get_level() >= BERTH_LOG_INFO) {
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                log_info("vCPU 0: first KVM_RUN %.2f ms after the VMM started",
+                         (double) (now.tv_sec - vm->t_start.tv_sec) * 1e3 +
+                                 (double) (now.tv_nsec - vm->t_start.tv_nsec) / 1e6);
+        }
         while (!atomic_load(&vm->stopping)) {
+                if (atomic_load(&vm->paused)) {
+                        pthread_mutex_lock(&vm->pause_lock);
+                        while (atomic_load(&vm->paused) && !atomic_load(&vm->stopping))
+                                pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+                        pthread_mutex_unlock(&vm->pause_lock);
+                        continue;
+                }
                 if (ioctl(v->fd, KVM_RUN, 0) < 0) {
                         if (errno == EINTR || errno == EAGAIN) {
                                 v->run->immediate_exit = 0;
@@ -261,6 +273,9 @@ static void *vcpu_thread(void *arg)
                         break;
                 }
                 struct kvm_run *run = v->run;
+                if (run->exit_reason < 64)
+                        atomic_fetch_add_explicit(&vm->exits[run->exit_reason], 1,
+                                                  memory_order_relaxed);
                 switch (run->exit_reason) {
                 case KVM_EXIT_IO:
                         handle_io(v);

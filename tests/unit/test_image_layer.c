@@ -13,57 +13,8 @@
 
 #include "common/util.h"
 #include "image/image.h"
+#include "image_tar.h"
 #include "tap.h"
-
-struct ent {
-        const char *path;
-        mode_t type;      /* AE_IF*; 0 = hard link */
-        const char *data; /* file content, or symlink/hardlink target */
-        mode_t perm;
-        int64_t size; /* for sparse checks: logical size; 0 = strlen(data) */
-};
-
-static int make_tar(const struct ent *ents, size_t n, const char *filter)
-{
-        int fd = memfd_create("layer", MFD_CLOEXEC);
-        struct archive *a = archive_write_new();
-        archive_write_set_format_pax_restricted(a);
-        if (filter && strcmp(filter, "gzip") == 0)
-                archive_write_add_filter_gzip(a);
-        if (filter && strcmp(filter, "zstd") == 0)
-                archive_write_add_filter_zstd(a);
-        archive_write_open_fd(a, fd);
-        for (size_t i = 0; i < n; i++) {
-                struct archive_entry *e = archive_entry_new();
-                archive_entry_set_pathname(e, ents[i].path);
-                archive_entry_set_perm(e, ents[i].perm ? ents[i].perm : 0644);
-                archive_entry_set_uid(e, 1234);
-                archive_entry_set_gid(e, 5678);
-                archive_entry_set_mtime(e, 1000000000, 0);
-                if (ents[i].type == 0) {
-                        archive_entry_set_filetype(e, AE_IFREG);
-                        archive_entry_set_hardlink(e, ents[i].data);
-                } else {
-                        archive_entry_set_filetype(e, ents[i].type);
-                }
-                if (ents[i].type == AE_IFLNK)
-                        archive_entry_set_symlink(e, ents[i].data);
-                if (ents[i].type == AE_IFCHR)
-                        archive_entry_set_rdev(e, makedev(1, 3));
-                size_t len = ents[i].type == AE_IFREG && ents[i].data ? strlen(ents[i].data) : 0;
-                archive_entry_set_size(e, (la_int64_t) len);
-                if (ents[i].type == AE_IFREG && strcmp(ents[i].path, "xattr") == 0)
-                        archive_entry_xattr_add_entry(e, "user.berth", "v", 1);
-                archive_write_header(a, e);
-                if (len)
-                        archive_write_data(a, ents[i].data, len);
-                archive_entry_free(e);
-        }
-        archive_write_close(a);
-        archive_write_free(a);
-        lseek(fd, 0, SEEK_SET);
-        return fd;
-}
 
 static char *fresh_dir(const char *top, const char *name)
 {
@@ -95,6 +46,7 @@ static void test_metadata(const char *top, const char *filter)
                 {"deep/er/file", AE_IFREG, "x", 0600, 0},
                 {"xattr", AE_IFREG, "x", 0600, 0},
                 {"fifo", AE_IFIFO, NULL, 0600, 0},
+                {"sparse", AE_IFREG, "tail", 0644, 8 << 20},
         };
         cleanup_free char *dir = fresh_dir(top, filter ? filter : "plain");
         is_int(unpack(ents, BERTH_ARRAY_SIZE(ents), filter, dir, &err), 0, "layer unpacks");
@@ -125,6 +77,14 @@ static void test_metadata(const char *top, const char *filter)
         ok(getxattr(xa, "user.berth", buf, sizeof(buf)) == 1 && buf[0] == 'v', "xattr kept");
         cleanup_free char *ff = berth_xasprintf("%s/fifo", dir);
         ok(lstat(ff, &st) == 0 && S_ISFIFO(st.st_mode), "fifo made");
+        cleanup_free char *sp = berth_xasprintf("%s/sparse", dir);
+        ok(stat(sp, &st) == 0 && st.st_size == (8 << 20), "sparse file has its full size");
+        ok(st.st_blocks * 512 < (1 << 20), "sparse file keeps its hole");
+        int sfd = open(sp, O_RDONLY);
+        char tail[5] = {0};
+        ok(pread(sfd, tail, 4, (8 << 20) - 4) == 4 && strcmp(tail, "tail") == 0,
+           "sparse file data at its offset");
+        close(sfd);
         cleanup_free char *bindir = berth_xasprintf("%s/bin", dir);
         ok(stat(bindir, &st) == 0 && st.st_mtime == 1000000000, "directory mtime kept");
 }

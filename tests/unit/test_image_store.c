@@ -7,20 +7,8 @@
 
 #include "common/util.h"
 #include "image/image.h"
+#include "image_tar.h"
 #include "tap.h"
-
-static int count_dir(const char *path)
-{
-        DIR *d = opendir(path);
-        int n = 0;
-        struct dirent *de;
-        while (d && (de = readdir(d)) != NULL)
-                if (de->d_name[0] != '.')
-                        n++;
-        if (d)
-                closedir(d);
-        return n;
-}
 
 static void test_refs(void)
 {
@@ -32,6 +20,7 @@ static void test_refs(void)
                 {"busybox:1.36", "busybox:1.36"},
                 {"docker.io/library/busybox", "busybox:latest"},
                 {"docker.io/skopeo/bb:x", "skopeo/bb:x"},
+                {"docker.io/library/example.com/x", "docker.io/library/example.com/x:latest"},
                 {"localhost:5000/a/b", "localhost:5000/a/b:latest"},
                 {"reg.example/x_y/z-w:v1.0", "reg.example/x_y/z-w:v1.0"},
                 {"a@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
@@ -90,7 +79,7 @@ int main(void)
         berth_error_release(&err);
         ok(!img_blob_exists(&s, bad), "mismatching blob is not visible");
         cleanup_free char *tmpdir = berth_xasprintf("%s/images/tmp", dir);
-        is_int(count_dir(tmpdir), 0, "no temporary file left behind");
+        is_int(count_entries(tmpdir), 0, "no temporary file left behind");
 
         /* the table: names move between images; untag leaves a dangling image */
         char m1[IMG_DIGEST_MAX], m2[IMG_DIGEST_MAX];

@@ -157,7 +157,7 @@ static void test_params(void)
         is_int(b.initrd_addr, (63ull << 20), "initrd at the top of memory, page-aligned");
         ok(vmm_boot_write_cmdline(&m, "console=ttyS0", b.cmdline_max, &err) == 0,
            "command line written");
-        ok(vmm_boot_write_params(&m, &b, "console=ttyS0", &err) == 0, "zero page written");
+        ok(vmm_boot_write_params(&m, &b, "console=ttyS0", 0xe0000, &err) == 0, "zero page written");
         const struct boot_params *bp = (const void *) (m.regions[0].hva + BOOT_PARAMS_ADDR);
         is_int(bp->hdr.boot_flag, 0xaa55, "boot flag copied");
         is_int(bp->hdr.header, 0x53726448, "HdrS copied");
@@ -170,6 +170,7 @@ static void test_params(void)
         is_int(bp->e820_entries, 4, "e820 entries in the zero page");
         is_int(bp->e820_table[3].addr, 0x100000, "e820[3] is high RAM");
         ok(bp->hdr.loadflags & LOADED_HIGH, "LOADED_HIGH set");
+        is_int(bp->acpi_rsdp_addr, 0xe0000, "acpi_rsdp_addr");
 
         char big[3000];
         memset(big, 'x', sizeof(big) - 1);

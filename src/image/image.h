@@ -306,6 +306,17 @@ typedef void (*img_load_report_fn)(void *ctx, const char *name, const char *mani
 int img_load(struct img_store *s, const char *path, img_load_report_fn report, void *ctx,
              berth_error_t *err);
 
+/* ---- commit (commit.c) ---- */
+
+/* Write the directory (an overlay upper dir) as a gzip layer blob: whiteouts and opaque
+ * dirs become OCI ".wh." entries, entries sorted, owners/modes/xattrs/times kept. */
+int img_layer_from_dir(struct img_store *s, int dirfd, struct img_desc *layer,
+                       char diffid[IMG_DIGEST_MAX], berth_error_t *err);
+/* A new image: the container's image plus its changes as one more layer (overlay
+ * snapshots only), named name (may be NULL), with changes applied to the config. */
+int img_commit(struct img_store *s, const char *container_id, const char *name,
+               const struct img_change *change, char out[IMG_DIGEST_MAX], berth_error_t *err);
+
 /* ---- registry client (registry.c, registry_http.c, auth.c) ---- */
 
 struct img_registry_opts {

@@ -29,6 +29,7 @@ static void progress(const struct img_registry_opts *o, const char *fmt, ...)
                 return;
         va_list ap;
         va_start(ap, fmt);
+        /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above */
         vprintf(fmt, ap);
         va_end(ap);
         putchar('\n');

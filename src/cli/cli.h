@@ -35,6 +35,7 @@ int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
 int cmd_check(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_disk(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 
 /* containers (src/engine) */
 int cmd_ps(struct cli_global *g, int argc, char **argv, berth_error_t *err);
@@ -49,7 +50,10 @@ int cmd_pause(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_unpause(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_logs(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_inspect(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_run(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_create(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_exec(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_volume(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_rename(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 
 /* images (src/image) */

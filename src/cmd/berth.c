@@ -10,6 +10,8 @@
 static const struct cli_command commands[] = {
         {"attach", cmd_attach, "Attach to a running container's input and output"},
         {"check", cmd_check, "Report what this host can run (namespaces, cgroups, overlayfs, KVM)"},
+        {"create", cmd_create, "Create a new container"},
+        {"disk", cmd_disk, "Create, inspect, convert and snapshot disk images (raw, qcow2)"},
         {"exec", cmd_exec, "Execute a command in a running container"},
         {"history", cmd_history, "Show the history of an image"},
         {"image", cmd_image, "Manage images (ls, rm, tag, inspect, history, prune, save, load)"},
@@ -29,11 +31,13 @@ static const struct cli_command commands[] = {
         {"restart", cmd_restart, "Restart one or more containers"},
         {"rm", cmd_rm, "Remove one or more containers"},
         {"rmi", cmd_rmi, "Remove one or more images"},
+        {"run", cmd_run, "Create and run a new container from an image"},
         {"save", cmd_save, "Save images to a docker-archive or OCI layout"},
         {"start", cmd_start, "Start one or more stopped containers"},
         {"stop", cmd_stop, "Stop one or more running containers"},
         {"tag", cmd_tag, "Create a name that refers to an image"},
         {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
+        {"volume", cmd_volume, "Manage volumes"},
         {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
         {NULL, NULL, NULL},
 };

@@ -17,7 +17,7 @@
 #include "common/util.h"
 #include "disk/disk_internal.h"
 
-static const uint8_t qcow2_magic[4] = { 'Q', 'F', 'I', 0xfb };
+static const uint8_t qcow2_magic[4] = {'Q', 'F', 'I', 0xfb};
 
 int disk_full_pread(int fd, void *buf, size_t len, uint64_t off)
 {
@@ -157,7 +157,7 @@ int disk_open_layer(const char *path, enum disk_format fmt, unsigned flags,
 int disk_open(const char *path, enum disk_format fmt, unsigned flags, struct disk **out,
               berth_error_t *err)
 {
-        struct disk_chain chain = { 0 };
+        struct disk_chain chain = {0};
         return disk_open_layer(path, fmt, flags, &chain, out, err);
 }
 
@@ -178,8 +178,7 @@ struct disk *disk_backing(struct disk *d)
         return d->backing;
 }
 
-static int check_range(struct disk *d, uint64_t len, uint64_t off, bool write,
-                       berth_error_t *err)
+static int check_range(struct disk *d, uint64_t len, uint64_t off, bool write, berth_error_t *err)
 {
         if (write && d->readonly)
                 return berth_fail(err, EROFS, "disk `%s` is read-only", d->path);
@@ -228,8 +227,8 @@ int disk_preadv(struct disk *d, const struct iovec *iov, int iovcnt, uint64_t of
         if (d->ops->preadv)
                 return d->ops->preadv(d, iov, iovcnt, off, err);
         for (int i = 0; i < iovcnt; i++) {
-                if (iov[i].iov_len && d->ops->pread(d, iov[i].iov_base, iov[i].iov_len, off,
-                                                    err) < 0)
+                if (iov[i].iov_len &&
+                    d->ops->pread(d, iov[i].iov_base, iov[i].iov_len, off, err) < 0)
                         return -1;
                 off += iov[i].iov_len;
         }
@@ -247,8 +246,8 @@ int disk_pwritev(struct disk *d, const struct iovec *iov, int iovcnt, uint64_t o
         if (d->ops->pwritev)
                 return d->ops->pwritev(d, iov, iovcnt, off, err);
         for (int i = 0; i < iovcnt; i++) {
-                if (iov[i].iov_len && d->ops->pwrite(d, iov[i].iov_base, iov[i].iov_len, off,
-                                                     err) < 0)
+                if (iov[i].iov_len &&
+                    d->ops->pwrite(d, iov[i].iov_base, iov[i].iov_len, off, err) < 0)
                         return -1;
                 off += iov[i].iov_len;
         }
@@ -300,9 +299,8 @@ int disk_block_status(struct disk *d, uint64_t off, uint64_t len, struct disk_ex
                 return berth_fail(err, EINVAL, "block status of an empty range");
         if (d->ops->block_status)
                 return d->ops->block_status(d, off, len, ext, err);
-        *ext = (struct disk_extent){ .off = off, .len = len,
-                                     .flags = DISK_BS_DATA | DISK_BS_ALLOCATED,
-                                     .host_off = off };
+        *ext = (struct disk_extent){
+                .off = off, .len = len, .flags = DISK_BS_DATA | DISK_BS_ALLOCATED, .host_off = off};
         return 0;
 }
 

@@ -26,7 +26,9 @@ enum disk_format {
 
 enum disk_open_flags {
         DISK_RDONLY = 1u << 0,
-        DISK_DIRECT = 1u << 1, /* O_DIRECT: bypass the host page cache */
+        DISK_DIRECT = 1u << 1,     /* O_DIRECT: bypass the host page cache */
+        DISK_FORCE = 1u << 2,      /* open read-write even if marked corrupt or dirty (repair) */
+        DISK_NO_BACKING = 1u << 3, /* don't open the backing file (metadata-only work) */
 };
 
 struct disk;
@@ -73,7 +75,7 @@ struct disk {
         uint64_t size; /* virtual size in bytes */
         bool readonly;
         char *path;
-        void *priv;          /* the driver's state */
+        void *priv; /* the driver's state */
         enum disk_format format;
         struct disk *backing; /* owned; reads of unallocated ranges go here */
 };
@@ -101,19 +103,23 @@ int disk_truncate(struct disk *d, uint64_t size, berth_error_t *err);
 /* The image this one reads unallocated ranges from, or NULL. */
 struct disk *disk_backing(struct disk *d);
 
+/* Resolve a backing file name as stored in `image`: relative to the
+ * directory of the image naming it (as qemu does).  Caller frees. */
+char *disk_backing_path(const char *image, const char *backing);
+
 /* Probe a file's format (the qcow2 magic, else raw). */
 int disk_probe(const char *path, enum disk_format *out, berth_error_t *err);
 
 /* Options of disk_create.  Zero means the default. */
 struct disk_create_opts {
         enum disk_format format;
-        uint64_t size;               /* virtual size; 0 with a backing file: the backing's */
-        unsigned cluster_size;       /* qcow2: 512 B .. 2 MiB, default 64 KiB */
-        unsigned version;            /* qcow2: 2 or 3 (default) */
-        unsigned refcount_bits;      /* qcow2: 16 (only value written) */
-        const char *backing;         /* qcow2: backing file name as stored in the image */
+        uint64_t size;                /* virtual size; 0 with a backing file: the backing's */
+        unsigned cluster_size;        /* qcow2: 512 B .. 2 MiB, default 64 KiB */
+        unsigned version;             /* qcow2: 2 or 3 (default) */
+        unsigned refcount_bits;       /* qcow2: 16 (only value written) */
+        const char *backing;          /* qcow2: backing file name as stored in the image */
         enum disk_format backing_fmt; /* AUTO: probe it */
-        bool preallocate;            /* raw: fallocate the whole size */
+        bool preallocate;             /* raw: fallocate the whole size */
 };
 
 int disk_create(const char *path, const struct disk_create_opts *o, berth_error_t *err);

@@ -32,9 +32,6 @@ int qcow2_open(struct disk *d, int fd, unsigned flags, struct disk_chain *chain,
                berth_error_t *err);
 int qcow2_create(const char *path, const struct disk_create_opts *o, berth_error_t *err);
 
-/* Resolve a backing file name relative to the directory of the image naming it. */
-char *disk_backing_path(const char *image, const char *backing);
-
 /* Read and write all of a range, retrying short transfers; reads past the end
  * of the file return zeroes. */
 int disk_full_pread(int fd, void *buf, size_t len, uint64_t off);

@@ -92,8 +92,7 @@ static int raw_pread(struct disk *d, void *buf, size_t len, uint64_t off, berth_
         return 0;
 }
 
-static int raw_pwrite(struct disk *d, const void *buf, size_t len, uint64_t off,
-                      berth_error_t *err)
+static int raw_pwrite(struct disk *d, const void *buf, size_t len, uint64_t off, berth_error_t *err)
 {
         struct raw *r = raw_of(d);
         int ret;
@@ -223,9 +222,8 @@ static int raw_block_status(struct disk *d, uint64_t off, uint64_t len, struct d
                             berth_error_t *err)
 {
         struct raw *r = raw_of(d);
-        *ext = (struct disk_extent){ .off = off, .len = len,
-                                     .flags = DISK_BS_DATA | DISK_BS_ALLOCATED,
-                                     .host_off = off };
+        *ext = (struct disk_extent){
+                .off = off, .len = len, .flags = DISK_BS_DATA | DISK_BS_ALLOCATED, .host_off = off};
         if (r->blockdev)
                 return 0;
         off_t data = lseek(r->fd, (off_t) off, SEEK_DATA);

@@ -3,7 +3,13 @@
 
 #include <errno.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <stdbool.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -62,4 +68,36 @@ int eng_frame_recv(int fd, enum eng_frame *type, char **buf, size_t *cap, size_t
         *type = (enum eng_frame) h[0];
         *len = n;
         return 0;
+}
+
+static int unix_at(const char *dir, const char *name, bool listen_it, berth_error_t *err)
+{
+        cleanup_close int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return berth_fail(err, errno, "open `%s`", dir);
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dfd, name);
+        if (n < 0 || (size_t) n >= sizeof(sa.sun_path))
+                return berth_fail(err, ENAMETOOLONG, "socket name `%s` is too long", name);
+        cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return berth_fail(err, errno, "socket");
+        if (listen_it) {
+                unlinkat(dfd, name, 0);
+                if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 8) < 0)
+                        return berth_fail(err, errno, "listen on `%s/%s`", dir, name);
+        } else if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                return berth_fail(err, errno, "connect to `%s/%s`", dir, name);
+        }
+        return berth_steal_fd(&fd);
+}
+
+int eng_unix_listen(const char *dir, const char *name, berth_error_t *err)
+{
+        return unix_at(dir, name, true, err);
+}
+
+int eng_unix_connect(const char *dir, const char *name, berth_error_t *err)
+{
+        return unix_at(dir, name, false, err);
 }

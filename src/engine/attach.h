@@ -27,6 +27,12 @@ enum eng_frame {
 
 #define ENG_FRAME_MAX (1u << 20)
 
+/* Listen on / connect to the unix socket dir/name.  sun_path holds 108 bytes
+ * and state directories can be deeper, so the path goes through
+ * /proc/self/fd/N of the directory. */
+int eng_unix_listen(const char *dir, const char *name, berth_error_t *err);
+int eng_unix_connect(const char *dir, const char *name, berth_error_t *err);
+
 int eng_frame_send(int fd, enum eng_frame type, const void *buf, size_t len);
 
 /* Read one whole frame; *buf is reused and grown.  Returns 0, or -1 with errno

@@ -19,23 +19,6 @@
 #include "engine/attach.h"
 #include "engine/lifecycle.h"
 
-static int connect_unix(const char *path, berth_error_t *err)
-{
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return berth_fail(err, ENAMETOOLONG, "socket path `%s` is too long", path);
-        memcpy(sa.sun_path, path, strlen(path) + 1);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return berth_fail(err, errno, "socket");
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-                int e = errno;
-                close(fd);
-                return berth_fail(err, e, "connect to `%s`", path);
-        }
-        return fd;
-}
-
 /* "ctrl-p,ctrl-q" → bytes; Docker's syntax: ctrl-<letter>, ctrl-@, ctrl-[ … or one character. */
 static int parse_keys(const char *spec, unsigned char *keys, size_t *n, berth_error_t *err)
 {
@@ -83,8 +66,7 @@ int eng_attach(struct eng_ctx *e, struct eng_container *c, const struct eng_atta
         if (o->tty &&
             parse_keys(o->detach_keys ? o->detach_keys : "ctrl-p,ctrl-q", keys, &n_keys, err) < 0)
                 return -1;
-        cleanup_free char *path = berth_path_join(c->run_dir, "attach.sock");
-        cleanup_close int sock = connect_unix(path, err);
+        cleanup_close int sock = eng_unix_connect(c->run_dir, "attach.sock", err);
         if (sock < 0)
                 return berth_wrap(err, "attach to container %.12s", c->id);
         char hello[96];

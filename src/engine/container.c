@@ -86,22 +86,29 @@ static void random_id(char id[ENG_ID_LEN + 1])
                 id[0] = 'a';
 }
 
-static int reserve_name(struct eng_ctx *e, const char *name, const char *id, berth_error_t *err)
+/* 0: reserved; 1: taken (*holder gets the id holding it); -1: error. */
+static int reserve_name(struct eng_ctx *e, const char *name, const char *id,
+                        char holder[ENG_ID_LEN + 1], berth_error_t *err)
 {
         cleanup_free char *link = berth_path_join(e->names_dir, name);
         if (symlink(id, link) == 0)
                 return 0;
         if (errno != EEXIST)
                 return berth_fail(err, errno, "reserve name `%s`", name);
-        char other[ENG_ID_LEN + 1] = "";
-        ssize_t n = readlink(link, other, ENG_ID_LEN);
+        holder[0] = '\0';
+        ssize_t n = readlink(link, holder, ENG_ID_LEN);
         if (n > 0)
-                other[n] = '\0';
-        return berth_fail_status(err, 125, EEXIST,
+                holder[n] = '\0';
+        return 1;
+}
+
+static int name_conflict(const char *name, const char *holder, berth_error_t *err)
+{
+        return berth_fail_status(err, 125, 0,
                                  "Conflict. The container name \"/%s\" is already in use by "
                                  "container \"%s\". You have to remove (or rename) that "
                                  "container to be able to reuse that name",
-                                 name, other);
+                                 name, holder);
 }
 
 static void release_name(struct eng_ctx *e, const char *name, const char *id)
@@ -156,7 +163,7 @@ int eng_container_new(struct eng_ctx *e, const char *name, struct eng_container 
 {
         if (name && !eng_name_valid(name))
                 return berth_fail_status(
-                        err, 125, EINVAL,
+                        err, 125, 0,
                         "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] "
                         "are allowed",
                         name);
@@ -164,25 +171,23 @@ int eng_container_new(struct eng_ctx *e, const char *name, struct eng_container 
         random_id(id);
         char gen[128];
         if (name == NULL) {
-                unsigned attempt = 0;
-                for (;; attempt++) {
+                char holder[ENG_ID_LEN + 1];
+                for (unsigned attempt = 0;; attempt++) {
                         eng_name_random(gen, sizeof(gen), attempt);
-                        berth_error_t e2 = NULL;
-                        if (reserve_name(e, gen, id, &e2) == 0)
-                                break;
-                        bool taken = e2->errnum == EEXIST;
-                        if (!taken || attempt > 20) {
-                                if (err)
-                                        *err = e2;
-                                else
-                                        berth_error_release(&e2);
+                        int r = reserve_name(e, gen, id, holder, err);
+                        if (r < 0)
                                 return -1;
-                        }
-                        berth_error_release(&e2);
+                        if (r == 0)
+                                break;
+                        if (attempt > 20)
+                                return name_conflict(gen, holder, err);
                 }
                 name = gen;
-        } else if (reserve_name(e, name, id, err) < 0) {
-                return -1;
+        } else {
+                char holder[ENG_ID_LEN + 1];
+                int r = reserve_name(e, name, id, holder, err);
+                if (r != 0)
+                        return r < 0 ? -1 : name_conflict(name, holder, err);
         }
         struct eng_container *c = container_alloc(e, id);
         if (mkdir(c->dir, 0700) < 0) {
@@ -248,8 +253,7 @@ int eng_container_find(struct eng_ctx *e, const char *what, struct eng_container
                        berth_error_t *err)
 {
         if (what == NULL || *what == '\0')
-                return berth_fail_status(err, 125, EINVAL,
-                                         "container name or ID must not be empty");
+                return berth_fail_status(err, 125, 0, "container name or ID must not be empty");
         const char *name = what[0] == '/' ? what + 1 : what;
         /* 1. a full id */
         if (is_id(what)) {
@@ -284,13 +288,12 @@ int eng_container_find(struct eng_ctx *e, const char *what, struct eng_container
                         }
                 }
                 if (matches > 1)
-                        return berth_fail_status(err, 125, EINVAL,
-                                                 "multiple IDs found with provided prefix: %s",
-                                                 what);
+                        return berth_fail_status(
+                                err, 125, 0, "multiple IDs found with provided prefix: %s", what);
                 if (matches == 1)
                         return container_load(e, found, out, err);
         }
-        return berth_fail_status(err, 125, ENOENT, "No such container: %s", what);
+        return berth_fail_status(err, 125, 0, "No such container: %s", what);
 }
 
 int eng_container_lock(struct eng_container *c, berth_error_t *err)
@@ -387,17 +390,19 @@ int eng_container_rename(struct eng_ctx *e, struct eng_container *c, const char 
 {
         if (!eng_name_valid(new_name))
                 return berth_fail_status(
-                        err, 125, EINVAL,
+                        err, 125, 0,
                         "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] "
                         "are allowed",
                         new_name);
         cleanup_free char *old = berth_xstrdup(eng_container_name(c));
         if (strcmp(old, new_name) == 0)
-                return berth_fail_status(err, 125, EINVAL,
+                return berth_fail_status(err, 125, 0,
                                          "Renaming a container with the same name as its current "
                                          "name");
-        if (reserve_name(e, new_name, c->id, err) < 0)
-                return -1;
+        char holder[ENG_ID_LEN + 1];
+        int taken = reserve_name(e, new_name, c->id, holder, err);
+        if (taken != 0)
+                return taken < 0 ? -1 : name_conflict(new_name, holder, err);
         cleanup_free char *slash = berth_xasprintf("/%s", new_name);
         json_object_set_new(c->doc, "Name", json_string(slash));
         if (save_json(c->dir, "container.json", c->doc, err) < 0) {

@@ -116,7 +116,7 @@ int eng_reconcile(struct eng_ctx *e, struct eng_container *c, berth_error_t *err
         eng_container_unlock(c);
         if (r < 0)
                 return -1;
-        log_warn("container %.12s: its monitor died; recorded as exited", c->id);
+        log_info("container %.12s: its monitor died; recorded as exited", c->id);
         if (wants_restart_after_crash(c)) {
                 struct eng_start_opts o = {0};
                 int sync = -1;

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -42,7 +44,8 @@ struct mon {
         struct eng_ctx e;
         struct eng_container *c;
         struct oci_ctx oci;
-        char *bundle, *attach_path, *console_path, *pid_path;
+        char *bundle, *attach_path, *console_path, *console_short, *pid_path;
+        int run_dirfd;
         bool tty, open_stdin, wait_attach, remove_on_exit;
         int listen_fd, console_fd, sfd, sync_fd;
         int out_r, err_r, master, in_w;
@@ -247,25 +250,6 @@ static void accept_client(struct mon *m)
 
 /* ------------------------------------------------------------------ stdio */
 
-static int listen_unix(const char *path, berth_error_t *err)
-{
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return berth_fail(err, ENAMETOOLONG, "socket path `%s` is too long", path);
-        memcpy(sa.sun_path, path, strlen(path) + 1);
-        unlink(path);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return berth_fail(err, errno, "socket");
-        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 8) < 0) {
-                int e = errno;
-                close(fd);
-                return berth_fail(err, e, "listen on `%s`", path);
-        }
-        chmod(path, 0600);
-        return fd;
-}
-
 static int recv_fd(int sock, berth_error_t *err)
 {
         char data[64];
@@ -293,7 +277,7 @@ static int stdio_prepare(struct mon *m, berth_error_t *err)
 {
         if (m->tty) {
                 if (m->console_fd < 0) {
-                        m->console_fd = listen_unix(m->console_path, err);
+                        m->console_fd = eng_unix_listen(m->bundle, "console.sock", err);
                         if (m->console_fd < 0)
                                 return -1;
                 }
@@ -402,7 +386,7 @@ static int create_and_start(struct mon *m, berth_error_t *err)
 {
         struct oci_create_opts o = {.bundle = m->bundle,
                                     .pid_file = m->pid_path,
-                                    .console_socket = m->tty ? m->console_path : NULL};
+                                    .console_socket = m->tty ? m->console_short : NULL};
         if (stdio_prepare(m, err) < 0)
                 return -1;
         /* leftovers of an earlier run of this container (restart, crash) */
@@ -620,6 +604,12 @@ static int monitor_setup(struct mon *m, const char *id, berth_error_t *err)
         m->bundle = berth_xstrdup(m->c->run_dir);
         m->attach_path = berth_path_join(m->c->run_dir, "attach.sock");
         m->console_path = berth_path_join(m->c->run_dir, "console.sock");
+        /* oci_create connects to the console socket from this process: a short
+         * /proc/self/fd path to it stays within sun_path's 108 bytes */
+        m->run_dirfd = open(m->bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (m->run_dirfd < 0)
+                return berth_fail(err, errno, "open `%s`", m->bundle);
+        m->console_short = berth_xasprintf("/proc/self/fd/%d/console.sock", m->run_dirfd);
         m->pid_path = berth_path_join(m->c->run_dir, "init.pid");
         m->oci.root = m->e.oci_root;
         json_t *cfg = json_object_get(m->c->doc, "Config");
@@ -630,7 +620,7 @@ static int monitor_setup(struct mon *m, const char *id, berth_error_t *err)
                 return -1;
         if (open_log(m, err) < 0)
                 return -1;
-        m->listen_fd = listen_unix(m->attach_path, err);
+        m->listen_fd = eng_unix_listen(m->bundle, "attach.sock", err);
         if (m->listen_fd < 0)
                 return -1;
         sigset_t set;
@@ -641,6 +631,38 @@ static int monitor_setup(struct mon *m, const char *id, berth_error_t *err)
         if (m->sfd < 0)
                 return berth_fail(err, errno, "signalfd");
         return 0;
+}
+
+/* Once the container runs, the monitor idles in its poll loop for as long as
+ * the container lives.  The code that got it there (spec parsing, mounts,
+ * seccomp, cgroups: most of liboci) stays mapped and resident, though it may
+ * never run again: drop those code pages from our resident set.
+ * They stay in the page cache, shared with every other monitor, and fault
+ * back in if a restart needs them. */
+static void trim_resident(void)
+{
+        FILE *f = fopen("/proc/self/maps", "re");
+        if (f == NULL)
+                return;
+        char line[512];
+        while (fgets(line, sizeof(line), f)) {
+                unsigned long start, end;
+                char perms[8];
+                unsigned long inode = 0;
+                if (sscanf(line, "%lx-%lx %7s %*s %*s %lu", &start, &end, perms, &inode) != 4)
+                        continue;
+                /* file-backed code only: read-only data may hold pages written
+                 * before they were made read-only (relocations), and dropping
+                 * those would bring back the file's unrelocated bytes */
+                if (inode == 0 || perms[2] != 'x' || perms[1] == 'w')
+                        continue;
+                /* MADV_RANDOM: no fault-around, so only pages that really run
+                 * come back (fault-around would map 64 KiB per fault) */
+                madvise((void *) start, end - start, MADV_RANDOM);
+                madvise((void *) start, end - start, MADV_DONTNEED);
+        }
+        fclose(f);
+        malloc_trim(0);
 }
 
 int eng_monitor_main(int argc, char **argv)
@@ -711,6 +733,7 @@ int eng_monitor_main(int argc, char **argv)
                 if (first) {
                         sync_say(&m, "started %d", (int) m.pid);
                         berth_closep(&m.sync_fd);
+                        trim_resident();
                 }
                 {
                         char p[32];

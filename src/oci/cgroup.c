@@ -37,6 +37,63 @@ int oci_cgroup_open(struct oci_cgroup *cg, const char *root, const char *path,
         return 0;
 }
 
+/* Rootless containers without resource limits, when the user owns no cgroup:
+ * no limits, no freezer; processes are found through the init alone. */
+static int none_create(struct oci_cgroup *cg, pid_t pid, const struct oci_resources *res,
+                       const struct oci_spec *spec, berth_error_t *err)
+{
+        return 0;
+}
+static int none_enter(struct oci_cgroup *cg, pid_t pid, berth_error_t *err)
+{
+        return 0;
+}
+static int none_update(struct oci_cgroup *cg, const struct oci_resources *r, berth_error_t *err)
+{
+        return berth_fail(err, ENOTSUP, "this container has no cgroup (rootless)");
+}
+static int none_freeze(struct oci_cgroup *cg, bool frozen, berth_error_t *err)
+{
+        return berth_fail(err, ENOTSUP, "this container has no cgroup to freeze (rootless)");
+}
+static int none_frozen(struct oci_cgroup *cg, berth_error_t *err)
+{
+        return 0;
+}
+static int none_pids(struct oci_cgroup *cg, pid_t **out, size_t *n, berth_error_t *err)
+{
+        *out = NULL;
+        *n = 0;
+        return 0;
+}
+static int none_destroy(struct oci_cgroup *cg, berth_error_t *err)
+{
+        return 0;
+}
+
+const struct oci_cgroup_ops oci_cgroup_none_ops = {
+        .name = "none",
+        .create = none_create,
+        .enter = none_enter,
+        .update = none_update,
+        .freeze = none_freeze,
+        .frozen = none_frozen,
+        .pids = none_pids,
+        .destroy = none_destroy,
+};
+
+bool oci_resources_empty(const struct oci_resources *r)
+{
+        struct oci_resources e;
+        oci_resources_init(&e);
+        return r->mem_limit == e.mem_limit && r->mem_swap == e.mem_swap &&
+               r->mem_reservation == e.mem_reservation && r->cpu_shares == e.cpu_shares &&
+               r->cpu_quota == e.cpu_quota && r->cpu_period == e.cpu_period && !r->cpu_cpus &&
+               !r->cpu_mems && r->pids_limit == e.pids_limit && r->blkio_weight == e.blkio_weight &&
+               !r->n_hugepages && !r->n_unified && !r->n_throttle[0] && !r->n_throttle[1] &&
+               !r->n_weight_dev;
+}
+
 void oci_cgroup_release(struct oci_cgroup *cg)
 {
         free(cg->root);
@@ -49,7 +106,7 @@ int oci_cgroup_path_for(const struct oci_spec *spec, const char *id, bool system
 {
         const char *p = spec ? spec->cgroups_path : NULL;
         if (systemd)
-                return berth_fail_status(err, 1, EOPNOTSUPP,
+                return berth_fail_status(err, 1, 0,
                                          "--systemd-cgroup is not supported by berth-oci (it "
                                          "manages cgroupfs directly)");
         if (p == NULL || *p == 0) {
@@ -57,12 +114,12 @@ int oci_cgroup_path_for(const struct oci_spec *spec, const char *id, bool system
                 return 0;
         }
         if (strchr(p, ':') && p[0] != '/')
-                return berth_fail_status(err, 1, EINVAL,
+                return berth_fail_status(err, 1, 0,
                                          "cgroupsPath `%s` is in systemd's slice:prefix:name form; "
                                          "berth-oci only manages cgroupfs paths",
                                          p);
         if (strstr(p, "..") != NULL)
-                return berth_fail_status(err, 1, EINVAL, "cgroupsPath `%s` must not contain `..`",
+                return berth_fail_status(err, 1, 0, "cgroupsPath `%s` must not contain `..`",
                                          p);
         *out = p[0] == '/' ? berth_xstrdup(p) : berth_xasprintf("/%s", p);
         return 0;
@@ -117,18 +174,4 @@ int oci_cg_rmdir(const char *dir, berth_error_t *err)
                 nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
         }
         return berth_fail(err, errno, "remove cgroup `%s`", dir);
-}
-
-void oci_cg_rmdir_parents(const char *dir, const char *stop)
-{
-        cleanup_free char *d = berth_xstrdup(dir);
-        size_t stop_len = strlen(stop);
-        for (;;) {
-                char *slash = strrchr(d, '/');
-                if (slash == NULL)
-                        return;
-                *slash = 0;
-                if (strlen(d) <= stop_len || rmdir(d) < 0)
-                        return;
-        }
 }

@@ -39,6 +39,10 @@ struct oci_cgroup {
 
 extern const struct oci_cgroup_ops oci_cgroup_v1_ops;
 extern const struct oci_cgroup_ops oci_cgroup_v2_ops;
+extern const struct oci_cgroup_ops oci_cgroup_none_ops;
+
+/* True when r asks for no limit at all (device rules aside). */
+bool oci_resources_empty(const struct oci_resources *r);
 
 /* Pick the backend for the host mounted at root (NULL = /sys/fs/cgroup). */
 int oci_cgroup_open(struct oci_cgroup *cg, const char *root, const char *path,
@@ -59,7 +63,5 @@ int oci_cg_writef(const char *dir, const char *file, berth_error_t *err, const c
 int oci_cg_read_pids(const char *dir, pid_t **out, size_t *n, berth_error_t *err);
 /* rmdir with retries (tasks just killed take a moment to leave). */
 int oci_cg_rmdir(const char *dir, berth_error_t *err);
-/* Remove dir and its empty parents up to (not including) stop. */
-void oci_cg_rmdir_parents(const char *dir, const char *stop);
 
 #endif

@@ -302,11 +302,9 @@ static int v1_destroy(struct oci_cgroup *cg, berth_error_t *err)
                 return -1;
         for (size_t i = 0; i < n; i++) {
                 cleanup_free char *dir = dir_of(cg, h[i]);
-                cleanup_free char *top = berth_xasprintf("%s/%s", cg->root, h[i]);
+                /* /berth-oci itself stays: the next container needs it again */
                 if (oci_cg_rmdir(dir, err) < 0)
                         ret = -1;
-                else if (berth_str_has_prefix(cg->path, "/berth-oci/"))
-                        oci_cg_rmdir_parents(dir, top);
         }
         free_list(h);
         return ret;
@@ -318,8 +316,11 @@ static int v1_join(struct oci_cgroup *cg, char **h, pid_t pid, bool create, bert
                 cleanup_free char *dir = dir_of(cg, h[i]);
                 cleanup_free char *base = berth_xasprintf("%s/%s", cg->root, h[i]);
                 if (create) {
-                        int r = strcmp(h[i], "cpuset") == 0 ? mkdir_cpuset(base, cg->path, err)
-                                                            : berth_mkdir_p(dir, 0755, err);
+                        int r = 0;
+                        if (strcmp(h[i], "cpuset") == 0)
+                                r = mkdir_cpuset(base, cg->path, err);
+                        else if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                                r = berth_mkdir_p(dir, 0755, err); /* parents missing */
                         if (r < 0)
                                 return -1;
                 }

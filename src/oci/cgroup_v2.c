@@ -171,11 +171,7 @@ static int apply(const char *dir, const struct oci_resources *r, berth_error_t *
 static int v2_destroy(struct oci_cgroup *cg, berth_error_t *err)
 {
         cleanup_free char *dir = dir_of(cg);
-        if (oci_cg_rmdir(dir, err) < 0)
-                return -1;
-        if (berth_str_has_prefix(cg->path, "/berth-oci/"))
-                oci_cg_rmdir_parents(dir, cg->root);
-        return 0;
+        return oci_cg_rmdir(dir, err);
 }
 
 static int v2_create(struct oci_cgroup *cg, pid_t pid, const struct oci_resources *r,

@@ -50,7 +50,7 @@ static void now_rfc3339(char *buf, size_t n)
 
 static void remove_state_dir(const char *dir)
 {
-        static const char *files[] = { "exec.fifo", "state.json", NULL };
+        static const char *files[] = {"exec.fifo", "state.json", NULL};
         for (size_t i = 0; files[i]; i++) {
                 cleanup_free char *p = berth_xasprintf("%s/%s", dir, files[i]);
                 unlink(p);
@@ -156,8 +156,21 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
                     write_idmap(pid, "gid_map", cr->spec->gid_maps, cr->spec->n_gid_maps, err) < 0)
                         return -1;
         }
-        if (cr->cg.ops->create(&cr->cg, pid, &cr->spec->resources, cr->spec, err) < 0)
-                return berth_wrap(err, "set up the container's cgroup");
+        berth_error_t cgerr = NULL;
+        if (cr->cg.ops->create(&cr->cg, pid, &cr->spec->resources, cr->spec, &cgerr) < 0) {
+                int e = cgerr->errnum;
+                if (geteuid() == 0 || (e != EACCES && e != EPERM && e != EROFS) ||
+                    !oci_resources_empty(&cr->spec->resources)) {
+                        *err = cgerr;
+                        return berth_wrap(err, "set up the container's cgroup");
+                }
+                /* rootless, no limits asked for, and no cgroup we may write */
+                log_debug("no cgroup for the container: %s", berth_error_msg(cgerr));
+                berth_error_release(&cgerr);
+                cr->cg.ops = &oci_cgroup_none_ops;
+                free(cr->st.cgroup_kind);
+                cr->st.cgroup_kind = berth_xstrdup("none");
+        }
         if (oci_sync_send(sync, OCI_SYNC_GO, NULL) < 0)
                 return berth_fail(err, errno, "wake the container's init");
         for (;;) {
@@ -166,8 +179,17 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
                 if (m.type == OCI_SYNC_READY)
                         return 0;
                 if (m.type == OCI_SYNC_ERROR) {
-                        /* the text already ends with the errno's message */
-                        berth_fail_status(err, 1, 0, "%s", m.text);
+                        /* the text ends with the errno's message: keep the errno itself
+                         * (callers map ENOENT and EACCES to 127 and 126) without saying
+                         * its message twice */
+                        const char *es = m.errnum ? strerror(m.errnum) : "";
+                        size_t tl = strlen(m.text), el = strlen(es);
+                        if (m.errnum && tl > el + 2 && strcmp(m.text + tl - el, es) == 0 &&
+                            strncmp(m.text + tl - el - 2, ": ", 2) == 0)
+                                m.text[tl - el - 2] = '\0';
+                        else
+                                m.errnum = 0;
+                        berth_fail_status(err, 1, m.errnum, "%s", m.text);
                         return -1;
                 }
                 if (m.type == OCI_SYNC_HOOKS) {
@@ -176,8 +198,8 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
                         int r = oci_hooks_run(cr->spec, OCI_HOOK_PRESTART, text, &herr);
                         if (r == 0)
                                 r = oci_hooks_run(cr->spec, OCI_HOOK_CREATE_RUNTIME, text, &herr);
-                        struct oci_sync_msg reply = { .type = r < 0 ? OCI_SYNC_ERROR
-                                                                     : OCI_SYNC_HOOKS_DONE };
+                        struct oci_sync_msg reply = {.type = r < 0 ? OCI_SYNC_ERROR
+                                                                   : OCI_SYNC_HOOKS_DONE};
                         snprintf(reply.text, sizeof(reply.text), "%s", text);
                         send(sync, &reply, sizeof(reply), MSG_NOSIGNAL);
                         if (r < 0) {
@@ -191,15 +213,15 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
 static int resolve_rootfs(const char *bundle, const struct oci_spec *s, char **out,
                           berth_error_t *err)
 {
-        cleanup_free char *p = s->root_path[0] == '/' ? berth_xstrdup(s->root_path)
-                                                      : berth_xasprintf("%s/%s", bundle,
-                                                                        s->root_path);
+        cleanup_free char *p = s->root_path[0] == '/'
+                                       ? berth_xstrdup(s->root_path)
+                                       : berth_xasprintf("%s/%s", bundle, s->root_path);
         struct stat st;
         *out = realpath(p, NULL);
         if (*out == NULL || stat(*out, &st) < 0)
-                return berth_fail_status(err, 1, errno, "rootfs `%s` does not exist", p);
+                return berth_fail_status(err, 1, 0, "rootfs `%s` does not exist", p);
         if (!S_ISDIR(st.st_mode))
-                return berth_fail_status(err, 1, ENOTDIR, "rootfs `%s` is not a directory", p);
+                return berth_fail_status(err, 1, 0, "rootfs `%s` is not a directory", p);
         return 0;
 }
 
@@ -208,7 +230,7 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
 {
         cleanup_free char *bundle = NULL, *cfg = NULL, *cgpath = NULL;
         cleanup_close int state_dirfd = -1, console = -1, console_peer = -1;
-        int sync[2] = { -1, -1 }, ns_fds[8];
+        int sync[2] = {-1, -1}, ns_fds[8];
         pid_t pid = -1;
         bool made_dir = false;
         char created[64];
@@ -219,7 +241,7 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
                 ns_fds[i] = -1;
 
         if (!oci_id_valid(id))
-                return berth_fail_status(err, 1, EINVAL, "invalid container id `%s`", id);
+                return berth_fail_status(err, 1, 0, "invalid container id `%s`", id);
         bundle = realpath(o->bundle ? o->bundle : ".", NULL);
         if (bundle == NULL)
                 return berth_fail_status(err, 1, errno, "bundle `%s`", o->bundle ? o->bundle : ".");
@@ -227,13 +249,13 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
         if (oci_spec_load(cfg, &cr->spec, err) < 0)
                 return -1;
         if (cr->spec->process == NULL)
-                return berth_fail_status(err, 1, EINVAL, "config.json: `process` is required");
+                return berth_fail_status(err, 1, 0, "config.json: `process` is required");
         if (cr->spec->process->terminal && !o->console_socket && !foreground)
-                return berth_fail_status(err, 1, EINVAL,
+                return berth_fail_status(err, 1, 0,
                                          "process.terminal is true: --console-socket is needed "
                                          "(or run in the foreground)");
         if (!cr->spec->process->terminal && o->console_socket)
-                return berth_fail_status(err, 1, EINVAL,
+                return berth_fail_status(err, 1, 0,
                                          "--console-socket given, but process.terminal is false");
         st->id = berth_xstrdup(id);
         st->bundle = berth_xstrdup(bundle);
@@ -245,7 +267,7 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
                 return berth_wrap(err, "create the state root");
         st->dir = oci_state_dir(c, id);
         if (mkdir(st->dir, 0711) < 0)
-                return errno == EEXIST ? berth_fail_status(err, 1, EEXIST,
+                return errno == EEXIST ? berth_fail_status(err, 1, 0,
                                                            "container `%s` already exists", id)
                                        : berth_fail(err, errno, "mkdir `%s`", st->dir);
         made_dir = true;
@@ -348,8 +370,8 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
                 goto fail;
         if (o->pid_file) {
                 char buf[16];
-                int n = snprintf(buf, sizeof(buf), "%d", (int) pid);
-                if (berth_write_file_atomic(o->pid_file, buf, (size_t) n, 0644, err) < 0)
+                snprintf(buf, sizeof(buf), "%d", (int) pid);
+                if (oci_write_volatile(o->pid_file, buf, 0644, err) < 0)
                         goto fail;
         }
         close(sync[0]);
@@ -404,7 +426,7 @@ static int release_init(const struct oci_state *st, berth_error_t *err)
         if (fd < 0)
                 return berth_fail(err, errno, "open `%s`", fifo);
         for (;;) {
-                struct pollfd p[2] = { { fd, POLLIN, 0 }, { pfd, POLLIN, 0 } };
+                struct pollfd p[2] = {{fd, POLLIN, 0}, {pfd, POLLIN, 0}};
                 if (poll(p, 2, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -415,7 +437,7 @@ static int release_init(const struct oci_state *st, berth_error_t *err)
                                 break;
                 }
                 if (p[1].revents & POLLIN)
-                        return berth_fail_status(err, 1, ESRCH,
+                        return berth_fail_status(err, 1, 0,
                                                  "the container's init exited before start");
                 if (p[0].revents & POLLHUP)
                         return berth_fail_status(err, 1, EPIPE,
@@ -425,21 +447,22 @@ static int release_init(const struct oci_state *st, berth_error_t *err)
         return 0;
 }
 
-static int load_spec_for(const struct oci_state *st, struct oci_spec **s, berth_error_t *err)
+/* The bundle's config, for hooks after create; NULL if it is gone or broken. */
+static struct oci_spec *load_spec_for(const struct oci_state *st)
 {
         cleanup_free char *cfg = berth_xasprintf("%s/config.json", st->bundle);
-        /* the parser reports through err: callers that don't care still need one */
-        berth_error_t local = NULL;
-        int r = oci_spec_load(cfg, s, err ? err : &local);
-        berth_error_release(&local);
-        return r;
+        cleanup_error berth_error_t err = NULL;
+        struct oci_spec *s = NULL;
+        if (oci_spec_load(cfg, &s, &err) < 0)
+                log_debug("hooks: %s", berth_error_msg(err));
+        return s;
 }
 
 static void poststart(const struct oci_state *st, struct oci_spec *spec)
 {
         struct oci_spec *own = NULL;
-        if (spec == NULL && load_spec_for(st, &own, NULL) == 0)
-                spec = own;
+        if (spec == NULL)
+                spec = own = load_spec_for(st);
         if (spec && spec->n_hooks[OCI_HOOK_POSTSTART]) {
                 berth_error_t herr = NULL;
                 cleanup_free char *text = state_text(st, OCI_RUNNING);
@@ -459,7 +482,7 @@ int oci_start(struct oci_ctx *c, const char *id, berth_error_t *err)
         enum oci_status s = oci_state_status(&st);
         int r = -1;
         if (s != OCI_CREATED) {
-                berth_fail_status(err, 1, EINVAL, "cannot start a container that is %s",
+                berth_fail_status(err, 1, 0, "cannot start a container that is %s",
                                   oci_status_name(s));
                 goto out;
         }
@@ -489,7 +512,7 @@ static int stop_all(const struct oci_state *st, struct oci_cgroup *cg)
                         kill(pids[i], SIGKILL);
         free(pids);
         if (pfd >= 0) {
-                struct pollfd p = { pfd, POLLIN, 0 };
+                struct pollfd p = {pfd, POLLIN, 0};
                 poll(&p, 1, 5000);
                 close(pfd);
         }
@@ -507,8 +530,8 @@ static int destroy(struct oci_ctx *c, struct oci_state *st, struct oci_spec *kno
         if (r < 0)
                 return -1;
         struct oci_spec *spec = NULL, *use = known;
-        if (use == NULL && load_spec_for(st, &spec, NULL) == 0)
-                use = spec;
+        if (use == NULL)
+                use = spec = load_spec_for(st);
         if (use && use->n_hooks[OCI_HOOK_POSTSTOP]) {
                 berth_error_t herr = NULL;
                 cleanup_free char *text = state_text(st, OCI_STOPPED);
@@ -530,7 +553,7 @@ int oci_delete(struct oci_ctx *c, const char *id, bool force, berth_error_t *err
         enum oci_status s = oci_state_status(&st);
         int r = -1;
         if (!force && (s == OCI_RUNNING || s == OCI_PAUSED)) {
-                berth_fail_status(err, 1, EBUSY,
+                berth_fail_status(err, 1, 0,
                                   "cannot delete container `%s` that is not stopped: %s", id,
                                   oci_status_name(s));
                 goto out;
@@ -557,9 +580,9 @@ int oci_run(struct oci_ctx *c, const char *id, const struct oci_create_opts *o, 
         if (r < 0)
                 goto out;
         if (!o->detach) {
-                static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
-                                            SIGWINCH };
-                struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+                static const int sigs[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
+                                           SIGUSR1, SIGUSR2, SIGWINCH};
+                struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
                 forward_to = cr.st.pid;
                 for (size_t i = 0; i < BERTH_ARRAY_SIZE(sigs); i++)
                         sigaction(sigs[i], &sa, NULL);
@@ -607,7 +630,7 @@ int oci_kill(struct oci_ctx *c, const char *id, int sig, bool all, berth_error_t
                 return -1;
         enum oci_status s = oci_state_status(&st);
         if (s == OCI_STOPPED) {
-                berth_fail_status(err, 1, ESRCH, "container `%s` is not running", id);
+                berth_fail_status(err, 1, 0, "container `%s` is not running", id);
                 goto out;
         }
         if (all) {

@@ -33,7 +33,7 @@ static int build_process(const struct oci_spec *s, const struct oci_exec_opts *o
                 json_error_t je;
                 p = json_load_file(o->process_file, 0, &je);
                 if (p == NULL)
-                        return berth_fail_status(err, 1, EINVAL, "process file `%s`: %s",
+                        return berth_fail_status(err, 1, 0, "process file `%s`: %s",
                                                  o->process_file, je.text);
         } else {
                 p = json_deep_copy(json_object_get(s->json, "process"));
@@ -60,7 +60,7 @@ static int build_process(const struct oci_spec *s, const struct oci_exec_opts *o
                                 gid = strtoul(end + 1, &end, 10);
                         if (*end != 0) {
                                 json_decref(p);
-                                return berth_fail_status(err, 1, EINVAL,
+                                return berth_fail_status(err, 1, 0,
                                                          "--user `%s` must be UID[:GID]", o->user);
                         }
                         json_object_set_new(p, "user", json_pack("{s:I, s:I}", "uid",
@@ -222,8 +222,8 @@ static int exec_in(struct oci_state *st, struct oci_spec *spec, struct oci_proce
                 goto kill;
         if (o->pid_file) {
                 char buf[16];
-                int n = snprintf(buf, sizeof(buf), "%d", (int) pid);
-                if (berth_write_file_atomic(o->pid_file, buf, (size_t) n, 0644, err) < 0)
+                snprintf(buf, sizeof(buf), "%d", (int) pid);
+                if (oci_write_volatile(o->pid_file, buf, 0644, err) < 0)
                         goto kill;
         }
         r = 0;
@@ -259,25 +259,26 @@ int oci_exec(struct oci_ctx *c, const char *id, const struct oci_exec_opts *o, i
         struct oci_state st;
         struct oci_spec *spec = NULL;
         struct oci_process *proc = NULL;
+        cleanup_free char *cfg = NULL;
         int r = -1;
         *status = 0;
         if (oci_state_load(c, id, &st, err) < 0)
                 return -1;
         enum oci_status s = oci_state_status(&st);
         if (s == OCI_PAUSED) {
-                berth_fail_status(err, 1, EBUSY, "cannot exec in a paused container `%s`", id);
+                berth_fail_status(err, 1, 0, "cannot exec in a paused container `%s`", id);
                 goto out;
         }
         if (s != OCI_RUNNING && s != OCI_CREATED) {
-                berth_fail_status(err, 1, ESRCH, "cannot exec in a %s container `%s`",
+                berth_fail_status(err, 1, 0, "cannot exec in a %s container `%s`",
                                   oci_status_name(s), id);
                 goto out;
         }
-        cleanup_free char *cfg = berth_xasprintf("%s/config.json", st.bundle);
+        cfg = berth_xasprintf("%s/config.json", st.bundle);
         if (oci_spec_load(cfg, &spec, err) < 0 || build_process(spec, o, &proc, err) < 0)
                 goto out;
         if (proc->terminal && !o->console_socket && o->detach) {
-                berth_fail_status(err, 1, EINVAL, "exec -t -d needs --console-socket");
+                berth_fail_status(err, 1, 0, "exec -t -d needs --console-socket");
                 goto out;
         }
         r = exec_in(&st, spec, proc, o, status, err);

@@ -193,12 +193,40 @@ static int setup(struct oci_init_args *a, char **exe, berth_error_t *err)
         return oci_process_prepare(s->process, err);
 }
 
+static int cmp_int(const void *x, const void *y)
+{
+        return *(const int *) x - *(const int *) y;
+}
+
+/* Close every inherited fd but the preserved ones and ours: a created
+ * container may wait for hours, and must not hold its caller's pipes open. */
+static void close_inherited(struct oci_init_args *a)
+{
+        int keep[16], n = 0, from = 3 + a->preserve_fds;
+        keep[n++] = a->sync_fd;
+        keep[n++] = a->state_dirfd;
+        if (a->console_fd >= 0)
+                keep[n++] = a->console_fd;
+        for (int i = 0; i < 8; i++)
+                if (a->ns_fds[i] >= 0)
+                        keep[n++] = a->ns_fds[i];
+        qsort(keep, (size_t) n, sizeof(int), cmp_int);
+        for (int i = 0; i < n; i++) {
+                if (keep[i] > from)
+                        syscall(SYS_close_range, from, keep[i] - 1, 0);
+                if (keep[i] + 1 > from)
+                        from = keep[i] + 1;
+        }
+        syscall(SYS_close_range, from, ~0U, 0);
+}
+
 void oci_init_main(struct oci_init_args *a)
 {
         berth_error_t err = NULL;
         cleanup_free char *exe = NULL;
         const struct oci_spec *s = a->spec;
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close_inherited(a);
         if (setup(a, &exe, &err) < 0) {
                 oci_sync_send(a->sync_fd, OCI_SYNC_ERROR, &err);
                 _exit(OCI_EXIT_ERROR);

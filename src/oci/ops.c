@@ -53,12 +53,12 @@ int oci_pause(struct oci_ctx *c, const char *id, bool pause, berth_error_t *err)
                 return -1;
         enum oci_status s = oci_state_status(&st);
         if (pause && s != OCI_RUNNING && s != OCI_CREATED) {
-                berth_fail_status(err, 1, EINVAL, "container `%s` is not running (%s)", id,
+                berth_fail_status(err, 1, 0, "container `%s` is not running (%s)", id,
                                   oci_status_name(s));
                 goto out;
         }
         if (!pause && s != OCI_PAUSED) {
-                berth_fail_status(err, 1, EINVAL, "container `%s` is not paused (%s)", id,
+                berth_fail_status(err, 1, 0, "container `%s` is not paused (%s)", id,
                                   oci_status_name(s));
                 goto out;
         }
@@ -181,7 +181,7 @@ int oci_update(struct oci_ctx *c, const char *id, const char *resources_json,
         if (oci_state_load(c, id, &st, err) < 0)
                 return -1;
         if (oci_state_status(&st) == OCI_STOPPED) {
-                berth_fail_status(err, 1, EINVAL, "container `%s` is not running", id);
+                berth_fail_status(err, 1, 0, "container `%s` is not running", id);
                 goto out;
         }
         if (resources_json) {

@@ -12,6 +12,7 @@
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,7 @@ int oci_process_resolve(const struct oci_process *p, char **path, berth_error_t 
                 }
                 free(cand);
         }
-        return berth_fail_status(err, 1, ENOENT, "exec: `%s`: executable file not found in $PATH",
+        return berth_fail_status(err, 1, 0, "exec: `%s`: executable file not found in $PATH",
                                  prog);
 }
 
@@ -83,11 +84,11 @@ int oci_process_prepare(const struct oci_process *p, berth_error_t *err)
                         return berth_fail(err, errno, "set the I/O priority");
         }
         if (p->sched_policy != OCI_UNSET) {
-                struct sched_attr_v1 a = { .size = sizeof(a),
-                                           .sched_policy = (uint32_t) p->sched_policy,
-                                           .sched_flags = p->sched_flags,
-                                           .sched_nice = (int32_t) p->sched_nice,
-                                           .sched_priority = (uint32_t) p->sched_priority };
+                struct sched_attr_v1 a = {.size = sizeof(a),
+                                          .sched_policy = (uint32_t) p->sched_policy,
+                                          .sched_flags = p->sched_flags,
+                                          .sched_nice = (int32_t) p->sched_nice,
+                                          .sched_priority = (uint32_t) p->sched_priority};
                 if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
                         return berth_fail(err, errno, "set the scheduler policy");
         }
@@ -123,13 +124,13 @@ static int drop_bounding(const struct oci_process *p, berth_error_t *err)
 int oci_caps_apply(const struct oci_process *p, berth_error_t *err)
 {
         uint64_t mask = last_cap() >= 63 ? ~0ULL : (1ULL << (last_cap() + 1)) - 1;
-        struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+        struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
         struct __user_cap_data_struct d[2];
         uint64_t e = p->caps[OCI_CAP_EFFECTIVE] & mask, pe = p->caps[OCI_CAP_PERMITTED] & mask;
         uint64_t in = p->caps[OCI_CAP_INHERITABLE] & mask;
-        d[0] = (struct __user_cap_data_struct){ (uint32_t) e, (uint32_t) pe, (uint32_t) in };
-        d[1] = (struct __user_cap_data_struct){ (uint32_t) (e >> 32), (uint32_t) (pe >> 32),
-                                                (uint32_t) (in >> 32) };
+        d[0] = (struct __user_cap_data_struct){(uint32_t) e, (uint32_t) pe, (uint32_t) in};
+        d[1] = (struct __user_cap_data_struct){(uint32_t) (e >> 32), (uint32_t) (pe >> 32),
+                                               (uint32_t) (in >> 32)};
         if (syscall(SYS_capset, &h, d) < 0)
                 return berth_fail(err, errno, "set capabilities");
         prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
@@ -159,7 +160,7 @@ int oci_process_exec(const struct oci_exec_plan *plan, berth_error_t *err)
 {
         const struct oci_process *p = plan->proc;
         for (size_t i = 0; i < p->n_rlimits; i++) {
-                struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
+                struct rlimit rl = {p->rlimits[i].soft, p->rlimits[i].hard};
                 if (setrlimit(p->rlimits[i].resource, &rl) < 0)
                         return berth_fail(err, errno, "set rlimit %d", p->rlimits[i].resource);
         }
@@ -186,7 +187,17 @@ int oci_process_exec(const struct oci_exec_plan *plan, berth_error_t *err)
                 return berth_fail(err, errno, "close the runtime's file descriptors");
         if (plan->seccomp && p->no_new_privileges && oci_seccomp_load(plan->seccomp, err) < 0)
                 return -1;
-        char *empty[] = { NULL };
+        /* A signal mask survives execve: whatever the runtime's caller blocked
+         * (berth's monitor blocks SIGCHLD for its signalfd) must not leak
+         * into the container, where a shell would then never reap its jobs.
+         * Ignored dispositions survive too; defaults, as a fresh process. */
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        signal(sig, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        char *empty[] = {NULL};
         execve(plan->path, p->args, p->env ? p->env : empty);
         return berth_fail_status(err, 1, errno, "exec `%s`", plan->path);
 }

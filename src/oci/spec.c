@@ -24,7 +24,7 @@
 #endif
 
 #define BAD(err, where, key, what)                                                              \
-        berth_fail_status(err, 1, EINVAL, "config.json: `%s%s%s` %s", where, *(where) ? "." : "", \
+        berth_fail_status(err, 1, 0, "config.json: `%s%s%s` %s", where, *(where) ? "." : "", \
                           key, what)
 
 static int want(json_t *v, json_type t, const char *where, const char *key, berth_error_t *err)
@@ -64,7 +64,7 @@ static int get_int(json_t *o, const char *key, int64_t min, int64_t max, int64_t
                 return -1;
         json_int_t n = json_integer_value(v);
         if (n < min || n > max)
-                return berth_fail_status(err, 1, ERANGE,
+                return berth_fail_status(err, 1, 0,
                                          "config.json: `%s%s%s` is out of range (%lld not in "
                                          "%lld..%lld)",
                                          where, *where ? "." : "", key, (long long) n,
@@ -219,7 +219,7 @@ static int parse_caps(json_t *o, struct oci_process *p, berth_error_t *err)
                         int n = json_is_string(e) ? oci_cap_from_name(json_string_value(e)) : -1;
                         if (n < 0)
                                 return berth_fail_status(
-                                        err, 1, EINVAL,
+                                        err, 1, 0,
                                         "config.json: `process.capabilities.%s`: unknown "
                                         "capability `%s`",
                                         keys[s], json_is_string(e) ? json_string_value(e) : "?");
@@ -233,8 +233,10 @@ static int parse_rlimits(json_t *o, struct oci_process *p, berth_error_t *err)
 {
         json_t *a, *e;
         size_t i;
-        if (get_arr(o, "rlimits", &a, "process", err) < 0 || a == NULL)
-                return a == NULL && !*err ? 0 : -1;
+        if (get_arr(o, "rlimits", &a, "process", err) < 0)
+                return -1;
+        if (a == NULL)
+                return 0;
         p->rlimits = berth_xcalloc(json_array_size(a), sizeof(*p->rlimits));
         json_array_foreach(a, i, e)
         {
@@ -250,13 +252,13 @@ static int parse_rlimits(json_t *o, struct oci_process *p, berth_error_t *err)
                         if (strcmp(type, rlimit_names[k].name) == 0)
                                 r->resource = rlimit_names[k].res;
                 if (r->resource < 0)
-                        return berth_fail_status(err, 1, EINVAL,
+                        return berth_fail_status(err, 1, 0,
                                                  "config.json: `process.rlimits`: unknown rlimit "
                                                  "type `%s`",
                                                  type);
                 for (size_t k = 0; k < i; k++)
                         if (p->rlimits[k].resource == r->resource)
-                                return berth_fail_status(err, 1, EINVAL,
+                                return berth_fail_status(err, 1, 0,
                                                          "config.json: `process.rlimits`: `%s` "
                                                          "given twice",
                                                          type);
@@ -495,7 +497,7 @@ int oci_mount_parse_options(struct oci_mount *m, json_t *options, berth_error_t 
                         m->rec_attr_set |= 0x8;
                 } else if (strcmp(o, "tmpcopyup") == 0 || strcmp(o, "idmap") == 0 ||
                            strcmp(o, "ridmap") == 0) {
-                        return berth_fail_status(err, 1, EOPNOTSUPP,
+                        return berth_fail_status(err, 1, 0,
                                                  "config.json: mount option `%s` is not supported",
                                                  o);
                 } else {
@@ -528,7 +530,7 @@ static int parse_mounts(json_t *root, struct oci_spec *s, berth_error_t *err)
                     oci_mount_parse_options(m, opts, err) < 0)
                         return -1;
                 if (m->destination[0] != '/')
-                        return berth_fail_status(err, 1, EINVAL,
+                        return berth_fail_status(err, 1, 0,
                                                  "config.json: mount destination `%s` must be an "
                                                  "absolute path",
                                                  m->destination);
@@ -537,12 +539,12 @@ static int parse_mounts(json_t *root, struct oci_spec *s, berth_error_t *err)
                         m->flags |= MS_BIND;
                 }
                 if (m->type == NULL && !m->bind)
-                        return berth_fail_status(err, 1, EINVAL,
+                        return berth_fail_status(err, 1, 0,
                                                  "config.json: mount `%s` has neither a type nor "
                                                  "a bind option",
                                                  m->destination);
                 if (m->source == NULL && m->bind)
-                        return berth_fail_status(err, 1, EINVAL,
+                        return berth_fail_status(err, 1, 0,
                                                  "config.json: bind mount `%s` needs a source",
                                                  m->destination);
         }
@@ -556,8 +558,10 @@ static int parse_hooks(json_t *root, struct oci_spec *s, berth_error_t *err)
         static const char *keys[] = { "prestart", "createRuntime", "createContainer",
                                       "startContainer", "poststart", "poststop" };
         json_t *h;
-        if (get_obj(root, "hooks", &h, "", err) < 0 || h == NULL)
-                return h == NULL && !*err ? 0 : -1;
+        if (get_obj(root, "hooks", &h, "", err) < 0)
+                return -1;
+        if (h == NULL)
+                return 0;
         for (int k = 0; k < OCI_HOOK_NKINDS; k++) {
                 json_t *a, *e;
                 size_t i;
@@ -608,8 +612,10 @@ static int parse_namespaces(json_t *lx, struct oci_spec *s, berth_error_t *err)
 {
         json_t *a, *e;
         size_t i;
-        if (get_arr(lx, "namespaces", &a, "linux", err) < 0 || a == NULL)
-                return a == NULL && !*err ? 0 : -1;
+        if (get_arr(lx, "namespaces", &a, "linux", err) < 0)
+                return -1;
+        if (a == NULL)
+                return 0;
         s->namespaces = berth_xcalloc(json_array_size(a), sizeof(*s->namespaces));
         json_array_foreach(a, i, e)
         {
@@ -623,13 +629,13 @@ static int parse_namespaces(json_t *lx, struct oci_spec *s, berth_error_t *err)
                         if (strcmp(type, ns_names[k].name) == 0)
                                 n->type = ns_names[k].flag;
                 if (n->type == 0)
-                        return berth_fail_status(err, 1, EINVAL,
+                        return berth_fail_status(err, 1, 0,
                                                  "config.json: unknown namespace type `%s`", type);
                 if (oci_spec_namespace(s, n->type))
-                        return berth_fail_status(err, 1, EINVAL,
+                        return berth_fail_status(err, 1, 0,
                                                  "config.json: namespace `%s` given twice", type);
                 if (n->path && n->path[0] != '/')
-                        return berth_fail_status(err, 1, EINVAL,
+                        return berth_fail_status(err, 1, 0,
                                                  "config.json: namespace `%s` path `%s` must be "
                                                  "absolute",
                                                  type, n->path);
@@ -643,8 +649,10 @@ static int parse_idmaps(json_t *lx, const char *key, struct oci_id_map **out, si
 {
         json_t *a, *e;
         size_t i;
-        if (get_arr(lx, key, &a, "linux", err) < 0 || a == NULL)
-                return a == NULL && !*err ? 0 : -1;
+        if (get_arr(lx, key, &a, "linux", err) < 0)
+                return -1;
+        if (a == NULL)
+                return 0;
         *out = berth_xcalloc(json_array_size(a), sizeof(**out));
         json_array_foreach(a, i, e)
         {
@@ -666,8 +674,10 @@ static int parse_devices(json_t *lx, struct oci_spec *s, berth_error_t *err)
 {
         json_t *a, *e;
         size_t i;
-        if (get_arr(lx, "devices", &a, "linux", err) < 0 || a == NULL)
-                return a == NULL && !*err ? 0 : -1;
+        if (get_arr(lx, "devices", &a, "linux", err) < 0)
+                return -1;
+        if (a == NULL)
+                return 0;
         s->devices = berth_xcalloc(json_array_size(a), sizeof(*s->devices));
         json_array_foreach(a, i, e)
         {
@@ -685,16 +695,16 @@ static int parse_devices(json_t *lx, struct oci_spec *s, berth_error_t *err)
                     get_int(e, "gid", 0, UINT32_MAX, &d->gid, "linux.devices[]", err) < 0)
                         return -1;
                 if (strlen(type) != 1 || !strchr("cbup", type[0]))
-                        return berth_fail_status(err, 1, EINVAL,
+                        return berth_fail_status(err, 1, 0,
                                                  "config.json: device `%s` has invalid type `%s`",
                                                  d->path, type);
                 d->type = type[0];
                 if (d->type != 'p' && (d->major == OCI_UNSET || d->minor == OCI_UNSET))
-                        return berth_fail_status(err, 1, EINVAL,
+                        return berth_fail_status(err, 1, 0,
                                                  "config.json: device `%s` needs major and minor",
                                                  d->path);
                 if (d->path[0] != '/')
-                        return berth_fail_status(err, 1, EINVAL,
+                        return berth_fail_status(err, 1, 0,
                                                  "config.json: device path `%s` must be absolute",
                                                  d->path);
         }
@@ -706,8 +716,10 @@ static int parse_kv(json_t *o, const char *key, const char *where, struct oci_kv
 {
         json_t *obj, *v;
         const char *k;
-        if (get_obj(o, key, &obj, where, err) < 0 || obj == NULL)
-                return obj == NULL && !*err ? 0 : -1;
+        if (get_obj(o, key, &obj, where, err) < 0)
+                return -1;
+        if (obj == NULL)
+                return 0;
         *out = berth_xcalloc(json_object_size(obj), sizeof(**out));
         *n = 0;
         json_object_foreach(obj, k, v)
@@ -746,7 +758,7 @@ static int seccomp_action(json_t *o, const char *key, const char *where, uint32_
                         *out = seccomp_actions[k].action;
                         return 0;
                 }
-        return berth_fail_status(err, 1, EINVAL, "config.json: unknown seccomp action `%s`", name);
+        return berth_fail_status(err, 1, 0, "config.json: unknown seccomp action `%s`", name);
 }
 
 static int parse_seccomp_rule(json_t *e, struct oci_seccomp_rule *r, berth_error_t *err)
@@ -791,7 +803,7 @@ static int parse_seccomp_rule(json_t *e, struct oci_seccomp_rule *r, berth_error
                         if (strcmp(op, ops[k].name) == 0)
                                 sa->op = ops[k].op;
                 if (sa->op < 0)
-                        return berth_fail_status(err, 1, EINVAL,
+                        return berth_fail_status(err, 1, 0,
                                                  "config.json: unknown seccomp operator `%s`", op);
         }
         return 0;
@@ -801,8 +813,10 @@ static int parse_seccomp(json_t *lx, struct oci_spec *s, berth_error_t *err)
 {
         json_t *sc, *archs, *rules, *e;
         size_t i;
-        if (get_obj(lx, "seccomp", &sc, "linux", err) < 0 || sc == NULL)
-                return sc == NULL && !*err ? 0 : -1;
+        if (get_obj(lx, "seccomp", &sc, "linux", err) < 0)
+                return -1;
+        if (sc == NULL)
+                return 0;
         struct oci_seccomp *c = s->seccomp = berth_xcalloc(1, sizeof(*c));
         c->default_errno_ret = OCI_UNSET;
         if (seccomp_action(sc, "defaultAction", "linux.seccomp", &c->default_action, err) < 0 ||
@@ -822,7 +836,7 @@ static int parse_seccomp(json_t *lx, struct oci_spec *s, berth_error_t *err)
                 char low[64];
                 size_t k;
                 if (strncmp(a, "SCMP_ARCH_", 10) != 0 || strlen(a) - 10 >= sizeof(low))
-                        return berth_fail_status(err, 1, EINVAL,
+                        return berth_fail_status(err, 1, 0,
                                                  "config.json: unknown seccomp architecture `%s`",
                                                  a);
                 for (k = 0; a[10 + k]; k++)
@@ -831,7 +845,7 @@ static int parse_seccomp(json_t *lx, struct oci_spec *s, berth_error_t *err)
                 low[k] = 0;
                 c->archs[i] = seccomp_arch_resolve_name(low);
                 if (c->archs[i] == 0)
-                        return berth_fail_status(err, 1, EINVAL,
+                        return berth_fail_status(err, 1, 0,
                                                  "config.json: unknown seccomp architecture `%s`",
                                                  a);
                 c->n_archs = i + 1;
@@ -841,7 +855,7 @@ static int parse_seccomp(json_t *lx, struct oci_spec *s, berth_error_t *err)
                     strcmp(c->flags[i], "SECCOMP_FILTER_FLAG_LOG") != 0 &&
                     strcmp(c->flags[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW") != 0 &&
                     strcmp(c->flags[i], "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") != 0)
-                        return berth_fail_status(err, 1, EINVAL,
+                        return berth_fail_status(err, 1, 0,
                                                  "config.json: unknown seccomp flag `%s`",
                                                  c->flags[i]);
         c->rules = berth_xcalloc(rules ? json_array_size(rules) : 0, sizeof(*c->rules));
@@ -855,7 +869,7 @@ static int parse_seccomp(json_t *lx, struct oci_spec *s, berth_error_t *err)
         for (i = 0; i < c->n_rules; i++)
                 notify |= c->rules[i].action == SCMP_ACT_NOTIFY;
         if (notify && c->listener_path == NULL)
-                return berth_fail_status(err, 1, EINVAL,
+                return berth_fail_status(err, 1, 0,
                                          "config.json: seccomp action SCMP_ACT_NOTIFY needs "
                                          "`linux.seccomp.listenerPath`");
         return 0;
@@ -928,32 +942,32 @@ static int validate(struct oci_spec *s, berth_error_t *err)
         const struct oci_namespace *uts = oci_spec_namespace(s, CLONE_NEWUTS);
         const struct oci_namespace *tns = oci_spec_namespace(s, CLONE_NEWTIME);
         if ((s->n_uid_maps || s->n_gid_maps) && (user == NULL || user->path))
-                return berth_fail_status(err, 1, EINVAL,
+                return berth_fail_status(err, 1, 0,
                                          "config.json: uidMappings/gidMappings need a new user "
                                          "namespace");
         if (user && !user->path && (s->n_uid_maps == 0 || s->n_gid_maps == 0))
-                return berth_fail_status(err, 1, EINVAL,
+                return berth_fail_status(err, 1, 0,
                                          "config.json: a new user namespace needs uidMappings and "
                                          "gidMappings");
         if ((s->hostname || s->domainname) && (uts == NULL || uts->path))
-                return berth_fail_status(err, 1, EINVAL,
+                return berth_fail_status(err, 1, 0,
                                          "config.json: setting the hostname or domainname needs "
                                          "a new uts namespace");
         if (s->has_time_offsets && (tns == NULL || tns->path))
-                return berth_fail_status(err, 1, EINVAL,
+                return berth_fail_status(err, 1, 0,
                                          "config.json: timeOffsets need a new time namespace");
         if (s->has_linux && oci_spec_namespace(s, CLONE_NEWNS) == NULL)
-                return berth_fail_status(err, 1, EINVAL,
+                return berth_fail_status(err, 1, 0,
                                          "config.json: berth-oci needs a mount namespace");
         if (s->process && s->process->apparmor_profile && *s->process->apparmor_profile &&
             access("/sys/kernel/security/apparmor", F_OK) != 0)
-                return berth_fail_status(err, 1, EOPNOTSUPP,
+                return berth_fail_status(err, 1, 0,
                                          "config.json: apparmorProfile `%s` is set, but AppArmor "
                                          "is not enabled on this host",
                                          s->process->apparmor_profile);
         if (s->process && s->process->selinux_label && *s->process->selinux_label &&
             access("/sys/fs/selinux/enforce", F_OK) != 0)
-                return berth_fail_status(err, 1, EOPNOTSUPP,
+                return berth_fail_status(err, 1, 0,
                                          "config.json: selinuxLabel is set, but SELinux is not "
                                          "enabled on this host");
         return 0;
@@ -964,7 +978,7 @@ int oci_spec_parse(const char *text, size_t len, struct oci_spec **out, berth_er
         json_error_t je;
         json_t *root = json_loadb(text, len, 0, &je), *o;
         if (root == NULL)
-                return berth_fail_status(err, 1, EINVAL, "config.json: line %d: %s", je.line,
+                return berth_fail_status(err, 1, 0, "config.json: line %d: %s", je.line,
                                          je.text);
         struct oci_spec *s = berth_xcalloc(1, sizeof(*s));
         s->json = root;
@@ -987,7 +1001,7 @@ int oci_spec_parse(const char *text, size_t len, struct oci_spec **out, berth_er
             parse_hooks(root, s, err) < 0 || parse_linux(root, s, err) < 0 || validate(s, err) < 0)
                 goto fail;
         if (strncmp(s->oci_version, "1.", 2) != 0) {
-                berth_fail_status(err, 1, EINVAL, "config.json: unsupported ociVersion `%s`",
+                berth_fail_status(err, 1, 0, "config.json: unsupported ociVersion `%s`",
                                   s->oci_version);
                 goto fail;
         }
@@ -1103,8 +1117,10 @@ static int parse_dev_rules(json_t *res, struct oci_resources *r, berth_error_t *
         json_t *a, *e;
         size_t i;
         const char *w = "linux.resources.devices[]";
-        if (get_arr(res, "devices", &a, "linux.resources", err) < 0 || a == NULL)
-                return a == NULL && !*err ? 0 : -1;
+        if (get_arr(res, "devices", &a, "linux.resources", err) < 0)
+                return -1;
+        if (a == NULL)
+                return 0;
         free(r->dev_rules);
         r->n_dev_rules = 0;
         r->dev_rules = berth_xcalloc(json_array_size(a), sizeof(*r->dev_rules));
@@ -1139,8 +1155,10 @@ static int parse_blkio_devs(json_t *b, const char *key, bool weight, struct oci_
 {
         json_t *a, *e;
         size_t i;
-        if (get_arr(b, key, &a, "linux.resources.blockIO", err) < 0 || a == NULL)
-                return a == NULL && !*err ? 0 : -1;
+        if (get_arr(b, key, &a, "linux.resources.blockIO", err) < 0)
+                return -1;
+        if (a == NULL)
+                return 0;
         free(*out);
         *out = berth_xcalloc(json_array_size(a), sizeof(**out));
         json_array_foreach(a, i, e)

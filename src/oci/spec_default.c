@@ -96,7 +96,7 @@ int oci_spec_write(const char *bundle, bool rootless, berth_error_t *err)
         cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0)
                 return errno == EEXIST
-                               ? berth_fail_status(err, 1, EEXIST, "File %s exists. Remove it first",
+                               ? berth_fail_status(err, 1, 0, "File %s exists. Remove it first",
                                                    path)
                                : berth_fail(err, errno, "create `%s`", path);
         if (berth_write_all(fd, text, strlen(text)) < 0 || berth_write_all(fd, "\n", 1) < 0)

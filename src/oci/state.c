@@ -62,6 +62,20 @@ uint64_t oci_proc_starttime(pid_t pid)
         return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
+int oci_write_volatile(const char *path, const char *data, mode_t mode, berth_error_t *err)
+{
+        cleanup_free char *tmp = berth_xasprintf("%s.tmp", path);
+        cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return berth_fail(err, errno, "create `%s`", tmp);
+        if (berth_write_all(fd, data, strlen(data)) < 0 || rename(tmp, path) < 0) {
+                int e = errno;
+                unlink(tmp);
+                return berth_fail(err, e, "write `%s`", path);
+        }
+        return 0;
+}
+
 int oci_state_save(const struct oci_state *st, berth_error_t *err)
 {
         json_t *j = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "id",
@@ -77,7 +91,7 @@ int oci_state_save(const struct oci_state *st, berth_error_t *err)
         cleanup_free char *text = json_dumps(j, JSON_COMPACT);
         json_decref(j);
         cleanup_free char *path = berth_xasprintf("%s/state.json", st->dir);
-        return berth_write_file_atomic(path, text, strlen(text), 0600, err);
+        return oci_write_volatile(path, text, 0600, err);
 }
 
 static char *jstr(json_t *o, const char *k)
@@ -93,12 +107,12 @@ int oci_state_load(struct oci_ctx *c, const char *id, struct oci_state *st, bert
         json_error_t je;
         memset(st, 0, sizeof(*st));
         if (!oci_id_valid(id))
-                return berth_fail_status(err, 1, EINVAL, "invalid container id `%s`", id);
+                return berth_fail_status(err, 1, 0, "invalid container id `%s`", id);
         st->dir = oci_state_dir(c, id);
         path = berth_xasprintf("%s/state.json", st->dir);
         if (access(st->dir, F_OK) != 0) {
                 oci_state_release(st);
-                return berth_fail_status(err, 1, ENOENT, "container `%s` does not exist", id);
+                return berth_fail_status(err, 1, 0, "container `%s` does not exist", id);
         }
         if (berth_read_file(path, &text, &len, err) < 0) {
                 oci_state_release(st);
@@ -142,9 +156,12 @@ void oci_state_release(struct oci_state *st)
 
 int oci_state_cgroup(const struct oci_state *st, struct oci_cgroup *cg)
 {
-        oci_cgroup_init(cg, strcmp(st->cgroup_kind, "v2") == 0 ? &oci_cgroup_v2_ops
-                                                                : &oci_cgroup_v1_ops,
-                        st->cgroup_root, st->cgroup_path);
+        const struct oci_cgroup_ops *ops = &oci_cgroup_v1_ops;
+        if (strcmp(st->cgroup_kind, "v2") == 0)
+                ops = &oci_cgroup_v2_ops;
+        else if (strcmp(st->cgroup_kind, "none") == 0)
+                ops = &oci_cgroup_none_ops;
+        oci_cgroup_init(cg, ops, st->cgroup_root, st->cgroup_path);
         return 0;
 }
 

@@ -373,8 +373,8 @@ int vmm_acpi_build(struct vmm_mem *m, const struct vmm_acpi_config *c, uint64_t 
         header(x, "XSDT", 52, 1);
 
         uint8_t *r = area;
-        memcpy(r, "RSD PTR ", 8);
-        memcpy(r + 9, OEM_ID, 6);
+        put(r, 0, "RSD PTR ", 8);
+        put(r, 9, OEM_ID, 6);
         r[15] = 2; /* ACPI 2.0+ */
         uint32_t rlen = 36;
         put(r, 20, &rlen, 4);

@@ -42,6 +42,16 @@ void vmm_usage(FILE *out)
                 "  --memory MIB         guest memory in MiB, at least %llu (default 128)\n"
                 "  --disk PATH[,ro][,format=raw|qcow2]\n"
                 "                       a virtio-blk disk; repeat for more (at most %u)\n"
+                "  --net tap=NAME[,mac=MAC]\n"
+                "                       a virtio-net device on tap NAME (created if missing);\n"
+                "                       repeat for more (at most %u)\n"
+                "  --vsock CID,UDS_PATH a virtio-vsock device: guest context id CID (>= 3); a\n"
+                "                       guest connection to host port P reaches the unix socket\n"
+                "                       UDS_PATH_P\n"
+                "  --balloon MIB        a virtio-balloon device with an initial target of MIB\n"
+                "                       (change it with PATCH /balloon on the API socket)\n"
+                "  --api-sock PATH      serve the REST API (docs/vmm-api.yaml) on unix socket "
+                "PATH\n"
                 "  --rng                a virtio-rng device fed from the host's getrandom()\n"
                 "  --no-acpi            no ACPI tables (devices only on the command line)\n"
                 "  --console stdio|none guest serial console on stdin/stdout (default) or off\n"
@@ -54,7 +64,7 @@ void vmm_usage(FILE *out)
                 "  2   bad command line               12  KVM could not run the guest\n"
                 "  3   bad kernel or initrd           13  stopped by a signal\n",
                 (unsigned) VMM_MAX_CPUS, (unsigned long long) (BOOT_MIN_MEMORY >> 20),
-                (unsigned) VMM_MAX_DISKS);
+                (unsigned) VMM_MAX_DISKS, (unsigned) VMM_MAX_NETS);
 }
 
 static int usage_error(berth_error_t *err, const char *fmt, ...)
@@ -113,6 +123,32 @@ static int parse_disk(struct vmm_config *c, char *arg, berth_error_t *err)
         return 0;
 }
 
+static int parse_net(struct vmm_config *c, char *arg, berth_error_t *err)
+{
+        if (c->n_nets >= VMM_MAX_NETS)
+                return usage_error(err, "too many network interfaces (at `%s`)", arg);
+        struct vmm_net_config *n = &c->nets[c->n_nets];
+        bool have_mac = false;
+        char *save = NULL;
+        for (char *o = strtok_r(arg, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+                if (berth_str_has_prefix(o, "tap=") && o[4]) {
+                        n->tap = o + 4;
+                } else if (berth_str_has_prefix(o, "mac=")) {
+                        if (vmm_net_parse_mac(o + 4, n->mac) < 0)
+                                return usage_error(err, "--net: bad MAC address `%s`", o + 4);
+                        have_mac = true;
+                } else {
+                        return usage_error(err, "--net: unknown option `%s`", o);
+                }
+        }
+        if (!n->tap)
+                return usage_error(err, "--net needs tap=NAME");
+        if (!have_mac)
+                vmm_net_random_mac(n->mac);
+        c->n_nets++;
+        return 0;
+}
+
 int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_error_t *err)
 {
         enum {
@@ -122,6 +158,10 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 O_CPUS,
                 O_MEMORY,
                 O_DISK,
+                O_NET,
+                O_VSOCK,
+                O_BALLOON,
+                O_API_SOCK,
                 O_RNG,
                 O_NO_ACPI,
                 O_CONSOLE,
@@ -134,6 +174,10 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 {"cpus", required_argument, NULL, O_CPUS},
                 {"memory", required_argument, NULL, O_MEMORY},
                 {"disk", required_argument, NULL, O_DISK},
+                {"net", required_argument, NULL, O_NET},
+                {"vsock", required_argument, NULL, O_VSOCK},
+                {"balloon", required_argument, NULL, O_BALLOON},
+                {"api-sock", required_argument, NULL, O_API_SOCK},
                 {"rng", no_argument, NULL, O_RNG},
                 {"no-acpi", no_argument, NULL, O_NO_ACPI},
                 {"console", required_argument, NULL, O_CONSOLE},
@@ -175,6 +219,32 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 case O_DISK:
                         if (parse_disk(c, optarg, err) < 0)
                                 return -1;
+                        break;
+                case O_NET:
+                        if (parse_net(c, optarg, err) < 0)
+                                return -1;
+                        break;
+                case O_VSOCK: {
+                        char *comma = strchr(optarg, ',');
+                        if (!comma || !comma[1])
+                                return usage_error(err, "--vsock `%s`: want CID,UDS_PATH", optarg);
+                        *comma = 0;
+                        if (parse_uint(optarg, UINT32_MAX - 1, &v) < 0 || v < 3)
+                                return usage_error(err, "--vsock: CID `%s` must be 3 or more",
+                                                   optarg);
+                        c->vsock.cid = v;
+                        c->vsock.uds_path = comma + 1;
+                        break;
+                }
+                case O_BALLOON:
+                        if (parse_uint(optarg, 1ull << 30, &v) < 0)
+                                return usage_error(err, "--balloon `%s`: want a size in MiB",
+                                                   optarg);
+                        c->balloon = true;
+                        c->balloon_mib = v;
+                        break;
+                case O_API_SOCK:
+                        c->api_sock = optarg;
                         break;
                 case O_RNG:
                         c->rng = true;

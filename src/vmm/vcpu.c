@@ -255,6 +255,13 @@ static void *vcpu_thread(void *arg)
                                  (double) (now.tv_nsec - vm->t_start.tv_nsec) / 1e6);
         }
         while (!atomic_load(&vm->stopping)) {
+                if (atomic_load(&vm->paused)) {
+                        pthread_mutex_lock(&vm->pause_lock);
+                        while (atomic_load(&vm->paused) && !atomic_load(&vm->stopping))
+                                pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+                        pthread_mutex_unlock(&vm->pause_lock);
+                        continue;
+                }
                 if (ioctl(v->fd, KVM_RUN, 0) < 0) {
                         if (errno == EINTR || errno == EAGAIN) {
                                 v->run->immediate_exit = 0;
@@ -266,6 +273,9 @@ static void *vcpu_thread(void *arg)
                         break;
                 }
                 struct kvm_run *run = v->run;
+                if (run->exit_reason < 64)
+                        atomic_fetch_add_explicit(&vm->exits[run->exit_reason], 1,
+                                                  memory_order_relaxed);
                 switch (run->exit_reason) {
                 case KVM_EXIT_IO:
                         handle_io(v);

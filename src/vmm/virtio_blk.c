@@ -223,5 +223,5 @@ int virtio_blk_add(struct vmm_vm *vm, const struct vmm_disk_config *dc, berth_er
                 ops = &blk_ro_ops;
         }
         /* On failure the VM's teardown destroys the device. */
-        return virtio_mmio_add(vm, ops, b, err);
+        return virtio_mmio_add(vm, ops, b, NULL, err);
 }

@@ -61,6 +61,13 @@ static void needs_reset(struct virtio_mmio_dev *t, const char *why)
                 raise_irq(t, ISR_CONFIG);
 }
 
+void virtio_mmio_config_changed(struct virtio_mmio_dev *t)
+{
+        t->s.config_generation++;
+        if (t->s.status & STATUS_DRIVER_OK)
+                raise_irq(t, ISR_CONFIG);
+}
+
 void virtio_mmio_used(struct virtio_mmio_dev *t, unsigned q)
 {
         if (virtq_should_notify(&t->vq[q]))
@@ -99,6 +106,19 @@ void virtio_mmio_serve(struct virtio_mmio_dev *t, unsigned q, virtio_req_fn fn)
                 uint64_t one = 1;
                 (void) !write(t->notify_fd[q], &one, sizeof(one));
         }
+}
+
+int virtio_mmio_pop_host(struct virtio_mmio_dev *t, unsigned q, struct virtq_elem *e)
+{
+        struct virtq *vq = &t->vq[q];
+        if (!vq->s.ready || (t->s.status & STATUS_NEEDS_RESET))
+                return -1;
+        int r = virtq_pop(vq, e);
+        if (r == 0 && virtq_arm_notify(vq))
+                r = virtq_pop(vq, e);
+        if (r < 0)
+                needs_reset(t, vq->why_broken);
+        return r;
 }
 
 static void queue_notify(struct virtio_mmio_dev *t, unsigned q)
@@ -324,7 +344,7 @@ static int wire_eventfds(struct virtio_mmio_dev *t, berth_error_t *err)
 }
 
 int virtio_mmio_add(struct vmm_vm *vm, const struct virtio_dev_ops *ops, void *dev,
-                    berth_error_t *err)
+                    struct virtio_mmio_dev **out, berth_error_t *err)
 {
         if (vm->n_virtio >= VMM_MAX_VIRTIO || ops->n_queues > VIRTIO_MAX_QUEUES) {
                 if (ops->destroy)
@@ -343,6 +363,8 @@ int virtio_mmio_add(struct vmm_vm *vm, const struct virtio_dev_ops *ops, void *d
         pthread_mutex_init(&t->lock, NULL);
         /* From here the VM owns t (and dev): its teardown frees both. */
         vm->virtio[vm->n_virtio++] = t;
+        if (out)
+                *out = t;
         if (vmm_bus_add(&vm->mmio, t->base, VMM_VIRTIO_MMIO_SIZE, mmio_access, t) < 0)
                 return berth_fail(err, EINVAL, "place virtio-%s at %#llx", ops->name,
                                   (unsigned long long) t->base);

@@ -68,7 +68,7 @@ struct virtio_mmio_dev {
 /* Create the transport for dev at the next free slot and wire it.  dev
  * belongs to the VM from then on, even on failure (ops->destroy frees it). */
 int virtio_mmio_add(struct vmm_vm *vm, const struct virtio_dev_ops *ops, void *dev,
-                    berth_error_t *err);
+                    struct virtio_mmio_dev **out, berth_error_t *err);
 void virtio_mmio_destroy(struct virtio_mmio_dev *t);
 uint64_t virtio_mmio_base(const struct virtio_mmio_dev *t);
 unsigned virtio_mmio_irq(const struct virtio_mmio_dev *t);
@@ -82,6 +82,15 @@ void virtio_mmio_used(struct virtio_mmio_dev *t, unsigned q);
  * interrupt, re-arm.  Marks the device broken if the guest corrupted q. */
 typedef int (*virtio_req_fn)(void *dev, struct virtq_elem *e);
 void virtio_mmio_serve(struct virtio_mmio_dev *t, unsigned q, virtio_req_fn fn);
+
+/* The device changed its config space: bump the generation, interrupt. */
+void virtio_mmio_config_changed(struct virtio_mmio_dev *t);
+
+/* For devices fed from the host (net receive, vsock receive): take the
+ * next buffer the guest posted on q.  1 got one, 0 none (notification
+ * re-armed, so the guest's next post wakes the device), -1 the queue is
+ * not live or the guest broke it (reported as NEEDS_RESET). */
+int virtio_mmio_pop_host(struct virtio_mmio_dev *t, unsigned q, struct virtq_elem *e);
 
 /* All devices the config asks for (virtio_devices.c). */
 int vmm_virtio_devices_init(struct vmm_vm *vm, berth_error_t *err);

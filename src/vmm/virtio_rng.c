@@ -64,5 +64,5 @@ static const struct virtio_dev_ops rng_ops = {
 int virtio_rng_add(struct vmm_vm *vm, berth_error_t *err)
 {
         struct virtio_rng *rng = berth_xcalloc(1, sizeof(*rng));
-        return virtio_mmio_add(vm, &rng_ops, rng, err); /* teardown frees on failure */
+        return virtio_mmio_add(vm, &rng_ops, rng, NULL, err); /* teardown frees on failure */
 }

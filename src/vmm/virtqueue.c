@@ -130,6 +130,11 @@ int virtq_pop(struct virtq *q, struct virtq_elem *e)
         return 1;
 }
 
+void virtq_unpop(struct virtq *q)
+{
+        q->s.last_avail--;
+}
+
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 {
         if (q->broken)

@@ -65,6 +65,10 @@ int virtq_activate(struct virtq *q, const struct vmm_mem *mem);
  * queue (q->why_broken says how). */
 int virtq_pop(struct virtq *q, struct virtq_elem *e);
 
+/* Give back the request just popped, untouched (the device found it had
+ * nothing to put in it, e.g. no frame waiting on a tap). */
+void virtq_unpop(struct virtq *q);
+
 /* Return a request with `written` bytes written into its in segments. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 

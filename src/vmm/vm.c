@@ -32,6 +32,19 @@ void vmm_vm_stop(struct vmm_vm *vm, int status)
         }
 }
 
+void vmm_vm_pause(struct vmm_vm *vm, bool pause)
+{
+        pthread_mutex_lock(&vm->pause_lock);
+        bool was = atomic_exchange(&vm->paused, pause);
+        pthread_cond_broadcast(&vm->pause_cond);
+        pthread_mutex_unlock(&vm->pause_lock);
+        if (pause)
+                for (unsigned i = 0; i < vm->n_vcpus; i++)
+                        vmm_vcpu_kick(&vm->vcpus[i]);
+        if (was != pause)
+                log_info("VM %s", pause ? "paused" : "resumed");
+}
+
 void vmm_vm_irq_line(void *opaque, unsigned gsi, int level)
 {
         struct vmm_vm *vm = opaque;
@@ -42,14 +55,48 @@ void vmm_vm_irq_line(void *opaque, unsigned gsi, int level)
 
 int vmm_vm_watch_fd(struct vmm_vm *vm, int fd, vmm_event_fn fn, void *opaque, berth_error_t *err)
 {
-        if (vm->n_watches >= BERTH_ARRAY_SIZE(vm->watches))
+        struct vmm_watch *w = NULL;
+        for (unsigned i = 0; i < vm->n_watches && !w; i++)
+                if (!vm->watches[i].fn)
+                        w = &vm->watches[i]; /* a slot freed by vmm_vm_unwatch_fd */
+        if (!w && vm->n_watches >= BERTH_ARRAY_SIZE(vm->watches))
                 return berth_fail(err, ENOSPC, "too many event sources");
-        struct vmm_watch *w = &vm->watches[vm->n_watches++];
+        if (!w)
+                w = &vm->watches[vm->n_watches++];
         *w = (struct vmm_watch){fd, fn, opaque};
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
         if (epoll_ctl(vm->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
                 return berth_fail(err, errno, "watch fd %d", fd);
         return 0;
+}
+
+void vmm_vm_watch_enable(struct vmm_vm *vm, int fd, bool on)
+{
+        vmm_vm_watch_events(vm, fd, on ? EPOLLIN : 0);
+}
+
+void vmm_vm_unwatch_fd(struct vmm_vm *vm, int fd)
+{
+        for (unsigned i = 0; i < vm->n_watches; i++) {
+                if (vm->watches[i].fd != fd || !vm->watches[i].fn)
+                        continue;
+                (void) epoll_ctl(vm->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+                vm->watches[i].fn = NULL;
+                vm->watches[i].fd = -1;
+                return;
+        }
+}
+
+void vmm_vm_watch_events(struct vmm_vm *vm, int fd, uint32_t events)
+{
+        for (unsigned i = 0; i < vm->n_watches; i++) {
+                if (vm->watches[i].fd != fd || !vm->watches[i].fn)
+                        continue;
+                struct epoll_event ev = {.events = events, .data.ptr = &vm->watches[i]};
+                if (epoll_ctl(vm->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0)
+                        log_debug("epoll_ctl MOD fd %d: %s", fd, strerror(errno));
+                return;
+        }
 }
 
 static int kvm_init(struct vmm_vm *vm, berth_error_t *err)
@@ -230,6 +277,8 @@ static void console_restore(void)
 
 static void vm_destroy(struct vmm_vm *vm)
 {
+        vmm_api_stop(vm);
+        vmm_vm_pause(vm, false); /* let paused vCPU threads see the stop */
         if (berth_log_get_level() >= BERTH_LOG_INFO && vm->mem.map)
                 log_info("guest memory touched: %llu KiB",
                          (unsigned long long) (vmm_mem_resident(&vm->mem) >> 10));
@@ -288,6 +337,8 @@ static int vm_setup(struct vmm_vm *vm, berth_error_t *err)
         }
         if (vmm_virtio_devices_init(vm, err) < 0)
                 return -1;
+        if (vm->cfg->api_sock && vmm_api_start(vm, vm->cfg->api_sock, err) < 0)
+                return -1;
 
         vm->n_vcpus = vm->cfg->cpus;
         uint64_t rsdp = 0;
@@ -318,7 +369,8 @@ static void main_loop(struct vmm_vm *vm)
                 }
                 for (int i = 0; i < n; i++) {
                         struct vmm_watch *w = evs[i].data.ptr;
-                        w->fn(w->opaque);
+                        if (w->fn) /* unwatched by an earlier handler of this batch */
+                                w->fn(w->opaque);
                 }
         }
 }
@@ -330,6 +382,8 @@ int vmm_run(const struct vmm_config *cfg, berth_error_t *err)
         vm->cfg = cfg;
         vm->kvm_fd = vm->vm_fd = vm->epoll_fd = vm->stop_fd = -1;
         vm->pio.unclaimed_fill = 0xff;
+        pthread_mutex_init(&vm->pause_lock, NULL);
+        pthread_cond_init(&vm->pause_cond, NULL);
         vm->mmio.unclaimed_fill = 0x00;
         int ret = vm_setup(vm, err);
         for (unsigned i = 0; ret == 0 && i < vm->n_vcpus; i++)

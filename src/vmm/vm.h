@@ -17,6 +17,15 @@
 
 struct vmm_vm;
 struct virtio_mmio_dev;
+struct virtio_balloon;
+struct vmm_api;
+
+#define VMM_BALLOON_NSTATS 10 /* VIRTIO_BALLOON_S_NR */
+
+struct vmm_balloon_stats {
+        uint64_t value[VMM_BALLOON_NSTATS];
+        unsigned valid; /* bit per tag the guest reported */
+};
 
 /* main loop registrations: fd readable -> fn(opaque), on the main thread. */
 typedef void (*vmm_event_fn)(void *opaque);
@@ -59,10 +68,16 @@ struct vmm_vm {
                 int fd;
                 vmm_event_fn fn;
                 void *opaque;
-        } watches[64];
+        } watches[128];
         unsigned n_watches;
         int epoll_fd;
-        int stop_fd; /* eventfd: a vCPU asks the main loop to stop */
+        struct virtio_balloon *balloon;
+        struct vmm_api *api;
+        atomic_ullong exits[64];
+        atomic_bool paused;
+        pthread_mutex_t pause_lock;
+        pthread_cond_t pause_cond; /* per KVM exit reason, for the metrics */
+        int stop_fd;               /* eventfd: a vCPU asks the main loop to stop */
         atomic_bool stopping;
         atomic_int exit_status;
         bool have_ioeventfd, have_irqfd;
@@ -82,9 +97,27 @@ int vmm_vcpu_start(struct vmm_vcpu *v, berth_error_t *err);
 void vmm_vcpu_kick(struct vmm_vcpu *v);
 void vmm_vcpu_destroy(struct vmm_vcpu *v);
 
+/* Pause (true) or resume the vCPUs. */
+void vmm_vm_pause(struct vmm_vm *vm, bool pause);
+
+/* api.c */
+int vmm_api_start(struct vmm_vm *vm, const char *path, berth_error_t *err);
+void vmm_api_stop(struct vmm_vm *vm);
+
+/* virtio_balloon.c: the API's handle on the balloon. */
+int vmm_balloon_set_target(struct vmm_vm *vm, uint64_t mib, berth_error_t *err);
+int vmm_balloon_get(struct vmm_vm *vm, uint64_t *target_mib, uint64_t *actual_mib,
+                    struct vmm_balloon_stats *stats, berth_error_t *err);
+
 /* legacy.c: i8042 reset, PM registers, POST port. */
 int vmm_legacy_init(struct vmm_vm *vm, berth_error_t *err);
 
 int vmm_vm_watch_fd(struct vmm_vm *vm, int fd, vmm_event_fn fn, void *opaque, berth_error_t *err);
+/* Pause or resume a watched fd (a device with nowhere to put input). */
+void vmm_vm_watch_enable(struct vmm_vm *vm, int fd, bool on);
+/* Watch for readability and/or writability (EPOLLIN/EPOLLOUT); 0 pauses. */
+void vmm_vm_watch_events(struct vmm_vm *vm, int fd, uint32_t events);
+/* Stop watching fd (before closing it). */
+void vmm_vm_unwatch_fd(struct vmm_vm *vm, int fd);
 
 #endif

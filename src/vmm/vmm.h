@@ -34,6 +34,22 @@ struct vmm_disk_config {
         int format; /* enum disk_format */
 };
 
+#define VMM_MAX_NETS 4
+
+struct vmm_net_config {
+        const char *tap; /* tap interface name; created if missing (needs CAP_NET_ADMIN) */
+        uint8_t mac[6];
+};
+
+/* "aa:bb:cc:dd:ee:ff" -> mac; 0, or -1 if malformed or multicast. */
+int vmm_net_parse_mac(const char *s, uint8_t mac[6]);
+void vmm_net_random_mac(uint8_t mac[6]);
+
+struct vmm_vsock_config {
+        uint64_t cid;         /* the guest's context id, >= 3 */
+        const char *uds_path; /* guest -> host port P connects to "<uds_path>_P" */
+};
+
 enum vmm_console {
         VMM_CONSOLE_STDIO = 0,
         VMM_CONSOLE_NONE,
@@ -47,6 +63,12 @@ struct vmm_config {
         uint64_t memory_mib;
         struct vmm_disk_config disks[VMM_MAX_DISKS];
         unsigned n_disks;
+        struct vmm_net_config nets[VMM_MAX_NETS];
+        unsigned n_nets;
+        struct vmm_vsock_config vsock; /* cid 0: no vsock device */
+        bool balloon;
+        uint64_t balloon_mib; /* initial target */
+        const char *api_sock; /* REST API socket path, NULL for none */
         bool rng;
         bool no_acpi; /* no ACPI tables: devices only via the command line */
         enum vmm_console console;

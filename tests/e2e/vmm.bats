@@ -13,6 +13,17 @@ setup() {
         [ -f "$GUEST" ] || skip "test guest not built"
 }
 
+teardown() {
+        # A VMM a test left running (it failed early) is stopped by its pid.
+        if [ -n "${pid:-}" ] && kill -0 "$pid" 2>/dev/null; then
+                kill -KILL "$pid" 2>/dev/null || true
+        fi
+        # A namespace a test made is removed even when the test failed.
+        if [ -n "${ns:-}" ]; then
+                ip netns del "$ns" 2>/dev/null || true
+        fi
+}
+
 vmm() {
         run timeout 20 "$BERTH_VMM" "$@" </dev/null
 }
@@ -106,10 +117,17 @@ vmm() {
         fi
 }
 
-@test "vmm: two vCPUs boot (the AP waits for INIT/SIPI in KVM's LAPIC)" {
+@test "vmm: with --cpus 2 the guest starts its second vCPU by INIT/SIPI and it prints" {
         vmm --kernel "$GUEST" --memory 32 --cpus 2
         assert_success
+        assert_output_contains "BERTH-GUEST smp: 2 cpus in the MADT"
+        assert_output_contains "BERTH-GUEST ap: started in real mode by INIT/SIPI"
+        assert_output_contains "BERTH-GUEST smp: ap 1 started"
         assert_output_contains "BERTH-GUEST exit: poweroff"
+        # With one vCPU the MADT lists one processor and nothing is started.
+        vmm --kernel "$GUEST" --memory 32
+        assert_success
+        refute_output_contains "BERTH-GUEST smp:"
 }
 
 @test "vmm: bad input gives clear errors and documented statuses" {
@@ -227,4 +245,138 @@ vmm() {
         vmm_e820=$(grep 'info: e820:' "$BATS_TEST_TMPDIR/log" | sed 's/.*info: e820: //')
         [ -n "$guest_e820" ] && [ "$guest_e820" = "$vmm_e820" ]
         grep -q 'kernel: bzImage, entry 0x100200' "$BATS_TEST_TMPDIR/log"
+}
+
+@test "vmm: virtio-net: an ARP round trip with a tap in a namespace made by the test" {
+        require_root
+        require_cmd ip
+        require_netns
+        ns="berth-vmm-$$-$BATS_TEST_NUMBER"
+        ip netns add "$ns"
+        ip -n "$ns" tuntap add dev tap0 mode tap
+        ip -n "$ns" addr add 10.0.2.1/24 dev tap0
+        ip -n "$ns" link set tap0 up
+        host_mac=$(ip -n "$ns" -o link show tap0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+        run timeout 20 ip netns exec "$ns" "$BERTH_VMM" --kernel "$GUEST" --memory 32 \
+                --net tap=tap0,mac=52:54:00:12:34:56 </dev/null
+        assert_success
+        assert_output_contains "virtio_mmio.device=4K@0xd0000000:5"
+        assert_output_contains "BERTH-GUEST net: mac 52:54:00:12:34:56 link up"
+        assert_output_contains "BERTH-GUEST net: tx arp request sent"
+        # The reply names the tap's own MAC: the host kernel answered our frame.
+        assert_output_contains "BERTH-GUEST net: rx arp reply: 10.0.2.1 is at $host_mac"
+}
+
+@test "vmm: --net with bad values fails before the guest starts" {
+        vmm --kernel "$GUEST" --net mac=52:54:00:00:00:01
+        assert_failure 2
+        assert_output_contains "--net needs tap=NAME"
+        vmm --kernel "$GUEST" --net tap=x,mac=01:00:00:00:00:01
+        assert_failure 2
+        assert_output_contains "bad MAC address"
+}
+
+@test "vmm: virtio-vsock: the guest's connection to host port 1234 reaches UDS_PATH_1234 and echoes" {
+        require_cmd python3
+        sock="$BATS_TEST_TMPDIR/v.sock"
+        python3 - "${sock}_1234" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+s.settimeout(30)
+c, _ = s.accept()
+while True:
+    b = c.recv(4096)
+    if not b:
+        break
+    c.sendall(b)
+PY
+        server=$!
+        for _ in $(seq 50); do [ -S "${sock}_1234" ] && break; sleep 0.1; done
+        vmm --kernel "$GUEST" --memory 32 --vsock "3,$sock"
+        wait "$server" || true
+        assert_success
+        assert_output_contains "BERTH-GUEST vsock: guest cid 3"
+        assert_output_contains "BERTH-GUEST vsock: connect -> RESPONSE"
+        assert_output_contains "BERTH-GUEST vsock: echo: ping over vsock"
+        assert_output_contains "BERTH-GUEST vsock: shutdown -> RST"
+}
+
+@test "vmm: virtio-vsock: a connection to a host port nobody serves is reset" {
+        vmm --kernel "$GUEST" --memory 32 --vsock "7,$BATS_TEST_TMPDIR/none.sock"
+        assert_success
+        assert_output_contains "BERTH-GUEST vsock: guest cid 7"
+        assert_output_contains "BERTH-GUEST vsock: connect -> RST"
+        vmm --kernel "$GUEST" --vsock "2,/tmp/x"
+        assert_failure 2
+}
+
+# Wait until FILE contains TEXT (up to $3 tenths of a second).
+wait_for_line() {
+        local i
+        for ((i = 0; i < ${3:-300}; i++)); do
+                grep -q "$2" "$1" && return 0
+                sleep 0.1
+        done
+        echo "timed out waiting for '$2' in $1:" >&2
+        cat "$1" >&2
+        return 1
+}
+
+api() { # METHOD PATH [JSON]
+        curl -s -X "$1" --unix-socket "$BATS_TEST_TMPDIR/api.sock" "http://vmm$2" \
+                ${3:+-H 'Content-Type: application/json' -d "$3"} -w ' %{http_code}'
+}
+
+@test "vmm: balloon inflates and deflates on API requests; the host really drops the pages" {
+        require_cmd curl
+        out="$BATS_TEST_TMPDIR/out"
+        timeout 120 "$BERTH_VMM" --kernel "$GUEST" --memory 32 --balloon 0 \
+                --api-sock "$BATS_TEST_TMPDIR/api.sock" </dev/null >"$out" 2>&1 &
+        pid=$!
+        wait_for_line "$out" "balloon: waiting for a target"
+        [ "$(api GET /balloon)" = '{"amount_mib":0,"actual_mib":0} 200' ]
+        [ "$(api PATCH /balloon '{"amount_mib": 1}')" = ' 204' ]
+        wait_for_line "$out" "balloon: inflated 256 pages" 600
+        [ "$(api GET /balloon)" = '{"amount_mib":1,"actual_mib":1} 200' ]
+        stats=$(api GET /balloon/statistics)
+        [[ "$stats" == *'"total_memory":'* ]] && [[ "$stats" == *' 200' ]]
+        metrics=$(api GET /metrics)
+        [[ "$metrics" == *'"vm_exits":{"io":'* ]]
+        [ "$(api PATCH /balloon '{"amount_mib": 0}')" = ' 204' ]
+        wait "$pid"
+        run cat "$out"
+        assert_output_contains "BERTH-GUEST balloon: deflated 256 pages; they came back zeroed"
+        assert_output_contains "BERTH-GUEST exit: poweroff"
+        [ ! -e "$BATS_TEST_TMPDIR/api.sock" ] # no leftover socket
+}
+
+@test "vmm: the API answers bad requests with 4xx and a fault message" {
+        require_cmd curl
+        out="$BATS_TEST_TMPDIR/out"
+        "$BERTH_VMM" --kernel "$GUEST" --memory 32 --cmdline guest.exit=hang \
+                --api-sock "$BATS_TEST_TMPDIR/api.sock" </dev/null >"$out" 2>&1 &
+        pid=$!
+        wait_for_line "$out" "BERTH-GUEST exit: hang"
+        [ "$(api GET /machine-config)" = '{"vcpu_count":1,"mem_size_mib":32} 200' ]
+        [[ "$(api GET /nowhere)" == *'"fault_message":"no such resource: /nowhere"} 404' ]]
+        [[ "$(api DELETE /balloon)" == *' 405' ]]
+        [[ "$(api PATCH /balloon '{"amount_mib": ')" == *'invalid JSON'*' 400' ]]
+        [[ "$(api PATCH /balloon '{"amount_mib": 1}')" == *'no balloon device'*' 400' ]]
+        [[ "$(api PATCH /vm '{"state": "Sleeping"}')" == *' 400' ]]
+        [ "$(api PATCH /vm '{"state": "Paused"}')" = ' 204' ]
+        [[ "$(api GET /)" == *'"state":"Paused"'* ]]
+        [ "$(api PATCH /vm '{"state": "Resumed"}')" = ' 204' ]
+        [[ "$(api GET /)" == *'"state":"Running"'* ]]
+        kill -TERM "$pid"
+        rc=0
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 13 ] # stopped by a signal
+        [ ! -e "$BATS_TEST_TMPDIR/api.sock" ]
+        # An existing path is refused, not replaced.
+        touch "$BATS_TEST_TMPDIR/taken"
+        vmm --kernel "$GUEST" --api-sock "$BATS_TEST_TMPDIR/taken"
+        assert_failure 2
+        assert_output_contains "remove it, or pick another path"
 }

@@ -47,6 +47,9 @@ size_t strlen(const char *s);
 bool has_prefix(const char *s, const char *p);
 uint64_t parse_num(const char **s);
 
+/* RAM bytes in the e820 map (main.c). */
+extern uint64_t guest_ram_bytes;
+
 /* virtio.c */
 struct vdev {
         uint64_t base;

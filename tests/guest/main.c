@@ -37,8 +37,12 @@ static void put_hex16(uint64_t v)
         puts_serial(buf);
 }
 
+uint64_t guest_ram_bytes;
+
 static void print_e820(uint64_t addr, uint64_t size, uint32_t type)
 {
+        if (type == 1)
+                guest_ram_bytes += size;
         puts_serial("BERTH-GUEST e820: ");
         put_hex16(addr);
         putc_serial('-');
@@ -104,6 +108,37 @@ static unsigned find_virtio(const char *cmdline, struct vdev *devs, unsigned max
 
 /* Port of the FADT's sleep-control register, 0 without ACPI. */
 static uint16_t acpi_sleep_port;
+/* Enabled processors listed in the MADT. */
+static unsigned acpi_cpus;
+
+extern const uint8_t ap_tramp_start[], ap_tramp_end[], ap_flag[];
+
+#define LAPIC 0xfee00000ull
+#define AP_TRAMPOLINE 0x8000
+
+/* Start vCPU 1 the way a kernel does: INIT, then two start-up IPIs through
+ * the local APIC, and wait for its flag. */
+static void smp_test(void)
+{
+        memcpy((void *) AP_TRAMPOLINE, ap_tramp_start, (size_t) (ap_tramp_end - ap_tramp_start));
+        volatile uint8_t *flag = (volatile uint8_t *) (uintptr_t) (AP_TRAMPOLINE +
+                                                                   (ap_flag - ap_tramp_start));
+        *flag = 0;
+        mmio_write32(LAPIC + 0xf0, mmio_read32(LAPIC + 0xf0) | 0x100); /* APIC enable */
+        mmio_write32(LAPIC + 0x310, 1u << 24);                          /* destination: APIC 1 */
+        mmio_write32(LAPIC + 0x300, 0x00004500);                        /* INIT, assert */
+        for (volatile int i = 0; i < 100000; i++)
+                ;
+        for (int sipi = 0; sipi < 2 && !*flag; sipi++) {
+                mmio_write32(LAPIC + 0x310, 1u << 24);
+                mmio_write32(LAPIC + 0x300, 0x00004600 | (AP_TRAMPOLINE >> 12)); /* SIPI */
+                for (volatile int i = 0; i < 100000 && !*flag; i++)
+                        ;
+        }
+        for (uint64_t spin = 0; spin < 500000000ull && !*flag; spin++)
+                __asm__ volatile("pause");
+        put_line("BERTH-GUEST smp: ap 1 ", *flag ? "started" : "did not start");
+}
 
 /* Walk RSDP -> XSDT and print each table's signature; remember the FADT's
  * sleep-control register, which is how a kernel powers off. */
@@ -124,6 +159,12 @@ static void acpi_walk(uint64_t rsdp)
                 putc_serial(' ');
                 for (int k = 0; k < 4; k++)
                         putc_serial((char) t[k]);
+                if (memcmp(t, "APIC", 4) == 0) {
+                        uint32_t len = *(const uint32_t *) (t + 4);
+                        for (uint32_t o = 44; o + 2 <= len && t[o + 1]; o += t[o + 1])
+                                if (t[o] == 0 && (t[o + 4] & 1)) /* enabled local APIC */
+                                        acpi_cpus++;
+                }
                 if (memcmp(t, "FACP", 4) == 0) {
                         /* The FADT's X_DSDT (offset 140) names the DSDT. */
                         const char *d = (const void *) (uintptr_t) * (const uint64_t *) (t + 140);
@@ -213,6 +254,12 @@ void guest_main(uint64_t info, int mode)
                 }
         }
         acpi_walk(rsdp);
+        if (acpi_cpus > 1) {
+                puts_serial("BERTH-GUEST smp: ");
+                put_dec(acpi_cpus);
+                puts_serial(" cpus in the MADT\n");
+                smp_test();
+        }
         struct vdev devs[16];
         unsigned n = find_virtio(cmdline, devs, 16);
         virtio_tests(devs, n, cmdline);

@@ -102,7 +102,33 @@ long_mode:
 4:      hlt
         jmp 4b
 
+        /* The application processors' start-up code, copied to 0x8000 by
+         * the BSP and entered by a SIPI (vector 8: CS=0x800, IP=0) in real
+         * mode.  It prints on COM1 from real mode, raises a flag the BSP
+         * waits for, and halts. */
         .section .rodata
+        .code16
+        .globl ap_tramp_start, ap_tramp_end, ap_flag
+ap_tramp_start:
+        cli
+        movw %cs, %ax
+        movw %ax, %ds
+        movw $(ap_msg - ap_tramp_start), %si
+5:      lodsb
+        testb %al, %al
+        jz 6f
+        movw $0x3f8, %dx
+        outb %al, %dx
+        jmp 5b
+6:      movb $1, (ap_flag - ap_tramp_start)
+7:      cli
+        hlt
+        jmp 7b
+ap_msg: .asciz "BERTH-GUEST ap: started in real mode by INIT/SIPI\n"
+ap_flag: .byte 0
+ap_tramp_end:
+        .code64
+
         .align 16
 gdt:
         .quad 0

@@ -27,7 +27,7 @@ int main(void)
         ok(mkdtemp(dir) != NULL, "temp dir");
         cleanup_free char *path = berth_xasprintf("%s/a.raw", dir);
 
-        struct disk_create_opts co = { .format = DISK_FORMAT_RAW, .size = 4 << 20 };
+        struct disk_create_opts co = {.format = DISK_FORMAT_RAW, .size = 4 << 20};
         is_int(disk_create(path, &co, &err), 0, "create a 4 MiB raw image");
         enum disk_format f = DISK_FORMAT_AUTO;
         is_int(disk_probe(path, &f, &err), 0, "probe");
@@ -51,11 +51,11 @@ int main(void)
         is_int(disk_pwrite(d, buf, 1, UINT64_MAX, &err), -1, "offset overflow refused");
         berth_error_release(&err);
 
-        struct iovec iov[3] = { { buf, 100 }, { buf + 100, 3000 }, { buf + 3100, 996 } };
+        struct iovec iov[3] = {{buf, 100}, {buf + 100, 3000}, {buf + 3100, 996}};
         memset(buf, 0x11, 4096);
         is_int(disk_pwritev(d, iov, 3, 1 << 20, &err), 0, "vectored write");
         memset(back, 0, sizeof(back));
-        struct iovec riov[2] = { { back, 1 }, { back + 1, 4095 } };
+        struct iovec riov[2] = {{back, 1}, {back + 1, 4095}};
         is_int(disk_preadv(d, riov, 2, 1 << 20, &err), 0, "vectored read");
         ok(all_byte(back, 4096, 0x11), "vectored round trip");
 
@@ -83,7 +83,8 @@ int main(void)
         if (disk_open(path, DISK_FORMAT_RAW, DISK_DIRECT, &d, &err) == 0) {
                 uint8_t odd[777];
                 memset(odd, 0x5a, sizeof(odd));
-                is_int(disk_pwrite(d, odd, sizeof(odd), 12345, &err), 0, "unaligned O_DIRECT write");
+                is_int(disk_pwrite(d, odd, sizeof(odd), 12345, &err), 0,
+                       "unaligned O_DIRECT write");
                 memset(back, 0, sizeof(back));
                 is_int(disk_pread(d, back, 1000, 12300, &err), 0, "unaligned O_DIRECT read");
                 ok(all_byte(back + 45, 777, 0x5a) && all_byte(back, 45, 0) &&

@@ -1,0 +1,268 @@
+#!/usr/bin/env bats
+# disk.bats — `berth disk` against Debian's qemu-utils, both ways: images
+# qemu-img makes are read byte-identically by berth; images berth makes and
+# writes pass `qemu-img check` and `qemu-img compare`; snapshots made by
+# either are listed and applied by the other; a writer killed at random
+# points leaves an image with leaks at worst and every flushed write intact;
+# hostile images give clear errors.
+
+load helpers
+
+setup_file() {
+        export D="$BATS_FILE_TMPDIR"
+        # A source with data, holes and compressible runs.
+        python3 - "$D/src.raw" <<'EOF'
+import random, sys
+random.seed(7)
+with open(sys.argv[1], "wb") as f:
+    f.truncate(16 << 20)
+    for i in range(60):
+        f.seek(random.randrange(0, (16 << 20) - 70000))
+        f.write(random.randbytes(5000) if i % 3 == 0 else (b"berth %d " % i) * 600)
+EOF
+}
+
+setup() {
+        require_cmd qemu-img
+        cd "$D"
+}
+
+@test "disk: qemu-made images (cluster sizes, compression, v2/v3) read byte-identically" {
+        for cs in 512 4k 64k 2M; do
+                for c in "" "-c"; do
+                        for compat in 0.10 1.1; do
+                                qemu-img convert -O qcow2 $c -o cluster_size=$cs,compat=$compat src.raw q.qcow2
+                                run "$BERTH" disk compare src.raw q.qcow2
+                                assert_success
+                                run "$BERTH" disk convert -O raw q.qcow2 back.raw
+                                assert_success
+                                cmp back.raw src.raw
+                                run "$BERTH" disk check q.qcow2
+                                assert_success
+                        done
+                done
+        done
+}
+
+@test "disk: zstd-compressed and 1-bit/64-bit refcount images from qemu" {
+        for o in compression_type=zstd refcount_bits=1 refcount_bits=64; do
+                qemu-img convert -c -O qcow2 -o $o src.raw q.qcow2
+                run "$BERTH" disk compare src.raw q.qcow2
+                assert_success
+                assert_output_contains "identical"
+                run "$BERTH" disk check q.qcow2
+                assert_success
+        done
+}
+
+@test "disk: berth-made images pass qemu-img check and compare (plain and compressed)" {
+        for cs in 512 64k 2M; do
+                for c in "" "-c"; do
+                        run "$BERTH" disk convert -O qcow2 $c -o cluster_size=$cs src.raw b.qcow2
+                        assert_success
+                        qemu-img check -q b.qcow2
+                        qemu-img compare -q src.raw b.qcow2
+                done
+        done
+        run qemu-img info --output json b.qcow2
+        assert_output_contains '"compression-type": "zlib"'
+}
+
+@test "disk: writes through berth's block layer are what qemu reads" {
+        "$BERTH" disk create -f qcow2 -o cluster_size=4k w.qcow2 32M
+        "$BERTH" disk bench -q -w -c 2000 -s 3000 -S 7777 -o 123 --pattern 7 w.qcow2
+        "$BERTH" disk bench -q -w -c 500 -s 64k -S 1234567 --pattern 9 w.qcow2
+        qemu-img check -q w.qcow2
+        qemu-img convert -O raw w.qcow2 q.raw
+        "$BERTH" disk convert -O raw w.qcow2 b.raw
+        cmp q.raw b.raw
+        # and qemu's writes are what berth reads
+        qemu-io -c "write -P 0x33 100k 300k" -c "write -z 2M 1M" w.qcow2 >/dev/null
+        qemu-img convert -O raw w.qcow2 q.raw
+        run "$BERTH" disk compare q.raw w.qcow2
+        assert_success
+}
+
+@test "disk: backing chains of any format and depth, create -b, info --backing-chain" {
+        qemu-img create -q -f qcow2 -b src.raw -F raw l1.qcow2
+        qemu-io -c "write -P 0x11 1M 64k" -c "write -z 5M 2M" l1.qcow2 >/dev/null
+        run "$BERTH" disk create -f qcow2 -b l1.qcow2 -F qcow2 l2.qcow2
+        assert_success
+        "$BERTH" disk bench -q -w -c 300 -s 4k -S 1234567 --pattern 51 l2.qcow2
+        qemu-img check -q l2.qcow2
+        qemu-img convert -O raw l2.qcow2 q.raw
+        "$BERTH" disk convert -O raw l2.qcow2 b.raw
+        cmp q.raw b.raw
+        run "$BERTH" disk info --output json --backing-chain l2.qcow2
+        assert_success
+        [ "$(echo "$output" | jq -r '.[2].filename')" = "src.raw" ]
+        [ "$(echo "$output" | jq -r '.[0]."backing-filename-format"')" = "qcow2" ]
+        run qemu-img info l2.qcow2
+        assert_output_contains "backing file: l1.qcow2"
+        assert_output_contains "backing file format: qcow2"
+}
+
+@test "disk: snapshots made by either tool are listed and applied by the other" {
+        qemu-img convert -O qcow2 src.raw s.qcow2
+        qemu-img snapshot -c qs1 s.qcow2
+        qemu-io -c "write -P 0x33 0 1M" s.qcow2 >/dev/null
+        run "$BERTH" disk snapshot -l s.qcow2
+        assert_output_contains "qs1"
+        run "$BERTH" disk snapshot -c bs2 s.qcow2
+        assert_success
+        qemu-img check -q s.qcow2
+        "$BERTH" disk bench -q -w -c 300 -s 4k -S 777777 --pattern 99 s.qcow2
+        qemu-img check -q s.qcow2
+        run qemu-img snapshot -l s.qcow2
+        assert_output_contains "bs2"
+        run "$BERTH" disk snapshot -a qs1 s.qcow2
+        assert_success
+        qemu-img check -q s.qcow2
+        qemu-img compare -q src.raw s.qcow2
+        qemu-img snapshot -a bs2 s.qcow2
+        qemu-img convert -O raw s.qcow2 bs2.raw
+        cmp -n 1048576 bs2.raw <(head -c 1048576 /dev/zero | tr '\0' '\063')
+        run "$BERTH" disk snapshot -d qs1 s.qcow2
+        assert_success
+        qemu-img check -q s.qcow2
+        qemu-img snapshot -d bs2 s.qcow2
+        run "$BERTH" disk check s.qcow2
+        assert_success
+        qemu-img compare -q bs2.raw s.qcow2
+}
+
+@test "disk: commit folds an overlay into its raw base; rebase keeps content; resize" {
+        cp src.raw base.raw
+        "$BERTH" disk create -f qcow2 -b base.raw -F raw ov.qcow2
+        "$BERTH" disk bench -q -w -c 400 -s 4k -S 777777 --pattern 77 ov.qcow2
+        qemu-img convert -O raw ov.qcow2 expect.raw
+        run "$BERTH" disk commit ov.qcow2
+        assert_success
+        cmp base.raw expect.raw
+        qemu-img check -q ov.qcow2
+        qemu-img compare -q ov.qcow2 base.raw
+
+        "$BERTH" disk create -f qcow2 -b base.raw -F raw ov2.qcow2
+        "$BERTH" disk bench -q -w -c 40 -s 64k -S 3333333 --pattern 5 ov2.qcow2
+        qemu-img convert -O raw ov2.qcow2 e2.raw
+        run "$BERTH" disk rebase -b src.raw -F raw ov2.qcow2
+        assert_success
+        qemu-img compare -q e2.raw ov2.qcow2
+        qemu-img check -q ov2.qcow2
+        run "$BERTH" disk rebase -b "" ov2.qcow2
+        assert_success
+        qemu-img compare -q e2.raw ov2.qcow2
+
+        run "$BERTH" disk resize ov2.qcow2 +1G
+        assert_success
+        qemu-img check -q ov2.qcow2
+        run "$BERTH" disk resize ov2.qcow2 8M
+        assert_failure
+        assert_output_contains "--shrink"
+        run "$BERTH" disk resize --shrink ov2.qcow2 8M
+        assert_success
+        qemu-img check -q ov2.qcow2
+        [ "$(qemu-img info --output json ov2.qcow2 | jq '."virtual-size"')" = 8388608 ]
+}
+
+@test "disk: small clusters grow the L1 and refcount tables and stay consistent" {
+        "$BERTH" disk create -f qcow2 -o cluster_size=512 small.qcow2 1M
+        run "$BERTH" disk resize small.qcow2 4G
+        assert_success
+        "$BERTH" disk bench -q -w -c 6000 -s 4k -S $((4096 * 1021)) --stamp small.qcow2
+        qemu-img check -q small.qcow2
+        run "$BERTH" disk bench --verify 6000 -s 4k -S $((4096 * 1021)) small.qcow2
+        assert_success
+}
+
+@test "disk: a writer killed at random points leaves leaks at most and loses no flushed write" {
+        for i in $(seq 1 12); do
+                cs=$([ $((i % 2)) = 0 ] && echo 4k || echo 64k)
+                rm -f crash.qcow2
+                # 4k clusters: every write allocates (data, L2, refcounts, tables grow)
+                "$BERTH" disk create -f qcow2 -o cluster_size=$cs crash.qcow2 256M >/dev/null
+                "$BERTH" disk bench -w --stamp --flush-interval 64 -c 60000 -s 4k \
+                        -S $((4096 * 1021)) crash.qcow2 >crash.log &
+                pid=$!
+                sleep "0.$((RANDOM % 30 + 1))"
+                kill -9 $pid 2>/dev/null || true
+                wait $pid 2>/dev/null || true
+                run qemu-img check crash.qcow2
+                # 0: clean, 3: leaked clusters only; 2 would be corruption
+                if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
+                        echo "round $i ($cs): qemu-img check status $status" >&2
+                        echo "$output" >&2
+                        return 1
+                fi
+                last=$(grep flushed crash.log | tail -1 | awk '{print $2}')
+                if [ -n "$last" ]; then
+                        run "$BERTH" disk bench --verify "$last" -s 4k -S $((4096 * 1021)) crash.qcow2
+                        echo "round $i ($cs): killed after $last flushed writes" >&3
+                        assert_success
+                fi
+        done
+        run "$BERTH" disk check -r leaks crash.qcow2
+        [ "$status" -eq 0 ]
+        qemu-img check -q crash.qcow2
+}
+
+@test "disk: hostile images give clear errors" {
+        "$BERTH" disk create -f qcow2 h.qcow2 1M
+        cp h.qcow2 l1.bad
+        printf '\x10\x00\x00\x00' | dd of=l1.bad bs=1 seek=36 conv=notrunc 2>/dev/null
+        run "$BERTH" disk info l1.bad
+        assert_failure
+        assert_output_contains "L1 table"
+        cp h.qcow2 feat.bad
+        printf '\x00\x00\x00\x00\x00\x00\x01\x00' | dd of=feat.bad bs=1 seek=72 conv=notrunc 2>/dev/null
+        run "$BERTH" disk info feat.bad
+        assert_failure
+        assert_output_contains "unsupported incompatible qcow2 feature"
+        cp h.qcow2 cs.bad
+        printf '\x00\x00\x00\x1f' | dd of=cs.bad bs=1 seek=20 conv=notrunc 2>/dev/null
+        run "$BERTH" disk info cs.bad
+        assert_failure
+        assert_output_contains "cluster size"
+        # a backing chain that loops
+        "$BERTH" disk create -f qcow2 loopa.qcow2 1M
+        "$BERTH" disk create -f qcow2 -b loopa.qcow2 -F qcow2 loopb.qcow2
+        "$BERTH" disk rebase -u -b loopb.qcow2 -F qcow2 loopa.qcow2
+        run "$BERTH" disk info --backing-chain loopa.qcow2
+        assert_failure
+        assert_output_contains "loops"
+        # an L2 entry pointing far outside the file: refused, the file does not grow
+        "$BERTH" disk create -f qcow2 -o cluster_size=4k far.qcow2 1M
+        "$BERTH" disk bench -q -w -c 1 -s 4k far.qcow2
+        size=$(stat -c %s far.qcow2)
+        l1=$(qemu-img info --output json far.qcow2 >/dev/null; od -An -t x8 -j 40 -N 8 --endian=big far.qcow2 | tr -d ' ')
+        l2=$(od -An -t x8 -j $((16#$l1)) -N 8 --endian=big far.qcow2 | tr -d ' ')
+        l2=$(( (16#$l2) & 0x00fffffffffffe00 ))
+        printf '\x80\x00\x01\x00\x00\x00\x00\x00' | dd of=far.qcow2 bs=1 seek=$l2 conv=notrunc 2>/dev/null
+        run "$BERTH" disk bench -q -w -c 1 -s 4k far.qcow2
+        assert_failure
+        assert_output_contains "outside the file"
+        [ "$(stat -c %s far.qcow2)" = "$size" ]
+        # refcount overflow on a 1-bit refcount image
+        qemu-img create -q -f qcow2 -o refcount_bits=1 r1.qcow2 1M
+        qemu-io -c "write 0 64k" r1.qcow2 >/dev/null
+        run "$BERTH" disk snapshot -c s r1.qcow2
+        assert_failure
+        assert_output_contains "overflow"
+        qemu-img check -q r1.qcow2 || [ $? -eq 3 ]
+}
+
+@test "disk: map, compare and info --output json agree with qemu-img" {
+        qemu-img convert -O qcow2 src.raw m.qcow2
+        run "$BERTH" disk map --output json m.qcow2
+        assert_success
+        ours=$(echo "$output" | jq -c '[.[] | select(.data) | [.start, .length]]')
+        theirs=$(qemu-img map --output json m.qcow2 | jq -c '[.[] | select(.data) | [.start, .length]]')
+        [ "$ours" = "$theirs" ]
+        qemu-io -c "write -P 1 4096 512" m.qcow2 >/dev/null
+        run "$BERTH" disk compare src.raw m.qcow2
+        [ "$status" -eq 1 ]
+        assert_output_contains "Content mismatch at offset 4096"
+        run "$BERTH" disk info --output json m.qcow2
+        [ "$(echo "$output" | jq '."virtual-size"')" = "$(qemu-img info --output json m.qcow2 | jq '."virtual-size"')" ]
+        [ "$(echo "$output" | jq -r '."format-specific".data.compat')" = "1.1" ]
+}

@@ -11,6 +11,7 @@ static const struct cli_command commands[] = {
         {"attach", cmd_attach, "Attach to a running container's input and output"},
         {"check", cmd_check, "Report what this host can run (namespaces, cgroups, overlayfs, KVM)"},
         {"container", cmd_container, "Manage containers"},
+        {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
         {"create", cmd_create, "Create a new container"},
         {"disk", cmd_disk, "Create, inspect, convert and snapshot disk images (raw, qcow2)"},
         {"exec", cmd_exec, "Execute a command in a running container"},

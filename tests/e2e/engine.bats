@@ -306,3 +306,24 @@ cgroup_dir() { # CONTROLLER ID
         run "$BERTH" cp cpc:/nosuch .
         [ "$status" -eq 1 ]
 }
+
+@test "health checks: starting, unhealthy after the retries, healthy when the test passes; in ps and inspect" {
+        "$BERTH" run -d --name hc --health-cmd 'test -f /ok' --health-interval 200ms \
+                --health-retries 2 busybox sleep 1000 >/dev/null
+        run "$BERTH" ps --format '{{.Status}}' --filter name=hc
+        [[ "$output" == *"(health: starting)" ]]
+        for i in $(seq 50); do
+                [ "$("$BERTH" inspect -f '{{.State.Health.Status}}' hc)" = unhealthy ] && break
+                sleep 0.1
+        done
+        [ "$("$BERTH" inspect -f '{{.State.Health.Status}}' hc)" = unhealthy ]
+        [ "$("$BERTH" inspect -f '{{(index .State.Health.Log 0).ExitCode}}' hc)" = 1 ]
+        "$BERTH" exec hc touch /ok
+        for i in $(seq 50); do
+                [ "$("$BERTH" inspect -f '{{.State.Health.Status}}' hc)" = healthy ] && break
+                sleep 0.1
+        done
+        run "$BERTH" ps --filter health=healthy --format '{{.Names}} {{.Status}}'
+        [[ "$output" == "hc Up "*"(healthy)" ]]
+        [ "$("$BERTH" inspect -f '{{.State.Health.FailingStreak}}' hc)" = 0 ]
+}

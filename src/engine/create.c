@@ -228,8 +228,20 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
                 .volume_ctx = &vctx,
                 .container_pid = container_pid_cb,
                 .container_ctx = e,
+                .rootless = e->rootless,
         };
-        if ((r = eng_spec_build(&in, &spec, err)) < 0 || (r = write_bundle(c, spec, err)) < 0)
+        if (e->rootless) {
+                /* one mapping, our own ids: root in the container is us outside;
+                 * no newuidmap needed */
+                in.uid_mappings = json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID",
+                                            (json_int_t) geteuid(), "size", 1);
+                in.gid_mappings = json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID",
+                                            (json_int_t) getegid(), "size", 1);
+        }
+        r = eng_spec_build(&in, &spec, err);
+        json_decref(in.uid_mappings);
+        json_decref(in.gid_mappings);
+        if (r < 0 || (r = write_bundle(c, spec, err)) < 0)
                 goto undo;
 
         /* the record, docker-shaped */
@@ -243,15 +255,16 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
         json_object_set_new(d, "ResolvConfPath", json_string(resolv_p));
         json_object_set_new(d, "HostnamePath", json_string(hostname_p));
         json_object_set_new(d, "HostsPath", json_string(hosts_p));
-        json_object_set_new(d, "Driver", json_string(img_driver_name(img_driver_default())));
+        const char *driver = img_driver_name((enum img_driver) eng_storage_driver(e));
+        json_object_set_new(d, "Driver", json_string(driver));
         json_object_set_new(d, "Platform", json_string("linux"));
         json_object_set_new(d, "MountLabel", json_string(""));
         json_object_set_new(d, "ProcessLabel", json_string(""));
         json_object_set_new(d, "AppArmorProfile", json_string(""));
         json_object_set_new(d, "HostConfig", json_incref(f->host_config));
-        json_object_set_new(d, "GraphDriver",
-                            json_pack("{s:{s:s}, s:s}", "Data", "MergedDir", rootfs, "Name",
-                                      img_driver_name(img_driver_default())));
+        json_object_set_new(
+                d, "GraphDriver",
+                json_pack("{s:{s:s}, s:s}", "Data", "MergedDir", rootfs, "Name", driver));
         json_object_set_new(d, "Config", json_incref(f->config));
         json_object_set_new(d, "NetworkSettings",
                             json_pack("{s:{}, s:s}", "Networks", "SandboxKey", ""));

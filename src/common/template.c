@@ -1125,7 +1125,11 @@ char *berth_tab_align(const char *text)
                 const char *p = line;
                 for (; *p && *p != '\n'; p++) {
                         if (*p == '\t') {
-                                size_t pad = (col < 64 ? widths[col] : w) - w + 3;
+                                /* Docker's tabwriter: padding 3, minimum cell width 10 */
+                                size_t cell = (col < 64 ? widths[col] : w) + 3;
+                                if (cell < 10)
+                                        cell = 10;
+                                size_t pad = cell - w;
                                 for (size_t i = 0; i < pad; i++)
                                         emit(&out, " ", 1);
                                 col++;

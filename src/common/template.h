@@ -39,7 +39,8 @@ typedef const char *(*berth_tmpl_header_fn)(const char *field);
 int berth_tmpl_print_rows(const char *format, json_t *rows, berth_tmpl_header_fn header, FILE *out,
                           berth_error_t *err);
 
-/* Align tab-separated cells into columns (Docker's tabwriter: padding 3). */
+/* Align tab-separated cells into columns as Docker's tabwriter does
+ * (padding 3, minimum cell width 10). */
 char *berth_tab_align(const char *text);
 
 #endif

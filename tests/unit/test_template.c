@@ -106,7 +106,7 @@ int main(void)
         FILE *f = open_memstream(&buf, &len);
         berth_tmpl_print_rows("table {{.ID}}\\t{{.Names}}", rows, NULL, f, NULL);
         fclose(f);
-        is_str(buf, "ID       NAMES\na1       web\nb22222   db\n",
+        is_str(buf, "ID        NAMES\na1        web\nb22222    db\n",
                "table: header row and aligned columns");
         free(buf);
         f = open_memstream(&buf, &len);

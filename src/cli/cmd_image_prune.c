@@ -1,0 +1,110 @@
+/* cmd_image_prune.c — `berth image prune`: remove dangling (or, with -a,
+ * all unused) images and collect what they held. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/image_common.h"
+#include "common/util.h"
+
+static bool confirm(bool all)
+{
+        printf("WARNING! This will remove all %s.\nAre you sure you want to continue? [y/N] ",
+               all ? "images without at least one container associated to them"
+                   : "dangling images");
+        fflush(stdout);
+        char line[16];
+        if (fgets(line, sizeof(line), stdin) == NULL)
+                return false;
+        return line[0] == 'y' || line[0] == 'Y';
+}
+
+int cmd_image_prune(struct cli_global *g, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                {"all", no_argument, NULL, 'a'},
+                {"force", no_argument, NULL, 'f'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        bool all = false, force = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "afh", opts, NULL)) != -1) {
+                switch (c) {
+                case 'a':
+                        all = true;
+                        break;
+                case 'f':
+                        force = true;
+                        break;
+                case 'h':
+                        printf("Usage: berth image prune [OPTIONS]\n"
+                               "\n"
+                               "Remove unused images, then unreferenced blobs and layers.\n"
+                               "\n"
+                               "Options:\n"
+                               "  -a, --all     remove all images no container uses, not just\n"
+                               "                dangling ones\n"
+                               "  -f, --force   do not prompt for confirmation\n");
+                        return 0;
+                default:
+                        return cli_usage_error(err, "image prune", "invalid option");
+                }
+        }
+        if (optind < argc)
+                return cli_usage_error(err, "image prune", "unexpected argument `%s`",
+                                       argv[optind]);
+        if (!force && !confirm(all))
+                return 0;
+        struct img_store s;
+        if (cli_store_open(g, &s, err) < 0)
+                return -1;
+        struct img_table t;
+        char **pins = NULL;
+        size_t n_pins = 0;
+        int ret = -1;
+        cleanup_free char *freed = NULL;
+        if (img_table_load(&s, &t, err) < 0)
+                goto out_store;
+        if (img_snapshots_images(&s, &pins, &n_pins, err) < 0)
+                goto out;
+        bool header = false;
+        for (size_t i = 0; i < t.n; i++) {
+                struct img_entry *e = &t.v[i];
+                bool used = false;
+                for (size_t j = 0; j < n_pins; j++)
+                        used |= strcmp(pins[j], e->manifest) == 0;
+                if (used || (!all && e->n_names > 0))
+                        continue;
+                struct img_image img;
+                berth_error_t sub = NULL;
+                bool loaded = img_image_load(&s, e->manifest, &img, &sub) == 0;
+                berth_error_release(&sub);
+                if (img_table_remove(&s, e->manifest, err) < 0)
+                        goto out;
+                if (!header)
+                        printf("Deleted Images:\n");
+                header = true;
+                for (size_t j = 0; j < e->n_names; j++)
+                        printf("untagged: %s\n", e->names[j]);
+                printf("deleted: %s\n", loaded ? img.config.digest : e->manifest);
+                if (loaded)
+                        img_image_free(&img);
+        }
+        struct img_gc_stats st;
+        if (img_gc(&s, &st, err) < 0)
+                goto out;
+        freed = cli_human_size((int64_t) st.bytes);
+        printf("%sTotal reclaimed space: %s\n", header ? "\n" : "", freed);
+        ret = 0;
+out:
+        for (size_t j = 0; j < n_pins; j++)
+                free(pins[j]);
+        free(pins);
+        img_table_free(&t);
+out_store:
+        img_store_close(&s);
+        return ret;
+}

@@ -1,0 +1,71 @@
+/* cmd_load.c — `berth load` (`berth image load`): images from a docker-archive
+ * or an OCI layout (tar, compressed tar, or directory). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/image_common.h"
+#include "common/util.h"
+
+struct load_ctx {
+        bool quiet;
+};
+
+static void load_report(void *ctx, const char *name, const char *manifest, const char *config)
+{
+        const struct load_ctx *c = ctx;
+        (void) manifest;
+        if (c->quiet)
+                return;
+        if (name)
+                printf("Loaded image: %s\n", name);
+        else
+                printf("Loaded image ID: %s\n", config);
+}
+
+int cmd_load(struct cli_global *g, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                {"input", required_argument, NULL, 'i'},
+                {"quiet", no_argument, NULL, 'q'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        const char *input = "-";
+        struct load_ctx ctx = {0};
+        int c;
+        while ((c = getopt_long(argc, argv, "i:qh", opts, NULL)) != -1) {
+                switch (c) {
+                case 'i':
+                        input = optarg;
+                        break;
+                case 'q':
+                        ctx.quiet = true;
+                        break;
+                case 'h':
+                        printf("Usage: berth load [OPTIONS]\n"
+                               "\n"
+                               "Load images from a docker-archive or OCI layout (tar, compressed\n"
+                               "tar or directory), from stdin by default.\n"
+                               "\n"
+                               "Options:\n"
+                               "  -i, --input PATH   read PATH instead of stdin\n"
+                               "  -q, --quiet        print nothing\n");
+                        return 0;
+                default:
+                        return cli_usage_error(err, "load", "invalid option");
+                }
+        }
+        if (optind < argc)
+                return cli_usage_error(err, "load", "unexpected argument `%s`", argv[optind]);
+        if (strcmp(input, "-") == 0 && isatty(STDIN_FILENO))
+                return cli_usage_error(err, "load",
+                                       "requested load from stdin, but stdin is a terminal");
+        struct img_store s;
+        if (cli_store_open(g, &s, err) < 0)
+                return -1;
+        int ret = img_load(&s, input, load_report, &ctx, err);
+        img_store_close(&s);
+        return ret;
+}

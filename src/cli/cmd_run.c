@@ -1,0 +1,105 @@
+/* cmd_run.c — `berth run` and `berth create`. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/containers.h"
+#include "engine/client.h"
+#include "engine/create.h"
+#include "engine/lifecycle.h"
+#include "engine/runflags.h"
+
+static int create_common(struct cli_global *g, int argc, char **argv, enum eng_run_mode mode,
+                         struct eng_ctx *e, struct eng_run_flags *f, struct eng_container **c,
+                         berth_error_t *err)
+{
+        if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+                printf("Usage: berth %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
+                       "%s a new container from an image, with Docker's options (see `docker "
+                       "%s --help`;\ndocs/engine.md lists what berth supports).\n",
+                       argv[0], mode == ENG_RUN_RUN ? "Run a command in" : "Create", argv[0]);
+                return 1;
+        }
+        if (eng_runflags_parse(argc, argv, mode, f, err) < 0)
+                return -1;
+        if (eng_ctx_init(e, &g->paths, err) < 0) {
+                eng_runflags_release(f);
+                return -1;
+        }
+        if (eng_create(e, f, c, err) < 0) {
+                eng_ctx_free(e);
+                eng_runflags_release(f);
+                return -1;
+        }
+        return 0;
+}
+
+int cmd_create(struct cli_global *g, int argc, char **argv, berth_error_t *err)
+{
+        struct eng_ctx e;
+        struct eng_run_flags f;
+        struct eng_container *c = NULL;
+        int r = create_common(g, argc, argv, ENG_RUN_CREATE, &e, &f, &c, err);
+        if (r != 0)
+                return r < 0 ? -1 : 0;
+        printf("%s\n", c->id);
+        eng_container_free(c);
+        eng_ctx_free(&e);
+        eng_runflags_release(&f);
+        return 0;
+}
+
+int cmd_run(struct cli_global *g, int argc, char **argv, berth_error_t *err)
+{
+        struct eng_ctx e;
+        struct eng_run_flags f;
+        struct eng_container *c = NULL;
+        int r = create_common(g, argc, argv, ENG_RUN_RUN, &e, &f, &c, err);
+        if (r != 0)
+                return r < 0 ? -1 : 0;
+        int code = 0;
+        if (f.cli.detach) {
+                struct eng_start_opts o = {.remove_on_exit = f.cli.rm};
+                int sync = -1;
+                r = eng_start(&e, c, &o, &sync, err);
+                if (r == 0)
+                        printf("%s\n", c->id);
+        } else {
+                struct eng_start_opts o = {.wait_attach = true};
+                int sync = -1;
+                r = eng_start(&e, c, &o, &sync, err);
+                if (r == 0) {
+                        struct eng_attach_opts a = {.in = f.cli.interactive,
+                                                    .out = true,
+                                                    .err = true,
+                                                    .tty = f.cli.tty,
+                                                    .detach_keys = f.cli.detach_keys,
+                                                    .sig_proxy = f.cli.sig_proxy,
+                                                    .sync_fd = sync};
+                        r = eng_attach(&e, c, &a, &code, err);
+                        close(sync);
+                        if (r == 1) { /* detached with the keys: it keeps running */
+                                fprintf(stderr, "\n");
+                                r = 0;
+                                code = 0;
+                                f.cli.rm = false;
+                        }
+                }
+                if (f.cli.rm) {
+                        /* --rm in the foreground: we remove it once it is done, even when
+                         * it failed to start */
+                        berth_error_t rerr = NULL;
+                        eng_remove(&e, c, true, &rerr);
+                        berth_error_release(&rerr);
+                }
+        }
+        if (r < 0 && f.cli.detach && f.cli.rm) {
+                berth_error_t rerr = NULL;
+                eng_remove(&e, c, true, &rerr);
+                berth_error_release(&rerr);
+        }
+        eng_container_free(c);
+        eng_ctx_free(&e);
+        eng_runflags_release(&f);
+        return r < 0 ? -1 : code;
+}

@@ -1,0 +1,274 @@
+/* cmd_volume.c — `berth volume create|ls|inspect|rm|prune`. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/containers.h"
+#include "common/log.h"
+#include "common/template.h"
+#include "common/util.h"
+#include "engine/volume.h"
+
+static int kv_into(json_t *obj, const char *kv)
+{
+        const char *eq = strchr(kv, '=');
+        cleanup_free char *k = eq ? strndup(kv, (size_t) (eq - kv)) : berth_xstrdup(kv);
+        json_object_set_new(obj, k, json_string(eq ? eq + 1 : ""));
+        return 0;
+}
+
+static int vol_create(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
+                                             {"label", required_argument, NULL, 'l'},
+                                             {"opt", required_argument, NULL, 'o'},
+                                             {"driver", required_argument, NULL, 'd'},
+                                             {0}};
+        const char *name = NULL;
+        json_t *labels = json_object(), *options = json_object();
+        int c, r = -1;
+        while ((c = getopt_long(argc, argv, "l:o:d:", opts, NULL)) != -1) {
+                if (c == 'n')
+                        name = optarg;
+                else if (c == 'l')
+                        kv_into(labels, optarg);
+                else if (c == 'o')
+                        kv_into(options, optarg);
+                else if (c == 'd' && strcmp(optarg, "local") == 0)
+                        ;
+                else {
+                        cli_usage_error(err, "volume create",
+                                        c == 'd' ? "only the local driver exists"
+                                                 : "invalid option");
+                        goto out;
+                }
+        }
+        if (optind < argc) {
+                if (name && strcmp(name, argv[optind]) != 0) {
+                        cli_usage_error(err, "volume create",
+                                        "conflicting options: either specify --name or provide "
+                                        "positional arg, not both");
+                        goto out;
+                }
+                name = argv[optind];
+        }
+        json_t *v;
+        if (eng_volume_create(e, name, labels, options, &v, err) == 0) {
+                printf("%s\n", json_string_value(json_object_get(v, "Name")));
+                json_decref(v);
+                r = 0;
+        }
+out:
+        json_decref(labels);
+        json_decref(options);
+        return r;
+}
+
+static const char *volume_header(const char *field)
+{
+        return strcmp(field, "Name") == 0 ? "VOLUME NAME" : NULL;
+}
+
+static int vol_ls(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
+                                             {"format", required_argument, NULL, 'f'},
+                                             {"filter", required_argument, NULL, 'F'},
+                                             {0}};
+        bool quiet = false;
+        const char *format = NULL;
+        const char *f_name = NULL, *f_label = NULL;
+        int dangling = -1, c;
+        while ((c = getopt_long(argc, argv, "qf:", opts, NULL)) != -1) {
+                if (c == 'q') {
+                        quiet = true;
+                } else if (c == 'f') {
+                        format = optarg;
+                } else if (c == 'F') {
+                        if (strncmp(optarg, "name=", 5) == 0)
+                                f_name = optarg + 5;
+                        else if (strncmp(optarg, "label=", 6) == 0)
+                                f_label = optarg + 6;
+                        else if (strcmp(optarg, "dangling=true") == 0 ||
+                                 strcmp(optarg, "dangling=1") == 0)
+                                dangling = 1;
+                        else if (strcmp(optarg, "dangling=false") == 0 ||
+                                 strcmp(optarg, "dangling=0") == 0)
+                                dangling = 0;
+                        else
+                                return berth_fail_status(err, 125, 0, "invalid filter '%s'",
+                                                         optarg);
+                } else {
+                        return cli_usage_error(err, "volume ls", "invalid option");
+                }
+        }
+        json_t *all;
+        if (eng_volume_list(e, &all, err) < 0)
+                return -1;
+        json_t *rows = json_array();
+        size_t i;
+        json_t *v;
+        json_array_foreach(all, i, v)
+        {
+                const char *name = json_string_value(json_object_get(v, "Name"));
+                if (f_name && strstr(name, f_name) == NULL)
+                        continue;
+                if (f_label) {
+                        const char *eq = strchr(f_label, '=');
+                        cleanup_free char *k = eq ? strndup(f_label, (size_t) (eq - f_label))
+                                                  : berth_xstrdup(f_label);
+                        json_t *lv = json_object_get(json_object_get(v, "Labels"), k);
+                        if (!lv || (eq && strcmp(json_string_value(lv), eq + 1) != 0))
+                                continue;
+                }
+                if (dangling >= 0) {
+                        json_t *users = eng_volume_users(e, name);
+                        bool unused = json_array_size(users) == 0;
+                        json_decref(users);
+                        if (unused != (dangling == 1))
+                                continue;
+                }
+                json_t *row = json_pack(
+                        "{s:s, s:s, s:s, s:s}", "Driver", "local", "Name", name, "Mountpoint",
+                        json_string_value(json_object_get(v, "Mountpoint")), "Scope", "local");
+                json_array_append_new(rows, row);
+        }
+        int r = berth_tmpl_print_rows(quiet && !format ? "{{.Name}}"
+                                      : format         ? format
+                                                       : "table {{.Driver}}\t{{.Name}}",
+                                      rows, volume_header, stdout, err);
+        json_decref(rows);
+        json_decref(all);
+        return r;
+}
+
+static int vol_inspect(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {{"format", required_argument, NULL, 'f'}, {0}};
+        const char *format = NULL;
+        int c, missing = 0;
+        while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
+                if (c != 'f')
+                        return cli_usage_error(err, "volume inspect", "invalid option");
+                format = optarg;
+        }
+        if (optind >= argc)
+                return cli_usage_error(err, "volume inspect", "requires at least 1 argument");
+        json_t *all = json_array();
+        for (int i = optind; i < argc; i++) {
+                json_t *v;
+                berth_error_t gerr = NULL;
+                if (eng_volume_get(e, argv[i], &v, &gerr) < 0) {
+                        log_error("%s", berth_error_msg(gerr));
+                        berth_error_release(&gerr);
+                        missing++;
+                        continue;
+                }
+                json_array_append_new(all, v);
+        }
+        int r = 0;
+        if (format) {
+                r = berth_tmpl_print_rows(format, all, NULL, stdout, err);
+        } else {
+                char *s = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+                printf("%s\n", s ? s : "[]");
+                free(s);
+        }
+        json_decref(all);
+        return r < 0 ? -1 : missing ? 1 : 0;
+}
+
+static int vol_rm(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
+        bool force = false;
+        int c, failed = 0;
+        while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+                if (c != 'f')
+                        return cli_usage_error(err, "volume rm", "invalid option");
+                force = true;
+        }
+        if (optind >= argc)
+                return cli_usage_error(err, "volume rm", "requires at least 1 argument");
+        for (int i = optind; i < argc; i++) {
+                berth_error_t rerr = NULL;
+                if (eng_volume_remove(e, argv[i], force, &rerr) < 0) {
+                        log_error("%s", berth_error_msg(rerr));
+                        berth_error_release(&rerr);
+                        failed++;
+                } else {
+                        printf("%s\n", argv[i]);
+                }
+        }
+        return failed ? 1 : 0;
+}
+
+static int vol_prune(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                {"force", no_argument, NULL, 'f'}, {"all", no_argument, NULL, 'a'}, {0}};
+        bool all = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "fa", opts, NULL)) != -1) {
+                if (c == 'a')
+                        all = true;
+                else if (c != 'f')
+                        return cli_usage_error(err, "volume prune", "invalid option");
+        }
+        json_t *vols;
+        if (eng_volume_list(e, &vols, err) < 0)
+                return -1;
+        size_t i;
+        json_t *v;
+        bool any = false;
+        json_array_foreach(vols, i, v)
+        {
+                const char *name = json_string_value(json_object_get(v, "Name"));
+                /* Docker ≥ 23: without --all only anonymous (64-hex named) volumes go */
+                bool anonymous = strlen(name) == 64 && strspn(name, "0123456789abcdef") == 64;
+                if (!all && !anonymous)
+                        continue;
+                berth_error_t rerr = NULL;
+                if (eng_volume_remove(e, name, false, &rerr) == 0) {
+                        if (!any)
+                                printf("Deleted Volumes:\n");
+                        printf("%s\n", name);
+                        any = true;
+                }
+                berth_error_release(&rerr);
+        }
+        json_decref(vols);
+        printf("\nTotal reclaimed space: 0B\n");
+        return 0;
+}
+
+int cmd_volume(struct cli_global *g, int argc, char **argv, berth_error_t *err)
+{
+        static const struct {
+                const char *name;
+                int (*fn)(struct eng_ctx *, int, char **, berth_error_t *);
+        } subs[] = {{"create", vol_create},   {"ls", vol_ls}, {"list", vol_ls},
+                    {"inspect", vol_inspect}, {"rm", vol_rm}, {"remove", vol_rm},
+                    {"prune", vol_prune}};
+        if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+                printf("Usage: berth volume COMMAND\n\nManage volumes\n\nCommands:\n"
+                       "  create      Create a volume\n  inspect     Display detailed "
+                       "information on one or more volumes\n  ls          List volumes\n"
+                       "  prune       Remove unused local volumes\n  rm          Remove one or "
+                       "more volumes\n");
+                return argc < 2 ? 125 : 0;
+        }
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(subs); i++) {
+                if (strcmp(argv[1], subs[i].name) != 0)
+                        continue;
+                struct eng_ctx e;
+                if (eng_ctx_init(&e, &g->paths, err) < 0)
+                        return -1;
+                optind = 0;
+                int r = subs[i].fn(&e, argc - 1, argv + 1, err);
+                eng_ctx_free(&e);
+                return r;
+        }
+        return cli_usage_error(err, "volume", "unknown command `%s`", argv[1]);
+}

@@ -1,0 +1,183 @@
+/* image_common.c — helpers shared by the image subcommands (image_common.h). */
+#include <stdlib.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/image_common.h"
+#include "common/paths.h"
+#include "common/util.h"
+
+int cli_store_open(struct cli_global *g, struct img_store *s, berth_error_t *err)
+{
+        return img_store_open(s, g->paths.data_dir, err);
+}
+
+int cli_store_table_open(struct cli_global *g, struct img_store *s, struct img_table *t,
+                         berth_error_t *err)
+{
+        if (cli_store_open(g, s, err) < 0)
+                return -1;
+        if (img_table_load(s, t, err) < 0) {
+                img_store_close(s);
+                return -1;
+        }
+        return 0;
+}
+
+int cli_print_rows(const char *fmt, const struct cli_header *hdr, json_t *rows, berth_error_t *err)
+{
+        const char *tmpl;
+        bool table = cli_format_is_table(fmt, &tmpl);
+        size_t n = json_array_size(rows);
+        char **lines = berth_xcalloc(n + 1, sizeof(char *));
+        size_t k = 0;
+        int ret = 0;
+        if (table)
+                lines[k++] = cli_template_header(tmpl, hdr);
+        for (size_t i = 0; i < n; i++) {
+                if (cli_template_render(tmpl, json_array_get(rows, i), &lines[k], err) < 0) {
+                        ret = -1;
+                        break;
+                }
+                k++;
+        }
+        if (ret == 0 && table) {
+                cli_table_print(stdout, lines, k);
+        } else if (ret == 0) {
+                for (size_t i = 0; i < k; i++)
+                        printf("%s\n", lines[i]);
+        }
+        for (size_t i = 0; i < k; i++)
+                free(lines[i]);
+        free(lines);
+        return ret;
+}
+
+char *cli_short_id(const char *digest, bool no_trunc)
+{
+        if (no_trunc)
+                return berth_xstrdup(digest);
+        const char *hex = strchr(digest, ':');
+        return berth_xasprintf("%.12s", hex ? hex + 1 : digest);
+}
+
+static const char *cfg_str(json_t *cfg, const char *key)
+{
+        const char *v = json_string_value(json_object_get(cfg, key));
+        return v ? v : "";
+}
+
+json_t *cli_image_inspect_json(const struct img_entry *e, const struct img_image *img)
+{
+        json_t *tags = json_array(), *digests = json_array();
+        for (size_t i = 0; e && i < e->n_names; i++) {
+                json_array_append_new(tags, json_string(e->names[i]));
+                char *repo, *tag;
+                img_ref_split(e->names[i], &repo, &tag);
+                char *rd = berth_xasprintf("%s@%s", repo, img->manifest_digest);
+                bool dup = false;
+                size_t j;
+                json_t *x;
+                json_array_foreach(digests, j, x)
+                {
+                        dup |= strcmp(json_string_value(x), rd) == 0;
+                }
+                if (!dup)
+                        json_array_append_new(digests, json_string(rd));
+                free(rd);
+                free(repo);
+                free(tag);
+        }
+        json_t *cfg = img->cfg;
+        json_t *layers = json_array();
+        for (size_t i = 0; i < img->n_layers; i++)
+                json_array_append_new(layers, json_string(img->diff_ids[i]));
+        const char *comment = "";
+        json_t *hist = json_object_get(cfg, "history");
+        if (json_array_size(hist)) {
+                const char *c = json_string_value(json_object_get(
+                        json_array_get(hist, json_array_size(hist) - 1), "comment"));
+                if (c)
+                        comment = c;
+        }
+        json_t *config = json_object_get(cfg, "config");
+        return json_pack(
+                "{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:I, s:{s:s, s:o}, "
+                "s:{s:s, s:s, s:I}}",
+                "Id", img->config.digest, "RepoTags", tags, "RepoDigests", digests, "Parent", "",
+                "Comment", comment, "Created", cfg_str(cfg, "created"), "DockerVersion", "",
+                "Author", cfg_str(cfg, "author"), "Config", config ? config : json_null(),
+                "Architecture", cfg_str(cfg, "architecture"), "Os", cfg_str(cfg, "os"), "Size",
+                (json_int_t) img_image_size(img), "RootFS", "Type", "layers", "Layers", layers,
+                "Descriptor", "mediaType", e ? e->manifest_media_type : IMG_MT_OCI_MANIFEST,
+                "digest", img->manifest_digest, "size", (json_int_t) (e ? e->manifest_size : 0));
+}
+
+char *cli_registry_defaults(struct cli_global *g, struct img_registry_opts *o)
+{
+        memset(o, 0, sizeof(*o));
+        o->tls_verify = -1;
+        o->retries = 3;
+        const char *env = getenv("BERTH_AUTH_FILE");
+        char *path =
+                env && *env ? berth_xstrdup(env) : berth_path_join(g->paths.data_dir, "auth.json");
+        o->auth_file = path;
+        return path;
+}
+
+int cli_registry_option(int c, const char *arg, struct img_registry_opts *o, const char *cmd,
+                        berth_error_t *err)
+{
+        switch (c) {
+        case CLI_OPT_TLS_VERIFY:
+                if (arg == NULL || strcmp(arg, "true") == 0 || strcmp(arg, "1") == 0)
+                        o->tls_verify = 1;
+                else if (strcmp(arg, "false") == 0 || strcmp(arg, "0") == 0)
+                        o->tls_verify = 0;
+                else
+                        return cli_usage_error(err, cmd, "--tls-verify takes true or false");
+                return 1;
+        case CLI_OPT_CERT_DIR:
+                o->cert_dir = arg;
+                return 1;
+        case CLI_OPT_AUTHFILE:
+                o->auth_file = arg;
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+int cli_registry_getopt(int argc, char **argv, const char *cmd, const char *usage,
+                        struct img_registry_opts *o, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                CLI_REGISTRY_OPTIONS,
+                {"quiet", no_argument, NULL, 'q'},
+                {"platform", required_argument, NULL, 'p'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        int c;
+        while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+                int r = cli_registry_option(c, optarg, o, cmd, err);
+                if (r < 0)
+                        return -1;
+                if (r > 0)
+                        continue;
+                switch (c) {
+                case 'q':
+                        o->quiet = true;
+                        break;
+                case 'p':
+                        break; /* this host's platform is what berth can run */
+                case 'h':
+                        fputs(usage, stdout);
+                        return 1;
+                default:
+                        return cli_usage_error(err, cmd, "invalid option");
+                }
+        }
+        return 0;
+}

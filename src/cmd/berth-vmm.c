@@ -1,0 +1,34 @@
+/* berth-vmm.c — main() of the microVM monitor: parse the command line,
+ * run the VM, exit with the status that says how the guest stopped
+ * (docs/vmm.md lists them). */
+#include <stdio.h>
+
+#include "common/log.h"
+#include "vmm/vmm.h"
+
+int main(int argc, char **argv)
+{
+        cleanup_error berth_error_t err = NULL;
+        struct vmm_config cfg;
+        enum berth_log_level level = BERTH_LOG_WARN;
+
+        berth_log_init("berth-vmm", level, BERTH_LOG_TEXT, NULL, NULL);
+        vmm_config_init(&cfg);
+        int r = vmm_config_parse_args(&cfg, argc, argv, &err);
+        if (r == 1) {
+                r = 0;
+        } else if (r < 0) {
+                r = berth_error_report(&err, VMM_EXIT_USAGE);
+                fprintf(stderr, "Try `berth-vmm --help`.\n");
+        } else if (cfg.log_level && berth_log_parse_level(cfg.log_level, &level, &err) < 0) {
+                r = berth_error_report(&err, VMM_EXIT_USAGE);
+        } else {
+                berth_log_set_level(level);
+                if (vmm_config_validate(&cfg, &err) < 0)
+                        r = berth_error_report(&err, VMM_EXIT_USAGE);
+                else if ((r = vmm_run(&cfg, &err)) < 0)
+                        r = berth_error_report(&err, VMM_EXIT_ERROR);
+        }
+        vmm_config_release(&cfg);
+        return r;
+}

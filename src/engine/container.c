@@ -1,0 +1,473 @@
+/* container.c — the container records on disk (see container.h). */
+#include "engine/container.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "engine/names.h"
+
+int eng_ctx_init(struct eng_ctx *e, const struct berth_paths *p, berth_error_t *err)
+{
+        memset(e, 0, sizeof(*e));
+        e->data_dir = berth_xstrdup(p->data_dir);
+        e->containers_dir = berth_path_join(p->data_dir, "containers");
+        e->names_dir = berth_path_join(e->containers_dir, ".names");
+        e->run_dir = berth_path_join(p->run_dir, "containers");
+        e->oci_root = berth_path_join(p->run_dir, "oci");
+        e->rootless = p->rootless;
+        const char *dirs[] = {e->names_dir, e->run_dir, e->oci_root};
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(dirs); i++) {
+                if (berth_mkdir_p(dirs[i], 0700, err) < 0) {
+                        eng_ctx_free(e);
+                        return berth_wrap(err, "prepare the container state directories");
+                }
+        }
+        return 0;
+}
+
+void eng_ctx_free(struct eng_ctx *e)
+{
+        free(e->data_dir);
+        free(e->containers_dir);
+        free(e->names_dir);
+        free(e->run_dir);
+        free(e->oci_root);
+        memset(e, 0, sizeof(*e));
+}
+
+bool eng_name_valid(const char *name)
+{
+        if (name == NULL || !isalnum((unsigned char) name[0]) || name[1] == '\0')
+                return false;
+        for (const char *p = name + 1; *p; p++)
+                if (!isalnum((unsigned char) *p) && *p != '_' && *p != '.' && *p != '-')
+                        return false;
+        return strlen(name) <= 253;
+}
+
+char *eng_now_rfc3339(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        char buf[64];
+        size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", ts.tv_nsec);
+        return berth_xstrdup(buf);
+}
+
+static void random_id(char id[ENG_ID_LEN + 1])
+{
+        unsigned char b[ENG_ID_LEN / 2];
+        if (getrandom(b, sizeof(b), 0) != (ssize_t) sizeof(b)) {
+                /* getrandom on Linux ≥ 3.17 does not fail for 32 bytes; be safe anyway */
+                for (size_t i = 0; i < sizeof(b); i++)
+                        b[i] = (unsigned char) (rand() ^ (int) getpid());
+        }
+        for (size_t i = 0; i < sizeof(b); i++)
+                snprintf(id + 2 * i, 3, "%02x", b[i]);
+        /* Docker avoids all-digit short ids: they would parse as numbers */
+        bool digits = true;
+        for (int i = 0; i < 12; i++)
+                digits &= isdigit((unsigned char) id[i]) != 0;
+        if (digits)
+                id[0] = 'a';
+}
+
+/* 0: reserved; 1: taken (*holder gets the id holding it); -1: error. */
+static int reserve_name(struct eng_ctx *e, const char *name, const char *id,
+                        char holder[ENG_ID_LEN + 1], berth_error_t *err)
+{
+        cleanup_free char *link = berth_path_join(e->names_dir, name);
+        if (symlink(id, link) == 0)
+                return 0;
+        if (errno != EEXIST)
+                return berth_fail(err, errno, "reserve name `%s`", name);
+        holder[0] = '\0';
+        ssize_t n = readlink(link, holder, ENG_ID_LEN);
+        if (n > 0)
+                holder[n] = '\0';
+        return 1;
+}
+
+static int name_conflict(const char *name, const char *holder, berth_error_t *err)
+{
+        return berth_fail_status(err, 125, 0,
+                                 "Conflict. The container name \"/%s\" is already in use by "
+                                 "container \"%s\". You have to remove (or rename) that "
+                                 "container to be able to reuse that name",
+                                 name, holder);
+}
+
+static void release_name(struct eng_ctx *e, const char *name, const char *id)
+{
+        cleanup_free char *link = berth_path_join(e->names_dir, name);
+        char cur[ENG_ID_LEN + 1] = "";
+        ssize_t n = readlink(link, cur, ENG_ID_LEN);
+        if (n > 0)
+                cur[n] = '\0';
+        if (strcmp(cur, id) == 0)
+                unlink(link);
+}
+
+static struct eng_container *container_alloc(struct eng_ctx *e, const char *id)
+{
+        struct eng_container *c = berth_xcalloc(1, sizeof(*c));
+        snprintf(c->id, sizeof(c->id), "%s", id);
+        c->dir = berth_path_join(e->containers_dir, id);
+        c->run_dir = berth_path_join(e->run_dir, id);
+        c->lock_fd = -1;
+        return c;
+}
+
+static int lock_fd_open(struct eng_container *c, berth_error_t *err)
+{
+        cleanup_free char *path = berth_path_join(c->dir, "lock");
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return berth_fail(err, errno, "open `%s`", path);
+        while (flock(fd, LOCK_EX) < 0) {
+                if (errno != EINTR) {
+                        int e = errno;
+                        close(fd);
+                        return berth_fail(err, e, "lock `%s`", path);
+                }
+        }
+        c->lock_fd = fd;
+        return 0;
+}
+
+static json_t *fresh_state(void)
+{
+        return json_pack("{s:{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s}, s:i}",
+                         "State", "Status", "created", "Running", 0, "Paused", 0, "Restarting", 0,
+                         "OOMKilled", 0, "Dead", 0, "RemovalInProgress", 0, "Pid", 0, "ExitCode", 0,
+                         "Error", "", "StartedAt", ENG_ZERO_TIME, "FinishedAt", ENG_ZERO_TIME,
+                         "RestartCount", 0);
+}
+
+int eng_container_new(struct eng_ctx *e, const char *name, struct eng_container **out,
+                      berth_error_t *err)
+{
+        if (name && !eng_name_valid(name))
+                return berth_fail_status(
+                        err, 125, 0,
+                        "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+                        "are allowed",
+                        name);
+        char id[ENG_ID_LEN + 1];
+        random_id(id);
+        char gen[128];
+        if (name == NULL) {
+                char holder[ENG_ID_LEN + 1];
+                for (unsigned attempt = 0;; attempt++) {
+                        eng_name_random(gen, sizeof(gen), attempt);
+                        int r = reserve_name(e, gen, id, holder, err);
+                        if (r < 0)
+                                return -1;
+                        if (r == 0)
+                                break;
+                        if (attempt > 20)
+                                return name_conflict(gen, holder, err);
+                }
+                name = gen;
+        } else {
+                char holder[ENG_ID_LEN + 1];
+                int r = reserve_name(e, name, id, holder, err);
+                if (r != 0)
+                        return r < 0 ? -1 : name_conflict(name, holder, err);
+        }
+        struct eng_container *c = container_alloc(e, id);
+        if (mkdir(c->dir, 0700) < 0 || lock_fd_open(c, err) < 0) {
+                if (err && *err == NULL)
+                        berth_fail(err, errno, "mkdir `%s`", c->dir);
+                rmdir(c->dir);
+                release_name(e, name, id);
+                eng_container_free(c);
+                return -1;
+        }
+        cleanup_free char *created = eng_now_rfc3339();
+        cleanup_free char *slash_name = berth_xasprintf("/%s", name);
+        cleanup_free char *log = berth_xasprintf("%s/%s-json.log", c->dir, id);
+        c->doc = json_pack("{s:s, s:s, s:s, s:s}", "Id", id, "Created", created, "Name", slash_name,
+                           "LogPath", log);
+        c->state = fresh_state();
+        *out = c;
+        return 0;
+}
+
+static int load_json(const char *dir, const char *file, json_t **out, berth_error_t *err)
+{
+        cleanup_free char *path = berth_path_join(dir, file);
+        json_error_t jerr;
+        json_t *j = json_load_file(path, 0, &jerr);
+        if (j == NULL) {
+                if (access(path, F_OK) < 0)
+                        return berth_fail(err, errno, "read `%s`", path);
+                return berth_fail(err, EINVAL, "parse `%s`: %s (line %d)", path, jerr.text,
+                                  jerr.line);
+        }
+        *out = j;
+        return 0;
+}
+
+static int container_load(struct eng_ctx *e, const char *id, struct eng_container **out,
+                          berth_error_t *err)
+{
+        struct eng_container *c = container_alloc(e, id);
+        if (load_json(c->dir, "container.json", &c->doc, err) < 0 ||
+            load_json(c->dir, "state.json", &c->state, err) < 0) {
+                eng_container_free(c);
+                return -1;
+        }
+        *out = c;
+        return 0;
+}
+
+static bool is_id(const char *s)
+{
+        if (strlen(s) != ENG_ID_LEN)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!isxdigit((unsigned char) *p) || isupper((unsigned char) *p))
+                        return false;
+        return true;
+}
+
+int eng_container_find(struct eng_ctx *e, const char *what, struct eng_container **out,
+                       berth_error_t *err)
+{
+        if (what == NULL || *what == '\0')
+                return berth_fail_status(err, 125, 0, "container name or ID must not be empty");
+        const char *name = what[0] == '/' ? what + 1 : what;
+        /* 1. a full id */
+        if (is_id(what)) {
+                cleanup_free char *dir = berth_path_join(e->containers_dir, what);
+                if (access(dir, F_OK) == 0)
+                        return container_load(e, what, out, err);
+        }
+        /* 2. a name */
+        if (eng_name_valid(name)) {
+                cleanup_free char *link = berth_path_join(e->names_dir, name);
+                char id[ENG_ID_LEN + 1];
+                ssize_t n = readlink(link, id, ENG_ID_LEN);
+                if (n == ENG_ID_LEN) {
+                        id[n] = '\0';
+                        return container_load(e, id, out, err);
+                }
+        }
+        /* 3. a unique id prefix */
+        size_t plen = strlen(what);
+        bool hex = plen > 0 && plen < ENG_ID_LEN;
+        for (const char *p = what; *p && hex; p++)
+                hex = isxdigit((unsigned char) *p) && !isupper((unsigned char) *p);
+        if (hex) {
+                cleanup_dir DIR *d = opendir(e->containers_dir);
+                char found[ENG_ID_LEN + 1] = "";
+                int matches = 0;
+                struct dirent *de;
+                while (d && (de = readdir(d)) != NULL) {
+                        if (is_id(de->d_name) && strncmp(de->d_name, what, plen) == 0) {
+                                matches++;
+                                memcpy(found, de->d_name, ENG_ID_LEN + 1);
+                        }
+                }
+                if (matches > 1)
+                        return berth_fail_status(
+                                err, 125, 0, "multiple IDs found with provided prefix: %s", what);
+                if (matches == 1)
+                        return container_load(e, found, out, err);
+        }
+        return berth_fail_status(err, 125, 0, "No such container: %s", what);
+}
+
+int eng_container_lock(struct eng_container *c, berth_error_t *err)
+{
+        if (c->lock_fd >= 0)
+                return 0;
+        if (lock_fd_open(c, err) < 0)
+                return -1;
+        json_t *st = NULL;
+        if (load_json(c->dir, "state.json", &st, err) < 0) {
+                eng_container_unlock(c);
+                return -1;
+        }
+        json_decref(c->state);
+        c->state = st;
+        return 0;
+}
+
+void eng_container_unlock(struct eng_container *c)
+{
+        berth_closep(&c->lock_fd); /* closing drops the flock */
+}
+
+static int save_json(const char *dir, const char *file, json_t *j, berth_error_t *err)
+{
+        cleanup_free char *path = berth_path_join(dir, file);
+        cleanup_free char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (text == NULL)
+                return berth_fail(err, ENOMEM, "serialize `%s`", path);
+        return berth_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+int eng_container_save_state(struct eng_container *c, berth_error_t *err)
+{
+        return save_json(c->dir, "state.json", c->state, err);
+}
+
+int eng_container_save(struct eng_container *c, berth_error_t *err)
+{
+        if (save_json(c->dir, "container.json", c->doc, err) < 0)
+                return -1;
+        return eng_container_save_state(c, err);
+}
+
+static int cmp_created_desc(const void *a, const void *b)
+{
+        const struct eng_container *x = *(struct eng_container *const *) a;
+        const struct eng_container *y = *(struct eng_container *const *) b;
+        const char *cx = json_string_value(json_object_get(x->doc, "Created"));
+        const char *cy = json_string_value(json_object_get(y->doc, "Created"));
+        return strcmp(cy ? cy : "", cx ? cx : "");
+}
+
+int eng_container_list(struct eng_ctx *e, struct eng_container ***out, size_t *n,
+                       berth_error_t *err)
+{
+        *out = NULL;
+        *n = 0;
+        cleanup_dir DIR *d = opendir(e->containers_dir);
+        if (d == NULL)
+                return errno == ENOENT ? 0 : berth_fail(err, errno, "open `%s`", e->containers_dir);
+        struct dirent *de;
+        size_t cap = 0;
+        while ((de = readdir(d)) != NULL) {
+                if (!is_id(de->d_name))
+                        continue;
+                struct eng_container *c;
+                berth_error_t lerr = NULL;
+                /* a record being created or removed right now may be half there: skip it */
+                if (container_load(e, de->d_name, &c, &lerr) < 0) {
+                        berth_error_release(&lerr);
+                        continue;
+                }
+                if (*n == cap) {
+                        cap = cap ? cap * 2 : 16;
+                        *out = berth_xrealloc(*out, cap * sizeof(**out));
+                }
+                (*out)[(*n)++] = c;
+        }
+        if (*n)
+                qsort(*out, *n, sizeof(**out), cmp_created_desc);
+        return 0;
+}
+
+void eng_container_list_free(struct eng_container **v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                eng_container_free(v[i]);
+        free(v);
+}
+
+int eng_container_rename(struct eng_ctx *e, struct eng_container *c, const char *new_name,
+                         berth_error_t *err)
+{
+        if (!eng_name_valid(new_name))
+                return berth_fail_status(
+                        err, 125, 0,
+                        "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+                        "are allowed",
+                        new_name);
+        cleanup_free char *old = berth_xstrdup(eng_container_name(c));
+        if (strcmp(old, new_name) == 0)
+                return berth_fail_status(err, 125, 0,
+                                         "Renaming a container with the same name as its current "
+                                         "name");
+        char holder[ENG_ID_LEN + 1];
+        int taken = reserve_name(e, new_name, c->id, holder, err);
+        if (taken != 0)
+                return taken < 0 ? -1 : name_conflict(new_name, holder, err);
+        cleanup_free char *slash = berth_xasprintf("/%s", new_name);
+        json_object_set_new(c->doc, "Name", json_string(slash));
+        if (save_json(c->dir, "container.json", c->doc, err) < 0) {
+                release_name(e, new_name, c->id);
+                cleanup_free char *back = berth_xasprintf("/%s", old);
+                json_object_set_new(c->doc, "Name", json_string(back));
+                return -1;
+        }
+        release_name(e, old, c->id);
+        return 0;
+}
+
+static int rm_tree(const char *path, berth_error_t *err)
+{
+        cleanup_dir DIR *d = opendir(path);
+        if (d == NULL)
+                return errno == ENOENT ? 0 : berth_fail(err, errno, "open `%s`", path);
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                cleanup_free char *child = berth_path_join(path, de->d_name);
+                if (de->d_type == DT_DIR) {
+                        if (rm_tree(child, err) < 0)
+                                return -1;
+                } else if (unlink(child) < 0 && errno != ENOENT) {
+                        return berth_fail(err, errno, "remove `%s`", child);
+                }
+        }
+        if (rmdir(path) < 0 && errno != ENOENT)
+                return berth_fail(err, errno, "remove `%s`", path);
+        return 0;
+}
+
+int eng_container_remove_record(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
+{
+        if (rm_tree(c->run_dir, err) < 0)
+                return -1;
+        release_name(e, eng_container_name(c), c->id);
+        /* the directory last: until it is gone, a retry can find the record */
+        return rm_tree(c->dir, err);
+}
+
+void eng_container_free(struct eng_container *c)
+{
+        if (c == NULL)
+                return;
+        eng_container_unlock(c);
+        json_decref(c->doc);
+        json_decref(c->state);
+        free(c->dir);
+        free(c->run_dir);
+        free(c);
+}
+
+const char *eng_container_name(const struct eng_container *c)
+{
+        const char *n = json_string_value(json_object_get(c->doc, "Name"));
+        return n ? (n[0] == '/' ? n + 1 : n) : "";
+}
+
+json_t *eng_container_state(struct eng_container *c)
+{
+        return json_object_get(c->state, "State");
+}
+
+const char *eng_container_status(struct eng_container *c)
+{
+        const char *s = json_string_value(json_object_get(eng_container_state(c), "Status"));
+        return s ? s : "unknown";
+}

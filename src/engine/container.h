@@ -1,0 +1,93 @@
+/* container.h — containers as the user sees them: a docker-shaped record per
+ * container, kept on disk so that every `berth` call (and the monitor) sees
+ * the same truth.
+ *
+ *   <data_dir>/containers/<id>/container.json   Id, Name, Created, Image, Config, HostConfig, …
+ *   <data_dir>/containers/<id>/state.json       State (Status, Pid, ExitCode, …), RestartCount
+ *   <data_dir>/containers/<id>/<id>-json.log    the json-file log
+ *   <data_dir>/containers/<id>/lock             flock: one writer at a time
+ *   <data_dir>/containers/.names/<name>         symlink → <id>: names are unique, atomically
+ *   <run_dir>/containers/<id>/                  the OCI bundle, the monitor's socket and pid
+ *
+ * container.json changes rarely (create, rename); state.json is rewritten at
+ * every transition, always atomically and under the lock. */
+#ifndef BERTH_ENGINE_CONTAINER_H
+#define BERTH_ENGINE_CONTAINER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/error.h"
+#include "common/paths.h"
+
+#define ENG_ID_LEN 64
+
+struct eng_ctx {
+        char *data_dir;       /* <data_dir> (the image store lives under it too) */
+        char *containers_dir; /* <data_dir>/containers */
+        char *names_dir;      /* <data_dir>/containers/.names */
+        char *run_dir;        /* <run_dir>/containers */
+        char *oci_root;       /* <run_dir>/oci: berth-oci state of our containers */
+        bool rootless;
+};
+
+int eng_ctx_init(struct eng_ctx *e, const struct berth_paths *p, berth_error_t *err);
+void eng_ctx_free(struct eng_ctx *e);
+
+struct eng_container {
+        char id[ENG_ID_LEN + 1];
+        char *dir;     /* <containers_dir>/<id> */
+        char *run_dir; /* <run_dir>/<id> */
+        json_t *doc;   /* container.json */
+        json_t *state; /* state.json: {"State": {...}, "RestartCount": n, "Monitor": {...}} */
+        int lock_fd;   /* held flock, or -1 */
+};
+
+/* Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+bool eng_name_valid(const char *name);
+
+/* A fresh record: new id, the name reserved (generated when name is NULL),
+ * directories made, the lock held, State "created".  On failure nothing is
+ * left behind.  A taken name fails with Docker's "Conflict" message (125). */
+int eng_container_new(struct eng_ctx *e, const char *name, struct eng_container **out,
+                      berth_error_t *err);
+
+/* Find by full id, name ("/name" too) or unique id prefix; loads both files.
+ * Unknown: "No such container: X" (exit 125... Docker uses 1 for some verbs;
+ * the error's status is 125 and callers may override). */
+int eng_container_find(struct eng_ctx *e, const char *what, struct eng_container **out,
+                       berth_error_t *err);
+
+/* Take the lock and reload state.json (another process may have changed it). */
+int eng_container_lock(struct eng_container *c, berth_error_t *err);
+void eng_container_unlock(struct eng_container *c);
+
+int eng_container_save(struct eng_container *c, berth_error_t *err);       /* both files */
+int eng_container_save_state(struct eng_container *c, berth_error_t *err); /* state.json */
+
+/* Every container, sorted newest first (as `docker ps`). */
+int eng_container_list(struct eng_ctx *e, struct eng_container ***out, size_t *n,
+                       berth_error_t *err);
+void eng_container_list_free(struct eng_container **v, size_t n);
+
+/* Move the name; the old one is released only once the new one is held. */
+int eng_container_rename(struct eng_ctx *e, struct eng_container *c, const char *new_name,
+                         berth_error_t *err);
+
+/* Delete the record: its directories and its name.  Caller holds the lock. */
+int eng_container_remove_record(struct eng_ctx *e, struct eng_container *c, berth_error_t *err);
+
+void eng_container_free(struct eng_container *c);
+
+/* Accessors for the common fields. */
+const char *eng_container_name(const struct eng_container *c); /* without the leading '/' */
+json_t *eng_container_state(struct eng_container *c);          /* the State object */
+const char *eng_container_status(struct eng_container *c);     /* State.Status */
+
+/* "2026-11-25T08:00:00.123456789Z" for now; Docker's zero time is
+ * "0001-01-01T00:00:00Z". */
+char *eng_now_rfc3339(void);
+#define ENG_ZERO_TIME "0001-01-01T00:00:00Z"
+
+#endif

@@ -1,0 +1,283 @@
+/* create.c — making a container (see create.h). */
+#include "engine/create.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "engine/lifecycle.h"
+#include "engine/rootfs.h"
+#include "engine/spec.h"
+#include "engine/volume.h"
+#include "image/image.h"
+
+/* The image as the user named it: its manifest digest, config digest (the
+ * image ID) and config object. */
+struct resolved_image {
+        char manifest[IMG_DIGEST_MAX];
+        char id[IMG_DIGEST_MAX];
+        json_t *cfg; /* the image config document */
+};
+
+static int resolve_image(struct eng_ctx *e, const char *name, struct resolved_image *ri,
+                         berth_error_t *err)
+{
+        struct img_store s;
+        if (img_store_open(&s, e->data_dir, err) < 0)
+                return -1;
+        struct img_table t = {0};
+        struct img_image img = {0};
+        struct img_entry *ent;
+        int r = img_table_load(&s, &t, err);
+        if (r == 0 && img_lookup(&s, &t, name, &ent, NULL) < 0) {
+                cleanup_free char *norm = NULL;
+                berth_error_t nerr = NULL;
+                if (img_ref_normalize(name, &norm, &nerr) < 0) {
+                        r = berth_fail_status(err, 125, 0, "invalid reference format: %s", name);
+                        berth_error_release(&nerr);
+                } else {
+                        fprintf(stderr, "Unable to find image '%s' locally\n", norm);
+                        r = berth_fail_status(err, 125, 0,
+                                              "image %s: not found (berth has no registry client "
+                                              "yet: import or load the image first)",
+                                              norm);
+                }
+        } else if (r == 0 && (r = img_image_load(&s, ent->manifest, &img, err)) == 0) {
+                snprintf(ri->manifest, sizeof(ri->manifest), "%s", ent->manifest);
+                snprintf(ri->id, sizeof(ri->id), "%s", img.config.digest);
+                ri->cfg = json_incref(img.cfg);
+        }
+        img_image_free(&img);
+        img_table_free(&t);
+        img_store_close(&s);
+        return r;
+}
+
+static int write_file(const char *dir, const char *name, const char *text, char **path,
+                      berth_error_t *err)
+{
+        *path = berth_path_join(dir, name);
+        return berth_write_file_atomic(*path, text, strlen(text), 0644, err);
+}
+
+/* /etc/hostname, /etc/hosts and /etc/resolv.conf of the container, kept in
+ * its record directory as Docker keeps them. */
+static int etc_files(struct eng_container *c, const char *hostname, json_t *hc, char **hostname_p,
+                     char **hosts_p, char **resolv_p, berth_error_t *err)
+{
+        const char *net = json_string_value(json_object_get(hc, "NetworkMode"));
+        bool host_net = net && strcmp(net, "host") == 0;
+        cleanup_free char *hn = berth_xasprintf("%s\n", hostname);
+        if (write_file(c->dir, "hostname", hn, hostname_p, err) < 0)
+                return -1;
+        cleanup_free char *hosts = NULL;
+        if (host_net && berth_read_file("/etc/hosts", &hosts, NULL, NULL) == 0) {
+                /* the host's own names */
+        } else {
+                free(hosts);
+                hosts = berth_xstrdup(
+                        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+                        "ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\n"
+                        "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n");
+        }
+        /* --add-host entries */
+        size_t i;
+        json_t *h;
+        json_array_foreach(json_object_get(hc, "ExtraHosts"), i, h)
+        {
+                const char *s = json_string_value(h);
+                const char *colon = s ? strchr(s, ':') : NULL;
+                if (colon == NULL)
+                        continue;
+                char *n = berth_xasprintf("%s%s\t%.*s\n", hosts, colon + 1, (int) (colon - s), s);
+                free(hosts);
+                hosts = n;
+        }
+        if (write_file(c->dir, "hosts", hosts, hosts_p, err) < 0)
+                return -1;
+        /* resolv.conf: the host's, without loopback resolvers a separate
+         * network namespace can't reach (Docker's rule), or --dns */
+        cleanup_free char *resolv = berth_xstrdup("");
+        json_t *dns = json_object_get(hc, "Dns");
+        if (json_array_size(dns) > 0) {
+                json_array_foreach(dns, i, h)
+                {
+                        char *n =
+                                berth_xasprintf("%snameserver %s\n", resolv, json_string_value(h));
+                        free(resolv);
+                        resolv = n;
+                }
+        } else {
+                cleanup_free char *host = NULL;
+                if (berth_read_file("/etc/resolv.conf", &host, NULL, NULL) == 0) {
+                        char *save = NULL;
+                        for (char *l = strtok_r(host, "\n", &save); l;
+                             l = strtok_r(NULL, "\n", &save)) {
+                                if (!host_net && strncmp(l, "nameserver 127.", 15) == 0)
+                                        continue;
+                                char *n = berth_xasprintf("%s%s\n", resolv, l);
+                                free(resolv);
+                                resolv = n;
+                        }
+                }
+        }
+        return write_file(c->dir, "resolv.conf", resolv, resolv_p, err);
+}
+
+struct volume_ctx {
+        struct eng_ctx *e;
+        const char *rootfs;
+};
+
+static int volume_cb(void *ctx, const char *name, const char *dest, bool nocopy, char **host_path,
+                     berth_error_t *err)
+{
+        struct volume_ctx *v = ctx;
+        json_t *created = NULL;
+        if (name == NULL) {
+                if (eng_volume_create(v->e, NULL, NULL, NULL, &created, err) < 0)
+                        return -1;
+                name = json_string_value(json_object_get(created, "Name"));
+        }
+        int r = eng_volume_prepare(v->e, name, nocopy ? NULL : v->rootfs, dest, host_path, err);
+        json_decref(created);
+        return r;
+}
+
+static int container_pid_cb(void *ctx, const char *what, pid_t *pid, berth_error_t *err)
+{
+        struct eng_ctx *e = ctx;
+        struct eng_container *c = NULL;
+        if (eng_container_find(e, what, &c, err) < 0)
+                return -1;
+        eng_reconcile(e, c, NULL);
+        int r = 0;
+        if (strcmp(eng_container_status(c), "running") != 0)
+                r = berth_fail_status(err, 125, 0, "cannot join container %s: it is not running",
+                                      what);
+        else
+                *pid = (pid_t) json_integer_value(json_object_get(eng_container_state(c), "Pid"));
+        eng_container_free(c);
+        return r;
+}
+
+static int write_bundle(struct eng_container *c, json_t *spec, berth_error_t *err)
+{
+        if (berth_mkdir_p(c->run_dir, 0700, err) < 0)
+                return -1;
+        cleanup_free char *path = berth_path_join(c->run_dir, "config.json");
+        cleanup_free char *text = json_dumps(spec, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (text == NULL)
+                return berth_fail(err, ENOMEM, "serialize config.json");
+        return berth_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container **out,
+               berth_error_t *err)
+{
+        const char *image = json_string_value(json_object_get(f->config, "Image"));
+        struct resolved_image ri = {0};
+        if (resolve_image(e, image, &ri, err) < 0)
+                return -1;
+        json_t *img_config = json_object_get(ri.cfg, "config");
+        /* what `docker inspect` shows: the user's Config with the image's filled in */
+        eng_config_merge_image(f->config, img_config);
+        json_t *args = NULL;
+        if (eng_config_args(f->config, &args, err) < 0) {
+                json_decref(ri.cfg);
+                return -1;
+        }
+        struct eng_container *c = NULL;
+        char *rootfs = NULL, *hostname_p = NULL, *hosts_p = NULL, *resolv_p = NULL;
+        char *cgroups = NULL, *init = NULL;
+        json_t *spec = NULL;
+        int r = eng_container_new(e, f->cli.name, &c, err);
+        if (r < 0)
+                goto out;
+        r = eng_rootfs_prepare(e, ri.manifest, c->id, &rootfs, err);
+        if (r < 0)
+                goto undo;
+        const char *hn = json_string_value(json_object_get(f->config, "Hostname"));
+        char short_id[13];
+        snprintf(short_id, sizeof(short_id), "%.12s", c->id);
+        const char *hostname = hn && *hn ? hn : short_id;
+        struct volume_ctx vctx = {.e = e, .rootfs = rootfs};
+        if ((r = etc_files(c, hostname, f->host_config, &hostname_p, &hosts_p, &resolv_p, err)) < 0)
+                goto undo;
+        cgroups = berth_xasprintf("/berth/%s", c->id);
+        init = eng_sibling_binary("berth-init");
+        struct eng_spec_input in = {
+                .config = f->config,
+                .host_config = f->host_config,
+                .image_config = img_config,
+                .rootfs = rootfs,
+                .id = c->id,
+                .hostname = hostname,
+                .hosts_path = hosts_p,
+                .hostname_path = hostname_p,
+                .resolv_path = resolv_p,
+                .cgroups_path = cgroups,
+                .init_path = init,
+                .volume = volume_cb,
+                .volume_ctx = &vctx,
+                .container_pid = container_pid_cb,
+                .container_ctx = e,
+        };
+        if ((r = eng_spec_build(&in, &spec, err)) < 0 || (r = write_bundle(c, spec, err)) < 0)
+                goto undo;
+
+        /* the record, docker-shaped */
+        json_t *d = c->doc;
+        json_object_set_new(d, "Path", json_incref(json_array_get(args, 0)));
+        json_t *rest = json_array();
+        for (size_t i = 1; i < json_array_size(args); i++)
+                json_array_append(rest, json_array_get(args, i));
+        json_object_set_new(d, "Args", rest);
+        json_object_set_new(d, "Image", json_string(ri.id));
+        json_object_set_new(d, "ResolvConfPath", json_string(resolv_p));
+        json_object_set_new(d, "HostnamePath", json_string(hostname_p));
+        json_object_set_new(d, "HostsPath", json_string(hosts_p));
+        json_object_set_new(d, "Driver", json_string(img_driver_name(img_driver_default())));
+        json_object_set_new(d, "Platform", json_string("linux"));
+        json_object_set_new(d, "MountLabel", json_string(""));
+        json_object_set_new(d, "ProcessLabel", json_string(""));
+        json_object_set_new(d, "AppArmorProfile", json_string(""));
+        json_object_set_new(d, "HostConfig", json_incref(f->host_config));
+        json_object_set_new(d, "GraphDriver",
+                            json_pack("{s:{s:s}, s:s}", "Data", "MergedDir", rootfs, "Name",
+                                      img_driver_name(img_driver_default())));
+        json_object_set_new(d, "Config", json_incref(f->config));
+        json_object_set_new(d, "NetworkSettings",
+                            json_pack("{s:{}, s:s}", "Networks", "SandboxKey", ""));
+        if ((r = eng_container_save(c, err)) < 0)
+                goto undo;
+        eng_container_unlock(c);
+        *out = c;
+        c = NULL;
+        goto out;
+undo : {
+        berth_error_t ignored = NULL;
+        eng_rootfs_remove(e, c, &ignored);
+        berth_error_release(&ignored);
+        eng_container_remove_record(e, c, &ignored);
+        berth_error_release(&ignored);
+}
+out:
+        eng_container_free(c);
+        json_decref(spec);
+        json_decref(args);
+        json_decref(ri.cfg);
+        free(rootfs);
+        free(hostname_p);
+        free(hosts_p);
+        free(resolv_p);
+        free(cgroups);
+        free(init);
+        return r;
+}

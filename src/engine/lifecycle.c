@@ -1,0 +1,393 @@
+/* lifecycle.c — start, stop, kill, wait, remove and reconcile (see lifecycle.h). */
+#include "engine/lifecycle.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "engine/rootfs.h"
+#include "oci/oci.h"
+
+static struct oci_ctx oci_of(struct eng_ctx *e)
+{
+        return (struct oci_ctx){.root = e->oci_root};
+}
+
+char *eng_sibling_binary(const char *name)
+{
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n <= 0)
+                return berth_xstrdup(name);
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash == NULL)
+                return berth_xstrdup(name);
+        *slash = '\0';
+        return berth_xasprintf("%s/%s", self, name);
+}
+
+static pid_t monitor_pid(struct eng_container *c)
+{
+        return (pid_t) json_integer_value(
+                json_object_get(json_object_get(c->state, "Monitor"), "Pid"));
+}
+
+bool eng_monitor_alive(struct eng_container *c)
+{
+        pid_t pid = monitor_pid(c);
+        if (pid <= 0)
+                return false;
+        /* a live pid is ours only if it is a monitor of this container (pids get reused) */
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
+        cleanup_free char *cmd = NULL;
+        size_t len = 0;
+        if (berth_read_file(path, &cmd, &len, NULL) < 0)
+                return false;
+        bool is_monitor = false, has_id = false;
+        for (size_t i = 0; i < len; i += strlen(cmd + i) + 1) {
+                const char *arg = cmd + i;
+                const char *base = strrchr(arg, '/');
+                is_monitor |= i == 0 && strcmp(base ? base + 1 : arg, "berth-monitor") == 0;
+                has_id |= strcmp(arg, c->id) == 0;
+        }
+        return is_monitor && has_id;
+}
+
+static bool live_status(const char *s)
+{
+        return strcmp(s, "running") == 0 || strcmp(s, "paused") == 0 ||
+               strcmp(s, "restarting") == 0;
+}
+
+static bool wants_restart_after_crash(struct eng_container *c)
+{
+        json_t *rp = json_object_get(json_object_get(c->doc, "HostConfig"), "RestartPolicy");
+        const char *name = json_string_value(json_object_get(rp, "Name"));
+        return name && (strcmp(name, "always") == 0 || strcmp(name, "unless-stopped") == 0) &&
+               !json_is_true(json_object_get(c->state, "HasBeenManuallyStopped"));
+}
+
+int eng_reconcile(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
+{
+        if (!live_status(eng_container_status(c)) || eng_monitor_alive(c))
+                return 0;
+        if (eng_container_lock(c, err) < 0)
+                return -1;
+        /* re-check under the lock: the monitor may have just recorded the exit */
+        if (!live_status(eng_container_status(c)) || eng_monitor_alive(c)) {
+                eng_container_unlock(c);
+                return 0;
+        }
+        struct oci_ctx oci = oci_of(e);
+        berth_error_t ignored = NULL;
+        oci_kill(&oci, c->id, SIGKILL, true, &ignored);
+        berth_error_release(&ignored);
+        /* give the kernel a moment to tear the pid namespace down, then clean up */
+        for (int i = 0; i < 50 && oci_delete(&oci, c->id, true, &ignored) < 0; i++) {
+                berth_error_release(&ignored);
+                usleep(10000);
+        }
+        berth_error_release(&ignored);
+        json_t *st = eng_container_state(c);
+        cleanup_free char *now = eng_now_rfc3339();
+        json_object_set_new(st, "Status", json_string("exited"));
+        json_object_set_new(st, "Running", json_false());
+        json_object_set_new(st, "Paused", json_false());
+        json_object_set_new(st, "Restarting", json_false());
+        json_object_set_new(st, "Pid", json_integer(0));
+        json_object_set_new(st, "ExitCode", json_integer(137));
+        json_object_set_new(st, "Error",
+                            json_string("the container's monitor died; the container "
+                                        "was killed"));
+        json_object_set_new(st, "FinishedAt", json_string(now));
+        json_object_del(c->state, "Monitor");
+        int r = eng_container_save_state(c, err);
+        eng_container_unlock(c);
+        if (r < 0)
+                return -1;
+        log_info("container %.12s: its monitor died; recorded as exited", c->id);
+        if (wants_restart_after_crash(c)) {
+                struct eng_start_opts o = {0};
+                int sync = -1;
+                if (eng_start(e, c, &o, &sync, err) < 0)
+                        return berth_wrap(err, "restart container %.12s (restart policy)", c->id);
+        }
+        return 0;
+}
+
+int eng_list_reconciled(struct eng_ctx *e, struct eng_container ***v, size_t *n, berth_error_t *err)
+{
+        if (eng_container_list(e, v, n, err) < 0)
+                return -1;
+        for (size_t i = 0; i < *n; i++) {
+                berth_error_t rerr = NULL;
+                if (eng_reconcile(e, (*v)[i], &rerr) < 0) {
+                        log_warn("%s", berth_error_msg(rerr));
+                        berth_error_release(&rerr);
+                }
+        }
+        return 0;
+}
+
+/* Read one line from the sync pipe (the monitor writes it in one go). */
+static int read_line(int fd, char *buf, size_t len)
+{
+        size_t n = 0;
+        while (n + 1 < len) {
+                ssize_t r = read(fd, buf + n, 1);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        break;
+                if (buf[n] == '\n')
+                        break;
+                n++;
+        }
+        buf[n] = '\0';
+        return (int) n;
+}
+
+int eng_start_result(int sync_fd, pid_t *pid, berth_error_t *err)
+{
+        char line[1100];
+        int n = read_line(sync_fd, line, sizeof(line));
+        if (n <= 0)
+                return berth_fail_status(err, 125, EPIPE,
+                                         "the container's monitor exited without a word (see its "
+                                         "monitor.log)");
+        if (strncmp(line, "started ", 8) == 0) {
+                if (pid)
+                        *pid = (pid_t) strtol(line + 8, NULL, 10);
+                return 0;
+        }
+        if (strncmp(line, "error ", 6) == 0) {
+                char *end;
+                long status = strtol(line + 6, &end, 10);
+                return berth_fail_status(err, (int) status, 0, "%s", *end ? end + 1 : "failed");
+        }
+        if (strcmp(line, "created") == 0)
+                return 1;
+        return berth_fail_status(err, 125, EPROTO, "unexpected word from the monitor: %s", line);
+}
+
+int eng_start(struct eng_ctx *e, struct eng_container *c, const struct eng_start_opts *o,
+              int *sync_fd, berth_error_t *err)
+{
+        *sync_fd = -1;
+        if (eng_container_lock(c, err) < 0)
+                return -1;
+        if (eng_monitor_alive(c) && live_status(eng_container_status(c))) {
+                eng_container_unlock(c);
+                return 0; /* already running: Docker's start is a no-op then */
+        }
+        json_object_set_new(c->state, "HasBeenManuallyStopped", json_false());
+        int r = eng_container_save_state(c, err);
+        eng_container_unlock(c);
+        if (r < 0)
+                return -1;
+        cleanup_free char *monitor = eng_sibling_binary("berth-monitor");
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return berth_fail(err, errno, "pipe");
+        pid_t child = fork();
+        if (child < 0) {
+                int e2 = errno;
+                close(p[0]);
+                close(p[1]);
+                return berth_fail(err, e2, "fork");
+        }
+        if (child == 0) {
+                /* double fork: the monitor must not be our child, nor in our session */
+                setsid();
+                pid_t g = fork();
+                if (g != 0)
+                        _exit(g < 0 ? 1 : 0);
+                if (dup2(p[1], 3) < 0)
+                        _exit(1);
+                char name[] = "berth-monitor", wait[] = "--wait-attach", rm[] = "--remove-on-exit";
+                char *argv[5];
+                int n = 0;
+                argv[n++] = name;
+                if (o->wait_attach)
+                        argv[n++] = wait;
+                if (o->remove_on_exit)
+                        argv[n++] = rm;
+                argv[n++] = c->id;
+                argv[n] = NULL;
+                execv(monitor, argv);
+                _exit(127);
+        }
+        close(p[1]);
+        int ws;
+        while (waitpid(child, &ws, 0) < 0 && errno == EINTR)
+                ;
+        pid_t pid = 0;
+        int res = eng_start_result(p[0], &pid, err);
+        if (res == 1 && o->wait_attach) {
+                *sync_fd = p[0];
+                return 0;
+        }
+        close(p[0]);
+        if (res < 0)
+                return berth_wrap(err, "start container %.12s", c->id);
+        return 0;
+}
+
+static int stop_signal(struct eng_container *c)
+{
+        const char *s =
+                json_string_value(json_object_get(json_object_get(c->doc, "Config"), "StopSignal"));
+        int sig = s ? oci_signal_parse(s) : -1;
+        return sig > 0 ? sig : SIGTERM;
+}
+
+static int wait_not_live(struct eng_container *c, int64_t timeout_ms)
+{
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (;;) {
+                berth_error_t err = NULL;
+                if (eng_container_lock(c, &err) < 0) {
+                        berth_error_release(&err);
+                        return -1;
+                }
+                eng_container_unlock(c);
+                if (!live_status(eng_container_status(c)) || !eng_monitor_alive(c))
+                        return 0;
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                int64_t ms = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+                if (timeout_ms >= 0 && ms >= timeout_ms)
+                        return 1;
+                usleep(ms < 100 ? 2000 : 20000);
+        }
+}
+
+int eng_kill(struct eng_ctx *e, struct eng_container *c, int sig, berth_error_t *err)
+{
+        if (eng_reconcile(e, c, err) < 0)
+                return -1;
+        if (strcmp(eng_container_status(c), "running") != 0 &&
+            strcmp(eng_container_status(c), "paused") != 0)
+                return berth_fail_status(err, 1, EINVAL, "Container %s is not running", c->id);
+        struct oci_ctx oci = oci_of(e);
+        if (oci_kill(&oci, c->id, sig, false, err) < 0)
+                return berth_wrap(err, "kill container %.12s", c->id);
+        return 0;
+}
+
+int eng_stop(struct eng_ctx *e, struct eng_container *c, int timeout, berth_error_t *err)
+{
+        if (eng_reconcile(e, c, err) < 0)
+                return -1;
+        if (eng_container_lock(c, err) < 0)
+                return -1;
+        json_object_set_new(c->state, "HasBeenManuallyStopped", json_true());
+        int r = eng_container_save_state(c, err);
+        eng_container_unlock(c);
+        if (r < 0)
+                return -1;
+        const char *st = eng_container_status(c);
+        if (!live_status(st))
+                return 0; /* Docker: stopping a stopped container succeeds */
+        if (timeout < 0) {
+                json_t *t = json_object_get(json_object_get(c->doc, "Config"), "StopTimeout");
+                timeout = json_is_integer(t) ? (int) json_integer_value(t) : 10;
+        }
+        struct oci_ctx oci = oci_of(e);
+        berth_error_t kerr = NULL;
+        if (strcmp(st, "paused") == 0)
+                oci_pause(&oci, c->id, false, &kerr);
+        berth_error_release(&kerr);
+        if (strcmp(st, "restarting") != 0 &&
+            oci_kill(&oci, c->id, stop_signal(c), false, &kerr) < 0)
+                log_debug("stop signal: %s", berth_error_msg(kerr));
+        berth_error_release(&kerr);
+        if (wait_not_live(c, (int64_t) timeout * 1000) == 0)
+                return 0;
+        if (oci_kill(&oci, c->id, SIGKILL, true, &kerr) < 0)
+                log_debug("SIGKILL: %s", berth_error_msg(kerr));
+        berth_error_release(&kerr);
+        if (wait_not_live(c, 10000) != 0)
+                return berth_fail_status(err, 125, ETIMEDOUT,
+                                         "container %.12s did not stop after SIGKILL", c->id);
+        return 0;
+}
+
+int eng_wait(struct eng_ctx *e, struct eng_container *c, int *code, berth_error_t *err)
+{
+        if (eng_reconcile(e, c, err) < 0)
+                return -1;
+        if (wait_not_live(c, -1) < 0)
+                return berth_fail(err, EIO, "wait for container %.12s", c->id);
+        if (eng_reconcile(e, c, err) < 0)
+                return -1;
+        *code = (int) json_integer_value(json_object_get(eng_container_state(c), "ExitCode"));
+        return 0;
+}
+
+int eng_pause(struct eng_ctx *e, struct eng_container *c, bool pause, berth_error_t *err)
+{
+        if (eng_reconcile(e, c, err) < 0 || eng_container_lock(c, err) < 0)
+                return -1;
+        const char *st = eng_container_status(c);
+        int r = 0;
+        if (pause && strcmp(st, "running") != 0)
+                r = berth_fail_status(err, 1, EINVAL, "Container %s is not running", c->id);
+        else if (!pause && strcmp(st, "paused") != 0)
+                r = berth_fail_status(err, 1, EINVAL, "Container %s is not paused", c->id);
+        if (r == 0) {
+                struct oci_ctx oci = oci_of(e);
+                r = oci_pause(&oci, c->id, pause, err);
+        }
+        if (r == 0) {
+                json_t *s = eng_container_state(c);
+                json_object_set_new(s, "Status", json_string(pause ? "paused" : "running"));
+                json_object_set_new(s, "Paused", json_boolean(pause));
+                r = eng_container_save_state(c, err);
+        }
+        eng_container_unlock(c);
+        return r;
+}
+
+int eng_remove(struct eng_ctx *e, struct eng_container *c, bool force, berth_error_t *err)
+{
+        if (eng_reconcile(e, c, err) < 0)
+                return -1;
+        const char *st = eng_container_status(c);
+        if (live_status(st)) {
+                if (!force)
+                        return berth_fail_status(
+                                err, 125, EBUSY,
+                                "cannot remove container \"/%s\": container is %s: stop the "
+                                "container before removing or force remove",
+                                eng_container_name(c), st);
+                if (eng_stop(e, c, 0, err) < 0)
+                        return -1;
+        }
+        if (eng_container_lock(c, err) < 0)
+                return -1;
+        json_object_set_new(eng_container_state(c), "Status", json_string("removing"));
+        eng_container_save_state(c, err);
+        struct oci_ctx oci = oci_of(e);
+        berth_error_t ignored = NULL;
+        oci_delete(&oci, c->id, true, &ignored);
+        berth_error_release(&ignored);
+        if (eng_rootfs_remove(e, c, err) < 0) {
+                eng_container_unlock(c);
+                return berth_wrap(err, "remove the root filesystem of %.12s", c->id);
+        }
+        int r = eng_container_remove_record(e, c, err);
+        eng_container_unlock(c);
+        return r;
+}

@@ -1,0 +1,58 @@
+/* lifecycle.h — what `berth start/stop/kill/rm/wait/ps` do to a container:
+ * spawning its monitor, signalling it, waiting for it, and telling the truth
+ * when a monitor died (kill -9) without recording the exit. */
+#ifndef BERTH_ENGINE_LIFECYCLE_H
+#define BERTH_ENGINE_LIFECYCLE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "engine/container.h"
+
+/* Every container, each reconciled (see eng_reconcile). */
+int eng_list_reconciled(struct eng_ctx *e, struct eng_container ***v, size_t *n,
+                        berth_error_t *err);
+
+/* If the record says the container is live but its monitor is gone, find
+ * what really happened and write it down: the orphaned container is killed
+ * (nobody holds its stdio any more) and recorded as exited 137 with an
+ * Error; a restart policy of always/unless-stopped then starts it again. */
+int eng_reconcile(struct eng_ctx *e, struct eng_container *c, berth_error_t *err);
+
+/* Is the monitor recorded in state.json alive? */
+bool eng_monitor_alive(struct eng_container *c);
+
+struct eng_start_opts {
+        bool wait_attach;    /* the monitor starts the container when an attach asks */
+        bool remove_on_exit; /* the monitor removes the container when it is done */
+};
+
+/* Spawn the monitor and wait for its word.  With wait_attach, returns when
+ * the container is created and the attach socket is ready; the caller then
+ * attaches and sends ENG_FRAME_START, and reads the rest from *sync_fd.
+ * Otherwise returns once the container runs (*sync_fd is -1). */
+int eng_start(struct eng_ctx *e, struct eng_container *c, const struct eng_start_opts *o,
+              int *sync_fd, berth_error_t *err);
+
+/* Read the monitor's last word: "started PID" → 0, "error S MSG" → -1. */
+int eng_start_result(int sync_fd, pid_t *pid, berth_error_t *err);
+
+/* StopSignal, then SIGKILL after timeout seconds (< 0: the container's
+ * StopTimeout, else 10).  Marks it manually stopped: no restart. */
+int eng_stop(struct eng_ctx *e, struct eng_container *c, int timeout, berth_error_t *err);
+
+int eng_kill(struct eng_ctx *e, struct eng_container *c, int sig, berth_error_t *err);
+
+/* Block until the container is not running; its exit code. */
+int eng_wait(struct eng_ctx *e, struct eng_container *c, int *code, berth_error_t *err);
+
+/* Remove a container: refused while it runs unless force (then killed). */
+int eng_remove(struct eng_ctx *e, struct eng_container *c, bool force, berth_error_t *err);
+
+int eng_pause(struct eng_ctx *e, struct eng_container *c, bool pause, berth_error_t *err);
+
+/* Path of a sibling binary (berth-monitor, berth) next to /proc/self/exe. */
+char *eng_sibling_binary(const char *name);
+
+#endif

@@ -1,0 +1,59 @@
+/* runflags_internal.h — the value parsers behind eng_runflags_parse(), shared between
+ * runflags.c (argv and the flag table) and runflags_values.c (the structured values). */
+#ifndef BERTH_ENGINE_RUNFLAGS_INTERNAL_H
+#define BERTH_ENGINE_RUNFLAGS_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+
+/* -v SRC:DST[:MODE] / -v DST: binds go to HostConfig.Binds, bare destinations (anonymous
+ * volumes) to Config.Volumes, as Docker's CLI sorts them. */
+int rf_parse_volume(const char *spec, json_t *binds, json_t *volumes, berth_error_t *err);
+
+/* --mount type=bind,source=…,target=…,readonly,… → one HostConfig.Mounts entry. */
+int rf_parse_mount(const char *csv, json_t *mounts, berth_error_t *err);
+
+/* --tmpfs /run[:OPTS] → HostConfig.Tmpfs["/run"] = OPTS. */
+int rf_parse_tmpfs(const char *spec, json_t *tmpfs, berth_error_t *err);
+
+/* -p [IP:][HOSTPORT:]PORT[/PROTO] → ExposedPorts and PortBindings; --expose PORT[/PROTO]. */
+int rf_parse_publish(const char *spec, json_t *exposed, json_t *bindings, berth_error_t *err);
+int rf_parse_expose(const char *spec, json_t *exposed, berth_error_t *err);
+
+/* --ulimit NAME=SOFT[:HARD] → {Name, Soft, Hard}, replacing an earlier one of the same name. */
+int rf_parse_ulimit(const char *spec, json_t *ulimits, berth_error_t *err);
+
+/* --device HOST[:CONTAINER][:PERMS] → {PathOnHost, PathInContainer, CgroupPermissions}. */
+int rf_parse_device(const char *spec, json_t *devices, berth_error_t *err);
+
+/* --restart no|always|unless-stopped|on-failure[:N] → {Name, MaximumRetryCount}. */
+int rf_parse_restart(const char *spec, json_t **policy, berth_error_t *err);
+
+/* --security-opt KEY=VALUE; seccomp=FILE is read now and stored as its JSON, as Docker does. */
+int rf_parse_security_opt(const char *spec, json_t *secopts, berth_error_t *err);
+
+/* --env-file / --label-file: KEY=VALUE lines; '#' comments.  For env files a bare KEY takes its
+ * value from berth's environment (and is dropped when unset). */
+int rf_read_kv_file(const char *path, bool env, json_t *out, berth_error_t *err);
+
+/* --sysctl KEY=VALUE: only the namespaced sysctls Docker allows. */
+int rf_check_sysctl(const char *key, berth_error_t *err);
+
+/* --cpuset-cpus / --cpuset-mems: "0-3,5". */
+bool rf_valid_cpuset(const char *s);
+
+/* Docker's names for containers and volumes: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+bool rf_valid_name(const char *s);
+
+/* The first n bytes of s, newly allocated (aborts on OOM like berth_xstrdup). */
+char *rf_strndup(const char *s, size_t n);
+
+/* An IPv4 or IPv6 address. */
+bool rf_valid_ip(const char *s);
+
+/* Signal name or number ("SIGTERM", "TERM", "15") → number, or -1. */
+int rf_signal_number(const char *s);
+
+#endif

@@ -1,0 +1,266 @@
+/* view.c — Docker's ps rows, status sentences and filters (see view.h). */
+#include "engine/view.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/units.h"
+#include "common/util.h"
+
+static int64_t to_sec(const char *rfc3339, const struct timespec *now)
+{
+        int64_t ns = 0;
+        if (rfc3339 == NULL || strcmp(rfc3339, ENG_ZERO_TIME) == 0 ||
+            berth_parse_timestamp(rfc3339, "time", now, &ns, NULL) < 0)
+                return 0;
+        return ns / 1000000000LL;
+}
+
+static const char *sfield(json_t *o, const char *k)
+{
+        const char *s = json_string_value(json_object_get(o, k));
+        return s ? s : "";
+}
+
+char *eng_status_text(struct eng_container *c, const struct timespec *now)
+{
+        json_t *st = eng_container_state(c);
+        const char *status = sfield(st, "Status");
+        char dur[64];
+        long long code = json_integer_value(json_object_get(st, "ExitCode"));
+        if (strcmp(status, "running") == 0 || strcmp(status, "paused") == 0) {
+                berth_format_duration(now->tv_sec - to_sec(sfield(st, "StartedAt"), now), dur,
+                                      sizeof(dur));
+                const char *health = sfield(json_object_get(st, "Health"), "Status");
+                return berth_xasprintf("Up %s%s%s%s%s", dur,
+                                       strcmp(status, "paused") == 0 ? " (Paused)" : "",
+                                       *health && strcmp(health, "none") ? " (" : "",
+                                       *health && strcmp(health, "none") ? health : "",
+                                       *health && strcmp(health, "none") ? ")" : "");
+        }
+        if (strcmp(status, "exited") == 0 || strcmp(status, "restarting") == 0) {
+                berth_format_duration(now->tv_sec - to_sec(sfield(st, "FinishedAt"), now), dur,
+                                      sizeof(dur));
+                return berth_xasprintf("%s (%lld) %s ago",
+                                       status[0] == 'e' ? "Exited" : "Restarting", code, dur);
+        }
+        if (strcmp(status, "removing") == 0)
+                return berth_xstrdup("Removal In Progress");
+        if (strcmp(status, "dead") == 0)
+                return berth_xstrdup("Dead");
+        return berth_xstrdup("Created");
+}
+
+/* "sh -c 'echo hi'" as Docker shows it: quoted, cut at 20 characters with "…". */
+static char *command_text(json_t *doc, bool no_trunc)
+{
+        json_t *args = json_object_get(doc, "Args");
+        cleanup_free char *cmd = berth_xstrdup(sfield(doc, "Path"));
+        size_t i;
+        json_t *a;
+        json_array_foreach(args, i, a)
+        {
+                char *n = berth_xasprintf("%s %s", cmd,
+                                          json_string_value(a) ? json_string_value(a) : "");
+                free(cmd);
+                cmd = n;
+        }
+        if (!no_trunc && strlen(cmd) > 19) {
+                /* cut on a UTF-8 boundary */
+                size_t cut = 19;
+                while (cut > 0 && ((unsigned char) cmd[cut] & 0xC0) == 0x80)
+                        cut--;
+                cmd[cut] = '\0';
+                return berth_xasprintf("\"%s…\"", cmd);
+        }
+        return berth_xasprintf("\"%s\"", cmd);
+}
+
+static char *labels_text(json_t *labels)
+{
+        cleanup_free char *out = berth_xstrdup("");
+        const char *k;
+        json_t *v;
+        json_object_foreach(labels, k, v)
+        {
+                char *n = berth_xasprintf("%s%s%s=%s", out, *out ? "," : "", k,
+                                          json_string_value(v) ? json_string_value(v) : "");
+                free(out);
+                out = n;
+        }
+        return berth_steal_ptr(&out);
+}
+
+json_t *eng_ps_row(struct eng_container *c, bool no_trunc, const struct timespec *now)
+{
+        json_t *doc = c->doc;
+        json_t *cfg = json_object_get(doc, "Config");
+        char id[ENG_ID_LEN + 1];
+        snprintf(id, sizeof(id), "%.*s", no_trunc ? ENG_ID_LEN : 12, c->id);
+        int64_t created = to_sec(sfield(doc, "Created"), now);
+        char when[64], ago[80];
+        struct tm tm;
+        time_t t = (time_t) created;
+        gmtime_r(&t, &tm);
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+        char dur[64];
+        berth_format_duration(now->tv_sec - created, dur, sizeof(dur));
+        snprintf(ago, sizeof(ago), "%s ago", dur);
+        cleanup_free char *command = command_text(doc, no_trunc);
+        cleanup_free char *status = eng_status_text(c, now);
+        cleanup_free char *labels = labels_text(json_object_get(cfg, "Labels"));
+        const char *image = sfield(cfg, "Image");
+        json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+                                "Command", command, "CreatedAt", when, "ID", id, "Image",
+                                *image ? image : sfield(doc, "Image"), "Labels", labels,
+                                "LocalVolumes", "0", "Mounts", "", "Names", eng_container_name(c),
+                                "Networks", "", "Ports", "", "RunningFor", ago, "Size", "", "State",
+                                eng_container_status(c));
+        json_object_set_new(row, "Status", json_string(status));
+        return row;
+}
+
+const char *eng_ps_header(const char *field)
+{
+        static const struct {
+                const char *field, *header;
+        } h[] = {
+                {"ID", "CONTAINER ID"},    {"Image", "IMAGE"},
+                {"Command", "COMMAND"},    {"CreatedAt", "CREATED AT"},
+                {"RunningFor", "CREATED"}, {"Status", "STATUS"},
+                {"Ports", "PORTS"},        {"Names", "NAMES"},
+                {"Size", "SIZE"},          {"Labels", "LABELS"},
+                {"Mounts", "MOUNTS"},      {"Networks", "NETWORKS"},
+                {"State", "STATE"},        {"LocalVolumes", "LOCAL VOLUMES"},
+        };
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(h); i++)
+                if (strcmp(h[i].field, field) == 0)
+                        return h[i].header;
+        return NULL;
+}
+
+struct eng_ps_filter {
+        char *key, *value;
+        struct eng_ps_filter *next;
+};
+
+static const char *const filter_keys[] = {"id",     "name",     "label",  "status",
+                                          "exited", "ancestor", "before", "since",
+                                          "health", "volume",   "network"};
+
+int eng_ps_filter_add(struct eng_ps_filter **f, const char *kv, berth_error_t *err)
+{
+        const char *eq = strchr(kv, '=');
+        if (eq == NULL || eq == kv)
+                return berth_fail_status(err, 125, EINVAL,
+                                         "bad format of filter (expected name=value): %s", kv);
+        cleanup_free char *key = strndup(kv, (size_t) (eq - kv));
+        bool known = false;
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(filter_keys); i++)
+                known |= strcmp(key, filter_keys[i]) == 0;
+        if (!known)
+                return berth_fail_status(err, 125, EINVAL, "invalid filter '%s'", key);
+        if (strcmp(key, "status") == 0) {
+                static const char *const ok[] = {"created", "restarting", "running", "removing",
+                                                 "paused",  "exited",     "dead"};
+                bool valid = false;
+                for (size_t i = 0; i < BERTH_ARRAY_SIZE(ok); i++)
+                        valid |= strcmp(eq + 1, ok[i]) == 0;
+                if (!valid)
+                        return berth_fail_status(err, 125, EINVAL, "invalid filter 'status=%s'",
+                                                 eq + 1);
+        }
+        if (strcmp(key, "exited") == 0) {
+                char *end;
+                errno = 0;
+                (void) strtol(eq + 1, &end, 10);
+                if (errno || *end || end == eq + 1)
+                        return berth_fail_status(err, 125, EINVAL, "invalid filter 'exited=%s'",
+                                                 eq + 1);
+        }
+        struct eng_ps_filter *n = berth_xcalloc(1, sizeof(*n));
+        n->key = berth_steal_ptr(&key);
+        n->value = berth_xstrdup(eq + 1);
+        n->next = *f;
+        *f = n;
+        return 0;
+}
+
+static bool match_one(const struct eng_ps_filter *f, struct eng_ctx *e, struct eng_container *c)
+{
+        json_t *st = eng_container_state(c);
+        json_t *cfg = json_object_get(c->doc, "Config");
+        const char *k = f->key, *v = f->value;
+        if (strcmp(k, "id") == 0)
+                return strncmp(c->id, v, strlen(v)) == 0;
+        if (strcmp(k, "name") == 0) /* Docker: a regexp search; a substring is the common use */
+                return strstr(eng_container_name(c), v[0] == '/' ? v + 1 : v) != NULL;
+        if (strcmp(k, "status") == 0)
+                return strcmp(eng_container_status(c), v) == 0;
+        if (strcmp(k, "exited") == 0)
+                return strcmp(eng_container_status(c), "exited") == 0 &&
+                       json_integer_value(json_object_get(st, "ExitCode")) == strtol(v, NULL, 10);
+        if (strcmp(k, "label") == 0) {
+                json_t *labels = json_object_get(cfg, "Labels");
+                const char *eq = strchr(v, '=');
+                cleanup_free char *key = eq ? strndup(v, (size_t) (eq - v)) : berth_xstrdup(v);
+                json_t *lv = json_object_get(labels, key);
+                return lv && (!eq || strcmp(json_string_value(lv) ? json_string_value(lv) : "",
+                                            eq + 1) == 0);
+        }
+        if (strcmp(k, "ancestor") == 0) {
+                const char *img = sfield(cfg, "Image");
+                const char *id = sfield(c->doc, "Image");
+                cleanup_free char *with_tag =
+                        strchr(v, ':') ? berth_xstrdup(v) : berth_xasprintf("%s:latest", v);
+                return strcmp(img, v) == 0 || strcmp(img, with_tag) == 0 ||
+                       (strlen(v) >= 4 && (strstr(id, v) == id + 7 || strcmp(id, v) == 0));
+        }
+        if (strcmp(k, "health") == 0) {
+                const char *h = sfield(json_object_get(st, "Health"), "Status");
+                return strcmp(*h ? h : "none", v) == 0;
+        }
+        if (strcmp(k, "before") == 0 || strcmp(k, "since") == 0) {
+                struct eng_container *ref = NULL;
+                berth_error_t ferr = NULL;
+                if (eng_container_find(e, v, &ref, &ferr) < 0) {
+                        berth_error_release(&ferr);
+                        return false;
+                }
+                int cmp = strcmp(sfield(c->doc, "Created"), sfield(ref->doc, "Created"));
+                eng_container_free(ref);
+                return k[0] == 'b' ? cmp < 0 : cmp > 0;
+        }
+        return false; /* volume, network: no container has any yet */
+}
+
+bool eng_ps_filter_match(const struct eng_ps_filter *f, struct eng_ctx *e, struct eng_container *c)
+{
+        /* same key: any may match; different keys: all must */
+        for (const struct eng_ps_filter *a = f; a; a = a->next) {
+                bool seen_before = false;
+                for (const struct eng_ps_filter *b = f; b != a; b = b->next)
+                        seen_before |= strcmp(a->key, b->key) == 0;
+                if (seen_before)
+                        continue;
+                bool any = false;
+                for (const struct eng_ps_filter *b = a; b; b = b->next)
+                        if (strcmp(a->key, b->key) == 0 && match_one(b, e, c))
+                                any = true;
+                if (!any)
+                        return false;
+        }
+        return true;
+}
+
+void eng_ps_filter_free(struct eng_ps_filter *f)
+{
+        while (f) {
+                struct eng_ps_filter *n = f->next;
+                free(f->key);
+                free(f->value);
+                free(f);
+                f = n;
+        }
+}

@@ -1,0 +1,492 @@
+/* registry.c — pull and push over the distribution API v2 (OCI distribution 1.1):
+ * manifests and image indexes (Docker schema 2 and OCI media types, this host's
+ * platform picked from a list), blobs streamed into the store and verified, HEAD
+ * checks to skip what the other side has, monolithic uploads, retries on
+ * transient failures.  A partial or wrong blob is never visible (the store's
+ * blob writer); layers' diffIDs are checked when they are unpacked. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "image/registry_http.h"
+
+#define ACCEPT_MANIFESTS                                                      \
+        IMG_MT_OCI_MANIFEST ", " IMG_MT_OCI_INDEX ", " IMG_MT_DOCKER_MANIFEST \
+                            ", " IMG_MT_DOCKER_LIST
+
+static void progress(const struct img_registry_opts *o, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+static void progress(const struct img_registry_opts *o, const char *fmt, ...)
+{
+        if (o->quiet)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above */
+        vprintf(fmt, ap);
+        va_end(ap);
+        putchar('\n');
+        fflush(stdout);
+}
+
+static const char *short_hex(const char *digest)
+{
+        static char buf[13];
+        snprintf(buf, sizeof(buf), "%.12s", img_digest_hex(digest));
+        return buf;
+}
+
+static bool transient(long status)
+{
+        return status == 429 || status >= 500;
+}
+
+/* Worth another attempt: the connection broke or timed out (not auth, not TLS trust). */
+static bool transport_error(berth_error_t e)
+{
+        return e && (e->errnum == ECONNRESET || e->errnum == ETIMEDOUT);
+}
+
+static void backoff(int attempt)
+{
+        struct timespec ts = {0, (long) (200000000L << (attempt < 3 ? attempt : 3))};
+        nanosleep(&ts, NULL);
+}
+
+static const char *go_arch(void)
+{
+        struct utsname u;
+        return uname(&u) == 0 && strcmp(u.machine, "aarch64") == 0 ? "arm64" : "amd64";
+}
+
+/* GET a manifest by tag or digest; its digest is computed from the bytes received. */
+static int get_manifest(struct reg *r, const char *ref, char **body, size_t *len, char **media_type,
+                        char digest[IMG_DIGEST_MAX], berth_error_t *err)
+{
+        cleanup_free char *path = berth_xasprintf("/v2/%s/manifests/%s", r->repo, ref);
+        struct reg_req q = {
+                .method = "GET", .path = path, .accept = ACCEPT_MANIFESTS, .body_fd = -1};
+        struct reg_resp resp = {0};
+        int ret = -1;
+        for (int attempt = 0;; attempt++) {
+                berth_error_t sub = NULL;
+                ret = reg_do(r, &q, &resp, &sub);
+                bool again = (ret < 0 ? transport_error(sub) : transient(resp.status)) &&
+                             attempt < r->o->retries;
+                if (!again) {
+                        if (ret < 0) {
+                                berth_error_release(err);
+                                *err = berth_steal_ptr(&sub);
+                        }
+                        break;
+                }
+                log_warn("pull %s: %s; retrying", ref,
+                         ret < 0 ? berth_error_msg(sub) : "server error");
+                berth_error_release(&sub);
+                reg_resp_free(&resp);
+                backoff(attempt);
+        }
+        if (ret < 0)
+                goto out;
+        if (resp.status != 200) {
+                ret = reg_fail(r, &resp, "manifest unknown or inaccessible", err);
+                if (resp.status == 404)
+                        berth_wrap(err, "pull %s/%s:%s", r->host, r->repo, ref);
+                goto out;
+        }
+        img_sha256_digest(resp.body ? resp.body : "", resp.len, digest);
+        if (img_digest_valid(ref) && strcmp(ref, digest) != 0) {
+                ret = berth_fail(err, EBADMSG, "manifest digest mismatch: asked for %s, got %s",
+                                 ref, digest);
+                goto out;
+        }
+        if (resp.docker_digest && img_digest_valid(resp.docker_digest) &&
+            strcmp(resp.docker_digest, digest) != 0) {
+                ret = berth_fail(err, EBADMSG,
+                                 "manifest digest mismatch: registry says %s, content is %s",
+                                 resp.docker_digest, digest);
+                goto out;
+        }
+        *body = berth_steal_ptr(&resp.body);
+        *len = resp.len;
+        *media_type = resp.content_type ? berth_xstrdup(resp.content_type) : NULL;
+        ret = 0;
+out:
+        reg_resp_free(&resp);
+        return ret;
+}
+
+/* Fetch a blob into the store unless it is there; retried from scratch on failure. */
+static int fetch_blob(struct img_store *s, struct reg *r, const char *digest, berth_error_t *err)
+{
+        if (img_blob_exists(s, digest)) {
+                progress(r->o, "%s: Already exists", short_hex(digest));
+                return 0;
+        }
+        progress(r->o, "%s: Pulling fs layer", short_hex(digest));
+        cleanup_free char *path = berth_xasprintf("/v2/%s/blobs/%s", r->repo, digest);
+        for (int attempt = 0;; attempt++) {
+                struct img_blob_writer w;
+                if (img_blob_begin(s, &w, err) < 0)
+                        return -1;
+                struct reg_req q = {.method = "GET", .path = path, .body_fd = -1};
+                struct reg_resp resp = {.blob = &w};
+                berth_error_t sub = NULL;
+                int ret = reg_do(r, &q, &resp, &sub);
+                if (ret == 0 && resp.status == 200) {
+                        reg_resp_free(&resp);
+                        ret = img_blob_commit(&w, digest, NULL, &sub);
+                        if (ret == 0) {
+                                progress(r->o, "%s: Pull complete", short_hex(digest));
+                                return 0;
+                        }
+                } else {
+                        img_blob_abort(&w);
+                        if (ret == 0 && !transient(resp.status)) {
+                                reg_fail(r, &resp, "fetch blob", err);
+                                reg_resp_free(&resp);
+                                berth_error_release(&sub);
+                                return berth_wrap(err, "pull %s", digest);
+                        }
+                        reg_resp_free(&resp);
+                }
+                if (attempt >= r->o->retries || (sub && !transport_error(sub))) {
+                        if (sub == NULL)
+                                berth_fail(&sub, EIO, "server error");
+                        berth_error_release(err);
+                        *err = sub;
+                        return berth_wrap(err, "pull blob %s (after %d attempts)", digest,
+                                          attempt + 1);
+                }
+                log_warn("pull %s: %s; retrying", short_hex(digest),
+                         sub ? berth_error_msg(sub) : "server error");
+                berth_error_release(&sub);
+                backoff(attempt);
+        }
+}
+
+/* From an index or manifest list: this host's platform (linux/amd64 or arm64). */
+static int pick_platform(json_t *index, char out[IMG_DIGEST_MAX], berth_error_t *err)
+{
+        size_t i;
+        json_t *d;
+        json_array_foreach(json_object_get(index, "manifests"), i, d)
+        {
+                json_t *p = json_object_get(d, "platform");
+                const char *os = json_string_value(json_object_get(p, "os"));
+                const char *arch = json_string_value(json_object_get(p, "architecture"));
+                const char *digest = json_string_value(json_object_get(d, "digest"));
+                if (os && arch && strcmp(os, "linux") == 0 && strcmp(arch, go_arch()) == 0 &&
+                    img_digest_valid(digest)) {
+                        snprintf(out, IMG_DIGEST_MAX, "%s", digest);
+                        return 0;
+                }
+        }
+        return berth_fail(err, ENOENT, "no manifest for linux/%s in the image index", go_arch());
+}
+
+int img_pull(struct img_store *s, const char *name, const struct img_registry_opts *o,
+             char out[IMG_DIGEST_MAX], berth_error_t *err)
+{
+        struct reg r;
+        cleanup_free char *ref = NULL;
+        cleanup_free char *body = NULL;
+        cleanup_free char *mt = NULL;
+        cleanup_free char *local = NULL;
+        struct img_image img = {0};
+        json_t *m = NULL;
+        size_t len = 0;
+        char digest[IMG_DIGEST_MAX];
+        int ret = -1;
+        if (reg_open(&r, name, o, &ref, err) < 0 || reg_ping(&r, err) < 0)
+                goto out;
+        progress(o, "%s: Pulling from %s", ref, r.repo);
+        if (get_manifest(&r, ref, &body, &len, &mt, digest, err) < 0)
+                goto out;
+        m = json_loadb(body, len, 0, NULL);
+        if (json_is_array(json_object_get(m, "manifests"))) {
+                char pick[IMG_DIGEST_MAX];
+                if (pick_platform(m, pick, err) < 0)
+                        goto out;
+                json_decref(m);
+                free(body);
+                free(mt);
+                body = mt = NULL;
+                if (get_manifest(&r, pick, &body, &len, &mt, digest, err) < 0)
+                        goto out;
+                m = json_loadb(body, len, 0, NULL);
+        }
+        json_t *cfg = json_object_get(m, "config");
+        json_t *layers = json_object_get(m, "layers");
+        if (!json_is_object(cfg) || !json_is_array(layers)) {
+                berth_fail(err, EPROTO, "manifest %s is not an image manifest (schema 1?)", digest);
+                goto out;
+        }
+        size_t i;
+        json_t *d;
+        json_array_foreach(layers, i, d)
+        {
+                const char *ld = json_string_value(json_object_get(d, "digest"));
+                if (!img_digest_valid(ld)) {
+                        berth_fail(err, EPROTO, "manifest %s has an invalid layer digest", digest);
+                        goto out;
+                }
+                if (fetch_blob(s, &r, ld, err) < 0)
+                        goto out;
+        }
+        const char *cd = json_string_value(json_object_get(cfg, "digest"));
+        if (!img_digest_valid(cd) || fetch_blob(s, &r, cd, err) < 0) {
+                if (!img_digest_valid(cd))
+                        berth_fail(err, EPROTO, "manifest %s has an invalid config digest", digest);
+                goto out;
+        }
+        /* every blob matched its digest; the layers' diffIDs are checked when they are
+         * unpacked (in the same pass), as Docker and containerd do */
+        if (img_blob_put(s, body, len, digest, NULL, err) < 0 ||
+            img_image_load(s, digest, &img, err) < 0)
+                goto out;
+        const char *mtype = json_string_value(json_object_get(m, "mediaType"));
+        if (mtype == NULL)
+                mtype = mt ? mt : IMG_MT_OCI_MANIFEST;
+        /* pulled by tag: that name; by digest: no name (as Docker shows <none>) */
+        local = img_digest_valid(ref) ? NULL : berth_xasprintf("%s/%s:%s", r.host, r.repo, ref);
+        const char *names[] = {local};
+        if (img_table_add(s, digest, mtype, (int64_t) len, names, local ? 1 : 0, err) < 0)
+                goto out;
+        progress(o, "Digest: %s", digest);
+        progress(o, "Status: Downloaded image for %s/%s%s%s", r.host, r.repo,
+                 img_digest_valid(ref) ? "@" : ":", ref);
+        if (out)
+                memcpy(out, digest, IMG_DIGEST_MAX);
+        ret = 0;
+out:
+        json_decref(m);
+        img_image_free(&img);
+        reg_close(&r);
+        return ret < 0 ? berth_wrap(err, "pull `%s`", name) : 0;
+}
+
+/* HEAD: does the registry have this blob already? */
+static int blob_exists(struct reg *r, const char *digest, bool *exists, berth_error_t *err)
+{
+        cleanup_free char *path = berth_xasprintf("/v2/%s/blobs/%s", r->repo, digest);
+        struct reg_req q = {.method = "HEAD", .path = path, .body_fd = -1};
+        struct reg_resp resp = {0};
+        int ret = reg_do(r, &q, &resp, err);
+        *exists = ret == 0 && resp.status == 200;
+        if (ret == 0 && resp.status != 200 && resp.status != 404)
+                ret = reg_fail(r, &resp, "check blob", err);
+        reg_resp_free(&resp);
+        return ret;
+}
+
+/* POST an upload session — asking the registry to mount the blob from another
+ * repository of ours when there is one (201: nothing to send) — then PUT the whole
+ * blob to it (monolithic upload).  *mounted tells which happened. */
+static int upload_once(struct img_store *s, struct reg *r, const char *digest, const char *from,
+                       bool *mounted, berth_error_t *err, long *status)
+{
+        cleanup_free char *path = from ? berth_xasprintf("/v2/%s/blobs/uploads/?mount=%s&from=%s",
+                                                         r->repo, digest, from)
+                                       : berth_xasprintf("/v2/%s/blobs/uploads/", r->repo);
+        struct reg_req q = {.method = "POST", .path = path, .body_fd = -1};
+        struct reg_resp resp = {0};
+        *status = 0;
+        *mounted = false;
+        if (reg_do(r, &q, &resp, err) < 0)
+                return -1;
+        *status = resp.status;
+        if (from && resp.status == 201) {
+                *mounted = true;
+                reg_resp_free(&resp);
+                return 0;
+        }
+        if (resp.status != 202 || resp.location == NULL) {
+                int ret = transient(resp.status) ? -1 : reg_fail(r, &resp, "start upload", err);
+                if (transient(resp.status))
+                        berth_fail(err, EIO, "start upload: HTTP %ld", resp.status);
+                reg_resp_free(&resp);
+                return ret;
+        }
+        cleanup_free char *put = berth_xasprintf("%s%sdigest=%s", resp.location,
+                                                 strchr(resp.location, '?') ? "&" : "?", digest);
+        reg_resp_free(&resp);
+        uint64_t size = 0;
+        cleanup_close int fd = img_blob_open(s, digest, err);
+        if (fd < 0 || img_blob_size(s, digest, &size, err) < 0)
+                return -1;
+        struct reg_req pq = {.method = "PUT",
+                             .path = put,
+                             .content_type = "application/octet-stream",
+                             .body_fd = fd,
+                             .body_size = size};
+        if (reg_do(r, &pq, &resp, err) < 0)
+                return -1;
+        *status = resp.status;
+        int ret = 0;
+        if (resp.status != 201) {
+                if (transient(resp.status))
+                        ret = berth_fail(err, EIO, "upload: HTTP %ld", resp.status);
+                else
+                        ret = reg_fail(r, &resp, "upload blob", err);
+        }
+        reg_resp_free(&resp);
+        return ret;
+}
+
+static int push_blob(struct img_store *s, struct reg *r, const char *digest, const char *from,
+                     berth_error_t *err)
+{
+        bool exists = false;
+        if (blob_exists(r, digest, &exists, err) < 0)
+                return -1;
+        if (exists) {
+                progress(r->o, "%s: Layer already exists", short_hex(digest));
+                return 0;
+        }
+        progress(r->o, "%s: Preparing", short_hex(digest));
+        for (int attempt = 0;; attempt++) {
+                berth_error_t sub = NULL;
+                long status = 0;
+                bool mounted = false;
+                if (upload_once(s, r, digest, from, &mounted, &sub, &status) == 0) {
+                        if (mounted)
+                                progress(r->o, "%s: Mounted from %s", short_hex(digest), from);
+                        else
+                                progress(r->o, "%s: Pushed", short_hex(digest));
+                        return 0;
+                }
+                bool again = (status == 0 ? transport_error(sub) : transient(status)) &&
+                             attempt < r->o->retries;
+                if (!again) {
+                        berth_error_release(err);
+                        *err = sub;
+                        return berth_wrap(err, "push blob %s", digest);
+                }
+                log_warn("push %s: %s; retrying", short_hex(digest), berth_error_msg(sub));
+                berth_error_release(&sub);
+                backoff(attempt);
+        }
+}
+
+/* Another repository on the same registry that this image is named after: the
+ * registry can mount its blobs into the target repository instead of an upload. */
+static char *mount_source(const struct img_entry *e, const struct reg *r)
+{
+        size_t hl = strlen(r->host);
+        for (size_t i = 0; i < e->n_names; i++) {
+                char *repo, *tag;
+                img_ref_split(e->names[i], &repo, &tag);
+                free(tag);
+                if (strncmp(repo, r->host, hl) == 0 && repo[hl] == '/' &&
+                    strcmp(repo + hl + 1, r->repo) != 0) {
+                        char *from = berth_xstrdup(repo + hl + 1);
+                        free(repo);
+                        return from;
+                }
+                free(repo);
+        }
+        return NULL;
+}
+
+int img_push(struct img_store *s, const char *image, const char *dest,
+             const struct img_registry_opts *o, char out[IMG_DIGEST_MAX], berth_error_t *err)
+{
+        struct img_table t = {0};
+        struct img_image img = {0};
+        struct reg r = {0};
+        cleanup_free char *ref = NULL;
+        cleanup_free char *body = NULL;
+        cleanup_free char *path = NULL;
+        cleanup_free char *from = NULL;
+        int ret = -1;
+        struct img_entry *e;
+        if (img_table_load(s, &t, err) < 0 || img_lookup(s, &t, image, &e, err) < 0 ||
+            img_image_load(s, e->manifest, &img, err) < 0)
+                goto out;
+        if (reg_open(&r, dest ? dest : image, o, &ref, err) < 0 || reg_ping(&r, err) < 0)
+                goto out;
+        if (img_digest_valid(ref)) {
+                berth_fail(err, EINVAL, "push needs a tag, not a digest");
+                goto out;
+        }
+        progress(o, "The push refers to repository [%s/%s]", r.host, r.repo);
+        from = mount_source(e, &r);
+        for (size_t i = img.n_layers; i-- > 0;)
+                if (push_blob(s, &r, img.layers[i].digest, from, err) < 0)
+                        goto out;
+        if (push_blob(s, &r, img.config.digest, from, err) < 0)
+                goto out;
+        size_t len = 0;
+        if (img_blob_read(s, img.manifest_digest, &body, &len, err) < 0)
+                goto out;
+        const char *mt = json_string_value(json_object_get(img.manifest, "mediaType"));
+        path = berth_xasprintf("/v2/%s/manifests/%s", r.repo, ref);
+        struct reg_req q = {.method = "PUT",
+                            .path = path,
+                            .content_type = mt ? mt : IMG_MT_OCI_MANIFEST,
+                            .body = body,
+                            .body_len = len,
+                            .body_fd = -1};
+        struct reg_resp resp = {0};
+        if (reg_do(&r, &q, &resp, err) < 0)
+                goto out;
+        if (resp.status != 201) {
+                reg_fail(&r, &resp, "push manifest", err);
+                reg_resp_free(&resp);
+                goto out;
+        }
+        if (resp.docker_digest && strcmp(resp.docker_digest, img.manifest_digest) != 0)
+                log_warn("registry stored the manifest as %s, expected %s", resp.docker_digest,
+                         img.manifest_digest);
+        reg_resp_free(&resp);
+        progress(o, "%s: digest: %s size: %zu", ref, img.manifest_digest, len);
+        if (out)
+                memcpy(out, img.manifest_digest, IMG_DIGEST_MAX);
+        ret = 0;
+out:
+        img_image_free(&img);
+        img_table_free(&t);
+        reg_close(&r);
+        return ret < 0 ? berth_wrap(err, "push `%s`", dest ? dest : image) : 0;
+}
+
+int img_login(const char *registry, const char *user, const char *password,
+              const struct img_registry_opts *o, berth_error_t *err)
+{
+        /* a throwaway repository name: only /v2/ is asked */
+        cleanup_free char *name = berth_xasprintf("%s/login-check", registry);
+        struct img_registry_opts with = *o;
+        with.auth_file = NULL;
+        struct reg r;
+        cleanup_free char *ref = NULL;
+        int ret = reg_open(&r, name, &with, &ref, err);
+        if (ret == 0) {
+                r.user = berth_xstrdup(user);
+                r.password = berth_xstrdup(password);
+                ret = reg_ping(&r, err);
+        }
+        if (ret == 0) {
+                /* ping authenticated if challenged; check the credentials work */
+                struct reg_req q = {.method = "GET", .path = "/v2/", .body_fd = -1};
+                struct reg_resp resp = {0};
+                ret = reg_do(&r, &q, &resp, err);
+                if (ret == 0 && resp.status != 200)
+                        ret = berth_fail_status(err, 1, EACCES,
+                                                "login to %s failed: HTTP %ld (wrong user name "
+                                                "or password?)",
+                                                registry, resp.status);
+                reg_resp_free(&resp);
+        }
+        reg_close(&r);
+        if (ret == 0)
+                ret = img_auth_put(o->auth_file, registry, user, password, err);
+        return ret;
+}

@@ -1,0 +1,57 @@
+/* registry_http.h — the HTTP side of the registry client (inside src/image only):
+ * one libcurl handle per registry, TLS choice, and the auth handshake (Basic, or
+ * Bearer tokens from the realm a 401 names), so that registry.c speaks in terms
+ * of the distribution API only. */
+#ifndef BERTH_IMAGE_REGISTRY_HTTP_H
+#define BERTH_IMAGE_REGISTRY_HTTP_H
+
+#include <curl/curl.h>
+
+#include "image/image.h"
+
+struct reg {
+        const struct img_registry_opts *o;
+        char *host; /* "127.0.0.1:5000" */
+        char *repo; /* "library/busybox" */
+        char *base; /* "https://127.0.0.1:5000" */
+        bool verify;
+        char *auth; /* the Authorization header in use, if any */
+        char *user, *password;
+        CURL *curl;
+};
+
+struct reg_resp {
+        long status;
+        char *body; /* when no blob writer: the body, NUL-terminated */
+        size_t len, max;
+        struct img_blob_writer *blob; /* else: the body streams into a blob */
+        char *www_auth, *location, *content_type, *docker_digest;
+        bool too_large, write_failed;
+        berth_error_t *err;
+};
+
+struct reg_req {
+        const char *method;
+        const char *path; /* "/v2/<repo>/manifests/x", or an absolute URL */
+        const char *accept;
+        const char *content_type;
+        const void *body; /* upload from memory ... */
+        size_t body_len;
+        int body_fd; /* ... or from an fd (-1: none) */
+        uint64_t body_size;
+};
+
+/* Split a reference into registry host, repository and tag-or-digest; docker.io when no host. */
+int reg_open(struct reg *r, const char *name, const struct img_registry_opts *o, char **ref,
+             berth_error_t *err);
+void reg_close(struct reg *r);
+/* GET /v2/: find the scheme (https, or http for insecure registries) and prime the auth. */
+int reg_ping(struct reg *r, berth_error_t *err);
+/* One request, re-sent once with credentials after a 401.  Transport failures return -1;
+ * HTTP statuses come back in resp->status. */
+int reg_do(struct reg *r, const struct reg_req *q, struct reg_resp *resp, berth_error_t *err);
+void reg_resp_free(struct reg_resp *resp);
+/* A failure naming the status and the registry's own error message. */
+int reg_fail(struct reg *r, const struct reg_resp *resp, const char *what, berth_error_t *err);
+
+#endif

@@ -1,0 +1,292 @@
+/* exec.c — `exec`: a new process inside a running container.
+ *
+ * The process description is the container's process with the command line
+ * overrides applied (or a whole --process file), parsed by the same code as
+ * config.json.  The runtime enters the container's pid and time namespaces
+ * itself (they apply to children), forks, puts the child in the container's
+ * cgroup, and the child joins the remaining namespaces and becomes the
+ * process through the same path as the container's init.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "oci/internal.h"
+
+/* The container's process object with exec's flags applied. */
+static int build_process(const struct oci_spec *s, const struct oci_exec_opts *o,
+                         struct oci_process **out, berth_error_t *err)
+{
+        json_t *p;
+        if (o->process_file) {
+                json_error_t je;
+                p = json_load_file(o->process_file, 0, &je);
+                if (p == NULL)
+                        return berth_fail_status(err, 1, 0, "process file `%s`: %s",
+                                                 o->process_file, je.text);
+        } else {
+                p = json_deep_copy(json_object_get(s->json, "process"));
+                if (p == NULL)
+                        p = json_object();
+                json_t *args = json_array(), *env = json_object_get(p, "env");
+                for (size_t i = 0; o->args[i]; i++)
+                        json_array_append_new(args, json_string(o->args[i]));
+                json_object_set_new(p, "args", args);
+                json_object_set_new(p, "terminal", json_boolean(o->tty));
+                if (o->cwd)
+                        json_object_set_new(p, "cwd", json_string(o->cwd));
+                else if (json_object_get(p, "cwd") == NULL)
+                        json_object_set_new(p, "cwd", json_string("/"));
+                if (env == NULL)
+                        json_object_set_new(p, "env", env = json_array());
+                for (size_t i = 0; i < o->n_env; i++)
+                        json_array_append_new(env, json_string(o->env[i]));
+                if (o->no_new_privs)
+                        json_object_set_new(p, "noNewPrivileges", json_true());
+                if (o->user) {
+                        unsigned long uid, gid = 0;
+                        char *end;
+                        uid = strtoul(o->user, &end, 10);
+                        if (*end == ':')
+                                gid = strtoul(end + 1, &end, 10);
+                        if (*end != 0) {
+                                json_decref(p);
+                                return berth_fail_status(err, 1, 0,
+                                                         "--user `%s` must be UID[:GID]", o->user);
+                        }
+                        json_object_set_new(p, "user", json_pack("{s:I, s:I}", "uid",
+                                                                 (json_int_t) uid, "gid",
+                                                                 (json_int_t) gid));
+                }
+                if (o->n_caps) {
+                        static const char *sets[] = { "bounding", "effective", "inheritable",
+                                                      "permitted", "ambient" };
+                        json_t *caps = json_object_get(p, "capabilities");
+                        if (caps == NULL)
+                                json_object_set_new(p, "capabilities", caps = json_object());
+                        for (int k = 0; k < 5; k++) {
+                                json_t *a = json_object_get(caps, sets[k]);
+                                if (a == NULL)
+                                        json_object_set_new(caps, sets[k], a = json_array());
+                                for (size_t i = 0; i < o->n_caps; i++)
+                                        json_array_append_new(a, json_string(o->caps[i]));
+                        }
+                }
+        }
+        int r = oci_process_parse(p, out, err);
+        json_decref(p);
+        return r;
+}
+
+static bool same_ns(pid_t pid, const char *name)
+{
+        char a[64], b[64];
+        struct stat sa, sb;
+        snprintf(a, sizeof(a), "/proc/%d/ns/%s", (int) pid, name);
+        snprintf(b, sizeof(b), "/proc/self/ns/%s", name);
+        return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino == sb.st_ino &&
+               sa.st_dev == sb.st_dev;
+}
+
+struct exec_child {
+        const struct oci_process *proc;
+        const struct oci_spec *spec;
+        int sync, console, ns_fds[8], preserve_fds;
+};
+
+__attribute__((noreturn)) static void child_main(struct exec_child *x)
+{
+        berth_error_t err = NULL;
+        struct oci_sync_msg m;
+        cleanup_free char *exe = NULL;
+        bool in_userns = x->ns_fds[0] >= 0 || oci_spec_namespace(x->spec, CLONE_NEWUSER);
+        if (oci_sync_recv(x->sync, &m, &err) < 0)
+                _exit(OCI_EXIT_ERROR);
+        for (int i = 0; i < 8; i++) {
+                int flag = oci_ns_kinds[i].flag;
+                if (x->ns_fds[i] < 0 || flag == CLONE_NEWPID || flag == 0x80 /* time */)
+                        continue;
+                if (setns(x->ns_fds[i], flag) < 0) {
+                        berth_fail(&err, errno, "join the container's %s namespace",
+                                   oci_ns_kinds[i].proc_name);
+                        goto fail;
+                }
+                close(x->ns_fds[i]);
+        }
+        if (x->console >= 0 && oci_terminal_setup(x->console, x->proc, &err) < 0)
+                goto fail;
+        if (chdir(x->proc->cwd) < 0) {
+                berth_fail(&err, errno, "chdir to `%s`", x->proc->cwd);
+                goto fail;
+        }
+        if (x->proc->umask != OCI_UNSET)
+                umask((mode_t) x->proc->umask);
+        if (oci_process_resolve(x->proc, &exe, &err) < 0 ||
+            oci_process_prepare(x->proc, &err) < 0)
+                goto fail;
+        if (oci_sync_send(x->sync, OCI_SYNC_READY, NULL) < 0)
+                _exit(OCI_EXIT_ERROR);
+        close(x->sync);
+        struct oci_exec_plan plan = { .proc = x->proc,
+                                      .seccomp = x->spec->seccomp,
+                                      .path = exe,
+                                      .preserve_fds = x->preserve_fds,
+                                      .in_userns = in_userns };
+        oci_process_exec(&plan, &err);
+        berth_error_report(&err, OCI_EXIT_ERROR);
+        _exit(127);
+fail:
+        oci_sync_send(x->sync, OCI_SYNC_ERROR, &err);
+        _exit(OCI_EXIT_ERROR);
+}
+
+static int exec_in(struct oci_state *st, struct oci_spec *spec, struct oci_process *proc,
+                   const struct oci_exec_opts *o, int *status, berth_error_t *err)
+{
+        struct exec_child x = { .proc = proc, .spec = spec, .console = -1,
+                                .preserve_fds = o->preserve_fds };
+        int sync[2] = { -1, -1 }, r = -1;
+        cleanup_close int console_peer = -1, master = -1;
+        pid_t pid = -1;
+        for (int i = 0; i < 8; i++) {
+                char path[64];
+                x.ns_fds[i] = -1;
+                if (same_ns(st->pid, oci_ns_kinds[i].proc_name))
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int) st->pid,
+                         oci_ns_kinds[i].proc_name);
+                x.ns_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+                if (x.ns_fds[i] < 0 && errno != ENOENT) {
+                        berth_fail(err, errno, "open `%s`", path);
+                        goto out;
+                }
+        }
+        if (proc->terminal) {
+                if (o->console_socket) {
+                        x.console = oci_console_connect(o->console_socket, err);
+                } else {
+                        int sp[2];
+                        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0) {
+                                x.console = sp[1];
+                                console_peer = sp[0];
+                        }
+                }
+                if (x.console < 0) {
+                        berth_fail(err, errno, "set up the exec's terminal");
+                        goto out;
+                }
+        }
+        if ((x.ns_fds[7] >= 0 && setns(x.ns_fds[7], 0x80) < 0) ||
+            (x.ns_fds[6] >= 0 && setns(x.ns_fds[6], CLONE_NEWPID) < 0)) {
+                berth_fail(err, errno, "enter the container's pid/time namespace");
+                goto out;
+        }
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) {
+                berth_fail(err, errno, "socketpair");
+                goto out;
+        }
+        pid = fork();
+        if (pid < 0) {
+                berth_fail(err, errno, "fork");
+                goto out;
+        }
+        if (pid == 0) {
+                close(sync[0]);
+                x.sync = sync[1];
+                child_main(&x);
+        }
+        close(sync[1]);
+        sync[1] = -1;
+        struct oci_cgroup cg;
+        struct oci_sync_msg m;
+        oci_state_cgroup(st, &cg);
+        r = cg.ops->enter(&cg, pid, err);
+        oci_cgroup_release(&cg);
+        if (r < 0 || oci_sync_send(sync[0], OCI_SYNC_GO, NULL) < 0 ||
+            oci_sync_recv(sync[0], &m, err) < 0)
+                goto kill;
+        if (m.type == OCI_SYNC_ERROR) {
+                berth_fail_status(err, 1, 0, "%s", m.text);
+                goto kill;
+        }
+        if (console_peer >= 0 && (master = oci_recv_fd(console_peer, err)) < 0)
+                goto kill;
+        if (o->pid_file) {
+                char buf[16];
+                snprintf(buf, sizeof(buf), "%d", (int) pid);
+                if (oci_write_volatile(o->pid_file, buf, 0644, err) < 0)
+                        goto kill;
+        }
+        r = 0;
+        if (o->detach)
+                goto out;
+        if (master >= 0)
+                oci_terminal_proxy(master);
+        int ws = 0;
+        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+                ;
+        *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+        goto out;
+kill:
+        r = -1;
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+out:
+        for (int i = 0; i < 8; i++)
+                if (x.ns_fds[i] >= 0)
+                        close(x.ns_fds[i]);
+        if (x.console >= 0)
+                close(x.console);
+        if (sync[0] >= 0)
+                close(sync[0]);
+        if (sync[1] >= 0)
+                close(sync[1]);
+        return r;
+}
+
+int oci_exec(struct oci_ctx *c, const char *id, const struct oci_exec_opts *o, int *status,
+             berth_error_t *err)
+{
+        struct oci_state st;
+        struct oci_spec *spec = NULL;
+        struct oci_process *proc = NULL;
+        cleanup_free char *cfg = NULL;
+        int r = -1;
+        *status = 0;
+        if (oci_state_load(c, id, &st, err) < 0)
+                return -1;
+        enum oci_status s = oci_state_status(&st);
+        if (s == OCI_PAUSED) {
+                berth_fail_status(err, 1, 0, "cannot exec in a paused container `%s`", id);
+                goto out;
+        }
+        if (s != OCI_RUNNING && s != OCI_CREATED) {
+                berth_fail_status(err, 1, 0, "cannot exec in a %s container `%s`",
+                                  oci_status_name(s), id);
+                goto out;
+        }
+        cfg = berth_xasprintf("%s/config.json", st.bundle);
+        if (oci_spec_load(cfg, &spec, err) < 0 || build_process(spec, o, &proc, err) < 0)
+                goto out;
+        if (proc->terminal && !o->console_socket && o->detach) {
+                berth_fail_status(err, 1, 0, "exec -t -d needs --console-socket");
+                goto out;
+        }
+        r = exec_in(&st, spec, proc, o, status, err);
+out:
+        oci_process_free(proc);
+        oci_spec_free(spec);
+        oci_state_release(&st);
+        return r;
+}

@@ -1,0 +1,138 @@
+/* internal.h — what the files of src/oci share but nothing outside uses. */
+#ifndef BERTH_OCI_INTERNAL_H
+#define BERTH_OCI_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "oci/cgroup.h"
+#include "oci/oci.h"
+#include "oci/spec.h"
+
+/* ----------------------------------------------------------------- state.c */
+
+enum oci_status { OCI_CREATING, OCI_CREATED, OCI_RUNNING, OCI_PAUSED, OCI_STOPPED };
+
+struct oci_state {
+        char *id;
+        char *dir; /* <root>/<id> */
+        pid_t pid;
+        uint64_t pid_start; /* /proc/PID/stat starttime: guards against pid reuse */
+        char *bundle;
+        char *rootfs;
+        char *created; /* RFC 3339 */
+        uid_t owner;
+        char *cgroup_root, *cgroup_path, *cgroup_kind;
+        json_t *annotations;
+        char *oci_version;
+};
+
+bool oci_id_valid(const char *id);
+char *oci_state_dir(struct oci_ctx *c, const char *id);
+int oci_state_save(const struct oci_state *st, berth_error_t *err);
+/* Replace path atomically (temp file + rename) without fsync: state under
+ * the runtime root lives on tmpfs and is meaningless after a reboot anyway. */
+int oci_write_volatile(const char *path, const char *data, mode_t mode, berth_error_t *err);
+/* Load <root>/<id>/state.json; a clear "container does not exist" error otherwise. */
+int oci_state_load(struct oci_ctx *c, const char *id, struct oci_state *st, berth_error_t *err);
+void oci_state_release(struct oci_state *st);
+enum oci_status oci_state_status(const struct oci_state *st);
+const char *oci_status_name(enum oci_status s);
+/* The runtime-spec state document (what `state` prints and hooks read on stdin). */
+json_t *oci_state_json(const struct oci_state *st, enum oci_status s);
+int oci_state_cgroup(const struct oci_state *st, struct oci_cgroup *cg);
+/* /proc/PID/stat start time; 0 if gone or a zombie. */
+uint64_t oci_proc_starttime(pid_t pid);
+
+
+/* ----------------------------------------------------------------- hooks.c */
+
+int oci_hooks_run(const struct oci_spec *s, enum oci_hook_kind k, const char *state_json,
+                  berth_error_t *err);
+/* poststart and poststop: a failing hook is a warning, and the others still run. */
+void oci_hooks_run_warn(const struct oci_spec *s, enum oci_hook_kind k, const char *state_json);
+
+/* --------------------------------------------------------------- process.c */
+
+/* Everything between "the init is set up" and execve, shared by the container's
+ * init and `exec`: rlimits, user, capabilities, seccomp, cwd, then execve.
+ * Never returns on success. */
+struct oci_exec_plan {
+        const struct oci_process *proc;
+        const struct oci_seccomp *seccomp;
+        const char *path; /* resolved program path */
+        int preserve_fds;
+        bool in_userns;
+};
+int oci_process_resolve(const struct oci_process *p, char **path, berth_error_t *err);
+int oci_process_prepare(const struct oci_process *p, berth_error_t *err);
+int oci_process_exec(const struct oci_exec_plan *plan, berth_error_t *err);
+int oci_caps_apply(const struct oci_process *p, berth_error_t *err);
+
+/* --------------------------------------------------------------- seccomp.c */
+
+/* Load the filter into the calling thread.  A NOTIFY listener fd is sent to
+ * listenerPath with the container state. */
+int oci_seccomp_load(const struct oci_seccomp *sc, berth_error_t *err);
+
+/* -------------------------------------------------------------- terminal.c */
+
+int oci_console_connect(const char *path, berth_error_t *err);
+/* Make a pty in the current mount namespace (its /dev/ptmx), send the master
+ * over sock, and make the slave our stdio and controlling terminal. */
+int oci_terminal_setup(int sock, const struct oci_process *p, berth_error_t *err);
+int oci_recv_fd(int sock, berth_error_t *err);
+int oci_send_fd(int sock, int fd, berth_error_t *err);
+/* Copy stdin ↔ master ↔ stdout until the master closes or pid exits (run / exec -t). */
+void oci_terminal_proxy(int master);
+
+/* ----------------------------------------------------------------- linux.c */
+
+/* The parent ↔ init sync protocol over a SOCK_SEQPACKET pair. */
+enum oci_sync_type { OCI_SYNC_GO = 1, OCI_SYNC_READY, OCI_SYNC_ERROR, OCI_SYNC_HOOKS,
+                     OCI_SYNC_HOOKS_DONE };
+struct oci_sync_msg {
+        int type;
+        int errnum;
+        char text[1024];
+};
+int oci_sync_send(int fd, int type, const berth_error_t *err);
+int oci_sync_recv(int fd, struct oci_sync_msg *m, berth_error_t *err);
+
+struct oci_init_args {
+        const struct oci_spec *spec;
+        const char *rootfs;
+        const char *id;
+        const char *cgroup_path;
+        int sync_fd;
+        int state_dirfd; /* exec.fifo lives here */
+        int console_fd;  /* -1 without a terminal */
+        int ns_fds[8];   /* joined namespaces by kind index, -1 = none */
+        bool no_pivot;
+        bool no_new_keyring;
+        int preserve_fds;
+        bool hooks_runtime; /* ask the parent to run createRuntime/prestart */
+};
+/* Body of the container's init (runs in the cloned child); never returns. */
+__attribute__((noreturn)) void oci_init_main(struct oci_init_args *a);
+
+/* Namespace kind table for /proc/PID/ns names. */
+struct oci_ns_kind {
+        int flag;
+        const char *proc_name;
+};
+extern const struct oci_ns_kind oci_ns_kinds[8];
+
+/* --------------------------------------------------------------- mounts.c */
+
+int oci_mounts_setup(const struct oci_spec *s, const char *rootfs, int rootfd, bool in_userns,
+                     bool new_cgroupns, const char *cgroup_path, berth_error_t *err);
+int oci_devices_setup(const struct oci_spec *s, int rootfd, bool in_userns, berth_error_t *err);
+int oci_rootfs_finish(const struct oci_spec *s, berth_error_t *err);
+/* Open (creating as needed) path inside root without leaving it. O_PATH fd. */
+int oci_open_in_root(int rootfd, const char *path, bool create, bool dir, berth_error_t *err);
+
+#endif

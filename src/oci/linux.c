@@ -1,0 +1,297 @@
+/* linux.c — the container's init between clone() and execve().
+ *
+ * Runs in the cloned child.  Order matters and follows the runtime spec:
+ * wait for the parent (id maps written, cgroup joined), join and create
+ * namespaces, build the rootfs (mounts, devices), hooks, pivot_root, masked
+ * and read-only paths, terminal; report READY; then block on exec.fifo until
+ * `start`, and become the user's process.  Errors before READY travel to the
+ * parent over the sync socket, which prints them once.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "oci/internal.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+const struct oci_ns_kind oci_ns_kinds[8] = {
+        { CLONE_NEWUSER, "user" }, { CLONE_NEWIPC, "ipc" },       { CLONE_NEWUTS, "uts" },
+        { CLONE_NEWNET, "net" },   { CLONE_NEWCGROUP, "cgroup" }, { CLONE_NEWNS, "mnt" },
+        { CLONE_NEWPID, "pid" },   { CLONE_NEWTIME, "time" },
+};
+
+int oci_sync_send(int fd, int type, const berth_error_t *err)
+{
+        struct oci_sync_msg m = { .type = type };
+        if (err && *err) {
+                m.errnum = (*err)->errnum;
+                snprintf(m.text, sizeof(m.text), "%s", berth_error_msg(*err));
+        }
+        size_t len = offsetof(struct oci_sync_msg, text) + strlen(m.text) + 1;
+        return send(fd, &m, len, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+int oci_sync_recv(int fd, struct oci_sync_msg *m, berth_error_t *err)
+{
+        ssize_t n;
+        do
+                n = recv(fd, m, sizeof(*m), 0);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return berth_fail(err, errno, "read from the container's init");
+        if (n < (ssize_t) offsetof(struct oci_sync_msg, text)) {
+                m->type = 0;
+                return berth_fail(err, EPIPE, "the container's init exited during setup");
+        }
+        m->text[sizeof(m->text) - 1] = 0;
+        if ((size_t) n <= offsetof(struct oci_sync_msg, text))
+                m->text[0] = 0;
+        return 0;
+}
+
+static int join_namespaces(struct oci_init_args *a, berth_error_t *err)
+{
+        /* user first: it decides what we may do with the others. */
+        for (int i = 0; i < 8; i++) {
+                int flag = oci_ns_kinds[i].flag;
+                if (a->ns_fds[i] < 0 || flag == CLONE_NEWPID || flag == CLONE_NEWTIME)
+                        continue;
+                if (setns(a->ns_fds[i], flag) < 0)
+                        return berth_fail(err, errno, "join the %s namespace",
+                                          oci_ns_kinds[i].proc_name);
+                close(a->ns_fds[i]);
+                a->ns_fds[i] = -1;
+        }
+        return 0;
+}
+
+static int pivot(const char *rootfs, bool no_pivot, berth_error_t *err)
+{
+        if (chdir(rootfs) < 0)
+                return berth_fail(err, errno, "chdir to the rootfs `%s`", rootfs);
+        if (no_pivot) {
+                if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+                        return berth_fail(err, errno, "move the rootfs to /");
+                if (chroot(".") < 0)
+                        return berth_fail(err, errno, "chroot to the rootfs");
+                return chdir("/") < 0 ? berth_fail(err, errno, "chdir /") : 0;
+        }
+        /* pivot_root(".", ".") stacks the old root on top of the new one; it is
+         * then unmounted lazily, after making sure the unmount cannot propagate
+         * back to the host. */
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                return berth_fail(err, errno, "pivot_root to `%s`", rootfs);
+        if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+                return berth_fail(err, errno, "make the old root a slave");
+        if (umount2(".", MNT_DETACH) < 0)
+                return berth_fail(err, errno, "unmount the old root");
+        return chdir("/") < 0 ? berth_fail(err, errno, "chdir /") : 0;
+}
+
+static int set_identity_in_userns(berth_error_t *err)
+{
+        if (setresgid(0, 0, 0) < 0)
+                return berth_fail(err, errno, "become gid 0 in the user namespace");
+        if (setresuid(0, 0, 0) < 0)
+                return berth_fail(err, errno, "become uid 0 in the user namespace");
+        return 0;
+}
+
+static char hook_state[1024];
+
+/* prestart and createRuntime run in the parent (runtime namespaces), then
+ * createContainer here in the container's, all before pivot_root. */
+static int runtime_hooks(struct oci_init_args *a, berth_error_t *err)
+{
+        struct oci_sync_msg m;
+        if (!a->hooks_runtime)
+                return 0;
+        if (oci_sync_send(a->sync_fd, OCI_SYNC_HOOKS, NULL) < 0 ||
+            oci_sync_recv(a->sync_fd, &m, err) < 0)
+                return berth_fail(err, errno, "wait for the createRuntime hooks");
+        if (m.type == OCI_SYNC_ERROR)
+                return -1; /* the parent reports its own error */
+        snprintf(hook_state, sizeof(hook_state), "%s", m.text);
+        return oci_hooks_run(a->spec, OCI_HOOK_CREATE_CONTAINER, hook_state, err);
+}
+
+/* Mounts, devices, hooks, pivot_root and the paths that need the final root. */
+static int build_rootfs(struct oci_init_args *a, berth_error_t *err)
+{
+        const struct oci_spec *s = a->spec;
+        const struct oci_namespace *user = oci_spec_namespace(s, CLONE_NEWUSER);
+        /* Keep our mounts from reaching the host; then give the rootfs a mount
+         * of its own, which pivot_root requires. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+                return berth_fail(err, errno, "make / a slave mount");
+        if (mount(a->rootfs, a->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return berth_fail(err, errno, "bind the rootfs `%s`", a->rootfs);
+        cleanup_close int rootfd = open(a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return berth_fail(err, errno, "open the rootfs `%s`", a->rootfs);
+        umask(0);
+        const struct oci_namespace *cns = oci_spec_namespace(s, CLONE_NEWCGROUP);
+        if (oci_mounts_setup(s, a->rootfs, rootfd, user != NULL, cns && !cns->path,
+                             a->cgroup_path, err) < 0 ||
+            oci_devices_setup(s, rootfd, user != NULL, err) < 0)
+                return -1;
+        if (runtime_hooks(a, err) < 0)
+                return -1;
+        if (pivot(a->rootfs, a->no_pivot, err) < 0)
+                return -1;
+        if (oci_rootfs_finish(s, err) < 0)
+                return -1;
+        return 0;
+}
+
+static int setup(struct oci_init_args *a, char **exe, berth_error_t *err)
+{
+        const struct oci_spec *s = a->spec;
+        struct oci_sync_msg m;
+        const struct oci_namespace *user = oci_spec_namespace(s, CLONE_NEWUSER);
+        int unshare_flags = 0;
+        static const int kinds[] = { CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNET,
+                                     CLONE_NEWCGROUP };
+
+        if (oci_sync_recv(a->sync_fd, &m, err) < 0)
+                return -1;
+        if (join_namespaces(a, err) < 0)
+                return -1;
+        if (user && set_identity_in_userns(err) < 0)
+                return -1;
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(kinds); i++) {
+                const struct oci_namespace *n = oci_spec_namespace(s, kinds[i]);
+                if (n && n->path == NULL)
+                        unshare_flags |= kinds[i];
+        }
+        if (unshare_flags && unshare(unshare_flags) < 0)
+                return berth_fail(err, errno, "create namespaces");
+        /* A session keyring of its own, so keys never leak between containers. */
+        if (!a->no_new_keyring && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */,
+                                          a->id) < 0 && errno != ENOSYS && errno != EPERM)
+                return berth_fail(err, errno, "join a new session keyring");
+        if (s->process && s->process->oom_score_adj != OCI_UNSET) {
+                char v[16];
+                snprintf(v, sizeof(v), "%d", (int) s->process->oom_score_adj);
+                if (berth_write_file("/proc/self/oom_score_adj", v, strlen(v), err) < 0)
+                        return -1;
+        }
+        if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+                return berth_fail(err, errno, "set the hostname");
+        if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
+                return berth_fail(err, errno, "set the domainname");
+
+        if (oci_spec_namespace(s, CLONE_NEWNS) == NULL) {
+                /* The host's mount table is shared: mounting anything would change
+                 * the host.  The container gets its root by chroot alone. */
+                if (s->n_mounts || s->n_masked || s->n_readonly)
+                        log_debug("no mount namespace: mounts, masked and read-only paths "
+                                  "are not applied");
+                if (runtime_hooks(a, err) < 0)
+                        return -1;
+                if (chroot(a->rootfs) < 0 || chdir("/") < 0)
+                        return berth_fail(err, errno, "chroot to `%s`", a->rootfs);
+        } else if (build_rootfs(a, err) < 0) {
+                return -1;
+        }
+        if (a->console_fd >= 0) {
+                if (oci_terminal_setup(a->console_fd, s->process, err) < 0)
+                        return -1;
+                close(a->console_fd);
+                a->console_fd = -1;
+        }
+        if (s->personality != OCI_UNSET && personality((unsigned long) s->personality) < 0)
+                return berth_fail(err, errno, "set personality");
+        if (s->process == NULL)
+                return 0;
+        if (chdir(s->process->cwd) < 0)
+                return berth_fail(err, errno, "chdir to cwd `%s`", s->process->cwd);
+        umask(s->process->umask == OCI_UNSET ? 022 : (mode_t) s->process->umask);
+        if (oci_process_resolve(s->process, exe, err) < 0)
+                return -1;
+        return oci_process_prepare(s->process, err);
+}
+
+static int cmp_int(const void *x, const void *y)
+{
+        return *(const int *) x - *(const int *) y;
+}
+
+/* Close every inherited fd but the preserved ones and ours: a created
+ * container may wait for hours, and must not hold its caller's pipes open. */
+static void close_inherited(struct oci_init_args *a)
+{
+        int keep[16], n = 0, from = 3 + a->preserve_fds;
+        keep[n++] = a->sync_fd;
+        keep[n++] = a->state_dirfd;
+        if (a->console_fd >= 0)
+                keep[n++] = a->console_fd;
+        for (int i = 0; i < 8; i++)
+                if (a->ns_fds[i] >= 0)
+                        keep[n++] = a->ns_fds[i];
+        qsort(keep, (size_t) n, sizeof(int), cmp_int);
+        for (int i = 0; i < n; i++) {
+                if (keep[i] > from)
+                        syscall(SYS_close_range, from, keep[i] - 1, 0);
+                if (keep[i] + 1 > from)
+                        from = keep[i] + 1;
+        }
+        syscall(SYS_close_range, from, ~0U, 0);
+}
+
+void oci_init_main(struct oci_init_args *a)
+{
+        berth_error_t err = NULL;
+        cleanup_free char *exe = NULL;
+        const struct oci_spec *s = a->spec;
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close_inherited(a);
+        if (setup(a, &exe, &err) < 0) {
+                oci_sync_send(a->sync_fd, OCI_SYNC_ERROR, &err);
+                _exit(OCI_EXIT_ERROR);
+        }
+        /* Once created the init must outlive the runtime that made it. */
+        prctl(PR_SET_PDEATHSIG, 0);
+        if (oci_sync_send(a->sync_fd, OCI_SYNC_READY, NULL) < 0)
+                _exit(OCI_EXIT_ERROR);
+        close(a->sync_fd);
+
+        /* Wait for `start`: opening the fifo for writing blocks until it reads. */
+        int fifo = openat(a->state_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+        if (fifo < 0 || write(fifo, "0", 1) != 1)
+                _exit(OCI_EXIT_ERROR);
+        /* fifo stays open: execve closes it, which tells `start` that the
+         * user's process is now running (poststart hooks come after that). */
+        close(a->state_dirfd);
+        if (s->process == NULL)
+                _exit(0); /* nothing to run: the container stops */
+        if (s->n_hooks[OCI_HOOK_START_CONTAINER] &&
+            oci_hooks_run(s, OCI_HOOK_START_CONTAINER, hook_state, &err) < 0) {
+                berth_error_report(&err, OCI_EXIT_ERROR);
+                _exit(OCI_EXIT_ERROR);
+        }
+        struct oci_exec_plan plan = { .proc = s->process,
+                                      .seccomp = s->seccomp,
+                                      .path = exe,
+                                      .preserve_fds = a->preserve_fds,
+                                      .in_userns = oci_spec_namespace(s, CLONE_NEWUSER) != NULL };
+        oci_process_exec(&plan, &err);
+        berth_error_report(&err, OCI_EXIT_ERROR);
+        _exit(127);
+}

@@ -1,0 +1,83 @@
+/* oci.h — berth's OCI runtime as a library: the operations of runc's CLI.
+ *
+ * Used by berth-oci (src/cmd/berth-oci.c) and, in-process, by berth's engine.
+ * There is no long-lived runtime process: `create` leaves the container's
+ * init blocked on <root>/<id>/exec.fifo until `start` opens it, as runc and
+ * crun do.  All state lives in <root>/<id>/state.json.
+ */
+#ifndef BERTH_OCI_OCI_H
+#define BERTH_OCI_OCI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+/* runc's exit statuses: 1 for every runtime failure. */
+#define OCI_EXIT_ERROR 1
+
+struct oci_ctx {
+        const char *root; /* state root (--root) */
+        bool systemd_cgroup;
+};
+
+struct oci_create_opts {
+        const char *bundle;         /* default: cwd */
+        const char *pid_file;
+        const char *console_socket;
+        bool no_pivot;
+        bool no_new_keyring;
+        int preserve_fds;
+        bool detach; /* run only */
+};
+
+struct oci_exec_opts {
+        const char *process_file; /* --process: a process JSON; else the fields below */
+        char **args;
+        bool tty;
+        const char *console_socket;
+        const char *cwd;
+        char **env; /* added to the container's process.env */
+        size_t n_env;
+        const char *user; /* "uid[:gid]" */
+        char **caps;      /* added to every capability set */
+        size_t n_caps;
+        bool no_new_privs;
+        bool detach;
+        const char *pid_file;
+        int preserve_fds;
+};
+
+/* Default root: /run/berth-oci, or $XDG_RUNTIME_DIR/berth-oci when not root. */
+char *oci_default_root(void);
+
+int oci_create(struct oci_ctx *c, const char *id, const struct oci_create_opts *o,
+               berth_error_t *err);
+int oci_start(struct oci_ctx *c, const char *id, berth_error_t *err);
+/* Foreground run returns the container's exit status in *status. */
+int oci_run(struct oci_ctx *c, const char *id, const struct oci_create_opts *o, int *status,
+            berth_error_t *err);
+int oci_state(struct oci_ctx *c, const char *id, FILE *out, berth_error_t *err);
+int oci_kill(struct oci_ctx *c, const char *id, int sig, bool all, berth_error_t *err);
+int oci_delete(struct oci_ctx *c, const char *id, bool force, berth_error_t *err);
+int oci_list(struct oci_ctx *c, bool json, bool quiet, FILE *out, berth_error_t *err);
+int oci_exec(struct oci_ctx *c, const char *id, const struct oci_exec_opts *o, int *status,
+             berth_error_t *err);
+int oci_pause(struct oci_ctx *c, const char *id, bool pause, berth_error_t *err);
+int oci_ps(struct oci_ctx *c, const char *id, bool json, FILE *out, berth_error_t *err);
+/* resources_json: a linux.resources object (update -r), may be NULL; then flags. */
+int oci_update(struct oci_ctx *c, const char *id, const char *resources_json,
+               const char *const *flag_kv, berth_error_t *err);
+int oci_features(FILE *out, berth_error_t *err);
+int oci_spec_write(const char *bundle, bool rootless, berth_error_t *err);
+
+/* Signal name ("KILL", "SIGKILL") or number → number; -1 if unknown. */
+int oci_signal_parse(const char *s);
+
+/* CVE-2019-5736: make sure this process runs from a sealed memfd copy of its
+ * binary, re-executing itself if not.  Returns only on failure or when
+ * already sealed. */
+int oci_ensure_sealed_self(char **argv, berth_error_t *err);
+
+#endif

@@ -1,0 +1,209 @@
+/* state.c — a container's state directory (<root>/<id>) and its status.
+ *
+ * state.json records what never changes after create (pid and its start
+ * time, bundle, cgroup); the status is derived each time from the world: a
+ * dead or reused pid means stopped, a present exec.fifo means created, a
+ * frozen cgroup means paused.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "oci/internal.h"
+
+char *oci_default_root(void)
+{
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+        if (geteuid() != 0 && xdg && *xdg)
+                return berth_xasprintf("%s/berth-oci", xdg);
+        return berth_xstrdup("/run/berth-oci");
+}
+
+bool oci_id_valid(const char *id)
+{
+        if (id == NULL || *id == 0 || strlen(id) > 1024 || strcmp(id, ".") == 0 ||
+            strcmp(id, "..") == 0)
+                return false;
+        for (const char *p = id; *p; p++)
+                if (!isalnum((unsigned char) *p) && !strchr("._+-", *p))
+                        return false;
+        return true;
+}
+
+static uint64_t proc_starttime(pid_t pid, bool zombies_too);
+
+char *oci_state_dir(struct oci_ctx *c, const char *id)
+{
+        return berth_xasprintf("%s/%s", c->root, id);
+}
+
+uint64_t oci_proc_starttime(pid_t pid)
+{
+        return proc_starttime(pid, false);
+}
+
+static uint64_t proc_starttime(pid_t pid, bool zombies_too)
+{
+        char path[64], buf[1024];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return 0;
+        buf[n] = 0;
+        /* comm may hold spaces and parens: fields restart after the last ')'. */
+        char *p = strrchr(buf, ')');
+        if (p == NULL || p[1] == 0 || (!zombies_too && (p[2] == 'Z' || p[2] == 'X')))
+                return 0;
+        for (int field = 2; field < 22 && p; field++)
+                p = strchr(p + 1, ' ');
+        return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+int oci_write_volatile(const char *path, const char *data, mode_t mode, berth_error_t *err)
+{
+        cleanup_free char *tmp = berth_xasprintf("%s.tmp", path);
+        cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return berth_fail(err, errno, "create `%s`", tmp);
+        if (berth_write_all(fd, data, strlen(data)) < 0 || rename(tmp, path) < 0) {
+                int e = errno;
+                unlink(tmp);
+                return berth_fail(err, e, "write `%s`", path);
+        }
+        return 0;
+}
+
+int oci_state_save(const struct oci_state *st, berth_error_t *err)
+{
+        json_t *j = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "id",
+                              st->id, "pid", (json_int_t) st->pid, "pid_start",
+                              (json_int_t) st->pid_start, "bundle", st->bundle, "rootfs",
+                              st->rootfs, "created", st->created, "owner", (json_int_t) st->owner,
+                              "cgroup_root", st->cgroup_root, "cgroup_path", st->cgroup_path,
+                              "cgroup_kind", st->cgroup_kind, "ociVersion", st->oci_version);
+        if (j == NULL)
+                return berth_fail(err, EINVAL, "encode state of `%s`", st->id);
+        if (st->annotations)
+                json_object_set(j, "annotations", st->annotations);
+        cleanup_free char *text = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        cleanup_free char *path = berth_xasprintf("%s/state.json", st->dir);
+        return oci_write_volatile(path, text, 0600, err);
+}
+
+static char *jstr(json_t *o, const char *k)
+{
+        const char *v = json_string_value(json_object_get(o, k));
+        return berth_xstrdup(v ? v : "");
+}
+
+int oci_state_load(struct oci_ctx *c, const char *id, struct oci_state *st, berth_error_t *err)
+{
+        cleanup_free char *text = NULL, *path = NULL;
+        size_t len;
+        json_error_t je;
+        memset(st, 0, sizeof(*st));
+        if (!oci_id_valid(id))
+                return berth_fail_status(err, 1, 0, "invalid container id `%s`", id);
+        st->dir = oci_state_dir(c, id);
+        path = berth_xasprintf("%s/state.json", st->dir);
+        if (access(st->dir, F_OK) != 0) {
+                oci_state_release(st);
+                return berth_fail_status(err, 1, 0, "container `%s` does not exist", id);
+        }
+        if (berth_read_file(path, &text, &len, err) < 0) {
+                oci_state_release(st);
+                return berth_wrap(err, "container `%s` is still being created or is broken", id);
+        }
+        json_t *j = json_loadb(text, len, 0, &je);
+        if (j == NULL) {
+                oci_state_release(st);
+                return berth_fail(err, EINVAL, "state of container `%s`: %s", id, je.text);
+        }
+        st->id = jstr(j, "id");
+        st->pid = (pid_t) json_integer_value(json_object_get(j, "pid"));
+        st->pid_start = (uint64_t) json_integer_value(json_object_get(j, "pid_start"));
+        st->bundle = jstr(j, "bundle");
+        st->rootfs = jstr(j, "rootfs");
+        st->created = jstr(j, "created");
+        st->owner = (uid_t) json_integer_value(json_object_get(j, "owner"));
+        st->cgroup_root = jstr(j, "cgroup_root");
+        st->cgroup_path = jstr(j, "cgroup_path");
+        st->cgroup_kind = jstr(j, "cgroup_kind");
+        st->oci_version = jstr(j, "ociVersion");
+        st->annotations = json_incref(json_object_get(j, "annotations"));
+        json_decref(j);
+        return 0;
+}
+
+void oci_state_release(struct oci_state *st)
+{
+        free(st->id);
+        free(st->dir);
+        free(st->bundle);
+        free(st->rootfs);
+        free(st->created);
+        free(st->cgroup_root);
+        free(st->cgroup_path);
+        free(st->cgroup_kind);
+        free(st->oci_version);
+        json_decref(st->annotations);
+        memset(st, 0, sizeof(*st));
+}
+
+int oci_state_cgroup(const struct oci_state *st, struct oci_cgroup *cg)
+{
+        const struct oci_cgroup_ops *ops = &oci_cgroup_v1_ops;
+        if (strcmp(st->cgroup_kind, "v2") == 0)
+                ops = &oci_cgroup_v2_ops;
+        else if (strcmp(st->cgroup_kind, "none") == 0)
+                ops = &oci_cgroup_none_ops;
+        oci_cgroup_init(cg, ops, st->cgroup_root, st->cgroup_path);
+        return 0;
+}
+
+enum oci_status oci_state_status(const struct oci_state *st)
+{
+        /* An exited init counts as stopped once it is reaped, as with crun: until
+         * then it still exists (and takes signals, as kill(2) says). */
+        if (st->pid <= 0 || proc_starttime(st->pid, true) != st->pid_start)
+                return OCI_STOPPED;
+        cleanup_free char *fifo = berth_xasprintf("%s/exec.fifo", st->dir);
+        if (access(fifo, F_OK) == 0)
+                return OCI_CREATED;
+        struct oci_cgroup cg;
+        oci_state_cgroup(st, &cg);
+        int frozen = cg.ops->frozen(&cg, NULL);
+        oci_cgroup_release(&cg);
+        return frozen == 1 ? OCI_PAUSED : OCI_RUNNING;
+}
+
+const char *oci_status_name(enum oci_status s)
+{
+        static const char *names[] = { "creating", "created", "running", "paused", "stopped" };
+        return names[s];
+}
+
+json_t *oci_state_json(const struct oci_state *st, enum oci_status s)
+{
+        json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:s}", "ociVersion",
+                              *st->oci_version ? st->oci_version : "1.1.0", "id", st->id, "status",
+                              oci_status_name(s), "pid",
+                              (json_int_t) (s == OCI_STOPPED ? 0 : st->pid), "bundle", st->bundle);
+        json_object_set_new(j, "rootfs", json_string(st->rootfs));
+        json_object_set_new(j, "created", json_string(st->created));
+        json_object_set_new(j, "owner", json_string(""));
+        if (st->annotations && json_object_size(st->annotations))
+                json_object_set(j, "annotations", st->annotations);
+        return j;
+}

@@ -1,0 +1,376 @@
+/* api.c — berth-vmm's REST API on a unix socket while the VM runs, in
+ * Firecracker's shape (docs/vmm-api.yaml is the description):
+ *
+ *   GET   /                     instance info and state
+ *   GET   /machine-config       vCPUs and memory
+ *   PATCH /vm                   {"state": "Paused" | "Resumed"}
+ *   GET   /balloon              target and actual size
+ *   PATCH /balloon              {"amount_mib": N}: new target
+ *   GET   /balloon/statistics   the guest's memory statistics
+ *   GET   /metrics              VM exits by reason, device counters
+ *
+ * HTTP/1.1, one request per connection, served on the main loop without
+ * blocking it: a connection's bytes are collected until the request is
+ * complete.  Requests are untrusted: sizes are capped, JSON is validated.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "vmm/vm.h"
+
+#define API_MAX_REQUEST (16 * 1024)
+#define API_MAX_CLIENTS 8
+
+struct api_client {
+        int fd;
+        char *buf;
+        size_t len;
+};
+
+struct vmm_api {
+        struct vmm_vm *vm;
+        int listen_fd;
+        char *path;
+        struct api_client clients[API_MAX_CLIENTS];
+};
+
+struct api_reply {
+        int code;
+        json_t *body; /* owned; NULL for 204 */
+};
+
+__attribute__((format(printf, 2, 3))) static struct api_reply fault(int code, const char *fmt, ...)
+{
+        char msg[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        return (struct api_reply){code, json_pack("{s:s}", "fault_message", msg)};
+}
+
+static const char *exit_name(unsigned r)
+{
+        switch (r) {
+        case KVM_EXIT_IO:
+                return "io";
+        case KVM_EXIT_MMIO:
+                return "mmio";
+        case KVM_EXIT_HLT:
+                return "hlt";
+        case KVM_EXIT_SHUTDOWN:
+                return "shutdown";
+        case KVM_EXIT_INTR:
+                return "intr";
+        case KVM_EXIT_SYSTEM_EVENT:
+                return "system_event";
+        case KVM_EXIT_INTERNAL_ERROR:
+                return "internal_error";
+        case KVM_EXIT_FAIL_ENTRY:
+                return "fail_entry";
+        default:
+                return NULL;
+        }
+}
+
+static struct api_reply get_metrics(struct vmm_vm *vm)
+{
+        json_t *exits = json_object();
+        uint64_t total = 0;
+        for (unsigned r = 0; r < 64; r++) {
+                uint64_t n = atomic_load(&vm->exits[r]);
+                total += n;
+                if (!n)
+                        continue;
+                const char *name = exit_name(r);
+                char other[32];
+                if (!name) {
+                        snprintf(other, sizeof(other), "reason_%u", r);
+                        name = other;
+                }
+                json_object_set_new(exits, name, json_integer((json_int_t) n));
+        }
+        json_object_set_new(exits, "total", json_integer((json_int_t) total));
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double up = (double) (now.tv_sec - vm->t_start.tv_sec) * 1e3 +
+                    (double) (now.tv_nsec - vm->t_start.tv_nsec) / 1e6;
+        return (struct api_reply){200, json_pack("{s:o,s:I,s:I,s:I}", "vm_exits", exits,
+                                                 "uptime_ms", (json_int_t) up, "unclaimed_pio",
+                                                 (json_int_t) vm->pio.unclaimed, "unclaimed_mmio",
+                                                 (json_int_t) vm->mmio.unclaimed)};
+}
+
+static struct api_reply balloon_stats(struct vmm_vm *vm)
+{
+        static const char *names[VMM_BALLOON_NSTATS] = {
+                "swap_in",          "swap_out",    "major_faults",
+                "minor_faults",     "free_memory", "total_memory",
+                "available_memory", "disk_caches", "hugetlb_allocations",
+                "hugetlb_failures"};
+        uint64_t target, actual;
+        struct vmm_balloon_stats st;
+        berth_error_t err = NULL;
+        if (vmm_balloon_get(vm, &target, &actual, &st, &err) < 0) {
+                struct api_reply r = fault(400, "%s", berth_error_msg(err));
+                berth_error_release(&err);
+                return r;
+        }
+        json_t *o = json_pack("{s:I,s:I}", "target_mib", (json_int_t) target, "actual_mib",
+                              (json_int_t) actual);
+        for (unsigned i = 0; i < VMM_BALLOON_NSTATS; i++)
+                if (st.valid & (1u << i))
+                        json_object_set_new(o, names[i], json_integer((json_int_t) st.value[i]));
+        return (struct api_reply){200, o};
+}
+
+static struct api_reply patch_balloon(struct vmm_vm *vm, json_t *body)
+{
+        json_int_t mib;
+        json_error_t je;
+        if (!body || json_unpack_ex(body, &je, JSON_STRICT, "{s:I}", "amount_mib", &mib) < 0 ||
+            mib < 0)
+                return fault(400, "want {\"amount_mib\": N} with N >= 0");
+        berth_error_t err = NULL;
+        if (vmm_balloon_set_target(vm, (uint64_t) mib, &err) < 0) {
+                struct api_reply r = fault(400, "%s", berth_error_msg(err));
+                berth_error_release(&err);
+                return r;
+        }
+        return (struct api_reply){204, NULL};
+}
+
+static struct api_reply patch_vm(struct vmm_vm *vm, json_t *body)
+{
+        const char *state;
+        json_error_t je;
+        if (!body || json_unpack_ex(body, &je, JSON_STRICT, "{s:s}", "state", &state) < 0)
+                return fault(400, "want {\"state\": \"Paused\" | \"Resumed\"}");
+        if (strcmp(state, "Paused") == 0)
+                vmm_vm_pause(vm, true);
+        else if (strcmp(state, "Resumed") == 0)
+                vmm_vm_pause(vm, false);
+        else
+                return fault(400, "unknown state `%s`", state);
+        return (struct api_reply){204, NULL};
+}
+
+static struct api_reply route(struct vmm_api *api, const char *method, const char *path,
+                              json_t *body)
+{
+        struct vmm_vm *vm = api->vm;
+        bool get = strcmp(method, "GET") == 0, patch = strcmp(method, "PATCH") == 0;
+        if (strcmp(path, "/") == 0 && get)
+                return (struct api_reply){200,
+                                          json_pack("{s:s,s:s,s:s}", "id", "berth-vmm", "state",
+                                                    atomic_load(&vm->paused) ? "Paused" : "Running",
+                                                    "vmm_version", BERTH_VERSION)};
+        if (strcmp(path, "/machine-config") == 0 && get)
+                return (struct api_reply){200, json_pack("{s:i,s:I}", "vcpu_count",
+                                                         (int) vm->n_vcpus, "mem_size_mib",
+                                                         (json_int_t) vm->cfg->memory_mib)};
+        if (strcmp(path, "/vm") == 0 && patch)
+                return patch_vm(vm, body);
+        if (strcmp(path, "/balloon") == 0 && patch)
+                return patch_balloon(vm, body);
+        if (strcmp(path, "/balloon") == 0 && strcmp(method, "PUT") == 0)
+                return fault(400, "the balloon is configured at start (--balloon); use PATCH "
+                                  "to change its target");
+        if (strcmp(path, "/balloon") == 0 && get) {
+                struct api_reply r = balloon_stats(vm);
+                if (r.code == 200) {
+                        json_t *o = json_pack("{s:O,s:O}", "amount_mib",
+                                              json_object_get(r.body, "target_mib"), "actual_mib",
+                                              json_object_get(r.body, "actual_mib"));
+                        json_decref(r.body);
+                        r.body = o;
+                }
+                return r;
+        }
+        if (strcmp(path, "/balloon/statistics") == 0 && get)
+                return balloon_stats(vm);
+        if (strcmp(path, "/metrics") == 0 && get)
+                return get_metrics(vm);
+        static const char *known[] = {"/",        "/machine-config",     "/vm",
+                                      "/balloon", "/balloon/statistics", "/metrics"};
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(known); i++)
+                if (strcmp(path, known[i]) == 0)
+                        return fault(405, "%s is not allowed on %s", method, path);
+        return fault(404, "no such resource: %s", path);
+}
+
+static const char *reason(int code)
+{
+        switch (code) {
+        case 200:
+                return "OK";
+        case 204:
+                return "No Content";
+        case 400:
+                return "Bad Request";
+        case 404:
+                return "Not Found";
+        case 405:
+                return "Method Not Allowed";
+        case 413:
+                return "Payload Too Large";
+        default:
+                return "Internal Server Error";
+        }
+}
+
+static void respond(int fd, struct api_reply r)
+{
+        char *body = r.body ? json_dumps(r.body, JSON_COMPACT) : NULL;
+        size_t blen = body ? strlen(body) : 0;
+        cleanup_free char *msg = berth_xasprintf(
+                "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                "Connection: close\r\n\r\n%s",
+                r.code, reason(r.code), blen, body ? body : "");
+        (void) berth_write_all(fd, msg, strlen(msg));
+        free(body);
+        json_decref(r.body);
+}
+
+/* Returns true when the request was complete and answered. */
+static bool try_handle(struct vmm_api *api, struct api_client *c)
+{
+        char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
+        if (!end)
+                return false;
+        size_t hdr_len = (size_t) (end - c->buf) + 4, body_len = 0;
+        *end = 0;
+        for (char *h = strstr(c->buf, "\r\n"); h; h = strstr(h + 2, "\r\n"))
+                if (strncasecmp(h + 2, "Content-Length:", 15) == 0)
+                        body_len = strtoul(h + 17, NULL, 10);
+        if (body_len > API_MAX_REQUEST || hdr_len + body_len > API_MAX_REQUEST) {
+                respond(c->fd, fault(413, "request too large"));
+                return true;
+        }
+        if (c->len < hdr_len + body_len) {
+                *end = '\r';
+                return false;
+        }
+        char method[16], path[256];
+        if (sscanf(c->buf, "%15s %255s HTTP/1.%*c", method, path) != 2) {
+                respond(c->fd, fault(400, "malformed request line"));
+                return true;
+        }
+        json_t *body = NULL;
+        if (body_len) {
+                json_error_t je;
+                body = json_loadb(c->buf + hdr_len, body_len, 0, &je);
+                if (!body) {
+                        respond(c->fd, fault(400, "invalid JSON: %s", je.text));
+                        return true;
+                }
+        }
+        log_debug("api: %s %s", method, path);
+        respond(c->fd, route(api, method, path, body));
+        json_decref(body);
+        return true;
+}
+
+static void client_close(struct vmm_api *api, struct api_client *c)
+{
+        vmm_vm_unwatch_fd(api->vm, c->fd);
+        close(c->fd);
+        free(c->buf);
+        *c = (struct api_client){.fd = -1};
+}
+
+static void on_client(void *opaque)
+{
+        struct vmm_api *api = opaque;
+        for (unsigned i = 0; i < API_MAX_CLIENTS; i++) {
+                struct api_client *c = &api->clients[i];
+                if (c->fd < 0)
+                        continue;
+                char tmp[4096];
+                ssize_t n = recv(c->fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+                if (n < 0 && errno == EAGAIN)
+                        continue;
+                if (n <= 0 || c->len + (size_t) n > API_MAX_REQUEST) {
+                        if (n > 0)
+                                respond(c->fd, fault(413, "request too large"));
+                        client_close(api, c);
+                        continue;
+                }
+                memcpy(c->buf + c->len, tmp, (size_t) n);
+                c->len += (size_t) n;
+                if (try_handle(api, c))
+                        client_close(api, c);
+        }
+}
+
+static void on_accept(void *opaque)
+{
+        struct vmm_api *api = opaque;
+        int fd = accept4(api->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0)
+                return;
+        for (unsigned i = 0; i < API_MAX_CLIENTS; i++) {
+                struct api_client *c = &api->clients[i];
+                if (c->fd >= 0)
+                        continue;
+                if (vmm_vm_watch_fd(api->vm, fd, on_client, api, NULL) < 0)
+                        break;
+                *c = (struct api_client){.fd = fd, .buf = berth_xmalloc(API_MAX_REQUEST)};
+                return;
+        }
+        close(fd); /* too many clients at once */
+}
+
+int vmm_api_start(struct vmm_vm *vm, const char *path, berth_error_t *err)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return berth_fail_status(err, VMM_EXIT_USAGE, ENAMETOOLONG, "API socket path `%s`",
+                                         path);
+        strcpy(sa.sun_path, path);
+        struct stat st;
+        if (lstat(path, &st) == 0)
+                return berth_fail_status(err, VMM_EXIT_USAGE, EEXIST,
+                                         "API socket `%s` (remove it, or pick another path)", path);
+        struct vmm_api *api = berth_xcalloc(1, sizeof(*api));
+        api->vm = vm;
+        api->listen_fd = -1;
+        for (unsigned i = 0; i < API_MAX_CLIENTS; i++)
+                api->clients[i].fd = -1;
+        vm->api = api;
+        api->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (api->listen_fd < 0 || bind(api->listen_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return berth_fail(err, errno, "bind API socket `%s`", path);
+        api->path = berth_xstrdup(path);
+        if (listen(api->listen_fd, 8) < 0)
+                return berth_fail(err, errno, "listen on `%s`", path);
+        return vmm_vm_watch_fd(vm, api->listen_fd, on_accept, api, err);
+}
+
+void vmm_api_stop(struct vmm_vm *vm)
+{
+        struct vmm_api *api = vm->api;
+        if (!api)
+                return;
+        for (unsigned i = 0; i < API_MAX_CLIENTS; i++)
+                if (api->clients[i].fd >= 0)
+                        client_close(api, &api->clients[i]);
+        if (api->listen_fd >= 0)
+                close(api->listen_fd);
+        if (api->path)
+                unlink(api->path); /* no leftover socket */
+        free(api->path);
+        free(api);
+        vm->api = NULL;
+}

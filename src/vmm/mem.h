@@ -1,0 +1,71 @@
+/* mem.h — guest physical memory: the regions KVM maps and bounds-checked
+ * access to them.
+ *
+ * Every guest-physical address the VMM dereferences goes through
+ * vmm_mem_ptr(), which returns NULL unless the whole range [gpa, gpa+len)
+ * lies inside one RAM region.  Devices must never compute host pointers by
+ * other means: this is the one place where a hostile guest address is
+ * turned into host memory.
+ */
+#ifndef BERTH_VMM_MEM_H
+#define BERTH_VMM_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+#define VMM_MEM_MAX_REGIONS 2
+
+/* Guest-physical layout.  RAM runs from 0 up to the MMIO hole; RAM beyond
+ * the hole's start is placed above 4 GiB.  Devices live in the hole. */
+#define VMM_MMIO_HOLE_START  0xc0000000ull
+#define VMM_MMIO_HOLE_END    0x100000000ull
+#define VMM_VIRTIO_MMIO_BASE 0xd0000000ull
+#define VMM_VIRTIO_MMIO_SIZE 0x1000ull
+#define VMM_IOAPIC_BASE      0xfec00000ull
+#define VMM_LAPIC_BASE       0xfee00000ull
+
+struct vmm_mem_region {
+        uint64_t gpa;
+        uint64_t size;
+        uint8_t *hva;
+};
+
+struct vmm_mem {
+        struct vmm_mem_region regions[VMM_MEM_MAX_REGIONS];
+        unsigned n;
+        uint64_t ram_size; /* total bytes of RAM */
+        void *map;         /* the one host mapping backing every region */
+        size_t map_size;
+};
+
+/* Lay out ram_size bytes of guest RAM (no mapping): fills regions. */
+void vmm_mem_layout(struct vmm_mem *m, uint64_t ram_size);
+
+/* Lay out and mmap the guest RAM (anonymous, MAP_NORESERVE). */
+int vmm_mem_alloc(struct vmm_mem *m, uint64_t ram_size, berth_error_t *err);
+void vmm_mem_free(struct vmm_mem *m);
+
+/* Host pointer for [gpa, gpa+len) if it lies entirely inside RAM, else NULL.
+ * len == 0 is treated as 1 (the address itself must be valid). */
+static inline void *vmm_mem_ptr(const struct vmm_mem *m, uint64_t gpa, uint64_t len)
+{
+        if (len == 0)
+                len = 1;
+        for (unsigned i = 0; i < m->n; i++) {
+                const struct vmm_mem_region *r = &m->regions[i];
+                if (gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa))
+                        return r->hva + (gpa - r->gpa);
+        }
+        return NULL;
+}
+
+/* Bytes of guest RAM resident in host memory (pages the guest touched). */
+uint64_t vmm_mem_resident(const struct vmm_mem *m);
+
+/* Highest guest-physical address of RAM below 4 GiB, plus one. */
+uint64_t vmm_mem_low_end(const struct vmm_mem *m);
+
+#endif

@@ -1,0 +1,332 @@
+/* options.c — berth-vmm's command line, parsed into a struct vmm_config
+ * (kept out of main so the unit tests can drive it). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "disk/disk.h"
+#include "vmm/boot.h"
+#include "vmm/vmm.h"
+
+#define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=1"
+
+void vmm_config_init(struct vmm_config *c)
+{
+        memset(c, 0, sizeof(*c));
+        c->cpus = 1;
+        c->memory_mib = 128;
+        c->cmdline = DEFAULT_CMDLINE;
+        c->console = VMM_CONSOLE_STDIO;
+}
+
+void vmm_usage(FILE *out)
+{
+        fprintf(out,
+                "Usage: berth-vmm --kernel PATH [OPTION]...\n"
+                "\n"
+                "Run one KVM microVM until its guest powers off.\n"
+                "\n"
+                "  --kernel PATH        ELF vmlinux (PVH entry if it has the note, else the\n"
+                "                       64-bit entry) or bzImage (64-bit boot protocol)\n"
+                "  --initrd PATH        initial ramdisk, placed at the top of low memory\n"
+                "  --cmdline STR        kernel command line (default \"" DEFAULT_CMDLINE "\");\n"
+                "                       virtio_mmio.device= entries for each device are appended\n"
+                "  --cpus N             number of vCPUs, 1-%u (default 1)\n"
+                "  --memory MIB         guest memory in MiB, at least %llu (default 128)\n"
+                "  --disk PATH[,ro][,direct][,format=raw|qcow2]\n"
+                "                       a virtio-blk disk (direct: O_DIRECT, no host page\n"
+                "                       cache); repeat for more (at most %u)\n"
+                "  --net tap=NAME[,mac=MAC]\n"
+                "                       a virtio-net device on tap NAME (created if missing);\n"
+                "                       repeat for more (at most %u)\n"
+                "  --vsock CID,UDS_PATH a virtio-vsock device: guest context id CID (>= 3); a\n"
+                "                       guest connection to host port P reaches the unix socket\n"
+                "                       UDS_PATH_P\n"
+                "  --balloon MIB        a virtio-balloon device with an initial target of MIB\n"
+                "                       (change it with PATCH /balloon on the API socket)\n"
+                "  --api-sock PATH      serve the REST API (docs/vmm-api.yaml) on unix socket "
+                "PATH\n"
+                "  --rng                a virtio-rng device fed from the host's getrandom()\n"
+                "  --no-acpi            no ACPI tables (devices only on the command line)\n"
+                "  --console stdio|pty|unix:PATH|none\n"
+                "                       the guest's serial console: stdin/stdout (default), a\n"
+                "                       pseudo-terminal (its name is printed), a unix socket one\n"
+                "                       client at a time can attach to, or off\n"
+                "  --config FILE        a JSON configuration (Firecracker's --config-file shape:\n"
+                "                       boot-source, machine-config, drives, network-interfaces,\n"
+                "                       vsock, balloon, entropy); flags after it override it\n"
+                "  --log-level LEVEL    error, warning (default), info or debug\n"
+                "  -h, --help           show this help\n"
+                "\n"
+                "Exit status:\n"
+                "  0   the guest powered off          10  the guest rebooted\n"
+                "  1   the VMM failed                 11  the guest triple-faulted\n"
+                "  2   bad command line               12  KVM could not run the guest\n"
+                "  3   bad kernel or initrd           13  stopped by a signal\n",
+                (unsigned) VMM_MAX_CPUS, (unsigned long long) (BOOT_MIN_MEMORY >> 20),
+                (unsigned) VMM_MAX_DISKS, (unsigned) VMM_MAX_NETS);
+}
+
+static int usage_error(berth_error_t *err, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+static int usage_error(berth_error_t *err, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        berth_failv(err, EINVAL, fmt, ap);
+        va_end(ap);
+        if (*err && !(*err)->status)
+                (*err)->status = VMM_EXIT_USAGE;
+        return -1;
+}
+
+static int parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+        char *end;
+        errno = 0;
+        if (!*s || *s == '-')
+                return -1;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno || *end || v > max)
+                return -1;
+        *out = v;
+        return 0;
+}
+
+static int parse_disk(struct vmm_config *c, char *arg, berth_error_t *err)
+{
+        if (c->n_disks >= VMM_MAX_DISKS)
+                return usage_error(err, "too many disks (at `%s`)", arg);
+        struct vmm_disk_config *d = &c->disks[c->n_disks];
+        /* The path is the first field even when empty (strtok would skip it). */
+        char *rest = arg;
+        char *path = strsep(&rest, ",");
+        if (!path || !*path)
+                return usage_error(err, "--disk: no path before the options");
+        char *save = NULL;
+        d->path = path;
+        d->format = DISK_FORMAT_AUTO;
+        for (char *o = rest ? strtok_r(rest, ",", &save) : NULL; o;
+             o = strtok_r(NULL, ",", &save)) {
+                if (strcmp(o, "ro") == 0) {
+                        d->readonly = true;
+                } else if (strcmp(o, "direct") == 0) {
+                        d->direct = true;
+                } else if (berth_str_has_prefix(o, "format=")) {
+                        const char *f = o + 7;
+                        if (strcmp(f, "raw") == 0)
+                                d->format = DISK_FORMAT_RAW;
+                        else if (strcmp(f, "qcow2") == 0)
+                                d->format = DISK_FORMAT_QCOW2;
+                        else
+                                return usage_error(err, "--disk: unknown format `%s`", f);
+                } else {
+                        return usage_error(err, "--disk: unknown option `%s`", o);
+                }
+        }
+        c->n_disks++;
+        return 0;
+}
+
+static int parse_net(struct vmm_config *c, char *arg, berth_error_t *err)
+{
+        if (c->n_nets >= VMM_MAX_NETS)
+                return usage_error(err, "too many network interfaces (at `%s`)", arg);
+        struct vmm_net_config *n = &c->nets[c->n_nets];
+        bool have_mac = false;
+        char *save = NULL;
+        for (char *o = strtok_r(arg, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+                if (berth_str_has_prefix(o, "tap=") && o[4]) {
+                        n->tap = o + 4;
+                } else if (berth_str_has_prefix(o, "mac=")) {
+                        if (vmm_net_parse_mac(o + 4, n->mac) < 0)
+                                return usage_error(err, "--net: bad MAC address `%s`", o + 4);
+                        have_mac = true;
+                } else {
+                        return usage_error(err, "--net: unknown option `%s`", o);
+                }
+        }
+        if (!n->tap)
+                return usage_error(err, "--net needs tap=NAME");
+        if (!have_mac)
+                vmm_net_random_mac(n->mac);
+        c->n_nets++;
+        return 0;
+}
+
+int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_error_t *err)
+{
+        enum {
+                O_KERNEL = 256,
+                O_INITRD,
+                O_CMDLINE,
+                O_CPUS,
+                O_MEMORY,
+                O_DISK,
+                O_NET,
+                O_VSOCK,
+                O_BALLOON,
+                O_API_SOCK,
+                O_RNG,
+                O_NO_ACPI,
+                O_CONSOLE,
+                O_LOG_LEVEL,
+                O_CONFIG
+        };
+        static const struct option opts[] = {
+                {"kernel", required_argument, NULL, O_KERNEL},
+                {"initrd", required_argument, NULL, O_INITRD},
+                {"cmdline", required_argument, NULL, O_CMDLINE},
+                {"cpus", required_argument, NULL, O_CPUS},
+                {"memory", required_argument, NULL, O_MEMORY},
+                {"disk", required_argument, NULL, O_DISK},
+                {"net", required_argument, NULL, O_NET},
+                {"vsock", required_argument, NULL, O_VSOCK},
+                {"balloon", required_argument, NULL, O_BALLOON},
+                {"api-sock", required_argument, NULL, O_API_SOCK},
+                {"rng", no_argument, NULL, O_RNG},
+                {"no-acpi", no_argument, NULL, O_NO_ACPI},
+                {"console", required_argument, NULL, O_CONSOLE},
+                {"log-level", required_argument, NULL, O_LOG_LEVEL},
+                {"config", required_argument, NULL, O_CONFIG},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        optind = 1;
+        opterr = 0;
+        int o;
+        uint64_t v;
+        while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+                switch (o) {
+                case O_KERNEL:
+                        c->kernel = optarg;
+                        break;
+                case O_INITRD:
+                        c->initrd = optarg;
+                        break;
+                case O_CMDLINE:
+                        c->cmdline = optarg;
+                        break;
+                case O_CPUS:
+                        if (parse_uint(optarg, VMM_MAX_CPUS, &v) < 0 || v == 0)
+                                return usage_error(err,
+                                                   "--cpus `%s`: want a number from 1 to "
+                                                   "32",
+                                                   optarg);
+                        c->cpus = (unsigned) v;
+                        break;
+                case O_MEMORY:
+                        if (parse_uint(optarg, 1ull << 30, &v) < 0 || (v << 20) < BOOT_MIN_MEMORY)
+                                return usage_error(err,
+                                                   "--memory `%s`: want a whole number of MiB, "
+                                                   "at least 4",
+                                                   optarg);
+                        c->memory_mib = v;
+                        break;
+                case O_DISK:
+                        if (parse_disk(c, optarg, err) < 0)
+                                return -1;
+                        break;
+                case O_NET:
+                        if (parse_net(c, optarg, err) < 0)
+                                return -1;
+                        break;
+                case O_VSOCK: {
+                        char *comma = strchr(optarg, ',');
+                        if (!comma || !comma[1])
+                                return usage_error(err, "--vsock `%s`: want CID,UDS_PATH", optarg);
+                        *comma = 0;
+                        if (parse_uint(optarg, UINT32_MAX - 1, &v) < 0 || v < 3)
+                                return usage_error(err, "--vsock: CID `%s` must be 3 or more",
+                                                   optarg);
+                        c->vsock.cid = v;
+                        c->vsock.uds_path = comma + 1;
+                        break;
+                }
+                case O_BALLOON:
+                        if (parse_uint(optarg, 1ull << 30, &v) < 0)
+                                return usage_error(err, "--balloon `%s`: want a size in MiB",
+                                                   optarg);
+                        c->balloon = true;
+                        c->balloon_mib = v;
+                        break;
+                case O_API_SOCK:
+                        c->api_sock = optarg;
+                        break;
+                case O_RNG:
+                        c->rng = true;
+                        break;
+                case O_NO_ACPI:
+                        c->no_acpi = true;
+                        break;
+                case O_CONSOLE:
+                        if (strcmp(optarg, "stdio") == 0)
+                                c->console = VMM_CONSOLE_STDIO;
+                        else if (strcmp(optarg, "none") == 0)
+                                c->console = VMM_CONSOLE_NONE;
+                        else if (strcmp(optarg, "pty") == 0)
+                                c->console = VMM_CONSOLE_PTY;
+                        else if (berth_str_has_prefix(optarg, "unix:") && optarg[5]) {
+                                c->console = VMM_CONSOLE_UNIX;
+                                c->console_path = optarg + 5;
+                        } else
+                                return usage_error(err,
+                                                   "--console `%s`: want stdio, pty, unix:PATH "
+                                                   "or none",
+                                                   optarg);
+                        break;
+                case O_CONFIG:
+                        if (vmm_config_load_json(c, optarg, err) < 0)
+                                return -1;
+                        break;
+                case O_LOG_LEVEL:
+                        c->log_level = optarg;
+                        break;
+                case 'h':
+                        vmm_usage(stdout);
+                        return 1;
+                case ':':
+                        return usage_error(err, "option `%s` needs a value", argv[optind - 1]);
+                default:
+                        return usage_error(err, "unknown option `%s`", argv[optind - 1]);
+                }
+        }
+        if (optind < argc)
+                return usage_error(err, "unexpected argument `%s`", argv[optind]);
+        if (!c->kernel)
+                return usage_error(err, "--kernel (or a config's boot-source) is required");
+        return 0;
+}
+
+static uint64_t host_memory(void)
+{
+        long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+        return pages > 0 && size > 0 ? (uint64_t) pages * (uint64_t) size : UINT64_MAX;
+}
+
+int vmm_config_validate(const struct vmm_config *c, berth_error_t *err)
+{
+        if ((c->memory_mib << 20) > host_memory())
+                return berth_fail_status(err, VMM_EXIT_USAGE, ENOMEM,
+                                         "--memory %" PRIu64 " MiB is more than the host has "
+                                         "(%" PRIu64 " MiB)",
+                                         c->memory_mib, host_memory() >> 20);
+        struct stat st;
+        if (stat(c->kernel, &st) < 0)
+                return berth_fail_status(err, VMM_EXIT_BAD_KERNEL, errno, "kernel `%s`", c->kernel);
+        if (c->initrd && stat(c->initrd, &st) < 0)
+                return berth_fail_status(err, VMM_EXIT_BAD_KERNEL, errno, "initrd `%s`", c->initrd);
+        if (c->initrd && (uint64_t) st.st_size >= (c->memory_mib << 20))
+                return berth_fail_status(err, VMM_EXIT_BAD_KERNEL, EFBIG,
+                                         "initrd `%s` (%lld bytes) is larger than guest memory "
+                                         "(%" PRIu64 " MiB)",
+                                         c->initrd, (long long) st.st_size, c->memory_mib);
+        return 0;
+}

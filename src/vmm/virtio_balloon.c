@@ -1,0 +1,176 @@
+/* virtio_balloon.c — memory balloon (device id 5): the host sets a target
+ * (API), the guest gives pages back through the inflate queue and the VMM
+ * returns them to the host with MADV_DONTNEED; deflated pages simply fault
+ * back in when the guest touches them.  With VIRTIO_BALLOON_F_STATS_VQ the
+ * guest's memory statistics are kept for the API. */
+#include <errno.h>
+#include <linux/virtio_balloon.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "vmm/virtio_devices.h"
+
+#define BAL_INFLATE 0
+#define BAL_DEFLATE 1
+#define BAL_STATS   2
+#define BAL_PAGE    4096ull
+
+struct virtio_balloon {
+        struct virtio_mmio_dev *t;
+        struct vmm_vm *vm;
+        struct virtio_balloon_config config;
+        uint64_t inflated_pages, deflated_pages; /* metrics */
+        struct vmm_balloon_stats stats;
+        bool stats_held; /* the guest's stats buffer, kept until we want fresh ones */
+        uint16_t stats_head;
+};
+
+static int inflate_request(void *opaque, struct virtq_elem *e)
+{
+        struct virtio_balloon *b = opaque;
+        /* The buffer is an array of 32-bit page frame numbers. */
+        for (unsigned i = 0; i < e->n_out; i++) {
+                const uint8_t *p = e->iov[i].iov_base;
+                for (size_t off = 0; off + 4 <= e->iov[i].iov_len; off += 4) {
+                        uint32_t pfn;
+                        memcpy(&pfn, p + off, 4);
+                        void *page = vmm_mem_ptr(&b->vm->mem, (uint64_t) pfn * BAL_PAGE, BAL_PAGE);
+                        if (!page)
+                                continue; /* not guest RAM: ignore, never touch */
+                        (void) madvise(page, BAL_PAGE, MADV_DONTNEED);
+                        b->inflated_pages++;
+                }
+        }
+        return 0;
+}
+
+static int deflate_request(void *opaque, struct virtq_elem *e)
+{
+        struct virtio_balloon *b = opaque;
+        /* Nothing to do: the pages fault back in on first touch. */
+        b->deflated_pages += e->out_len / 4;
+        return 0;
+}
+
+static void stats_arrived(struct virtio_balloon *b)
+{
+        struct virtio_mmio_dev *t = b->t;
+        static __thread struct virtq_elem e;
+        if (b->stats_held || virtq_pop(&t->vq[BAL_STATS], &e) != 1)
+                return;
+        struct __attribute__((packed)) {
+                uint16_t tag;
+                uint64_t val;
+        } s;
+        for (size_t off = 0; off + sizeof(s) <= e.out_len; off += sizeof(s)) {
+                if (virtq_iov_to_buf(e.iov, e.n_out, off, &s, sizeof(s)) != sizeof(s))
+                        break;
+                if (s.tag < VMM_BALLOON_NSTATS) {
+                        b->stats.value[s.tag] = s.val;
+                        b->stats.valid |= 1u << s.tag;
+                }
+        }
+        b->stats_held = true;
+        b->stats_head = e.head;
+}
+
+static void balloon_notify(void *dev, struct virtio_mmio_dev *t, unsigned q)
+{
+        struct virtio_balloon *b = dev;
+        if (q == BAL_INFLATE)
+                virtio_mmio_serve(t, q, inflate_request);
+        else if (q == BAL_DEFLATE)
+                virtio_mmio_serve(t, q, deflate_request);
+        else if (q == BAL_STATS)
+                stats_arrived(b);
+}
+
+static void balloon_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len)
+{
+        struct virtio_balloon *b = dev;
+        memcpy(data, (const uint8_t *) &b->config + off, len);
+}
+
+static void balloon_config_write(void *dev, uint32_t off, const uint8_t *data, unsigned len)
+{
+        struct virtio_balloon *b = dev;
+        /* Only `actual` is the driver's to write. */
+        if (off >= 4 && off + len <= 8)
+                memcpy((uint8_t *) &b->config + off, data, len);
+}
+
+static void balloon_reset(void *dev)
+{
+        struct virtio_balloon *b = dev;
+        b->config.actual = 0;
+        b->stats_held = false;
+}
+
+static void balloon_destroy(void *dev)
+{
+        free(dev);
+}
+
+static const struct virtio_dev_ops balloon_ops = {
+        .name = "balloon",
+        .device_id = 5,
+        .n_queues = 3,
+        .features = (1ull << VIRTIO_BALLOON_F_STATS_VQ),
+        .config_size = 8, /* num_pages, actual */
+        .config_read = balloon_config_read,
+        .config_write = balloon_config_write,
+        .queue_notify = balloon_notify,
+        .reset = balloon_reset,
+        .destroy = balloon_destroy,
+};
+
+int virtio_balloon_add(struct vmm_vm *vm, uint64_t target_mib, berth_error_t *err)
+{
+        struct virtio_balloon *b = berth_xcalloc(1, sizeof(*b));
+        b->vm = vm;
+        b->config.num_pages = (uint32_t) ((target_mib << 20) / BAL_PAGE);
+        if (virtio_mmio_add(vm, &balloon_ops, b, &b->t, err) < 0)
+                return -1;
+        vm->balloon = b;
+        return 0;
+}
+
+int vmm_balloon_set_target(struct vmm_vm *vm, uint64_t mib, berth_error_t *err)
+{
+        struct virtio_balloon *b = vm->balloon;
+        if (!b)
+                return berth_fail(err, ENODEV, "this VM has no balloon device");
+        if ((mib << 20) >= vm->mem.ram_size)
+                return berth_fail(err, EINVAL, "balloon target %llu MiB is not below guest memory",
+                                  (unsigned long long) mib);
+        pthread_mutex_lock(&b->t->lock);
+        b->config.num_pages = (uint32_t) ((mib << 20) / BAL_PAGE);
+        virtio_mmio_config_changed(b->t);
+        pthread_mutex_unlock(&b->t->lock);
+        return 0;
+}
+
+int vmm_balloon_get(struct vmm_vm *vm, uint64_t *target_mib, uint64_t *actual_mib,
+                    struct vmm_balloon_stats *stats, berth_error_t *err)
+{
+        struct virtio_balloon *b = vm->balloon;
+        if (!b)
+                return berth_fail(err, ENODEV, "this VM has no balloon device");
+        pthread_mutex_lock(&b->t->lock);
+        *target_mib = ((uint64_t) b->config.num_pages * BAL_PAGE) >> 20;
+        *actual_mib = ((uint64_t) b->config.actual * BAL_PAGE) >> 20;
+        if (stats)
+                *stats = b->stats;
+        /* Hand the stats buffer back: the driver refills it with fresh
+         * numbers for the next request. */
+        if (b->stats_held) {
+                b->stats_held = false;
+                virtq_push(&b->t->vq[BAL_STATS], b->stats_head, 0);
+                virtio_mmio_used(b->t, BAL_STATS);
+        }
+        pthread_mutex_unlock(&b->t->lock);
+        return 0;
+}

@@ -1,0 +1,235 @@
+/* virtio_net.c — virtio network device (device id 1) on a tap interface.
+ *
+ * Frames pass between the guest's rings and the tap unchanged apart from
+ * the 12-byte virtio-net header, which the tap understands natively
+ * (IFF_VNET_HDR).  No offloads are offered, so the header the guest sends
+ * is replaced by a clean one before the host kernel sees it.  Receive is
+ * driven by the tap becoming readable; with no guest buffer posted the tap
+ * is unwatched until the guest notifies the receive queue.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "vmm/virtio_devices.h"
+
+#define NET_RX        0
+#define NET_TX        1
+#define NET_HDR_LEN   12 /* struct virtio_net_hdr_v1 */
+#define NET_MAX_FRAME (65536 + NET_HDR_LEN)
+
+struct virtio_net_stats {
+        uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes, tx_dropped;
+};
+
+struct virtio_net {
+        struct virtio_mmio_dev *t;
+        struct vmm_vm *vm;
+        int tap;
+        bool rx_paused;
+        char ifname[IFNAMSIZ];
+        struct virtio_net_config config;
+        struct virtio_net_stats stats;
+};
+
+static int tx_request(void *opaque, struct virtq_elem *e)
+{
+        struct virtio_net *n = opaque;
+        if (e->out_len < NET_HDR_LEN || e->out_len > NET_MAX_FRAME) {
+                n->stats.tx_dropped++;
+                return 0;
+        }
+        /* Our own header (no checksum or GSO requests), then the frame. */
+        static uint8_t hdr[NET_HDR_LEN]; /* all zero, never written */
+        struct iovec iov[VIRTQ_MAX_SEG + 1];
+        unsigned k = 0;
+        iov[k++] = (struct iovec){hdr, NET_HDR_LEN};
+        size_t skip = NET_HDR_LEN;
+        for (unsigned i = 0; i < e->n_out; i++) {
+                if (skip >= e->iov[i].iov_len) {
+                        skip -= e->iov[i].iov_len;
+                        continue;
+                }
+                iov[k++] = (struct iovec){(uint8_t *) e->iov[i].iov_base + skip,
+                                          e->iov[i].iov_len - skip};
+                skip = 0;
+        }
+        ssize_t w = writev(n->tap, iov, (int) k);
+        if (w < 0) {
+                n->stats.tx_dropped++;
+        } else {
+                n->stats.tx_frames++;
+                n->stats.tx_bytes += (uint64_t) w - NET_HDR_LEN;
+        }
+        return 0;
+}
+
+/* Move frames from the tap into posted receive buffers.  Lock held. */
+static void rx_fill(struct virtio_net *n)
+{
+        struct virtio_mmio_dev *t = n->t;
+        struct virtq *vq = &t->vq[NET_RX];
+        static __thread struct virtq_elem e;
+        bool used = false;
+        for (unsigned budget = 0; budget < 2 * VIRTQ_MAX_SIZE; budget++) {
+                int r = virtio_mmio_pop_host(t, NET_RX, &e);
+                if (r < 0)
+                        break;
+                if (r == 0) {
+                        /* Nowhere to put a frame: stop watching the tap until
+                         * the guest posts buffers. */
+                        vmm_vm_watch_enable(n->vm, n->tap, false);
+                        n->rx_paused = true;
+                        break;
+                }
+                if (e.n_in == 0 || e.in_len < NET_HDR_LEN) {
+                        virtq_push(vq, e.head, 0);
+                        used = true;
+                        continue;
+                }
+                ssize_t got = readv(n->tap, e.iov + e.n_out, (int) e.n_in);
+                if (got < 0) {
+                        virtq_unpop(vq);
+                        break; /* EAGAIN: the tap is drained */
+                }
+                /* One buffer per frame (no MRG_RXBUF): num_buffers = 1. */
+                uint16_t one = 1;
+                virtq_buf_to_iov(e.iov + e.n_out, e.n_in, 10, &one, 2);
+                virtq_push(vq, e.head, (uint32_t) got);
+                n->stats.rx_frames++;
+                n->stats.rx_bytes += (uint64_t) got - NET_HDR_LEN;
+                used = true;
+        }
+        if (used)
+                virtio_mmio_used(t, NET_RX);
+}
+
+static void on_tap(void *opaque)
+{
+        struct virtio_net *n = opaque;
+        pthread_mutex_lock(&n->t->lock);
+        rx_fill(n);
+        pthread_mutex_unlock(&n->t->lock);
+}
+
+static void net_notify(void *dev, struct virtio_mmio_dev *t, unsigned q)
+{
+        struct virtio_net *n = dev;
+        if (q == NET_TX) {
+                virtio_mmio_serve(t, q, tx_request);
+        } else if (q == NET_RX && n->rx_paused) {
+                n->rx_paused = false;
+                vmm_vm_watch_enable(n->vm, n->tap, true);
+                rx_fill(n);
+        }
+}
+
+static void net_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len)
+{
+        struct virtio_net *n = dev;
+        memcpy(data, (const uint8_t *) &n->config + off, len);
+}
+
+static void net_reset(void *dev)
+{
+        struct virtio_net *n = dev;
+        /* Queues are gone: the tap is watched again once they are back. */
+        n->rx_paused = true;
+        vmm_vm_watch_enable(n->vm, n->tap, false);
+}
+
+static void net_destroy(void *dev)
+{
+        struct virtio_net *n = dev;
+        if (n->tap >= 0)
+                close(n->tap);
+        free(n);
+}
+
+static const struct virtio_dev_ops net_ops = {
+        .name = "net",
+        .device_id = 1,
+        .n_queues = 2,
+        .features = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS),
+        .config_size = sizeof(struct virtio_net_config),
+        .config_read = net_config_read,
+        .queue_notify = net_notify,
+        .reset = net_reset,
+        .destroy = net_destroy,
+};
+
+static int open_tap(const char *name, char *ifname, berth_error_t *err)
+{
+        cleanup_close int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+                return berth_fail(err, errno, "open /dev/net/tun");
+        struct ifreq ifr = {.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR};
+        if (strlen(name) >= IFNAMSIZ)
+                return berth_fail(err, ENAMETOOLONG, "tap name `%s`", name);
+        strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+        if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+                return berth_fail(err, errno, "attach to tap `%s`", name);
+        int sz = NET_HDR_LEN;
+        if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0)
+                return berth_fail(err, errno, "set the vnet header size of tap `%s`", name);
+        memcpy(ifname, ifr.ifr_name, IFNAMSIZ);
+        return berth_steal_fd(&fd);
+}
+
+int virtio_net_add(struct vmm_vm *vm, const struct vmm_net_config *nc, berth_error_t *err)
+{
+        char ifname[IFNAMSIZ];
+        int tap = open_tap(nc->tap, ifname, err);
+        if (tap < 0)
+                return -1;
+        struct virtio_net *n = berth_xcalloc(1, sizeof(*n));
+        n->vm = vm;
+        n->tap = tap;
+        n->rx_paused = true;
+        memcpy(n->ifname, ifname, sizeof(ifname));
+        memcpy(n->config.mac, nc->mac, 6);
+        n->config.status = VIRTIO_NET_S_LINK_UP;
+        if (virtio_mmio_add(vm, &net_ops, n, &n->t, err) < 0)
+                return -1;
+        if (vmm_vm_watch_fd(vm, tap, on_tap, n, err) < 0)
+                return -1;
+        vmm_vm_watch_enable(vm, tap, false); /* until the driver posts buffers */
+        log_info("virtio-net: tap %s, mac %02x:%02x:%02x:%02x:%02x:%02x", ifname, nc->mac[0],
+                 nc->mac[1], nc->mac[2], nc->mac[3], nc->mac[4], nc->mac[5]);
+        return 0;
+}
+
+int vmm_net_parse_mac(const char *s, uint8_t mac[6])
+{
+        unsigned v[6];
+        char extra;
+        if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &extra) != 6)
+                return -1;
+        for (int i = 0; i < 6; i++) {
+                if (v[i] > 0xff)
+                        return -1;
+                mac[i] = (uint8_t) v[i];
+        }
+        return (mac[0] & 1) ? -1 : 0; /* no multicast source address */
+}
+
+void vmm_net_random_mac(uint8_t mac[6])
+{
+        /* Locally administered, unicast, in QEMU's customary 52:54:00 block. */
+        mac[0] = 0x52;
+        mac[1] = 0x54;
+        mac[2] = 0x00;
+        if (getrandom(mac + 3, 3, 0) != 3)
+                mac[3] = mac[4] = mac[5] = 0x42;
+}

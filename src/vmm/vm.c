@@ -1,0 +1,391 @@
+/* vm.c — VM lifecycle: KVM set-up, guest memory, devices, vCPU threads and
+ * the main event loop that serves device I/O until the guest stops. */
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "vmm/acpi.h"
+#include "vmm/virtio_mmio.h"
+
+#define KVM_TSS_ADDR          0xfffbd000ul
+#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ull
+
+void vmm_vm_stop(struct vmm_vm *vm, int status)
+{
+        bool was = atomic_exchange(&vm->stopping, true);
+        if (!was) {
+                atomic_store(&vm->exit_status, status);
+                uint64_t one = 1;
+                (void) !write(vm->stop_fd, &one, sizeof(one));
+        }
+}
+
+void vmm_vm_pause(struct vmm_vm *vm, bool pause)
+{
+        pthread_mutex_lock(&vm->pause_lock);
+        bool was = atomic_exchange(&vm->paused, pause);
+        pthread_cond_broadcast(&vm->pause_cond);
+        pthread_mutex_unlock(&vm->pause_lock);
+        if (pause)
+                for (unsigned i = 0; i < vm->n_vcpus; i++)
+                        vmm_vcpu_kick(&vm->vcpus[i]);
+        if (was != pause)
+                log_info("VM %s", pause ? "paused" : "resumed");
+}
+
+void vmm_vm_irq_line(void *opaque, unsigned gsi, int level)
+{
+        struct vmm_vm *vm = opaque;
+        struct kvm_irq_level irq = {.irq = gsi, .level = level};
+        if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+                log_debug("KVM_IRQ_LINE %u: %s", gsi, strerror(errno));
+}
+
+int vmm_vm_watch_fd(struct vmm_vm *vm, int fd, vmm_event_fn fn, void *opaque, berth_error_t *err)
+{
+        struct vmm_watch *w = NULL;
+        for (unsigned i = 0; i < vm->n_watches && !w; i++)
+                if (!vm->watches[i].fn)
+                        w = &vm->watches[i]; /* a slot freed by vmm_vm_unwatch_fd */
+        if (!w && vm->n_watches >= BERTH_ARRAY_SIZE(vm->watches))
+                return berth_fail(err, ENOSPC, "too many event sources");
+        if (!w)
+                w = &vm->watches[vm->n_watches++];
+        *w = (struct vmm_watch){fd, fn, opaque};
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
+        if (epoll_ctl(vm->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+                return berth_fail(err, errno, "watch fd %d", fd);
+        return 0;
+}
+
+void vmm_vm_watch_enable(struct vmm_vm *vm, int fd, bool on)
+{
+        vmm_vm_watch_events(vm, fd, on ? EPOLLIN : 0);
+}
+
+void vmm_vm_unwatch_fd(struct vmm_vm *vm, int fd)
+{
+        for (unsigned i = 0; i < vm->n_watches; i++) {
+                if (vm->watches[i].fd != fd || !vm->watches[i].fn)
+                        continue;
+                (void) epoll_ctl(vm->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+                vm->watches[i].fn = NULL;
+                vm->watches[i].fd = -1;
+                return;
+        }
+}
+
+void vmm_vm_watch_events(struct vmm_vm *vm, int fd, uint32_t events)
+{
+        for (unsigned i = 0; i < vm->n_watches; i++) {
+                if (vm->watches[i].fd != fd || !vm->watches[i].fn)
+                        continue;
+                struct epoll_event ev = {.events = events, .data.ptr = &vm->watches[i]};
+                if (epoll_ctl(vm->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0)
+                        log_debug("epoll_ctl MOD fd %d: %s", fd, strerror(errno));
+                return;
+        }
+}
+
+/* Registering memory slots costs several milliseconds of waiting in KVM
+ * (an SRCU grace period per slot), whatever the size.  It runs on its own
+ * thread while the main thread loads the kernel and wires the devices;
+ * mem_slots_wait() joins it before any vCPU runs. */
+static void *mem_slots_thread(void *arg)
+{
+        struct vmm_vm *vm = arg;
+        for (unsigned i = 0; i < vm->mem.n; i++) {
+                struct kvm_userspace_memory_region r = {
+                        .slot = i,
+                        .guest_phys_addr = vm->mem.regions[i].gpa,
+                        .memory_size = vm->mem.regions[i].size,
+                        .userspace_addr = (uintptr_t) vm->mem.regions[i].hva,
+                };
+                if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+                        vm->mem_slots_errno = errno;
+                        break;
+                }
+        }
+        return NULL;
+}
+
+static int mem_init(struct vmm_vm *vm, berth_error_t *err)
+{
+        if (vmm_mem_alloc(&vm->mem, vm->cfg->memory_mib << 20, err) < 0)
+                return -1;
+        int r = pthread_create(&vm->mem_slots, NULL, mem_slots_thread, vm);
+        if (r != 0)
+                return berth_fail(err, r, "start the memory-slot thread");
+        vm->mem_slots_started = true;
+        return 0;
+}
+
+static int mem_slots_wait(struct vmm_vm *vm, berth_error_t *err)
+{
+        if (!vm->mem_slots_started)
+                return 0;
+        pthread_join(vm->mem_slots, NULL);
+        vm->mem_slots_started = false;
+        if (vm->mem_slots_errno)
+                return berth_fail(err, vm->mem_slots_errno, "KVM_SET_USER_MEMORY_REGION");
+        return 0;
+}
+
+static int kvm_init(struct vmm_vm *vm, berth_error_t *err)
+{
+        vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+        if (vm->kvm_fd < 0)
+                return berth_fail(err, errno, "open /dev/kvm");
+        int v = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+        if (v != KVM_API_VERSION)
+                return berth_fail(err, EINVAL, "KVM API version %d, want %d", v, KVM_API_VERSION);
+        static const struct {
+                int cap;
+                const char *name;
+        } need[] = {
+                {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+                {KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"},
+                {KVM_CAP_PIT2, "KVM_CAP_PIT2"},
+                {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
+                {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+        };
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(need); i++)
+                if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, need[i].cap) <= 0)
+                        return berth_fail(err, ENOTSUP, "KVM lacks %s", need[i].name);
+        vm->have_ioeventfd = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) > 0;
+        vm->have_irqfd = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD) > 0;
+        int rs = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+        if (rs <= 0)
+                return berth_fail(err, errno, "KVM_GET_VCPU_MMAP_SIZE");
+        vm->run_size = (size_t) rs;
+
+        vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+        if (vm->vm_fd < 0)
+                return berth_fail(err, errno, "KVM_CREATE_VM");
+        /* Intel VT-x needs these two pages out of the guest's way; other
+         * implementations may not know the ioctls, which is harmless. */
+        /* Guest RAM first: its slot registration then overlaps the rest. */
+        if (mem_init(vm, err) < 0)
+                return -1;
+        if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0)
+                log_debug("KVM_SET_TSS_ADDR: %s", strerror(errno));
+        uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
+        if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)
+                log_debug("KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
+        if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+                return berth_fail(err, errno, "KVM_CREATE_IRQCHIP");
+        struct kvm_pit_config pit = {.flags = 0};
+        if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+                return berth_fail(err, errno, "KVM_CREATE_PIT2");
+        return 0;
+}
+
+static int cpuid_init(struct vmm_vm *vm, berth_error_t *err)
+{
+        for (unsigned n = 128; n <= 4096; n *= 2) {
+                struct kvm_cpuid2 *c =
+                        berth_xcalloc(1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
+                c->nent = n;
+                if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+                        vm->cpuid = c;
+                        return 0;
+                }
+                int e = errno;
+                free(c);
+                if (e != E2BIG)
+                        return berth_fail(err, e, "KVM_GET_SUPPORTED_CPUID");
+        }
+        return berth_fail(err, E2BIG, "KVM_GET_SUPPORTED_CPUID");
+}
+
+static void on_signal(void *opaque)
+{
+        struct vmm_vm *vm = opaque;
+        struct signalfd_siginfo si;
+        int fd = -1;
+        for (unsigned i = 0; i < vm->n_watches; i++)
+                if (vm->watches[i].fn == on_signal)
+                        fd = vm->watches[i].fd;
+        if (fd >= 0 && read(fd, &si, sizeof(si)) == sizeof(si))
+                log_info("signal %u: stopping the VM", si.ssi_signo);
+        vmm_vm_stop(vm, VMM_EXIT_SIGNAL);
+}
+
+static void on_stop(void *opaque)
+{
+        (void) opaque; /* the loop checks vm->stopping */
+}
+
+/* The command line the guest sees: the user's, then one
+ * virtio_mmio.device= entry per device (Firecracker's way). */
+static char *compose_cmdline(struct vmm_vm *vm)
+{
+        char *s = berth_xstrdup(vm->cfg->cmdline ? vm->cfg->cmdline : "");
+        for (unsigned i = 0; i < vm->n_virtio; i++) {
+                char *n = berth_xasprintf("%s%svirtio_mmio.device=4K@%#llx:%u", s, *s ? " " : "",
+                                          (unsigned long long) virtio_mmio_base(vm->virtio[i]),
+                                          virtio_mmio_irq(vm->virtio[i]));
+                free(s);
+                s = n;
+        }
+        return s;
+}
+
+static int acpi_init(struct vmm_vm *vm, uint64_t *rsdp, berth_error_t *err)
+{
+        struct vmm_acpi_config ac = {.cpus = vm->n_vcpus};
+        for (unsigned i = 0; i < vm->n_virtio && i < VMM_ACPI_MAX_MMIO; i++)
+                ac.mmio[ac.n_mmio++] = (struct vmm_acpi_mmio_dev){virtio_mmio_base(vm->virtio[i]),
+                                                                  VMM_VIRTIO_MMIO_SIZE,
+                                                                  virtio_mmio_irq(vm->virtio[i])};
+        return vmm_acpi_build(&vm->mem, &ac, rsdp, err);
+}
+
+static void log_layout(struct vmm_vm *vm, const char *cmdline)
+{
+        struct vmm_e820 e[VMM_E820_MAX];
+        unsigned n = vmm_e820_build(&vm->mem, e, VMM_E820_MAX);
+        log_info("kernel: %s, entry %#llx, %u vCPU(s), %llu MiB", vm->boot.kind,
+                 (unsigned long long) vm->boot.entry, vm->n_vcpus,
+                 (unsigned long long) vm->cfg->memory_mib);
+        for (unsigned i = 0; i < n; i++)
+                log_info("e820: 0x%016llx-0x%016llx type %u", (unsigned long long) e[i].addr,
+                         (unsigned long long) (e[i].addr + e[i].size - 1), e[i].type);
+        log_info("cmdline: %s", cmdline);
+}
+
+static void vm_destroy(struct vmm_vm *vm)
+{
+        vmm_api_stop(vm);
+        vmm_vm_pause(vm, false); /* let paused vCPU threads see the stop */
+        if (berth_log_get_level() >= BERTH_LOG_INFO && vm->mem.map)
+                log_info("guest memory touched: %llu KiB",
+                         (unsigned long long) (vmm_mem_resident(&vm->mem) >> 10));
+        for (unsigned i = 0; i < vm->n_vcpus; i++)
+                vmm_vcpu_kick(&vm->vcpus[i]);
+        for (unsigned i = 0; i < vm->n_vcpus; i++)
+                vmm_vcpu_destroy(&vm->vcpus[i]);
+        for (unsigned i = 0; i < vm->n_virtio; i++)
+                virtio_mmio_destroy(vm->virtio[i]);
+        for (unsigned i = 0; i < vm->n_watches; i++)
+                if (vm->watches[i].fn == on_signal || vm->watches[i].fn == on_stop)
+                        close(vm->watches[i].fd);
+        if (vm->epoll_fd >= 0)
+                close(vm->epoll_fd);
+        if (vm->vm_fd >= 0)
+                close(vm->vm_fd);
+        if (vm->kvm_fd >= 0)
+                close(vm->kvm_fd);
+        vmm_mem_free(&vm->mem);
+        free(vm->cpuid);
+        vmm_console_fini(vm);
+}
+
+static int vm_setup(struct vmm_vm *vm, berth_error_t *err)
+{
+        vm->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (vm->epoll_fd < 0 || vm->stop_fd < 0)
+                return berth_fail(err, errno, "create the event loop");
+        if (vmm_vm_watch_fd(vm, vm->stop_fd, on_stop, vm, err) < 0)
+                return -1;
+        sigset_t sigs;
+        sigemptyset(&sigs);
+        sigaddset(&sigs, SIGINT);
+        sigaddset(&sigs, SIGTERM);
+        sigaddset(&sigs, SIGHUP);
+        /* Blocked before any thread starts, so only the signalfd sees them. */
+        pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+        /* A console reader that goes away (`berth-vmm ... | head`) must not
+         * kill the VMM: the UART's writes just fail. */
+        signal(SIGPIPE, SIG_IGN);
+        int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sfd < 0 || vmm_vm_watch_fd(vm, sfd, on_signal, vm, err) < 0)
+                return berth_fail(err, errno, "signalfd");
+
+        if (kvm_init(vm, err) < 0 || cpuid_init(vm, err) < 0)
+                return berth_wrap(err, "set up KVM");
+
+        vmm_serial_init(&vm->serial, -1, vmm_vm_irq_line, vm);
+        if (vmm_bus_add(&vm->pio, VMM_SERIAL_PORT, 8, vmm_serial_io, &vm->serial) < 0 ||
+            vmm_legacy_init(vm, err) < 0)
+                return berth_fail(err, EINVAL, "wire the legacy devices");
+        if (vmm_console_init(vm, err) < 0)
+                return berth_wrap(err, "set up the console");
+        if (vmm_virtio_devices_init(vm, err) < 0)
+                return -1;
+        if (vm->cfg->api_sock && vmm_api_start(vm, vm->cfg->api_sock, err) < 0)
+                return -1;
+
+        vm->n_vcpus = vm->cfg->cpus;
+        uint64_t rsdp = 0;
+        if (!vm->cfg->no_acpi && acpi_init(vm, &rsdp, err) < 0)
+                return -1;
+        cleanup_free char *cmdline = compose_cmdline(vm);
+        if (vmm_boot_load(&vm->mem, vm->cfg->kernel, vm->cfg->initrd, cmdline, rsdp, &vm->boot,
+                          err) < 0)
+                return -1;
+        log_layout(vm, cmdline);
+        for (unsigned i = 0; i < vm->n_vcpus; i++)
+                if (vmm_vcpu_create(vm, i, err) < 0)
+                        return berth_wrap(err, "create vCPU %u", i);
+        return vmm_vcpu_setup_boot(&vm->vcpus[0], err);
+}
+
+static void main_loop(struct vmm_vm *vm)
+{
+        while (!atomic_load(&vm->stopping)) {
+                struct epoll_event evs[16];
+                int n = epoll_wait(vm->epoll_fd, evs, 16, -1);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        log_error("epoll_wait: %s", strerror(errno));
+                        vmm_vm_stop(vm, VMM_EXIT_ERROR);
+                        break;
+                }
+                for (int i = 0; i < n; i++) {
+                        struct vmm_watch *w = evs[i].data.ptr;
+                        if (w->fn) /* unwatched by an earlier handler of this batch */
+                                w->fn(w->opaque);
+                }
+        }
+}
+
+int vmm_run(const struct vmm_config *cfg, berth_error_t *err)
+{
+        struct vmm_vm *vm = berth_xcalloc(1, sizeof(*vm));
+        clock_gettime(CLOCK_MONOTONIC, &vm->t_start);
+        vm->cfg = cfg;
+        vm->kvm_fd = vm->vm_fd = vm->epoll_fd = vm->stop_fd = -1;
+        vm->pio.unclaimed_fill = 0xff;
+        pthread_mutex_init(&vm->pause_lock, NULL);
+        pthread_cond_init(&vm->pause_cond, NULL);
+        vm->mmio.unclaimed_fill = 0x00;
+        int ret = vm_setup(vm, err);
+        if (mem_slots_wait(vm, ret == 0 ? err : NULL) < 0)
+                ret = -1;
+        for (unsigned i = 0; ret == 0 && i < vm->n_vcpus; i++)
+                if (vmm_vcpu_start(&vm->vcpus[i], err) < 0) {
+                        vmm_vm_stop(vm, VMM_EXIT_ERROR);
+                        ret = -1;
+                }
+        if (ret == 0) {
+                main_loop(vm);
+                ret = atomic_load(&vm->exit_status);
+        }
+        vm_destroy(vm);
+        free(vm);
+        return ret;
+}

@@ -1,0 +1,130 @@
+/* vm.h — the running VM inside berth-vmm: KVM handles, memory, buses,
+ * devices and vCPU threads.  Internal to src/vmm/. */
+#ifndef BERTH_VMM_VM_H
+#define BERTH_VMM_VM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "vmm/boot.h"
+#include "vmm/bus.h"
+#include "vmm/mem.h"
+#include "vmm/serial.h"
+#include "vmm/vmm.h"
+
+struct vmm_vm;
+struct virtio_mmio_dev;
+struct virtio_balloon;
+struct vmm_api;
+
+#define VMM_BALLOON_NSTATS 10 /* VIRTIO_BALLOON_S_NR */
+
+struct vmm_balloon_stats {
+        uint64_t value[VMM_BALLOON_NSTATS];
+        unsigned valid; /* bit per tag the guest reported */
+};
+
+/* main loop registrations: fd readable -> fn(opaque), on the main thread. */
+typedef void (*vmm_event_fn)(void *opaque);
+
+struct vmm_vcpu {
+        struct vmm_vm *vm;
+        unsigned id;
+        int fd;
+        struct kvm_run *run;
+        pthread_t thread;
+        bool started;
+};
+
+#define VMM_MAX_VIRTIO 16
+
+/* ACPI-style power management ports (hardware-reduced ACPI's sleep control
+ * and reset registers; the FADT points at them). */
+#define VMM_PM_PORT          0x600
+#define VMM_PM_SLEEP_CONTROL 0 /* write (SLP_TYP << 2) | SLP_EN */
+#define VMM_PM_SLEEP_STATUS  1
+#define VMM_PM_RESET         2 /* write VMM_PM_RESET_VALUE */
+#define VMM_PM_RESET_VALUE   0x01
+#define VMM_PM_SLP_EN        0x20
+#define VMM_PM_SLP_TYP_S5    5
+
+struct vmm_vm {
+        const struct vmm_config *cfg;
+        int kvm_fd, vm_fd;
+        size_t run_size;
+        struct vmm_mem mem;
+        struct kvm_cpuid2 *cpuid;
+        struct vmm_boot boot;
+        struct vmm_bus pio, mmio;
+        struct vmm_serial serial;
+        struct vmm_vcpu vcpus[VMM_MAX_CPUS];
+        unsigned n_vcpus;
+        struct virtio_mmio_dev *virtio[VMM_MAX_VIRTIO];
+        unsigned n_virtio;
+        struct vmm_watch {
+                int fd;
+                vmm_event_fn fn;
+                void *opaque;
+        } watches[128];
+        unsigned n_watches;
+        int epoll_fd;
+        struct virtio_balloon *balloon;
+        struct vmm_api *api;
+        atomic_ullong exits[64];
+        atomic_bool paused;
+        pthread_mutex_t pause_lock;
+        pthread_cond_t pause_cond; /* per KVM exit reason, for the metrics */
+        int stop_fd;               /* eventfd: a vCPU asks the main loop to stop */
+        atomic_bool stopping;
+        atomic_int exit_status;
+        bool have_ioeventfd, have_irqfd;
+        pthread_t mem_slots; /* registers guest RAM with KVM in the background */
+        bool mem_slots_started;
+        int mem_slots_errno;
+        struct timespec t_start; /* vmm_run() entry, for the start-up log line */
+};
+
+/* Ask every thread to stop; the first status given wins. */
+void vmm_vm_stop(struct vmm_vm *vm, int status);
+
+/* Raise or lower a GSI on KVM's in-kernel irqchip. */
+void vmm_vm_irq_line(void *vm, unsigned gsi, int level);
+
+/* vcpu.c */
+int vmm_vcpu_create(struct vmm_vm *vm, unsigned id, berth_error_t *err);
+int vmm_vcpu_setup_boot(struct vmm_vcpu *v, berth_error_t *err);
+int vmm_vcpu_start(struct vmm_vcpu *v, berth_error_t *err);
+void vmm_vcpu_kick(struct vmm_vcpu *v);
+void vmm_vcpu_destroy(struct vmm_vcpu *v);
+
+/* Pause (true) or resume the vCPUs. */
+void vmm_vm_pause(struct vmm_vm *vm, bool pause);
+
+/* api.c */
+int vmm_api_start(struct vmm_vm *vm, const char *path, berth_error_t *err);
+void vmm_api_stop(struct vmm_vm *vm);
+
+/* virtio_balloon.c: the API's handle on the balloon. */
+int vmm_balloon_set_target(struct vmm_vm *vm, uint64_t mib, berth_error_t *err);
+int vmm_balloon_get(struct vmm_vm *vm, uint64_t *target_mib, uint64_t *actual_mib,
+                    struct vmm_balloon_stats *stats, berth_error_t *err);
+
+/* console.c: COM1 to stdio, a pty, a unix socket or nowhere. */
+int vmm_console_init(struct vmm_vm *vm, berth_error_t *err);
+void vmm_console_fini(struct vmm_vm *vm);
+
+/* legacy.c: i8042 reset, PM registers, POST port. */
+int vmm_legacy_init(struct vmm_vm *vm, berth_error_t *err);
+
+int vmm_vm_watch_fd(struct vmm_vm *vm, int fd, vmm_event_fn fn, void *opaque, berth_error_t *err);
+/* Pause or resume a watched fd (a device with nowhere to put input). */
+void vmm_vm_watch_enable(struct vmm_vm *vm, int fd, bool on);
+/* Watch for readability and/or writability (EPOLLIN/EPOLLOUT); 0 pauses. */
+void vmm_vm_watch_events(struct vmm_vm *vm, int fd, uint32_t events);
+/* Stop watching fd (before closing it). */
+void vmm_vm_unwatch_fd(struct vmm_vm *vm, int fd);
+
+#endif

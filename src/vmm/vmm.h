@@ -1,0 +1,104 @@
+/* vmm.h — berth-vmm's library interface: a VM described by a config, run
+ * to completion.  One process runs one VM (Firecracker's model).
+ *
+ * Exit statuses are part of the interface (docs/vmm.md): a caller can tell
+ * a guest that powered off from one that rebooted or crashed, and both from
+ * a VMM that never got the guest started.
+ */
+#ifndef BERTH_VMM_VMM_H
+#define BERTH_VMM_VMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/error.h"
+
+struct json_t;
+
+enum vmm_exit_status {
+        VMM_EXIT_POWEROFF = 0,      /* guest powered off (ACPI sleep S5) */
+        VMM_EXIT_ERROR = 1,         /* the VMM failed (KVM, host resources) */
+        VMM_EXIT_USAGE = 2,         /* bad command line or configuration */
+        VMM_EXIT_BAD_KERNEL = 3,    /* kernel or initrd missing, corrupt or too big */
+        VMM_EXIT_REBOOT = 10,       /* guest asked for a reset (i8042, ACPI reset) */
+        VMM_EXIT_TRIPLE_FAULT = 11, /* guest triple-faulted (KVM_EXIT_SHUTDOWN) */
+        VMM_EXIT_GUEST_CRASH = 12,  /* KVM could not run the guest (internal error, bad entry) */
+        VMM_EXIT_SIGNAL = 13,       /* stopped by SIGINT/SIGTERM */
+};
+
+#define VMM_MAX_CPUS  32
+#define VMM_MAX_DISKS 8
+
+struct vmm_disk_config {
+        const char *path;
+        bool readonly;
+        bool direct; /* O_DIRECT: bypass the host page cache */
+        int format;  /* enum disk_format */
+};
+
+#define VMM_MAX_NETS 4
+
+struct vmm_net_config {
+        const char *tap; /* tap interface name; created if missing (needs CAP_NET_ADMIN) */
+        uint8_t mac[6];
+};
+
+/* "aa:bb:cc:dd:ee:ff" -> mac; 0, or -1 if malformed or multicast. */
+int vmm_net_parse_mac(const char *s, uint8_t mac[6]);
+void vmm_net_random_mac(uint8_t mac[6]);
+
+struct vmm_vsock_config {
+        uint64_t cid;         /* the guest's context id, >= 3 */
+        const char *uds_path; /* guest -> host port P connects to "<uds_path>_P" */
+};
+
+enum vmm_console {
+        VMM_CONSOLE_STDIO = 0,
+        VMM_CONSOLE_NONE,
+        VMM_CONSOLE_PTY,  /* a pseudo-terminal; its name is printed on stderr */
+        VMM_CONSOLE_UNIX, /* a unix socket at console_path, one client at a time */
+};
+
+struct vmm_config {
+        const char *kernel;
+        const char *initrd;
+        const char *cmdline;
+        unsigned cpus;
+        uint64_t memory_mib;
+        struct vmm_disk_config disks[VMM_MAX_DISKS];
+        unsigned n_disks;
+        struct vmm_net_config nets[VMM_MAX_NETS];
+        unsigned n_nets;
+        struct vmm_vsock_config vsock; /* cid 0: no vsock device */
+        bool balloon;
+        uint64_t balloon_mib; /* initial target */
+        const char *api_sock; /* REST API socket path, NULL for none */
+        bool rng;
+        bool no_acpi; /* no ACPI tables: devices only via the command line */
+        enum vmm_console console;
+        const char *console_path;
+        const char *log_level; /* NULL: leave as is */
+        struct json_t *json;   /* a loaded --config document (strings point into it) */
+};
+
+/* Defaults: 1 vCPU, 128 MiB, console on stdio, "console=ttyS0" command line. */
+void vmm_config_init(struct vmm_config *c);
+
+/* Parse berth-vmm's command line into c.  Returns 1 when --help was asked
+ * (usage printed), 0 on success, < 0 on a usage error (status 2). */
+int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_error_t *err);
+void vmm_usage(FILE *out);
+
+/* Apply a JSON config file (config.c; Firecracker's --config-file shape). */
+int vmm_config_load_json(struct vmm_config *c, const char *path, berth_error_t *err);
+void vmm_config_release(struct vmm_config *c);
+
+/* Check the config against the host (memory size, file presence). */
+int vmm_config_validate(const struct vmm_config *c, berth_error_t *err);
+
+/* Build and run the VM until the guest stops.  Returns the exit status
+ * (enum vmm_exit_status) or < 0 with err set when the VM could not start. */
+int vmm_run(const struct vmm_config *c, berth_error_t *err);
+
+#endif

@@ -1,0 +1,276 @@
+#!/usr/bin/env bats
+# engine.bats — `berth run` and the container commands, end to end on the real kernel:
+# the seeds' commands as written, each resource flag observed from inside and outside,
+# restart policies, a killed monitor, bad input leaving nothing behind.
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+        [ "$(id -u)" = 0 ] || return 0
+        berth_private_state
+        BERTH="$BERTH" "$BERTH_TOP/scripts/mkimage-busybox" busybox:latest >/dev/null
+}
+
+setup() {
+        require_root
+        berth_private_state
+        "$BERTH" images -q | grep -q . || skip "no busybox image (needs busybox-static)"
+}
+
+teardown() {
+        [ "$(id -u)" = 0 ] || return 0
+        local ids
+        ids=$("$BERTH" ps -aq 2>/dev/null) || true
+        [ -n "$ids" ] && "$BERTH" rm -f $ids >/dev/null 2>&1
+        return 0
+}
+
+# Nothing of any container is left: no record, no mount, no cgroup, no oci state.
+assert_nothing_left() {
+        [ -z "$("$BERTH" ps -aq)" ] || { echo "containers left: $("$BERTH" ps -a)"; return 1; }
+        ! findmnt -rn -o TARGET | grep -q "^$BERTH_DATA_DIR" || { echo "mounts left"; findmnt -rn -o TARGET | grep "^$BERTH_DATA_DIR"; return 1; }
+        [ -z "$(ls "$BERTH_RUN_DIR/oci" 2>/dev/null)" ] || { echo "oci state left"; return 1; }
+        [ -z "$(ls "$BERTH_RUN_DIR/containers" 2>/dev/null)" ] || { echo "bundles left"; return 1; }
+}
+
+# A process is gone when it no longer exists or is a zombie waiting for a reaper
+# (the killed monitor was its parent; this sandbox's pid 1 may not reap).
+gone() {
+        [ ! -e "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status"
+}
+
+cgroup_dir() { # CONTROLLER ID
+        echo "/sys/fs/cgroup/$1/berth/$2"
+}
+
+@test "run: output and exit status pass through; --rm leaves nothing" {
+        run "$BERTH" run --rm busybox sh -c 'echo out; echo err >&2; exit 3'
+        [ "$status" -eq 3 ]
+        assert_output_contains "out"
+        assert_output_contains "err"
+        assert_nothing_left
+}
+
+@test "run -d, ps, logs, exec, stop, ps -a, rm: the seeds' commands as written" {
+        run "$BERTH" run -d --name web busybox sh -c 'echo started; exec sleep 1000'
+        assert_success
+        id="$output"
+        [ ${#id} -eq 64 ]
+        run "$BERTH" ps
+        assert_output_contains "web"
+        assert_output_contains "Up "
+        [ "$("$BERTH" ps -q)" = "${id:0:12}" ]
+        sleep 0.2
+        run "$BERTH" logs web
+        [ "$output" = "started" ]
+        run "$BERTH" exec web sh -c 'echo $HOSTNAME; exit 5'
+        [ "$status" -eq 5 ]
+        [ "$output" = "${id:0:12}" ]
+        run "$BERTH" stop -t 1 web
+        assert_success
+        [ "$output" = "web" ]
+        [ -z "$("$BERTH" ps -q)" ]
+        run "$BERTH" ps -a --format '{{.Names}} {{.Status}}'
+        [[ "$output" == "web Exited (137) "* ]]
+        run "$BERTH" inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.Name}}' web
+        [ "$output" = "exited 137 /web" ]
+        run "$BERTH" rm web
+        assert_success
+        assert_nothing_left
+}
+
+@test "stop all and remove all: berth stop \$(berth ps -q), berth rm \$(berth ps -aq)" {
+        for n in one two three; do "$BERTH" run -d --name $n --stop-timeout 1 busybox sleep 1000 >/dev/null; done
+        [ "$("$BERTH" ps -q | wc -l)" -eq 3 ]
+        run "$BERTH" stop $("$BERTH" ps -q)
+        assert_success
+        [ -z "$("$BERTH" ps -q)" ]
+        [ "$("$BERTH" ps -aq | wc -l)" -eq 3 ]
+        run "$BERTH" rm $("$BERTH" ps -aq)
+        assert_success
+        assert_nothing_left
+}
+
+@test "--memory: a hog is OOM-killed with 137 and OOMKilled true" {
+        run "$BERTH" run --name hog --memory 32m busybox sh -c 'head -c 300m /dev/zero | tail'
+        [ "$status" -eq 137 ]
+        run "$BERTH" inspect -f '{{.State.OOMKilled}} {{.State.ExitCode}} {{.HostConfig.Memory}}' hog
+        [ "$output" = "true 137 33554432" ]
+}
+
+@test "--memory: the limit is in the container's cgroup while it runs" {
+        id=$("$BERTH" run -d --memory 64m busybox sleep 1000)
+        f="$(cgroup_dir memory "$id")/memory.limit_in_bytes"
+        [ -f "$f" ] || f="/sys/fs/cgroup/berth/$id/memory.max"
+        [ "$(cat "$f")" = 67108864 ]
+}
+
+@test "--pids-limit: a fork bomb stops at the limit" {
+        run "$BERTH" run --rm --pids-limit 10 busybox sh -c 'for i in $(seq 30); do sleep 3 & done; wait; echo done'
+        assert_output_contains "can't fork"
+        run "$BERTH" run --rm busybox sh -c 'for i in $(seq 30); do sleep 0.1 & done; wait; echo done'
+        refute_output_contains "can't fork"
+}
+
+@test "--cpus 0.5 holds a busy loop near half a core" {
+        [ "$(nproc)" -ge 1 ] || skip "no CPU"
+        id=$("$BERTH" run -d --cpus 0.5 busybox sh -c 'while :; do :; done')
+        f="$(cgroup_dir cpuacct "$id")/cpuacct.usage"
+        [ -f "$f" ] || skip "no cpuacct v1 controller here"
+        sleep 0.5
+        a=$(cat "$f"); sleep 2; b=$(cat "$f")
+        share=$(( (b - a) / 20000000 ))   # percent of one core over 2 s
+        echo "busy loop used $share% of a core"
+        [ "$share" -ge 30 ] && [ "$share" -le 65 ]
+}
+
+@test "--read-only: the root filesystem can't be written, tmpfs and volumes can" {
+        run "$BERTH" run --rm --read-only busybox touch /x
+        [ "$status" -ne 0 ]
+        assert_output_contains "Read-only file system"
+        run "$BERTH" run --rm --read-only --tmpfs /scratch busybox sh -c 'touch /scratch/x && echo ok'
+        [ "$output" = "ok" ]
+}
+
+@test "restart on-failure:3 restarts exactly 3 times" {
+        "$BERTH" run -d --name flaky --restart on-failure:3 busybox sh -c 'echo attempt; exit 1' >/dev/null
+        for i in $(seq 100); do
+                st=$("$BERTH" inspect -f '{{.State.Status}}' flaky)
+                [ "$st" = exited ] && break
+                sleep 0.1
+        done
+        [ "$st" = exited ]
+        [ "$("$BERTH" inspect -f '{{.RestartCount}}' flaky)" = 3 ]
+        [ "$("$BERTH" logs flaky | grep -c attempt)" = 4 ]
+}
+
+@test "restart always: a container whose monitor is killed -9 is running again after the next berth call" {
+        "$BERTH" run -d --name keeper --restart always busybox sleep 1000 >/dev/null
+        pid1=$("$BERTH" inspect -f '{{.State.Pid}}' keeper)
+        mon=$(jq -r .Monitor.Pid "$BERTH_DATA_DIR/containers/$("$BERTH" inspect -f '{{.Id}}' keeper)/state.json")
+        kill -9 "$mon"
+        sleep 0.2
+        run "$BERTH" ps
+        for i in $(seq 50); do
+                [ "$("$BERTH" inspect -f '{{.State.Status}}' keeper)" = running ] && break
+                sleep 0.1
+        done
+        [ "$("$BERTH" inspect -f '{{.State.Status}}' keeper)" = running ]
+        pid2=$("$BERTH" inspect -f '{{.State.Pid}}' keeper)
+        [ "$pid1" != "$pid2" ]
+        gone "$pid1"
+}
+
+@test "a killed monitor without a restart policy: ps -a tells the truth, rm -f cleans everything" {
+        id=$("$BERTH" run -d busybox sleep 1000)
+        mon=$(jq -r .Monitor.Pid "$BERTH_DATA_DIR/containers/$id/state.json")
+        init=$("$BERTH" inspect -f '{{.State.Pid}}' "$id")
+        kill -9 "$mon"
+        run "$BERTH" ps -a --format '{{.Status}}'
+        [[ "$output" == "Exited (137)"* ]]
+        gone "$init"
+        run "$BERTH" rm -f "$id"
+        assert_success
+        assert_nothing_left
+}
+
+@test "--init puts berth-init at pid 1 and the command under it" {
+        run "$BERTH" run --rm --init busybox sh -c 'cat /proc/1/cmdline | tr "\0" " "; echo; echo $$'
+        assert_success
+        assert_output_contains "/sbin/berth-init"
+        [ "${lines[1]}" != 1 ]
+}
+
+@test "stdin with -i and a pty with -t" {
+        run bash -c "echo hello-stdin | '$BERTH' run --rm -i busybox cat"
+        [ "$output" = "hello-stdin" ]
+        run "$BERTH" run --rm -t busybox tty </dev/null
+        echo "tty said: $output"
+        [[ "$output" == /dev/pts/* ]]
+}
+
+@test "named volumes persist across containers and are filled from the image" {
+        run "$BERTH" run --rm -v data:/data busybox sh -c 'echo kept > /data/f'
+        assert_success
+        run "$BERTH" run --rm -v data:/data busybox cat /data/f
+        [ "$output" = "kept" ]
+        run "$BERTH" run --rm -v etcvol:/etc busybox cat /etc/passwd
+        assert_output_contains "root:"
+        run "$BERTH" volume ls -q
+        assert_output_contains "data"
+        run "$BERTH" volume rm data etcvol
+        assert_success
+}
+
+@test "bad input: Docker's messages and exit codes, nothing left behind" {
+        run "$BERTH" run --rm nosuchimage true
+        [ "$status" -eq 125 ]
+        assert_output_contains "Unable to find image 'nosuchimage:latest' locally"
+        run "$BERTH" run --memory 10x busybox true
+        [ "$status" -eq 125 ]
+        assert_output_contains "10x"
+        run "$BERTH" run --cpus -1 busybox true
+        [ "$status" -eq 125 ]
+        run "$BERTH" run --restart sometimes busybox true
+        [ "$status" -eq 125 ]
+        run "$BERTH" run --mount type=bind,source=/nonexistent/berth,target=/x busybox true
+        [ "$status" -eq 125 ]
+        assert_output_contains "/nonexistent/berth"
+        run -127 "$BERTH" run --rm busybox /no/such/command
+        true # checked by run -127
+        assert_nothing_left
+        "$BERTH" create --name taken busybox true >/dev/null
+        run "$BERTH" run --name taken busybox true
+        [ "$status" -eq 125 ]
+        assert_output_contains 'Conflict. The container name "/taken" is already in use'
+        run "$BERTH" stop taken
+        assert_success
+        run "$BERTH" stop nosuch
+        [ "$status" -eq 1 ]
+        assert_output_contains "No such container: nosuch"
+        run "$BERTH" rm taken
+        assert_success
+        assert_nothing_left
+}
+
+@test "top, stats --no-stream and port look at a running container" {
+        "$BERTH" run -d --name busy --memory 64m busybox sh -c 'while :; do :; done' >/dev/null
+        run "$BERTH" top busy
+        assert_success
+        [[ "${lines[0]}" == *PID* ]]
+        assert_output_contains "while :"
+        run "$BERTH" top busy -o pid,comm
+        [ "${#lines[@]}" -eq 2 ]
+        run "$BERTH" stats --no-stream --format '{{.Name}} {{.MemUsage}} {{.PIDs}} {{.CPUPerc}}'
+        assert_success
+        [[ "$output" == "busy "*" / 64MiB 1 "* ]]
+        cpu=${output##* }
+        cpu=${cpu%%.*}
+        echo "cpu $cpu%"
+        [ "$cpu" -ge 20 ]
+        run "$BERTH" port busy 80
+        [ "$status" -eq 1 ]
+        run "$BERTH" top nosuch
+        [ "$status" -ne 0 ]
+}
+
+@test "container prune, system df, system prune, info and the container group" {
+        "$BERTH" run --name done1 busybox sh -c 'head -c 1048576 /dev/zero > /f' >/dev/null
+        "$BERTH" run -d --name live1 busybox sleep 1000 >/dev/null
+        run "$BERTH" system df --format '{{.Type}} {{.TotalCount}} {{.Active}}'
+        assert_output_contains "Containers 2 1"
+        assert_output_contains "Images 1 1"
+        run "$BERTH" container ls -a --format '{{.Names}}'
+        assert_output_contains "done1"
+        run "$BERTH" container prune -f
+        assert_success
+        assert_output_contains "Deleted Containers:"
+        [[ "$output" == *"Total reclaimed space: 1."*MB* ]]
+        run "$BERTH" container ls -a --format '{{.Names}}'
+        [ "$output" = live1 ]
+        run "$BERTH" info --format '{{.ContainersRunning}} {{.Images}} {{.Driver}}'
+        [[ "$output" == "1 1 "* ]]
+        run "$BERTH" system prune -f
+        assert_success
+        [ "$("$BERTH" ps -q | wc -l)" -eq 1 ]
+}

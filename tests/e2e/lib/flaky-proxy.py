@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""flaky-proxy.py PORT UPSTREAM_PORT MODE — an HTTP proxy on 127.0.0.1:PORT in front of a
+registry on 127.0.0.1:UPSTREAM_PORT that injects failures, for tests/e2e/registry.bats.
+
+MODE flaky: the first GET of each manifest answers 500, the first GET of each blob is
+            cut off halfway (connection closed), the first blob upload PUT answers 503;
+            everything after that is forwarded as is.
+MODE drop:  every GET of a blob is cut off halfway.
+Loopback only; it serves until killed."""
+import http.client
+import http.server
+import socketserver
+import sys
+import threading
+
+PORT, UPSTREAM, MODE = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+seen = {}
+lock = threading.Lock()
+HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
+
+
+def first(key):
+    with lock:
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        return n == 0
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def fail(self, code):
+        self.send_response(code)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def handle_any(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        path = self.path.split("?")[0]
+        if MODE == "flaky" and self.command == "GET" and "/manifests/" in path and first(("m", path)):
+            return self.fail(500)
+        if MODE == "flaky" and self.command == "PUT" and "/blobs/uploads/" in path and first(("u",)):
+            return self.fail(503)
+        conn = http.client.HTTPConnection("127.0.0.1", UPSTREAM, timeout=30)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
+        conn.request(self.command, self.path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        cut = (self.command == "GET" and "/blobs/sha256:" in path and resp.status == 200 and
+               (MODE == "drop" or (MODE == "flaky" and first(("b", path)))))
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in HOP:
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data[: len(data) // 2] if cut else data)
+        if cut:
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.close()
+
+    do_GET = do_PUT = do_POST = do_PATCH = do_HEAD = do_DELETE = handle_any
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+Server(("127.0.0.1", PORT), Handler).serve_forever()

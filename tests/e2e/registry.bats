@@ -1,0 +1,248 @@
+#!/usr/bin/env bats
+# registry.bats — the registry client against Debian's docker-registry started here on
+# 127.0.0.1 (plain, htpasswd basic auth, TLS from a CA made here), with skopeo as an
+# independent client, and a fault-injecting proxy for errors mid-transfer.
+load helpers
+
+setup_file() {
+        berth_private_state
+        export BB_TAR="$BATS_FILE_TMPDIR/busybox-rootfs.tar"
+        [ -x /bin/busybox ] && "$BERTH_TOP/scripts/mkimage-busybox" --tar "$BB_TAR"
+        export REG_PIDS="$BATS_FILE_TMPDIR/pids"
+        : >"$REG_PIDS"
+}
+
+teardown_file() {
+        local p
+        while read -r p; do
+                [ -n "$p" ] && kill "$p" 2>/dev/null
+        done <"$REG_PIDS"
+        true
+}
+
+setup() {
+        require_cmd docker-registry
+        [ -s "$BB_TAR" ] || skip "needs busybox-static"
+        export BERTH_DATA_DIR="$BATS_TEST_TMPDIR/data"
+        export BERTH_AUTH_FILE="$BATS_TEST_TMPDIR/auth.json"
+        mkdir -p "$BERTH_DATA_DIR"
+}
+
+free_port() {
+        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_registry DIR PORT [EXTRA-YAML]: a registry on 127.0.0.1:PORT, waits until it answers.
+start_registry() {
+        local dir="$1" port="$2" extra="${3:-}" scheme=http
+        mkdir -p "$dir/data"
+        cat >"$dir/config.yml" <<YAML
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+$extra
+YAML
+        [[ "$extra" == *certificate* ]] && scheme=https
+        docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+        echo $! >>"$REG_PIDS"
+        local i
+        for i in $(seq 1 50); do
+                curl -ks -o /dev/null "$scheme://127.0.0.1:$port/v2/" && return 0
+                sleep 0.1
+        done
+        cat "$dir/log" >&2
+        return 1
+}
+
+import_busybox() {
+        "$BERTH" import -c 'CMD ["sh"]' "$BB_TAR" "$1" >/dev/null
+}
+
+@test "registry: push, rmi, pull round-trips with identical digests; skopeo both ways" {
+        require_cmd skopeo
+        port=$(free_port)
+        start_registry "$BATS_TEST_TMPDIR/reg" "$port"
+        r="127.0.0.1:$port"
+        import_busybox "$r/test/bb:1"
+        id=$("$BERTH" images -q --no-trunc)
+        digest=$("$BERTH" images --format '{{.Digest}}')
+        run "$BERTH" push "$r/test/bb:1"
+        assert_success
+        assert_output_contains "Pushed"
+        assert_output_contains "1: digest: $digest"
+        # a second push sends no blob
+        run "$BERTH" push "$r/test/bb:1"
+        assert_success
+        assert_output_contains "Layer already exists"
+        refute_output_contains "Pushed"
+        # another repository on the same registry: blobs are mounted, not uploaded
+        "$BERTH" tag "$r/test/bb:1" "$r/other/bb:1"
+        run "$BERTH" push "$r/other/bb:1"
+        assert_success
+        assert_output_contains "Mounted from test/bb"
+        refute_output_contains "Pushed"
+        "$BERTH" rmi "$r/other/bb:1"
+        "$BERTH" rmi "$r/test/bb:1"
+        run "$BERTH" pull "$r/test/bb:1"
+        assert_success
+        assert_output_contains "Digest: $digest"
+        [ "$("$BERTH" images -q --no-trunc)" = "$id" ]
+        [ "$("$BERTH" images --format '{{.Digest}}')" = "$digest" ]
+        # skopeo (an independent client) copies what we pushed ...
+        run skopeo inspect --tls-verify=false "docker://$r/test/bb:1"
+        assert_success
+        [ "$(echo "$output" | jq -r .Digest)" = "$digest" ]
+        # ... and pushes (gzip-recompressed) what we then pull
+        run skopeo copy --src-tls-verify=false --dest-tls-verify=false --dest-compress \
+                --dest-compress-format gzip "docker://$r/test/bb:1" "docker://$r/skopeo/gz:2"
+        assert_success
+        run "$BERTH" pull "$r/skopeo/gz:2"
+        assert_success
+        run "$BERTH" image inspect -f '{{.Id}}' "$r/skopeo/gz:2"
+        [ "$output" = "$id" ]
+        # by digest
+        gzd=$(skopeo inspect --tls-verify=false "docker://$r/skopeo/gz:2" | jq -r .Digest)
+        "$BERTH" rmi -f "$id" >/dev/null
+        run "$BERTH" pull "$r/skopeo/gz@$gzd"
+        assert_success
+        run "$BERTH" images --format '{{.Digest}}'
+        [ "$output" = "$gzd" ]
+}
+
+@test "registry: unknown image and unknown tag give a clear error and exit 1" {
+        port=$(free_port)
+        start_registry "$BATS_TEST_TMPDIR/reg" "$port"
+        run "$BERTH" pull "127.0.0.1:$port/no/such:thing"
+        assert_failure 1
+        assert_output_contains "HTTP 404"
+        assert_output_contains "MANIFEST_UNKNOWN"
+        run "$BERTH" push "127.0.0.1:$port/not/local:1"
+        assert_failure 1
+        assert_output_contains "No such image"
+        [ -z "$(ls "$BERTH_DATA_DIR/images/tmp")" ]
+}
+
+@test "registry: htpasswd basic auth: 401 without login, login/logout, push and pull" {
+        require_cmd htpasswd
+        port=$(free_port)
+        d="$BATS_TEST_TMPDIR/reg"
+        mkdir -p "$d"
+        htpasswd -Bbn alice s3cret >"$d/htpasswd"
+        start_registry "$d" "$port" "auth:
+  htpasswd:
+    realm: berth-test
+    path: $d/htpasswd"
+        r="127.0.0.1:$port"
+        import_busybox "$r/priv/bb:1"
+        run "$BERTH" push "$r/priv/bb:1"
+        assert_failure 1
+        assert_output_contains "requires a login"
+        run "$BERTH" login -u alice -p wrong "$r"
+        assert_failure 1
+        assert_output_contains "login to $r failed"
+        run bash -c "echo s3cret | '$BERTH' login -u alice --password-stdin '$r'"
+        assert_success
+        assert_output_contains "Login Succeeded"
+        [ "$(stat -c %a "$BERTH_AUTH_FILE")" = 600 ]
+        run "$BERTH" push "$r/priv/bb:1"
+        assert_success
+        "$BERTH" rmi "$r/priv/bb:1"
+        run "$BERTH" pull "$r/priv/bb:1"
+        assert_success
+        run "$BERTH" logout "$r"
+        assert_success
+        run "$BERTH" pull "$r/priv/bb:1"
+        assert_failure 1
+        run "$BERTH" logout "$r"
+        assert_failure 1
+}
+
+@test "registry: TLS with a CA made here: refused without it, works with --cert-dir" {
+        require_cmd openssl
+        port=$(free_port)
+        d="$BATS_TEST_TMPDIR/reg"
+        c="$BATS_TEST_TMPDIR/certs"
+        mkdir -p "$d" "$c"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=berth test CA" \
+                -keyout "$c/ca.key" -out "$c/ca.crt" 2>/dev/null
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$d/server.key" \
+                -out "$d/server.csr" 2>/dev/null
+        printf 'subjectAltName=IP:127.0.0.1\n' >"$d/ext"
+        openssl x509 -req -in "$d/server.csr" -CA "$c/ca.crt" -CAkey "$c/ca.key" \
+                -CAcreateserial -days 2 -extfile "$d/ext" -out "$d/server.crt" 2>/dev/null
+        start_registry "$d" "$port" "  tls:
+    certificate: $d/server.crt
+    key: $d/server.key"
+        r="127.0.0.1:$port"
+        import_busybox "$r/tls/bb:1"
+        run "$BERTH" push --tls-verify=true "$r/tls/bb:1"
+        assert_failure
+        assert_output_contains "certificate"
+        run "$BERTH" push --tls-verify=true --cert-dir "$c" "$r/tls/bb:1"
+        assert_success
+        "$BERTH" rmi "$r/tls/bb:1"
+        run "$BERTH" pull --tls-verify --cert-dir "$c" "$r/tls/bb:1"
+        assert_success
+}
+
+start_proxy() {
+        local port="$1" upstream="$2" mode="$3" i
+        python3 "$BERTH_TOP/tests/e2e/lib/flaky-proxy.py" "$port" "$upstream" "$mode" &
+        echo $! >>"$REG_PIDS"
+        for i in $(seq 1 50); do
+                curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && return 0
+                sleep 0.1
+        done
+        return 1
+}
+
+@test "registry: 500s and a connection dropped mid-blob are retried; pull and push succeed" {
+        port=$(free_port)
+        start_registry "$BATS_TEST_TMPDIR/reg" "$port"
+        pport=$(free_port)
+        start_proxy "$pport" "$port" flaky
+        p="127.0.0.1:$pport"
+        import_busybox "$p/flaky/bb:1"
+        digest=$("$BERTH" images --format '{{.Digest}}')
+        run "$BERTH" push "$p/flaky/bb:1"
+        assert_success
+        assert_output_contains "retrying"
+        "$BERTH" rmi "$p/flaky/bb:1"
+        run "$BERTH" pull "$p/flaky/bb:1"
+        assert_success
+        assert_output_contains "retrying"
+        [ "$("$BERTH" images --format '{{.Digest}}')" = "$digest" ]
+        [ -z "$(ls "$BERTH_DATA_DIR/images/tmp")" ]
+}
+
+@test "registry: a blob that always breaks off fails cleanly; the store stays consistent" {
+        port=$(free_port)
+        start_registry "$BATS_TEST_TMPDIR/reg" "$port"
+        pport=$(free_port)
+        start_proxy "$pport" "$port" drop
+        import_busybox "127.0.0.1:$port/drop/bb:1"
+        "$BERTH" push -q "127.0.0.1:$port/drop/bb:1"
+        "$BERTH" rmi "127.0.0.1:$port/drop/bb:1" >/dev/null
+        [ -z "$(ls "$BERTH_DATA_DIR/images/blobs/sha256")" ]
+        run "$BERTH" pull "127.0.0.1:$pport/drop/bb:1"
+        assert_failure
+        assert_output_contains "after 4 attempts"
+        # nothing partial is visible, nothing is named
+        [ -z "$(ls "$BERTH_DATA_DIR/images/tmp")" ]
+        run "$BERTH" images -q
+        [ -z "$output" ]
+        for b in "$BERTH_DATA_DIR"/images/blobs/sha256/*; do
+                [ -e "$b" ] || continue
+                [ "$(sha256sum "$b" | cut -d' ' -f1)" = "$(basename "$b")" ]
+        done
+        # and a retry straight from the registry succeeds
+        run "$BERTH" pull "127.0.0.1:$port/drop/bb:1"
+        assert_success
+}

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "disk/disk.h"
+#include "vmm/virtio_blk.h"
 #include "vmm/virtio_devices.h"
 
 #define SECTOR      512ull
@@ -131,7 +132,7 @@ static uint8_t do_discard(struct virtio_blk *b, struct virtq_elem *e)
         return VIRTIO_BLK_S_OK;
 }
 
-static int blk_request(void *opaque, struct virtq_elem *e)
+int virtio_blk_request(void *opaque, struct virtq_elem *e)
 {
         struct virtio_blk *b = opaque;
         struct virtio_blk_outhdr h;
@@ -180,7 +181,7 @@ static int blk_request(void *opaque, struct virtq_elem *e)
 static void blk_notify(void *dev, struct virtio_mmio_dev *t, unsigned q)
 {
         (void) dev;
-        virtio_mmio_serve(t, q, blk_request);
+        virtio_mmio_serve(t, q, virtio_blk_request);
 }
 
 static void blk_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len)
@@ -189,7 +190,7 @@ static void blk_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len
         memcpy(data, (const uint8_t *) &b->config + off, len);
 }
 
-static void blk_destroy(void *dev)
+void virtio_blk_free(void *dev)
 {
         struct virtio_blk *b = dev;
         berth_error_t err = NULL;
@@ -208,10 +209,25 @@ static struct virtio_dev_ops blk_ops = {
         .config_size = sizeof(struct virtio_blk_config),
         .config_read = blk_config_read,
         .queue_notify = blk_notify,
-        .destroy = blk_destroy,
+        .destroy = virtio_blk_free,
 };
 
 static struct virtio_dev_ops blk_ro_ops;
+
+struct virtio_blk *virtio_blk_new(struct disk *d, bool readonly, const char *id)
+{
+        struct virtio_blk *b = berth_xcalloc(1, sizeof(*b));
+        b->disk = d;
+        b->readonly = readonly || d->readonly;
+        snprintf(b->id, sizeof(b->id), "%s", id);
+        b->config.capacity = d->size / SECTOR;
+        b->config.seg_max = BLK_SEG_MAX;
+        b->config.blk_size = 512;
+        b->config.max_discard_sectors = 0x3fffff;
+        b->config.max_discard_seg = 1;
+        b->config.discard_sector_alignment = 1;
+        return b;
+}
 
 int virtio_blk_add(struct vmm_vm *vm, const struct vmm_disk_config *dc, berth_error_t *err)
 {
@@ -219,16 +235,9 @@ int virtio_blk_add(struct vmm_vm *vm, const struct vmm_disk_config *dc, berth_er
         unsigned flags = (dc->readonly ? DISK_RDONLY : 0) | (dc->direct ? DISK_DIRECT : 0);
         if (disk_open(dc->path, (enum disk_format) dc->format, flags, &d, err) < 0)
                 return berth_wrap(err, "attach disk `%s`", dc->path);
-        struct virtio_blk *b = berth_xcalloc(1, sizeof(*b));
-        b->disk = d;
-        b->readonly = dc->readonly || d->readonly;
-        snprintf(b->id, sizeof(b->id), "berth%u", vm->n_virtio);
-        b->config.capacity = d->size / SECTOR;
-        b->config.seg_max = BLK_SEG_MAX;
-        b->config.blk_size = 512;
-        b->config.max_discard_sectors = 0x3fffff;
-        b->config.max_discard_seg = 1;
-        b->config.discard_sector_alignment = 1;
+        char id[BLK_ID_LEN];
+        snprintf(id, sizeof(id), "berth%u", vm->n_virtio);
+        struct virtio_blk *b = virtio_blk_new(d, dc->readonly, id);
         const struct virtio_dev_ops *ops = &blk_ops;
         if (b->readonly) {
                 blk_ro_ops = blk_ops;

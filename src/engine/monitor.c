@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -631,6 +633,38 @@ static int monitor_setup(struct mon *m, const char *id, berth_error_t *err)
         return 0;
 }
 
+/* Once the container runs, the monitor idles in its poll loop for as long as
+ * the container lives.  The code that got it there (spec parsing, mounts,
+ * seccomp, cgroups: most of liboci) stays mapped and resident, though it may
+ * never run again: drop those code pages from our resident set.
+ * They stay in the page cache, shared with every other monitor, and fault
+ * back in if a restart needs them. */
+static void trim_resident(void)
+{
+        FILE *f = fopen("/proc/self/maps", "re");
+        if (f == NULL)
+                return;
+        char line[512];
+        while (fgets(line, sizeof(line), f)) {
+                unsigned long start, end;
+                char perms[8];
+                unsigned long inode = 0;
+                if (sscanf(line, "%lx-%lx %7s %*s %*s %lu", &start, &end, perms, &inode) != 4)
+                        continue;
+                /* file-backed code only: read-only data may hold pages written
+                 * before they were made read-only (relocations), and dropping
+                 * those would bring back the file's unrelocated bytes */
+                if (inode == 0 || perms[2] != 'x' || perms[1] == 'w')
+                        continue;
+                /* MADV_RANDOM: no fault-around, so only pages that really run
+                 * come back (fault-around would map 64 KiB per fault) */
+                madvise((void *) start, end - start, MADV_RANDOM);
+                madvise((void *) start, end - start, MADV_DONTNEED);
+        }
+        fclose(f);
+        malloc_trim(0);
+}
+
 int eng_monitor_main(int argc, char **argv)
 {
         struct mon m = {.listen_fd = -1,
@@ -699,6 +733,7 @@ int eng_monitor_main(int argc, char **argv)
                 if (first) {
                         sync_say(&m, "started %d", (int) m.pid);
                         berth_closep(&m.sync_fd);
+                        trim_resident();
                 }
                 {
                         char p[32];

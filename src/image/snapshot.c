@@ -79,11 +79,13 @@ static int layer_unpack_once(struct img_store *s, const struct img_desc *blob, c
                 goto out;
         }
         struct img_unpack_stats st = {0};
-        if (img_layer_unpack(bfd, dfd, &st, err) < 0) {
+        if (img_layer_unpack(bfd, dfd, diffid, &st, err) < 0) {
                 berth_wrap(err, "unpack layer %s", blob->digest);
                 goto out;
         }
-        syncfs(dfd);
+        /* no syncfs: it would flush every dirty page of the filesystem (other tenants'
+         * too) and cost seconds on a busy host; an unpacked layer can be re-made from
+         * its blob, which is fsynced */
         if (rename(tmp, dst) < 0 && errno != EEXIST && errno != ENOTEMPTY) {
                 berth_fail(err, errno, "rename `%s` to `%s`", tmp, dst);
                 goto out;

@@ -82,6 +82,13 @@ import_busybox() {
         assert_success
         assert_output_contains "Layer already exists"
         refute_output_contains "Pushed"
+        # another repository on the same registry: blobs are mounted, not uploaded
+        "$BERTH" tag "$r/test/bb:1" "$r/other/bb:1"
+        run "$BERTH" push "$r/other/bb:1"
+        assert_success
+        assert_output_contains "Mounted from test/bb"
+        refute_output_contains "Pushed"
+        "$BERTH" rmi "$r/other/bb:1"
         "$BERTH" rmi "$r/test/bb:1"
         run "$BERTH" pull "$r/test/bb:1"
         assert_success

@@ -17,7 +17,8 @@
 #
 # Prints one line per test program with each runtime's result, then per-runtime pass counts.
 # Per-test logs: $OCI_VALIDATION_DIR/results/<runtime>/<test>.{tap,err}.
-# Needs root.  Environment: OCI_VALIDATION_DIR, TEST_TIMEOUT (default 60 s), TESTS.
+# Needs root.  Environment: OCI_VALIDATION_DIR, TEST_TIMEOUT (default 60 s), TESTS, and
+# REUSE="crun runc" to print earlier results of those runtimes instead of running them again.
 set -uo pipefail
 export LC_ALL=C
 top="$(cd "$(dirname "$0")/.." && pwd)"
@@ -111,7 +112,8 @@ classify() {
 
 # Runs in a private mount namespace: every program against one runtime.
 run_one_runtime() {
-        local rt=$1 name=$2 out=$V/results/$name work t tn rc
+        local rt=$1 name=$2 work t tn rc
+        local out=$V/results/$name
         rm -rf "$out"
         mkdir -p "$out"
         work=$(mktemp -d "$V/work.XXXXXX")
@@ -151,10 +153,15 @@ export TEST_LIST V RTT TIMEOUT
 names=()
 for rt in "${runtimes[@]}"; do
         path=$(command -v "$rt") || die "runtime $rt not found"
+        path=$(realpath "$path")
         name=$(basename "$path")
         names+=("$name")
         hide=0
         [ "$name" = crun ] && [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] && hide=1
+        if [ -n "${REUSE:-}" ] && [[ " $REUSE " == *" $name "* ]] && [ -s "$V/results/$name/results.tsv" ]; then
+                say "reusing earlier results of $name"
+                continue
+        fi
         say "running $(echo "$TEST_LIST" | wc -l) programs against $path ($("$path" --version 2>/dev/null | head -1))"
         HIDE_UNIFIED=$hide unshare --mount --propagation private -- "$0" --in-ns "$path" "$name"
 done

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -208,4 +209,37 @@ int berth_mkdir_p(const char *path, mode_t mode, berth_error_t *err)
 bool berth_str_has_prefix(const char *s, const char *prefix)
 {
         return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* nftw has no user pointer: the walk's state is per-thread. */
+static _Thread_local uint64_t du_total;
+static _Thread_local struct du_seen {
+        dev_t dev;
+        ino_t ino;
+} * du_seen;
+static _Thread_local size_t du_n;
+
+static int du_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        if (flag == FTW_NS)
+                return 0;
+        if (st->st_nlink > 1 && !S_ISDIR(st->st_mode)) {
+                for (size_t i = 0; i < du_n; i++)
+                        if (du_seen[i].dev == st->st_dev && du_seen[i].ino == st->st_ino)
+                                return 0;
+                du_seen = berth_xrealloc(du_seen, (du_n + 1) * sizeof(*du_seen));
+                du_seen[du_n++] = (struct du_seen){st->st_dev, st->st_ino};
+        }
+        du_total += (uint64_t) st->st_blocks * 512;
+        return 0;
+}
+
+uint64_t berth_du(const char *path)
+{
+        du_total = 0;
+        du_n = 0;
+        nftw(path, du_visit, 32, FTW_PHYS | FTW_MOUNT);
+        free(du_seen);
+        du_seen = NULL;
+        return du_total;
 }

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -75,5 +76,9 @@ int berth_mkdir_p(const char *path, mode_t mode, berth_error_t *err);
 int berth_write_all(int fd, const void *buf, size_t len);
 
 bool berth_str_has_prefix(const char *s, const char *prefix);
+
+/* Disk space used under path (st_blocks, one filesystem, symlinks not
+ * followed, hardlinks counted once); 0 if it doesn't exist. */
+uint64_t berth_du(const char *path);
 
 #endif

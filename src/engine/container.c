@@ -190,12 +190,14 @@ int eng_container_new(struct eng_ctx *e, const char *name, struct eng_container 
                         return r < 0 ? -1 : name_conflict(name, holder, err);
         }
         struct eng_container *c = container_alloc(e, id);
-        if (mkdir(c->dir, 0700) < 0) {
-                berth_fail(err, errno, "mkdir `%s`", c->dir);
-                goto fail;
+        if (mkdir(c->dir, 0700) < 0 || lock_fd_open(c, err) < 0) {
+                if (err && *err == NULL)
+                        berth_fail(err, errno, "mkdir `%s`", c->dir);
+                rmdir(c->dir);
+                release_name(e, name, id);
+                eng_container_free(c);
+                return -1;
         }
-        if (lock_fd_open(c, err) < 0)
-                goto fail;
         cleanup_free char *created = eng_now_rfc3339();
         cleanup_free char *slash_name = berth_xasprintf("/%s", name);
         cleanup_free char *log = berth_xasprintf("%s/%s-json.log", c->dir, id);
@@ -204,11 +206,6 @@ int eng_container_new(struct eng_ctx *e, const char *name, struct eng_container 
         c->state = fresh_state();
         *out = c;
         return 0;
-fail:
-        rmdir(c->dir);
-        release_name(e, name, id);
-        eng_container_free(c);
-        return -1;
 }
 
 static int load_json(const char *dir, const char *file, json_t **out, berth_error_t *err)

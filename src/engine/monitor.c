@@ -26,6 +26,7 @@
 #include "common/util.h"
 #include "engine/attach.h"
 #include "engine/container.h"
+#include "engine/health.h"
 #include "engine/logfile.h"
 #include "oci/oci.h"
 
@@ -58,6 +59,7 @@ struct mon {
         bool start_requested;
         char *frame;
         size_t frame_cap;
+        struct eng_health health;
 };
 
 static int64_t now_ns(void)
@@ -115,6 +117,10 @@ static void st_running(struct mon *m, json_t *st)
         set_str(st, "StartedAt", now);
         json_object_set_new(m->c->state, "Monitor",
                             json_pack("{s:i}", "Pid", (json_int_t) getpid()));
+        if (m->health.test)
+                json_object_set_new(st, "Health",
+                                    json_pack("{s:s, s:i, s:[]}", "Status", "starting",
+                                              "FailingStreak", 0, "Log"));
 }
 
 /* ---------------------------------------------------------------- clients */
@@ -454,6 +460,21 @@ static void drain(struct mon *m, int *fd, enum eng_frame type)
         broadcast(m, type, buf, (size_t) r);
 }
 
+/* A health check finished: its result goes into State.Health. */
+static void health_done(struct mon *m, pid_t pid, int status)
+{
+        berth_error_t err = NULL;
+        if (eng_container_lock(m->c, &err) < 0) {
+                berth_error_release(&err);
+                eng_health_reaped(&m->health, pid, status, json_object(), now_ns());
+                return;
+        }
+        eng_health_reaped(&m->health, pid, status, eng_container_state(m->c), now_ns());
+        eng_container_save_state(m->c, &err);
+        eng_container_unlock(m->c);
+        berth_error_release(&err);
+}
+
 /* Serve output, input and clients until the init has exited and its output
  * is drained.  Returns the wait status. */
 static int serve(struct mon *m)
@@ -465,7 +486,7 @@ static int serve(struct mon *m)
                 bool open_out = *outs[0] >= 0 || *outs[1] >= 0;
                 if (exited && !open_out)
                         return status;
-                struct pollfd p[5 + MAX_CLIENTS];
+                struct pollfd p[7 + MAX_CLIENTS];
                 size_t n = 0;
                 p[n++] = (struct pollfd){.fd = m->sfd, .events = POLLIN};
                 p[n++] = (struct pollfd){.fd = m->listen_fd, .events = POLLIN};
@@ -473,6 +494,8 @@ static int serve(struct mon *m)
                 p[n++] = (struct pollfd){.fd = *outs[1], .events = POLLIN};
                 int in_fd = m->tty ? m->master : m->in_w;
                 p[n++] = (struct pollfd){.fd = m->pending_len ? in_fd : -1, .events = POLLOUT};
+                p[n++] = (struct pollfd){.fd = exited ? -1 : m->health.timer_fd, .events = POLLIN};
+                p[n++] = (struct pollfd){.fd = m->health.out_fd, .events = POLLIN};
                 size_t base = n;
                 for (size_t i = 0; i < m->n_clients; i++)
                         p[n++] = (struct pollfd){.fd = m->clients[i].fd, .events = POLLIN};
@@ -492,11 +515,17 @@ static int serve(struct mon *m)
                                 if (w == m->pid) {
                                         status = ws;
                                         exited = true;
+                                } else if (w == m->health.pid) {
+                                        health_done(m, w, ws);
                                 }
                         }
                 }
                 if (p[1].revents)
                         accept_client(m);
+                if (p[5].revents)
+                        eng_health_tick(&m->health, m->e.oci_root, m->c->id, now_ns());
+                if (p[6].revents)
+                        eng_health_read(&m->health);
                 if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
                         drain(m, outs[0], ENG_FRAME_STDOUT);
                 if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
@@ -620,6 +649,8 @@ static int monitor_setup(struct mon *m, const char *id, berth_error_t *err)
                 return -1;
         if (open_log(m, err) < 0)
                 return -1;
+        if (eng_health_init(&m->health, cfg, m->bundle, err) < 0)
+                return -1;
         m->listen_fd = eng_unix_listen(m->bundle, "attach.sock", err);
         if (m->listen_fd < 0)
                 return -1;
@@ -740,7 +771,9 @@ int eng_monitor_main(int argc, char **argv)
                         int n = snprintf(p, sizeof(p), "%d", (int) m.pid);
                         broadcast(&m, ENG_FRAME_STARTED, p, (size_t) n);
                 }
+                eng_health_container_started(&m.health, now_ns());
                 int ws = serve(&m);
+                eng_health_stop(&m.health);
                 exit_info.code = ws < 0            ? 255
                                  : WIFEXITED(ws)   ? WEXITSTATUS(ws)
                                  : WIFSIGNALED(ws) ? 128 + WTERMSIG(ws)

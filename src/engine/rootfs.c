@@ -1,6 +1,9 @@
 /* rootfs.c — containers' root filesystems through the image store. */
 #include "engine/rootfs.h"
 
+#include <unistd.h>
+
+#include "common/util.h"
 #include "image/image.h"
 
 int eng_rootfs_prepare(struct eng_ctx *e, const char *image, const char *id, char **rootfs,
@@ -22,4 +25,14 @@ int eng_rootfs_remove(struct eng_ctx *e, struct eng_container *c, berth_error_t 
         int r = img_rootfs_remove(&s, c->id, err);
         img_store_close(&s);
         return r;
+}
+
+uint64_t eng_rootfs_size(struct eng_ctx *e, struct eng_container *c)
+{
+        cleanup_free char *snap = berth_xasprintf("%s/images/snapshots/%s", e->data_dir, c->id);
+        cleanup_free char *upper = berth_path_join(snap, "upper");
+        if (access(upper, F_OK) == 0)
+                return berth_du(upper);
+        cleanup_free char *copy = berth_path_join(snap, "rootfs");
+        return berth_du(copy);
 }

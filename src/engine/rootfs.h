@@ -3,6 +3,8 @@
 #ifndef BERTH_ENGINE_ROOTFS_H
 #define BERTH_ENGINE_ROOTFS_H
 
+#include <stdint.h>
+
 #include "common/error.h"
 #include "engine/container.h"
 
@@ -12,5 +14,8 @@ int eng_rootfs_prepare(struct eng_ctx *e, const char *image, const char *id, cha
 
 /* Unmount and delete it; a container without one is fine. */
 int eng_rootfs_remove(struct eng_ctx *e, struct eng_container *c, berth_error_t *err);
+
+/* Bytes the container wrote: its overlay upper dir (the whole copy for vfs). */
+uint64_t eng_rootfs_size(struct eng_ctx *e, struct eng_container *c);
 
 #endif

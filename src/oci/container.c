@@ -193,7 +193,8 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
                         return -1;
                 }
                 if (m.type == OCI_SYNC_HOOKS) {
-                        cleanup_free char *text = state_text(&cr->st, OCI_CREATING);
+                        /* runtime-spec: these hooks see the container as created */
+                        cleanup_free char *text = state_text(&cr->st, OCI_CREATED);
                         berth_error_t herr = NULL;
                         int r = oci_hooks_run(cr->spec, OCI_HOOK_PRESTART, text, &herr);
                         if (r == 0)
@@ -248,13 +249,14 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
         cfg = berth_xasprintf("%s/config.json", bundle);
         if (oci_spec_load(cfg, &cr->spec, err) < 0)
                 return -1;
-        if (cr->spec->process == NULL)
-                return berth_fail_status(err, 1, 0, "config.json: `process` is required");
-        if (cr->spec->process->terminal && !o->console_socket && !foreground)
+        /* Without `process` the container can be created, and stops at start
+         * (runtime-spec: process is required only by start). */
+        bool terminal = cr->spec->process && cr->spec->process->terminal;
+        if (terminal && !o->console_socket && !foreground)
                 return berth_fail_status(err, 1, 0,
                                          "process.terminal is true: --console-socket is needed "
                                          "(or run in the foreground)");
-        if (!cr->spec->process->terminal && o->console_socket)
+        if (!terminal && o->console_socket)
                 return berth_fail_status(err, 1, 0,
                                          "--console-socket given, but process.terminal is false");
         st->id = berth_xstrdup(id);
@@ -290,7 +292,7 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
                 console = oci_console_connect(o->console_socket, err);
                 if (console < 0)
                         goto fail;
-        } else if (cr->spec->process->terminal) {
+        } else if (terminal) {
                 int sp[2];
                 if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
                         berth_fail(err, errno, "socketpair");
@@ -346,6 +348,7 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
                         .state_dirfd = state_dirfd,
                         .console_fd = console,
                         .no_pivot = o->no_pivot,
+                        .no_new_keyring = o->no_new_keyring,
                         .preserve_fds = o->preserve_fds,
                         .hooks_runtime = cr->spec->n_hooks[OCI_HOOK_PRESTART] ||
                                          cr->spec->n_hooks[OCI_HOOK_CREATE_RUNTIME] ||
@@ -416,12 +419,14 @@ int oci_create(struct oci_ctx *c, const char *id, const struct oci_create_opts *
         return r;
 }
 
-/* Release the init blocked on exec.fifo and wait until it has read the byte. */
+/* Release the init blocked on exec.fifo, and wait until it has exec'd the
+ * user's process: its write end is close-on-exec, so EOF means execve. */
 static int release_init(const struct oci_state *st, berth_error_t *err)
 {
         cleanup_free char *fifo = berth_xasprintf("%s/exec.fifo", st->dir);
         cleanup_close int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         cleanup_close int pfd = (int) syscall(SYS_pidfd_open, st->pid, 0);
+        bool got = false;
         char b;
         if (fd < 0)
                 return berth_fail(err, errno, "open `%s`", fifo);
@@ -432,19 +437,24 @@ static int release_init(const struct oci_state *st, berth_error_t *err)
                                 continue;
                         return berth_fail(err, errno, "wait for the container's init");
                 }
-                if (p[0].revents & POLLIN) {
-                        if (read(fd, &b, 1) == 1)
-                                break;
+                if (p[0].revents & (POLLIN | POLLHUP)) {
+                        ssize_t n = read(fd, &b, 1);
+                        if (n == 1) {
+                                got = true;
+                                unlink(fifo); /* from now on the status is running */
+                                continue;
+                        }
+                        if (n == 0 && got)
+                                return 0;
                 }
                 if (p[1].revents & POLLIN)
+                        return got ? 0 /* it ran and already exited */
+                                   : berth_fail_status(err, 1, 0,
+                                                       "the container's init exited before start");
+                if ((p[0].revents & POLLHUP) && !got)
                         return berth_fail_status(err, 1, 0,
-                                                 "the container's init exited before start");
-                if (p[0].revents & POLLHUP)
-                        return berth_fail_status(err, 1, EPIPE,
                                                  "the container's init went away before start");
         }
-        unlink(fifo);
-        return 0;
 }
 
 /* The bundle's config, for hooks after create; NULL if it is gone or broken. */
@@ -464,12 +474,8 @@ static void poststart(const struct oci_state *st, struct oci_spec *spec)
         if (spec == NULL)
                 spec = own = load_spec_for(st);
         if (spec && spec->n_hooks[OCI_HOOK_POSTSTART]) {
-                berth_error_t herr = NULL;
                 cleanup_free char *text = state_text(st, OCI_RUNNING);
-                if (oci_hooks_run(spec, OCI_HOOK_POSTSTART, text, &herr) < 0) {
-                        log_warn("%s", berth_error_msg(herr));
-                        berth_error_release(&herr);
-                }
+                oci_hooks_run_warn(spec, OCI_HOOK_POSTSTART, text);
         }
         oci_spec_free(own);
 }
@@ -533,12 +539,8 @@ static int destroy(struct oci_ctx *c, struct oci_state *st, struct oci_spec *kno
         if (use == NULL)
                 use = spec = load_spec_for(st);
         if (use && use->n_hooks[OCI_HOOK_POSTSTOP]) {
-                berth_error_t herr = NULL;
                 cleanup_free char *text = state_text(st, OCI_STOPPED);
-                if (oci_hooks_run(use, OCI_HOOK_POSTSTOP, text, &herr) < 0) {
-                        log_warn("%s", berth_error_msg(herr));
-                        berth_error_release(&herr);
-                }
+                oci_hooks_run_warn(use, OCI_HOOK_POSTSTOP, text);
         }
         oci_spec_free(spec);
         remove_state_dir(st->dir);
@@ -552,7 +554,9 @@ int oci_delete(struct oci_ctx *c, const char *id, bool force, berth_error_t *err
                 return -1;
         enum oci_status s = oci_state_status(&st);
         int r = -1;
-        if (!force && (s == OCI_RUNNING || s == OCI_PAUSED)) {
+        /* The spec allows deleting only stopped containers; runc and crun also
+         * delete created ones, which the spec (and its test suite) forbids. */
+        if (!force && s != OCI_STOPPED) {
                 berth_fail_status(err, 1, 0,
                                   "cannot delete container `%s` that is not stopped: %s", id,
                                   oci_status_name(s));

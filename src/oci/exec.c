@@ -46,6 +46,8 @@ static int build_process(const struct oci_spec *s, const struct oci_exec_opts *o
                 json_object_set_new(p, "terminal", json_boolean(o->tty));
                 if (o->cwd)
                         json_object_set_new(p, "cwd", json_string(o->cwd));
+                else if (json_object_get(p, "cwd") == NULL)
+                        json_object_set_new(p, "cwd", json_string("/"));
                 if (env == NULL)
                         json_object_set_new(p, "env", env = json_array());
                 for (size_t i = 0; i < o->n_env; i++)

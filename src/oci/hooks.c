@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "oci/internal.h"
 
@@ -74,4 +75,15 @@ int oci_hooks_run(const struct oci_spec *s, enum oci_hook_kind k, const char *st
                 if (run_one(&s->hooks[k][i], state, err) < 0)
                         return berth_wrap(err, "run %s hooks", hook_names[k]);
         return 0;
+}
+
+void oci_hooks_run_warn(const struct oci_spec *s, enum oci_hook_kind k, const char *state)
+{
+        for (size_t i = 0; i < s->n_hooks[k]; i++) {
+                berth_error_t err = NULL;
+                if (run_one(&s->hooks[k][i], state, &err) < 0) {
+                        log_warn("%s hook: %s", hook_names[k], berth_error_msg(err));
+                        berth_error_release(&err);
+                }
+        }
 }

@@ -44,12 +44,16 @@ const char *oci_status_name(enum oci_status s);
 /* The runtime-spec state document (what `state` prints and hooks read on stdin). */
 json_t *oci_state_json(const struct oci_state *st, enum oci_status s);
 int oci_state_cgroup(const struct oci_state *st, struct oci_cgroup *cg);
+/* /proc/PID/stat start time; 0 if gone or a zombie. */
 uint64_t oci_proc_starttime(pid_t pid);
+
 
 /* ----------------------------------------------------------------- hooks.c */
 
 int oci_hooks_run(const struct oci_spec *s, enum oci_hook_kind k, const char *state_json,
                   berth_error_t *err);
+/* poststart and poststop: a failing hook is a warning, and the others still run. */
+void oci_hooks_run_warn(const struct oci_spec *s, enum oci_hook_kind k, const char *state_json);
 
 /* --------------------------------------------------------------- process.c */
 
@@ -108,6 +112,7 @@ struct oci_init_args {
         int console_fd;  /* -1 without a terminal */
         int ns_fds[8];   /* joined namespaces by kind index, -1 = none */
         bool no_pivot;
+        bool no_new_keyring;
         int preserve_fds;
         bool hooks_runtime; /* ask the parent to run createRuntime/prestart */
 };

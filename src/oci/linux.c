@@ -115,6 +115,51 @@ static int set_identity_in_userns(berth_error_t *err)
 
 static char hook_state[1024];
 
+/* prestart and createRuntime run in the parent (runtime namespaces), then
+ * createContainer here in the container's, all before pivot_root. */
+static int runtime_hooks(struct oci_init_args *a, berth_error_t *err)
+{
+        struct oci_sync_msg m;
+        if (!a->hooks_runtime)
+                return 0;
+        if (oci_sync_send(a->sync_fd, OCI_SYNC_HOOKS, NULL) < 0 ||
+            oci_sync_recv(a->sync_fd, &m, err) < 0)
+                return berth_fail(err, errno, "wait for the createRuntime hooks");
+        if (m.type == OCI_SYNC_ERROR)
+                return -1; /* the parent reports its own error */
+        snprintf(hook_state, sizeof(hook_state), "%s", m.text);
+        return oci_hooks_run(a->spec, OCI_HOOK_CREATE_CONTAINER, hook_state, err);
+}
+
+/* Mounts, devices, hooks, pivot_root and the paths that need the final root. */
+static int build_rootfs(struct oci_init_args *a, berth_error_t *err)
+{
+        const struct oci_spec *s = a->spec;
+        const struct oci_namespace *user = oci_spec_namespace(s, CLONE_NEWUSER);
+        /* Keep our mounts from reaching the host; then give the rootfs a mount
+         * of its own, which pivot_root requires. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+                return berth_fail(err, errno, "make / a slave mount");
+        if (mount(a->rootfs, a->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return berth_fail(err, errno, "bind the rootfs `%s`", a->rootfs);
+        cleanup_close int rootfd = open(a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return berth_fail(err, errno, "open the rootfs `%s`", a->rootfs);
+        umask(0);
+        const struct oci_namespace *cns = oci_spec_namespace(s, CLONE_NEWCGROUP);
+        if (oci_mounts_setup(s, a->rootfs, rootfd, user != NULL, cns && !cns->path,
+                             a->cgroup_path, err) < 0 ||
+            oci_devices_setup(s, rootfd, user != NULL, err) < 0)
+                return -1;
+        if (runtime_hooks(a, err) < 0)
+                return -1;
+        if (pivot(a->rootfs, a->no_pivot, err) < 0)
+                return -1;
+        if (oci_rootfs_finish(s, err) < 0)
+                return -1;
+        return 0;
+}
+
 static int setup(struct oci_init_args *a, char **exe, berth_error_t *err)
 {
         const struct oci_spec *s = a->spec;
@@ -137,7 +182,11 @@ static int setup(struct oci_init_args *a, char **exe, berth_error_t *err)
         }
         if (unshare_flags && unshare(unshare_flags) < 0)
                 return berth_fail(err, errno, "create namespaces");
-        if (s->process->oom_score_adj != OCI_UNSET) {
+        /* A session keyring of its own, so keys never leak between containers. */
+        if (!a->no_new_keyring && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */,
+                                          a->id) < 0 && errno != ENOSYS && errno != EPERM)
+                return berth_fail(err, errno, "join a new session keyring");
+        if (s->process && s->process->oom_score_adj != OCI_UNSET) {
                 char v[16];
                 snprintf(v, sizeof(v), "%d", (int) s->process->oom_score_adj);
                 if (berth_write_file("/proc/self/oom_score_adj", v, strlen(v), err) < 0)
@@ -148,35 +197,19 @@ static int setup(struct oci_init_args *a, char **exe, berth_error_t *err)
         if (s->domainname && setdomainname(s->domainname, strlen(s->domainname)) < 0)
                 return berth_fail(err, errno, "set the domainname");
 
-        /* Keep our mounts from reaching the host; then give the rootfs a mount
-         * of its own, which pivot_root requires. */
-        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
-                return berth_fail(err, errno, "make / a slave mount");
-        if (mount(a->rootfs, a->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-                return berth_fail(err, errno, "bind the rootfs `%s`", a->rootfs);
-        cleanup_close int rootfd = open(a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0)
-                return berth_fail(err, errno, "open the rootfs `%s`", a->rootfs);
-        umask(0);
-        const struct oci_namespace *cns = oci_spec_namespace(s, CLONE_NEWCGROUP);
-        if (oci_mounts_setup(s, a->rootfs, rootfd, user != NULL, cns && !cns->path,
-                             a->cgroup_path, err) < 0 ||
-            oci_devices_setup(s, rootfd, user != NULL, err) < 0)
-                return -1;
-        if (a->hooks_runtime) {
-                if (oci_sync_send(a->sync_fd, OCI_SYNC_HOOKS, NULL) < 0 ||
-                    oci_sync_recv(a->sync_fd, &m, err) < 0)
-                        return berth_fail(err, errno, "wait for the createRuntime hooks");
-                if (m.type == OCI_SYNC_ERROR)
-                        return -1; /* the parent reports its own error */
-                snprintf(hook_state, sizeof(hook_state), "%s", m.text);
-                if (oci_hooks_run(s, OCI_HOOK_CREATE_CONTAINER, hook_state, err) < 0)
+        if (oci_spec_namespace(s, CLONE_NEWNS) == NULL) {
+                /* The host's mount table is shared: mounting anything would change
+                 * the host.  The container gets its root by chroot alone. */
+                if (s->n_mounts || s->n_masked || s->n_readonly)
+                        log_debug("no mount namespace: mounts, masked and read-only paths "
+                                  "are not applied");
+                if (runtime_hooks(a, err) < 0)
                         return -1;
+                if (chroot(a->rootfs) < 0 || chdir("/") < 0)
+                        return berth_fail(err, errno, "chroot to `%s`", a->rootfs);
+        } else if (build_rootfs(a, err) < 0) {
+                return -1;
         }
-        if (pivot(a->rootfs, a->no_pivot, err) < 0)
-                return -1;
-        if (oci_rootfs_finish(s, err) < 0)
-                return -1;
         if (a->console_fd >= 0) {
                 if (oci_terminal_setup(a->console_fd, s->process, err) < 0)
                         return -1;
@@ -185,6 +218,8 @@ static int setup(struct oci_init_args *a, char **exe, berth_error_t *err)
         }
         if (s->personality != OCI_UNSET && personality((unsigned long) s->personality) < 0)
                 return berth_fail(err, errno, "set personality");
+        if (s->process == NULL)
+                return 0;
         if (chdir(s->process->cwd) < 0)
                 return berth_fail(err, errno, "chdir to cwd `%s`", s->process->cwd);
         umask(s->process->umask == OCI_UNSET ? 022 : (mode_t) s->process->umask);
@@ -241,8 +276,11 @@ void oci_init_main(struct oci_init_args *a)
         int fifo = openat(a->state_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
         if (fifo < 0 || write(fifo, "0", 1) != 1)
                 _exit(OCI_EXIT_ERROR);
-        close(fifo);
+        /* fifo stays open: execve closes it, which tells `start` that the
+         * user's process is now running (poststart hooks come after that). */
         close(a->state_dirfd);
+        if (s->process == NULL)
+                _exit(0); /* nothing to run: the container stops */
         if (s->n_hooks[OCI_HOOK_START_CONTAINER] &&
             oci_hooks_run(s, OCI_HOOK_START_CONTAINER, hook_state, &err) < 0) {
                 berth_error_report(&err, OCI_EXIT_ERROR);

@@ -159,6 +159,15 @@ static int set_user(const struct oci_process *p, bool in_userns, berth_error_t *
 int oci_process_exec(const struct oci_exec_plan *plan, berth_error_t *err)
 {
         const struct oci_process *p = plan->proc;
+        /* Nothing of the runtime's may reach the user's process.  First, before
+         * the container's seccomp filter could forbid close_range. */
+        for (int fd = 3; fd < 3 + plan->preserve_fds; fd++) {
+                int fl = fcntl(fd, F_GETFD);
+                if (fl >= 0)
+                        fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+        }
+        if (syscall(SYS_close_range, 3 + plan->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                return berth_fail(err, errno, "close the runtime's file descriptors");
         for (size_t i = 0; i < p->n_rlimits; i++) {
                 struct rlimit rl = {p->rlimits[i].soft, p->rlimits[i].hard};
                 if (setrlimit(p->rlimits[i].resource, &rl) < 0)
@@ -177,14 +186,6 @@ int oci_process_exec(const struct oci_exec_plan *plan, berth_error_t *err)
                 return -1;
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return berth_fail(err, errno, "set no_new_privs");
-        /* Nothing of the runtime's may reach the user's process. */
-        for (int fd = 3; fd < 3 + plan->preserve_fds; fd++) {
-                int fl = fcntl(fd, F_GETFD);
-                if (fl >= 0)
-                        fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
-        }
-        if (syscall(SYS_close_range, 3 + plan->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-                return berth_fail(err, errno, "close the runtime's file descriptors");
         if (plan->seccomp && p->no_new_privileges && oci_seccomp_load(plan->seccomp, err) < 0)
                 return -1;
         /* A signal mask survives execve: whatever the runtime's caller blocked

@@ -124,6 +124,12 @@ int oci_seccomp_load(const struct oci_seccomp *sc, berth_error_t *err)
                         return berth_fail(err, -rc, "add seccomp architecture");
                 }
         }
+        /* libseccomp sets no_new_privs by default; only process.noNewPrivileges may. */
+        rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+        if (rc < 0) {
+                berth_fail(err, -rc, "configure the seccomp filter");
+                goto fail;
+        }
         if (set_flags(ctx, sc, err) < 0)
                 goto fail;
         for (size_t i = 0; i < sc->n_rules; i++)

@@ -949,16 +949,13 @@ static int validate(struct oci_spec *s, berth_error_t *err)
                 return berth_fail_status(err, 1, 0,
                                          "config.json: a new user namespace needs uidMappings and "
                                          "gidMappings");
-        if ((s->hostname || s->domainname) && (uts == NULL || uts->path))
+        if ((s->hostname || s->domainname) && uts == NULL)
                 return berth_fail_status(err, 1, 0,
                                          "config.json: setting the hostname or domainname needs "
                                          "a new uts namespace");
         if (s->has_time_offsets && (tns == NULL || tns->path))
                 return berth_fail_status(err, 1, 0,
                                          "config.json: timeOffsets need a new time namespace");
-        if (s->has_linux && oci_spec_namespace(s, CLONE_NEWNS) == NULL)
-                return berth_fail_status(err, 1, 0,
-                                         "config.json: berth-oci needs a mount namespace");
         if (s->process && s->process->apparmor_profile && *s->process->apparmor_profile &&
             access("/sys/kernel/security/apparmor", F_OK) != 0)
                 return berth_fail_status(err, 1, 0,

@@ -36,12 +36,19 @@ bool oci_id_valid(const char *id)
         return true;
 }
 
+static uint64_t proc_starttime(pid_t pid, bool zombies_too);
+
 char *oci_state_dir(struct oci_ctx *c, const char *id)
 {
         return berth_xasprintf("%s/%s", c->root, id);
 }
 
 uint64_t oci_proc_starttime(pid_t pid)
+{
+        return proc_starttime(pid, false);
+}
+
+static uint64_t proc_starttime(pid_t pid, bool zombies_too)
 {
         char path[64], buf[1024];
         snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
@@ -55,7 +62,7 @@ uint64_t oci_proc_starttime(pid_t pid)
         buf[n] = 0;
         /* comm may hold spaces and parens: fields restart after the last ')'. */
         char *p = strrchr(buf, ')');
-        if (p == NULL || p[1] == 0 || p[2] == 'Z' || p[2] == 'X')
+        if (p == NULL || p[1] == 0 || (!zombies_too && (p[2] == 'Z' || p[2] == 'X')))
                 return 0;
         for (int field = 2; field < 22 && p; field++)
                 p = strchr(p + 1, ' ');
@@ -167,7 +174,9 @@ int oci_state_cgroup(const struct oci_state *st, struct oci_cgroup *cg)
 
 enum oci_status oci_state_status(const struct oci_state *st)
 {
-        if (st->pid <= 0 || oci_proc_starttime(st->pid) != st->pid_start)
+        /* An exited init counts as stopped once it is reaped, as with crun: until
+         * then it still exists (and takes signals, as kill(2) says). */
+        if (st->pid <= 0 || proc_starttime(st->pid, true) != st->pid_start)
                 return OCI_STOPPED;
         cleanup_free char *fifo = berth_xasprintf("%s/exec.fifo", st->dir);
         if (access(fifo, F_OK) == 0)

@@ -50,8 +50,7 @@ struct api_reply {
         json_t *body; /* owned; NULL for 204 */
 };
 
-static struct api_reply fault(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static struct api_reply fault(int code, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static struct api_reply fault(int code, const char *fmt, ...)
 {
         char msg[256];
         va_list ap;

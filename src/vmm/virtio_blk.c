@@ -202,7 +202,7 @@ static struct virtio_dev_ops blk_ro_ops;
 int virtio_blk_add(struct vmm_vm *vm, const struct vmm_disk_config *dc, berth_error_t *err)
 {
         struct disk *d;
-        unsigned flags = dc->readonly ? DISK_RDONLY : 0;
+        unsigned flags = (dc->readonly ? DISK_RDONLY : 0) | (dc->direct ? DISK_DIRECT : 0);
         if (disk_open(dc->path, (enum disk_format) dc->format, flags, &d, err) < 0)
                 return berth_wrap(err, "attach disk `%s`", dc->path);
         struct virtio_blk *b = berth_xcalloc(1, sizeof(*b));

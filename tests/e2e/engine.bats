@@ -232,3 +232,98 @@ cgroup_dir() { # CONTROLLER ID
         assert_success
         assert_nothing_left
 }
+
+@test "top, stats --no-stream and port look at a running container" {
+        "$BERTH" run -d --name busy --memory 64m busybox sh -c 'while :; do :; done' >/dev/null
+        run "$BERTH" top busy
+        assert_success
+        [[ "${lines[0]}" == *PID* ]]
+        assert_output_contains "while :"
+        run "$BERTH" top busy -o pid,comm
+        [ "${#lines[@]}" -eq 2 ]
+        run "$BERTH" stats --no-stream --format '{{.Name}} {{.MemUsage}} {{.PIDs}} {{.CPUPerc}}'
+        assert_success
+        [[ "$output" == "busy "*" / 64MiB 1 "* ]]
+        cpu=${output##* }
+        cpu=${cpu%%.*}
+        echo "cpu $cpu%"
+        [ "$cpu" -ge 20 ]
+        run "$BERTH" port busy 80
+        [ "$status" -eq 1 ]
+        run "$BERTH" top nosuch
+        [ "$status" -ne 0 ]
+}
+
+@test "container prune, system df, system prune, info and the container group" {
+        "$BERTH" run --name done1 busybox sh -c 'head -c 1048576 /dev/zero > /f' >/dev/null
+        "$BERTH" run -d --name live1 busybox sleep 1000 >/dev/null
+        run "$BERTH" system df --format '{{.Type}} {{.TotalCount}} {{.Active}}'
+        assert_output_contains "Containers 2 1"
+        assert_output_contains "Images 1 1"
+        run "$BERTH" container ls -a --format '{{.Names}}'
+        assert_output_contains "done1"
+        run "$BERTH" container prune -f
+        assert_success
+        assert_output_contains "Deleted Containers:"
+        [[ "$output" == *"Total reclaimed space: 1."*MB* ]]
+        run "$BERTH" container ls -a --format '{{.Names}}'
+        [ "$output" = live1 ]
+        run "$BERTH" info --format '{{.ContainersRunning}} {{.Images}} {{.Driver}}'
+        [[ "$output" == "1 1 "* ]]
+        run "$BERTH" system prune -f
+        assert_success
+        [ "$("$BERTH" ps -q | wc -l)" -eq 1 ]
+}
+
+@test "cp: both directions, tar streams, volumes, and no way out through symlinks or ../" {
+        "$BERTH" run -d --name cpc -v cpvol:/vol busybox sh -c \
+                'mkdir -p /d/sub; echo a > /d/a; echo b > /d/sub/b; ln -s / /d/root; echo v > /vol/v; exec sleep 1000' >/dev/null
+        sleep 0.3
+        cd "$BATS_TEST_TMPDIR"
+        "$BERTH" cp cpc:/d ./dcopy
+        [ "$(cat dcopy/a)" = a ] && [ "$(cat dcopy/sub/b)" = b ]
+        [ "$(readlink dcopy/root)" = / ]
+        "$BERTH" cp cpc:/vol/v ./v
+        [ "$(cat v)" = v ]
+        [ "$("$BERTH" cp cpc:/d - | tar t | sort | tr '\n' ' ')" = "d/ d/a d/root d/sub/ d/sub/b " ]
+        echo host > h
+        "$BERTH" cp h cpc:/d/
+        [ "$("$BERTH" exec cpc cat /d/h)" = host ]
+        tar c h | "$BERTH" cp - cpc:/tmp
+        [ "$("$BERTH" exec cpc cat /tmp/h)" = host ]
+        # /d/root is a symlink to the container's /: it must not reach the host's /etc
+        "$BERTH" cp cpc:/d/root/etc/passwd ./pw
+        grep -q '^root:' pw
+        cmp -s pw <("$BERTH" exec cpc cat /etc/passwd)
+        ! cmp -s pw /etc/passwd
+        # a tar entry climbing out of the destination is refused, and nothing lands outside
+        python3 -c 'import tarfile,io; t=tarfile.open("evil.tar","w"); i=tarfile.TarInfo("../../escaped"); d=b"x"; i.size=len(d); t.addfile(i,io.BytesIO(d)); t.close()'
+        run "$BERTH" cp - cpc:/d/sub < evil.tar
+        [ "$status" -ne 0 ]
+        assert_output_contains "outside the destination"
+        run "$BERTH" exec cpc ls /escaped
+        [ "$status" -ne 0 ]
+        run "$BERTH" cp cpc:/nosuch .
+        [ "$status" -eq 1 ]
+}
+
+@test "health checks: starting, unhealthy after the retries, healthy when the test passes; in ps and inspect" {
+        "$BERTH" run -d --name hc --health-cmd 'test -f /ok' --health-interval 200ms \
+                --health-retries 2 busybox sleep 1000 >/dev/null
+        run "$BERTH" ps --format '{{.Status}}' --filter name=hc
+        [[ "$output" == *"(health: starting)" ]]
+        for i in $(seq 50); do
+                [ "$("$BERTH" inspect -f '{{.State.Health.Status}}' hc)" = unhealthy ] && break
+                sleep 0.1
+        done
+        [ "$("$BERTH" inspect -f '{{.State.Health.Status}}' hc)" = unhealthy ]
+        [ "$("$BERTH" inspect -f '{{(index .State.Health.Log 0).ExitCode}}' hc)" = 1 ]
+        "$BERTH" exec hc touch /ok
+        for i in $(seq 50); do
+                [ "$("$BERTH" inspect -f '{{.State.Health.Status}}' hc)" = healthy ] && break
+                sleep 0.1
+        done
+        run "$BERTH" ps --filter health=healthy --format '{{.Names}} {{.Status}}'
+        [[ "$output" == "hc Up "*"(healthy)" ]]
+        [ "$("$BERTH" inspect -f '{{.State.Health.FailingStreak}}' hc)" = 0 ]
+}

@@ -168,14 +168,16 @@ vmm() {
         assert_output_contains "unknown option"
         vmm --memory 64
         assert_failure 2
-        assert_output_contains "--kernel is required"
+        assert_output_contains "is required"
 }
 
-@test "vmm: virtio-blk: the guest reads the host's file and writes one the host reads after exit" {
+@test "vmm: virtio-blk (O_DIRECT): the guest reads the host's file and writes one the host reads after exit" {
         img="$BATS_TEST_TMPDIR/disk.raw"
         printf 'hello from the host\n' >"$img"
         truncate -s 1M "$img"
-        vmm --kernel "$GUEST" --memory 32 --disk "$img,format=raw"
+        # A pattern in sector 2 for the guest to discard.
+        head -c 512 /dev/zero | tr '\0' '\252' | dd of="$img" bs=512 seek=2 conv=notrunc 2>/dev/null
+        vmm --kernel "$GUEST" --memory 32 --disk "$img,format=raw,direct"
         assert_success
         assert_output_contains "BERTH-GUEST blk: capacity 2048 sectors"
         assert_output_contains "BERTH-GUEST blk: sector 0: hello from the host"
@@ -185,6 +187,8 @@ vmm() {
         assert_output_contains "BERTH-GUEST blk: flush status 0"
         assert_output_contains "BERTH-GUEST blk: indirect read status 0"
         [ "$(dd if="$img" bs=512 skip=1 count=1 2>/dev/null | head -n 1)" = "written by the guest" ]
+        assert_output_contains "BERTH-GUEST blk: discard status 0, sector 2 zero bytes after: 512"
+        [ "$(dd if="$img" bs=512 skip=2 count=1 2>/dev/null | tr -d '\0' | wc -c)" -eq 0 ]
 }
 
 @test "vmm: virtio-blk read-only disk refuses writes and stays unchanged" {
@@ -379,4 +383,100 @@ api() { # METHOD PATH [JSON]
         vmm --kernel "$GUEST" --api-sock "$BATS_TEST_TMPDIR/taken"
         assert_failure 2
         assert_output_contains "remove it, or pick another path"
+}
+
+@test "vmm: --config FILE (Firecracker's shape) boots the guest like the flags do" {
+        img="$BATS_TEST_TMPDIR/disk.raw"
+        printf 'hello from a config\n' >"$img"
+        truncate -s 64K "$img"
+        cat >"$BATS_TEST_TMPDIR/vm.json" <<JSON
+{
+  "boot-source": {"kernel_image_path": "$GUEST", "boot_args": "from-json"},
+  "machine-config": {"vcpu_count": 2, "mem_size_mib": 48},
+  "drives": [{"drive_id": "rootfs", "path_on_host": "$img", "is_read_only": true,
+              "is_root_device": true}],
+  "entropy": {}
+}
+JSON
+        vmm --config "$BATS_TEST_TMPDIR/vm.json" --log-level info
+        assert_success
+        assert_output_contains "BERTH-GUEST cmdline: from-json virtio_mmio.device=4K@0xd0000000:5 virtio_mmio.device=4K@0xd0001000:6"
+        assert_output_contains "2 vCPU(s), 48 MiB"
+        assert_output_contains "BERTH-GUEST blk: sector 0: hello from a config"
+        assert_output_contains "BERTH-GUEST blk: write status 1"
+        assert_output_contains "BERTH-GUEST rng: 16 bytes"
+        assert_output_contains "BERTH-GUEST smp: ap 1 started"
+        # Flags after --config override it.
+        vmm --config "$BATS_TEST_TMPDIR/vm.json" --cmdline override
+        assert_success
+        assert_output_contains "BERTH-GUEST cmdline: override virtio_mmio"
+
+        echo '{"boot-source": {"kernel_image_path": "x"' >"$BATS_TEST_TMPDIR/bad.json"
+        vmm --config "$BATS_TEST_TMPDIR/bad.json"
+        assert_failure 2
+        assert_output_contains "config \`$BATS_TEST_TMPDIR/bad.json\`: line"
+        echo '{"boot-source": {"kernel_image_path": "x"}, "machine-confg": {}}' >"$BATS_TEST_TMPDIR/typo.json"
+        vmm --config "$BATS_TEST_TMPDIR/typo.json"
+        assert_failure 2
+        assert_output_contains "machine-confg: unknown section"
+        echo '{"machine-config": {"vcpu_count": "two"}}' >"$BATS_TEST_TMPDIR/type.json"
+        vmm --config "$BATS_TEST_TMPDIR/type.json"
+        assert_failure 2
+        assert_output_contains "machine-config:"
+}
+
+@test "vmm: --console unix:PATH replays what the guest printed to the client that attaches" {
+        require_cmd python3
+        out="$BATS_TEST_TMPDIR/out"
+        "$BERTH_VMM" --kernel "$GUEST" --memory 32 --cmdline guest.exit=hang \
+                --console "unix:$BATS_TEST_TMPDIR/con" </dev/null >"$out" 2>&1 &
+        pid=$!
+        for _ in $(seq 50); do [ -S "$BATS_TEST_TMPDIR/con" ] && break; sleep 0.1; done
+        run python3 - "$BATS_TEST_TMPDIR/con" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(0.5)
+data, deadline = b"", time.time() + 20
+while b"exit: hang" not in data and time.time() < deadline:
+    try:
+        data += s.recv(4096)
+    except socket.timeout:
+        pass
+print(data.decode())
+PY
+        kill -TERM "$pid"
+        rc=0
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 13 ]
+        assert_output_contains "BERTH-GUEST ready"
+        assert_output_contains "BERTH-GUEST exit: hang"
+        [ ! -e "$BATS_TEST_TMPDIR/con" ]
+        # Nothing went to stdout.
+        ! grep -q BERTH-GUEST "$out"
+}
+
+@test "vmm: --console pty prints the pseudo-terminal that carries the console" {
+        require_cmd python3
+        err="$BATS_TEST_TMPDIR/err"
+        "$BERTH_VMM" --kernel "$GUEST" --memory 32 --cmdline guest.exit=hang --console pty \
+                </dev/null >/dev/null 2>"$err" &
+        pid=$!
+        wait_for_line "$err" "console on /dev/pts/"
+        pts=$(sed -n 's/.*console on \(\/dev\/pts\/[0-9]*\).*/\1/p' "$err")
+        run python3 - "$pts" <<'PY'
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+data, deadline = b"", time.time() + 20
+while b"exit: hang" not in data and time.time() < deadline:
+    try:
+        data += os.read(fd, 4096)
+    except BlockingIOError:
+        time.sleep(0.05)
+print(data.decode(errors="replace"))
+PY
+        kill -TERM "$pid"
+        wait "$pid" || true
+        assert_output_contains "BERTH-GUEST cmdline: guest.exit=hang"
+        assert_output_contains "BERTH-GUEST exit: hang"
 }

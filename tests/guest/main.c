@@ -53,7 +53,7 @@ static void print_e820(uint64_t addr, uint64_t size, uint32_t type)
 }
 
 /* The value of `key` on the command line (up to the next space), or NULL. */
-static const char *cmdline_get(const char *cmdline, const char *key, char *buf, size_t len)
+const char *cmdline_get(const char *cmdline, const char *key, char *buf, size_t len)
 {
         for (const char *p = cmdline; *p;) {
                 while (*p == ' ')
@@ -94,14 +94,17 @@ static unsigned find_virtio(const char *cmdline, struct vdev *devs, unsigned max
                         continue;
                 devs[n].base = base;
                 devs[n].id = mmio_read32(base + 8);
+                uint32_t version = mmio_read32(base + 4);
                 puts_serial("BERTH-GUEST virtio: ");
                 put_hex(base);
                 puts_serial(" id ");
                 put_dec(devs[n].id);
                 puts_serial(" version ");
-                put_dec(mmio_read32(base + 4));
-                putc_serial('\n');
-                n++;
+                put_dec(version);
+                /* Our driver speaks virtio 1.x only (MMIO version 2). */
+                puts_serial(version == 2 ? "\n" : " (legacy: skipped)\n");
+                if (version == 2)
+                        n++;
         }
         return n;
 }
@@ -207,7 +210,6 @@ void guest_main(uint64_t info, int mode)
 {
         const char *cmdline = "";
         uint64_t rsdp = 0;
-        puts_serial("BERTH-GUEST ready\n");
         put_line("BERTH-GUEST boot: ", mode == BOOT_PVH ? "pvh" : "linux64");
         if (mode == BOOT_PVH) {
                 const struct pvh_start_info *si = (const void *) (uintptr_t) info;

@@ -327,3 +327,21 @@ cgroup_dir() { # CONTROLLER ID
         [[ "$output" == "hc Up "*"(healthy)" ]]
         [ "$("$BERTH" inspect -f '{{.State.Health.FailingStreak}}' hc)" = 0 ]
 }
+
+@test "berth system service restarts an always container whose monitor died, with no other berth call" {
+        id=$("$BERTH" run -d --restart always busybox sleep 1000)
+        st="$BERTH_DATA_DIR/containers/$id/state.json"
+        pid1=$(jq -r .State.Pid "$st")
+        kill -9 "$(jq -r .Monitor.Pid "$st")"
+        "$BERTH" system service --interval 100ms &
+        svc=$!
+        for i in $(seq 40); do
+                [ "$(jq -r .State.Status "$st")" = running ] && [ "$(jq -r .State.Pid "$st")" != "$pid1" ] && break
+                sleep 0.1
+        done
+        kill "$svc"
+        wait "$svc" || true
+        [ "$(jq -r .State.Status "$st")" = running ]
+        [ "$(jq -r .State.Pid "$st")" != "$pid1" ]
+        [ "$(jq -r .RestartCount "$st")" -ge 0 ]
+}

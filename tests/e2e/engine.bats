@@ -335,7 +335,7 @@ cgroup_dir() { # CONTROLLER ID
         kill -9 "$(jq -r .Monitor.Pid "$st")"
         "$BERTH" system service --interval 100ms &
         svc=$!
-        for i in $(seq 40); do
+        for i in $(seq 100); do
                 [ "$(jq -r .State.Status "$st")" = running ] && [ "$(jq -r .State.Pid "$st")" != "$pid1" ] && break
                 sleep 0.1
         done

@@ -81,6 +81,7 @@ int cmd_image_mount(struct cli_global *g, int argc, char **argv, berth_error_t *
 int cmd_image_unmount(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_image_prune(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_import(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_build(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_tag(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_rmi(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_history(struct cli_global *g, int argc, char **argv, berth_error_t *err);

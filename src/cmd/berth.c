@@ -12,6 +12,7 @@ static const struct cli_command commands[] = {
         {"check", cmd_check, "Report what this host can run (namespaces, cgroups, overlayfs, KVM)"},
         {"container", cmd_container, "Manage containers"},
         {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
+        {"build", cmd_build, "Build an image from a Containerfile"},
         {"create", cmd_create, "Create a new container"},
         {"disk", cmd_disk, "Create, inspect, convert and snapshot disk images (raw, qcow2)"},
         {"exec", cmd_exec, "Execute a command in a running container"},

@@ -1,0 +1,74 @@
+/* build.h — `berth build`'s state, shared by its files: cmd_build.c (options, the step loop,
+ * FROM and the config instructions, commits and the layer cache), build_run.c (RUN through a
+ * container) and build_copy.c (COPY and ADD from the context or another stage). */
+#ifndef BERTH_CLI_BUILD_H
+#define BERTH_CLI_BUILD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "cli/cli.h"
+#include "engine/container.h"
+#include "image/containerfile.h"
+#include "image/image.h"
+
+struct build_stage {
+        char *name;                     /* `AS name`, lower case, or NULL */
+        char manifest[IMG_DIGEST_MAX];  /* its last image */
+};
+
+struct build {
+        struct cli_global *g;
+        struct img_store s;
+        struct eng_ctx e;
+        const char *context; /* the context directory */
+        int context_fd;
+        char **ignore; /* .dockerignore patterns, "!" exceptions kept */
+        size_t n_ignore;
+        bool quiet, no_cache;
+        const char *network; /* RUN containers' --network */
+        json_t *build_args;  /* --build-arg NAME=VALUE */
+        json_t *global_args; /* ARG before the first FROM: name → value or null */
+        struct build_stage *stages;
+        size_t n_stages;
+        /* the stage being built */
+        char cur[IMG_DIGEST_MAX]; /* its image so far ("" : scratch, nothing yet) */
+        json_t *cfg;              /* that image's config (owned) */
+        struct img_desc *layers;  /* its layers */
+        size_t n_layers;
+        json_t *args;  /* the stage's ARGs: name → value or null */
+        bool cmd_set;  /* CMD given in this stage (ENTRYPOINT then keeps it) */
+        int tmp_seq;   /* for unique temporary names */
+};
+
+/* A variable for substitution: the image's ENV first, then the stage's ARGs. */
+const char *build_lookup(void *ctx, const char *name);
+
+/* The key of a step in the layer cache: parent image, instruction, extra (content digests,
+ * build args).  If the cache has an image for it, *hit is true and it becomes the current
+ * image (printed as "--> Using cache"). */
+int build_cache_check(struct build *b, const char *instr, const char *extra, char key[IMG_DIGEST_MAX],
+                      bool *hit, berth_error_t *err);
+
+/* A new current image: the config as it is now, plus layer (may be NULL) on top, with a
+ * history entry created_by; recorded in the cache under key (may be NULL). */
+int build_commit(struct build *b, const char *created_by, const struct img_desc *layer,
+                 const char *diffid, const char *key, berth_error_t *err);
+
+/* The manifest of a stage (by name or index) or an image in the store. */
+int build_resolve_image(struct build *b, const char *what, char out[IMG_DIGEST_MAX], bool *scratch,
+                        berth_error_t *err);
+
+/* Make sure the current image has a manifest (a scratch stage with no step yet gets one). */
+int build_ensure_image(struct build *b, berth_error_t *err);
+
+/* A unique temporary name: "build-<pid>-<n>". */
+char *build_tmp_name(struct build *b);
+
+int build_run(struct build *b, const struct img_cf_instr *in, berth_error_t *err);
+int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_error_t *err);
+
+/* Is rel (relative to the context) excluded by .dockerignore? */
+bool build_ignored(const struct build *b, const char *rel);
+
+#endif

@@ -214,7 +214,7 @@ static int lookup_id(struct copy *cp, const char *name, bool group, unsigned *ou
                         }
                 }
         }
-        return berth_fail_status(err, 125, ENOENT, "--chown: no %s `%s` in the image",
+        return berth_fail_status(err, 125, 0, "--chown: no %s `%s` in the image",
                                  group ? "group" : "user", name);
 }
 
@@ -326,7 +326,7 @@ static int copy_node(struct copy *cp, int sdir, const char *sname, int ddir, con
         if (top) {
                 sfd = open_in_root(cp->root, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY);
                 if (sfd < 0 || fstat(sfd, &st) < 0)
-                        return berth_fail_status(err, 125, errno, "`%s`: no such file or directory"
+                        return berth_fail_status(err, 125, 0, "`%s`: no such file or directory"
                                                  " in the %s", rel, cp->context ? "build context"
                                                  : "source image");
         } else if (fstatat(sdir, sname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -405,7 +405,7 @@ static int make_dirs(struct copy *cp, int tmp, const char *rel, berth_error_t *e
                 struct stat st;
                 bool have = image_stat(cp, path, &st, NULL) == 0;
                 if (have && !S_ISDIR(st.st_mode))
-                        return berth_fail_status(err, 125, ENOTDIR, "`/%s` is not a directory",
+                        return berth_fail_status(err, 125, 0, "`/%s` is not a directory",
                                                  path);
                 if (mkdirat(tmp, path, 0755) < 0 && errno != EEXIST)
                         return berth_fail(err, errno, "mkdir `%s`", path);
@@ -444,7 +444,7 @@ static int copy_source(struct copy *cp, bool add, const char *src, int tmp, cons
         cleanup_close int sfd = open_in_root(cp->root, src, O_RDONLY | O_NONBLOCK | O_NOCTTY);
         struct stat st;
         if (sfd < 0 || fstat(sfd, &st) < 0)
-                return berth_fail_status(err, 125, errno,
+                return berth_fail_status(err, 125, 0,
                                          "`%s`: no such file or directory in the %s", src,
                                          cp->context ? "build context" : "source image");
         const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
@@ -514,18 +514,20 @@ int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_e
         cleanup_free char *tmp_path = NULL;
         cleanup_free char *dest = NULL;
         cleanup_free char *extra = NULL;
+        cleanup_free char *abs = NULL;
+        cleanup_free char *by = NULL;
         char **srcs = NULL;
         size_t n_srcs = 0;
         int tmp = -1;
         struct img_desc layer = {0};
         cp.hash = img_sha256_new();
         if (n < 2) {
-                r = berth_fail_status(err, 125, EINVAL, "%s requires at least two arguments",
+                r = berth_fail_status(err, 125, 0, "%s requires at least two arguments",
                                       in->cmd);
                 goto out;
         }
         if (from && add) {
-                r = berth_fail_status(err, 125, EINVAL, "ADD does not take --from");
+                r = berth_fail_status(err, 125, 0, "ADD does not take --from");
                 goto out;
         }
         if ((r = build_ensure_image(b, err)) < 0)
@@ -538,7 +540,7 @@ int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_e
                 if ((r = build_resolve_image(b, from, from_manifest, &scratch, err)) < 0)
                         goto out;
                 if (scratch) {
-                        r = berth_fail_status(err, 125, EINVAL, "--from=scratch has no files");
+                        r = berth_fail_status(err, 125, 0, "--from=scratch has no files");
                         goto out;
                 }
                 snap = build_tmp_name(b);
@@ -560,20 +562,19 @@ int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_e
         const char *d = w[n - 1];
         const char *cwd =
                 json_string_value(json_object_get(json_object_get(b->cfg, "config"), "WorkingDir"));
-        cleanup_free char *abs = d[0] == '/' ? berth_xstrdup(d)
-                                             : berth_xasprintf("%s/%s", cwd ? cwd : "", d);
+        abs = d[0] == '/' ? berth_xstrdup(d) : berth_xasprintf("%s/%s", cwd ? cwd : "", d);
         dest = clean_path(abs, true);
         size_t dl = strlen(d);
         bool dest_dir = (dl && d[dl - 1] == '/') || dest[0] == '\0' ||
                         (dl >= 2 && strcmp(d + dl - 2, "/.") == 0) || strcmp(d, ".") == 0;
         for (size_t i = 0; i + 1 < n; i++) {
                 if (add && (strstr(w[i], "://") != NULL)) {
-                        r = berth_fail_status(err, 125, ENOTSUP, "ADD from a URL is not supported");
+                        r = berth_fail_status(err, 125, 0, "ADD from a URL is not supported");
                         goto out;
                 }
                 cleanup_free char *s = clean_path(w[i], false);
                 if (s == NULL) {
-                        r = berth_fail_status(err, 125, EPERM,
+                        r = berth_fail_status(err, 125, 0,
                                               "`%s`: forbidden path outside the build context",
                                               w[i]);
                         goto out;
@@ -587,7 +588,7 @@ int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_e
                         add_match(&srcs, &n_srcs, s);
                 }
                 if (n_srcs == before) {
-                        r = berth_fail_status(err, 125, ENOENT, "no source files match `%s`", w[i]);
+                        r = berth_fail_status(err, 125, 0, "no source files match `%s`", w[i]);
                         goto out;
                 }
         }
@@ -627,8 +628,7 @@ int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_e
         char diffid[IMG_DIGEST_MAX];
         if ((r = img_layer_from_dir(&b->s, tmp, &layer, diffid, err)) < 0)
                 goto out;
-        cleanup_free char *by = berth_xasprintf("/bin/sh -c #(nop) %s %s in /%s", in->cmd,
-                                                content, dest);
+        by = berth_xasprintf("/bin/sh -c #(nop) %s %s in /%s", in->cmd, content, dest);
         r = build_commit(b, by, &layer, diffid, key, err);
 out:
         if (cp.hash)

@@ -210,10 +210,12 @@ int build_resolve_image(struct build *b, const char *what, char out[IMG_DIGEST_M
         struct img_entry *ent = NULL;
         if (img_table_load(&b->s, &t, err) < 0)
                 return -1;
-        int r = img_lookup(&b->s, &t, what, &ent, err);
+        berth_error_t lerr = NULL;
+        int r = img_lookup(&b->s, &t, what, &ent, &lerr);
         if (r == 0)
                 snprintf(out, IMG_DIGEST_MAX, "%s", ent->manifest);
         img_table_free(&t);
+        berth_error_release(&lerr);
         return r < 0 ? berth_fail_status(err, 125, 0, "%s: image not known", what) : 0;
 }
 
@@ -231,7 +233,7 @@ static int do_from(struct build *b, const struct img_cf_instr *in, berth_error_t
                 return -1;
         int r = 0;
         if (n != 1 && !(n == 3 && strcasecmp(w[1], "AS") == 0))
-                r = berth_fail_status(err, 125, EINVAL, "FROM takes IMAGE [AS NAME]");
+                r = berth_fail_status(err, 125, 0, "FROM takes IMAGE [AS NAME]");
         char manifest[IMG_DIGEST_MAX] = "";
         bool scratch = false;
         if (r == 0)
@@ -346,7 +348,7 @@ static int do_pairs(struct build *b, const struct img_cf_instr *in, bool env, js
         for (size_t i = 0; i < n && r == 0; i++) {
                 char *eq = strchr(w[i], '=');
                 if (eq == NULL || eq == w[i]) {
-                        r = berth_fail_status(err, 125, EINVAL, "%s: `%s` is not KEY=VALUE",
+                        r = berth_fail_status(err, 125, 0, "%s: `%s` is not KEY=VALUE",
                                               in->cmd, w[i]);
                         break;
                 }
@@ -385,7 +387,7 @@ static int do_healthcheck(const struct img_cf_instr *in, json_t *c, berth_error_
                 return 0;
         }
         if (strncasecmp(in->rest, "CMD", 3) != 0 || !isspace((unsigned char) in->rest[3]))
-                return berth_fail_status(err, 125, EINVAL, "HEALTHCHECK takes CMD ... or NONE");
+                return berth_fail_status(err, 125, 0, "HEALTHCHECK takes CMD ... or NONE");
         struct img_cf_instr sub = *in;
         sub.rest = (char *) in->rest + 4;
         while (isspace((unsigned char) *sub.rest))
@@ -451,12 +453,12 @@ static int do_config(struct build *b, const struct img_cf_instr *in, berth_error
         if (strcmp(cmd, "ENTRYPOINT") == 0) {
                 json_object_set_new(c, "Entrypoint", command_form(b, in));
                 if (!b->cmd_set) /* Docker: a new ENTRYPOINT drops the base image's CMD */
-                        json_object_set_new(c, "Cmd", json_null());
+                        json_object_del(c, "Cmd");
                 return 0;
         }
         if (strcmp(cmd, "SHELL") == 0) {
                 if (!in->json || in->argc == 0)
-                        return berth_fail_status(err, 125, EINVAL,
+                        return berth_fail_status(err, 125, 0,
                                                  "SHELL requires the arguments in JSON form");
                 json_t *a = json_array();
                 for (size_t i = 0; i < in->argc; i++)
@@ -732,7 +734,7 @@ int cmd_build(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                         in_target = as && strcasecmp(as + 4 + strspn(as + 4, " "), target) == 0;
                 }
                 if (!in_target && last == cf.n) {
-                        r = berth_fail_status(err, 125, EINVAL, "target stage `%s` not found",
+                        r = berth_fail_status(err, 125, 0, "target stage `%s` not found",
                                               target);
                         goto out;
                 }

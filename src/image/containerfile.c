@@ -94,7 +94,7 @@ static int split_instr(const char *text, int line, struct img_cf_instr *in, bert
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(known); i++)
                 ok |= strcmp(in->cmd, known[i]) == 0;
         if (!ok)
-                return berth_fail_status(err, 125, EINVAL, "line %d: unknown instruction: %s", line,
+                return berth_fail_status(err, 125, 0, "line %d: unknown instruction: %s", line,
                                          in->cmd);
         for (;;) {
                 while (isspace((unsigned char) *p))
@@ -112,7 +112,7 @@ static int split_instr(const char *text, int line, struct img_cf_instr *in, bert
                 n--;
         in->rest = berth_xasprintf("%.*s", (int) n, p);
         if (n == 0)
-                return berth_fail_status(err, 125, EINVAL, "line %d: %s requires at least one argument",
+                return berth_fail_status(err, 125, 0, "line %d: %s requires at least one argument",
                                          line, in->cmd);
         if (in->rest[0] == '[') {
                 json_t *j = json_loads(in->rest, JSON_DECODE_ANY, NULL);
@@ -182,14 +182,14 @@ int img_cf_parse(const char *text, struct img_cf *out, berth_error_t *err)
                 if (ret == 0 && strcmp(in->cmd, "FROM") == 0)
                         seen_from = true;
                 else if (ret == 0 && !seen_from && strcmp(in->cmd, "ARG") != 0)
-                        ret = berth_fail_status(err, 125, EINVAL,
+                        ret = berth_fail_status(err, 125, 0,
                                                 "line %d: %s before the first FROM (only ARG may "
                                                 "come first)",
                                                 start, in->cmd);
         }
         free(cur.s);
         if (ret == 0 && !seen_from)
-                ret = berth_fail_status(err, 125, EINVAL, "no FROM instruction");
+                ret = berth_fail_status(err, 125, 0, "no FROM instruction");
         if (ret < 0)
                 img_cf_free(out);
         return ret;
@@ -231,7 +231,7 @@ static int expand_var(const char **pp, img_cf_lookup_fn lookup, void *ctx, struc
         while (isalnum((unsigned char) *p) || *p == '_')
                 p++;
         if (p == s)
-                return berth_fail_status(err, 125, EINVAL, "bad substitution: `%s`", s - 2);
+                return berth_fail_status(err, 125, 0, "bad substitution: `%s`", s - 2);
         char *name = berth_xasprintf("%.*s", (int) (p - s), s);
         const char *v = lookup(ctx, name);
         free(name);
@@ -248,13 +248,13 @@ static int expand_var(const char **pp, img_cf_lookup_fn lookup, void *ctx, struc
                                 depth--;
                 }
                 if (depth)
-                        return berth_fail_status(err, 125, EINVAL, "missing '}' in `%s`", s - 2);
+                        return berth_fail_status(err, 125, 0, "missing '}' in `%s`", s - 2);
                 p = wend; /* after the '}' */
                 wend--;
         } else if (*p == '}') {
                 p++;
         } else {
-                return berth_fail_status(err, 125, EINVAL, "bad substitution: `%s`", s - 2);
+                return berth_fail_status(err, 125, 0, "bad substitution: `%s`", s - 2);
         }
         bool set = v && *v;
         if ((mod == '-' && !set) || (mod == '+' && set)) {
@@ -354,7 +354,7 @@ int img_cf_words(const char *in, img_cf_lookup_fn lookup, void *ctx, bool split,
         *n = nv;
         return 0;
 unterminated:
-        berth_fail_status(err, 125, EINVAL, "unterminated quote in `%s`", in);
+        berth_fail_status(err, 125, 0, "unterminated quote in `%s`", in);
 fail:
         free(b.s);
         img_cf_words_free(v, nv);

@@ -68,6 +68,9 @@ char *build_tmp_name(struct build *b);
 int build_run(struct build *b, const struct img_cf_instr *in, berth_error_t *err);
 int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_error_t *err);
 
+/* Commit after WORKDIR: with a layer making the directory when the image lacks it. */
+int build_workdir(struct build *b, const char *created_by, const char *key, berth_error_t *err);
+
 /* Is rel (relative to the context) excluded by .dockerignore? */
 bool build_ignored(const struct build *b, const char *rel);
 

@@ -652,3 +652,35 @@ out:
         img_cf_words_free(w, n);
         return r;
 }
+
+int build_workdir(struct build *b, const char *created_by, const char *key, berth_error_t *err)
+{
+        const char *dir =
+                json_string_value(json_object_get(json_object_get(b->cfg, "config"), "WorkingDir"));
+        cleanup_free char *rel = clean_path(dir ? dir : "/", true);
+        struct copy cp = {.b = b};
+        struct stat st;
+        if (rel[0] == '\0' || image_stat(&cp, rel, &st, NULL) == 0)
+                return build_commit(b, created_by, NULL, NULL, key, err);
+        /* Docker makes the directory: a layer with it (and its missing parents) */
+        cleanup_free char *tmp_path = berth_xasprintf("%s/tmp/build-XXXXXX", b->s.root);
+        if (mkdtemp(tmp_path) == NULL)
+                return berth_fail(err, errno, "mkdtemp `%s`", tmp_path);
+        struct img_desc layer = {0};
+        char diffid[IMG_DIGEST_MAX];
+        int tmp = open(tmp_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r = tmp < 0 ? berth_fail(err, errno, "open `%s`", tmp_path) : 0;
+        if (r == 0)
+                r = make_dirs(&cp, tmp, rel, err);
+        if (r == 0)
+                r = img_layer_from_dir(&b->s, tmp, &layer, diffid, err);
+        if (tmp >= 0)
+                close(tmp);
+        berth_error_t e = NULL;
+        img_rm_rf_at(AT_FDCWD, tmp_path, &e);
+        berth_error_release(&e);
+        if (r == 0)
+                r = build_commit(b, created_by, &layer, diffid, key, err);
+        free(layer.media_type);
+        return r;
+}

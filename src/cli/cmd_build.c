@@ -103,9 +103,11 @@ static char *cache_path(struct build *b, const char *key)
 int build_cache_check(struct build *b, const char *instr, const char *extra, char key[IMG_DIGEST_MAX],
                       bool *hit, berth_error_t *err)
 {
-        cleanup_free char *text = berth_xasprintf("berth-build-v1\n%s\n%s\n%s",
+        /* the stage's ARG values: instructions are keyed as written, before substitution */
+        cleanup_free char *args = json_dumps(b->args, JSON_COMPACT | JSON_SORT_KEYS);
+        cleanup_free char *text = berth_xasprintf("berth-build-v1\n%s\n%s\n%s\n%s",
                                                   b->cur[0] ? b->cur : "scratch", instr,
-                                                  extra ? extra : "");
+                                                  extra ? extra : "", args ? args : "");
         img_sha256_digest(text, strlen(text), key);
         *hit = false;
         if (b->no_cache)
@@ -534,6 +536,8 @@ static int step(struct build *b, const struct img_cf_instr *in, berth_error_t *e
         if (do_config(b, in, err) < 0)
                 return -1;
         cleanup_free char *by = berth_xasprintf("/bin/sh -c #(nop) %s", in->text);
+        if (strcmp(cmd, "WORKDIR") == 0)
+                return build_workdir(b, by, key, err);
         return build_commit(b, by, NULL, NULL, key, err);
 }
 

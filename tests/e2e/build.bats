@@ -1,0 +1,188 @@
+#!/usr/bin/env bats
+# build.bats — `berth build` end to end: a Containerfile's steps run as real containers
+# on the busybox base image, COPY/ADD from a context with .dockerignore, multi-stage,
+# the layer cache, and failures that leave nothing behind.
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+        [ "$(id -u)" = 0 ] || return 0
+        berth_private_state
+        BERTH="$BERTH" "$BERTH_TOP/scripts/mkimage-busybox" busybox:latest >/dev/null
+}
+
+setup() {
+        require_root
+        berth_private_state
+        "$BERTH" images -q | grep -q . || skip "no busybox image (needs busybox-static)"
+        CTX="$BATS_TEST_TMPDIR/ctx"
+        mkdir -p "$CTX"
+}
+
+teardown() {
+        [ "$(id -u)" = 0 ] || return 0
+        local ids
+        ids=$("$BERTH" ps -aq 2>/dev/null) || true
+        [ -n "$ids" ] && "$BERTH" rm -f $ids >/dev/null 2>&1
+        return 0
+}
+
+inspect_config() { # IMAGE KEY → the value of .Config.KEY as JSON
+        "$BERTH" image inspect "$1" | python3 -c "import json,sys; print(json.dumps(json.load(sys.stdin)[0]['Config'].get('$2')))"
+}
+
+@test "build: a multi-step Containerfile makes an image that runs, config included" {
+        cat > "$CTX/Containerfile" <<'CF'
+# comments and continuations
+ARG BASE=busybox
+FROM ${BASE}
+ENV GREETING="hello world" \
+    OTHER=x
+RUN echo "$GREETING" > /file && \
+    echo ran-in-build
+WORKDIR /app
+RUN pwd > where
+USER nobody
+CMD ["cat", "/file"]
+CF
+        run "$BERTH" build -t built:v1 -t built:v2 "$CTX"
+        assert_success
+        assert_output_contains "STEP 1/8: ARG BASE=busybox"
+        assert_output_contains "STEP 4/8: RUN echo \"\$GREETING\" > /file &&"
+        assert_output_contains "ran-in-build"
+        assert_output_contains "Successfully tagged built:v1"
+        id="${lines[-1]}"
+        [ ${#id} -eq 64 ]
+        run "$BERTH" images -q --no-trunc built:v2
+        assert_output_contains "$id"
+        run "$BERTH" run --rm built:v1
+        assert_success
+        [ "$output" = "hello world" ]
+        run "$BERTH" run --rm built:v1 sh -c 'cat /app/where; id -u; pwd; echo $OTHER'
+        [ "$output" = "$(printf '/app\n65534\n/app\nx')" ]
+        [ "$(inspect_config built:v1 WorkingDir)" = '"/app"' ]
+        [ "$(inspect_config built:v1 User)" = '"nobody"' ]
+        [ "$(inspect_config built:v1 Cmd)" = '["cat", "/file"]' ]
+        inspect_config built:v1 Env | grep -q 'GREETING=hello world'
+        [ -z "$("$BERTH" ps -aq)" ]
+}
+
+@test "build: COPY honours .dockerignore, --chown, globs and directories; ADD unpacks tars" {
+        mkdir -p "$CTX/sub" "$CTX/skipped" "$CTX/t/d"
+        echo keep > "$CTX/sub/k"
+        echo no > "$CTX/skipped/x"
+        echo secret > "$CTX/secret.txt"
+        echo wanted > "$CTX/wanted.txt"
+        echo intar > "$CTX/t/d/f"
+        tar czf "$CTX/arch.tar.gz" -C "$CTX/t" .
+        rm -rf "$CTX/t"
+        printf 'skipped\n*.txt\n!wanted.txt\n' > "$CTX/.dockerignore"
+        cat > "$CTX/Containerfile" <<'CF'
+FROM busybox
+COPY --chown=nobody:nogroup . /ctx/
+COPY *.txt sub/k /multi/
+COPY sub/k /renamed
+ADD arch.tar.gz /x/
+CF
+        run "$BERTH" build -q -t copied "$CTX"
+        assert_success
+        [ ${#lines[@]} -eq 1 ]
+        run "$BERTH" run --rm copied sh -c 'cd /ctx && find . | sort; stat -c "%u:%g %n" sub/k; cat /renamed; ls /multi; cat /x/d/f'
+        assert_success
+        refute_output_contains "secret.txt"
+        refute_output_contains "skipped"
+        assert_output_contains "./wanted.txt"
+        assert_output_contains "./sub/k"
+        assert_output_contains "65534:65534 sub/k"
+        assert_output_contains "keep"
+        assert_output_contains "$(printf 'k\nwanted.txt')"
+        assert_output_contains "intar"
+}
+
+@test "build: multi-stage with COPY --from keeps only what is copied" {
+        cat > "$CTX/Containerfile" <<'CF'
+FROM busybox AS builder
+RUN mkdir /out && echo artifact > /out/a && echo junk > /junk
+FROM busybox
+COPY --from=builder /out/a /a
+CMD ["cat", "/a"]
+CF
+        run "$BERTH" build -t staged "$CTX"
+        assert_success
+        run "$BERTH" run --rm staged
+        [ "$output" = "artifact" ]
+        run "$BERTH" run --rm staged ls /junk
+        assert_failure
+        # nothing of the first stage's container or its mount stays
+        [ -z "$("$BERTH" ps -aq)" ]
+        [ -z "$(ls "$BERTH_DATA_DIR/images/snapshots")" ]
+}
+
+@test "build: a rebuild with nothing changed hits the cache: same ID, no new blob, fast" {
+        echo data > "$CTX/f"
+        cat > "$CTX/Containerfile" <<'CF'
+FROM busybox
+RUN echo one > /one
+COPY f /f
+ENV A=1
+CF
+        run "$BERTH" build -q -t cached "$CTX"
+        assert_success
+        first="$output"
+        blobs=$(ls "$BERTH_DATA_DIR/images/blobs/sha256" | wc -l)
+        start=$(date +%s%N)
+        run "$BERTH" build -t cached "$CTX"
+        end=$(date +%s%N)
+        assert_success
+        assert_output_contains "Using cache"
+        [ "${lines[-1]}" = "$first" ]
+        [ "$(ls "$BERTH_DATA_DIR/images/blobs/sha256" | wc -l)" -eq "$blobs" ]
+        echo "rebuild took $(( (end - start) / 1000000 )) ms"
+        [ $(( (end - start) / 1000000 )) -lt 1000 ]
+        # a changed file misses from the COPY on, and the RUN before it still hits
+        echo changed > "$CTX/f"
+        run "$BERTH" build -t cached "$CTX"
+        assert_success
+        [ "${lines[-1]}" != "$first" ]
+        run "$BERTH" run --rm cached cat /f
+        [ "$output" = "changed" ]
+}
+
+@test "build: a failing RUN names the command and its code and leaves nothing behind" {
+        printf 'FROM busybox\nRUN echo before\nRUN exit 3\nRUN echo never\n' > "$CTX/Containerfile"
+        run "$BERTH" build -t failed "$CTX"
+        [ "$status" -eq 1 ]
+        assert_output_contains "before"
+        assert_output_contains "The command '/bin/sh -c exit 3' returned a non-zero code: 3"
+        assert_output_contains "Containerfile:3"
+        refute_output_contains "never"
+        [ -z "$("$BERTH" ps -aq)" ]
+        run "$BERTH" images -q failed
+        [ -z "$output" ]
+        [ -z "$(ls "$BERTH_DATA_DIR/images/tmp")" ]
+        [ -z "$(ls "$BERTH_DATA_DIR/images/snapshots")" ]
+}
+
+@test "build: bad Containerfiles fail with 125 and the line" {
+        printf 'FROM busybox\n\nFOO bar\n' > "$CTX/Containerfile"
+        run "$BERTH" build "$CTX"
+        [ "$status" -eq 125 ]
+        assert_output_contains "line 3: unknown instruction: FOO"
+        printf 'RUN true\n' > "$CTX/Containerfile"
+        run "$BERTH" build "$CTX"
+        [ "$status" -eq 125 ]
+        assert_output_contains "line 1: RUN before the first FROM"
+        printf 'FROM busybox\nCOPY ../../etc/passwd /\n' > "$CTX/Containerfile"
+        run "$BERTH" build "$CTX"
+        [ "$status" -eq 125 ]
+        assert_output_contains "forbidden path outside the build context"
+        ln -s /etc "$CTX/hostetc"
+        printf 'FROM busybox\nCOPY hostetc/shadow /\n' > "$CTX/Containerfile"
+        run "$BERTH" build "$CTX"
+        [ "$status" -eq 125 ]
+        printf 'FROM no-such-image\n' > "$CTX/Containerfile"
+        run "$BERTH" build "$CTX"
+        [ "$status" -eq 125 ]
+        assert_output_contains "Containerfile:1: FROM: no-such-image: image not known"
+        [ -z "$("$BERTH" ps -aq)" ]
+}

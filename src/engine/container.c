@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/units.h"
 #include "common/util.h"
 #include "engine/names.h"
 
@@ -58,13 +59,8 @@ bool eng_name_valid(const char *name)
 
 char *eng_now_rfc3339(void)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
         char buf[64];
-        size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", ts.tv_nsec);
+        berth_rfc3339(berth_now_ns(), false, buf, sizeof(buf));
         return berth_xstrdup(buf);
 }
 

@@ -272,3 +272,28 @@ setup() {
         [ "$(echo "$output" | jq '."virtual-size"')" = "$(qemu-img info --output json m.qcow2 | jq '."virtual-size"')" ]
         [ "$(echo "$output" | jq -r '."format-specific".data.compat')" = "1.1" ]
 }
+
+@test "disk: the test guest writes through virtio-blk into a qcow2 overlay; commit folds it into the raw base" {
+        require_kvm
+        guest="$BERTH_BUILD/tests/guest/berth-test-guest.elf"
+        [ -x "$BERTH_VMM" ] && [ -f "$guest" ] || skip "berth-vmm or the test guest is not built"
+        printf 'hello from the base\n' >vbase.raw
+        truncate -s 1M vbase.raw
+        head -c 512 /dev/zero | tr '\0' '\252' | dd of=vbase.raw bs=512 seek=2 conv=notrunc 2>/dev/null
+        sum=$(sha256sum <vbase.raw)
+        rm -f vov.qcow2
+        "$BERTH" disk create -f qcow2 -b vbase.raw -F raw vov.qcow2
+        run timeout 20 "$BERTH_VMM" --kernel "$guest" --memory 32 --disk "$D/vov.qcow2,format=qcow2" </dev/null
+        assert_success
+        assert_output_contains "BERTH-GUEST blk: sector 0: hello from the base"
+        assert_output_contains "BERTH-GUEST blk: write status 0"
+        assert_output_contains "BERTH-GUEST blk: discard status 0"
+        [ "$(sha256sum <vbase.raw)" = "$sum" ] # the base is untouched
+        qemu-img check vov.qcow2               # the overlay is clean
+        run "$BERTH" disk commit vov.qcow2
+        assert_success
+        [ "$(dd if=vbase.raw bs=512 skip=1 count=1 2>/dev/null | head -n 1)" = "written by the guest" ]
+        [ "$(dd if=vbase.raw bs=512 skip=2 count=1 2>/dev/null | tr -d '\0' | wc -c)" -eq 0 ]
+        [ "$(head -n 1 vbase.raw)" = "hello from the base" ]
+        qemu-img check vov.qcow2
+}

@@ -248,6 +248,16 @@ setup() {
         assert_failure
         assert_output_contains "outside the file"
         [ "$(stat -c %s far.qcow2)" = "$size" ]
+        # the dirty bit (lazy refcounts not written back): refused read-write until repaired
+        "$BERTH" disk create -f qcow2 dirty.qcow2 1M
+        printf '\x01' | dd of=dirty.qcow2 bs=1 seek=79 conv=notrunc 2>/dev/null
+        run "$BERTH" disk bench -q -w -c 1 dirty.qcow2
+        assert_failure
+        assert_output_contains "check -r all"
+        run "$BERTH" disk check -r all dirty.qcow2
+        assert_success
+        run "$BERTH" disk bench -q -w -c 1 dirty.qcow2
+        assert_success
         # refcount overflow on a 1-bit refcount image
         qemu-img create -q -f qcow2 -o refcount_bits=1 r1.qcow2 1M
         qemu-io -c "write 0 64k" r1.qcow2 >/dev/null

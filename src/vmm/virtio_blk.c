@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "disk/disk.h"
+#include "vmm/ratelimit.h"
 #include "vmm/virtio_blk.h"
 #include "vmm/virtio_devices.h"
 
@@ -27,6 +28,8 @@ struct virtio_blk_stats {
 };
 
 struct virtio_blk {
+        struct virtio_mmio_dev *t;
+        struct vmm_limiter limit;
         struct disk *disk;
         bool readonly;
         char id[BLK_ID_LEN];
@@ -132,12 +135,29 @@ static uint8_t do_discard(struct virtio_blk *b, struct virtq_elem *e)
         return VIRTIO_BLK_S_OK;
 }
 
+/* Rate limit: bytes moved (data segments) and one operation per request. */
+static bool throttled(struct virtio_blk *b, struct virtq_elem *e)
+{
+        if (!b->t || !vmm_limiter_active(&b->limit))
+                return false;
+        uint64_t bytes = e->in_len > 1 ? e->in_len - 1 : 0;
+        if (e->out_len > sizeof(struct virtio_blk_outhdr))
+                bytes += e->out_len - sizeof(struct virtio_blk_outhdr);
+        uint64_t wait;
+        if (vmm_limiter_take(&b->limit, bytes, &wait))
+                return false;
+        virtio_mmio_retry_after(b->t, 0, wait);
+        return true;
+}
+
 int virtio_blk_request(void *opaque, struct virtq_elem *e)
 {
         struct virtio_blk *b = opaque;
         struct virtio_blk_outhdr h;
         if (e->in_len == 0)
                 return 0; /* nowhere to put a status: drop it */
+        if (throttled(b, e))
+                return VIRTIO_REQ_RETRY;
         size_t done = 0;
         uint8_t status;
         berth_error_t err = NULL;
@@ -245,6 +265,9 @@ int virtio_blk_add(struct vmm_vm *vm, const struct vmm_disk_config *dc, berth_er
                                       ~(1ull << VIRTIO_BLK_F_DISCARD);
                 ops = &blk_ro_ops;
         }
+        uint64_t now = vmm_now_ns();
+        vmm_bucket_init(&b->limit.bytes, dc->bw_mib << 20, 100, now);
+        vmm_bucket_init(&b->limit.ops, dc->iops, 100, now);
         /* On failure the VM's teardown destroys the device. */
-        return virtio_mmio_add(vm, ops, b, NULL, err);
+        return virtio_mmio_add(vm, ops, b, &b->t, err);
 }

@@ -63,6 +63,8 @@ struct virtio_mmio_dev {
         struct virtq vq[VIRTIO_MAX_QUEUES];
         int notify_fd[VIRTIO_MAX_QUEUES];
         int irq_fd;
+        int retry_fd;          /* timerfd for throttled queues, -1 until needed */
+        unsigned retry_queues; /* bit per queue to serve when it fires */
 };
 
 /* Create the transport for dev at the next free slot and wire it.  dev
@@ -81,6 +83,12 @@ void virtio_mmio_used(struct virtio_mmio_dev *t, unsigned q);
  * returns the bytes written into the request, or < 0 to stop), push,
  * interrupt, re-arm.  Marks the device broken if the guest corrupted q. */
 typedef int (*virtio_req_fn)(void *dev, struct virtq_elem *e);
+/* fn's answer for "not now" (a rate limit): the request goes back to the
+ * ring untouched and fn has called virtio_mmio_retry_after(). */
+#define VIRTIO_REQ_RETRY (-2)
+
+/* Serve queue q again after ns nanoseconds (a rate limiter's wait). */
+void virtio_mmio_retry_after(struct virtio_mmio_dev *t, unsigned q, uint64_t ns);
 void virtio_mmio_serve(struct virtio_mmio_dev *t, unsigned q, virtio_req_fn fn);
 
 /* The device changed its config space: bump the generation, interrupt. */

@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "vmm/ratelimit.h"
 #include "vmm/virtio_devices.h"
 
 #define NET_RX        0
@@ -35,6 +36,7 @@ struct virtio_net_stats {
 
 struct virtio_net {
         struct virtio_mmio_dev *t;
+        struct vmm_limiter tx_limit;
         struct vmm_vm *vm;
         int tap;
         bool rx_paused;
@@ -49,6 +51,11 @@ static int tx_request(void *opaque, struct virtq_elem *e)
         if (e->out_len < NET_HDR_LEN || e->out_len > NET_MAX_FRAME) {
                 n->stats.tx_dropped++;
                 return 0;
+        }
+        uint64_t wait;
+        if (!vmm_limiter_take(&n->tx_limit, e->out_len - NET_HDR_LEN, &wait)) {
+                virtio_mmio_retry_after(n->t, NET_TX, wait);
+                return VIRTIO_REQ_RETRY;
         }
         /* Our own header (no checksum or GSO requests), then the frame. */
         static uint8_t hdr[NET_HDR_LEN]; /* all zero, never written */
@@ -200,6 +207,9 @@ int virtio_net_add(struct vmm_vm *vm, const struct vmm_net_config *nc, berth_err
         memcpy(n->ifname, ifname, sizeof(ifname));
         memcpy(n->config.mac, nc->mac, 6);
         n->config.status = VIRTIO_NET_S_LINK_UP;
+        uint64_t now = vmm_now_ns();
+        vmm_bucket_init(&n->tx_limit.bytes, nc->bw_mib << 20, 100, now);
+        vmm_bucket_init(&n->tx_limit.ops, nc->pps, 100, now);
         if (virtio_mmio_add(vm, &net_ops, n, &n->t, err) < 0)
                 return -1;
         if (vmm_vm_watch_fd(vm, tap, on_tap, n, err) < 0)

@@ -515,3 +515,22 @@ PY
         assert_failure 2
         assert_output_contains "vsock socket"
 }
+
+@test "vmm: virtio-blk rate limits (bw=, iops=) slow the guest's reads to the set rate" {
+        require_cmd python3
+        img="$BATS_TEST_TMPDIR/rl.raw"
+        truncate -s 16M "$img"
+        timed() { # prints ms between the guest's blkbench start and end lines
+                python3 "$BERTH_TOP/bench/vmm_marker.py" 1 "blkbench: start" "blkbench: read" -- \
+                        "$BERTH_VMM" --kernel "$GUEST" --memory 64 --disk "$1" \
+                        --cmdline guest.blkbench=8 | awk '{ print int($4) }'
+        }
+        free=$(timed "$img")
+        bw=$(timed "$img,bw=8")
+        iops=$(timed "$img,iops=100")
+        echo "# 8 MiB in 64 KiB reads: unlimited ${free} ms, bw=8 MiB/s ${bw} ms, iops=100 ${iops} ms" >&3
+        # 8 MiB at 8 MiB/s with a 100 ms burst: about 0.9 s; 128 requests at 100/s: about 1.27 s.
+        [ "$bw" -ge 800 ] && [ "$bw" -le 3000 ]
+        [ "$iops" -ge 1100 ] && [ "$iops" -le 4000 ]
+        [ "$free" -lt 700 ]
+}

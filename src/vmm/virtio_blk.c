@@ -220,6 +220,18 @@ void virtio_blk_free(void *dev)
         free(b);
 }
 
+static void blk_metrics(void *dev, virtio_metric_fn put, void *ctx)
+{
+        const struct virtio_blk *b = dev;
+        put(ctx, "reads", b->stats.reads);
+        put(ctx, "writes", b->stats.writes);
+        put(ctx, "flushes", b->stats.flushes);
+        put(ctx, "discards", b->stats.discards);
+        put(ctx, "errors", b->stats.errors);
+        put(ctx, "read_bytes", b->stats.read_bytes);
+        put(ctx, "write_bytes", b->stats.write_bytes);
+}
+
 static struct virtio_dev_ops blk_ops = {
         .name = "blk",
         .device_id = 2,
@@ -230,6 +242,7 @@ static struct virtio_dev_ops blk_ops = {
         .config_read = blk_config_read,
         .queue_notify = blk_notify,
         .destroy = virtio_blk_free,
+        .metrics = blk_metrics,
 };
 
 static struct virtio_dev_ops blk_ro_ops;

@@ -25,6 +25,9 @@ struct virtio_mmio_dev;
 #define VIRTIO_F_EVENT_IDX     29
 #define VIRTIO_F_VERSION_1     32
 
+/* A device reports its counters through this (metrics in the API). */
+typedef void (*virtio_metric_fn)(void *ctx, const char *name, uint64_t value);
+
 struct virtio_dev_ops {
         const char *name;
         uint32_t device_id;
@@ -40,6 +43,8 @@ struct virtio_dev_ops {
         /* The driver reset the device (status 0). */
         void (*reset)(void *dev);
         void (*destroy)(void *dev);
+        /* Optional: report counters (called with the transport lock held). */
+        void (*metrics)(void *dev, virtio_metric_fn put, void *ctx);
 };
 
 /* Saved transport state (with the queues' virtq_state, a snapshot). */

@@ -164,6 +164,16 @@ static void net_destroy(void *dev)
         free(n);
 }
 
+static void net_metrics(void *dev, virtio_metric_fn put, void *ctx)
+{
+        const struct virtio_net *n = dev;
+        put(ctx, "rx_frames", n->stats.rx_frames);
+        put(ctx, "rx_bytes", n->stats.rx_bytes);
+        put(ctx, "tx_frames", n->stats.tx_frames);
+        put(ctx, "tx_bytes", n->stats.tx_bytes);
+        put(ctx, "tx_dropped", n->stats.tx_dropped);
+}
+
 static const struct virtio_dev_ops net_ops = {
         .name = "net",
         .device_id = 1,
@@ -174,6 +184,7 @@ static const struct virtio_dev_ops net_ops = {
         .queue_notify = net_notify,
         .reset = net_reset,
         .destroy = net_destroy,
+        .metrics = net_metrics,
 };
 
 static int open_tap(const char *name, char *ifname, berth_error_t *err)

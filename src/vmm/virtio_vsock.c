@@ -465,6 +465,15 @@ static void vsock_destroy(void *dev)
         free(v);
 }
 
+static void vsock_metrics(void *dev, virtio_metric_fn put, void *ctx)
+{
+        const struct virtio_vsock *v = dev;
+        uint64_t open = 0;
+        for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++)
+                open += v->conns[i].used;
+        put(ctx, "connections", open);
+}
+
 static const struct virtio_dev_ops vsock_ops = {
         .name = "vsock",
         .device_id = 19,
@@ -475,6 +484,7 @@ static const struct virtio_dev_ops vsock_ops = {
         .queue_notify = vsock_notify,
         .reset = vsock_reset,
         .destroy = vsock_destroy,
+        .metrics = vsock_metrics,
 };
 
 int virtio_vsock_add(struct vmm_vm *vm, const struct vmm_vsock_config *vc, berth_error_t *err)

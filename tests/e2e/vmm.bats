@@ -348,6 +348,7 @@ api() { # METHOD PATH [JSON]
         [[ "$stats" == *'"total_memory":'* ]] && [[ "$stats" == *' 200' ]]
         metrics=$(api GET /metrics)
         [[ "$metrics" == *'"vm_exits":{"io":'* ]]
+        [[ "$metrics" == *'"device":"balloon","base":"0xd0000000","irq":5,"status":15,"inflated_pages":256'* ]]
         [ "$(api PATCH /balloon '{"amount_mib": 0}')" = ' 204' ]
         wait "$pid"
         run cat "$out"

@@ -56,10 +56,13 @@ vmm() {
         assert_output_contains "BERTH-GUEST exit: poweroff"
 }
 
-@test "vmm: --no-acpi: no tables; the guest still powers off" {
-        vmm --kernel "$GUEST" --memory 32 --no-acpi
+@test "vmm: --no-acpi: no ACPI tables; the MP table still lists the vCPUs for SMP" {
+        vmm --kernel "$GUEST" --memory 32 --no-acpi --cpus 3
         assert_success
         assert_output_contains "BERTH-GUEST acpi: none"
+        assert_output_contains "BERTH-GUEST mptable: 3 cpus, 1 ioapic, 24 irq routes"
+        assert_output_contains "BERTH-GUEST smp: 3 cpus in the MP table"
+        assert_output_contains "BERTH-GUEST smp: ap 1 started"
         assert_output_contains "BERTH-GUEST exit: poweroff"
 }
 

@@ -114,6 +114,39 @@ static uint16_t acpi_sleep_port;
 /* Enabled processors listed in the MADT. */
 static unsigned acpi_cpus;
 
+/* Enabled processors in the MP table (Intel MP spec), for --no-acpi. */
+static unsigned mp_cpus;
+
+static void mptable_walk(void)
+{
+        const uint8_t *fp = (const void *) (uintptr_t) 0x9fc00;
+        if (memcmp(fp, "_MP_", 4) != 0) {
+                put_line("BERTH-GUEST mptable: ", "none");
+                return;
+        }
+        const uint8_t *t = (const void *) (uintptr_t) * (const uint32_t *) (fp + 4);
+        uint16_t n = *(const uint16_t *) (t + 34);
+        const uint8_t *e = t + 44;
+        unsigned ioapics = 0, irqs = 0;
+        for (uint16_t i = 0; i < n; i++) {
+                if (e[0] == 0) {
+                        mp_cpus += e[3] & 1;
+                        e += 20;
+                        continue;
+                }
+                ioapics += e[0] == 2;
+                irqs += e[0] == 3;
+                e += 8;
+        }
+        puts_serial("BERTH-GUEST mptable: ");
+        put_dec(mp_cpus);
+        puts_serial(" cpus, ");
+        put_dec(ioapics);
+        puts_serial(" ioapic, ");
+        put_dec(irqs);
+        puts_serial(" irq routes\n");
+}
+
 extern const uint8_t ap_tramp_start[], ap_tramp_end[], ap_flag[];
 
 #define LAPIC 0xfee00000ull
@@ -256,10 +289,11 @@ void guest_main(uint64_t info, int mode)
                 }
         }
         acpi_walk(rsdp);
-        if (acpi_cpus > 1) {
+        mptable_walk();
+        if (acpi_cpus > 1 || (!acpi_cpus && mp_cpus > 1)) {
                 puts_serial("BERTH-GUEST smp: ");
-                put_dec(acpi_cpus);
-                puts_serial(" cpus in the MADT\n");
+                put_dec(acpi_cpus ? acpi_cpus : mp_cpus);
+                puts_serial(acpi_cpus ? " cpus in the MADT\n" : " cpus in the MP table\n");
                 smp_test();
         }
         struct vdev devs[16];

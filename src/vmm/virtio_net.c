@@ -126,6 +126,14 @@ static void on_tap(void *opaque)
 {
         struct virtio_net *n = opaque;
         pthread_mutex_lock(&n->t->lock);
+        if (n->rx_paused) {
+                /* A paused watch only wakes for EPOLLERR/EPOLLHUP: the tap
+                 * went away.  Stop watching it rather than spin. */
+                log_warn("virtio-net: tap %s failed; receive stopped", n->ifname);
+                vmm_vm_unwatch_fd(n->vm, n->tap);
+                pthread_mutex_unlock(&n->t->lock);
+                return;
+        }
         rx_fill(n);
         pthread_mutex_unlock(&n->t->lock);
 }

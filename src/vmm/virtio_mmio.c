@@ -144,15 +144,20 @@ static void on_retry(void *opaque)
         pthread_mutex_unlock(&t->lock);
 }
 
+int virtio_mmio_retry_init(struct virtio_mmio_dev *t, berth_error_t *err)
+{
+        if (t->retry_fd >= 0)
+                return 0;
+        t->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (t->retry_fd < 0)
+                return berth_fail(err, errno, "timerfd for virtio-%s", t->ops->name);
+        return vmm_vm_watch_fd(t->vm, t->retry_fd, on_retry, t, err);
+}
+
 void virtio_mmio_retry_after(struct virtio_mmio_dev *t, unsigned q, uint64_t ns)
 {
-        if (t->retry_fd < 0) {
-                t->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-                if (t->retry_fd < 0 || vmm_vm_watch_fd(t->vm, t->retry_fd, on_retry, t, NULL) < 0) {
-                        log_warn("virtio-%s: no retry timer: %s", t->ops->name, strerror(errno));
-                        return;
-                }
-        }
+        if (t->retry_fd < 0)
+                return; /* no limiter was configured: cannot happen */
         t->retry_queues |= 1u << q;
         struct itimerspec its = {.it_value = {.tv_sec = (time_t) (ns / 1000000000ull),
                                               .tv_nsec = (long) (ns % 1000000000ull)}};
@@ -184,6 +189,7 @@ static void on_notify_fd(void *opaque)
 
 static void reset(struct virtio_mmio_dev *t)
 {
+        t->epoch++;
         memset(&t->s, 0, sizeof(t->s));
         for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
                 memset(&t->vq[q], 0, sizeof(t->vq[q]));
@@ -212,6 +218,7 @@ static void set_queue_ready(struct virtio_mmio_dev *t, struct virtq *vq, uint32_
                 vq->s.ready = false;
                 return;
         }
+        t->epoch++;
         vq->s.event_idx = t->s.driver_features & (1ull << VIRTIO_F_EVENT_IDX);
         vq->s.indirect = t->s.driver_features & (1ull << VIRTIO_F_INDIRECT_DESC);
         vq->s.last_avail = vq->s.used_idx = vq->s.signalled_used = 0;

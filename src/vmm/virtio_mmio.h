@@ -69,6 +69,9 @@ struct virtio_mmio_dev {
         int notify_fd[VIRTIO_MAX_QUEUES];
         int irq_fd;
         int retry_fd;          /* timerfd for throttled queues, -1 until needed */
+        uint32_t epoch;        /* bumped on reset and queue re-set-up: a device that
+                                  served requests outside the lock checks it before
+                                  pushing them back */
         unsigned retry_queues; /* bit per queue to serve when it fires */
 };
 
@@ -92,7 +95,10 @@ typedef int (*virtio_req_fn)(void *dev, struct virtq_elem *e);
  * ring untouched and fn has called virtio_mmio_retry_after(). */
 #define VIRTIO_REQ_RETRY (-2)
 
-/* Serve queue q again after ns nanoseconds (a rate limiter's wait). */
+/* Serve queue q again after ns nanoseconds (a rate limiter's wait).  The
+ * timer is made by virtio_mmio_retry_init() when the device is added (on
+ * the main thread: the event loop's tables are not for other threads). */
+int virtio_mmio_retry_init(struct virtio_mmio_dev *t, berth_error_t *err);
 void virtio_mmio_retry_after(struct virtio_mmio_dev *t, unsigned q, uint64_t ns);
 void virtio_mmio_serve(struct virtio_mmio_dev *t, unsigned q, virtio_req_fn fn);
 

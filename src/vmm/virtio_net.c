@@ -231,6 +231,8 @@ int virtio_net_add(struct vmm_vm *vm, const struct vmm_net_config *nc, berth_err
         vmm_bucket_init(&n->tx_limit.ops, nc->pps, 100, now);
         if (virtio_mmio_add(vm, &net_ops, n, &n->t, err) < 0)
                 return -1;
+        if (vmm_limiter_active(&n->tx_limit) && virtio_mmio_retry_init(n->t, err) < 0)
+                return -1;
         if (vmm_vm_watch_fd(vm, tap, on_tap, n, err) < 0)
                 return -1;
         vmm_vm_watch_enable(vm, tap, false); /* until the driver posts buffers */

@@ -102,10 +102,15 @@ vmm() {
         assert_output_contains "outside guest memory"
 }
 
-@test "vmm: guest reboot through the i8042 exits with status 10" {
-        vmm --kernel "$GUEST" --memory 32 --cmdline guest.exit=reboot
+@test "vmm: guest reboot through the i8042 or the ACPI reset register exits with status 10" {
+        vmm --kernel "$GUEST" --memory 32 --cmdline guest.exit=reboot --log-level info
         assert_failure 10
         assert_output_contains "BERTH-GUEST exit: reboot"
+        assert_output_contains "guest reset through the i8042"
+        vmm --kernel "$GUEST" --memory 32 --cmdline guest.exit=acpi-reset --log-level info
+        assert_failure 10
+        assert_output_contains "BERTH-GUEST exit: acpi-reset"
+        assert_output_contains "guest reset through the ACPI reset register"
 }
 
 @test "vmm: guest triple fault exits 11 (12 where KVM cannot deliver exceptions)" {

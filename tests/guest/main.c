@@ -109,8 +109,9 @@ static unsigned find_virtio(const char *cmdline, struct vdev *devs, unsigned max
         return n;
 }
 
-/* Port of the FADT's sleep-control register, 0 without ACPI. */
-static uint16_t acpi_sleep_port;
+/* Ports of the FADT's sleep-control and reset registers, 0 without ACPI. */
+static uint16_t acpi_sleep_port, acpi_reset_port;
+static uint8_t acpi_reset_value;
 /* Enabled processors listed in the MADT. */
 static unsigned acpi_cpus;
 
@@ -209,6 +210,10 @@ static void acpi_walk(uint64_t rsdp)
                                 putc_serial(d[k]);
                         if (t[244] == 1) /* SystemIO */
                                 acpi_sleep_port = (uint16_t) * (const uint64_t *) (t + 248);
+                        if (t[116] == 1) { /* RESET_REG, SystemIO */
+                                acpi_reset_port = (uint16_t) * (const uint64_t *) (t + 120);
+                                acpi_reset_value = t[128];
+                        }
                 }
         }
         putc_serial('\n');
@@ -217,7 +222,9 @@ static void acpi_walk(uint64_t rsdp)
 static void leave(const char *how)
 {
         put_line("BERTH-GUEST exit: ", how);
-        if (has_prefix(how, "reboot")) {
+        if (has_prefix(how, "acpi-reset") && acpi_reset_port) {
+                outb(acpi_reset_port, acpi_reset_value); /* the FADT's reset register */
+        } else if (has_prefix(how, "reboot")) {
                 outb(0x64, 0xfe);
         } else if (has_prefix(how, "triple")) {
                 /* An empty IDT and an exception: #GP -> #DF -> shutdown. */

@@ -427,6 +427,10 @@ int virtio_mmio_add(struct vmm_vm *vm, const struct virtio_dev_ops *ops, void *d
 
 void virtio_mmio_destroy(struct virtio_mmio_dev *t)
 {
+        /* The device first: it may have threads (virtio-blk's worker) that
+         * still raise interrupts through the fds closed below. */
+        if (t->ops->destroy)
+                t->ops->destroy(t->dev);
         for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
                 if (t->notify_fd[q] >= 0)
                         close(t->notify_fd[q]);
@@ -434,8 +438,6 @@ void virtio_mmio_destroy(struct virtio_mmio_dev *t)
                 close(t->irq_fd);
         if (t->retry_fd >= 0)
                 close(t->retry_fd);
-        if (t->ops->destroy)
-                t->ops->destroy(t->dev);
         pthread_mutex_destroy(&t->lock);
         free(t);
 }

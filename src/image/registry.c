@@ -287,6 +287,44 @@ static int blob_exists(struct reg *r, const char *digest, bool *exists, berth_er
         return ret;
 }
 
+/* Send the blob in PATCH chunks to the upload session at *loc (which each answer moves). */
+static int upload_chunks(struct reg *r, int fd, uint64_t size, char **loc, long *status,
+                         berth_error_t *err)
+{
+        for (uint64_t off = 0; off < size;) {
+                uint64_t n = size - off < r->o->chunk_size ? size - off : r->o->chunk_size;
+                if (lseek(fd, (off_t) off, SEEK_SET) < 0)
+                        return berth_fail(err, errno, "seek in blob");
+                cleanup_free char *range =
+                        berth_xasprintf("Content-Range: %llu-%llu", (unsigned long long) off,
+                                        (unsigned long long) (off + n - 1));
+                struct reg_req q = {.method = "PATCH",
+                                    .path = *loc,
+                                    .content_type = "application/octet-stream",
+                                    .header = range,
+                                    .body_fd = fd,
+                                    .body_size = n};
+                struct reg_resp resp = {0};
+                *status = 0;
+                if (reg_do(r, &q, &resp, err) < 0)
+                        return -1;
+                *status = resp.status;
+                if (resp.status != 202 || resp.location == NULL) {
+                        int ret = transient(resp.status)
+                                          ? berth_fail(err, EIO, "upload chunk: HTTP %ld",
+                                                       resp.status)
+                                          : reg_fail(r, &resp, "upload chunk", err);
+                        reg_resp_free(&resp);
+                        return ret;
+                }
+                free(*loc);
+                *loc = berth_steal_ptr(&resp.location);
+                reg_resp_free(&resp);
+                off += n;
+        }
+        return 0;
+}
+
 /* POST an upload session — asking the registry to mount the blob from another
  * repository of ours when there is one (201: nothing to send) — then PUT the whole
  * blob to it (monolithic upload).  *mounted tells which happened. */
@@ -315,17 +353,23 @@ static int upload_once(struct img_store *s, struct reg *r, const char *digest, c
                 reg_resp_free(&resp);
                 return ret;
         }
-        cleanup_free char *put = berth_xasprintf("%s%sdigest=%s", resp.location,
-                                                 strchr(resp.location, '?') ? "&" : "?", digest);
+        cleanup_free char *loc = berth_steal_ptr(&resp.location);
         reg_resp_free(&resp);
         uint64_t size = 0;
         cleanup_close int fd = img_blob_open(s, digest, err);
         if (fd < 0 || img_blob_size(s, digest, &size, err) < 0)
                 return -1;
+        bool chunked = r->o->chunk_size && size > r->o->chunk_size;
+        if (chunked && upload_chunks(r, fd, size, &loc, status, err) < 0)
+                return -1;
+        cleanup_free char *put =
+                berth_xasprintf("%s%sdigest=%s", loc, strchr(loc, '?') ? "&" : "?", digest);
+        *status = 0;
         struct reg_req pq = {.method = "PUT",
                              .path = put,
                              .content_type = "application/octet-stream",
-                             .body_fd = fd,
+                             .body = chunked ? "" : NULL,
+                             .body_fd = chunked ? -1 : fd,
                              .body_size = size};
         if (reg_do(r, &pq, &resp, err) < 0)
                 return -1;

@@ -147,6 +147,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 
 struct upload {
         int fd;
+        uint64_t fd_left; /* a chunk is a slice of the file: never read past it */
         const char *buf;
         size_t len, off;
 };
@@ -156,8 +157,15 @@ static size_t on_read(char *out, size_t size, size_t n, void *ctx)
         struct upload *u = ctx;
         size_t want = size * n;
         if (u->fd >= 0) {
+                if (want > u->fd_left)
+                        want = (size_t) u->fd_left;
+                if (want == 0)
+                        return 0;
                 ssize_t r = read(u->fd, out, want);
-                return r < 0 ? CURL_READFUNC_ABORT : (size_t) r;
+                if (r < 0)
+                        return CURL_READFUNC_ABORT;
+                u->fd_left -= (uint64_t) r;
+                return (size_t) r;
         }
         size_t left = u->len - u->off;
         size_t k = left < want ? left : want;
@@ -179,6 +187,8 @@ static int perform(struct reg *r, const struct reg_req *q, const char *url, stru
                 hdrs = curl_slist_append(hdrs, accept);
         if (ctype)
                 hdrs = curl_slist_append(hdrs, ctype);
+        if (q->header)
+                hdrs = curl_slist_append(hdrs, q->header);
         if (r->auth)
                 hdrs = curl_slist_append(hdrs, r->auth);
         hdrs = curl_slist_append(hdrs, "Expect:");
@@ -212,7 +222,8 @@ static int perform(struct reg *r, const struct reg_req *q, const char *url, stru
         curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
-        struct upload up = {.fd = q->body_fd, .buf = q->body, .len = q->body_len};
+        struct upload up = {
+                .fd = q->body_fd, .fd_left = q->body_size, .buf = q->body, .len = q->body_len};
         if (strcmp(q->method, "HEAD") == 0) {
                 curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
         } else if (strcmp(q->method, "PUT") == 0 || strcmp(q->method, "PATCH") == 0) {

@@ -226,6 +226,8 @@ PY
         assert_success
         [ "$output" = "Loaded image: skopeo/oci:b" ]
         # the config went through both unchanged: one image ID
+        run "$BERTH" images --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}} {{.Digest}}'
+        echo "$output"
         [ "$("$BERTH" images -q --no-trunc | sort -u)" = "$id" ]
         run "$BERTH" image inspect --format '{{.Id}}' skopeo/oci:b
         [ "$output" = "$id" ]

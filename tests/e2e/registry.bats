@@ -194,7 +194,8 @@ import_busybox() {
 
 start_proxy() {
         local port="$1" upstream="$2" mode="$3" i
-        python3 "$BERTH_TOP/tests/e2e/lib/flaky-proxy.py" "$port" "$upstream" "$mode" &
+        python3 "$BERTH_TOP/tests/e2e/lib/flaky-proxy.py" "$port" "$upstream" "$mode" \
+                2>>"$BATS_TEST_TMPDIR/proxy.log" &
         echo $! >>"$REG_PIDS"
         for i in $(seq 1 50); do
                 curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && return 0
@@ -203,11 +204,16 @@ start_proxy() {
         return 1
 }
 
-@test "registry: 500s and a connection dropped mid-blob are retried; pull and push succeed" {
+# A registry on $port and the fault-injecting proxy in front of it on $pport.
+registry_behind_proxy() {
         port=$(free_port)
         start_registry "$BATS_TEST_TMPDIR/reg" "$port"
         pport=$(free_port)
-        start_proxy "$pport" "$port" flaky
+        start_proxy "$pport" "$port" "$1"
+}
+
+@test "registry: 500s and a connection dropped mid-blob are retried; pull and push succeed" {
+        registry_behind_proxy flaky
         p="127.0.0.1:$pport"
         import_busybox "$p/flaky/bb:1"
         digest=$("$BERTH" images --format '{{.Digest}}')
@@ -223,10 +229,7 @@ start_proxy() {
 }
 
 @test "registry: a blob that always breaks off fails cleanly; the store stays consistent" {
-        port=$(free_port)
-        start_registry "$BATS_TEST_TMPDIR/reg" "$port"
-        pport=$(free_port)
-        start_proxy "$pport" "$port" drop
+        registry_behind_proxy drop
         import_busybox "127.0.0.1:$port/drop/bb:1"
         "$BERTH" push -q "127.0.0.1:$port/drop/bb:1"
         "$BERTH" rmi "127.0.0.1:$port/drop/bb:1" >/dev/null
@@ -245,4 +248,23 @@ start_proxy() {
         # and a retry straight from the registry succeeds
         run "$BERTH" pull "127.0.0.1:$port/drop/bb:1"
         assert_success
+}
+
+@test "registry: chunked uploads (PATCH) when a blob is larger than the chunk size" {
+        require_cmd skopeo
+        registry_behind_proxy pass
+        p="127.0.0.1:$pport"
+        import_busybox "$p/chunked/bb:1"
+        digest=$("$BERTH" images --format '{{.Digest}}')
+        BERTH_PUSH_CHUNK_SIZE=500000 run "$BERTH" push "$p/chunked/bb:1"
+        assert_success
+        # the ~2 MB layer went in 500 kB pieces
+        [ "$(grep -c '^PATCH ' "$BATS_TEST_TMPDIR/proxy.log")" -ge 4 ]
+        run skopeo inspect --tls-verify=false "docker://127.0.0.1:$port/chunked/bb:1"
+        assert_success
+        [ "$(echo "$output" | jq -r .Digest)" = "$digest" ]
+        "$BERTH" rmi "$p/chunked/bb:1"
+        run "$BERTH" pull "127.0.0.1:$port/chunked/bb:1"
+        assert_success
+        [ "$("$BERTH" images --format '{{.Digest}}')" = "$digest" ]
 }

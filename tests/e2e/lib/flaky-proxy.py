@@ -6,6 +6,8 @@ MODE flaky: the first GET of each manifest answers 500, the first GET of each bl
             cut off halfway (connection closed), the first blob upload PUT answers 503;
             everything after that is forwarded as is.
 MODE drop:  every GET of a blob is cut off halfway.
+MODE pass:  nothing injected.
+Every request is logged to stderr as "METHOD PATH".
 Loopback only; it serves until killed."""
 import http.client
 import http.server
@@ -38,6 +40,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
     def handle_any(self):
+        sys.stderr.write("%s %s\n" % (self.command, self.path.split("?")[0]))
+        sys.stderr.flush()
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         path = self.path.split("?")[0]

@@ -271,6 +271,9 @@ int oci_exec(struct oci_ctx *c, const char *id, const struct oci_exec_opts *o, i
                 berth_fail_status(err, 1, 0, "cannot exec in a paused container `%s`", id);
                 goto out;
         }
+        /* an exited init that is not reaped yet has a dead pid namespace */
+        if (s != OCI_STOPPED && oci_proc_starttime(st.pid) != st.pid_start)
+                s = OCI_STOPPED;
         if (s != OCI_RUNNING && s != OCI_CREATED) {
                 berth_fail_status(err, 1, 0, "cannot exec in a %s container `%s`",
                                   oci_status_name(s), id);

@@ -157,7 +157,7 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
                         return -1;
         }
         berth_error_t cgerr = NULL;
-        if (cr->cg.ops->create(&cr->cg, pid, &cr->spec->resources, cr->spec, &cgerr) < 0) {
+        if (cr->cg.ops->create(&cr->cg, 0, &cr->spec->resources, cr->spec, &cgerr) < 0) {
                 int e = cgerr->errnum;
                 if (geteuid() == 0 || (e != EACCES && e != EPERM && e != EROFS) ||
                     !oci_resources_empty(&cr->spec->resources)) {
@@ -173,6 +173,11 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
         }
         if (oci_sync_send(sync, OCI_SYNC_GO, NULL) < 0)
                 return berth_fail(err, errno, "wake the container's init");
+        /* The first cgroup migration after idle waits for an RCU grace period
+         * (milliseconds): do it while the init builds its rootfs. */
+        if (cr->cg.ops->enter(&cr->cg, pid, err) < 0)
+                return berth_wrap(err, "move the container's init into its cgroup");
+        oci_sync_send(sync, OCI_SYNC_CGROUP, NULL); /* a dead init reports below */
         for (;;) {
                 if (oci_sync_recv(sync, &m, err) < 0)
                         return -1;

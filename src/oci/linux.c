@@ -115,6 +115,25 @@ static int set_identity_in_userns(berth_error_t *err)
 
 static char hook_state[1024];
 
+/* Wait until the parent has moved us into our cgroup, then make the cgroup
+ * namespace (its root is the cgroup we are in at unshare time). */
+static int wait_cgroup(void *arg, berth_error_t *err)
+{
+        struct oci_init_args *a = arg;
+        struct oci_sync_msg m;
+        const struct oci_namespace *c = oci_spec_namespace(a->spec, CLONE_NEWCGROUP);
+        if (a->in_cgroup)
+                return 0;
+        if (oci_sync_recv(a->sync_fd, &m, err) < 0)
+                return -1;
+        if (m.type != OCI_SYNC_CGROUP)
+                return berth_fail(err, EPROTO, "the runtime did not set up the cgroup");
+        a->in_cgroup = true;
+        if (c && !c->path && unshare(CLONE_NEWCGROUP) < 0)
+                return berth_fail(err, errno, "create the cgroup namespace");
+        return 0;
+}
+
 /* prestart and createRuntime run in the parent (runtime namespaces), then
  * createContainer here in the container's, all before pivot_root. */
 static int runtime_hooks(struct oci_init_args *a, berth_error_t *err)
@@ -148,10 +167,10 @@ static int build_rootfs(struct oci_init_args *a, berth_error_t *err)
         umask(0);
         const struct oci_namespace *cns = oci_spec_namespace(s, CLONE_NEWCGROUP);
         if (oci_mounts_setup(s, a->rootfs, rootfd, user != NULL, cns && !cns->path,
-                             a->cgroup_path, err) < 0 ||
+                             a->cgroup_path, wait_cgroup, a, err) < 0 ||
             oci_devices_setup(s, rootfd, user != NULL, err) < 0)
                 return -1;
-        if (runtime_hooks(a, err) < 0)
+        if (wait_cgroup(a, err) < 0 || runtime_hooks(a, err) < 0)
                 return -1;
         if (pivot(a->rootfs, a->no_pivot, err) < 0)
                 return -1;
@@ -166,8 +185,8 @@ static int setup(struct oci_init_args *a, char **exe, berth_error_t *err)
         struct oci_sync_msg m;
         const struct oci_namespace *user = oci_spec_namespace(s, CLONE_NEWUSER);
         int unshare_flags = 0;
-        static const int kinds[] = { CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNET,
-                                     CLONE_NEWCGROUP };
+        /* the cgroup namespace comes later, once we are in our cgroup */
+        static const int kinds[] = { CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNET };
 
         if (oci_sync_recv(a->sync_fd, &m, err) < 0)
                 return -1;
@@ -203,7 +222,7 @@ static int setup(struct oci_init_args *a, char **exe, berth_error_t *err)
                 if (s->n_mounts || s->n_masked || s->n_readonly)
                         log_debug("no mount namespace: mounts, masked and read-only paths "
                                   "are not applied");
-                if (runtime_hooks(a, err) < 0)
+                if (wait_cgroup(a, err) < 0 || runtime_hooks(a, err) < 0)
                         return -1;
                 if (chroot(a->rootfs) < 0 || chdir("/") < 0)
                         return berth_fail(err, errno, "chroot to `%s`", a->rootfs);

@@ -284,11 +284,20 @@ static int mount_one(const struct oci_mount *m, int rootfd, bool in_userns, bool
 }
 
 int oci_mounts_setup(const struct oci_spec *s, const char *rootfs, int rootfd, bool in_userns,
-                     bool new_cgroupns, const char *cgpath, berth_error_t *err)
+                     bool new_cgroupns, const char *cgpath,
+                     int (*before_cgroup)(void *arg, berth_error_t *err), void *arg,
+                     berth_error_t *err)
 {
-        for (size_t i = 0; i < s->n_mounts; i++)
+        for (size_t i = 0; i < s->n_mounts; i++) {
+                const char *t = s->mounts[i].type;
+                if (before_cgroup && t && (strcmp(t, "cgroup") == 0 || strcmp(t, "cgroup2") == 0)) {
+                        if (before_cgroup(arg, err) < 0)
+                                return -1;
+                        before_cgroup = NULL;
+                }
                 if (mount_one(&s->mounts[i], rootfd, in_userns, new_cgroupns, cgpath, err) < 0)
                         return berth_wrap(err, "mount `%s`", s->mounts[i].destination);
+        }
         return 0;
 }
 

@@ -47,7 +47,6 @@ int oci_state_cgroup(const struct oci_state *st, struct oci_cgroup *cg);
 /* /proc/PID/stat start time; 0 if gone or a zombie. */
 uint64_t oci_proc_starttime(pid_t pid);
 
-
 /* ----------------------------------------------------------------- hooks.c */
 
 int oci_hooks_run(const struct oci_spec *s, enum oci_hook_kind k, const char *state_json,
@@ -94,8 +93,14 @@ void oci_terminal_proxy(int master);
 /* The parent ↔ init sync protocol over a SOCK_SEQPACKET pair. */
 /* GO: id maps written, cgroup made; CGROUP: the init has joined its cgroup
  * (sent while the init already builds its rootfs). */
-enum oci_sync_type { OCI_SYNC_GO = 1, OCI_SYNC_READY, OCI_SYNC_ERROR, OCI_SYNC_HOOKS,
-                     OCI_SYNC_HOOKS_DONE, OCI_SYNC_CGROUP };
+enum oci_sync_type {
+        OCI_SYNC_GO = 1,
+        OCI_SYNC_READY,
+        OCI_SYNC_ERROR,
+        OCI_SYNC_HOOKS,
+        OCI_SYNC_HOOKS_DONE,
+        OCI_SYNC_CGROUP
+};
 struct oci_sync_msg {
         int type;
         int errnum;

@@ -10,36 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/signals.h"
 #include "common/util.h"
 #include "oci/internal.h"
 
 int oci_signal_parse(const char *s)
 {
-        static const struct {
-                const char *name;
-                int sig;
-        } sigs[] = {
-                {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
-                {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},
-                {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
-                {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
-                {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
-                {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
-                {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
-                {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"PWR", SIGPWR},       {"SYS", SIGSYS},
-        };
-        char *end;
-        long n = strtol(s, &end, 10);
-        if (*s && *end == 0)
-                return n > 0 && n < NSIG ? (int) n : -1;
-        if (strncasecmp(s, "SIG", 3) == 0)
-                s += 3;
-        for (size_t i = 0; i < BERTH_ARRAY_SIZE(sigs); i++)
-                if (strcasecmp(s, sigs[i].name) == 0)
-                        return sigs[i].sig;
-        if (strncasecmp(s, "RTMIN+", 6) == 0 && atoi(s + 6) <= SIGRTMAX - SIGRTMIN)
-                return SIGRTMIN + atoi(s + 6);
-        return -1;
+        return berth_signal_number(s);
 }
 
 int oci_pause(struct oci_ctx *c, const char *id, bool pause, berth_error_t *err)

@@ -373,3 +373,30 @@ PY
         run "$BERTH" images -q
         [ -z "$output" ]
 }
+
+@test "image: concurrent loads and prunes leave a consistent store" {
+        require_busybox
+        fresh_store
+        import_busybox one
+        "$BERTH" save -o "$BATS_TEST_TMPDIR/one.tar" one
+        "$BERTH" rmi one >/dev/null
+        local pids=() i
+        for i in 1 2 3 4; do
+                "$BERTH" load -q -i "$BATS_TEST_TMPDIR/one.tar" &
+                pids+=($!)
+                "$BERTH" image prune -f >/dev/null &
+                pids+=($!)
+        done
+        for i in "${pids[@]}"; do
+                wait "$i"
+        done
+        run "$BERTH" images --format '{{.Repository}}:{{.Tag}}'
+        [ "$output" = "one:latest" ]
+        # every blob the image needs is there and matches its name
+        run "$BERTH" save -o "$BATS_TEST_TMPDIR/again.tar" one
+        assert_success
+        for b in "$BERTH_DATA_DIR"/images/blobs/sha256/*; do
+                [ "$(sha256sum "$b" | cut -d' ' -f1)" = "$(basename "$b")" ]
+        done
+        [ -z "$(ls "$BERTH_DATA_DIR/images/tmp")" ]
+}

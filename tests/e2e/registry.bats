@@ -268,3 +268,19 @@ registry_behind_proxy() {
         assert_success
         [ "$("$BERTH" images --format '{{.Digest}}')" = "$digest" ]
 }
+
+@test "registry: bearer tokens from the realm a 401 names" {
+        registry_behind_proxy bearer
+        p="127.0.0.1:$pport"
+        import_busybox "$p/tok/bb:1"
+        run "$BERTH" push "$p/tok/bb:1"
+        assert_failure 1
+        assert_output_contains "token request refused (HTTP 401)"
+        "$BERTH" login -u alice -p s3cret "$p"
+        run "$BERTH" push "$p/tok/bb:1"
+        assert_success
+        "$BERTH" rmi "$p/tok/bb:1"
+        run "$BERTH" pull "$p/tok/bb:1"
+        assert_success
+        [ "$(grep -c '^GET /token' "$BATS_TEST_TMPDIR/proxy.log")" -ge 2 ]
+}

@@ -284,3 +284,17 @@ registry_behind_proxy() {
         assert_success
         [ "$(grep -c '^GET /token' "$BATS_TEST_TMPDIR/proxy.log")" -ge 2 ]
 }
+
+@test "registry: a blob whose content does not match its digest is refused, not stored" {
+        registry_behind_proxy corrupt
+        import_busybox "127.0.0.1:$port/bad/bb:1"
+        "$BERTH" push -q "127.0.0.1:$port/bad/bb:1"
+        "$BERTH" rmi "127.0.0.1:$port/bad/bb:1" >/dev/null
+        run "$BERTH" pull "127.0.0.1:$pport/bad/bb:1"
+        assert_failure
+        assert_output_contains "digest mismatch"
+        run "$BERTH" images -q
+        [ -z "$output" ]
+        [ -z "$(ls "$BERTH_DATA_DIR/images/tmp")" ]
+        [ -z "$(ls "$BERTH_DATA_DIR/images/blobs/sha256")" ]
+}

@@ -6,6 +6,7 @@ MODE flaky: the first GET of each manifest answers 500, the first GET of each bl
             cut off halfway (connection closed), the first blob upload PUT answers 503;
             everything after that is forwarded as is.
 MODE drop:  every GET of a blob is cut off halfway.
+MODE corrupt: every blob GET answers with its first byte flipped.
 MODE pass:  nothing injected.
 MODE bearer: token auth in front of the registry: /v2/ requests without "Authorization:
             Bearer good-token" get a 401 Bearer challenge naming /token on this proxy, which
@@ -87,6 +88,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+        if (MODE == "corrupt" and self.command == "GET" and "/blobs/sha256:" in path and data):
+            data = bytes([data[0] ^ 0xFF]) + data[1:]
         if self.command != "HEAD":
             self.wfile.write(data[: len(data) // 2] if cut else data)
         if cut:

@@ -277,7 +277,9 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
         if (mtype == NULL)
                 mtype = mt ? mt : IMG_MT_OCI_MANIFEST;
         /* pulled by tag: that name; by digest: no name (as Docker shows <none>) */
-        local = img_digest_valid(ref) ? NULL : berth_xasprintf("%s/%s:%s", r.host, r.repo, ref);
+        /* the name as the user wrote it, normalized (docker.io/library/x is x) */
+        if (!img_digest_valid(ref) && img_ref_normalize(name, &local, err) < 0)
+                goto out;
         const char *names[] = {local};
         if (img_table_add(s, digest, mtype, (int64_t) len, names, local ? 1 : 0, err) < 0)
                 goto out;

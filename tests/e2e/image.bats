@@ -400,3 +400,23 @@ PY
         done
         [ -z "$(ls "$BERTH_DATA_DIR/images/tmp")" ]
 }
+
+@test "image: legacy docker save layout (<id>/layer.tar, duplicate layers as symlinks) loads" {
+        fresh_store
+        d="$BATS_TEST_TMPDIR/legacy"
+        mkdir -p "$d/aaa" "$d/bbb"
+        crafted_tar "$d/aaa/layer.tar" "dir:etc" "file:etc/hello:hi"
+        ln -s ../aaa/layer.tar "$d/bbb/layer.tar"
+        s=$(sha256sum "$d/aaa/layer.tar" | cut -d' ' -f1)
+        printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s","sha256:%s"]}}' \
+                "$s" "$s" >"$d/cfg.json"
+        printf '[{"Config":"cfg.json","RepoTags":["legacy:1"],"Layers":["aaa/layer.tar","bbb/layer.tar"]}]' >"$d/manifest.json"
+        printf '{"legacy":{"1":"bbb"}}' >"$d/repositories"
+        tar cf "$BATS_TEST_TMPDIR/legacy.tar" -C "$d" manifest.json repositories cfg.json aaa bbb
+        run "$BERTH" load -i "$BATS_TEST_TMPDIR/legacy.tar"
+        assert_success
+        [ "$output" = "Loaded image: legacy:1" ]
+        run "$BERTH" image inspect -f '{{json .RootFS.Layers}}' legacy:1
+        [ "$output" = "[\"sha256:$s\",\"sha256:$s\"]" ]
+        [ "$(sha256sum "$d/cfg.json" | cut -d' ' -f1)" = "$("$BERTH" images -q --no-trunc | cut -d: -f2)" ]
+}

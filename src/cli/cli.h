@@ -19,6 +19,7 @@ enum {
 
 struct cli_global {
         const char *prog;
+        char **argv; /* the whole command line, for re-executing ourselves */
         struct berth_paths paths;
 };
 

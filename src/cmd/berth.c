@@ -72,7 +72,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
         cleanup_error berth_error_t err = NULL;
-        struct cli_global g = {.prog = "berth"};
+        struct cli_global g = {.prog = "berth", .argv = argv};
         const char *log_path = NULL;
         enum berth_log_format fmt = BERTH_LOG_TEXT;
         enum berth_log_level level = BERTH_LOG_WARN;

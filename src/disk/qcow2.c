@@ -751,8 +751,17 @@ static int write_one_compressed(struct qcow2 *q, const uint8_t *data, uint64_t o
                                 berth_error_t *err)
 {
         uint64_t cs = q->cluster_size;
-        size_t clen = deflate_cluster(data, cs, out, cs - 1);
-        if (clen == 0 || q->compression_type != 0)
+        size_t clen;
+        if (q->compression_type == 1) {
+                /* One zstd frame, as qemu writes; its reader streams over the
+                 * sector padding after the frame. */
+                clen = ZSTD_compress(out, cs - 1, data, cs, ZSTD_CLEVEL_DEFAULT);
+                if (ZSTD_isError(clen))
+                        clen = 0;
+        } else {
+                clen = deflate_cluster(data, cs, out, cs - 1);
+        }
+        if (clen == 0)
                 return 1; /* store it uncompressed */
         /* Pack into the current host cluster; start a new one when it is full. */
         uint64_t host = q->cwrite_off;

@@ -725,6 +725,15 @@ int eng_monitor_main(int argc, char **argv)
         signal(SIGHUP, SIG_IGN);
         signal(SIGINT, SIG_IGN);
         prctl(PR_SET_CHILD_SUBREAPER, 1);
+        /* CVE-2016-9962 / CVE-2019-5736: what we fork into a container (its init
+         * at each (re)start, health checks) is a copy of this binary until it
+         * execs; non-dumpable, its /proc/PID/exe can't be opened from inside
+         * without CAP_SYS_PTRACE.  execve makes the user's process dumpable again.
+         * Rootless, it can't be (we write the child's id maps, which needs it
+         * dumpable) and needn't be: the binaries belong to root, and the
+         * container's root is only us. */
+        if (geteuid() == 0)
+                prctl(PR_SET_DUMPABLE, 0);
         stdio_restore();
         berth_error_t err = NULL;
         if (monitor_setup(&m, id, &err) < 0) {

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "disk/disk.h"
+#include "vmm/virtio_blk.h"
 #include "vmm/virtio_devices.h"
 
 #define SECTOR      512ull
@@ -42,56 +43,70 @@ static bool range_ok(const struct virtio_blk *b, uint64_t sector, uint64_t len)
         return len <= size - sector * SECTOR;
 }
 
+/* The data part of a request as its own iovec: `len` bytes of src after
+ * `skip` (the header of a write, nothing for a read).  Returns the count. */
+static int data_iov(const struct iovec *src, unsigned n, size_t skip, uint64_t len,
+                    struct iovec *dst)
+{
+        int k = 0;
+        for (unsigned i = 0; i < n && len; i++) {
+                if (skip >= src[i].iov_len) {
+                        skip -= src[i].iov_len;
+                        continue;
+                }
+                size_t c = src[i].iov_len - skip;
+                if (c > len)
+                        c = (size_t) len;
+                dst[k++] = (struct iovec){(uint8_t *) src[i].iov_base + skip, c};
+                len -= c;
+                skip = 0;
+        }
+        return k;
+}
+
+static uint8_t disk_status(int r, berth_error_t *err)
+{
+        if (r >= 0)
+                return VIRTIO_BLK_S_OK;
+        log_warn("virtio-blk: %s", berth_error_msg(*err));
+        berth_error_release(err);
+        return VIRTIO_BLK_S_IOERR;
+}
+
 static uint8_t do_read(struct virtio_blk *b, struct virtq_elem *e, uint64_t sector, size_t *done)
 {
         /* The in segments minus the trailing status byte hold the data. */
-        uint64_t len = e->in_len - 1, off = sector * SECTOR;
+        uint64_t len = e->in_len - 1;
         if (!range_ok(b, sector, len))
                 return VIRTIO_BLK_S_IOERR;
+        struct iovec iov[VIRTQ_MAX_SEG];
+        int n = data_iov(e->iov + e->n_out, e->n_in, 0, len, iov);
         berth_error_t err = NULL;
-        uint64_t left = len;
-        for (unsigned i = e->n_out; i < e->n_out + e->n_in && left; i++) {
-                size_t c = e->iov[i].iov_len < left ? e->iov[i].iov_len : (size_t) left;
-                if (disk_pread(b->disk, e->iov[i].iov_base, c, off, &err) < 0) {
-                        log_warn("virtio-blk: %s", berth_error_msg(err));
-                        berth_error_release(&err);
-                        return VIRTIO_BLK_S_IOERR;
-                }
-                off += c;
-                left -= c;
-                *done += c;
+        uint8_t st = disk_status(disk_preadv(b->disk, iov, n, sector * SECTOR, &err), &err);
+        if (st == VIRTIO_BLK_S_OK) {
+                *done = len;
+                b->stats.reads++;
+                b->stats.read_bytes += len;
         }
-        b->stats.reads++;
-        b->stats.read_bytes += len;
-        return VIRTIO_BLK_S_OK;
+        return st;
 }
 
 static uint8_t do_write(struct virtio_blk *b, struct virtq_elem *e, uint64_t sector)
 {
         if (b->readonly)
                 return VIRTIO_BLK_S_IOERR;
-        uint64_t len = e->out_len - sizeof(struct virtio_blk_outhdr), off = sector * SECTOR;
+        uint64_t len = e->out_len - sizeof(struct virtio_blk_outhdr);
         if (!range_ok(b, sector, len))
                 return VIRTIO_BLK_S_IOERR;
+        struct iovec iov[VIRTQ_MAX_SEG];
+        int n = data_iov(e->iov, e->n_out, sizeof(struct virtio_blk_outhdr), len, iov);
         berth_error_t err = NULL;
-        size_t skip = sizeof(struct virtio_blk_outhdr);
-        for (unsigned i = 0; i < e->n_out; i++) {
-                if (skip >= e->iov[i].iov_len) {
-                        skip -= e->iov[i].iov_len;
-                        continue;
-                }
-                size_t c = e->iov[i].iov_len - skip;
-                if (disk_pwrite(b->disk, (uint8_t *) e->iov[i].iov_base + skip, c, off, &err) < 0) {
-                        log_warn("virtio-blk: %s", berth_error_msg(err));
-                        berth_error_release(&err);
-                        return VIRTIO_BLK_S_IOERR;
-                }
-                off += c;
-                skip = 0;
+        uint8_t st = disk_status(disk_pwritev(b->disk, iov, n, sector * SECTOR, &err), &err);
+        if (st == VIRTIO_BLK_S_OK) {
+                b->stats.writes++;
+                b->stats.write_bytes += len;
         }
-        b->stats.writes++;
-        b->stats.write_bytes += len;
-        return VIRTIO_BLK_S_OK;
+        return st;
 }
 
 static uint8_t do_discard(struct virtio_blk *b, struct virtq_elem *e)
@@ -117,7 +132,7 @@ static uint8_t do_discard(struct virtio_blk *b, struct virtq_elem *e)
         return VIRTIO_BLK_S_OK;
 }
 
-static int blk_request(void *opaque, struct virtq_elem *e)
+int virtio_blk_request(void *opaque, struct virtq_elem *e)
 {
         struct virtio_blk *b = opaque;
         struct virtio_blk_outhdr h;
@@ -166,7 +181,7 @@ static int blk_request(void *opaque, struct virtq_elem *e)
 static void blk_notify(void *dev, struct virtio_mmio_dev *t, unsigned q)
 {
         (void) dev;
-        virtio_mmio_serve(t, q, blk_request);
+        virtio_mmio_serve(t, q, virtio_blk_request);
 }
 
 static void blk_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len)
@@ -175,7 +190,7 @@ static void blk_config_read(void *dev, uint32_t off, uint8_t *data, unsigned len
         memcpy(data, (const uint8_t *) &b->config + off, len);
 }
 
-static void blk_destroy(void *dev)
+void virtio_blk_free(void *dev)
 {
         struct virtio_blk *b = dev;
         berth_error_t err = NULL;
@@ -194,10 +209,25 @@ static struct virtio_dev_ops blk_ops = {
         .config_size = sizeof(struct virtio_blk_config),
         .config_read = blk_config_read,
         .queue_notify = blk_notify,
-        .destroy = blk_destroy,
+        .destroy = virtio_blk_free,
 };
 
 static struct virtio_dev_ops blk_ro_ops;
+
+struct virtio_blk *virtio_blk_new(struct disk *d, bool readonly, const char *id)
+{
+        struct virtio_blk *b = berth_xcalloc(1, sizeof(*b));
+        b->disk = d;
+        b->readonly = readonly || d->readonly;
+        snprintf(b->id, sizeof(b->id), "%s", id);
+        b->config.capacity = d->size / SECTOR;
+        b->config.seg_max = BLK_SEG_MAX;
+        b->config.blk_size = 512;
+        b->config.max_discard_sectors = 0x3fffff;
+        b->config.max_discard_seg = 1;
+        b->config.discard_sector_alignment = 1;
+        return b;
+}
 
 int virtio_blk_add(struct vmm_vm *vm, const struct vmm_disk_config *dc, berth_error_t *err)
 {
@@ -205,16 +235,9 @@ int virtio_blk_add(struct vmm_vm *vm, const struct vmm_disk_config *dc, berth_er
         unsigned flags = (dc->readonly ? DISK_RDONLY : 0) | (dc->direct ? DISK_DIRECT : 0);
         if (disk_open(dc->path, (enum disk_format) dc->format, flags, &d, err) < 0)
                 return berth_wrap(err, "attach disk `%s`", dc->path);
-        struct virtio_blk *b = berth_xcalloc(1, sizeof(*b));
-        b->disk = d;
-        b->readonly = dc->readonly || d->readonly;
-        snprintf(b->id, sizeof(b->id), "berth%u", vm->n_virtio);
-        b->config.capacity = d->size / SECTOR;
-        b->config.seg_max = BLK_SEG_MAX;
-        b->config.blk_size = 512;
-        b->config.max_discard_sectors = 0x3fffff;
-        b->config.max_discard_seg = 1;
-        b->config.discard_sector_alignment = 1;
+        char id[BLK_ID_LEN];
+        snprintf(id, sizeof(id), "berth%u", vm->n_virtio);
+        struct virtio_blk *b = virtio_blk_new(d, dc->readonly, id);
         const struct virtio_dev_ops *ops = &blk_ops;
         if (b->readonly) {
                 blk_ro_ops = blk_ops;

@@ -66,6 +66,12 @@ setup() {
         done
         run qemu-img info --output json b.qcow2
         assert_output_contains '"compression-type": "zlib"'
+        run "$BERTH" disk convert -O qcow2 -c -o compression_type=zstd,cluster_size=4k src.raw z.qcow2
+        assert_success
+        qemu-img check -q z.qcow2
+        qemu-img compare -q src.raw z.qcow2
+        run qemu-img info --output json z.qcow2
+        assert_output_contains '"compression-type": "zstd"'
 }
 
 @test "disk: writes through berth's block layer are what qemu reads" {

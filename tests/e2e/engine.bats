@@ -203,7 +203,7 @@ cgroup_dir() { # CONTROLLER ID
 }
 
 @test "bad input: Docker's messages and exit codes, nothing left behind" {
-        run "$BERTH" run --rm nosuchimage true
+        run "$BERTH" run --rm --pull never nosuchimage true
         [ "$status" -eq 125 ]
         assert_output_contains "Unable to find image 'nosuchimage:latest' locally"
         run "$BERTH" run --memory 10x busybox true
@@ -326,4 +326,45 @@ cgroup_dir() { # CONTROLLER ID
         run "$BERTH" ps --filter health=healthy --format '{{.Names}} {{.Status}}'
         [[ "$output" == "hc Up "*"(healthy)" ]]
         [ "$("$BERTH" inspect -f '{{.State.Health.FailingStreak}}' hc)" = 0 ]
+}
+
+@test "berth system service restarts an always container whose monitor died, with no other berth call" {
+        id=$("$BERTH" run -d --restart always busybox sleep 1000)
+        st="$BERTH_DATA_DIR/containers/$id/state.json"
+        pid1=$(jq -r .State.Pid "$st")
+        kill -9 "$(jq -r .Monitor.Pid "$st")"
+        "$BERTH" system service --interval 100ms &
+        svc=$!
+        for i in $(seq 100); do
+                [ "$(jq -r .State.Status "$st")" = running ] && [ "$(jq -r .State.Pid "$st")" != "$pid1" ] && break
+                sleep 0.1
+        done
+        kill "$svc"
+        wait "$svc" || true
+        [ "$(jq -r .State.Status "$st")" = running ]
+        [ "$(jq -r .State.Pid "$st")" != "$pid1" ]
+        [ "$(jq -r .RestartCount "$st")" -ge 0 ]
+}
+
+@test "run pulls a missing image from a registry (Debian's docker-registry on 127.0.0.1)" {
+        require_cmd docker-registry curl
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        dir="$BATS_TEST_TMPDIR/registry"
+        mkdir -p "$dir/data"
+        printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+                "$dir/data" "$port" >"$dir/config.yml"
+        docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+        reg=$!
+        for i in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
+        "$BERTH" tag busybox "127.0.0.1:$port/test/busybox:1"
+        run "$BERTH" push -q "127.0.0.1:$port/test/busybox:1"
+        assert_success
+        "$BERTH" rmi "127.0.0.1:$port/test/busybox:1" >/dev/null
+        run "$BERTH" run --rm "127.0.0.1:$port/test/busybox:1" echo pulled-and-ran
+        kill "$reg"
+        assert_success
+        assert_output_contains "Unable to find image '127.0.0.1:$port/test/busybox:1' locally"
+        assert_output_contains "pulled-and-ran"
+        run "$BERTH" images --format '{{.Repository}}:{{.Tag}}'
+        assert_output_contains "127.0.0.1:$port/test/busybox:1"
 }

@@ -480,3 +480,38 @@ PY
         assert_output_contains "BERTH-GUEST cmdline: guest.exit=hang"
         assert_output_contains "BERTH-GUEST exit: hang"
 }
+
+@test "vmm: virtio-vsock: a host process's CONNECT on UDS_PATH reaches a port the guest listens on" {
+        require_cmd python3
+        out="$BATS_TEST_TMPDIR/out"
+        sock="$BATS_TEST_TMPDIR/v.sock"
+        timeout 60 "$BERTH_VMM" --kernel "$GUEST" --memory 32 --vsock "3,$sock" \
+                --cmdline guest.vsock_listen=5000 </dev/null >"$out" 2>&1 &
+        pid=$!
+        wait_for_line "$out" "vsock: listening on port 5000"
+        run python3 - "$sock" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(20)
+s.sendall(b"CONNECT 5000\n")
+print("reply:", s.recv(64).decode().strip())
+s.sendall(b"hello guest")
+print("echo:", s.recv(64).decode())
+PY
+        assert_success
+        assert_output_contains "reply: OK 1073741824"
+        assert_output_contains "echo: HELLO GUEST"
+        rc=0
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 0 ]
+        run cat "$out"
+        assert_output_contains "BERTH-GUEST vsock: host connected from port 1073741824"
+        assert_output_contains "BERTH-GUEST vsock: host closed the connection"
+        [ ! -e "$sock" ] # no leftover socket
+        # A path already taken is refused.
+        touch "$sock"
+        vmm --kernel "$GUEST" --vsock "3,$sock"
+        assert_failure 2
+        assert_output_contains "vsock socket"
+}

@@ -298,3 +298,43 @@ registry_behind_proxy() {
         [ -z "$(ls "$BERTH_DATA_DIR/images/tmp")" ]
         [ -z "$(ls "$BERTH_DATA_DIR/images/blobs/sha256")" ]
 }
+
+@test "registry: an image index (manifest list) resolves to this host's platform" {
+        require_cmd skopeo
+        port=$(free_port)
+        start_registry "$BATS_TEST_TMPDIR/reg" "$port"
+        r="127.0.0.1:$port"
+        import_busybox idx:1
+        id=$("$BERTH" images -q --no-trunc)
+        "$BERTH" save --format oci-dir -o "$BATS_TEST_TMPDIR/oci" idx:1
+        # wrap the image in an index: arm64 first (a config-less decoy), then amd64
+        python3 - "$BATS_TEST_TMPDIR/oci" <<'PY'
+import hashlib, json, os, sys
+d = sys.argv[1]
+idx = json.load(open(os.path.join(d, "index.json")))
+m = dict(idx["manifests"][0]); m.pop("annotations", None)
+arm = dict(m); arm["platform"] = {"os": "linux", "architecture": "arm64"}
+amd = dict(m); amd["platform"] = {"os": "linux", "architecture": "amd64"}
+body = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                   "manifests": [arm, amd]}).encode()
+h = hashlib.sha256(body).hexdigest()
+open(os.path.join(d, "blobs", "sha256", h), "wb").write(body)
+idx["manifests"] = [{"mediaType": "application/vnd.oci.image.index.v1+json",
+                     "digest": "sha256:" + h, "size": len(body),
+                     "annotations": {"org.opencontainers.image.ref.name": "multi"}}]
+json.dump(idx, open(os.path.join(d, "index.json"), "w"))
+PY
+        run skopeo copy --all --dest-tls-verify=false "oci:$BATS_TEST_TMPDIR/oci:multi" "docker://$r/idx/multi:1"
+        assert_success
+        "$BERTH" rmi idx:1 >/dev/null
+        run "$BERTH" pull "$r/idx/multi:1"
+        assert_success
+        run "$BERTH" image inspect -f '{{.Id}} {{.Architecture}}' "$r/idx/multi:1"
+        [ "$output" = "$id amd64" ]
+        # and the same index in an OCI layout loads too
+        "$BERTH" rmi -f "$id" >/dev/null
+        run "$BERTH" load -i "$BATS_TEST_TMPDIR/oci"
+        assert_success
+        run "$BERTH" images -q --no-trunc
+        [ "$output" = "$id" ]
+}

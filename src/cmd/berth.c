@@ -10,6 +10,7 @@
 static const struct cli_command commands[] = {
         {"attach", cmd_attach, "Attach to a running container's input and output"},
         {"check", cmd_check, "Report what this host can run (namespaces, cgroups, overlayfs, KVM)"},
+        {"commit", cmd_commit, "Create a new image from a container's changes"},
         {"container", cmd_container, "Manage containers"},
         {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
         {"build", cmd_build, "Build an image from a Containerfile"},

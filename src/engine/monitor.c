@@ -62,13 +62,6 @@ struct mon {
         struct eng_health health;
 };
 
-static int64_t now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void sync_say(struct mon *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sync_say(struct mon *m, const char *fmt, ...)
 {
@@ -417,8 +410,8 @@ static int create_and_start(struct mon *m, berth_error_t *err)
                 /* `berth run` without -d: start only once its attach is in place,
                  * so it sees all the output */
                 sync_say(m, "created");
-                int64_t deadline = now_ns() + 30 * 1000000000LL;
-                while (!m->start_requested && now_ns() < deadline) {
+                int64_t deadline = berth_now_ns() + 30 * 1000000000LL;
+                while (!m->start_requested && berth_now_ns() < deadline) {
                         struct pollfd p[MAX_CLIENTS + 1] = {{.fd = m->listen_fd, .events = POLLIN}};
                         for (size_t i = 0; i < m->n_clients; i++)
                                 p[i + 1] =
@@ -452,7 +445,7 @@ static void drain(struct mon *m, int *fd, enum eng_frame type)
                 berth_error_t lerr = NULL;
                 if (eng_logfile_write(m->log,
                                       type == ENG_FRAME_STDERR ? ENG_LOG_STDERR : ENG_LOG_STDOUT,
-                                      buf, (size_t) r, now_ns(), &lerr) < 0) {
+                                      buf, (size_t) r, berth_now_ns(), &lerr) < 0) {
                         log_warn("%s", berth_error_msg(lerr));
                         berth_error_release(&lerr);
                 }
@@ -466,10 +459,10 @@ static void health_done(struct mon *m, pid_t pid, int status)
         berth_error_t err = NULL;
         if (eng_container_lock(m->c, &err) < 0) {
                 berth_error_release(&err);
-                eng_health_reaped(&m->health, pid, status, json_object(), now_ns());
+                eng_health_reaped(&m->health, pid, status, json_object(), berth_now_ns());
                 return;
         }
-        eng_health_reaped(&m->health, pid, status, eng_container_state(m->c), now_ns());
+        eng_health_reaped(&m->health, pid, status, eng_container_state(m->c), berth_now_ns());
         eng_container_save_state(m->c, &err);
         eng_container_unlock(m->c);
         berth_error_release(&err);
@@ -523,7 +516,7 @@ static int serve(struct mon *m)
                 if (p[1].revents)
                         accept_client(m);
                 if (p[5].revents)
-                        eng_health_tick(&m->health, m->e.oci_root, m->c->id, now_ns());
+                        eng_health_tick(&m->health, m->e.oci_root, m->c->id, berth_now_ns());
                 if (p[6].revents)
                         eng_health_read(&m->health);
                 if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
@@ -742,7 +735,7 @@ int eng_monitor_main(int argc, char **argv)
         }
         int64_t backoff_ns = 100000000LL; /* 100 ms, doubling, as Docker's */
         for (bool first = true;; first = false) {
-                int64_t started = now_ns();
+                int64_t started = berth_now_ns();
                 if (create_and_start(&m, &err) < 0) {
                         /* Docker: 126 when the command can't run, 127 when not found */
                         int code = err && err->errnum == ENOENT   ? 127
@@ -780,7 +773,7 @@ int eng_monitor_main(int argc, char **argv)
                         int n = snprintf(p, sizeof(p), "%d", (int) m.pid);
                         broadcast(&m, ENG_FRAME_STARTED, p, (size_t) n);
                 }
-                eng_health_container_started(&m.health, now_ns());
+                eng_health_container_started(&m.health, berth_now_ns());
                 int ws = serve(&m);
                 eng_health_stop(&m.health);
                 exit_info.code = ws < 0            ? 255
@@ -789,7 +782,7 @@ int eng_monitor_main(int argc, char **argv)
                                                    : 255;
                 exit_info.oom = oom_killed(&m);
                 if (m.log)
-                        eng_logfile_flush(m.log, now_ns(), &err);
+                        eng_logfile_flush(m.log, berth_now_ns(), &err);
                 berth_error_release(&err);
                 stdio_close(&m);
                 oci_delete(&m.oci, m.c->id, true, &err);
@@ -806,7 +799,7 @@ int eng_monitor_main(int argc, char **argv)
         restart:
                 update_state(&m, st_restarting, &err);
                 berth_error_release(&err);
-                if (now_ns() - started > 10 * 1000000000LL)
+                if (berth_now_ns() - started > 10 * 1000000000LL)
                         backoff_ns = 100000000LL; /* it ran a while: start over */
                 struct timespec d = {.tv_sec = backoff_ns / 1000000000LL,
                                      .tv_nsec = backoff_ns % 1000000000LL};

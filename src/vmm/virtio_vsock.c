@@ -294,7 +294,9 @@ static uint32_t conn_packet(struct virtio_vsock *v, struct vsock_conn *c, struct
                         make_hdr(v, &h, c->host_port, c->guest_port, VIRTIO_VSOCK_OP_SHUTDOWN, c);
                         h.flags = VIRTIO_VSOCK_SHUTDOWN_RCV | VIRTIO_VSOCK_SHUTDOWN_SEND;
                         c->readable = false;
-                        vmm_vm_watch_events(v->vm, c->fd, 0);
+                        /* Nothing more to read; a paused watch would still
+                         * report the hang-up forever. */
+                        vmm_vm_unwatch_fd(v->vm, c->fd);
                 } else {
                         make_hdr(v, &h, c->host_port, c->guest_port, VIRTIO_VSOCK_OP_RW, c);
                         h.len = (uint32_t) r;
@@ -413,8 +415,16 @@ static void on_conn(void *opaque)
                         read_connect_line(v, c);
                         continue;
                 }
-                if (c->state == CONN_CONNECTING)
+                if (c->state == CONN_CONNECTING) {
+                        /* Only a hang-up wakes us here: the client gave up. */
+                        char probe;
+                        ssize_t r = recv(c->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+                        if (r == 0 || (r < 0 && errno != EAGAIN)) {
+                                queue_rst(v, c->host_port, c->guest_port);
+                                conn_close(v, c);
+                        }
                         continue;
+                }
                 conn_flush(v, c);
                 if (!c->readable) {
                         char probe;
@@ -465,6 +475,15 @@ static void vsock_destroy(void *dev)
         free(v);
 }
 
+static void vsock_metrics(void *dev, virtio_metric_fn put, void *ctx)
+{
+        const struct virtio_vsock *v = dev;
+        uint64_t open = 0;
+        for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++)
+                open += v->conns[i].used;
+        put(ctx, "connections", open);
+}
+
 static const struct virtio_dev_ops vsock_ops = {
         .name = "vsock",
         .device_id = 19,
@@ -475,6 +494,7 @@ static const struct virtio_dev_ops vsock_ops = {
         .queue_notify = vsock_notify,
         .reset = vsock_reset,
         .destroy = vsock_destroy,
+        .metrics = vsock_metrics,
 };
 
 int virtio_vsock_add(struct vmm_vm *vm, const struct vmm_vsock_config *vc, berth_error_t *err)

@@ -368,3 +368,18 @@ cgroup_dir() { # CONTROLLER ID
         run "$BERTH" images --format '{{.Repository}}:{{.Tag}}'
         assert_output_contains "127.0.0.1:$port/test/busybox:1"
 }
+
+@test "commit: a container's changes (files added and deleted) become an image with --change" {
+        "$BERTH" run -d --name cm busybox sh -c 'echo made > /made; rm /bin/vi; exec sleep 1000' >/dev/null
+        sleep 0.3
+        run "$BERTH" commit -c 'CMD ["cat", "/made"]' -m "a test commit" cm committed:v1
+        assert_success
+        [[ "$output" == sha256:* ]]
+        [ "$("$BERTH" inspect -f '{{.State.Status}}' cm)" = running ] # unpaused after
+        run "$BERTH" run --rm committed:v1
+        [ "$output" = made ]
+        run "$BERTH" run --rm committed:v1 ls /bin/vi
+        [ "$status" -ne 0 ]
+        run "$BERTH" history committed:v1
+        assert_output_contains "a test commit"
+}

@@ -437,17 +437,22 @@ static const char *vs_op_name(uint16_t op)
 /* Ports of the connection vs_send talks on (guest side, host side). */
 static uint32_t vs_src = VS_MY_PORT, vs_dst = VS_PORT;
 
-static void vs_send(struct vq *tx, uint8_t *buf, uint64_t cid, uint16_t op, uint32_t flags,
-                    const char *data, uint32_t fwd)
+static void vs_send_len(struct vq *tx, uint8_t *buf, uint64_t cid, uint16_t op, uint32_t flags,
+                        const char *data, uint32_t len, uint32_t fwd)
 {
         struct vsock_hdr *h = (struct vsock_hdr *) buf;
-        uint32_t len = data ? (uint32_t) strlen(data) : 0;
         *h = (struct vsock_hdr){cid, 2, vs_src, vs_dst, len, 1, op, flags, 65536, fwd};
         if (len)
                 memcpy(buf + sizeof(*h), data, len);
         set_desc(&tx->r->desc[0], buf, (uint32_t) sizeof(*h) + len, 0, 0);
         vq_post(tx, 0);
         vq_wait(tx, 2000000000ull, 0);
+}
+
+static void vs_send(struct vq *tx, uint8_t *buf, uint64_t cid, uint16_t op, uint32_t flags,
+                    const char *data, uint32_t fwd)
+{
+        vs_send_len(tx, buf, cid, op, flags, data, data ? (uint32_t) strlen(data) : 0, fwd);
 }
 
 /* Wait for the next packet from the host: its header (copied), payload in
@@ -472,7 +477,7 @@ static void vsock_listen(struct vq *rx, struct vq *tx, uint8_t *rxb, uint8_t *tx
                          uint32_t port)
 {
         struct vsock_hdr h;
-        char data[256];
+        static char data[VS_BUF];
         puts_serial("BERTH-GUEST vsock: listening on port ");
         put_dec(port);
         putc_serial('\n');
@@ -490,24 +495,33 @@ static void vsock_listen(struct vq *rx, struct vq *tx, uint8_t *rxb, uint8_t *tx
         vs_src = port;
         vs_dst = h.src_port;
         vs_send(tx, txb, cid, 2 /* RESPONSE */, 0, 0, 0);
+        /* Echo every RW packet back at once; our fwd_cnt rides on each
+         * reply, which is what keeps the host's credit flowing. */
         uint32_t fwd = 0;
-        for (int n = 0; n < 64; n++) {
-                if (!vs_recv(rx, rxb, &h, data, sizeof(data)))
+        for (int idle = 0; idle < 8;) {
+                if (!vs_recv(rx, rxb, &h, data, sizeof(data))) {
+                        idle++;
                         continue;
+                }
                 if (h.op == 5) {
+                        uint32_t len = h.len < sizeof(data) - 1 ? h.len : sizeof(data) - 1;
                         fwd += h.len;
-                        for (char *p = data; *p; p++)
-                                if (*p >= 'a' && *p <= 'z')
-                                        *p = (char) (*p - 32);
-                        vs_send(tx, txb, cid, 5 /* RW */, 0, data, fwd);
-                        put_line("BERTH-GUEST vsock: echoed ", data);
+                        for (uint32_t i = 0; i < len; i++)
+                                if (data[i] >= 'a' && data[i] <= 'z')
+                                        data[i] = (char) (data[i] - 32);
+                        if (fwd == h.len && len < 64)
+                                put_line("BERTH-GUEST vsock: echoed ", data);
+                        vs_send_len(tx, txb, cid, 5 /* RW */, 0, data, len, fwd);
                 } else if (h.op == 4 || h.op == 3) {
                         if (h.op == 4)
                                 vs_send(tx, txb, cid, 3 /* RST */, 0, 0, fwd);
-                        put_line("BERTH-GUEST vsock: ", "host closed the connection");
+                        puts_serial("BERTH-GUEST vsock: host closed the connection after ");
+                        put_dec(fwd);
+                        puts_serial(" bytes\n");
                         return;
                 }
         }
+        put_line("BERTH-GUEST vsock: ", "connection went quiet");
 }
 
 /* Connect to host port 1234 (a unix socket the test serves), send a line,

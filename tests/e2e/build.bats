@@ -118,6 +118,19 @@ CF
         [ -z "$(ls "$BERTH_DATA_DIR/images/snapshots")" ]
 }
 
+@test "build: global ARG, --build-arg, stage by index, --target stops after the stage" {
+        printf 'ARG V=def\nFROM busybox AS one\nARG V\nRUN echo "one $V" > /o\nFROM busybox AS two\nCOPY --from=0 /o /o\nRUN echo two >> /o\nFROM busybox\nRUN echo three-ran\n' > "$CTX/Containerfile"
+        run "$BERTH" build --target two --build-arg V=given -t target "$CTX"
+        assert_success
+        refute_output_contains "three-ran"
+        run "$BERTH" run --rm target cat /o
+        [ "$output" = "$(printf 'one given\ntwo')" ]
+        run "$BERTH" build -q -t target "$CTX"
+        assert_success
+        run "$BERTH" run --rm target cat /o
+        assert_failure
+}
+
 @test "build: a rebuild with nothing changed hits the cache: same ID, no new blob, fast" {
         echo data > "$CTX/f"
         cat > "$CTX/Containerfile" <<'CF'

@@ -25,6 +25,8 @@ struct sbuf {
 
 static void sb_addn(struct sbuf *b, const char *p, size_t n)
 {
+        if (n == 0)
+                return; /* nothing allocated for nothing: an empty word may be dropped */
         if (b->len + n + 1 > b->cap) {
                 b->cap = (b->len + n + 1) * 2;
                 b->s = berth_xrealloc(b->s, b->cap);

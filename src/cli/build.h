@@ -5,7 +5,9 @@
 #define BERTH_CLI_BUILD_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "cli/cli.h"
 #include "engine/container.h"
@@ -64,6 +66,12 @@ int build_ensure_image(struct build *b, berth_error_t *err);
 
 /* A unique temporary name: "build-<pid>-<n>". */
 char *build_tmp_name(struct build *b);
+
+/* Set by SIGINT/SIGTERM/SIGHUP (the signal); the handler kills a running RUN step's
+ * container init, named by build_pid_file ("" when none), with build_kill_run. */
+extern volatile sig_atomic_t build_interrupted;
+extern char build_pid_file[4096];
+void build_kill_run(void);
 
 int build_run(struct build *b, const struct img_cf_instr *in, berth_error_t *err);
 int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_error_t *err);

@@ -3,6 +3,7 @@
  * becomes the next layer.  The container is removed whatever happens. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,27 @@
 #include "engine/create.h"
 #include "engine/lifecycle.h"
 #include "engine/runflags.h"
+
+volatile sig_atomic_t build_interrupted;
+char build_pid_file[4096];
+
+void build_kill_run(void)
+{
+        /* only async-signal-safe calls: open, read, close, kill */
+        if (build_pid_file[0] == '\0')
+                return;
+        int fd = open(build_pid_file, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        char buf[32];
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        pid_t pid = 0;
+        for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+                pid = pid * 10 + (buf[i] - '0');
+        if (pid > 1)
+                kill(pid, SIGKILL);
+}
 
 /* Docker's words for the command in messages and history: "/bin/sh -c echo hi". */
 static char *command_text(json_t *argv)
@@ -39,6 +61,12 @@ static int run_attached(struct build *b, struct eng_container *c, int *code, ber
         int sync = -1;
         if (eng_start(&b->e, c, &o, &sync, err) < 0)
                 return -1;
+        /* ctrl-C from now on kills the container's init (its pid file is read in the signal
+         * handler: the init only starts once attached): the command fails, and the step
+         * cleans up as after any failure */
+        snprintf(build_pid_file, sizeof(build_pid_file), "%s/init.pid", c->run_dir);
+        if (build_interrupted)
+                build_kill_run();
         int saved_out = -1, saved_err = -1;
         if (b->quiet) {
                 int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -53,6 +81,7 @@ static int run_attached(struct build *b, struct eng_container *c, int *code, ber
         }
         struct eng_attach_opts a = {.out = true, .err = true, .sync_fd = sync};
         int r = eng_attach(&b->e, c, &a, code, err);
+        build_pid_file[0] = '\0';
         close(sync);
         if (saved_out >= 0) {
                 dup2(saved_out, 1);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -678,6 +679,12 @@ static int tag_result(struct build *b, json_t *tags, berth_error_t *err)
         return r;
 }
 
+static void on_signal(int sig)
+{
+        build_interrupted = sig;
+        build_kill_run();
+}
+
 int cmd_build(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 {
         struct build b = {.g = g, .context_fd = -1, .network = "host"};
@@ -743,16 +750,32 @@ int cmd_build(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                         goto out;
                 }
         }
+        /* an interrupted build stops between steps (or kills its RUN) and cleans up */
+        struct sigaction sa = {.sa_handler = on_signal};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
         r = 0;
         for (size_t i = 0; i < last && r == 0; i++) {
+                if (build_interrupted) {
+                        r = berth_fail_status(err, 128 + build_interrupted, 0, "interrupted");
+                        break;
+                }
                 if (!b.quiet) {
                         printf("STEP %zu/%zu: %s\n", i + 1, last, cf.v[i].text);
                         fflush(stdout);
                 }
                 r = step(&b, &cf.v[i], err);
+                if (r < 0 && build_interrupted) {
+                        berth_error_release(err);
+                        berth_fail_status(err, 128 + build_interrupted, 0, "interrupted");
+                }
                 if (r < 0)
                         berth_wrap(err, "%s:%d: %s", file, cf.v[i].line, cf.v[i].cmd);
         }
+        if (r == 0 && build_interrupted)
+                r = berth_fail_status(err, 128 + build_interrupted, 0, "interrupted");
         if (r == 0)
                 r = build_ensure_image(&b, err);
         if (r == 0 && tags && json_array_size(tags) && !b.quiet)

@@ -176,6 +176,24 @@ CF
         [ -z "$(ls "$BERTH_DATA_DIR/images/snapshots")" ]
 }
 
+@test "build: a build stopped by a signal during RUN kills the command and cleans up" {
+        printf 'FROM busybox\nRUN echo started; sleep 60\n' > "$CTX/Containerfile"
+        "$BERTH" build -t stopped "$CTX" > "$BATS_TEST_TMPDIR/out" 2>&1 &
+        pid=$!
+        for _ in $(seq 50); do grep -q started "$BATS_TEST_TMPDIR/out" && break; sleep 0.2; done
+        start=$(date +%s)
+        kill -TERM "$pid"
+        rc=0
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 143 ]
+        [ $(( $(date +%s) - start )) -lt 10 ]
+        grep -q interrupted "$BATS_TEST_TMPDIR/out"
+        [ -z "$("$BERTH" ps -aq)" ]
+        [ -z "$(ls "$BERTH_DATA_DIR/images/snapshots")" ]
+        run "$BERTH" images -q stopped
+        [ -z "$output" ]
+}
+
 @test "build: bad Containerfiles fail with 125 and the line" {
         printf 'FROM busybox\n\nFOO bar\n' > "$CTX/Containerfile"
         run "$BERTH" build "$CTX"
@@ -193,6 +211,7 @@ CF
         printf 'FROM busybox\nCOPY hostetc/shadow /\n' > "$CTX/Containerfile"
         run "$BERTH" build "$CTX"
         [ "$status" -eq 125 ]
+        [ -z "$(ls "$BERTH_DATA_DIR/images/tmp")" ]
         printf 'FROM no-such-image\n' > "$CTX/Containerfile"
         run "$BERTH" build "$CTX"
         [ "$status" -eq 125 ]

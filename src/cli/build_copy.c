@@ -59,6 +59,28 @@ bool build_ignored(const struct build *b, const char *rel)
         return ignored;
 }
 
+/* Does an exception ("!dir/file") re-include something inside the ignored directory rel? */
+static bool excepted_under(const struct build *b, const char *rel)
+{
+        size_t n = strlen(rel);
+        for (size_t i = 0; i < b->n_ignore; i++) {
+                const char *p = b->ignore[i];
+                if (p[0] == '!' && strncmp(p + 1, rel, n) == 0 && p[1 + n] == '/')
+                        return true;
+        }
+        return false;
+}
+
+/* Skip rel (ignored, and not a directory holding an exception)? */
+static bool skip_path(struct copy *cp, int dirfd, const char *name, const char *rel)
+{
+        if (!cp->context || !build_ignored(cp->b, rel))
+                return false;
+        struct stat st;
+        return !(excepted_under(cp->b, rel) && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                 S_ISDIR(st.st_mode));
+}
+
 static int open_in_root(int root, const char *rel, int flags)
 {
         struct open_how how = {.flags = (uint64_t) flags | O_CLOEXEC,
@@ -141,7 +163,7 @@ static void glob_in(struct copy *cp, const char *prefix, const char *pat, char *
                         continue;
                 cleanup_free char *path = prefix[0] ? berth_xasprintf("%s/%s", prefix, de->d_name)
                                                     : berth_xstrdup(de->d_name);
-                if (cp->context && build_ignored(cp->b, path))
+                if (skip_path(cp, dirfd(d), de->d_name, path))
                         continue;
                 if (rest)
                         glob_in(cp, path, rest, v, n);
@@ -289,7 +311,7 @@ static int copy_dir_contents(struct copy *cp, int sfd, int dfd, const char *rel,
         for (size_t i = 0; i < n; i++) {
                 cleanup_free char *crel =
                         rel[0] ? berth_xasprintf("%s/%s", rel, names[i]) : berth_xstrdup(names[i]);
-                if (r == 0 && !(cp->context && build_ignored(cp->b, crel)))
+                if (r == 0 && !skip_path(cp, sfd, names[i], crel))
                         r = copy_node(cp, sfd, names[i], dfd, names[i], crel, false, err);
                 free(names[i]);
         }

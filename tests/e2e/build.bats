@@ -71,12 +71,13 @@ CF
         mkdir -p "$CTX/sub" "$CTX/skipped" "$CTX/t/d"
         echo keep > "$CTX/sub/k"
         echo no > "$CTX/skipped/x"
+        echo back > "$CTX/skipped/back"
         echo secret > "$CTX/secret.txt"
         echo wanted > "$CTX/wanted.txt"
         echo intar > "$CTX/t/d/f"
         tar czf "$CTX/arch.tar.gz" -C "$CTX/t" .
         rm -rf "$CTX/t"
-        printf 'skipped\n*.txt\n!wanted.txt\n' > "$CTX/.dockerignore"
+        printf 'skipped\n*.txt\n!wanted.txt\n!skipped/back\n' > "$CTX/.dockerignore"
         cat > "$CTX/Containerfile" <<'CF'
 FROM busybox
 COPY --chown=nobody:nogroup . /ctx/
@@ -90,7 +91,8 @@ CF
         run "$BERTH" run --rm copied sh -c 'cd /ctx && find . | sort; stat -c "%u:%g %n" sub/k; cat /renamed; ls /multi; cat /x/d/f'
         assert_success
         refute_output_contains "secret.txt"
-        refute_output_contains "skipped"
+        refute_output_contains "skipped/x"
+        assert_output_contains "./skipped/back"
         assert_output_contains "./wanted.txt"
         assert_output_contains "./sub/k"
         assert_output_contains "65534:65534 sub/k"

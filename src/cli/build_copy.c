@@ -28,6 +28,7 @@ struct copy {
         bool chown;        /* --chown given */
         uid_t uid;
         gid_t gid;
+        int mode; /* --chmod, or -1 */
         struct img_sha256 *hash;
         bool layers_ready;
 };
@@ -388,7 +389,8 @@ static int copy_node(struct copy *cp, int sdir, const char *sname, int ddir, con
                         return berth_fail(err, errno, "open `%s`", dname);
                 if (copy_dir_contents(cp, sfd, dfd, rel, err) < 0)
                         return -1;
-                if (fchown(dfd, uid, gid) < 0 || fchmod(dfd, st.st_mode & 07777) < 0)
+                if (fchown(dfd, uid, gid) < 0 ||
+                    fchmod(dfd, cp->mode >= 0 ? (mode_t) cp->mode : st.st_mode & 07777) < 0)
                         return berth_fail(err, errno, "set owner and mode of `%s`", dname);
                 struct timespec ts[2] = {st.st_atim, st.st_mtim};
                 futimens(dfd, ts);
@@ -402,8 +404,8 @@ static int copy_node(struct copy *cp, int sdir, const char *sname, int ddir, con
                 if (mknodat(ddir, dname, st.st_mode, st.st_rdev) < 0)
                         return berth_fail(err, errno, "mknod `%s`", dname);
         }
-        if (fchownat(ddir, dname, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-            fchmodat(ddir, dname, st.st_mode & 07777, 0) < 0)
+        mode_t mode = cp->mode >= 0 && S_ISREG(st.st_mode) ? (mode_t) cp->mode : st.st_mode & 07777;
+        if (fchownat(ddir, dname, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 || fchmodat(ddir, dname, mode, 0) < 0)
                 return berth_fail(err, errno, "set owner and mode of `%s`", dname);
         struct timespec ts[2] = {st.st_atim, st.st_mtim};
         utimensat(ddir, dname, ts, AT_SYMLINK_NOFOLLOW);
@@ -511,7 +513,7 @@ static int copy_source(struct copy *cp, bool add, const char *src, int tmp, cons
 
 int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_error_t *err)
 {
-        struct copy cp = {.b = b, .root = b->context_fd, .context = true};
+        struct copy cp = {.b = b, .root = b->context_fd, .context = true, .mode = -1};
         char **w = NULL;
         size_t n = 0;
         if (in->json) {
@@ -531,6 +533,7 @@ int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_e
         int r = 0;
         const char *from = img_cf_flag(in, "from");
         const char *chown = img_cf_flag(in, "chown");
+        const char *chmod = img_cf_flag(in, "chmod");
         char from_manifest[IMG_DIGEST_MAX] = "";
         cleanup_free char *snap = NULL;
         cleanup_free char *tmp_path = NULL;
@@ -556,6 +559,16 @@ int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_e
                 goto out;
         if (chown && (r = parse_chown(&cp, chown, err)) < 0)
                 goto out;
+        if (chmod) {
+                char *end;
+                long m = strtol(chmod, &end, 8);
+                if (*chmod == '\0' || *end != '\0' || m < 0 || m > 07777) {
+                        r = berth_fail_status(err, 125, 0, "--chmod: `%s` is not an octal mode",
+                                              chmod);
+                        goto out;
+                }
+                cp.mode = (int) m;
+        }
         if (from) {
                 bool scratch;
                 cleanup_free char *rootfs = NULL;
@@ -641,8 +654,9 @@ int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_e
         char content[IMG_DIGEST_MAX];
         img_sha256_final(cp.hash, content);
         cp.hash = NULL;
-        extra = berth_xasprintf("%s uid=%d:%d dest=%s from=%s", content, cp.chown ? (int) cp.uid : -1,
-                                cp.chown ? (int) cp.gid : -1, dest, from_manifest);
+        extra = berth_xasprintf("%s uid=%d:%d mode=%o dest=%s from=%s", content,
+                                cp.chown ? (int) cp.uid : -1, cp.chown ? (int) cp.gid : -1,
+                                (unsigned) cp.mode, dest, from_manifest);
         char key[IMG_DIGEST_MAX];
         bool hit;
         if ((r = build_cache_check(b, in->text, extra, key, &hit, err)) < 0 || hit)

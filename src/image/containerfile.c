@@ -17,6 +17,31 @@ static const char *const known[] = {
         "SHELL",  "STOPSIGNAL", "HEALTHCHECK", "MAINTAINER",
 };
 
+/* The flags each instruction takes (others are refused: a silently ignored `RUN --mount`
+ * would build something else than the user wrote). */
+static const struct {
+        const char *cmd;
+        const char *flags; /* space separated, each followed by a space */
+} allowed_flags[] = {
+        {"FROM", "platform "},
+        {"COPY", "from chown chmod "},
+        {"ADD", "chown chmod "},
+        {"HEALTHCHECK", "interval timeout start-period start-interval retries "},
+};
+
+static bool flag_allowed(const char *cmd, const char *flag)
+{
+        size_t n = strcspn(flag, "=");
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(allowed_flags); i++) {
+                if (strcmp(allowed_flags[i].cmd, cmd) != 0)
+                        continue;
+                for (const char *p = allowed_flags[i].flags; *p; p += strcspn(p, " ") + 1)
+                        if (strncmp(p, flag, n) == 0 && p[n] == ' ')
+                                return true;
+        }
+        return false;
+}
+
 /* A growing string. */
 struct sbuf {
         char *s;
@@ -108,6 +133,11 @@ static int split_instr(const char *text, int line, struct img_cf_instr *in, bert
                         p++;
                 in->flags = berth_xrealloc(in->flags, (in->n_flags + 1) * sizeof(char *));
                 in->flags[in->n_flags++] = berth_xasprintf("%.*s", (int) (p - w), w);
+                if (!flag_allowed(in->cmd, in->flags[in->n_flags - 1]))
+                        return berth_fail_status(err, 125, 0, "line %d: %s does not support --%.*s",
+                                                 line, in->cmd,
+                                                 (int) strcspn(in->flags[in->n_flags - 1], "="),
+                                                 in->flags[in->n_flags - 1]);
         }
         size_t n = strlen(p);
         while (n && isspace((unsigned char) p[n - 1]))

@@ -82,13 +82,13 @@ CF
 FROM busybox
 COPY --chown=nobody:nogroup . /ctx/
 COPY *.txt sub/k /multi/
-COPY sub/k /renamed
+COPY --chmod=0750 sub/k /renamed
 ADD arch.tar.gz /x/
 CF
         run "$BERTH" build -q -t copied "$CTX"
         assert_success
         [ ${#lines[@]} -eq 1 ]
-        run "$BERTH" run --rm copied sh -c 'cd /ctx && find . | sort; stat -c "%u:%g %n" sub/k; cat /renamed; ls /multi; cat /x/d/f'
+        run "$BERTH" run --rm copied sh -c 'cd /ctx && find . | sort; stat -c "%u:%g %n" sub/k; stat -c "%a %n" /renamed; cat /renamed; ls /multi; cat /x/d/f'
         assert_success
         refute_output_contains "secret.txt"
         refute_output_contains "skipped/x"
@@ -96,6 +96,7 @@ CF
         assert_output_contains "./wanted.txt"
         assert_output_contains "./sub/k"
         assert_output_contains "65534:65534 sub/k"
+        assert_output_contains "750 /renamed"
         assert_output_contains "keep"
         assert_output_contains "$(printf 'k\nwanted.txt')"
         assert_output_contains "intar"

@@ -59,6 +59,8 @@ static void test_parse(void)
                 {"RUN true\nFROM busybox\n", "line 1: RUN before the first FROM"},
                 {"ARG X\n", "no FROM instruction"},
                 {"FROM busybox\n\nRUN\n", "line 3: RUN requires at least one argument"},
+                {"FROM busybox\nRUN --mount=type=cache true\n", "line 2: RUN does not support --mount"},
+                {"FROM busybox\nCOPY --link a b\n", "line 2: COPY does not support --link"},
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 is_int(img_cf_parse(bad[i].text, &cf, &err), -1, bad[i].msg);

@@ -33,8 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         for (int split = 0; split < 2; split++) {
                                 char **w = NULL;
                                 size_t n = 0;
-                                if (img_cf_words(cf.v[i].rest, lookup, NULL, split, &w, &n,
-                                                 &err) == 0)
+                                if (img_cf_words(cf.v[i].rest, lookup, NULL, split, &w, &n, &err) ==
+                                    0)
                                         img_cf_words_free(w, n);
                                 berth_error_release(&err);
                         }

@@ -15,8 +15,8 @@
 #include "image/image.h"
 
 struct build_stage {
-        char *name;                     /* `AS name`, lower case, or NULL */
-        char manifest[IMG_DIGEST_MAX];  /* its last image */
+        char *name;                    /* `AS name`, lower case, or NULL */
+        char manifest[IMG_DIGEST_MAX]; /* its last image */
 };
 
 struct build {
@@ -38,9 +38,9 @@ struct build {
         json_t *cfg;              /* that image's config (owned) */
         struct img_desc *layers;  /* its layers */
         size_t n_layers;
-        json_t *args;  /* the stage's ARGs: name → value or null */
-        bool cmd_set;  /* CMD given in this stage (ENTRYPOINT then keeps it) */
-        int tmp_seq;   /* for unique temporary names */
+        json_t *args; /* the stage's ARGs: name → value or null */
+        bool cmd_set; /* CMD given in this stage (ENTRYPOINT then keeps it) */
+        int tmp_seq;  /* for unique temporary names */
 };
 
 /* A variable for substitution: the image's ENV first, then the stage's ARGs. */
@@ -49,8 +49,8 @@ const char *build_lookup(void *ctx, const char *name);
 /* The key of a step in the layer cache: parent image, instruction, extra (content digests,
  * build args).  If the cache has an image for it, *hit is true and it becomes the current
  * image (printed as "--> Using cache"). */
-int build_cache_check(struct build *b, const char *instr, const char *extra, char key[IMG_DIGEST_MAX],
-                      bool *hit, berth_error_t *err);
+int build_cache_check(struct build *b, const char *instr, const char *extra,
+                      char key[IMG_DIGEST_MAX], bool *hit, berth_error_t *err);
 
 /* A new current image: the config as it is now, plus layer (may be NULL) on top, with a
  * history entry created_by; recorded in the cache under key (may be NULL). */

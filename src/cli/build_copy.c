@@ -23,9 +23,9 @@
 
 struct copy {
         struct build *b;
-        int root;          /* where sources are looked up */
-        bool context;      /* root is the context: .dockerignore applies */
-        bool chown;        /* --chown given */
+        int root;     /* where sources are looked up */
+        bool context; /* root is the context: .dockerignore applies */
+        bool chown;   /* --chown given */
         uid_t uid;
         gid_t gid;
         int mode; /* --chmod, or -1 */
@@ -78,8 +78,8 @@ static bool skip_path(struct copy *cp, int dirfd, const char *name, const char *
         if (!cp->context || !build_ignored(cp->b, rel))
                 return false;
         struct stat st;
-        return !(excepted_under(cp->b, rel) && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                 S_ISDIR(st.st_mode));
+        return !(excepted_under(cp->b, rel) &&
+                 fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode));
 }
 
 static int open_in_root(int root, const char *rel, int flags)
@@ -288,8 +288,7 @@ static void owner_of(struct copy *cp, const struct stat *st, uid_t *u, gid_t *g)
 static int copy_node(struct copy *cp, int sdir, const char *sname, int ddir, const char *dname,
                      const char *rel, bool top, berth_error_t *err);
 
-static int copy_dir_contents(struct copy *cp, int sfd, int dfd, const char *rel,
-                             berth_error_t *err)
+static int copy_dir_contents(struct copy *cp, int sfd, int dfd, const char *rel, berth_error_t *err)
 {
         int dup_fd = dup(sfd);
         DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
@@ -349,9 +348,11 @@ static int copy_node(struct copy *cp, int sdir, const char *sname, int ddir, con
         if (top) {
                 sfd = open_in_root(cp->root, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY);
                 if (sfd < 0 || fstat(sfd, &st) < 0)
-                        return berth_fail_status(err, 125, 0, "`%s`: no such file or directory"
-                                                 " in the %s", rel, cp->context ? "build context"
-                                                 : "source image");
+                        return berth_fail_status(err, 125, 0,
+                                                 "`%s`: no such file or directory"
+                                                 " in the %s",
+                                                 rel,
+                                                 cp->context ? "build context" : "source image");
         } else if (fstatat(sdir, sname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                 return berth_fail(err, errno, "stat `%s`", rel);
         }
@@ -405,7 +406,8 @@ static int copy_node(struct copy *cp, int sdir, const char *sname, int ddir, con
                         return berth_fail(err, errno, "mknod `%s`", dname);
         }
         mode_t mode = cp->mode >= 0 && S_ISREG(st.st_mode) ? (mode_t) cp->mode : st.st_mode & 07777;
-        if (fchownat(ddir, dname, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 || fchmodat(ddir, dname, mode, 0) < 0)
+        if (fchownat(ddir, dname, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+            fchmodat(ddir, dname, mode, 0) < 0)
                 return berth_fail(err, errno, "set owner and mode of `%s`", dname);
         struct timespec ts[2] = {st.st_atim, st.st_mtim};
         utimensat(ddir, dname, ts, AT_SYMLINK_NOFOLLOW);
@@ -429,8 +431,7 @@ static int make_dirs(struct copy *cp, int tmp, const char *rel, berth_error_t *e
                 struct stat st;
                 bool have = image_stat(cp, path, &st, NULL) == 0;
                 if (have && !S_ISDIR(st.st_mode))
-                        return berth_fail_status(err, 125, 0, "`/%s` is not a directory",
-                                                 path);
+                        return berth_fail_status(err, 125, 0, "`/%s` is not a directory", path);
                 if (mkdirat(tmp, path, 0755) < 0 && errno != EEXIST)
                         return berth_fail(err, errno, "mkdir `%s`", path);
                 int r = 0;
@@ -468,9 +469,8 @@ static int copy_source(struct copy *cp, bool add, const char *src, int tmp, cons
         cleanup_close int sfd = open_in_root(cp->root, src, O_RDONLY | O_NONBLOCK | O_NOCTTY);
         struct stat st;
         if (sfd < 0 || fstat(sfd, &st) < 0)
-                return berth_fail_status(err, 125, 0,
-                                         "`%s`: no such file or directory in the %s", src,
-                                         cp->context ? "build context" : "source image");
+                return berth_fail_status(err, 125, 0, "`%s`: no such file or directory in the %s",
+                                         src, cp->context ? "build context" : "source image");
         const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
         if (S_ISDIR(st.st_mode) || (add && S_ISREG(st.st_mode) && is_archive(sfd, base))) {
                 if (dest[0] && make_dirs(cp, tmp, dest, err) < 0)
@@ -499,13 +499,14 @@ static int copy_source(struct copy *cp, bool add, const char *src, int tmp, cons
                 name = berth_xstrdup(base);
         } else {
                 const char *slash = strrchr(dest, '/');
-                dir = slash ? berth_xasprintf("%.*s", (int) (slash - dest), dest) : berth_xstrdup("");
+                dir = slash ? berth_xasprintf("%.*s", (int) (slash - dest), dest)
+                            : berth_xstrdup("");
                 name = berth_xstrdup(slash ? slash + 1 : dest);
         }
         if (dir[0] && make_dirs(cp, tmp, dir, err) < 0)
                 return -1;
-        cleanup_close int dfd = openat(tmp, dir[0] ? dir : ".",
-                                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        cleanup_close int dfd =
+                openat(tmp, dir[0] ? dir : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dfd < 0)
                 return berth_fail(err, errno, "open `%s`", dir);
         return copy_node(cp, -1, NULL, dfd, name, src, true, err);
@@ -547,8 +548,7 @@ int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_e
         struct img_desc layer = {0};
         cp.hash = img_sha256_new();
         if (n < 2) {
-                r = berth_fail_status(err, 125, 0, "%s requires at least two arguments",
-                                      in->cmd);
+                r = berth_fail_status(err, 125, 0, "%s requires at least two arguments", in->cmd);
                 goto out;
         }
         if (from && add) {

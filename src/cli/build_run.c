@@ -100,8 +100,8 @@ static int drop_placeholders(int ufd)
         static const char *const names[] = {"etc/hosts", "etc/hostname", "etc/resolv.conf"};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(names); i++) {
                 struct stat st;
-                if (fstatat(ufd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                    S_ISREG(st.st_mode) && st.st_size == 0)
+                if (fstatat(ufd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+                    st.st_size == 0)
                         unlinkat(ufd, names[i], 0);
         }
         return 0;
@@ -191,9 +191,9 @@ int build_run(struct build *b, const struct img_cf_instr *in, berth_error_t *err
                                        "RUN needs the overlay storage driver (open `%s/%s`)",
                                        b->s.root, upper);
                 else
-                        r = drop_placeholders(ufd) < 0 ? -1
-                                                       : img_layer_from_dir(&b->s, ufd, &layer,
-                                                                            diffid, err);
+                        r = drop_placeholders(ufd) < 0
+                                    ? -1
+                                    : img_layer_from_dir(&b->s, ufd, &layer, diffid, err);
         }
         if (c) {
                 berth_error_t rerr = NULL;

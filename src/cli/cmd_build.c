@@ -21,22 +21,21 @@
 
 static void build_usage(FILE *out)
 {
-        fprintf(out,
-                "Usage: berth build [OPTIONS] CONTEXT\n"
-                "\n"
-                "Build an image from a Containerfile (Dockerfile syntax).\n"
-                "\n"
-                "Options:\n"
-                "  -f, --file FILE        the Containerfile (default CONTEXT/Containerfile,\n"
-                "                         else CONTEXT/Dockerfile)\n"
-                "  -t, --tag NAME         name the image (repeatable)\n"
-                "      --build-arg K[=V]  set a build-time variable (V from the environment\n"
-                "                         when absent)\n"
-                "      --target STAGE     build up to this stage\n"
-                "      --no-cache         do not use the layer cache\n"
-                "      --network MODE     network of RUN containers (default host)\n"
-                "  -q, --quiet            print only the image ID\n"
-                "  -h, --help             show this help\n");
+        fprintf(out, "Usage: berth build [OPTIONS] CONTEXT\n"
+                     "\n"
+                     "Build an image from a Containerfile (Dockerfile syntax).\n"
+                     "\n"
+                     "Options:\n"
+                     "  -f, --file FILE        the Containerfile (default CONTEXT/Containerfile,\n"
+                     "                         else CONTEXT/Dockerfile)\n"
+                     "  -t, --tag NAME         name the image (repeatable)\n"
+                     "      --build-arg K[=V]  set a build-time variable (V from the environment\n"
+                     "                         when absent)\n"
+                     "      --target STAGE     build up to this stage\n"
+                     "      --no-cache         do not use the layer cache\n"
+                     "      --network MODE     network of RUN containers (default host)\n"
+                     "  -q, --quiet            print only the image ID\n"
+                     "  -h, --help             show this help\n");
 }
 
 const char *build_lookup(void *ctx, const char *name)
@@ -101,14 +100,14 @@ static char *cache_path(struct build *b, const char *key)
         return berth_xasprintf("%s/build-cache/%s", b->s.root, img_digest_hex(key));
 }
 
-int build_cache_check(struct build *b, const char *instr, const char *extra, char key[IMG_DIGEST_MAX],
-                      bool *hit, berth_error_t *err)
+int build_cache_check(struct build *b, const char *instr, const char *extra,
+                      char key[IMG_DIGEST_MAX], bool *hit, berth_error_t *err)
 {
         /* the stage's ARG values: instructions are keyed as written, before substitution */
         cleanup_free char *args = json_dumps(b->args, JSON_COMPACT | JSON_SORT_KEYS);
-        cleanup_free char *text = berth_xasprintf("berth-build-v1\n%s\n%s\n%s\n%s",
-                                                  b->cur[0] ? b->cur : "scratch", instr,
-                                                  extra ? extra : "", args ? args : "");
+        cleanup_free char *text =
+                berth_xasprintf("berth-build-v1\n%s\n%s\n%s\n%s", b->cur[0] ? b->cur : "scratch",
+                                instr, extra ? extra : "", args ? args : "");
         img_sha256_digest(text, strlen(text), key);
         *hit = false;
         if (b->no_cache)
@@ -272,8 +271,7 @@ static int do_from(struct build *b, const struct img_cf_instr *in, berth_error_t
 }
 
 /* ARG NAME[=default] ...: in a stage, or globally before the first FROM. */
-static int do_arg(struct build *b, const struct img_cf_instr *in, bool global,
-                  berth_error_t *err)
+static int do_arg(struct build *b, const struct img_cf_instr *in, bool global, berth_error_t *err)
 {
         char **w = NULL;
         size_t n = 0;
@@ -351,8 +349,8 @@ static int do_pairs(struct build *b, const struct img_cf_instr *in, bool env, js
         for (size_t i = 0; i < n && r == 0; i++) {
                 char *eq = strchr(w[i], '=');
                 if (eq == NULL || eq == w[i]) {
-                        r = berth_fail_status(err, 125, 0, "%s: `%s` is not KEY=VALUE",
-                                              in->cmd, w[i]);
+                        r = berth_fail_status(err, 125, 0, "%s: `%s` is not KEY=VALUE", in->cmd,
+                                              w[i]);
                         break;
                 }
                 *eq = '\0';
@@ -595,8 +593,8 @@ static int parse_opts(struct build *b, int argc, char **argv, const char **file,
                 case 't': {
                         char *norm = NULL;
                         if (img_ref_normalize(optarg, &norm, NULL) < 0)
-                                return cli_usage_error(err, "build",
-                                                       "invalid reference format: %s", optarg);
+                                return cli_usage_error(err, "build", "invalid reference format: %s",
+                                                       optarg);
                         json_array_append_new(tags, json_string(norm));
                         free(norm);
                         break;
@@ -606,9 +604,9 @@ static int parse_opts(struct build *b, int argc, char **argv, const char **file,
                         break;
                 case OPT_BUILD_ARG: {
                         const char *eq = strchr(optarg, '=');
-                        cleanup_free char *k = eq ? berth_xasprintf("%.*s", (int) (eq - optarg),
-                                                                    optarg)
-                                                  : berth_xstrdup(optarg);
+                        cleanup_free char *k =
+                                eq ? berth_xasprintf("%.*s", (int) (eq - optarg), optarg)
+                                   : berth_xstrdup(optarg);
                         const char *v = eq ? eq + 1 : getenv(k);
                         if (v)
                                 json_object_set_new(b->build_args, k, json_string(v));
@@ -670,8 +668,8 @@ static int tag_result(struct build *b, json_t *tags, berth_error_t *err)
         char out[IMG_DIGEST_MAX];
         int r = img_image_load(&b->s, b->cur, &img, err);
         if (r == 0)
-                r = img_manifest_commit(&b->s, &img.config, img.layers, img.n_layers, names, n,
-                                        out, err);
+                r = img_manifest_commit(&b->s, &img.config, img.layers, img.n_layers, names, n, out,
+                                        err);
         img_image_free(&img);
         for (size_t i = 0; r == 0 && !b->quiet && i < n; i++)
                 printf("Successfully tagged %s\n", names[i]);
@@ -745,8 +743,7 @@ int cmd_build(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                         in_target = as && strcasecmp(as + 4 + strspn(as + 4, " "), target) == 0;
                 }
                 if (!in_target && last == cf.n) {
-                        r = berth_fail_status(err, 125, 0, "target stage `%s` not found",
-                                              target);
+                        r = berth_fail_status(err, 125, 0, "target stage `%s` not found", target);
                         goto out;
                 }
         }

@@ -12,9 +12,9 @@
 #include "image/containerfile.h"
 
 static const char *const known[] = {
-        "FROM",   "RUN",        "CMD",    "LABEL",   "EXPOSE",      "ENV",     "ADD",
-        "COPY",   "ENTRYPOINT", "VOLUME", "USER",    "WORKDIR",     "ARG",     "ONBUILD",
-        "SHELL",  "STOPSIGNAL", "HEALTHCHECK", "MAINTAINER",
+        "FROM", "RUN",     "CMD",        "LABEL",      "EXPOSE",      "ENV",
+        "ADD",  "COPY",    "ENTRYPOINT", "VOLUME",     "USER",        "WORKDIR",
+        "ARG",  "ONBUILD", "SHELL",      "STOPSIGNAL", "HEALTHCHECK", "MAINTAINER",
 };
 
 /* The flags each instruction takes (others are refused: a silently ignored `RUN --mount`

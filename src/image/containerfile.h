@@ -19,14 +19,14 @@
 #include "common/error.h"
 
 struct img_cf_instr {
-        int line;      /* where it starts, 1-based */
-        char *cmd;     /* upper case: "RUN" */
-        char *text;    /* the whole instruction, continuations joined (messages, cache keys) */
-        char **flags;  /* "--from=x" as "from=x", "--link" as "link" */
+        int line;     /* where it starts, 1-based */
+        char *cmd;    /* upper case: "RUN" */
+        char *text;   /* the whole instruction, continuations joined (messages, cache keys) */
+        char **flags; /* "--from=x" as "from=x", "--link" as "link" */
         size_t n_flags;
-        char *rest;    /* the arguments after the flags, as written (trimmed) */
-        bool json;     /* rest is a JSON array of strings (exec form) */
-        char **argv;   /* its elements when json */
+        char *rest;  /* the arguments after the flags, as written (trimmed) */
+        bool json;   /* rest is a JSON array of strings (exec form) */
+        char **argv; /* its elements when json */
         size_t argc;
 };
 

@@ -59,7 +59,8 @@ static void test_parse(void)
                 {"RUN true\nFROM busybox\n", "line 1: RUN before the first FROM"},
                 {"ARG X\n", "no FROM instruction"},
                 {"FROM busybox\n\nRUN\n", "line 3: RUN requires at least one argument"},
-                {"FROM busybox\nRUN --mount=type=cache true\n", "line 2: RUN does not support --mount"},
+                {"FROM busybox\nRUN --mount=type=cache true\n",
+                 "line 2: RUN does not support --mount"},
                 {"FROM busybox\nCOPY --link a b\n", "line 2: COPY does not support --link"},
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -98,8 +99,8 @@ static void one(const char *in, bool split, const char *want, size_t want_n)
 static void test_words(void)
 {
         one("$A ${A} x${A}y", true, "alpha|alpha|xalphay", 3);
-        one("${NOPE:-def} ${A:-def} ${EMPTY:-e} ${A:+set} ${NOPE:+set}", true,
-            "def|alpha|e|set", 4);
+        one("${NOPE:-def} ${A:-def} ${EMPTY:-e} ${A:+set} ${NOPE:+set}", true, "def|alpha|e|set",
+            4);
         one("${NOPE:-${A}}", true, "alpha", 1);
         one("'$A' \"$A b\" \\$A", true, "$A|alpha b|$A", 3);
         one("K=\"hello world\" J=x", true, "K=hello world|J=x", 2);

@@ -151,11 +151,13 @@ static void glob_in(struct copy *cp, const char *prefix, const char *pat, char *
                         add_match(v, n, path);
                 return;
         }
-        cleanup_close int dfd = open_in_root(cp->root, prefix, O_RDONLY | O_DIRECTORY);
+        int dfd = open_in_root(cp->root, prefix, O_RDONLY | O_DIRECTORY);
         DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-        if (d == NULL)
+        if (d == NULL) {
+                if (dfd >= 0)
+                        close(dfd);
                 return;
-        dfd = -1;
+        }
         struct dirent *de;
         /* cppcheck-suppress readdirCalled */
         while ((de = readdir(d)) != NULL) {
@@ -247,7 +249,7 @@ static int parse_chown(struct copy *cp, const char *spec, berth_error_t *err)
         char *g = strchr(u, ':');
         if (g)
                 *g++ = '\0';
-        unsigned uid, gid;
+        unsigned uid = 0, gid = 0;
         if (lookup_id(cp, u, false, &uid, err) < 0)
                 return -1;
         if (g == NULL) {
@@ -359,7 +361,7 @@ static int copy_node(struct copy *cp, int sdir, const char *sname, int ddir, con
         uid_t uid;
         gid_t gid;
         owner_of(cp, &st, &uid, &gid);
-        if (S_ISLNK(st.st_mode)) {
+        if (S_ISLNK(st.st_mode) && sname) { /* (a top source was opened through its links) */
                 char target[4096];
                 ssize_t k = readlinkat(sdir, sname, target, sizeof(target) - 1);
                 if (k < 0)

@@ -696,7 +696,7 @@ int cmd_build(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         struct img_cf cf = {0};
         bool store_open = false, eng_open = false;
         int r = parse_opts(&b, argc, argv, &file, tags, &target, err);
-        if (r != 0)
+        if (r != 0 || b.context == NULL)
                 goto out;
         r = -1;
         b.context_fd = open(b.context, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -52,7 +52,7 @@ static void sb_addn(struct sbuf *b, const char *p, size_t n)
 {
         if (n == 0)
                 return; /* nothing allocated for nothing: an empty word may be dropped */
-        if (b->len + n + 1 > b->cap) {
+        if (b->s == NULL || b->len + n + 1 > b->cap) {
                 b->cap = (b->len + n + 1) * 2;
                 b->s = berth_xrealloc(b->s, b->cap);
         }
@@ -301,9 +301,7 @@ static int expand_var(const char **pp, img_cf_lookup_fn lookup, void *ctx, struc
                 if (n)
                         sb_addn(b, sub[0], strlen(sub[0]));
                 img_cf_words_free(sub, n);
-        } else if (mod == 0 && v) {
-                sb_addn(b, v, strlen(v));
-        } else if (mod == '-' && set) {
+        } else if (v && (mod == 0 || (mod == '-' && set))) {
                 sb_addn(b, v, strlen(v));
         }
         *pp = p;

@@ -29,6 +29,7 @@ struct build {
         size_t n_ignore;
         bool quiet, no_cache;
         const char *network; /* RUN containers' --network */
+        const char *iidfile; /* --iidfile */
         json_t *build_args;  /* --build-arg NAME=VALUE */
         json_t *global_args; /* ARG before the first FROM: name → value or null */
         struct build_stage *stages;

@@ -32,6 +32,7 @@ static void build_usage(FILE *out)
                      "      --build-arg K[=V]  set a build-time variable (V from the environment\n"
                      "                         when absent)\n"
                      "      --target STAGE     build up to this stage\n"
+                     "      --iidfile FILE     write the image ID (sha256:...) to FILE\n"
                      "      --no-cache         do not use the layer cache\n"
                      "      --network MODE     network of RUN containers (default host)\n"
                      "  -q, --quiet            print only the image ID\n"
@@ -570,7 +571,14 @@ static int read_ignore(struct build *b, berth_error_t *err)
 static int parse_opts(struct build *b, int argc, char **argv, const char **file, json_t *tags,
                       const char **target, berth_error_t *err)
 {
-        enum { OPT_BUILD_ARG = 256, OPT_NO_CACHE, OPT_NETWORK, OPT_TARGET, OPT_IGNORED };
+        enum {
+                OPT_BUILD_ARG = 256,
+                OPT_NO_CACHE,
+                OPT_NETWORK,
+                OPT_TARGET,
+                OPT_IIDFILE,
+                OPT_IGNORED
+        };
         static const struct option opts[] = {
                 {"file", required_argument, NULL, 'f'},
                 {"tag", required_argument, NULL, 't'},
@@ -579,6 +587,7 @@ static int parse_opts(struct build *b, int argc, char **argv, const char **file,
                 {"no-cache", no_argument, NULL, OPT_NO_CACHE},
                 {"network", required_argument, NULL, OPT_NETWORK},
                 {"target", required_argument, NULL, OPT_TARGET},
+                {"iidfile", required_argument, NULL, OPT_IIDFILE},
                 {"rm", optional_argument, NULL, OPT_IGNORED},
                 {"force-rm", optional_argument, NULL, OPT_IGNORED},
                 {"help", no_argument, NULL, 'h'},
@@ -620,6 +629,9 @@ static int parse_opts(struct build *b, int argc, char **argv, const char **file,
                         break;
                 case OPT_TARGET:
                         *target = optarg;
+                        break;
+                case OPT_IIDFILE:
+                        b->iidfile = optarg;
                         break;
                 case OPT_IGNORED:
                         break;
@@ -677,6 +689,25 @@ static int tag_result(struct build *b, json_t *tags, berth_error_t *err)
         return r;
 }
 
+static int read_stdin(char **out, berth_error_t *err)
+{
+        size_t len = 0, cap = 4096;
+        char *buf = berth_xmalloc(cap);
+        ssize_t n;
+        while ((n = read(STDIN_FILENO, buf + len, cap - len - 1)) > 0) {
+                len += (size_t) n;
+                if (cap - len < 2)
+                        buf = berth_xrealloc(buf, cap *= 2);
+        }
+        if (n < 0) {
+                free(buf);
+                return berth_fail(err, errno, "read the Containerfile from stdin");
+        }
+        buf[len] = '\0';
+        *out = buf;
+        return 0;
+}
+
 static void on_signal(int sig)
 {
         build_interrupted = sig;
@@ -712,7 +743,8 @@ int cmd_build(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 }
                 file = file_buf;
         }
-        if (berth_read_file(file, &text, NULL, err) < 0) {
+        if (strcmp(file, "-") == 0 ? read_stdin(&text, err) < 0
+                                   : berth_read_file(file, &text, NULL, err) < 0) {
                 if (*err)
                         (*err)->status = 125;
                 goto out;
@@ -782,6 +814,8 @@ int cmd_build(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         if (r == 0) {
                 const char *id = json_string_value(json_object_get(b.cfg, "_id"));
                 printf("%s\n", id ? img_digest_hex(id) : "");
+                if (b.iidfile && id)
+                        r = berth_write_file_atomic(b.iidfile, id, strlen(id), 0644, err);
         }
 out:
         img_cf_free(&cf);

@@ -132,6 +132,10 @@ CF
         assert_success
         run "$BERTH" run --rm target cat /o
         assert_failure
+        # -f - reads the Containerfile from stdin; --iidfile gets the ID
+        run bash -c "printf 'FROM busybox\nENV FROM_STDIN=1\n' | '$BERTH' build -q -f - --iidfile '$BATS_TEST_TMPDIR/iid' '$CTX'"
+        assert_success
+        [ "$(cat "$BATS_TEST_TMPDIR/iid")" = "sha256:${lines[-1]}" ]
 }
 
 @test "build: a rebuild with nothing changed hits the cache: same ID, no new blob, fast" {

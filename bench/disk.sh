@@ -6,15 +6,15 @@
 #   `berth disk convert` vs `qemu-img convert`, raw -> qcow2 and qcow2 -> raw.
 # Files live in $BENCH_DISK_DIR (default /var/tmp: a real file system, not tmpfs).
 set -euo pipefail
+: "${BENCH_RUNS:=10}" "${BENCH_WARMUP:=2}"
 . "$(dirname "$0")/lib.sh"
 bench_require qemu-img
-: "${BENCH_RUNS:=10}" "${BENCH_WARMUP:=2}"
 berth="$BENCH_TOP/build/src/cmd/berth"
 dir=$(mktemp -d "${BENCH_DISK_DIR:-/var/tmp}/berth-bench-disk.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 # 256 MiB with data everywhere: half random, half compressible text.
 head -c 128M /dev/urandom >"$dir/data.raw"
-yes "berth disk bench" | head -c 128M >>"$dir/data.raw"
+head -c 128M < <(yes "berth disk bench") >>"$dir/data.raw"
 qemu-img convert -O qcow2 "$dir/data.raw" "$dir/data.qcow2"
 n=50000
 rnd=$((4096 * 1021)) # a stride that visits every 4k slot once before repeating

@@ -49,6 +49,34 @@ read -r q_mark q_exit q_rss <<<"$(python3 bench/vmm_marker.py "$RUNS" "BERTH-GUE
         echo
 } | tee -a "$BENCH_OUT/latest.md"
 
+# virtio-blk: the guest reads BLK_MIB sequentially in 64 KiB requests from the same raw file,
+# timed between its "start" and "read" lines.  QEMU: ACPI off so that it lists the device on
+# the command line (the guest's way of finding it), modern virtio-mmio (the guest is virtio 1.x).
+BLK_MIB=${BENCH_BLK_MIB:-256}
+disk=$(mktemp /tmp/berth-bench-disk.XXXXXX)
+trap 'rm -f "$disk"' EXIT
+head -c $((BLK_MIB << 20)) /dev/urandom >"$disk"
+ours_blk=("$VMM" --kernel "$GUEST" --memory "$MEM" --disk "$disk" --cmdline "guest.blkbench=$BLK_MIB")
+qemu_blk=(qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off,acpi=off -enable-kvm
+        -cpu host,-arch-capabilities -m "$MEM" -nodefaults -no-user-config -nographic
+        -serial stdio -kernel "$GUEST" -append "guest.blkbench=$BLK_MIB"
+        -device isa-debug-exit,iobase=0x600,iosize=1 -global virtio-mmio.force-legacy=false
+        -drive id=d0,file="$disk",format=raw,if=none -device virtio-blk-device,drive=d0)
+BLK_RUNS=${BENCH_BLK_RUNS:-5}
+read -r _ _ _ o_blk <<<"$(python3 bench/vmm_marker.py "$BLK_RUNS" "blkbench: start" "blkbench: read" -- "${ours_blk[@]}")"
+read -r _ _ _ q_blk <<<"$(python3 bench/vmm_marker.py "$BLK_RUNS" "blkbench: start" "blkbench: read" -- "${qemu_blk[@]}")"
+{
+        echo "### virtio-blk sequential read from the test guest: $BLK_MIB MiB in 64 KiB requests, median of $BLK_RUNS"
+        echo
+        echo "| metric | berth-vmm | qemu microvm | ratio |"
+        echo "|---|---|---|---|"
+        awk -v a="$o_blk" -v b="$q_blk" -v m="$BLK_MIB" 'BEGIN { printf "| time (ms) | %.1f | %.1f | %.3f |\n| throughput (MiB/s) | %.0f | %.0f | %.3f |\n", a, b, a / b, m * 1000 / a, m * 1000 / b, b / a }'
+        echo
+        echo "    berth-vmm: ${ours_blk[*]}"
+        echo "    qemu: ${qemu_blk[*]}"
+        echo
+} | tee -a "$BENCH_OUT/latest.md"
+
 bench_compare "berth-vmm vs QEMU microvm: start -> guest poweroff (test guest, $MEM MiB)" \
         berth-vmm "${ours[*]}" \
         qemu-microvm "sh -c '${qemu[*]} </dev/null >/dev/null; [ \$? = 105 ]'"

@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         lseek(fd, 0, SEEK_SET);
         berth_error_t err = NULL;
-        (void) img_layer_unpack(fd, layer_fd, NULL, &err);
+        (void) img_layer_unpack(fd, layer_fd, NULL, NULL, &err);
         berth_error_release(&err);
         if (count(canary_fd) != 0)
                 abort(); /* an entry escaped the layer */

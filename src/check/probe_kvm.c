@@ -40,8 +40,8 @@ static const char *const kind_text[] = {
         "no kvm_intel, kvm_amd or kvm_pvm module found",
         "hardware virtualization (Intel VT-x, kvm_intel)",
         "hardware virtualization (AMD-V, kvm_amd)",
-        "software hypervisor PVM (kvm_pvm): runs only PVM-enabled guest kernels; stock Linux "
-        "kernels stop part-way through boot (berth-vmm's own test guest runs)",
+        ("software hypervisor PVM (kvm_pvm): runs only PVM-enabled guest kernels; stock Linux "
+         "kernels stop part-way through boot (berth-vmm's own test guest runs)"),
 };
 
 static const struct {

@@ -19,6 +19,7 @@ enum {
 
 struct cli_global {
         const char *prog;
+        char **argv; /* the whole command line, for re-executing ourselves */
         struct berth_paths paths;
 };
 
@@ -34,7 +35,19 @@ struct cli_command {
 int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/* Docker's management groups (`berth image ls`, `berth container rm`): run
+ * the entry of table named by argv[1], or print the group's usage. */
+int cli_run_group(struct cli_global *g, const char *group, const struct cli_command *table,
+                  int argc, char **argv, berth_error_t *err);
+
+/* "WARNING! This will remove WHAT.\nAre you sure you want to continue? [y/N]" */
+bool cli_confirm(const char *what);
+
 int cmd_check(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_container(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_container_prune(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_system(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_info(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_disk(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 
 /* containers (src/engine) */
@@ -54,6 +67,11 @@ int cmd_run(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_create(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_exec(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_volume(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_top(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_stats(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_port(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_cp(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_commit(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_rename(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 
 /* images (src/image) */

@@ -96,6 +96,10 @@ int disk_cli_create_opts(char *s, struct disk_create_opts *o, const char *cmd, b
                                 o->version = 3;
                         else
                                 return cli_usage_error(err, cmd, "unknown compat `%s`", v);
+                } else if (strcmp(kv, "compression_type") == 0) {
+                        if (strcmp(v, "zstd") != 0 && strcmp(v, "zlib") != 0)
+                                return cli_usage_error(err, cmd, "compression_type is zlib or zstd");
+                        o->zstd = strcmp(v, "zstd") == 0;
                 } else if (strcmp(kv, "refcount_bits") == 0) {
                         o->refcount_bits = (unsigned) strtoul(v, NULL, 10);
                 } else if (strcmp(kv, "preallocation") == 0) {

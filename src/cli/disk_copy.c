@@ -82,17 +82,22 @@ static int copy_data(struct disk *src, struct disk *dst, bool top_only, bool wri
                 }
                 off += n;
         }
-        return disk_flush(dst, err);
+        return 0;
 }
 
 int disk_cmd_convert(int argc, char **argv, berth_error_t *err)
 {
         const char *sfmt = NULL, *ofmt = "raw";
-        bool compress = false;
+        bool compress = false, sync = false;
         struct disk_create_opts o = {0};
         int c;
-        while ((c = getopt(argc, argv, "+f:O:co:pqhU")) != -1) {
+        while ((c = getopt(argc, argv, "+f:O:co:t:pqhU")) != -1) {
                 switch (c) {
+                case 't':
+                        /* qemu-img's cache modes; like qemu-img, the default for convert
+                         * is "unsafe" (no flush at the end) */
+                        sync = strcmp(optarg, "unsafe") != 0;
+                        break;
                 case 'f':
                         sfmt = optarg;
                         break;
@@ -112,7 +117,10 @@ int disk_cmd_convert(int argc, char **argv, berth_error_t *err)
                         break;
                 case 'h':
                         printf("Usage: berth disk convert [-f FMT] [-O raw|qcow2] [-c] "
-                               "[-o cluster_size=N,compat=1.1] SRC DST\n");
+                               "[-o cluster_size=N,compat=1.1] [-t CACHE] SRC DST\n\n"
+                               "-t writeback (or none, writethrough, directsync) syncs the "
+                               "target at the end;\nthe default, unsafe, leaves that to the "
+                               "kernel, as qemu-img convert does.\n");
                         return 0;
                 default:
                         return cli_usage_error(err, "disk convert", "invalid option");
@@ -136,6 +144,8 @@ int disk_cmd_convert(int argc, char **argv, berth_error_t *err)
                 ret = disk_open(argv[optind + 1], o.format, 0, &dst, err);
         if (ret == 0)
                 ret = copy_data(src, dst, false, false, compress, err);
+        if (ret == 0 && sync)
+                ret = disk_flush(dst, err);
         disk_close(dst);
         disk_close(src);
         if (ret < 0)
@@ -186,6 +196,8 @@ int disk_cmd_commit(int argc, char **argv, berth_error_t *err)
                 ret = disk_truncate(base, top->size, err);
         if (ret == 0)
                 ret = copy_data(top, base, true, true, false, err);
+        if (ret == 0)
+                ret = disk_flush(base, err);
         disk_close(base);
         if (ret == 0 && !keep && top->format == DISK_FORMAT_QCOW2)
                 ret = qcow2_make_empty(top, err);

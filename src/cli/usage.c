@@ -1,6 +1,7 @@
 /* usage.c — usage errors shared by the subcommands. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 
@@ -13,4 +14,31 @@ int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
         va_end(ap);
         return berth_fail_status(err, BERTH_EXIT_ERROR, 0, "%s: %s (see `berth %s --help`)", cmd,
                                  buf, cmd);
+}
+
+int cli_run_group(struct cli_global *g, const char *group, const struct cli_command *table,
+                  int argc, char **argv, berth_error_t *err)
+{
+        if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+                FILE *out = argc < 2 ? stderr : stdout;
+                fprintf(out, "Usage: berth %s COMMAND\n\nManage %ss.\n\nCommands:\n", group, group);
+                for (size_t i = 0; table[i].name; i++)
+                        if (table[i].summary)
+                                fprintf(out, "  %-9s %s\n", table[i].name, table[i].summary);
+                return argc < 2 ? BERTH_EXIT_ERROR : 0;
+        }
+        for (size_t i = 0; table[i].name; i++)
+                if (strcmp(table[i].name, argv[1]) == 0)
+                        return table[i].run(g, argc - 1, argv + 1, err);
+        return cli_usage_error(err, group, "unknown command `%s`", argv[1]);
+}
+
+bool cli_confirm(const char *what)
+{
+        printf("WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ", what);
+        fflush(stdout);
+        char line[16];
+        if (fgets(line, sizeof(line), stdin) == NULL)
+                return false;
+        return line[0] == 'y' || line[0] == 'Y';
 }

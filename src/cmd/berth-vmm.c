@@ -15,22 +15,20 @@ int main(int argc, char **argv)
         berth_log_init("berth-vmm", level, BERTH_LOG_TEXT, NULL, NULL);
         vmm_config_init(&cfg);
         int r = vmm_config_parse_args(&cfg, argc, argv, &err);
-        if (r == 1)
-                return 0;
-        if (r < 0) {
-                int status = berth_error_report(&err, VMM_EXIT_USAGE);
+        if (r == 1) {
+                r = 0;
+        } else if (r < 0) {
+                r = berth_error_report(&err, VMM_EXIT_USAGE);
                 fprintf(stderr, "Try `berth-vmm --help`.\n");
-                return status;
-        }
-        if (cfg.log_level) {
-                if (berth_log_parse_level(cfg.log_level, &level, &err) < 0)
-                        return berth_error_report(&err, VMM_EXIT_USAGE);
+        } else if (cfg.log_level && berth_log_parse_level(cfg.log_level, &level, &err) < 0) {
+                r = berth_error_report(&err, VMM_EXIT_USAGE);
+        } else {
                 berth_log_set_level(level);
+                if (vmm_config_validate(&cfg, &err) < 0)
+                        r = berth_error_report(&err, VMM_EXIT_USAGE);
+                else if ((r = vmm_run(&cfg, &err)) < 0)
+                        r = berth_error_report(&err, VMM_EXIT_ERROR);
         }
-        if (vmm_config_validate(&cfg, &err) < 0)
-                return berth_error_report(&err, VMM_EXIT_USAGE);
-        r = vmm_run(&cfg, &err);
-        if (r < 0)
-                return berth_error_report(&err, VMM_EXIT_ERROR);
+        vmm_config_release(&cfg);
         return r;
 }

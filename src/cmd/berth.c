@@ -10,6 +10,9 @@
 static const struct cli_command commands[] = {
         {"attach", cmd_attach, "Attach to a running container's input and output"},
         {"check", cmd_check, "Report what this host can run (namespaces, cgroups, overlayfs, KVM)"},
+        {"commit", cmd_commit, "Create a new image from a container's changes"},
+        {"container", cmd_container, "Manage containers"},
+        {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
         {"create", cmd_create, "Create a new container"},
         {"disk", cmd_disk, "Create, inspect, convert and snapshot disk images (raw, qcow2)"},
         {"exec", cmd_exec, "Execute a command in a running container"},
@@ -17,6 +20,7 @@ static const struct cli_command commands[] = {
         {"image", cmd_image, "Manage images (ls, rm, tag, inspect, history, prune, save, load)"},
         {"images", cmd_images, "List images"},
         {"import", cmd_import, "Create an image from a root filesystem tarball"},
+        {"info", cmd_info, "Display system-wide information"},
         {"inspect", cmd_inspect, "Return low-level information on containers or images"},
         {"kill", cmd_kill, "Send a signal to one or more running containers"},
         {"load", cmd_load, "Load images from a docker-archive or OCI layout"},
@@ -26,6 +30,7 @@ static const struct cli_command commands[] = {
         {"push", cmd_push, "Upload an image to a registry"},
         {"logs", cmd_logs, "Fetch the logs of a container"},
         {"pause", cmd_pause, "Pause all processes within one or more containers"},
+        {"port", cmd_port, "List port mappings of a container"},
         {"ps", cmd_ps, "List containers"},
         {"rename", cmd_rename, "Rename a container"},
         {"restart", cmd_restart, "Restart one or more containers"},
@@ -34,8 +39,11 @@ static const struct cli_command commands[] = {
         {"run", cmd_run, "Create and run a new container from an image"},
         {"save", cmd_save, "Save images to a docker-archive or OCI layout"},
         {"start", cmd_start, "Start one or more stopped containers"},
+        {"stats", cmd_stats, "Display containers' resource usage statistics"},
         {"stop", cmd_stop, "Stop one or more running containers"},
+        {"system", cmd_system, "Manage berth (df, prune, info)"},
         {"tag", cmd_tag, "Create a name that refers to an image"},
+        {"top", cmd_top, "Display the running processes of a container"},
         {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
         {"volume", cmd_volume, "Manage volumes"},
         {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
@@ -65,7 +73,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
         cleanup_error berth_error_t err = NULL;
-        struct cli_global g = {.prog = "berth"};
+        struct cli_global g = {.prog = "berth", .argv = argv};
         const char *log_path = NULL;
         enum berth_log_format fmt = BERTH_LOG_TEXT;
         enum berth_log_level level = BERTH_LOG_WARN;

@@ -14,7 +14,8 @@ struct berth_error_frame {
         char msg[];
 };
 
-static struct berth_error_frame *frame_newv(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static struct berth_error_frame *frame_newv(const char *fmt,
+                                                                                  va_list ap)
 {
         char *msg = NULL;
         if (vasprintf(&msg, fmt, ap) < 0)

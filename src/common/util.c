@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -161,8 +162,8 @@ int berth_write_file(const char *path, const void *data, size_t len, berth_error
         return 0;
 }
 
-int berth_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                            berth_error_t *err)
+static int write_replace(const char *path, const void *data, size_t len, mode_t mode, bool sync,
+                         berth_error_t *err)
 {
         cleanup_free char *dircopy = berth_xstrdup(path);
         const char *dir = dirname(dircopy);
@@ -170,7 +171,7 @@ int berth_write_file_atomic(const char *path, const void *data, size_t len, mode
         cleanup_close int fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return berth_fail(err, errno, "create temporary file for `%s`", path);
-        if (fchmod(fd, mode) < 0 || berth_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+        if (fchmod(fd, mode) < 0 || berth_write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
                 int e = errno;
                 unlink(tmp);
                 return berth_fail(err, e, "write `%s`", tmp);
@@ -180,10 +181,24 @@ int berth_write_file_atomic(const char *path, const void *data, size_t len, mode
                 unlink(tmp);
                 return berth_fail(err, e, "rename `%s` to `%s`", tmp, path);
         }
-        cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0)
-                (void) fsync(dfd);
+        if (sync) {
+                cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dfd >= 0)
+                        (void) fsync(dfd);
+        }
         return 0;
+}
+
+int berth_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                            berth_error_t *err)
+{
+        return write_replace(path, data, len, mode, true, err);
+}
+
+int berth_write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+                             berth_error_t *err)
+{
+        return write_replace(path, data, len, mode, false, err);
 }
 
 int berth_mkdir_p(const char *path, mode_t mode, berth_error_t *err)
@@ -208,4 +223,37 @@ int berth_mkdir_p(const char *path, mode_t mode, berth_error_t *err)
 bool berth_str_has_prefix(const char *s, const char *prefix)
 {
         return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* nftw has no user pointer: the walk's state is per-thread. */
+static _Thread_local uint64_t du_total;
+static _Thread_local struct du_seen {
+        dev_t dev;
+        ino_t ino;
+} * du_seen;
+static _Thread_local size_t du_n;
+
+static int du_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        if (flag == FTW_NS)
+                return 0;
+        if (st->st_nlink > 1 && !S_ISDIR(st->st_mode)) {
+                for (size_t i = 0; i < du_n; i++)
+                        if (du_seen[i].dev == st->st_dev && du_seen[i].ino == st->st_ino)
+                                return 0;
+                du_seen = berth_xrealloc(du_seen, (du_n + 1) * sizeof(*du_seen));
+                du_seen[du_n++] = (struct du_seen){st->st_dev, st->st_ino};
+        }
+        du_total += (uint64_t) st->st_blocks * 512;
+        return 0;
+}
+
+uint64_t berth_du(const char *path)
+{
+        du_total = 0;
+        du_n = 0;
+        nftw(path, du_visit, 32, FTW_PHYS | FTW_MOUNT);
+        free(du_seen);
+        du_seen = NULL;
+        return du_total;
 }

@@ -110,9 +110,8 @@ int disk_open_layer(const char *path, enum disk_format fmt, unsigned flags,
         if (chain->depth >= DISK_MAX_CHAIN)
                 return berth_fail(err, ELOOP, "backing chain deeper than %d images at `%s`",
                                   DISK_MAX_CHAIN, path);
+        /* O_DIRECT comes later (fcntl): the probe reads 4 unaligned bytes. */
         int oflags = O_CLOEXEC | ((flags & DISK_RDONLY) ? O_RDONLY : O_RDWR);
-        if (flags & DISK_DIRECT)
-                oflags |= O_DIRECT;
         int fd = open(path, oflags);
         if (fd < 0)
                 return berth_fail(err, errno, "open disk image `%s`", path);
@@ -138,6 +137,14 @@ int disk_open_layer(const char *path, enum disk_format fmt, unsigned flags,
                 int e = errno;
                 close(fd);
                 return berth_fail(err, e, "read `%s`", path);
+        }
+        /* Only raw honours DISK_DIRECT: qcow2 updates metadata in place with
+         * small unaligned writes, which O_DIRECT would refuse. */
+        if ((flags & DISK_DIRECT) && fmt == DISK_FORMAT_RAW &&
+            fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_DIRECT) < 0) {
+                int e = errno;
+                close(fd);
+                return berth_fail(err, e, "direct I/O (O_DIRECT) on `%s`", path);
         }
         struct disk *d = disk_alloc(path, fmt, flags);
         int ret;

@@ -120,6 +120,7 @@ struct disk_create_opts {
         const char *backing;          /* qcow2: backing file name as stored in the image */
         enum disk_format backing_fmt; /* AUTO: probe it */
         bool preallocate;             /* raw: fallocate the whole size */
+        bool zstd;                    /* qcow2 v3: compressed clusters use zstd, not deflate */
 };
 
 int disk_create(const char *path, const struct disk_create_opts *o, berth_error_t *err);

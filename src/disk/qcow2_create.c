@@ -46,6 +46,8 @@ static int write_image(int fd, const char *path, const struct disk_create_opts *
                 return berth_fail(err, ENOTSUP, "only 16-bit refcounts are written");
         if (size > QCOW2_MAX_SIZE)
                 return berth_fail(err, EFBIG, "size %llu is too large", (unsigned long long) size);
+        if (o->zstd && version < 3)
+                return berth_fail(err, EINVAL, "zstd compression needs qcow2 version 3");
 
         uint64_t l2_entries = cs / 8, per_l1 = l2_entries * cs;
         uint64_t l1_size = (size + per_l1 - 1) / per_l1;
@@ -82,6 +84,8 @@ static int write_image(int fd, const char *path, const struct disk_create_opts *
                 .l1_offset = (1 + rt + rb) * cs,
                 .rt_offset = cs,
                 .rt_clusters = (uint32_t) rt,
+                .compression_type = o->zstd ? 1 : 0,
+                .incompat = o->zstd ? QCOW2_INCOMPAT_COMPRESSION : 0,
         };
         cleanup_free char *bname = o->backing ? berth_xstrdup(o->backing) : NULL;
         cleanup_free char *bformat = bfmt ? berth_xstrdup(bfmt) : NULL;

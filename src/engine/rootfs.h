@@ -3,8 +3,13 @@
 #ifndef BERTH_ENGINE_ROOTFS_H
 #define BERTH_ENGINE_ROOTFS_H
 
+#include <stdint.h>
+
 #include "common/error.h"
 #include "engine/container.h"
+
+/* The snapshotter driver for this user (an enum img_driver). */
+int eng_storage_driver(struct eng_ctx *e);
 
 /* Mount (or copy) the image's layers for the container; *rootfs gets the path. */
 int eng_rootfs_prepare(struct eng_ctx *e, const char *image, const char *id, char **rootfs,
@@ -12,5 +17,8 @@ int eng_rootfs_prepare(struct eng_ctx *e, const char *image, const char *id, cha
 
 /* Unmount and delete it; a container without one is fine. */
 int eng_rootfs_remove(struct eng_ctx *e, struct eng_container *c, berth_error_t *err);
+
+/* Bytes the container wrote: its overlay upper dir (the whole copy for vfs). */
+uint64_t eng_rootfs_size(struct eng_ctx *e, struct eng_container *c);
 
 #endif

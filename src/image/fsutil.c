@@ -20,6 +20,7 @@ static int rm_children(int dfd, berth_error_t *err)
                 close(dup_fd);
                 return berth_fail(err, errno, "opendir");
         }
+        rewinddir(d); /* the dup shares its offset with dfd, which may have been read */
         struct dirent *de;
         /* readdir is thread-safe per DIR in glibc; readdir_r is deprecated */
         /* cppcheck-suppress readdirCalled */

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/error.h"
 
@@ -190,14 +191,28 @@ struct img_unpack_stats {
         uint64_t bytes;
 };
 
-/* Unpack a layer (tar, gzip or zstd, detected) read from fd into the directory
- * dirfd, turning OCI whiteouts into overlayfs ones.  Entries that would land
- * outside dirfd are refused. */
-int img_layer_unpack(int fd, int dirfd, struct img_unpack_stats *stats, berth_error_t *err);
+/* Unpack a layer (tar, gzip or zstd, detected; xz/bzip2 too) read from fd into the
+ * directory dirfd, turning OCI whiteouts into overlayfs ones.  Entries that would land
+ * outside dirfd are refused.  With want_diffid, the uncompressed stream must hash to
+ * it (checked in the same pass) or the unpack fails. */
+int img_layer_unpack(int fd, int dirfd, const char *want_diffid, struct img_unpack_stats *stats,
+                     berth_error_t *err);
+
+/* A layer's uncompressed stream, hashed as it is read (decompress.c): plain, gzip, zstd. */
+struct img_decomp;
+bool img_decomp_supported(int fd); /* false for xz and bzip2 */
+int img_decomp_open(int fd, struct img_decomp **out, berth_error_t *err);
+/* Next chunk (*buf valid until the next call); 0 at the end. */
+ssize_t img_decomp_read(struct img_decomp *d, const void **buf, berth_error_t *err);
+/* Read to the end; the stream's digest (the diffID) and size. */
+int img_decomp_finish(struct img_decomp *d, char out[IMG_DIGEST_MAX], uint64_t *size,
+                      berth_error_t *err);
+void img_decomp_free(struct img_decomp *d);
 /* sha256 of the uncompressed stream (the layer's diffID) and its size. */
 int img_layer_diffid(int fd, char out[IMG_DIGEST_MAX], uint64_t *size, berth_error_t *err);
-/* A stored layer blob's diffID must be want (the config's); its media type (by its
- * compression) is returned in *media_type if not NULL. */
+/* A stored uncompressed layer's diffID (its digest) must be want, the config's; a
+ * compressed one is checked when unpacked.  Its media type (by its compression) is
+ * returned in *media_type if not NULL. */
 int img_layer_verify(struct img_store *s, const char *blob, const char *want, char **media_type,
                      berth_error_t *err);
 /* Compression of a blob from its first bytes: the OCI layer media type to use. */
@@ -291,6 +306,17 @@ typedef void (*img_load_report_fn)(void *ctx, const char *name, const char *mani
 int img_load(struct img_store *s, const char *path, img_load_report_fn report, void *ctx,
              berth_error_t *err);
 
+/* ---- commit (commit.c) ---- */
+
+/* Write the directory (an overlay upper dir) as a gzip layer blob: whiteouts and opaque
+ * dirs become OCI ".wh." entries, entries sorted, owners/modes/xattrs/times kept. */
+int img_layer_from_dir(struct img_store *s, int dirfd, struct img_desc *layer,
+                       char diffid[IMG_DIGEST_MAX], berth_error_t *err);
+/* A new image: the container's image plus its changes as one more layer (overlay
+ * snapshots only), named name (may be NULL), with changes applied to the config. */
+int img_commit(struct img_store *s, const char *container_id, const char *name,
+               const struct img_change *change, char out[IMG_DIGEST_MAX], berth_error_t *err);
+
 /* ---- registry client (registry.c, registry_http.c, auth.c) ---- */
 
 struct img_registry_opts {
@@ -300,6 +326,7 @@ struct img_registry_opts {
         const char *auth_file; /* credentials, Docker's config.json shape ("auths") */
         bool quiet;            /* no progress lines */
         int retries;           /* extra attempts on transient failures (default 3) */
+        uint64_t chunk_size;   /* push blobs larger than this in PATCH chunks (0: one PUT) */
 };
 
 /* Pull NAME[:TAG|@DIGEST] (host[:port]/path) into the store, verifying every digest

@@ -3,7 +3,7 @@
  * platform picked from a list), blobs streamed into the store and verified, HEAD
  * checks to skip what the other side has, monolithic uploads, retries on
  * transient failures.  A partial or wrong blob is never visible (the store's
- * blob writer), and an image is named only after every diffID checked out. */
+ * blob writer); layers' diffIDs are checked when they are unpacked. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,10 +29,29 @@ static void progress(const struct img_registry_opts *o, const char *fmt, ...)
                 return;
         va_list ap;
         va_start(ap, fmt);
+        /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above */
         vprintf(fmt, ap);
         va_end(ap);
         putchar('\n');
         fflush(stdout);
+}
+
+/* On a terminal, transfers draw a progress bar (Docker's look); else plain lines. */
+static void xfer_begin(struct reg *r, const char *digest, const char *verb, char *label, size_t len)
+{
+        r->xfer_label = NULL;
+        if (r->o->quiet || !isatty(STDOUT_FILENO))
+                return;
+        snprintf(label, len, "%.12s: %s", img_digest_hex(digest), verb);
+        r->xfer_label = label;
+        r->xfer_last = 0;
+}
+
+static void xfer_end(struct reg *r)
+{
+        if (r->xfer_label)
+                fputs("\r\033[K", stdout);
+        r->xfer_label = NULL;
 }
 
 static const char *short_hex(const char *digest)
@@ -138,7 +157,10 @@ static int fetch_blob(struct img_store *s, struct reg *r, const char *digest, be
                 struct reg_req q = {.method = "GET", .path = path, .body_fd = -1};
                 struct reg_resp resp = {.blob = &w};
                 berth_error_t sub = NULL;
+                char label[64];
+                xfer_begin(r, digest, "Downloading", label, sizeof(label));
                 int ret = reg_do(r, &q, &resp, &sub);
+                xfer_end(r);
                 if (ret == 0 && resp.status == 200) {
                         reg_resp_free(&resp);
                         ret = img_blob_commit(&w, digest, NULL, &sub);
@@ -246,17 +268,18 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
                         berth_fail(err, EPROTO, "manifest %s has an invalid config digest", digest);
                 goto out;
         }
+        /* every blob matched its digest; the layers' diffIDs are checked when they are
+         * unpacked (in the same pass), as Docker and containerd do */
         if (img_blob_put(s, body, len, digest, NULL, err) < 0 ||
             img_image_load(s, digest, &img, err) < 0)
                 goto out;
-        for (size_t j = 0; j < img.n_layers; j++)
-                if (img_layer_verify(s, img.layers[j].digest, img.diff_ids[j], NULL, err) < 0)
-                        goto out;
         const char *mtype = json_string_value(json_object_get(m, "mediaType"));
         if (mtype == NULL)
                 mtype = mt ? mt : IMG_MT_OCI_MANIFEST;
         /* pulled by tag: that name; by digest: no name (as Docker shows <none>) */
-        local = img_digest_valid(ref) ? NULL : berth_xasprintf("%s/%s:%s", r.host, r.repo, ref);
+        /* the name as the user wrote it, normalized (docker.io/library/x is x) */
+        if (!img_digest_valid(ref) && img_ref_normalize(name, &local, err) < 0)
+                goto out;
         const char *names[] = {local};
         if (img_table_add(s, digest, mtype, (int64_t) len, names, local ? 1 : 0, err) < 0)
                 goto out;
@@ -287,17 +310,65 @@ static int blob_exists(struct reg *r, const char *digest, bool *exists, berth_er
         return ret;
 }
 
-/* POST an upload session, then PUT the whole blob to it (monolithic upload). */
-static int upload_once(struct img_store *s, struct reg *r, const char *digest, berth_error_t *err,
-                       long *status)
+/* Send the blob in PATCH chunks to the upload session at *loc (which each answer moves). */
+static int upload_chunks(struct reg *r, int fd, uint64_t size, char **loc, long *status,
+                         berth_error_t *err)
 {
-        cleanup_free char *path = berth_xasprintf("/v2/%s/blobs/uploads/", r->repo);
+        for (uint64_t off = 0; off < size;) {
+                uint64_t n = size - off < r->o->chunk_size ? size - off : r->o->chunk_size;
+                if (lseek(fd, (off_t) off, SEEK_SET) < 0)
+                        return berth_fail(err, errno, "seek in blob");
+                cleanup_free char *range =
+                        berth_xasprintf("Content-Range: %llu-%llu", (unsigned long long) off,
+                                        (unsigned long long) (off + n - 1));
+                struct reg_req q = {.method = "PATCH",
+                                    .path = *loc,
+                                    .content_type = "application/octet-stream",
+                                    .header = range,
+                                    .body_fd = fd,
+                                    .body_size = n};
+                struct reg_resp resp = {0};
+                *status = 0;
+                if (reg_do(r, &q, &resp, err) < 0)
+                        return -1;
+                *status = resp.status;
+                if (resp.status != 202 || resp.location == NULL) {
+                        int ret = transient(resp.status)
+                                          ? berth_fail(err, EIO, "upload chunk: HTTP %ld",
+                                                       resp.status)
+                                          : reg_fail(r, &resp, "upload chunk", err);
+                        reg_resp_free(&resp);
+                        return ret;
+                }
+                free(*loc);
+                *loc = berth_steal_ptr(&resp.location);
+                reg_resp_free(&resp);
+                off += n;
+        }
+        return 0;
+}
+
+/* POST an upload session — asking the registry to mount the blob from another
+ * repository of ours when there is one (201: nothing to send) — then PUT the whole
+ * blob to it (monolithic upload).  *mounted tells which happened. */
+static int upload_once(struct img_store *s, struct reg *r, const char *digest, const char *from,
+                       bool *mounted, berth_error_t *err, long *status)
+{
+        cleanup_free char *path = from ? berth_xasprintf("/v2/%s/blobs/uploads/?mount=%s&from=%s",
+                                                         r->repo, digest, from)
+                                       : berth_xasprintf("/v2/%s/blobs/uploads/", r->repo);
         struct reg_req q = {.method = "POST", .path = path, .body_fd = -1};
         struct reg_resp resp = {0};
         *status = 0;
+        *mounted = false;
         if (reg_do(r, &q, &resp, err) < 0)
                 return -1;
         *status = resp.status;
+        if (from && resp.status == 201) {
+                *mounted = true;
+                reg_resp_free(&resp);
+                return 0;
+        }
         if (resp.status != 202 || resp.location == NULL) {
                 int ret = transient(resp.status) ? -1 : reg_fail(r, &resp, "start upload", err);
                 if (transient(resp.status))
@@ -305,17 +376,23 @@ static int upload_once(struct img_store *s, struct reg *r, const char *digest, b
                 reg_resp_free(&resp);
                 return ret;
         }
-        cleanup_free char *put = berth_xasprintf("%s%sdigest=%s", resp.location,
-                                                 strchr(resp.location, '?') ? "&" : "?", digest);
+        cleanup_free char *loc = berth_steal_ptr(&resp.location);
         reg_resp_free(&resp);
         uint64_t size = 0;
         cleanup_close int fd = img_blob_open(s, digest, err);
         if (fd < 0 || img_blob_size(s, digest, &size, err) < 0)
                 return -1;
+        bool chunked = r->o->chunk_size && size > r->o->chunk_size;
+        if (chunked && upload_chunks(r, fd, size, &loc, status, err) < 0)
+                return -1;
+        cleanup_free char *put =
+                berth_xasprintf("%s%sdigest=%s", loc, strchr(loc, '?') ? "&" : "?", digest);
+        *status = 0;
         struct reg_req pq = {.method = "PUT",
                              .path = put,
                              .content_type = "application/octet-stream",
-                             .body_fd = fd,
+                             .body = chunked ? "" : NULL,
+                             .body_fd = chunked ? -1 : fd,
                              .body_size = size};
         if (reg_do(r, &pq, &resp, err) < 0)
                 return -1;
@@ -331,7 +408,8 @@ static int upload_once(struct img_store *s, struct reg *r, const char *digest, b
         return ret;
 }
 
-static int push_blob(struct img_store *s, struct reg *r, const char *digest, berth_error_t *err)
+static int push_blob(struct img_store *s, struct reg *r, const char *digest, const char *from,
+                     berth_error_t *err)
 {
         bool exists = false;
         if (blob_exists(r, digest, &exists, err) < 0)
@@ -344,8 +422,16 @@ static int push_blob(struct img_store *s, struct reg *r, const char *digest, ber
         for (int attempt = 0;; attempt++) {
                 berth_error_t sub = NULL;
                 long status = 0;
-                if (upload_once(s, r, digest, &sub, &status) == 0) {
-                        progress(r->o, "%s: Pushed", short_hex(digest));
+                bool mounted = false;
+                char label[64];
+                xfer_begin(r, digest, "Pushing", label, sizeof(label));
+                int up = upload_once(s, r, digest, from, &mounted, &sub, &status);
+                xfer_end(r);
+                if (up == 0) {
+                        if (mounted)
+                                progress(r->o, "%s: Mounted from %s", short_hex(digest), from);
+                        else
+                                progress(r->o, "%s: Pushed", short_hex(digest));
                         return 0;
                 }
                 bool again = (status == 0 ? transport_error(sub) : transient(status)) &&
@@ -361,6 +447,26 @@ static int push_blob(struct img_store *s, struct reg *r, const char *digest, ber
         }
 }
 
+/* Another repository on the same registry that this image is named after: the
+ * registry can mount its blobs into the target repository instead of an upload. */
+static char *mount_source(const struct img_entry *e, const struct reg *r)
+{
+        size_t hl = strlen(r->host);
+        for (size_t i = 0; i < e->n_names; i++) {
+                char *repo, *tag;
+                img_ref_split(e->names[i], &repo, &tag);
+                free(tag);
+                if (strncmp(repo, r->host, hl) == 0 && repo[hl] == '/' &&
+                    strcmp(repo + hl + 1, r->repo) != 0) {
+                        char *from = berth_xstrdup(repo + hl + 1);
+                        free(repo);
+                        return from;
+                }
+                free(repo);
+        }
+        return NULL;
+}
+
 int img_push(struct img_store *s, const char *image, const char *dest,
              const struct img_registry_opts *o, char out[IMG_DIGEST_MAX], berth_error_t *err)
 {
@@ -370,6 +476,7 @@ int img_push(struct img_store *s, const char *image, const char *dest,
         cleanup_free char *ref = NULL;
         cleanup_free char *body = NULL;
         cleanup_free char *path = NULL;
+        cleanup_free char *from = NULL;
         int ret = -1;
         struct img_entry *e;
         if (img_table_load(s, &t, err) < 0 || img_lookup(s, &t, image, &e, err) < 0 ||
@@ -382,10 +489,11 @@ int img_push(struct img_store *s, const char *image, const char *dest,
                 goto out;
         }
         progress(o, "The push refers to repository [%s/%s]", r.host, r.repo);
+        from = mount_source(e, &r);
         for (size_t i = img.n_layers; i-- > 0;)
-                if (push_blob(s, &r, img.layers[i].digest, err) < 0)
+                if (push_blob(s, &r, img.layers[i].digest, from, err) < 0)
                         goto out;
-        if (push_blob(s, &r, img.config.digest, err) < 0)
+        if (push_blob(s, &r, img.config.digest, from, err) < 0)
                 goto out;
         size_t len = 0;
         if (img_blob_read(s, img.manifest_digest, &body, &len, err) < 0)

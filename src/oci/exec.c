@@ -186,6 +186,18 @@ static int exec_in(struct oci_state *st, struct oci_spec *spec, struct oci_proce
                         goto out;
                 }
         }
+        /* Joining a pid or time namespace takes CAP_SYS_ADMIN in our own user
+         * namespace too: an unprivileged caller (rootless) has it only once it
+         * is in the container's user namespace, which it owns.  Join that
+         * first, here, for good: this process only waits for the exec now. */
+        if (x.ns_fds[0] >= 0 && geteuid() != 0 && (x.ns_fds[6] >= 0 || x.ns_fds[7] >= 0)) {
+                if (setns(x.ns_fds[0], CLONE_NEWUSER) < 0) {
+                        berth_fail(err, errno, "enter the container's user namespace");
+                        goto out;
+                }
+                close(x.ns_fds[0]);
+                x.ns_fds[0] = -1;
+        }
         if ((x.ns_fds[7] >= 0 && setns(x.ns_fds[7], 0x80) < 0) ||
             (x.ns_fds[6] >= 0 && setns(x.ns_fds[6], CLONE_NEWPID) < 0)) {
                 berth_fail(err, errno, "enter the container's pid/time namespace");

@@ -40,9 +40,11 @@ void vmm_usage(FILE *out)
                 "                       virtio_mmio.device= entries for each device are appended\n"
                 "  --cpus N             number of vCPUs, 1-%u (default 1)\n"
                 "  --memory MIB         guest memory in MiB, at least %llu (default 128)\n"
-                "  --disk PATH[,ro][,format=raw|qcow2]\n"
-                "                       a virtio-blk disk; repeat for more (at most %u)\n"
-                "  --net tap=NAME[,mac=MAC]\n"
+                "  --disk PATH[,ro][,direct][,format=raw|qcow2][,bw=MIB][,iops=N]\n"
+                "                       a virtio-blk disk (direct: O_DIRECT, no host page\n"
+                "                       cache; bw/iops: token-bucket limits per second);\n"
+                "                       repeat for more (at most %u)\n"
+                "  --net tap=NAME[,mac=MAC][,bw=MIB][,pps=N]\n"
                 "                       a virtio-net device on tap NAME (created if missing);\n"
                 "                       repeat for more (at most %u)\n"
                 "  --vsock CID,UDS_PATH a virtio-vsock device: guest context id CID (>= 3); a\n"
@@ -54,7 +56,13 @@ void vmm_usage(FILE *out)
                 "PATH\n"
                 "  --rng                a virtio-rng device fed from the host's getrandom()\n"
                 "  --no-acpi            no ACPI tables (devices only on the command line)\n"
-                "  --console stdio|none guest serial console on stdin/stdout (default) or off\n"
+                "  --console stdio|pty|unix:PATH|none\n"
+                "                       the guest's serial console: stdin/stdout (default), a\n"
+                "                       pseudo-terminal (its name is printed), a unix socket one\n"
+                "                       client at a time can attach to, or off\n"
+                "  --config FILE        a JSON configuration (Firecracker's --config-file shape:\n"
+                "                       boot-source, machine-config, drives, network-interfaces,\n"
+                "                       vsock, balloon, entropy); flags after it override it\n"
                 "  --log-level LEVEL    error, warning (default), info or debug\n"
                 "  -h, --help           show this help\n"
                 "\n"
@@ -98,15 +106,26 @@ static int parse_disk(struct vmm_config *c, char *arg, berth_error_t *err)
         if (c->n_disks >= VMM_MAX_DISKS)
                 return usage_error(err, "too many disks (at `%s`)", arg);
         struct vmm_disk_config *d = &c->disks[c->n_disks];
-        char *save = NULL;
-        char *path = strtok_r(arg, ",", &save);
+        /* The path is the first field even when empty (strtok would skip it). */
+        char *rest = arg;
+        char *path = strsep(&rest, ",");
         if (!path || !*path)
-                return usage_error(err, "--disk `%s`: no path", arg);
+                return usage_error(err, "--disk: no path before the options");
+        char *save = NULL;
         d->path = path;
         d->format = DISK_FORMAT_AUTO;
-        for (char *o = strtok_r(NULL, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+        for (char *o = rest ? strtok_r(rest, ",", &save) : NULL; o;
+             o = strtok_r(NULL, ",", &save)) {
                 if (strcmp(o, "ro") == 0) {
                         d->readonly = true;
+                } else if (strcmp(o, "direct") == 0) {
+                        d->direct = true;
+                } else if (berth_str_has_prefix(o, "bw=")) {
+                        if (parse_uint(o + 3, 1u << 20, &d->bw_mib) < 0)
+                                return usage_error(err, "--disk: bad bw=`%s` (MiB/s)", o + 3);
+                } else if (berth_str_has_prefix(o, "iops=")) {
+                        if (parse_uint(o + 5, 1u << 30, &d->iops) < 0)
+                                return usage_error(err, "--disk: bad iops=`%s`", o + 5);
                 } else if (berth_str_has_prefix(o, "format=")) {
                         const char *f = o + 7;
                         if (strcmp(f, "raw") == 0)
@@ -137,6 +156,12 @@ static int parse_net(struct vmm_config *c, char *arg, berth_error_t *err)
                         if (vmm_net_parse_mac(o + 4, n->mac) < 0)
                                 return usage_error(err, "--net: bad MAC address `%s`", o + 4);
                         have_mac = true;
+                } else if (berth_str_has_prefix(o, "bw=")) {
+                        if (parse_uint(o + 3, 1u << 20, &n->bw_mib) < 0)
+                                return usage_error(err, "--net: bad bw=`%s` (MiB/s)", o + 3);
+                } else if (berth_str_has_prefix(o, "pps=")) {
+                        if (parse_uint(o + 4, 1u << 30, &n->pps) < 0)
+                                return usage_error(err, "--net: bad pps=`%s`", o + 4);
                 } else {
                         return usage_error(err, "--net: unknown option `%s`", o);
                 }
@@ -165,7 +190,8 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 O_RNG,
                 O_NO_ACPI,
                 O_CONSOLE,
-                O_LOG_LEVEL
+                O_LOG_LEVEL,
+                O_CONFIG
         };
         static const struct option opts[] = {
                 {"kernel", required_argument, NULL, O_KERNEL},
@@ -182,6 +208,7 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 {"no-acpi", no_argument, NULL, O_NO_ACPI},
                 {"console", required_argument, NULL, O_CONSOLE},
                 {"log-level", required_argument, NULL, O_LOG_LEVEL},
+                {"config", required_argument, NULL, O_CONFIG},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
@@ -257,9 +284,20 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                                 c->console = VMM_CONSOLE_STDIO;
                         else if (strcmp(optarg, "none") == 0)
                                 c->console = VMM_CONSOLE_NONE;
-                        else
-                                return usage_error(err, "--console `%s`: want stdio or none",
+                        else if (strcmp(optarg, "pty") == 0)
+                                c->console = VMM_CONSOLE_PTY;
+                        else if (berth_str_has_prefix(optarg, "unix:") && optarg[5]) {
+                                c->console = VMM_CONSOLE_UNIX;
+                                c->console_path = optarg + 5;
+                        } else
+                                return usage_error(err,
+                                                   "--console `%s`: want stdio, pty, unix:PATH "
+                                                   "or none",
                                                    optarg);
+                        break;
+                case O_CONFIG:
+                        if (vmm_config_load_json(c, optarg, err) < 0)
+                                return -1;
                         break;
                 case O_LOG_LEVEL:
                         c->log_level = optarg;
@@ -276,7 +314,7 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
         if (optind < argc)
                 return usage_error(err, "unexpected argument `%s`", argv[optind]);
         if (!c->kernel)
-                return usage_error(err, "--kernel is required");
+                return usage_error(err, "--kernel (or a config's boot-source) is required");
         return 0;
 }
 

@@ -80,6 +80,12 @@ static void transmit(struct vmm_serial *u, uint8_t c)
                 /* Written at once: a console must show the last line a
                  * crashing guest printed. */
                 (void) berth_write_all(u->out_fd, &c, 1);
+        } else if (u->backlog) {
+                if (u->backlog_len == u->backlog_cap) { /* keep the newest half */
+                        memmove(u->backlog, u->backlog + u->backlog_cap / 2, u->backlog_cap / 2);
+                        u->backlog_len = u->backlog_cap / 2;
+                }
+                u->backlog[u->backlog_len++] = c;
         }
         u->s.thri_pending = true;
 }

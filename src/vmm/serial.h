@@ -28,7 +28,9 @@ typedef void (*vmm_irq_fn)(void *ctx, unsigned gsi, int level);
 struct vmm_serial {
         struct vmm_serial_state s;
         pthread_mutex_t lock;
-        int out_fd; /* -1: output discarded */
+        int out_fd;       /* -1: output discarded, or kept in the backlog */
+        uint8_t *backlog; /* output while nobody is attached (unix console), if set */
+        size_t backlog_len, backlog_cap;
         vmm_irq_fn irq;
         void *irq_ctx;
         int irq_level;

@@ -11,12 +11,12 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
 #include "vmm/acpi.h"
+#include "vmm/mptable.h"
 #include "vmm/virtio_mmio.h"
 
 #define KVM_TSS_ADDR          0xfffbd000ul
@@ -99,6 +99,50 @@ void vmm_vm_watch_events(struct vmm_vm *vm, int fd, uint32_t events)
         }
 }
 
+/* Registering memory slots costs several milliseconds of waiting in KVM
+ * (an SRCU grace period per slot), whatever the size.  It runs on its own
+ * thread while the main thread loads the kernel and wires the devices;
+ * mem_slots_wait() joins it before any vCPU runs. */
+static void *mem_slots_thread(void *arg)
+{
+        struct vmm_vm *vm = arg;
+        for (unsigned i = 0; i < vm->mem.n; i++) {
+                struct kvm_userspace_memory_region r = {
+                        .slot = i,
+                        .guest_phys_addr = vm->mem.regions[i].gpa,
+                        .memory_size = vm->mem.regions[i].size,
+                        .userspace_addr = (uintptr_t) vm->mem.regions[i].hva,
+                };
+                if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+                        vm->mem_slots_errno = errno;
+                        break;
+                }
+        }
+        return NULL;
+}
+
+static int mem_init(struct vmm_vm *vm, berth_error_t *err)
+{
+        if (vmm_mem_alloc(&vm->mem, vm->cfg->memory_mib << 20, err) < 0)
+                return -1;
+        int r = pthread_create(&vm->mem_slots, NULL, mem_slots_thread, vm);
+        if (r != 0)
+                return berth_fail(err, r, "start the memory-slot thread");
+        vm->mem_slots_started = true;
+        return 0;
+}
+
+static int mem_slots_wait(struct vmm_vm *vm, berth_error_t *err)
+{
+        if (!vm->mem_slots_started)
+                return 0;
+        pthread_join(vm->mem_slots, NULL);
+        vm->mem_slots_started = false;
+        if (vm->mem_slots_errno)
+                return berth_fail(err, vm->mem_slots_errno, "KVM_SET_USER_MEMORY_REGION");
+        return 0;
+}
+
 static int kvm_init(struct vmm_vm *vm, berth_error_t *err)
 {
         vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -132,6 +176,9 @@ static int kvm_init(struct vmm_vm *vm, berth_error_t *err)
                 return berth_fail(err, errno, "KVM_CREATE_VM");
         /* Intel VT-x needs these two pages out of the guest's way; other
          * implementations may not know the ioctls, which is harmless. */
+        /* Guest RAM first: its slot registration then overlaps the rest. */
+        if (mem_init(vm, err) < 0)
+                return -1;
         if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0)
                 log_debug("KVM_SET_TSS_ADDR: %s", strerror(errno));
         uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
@@ -142,23 +189,6 @@ static int kvm_init(struct vmm_vm *vm, berth_error_t *err)
         struct kvm_pit_config pit = {.flags = 0};
         if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
                 return berth_fail(err, errno, "KVM_CREATE_PIT2");
-        return 0;
-}
-
-static int mem_init(struct vmm_vm *vm, berth_error_t *err)
-{
-        if (vmm_mem_alloc(&vm->mem, vm->cfg->memory_mib << 20, err) < 0)
-                return -1;
-        for (unsigned i = 0; i < vm->mem.n; i++) {
-                struct kvm_userspace_memory_region r = {
-                        .slot = i,
-                        .guest_phys_addr = vm->mem.regions[i].gpa,
-                        .memory_size = vm->mem.regions[i].size,
-                        .userspace_addr = (uintptr_t) vm->mem.regions[i].hva,
-                };
-                if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-                        return berth_fail(err, errno, "KVM_SET_USER_MEMORY_REGION slot %u", i);
-        }
         return 0;
 }
 
@@ -178,20 +208,6 @@ static int cpuid_init(struct vmm_vm *vm, berth_error_t *err)
                         return berth_fail(err, e, "KVM_GET_SUPPORTED_CPUID");
         }
         return berth_fail(err, E2BIG, "KVM_GET_SUPPORTED_CPUID");
-}
-
-static void on_stdin(void *opaque)
-{
-        struct vmm_vm *vm = opaque;
-        uint8_t buf[VMM_SERIAL_FIFO];
-        ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-        if (n <= 0) {
-                /* EOF or error: stop listening, the guest keeps running. */
-                (void) epoll_ctl(vm->epoll_fd, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
-                return;
-        }
-        /* Bytes beyond a full FIFO are dropped, as a real UART would. */
-        (void) vmm_serial_input(&vm->serial, buf, (unsigned) n);
 }
 
 static void on_signal(void *opaque)
@@ -250,31 +266,6 @@ static void log_layout(struct vmm_vm *vm, const char *cmdline)
         log_info("cmdline: %s", cmdline);
 }
 
-static struct termios saved_tio;
-static bool tio_saved;
-
-static void console_raw(void)
-{
-        if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_tio) < 0)
-                return;
-        struct termios t = saved_tio;
-        /* Raw input so that Ctrl-C and friends reach the guest; output
-         * post-processing is kept so "\n" still returns the carriage. */
-        t.c_iflag &= ~(tcflag_t) (IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
-        t.c_lflag &= ~(tcflag_t) (ECHO | ECHONL | ICANON | ISIG | IEXTEN);
-        t.c_cc[VMIN] = 1;
-        t.c_cc[VTIME] = 0;
-        if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
-                tio_saved = true;
-}
-
-static void console_restore(void)
-{
-        if (tio_saved)
-                (void) tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-        tio_saved = false;
-}
-
 static void vm_destroy(struct vmm_vm *vm)
 {
         vmm_api_stop(vm);
@@ -299,7 +290,7 @@ static void vm_destroy(struct vmm_vm *vm)
                 close(vm->kvm_fd);
         vmm_mem_free(&vm->mem);
         free(vm->cpuid);
-        console_restore();
+        vmm_console_fini(vm);
 }
 
 static int vm_setup(struct vmm_vm *vm, berth_error_t *err)
@@ -317,32 +308,34 @@ static int vm_setup(struct vmm_vm *vm, berth_error_t *err)
         sigaddset(&sigs, SIGHUP);
         /* Blocked before any thread starts, so only the signalfd sees them. */
         pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+        /* A console reader that goes away (`berth-vmm ... | head`) must not
+         * kill the VMM: the UART's writes just fail. */
+        signal(SIGPIPE, SIG_IGN);
         int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sfd < 0 || vmm_vm_watch_fd(vm, sfd, on_signal, vm, err) < 0)
                 return berth_fail(err, errno, "signalfd");
 
-        if (kvm_init(vm, err) < 0 || mem_init(vm, err) < 0 || cpuid_init(vm, err) < 0)
+        if (kvm_init(vm, err) < 0 || cpuid_init(vm, err) < 0)
                 return berth_wrap(err, "set up KVM");
 
-        int out = vm->cfg->console == VMM_CONSOLE_STDIO ? STDOUT_FILENO : -1;
-        vmm_serial_init(&vm->serial, out, vmm_vm_irq_line, vm);
+        vmm_serial_init(&vm->serial, -1, vmm_vm_irq_line, vm);
         if (vmm_bus_add(&vm->pio, VMM_SERIAL_PORT, 8, vmm_serial_io, &vm->serial) < 0 ||
             vmm_legacy_init(vm, err) < 0)
                 return berth_fail(err, EINVAL, "wire the legacy devices");
-        if (vm->cfg->console == VMM_CONSOLE_STDIO) {
-                if (vmm_vm_watch_fd(vm, STDIN_FILENO, on_stdin, vm, NULL) < 0)
-                        log_debug("stdin cannot be watched; console input disabled");
-                else
-                        console_raw();
-        }
+        if (vmm_console_init(vm, err) < 0)
+                return berth_wrap(err, "set up the console");
         if (vmm_virtio_devices_init(vm, err) < 0)
                 return -1;
         if (vm->cfg->api_sock && vmm_api_start(vm, vm->cfg->api_sock, err) < 0)
                 return -1;
 
         vm->n_vcpus = vm->cfg->cpus;
-        uint64_t rsdp = 0;
+        uint64_t rsdp = 0, mp;
         if (!vm->cfg->no_acpi && acpi_init(vm, &rsdp, err) < 0)
+                return -1;
+        /* Both tables: ACPI for distribution kernels, the MP table for
+         * kernels without ACPI or booted with --no-acpi. */
+        if (vmm_mptable_build(&vm->mem, vm->n_vcpus, &mp, err) < 0)
                 return -1;
         cleanup_free char *cmdline = compose_cmdline(vm);
         if (vmm_boot_load(&vm->mem, vm->cfg->kernel, vm->cfg->initrd, cmdline, rsdp, &vm->boot,
@@ -386,6 +379,8 @@ int vmm_run(const struct vmm_config *cfg, berth_error_t *err)
         pthread_cond_init(&vm->pause_cond, NULL);
         vm->mmio.unclaimed_fill = 0x00;
         int ret = vm_setup(vm, err);
+        if (mem_slots_wait(vm, ret == 0 ? err : NULL) < 0)
+                ret = -1;
         for (unsigned i = 0; ret == 0 && i < vm->n_vcpus; i++)
                 if (vmm_vcpu_start(&vm->vcpus[i], err) < 0) {
                         vmm_vm_stop(vm, VMM_EXIT_ERROR);

@@ -81,6 +81,9 @@ struct vmm_vm {
         atomic_bool stopping;
         atomic_int exit_status;
         bool have_ioeventfd, have_irqfd;
+        pthread_t mem_slots; /* registers guest RAM with KVM in the background */
+        bool mem_slots_started;
+        int mem_slots_errno;
         struct timespec t_start; /* vmm_run() entry, for the start-up log line */
 };
 
@@ -108,6 +111,10 @@ void vmm_api_stop(struct vmm_vm *vm);
 int vmm_balloon_set_target(struct vmm_vm *vm, uint64_t mib, berth_error_t *err);
 int vmm_balloon_get(struct vmm_vm *vm, uint64_t *target_mib, uint64_t *actual_mib,
                     struct vmm_balloon_stats *stats, berth_error_t *err);
+
+/* console.c: COM1 to stdio, a pty, a unix socket or nowhere. */
+int vmm_console_init(struct vmm_vm *vm, berth_error_t *err);
+void vmm_console_fini(struct vmm_vm *vm);
 
 /* legacy.c: i8042 reset, PM registers, POST port. */
 int vmm_legacy_init(struct vmm_vm *vm, berth_error_t *err);

@@ -14,6 +14,8 @@
 
 #include "common/error.h"
 
+struct json_t;
+
 enum vmm_exit_status {
         VMM_EXIT_POWEROFF = 0,      /* guest powered off (ACPI sleep S5) */
         VMM_EXIT_ERROR = 1,         /* the VMM failed (KVM, host resources) */
@@ -31,7 +33,10 @@ enum vmm_exit_status {
 struct vmm_disk_config {
         const char *path;
         bool readonly;
-        int format; /* enum disk_format */
+        bool direct;     /* O_DIRECT: bypass the host page cache */
+        int format;      /* enum disk_format */
+        uint64_t bw_mib; /* rate limit in MiB/s, 0 = none */
+        uint64_t iops;   /* rate limit in requests/s, 0 = none */
 };
 
 #define VMM_MAX_NETS 4
@@ -39,6 +44,8 @@ struct vmm_disk_config {
 struct vmm_net_config {
         const char *tap; /* tap interface name; created if missing (needs CAP_NET_ADMIN) */
         uint8_t mac[6];
+        uint64_t bw_mib; /* transmit rate limit in MiB/s, 0 = none */
+        uint64_t pps;    /* transmit rate limit in frames/s, 0 = none */
 };
 
 /* "aa:bb:cc:dd:ee:ff" -> mac; 0, or -1 if malformed or multicast. */
@@ -53,6 +60,8 @@ struct vmm_vsock_config {
 enum vmm_console {
         VMM_CONSOLE_STDIO = 0,
         VMM_CONSOLE_NONE,
+        VMM_CONSOLE_PTY,  /* a pseudo-terminal; its name is printed on stderr */
+        VMM_CONSOLE_UNIX, /* a unix socket at console_path, one client at a time */
 };
 
 struct vmm_config {
@@ -72,7 +81,9 @@ struct vmm_config {
         bool rng;
         bool no_acpi; /* no ACPI tables: devices only via the command line */
         enum vmm_console console;
+        const char *console_path;
         const char *log_level; /* NULL: leave as is */
+        struct json_t *json;   /* a loaded --config document (strings point into it) */
 };
 
 /* Defaults: 1 vCPU, 128 MiB, console on stdio, "console=ttyS0" command line. */
@@ -82,6 +93,10 @@ void vmm_config_init(struct vmm_config *c);
  * (usage printed), 0 on success, < 0 on a usage error (status 2). */
 int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_error_t *err);
 void vmm_usage(FILE *out);
+
+/* Apply a JSON config file (config.c; Firecracker's --config-file shape). */
+int vmm_config_load_json(struct vmm_config *c, const char *path, berth_error_t *err);
+void vmm_config_release(struct vmm_config *c);
 
 /* Check the config against the host (memory size, file presence). */
 int vmm_config_validate(const struct vmm_config *c, berth_error_t *err);

@@ -47,6 +47,9 @@ size_t strlen(const char *s);
 bool has_prefix(const char *s, const char *p);
 uint64_t parse_num(const char **s);
 
+/* The value of `key` on the command line (up to the next space), or NULL. */
+const char *cmdline_get(const char *cmdline, const char *key, char *buf, size_t len);
+
 /* RAM bytes in the e820 map (main.c). */
 extern uint64_t guest_ram_bytes;
 

@@ -55,6 +55,9 @@ static void status_or(uint64_t base, uint32_t bits)
         mmio_write32(base + REG_STATUS, mmio_read32(base + REG_STATUS) | bits);
 }
 
+/* Features the last device negotiated (what both sides accepted). */
+static uint64_t negotiated;
+
 /* Reset and negotiate VERSION_1, EVENT_IDX, INDIRECT plus dev_features. */
 static bool dev_negotiate(uint64_t base, uint64_t dev_features)
 {
@@ -65,6 +68,7 @@ static bool dev_negotiate(uint64_t base, uint64_t dev_features)
         mmio_write32(base + REG_DEVICE_FEATURES_SEL, 1);
         f |= (uint64_t) mmio_read32(base + REG_DEVICE_FEATURES) << 32;
         uint64_t want = f & (F_VERSION_1 | F_EVENT_IDX | F_INDIRECT | dev_features);
+        negotiated = want;
         mmio_write32(base + REG_DRIVER_FEATURES_SEL, 0);
         mmio_write32(base + REG_DRIVER_FEATURES, (uint32_t) want);
         mmio_write32(base + REG_DRIVER_FEATURES_SEL, 1);
@@ -197,7 +201,8 @@ static void test_blk(uint64_t base, unsigned idx, const char *cmdline)
 {
         struct vq q;
         uint8_t *buf = bufs[idx];
-        if (!vq_init(&q, base, idx, 1ull << 9 /* FLUSH */ | 1ull << 5 /* RO */)) {
+        if (!vq_init(&q, base, idx,
+                     1ull << 9 /* FLUSH */ | 1ull << 5 /* RO */ | 1ull << 13 /* DISCARD */)) {
                 put_line("BERTH-GUEST blk: ", "device set-up failed");
                 return;
         }
@@ -253,7 +258,50 @@ static void test_blk(uint64_t base, unsigned idx, const char *cmdline)
         put_dec(status);
         putc_serial('\n');
         print_text("BERTH-GUEST blk: sector 1: ", buf, 200);
-        (void) cmdline;
+
+        /* DISCARD (type 11) sector 2, then read it: zeroes where the host
+         * wrote a pattern.  Read-only disks do not offer DISCARD. */
+        if (negotiated & (1ull << 13)) {
+                static struct {
+                        uint64_t sector;
+                        uint32_t num, flags;
+                } seg = {2, 1, 0};
+                static struct blk_hdr dh = {11, 0, 0};
+                struct desc *d = q.r->desc;
+                status = 0xff;
+                set_desc(&d[0], &dh, sizeof(dh), D_NEXT, 1);
+                set_desc(&d[1], &seg, sizeof(seg), D_NEXT, 2);
+                set_desc(&d[2], (void *) &status, 1, D_WRITE, 0);
+                vq_run(&q);
+                puts_serial("BERTH-GUEST blk: discard status ");
+                put_dec(status);
+                memset(buf, 0x5a, 512);
+                blk_rw(&q, 0, 2, buf, 512);
+                unsigned zeroes = 0;
+                for (int i = 0; i < 512; i++)
+                        zeroes += buf[i] == 0;
+                puts_serial(", sector 2 zero bytes after: ");
+                put_dec(zeroes);
+                putc_serial('\n');
+        }
+
+        /* guest.blkbench=MIB: read that much sequentially, 64 KiB a request. */
+        char v[16];
+        if (!cmdline_get(cmdline, "guest.blkbench", v, sizeof(v)))
+                return;
+        const char *pv = v;
+        uint64_t mib = parse_num(&pv), sectors = mib * 2048, done = 0;
+        static uint8_t chunk[65536] __attribute__((aligned(4096)));
+        memset(chunk, 0, sizeof(chunk)); /* fault the buffer in before timing */
+        puts_serial("BERTH-GUEST blkbench: start\n");
+        for (uint64_t sec = 0; sec + 128 <= sectors && sec + 128 <= cap; sec += 128) {
+                if (blk_rw(&q, 0, sec, chunk, sizeof(chunk)) != 0)
+                        break;
+                done += sizeof(chunk);
+        }
+        puts_serial("BERTH-GUEST blkbench: read ");
+        put_dec(done >> 20);
+        puts_serial(" MiB\n");
 }
 
 static void test_rng(uint64_t base, unsigned idx)
@@ -386,17 +434,25 @@ static const char *vs_op_name(uint16_t op)
         return op < 8 ? names[op] : "?";
 }
 
-static void vs_send(struct vq *tx, uint8_t *buf, uint64_t cid, uint16_t op, uint32_t flags,
-                    const char *data, uint32_t fwd)
+/* Ports of the connection vs_send talks on (guest side, host side). */
+static uint32_t vs_src = VS_MY_PORT, vs_dst = VS_PORT;
+
+static void vs_send_len(struct vq *tx, uint8_t *buf, uint64_t cid, uint16_t op, uint32_t flags,
+                        const char *data, uint32_t len, uint32_t fwd)
 {
         struct vsock_hdr *h = (struct vsock_hdr *) buf;
-        uint32_t len = data ? (uint32_t) strlen(data) : 0;
-        *h = (struct vsock_hdr){cid, 2, VS_MY_PORT, VS_PORT, len, 1, op, flags, 65536, fwd};
+        *h = (struct vsock_hdr){cid, 2, vs_src, vs_dst, len, 1, op, flags, 65536, fwd};
         if (len)
                 memcpy(buf + sizeof(*h), data, len);
         set_desc(&tx->r->desc[0], buf, (uint32_t) sizeof(*h) + len, 0, 0);
         vq_post(tx, 0);
         vq_wait(tx, 2000000000ull, 0);
+}
+
+static void vs_send(struct vq *tx, uint8_t *buf, uint64_t cid, uint16_t op, uint32_t flags,
+                    const char *data, uint32_t fwd)
+{
+        vs_send_len(tx, buf, cid, op, flags, data, data ? (uint32_t) strlen(data) : 0, fwd);
 }
 
 /* Wait for the next packet from the host: its header (copied), payload in
@@ -415,9 +471,62 @@ static bool vs_recv(struct vq *rx, uint8_t *bufs_, struct vsock_hdr *h, char *da
         return true;
 }
 
+/* guest.vsock_listen=PORT: accept the host's connection to PORT (made by
+ * CONNECT on the UDS), echo what it sends in upper case, until it closes. */
+static void vsock_listen(struct vq *rx, struct vq *tx, uint8_t *rxb, uint8_t *txb, uint64_t cid,
+                         uint32_t port)
+{
+        struct vsock_hdr h;
+        static char data[VS_BUF];
+        puts_serial("BERTH-GUEST vsock: listening on port ");
+        put_dec(port);
+        putc_serial('\n');
+        for (int tries = 0;; tries++) {
+                if (tries > 20) {
+                        put_line("BERTH-GUEST vsock: ", "nobody connected");
+                        return;
+                }
+                if (vs_recv(rx, rxb, &h, data, sizeof(data)) && h.op == 1 && h.dst_port == port)
+                        break;
+        }
+        puts_serial("BERTH-GUEST vsock: host connected from port ");
+        put_dec(h.src_port);
+        putc_serial('\n');
+        vs_src = port;
+        vs_dst = h.src_port;
+        vs_send(tx, txb, cid, 2 /* RESPONSE */, 0, 0, 0);
+        /* Echo every RW packet back at once; our fwd_cnt rides on each
+         * reply, which is what keeps the host's credit flowing. */
+        uint32_t fwd = 0;
+        for (int idle = 0; idle < 8;) {
+                if (!vs_recv(rx, rxb, &h, data, sizeof(data))) {
+                        idle++;
+                        continue;
+                }
+                if (h.op == 5) {
+                        uint32_t len = h.len < sizeof(data) - 1 ? h.len : sizeof(data) - 1;
+                        fwd += h.len;
+                        for (uint32_t i = 0; i < len; i++)
+                                if (data[i] >= 'a' && data[i] <= 'z')
+                                        data[i] = (char) (data[i] - 32);
+                        if (fwd == h.len && len < 64)
+                                put_line("BERTH-GUEST vsock: echoed ", data);
+                        vs_send_len(tx, txb, cid, 5 /* RW */, 0, data, len, fwd);
+                } else if (h.op == 4 || h.op == 3) {
+                        if (h.op == 4)
+                                vs_send(tx, txb, cid, 3 /* RST */, 0, 0, fwd);
+                        puts_serial("BERTH-GUEST vsock: host closed the connection after ");
+                        put_dec(fwd);
+                        puts_serial(" bytes\n");
+                        return;
+                }
+        }
+        put_line("BERTH-GUEST vsock: ", "connection went quiet");
+}
+
 /* Connect to host port 1234 (a unix socket the test serves), send a line,
  * read the echo, shut down. */
-static void test_vsock(uint64_t base, unsigned idx)
+static void test_vsock(uint64_t base, unsigned idx, const char *cmdline)
 {
         struct vq rx, tx;
         if (!dev_negotiate(base, 0) || !queue_setup(&rx, base, 0, idx) ||
@@ -437,6 +546,12 @@ static void test_vsock(uint64_t base, unsigned idx)
         }
         struct vsock_hdr h;
         char data[256];
+        char lp[16];
+        if (cmdline_get(cmdline, "guest.vsock_listen", lp, sizeof(lp))) {
+                const char *p = lp;
+                vsock_listen(&rx, &tx, rxb, txb, cid, (uint32_t) parse_num(&p));
+                return;
+        }
         vs_send(&tx, txb, cid, 1 /* REQUEST */, 0, 0, 0);
         if (!vs_recv(&rx, rxb, &h, data, sizeof(data))) {
                 put_line("BERTH-GUEST vsock: ", "no answer to REQUEST");
@@ -472,6 +587,7 @@ static void test_vsock(uint64_t base, unsigned idx)
         }
         put_line("BERTH-GUEST vsock: shutdown -> ", closed ? "RST" : "no RST");
 }
+
 
 #define BAL_FIRST_PFN 0x800 /* 8 MiB: far above the guest's own image */
 #define BAL_MAX 2048
@@ -612,7 +728,7 @@ void virtio_tests(struct vdev *devs, unsigned n, const char *cmdline)
                         test_rng(devs[i].base, i);
                         break;
                 case 19:
-                        test_vsock(devs[i].base, i);
+                        test_vsock(devs[i].base, i, cmdline);
                         break;
                 case 5:
                         test_balloon(devs[i].base, i);

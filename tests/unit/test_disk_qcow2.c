@@ -94,6 +94,24 @@ int main(void)
         round_trip(65536);
         round_trip(2 << 20);
 
+        /* DISK_DIRECT with a probed qcow2: metadata writes must still work. */
+        cleanup_free char *dp = tmp("direct.qcow2");
+        struct disk_create_opts dopt = {.format = DISK_FORMAT_QCOW2, .size = 1 << 20};
+        struct disk *dd = NULL;
+        uint8_t dbuf[4096], dback[4096];
+        memset(dbuf, 0x42, sizeof(dbuf));
+        ok(disk_create(dp, &dopt, &err) == 0 &&
+                   disk_open(dp, DISK_FORMAT_AUTO, DISK_DIRECT, &dd, &err) == 0 &&
+                   disk_pwrite(dd, dbuf, sizeof(dbuf), 8192, &err) == 0 &&
+                   disk_pread(dd, dback, sizeof(dback), 8192, &err) == 0 &&
+                   memcmp(dbuf, dback, sizeof(dbuf)) == 0,
+           "qcow2 opened with DISK_DIRECT (probed) reads and writes");
+        if (err)
+                printf("# %s\n", berth_error_msg(err));
+        berth_error_release(&err);
+        disk_close(dd);
+        unlink(dp);
+
         /* Copy on write over a raw backing file. */
         cleanup_free char *base = tmp("base.raw"), *top = tmp("top.qcow2");
         struct disk_create_opts ro = {.format = DISK_FORMAT_RAW, .size = 1 << 20};

@@ -28,7 +28,7 @@ static int unpack(const struct ent *ents, size_t n, const char *filter, const ch
 {
         int fd = make_tar(ents, n, filter);
         int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-        int r = img_layer_unpack(fd, dfd, NULL, err);
+        int r = img_layer_unpack(fd, dfd, NULL, NULL, err);
         close(dfd);
         close(fd);
         return r;
@@ -164,6 +164,11 @@ static void test_escapes(const char *top)
         ok(access(secret, F_OK) == 0, "file outside not whited out");
 }
 
+static const char *bad_diffid(void)
+{
+        return "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+}
+
 static void test_diffid(void)
 {
         berth_error_t err = NULL;
@@ -194,6 +199,32 @@ static void test_diffid(void)
         lseek(trunc, 0, SEEK_SET);
         is_int(img_layer_diffid(trunc, d2, NULL, &err), -1, "truncated gzip refused");
         berth_error_release(&err);
+        /* unpacking checks the diffID in the same pass */
+        char top2[] = "/tmp/berth-test-diffid-XXXXXX";
+        ok(mkdtemp(top2) != NULL, "temp dir");
+        int fds[] = {plain, gz, zs};
+        for (size_t i = 0; i < 3; i++) {
+                int dfd = open(top2, O_RDONLY | O_DIRECTORY);
+                lseek(fds[i], 0, SEEK_SET);
+                is_int(img_layer_unpack(fds[i], dfd, d1, NULL, &err), 0,
+                       "unpack with the right diffID");
+                lseek(fds[i], 0, SEEK_SET);
+                is_int(img_layer_unpack(fds[i], dfd, raw[0] ? bad_diffid() : d1, NULL, &err), -1,
+                       "unpack with a wrong diffID refused");
+                ok(err && strstr(berth_error_msg(err), "diffID"), "error names the diffID");
+                berth_error_release(&err);
+                close(dfd);
+        }
+        int ztrunc = memfd_create("zt", MFD_CLOEXEC);
+        lseek(zs, 0, SEEK_SET);
+        r = read(zs, buf, sizeof(buf));
+        (void) !write(ztrunc, buf, (size_t) r - 8);
+        lseek(ztrunc, 0, SEEK_SET);
+        is_int(img_layer_diffid(ztrunc, d3, NULL, &err), -1, "truncated zstd refused");
+        berth_error_release(&err);
+        cleanup_free char *rm = berth_xasprintf("rm -rf %s", top2);
+        (void) !system(rm);
+        close(ztrunc);
         close(plain);
         close(gz);
         close(zs);

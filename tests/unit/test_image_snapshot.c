@@ -49,6 +49,100 @@ static void check_view(const char *rootfs, const char *driver)
         ok(count_entries(cache) == 1 && access(fresh, F_OK) == 0, msg);
 }
 
+/* The container changes its overlay rootfs; commit makes a layer of the changes. */
+static void test_commit(struct img_store *s, const char *rootfs)
+{
+        berth_error_t err = NULL;
+        cleanup_free char *keep = berth_xasprintf("%s/etc/keep", rootfs);
+        cleanup_free char *added = berth_xasprintf("%s/etc/added", rootfs);
+        cleanup_free char *cache = berth_xasprintf("%s/var/cache", rootfs);
+        cleanup_free char *cache2 = berth_xasprintf("%s/var/cache/only", rootfs);
+        ok(unlink(keep) == 0, "container deletes a lower file");
+        ok(berth_write_file_atomic(added, "new", 3, 0640, &err) == 0, "container adds a file");
+        cleanup_free char *rm = berth_xasprintf("rm -rf %s", cache);
+        (void) !system(rm);
+        ok(mkdir(cache, 0700) == 0 && berth_write_file_atomic(cache2, "o", 1, 0600, &err) == 0,
+           "container replaces a directory");
+        const char *changes[] = {"CMD [\"/bin/true\"]"};
+        struct img_change ch = {.changes = changes, .n = 1, .message = "committed"};
+        char m[IMG_DIGEST_MAX];
+        is_int(img_commit(s, "c1", "committed:1", &ch, m, &err), 0, "commit");
+        if (err)
+                printf("# %s\n", berth_error_msg(err));
+        berth_error_release(&err);
+        struct img_image img;
+        is_int(img_image_load(s, m, &img, &err), 0, "committed image loads");
+        is_int(img.n_layers, 3, "one layer more");
+        json_t *want = json_pack("[s]", "/bin/true");
+        ok(json_equal(json_object_get(json_object_get(img.cfg, "config"), "Cmd"), want),
+           "change applied");
+        json_decref(want);
+        char *rootfs2 = NULL;
+        is_int(img_rootfs_prepare(s, "committed:1", "c3", IMG_DRIVER_VFS, &rootfs2, &err), 0,
+               "committed image gives a rootfs");
+        berth_error_release(&err);
+        if (rootfs2) {
+                cleanup_free char *k2 = berth_xasprintf("%s/etc/keep", rootfs2);
+                cleanup_free char *a2 = berth_xasprintf("%s/etc/added", rootfs2);
+                cleanup_free char *c2 = berth_xasprintf("%s/var/cache", rootfs2);
+                struct stat st;
+                ok(access(k2, F_OK) < 0, "deleted file stays deleted (whiteout)");
+                ok(stat(a2, &st) == 0 && (st.st_mode & 0777) == 0640, "added file with its mode");
+                ok(count_entries(c2) == 1, "replaced directory is opaque");
+                img_rootfs_remove(s, "c3", &err);
+        }
+        free(rootfs2);
+        /* the same changes make the same layer */
+        cleanup_free char *up = berth_xasprintf("%s/snapshots/c1/upper", s->root);
+        int ufd = open(up, O_RDONLY | O_DIRECTORY);
+        struct img_desc l1 = {0}, l2 = {0};
+        char d1[IMG_DIGEST_MAX], d2[IMG_DIGEST_MAX];
+        is_int(img_layer_from_dir(s, ufd, &l1, d1, &err), 0, "layer from the upper dir");
+        is_int(img_layer_from_dir(s, ufd, &l2, d2, &err), 0, "and again");
+        ok(strcmp(l1.digest, l2.digest) == 0 && strcmp(d1, d2) == 0, "reproducible layer");
+        is_str(d1, img.diff_ids[2], "the committed layer's diffID");
+        close(ufd);
+        free(l1.media_type);
+        free(l2.media_type);
+        img_image_free(&img);
+}
+
+/* More layers than one page of mount options can list (~37 with these paths). */
+static void test_many_layers(struct img_store *s)
+{
+        berth_error_t err = NULL;
+        enum { N = 60 };
+        json_t *cfg = img_config_new();
+        struct img_desc layers[N] = {0};
+        int bad = 0;
+        for (int i = 0; i < N; i++) {
+                char path[32], data[8];
+                snprintf(path, sizeof(path), "many/f%02d", i);
+                snprintf(data, sizeof(data), "%d", i);
+                struct ent e[] = {{path, AE_IFREG, data, 0, 0}};
+                bad |= add_layer(s, e, 1, &layers[i], cfg);
+        }
+        ok(!bad, "60 layers stored");
+        const char *names[] = {"many:layers"};
+        is_int(img_image_commit(s, cfg, layers, N, names, 1, NULL, &err), 0, "image committed");
+        json_decref(cfg);
+        char *rootfs = NULL;
+        int r = img_rootfs_prepare(s, "many:layers", "many", IMG_DRIVER_OVERLAY, &rootfs, &err);
+        is_int(r, 0, "overlay of 60 layers mounted");
+        if (err)
+                printf("# %s\n", berth_error_msg(err));
+        berth_error_release(&err);
+        if (r == 0) {
+                cleanup_free char *dir = berth_xasprintf("%s/many", rootfs);
+                is_int(count_entries(dir), N, "every layer's file visible");
+        }
+        free(rootfs);
+        img_rootfs_remove(s, "many", &err);
+        berth_error_release(&err);
+        for (int i = 0; i < N; i++)
+                free(layers[i].media_type);
+}
+
 int main(void)
 {
         berth_error_t err = NULL;
@@ -86,8 +180,11 @@ int main(void)
                 if (err)
                         printf("# %s\n", berth_error_msg(err));
                 berth_error_release(&err);
-                if (r == 0)
+                if (r == 0) {
                         check_view(rootfs, "overlay");
+                        test_commit(&s, rootfs);
+                }
+                test_many_layers(&s);
                 free(rootfs);
                 rootfs = NULL;
         } else {
@@ -117,6 +214,12 @@ int main(void)
            "pinned blobs and layers kept");
         img_rootfs_remove(&s, "c1", &err);
         img_rootfs_remove(&s, "c2", &err);
+        struct img_table t;
+        if (img_table_load(&s, &t, &err) == 0) {
+                for (size_t i = 0; i < t.n; i++)
+                        img_table_remove(&s, t.v[i].manifest, &err);
+                img_table_free(&t);
+        }
         berth_error_release(&err);
         is_int(img_gc(&s, &st, &err), 0, "gc after the snapshots are gone");
         ok(!img_blob_exists(&s, layers[0].digest) && !img_blob_exists(&s, manifest),

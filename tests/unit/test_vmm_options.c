@@ -1,0 +1,88 @@
+/* test_vmm_options.c — berth-vmm's command line: defaults, every option,
+ * and the usage errors (status 2) for bad values. */
+#include <string.h>
+
+#include "disk/disk.h"
+#include "tap.h"
+#include "vmm/vmm.h"
+
+static int parse(struct vmm_config *c, berth_error_t *err, const char *line)
+{
+        static char buf[1024], prog[] = "berth-vmm";
+        static char *argv[64];
+        int argc = 0;
+        strncpy(buf, line, sizeof(buf) - 1);
+        argv[argc++] = prog;
+        for (char *t = strtok(buf, " "); t && argc < 63; t = strtok(NULL, " "))
+                argv[argc++] = t;
+        argv[argc] = NULL;
+        vmm_config_init(c);
+        return vmm_config_parse_args(c, argc, argv, err);
+}
+
+static void bad(const char *line, const char *what)
+{
+        struct vmm_config c;
+        berth_error_t err = NULL;
+        int r = parse(&c, &err, line);
+        ok(r < 0 && err && err->status == VMM_EXIT_USAGE, what);
+        berth_error_release(&err);
+}
+
+int main(void)
+{
+        struct vmm_config c;
+        berth_error_t err = NULL;
+        is_int(parse(&c, &err, "--kernel k"), 0, "minimal command line");
+        is_int(c.cpus, 1, "default: 1 vCPU");
+        is_int(c.memory_mib, 128, "default: 128 MiB");
+        ok(c.console == VMM_CONSOLE_STDIO, "default console: stdio");
+        ok(strstr(c.cmdline, "console=ttyS0") != NULL, "default command line has the console");
+
+        is_int(parse(&c, &err,
+                     "--kernel k --initrd i --cmdline x --cpus 4 --memory 512 --disk a.img,ro "
+                     "--disk b.qcow2,format=qcow2 --net tap=t0,mac=02:00:00:00:00:01 "
+                     "--disk c.img,direct,format=raw --vsock 5,/run/v.sock --balloon 16 --rng "
+                     "--no-acpi --console none "
+                     "--api-sock /run/api.sock"),
+               0, "every option");
+        is_str(c.initrd, "i", "initrd");
+        is_int(c.cpus, 4, "cpus");
+        is_int(c.memory_mib, 512, "memory");
+        is_int(c.n_disks, 3, "three disks");
+        ok(c.disks[2].direct && c.disks[2].format == DISK_FORMAT_RAW, "disk 2: O_DIRECT raw");
+        ok(c.disks[0].readonly && c.disks[0].format == DISK_FORMAT_AUTO, "disk 0: ro, probed");
+        ok(!c.disks[1].readonly && c.disks[1].format == DISK_FORMAT_QCOW2, "disk 1: qcow2");
+        is_int(c.n_nets, 1, "one network interface");
+        is_str(c.nets[0].tap, "t0", "tap name");
+        ok(c.nets[0].mac[0] == 2 && c.nets[0].mac[5] == 1, "MAC parsed");
+        is_int(c.vsock.cid, 5, "vsock cid");
+        is_str(c.vsock.uds_path, "/run/v.sock", "vsock path");
+        ok(c.balloon && c.balloon_mib == 16, "balloon target");
+        ok(c.rng && c.no_acpi && c.console == VMM_CONSOLE_NONE, "flags");
+        is_str(c.api_sock, "/run/api.sock", "API socket");
+
+        is_int(parse(&c, &err, "--kernel k --net tap=t1"), 0, "net without a MAC");
+        ok(c.nets[0].mac[0] == 0x52 && c.nets[0].mac[1] == 0x54, "random MAC in 52:54:00");
+
+        bad("--memory 64", "no --kernel");
+        bad("--kernel k --memory 3", "memory below the minimum");
+        bad("--kernel k --memory 1.5", "memory not a whole number");
+        bad("--kernel k --memory -1", "negative memory");
+        bad("--kernel k --cpus 0", "zero vCPUs");
+        bad("--kernel k --cpus 33", "too many vCPUs");
+        bad("--kernel k --disk ,ro", "disk without a path");
+        bad("--kernel k --disk a,format=vmdk", "unknown disk format");
+        bad("--kernel k --disk a,rw", "unknown disk option");
+        bad("--kernel k --net mac=02:00:00:00:00:01", "net without tap");
+        bad("--kernel k --net tap=t,mac=01:00:00:00:00:01", "multicast MAC");
+        bad("--kernel k --net tap=t,mac=zz", "malformed MAC");
+        bad("--kernel k --vsock 2,/x", "vsock CID below 3");
+        bad("--kernel k --vsock 5", "vsock without a path");
+        bad("--kernel k --balloon x", "balloon size not a number");
+        bad("--kernel k --console tty", "unknown console");
+        bad("--kernel k --bogus", "unknown option");
+        bad("--kernel", "option without its value");
+        bad("--kernel k extra", "stray argument");
+        return tap_done();
+}

@@ -83,10 +83,10 @@ struct oci_device {
 };
 
 struct oci_dev_rule {
-        bool allow;
-        char type;            /* a, c, b */
         int64_t major, minor; /* -1 = any */
-        char access[4];       /* subset of rwm */
+        bool allow;
+        char type;      /* a, c, b */
+        char access[4]; /* subset of rwm */
 };
 
 struct oci_blkio_dev {

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static uint8_t *guest;
         if (!guest)
                 guest = calloc(1, MEM_SIZE);
-        struct vmm_mem mem = { .map = guest, .map_size = MEM_SIZE };
+        struct vmm_mem mem = {.map = guest, .map_size = MEM_SIZE};
         vmm_mem_layout(&mem, MEM_SIZE);
         struct vmm_boot b;
         berth_error_t err = NULL;

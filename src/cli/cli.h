@@ -19,6 +19,7 @@ enum {
 
 struct cli_global {
         const char *prog;
+        char **argv; /* the whole command line, for re-executing ourselves */
         struct berth_paths paths;
 };
 
@@ -69,6 +70,8 @@ int cmd_volume(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_top(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_stats(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_port(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_cp(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_commit(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_rename(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 
 /* images (src/image) */

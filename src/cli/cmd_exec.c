@@ -170,6 +170,10 @@ int cmd_exec(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                                         close(null);
                                 }
                         }
+                        /* the process joining the container runs from a sealed copy of
+                         * berth, not the host's binary (CVE-2019-5736) */
+                        if (oci_ensure_sealed_self(g->argv, err) < 0)
+                                goto done;
                         struct oci_ctx oci = {.root = e.oci_root};
                         if (oci_exec(&oci, ct->id, &o, &status, err) == 0)
                                 ret = o.detach ? 0 : status;
@@ -177,6 +181,7 @@ int cmd_exec(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                                 (*err)->status = (*err)->errnum == ENOENT ? 127 : 126;
                 }
         }
+done:
         eng_container_free(ct);
         eng_ctx_free(&e);
 out:

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/containers.h"
@@ -300,10 +301,55 @@ int cmd_info(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         return r;
 }
 
+/* The supervisor: every interval, each container is reconciled, so one
+ * whose monitor died (a kill, an OOM of the monitor, a reboot) is recorded
+ * as exited and, with restart policy always or unless-stopped, started
+ * again.  Meant to run under systemd (docs/engine.md has a unit). */
+static int system_service(struct cli_global *g, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                {"interval", required_argument, NULL, 'i'}, {"once", no_argument, NULL, 'o'}, {0}};
+        int64_t interval = 2000000000LL;
+        bool once = false;
+        int c;
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                if (c == 'i') {
+                        if (berth_parse_duration(optarg, "--interval", &interval, err) < 0)
+                                return -1;
+                } else if (c == 'o') {
+                        once = true;
+                } else {
+                        return cli_usage_error(err, "system service", "invalid option");
+                }
+        }
+        struct eng_ctx e;
+        if (eng_ctx_init(&e, &g->paths, err) < 0)
+                return -1;
+        for (;;) {
+                struct eng_container **v = NULL;
+                size_t n = 0;
+                berth_error_t lerr = NULL;
+                if (eng_list_reconciled(&e, &v, &n, &lerr) < 0) {
+                        log_warn("%s", berth_error_msg(lerr));
+                        berth_error_release(&lerr);
+                }
+                eng_container_list_free(v, n);
+                if (once)
+                        break;
+                struct timespec d = {interval / 1000000000LL, interval % 1000000000LL};
+                nanosleep(&d, NULL);
+        }
+        eng_ctx_free(&e);
+        return 0;
+}
+
 static const struct cli_command system_commands[] = {
         {"df", system_df, "Show disk usage"},
         {"info", cmd_info, "Display system-wide information"},
         {"prune", system_prune, "Remove unused data"},
+        {"service", system_service,
+         "Keep restart policies working: reconcile every container periodically"},
         {NULL, NULL, NULL},
 };
 

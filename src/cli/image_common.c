@@ -119,6 +119,10 @@ char *cli_registry_defaults(struct cli_global *g, struct img_registry_opts *o)
         memset(o, 0, sizeof(*o));
         o->tls_verify = -1;
         o->retries = 3;
+        /* chunked (PATCH) uploads above this many bytes; unset: one PUT per blob */
+        const char *chunk = getenv("BERTH_PUSH_CHUNK_SIZE");
+        if (chunk && *chunk)
+                o->chunk_size = strtoull(chunk, NULL, 10);
         const char *env = getenv("BERTH_AUTH_FILE");
         char *path =
                 env && *env ? berth_xstrdup(env) : berth_path_join(g->paths.data_dir, "auth.json");

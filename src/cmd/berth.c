@@ -10,7 +10,9 @@
 static const struct cli_command commands[] = {
         {"attach", cmd_attach, "Attach to a running container's input and output"},
         {"check", cmd_check, "Report what this host can run (namespaces, cgroups, overlayfs, KVM)"},
+        {"commit", cmd_commit, "Create a new image from a container's changes"},
         {"container", cmd_container, "Manage containers"},
+        {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
         {"create", cmd_create, "Create a new container"},
         {"disk", cmd_disk, "Create, inspect, convert and snapshot disk images (raw, qcow2)"},
         {"exec", cmd_exec, "Execute a command in a running container"},
@@ -71,7 +73,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
         cleanup_error berth_error_t err = NULL;
-        struct cli_global g = {.prog = "berth"};
+        struct cli_global g = {.prog = "berth", .argv = argv};
         const char *log_path = NULL;
         enum berth_log_format fmt = BERTH_LOG_TEXT;
         enum berth_log_level level = BERTH_LOG_WARN;

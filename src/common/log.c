@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/units.h"
 #include "common/util.h"
 
 static struct {
@@ -79,13 +80,8 @@ enum berth_log_level berth_log_get_level(void)
 
 static void write_json(enum berth_log_level level, const char *msg)
 {
-        struct timespec ts;
-        struct tm tm;
         char stamp[64];
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        size_t n = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(stamp + n, sizeof(stamp) - n, ".%09ldZ", ts.tv_nsec);
+        berth_rfc3339(berth_now_ns(), false, stamp, sizeof(stamp));
 
         json_t *o = json_pack("{s:s, s:s, s:s}", "level", level_names[level], "msg", msg, "time",
                               stamp);

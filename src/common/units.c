@@ -250,3 +250,29 @@ void berth_format_duration(int64_t s, char *buf, size_t len)
         else
                 snprintf(buf, len, "%lld years", (long long) (s / (365 * 86400)));
 }
+
+int64_t berth_now_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void berth_rfc3339(int64_t ns, bool trim, char *buf, size_t len)
+{
+        time_t s = (time_t) (ns / 1000000000LL);
+        long frac = (long) (ns % 1000000000LL);
+        struct tm tm;
+        gmtime_r(&s, &tm);
+        size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+        char f[16];
+        snprintf(f, sizeof(f), ".%09ld", frac);
+        if (trim) {
+                size_t l = strlen(f);
+                while (l > 1 && f[l - 1] == '0')
+                        f[--l] = '\0';
+                if (l == 1)
+                        f[0] = '\0';
+        }
+        snprintf(buf + n, len - n, "%sZ", f);
+}

@@ -4,6 +4,8 @@
 #ifndef BERTH_COMMON_UNITS_H
 #define BERTH_COMMON_UNITS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -26,6 +28,14 @@ int berth_parse_duration(const char *s, const char *what, int64_t *ns, berth_err
  * from now ("10m").  → nanoseconds since the epoch. */
 int berth_parse_timestamp(const char *s, const char *what, const struct timespec *now, int64_t *ns,
                           berth_error_t *err);
+
+/* Nanoseconds since the epoch, now (CLOCK_REALTIME). */
+int64_t berth_now_ns(void);
+
+/* RFC 3339 in UTC with nanoseconds, "2026-11-25T08:00:00.123456789Z"; with
+ * trim, trailing zeros of the fraction go as Go's RFC3339Nano does
+ * ("…:00.1234Z", "…:00Z"). buf holds at least 40 bytes. */
+void berth_rfc3339(int64_t ns, bool trim, char *buf, size_t len);
 
 /* "1.2GB", "512kB", "0B": Docker's human sizes (decimal, 3 significant digits). */
 void berth_format_size(int64_t bytes, char *buf, size_t len);

@@ -162,8 +162,8 @@ int berth_write_file(const char *path, const void *data, size_t len, berth_error
         return 0;
 }
 
-int berth_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                            berth_error_t *err)
+static int write_replace(const char *path, const void *data, size_t len, mode_t mode, bool sync,
+                         berth_error_t *err)
 {
         cleanup_free char *dircopy = berth_xstrdup(path);
         const char *dir = dirname(dircopy);
@@ -171,7 +171,7 @@ int berth_write_file_atomic(const char *path, const void *data, size_t len, mode
         cleanup_close int fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return berth_fail(err, errno, "create temporary file for `%s`", path);
-        if (fchmod(fd, mode) < 0 || berth_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+        if (fchmod(fd, mode) < 0 || berth_write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
                 int e = errno;
                 unlink(tmp);
                 return berth_fail(err, e, "write `%s`", tmp);
@@ -181,10 +181,24 @@ int berth_write_file_atomic(const char *path, const void *data, size_t len, mode
                 unlink(tmp);
                 return berth_fail(err, e, "rename `%s` to `%s`", tmp, path);
         }
-        cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0)
-                (void) fsync(dfd);
+        if (sync) {
+                cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dfd >= 0)
+                        (void) fsync(dfd);
+        }
         return 0;
+}
+
+int berth_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                            berth_error_t *err)
+{
+        return write_replace(path, data, len, mode, true, err);
+}
+
+int berth_write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+                             berth_error_t *err)
+{
+        return write_replace(path, data, len, mode, false, err);
 }
 
 int berth_mkdir_p(const char *path, mode_t mode, berth_error_t *err)

@@ -66,6 +66,12 @@ int berth_read_file(const char *path, char **out, size_t *len, berth_error_t *er
 int berth_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                             berth_error_t *err);
 
+/* The same without the fsyncs: readers still see the old or the new file,
+ * but a power loss may leave the old one.  For state that is rebuilt or
+ * reconciled anyway (files under /run, a container's state.json). */
+int berth_write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+                             berth_error_t *err);
+
 /* Write data to an existing file (sysfs/procfs/cgroupfs style: one write). */
 int berth_write_file(const char *path, const void *data, size_t len, berth_error_t *err);
 

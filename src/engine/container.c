@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/units.h"
 #include "common/util.h"
 #include "engine/names.h"
 
@@ -58,13 +59,8 @@ bool eng_name_valid(const char *name)
 
 char *eng_now_rfc3339(void)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
         char buf[64];
-        size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", ts.tv_nsec);
+        berth_rfc3339(berth_now_ns(), false, buf, sizeof(buf));
         return berth_xstrdup(buf);
 }
 
@@ -314,23 +310,26 @@ void eng_container_unlock(struct eng_container *c)
         berth_closep(&c->lock_fd); /* closing drops the flock */
 }
 
-static int save_json(const char *dir, const char *file, json_t *j, berth_error_t *err)
+/* container.json is written to disk for good; state.json, rewritten at every
+ * transition and reconciled with reality by every call, only atomically. */
+static int save_json(const char *dir, const char *file, json_t *j, bool sync, berth_error_t *err)
 {
         cleanup_free char *path = berth_path_join(dir, file);
         cleanup_free char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (text == NULL)
                 return berth_fail(err, ENOMEM, "serialize `%s`", path);
-        return berth_write_file_atomic(path, text, strlen(text), 0600, err);
+        return sync ? berth_write_file_atomic(path, text, strlen(text), 0600, err)
+                    : berth_write_file_replace(path, text, strlen(text), 0600, err);
 }
 
 int eng_container_save_state(struct eng_container *c, berth_error_t *err)
 {
-        return save_json(c->dir, "state.json", c->state, err);
+        return save_json(c->dir, "state.json", c->state, false, err);
 }
 
 int eng_container_save(struct eng_container *c, berth_error_t *err)
 {
-        if (save_json(c->dir, "container.json", c->doc, err) < 0)
+        if (save_json(c->dir, "container.json", c->doc, true, err) < 0)
                 return -1;
         return eng_container_save_state(c, err);
 }
@@ -402,7 +401,7 @@ int eng_container_rename(struct eng_ctx *e, struct eng_container *c, const char 
                 return taken < 0 ? -1 : name_conflict(new_name, holder, err);
         cleanup_free char *slash = berth_xasprintf("/%s", new_name);
         json_object_set_new(c->doc, "Name", json_string(slash));
-        if (save_json(c->dir, "container.json", c->doc, err) < 0) {
+        if (save_json(c->dir, "container.json", c->doc, true, err) < 0) {
                 release_name(e, new_name, c->id);
                 cleanup_free char *back = berth_xasprintf("/%s", old);
                 json_object_set_new(c->doc, "Name", json_string(back));

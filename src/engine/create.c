@@ -25,30 +25,48 @@ struct resolved_image {
         json_t *cfg; /* the image config document */
 };
 
-static int resolve_image(struct eng_ctx *e, const char *name, struct resolved_image *ri,
-                         berth_error_t *err)
+/* Find the image; pull it when it isn't here (--pull missing, Docker's
+ * default) or always (--pull always), as `docker run` does. */
+static int resolve_image(struct eng_ctx *e, const char *name, const char *pull, bool quiet,
+                         struct resolved_image *ri, berth_error_t *err)
 {
         struct img_store s;
         if (img_store_open(&s, e->data_dir, err) < 0)
                 return -1;
         struct img_table t = {0};
         struct img_image img = {0};
-        struct img_entry *ent;
-        int r = img_table_load(&s, &t, err);
-        if (r == 0 && img_lookup(&s, &t, name, &ent, NULL) < 0) {
-                cleanup_free char *norm = NULL;
-                berth_error_t nerr = NULL;
-                if (img_ref_normalize(name, &norm, &nerr) < 0) {
-                        r = berth_fail_status(err, 125, 0, "invalid reference format: %s", name);
-                        berth_error_release(&nerr);
-                } else {
-                        fprintf(stderr, "Unable to find image '%s' locally\n", norm);
-                        r = berth_fail_status(err, 125, 0,
-                                              "image %s: not found (berth has no registry client "
-                                              "yet: import or load the image first)",
-                                              norm);
-                }
-        } else if (r == 0 && (r = img_image_load(&s, ent->manifest, &img, err)) == 0) {
+        struct img_entry *ent = NULL;
+        cleanup_free char *norm = NULL;
+        /* the credentials `berth login` stored (BERTH_AUTH_FILE as for pull) */
+        const char *auth_env = getenv("BERTH_AUTH_FILE");
+        cleanup_free char *auth = auth_env && *auth_env ? berth_xstrdup(auth_env)
+                                                        : berth_path_join(e->data_dir, "auth.json");
+        struct img_registry_opts ro = {
+                .tls_verify = -1, .retries = 3, .auth_file = auth, .quiet = quiet};
+        bool always = pull && strcmp(pull, "always") == 0;
+        bool never = pull && strcmp(pull, "never") == 0;
+        int r = img_ref_normalize(name, &norm, NULL) < 0
+                        ? berth_fail_status(err, 125, 0, "invalid reference format: %s", name)
+                        : 0;
+        if (r == 0 && !always && (r = img_table_load(&s, &t, err)) == 0 &&
+            img_lookup(&s, &t, name, &ent, NULL) < 0) {
+                ent = NULL;
+                img_table_free(&t);
+                memset(&t, 0, sizeof(t));
+                fprintf(stderr, "Unable to find image '%s' locally\n", norm);
+                if (never)
+                        r = berth_fail_status(err, 125, 0, "No such image: %s", norm);
+        }
+        if (r == 0 && ent == NULL) {
+                char digest[IMG_DIGEST_MAX];
+                if (img_pull(&s, norm, &ro, digest, err) < 0)
+                        r = berth_wrap(err, "pull %s", norm);
+                else if ((r = img_table_load(&s, &t, err)) == 0)
+                        r = img_lookup(&s, &t, norm, &ent, err);
+                if (r < 0 && *err)
+                        (*err)->status = 125;
+        }
+        if (r == 0 && (r = img_image_load(&s, ent->manifest, &img, err)) == 0) {
                 snprintf(ri->manifest, sizeof(ri->manifest), "%s", ent->manifest);
                 snprintf(ri->id, sizeof(ri->id), "%s", img.config.digest);
                 ri->cfg = json_incref(img.cfg);
@@ -63,7 +81,8 @@ static int write_file(const char *dir, const char *name, const char *text, char 
                       berth_error_t *err)
 {
         *path = berth_path_join(dir, name);
-        return berth_write_file_atomic(*path, text, strlen(text), 0644, err);
+        /* made anew at each create: no need to wait for the disk */
+        return berth_write_file_replace(*path, text, strlen(text), 0644, err);
 }
 
 /* /etc/hostname, /etc/hosts and /etc/resolv.conf of the container, kept in
@@ -175,7 +194,7 @@ static int write_bundle(struct eng_container *c, json_t *spec, berth_error_t *er
         cleanup_free char *text = json_dumps(spec, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         if (text == NULL)
                 return berth_fail(err, ENOMEM, "serialize config.json");
-        return berth_write_file_atomic(path, text, strlen(text), 0600, err);
+        return berth_write_file_replace(path, text, strlen(text), 0600, err); /* under /run */
 }
 
 int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container **out,
@@ -183,7 +202,7 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
 {
         const char *image = json_string_value(json_object_get(f->config, "Image"));
         struct resolved_image ri = {0};
-        if (resolve_image(e, image, &ri, err) < 0)
+        if (resolve_image(e, image, f->cli.pull, f->cli.quiet, &ri, err) < 0)
                 return -1;
         json_t *img_config = json_object_get(ri.cfg, "config");
         /* what `docker inspect` shows: the user's Config with the image's filled in */
@@ -228,8 +247,20 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
                 .volume_ctx = &vctx,
                 .container_pid = container_pid_cb,
                 .container_ctx = e,
+                .rootless = e->rootless,
         };
-        if ((r = eng_spec_build(&in, &spec, err)) < 0 || (r = write_bundle(c, spec, err)) < 0)
+        if (e->rootless) {
+                /* one mapping, our own ids: root in the container is us outside;
+                 * no newuidmap needed */
+                in.uid_mappings = json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID",
+                                            (json_int_t) geteuid(), "size", 1);
+                in.gid_mappings = json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID",
+                                            (json_int_t) getegid(), "size", 1);
+        }
+        r = eng_spec_build(&in, &spec, err);
+        json_decref(in.uid_mappings);
+        json_decref(in.gid_mappings);
+        if (r < 0 || (r = write_bundle(c, spec, err)) < 0)
                 goto undo;
 
         /* the record, docker-shaped */
@@ -243,15 +274,16 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
         json_object_set_new(d, "ResolvConfPath", json_string(resolv_p));
         json_object_set_new(d, "HostnamePath", json_string(hostname_p));
         json_object_set_new(d, "HostsPath", json_string(hosts_p));
-        json_object_set_new(d, "Driver", json_string(img_driver_name(img_driver_default())));
+        const char *driver = img_driver_name((enum img_driver) eng_storage_driver(e));
+        json_object_set_new(d, "Driver", json_string(driver));
         json_object_set_new(d, "Platform", json_string("linux"));
         json_object_set_new(d, "MountLabel", json_string(""));
         json_object_set_new(d, "ProcessLabel", json_string(""));
         json_object_set_new(d, "AppArmorProfile", json_string(""));
         json_object_set_new(d, "HostConfig", json_incref(f->host_config));
-        json_object_set_new(d, "GraphDriver",
-                            json_pack("{s:{s:s}, s:s}", "Data", "MergedDir", rootfs, "Name",
-                                      img_driver_name(img_driver_default())));
+        json_object_set_new(
+                d, "GraphDriver",
+                json_pack("{s:{s:s}, s:s}", "Data", "MergedDir", rootfs, "Name", driver));
         json_object_set_new(d, "Config", json_incref(f->config));
         json_object_set_new(d, "NetworkSettings",
                             json_pack("{s:{}, s:s}", "Networks", "SandboxKey", ""));

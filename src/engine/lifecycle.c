@@ -315,7 +315,13 @@ int eng_stop(struct eng_ctx *e, struct eng_container *c, int timeout, berth_erro
         berth_error_release(&kerr);
         if (wait_not_live(c, (int64_t) timeout * 1000) == 0)
                 return 0;
+        /* every process of its cgroup (a container in the host's pid namespace
+         * has no pid 1 whose death takes the rest), then its init (without a
+         * cgroup, as rootless on cgroup v1, that is the way) */
         if (oci_kill(&oci, c->id, SIGKILL, true, &kerr) < 0)
+                log_debug("SIGKILL to all: %s", berth_error_msg(kerr));
+        berth_error_release(&kerr);
+        if (oci_kill(&oci, c->id, SIGKILL, false, &kerr) < 0)
                 log_debug("SIGKILL: %s", berth_error_msg(kerr));
         berth_error_release(&kerr);
         if (wait_not_live(c, 10000) != 0)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/units.h"
 #include "common/util.h"
 
 struct eng_logfile {
@@ -27,11 +28,7 @@ struct eng_logfile {
 
 void eng_log_time(int64_t ns, char buf[40])
 {
-        time_t s = (time_t) (ns / 1000000000LL);
-        struct tm tm;
-        gmtime_r(&s, &tm);
-        size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf + n, 40 - n, ".%09lldZ", (long long) (ns % 1000000000LL));
+        berth_rfc3339(ns, false, buf, 40);
 }
 
 int eng_logfile_open(const char *path, int64_t max_size, unsigned max_file,

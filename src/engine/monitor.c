@@ -26,6 +26,7 @@
 #include "common/util.h"
 #include "engine/attach.h"
 #include "engine/container.h"
+#include "engine/health.h"
 #include "engine/logfile.h"
 #include "oci/oci.h"
 
@@ -58,14 +59,8 @@ struct mon {
         bool start_requested;
         char *frame;
         size_t frame_cap;
+        struct eng_health health;
 };
-
-static int64_t now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void sync_say(struct mon *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sync_say(struct mon *m, const char *fmt, ...)
@@ -115,6 +110,10 @@ static void st_running(struct mon *m, json_t *st)
         set_str(st, "StartedAt", now);
         json_object_set_new(m->c->state, "Monitor",
                             json_pack("{s:i}", "Pid", (json_int_t) getpid()));
+        if (m->health.test)
+                json_object_set_new(st, "Health",
+                                    json_pack("{s:s, s:i, s:[]}", "Status", "starting",
+                                              "FailingStreak", 0, "Log"));
 }
 
 /* ---------------------------------------------------------------- clients */
@@ -411,8 +410,8 @@ static int create_and_start(struct mon *m, berth_error_t *err)
                 /* `berth run` without -d: start only once its attach is in place,
                  * so it sees all the output */
                 sync_say(m, "created");
-                int64_t deadline = now_ns() + 30 * 1000000000LL;
-                while (!m->start_requested && now_ns() < deadline) {
+                int64_t deadline = berth_now_ns() + 30 * 1000000000LL;
+                while (!m->start_requested && berth_now_ns() < deadline) {
                         struct pollfd p[MAX_CLIENTS + 1] = {{.fd = m->listen_fd, .events = POLLIN}};
                         for (size_t i = 0; i < m->n_clients; i++)
                                 p[i + 1] =
@@ -446,12 +445,27 @@ static void drain(struct mon *m, int *fd, enum eng_frame type)
                 berth_error_t lerr = NULL;
                 if (eng_logfile_write(m->log,
                                       type == ENG_FRAME_STDERR ? ENG_LOG_STDERR : ENG_LOG_STDOUT,
-                                      buf, (size_t) r, now_ns(), &lerr) < 0) {
+                                      buf, (size_t) r, berth_now_ns(), &lerr) < 0) {
                         log_warn("%s", berth_error_msg(lerr));
                         berth_error_release(&lerr);
                 }
         }
         broadcast(m, type, buf, (size_t) r);
+}
+
+/* A health check finished: its result goes into State.Health. */
+static void health_done(struct mon *m, pid_t pid, int status)
+{
+        berth_error_t err = NULL;
+        if (eng_container_lock(m->c, &err) < 0) {
+                berth_error_release(&err);
+                eng_health_reaped(&m->health, pid, status, json_object(), berth_now_ns());
+                return;
+        }
+        eng_health_reaped(&m->health, pid, status, eng_container_state(m->c), berth_now_ns());
+        eng_container_save_state(m->c, &err);
+        eng_container_unlock(m->c);
+        berth_error_release(&err);
 }
 
 /* Serve output, input and clients until the init has exited and its output
@@ -465,7 +479,7 @@ static int serve(struct mon *m)
                 bool open_out = *outs[0] >= 0 || *outs[1] >= 0;
                 if (exited && !open_out)
                         return status;
-                struct pollfd p[5 + MAX_CLIENTS];
+                struct pollfd p[7 + MAX_CLIENTS];
                 size_t n = 0;
                 p[n++] = (struct pollfd){.fd = m->sfd, .events = POLLIN};
                 p[n++] = (struct pollfd){.fd = m->listen_fd, .events = POLLIN};
@@ -473,6 +487,8 @@ static int serve(struct mon *m)
                 p[n++] = (struct pollfd){.fd = *outs[1], .events = POLLIN};
                 int in_fd = m->tty ? m->master : m->in_w;
                 p[n++] = (struct pollfd){.fd = m->pending_len ? in_fd : -1, .events = POLLOUT};
+                p[n++] = (struct pollfd){.fd = exited ? -1 : m->health.timer_fd, .events = POLLIN};
+                p[n++] = (struct pollfd){.fd = m->health.out_fd, .events = POLLIN};
                 size_t base = n;
                 for (size_t i = 0; i < m->n_clients; i++)
                         p[n++] = (struct pollfd){.fd = m->clients[i].fd, .events = POLLIN};
@@ -492,11 +508,17 @@ static int serve(struct mon *m)
                                 if (w == m->pid) {
                                         status = ws;
                                         exited = true;
+                                } else if (w == m->health.pid) {
+                                        health_done(m, w, ws);
                                 }
                         }
                 }
                 if (p[1].revents)
                         accept_client(m);
+                if (p[5].revents)
+                        eng_health_tick(&m->health, m->e.oci_root, m->c->id, berth_now_ns());
+                if (p[6].revents)
+                        eng_health_read(&m->health);
                 if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
                         drain(m, outs[0], ENG_FRAME_STDOUT);
                 if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
@@ -620,6 +642,8 @@ static int monitor_setup(struct mon *m, const char *id, berth_error_t *err)
                 return -1;
         if (open_log(m, err) < 0)
                 return -1;
+        if (eng_health_init(&m->health, cfg, m->bundle, err) < 0)
+                return -1;
         m->listen_fd = eng_unix_listen(m->bundle, "attach.sock", err);
         if (m->listen_fd < 0)
                 return -1;
@@ -694,6 +718,15 @@ int eng_monitor_main(int argc, char **argv)
         signal(SIGHUP, SIG_IGN);
         signal(SIGINT, SIG_IGN);
         prctl(PR_SET_CHILD_SUBREAPER, 1);
+        /* CVE-2016-9962 / CVE-2019-5736: what we fork into a container (its init
+         * at each (re)start, health checks) is a copy of this binary until it
+         * execs; non-dumpable, its /proc/PID/exe can't be opened from inside
+         * without CAP_SYS_PTRACE.  execve makes the user's process dumpable again.
+         * Rootless, it can't be (we write the child's id maps, which needs it
+         * dumpable) and needn't be: the binaries belong to root, and the
+         * container's root is only us. */
+        if (geteuid() == 0)
+                prctl(PR_SET_DUMPABLE, 0);
         stdio_restore();
         berth_error_t err = NULL;
         if (monitor_setup(&m, id, &err) < 0) {
@@ -702,7 +735,7 @@ int eng_monitor_main(int argc, char **argv)
         }
         int64_t backoff_ns = 100000000LL; /* 100 ms, doubling, as Docker's */
         for (bool first = true;; first = false) {
-                int64_t started = now_ns();
+                int64_t started = berth_now_ns();
                 if (create_and_start(&m, &err) < 0) {
                         /* Docker: 126 when the command can't run, 127 when not found */
                         int code = err && err->errnum == ENOENT   ? 127
@@ -740,14 +773,16 @@ int eng_monitor_main(int argc, char **argv)
                         int n = snprintf(p, sizeof(p), "%d", (int) m.pid);
                         broadcast(&m, ENG_FRAME_STARTED, p, (size_t) n);
                 }
+                eng_health_container_started(&m.health, berth_now_ns());
                 int ws = serve(&m);
+                eng_health_stop(&m.health);
                 exit_info.code = ws < 0            ? 255
                                  : WIFEXITED(ws)   ? WEXITSTATUS(ws)
                                  : WIFSIGNALED(ws) ? 128 + WTERMSIG(ws)
                                                    : 255;
                 exit_info.oom = oom_killed(&m);
                 if (m.log)
-                        eng_logfile_flush(m.log, now_ns(), &err);
+                        eng_logfile_flush(m.log, berth_now_ns(), &err);
                 berth_error_release(&err);
                 stdio_close(&m);
                 oci_delete(&m.oci, m.c->id, true, &err);
@@ -764,7 +799,7 @@ int eng_monitor_main(int argc, char **argv)
         restart:
                 update_state(&m, st_restarting, &err);
                 berth_error_release(&err);
-                if (now_ns() - started > 10 * 1000000000LL)
+                if (berth_now_ns() - started > 10 * 1000000000LL)
                         backoff_ns = 100000000LL; /* it ran a while: start over */
                 struct timespec d = {.tv_sec = backoff_ns / 1000000000LL,
                                      .tv_nsec = backoff_ns % 1000000000LL};

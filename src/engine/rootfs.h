@@ -8,6 +8,9 @@
 #include "common/error.h"
 #include "engine/container.h"
 
+/* The snapshotter driver for this user (an enum img_driver). */
+int eng_storage_driver(struct eng_ctx *e);
+
 /* Mount (or copy) the image's layers for the container; *rootfs gets the path. */
 int eng_rootfs_prepare(struct eng_ctx *e, const char *image, const char *id, char **rootfs,
                        berth_error_t *err);

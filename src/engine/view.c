@@ -33,11 +33,12 @@ char *eng_status_text(struct eng_container *c, const struct timespec *now)
                 berth_format_duration(now->tv_sec - to_sec(sfield(st, "StartedAt"), now), dur,
                                       sizeof(dur));
                 const char *health = sfield(json_object_get(st, "Health"), "Status");
-                return berth_xasprintf("Up %s%s%s%s%s", dur,
-                                       strcmp(status, "paused") == 0 ? " (Paused)" : "",
-                                       *health && strcmp(health, "none") ? " (" : "",
-                                       *health && strcmp(health, "none") ? health : "",
-                                       *health && strcmp(health, "none") ? ")" : "");
+                /* Docker: "Up 5 seconds (health: starting)", "Up 2 minutes (healthy)" */
+                bool h = *health && strcmp(health, "none") != 0;
+                bool starting = h && strcmp(health, "starting") == 0;
+                return berth_xasprintf(
+                        "Up %s%s%s%s%s", dur, strcmp(status, "paused") == 0 ? " (Paused)" : "",
+                        h ? (starting ? " (health: " : " (") : "", h ? health : "", h ? ")" : "");
         }
         if (strcmp(status, "exited") == 0 || strcmp(status, "restarting") == 0) {
                 berth_format_duration(now->tv_sec - to_sec(sfield(st, "FinishedAt"), now), dur,

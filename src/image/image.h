@@ -326,6 +326,7 @@ struct img_registry_opts {
         const char *auth_file; /* credentials, Docker's config.json shape ("auths") */
         bool quiet;            /* no progress lines */
         int retries;           /* extra attempts on transient failures (default 3) */
+        uint64_t chunk_size;   /* push blobs larger than this in PATCH chunks (0: one PUT) */
 };
 
 /* Pull NAME[:TAG|@DIGEST] (host[:port]/path) into the store, verifying every digest

@@ -30,7 +30,14 @@ char *img_now_rfc3339(void)
         gmtime_r(&ts.tv_sec, &tm);
         char buf[64];
         size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", ts.tv_nsec);
+        /* Go's RFC3339Nano: trailing zeros of the fraction trimmed.  Go tools (skopeo)
+         * re-serialize configs; written any other way, the image ID would change */
+        char frac[16];
+        snprintf(frac, sizeof(frac), ".%09ld", ts.tv_nsec);
+        size_t f = strlen(frac);
+        while (f > 1 && frac[f - 1] == '0')
+                frac[--f] = '\0';
+        snprintf(buf + n, sizeof(buf) - n, "%sZ", f > 1 ? frac : "");
         return berth_xstrdup(buf);
 }
 

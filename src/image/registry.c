@@ -36,6 +36,24 @@ static void progress(const struct img_registry_opts *o, const char *fmt, ...)
         fflush(stdout);
 }
 
+/* On a terminal, transfers draw a progress bar (Docker's look); else plain lines. */
+static void xfer_begin(struct reg *r, const char *digest, const char *verb, char *label, size_t len)
+{
+        r->xfer_label = NULL;
+        if (r->o->quiet || !isatty(STDOUT_FILENO))
+                return;
+        snprintf(label, len, "%.12s: %s", img_digest_hex(digest), verb);
+        r->xfer_label = label;
+        r->xfer_last = 0;
+}
+
+static void xfer_end(struct reg *r)
+{
+        if (r->xfer_label)
+                fputs("\r\033[K", stdout);
+        r->xfer_label = NULL;
+}
+
 static const char *short_hex(const char *digest)
 {
         static char buf[13];
@@ -139,7 +157,10 @@ static int fetch_blob(struct img_store *s, struct reg *r, const char *digest, be
                 struct reg_req q = {.method = "GET", .path = path, .body_fd = -1};
                 struct reg_resp resp = {.blob = &w};
                 berth_error_t sub = NULL;
+                char label[64];
+                xfer_begin(r, digest, "Downloading", label, sizeof(label));
                 int ret = reg_do(r, &q, &resp, &sub);
+                xfer_end(r);
                 if (ret == 0 && resp.status == 200) {
                         reg_resp_free(&resp);
                         ret = img_blob_commit(&w, digest, NULL, &sub);
@@ -256,7 +277,9 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
         if (mtype == NULL)
                 mtype = mt ? mt : IMG_MT_OCI_MANIFEST;
         /* pulled by tag: that name; by digest: no name (as Docker shows <none>) */
-        local = img_digest_valid(ref) ? NULL : berth_xasprintf("%s/%s:%s", r.host, r.repo, ref);
+        /* the name as the user wrote it, normalized (docker.io/library/x is x) */
+        if (!img_digest_valid(ref) && img_ref_normalize(name, &local, err) < 0)
+                goto out;
         const char *names[] = {local};
         if (img_table_add(s, digest, mtype, (int64_t) len, names, local ? 1 : 0, err) < 0)
                 goto out;
@@ -287,6 +310,44 @@ static int blob_exists(struct reg *r, const char *digest, bool *exists, berth_er
         return ret;
 }
 
+/* Send the blob in PATCH chunks to the upload session at *loc (which each answer moves). */
+static int upload_chunks(struct reg *r, int fd, uint64_t size, char **loc, long *status,
+                         berth_error_t *err)
+{
+        for (uint64_t off = 0; off < size;) {
+                uint64_t n = size - off < r->o->chunk_size ? size - off : r->o->chunk_size;
+                if (lseek(fd, (off_t) off, SEEK_SET) < 0)
+                        return berth_fail(err, errno, "seek in blob");
+                cleanup_free char *range =
+                        berth_xasprintf("Content-Range: %llu-%llu", (unsigned long long) off,
+                                        (unsigned long long) (off + n - 1));
+                struct reg_req q = {.method = "PATCH",
+                                    .path = *loc,
+                                    .content_type = "application/octet-stream",
+                                    .header = range,
+                                    .body_fd = fd,
+                                    .body_size = n};
+                struct reg_resp resp = {0};
+                *status = 0;
+                if (reg_do(r, &q, &resp, err) < 0)
+                        return -1;
+                *status = resp.status;
+                if (resp.status != 202 || resp.location == NULL) {
+                        int ret = transient(resp.status)
+                                          ? berth_fail(err, EIO, "upload chunk: HTTP %ld",
+                                                       resp.status)
+                                          : reg_fail(r, &resp, "upload chunk", err);
+                        reg_resp_free(&resp);
+                        return ret;
+                }
+                free(*loc);
+                *loc = berth_steal_ptr(&resp.location);
+                reg_resp_free(&resp);
+                off += n;
+        }
+        return 0;
+}
+
 /* POST an upload session — asking the registry to mount the blob from another
  * repository of ours when there is one (201: nothing to send) — then PUT the whole
  * blob to it (monolithic upload).  *mounted tells which happened. */
@@ -315,17 +376,23 @@ static int upload_once(struct img_store *s, struct reg *r, const char *digest, c
                 reg_resp_free(&resp);
                 return ret;
         }
-        cleanup_free char *put = berth_xasprintf("%s%sdigest=%s", resp.location,
-                                                 strchr(resp.location, '?') ? "&" : "?", digest);
+        cleanup_free char *loc = berth_steal_ptr(&resp.location);
         reg_resp_free(&resp);
         uint64_t size = 0;
         cleanup_close int fd = img_blob_open(s, digest, err);
         if (fd < 0 || img_blob_size(s, digest, &size, err) < 0)
                 return -1;
+        bool chunked = r->o->chunk_size && size > r->o->chunk_size;
+        if (chunked && upload_chunks(r, fd, size, &loc, status, err) < 0)
+                return -1;
+        cleanup_free char *put =
+                berth_xasprintf("%s%sdigest=%s", loc, strchr(loc, '?') ? "&" : "?", digest);
+        *status = 0;
         struct reg_req pq = {.method = "PUT",
                              .path = put,
                              .content_type = "application/octet-stream",
-                             .body_fd = fd,
+                             .body = chunked ? "" : NULL,
+                             .body_fd = chunked ? -1 : fd,
                              .body_size = size};
         if (reg_do(r, &pq, &resp, err) < 0)
                 return -1;
@@ -356,7 +423,11 @@ static int push_blob(struct img_store *s, struct reg *r, const char *digest, con
                 berth_error_t sub = NULL;
                 long status = 0;
                 bool mounted = false;
-                if (upload_once(s, r, digest, from, &mounted, &sub, &status) == 0) {
+                char label[64];
+                xfer_begin(r, digest, "Pushing", label, sizeof(label));
+                int up = upload_once(s, r, digest, from, &mounted, &sub, &status);
+                xfer_end(r);
+                if (up == 0) {
                         if (mounted)
                                 progress(r->o, "%s: Mounted from %s", short_hex(digest), from);
                         else

@@ -18,6 +18,8 @@ struct reg {
         char *auth; /* the Authorization header in use, if any */
         char *user, *password;
         CURL *curl;
+        const char *xfer_label; /* progress on a tty: "<short digest>: Downloading" */
+        double xfer_last;       /* when the progress line was last drawn */
 };
 
 struct reg_resp {
@@ -35,7 +37,8 @@ struct reg_req {
         const char *path; /* "/v2/<repo>/manifests/x", or an absolute URL */
         const char *accept;
         const char *content_type;
-        const void *body; /* upload from memory ... */
+        const char *header; /* one more header line ("Content-Range: 0-99"), or NULL */
+        const void *body;   /* upload from memory ... */
         size_t body_len;
         int body_fd; /* ... or from an fd (-1: none) */
         uint64_t body_size;

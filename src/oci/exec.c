@@ -62,16 +62,16 @@ static int build_process(const struct oci_spec *s, const struct oci_exec_opts *o
                                 gid = strtoul(end + 1, &end, 10);
                         if (*end != 0) {
                                 json_decref(p);
-                                return berth_fail_status(err, 1, 0,
-                                                         "--user `%s` must be UID[:GID]", o->user);
+                                return berth_fail_status(err, 1, 0, "--user `%s` must be UID[:GID]",
+                                                         o->user);
                         }
-                        json_object_set_new(p, "user", json_pack("{s:I, s:I}", "uid",
-                                                                 (json_int_t) uid, "gid",
-                                                                 (json_int_t) gid));
+                        json_object_set_new(p, "user",
+                                            json_pack("{s:I, s:I}", "uid", (json_int_t) uid, "gid",
+                                                      (json_int_t) gid));
                 }
                 if (o->n_caps) {
-                        static const char *sets[] = { "bounding", "effective", "inheritable",
-                                                      "permitted", "ambient" };
+                        static const char *sets[] = {"bounding", "effective", "inheritable",
+                                                     "permitted", "ambient"};
                         json_t *caps = json_object_get(p, "capabilities");
                         if (caps == NULL)
                                 json_object_set_new(p, "capabilities", caps = json_object());
@@ -132,17 +132,16 @@ __attribute__((noreturn)) static void child_main(struct exec_child *x)
         }
         if (x->proc->umask != OCI_UNSET)
                 umask((mode_t) x->proc->umask);
-        if (oci_process_resolve(x->proc, &exe, &err) < 0 ||
-            oci_process_prepare(x->proc, &err) < 0)
+        if (oci_process_resolve(x->proc, &exe, &err) < 0 || oci_process_prepare(x->proc, &err) < 0)
                 goto fail;
         if (oci_sync_send(x->sync, OCI_SYNC_READY, NULL) < 0)
                 _exit(OCI_EXIT_ERROR);
         close(x->sync);
-        struct oci_exec_plan plan = { .proc = x->proc,
-                                      .seccomp = x->spec->seccomp,
-                                      .path = exe,
-                                      .preserve_fds = x->preserve_fds,
-                                      .in_userns = in_userns };
+        struct oci_exec_plan plan = {.proc = x->proc,
+                                     .seccomp = x->spec->seccomp,
+                                     .path = exe,
+                                     .preserve_fds = x->preserve_fds,
+                                     .in_userns = in_userns};
         oci_process_exec(&plan, &err);
         berth_error_report(&err, OCI_EXIT_ERROR);
         _exit(127);
@@ -154,9 +153,9 @@ fail:
 static int exec_in(struct oci_state *st, struct oci_spec *spec, struct oci_process *proc,
                    const struct oci_exec_opts *o, int *status, berth_error_t *err)
 {
-        struct exec_child x = { .proc = proc, .spec = spec, .console = -1,
-                                .preserve_fds = o->preserve_fds };
-        int sync[2] = { -1, -1 }, r = -1;
+        struct exec_child x = {
+                .proc = proc, .spec = spec, .console = -1, .preserve_fds = o->preserve_fds};
+        int sync[2] = {-1, -1}, r = -1;
         cleanup_close int console_peer = -1, master = -1;
         pid_t pid = -1;
         for (int i = 0; i < 8; i++) {
@@ -186,6 +185,18 @@ static int exec_in(struct oci_state *st, struct oci_spec *spec, struct oci_proce
                         berth_fail(err, errno, "set up the exec's terminal");
                         goto out;
                 }
+        }
+        /* Joining a pid or time namespace takes CAP_SYS_ADMIN in our own user
+         * namespace too: an unprivileged caller (rootless) has it only once it
+         * is in the container's user namespace, which it owns.  Join that
+         * first, here, for good: this process only waits for the exec now. */
+        if (x.ns_fds[0] >= 0 && geteuid() != 0 && (x.ns_fds[6] >= 0 || x.ns_fds[7] >= 0)) {
+                if (setns(x.ns_fds[0], CLONE_NEWUSER) < 0) {
+                        berth_fail(err, errno, "enter the container's user namespace");
+                        goto out;
+                }
+                close(x.ns_fds[0]);
+                x.ns_fds[0] = -1;
         }
         if ((x.ns_fds[7] >= 0 && setns(x.ns_fds[7], 0x80) < 0) ||
             (x.ns_fds[6] >= 0 && setns(x.ns_fds[6], CLONE_NEWPID) < 0)) {
@@ -271,13 +282,17 @@ int oci_exec(struct oci_ctx *c, const char *id, const struct oci_exec_opts *o, i
                 berth_fail_status(err, 1, 0, "cannot exec in a paused container `%s`", id);
                 goto out;
         }
+        /* an exited init that is not reaped yet has a dead pid namespace */
+        if (s != OCI_STOPPED && oci_proc_starttime(st.pid) != st.pid_start)
+                s = OCI_STOPPED;
         if (s != OCI_RUNNING && s != OCI_CREATED) {
                 berth_fail_status(err, 1, 0, "cannot exec in a %s container `%s`",
                                   oci_status_name(s), id);
                 goto out;
         }
         cfg = berth_xasprintf("%s/config.json", st.bundle);
-        if (oci_spec_load(cfg, &spec, err) < 0 || build_process(spec, o, &proc, err) < 0)
+        if (oci_spec_load(cfg, &spec, err) < 0 || build_process(spec, o, &proc, err) < 0 ||
+            proc == NULL)
                 goto out;
         if (proc->terminal && !o->console_socket && o->detach) {
                 berth_fail_status(err, 1, 0, "exec -t -d needs --console-socket");

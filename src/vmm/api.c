@@ -27,6 +27,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "vmm/virtio_mmio.h"
 #include "vmm/vm.h"
 
 #define API_MAX_REQUEST (16 * 1024)
@@ -84,6 +85,31 @@ static const char *exit_name(unsigned r)
         }
 }
 
+static void put_metric(void *ctx, const char *name, uint64_t value)
+{
+        json_object_set_new(ctx, name, json_integer((json_int_t) value));
+}
+
+/* One object per virtio device: its kind, where it is, its counters. */
+static json_t *device_metrics(struct vmm_vm *vm)
+{
+        json_t *a = json_array();
+        for (unsigned i = 0; i < vm->n_virtio; i++) {
+                struct virtio_mmio_dev *t = vm->virtio[i];
+                char base[24];
+                snprintf(base, sizeof(base), "%#llx", (unsigned long long) t->base);
+                json_t *o = json_pack("{s:s,s:s,s:i}", "device", t->ops->name, "base", base, "irq",
+                                      (int) t->irq);
+                pthread_mutex_lock(&t->lock);
+                json_object_set_new(o, "status", json_integer(t->s.status));
+                if (t->ops->metrics)
+                        t->ops->metrics(t->dev, put_metric, o);
+                pthread_mutex_unlock(&t->lock);
+                json_array_append_new(a, o);
+        }
+        return a;
+}
+
 static struct api_reply get_metrics(struct vmm_vm *vm)
 {
         json_t *exits = json_object();
@@ -106,10 +132,11 @@ static struct api_reply get_metrics(struct vmm_vm *vm)
         clock_gettime(CLOCK_MONOTONIC, &now);
         double up = (double) (now.tv_sec - vm->t_start.tv_sec) * 1e3 +
                     (double) (now.tv_nsec - vm->t_start.tv_nsec) / 1e6;
-        return (struct api_reply){200, json_pack("{s:o,s:I,s:I,s:I}", "vm_exits", exits,
+        return (struct api_reply){200, json_pack("{s:o,s:I,s:I,s:I,s:o}", "vm_exits", exits,
                                                  "uptime_ms", (json_int_t) up, "unclaimed_pio",
                                                  (json_int_t) vm->pio.unclaimed, "unclaimed_mmio",
-                                                 (json_int_t) vm->mmio.unclaimed)};
+                                                 (json_int_t) vm->mmio.unclaimed, "devices",
+                                                 device_metrics(vm))};
 }
 
 static struct api_reply balloon_stats(struct vmm_vm *vm)

@@ -40,10 +40,11 @@ void vmm_usage(FILE *out)
                 "                       virtio_mmio.device= entries for each device are appended\n"
                 "  --cpus N             number of vCPUs, 1-%u (default 1)\n"
                 "  --memory MIB         guest memory in MiB, at least %llu (default 128)\n"
-                "  --disk PATH[,ro][,direct][,format=raw|qcow2]\n"
+                "  --disk PATH[,ro][,direct][,format=raw|qcow2][,bw=MIB][,iops=N]\n"
                 "                       a virtio-blk disk (direct: O_DIRECT, no host page\n"
-                "                       cache); repeat for more (at most %u)\n"
-                "  --net tap=NAME[,mac=MAC]\n"
+                "                       cache; bw/iops: token-bucket limits per second);\n"
+                "                       repeat for more (at most %u)\n"
+                "  --net tap=NAME[,mac=MAC][,bw=MIB][,pps=N]\n"
                 "                       a virtio-net device on tap NAME (created if missing);\n"
                 "                       repeat for more (at most %u)\n"
                 "  --vsock CID,UDS_PATH a virtio-vsock device: guest context id CID (>= 3); a\n"
@@ -119,6 +120,12 @@ static int parse_disk(struct vmm_config *c, char *arg, berth_error_t *err)
                         d->readonly = true;
                 } else if (strcmp(o, "direct") == 0) {
                         d->direct = true;
+                } else if (berth_str_has_prefix(o, "bw=")) {
+                        if (parse_uint(o + 3, 1u << 20, &d->bw_mib) < 0)
+                                return usage_error(err, "--disk: bad bw=`%s` (MiB/s)", o + 3);
+                } else if (berth_str_has_prefix(o, "iops=")) {
+                        if (parse_uint(o + 5, 1u << 30, &d->iops) < 0)
+                                return usage_error(err, "--disk: bad iops=`%s`", o + 5);
                 } else if (berth_str_has_prefix(o, "format=")) {
                         const char *f = o + 7;
                         if (strcmp(f, "raw") == 0)
@@ -149,6 +156,12 @@ static int parse_net(struct vmm_config *c, char *arg, berth_error_t *err)
                         if (vmm_net_parse_mac(o + 4, n->mac) < 0)
                                 return usage_error(err, "--net: bad MAC address `%s`", o + 4);
                         have_mac = true;
+                } else if (berth_str_has_prefix(o, "bw=")) {
+                        if (parse_uint(o + 3, 1u << 20, &n->bw_mib) < 0)
+                                return usage_error(err, "--net: bad bw=`%s` (MiB/s)", o + 3);
+                } else if (berth_str_has_prefix(o, "pps=")) {
+                        if (parse_uint(o + 4, 1u << 30, &n->pps) < 0)
+                                return usage_error(err, "--net: bad pps=`%s`", o + 4);
                 } else {
                         return usage_error(err, "--net: unknown option `%s`", o);
                 }

@@ -264,7 +264,7 @@ static void *vcpu_thread(void *arg)
                 }
                 if (ioctl(v->fd, KVM_RUN, 0) < 0) {
                         if (errno == EINTR || errno == EAGAIN) {
-                                v->run->immediate_exit = 0;
+                                __atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
                                 continue;
                         }
                         log_error("vCPU %u: KVM_RUN: %s", v->id, strerror(errno));
@@ -347,7 +347,7 @@ void vmm_vcpu_kick(struct vmm_vcpu *v)
         if (!v->started)
                 return;
         if (v->run)
-                v->run->immediate_exit = 1;
+                __atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELAXED);
         pthread_kill(v->thread, KICK_SIGNAL);
 }
 

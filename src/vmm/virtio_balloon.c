@@ -114,6 +114,15 @@ static void balloon_destroy(void *dev)
         free(dev);
 }
 
+static void balloon_metrics(void *dev, virtio_metric_fn put, void *ctx)
+{
+        const struct virtio_balloon *b = dev;
+        put(ctx, "inflated_pages", b->inflated_pages);
+        put(ctx, "deflated_pages", b->deflated_pages);
+        put(ctx, "target_pages", b->config.num_pages);
+        put(ctx, "actual_pages", b->config.actual);
+}
+
 static const struct virtio_dev_ops balloon_ops = {
         .name = "balloon",
         .device_id = 5,
@@ -125,6 +134,7 @@ static const struct virtio_dev_ops balloon_ops = {
         .queue_notify = balloon_notify,
         .reset = balloon_reset,
         .destroy = balloon_destroy,
+        .metrics = balloon_metrics,
 };
 
 int virtio_balloon_add(struct vmm_vm *vm, uint64_t target_mib, berth_error_t *err)

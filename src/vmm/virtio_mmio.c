@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -84,6 +85,11 @@ void virtio_mmio_serve(struct virtio_mmio_dev *t, unsigned q, virtio_req_fn fn)
                 int r;
                 while ((r = virtq_pop(vq, &e)) == 1) {
                         int w = fn(t->dev, &e);
+                        if (w == VIRTIO_REQ_RETRY) {
+                                virtq_unpop(vq); /* served when the retry timer fires */
+                                virtio_mmio_used(t, q);
+                                return;
+                        }
                         if (w < 0) {
                                 /* Device-level failure: the request is
                                  * returned as-is; the device set its status. */
@@ -121,6 +127,45 @@ int virtio_mmio_pop_host(struct virtio_mmio_dev *t, unsigned q, struct virtq_ele
         return r;
 }
 
+static void queue_notify(struct virtio_mmio_dev *t, unsigned q);
+
+static void on_retry(void *opaque)
+{
+        struct virtio_mmio_dev *t = opaque;
+        uint64_t v;
+        if (read(t->retry_fd, &v, sizeof(v)) != sizeof(v))
+                return;
+        pthread_mutex_lock(&t->lock);
+        unsigned qs = t->retry_queues;
+        t->retry_queues = 0;
+        for (unsigned q = 0; q < t->ops->n_queues; q++)
+                if (qs & (1u << q))
+                        queue_notify(t, q);
+        pthread_mutex_unlock(&t->lock);
+}
+
+int virtio_mmio_retry_init(struct virtio_mmio_dev *t, berth_error_t *err)
+{
+        if (t->retry_fd >= 0)
+                return 0;
+        t->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (t->retry_fd < 0)
+                return berth_fail(err, errno, "timerfd for virtio-%s", t->ops->name);
+        return vmm_vm_watch_fd(t->vm, t->retry_fd, on_retry, t, err);
+}
+
+void virtio_mmio_retry_after(struct virtio_mmio_dev *t, unsigned q, uint64_t ns)
+{
+        if (t->retry_fd < 0)
+                return; /* no limiter was configured: cannot happen */
+        t->retry_queues |= 1u << q;
+        struct itimerspec its = {.it_value = {.tv_sec = (time_t) (ns / 1000000000ull),
+                                              .tv_nsec = (long) (ns % 1000000000ull)}};
+        if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+                its.it_value.tv_nsec = 1;
+        (void) timerfd_settime(t->retry_fd, 0, &its, NULL);
+}
+
 static void queue_notify(struct virtio_mmio_dev *t, unsigned q)
 {
         if (q >= t->ops->n_queues || !(t->s.status & STATUS_DRIVER_OK) ||
@@ -144,6 +189,7 @@ static void on_notify_fd(void *opaque)
 
 static void reset(struct virtio_mmio_dev *t)
 {
+        t->epoch++;
         memset(&t->s, 0, sizeof(t->s));
         for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
                 memset(&t->vq[q], 0, sizeof(t->vq[q]));
@@ -172,6 +218,7 @@ static void set_queue_ready(struct virtio_mmio_dev *t, struct virtq *vq, uint32_
                 vq->s.ready = false;
                 return;
         }
+        t->epoch++;
         vq->s.event_idx = t->s.driver_features & (1ull << VIRTIO_F_EVENT_IDX);
         vq->s.indirect = t->s.driver_features & (1ull << VIRTIO_F_INDIRECT_DESC);
         vq->s.last_avail = vq->s.used_idx = vq->s.signalled_used = 0;
@@ -358,6 +405,7 @@ int virtio_mmio_add(struct vmm_vm *vm, const struct virtio_dev_ops *ops, void *d
         t->base = VMM_VIRTIO_MMIO_BASE + vm->n_virtio * VMM_VIRTIO_MMIO_SIZE;
         t->irq = VIRTIO_IRQ_BASE + vm->n_virtio;
         t->irq_fd = -1;
+        t->retry_fd = -1;
         for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
                 t->notify_fd[q] = -1;
         pthread_mutex_init(&t->lock, NULL);
@@ -379,13 +427,17 @@ int virtio_mmio_add(struct vmm_vm *vm, const struct virtio_dev_ops *ops, void *d
 
 void virtio_mmio_destroy(struct virtio_mmio_dev *t)
 {
+        /* The device first: it may have threads (virtio-blk's worker) that
+         * still raise interrupts through the fds closed below. */
+        if (t->ops->destroy)
+                t->ops->destroy(t->dev);
         for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
                 if (t->notify_fd[q] >= 0)
                         close(t->notify_fd[q]);
         if (t->irq_fd >= 0)
                 close(t->irq_fd);
-        if (t->ops->destroy)
-                t->ops->destroy(t->dev);
+        if (t->retry_fd >= 0)
+                close(t->retry_fd);
         pthread_mutex_destroy(&t->lock);
         free(t);
 }

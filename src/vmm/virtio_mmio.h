@@ -25,6 +25,9 @@ struct virtio_mmio_dev;
 #define VIRTIO_F_EVENT_IDX     29
 #define VIRTIO_F_VERSION_1     32
 
+/* A device reports its counters through this (metrics in the API). */
+typedef void (*virtio_metric_fn)(void *ctx, const char *name, uint64_t value);
+
 struct virtio_dev_ops {
         const char *name;
         uint32_t device_id;
@@ -40,6 +43,8 @@ struct virtio_dev_ops {
         /* The driver reset the device (status 0). */
         void (*reset)(void *dev);
         void (*destroy)(void *dev);
+        /* Optional: report counters (called with the transport lock held). */
+        void (*metrics)(void *dev, virtio_metric_fn put, void *ctx);
 };
 
 /* Saved transport state (with the queues' virtq_state, a snapshot). */
@@ -63,6 +68,11 @@ struct virtio_mmio_dev {
         struct virtq vq[VIRTIO_MAX_QUEUES];
         int notify_fd[VIRTIO_MAX_QUEUES];
         int irq_fd;
+        int retry_fd;          /* timerfd for throttled queues, -1 until needed */
+        uint32_t epoch;        /* bumped on reset and queue re-set-up: a device that
+                                  served requests outside the lock checks it before
+                                  pushing them back */
+        unsigned retry_queues; /* bit per queue to serve when it fires */
 };
 
 /* Create the transport for dev at the next free slot and wire it.  dev
@@ -81,6 +91,15 @@ void virtio_mmio_used(struct virtio_mmio_dev *t, unsigned q);
  * returns the bytes written into the request, or < 0 to stop), push,
  * interrupt, re-arm.  Marks the device broken if the guest corrupted q. */
 typedef int (*virtio_req_fn)(void *dev, struct virtq_elem *e);
+/* fn's answer for "not now" (a rate limit): the request goes back to the
+ * ring untouched and fn has called virtio_mmio_retry_after(). */
+#define VIRTIO_REQ_RETRY (-2)
+
+/* Serve queue q again after ns nanoseconds (a rate limiter's wait).  The
+ * timer is made by virtio_mmio_retry_init() when the device is added (on
+ * the main thread: the event loop's tables are not for other threads). */
+int virtio_mmio_retry_init(struct virtio_mmio_dev *t, berth_error_t *err);
+void virtio_mmio_retry_after(struct virtio_mmio_dev *t, unsigned q, uint64_t ns);
 void virtio_mmio_serve(struct virtio_mmio_dev *t, unsigned q, virtio_req_fn fn);
 
 /* The device changed its config space: bump the generation, interrupt. */

@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "vmm/ratelimit.h"
 #include "vmm/virtio_devices.h"
 
 #define NET_RX        0
@@ -35,6 +36,7 @@ struct virtio_net_stats {
 
 struct virtio_net {
         struct virtio_mmio_dev *t;
+        struct vmm_limiter tx_limit;
         struct vmm_vm *vm;
         int tap;
         bool rx_paused;
@@ -49,6 +51,11 @@ static int tx_request(void *opaque, struct virtq_elem *e)
         if (e->out_len < NET_HDR_LEN || e->out_len > NET_MAX_FRAME) {
                 n->stats.tx_dropped++;
                 return 0;
+        }
+        uint64_t wait;
+        if (!vmm_limiter_take(&n->tx_limit, e->out_len - NET_HDR_LEN, &wait)) {
+                virtio_mmio_retry_after(n->t, NET_TX, wait);
+                return VIRTIO_REQ_RETRY;
         }
         /* Our own header (no checksum or GSO requests), then the frame. */
         static uint8_t hdr[NET_HDR_LEN]; /* all zero, never written */
@@ -119,6 +126,14 @@ static void on_tap(void *opaque)
 {
         struct virtio_net *n = opaque;
         pthread_mutex_lock(&n->t->lock);
+        if (n->rx_paused) {
+                /* A paused watch only wakes for EPOLLERR/EPOLLHUP: the tap
+                 * went away.  Stop watching it rather than spin. */
+                log_warn("virtio-net: tap %s failed; receive stopped", n->ifname);
+                vmm_vm_unwatch_fd(n->vm, n->tap);
+                pthread_mutex_unlock(&n->t->lock);
+                return;
+        }
         rx_fill(n);
         pthread_mutex_unlock(&n->t->lock);
 }
@@ -157,6 +172,16 @@ static void net_destroy(void *dev)
         free(n);
 }
 
+static void net_metrics(void *dev, virtio_metric_fn put, void *ctx)
+{
+        const struct virtio_net *n = dev;
+        put(ctx, "rx_frames", n->stats.rx_frames);
+        put(ctx, "rx_bytes", n->stats.rx_bytes);
+        put(ctx, "tx_frames", n->stats.tx_frames);
+        put(ctx, "tx_bytes", n->stats.tx_bytes);
+        put(ctx, "tx_dropped", n->stats.tx_dropped);
+}
+
 static const struct virtio_dev_ops net_ops = {
         .name = "net",
         .device_id = 1,
@@ -167,6 +192,7 @@ static const struct virtio_dev_ops net_ops = {
         .queue_notify = net_notify,
         .reset = net_reset,
         .destroy = net_destroy,
+        .metrics = net_metrics,
 };
 
 static int open_tap(const char *name, char *ifname, berth_error_t *err)
@@ -200,7 +226,12 @@ int virtio_net_add(struct vmm_vm *vm, const struct vmm_net_config *nc, berth_err
         memcpy(n->ifname, ifname, sizeof(ifname));
         memcpy(n->config.mac, nc->mac, 6);
         n->config.status = VIRTIO_NET_S_LINK_UP;
+        uint64_t now = vmm_now_ns();
+        vmm_bucket_init(&n->tx_limit.bytes, nc->bw_mib << 20, 100, now);
+        vmm_bucket_init(&n->tx_limit.ops, nc->pps, 100, now);
         if (virtio_mmio_add(vm, &net_ops, n, &n->t, err) < 0)
+                return -1;
+        if (vmm_limiter_active(&n->tx_limit) && virtio_mmio_retry_init(n->t, err) < 0)
                 return -1;
         if (vmm_vm_watch_fd(vm, tap, on_tap, n, err) < 0)
                 return -1;

@@ -51,6 +51,12 @@ static void rng_destroy(void *dev)
         free(dev);
 }
 
+static void rng_metrics(void *dev, virtio_metric_fn put, void *ctx)
+{
+        const struct virtio_rng *rng = dev;
+        put(ctx, "bytes", rng->bytes_served);
+}
+
 static const struct virtio_dev_ops rng_ops = {
         .name = "rng",
         .device_id = 4,
@@ -59,6 +65,7 @@ static const struct virtio_dev_ops rng_ops = {
         .config_read = rng_config_read,
         .queue_notify = rng_notify,
         .destroy = rng_destroy,
+        .metrics = rng_metrics,
 };
 
 int virtio_rng_add(struct vmm_vm *vm, berth_error_t *err)

@@ -2,6 +2,9 @@
  * sockets the way Firecracker does it: a guest connecting to host port P
  * is connected to the unix socket "UDS_PATH_P".
  *
+ * A host process connecting to UDS_PATH itself and writing "CONNECT P\n"
+ * is connected to guest port P and answered "OK <host port>\n".
+ *
  * Flow control is virtio-vsock's credit scheme.  We advertise VSOCK_BUF
  * bytes per connection and count as forwarded (fwd_cnt) only what the
  * unix socket has accepted; what it has not yet accepted waits in a
@@ -15,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -30,7 +34,15 @@
 #define VSOCK_MAX_RST   32
 #define HDR             sizeof(struct virtio_vsock_hdr)
 
-enum { PEND_RESPONSE = 1, PEND_CREDIT = 2, PEND_SHUTDOWN = 4 };
+enum { PEND_RESPONSE = 1, PEND_CREDIT = 2, PEND_SHUTDOWN = 4, PEND_REQUEST = 8 };
+
+/* A host-initiated connection goes through two states before data flows. */
+enum conn_state {
+        CONN_OPEN = 0,     /* established (or guest-initiated, awaiting nothing) */
+        CONN_WANT_CONNECT, /* host client attached; waiting for "CONNECT <port>\n" */
+        CONN_CONNECTING,   /* REQUEST sent to the guest; waiting for its RESPONSE */
+};
+#define VSOCK_HOST_PORT_BASE 0x40000000u /* local ports for host-initiated connections */
 
 struct vsock_conn {
         bool used;
@@ -43,6 +55,9 @@ struct vsock_conn {
         bool readable;                         /* socket has data; its watch is paused */
         uint8_t *out;                          /* guest bytes the socket has not taken yet */
         uint32_t out_len;
+        enum conn_state state;
+        char line[32]; /* the CONNECT line being read */
+        unsigned line_len;
 };
 
 struct virtio_vsock {
@@ -55,6 +70,8 @@ struct virtio_vsock {
                 uint32_t host_port, guest_port;
         } rst[VSOCK_MAX_RST];
         unsigned n_rst;
+        int listen_fd; /* UDS_PATH: host-initiated connections */
+        uint32_t next_host_port;
         uint64_t config_cid;
 };
 
@@ -186,6 +203,19 @@ static int tx_request(void *opaque, struct virtq_elem *e)
                 conn_flush(v, c);
                 break;
         }
+        case VIRTIO_VSOCK_OP_RESPONSE:
+                if (c && c->state == CONN_CONNECTING) {
+                        char ok[32];
+                        int n = snprintf(ok, sizeof(ok), "OK %u\n", c->host_port);
+                        c->state = CONN_OPEN;
+                        if (send(c->fd, ok, (size_t) n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
+                                c->pending |= PEND_SHUTDOWN;
+                } else if (c) {
+                        c->pending |= PEND_SHUTDOWN; /* a RESPONSE nobody asked for */
+                } else {
+                        queue_rst(v, h.dst_port, h.src_port);
+                }
+                break;
         case VIRTIO_VSOCK_OP_CREDIT_REQUEST:
                 if (c)
                         c->pending |= PEND_CREDIT;
@@ -207,7 +237,7 @@ static int tx_request(void *opaque, struct virtq_elem *e)
                         c->pending |= PEND_SHUTDOWN;
                 break;
         }
-        if (c && c->used)
+        if (c && c->used && c->state == CONN_OPEN)
                 conn_watch(v, c);
         return 0;
 }
@@ -232,9 +262,16 @@ static uint32_t conn_packet(struct virtio_vsock *v, struct vsock_conn *c, struct
 {
         struct virtio_vsock_hdr h;
         const struct iovec *in = e->iov + e->n_out;
+        /* Before the guest accepted a host-initiated connection only the
+         * REQUEST (or a reset) may go out. */
+        if (c->state != CONN_OPEN && !(c->pending & (PEND_SHUTDOWN | PEND_REQUEST)))
+                return 0;
         if (c->pending & PEND_SHUTDOWN) {
                 make_hdr(v, &h, c->host_port, c->guest_port, VIRTIO_VSOCK_OP_RST, c);
                 conn_close(v, c);
+        } else if (c->pending & PEND_REQUEST) {
+                make_hdr(v, &h, c->host_port, c->guest_port, VIRTIO_VSOCK_OP_REQUEST, c);
+                c->pending &= ~(unsigned) PEND_REQUEST;
         } else if (c->pending & PEND_RESPONSE) {
                 make_hdr(v, &h, c->host_port, c->guest_port, VIRTIO_VSOCK_OP_RESPONSE, c);
                 c->pending &= ~(unsigned) (PEND_RESPONSE | PEND_CREDIT);
@@ -257,7 +294,9 @@ static uint32_t conn_packet(struct virtio_vsock *v, struct vsock_conn *c, struct
                         make_hdr(v, &h, c->host_port, c->guest_port, VIRTIO_VSOCK_OP_SHUTDOWN, c);
                         h.flags = VIRTIO_VSOCK_SHUTDOWN_RCV | VIRTIO_VSOCK_SHUTDOWN_SEND;
                         c->readable = false;
-                        vmm_vm_watch_events(v->vm, c->fd, 0);
+                        /* Nothing more to read; a paused watch would still
+                         * report the hang-up forever. */
+                        vmm_vm_unwatch_fd(v->vm, c->fd);
                 } else {
                         make_hdr(v, &h, c->host_port, c->guest_port, VIRTIO_VSOCK_OP_RW, c);
                         h.len = (uint32_t) r;
@@ -309,6 +348,60 @@ static void rx_fill(struct virtio_vsock *v)
                 virtio_mmio_used(t, VSOCK_RX);
 }
 
+/* "CONNECT <port>\n" from a host client: ask the guest for that port. */
+static void read_connect_line(struct virtio_vsock *v, struct vsock_conn *c)
+{
+        ssize_t r =
+                recv(c->fd, c->line + c->line_len, sizeof(c->line) - 1 - c->line_len, MSG_DONTWAIT);
+        if (r < 0 && errno == EAGAIN)
+                return;
+        if (r <= 0) {
+                conn_close(v, c);
+                return;
+        }
+        c->line_len += (unsigned) r;
+        c->line[c->line_len] = 0;
+        char *nl = strchr(c->line, '\n');
+        if (!nl) {
+                if (c->line_len == sizeof(c->line) - 1)
+                        conn_close(v, c); /* no newline in 31 bytes: not our protocol */
+                return;
+        }
+        unsigned port;
+        char extra;
+        *nl = 0;
+        if (sscanf(c->line, "CONNECT %u%c", &port, &extra) != 1) {
+                conn_close(v, c);
+                return;
+        }
+        c->guest_port = port;
+        c->host_port = v->next_host_port++;
+        c->state = CONN_CONNECTING;
+        c->pending = PEND_REQUEST;
+        c->peer_buf_alloc = 0;                /* no credit until the guest's RESPONSE says */
+        vmm_vm_watch_events(v->vm, c->fd, 0); /* data waits for the RESPONSE */
+}
+
+static void on_listen(void *opaque)
+{
+        struct virtio_vsock *v = opaque;
+        int fd = accept4(v->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0)
+                return;
+        pthread_mutex_lock(&v->t->lock);
+        struct vsock_conn *c = NULL;
+        for (unsigned i = 0; i < VSOCK_MAX_CONNS && !c; i++)
+                if (!v->conns[i].used)
+                        c = &v->conns[i];
+        if (!c || vmm_vm_watch_fd(v->vm, fd, on_conn, v, NULL) < 0) {
+                close(fd);
+        } else {
+                *c = (struct vsock_conn){.used = true, .fd = fd, .state = CONN_WANT_CONNECT};
+                c->out = berth_xmalloc(VSOCK_BUF);
+        }
+        pthread_mutex_unlock(&v->t->lock);
+}
+
 static void on_conn(void *opaque)
 {
         struct virtio_vsock *v = opaque;
@@ -318,6 +411,20 @@ static void on_conn(void *opaque)
                 struct vsock_conn *c = &v->conns[i];
                 if (!c->used)
                         continue;
+                if (c->state == CONN_WANT_CONNECT) {
+                        read_connect_line(v, c);
+                        continue;
+                }
+                if (c->state == CONN_CONNECTING) {
+                        /* Only a hang-up wakes us here: the client gave up. */
+                        char probe;
+                        ssize_t r = recv(c->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+                        if (r == 0 || (r < 0 && errno != EAGAIN)) {
+                                queue_rst(v, c->host_port, c->guest_port);
+                                conn_close(v, c);
+                        }
+                        continue;
+                }
                 conn_flush(v, c);
                 if (!c->readable) {
                         char probe;
@@ -360,8 +467,21 @@ static void vsock_destroy(void *dev)
 {
         struct virtio_vsock *v = dev;
         vsock_reset(v);
+        if (v->listen_fd >= 0) {
+                close(v->listen_fd);
+                unlink(v->uds_path); /* no leftover socket */
+        }
         free(v->uds_path);
         free(v);
+}
+
+static void vsock_metrics(void *dev, virtio_metric_fn put, void *ctx)
+{
+        const struct virtio_vsock *v = dev;
+        uint64_t open = 0;
+        for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++)
+                open += v->conns[i].used;
+        put(ctx, "connections", open);
 }
 
 static const struct virtio_dev_ops vsock_ops = {
@@ -374,6 +494,7 @@ static const struct virtio_dev_ops vsock_ops = {
         .queue_notify = vsock_notify,
         .reset = vsock_reset,
         .destroy = vsock_destroy,
+        .metrics = vsock_metrics,
 };
 
 int virtio_vsock_add(struct vmm_vm *vm, const struct vmm_vsock_config *vc, berth_error_t *err)
@@ -382,11 +503,39 @@ int virtio_vsock_add(struct vmm_vm *vm, const struct vmm_vsock_config *vc, berth
         v->vm = vm;
         v->guest_cid = v->config_cid = vc->cid;
         v->uds_path = berth_xstrdup(vc->uds_path);
+        v->listen_fd = -1;
+        v->next_host_port = VSOCK_HOST_PORT_BASE;
         for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++)
                 v->conns[i].fd = -1;
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        struct stat st;
+        if (strlen(vc->uds_path) + 12 >= sizeof(sa.sun_path)) {
+                vsock_destroy(v);
+                return berth_fail_status(err, VMM_EXIT_USAGE, ENAMETOOLONG,
+                                         "vsock path `%s` (with _PORT appended) is too long",
+                                         vc->uds_path);
+        }
+        if (lstat(vc->uds_path, &st) == 0) {
+                vsock_destroy(v);
+                return berth_fail_status(err, VMM_EXIT_USAGE, EEXIST,
+                                         "vsock socket `%s` (remove it, or pick another path)",
+                                         vc->uds_path);
+        }
         if (virtio_mmio_add(vm, &vsock_ops, v, &v->t, err) < 0)
                 return -1;
-        log_info("virtio-vsock: guest cid %llu, host ports on %s_PORT",
-                 (unsigned long long) vc->cid, vc->uds_path);
+        strcpy(sa.sun_path, vc->uds_path);
+        v->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (v->listen_fd < 0 || bind(v->listen_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                int e = errno;
+                if (v->listen_fd >= 0)
+                        close(v->listen_fd);
+                v->listen_fd = -1; /* not ours to unlink */
+                return berth_fail(err, e, "bind vsock socket `%s`", vc->uds_path);
+        }
+        if (listen(v->listen_fd, 16) < 0 ||
+            vmm_vm_watch_fd(vm, v->listen_fd, on_listen, v, err) < 0)
+                return berth_fail(err, errno, "listen on `%s`", vc->uds_path);
+        log_info("virtio-vsock: guest cid %llu, CONNECT on %s, host ports on %s_PORT",
+                 (unsigned long long) vc->cid, vc->uds_path, vc->uds_path);
         return 0;
 }

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "vmm/acpi.h"
+#include "vmm/mptable.h"
 #include "vmm/virtio_mmio.h"
 
 #define KVM_TSS_ADDR          0xfffbd000ul
@@ -329,8 +330,12 @@ static int vm_setup(struct vmm_vm *vm, berth_error_t *err)
                 return -1;
 
         vm->n_vcpus = vm->cfg->cpus;
-        uint64_t rsdp = 0;
+        uint64_t rsdp = 0, mp;
         if (!vm->cfg->no_acpi && acpi_init(vm, &rsdp, err) < 0)
+                return -1;
+        /* Both tables: ACPI for distribution kernels, the MP table for
+         * kernels without ACPI or booted with --no-acpi. */
+        if (vmm_mptable_build(&vm->mem, vm->n_vcpus, &mp, err) < 0)
                 return -1;
         cleanup_free char *cmdline = compose_cmdline(vm);
         if (vmm_boot_load(&vm->mem, vm->cfg->kernel, vm->cfg->initrd, cmdline, rsdp, &vm->boot,

@@ -33,8 +33,10 @@ enum vmm_exit_status {
 struct vmm_disk_config {
         const char *path;
         bool readonly;
-        bool direct; /* O_DIRECT: bypass the host page cache */
-        int format;  /* enum disk_format */
+        bool direct;     /* O_DIRECT: bypass the host page cache */
+        int format;      /* enum disk_format */
+        uint64_t bw_mib; /* rate limit in MiB/s, 0 = none */
+        uint64_t iops;   /* rate limit in requests/s, 0 = none */
 };
 
 #define VMM_MAX_NETS 4
@@ -42,6 +44,8 @@ struct vmm_disk_config {
 struct vmm_net_config {
         const char *tap; /* tap interface name; created if missing (needs CAP_NET_ADMIN) */
         uint8_t mac[6];
+        uint64_t bw_mib; /* transmit rate limit in MiB/s, 0 = none */
+        uint64_t pps;    /* transmit rate limit in frames/s, 0 = none */
 };
 
 /* "aa:bb:cc:dd:ee:ff" -> mac; 0, or -1 if malformed or multicast. */

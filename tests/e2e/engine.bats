@@ -203,7 +203,7 @@ cgroup_dir() { # CONTROLLER ID
 }
 
 @test "bad input: Docker's messages and exit codes, nothing left behind" {
-        run "$BERTH" run --rm nosuchimage true
+        run "$BERTH" run --rm --pull never nosuchimage true
         [ "$status" -eq 125 ]
         assert_output_contains "Unable to find image 'nosuchimage:latest' locally"
         run "$BERTH" run --memory 10x busybox true
@@ -273,4 +273,113 @@ cgroup_dir() { # CONTROLLER ID
         run "$BERTH" system prune -f
         assert_success
         [ "$("$BERTH" ps -q | wc -l)" -eq 1 ]
+}
+
+@test "cp: both directions, tar streams, volumes, and no way out through symlinks or ../" {
+        "$BERTH" run -d --name cpc -v cpvol:/vol busybox sh -c \
+                'mkdir -p /d/sub; echo a > /d/a; echo b > /d/sub/b; ln -s / /d/root; echo v > /vol/v; exec sleep 1000' >/dev/null
+        sleep 0.3
+        cd "$BATS_TEST_TMPDIR"
+        "$BERTH" cp cpc:/d ./dcopy
+        [ "$(cat dcopy/a)" = a ] && [ "$(cat dcopy/sub/b)" = b ]
+        [ "$(readlink dcopy/root)" = / ]
+        "$BERTH" cp cpc:/vol/v ./v
+        [ "$(cat v)" = v ]
+        [ "$("$BERTH" cp cpc:/d - | tar t | sort | tr '\n' ' ')" = "d/ d/a d/root d/sub/ d/sub/b " ]
+        echo host > h
+        "$BERTH" cp h cpc:/d/
+        [ "$("$BERTH" exec cpc cat /d/h)" = host ]
+        tar c h | "$BERTH" cp - cpc:/tmp
+        [ "$("$BERTH" exec cpc cat /tmp/h)" = host ]
+        # /d/root is a symlink to the container's /: it must not reach the host's /etc
+        "$BERTH" cp cpc:/d/root/etc/passwd ./pw
+        grep -q '^root:' pw
+        cmp -s pw <("$BERTH" exec cpc cat /etc/passwd)
+        ! cmp -s pw /etc/passwd
+        # a tar entry climbing out of the destination is refused, and nothing lands outside
+        python3 -c 'import tarfile,io; t=tarfile.open("evil.tar","w"); i=tarfile.TarInfo("../../escaped"); d=b"x"; i.size=len(d); t.addfile(i,io.BytesIO(d)); t.close()'
+        run "$BERTH" cp - cpc:/d/sub < evil.tar
+        [ "$status" -ne 0 ]
+        assert_output_contains "outside the destination"
+        run "$BERTH" exec cpc ls /escaped
+        [ "$status" -ne 0 ]
+        run "$BERTH" cp cpc:/nosuch .
+        [ "$status" -eq 1 ]
+}
+
+@test "health checks: starting, unhealthy after the retries, healthy when the test passes; in ps and inspect" {
+        "$BERTH" run -d --name hc --health-cmd 'test -f /ok' --health-interval 200ms \
+                --health-retries 2 busybox sleep 1000 >/dev/null
+        run "$BERTH" ps --format '{{.Status}}' --filter name=hc
+        [[ "$output" == *"(health: starting)" ]]
+        for i in $(seq 50); do
+                [ "$("$BERTH" inspect -f '{{.State.Health.Status}}' hc)" = unhealthy ] && break
+                sleep 0.1
+        done
+        [ "$("$BERTH" inspect -f '{{.State.Health.Status}}' hc)" = unhealthy ]
+        [ "$("$BERTH" inspect -f '{{(index .State.Health.Log 0).ExitCode}}' hc)" = 1 ]
+        "$BERTH" exec hc touch /ok
+        for i in $(seq 50); do
+                [ "$("$BERTH" inspect -f '{{.State.Health.Status}}' hc)" = healthy ] && break
+                sleep 0.1
+        done
+        run "$BERTH" ps --filter health=healthy --format '{{.Names}} {{.Status}}'
+        [[ "$output" == "hc Up "*"(healthy)" ]]
+        [ "$("$BERTH" inspect -f '{{.State.Health.FailingStreak}}' hc)" = 0 ]
+}
+
+@test "berth system service restarts an always container whose monitor died, with no other berth call" {
+        id=$("$BERTH" run -d --restart always busybox sleep 1000)
+        st="$BERTH_DATA_DIR/containers/$id/state.json"
+        pid1=$(jq -r .State.Pid "$st")
+        kill -9 "$(jq -r .Monitor.Pid "$st")"
+        "$BERTH" system service --interval 100ms &
+        svc=$!
+        for i in $(seq 100); do
+                [ "$(jq -r .State.Status "$st")" = running ] && [ "$(jq -r .State.Pid "$st")" != "$pid1" ] && break
+                sleep 0.1
+        done
+        kill "$svc"
+        wait "$svc" || true
+        [ "$(jq -r .State.Status "$st")" = running ]
+        [ "$(jq -r .State.Pid "$st")" != "$pid1" ]
+        [ "$(jq -r .RestartCount "$st")" -ge 0 ]
+}
+
+@test "run pulls a missing image from a registry (Debian's docker-registry on 127.0.0.1)" {
+        require_cmd docker-registry curl
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        dir="$BATS_TEST_TMPDIR/registry"
+        mkdir -p "$dir/data"
+        printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+                "$dir/data" "$port" >"$dir/config.yml"
+        docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+        reg=$!
+        for i in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
+        "$BERTH" tag busybox "127.0.0.1:$port/test/busybox:1"
+        run "$BERTH" push -q "127.0.0.1:$port/test/busybox:1"
+        assert_success
+        "$BERTH" rmi "127.0.0.1:$port/test/busybox:1" >/dev/null
+        run "$BERTH" run --rm "127.0.0.1:$port/test/busybox:1" echo pulled-and-ran
+        kill "$reg"
+        assert_success
+        assert_output_contains "Unable to find image '127.0.0.1:$port/test/busybox:1' locally"
+        assert_output_contains "pulled-and-ran"
+        run "$BERTH" images --format '{{.Repository}}:{{.Tag}}'
+        assert_output_contains "127.0.0.1:$port/test/busybox:1"
+}
+
+@test "commit: a container's changes (files added and deleted) become an image with --change" {
+        "$BERTH" run -d --name cm busybox sh -c 'echo made > /made; rm /bin/vi; exec sleep 1000' >/dev/null
+        sleep 0.3
+        run "$BERTH" commit -c 'CMD ["cat", "/made"]' -m "a test commit" cm committed:v1
+        assert_success
+        [[ "$output" == sha256:* ]]
+        [ "$("$BERTH" inspect -f '{{.State.Status}}' cm)" = running ] # unpaused after
+        run "$BERTH" run --rm committed:v1
+        [ "$output" = made ]
+        run "$BERTH" run --rm committed:v1 ls /bin/vi
+        [ "$status" -ne 0 ]
+        run "$BERTH" history committed:v1
+        assert_output_contains "a test commit"
 }

@@ -109,10 +109,44 @@ static unsigned find_virtio(const char *cmdline, struct vdev *devs, unsigned max
         return n;
 }
 
-/* Port of the FADT's sleep-control register, 0 without ACPI. */
-static uint16_t acpi_sleep_port;
+/* Ports of the FADT's sleep-control and reset registers, 0 without ACPI. */
+static uint16_t acpi_sleep_port, acpi_reset_port;
+static uint8_t acpi_reset_value;
 /* Enabled processors listed in the MADT. */
 static unsigned acpi_cpus;
+
+/* Enabled processors in the MP table (Intel MP spec), for --no-acpi. */
+static unsigned mp_cpus;
+
+static void mptable_walk(void)
+{
+        const uint8_t *fp = (const void *) (uintptr_t) 0x9fc00;
+        if (memcmp(fp, "_MP_", 4) != 0) {
+                put_line("BERTH-GUEST mptable: ", "none");
+                return;
+        }
+        const uint8_t *t = (const void *) (uintptr_t) * (const uint32_t *) (fp + 4);
+        uint16_t n = *(const uint16_t *) (t + 34);
+        const uint8_t *e = t + 44;
+        unsigned ioapics = 0, irqs = 0;
+        for (uint16_t i = 0; i < n; i++) {
+                if (e[0] == 0) {
+                        mp_cpus += e[3] & 1;
+                        e += 20;
+                        continue;
+                }
+                ioapics += e[0] == 2;
+                irqs += e[0] == 3;
+                e += 8;
+        }
+        puts_serial("BERTH-GUEST mptable: ");
+        put_dec(mp_cpus);
+        puts_serial(" cpus, ");
+        put_dec(ioapics);
+        puts_serial(" ioapic, ");
+        put_dec(irqs);
+        puts_serial(" irq routes\n");
+}
 
 extern const uint8_t ap_tramp_start[], ap_tramp_end[], ap_flag[];
 
@@ -176,6 +210,10 @@ static void acpi_walk(uint64_t rsdp)
                                 putc_serial(d[k]);
                         if (t[244] == 1) /* SystemIO */
                                 acpi_sleep_port = (uint16_t) * (const uint64_t *) (t + 248);
+                        if (t[116] == 1) { /* RESET_REG, SystemIO */
+                                acpi_reset_port = (uint16_t) * (const uint64_t *) (t + 120);
+                                acpi_reset_value = t[128];
+                        }
                 }
         }
         putc_serial('\n');
@@ -184,7 +222,9 @@ static void acpi_walk(uint64_t rsdp)
 static void leave(const char *how)
 {
         put_line("BERTH-GUEST exit: ", how);
-        if (has_prefix(how, "reboot")) {
+        if (has_prefix(how, "acpi-reset") && acpi_reset_port) {
+                outb(acpi_reset_port, acpi_reset_value); /* the FADT's reset register */
+        } else if (has_prefix(how, "reboot")) {
                 outb(0x64, 0xfe);
         } else if (has_prefix(how, "triple")) {
                 /* An empty IDT and an exception: #GP -> #DF -> shutdown. */
@@ -256,10 +296,11 @@ void guest_main(uint64_t info, int mode)
                 }
         }
         acpi_walk(rsdp);
-        if (acpi_cpus > 1) {
+        mptable_walk();
+        if (acpi_cpus > 1 || (!acpi_cpus && mp_cpus > 1)) {
                 puts_serial("BERTH-GUEST smp: ");
-                put_dec(acpi_cpus);
-                puts_serial(" cpus in the MADT\n");
+                put_dec(acpi_cpus ? acpi_cpus : mp_cpus);
+                puts_serial(acpi_cpus ? " cpus in the MADT\n" : " cpus in the MP table\n");
                 smp_test();
         }
         struct vdev devs[16];

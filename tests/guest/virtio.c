@@ -434,17 +434,25 @@ static const char *vs_op_name(uint16_t op)
         return op < 8 ? names[op] : "?";
 }
 
-static void vs_send(struct vq *tx, uint8_t *buf, uint64_t cid, uint16_t op, uint32_t flags,
-                    const char *data, uint32_t fwd)
+/* Ports of the connection vs_send talks on (guest side, host side). */
+static uint32_t vs_src = VS_MY_PORT, vs_dst = VS_PORT;
+
+static void vs_send_len(struct vq *tx, uint8_t *buf, uint64_t cid, uint16_t op, uint32_t flags,
+                        const char *data, uint32_t len, uint32_t fwd)
 {
         struct vsock_hdr *h = (struct vsock_hdr *) buf;
-        uint32_t len = data ? (uint32_t) strlen(data) : 0;
-        *h = (struct vsock_hdr){cid, 2, VS_MY_PORT, VS_PORT, len, 1, op, flags, 65536, fwd};
+        *h = (struct vsock_hdr){cid, 2, vs_src, vs_dst, len, 1, op, flags, 65536, fwd};
         if (len)
                 memcpy(buf + sizeof(*h), data, len);
         set_desc(&tx->r->desc[0], buf, (uint32_t) sizeof(*h) + len, 0, 0);
         vq_post(tx, 0);
         vq_wait(tx, 2000000000ull, 0);
+}
+
+static void vs_send(struct vq *tx, uint8_t *buf, uint64_t cid, uint16_t op, uint32_t flags,
+                    const char *data, uint32_t fwd)
+{
+        vs_send_len(tx, buf, cid, op, flags, data, data ? (uint32_t) strlen(data) : 0, fwd);
 }
 
 /* Wait for the next packet from the host: its header (copied), payload in
@@ -463,9 +471,62 @@ static bool vs_recv(struct vq *rx, uint8_t *bufs_, struct vsock_hdr *h, char *da
         return true;
 }
 
+/* guest.vsock_listen=PORT: accept the host's connection to PORT (made by
+ * CONNECT on the UDS), echo what it sends in upper case, until it closes. */
+static void vsock_listen(struct vq *rx, struct vq *tx, uint8_t *rxb, uint8_t *txb, uint64_t cid,
+                         uint32_t port)
+{
+        struct vsock_hdr h;
+        static char data[VS_BUF];
+        puts_serial("BERTH-GUEST vsock: listening on port ");
+        put_dec(port);
+        putc_serial('\n');
+        for (int tries = 0;; tries++) {
+                if (tries > 20) {
+                        put_line("BERTH-GUEST vsock: ", "nobody connected");
+                        return;
+                }
+                if (vs_recv(rx, rxb, &h, data, sizeof(data)) && h.op == 1 && h.dst_port == port)
+                        break;
+        }
+        puts_serial("BERTH-GUEST vsock: host connected from port ");
+        put_dec(h.src_port);
+        putc_serial('\n');
+        vs_src = port;
+        vs_dst = h.src_port;
+        vs_send(tx, txb, cid, 2 /* RESPONSE */, 0, 0, 0);
+        /* Echo every RW packet back at once; our fwd_cnt rides on each
+         * reply, which is what keeps the host's credit flowing. */
+        uint32_t fwd = 0;
+        for (int idle = 0; idle < 8;) {
+                if (!vs_recv(rx, rxb, &h, data, sizeof(data))) {
+                        idle++;
+                        continue;
+                }
+                if (h.op == 5) {
+                        uint32_t len = h.len < sizeof(data) - 1 ? h.len : sizeof(data) - 1;
+                        fwd += h.len;
+                        for (uint32_t i = 0; i < len; i++)
+                                if (data[i] >= 'a' && data[i] <= 'z')
+                                        data[i] = (char) (data[i] - 32);
+                        if (fwd == h.len && len < 64)
+                                put_line("BERTH-GUEST vsock: echoed ", data);
+                        vs_send_len(tx, txb, cid, 5 /* RW */, 0, data, len, fwd);
+                } else if (h.op == 4 || h.op == 3) {
+                        if (h.op == 4)
+                                vs_send(tx, txb, cid, 3 /* RST */, 0, 0, fwd);
+                        puts_serial("BERTH-GUEST vsock: host closed the connection after ");
+                        put_dec(fwd);
+                        puts_serial(" bytes\n");
+                        return;
+                }
+        }
+        put_line("BERTH-GUEST vsock: ", "connection went quiet");
+}
+
 /* Connect to host port 1234 (a unix socket the test serves), send a line,
  * read the echo, shut down. */
-static void test_vsock(uint64_t base, unsigned idx)
+static void test_vsock(uint64_t base, unsigned idx, const char *cmdline)
 {
         struct vq rx, tx;
         if (!dev_negotiate(base, 0) || !queue_setup(&rx, base, 0, idx) ||
@@ -485,6 +546,12 @@ static void test_vsock(uint64_t base, unsigned idx)
         }
         struct vsock_hdr h;
         char data[256];
+        char lp[16];
+        if (cmdline_get(cmdline, "guest.vsock_listen", lp, sizeof(lp))) {
+                const char *p = lp;
+                vsock_listen(&rx, &tx, rxb, txb, cid, (uint32_t) parse_num(&p));
+                return;
+        }
         vs_send(&tx, txb, cid, 1 /* REQUEST */, 0, 0, 0);
         if (!vs_recv(&rx, rxb, &h, data, sizeof(data))) {
                 put_line("BERTH-GUEST vsock: ", "no answer to REQUEST");
@@ -520,6 +587,7 @@ static void test_vsock(uint64_t base, unsigned idx)
         }
         put_line("BERTH-GUEST vsock: shutdown -> ", closed ? "RST" : "no RST");
 }
+
 
 #define BAL_FIRST_PFN 0x800 /* 8 MiB: far above the guest's own image */
 #define BAL_MAX 2048
@@ -660,7 +728,7 @@ void virtio_tests(struct vdev *devs, unsigned n, const char *cmdline)
                         test_rng(devs[i].base, i);
                         break;
                 case 19:
-                        test_vsock(devs[i].base, i);
+                        test_vsock(devs[i].base, i, cmdline);
                         break;
                 case 5:
                         test_balloon(devs[i].base, i);

@@ -113,6 +113,17 @@ int main(void)
         img_table_free(&t);
 
         test_refs();
+        /* Go's RFC3339Nano (no trailing zeros), else skopeo's rewrite changes the ID */
+        bool go_time = true;
+        for (int i = 0; i < 50; i++) {
+                cleanup_free char *now = img_now_rfc3339();
+                size_t n = strlen(now);
+                if (n < 20 || now[n - 1] != 'Z' || now[n - 2] == '0' || now[n - 2] == '.') {
+                        printf("# %s\n", now);
+                        go_time = false;
+                }
+        }
+        ok(go_time, "created times written as Go writes them");
         img_store_close(&s);
         cleanup_free char *cmd = berth_xasprintf("rm -rf %s", dir);
         (void) !system(cmd);

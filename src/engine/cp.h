@@ -1,0 +1,31 @@
+/* cp.h — `berth cp`: files between a container and the host as tar streams.
+ *
+ * Paths inside the container are resolved against its root with
+ * openat2(RESOLVE_IN_ROOT): a symlink in the container (even an absolute one,
+ * even one swapped in while we copy) can never lead outside it.  The walk and
+ * the extraction go through directory fds, never through host path strings. */
+#ifndef BERTH_ENGINE_CP_H
+#define BERTH_ENGINE_CP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+/* root_fd AT_FDCWD means the host: ordinary path resolution. */
+
+/* Write path (resolved inside root_fd) to out_fd as a tar whose top entry is
+ * named top_name (NULL: the path's last component), as `docker cp SRC -`. */
+int eng_cp_tar_from(int root_fd, const char *path, const char *top_name, int out_fd,
+                    berth_error_t *err);
+
+/* Extract the tar read from in_fd into the directory dir (resolved inside
+ * root_fd).  keep_owner: keep the archive's uid/gid (`cp -a`), else the
+ * files belong to root. */
+int eng_cp_tar_into(int root_fd, const char *dir, int in_fd, bool keep_owner, berth_error_t *err);
+
+/* The kind of what path names inside root_fd (S_IFDIR, S_IFREG, …), or -1
+ * with errno when it doesn't exist or can't be reached. */
+int eng_cp_stat(int root_fd, const char *path, mode_t *mode);
+
+#endif

@@ -361,6 +361,7 @@ api() { # METHOD PATH [JSON]
         wait "$pid"
         run cat "$out"
         assert_output_contains "BERTH-GUEST balloon: deflated 256 pages; they came back zeroed"
+        assert_output_contains "BERTH-GUEST balloon: reported 1 MiB free; it reads back zeroed"
         assert_output_contains "BERTH-GUEST exit: poweroff"
         [ ! -e "$BATS_TEST_TMPDIR/api.sock" ] # no leftover socket
 }

@@ -615,10 +615,11 @@ static bool bal_wait_target(uint64_t base, bool want_nonzero)
  * host really dropped them). */
 static void test_balloon(uint64_t base, unsigned idx)
 {
-        struct vq inflate, deflate, stats;
-        if (!dev_negotiate(base, 1ull << 1 /* STATS_VQ */) ||
+        struct vq inflate, deflate, stats, report;
+        if (!dev_negotiate(base, 1ull << 1 /* STATS_VQ */ | 1ull << 5 /* REPORTING */) ||
             !queue_setup(&inflate, base, 0, idx) || !queue_setup(&deflate, base, 1, 8 + idx) ||
-            !queue_setup(&stats, base, 2, 16 + idx) || !dev_ready(base)) {
+            !queue_setup(&stats, base, 2, 16 + idx) || !queue_setup(&report, base, 3, 20) ||
+            !dev_ready(base)) {
                 put_line("BERTH-GUEST balloon: ", "device set-up failed");
                 return;
         }
@@ -671,6 +672,20 @@ static void test_balloon(uint64_t base, unsigned idx)
         put_dec(n);
         puts_serial(" pages; they came back ");
         puts_serial(zero ? "zeroed\n" : "with old contents\n");
+
+        /* Free page reporting: 1 MiB at 12 MiB, filled, reported, then it
+         * must read as zeroes (the host dropped it). */
+        if (!(negotiated & (1ull << 5)))
+                return;
+        uint8_t *range = (uint8_t *) (uintptr_t) (12u << 20);
+        memset(range, 0x77, 1u << 20);
+        set_desc(&report.r->desc[0], range, 1u << 20, D_WRITE, 0);
+        vq_run(&report);
+        bool cleared = true;
+        for (uint32_t i = 0; i < (1u << 20) && cleared; i += 4096)
+                cleared = range[i] == 0 && range[i + 4095] == 0;
+        put_line("BERTH-GUEST balloon: reported 1 MiB free; it reads back ",
+                 cleared ? "zeroed" : "unchanged");
 }
 
 /* guest.hostile=1: post garbage and check that the VMM survives and flags

@@ -67,11 +67,13 @@ static int report_request(void *opaque, struct virtq_elem *e)
                 size_t len = e->iov[i].iov_len;
                 /* The segment was bounds-checked by the queue; only whole
                  * host pages inside it are dropped. */
-                uintptr_t start = ((uintptr_t) p + BAL_PAGE - 1) & ~(uintptr_t) (BAL_PAGE - 1);
-                uintptr_t end = ((uintptr_t) p + len) & ~(uintptr_t) (BAL_PAGE - 1);
-                if (end > start) {
-                        (void) madvise((void *) start, end - start, MADV_DONTNEED);
-                        b->reported_pages += (end - start) / BAL_PAGE;
+                size_t head = (BAL_PAGE - ((uintptr_t) p & (BAL_PAGE - 1))) & (BAL_PAGE - 1);
+                if (len <= head)
+                        continue;
+                size_t whole = (len - head) & ~(size_t) (BAL_PAGE - 1);
+                if (whole) {
+                        (void) madvise(p + head, whole, MADV_DONTNEED);
+                        b->reported_pages += whole / BAL_PAGE;
                 }
         }
         return 0;

@@ -23,8 +23,8 @@ struct cmd {
 
 static int usage_err(berth_error_t *err, const char *cmd, const char *what)
 {
-        return berth_fail_status(err, OCI_EXIT_ERROR, 0, "%s: %s (see `berth-oci %s --help`)",
-                                 cmd, what, cmd);
+        return berth_fail_status(err, OCI_EXIT_ERROR, 0, "%s: %s (see `berth-oci %s --help`)", cmd,
+                                 what, cmd);
 }
 
 static int need_id(int argc, char **argv, const char *cmd, berth_error_t *err)
@@ -34,20 +34,34 @@ static int need_id(int argc, char **argv, const char *cmd, berth_error_t *err)
         return 0;
 }
 
-enum { O_BUNDLE = 256, O_CONSOLE, O_PIDFILE, O_NOPIVOT, O_NOKEYRING, O_PRESERVE, O_DETACH,
-       O_KEEP, O_CWD, O_PROCESS, O_NNP, O_IGNORE_PAUSED, O_LABEL, O_APPARMOR };
+enum {
+        O_BUNDLE = 256,
+        O_CONSOLE,
+        O_PIDFILE,
+        O_NOPIVOT,
+        O_NOKEYRING,
+        O_PRESERVE,
+        O_DETACH,
+        O_KEEP,
+        O_CWD,
+        O_PROCESS,
+        O_NNP,
+        O_IGNORE_PAUSED,
+        O_LABEL,
+        O_APPARMOR
+};
 
 static const struct option create_opts[] = {
-        { "bundle", required_argument, NULL, 'b' },
-        { "console-socket", required_argument, NULL, O_CONSOLE },
-        { "pid-file", required_argument, NULL, O_PIDFILE },
-        { "no-pivot", no_argument, NULL, O_NOPIVOT },
-        { "no-new-keyring", no_argument, NULL, O_NOKEYRING },
-        { "preserve-fds", required_argument, NULL, O_PRESERVE },
-        { "detach", no_argument, NULL, 'd' },
-        { "keep", no_argument, NULL, O_KEEP },
-        { "help", no_argument, NULL, 'h' },
-        { 0 },
+        {"bundle", required_argument, NULL, 'b'},
+        {"console-socket", required_argument, NULL, O_CONSOLE},
+        {"pid-file", required_argument, NULL, O_PIDFILE},
+        {"no-pivot", no_argument, NULL, O_NOPIVOT},
+        {"no-new-keyring", no_argument, NULL, O_NOKEYRING},
+        {"preserve-fds", required_argument, NULL, O_PRESERVE},
+        {"detach", no_argument, NULL, 'd'},
+        {"keep", no_argument, NULL, O_KEEP},
+        {"help", no_argument, NULL, 'h'},
+        {0},
 };
 
 static int parse_create(const char *cmd, int argc, char **argv, struct oci_create_opts *o,
@@ -93,7 +107,7 @@ static int parse_create(const char *cmd, int argc, char **argv, struct oci_creat
 
 static int cmd_create(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
 {
-        struct oci_create_opts o = { 0 };
+        struct oci_create_opts o = {0};
         if (parse_create("create", argc, argv, &o, err) < 0)
                 return -1;
         return oci_create(c, argv[optind], &o, err);
@@ -101,7 +115,7 @@ static int cmd_create(struct oci_ctx *c, int argc, char **argv, berth_error_t *e
 
 static int cmd_run(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
 {
-        struct oci_create_opts o = { 0 };
+        struct oci_create_opts o = {0};
         int status = 0;
         if (parse_create("run", argc, argv, &o, err) < 0)
                 return -1;
@@ -110,7 +124,7 @@ static int cmd_run(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
         return status;
 }
 
-static const struct option plain_opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+static const struct option plain_opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
 
 static int one_id(const char *cmd, int argc, char **argv, berth_error_t *err)
 {
@@ -147,9 +161,8 @@ static int cmd_resume(struct oci_ctx *c, int argc, char **argv, berth_error_t *e
 
 static int cmd_kill(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
 {
-        static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
-                                              { "help", no_argument, NULL, 'h' },
-                                              { 0 } };
+        static const struct option opts[] = {
+                {"all", no_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'}, {0}};
         bool all = false;
         int ch, sig = SIGTERM;
         while ((ch = getopt_long_only(argc, argv, "+ah", opts, NULL)) != -1) {
@@ -172,9 +185,8 @@ static int cmd_kill(struct oci_ctx *c, int argc, char **argv, berth_error_t *err
 
 static int cmd_delete(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
 {
-        static const struct option opts[] = { { "force", no_argument, NULL, 'f' },
-                                              { "help", no_argument, NULL, 'h' },
-                                              { 0 } };
+        static const struct option opts[] = {
+                {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0}};
         bool force = false;
         int ch;
         while ((ch = getopt_long_only(argc, argv, "+fh", opts, NULL)) != -1) {
@@ -196,10 +208,10 @@ static int cmd_delete(struct oci_ctx *c, int argc, char **argv, berth_error_t *e
 static int parse_format(const char *cmd, int argc, char **argv, bool *json, bool *quiet,
                         berth_error_t *err)
 {
-        static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
-                                              { "quiet", no_argument, NULL, 'q' },
-                                              { "help", no_argument, NULL, 'h' },
-                                              { 0 } };
+        static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {0}};
         int ch;
         while ((ch = getopt_long_only(argc, argv, "+f:qh", opts, NULL)) != -1) {
                 if (ch == 'f' && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0)) {
@@ -237,25 +249,25 @@ static int cmd_ps(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
 static int cmd_exec(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
 {
         static const struct option opts[] = {
-                { "console-socket", required_argument, NULL, O_CONSOLE },
-                { "cwd", required_argument, NULL, O_CWD },
-                { "env", required_argument, NULL, 'e' },
-                { "tty", no_argument, NULL, 't' },
-                { "user", required_argument, NULL, 'u' },
-                { "additional-gids", required_argument, NULL, 'g' },
-                { "process", required_argument, NULL, 'p' },
-                { "detach", no_argument, NULL, 'd' },
-                { "pid-file", required_argument, NULL, O_PIDFILE },
-                { "process-label", required_argument, NULL, O_LABEL },
-                { "apparmor", required_argument, NULL, O_APPARMOR },
-                { "no-new-privs", no_argument, NULL, O_NNP },
-                { "cap", required_argument, NULL, 'c' },
-                { "preserve-fds", required_argument, NULL, O_PRESERVE },
-                { "ignore-paused", no_argument, NULL, O_IGNORE_PAUSED },
-                { "help", no_argument, NULL, 'h' },
-                { 0 },
+                {"console-socket", required_argument, NULL, O_CONSOLE},
+                {"cwd", required_argument, NULL, O_CWD},
+                {"env", required_argument, NULL, 'e'},
+                {"tty", no_argument, NULL, 't'},
+                {"user", required_argument, NULL, 'u'},
+                {"additional-gids", required_argument, NULL, 'g'},
+                {"process", required_argument, NULL, 'p'},
+                {"detach", no_argument, NULL, 'd'},
+                {"pid-file", required_argument, NULL, O_PIDFILE},
+                {"process-label", required_argument, NULL, O_LABEL},
+                {"apparmor", required_argument, NULL, O_APPARMOR},
+                {"no-new-privs", no_argument, NULL, O_NNP},
+                {"cap", required_argument, NULL, 'c'},
+                {"preserve-fds", required_argument, NULL, O_PRESERVE},
+                {"ignore-paused", no_argument, NULL, O_IGNORE_PAUSED},
+                {"help", no_argument, NULL, 'h'},
+                {0},
         };
-        struct oci_exec_opts o = { 0 };
+        struct oci_exec_opts o = {0};
         int ch, status = 0;
         cleanup_free char **env = berth_xcalloc((size_t) argc + 1, sizeof(char *));
         cleanup_free char **caps = berth_xcalloc((size_t) argc + 1, sizeof(char *));
@@ -324,21 +336,21 @@ static int cmd_exec(struct oci_ctx *c, int argc, char **argv, berth_error_t *err
 
 static int cmd_update(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
 {
-        static const char *names[] = { "memory", "memory-swap", "memory-reservation",
-                                       "kernel-memory", "cpu-shares", "cpu-quota", "cpu-period",
-                                       "cpuset-cpus", "cpuset-mems", "pids-limit",
-                                       "blkio-weight", "cpu-rt-runtime", "cpu-rt-period",
-                                       NULL };
+        static const char *names[] = {
+                "memory",        "memory-swap", "memory-reservation", "kernel-memory",
+                "cpu-shares",    "cpu-quota",   "cpu-period",         "cpuset-cpus",
+                "cpuset-mems",   "pids-limit",  "blkio-weight",       "cpu-rt-runtime",
+                "cpu-rt-period", NULL};
         struct option opts[16];
-        const char *kv[32] = { 0 };
+        const char *kv[32] = {0};
         const char *res_file = NULL;
         size_t nkv = 0;
         int ch, idx;
         for (idx = 0; names[idx]; idx++)
-                opts[idx] = (struct option){ names[idx], required_argument, NULL, 1000 + idx };
-        opts[idx++] = (struct option){ "resources", required_argument, NULL, 'r' };
-        opts[idx++] = (struct option){ "help", no_argument, NULL, 'h' };
-        opts[idx] = (struct option){ 0 };
+                opts[idx] = (struct option){names[idx], required_argument, NULL, 1000 + idx};
+        opts[idx++] = (struct option){"resources", required_argument, NULL, 'r'};
+        opts[idx++] = (struct option){"help", no_argument, NULL, 'h'};
+        opts[idx] = (struct option){0};
         while ((ch = getopt_long_only(argc, argv, "+r:h", opts, NULL)) != -1) {
                 if (ch >= 1000) {
                         kv[nkv++] = names[ch - 1000];
@@ -367,10 +379,10 @@ static int cmd_update(struct oci_ctx *c, int argc, char **argv, berth_error_t *e
 
 static int cmd_spec(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
 {
-        static const struct option opts[] = { { "bundle", required_argument, NULL, 'b' },
-                                              { "rootless", no_argument, NULL, 'r' },
-                                              { "help", no_argument, NULL, 'h' },
-                                              { 0 } };
+        static const struct option opts[] = {{"bundle", required_argument, NULL, 'b'},
+                                             {"rootless", no_argument, NULL, 'r'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {0}};
         const char *bundle = NULL;
         bool rootless = false;
         int ch;
@@ -395,21 +407,21 @@ static int cmd_features(struct oci_ctx *c, int argc, char **argv, berth_error_t 
 }
 
 static const struct cmd commands[] = {
-        { "create", cmd_create, "create a container (its init waits for `start`)", true },
-        { "start", cmd_start, "start the user's process of a created container", false },
-        { "run", cmd_run, "create and start a container", true },
-        { "state", cmd_state, "print the state of a container (JSON)", false },
-        { "kill", cmd_kill, "send a signal to the container's init (or all with --all)", false },
-        { "delete", cmd_delete, "delete a container and its resources", false },
-        { "list", cmd_list, "list containers", false },
-        { "ps", cmd_ps, "list the processes of a container", false },
-        { "exec", cmd_exec, "run a process in a running container", true },
-        { "pause", cmd_pause, "freeze every process of a container", false },
-        { "resume", cmd_resume, "thaw a paused container", false },
-        { "update", cmd_update, "change a container's resource limits", false },
-        { "spec", cmd_spec, "write a default config.json", false },
-        { "features", cmd_features, "print what this runtime supports (JSON)", false },
-        { NULL, NULL, NULL, false },
+        {"create", cmd_create, "create a container (its init waits for `start`)", true},
+        {"start", cmd_start, "start the user's process of a created container", false},
+        {"run", cmd_run, "create and start a container", true},
+        {"state", cmd_state, "print the state of a container (JSON)", false},
+        {"kill", cmd_kill, "send a signal to the container's init (or all with --all)", false},
+        {"delete", cmd_delete, "delete a container and its resources", false},
+        {"list", cmd_list, "list containers", false},
+        {"ps", cmd_ps, "list the processes of a container", false},
+        {"exec", cmd_exec, "run a process in a running container", true},
+        {"pause", cmd_pause, "freeze every process of a container", false},
+        {"resume", cmd_resume, "thaw a paused container", false},
+        {"update", cmd_update, "change a container's resource limits", false},
+        {"spec", cmd_spec, "write a default config.json", false},
+        {"features", cmd_features, "print what this runtime supports (JSON)", false},
+        {NULL, NULL, NULL, false},
 };
 
 static void usage(FILE *out)
@@ -430,22 +442,22 @@ int main(int argc, char **argv)
 {
         cleanup_error berth_error_t err = NULL;
         cleanup_free char *root_default = NULL;
-        struct oci_ctx c = { 0 };
+        struct oci_ctx c = {0};
         const char *log_path = NULL;
         enum berth_log_format fmt = BERTH_LOG_TEXT;
         enum berth_log_level level = BERTH_LOG_WARN;
         enum { G_ROOT = 256, G_LOG, G_LOGFMT, G_DEBUG, G_SYSTEMD, G_ROOTLESS, G_CRIU };
         static const struct option opts[] = {
-                { "root", required_argument, NULL, G_ROOT },
-                { "log", required_argument, NULL, G_LOG },
-                { "log-format", required_argument, NULL, G_LOGFMT },
-                { "debug", no_argument, NULL, G_DEBUG },
-                { "systemd-cgroup", no_argument, NULL, G_SYSTEMD },
-                { "rootless", required_argument, NULL, G_ROOTLESS },
-                { "criu", required_argument, NULL, G_CRIU },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'v' },
-                { 0 },
+                {"root", required_argument, NULL, G_ROOT},
+                {"log", required_argument, NULL, G_LOG},
+                {"log-format", required_argument, NULL, G_LOGFMT},
+                {"debug", no_argument, NULL, G_DEBUG},
+                {"systemd-cgroup", no_argument, NULL, G_SYSTEMD},
+                {"rootless", required_argument, NULL, G_ROOTLESS},
+                {"criu", required_argument, NULL, G_CRIU},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'v'},
+                {0},
         };
         int ch;
         while ((ch = getopt_long_only(argc, argv, "+hv", opts, NULL)) != -1) {
@@ -486,8 +498,10 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return OCI_EXIT_ERROR;
         }
-        if (c.root == NULL)
-                c.root = root_default = oci_default_root();
+        if (c.root == NULL) {
+                root_default = oci_default_root();
+                c.root = root_default;
+        }
         const char *name = argv[optind];
         for (size_t i = 0; commands[i].name; i++) {
                 if (strcmp(commands[i].name, name) != 0)

@@ -15,6 +15,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "disk/qcow2_int.h"
 
@@ -255,7 +256,7 @@ static int write_in_table(struct qcow2 *q, const uint8_t *buf, uint64_t len, uin
         }
         if (wbatch_flush(q, &b, err) < 0)
                 return -1;
-        if (qcow2_set_l2_entries(q, l2_off, t, i0, ne, n, err) < 0)
+        if (qcow2_set_l2_entries(q, off / (q->l2_entries * cs), i0, ne, n, err) < 0)
                 return -1;
         for (uint64_t k = 0; k < n; k++)
                 if (old[k])
@@ -389,7 +390,7 @@ static int zero_clusters(struct qcow2 *q, uint64_t off, uint64_t len, enum zero_
                                 old[k] = be64toh(t[i0 + k]);
                                 ne[k] = want;
                         }
-                        if (qcow2_set_l2_entries(q, l2_off, t, i0, ne, n, err) < 0)
+                        if (qcow2_set_l2_entries(q, l1_index, i0, ne, n, err) < 0)
                                 return -1;
                         for (uint64_t k = 0; k < n; k++)
                                 free_old_entry(q, old[k]);
@@ -547,16 +548,19 @@ static void qcow2_close(struct disk *d)
         if (q == NULL)
                 return;
         if (!q->readonly) {
+                /* Give back the unused pool, cut the file after the last used
+                 * cluster, then one sync covers L2 entries, frees and both. */
                 cleanup_error berth_error_t err = NULL;
-                if (qcow2_release_pool(q, &err) < 0 || qcow2_sync(q, &err) < 0) {
+                int ret = qcow2_release_pool(q, &err);
+                struct stat st;
+                uint64_t end = q->end_cluster << q->cluster_bits;
+                if (ret == 0 && fstat(q->fd, &st) == 0 && (uint64_t) st.st_size > end &&
+                    ftruncate(q->fd, (off_t) end) < 0)
+                        log_debug("cannot trim `%s`: %s", q->d->path, strerror(errno));
+                if (ret == 0)
+                        ret = qcow2_sync(q, &err);
+                if (ret < 0)
                         berth_error_report(&err, 0);
-                } else {
-                        struct stat st;
-                        uint64_t end = q->end_cluster << q->cluster_bits;
-                        if (fstat(q->fd, &st) == 0 && (uint64_t) st.st_size > end &&
-                            ftruncate(q->fd, (off_t) end) == 0)
-                                (void) fdatasync(q->fd);
-                }
         }
         close(q->fd);
         qcow2_l2_cache_free(q);
@@ -781,7 +785,7 @@ static int write_one_compressed(struct qcow2 *q, const uint8_t *data, uint64_t o
                 return -1;
         uint64_t i = (off >> q->cluster_bits) % q->l2_entries;
         uint64_t old = be64toh(t[i]);
-        if (qcow2_set_l2_entries(q, l2_off, t, i, &e, 1, err) < 0)
+        if (qcow2_set_l2_entries(q, off / (q->l2_entries * q->cluster_size), i, &e, 1, err) < 0)
                 return -1;
         free_old_entry(q, old);
         return 0;

@@ -33,10 +33,35 @@ void qcow2_l2_cache_free(struct qcow2 *q)
         q->l2c = NULL;
 }
 
-void qcow2_l2_cache_drop(struct qcow2 *q)
+static int slot_writeback(struct qcow2 *q, struct l2_slot *s, berth_error_t *err)
 {
+        if (s->dirty_hi <= s->dirty_lo)
+                return 0;
+        if (qcow2_barrier(q, err) < 0)
+                return -1;
+        uint64_t lo = s->dirty_lo, hi = s->dirty_hi;
+        if (disk_full_pwrite(q->fd, s->t + lo, (hi - lo) * 8, s->off + lo * 8) < 0)
+                return berth_fail(err, errno, "write L2 table at %llu",
+                                  (unsigned long long) s->off);
+        s->dirty_lo = s->dirty_hi = 0;
+        return 0;
+}
+
+int qcow2_l2_writeback(struct qcow2 *q, berth_error_t *err)
+{
+        for (unsigned i = 0; q->l2c && i < q->l2c_n; i++)
+                if (slot_writeback(q, &q->l2c[i], err) < 0)
+                        return -1;
+        return 0;
+}
+
+int qcow2_l2_cache_drop(struct qcow2 *q, berth_error_t *err)
+{
+        if (qcow2_l2_writeback(q, err) < 0)
+                return -1;
         for (unsigned i = 0; i < q->l2c_n; i++)
                 q->l2c[i].off = 0;
+        return 0;
 }
 
 int qcow2_load_l2(struct qcow2 *q, uint64_t l2_off, uint64_t l1_index, uint64_t **out,
@@ -52,6 +77,8 @@ int qcow2_load_l2(struct qcow2 *q, uint64_t l2_off, uint64_t l1_index, uint64_t 
                                   "L2 table offset %llu is not aligned or outside the file (the "
                                   "image is corrupt)",
                                   (unsigned long long) l2_off);
+        if (slot_writeback(q, s, err) < 0)
+                return -1;
         if (s->t == NULL)
                 s->t = berth_xmalloc(q->cluster_size);
         s->off = 0;
@@ -138,16 +165,24 @@ int qcow2_write_l1_entry(struct qcow2 *q, uint64_t index, berth_error_t *err)
         return qcow2_pwrite_be64(q, q->l1_offset + index * 8, q->l1[index], err);
 }
 
-int qcow2_set_l2_entries(struct qcow2 *q, uint64_t l2_off, uint64_t *table, uint64_t first,
+int qcow2_set_l2_entries(struct qcow2 *q, uint64_t l1_index, uint64_t first,
                          const uint64_t *entries, uint64_t n, berth_error_t *err)
 {
-        if (qcow2_barrier(q, err) < 0)
-                return -1;
+        struct l2_slot *s = &q->l2c[l1_index % q->l2c_n];
+        if (s->off != (q->l1[l1_index] & L1E_OFFSET_MASK) || s->t == NULL)
+                return berth_fail(err, EIO, "L2 table for L1 entry %llu is not in the cache",
+                                  (unsigned long long) l1_index);
         for (uint64_t k = 0; k < n; k++)
-                table[first + k] = htobe64(entries[k]);
-        if (disk_full_pwrite(q->fd, table + first, n * 8, l2_off + first * 8) < 0)
-                return berth_fail(err, errno, "write L2 table at %llu",
-                                  (unsigned long long) l2_off);
+                s->t[first + k] = htobe64(entries[k]);
+        if (s->dirty_hi <= s->dirty_lo) {
+                s->dirty_lo = first;
+                s->dirty_hi = first + n;
+        } else {
+                if (first < s->dirty_lo)
+                        s->dirty_lo = first;
+                if (first + n > s->dirty_hi)
+                        s->dirty_hi = first + n;
+        }
         return 0;
 }
 
@@ -171,6 +206,9 @@ int qcow2_l2_for_write(struct qcow2 *q, uint64_t off, uint64_t *l2_off, uint64_t
         cleanup_free uint64_t *copy = berth_xcalloc(1, q->cluster_size);
         if (src)
                 memcpy(copy, src, q->cluster_size);
+        struct l2_slot *s = &q->l2c[l1_index % q->l2c_n];
+        if (slot_writeback(q, s, err) < 0) /* the slot is about to hold the new table */
+                return -1;
         uint64_t nl2;
         if (qcow2_alloc_clusters(q, 1, &nl2, err) < 0)
                 return -1;
@@ -185,7 +223,6 @@ int qcow2_l2_for_write(struct qcow2 *q, uint64_t off, uint64_t *l2_off, uint64_t
                 return -1;
         if (old)
                 qcow2_defer_free(q, old, 1);
-        struct l2_slot *s = &q->l2c[l1_index % q->l2c_n];
         if (s->t == NULL)
                 s->t = berth_xmalloc(q->cluster_size);
         memcpy(s->t, copy, q->cluster_size);
@@ -286,6 +323,5 @@ int qcow2_fix_copied_flags(struct qcow2 *q, berth_error_t *err)
                                 return -1;
                 }
         }
-        qcow2_l2_cache_drop(q);
-        return 0;
+        return qcow2_l2_cache_drop(q, err);
 }

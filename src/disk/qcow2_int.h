@@ -81,8 +81,9 @@ struct qcow2_feature_name {
 };
 
 struct l2_slot {
-        uint64_t off; /* host offset of the table cached here, 0 if empty */
-        uint64_t *t;  /* cluster_size bytes, big-endian entries */
+        uint64_t off;                /* host offset of the table cached here, 0 if empty */
+        uint64_t *t;                 /* cluster_size bytes, big-endian entries */
+        uint64_t dirty_lo, dirty_hi; /* entries changed in memory, not yet written */
 };
 
 struct qcow2_pending_free {
@@ -203,7 +204,9 @@ int qcow2_sync(struct qcow2 *q, berth_error_t *err);
 /* qcow2_cluster.c */
 int qcow2_l2_cache_init(struct qcow2 *q);
 void qcow2_l2_cache_free(struct qcow2 *q);
-void qcow2_l2_cache_drop(struct qcow2 *q);
+int qcow2_l2_cache_drop(struct qcow2 *q, berth_error_t *err);
+/* Write every changed L2 entry (after the refcount barrier). */
+int qcow2_l2_writeback(struct qcow2 *q, berth_error_t *err);
 int qcow2_load_l2(struct qcow2 *q, uint64_t l2_off, uint64_t l1_index, uint64_t **out,
                   berth_error_t *err);
 int qcow2_map(struct qcow2 *q, uint64_t off, uint64_t len, struct qcow2_map *m, berth_error_t *err);
@@ -211,7 +214,11 @@ int qcow2_map(struct qcow2 *q, uint64_t off, uint64_t len, struct qcow2_map *m, 
  * the active L1 owns it alone. */
 int qcow2_l2_for_write(struct qcow2 *q, uint64_t off, uint64_t *l2_off, uint64_t **table,
                        berth_error_t *err);
-int qcow2_set_l2_entries(struct qcow2 *q, uint64_t l2_off, uint64_t *table, uint64_t first,
+/* Change entries of the cached table for l1_index.  They reach the disk at
+ * the next flush, when the table leaves the cache, or before anything reads
+ * tables from the disk (a crash before that loses unflushed writes and
+ * leaks their clusters, nothing worse). */
+int qcow2_set_l2_entries(struct qcow2 *q, uint64_t l1_index, uint64_t first,
                          const uint64_t *entries, uint64_t n, berth_error_t *err);
 int qcow2_write_l1_entry(struct qcow2 *q, uint64_t index, berth_error_t *err);
 int qcow2_grow_l1(struct qcow2 *q, uint64_t min_size, berth_error_t *err);

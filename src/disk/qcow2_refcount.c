@@ -568,7 +568,7 @@ int qcow2_apply_pending_frees(struct qcow2 *q, berth_error_t *err)
 
 int qcow2_sync(struct qcow2 *q, berth_error_t *err)
 {
-        if (qcow2_apply_pending_frees(q, err) < 0)
+        if (qcow2_l2_writeback(q, err) < 0 || qcow2_apply_pending_frees(q, err) < 0)
                 return -1;
         if (fdatasync(q->fd) < 0)
                 return berth_fail(err, errno, "flush the image");

@@ -333,7 +333,8 @@ static int snapshot_apply_locked(struct qcow2 *q, struct qcow2_snapshot *s, bert
         if (disk_full_pwrite(q->fd, be, (size_t) q->l1_size * 8, q->l1_offset) < 0 ||
             fdatasync(q->fd) < 0)
                 return berth_fail(err, errno, "write the active L1 table");
-        qcow2_l2_cache_drop(q);
+        if (qcow2_l2_cache_drop(q, err) < 0)
+                return -1;
         if (qcow2_update_tree_refcounts(q, old, q->l1_size, -1, err) < 0)
                 return -1;
         if (s->disk_size != q->size) {

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/signals.h"
 #include "common/units.h"
+#include "common/signals.h"
 #include "common/util.h"
 #include "engine/runflags_internal.h"
 
@@ -69,43 +71,9 @@ bool rf_valid_cpuset(const char *s)
         return true;
 }
 
-static const struct {
-        const char *name;
-        int num;
-} signals[] = {
-        {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
-        {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},
-        {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
-        {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
-        {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
-        {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
-        {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
-        {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},
-        {"SYS", SIGSYS},
-};
-
 int rf_signal_number(const char *s)
 {
-        if (s == NULL || *s == '\0')
-                return -1;
-        if (isdigit((unsigned char) *s)) {
-                char *end;
-                long n = strtol(s, &end, 10);
-                return (*end == '\0' && n > 0 && n <= 64) ? (int) n : -1;
-        }
-        const char *n = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
-        for (size_t i = 0; i < BERTH_ARRAY_SIZE(signals); i++)
-                if (strcasecmp(signals[i].name, n) == 0)
-                        return signals[i].num;
-        if (strncasecmp(n, "RTMIN+", 6) == 0 || strncasecmp(n, "RTMAX-", 6) == 0) {
-                char *end;
-                long off = strtol(n + 6, &end, 10);
-                int v = toupper((unsigned char) n[3]) == 'I' ? SIGRTMIN + (int) off
-                                                             : SIGRTMAX - (int) off;
-                if (*end == '\0' && off >= 0 && v >= SIGRTMIN && v <= SIGRTMAX)
-                        return v;
-        }
-        return -1;
+        return berth_signal_number(s);
 }
 
 /* Split on ':' into at most max parts; returns the count or -1 when there are more. */

@@ -245,11 +245,26 @@ static int write_data(struct archive *a, int fd, struct archive_entry *e, const 
         return 0;
 }
 
+/* Without privilege (rootless), neither 0/0 devices nor trusted.* xattrs can be made:
+ * the whiteout stays an empty ".wh." file, which the vfs driver understands. */
+static int whiteout_marker(int pfd, const char *base, const char *parent, berth_error_t *err)
+{
+        if (clear_slot(pfd, base, false, err) < 0)
+                return -1;
+        int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return berth_fail(err, errno, "make whiteout `%s/%s`", parent, base);
+        close(fd);
+        return 0;
+}
+
 static int whiteout(struct unpacker *u, int pfd, const char *parent, const char *base,
                     berth_error_t *err)
 {
         if (strcmp(base, ".wh..wh..opq") == 0) {
                 static const char y = 'y';
+                if (!u->privileged)
+                        return whiteout_marker(pfd, base, parent, err);
                 if (fsetxattr(pfd, "trusted.overlay.opaque", &y, 1, 0) < 0)
                         return berth_fail(err, errno, "mark `%s` opaque", parent[0] ? parent : "/");
                 return 0;
@@ -259,6 +274,8 @@ static int whiteout(struct unpacker *u, int pfd, const char *parent, const char 
         const char *victim = base + 4;
         if (victim[0] == '\0' || strcmp(victim, ".") == 0 || strcmp(victim, "..") == 0)
                 return berth_fail(err, EPERM, "invalid whiteout `%s/%s`", parent, base);
+        if (!u->privileged)
+                return whiteout_marker(pfd, base, parent, err);
         if (clear_slot(pfd, victim, false, err) < 0)
                 return -1;
         if (mknodat(pfd, victim, S_IFCHR | 0, makedev(0, 0)) < 0)

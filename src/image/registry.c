@@ -36,6 +36,24 @@ static void progress(const struct img_registry_opts *o, const char *fmt, ...)
         fflush(stdout);
 }
 
+/* On a terminal, transfers draw a progress bar (Docker's look); else plain lines. */
+static void xfer_begin(struct reg *r, const char *digest, const char *verb, char *label, size_t len)
+{
+        r->xfer_label = NULL;
+        if (r->o->quiet || !isatty(STDOUT_FILENO))
+                return;
+        snprintf(label, len, "%.12s: %s", img_digest_hex(digest), verb);
+        r->xfer_label = label;
+        r->xfer_last = 0;
+}
+
+static void xfer_end(struct reg *r)
+{
+        if (r->xfer_label)
+                fputs("\r\033[K", stdout);
+        r->xfer_label = NULL;
+}
+
 static const char *short_hex(const char *digest)
 {
         static char buf[13];
@@ -139,7 +157,10 @@ static int fetch_blob(struct img_store *s, struct reg *r, const char *digest, be
                 struct reg_req q = {.method = "GET", .path = path, .body_fd = -1};
                 struct reg_resp resp = {.blob = &w};
                 berth_error_t sub = NULL;
+                char label[64];
+                xfer_begin(r, digest, "Downloading", label, sizeof(label));
                 int ret = reg_do(r, &q, &resp, &sub);
+                xfer_end(r);
                 if (ret == 0 && resp.status == 200) {
                         reg_resp_free(&resp);
                         ret = img_blob_commit(&w, digest, NULL, &sub);
@@ -256,7 +277,9 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
         if (mtype == NULL)
                 mtype = mt ? mt : IMG_MT_OCI_MANIFEST;
         /* pulled by tag: that name; by digest: no name (as Docker shows <none>) */
-        local = img_digest_valid(ref) ? NULL : berth_xasprintf("%s/%s:%s", r.host, r.repo, ref);
+        /* the name as the user wrote it, normalized (docker.io/library/x is x) */
+        if (!img_digest_valid(ref) && img_ref_normalize(name, &local, err) < 0)
+                goto out;
         const char *names[] = {local};
         if (img_table_add(s, digest, mtype, (int64_t) len, names, local ? 1 : 0, err) < 0)
                 goto out;
@@ -400,7 +423,11 @@ static int push_blob(struct img_store *s, struct reg *r, const char *digest, con
                 berth_error_t sub = NULL;
                 long status = 0;
                 bool mounted = false;
-                if (upload_once(s, r, digest, from, &mounted, &sub, &status) == 0) {
+                char label[64];
+                xfer_begin(r, digest, "Pushing", label, sizeof(label));
+                int up = upload_once(s, r, digest, from, &mounted, &sub, &status);
+                xfer_end(r);
+                if (up == 0) {
                         if (mounted)
                                 progress(r->o, "%s: Mounted from %s", short_hex(digest), from);
                         else

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -174,6 +175,44 @@ static size_t on_read(char *out, size_t size, size_t n, void *ctx)
         return k;
 }
 
+static void human(char *buf, size_t len, double v)
+{
+        static const char *const units[] = {"B", "kB", "MB", "GB"};
+        size_t u = 0;
+        while (v >= 1000.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+                v /= 1000.0;
+                u++;
+        }
+        snprintf(buf, len, "%.3g%s", v, units[u]);
+}
+
+/* Docker's progress line, redrawn in place at most ten times a second. */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+        struct reg *r = ctx;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        double now = (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+        if (now - r->xfer_last < 0.1)
+                return 0;
+        bool up = ultotal > 0;
+        double done = (double) (up ? ulnow : dlnow), total = (double) (up ? ultotal : dltotal);
+        if (total <= 0)
+                return 0; /* nothing known yet (or a request without a body) */
+        r->xfer_last = now;
+        char a[16], b[16], bar[52];
+        human(a, sizeof(a), done);
+        human(b, sizeof(b), total);
+        size_t fill = total > 0 ? (size_t) (50.0 * done / total) : 0;
+        for (size_t i = 0; i < 50; i++)
+                bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+        bar[50] = '\0';
+        fprintf(stdout, "\r%s [%s] %s/%s\033[K", r->xfer_label, bar, a, b);
+        fflush(stdout);
+        return 0;
+}
+
 static int perform(struct reg *r, const struct reg_req *q, const char *url, struct reg_resp *resp,
                    berth_error_t *err)
 {
@@ -222,6 +261,11 @@ static int perform(struct reg *r, const struct reg_req *q, const char *url, stru
         curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
+        if (r->xfer_label) {
+                curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+                curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+                curl_easy_setopt(c, CURLOPT_XFERINFODATA, r);
+        }
         struct upload up = {
                 .fd = q->body_fd, .fd_left = q->body_size, .buf = q->body, .len = q->body_len};
         if (strcmp(q->method, "HEAD") == 0) {

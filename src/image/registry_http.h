@@ -18,6 +18,8 @@ struct reg {
         char *auth; /* the Authorization header in use, if any */
         char *user, *password;
         CURL *curl;
+        const char *xfer_label; /* progress on a tty: "<short digest>: Downloading" */
+        double xfer_last;       /* when the progress line was last drawn */
 };
 
 struct reg_resp {

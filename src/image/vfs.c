@@ -83,10 +83,14 @@ static int copy_data(int sfd, int dfd, const char *path, berth_error_t *err)
         return r < 0 ? berth_fail(err, errno, "read `%s`", path) : 0;
 }
 
+/* Opaque: trusted.overlay.opaque=y, or (layers unpacked without privilege) a
+ * ".wh..wh..opq" file inside. */
 static bool is_opaque(int fd)
 {
         char v = 0;
-        return fgetxattr(fd, "trusted.overlay.opaque", &v, 1) == 1 && v == 'y';
+        if (fgetxattr(fd, "trusted.overlay.opaque", &v, 1) == 1 && v == 'y')
+                return true;
+        return faccessat(fd, ".wh..wh..opq", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 static int copy_tree(struct vfs_copy *c, int sdir, int ddir, const char *rel, berth_error_t *err);
@@ -100,6 +104,12 @@ static int copy_entry(struct vfs_copy *c, int sdir, int ddir, const char *name, 
         bool have = fstatat(ddir, name, &dst, AT_SYMLINK_NOFOLLOW) == 0;
         if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))
                 return img_rm_rf_at(ddir, name, err); /* whiteout */
+        /* whiteouts as files, from layers unpacked without privilege */
+        if (S_ISREG(st.st_mode) && berth_str_has_prefix(name, ".wh.")) {
+                if (berth_str_has_prefix(name, ".wh..wh."))
+                        return 0; /* the opaque marker (see is_opaque) or aufs bookkeeping */
+                return img_rm_rf_at(ddir, name + 4, err);
+        }
         if (S_ISDIR(st.st_mode)) {
                 cleanup_close int sfd =
                         openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

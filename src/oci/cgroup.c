@@ -23,16 +23,15 @@ void oci_cgroup_init(struct oci_cgroup *cg, const struct oci_cgroup_ops *ops, co
         cg->path = berth_xstrdup(path);
 }
 
-int oci_cgroup_open(struct oci_cgroup *cg, const char *root, const char *path,
-                    berth_error_t *err)
+int oci_cgroup_open(struct oci_cgroup *cg, const char *root, const char *path, berth_error_t *err)
 {
         struct statfs st;
         if (root == NULL)
                 root = "/sys/fs/cgroup";
         if (statfs(root, &st) < 0)
                 return berth_fail(err, errno, "statfs `%s`", root);
-        oci_cgroup_init(cg, st.f_type == CGROUP2_SUPER_MAGIC ? &oci_cgroup_v2_ops
-                                                             : &oci_cgroup_v1_ops,
+        oci_cgroup_init(cg,
+                        st.f_type == CGROUP2_SUPER_MAGIC ? &oci_cgroup_v2_ops : &oci_cgroup_v1_ops,
                         root, path);
         return 0;
 }
@@ -119,8 +118,7 @@ int oci_cgroup_path_for(const struct oci_spec *spec, const char *id, bool system
                                          "berth-oci only manages cgroupfs paths",
                                          p);
         if (strstr(p, "..") != NULL)
-                return berth_fail_status(err, 1, 0, "cgroupsPath `%s` must not contain `..`",
-                                         p);
+                return berth_fail_status(err, 1, 0, "cgroupsPath `%s` must not contain `..`", p);
         *out = p[0] == '/' ? berth_xstrdup(p) : berth_xasprintf("/%s", p);
         return 0;
 }
@@ -171,7 +169,7 @@ int oci_cg_rmdir(const char *dir, berth_error_t *err)
                         return 0;
                 if (errno != EBUSY)
                         break;
-                nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
+                nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
         }
         return berth_fail(err, errno, "remove cgroup `%s`", dir);
 }

@@ -45,8 +45,7 @@ extern const struct oci_cgroup_ops oci_cgroup_none_ops;
 bool oci_resources_empty(const struct oci_resources *r);
 
 /* Pick the backend for the host mounted at root (NULL = /sys/fs/cgroup). */
-int oci_cgroup_open(struct oci_cgroup *cg, const char *root, const char *path,
-                    berth_error_t *err);
+int oci_cgroup_open(struct oci_cgroup *cg, const char *root, const char *path, berth_error_t *err);
 /* Use a given backend (tests, and state files that recorded it). */
 void oci_cgroup_init(struct oci_cgroup *cg, const struct oci_cgroup_ops *ops, const char *root,
                      const char *path);

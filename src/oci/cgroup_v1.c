@@ -42,6 +42,7 @@ static int list_hierarchies(const char *root, char ***out, size_t *n, berth_erro
                 return berth_fail(err, errno, "open cgroup root `%s`", root);
         *n = 0;
         *out = berth_xcalloc(cap, sizeof(char *));
+        /* cppcheck-suppress readdirCalled ; one thread, one directory stream */
         while ((e = readdir(d)) != NULL) {
                 struct statfs sf;
                 if (e->d_type != DT_DIR || e->d_name[0] == '.' ||
@@ -84,7 +85,7 @@ static int mkdir_cpuset(const char *base, const char *path, berth_error_t *err)
         for (char *tok = strtok_r(rest, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
                 char *next = berth_xasprintf("%s/%s", cur, tok);
                 if (mkdir(next, 0755) == 0) {
-                        static const char *files[] = { "cpuset.cpus", "cpuset.mems" };
+                        static const char *files[] = {"cpuset.cpus", "cpuset.mems"};
                         for (int i = 0; i < 2; i++) {
                                 cleanup_free char *val = NULL, *src = NULL;
                                 size_t len;
@@ -111,9 +112,9 @@ static int apply_devices(const char *dir, const struct oci_resources *r, const s
 {
         /* Devices every container needs (runtime-spec "default devices"), after the
          * config's own rules so that a leading deny-all cannot take them away. */
-        static const char *defaults[] = { "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
-                                          "c 1:9 rwm", "c 5:0 rwm", "c 5:2 rwm", "c 136:* rwm",
-                                          NULL };
+        static const char *defaults[] = {"c 1:3 rwm", "c 1:5 rwm",   "c 1:7 rwm",
+                                         "c 1:8 rwm", "c 1:9 rwm",   "c 5:0 rwm",
+                                         "c 5:2 rwm", "c 136:* rwm", NULL};
         if (oci_cg_write(dir, "devices.deny", "a", err) < 0)
                 return -1;
         for (size_t i = 0; i < r->n_dev_rules; i++) {
@@ -144,10 +145,10 @@ static int apply_devices(const char *dir, const struct oci_resources *r, const s
         return 0;
 }
 
-#define SET(d, f, v)                                                                               \
-        do {                                                                                       \
+#define SET(d, f, v)                                                                             \
+        do {                                                                                     \
                 if ((v) != OCI_UNSET && oci_cg_writef(d, f, err, "%" PRId64, (int64_t) (v)) < 0) \
-                        return -1;                                                                 \
+                        return -1;                                                               \
         } while (0)
 
 static int apply_memory(const char *dir, const struct oci_resources *r, berth_error_t *err)
@@ -185,18 +186,17 @@ static int apply_memory(const char *dir, const struct oci_resources *r, berth_er
 
 static int apply_blkio(const char *dir, const struct oci_resources *r, berth_error_t *err)
 {
-        static const char *tf[] = { "blkio.throttle.read_bps_device",
-                                    "blkio.throttle.write_bps_device",
-                                    "blkio.throttle.read_iops_device",
-                                    "blkio.throttle.write_iops_device" };
+        static const char *tf[] = {
+                "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+                "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"};
         bool bfq = has_file(dir, "blkio.bfq.weight");
         SET(dir, bfq ? "blkio.bfq.weight" : "blkio.weight", r->blkio_weight);
         SET(dir, "blkio.leaf_weight", r->blkio_leaf_weight);
         for (size_t i = 0; i < r->n_weight_dev; i++) {
                 const struct oci_blkio_dev *d = &r->weight_dev[i];
                 if (d->weight != OCI_UNSET &&
-                    oci_cg_writef(dir, bfq ? "blkio.bfq.weight_device" : "blkio.weight_device",
-                                  err, "%" PRId64 ":%" PRId64 " %" PRId64, d->major, d->minor,
+                    oci_cg_writef(dir, bfq ? "blkio.bfq.weight_device" : "blkio.weight_device", err,
+                                  "%" PRId64 ":%" PRId64 " %" PRId64, d->major, d->minor,
                                   d->weight) < 0)
                         return -1;
                 if (d->leaf_weight != OCI_UNSET &&
@@ -296,7 +296,7 @@ static int check_supported(char **h, const struct oci_resources *r, berth_error_
 static int v1_destroy(struct oci_cgroup *cg, berth_error_t *err)
 {
         char **h = NULL;
-        size_t n;
+        size_t n = 0;
         int ret = 0;
         if (list_hierarchies(cg->root, &h, &n, err) < 0)
                 return -1;
@@ -334,7 +334,7 @@ static int v1_create(struct oci_cgroup *cg, pid_t pid, const struct oci_resource
                      const struct oci_spec *s, berth_error_t *err)
 {
         char **h = NULL;
-        size_t n;
+        size_t n = 0;
         int ret = -1;
         if (list_hierarchies(cg->root, &h, &n, err) < 0)
                 return -1;
@@ -352,12 +352,11 @@ static int v1_create(struct oci_cgroup *cg, pid_t pid, const struct oci_resource
                 goto fail;
         ret = 0;
         goto out;
-fail:
-        {
-                berth_error_t ignored = NULL;
-                v1_destroy(cg, &ignored);
-                berth_error_release(&ignored);
-        }
+fail : {
+        berth_error_t ignored = NULL;
+        v1_destroy(cg, &ignored);
+        berth_error_release(&ignored);
+}
 out:
         free_list(h);
         return ret;
@@ -366,7 +365,7 @@ out:
 static int v1_enter(struct oci_cgroup *cg, pid_t pid, berth_error_t *err)
 {
         char **h = NULL;
-        size_t n;
+        size_t n = 0;
         if (list_hierarchies(cg->root, &h, &n, err) < 0)
                 return -1;
         int r = v1_join(cg, h, pid, false, err);
@@ -377,7 +376,7 @@ static int v1_enter(struct oci_cgroup *cg, pid_t pid, berth_error_t *err)
 static int v1_update(struct oci_cgroup *cg, const struct oci_resources *r, berth_error_t *err)
 {
         char **h = NULL;
-        size_t n;
+        size_t n = 0;
         int ret = 0;
         if (list_hierarchies(cg->root, &h, &n, err) < 0)
                 return -1;

@@ -27,8 +27,8 @@ static char *dir_of(struct oci_cgroup *cg)
 /* Enable in dir's subtree_control every controller dir offers that we use. */
 static int enable_controllers(const char *dir, berth_error_t *err)
 {
-        static const char *want[] = { "cpu", "cpuset", "io", "memory", "pids", "hugetlb",
-                                      "misc", NULL };
+        static const char *want[] = {"cpu",  "cpuset",  "io",   "memory",
+                                     "pids", "hugetlb", "misc", NULL};
         cleanup_free char *path = berth_xasprintf("%s/cgroup.controllers", dir), *avail = NULL;
         size_t len;
         char buf[128] = "";
@@ -70,10 +70,10 @@ static int mkdir_tree(struct oci_cgroup *cg, berth_error_t *err)
         return 0;
 }
 
-#define SETF(d, f, ...)                                                                            \
-        do {                                                                                       \
-                if (oci_cg_writef(d, f, err, __VA_ARGS__) < 0)                                     \
-                        return -1;                                                                 \
+#define SETF(d, f, ...)                                        \
+        do {                                                   \
+                if (oci_cg_writef(d, f, err, __VA_ARGS__) < 0) \
+                        return -1;                             \
         } while (0)
 
 static void num_or_max(char *buf, size_t n, int64_t v)
@@ -86,7 +86,7 @@ static void num_or_max(char *buf, size_t n, int64_t v)
 
 static int apply_io(const char *dir, const struct oci_resources *r, berth_error_t *err)
 {
-        static const char *keys[] = { "rbps", "wbps", "riops", "wiops" };
+        static const char *keys[] = {"rbps", "wbps", "riops", "wiops"};
         if (r->blkio_weight != OCI_UNSET && r->blkio_weight > 0)
                 SETF(dir, "io.weight", "%" PRId64, 1 + (r->blkio_weight - 10) * 9999 / 990);
         for (size_t i = 0; i < r->n_weight_dev; i++)

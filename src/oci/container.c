@@ -157,7 +157,7 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
                         return -1;
         }
         berth_error_t cgerr = NULL;
-        if (cr->cg.ops->create(&cr->cg, pid, &cr->spec->resources, cr->spec, &cgerr) < 0) {
+        if (cr->cg.ops->create(&cr->cg, 0, &cr->spec->resources, cr->spec, &cgerr) < 0) {
                 int e = cgerr->errnum;
                 if (geteuid() == 0 || (e != EACCES && e != EPERM && e != EROFS) ||
                     !oci_resources_empty(&cr->spec->resources)) {
@@ -173,6 +173,11 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
         }
         if (oci_sync_send(sync, OCI_SYNC_GO, NULL) < 0)
                 return berth_fail(err, errno, "wake the container's init");
+        /* The first cgroup migration after idle waits for an RCU grace period
+         * (milliseconds): do it while the init builds its rootfs. */
+        if (cr->cg.ops->enter(&cr->cg, pid, err) < 0)
+                return berth_wrap(err, "move the container's init into its cgroup");
+        oci_sync_send(sync, OCI_SYNC_CGROUP, NULL); /* a dead init reports below */
         for (;;) {
                 if (oci_sync_recv(sync, &m, err) < 0)
                         return -1;
@@ -269,9 +274,9 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
                 return berth_wrap(err, "create the state root");
         st->dir = oci_state_dir(c, id);
         if (mkdir(st->dir, 0711) < 0)
-                return errno == EEXIST ? berth_fail_status(err, 1, 0,
-                                                           "container `%s` already exists", id)
-                                       : berth_fail(err, errno, "mkdir `%s`", st->dir);
+                return errno == EEXIST
+                               ? berth_fail_status(err, 1, 0, "container `%s` already exists", id)
+                               : berth_fail(err, errno, "mkdir `%s`", st->dir);
         made_dir = true;
         cleanup_free char *fifo = berth_xasprintf("%s/exec.fifo", st->dir);
         if (mkfifo(fifo, 0622) < 0) {
@@ -557,9 +562,8 @@ int oci_delete(struct oci_ctx *c, const char *id, bool force, berth_error_t *err
         /* The spec allows deleting only stopped containers; runc and crun also
          * delete created ones, which the spec (and its test suite) forbids. */
         if (!force && s != OCI_STOPPED) {
-                berth_fail_status(err, 1, 0,
-                                  "cannot delete container `%s` that is not stopped: %s", id,
-                                  oci_status_name(s));
+                berth_fail_status(err, 1, 0, "cannot delete container `%s` that is not stopped: %s",
+                                  id, oci_status_name(s));
                 goto out;
         }
         r = destroy(c, &st, NULL, err);
@@ -673,6 +677,7 @@ int oci_list(struct oci_ctx *c, bool json, bool quiet, FILE *out, berth_error_t 
         if (!json && !quiet)
                 fprintf(out, "%-12s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE",
                         "CREATED", "OWNER");
+        /* cppcheck-suppress readdirCalled ; one thread, one directory stream */
         while (d && (e = readdir(d)) != NULL) {
                 struct oci_state st;
                 if (e->d_name[0] == '.' || oci_state_load(c, e->d_name, &st, NULL) < 0)

@@ -282,13 +282,17 @@ int oci_exec(struct oci_ctx *c, const char *id, const struct oci_exec_opts *o, i
                 berth_fail_status(err, 1, 0, "cannot exec in a paused container `%s`", id);
                 goto out;
         }
+        /* an exited init that is not reaped yet has a dead pid namespace */
+        if (s != OCI_STOPPED && oci_proc_starttime(st.pid) != st.pid_start)
+                s = OCI_STOPPED;
         if (s != OCI_RUNNING && s != OCI_CREATED) {
                 berth_fail_status(err, 1, 0, "cannot exec in a %s container `%s`",
                                   oci_status_name(s), id);
                 goto out;
         }
         cfg = berth_xasprintf("%s/config.json", st.bundle);
-        if (oci_spec_load(cfg, &spec, err) < 0 || build_process(spec, o, &proc, err) < 0)
+        if (oci_spec_load(cfg, &spec, err) < 0 || build_process(spec, o, &proc, err) < 0 ||
+            proc == NULL)
                 goto out;
         if (proc->terminal && !o->console_socket && o->detach) {
                 berth_fail_status(err, 1, 0, "exec -t -d needs --console-socket");

@@ -16,8 +16,8 @@
 #include "common/util.h"
 #include "oci/internal.h"
 
-static const char *const hook_names[] = { "prestart", "createRuntime", "createContainer",
-                                          "startContainer", "poststart", "poststop" };
+static const char *const hook_names[] = {"prestart",       "createRuntime", "createContainer",
+                                         "startContainer", "poststart",     "poststop"};
 
 static int run_one(const struct oci_hook *h, const char *state, berth_error_t *err)
 {
@@ -31,7 +31,7 @@ static int run_one(const struct oci_hook *h, const char *state, berth_error_t *e
                 return berth_fail(err, errno, "fork hook `%s`", h->path);
         }
         if (pid == 0) {
-                char *argv0[] = { h->path, NULL }, *envp0[] = { NULL };
+                char *argv0[] = {h->path, NULL}, *envp0[] = {NULL};
                 dup2(in[0], 0);
                 execve(h->path, h->args ? h->args : argv0, h->env ? h->env : envp0);
                 _exit(127);
@@ -44,7 +44,7 @@ static int run_one(const struct oci_hook *h, const char *state, berth_error_t *e
         int pfd = (int) syscall(SYS_pidfd_open, pid, 0);
         int timeout_ms = h->timeout == OCI_UNSET ? -1 : (int) h->timeout * 1000;
         if (pfd >= 0) {
-                struct pollfd p = { pfd, POLLIN, 0 };
+                struct pollfd p = {pfd, POLLIN, 0};
                 int r;
                 do
                         r = poll(&p, 1, timeout_ms);

@@ -47,7 +47,6 @@ int oci_state_cgroup(const struct oci_state *st, struct oci_cgroup *cg);
 /* /proc/PID/stat start time; 0 if gone or a zombie. */
 uint64_t oci_proc_starttime(pid_t pid);
 
-
 /* ----------------------------------------------------------------- hooks.c */
 
 int oci_hooks_run(const struct oci_spec *s, enum oci_hook_kind k, const char *state_json,
@@ -92,8 +91,16 @@ void oci_terminal_proxy(int master);
 /* ----------------------------------------------------------------- linux.c */
 
 /* The parent ↔ init sync protocol over a SOCK_SEQPACKET pair. */
-enum oci_sync_type { OCI_SYNC_GO = 1, OCI_SYNC_READY, OCI_SYNC_ERROR, OCI_SYNC_HOOKS,
-                     OCI_SYNC_HOOKS_DONE };
+/* GO: id maps written, cgroup made; CGROUP: the init has joined its cgroup
+ * (sent while the init already builds its rootfs). */
+enum oci_sync_type {
+        OCI_SYNC_GO = 1,
+        OCI_SYNC_READY,
+        OCI_SYNC_ERROR,
+        OCI_SYNC_HOOKS,
+        OCI_SYNC_HOOKS_DONE,
+        OCI_SYNC_CGROUP
+};
 struct oci_sync_msg {
         int type;
         int errnum;
@@ -115,6 +122,7 @@ struct oci_init_args {
         bool no_new_keyring;
         int preserve_fds;
         bool hooks_runtime; /* ask the parent to run createRuntime/prestart */
+        bool in_cgroup;     /* the parent said OCI_SYNC_CGROUP */
 };
 /* Body of the container's init (runs in the cloned child); never returns. */
 __attribute__((noreturn)) void oci_init_main(struct oci_init_args *a);
@@ -128,8 +136,11 @@ extern const struct oci_ns_kind oci_ns_kinds[8];
 
 /* --------------------------------------------------------------- mounts.c */
 
+/* before_cgroup runs once, before the first cgroup mount. */
 int oci_mounts_setup(const struct oci_spec *s, const char *rootfs, int rootfd, bool in_userns,
-                     bool new_cgroupns, const char *cgroup_path, berth_error_t *err);
+                     bool new_cgroupns, const char *cgroup_path,
+                     int (*before_cgroup)(void *arg, berth_error_t *err), void *arg,
+                     berth_error_t *err);
 int oci_devices_setup(const struct oci_spec *s, int rootfd, bool in_userns, berth_error_t *err);
 int oci_rootfs_finish(const struct oci_spec *s, berth_error_t *err);
 /* Open (creating as needed) path inside root without leaving it. O_PATH fd. */

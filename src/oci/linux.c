@@ -31,14 +31,14 @@
 #endif
 
 const struct oci_ns_kind oci_ns_kinds[8] = {
-        { CLONE_NEWUSER, "user" }, { CLONE_NEWIPC, "ipc" },       { CLONE_NEWUTS, "uts" },
-        { CLONE_NEWNET, "net" },   { CLONE_NEWCGROUP, "cgroup" }, { CLONE_NEWNS, "mnt" },
-        { CLONE_NEWPID, "pid" },   { CLONE_NEWTIME, "time" },
+        {CLONE_NEWUSER, "user"}, {CLONE_NEWIPC, "ipc"},       {CLONE_NEWUTS, "uts"},
+        {CLONE_NEWNET, "net"},   {CLONE_NEWCGROUP, "cgroup"}, {CLONE_NEWNS, "mnt"},
+        {CLONE_NEWPID, "pid"},   {CLONE_NEWTIME, "time"},
 };
 
 int oci_sync_send(int fd, int type, const berth_error_t *err)
 {
-        struct oci_sync_msg m = { .type = type };
+        struct oci_sync_msg m = {.type = type};
         if (err && *err) {
                 m.errnum = (*err)->errnum;
                 snprintf(m.text, sizeof(m.text), "%s", berth_error_msg(*err));
@@ -115,6 +115,25 @@ static int set_identity_in_userns(berth_error_t *err)
 
 static char hook_state[1024];
 
+/* Wait until the parent has moved us into our cgroup, then make the cgroup
+ * namespace (its root is the cgroup we are in at unshare time). */
+static int wait_cgroup(void *arg, berth_error_t *err)
+{
+        struct oci_init_args *a = arg;
+        struct oci_sync_msg m;
+        const struct oci_namespace *c = oci_spec_namespace(a->spec, CLONE_NEWCGROUP);
+        if (a->in_cgroup)
+                return 0;
+        if (oci_sync_recv(a->sync_fd, &m, err) < 0)
+                return -1;
+        if (m.type != OCI_SYNC_CGROUP)
+                return berth_fail(err, EPROTO, "the runtime did not set up the cgroup");
+        a->in_cgroup = true;
+        if (c && !c->path && unshare(CLONE_NEWCGROUP) < 0)
+                return berth_fail(err, errno, "create the cgroup namespace");
+        return 0;
+}
+
 /* prestart and createRuntime run in the parent (runtime namespaces), then
  * createContainer here in the container's, all before pivot_root. */
 static int runtime_hooks(struct oci_init_args *a, berth_error_t *err)
@@ -147,11 +166,11 @@ static int build_rootfs(struct oci_init_args *a, berth_error_t *err)
                 return berth_fail(err, errno, "open the rootfs `%s`", a->rootfs);
         umask(0);
         const struct oci_namespace *cns = oci_spec_namespace(s, CLONE_NEWCGROUP);
-        if (oci_mounts_setup(s, a->rootfs, rootfd, user != NULL, cns && !cns->path,
-                             a->cgroup_path, err) < 0 ||
+        if (oci_mounts_setup(s, a->rootfs, rootfd, user != NULL, cns && !cns->path, a->cgroup_path,
+                             wait_cgroup, a, err) < 0 ||
             oci_devices_setup(s, rootfd, user != NULL, err) < 0)
                 return -1;
-        if (runtime_hooks(a, err) < 0)
+        if (wait_cgroup(a, err) < 0 || runtime_hooks(a, err) < 0)
                 return -1;
         if (pivot(a->rootfs, a->no_pivot, err) < 0)
                 return -1;
@@ -166,8 +185,8 @@ static int setup(struct oci_init_args *a, char **exe, berth_error_t *err)
         struct oci_sync_msg m;
         const struct oci_namespace *user = oci_spec_namespace(s, CLONE_NEWUSER);
         int unshare_flags = 0;
-        static const int kinds[] = { CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNET,
-                                     CLONE_NEWCGROUP };
+        /* the cgroup namespace comes later, once we are in our cgroup */
+        static const int kinds[] = {CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNET};
 
         if (oci_sync_recv(a->sync_fd, &m, err) < 0)
                 return -1;
@@ -183,8 +202,9 @@ static int setup(struct oci_init_args *a, char **exe, berth_error_t *err)
         if (unshare_flags && unshare(unshare_flags) < 0)
                 return berth_fail(err, errno, "create namespaces");
         /* A session keyring of its own, so keys never leak between containers. */
-        if (!a->no_new_keyring && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */,
-                                          a->id) < 0 && errno != ENOSYS && errno != EPERM)
+        if (!a->no_new_keyring &&
+            syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, a->id) < 0 &&
+            errno != ENOSYS && errno != EPERM)
                 return berth_fail(err, errno, "join a new session keyring");
         if (s->process && s->process->oom_score_adj != OCI_UNSET) {
                 char v[16];
@@ -203,7 +223,7 @@ static int setup(struct oci_init_args *a, char **exe, berth_error_t *err)
                 if (s->n_mounts || s->n_masked || s->n_readonly)
                         log_debug("no mount namespace: mounts, masked and read-only paths "
                                   "are not applied");
-                if (runtime_hooks(a, err) < 0)
+                if (wait_cgroup(a, err) < 0 || runtime_hooks(a, err) < 0)
                         return -1;
                 if (chroot(a->rootfs) < 0 || chdir("/") < 0)
                         return berth_fail(err, errno, "chroot to `%s`", a->rootfs);
@@ -286,11 +306,11 @@ void oci_init_main(struct oci_init_args *a)
                 berth_error_report(&err, OCI_EXIT_ERROR);
                 _exit(OCI_EXIT_ERROR);
         }
-        struct oci_exec_plan plan = { .proc = s->process,
-                                      .seccomp = s->seccomp,
-                                      .path = exe,
-                                      .preserve_fds = a->preserve_fds,
-                                      .in_userns = oci_spec_namespace(s, CLONE_NEWUSER) != NULL };
+        struct oci_exec_plan plan = {.proc = s->process,
+                                     .seccomp = s->seccomp,
+                                     .path = exe,
+                                     .preserve_fds = a->preserve_fds,
+                                     .in_userns = oci_spec_namespace(s, CLONE_NEWUSER) != NULL};
         oci_process_exec(&plan, &err);
         berth_error_report(&err, OCI_EXIT_ERROR);
         _exit(127);

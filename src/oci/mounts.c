@@ -34,8 +34,8 @@
 
 static int openat2_in_root(int rootfd, const char *path)
 {
-        struct open_how how = { .flags = O_PATH | O_CLOEXEC,
-                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+        struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+                               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
         while (*path == '/')
                 path++;
         if (*path == 0)
@@ -123,8 +123,7 @@ static unsigned long locked_flags(const char *path)
         (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | \
          MS_STRICTATIME | MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_LAZYTIME)
 
-static int bind_remount(const char *target, unsigned long flags, bool in_userns,
-                        berth_error_t *err)
+static int bind_remount(const char *target, unsigned long flags, bool in_userns, berth_error_t *err)
 {
         unsigned long f = flags & REMOUNT_FLAGS;
         if (in_userns)
@@ -162,6 +161,7 @@ static int mount_cgroup_tree(const struct oci_mount *m, int rootfd, int tfd, boo
         struct dirent *e;
         if (d == NULL)
                 return berth_fail(err, errno, "open /sys/fs/cgroup");
+        /* cppcheck-suppress readdirCalled ; one thread, one directory stream */
         while ((e = readdir(d)) != NULL) {
                 if (e->d_name[0] == '.')
                         continue;
@@ -188,8 +188,9 @@ static int mount_cgroup_tree(const struct oci_mount *m, int rootfd, int tfd, boo
                 cleanup_free char *opts = strcmp(e->d_name, "systemd") == 0
                                                   ? berth_xstrdup("none,name=systemd")
                                                   : berth_xstrdup(e->d_name);
-                if (new_cgroupns && mount("cgroup", FDPATH(buf, sub), unified ? "cgroup2" : "cgroup",
-                                          fl, unified ? NULL : opts) == 0)
+                if (new_cgroupns &&
+                    mount("cgroup", FDPATH(buf, sub), unified ? "cgroup2" : "cgroup", fl,
+                          unified ? NULL : opts) == 0)
                         continue;
                 cleanup_free char *src = berth_xasprintf("/sys/fs/cgroup/%s%s", e->d_name, cgpath);
                 if (access(src, F_OK) != 0)
@@ -204,9 +205,8 @@ static int mount_cgroup_tree(const struct oci_mount *m, int rootfd, int tfd, boo
                 }
         }
         if (m->flags & MS_RDONLY &&
-            mount(NULL, FDPATH(buf, dfd), NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV |
-                                                       MS_NOEXEC,
-                  "mode=755") < 0)
+            mount(NULL, FDPATH(buf, dfd), NULL,
+                  MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
                 return berth_fail(err, errno, "remount cgroup tmpfs read-only");
         return 0;
 }
@@ -231,6 +231,8 @@ static int mount_one(const struct oci_mount *m, int rootfd, bool in_userns, bool
                     0)
                         return berth_fail(err, errno, "bind mount `%s` on `%s`", m->source,
                                           m->destination);
+        } else if (m->type == NULL) {
+                return berth_fail(err, EINVAL, "mount `%s` has no type", m->destination);
         } else if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
                 if (mount_cgroup_tree(m, rootfd, tfd, new_cgroupns, cgpath, in_userns, err) < 0)
                         return -1;
@@ -254,9 +256,8 @@ static int mount_one(const struct oci_mount *m, int rootfd, bool in_userns, bool
                         if (r == 0) {
                                 cleanup_close int again = -1;
                                 again = oci_open_in_root(rootfd, m->destination, false, true, err);
-                                if (again < 0 ||
-                                    bind_remount(FDPATH(buf, again), fl | MS_RDONLY, in_userns,
-                                                 err) < 0)
+                                if (again < 0 || bind_remount(FDPATH(buf, again), fl | MS_RDONLY,
+                                                              in_userns, err) < 0)
                                         return -1;
                         }
                 }
@@ -273,8 +274,7 @@ static int mount_one(const struct oci_mount *m, int rootfd, bool in_userns, bool
         if (m->propagation && mount(NULL, buf, NULL, m->propagation, NULL) < 0)
                 return berth_fail(err, errno, "set propagation of `%s`", m->destination);
         if (m->rec_attr_set || m->rec_attr_clr) {
-                struct mount_attr attr = { .attr_set = m->rec_attr_set,
-                                           .attr_clr = m->rec_attr_clr };
+                struct mount_attr attr = {.attr_set = m->rec_attr_set, .attr_clr = m->rec_attr_clr};
                 if (syscall(SYS_mount_setattr, nfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
                             sizeof(attr)) < 0)
                         return berth_fail(err, errno, "set recursive attributes of `%s`",
@@ -284,11 +284,20 @@ static int mount_one(const struct oci_mount *m, int rootfd, bool in_userns, bool
 }
 
 int oci_mounts_setup(const struct oci_spec *s, const char *rootfs, int rootfd, bool in_userns,
-                     bool new_cgroupns, const char *cgpath, berth_error_t *err)
+                     bool new_cgroupns, const char *cgpath,
+                     int (*before_cgroup)(void *arg, berth_error_t *err), void *arg,
+                     berth_error_t *err)
 {
-        for (size_t i = 0; i < s->n_mounts; i++)
+        for (size_t i = 0; i < s->n_mounts; i++) {
+                const char *t = s->mounts[i].type;
+                if (before_cgroup && t && (strcmp(t, "cgroup") == 0 || strcmp(t, "cgroup2") == 0)) {
+                        if (before_cgroup(arg, err) < 0)
+                                return -1;
+                        before_cgroup = NULL;
+                }
                 if (mount_one(&s->mounts[i], rootfd, in_userns, new_cgroupns, cgpath, err) < 0)
                         return berth_wrap(err, "mount `%s`", s->mounts[i].destination);
+        }
         return 0;
 }
 
@@ -336,12 +345,12 @@ int oci_devices_setup(const struct oci_spec *s, int rootfd, bool in_userns, bert
         static const struct {
                 const char *path;
                 int major, minor;
-        } defaults[] = { { "/dev/null", 1, 3 }, { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
-                         { "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 } };
-        static const char *links[][2] = { { "/proc/self/fd", "fd" },    { "/proc/self/fd/0", "stdin" },
-                                          { "/proc/self/fd/1", "stdout" },
-                                          { "/proc/self/fd/2", "stderr" },
-                                          { "pts/ptmx", "ptmx" },       { "/proc/kcore", "core" } };
+        } defaults[] = {{"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+                        {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}};
+        static const char *links[][2] = {
+                {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
+                {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+                {"pts/ptmx", "ptmx"},          {"/proc/kcore", "core"}};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(defaults); i++) {
                 bool overridden = false;
                 for (size_t k = 0; k < s->n_devices; k++)
@@ -350,8 +359,7 @@ int oci_devices_setup(const struct oci_spec *s, int rootfd, bool in_userns, bert
                         continue;
                 char path[32];
                 snprintf(path, sizeof(path), "%s", defaults[i].path);
-                struct oci_device d = { path, 'c', defaults[i].major, defaults[i].minor, 0666, 0,
-                                        0 };
+                struct oci_device d = {path, 'c', defaults[i].major, defaults[i].minor, 0666, 0, 0};
                 if (make_device(rootfd, &d, in_userns, err) < 0)
                         return -1;
         }
@@ -381,11 +389,11 @@ static int mask_path(const char *path, berth_error_t *err)
 {
         struct stat st;
         if (stat(path, &st) < 0)
-                return errno == ENOENT || errno == ENOTDIR ? 0
-                                                           : berth_fail(err, errno, "stat `%s`", path);
-        int r = S_ISDIR(st.st_mode)
-                        ? mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0k")
-                        : mount("/dev/null", path, NULL, MS_BIND, NULL);
+                return errno == ENOENT || errno == ENOTDIR
+                               ? 0
+                               : berth_fail(err, errno, "stat `%s`", path);
+        int r = S_ISDIR(st.st_mode) ? mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0k")
+                                    : mount("/dev/null", path, NULL, MS_BIND, NULL);
         if (r < 0)
                 return berth_fail(err, errno, "mask `%s`", path);
         return 0;

@@ -23,7 +23,7 @@ struct oci_ctx {
 };
 
 struct oci_create_opts {
-        const char *bundle;         /* default: cwd */
+        const char *bundle; /* default: cwd */
         const char *pid_file;
         const char *console_socket;
         bool no_pivot;

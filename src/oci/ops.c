@@ -1,6 +1,7 @@
 /* ops.c — the small commands on a live container: pause/resume, ps, update,
  * and the runtime-wide `features` document and signal names. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,39 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/signals.h"
 #include "common/util.h"
 #include "oci/internal.h"
 
 int oci_signal_parse(const char *s)
 {
-        static const struct {
-                const char *name;
-                int sig;
-        } sigs[] = {
-                { "HUP", SIGHUP },     { "INT", SIGINT },       { "QUIT", SIGQUIT },
-                { "ILL", SIGILL },     { "TRAP", SIGTRAP },     { "ABRT", SIGABRT },
-                { "IOT", SIGIOT },     { "BUS", SIGBUS },       { "FPE", SIGFPE },
-                { "KILL", SIGKILL },   { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
-                { "USR2", SIGUSR2 },   { "PIPE", SIGPIPE },     { "ALRM", SIGALRM },
-                { "TERM", SIGTERM },   { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },
-                { "CONT", SIGCONT },   { "STOP", SIGSTOP },     { "TSTP", SIGTSTP },
-                { "TTIN", SIGTTIN },   { "TTOU", SIGTTOU },     { "URG", SIGURG },
-                { "XCPU", SIGXCPU },   { "XFSZ", SIGXFSZ },     { "VTALRM", SIGVTALRM },
-                { "PROF", SIGPROF },   { "WINCH", SIGWINCH },   { "IO", SIGIO },
-                { "PWR", SIGPWR },     { "SYS", SIGSYS },
-        };
-        char *end;
-        long n = strtol(s, &end, 10);
-        if (*s && *end == 0)
-                return n > 0 && n < NSIG ? (int) n : -1;
-        if (strncasecmp(s, "SIG", 3) == 0)
-                s += 3;
-        for (size_t i = 0; i < BERTH_ARRAY_SIZE(sigs); i++)
-                if (strcasecmp(s, sigs[i].name) == 0)
-                        return sigs[i].sig;
-        if (strncasecmp(s, "RTMIN+", 6) == 0 && atoi(s + 6) <= SIGRTMAX - SIGRTMIN)
-                return SIGRTMIN + atoi(s + 6);
-        return -1;
+        return berth_signal_number(s);
 }
 
 int oci_pause(struct oci_ctx *c, const char *id, bool pause, berth_error_t *err)
@@ -101,10 +76,23 @@ int oci_ps(struct oci_ctx *c, const char *id, bool json, FILE *out, berth_error_
                 return 0;
         }
         /* As runc: `ps -ef`, keeping the header and the container's lines. */
-        FILE *ps = popen("ps -ef", "re");
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) < 0) {
+                free(pids);
+                return berth_fail(err, errno, "pipe");
+        }
+        pid_t child = fork();
+        if (child == 0) {
+                dup2(fds[1], 1);
+                execlp("ps", "ps", "-ef", (char *) NULL);
+                _exit(127);
+        }
+        close(fds[1]);
+        FILE *ps = child > 0 ? fdopen(fds[0], "r") : NULL;
         char line[4096];
         bool first = true;
         if (ps == NULL) {
+                close(fds[0]);
                 free(pids);
                 return berth_fail(err, errno, "run ps");
         }
@@ -115,7 +103,8 @@ int oci_ps(struct oci_ctx *c, const char *id, bool json, FILE *out, berth_error_
                         fputs(line, out);
                 first = false;
         }
-        pclose(ps);
+        fclose(ps);
+        waitpid(child, NULL, 0);
         free(pids);
         return 0;
 }
@@ -125,10 +114,20 @@ static int64_t parse_size(const char *s)
         char *end;
         double v = strtod(s, &end);
         switch (*end) {
-        case 'k': case 'K': v *= 1024; break;
-        case 'm': case 'M': v *= 1024 * 1024; break;
-        case 'g': case 'G': v *= 1024.0 * 1024 * 1024; break;
-        default: break;
+        case 'k':
+        case 'K':
+                v *= 1024;
+                break;
+        case 'm':
+        case 'M':
+                v *= 1024 * 1024;
+                break;
+        case 'g':
+        case 'G':
+                v *= 1024.0 * 1024 * 1024;
+                break;
+        default:
+                break;
         }
         return (int64_t) v;
 }

@@ -64,8 +64,7 @@ int oci_process_resolve(const struct oci_process *p, char **path, berth_error_t 
                 }
                 free(cand);
         }
-        return berth_fail_status(err, 1, 0, "exec: `%s`: executable file not found in $PATH",
-                                 prog);
+        return berth_fail_status(err, 1, 0, "exec: `%s`: executable file not found in $PATH", prog);
 }
 
 struct sched_attr_v1 {

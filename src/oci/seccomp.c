@@ -56,8 +56,8 @@ static int add_rule(scmp_filter_ctx ctx, const struct oci_seccomp_rule *r, uint3
         if (act == def)
                 return 0; /* libseccomp refuses rules equal to the default */
         for (size_t i = 0; i < r->n_args && i < 6; i++) {
-                cmp[i] = (struct scmp_arg_cmp){ r->args[i].index, (enum scmp_compare) r->args[i].op,
-                                                r->args[i].value, r->args[i].value_two };
+                cmp[i] = (struct scmp_arg_cmp){r->args[i].index, (enum scmp_compare) r->args[i].op,
+                                               r->args[i].value, r->args[i].value_two};
                 for (size_t k = 0; k < i; k++)
                         repeated |= r->args[k].index == r->args[i].index;
         }
@@ -83,7 +83,7 @@ static int add_rule(scmp_filter_ctx ctx, const struct oci_seccomp_rule *r, uint3
 /* Hand the notify fd to the listener with runc's containerProcessState. */
 static int send_listener(const struct oci_seccomp *sc, int nfd, berth_error_t *err)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         cleanup_close int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (strlen(sc->listener_path) >= sizeof(sa.sun_path))
                 return berth_fail(err, ENAMETOOLONG, "seccomp listenerPath is too long");
@@ -91,15 +91,17 @@ static int send_listener(const struct oci_seccomp *sc, int nfd, berth_error_t *e
         if (s < 0 || connect(s, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return berth_fail(err, errno, "connect to seccomp listener `%s`",
                                   sc->listener_path);
-        json_t *j = json_pack("{s:s, s:[s], s:I, s:s}", "ociVersion", "1.1.0", "fds",
-                              "seccompFd", "pid", (json_int_t) getpid(), "metadata",
+        json_t *j = json_pack("{s:s, s:[s], s:I, s:s}", "ociVersion", "1.1.0", "fds", "seccompFd",
+                              "pid", (json_int_t) getpid(), "metadata",
                               sc->listener_metadata ? sc->listener_metadata : "");
         cleanup_free char *text = json_dumps(j, JSON_COMPACT);
         json_decref(j);
-        char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-        struct iovec iov = { text, strlen(text) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                             .msg_controllen = sizeof(cbuf) };
+        char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+        struct iovec iov = {text, strlen(text)};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = cbuf,
+                            .msg_controllen = sizeof(cbuf)};
         struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;

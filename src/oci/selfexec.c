@@ -19,8 +19,6 @@
 
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
-extern char **environ;
-
 int oci_ensure_sealed_self(char **argv, berth_error_t *err)
 {
         cleanup_close int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);

@@ -23,14 +23,14 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-#define BAD(err, where, key, what)                                                              \
-        berth_fail_status(err, 1, 0, "config.json: `%s%s%s` %s", where, *(where) ? "." : "", \
-                          key, what)
+#define BAD(err, where, key, what)                                                                \
+        berth_fail_status(err, 1, 0, "config.json: `%s%s%s` %s", where, *(where) ? "." : "", key, \
+                          what)
 
 static int want(json_t *v, json_type t, const char *where, const char *key, berth_error_t *err)
 {
-        static const char *names[] = { "an object", "an array", "a string", "an integer",
-                                       "a number", "a boolean", "a boolean", "null" };
+        static const char *names[] = {"an object", "an array",  "a string",  "an integer",
+                                      "a number",  "a boolean", "a boolean", "null"};
         if (json_typeof(v) == t || (t == JSON_TRUE && json_is_boolean(v)))
                 return 0;
         char what[32];
@@ -74,8 +74,7 @@ static int get_int(json_t *o, const char *key, int64_t min, int64_t max, int64_t
 }
 
 /* uint64 values beyond INT64_MAX arrive as negative or real from jansson. */
-static int get_u64(json_t *o, const char *key, uint64_t *out, const char *where,
-                   berth_error_t *err)
+static int get_u64(json_t *o, const char *key, uint64_t *out, const char *where, berth_error_t *err)
 {
         json_t *v = json_object_get(o, key);
         if (v == NULL || json_is_null(v))
@@ -161,13 +160,47 @@ static int get_arr(json_t *o, const char *key, json_t **sub, const char *where, 
 /* ------------------------------------------------------------------ process */
 
 static const char *const cap_names[] = {
-        "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
-        "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN",
-        "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE",
-        "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME",
-        "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
-        "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ",
-        "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "DAC_READ_SEARCH",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "SETGID",
+        "SETUID",
+        "SETPCAP",
+        "LINUX_IMMUTABLE",
+        "NET_BIND_SERVICE",
+        "NET_BROADCAST",
+        "NET_ADMIN",
+        "NET_RAW",
+        "IPC_LOCK",
+        "IPC_OWNER",
+        "SYS_MODULE",
+        "SYS_RAWIO",
+        "SYS_CHROOT",
+        "SYS_PTRACE",
+        "SYS_PACCT",
+        "SYS_ADMIN",
+        "SYS_BOOT",
+        "SYS_NICE",
+        "SYS_RESOURCE",
+        "SYS_TIME",
+        "SYS_TTY_CONFIG",
+        "MKNOD",
+        "LEASE",
+        "AUDIT_WRITE",
+        "AUDIT_CONTROL",
+        "SETFCAP",
+        "MAC_OVERRIDE",
+        "MAC_ADMIN",
+        "SYSLOG",
+        "WAKE_ALARM",
+        "BLOCK_SUSPEND",
+        "AUDIT_READ",
+        "PERFMON",
+        "BPF",
+        "CHECKPOINT_RESTORE",
 };
 
 const char *oci_cap_name(int n)
@@ -189,20 +222,28 @@ static const struct {
         const char *name;
         int res;
 } rlimit_names[] = {
-        { "RLIMIT_AS", RLIMIT_AS }, { "RLIMIT_CORE", RLIMIT_CORE }, { "RLIMIT_CPU", RLIMIT_CPU },
-        { "RLIMIT_DATA", RLIMIT_DATA }, { "RLIMIT_FSIZE", RLIMIT_FSIZE },
-        { "RLIMIT_LOCKS", RLIMIT_LOCKS }, { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
-        { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE }, { "RLIMIT_NICE", RLIMIT_NICE },
-        { "RLIMIT_NOFILE", RLIMIT_NOFILE }, { "RLIMIT_NPROC", RLIMIT_NPROC },
-        { "RLIMIT_RSS", RLIMIT_RSS }, { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },
-        { "RLIMIT_RTTIME", RLIMIT_RTTIME }, { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
-        { "RLIMIT_STACK", RLIMIT_STACK },
+        {"RLIMIT_AS", RLIMIT_AS},
+        {"RLIMIT_CORE", RLIMIT_CORE},
+        {"RLIMIT_CPU", RLIMIT_CPU},
+        {"RLIMIT_DATA", RLIMIT_DATA},
+        {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+        {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+        {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+        {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+        {"RLIMIT_NICE", RLIMIT_NICE},
+        {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+        {"RLIMIT_NPROC", RLIMIT_NPROC},
+        {"RLIMIT_RSS", RLIMIT_RSS},
+        {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+        {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+        {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+        {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 static int parse_caps(json_t *o, struct oci_process *p, berth_error_t *err)
 {
-        static const char *keys[] = { "bounding", "effective", "inheritable", "permitted",
-                                      "ambient" };
+        static const char *keys[] = {"bounding", "effective", "inheritable", "permitted",
+                                     "ambient"};
         json_t *c;
         if (get_obj(o, "capabilities", &c, "process", err) < 0)
                 return -1;
@@ -269,10 +310,11 @@ static int parse_rlimits(json_t *o, struct oci_process *p, berth_error_t *err)
 
 static int parse_ioprio_sched(json_t *o, struct oci_process *p, berth_error_t *err)
 {
-        static const char *classes[] = { "", "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
-                                         "IOPRIO_CLASS_IDLE" };
-        static const char *policies[] = { "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH",
-                                          "", "SCHED_IDLE", "SCHED_DEADLINE" };
+        static const char *classes[] = {"", "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
+                                        "IOPRIO_CLASS_IDLE"};
+        static const char *policies[] = {"SCHED_OTHER",   "SCHED_FIFO", "SCHED_RR",
+                                         "SCHED_BATCH",   "",           "SCHED_IDLE",
+                                         "SCHED_DEADLINE"};
         json_t *io, *sc;
         if (get_obj(o, "ioPriority", &io, "process", err) < 0 ||
             get_obj(o, "scheduler", &sc, "process", err) < 0)
@@ -281,7 +323,9 @@ static int parse_ioprio_sched(json_t *o, struct oci_process *p, berth_error_t *e
                 cleanup_free char *cls = NULL;
                 p->ioprio_level = 0;
                 if (get_str(io, "class", true, &cls, "process.ioPriority", err) < 0 ||
-                    get_int(io, "priority", 0, 7, &p->ioprio_level, "process.ioPriority", err) < 0)
+                    get_int(io, "priority", 0, 7, &p->ioprio_level, "process.ioPriority", err) <
+                            0 ||
+                    cls == NULL)
                         return -1;
                 for (int i = 1; i < 4; i++)
                         if (strcmp(cls, classes[i]) == 0)
@@ -308,19 +352,18 @@ static int parse_ioprio_sched(json_t *o, struct oci_process *p, berth_error_t *e
                         return BAD(err, "process.scheduler", "policy", "is not a known policy");
                 json_array_foreach(fl, i, e)
                 {
-                        static const char *fn[] = { "SCHED_FLAG_RESET_ON_FORK",
-                                                    "SCHED_FLAG_RECLAIM",
-                                                    "SCHED_FLAG_DL_OVERRUN",
-                                                    "SCHED_FLAG_KEEP_POLICY",
-                                                    "SCHED_FLAG_KEEP_PARAMS",
-                                                    "SCHED_FLAG_UTIL_CLAMP_MIN",
-                                                    "SCHED_FLAG_UTIL_CLAMP_MAX" };
+                        static const char *fn[] = {
+                                "SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM",
+                                "SCHED_FLAG_DL_OVERRUN",    "SCHED_FLAG_KEEP_POLICY",
+                                "SCHED_FLAG_KEEP_PARAMS",   "SCHED_FLAG_UTIL_CLAMP_MIN",
+                                "SCHED_FLAG_UTIL_CLAMP_MAX"};
                         bool ok = false;
                         for (int k = 0; k < 7; k++)
                                 if (json_is_string(e) && strcmp(json_string_value(e), fn[k]) == 0)
                                         p->sched_flags |= 1ULL << k, ok = true;
                         if (!ok)
-                                return BAD(err, "process.scheduler", "flags", "has an unknown flag");
+                                return BAD(err, "process.scheduler", "flags",
+                                           "has an unknown flag");
                 }
         }
         return 0;
@@ -423,28 +466,42 @@ static const struct {
         bool clear;
         unsigned long flag;
 } mount_flags[] = {
-        { "ro", false, MS_RDONLY }, { "rw", true, MS_RDONLY }, { "nosuid", false, MS_NOSUID },
-        { "suid", true, MS_NOSUID }, { "nodev", false, MS_NODEV }, { "dev", true, MS_NODEV },
-        { "noexec", false, MS_NOEXEC }, { "exec", true, MS_NOEXEC },
-        { "sync", false, MS_SYNCHRONOUS }, { "async", true, MS_SYNCHRONOUS },
-        { "remount", false, MS_REMOUNT }, { "mand", false, MS_MANDLOCK },
-        { "nomand", true, MS_MANDLOCK }, { "dirsync", false, MS_DIRSYNC },
-        { "atime", true, MS_NOATIME }, { "noatime", false, MS_NOATIME },
-        { "diratime", true, MS_NODIRATIME }, { "nodiratime", false, MS_NODIRATIME },
-        { "relatime", false, MS_RELATIME }, { "norelatime", true, MS_RELATIME },
-        { "strictatime", false, MS_STRICTATIME }, { "nostrictatime", true, MS_STRICTATIME },
-        { "lazytime", false, MS_LAZYTIME }, { "nolazytime", true, MS_LAZYTIME },
-        { "silent", false, MS_SILENT }, { "loud", true, MS_SILENT },
+        {"ro", false, MS_RDONLY},
+        {"rw", true, MS_RDONLY},
+        {"nosuid", false, MS_NOSUID},
+        {"suid", true, MS_NOSUID},
+        {"nodev", false, MS_NODEV},
+        {"dev", true, MS_NODEV},
+        {"noexec", false, MS_NOEXEC},
+        {"exec", true, MS_NOEXEC},
+        {"sync", false, MS_SYNCHRONOUS},
+        {"async", true, MS_SYNCHRONOUS},
+        {"remount", false, MS_REMOUNT},
+        {"mand", false, MS_MANDLOCK},
+        {"nomand", true, MS_MANDLOCK},
+        {"dirsync", false, MS_DIRSYNC},
+        {"atime", true, MS_NOATIME},
+        {"noatime", false, MS_NOATIME},
+        {"diratime", true, MS_NODIRATIME},
+        {"nodiratime", false, MS_NODIRATIME},
+        {"relatime", false, MS_RELATIME},
+        {"norelatime", true, MS_RELATIME},
+        {"strictatime", false, MS_STRICTATIME},
+        {"nostrictatime", true, MS_STRICTATIME},
+        {"lazytime", false, MS_LAZYTIME},
+        {"nolazytime", true, MS_LAZYTIME},
+        {"silent", false, MS_SILENT},
+        {"loud", true, MS_SILENT},
 };
 
 static const struct {
         const char *name;
         unsigned long flag;
 } propagation_flags[] = {
-        { "private", MS_PRIVATE }, { "rprivate", MS_PRIVATE | MS_REC },
-        { "shared", MS_SHARED }, { "rshared", MS_SHARED | MS_REC },
-        { "slave", MS_SLAVE }, { "rslave", MS_SLAVE | MS_REC },
-        { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
+        {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+        {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+        {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+        {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 static unsigned long propagation_from_name(const char *s)
@@ -497,9 +554,8 @@ int oci_mount_parse_options(struct oci_mount *m, json_t *options, berth_error_t 
                         m->rec_attr_set |= 0x8;
                 } else if (strcmp(o, "tmpcopyup") == 0 || strcmp(o, "idmap") == 0 ||
                            strcmp(o, "ridmap") == 0) {
-                        return berth_fail_status(err, 1, 0,
-                                                 "config.json: mount option `%s` is not supported",
-                                                 o);
+                        return berth_fail_status(
+                                err, 1, 0, "config.json: mount option `%s` is not supported", o);
                 } else {
                         char *d = m->data ? berth_xasprintf("%s,%s", m->data, o) : berth_xstrdup(o);
                         free(m->data);
@@ -555,8 +611,8 @@ static int parse_mounts(json_t *root, struct oci_spec *s, berth_error_t *err)
 
 static int parse_hooks(json_t *root, struct oci_spec *s, berth_error_t *err)
 {
-        static const char *keys[] = { "prestart", "createRuntime", "createContainer",
-                                      "startContainer", "poststart", "poststop" };
+        static const char *keys[] = {"prestart",       "createRuntime", "createContainer",
+                                     "startContainer", "poststart",     "poststop"};
         json_t *h;
         if (get_obj(root, "hooks", &h, "", err) < 0)
                 return -1;
@@ -595,9 +651,9 @@ static const struct {
         const char *name;
         int flag;
 } ns_names[] = {
-        { "pid", CLONE_NEWPID }, { "network", CLONE_NEWNET }, { "mount", CLONE_NEWNS },
-        { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "user", CLONE_NEWUSER },
-        { "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
+        {"pid", CLONE_NEWPID},       {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
+        {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS},     {"user", CLONE_NEWUSER},
+        {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
 };
 
 const struct oci_namespace *oci_spec_namespace(const struct oci_spec *s, int type)
@@ -623,7 +679,8 @@ static int parse_namespaces(json_t *lx, struct oci_spec *s, berth_error_t *err)
                 struct oci_namespace *n = &s->namespaces[i];
                 if (want(e, JSON_OBJECT, "linux", "namespaces[]", err) < 0 ||
                     get_str(e, "type", true, &type, "linux.namespaces[]", err) < 0 ||
-                    get_str(e, "path", false, &n->path, "linux.namespaces[]", err) < 0)
+                    get_str(e, "path", false, &n->path, "linux.namespaces[]", err) < 0 ||
+                    type == NULL)
                         return -1;
                 for (size_t k = 0; k < BERTH_ARRAY_SIZE(ns_names); k++)
                         if (strcmp(type, ns_names[k].name) == 0)
@@ -664,7 +721,7 @@ static int parse_idmaps(json_t *lx, const char *key, struct oci_id_map **out, si
                         return -1;
                 if (c < 0 || h < 0 || sz < 0)
                         return BAD(err, "linux", key, "entries need containerID, hostID and size");
-                (*out)[i] = (struct oci_id_map){ (uint32_t) c, (uint32_t) h, (uint32_t) sz };
+                (*out)[i] = (struct oci_id_map){(uint32_t) c, (uint32_t) h, (uint32_t) sz};
                 *n = i + 1;
         }
         return 0;
@@ -692,7 +749,8 @@ static int parse_devices(json_t *lx, struct oci_spec *s, berth_error_t *err)
                     get_int(e, "minor", 0, UINT32_MAX, &d->minor, "linux.devices[]", err) < 0 ||
                     get_int(e, "fileMode", 0, 07777, &d->mode, "linux.devices[]", err) < 0 ||
                     get_int(e, "uid", 0, UINT32_MAX, &d->uid, "linux.devices[]", err) < 0 ||
-                    get_int(e, "gid", 0, UINT32_MAX, &d->gid, "linux.devices[]", err) < 0)
+                    get_int(e, "gid", 0, UINT32_MAX, &d->gid, "linux.devices[]", err) < 0 ||
+                    type == NULL)
                         return -1;
                 if (strlen(type) != 1 || !strchr("cbup", type[0]))
                         return berth_fail_status(err, 1, 0,
@@ -711,8 +769,8 @@ static int parse_devices(json_t *lx, struct oci_spec *s, berth_error_t *err)
         return 0;
 }
 
-static int parse_kv(json_t *o, const char *key, const char *where, struct oci_kv **out,
-                    size_t *n, berth_error_t *err)
+static int parse_kv(json_t *o, const char *key, const char *where, struct oci_kv **out, size_t *n,
+                    berth_error_t *err)
 {
         json_t *obj, *v;
         const char *k;
@@ -736,15 +794,15 @@ static const struct {
         const char *name;
         uint32_t action;
 } seccomp_actions[] = {
-        { "SCMP_ACT_KILL", SCMP_ACT_KILL_THREAD },
-        { "SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD },
-        { "SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS },
-        { "SCMP_ACT_TRAP", SCMP_ACT_TRAP },
-        { "SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0) },
-        { "SCMP_ACT_TRACE", SCMP_ACT_TRACE(0) },
-        { "SCMP_ACT_ALLOW", SCMP_ACT_ALLOW },
-        { "SCMP_ACT_LOG", SCMP_ACT_LOG },
-        { "SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY },
+        {"SCMP_ACT_KILL", SCMP_ACT_KILL_THREAD},
+        {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD},
+        {"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS},
+        {"SCMP_ACT_TRAP", SCMP_ACT_TRAP},
+        {"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0)},
+        {"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0)},
+        {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW},
+        {"SCMP_ACT_LOG", SCMP_ACT_LOG},
+        {"SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY},
 };
 
 static int seccomp_action(json_t *o, const char *key, const char *where, uint32_t *out,
@@ -766,10 +824,13 @@ static int parse_seccomp_rule(json_t *e, struct oci_seccomp_rule *r, berth_error
         static const struct {
                 const char *name;
                 int op;
-        } ops[] = { { "SCMP_CMP_NE", SCMP_CMP_NE }, { "SCMP_CMP_LT", SCMP_CMP_LT },
-                    { "SCMP_CMP_LE", SCMP_CMP_LE }, { "SCMP_CMP_EQ", SCMP_CMP_EQ },
-                    { "SCMP_CMP_GE", SCMP_CMP_GE }, { "SCMP_CMP_GT", SCMP_CMP_GT },
-                    { "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ } };
+        } ops[] = {{"SCMP_CMP_NE", SCMP_CMP_NE},
+                   {"SCMP_CMP_LT", SCMP_CMP_LT},
+                   {"SCMP_CMP_LE", SCMP_CMP_LE},
+                   {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+                   {"SCMP_CMP_GE", SCMP_CMP_GE},
+                   {"SCMP_CMP_GT", SCMP_CMP_GT},
+                   {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
         const char *w = "linux.seccomp.syscalls[]";
         json_t *args, *a;
         size_t i;
@@ -820,8 +881,8 @@ static int parse_seccomp(json_t *lx, struct oci_spec *s, berth_error_t *err)
         struct oci_seccomp *c = s->seccomp = berth_xcalloc(1, sizeof(*c));
         c->default_errno_ret = OCI_UNSET;
         if (seccomp_action(sc, "defaultAction", "linux.seccomp", &c->default_action, err) < 0 ||
-            get_int(sc, "defaultErrnoRet", 0, 4095, &c->default_errno_ret, "linux.seccomp",
-                    err) < 0 ||
+            get_int(sc, "defaultErrnoRet", 0, 4095, &c->default_errno_ret, "linux.seccomp", err) <
+                    0 ||
             get_arr(sc, "architectures", &archs, "linux.seccomp", err) < 0 ||
             get_strv(sc, "flags", &c->flags, &c->n_flags, "linux.seccomp", err) < 0 ||
             get_str(sc, "listenerPath", false, &c->listener_path, "linux.seccomp", err) < 0 ||
@@ -836,18 +897,16 @@ static int parse_seccomp(json_t *lx, struct oci_spec *s, berth_error_t *err)
                 char low[64];
                 size_t k;
                 if (strncmp(a, "SCMP_ARCH_", 10) != 0 || strlen(a) - 10 >= sizeof(low))
-                        return berth_fail_status(err, 1, 0,
-                                                 "config.json: unknown seccomp architecture `%s`",
-                                                 a);
+                        return berth_fail_status(
+                                err, 1, 0, "config.json: unknown seccomp architecture `%s`", a);
                 for (k = 0; a[10 + k]; k++)
                         low[k] = (char) (a[10 + k] >= 'A' && a[10 + k] <= 'Z' ? a[10 + k] + 32
                                                                               : a[10 + k]);
                 low[k] = 0;
                 c->archs[i] = seccomp_arch_resolve_name(low);
                 if (c->archs[i] == 0)
-                        return berth_fail_status(err, 1, 0,
-                                                 "config.json: unknown seccomp architecture `%s`",
-                                                 a);
+                        return berth_fail_status(
+                                err, 1, 0, "config.json: unknown seccomp architecture `%s`", a);
                 c->n_archs = i + 1;
         }
         for (i = 0; i < c->n_flags; i++)
@@ -855,9 +914,8 @@ static int parse_seccomp(json_t *lx, struct oci_spec *s, berth_error_t *err)
                     strcmp(c->flags[i], "SECCOMP_FILTER_FLAG_LOG") != 0 &&
                     strcmp(c->flags[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW") != 0 &&
                     strcmp(c->flags[i], "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") != 0)
-                        return berth_fail_status(err, 1, 0,
-                                                 "config.json: unknown seccomp flag `%s`",
-                                                 c->flags[i]);
+                        return berth_fail_status(
+                                err, 1, 0, "config.json: unknown seccomp flag `%s`", c->flags[i]);
         c->rules = berth_xcalloc(rules ? json_array_size(rules) : 0, sizeof(*c->rules));
         json_array_foreach(rules, i, e)
         {
@@ -918,7 +976,7 @@ static int parse_linux(json_t *root, struct oci_spec *s, berth_error_t *err)
                         return BAD(err, "linux.personality", "domain", "must be LINUX or LINUX32");
         }
         if (to) {
-                static const char *clocks[] = { "monotonic", "boottime" };
+                static const char *clocks[] = {"monotonic", "boottime"};
                 for (int c = 0; c < 2; c++) {
                         json_t *o;
                         if (get_obj(to, clocks[c], &o, "linux.timeOffsets", err) < 0)
@@ -975,8 +1033,7 @@ int oci_spec_parse(const char *text, size_t len, struct oci_spec **out, berth_er
         json_error_t je;
         json_t *root = json_loadb(text, len, 0, &je), *o;
         if (root == NULL)
-                return berth_fail_status(err, 1, 0, "config.json: line %d: %s", je.line,
-                                         je.text);
+                return berth_fail_status(err, 1, 0, "config.json: line %d: %s", je.line, je.text);
         struct oci_spec *s = berth_xcalloc(1, sizeof(*s));
         s->json = root;
         s->personality = OCI_UNSET;
@@ -1166,8 +1223,8 @@ static int parse_blkio_devs(json_t *b, const char *key, bool weight, struct oci_
                     get_int(e, "major", 0, UINT32_MAX, &d->major, key, err) < 0 ||
                     get_int(e, "minor", 0, UINT32_MAX, &d->minor, key, err) < 0 ||
                     (weight ? get_int(e, "weight", 0, 1000, &d->weight, key, err) < 0 ||
-                                      get_int(e, "leafWeight", 0, 1000, &d->leaf_weight, key,
-                                              err) < 0
+                                      get_int(e, "leafWeight", 0, 1000, &d->leaf_weight, key, err) <
+                                              0
                             : get_u64(e, "rate", &d->rate, key, err) < 0))
                         return -1;
                 if (d->major == OCI_UNSET || d->minor == OCI_UNSET)
@@ -1189,31 +1246,31 @@ int oci_resources_parse(json_t *res, struct oci_resources *r, berth_error_t *err
             get_obj(res, "network", &n, w, err) < 0 || parse_dev_rules(res, r, err) < 0 ||
             parse_kv(res, "unified", w, &r->unified, &r->n_unified, err) < 0)
                 return -1;
-        if (m && (get_int(m, "limit", -1, INT64_MAX, &r->mem_limit, "memory", err) < 0 ||
-                  get_int(m, "reservation", -1, INT64_MAX, &r->mem_reservation, "memory", err) <
-                          0 ||
-                  get_int(m, "swap", -1, INT64_MAX, &r->mem_swap, "memory", err) < 0 ||
-                  get_int(m, "kernel", -1, INT64_MAX, &r->mem_kernel, "memory", err) < 0 ||
-                  get_int(m, "kernelTCP", -1, INT64_MAX, &r->mem_kernel_tcp, "memory", err) < 0 ||
-                  get_int(m, "swappiness", 0, 100, &r->mem_swappiness, "memory", err) < 0 ||
-                  get_bool(m, "disableOOMKiller", &r->mem_disable_oom_killer, "memory", err) < 0 ||
-                  get_bool(m, "useHierarchy", &r->mem_use_hierarchy, "memory", err) < 0))
+        if (m &&
+            (get_int(m, "limit", -1, INT64_MAX, &r->mem_limit, "memory", err) < 0 ||
+             get_int(m, "reservation", -1, INT64_MAX, &r->mem_reservation, "memory", err) < 0 ||
+             get_int(m, "swap", -1, INT64_MAX, &r->mem_swap, "memory", err) < 0 ||
+             get_int(m, "kernel", -1, INT64_MAX, &r->mem_kernel, "memory", err) < 0 ||
+             get_int(m, "kernelTCP", -1, INT64_MAX, &r->mem_kernel_tcp, "memory", err) < 0 ||
+             get_int(m, "swappiness", 0, 100, &r->mem_swappiness, "memory", err) < 0 ||
+             get_bool(m, "disableOOMKiller", &r->mem_disable_oom_killer, "memory", err) < 0 ||
+             get_bool(m, "useHierarchy", &r->mem_use_hierarchy, "memory", err) < 0))
                 return -1;
-        if (c && (get_int(c, "shares", 0, INT64_MAX, &r->cpu_shares, "cpu", err) < 0 ||
-                  get_int(c, "quota", -1, INT64_MAX, &r->cpu_quota, "cpu", err) < 0 ||
-                  get_int(c, "period", 0, INT64_MAX, &r->cpu_period, "cpu", err) < 0 ||
-                  get_int(c, "realtimeRuntime", -1, INT64_MAX, &r->cpu_rt_runtime, "cpu", err) <
-                          0 ||
-                  get_int(c, "realtimePeriod", 0, INT64_MAX, &r->cpu_rt_period, "cpu", err) < 0 ||
-                  get_int(c, "idle", 0, 1, &r->cpu_idle, "cpu", err) < 0 ||
-                  get_str(c, "cpus", false, &r->cpu_cpus, "cpu", err) < 0 ||
-                  get_str(c, "mems", false, &r->cpu_mems, "cpu", err) < 0))
+        if (c &&
+            (get_int(c, "shares", 0, INT64_MAX, &r->cpu_shares, "cpu", err) < 0 ||
+             get_int(c, "quota", -1, INT64_MAX, &r->cpu_quota, "cpu", err) < 0 ||
+             get_int(c, "period", 0, INT64_MAX, &r->cpu_period, "cpu", err) < 0 ||
+             get_int(c, "realtimeRuntime", -1, INT64_MAX, &r->cpu_rt_runtime, "cpu", err) < 0 ||
+             get_int(c, "realtimePeriod", 0, INT64_MAX, &r->cpu_rt_period, "cpu", err) < 0 ||
+             get_int(c, "idle", 0, 1, &r->cpu_idle, "cpu", err) < 0 ||
+             get_str(c, "cpus", false, &r->cpu_cpus, "cpu", err) < 0 ||
+             get_str(c, "mems", false, &r->cpu_mems, "cpu", err) < 0))
                 return -1;
         if (p && get_int(p, "limit", INT64_MIN, INT64_MAX, &r->pids_limit, "pids", err) < 0)
                 return -1;
         if (b) {
-                static const char *tk[] = { "throttleReadBpsDevice", "throttleWriteBpsDevice",
-                                            "throttleReadIOPSDevice", "throttleWriteIOPSDevice" };
+                static const char *tk[] = {"throttleReadBpsDevice", "throttleWriteBpsDevice",
+                                           "throttleReadIOPSDevice", "throttleWriteIOPSDevice"};
                 if (get_int(b, "weight", 0, 1000, &r->blkio_weight, "blockIO", err) < 0 ||
                     get_int(b, "leafWeight", 0, 1000, &r->blkio_leaf_weight, "blockIO", err) < 0 ||
                     parse_blkio_devs(b, "weightDevice", true, &r->weight_dev, &r->n_weight_dev,

@@ -17,8 +17,14 @@
 
 #define OCI_UNSET INT64_MIN
 
-enum oci_cap_set { OCI_CAP_BOUNDING, OCI_CAP_EFFECTIVE, OCI_CAP_INHERITABLE, OCI_CAP_PERMITTED,
-                   OCI_CAP_AMBIENT, OCI_CAP_NSETS };
+enum oci_cap_set {
+        OCI_CAP_BOUNDING,
+        OCI_CAP_EFFECTIVE,
+        OCI_CAP_INHERITABLE,
+        OCI_CAP_PERMITTED,
+        OCI_CAP_AMBIENT,
+        OCI_CAP_NSETS
+};
 
 struct oci_id_map {
         uint32_t container_id, host_id, size;
@@ -55,12 +61,12 @@ struct oci_process {
 
 struct oci_mount {
         char *destination, *type, *source;
-        unsigned long flags;        /* MS_* to set */
-        unsigned long propagation;  /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (| MS_REC) */
-        uint64_t rec_attr_set;      /* MOUNT_ATTR_* for recursive (rro, ...) */
+        unsigned long flags;       /* MS_* to set */
+        unsigned long propagation; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (| MS_REC) */
+        uint64_t rec_attr_set;     /* MOUNT_ATTR_* for recursive (rro, ...) */
         uint64_t rec_attr_clr;
-        bool bind;                  /* bind or rbind */
-        char *data;                 /* the options the kernel parses itself */
+        bool bind;  /* bind or rbind */
+        char *data; /* the options the kernel parses itself */
 };
 
 struct oci_namespace {
@@ -152,9 +158,15 @@ struct oci_hook {
         int64_t timeout;
 };
 
-enum oci_hook_kind { OCI_HOOK_PRESTART, OCI_HOOK_CREATE_RUNTIME, OCI_HOOK_CREATE_CONTAINER,
-                     OCI_HOOK_START_CONTAINER, OCI_HOOK_POSTSTART, OCI_HOOK_POSTSTOP,
-                     OCI_HOOK_NKINDS };
+enum oci_hook_kind {
+        OCI_HOOK_PRESTART,
+        OCI_HOOK_CREATE_RUNTIME,
+        OCI_HOOK_CREATE_CONTAINER,
+        OCI_HOOK_START_CONTAINER,
+        OCI_HOOK_POSTSTART,
+        OCI_HOOK_POSTSTOP,
+        OCI_HOOK_NKINDS
+};
 
 struct oci_spec {
         json_t *json; /* the document, kept for annotations and hooks' state */

@@ -95,10 +95,9 @@ int oci_spec_write(const char *bundle, bool rootless, berth_error_t *err)
         cleanup_free char *text = oci_spec_default_json(rootless, getuid(), getgid());
         cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0)
-                return errno == EEXIST
-                               ? berth_fail_status(err, 1, 0, "File %s exists. Remove it first",
-                                                   path)
-                               : berth_fail(err, errno, "create `%s`", path);
+                return errno == EEXIST ? berth_fail_status(err, 1, 0,
+                                                           "File %s exists. Remove it first", path)
+                                       : berth_fail(err, errno, "create `%s`", path);
         if (berth_write_all(fd, text, strlen(text)) < 0 || berth_write_all(fd, "\n", 1) < 0)
                 return berth_fail(err, errno, "write `%s`", path);
         return 0;

@@ -72,7 +72,8 @@ static uint64_t proc_starttime(pid_t pid, bool zombies_too)
 int oci_write_volatile(const char *path, const char *data, mode_t mode, berth_error_t *err)
 {
         cleanup_free char *tmp = berth_xasprintf("%s.tmp", path);
-        cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        cleanup_close int fd =
+                open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)
                 return berth_fail(err, errno, "create `%s`", tmp);
         if (berth_write_all(fd, data, strlen(data)) < 0 || rename(tmp, path) < 0) {
@@ -190,7 +191,7 @@ enum oci_status oci_state_status(const struct oci_state *st)
 
 const char *oci_status_name(enum oci_status s)
 {
-        static const char *names[] = { "creating", "created", "running", "paused", "stopped" };
+        static const char *names[] = {"creating", "created", "running", "paused", "stopped"};
         return names[s];
 }
 

@@ -25,7 +25,7 @@
 
 int oci_console_connect(const char *path, berth_error_t *err)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (strlen(path) >= sizeof(sa.sun_path))
                 return berth_fail(err, ENAMETOOLONG, "console socket path `%s` is too long", path);
         strcpy(sa.sun_path, path);
@@ -38,10 +38,12 @@ int oci_console_connect(const char *path, berth_error_t *err)
 int oci_send_fd(int sock, int fd, berth_error_t *err)
 {
         char name[] = "/dev/ptmx";
-        char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-        struct iovec iov = { name, sizeof(name) - 1 };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                             .msg_controllen = sizeof(cbuf) };
+        char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+        struct iovec iov = {name, sizeof(name) - 1};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = cbuf,
+                            .msg_controllen = sizeof(cbuf)};
         struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
@@ -55,9 +57,11 @@ int oci_send_fd(int sock, int fd, berth_error_t *err)
 int oci_recv_fd(int sock, berth_error_t *err)
 {
         char buf[256], cbuf[CMSG_SPACE(sizeof(int))];
-        struct iovec iov = { buf, sizeof(buf) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                             .msg_controllen = sizeof(cbuf) };
+        struct iovec iov = {buf, sizeof(buf)};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = cbuf,
+                            .msg_controllen = sizeof(cbuf)};
         int fd = -1;
         if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) < 0)
                 return berth_fail(err, errno, "receive the pty master");
@@ -82,8 +86,8 @@ int oci_terminal_setup(int sock, const struct oci_process *p, berth_error_t *err
                 return berth_fail(err, errno, "open the pty slave");
         snprintf(name, sizeof(name), "/dev/pts/%d", n);
         if (p->console_width || p->console_height) {
-                struct winsize ws = { .ws_row = (unsigned short) p->console_height,
-                                      .ws_col = (unsigned short) p->console_width };
+                struct winsize ws = {.ws_row = (unsigned short) p->console_height,
+                                     .ws_col = (unsigned short) p->console_width};
                 ioctl(slave, TIOCSWINSZ, &ws);
         }
         /* /dev/console is the container's terminal, as runc makes it. */
@@ -130,7 +134,7 @@ void oci_terminal_proxy(int master)
                 tcsetattr(0, TCSANOW, &raw);
         }
         while (out_open) {
-                struct pollfd pf[2] = { { master, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 } };
+                struct pollfd pf[2] = {{master, POLLIN, 0}, {in_open ? 0 : -1, POLLIN, 0}};
                 if (poll(pf, 2, -1) < 0) {
                         if (errno == EINTR)
                                 continue;

@@ -248,6 +248,16 @@ setup() {
         assert_failure
         assert_output_contains "outside the file"
         [ "$(stat -c %s far.qcow2)" = "$size" ]
+        # the dirty bit (lazy refcounts not written back): refused read-write until repaired
+        "$BERTH" disk create -f qcow2 dirty.qcow2 1M
+        printf '\x01' | dd of=dirty.qcow2 bs=1 seek=79 conv=notrunc 2>/dev/null
+        run "$BERTH" disk bench -q -w -c 1 dirty.qcow2
+        assert_failure
+        assert_output_contains "check -r all"
+        run "$BERTH" disk check -r all dirty.qcow2
+        assert_success
+        run "$BERTH" disk bench -q -w -c 1 dirty.qcow2
+        assert_success
         # refcount overflow on a 1-bit refcount image
         qemu-img create -q -f qcow2 -o refcount_bits=1 r1.qcow2 1M
         qemu-io -c "write 0 64k" r1.qcow2 >/dev/null
@@ -271,4 +281,29 @@ setup() {
         run "$BERTH" disk info --output json m.qcow2
         [ "$(echo "$output" | jq '."virtual-size"')" = "$(qemu-img info --output json m.qcow2 | jq '."virtual-size"')" ]
         [ "$(echo "$output" | jq -r '."format-specific".data.compat')" = "1.1" ]
+}
+
+@test "disk: the test guest writes through virtio-blk into a qcow2 overlay; commit folds it into the raw base" {
+        require_kvm
+        guest="$BERTH_BUILD/tests/guest/berth-test-guest.elf"
+        [ -x "$BERTH_VMM" ] && [ -f "$guest" ] || skip "berth-vmm or the test guest is not built"
+        printf 'hello from the base\n' >vbase.raw
+        truncate -s 1M vbase.raw
+        head -c 512 /dev/zero | tr '\0' '\252' | dd of=vbase.raw bs=512 seek=2 conv=notrunc 2>/dev/null
+        sum=$(sha256sum <vbase.raw)
+        rm -f vov.qcow2
+        "$BERTH" disk create -f qcow2 -b vbase.raw -F raw vov.qcow2
+        run timeout 20 "$BERTH_VMM" --kernel "$guest" --memory 32 --disk "$D/vov.qcow2,format=qcow2" </dev/null
+        assert_success
+        assert_output_contains "BERTH-GUEST blk: sector 0: hello from the base"
+        assert_output_contains "BERTH-GUEST blk: write status 0"
+        assert_output_contains "BERTH-GUEST blk: discard status 0"
+        [ "$(sha256sum <vbase.raw)" = "$sum" ] # the base is untouched
+        qemu-img check vov.qcow2               # the overlay is clean
+        run "$BERTH" disk commit vov.qcow2
+        assert_success
+        [ "$(dd if=vbase.raw bs=512 skip=1 count=1 2>/dev/null | head -n 1)" = "written by the guest" ]
+        [ "$(dd if=vbase.raw bs=512 skip=2 count=1 2>/dev/null | tr -d '\0' | wc -c)" -eq 0 ]
+        [ "$(head -n 1 vbase.raw)" = "hello from the base" ]
+        qemu-img check vov.qcow2
 }

@@ -332,25 +332,31 @@ PY
         [ -z "$(ls "$BERTH_DATA_DIR/images/snapshots")" ]
 }
 
-@test "image: whiteouts in an upper layer hide lower files (overlay)" {
-        require_root
-        require_busybox
-        fresh_store
-        # two layers through a docker-archive we assemble from two rootfs tars
-        crafted_tar "$BATS_TEST_TMPDIR/l1.tar" "dir:etc" "file:etc/keep:k" "file:etc/gone:g" \
-                "dir:cache" "file:cache/old:o"
-        crafted_tar "$BATS_TEST_TMPDIR/l2.tar" "file:etc/.wh.gone:" "file:cache/.wh..wh..opq:" \
-                "file:cache/new:n"
-        d="$BATS_TEST_TMPDIR/arch"
+# A two-layer docker-archive (wh:1): the second layer deletes etc/gone and makes cache/
+# opaque.  Its parts stay in $BATS_TEST_TMPDIR/arch.
+whiteout_archive() {
+        local d="$BATS_TEST_TMPDIR/arch" s1 s2
         mkdir -p "$d"
-        cp "$BATS_TEST_TMPDIR/l1.tar" "$d/l1.tar"
-        cp "$BATS_TEST_TMPDIR/l2.tar" "$d/l2.tar"
+        crafted_tar "$d/l1.tar" "dir:etc" "file:etc/keep:k" "file:etc/gone:g" \
+                "dir:cache" "file:cache/old:o"
+        crafted_tar "$d/l2.tar" "file:etc/.wh.gone:" "file:cache/.wh..wh..opq:" \
+                "file:cache/new:n"
         s1=$(sha256sum "$d/l1.tar" | cut -d' ' -f1)
         s2=$(sha256sum "$d/l2.tar" | cut -d' ' -f1)
         printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["sha256:%s","sha256:%s"]}}' \
                 "$s1" "$s2" >"$d/config.json"
         printf '[{"Config":"config.json","RepoTags":["wh:1"],"Layers":["l1.tar","l2.tar"]}]' >"$d/manifest.json"
-        tar cf "$BATS_TEST_TMPDIR/wh.tar" -C "$d" .
+        tar cf "$1" -C "$d" manifest.json config.json l1.tar l2.tar
+}
+
+@test "image: whiteouts in an upper layer hide lower files (overlay)" {
+        require_root
+        require_busybox
+        fresh_store
+        whiteout_archive "$BATS_TEST_TMPDIR/wh.tar"
+        d="$BATS_TEST_TMPDIR/arch"
+        s1=$(sha256sum "$d/l1.tar" | cut -d' ' -f1)
+        s2=$(sha256sum "$d/l2.tar" | cut -d' ' -f1)
         run "$BERTH" load -i "$BATS_TEST_TMPDIR/wh.tar"
         assert_success
         for drv in overlay vfs; do
@@ -372,4 +378,85 @@ PY
         assert_output_contains "diffID"
         run "$BERTH" images -q
         [ -z "$output" ]
+}
+
+@test "image: concurrent loads and prunes leave a consistent store" {
+        require_busybox
+        fresh_store
+        import_busybox one
+        "$BERTH" save -o "$BATS_TEST_TMPDIR/one.tar" one
+        "$BERTH" rmi one >/dev/null
+        local pids=() i
+        for i in 1 2 3 4; do
+                "$BERTH" load -q -i "$BATS_TEST_TMPDIR/one.tar" &
+                pids+=($!)
+                "$BERTH" image prune -f >/dev/null &
+                pids+=($!)
+        done
+        for i in "${pids[@]}"; do
+                wait "$i"
+        done
+        run "$BERTH" images --format '{{.Repository}}:{{.Tag}}'
+        [ "$output" = "one:latest" ]
+        # every blob the image needs is there and matches its name
+        run "$BERTH" save -o "$BATS_TEST_TMPDIR/again.tar" one
+        assert_success
+        for b in "$BERTH_DATA_DIR"/images/blobs/sha256/*; do
+                [ "$(sha256sum "$b" | cut -d' ' -f1)" = "$(basename "$b")" ]
+        done
+        [ -z "$(ls "$BERTH_DATA_DIR/images/tmp")" ]
+}
+
+@test "image: legacy docker save layout (<id>/layer.tar, duplicate layers as symlinks) loads" {
+        fresh_store
+        d="$BATS_TEST_TMPDIR/legacy"
+        mkdir -p "$d/aaa" "$d/bbb"
+        crafted_tar "$d/aaa/layer.tar" "dir:etc" "file:etc/hello:hi"
+        ln -s ../aaa/layer.tar "$d/bbb/layer.tar"
+        s=$(sha256sum "$d/aaa/layer.tar" | cut -d' ' -f1)
+        printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s","sha256:%s"]}}' \
+                "$s" "$s" >"$d/cfg.json"
+        printf '[{"Config":"cfg.json","RepoTags":["legacy:1"],"Layers":["aaa/layer.tar","bbb/layer.tar"]}]' >"$d/manifest.json"
+        printf '{"legacy":{"1":"bbb"}}' >"$d/repositories"
+        tar cf "$BATS_TEST_TMPDIR/legacy.tar" -C "$d" manifest.json repositories cfg.json aaa bbb
+        run "$BERTH" load -i "$BATS_TEST_TMPDIR/legacy.tar"
+        assert_success
+        [ "$output" = "Loaded image: legacy:1" ]
+        run "$BERTH" image inspect -f '{{json .RootFS.Layers}}' legacy:1
+        [ "$output" = "[\"sha256:$s\",\"sha256:$s\"]" ]
+        [ "$(sha256sum "$d/cfg.json" | cut -d' ' -f1)" = "$("$BERTH" images -q --no-trunc | cut -d: -f2)" ]
+}
+
+@test "image: rootless (an unprivileged user): load, vfs mount, whiteouts as files" {
+        require_root
+        require_cmd setpriv
+        whiteout_archive "$BATS_TEST_TMPDIR/wh.tar"
+        # the user must reach its own dirs: outside bats' 0700 temp dir
+        top=$(mktemp -d /tmp/berth-image-rootless.XXXXXX)
+        chmod 755 "$top"
+        cp "$BATS_TEST_TMPDIR/wh.tar" "$top/"
+        chmod 644 "$top/wh.tar"
+        export BERTH_DATA_DIR="$top/data"
+        mkdir -p "$top/data" "$top/run"
+        chown 65534:65534 "$top/data" "$top/run"
+        as_nobody() {
+                setpriv --reuid=65534 --regid=65534 --clear-groups \
+                        env HOME=/nonexistent BERTH_DATA_DIR="$BERTH_DATA_DIR" \
+                        BERTH_RUN_DIR="$top/run" "$BERTH" "$@"
+        }
+        run as_nobody load -i "$top/wh.tar"
+        assert_success
+        run as_nobody image mount --storage-driver vfs wh:1
+        assert_success
+        root="$output"
+        [ -f "$root/etc/keep" ]
+        [ ! -e "$root/etc/gone" ]
+        [ "$(ls -A "$root/cache")" = new ]
+        [ "$(stat -c %u "$root/etc/keep")" = 65534 ]
+        run as_nobody image unmount wh:1
+        assert_success
+        run as_nobody rmi wh:1
+        assert_success
+        [ -z "$(ls "$BERTH_DATA_DIR/images/blobs/sha256")" ]
+        rm -rf "$top"
 }

@@ -363,3 +363,37 @@ EOF
         [ "$(echo ${lines[1]})" = "0 $uid 1" ]
         [ -z "$(ls "$rr")" ]
 }
+
+@test "oci: the init runs from a sealed memfd, not the host binary (CVE-2019-5736)" {
+        args true
+        oci_detached create --bundle "$B" "$ID"
+        assert_success
+        pid=$(oci state "$ID" | jq -r .pid)
+        exe=$(readlink /proc/$pid/exe)
+        echo "init exe: $exe"
+        [[ "$exe" == /memfd:berth-oci* ]]
+        # and it cannot be opened for writing through /proc
+        ! (echo x >>/proc/$pid/exe) 2>/dev/null
+}
+
+@test "oci: update changes limits of a running container; features; --systemd-cgroup" {
+        args sleep 100
+        cfg '.linux.resources.memory = {"limit": 67108864}'
+        oci_detached run -d --bundle "$B" "$ID"
+        assert_success
+        run oci update --memory 100M --pids-limit 50 "$ID"
+        assert_success
+        [ "$(cat /sys/fs/cgroup/memory/berth-oci/$ID/memory.limit_in_bytes)" -eq 104857600 ]
+        [ "$(cat /sys/fs/cgroup/pids/berth-oci/$ID/pids.max)" -eq 50 ]
+        run oci update -r - "$ID" <<<'{"pids": {"limit": 60}}'
+        assert_success
+        [ "$(cat /sys/fs/cgroup/pids/berth-oci/$ID/pids.max)" -eq 60 ]
+        run oci features
+        assert_success
+        echo "$output" | jq -e '.linux.namespaces | index("time")' >/dev/null
+        echo "$output" | jq -e '.linux.seccomp.enabled' >/dev/null
+        run "$BERTH_OCI" --root "$ROOT" --systemd-cgroup run --bundle "$B" "$ID-sd"
+        assert_failure 1
+        assert_output_contains "systemd-cgroup"
+        no_leftovers "$ID-sd"
+}

@@ -268,3 +268,73 @@ registry_behind_proxy() {
         assert_success
         [ "$("$BERTH" images --format '{{.Digest}}')" = "$digest" ]
 }
+
+@test "registry: bearer tokens from the realm a 401 names" {
+        registry_behind_proxy bearer
+        p="127.0.0.1:$pport"
+        import_busybox "$p/tok/bb:1"
+        run "$BERTH" push "$p/tok/bb:1"
+        assert_failure 1
+        assert_output_contains "token request refused (HTTP 401)"
+        "$BERTH" login -u alice -p s3cret "$p"
+        run "$BERTH" push "$p/tok/bb:1"
+        assert_success
+        "$BERTH" rmi "$p/tok/bb:1"
+        run "$BERTH" pull "$p/tok/bb:1"
+        assert_success
+        [ "$(grep -c '^GET /token' "$BATS_TEST_TMPDIR/proxy.log")" -ge 2 ]
+}
+
+@test "registry: a blob whose content does not match its digest is refused, not stored" {
+        registry_behind_proxy corrupt
+        import_busybox "127.0.0.1:$port/bad/bb:1"
+        "$BERTH" push -q "127.0.0.1:$port/bad/bb:1"
+        "$BERTH" rmi "127.0.0.1:$port/bad/bb:1" >/dev/null
+        run "$BERTH" pull "127.0.0.1:$pport/bad/bb:1"
+        assert_failure
+        assert_output_contains "digest mismatch"
+        run "$BERTH" images -q
+        [ -z "$output" ]
+        [ -z "$(ls "$BERTH_DATA_DIR/images/tmp")" ]
+        [ -z "$(ls "$BERTH_DATA_DIR/images/blobs/sha256")" ]
+}
+
+@test "registry: an image index (manifest list) resolves to this host's platform" {
+        require_cmd skopeo
+        port=$(free_port)
+        start_registry "$BATS_TEST_TMPDIR/reg" "$port"
+        r="127.0.0.1:$port"
+        import_busybox idx:1
+        id=$("$BERTH" images -q --no-trunc)
+        "$BERTH" save --format oci-dir -o "$BATS_TEST_TMPDIR/oci" idx:1
+        # wrap the image in an index: arm64 first (a config-less decoy), then amd64
+        python3 - "$BATS_TEST_TMPDIR/oci" <<'PY'
+import hashlib, json, os, sys
+d = sys.argv[1]
+idx = json.load(open(os.path.join(d, "index.json")))
+m = dict(idx["manifests"][0]); m.pop("annotations", None)
+arm = dict(m); arm["platform"] = {"os": "linux", "architecture": "arm64"}
+amd = dict(m); amd["platform"] = {"os": "linux", "architecture": "amd64"}
+body = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                   "manifests": [arm, amd]}).encode()
+h = hashlib.sha256(body).hexdigest()
+open(os.path.join(d, "blobs", "sha256", h), "wb").write(body)
+idx["manifests"] = [{"mediaType": "application/vnd.oci.image.index.v1+json",
+                     "digest": "sha256:" + h, "size": len(body),
+                     "annotations": {"org.opencontainers.image.ref.name": "multi"}}]
+json.dump(idx, open(os.path.join(d, "index.json"), "w"))
+PY
+        run skopeo copy --all --dest-tls-verify=false "oci:$BATS_TEST_TMPDIR/oci:multi" "docker://$r/idx/multi:1"
+        assert_success
+        "$BERTH" rmi idx:1 >/dev/null
+        run "$BERTH" pull "$r/idx/multi:1"
+        assert_success
+        run "$BERTH" image inspect -f '{{.Id}} {{.Architecture}}' "$r/idx/multi:1"
+        [ "$output" = "$id amd64" ]
+        # and the same index in an OCI layout loads too
+        "$BERTH" rmi -f "$id" >/dev/null
+        run "$BERTH" load -i "$BATS_TEST_TMPDIR/oci"
+        assert_success
+        run "$BERTH" images -q --no-trunc
+        [ "$output" = "$id" ]
+}

@@ -107,6 +107,42 @@ static void test_commit(struct img_store *s, const char *rootfs)
         img_image_free(&img);
 }
 
+/* More layers than one page of mount options can list (~37 with these paths). */
+static void test_many_layers(struct img_store *s)
+{
+        berth_error_t err = NULL;
+        enum { N = 60 };
+        json_t *cfg = img_config_new();
+        struct img_desc layers[N] = {0};
+        int bad = 0;
+        for (int i = 0; i < N; i++) {
+                char path[32], data[8];
+                snprintf(path, sizeof(path), "many/f%02d", i);
+                snprintf(data, sizeof(data), "%d", i);
+                struct ent e[] = {{path, AE_IFREG, data, 0, 0}};
+                bad |= add_layer(s, e, 1, &layers[i], cfg);
+        }
+        ok(!bad, "60 layers stored");
+        const char *names[] = {"many:layers"};
+        is_int(img_image_commit(s, cfg, layers, N, names, 1, NULL, &err), 0, "image committed");
+        json_decref(cfg);
+        char *rootfs = NULL;
+        int r = img_rootfs_prepare(s, "many:layers", "many", IMG_DRIVER_OVERLAY, &rootfs, &err);
+        is_int(r, 0, "overlay of 60 layers mounted");
+        if (err)
+                printf("# %s\n", berth_error_msg(err));
+        berth_error_release(&err);
+        if (r == 0) {
+                cleanup_free char *dir = berth_xasprintf("%s/many", rootfs);
+                is_int(count_entries(dir), N, "every layer's file visible");
+        }
+        free(rootfs);
+        img_rootfs_remove(s, "many", &err);
+        berth_error_release(&err);
+        for (int i = 0; i < N; i++)
+                free(layers[i].media_type);
+}
+
 int main(void)
 {
         berth_error_t err = NULL;
@@ -148,6 +184,7 @@ int main(void)
                         check_view(rootfs, "overlay");
                         test_commit(&s, rootfs);
                 }
+                test_many_layers(&s);
                 free(rootfs);
                 rootfs = NULL;
         } else {

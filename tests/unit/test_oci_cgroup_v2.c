@@ -43,10 +43,20 @@ static void expect(const char *rel, const char *want, const char *name)
 /* A kernel would create the control files with the directory; the fake needs them up front. */
 static void fake_dir(const char *rel, const char *controllers)
 {
-        static const char *files[] = { "cgroup.subtree_control", "cgroup.procs", "memory.max",
-                                       "memory.swap.max", "memory.low", "cpu.weight", "cpu.max",
-                                       "cpuset.cpus", "pids.max", "io.weight", "cgroup.freeze",
-                                       "hugetlb.2MB.max", "memory.high", NULL };
+        static const char *files[] = {"cgroup.subtree_control",
+                                      "cgroup.procs",
+                                      "memory.max",
+                                      "memory.swap.max",
+                                      "memory.low",
+                                      "cpu.weight",
+                                      "cpu.max",
+                                      "cpuset.cpus",
+                                      "pids.max",
+                                      "io.weight",
+                                      "cgroup.freeze",
+                                      "hugetlb.2MB.max",
+                                      "memory.high",
+                                      NULL};
         char *d = berth_xasprintf("%s/%s", root, rel);
         mkdir(d, 0755);
         for (size_t i = 0; files[i]; i++) {
@@ -89,8 +99,10 @@ int main(void)
         ok(rc == 0, "create succeeds on the fake tree");
         if (rc < 0)
                 printf("# %s\n", berth_error_msg(err));
-        expect("cgroup.subtree_control", "+cpu +cpuset +io +memory +pids +hugetlb +misc", "root enables the controllers it offers");
-        expect("a/cgroup.subtree_control", "+cpu +cpuset +io +memory +pids +hugetlb +misc", "each ancestor enables its controllers");
+        expect("cgroup.subtree_control", "+cpu +cpuset +io +memory +pids +hugetlb +misc",
+               "root enables the controllers it offers");
+        expect("a/cgroup.subtree_control", "+cpu +cpuset +io +memory +pids +hugetlb +misc",
+               "each ancestor enables its controllers");
         expect("a/b/memory.max", "67108864", "memory.max from memory.limit");
         expect("a/b/memory.swap.max", "33554432", "swap.max is memsw minus limit");
         expect("a/b/memory.low", "33554432", "memory.low from reservation");

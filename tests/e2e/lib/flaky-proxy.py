@@ -6,10 +6,16 @@ MODE flaky: the first GET of each manifest answers 500, the first GET of each bl
             cut off halfway (connection closed), the first blob upload PUT answers 503;
             everything after that is forwarded as is.
 MODE drop:  every GET of a blob is cut off halfway.
+MODE corrupt: every blob GET answers with its first byte flipped.
 MODE pass:  nothing injected.
+MODE bearer: token auth in front of the registry: /v2/ requests without "Authorization:
+            Bearer good-token" get a 401 Bearer challenge naming /token on this proxy, which
+            hands out that token for basic credentials alice:s3cret (401 otherwise).
 Every request is logged to stderr as "METHOD PATH".
 Loopback only; it serves until killed."""
+import base64
 import http.client
+import json
 import http.server
 import socketserver
 import sys
@@ -45,12 +51,32 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         path = self.path.split("?")[0]
+        if MODE == "bearer":
+            if path == "/token":
+                good = "Basic " + base64.b64encode(b"alice:s3cret").decode()
+                if self.headers.get("Authorization") != good or "service=test" not in self.path:
+                    return self.fail(401)
+                data = json.dumps({"token": "good-token"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            if self.headers.get("Authorization") != "Bearer good-token":
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Bearer realm="http://127.0.0.1:%d/token",'
+                                 'service="test",scope="repository:x:pull,push"' % PORT)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
         if MODE == "flaky" and self.command == "GET" and "/manifests/" in path and first(("m", path)):
             return self.fail(500)
         if MODE == "flaky" and self.command == "PUT" and "/blobs/uploads/" in path and first(("u",)):
             return self.fail(503)
         conn = http.client.HTTPConnection("127.0.0.1", UPSTREAM, timeout=30)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in HOP and k.lower() != "authorization"}
         conn.request(self.command, self.path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
@@ -62,6 +88,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+        if (MODE == "corrupt" and self.command == "GET" and "/blobs/sha256:" in path and data):
+            data = bytes([data[0] ^ 0xFF]) + data[1:]
         if self.command != "HEAD":
             self.wfile.write(data[: len(data) // 2] if cut else data)
         if cut:

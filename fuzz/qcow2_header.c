@@ -3,7 +3,7 @@
  * mapped, written, snapshotted and checked; any crash, sanitizer report or
  * hang is a bug, since images are hostile input (a guest or a download).
  *
- *   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+ *   CC=clang meson setup build-fuzz -Dfuzz=true
  *   ninja -C build-fuzz fuzz/fuzz_qcow2_header
  *   build-fuzz/fuzz/fuzz_qcow2_header fuzz/corpus/qcow2_header -max_total_time=60
  */

@@ -3,6 +3,7 @@
  * single image's metadata: create, info, check, resize, snapshot.  The
  * verbs that copy data (convert, commit, rebase, compare, map) are in
  * disk_copy.c. */
+#include <endian.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -98,7 +99,8 @@ int disk_cli_create_opts(char *s, struct disk_create_opts *o, const char *cmd, b
                                 return cli_usage_error(err, cmd, "unknown compat `%s`", v);
                 } else if (strcmp(kv, "compression_type") == 0) {
                         if (strcmp(v, "zstd") != 0 && strcmp(v, "zlib") != 0)
-                                return cli_usage_error(err, cmd, "compression_type is zlib or zstd");
+                                return cli_usage_error(err, cmd,
+                                                       "compression_type is zlib or zstd");
                         o->zstd = strcmp(v, "zstd") == 0;
                 } else if (strcmp(kv, "refcount_bits") == 0) {
                         o->refcount_bits = (unsigned) strtoul(v, NULL, 10);
@@ -241,10 +243,18 @@ static void print_snapshots(const struct qcow2_info *qi)
                 strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
                 human_size(s->vm_state_size, vs, sizeof(vs));
                 uint64_t secs = s->vm_clock_nsec / 1000000000;
+                char icount[24] = "";
+                uint64_t ic;
+                if (s->extra_size >= 24) { /* extra data: state size, disk size, icount */
+                        memcpy(&ic, s->extra + 16, 8);
+                        ic = be64toh(ic);
+                        if (ic != UINT64_MAX)
+                                snprintf(icount, sizeof(icount), "%llu", (unsigned long long) ic);
+                }
                 printf("%-9s %-17s%8s%20s %02llu:%02llu:%02llu.%03llu%11s\n", s->id, s->name, vs,
                        date, (unsigned long long) (secs / 3600),
                        (unsigned long long) (secs / 60 % 60), (unsigned long long) (secs % 60),
-                       (unsigned long long) (s->vm_clock_nsec / 1000000 % 1000), "");
+                       (unsigned long long) (s->vm_clock_nsec / 1000000 % 1000), icount);
         }
 }
 

@@ -9,7 +9,7 @@
 #include "cli/image_common.h"
 #include "common/util.h"
 
-static const struct cli_header history_headers[] = {
+static const struct berth_tmpl_header history_headers[] = {
         {"ID", "IMAGE"},
         {"CreatedSince", "CREATED"},
         {"CreatedAt", "CREATED AT"},
@@ -22,16 +22,20 @@ static const struct cli_header history_headers[] = {
 static json_t *history_row(const char *id, json_t *h, int64_t size, bool human, bool no_trunc)
 {
         const char *created = json_string_value(json_object_get(h, "created"));
-        int64_t t = cli_parse_rfc3339(created);
-        cleanup_free char *since = cli_human_duration((int64_t) time(NULL) - t);
+        int64_t t = cli_time_sec(created);
+        char since[64];
+        berth_format_duration((int64_t) time(NULL) - t, since, sizeof(since));
         cleanup_free char *ago = berth_xasprintf("%s ago", since);
         const char *by = json_string_value(json_object_get(h, "created_by"));
         by = by ? by : "";
         cleanup_free char *by_cut = NULL;
         if (!no_trunc && strlen(by) > 45)
                 by_cut = berth_xasprintf("%.44s…", by);
-        cleanup_free char *sz =
-                human ? cli_human_size(size) : berth_xasprintf("%lld", (long long) size);
+        char sz[32];
+        if (human)
+                berth_format_size(size, sz, sizeof(sz));
+        else
+                snprintf(sz, sizeof(sz), "%lld", (long long) size);
         const char *comment = json_string_value(json_object_get(h, "comment"));
         return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id, "CreatedSince",
                          created ? ago : "", "CreatedAt", created ? created : "", "CreatedBy",
@@ -132,7 +136,7 @@ int cmd_history(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                           : quiet ? "{{.ID}}"
                                   : "table {{.ID}}\\t{{.CreatedSince}}\\t{{.CreatedBy}}\\t{{.Size}}"
                                     "\\t{{.Comment}}";
-        ret = cli_print_rows(fmt, history_headers, rows, err);
+        ret = berth_tmpl_print_rows(fmt, rows, history_headers, stdout, err);
         json_decref(rows);
         img_image_free(&img);
         return ret;

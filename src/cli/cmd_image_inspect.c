@@ -57,18 +57,8 @@ int cmd_image_inspect(struct cli_global *g, int argc, char **argv, berth_error_t
         img_store_close(&s);
         int ret = 0;
         if (format) {
-                size_t i;
-                json_t *v;
-                json_array_foreach(all, i, v)
-                {
-                        char *line = NULL;
-                        if (cli_template_render(format, v, &line, err) < 0) {
-                                ret = -1;
-                                break;
-                        }
-                        printf("%s\n", line);
-                        free(line);
-                }
+                /* one line per image, as docker's inspect -f */
+                ret = berth_tmpl_print_rows(format, all, NULL, stdout, err);
         } else {
                 cleanup_free char *text = json_dumps(all, JSON_INDENT(4));
                 printf("%s\n", text);

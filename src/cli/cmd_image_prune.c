@@ -65,7 +65,7 @@ int cmd_image_prune(struct cli_global *g, int argc, char **argv, berth_error_t *
         char **pins = NULL;
         size_t n_pins = 0;
         int ret = -1;
-        cleanup_free char *freed = NULL;
+        char freed[32] = "0B";
         if (img_table_load(&s, &t, err) < 0)
                 goto out_store;
         if (img_snapshots_images(&s, &pins, &n_pins, err) < 0)
@@ -96,7 +96,7 @@ int cmd_image_prune(struct cli_global *g, int argc, char **argv, berth_error_t *
         struct img_gc_stats st;
         if (img_gc(&s, &st, err) < 0)
                 goto out;
-        freed = cli_human_size((int64_t) st.bytes);
+        berth_format_size((int64_t) st.bytes, freed, sizeof(freed));
         printf("%sTotal reclaimed space: %s\n", header ? "\n" : "", freed);
         ret = 0;
 out:

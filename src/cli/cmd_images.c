@@ -29,7 +29,7 @@ static void images_usage(FILE *out)
                 "  -h, --help            show this help\n");
 }
 
-static const struct cli_header images_headers[] = {
+static const struct berth_tmpl_header images_headers[] = {
         {"Repository", "REPOSITORY"},
         {"Tag", "TAG"},
         {"ID", "IMAGE ID"},
@@ -82,14 +82,16 @@ static json_t *image_row(const struct img_image *img, const char *name, bool no_
         if (name)
                 img_ref_split(name, &repo, &tag);
         const char *created = json_string_value(json_object_get(img->cfg, "created"));
-        int64_t t = cli_parse_rfc3339(created);
-        cleanup_free char *since = cli_human_duration((int64_t) time(NULL) - t);
+        int64_t t = cli_time_sec(created);
+        char since[64];
+        berth_format_duration((int64_t) time(NULL) - t, since, sizeof(since));
         cleanup_free char *ago = berth_xasprintf("%s ago", since);
         char at[64] = "";
         time_t tt = (time_t) t;
         struct tm tm;
         strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S +0000 UTC", gmtime_r(&tt, &tm));
-        cleanup_free char *size = cli_human_size(img_image_size(img));
+        char size[32];
+        berth_format_size(img_image_size(img), size, sizeof(size));
         cleanup_free char *id = cli_short_id(img->config.digest, no_trunc);
         json_t *row =
                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "Repository",
@@ -226,7 +228,7 @@ int cmd_images(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                                     "CreatedSince}}\\t{{.Size}}"
                                   : "table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.CreatedSince}}"
                                     "\\t{{.Size}}";
-                ret = cli_print_rows(fmt, images_headers, rows, err);
+                ret = berth_tmpl_print_rows(fmt, rows, images_headers, stdout, err);
         }
         json_decref(rows);
         return ret;

@@ -30,7 +30,8 @@ int cmd_login(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 {0},
         };
         struct img_registry_opts o;
-        cleanup_free char *auth = cli_registry_defaults(g, &o);
+        cleanup_free char *auth = cli_registry_defaults(g, &o); /* owns o.auth_file */
+        (void) auth;
         const char *user = NULL;
         cleanup_free char *password = NULL;
         bool from_stdin = false;
@@ -91,7 +92,8 @@ int cmd_logout(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 {0},
         };
         struct img_registry_opts o;
-        cleanup_free char *auth = cli_registry_defaults(g, &o);
+        cleanup_free char *auth = cli_registry_defaults(g, &o); /* owns o.auth_file */
+        (void) auth;
         int c;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 int r = cli_registry_option(c, optarg, &o, "logout", err);

@@ -130,7 +130,7 @@ int cmd_ps(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         }
         if (quiet && format == NULL)
                 format = "{{.ID}}";
-        ret = berth_tmpl_print_rows(format ? format : PS_DEFAULT_FORMAT, rows, eng_ps_header,
+        ret = berth_tmpl_print_rows(format ? format : PS_DEFAULT_FORMAT, rows, eng_ps_headers,
                                     stdout, err);
         json_decref(rows);
         eng_container_list_free(v, n);

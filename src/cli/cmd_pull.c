@@ -9,7 +9,8 @@
 int cmd_pull(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 {
         struct img_registry_opts o;
-        cleanup_free char *auth = cli_registry_defaults(g, &o);
+        cleanup_free char *auth = cli_registry_defaults(g, &o); /* owns o.auth_file */
+        (void) auth;
         int r = cli_registry_getopt(argc, argv, "pull",
                                     "Usage: berth pull [OPTIONS] HOST[:PORT]/NAME[:TAG|@DIGEST]\n"
                                     "\n"

@@ -121,20 +121,10 @@ static json_t *df_row(const char *type, size_t total, size_t active, uint64_t si
                          "Size", s, "Reclaimable", rcp);
 }
 
-static const char *df_header(const char *field)
-{
-        static const struct {
-                const char *f, *h;
-        } h[] = {{"Type", "TYPE"},
-                 {"TotalCount", "TOTAL"},
-                 {"Active", "ACTIVE"},
-                 {"Size", "SIZE"},
-                 {"Reclaimable", "RECLAIMABLE"}};
-        for (size_t i = 0; i < BERTH_ARRAY_SIZE(h); i++)
-                if (strcmp(h[i].f, field) == 0)
-                        return h[i].h;
-        return NULL;
-}
+static const struct berth_tmpl_header df_headers[] = {
+        {"Type", "TYPE"}, {"TotalCount", "TOTAL"},        {"Active", "ACTIVE"},
+        {"Size", "SIZE"}, {"Reclaimable", "RECLAIMABLE"}, {NULL, NULL},
+};
 
 static int system_df(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 {
@@ -164,7 +154,7 @@ static int system_df(struct cli_global *g, int argc, char **argv, berth_error_t 
                 format ? format
                        : "table "
                          "{{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
-                rows, df_header, stdout, err);
+                rows, df_headers, stdout, err);
         json_decref(rows);
         return r;
 }

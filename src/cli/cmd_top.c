@@ -124,24 +124,18 @@ out:
         return r;
 }
 
-static const char *stats_header(const char *field)
-{
-        static const struct {
-                const char *f, *h;
-        } h[] = {{"Container", "CONTAINER"},
-                 {"ID", "CONTAINER ID"},
-                 {"Name", "NAME"},
-                 {"CPUPerc", "CPU %"},
-                 {"MemUsage", "MEM USAGE / LIMIT"},
-                 {"MemPerc", "MEM %"},
-                 {"NetIO", "NET I/O"},
-                 {"BlockIO", "BLOCK I/O"},
-                 {"PIDs", "PIDS"}};
-        for (size_t i = 0; i < BERTH_ARRAY_SIZE(h); i++)
-                if (strcmp(h[i].f, field) == 0)
-                        return h[i].h;
-        return NULL;
-}
+static const struct berth_tmpl_header stats_headers[] = {
+        {"Container", "CONTAINER"},
+        {"ID", "CONTAINER ID"},
+        {"Name", "NAME"},
+        {"CPUPerc", "CPU %"},
+        {"MemUsage", "MEM USAGE / LIMIT"},
+        {"MemPerc", "MEM %"},
+        {"NetIO", "NET I/O"},
+        {"BlockIO", "BLOCK I/O"},
+        {"PIDs", "PIDS"},
+        {NULL, NULL},
+};
 
 /* Docker's binary units for memory: "12.5MiB / 64MiB" */
 static void bin_size(uint64_t b, char *buf, size_t len)
@@ -268,7 +262,7 @@ int cmd_stats(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                                        : "table "
                                          "{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{."
                                          "MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}",
-                                rows, stats_header, stdout, err);
+                                rows, stats_headers, stdout, err);
                 fflush(stdout);
                 json_decref(rows);
         } while (stream && r == 0);

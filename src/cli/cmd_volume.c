@@ -65,10 +65,10 @@ out:
         return r;
 }
 
-static const char *volume_header(const char *field)
-{
-        return strcmp(field, "Name") == 0 ? "VOLUME NAME" : NULL;
-}
+static const struct berth_tmpl_header volume_headers[] = {
+        {"Name", "VOLUME NAME"},
+        {NULL, NULL},
+};
 
 static int vol_ls(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
 {
@@ -137,7 +137,7 @@ static int vol_ls(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
         int r = berth_tmpl_print_rows(quiet && !format ? "{{.Name}}"
                                       : format         ? format
                                                        : "table {{.Driver}}\t{{.Name}}",
-                                      rows, volume_header, stdout, err);
+                                      rows, volume_headers, stdout, err);
         json_decref(rows);
         json_decref(all);
         return r;

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/image_common.h"
 #include "common/paths.h"
@@ -25,33 +26,14 @@ int cli_store_table_open(struct cli_global *g, struct img_store *s, struct img_t
         return 0;
 }
 
-int cli_print_rows(const char *fmt, const struct cli_header *hdr, json_t *rows, berth_error_t *err)
+int64_t cli_time_sec(const char *rfc3339)
 {
-        const char *tmpl;
-        bool table = cli_format_is_table(fmt, &tmpl);
-        size_t n = json_array_size(rows);
-        char **lines = berth_xcalloc(n + 1, sizeof(char *));
-        size_t k = 0;
-        int ret = 0;
-        if (table)
-                lines[k++] = cli_template_header(tmpl, hdr);
-        for (size_t i = 0; i < n; i++) {
-                if (cli_template_render(tmpl, json_array_get(rows, i), &lines[k], err) < 0) {
-                        ret = -1;
-                        break;
-                }
-                k++;
-        }
-        if (ret == 0 && table) {
-                cli_table_print(stdout, lines, k);
-        } else if (ret == 0) {
-                for (size_t i = 0; i < k; i++)
-                        printf("%s\n", lines[i]);
-        }
-        for (size_t i = 0; i < k; i++)
-                free(lines[i]);
-        free(lines);
-        return ret;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        int64_t ns = 0;
+        if (rfc3339 == NULL || berth_parse_timestamp(rfc3339, "time", &now, &ns, NULL) < 0)
+                return 0;
+        return ns / 1000000000LL;
 }
 
 char *cli_short_id(const char *digest, bool no_trunc)

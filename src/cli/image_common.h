@@ -6,7 +6,8 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
-#include "cli/format.h"
+#include "common/template.h"
+#include "common/units.h"
 #include "image/image.h"
 
 int cli_store_open(struct cli_global *g, struct img_store *s, berth_error_t *err);
@@ -15,8 +16,8 @@ int cli_store_open(struct cli_global *g, struct img_store *s, berth_error_t *err
 int cli_store_table_open(struct cli_global *g, struct img_store *s, struct img_table *t,
                          berth_error_t *err);
 
-/* Print rows (a JSON array of objects) with a format ("table ..." or a plain template). */
-int cli_print_rows(const char *fmt, const struct cli_header *hdr, json_t *rows, berth_error_t *err);
+/* Seconds since the epoch of an RFC 3339 time (0 if it isn't one). */
+int64_t cli_time_sec(const char *rfc3339);
 
 /* `docker image inspect`'s object for an image. */
 json_t *cli_image_inspect_json(const struct img_entry *e, const struct img_image *img);

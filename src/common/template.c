@@ -1147,7 +1147,15 @@ char *berth_tab_align(const char *text)
 }
 
 /* The header of a table: each {{.Field}} action becomes its column name. */
-static char *table_header(const char *body, berth_tmpl_header_fn header)
+static const char *header_of(const struct berth_tmpl_header *h, const char *field)
+{
+        for (; h && h->field; h++)
+                if (strcmp(h->field, field) == 0)
+                        return h->title;
+        return NULL;
+}
+
+static char *table_header(const char *body, const struct berth_tmpl_header *headers)
 {
         struct exec out = {0};
         cleanup_free char *text = unescape_format(body);
@@ -1169,7 +1177,7 @@ static char *table_header(const char *body, berth_tmpl_header_fn header)
                         while (ident_char(*e) || (*e == '.' && ident_char(e[1])))
                                 e++;
                         cleanup_free char *field = strndup(f + 1, (size_t) (e - f - 1));
-                        const char *h = header ? header(field) : NULL;
+                        const char *h = header_of(headers, field);
                         if (h) {
                                 emit(&out, h, strlen(h));
                         } else {
@@ -1183,8 +1191,8 @@ static char *table_header(const char *body, berth_tmpl_header_fn header)
         return out.out ? out.out : berth_xstrdup("");
 }
 
-int berth_tmpl_print_rows(const char *format, json_t *rows, berth_tmpl_header_fn header, FILE *out,
-                          berth_error_t *err)
+int berth_tmpl_print_rows(const char *format, json_t *rows, const struct berth_tmpl_header *headers,
+                          FILE *out, berth_error_t *err)
 {
         if (strcmp(format, "json") == 0) {
                 size_t i;
@@ -1204,7 +1212,7 @@ int berth_tmpl_print_rows(const char *format, json_t *rows, berth_tmpl_header_fn
                 return -1;
         struct exec all = {0};
         if (table) {
-                cleanup_free char *h = table_header(body, header);
+                cleanup_free char *h = table_header(body, headers);
                 emit(&all, h, strlen(h));
                 emit(&all, "\n", 1);
         }

@@ -27,17 +27,20 @@ int berth_tmpl_exec(const struct berth_tmpl *t, json_t *data, char **out, berth_
 
 void berth_tmpl_free(struct berth_tmpl *t);
 
-/* A column header for `table` formats: the field name as Docker shows it
- * ("ID" → "CONTAINER ID"); NULL uses the field name upper-cased. */
-typedef const char *(*berth_tmpl_header_fn)(const char *field);
+/* Column headers for `table` formats: each field as Docker shows it
+ * ({"ID", "CONTAINER ID"}), ending with {NULL, NULL}.  A field not listed
+ * is shown upper-cased. */
+struct berth_tmpl_header {
+        const char *field, *title;
+};
 
 /* Print rows the way Docker's list commands do with --format FORMAT:
  *   "table TEMPLATE"  a header row, then one row each, columns tab-aligned
  *   "json"            each row as one line of JSON
  *   TEMPLATE          one line per row, no header
  * Returns 0, or -1 with err set (bad template, bad field). */
-int berth_tmpl_print_rows(const char *format, json_t *rows, berth_tmpl_header_fn header, FILE *out,
-                          berth_error_t *err);
+int berth_tmpl_print_rows(const char *format, json_t *rows, const struct berth_tmpl_header *headers,
+                          FILE *out, berth_error_t *err);
 
 /* Align tab-separated cells into columns as Docker's tabwriter does
  * (padding 3, minimum cell width 10). */

@@ -227,28 +227,30 @@ void berth_format_size(int64_t bytes, char *buf, size_t len)
 
 void berth_format_duration(int64_t s, char *buf, size_t len)
 {
+        /* Go's units.HumanDuration, which docker's ps and images print */
+        int64_t minutes = s / 60, hours = (s + 1800) / 3600;
         if (s < 1)
                 snprintf(buf, len, "Less than a second");
         else if (s == 1)
                 snprintf(buf, len, "1 second");
         else if (s < 60)
                 snprintf(buf, len, "%lld seconds", (long long) s);
-        else if (s / 60 == 1)
+        else if (minutes == 1)
                 snprintf(buf, len, "About a minute");
-        else if (s < 3600)
-                snprintf(buf, len, "%lld minutes", (long long) (s / 60));
-        else if (s / 3600 == 1)
+        else if (minutes < 60)
+                snprintf(buf, len, "%lld minutes", (long long) minutes);
+        else if (hours == 1)
                 snprintf(buf, len, "About an hour");
-        else if (s < 48 * 3600)
-                snprintf(buf, len, "%lld hours", (long long) (s / 3600));
-        else if (s < 7 * 24 * 3600 * 2)
-                snprintf(buf, len, "%lld days", (long long) (s / 86400));
-        else if (s < 30 * 24 * 3600 * 3)
-                snprintf(buf, len, "%lld weeks", (long long) (s / (7 * 86400)));
-        else if (s < 365 * 24 * 3600 * 2)
-                snprintf(buf, len, "%lld months", (long long) (s / (30 * 86400)));
+        else if (hours < 48)
+                snprintf(buf, len, "%lld hours", (long long) hours);
+        else if (hours < 24 * 7 * 2)
+                snprintf(buf, len, "%lld days", (long long) (hours / 24));
+        else if (hours < 24 * 30 * 2)
+                snprintf(buf, len, "%lld weeks", (long long) (hours / 24 / 7));
+        else if (hours < 24 * 365 * 2)
+                snprintf(buf, len, "%lld months", (long long) (hours / 24 / 30));
         else
-                snprintf(buf, len, "%lld years", (long long) (s / (365 * 86400)));
+                snprintf(buf, len, "%lld years", (long long) (hours / 24 / 365));
 }
 
 int64_t berth_now_ns(void)

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "common/util.h"
@@ -249,25 +250,6 @@ static void accept_client(struct mon *m)
 
 /* ------------------------------------------------------------------ stdio */
 
-static int recv_fd(int sock, berth_error_t *err)
-{
-        char data[64];
-        char cbuf[CMSG_SPACE(sizeof(int))];
-        struct iovec iov = {data, sizeof(data)};
-        struct msghdr mh = {.msg_iov = &iov,
-                            .msg_iovlen = 1,
-                            .msg_control = cbuf,
-                            .msg_controllen = sizeof(cbuf)};
-        if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) < 0)
-                return berth_fail(err, errno, "receive the pty master");
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        if (c == NULL || c->cmsg_type != SCM_RIGHTS)
-                return berth_fail(err, EPROTO, "no pty master on the console socket");
-        int fd;
-        memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-        return fd;
-}
-
 /* The container's stdio: fds 0-2 of this process while oci_create clones the
  * init, which inherits them.  Without a tty: pipes (stdin only with -i);
  * with one: the console socket, and the master arrives after create.  The
@@ -400,7 +382,7 @@ static int create_and_start(struct mon *m, berth_error_t *err)
                 cleanup_close int conn = accept4(m->console_fd, NULL, NULL, SOCK_CLOEXEC);
                 if (conn < 0)
                         return berth_fail(err, errno, "accept on the console socket");
-                m->master = recv_fd(conn, err);
+                m->master = berth_recv_fd(conn, err);
                 if (m->master < 0)
                         return -1;
         }

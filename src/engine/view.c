@@ -122,24 +122,23 @@ json_t *eng_ps_row(struct eng_container *c, bool no_trunc, const struct timespec
         return row;
 }
 
-const char *eng_ps_header(const char *field)
-{
-        static const struct {
-                const char *field, *header;
-        } h[] = {
-                {"ID", "CONTAINER ID"},    {"Image", "IMAGE"},
-                {"Command", "COMMAND"},    {"CreatedAt", "CREATED AT"},
-                {"RunningFor", "CREATED"}, {"Status", "STATUS"},
-                {"Ports", "PORTS"},        {"Names", "NAMES"},
-                {"Size", "SIZE"},          {"Labels", "LABELS"},
-                {"Mounts", "MOUNTS"},      {"Networks", "NETWORKS"},
-                {"State", "STATE"},        {"LocalVolumes", "LOCAL VOLUMES"},
-        };
-        for (size_t i = 0; i < BERTH_ARRAY_SIZE(h); i++)
-                if (strcmp(h[i].field, field) == 0)
-                        return h[i].header;
-        return NULL;
-}
+const struct berth_tmpl_header eng_ps_headers[] = {
+        {"ID", "CONTAINER ID"},
+        {"Image", "IMAGE"},
+        {"Command", "COMMAND"},
+        {"CreatedAt", "CREATED AT"},
+        {"RunningFor", "CREATED"},
+        {"Status", "STATUS"},
+        {"Ports", "PORTS"},
+        {"Names", "NAMES"},
+        {"Size", "SIZE"},
+        {"Labels", "LABELS"},
+        {"Mounts", "MOUNTS"},
+        {"Networks", "NETWORKS"},
+        {"State", "STATE"},
+        {"LocalVolumes", "LOCAL VOLUMES"},
+        {NULL, NULL},
+};
 
 struct eng_ps_filter {
         char *key, *value;

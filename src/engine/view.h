@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/error.h"
+#include "common/template.h"
 #include "engine/container.h"
 
 /* One `ps` row as a JSON object with Docker's --format fields. */
@@ -18,7 +19,7 @@ json_t *eng_ps_row(struct eng_container *c, bool no_trunc, const struct timespec
 char *eng_status_text(struct eng_container *c, const struct timespec *now);
 
 /* Column headers Docker prints for ps fields ("ID" → "CONTAINER ID"). */
-const char *eng_ps_header(const char *field);
+extern const struct berth_tmpl_header eng_ps_headers[];
 
 struct eng_ps_filter;
 

@@ -55,6 +55,14 @@ void oci_cgroup_release(struct oci_cgroup *cg);
 int oci_cgroup_path_for(const struct oci_spec *spec, const char *id, bool systemd, char **out,
                         berth_error_t *err);
 
+/* cgroup v2 device rules (devices_bpf.c): deny all, res's rules, the default
+ * devices and spec's devices, as an eBPF program attached to cgroup_dir. */
+struct bpf_insn;
+int oci_devices_bpf_build(const struct oci_dev_rule *rules, size_t n, struct bpf_insn **out,
+                          size_t *len);
+int oci_devices_bpf_attach(const char *cgroup_dir, const struct oci_resources *res,
+                           const struct oci_spec *spec, berth_error_t *err);
+
 /* Helpers shared by the backends (cgroup.c). */
 int oci_cg_write(const char *dir, const char *file, const char *value, berth_error_t *err);
 int oci_cg_writef(const char *dir, const char *file, berth_error_t *err, const char *fmt, ...)

@@ -190,8 +190,12 @@ static int apply_blkio(const char *dir, const struct oci_resources *r, berth_err
                 "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
                 "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"};
         bool bfq = has_file(dir, "blkio.bfq.weight");
-        SET(dir, bfq ? "blkio.bfq.weight" : "blkio.weight", r->blkio_weight);
-        SET(dir, "blkio.leaf_weight", r->blkio_leaf_weight);
+        /* a weight of 0 means "not set" (dockerd sends it for every container), as
+         * runc and crun read it; the kernel would refuse it */
+        if (r->blkio_weight != 0)
+                SET(dir, bfq ? "blkio.bfq.weight" : "blkio.weight", r->blkio_weight);
+        if (r->blkio_leaf_weight != 0)
+                SET(dir, "blkio.leaf_weight", r->blkio_leaf_weight);
         for (size_t i = 0; i < r->n_weight_dev; i++) {
                 const struct oci_blkio_dev *d = &r->weight_dev[i];
                 if (d->weight != OCI_UNSET &&

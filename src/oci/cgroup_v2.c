@@ -3,16 +3,17 @@
  * One tree; controllers are enabled top-down through cgroup.subtree_control
  * of every ancestor.  v1-shaped values in config.json are converted the way
  * runc and crun convert them (cpu shares → weight, blkio weight → io.weight,
- * swap = memsw - limit).  Device rules need an eBPF program on v2; that part
- * is not implemented yet, and a config that asks for device rules on a v2
- * host gets a warning (see docs/oci.md).
+ * swap = memsw - limit).  Device rules are an eBPF program (devices_bpf.c),
+ * attached when the tree is a real cgroup2 mount (not a test's fake tree).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -162,9 +163,6 @@ static int apply(const char *dir, const struct oci_resources *r, berth_error_t *
                                   "network.classID/priorities need cgroup v1 net_cls/net_prio");
         if (r->mem_kernel != OCI_UNSET || r->mem_kernel_tcp != OCI_UNSET)
                 log_debug("memory.kernel and kernelTCP have no cgroup v2 equivalent; ignored");
-        if (r->n_dev_rules)
-                log_warn("device cgroup rules are not enforced on cgroup v2 yet (no eBPF "
-                         "device program)");
         return 0;
 }
 
@@ -178,7 +176,10 @@ static int v2_create(struct oci_cgroup *cg, pid_t pid, const struct oci_resource
                      const struct oci_spec *s, berth_error_t *err)
 {
         cleanup_free char *dir = dir_of(cg);
+        struct statfs sf;
+        bool real = statfs(cg->root, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
         if (mkdir_tree(cg, err) < 0 || apply(dir, r, err) < 0 ||
+            (real && oci_devices_bpf_attach(dir, r, s, err) < 0) ||
             (pid > 0 && oci_cg_writef(dir, "cgroup.procs", err, "%d", (int) pid) < 0)) {
                 berth_error_t ignored = NULL;
                 v2_destroy(cg, &ignored);

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "oci/internal.h"
@@ -370,7 +371,7 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
                 goto fail;
         st->pid_start = oci_proc_starttime(pid);
         if (console_peer >= 0) {
-                cr->console_master = oci_recv_fd(console_peer, err);
+                cr->console_master = berth_recv_fd(console_peer, err);
                 if (cr->console_master < 0)
                         goto fail;
         }

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "oci/internal.h"
@@ -231,7 +232,7 @@ static int exec_in(struct oci_state *st, struct oci_spec *spec, struct oci_proce
                 berth_fail_status(err, 1, 0, "%s", m.text);
                 goto kill;
         }
-        if (console_peer >= 0 && (master = oci_recv_fd(console_peer, err)) < 0)
+        if (console_peer >= 0 && (master = berth_recv_fd(console_peer, err)) < 0)
                 goto kill;
         if (o->pid_file) {
                 char buf[16];

@@ -83,8 +83,6 @@ int oci_console_connect(const char *path, berth_error_t *err);
 /* Make a pty in the current mount namespace (its /dev/ptmx), send the master
  * over sock, and make the slave our stdio and controlling terminal. */
 int oci_terminal_setup(int sock, const struct oci_process *p, berth_error_t *err);
-int oci_recv_fd(int sock, berth_error_t *err);
-int oci_send_fd(int sock, int fd, berth_error_t *err);
 /* Copy stdin ↔ master ↔ stdout until the master closes or pid exits (run / exec -t). */
 void oci_terminal_proxy(int master);
 

@@ -211,11 +211,91 @@ static int mount_cgroup_tree(const struct oci_mount *m, int rootfd, int tfd, boo
         return 0;
 }
 
+/* Copy the tree under src into dst (both directory fds): files, directories,
+ * symlinks and fifos with their modes, owners and times.  Nothing followed:
+ * every name is opened relative to its directory with O_NOFOLLOW. */
+static int copy_up(int src, int dst, const char *where, berth_error_t *err)
+{
+        int dfd = dup(src);
+        DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+        if (d == NULL) {
+                if (dfd >= 0)
+                        close(dfd);
+                return berth_fail(err, errno, "read `%s` for tmpcopyup", where);
+        }
+        int ret = 0;
+        struct dirent *e;
+        while (ret == 0 && (e = readdir(d)) != NULL) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                struct stat st;
+                if (fstatat(src, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (S_ISDIR(st.st_mode)) {
+                        if (mkdirat(dst, e->d_name, st.st_mode & 07777) < 0 && errno != EEXIST) {
+                                ret = berth_fail(err, errno, "tmpcopyup `%s/%s`", where, e->d_name);
+                                break;
+                        }
+                        cleanup_close int s2 = openat(
+                                src, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        cleanup_close int d2 = openat(
+                                dst, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (s2 < 0 || d2 < 0) {
+                                ret = berth_fail(err, errno, "tmpcopyup `%s/%s`", where, e->d_name);
+                                break;
+                        }
+                        ret = copy_up(s2, d2, where, err);
+                } else if (S_ISREG(st.st_mode)) {
+                        cleanup_close int in =
+                                openat(src, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                        cleanup_close int out =
+                                openat(dst, e->d_name,
+                                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                       st.st_mode & 07777);
+                        if (in < 0 || out < 0) {
+                                ret = berth_fail(err, errno, "tmpcopyup `%s/%s`", where, e->d_name);
+                                break;
+                        }
+                        char buf[65536];
+                        ssize_t n;
+                        while ((n = read(in, buf, sizeof(buf))) > 0)
+                                if (berth_write_all(out, buf, (size_t) n) < 0) {
+                                        n = -1;
+                                        break;
+                                }
+                        if (n < 0) {
+                                ret = berth_fail(err, errno, "tmpcopyup `%s/%s`", where, e->d_name);
+                                break;
+                        }
+                } else if (S_ISLNK(st.st_mode)) {
+                        char target[4096];
+                        ssize_t n = readlinkat(src, e->d_name, target, sizeof(target) - 1);
+                        if (n < 0)
+                                continue;
+                        target[n] = '\0';
+                        if (symlinkat(target, dst, e->d_name) < 0 && errno != EEXIST) {
+                                ret = berth_fail(err, errno, "tmpcopyup `%s/%s`", where, e->d_name);
+                                break;
+                        }
+                } else if (S_ISFIFO(st.st_mode)) {
+                        mknodat(dst, e->d_name, st.st_mode, 0);
+                } else {
+                        continue; /* device nodes and sockets are not copied up */
+                }
+                /* owner and times as they were; a failure here (unmapped ids) is not fatal */
+                (void) !fchownat(dst, e->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+                struct timespec ts[2] = {st.st_atim, st.st_mtim};
+                utimensat(dst, e->d_name, ts, AT_SYMLINK_NOFOLLOW);
+        }
+        closedir(d);
+        return ret;
+}
+
 static int mount_one(const struct oci_mount *m, int rootfd, bool in_userns, bool new_cgroupns,
                      const char *cgpath, berth_error_t *err)
 {
         char buf[64];
-        cleanup_close int tfd = -1;
+        cleanup_close int tfd = -1, under = -1;
         bool is_dir = true;
         if (m->bind) {
                 struct stat sst;
@@ -239,6 +319,13 @@ static int mount_one(const struct oci_mount *m, int rootfd, bool in_userns, bool
         } else {
                 const char *src = m->source ? m->source : m->type;
                 unsigned long fl = m->flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
+                /* tmpcopyup: keep a handle on what the tmpfs will cover */
+                if (m->tmpcopyup && strcmp(m->type, "tmpfs") == 0) {
+                        under = openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        if (under < 0)
+                                return berth_fail(err, errno, "open `%s` for tmpcopyup",
+                                                  m->destination);
+                }
                 int r = mount(src, FDPATH(buf, tfd), m->type, fl, m->data);
                 if (r < 0 && errno == EINVAL && strcmp(m->type, "devpts") == 0 && m->data &&
                     strstr(m->data, "gid=")) {
@@ -267,6 +354,12 @@ static int mount_one(const struct oci_mount *m, int rootfd, bool in_userns, bool
         cleanup_close int nfd = oci_open_in_root(rootfd, m->destination, false, is_dir, err);
         if (nfd < 0)
                 return -1;
+        if (under >= 0) {
+                cleanup_close int top = openat(nfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (top < 0 || copy_up(under, top, m->destination, err) < 0)
+                        return top < 0 ? berth_fail(err, errno, "open tmpfs `%s`", m->destination)
+                                       : -1;
+        }
         FDPATH(buf, nfd);
         if (m->bind && (m->flags & REMOUNT_FLAGS) &&
             bind_remount(buf, m->flags, in_userns, err) < 0)

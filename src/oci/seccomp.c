@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/fdpass.h"
 #include "common/util.h"
 #include "oci/internal.h"
 
@@ -96,19 +97,8 @@ static int send_listener(const struct oci_seccomp *sc, int nfd, berth_error_t *e
                               sc->listener_metadata ? sc->listener_metadata : "");
         cleanup_free char *text = json_dumps(j, JSON_COMPACT);
         json_decref(j);
-        char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-        struct iovec iov = {text, strlen(text)};
-        struct msghdr mh = {.msg_iov = &iov,
-                            .msg_iovlen = 1,
-                            .msg_control = cbuf,
-                            .msg_controllen = sizeof(cbuf)};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &nfd, sizeof(int));
-        if (sendmsg(s, &mh, 0) < 0)
-                return berth_fail(err, errno, "send the seccomp fd to `%s`", sc->listener_path);
+        if (berth_send_fd(s, nfd, text, strlen(text), err) < 0)
+                return berth_wrap(err, "send the seccomp fd to `%s`", sc->listener_path);
         return 0;
 }
 

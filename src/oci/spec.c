@@ -552,8 +552,9 @@ int oci_mount_parse_options(struct oci_mount *m, json_t *options, berth_error_t 
                         m->rec_attr_set |= 0x4;
                 } else if (strcmp(o, "rnoexec") == 0) {
                         m->rec_attr_set |= 0x8;
-                } else if (strcmp(o, "tmpcopyup") == 0 || strcmp(o, "idmap") == 0 ||
-                           strcmp(o, "ridmap") == 0) {
+                } else if (strcmp(o, "tmpcopyup") == 0) {
+                        m->tmpcopyup = true;
+                } else if (strcmp(o, "idmap") == 0 || strcmp(o, "ridmap") == 0) {
                         return berth_fail_status(
                                 err, 1, 0, "config.json: mount option `%s` is not supported", o);
                 } else {

@@ -65,8 +65,9 @@ struct oci_mount {
         unsigned long propagation; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (| MS_REC) */
         uint64_t rec_attr_set;     /* MOUNT_ATTR_* for recursive (rro, ...) */
         uint64_t rec_attr_clr;
-        bool bind;  /* bind or rbind */
-        char *data; /* the options the kernel parses itself */
+        bool bind;      /* bind or rbind */
+        bool tmpcopyup; /* tmpfs filled with what it covers (crun's and Podman's extension) */
+        char *data;     /* the options the kernel parses itself */
 };
 
 struct oci_namespace {
@@ -83,10 +84,10 @@ struct oci_device {
 };
 
 struct oci_dev_rule {
-        bool allow;
-        char type;            /* a, c, b */
         int64_t major, minor; /* -1 = any */
-        char access[4];       /* subset of rwm */
+        bool allow;
+        char type;      /* a, c, b */
+        char access[4]; /* subset of rwm */
 };
 
 struct oci_blkio_dev {

@@ -20,6 +20,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/util.h"
 #include "oci/internal.h"
 
@@ -33,43 +34,6 @@ int oci_console_connect(const char *path, berth_error_t *err)
         if (s < 0 || connect(s, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return berth_fail(err, errno, "connect to console socket `%s`", path);
         return berth_steal_fd(&s);
-}
-
-int oci_send_fd(int sock, int fd, berth_error_t *err)
-{
-        char name[] = "/dev/ptmx";
-        char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-        struct iovec iov = {name, sizeof(name) - 1};
-        struct msghdr mh = {.msg_iov = &iov,
-                            .msg_iovlen = 1,
-                            .msg_control = cbuf,
-                            .msg_controllen = sizeof(cbuf)};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
-                return berth_fail(err, errno, "send the pty master over the console socket");
-        return 0;
-}
-
-int oci_recv_fd(int sock, berth_error_t *err)
-{
-        char buf[256], cbuf[CMSG_SPACE(sizeof(int))];
-        struct iovec iov = {buf, sizeof(buf)};
-        struct msghdr mh = {.msg_iov = &iov,
-                            .msg_iovlen = 1,
-                            .msg_control = cbuf,
-                            .msg_controllen = sizeof(cbuf)};
-        int fd = -1;
-        if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) < 0)
-                return berth_fail(err, errno, "receive the pty master");
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        if (c == NULL || c->cmsg_type != SCM_RIGHTS)
-                return berth_fail(err, EPROTO, "no pty master on the console socket");
-        memcpy(&fd, CMSG_DATA(c), sizeof(int));
-        return fd;
 }
 
 int oci_terminal_setup(int sock, const struct oci_process *p, berth_error_t *err)
@@ -96,7 +60,7 @@ int oci_terminal_setup(int sock, const struct oci_process *p, berth_error_t *err
                 close(cfd);
                 mount(name, "/dev/console", NULL, MS_BIND, NULL);
         }
-        if (oci_send_fd(sock, master, err) < 0)
+        if (berth_send_fd(sock, master, "/dev/ptmx", 9, err) < 0)
                 return -1;
         if (setsid() < 0)
                 return berth_fail(err, errno, "start a session");

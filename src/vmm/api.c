@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,15 +50,14 @@ struct api_reply {
         json_t *body; /* owned; NULL for 204 */
 };
 
-__attribute__((format(printf, 2, 3))) static struct api_reply fault(int code, const char *fmt, ...)
+/* A 4xx reply with {"fault_message": msg}; takes msg (from berth_xasprintf). */
+static struct api_reply fault_msg(int code, char *msg)
 {
-        char msg[256];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        return (struct api_reply){code, json_pack("{s:s}", "fault_message", msg)};
+        struct api_reply r = {code, json_pack("{s:s}", "fault_message", msg)};
+        free(msg);
+        return r;
 }
+#define fault(code, ...) fault_msg(code, berth_xasprintf(__VA_ARGS__))
 
 static const char *exit_name(unsigned r)
 {

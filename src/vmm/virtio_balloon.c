@@ -2,7 +2,8 @@
  * (API), the guest gives pages back through the inflate queue and the VMM
  * returns them to the host with MADV_DONTNEED; deflated pages simply fault
  * back in when the guest touches them.  With VIRTIO_BALLOON_F_STATS_VQ the
- * guest's memory statistics are kept for the API. */
+ * guest's memory statistics are kept for the API; with free page reporting
+ * the ranges the guest reports free are dropped the same way. */
 #include <errno.h>
 #include <linux/virtio_balloon.h>
 #include <stdlib.h>
@@ -13,16 +14,17 @@
 #include "common/util.h"
 #include "vmm/virtio_devices.h"
 
-#define BAL_INFLATE 0
-#define BAL_DEFLATE 1
-#define BAL_STATS   2
-#define BAL_PAGE    4096ull
+#define BAL_INFLATE     0
+#define BAL_DEFLATE     1
+#define BAL_STATS       2
+#define BAL_PAGE        4096ull
+#define BAL_F_REPORTING 5 /* VIRTIO_BALLOON_F_REPORTING */
 
 struct virtio_balloon {
         struct virtio_mmio_dev *t;
         struct vmm_vm *vm;
         struct virtio_balloon_config config;
-        uint64_t inflated_pages, deflated_pages; /* metrics */
+        uint64_t inflated_pages, deflated_pages, reported_pages; /* metrics */
         struct vmm_balloon_stats stats;
         bool stats_held; /* the guest's stats buffer, kept until we want fresh ones */
         uint16_t stats_head;
@@ -55,6 +57,28 @@ static int deflate_request(void *opaque, struct virtq_elem *e)
         return 0;
 }
 
+/* Free page reporting: each writable segment is a free range of guest
+ * RAM the driver will not touch until the request comes back. */
+static int report_request(void *opaque, struct virtq_elem *e)
+{
+        struct virtio_balloon *b = opaque;
+        for (unsigned i = e->n_out; i < e->n_out + e->n_in; i++) {
+                uint8_t *p = e->iov[i].iov_base;
+                size_t len = e->iov[i].iov_len;
+                /* The segment was bounds-checked by the queue; only whole
+                 * host pages inside it are dropped. */
+                size_t head = (BAL_PAGE - ((uintptr_t) p & (BAL_PAGE - 1))) & (BAL_PAGE - 1);
+                if (len <= head)
+                        continue;
+                size_t whole = (len - head) & ~(size_t) (BAL_PAGE - 1);
+                if (whole) {
+                        (void) madvise(p + head, whole, MADV_DONTNEED);
+                        b->reported_pages += whole / BAL_PAGE;
+                }
+        }
+        return 0;
+}
+
 static void stats_arrived(struct virtio_balloon *b)
 {
         struct virtio_mmio_dev *t = b->t;
@@ -80,11 +104,17 @@ static void stats_arrived(struct virtio_balloon *b)
 static void balloon_notify(void *dev, struct virtio_mmio_dev *t, unsigned q)
 {
         struct virtio_balloon *b = dev;
-        if (q == BAL_INFLATE)
+        /* Queues are numbered over the features the driver took: the
+         * reporting queue follows the stats queue only if there is one. */
+        bool stats = t->s.driver_features & (1ull << VIRTIO_BALLOON_F_STATS_VQ);
+        unsigned reporting = stats ? 3 : 2;
+        if ((t->s.driver_features & (1ull << BAL_F_REPORTING)) && q == reporting)
+                virtio_mmio_serve(t, q, report_request);
+        else if (q == BAL_INFLATE)
                 virtio_mmio_serve(t, q, inflate_request);
         else if (q == BAL_DEFLATE)
                 virtio_mmio_serve(t, q, deflate_request);
-        else if (q == BAL_STATS)
+        else if (q == BAL_STATS && stats)
                 stats_arrived(b);
 }
 
@@ -119,6 +149,7 @@ static void balloon_metrics(void *dev, virtio_metric_fn put, void *ctx)
         const struct virtio_balloon *b = dev;
         put(ctx, "inflated_pages", b->inflated_pages);
         put(ctx, "deflated_pages", b->deflated_pages);
+        put(ctx, "reported_pages", b->reported_pages);
         put(ctx, "target_pages", b->config.num_pages);
         put(ctx, "actual_pages", b->config.actual);
 }
@@ -126,8 +157,8 @@ static void balloon_metrics(void *dev, virtio_metric_fn put, void *ctx)
 static const struct virtio_dev_ops balloon_ops = {
         .name = "balloon",
         .device_id = 5,
-        .n_queues = 3,
-        .features = (1ull << VIRTIO_BALLOON_F_STATS_VQ),
+        .n_queues = 4, /* inflate, deflate, stats, reporting */
+        .features = (1ull << VIRTIO_BALLOON_F_STATS_VQ) | (1ull << BAL_F_REPORTING),
         .config_size = 8, /* num_pages, actual */
         .config_read = balloon_config_read,
         .config_write = balloon_config_write,

@@ -397,3 +397,32 @@ EOF
         assert_output_contains "systemd-cgroup"
         no_leftovers "$ID-sd"
 }
+
+@test "oci: a namespace joined by path (network): the container is in that namespace" {
+        require_cmd ip
+        ns=berth-oci-$$-$BATS_TEST_NUMBER
+        ip netns add "$ns" || skip "ip netns add failed"
+        want="net:[$(stat -L -c %i /var/run/netns/$ns)]"
+        cfg ".linux.namespaces |= map(if .type == \"network\" then .path = \"/var/run/netns/$ns\" else . end)"
+        args sh -c 'readlink /proc/self/ns/net'
+        run oci run "$ID"
+        ip netns del "$ns"
+        assert_success
+        [ "$output" = "$want" ]
+        run oci run "$ID-bad"   # the namespace is gone now: a clear error, nothing left
+        assert_failure 1
+        assert_output_contains "/var/run/netns/$ns"
+        no_leftovers "$ID-bad"
+}
+
+@test "oci: --preserve-fds passes fd 3 through; --no-pivot runs with MS_MOVE + chroot" {
+        args sh -c 'ls /proc/self/fd; cat <&3'
+        echo from-the-host >"$BATS_TEST_TMPDIR/fd3"
+        run oci run --preserve-fds 1 "$ID" 3<"$BATS_TEST_TMPDIR/fd3"
+        assert_success
+        assert_output_contains from-the-host
+        args sh -c 'cat /proc/self/mountinfo | head -1'
+        run oci run --no-pivot "$ID"
+        assert_success
+        [ "$(echo "$output" | cut -d' ' -f5)" = / ]
+}

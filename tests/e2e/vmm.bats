@@ -279,6 +279,29 @@ vmm() {
         assert_output_contains "BERTH-GUEST net: rx arp reply: 10.0.2.1 is at $host_mac"
 }
 
+@test "vmm: virtio-net transmit rate limit (pps=) spaces the guest's frames" {
+        require_root
+        require_cmd ip python3
+        require_netns
+        ns="berth-vmm-$$-$BATS_TEST_NUMBER"
+        ip netns add "$ns"
+        ip -n "$ns" tuntap add dev tap0 mode tap
+        ip -n "$ns" addr add 10.0.2.1/24 dev tap0
+        ip -n "$ns" link set tap0 up
+        timed() { # ms between the guest's netburst start and end lines
+                ip netns exec "$ns" python3 "$BERTH_TOP/bench/vmm_marker.py" 1 \
+                        "netburst: start" "netburst: sent 40 frames" -- "$BERTH_VMM" \
+                        --kernel "$GUEST" --memory 32 --net "tap=tap0$1" \
+                        --cmdline guest.netburst=40 | awk '{ print int($4) }'
+        }
+        free=$(timed "")
+        limited=$(timed ",pps=20")
+        echo "# 40 frames: unlimited ${free} ms, pps=20 ${limited} ms" >&3
+        # 40 frames at 20/s with a 2-frame burst: about 1.9 s.
+        [ "$limited" -ge 1500 ] && [ "$limited" -le 5000 ]
+        [ "$free" -lt 1000 ]
+}
+
 @test "vmm: --net with bad values fails before the guest starts" {
         vmm --kernel "$GUEST" --net mac=52:54:00:00:00:01
         assert_failure 2
@@ -361,6 +384,7 @@ api() { # METHOD PATH [JSON]
         wait "$pid"
         run cat "$out"
         assert_output_contains "BERTH-GUEST balloon: deflated 256 pages; they came back zeroed"
+        assert_output_contains "BERTH-GUEST balloon: reported 1 MiB free; it reads back zeroed"
         assert_output_contains "BERTH-GUEST exit: poweroff"
         [ ! -e "$BATS_TEST_TMPDIR/api.sock" ] # no leftover socket
 }

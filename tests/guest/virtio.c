@@ -353,10 +353,32 @@ static void put_ip(const uint8_t *ip)
 #define NET_HDR 12
 #define RX_BUF 2048
 
+/* guest.netburst=N: send the ARP request N more times, one frame at a
+ * time, between two marker lines (the rate-limit test times them). */
+static void net_burst(struct vq *tx, uint8_t *frame, const char *cmdline)
+{
+        char v[16];
+        if (!cmdline_get(cmdline, "guest.netburst", v, sizeof(v)))
+                return;
+        const char *pv = v;
+        uint64_t n = parse_num(&pv), sent = 0;
+        puts_serial("BERTH-GUEST netburst: start\n");
+        for (uint64_t i = 0; i < n; i++) {
+                set_desc(&tx->r->desc[0], frame, NET_HDR + 42, 0, 0);
+                vq_post(tx, 0);
+                if (vq_wait(tx, 2000000000ull, 0) < 0)
+                        break;
+                sent++;
+        }
+        puts_serial("BERTH-GUEST netburst: sent ");
+        put_dec(sent);
+        puts_serial(" frames\n");
+}
+
 /* ARP round trip with the host: ask who has 10.0.2.1 (the tap's address in
  * the test's namespace), wait for the reply.  The host's kernel learns our
  * MAC from the request, which the test checks from its side. */
-static void test_net(uint64_t base, unsigned idx)
+static void test_net(uint64_t base, unsigned idx, const char *cmdline)
 {
         static const uint8_t my_ip[4] = {10, 0, 2, 15}, peer_ip[4] = {10, 0, 2, 1};
         struct vq rx, tx;
@@ -409,6 +431,7 @@ static void test_net(uint64_t base, unsigned idx)
                         puts_serial(" is at ");
                         put_mac(p + 22);
                         putc_serial('\n');
+                        net_burst(&tx, f, cmdline);
                         return;
                 }
                 vq_post(&rx, (uint16_t) id); /* something else (IPv6 chatter): recycle */
@@ -615,10 +638,11 @@ static bool bal_wait_target(uint64_t base, bool want_nonzero)
  * host really dropped them). */
 static void test_balloon(uint64_t base, unsigned idx)
 {
-        struct vq inflate, deflate, stats;
-        if (!dev_negotiate(base, 1ull << 1 /* STATS_VQ */) ||
+        struct vq inflate, deflate, stats, report;
+        if (!dev_negotiate(base, 1ull << 1 /* STATS_VQ */ | 1ull << 5 /* REPORTING */) ||
             !queue_setup(&inflate, base, 0, idx) || !queue_setup(&deflate, base, 1, 8 + idx) ||
-            !queue_setup(&stats, base, 2, 16 + idx) || !dev_ready(base)) {
+            !queue_setup(&stats, base, 2, 16 + idx) || !queue_setup(&report, base, 3, 20) ||
+            !dev_ready(base)) {
                 put_line("BERTH-GUEST balloon: ", "device set-up failed");
                 return;
         }
@@ -671,6 +695,20 @@ static void test_balloon(uint64_t base, unsigned idx)
         put_dec(n);
         puts_serial(" pages; they came back ");
         puts_serial(zero ? "zeroed\n" : "with old contents\n");
+
+        /* Free page reporting: 1 MiB at 12 MiB, filled, reported, then it
+         * must read as zeroes (the host dropped it). */
+        if (!(negotiated & (1ull << 5)))
+                return;
+        uint8_t *range = (uint8_t *) (uintptr_t) (12u << 20);
+        memset(range, 0x77, 1u << 20);
+        set_desc(&report.r->desc[0], range, 1u << 20, D_WRITE, 0);
+        vq_run(&report);
+        bool cleared = true;
+        for (uint32_t i = 0; i < (1u << 20) && cleared; i += 4096)
+                cleared = range[i] == 0 && range[i + 4095] == 0;
+        put_line("BERTH-GUEST balloon: reported 1 MiB free; it reads back ",
+                 cleared ? "zeroed" : "unchanged");
 }
 
 /* guest.hostile=1: post garbage and check that the VMM survives and flags
@@ -719,7 +757,7 @@ void virtio_tests(struct vdev *devs, unsigned n, const char *cmdline)
                 }
                 switch (devs[i].id) {
                 case 1:
-                        test_net(devs[i].base, i);
+                        test_net(devs[i].base, i, cmdline);
                         break;
                 case 2:
                         test_blk(devs[i].base, i, cmdline);

@@ -42,6 +42,10 @@ struct build {
         json_t *args; /* the stage's ARGs: name → value or null */
         bool cmd_set; /* CMD given in this stage (ENTRYPOINT then keeps it) */
         int tmp_seq;  /* for unique temporary names */
+        /* images this build put in the image table (new steps, cache hits listed again): the
+         * intermediate ones leave it when the build ends, as Docker hides them */
+        char (*listed)[IMG_DIGEST_MAX];
+        size_t n_listed;
 };
 
 /* A variable for substitution: the image's ENV first, then the stage's ARGs. */

@@ -96,6 +96,64 @@ static int set_current(struct build *b, const char *manifest, berth_error_t *err
         return 0;
 }
 
+static void note_listed(struct build *b, const char *manifest)
+{
+        b->listed = berth_xrealloc(b->listed, (b->n_listed + 1) * sizeof(*b->listed));
+        snprintf(b->listed[b->n_listed++], IMG_DIGEST_MAX, "%s", manifest);
+}
+
+/* Are the image's manifest, config and layers all still in the store? */
+static bool image_complete(struct build *b, const char *manifest)
+{
+        struct img_image img = {0};
+        berth_error_t e = NULL;
+        bool ok = img_image_load(&b->s, manifest, &img, &e) == 0;
+        berth_error_release(&e);
+        for (size_t i = 0; ok && i < img.n_layers; i++)
+                ok = img_blob_exists(&b->s, img.layers[i].digest);
+        img_image_free(&img);
+        return ok;
+}
+
+/* Put an image from the cache back in the table (RUN's containers are made from images
+ * found there; the table also keeps its blobs from garbage collection). */
+static int list_image(struct build *b, const char *manifest, berth_error_t *err)
+{
+        struct img_table t = {0};
+        if (img_table_load(&b->s, &t, err) < 0)
+                return -1;
+        bool found = img_table_find_manifest(&t, manifest) != NULL;
+        img_table_free(&t);
+        if (found)
+                return 0;
+        uint64_t size = 0;
+        if (img_blob_size(&b->s, manifest, &size, err) < 0 ||
+            img_table_add(&b->s, manifest, IMG_MT_OCI_MANIFEST, (int64_t) size, NULL, 0, err) < 0)
+                return -1;
+        note_listed(b, manifest);
+        return 0;
+}
+
+/* The build is over: the intermediate images it listed leave the table (not the final one,
+ * nor any that someone named meanwhile).  Their blobs stay until a garbage collection. */
+static void unlist_intermediate(struct build *b, const char *final)
+{
+        struct img_table t = {0};
+        berth_error_t e = NULL;
+        if (b->n_listed == 0 || img_table_load(&b->s, &t, &e) < 0) {
+                berth_error_release(&e);
+                return;
+        }
+        for (size_t i = 0; i < b->n_listed; i++) {
+                struct img_entry *ent = img_table_find_manifest(&t, b->listed[i]);
+                if ((final && strcmp(b->listed[i], final) == 0) || ent == NULL || ent->n_names)
+                        continue;
+                if (img_table_remove(&b->s, b->listed[i], &e) < 0)
+                        berth_error_release(&e);
+        }
+        img_table_free(&t);
+}
+
 static char *cache_path(struct build *b, const char *key)
 {
         return berth_xasprintf("%s/build-cache/%s", b->s.root, img_digest_hex(key));
@@ -118,13 +176,10 @@ int build_cache_check(struct build *b, const char *instr, const char *extra,
         if (berth_read_file(path, &manifest, NULL, NULL) < 0)
                 return 0;
         manifest[strcspn(manifest, "\n")] = '\0';
-        struct img_table t = {0};
-        if (!img_digest_valid(manifest) || img_table_load(&b->s, &t, err) < 0)
-                return img_digest_valid(manifest) ? -1 : 0;
-        bool found = img_table_find_manifest(&t, manifest) != NULL;
-        img_table_free(&t);
-        if (!found)
-                return 0; /* removed since: build it again */
+        if (!img_digest_valid(manifest) || !image_complete(b, manifest))
+                return 0; /* collected since: build it again */
+        if (list_image(b, manifest, err) < 0)
+                return -1;
         if (set_current(b, manifest, err) < 0)
                 return -1;
         *hit = true;
@@ -165,6 +220,8 @@ int build_commit(struct build *b, const char *created_by, const struct img_desc 
         int r = img_image_commit(&b->s, cfg, layers, n, NULL, 0, manifest, err);
         free(layers);
         json_decref(cfg);
+        if (r == 0)
+                note_listed(b, manifest);
         if (r < 0 || set_current(b, manifest, err) < 0)
                 return -1;
         if (key && !b->no_cache) {
@@ -663,6 +720,7 @@ static void build_free(struct build *b)
         json_decref(b->args);
         json_decref(b->global_args);
         json_decref(b->build_args);
+        free(b->listed);
         if (b->context_fd >= 0)
                 close(b->context_fd);
 }
@@ -756,6 +814,10 @@ int cmd_build(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         if (read_ignore(&b, err) < 0 || cli_store_open(g, &b.s, err) < 0)
                 goto out;
         store_open = true;
+        /* no garbage collection while we build: our temporary directories, and images
+         * between being stored and named, are safe until the store is closed */
+        if (img_store_writer_begin(&b.s, err) < 0)
+                goto out;
         if (eng_ctx_init(&b.e, &g->paths, err) < 0)
                 goto out;
         eng_open = true;
@@ -818,6 +880,8 @@ int cmd_build(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                         r = berth_write_file_atomic(b.iidfile, id, strlen(id), 0644, err);
         }
 out:
+        if (store_open)
+                unlist_intermediate(&b, r == 0 ? b.cur : NULL);
         img_cf_free(&cf);
         json_decref(tags);
         if (eng_open)

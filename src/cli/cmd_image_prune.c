@@ -93,6 +93,10 @@ int cmd_image_prune(struct cli_global *g, int argc, char **argv, berth_error_t *
                 if (loaded)
                         img_image_free(&img);
         }
+        /* the build cache's images go too (Docker's `system prune` empties its build cache) */
+        berth_error_t cerr = NULL;
+        if (img_rm_rf_at(s.root_fd, "build-cache", &cerr) < 0)
+                berth_error_release(&cerr);
         struct img_gc_stats st;
         if (img_gc(&s, &st, err) < 0)
                 goto out;

@@ -1,5 +1,5 @@
 /* gc.c — garbage collection: every blob and unpacked layer that no image in
- * the table and no container snapshot references is deleted, and so is
+ * the table, no container snapshot and no build cache entry references is deleted, and so is
  * whatever a crashed writer left in tmp/.  It runs under gc.lock held
  * exclusively, so no writer is between storing a blob and naming it. */
 #include <dirent.h>
@@ -56,6 +56,36 @@ static void mark_image(struct img_store *s, const char *manifest, struct mark *b
                 mark_add(layers, img.diff_ids[i]);
         }
         img_image_free(&img);
+}
+
+/* The images `berth build`'s layer cache names (build-cache/<key> holds a manifest digest)
+ * are kept, so that removing an image does not empty the cache; `berth image prune` deletes
+ * the cache first.  Entries whose image is gone already are deleted. */
+static void mark_build_cache(struct img_store *s, struct mark *blobs, struct mark *layers)
+{
+        int fd = openat(s->root_fd, "build-cache", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (d == NULL) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        struct dirent *de;
+        /* cppcheck-suppress readdirCalled */
+        while ((de = readdir(d)) != NULL) {
+                if (de->d_name[0] == '.')
+                        continue;
+                char *text = NULL;
+                if (berth_read_file_at(dirfd(d), de->d_name, 256, &text, NULL, NULL) < 0)
+                        continue;
+                text[strcspn(text, "\n")] = '\0';
+                if (img_digest_valid(text) && img_blob_exists(s, text))
+                        mark_image(s, text, blobs, layers);
+                else
+                        unlinkat(dirfd(d), de->d_name, 0);
+                free(text);
+        }
+        closedir(d);
 }
 
 static int sweep(struct img_store *s, const char *dir, const struct mark *keep, bool dirs,
@@ -118,6 +148,7 @@ int img_gc(struct img_store *s, struct img_gc_stats *stats, berth_error_t *err)
                 mark_image(s, t.v[i].manifest, &blobs, &layers);
         for (size_t i = 0; i < n_pinned; i++)
                 mark_image(s, pinned[i], &blobs, &layers);
+        mark_build_cache(s, &blobs, &layers);
         if (blobs.n)
                 qsort(blobs.hex, blobs.n, sizeof(char *), cmp_str);
         if (layers.n)

@@ -55,6 +55,10 @@ CF
         [ ${#id} -eq 64 ]
         run "$BERTH" images -q --no-trunc built:v2
         assert_output_contains "$id"
+        # the intermediate images are not listed (as Docker hides them)
+        run "$BERTH" images
+        refute_output_contains "<none>"
+        [ "${#lines[@]}" -eq 4 ] # header, busybox, built:v1, built:v2
         run "$BERTH" run --rm built:v1
         assert_success
         [ "$output" = "hello world" ]
@@ -150,6 +154,7 @@ CF
         assert_success
         first="$output"
         blobs=$(ls "$BERTH_DATA_DIR/images/blobs/sha256" | wc -l)
+        images=$("$BERTH" images -q | wc -l)
         start=$(date +%s%N)
         run "$BERTH" build -t cached "$CTX"
         end=$(date +%s%N)
@@ -157,8 +162,14 @@ CF
         assert_output_contains "Using cache"
         [ "${lines[-1]}" = "$first" ]
         [ "$(ls "$BERTH_DATA_DIR/images/blobs/sha256" | wc -l)" -eq "$blobs" ]
+        [ "$("$BERTH" images -q | wc -l)" -eq "$images" ]
         echo "rebuild took $(( (end - start) / 1000000 )) ms"
         [ $(( (end - start) / 1000000 )) -lt 1000 ]
+        # removing another image keeps the cache; `image prune` empties it
+        "$BERTH" tag busybox doomed
+        "$BERTH" rmi doomed >/dev/null
+        run "$BERTH" build -q -t cached "$CTX"
+        [ "$output" = "$first" ]
         # a changed file misses from the COPY on, and the RUN before it still hits
         echo changed > "$CTX/f"
         run "$BERTH" build -t cached "$CTX"
@@ -166,6 +177,13 @@ CF
         [ "${lines[-1]}" != "$first" ]
         run "$BERTH" run --rm cached cat /f
         [ "$output" = "changed" ]
+        second="$("$BERTH" build -q -t cached "$CTX")"
+        "$BERTH" image prune -f >/dev/null
+        [ -z "$(ls "$BERTH_DATA_DIR/images/build-cache")" ]
+        run "$BERTH" build -t cached "$CTX"
+        assert_success
+        refute_output_contains "Using cache"
+        [ "${lines[-1]}" != "$second" ]
 }
 
 @test "build: a failing RUN names the command and its code and leaves nothing behind" {

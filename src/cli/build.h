@@ -1,6 +1,6 @@
 /* build.h — `berth build`'s state, shared by its files: cmd_build.c (options, the step loop,
- * FROM and the config instructions, commits and the layer cache), build_run.c (RUN through a
- * container) and build_copy.c (COPY and ADD from the context or another stage). */
+ * FROM and the config instructions), build_cache.c (commits and the layer cache), build_run.c
+ * (RUN through a container) and build_copy.c (COPY and ADD from the context or a stage). */
 #ifndef BERTH_CLI_BUILD_H
 #define BERTH_CLI_BUILD_H
 
@@ -65,6 +65,13 @@ int build_commit(struct build *b, const char *created_by, const struct img_desc 
 /* The manifest of a stage (by name or index) or an image in the store. */
 int build_resolve_image(struct build *b, const char *what, char out[IMG_DIGEST_MAX], bool *scratch,
                         berth_error_t *err);
+
+/* Load manifest as the current image (config and layers). */
+int build_set_current(struct build *b, const char *manifest, berth_error_t *err);
+/* "--> <short id>" of the current image, after prefix (not with -q). */
+void build_print_id(struct build *b, const char *prefix);
+/* The build is over: the intermediate images it listed leave the image table (not final). */
+void build_unlist_intermediate(struct build *b, const char *final);
 
 /* Make sure the current image has a manifest (a scratch stage with no step yet gets one). */
 int build_ensure_image(struct build *b, berth_error_t *err);

@@ -275,6 +275,11 @@ static int wait_not_live(struct eng_container *c, int64_t timeout_ms)
 
 int eng_kill(struct eng_ctx *e, struct eng_container *c, int sig, berth_error_t *err)
 {
+        /* the record may be older than the container's last transition (an
+         * attached run holds it from create on): read the state again */
+        if (eng_container_lock(c, err) < 0)
+                return -1;
+        eng_container_unlock(c);
         if (eng_reconcile(e, c, err) < 0)
                 return -1;
         if (strcmp(eng_container_status(c), "running") != 0 &&

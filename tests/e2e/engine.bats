@@ -383,3 +383,18 @@ cgroup_dir() { # CONTROLLER ID
         run "$BERTH" history committed:v1
         assert_output_contains "a test commit"
 }
+
+@test "--sig-proxy: a signal to an attached berth run reaches the container" {
+        "$BERTH" run --name sigp busybox sh -c 'trap "echo got-term; exit 9" TERM; while true; do sleep 0.1; done' \
+                >"$BATS_TEST_TMPDIR/out" 2>&1 &
+        bp=$!
+        for i in $(seq 50); do
+                [ "$("$BERTH" inspect -f '{{.State.Status}}' sigp 2>/dev/null)" = running ] && break
+                sleep 0.1
+        done
+        sleep 0.3
+        kill -TERM "$bp"
+        wait "$bp" && status=0 || status=$?
+        [ "$status" -eq 9 ]
+        grep -q got-term "$BATS_TEST_TMPDIR/out"
+}

@@ -6,15 +6,11 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-        [ "$(id -u)" = 0 ] || return 0
-        berth_private_state
-        BERTH="$BERTH" "$BERTH_TOP/scripts/mkimage-busybox" busybox:latest >/dev/null
+        berth_busybox_setup_file
 }
 
 setup() {
-        require_root
-        berth_private_state
-        "$BERTH" images -q | grep -q . || skip "no busybox image (needs busybox-static)"
+        berth_busybox_setup
 }
 
 teardown() {

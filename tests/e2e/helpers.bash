@@ -72,3 +72,16 @@ refute_output_contains() {
                 return 1
         fi
 }
+
+# For files whose tests run containers: a private state root with a busybox image made
+# from the host's busybox-static (setup_file), and each test on that state (setup).
+berth_busybox_setup_file() {
+        [ "$(id -u)" = 0 ] || return 0
+        berth_private_state
+        BERTH="$BERTH" "$BERTH_TOP/scripts/mkimage-busybox" busybox:latest >/dev/null
+}
+berth_busybox_setup() {
+        require_root
+        berth_private_state
+        "$BERTH" images -q | grep -q . || skip "no busybox image (needs busybox-static)"
+}

@@ -8,11 +8,20 @@
  *   PATCH /balloon              {"amount_mib": N}: new target
  *   GET   /balloon/statistics   the guest's memory statistics
  *   GET   /metrics              VM exits by reason, device counters
+ *   PUT   /actions              {"action_type": "InstanceStart" | "SendCtrlAltDel"}
+ *
+ * Before InstanceStart (berth-vmm --api-sock without --kernel) these PUTs
+ * configure the VM; the body is the matching section of a --config file
+ * and config.c checks it:
+ *
+ *   PUT   /machine-config, /boot-source, /vsock, /balloon
+ *   PUT   /drives/{drive_id}, /network-interfaces/{iface_id}
  *
  * HTTP/1.1, one request per connection, served on the main loop without
  * blocking it: a connection's bytes are collected until the request is
  * complete.  Requests are untrusted: sizes are capped, JSON is validated.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -191,20 +200,161 @@ static struct api_reply patch_vm(struct vmm_vm *vm, json_t *body)
         return (struct api_reply){204, NULL};
 }
 
+static struct api_reply fault_err(berth_error_t *err)
+{
+        struct api_reply r = fault(400, "%s", berth_error_msg(*err));
+        berth_error_release(err);
+        return r;
+}
+
+/* An id from the URL: it ends up in messages and the config document. */
+static bool valid_id(const char *id)
+{
+        size_t n = strlen(id);
+        if (n == 0 || n > 64)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char) id[i]) && id[i] != '_' && id[i] != '-')
+                        return false;
+        return true;
+}
+
+/* Put body into doc[section]; with id_key, as the element of the array
+ * doc[section] whose id_key is id (replaced if there, appended if not). */
+static struct api_reply doc_put(json_t *doc, const char *section, const char *id_key,
+                                const char *id, json_t *body)
+{
+        json_t *item = json_deep_copy(body);
+        if (!id_key) {
+                json_object_set_new(doc, section, item);
+                return (struct api_reply){204, NULL};
+        }
+        json_t *given = json_object_get(item, id_key);
+        if (given && (!json_is_string(given) || strcmp(json_string_value(given), id) != 0)) {
+                json_decref(item);
+                return fault(400, "%s in the body differs from the path's `%s`", id_key, id);
+        }
+        json_object_set_new(item, id_key, json_string(id));
+        json_t *a = json_object_get(doc, section);
+        if (!a) {
+                a = json_array();
+                json_object_set_new(doc, section, a);
+        }
+        size_t i;
+        json_t *e;
+        json_array_foreach(a, i, e)
+        {
+                if (json_equal(json_object_get(e, id_key), json_object_get(item, id_key))) {
+                        json_array_set_new(a, i, item);
+                        return (struct api_reply){204, NULL};
+                }
+        }
+        json_array_append_new(a, item);
+        return (struct api_reply){204, NULL};
+}
+
+/* A configuration PUT before InstanceStart: the document of all PUTs so
+ * far plus this one is applied afresh to the command line's config, so a
+ * rejected request changes nothing. */
+static struct api_reply put_config(struct vmm_vm *vm, const char *path, const char *section,
+                                   const char *id_key, const char *id, json_t *body)
+{
+        if (atomic_load(&vm->started))
+                return fault(400, "%s can only be set before InstanceStart", path);
+        if (!json_is_object(body))
+                return fault(400, "%s: want a JSON object", path);
+        if (id_key && !valid_id(id))
+                return fault(400, "%s: bad %s (1-64 letters, digits, `_` or `-`)", path, id_key);
+        json_t *doc = vm->api_cfg.json ? json_deep_copy(vm->api_cfg.json) : json_object();
+        struct api_reply r = doc_put(doc, section, id_key, id, body);
+        if (r.code != 204) {
+                json_decref(doc);
+                return r;
+        }
+        struct vmm_config c = *vm->base_cfg;
+        c.json = doc;
+        berth_error_t err = NULL;
+        cleanup_free char *where = berth_xasprintf("PUT %s", path);
+        if (vmm_config_apply_json(&c, doc, where, &err) < 0) {
+                json_decref(doc);
+                return fault_err(&err);
+        }
+        json_t *old = vm->api_cfg.json;
+        vm->api_cfg = c;
+        json_decref(old);
+        return r;
+}
+
+static struct api_reply instance_start(struct vmm_vm *vm)
+{
+        const struct vmm_config *c = vm->cfg;
+        if (!c->kernel)
+                return fault(400, "no kernel: PUT /boot-source first");
+        berth_error_t err = NULL;
+        if (vmm_config_validate(c, &err) < 0)
+                return fault_err(&err);
+        for (unsigned i = 0; i < c->n_disks; i++)
+                if (access(c->disks[i].path, c->disks[i].readonly ? R_OK : R_OK | W_OK) < 0)
+                        return fault(400, "drive `%s`: %s", c->disks[i].path, strerror(errno));
+        if (vmm_vm_boot(vm, &err) < 0) {
+                /* Half-built: the VMM cannot go back to waiting. */
+                int status = err && err->status ? err->status : VMM_EXIT_ERROR;
+                log_error("InstanceStart: %s", berth_error_msg(err));
+                vmm_vm_stop(vm, status);
+                return fault_err(&err);
+        }
+        log_info("VM started through the API");
+        return (struct api_reply){204, NULL};
+}
+
+static struct api_reply put_actions(struct vmm_vm *vm, json_t *body)
+{
+        const char *action;
+        json_error_t je;
+        if (!body || json_unpack_ex(body, &je, JSON_STRICT, "{s:s}", "action_type", &action) < 0)
+                return fault(400, "want {\"action_type\": \"InstanceStart\" | "
+                                  "\"SendCtrlAltDel\"}");
+        bool started = atomic_load(&vm->started);
+        if (strcmp(action, "InstanceStart") == 0)
+                return started ? fault(400, "the VM is already started") : instance_start(vm);
+        if (strcmp(action, "SendCtrlAltDel") == 0)
+                return fault(400, "SendCtrlAltDel is not supported");
+        return fault(400, "unknown action_type `%s`", action);
+}
+
 static struct api_reply route(struct vmm_api *api, const char *method, const char *path,
                               json_t *body)
 {
         struct vmm_vm *vm = api->vm;
-        bool get = strcmp(method, "GET") == 0, patch = strcmp(method, "PATCH") == 0;
+        bool get = strcmp(method, "GET") == 0, patch = strcmp(method, "PATCH") == 0,
+             put = strcmp(method, "PUT") == 0, started = atomic_load(&vm->started);
         if (strcmp(path, "/") == 0 && get)
-                return (struct api_reply){200,
-                                          json_pack("{s:s,s:s,s:s}", "id", "berth-vmm", "state",
-                                                    atomic_load(&vm->paused) ? "Paused" : "Running",
-                                                    "vmm_version", BERTH_VERSION)};
+                return (struct api_reply){200, json_pack("{s:s,s:s,s:s}", "id", "berth-vmm",
+                                                         "state",
+                                                         !started ? "Not started"
+                                                         : atomic_load(&vm->paused) ? "Paused"
+                                                                                    : "Running",
+                                                         "vmm_version", BERTH_VERSION)};
         if (strcmp(path, "/machine-config") == 0 && get)
                 return (struct api_reply){200, json_pack("{s:i,s:I}", "vcpu_count",
-                                                         (int) vm->n_vcpus, "mem_size_mib",
+                                                         (int) vm->cfg->cpus, "mem_size_mib",
                                                          (json_int_t) vm->cfg->memory_mib)};
+        if (strcmp(path, "/actions") == 0 && put)
+                return put_actions(vm, body);
+        static const char *sections[] = {"/machine-config", "/boot-source", "/vsock"};
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(sections); i++)
+                if (strcmp(path, sections[i]) == 0 && put)
+                        return put_config(vm, path, path + 1, NULL, NULL, body);
+        if (put && strcmp(path, "/balloon") == 0 && !started)
+                return put_config(vm, path, "balloon", NULL, NULL, body);
+        if (put && berth_str_has_prefix(path, "/drives/"))
+                return put_config(vm, path, "drives", "drive_id", path + 8, body);
+        if (put && berth_str_has_prefix(path, "/network-interfaces/"))
+                return put_config(vm, path, "network-interfaces", "iface_id", path + 20, body);
+        if (!started && (strcmp(path, "/vm") == 0 || berth_str_has_prefix(path, "/balloon")))
+                return fault(400, "%s %s: the VM is not started yet (PUT /actions "
+                                  "{\"action_type\": \"InstanceStart\"})",
+                             method, path);
         if (strcmp(path, "/vm") == 0 && patch)
                 return patch_vm(vm, body);
         if (strcmp(path, "/balloon") == 0 && patch)
@@ -227,8 +377,9 @@ static struct api_reply route(struct vmm_api *api, const char *method, const cha
                 return balloon_stats(vm);
         if (strcmp(path, "/metrics") == 0 && get)
                 return get_metrics(vm);
-        static const char *known[] = {"/",        "/machine-config",     "/vm",
-                                      "/balloon", "/balloon/statistics", "/metrics"};
+        static const char *known[] = {"/",        "/machine-config",     "/vm",      "/actions",
+                                      "/balloon", "/balloon/statistics", "/metrics", "/boot-source",
+                                      "/vsock"};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(known); i++)
                 if (strcmp(path, known[i]) == 0)
                         return fault(405, "%s is not allowed on %s", method, path);

@@ -23,10 +23,10 @@
 #include "vmm/boot.h"
 #include "vmm/vmm.h"
 
-static int bad(berth_error_t *err, const char *path, const char *section, const char *why)
+/* `where` says whose document it is: "config `FILE`" or the API request. */
+static int bad(berth_error_t *err, const char *where, const char *section, const char *why)
 {
-        return berth_fail_status(err, VMM_EXIT_USAGE, EINVAL, "config `%s`: %s: %s", path, section,
-                                 why);
+        return berth_fail_status(err, VMM_EXIT_USAGE, EINVAL, "%s: %s: %s", where, section, why);
 }
 
 /* Strings point into the parsed document, which the config keeps. */
@@ -151,16 +151,9 @@ static int balloon(struct vmm_config *c, json_t *o, const char *path, berth_erro
         return 0;
 }
 
-int vmm_config_load_json(struct vmm_config *c, const char *path, berth_error_t *err)
+int vmm_config_apply_json(struct vmm_config *c, json_t *root, const char *path,
+                          berth_error_t *err)
 {
-        json_error_t je;
-        json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-        if (!root)
-                return berth_fail_status(err, VMM_EXIT_USAGE, EINVAL, "config `%s`: line %d: %s",
-                                         path, je.line, je.text);
-        /* The document stays alive as long as the config: strings point in. */
-        json_decref(c->json);
-        c->json = root;
         if (!json_is_object(root))
                 return bad(err, path, "top level", "want an object");
         const char *key;
@@ -189,6 +182,20 @@ int vmm_config_load_json(struct vmm_config *c, const char *path, berth_error_t *
                         return -1;
         }
         return 0;
+}
+
+int vmm_config_load_json(struct vmm_config *c, const char *path, berth_error_t *err)
+{
+        json_error_t je;
+        json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+        if (!root)
+                return berth_fail_status(err, VMM_EXIT_USAGE, EINVAL, "config `%s`: line %d: %s",
+                                         path, je.line, je.text);
+        /* The document stays alive as long as the config: strings point in. */
+        json_decref(c->json);
+        c->json = root;
+        cleanup_free char *where = berth_xasprintf("config `%s`", path);
+        return vmm_config_apply_json(c, root, where, err);
 }
 
 void vmm_config_release(struct vmm_config *c)

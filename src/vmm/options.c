@@ -30,7 +30,10 @@ void vmm_usage(FILE *out)
 {
         fprintf(out,
                 "Usage: berth-vmm --kernel PATH [OPTION]...\n"
+                "       berth-vmm --api-sock PATH [OPTION]...\n"
                 "\n"
+                "Without --kernel, wait for the VM's configuration and InstanceStart on the\n"
+                "API socket.\n"
                 "Run one KVM microVM until its guest powers off.\n"
                 "\n"
                 "  --kernel PATH        ELF vmlinux (PVH entry if it has the note, else the\n"
@@ -313,8 +316,11 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
         }
         if (optind < argc)
                 return usage_error(err, "unexpected argument `%s`", argv[optind]);
-        if (!c->kernel)
-                return usage_error(err, "--kernel (or a config's boot-source) is required");
+        /* Without a kernel, the API configures the VM and starts it
+         * (PUT /boot-source, then PUT /actions InstanceStart). */
+        if (!c->kernel && !c->api_sock)
+                return usage_error(err, "--kernel (or a config's boot-source, or --api-sock to "
+                                        "configure the VM through the API) is required");
         return 0;
 }
 
@@ -332,6 +338,8 @@ int vmm_config_validate(const struct vmm_config *c, berth_error_t *err)
                                          "(%" PRIu64 " MiB)",
                                          c->memory_mib, host_memory() >> 20);
         struct stat st;
+        if (!c->kernel) /* configured through the API later */
+                return 0;
         if (stat(c->kernel, &st) < 0)
                 return berth_fail_status(err, VMM_EXIT_BAD_KERNEL, errno, "kernel `%s`", c->kernel);
         if (c->initrd && stat(c->initrd, &st) < 0)

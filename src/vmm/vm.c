@@ -293,7 +293,8 @@ static void vm_destroy(struct vmm_vm *vm)
         vmm_console_fini(vm);
 }
 
-static int vm_setup(struct vmm_vm *vm, berth_error_t *err)
+/* The event loop, signals and the API: what runs before the VM exists. */
+static int loop_setup(struct vmm_vm *vm, berth_error_t *err)
 {
         vm->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
         vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -314,7 +315,14 @@ static int vm_setup(struct vmm_vm *vm, berth_error_t *err)
         int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sfd < 0 || vmm_vm_watch_fd(vm, sfd, on_signal, vm, err) < 0)
                 return berth_fail(err, errno, "signalfd");
+        if (vm->cfg->api_sock && vmm_api_start(vm, vm->cfg->api_sock, err) < 0)
+                return -1;
+        return 0;
+}
 
+/* KVM, memory, devices, kernel and vCPUs from vm->cfg. */
+static int vm_build(struct vmm_vm *vm, berth_error_t *err)
+{
         if (kvm_init(vm, err) < 0 || cpuid_init(vm, err) < 0)
                 return berth_wrap(err, "set up KVM");
 
@@ -325,8 +333,6 @@ static int vm_setup(struct vmm_vm *vm, berth_error_t *err)
         if (vmm_console_init(vm, err) < 0)
                 return berth_wrap(err, "set up the console");
         if (vmm_virtio_devices_init(vm, err) < 0)
-                return -1;
-        if (vm->cfg->api_sock && vmm_api_start(vm, vm->cfg->api_sock, err) < 0)
                 return -1;
 
         vm->n_vcpus = vm->cfg->cpus;
@@ -346,6 +352,21 @@ static int vm_setup(struct vmm_vm *vm, berth_error_t *err)
                 if (vmm_vcpu_create(vm, i, err) < 0)
                         return berth_wrap(err, "create vCPU %u", i);
         return vmm_vcpu_setup_boot(&vm->vcpus[0], err);
+}
+
+int vmm_vm_boot(struct vmm_vm *vm, berth_error_t *err)
+{
+        int ret = vm_build(vm, err);
+        if (mem_slots_wait(vm, ret == 0 ? err : NULL) < 0)
+                ret = -1;
+        for (unsigned i = 0; ret == 0 && i < vm->n_vcpus; i++)
+                if (vmm_vcpu_start(&vm->vcpus[i], err) < 0) {
+                        vmm_vm_stop(vm, VMM_EXIT_ERROR);
+                        ret = -1;
+                }
+        if (ret == 0)
+                atomic_store(&vm->started, true);
+        return ret;
 }
 
 static void main_loop(struct vmm_vm *vm)
@@ -372,25 +393,29 @@ int vmm_run(const struct vmm_config *cfg, berth_error_t *err)
 {
         struct vmm_vm *vm = berth_xcalloc(1, sizeof(*vm));
         clock_gettime(CLOCK_MONOTONIC, &vm->t_start);
-        vm->cfg = cfg;
+        /* The API may change the configuration before the VM starts: it
+         * works on a copy, rebuilt from base_cfg and its own document. */
+        vm->base_cfg = cfg;
+        vm->api_cfg = *cfg;
+        vm->api_cfg.json = NULL;
+        vm->cfg = &vm->api_cfg;
         vm->kvm_fd = vm->vm_fd = vm->epoll_fd = vm->stop_fd = -1;
         vm->pio.unclaimed_fill = 0xff;
         pthread_mutex_init(&vm->pause_lock, NULL);
         pthread_cond_init(&vm->pause_cond, NULL);
         vm->mmio.unclaimed_fill = 0x00;
-        int ret = vm_setup(vm, err);
-        if (mem_slots_wait(vm, ret == 0 ? err : NULL) < 0)
-                ret = -1;
-        for (unsigned i = 0; ret == 0 && i < vm->n_vcpus; i++)
-                if (vmm_vcpu_start(&vm->vcpus[i], err) < 0) {
-                        vmm_vm_stop(vm, VMM_EXIT_ERROR);
-                        ret = -1;
-                }
+        int ret = loop_setup(vm, err);
+        /* Without a kernel, the API's InstanceStart calls vmm_vm_boot. */
+        if (ret == 0 && cfg->kernel)
+                ret = vmm_vm_boot(vm, err);
         if (ret == 0) {
+                if (!cfg->kernel)
+                        log_info("waiting for InstanceStart on `%s`", cfg->api_sock);
                 main_loop(vm);
                 ret = atomic_load(&vm->exit_status);
         }
         vm_destroy(vm);
+        vmm_config_release(&vm->api_cfg);
         free(vm);
         return ret;
 }

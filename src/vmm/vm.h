@@ -52,7 +52,10 @@ struct vmm_vcpu {
 #define VMM_PM_SLP_TYP_S5    5
 
 struct vmm_vm {
-        const struct vmm_config *cfg;
+        const struct vmm_config *cfg;      /* &api_cfg */
+        const struct vmm_config *base_cfg; /* the command line's */
+        struct vmm_config api_cfg;         /* base_cfg + the API's PUTs (before start) */
+        atomic_bool started;               /* vmm_vm_boot succeeded */
         int kvm_fd, vm_fd;
         size_t run_size;
         struct vmm_mem mem;
@@ -89,6 +92,10 @@ struct vmm_vm {
 
 /* Ask every thread to stop; the first status given wins. */
 void vmm_vm_stop(struct vmm_vm *vm, int status);
+
+/* Build the VM from vm->cfg and start its vCPUs (the command line does it
+ * at once; the API on InstanceStart). */
+int vmm_vm_boot(struct vmm_vm *vm, berth_error_t *err);
 
 /* Raise or lower a GSI on KVM's in-kernel irqchip. */
 void vmm_vm_irq_line(void *vm, unsigned gsi, int level);

@@ -97,6 +97,10 @@ void vmm_usage(FILE *out);
 /* Apply a JSON config file (config.c; Firecracker's --config-file shape). */
 int vmm_config_load_json(struct vmm_config *c, const char *path, berth_error_t *err);
 void vmm_config_release(struct vmm_config *c);
+/* Apply a parsed document of that shape; strings point into root, which
+ * must outlive c.  `where` names the document in error messages. */
+int vmm_config_apply_json(struct vmm_config *c, struct json_t *root, const char *where,
+                          berth_error_t *err);
 
 /* Check the config against the host (memory size, file presence). */
 int vmm_config_validate(const struct vmm_config *c, berth_error_t *err);

@@ -389,6 +389,59 @@ api() { # METHOD PATH [JSON]
         [ ! -e "$BATS_TEST_TMPDIR/api.sock" ] # no leftover socket
 }
 
+@test "vmm: --api-sock alone waits; the VM is configured and started through the API" {
+        require_cmd curl
+        out="$BATS_TEST_TMPDIR/out"
+        timeout 60 "$BERTH_VMM" --api-sock "$BATS_TEST_TMPDIR/api.sock" --log-level info \
+                </dev/null >"$out" 2>"$BATS_TEST_TMPDIR/log" &
+        pid=$!
+        wait_for_line "$BATS_TEST_TMPDIR/log" "waiting for InstanceStart"
+        [[ "$(api GET /)" == *'"state":"Not started"'*' 200' ]]
+        # Wrong state, bad bodies: 400, and nothing changes.
+        [[ "$(api PATCH /vm '{"state": "Paused"}')" == *'not started yet'*' 400' ]]
+        [[ "$(api GET /balloon/statistics)" == *'not started yet'*' 400' ]]
+        [[ "$(api PUT /actions '{"action_type": "SendCtrlAltDel"}')" == *' 400' ]]
+        [[ "$(api PUT /actions '{"action_type": "InstanceStart"}')" == *'PUT /boot-source first'*' 400' ]]
+        [[ "$(api PUT /machine-config '{"vcpu_count": 0}')" == *'vcpu_count must be 1 to 32'*' 400' ]]
+        [[ "$(api PUT /machine-config '{"vcpus": 2}')" == *'PUT /machine-config: machine-config:'*' 400' ]]
+        [[ "$(api PUT /machine-config '[1]')" == *'want a JSON object'*' 400' ]]
+        [[ "$(api PUT /boot-source '{"kernel_image_path": 7}')" == *' 400' ]]
+        [[ "$(api PUT /drives/a%2Fb '{"path_on_host": "x"}')" == *'bad drive_id'*' 400' ]]
+        [[ "$(api PUT /drives/d1 '{"drive_id": "d2", "path_on_host": "x"}')" == *'differs'*' 400' ]]
+        [[ "$(api PUT /network-interfaces/n1 '{"host_dev_name": "t", "guest_mac": "zz"}')" == *'bad guest_mac'*' 400' ]]
+        [[ "$(api PUT /actions '{"action_type": "Fly"}')" == *'unknown action_type'*' 400' ]]
+        [ "$(api GET /machine-config)" = '{"vcpu_count":1,"mem_size_mib":128} 200' ]
+        # A configuration that fails InstanceStart's checks leaves it waiting.
+        [ "$(api PUT /boot-source '{"kernel_image_path": "/nonexistent"}')" = ' 204' ]
+        [[ "$(api PUT /actions '{"action_type": "InstanceStart"}')" == *'/nonexistent'*' 400' ]]
+        # The real configuration.
+        [ "$(api PUT /machine-config '{"vcpu_count": 2, "mem_size_mib": 64}')" = ' 204' ]
+        [ "$(api PUT /boot-source "{\"kernel_image_path\": \"$GUEST\", \"boot_args\": \"via api guest.exit=hang\"}")" = ' 204' ]
+        truncate -s 1M "$BATS_TEST_TMPDIR/disk.img"
+        [ "$(api PUT /drives/root "{\"path_on_host\": \"$BATS_TEST_TMPDIR/nothing\"}")" = ' 204' ]
+        # The same id again replaces the drive.
+        [ "$(api PUT /drives/root "{\"drive_id\": \"root\", \"path_on_host\": \"$BATS_TEST_TMPDIR/disk.img\", \"is_read_only\": true}")" = ' 204' ]
+        [ "$(api GET /machine-config)" = '{"vcpu_count":2,"mem_size_mib":64} 200' ]
+        [ "$(api PUT /actions '{"action_type": "InstanceStart"}')" = ' 204' ]
+        wait_for_line "$out" "BERTH-GUEST exit: hang"
+        [[ "$(api GET /)" == *'"state":"Running"'*' 200' ]]
+        [[ "$(api PUT /actions '{"action_type": "InstanceStart"}')" == *'already started'*' 400' ]]
+        [[ "$(api PUT /machine-config '{"vcpu_count": 1}')" == *'only be set before InstanceStart'*' 400' ]]
+        [[ "$(api PUT /drives/x '{"path_on_host": "x"}')" == *'only be set before InstanceStart'*' 400' ]]
+        run cat "$out"
+        assert_output_contains "BERTH-GUEST cmdline: via api guest.exit=hang virtio_mmio.device=4K@0xd0000000:5"
+        assert_output_contains "BERTH-GUEST smp: 2 cpus in the MADT"
+        guest_e820=$(grep '^BERTH-GUEST e820:' "$out" | sed 's/^BERTH-GUEST e820: //')
+        vmm_e820=$(grep 'info: e820:' "$BATS_TEST_TMPDIR/log" | sed 's/.*info: e820: //')
+        [ "$guest_e820" = "$vmm_e820" ]
+        [[ "$guest_e820" == *"0x0000000000100000-0x0000000003ffffff type 1" ]] # 64 MiB
+        kill -TERM "$pid"
+        rc=0
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 13 ]
+        [ ! -e "$BATS_TEST_TMPDIR/api.sock" ]
+}
+
 @test "vmm: the API answers bad requests with 4xx and a fault message" {
         require_cmd curl
         out="$BATS_TEST_TMPDIR/out"

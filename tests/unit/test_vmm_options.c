@@ -66,6 +66,9 @@ int main(void)
         ok(c.nets[0].mac[0] == 0x52 && c.nets[0].mac[1] == 0x54, "random MAC in 52:54:00");
 
         bad("--memory 64", "no --kernel");
+        is_int(parse(&c, &err, "--api-sock /run/a.sock --memory 64"), 0,
+               "--api-sock without --kernel: configured through the API");
+        ok(c.kernel == NULL, "no kernel until PUT /boot-source");
         bad("--kernel k --memory 3", "memory below the minimum");
         bad("--kernel k --memory 1.5", "memory not a whole number");
         bad("--kernel k --memory -1", "negative memory");

@@ -9,6 +9,7 @@
  *   GET   /balloon/statistics   the guest's memory statistics
  *   GET   /metrics              VM exits by reason, device counters
  *   PUT   /actions              {"action_type": "InstanceStart" | "SendCtrlAltDel"}
+ *                                 (Ctrl+Alt+Del's scan codes on the i8042, IRQ 1)
  *
  * Before InstanceStart (berth-vmm --api-sock without --kernel) these PUTs
  * configure the VM; the body is the matching section of a --config file
@@ -317,8 +318,14 @@ static struct api_reply put_actions(struct vmm_vm *vm, json_t *body)
         bool started = atomic_load(&vm->started);
         if (strcmp(action, "InstanceStart") == 0)
                 return started ? fault(400, "the VM is already started") : instance_start(vm);
-        if (strcmp(action, "SendCtrlAltDel") == 0)
-                return fault(400, "SendCtrlAltDel is not supported");
+        if (strcmp(action, "SendCtrlAltDel") == 0 && !started)
+                return fault(400, "SendCtrlAltDel: the VM is not started yet");
+        if (strcmp(action, "SendCtrlAltDel") == 0) {
+                if (vmm_i8042_ctrl_alt_del(&vm->i8042) < 0)
+                        return fault(400, "SendCtrlAltDel: the keyboard's output buffer is full "
+                                          "(the guest is not reading it)");
+                return (struct api_reply){204, NULL};
+        }
         return fault(400, "unknown action_type `%s`", action);
 }
 

@@ -1,43 +1,12 @@
-/* legacy.c — the few PC ports a guest uses to leave: the i8042 keyboard
- * controller's reset line (Linux's reboot=k), the power-management
+/* legacy.c — the few PC ports a guest uses to leave: the power-management
  * registers that hardware-reduced ACPI's FADT points at (sleep control for
  * poweroff, reset register), and the POST port 0x80 that Linux writes as an
- * I/O delay. */
+ * I/O delay.  It also wires the i8042 (i8042.c), whose reset line is the
+ * other way out (Linux's reboot=k). */
 #include <errno.h>
 
 #include "common/log.h"
 #include "vmm/vm.h"
-
-#define I8042_DATA      0x60
-#define I8042_CMD       0x64
-#define I8042_CMD_RESET 0xfe
-
-static void i8042_io(void *opaque, uint64_t off, uint8_t *data, unsigned len, bool write,
-                     bool cmd_port)
-{
-        struct vmm_vm *vm = opaque;
-        (void) off;
-        if (!write) {
-                /* Status 0: output buffer empty, input buffer empty (ready). */
-                for (unsigned i = 0; i < len; i++)
-                        data[i] = 0;
-                return;
-        }
-        if (cmd_port && data[0] == I8042_CMD_RESET) {
-                log_info("guest reset through the i8042");
-                vmm_vm_stop(vm, VMM_EXIT_REBOOT);
-        }
-}
-
-static void i8042_data_io(void *opaque, uint64_t off, uint8_t *data, unsigned len, bool write)
-{
-        i8042_io(opaque, off, data, len, write, false);
-}
-
-static void i8042_cmd_io(void *opaque, uint64_t off, uint8_t *data, unsigned len, bool write)
-{
-        i8042_io(opaque, off, data, len, write, true);
-}
 
 static void pm_io(void *opaque, uint64_t off, uint8_t *data, unsigned len, bool write)
 {
@@ -74,10 +43,7 @@ static void ignore_io(void *opaque, uint64_t off, uint8_t *data, unsigned len, b
 
 int vmm_legacy_init(struct vmm_vm *vm, berth_error_t *err)
 {
-        /* 0x61 (speaker / PIT gate) is KVM's in-kernel PIT's; 0x60-0x64 minus
-         * it is left to us. */
-        if (vmm_bus_add(&vm->pio, I8042_DATA, 1, i8042_data_io, vm) < 0 ||
-            vmm_bus_add(&vm->pio, I8042_CMD, 1, i8042_cmd_io, vm) < 0 ||
+        if (vmm_i8042_init(vm, &vm->i8042) < 0 ||
             vmm_bus_add(&vm->pio, VMM_PM_PORT, 4, pm_io, vm) < 0 ||
             vmm_bus_add(&vm->pio, 0x80, 1, ignore_io, vm) < 0)
                 return berth_fail(err, EINVAL, "wire the legacy ports");

@@ -289,6 +289,8 @@ static void vm_destroy(struct vmm_vm *vm)
         if (vm->kvm_fd >= 0)
                 close(vm->kvm_fd);
         vmm_mem_free(&vm->mem);
+        if (vm->i8042.vm)
+                vmm_i8042_destroy(&vm->i8042);
         free(vm->cpuid);
         vmm_console_fini(vm);
 }

@@ -11,6 +11,7 @@
 
 #include "vmm/boot.h"
 #include "vmm/bus.h"
+#include "vmm/i8042.h"
 #include "vmm/mem.h"
 #include "vmm/serial.h"
 #include "vmm/vmm.h"
@@ -63,6 +64,7 @@ struct vmm_vm {
         struct vmm_boot boot;
         struct vmm_bus pio, mmio;
         struct vmm_serial serial;
+        struct vmm_i8042 i8042;
         struct vmm_vcpu vcpus[VMM_MAX_CPUS];
         unsigned n_vcpus;
         struct virtio_mmio_dev *virtio[VMM_MAX_VIRTIO];
@@ -123,7 +125,7 @@ int vmm_balloon_get(struct vmm_vm *vm, uint64_t *target_mib, uint64_t *actual_mi
 int vmm_console_init(struct vmm_vm *vm, berth_error_t *err);
 void vmm_console_fini(struct vmm_vm *vm);
 
-/* legacy.c: i8042 reset, PM registers, POST port. */
+/* legacy.c: PM registers, POST port, and the i8042 (i8042.c). */
 int vmm_legacy_init(struct vmm_vm *vm, berth_error_t *err);
 
 int vmm_vm_watch_fd(struct vmm_vm *vm, int fd, vmm_event_fn fn, void *opaque, berth_error_t *err);

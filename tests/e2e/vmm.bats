@@ -400,7 +400,7 @@ api() { # METHOD PATH [JSON]
         # Wrong state, bad bodies: 400, and nothing changes.
         [[ "$(api PATCH /vm '{"state": "Paused"}')" == *'not started yet'*' 400' ]]
         [[ "$(api GET /balloon/statistics)" == *'not started yet'*' 400' ]]
-        [[ "$(api PUT /actions '{"action_type": "SendCtrlAltDel"}')" == *' 400' ]]
+        [[ "$(api PUT /actions '{"action_type": "SendCtrlAltDel"}')" == *'not started yet'*' 400' ]]
         [[ "$(api PUT /actions '{"action_type": "InstanceStart"}')" == *'PUT /boot-source first'*' 400' ]]
         [[ "$(api PUT /machine-config '{"vcpu_count": 0}')" == *'vcpu_count must be 1 to 32'*' 400' ]]
         [[ "$(api PUT /machine-config '{"vcpus": 2}')" == *'PUT /machine-config: machine-config:'*' 400' ]]
@@ -440,6 +440,40 @@ api() { # METHOD PATH [JSON]
         wait "$pid" || rc=$?
         [ "$rc" -eq 13 ]
         [ ! -e "$BATS_TEST_TMPDIR/api.sock" ]
+}
+
+# The guest probes the i8042 as Linux does, then waits for keys; the API's
+# SendCtrlAltDel must reach it as scan codes in the set the controller's
+# translation bit says, and the guest reboots through the controller.
+kbd_ctrl_alt_del() { # GUEST_KBD_MODE EXPECTED_SCANCODES
+        require_cmd curl
+        out="$BATS_TEST_TMPDIR/out"
+        timeout 60 "$BERTH_VMM" --kernel "$GUEST" --memory 32 --cmdline "guest.kbd=$1" \
+                --api-sock "$BATS_TEST_TMPDIR/api.sock" </dev/null >"$out" 2>&1 &
+        pid=$!
+        wait_for_line "$out" "BERTH-GUEST kbd: waiting for keys"
+        [ "$(api PUT /actions '{"action_type": "SendCtrlAltDel"}')" = ' 204' ]
+        rc=0
+        wait "$pid" || rc=$?
+        run cat "$out"
+        [ "$rc" -eq 10 ] # reboot
+        assert_output_contains "BERTH-GUEST kbd: self test, command byte 55 65"
+        assert_output_contains "BERTH-GUEST kbd: reset fa aa"
+        assert_output_contains "BERTH-GUEST kbd: flood kept 32 bytes"
+        assert_output_contains "BERTH-GUEST kbd: scancodes $2"$'\n'
+        assert_output_contains "BERTH-GUEST kbd: ctrl-alt-del"
+        assert_output_contains "BERTH-GUEST exit: reboot"
+}
+
+@test "vmm: SendCtrlAltDel types Ctrl+Alt+Del on the i8042 (set 1, translated); the guest reboots" {
+        kbd_ctrl_alt_del 1 "1d 38 e0 53 e0 d3 b8 9d"
+        assert_output_contains "BERTH-GUEST kbd: id fa ab 41"
+}
+
+@test "vmm: SendCtrlAltDel in scan code set 2 when the guest turns translation off" {
+        kbd_ctrl_alt_del 2 "14 11 e0 71 e0 f0 71 f0 11 f0 14"
+        assert_output_contains "BERTH-GUEST kbd: command byte now 25"
+        assert_output_contains "BERTH-GUEST kbd: id fa ab 83"
 }
 
 @test "vmm: the API answers bad requests with 4xx and a fault message" {

@@ -60,4 +60,7 @@ struct vdev {
 };
 void virtio_tests(struct vdev *devs, unsigned n, const char *cmdline);
 
+/* kbd.c: the i8042 test (guest.kbd=1, or 2 for scan code set 2). */
+void kbd_test(bool set2);
+
 #endif

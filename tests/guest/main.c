@@ -303,6 +303,11 @@ void guest_main(uint64_t info, int mode)
                 puts_serial(acpi_cpus ? " cpus in the MADT\n" : " cpus in the MP table\n");
                 smp_test();
         }
+        char kbd[4];
+        if (cmdline_get(cmdline, "guest.kbd", kbd, sizeof(kbd))) {
+                kbd_test(kbd[0] == '2');
+                leave("reboot"); /* through the i8042, as Linux's reboot=k */
+        }
         struct vdev devs[16];
         unsigned n = find_virtio(cmdline, devs, 16);
         virtio_tests(devs, n, cmdline);

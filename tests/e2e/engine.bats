@@ -394,3 +394,22 @@ cgroup_dir() { # CONTROLLER ID
         [ "$status" -eq 9 ]
         grep -q got-term "$BATS_TEST_TMPDIR/out"
 }
+
+@test "logs: --tail, -t, --since, and -f until the container exits; --log-driver none" {
+        "$BERTH" run -d --name lg busybox sh -c 'for i in 1 2 3 4 5; do echo line$i; done; sleep 1; echo late; echo err >&2' >/dev/null
+        sleep 0.5
+        run "$BERTH" logs --tail 2 lg
+        [ "$output" = "$(printf 'line4\nline5')" ]
+        run "$BERTH" logs -t --tail 1 lg
+        [[ "$output" =~ ^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+Z\ line5$ ]]
+        run "$BERTH" logs --since 1h lg
+        [ "${lines[0]}" = line1 ]
+        run timeout 10 "$BERTH" logs -f lg
+        assert_success
+        [ "${lines[5]}" = late ]
+        [ "${lines[6]}" = err ]
+        "$BERTH" run --name nolog --log-driver none busybox echo hidden >/dev/null
+        run "$BERTH" logs nolog
+        [ "$status" -ne 0 ]
+        assert_output_contains "does not support reading"
+}

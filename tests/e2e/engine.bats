@@ -413,3 +413,16 @@ cgroup_dir() { # CONTROLLER ID
         [ "$status" -ne 0 ]
         assert_output_contains "does not support reading"
 }
+
+@test "attach sees later output and the exit status; exec -t gets a pty" {
+        "$BERTH" run -d --name att busybox sh -c 'sleep 1; echo after-attach; exit 6' >/dev/null
+        run timeout 10 "$BERTH" attach --no-stdin att
+        [ "$status" -eq 6 ]
+        assert_output_contains "after-attach"
+        "$BERTH" run -d --name ptyx busybox sleep 1000 >/dev/null
+        run "$BERTH" exec -t ptyx tty
+        [[ "$output" == /dev/pts/* ]]
+        run "$BERTH" attach att
+        [ "$status" -ne 0 ]
+        assert_output_contains "You cannot attach to a stopped container"
+}

@@ -394,3 +394,35 @@ cgroup_dir() { # CONTROLLER ID
         [ "$status" -eq 9 ]
         grep -q got-term "$BATS_TEST_TMPDIR/out"
 }
+
+@test "logs: --tail, -t, --since, and -f until the container exits; --log-driver none" {
+        "$BERTH" run -d --name lg busybox sh -c 'for i in 1 2 3 4 5; do echo line$i; done; sleep 1; echo late; echo err >&2' >/dev/null
+        sleep 0.5
+        run "$BERTH" logs --tail 2 lg
+        [ "$output" = "$(printf 'line4\nline5')" ]
+        run "$BERTH" logs -t --tail 1 lg
+        [[ "$output" =~ ^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+Z\ line5$ ]]
+        run "$BERTH" logs --since 1h lg
+        [ "${lines[0]}" = line1 ]
+        run timeout 10 "$BERTH" logs -f lg
+        assert_success
+        [ "${lines[5]}" = late ]
+        [ "${lines[6]}" = err ]
+        "$BERTH" run --name nolog --log-driver none busybox echo hidden >/dev/null
+        run "$BERTH" logs nolog
+        [ "$status" -ne 0 ]
+        assert_output_contains "does not support reading"
+}
+
+@test "attach sees later output and the exit status; exec -t gets a pty" {
+        "$BERTH" run -d --name att busybox sh -c 'sleep 1; echo after-attach; exit 6' >/dev/null
+        run timeout 10 "$BERTH" attach --no-stdin att
+        [ "$status" -eq 6 ]
+        assert_output_contains "after-attach"
+        "$BERTH" run -d --name ptyx busybox sleep 1000 >/dev/null
+        run "$BERTH" exec -t ptyx tty
+        [[ "$output" == /dev/pts/* ]]
+        run "$BERTH" attach att
+        [ "$status" -ne 0 ]
+        assert_output_contains "You cannot attach to a stopped container"
+}

@@ -182,12 +182,15 @@ in_container() {
 }
 
 @test "spec: --pid host sees the host's processes, the default only its own" {
+        # its own: sh, ls, wc (and, for a moment, whatever the runtime left to exit)
         in_container busybox sh -c 'ls -d /proc/[0-9]* | wc -l'
         assert_success
-        [ "$output" -le 3 ]
+        [ "$output" -le 5 ]
+        # the host's: far more than any container of this test has
+        host=$(ls -d /proc/[0-9]* | wc -l)
         in_container --pid host busybox sh -c 'ls -d /proc/[0-9]* | wc -l'
         assert_success
-        [ "$output" -gt 3 ]
+        [ "$output" -gt 5 ] && [ "$output" -ge $((host / 2)) ]
 }
 
 @test "spec: masked and read-only paths of /proc" {

@@ -442,6 +442,21 @@ api() { # METHOD PATH [JSON]
         [ ! -e "$BATS_TEST_TMPDIR/api.sock" ]
 }
 
+@test "vmm: an InstanceStart that fails while building the VM answers 400 and stops the VMM" {
+        require_cmd curl
+        out="$BATS_TEST_TMPDIR/out"
+        echo "not a kernel" >"$BATS_TEST_TMPDIR/junk"
+        timeout 60 "$BERTH_VMM" --api-sock "$BATS_TEST_TMPDIR/api.sock" </dev/null >"$out" 2>&1 &
+        pid=$!
+        for _ in $(seq 50); do [ -S "$BATS_TEST_TMPDIR/api.sock" ] && break; sleep 0.1; done
+        [ "$(api PUT /boot-source "{\"kernel_image_path\": \"$BATS_TEST_TMPDIR/junk\"}")" = ' 204' ]
+        [[ "$(api PUT /actions '{"action_type": "InstanceStart"}')" == *'not a usable bzImage'*' 400' ]]
+        rc=0
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 3 ] # bad kernel
+        [ ! -e "$BATS_TEST_TMPDIR/api.sock" ]
+}
+
 # The guest probes the i8042 as Linux does, then waits for keys; the API's
 # SendCtrlAltDel must reach it as scan codes in the set the controller's
 # translation bit says, and the guest reboots through the controller.

@@ -143,11 +143,14 @@ static int mem_slots_wait(struct vmm_vm *vm, berth_error_t *err)
         return 0;
 }
 
+static void *cpuid_thread(void *arg);
+
 static int kvm_init(struct vmm_vm *vm, berth_error_t *err)
 {
         vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
         if (vm->kvm_fd < 0)
                 return berth_fail(err, errno, "open /dev/kvm");
+        vm->cpuid_started = pthread_create(&vm->cpuid_thread, NULL, cpuid_thread, vm) == 0;
         int v = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
         if (v != KVM_API_VERSION)
                 return berth_fail(err, EINVAL, "KVM API version %d, want %d", v, KVM_API_VERSION);
@@ -192,22 +195,42 @@ static int kvm_init(struct vmm_vm *vm, berth_error_t *err)
         return 0;
 }
 
-static int cpuid_init(struct vmm_vm *vm, berth_error_t *err)
+/* KVM_GET_SUPPORTED_CPUID takes about a millisecond and needs no VM: it runs
+ * on its own thread from the moment /dev/kvm is open, beside KVM_CREATE_VM,
+ * the irqchip and the memory slots; cpuid_init() collects it. */
+static void *cpuid_thread(void *arg)
 {
+        struct vmm_vm *vm = arg;
         for (unsigned n = 128; n <= 4096; n *= 2) {
                 struct kvm_cpuid2 *c =
                         berth_xcalloc(1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
                 c->nent = n;
                 if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
                         vm->cpuid = c;
-                        return 0;
+                        return NULL;
                 }
                 int e = errno;
                 free(c);
-                if (e != E2BIG)
-                        return berth_fail(err, e, "KVM_GET_SUPPORTED_CPUID");
+                if (e != E2BIG) {
+                        vm->cpuid_errno = e;
+                        return NULL;
+                }
         }
-        return berth_fail(err, E2BIG, "KVM_GET_SUPPORTED_CPUID");
+        vm->cpuid_errno = E2BIG;
+        return NULL;
+}
+
+static int cpuid_init(struct vmm_vm *vm, berth_error_t *err)
+{
+        if (!vm->cpuid_started)
+                cpuid_thread(vm);
+        else
+                pthread_join(vm->cpuid_thread, NULL);
+        vm->cpuid_started = false;
+        if (vm->cpuid == NULL)
+                return berth_fail(err, vm->cpuid_errno ? vm->cpuid_errno : E2BIG,
+                                  "KVM_GET_SUPPORTED_CPUID");
+        return 0;
 }
 
 static void on_signal(void *opaque)
@@ -325,7 +348,12 @@ static int loop_setup(struct vmm_vm *vm, berth_error_t *err)
 /* KVM, memory, devices, kernel and vCPUs from vm->cfg. */
 static int vm_build(struct vmm_vm *vm, berth_error_t *err)
 {
-        if (kvm_init(vm, err) < 0 || cpuid_init(vm, err) < 0)
+        int r = kvm_init(vm, err);
+        /* always collected, even when kvm_init failed: the thread must not outlive vm */
+        if (vm->kvm_fd >= 0 && (vm->cpuid_started || r == 0) &&
+            cpuid_init(vm, r < 0 ? NULL : err) < 0)
+                r = -1;
+        if (r < 0)
                 return berth_wrap(err, "set up KVM");
 
         vmm_serial_init(&vm->serial, -1, vmm_vm_irq_line, vm);

@@ -336,12 +336,12 @@ static struct api_reply route(struct vmm_api *api, const char *method, const cha
         bool get = strcmp(method, "GET") == 0, patch = strcmp(method, "PATCH") == 0,
              put = strcmp(method, "PUT") == 0, started = atomic_load(&vm->started);
         if (strcmp(path, "/") == 0 && get)
-                return (struct api_reply){200, json_pack("{s:s,s:s,s:s}", "id", "berth-vmm",
-                                                         "state",
-                                                         !started ? "Not started"
-                                                         : atomic_load(&vm->paused) ? "Paused"
-                                                                                    : "Running",
-                                                         "vmm_version", BERTH_VERSION)};
+                return (struct api_reply){200,
+                                          json_pack("{s:s,s:s,s:s}", "id", "berth-vmm", "state",
+                                                    !started                   ? "Not started"
+                                                    : atomic_load(&vm->paused) ? "Paused"
+                                                                               : "Running",
+                                                    "vmm_version", BERTH_VERSION)};
         if (strcmp(path, "/machine-config") == 0 && get)
                 return (struct api_reply){200, json_pack("{s:i,s:I}", "vcpu_count",
                                                          (int) vm->cfg->cpus, "mem_size_mib",
@@ -359,8 +359,9 @@ static struct api_reply route(struct vmm_api *api, const char *method, const cha
         if (put && berth_str_has_prefix(path, "/network-interfaces/"))
                 return put_config(vm, path, "network-interfaces", "iface_id", path + 20, body);
         if (!started && (strcmp(path, "/vm") == 0 || berth_str_has_prefix(path, "/balloon")))
-                return fault(400, "%s %s: the VM is not started yet (PUT /actions "
-                                  "{\"action_type\": \"InstanceStart\"})",
+                return fault(400,
+                             "%s %s: the VM is not started yet (PUT /actions "
+                             "{\"action_type\": \"InstanceStart\"})",
                              method, path);
         if (strcmp(path, "/vm") == 0 && patch)
                 return patch_vm(vm, body);
@@ -384,9 +385,9 @@ static struct api_reply route(struct vmm_api *api, const char *method, const cha
                 return balloon_stats(vm);
         if (strcmp(path, "/metrics") == 0 && get)
                 return get_metrics(vm);
-        static const char *known[] = {"/",        "/machine-config",     "/vm",      "/actions",
-                                      "/balloon", "/balloon/statistics", "/metrics", "/boot-source",
-                                      "/vsock"};
+        static const char *known[] = {"/",        "/machine-config", "/vm",
+                                      "/actions", "/balloon",        "/balloon/statistics",
+                                      "/metrics", "/boot-source",    "/vsock"};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(known); i++)
                 if (strcmp(path, known[i]) == 0)
                         return fault(405, "%s is not allowed on %s", method, path);

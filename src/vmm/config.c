@@ -151,8 +151,7 @@ static int balloon(struct vmm_config *c, json_t *o, const char *path, berth_erro
         return 0;
 }
 
-int vmm_config_apply_json(struct vmm_config *c, json_t *root, const char *path,
-                          berth_error_t *err)
+int vmm_config_apply_json(struct vmm_config *c, json_t *root, const char *path, berth_error_t *err)
 {
         if (!json_is_object(root))
                 return bad(err, path, "top level", "want an object");

@@ -211,6 +211,8 @@ static struct api_reply fault_err(berth_error_t *err)
 /* An id from the URL: it ends up in messages and the config document. */
 static bool valid_id(const char *id)
 {
+        if (id == NULL)
+                return false;
         size_t n = strlen(id);
         if (n == 0 || n > 64)
                 return false;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/units.h"
 #include "common/util.h"
 #include "image/image.h"
 
@@ -24,20 +25,10 @@ static const char *go_arch(void)
 
 char *img_now_rfc3339(void)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
-        char buf[64];
-        size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
         /* Go's RFC3339Nano: trailing zeros of the fraction trimmed.  Go tools (skopeo)
          * re-serialize configs; written any other way, the image ID would change */
-        char frac[16];
-        snprintf(frac, sizeof(frac), ".%09ld", ts.tv_nsec);
-        size_t f = strlen(frac);
-        while (f > 1 && frac[f - 1] == '0')
-                frac[--f] = '\0';
-        snprintf(buf + n, sizeof(buf) - n, "%sZ", f > 1 ? frac : "");
+        char buf[64];
+        berth_rfc3339(berth_now_ns(), true, buf, sizeof(buf));
         return berth_xstrdup(buf);
 }
 

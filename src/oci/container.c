@@ -25,6 +25,7 @@
 
 #include "common/fdpass.h"
 #include "common/log.h"
+#include "common/units.h"
 #include "common/util.h"
 #include "oci/internal.h"
 
@@ -41,12 +42,7 @@ struct created {
 
 static void now_rfc3339(char *buf, size_t n)
 {
-        struct timespec ts;
-        struct tm tm;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        size_t l = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf + l, n - l, ".%09ldZ", ts.tv_nsec);
+        berth_rfc3339(berth_now_ns(), false, buf, n);
 }
 
 static void remove_state_dir(const char *dir)

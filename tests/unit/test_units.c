@@ -111,5 +111,13 @@ int main(void)
         is_str(buf, "About a minute", "duration text: about a minute");
         berth_format_duration(7200, buf, sizeof(buf));
         is_str(buf, "2 hours", "duration text: hours");
+        char t[64];
+        const int64_t base = 1795593600LL * 1000000000LL; /* 2026-11-25T08:00:00Z */
+        berth_rfc3339(base + 120000000, false, t, sizeof(t));
+        is_str(t, "2026-11-25T08:00:00.120000000Z", "rfc3339: nine digits");
+        berth_rfc3339(base + 120000000, true, t, sizeof(t));
+        is_str(t, "2026-11-25T08:00:00.12Z", "rfc3339: trimmed as Go's RFC3339Nano");
+        berth_rfc3339(base, true, t, sizeof(t));
+        is_str(t, "2026-11-25T08:00:00Z", "rfc3339: no fraction when it is zero");
         return tap_done();
 }

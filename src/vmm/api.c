@@ -8,6 +8,9 @@
  *   PATCH /balloon              {"amount_mib": N}: new target
  *   GET   /balloon/statistics   the guest's memory statistics
  *   GET   /metrics              VM exits by reason, device counters
+ *   PATCH /network-interfaces/{iface_id}
+ *                               {"rx_rate_limiter": L, "tx_rate_limiter": L}: new limits
+ *                                 (before start too: merged into the PUT's body)
  *   PUT   /actions              {"action_type": "InstanceStart" | "SendCtrlAltDel"}
  *                                 (Ctrl+Alt+Del's scan codes on the i8042, IRQ 1)
  *
@@ -288,6 +291,61 @@ static struct api_reply put_config(struct vmm_vm *vm, const char *path, const ch
         return r;
 }
 
+/* PATCH /network-interfaces/{id}: Firecracker's way to change an
+ * interface's rate limiters.  Before start the body is merged into the
+ * interface's PUT body; after, the device takes the new limits at once. */
+static struct api_reply patch_net(struct vmm_vm *vm, const char *path, const char *id,
+                                  json_t *body)
+{
+        json_t *rx = NULL, *tx = NULL;
+        const char *given = NULL;
+        json_error_t je;
+        if (!body || json_unpack_ex(body, &je, JSON_STRICT, "{s?s,s?o,s?o}", "iface_id", &given,
+                                    "rx_rate_limiter", &rx, "tx_rate_limiter", &tx) < 0)
+                return fault(400, "%s: want {\"rx_rate_limiter\": ..., \"tx_rate_limiter\": ...}",
+                             path);
+        if (given && strcmp(given, id) != 0)
+                return fault(400, "iface_id in the body differs from the path's `%s`", id);
+        if (!atomic_load(&vm->started)) {
+                json_t *a = vm->api_cfg.json ? json_object_get(vm->api_cfg.json,
+                                                               "network-interfaces")
+                                             : NULL;
+                size_t i;
+                json_t *e, *found = NULL;
+                json_array_foreach(a, i, e)
+                {
+                        const char *eid = json_string_value(json_object_get(e, "iface_id"));
+                        if (eid && strcmp(eid, id) == 0)
+                                found = e;
+                }
+                if (!found)
+                        return fault(400, "%s: no such interface; PUT it first", path);
+                json_t *merged = json_deep_copy(found);
+                json_object_update(merged, body);
+                struct api_reply r = put_config(vm, path, "network-interfaces", "iface_id", id,
+                                                merged);
+                json_decref(merged);
+                return r;
+        }
+        bool known = false;
+        for (unsigned i = 0; i < vm->cfg->n_nets; i++) {
+                char nid[VMM_NET_ID_MAX + 1];
+                vmm_net_id(&vm->cfg->nets[i], i, nid);
+                known = known || strcmp(nid, id) == 0;
+        }
+        if (!known)
+                return fault(404, "%s: no such interface", path);
+        struct vmm_limit_config lrx, ltx;
+        berth_error_t err = NULL;
+        if (vmm_config_limiter(rx, &lrx, &err) < 0 || vmm_config_limiter(tx, &ltx, &err) < 0 ||
+            vmm_net_set_limits(vm, id, rx ? &lrx : NULL, tx ? &ltx : NULL, &err) < 0) {
+                struct api_reply r = fault(400, "%s: %s", path, berth_error_msg(err));
+                berth_error_release(&err);
+                return r;
+        }
+        return (struct api_reply){204, NULL};
+}
+
 static struct api_reply instance_start(struct vmm_vm *vm)
 {
         const struct vmm_config *c = vm->cfg;
@@ -360,6 +418,8 @@ static struct api_reply route(struct vmm_api *api, const char *method, const cha
                 return put_config(vm, path, "drives", "drive_id", path + 8, body);
         if (put && berth_str_has_prefix(path, "/network-interfaces/"))
                 return put_config(vm, path, "network-interfaces", "iface_id", path + 20, body);
+        if (patch && berth_str_has_prefix(path, "/network-interfaces/"))
+                return patch_net(vm, path, path + 20, body);
         if (!started && (strcmp(path, "/vm") == 0 || berth_str_has_prefix(path, "/balloon")))
                 return fault(400,
                              "%s %s: the VM is not started yet (PUT /actions "

@@ -4,11 +4,17 @@
  *   {"boot-source": {"kernel_image_path": P, "boot_args": S, "initrd_path": P},
  *    "machine-config": {"vcpu_count": N, "mem_size_mib": N},
  *    "drives": [{"drive_id": S, "path_on_host": P, "is_read_only": B,
- *                "is_root_device": B, "format": "raw" | "qcow2", "direct": B}],
- *    "network-interfaces": [{"iface_id": S, "host_dev_name": S, "guest_mac": S}],
+ *                "is_root_device": B, "format": "raw" | "qcow2", "direct": B,
+ *                "rate_limiter": L}],
+ *    "network-interfaces": [{"iface_id": S, "host_dev_name": S, "guest_mac": S,
+ *                            "rx_rate_limiter": L, "tx_rate_limiter": L}],
  *    "vsock": {"guest_cid": N, "uds_path": P},
  *    "balloon": {"amount_mib": N, "deflate_on_oom": B, "stats_polling_interval_s": N},
  *    "entropy": {}}
+ *
+ * where a rate limiter L is {"bandwidth": T, "ops": T}, each token bucket T
+ * {"size": N, "refill_time": MS, "one_time_burst": N} (bytes or operations;
+ * a size or refill_time of 0 means no limit, as in Firecracker).
  *
  * Unknown keys are errors (a typo must not be silently ignored).  The file
  * is applied where --config appears on the command line: later flags
@@ -62,6 +68,51 @@ static int machine(struct vmm_config *c, json_t *o, const char *path, berth_erro
         return 0;
 }
 
+static int bucket(json_t *o, struct vmm_bucket_config *b, const char *why_where,
+                  berth_error_t *err)
+{
+        json_int_t size = 0, refill = 0, once = 0;
+        json_error_t je;
+        *b = (struct vmm_bucket_config){0};
+        if (!o || json_is_null(o))
+                return 0;
+        if (json_unpack_ex(o, &je, JSON_STRICT, "{s:I,s:I,s?I}", "size", &size, "refill_time",
+                           &refill, "one_time_burst", &once) < 0)
+                return berth_fail(err, EINVAL, "%s: %s", why_where, je.text);
+        if (size < 0 || refill < 0 || once < 0 || refill > 1000 * 1000 * 1000)
+                return berth_fail(err, EINVAL, "%s: want non-negative numbers", why_where);
+        b->size = (uint64_t) size;
+        b->refill_ns = (uint64_t) refill * 1000000ull;
+        b->one_time_burst = (uint64_t) once;
+        return 0;
+}
+
+int vmm_config_limiter(json_t *o, struct vmm_limit_config *l, berth_error_t *err)
+{
+        json_t *bw = NULL, *ops = NULL;
+        json_error_t je;
+        *l = (struct vmm_limit_config){0};
+        if (!o || json_is_null(o))
+                return 0;
+        if (json_unpack_ex(o, &je, JSON_STRICT, "{s?o,s?o}", "bandwidth", &bw, "ops", &ops) < 0)
+                return berth_fail(err, EINVAL, "%s", je.text);
+        if (bucket(bw, &l->bandwidth, "bandwidth", err) < 0 ||
+            bucket(ops, &l->ops, "ops", err) < 0)
+                return -1;
+        return 0;
+}
+
+static int limiter(json_t *o, struct vmm_limit_config *l, const char *path, const char *section,
+                   const char *key, berth_error_t *err)
+{
+        if (vmm_config_limiter(o, l, err) < 0) {
+                cleanup_free char *why = berth_xasprintf("%s: %s", key, berth_error_msg(*err));
+                berth_error_release(err);
+                return bad(err, path, section, why);
+        }
+        return 0;
+}
+
 static int drives(struct vmm_config *c, json_t *a, const char *path, berth_error_t *err)
 {
         if (!json_is_array(a))
@@ -72,14 +123,18 @@ static int drives(struct vmm_config *c, json_t *a, const char *path, berth_error
         {
                 const char *id = NULL, *file = NULL, *fmt = NULL;
                 int ro = 0, root = 0, direct = 0;
+                json_t *rl = NULL;
                 json_error_t je;
-                if (json_unpack_ex(d, &je, JSON_STRICT, "{s?s,s:s,s?b,s?b,s?s,s?b}", "drive_id",
-                                   &id, "path_on_host", &file, "is_read_only", &ro,
-                                   "is_root_device", &root, "format", &fmt, "direct", &direct) < 0)
+                if (json_unpack_ex(d, &je, JSON_STRICT, "{s?s,s:s,s?b,s?b,s?s,s?b,s?o}",
+                                   "drive_id", &id, "path_on_host", &file, "is_read_only", &ro,
+                                   "is_root_device", &root, "format", &fmt, "direct", &direct,
+                                   "rate_limiter", &rl) < 0)
                         return bad(err, path, "drives", je.text);
                 if (c->n_disks >= VMM_MAX_DISKS)
                         return bad(err, path, "drives", "too many drives");
                 struct vmm_disk_config *dc = &c->disks[c->n_disks++];
+                if (limiter(rl, &dc->limit, path, "drives", "rate_limiter", err) < 0)
+                        return -1;
                 dc->path = file;
                 dc->readonly = ro;
                 dc->direct = direct;
@@ -103,14 +158,20 @@ static int nets(struct vmm_config *c, json_t *a, const char *path, berth_error_t
         json_array_foreach(a, i, n)
         {
                 const char *id = NULL, *tap = NULL, *mac = NULL;
+                json_t *rx = NULL, *tx = NULL;
                 json_error_t je;
-                if (json_unpack_ex(n, &je, JSON_STRICT, "{s?s,s:s,s?s}", "iface_id", &id,
-                                   "host_dev_name", &tap, "guest_mac", &mac) < 0)
+                if (json_unpack_ex(n, &je, JSON_STRICT, "{s?s,s:s,s?s,s?o,s?o}", "iface_id", &id,
+                                   "host_dev_name", &tap, "guest_mac", &mac, "rx_rate_limiter",
+                                   &rx, "tx_rate_limiter", &tx) < 0)
                         return bad(err, path, "network-interfaces", je.text);
                 if (c->n_nets >= VMM_MAX_NETS)
                         return bad(err, path, "network-interfaces", "too many interfaces");
                 struct vmm_net_config *nc = &c->nets[c->n_nets++];
                 nc->tap = tap;
+                nc->id = id;
+                if (limiter(rx, &nc->rx, path, "network-interfaces", "rx_rate_limiter", err) < 0 ||
+                    limiter(tx, &nc->tx, path, "network-interfaces", "tx_rate_limiter", err) < 0)
+                        return -1;
                 if (!mac)
                         vmm_net_random_mac(nc->mac);
                 else if (vmm_net_parse_mac(mac, nc->mac) < 0)

@@ -47,9 +47,11 @@ void vmm_usage(FILE *out)
                 "                       a virtio-blk disk (direct: O_DIRECT, no host page\n"
                 "                       cache; bw/iops: token-bucket limits per second);\n"
                 "                       repeat for more (at most %u)\n"
-                "  --net tap=NAME[,mac=MAC][,bw=MIB][,pps=N]\n"
+                "  --net tap=NAME[,mac=MAC][,id=ID][,bw=MIB][,pps=N][,rx_bw=MIB][,rx_pps=N]\n"
                 "                       a virtio-net device on tap NAME (created if missing);\n"
-                "                       repeat for more (at most %u)\n"
+                "                       bw/pps (or tx_bw/tx_pps) limit what the guest sends,\n"
+                "                       rx_bw/rx_pps what it receives, per second; ID names it\n"
+                "                       in the API (default netN); repeat for more (at most %u)\n"
                 "  --vsock CID,UDS_PATH a virtio-vsock device: guest context id CID (>= 3); a\n"
                 "                       guest connection to host port P reaches the unix socket\n"
                 "                       UDS_PATH_P\n"
@@ -104,8 +106,22 @@ static int parse_uint(const char *s, uint64_t max, uint64_t *out)
         return 0;
 }
 
+/* KEY=N (N << shift per second) into a bucket: 0 if o is not KEY=, 1 when
+ * parsed, -1 when N is bad. */
+static int rate_opt(const char *o, const char *key, unsigned shift, struct vmm_bucket_config *b)
+{
+        uint64_t v;
+        if (!berth_str_has_prefix(o, key))
+                return 0;
+        if (parse_uint(o + strlen(key), 1ull << (40 - shift), &v) < 0)
+                return -1;
+        vmm_bucket_per_second(b, v << shift);
+        return 1;
+}
+
 static int parse_disk(struct vmm_config *c, char *arg, berth_error_t *err)
 {
+        int r;
         if (c->n_disks >= VMM_MAX_DISKS)
                 return usage_error(err, "too many disks (at `%s`)", arg);
         struct vmm_disk_config *d = &c->disks[c->n_disks];
@@ -123,12 +139,10 @@ static int parse_disk(struct vmm_config *c, char *arg, berth_error_t *err)
                         d->readonly = true;
                 } else if (strcmp(o, "direct") == 0) {
                         d->direct = true;
-                } else if (berth_str_has_prefix(o, "bw=")) {
-                        if (parse_uint(o + 3, 1u << 20, &d->bw_mib) < 0)
-                                return usage_error(err, "--disk: bad bw=`%s` (MiB/s)", o + 3);
-                } else if (berth_str_has_prefix(o, "iops=")) {
-                        if (parse_uint(o + 5, 1u << 30, &d->iops) < 0)
-                                return usage_error(err, "--disk: bad iops=`%s`", o + 5);
+                } else if ((r = rate_opt(o, "bw=", 20, &d->limit.bandwidth)) ||
+                           (r = rate_opt(o, "iops=", 0, &d->limit.ops))) {
+                        if (r < 0)
+                                return usage_error(err, "--disk: bad `%s`", o);
                 } else if (berth_str_has_prefix(o, "format=")) {
                         const char *f = o + 7;
                         if (strcmp(f, "raw") == 0)
@@ -151,6 +165,7 @@ static int parse_net(struct vmm_config *c, char *arg, berth_error_t *err)
                 return usage_error(err, "too many network interfaces (at `%s`)", arg);
         struct vmm_net_config *n = &c->nets[c->n_nets];
         bool have_mac = false;
+        int r;
         char *save = NULL;
         for (char *o = strtok_r(arg, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
                 if (berth_str_has_prefix(o, "tap=") && o[4]) {
@@ -159,12 +174,16 @@ static int parse_net(struct vmm_config *c, char *arg, berth_error_t *err)
                         if (vmm_net_parse_mac(o + 4, n->mac) < 0)
                                 return usage_error(err, "--net: bad MAC address `%s`", o + 4);
                         have_mac = true;
-                } else if (berth_str_has_prefix(o, "bw=")) {
-                        if (parse_uint(o + 3, 1u << 20, &n->bw_mib) < 0)
-                                return usage_error(err, "--net: bad bw=`%s` (MiB/s)", o + 3);
-                } else if (berth_str_has_prefix(o, "pps=")) {
-                        if (parse_uint(o + 4, 1u << 30, &n->pps) < 0)
-                                return usage_error(err, "--net: bad pps=`%s`", o + 4);
+                } else if (berth_str_has_prefix(o, "id=") && o[3]) {
+                        n->id = o + 3;
+                } else if ((r = rate_opt(o, "bw=", 20, &n->tx.bandwidth)) ||
+                           (r = rate_opt(o, "tx_bw=", 20, &n->tx.bandwidth)) ||
+                           (r = rate_opt(o, "pps=", 0, &n->tx.ops)) ||
+                           (r = rate_opt(o, "tx_pps=", 0, &n->tx.ops)) ||
+                           (r = rate_opt(o, "rx_bw=", 20, &n->rx.bandwidth)) ||
+                           (r = rate_opt(o, "rx_pps=", 0, &n->rx.ops))) {
+                        if (r < 0)
+                                return usage_error(err, "--net: bad `%s`", o);
                 } else {
                         return usage_error(err, "--net: unknown option `%s`", o);
                 }

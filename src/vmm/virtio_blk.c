@@ -362,9 +362,7 @@ int virtio_blk_add(struct vmm_vm *vm, const struct vmm_disk_config *dc, berth_er
                                       ~(1ull << VIRTIO_BLK_F_DISCARD);
                 ops = &blk_ro_ops;
         }
-        uint64_t now = vmm_now_ns();
-        vmm_bucket_init(&b->limit.bytes, dc->bw_mib << 20, 100, now);
-        vmm_bucket_init(&b->limit.ops, dc->iops, 100, now);
+        vmm_limiter_init(&b->limit, &dc->limit, vmm_now_ns());
         /* On failure the VM's teardown destroys the device. */
         if (virtio_mmio_add(vm, ops, b, &b->t, err) < 0)
                 return -1;

@@ -159,6 +159,13 @@ void virtio_mmio_retry_after(struct virtio_mmio_dev *t, unsigned q, uint64_t ns)
         if (t->retry_fd < 0)
                 return; /* no limiter was configured: cannot happen */
         t->retry_queues |= 1u << q;
+        /* One timer serves every queue of the device: an earlier deadline
+         * already set (another queue's) stands, and serves this one too. */
+        struct itimerspec cur;
+        if (timerfd_gettime(t->retry_fd, &cur) == 0 &&
+            (cur.it_value.tv_sec || cur.it_value.tv_nsec) &&
+            (uint64_t) cur.it_value.tv_sec * 1000000000ull + (uint64_t) cur.it_value.tv_nsec <= ns)
+                return;
         struct itimerspec its = {.it_value = {.tv_sec = (time_t) (ns / 1000000000ull),
                                               .tv_nsec = (long) (ns % 1000000000ull)}};
         if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)

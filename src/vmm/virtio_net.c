@@ -6,6 +6,14 @@
  * is replaced by a clean one before the host kernel sees it.  Receive is
  * driven by the tap becoming readable; with no guest buffer posted the tap
  * is unwatched until the guest notifies the receive queue.
+ *
+ * Both directions have a rate limiter (Firecracker's tx_rate_limiter and
+ * rx_rate_limiter).  A throttled transmit leaves the frame on the ring; a
+ * throttled receive stops reading the tap, so frames wait in the kernel's
+ * queue, and the device's timerfd resumes it: the limiter never drops a
+ * frame.  A received frame's size is only known once it is read, so
+ * receive admits a frame while the byte bucket is not in debt and charges
+ * it afterwards (ratelimit.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,16 +39,19 @@
 #define NET_MAX_FRAME (65536 + NET_HDR_LEN)
 
 struct virtio_net_stats {
-        uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes, tx_dropped;
+        uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes, tx_dropped, rx_throttled,
+                tx_throttled;
 };
 
 struct virtio_net {
         struct virtio_mmio_dev *t;
-        struct vmm_limiter tx_limit;
+        struct vmm_limiter tx_limit, rx_limit;
         struct vmm_vm *vm;
         int tap;
-        bool rx_paused;
+        bool rx_paused;    /* no guest buffer, or the device is reset */
+        bool rx_throttled; /* the receive limiter said wait; the timer resumes */
         char ifname[IFNAMSIZ];
+        char id[VMM_NET_ID_MAX + 1];
         struct virtio_net_config config;
         struct virtio_net_stats stats;
 };
@@ -55,6 +66,7 @@ static int tx_request(void *opaque, struct virtq_elem *e)
         uint64_t wait;
         if (!vmm_limiter_take(&n->tx_limit, e->out_len - NET_HDR_LEN, &wait)) {
                 virtio_mmio_retry_after(n->t, NET_TX, wait);
+                n->stats.tx_throttled++;
                 return VIRTIO_REQ_RETRY;
         }
         /* Our own header (no checksum or GSO requests), then the frame. */
@@ -89,7 +101,17 @@ static void rx_fill(struct virtio_net *n)
         struct virtq *vq = &t->vq[NET_RX];
         static __thread struct virtq_elem e;
         bool used = false;
+        bool limited = vmm_limiter_active(&n->rx_limit);
         for (unsigned budget = 0; budget < 2 * VIRTQ_MAX_SIZE; budget++) {
+                uint64_t now = limited ? vmm_now_ns() : 0, wait;
+                if (limited && !vmm_limiter_admit(&n->rx_limit, now, &wait)) {
+                        /* Leave frames in the tap's queue until the timer. */
+                        vmm_vm_watch_enable(n->vm, n->tap, false);
+                        n->rx_throttled = true;
+                        n->stats.rx_throttled++;
+                        virtio_mmio_retry_after(t, NET_RX, wait);
+                        break;
+                }
                 int r = virtio_mmio_pop_host(t, NET_RX, &e);
                 if (r < 0)
                         break;
@@ -114,6 +136,8 @@ static void rx_fill(struct virtio_net *n)
                 uint16_t one = 1;
                 virtq_buf_to_iov(e.iov + e.n_out, e.n_in, 10, &one, 2);
                 virtq_push(vq, e.head, (uint32_t) got);
+                if (limited)
+                        vmm_limiter_charge(&n->rx_limit, (uint64_t) got - NET_HDR_LEN, now);
                 n->stats.rx_frames++;
                 n->stats.rx_bytes += (uint64_t) got - NET_HDR_LEN;
                 used = true;
@@ -126,7 +150,7 @@ static void on_tap(void *opaque)
 {
         struct virtio_net *n = opaque;
         pthread_mutex_lock(&n->t->lock);
-        if (n->rx_paused) {
+        if (n->rx_paused || n->rx_throttled) {
                 /* A paused watch only wakes for EPOLLERR/EPOLLHUP: the tap
                  * went away.  Stop watching it rather than spin. */
                 log_warn("virtio-net: tap %s failed; receive stopped", n->ifname);
@@ -143,8 +167,9 @@ static void net_notify(void *dev, struct virtio_mmio_dev *t, unsigned q)
         struct virtio_net *n = dev;
         if (q == NET_TX) {
                 virtio_mmio_serve(t, q, tx_request);
-        } else if (q == NET_RX && n->rx_paused) {
-                n->rx_paused = false;
+        } else if (q == NET_RX && (n->rx_paused || n->rx_throttled)) {
+                /* New buffers, or the receive limiter's timer. */
+                n->rx_paused = n->rx_throttled = false;
                 vmm_vm_watch_enable(n->vm, n->tap, true);
                 rx_fill(n);
         }
@@ -161,6 +186,7 @@ static void net_reset(void *dev)
         struct virtio_net *n = dev;
         /* Queues are gone: the tap is watched again once they are back. */
         n->rx_paused = true;
+        n->rx_throttled = false;
         vmm_vm_watch_enable(n->vm, n->tap, false);
 }
 
@@ -180,6 +206,8 @@ static void net_metrics(void *dev, virtio_metric_fn put, void *ctx)
         put(ctx, "tx_frames", n->stats.tx_frames);
         put(ctx, "tx_bytes", n->stats.tx_bytes);
         put(ctx, "tx_dropped", n->stats.tx_dropped);
+        put(ctx, "rx_throttled", n->stats.rx_throttled);
+        put(ctx, "tx_throttled", n->stats.tx_throttled);
 }
 
 static const struct virtio_dev_ops net_ops = {
@@ -227,17 +255,52 @@ int virtio_net_add(struct vmm_vm *vm, const struct vmm_net_config *nc, berth_err
         memcpy(n->config.mac, nc->mac, 6);
         n->config.status = VIRTIO_NET_S_LINK_UP;
         uint64_t now = vmm_now_ns();
-        vmm_bucket_init(&n->tx_limit.bytes, nc->bw_mib << 20, 100, now);
-        vmm_bucket_init(&n->tx_limit.ops, nc->pps, 100, now);
+        vmm_limiter_init(&n->tx_limit, &nc->tx, now);
+        vmm_limiter_init(&n->rx_limit, &nc->rx, now);
+        vmm_net_id(nc, vm->n_nets, n->id);
         if (virtio_mmio_add(vm, &net_ops, n, &n->t, err) < 0)
                 return -1;
-        if (vmm_limiter_active(&n->tx_limit) && virtio_mmio_retry_init(n->t, err) < 0)
+        vm->nets[vm->n_nets++] = n;
+        if ((vmm_limiter_active(&n->tx_limit) || vmm_limiter_active(&n->rx_limit)) &&
+            virtio_mmio_retry_init(n->t, err) < 0)
                 return -1;
         if (vmm_vm_watch_fd(vm, tap, on_tap, n, err) < 0)
                 return -1;
         vmm_vm_watch_enable(vm, tap, false); /* until the driver posts buffers */
         log_info("virtio-net: tap %s, mac %02x:%02x:%02x:%02x:%02x:%02x", ifname, nc->mac[0],
                  nc->mac[1], nc->mac[2], nc->mac[3], nc->mac[4], nc->mac[5]);
+        return 0;
+}
+
+void vmm_net_id(const struct vmm_net_config *nc, unsigned index, char id[VMM_NET_ID_MAX + 1])
+{
+        if (nc->id)
+                snprintf(id, VMM_NET_ID_MAX + 1, "%s", nc->id);
+        else
+                snprintf(id, VMM_NET_ID_MAX + 1, "net%u", index);
+}
+
+int vmm_net_set_limits(struct vmm_vm *vm, const char *id, const struct vmm_limit_config *rx,
+                       const struct vmm_limit_config *tx, berth_error_t *err)
+{
+        struct virtio_net *n = NULL;
+        for (unsigned i = 0; i < vm->n_nets && !n; i++)
+                if (strcmp(vm->nets[i]->id, id) == 0)
+                        n = vm->nets[i];
+        if (!n)
+                return berth_fail(err, ENOENT, "no network interface `%s`", id);
+        if (virtio_mmio_retry_init(n->t, err) < 0)
+                return -1;
+        pthread_mutex_lock(&n->t->lock);
+        uint64_t now = vmm_now_ns();
+        if (tx)
+                vmm_limiter_init(&n->tx_limit, tx, now);
+        if (rx)
+                vmm_limiter_init(&n->rx_limit, rx, now);
+        /* Whatever waited on the old limits is served under the new ones. */
+        virtio_mmio_retry_after(n->t, NET_RX, 0);
+        virtio_mmio_retry_after(n->t, NET_TX, 0);
+        pthread_mutex_unlock(&n->t->lock);
         return 0;
 }
 

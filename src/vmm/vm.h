@@ -19,6 +19,7 @@
 struct vmm_vm;
 struct virtio_mmio_dev;
 struct virtio_balloon;
+struct virtio_net;
 struct vmm_api;
 
 #define VMM_BALLOON_NSTATS 10 /* VIRTIO_BALLOON_S_NR */
@@ -77,6 +78,8 @@ struct vmm_vm {
         unsigned n_watches;
         int epoll_fd;
         struct virtio_balloon *balloon;
+        struct virtio_net *nets[VMM_MAX_NETS]; /* in the config's order, for the API */
+        unsigned n_nets;
         struct vmm_api *api;
         atomic_ullong exits[64];
         atomic_bool paused;
@@ -123,6 +126,14 @@ void vmm_api_stop(struct vmm_vm *vm);
 int vmm_balloon_set_target(struct vmm_vm *vm, uint64_t mib, berth_error_t *err);
 int vmm_balloon_get(struct vmm_vm *vm, uint64_t *target_mib, uint64_t *actual_mib,
                     struct vmm_balloon_stats *stats, berth_error_t *err);
+
+/* virtio_net.c: the API's handle on the interfaces.  An interface's id is
+ * its config's, or "net<index>".  New rate limits (NULL: unchanged) apply at
+ * once, with full buckets. */
+#define VMM_NET_ID_MAX 64
+void vmm_net_id(const struct vmm_net_config *nc, unsigned index, char id[VMM_NET_ID_MAX + 1]);
+int vmm_net_set_limits(struct vmm_vm *vm, const char *id, const struct vmm_limit_config *rx,
+                       const struct vmm_limit_config *tx, berth_error_t *err);
 
 /* console.c: COM1 to stdio, a pty, a unix socket or nowhere. */
 int vmm_console_init(struct vmm_vm *vm, berth_error_t *err);

@@ -30,22 +30,39 @@ enum vmm_exit_status {
 #define VMM_MAX_CPUS  32
 #define VMM_MAX_DISKS 8
 
+/* A token bucket in Firecracker's terms: `size` tokens (bytes or
+ * operations), refilled from empty in `refill_ns`, plus a one-time burst;
+ * size 0 or refill_ns 0 means no limit. */
+struct vmm_bucket_config {
+        uint64_t size;
+        uint64_t one_time_burst;
+        uint64_t refill_ns;
+};
+
+struct vmm_limit_config {
+        struct vmm_bucket_config bandwidth; /* bytes */
+        struct vmm_bucket_config ops;       /* requests or frames */
+};
+
+/* The command line's `rate` per second as a bucket holding 100 ms of it. */
+void vmm_bucket_per_second(struct vmm_bucket_config *b, uint64_t rate);
+
 struct vmm_disk_config {
         const char *path;
         bool readonly;
         bool direct;     /* O_DIRECT: bypass the host page cache */
         int format;      /* enum disk_format */
-        uint64_t bw_mib; /* rate limit in MiB/s, 0 = none */
-        uint64_t iops;   /* rate limit in requests/s, 0 = none */
+        struct vmm_limit_config limit;
 };
 
 #define VMM_MAX_NETS 4
 
 struct vmm_net_config {
         const char *tap; /* tap interface name; created if missing (needs CAP_NET_ADMIN) */
+        const char *id;  /* iface_id for the API; NULL: "net<index>" */
         uint8_t mac[6];
-        uint64_t bw_mib; /* transmit rate limit in MiB/s, 0 = none */
-        uint64_t pps;    /* transmit rate limit in frames/s, 0 = none */
+        struct vmm_limit_config tx; /* guest -> tap */
+        struct vmm_limit_config rx; /* tap -> guest */
 };
 
 /* "aa:bb:cc:dd:ee:ff" -> mac; 0, or -1 if malformed or multicast. */
@@ -101,6 +118,10 @@ void vmm_config_release(struct vmm_config *c);
  * must outlive c.  `where` names the document in error messages. */
 int vmm_config_apply_json(struct vmm_config *c, struct json_t *root, const char *where,
                           berth_error_t *err);
+
+/* A Firecracker rate limiter object ({"bandwidth": {...}, "ops": {...}};
+ * NULL or null: no limit) into l. */
+int vmm_config_limiter(struct json_t *o, struct vmm_limit_config *l, berth_error_t *err);
 
 /* Check the config against the host (memory size, file presence). */
 int vmm_config_validate(const struct vmm_config *c, berth_error_t *err);

@@ -259,15 +259,19 @@ vmm() {
         grep -q 'kernel: bzImage, entry 0x100200' "$BATS_TEST_TMPDIR/log"
 }
 
-@test "vmm: virtio-net: an ARP round trip with a tap in a namespace made by the test" {
+netns_with_tap() { # a namespace made by the test, with tap0 at 10.0.2.1
         require_root
-        require_cmd ip
+        require_cmd ip python3
         require_netns
         ns="berth-vmm-$$-$BATS_TEST_NUMBER"
         ip netns add "$ns"
         ip -n "$ns" tuntap add dev tap0 mode tap
         ip -n "$ns" addr add 10.0.2.1/24 dev tap0
         ip -n "$ns" link set tap0 up
+}
+
+@test "vmm: virtio-net: an ARP round trip with a tap in a namespace made by the test" {
+        netns_with_tap
         host_mac=$(ip -n "$ns" -o link show tap0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
         run timeout 20 ip netns exec "$ns" "$BERTH_VMM" --kernel "$GUEST" --memory 32 \
                 --net tap=tap0,mac=52:54:00:12:34:56 </dev/null
@@ -280,14 +284,7 @@ vmm() {
 }
 
 @test "vmm: virtio-net transmit rate limit (pps=) spaces the guest's frames" {
-        require_root
-        require_cmd ip python3
-        require_netns
-        ns="berth-vmm-$$-$BATS_TEST_NUMBER"
-        ip netns add "$ns"
-        ip -n "$ns" tuntap add dev tap0 mode tap
-        ip -n "$ns" addr add 10.0.2.1/24 dev tap0
-        ip -n "$ns" link set tap0 up
+        netns_with_tap
         timed() { # ms between the guest's netburst start and end lines
                 ip netns exec "$ns" python3 "$BERTH_TOP/bench/vmm_marker.py" 1 \
                         "netburst: start" "netburst: sent 40 frames" -- "$BERTH_VMM" \
@@ -302,6 +299,62 @@ vmm() {
         [ "$free" -lt 1000 ]
 }
 
+@test "vmm: virtio-net receive rate limit (rx_pps=) paces frames to the guest, dropping none" {
+        netns_with_tap
+        received() { # N frames sent through the tap once the guest is ready: "ms <guest's count>"
+                ip netns exec "$ns" timeout 30 python3 "$BERTH_TOP/tests/e2e/vmm_netrecv.py" tap0 \
+                        40 1000 -- "$BERTH_VMM" --kernel "$GUEST" --memory 32 --net "tap=tap0$1" \
+                        --cmdline guest.netrecv=40
+        }
+        free=$(received "")
+        limited=$(received ",rx_pps=20")
+        echo "# 40 frames to the guest: unlimited ${free%% *} ms, rx_pps=20 ${limited%% *} ms" >&3
+        # Every frame arrives either way: the limiter delays, never drops.
+        [[ "$free" == *"got 40 frames 40000 bytes" ]]
+        [[ "$limited" == *"got 40 frames 40000 bytes" ]]
+        # 40 frames at 20/s after a 2-frame bucket: about 1.9 s.
+        [ "${limited%% *}" -ge 1500 ] && [ "${limited%% *}" -le 5000 ]
+        [ "${free%% *}" -lt 1000 ]
+}
+
+@test "vmm: PATCH /network-interfaces/{id} sets a receive bandwidth limit on the running VM" {
+        require_cmd curl
+        netns_with_tap
+        sock="$BATS_TEST_TMPDIR/api.sock"
+        patch() { # PATH BODY -> body and status
+                curl -s -X PATCH --unix-socket "$sock" "http://vmm$1" -d "$2" -w ' %{http_code}'
+        }
+        # Once the guest is ready, limit eth0's receive to 10000 bytes per 250 ms (40 kB/s);
+        # 60 frames of 1000 bytes then take about (60000 - 10000) / 40000 s.
+        hook="curl -sf -X PATCH --unix-socket $sock http://vmm/network-interfaces/eth0 -d \
+                '{\"rx_rate_limiter\": {\"bandwidth\": {\"size\": 10000, \"refill_time\": 250}}}'"
+        got=$(ip netns exec "$ns" timeout 30 python3 "$BERTH_TOP/tests/e2e/vmm_netrecv.py" tap0 \
+                60 1000 --before "$hook" -- "$BERTH_VMM" --kernel "$GUEST" --memory 32 \
+                --net tap=tap0,id=eth0 --api-sock "$sock" --cmdline guest.netrecv=60)
+        echo "# 60 x 1000 bytes at 40 kB/s: ${got%% *} ms" >&3
+        [[ "$got" == *"got 60 frames 60000 bytes" ]]
+        [ "${got%% *}" -ge 900 ] && [ "${got%% *}" -le 4000 ]
+}
+
+@test "vmm: PATCH /network-interfaces/{id}: unknown interface, bad limiter, merge before start" {
+        require_cmd curl
+        sock="$BATS_TEST_TMPDIR/api.sock"
+        timeout 30 "$BERTH_VMM" --api-sock "$sock" --log-level info </dev/null \
+                >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/log" &
+        pid=$!
+        wait_for_line "$BATS_TEST_TMPDIR/log" "waiting for InstanceStart"
+        patch() {
+                curl -s -X "${3:-PATCH}" --unix-socket "$sock" "http://vmm$1" -d "$2" -w ' %{http_code}'
+        }
+        [[ "$(patch /network-interfaces/n0 '{}')" == *'no such interface; PUT it first'*' 400' ]]
+        [ "$(patch /network-interfaces/n0 '{"host_dev_name": "t0"}' PUT)" = ' 204' ]
+        [[ "$(patch /network-interfaces/n0 '{"rx_rate_limiter": {"ops": {"size": 1}}}')" == *'rx_rate_limiter: ops:'*' 400' ]]
+        [[ "$(patch /network-interfaces/n0 '{"host_dev_name": "x"}')" == *' 400' ]]
+        [ "$(patch /network-interfaces/n0 '{"rx_rate_limiter": {"ops": {"size": 5, "refill_time": 100}}}')" = ' 204' ]
+        kill "$pid"
+        wait "$pid" || true
+}
+
 @test "vmm: --net with bad values fails before the guest starts" {
         vmm --kernel "$GUEST" --net mac=52:54:00:00:00:01
         assert_failure 2
@@ -309,6 +362,9 @@ vmm() {
         vmm --kernel "$GUEST" --net tap=x,mac=01:00:00:00:00:01
         assert_failure 2
         assert_output_contains "bad MAC address"
+        vmm --kernel "$GUEST" --net tap=x,rx_pps=lots
+        assert_failure 2
+        assert_output_contains "--net: bad \`rx_pps=lots\`"
 }
 
 @test "vmm: virtio-vsock: the guest's connection to host port 1234 reaches UDS_PATH_1234 and echoes" {

@@ -375,6 +375,37 @@ static void net_burst(struct vq *tx, uint8_t *frame, const char *cmdline)
         puts_serial(" frames\n");
 }
 
+/* guest.netrecv=N: count the host's test frames (EtherType 0x88b5, local
+ * experimental) until N have arrived, recycling each buffer at once, between
+ * a ready line (the host starts sending then) and a count line; the
+ * receive rate-limit test times the two. */
+static void net_recv(struct vq *rx, uint8_t *rxb, const char *cmdline)
+{
+        char v[16];
+        if (!cmdline_get(cmdline, "guest.netrecv", v, sizeof(v)))
+                return;
+        const char *pv = v;
+        uint64_t n = parse_num(&pv), frames = 0, bytes = 0;
+        puts_serial("BERTH-GUEST netrecv: ready\n");
+        while (frames < n) {
+                uint32_t id = 0;
+                int64_t len = vq_wait(rx, 400000000ull, &id);
+                if (len < 0 || id >= 4)
+                        break;
+                const uint8_t *p = rxb + id * RX_BUF + NET_HDR;
+                if (len >= NET_HDR + 14 && p[12] == 0x88 && p[13] == 0xb5) {
+                        frames++;
+                        bytes += (uint64_t) len - NET_HDR;
+                }
+                vq_post(rx, (uint16_t) id);
+        }
+        puts_serial("BERTH-GUEST netrecv: got ");
+        put_dec(frames);
+        puts_serial(" frames ");
+        put_dec(bytes);
+        puts_serial(" bytes\n");
+}
+
 /* ARP round trip with the host: ask who has 10.0.2.1 (the tap's address in
  * the test's namespace), wait for the reply.  The host's kernel learns our
  * MAC from the request, which the test checks from its side. */
@@ -432,6 +463,8 @@ static void test_net(uint64_t base, unsigned idx, const char *cmdline)
                         put_mac(p + 22);
                         putc_serial('\n');
                         net_burst(&tx, f, cmdline);
+                        vq_post(&rx, (uint16_t) id);
+                        net_recv(&rx, rxb, cmdline);
                         return;
                 }
                 vq_post(&rx, (uint16_t) id); /* something else (IPv6 chatter): recycle */

@@ -1,5 +1,6 @@
 /* test_vmm_options.c — berth-vmm's command line: defaults, every option,
  * and the usage errors (status 2) for bad values. */
+#include <jansson.h>
 #include <string.h>
 
 #include "disk/disk.h"
@@ -64,6 +65,65 @@ int main(void)
 
         is_int(parse(&c, &err, "--kernel k --net tap=t1"), 0, "net without a MAC");
         ok(c.nets[0].mac[0] == 0x52 && c.nets[0].mac[1] == 0x54, "random MAC in 52:54:00");
+
+        is_int(parse(&c, &err,
+                     "--kernel k --net tap=t1,id=eth0,bw=2,pps=100,rx_bw=1,rx_pps=7 "
+                     "--disk d,bw=3,iops=50 --net tap=t2,tx_pps=20"),
+               0, "rate limits");
+        is_str(c.nets[0].id, "eth0", "interface id");
+        ok(c.nets[0].tx.bandwidth.size == (2 << 20) / 10 && c.nets[0].tx.ops.size == 10 &&
+                   c.nets[0].tx.ops.refill_ns == 100000000,
+           "bw=/pps= limit transmit: 100 ms worth per bucket");
+        ok(c.nets[0].rx.bandwidth.size == (1 << 20) / 10 && c.nets[0].rx.ops.size == 1 &&
+                   c.nets[0].rx.ops.refill_ns == 1000000000 / 7,
+           "rx_bw=/rx_pps= limit receive");
+        ok(c.nets[1].tx.ops.size == 2 && c.nets[1].rx.ops.size == 0 && c.nets[1].id == NULL,
+           "tx_pps= is pps=; no receive limit by default");
+        ok(c.disks[0].limit.bandwidth.size == (3 << 20) / 10 && c.disks[0].limit.ops.size == 5,
+           "disk bw=/iops=");
+        bad("--kernel k --net tap=t,rx_pps=x", "rx_pps not a number");
+        bad("--kernel k --net tap=t,rx_bw=-1", "negative rx_bw");
+
+        /* The JSON config's Firecracker-shaped limiters. */
+        json_error_t je;
+        json_t *doc = json_loads(
+                "{\"network-interfaces\": [{\"iface_id\": \"n0\", \"host_dev_name\": \"t\","
+                " \"rx_rate_limiter\": {\"bandwidth\": {\"size\": 20000, \"refill_time\": 100,"
+                " \"one_time_burst\": 5000}, \"ops\": {\"size\": 4, \"refill_time\": 50}},"
+                " \"tx_rate_limiter\": null}],"
+                " \"drives\": [{\"path_on_host\": \"d\", \"rate_limiter\":"
+                " {\"ops\": {\"size\": 100, \"refill_time\": 1000}}}]}",
+                0, &je);
+        vmm_config_init(&c);
+        is_int(vmm_config_apply_json(&c, doc, "test", &err), 0, "limiters in the JSON config");
+        is_str(c.nets[0].id, "n0", "iface_id");
+        ok(c.nets[0].rx.bandwidth.size == 20000 && c.nets[0].rx.bandwidth.refill_ns == 100000000 &&
+                   c.nets[0].rx.bandwidth.one_time_burst == 5000,
+           "rx bandwidth bucket");
+        ok(c.nets[0].rx.ops.size == 4 && c.nets[0].rx.ops.refill_ns == 50000000, "rx ops bucket");
+        ok(c.nets[0].tx.bandwidth.size == 0 && c.nets[0].tx.ops.size == 0, "null: no tx limit");
+        ok(c.disks[0].limit.ops.size == 100 && c.disks[0].limit.bandwidth.size == 0,
+           "drive rate_limiter");
+        json_decref(doc);
+        static const char *bad_json[] = {
+                "{\"network-interfaces\": [{\"host_dev_name\": \"t\", \"rx_rate_limiter\":"
+                " {\"bandwidth\": {\"size\": 1}}}]}",
+                "{\"network-interfaces\": [{\"host_dev_name\": \"t\", \"tx_rate_limiter\":"
+                " {\"bw\": {}}}]}",
+                "{\"network-interfaces\": [{\"host_dev_name\": \"t\", \"rx_rate_limiter\":"
+                " {\"ops\": {\"size\": -1, \"refill_time\": 1}}}]}",
+                "{\"drives\": [{\"path_on_host\": \"d\", \"rate_limiter\": 5}]}",
+        };
+        for (size_t i = 0; i < sizeof(bad_json) / sizeof(bad_json[0]); i++) {
+                doc = json_loads(bad_json[i], 0, &je);
+                vmm_config_init(&c);
+                int r = vmm_config_apply_json(&c, doc, "test", &err);
+                ok(r < 0 && err && err->status == VMM_EXIT_USAGE &&
+                           strstr(berth_error_msg(err), "rate_limiter"),
+                   "bad limiter refused, naming it");
+                berth_error_release(&err);
+                json_decref(doc);
+        }
 
         bad("--memory 64", "no --kernel");
         is_int(parse(&c, &err, "--api-sock /run/a.sock --memory 64"), 0,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "vmm/boot.h"
+#include "vmm/i8042.h"
 #include "vmm/serial.h"
 #include "vmm/vm.h"
 
@@ -185,15 +186,40 @@ static void virtio_device(struct aml *a, unsigned idx, const struct vmm_acpi_mmi
         pkg_close(a, at);
 }
 
-static void com1_device(struct aml *a)
+/* Device (seg) { Name (_HID, EisaId (id)), [Name (_UID, uid),] _CRS } */
+static void legacy_device(struct aml *a, const char *seg, const char *id, int uid,
+                          const uint8_t *res, size_t n)
 {
         size_t at;
-        device_begin(a, "COM1", &at);
+        device_begin(a, seg, &at);
         emit8(a, 0x08);
         name_seg(a, "_HID");
-        emit8(a, 0x0c);
-        emit32(a, eisa_id("PNP0501"));
-        name_int(a, "_UID", 1);
+        emit8(a, 0x0c); /* DWordPrefix */
+        emit32(a, eisa_id(id));
+        if (uid >= 0)
+                name_int(a, "_UID", (uint32_t) uid);
+        crs(a, res, n);
+        pkg_close(a, at);
+}
+
+/* The i8042 as QEMU describes it, so Linux's i8042 driver finds it through
+ * PNP (no i8042.nopnp needed): a PS/2 keyboard port, and no PNP0F13 mouse,
+ * which tells the driver there is no AUX port. */
+static void kbd_device(struct aml *a)
+{
+        static const uint8_t res[8 + 8 + 3] = {
+                0x47, 0x01, VMM_I8042_DATA, 0x00, VMM_I8042_DATA, 0x00, 0x01,
+                0x01, /* IO (Decode16, 0x60, 0x60, 1, 1) */
+                0x47, 0x01, VMM_I8042_CMD,  0x00, VMM_I8042_CMD,  0x00, 0x01,
+                0x01, /* IO (Decode16, 0x64, 0x64, 1, 1) */
+                0x22, 1u << VMM_I8042_IRQ,
+                0x00, /* IRQNoFlags () { 1 } */
+        };
+        legacy_device(a, "KBD_", "PNP0303", -1, res, sizeof(res));
+}
+
+static void com1_device(struct aml *a)
+{
         uint8_t res[8 + 3] = {
                 0x47,
                 0x01,
@@ -207,8 +233,7 @@ static void com1_device(struct aml *a)
                 1u << VMM_SERIAL_IRQ,
                 0x00, /* IRQNoFlags () { 4 } */
         };
-        crs(a, res, sizeof(res));
-        pkg_close(a, at);
+        legacy_device(a, "COM1", "PNP0501", 1, res, sizeof(res));
 }
 
 struct acpi_header {
@@ -254,6 +279,7 @@ size_t vmm_acpi_dsdt(const struct vmm_acpi_config *c, uint8_t *buf, size_t len)
         emit8(&a, '\\');
         name_seg(&a, "_SB_");
         com1_device(&a);
+        kbd_device(&a);
         for (unsigned i = 0; i < c->n_mmio; i++)
                 virtio_device(&a, i, &c->mmio[i]);
         pkg_close(&a, at);
@@ -292,6 +318,7 @@ static struct gas pm_reg(unsigned off)
 #define FADT_F_HW_REDUCED         (1u << 20)
 #define FADT_F_PWR_BUTTON         (1u << 4) /* no fixed power button */
 #define FADT_F_SLP_BUTTON         (1u << 5)
+#define IAPC_8042                 (1u << 1)
 #define IAPC_VGA_NOT_PRESENT      (1u << 2)
 #define IAPC_MSI_NOT_SUPPORTED    (1u << 3)
 #define IAPC_CMOS_RTC_NOT_PRESENT (1u << 5)
@@ -306,7 +333,9 @@ static void build_fadt(uint8_t *t, uint64_t dsdt)
         memset(t, 0, FADT_LEN);
         uint32_t dsdt32 = (uint32_t) dsdt;
         put(t, 40, &dsdt32, 4);
-        uint16_t iapc = IAPC_VGA_NOT_PRESENT | IAPC_MSI_NOT_SUPPORTED | IAPC_CMOS_RTC_NOT_PRESENT;
+        /* IAPC_8042: without it Linux takes the i8042 as absent (unless PNP finds it). */
+        uint16_t iapc = IAPC_8042 | IAPC_VGA_NOT_PRESENT | IAPC_MSI_NOT_SUPPORTED |
+                        IAPC_CMOS_RTC_NOT_PRESENT;
         put(t, 109, &iapc, 2);
         uint32_t flags =
                 FADT_F_HW_REDUCED | FADT_F_RESET_REG_SUP | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON;

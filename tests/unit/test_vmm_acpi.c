@@ -1,5 +1,6 @@
 /* test_vmm_acpi.c — berth-vmm's ACPI tables: checksums and links, and the
  * DSDT, FADT and MADT disassembled by iasl (acpica-tools) when installed. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,26 @@ static void write_file(const char *path, const uint8_t *p, size_t n)
                 fwrite(p, 1, n, f);
                 fclose(f);
         }
+}
+
+/* n bytes of iasl's output without comments or white space, so that
+ * checks do not depend on its layout (caller frees). */
+static char *squeeze(const char *p, size_t n)
+{
+        char *out = malloc(n + 1), *o = out;
+        for (const char *e = p + n; p < e; p++) {
+                if (p + 1 < e && p[0] == '/' && p[1] == '/') {
+                        while (p < e && *p != '\n')
+                                p++;
+                } else if (p + 1 < e && p[0] == '/' && p[1] == '*') {
+                        const char *c = strstr(p + 2, "*/");
+                        p = c && c + 1 < e ? c + 1 : e;
+                } else if (!isspace((unsigned char) *p)) {
+                        *o++ = *p;
+                }
+        }
+        *o = 0;
+        return out;
 }
 
 /* Disassemble a table with iasl; returns the .dsl text (caller frees). */
@@ -105,10 +126,25 @@ int main(void)
         ok(d && strstr(d, "Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, )"),
            "DSDT: edge interrupt resource");
         ok(d && strstr(d, "EisaId (\"PNP0501\")"), "DSDT: COM1 as PNP0501");
+        /* The i8042, as QEMU describes it: PNP0303 with both ports and IRQ 1. */
+        const char *kbd = d ? strstr(d, "Device (KBD)") : NULL;
+        const char *kbd_end = kbd ? strstr(kbd, "Device (") : NULL;
+        if (kbd_end)
+                kbd_end = strstr(kbd + 1, "Device (");
+        size_t kbd_len = kbd ? (kbd_end ? (size_t) (kbd_end - kbd) : strlen(kbd)) : 0;
+        char *k = kbd ? squeeze(kbd, kbd_len) : NULL;
+        ok(k && strstr(k, "Name(_HID,EisaId(\"PNP0303\"))"), "DSDT: KBD as PNP0303");
+        ok(k && strstr(k, "IO(Decode16,0x0060,0x0060,0x01,0x01,)") &&
+                   strstr(k, "IO(Decode16,0x0064,0x0064,0x01,0x01,)"),
+           "DSDT: KBD decodes ports 0x60 and 0x64, one byte each");
+        ok(k && strstr(k, "IRQNoFlags(){1}"), "DSDT: KBD on IRQ 1");
+        ok(!strstr(d ? d : "", "PNP0F13"), "DSDT: no PS/2 mouse (the i8042 has no AUX port)");
+        free(k);
         ok(d && strstr(d, "Name (\\_S5, Package (0x02)"), "DSDT: \\_S5 for poweroff");
         char *f = iasl(dir, "facp", fadt);
         ok(f != NULL, "FADT disassembles");
         ok(f && strstr(f, "Hardware Reduced (V5) : 1"), "FADT: hardware reduced");
+        ok(f && strstr(f, "8042 Present on ports 60/64 (V2) : 1"), "FADT: IAPC 8042 flag");
         ok(f && strstr(f, "Address : 0000000000000600"), "FADT: sleep control at port 0x600");
         char *a = iasl(dir, "apic", madt);
         ok(a != NULL, "MADT disassembles");

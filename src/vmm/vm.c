@@ -99,13 +99,15 @@ void vmm_vm_watch_events(struct vmm_vm *vm, int fd, uint32_t events)
         }
 }
 
-/* Registering memory slots costs several milliseconds of waiting in KVM
- * (an SRCU grace period per slot), whatever the size.  It runs on its own
- * thread while the main thread loads the kernel and wires the devices;
- * mem_slots_wait() joins it before any vCPU runs. */
-static void *mem_slots_thread(void *arg)
+/* Guest RAM is registered with KVM right after KVM_CREATE_VM, before the
+ * irqchip and the PIT: measured on this host (kvm_pvm, HZ=250), a memory
+ * slot installed on a fresh VM takes ~0.1 ms, but one installed after
+ * KVM_CREATE_IRQCHIP waits 4-11 ms (whole jiffies) in KVM's SRCU grace
+ * period; docs/performance.md has the numbers. */
+static int mem_init(struct vmm_vm *vm, berth_error_t *err)
 {
-        struct vmm_vm *vm = arg;
+        if (vmm_mem_alloc(&vm->mem, vm->cfg->memory_mib << 20, err) < 0)
+                return -1;
         for (unsigned i = 0; i < vm->mem.n; i++) {
                 struct kvm_userspace_memory_region r = {
                         .slot = i,
@@ -113,33 +115,9 @@ static void *mem_slots_thread(void *arg)
                         .memory_size = vm->mem.regions[i].size,
                         .userspace_addr = (uintptr_t) vm->mem.regions[i].hva,
                 };
-                if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
-                        vm->mem_slots_errno = errno;
-                        break;
-                }
+                if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+                        return berth_fail(err, errno, "KVM_SET_USER_MEMORY_REGION");
         }
-        return NULL;
-}
-
-static int mem_init(struct vmm_vm *vm, berth_error_t *err)
-{
-        if (vmm_mem_alloc(&vm->mem, vm->cfg->memory_mib << 20, err) < 0)
-                return -1;
-        int r = pthread_create(&vm->mem_slots, NULL, mem_slots_thread, vm);
-        if (r != 0)
-                return berth_fail(err, r, "start the memory-slot thread");
-        vm->mem_slots_started = true;
-        return 0;
-}
-
-static int mem_slots_wait(struct vmm_vm *vm, berth_error_t *err)
-{
-        if (!vm->mem_slots_started)
-                return 0;
-        pthread_join(vm->mem_slots, NULL);
-        vm->mem_slots_started = false;
-        if (vm->mem_slots_errno)
-                return berth_fail(err, vm->mem_slots_errno, "KVM_SET_USER_MEMORY_REGION");
         return 0;
 }
 
@@ -177,11 +155,11 @@ static int kvm_init(struct vmm_vm *vm, berth_error_t *err)
         vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
         if (vm->vm_fd < 0)
                 return berth_fail(err, errno, "KVM_CREATE_VM");
-        /* Intel VT-x needs these two pages out of the guest's way; other
-         * implementations may not know the ioctls, which is harmless. */
-        /* Guest RAM first: its slot registration then overlaps the rest. */
+        /* Guest RAM first, while the VM has no irqchip (mem_init). */
         if (mem_init(vm, err) < 0)
                 return -1;
+        /* Intel VT-x needs these two pages out of the guest's way; other
+         * implementations may not know the ioctls, which is harmless. */
         if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0)
                 log_debug("KVM_SET_TSS_ADDR: %s", strerror(errno));
         uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
@@ -387,8 +365,6 @@ static int vm_build(struct vmm_vm *vm, berth_error_t *err)
 int vmm_vm_boot(struct vmm_vm *vm, berth_error_t *err)
 {
         int ret = vm_build(vm, err);
-        if (mem_slots_wait(vm, ret == 0 ? err : NULL) < 0)
-                ret = -1;
         for (unsigned i = 0; ret == 0 && i < vm->n_vcpus; i++)
                 if (vmm_vcpu_start(&vm->vcpus[i], err) < 0) {
                         vmm_vm_stop(vm, VMM_EXIT_ERROR);

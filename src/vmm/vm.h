@@ -89,12 +89,9 @@ struct vmm_vm {
         atomic_bool stopping;
         atomic_int exit_status;
         bool have_ioeventfd, have_irqfd;
-        pthread_t mem_slots; /* registers guest RAM with KVM in the background */
-        bool mem_slots_started;
         pthread_t cpuid_thread; /* fetches KVM_GET_SUPPORTED_CPUID meanwhile */
         bool cpuid_started;
         int cpuid_errno;
-        int mem_slots_errno;
         struct timespec t_start; /* vmm_run() entry, for the start-up log line */
 };
 

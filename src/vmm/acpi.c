@@ -202,37 +202,42 @@ static void legacy_device(struct aml *a, const char *seg, const char *id, int ui
         pkg_close(a, at);
 }
 
+/* IO (Decode16, port, port, align, len): 8 bytes at p. */
+static void io_desc(uint8_t *p, uint16_t port, uint8_t align, uint8_t len)
+{
+        p[0] = 0x47;
+        p[1] = 0x01; /* 16-bit decode */
+        p[2] = p[4] = (uint8_t) port;
+        p[3] = p[5] = (uint8_t) (port >> 8);
+        p[6] = align;
+        p[7] = len;
+}
+
+/* IRQNoFlags () { irq }: 3 bytes at p. */
+static void irq_desc(uint8_t *p, unsigned irq)
+{
+        p[0] = 0x22;
+        p[1] = (uint8_t) (1u << irq);
+        p[2] = (uint8_t) ((1u << irq) >> 8);
+}
+
 /* The i8042 as QEMU describes it, so Linux's i8042 driver finds it through
  * PNP (no i8042.nopnp needed): a PS/2 keyboard port, and no PNP0F13 mouse,
  * which tells the driver there is no AUX port. */
 static void kbd_device(struct aml *a)
 {
-        static const uint8_t res[8 + 8 + 3] = {
-                0x47, 0x01, VMM_I8042_DATA, 0x00, VMM_I8042_DATA, 0x00, 0x01,
-                0x01, /* IO (Decode16, 0x60, 0x60, 1, 1) */
-                0x47, 0x01, VMM_I8042_CMD,  0x00, VMM_I8042_CMD,  0x00, 0x01,
-                0x01, /* IO (Decode16, 0x64, 0x64, 1, 1) */
-                0x22, 1u << VMM_I8042_IRQ,
-                0x00, /* IRQNoFlags () { 1 } */
-        };
+        uint8_t res[8 + 8 + 3];
+        io_desc(res, VMM_I8042_DATA, 1, 1);
+        io_desc(res + 8, VMM_I8042_CMD, 1, 1);
+        irq_desc(res + 16, VMM_I8042_IRQ);
         legacy_device(a, "KBD_", "PNP0303", -1, res, sizeof(res));
 }
 
 static void com1_device(struct aml *a)
 {
-        uint8_t res[8 + 3] = {
-                0x47,
-                0x01,
-                VMM_SERIAL_PORT & 0xff,
-                VMM_SERIAL_PORT >> 8,
-                VMM_SERIAL_PORT & 0xff,
-                VMM_SERIAL_PORT >> 8,
-                0x00,
-                0x08, /* IO (Decode16, 0x3f8, 0x3f8, 0, 8) */
-                0x22,
-                1u << VMM_SERIAL_IRQ,
-                0x00, /* IRQNoFlags () { 4 } */
-        };
+        uint8_t res[8 + 3];
+        io_desc(res, VMM_SERIAL_PORT, 0, 8);
+        irq_desc(res + 8, VMM_SERIAL_IRQ);
         legacy_device(a, "COM1", "PNP0501", 1, res, sizeof(res));
 }
 

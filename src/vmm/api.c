@@ -294,8 +294,7 @@ static struct api_reply put_config(struct vmm_vm *vm, const char *path, const ch
 /* PATCH /network-interfaces/{id}: Firecracker's way to change an
  * interface's rate limiters.  Before start the body is merged into the
  * interface's PUT body; after, the device takes the new limits at once. */
-static struct api_reply patch_net(struct vmm_vm *vm, const char *path, const char *id,
-                                  json_t *body)
+static struct api_reply patch_net(struct vmm_vm *vm, const char *path, const char *id, json_t *body)
 {
         json_t *rx = NULL, *tx = NULL;
         const char *given = NULL;
@@ -307,9 +306,9 @@ static struct api_reply patch_net(struct vmm_vm *vm, const char *path, const cha
         if (given && strcmp(given, id) != 0)
                 return fault(400, "iface_id in the body differs from the path's `%s`", id);
         if (!atomic_load(&vm->started)) {
-                json_t *a = vm->api_cfg.json ? json_object_get(vm->api_cfg.json,
-                                                               "network-interfaces")
-                                             : NULL;
+                json_t *a = vm->api_cfg.json
+                                    ? json_object_get(vm->api_cfg.json, "network-interfaces")
+                                    : NULL;
                 size_t i;
                 json_t *e, *found = NULL;
                 json_array_foreach(a, i, e)
@@ -322,8 +321,8 @@ static struct api_reply patch_net(struct vmm_vm *vm, const char *path, const cha
                         return fault(400, "%s: no such interface; PUT it first", path);
                 json_t *merged = json_deep_copy(found);
                 json_object_update(merged, body);
-                struct api_reply r = put_config(vm, path, "network-interfaces", "iface_id", id,
-                                                merged);
+                struct api_reply r =
+                        put_config(vm, path, "network-interfaces", "iface_id", id, merged);
                 json_decref(merged);
                 return r;
         }

@@ -68,8 +68,7 @@ static int machine(struct vmm_config *c, json_t *o, const char *path, berth_erro
         return 0;
 }
 
-static int bucket(json_t *o, struct vmm_bucket_config *b, const char *why_where,
-                  berth_error_t *err)
+static int bucket(json_t *o, struct vmm_bucket_config *b, const char *why_where, berth_error_t *err)
 {
         json_int_t size = 0, refill = 0, once = 0;
         json_error_t je;
@@ -96,8 +95,7 @@ int vmm_config_limiter(json_t *o, struct vmm_limit_config *l, berth_error_t *err
                 return 0;
         if (json_unpack_ex(o, &je, JSON_STRICT, "{s?o,s?o}", "bandwidth", &bw, "ops", &ops) < 0)
                 return berth_fail(err, EINVAL, "%s", je.text);
-        if (bucket(bw, &l->bandwidth, "bandwidth", err) < 0 ||
-            bucket(ops, &l->ops, "ops", err) < 0)
+        if (bucket(bw, &l->bandwidth, "bandwidth", err) < 0 || bucket(ops, &l->ops, "ops", err) < 0)
                 return -1;
         return 0;
 }
@@ -125,8 +123,8 @@ static int drives(struct vmm_config *c, json_t *a, const char *path, berth_error
                 int ro = 0, root = 0, direct = 0;
                 json_t *rl = NULL;
                 json_error_t je;
-                if (json_unpack_ex(d, &je, JSON_STRICT, "{s?s,s:s,s?b,s?b,s?s,s?b,s?o}",
-                                   "drive_id", &id, "path_on_host", &file, "is_read_only", &ro,
+                if (json_unpack_ex(d, &je, JSON_STRICT, "{s?s,s:s,s?b,s?b,s?s,s?b,s?o}", "drive_id",
+                                   &id, "path_on_host", &file, "is_read_only", &ro,
                                    "is_root_device", &root, "format", &fmt, "direct", &direct,
                                    "rate_limiter", &rl) < 0)
                         return bad(err, path, "drives", je.text);
@@ -161,8 +159,8 @@ static int nets(struct vmm_config *c, json_t *a, const char *path, berth_error_t
                 json_t *rx = NULL, *tx = NULL;
                 json_error_t je;
                 if (json_unpack_ex(n, &je, JSON_STRICT, "{s?s,s:s,s?s,s?o,s?o}", "iface_id", &id,
-                                   "host_dev_name", &tap, "guest_mac", &mac, "rx_rate_limiter",
-                                   &rx, "tx_rate_limiter", &tx) < 0)
+                                   "host_dev_name", &tap, "guest_mac", &mac, "rx_rate_limiter", &rx,
+                                   "tx_rate_limiter", &tx) < 0)
                         return bad(err, path, "network-interfaces", je.text);
                 if (c->n_nets >= VMM_MAX_NETS)
                         return bad(err, path, "network-interfaces", "too many interfaces");

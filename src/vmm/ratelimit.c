@@ -24,8 +24,8 @@ void vmm_bucket_init(struct vmm_bucket *b, const struct vmm_bucket_config *c, ui
 static void refill(struct vmm_bucket *b, uint64_t now_ns)
 {
         if (now_ns > b->last_ns) {
-                b->tokens += (double) (now_ns - b->last_ns) * (double) b->size /
-                             (double) b->refill_ns;
+                b->tokens +=
+                        (double) (now_ns - b->last_ns) * (double) b->size / (double) b->refill_ns;
                 if (b->tokens > (double) b->size)
                         b->tokens = (double) b->size;
         }

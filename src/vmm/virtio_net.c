@@ -39,8 +39,7 @@
 #define NET_MAX_FRAME (65536 + NET_HDR_LEN)
 
 struct virtio_net_stats {
-        uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes, tx_dropped, rx_throttled,
-                tx_throttled;
+        uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes, tx_dropped, rx_throttled, tx_throttled;
 };
 
 struct virtio_net {

@@ -57,8 +57,6 @@ struct vmm_vm {
         const struct vmm_config *cfg;      /* &api_cfg */
         const struct vmm_config *base_cfg; /* the command line's */
         struct vmm_config api_cfg;         /* base_cfg + the API's PUTs (before start) */
-        atomic_bool started;               /* vmm_vm_boot succeeded */
-        int kvm_fd, vm_fd;
         size_t run_size;
         struct vmm_mem mem;
         struct kvm_cpuid2 *cpuid;
@@ -67,32 +65,28 @@ struct vmm_vm {
         struct vmm_serial serial;
         struct vmm_i8042 i8042;
         struct vmm_vcpu vcpus[VMM_MAX_CPUS];
-        unsigned n_vcpus;
         struct virtio_mmio_dev *virtio[VMM_MAX_VIRTIO];
-        unsigned n_virtio;
         struct vmm_watch {
                 int fd;
                 vmm_event_fn fn;
                 void *opaque;
         } watches[128];
-        unsigned n_watches;
-        int epoll_fd;
         struct virtio_balloon *balloon;
         struct virtio_net *nets[VMM_MAX_NETS]; /* in the config's order, for the API */
-        unsigned n_nets;
         struct vmm_api *api;
-        atomic_ullong exits[64];
-        atomic_bool paused;
+        atomic_ullong exits[64]; /* per KVM exit reason, for the metrics */
         pthread_mutex_t pause_lock;
-        pthread_cond_t pause_cond; /* per KVM exit reason, for the metrics */
-        int stop_fd;               /* eventfd: a vCPU asks the main loop to stop */
-        atomic_bool stopping;
-        atomic_int exit_status;
-        bool have_ioeventfd, have_irqfd;
-        pthread_t cpuid_thread; /* fetches KVM_GET_SUPPORTED_CPUID meanwhile */
-        bool cpuid_started;
-        int cpuid_errno;
+        pthread_cond_t pause_cond;
+        pthread_t cpuid_thread;  /* fetches KVM_GET_SUPPORTED_CPUID meanwhile */
         struct timespec t_start; /* vmm_run() entry, for the start-up log line */
+        int kvm_fd, vm_fd, epoll_fd;
+        int stop_fd; /* eventfd: a vCPU asks the main loop to stop */
+        int cpuid_errno;
+        unsigned n_vcpus, n_virtio, n_watches, n_nets;
+        atomic_int exit_status;
+        atomic_bool started; /* vmm_vm_boot succeeded */
+        atomic_bool paused, stopping;
+        bool have_ioeventfd, have_irqfd, cpuid_started;
 };
 
 /* Ask every thread to stop; the first status given wins. */

@@ -36,8 +36,7 @@ static void test_bucket(void)
         ok(vmm_bucket_take(&b, 55, 0, &wait), "size + one-time burst at once");
         ok(!vmm_bucket_take(&b, 6, 0, &wait), "and no more");
         ok(vmm_bucket_take(&b, 5, 0, &wait), "5 left of the bucket itself");
-        ok(vmm_bucket_take(&b, 10, 10000 * MS, &wait) &&
-                   !vmm_bucket_take(&b, 1, 10000 * MS, &wait),
+        ok(vmm_bucket_take(&b, 10, 10000 * MS, &wait) && !vmm_bucket_take(&b, 1, 10000 * MS, &wait),
            "after a long idle only the size: the burst is gone");
 
         /* Unlimited: Firecracker's zero size or zero refill time. */

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "common/log.h"
+#include "engine/userns.h"
 
 static const struct cli_command commands[] = {
         {"attach", cmd_attach, "Attach to a running container's input and output"},
@@ -127,6 +128,14 @@ int main(int argc, char **argv)
                 if (strcmp(commands[i].name, name) != 0)
                         continue;
                 if (berth_paths_default(&g.paths, &err) < 0)
+                        return berth_error_report(&err, BERTH_EXIT_ERROR);
+                /* rootless: containers and images live in the user's own user namespace;
+                 * `check` probes the host as the user is, `disk` and `login` need no ids */
+                static const char *const outside[] = {"check", "disk", "login", "logout"};
+                bool enter = g.paths.rootless;
+                for (size_t k = 0; k < sizeof(outside) / sizeof(outside[0]); k++)
+                        enter = enter && strcmp(name, outside[k]) != 0;
+                if (enter && eng_userns_enter(g.paths.run_dir, &err) < 0)
                         return berth_error_report(&err, BERTH_EXIT_ERROR);
                 int first = optind;
                 optind = 0; /* the subcommand runs getopt afresh on its own argv */

@@ -17,7 +17,12 @@ static bool set(const char *s)
 int berth_paths_resolve(struct berth_paths *p, uid_t euid, berth_getenv_fn env, berth_error_t *err)
 {
         memset(p, 0, sizeof(*p));
-        p->rootless = euid != 0;
+        /* Rootless berth runs as root in a user namespace of its own (engine/userns.h) and
+         * says so to its children, whose euid is then 0: they keep the user's directories. */
+        const char *ns_uid = env("BERTH_ROOTLESS_UID");
+        p->rootless = euid != 0 || set(ns_uid);
+        if (euid == 0 && set(ns_uid))
+                euid = (uid_t) strtoul(ns_uid, NULL, 10);
         const char *run = env("BERTH_RUN_DIR");
         const char *data = env("BERTH_DATA_DIR");
 

@@ -7,7 +7,8 @@
  * run_dir holds live state (gone at reboot): bundles, sockets, pids, locks.
  * data_dir holds what must survive: images, container configs and logs,
  * volumes, disks.  BERTH_RUN_DIR / BERTH_DATA_DIR override both (tests use
- * them to keep each run's state private).
+ * them to keep each run's state private).  BERTH_ROOTLESS_UID=UID (set by rootless berth
+ * for the processes it starts inside its user namespace, where euid is 0) means rootless.
  */
 #ifndef BERTH_COMMON_PATHS_H
 #define BERTH_COMMON_PATHS_H

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/idmap.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "engine/lifecycle.h"
@@ -249,9 +250,10 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
                 .container_ctx = e,
                 .rootless = e->rootless,
         };
-        if (e->rootless) {
-                /* one mapping, our own ids: root in the container is us outside;
-                 * no newuidmap needed */
+        if (e->rootless && !berth_in_userns()) {
+                /* not in berth's user namespace (engine/userns.h): the container gets
+                 * one of its own mapping only our ids, root in it being us outside.
+                 * Inside berth's namespace, containers share it (as Podman's do). */
                 in.uid_mappings = json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID",
                                             (json_int_t) geteuid(), "size", 1);
                 in.gid_mappings = json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID",

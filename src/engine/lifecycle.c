@@ -191,6 +191,11 @@ int eng_start(struct eng_ctx *e, struct eng_container *c, const struct eng_start
                 eng_container_unlock(c);
                 return 0; /* already running: Docker's start is a no-op then */
         }
+        /* an overlay gone with a reboot, or with rootless berth's mount namespace */
+        if (eng_rootfs_mount(e, c, err) < 0) {
+                eng_container_unlock(c);
+                return -1;
+        }
         json_object_set_new(c->state, "HasBeenManuallyStopped", json_false());
         int r = eng_container_save_state(c, err);
         eng_container_unlock(c);

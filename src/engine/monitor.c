@@ -705,9 +705,11 @@ int eng_monitor_main(int argc, char **argv)
          * execs; non-dumpable, its /proc/PID/exe can't be opened from inside
          * without CAP_SYS_PTRACE.  execve makes the user's process dumpable again.
          * Rootless, it can't be (we write the child's id maps, which needs it
-         * dumpable) and needn't be: the binaries belong to root, and the
-         * container's root is only us. */
-        if (geteuid() == 0)
+         * dumpable; and a later berth call must be able to join our namespaces
+         * if berth's pause process died, engine/userns.h) and needn't be: the
+         * binaries belong to root, and the container's root is only us. */
+        const char *rootless = getenv("BERTH_ROOTLESS_UID");
+        if (geteuid() == 0 && (rootless == NULL || *rootless == '\0'))
                 prctl(PR_SET_DUMPABLE, 0);
         stdio_restore();
         berth_error_t err = NULL;

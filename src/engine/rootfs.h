@@ -15,6 +15,9 @@ int eng_storage_driver(struct eng_ctx *e);
 int eng_rootfs_prepare(struct eng_ctx *e, const char *image, const char *id, char **rootfs,
                        berth_error_t *err);
 
+/* Mount it again if it should be and isn't (after a reboot; rootless: in a new namespace). */
+int eng_rootfs_mount(struct eng_ctx *e, struct eng_container *c, berth_error_t *err);
+
 /* Unmount and delete it; a container without one is fine. */
 int eng_rootfs_remove(struct eng_ctx *e, struct eng_container *c, berth_error_t *err);
 

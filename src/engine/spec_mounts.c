@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "common/idmap.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "engine/spec_internal.h"
@@ -89,10 +90,13 @@ static const struct {
         {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
 
-/* Does the container's gid map cover gid? */
+/* Does the container's gid map cover gid?  Without maps of its own, the container shares
+ * our user namespace (rootless berth's; or the host's, where all ids exist). */
 static bool gid_mapped(const struct eng_spec_input *in, json_int_t gid)
 {
         json_t *maps = in->gid_mappings ? in->gid_mappings : in->uid_mappings;
+        if (maps == NULL)
+                return berth_self_maps_id(true, (uint32_t) gid);
         size_t i;
         json_t *m;
         json_array_foreach(maps, i, m)

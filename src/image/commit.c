@@ -82,7 +82,7 @@ static int add_xattrs(struct archive_entry *e, int fd)
         char names[4096];
         ssize_t n = flistxattr(fd, names, sizeof(names));
         for (char *p = names; n > 0 && p < names + n; p += strlen(p) + 1) {
-                if (berth_str_has_prefix(p, "trusted.overlay."))
+                if (img_is_overlay_xattr(p))
                         continue;
                 char val[4096];
                 ssize_t v = fgetxattr(fd, p, val, sizeof(val));
@@ -174,8 +174,7 @@ static int add_entry(struct walker *w, int dfd, const char *name, const char *re
                         (struct link_seen){st.st_dev, st.st_ino, berth_xstrdup(path)};
         }
         if (S_ISDIR(st.st_mode)) {
-                char v = 0;
-                bool opaque = fgetxattr(fd, "trusted.overlay.opaque", &v, 1) == 1 && v == 'y';
+                bool opaque = img_dir_is_opaque(fd);
                 if (write_header(w, e, path, err) < 0) {
                         ret = -1;
                         goto out;

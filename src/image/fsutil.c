@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/xattr.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/idmap.h"
 #include "common/util.h"
 #include "image/image.h"
 
@@ -52,4 +54,22 @@ int img_rm_rf_at(int dirfd, const char *name, berth_error_t *err)
 int img_empty_dir(int dirfd, berth_error_t *err)
 {
         return rm_children(dirfd, err);
+}
+
+const char *img_opaque_xattr(void)
+{
+        return berth_in_userns() ? "user.overlay.opaque" : "trusted.overlay.opaque";
+}
+
+bool img_is_overlay_xattr(const char *name)
+{
+        return berth_str_has_prefix(name, "trusted.overlay.") ||
+               berth_str_has_prefix(name, "user.overlay.");
+}
+
+bool img_dir_is_opaque(int fd)
+{
+        char v = 0;
+        return (fgetxattr(fd, "trusted.overlay.opaque", &v, 1) == 1 && v == 'y') ||
+               (fgetxattr(fd, "user.overlay.opaque", &v, 1) == 1 && v == 'y');
 }

@@ -240,7 +240,8 @@ int img_layers_ensure(struct img_store *s, const struct img_image *img, berth_er
  * layers against garbage collection until img_rootfs_remove. */
 int img_rootfs_prepare(struct img_store *s, const char *image, const char *container_id,
                        enum img_driver driver, char **rootfs, berth_error_t *err);
-/* Mount again after a reboot (overlay; no-op for vfs). */
+/* Mount again after a reboot or in a new mount namespace (rootless berth's, made anew);
+ * a no-op for vfs and for a rootfs that is mounted already. */
 int img_rootfs_mount(struct img_store *s, const char *container_id, berth_error_t *err);
 int img_rootfs_remove(struct img_store *s, const char *container_id, berth_error_t *err);
 /* Manifest digests pinned by snapshots (for rmi and gc). */
@@ -265,6 +266,13 @@ int img_gc(struct img_store *s, struct img_gc_stats *stats, berth_error_t *err);
 
 /* rm -rf of dirfd/name, never following symlinks. */
 int img_rm_rf_at(int dirfd, const char *name, berth_error_t *err);
+
+/* Overlay's own metadata.  Root marks opaque directories with trusted.overlay.opaque; in a
+ * user namespace (rootless berth) trusted.* can't be set, so layers get user.overlay.opaque
+ * and the overlay is mounted with `userxattr`.  Readers accept either. */
+const char *img_opaque_xattr(void);
+bool img_is_overlay_xattr(const char *name);
+bool img_dir_is_opaque(int fd);
 /* Remove everything inside the directory dirfd. */
 int img_empty_dir(int dirfd, berth_error_t *err);
 

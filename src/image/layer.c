@@ -21,6 +21,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "common/idmap.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "image/image.h"
@@ -33,7 +34,9 @@ struct dir_time {
 struct unpacker {
         int root;
         bool privileged;
-        char *cache_path; /* the parent directory opened last (tars are mostly sorted) */
+        bool userns;              /* root in a user namespace: no devices, user.* overlay xattrs */
+        const char *opaque_xattr; /* img_opaque_xattr() */
+        char *cache_path;         /* the parent directory opened last (tars are mostly sorted) */
         int cache_fd;
         struct dir_time *dirs;
         size_t n_dirs;
@@ -167,6 +170,20 @@ static int clear_slot(int pfd, const char *name, bool keep_dir, berth_error_t *e
         return 0;
 }
 
+/* A chown the kernel refused: in a user namespace, EINVAL means the id has no mapping. */
+static int chown_failed(const struct unpacker *u, struct archive_entry *e, const char *path,
+                        berth_error_t *err)
+{
+        if (errno == EINVAL && u->userns)
+                return berth_fail(err, errno,
+                                  "chown `%s` to %lld:%lld: the id is not mapped in berth's user "
+                                  "namespace (the user needs more subordinate ids in /etc/subuid "
+                                  "and /etc/subgid)",
+                                  path, (long long) archive_entry_uid(e),
+                                  (long long) archive_entry_gid(e));
+        return berth_fail(err, errno, "chown `%s`", path);
+}
+
 static int apply_xattrs(struct unpacker *u, int fd, struct archive_entry *e, const char *path,
                         berth_error_t *err)
 {
@@ -176,7 +193,7 @@ static int apply_xattrs(struct unpacker *u, int fd, struct archive_entry *e, con
         archive_entry_xattr_reset(e);
         while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
                 /* overlay metadata from a tar could forge opaque dirs or redirects */
-                if (berth_str_has_prefix(name, "trusted.overlay."))
+                if (img_is_overlay_xattr(name))
                         continue;
                 if (fsetxattr(fd, name, value, size, 0) == 0)
                         continue;
@@ -197,7 +214,7 @@ static int apply_meta_fd(struct unpacker *u, int fd, struct archive_entry *e, co
 {
         if (u->privileged &&
             fchown(fd, (uid_t) archive_entry_uid(e), (gid_t) archive_entry_gid(e)) < 0)
-                return berth_fail(err, errno, "chown `%s`", path);
+                return chown_failed(u, e, path, err);
         /* after chown, which clears setuid/setgid */
         if (fchmod(fd, archive_entry_perm(e) & 07777) < 0)
                 return berth_fail(err, errno, "chmod `%s`", path);
@@ -265,7 +282,7 @@ static int whiteout(struct unpacker *u, int pfd, const char *parent, const char 
                 static const char y = 'y';
                 if (!u->privileged)
                         return whiteout_marker(pfd, base, parent, err);
-                if (fsetxattr(pfd, "trusted.overlay.opaque", &y, 1, 0) < 0)
+                if (fsetxattr(pfd, u->opaque_xattr, &y, 1, 0) < 0)
                         return berth_fail(err, errno, "mark `%s` opaque", parent[0] ? parent : "/");
                 return 0;
         }
@@ -369,7 +386,7 @@ static int unpack_entry(struct unpacker *u, struct archive *a, struct archive_en
                 if (u->privileged &&
                     fchownat(pfd, base, (uid_t) archive_entry_uid(e), (gid_t) archive_entry_gid(e),
                              AT_SYMLINK_NOFOLLOW) < 0)
-                        return berth_fail(err, errno, "chown `%s`", full);
+                        return chown_failed(u, e, full, err);
                 struct timespec ts[2] = {
                         {archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
                         {archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
@@ -384,9 +401,9 @@ static int unpack_entry(struct unpacker *u, struct archive *a, struct archive_en
                         return -1;
                 dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
                 if (mknodat(pfd, base, type | 0600, type == AE_IFIFO ? 0 : dev) < 0) {
-                        if (errno == EPERM && !u->privileged) {
-                                log_warn("layer: cannot create device `%s` without privilege "
-                                         "(skipped)",
+                        if (errno == EPERM && (!u->privileged || u->userns)) {
+                                log_warn("layer: cannot create device `%s` %s (skipped)",
+                                         u->userns ? "in a user namespace" : "without privilege",
                                          full);
                                 return 0;
                         }
@@ -398,7 +415,7 @@ static int unpack_entry(struct unpacker *u, struct archive *a, struct archive_en
                         return berth_fail(err, errno, "open `%s`", full);
                 if (u->privileged && fchownat(fd, "", (uid_t) archive_entry_uid(e),
                                               (gid_t) archive_entry_gid(e), AT_EMPTY_PATH) < 0)
-                        return berth_fail(err, errno, "chown `%s`", full);
+                        return chown_failed(u, e, full, err);
                 cleanup_free char *proc = berth_xasprintf("/proc/self/fd/%d", fd);
                 if (chmod(proc, archive_entry_perm(e) & 07777) < 0)
                         return berth_fail(err, errno, "chmod `%s`", full);
@@ -455,7 +472,11 @@ static la_ssize_t decomp_read_cb(struct archive *a, void *ctx, const void **buf)
 int img_layer_unpack(int fd, int dirfd, const char *want_diffid, struct img_unpack_stats *stats,
                      berth_error_t *err)
 {
-        struct unpacker u = {.root = dirfd, .cache_fd = -1, .privileged = geteuid() == 0};
+        struct unpacker u = {.root = dirfd,
+                             .cache_fd = -1,
+                             .privileged = geteuid() == 0,
+                             .userns = berth_in_userns(),
+                             .opaque_xattr = img_opaque_xattr()};
         struct decomp_cb cb = {0};
         struct archive *a = NULL;
         if (img_decomp_supported(fd)) {

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/idmap.h"
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/util.h"
@@ -162,6 +163,7 @@ static int overlay_mount_fsconfig(struct img_store *s, const char *snap,
         cleanup_free char *work = berth_xasprintf("%s/work", snap);
         if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
             fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
+            (berth_in_userns() && fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0) ||
             fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 return berth_fail(err, errno, "configure overlay for `%s`", target);
         cleanup_close int mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
@@ -193,7 +195,8 @@ static int overlay_mount(struct img_store *s, const char *id, const struct img_i
         if (img->n_layers == 0)
                 strcat(opts, snap), strcat(opts, "/empty");
         size_t n = strlen(opts);
-        snprintf(opts + n, cap - n, ",upperdir=%s/upper,workdir=%s/work", snap, snap);
+        snprintf(opts + n, cap - n, ",upperdir=%s/upper,workdir=%s/work%s", snap, snap,
+                 berth_in_userns() ? ",userxattr" : "");
         /* mount(2) takes one page of options: more layers go through fsconfig */
         if (strlen(opts) >= (size_t) sysconf(_SC_PAGESIZE))
                 return overlay_mount_fsconfig(s, snap, img, target, err);
@@ -286,7 +289,13 @@ int img_rootfs_mount(struct img_store *s, const char *container_id, berth_error_
                 return -1;
         int ret = 0;
         const char *driver = json_string_value(json_object_get(info, "driver"));
-        if (driver && strcmp(driver, "overlay") == 0) {
+        cleanup_free char *target =
+                berth_xasprintf("%s/snapshots/%s/rootfs", s->root, container_id);
+        struct statx stx;
+        bool mounted = statx(AT_FDCWD, target, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
+                       (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+                       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+        if (driver && strcmp(driver, "overlay") == 0 && !mounted) {
                 struct img_image img;
                 ret = img_image_load(s, json_string_value(json_object_get(info, "image")), &img,
                                      err);

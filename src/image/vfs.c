@@ -35,7 +35,7 @@ static int copy_xattrs(int sfd, int dfd, const char *path, berth_error_t *err)
         if (n < 0)
                 return errno == ENOTSUP ? 0 : berth_fail(err, errno, "list xattrs of `%s`", path);
         for (char *p = names; p < names + n; p += strlen(p) + 1) {
-                if (berth_str_has_prefix(p, "trusted.overlay."))
+                if (img_is_overlay_xattr(p))
                         continue;
                 char val[4096];
                 ssize_t v = fgetxattr(sfd, p, val, sizeof(val));
@@ -83,12 +83,11 @@ static int copy_data(int sfd, int dfd, const char *path, berth_error_t *err)
         return r < 0 ? berth_fail(err, errno, "read `%s`", path) : 0;
 }
 
-/* Opaque: trusted.overlay.opaque=y, or (layers unpacked without privilege) a
+/* Opaque: the overlay xattr (img_dir_is_opaque), or (layers unpacked without privilege) a
  * ".wh..wh..opq" file inside. */
 static bool is_opaque(int fd)
 {
-        char v = 0;
-        if (fgetxattr(fd, "trusted.overlay.opaque", &v, 1) == 1 && v == 'y')
+        if (img_dir_is_opaque(fd))
                 return true;
         return faccessat(fd, ".wh..wh..opq", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }

@@ -26,6 +26,7 @@
 #include "common/fdpass.h"
 #include "common/log.h"
 #include "common/units.h"
+#include "common/idmap.h"
 #include "common/util.h"
 #include "oci/internal.h"
 
@@ -66,6 +67,27 @@ static int write_idmap(pid_t pid, const char *file, const struct oci_id_map *m, 
         cleanup_free char *path = berth_xasprintf("/proc/%d/%s", (int) pid, file);
         if (berth_write_file(path, buf, len, err) < 0)
                 return berth_wrap(err, "write the user namespace's %s", file);
+        return 0;
+}
+
+/* Only our own id, once: what an unprivileged process may write itself. */
+static bool own_id_only(const struct oci_id_map *m, size_t n, unsigned own)
+{
+        return n == 1 && m[0].host_id == own && m[0].size == 1;
+}
+
+/* Unprivileged, with more than our own id: the setuid newuidmap/newgidmap write the map if
+ * /etc/subuid and /etc/subgid delegate those ids to us (runc and crun do the same). */
+static int write_idmap_with_tool(pid_t pid, const char *tool, const struct oci_id_map *m, size_t n,
+                                 berth_error_t *err)
+{
+        cleanup_free struct berth_idmap *lines = berth_xcalloc(n ? n : 1, sizeof(*lines));
+        for (size_t i = 0; i < n; i++)
+                lines[i] = (struct berth_idmap){m[i].container_id, m[i].host_id, m[i].size};
+        if (berth_newidmap(tool, (int) pid, lines, n, err) < 0)
+                return berth_wrap(err, "map the user namespace's ids (needs newuidmap and "
+                                       "newgidmap, and the ids delegated in /etc/subuid and "
+                                       "/etc/subgid)");
         return 0;
 }
 
@@ -145,18 +167,29 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
         struct oci_sync_msg m;
         const struct oci_namespace *user = oci_spec_namespace(cr->spec, CLONE_NEWUSER);
         if (user && !user->path) {
+                const struct oci_spec *sp = cr->spec;
+                bool unpriv = geteuid() != 0;
+                bool own_uid = own_id_only(sp->uid_maps, sp->n_uid_maps, geteuid());
+                bool own_gid = own_id_only(sp->gid_maps, sp->n_gid_maps, getegid());
                 cleanup_free char *sg = berth_xasprintf("/proc/%d/setgroups", (int) pid);
-                if (geteuid() != 0 && berth_write_file(sg, "deny", 4, err) < 0)
+                /* writing our own gid ourselves needs setgroups denied first */
+                if (unpriv && own_gid && berth_write_file(sg, "deny", 4, err) < 0)
                         return -1;
-                if (write_idmap(pid, "uid_map", cr->spec->uid_maps, cr->spec->n_uid_maps, err) <
-                            0 ||
-                    write_idmap(pid, "gid_map", cr->spec->gid_maps, cr->spec->n_gid_maps, err) < 0)
+                if ((unpriv && !own_uid ? write_idmap_with_tool(pid, "newuidmap", sp->uid_maps,
+                                                                sp->n_uid_maps, err)
+                                        : write_idmap(pid, "uid_map", sp->uid_maps, sp->n_uid_maps,
+                                                      err)) < 0 ||
+                    (unpriv && !own_gid
+                             ? write_idmap_with_tool(pid, "newgidmap", sp->gid_maps, sp->n_gid_maps,
+                                                     err)
+                             : write_idmap(pid, "gid_map", sp->gid_maps, sp->n_gid_maps, err)) < 0)
                         return -1;
         }
         berth_error_t cgerr = NULL;
         if (cr->cg.ops->create(&cr->cg, 0, &cr->spec->resources, cr->spec, &cgerr) < 0) {
                 int e = cgerr->errnum;
-                if (geteuid() == 0 || (e != EACCES && e != EPERM && e != EROFS) ||
+                if ((geteuid() == 0 && !berth_in_userns()) ||
+                    (e != EACCES && e != EPERM && e != EROFS) ||
                     !oci_resources_empty(&cr->spec->resources)) {
                         *err = cgerr;
                         return berth_wrap(err, "set up the container's cgroup");

@@ -111,7 +111,7 @@ __attribute__((noreturn)) static void child_main(struct exec_child *x)
         berth_error_t err = NULL;
         struct oci_sync_msg m;
         cleanup_free char *exe = NULL;
-        bool in_userns = x->ns_fds[0] >= 0 || oci_spec_namespace(x->spec, CLONE_NEWUSER);
+        bool in_userns = x->ns_fds[0] >= 0 || oci_in_userns(x->spec);
         if (oci_sync_recv(x->sync, &m, &err) < 0)
                 _exit(OCI_EXIT_ERROR);
         for (int i = 0; i < 8; i++) {

@@ -140,7 +140,11 @@ int oci_mounts_setup(const struct oci_spec *s, const char *rootfs, int rootfd, b
                      int (*before_cgroup)(void *arg, berth_error_t *err), void *arg,
                      berth_error_t *err);
 int oci_devices_setup(const struct oci_spec *s, int rootfd, bool in_userns, berth_error_t *err);
-int oci_rootfs_finish(const struct oci_spec *s, berth_error_t *err);
+int oci_rootfs_finish(const struct oci_spec *s, bool in_userns, berth_error_t *err);
+
+/* Is the container in a user namespace: its own (the spec has one), or the one we run in
+ * (rootless berth's)?  There mknod, some remounts and cgroupfs writes are refused. */
+bool oci_in_userns(const struct oci_spec *s);
 /* Open (creating as needed) path inside root without leaving it. O_PATH fd. */
 int oci_open_in_root(int rootfd, const char *path, bool create, bool dir, berth_error_t *err);
 

@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/idmap.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "oci/internal.h"
@@ -104,6 +105,11 @@ static int pivot(const char *rootfs, bool no_pivot, berth_error_t *err)
         return chdir("/") < 0 ? berth_fail(err, errno, "chdir /") : 0;
 }
 
+bool oci_in_userns(const struct oci_spec *s)
+{
+        return oci_spec_namespace(s, CLONE_NEWUSER) != NULL || berth_in_userns();
+}
+
 static int set_identity_in_userns(berth_error_t *err)
 {
         if (setresgid(0, 0, 0) < 0)
@@ -154,7 +160,7 @@ static int runtime_hooks(struct oci_init_args *a, berth_error_t *err)
 static int build_rootfs(struct oci_init_args *a, berth_error_t *err)
 {
         const struct oci_spec *s = a->spec;
-        const struct oci_namespace *user = oci_spec_namespace(s, CLONE_NEWUSER);
+        bool in_userns = oci_in_userns(s); /* asked while /proc is still the host's */
         /* Keep our mounts from reaching the host; then give the rootfs a mount
          * of its own, which pivot_root requires. */
         if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
@@ -166,15 +172,15 @@ static int build_rootfs(struct oci_init_args *a, berth_error_t *err)
                 return berth_fail(err, errno, "open the rootfs `%s`", a->rootfs);
         umask(0);
         const struct oci_namespace *cns = oci_spec_namespace(s, CLONE_NEWCGROUP);
-        if (oci_mounts_setup(s, a->rootfs, rootfd, user != NULL, cns && !cns->path, a->cgroup_path,
+        if (oci_mounts_setup(s, a->rootfs, rootfd, in_userns, cns && !cns->path, a->cgroup_path,
                              wait_cgroup, a, err) < 0 ||
-            oci_devices_setup(s, rootfd, user != NULL, err) < 0)
+            oci_devices_setup(s, rootfd, in_userns, err) < 0)
                 return -1;
         if (wait_cgroup(a, err) < 0 || runtime_hooks(a, err) < 0)
                 return -1;
         if (pivot(a->rootfs, a->no_pivot, err) < 0)
                 return -1;
-        if (oci_rootfs_finish(s, err) < 0)
+        if (oci_rootfs_finish(s, in_userns, err) < 0)
                 return -1;
         return 0;
 }
@@ -310,7 +316,7 @@ void oci_init_main(struct oci_init_args *a)
                                      .seccomp = s->seccomp,
                                      .path = exe,
                                      .preserve_fds = a->preserve_fds,
-                                     .in_userns = oci_spec_namespace(s, CLONE_NEWUSER) != NULL};
+                                     .in_userns = oci_in_userns(s)};
         oci_process_exec(&plan, &err);
         berth_error_report(&err, OCI_EXIT_ERROR);
         _exit(127);

@@ -512,10 +512,8 @@ static int write_sysctl(const char *key, const char *value, berth_error_t *err)
                        : 0;
 }
 
-int oci_rootfs_finish(const struct oci_spec *s, berth_error_t *err)
+int oci_rootfs_finish(const struct oci_spec *s, bool in_userns, berth_error_t *err)
 {
-        const struct oci_namespace *u = oci_spec_namespace(s, CLONE_NEWUSER);
-        bool in_userns = u != NULL;
         for (size_t i = 0; i < s->n_sysctl; i++)
                 if (write_sysctl(s->sysctl[i].key, s->sysctl[i].value, err) < 0)
                         return -1;

@@ -142,10 +142,10 @@ int oci_caps_apply(const struct oci_process *p, berth_error_t *err)
 
 static int set_user(const struct oci_process *p, bool in_userns, berth_error_t *err)
 {
-        if (p->n_gids || !in_userns) {
-                if (setgroups(p->n_gids, p->gids) < 0 && !(in_userns && errno == EPERM))
-                        return berth_fail(err, errno, "set additional groups");
-        }
+        /* in a user namespace whose setgroups is "deny" (one mapping our own ids) the groups
+         * we have are all there can be: EPERM is no error there */
+        if (setgroups(p->n_gids, p->gids) < 0 && !(in_userns && errno == EPERM))
+                return berth_fail(err, errno, "set additional groups");
         if (setresgid(p->gid, p->gid, p->gid) < 0)
                 return berth_fail(err, errno, "set gid %u", (unsigned) p->gid);
         if (p->has_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)

@@ -20,7 +20,8 @@
 char *oci_default_root(void)
 {
         const char *xdg = getenv("XDG_RUNTIME_DIR");
-        if (geteuid() != 0 && xdg && *xdg)
+        const char *ns_uid = getenv("BERTH_ROOTLESS_UID"); /* see common/paths.h */
+        if ((geteuid() != 0 || (ns_uid && *ns_uid)) && xdg && *xdg)
                 return berth_xasprintf("%s/berth-oci", xdg);
         return berth_xstrdup("/run/berth-oci");
 }

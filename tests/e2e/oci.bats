@@ -341,6 +341,15 @@ EOF
         [ "$(oci state "$ID" | jq -r .status)" = running ]
 }
 
+# Let nobody reach the bundle; $rr is a state root nobody owns.
+nobody_can_run() {
+        d="$BATS_TEST_TMPDIR"
+        while [ "$d" != / ] && [ "$d" != /tmp ]; do chmod a+x "$d"; d=$(dirname "$d"); done
+        chmod a+r "$B/config.json"
+        rr="$BATS_TEST_TMPDIR/rootless-root"
+        mkdir "$rr" && chown nobody "$rr"
+}
+
 @test "oci: spec --rootless bundle runs as an unprivileged user" {
         id nobody >/dev/null 2>&1 || skip "no user nobody"
         uid=$(id -u nobody) gid=$(id -g nobody)
@@ -352,15 +361,45 @@ EOF
              | .process.args = [\"sh\", \"-c\", \"id -u; cat /proc/self/uid_map\"]
              | .linux.uidMappings[0].hostID = $uid | .linux.gidMappings[0].hostID = $gid"
         traversable
-        d="$BATS_TEST_TMPDIR"
-        while [ "$d" != / ] && [ "$d" != /tmp ]; do chmod a+x "$d"; d=$(dirname "$d"); done
-        chmod a+r "$B/config.json"
-        rr="$BATS_TEST_TMPDIR/rootless-root"
-        mkdir "$rr" && chown nobody "$rr"
+        nobody_can_run
         run su nobody -s /bin/sh -c "cd $B && $BERTH_OCI --root $rr run $ID"
         assert_success
         [ "${lines[0]}" = 0 ]
         [ "$(echo ${lines[1]})" = "0 $uid 1" ]
+        [ -z "$(ls "$rr")" ]
+}
+
+@test "oci: rootless with subordinate ids: newuidmap and newgidmap write the ranges" {
+        id nobody >/dev/null 2>&1 || skip "no user nobody"
+        require_cmd newuidmap
+        require_cmd newgidmap
+        uid=$(id -u nobody) gid=$(id -g nobody)
+        rm "$B/config.json"
+        (cd "$B" && "$BERTH_OCI" spec --rootless)
+        cfg ".process.terminal = false | .root.readonly = false
+             | .process.user = {uid: 1000, gid: 2000}
+             | .process.args = [\"sh\", \"-c\", \"id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map\"]
+             | .linux.uidMappings = [{containerID: 0, hostID: $uid, size: 1}, {containerID: 1, hostID: 420000, size: 65536}]
+             | .linux.gidMappings = [{containerID: 0, hostID: $gid, size: 1}, {containerID: 1, hostID: 420000, size: 65536}]"
+        nobody_can_run
+        # without a delegation newuidmap refuses, and we say what is needed
+        run su nobody -s /bin/sh -c "cd $B && $BERTH_OCI --root $rr run $ID"
+        assert_failure
+        assert_output_contains "/etc/subuid"
+        [ -z "$(ls "$rr")" ]
+        cp /etc/subuid "$BATS_TEST_TMPDIR/subuid.orig"
+        cp /etc/subgid "$BATS_TEST_TMPDIR/subgid.orig"
+        echo "nobody:420000:65536" >>/etc/subuid
+        echo "nobody:420000:65536" >>/etc/subgid
+        run su nobody -s /bin/sh -c "cd $B && $BERTH_OCI --root $rr run $ID"
+        cp "$BATS_TEST_TMPDIR/subuid.orig" /etc/subuid
+        cp "$BATS_TEST_TMPDIR/subgid.orig" /etc/subgid
+        assert_success
+        [ "${lines[0]}" = 1000 ]
+        [ "${lines[1]}" = 2000 ]
+        [ "$(echo ${lines[2]})" = "0 $uid 1" ]
+        [ "$(echo ${lines[3]})" = "1 420000 65536" ]
+        [ "$(echo ${lines[5]})" = "1 420000 65536" ]
         [ -z "$(ls "$rr")" ]
 }
 

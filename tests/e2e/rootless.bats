@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # rootless.bats — berth as an unprivileged user: run, run -d, logs, exec, stop, rm, volumes.
-# Containers get a user namespace mapping root to the user, no cgroups on cgroup v1 (the
-# kernel gives an unprivileged user none to manage), and the vfs storage driver.
+# berth joins the user's own user + mount namespace (held by a berth-pause process), which maps
+# root to the user and 1..65536 to the user's subordinate ids from /etc/subuid (newuidmap);
+# overlay is mounted inside it; no cgroups on cgroup v1 (the kernel gives an unprivileged user
+# none to manage).
 load helpers
 
 USER_NAME=berth-e2e
@@ -20,6 +22,8 @@ setup_file() {
 teardown_file() {
         [ "$(id -u)" = 0 ] || return 0
         as_user 'b=$RL/berth; ids=$($b ps -aq); [ -z "$ids" ] || $b rm -f $ids' >/dev/null 2>&1 || true
+        pkill -KILL -u "$USER_NAME" 2>/dev/null || true # the berth-pause process
+        sleep 0.2
         rm -rf "$RL_DIR" "/tmp/berth-e2e-xdg"
         userdel -r "$USER_NAME" >/dev/null 2>&1 || true
 }
@@ -68,4 +72,103 @@ setup() {
         [ "$output" = kept ]
         run as_user '$RL/berth volume rm rlvol'
         assert_success
+}
+
+# the first subordinate id of the test user (useradd allocates them from login.defs)
+subid_start() {
+        awk -F: -v u="$USER_NAME" '$1 == u { print $2; exit }' "/etc/$1"
+}
+
+require_subids() {
+        [ -n "$(subid_start subuid)" ] && [ -n "$(subid_start subgid)" ] || skip "useradd gave $USER_NAME no subordinate ids"
+        require_cmd newuidmap
+}
+
+data_dir() {
+        echo "/home/$USER_NAME/.local/share/berth"
+}
+
+@test "rootless: subordinate ids: --user, chown, and their owners outside" {
+        require_subids
+        su=$(subid_start subuid)
+        sg=$(subid_start subgid)
+        run as_user '$RL/berth run -d --name rlu --user 1000:1000 busybox sleep 1000'
+        assert_success
+        pid=$(as_user '$RL/berth inspect -f "{{.State.Pid}}" rlu')
+        # uid 1000 inside is the user's subordinate id 999 outside
+        [ "$(stat -c '%u %g' /proc/$pid)" = "$((su + 999)) $((sg + 999))" ]
+        run as_user '$RL/berth exec -u 33:44 rlu id'
+        [ "$output" = "uid=33 gid=44" ]
+        run as_user '$RL/berth run --name rlc busybox sh -c "touch /f && chown 1234:5678 /f && ls -ln /f"'
+        assert_success
+        assert_output_contains "1234     5678"
+        id=$(as_user '$RL/berth inspect -f "{{.Id}}" rlc')
+        [ "$(stat -c '%u %g' "$(data_dir)/images/snapshots/$id/upper/f")" = "$((su + 1233)) $((sg + 5677))" ]
+        # the image's files stay root's (the user) inside
+        run as_user '$RL/berth run --rm busybox stat -c %u:%g /bin/busybox /etc'
+        [ "$output" = "0:0
+0:0" ]
+        as_user '$RL/berth rm -f rlu' >/dev/null
+}
+
+@test "rootless: overlay mounted inside berth's namespace, not on the host" {
+        require_subids
+        as_user '$RL/berth rm -f rlo >/dev/null 2>&1; $RL/berth run -d --name rlo busybox sleep 1000' >/dev/null
+        run as_user '$RL/berth inspect -f "{{.Driver}}" rlo'
+        [ "$output" = overlay ]
+        pid=$(as_user '$RL/berth inspect -f "{{.State.Pid}}" rlo')
+        id=$(as_user '$RL/berth inspect -f "{{.Id}}" rlo')
+        # the container's root is an overlay with user.* xattrs...
+        awk '$5 == "/" { for (i = 1; i <= NF; i++) if ($i == "-") { print $(i+1); exit } }' /proc/$pid/mountinfo | grep -qx overlay
+        grep -q userxattr /proc/$pid/mountinfo
+        # ...that the host's mount table never sees
+        ! grep -q "snapshots/$id" /proc/self/mountinfo
+        # writes go to the upper layer, lower layers stay intact
+        as_user '$RL/berth exec rlo sh -c "echo changed > /etc/hostname.new && rm /bin/true"'
+        [ -f "$(data_dir)/images/snapshots/$id/upper/etc/hostname.new" ]
+        run as_user '$RL/berth run --rm busybox ls /bin/true'
+        assert_success
+        # rm -f leaves nothing behind, subordinate-owned files included
+        as_user '$RL/berth exec rlo sh -c "mkdir -p /x && chown -R 2000:2000 /x /etc/hostname.new"'
+        run as_user '$RL/berth rm -f rlo'
+        assert_success
+        [ ! -e "$(data_dir)/images/snapshots/$id" ]
+}
+
+@test "rootless: commit keeps owners; layers unpack with them" {
+        require_subids
+        as_user '$RL/berth rm -f rlk >/dev/null 2>&1; $RL/berth run --name rlk busybox sh -c "mkdir /owned && touch /owned/f && chown -R 4321:8765 /owned"' >/dev/null
+        run as_user '$RL/berth commit rlk rl-owned:1 && $RL/berth rm rlk'
+        assert_success
+        run as_user '$RL/berth run --rm rl-owned:1 stat -c %u:%g /owned /owned/f'
+        [ "$output" = "4321:8765
+4321:8765" ]
+        # and through save/load (a fresh unpack of the layer, chowns done inside)
+        run as_user '$RL/berth save -o /tmp/berth-e2e-xdg/owned.tar rl-owned:1 && $RL/berth rmi rl-owned:1 >/dev/null && $RL/berth load -i /tmp/berth-e2e-xdg/owned.tar >/dev/null && $RL/berth run --rm rl-owned:1 stat -c %u /owned/f'
+        [ "$output" = 4321 ]
+        as_user '$RL/berth rmi rl-owned:1' >/dev/null
+}
+
+@test "rootless: a killed berth-pause: running containers stay manageable, stopped ones start" {
+        require_subids
+        as_user '$RL/berth rm -f rlp1 rlp2 >/dev/null 2>&1; $RL/berth run -d --name rlp1 --user 1000 busybox sleep 1000 && $RL/berth create --name rlp2 busybox sleep 1000' >/dev/null
+        pause=$(cat /tmp/berth-e2e-xdg/berth/pause.pid)
+        [ "$(cat /proc/$pause/comm)" = berth-pause ]
+        kill -9 "$pause"
+        # a running container's namespace is found again through its monitor
+        run as_user '$RL/berth exec rlp1 id -u'
+        assert_success
+        [ "$output" = 1000 ]
+        [ "$(cat /tmp/berth-e2e-xdg/berth/pause.pid)" != "$pause" ]
+        # its non-root process can still be stopped
+        run as_user '$RL/berth stop -t 1 rlp1'
+        assert_success
+        run as_user '$RL/berth inspect -f "{{.State.Status}}" rlp1'
+        [ "$output" = exited ]
+        # with no container left running, a fresh namespace; the overlay is mounted again
+        pkill -KILL -x berth-pause -u "$USER_NAME"
+        run as_user '$RL/berth start rlp2 && $RL/berth exec rlp2 cat /etc/passwd'
+        assert_success
+        assert_output_contains "root:"
+        as_user '$RL/berth rm -f rlp1 rlp2' >/dev/null
 }

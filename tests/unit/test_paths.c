@@ -42,6 +42,14 @@ int main(void)
         is_str(p.data_dir, "/d/berth", "XDG_DATA_HOME wins over HOME");
         berth_paths_free(&p);
 
+        /* inside rootless berth's user namespace: euid 0, but the user's directories */
+        fake_env = (const char *const[]){"BERTH_ROOTLESS_UID", "1000", "HOME", "/home/u", NULL};
+        berth_paths_resolve(&p, 0, env, &err);
+        ok(p.rootless, "euid 0 with BERTH_ROOTLESS_UID is rootless");
+        is_str(p.run_dir, "/run/user/1000/berth", "its run dir is the user's");
+        is_str(p.data_dir, "/home/u/.local/share/berth", "its data dir is the user's");
+        berth_paths_free(&p);
+
         fake_env = (const char *const[]){NULL};
         is_int(berth_paths_resolve(&p, 1000, env, &err), -1, "rootless with no HOME fails");
         ok(err && strstr(berth_error_msg(err), "neither XDG_DATA_HOME nor HOME") != NULL,

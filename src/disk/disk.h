@@ -89,6 +89,11 @@ int disk_pwrite(struct disk *d, const void *buf, size_t len, uint64_t off, berth
 int disk_flush(struct disk *d, berth_error_t *err);
 int disk_discard(struct disk *d, uint64_t off, uint64_t len, berth_error_t *err);
 
+/* A raw disk's file descriptor, for callers that do their own I/O on it
+ * (virtio-blk's io_uring path), and whether it is O_DIRECT; -1 for any
+ * other format.  The disk keeps owning it. */
+int disk_raw_fd(struct disk *d, bool *direct);
+
 int disk_preadv(struct disk *d, const struct iovec *iov, int iovcnt, uint64_t off,
                 berth_error_t *err);
 int disk_pwritev(struct disk *d, const struct iovec *iov, int iovcnt, uint64_t off,

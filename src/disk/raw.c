@@ -318,3 +318,12 @@ int raw_open(struct disk *d, int fd, unsigned flags, berth_error_t *err)
         d->size = size;
         return 0;
 }
+
+int disk_raw_fd(struct disk *d, bool *direct)
+{
+        if (d->ops != &raw_ops || d->backing)
+                return -1;
+        if (direct)
+                *direct = raw_of(d)->direct;
+        return raw_of(d)->fd;
+}

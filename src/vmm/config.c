@@ -5,7 +5,7 @@
  *    "machine-config": {"vcpu_count": N, "mem_size_mib": N},
  *    "drives": [{"drive_id": S, "path_on_host": P, "is_read_only": B,
  *                "is_root_device": B, "format": "raw" | "qcow2", "direct": B,
- *                "rate_limiter": L}],
+ *                "rate_limiter": L, "io_engine": "Sync" | "Async" (io_uring)}],
  *    "network-interfaces": [{"iface_id": S, "host_dev_name": S, "guest_mac": S,
  *                            "rx_rate_limiter": L, "tx_rate_limiter": L}],
  *    "vsock": {"guest_cid": N, "uds_path": P},
@@ -120,14 +120,17 @@ static int drives(struct vmm_config *c, json_t *a, const char *path, berth_error
         json_array_foreach(a, i, d)
         {
                 const char *id = NULL, *file = NULL, *fmt = NULL;
+                const char *engine = NULL;
                 int ro = 0, root = 0, direct = 0;
                 json_t *rl = NULL;
                 json_error_t je;
-                if (json_unpack_ex(d, &je, JSON_STRICT, "{s?s,s:s,s?b,s?b,s?s,s?b,s?o}", "drive_id",
-                                   &id, "path_on_host", &file, "is_read_only", &ro,
+                if (json_unpack_ex(d, &je, JSON_STRICT, "{s?s,s:s,s?b,s?b,s?s,s?b,s?o,s?s}",
+                                   "drive_id", &id, "path_on_host", &file, "is_read_only", &ro,
                                    "is_root_device", &root, "format", &fmt, "direct", &direct,
-                                   "rate_limiter", &rl) < 0)
+                                   "rate_limiter", &rl, "io_engine", &engine) < 0)
                         return bad(err, path, "drives", je.text);
+                if (engine && strcmp(engine, "Sync") != 0 && strcmp(engine, "Async") != 0)
+                        return bad(err, path, "drives", "io_engine must be Sync or Async");
                 if (c->n_disks >= VMM_MAX_DISKS)
                         return bad(err, path, "drives", "too many drives");
                 struct vmm_disk_config *dc = &c->disks[c->n_disks++];
@@ -136,6 +139,7 @@ static int drives(struct vmm_config *c, json_t *a, const char *path, berth_error
                 dc->path = file;
                 dc->readonly = ro;
                 dc->direct = direct;
+                dc->io_uring = engine && strcmp(engine, "Async") == 0;
                 dc->format = DISK_FORMAT_AUTO;
                 if (fmt && strcmp(fmt, "raw") == 0)
                         dc->format = DISK_FORMAT_RAW;

@@ -5,7 +5,10 @@
  * stalls the main loop or the other devices: the guest's notification only
  * kicks the worker, which takes a batch off the ring under the transport
  * lock, does the I/O without it, and pushes the results back (unless the
- * driver reset the queue meanwhile).  Every sector range is checked
+ * driver reset the queue meanwhile).  With io=uring on a raw disk the worker
+ * queues a batch's reads, writes and flushes on an io_uring and waits for
+ * them together (blk_uring.c) instead of one system call at a time; when
+ * io_uring is missing it says so and stays synchronous.  Every sector range is checked
  * against the disk's size before the driver sees it, and a bad request
  * fails with IOERR/UNSUPP without breaking the queue.
  */
@@ -22,6 +25,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "disk/disk.h"
+#include "vmm/blk_uring.h"
 #include "vmm/ratelimit.h"
 #include "vmm/virtio_blk.h"
 #include "vmm/virtio_devices.h"
@@ -33,9 +37,19 @@
 struct virtio_blk_stats {
         uint64_t reads, writes, flushes, discards, errors;
         uint64_t read_bytes, write_bytes;
+        uint64_t uring_ops; /* reads, writes and flushes done through io_uring */
 };
 
 #define BLK_BATCH 32
+
+/* A request of the batch on its way through the io_uring. */
+struct blk_pending {
+        struct iovec iov[VIRTQ_MAX_SEG];
+        uint64_t len;
+        int res;
+        bool queued, done;
+        enum blk_uring_op op;
+};
 
 struct virtio_blk {
         struct virtio_mmio_dev *t;
@@ -43,7 +57,10 @@ struct virtio_blk {
         bool worker_started;
         int kick_fd; /* eventfd: the guest notified */
         atomic_bool stop;
-        struct virtq_elem *batch; /* BLK_BATCH requests taken off the ring */
+        struct virtq_elem *batch;    /* BLK_BATCH requests taken off the ring */
+        struct blk_uring *uring;     /* NULL: synchronous I/O on the worker */
+        struct blk_pending *pending; /* BLK_BATCH of them, with uring */
+        bool direct;
         struct vmm_limiter limit;
         struct disk *disk;
         bool readonly;
@@ -91,38 +108,51 @@ static uint8_t disk_status(int r, berth_error_t *err)
         return VIRTIO_BLK_S_IOERR;
 }
 
-static uint8_t do_read(struct virtio_blk *b, struct virtq_elem *e, uint64_t sector, size_t *done)
+/* The data of a read or write as an iovec, after the checks: OK with *len
+ * and the count returned in *n, or the status that fails the request. */
+static uint8_t rw_iov(const struct virtio_blk *b, const struct virtq_elem *e, bool write,
+                      uint64_t sector, struct iovec *iov, int *n, uint64_t *len)
 {
-        /* The in segments minus the trailing status byte hold the data. */
-        uint64_t len = e->in_len - 1;
-        if (!range_ok(b, sector, len))
+        if (write && b->readonly)
                 return VIRTIO_BLK_S_IOERR;
-        struct iovec iov[VIRTQ_MAX_SEG];
-        int n = data_iov(e->iov + e->n_out, e->n_in, 0, len, iov);
-        berth_error_t err = NULL;
-        uint8_t st = disk_status(disk_preadv(b->disk, iov, n, sector * SECTOR, &err), &err);
-        if (st == VIRTIO_BLK_S_OK) {
-                *done = len;
+        /* A read's data is its in segments minus the trailing status byte; a
+         * write's, its out segments after the header. */
+        *len = write ? e->out_len - sizeof(struct virtio_blk_outhdr) : e->in_len - 1;
+        if (!range_ok(b, sector, *len))
+                return VIRTIO_BLK_S_IOERR;
+        *n = write ? data_iov(e->iov, e->n_out, sizeof(struct virtio_blk_outhdr), *len, iov)
+                   : data_iov(e->iov + e->n_out, e->n_in, 0, *len, iov);
+        return VIRTIO_BLK_S_OK;
+}
+
+static void account(struct virtio_blk *b, bool write, uint64_t len)
+{
+        if (write) {
+                b->stats.writes++;
+                b->stats.write_bytes += len;
+        } else {
                 b->stats.reads++;
                 b->stats.read_bytes += len;
         }
-        return st;
 }
 
-static uint8_t do_write(struct virtio_blk *b, struct virtq_elem *e, uint64_t sector)
+static uint8_t do_rw(struct virtio_blk *b, struct virtq_elem *e, bool write, uint64_t sector,
+                     size_t *done)
 {
-        if (b->readonly)
-                return VIRTIO_BLK_S_IOERR;
-        uint64_t len = e->out_len - sizeof(struct virtio_blk_outhdr);
-        if (!range_ok(b, sector, len))
-                return VIRTIO_BLK_S_IOERR;
         struct iovec iov[VIRTQ_MAX_SEG];
-        int n = data_iov(e->iov, e->n_out, sizeof(struct virtio_blk_outhdr), len, iov);
+        int n;
+        uint64_t len;
+        uint8_t st = rw_iov(b, e, write, sector, iov, &n, &len);
+        if (st != VIRTIO_BLK_S_OK)
+                return st;
         berth_error_t err = NULL;
-        uint8_t st = disk_status(disk_pwritev(b->disk, iov, n, sector * SECTOR, &err), &err);
+        uint64_t off = sector * SECTOR;
+        st = disk_status(write ? disk_pwritev(b->disk, iov, n, off, &err)
+                               : disk_preadv(b->disk, iov, n, off, &err),
+                         &err);
         if (st == VIRTIO_BLK_S_OK) {
-                b->stats.writes++;
-                b->stats.write_bytes += len;
+                *done = write ? 0 : len;
+                account(b, write, len);
         }
         return st;
 }
@@ -167,6 +197,27 @@ static bool throttled(struct virtio_blk *b, struct virtq_elem *e)
 
 static int serve_one(struct virtio_blk *b, struct virtq_elem *e);
 
+/* Write the status byte; the count of bytes the device wrote. */
+static int finish(struct virtio_blk *b, struct virtq_elem *e, uint8_t status, size_t done)
+{
+        if (status != VIRTIO_BLK_S_OK)
+                b->stats.errors++;
+        virtq_buf_to_iov(e->iov + e->n_out, e->n_in, e->in_len - 1, &status, 1);
+        return (int) (done + 1);
+}
+
+/* What O_DIRECT accepts without the disk layer's bounce buffers. */
+static bool direct_aligned(const struct iovec *iov, int n, uint64_t off)
+{
+        const uint64_t a = 4096;
+        if (off % a)
+                return false;
+        for (int i = 0; i < n; i++)
+                if ((uintptr_t) iov[i].iov_base % a || iov[i].iov_len % a)
+                        return false;
+        return true;
+}
+
 int virtio_blk_request(void *opaque, struct virtq_elem *e)
 {
         struct virtio_blk *b = opaque;
@@ -188,10 +239,8 @@ static int serve_one(struct virtio_blk *b, struct virtq_elem *e)
         } else {
                 switch (h.type) {
                 case VIRTIO_BLK_T_IN:
-                        status = do_read(b, e, h.sector, &done);
-                        break;
                 case VIRTIO_BLK_T_OUT:
-                        status = do_write(b, e, h.sector);
+                        status = do_rw(b, e, h.type == VIRTIO_BLK_T_OUT, h.sector, &done);
                         break;
                 case VIRTIO_BLK_T_FLUSH:
                         status = VIRTIO_BLK_S_OK;
@@ -214,10 +263,84 @@ static int serve_one(struct virtio_blk *b, struct virtq_elem *e)
                         status = VIRTIO_BLK_S_UNSUPP;
                 }
         }
-        if (status != VIRTIO_BLK_S_OK)
-                b->stats.errors++;
-        virtq_buf_to_iov(e->iov + e->n_out, e->n_in, e->in_len - 1, &status, 1);
-        return (int) (done + 1);
+        return finish(b, e, status, done);
+}
+
+/* The io_uring path: queue request i of the batch if it is a read, write or
+ * flush the ring can do; -1 then, else what serve_one() wrote. */
+static int uring_queue(struct virtio_blk *b, struct virtq_elem *e, unsigned i)
+{
+        struct blk_pending *p = &b->pending[i];
+        struct virtio_blk_outhdr h;
+        p->queued = p->done = false;
+        if (e->in_len == 0 || virtq_iov_to_buf(e->iov, e->n_out, 0, &h, sizeof(h)) != sizeof(h))
+                return serve_one(b, e);
+        if (h.type == VIRTIO_BLK_T_FLUSH) {
+                p->op = BLK_URING_FLUSH;
+                blk_uring_queue(b->uring, p->op, i, NULL, 0, 0);
+                p->queued = true;
+                return -1;
+        }
+        if (h.type != VIRTIO_BLK_T_IN && h.type != VIRTIO_BLK_T_OUT)
+                return serve_one(b, e);
+        bool write = h.type == VIRTIO_BLK_T_OUT;
+        int n;
+        if (rw_iov(b, e, write, h.sector, p->iov, &n, &p->len) != VIRTIO_BLK_S_OK ||
+            (b->direct && !direct_aligned(p->iov, n, h.sector * SECTOR)))
+                return serve_one(b, e); /* fails the same way, or bounces */
+        p->op = write ? BLK_URING_WRITE : BLK_URING_READ;
+        blk_uring_queue(b->uring, p->op, i, p->iov, n, h.sector * SECTOR);
+        p->queued = true;
+        return -1;
+}
+
+static void uring_done(void *ctx, unsigned tag, int res)
+{
+        struct virtio_blk *b = ctx;
+        b->pending[tag].res = res;
+        b->pending[tag].done = true;
+}
+
+/* A completed operation's status; a short transfer is redone synchronously
+ * (the disk layer finishes it piecewise). */
+static int uring_finish(struct virtio_blk *b, struct virtq_elem *e, struct blk_pending *p)
+{
+        if (!p->done || (p->op != BLK_URING_FLUSH && p->res >= 0 && (uint64_t) p->res != p->len))
+                return serve_one(b, e);
+        b->stats.uring_ops++;
+        if (p->op == BLK_URING_FLUSH)
+                b->stats.flushes++;
+        if (p->res < 0) {
+                log_warn("virtio-blk: %s: %s",
+                         p->op == BLK_URING_READ    ? "read"
+                         : p->op == BLK_URING_WRITE ? "write"
+                                                    : "flush",
+                         strerror(-p->res));
+                return finish(b, e, VIRTIO_BLK_S_IOERR, 0);
+        }
+        if (p->op == BLK_URING_FLUSH)
+                return finish(b, e, VIRTIO_BLK_S_OK, 0);
+        account(b, p->op == BLK_URING_WRITE, p->len);
+        return finish(b, e, VIRTIO_BLK_S_OK, p->op == BLK_URING_READ ? p->len : 0);
+}
+
+/* Serve a batch through the ring; requests it cannot take are served as
+ * they come.  If the ring fails, the rest is done synchronously and the
+ * disk stays synchronous from then on. */
+static void uring_serve(struct virtio_blk *b, unsigned n, int *written)
+{
+        for (unsigned i = 0; i < n; i++)
+                written[i] = uring_queue(b, &b->batch[i], i);
+        int r = blk_uring_run(b->uring, uring_done, b);
+        if (r < 0) {
+                log_warn("virtio-blk: io_uring failed (%s); synchronous I/O from now on",
+                         strerror(-r));
+                blk_uring_free(b->uring);
+                b->uring = NULL;
+        }
+        for (unsigned i = 0; i < n; i++)
+                if (b->pending[i].queued)
+                        written[i] = uring_finish(b, &b->batch[i], &b->pending[i]);
 }
 
 /* Take what the guest posted, serve it without the lock, give it back. */
@@ -239,8 +362,11 @@ static void blk_drain(struct virtio_blk *b)
                 pthread_mutex_unlock(&t->lock);
                 if (n == 0)
                         return;
-                for (unsigned i = 0; i < n; i++)
-                        written[i] = serve_one(b, &b->batch[i]);
+                if (b->uring)
+                        uring_serve(b, n, written);
+                else
+                        for (unsigned i = 0; i < n; i++)
+                                written[i] = serve_one(b, &b->batch[i]);
                 pthread_mutex_lock(&t->lock);
                 if (t->epoch == epoch) { /* else the driver reset the queue: drop */
                         for (unsigned i = 0; i < n; i++)
@@ -295,6 +421,11 @@ void virtio_blk_free(void *dev)
         }
         if (b->kick_fd >= 0)
                 close(b->kick_fd);
+        if (b->pending)
+                log_info("disk `%s`: %llu requests through io_uring", b->disk->path,
+                         (unsigned long long) b->stats.uring_ops);
+        blk_uring_free(b->uring);
+        free(b->pending);
         free(b->batch);
         berth_error_t err = NULL;
         if (!b->readonly && disk_flush(b->disk, &err) < 0)
@@ -313,6 +444,7 @@ static void blk_metrics(void *dev, virtio_metric_fn put, void *ctx)
         put(ctx, "errors", b->stats.errors);
         put(ctx, "read_bytes", b->stats.read_bytes);
         put(ctx, "write_bytes", b->stats.write_bytes);
+        put(ctx, "uring_ops", b->stats.uring_ops);
 }
 
 static struct virtio_dev_ops blk_ops = {
@@ -346,6 +478,29 @@ struct virtio_blk *virtio_blk_new(struct disk *d, bool readonly, const char *id)
         return b;
 }
 
+/* io=uring: a ring for the worker, or a clear word on why not. */
+static void uring_init(struct virtio_blk *b, const char *path)
+{
+        int fd = disk_raw_fd(b->disk, &b->direct);
+        if (fd < 0) {
+                log_warn("disk `%s`: io=uring needs a raw disk; using the worker thread's "
+                         "synchronous I/O",
+                         path);
+                return;
+        }
+        berth_error_t err = NULL;
+        b->uring = blk_uring_new(fd, BLK_BATCH, &err);
+        if (!b->uring) {
+                log_warn("disk `%s`: io_uring unavailable (%s); using the worker thread's "
+                         "synchronous I/O",
+                         path, berth_error_msg(err));
+                berth_error_release(&err);
+                return;
+        }
+        b->pending = berth_xcalloc(BLK_BATCH, sizeof(*b->pending));
+        log_info("disk `%s`: io_uring, up to %u requests in flight", path, BLK_BATCH);
+}
+
 int virtio_blk_add(struct vmm_vm *vm, const struct vmm_disk_config *dc, berth_error_t *err)
 {
         struct disk *d;
@@ -368,6 +523,8 @@ int virtio_blk_add(struct vmm_vm *vm, const struct vmm_disk_config *dc, berth_er
                 return -1;
         if (vmm_limiter_active(&b->limit) && virtio_mmio_retry_init(b->t, err) < 0)
                 return -1;
+        if (dc->io_uring)
+                uring_init(b, dc->path);
         b->kick_fd = eventfd(0, EFD_CLOEXEC);
         b->batch = berth_xcalloc(BLK_BATCH, sizeof(*b->batch));
         if (b->kick_fd < 0 || pthread_create(&b->worker, NULL, blk_worker, b) != 0)

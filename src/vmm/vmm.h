@@ -50,8 +50,9 @@ void vmm_bucket_per_second(struct vmm_bucket_config *b, uint64_t rate);
 struct vmm_disk_config {
         const char *path;
         bool readonly;
-        bool direct; /* O_DIRECT: bypass the host page cache */
-        int format;  /* enum disk_format */
+        bool direct;   /* O_DIRECT: bypass the host page cache */
+        bool io_uring; /* io=uring: the worker batches I/O through io_uring (raw disks) */
+        int format;    /* enum disk_format */
         struct vmm_limit_config limit;
 };
 

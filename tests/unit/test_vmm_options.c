@@ -81,6 +81,11 @@ int main(void)
            "tx_pps= is pps=; no receive limit by default");
         ok(c.disks[0].limit.bandwidth.size == (3 << 20) / 10 && c.disks[0].limit.ops.size == 5,
            "disk bw=/iops=");
+        is_int(parse(&c, &err, "--kernel k --disk a,io=uring --disk b,io=thread --disk c"), 0,
+               "io= engines");
+        ok(c.disks[0].io_uring && !c.disks[1].io_uring && !c.disks[2].io_uring,
+           "io=uring asks for io_uring; the worker thread is the default");
+        bad("--kernel k --disk a,io=aio", "unknown io engine");
         bad("--kernel k --net tap=t,rx_pps=x", "rx_pps not a number");
         bad("--kernel k --net tap=t,rx_bw=-1", "negative rx_bw");
 
@@ -91,8 +96,8 @@ int main(void)
                 " \"rx_rate_limiter\": {\"bandwidth\": {\"size\": 20000, \"refill_time\": 100,"
                 " \"one_time_burst\": 5000}, \"ops\": {\"size\": 4, \"refill_time\": 50}},"
                 " \"tx_rate_limiter\": null}],"
-                " \"drives\": [{\"path_on_host\": \"d\", \"rate_limiter\":"
-                " {\"ops\": {\"size\": 100, \"refill_time\": 1000}}}]}",
+                " \"drives\": [{\"path_on_host\": \"d\", \"io_engine\": \"Async\","
+                " \"rate_limiter\": {\"ops\": {\"size\": 100, \"refill_time\": 1000}}}]}",
                 0, &je);
         vmm_config_init(&c);
         is_int(vmm_config_apply_json(&c, doc, "test", &err), 0, "limiters in the JSON config");
@@ -104,6 +109,7 @@ int main(void)
         ok(c.nets[0].tx.bandwidth.size == 0 && c.nets[0].tx.ops.size == 0, "null: no tx limit");
         ok(c.disks[0].limit.ops.size == 100 && c.disks[0].limit.bandwidth.size == 0,
            "drive rate_limiter");
+        ok(c.disks[0].io_uring, "io_engine Async is io_uring");
         json_decref(doc);
         static const char *bad_json[] = {
                 "{\"network-interfaces\": [{\"host_dev_name\": \"t\", \"rx_rate_limiter\":"

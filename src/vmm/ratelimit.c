@@ -130,5 +130,6 @@ void vmm_bucket_per_second(struct vmm_bucket_config *b, uint64_t rate)
         if (!rate)
                 return;
         b->size = rate / 10 ? rate / 10 : 1;
-        b->refill_ns = b->size * 1000000000ull / rate;
+        /* In double: size * 1e9 overflows 64 bits for rates above ~2^34/s. */
+        b->refill_ns = (uint64_t) ((double) b->size * 1e9 / (double) rate);
 }

@@ -58,6 +58,10 @@ static void test_per_second(void)
         vmm_bucket_per_second(&c, 1 << 20);
         double rate = (double) c.size * 1e9 / (double) c.refill_ns;
         ok(c.size == 104857 && rate > 1048575.9 && rate < 1048576.1, "1 MiB/s stays 1 MiB/s");
+        vmm_bucket_per_second(&c, 1ull << 40);
+        rate = (double) c.size * 1e9 / (double) c.refill_ns;
+        ok(rate > 0.999 * (double) (1ull << 40) && rate < 1.001 * (double) (1ull << 40),
+           "2^40/s: no overflow in the refill time");
         vmm_bucket_per_second(&c, 0);
         ok(c.size == 0, "0: no limit");
 }

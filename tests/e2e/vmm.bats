@@ -188,7 +188,8 @@ blk_roundtrip() { # DISK-OPTIONS [VMM-ARGS...]: the guest's virtio-blk checks on
         head -c 512 /dev/zero | tr '\0' '\252' | dd of="$img" bs=512 seek=2 conv=notrunc 2>/dev/null
         local opts=$1
         shift
-        vmm --kernel "$GUEST" --memory 32 --disk "$img,$opts" "$@"
+        run timeout 20 ${VMM_PREFIX:-} "$BERTH_VMM" --kernel "$GUEST" --memory 32 \
+                --disk "$img,$opts" "$@" </dev/null
         assert_success
         assert_output_contains "BERTH-GUEST blk: capacity 2048 sectors"
         assert_output_contains "BERTH-GUEST blk: sector 0: hello from the host"
@@ -216,6 +217,14 @@ blk_roundtrip() { # DISK-OPTIONS [VMM-ARGS...]: the guest's virtio-blk checks on
                 echo "# $opts: $n requests through io_uring" >&3
                 [ "${n:-0}" -ge 16 ]
         done
+}
+
+@test "vmm: io=uring where the kernel has no io_uring falls back to the worker thread" {
+        deny="$BERTH_BUILD/tests/unit/deny_syscall"
+        [ -x "$deny" ] || skip "tests/unit/deny_syscall not built"
+        VMM_PREFIX="$deny io_uring_setup" blk_roundtrip format=raw,io=uring --log-level info
+        assert_output_contains "io_uring_queue_init: Function not implemented); using the worker thread"
+        refute_output_contains "requests through io_uring"
 }
 
 @test "vmm: io=uring on a qcow2 disk says why and uses the worker thread" {

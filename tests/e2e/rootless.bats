@@ -110,6 +110,10 @@ data_dir() {
         [ "$output" = "0:0
 0:0" ]
         as_user '$RL/berth rm -f rlu' >/dev/null
+        # info says so, as Docker's SecurityOptions and Podman's idMappings do
+        run as_user '$RL/berth info --format "{{.Driver}} {{json .SecurityOptions}} {{json .IDMappings.UIDMap}}"'
+        assert_output_contains 'overlay ["name=seccomp,profile=builtin","name=rootless"]'
+        assert_output_contains "{\"ContainerID\":1,\"HostID\":$su,\"Size\":65536}"
 }
 
 @test "rootless: overlay mounted inside berth's namespace, not on the host" {

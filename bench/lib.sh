@@ -10,7 +10,9 @@
 # conditions), prints a table of medians with each peer's ratio to the first
 # command, and appends the table plus the exact command lines to
 # bench/results/latest.md, ready to paste into docs/performance.md.
-# Environment: BENCH_RUNS (default 30), BENCH_WARMUP (default 3).
+# Environment: BENCH_RUNS (default 30), BENCH_WARMUP (default 3); BENCH_AS_USER=NAME runs
+# hyperfine as that user (rootless benchmarks; root's environment is not passed, set what the
+# commands need in BENCH_USER_ENV, e.g. "XDG_RUNTIME_DIR=/tmp/x").
 
 BENCH_TOP="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH_OUT="$BENCH_TOP/bench/results"
@@ -35,9 +37,15 @@ bench_compare() {
                 args+=(--command-name "$1" "$2")
                 shift 2
         done
-        hyperfine -N --runs "$BENCH_RUNS" --warmup "$BENCH_WARMUP" --export-json "$json" \
-                "${args[@]}" >/dev/null 2>&1 || hyperfine --runs "$BENCH_RUNS" --warmup "$BENCH_WARMUP" \
-                --export-json "$json" "${args[@]}" >/dev/null
+        local as=()
+        if [ -n "${BENCH_AS_USER:-}" ]; then
+                chmod 666 "$json"
+                as=(runuser -u "$BENCH_AS_USER" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin
+                        HOME="$(getent passwd "$BENCH_AS_USER" | cut -d: -f6)" ${BENCH_USER_ENV:-})
+        fi
+        "${as[@]}" hyperfine -N --runs "$BENCH_RUNS" --warmup "$BENCH_WARMUP" --export-json "$json" \
+                "${args[@]}" >/dev/null 2>&1 || "${as[@]}" hyperfine --runs "$BENCH_RUNS" \
+                --warmup "$BENCH_WARMUP" --export-json "$json" "${args[@]}" >/dev/null
         {
                 echo "### $title"
                 echo

@@ -204,6 +204,22 @@ static int system_prune(struct cli_global *g, int argc, char **argv, berth_error
         return cmd_image_prune(g, all ? 3 : 2, iargv, err);
 }
 
+/* "inside outside count" lines as [{ContainerID, HostID, Size}] */
+static json_t *idmap_json(const char *text)
+{
+        json_t *a = json_array();
+        for (const char *p = text; p && *p;) {
+                unsigned long in, out, n;
+                if (sscanf(p, " %lu %lu %lu", &in, &out, &n) == 3)
+                        json_array_append_new(
+                                a, json_pack("{s:I, s:I, s:I}", "ContainerID", (json_int_t) in,
+                                             "HostID", (json_int_t) out, "Size", (json_int_t) n));
+                p = strchr(p, '\n');
+                p = p ? p + 1 : NULL;
+        }
+        return a;
+}
+
 static void os_name(char *buf, size_t len)
 {
         snprintf(buf, len, "Linux");
@@ -242,15 +258,17 @@ int cmd_info(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         bool v2_only = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
         bool hybrid = !v2_only && access("/sys/fs/cgroup/unified/cgroup.controllers", F_OK) == 0;
         long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+        struct eng_ctx ectx = {.rootless = g->paths.rootless};
+        const char *driver = img_driver_name((enum img_driver) eng_storage_driver(&ectx));
         json_t *info = json_pack(
                 "{s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
                 "s:i, s:I, s:s, s:s, s:s, s:s}",
                 "Containers", (json_int_t) u.containers, "ContainersRunning",
                 (json_int_t) u.running, "ContainersPaused", (json_int_t) u.paused,
                 "ContainersStopped", (json_int_t) u.stopped, "Images", (json_int_t) u.images,
-                "Driver", img_driver_name(img_driver_default()), "LoggingDriver", "json-file",
-                "CgroupDriver", "cgroupfs", "CgroupVersion", v2_only ? "2" : "1", "DefaultRuntime",
-                "berth-oci", "KernelVersion", un.release, "OperatingSystem", os, "OSType", "linux",
+                "Driver", driver, "LoggingDriver", "json-file", "CgroupDriver", "cgroupfs",
+                "CgroupVersion", v2_only ? "2" : "1", "DefaultRuntime", "berth-oci",
+                "KernelVersion", un.release, "OperatingSystem", os, "OSType", "linux",
                 "Architecture", un.machine, "ServerVersion", BERTH_VERSION, "NCPU",
                 (json_int_t) sysconf(_SC_NPROCESSORS_ONLN), "MemTotal", (json_int_t) pages * psize,
                 "Name", host, "DockerRootDir", g->paths.data_dir, "BerthRunDir", g->paths.run_dir,
@@ -258,6 +276,20 @@ int cmd_info(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 v2_only  ? "unified"
                 : hybrid ? "hybrid"
                          : "legacy");
+        /* Docker's SecurityOptions; rootless, Podman's idMappings of berth's namespace */
+        json_t *secopts = json_pack("[s]", "name=seccomp,profile=builtin");
+        cleanup_free char *uidmap = NULL, *gidmap = NULL;
+        if (g->paths.rootless) {
+                json_array_append_new(secopts, json_string("name=rootless"));
+                berth_error_t ignored = NULL;
+                if (berth_read_file("/proc/self/uid_map", &uidmap, NULL, &ignored) < 0 ||
+                    berth_read_file("/proc/self/gid_map", &gidmap, NULL, &ignored) < 0)
+                        berth_error_release(&ignored);
+                json_object_set_new(info, "IDMappings",
+                                    json_pack("{s:o, s:o}", "UIDMap", idmap_json(uidmap), "GIDMap",
+                                              idmap_json(gidmap)));
+        }
+        json_object_set_new(info, "SecurityOptions", secopts);
         int r = 0;
         if (format) {
                 struct berth_tmpl *t;
@@ -282,10 +314,15 @@ int cmd_info(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                        " OSType: linux\n Architecture: %s\n CPUs: %ld\n Total Memory: %s\n"
                        " Name: %s\n Berth Root Dir: %s\n Berth Run Dir: %s\n",
                        u.containers, u.running, u.paused, u.stopped, u.images, BERTH_VERSION,
-                       img_driver_name(img_driver_default()), v2_only ? "2" : "1",
+                       driver, v2_only ? "2" : "1",
                        hybrid ? " (hybrid: v1 controllers, a v2 hierarchy beside them)" : "",
                        un.release, os, un.machine, sysconf(_SC_NPROCESSORS_ONLN), mem, host,
                        g->paths.data_dir, g->paths.run_dir);
+                printf(" Security Options:\n  seccomp\n   Profile: builtin\n%s",
+                       g->paths.rootless ? "  rootless\n" : "");
+                if (g->paths.rootless)
+                        printf(" ID Mappings (inside outside count):\n  uid: %s  gid: %s",
+                               uidmap ? uidmap : "?\n", gidmap ? gidmap : "?\n");
         }
         json_decref(info);
         return r;

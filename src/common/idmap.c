@@ -22,8 +22,8 @@ static bool parse_u32(const char *s, uint32_t *out)
         return true;
 }
 
-int berth_subid_ranges(const char *path, const char *name, uid_t uid,
-                       struct berth_subid_range *out, size_t *n, berth_error_t *err)
+int berth_subid_ranges(const char *path, const char *name, uid_t uid, struct berth_subid_range *out,
+                       size_t *n, berth_error_t *err)
 {
         *n = 0;
         cleanup_file FILE *f = fopen(path, "re");

@@ -24,8 +24,8 @@ struct berth_subid_range {
  * order (as shadow's newuidmap accepts them); at most BERTH_SUBID_MAX_RANGES.  A missing
  * file is no ranges, not an error; so is a file without the user.  Malformed lines are
  * skipped, as shadow skips them. */
-int berth_subid_ranges(const char *path, const char *name, uid_t uid,
-                       struct berth_subid_range *out, size_t *n, berth_error_t *err);
+int berth_subid_ranges(const char *path, const char *name, uid_t uid, struct berth_subid_range *out,
+                       size_t *n, berth_error_t *err);
 
 /* One line of a uid_map or gid_map. */
 struct berth_idmap {

@@ -68,6 +68,11 @@ int berth_log_parse_level(const char *s, enum berth_log_level *out, berth_error_
                 err, 2, 0, "invalid log level `%s`: expected error, warning, info or debug", s);
 }
 
+void berth_log_use_stderr(void)
+{
+        logger.fd = STDERR_FILENO; /* the old one is closed, or closes at exec */
+}
+
 void berth_log_set_level(enum berth_log_level level)
 {
         logger.level = level;

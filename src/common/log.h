@@ -31,6 +31,9 @@ int berth_log_parse_format(const char *s, enum berth_log_format *out, berth_erro
 int berth_log_parse_level(const char *s, enum berth_log_level *out, berth_error_t *err);
 
 void berth_log_set_level(enum berth_log_level level);
+/* From now on write to standard error, whatever berth_log_init opened (a container's init,
+ * which has closed the runtime's other descriptors, reports there: the user sees it). */
+void berth_log_use_stderr(void);
 enum berth_log_level berth_log_get_level(void);
 
 void berth_log(enum berth_log_level level, const char *fmt, ...)

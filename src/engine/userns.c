@@ -139,8 +139,10 @@ static int map_ids(pid_t pid, berth_error_t *err)
 {
         uid_t uid = geteuid();
         gid_t gid = getegid();
-        struct passwd *pw = getpwuid(uid);
-        const char *name = pw ? pw->pw_name : NULL;
+        struct passwd pwbuf, *pw = NULL;
+        char text[4096];
+        const char *name =
+                getpwuid_r(uid, &pwbuf, text, sizeof(text), &pw) == 0 && pw ? pw->pw_name : NULL;
         struct berth_subid_range ur[BERTH_SUBID_MAX_RANGES], gr[BERTH_SUBID_MAX_RANGES];
         size_t nu = 0, ng = 0;
         if (berth_subid_ranges("/etc/subuid", name, uid, ur, &nu, err) < 0 ||
@@ -180,7 +182,9 @@ static _Noreturn void pause_main(int to_parent, int from_parent, bool fresh)
         int e = 0;
         if (fresh && unshare(CLONE_NEWUSER) < 0)
                 e = errno;
-        if (write(to_parent, e ? (char[]){'E'} : &c, 1) != 1 || e)
+        if (e)
+                c = 'E';
+        if (write(to_parent, &c, 1) != 1 || e)
                 _exit(1);
         if (read(from_parent, &c, 1) != 1 || c != 'm')
                 _exit(1);

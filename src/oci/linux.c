@@ -288,6 +288,7 @@ void oci_init_main(struct oci_init_args *a)
         const struct oci_spec *s = a->spec;
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         close_inherited(a);
+        berth_log_use_stderr(); /* the log file, if any, was the runtime's: closed above */
         if (setup(a, &exe, &err) < 0) {
                 oci_sync_send(a->sync_fd, OCI_SYNC_ERROR, &err);
                 _exit(OCI_EXIT_ERROR);
@@ -318,6 +319,8 @@ void oci_init_main(struct oci_init_args *a)
                                      .preserve_fds = a->preserve_fds,
                                      .in_userns = oci_in_userns(s)};
         oci_process_exec(&plan, &err);
+        /* as a shell says it: 127 not found, 126 found but not runnable (or as this user) */
+        int status = err && err->errnum == ENOENT ? 127 : 126;
         berth_error_report(&err, OCI_EXIT_ERROR);
-        _exit(127);
+        _exit(status);
 }

@@ -146,12 +146,16 @@ static int set_user(const struct oci_process *p, bool in_userns, berth_error_t *
          * we have are all there can be: EPERM is no error there */
         if (setgroups(p->n_gids, p->gids) < 0 && !(in_userns && errno == EPERM))
                 return berth_fail(err, errno, "set additional groups");
+        /* EINVAL in a user namespace: the id has no mapping there */
+        const char *why = in_userns ? " (is it mapped in the user namespace?)" : "";
         if (setresgid(p->gid, p->gid, p->gid) < 0)
-                return berth_fail(err, errno, "set gid %u", (unsigned) p->gid);
+                return berth_fail(err, errno, "set gid %u%s", (unsigned) p->gid,
+                                  errno == EINVAL ? why : "");
         if (p->has_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
                 return berth_fail(err, errno, "keep capabilities across setuid");
         if (setresuid(p->uid, p->uid, p->uid) < 0)
-                return berth_fail(err, errno, "set uid %u", (unsigned) p->uid);
+                return berth_fail(err, errno, "set uid %u%s", (unsigned) p->uid,
+                                  errno == EINVAL ? why : "");
         return 0;
 }
 

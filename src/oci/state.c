@@ -14,14 +14,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/idmap.h"
 #include "common/util.h"
 #include "oci/internal.h"
 
 char *oci_default_root(void)
 {
         const char *xdg = getenv("XDG_RUNTIME_DIR");
-        const char *ns_uid = getenv("BERTH_ROOTLESS_UID"); /* see common/paths.h */
-        if ((geteuid() != 0 || (ns_uid && *ns_uid)) && xdg && *xdg)
+        /* Root in a user namespace is a rootless caller's (rootless berth's, see
+         * common/paths.h; Podman's) unless $USER says root, as runc decides */
+        const char *ns_uid = getenv("BERTH_ROOTLESS_UID"), *user = getenv("USER");
+        bool rootless = geteuid() != 0 || (ns_uid && *ns_uid) ||
+                        (berth_in_userns() && (user == NULL || strcmp(user, "root") != 0));
+        if (rootless && xdg && *xdg)
                 return berth_xasprintf("%s/berth-oci", xdg);
         return berth_xstrdup("/run/berth-oci");
 }

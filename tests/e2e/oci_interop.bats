@@ -34,6 +34,40 @@ podman_() {
 # setrlimit fails there, so the tests ask for limits the host allows.
 U=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 
+@test "rootless podman --runtime berth-oci: run, --user, exec, in Podman's user namespace" {
+        require_cmd podman
+        require_cmd newuidmap
+        local u=berth-e2e-podman
+        pkill -KILL -u "$u" 2>/dev/null || true
+        userdel -r "$u" >/dev/null 2>&1 || true
+        useradd -m -s /bin/bash "$u" 2>/dev/null || skip "could not create $u"
+        grep -q "^$u:" /etc/subuid || skip "useradd gave $u no subordinate ids"
+        local d=$W/rootless-podman
+        mkdir -p -m 755 "$d" && cp "$BERTH_OCI" "$W/rootfs.tar" "$d"/ && chmod a+rx "$d"/*
+        mkdir -m 700 "$d/xdg" && chown "$u" "$d/xdg"
+        chmod a+x "$W"
+        # the runtime runs as root of Podman's user namespace: its state must go to the
+        # user's $XDG_RUNTIME_DIR as runc's does, and mknod and cgroups are not for it
+        pu() { su - "$u" -c "export XDG_RUNTIME_DIR=$d/xdg; podman --cgroup-manager cgroupfs --runtime $d/berth-oci --events-backend none --storage-driver vfs $1"; }
+        pu "import $d/rootfs.tar localhost/bb" >/dev/null
+        run pu "run --rm --network none localhost/bb sh -c 'id -u; cat /proc/self/uid_map; exit 3'"
+        [ "$status" -eq 3 ]
+        [ "${lines[0]}" = 0 ]
+        [ "$(echo ${lines[1]})" = "0 $(id -u "$u") 1" ]
+        [ "$(echo ${lines[2]})" = "1 $(awk -F: -v u="$u" '$1 == u { print $2; exit }' /etc/subuid) 65536" ]
+        run pu "run --rm --network none --user 1000:1000 localhost/bb id -u"
+        [ "$output" = 1000 ]
+        pu "run -d --name rp --network none localhost/bb sleep 1000" >/dev/null
+        run pu "exec rp sh -c 'echo in-exec; exit 4'"
+        [ "$status" -eq 4 ]
+        [ "$output" = in-exec ]
+        ls "$d/xdg/berth-oci" | grep -q .
+        pu "rm -f -t 0 rp" >/dev/null
+        pkill -KILL -u "$u" 2>/dev/null || true
+        sleep 0.2
+        userdel -r "$u" >/dev/null 2>&1 || true
+}
+
 @test "podman --runtime berth-oci: run, exec, -t, --memory, --pids-limit, --cap-drop, --read-only, --user" {
         require_cmd podman
         podman_ import "$W/rootfs.tar" localhost/bb >/dev/null

@@ -5,6 +5,7 @@
 # overlay is mounted inside it; no cgroups on cgroup v1 (the kernel gives an unprivileged user
 # none to manage).
 load helpers
+bats_require_minimum_version 1.5.0
 
 USER_NAME=berth-e2e
 
@@ -109,6 +110,10 @@ data_dir() {
         [ "$output" = "0:0
 0:0" ]
         as_user '$RL/berth rm -f rlu' >/dev/null
+        # info says so, as Docker's SecurityOptions and Podman's idMappings do
+        run as_user '$RL/berth info --format "{{.Driver}} {{json .SecurityOptions}} {{json .IDMappings.UIDMap}}"'
+        assert_output_contains 'overlay ["name=seccomp,profile=builtin","name=rootless"]'
+        assert_output_contains "{\"ContainerID\":1,\"HostID\":$su,\"Size\":65536}"
 }
 
 @test "rootless: overlay mounted inside berth's namespace, not on the host" {
@@ -171,4 +176,34 @@ data_dir() {
         assert_success
         assert_output_contains "root:"
         as_user '$RL/berth rm -f rlp1 rlp2' >/dev/null
+}
+
+@test "rootless without subordinate ids: only the user's own id, a warning, clear failures" {
+        local u=berth-e2e-nosub
+        if id "$u" >/dev/null 2>&1; then # left by an interrupted run
+                pkill -KILL -u "$u" 2>/dev/null || true
+                sleep 0.2
+                userdel -r "$u" >/dev/null 2>&1 || true
+        fi
+        useradd -m -s /bin/bash "$u" 2>/dev/null || skip "could not create $u"
+        xdg=/tmp/berth-e2e-nosub-xdg
+        rm -rf "$xdg"
+        sed -i "/^$u:/d" /etc/subuid /etc/subgid
+        nosub() { su - "$u" -c "export RL=$RL_DIR XDG_RUNTIME_DIR=$xdg; mkdir -p -m 700 $xdg; $1"; }
+        # the warning comes when berth makes the user's namespace: the first call
+        run nosub '$RL/berth images -q'
+        assert_success
+        assert_output_contains "no subordinate ids for \`$u\`"
+        assert_output_contains "usermod --add-subuids"
+        nosub 'BERTH=$RL/berth $RL/mkimage-busybox >/dev/null 2>&1'
+        run nosub '$RL/berth run --rm busybox sh -c "id -u; cat /proc/self/uid_map"'
+        assert_success
+        [ "${lines[0]}" = 0 ]
+        [ "$(echo ${lines[1]})" = "0 $(id -u "$u") 1" ]
+        run -126 nosub '$RL/berth run --rm --user 1000 busybox id'
+        assert_output_contains "set uid 1000 (is it mapped in the user namespace?)"
+        pkill -KILL -u "$u" 2>/dev/null || true
+        sleep 0.2
+        userdel -r "$u" >/dev/null 2>&1 || true
+        rm -rf "$xdg"
 }

@@ -49,9 +49,8 @@ static int step(int vm, char op, char *mem)
         case 'c':
                 return ioctl(vm, KVM_CREATE_VCPU, 0) < 0 ? -1 : 0;
         case 'e': {
-                struct kvm_ioeventfd e = {.addr = 0xd0000050 + 0x1000ull * ioev++,
-                                          .len = 4,
-                                          .fd = eventfd(0, 0)};
+                struct kvm_ioeventfd e = {
+                        .addr = 0xd0000050 + 0x1000ull * ioev++, .len = 4, .fd = eventfd(0, 0)};
                 return ioctl(vm, KVM_IOEVENTFD, &e);
         }
         case 'f': {

@@ -12,6 +12,7 @@
 #include "common/idmap.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "engine/cgparent.h"
 #include "engine/lifecycle.h"
 #include "engine/rootfs.h"
 #include "engine/spec.h"
@@ -230,7 +231,10 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
         struct volume_ctx vctx = {.e = e, .rootfs = rootfs};
         if ((r = etc_files(c, hostname, f->host_config, &hostname_p, &hosts_p, &resolv_p, err)) < 0)
                 goto undo;
-        cgroups = berth_xasprintf("/berth/%s", c->id);
+        const char *ns_uid = getenv("BERTH_ROOTLESS_UID"); /* see engine/userns.h */
+        cgroups = eng_cgroup_path("/sys/fs/cgroup", e->rootless,
+                                  ns_uid ? (uid_t) strtoul(ns_uid, NULL, 10) : geteuid(), geteuid(),
+                                  c->id);
         init = eng_sibling_binary("berth-init");
         struct eng_spec_input in = {
                 .config = f->config,

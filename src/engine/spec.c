@@ -409,12 +409,17 @@ static int build_linux(struct spec_ctx *c, json_t *caps, json_t *nss, json_t **o
         json_object_set_new(linux_obj, "namespaces", json_incref(nss));
         if (spec_build_devices(c, linux_obj, res, err) < 0)
                 goto fail;
-        if (c->in->rootless && !spec_cgroup2_unified()) {
-                /* an unprivileged user gets no cgroup of its own outside cgroup v2 delegation */
+        /* device rules would be an eBPF program (v2) or a devices cgroup (v1): neither is an
+         * unprivileged user's to set, and its containers' device nodes are bind mounts of
+         * the host's, which the host's permissions already guard */
+        if (c->in->rootless)
                 json_object_del(res, "devices");
+        if (c->in->rootless && (!spec_cgroup2_unified() || c->in->cgroups_path == NULL)) {
+                /* an unprivileged user gets no cgroup of its own outside cgroup v2 delegation
+                 * (engine/cgparent.h) */
                 if (json_object_size(res))
                         log_warn("resource limits are ignored: a rootless container can't have "
-                                 "them without a unified cgroup v2 hierarchy");
+                                 "them without a cgroup v2 hierarchy delegated to the user");
                 json_decref(res);
                 res = NULL;
         } else {

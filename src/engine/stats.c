@@ -2,8 +2,8 @@
  *
  * The engine puts every container at cgroupsPath /berth/<id>: under each v1
  * controller's mount, or under the v2 root when that is where the
- * controller lives.  v1 is tried first, as on hybrid hosts the v2 tree holds
- * few controllers. */
+ * controller lives (a rootless user's v2 cgroup: engine/cgparent.h).  v1 is tried first, as on
+ * hybrid hosts the v2 tree holds few controllers. */
 #include "engine/stats.h"
 
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "engine/cgparent.h"
 
 static char *cg_file(struct eng_container *c, const char *v1_ctrl, const char *v1_file,
                      const char *v2_file)
@@ -23,7 +24,10 @@ static char *cg_file(struct eng_container *c, const char *v1_ctrl, const char *v
         free(p);
         if (v2_file == NULL)
                 return NULL;
-        p = berth_xasprintf("/sys/fs/cgroup/berth/%s/%s", c->id, v2_file);
+        /* v2: where the bundle put it (a rootless user's is under its delegated cgroup) */
+        cleanup_free char *dir = eng_cgroup_v2_dir("/sys/fs/cgroup", c->run_dir);
+        p = dir ? berth_xasprintf("%s/%s", dir, v2_file)
+                : berth_xasprintf("/sys/fs/cgroup/berth/%s/%s", c->id, v2_file);
         if (access(p, R_OK) == 0)
                 return p;
         free(p);

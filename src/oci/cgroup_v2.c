@@ -16,6 +16,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "common/idmap.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "oci/cgroup.h"
@@ -25,33 +26,52 @@ static char *dir_of(struct oci_cgroup *cg)
         return berth_xasprintf("%s%s", cg->root, cg->path);
 }
 
-/* Enable in dir's subtree_control every controller dir offers that we use. */
+/* Is word W in the space-separated list TEXT? */
+static bool has_word(const char *text, const char *w)
+{
+        size_t wl = strlen(w);
+        for (const char *p = text; p && (p = strstr(p, w)) != NULL; p += wl) {
+                bool start = p == text || p[-1] == ' ';
+                bool end = p[wl] == 0 || p[wl] == ' ' || p[wl] == '\n';
+                if (start && end)
+                        return true;
+        }
+        return false;
+}
+
+/* Enable in dir's subtree_control every controller dir offers that we use and that isn't
+ * enabled yet.  A rootless caller can't write the ancestors of its delegated cgroup (they
+ * are root's, and systemd enabled there what it delegates): that is not an error. */
 static int enable_controllers(const char *dir, berth_error_t *err)
 {
         static const char *want[] = {"cpu",  "cpuset",  "io",   "memory",
                                      "pids", "hugetlb", "misc", NULL};
         cleanup_free char *path = berth_xasprintf("%s/cgroup.controllers", dir), *avail = NULL;
-        size_t len;
+        cleanup_free char *spath = berth_xasprintf("%s/cgroup.subtree_control", dir);
+        cleanup_free char *enabled = NULL;
         char buf[128] = "";
-        if (berth_read_file(path, &avail, &len, err) < 0)
+        if (berth_read_file(path, &avail, NULL, err) < 0)
                 return -1;
+        berth_error_t ignored = NULL;
+        if (berth_read_file(spath, &enabled, NULL, &ignored) < 0)
+                berth_error_release(&ignored);
         for (size_t i = 0; want[i]; i++) {
-                char *p = avail;
-                size_t wl = strlen(want[i]);
-                while ((p = strstr(p, want[i])) != NULL) {
-                        bool start = p == avail || p[-1] == ' ';
-                        bool end = p[wl] == 0 || p[wl] == ' ' || p[wl] == '\n';
-                        if (start && end) {
-                                strcat(buf, buf[0] ? " +" : "+");
-                                strcat(buf, want[i]);
-                                break;
-                        }
-                        p += wl;
+                if (has_word(avail, want[i]) && !(enabled && has_word(enabled, want[i]))) {
+                        strcat(buf, buf[0] ? " +" : "+");
+                        strcat(buf, want[i]);
                 }
         }
         if (buf[0] == 0)
                 return 0;
-        return oci_cg_write(dir, "cgroup.subtree_control", buf, err);
+        if (oci_cg_write(dir, "cgroup.subtree_control", buf, err) == 0)
+                return 0;
+        int e = (*err)->errnum;
+        if ((e == EACCES || e == EPERM || e == EROFS) && (geteuid() != 0 || berth_in_userns())) {
+                log_debug("rootless: leaving `%s` as it is: %s", spath, berth_error_msg(*err));
+                berth_error_release(err);
+                return 0;
+        }
+        return -1;
 }
 
 static int mkdir_tree(struct oci_cgroup *cg, berth_error_t *err)
@@ -178,8 +198,11 @@ static int v2_create(struct oci_cgroup *cg, pid_t pid, const struct oci_resource
         cleanup_free char *dir = dir_of(cg);
         struct statfs sf;
         bool real = statfs(cg->root, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+        /* a device program needs CAP_BPF and CAP_SYS_ADMIN in the initial user namespace: a
+         * rootless container has none, and only bind mounts of the host's nodes (as crun) */
+        bool rootless = geteuid() != 0 || berth_in_userns();
         if (mkdir_tree(cg, err) < 0 || apply(dir, r, err) < 0 ||
-            (real && oci_devices_bpf_attach(dir, r, s, err) < 0) ||
+            (real && !rootless && oci_devices_bpf_attach(dir, r, s, err) < 0) ||
             (pid > 0 && oci_cg_writef(dir, "cgroup.procs", err, "%d", (int) pid) < 0)) {
                 berth_error_t ignored = NULL;
                 v2_destroy(cg, &ignored);

@@ -207,3 +207,43 @@ data_dir() {
         userdel -r "$u" >/dev/null 2>&1 || true
         rm -rf "$xdg"
 }
+
+# This host's cgroup v2 hierarchy (mounted at /sys/fs/cgroup/unified beside v1) is mounted at
+# /sys/fs/cgroup in a private mount namespace, with a user@UID.service delegated the way
+# systemd delegates it, and rootless berth runs from inside it.
+@test "rootless on cgroup v2: containers go into the user's delegated cgroup, and leave it" {
+        require_subids
+        grep -qw cgroup2 /proc/filesystems || skip "no cgroup2 filesystem"
+        uid=$(id -u "$USER_NAME")
+        svc="user.slice/user-$uid.slice/user@$uid.service"
+        # no container left running: the next call makes a fresh namespace (else it would
+        # join a running container's, whose mount table has no cgroup2 at /sys/fs/cgroup)
+        as_user 'ids=$($RL/berth ps -aq); [ -z "$ids" ] || $RL/berth rm -f $ids' >/dev/null
+        run unshare -m bash -c "
+                set -e
+                mount --make-rprivate /
+                mount -t cgroup2 none /sys/fs/cgroup
+                C=/sys/fs/cgroup/$svc
+                mkdir -p \$C/app.slice
+                chown $USER_NAME \$C \$C/cgroup.procs \$C/cgroup.subtree_control \$C/cgroup.threads \$C/app.slice \$C/app.slice/cgroup.procs
+                echo \$\$ > \$C/app.slice/cgroup.procs
+                pkill -KILL -x berth-pause -u $USER_NAME || true
+                su - $USER_NAME -c 'export XDG_RUNTIME_DIR=/tmp/berth-e2e-xdg; B=$RL_DIR/berth
+                        \$B rm -f rlcg >/dev/null 2>&1
+                        \$B run -d --name rlcg busybox sleep 1000 >/dev/null
+                        pid=\$(\$B inspect -f {{.State.Pid}} rlcg)
+                        id=\$(\$B inspect -f {{.Id}} rlcg)
+                        grep ^0:: /proc/\$pid/cgroup
+                        cat /sys/fs/cgroup/$svc/berth/\$id/cgroup.procs
+                        echo pid=\$pid
+                        \$B rm -f rlcg >/dev/null
+                        [ -e /sys/fs/cgroup/$svc/berth/\$id ] && echo left-behind || echo removed'
+                pkill -KILL -x berth-pause -u $USER_NAME || true
+        "
+        sleep 0.3
+        find "/sys/fs/cgroup/unified/user.slice" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+        echo "$output"
+        [[ "${lines[0]}" == "0::/$svc/berth/"* ]]
+        [ "${lines[1]}" = "${lines[2]#pid=}" ]
+        [ "${lines[3]}" = removed ]
+}

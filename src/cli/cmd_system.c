@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -328,10 +331,12 @@ int cmd_info(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         return r;
 }
 
-/* The supervisor: every interval, each container is reconciled, so one
- * whose monitor died (a kill, an OOM of the monitor, a reboot) is recorded
- * as exited and, with restart policy always or unless-stopped, started
- * again.  Meant to run under systemd (docs/engine.md has a unit). */
+/* The supervisor: each container is reconciled when its monitor dies (a
+ * pidfd per live monitor wakes it) and every interval (for containers made
+ * meanwhile), so one whose monitor died (a kill, an OOM of the monitor, a
+ * reboot) is recorded as exited and, with restart policy always or
+ * unless-stopped, started again.  Meant to run under systemd (docs/engine.md
+ * has a unit). */
 static int system_service(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 {
         static const struct option opts[] = {
@@ -361,11 +366,26 @@ static int system_service(struct cli_global *g, int argc, char **argv, berth_err
                         log_warn("%s", berth_error_msg(lerr));
                         berth_error_release(&lerr);
                 }
+                /* watch every live monitor: one that dies wakes us at once, the interval
+                 * only catches containers made meanwhile */
+                struct pollfd *fds = berth_xcalloc(n ? n : 1, sizeof(*fds));
+                size_t nfd = 0;
+                for (size_t i = 0; i < n; i++) {
+                        pid_t pid = eng_monitor_pid(v[i]);
+                        int fd = pid > 0 ? (int) syscall(SYS_pidfd_open, pid, 0) : -1;
+                        if (fd >= 0)
+                                fds[nfd++] = (struct pollfd){.fd = fd, .events = POLLIN};
+                }
                 eng_container_list_free(v, n);
+                if (!once)
+                        poll(fds, nfd,
+                             interval / 1000000LL > INT_MAX ? INT_MAX
+                                                            : (int) (interval / 1000000LL));
+                for (size_t i = 0; i < nfd; i++)
+                        close(fds[i].fd);
+                free(fds);
                 if (once)
                         break;
-                struct timespec d = {interval / 1000000000LL, interval % 1000000000LL};
-                nanosleep(&d, NULL);
         }
         eng_ctx_free(&e);
         return 0;

@@ -64,6 +64,11 @@ bool eng_monitor_alive(struct eng_container *c)
         return is_monitor && has_id;
 }
 
+pid_t eng_monitor_pid(struct eng_container *c)
+{
+        return eng_monitor_alive(c) ? monitor_pid(c) : 0;
+}
+
 static bool live_status(const char *s)
 {
         return strcmp(s, "running") == 0 || strcmp(s, "paused") == 0 ||

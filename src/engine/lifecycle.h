@@ -22,6 +22,8 @@ int eng_reconcile(struct eng_ctx *e, struct eng_container *c, berth_error_t *err
 
 /* Is the monitor recorded in state.json alive? */
 bool eng_monitor_alive(struct eng_container *c);
+/* The pid of the container's live monitor, or 0. */
+pid_t eng_monitor_pid(struct eng_container *c);
 
 struct eng_start_opts {
         bool wait_attach;    /* the monitor starts the container when an attach asks */

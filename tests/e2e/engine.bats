@@ -342,6 +342,29 @@ cgroup_dir() { # CONTROLLER ID
         [ "$(jq -r .RestartCount "$st")" -ge 0 ]
 }
 
+@test "berth system service reacts to a monitor's death at once, not at the next interval" {
+        id=$("$BERTH" run -d --restart always busybox sleep 1000)
+        st="$BERTH_DATA_DIR/containers/$id/state.json"
+        pid1=$(jq -r .State.Pid "$st")
+        "$BERTH" system service --interval 60s &
+        svc=$!
+        sleep 0.5 # its first pass: it now watches the monitor's pidfd
+        kill -9 "$(jq -r .Monitor.Pid "$st")"
+        t0=$(date +%s%N)
+        for i in $(seq 50); do
+                [ "$(jq -r .State.Status "$st")" = running ] && [ "$(jq -r .State.Pid "$st")" != "$pid1" ] && break
+                sleep 0.1
+        done
+        t1=$(date +%s%N)
+        kill "$svc"
+        wait "$svc" || true
+        echo "restarted after $(((t1 - t0) / 1000000)) ms"
+        [ "$(jq -r .State.Pid "$st")" != "$pid1" ]
+        [ "$(jq -r .State.Status "$st")" = running ]
+        [ $(((t1 - t0) / 1000000)) -lt 5000 ]
+        "$BERTH" rm -f "$id" >/dev/null
+}
+
 @test "run pulls a missing image from a registry (Debian's docker-registry on 127.0.0.1)" {
         require_cmd docker-registry curl
         port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -23,6 +23,7 @@ int berth_paths_resolve(struct berth_paths *p, uid_t euid, berth_getenv_fn env, 
         p->rootless = euid != 0 || set(ns_uid);
         if (euid == 0 && set(ns_uid))
                 euid = (uid_t) strtoul(ns_uid, NULL, 10);
+        p->uid = euid;
         const char *run = env("BERTH_RUN_DIR");
         const char *data = env("BERTH_DATA_DIR");
 

@@ -20,6 +20,7 @@
 
 struct berth_paths {
         bool rootless;
+        uid_t uid; /* the user's uid outside any user namespace (BERTH_ROOTLESS_UID's) */
         char *run_dir;
         char *data_dir;
 };

@@ -27,6 +27,7 @@ int eng_ctx_init(struct eng_ctx *e, const struct berth_paths *p, berth_error_t *
         e->run_dir = berth_path_join(p->run_dir, "containers");
         e->oci_root = berth_path_join(p->run_dir, "oci");
         e->rootless = p->rootless;
+        e->uid = p->uid;
         const char *dirs[] = {e->names_dir, e->run_dir, e->oci_root};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(dirs); i++) {
                 if (berth_mkdir_p(dirs[i], 0700, err) < 0) {

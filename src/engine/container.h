@@ -30,6 +30,7 @@ struct eng_ctx {
         char *run_dir;        /* <run_dir>/containers */
         char *oci_root;       /* <run_dir>/oci: berth-oci state of our containers */
         bool rootless;
+        uid_t uid; /* the user's uid outside any user namespace (berth_paths.uid) */
 };
 
 int eng_ctx_init(struct eng_ctx *e, const struct berth_paths *p, berth_error_t *err);

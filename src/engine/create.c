@@ -231,10 +231,7 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
         struct volume_ctx vctx = {.e = e, .rootfs = rootfs};
         if ((r = etc_files(c, hostname, f->host_config, &hostname_p, &hosts_p, &resolv_p, err)) < 0)
                 goto undo;
-        const char *ns_uid = getenv("BERTH_ROOTLESS_UID"); /* see engine/userns.h */
-        cgroups = eng_cgroup_path("/sys/fs/cgroup", e->rootless,
-                                  ns_uid ? (uid_t) strtoul(ns_uid, NULL, 10) : geteuid(), geteuid(),
-                                  c->id);
+        cgroups = eng_cgroup_path("/sys/fs/cgroup", e->rootless, e->uid, geteuid(), c->id);
         init = eng_sibling_binary("berth-init");
         struct eng_spec_input in = {
                 .config = f->config,

@@ -399,9 +399,11 @@ int eng_remove(struct eng_ctx *e, struct eng_container *c, bool force, berth_err
         if (eng_container_lock(c, err) < 0)
                 return -1;
         json_object_set_new(eng_container_state(c), "Status", json_string("removing"));
-        eng_container_save_state(c, err);
-        struct oci_ctx oci = oci_of(e);
+        /* best effort, as the runtime's delete: the removal below is what counts */
         berth_error_t ignored = NULL;
+        eng_container_save_state(c, &ignored);
+        berth_error_release(&ignored);
+        struct oci_ctx oci = oci_of(e);
         oci_delete(&oci, c->id, true, &ignored);
         berth_error_release(&ignored);
         if (eng_rootfs_remove(e, c, err) < 0) {

@@ -15,19 +15,32 @@
 #include "common/util.h"
 #include "engine/cgparent.h"
 
-static char *cg_file(struct eng_container *c, const char *v1_ctrl, const char *v1_file,
-                     const char *v2_file)
+/* The container's cgroup files; its v2 directory comes from its bundle, read once. */
+struct cg {
+        struct eng_container *c;
+        char *v2; /* NULL until first needed */
+};
+
+static void cg_release(struct cg *g)
 {
-        char *p = berth_xasprintf("/sys/fs/cgroup/%s/berth/%s/%s", v1_ctrl, c->id, v1_file);
+        free(g->v2);
+}
+
+static char *cg_file(struct cg *g, const char *v1_ctrl, const char *v1_file, const char *v2_file)
+{
+        char *p = berth_xasprintf("/sys/fs/cgroup/%s/berth/%s/%s", v1_ctrl, g->c->id, v1_file);
         if (v1_file && access(p, R_OK) == 0)
                 return p;
         free(p);
         if (v2_file == NULL)
                 return NULL;
         /* v2: where the bundle put it (a rootless user's is under its delegated cgroup) */
-        cleanup_free char *dir = eng_cgroup_v2_dir("/sys/fs/cgroup", c->run_dir);
-        p = dir ? berth_xasprintf("%s/%s", dir, v2_file)
-                : berth_xasprintf("/sys/fs/cgroup/berth/%s/%s", c->id, v2_file);
+        if (g->v2 == NULL) {
+                g->v2 = eng_cgroup_v2_dir("/sys/fs/cgroup", g->c->run_dir);
+                if (g->v2 == NULL)
+                        g->v2 = berth_xasprintf("/sys/fs/cgroup/berth/%s", g->c->id);
+        }
+        p = berth_xasprintf("%s/%s", g->v2, v2_file);
         if (access(p, R_OK) == 0)
                 return p;
         free(p);
@@ -62,9 +75,9 @@ static uint64_t host_memory(void)
         return pages > 0 && size > 0 ? (uint64_t) pages * (uint64_t) size : 0;
 }
 
-static void blkio(struct eng_container *c, struct eng_stats *s)
+static void blkio(struct cg *g, struct eng_stats *s)
 {
-        cleanup_free char *v1 = cg_file(c, "blkio", "blkio.throttle.io_service_bytes", NULL);
+        cleanup_free char *v1 = cg_file(g, "blkio", "blkio.throttle.io_service_bytes", NULL);
         cleanup_free char *text = NULL;
         if (v1 && berth_read_file(v1, &text, NULL, NULL) == 0) {
                 char dev[32], op[16];
@@ -79,7 +92,7 @@ static void blkio(struct eng_container *c, struct eng_stats *s)
                 }
                 return;
         }
-        cleanup_free char *v2 = cg_file(c, "", NULL, "io.stat");
+        cleanup_free char *v2 = cg_file(g, "", NULL, "io.stat");
         cleanup_free char *t2 = NULL;
         if (v2 == NULL || berth_read_file(v2, &t2, NULL, NULL) < 0)
                 return;
@@ -120,26 +133,28 @@ static void network(struct eng_container *c, struct eng_stats *s)
 int eng_stats_read(struct eng_container *c, struct eng_stats *s, berth_error_t *err)
 {
         memset(s, 0, sizeof(*s));
-        cleanup_free char *cpu1 = cg_file(c, "cpuacct", "cpuacct.usage", NULL);
+        __attribute__((cleanup(cg_release))) struct cg cg = {.c = c};
+        struct cg *g = &cg;
+        cleanup_free char *cpu1 = cg_file(g, "cpuacct", "cpuacct.usage", NULL);
         if (cpu1) {
                 s->cpu_ns = read_u64(cpu1);
         } else {
-                cleanup_free char *cpu2 = cg_file(c, "", NULL, "cpu.stat");
+                cleanup_free char *cpu2 = cg_file(g, "", NULL, "cpu.stat");
                 if (cpu2 == NULL)
                         return berth_fail_status(
                                 err, 1, 0, "no cgroup found for container %.12s (is it running?)",
                                 c->id);
                 s->cpu_ns = keyed(cpu2, "usage_usec") * 1000;
         }
-        cleanup_free char *mu1 = cg_file(c, "memory", "memory.usage_in_bytes", "memory.current");
-        cleanup_free char *ms = cg_file(c, "memory", "memory.stat", "memory.stat");
+        cleanup_free char *mu1 = cg_file(g, "memory", "memory.usage_in_bytes", "memory.current");
+        cleanup_free char *ms = cg_file(g, "memory", "memory.stat", "memory.stat");
         uint64_t usage = read_u64(mu1);
         /* Docker subtracts the inactive page cache */
         uint64_t cache = keyed(ms, "total_inactive_file");
         if (cache == 0)
                 cache = keyed(ms, "inactive_file");
         s->mem_usage = usage > cache ? usage - cache : usage;
-        cleanup_free char *ml = cg_file(c, "memory", "memory.limit_in_bytes", "memory.max");
+        cleanup_free char *ml = cg_file(g, "memory", "memory.limit_in_bytes", "memory.max");
         cleanup_free char *limit = NULL;
         uint64_t host = host_memory();
         s->mem_limit = host;
@@ -148,9 +163,9 @@ int eng_stats_read(struct eng_container *c, struct eng_stats *s, berth_error_t *
                 if (l > 0 && l < host)
                         s->mem_limit = l;
         }
-        cleanup_free char *pc = cg_file(c, "pids", "pids.current", "pids.current");
+        cleanup_free char *pc = cg_file(g, "pids", "pids.current", "pids.current");
         s->pids = read_u64(pc);
-        blkio(c, s);
+        blkio(g, s);
         network(c, s);
         return 0;
 }
@@ -159,9 +174,11 @@ int eng_container_pids(struct eng_container *c, pid_t **pids, size_t *n, berth_e
 {
         *pids = NULL;
         *n = 0;
-        cleanup_free char *procs = cg_file(c, "pids", "cgroup.procs", "cgroup.procs");
+        __attribute__((cleanup(cg_release))) struct cg cg = {.c = c};
+        struct cg *g = &cg;
+        cleanup_free char *procs = cg_file(g, "pids", "cgroup.procs", "cgroup.procs");
         if (procs == NULL)
-                procs = cg_file(c, "memory", "cgroup.procs", NULL);
+                procs = cg_file(g, "memory", "cgroup.procs", NULL);
         cleanup_free char *text = NULL;
         if (procs == NULL || berth_read_file(procs, &text, NULL, err) < 0)
                 return berth_fail_status(err, 1, 0, "container %.12s is not running", c->id);

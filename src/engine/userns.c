@@ -61,10 +61,9 @@ static pid_t find_orphaned_namespace(void)
         cleanup_dir DIR *d = opendir("/proc");
         if (d == NULL)
                 return 0;
-        char self_ns[64] = "", ns[64], path[64], want[32];
+        char self_ns[64] = "", ns[64], path[64];
         if (readlink("/proc/self/ns/user", self_ns, sizeof(self_ns) - 1) < 0)
                 return 0;
-        snprintf(want, sizeof(want), "0 %u 1", (unsigned) geteuid());
         struct dirent *de;
         while ((de = readdir(d)) != NULL) {
                 char *end;
@@ -83,13 +82,10 @@ static pid_t find_orphaned_namespace(void)
                         berth_error_release(&e);
                         continue;
                 }
-                unsigned long in, out, count;
-                char first[32];
-                if (sscanf(map, " %lu %lu %lu", &in, &out, &count) == 3) {
-                        snprintf(first, sizeof(first), "%lu %lu %lu", in, out, count);
-                        if (strcmp(first, want) == 0)
-                                return (pid_t) v;
-                }
+                unsigned long in, out, count; /* its first line: "0 <us> 1" */
+                if (sscanf(map, " %lu %lu %lu", &in, &out, &count) == 3 && in == 0 &&
+                    out == geteuid() && count == 1)
+                        return (pid_t) v;
         }
         return 0;
 }
@@ -104,13 +100,6 @@ static pid_t read_pid_file(const char *path)
         }
         long v = strtol(text, NULL, 10);
         return v > 0 && v < (1L << 22) ? (pid_t) v : 0;
-}
-
-int eng_userns_pause_pid(const char *run_dir)
-{
-        cleanup_free char *pidfile = berth_path_join(run_dir, "pause.pid");
-        pid_t pid = read_pid_file(pidfile);
-        return is_our_pause(pid) ? pid : 0;
 }
 
 /* Run newuidmap or newgidmap: PID 0 OWN 1, then each subordinate range after it. */

@@ -11,7 +11,7 @@
  * A tiny "berth-pause" process holds the namespaces; its pid is in RUN_DIR/pause.pid, and
  * every later call joins it (two setns).  If it is gone (killed, or after a reboot) the next
  * call makes a new one; the overlay mounts of stopped containers are then made again when
- * they start (eng_rootfs_ensure).  Without subordinate ids (or without newuidmap) only the
+ * they start (eng_rootfs_mount).  Without subordinate ids (or without newuidmap) only the
  * user's own uid and gid are mapped, with a warning: containers still run, as root only. */
 #ifndef BERTH_ENGINE_USERNS_H
 #define BERTH_ENGINE_USERNS_H
@@ -22,8 +22,5 @@
  * process already inside (euid 0 there).  Must be called while single-threaded, before any
  * thread exists.  Keeps the working directory.  Sets BERTH_ROOTLESS_UID for children. */
 int eng_userns_enter(const char *run_dir, berth_error_t *err);
-
-/* The pid of the user's pause process, or 0 if none is running. */
-int eng_userns_pause_pid(const char *run_dir);
 
 #endif

@@ -121,6 +121,7 @@ struct oci_init_args {
         int preserve_fds;
         bool hooks_runtime; /* ask the parent to run createRuntime/prestart */
         bool in_cgroup;     /* the parent said OCI_SYNC_CGROUP */
+        bool in_userns;     /* oci_in_userns(), asked once while /proc is the host's */
 };
 /* Body of the container's init (runs in the cloned child); never returns. */
 __attribute__((noreturn)) void oci_init_main(struct oci_init_args *a);

@@ -160,7 +160,7 @@ static int runtime_hooks(struct oci_init_args *a, berth_error_t *err)
 static int build_rootfs(struct oci_init_args *a, berth_error_t *err)
 {
         const struct oci_spec *s = a->spec;
-        bool in_userns = oci_in_userns(s); /* asked while /proc is still the host's */
+        bool in_userns = a->in_userns;
         /* Keep our mounts from reaching the host; then give the rootfs a mount
          * of its own, which pivot_root requires. */
         if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
@@ -200,6 +200,7 @@ static int setup(struct oci_init_args *a, char **exe, berth_error_t *err)
                 return -1;
         if (user && set_identity_in_userns(err) < 0)
                 return -1;
+        a->in_userns = oci_in_userns(s); /* the host's /proc still, and once */
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(kinds); i++) {
                 const struct oci_namespace *n = oci_spec_namespace(s, kinds[i]);
                 if (n && n->path == NULL)
@@ -317,7 +318,7 @@ void oci_init_main(struct oci_init_args *a)
                                      .seccomp = s->seccomp,
                                      .path = exe,
                                      .preserve_fds = a->preserve_fds,
-                                     .in_userns = oci_in_userns(s)};
+                                     .in_userns = a->in_userns};
         oci_process_exec(&plan, &err);
         /* as a shell says it: 127 not found, 126 found but not runnable (or as this user) */
         int status = err && err->errnum == ENOENT ? 127 : 126;

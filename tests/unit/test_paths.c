@@ -46,6 +46,7 @@ int main(void)
         fake_env = (const char *const[]){"BERTH_ROOTLESS_UID", "1000", "HOME", "/home/u", NULL};
         berth_paths_resolve(&p, 0, env, &err);
         ok(p.rootless, "euid 0 with BERTH_ROOTLESS_UID is rootless");
+        is_int((int) p.uid, 1000, "and the user is BERTH_ROOTLESS_UID's");
         is_str(p.run_dir, "/run/user/1000/berth", "its run dir is the user's");
         is_str(p.data_dir, "/home/u/.local/share/berth", "its data dir is the user's");
         berth_paths_free(&p);

@@ -336,13 +336,15 @@ static int cmd_exec(struct oci_ctx *c, int argc, char **argv, berth_error_t *err
 
 static int cmd_update(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
 {
-        static const char *names[] = {
+        enum { N_NAMES = 13 };
+        static const char *names[N_NAMES + 1] = {
                 "memory",        "memory-swap", "memory-reservation", "kernel-memory",
                 "cpu-shares",    "cpu-quota",   "cpu-period",         "cpuset-cpus",
                 "cpuset-mems",   "pids-limit",  "blkio-weight",       "cpu-rt-runtime",
                 "cpu-rt-period", NULL};
-        struct option opts[16];
-        const char *kv[32] = {0};
+        struct option opts[N_NAMES + 3];
+        /* one value per flag, the last given wins: a repeated flag can't overrun kv */
+        const char *vals[N_NAMES] = {0}, *kv[2 * N_NAMES + 1] = {0};
         const char *res_file = NULL;
         size_t nkv = 0;
         int ch, idx;
@@ -353,8 +355,7 @@ static int cmd_update(struct oci_ctx *c, int argc, char **argv, berth_error_t *e
         opts[idx] = (struct option){0};
         while ((ch = getopt_long_only(argc, argv, "+r:h", opts, NULL)) != -1) {
                 if (ch >= 1000) {
-                        kv[nkv++] = names[ch - 1000];
-                        kv[nkv++] = optarg;
+                        vals[ch - 1000] = optarg;
                 } else if (ch == 'r') {
                         res_file = optarg;
                 } else if (ch == 'h') {
@@ -367,6 +368,11 @@ static int cmd_update(struct oci_ctx *c, int argc, char **argv, berth_error_t *e
         }
         if (need_id(argc, argv, "update", err) < 0)
                 return -1;
+        for (size_t i = 0; i < N_NAMES; i++)
+                if (vals[i]) {
+                        kv[nkv++] = names[i];
+                        kv[nkv++] = vals[i];
+                }
         cleanup_free char *text = NULL;
         if (res_file) {
                 size_t len;

@@ -213,20 +213,8 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
                         return -1;
                 if (m.type == OCI_SYNC_READY)
                         return 0;
-                if (m.type == OCI_SYNC_ERROR) {
-                        /* the text ends with the errno's message: keep the errno itself
-                         * (callers map ENOENT and EACCES to 127 and 126) without saying
-                         * its message twice */
-                        const char *es = m.errnum ? strerror(m.errnum) : "";
-                        size_t tl = strlen(m.text), el = strlen(es);
-                        if (m.errnum && tl > el + 2 && strcmp(m.text + tl - el, es) == 0 &&
-                            strncmp(m.text + tl - el - 2, ": ", 2) == 0)
-                                m.text[tl - el - 2] = '\0';
-                        else
-                                m.errnum = 0;
-                        berth_fail_status(err, 1, m.errnum, "%s", m.text);
-                        return -1;
-                }
+                if (m.type == OCI_SYNC_ERROR)
+                        return oci_sync_error(&m, err);
                 if (m.type == OCI_SYNC_HOOKS) {
                         /* runtime-spec: these hooks see the container as created */
                         cleanup_free char *text = state_text(&cr->st, OCI_CREATED);
@@ -681,7 +669,11 @@ int oci_kill(struct oci_ctx *c, const char *id, int sig, bool all, berth_error_t
                         kill(pids[i], sig);
                 free(pids);
                 oci_cgroup_release(&cg);
-                goto out;
+                if (r < 0 || n > 0)
+                        goto out;
+                /* no cgroup to list (rootless without one): the init at least, whose
+                 * death ends a container with a pid namespace of its own */
+                r = -1;
         }
         int pfd = (int) syscall(SYS_pidfd_open, st.pid, 0);
         if (pfd < 0 || syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0)

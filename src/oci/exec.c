@@ -229,7 +229,7 @@ static int exec_in(struct oci_state *st, struct oci_spec *spec, struct oci_proce
             oci_sync_recv(sync[0], &m, err) < 0)
                 goto kill;
         if (m.type == OCI_SYNC_ERROR) {
-                berth_fail_status(err, 1, 0, "%s", m.text);
+                oci_sync_error(&m, err);
                 goto kill;
         }
         if (console_peer >= 0 && (master = berth_recv_fd(console_peer, err)) < 0)

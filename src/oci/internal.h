@@ -106,6 +106,9 @@ struct oci_sync_msg {
 };
 int oci_sync_send(int fd, int type, const berth_error_t *err);
 int oci_sync_recv(int fd, struct oci_sync_msg *m, berth_error_t *err);
+/* The init's OCI_SYNC_ERROR M as an error (status 1), keeping its errno (callers map ENOENT
+ * and EACCES to 127 and 126) without its message said twice; returns -1. */
+int oci_sync_error(struct oci_sync_msg *m, berth_error_t *err);
 
 struct oci_init_args {
         const struct oci_spec *spec;

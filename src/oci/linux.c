@@ -66,6 +66,20 @@ int oci_sync_recv(int fd, struct oci_sync_msg *m, berth_error_t *err)
         return 0;
 }
 
+int oci_sync_error(struct oci_sync_msg *m, berth_error_t *err)
+{
+        /* the text ends with the errno's message ("...: No such file or directory") */
+        const char *es = m->errnum ? strerror(m->errnum) : "";
+        size_t tl = strlen(m->text), el = strlen(es);
+        if (m->errnum && tl > el + 2 && strcmp(m->text + tl - el, es) == 0 &&
+            strncmp(m->text + tl - el - 2, ": ", 2) == 0)
+                m->text[tl - el - 2] = '\0';
+        else
+                m->errnum = 0;
+        berth_fail_status(err, 1, m->errnum, "%s", m->text);
+        return -1;
+}
+
 static int join_namespaces(struct oci_init_args *a, berth_error_t *err)
 {
         /* user first: it decides what we may do with the others. */

@@ -35,19 +35,25 @@ static const char *env_get(char **env, const char *name)
         return NULL;
 }
 
-static bool executable(const char *path)
+/* 0 if PATH can be executed, else why not (ENOENT: not there; EACCES: not runnable) */
+static int exec_check(const char *path)
 {
         struct stat st;
-        return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+        if (stat(path, &st) < 0)
+                return errno;
+        if (!S_ISREG(st.st_mode))
+                return EACCES;
+        return access(path, X_OK) < 0 ? errno : 0;
 }
 
 int oci_process_resolve(const struct oci_process *p, char **path, berth_error_t *err)
 {
         const char *prog = p->args[0];
         if (strchr(prog, '/')) {
-                if (!executable(prog))
-                        return berth_fail_status(err, 1, errno ? errno : EACCES,
-                                                 "exec: `%s`: not an executable file", prog);
+                int e = exec_check(prog);
+                if (e)
+                        return berth_fail_status(err, 1, e, "exec: `%s`: not an executable file",
+                                                 prog);
                 *path = berth_xstrdup(prog);
                 return 0;
         }
@@ -58,13 +64,14 @@ int oci_process_resolve(const struct oci_process *p, char **path, berth_error_t 
         char *save = NULL;
         for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
                 char *cand = berth_xasprintf("%s/%s", *dir ? dir : ".", prog);
-                if (executable(cand)) {
+                if (exec_check(cand) == 0) {
                         *path = cand;
                         return 0;
                 }
                 free(cand);
         }
-        return berth_fail_status(err, 1, 0, "exec: `%s`: executable file not found in $PATH", prog);
+        return berth_fail_status(err, 1, ENOENT, "exec: `%s`: executable file not found in $PATH",
+                                 prog);
 }
 
 struct sched_attr_v1 {

@@ -134,9 +134,14 @@ int oci_seccomp_load(const struct oci_seccomp *sc, berth_error_t *err)
         }
         if (sc->listener_path) {
                 int nfd = seccomp_notify_fd(ctx);
-                if (nfd < 0 || send_listener(sc, nfd, err) < 0)
+                if (nfd < 0) {
+                        berth_fail(err, -nfd, "get the seccomp notify fd");
                         goto fail;
+                }
+                rc = send_listener(sc, nfd, err);
                 close(nfd);
+                if (rc < 0)
+                        goto fail;
         }
         seccomp_release(ctx);
         return 0;

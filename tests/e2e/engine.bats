@@ -213,7 +213,14 @@ cgroup_dir() { # CONTROLLER ID
         [ "$status" -eq 125 ]
         assert_output_contains "/nonexistent/berth"
         run -127 "$BERTH" run --rm busybox /no/such/command
-        true # checked by run -127
+        run -127 "$BERTH" run --rm busybox nosuchcommand
+        assert_output_contains "not found in \$PATH"
+        run -126 "$BERTH" run --rm busybox /etc
+        # exec: the same codes as Docker's (127 not found, 126 not runnable)
+        "$BERTH" run -d --name exitcodes busybox sleep 100 >/dev/null
+        run -127 "$BERTH" exec exitcodes nosuchcommand
+        run -126 "$BERTH" exec exitcodes /etc/passwd
+        "$BERTH" rm -f exitcodes >/dev/null
         assert_nothing_left
         "$BERTH" create --name taken busybox true >/dev/null
         run "$BERTH" run --name taken busybox true

@@ -369,6 +369,29 @@ nobody_can_run() {
         [ -z "$(ls "$rr")" ]
 }
 
+@test "oci: rootless without a cgroup: kill --all still reaches the container" {
+        id nobody >/dev/null 2>&1 || skip "no user nobody"
+        uid=$(id -u nobody) gid=$(id -g nobody)
+        rm "$B/config.json"
+        (cd "$B" && "$BERTH_OCI" spec --rootless)
+        cfg ".process.terminal = false | .root.readonly = false | .process.args = [\"sleep\", \"100\"]
+             | .linux.uidMappings[0].hostID = $uid | .linux.gidMappings[0].hostID = $gid"
+        traversable
+        nobody_can_run
+        su nobody -s /bin/sh -c "cd $B && $BERTH_OCI --root $rr run -d $ID" >/dev/null 2>&1 </dev/null
+        run su nobody -s /bin/sh -c "$BERTH_OCI --root $rr state $ID"
+        [ "$(echo "$output" | jq -r .status)" = running ]
+        pid=$(echo "$output" | jq -r .pid)
+        run su nobody -s /bin/sh -c "$BERTH_OCI --root $rr kill --all $ID KILL"
+        assert_success
+        # dead: gone, or a zombie its reaper hasn't collected yet
+        alive() { [ -e /proc/$1 ] && [ "$(awk '{print $3}' /proc/$1/stat 2>/dev/null)" != Z ]; }
+        for i in $(seq 50); do alive "$pid" || break; sleep 0.1; done
+        ! alive "$pid"
+        su nobody -s /bin/sh -c "$BERTH_OCI --root $rr delete -f $ID" >/dev/null 2>&1
+        [ -z "$(ls "$rr")" ]
+}
+
 @test "oci: rootless with subordinate ids: newuidmap and newgidmap write the ranges" {
         id nobody >/dev/null 2>&1 || skip "no user nobody"
         require_cmd newuidmap
@@ -427,6 +450,10 @@ nobody_can_run() {
         run oci update -r - "$ID" <<<'{"pids": {"limit": 60}}'
         assert_success
         [ "$(cat /sys/fs/cgroup/pids/berth-oci/$ID/pids.max)" -eq 60 ]
+        # a flag given again and again: the last one wins (and nothing overflows)
+        run oci update $(for i in $(seq 20); do echo --pids-limit $((70 + i)); done) "$ID"
+        assert_success
+        [ "$(cat /sys/fs/cgroup/pids/berth-oci/$ID/pids.max)" -eq 90 ]
         run oci features
         assert_success
         echo "$output" | jq -e '.linux.namespaces | index("time")' >/dev/null

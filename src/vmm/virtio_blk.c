@@ -170,14 +170,12 @@ static uint8_t do_discard(struct virtio_blk *b, struct virtq_elem *e)
         if (seg.flags != 0 || !range_ok(b, seg.sector, (uint64_t) seg.num_sectors * SECTOR))
                 return VIRTIO_BLK_S_IOERR;
         berth_error_t err = NULL;
-        if (disk_discard(b->disk, seg.sector * SECTOR, (uint64_t) seg.num_sectors * SECTOR, &err) <
-            0) {
-                log_warn("virtio-blk: %s", berth_error_msg(err));
-                berth_error_release(&err);
-                return VIRTIO_BLK_S_IOERR;
-        }
-        b->stats.discards++;
-        return VIRTIO_BLK_S_OK;
+        uint8_t st = disk_status(disk_discard(b->disk, seg.sector * SECTOR,
+                                              (uint64_t) seg.num_sectors * SECTOR, &err),
+                                 &err);
+        if (st == VIRTIO_BLK_S_OK)
+                b->stats.discards++;
+        return st;
 }
 
 /* Rate limit: bytes moved (data segments) and one operation per request. */
@@ -243,11 +241,8 @@ static int serve_one(struct virtio_blk *b, struct virtq_elem *e)
                         status = do_rw(b, e, h.type == VIRTIO_BLK_T_OUT, h.sector, &done);
                         break;
                 case VIRTIO_BLK_T_FLUSH:
-                        status = VIRTIO_BLK_S_OK;
-                        if (disk_flush(b->disk, &err) < 0) {
-                                berth_error_release(&err);
-                                status = VIRTIO_BLK_S_IOERR;
-                        }
+                        /* a failed flush is logged: it is the one a user most needs to see */
+                        status = disk_status(disk_flush(b->disk, &err), &err);
                         b->stats.flushes++;
                         break;
                 case VIRTIO_BLK_T_GET_ID:
@@ -527,8 +522,11 @@ int virtio_blk_add(struct vmm_vm *vm, const struct vmm_disk_config *dc, berth_er
                 uring_init(b, dc->path);
         b->kick_fd = eventfd(0, EFD_CLOEXEC);
         b->batch = berth_xcalloc(BLK_BATCH, sizeof(*b->batch));
-        if (b->kick_fd < 0 || pthread_create(&b->worker, NULL, blk_worker, b) != 0)
-                return berth_fail(err, errno, "start the I/O thread of disk `%s`", dc->path);
+        if (b->kick_fd < 0)
+                return berth_fail(err, errno, "eventfd for the I/O thread of disk `%s`", dc->path);
+        int pe = pthread_create(&b->worker, NULL, blk_worker, b); /* returns, not errno */
+        if (pe != 0)
+                return berth_fail(err, pe, "start the I/O thread of disk `%s`", dc->path);
         b->worker_started = true;
         return 0;
 }

@@ -55,6 +55,7 @@ struct vsock_conn {
         bool readable;                         /* socket has data; its watch is paused */
         uint8_t *out;                          /* guest bytes the socket has not taken yet */
         uint32_t out_len;
+        bool guest_done; /* the guest shut its sending side: SHUT_WR once out is drained */
         enum conn_state state;
         char line[32]; /* the CONNECT line being read */
         unsigned line_len;
@@ -79,7 +80,9 @@ static struct vsock_conn *find(struct virtio_vsock *v, uint32_t host_port, uint3
 {
         for (unsigned i = 0; i < VSOCK_MAX_CONNS; i++) {
                 struct vsock_conn *c = &v->conns[i];
-                if (c->used && c->host_port == host_port && c->guest_port == guest_port)
+                /* a host client still writing its CONNECT line has no ports yet */
+                if (c->used && c->state != CONN_WANT_CONNECT && c->host_port == host_port &&
+                    c->guest_port == guest_port)
                         return c;
         }
         return NULL;
@@ -114,9 +117,8 @@ static void conn_watch(struct virtio_vsock *v, struct vsock_conn *c)
 /* Push buffered guest bytes into the socket; credit the guest for them. */
 static void conn_flush(struct virtio_vsock *v, struct vsock_conn *c)
 {
-        if (!c->out_len)
-                return;
-        ssize_t w = send(c->fd, c->out, c->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        ssize_t w =
+                c->out_len == 0 ? 0 : send(c->fd, c->out, c->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (w > 0) {
                 memmove(c->out, c->out + w, c->out_len - (size_t) w);
                 c->out_len -= (uint32_t) w;
@@ -126,6 +128,8 @@ static void conn_flush(struct virtio_vsock *v, struct vsock_conn *c)
                 c->pending |= PEND_SHUTDOWN;
                 c->out_len = 0;
         }
+        if (c->guest_done && !c->out_len)
+                shutdown(c->fd, SHUT_WR);
 }
 
 static void rx_fill(struct virtio_vsock *v);
@@ -193,8 +197,10 @@ static int tx_request(void *opaque, struct virtq_elem *e)
                         queue_rst(v, h.dst_port, h.src_port);
                         break;
                 }
-                /* The guest may not exceed the credit we gave it. */
-                if (h.len != len || len > VSOCK_BUF - c->out_len) {
+                /* Data before the connection is open, after the guest said it was done
+                 * sending, or beyond the credit we gave it: a broken peer. */
+                if (c->state != CONN_OPEN || c->guest_done || h.len != len ||
+                    len > VSOCK_BUF - c->out_len) {
                         c->pending |= PEND_SHUTDOWN;
                         break;
                 }
@@ -223,7 +229,12 @@ static int tx_request(void *opaque, struct virtq_elem *e)
         case VIRTIO_VSOCK_OP_CREDIT_UPDATE:
                 break; /* counters updated above */
         case VIRTIO_VSOCK_OP_SHUTDOWN:
-                if (c) {
+                if (c && h.flags == VIRTIO_VSOCK_SHUTDOWN_SEND && c->state == CONN_OPEN) {
+                        /* a half-close (shutdown(SHUT_WR) in the guest): it still reads, so
+                         * pass its EOF on once its last bytes are through */
+                        c->guest_done = true;
+                        conn_flush(v, c);
+                } else if (c) {
                         conn_close(v, c);
                         queue_rst(v, h.dst_port, h.src_port);
                 }

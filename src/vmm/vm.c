@@ -65,8 +65,12 @@ int vmm_vm_watch_fd(struct vmm_vm *vm, int fd, vmm_event_fn fn, void *opaque, be
                 w = &vm->watches[vm->n_watches++];
         *w = (struct vmm_watch){fd, fn, opaque};
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
-        if (epoll_ctl(vm->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
-                return berth_fail(err, errno, "watch fd %d", fd);
+        if (epoll_ctl(vm->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                int e = errno;
+                /* free the slot again: the caller closes fd, whose number comes back */
+                *w = (struct vmm_watch){-1, NULL, NULL};
+                return berth_fail(err, e, "watch fd %d", fd);
+        }
         return 0;
 }
 

@@ -431,6 +431,35 @@ PY
         assert_output_contains "BERTH-GUEST vsock: shutdown -> RST"
 }
 
+@test "vmm: virtio-vsock: a half-close from the guest lets the host's reply through" {
+        require_cmd python3
+        sock="$BATS_TEST_TMPDIR/h.sock"
+        # reads the request to EOF (the guest's shutdown(SHUT_WR)), then answers
+        python3 - "${sock}_1234" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+s.settimeout(30)
+c, _ = s.accept()
+got = b""
+while True:
+    b = c.recv(4096)
+    if not b:
+        break
+    got += b
+c.sendall(b"answer to " + got)
+c.close()
+PY
+        server=$!
+        for _ in $(seq 50); do [ -S "${sock}_1234" ] && break; sleep 0.1; done
+        vmm --kernel "$GUEST" --memory 32 --vsock "3,$sock" --cmdline "guest.vsock_halfclose=1"
+        wait "$server" || true
+        assert_success
+        assert_output_contains "BERTH-GUEST vsock: half-close reply: answer to question"
+        assert_output_contains "BERTH-GUEST vsock: half-close end: SHUTDOWN"
+}
+
 @test "vmm: virtio-vsock: a connection to a host port nobody serves is reset" {
         vmm --kernel "$GUEST" --memory 32 --vsock "7,$BATS_TEST_TMPDIR/none.sock"
         assert_success

@@ -10,13 +10,12 @@
 
 #define QSZ 8
 
-
-#define F_INDIRECT (1ull << 28)
+#define F_INDIRECT  (1ull << 28)
 #define F_EVENT_IDX (1ull << 29)
 #define F_VERSION_1 (1ull << 32)
-#define D_NEXT 1
-#define D_WRITE 2
-#define D_INDIRECT 4
+#define D_NEXT      1
+#define D_WRITE     2
+#define D_INDIRECT  4
 
 struct desc {
         uint64_t addr;
@@ -246,7 +245,7 @@ static void test_blk(uint64_t base, unsigned idx, const char *cmdline)
         /* Read it back through an indirect table. */
         static struct blk_hdr hdr;
         static volatile uint8_t status;
-        hdr = (struct blk_hdr){ 0, 0, 1 };
+        hdr = (struct blk_hdr){0, 0, 1};
         status = 0xff;
         memset(buf, 0, 512);
         set_desc(&indirect_table[0], &hdr, sizeof(hdr), D_NEXT, 1);
@@ -351,7 +350,7 @@ static void put_ip(const uint8_t *ip)
 }
 
 #define NET_HDR 12
-#define RX_BUF 2048
+#define RX_BUF  2048
 
 /* guest.netburst=N: send the ARP request N more times, one frame at a
  * time, between two marker lines (the rate-limit test times them). */
@@ -436,7 +435,7 @@ static void test_net(uint64_t base, unsigned idx, const char *cmdline)
         uint8_t *e = f + NET_HDR;
         memset(e, 0xff, 6);
         memcpy(e + 6, mac, 6);
-        e[12] = 0x08, e[13] = 0x06;              /* ARP */
+        e[12] = 0x08, e[13] = 0x06;                 /* ARP */
         e[14] = 0, e[15] = 1, e[16] = 8, e[17] = 0; /* Ethernet, IPv4 */
         e[18] = 6, e[19] = 4, e[20] = 0, e[21] = 1; /* request */
         memcpy(e + 22, mac, 6);
@@ -479,8 +478,8 @@ struct __attribute__((packed)) vsock_hdr {
         uint32_t flags, buf_alloc, fwd_cnt;
 };
 
-#define VS_BUF 2048
-#define VS_PORT 1234
+#define VS_BUF     2048
+#define VS_PORT    1234
 #define VS_MY_PORT 49152
 
 static const char *vs_op_name(uint16_t op)
@@ -616,6 +615,29 @@ static void test_vsock(uint64_t base, unsigned idx, const char *cmdline)
         put_line("BERTH-GUEST vsock: connect -> ", vs_op_name(h.op));
         if (h.op != 2)
                 return;
+        if (cmdline_get(cmdline, "guest.vsock_halfclose", lp, sizeof(lp))) {
+                /* a request, then shutdown(SHUT_WR): the reply must still arrive */
+                vs_send(&tx, txb, cid, 5 /* RW */, 0, "question", 0);
+                vs_send(&tx, txb, cid, 4 /* SHUTDOWN */, 2 /* SEND only */, 0, 0);
+                char reply[256];
+                size_t n = 0;
+                const char *end = "nothing";
+                for (int i = 0; i < 16; i++) {
+                        if (!vs_recv(&rx, rxb, &h, data, sizeof(data)))
+                                break;
+                        if (h.op == 5 && n + h.len < sizeof(reply)) {
+                                memcpy(reply + n, data, h.len);
+                                n += h.len;
+                        } else if (h.op == 4 || h.op == 3) {
+                                end = h.op == 4 ? "SHUTDOWN" : "RST";
+                                break;
+                        }
+                }
+                reply[n] = 0;
+                put_line("BERTH-GUEST vsock: half-close reply: ", reply);
+                put_line("BERTH-GUEST vsock: half-close end: ", end);
+                return;
+        }
         const char *msg = "ping over vsock";
         vs_send(&tx, txb, cid, 5 /* RW */, 0, msg, 0);
         char echo[256];
@@ -644,9 +666,8 @@ static void test_vsock(uint64_t base, unsigned idx, const char *cmdline)
         put_line("BERTH-GUEST vsock: shutdown -> ", closed ? "RST" : "no RST");
 }
 
-
 #define BAL_FIRST_PFN 0x800 /* 8 MiB: far above the guest's own image */
-#define BAL_MAX 2048
+#define BAL_MAX       2048
 
 static uint32_t bal_target(uint64_t base)
 {

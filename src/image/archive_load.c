@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -286,14 +285,6 @@ static int load_docker(struct img_store *s, struct loaded *l, img_load_report_fn
         return ret;
 }
 
-static const char *host_arch(void)
-{
-        struct utsname u;
-        if (uname(&u) == 0 && strcmp(u.machine, "aarch64") == 0)
-                return "arm64";
-        return "amd64";
-}
-
 /* An image manifest from a descriptor: an index/list picks this host's platform. */
 static int pick_manifest(struct img_store *s, json_t *desc, char out[IMG_DIGEST_MAX],
                          berth_error_t *err)
@@ -329,7 +320,7 @@ static int pick_manifest(struct img_store *s, json_t *desc, char out[IMG_DIGEST_
                         const char *os = json_string_value(json_object_get(p, "os"));
                         const char *arch = json_string_value(json_object_get(p, "architecture"));
                         if (os && arch && strcmp(os, "linux") == 0 &&
-                            strcmp(arch, host_arch()) == 0) {
+                            strcmp(arch, img_host_arch()) == 0) {
                                 pick = x;
                                 break;
                         }

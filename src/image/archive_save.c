@@ -279,6 +279,12 @@ int img_save(struct img_store *s, const char *const *images, size_t n, enum img_
                                          archive_error_string(k.a));
         }
         archive_write_free(k.a);
+        /* a cut-off archive must not look like a saved image (a device or fifo named by -o
+         * is left alone) */
+        struct stat pst;
+        if (ret < 0 && r == ARCHIVE_OK && strcmp(path, "-") != 0 && lstat(path, &pst) == 0 &&
+            S_ISREG(pst.st_mode))
+                unlink(path);
 out:
         for (size_t i = 0; i < n; i++) {
                 img_image_free(&items[i].img);

@@ -11,16 +11,10 @@
 #include "common/util.h"
 #include "image/image.h"
 
-static const char *go_arch(void)
+const char *img_host_arch(void)
 {
         struct utsname u;
-        if (uname(&u) < 0)
-                return "amd64";
-        if (strcmp(u.machine, "x86_64") == 0)
-                return "amd64";
-        if (strcmp(u.machine, "aarch64") == 0)
-                return "arm64";
-        return "amd64";
+        return uname(&u) == 0 && strcmp(u.machine, "aarch64") == 0 ? "arm64" : "amd64";
 }
 
 char *img_now_rfc3339(void)
@@ -198,7 +192,7 @@ json_t *img_config_new(void)
 {
         cleanup_free char *now = img_now_rfc3339();
         return json_pack("{s:s, s:s, s:s, s:{}, s:{s:s, s:[]}, s:[]}", "created", now,
-                         "architecture", go_arch(), "os", "linux", "config", "rootfs", "type",
+                         "architecture", img_host_arch(), "os", "linux", "config", "rootfs", "type",
                          "layers", "diff_ids", "history");
 }
 

@@ -79,11 +79,16 @@ int img_table_load(struct img_store *s, struct img_table *t, berth_error_t *err)
         size_t len = 0;
         berth_error_t sub = NULL;
         if (berth_read_file_at(s->root_fd, "index.json", 0, &buf, &len, &sub) < 0) {
-                bool missing = sub->errnum == ENOENT;
-                berth_error_release(&sub);
-                if (missing)
+                if (sub->errnum == ENOENT) {
+                        berth_error_release(&sub);
                         return 0;
-                return berth_fail(err, errno, "read `%s/index.json`", s->root);
+                }
+                if (err && *err == NULL) { /* keep the cause: "too large", the errno */
+                        *err = sub;
+                        return berth_wrap(err, "read `%s/index.json`", s->root);
+                }
+                berth_error_release(&sub);
+                return -1;
         }
         json_error_t jerr;
         json_t *root = json_loadb(buf, len, 0, &jerr);

@@ -402,9 +402,8 @@ static int unpack_entry(struct unpacker *u, struct archive *a, struct archive_en
                 dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
                 if (mknodat(pfd, base, type | 0600, type == AE_IFIFO ? 0 : dev) < 0) {
                         if (errno == EPERM && (!u->privileged || u->userns)) {
-                                log_warn("layer: cannot create device `%s` %s (skipped)",
-                                         u->userns ? "in a user namespace" : "without privilege",
-                                         full);
+                                log_warn("layer: cannot create device `%s` %s (skipped)", full,
+                                         u->userns ? "in a user namespace" : "without privilege");
                                 return 0;
                         }
                         return berth_fail(err, errno, "mknod `%s`", full);

@@ -153,6 +153,13 @@ int img_lookup(struct img_store *s, struct img_table *t, const char *what, struc
         if (is_hex_id(what)) {
                 const char *hex = berth_str_has_prefix(what, "sha256:") ? what + 7 : what;
                 size_t n = strlen(hex);
+                /* a whole manifest digest (how build and the engine name images) is one
+                 * entry: found without reading every manifest for its config */
+                for (size_t i = 0; n == 64 && i < t->n; i++)
+                        if (strcmp(t->v[i].manifest + 7, hex) == 0) {
+                                *out = &t->v[i];
+                                return 0;
+                        }
                 char first_cfg[IMG_DIGEST_MAX] = "";
                 for (size_t i = 0; i < t->n; i++) {
                         char cfg[IMG_DIGEST_MAX];

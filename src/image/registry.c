@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,12 +75,6 @@ static void backoff(int attempt)
 {
         struct timespec ts = {0, (long) (200000000L << (attempt < 3 ? attempt : 3))};
         nanosleep(&ts, NULL);
-}
-
-static const char *go_arch(void)
-{
-        struct utsname u;
-        return uname(&u) == 0 && strcmp(u.machine, "aarch64") == 0 ? "arm64" : "amd64";
 }
 
 /* GET a manifest by tag or digest; its digest is computed from the bytes received. */
@@ -204,13 +197,14 @@ static int pick_platform(json_t *index, char out[IMG_DIGEST_MAX], berth_error_t 
                 const char *os = json_string_value(json_object_get(p, "os"));
                 const char *arch = json_string_value(json_object_get(p, "architecture"));
                 const char *digest = json_string_value(json_object_get(d, "digest"));
-                if (os && arch && strcmp(os, "linux") == 0 && strcmp(arch, go_arch()) == 0 &&
+                if (os && arch && strcmp(os, "linux") == 0 && strcmp(arch, img_host_arch()) == 0 &&
                     img_digest_valid(digest)) {
                         snprintf(out, IMG_DIGEST_MAX, "%s", digest);
                         return 0;
                 }
         }
-        return berth_fail(err, ENOENT, "no manifest for linux/%s in the image index", go_arch());
+        return berth_fail(err, ENOENT, "no manifest for linux/%s in the image index",
+                          img_host_arch());
 }
 
 int img_pull(struct img_store *s, const char *name, const struct img_registry_opts *o,

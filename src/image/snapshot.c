@@ -248,11 +248,15 @@ int img_rootfs_prepare(struct img_store *s, const char *image, const char *conta
         } else {
                 cleanup_free char *r = berth_xasprintf("%s/rootfs", abs);
                 cleanup_close int dfd = open(r, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dfd < 0) {
+                        berth_fail(err, errno, "open `%s`", r);
+                        goto undo;
+                }
                 for (size_t i = 0; i < img.n_layers; i++) {
                         cleanup_free char *l = berth_xasprintf("%s/layers/%s/diff", s->root,
                                                                img_digest_hex(img.diff_ids[i]));
                         cleanup_close int lfd = open(l, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                        if (lfd < 0 || dfd < 0) {
+                        if (lfd < 0) {
                                 berth_fail(err, errno, "open `%s`", l);
                                 goto undo;
                         }

@@ -181,6 +181,17 @@ PY
         assert_success
         tar tf "$BATS_TEST_TMPDIR/rt.tar" | grep -qx manifest.json
         tar tf "$BATS_TEST_TMPDIR/rt.tar" | grep -qx index.json
+        # a save that runs out of room leaves no truncated archive behind
+        small="$BATS_TEST_TMPDIR/small"
+        mkdir "$small"
+        if mount -t tmpfs -o size=64k tmpfs "$small" 2>/dev/null; then
+                run "$BERTH" save -o "$small/rt.tar" rt:1
+                left=$(ls "$small")
+                umount "$small"
+                [ "$status" -ne 0 ]
+                assert_output_contains "$small/rt.tar"
+                [ -z "$left" ]
+        fi
         "$BERTH" rmi rt:1
         [ "$(blob_count)" -eq 0 ]
         run "$BERTH" load -i "$BATS_TEST_TMPDIR/rt.tar"

@@ -222,10 +222,12 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
                         int r = oci_hooks_run(cr->spec, OCI_HOOK_PRESTART, text, &herr);
                         if (r == 0)
                                 r = oci_hooks_run(cr->spec, OCI_HOOK_CREATE_RUNTIME, text, &herr);
+                        /* then the state, whole: annotations can make it any size */
                         struct oci_sync_msg reply = {.type = r < 0 ? OCI_SYNC_ERROR
                                                                    : OCI_SYNC_HOOKS_DONE};
-                        snprintf(reply.text, sizeof(reply.text), "%s", text);
-                        send(sync, &reply, sizeof(reply), MSG_NOSIGNAL);
+                        send(sync, &reply, offsetof(struct oci_sync_msg, text) + 1, MSG_NOSIGNAL);
+                        if (r == 0)
+                                send(sync, text, strlen(text) + 1, MSG_NOSIGNAL);
                         if (r < 0) {
                                 *err = herr;
                                 return -1;

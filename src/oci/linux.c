@@ -133,7 +133,7 @@ static int set_identity_in_userns(berth_error_t *err)
         return 0;
 }
 
-static char hook_state[1024];
+static char *hook_state; /* the state the parent sent for the container's hooks */
 
 /* Wait until the parent has moved us into our cgroup, then make the cgroup
  * namespace (its root is the cgroup we are in at unshare time). */
@@ -166,7 +166,17 @@ static int runtime_hooks(struct oci_init_args *a, berth_error_t *err)
                 return berth_fail(err, errno, "wait for the createRuntime hooks");
         if (m.type == OCI_SYNC_ERROR)
                 return -1; /* the parent reports its own error */
-        snprintf(hook_state, sizeof(hook_state), "%s", m.text);
+        /* the state follows as one message of its own size (SOCK_SEQPACKET) */
+        ssize_t n;
+        do
+                n = recv(a->sync_fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0)
+                return berth_fail(err, n < 0 ? errno : EPIPE, "receive the container's state");
+        hook_state = berth_xmalloc((size_t) n + 1);
+        if (recv(a->sync_fd, hook_state, (size_t) n, 0) != n)
+                return berth_fail(err, errno, "receive the container's state");
+        hook_state[n] = '\0';
         return oci_hooks_run(a->spec, OCI_HOOK_CREATE_CONTAINER, hook_state, err);
 }
 
@@ -324,7 +334,7 @@ void oci_init_main(struct oci_init_args *a)
         if (s->process == NULL)
                 _exit(0); /* nothing to run: the container stops */
         if (s->n_hooks[OCI_HOOK_START_CONTAINER] &&
-            oci_hooks_run(s, OCI_HOOK_START_CONTAINER, hook_state, &err) < 0) {
+            oci_hooks_run(s, OCI_HOOK_START_CONTAINER, hook_state ? hook_state : "", &err) < 0) {
                 berth_error_report(&err, OCI_EXIT_ERROR);
                 _exit(OCI_EXIT_ERROR);
         }

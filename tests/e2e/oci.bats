@@ -257,6 +257,17 @@ no_leftovers() {
         [ "$(jq -r .status "$BATS_TEST_TMPDIR/poststop")" = stopped ]
 }
 
+@test "oci: createContainer hooks get the whole state, however large the annotations" {
+        big=$(head -c 6000 /dev/zero | tr '\0' x)
+        cfg ".annotations = {\"big\": \"$big\"}
+             | .hooks = {\"createContainer\":[{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"cat >$BATS_TEST_TMPDIR/cc\"]}]}"
+        args true
+        run oci run "$ID"
+        assert_success
+        [ "$(jq -r .id "$BATS_TEST_TMPDIR/cc")" = "$ID" ]
+        [ "$(jq -r '.annotations.big | length' "$BATS_TEST_TMPDIR/cc")" -eq 6000 ]
+}
+
 @test "oci: --console-socket receives the pty master (SCM_RIGHTS)" {
         require_cmd python3
         cfg '.process.terminal = true'

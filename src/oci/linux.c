@@ -168,8 +168,9 @@ static int runtime_hooks(struct oci_init_args *a, berth_error_t *err)
                 return -1; /* the parent reports its own error */
         /* the state follows as one message of its own size (SOCK_SEQPACKET) */
         ssize_t n;
+        char probe;
         do
-                n = recv(a->sync_fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+                n = recv(a->sync_fd, &probe, 1, MSG_PEEK | MSG_TRUNC); /* its full size */
         while (n < 0 && errno == EINTR);
         if (n <= 0)
                 return berth_fail(err, n < 0 ? errno : EPIPE, "receive the container's state");

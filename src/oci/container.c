@@ -399,7 +399,7 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
         if (o->pid_file) {
                 char buf[16];
                 snprintf(buf, sizeof(buf), "%d", (int) pid);
-                if (oci_write_volatile(o->pid_file, buf, 0644, err) < 0)
+                if (berth_write_file_replace(o->pid_file, buf, strlen(buf), 0644, err) < 0)
                         goto fail;
         }
         close(sync[0]);

@@ -237,7 +237,7 @@ static int exec_in(struct oci_state *st, struct oci_spec *spec, struct oci_proce
         if (o->pid_file) {
                 char buf[16];
                 snprintf(buf, sizeof(buf), "%d", (int) pid);
-                if (oci_write_volatile(o->pid_file, buf, 0644, err) < 0)
+                if (berth_write_file_replace(o->pid_file, buf, strlen(buf), 0644, err) < 0)
                         goto kill;
         }
         r = 0;

@@ -33,9 +33,6 @@ struct oci_state {
 bool oci_id_valid(const char *id);
 char *oci_state_dir(struct oci_ctx *c, const char *id);
 int oci_state_save(const struct oci_state *st, berth_error_t *err);
-/* Replace path atomically (temp file + rename) without fsync: state under
- * the runtime root lives on tmpfs and is meaningless after a reboot anyway. */
-int oci_write_volatile(const char *path, const char *data, mode_t mode, berth_error_t *err);
 /* Load <root>/<id>/state.json; a clear "container does not exist" error otherwise. */
 int oci_state_load(struct oci_ctx *c, const char *id, struct oci_state *st, berth_error_t *err);
 void oci_state_release(struct oci_state *st);

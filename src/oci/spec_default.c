@@ -98,7 +98,10 @@ int oci_spec_write(const char *bundle, bool rootless, berth_error_t *err)
                 return errno == EEXIST ? berth_fail_status(err, 1, 0,
                                                            "File %s exists. Remove it first", path)
                                        : berth_fail(err, errno, "create `%s`", path);
-        if (berth_write_all(fd, text, strlen(text)) < 0 || berth_write_all(fd, "\n", 1) < 0)
-                return berth_fail(err, errno, "write `%s`", path);
+        if (berth_write_all(fd, text, strlen(text)) < 0 || berth_write_all(fd, "\n", 1) < 0) {
+                int e = errno;
+                unlink(path); /* ours (O_EXCL): half a config would block the next try */
+                return berth_fail(err, e, "write `%s`", path);
+        }
         return 0;
 }

@@ -75,21 +75,6 @@ static uint64_t proc_starttime(pid_t pid, bool zombies_too)
         return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
-int oci_write_volatile(const char *path, const char *data, mode_t mode, berth_error_t *err)
-{
-        cleanup_free char *tmp = berth_xasprintf("%s.tmp", path);
-        cleanup_close int fd =
-                open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-        if (fd < 0)
-                return berth_fail(err, errno, "create `%s`", tmp);
-        if (berth_write_all(fd, data, strlen(data)) < 0 || rename(tmp, path) < 0) {
-                int e = errno;
-                unlink(tmp);
-                return berth_fail(err, e, "write `%s`", path);
-        }
-        return 0;
-}
-
 int oci_state_save(const struct oci_state *st, berth_error_t *err)
 {
         json_t *j = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "id",
@@ -105,7 +90,7 @@ int oci_state_save(const struct oci_state *st, berth_error_t *err)
         cleanup_free char *text = json_dumps(j, JSON_COMPACT);
         json_decref(j);
         cleanup_free char *path = berth_xasprintf("%s/state.json", st->dir);
-        return oci_write_volatile(path, text, 0600, err);
+        return berth_write_file_replace(path, text, strlen(text), 0600, err);
 }
 
 static char *jstr(json_t *o, const char *k)

@@ -73,6 +73,20 @@ void berth_paths_free(struct berth_paths *p)
         p->run_dir = p->data_dir = NULL;
 }
 
+char *berth_sibling_binary(const char *name)
+{
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n <= 0)
+                return berth_xstrdup(name);
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash == NULL)
+                return berth_xstrdup(name);
+        *slash = '\0';
+        return berth_xasprintf("%s/%s", self, name);
+}
+
 char *berth_path_join(const char *base, const char *sub)
 {
         size_t bl = strlen(base);

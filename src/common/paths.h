@@ -33,6 +33,9 @@ int berth_paths_resolve(struct berth_paths *p, uid_t euid, berth_getenv_fn env, 
 int berth_paths_default(struct berth_paths *p, berth_error_t *err);
 void berth_paths_free(struct berth_paths *p);
 
+/* NAME next to this process's own binary (berth-monitor beside berth), or NAME alone. */
+char *berth_sibling_binary(const char *name);
+
 /* "<base>/<sub>" newly allocated. */
 char *berth_path_join(const char *base, const char *sub);
 

@@ -232,7 +232,7 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
         if ((r = etc_files(c, hostname, f->host_config, &hostname_p, &hosts_p, &resolv_p, err)) < 0)
                 goto undo;
         cgroups = eng_cgroup_path("/sys/fs/cgroup", e->rootless, e->uid, geteuid(), c->id);
-        init = eng_sibling_binary("berth-init");
+        init = berth_sibling_binary("berth-init");
         struct eng_spec_input in = {
                 .config = f->config,
                 .host_config = f->host_config,

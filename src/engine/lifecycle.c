@@ -22,20 +22,6 @@ static struct oci_ctx oci_of(struct eng_ctx *e)
         return (struct oci_ctx){.root = e->oci_root};
 }
 
-char *eng_sibling_binary(const char *name)
-{
-        char self[4096];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n <= 0)
-                return berth_xstrdup(name);
-        self[n] = '\0';
-        char *slash = strrchr(self, '/');
-        if (slash == NULL)
-                return berth_xstrdup(name);
-        *slash = '\0';
-        return berth_xasprintf("%s/%s", self, name);
-}
-
 static pid_t monitor_pid(struct eng_container *c)
 {
         return (pid_t) json_integer_value(
@@ -206,7 +192,7 @@ int eng_start(struct eng_ctx *e, struct eng_container *c, const struct eng_start
         eng_container_unlock(c);
         if (r < 0)
                 return -1;
-        cleanup_free char *monitor = eng_sibling_binary("berth-monitor");
+        cleanup_free char *monitor = berth_sibling_binary("berth-monitor");
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return berth_fail(err, errno, "pipe");

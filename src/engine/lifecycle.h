@@ -54,7 +54,4 @@ int eng_remove(struct eng_ctx *e, struct eng_container *c, bool force, berth_err
 
 int eng_pause(struct eng_ctx *e, struct eng_container *c, bool pause, berth_error_t *err);
 
-/* Path of a sibling binary (berth-monitor, berth) next to /proc/self/exe. */
-char *eng_sibling_binary(const char *name);
-
 #endif

@@ -814,17 +814,8 @@ int eng_monitor_main(int argc, char **argv)
         eng_logfile_close(m.log);
         if (m.remove_on_exit) {
                 /* --rm without an attached client: the record, rootfs and all go */
-                char self[4096];
-                ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-                if (n > 0) {
-                        self[n] = '\0';
-                        char *slash = strrchr(self, '/');
-                        if (slash) {
-                                snprintf(slash + 1, sizeof(self) - (size_t) (slash + 1 - self),
-                                         "berth");
-                                execl(self, "berth", "rm", "-f", m.c->id, (char *) NULL);
-                        }
-                }
+                cleanup_free char *berth = berth_sibling_binary("berth");
+                execl(berth, "berth", "rm", "-f", m.c->id, (char *) NULL);
         }
         return 0;
 }

@@ -33,19 +33,32 @@ struct virtio_balloon {
 static int inflate_request(void *opaque, struct virtq_elem *e)
 {
         struct virtio_balloon *b = opaque;
-        /* The buffer is an array of 32-bit page frame numbers. */
+        /* The buffer is an array of 32-bit page frame numbers.  Guests hand them over
+         * mostly in runs of neighbours: one madvise per run, not per page. */
+        uint8_t *run = NULL;
+        size_t run_len = 0;
         for (unsigned i = 0; i < e->n_out; i++) {
                 const uint8_t *p = e->iov[i].iov_base;
                 for (size_t off = 0; off + 4 <= e->iov[i].iov_len; off += 4) {
                         uint32_t pfn;
                         memcpy(&pfn, p + off, 4);
-                        void *page = vmm_mem_ptr(&b->vm->mem, (uint64_t) pfn * BAL_PAGE, BAL_PAGE);
+                        uint8_t *page =
+                                vmm_mem_ptr(&b->vm->mem, (uint64_t) pfn * BAL_PAGE, BAL_PAGE);
                         if (!page)
                                 continue; /* not guest RAM: ignore, never touch */
-                        (void) madvise(page, BAL_PAGE, MADV_DONTNEED);
                         b->inflated_pages++;
+                        if (run && page == run + run_len) {
+                                run_len += BAL_PAGE;
+                                continue;
+                        }
+                        if (run)
+                                (void) madvise(run, run_len, MADV_DONTNEED);
+                        run = page;
+                        run_len = BAL_PAGE;
                 }
         }
+        if (run)
+                (void) madvise(run, run_len, MADV_DONTNEED);
         return 0;
 }
 

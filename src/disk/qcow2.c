@@ -37,9 +37,10 @@ int qcow2_decompress(struct qcow2 *q, uint64_t l2e, uint8_t *out, berth_error_t 
                 return berth_fail(err, errno, "read compressed cluster at %llu",
                                   (unsigned long long) host);
         if (q->compression_type == 1) {
-                ZSTD_DCtx *z = ZSTD_createDCtx();
-                if (z == NULL)
+                if (q->zstd == NULL && (q->zstd = ZSTD_createDCtx()) == NULL)
                         abort();
+                ZSTD_DCtx *z = q->zstd;
+                ZSTD_DCtx_reset(z, ZSTD_reset_session_only);
                 ZSTD_inBuffer in = {q->zc_in, bytes, 0};
                 ZSTD_outBuffer o = {out, q->cluster_size, 0};
                 size_t r = 1;
@@ -48,22 +49,28 @@ int qcow2_decompress(struct qcow2 *q, uint64_t l2e, uint8_t *out, berth_error_t 
                         if (ZSTD_isError(r))
                                 break;
                 }
-                ZSTD_freeDCtx(z);
                 if (ZSTD_isError(r) || o.pos != o.size)
                         return berth_fail(err, EUCLEAN, "bad zstd data in compressed cluster");
                 return 0;
         }
-        z_stream s = {0};
-        if (inflateInit2(&s, -12) != Z_OK)
-                return berth_fail(err, ENOMEM, "inflateInit2");
-        s.next_in = q->zc_in;
-        s.avail_in = (uInt) bytes;
-        s.next_out = out;
-        s.avail_out = (uInt) q->cluster_size;
-        int r = inflate(&s, Z_FINISH);
-        inflateEnd(&s);
+        if (q->inflater == NULL) {
+                q->inflater = berth_xcalloc(1, sizeof(z_stream));
+                if (inflateInit2(q->inflater, -12) != Z_OK) {
+                        free(q->inflater);
+                        q->inflater = NULL;
+                        return berth_fail(err, ENOMEM, "inflateInit2");
+                }
+        } else if (inflateReset(q->inflater) != Z_OK) {
+                return berth_fail(err, EINVAL, "inflateReset");
+        }
+        z_stream *s = q->inflater;
+        s->next_in = q->zc_in;
+        s->avail_in = (uInt) bytes;
+        s->next_out = out;
+        s->avail_out = (uInt) q->cluster_size;
+        int r = inflate(s, Z_FINISH);
         /* The stored span is rounded to sectors, so input may be left over. */
-        if ((r != Z_STREAM_END && r != Z_BUF_ERROR) || s.avail_out != 0)
+        if ((r != Z_STREAM_END && r != Z_BUF_ERROR) || s->avail_out != 0)
                 return berth_fail(err, EUCLEAN, "bad deflate data in compressed cluster at %llu",
                                   (unsigned long long) host);
         return 0;
@@ -575,6 +582,11 @@ static void qcow2_close(struct disk *d)
         free(q->l1);
         free(q->zc);
         free(q->zc_in);
+        ZSTD_freeDCtx(q->zstd);
+        if (q->inflater) {
+                inflateEnd(q->inflater);
+                free(q->inflater);
+        }
         pthread_mutex_destroy(&q->lock);
         free(q);
         d->priv = NULL;

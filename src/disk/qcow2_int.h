@@ -140,6 +140,9 @@ struct qcow2 {
         uint64_t zc_entry;
         uint8_t *zc;
         uint8_t *zc_in;
+        /* decompressors kept for the image's life (reset per cluster, not rebuilt) */
+        struct ZSTD_DCtx_s *zstd;
+        struct z_stream_s *inflater;
 
         int fd;
         uint32_t version;

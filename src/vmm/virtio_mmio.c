@@ -183,15 +183,14 @@ static void queue_notify(struct virtio_mmio_dev *t, unsigned q)
 
 static void on_notify_fd(void *opaque)
 {
-        struct virtio_mmio_dev *t = opaque;
-        for (unsigned q = 0; q < t->ops->n_queues; q++) {
-                uint64_t v;
-                if (read(t->notify_fd[q], &v, sizeof(v)) != sizeof(v))
-                        continue;
-                pthread_mutex_lock(&t->lock);
-                queue_notify(t, q);
-                pthread_mutex_unlock(&t->lock);
-        }
+        const struct virtio_mmio_qref *r = opaque;
+        struct virtio_mmio_dev *t = r->t;
+        uint64_t v;
+        if (read(t->notify_fd[r->q], &v, sizeof(v)) != sizeof(v))
+                return;
+        pthread_mutex_lock(&t->lock);
+        queue_notify(t, r->q);
+        pthread_mutex_unlock(&t->lock);
 }
 
 static void reset(struct virtio_mmio_dev *t)
@@ -425,10 +424,12 @@ int virtio_mmio_add(struct vmm_vm *vm, const struct virtio_dev_ops *ops, void *d
                                   (unsigned long long) t->base);
         if (wire_eventfds(t, err) < 0)
                 return -1;
-        for (unsigned q = 0; q < ops->n_queues; q++)
+        for (unsigned q = 0; q < ops->n_queues; q++) {
+                t->notify_ref[q] = (struct virtio_mmio_qref){t, q};
                 if (t->notify_fd[q] >= 0 &&
-                    vmm_vm_watch_fd(vm, t->notify_fd[q], on_notify_fd, t, err) < 0)
+                    vmm_vm_watch_fd(vm, t->notify_fd[q], on_notify_fd, &t->notify_ref[q], err) < 0)
                         return -1;
+        }
         return 0;
 }
 

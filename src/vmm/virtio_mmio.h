@@ -67,6 +67,10 @@ struct virtio_mmio_dev {
         struct virtio_mmio_state s;
         struct virtq vq[VIRTIO_MAX_QUEUES];
         int notify_fd[VIRTIO_MAX_QUEUES];
+        struct virtio_mmio_qref { /* what a queue's notify fd wakes: that queue only */
+                struct virtio_mmio_dev *t;
+                unsigned q;
+        } notify_ref[VIRTIO_MAX_QUEUES];
         int irq_fd;
         int retry_fd;          /* timerfd for throttled queues, -1 until needed */
         uint32_t epoch;        /* bumped on reset and queue re-set-up: a device that

@@ -321,16 +321,17 @@ int img_commit(struct img_store *s, const char *container_id, const char *name,
                 berth_fail(err, errno, "open `%s/%s`", s->root, upper);
                 goto out;
         }
-        char diffid[IMG_DIGEST_MAX];
-        if (img_layer_from_dir(s, ufd, &top, diffid, err) < 0)
-                goto out;
+        /* the --change instructions before the layer: a bad one costs nothing */
         cfg = json_deep_copy(img.cfg);
-        json_array_append_new(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"),
-                              json_string(diffid));
         json_object_set_new(cfg, "created", json_string(now));
         for (size_t i = 0; change && i < change->n; i++)
                 if (img_config_apply_change(cfg, change->changes[i], err) < 0)
                         goto out;
+        char diffid[IMG_DIGEST_MAX];
+        if (img_layer_from_dir(s, ufd, &top, diffid, err) < 0)
+                goto out;
+        json_array_append_new(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"),
+                              json_string(diffid));
         json_t *hist = json_object_get(cfg, "history");
         if (!json_is_array(hist)) {
                 hist = json_array();

@@ -202,34 +202,41 @@ int img_import_rootfs(struct img_store *s, int fd, const char *name,
         /* the tarball is stored as it came (compressed or not); its diffID is
          * the digest of the uncompressed stream, read back from the temporary
          * file before the blob becomes visible, so a broken tarball never does */
-        struct img_desc layer = {0};
-        struct img_blob_writer w;
-        if (img_blob_begin(s, &w, err) < 0)
-                return -1;
-        if (img_blob_write_fd(&w, fd, err) < 0) {
-                img_blob_abort(&w);
-                return berth_wrap(err, "read the tarball");
-        }
-        char diffid[IMG_DIGEST_MAX];
-        if (lseek(w.fd, 0, SEEK_SET) < 0 || img_layer_diffid(w.fd, diffid, NULL, err) < 0) {
-                img_blob_abort(&w);
-                return berth_wrap(err, "read the tarball");
-        }
-        cleanup_free char *mt = berth_xstrdup(img_layer_media_type(w.fd));
-        layer.media_type = mt;
-        layer.size = (int64_t) w.size;
-        if (img_blob_commit(&w, NULL, layer.digest, err) < 0)
-                return berth_wrap(err, "store the tarball");
-
+        /* the --change instructions first: a bad one must not cost the whole tarball
+         * (which may be stdin, not to be sent twice) nor leave its blob behind */
         json_t *cfg = img_config_new();
-        json_array_append_new(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"),
-                              json_string(diffid));
         for (size_t i = 0; change && i < change->n; i++) {
                 if (img_config_apply_change(cfg, change->changes[i], err) < 0) {
                         json_decref(cfg);
                         return -1;
                 }
         }
+        struct img_desc layer = {0};
+        struct img_blob_writer w;
+        if (img_blob_begin(s, &w, err) < 0) {
+                json_decref(cfg);
+                return -1;
+        }
+        if (img_blob_write_fd(&w, fd, err) < 0) {
+                img_blob_abort(&w);
+                json_decref(cfg);
+                return berth_wrap(err, "read the tarball");
+        }
+        char diffid[IMG_DIGEST_MAX];
+        if (lseek(w.fd, 0, SEEK_SET) < 0 || img_layer_diffid(w.fd, diffid, NULL, err) < 0) {
+                img_blob_abort(&w);
+                json_decref(cfg);
+                return berth_wrap(err, "read the tarball");
+        }
+        cleanup_free char *mt = berth_xstrdup(img_layer_media_type(w.fd));
+        layer.media_type = mt;
+        layer.size = (int64_t) w.size;
+        if (img_blob_commit(&w, NULL, layer.digest, err) < 0) {
+                json_decref(cfg);
+                return berth_wrap(err, "store the tarball");
+        }
+        json_array_append_new(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"),
+                              json_string(diffid));
         json_t *hist = json_pack("{s:O, s:s}", "created", json_object_get(cfg, "created"),
                                  "created_by", "berth import");
         if (change && change->message)

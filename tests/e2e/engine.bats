@@ -408,6 +408,13 @@ cgroup_dir() { # CONTROLLER ID
         [ "$status" -ne 0 ]
         run "$BERTH" history committed:v1
         assert_output_contains "a test commit"
+        # a bad --change is refused before the layer is made: no blob left for gc
+        "$BERTH" exec cm sh -c 'date +%s%N > /made-later'
+        blobs=$(find "$BERTH_DATA_DIR/images/blobs/sha256" -type f | wc -l)
+        run "$BERTH" commit -c 'FROBNICATE x' cm committed:bad
+        assert_failure
+        assert_output_contains "unsupported change"
+        [ "$(find "$BERTH_DATA_DIR/images/blobs/sha256" -type f | wc -l)" -eq "$blobs" ]
 }
 
 @test "--sig-proxy: a signal to an attached berth run reaches the container" {

@@ -103,9 +103,15 @@ PY
         assert_success
         [[ "${lines[0]}" =~ ^IMAGE\ +CREATED\ +CREATED\ BY\ +SIZE\ +COMMENT$ ]]
         assert_output_contains "made by a test"
-        run "$BERTH" import -c 'FROBNICATE x' "$BB_TAR" bad:change
+        # a tarball of its own (the busybox layer's blob is in the store already)
+        mkdir "$BATS_TEST_TMPDIR/uniq" && date +%s%N >"$BATS_TEST_TMPDIR/uniq/f"
+        tar -C "$BATS_TEST_TMPDIR/uniq" -cf "$BATS_TEST_TMPDIR/uniq.tar" f
+        blobs=$(blob_count)
+        run "$BERTH" import -c 'FROBNICATE x' "$BATS_TEST_TMPDIR/uniq.tar" bad:change
         assert_failure
         assert_output_contains "unsupported change"
+        # refused before the tarball was read: no blob of it left for gc
+        [ "$(blob_count)" -eq "$blobs" ]
 }
 
 @test "image: tag, rmi by name and by ID, -f for several names, blobs collected" {

@@ -148,19 +148,13 @@ int build_commit(struct build *b, const char *created_by, const struct img_desc 
         if (layer == NULL)
                 json_object_set_new(h, "empty_layer", json_true());
         json_array_append_new(hist, h);
-        json_t *rootfs = json_object_get(cfg, "rootfs");
-        if (!json_is_object(rootfs)) {
-                rootfs = json_pack("{s:s, s:[]}", "type", "layers", "diff_ids");
-                json_object_set_new(cfg, "rootfs", rootfs);
-        }
+        img_config_add_layer(cfg, layer ? diffid : NULL);
         size_t n = b->n_layers;
         struct img_desc *layers = berth_xcalloc(n + 1, sizeof(*layers));
         for (size_t i = 0; i < n; i++)
                 layers[i] = b->layers[i];
-        if (layer) {
-                json_array_append_new(json_object_get(rootfs, "diff_ids"), json_string(diffid));
+        if (layer)
                 layers[n++] = *layer;
-        }
         char manifest[IMG_DIGEST_MAX];
         int r = img_image_commit(&b->s, cfg, layers, n, NULL, 0, manifest, err);
         free(layers);

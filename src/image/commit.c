@@ -330,8 +330,7 @@ int img_commit(struct img_store *s, const char *container_id, const char *name,
         char diffid[IMG_DIGEST_MAX];
         if (img_layer_from_dir(s, ufd, &top, diffid, err) < 0)
                 goto out;
-        json_array_append_new(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"),
-                              json_string(diffid));
+        img_config_add_layer(cfg, diffid);
         json_t *hist = json_object_get(cfg, "history");
         if (!json_is_array(hist)) {
                 hist = json_array();

@@ -292,6 +292,9 @@ int img_import_rootfs(struct img_store *s, int fd, const char *name,
 /* A fresh image config: created now, this host's architecture, linux, no layers. */
 json_t *img_config_new(void);
 char *img_now_rfc3339(void);
+/* Append a layer's diffID (unless NULL) to cfg's rootfs.diff_ids, making rootfs if the
+ * config has none. */
+void img_config_add_layer(json_t *cfg, const char *diffid);
 /* This host's architecture in Go's (OCI's) names: "amd64", "arm64". */
 const char *img_host_arch(void);
 /* Apply one Dockerfile-style change to an image config. */

@@ -11,6 +11,17 @@
 #include "common/util.h"
 #include "image/image.h"
 
+void img_config_add_layer(json_t *cfg, const char *diffid)
+{
+        json_t *rootfs = json_object_get(cfg, "rootfs");
+        if (!json_is_object(rootfs) || !json_is_array(json_object_get(rootfs, "diff_ids"))) {
+                rootfs = json_pack("{s:s, s:[]}", "type", "layers", "diff_ids");
+                json_object_set_new(cfg, "rootfs", rootfs);
+        }
+        if (diffid)
+                json_array_append_new(json_object_get(rootfs, "diff_ids"), json_string(diffid));
+}
+
 const char *img_host_arch(void)
 {
         struct utsname u;
@@ -235,8 +246,7 @@ int img_import_rootfs(struct img_store *s, int fd, const char *name,
                 json_decref(cfg);
                 return berth_wrap(err, "store the tarball");
         }
-        json_array_append_new(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"),
-                              json_string(diffid));
+        img_config_add_layer(cfg, diffid);
         json_t *hist = json_pack("{s:O, s:s}", "created", json_object_get(cfg, "created"),
                                  "created_by", "berth import");
         if (change && change->message)

@@ -1,0 +1,2 @@
+/* bridge.c — (being written) */
+#include "net/sandbox.h"

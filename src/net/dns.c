@@ -1,0 +1,2 @@
+/* dns.c — (being written) */
+#include "net/dns.h"

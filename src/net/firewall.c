@@ -1,0 +1,2 @@
+/* firewall.c — (being written) */
+#include "net/firewall.h"

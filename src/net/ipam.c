@@ -1,0 +1,2 @@
+/* ipam.c — (being written) */
+#include "net/network.h"

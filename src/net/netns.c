@@ -1,0 +1,2 @@
+/* netns.c — (being written) */
+#include "net/nl.h"

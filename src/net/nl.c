@@ -1,0 +1,2 @@
+/* nl.c — (being written) */
+#include "net/nl.h"

@@ -1,0 +1,2 @@
+/* ports.c — (being written) */
+#include "net/sandbox.h"

@@ -1,0 +1,2 @@
+/* sandbox.c — (being written) */
+#include "net/sandbox.h"

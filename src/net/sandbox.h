@@ -1,0 +1,59 @@
+/* sandbox.h — a container's network: its namespace (the sandbox), one endpoint (veth pair) per
+ * network it is attached to, its addresses, DNS records and published ports.
+ *
+ * Lifetime: set up by eng_start before the monitor runs the container, kept across the
+ * monitor's restarts, torn down when the container stops for good (by whoever sees that first:
+ * `berth stop`, the monitor's last act, `rm`, or the garbage collection after a kill -9).  The
+ * namespace is a file, <run_dir>/net/ns/<container-id>, so the OCI runtime joins it by path. */
+#ifndef BERTH_NET_SANDBOX_H
+#define BERTH_NET_SANDBOX_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "net/network.h"
+
+/* Make the network's bridge, firewall entries and (user networks) resolver exist; idempotent. */
+int net_bridge_up(struct net_ctx *n, json_t *doc, berth_error_t *err);
+/* Remove them; missing pieces are fine. */
+int net_bridge_down(struct net_ctx *n, json_t *doc, berth_error_t *err);
+
+/* The namespace file of a container (malloc'ed). */
+char *net_sandbox_path(struct net_ctx *n, const char *cid);
+
+struct net_sandbox_req {
+        const char *cid;      /* container id */
+        const char *name;     /* container name (without "/") */
+        const char *hostname; /* Config.Hostname */
+        json_t *config;       /* Docker Config (ExposedPorts) */
+        json_t *host_config;  /* Docker HostConfig (NetworkMode, PortBindings, PublishAllPorts) */
+        json_t *endpoints;    /* NetworkingConfig.EndpointsConfig: {net: {Aliases, IPAMConfig:
+                                 {IPv4Address, IPv6Address}, MacAddress}}; may be NULL */
+};
+
+/* Create the namespace and every endpoint; *settings gets Docker's NetworkSettings (Networks
+ * with IPAddress, Gateway, MacAddress…, Ports, SandboxKey, and the default network's fields at
+ * the top level).  On failure everything made is undone. */
+int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **settings,
+                   berth_error_t *err);
+
+/* Undo net_sandbox_up: ports, DNS records, endpoints (address allocations), namespace.
+ * Idempotent; errors are logged and the rest still removed. */
+int net_sandbox_down(struct net_ctx *n, const char *cid, berth_error_t *err);
+
+/* Attach a running container's sandbox to one more network / detach it. */
+int net_sandbox_connect(struct net_ctx *n, const struct net_sandbox_req *r, const char *network,
+                        json_t *endpoint_config, json_t **settings, berth_error_t *err);
+int net_sandbox_disconnect(struct net_ctx *n, const char *cid, const char *network,
+                           json_t **settings, berth_error_t *err);
+
+/* Containers attached to a network: {cid: {Name, EndpointID, MacAddress, IPv4Address,
+ * IPv6Address}} as `network inspect` shows them. */
+int net_network_endpoints(struct net_ctx *n, const char *netid, json_t **out, berth_error_t *err);
+
+/* Remove what belongs to containers that are not running: alive(ctx, cid) says which are. */
+typedef bool (*net_alive_fn)(void *ctx, const char *cid);
+int net_gc(struct net_ctx *n, net_alive_fn alive, void *ctx, berth_error_t *err);
+
+#endif

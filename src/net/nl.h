@@ -22,7 +22,8 @@
 
 struct net_nl;
 
-/* netns_fd: an open /proc/PID/ns/net or bind-mounted netns file; -1 for the caller's own. */
+/* netns_fd: an open /proc/PID/ns/net or bind-mounted netns file; -1 for the caller's own.
+ * A handle is not for two threads at once (one sequence number, one reply stream). */
 int net_nl_open(struct net_nl **out, int netns_fd, berth_error_t *err);
 void net_nl_close(struct net_nl *nl);
 
@@ -52,10 +53,10 @@ int net_nl_link_del(struct net_nl *nl, const char *name, berth_error_t *err);
 
 /* Change a link: each field applies when set.  master "" = no master (detach). */
 struct net_link_set {
-        const char *master; /* enslave to this bridge */
-        unsigned mtu;       /* 0 = leave */
+        const char *master;       /* enslave to this bridge */
+        unsigned mtu;             /* 0 = leave */
         const unsigned char *mac; /* 6 bytes or NULL */
-        int up;             /* 1 up, 0 down, -1 leave */
+        int up;                   /* 1 up, 0 down, -1 leave */
 };
 int net_nl_link_set(struct net_nl *nl, const char *name, const struct net_link_set *s,
                     berth_error_t *err);
@@ -71,25 +72,30 @@ int net_nl_route_default(struct net_nl *nl, const char *ifname, const struct net
 
 /* Every IPv4/IPv6 route prefix in the main table of this namespace, as "A.B.C.D/N" strings with
  * the device name, for the subnet pool's overlap check: out is a malloc'ed array of
- * malloc'ed "PREFIX DEV" strings. */
+ * malloc'ed "PREFIX DEV" strings ("10.88.0.0/16 berth0", "0.0.0.0/0 eth0", "fd00::/64 br0";
+ * DEV is "-" for a route with no device, e.g. a blackhole).  family: AF_INET, AF_INET6, or
+ * AF_UNSPEC for both.  Default routes are included (as 0.0.0.0/0 and ::/0). */
 int net_nl_routes(struct net_nl *nl, int family, char ***out, size_t *n, berth_error_t *err);
 
-/* Names of links whose name starts with prefix (e.g. "veth" host ends whose bridge is ours is
- * up to the caller): for removing orphans.  malloc'ed array of malloc'ed names. */
-int net_nl_links(struct net_nl *nl, const char *prefix, char ***out, size_t *n,
-                 berth_error_t *err);
+/* Names of links whose name starts with prefix ("" = all), e.g. "veth" (which of them are host
+ * ends on our bridges is for the caller to decide): for removing orphans.  malloc'ed array of
+ * malloc'ed names. */
+int net_nl_links(struct net_nl *nl, const char *prefix, char ***out, size_t *n, berth_error_t *err);
 /* The master (bridge) ifname of a link into buf (IFNAMSIZ), "" when it has none. */
 int net_nl_link_master(struct net_nl *nl, const char *name, char *buf, berth_error_t *err);
 
 /* Bring lo up in the namespace of nl (what runc and crun do for a new network namespace). */
 int net_nl_loopback_up(struct net_nl *nl, berth_error_t *err);
 
-/* Write a sysctl under /proc/sys/net (path like "ipv4/conf/berth0/route_localnet"). */
+/* Write a sysctl under /proc/sys/net (path like "ipv4/conf/berth0/route_localnet"), in the
+ * network namespace of the calling thread (that is what /proc/sys/net shows it). */
 int net_sysctl_write(const char *path, const char *value, berth_error_t *err);
 
 /* A persistent network namespace in a file (as `ip netns add`): the file is created and the
- * new namespace bind-mounted on it; lo is up in it.  Fails if path exists and is a mount
- * already?  No: an existing namespace file is kept (returns 1). */
+ * new namespace bind-mounted on it; lo is up in it.  Returns 0 when made, 1 when path already
+ * is a namespace file (kept as it is).  The parent directory is made (mkdir -p) and turned into
+ * a shared mount point, bound on itself if it is none (as ip(8) does with /run/netns), so that
+ * namespace mounts and their unmounts reach every mount namespace with a copy of it. */
 int net_netns_create(const char *path, berth_error_t *err);
 /* Unmount (MNT_DETACH) and unlink; a missing file is fine. */
 int net_netns_remove(const char *path, berth_error_t *err);

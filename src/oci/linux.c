@@ -9,6 +9,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -93,6 +96,47 @@ static int join_namespaces(struct oci_init_args *a, berth_error_t *err)
                 close(a->ns_fds[i]);
                 a->ns_fds[i] = -1;
         }
+        return 0;
+}
+
+/* A new network namespace has lo down; runc and crun bring it up, and programs expect
+ * 127.0.0.1 to work.  One RTM_SETLINK on a raw socket: liboci keeps no netlink library. */
+static int loopback_up(berth_error_t *err)
+{
+        struct {
+                struct nlmsghdr nh;
+                struct ifinfomsg ifi;
+        } req = {
+                .nh = {.nlmsg_len = sizeof(req),
+                       .nlmsg_type = RTM_SETLINK,
+                       .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
+                       .nlmsg_seq = 1},
+                .ifi = {.ifi_family = AF_UNSPEC,
+                        .ifi_index = 1, /* lo is ifindex 1 in every namespace */
+                        .ifi_flags = IFF_UP,
+                        .ifi_change = IFF_UP},
+        };
+        struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+        union {
+                struct nlmsghdr nh;
+                char buf[512];
+        } ack;
+        ssize_t n;
+        cleanup_close int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+        if (fd < 0)
+                return berth_fail(err, errno, "bring lo up: open a netlink socket");
+        if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *) &kernel, sizeof(kernel)) < 0)
+                return berth_fail(err, errno, "bring lo up");
+        do
+                n = recv(fd, &ack, sizeof(ack), 0);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return berth_fail(err, errno, "bring lo up: read the kernel's answer");
+        if (n < (ssize_t) NLMSG_LENGTH(sizeof(struct nlmsgerr)) || ack.nh.nlmsg_type != NLMSG_ERROR)
+                return berth_fail(err, EPROTO, "bring lo up: unexpected answer from the kernel");
+        const struct nlmsgerr *e = NLMSG_DATA(&ack.nh);
+        if (e->error != 0)
+                return berth_fail(err, -e->error, "bring lo up");
         return 0;
 }
 
@@ -233,6 +277,8 @@ static int setup(struct oci_init_args *a, char **exe, berth_error_t *err)
         }
         if (unshare_flags && unshare(unshare_flags) < 0)
                 return berth_fail(err, errno, "create namespaces");
+        if ((unshare_flags & CLONE_NEWNET) && loopback_up(err) < 0)
+                return -1;
         /* A session keyring of its own, so keys never leak between containers. */
         if (!a->no_new_keyring &&
             syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, a->id) < 0 &&

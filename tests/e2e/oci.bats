@@ -492,6 +492,27 @@ nobody_can_run() {
         no_leftovers "$ID-bad"
 }
 
+@test "oci: a new network namespace has lo up (as runc and crun), a joined one is left alone" {
+        args sh -c 'ip -o link show lo; cat /sys/class/net/lo/flags; cat /sys/class/net/lo/operstate'
+        run oci run "$ID"
+        assert_success
+        assert_output_contains "<LOOPBACK,UP,LOWER_UP>"
+        [ "${lines[1]}" = 0x9 ]           # IFF_UP | IFF_LOOPBACK
+        # a namespace joined by path is not ours to change: its lo stays down
+        require_cmd ip
+        ns=berth-oci-$$-$BATS_TEST_NUMBER
+        ip netns add "$ns" || skip "ip netns add failed"
+        cfg ".linux.namespaces |= map(if .type == \"network\" then .path = \"/var/run/netns/$ns\" else . end)"
+        args cat /sys/class/net/lo/flags
+        run oci run "$ID-joined"
+        inside=$output
+        flags=$(ip netns exec "$ns" cat /sys/class/net/lo/flags)
+        ip netns del "$ns"
+        assert_success
+        [ "$inside" = 0x8 ]
+        [ "$flags" = 0x8 ]
+}
+
 @test "oci: --preserve-fds passes fd 3 through; --no-pivot runs with MS_MOVE + chroot" {
         args sh -c 'ls /proc/self/fd; cat <&3'
         echo from-the-host >"$BATS_TEST_TMPDIR/fd3"

@@ -16,12 +16,12 @@
 #include "common/error.h"
 
 struct net_dns {
-        const char *dir;        /* the network's live directory, e.g. /run/berth/net/<id> */
-        const char *bridge;     /* device to listen on */
-        const char *listen4;    /* gateway IPv4 address, or NULL */
-        const char *listen6;    /* gateway IPv6 address, or NULL */
-        const char *upstream;   /* comma-separated server addresses, or NULL: the host's */
-        const char *domain;     /* search domain answered locally ("dns.podman"-like), or NULL */
+        const char *dir;      /* the network's live directory, e.g. /run/berth/net/<id> */
+        const char *bridge;   /* device to listen on */
+        const char *listen4;  /* gateway IPv4 address, or NULL */
+        const char *listen6;  /* gateway IPv6 address, or NULL */
+        const char *upstream; /* comma-separated server addresses, or NULL: the host's */
+        const char *domain;   /* search domain answered locally ("dns.podman"-like), or NULL */
 };
 
 /* Start dnsmasq unless the one recorded in dir is alive (then 0).  Waits until it listens. */

@@ -11,7 +11,14 @@
  *     another, or the same, is masqueraded so replies come back through the host);
  *   - isolation: forwarding between two different berth bridges is dropped unless DNATed;
  *     an --internal network forwards nothing in or out.
- * Calls are idempotent (adding what exists, deleting what doesn't: both fine). */
+ * Calls are idempotent (adding what exists, deleting what doesn't: both fine).
+ *
+ * What the caller must do besides: route_localnet=1 on each bridge (127.0.0.1 DNAT), and
+ * `hairpin on` on each container's bridge port: with br_netfilter loaded (Docker loads it)
+ * a container's connection to its own published port is bridged back out of its own port.
+ * A foreign `ip`/`ip6 filter` FORWARD chain with policy drop (dockerd's) gets
+ * `iifname BR accept` and `oifname BR accept` per berth bridge (net_fw_network_add/del);
+ * one made after the network was added is seen at the next net_fw_network_add. */
 #ifndef BERTH_NET_FIREWALL_H
 #define BERTH_NET_FIREWALL_H
 
@@ -36,7 +43,7 @@ struct net_fw_port {
         const char *proto;   /* "tcp", "udp" or "sctp" */
         const char *host_ip; /* "" or "0.0.0.0" (any IPv4), "::" (any IPv6), or an address */
         unsigned host_port;
-        const char *ctr_ip;  /* the container's address on the network (same family) */
+        const char *ctr_ip; /* the container's address on the network (same family) */
         unsigned ctr_port;
 };
 int net_fw_port_add(const struct net_fw_port *p, berth_error_t *err);

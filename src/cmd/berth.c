@@ -31,6 +31,7 @@ static const struct cli_command commands[] = {
         {"pull", cmd_pull, "Download an image from a registry"},
         {"push", cmd_push, "Upload an image to a registry"},
         {"logs", cmd_logs, "Fetch the logs of a container"},
+        {"network", cmd_network, "Manage networks"},
         {"pause", cmd_pause, "Pause all processes within one or more containers"},
         {"port", cmd_port, "List port mappings of a container"},
         {"ps", cmd_ps, "List containers"},

@@ -22,7 +22,7 @@
 #include "common/error.h"
 #include "common/paths.h"
 
-#define NET_DEFAULT_NAME "bridge"
+#define NET_DEFAULT_NAME   "bridge"
 #define NET_DEFAULT_BRIDGE "berth0"
 
 struct net_ctx {
@@ -79,8 +79,8 @@ struct net_info {
         const char *id, *name, *bridge;
         const char *subnet4, *gateway4, *range4; /* NULL when absent */
         const char *subnet6, *gateway6;
-        unsigned mtu;                            /* 0 = default (1500) */
-        bool internal, ipv6, dns;                /* dns: a user network (not the default) */
+        unsigned mtu;             /* 0 = default (1500) */
+        bool internal, ipv6, dns; /* dns: a user network (not the default) */
         const char *dns_upstream;
 };
 /* Pointers into doc (valid while doc lives). */
@@ -99,5 +99,14 @@ int net_subnet_pick(json_t *taken, char *out, berth_error_t *err);
 
 /* Does CIDR a overlap CIDR b (same family)?  -1 for unparsable input. */
 int net_cidr_overlap(const char *a, const char *b);
+
+/* bridge, host, none (and "default", Docker's other reserved name): never created or removed. */
+bool net_network_predefined(const char *name);
+
+/* Containers are attached (<run_dir>/net/<id>/endpoints/ has entries). */
+bool net_network_in_use(struct net_ctx *n, const char *id);
+
+/* Note: `docker network create`, `rm` and `inspect` exit 1 on the daemon's refusals; create,
+ * get, remove and prune use status 1 (the messages above), net_ipam_pick 125 (run). */
 
 #endif

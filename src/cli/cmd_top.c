@@ -273,6 +273,31 @@ int cmd_stats(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         return r;
 }
 
+/* One private port's bindings: "0.0.0.0:8080" lines (with "80/tcp -> " when listing all). */
+static int print_bindings(const char *key, json_t *list, bool with_key)
+{
+        size_t i;
+        json_t *b;
+        int n = 0;
+        json_array_foreach(list, i, b)
+        {
+                const char *ip = json_string_value(json_object_get(b, "HostIp"));
+                const char *port = json_string_value(json_object_get(b, "HostPort"));
+                bool v6 = ip && strchr(ip, ':');
+                printf("%s%s%s%s%s:%s\n", with_key ? key : "", with_key ? " -> " : "",
+                       v6 ? "[" : "", ip ? ip : "", v6 ? "]" : "", port ? port : "");
+                n++;
+        }
+        return n;
+}
+
+static int port_cmp(const void *a, const void *b)
+{
+        const char *x = *(const char *const *) a, *y = *(const char *const *) b;
+        long px = strtol(x, NULL, 10), py = strtol(y, NULL, 10);
+        return px != py ? (px < py ? -1 : 1) : strcmp(x, y);
+}
+
 int cmd_port(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 {
         if (argc < 2 || argc > 3)
@@ -282,10 +307,29 @@ int cmd_port(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 return -1;
         struct eng_container *c = NULL;
         int r = eng_container_find(&e, argv[1], &c, err);
-        if (r == 0 && argc == 3)
-                /* no container publishes ports until bridge networks exist */
-                r = berth_fail_status(err, 1, 0, "No public port '%s' published for %s", argv[2],
-                                      argv[1]);
+        if (r < 0 && *err)
+                (*err)->status = 1;
+        json_t *ports =
+                r == 0 ? json_object_get(json_object_get(c->doc, "NetworkSettings"), "Ports")
+                       : NULL;
+        if (r == 0 && argc == 3) {
+                /* "80" means 80/tcp, as Docker reads it */
+                cleanup_free char *key = strchr(argv[2], '/') ? berth_xstrdup(argv[2])
+                                                              : berth_xasprintf("%s/tcp", argv[2]);
+                if (print_bindings(key, json_object_get(ports, key), false) == 0)
+                        r = berth_fail_status(err, 1, 0, "No public port '%s' published for %s",
+                                              key, argv[1]);
+        } else if (r == 0) {
+                size_t n = json_object_size(ports), k = 0;
+                const char **keys = berth_xcalloc(n ? n : 1, sizeof(*keys));
+                const char *key;
+                json_t *v;
+                json_object_foreach(ports, key, v) keys[k++] = key;
+                qsort(keys, k, sizeof(*keys), port_cmp);
+                for (size_t i = 0; i < k; i++)
+                        print_bindings(keys[i], json_object_get(ports, keys[i]), true);
+                free(keys);
+        }
         eng_container_free(c);
         eng_ctx_free(&e);
         return r;

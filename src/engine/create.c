@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "engine/cgparent.h"
 #include "engine/lifecycle.h"
+#include "engine/network.h"
 #include "engine/rootfs.h"
 #include "engine/spec.h"
 #include "engine/volume.h"
@@ -89,7 +90,8 @@ static int write_file(const char *dir, const char *name, const char *text, char 
 
 /* /etc/hostname, /etc/hosts and /etc/resolv.conf of the container, kept in
  * its record directory as Docker keeps them. */
-static int etc_files(struct eng_container *c, const char *hostname, json_t *hc, char **hostname_p,
+static int etc_files(struct eng_container *c, const char *hostname, json_t *hc,
+                     const char *dns_server, const char *host_gateway, char **hostname_p,
                      char **hosts_p, char **resolv_p, berth_error_t *err)
 {
         const char *net = json_string_value(json_object_get(hc, "NetworkMode"));
@@ -116,7 +118,10 @@ static int etc_files(struct eng_container *c, const char *hostname, json_t *hc, 
                 const char *colon = s ? strchr(s, ':') : NULL;
                 if (colon == NULL)
                         continue;
-                char *n = berth_xasprintf("%s%s\t%.*s\n", hosts, colon + 1, (int) (colon - s), s);
+                const char *ip = colon + 1;
+                if (strcmp(ip, "host-gateway") == 0 && host_gateway)
+                        ip = host_gateway;
+                char *n = berth_xasprintf("%s%s\t%.*s\n", hosts, ip, (int) (colon - s), s);
                 free(hosts);
                 hosts = n;
         }
@@ -126,7 +131,27 @@ static int etc_files(struct eng_container *c, const char *hostname, json_t *hc, 
          * network namespace can't reach (Docker's rule), or --dns */
         cleanup_free char *resolv = berth_xstrdup("");
         json_t *dns = json_object_get(hc, "Dns");
-        if (json_array_size(dns) > 0) {
+        if (dns_server && json_array_size(dns) == 0) {
+                /* a user network: its resolver on the gateway answers containers' names and
+                 * forwards the rest; the host's search domains and options still apply */
+                free(resolv);
+                resolv = berth_xasprintf("nameserver %s\n", dns_server);
+                cleanup_free char *host = NULL;
+                if (berth_read_file("/etc/resolv.conf", &host, NULL, NULL) == 0) {
+                        char *save = NULL;
+                        for (char *l = strtok_r(host, "\n", &save); l;
+                             l = strtok_r(NULL, "\n", &save)) {
+                                if (strncmp(l, "search", 6) != 0 && strncmp(l, "options", 7) != 0)
+                                        continue;
+                                if (strncmp(l, "search", 6) == 0 &&
+                                    json_array_size(json_object_get(hc, "DnsSearch")) > 0)
+                                        continue;
+                                char *n = berth_xasprintf("%s%s\n", resolv, l);
+                                free(resolv);
+                                resolv = n;
+                        }
+                }
+        } else if (json_array_size(dns) > 0) {
                 json_array_foreach(dns, i, h)
                 {
                         char *n =
@@ -147,6 +172,37 @@ static int etc_files(struct eng_container *c, const char *hostname, json_t *hc, 
                                 resolv = n;
                         }
                 }
+        }
+        /* --dns-search and --dns-option */
+        json_t *search = json_object_get(hc, "DnsSearch");
+        if (json_array_size(search) > 0) {
+                char *n = berth_xasprintf("%ssearch", resolv);
+                free(resolv);
+                resolv = n;
+                json_array_foreach(search, i, h)
+                {
+                        n = berth_xasprintf("%s %s", resolv, json_string_value(h));
+                        free(resolv);
+                        resolv = n;
+                }
+                n = berth_xasprintf("%s\n", resolv);
+                free(resolv);
+                resolv = n;
+        }
+        json_t *opts = json_object_get(hc, "DnsOptions");
+        if (json_array_size(opts) > 0) {
+                char *n = berth_xasprintf("%soptions", resolv);
+                free(resolv);
+                resolv = n;
+                json_array_foreach(opts, i, h)
+                {
+                        n = berth_xasprintf("%s %s", resolv, json_string_value(h));
+                        free(resolv);
+                        resolv = n;
+                }
+                n = berth_xasprintf("%s\n", resolv);
+                free(resolv);
+                resolv = n;
         }
         return write_file(c->dir, "resolv.conf", resolv, resolv_p, err);
 }
@@ -216,8 +272,9 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
         }
         struct eng_container *c = NULL;
         char *rootfs = NULL, *hostname_p = NULL, *hosts_p = NULL, *resolv_p = NULL;
-        char *cgroups = NULL, *init = NULL;
-        json_t *spec = NULL;
+        char *cgroups = NULL, *init = NULL, *dns_server = NULL, *host_gateway = NULL;
+        char *netns = NULL;
+        json_t *spec = NULL, *net_settings = NULL;
         int r = eng_container_new(e, f->cli.name, &c, err);
         if (r < 0)
                 goto out;
@@ -229,8 +286,14 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
         snprintf(short_id, sizeof(short_id), "%.12s", c->id);
         const char *hostname = hn && *hn ? hn : short_id;
         struct volume_ctx vctx = {.e = e, .rootfs = rootfs};
-        if ((r = etc_files(c, hostname, f->host_config, &hostname_p, &hosts_p, &resolv_p, err)) < 0)
+        if ((r = eng_net_prepare(e, f->host_config, f->networking, &net_settings, &dns_server,
+                                 &host_gateway, err)) < 0)
                 goto undo;
+        if ((r = etc_files(c, hostname, f->host_config, dns_server, host_gateway, &hostname_p,
+                           &hosts_p, &resolv_p, err)) < 0)
+                goto undo;
+        if (eng_net_bridged(f->host_config) && !e->rootless)
+                netns = eng_net_sandbox_path(e, c->id);
         cgroups = eng_cgroup_path("/sys/fs/cgroup", e->rootless, e->uid, geteuid(), c->id);
         init = berth_sibling_binary("berth-init");
         struct eng_spec_input in = {
@@ -245,6 +308,7 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
                 .resolv_path = resolv_p,
                 .cgroups_path = cgroups,
                 .init_path = init,
+                .netns_path = netns,
                 .volume = volume_cb,
                 .volume_ctx = &vctx,
                 .container_pid = container_pid_cb,
@@ -288,8 +352,8 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
                 d, "GraphDriver",
                 json_pack("{s:{s:s}, s:s}", "Data", "MergedDir", rootfs, "Name", driver));
         json_object_set_new(d, "Config", json_incref(f->config));
-        json_object_set_new(d, "NetworkSettings",
-                            json_pack("{s:{}, s:s}", "Networks", "SandboxKey", ""));
+        json_object_set_new(d, "NetworkSettings", net_settings);
+        net_settings = NULL;
         if ((r = eng_container_save(c, err)) < 0)
                 goto undo;
         eng_container_unlock(c);
@@ -314,5 +378,9 @@ out:
         free(resolv_p);
         free(cgroups);
         free(init);
+        free(dns_server);
+        free(host_gateway);
+        free(netns);
+        json_decref(net_settings);
         return r;
 }

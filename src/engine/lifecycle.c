@@ -1,4 +1,5 @@
 /* lifecycle.c — start, stop, kill, wait, remove and reconcile (see lifecycle.h). */
+#include "engine/network.h"
 #include "engine/lifecycle.h"
 
 #include <errno.h>
@@ -69,6 +70,16 @@ static bool wants_restart_after_crash(struct eng_container *c)
                !json_is_true(json_object_get(c->state, "HasBeenManuallyStopped"));
 }
 
+/* The network goes with the container's run; failures are logged, not fatal to the caller. */
+static void net_down_logged(struct eng_ctx *e, struct eng_container *c)
+{
+        berth_error_t nerr = NULL;
+        if (eng_net_down(e, c, &nerr) < 0) {
+                log_warn("%s", berth_error_msg(nerr));
+                berth_error_release(&nerr);
+        }
+}
+
 int eng_reconcile(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
 {
         if (!live_status(eng_container_status(c)) || eng_monitor_alive(c))
@@ -104,6 +115,8 @@ int eng_reconcile(struct eng_ctx *e, struct eng_container *c, berth_error_t *err
         json_object_set_new(st, "FinishedAt", json_string(now));
         json_object_del(c->state, "Monitor");
         int r = eng_container_save_state(c, err);
+        if (r == 0)
+                net_down_logged(e, c);
         eng_container_unlock(c);
         if (r < 0)
                 return -1;
@@ -189,6 +202,9 @@ int eng_start(struct eng_ctx *e, struct eng_container *c, const struct eng_start
         }
         json_object_set_new(c->state, "HasBeenManuallyStopped", json_false());
         int r = eng_container_save_state(c, err);
+        /* its network before its processes: the runtime joins the namespace by path */
+        if (r == 0)
+                r = eng_net_up(e, c, err);
         eng_container_unlock(c);
         if (r < 0)
                 return -1;
@@ -235,8 +251,14 @@ int eng_start(struct eng_ctx *e, struct eng_container *c, const struct eng_start
                 return 0;
         }
         close(p[0]);
-        if (res < 0)
+        if (res < 0) {
+                if (eng_container_lock(c, NULL) == 0) {
+                        if (!eng_monitor_alive(c))
+                                net_down_logged(e, c);
+                        eng_container_unlock(c);
+                }
                 return berth_wrap(err, "start container %.12s", c->id);
+        }
         return 0;
 }
 
@@ -287,6 +309,17 @@ int eng_kill(struct eng_ctx *e, struct eng_container *c, int sig, berth_error_t 
         return 0;
 }
 
+/* After a stop: the network goes now (the monitor's own teardown may still be on its way),
+ * so that what follows `berth stop` (network rm, a run on the same port) finds it gone. */
+static int stopped_net_down(struct eng_ctx *e, struct eng_container *c)
+{
+        if (eng_container_lock(c, NULL) == 0) {
+                net_down_logged(e, c);
+                eng_container_unlock(c);
+        }
+        return 0;
+}
+
 int eng_stop(struct eng_ctx *e, struct eng_container *c, int timeout, berth_error_t *err)
 {
         if (eng_reconcile(e, c, err) < 0)
@@ -315,7 +348,7 @@ int eng_stop(struct eng_ctx *e, struct eng_container *c, int timeout, berth_erro
                 log_debug("stop signal: %s", berth_error_msg(kerr));
         berth_error_release(&kerr);
         if (wait_not_live(c, (int64_t) timeout * 1000) == 0)
-                return 0;
+                return stopped_net_down(e, c);
         /* every process of its cgroup (a container in the host's pid namespace
          * has no pid 1 whose death takes the rest), then its init (without a
          * cgroup, as rootless on cgroup v1, that is the way) */
@@ -328,7 +361,7 @@ int eng_stop(struct eng_ctx *e, struct eng_container *c, int timeout, berth_erro
         if (wait_not_live(c, 10000) != 0)
                 return berth_fail_status(err, 125, ETIMEDOUT,
                                          "container %.12s did not stop after SIGKILL", c->id);
-        return 0;
+        return stopped_net_down(e, c);
 }
 
 int eng_wait(struct eng_ctx *e, struct eng_container *c, int *code, berth_error_t *err)
@@ -392,6 +425,10 @@ int eng_remove(struct eng_ctx *e, struct eng_container *c, bool force, berth_err
         struct oci_ctx oci = oci_of(e);
         oci_delete(&oci, c->id, true, &ignored);
         berth_error_release(&ignored);
+        if (eng_net_down_id(e, c->id, &ignored) < 0) {
+                log_warn("%s", berth_error_msg(ignored));
+                berth_error_release(&ignored);
+        }
         if (eng_rootfs_remove(e, c, err) < 0) {
                 eng_container_unlock(c);
                 return berth_wrap(err, "remove the root filesystem of %.12s", c->id);

@@ -552,6 +552,15 @@ static void st_restarting(struct mon *m, json_t *st)
                             json_pack("{s:i}", "Pid", (json_int_t) getpid()));
 }
 
+/* Does the container have a sandbox of berth's (NetworkMode default, bridge or a network)? */
+static bool has_own_network(struct eng_container *c)
+{
+        const char *m = json_string_value(
+                json_object_get(json_object_get(c->doc, "HostConfig"), "NetworkMode"));
+        return m && strcmp(m, "none") != 0 && strcmp(m, "host") != 0 &&
+               strncmp(m, "container:", 10) != 0;
+}
+
 /* Docker's restart policies; "no" (or absent) never restarts. */
 static bool should_restart(struct mon *m)
 {
@@ -816,6 +825,12 @@ int eng_monitor_main(int argc, char **argv)
                 /* --rm without an attached client: the record, rootfs and all go */
                 cleanup_free char *berth = berth_sibling_binary("berth");
                 execl(berth, "berth", "rm", "-f", m.c->id, (char *) NULL);
+        }
+        if (has_own_network(m.c)) {
+                /* the container's network (addresses, published ports, DNS names) goes now,
+                 * not at the next berth call; the monitor links no network code, berth does */
+                cleanup_free char *berth = berth_sibling_binary("berth");
+                execl(berth, "berth", "network", "_teardown", m.c->id, (char *) NULL);
         }
         return 0;
 }

@@ -6,6 +6,7 @@
  * it is read; what depends on several flags is checked once at the end (finish()). */
 #include "engine/runflags.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -62,6 +63,10 @@ enum fid {
         F_LOG_DRIVER,
         F_LOG_OPT,
         F_NETWORK,
+        F_NETWORK_ALIAS,
+        F_IP,
+        F_IP6,
+        F_MAC_ADDRESS,
         F_IPC,
         F_PID,
         F_UTS,
@@ -142,6 +147,11 @@ static const struct flag_def flags[] = {
         {"log-opt", 0, false, false, F_LOG_OPT},
         {"network", 0, false, false, F_NETWORK},
         {"net", 0, false, false, F_NETWORK},
+        {"network-alias", 0, false, false, F_NETWORK_ALIAS},
+        {"net-alias", 0, false, false, F_NETWORK_ALIAS},
+        {"ip", 0, false, false, F_IP},
+        {"ip6", 0, false, false, F_IP6},
+        {"mac-address", 0, false, false, F_MAC_ADDRESS},
         {"ipc", 0, false, false, F_IPC},
         {"pid", 0, false, false, F_PID},
         {"uts", 0, false, false, F_UTS},
@@ -178,6 +188,7 @@ struct rf {
         bool set[F_COUNT];
         json_t *env, *env_files, *labels, *label_files; /* in order, merged at the end */
         json_t *health;                                 /* Healthcheck fields as they come */
+        json_t *endpoint; /* EndpointSettings of the --network: Aliases, IPAMConfig, MacAddress */
 };
 
 static int bad_value(berth_error_t *err, const struct flag_def *d, const char *val, const char *why)
@@ -300,15 +311,7 @@ static int apply_network(struct rf *s, const struct flag_def *d, const char *val
                 return bad_value(err, d, val, "network name must not be empty");
         if (berth_str_has_prefix(val, "container:") && val[10] == '\0')
                 return bad_value(err, d, val, "container name must not be empty");
-        if (strcmp(val, "none") != 0 && strcmp(val, "host") != 0 && strcmp(val, "default") != 0 &&
-            !berth_str_has_prefix(val, "container:"))
-                /* the seam for bridge networks is eng_spec_input.netns_path; until they exist,
-                 * say so rather than run without the network the user asked for */
-                return berth_fail_status(err, 125, 0,
-                                         "network \"%s\" is not available: berth supports "
-                                         "--network none, host and container:NAME for now "
-                                         "(bridge networks are not implemented yet)",
-                                         val);
+        /* a network's name is checked against the records when the container is created */
         set_str(s->hc, "NetworkMode", val);
         return 0;
 }
@@ -534,6 +537,29 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                                     json_string(eq + 1));
                 break;
         }
+        case F_NETWORK_ALIAS:
+                json_array_append_new(arr_of(s->endpoint, "Aliases"), json_string(val));
+                break;
+        case F_IP:
+        case F_IP6: {
+                bool v6 = d->id == F_IP6;
+                struct in6_addr a;
+                if (inet_pton(v6 ? AF_INET6 : AF_INET, val, &a) != 1)
+                        return berth_fail_status(err, 125, 0, "invalid IP%s address: %s",
+                                                 v6 ? "v6" : "v4", val);
+                set_str(obj_of(s->endpoint, "IPAMConfig"), v6 ? "IPv6Address" : "IPv4Address", val);
+                break;
+        }
+        case F_MAC_ADDRESS: {
+                unsigned m[6];
+                char tail;
+                if (sscanf(val, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4],
+                           &m[5], &tail) != 6)
+                        return berth_fail_status(err, 125, 0, "%s is not a valid mac address", val);
+                set_str(s->endpoint, "MacAddress", val);
+                set_str(cfg, "MacAddress", val);
+                break;
+        }
         case F_NETWORK:
                 return apply_network(s, d, val, err);
         case F_IPC: {
@@ -699,6 +725,7 @@ static void defaults(struct rf *s)
         s->labels = json_array();
         s->label_files = json_array();
         s->health = json_object();
+        s->endpoint = json_object();
 }
 
 /* Env or label lists: files first, then the flags, as Docker's CLI reads them. */
@@ -803,11 +830,21 @@ static int finish_namespaces(struct rf *s, berth_error_t *err)
         if (strcmp(uts, "host") == 0 && s->set[F_HOSTNAME])
                 return berth_fail_status(err, 125, 0,
                                          "Conflicting options: hostname and the UTS mode");
-        if ((net_container || strcmp(net, "none") == 0) &&
+        /* Docker only warns for host (the ports are discarded); a script that asked for a
+         * published port and silently got none is worse than an error */
+        if ((net_container || net_host || strcmp(net, "none") == 0) &&
             (s->set[F_PUBLISH] || s->set[F_PUBLISH_ALL]))
                 return berth_fail_status(err, 125, 0,
                                          "Conflicting options: port publishing and the "
                                          "container type network mode");
+        bool own_net = !net_host && !net_container && strcmp(net, "none") != 0;
+        if (!own_net && (s->set[F_IP] || s->set[F_IP6] || s->set[F_NETWORK_ALIAS]))
+                return berth_fail_status(err, 125, 0,
+                                         "Conflicting options: ip, ip6 or network-alias and the "
+                                         "network mode");
+        if (!own_net && s->set[F_MAC_ADDRESS])
+                return berth_fail_status(err, 125, 0,
+                                         "Conflicting options: mac-address and the network mode");
         if (net_container && (s->set[F_DNS] || s->set[F_ADD_HOST]))
                 return berth_fail_status(err, 125, 0,
                                          "Conflicting options: dns and the network mode");
@@ -1025,6 +1062,13 @@ int eng_runflags_parse(int argc, char *const argv[], enum eng_run_mode mode,
         json_decref(s.labels);
         json_decref(s.label_files);
         json_decref(s.health);
+        if (ret == 0 && json_object_size(s.endpoint) > 0) {
+                const char *net = json_string_value(json_object_get(s.hc, "NetworkMode"));
+                out->networking =
+                        json_pack("{s:{s:O}}", "EndpointsConfig",
+                                  strcmp(net, "default") == 0 ? "bridge" : net, s.endpoint);
+        }
+        json_decref(s.endpoint);
         out->config = s.cfg;
         out->host_config = s.hc;
         if (ret < 0) {
@@ -1038,6 +1082,7 @@ void eng_runflags_release(struct eng_run_flags *f)
 {
         json_decref(f->config);
         json_decref(f->host_config);
+        json_decref(f->networking);
         free(f->cli.name);
         free(f->cli.detach_keys);
         free(f->cli.pull);

@@ -45,6 +45,9 @@ struct eng_run_cli {
 struct eng_run_flags {
         json_t *config;      /* Docker's Config (Image, Cmd, Env, Labels, …) */
         json_t *host_config; /* Docker's HostConfig (Memory, Binds, RestartPolicy, …) */
+        json_t *networking;  /* Docker's NetworkingConfig ({"EndpointsConfig": {NET: {Aliases,
+                                IPAMConfig, MacAddress}}}) when --network-alias, --ip, --ip6 or
+                                --mac-address were given, else NULL */
         struct eng_run_cli cli;
 };
 

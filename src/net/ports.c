@@ -1,2 +1,348 @@
-/* ports.c — (being written) */
-#include "net/sandbox.h"
+/* ports.c — published ports: host port choice, reservation files and DNAT entries (ports.h). */
+#include "net/ports.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "net/firewall.h"
+
+struct binding {
+        char proto[8];
+        char host_ip[INET6_ADDRSTRLEN];
+        unsigned lo, hi; /* host port range; lo == hi == 0: any ephemeral port */
+        unsigned ctr_port;
+};
+
+static char *ports_dir(struct net_ctx *n)
+{
+        return berth_path_join(n->run_dir, "ports");
+}
+
+static char *reservation_path(struct net_ctx *n, const char *proto, const char *ip, unsigned port)
+{
+        cleanup_free char *dir = ports_dir(n);
+        return berth_xasprintf("%s/%s-%s-%u", dir, proto, ip, port);
+}
+
+/* Would a process on the host be refused this port?  (Our DNAT would hide it from the outside
+ * but not from the host's own clients: refuse, as Docker's proxy would fail to bind.) */
+static int host_port_busy(const char *proto, const char *ip, unsigned port)
+{
+        int type = strcmp(proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM;
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t) port)};
+        if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+                return 0;
+        int fd =
+                socket(AF_INET, type | SOCK_CLOEXEC, strcmp(proto, "sctp") == 0 ? IPPROTO_SCTP : 0);
+        if (fd < 0)
+                return 0; /* can't tell (sctp not built in): let the DNAT decide */
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        /* listen too: with SO_REUSEADDR on both sides, bind alone succeeds beside a listener */
+        int r = bind(fd, (struct sockaddr *) &sa, sizeof(sa));
+        if (r == 0 && type == SOCK_STREAM)
+                r = listen(fd, 1);
+        int e = errno;
+        close(fd);
+        return r < 0 && e == EADDRINUSE;
+}
+
+/* Is the container holding a reservation still there?  Its namespace file says so. */
+static bool owner_alive(struct net_ctx *n, const char *path)
+{
+        cleanup_free char *text = NULL;
+        if (berth_read_file(path, &text, NULL, NULL) < 0)
+                return false;
+        json_t *j = json_loads(text, 0, NULL);
+        const char *cid = json_string_value(json_object_get(j, "Container"));
+        bool alive = false;
+        if (cid) {
+                cleanup_free char *ns = berth_xasprintf("%s/ns/%s", n->run_dir, cid);
+                alive = access(ns, F_OK) == 0;
+        }
+        json_decref(j);
+        return alive;
+}
+
+/* Take one host port: 1 when taken, 0 when busy (by berth or the host), -1 on error. */
+static int reserve(struct net_ctx *n, const char *cid, const struct binding *b, unsigned port,
+                   const char *ctr_ip, bool *by_berth, berth_error_t *err)
+{
+        cleanup_free char *path = reservation_path(n, b->proto, b->host_ip, port);
+        for (int attempt = 0; attempt < 2; attempt++) {
+                int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+                if (fd >= 0) {
+                        json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:i}", "Container", cid,
+                                              "Proto", b->proto, "HostIp", b->host_ip, "HostPort",
+                                              (json_int_t) port, "CtrIp", ctr_ip, "CtrPort",
+                                              (json_int_t) b->ctr_port);
+                        cleanup_free char *text = json_dumps(j, JSON_COMPACT);
+                        json_decref(j);
+                        int w = berth_write_all(fd, text, strlen(text));
+                        close(fd);
+                        if (w < 0) {
+                                unlink(path);
+                                return berth_fail(err, errno, "write %s", path);
+                        }
+                        if (host_port_busy(b->proto, b->host_ip, port)) {
+                                unlink(path);
+                                *by_berth = false;
+                                return 0;
+                        }
+                        return 1;
+                }
+                if (errno != EEXIST)
+                        return berth_fail(err, errno, "create %s", path);
+                /* a reservation left by a container that is gone (kill -9): take it over */
+                if (owner_alive(n, path)) {
+                        *by_berth = true;
+                        return 0;
+                }
+                unlink(path);
+        }
+        *by_berth = true;
+        return 0;
+}
+
+static void ephemeral_range(unsigned *lo, unsigned *hi)
+{
+        *lo = 49153;
+        *hi = 60999;
+        cleanup_free char *t = NULL;
+        unsigned a, b;
+        if (berth_read_file("/proc/sys/net/ipv4/ip_local_port_range", &t, NULL, NULL) == 0 &&
+            sscanf(t, "%u %u", &a, &b) == 2 && a > 0 && a <= b && b < 65536) {
+                *lo = a;
+                *hi = b;
+        }
+}
+
+static int publish_one(struct net_ctx *n, const char *cid, const char *ep_name, const char *ctr_ip,
+                       const struct binding *b, unsigned *got, berth_error_t *err)
+{
+        unsigned lo = b->lo, hi = b->hi;
+        bool any = lo == 0;
+        if (any)
+                ephemeral_range(&lo, &hi);
+        unsigned span = hi - lo + 1, start = 0;
+        if (span > 1) {
+                unsigned r = 0;
+                if (getrandom(&r, sizeof(r), 0) != (ssize_t) sizeof(r))
+                        r = (unsigned) getpid();
+                start = r % span;
+        }
+        bool by_berth = false;
+        for (unsigned i = 0; i < span; i++) {
+                unsigned port = lo + (start + i) % span;
+                int r = reserve(n, cid, b, port, ctr_ip, &by_berth, err);
+                if (r < 0)
+                        return -1;
+                if (r == 0)
+                        continue;
+                struct net_fw_port fp = {.proto = b->proto,
+                                         .host_ip = b->host_ip,
+                                         .host_port = port,
+                                         .ctr_ip = ctr_ip,
+                                         .ctr_port = b->ctr_port};
+                if (net_fw_port_add(&fp, err) < 0) {
+                        cleanup_free char *path = reservation_path(n, b->proto, b->host_ip, port);
+                        unlink(path);
+                        return -1;
+                }
+                *got = port;
+                return 0;
+        }
+        /* Docker's words for both cases (exit status 125 for run/start) */
+        char what[64];
+        if (b->lo == b->hi)
+                snprintf(what, sizeof(what), "%s:%u", b->host_ip, b->lo);
+        else
+                snprintf(what, sizeof(what), "%s:%u-%u", b->host_ip, lo, hi);
+        if (by_berth || span > 1)
+                return berth_fail_status(err, 125, 0,
+                                         "driver failed programming external connectivity on "
+                                         "endpoint %s (%.12s): Bind for %s failed: port is "
+                                         "already allocated",
+                                         ep_name, cid, what);
+        return berth_fail_status(err, 125, 0,
+                                 "driver failed programming external connectivity on endpoint "
+                                 "%s (%.12s): Error starting userland proxy: listen %s4 %s: bind: "
+                                 "address already in use",
+                                 ep_name, cid, b->proto, what);
+}
+
+/* "80/tcp" → port and protocol. */
+static int parse_key(const char *key, struct binding *b)
+{
+        char proto[8] = "tcp";
+        unsigned p;
+        if (sscanf(key, "%u/%7s", &p, proto) < 1 || p == 0 || p > 65535)
+                return -1;
+        b->ctr_port = p;
+        snprintf(b->proto, sizeof(b->proto), "%s", proto);
+        return 0;
+}
+
+static int parse_binding(const char *key, json_t *hb, struct binding *b, berth_error_t *err)
+{
+        memset(b, 0, sizeof(*b));
+        if (parse_key(key, b) < 0)
+                return berth_fail_status(err, 125, EINVAL, "invalid port specification: %s", key);
+        const char *ip = json_string_value(json_object_get(hb, "HostIp"));
+        const char *hp = json_string_value(json_object_get(hb, "HostPort"));
+        struct in_addr a;
+        if (ip == NULL || *ip == '\0')
+                ip = "0.0.0.0";
+        if (inet_pton(AF_INET, ip, &a) != 1)
+                return berth_fail_status(err, 125, EAFNOSUPPORT,
+                                         "publishing on %s: only IPv4 host addresses are "
+                                         "supported for published ports",
+                                         ip);
+        snprintf(b->host_ip, sizeof(b->host_ip), "%s", ip);
+        if (hp && *hp) {
+                unsigned lo, hi;
+                int k = sscanf(hp, "%u-%u", &lo, &hi);
+                if (k == 1)
+                        hi = lo;
+                if (k < 1 || lo == 0 || hi < lo || hi > 65535)
+                        return berth_fail_status(err, 125, EINVAL, "invalid hostPort: %s", hp);
+                b->lo = lo;
+                b->hi = hi;
+        }
+        return 0;
+}
+
+int net_ports_publish(struct net_ctx *n, const char *cid, const char *ep_name, const char *ctr_ip,
+                      json_t *config, json_t *host_config, json_t **ports, berth_error_t *err)
+{
+        json_t *out = json_object();
+        json_t *bindings = json_object_get(host_config, "PortBindings");
+        json_t *exposed = json_object_get(config, "ExposedPorts");
+        bool all = json_is_true(json_object_get(host_config, "PublishAllPorts"));
+        cleanup_free char *dir = ports_dir(n);
+        int r = berth_mkdir_p(dir, 0755, err);
+        const char *key;
+        json_t *v;
+        json_object_foreach(exposed, key, v) json_object_set_new(out, key, json_null());
+        /* the user's bindings, then -P's random ones for exposed ports without any */
+        json_t *todo = json_deep_copy(json_is_object(bindings) ? bindings : NULL);
+        if (todo == NULL)
+                todo = json_object();
+        if (all)
+                json_object_foreach(exposed, key, v)
+                {
+                        json_t *l = json_object_get(todo, key);
+                        if (json_array_size(l) == 0)
+                                json_object_set_new(
+                                        todo, key,
+                                        json_pack("[{s:s, s:s}]", "HostIp", "", "HostPort", ""));
+                }
+        json_object_foreach(todo, key, v)
+        {
+                if (r < 0)
+                        break;
+                json_t *list = json_array();
+                size_t i;
+                json_t *hb;
+                json_array_foreach(v, i, hb)
+                {
+                        struct binding b;
+                        unsigned got = 0;
+                        if ((r = parse_binding(key, hb, &b, err)) < 0 ||
+                            (r = publish_one(n, cid, ep_name, ctr_ip, &b, &got, err)) < 0)
+                                break;
+                        char hp[8];
+                        snprintf(hp, sizeof(hp), "%u", got);
+                        json_array_append_new(
+                                list, json_pack("{s:s, s:s}", "HostIp", b.host_ip, "HostPort", hp));
+                }
+                json_object_set_new(out, key, list);
+        }
+        json_decref(todo);
+        if (r < 0) {
+                berth_error_t ignored = NULL;
+                net_ports_unpublish(n, cid, &ignored);
+                berth_error_release(&ignored);
+                json_decref(out);
+                return -1;
+        }
+        *ports = out;
+        return 0;
+}
+
+/* Call fn for each reservation file (its path and parsed content). */
+static int each_reservation(struct net_ctx *n, int (*fn)(const char *path, json_t *j, void *ctx),
+                            void *ctx, berth_error_t *err)
+{
+        cleanup_free char *dir = ports_dir(n);
+        cleanup_dir DIR *d = opendir(dir);
+        if (d == NULL)
+                return errno == ENOENT ? 0 : berth_fail(err, errno, "open %s", dir);
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+                if (de->d_name[0] == '.')
+                        continue;
+                cleanup_free char *path = berth_path_join(dir, de->d_name);
+                cleanup_free char *text = NULL;
+                if (berth_read_file(path, &text, NULL, NULL) < 0)
+                        continue;
+                json_t *j = json_loads(text, 0, NULL);
+                if (j == NULL) {
+                        unlink(path); /* torn by a kill -9 between create and write */
+                        continue;
+                }
+                fn(path, j, ctx);
+                json_decref(j);
+        }
+        return 0;
+}
+
+static int unpublish_cb(const char *path, json_t *j, void *ctx)
+{
+        const char *cid = *(const char **) ctx;
+        if (strcmp(json_string_value(json_object_get(j, "Container")) ?: "", cid) != 0)
+                return 0;
+        struct net_fw_port fp = {
+                .proto = json_string_value(json_object_get(j, "Proto")),
+                .host_ip = json_string_value(json_object_get(j, "HostIp")),
+                .host_port = (unsigned) json_integer_value(json_object_get(j, "HostPort")),
+                .ctr_ip = json_string_value(json_object_get(j, "CtrIp")),
+                .ctr_port = (unsigned) json_integer_value(json_object_get(j, "CtrPort")),
+        };
+        berth_error_t e = NULL;
+        if (fp.proto && fp.host_ip && fp.ctr_ip && net_fw_port_del(&fp, &e) < 0) {
+                log_warn("%s", berth_error_msg(e));
+                berth_error_release(&e);
+        }
+        unlink(path);
+        return 0;
+}
+
+int net_ports_unpublish(struct net_ctx *n, const char *cid, berth_error_t *err)
+{
+        return each_reservation(n, unpublish_cb, &cid, err);
+}
+
+static int owners_cb(const char *path, json_t *j, void *ctx)
+{
+        const char *cid = json_string_value(json_object_get(j, "Container"));
+        if (cid)
+                json_object_set_new(ctx, cid, json_true());
+        return 0;
+}
+
+int net_ports_owners(struct net_ctx *n, json_t *owners, berth_error_t *err)
+{
+        return each_reservation(n, owners_cb, owners, err);
+}

@@ -9,6 +9,7 @@
 #define BERTH_NET_SANDBOX_H
 
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 
 #include "common/error.h"
@@ -52,8 +53,28 @@ int net_sandbox_disconnect(struct net_ctx *n, const char *cid, const char *netwo
  * IPv6Address}} as `network inspect` shows them. */
 int net_network_endpoints(struct net_ctx *n, const char *netid, json_t **out, berth_error_t *err);
 
+/* A microVM's endpoint: a tap the VMM made, enslaved to the network's bridge, with an address
+ * from the same IPAM and (user networks) a DNS name, so containers and VMs share one virtual
+ * switch.  The owner id is "vm-<pid of the VMM>": net_gc releases it once that process is gone.
+ * The VMM passes the address to a Linux guest on its command line (ip=…). */
+struct net_tap_lease {
+        char owner[32];
+        char ip4[INET6_ADDRSTRLEN], gw4[INET6_ADDRSTRLEN], mask4[INET6_ADDRSTRLEN];
+        unsigned prefix4;
+        char mac[18];
+};
+int net_tap_attach(struct net_ctx *n, const char *network, const char *name, const char *tap,
+                   const unsigned char mac[6], struct net_tap_lease *out, berth_error_t *err);
+int net_tap_detach(struct net_ctx *n, const char *network, const struct net_tap_lease *l,
+                   berth_error_t *err);
+
 /* Remove what belongs to containers that are not running: alive(ctx, cid) says which are. */
 typedef bool (*net_alive_fn)(void *ctx, const char *cid);
 int net_gc(struct net_ctx *n, net_alive_fn alive, void *ctx, berth_error_t *err);
+
+/* When no container or VM is attached to any network: the default bridge's device and berth's
+ * nftables table go too (`network prune` leaves nothing of berth's in `ip link` and `nft list
+ * ruleset`; both come back at the next container start).  Returns 1 when it cleaned up. */
+int net_host_cleanup_if_idle(struct net_ctx *n, berth_error_t *err);
 
 #endif

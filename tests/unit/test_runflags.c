@@ -366,8 +366,17 @@ static void test_namespaces_and_network(void)
         is_str(jstr(hc("NetworkMode")), "container:db", "--net alias");
         parses("--network host img", "host network");
 
-        fails("--network bridge img", "bridge networks are not implemented yet");
-        fails("--network mynet img", "network \"mynet\" is not available");
+        parses("--network bridge img", "the default bridge by name");
+        is_str(jstr(hc("NetworkMode")), "bridge", "NetworkMode bridge");
+        parses("--network mynet --network-alias db --ip 10.1.0.5 --mac-address 02:42:0a:01:00:05 "
+               "img",
+               "a user network with endpoint settings");
+        is_str(jstr(hc("NetworkMode")), "mynet", "NetworkMode mynet");
+        fails("--network mynet --ip 10.1.0.300 img", "invalid IPv4 address: 10.1.0.300");
+        fails("--network host --ip 10.1.0.5 img", "Conflicting options: ip, ip6 or network-alias");
+        fails("--network none --network-alias x img", "Conflicting options");
+        fails("--mac-address 02:42 img", "is not a valid mac address");
+        fails("--network host -p 80 img", "Conflicting options: port publishing");
         fails("--network container: img", "container name must not be empty");
         fails("--ipc weird img", "invalid argument \"weird\" for \"--ipc\" flag");
         fails("--pid weird img", "--pid");

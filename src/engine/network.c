@@ -1,0 +1,426 @@
+/* network.c — the engine's side of container networks (see network.h). */
+#include "engine/network.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "engine/lifecycle.h"
+#include "net/sandbox.h"
+
+void eng_net_ctx(struct eng_ctx *e, struct net_ctx *n)
+{
+        /* e->run_dir is <run>/containers: the network state sits beside it */
+        cleanup_free char *run = berth_xstrdup(e->run_dir);
+        n->data_dir = berth_path_join(e->data_dir, "networks");
+        n->run_dir = berth_path_join(dirname(run), "net");
+        n->rootless = e->rootless;
+}
+
+char *eng_net_sandbox_path(struct eng_ctx *e, const char *cid)
+{
+        struct net_ctx n;
+        eng_net_ctx(e, &n);
+        char *p = net_sandbox_path(&n, cid);
+        net_ctx_free(&n);
+        return p;
+}
+
+static const char *mode_of(json_t *hc)
+{
+        const char *m = json_string_value(json_object_get(hc, "NetworkMode"));
+        return m && *m ? m : "default";
+}
+
+bool eng_net_bridged(json_t *hc)
+{
+        const char *m = mode_of(hc);
+        return strcmp(m, "none") != 0 && strcmp(m, "host") != 0 &&
+               !berth_str_has_prefix(m, "container:");
+}
+
+static const char *net_name(json_t *hc)
+{
+        const char *m = mode_of(hc);
+        return strcmp(m, "default") == 0 ? NET_DEFAULT_NAME : m;
+}
+
+/* NetworkSettings.Networks[name] of a container not (yet) running. */
+static json_t *idle_endpoint(json_t *epcfg, const char *netid)
+{
+        json_t *ipam = json_object_get(epcfg, "IPAMConfig");
+        json_t *aliases = json_object_get(epcfg, "Aliases");
+        const char *mac = json_string_value(json_object_get(epcfg, "MacAddress"));
+        return json_pack("{s:O, s:n, s:O, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
+                         "IPAMConfig", ipam ? ipam : json_null(), "Links", "Aliases",
+                         aliases ? aliases : json_null(), "NetworkID", netid, "EndpointID", "",
+                         "Gateway", "", "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "",
+                         "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "MacAddress",
+                         mac ? mac : "", "DriverOpts");
+}
+
+static json_t *idle_settings(void)
+{
+        return json_pack("{s:s, s:s, s:b, s:s, s:i, s:{}, s:s, s:n, s:n, s:s, s:s, s:s, s:i, "
+                         "s:s, s:i, s:s, s:s, s:{}}",
+                         "Bridge", "", "SandboxID", "", "HairpinMode", 0, "LinkLocalIPv6Address",
+                         "", "LinkLocalIPv6PrefixLen", 0, "Ports", "SandboxKey", "",
+                         "SecondaryIPAddresses", "SecondaryIPv6Addresses", "EndpointID", "",
+                         "Gateway", "", "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0,
+                         "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "", "MacAddress", "",
+                         "Networks");
+}
+
+int eng_net_prepare(struct eng_ctx *e, json_t *hc, json_t *networking, json_t **settings,
+                    char **dns_server, char **gateway, berth_error_t *err)
+{
+        struct net_ctx n;
+        eng_net_ctx(e, &n);
+        *dns_server = *gateway = NULL;
+        json_t *s = idle_settings();
+        json_t *eps = json_object_get(networking, "EndpointsConfig");
+        const char *name = net_name(hc);
+        json_t *doc = NULL;
+        int r = 0;
+        if (berth_str_has_prefix(name, "container:")) {
+                /* shares another container's: nothing of its own */
+        } else if (e->rootless && eng_net_bridged(hc)) {
+                /* no bridge without root in the host's namespace: the container gets a
+                 * namespace with loopback only, as before networks existed */
+                json_t *pb = json_object_get(hc, "PortBindings");
+                if (strcmp(name, NET_DEFAULT_NAME) != 0)
+                        r = berth_fail_status(err, 125, EPERM,
+                                              "network %s: rootless berth has no bridge "
+                                              "networks yet (use --network none or host)",
+                                              name);
+                else if (json_object_size(pb) > 0 ||
+                         json_is_true(json_object_get(hc, "PublishAllPorts")))
+                        r = berth_fail_status(err, 125, EPERM,
+                                              "publishing ports: rootless berth has no bridge "
+                                              "networks yet");
+        } else if (net_network_get(&n, name, &doc, err) < 0) {
+                if (*err)
+                        (*err)->status = 125;
+                r = -1;
+        } else {
+                struct net_info ni;
+                net_network_info(doc, &ni);
+                json_t *epcfg = json_object_get(eps, name);
+                json_t *ipam = json_object_get(epcfg, "IPAMConfig");
+                if (ni.bridge && !ni.dns && json_object_size(ipam) > 0)
+                        r = berth_fail_status(err, 125, EINVAL,
+                                              "user specified IP address is supported on user "
+                                              "defined networks only");
+                else if (ni.bridge && !ni.dns &&
+                         json_array_size(json_object_get(epcfg, "Aliases")) > 0)
+                        r = berth_fail_status(err, 125, EINVAL,
+                                              "network-scoped alias is supported only for "
+                                              "containers in user defined networks");
+                else {
+                        json_object_set_new(json_object_get(s, "Networks"), ni.name,
+                                            idle_endpoint(epcfg, ni.id));
+                        if (ni.dns && ni.gateway4)
+                                *dns_server = berth_xstrdup(ni.gateway4);
+                }
+        }
+        json_decref(doc);
+        /* --add-host NAME:host-gateway: the default bridge's gateway, as Docker's */
+        if (r == 0) {
+                size_t i;
+                json_t *h;
+                json_array_foreach(json_object_get(hc, "ExtraHosts"), i, h)
+                {
+                        const char *v = json_string_value(h);
+                        if (v && strstr(v, ":host-gateway") && *gateway == NULL) {
+                                json_t *bd = NULL;
+                                struct net_info bi;
+                                if (net_network_get(&n, NET_DEFAULT_NAME, &bd, err) < 0) {
+                                        r = -1;
+                                        break;
+                                }
+                                net_network_info(bd, &bi);
+                                *gateway = berth_xstrdup(bi.gateway4 ? bi.gateway4 : "");
+                                json_decref(bd);
+                        }
+                }
+        }
+        net_ctx_free(&n);
+        if (r < 0) {
+                json_decref(s);
+                free(*dns_server);
+                free(*gateway);
+                *dns_server = *gateway = NULL;
+                return -1;
+        }
+        *settings = s;
+        return 0;
+}
+
+/* /etc/hosts gets "IP<TAB>hostname" for the container's own address, as Docker writes it;
+ * lines of an earlier start (same hostname) are replaced. */
+static int hosts_entry(struct eng_container *c, const char *ip, berth_error_t *err)
+{
+        const char *path = json_string_value(json_object_get(c->doc, "HostsPath"));
+        const char *hn =
+                json_string_value(json_object_get(json_object_get(c->doc, "Config"), "Hostname"));
+        char short_id[13];
+        snprintf(short_id, sizeof(short_id), "%.12s", c->id);
+        if (hn == NULL || *hn == '\0')
+                hn = short_id;
+        cleanup_free char *old = NULL;
+        if (path == NULL || berth_read_file(path, &old, NULL, NULL) < 0)
+                return 0;
+        cleanup_free char *tail = berth_xasprintf("\t%s", hn);
+        size_t tl = strlen(tail);
+        cleanup_free char *text = berth_xstrdup("");
+        char *save = NULL;
+        for (char *l = strtok_r(old, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                size_t ll = strlen(l);
+                if (ll >= tl && strcmp(l + ll - tl, tail) == 0)
+                        continue;
+                char *t = berth_xasprintf("%s%s\n", text, l);
+                free(text);
+                text = t;
+        }
+        if (ip && *ip) {
+                char *t = berth_xasprintf("%s%s\t%s\n", text, ip, hn);
+                free(text);
+                text = t;
+        }
+        return berth_write_file_replace(path, text, strlen(text), 0644, err);
+}
+
+static const char *first_ip(json_t *settings)
+{
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(settings, "Networks"), k, v)
+        {
+                const char *ip = json_string_value(json_object_get(v, "IPAddress"));
+                if (ip && *ip)
+                        return ip;
+        }
+        return NULL;
+}
+
+int eng_net_up(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
+{
+        json_t *hc = json_object_get(c->doc, "HostConfig");
+        if (!eng_net_bridged(hc) || e->rootless)
+                return 0;
+        struct net_ctx n;
+        eng_net_ctx(e, &n);
+        json_t *config = json_object_get(c->doc, "Config");
+        json_t *old = json_object_get(c->doc, "NetworkSettings");
+        struct net_sandbox_req req = {
+                .cid = c->id,
+                .name = eng_container_name(c),
+                .hostname = json_string_value(json_object_get(config, "Hostname")),
+                .config = config,
+                .host_config = hc,
+                .endpoints = json_object_get(old, "Networks"),
+        };
+        json_t *s = NULL;
+        int r = net_sandbox_up(&n, &req, &s, err);
+        if (r == 0) {
+                json_object_set_new(c->doc, "NetworkSettings", s);
+                r = hosts_entry(c, first_ip(s), err);
+                if (r == 0)
+                        r = eng_container_save(c, err);
+                if (r < 0) {
+                        berth_error_t ignored = NULL;
+                        net_sandbox_down(&n, c->id, &ignored);
+                        berth_error_release(&ignored);
+                }
+        }
+        net_ctx_free(&n);
+        return r;
+}
+
+int eng_net_down_id(struct eng_ctx *e, const char *cid, berth_error_t *err)
+{
+        struct net_ctx n;
+        eng_net_ctx(e, &n);
+        int r = net_sandbox_down(&n, cid, err);
+        net_ctx_free(&n);
+        return r;
+}
+
+/* The record of a stopped container: its endpoint configuration, no addresses. */
+static void settings_idle(struct eng_container *c)
+{
+        json_t *old = json_object_get(c->doc, "NetworkSettings");
+        json_t *s = idle_settings();
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(old, "Networks"), k, v)
+        {
+                const char *id = json_string_value(json_object_get(v, "NetworkID"));
+                json_object_set_new(json_object_get(s, "Networks"), k,
+                                    idle_endpoint(v, id ? id : ""));
+        }
+        json_object_set_new(c->doc, "NetworkSettings", s);
+}
+
+int eng_net_down(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
+{
+        if (!eng_net_bridged(json_object_get(c->doc, "HostConfig")))
+                return 0;
+        int r = eng_net_down_id(e, c->id, err);
+        json_t *s = json_object_get(c->doc, "NetworkSettings");
+        if (json_string_length(json_object_get(s, "SandboxKey")) > 0) {
+                settings_idle(c);
+                berth_error_t e2 = NULL;
+                if (eng_container_save(c, &e2) < 0) {
+                        log_warn("%s", berth_error_msg(e2));
+                        berth_error_release(&e2);
+                }
+        }
+        return r;
+}
+
+static bool container_alive(void *ctx, const char *cid)
+{
+        struct eng_ctx *e = ctx;
+        struct eng_container *c = NULL;
+        berth_error_t err = NULL;
+        if (eng_container_find(e, cid, &c, &err) < 0) {
+                berth_error_release(&err);
+                return false;
+        }
+        const char *st = eng_container_status(c);
+        bool live = (strcmp(st, "running") == 0 || strcmp(st, "paused") == 0 ||
+                     strcmp(st, "restarting") == 0) &&
+                    eng_monitor_alive(c);
+        if (!live && strcmp(st, "created") == 0) {
+                /* a start in progress holds the lock while it makes the sandbox: leave it */
+                cleanup_free char *lock = berth_path_join(c->dir, "lock");
+                cleanup_close int fd = open(lock, O_RDONLY | O_CLOEXEC);
+                if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+                        live = true;
+        }
+        eng_container_free(c);
+        return live;
+}
+
+int eng_net_gc(struct eng_ctx *e, berth_error_t *err)
+{
+        struct net_ctx n;
+        eng_net_ctx(e, &n);
+        int r = net_gc(&n, container_alive, e, err);
+        net_ctx_free(&n);
+        return r;
+}
+
+static int find_running(struct eng_ctx *e, const char *what, struct eng_container **c,
+                        bool *running, berth_error_t *err)
+{
+        if (eng_container_find(e, what, c, err) < 0) {
+                if (*err)
+                        (*err)->status = 1;
+                return -1;
+        }
+        eng_reconcile(e, *c, NULL);
+        const char *st = eng_container_status(*c);
+        *running = strcmp(st, "running") == 0 || strcmp(st, "paused") == 0;
+        return 0;
+}
+
+int eng_net_connect(struct eng_ctx *e, const char *network, const char *container, json_t *epcfg,
+                    berth_error_t *err)
+{
+        struct eng_container *c = NULL;
+        bool running = false;
+        if (find_running(e, container, &c, &running, err) < 0)
+                return -1;
+        struct net_ctx n;
+        eng_net_ctx(e, &n);
+        json_t *doc = NULL;
+        struct net_info ni;
+        int r = net_network_get(&n, network, &doc, err);
+        json_t *hc = json_object_get(c->doc, "HostConfig");
+        if (r == 0) {
+                net_network_info(doc, &ni);
+                if (!eng_net_bridged(hc) || ni.bridge == NULL)
+                        r = berth_fail_status(err, 1, EINVAL,
+                                              "container cannot be disconnected from host network "
+                                              "or connected to host network");
+        }
+        if (r == 0 && (r = eng_container_lock(c, err)) == 0) {
+                json_t *nets =
+                        json_object_get(json_object_get(c->doc, "NetworkSettings"), "Networks");
+                if (json_object_get(nets, ni.name)) {
+                        r = berth_fail_status(err, 1, EEXIST,
+                                              "endpoint with name %s already exists in network %s",
+                                              eng_container_name(c), ni.name);
+                } else if (running) {
+                        struct net_sandbox_req req = {
+                                .cid = c->id,
+                                .name = eng_container_name(c),
+                                .config = json_object_get(c->doc, "Config"),
+                                .host_config = hc,
+                        };
+                        json_t *s = NULL;
+                        r = net_sandbox_connect(&n, &req, ni.name, epcfg, &s, err);
+                        if (r == 0)
+                                json_object_set_new(nets, ni.name, s);
+                } else {
+                        json_object_set_new(nets, ni.name, idle_endpoint(epcfg, ni.id));
+                }
+                if (r == 0)
+                        r = eng_container_save(c, err);
+                eng_container_unlock(c);
+        }
+        json_decref(doc);
+        net_ctx_free(&n);
+        eng_container_free(c);
+        return r;
+}
+
+int eng_net_disconnect(struct eng_ctx *e, const char *network, const char *container, bool force,
+                       berth_error_t *err)
+{
+        struct eng_container *c = NULL;
+        bool running = false;
+        if (find_running(e, container, &c, &running, err) < 0)
+                return -1;
+        struct net_ctx n;
+        eng_net_ctx(e, &n);
+        json_t *doc = NULL;
+        struct net_info ni;
+        int r = net_network_get(&n, network, &doc, err);
+        if (r == 0 && (r = eng_container_lock(c, err)) == 0) {
+                net_network_info(doc, &ni);
+                json_t *nets =
+                        json_object_get(json_object_get(c->doc, "NetworkSettings"), "Networks");
+                if (json_object_get(nets, ni.name) == NULL) {
+                        r = berth_fail_status(err, 1, ENOENT,
+                                              "container %s is not connected to network %s", c->id,
+                                              network);
+                } else {
+                        if (running) {
+                                r = net_sandbox_disconnect(&n, c->id, ni.name, NULL, err);
+                                if (r < 0 && force) {
+                                        berth_error_release(err);
+                                        r = 0;
+                                }
+                        }
+                        if (r == 0) {
+                                json_object_del(nets, ni.name);
+                                r = eng_container_save(c, err);
+                        }
+                }
+                eng_container_unlock(c);
+        }
+        json_decref(doc);
+        net_ctx_free(&n);
+        eng_container_free(c);
+        return r;
+}

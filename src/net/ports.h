@@ -1,0 +1,27 @@
+/* ports.h — published ports (-p, -P): host ports chosen and reserved, DNAT entries made.
+ *
+ * A reservation is a file, <run_dir>/net/ports/<proto>-<host-ip>-<port>, made with O_EXCL (so
+ * two concurrent runs can't take the same port) and holding {Container, Proto, HostIp,
+ * HostPort, CtrIp, CtrPort}: everything needed to undo it, also after a kill -9 of whoever made
+ * it.  There is no proxy process: traffic reaches the container through the firewall's DNAT. */
+#ifndef BERTH_NET_PORTS_H
+#define BERTH_NET_PORTS_H
+
+#include <jansson.h>
+
+#include "common/error.h"
+#include "net/network.h"
+
+/* Publish the container's ports (HostConfig.PortBindings, and with PublishAllPorts every
+ * Config.ExposedPorts entry) to ctr_ip.  *ports: NetworkSettings.Ports.  ep_name names the
+ * endpoint in Docker's error text.  Undone (net_ports_unpublish) on failure. */
+int net_ports_publish(struct net_ctx *n, const char *cid, const char *ep_name, const char *ctr_ip,
+                      json_t *config, json_t *host_config, json_t **ports, berth_error_t *err);
+
+/* Every reservation and DNAT entry of container cid; missing ones are fine. */
+int net_ports_unpublish(struct net_ctx *n, const char *cid, berth_error_t *err);
+
+/* Ids of containers holding reservations (object used as a set), for garbage collection. */
+int net_ports_owners(struct net_ctx *n, json_t *owners, berth_error_t *err);
+
+#endif

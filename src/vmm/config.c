@@ -7,7 +7,9 @@
  *                "is_root_device": B, "format": "raw" | "qcow2", "direct": B,
  *                "rate_limiter": L, "io_engine": "Sync" | "Async" (io_uring)}],
  *    "network-interfaces": [{"iface_id": S, "host_dev_name": S, "guest_mac": S,
- *                            "rx_rate_limiter": L, "tx_rate_limiter": L}],
+ *                            "rx_rate_limiter": L, "tx_rate_limiter": L,
+ *                            "network": S (berth's: a berth network the tap joins;
+ *                                         host_dev_name is then optional)}],
  *    "vsock": {"guest_cid": N, "uds_path": P},
  *    "balloon": {"amount_mib": N, "deflate_on_oom": B, "stats_polling_interval_s": N},
  *    "entropy": {}}
@@ -159,18 +161,25 @@ static int nets(struct vmm_config *c, json_t *a, const char *path, berth_error_t
         json_t *n;
         json_array_foreach(a, i, n)
         {
-                const char *id = NULL, *tap = NULL, *mac = NULL;
+                const char *id = NULL, *tap = NULL, *mac = NULL, *network = NULL;
                 json_t *rx = NULL, *tx = NULL;
                 json_error_t je;
-                if (json_unpack_ex(n, &je, JSON_STRICT, "{s?s,s:s,s?s,s?o,s?o}", "iface_id", &id,
-                                   "host_dev_name", &tap, "guest_mac", &mac, "rx_rate_limiter", &rx,
-                                   "tx_rate_limiter", &tx) < 0)
+                if (json_unpack_ex(n, &je, JSON_STRICT, "{s?s,s?s,s?s,s?o,s?o,s?s}", "iface_id",
+                                   &id, "host_dev_name", &tap, "guest_mac", &mac, "rx_rate_limiter",
+                                   &rx, "tx_rate_limiter", &tx, "network", &network) < 0)
                         return bad(err, path, "network-interfaces", je.text);
+                if (!tap && !network)
+                        return bad(err, path, "network-interfaces",
+                                   "host_dev_name or network is required");
+                if ((tap && !*tap) || (network && !*network))
+                        return bad(err, path, "network-interfaces",
+                                   "host_dev_name and network must not be empty");
                 if (c->n_nets >= VMM_MAX_NETS)
                         return bad(err, path, "network-interfaces", "too many interfaces");
                 struct vmm_net_config *nc = &c->nets[c->n_nets++];
                 nc->tap = tap;
                 nc->id = id;
+                nc->network = network;
                 if (limiter(rx, &nc->rx, path, "network-interfaces", "rx_rate_limiter", err) < 0 ||
                     limiter(tx, &nc->tx, path, "network-interfaces", "tx_rate_limiter", err) < 0)
                         return -1;

@@ -51,7 +51,12 @@ void vmm_usage(FILE *out)
                 "                       bw/iops: token-bucket limits per second);\n"
                 "                       repeat for more (at most %u)\n"
                 "  --net tap=NAME[,mac=MAC][,id=ID][,bw=MIB][,pps=N][,rx_bw=MIB][,rx_pps=N]\n"
+                "  --net network=NET[,tap=NAME][,name=VMNAME][,mac=MAC][,id=ID][,...]\n"
                 "                       a virtio-net device on tap NAME (created if missing);\n"
+                "                       with network=, the tap (default btapXXXXXXXX) joins the\n"
+                "                       berth network NET (`berth network ls`), gets an address\n"
+                "                       from it (ip= on the kernel command line) and, on a user\n"
+                "                       network, a DNS name VMNAME (default vm-<pid>);\n"
                 "                       bw/pps (or tx_bw/tx_pps) limit what the guest sends,\n"
                 "                       rx_bw/rx_pps what it receives, per second; ID names it\n"
                 "                       in the API (default netN); repeat for more (at most %u)\n"
@@ -175,6 +180,10 @@ static int parse_net(struct vmm_config *c, char *arg, berth_error_t *err)
         for (char *o = strtok_r(arg, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
                 if (berth_str_has_prefix(o, "tap=") && o[4]) {
                         n->tap = o + 4;
+                } else if (berth_str_has_prefix(o, "network=") && o[8]) {
+                        n->network = o + 8;
+                } else if (berth_str_has_prefix(o, "name=") && o[5]) {
+                        n->name = o + 5;
                 } else if (berth_str_has_prefix(o, "mac=")) {
                         if (vmm_net_parse_mac(o + 4, n->mac) < 0)
                                 return usage_error(err, "--net: bad MAC address `%s`", o + 4);
@@ -193,8 +202,10 @@ static int parse_net(struct vmm_config *c, char *arg, berth_error_t *err)
                         return usage_error(err, "--net: unknown option `%s`", o);
                 }
         }
-        if (!n->tap)
-                return usage_error(err, "--net needs tap=NAME");
+        if (!n->tap && !n->network)
+                return usage_error(err, "--net needs tap=NAME or network=NAME");
+        if (n->name && !n->network)
+                return usage_error(err, "--net: name= needs network=");
         if (!have_mac)
                 vmm_net_random_mac(n->mac);
         c->n_nets++;
@@ -361,6 +372,15 @@ int vmm_config_validate(const struct vmm_config *c, berth_error_t *err)
                                          "--memory %" PRIu64 " MiB is more than the host has "
                                          "(%" PRIu64 " MiB)",
                                          c->memory_mib, host_memory() >> 20);
+        /* One endpoint per VM and network: the network knows a VM by its VMM's pid. */
+        for (unsigned i = 0; i < c->n_nets; i++)
+                for (unsigned j = 0; j < i; j++)
+                        if (c->nets[i].network && c->nets[j].network &&
+                            strcmp(c->nets[i].network, c->nets[j].network) == 0)
+                                return berth_fail_status(err, VMM_EXIT_USAGE, EINVAL,
+                                                         "two network interfaces on network "
+                                                         "`%s`: a VM joins a network once",
+                                                         c->nets[i].network);
         struct stat st;
         if (!c->kernel) /* configured through the API later */
                 return 0;

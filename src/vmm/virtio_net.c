@@ -14,6 +14,9 @@
  * frame.  A received frame's size is only known once it is read, so
  * receive admits a frame while the byte bucket is not in debt and charges
  * it afterwards (ratelimit.h).
+ *
+ * With a berth network (--net network=NAME) the tap, made here, joins the
+ * network's bridge and gets an address (net_attach.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +54,7 @@ struct virtio_net {
         bool rx_throttled; /* the receive limiter said wait; the timer resumes */
         char ifname[IFNAMSIZ];
         char id[VMM_NET_ID_MAX + 1];
+        struct vmm_net_lease *lease; /* on a berth network (net_attach.c) */
         struct virtio_net_config config;
         struct virtio_net_stats stats;
 };
@@ -192,6 +196,7 @@ static void net_reset(void *dev)
 static void net_destroy(void *dev)
 {
         struct virtio_net *n = dev;
+        vmm_net_detach(n->lease);
         if (n->tap >= 0)
                 close(n->tap);
         free(n);
@@ -242,8 +247,14 @@ static int open_tap(const char *name, char *ifname, berth_error_t *err)
 
 int virtio_net_add(struct vmm_vm *vm, const struct vmm_net_config *nc, berth_error_t *err)
 {
-        char ifname[IFNAMSIZ];
-        int tap = open_tap(nc->tap, ifname, err);
+        char ifname[IFNAMSIZ], made[IFNAMSIZ];
+        if (!nc->tap) { /* a tap for a berth network, gone with the VMM */
+                uint32_t x = 0;
+                if (getrandom(&x, sizeof(x), 0) != sizeof(x))
+                        x = (uint32_t) getpid();
+                snprintf(made, sizeof(made), "btap%08x", x);
+        }
+        int tap = open_tap(nc->tap ? nc->tap : made, ifname, err);
         if (tap < 0)
                 return -1;
         struct virtio_net *n = berth_xcalloc(1, sizeof(*n));
@@ -266,6 +277,13 @@ int virtio_net_add(struct vmm_vm *vm, const struct vmm_net_config *nc, berth_err
         if (vmm_vm_watch_fd(vm, tap, on_tap, n, err) < 0)
                 return -1;
         vmm_vm_watch_enable(vm, tap, false); /* until the driver posts buffers */
+        if (nc->network) {
+                /* last: from here the VM's teardown releases the endpoint (net_destroy) */
+                if (vmm_net_attach(nc, ifname, &n->lease, err) < 0)
+                        return -1;
+                if (!vm->net_ip_arg)
+                        vm->net_ip_arg = vmm_net_ip_arg(n->lease, vm->n_nets - 1);
+        }
         log_info("virtio-net: tap %s, mac %02x:%02x:%02x:%02x:%02x:%02x", ifname, nc->mac[0],
                  nc->mac[1], nc->mac[2], nc->mac[3], nc->mac[4], nc->mac[5]);
         return 0;

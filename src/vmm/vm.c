@@ -233,11 +233,29 @@ static void on_stop(void *opaque)
         (void) opaque; /* the loop checks vm->stopping */
 }
 
-/* The command line the guest sees: the user's, then one
- * virtio_mmio.device= entry per device (Firecracker's way). */
+/* Does the command line have a word starting with key? */
+static bool cmdline_has(const char *s, const char *key)
+{
+        size_t k = strlen(key);
+        for (const char *p = s; (p = strstr(p, key)) != NULL; p += k)
+                if (p == s || p[-1] == ' ')
+                        return true;
+        return false;
+}
+
+/* The command line the guest sees: the user's, then the address of the
+ * first interface on a berth network unless the user set ip= (Linux
+ * configures one interface from it), then one virtio_mmio.device= entry
+ * per device (Firecracker's way). */
 static char *compose_cmdline(struct vmm_vm *vm)
 {
-        char *s = berth_xstrdup(vm->cfg->cmdline ? vm->cfg->cmdline : "");
+        const char *user = vm->cfg->cmdline ? vm->cfg->cmdline : "";
+        char *s = berth_xstrdup(user);
+        if (vm->net_ip_arg && !cmdline_has(user, "ip=")) {
+                char *n = berth_xasprintf("%s%s%s", s, *s ? " " : "", vm->net_ip_arg);
+                free(s);
+                s = n;
+        }
         for (unsigned i = 0; i < vm->n_virtio; i++) {
                 char *n = berth_xasprintf("%s%svirtio_mmio.device=4K@%#llx:%u", s, *s ? " " : "",
                                           (unsigned long long) virtio_mmio_base(vm->virtio[i]),
@@ -297,6 +315,7 @@ static void vm_destroy(struct vmm_vm *vm)
         if (vm->i8042.vm)
                 vmm_i8042_destroy(&vm->i8042);
         free(vm->cpuid);
+        free(vm->net_ip_arg);
         vmm_console_fini(vm);
 }
 

@@ -74,6 +74,7 @@ struct vmm_vm {
         struct virtio_balloon *balloon;
         struct virtio_net *nets[VMM_MAX_NETS]; /* in the config's order, for the API */
         struct vmm_api *api;
+        char *net_ip_arg;        /* ip= for the guest: the first interface on a berth network */
         atomic_ullong exits[64]; /* per KVM exit reason, for the metrics */
         pthread_mutex_t pause_lock;
         pthread_cond_t pause_cond;
@@ -125,6 +126,16 @@ int vmm_balloon_get(struct vmm_vm *vm, uint64_t *target_mib, uint64_t *actual_mi
 void vmm_net_id(const struct vmm_net_config *nc, unsigned index, char id[VMM_NET_ID_MAX + 1]);
 int vmm_net_set_limits(struct vmm_vm *vm, const char *id, const struct vmm_limit_config *rx,
                        const struct vmm_limit_config *tx, berth_error_t *err);
+
+/* net_attach.c: an interface's tap on a berth network (vmm_net_config.network).  Attach
+ * allocates the address and enslaves the tap; detach releases the address (the tap is the
+ * device's to close). */
+struct vmm_net_lease;
+int vmm_net_attach(const struct vmm_net_config *nc, const char *tap, struct vmm_net_lease **out,
+                   berth_error_t *err);
+/* "ip=ADDR::GW:MASK::eth<index>:off" for the guest's command line (malloc'ed), or NULL. */
+char *vmm_net_ip_arg(const struct vmm_net_lease *nl, unsigned index);
+void vmm_net_detach(struct vmm_net_lease *nl);
 
 /* console.c: COM1 to stdio, a pty, a unix socket or nowhere. */
 int vmm_console_init(struct vmm_vm *vm, berth_error_t *err);

@@ -59,8 +59,11 @@ struct vmm_disk_config {
 #define VMM_MAX_NETS 4
 
 struct vmm_net_config {
-        const char *tap; /* tap interface name; created if missing (needs CAP_NET_ADMIN) */
-        const char *id;  /* iface_id for the API; NULL: "net<index>" */
+        const char *tap;     /* tap interface name; created if missing (needs CAP_NET_ADMIN);
+                                NULL with a network: "btap" and random hex */
+        const char *id;      /* iface_id for the API; NULL: "net<index>" */
+        const char *network; /* a berth network the tap joins (docs/network.md); NULL: none */
+        const char *name;    /* the VM's name on that network (DNS); NULL: "vm-<pid>" */
         uint8_t mac[6];
         struct vmm_limit_config tx; /* guest -> tap */
         struct vmm_limit_config rx; /* tap -> guest */

@@ -405,12 +405,41 @@ static void net_recv(struct vq *rx, uint8_t *rxb, const char *cmdline)
         puts_serial(" bytes\n");
 }
 
+/* KEY=A.B.C.D[:...] from the command line into ip; false (ip untouched) when
+ * absent or malformed. */
+static bool cmdline_ip(const char *cmdline, const char *key, uint8_t ip[4])
+{
+        char v[64];
+        if (!cmdline_get(cmdline, key, v, sizeof(v)))
+                return false;
+        const char *p = v;
+        uint8_t got[4];
+        for (int i = 0; i < 4; i++) {
+                if (i && *p++ != '.')
+                        return false;
+                if (*p < '0' || *p > '9')
+                        return false;
+                uint64_t n = parse_num(&p);
+                if (n > 255)
+                        return false;
+                got[i] = (uint8_t) n;
+        }
+        if (*p && *p != ':')
+                return false;
+        memcpy(ip, got, 4);
+        return true;
+}
+
 /* ARP round trip with the host: ask who has 10.0.2.1 (the tap's address in
  * the test's namespace), wait for the reply.  The host's kernel learns our
- * MAC from the request, which the test checks from its side. */
+ * MAC from the request, which the test checks from its side.  On a berth
+ * network the VMM's ip= gives our address and guest.netpeer= whom to ask
+ * (a container on the same bridge, whose kernel answers). */
 static void test_net(uint64_t base, unsigned idx, const char *cmdline)
 {
-        static const uint8_t my_ip[4] = {10, 0, 2, 15}, peer_ip[4] = {10, 0, 2, 1};
+        uint8_t my_ip[4] = {10, 0, 2, 15}, peer_ip[4] = {10, 0, 2, 1};
+        cmdline_ip(cmdline, "ip", my_ip);
+        cmdline_ip(cmdline, "guest.netpeer", peer_ip);
         struct vq rx, tx;
         if (!dev_negotiate(base, 1ull << 5 /* MAC */ | 1ull << 16 /* STATUS */) ||
             !queue_setup(&rx, base, 0, idx) || !queue_setup(&tx, base, 1, 8 + idx) ||
@@ -441,6 +470,11 @@ static void test_net(uint64_t base, unsigned idx, const char *cmdline)
         memcpy(e + 22, mac, 6);
         memcpy(e + 28, my_ip, 4);
         memcpy(e + 38, peer_ip, 4);
+        puts_serial("BERTH-GUEST net: who has ");
+        put_ip(peer_ip);
+        puts_serial(" tell ");
+        put_ip(my_ip);
+        putc_serial('\n');
         set_desc(&tx.r->desc[0], f, NET_HDR + 42, 0, 0);
         vq_post(&tx, 0);
         int64_t r = vq_wait(&tx, 2000000000ull, 0);

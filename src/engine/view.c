@@ -93,6 +93,60 @@ static char *labels_text(json_t *labels)
         return berth_steal_ptr(&out);
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+        const char *x = *(const char *const *) a, *y = *(const char *const *) b;
+        long px = strtol(x, NULL, 10), py = strtol(y, NULL, 10);
+        return px != py ? (px < py ? -1 : 1) : strcmp(x, y);
+}
+
+/* Docker's PORTS column: "0.0.0.0:8080->80/tcp, 443/tcp" in port order. */
+static char *ports_text(json_t *ports)
+{
+        size_t n = json_object_size(ports), k = 0;
+        const char **keys = berth_xcalloc(n ? n : 1, sizeof(*keys));
+        const char *key;
+        json_t *v;
+        json_object_foreach(ports, key, v) keys[k++] = key;
+        qsort(keys, k, sizeof(*keys), key_cmp);
+        char *out = berth_xstrdup("");
+        for (size_t i = 0; i < k; i++) {
+                json_t *list = json_object_get(ports, keys[i]);
+                size_t j;
+                json_t *b;
+                if (json_array_size(list) == 0) {
+                        char *t = berth_xasprintf("%s%s%s", out, *out ? ", " : "", keys[i]);
+                        free(out);
+                        out = t;
+                }
+                json_array_foreach(list, j, b)
+                {
+                        char *t = berth_xasprintf(
+                                "%s%s%s:%s->%s", out, *out ? ", " : "",
+                                json_string_value(json_object_get(b, "HostIp")) ?: "",
+                                json_string_value(json_object_get(b, "HostPort")) ?: "", keys[i]);
+                        free(out);
+                        out = t;
+                }
+        }
+        free(keys);
+        return out;
+}
+
+static char *networks_text(json_t *nets)
+{
+        char *out = berth_xstrdup("");
+        const char *key;
+        json_t *v;
+        json_object_foreach(nets, key, v)
+        {
+                char *t = berth_xasprintf("%s%s%s", out, *out ? "," : "", key);
+                free(out);
+                out = t;
+        }
+        return out;
+}
+
 json_t *eng_ps_row(struct eng_container *c, bool no_trunc, const struct timespec *now)
 {
         json_t *doc = c->doc;
@@ -112,12 +166,15 @@ json_t *eng_ps_row(struct eng_container *c, bool no_trunc, const struct timespec
         cleanup_free char *status = eng_status_text(c, now);
         cleanup_free char *labels = labels_text(json_object_get(cfg, "Labels"));
         const char *image = sfield(cfg, "Image");
+        json_t *ns = json_object_get(doc, "NetworkSettings");
+        cleanup_free char *ports = ports_text(json_object_get(ns, "Ports"));
+        cleanup_free char *nets = networks_text(json_object_get(ns, "Networks"));
         json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
                                 "Command", command, "CreatedAt", when, "ID", id, "Image",
                                 *image ? image : sfield(doc, "Image"), "Labels", labels,
                                 "LocalVolumes", "0", "Mounts", "", "Names", eng_container_name(c),
-                                "Networks", "", "Ports", "", "RunningFor", ago, "Size", "", "State",
-                                eng_container_status(c));
+                                "Networks", nets, "Ports", ports, "RunningFor", ago, "Size", "",
+                                "State", eng_container_status(c));
         json_object_set_new(row, "Status", json_string(status));
         return row;
 }

@@ -338,9 +338,19 @@ int net_fw_network_add(const struct net_fw_network *n, berth_error_t *err)
         return 0;
 }
 
+/* Deleting from a table that isn't there (removed by a prune) is done already. */
+static bool fw_table_absent(void)
+{
+        enum table_state st = TABLE_OK;
+        berth_error_t e = NULL;
+        int r = fw_table_state(&st, &e);
+        berth_error_release(&e);
+        return r == 0 && st == TABLE_ABSENT;
+}
+
 int net_fw_network_del(const struct net_fw_network *n, berth_error_t *err)
 {
-        if (fw_network(n, true, err) < 0)
+        if (!fw_table_absent() && fw_network(n, true, err) < 0)
                 return berth_wrap(err, "remove network %s from table inet berth", n->bridge);
         if (fw_foreign_forward("ip", n->bridge, true, err) < 0 ||
             fw_foreign_forward("ip6", n->bridge, true, err) < 0)
@@ -394,6 +404,8 @@ int net_fw_port_del(const struct net_fw_port *p, berth_error_t *err)
         char e[256], cmd[600];
         if (fw_port_elem(p, e, sizeof(e), err) < 0)
                 return -1;
+        if (fw_table_absent())
+                return 0;
         snprintf(cmd, sizeof(cmd), "add element inet berth %s\ndelete element inet berth %s\n", e,
                  e);
         if (fw_run(cmd, 0, NULL, err) < 0)

@@ -324,7 +324,10 @@ int cmd_port(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 const char **keys = berth_xcalloc(n ? n : 1, sizeof(*keys));
                 const char *key;
                 json_t *v;
-                json_object_foreach(ports, key, v) keys[k++] = key;
+                json_object_foreach(ports, key, v)
+                {
+                        keys[k++] = key;
+                }
                 qsort(keys, k, sizeof(*keys), port_cmp);
                 for (size_t i = 0; i < k; i++)
                         print_bindings(keys[i], json_object_get(ports, keys[i]), true);

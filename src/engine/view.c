@@ -107,7 +107,10 @@ static char *ports_text(json_t *ports)
         const char **keys = berth_xcalloc(n ? n : 1, sizeof(*keys));
         const char *key;
         json_t *v;
-        json_object_foreach(ports, key, v) keys[k++] = key;
+        json_object_foreach(ports, key, v)
+        {
+                keys[k++] = key;
+        }
         qsort(keys, k, sizeof(*keys), key_cmp);
         char *out = berth_xstrdup("");
         for (size_t i = 0; i < k; i++) {
@@ -261,7 +264,8 @@ static bool match_one(const struct eng_ps_filter *f, struct eng_ctx *e, struct e
         if (strcmp(k, "label") == 0) {
                 json_t *labels = json_object_get(cfg, "Labels");
                 const char *eq = strchr(v, '=');
-                cleanup_free char *key = eq ? strndup(v, (size_t) (eq - v)) : berth_xstrdup(v);
+                cleanup_free char *key =
+                        eq ? berth_xasprintf("%.*s", (int) (eq - v), v) : berth_xstrdup(v);
                 json_t *lv = json_object_get(labels, key);
                 return lv && (!eq || strcmp(json_string_value(lv) ? json_string_value(lv) : "",
                                             eq + 1) == 0);

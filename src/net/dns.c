@@ -34,8 +34,6 @@
 
 #define DNSMASQ "/usr/sbin/dnsmasq"
 
-extern char **environ;
-
 static char *dns_path(const char *dir, const char *name)
 {
         return berth_xasprintf("%s/%s", dir, name);
@@ -345,7 +343,10 @@ int net_dns_record_set(const char *dir, const char *cid, json_t *addrs, json_t *
                     (inet_pton(AF_INET, ip, bin) != 1 && inet_pton(AF_INET6, ip, bin) != 1))
                         return berth_fail(err, EINVAL, "bad address in DNS record of %s", cid);
                 size_t need = len + strlen(ip) + 2;
-                json_array_foreach(names, j, nm) need += strlen(json_string_value(nm) ?: "") + 1;
+                json_array_foreach(names, j, nm)
+                {
+                        need += strlen(json_string_value(nm) ?: "") + 1;
+                }
                 if (need > cap) {
                         cap = need * 2;
                         text = berth_xrealloc(text, cap);

@@ -234,7 +234,10 @@ int net_ports_publish(struct net_ctx *n, const char *cid, const char *ep_name, c
         int r = berth_mkdir_p(dir, 0755, err);
         const char *key;
         json_t *v;
-        json_object_foreach(exposed, key, v) json_object_set_new(out, key, json_null());
+        json_object_foreach(exposed, key, v)
+        {
+                json_object_set_new(out, key, json_null());
+        }
         /* the user's bindings, then -P's random ones for exposed ports without any */
         json_t *todo = json_deep_copy(json_is_object(bindings) ? bindings : NULL);
         if (todo == NULL)

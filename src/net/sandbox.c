@@ -254,7 +254,10 @@ static int endpoint_dns(struct net_ctx *n, const char *cid, const char *name, st
         json_array_append_new(names, json_string(name));
         size_t i;
         json_t *a;
-        json_array_foreach(ep->aliases, i, a) json_array_append(names, a);
+        json_array_foreach(ep->aliases, i, a)
+        {
+                json_array_append(names, a);
+        }
         char short_id[13];
         snprintf(short_id, sizeof(short_id), "%.12s", cid);
         json_array_append_new(names, json_string(short_id));
@@ -536,7 +539,10 @@ int net_sandbox_down(struct net_ctx *n, const char *cid, berth_error_t *err)
         json_t *ids = live_networks(n);
         size_t i;
         json_t *id;
-        json_array_foreach(ids, i, id) drop_endpoint(n, json_string_value(id), cid);
+        json_array_foreach(ids, i, id)
+        {
+                drop_endpoint(n, json_string_value(id), cid);
+        }
         json_decref(ids);
         cleanup_free char *path = net_sandbox_path(n, cid);
         int r = net_netns_remove(path, err);
@@ -747,7 +753,10 @@ int net_gc(struct net_ctx *n, net_alive_fn alive, void *ctx, berth_error_t *err)
                 net_network_endpoints(n, json_string_value(id), &eps, err);
                 const char *k;
                 json_t *v;
-                json_object_foreach(eps, k, v) json_object_set_new(owners, k, json_true());
+                json_object_foreach(eps, k, v)
+                {
+                        json_object_set_new(owners, k, json_true());
+                }
                 json_decref(eps);
         }
         json_decref(ids);

@@ -218,8 +218,13 @@ static int endpoint_plumb(struct net_nl *host, struct net_nl *ns, int netns_fd, 
          * goes back out the bridge port it came in by (Docker sets this without its proxy) */
         cleanup_free char *hairpin =
                 berth_xasprintf("/sys/class/net/%s/brport/hairpin_mode", ep->veth);
-        if (berth_write_file(hairpin, "1", 1, err) < 0)
-                return -1;
+        berth_error_t herr = NULL;
+        if (berth_write_file(hairpin, "1", 1, &herr) < 0) {
+                /* /sys of another namespace (berth run under nsenter --net): no hairpin to
+                 * the container itself, everything else works */
+                log_warn("%s", berth_error_msg(herr));
+                berth_error_release(&herr);
+        }
         struct net_addr a;
         if (*ep->ip4 && (net_addr_parse(ep->ip4, &a) < 0 ||
                          net_nl_addr_add(ns, ep->ifname, &a, prefix_len(ep->ni.subnet4), err) < 0))

@@ -202,7 +202,7 @@ while True:
         for c in k1 k2 k3; do
                 kill -9 "$("$BERTH" inspect -f '{{.State.Pid}}' $c)" 2>/dev/null || true
         done
-        pkill -9 -f "berth-monitor.*" || true
+        for id in $("$BERTH" ps -aq --no-trunc); do pkill -9 -f "berth-monitor.*$id" || true; done
         sleep 0.3
         "$BERTH" rm -f $("$BERTH" ps -aq) >/dev/null 2>&1 || true
         run "$BERTH" network prune -f

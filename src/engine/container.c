@@ -335,6 +335,11 @@ int eng_container_save(struct eng_container *c, berth_error_t *err)
         return eng_container_save_state(c, err);
 }
 
+int eng_container_save_runtime(struct eng_container *c, berth_error_t *err)
+{
+        return save_json(c->dir, "container.json", c->doc, false, err);
+}
+
 static int cmp_created_desc(const void *a, const void *b)
 {
         const struct eng_container *x = *(struct eng_container *const *) a;

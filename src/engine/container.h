@@ -66,6 +66,9 @@ void eng_container_unlock(struct eng_container *c);
 
 int eng_container_save(struct eng_container *c, berth_error_t *err);       /* both files */
 int eng_container_save_state(struct eng_container *c, berth_error_t *err); /* state.json */
+/* container.json alone, without waiting for the disk: for what each start rewrites anyway
+ * (NetworkSettings), where a power loss may only bring back the previous start's values. */
+int eng_container_save_runtime(struct eng_container *c, berth_error_t *err);
 
 /* Every container, sorted newest first (as `docker ps`). */
 int eng_container_list(struct eng_ctx *e, struct eng_container ***out, size_t *n,

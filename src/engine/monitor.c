@@ -826,7 +826,10 @@ int eng_monitor_main(int argc, char **argv)
                 cleanup_free char *berth = berth_sibling_binary("berth");
                 execl(berth, "berth", "rm", "-f", m.c->id, (char *) NULL);
         }
-        if (has_own_network(m.c)) {
+        bool auto_remove = json_is_true(
+                json_object_get(json_object_get(m.c->doc, "HostConfig"), "AutoRemove"));
+        if (has_own_network(m.c) && !auto_remove) {
+                /* (with --rm the attached client removes the container, network and all) */
                 /* the container's network (addresses, published ports, DNS names) goes now,
                  * not at the next berth call; the monitor links no network code, berth does */
                 cleanup_free char *berth = berth_sibling_binary("berth");

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/units.h"
 #include "common/util.h"
 #include "engine/lifecycle.h"
 #include "net/sandbox.h"
@@ -228,12 +229,16 @@ int eng_net_up(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
                 .endpoints = json_object_get(old, "Networks"),
         };
         json_t *s = NULL;
+        int64_t t0 = berth_now_ns();
         int r = net_sandbox_up(&n, &req, &s, err);
+        int64_t t1 = berth_now_ns();
         if (r == 0) {
                 json_object_set_new(c->doc, "NetworkSettings", s);
                 r = hosts_entry(c, first_ip(s), err);
                 if (r == 0)
-                        r = eng_container_save(c, err);
+                        r = eng_container_save_runtime(c, err);
+                log_debug("container %.12s: sandbox up in %.2f ms, recorded in %.2f ms", c->id,
+                          (double) (t1 - t0) / 1e6, (double) (berth_now_ns() - t1) / 1e6);
                 if (r < 0) {
                         berth_error_t ignored = NULL;
                         net_sandbox_down(&n, c->id, &ignored);
@@ -273,12 +278,15 @@ int eng_net_down(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
 {
         if (!eng_net_bridged(json_object_get(c->doc, "HostConfig")))
                 return 0;
+        int64_t t0 = berth_now_ns();
         int r = eng_net_down_id(e, c->id, err);
+        log_debug("container %.12s: sandbox down in %.2f ms", c->id,
+                  (double) (berth_now_ns() - t0) / 1e6);
         json_t *s = json_object_get(c->doc, "NetworkSettings");
         if (json_string_length(json_object_get(s, "SandboxKey")) > 0) {
                 settings_idle(c);
                 berth_error_t e2 = NULL;
-                if (eng_container_save(c, &e2) < 0) {
+                if (eng_container_save_runtime(c, &e2) < 0) {
                         log_warn("%s", berth_error_msg(e2));
                         berth_error_release(&e2);
                 }

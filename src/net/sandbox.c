@@ -398,6 +398,8 @@ static json_t *empty_settings(const char *sandbox_key)
                          "Networks");
 }
 
+static int sandbox_down(struct net_ctx *n, const char *cid, bool release_dir, berth_error_t *err);
+
 /* The directory of namespace files is a shared mount (netns.c, as `ip netns` makes
  * /run/netns); it is unmounted again when the last namespace goes, so no mount of berth's
  * outlives its containers.  Creating takes this lock shared, that clean-up exclusive. */
@@ -446,7 +448,7 @@ int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **
         cleanup_free char *path = net_sandbox_path(n, r->cid);
         /* leftovers of an earlier run (a kill -9, a reboot) go first */
         berth_error_t ignored = NULL;
-        net_sandbox_down(n, r->cid, &ignored);
+        sandbox_down(n, r->cid, false, &ignored);
         berth_error_release(&ignored);
         cleanup_free char *nsdir = berth_path_join(n->run_dir, "ns");
         int lk = ns_dir_lock(n, LOCK_SH, err);
@@ -534,7 +536,9 @@ static void drop_endpoint(struct net_ctx *n, const char *netid, const char *cid)
         unlink(path);
 }
 
-int net_sandbox_down(struct net_ctx *n, const char *cid, berth_error_t *err)
+/* release_dir: unmount the namespaces' directory when this was its last one (not when a start
+ * clears leftovers before making a namespace there again: a mount and an unmount saved). */
+static int sandbox_down(struct net_ctx *n, const char *cid, bool release_dir, berth_error_t *err)
 {
         berth_error_t e = NULL;
         if (net_ports_unpublish(n, cid, &e) < 0) {
@@ -551,8 +555,14 @@ int net_sandbox_down(struct net_ctx *n, const char *cid, berth_error_t *err)
         json_decref(ids);
         cleanup_free char *path = net_sandbox_path(n, cid);
         int r = net_netns_remove(path, err);
-        ns_dir_release_if_empty(n);
+        if (release_dir)
+                ns_dir_release_if_empty(n);
         return r;
+}
+
+int net_sandbox_down(struct net_ctx *n, const char *cid, berth_error_t *err)
+{
+        return sandbox_down(n, cid, true, err);
 }
 
 /* Read back a container's endpoint on a network. */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +42,21 @@ static int host_port_busy(const char *proto, const char *ip, unsigned port)
 {
         int type = strcmp(proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM;
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t) port)};
-        if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+        struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t) port)};
+        bool v6 = inet_pton(AF_INET6, ip, &sa6.sin6_addr) == 1;
+        if (!v6 && inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
                 return 0;
-        int fd =
-                socket(AF_INET, type | SOCK_CLOEXEC, strcmp(proto, "sctp") == 0 ? IPPROTO_SCTP : 0);
+        int fd = socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC,
+                        strcmp(proto, "sctp") == 0 ? IPPROTO_SCTP : 0);
         if (fd < 0)
                 return 0; /* can't tell (sctp not built in): let the DNAT decide */
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (v6)
+                setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
         /* listen too: with SO_REUSEADDR on both sides, bind alone succeeds beside a listener */
-        int r = bind(fd, (struct sockaddr *) &sa, sizeof(sa));
+        int r = v6 ? bind(fd, (struct sockaddr *) &sa6, sizeof(sa6))
+                   : bind(fd, (struct sockaddr *) &sa, sizeof(sa));
         if (r == 0 && type == SOCK_STREAM)
                 r = listen(fd, 1);
         int e = errno;
@@ -201,14 +207,11 @@ static int parse_binding(const char *key, json_t *hb, struct binding *b, berth_e
                 return berth_fail_status(err, 125, EINVAL, "invalid port specification: %s", key);
         const char *ip = json_string_value(json_object_get(hb, "HostIp"));
         const char *hp = json_string_value(json_object_get(hb, "HostPort"));
-        struct in_addr a;
+        struct in6_addr a;
         if (ip == NULL || *ip == '\0')
                 ip = "0.0.0.0";
-        if (inet_pton(AF_INET, ip, &a) != 1)
-                return berth_fail_status(err, 125, EAFNOSUPPORT,
-                                         "publishing on %s: only IPv4 host addresses are "
-                                         "supported for published ports",
-                                         ip);
+        if (inet_pton(AF_INET, ip, &a) != 1 && inet_pton(AF_INET6, ip, &a) != 1)
+                return berth_fail_status(err, 125, EINVAL, "invalid IP address: %s", ip);
         snprintf(b->host_ip, sizeof(b->host_ip), "%s", ip);
         if (hp && *hp) {
                 unsigned lo, hi;
@@ -223,8 +226,50 @@ static int parse_binding(const char *key, json_t *hb, struct binding *b, berth_e
         return 0;
 }
 
+/* An IPv6 host address needs the container's IPv6 address (a network made with --ipv6). */
+static const char *target_of(const struct binding *b, const char *ctr_ip, const char *ctr_ip6,
+                             berth_error_t *err)
+{
+        if (strchr(b->host_ip, ':') == NULL)
+                return ctr_ip;
+        if (ctr_ip6 == NULL || *ctr_ip6 == '\0')
+                berth_fail_status(err, 125, EAFNOSUPPORT,
+                                  "publishing on [%s]:%u: the container has no IPv6 address "
+                                  "(its network was not created with --ipv6)",
+                                  b->host_ip, b->lo);
+        return ctr_ip6 && *ctr_ip6 ? ctr_ip6 : NULL;
+}
+
+/* Docker's dual stack: a binding without a host address is published on 0.0.0.0 and, when the
+ * container has an IPv6 address, on :: with the same port. */
+static int publish_binding(struct net_ctx *n, const char *cid, const char *ep_name,
+                           const char *ctr_ip, const char *ctr_ip6, const char *key, json_t *hb,
+                           json_t *list, berth_error_t *err)
+{
+        struct binding b;
+        unsigned got = 0;
+        if (parse_binding(key, hb, &b, err) < 0)
+                return -1;
+        const char *target = target_of(&b, ctr_ip, ctr_ip6, err);
+        if (target == NULL || publish_one(n, cid, ep_name, target, &b, &got, err) < 0)
+                return -1;
+        char hp[8];
+        snprintf(hp, sizeof(hp), "%u", got);
+        json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", b.host_ip, "HostPort", hp));
+        const char *asked = json_string_value(json_object_get(hb, "HostIp"));
+        if ((asked && *asked) || ctr_ip6 == NULL || *ctr_ip6 == '\0')
+                return 0;
+        snprintf(b.host_ip, sizeof(b.host_ip), "::");
+        b.lo = b.hi = got;
+        if (publish_one(n, cid, ep_name, ctr_ip6, &b, &got, err) < 0)
+                return -1;
+        json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", "::", "HostPort", hp));
+        return 0;
+}
+
 int net_ports_publish(struct net_ctx *n, const char *cid, const char *ep_name, const char *ctr_ip,
-                      json_t *config, json_t *host_config, json_t **ports, berth_error_t *err)
+                      const char *ctr_ip6, json_t *config, json_t *host_config, json_t **ports,
+                      berth_error_t *err)
 {
         json_t *out = json_object();
         json_t *bindings = json_object_get(host_config, "PortBindings");
@@ -260,15 +305,9 @@ int net_ports_publish(struct net_ctx *n, const char *cid, const char *ep_name, c
                 json_t *hb;
                 json_array_foreach(v, i, hb)
                 {
-                        struct binding b;
-                        unsigned got = 0;
-                        if ((r = parse_binding(key, hb, &b, err)) < 0 ||
-                            (r = publish_one(n, cid, ep_name, ctr_ip, &b, &got, err)) < 0)
+                        r = publish_binding(n, cid, ep_name, ctr_ip, ctr_ip6, key, hb, list, err);
+                        if (r < 0)
                                 break;
-                        char hp[8];
-                        snprintf(hp, sizeof(hp), "%u", got);
-                        json_array_append_new(
-                                list, json_pack("{s:s, s:s}", "HostIp", b.host_ip, "HostPort", hp));
                 }
                 json_object_set_new(out, key, list);
         }

@@ -13,10 +13,13 @@
 #include "net/network.h"
 
 /* Publish the container's ports (HostConfig.PortBindings, and with PublishAllPorts every
- * Config.ExposedPorts entry) to ctr_ip.  *ports: NetworkSettings.Ports.  ep_name names the
- * endpoint in Docker's error text.  Undone (net_ports_unpublish) on failure. */
+ * Config.ExposedPorts entry) to ctr_ip, and IPv6 host addresses to ctr_ip6 (NULL or "" when the
+ * container has none; a binding without a host address then goes to both, as Docker's).  *ports:
+ * NetworkSettings.Ports.  ep_name names the endpoint in Docker's error text.  Undone
+ * (net_ports_unpublish) on failure. */
 int net_ports_publish(struct net_ctx *n, const char *cid, const char *ep_name, const char *ctr_ip,
-                      json_t *config, json_t *host_config, json_t **ports, berth_error_t *err);
+                      const char *ctr_ip6, json_t *config, json_t *host_config, json_t **ports,
+                      berth_error_t *err);
 
 /* Every reservation and DNAT entry of container cid; missing ones are fine. */
 int net_ports_unpublish(struct net_ctx *n, const char *cid, berth_error_t *err);

@@ -491,8 +491,8 @@ int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **
                                 top_level(s, &ep);
                         if (i == 0) {
                                 json_t *ports = NULL;
-                                rc = net_ports_publish(n, r->cid, r->name, ep.ip4, r->config,
-                                                       r->host_config, &ports, err);
+                                rc = net_ports_publish(n, r->cid, r->name, ep.ip4, ep.ip6,
+                                                       r->config, r->host_config, &ports, err);
                                 if (rc == 0)
                                         json_object_set_new(s, "Ports", ports);
                         }

@@ -144,6 +144,27 @@ hello from db" ]
         assert_failure
 }
 
+@test "--ipv6 networks: dual stack addresses, AAAA names, ports published on 0.0.0.0 and ::" {
+        "$BERTH" network create --ipv6 --subnet fd00:db8:77::/64 -o dns.upstream=$UP six
+        web s6 --network six -p 18201:80
+        v6=$("$BERTH" inspect -f '{{(index .NetworkSettings.Networks "six").GlobalIPv6Address}}' s6)
+        [[ "$v6" == fd00:db8:77::* ]]
+        run "$BERTH" run --rm --network six busybox sh -c "nslookup -type=AAAA s6 && timeout 3 wget -qO- http://[$v6]/"
+        assert_success
+        assert_output_contains "$v6"
+        assert_output_contains "hello from s6"
+        run "$BERTH" port s6 80
+        assert_output_contains "0.0.0.0:18201"
+        assert_output_contains "[::]:18201"
+        eventually curl -sf -g "http://[fd00:db8:77::1]:18201/"
+        run curl -sf http://127.0.0.1:18201/
+        [ "$output" = "hello from s6" ]
+        # an IPv6 host address for a container without one is refused
+        run "$BERTH" run --rm -p "[::1]:18202:80" busybox true
+        assert_failure 125
+        assert_output_contains "no IPv6 address"
+}
+
 # An "outside" host: a network namespace with a veth to the host (198.51.100.0/24, a
 # documentation range used only inside this test), recording each client's address.
 outside_host() {

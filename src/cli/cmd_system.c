@@ -16,6 +16,7 @@
 #include "common/template.h"
 #include "common/units.h"
 #include "common/util.h"
+#include "engine/network.h"
 #include "engine/lifecycle.h"
 #include "engine/rootfs.h"
 #include "engine/volume.h"
@@ -182,9 +183,11 @@ static int system_prune(struct cli_global *g, int argc, char **argv, berth_error
                         return cli_usage_error(err, "system prune", "invalid option");
         }
         if (!force) {
-                char what[256];
-                snprintf(what, sizeof(what), "all stopped containers%s\n  - %s",
-                         volumes ? ",\n  - all volumes not used by at least one container" : "",
+                char what[512];
+                snprintf(what, sizeof(what),
+                         "all stopped containers\n  - all networks not used by at least one "
+                         "container%s\n  - %s",
+                         volumes ? "\n  - all volumes not used by at least one container" : "",
                          all ? "all images without at least one container associated to them"
                              : "all dangling images");
                 if (!cli_confirm(what))
@@ -194,6 +197,11 @@ static int system_prune(struct cli_global *g, int argc, char **argv, berth_error
         char *cargv[] = {prune, f, NULL};
         optind = 0;
         if (cmd_container_prune(g, 2, cargv, err) < 0)
+                return -1;
+        char network[] = "network";
+        char *nargv[] = {network, prune, f, NULL};
+        optind = 0;
+        if (cmd_network(g, 3, nargv, err) < 0)
                 return -1;
         if (volumes) {
                 char volume[] = "volume";
@@ -363,6 +371,11 @@ static int system_service(struct cli_global *g, int argc, char **argv, berth_err
                 size_t n = 0;
                 berth_error_t lerr = NULL;
                 if (eng_list_reconciled(&e, &v, &n, &lerr) < 0) {
+                        log_warn("%s", berth_error_msg(lerr));
+                        berth_error_release(&lerr);
+                }
+                /* and what containers killed with -9 left of their networks */
+                if (eng_net_gc(&e, &lerr) < 0) {
                         log_warn("%s", berth_error_msg(lerr));
                         berth_error_release(&lerr);
                 }

@@ -293,9 +293,10 @@ static int build_namespaces(struct spec_ctx *c, json_t **out, berth_error_t *err
         } else if (strcmp(net, "none") == 0 || strcmp(net, "default") == 0 || *net == '\0') {
                 json_array_append_new(nss, json_pack("{s:s}", "type", "network"));
         } else {
+                /* the engine prepares the namespace of a bridged container (eng_net_up) */
                 berth_fail_status(err, 125, 0,
-                                  "network %s not found: only none, host and "
-                                  "container:NAME exist for now",
+                                  "network %s: no network namespace was prepared for the "
+                                  "container",
                                   net);
                 goto fail;
         }

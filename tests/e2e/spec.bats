@@ -262,7 +262,7 @@ EOF
         assert_failure 125
         run spec --network bridge busybox true
         assert_failure 125
-        assert_output_contains "not available"
+        assert_output_contains "network bridge: no network namespace was prepared"
 }
 
 @test "spec: rootless (runc --rootless as nobody): root in the container is the host's nobody" {

@@ -140,6 +140,8 @@ teardown_file() {
         host "$DRV" dns-stop "$BATS_FILE_TMPDIR/dns" || true
         local p
         while read -r p; do kill "$p" 2>/dev/null || true; done <"$BATS_FILE_TMPDIR/servers.pids"
+        # the pids above are the subshells that ran nsenter; the servers themselves:
+        pkill -f "$BATS_FILE_TMPDIR/nettool.py" 2>/dev/null || true
         for p in host c1 c2 c3 out; do kill "$(ns_pid $p)" 2>/dev/null || true; done
 }
 

@@ -292,7 +292,8 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
         if ((r = etc_files(c, hostname, f->host_config, dns_server, host_gateway, &hostname_p,
                            &hosts_p, &resolv_p, err)) < 0)
                 goto undo;
-        if (eng_net_bridged(f->host_config) && !e->rootless)
+        /* rootless too: berth makes the namespace in its user namespace (engine/network.h) */
+        if (eng_net_bridged(f->host_config) && (!e->rootless || berth_in_userns()))
                 netns = eng_net_sandbox_path(e, c->id);
         cgroups = eng_cgroup_path("/sys/fs/cgroup", e->rootless, e->uid, geteuid(), c->id);
         init = berth_sibling_binary("berth-init");

@@ -10,11 +10,13 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "common/idmap.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "common/util.h"
 #include "engine/lifecycle.h"
 #include "net/sandbox.h"
+#include "net/slirp.h"
 
 void eng_net_ctx(struct eng_ctx *e, struct net_ctx *n)
 {
@@ -93,19 +95,37 @@ int eng_net_prepare(struct eng_ctx *e, json_t *hc, json_t *networking, json_t **
         if (berth_str_has_prefix(name, "container:")) {
                 /* shares another container's: nothing of its own */
         } else if (e->rootless && eng_net_bridged(hc)) {
-                /* no bridge without root in the host's namespace: the container gets a
-                 * namespace with loopback only, as before networks existed */
-                json_t *pb = json_object_get(hc, "PortBindings");
+                /* no bridge without root in the host's namespace: the default network is one
+                 * slirp4netns per container (net/slirp.h); user networks are not there yet */
+                json_t *epcfg = json_object_get(eps, NET_DEFAULT_NAME);
+                bool ports = json_object_size(json_object_get(hc, "PortBindings")) > 0 ||
+                             json_is_true(json_object_get(hc, "PublishAllPorts"));
+                bool slirp = net_slirp_available();
                 if (strcmp(name, NET_DEFAULT_NAME) != 0)
                         r = berth_fail_status(err, 125, EPERM,
-                                              "network %s: rootless berth has no bridge "
-                                              "networks yet (use --network none or host)",
+                                              "network %s: rootless berth has no user-defined "
+                                              "networks yet (use the default network, --network "
+                                              "none or host)",
                                               name);
-                else if (json_object_size(pb) > 0 ||
-                         json_is_true(json_object_get(hc, "PublishAllPorts")))
-                        r = berth_fail_status(err, 125, EPERM,
-                                              "publishing ports: rootless berth has no bridge "
-                                              "networks yet");
+                else if (json_object_size(json_object_get(epcfg, "IPAMConfig")) > 0)
+                        r = berth_fail_status(err, 125, EINVAL,
+                                              "user specified IP address is supported on user "
+                                              "defined networks only");
+                else if (json_array_size(json_object_get(epcfg, "Aliases")) > 0)
+                        r = berth_fail_status(err, 125, EINVAL,
+                                              "network-scoped alias is supported only for "
+                                              "containers in user defined networks");
+                else if (ports && !slirp)
+                        r = berth_fail_status(err, 125, ENOENT,
+                                              "publishing ports: rootless berth needs slirp4netns "
+                                              "(Debian's slirp4netns package), not found in PATH");
+                else {
+                        json_object_set_new(json_object_get(s, "Networks"), NET_DEFAULT_NAME,
+                                            idle_endpoint(epcfg, ""));
+                        /* slirp4netns's forwarder to the host's resolvers */
+                        if (slirp)
+                                *dns_server = berth_xstrdup(NET_SLIRP_DNS);
+                }
         } else if (net_network_get(&n, name, &doc, err) < 0) {
                 if (*err)
                         (*err)->status = 125;
@@ -139,7 +159,10 @@ int eng_net_prepare(struct eng_ctx *e, json_t *hc, json_t *networking, json_t **
                 json_array_foreach(json_object_get(hc, "ExtraHosts"), i, h)
                 {
                         const char *v = json_string_value(h);
-                        if (v && strstr(v, ":host-gateway") && *gateway == NULL) {
+                        if (v && strstr(v, ":host-gateway") && *gateway == NULL && e->rootless) {
+                                /* slirp4netns's address for the host */
+                                *gateway = berth_xstrdup(NET_SLIRP_GATEWAY);
+                        } else if (v && strstr(v, ":host-gateway") && *gateway == NULL) {
                                 json_t *bd = NULL;
                                 struct net_info bi;
                                 if (net_network_get(&n, NET_DEFAULT_NAME, &bd, err) < 0) {
@@ -214,7 +237,8 @@ static const char *first_ip(json_t *settings)
 int eng_net_up(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
 {
         json_t *hc = json_object_get(c->doc, "HostConfig");
-        if (!eng_net_bridged(hc) || e->rootless)
+        /* rootless outside berth's user namespace: no namespace of ours to make (create.c) */
+        if (!eng_net_bridged(hc) || (e->rootless && !berth_in_userns()))
                 return 0;
         struct net_ctx n;
         eng_net_ctx(e, &n);
@@ -230,7 +254,8 @@ int eng_net_up(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
         };
         json_t *s = NULL;
         int64_t t0 = berth_now_ns();
-        int r = net_sandbox_up(&n, &req, &s, err);
+        int r = e->rootless ? net_slirp_sandbox_up(&n, &req, &s, err)
+                            : net_sandbox_up(&n, &req, &s, err);
         int64_t t1 = berth_now_ns();
         if (r == 0) {
                 json_object_set_new(c->doc, "NetworkSettings", s);

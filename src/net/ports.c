@@ -38,7 +38,7 @@ static char *reservation_path(struct net_ctx *n, const char *proto, const char *
 
 /* Would a process on the host be refused this port?  (Our DNAT would hide it from the outside
  * but not from the host's own clients: refuse, as Docker's proxy would fail to bind.) */
-static int host_port_busy(const char *proto, const char *ip, unsigned port)
+bool net_host_port_busy(const char *proto, const char *ip, unsigned port)
 {
         int type = strcmp(proto, "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM;
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t) port)};
@@ -101,7 +101,7 @@ static int reserve(struct net_ctx *n, const char *cid, const struct binding *b, 
                                 unlink(path);
                                 return berth_fail(err, errno, "write %s", path);
                         }
-                        if (host_port_busy(b->proto, b->host_ip, port)) {
+                        if (net_host_port_busy(b->proto, b->host_ip, port)) {
                                 unlink(path);
                                 *by_berth = false;
                                 return 0;
@@ -134,8 +134,37 @@ static void ephemeral_range(unsigned *lo, unsigned *hi)
         }
 }
 
-static int publish_one(struct net_ctx *n, const char *cid, const char *ep_name, const char *ctr_ip,
-                       const struct binding *b, unsigned *got, berth_error_t *err)
+/* The rootful backend: a reservation file and a DNAT entry. */
+struct dnat_ctx {
+        struct net_ctx *n;
+        const char *cid;
+};
+
+static int take_dnat(void *ctx, const struct net_port_fwd *f, bool *by_berth, berth_error_t *err)
+{
+        struct dnat_ctx *d = ctx;
+        struct binding b = {.ctr_port = f->ctr_port};
+        snprintf(b.proto, sizeof(b.proto), "%s", f->proto);
+        snprintf(b.host_ip, sizeof(b.host_ip), "%s", f->host_ip);
+        int r = reserve(d->n, d->cid, &b, f->host_port, f->ctr_ip, by_berth, err);
+        if (r <= 0)
+                return r;
+        struct net_fw_port fp = {.proto = b.proto,
+                                 .host_ip = b.host_ip,
+                                 .host_port = f->host_port,
+                                 .ctr_ip = f->ctr_ip,
+                                 .ctr_port = b.ctr_port};
+        if (net_fw_port_add(&fp, err) < 0) {
+                cleanup_free char *path = reservation_path(d->n, b.proto, b.host_ip, f->host_port);
+                unlink(path);
+                return -1;
+        }
+        return 1;
+}
+
+static int publish_one(const struct net_port_backend *be, const char *cid, const char *ep_name,
+                       const char *ctr_ip, const struct binding *b, unsigned *got,
+                       berth_error_t *err)
 {
         unsigned lo = b->lo, hi = b->hi;
         bool any = lo == 0;
@@ -151,21 +180,16 @@ static int publish_one(struct net_ctx *n, const char *cid, const char *ep_name, 
         bool by_berth = false;
         for (unsigned i = 0; i < span; i++) {
                 unsigned port = lo + (start + i) % span;
-                int r = reserve(n, cid, b, port, ctr_ip, &by_berth, err);
-                if (r < 0)
-                        return -1;
-                if (r == 0)
-                        continue;
-                struct net_fw_port fp = {.proto = b->proto,
+                struct net_port_fwd f = {.proto = b->proto,
                                          .host_ip = b->host_ip,
                                          .host_port = port,
                                          .ctr_ip = ctr_ip,
                                          .ctr_port = b->ctr_port};
-                if (net_fw_port_add(&fp, err) < 0) {
-                        cleanup_free char *path = reservation_path(n, b->proto, b->host_ip, port);
-                        unlink(path);
+                int r = be->take(be->ctx, &f, &by_berth, err);
+                if (r < 0)
                         return -1;
-                }
+                if (r == 0)
+                        continue;
                 *got = port;
                 return 0;
         }
@@ -242,7 +266,7 @@ static const char *target_of(const struct binding *b, const char *ctr_ip, const 
 
 /* Docker's dual stack: a binding without a host address is published on 0.0.0.0 and, when the
  * container has an IPv6 address, on :: with the same port. */
-static int publish_binding(struct net_ctx *n, const char *cid, const char *ep_name,
+static int publish_binding(const struct net_port_backend *be, const char *cid, const char *ep_name,
                            const char *ctr_ip, const char *ctr_ip6, const char *key, json_t *hb,
                            json_t *list, berth_error_t *err)
 {
@@ -251,7 +275,7 @@ static int publish_binding(struct net_ctx *n, const char *cid, const char *ep_na
         if (parse_binding(key, hb, &b, err) < 0)
                 return -1;
         const char *target = target_of(&b, ctr_ip, ctr_ip6, err);
-        if (target == NULL || publish_one(n, cid, ep_name, target, &b, &got, err) < 0)
+        if (target == NULL || publish_one(be, cid, ep_name, target, &b, &got, err) < 0)
                 return -1;
         char hp[8];
         snprintf(hp, sizeof(hp), "%u", got);
@@ -261,7 +285,7 @@ static int publish_binding(struct net_ctx *n, const char *cid, const char *ep_na
                 return 0;
         snprintf(b.host_ip, sizeof(b.host_ip), "::");
         b.lo = b.hi = got;
-        if (publish_one(n, cid, ep_name, ctr_ip6, &b, &got, err) < 0)
+        if (publish_one(be, cid, ep_name, ctr_ip6, &b, &got, err) < 0)
                 return -1;
         json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", "::", "HostPort", hp));
         return 0;
@@ -271,12 +295,24 @@ int net_ports_publish(struct net_ctx *n, const char *cid, const char *ep_name, c
                       const char *ctr_ip6, json_t *config, json_t *host_config, json_t **ports,
                       berth_error_t *err)
 {
+        cleanup_free char *dir = ports_dir(n);
+        if (berth_mkdir_p(dir, 0755, err) < 0)
+                return -1;
+        struct dnat_ctx d = {.n = n, .cid = cid};
+        struct net_port_backend be = {.take = take_dnat, .ctx = &d};
+        return net_ports_publish_via(n, &be, cid, ep_name, ctr_ip, ctr_ip6, config, host_config,
+                                     ports, err);
+}
+
+int net_ports_publish_via(struct net_ctx *n, const struct net_port_backend *be, const char *cid,
+                          const char *ep_name, const char *ctr_ip, const char *ctr_ip6,
+                          json_t *config, json_t *host_config, json_t **ports, berth_error_t *err)
+{
         json_t *out = json_object();
         json_t *bindings = json_object_get(host_config, "PortBindings");
         json_t *exposed = json_object_get(config, "ExposedPorts");
         bool all = json_is_true(json_object_get(host_config, "PublishAllPorts"));
-        cleanup_free char *dir = ports_dir(n);
-        int r = berth_mkdir_p(dir, 0755, err);
+        int r = 0;
         const char *key;
         json_t *v;
         json_object_foreach(exposed, key, v)
@@ -305,7 +341,7 @@ int net_ports_publish(struct net_ctx *n, const char *cid, const char *ep_name, c
                 json_t *hb;
                 json_array_foreach(v, i, hb)
                 {
-                        r = publish_binding(n, cid, ep_name, ctr_ip, ctr_ip6, key, hb, list, err);
+                        r = publish_binding(be, cid, ep_name, ctr_ip, ctr_ip6, key, hb, list, err);
                         if (r < 0)
                                 break;
                 }

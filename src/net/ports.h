@@ -8,6 +8,7 @@
 #define BERTH_NET_PORTS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "common/error.h"
 #include "net/network.h"
@@ -20,6 +21,30 @@
 int net_ports_publish(struct net_ctx *n, const char *cid, const char *ep_name, const char *ctr_ip,
                       const char *ctr_ip6, json_t *config, json_t *host_config, json_t **ports,
                       berth_error_t *err);
+
+/* What makes one host port reach the container: take(ctx, f, by_berth, err) returns 1 when
+ * done, 0 when the host port is taken (*by_berth: by another container of berth's rather than a
+ * host process; the caller tries the next port of a range), -1 on error.  net_ports_publish's
+ * is a reservation file and a DNAT entry; rootless berth's a slirp4netns forward (slirp.h). */
+struct net_port_fwd {
+        const char *proto, *host_ip;
+        unsigned host_port;
+        const char *ctr_ip;
+        unsigned ctr_port;
+};
+struct net_port_backend {
+        int (*take)(void *ctx, const struct net_port_fwd *f, bool *by_berth, berth_error_t *err);
+        void *ctx;
+};
+
+/* net_ports_publish with another backend: the same parsing, host port choice (ranges, -P's
+ * ephemeral ports), NetworkSettings.Ports and Docker's error texts. */
+int net_ports_publish_via(struct net_ctx *n, const struct net_port_backend *be, const char *cid,
+                          const char *ep_name, const char *ctr_ip, const char *ctr_ip6,
+                          json_t *config, json_t *host_config, json_t **ports, berth_error_t *err);
+
+/* Would binding proto ip:port on the host fail with "address already in use"? */
+bool net_host_port_busy(const char *proto, const char *ip, unsigned port);
 
 /* Every reservation and DNAT entry of container cid; missing ones are fine. */
 int net_ports_unpublish(struct net_ctx *n, const char *cid, berth_error_t *err);

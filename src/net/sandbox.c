@@ -28,6 +28,7 @@
 #include "net/firewall.h"
 #include "net/nl.h"
 #include "net/ports.h"
+#include "net/slirp.h"
 
 char *net_sandbox_path(struct net_ctx *n, const char *cid)
 {
@@ -442,13 +443,12 @@ static void ns_dir_release_if_empty(struct net_ctx *n)
         close(lk);
 }
 
-int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **settings,
-                   berth_error_t *err)
+int net_sandbox_ns_make(struct net_ctx *n, const char *cid, berth_error_t *err)
 {
-        cleanup_free char *path = net_sandbox_path(n, r->cid);
+        cleanup_free char *path = net_sandbox_path(n, cid);
         /* leftovers of an earlier run (a kill -9, a reboot) go first */
         berth_error_t ignored = NULL;
-        sandbox_down(n, r->cid, false, &ignored);
+        sandbox_down(n, cid, false, &ignored);
         berth_error_release(&ignored);
         cleanup_free char *nsdir = berth_path_join(n->run_dir, "ns");
         int lk = ns_dir_lock(n, LOCK_SH, err);
@@ -457,7 +457,17 @@ int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **
         int made = berth_mkdir_p(nsdir, 0755, err) < 0 ? -1 : net_netns_create(path, err);
         close(lk);
         if (made < 0)
-                return berth_wrap(err, "create the network namespace of %.12s", r->cid);
+                return berth_wrap(err, "create the network namespace of %.12s", cid);
+        return 0;
+}
+
+int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **settings,
+                   berth_error_t *err)
+{
+        cleanup_free char *path = net_sandbox_path(n, r->cid);
+        berth_error_t ignored = NULL;
+        if (net_sandbox_ns_make(n, r->cid, err) < 0)
+                return -1;
         cleanup_close int nsfd = open(path, O_RDONLY | O_CLOEXEC);
         struct net_nl *host = NULL, *ns = NULL;
         json_t *names = network_names(r);
@@ -553,6 +563,11 @@ static int sandbox_down(struct net_ctx *n, const char *cid, bool release_dir, be
                 drop_endpoint(n, json_string_value(id), cid);
         }
         json_decref(ids);
+        /* a rootless container's slirp4netns holds its tap (and the namespace): it goes first */
+        if (net_slirp_stop(n, cid, &e) < 0) {
+                log_warn("%s", berth_error_msg(e));
+                berth_error_release(&e);
+        }
         cleanup_free char *path = net_sandbox_path(n, cid);
         int r = net_netns_remove(path, err);
         if (release_dir)
@@ -777,6 +792,8 @@ int net_gc(struct net_ctx *n, net_alive_fn alive, void *ctx, berth_error_t *err)
         json_decref(ids);
         berth_error_t e = NULL;
         net_ports_owners(n, owners, &e);
+        berth_error_release(&e);
+        net_slirp_owners(n, owners, &e);
         berth_error_release(&e);
         const char *cid;
         json_t *v;

@@ -39,6 +39,10 @@ struct net_sandbox_req {
 int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **settings,
                    berth_error_t *err);
 
+/* The namespace file alone (leftovers of an earlier run removed first), lo up in it: the first
+ * step of net_sandbox_up, and rootless berth's (slirp.h) before slirp4netns enters it. */
+int net_sandbox_ns_make(struct net_ctx *n, const char *cid, berth_error_t *err);
+
 /* Undo net_sandbox_up: ports, DNS records, endpoints (address allocations), namespace.
  * Idempotent; errors are logged and the rest still removed. */
 int net_sandbox_down(struct net_ctx *n, const char *cid, berth_error_t *err);

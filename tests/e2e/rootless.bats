@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# rootless.bats — berth as an unprivileged user: run, run -d, logs, exec, stop, rm, volumes.
+# rootless.bats — berth as an unprivileged user: run, run -d, logs, exec, stop, rm, volumes,
+# the default network (one slirp4netns per container: published ports, outbound traffic).
 # berth joins the user's own user + mount namespace (held by a berth-pause process), which maps
 # root to the user and 1..65536 to the user's subordinate ids from /etc/subuid (newuidmap);
 # overlay is mounted inside it; no cgroups on cgroup v1 (the kernel gives an unprivileged user
@@ -18,6 +19,12 @@ setup_file() {
         cp "$BERTH_BUILD"/src/cmd/berth "$BERTH_BUILD"/src/cmd/berth-monitor \
                 "$BERTH_BUILD"/src/cmd/berth-init "$BERTH_TOP"/scripts/mkimage-busybox "$RL_DIR"/
         chmod 755 "$RL_DIR"/*
+        # slirp4netns opens /dev/net/tun as the user: Debian's udev makes it 0666, some
+        # container hosts leave it 0600 (restored in teardown_file)
+        if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+                stat -c %a /dev/net/tun >"$RL_DIR/tun-mode"
+                chmod 666 /dev/net/tun
+        fi
 }
 
 teardown_file() {
@@ -25,6 +32,8 @@ teardown_file() {
         as_user 'b=$RL/berth; ids=$($b ps -aq); [ -z "$ids" ] || $b rm -f $ids' >/dev/null 2>&1 || true
         pkill -KILL -u "$USER_NAME" 2>/dev/null || true # the berth-pause process
         sleep 0.2
+        [ -f "$RL_DIR/tun-mode" ] && chmod "$(cat "$RL_DIR/tun-mode")" /dev/net/tun
+        ip link del brl-out 2>/dev/null || true
         rm -rf "$RL_DIR" "/tmp/berth-e2e-xdg"
         userdel -r "$USER_NAME" >/dev/null 2>&1 || true
 }
@@ -246,4 +255,167 @@ data_dir() {
         [[ "${lines[0]}" == "0::/$svc/berth/"* ]]
         [ "${lines[1]}" = "${lines[2]#pid=}" ]
         [ "${lines[3]}" = removed ]
+}
+
+# --- the default network: one slirp4netns per container (docs/network.md, "Rootless") ---
+
+XDG=/tmp/berth-e2e-xdg
+
+require_slirp() {
+        require_cmd slirp4netns
+        su "$USER_NAME" -c 'exec 3<>/dev/net/tun' 2>/dev/null || skip "$USER_NAME cannot open /dev/net/tun"
+}
+
+# A host port nothing listens on.
+free_port() {
+        local p
+        for _ in $(seq 50); do
+                p=$((20000 + RANDOM % 20000))
+                ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
+        done
+        return 1
+}
+
+# Nothing of container $1 left: no slirp4netns (a zombie waiting for its reaper is gone), no
+# files of its, no namespace file nor mount in berth's mount namespace.
+assert_net_gone() {
+        local id=$1 pid p
+        for p in $(pgrep -u "$USER_NAME" -x slirp4netns); do
+                grep -q '^State:.*Z' /proc/$p/status 2>/dev/null && continue
+                tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | grep -q "$id" && { echo "slirp4netns $p left"; return 1; }
+        done
+        if ls "$XDG/berth/net/slirp/$id".* 2>/dev/null; then echo "slirp files left"; return 1; fi
+        [ ! -e "$XDG/berth/net/ns/$id" ] || { echo "namespace file left"; return 1; }
+        pid=$(cat "$XDG/berth/pause.pid")
+        if grep "net/ns/$id" /proc/$pid/mountinfo; then echo "namespace mount left"; return 1; fi
+}
+
+@test "rootless network: -p publishes on the host, berth port, NetworkSettings, rm -f leaves nothing" {
+        require_subids
+        require_slirp
+        port=$(free_port)
+        as_user '$RL/berth rm -f rlweb rlweb2 >/dev/null 2>&1' || true
+        run as_user "\$RL/berth run -d --name rlweb -p $port:80 busybox sh -c 'mkdir /www && echo rootless-hello > /www/index.html && exec httpd -f -p 80 -h /www'"
+        assert_success
+        id=$output
+        body=
+        for _ in $(seq 50); do
+                body=$(curl -s -m 2 "http://127.0.0.1:$port/index.html") && [ -n "$body" ] && break
+                sleep 0.1
+        done
+        [ "$body" = rootless-hello ]
+        run as_user '$RL/berth port rlweb'
+        [ "$output" = "80/tcp -> 0.0.0.0:$port" ]
+        run as_user '$RL/berth inspect -f "{{.NetworkSettings.Networks.bridge.IPAddress}} {{.NetworkSettings.Networks.bridge.Gateway}} {{.NetworkSettings.Networks.bridge.IPPrefixLen}} {{.NetworkSettings.IPAddress}} {{.NetworkSettings.SandboxKey}}" rlweb'
+        [ "$output" = "10.0.2.100 10.0.2.2 24 10.0.2.100 $XDG/berth/net/ns/$id" ]
+        # slirp4netns configured the container's side; its DNS forwarder is the resolver
+        run as_user '$RL/berth exec rlweb sh -c "ip -4 -o addr show tap0; ip route show default; cat /etc/resolv.conf"'
+        assert_output_contains "inet 10.0.2.100/24"
+        assert_output_contains "default via 10.0.2.2 dev tap0"
+        assert_output_contains "nameserver 10.0.2.3"
+        [ "$(cat /proc/$(cat "$XDG/berth/net/slirp/$id.pid")/comm)" = slirp4netns ]
+        # an empty host port: a free one, reported as Docker does, and answering
+        run as_user "\$RL/berth run -d --name rlweb2 -p 127.0.0.1::80 busybox sh -c 'mkdir /www && echo two > /www/index.html && exec httpd -f -p 80 -h /www'"
+        assert_success
+        run as_user '$RL/berth port rlweb2 80'
+        [[ "$output" == 127.0.0.1:* ]]
+        p2=${output#127.0.0.1:}
+        [ "$p2" -gt 0 ] && [ "$p2" != "$port" ]
+        body=
+        for _ in $(seq 50); do
+                body=$(curl -s -m 2 "http://127.0.0.1:$p2/index.html") && [ -n "$body" ] && break
+                sleep 0.1
+        done
+        [ "$body" = two ]
+        id2=$(as_user '$RL/berth inspect -f "{{.Id}}" rlweb2')
+        run as_user '$RL/berth rm -f rlweb rlweb2'
+        assert_success
+        assert_net_gone "$id"
+        assert_net_gone "$id2"
+        # the port is free again at once
+        ! ss -Htln "sport = :$port" | grep -q .
+}
+
+@test "rootless network: a busy host port fails with Docker's message and status 125" {
+        require_subids
+        require_slirp
+        port=$(free_port)
+        python3 -c "import socket, time; s = socket.socket(); s.bind(('0.0.0.0', $port)); s.listen(); time.sleep(30)" &
+        lpid=$!
+        for _ in $(seq 50); do ss -Htln "sport = :$port" | grep -q . && break; sleep 0.1; done
+        run -125 as_user "\$RL/berth run --rm --name rlbusy -p $port:80 busybox true"
+        kill $lpid
+        assert_output_contains "Error starting userland proxy: listen tcp4 0.0.0.0:$port: bind: address already in use"
+        # one container's port is busy for the next
+        run as_user "\$RL/berth run -d --name rlb1 -p $port:80 busybox sleep 1000"
+        assert_success
+        run -125 as_user "\$RL/berth run -d --name rlb2 -p $port:80 busybox sleep 1000"
+        assert_output_contains "bind: address already in use"
+        id2=$(as_user '$RL/berth inspect -f "{{.Id}}" rlb2')
+        assert_net_gone "$id2"
+        as_user '$RL/berth rm -f rlb1 rlb2' >/dev/null
+}
+
+@test "rootless network: the container reaches the outside (a listener on a host address)" {
+        require_subids
+        require_slirp
+        # slirp4netns's connections leave from the host's own stack: a listener on an address
+        # of a veth made here keeps every packet on this host (no name lookups either)
+        ip link del brl-out 2>/dev/null || true
+        ip link add brl-out type veth peer name brl-outp
+        ip addr add 198.51.100.1/24 dev brl-out
+        ip link set brl-out up
+        ip link set brl-outp up
+        port=$(free_port)
+        python3 -c "
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('198.51.100.1', $port))
+s.listen()
+s.settimeout(20)
+c, _ = s.accept()
+c.sendall(b'hello-from-the-host\n')
+c.close()" &
+        lpid=$!
+        for _ in $(seq 50); do ss -Htln "sport = :$port" | grep -q . && break; sleep 0.1; done
+        run as_user "\$RL/berth run --rm busybox nc -w 5 198.51.100.1 $port"
+        wait $lpid || true
+        ip link del brl-out
+        assert_success
+        [ "$output" = hello-from-the-host ]
+}
+
+@test "rootless network: kill -9 of the monitor and of slirp4netns: the next call cleans up" {
+        require_subids
+        require_slirp
+        port=$(free_port)
+        as_user '$RL/berth rm -f rlk9 >/dev/null 2>&1' || true
+        id=$(as_user "\$RL/berth run -d --name rlk9 -p $port:80 busybox sleep 1000")
+        slirp=$(cat "$XDG/berth/net/slirp/$id.pid")
+        [ "$(cat /proc/$slirp/comm)" = slirp4netns ]
+        mon=$(pgrep -u "$USER_NAME" -x berth-monitor -n)
+        kill -9 "$mon" "$slirp"
+        # network inspect runs the network garbage collection (net_gc) first
+        run as_user '$RL/berth network inspect -f "{{.Name}}" bridge'
+        assert_success
+        assert_net_gone "$id"
+        # the same port at the next run
+        run as_user "\$RL/berth run -d --name rlk9b -p $port:80 busybox sleep 1000"
+        assert_success
+        id2=$output
+        # only the monitor killed: the slirp4netns still running goes with the reconcile
+        kill -9 "$(pgrep -u "$USER_NAME" -x berth-monitor -n)"
+        run as_user '$RL/berth ps -a --format "{{.Names}} {{.Status}}"'
+        assert_output_contains "rlk9b Exited"
+        assert_net_gone "$id2"
+        as_user '$RL/berth rm -f rlk9 rlk9b' >/dev/null
+}
+
+@test "rootless network: user-defined networks are refused (not yet)" {
+        run -125 as_user '$RL/berth run --rm --network rlnet busybox true'
+        assert_output_contains "network rlnet: rootless berth has no user-defined networks yet"
+        run as_user '$RL/berth run --rm --network none busybox ip -o link'
+        assert_success
+        ! grep -q tap0 <<<"$output"
 }

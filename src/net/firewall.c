@@ -111,7 +111,7 @@ static int gettable_cb(const struct nlmsghdr *nlh, void *data)
 {
         struct gettable *g = data;
         g->state = TABLE_OTHER;
-        const struct nlattr *a;
+        struct nlattr *a; /* not const: libmnl's for-each macro casts it to char * */
         mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
         {
                 /* the comment is a udata TLV: type, length, NUL-terminated text */

@@ -122,7 +122,7 @@ static int talk_error_cb(const struct nlmsghdr *nlh, void *data)
                 size_t off = sizeof(*e);
                 if (!(nlh->nlmsg_flags & NLM_F_CAPPED) && e->msg.nlmsg_len >= sizeof(e->msg))
                         off += MNL_ALIGN(e->msg.nlmsg_len - sizeof(e->msg));
-                const struct nlattr *a;
+                struct nlattr *a; /* not const: libmnl's for-each macro casts it to char * */
                 mnl_attr_for_each(a, nlh, off)
                 {
                         if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
@@ -207,7 +207,7 @@ int nl_link_info_cb(const struct nlmsghdr *nlh, void *data)
 {
         struct nl_link_info *li = data;
         const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-        const struct nlattr *a;
+        struct nlattr *a; /* not const: libmnl's for-each macro casts it to char * */
         if (nlh->nlmsg_type != RTM_NEWLINK)
                 return MNL_CB_OK;
         *li = (struct nl_link_info){.index = ifi->ifi_index};

@@ -165,7 +165,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
         const void *dst = NULL;
         unsigned table = rt->rtm_table;
         int oif = 0;
-        const struct nlattr *a;
+        struct nlattr *a; /* not const: libmnl's for-each macro casts it to char * */
         if (nlh->nlmsg_type != RTM_NEWROUTE ||
             (rt->rtm_family != AF_INET && rt->rtm_family != AF_INET6) ||
             (r->family != AF_UNSPEC && rt->rtm_family != r->family) ||

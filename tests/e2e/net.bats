@@ -165,6 +165,22 @@ hello from db" ]
         assert_output_contains "no IPv6 address"
 }
 
+@test "a restarted container keeps its address and name; a stopped one shows none, and gets one again" {
+        "$BERTH" network create -o dns.upstream=$UP rnet
+        "$BERTH" run -d --name rp --network rnet --restart always busybox sh -c 'sleep 1; exit 1'
+        ip1=$(ip_of rp rnet)
+        [ -n "$ip1" ]
+        eventually sh -c "[ \"\$('$BERTH' inspect -f '{{.RestartCount}}' rp)\" -ge 1 ]"
+        [ "$(ip_of rp rnet)" = "$ip1" ]
+        run "$BERTH" run --rm --network rnet busybox nslookup rp
+        assert_output_contains "$ip1"
+        "$BERTH" stop -t 0 rp
+        [ -z "$(ip_of rp rnet)" ]
+        [ -z "$("$BERTH" inspect -f '{{.NetworkSettings.SandboxKey}}' rp)" ]
+        "$BERTH" start rp
+        [ -n "$(ip_of rp rnet)" ]
+}
+
 # An "outside" host: a network namespace with a veth to the host (198.51.100.0/24, a
 # documentation range used only inside this test), recording each client's address.
 outside_host() {

@@ -68,7 +68,7 @@ static int parse_create(const char *cmd, int argc, char **argv, struct oci_creat
                         berth_error_t *err)
 {
         int ch;
-        while ((ch = getopt_long_only(argc, argv, "+b:dh", create_opts, NULL)) != -1) {
+        while ((ch = getopt_long_only(argc, argv, "b:dh", create_opts, NULL)) != -1) {
                 switch (ch) {
                 case 'b':
                         o->bundle = optarg;
@@ -129,7 +129,7 @@ static const struct option plain_opts[] = {{"help", no_argument, NULL, 'h'}, {0}
 static int one_id(const char *cmd, int argc, char **argv, berth_error_t *err)
 {
         int ch;
-        while ((ch = getopt_long_only(argc, argv, "+h", plain_opts, NULL)) != -1) {
+        while ((ch = getopt_long_only(argc, argv, "h", plain_opts, NULL)) != -1) {
                 if (ch == 'h') {
                         printf("Usage: berth-oci %s ID\n", cmd);
                         exit(0);
@@ -165,7 +165,7 @@ static int cmd_kill(struct oci_ctx *c, int argc, char **argv, berth_error_t *err
                 {"all", no_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'}, {0}};
         bool all = false;
         int ch, sig = SIGTERM;
-        while ((ch = getopt_long_only(argc, argv, "+ah", opts, NULL)) != -1) {
+        while ((ch = getopt_long_only(argc, argv, "ah", opts, NULL)) != -1) {
                 if (ch == 'a') {
                         all = true;
                         continue;
@@ -178,8 +178,10 @@ static int cmd_kill(struct oci_ctx *c, int argc, char **argv, berth_error_t *err
         }
         if (need_id(argc, argv, "kill", err) < 0)
                 return -1;
-        if (optind + 1 < argc && (sig = oci_signal_parse(argv[optind + 1])) < 0)
-                return berth_fail_status(err, 1, 0, "unknown signal `%s`", argv[optind + 1]);
+        if (argc - optind > 2)
+                return usage_err(err, "kill", "requires a maximum of 2 argument(s)");
+        if (optind + 1 < argc && oci_kill_signal(argv[optind + 1], &sig) < 0)
+                return berth_fail_status(err, 1, 0, "unknown signal \"%s\"", argv[optind + 1]);
         return oci_kill(c, argv[optind], sig, all, err);
 }
 
@@ -189,7 +191,7 @@ static int cmd_delete(struct oci_ctx *c, int argc, char **argv, berth_error_t *e
                 {"force", no_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0}};
         bool force = false;
         int ch;
-        while ((ch = getopt_long_only(argc, argv, "+fh", opts, NULL)) != -1) {
+        while ((ch = getopt_long_only(argc, argv, "fh", opts, NULL)) != -1) {
                 if (ch == 'f') {
                         force = true;
                         continue;
@@ -205,6 +207,7 @@ static int cmd_delete(struct oci_ctx *c, int argc, char **argv, berth_error_t *e
         return oci_delete(c, argv[optind], force, err);
 }
 
+/* ps passes what follows the id to ps(1), as runc's (no option reordering there) */
 static int parse_format(const char *cmd, int argc, char **argv, bool *json, bool *quiet,
                         berth_error_t *err)
 {
@@ -213,7 +216,8 @@ static int parse_format(const char *cmd, int argc, char **argv, bool *json, bool
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
         int ch;
-        while ((ch = getopt_long_only(argc, argv, "+f:qh", opts, NULL)) != -1) {
+        while ((ch = getopt_long_only(argc, argv, strcmp(cmd, "ps") == 0 ? "+f:qh" : "f:qh", opts,
+                                      NULL)) != -1) {
                 if (ch == 'f' && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0)) {
                         *json = strcmp(optarg, "json") == 0;
                 } else if (ch == 'q') {
@@ -329,8 +333,11 @@ static int cmd_exec(struct oci_ctx *c, int argc, char **argv, berth_error_t *err
         o.args = argv + optind + 1;
         if (o.process_file == NULL && o.args[0] == NULL)
                 return usage_err(err, "exec", "a command (or --process) is required");
-        if (oci_exec(c, argv[optind], &o, &status, err) < 0)
+        if (oci_exec(c, argv[optind], &o, &status, err) < 0) {
+                berth_wrap(err, "exec failed");
+                (*err)->status = OCI_EXIT_EXEC;
                 return -1;
+        }
         return status;
 }
 
@@ -353,7 +360,7 @@ static int cmd_update(struct oci_ctx *c, int argc, char **argv, berth_error_t *e
         opts[idx++] = (struct option){"resources", required_argument, NULL, 'r'};
         opts[idx++] = (struct option){"help", no_argument, NULL, 'h'};
         opts[idx] = (struct option){0};
-        while ((ch = getopt_long_only(argc, argv, "+r:h", opts, NULL)) != -1) {
+        while ((ch = getopt_long_only(argc, argv, "r:h", opts, NULL)) != -1) {
                 if (ch >= 1000) {
                         vals[ch - 1000] = optarg;
                 } else if (ch == 'r') {
@@ -392,7 +399,7 @@ static int cmd_spec(struct oci_ctx *c, int argc, char **argv, berth_error_t *err
         const char *bundle = NULL;
         bool rootless = false;
         int ch;
-        while ((ch = getopt_long_only(argc, argv, "+b:h", opts, NULL)) != -1) {
+        while ((ch = getopt_long_only(argc, argv, "b:h", opts, NULL)) != -1) {
                 if (ch == 'b') {
                         bundle = optarg;
                 } else if (ch == 'r') {
@@ -491,7 +498,7 @@ int main(int argc, char **argv)
                         usage(stdout);
                         return 0;
                 case 'v':
-                        printf("berth-oci version %s\nspec: 1.1.0\n", BERTH_VERSION);
+                        oci_version(stdout);
                         return 0;
                 default:
                         usage(stderr);

@@ -267,7 +267,7 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
                 ns_fds[i] = -1;
 
         if (!oci_id_valid(id))
-                return berth_fail_status(err, 1, 0, "invalid container id `%s`", id);
+                return berth_fail_status(err, 1, 0, "invalid container ID format");
         bundle = realpath(o->bundle ? o->bundle : ".", NULL);
         if (bundle == NULL)
                 return berth_fail_status(err, 1, errno, "bundle `%s`", o->bundle ? o->bundle : ".");
@@ -294,9 +294,9 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
                 return berth_wrap(err, "create the state root");
         st->dir = oci_state_dir(c, id);
         if (mkdir(st->dir, 0711) < 0)
-                return errno == EEXIST
-                               ? berth_fail_status(err, 1, 0, "container `%s` already exists", id)
-                               : berth_fail(err, errno, "mkdir `%s`", st->dir);
+                return errno == EEXIST ? berth_fail_status(err, 1, 0,
+                                                           "container with given ID already exists")
+                                       : berth_fail(err, errno, "mkdir `%s`", st->dir);
         made_dir = true;
         cleanup_free char *fifo = berth_xasprintf("%s/exec.fifo", st->dir);
         if (mkfifo(fifo, 0622) < 0) {
@@ -513,8 +513,11 @@ int oci_start(struct oci_ctx *c, const char *id, berth_error_t *err)
         enum oci_status s = oci_state_status(&st);
         int r = -1;
         if (s != OCI_CREATED) {
-                berth_fail_status(err, 1, 0, "cannot start a container that is %s",
-                                  oci_status_name(s));
+                berth_fail_status(err, 1, 0,
+                                  s == OCI_STOPPED ? "cannot start a container that has stopped"
+                                  : s == OCI_RUNNING
+                                          ? "cannot start an already running container"
+                                          : "cannot start a container in the paused state");
                 goto out;
         }
         if (release_init(&st, err) < 0)
@@ -575,6 +578,9 @@ static int destroy(struct oci_ctx *c, struct oci_state *st, struct oci_spec *kno
 int oci_delete(struct oci_ctx *c, const char *id, bool force, berth_error_t *err)
 {
         struct oci_state st;
+        /* runc: `delete -f` of a container that does not exist succeeds quietly */
+        if (force && oci_id_valid(id) && !oci_state_exists(c, id))
+                return 0;
         if (oci_state_load(c, id, &st, err) < 0)
                 return -1;
         enum oci_status s = oci_state_status(&st);
@@ -582,7 +588,7 @@ int oci_delete(struct oci_ctx *c, const char *id, bool force, berth_error_t *err
         /* The spec allows deleting only stopped containers; runc and crun also
          * delete created ones, which the spec (and its test suite) forbids. */
         if (!force && s != OCI_STOPPED) {
-                berth_fail_status(err, 1, 0, "cannot delete container `%s` that is not stopped: %s",
+                berth_fail_status(err, 1, 0, "cannot delete container %s that is not stopped: %s",
                                   id, oci_status_name(s));
                 goto out;
         }
@@ -657,21 +663,24 @@ int oci_kill(struct oci_ctx *c, const char *id, int sig, bool all, berth_error_t
         if (oci_state_load(c, id, &st, err) < 0)
                 return -1;
         enum oci_status s = oci_state_status(&st);
-        if (s == OCI_STOPPED) {
-                berth_fail_status(err, 1, 0, "container `%s` is not running", id);
+        if (s == OCI_STOPPED && !all) {
+                berth_fail_status(err, 1, 0, "container not running");
                 goto out;
         }
         if (all) {
+                /* runc: --all signals whatever the cgroup holds, a stopped container too */
                 struct oci_cgroup cg;
                 pid_t *pids = NULL;
                 size_t n = 0;
                 oci_state_cgroup(&st, &cg);
-                r = cg.ops->pids(&cg, &pids, &n, err);
+                r = cg.ops->pids(&cg, &pids, &n, s == OCI_STOPPED ? NULL : err);
                 for (size_t i = 0; r == 0 && i < n; i++)
                         kill(pids[i], sig);
                 free(pids);
                 oci_cgroup_release(&cg);
-                if (r < 0 || n > 0)
+                if (s == OCI_STOPPED)
+                        r = 0;
+                if (r < 0 || n > 0 || s == OCI_STOPPED)
                         goto out;
                 /* no cgroup to list (rootless without one): the init at least, whose
                  * death ends a container with a pid namespace of its own */
@@ -679,7 +688,7 @@ int oci_kill(struct oci_ctx *c, const char *id, int sig, bool all, berth_error_t
         }
         int pfd = (int) syscall(SYS_pidfd_open, st.pid, 0);
         if (pfd < 0 || syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0)
-                berth_fail_status(err, 1, errno, "send signal %d to container `%s`", sig, id);
+                berth_fail_status(err, 1, errno, "unable to signal init");
         else
                 r = 0;
         if (pfd >= 0)
@@ -687,43 +696,4 @@ int oci_kill(struct oci_ctx *c, const char *id, int sig, bool all, berth_error_t
 out:
         oci_state_release(&st);
         return r;
-}
-
-int oci_list(struct oci_ctx *c, bool json, bool quiet, FILE *out, berth_error_t *err)
-{
-        cleanup_dir DIR *d = opendir(c->root);
-        struct dirent *e;
-        json_t *arr = json_array();
-        if (d == NULL && errno != ENOENT) {
-                json_decref(arr);
-                return berth_fail(err, errno, "open `%s`", c->root);
-        }
-        if (!json && !quiet)
-                fprintf(out, "%-12s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE",
-                        "CREATED", "OWNER");
-        /* cppcheck-suppress readdirCalled ; one thread, one directory stream */
-        while (d && (e = readdir(d)) != NULL) {
-                struct oci_state st;
-                if (e->d_name[0] == '.' || oci_state_load(c, e->d_name, &st, NULL) < 0)
-                        continue;
-                enum oci_status s = oci_state_status(&st);
-                if (json) {
-                        json_t *j = oci_state_json(&st, s);
-                        json_object_set_new(j, "owner", json_string(st.owner == 0 ? "root" : ""));
-                        json_array_append_new(arr, j);
-                } else if (quiet) {
-                        fprintf(out, "%s\n", st.id);
-                } else {
-                        fprintf(out, "%-12s %-8d %-10s %-40s %-30s %s\n", st.id,
-                                s == OCI_STOPPED ? 0 : (int) st.pid, oci_status_name(s), st.bundle,
-                                st.created, st.owner == 0 ? "root" : "user");
-                }
-                oci_state_release(&st);
-        }
-        if (json) {
-                json_dumpf(arr, out, JSON_COMPACT);
-                fputc('\n', out);
-        }
-        json_decref(arr);
-        return 0;
 }

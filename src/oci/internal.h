@@ -33,6 +33,8 @@ struct oci_state {
 bool oci_id_valid(const char *id);
 char *oci_state_dir(struct oci_ctx *c, const char *id);
 int oci_state_save(const struct oci_state *st, berth_error_t *err);
+/* <root>/<id> is there (a container of that id exists, maybe half-created) */
+bool oci_state_exists(struct oci_ctx *c, const char *id);
 /* Load <root>/<id>/state.json; a clear "container does not exist" error otherwise. */
 int oci_state_load(struct oci_ctx *c, const char *id, struct oci_state *st, berth_error_t *err);
 void oci_state_release(struct oci_state *st);

@@ -14,8 +14,11 @@
 
 #include "common/error.h"
 
-/* runc's exit statuses: 1 for every runtime failure. */
+/* runc's exit statuses: 1 for every runtime failure, 255 for a failed exec. */
 #define OCI_EXIT_ERROR 1
+#define OCI_EXIT_EXEC  255
+/* The runtime-spec version berth-oci implements. */
+#define OCI_SPEC_VERSION "1.1.0"
 
 struct oci_ctx {
         const char *root; /* state root (--root) */
@@ -74,6 +77,11 @@ int oci_spec_write(const char *bundle, bool rootless, berth_error_t *err);
 
 /* Signal name ("KILL", "SIGKILL") or number → number; -1 if unknown. */
 int oci_signal_parse(const char *s);
+/* kill's signal as runc parses it: any integer (0 included; the kernel judges it) or a
+ * name.  0, or -1 if neither. */
+int oci_kill_signal(const char *s, int *sig);
+/* --version in runc's layout: version, commit, spec, libseccomp. */
+void oci_version(FILE *out);
 
 /* CVE-2019-5736: make sure this process runs from a sealed memfd copy of its
  * binary, re-executing itself if not.  Returns only on failure or when

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +15,31 @@
 #include "common/signals.h"
 #include "common/util.h"
 #include "oci/internal.h"
+#include "oci/oci_commit.h"
 
 int oci_signal_parse(const char *s)
 {
         return berth_signal_number(s);
+}
+
+int oci_kill_signal(const char *s, int *sig)
+{
+        char *end;
+        errno = 0;
+        long n = strtol(s, &end, 10);
+        if (*s != '\0' && *end == '\0' && errno == 0 && n >= INT_MIN && n <= INT_MAX) {
+                *sig = (int) n;
+                return 0;
+        }
+        *sig = berth_signal_number(s);
+        return *sig < 0 ? -1 : 0;
+}
+
+void oci_version(FILE *out)
+{
+        const struct scmp_version *v = seccomp_version();
+        fprintf(out, "berth-oci version %s\ncommit: %s\nspec: %s\nlibseccomp: %u.%u.%u\n",
+                BERTH_VERSION, OCI_GIT_COMMIT, OCI_SPEC_VERSION, v->major, v->minor, v->micro);
 }
 
 int oci_pause(struct oci_ctx *c, const char *id, bool pause, berth_error_t *err)
@@ -28,13 +51,11 @@ int oci_pause(struct oci_ctx *c, const char *id, bool pause, berth_error_t *err)
                 return -1;
         enum oci_status s = oci_state_status(&st);
         if (pause && s != OCI_RUNNING && s != OCI_CREATED) {
-                berth_fail_status(err, 1, 0, "container `%s` is not running (%s)", id,
-                                  oci_status_name(s));
+                berth_fail_status(err, 1, 0, "container not running");
                 goto out;
         }
         if (!pause && s != OCI_PAUSED) {
-                berth_fail_status(err, 1, 0, "container `%s` is not paused (%s)", id,
-                                  oci_status_name(s));
+                berth_fail_status(err, 1, 0, "container not paused");
                 goto out;
         }
         oci_state_cgroup(&st, &cg);
@@ -180,7 +201,7 @@ int oci_update(struct oci_ctx *c, const char *id, const char *resources_json,
         if (oci_state_load(c, id, &st, err) < 0)
                 return -1;
         if (oci_state_status(&st) == OCI_STOPPED) {
-                berth_fail_status(err, 1, 0, "container `%s` is not running", id);
+                berth_fail_status(err, 1, 0, "container not running");
                 goto out;
         }
         if (resources_json) {

@@ -44,7 +44,7 @@ static const char default_spec[] =
         "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"relatime\",\"ro\"]}],"
         "\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]},"
         "\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"},{\"type\":\"ipc\"},"
-        "{\"type\":\"uts\"},{\"type\":\"mount\"},{\"type\":\"cgroup\"}],"
+        "{\"type\":\"uts\"},{\"type\":\"mount\"}],"
         "\"maskedPaths\":[\"/proc/acpi\",\"/proc/asound\",\"/proc/kcore\",\"/proc/keys\","
         "\"/proc/latency_stats\",\"/proc/timer_list\",\"/proc/timer_stats\","
         "\"/proc/sched_debug\",\"/sys/firmware\",\"/proc/scsi\"],"

@@ -3,11 +3,13 @@
  * state.json records what never changes after create (pid and its start
  * time, bundle, cgroup); the status is derived each time from the world: a
  * dead or reused pid means stopped, a present exec.fifo means created, a
- * frozen cgroup means paused.
+ * frozen cgroup means paused.  `list` reads them all, as runc shows them.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +101,12 @@ static char *jstr(json_t *o, const char *k)
         return berth_xstrdup(v ? v : "");
 }
 
+bool oci_state_exists(struct oci_ctx *c, const char *id)
+{
+        cleanup_free char *dir = oci_state_dir(c, id);
+        return access(dir, F_OK) == 0;
+}
+
 int oci_state_load(struct oci_ctx *c, const char *id, struct oci_state *st, berth_error_t *err)
 {
         cleanup_free char *text = NULL, *path = NULL;
@@ -106,12 +114,12 @@ int oci_state_load(struct oci_ctx *c, const char *id, struct oci_state *st, bert
         json_error_t je;
         memset(st, 0, sizeof(*st));
         if (!oci_id_valid(id))
-                return berth_fail_status(err, 1, 0, "invalid container id `%s`", id);
+                return berth_fail_status(err, 1, 0, "invalid container ID format");
         st->dir = oci_state_dir(c, id);
         path = berth_xasprintf("%s/state.json", st->dir);
-        if (access(st->dir, F_OK) != 0) {
+        if (!oci_state_exists(c, id)) {
                 oci_state_release(st);
-                return berth_fail_status(err, 1, 0, "container `%s` does not exist", id);
+                return berth_fail_status(err, 1, 0, "container does not exist");
         }
         if (berth_read_file(path, &text, &len, err) < 0) {
                 oci_state_release(st);
@@ -198,4 +206,94 @@ json_t *oci_state_json(const struct oci_state *st, enum oci_status s)
         if (st->annotations && json_object_size(st->annotations))
                 json_object_set(j, "annotations", st->annotations);
         return j;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+        return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int visible(const struct dirent *e)
+{
+        return e->d_name[0] != '.';
+}
+
+static char *owner_name(uid_t uid)
+{
+        const struct passwd *pw = getpwuid(uid);
+        return pw ? berth_xstrdup(pw->pw_name) : berth_xasprintf("#%u", (unsigned) uid);
+}
+
+enum { LIST_COLS = 6 };
+
+/* runc's table: Go's tabwriter (minwidth 12, padding 3), the last column unpadded. */
+static void print_table(FILE *out, char *(*rows)[LIST_COLS], size_t n)
+{
+        int w[LIST_COLS] = {12, 12, 12, 12, 12, 12};
+        for (size_t r = 0; r < n; r++)
+                for (int k = 0; k < LIST_COLS - 1; k++) {
+                        int len = (int) strlen(rows[r][k]) + 3;
+                        w[k] = len > w[k] ? len : w[k];
+                }
+        for (size_t r = 0; r < n; r++) {
+                for (int k = 0; k < LIST_COLS - 1; k++)
+                        fprintf(out, "%-*s", w[k], rows[r][k]);
+                fprintf(out, "%s\n", rows[r][LIST_COLS - 1]);
+        }
+}
+
+/* runc's list: sorted by id; JSON `null` when there is none (Go's nil slice). */
+int oci_list(struct oci_ctx *c, bool json, bool quiet, FILE *out, berth_error_t *err)
+{
+        struct dirent **ents = NULL;
+        int n = scandir(c->root, &ents, visible, by_name);
+        if (n < 0 && errno != ENOENT)
+                return berth_fail(err, errno, "open `%s`", c->root);
+        n = n < 0 ? 0 : n;
+        json_t *arr = json_array();
+        char *(*rows)[LIST_COLS] = berth_xcalloc((size_t) n + 1, sizeof(*rows));
+        size_t nrows = 1;
+        static const char *const head[LIST_COLS] = {"ID",     "PID",     "STATUS",
+                                                    "BUNDLE", "CREATED", "OWNER"};
+        for (int k = 0; k < LIST_COLS; k++)
+                rows[0][k] = berth_xstrdup(head[k]);
+        for (int i = 0; i < n; i++) {
+                struct oci_state st;
+                if (oci_state_load(c, ents[i]->d_name, &st, NULL) < 0)
+                        continue;
+                enum oci_status s = oci_state_status(&st);
+                char *owner = owner_name(st.owner);
+                if (json) {
+                        json_t *j = oci_state_json(&st, s);
+                        json_object_set_new(j, "owner", json_string(owner));
+                        json_array_append_new(arr, j);
+                } else if (quiet) {
+                        fprintf(out, "%s\n", st.id);
+                } else {
+                        char **row = rows[nrows++];
+                        row[0] = berth_xstrdup(st.id);
+                        row[1] = berth_xasprintf("%d", s == OCI_STOPPED ? 0 : (int) st.pid);
+                        row[2] = berth_xstrdup(oci_status_name(s));
+                        row[3] = berth_xstrdup(st.bundle);
+                        row[4] = berth_xstrdup(st.created);
+                        row[5] = berth_xstrdup(owner);
+                }
+                free(owner);
+                oci_state_release(&st);
+        }
+        if (json && json_array_size(arr))
+                json_dumpf(arr, out, JSON_COMPACT);
+        if (json)
+                fputs(json_array_size(arr) ? "\n" : "null\n", out);
+        if (!json && !quiet)
+                print_table(out, rows, nrows);
+        for (size_t r = 0; r < nrows; r++)
+                for (int k = 0; k < LIST_COLS; k++)
+                        free(rows[r][k]);
+        free(rows);
+        for (int i = 0; i < n; i++)
+                free(ents[i]);
+        free(ents);
+        json_decref(arr);
+        return 0;
 }

@@ -62,7 +62,9 @@ int main(void)
         is_int(s->process->caps[OCI_CAP_BOUNDING], (1 << 5) | (1 << 10) | (1 << 29),
                "capability names become bits");
         ok(s->process->no_new_privileges, "noNewPrivileges");
-        is_int(s->n_namespaces, 6, "six namespaces");
+        /* runc's default: pid, network, ipc, uts, mount; no cgroup namespace */
+        is_int(s->n_namespaces, 5, "five namespaces, as runc spec writes");
+        ok(oci_spec_namespace(s, CLONE_NEWCGROUP) == NULL, "no cgroup namespace");
         ok(oci_spec_namespace(s, CLONE_NEWNET) != NULL, "network namespace present");
         const struct oci_mount *sysfs = NULL;
         for (size_t i = 0; i < s->n_mounts; i++)

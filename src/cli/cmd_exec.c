@@ -174,6 +174,15 @@ int cmd_exec(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                          * berth, not the host's binary (CVE-2019-5736) */
                         if (oci_ensure_sealed_self(g->argv, err) < 0)
                                 goto done;
+                        cleanup_free char *uid_gid = NULL;
+                        const char *term = NULL;
+                        if (eng_exec_defaults(ct, o.user, o.tty, o.env, o.n_env, &uid_gid, &term,
+                                              err) < 0)
+                                goto done;
+                        if (term)
+                                add(&o.env, &o.n_env, term);
+                        if (uid_gid)
+                                o.user = uid_gid;
                         struct oci_ctx oci = {.root = e.oci_root};
                         if (oci_exec(&oci, ct->id, &o, &status, err) == 0)
                                 ret = o.detach ? 0 : status;

@@ -96,6 +96,8 @@ int cmd_ps(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 goto out_err;
         }
 
+        if (eng_ps_filter_wants_all(filter))
+                all = true;
         struct eng_ctx e;
         if (eng_ctx_init(&e, &g->paths, err) < 0)
                 goto out_err;
@@ -113,16 +115,10 @@ int cmd_ps(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 const char *st = eng_container_status(v[i]);
                 bool live = strcmp(st, "running") == 0 || strcmp(st, "paused") == 0 ||
                             strcmp(st, "restarting") == 0;
-                if (!all && last < 0 && !live && filter == NULL)
+                if (!all && last < 0 && !live)
                         continue;
                 if (filter && !eng_ps_filter_match(filter, &e, v[i]))
                         continue;
-                if (filter && !all && last < 0 && !live) {
-                        /* Docker: with filters, -a is still needed for stopped ones,
-                         * unless the filter asks for a stopped status */
-                        if (strcmp(st, "exited") != 0 && strcmp(st, "created") != 0)
-                                continue;
-                }
                 if (last >= 0 && taken >= last)
                         break;
                 taken++;

@@ -92,7 +92,8 @@ int cmd_kill(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 if (c == 's') {
                         sig = oci_signal_parse(optarg);
                         if (sig <= 0)
-                                return cli_usage_error(err, "kill", "invalid signal: %s", optarg);
+                                /* the daemon's refusal in Docker: status 1 */
+                                return berth_fail_status(err, 1, 0, "Invalid signal: %s", optarg);
                 } else if (c == 'h') {
                         printf("Usage: berth kill [-s SIGNAL] CONTAINER [CONTAINER...]\n\n"
                                "Send a signal (default KILL) to one or more running containers.\n");

@@ -71,7 +71,7 @@ static int perr(struct parser *ps, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
-        return berth_fail_status(ps->err, 125, EINVAL, "template parsing error at offset %ld: %s",
+        return berth_fail_status(ps->err, 1, EINVAL, "template parsing error at offset %ld: %s",
                                  (long) (ps->p - ps->src), buf);
 }
 
@@ -498,7 +498,7 @@ static int eerr(struct exec *ex, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
-        return berth_fail_status(ex->err, 125, EINVAL, "template: %s", buf);
+        return berth_fail_status(ex->err, 1, EINVAL, "template: %s", buf);
 }
 
 static void emit(struct exec *ex, const char *s, size_t n)

@@ -283,11 +283,11 @@ int eng_container_find(struct eng_ctx *e, const char *what, struct eng_container
                 }
                 if (matches > 1)
                         return berth_fail_status(
-                                err, 125, 0, "multiple IDs found with provided prefix: %s", what);
+                                err, 1, 0, "multiple IDs found with provided prefix: %s", what);
                 if (matches == 1)
                         return container_load(e, found, out, err);
         }
-        return berth_fail_status(err, 125, 0, "No such container: %s", what);
+        return berth_fail_status(err, 1, 0, "No such container: %s", what);
 }
 
 int eng_container_lock(struct eng_container *c, berth_error_t *err)

@@ -210,6 +210,7 @@ static int etc_files(struct eng_container *c, const char *hostname, json_t *hc,
 struct volume_ctx {
         struct eng_ctx *e;
         const char *rootfs;
+        json_t *by_dest; /* destination → {Name, Source}: what `inspect` shows in Mounts */
 };
 
 static int volume_cb(void *ctx, const char *name, const char *dest, bool nocopy, char **host_path,
@@ -223,16 +224,102 @@ static int volume_cb(void *ctx, const char *name, const char *dest, bool nocopy,
                 name = json_string_value(json_object_get(created, "Name"));
         }
         int r = eng_volume_prepare(v->e, name, nocopy ? NULL : v->rootfs, dest, host_path, err);
+        if (r == 0)
+                json_object_set_new(v->by_dest, dest,
+                                    json_pack("{s:s, s:s}", "Name", name, "Source", *host_path));
         json_decref(created);
         return r;
+}
+
+static json_t *volume_mount(json_t *vol, const char *dest, const char *mode, bool rw)
+{
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "volume", "Name",
+                         json_string_value(json_object_get(vol, "Name")), "Source",
+                         json_string_value(json_object_get(vol, "Source")), "Destination", dest,
+                         "Driver", "local", "Mode", mode, "RW", rw, "Propagation", "");
+}
+
+/* The record's Mounts, shaped as Docker's inspect shows them: binds (-v and --mount), volumes
+ * (named with -v get Mode "z", Docker's setBindModeIfNull) and anonymous volumes, tmpfs
+ * mounts from --mount.  vols: destination → the volume used there. */
+static json_t *mounts_record(json_t *hc, json_t *config, json_t *vols)
+{
+        json_t *out = json_array(), *seen = json_object(), *v;
+        size_t i;
+        const char *k;
+        json_array_foreach(json_object_get(hc, "Binds"), i, v)
+        {
+                cleanup_free char *copy = berth_xstrdup(json_string_value(v));
+                char *dst = strchr(copy, ':');
+                if (dst == NULL)
+                        continue;
+                *dst++ = '\0';
+                char *mode = strchr(dst, ':');
+                if (mode)
+                        *mode++ = '\0';
+                const char *prop = "rprivate";
+                bool rw = true;
+                cleanup_free char *modes = berth_xstrdup(mode ? mode : "");
+                char *save = NULL;
+                for (char *m = strtok_r(modes, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+                        if (strcmp(m, "ro") == 0)
+                                rw = false;
+                        else if (strstr(m, "shared") || strstr(m, "slave") || strstr(m, "private"))
+                                prop = m;
+                }
+                json_t *vol = json_object_get(vols, dst);
+                if (copy[0] == '/')
+                        json_array_append_new(
+                                out, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind",
+                                               "Source", copy, "Destination", dst, "Mode",
+                                               mode ? mode : "", "RW", rw, "Propagation", prop));
+                else if (vol)
+                        json_array_append_new(out, volume_mount(vol, dst, mode ? mode : "z", rw));
+                json_object_set_new(seen, dst, json_true());
+        }
+        json_array_foreach(json_object_get(hc, "Mounts"), i, v)
+        {
+                const char *type = json_string_value(json_object_get(v, "Type"));
+                const char *target = json_string_value(json_object_get(v, "Target"));
+                const char *source = json_string_value(json_object_get(v, "Source"));
+                bool rw = !json_is_true(json_object_get(v, "ReadOnly"));
+                if (type == NULL || target == NULL)
+                        continue;
+                json_object_set_new(seen, target, json_true());
+                if (strcmp(type, "volume") == 0) {
+                        json_t *vol = json_object_get(vols, target);
+                        if (vol)
+                                json_array_append_new(out, volume_mount(vol, target, "", rw));
+                        continue;
+                }
+                const char *prop = json_string_value(
+                        json_object_get(json_object_get(v, "BindOptions"), "Propagation"));
+                bool bind = strcmp(type, "bind") == 0;
+                json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", type,
+                                                     "Source", bind && source ? source : "",
+                                                     "Destination", target, "Mode", "", "RW", rw,
+                                                     "Propagation",
+                                                     bind ? (prop ? prop : "rprivate") : ""));
+        }
+        json_object_foreach(json_object_get(config, "Volumes"), k, v)
+        {
+                json_t *vol = json_object_get(vols, k);
+                if (vol && json_object_get(seen, k) == NULL)
+                        json_array_append_new(out, volume_mount(vol, k, "", true));
+        }
+        json_decref(seen);
+        return out;
 }
 
 static int container_pid_cb(void *ctx, const char *what, pid_t *pid, berth_error_t *err)
 {
         struct eng_ctx *e = ctx;
         struct eng_container *c = NULL;
-        if (eng_container_find(e, what, &c, err) < 0)
+        if (eng_container_find(e, what, &c, err) < 0) {
+                if (*err)
+                        (*err)->status = 125; /* run/create fail with 125 */
                 return -1;
+        }
         eng_reconcile(e, c, NULL);
         int r = 0;
         if (strcmp(eng_container_status(c), "running") != 0)
@@ -274,18 +361,22 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
         char *rootfs = NULL, *hostname_p = NULL, *hosts_p = NULL, *resolv_p = NULL;
         char *cgroups = NULL, *init = NULL, *dns_server = NULL, *host_gateway = NULL;
         char *netns = NULL;
-        json_t *spec = NULL, *net_settings = NULL;
+        json_t *spec = NULL, *net_settings = NULL, *vols = json_object();
         int r = eng_container_new(e, f->cli.name, &c, err);
         if (r < 0)
                 goto out;
         r = eng_rootfs_prepare(e, ri.manifest, c->id, &rootfs, err);
         if (r < 0)
                 goto undo;
+        /* Docker makes a missing working directory (root, 0755) at create */
+        const char *wd = json_string_value(json_object_get(f->config, "WorkingDir"));
+        if (wd && *wd && (r = eng_rootfs_mkdir(rootfs, wd, err)) < 0)
+                goto undo;
         const char *hn = json_string_value(json_object_get(f->config, "Hostname"));
         char short_id[13];
         snprintf(short_id, sizeof(short_id), "%.12s", c->id);
         const char *hostname = hn && *hn ? hn : short_id;
-        struct volume_ctx vctx = {.e = e, .rootfs = rootfs};
+        struct volume_ctx vctx = {.e = e, .rootfs = rootfs, .by_dest = vols};
         if ((r = eng_net_prepare(e, f->host_config, f->networking, &net_settings, &dns_server,
                                  &host_gateway, err)) < 0)
                 goto undo;
@@ -352,7 +443,10 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
         json_object_set_new(
                 d, "GraphDriver",
                 json_pack("{s:{s:s}, s:s}", "Data", "MergedDir", rootfs, "Name", driver));
+        if (hn == NULL || *hn == '\0') /* Docker records the hostname it gave */
+                json_object_set_new(f->config, "Hostname", json_string(hostname));
         json_object_set_new(d, "Config", json_incref(f->config));
+        json_object_set_new(d, "Mounts", mounts_record(f->host_config, f->config, vols));
         json_object_set_new(d, "NetworkSettings", net_settings);
         net_settings = NULL;
         if ((r = eng_container_save(c, err)) < 0)
@@ -370,6 +464,7 @@ undo : {
 }
 out:
         eng_container_free(c);
+        json_decref(vols);
         json_decref(spec);
         json_decref(args);
         json_decref(ri.cfg);

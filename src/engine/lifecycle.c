@@ -16,6 +16,8 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "engine/rootfs.h"
+#include "engine/volume.h"
+#include "engine/spec.h"
 #include "oci/oci.h"
 
 static struct oci_ctx oci_of(struct eng_ctx *e)
@@ -400,6 +402,35 @@ int eng_pause(struct eng_ctx *e, struct eng_container *c, bool pause, berth_erro
         return r;
 }
 
+/* The anonymous volumes of a container: volumes in its Mounts that no -v or --mount named. */
+static json_t *anonymous_volumes(struct eng_container *c)
+{
+        json_t *hc = json_object_get(c->doc, "HostConfig"), *out = json_array(), *m, *b;
+        size_t i, j;
+        json_array_foreach(json_object_get(c->doc, "Mounts"), i, m)
+        {
+                const char *name = json_string_value(json_object_get(m, "Name"));
+                if (name == NULL ||
+                    strcmp(json_string_value(json_object_get(m, "Type")) ?: "", "volume") != 0)
+                        continue;
+                bool named = false;
+                size_t len = strlen(name);
+                json_array_foreach(json_object_get(hc, "Binds"), j, b)
+                {
+                        const char *s = json_string_value(b);
+                        named |= s && strncmp(s, name, len) == 0 && s[len] == ':';
+                }
+                json_array_foreach(json_object_get(hc, "Mounts"), j, b)
+                {
+                        const char *s = json_string_value(json_object_get(b, "Source"));
+                        named |= s && strcmp(s, name) == 0;
+                }
+                if (!named)
+                        json_array_append_new(out, json_string(name));
+        }
+        return out;
+}
+
 int eng_remove(struct eng_ctx *e, struct eng_container *c, bool force, berth_error_t *err)
 {
         if (eng_reconcile(e, c, err) < 0)
@@ -433,7 +464,66 @@ int eng_remove(struct eng_ctx *e, struct eng_container *c, bool force, berth_err
                 eng_container_unlock(c);
                 return berth_wrap(err, "remove the root filesystem of %.12s", c->id);
         }
+        /* --rm takes the container's anonymous volumes with it (Docker's auto-remove is
+         * `rm -v`); named volumes stay */
+        json_t *anon =
+                json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove"))
+                        ? anonymous_volumes(c)
+                        : json_array();
         int r = eng_container_remove_record(e, c, err);
         eng_container_unlock(c);
+        size_t i;
+        json_t *v;
+        json_array_foreach(anon, i, v)
+        {
+                if (r == 0 && eng_volume_remove(e, json_string_value(v), false, &ignored) < 0) {
+                        log_warn("%s", berth_error_msg(ignored));
+                        berth_error_release(&ignored);
+                }
+        }
+        json_decref(anon);
         return r;
+}
+
+static bool env_has(json_t *env, char *const *more, size_t n_more, const char *name)
+{
+        size_t len = strlen(name);
+        size_t i;
+        json_t *v;
+        json_array_foreach(env, i, v)
+        {
+                const char *s = json_string_value(v);
+                if (s && strncmp(s, name, len) == 0 && s[len] == '=')
+                        return true;
+        }
+        for (i = 0; i < n_more; i++)
+                if (strncmp(more[i], name, len) == 0 && more[i][len] == '=')
+                        return true;
+        return false;
+}
+
+int eng_exec_defaults(struct eng_container *c, const char *user, bool tty, char *const *env,
+                      size_t n_env, char **uid_gid, const char **term_env, berth_error_t *err)
+{
+        *uid_gid = NULL;
+        *term_env = NULL;
+        json_t *cfg = json_object_get(c->doc, "Config");
+        if (tty && !env_has(json_object_get(cfg, "Env"), env, n_env, "TERM"))
+                *term_env = "TERM=xterm";
+        if (user == NULL)
+                return 0;
+        pid_t pid = (pid_t) json_integer_value(json_object_get(eng_container_state(c), "Pid"));
+        if (pid <= 0)
+                return berth_fail_status(err, 1, 0, "container %s is not running", c->id);
+        char root[64];
+        snprintf(root, sizeof(root), "/proc/%d/root", (int) pid);
+        struct eng_user u;
+        if (eng_user_resolve(root, user, NULL, &u, err) < 0) {
+                if (*err)
+                        (*err)->status = 126;
+                return -1;
+        }
+        *uid_gid = berth_xasprintf("%lu:%lu", (unsigned long) u.uid, (unsigned long) u.gid);
+        eng_user_release(&u);
+        return 0;
 }

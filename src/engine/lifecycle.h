@@ -54,4 +54,13 @@ int eng_remove(struct eng_ctx *e, struct eng_container *c, bool force, berth_err
 
 int eng_pause(struct eng_ctx *e, struct eng_container *c, bool pause, berth_error_t *err);
 
+/* What Docker's exec adds to a command run in the running container c.  user (-u, NULL when
+ * not given): a name or uid, with an optional group name or gid, resolved in the container's
+ * /etc/passwd and /etc/group as `run -u` is; *uid_gid gets "UID:GID" (malloc'ed, NULL without
+ * user).  *term_env: "TERM=xterm" with tty unless the container's Config.Env or env (the
+ * exec's own -e list) sets TERM, else NULL.  An unknown user fails with status 126, as
+ * Docker's exec. */
+int eng_exec_defaults(struct eng_container *c, const char *user, bool tty, char *const *env,
+                      size_t n_env, char **uid_gid, const char **term_env, berth_error_t *err);
+
 #endif

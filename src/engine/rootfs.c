@@ -1,6 +1,13 @@
 /* rootfs.c — containers' root filesystems through the image store. */
 #include "engine/rootfs.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/utsname.h>
@@ -72,4 +79,48 @@ uint64_t eng_rootfs_size(struct eng_ctx *e, struct eng_container *c)
                 return berth_du(upper);
         cleanup_free char *copy = berth_path_join(snap, "rootfs");
         return berth_du(copy);
+}
+
+static int open_dir_in_root(int root, const char *rel)
+{
+        struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+        return (int) syscall(SYS_openat2, root, rel, &how, sizeof(how));
+}
+
+int eng_rootfs_mkdir(const char *rootfs, const char *path, berth_error_t *err)
+{
+        cleanup_close int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return berth_fail(err, errno, "open `%s`", rootfs);
+        cleanup_free char *copy = berth_xstrdup(path);
+        cleanup_free char *prefix = berth_xstrdup(".");
+        cleanup_close int parent = open_dir_in_root(root, ".");
+        if (parent < 0)
+                return berth_fail(err, errno, "open `%s`", rootfs);
+        char *save = NULL;
+        for (char *comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+                char *next = berth_xasprintf("%s/%s", prefix, comp);
+                free(prefix);
+                prefix = next;
+                int fd = open_dir_in_root(root, prefix);
+                if (fd < 0 && errno == ENOENT) {
+                        if (mkdirat(parent, comp, 0755) == 0) {
+                                if (fchmodat(parent, comp, 0755, 0) < 0) /* whatever the umask */
+                                        return berth_fail_status(err, 125, errno,
+                                                                 "Cannot mkdir: %s", path);
+                        } else if (errno != EEXIST) {
+                                return berth_fail_status(err, 125, errno, "Cannot mkdir: %s", path);
+                        }
+                        fd = open_dir_in_root(root, prefix);
+                }
+                if (fd < 0 && errno == ENOTDIR)
+                        return berth_fail_status(err, 125, 0, "Cannot mkdir: %s is not a directory",
+                                                 path);
+                if (fd < 0)
+                        return berth_fail_status(err, 125, errno, "Cannot mkdir: %s", path);
+                close(parent);
+                parent = fd;
+        }
+        return 0;
 }

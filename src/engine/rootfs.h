@@ -21,6 +21,11 @@ int eng_rootfs_mount(struct eng_ctx *e, struct eng_container *c, berth_error_t *
 /* Unmount and delete it; a container without one is fine. */
 int eng_rootfs_remove(struct eng_ctx *e, struct eng_container *c, berth_error_t *err);
 
+/* Make directory path (absolute, in the container) in rootfs with every missing parent, as
+ * Docker makes a missing working directory: root-owned, 0755, symlinks resolved inside the
+ * rootfs.  An existing non-directory fails with Docker's "Cannot mkdir" (status 125). */
+int eng_rootfs_mkdir(const char *rootfs, const char *path, berth_error_t *err);
+
 /* Bytes the container wrote: its overlay upper dir (the whole copy for vfs). */
 uint64_t eng_rootfs_size(struct eng_ctx *e, struct eng_container *c);
 

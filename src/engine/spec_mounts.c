@@ -142,7 +142,15 @@ static void default_mounts(struct spec_ctx *c, json_t *mounts)
                     c->privileged ? "nosuid,noexec,nodev,relatime,rw"
                                   : "nosuid,noexec,nodev,relatime,ro");
         if (strcmp(ipc, "host") == 0) {
-                put(mounts, "/dev/mqueue", "bind", "/dev/mqueue", "rbind,nosuid,noexec,nodev");
+                /* the host's queues: its /dev/mqueue when mounted there; else an mqueue
+                 * mount made in the host's ipc namespace shows the same (Docker keeps that
+                 * mount), which a rootless container's user namespace may not make */
+                struct stat st;
+                if (stat("/dev/mqueue", &st) == 0)
+                        put(mounts, "/dev/mqueue", "bind", "/dev/mqueue",
+                            "rbind,nosuid,noexec,nodev");
+                else if (!c->in->rootless)
+                        put(mounts, "/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev");
                 put(mounts, "/dev/shm", "bind", "/dev/shm", "rbind,nosuid,noexec,nodev");
         } else if (c->ipc_pid > 0) {
                 char src[64];

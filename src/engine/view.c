@@ -220,7 +220,9 @@ int eng_ps_filter_add(struct eng_ps_filter **f, const char *kv, berth_error_t *e
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(filter_keys); i++)
                 known |= strcmp(key, filter_keys[i]) == 0;
         if (!known)
-                return berth_fail_status(err, 125, EINVAL, "invalid filter '%s'", key);
+                /* the daemon's refusal in Docker ("invalid filter"): status 1; a malformed
+                 * KEY=VALUE above is the CLI's own flag error, 125 */
+                return berth_fail_status(err, 1, 0, "invalid filter '%s'", key);
         if (strcmp(key, "status") == 0) {
                 static const char *const ok[] = {"created", "restarting", "running", "removing",
                                                  "paused",  "exited",     "dead"};
@@ -228,16 +230,14 @@ int eng_ps_filter_add(struct eng_ps_filter **f, const char *kv, berth_error_t *e
                 for (size_t i = 0; i < BERTH_ARRAY_SIZE(ok); i++)
                         valid |= strcmp(eq + 1, ok[i]) == 0;
                 if (!valid)
-                        return berth_fail_status(err, 125, EINVAL, "invalid filter 'status=%s'",
-                                                 eq + 1);
+                        return berth_fail_status(err, 1, 0, "invalid filter 'status=%s'", eq + 1);
         }
         if (strcmp(key, "exited") == 0) {
                 char *end;
                 errno = 0;
                 (void) strtol(eq + 1, &end, 10);
                 if (errno || *end || end == eq + 1)
-                        return berth_fail_status(err, 125, EINVAL, "invalid filter 'exited=%s'",
-                                                 eq + 1);
+                        return berth_fail_status(err, 1, 0, "invalid filter 'exited=%s'", eq + 1);
         }
         struct eng_ps_filter *n = berth_xcalloc(1, sizeof(*n));
         n->key = berth_steal_ptr(&key);
@@ -294,6 +294,14 @@ static bool match_one(const struct eng_ps_filter *f, struct eng_ctx *e, struct e
                 return k[0] == 'b' ? cmp < 0 : cmp > 0;
         }
         return false; /* volume, network: no container has any yet */
+}
+
+bool eng_ps_filter_wants_all(const struct eng_ps_filter *f)
+{
+        for (; f; f = f->next)
+                if (strcmp(f->key, "status") == 0)
+                        return true;
+        return false;
 }
 
 bool eng_ps_filter_match(const struct eng_ps_filter *f, struct eng_ctx *e, struct eng_container *c)

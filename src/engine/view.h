@@ -28,5 +28,8 @@ struct eng_ps_filter;
 int eng_ps_filter_add(struct eng_ps_filter **f, const char *kv, berth_error_t *err);
 bool eng_ps_filter_match(const struct eng_ps_filter *f, struct eng_ctx *e, struct eng_container *c);
 void eng_ps_filter_free(struct eng_ps_filter *f);
+/* Whether the filters list stopped containers without -a: Docker's daemon sets All for a
+ * status filter only; every other filter narrows the running ones. */
+bool eng_ps_filter_wants_all(const struct eng_ps_filter *f);
 
 #endif

@@ -1,0 +1,152 @@
+#!/usr/bin/env bats
+# parity.bats — Docker behaviours scripts rely on (issue #16, "fix what users hit first"):
+# each test states the Docker behaviour it checks.
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+        berth_busybox_setup_file
+}
+
+setup() {
+        berth_busybox_setup
+}
+
+teardown() {
+        [ "$(id -u)" = 0 ] || return 0
+        local ids
+        ids=$("$BERTH" ps -aq 2>/dev/null) || true
+        [ -n "$ids" ] && "$BERTH" rm -f $ids >/dev/null 2>&1
+        return 0
+}
+
+@test "ps --filter name|id|ancestor: running only without -a, all with -a; status= implies -a" {
+        up=$("$BERTH" run -d --name pf-up busybox sleep 1000)
+        down=$("$BERTH" create --name pf-down busybox true)
+        run "$BERTH" ps --filter name=pf- --format '{{.Names}}'
+        assert_success
+        [ "$output" = "pf-up" ]
+        run "$BERTH" ps -a --filter name=pf- --format '{{.Names}}'
+        [ "$(echo "$output" | sort | tr '\n' ' ')" = "pf-down pf-up " ]
+        run "$BERTH" ps -q --filter id="${down:0:12}"
+        [ -z "$output" ]
+        run "$BERTH" ps -aq --filter id="${down:0:12}"
+        [ "$output" = "${down:0:12}" ]
+        run "$BERTH" ps --filter ancestor=busybox --format '{{.Names}}'
+        [ "$output" = "pf-up" ]
+        run "$BERTH" ps --filter ancestor=busybox --filter exited=0 --format '{{.Names}}'
+        [ -z "$output" ]
+        # Docker's daemon sets All for a status filter
+        run "$BERTH" ps --filter status=created --format '{{.Names}}'
+        [ "$output" = "pf-down" ]
+        [ -n "$up" ]
+}
+
+@test "exec -u NAME[:GROUP] resolves in the container's passwd/group; exec -t sets TERM=xterm" {
+        "$BERTH" run -d --name ex busybox sleep 1000 >/dev/null
+        run "$BERTH" exec -u nobody ex id -u
+        assert_success
+        nobody_uid=$("$BERTH" exec ex awk -F: '$1=="nobody"{print $3}' /etc/passwd)
+        [ -n "$nobody_uid" ]
+        [ "$output" = "$nobody_uid" ]
+        grp=$("$BERTH" exec ex awk -F: 'NR==1{print $1" "$3}' /etc/group)
+        run "$BERTH" exec -u "nobody:${grp% *}" ex sh -c 'echo $(id -u):$(id -g)'
+        assert_success
+        [ "$output" = "$nobody_uid:${grp#* }" ]
+        run "$BERTH" exec -u 4242:4343 ex sh -c 'echo $(id -u):$(id -g)'
+        [ "$output" = "4242:4343" ]
+        run "$BERTH" exec -u nosuchuser ex true
+        [ "$status" -eq 126 ]
+        assert_output_contains "unable to find user nosuchuser"
+        run "$BERTH" exec -t ex sh -c 'echo $TERM'
+        [ "$(echo "$output" | tr -d '\r')" = "xterm" ]
+        run "$BERTH" exec -t -e TERM=vt100 ex sh -c 'echo $TERM'
+        [ "$(echo "$output" | tr -d '\r')" = "vt100" ]
+        run "$BERTH" exec ex sh -c 'echo "[$TERM]"'
+        [ "$output" = "[]" ]
+}
+
+@test "run -w DIR creates a missing working directory, root-owned 0755" {
+        run "$BERTH" run --rm -w /no/such/dir busybox sh -c 'pwd; stat -c "%u:%g %a" /no/such /no/such/dir'
+        assert_success
+        [ "$output" = "$(printf '/no/such/dir\n0:0 755\n0:0 755')" ]
+        run "$BERTH" run --rm -w /etc/passwd busybox true
+        [ "$status" -eq 125 ]
+        assert_output_contains "Cannot mkdir: /etc/passwd is not a directory"
+        [ -z "$("$BERTH" ps -aq)" ]
+}
+
+@test "inspect -f: .Mounts (binds, named, anonymous, tmpfs), .Config.Hostname, .NetworkSettings" {
+        "$BERTH" volume create pnv >/dev/null
+        id=$("$BERTH" run -d --name ins -v pnv:/named -v /anon -v "$BATS_TEST_TMPDIR:/hb:ro" \
+                --mount type=tmpfs,target=/t busybox sleep 1000)
+        run "$BERTH" inspect -f '{{.Config.Hostname}}' ins
+        [ "$output" = "${id:0:12}" ]
+        run "$BERTH" inspect -f '{{range .Mounts}}{{.Type}} {{.Destination}} {{.Mode}} {{.RW}} {{.Propagation}};{{end}}' ins
+        assert_success
+        [ "$output" = "volume /named z true ;bind /hb ro false rprivate;tmpfs /t  true ;volume /anon  true ;" ]
+        run "$BERTH" inspect -f '{{range .Mounts}}{{if eq .Destination "/named"}}{{.Name}} {{.Driver}} {{.Source}}{{end}}{{end}}' ins
+        [ "$output" = "pnv local $BERTH_DATA_DIR/volumes/pnv/_data" ]
+        run "$BERTH" inspect -f '{{range .Mounts}}{{if eq .Destination "/hb"}}{{.Source}}{{end}}{{end}}' ins
+        [ "$output" = "$BATS_TEST_TMPDIR" ]
+        run "$BERTH" inspect -f '{{json .Mounts}}' "$("$BERTH" create --network none busybox true)"
+        [ "$output" = "[]" ]
+        run "$BERTH" inspect -f '[{{.NetworkSettings.IPAddress}}] {{len .NetworkSettings.Networks}}' ins
+        assert_success
+        run "$BERTH" inspect -f '[{{.NetworkSettings.IPAddress}}] {{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' \
+                "$("$BERTH" create --network none busybox true)"
+        assert_success
+        [ "$output" = "[] none" ]
+}
+
+@test "run --rm removes the container's anonymous volumes, keeps named ones" {
+        "$BERTH" volume create keepme >/dev/null
+        before=$("$BERTH" volume ls -q | sort)
+        run "$BERTH" run --rm -v keepme:/k -v /anon1 --mount type=volume,target=/anon2 busybox \
+                sh -c 'ls -d /k /anon1 /anon2'
+        assert_success
+        [ "$("$BERTH" volume ls -q | sort)" = "$before" ]
+        "$BERTH" run -d --rm -v keepme:/k -v /anon3 busybox true >/dev/null
+        for _ in $(seq 50); do [ -z "$("$BERTH" ps -aq)" ] && break; sleep 0.1; done
+        [ "$("$BERTH" volume ls -q | sort)" = "$before" ]
+        # without --rm, rm keeps them (Docker: only rm -v removes them)
+        "$BERTH" run --name keep -v /anon4 busybox true
+        "$BERTH" rm keep >/dev/null
+        [ "$("$BERTH" volume ls -q | wc -l)" -eq $(($(echo "$before" | grep -c .) + 1)) ]
+}
+
+@test "--ipc host: the host's ipc namespace, /dev/shm and queues" {
+        run "$BERTH" run --rm --ipc host busybox readlink /proc/self/ns/ipc
+        assert_success
+        [ "$output" = "$(readlink /proc/self/ns/ipc)" ]
+        run "$BERTH" run --rm --ipc host busybox sh -c 'grep -c " /dev/mqueue \| /dev/shm " /proc/mounts'
+        [ "$output" = "2" ]
+}
+
+@test "exit statuses: 1 for unknown containers, bad filters, bad templates, bad signals" {
+        "$BERTH" run -d --name es busybox sleep 1000 >/dev/null
+        for cmd in "logs nosuch" "rename nosuch x" "start -a nosuch" \
+                "exec nosuch true" "wait nosuch" "kill nosuch"; do
+                run $BERTH $cmd
+                echo "$cmd: $status $output"
+                [ "$status" -eq 1 ]
+                assert_output_contains "No such container: nosuch"
+        done
+        run "$BERTH" ps --filter bogus=1
+        [ "$status" -eq 1 ]
+        [ "$output" = "berth: invalid filter 'bogus'" ]
+        run "$BERTH" ps --filter status=bogus
+        [ "$status" -eq 1 ]
+        run "$BERTH" ps --filter bogus # the CLI's own flag error in Docker: 125
+        [ "$status" -eq 125 ]
+        run "$BERTH" inspect -f '{{.Nope}}' es
+        [ "$status" -eq 1 ]
+        run "$BERTH" ps --format '{{.Names'
+        [ "$status" -eq 1 ]
+        run "$BERTH" kill -s BOGUS es
+        [ "$status" -eq 1 ]
+        [ "$output" = "berth: Invalid signal: BOGUS" ]
+        # run/create keep 125 for what they can't find
+        run "$BERTH" run --rm --network container:nosuch busybox true
+        [ "$status" -eq 125 ]
+}

@@ -73,6 +73,9 @@ int cmd_stats(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_port(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_cp(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_commit(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_version(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_export(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_diff(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_rename(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 
 /* images (src/image) */

@@ -33,9 +33,11 @@ int cmd_commit(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                         pause = strcmp(optarg, "false") != 0 && strcmp(optarg, "0") != 0;
                         break;
                 case 'a':
-                        return cli_usage_error(err, "commit", "--author is not supported yet");
+                        change.author = optarg;
+                        break;
                 case 'h':
-                        printf("Usage: berth commit [-c CHANGE]... [-m MSG] [--pause=false] "
+                        printf("Usage: berth commit [-a AUTHOR] [-c CHANGE]... [-m MSG] "
+                               "[--pause=false] "
                                "CONTAINER [REPOSITORY[:TAG]]\n\n"
                                "Create a new image from a container's changes (the container is "
                                "paused meanwhile)\n");

@@ -15,6 +15,8 @@ static const struct cli_command container_commands[] = {
         {"attach", cmd_attach, "Attach to a running container"},
         {"commit", cmd_commit, "Create a new image from a container's changes"},
         {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
+        {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
+        {"export", cmd_export, "Export a container's filesystem as a tar archive"},
         {"create", cmd_create, "Create a new container"},
         {"exec", cmd_exec, "Execute a command in a running container"},
         {"inspect", cmd_inspect, "Display detailed information on one or more containers"},

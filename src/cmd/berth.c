@@ -16,8 +16,10 @@ static const struct cli_command commands[] = {
         {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
         {"build", cmd_build, "Build an image from a Containerfile"},
         {"create", cmd_create, "Create a new container"},
+        {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
         {"disk", cmd_disk, "Create, inspect, convert and snapshot disk images (raw, qcow2)"},
         {"exec", cmd_exec, "Execute a command in a running container"},
+        {"export", cmd_export, "Export a container's filesystem as a tar archive"},
         {"history", cmd_history, "Show the history of an image"},
         {"image", cmd_image, "Manage images (ls, rm, tag, inspect, history, prune, save, load)"},
         {"images", cmd_images, "List images"},
@@ -48,6 +50,7 @@ static const struct cli_command commands[] = {
         {"tag", cmd_tag, "Create a name that refers to an image"},
         {"top", cmd_top, "Display the running processes of a container"},
         {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
+        {"version", cmd_version, "Show the berth version information"},
         {"volume", cmd_volume, "Manage volumes"},
         {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
         {NULL, NULL, NULL},
@@ -132,7 +135,8 @@ int main(int argc, char **argv)
                         return berth_error_report(&err, BERTH_EXIT_ERROR);
                 /* rootless: containers and images live in the user's own user namespace;
                  * `check` probes the host as the user is, `disk` and `login` need no ids */
-                static const char *const outside[] = {"check", "disk", "login", "logout"};
+                static const char *const outside[] = {"check", "disk", "login", "logout",
+                                                      "version"};
                 bool enter = g.paths.rootless;
                 for (size_t k = 0; k < sizeof(outside) / sizeof(outside[0]); k++)
                         enter = enter && strcmp(name, outside[k]) != 0;

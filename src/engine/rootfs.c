@@ -71,6 +71,31 @@ int eng_rootfs_remove(struct eng_ctx *e, struct eng_container *c, berth_error_t 
         return on_snapshot(e, c, img_rootfs_remove, err);
 }
 
+int eng_rootfs_export(struct eng_ctx *e, struct eng_container *c, int outfd, berth_error_t *err)
+{
+        if (eng_rootfs_mount(e, c, err) < 0)
+                return berth_wrap(err, "export `%s`", c->id);
+        cleanup_free char *root =
+                berth_xasprintf("%s/images/snapshots/%s/rootfs", e->data_dir, c->id);
+        cleanup_close int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return berth_fail(err, errno, "open `%s`", root);
+        if (img_tar_dir(fd, outfd, err) < 0)
+                return berth_wrap(err, "export `%s`", c->id);
+        return 0;
+}
+
+int eng_rootfs_changes(struct eng_ctx *e, struct eng_container *c, img_change_fn fn, void *ctx,
+                       berth_error_t *err)
+{
+        struct img_store s;
+        if (img_store_open(&s, e->data_dir, err) < 0)
+                return -1;
+        int r = img_rootfs_changes(&s, c->id, fn, ctx, err);
+        img_store_close(&s);
+        return r;
+}
+
 uint64_t eng_rootfs_size(struct eng_ctx *e, struct eng_container *c)
 {
         cleanup_free char *snap = berth_xasprintf("%s/images/snapshots/%s", e->data_dir, c->id);

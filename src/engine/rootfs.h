@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "engine/container.h"
+#include "image/image.h"
 
 /* The snapshotter driver for this user (an enum img_driver). */
 int eng_storage_driver(struct eng_ctx *e);
@@ -25,6 +26,14 @@ int eng_rootfs_remove(struct eng_ctx *e, struct eng_container *c, berth_error_t 
  * Docker makes a missing working directory: root-owned, 0755, symlinks resolved inside the
  * rootfs.  An existing non-directory fails with Docker's "Cannot mkdir" (status 125). */
 int eng_rootfs_mkdir(const char *rootfs, const char *path, berth_error_t *err);
+
+/* The container's filesystem as Docker exports it: a tar of its root (the overlay mounted
+ * again first if need be, volumes not included) written to outfd. */
+int eng_rootfs_export(struct eng_ctx *e, struct eng_container *c, int outfd, berth_error_t *err);
+
+/* Its changes against its image, as `docker diff` lists them (image/image.h). */
+int eng_rootfs_changes(struct eng_ctx *e, struct eng_container *c, img_change_fn fn, void *ctx,
+                       berth_error_t *err);
 
 /* Bytes the container wrote: its overlay upper dir (the whole copy for vfs). */
 uint64_t eng_rootfs_size(struct eng_ctx *e, struct eng_container *c);

@@ -2,6 +2,7 @@
 #include "engine/view.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,7 +54,33 @@ char *eng_status_text(struct eng_container *c, const struct timespec *now)
         return berth_xstrdup("Created");
 }
 
-/* "sh -c 'echo hi'" as Docker shows it: quoted, cut at 20 characters with "…". */
+/* Go's strconv.Quote, as Docker's CLI prints COMMAND: "…" with \" \\ and control
+ * characters escaped. */
+static char *go_quote(const char *s)
+{
+        size_t cap = strlen(s) * 4 + 3, n = 0;
+        char *out = berth_xmalloc(cap);
+        out[n++] = '"';
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                if (*p == '"' || *p == '\\') {
+                        out[n++] = '\\';
+                        out[n++] = (char) *p;
+                } else if (*p == '\n' || *p == '\t' || *p == '\r') {
+                        out[n++] = '\\';
+                        out[n++] = *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r';
+                } else if (*p < 0x20 || *p == 0x7f) {
+                        n += (size_t) snprintf(out + n, cap - n, "\\x%02x", *p);
+                } else {
+                        out[n++] = (char) *p;
+                }
+        }
+        out[n++] = '"';
+        out[n] = '\0';
+        return out;
+}
+
+/* "sh -c 'echo hi'" as Docker shows it: the daemon wraps each argument holding a space in
+ * '…' (moby's container/view.go), the CLI cuts at 20 characters with "…" and quotes. */
 static char *command_text(json_t *doc, bool no_trunc)
 {
         json_t *args = json_object_get(doc, "Args");
@@ -62,8 +89,9 @@ static char *command_text(json_t *doc, bool no_trunc)
         json_t *a;
         json_array_foreach(args, i, a)
         {
-                char *n = berth_xasprintf("%s %s", cmd,
-                                          json_string_value(a) ? json_string_value(a) : "");
+                const char *v = json_string_value(a) ? json_string_value(a) : "";
+                char *n = strchr(v, ' ') ? berth_xasprintf("%s '%s'", cmd, v)
+                                         : berth_xasprintf("%s %s", cmd, v);
                 free(cmd);
                 cmd = n;
         }
@@ -72,10 +100,11 @@ static char *command_text(json_t *doc, bool no_trunc)
                 size_t cut = 19;
                 while (cut > 0 && ((unsigned char) cmd[cut] & 0xC0) == 0x80)
                         cut--;
-                cmd[cut] = '\0';
-                return berth_xasprintf("\"%s…\"", cmd);
+                char *n = berth_xasprintf("%.*s…", (int) cut, cmd);
+                free(cmd);
+                cmd = n;
         }
-        return berth_xasprintf("\"%s\"", cmd);
+        return go_quote(cmd);
 }
 
 static char *labels_text(json_t *labels)

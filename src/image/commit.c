@@ -68,6 +68,7 @@ struct link_seen {
 
 struct walker {
         struct archive *a;
+        bool layer; /* an overlay upper dir: whiteouts and opaque dirs become OCI's */
         struct link_seen *links;
         size_t n_links;
 };
@@ -125,7 +126,7 @@ static int add_entry(struct walker *w, int dfd, const char *name, const char *re
         struct stat st;
         if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return berth_fail(err, errno, "stat `%s`", path);
-        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))
+        if (w->layer && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))
                 return add_whiteout(w, rel, name, err);
         if (S_ISSOCK(st.st_mode))
                 return 0; /* sockets are not layer content */
@@ -174,7 +175,7 @@ static int add_entry(struct walker *w, int dfd, const char *name, const char *re
                         (struct link_seen){st.st_dev, st.st_ino, berth_xstrdup(path)};
         }
         if (S_ISDIR(st.st_mode)) {
-                bool opaque = img_dir_is_opaque(fd);
+                bool opaque = w->layer && img_dir_is_opaque(fd);
                 if (write_header(w, e, path, err) < 0) {
                         ret = -1;
                         goto out;
@@ -258,7 +259,7 @@ int img_layer_from_dir(struct img_store *s, int dirfd, struct img_desc *layer,
                 img_blob_abort(&bw);
                 return berth_fail(err, ENOMEM, "initialise gzip");
         }
-        struct walker w = {.a = archive_write_new()};
+        struct walker w = {.a = archive_write_new(), .layer = true};
         archive_write_set_format_pax_restricted(w.a);
         archive_write_set_bytes_in_last_block(w.a, 1);
         int ret = 0;
@@ -287,6 +288,25 @@ int img_layer_from_dir(struct img_store *s, int dirfd, struct img_desc *layer,
         free(layer->media_type);
         layer->media_type = berth_xstrdup(IMG_MT_OCI_LAYER_GZIP);
         return img_blob_commit(&bw, NULL, layer->digest, err);
+}
+
+int img_tar_dir(int dirfd, int outfd, berth_error_t *err)
+{
+        struct walker w = {.a = archive_write_new()};
+        archive_write_set_format_pax_restricted(w.a);
+        archive_write_set_bytes_in_last_block(w.a, 1);
+        int ret = 0;
+        if (archive_write_open_fd(w.a, outfd) != ARCHIVE_OK)
+                ret = berth_fail(err, EIO, "start the tar stream: %s", archive_error_string(w.a));
+        if (ret == 0)
+                ret = walk(&w, dirfd, "", err);
+        if (archive_write_close(w.a) != ARCHIVE_OK && ret == 0)
+                ret = berth_fail(err, EIO, "finish the tar stream: %s", archive_error_string(w.a));
+        archive_write_free(w.a);
+        for (size_t i = 0; i < w.n_links; i++)
+                free(w.links[i].path);
+        free(w.links);
+        return ret;
 }
 
 int img_commit(struct img_store *s, const char *container_id, const char *name,
@@ -324,6 +344,10 @@ int img_commit(struct img_store *s, const char *container_id, const char *name,
         /* the --change instructions before the layer: a bad one costs nothing */
         cfg = json_deep_copy(img.cfg);
         json_object_set_new(cfg, "created", json_string(now));
+        if (change && change->author)
+                json_object_set_new(cfg, "author", json_string(change->author));
+        else
+                json_object_del(cfg, "author");
         for (size_t i = 0; change && i < change->n; i++)
                 if (img_config_apply_change(cfg, change->changes[i], err) < 0)
                         goto out;

@@ -247,6 +247,18 @@ int img_rootfs_remove(struct img_store *s, const char *container_id, berth_error
 /* Manifest digests pinned by snapshots (for rmi and gc). */
 int img_snapshots_images(struct img_store *s, char ***manifests, size_t *n, berth_error_t *err);
 
+/* The tree at dirfd as a plain tar stream on outfd (`berth export`): entries sorted, sockets
+ * and overlay's own xattrs left out, hard links kept. */
+int img_tar_dir(int dirfd, int outfd, berth_error_t *err);
+
+/* What a container changed (`berth diff`), as Docker's overlay2 driver reports it from the
+ * snapshot's upper dir: kind 'A' (added), 'C' (changed), 'D' (deleted), paths absolute, in
+ * Docker's order (a depth-first walk, names sorted; a changed file's directory before it).
+ * Fails with ENOTSUP for a vfs snapshot, which keeps no upper dir. */
+typedef void (*img_change_fn)(char kind, const char *path, void *ctx);
+int img_rootfs_changes(struct img_store *s, const char *container_id, img_change_fn fn, void *ctx,
+                       berth_error_t *err);
+
 /* Copy a tree applying overlay whiteouts found in src (vfs driver). */
 int img_vfs_apply(int srcfd, int dstfd, berth_error_t *err);
 
@@ -282,6 +294,7 @@ struct img_change {
         const char *const *changes; /* Dockerfile-like lines: "CMD [\"sh\"]", "ENV A=b" */
         size_t n;
         const char *message; /* history comment */
+        const char *author;  /* commit: the image's Author (none: Docker's "", not inherited) */
 };
 
 /* A rootfs tarball (any compression libarchive reads) from fd becomes a

@@ -150,3 +150,91 @@ teardown() {
         run "$BERTH" run --rm --network container:nosuch busybox true
         [ "$status" -eq 125 ]
 }
+
+@test "version: Docker's Client and Server sections; --format over the same document" {
+        run "$BERTH" version
+        assert_success
+        [ "${lines[0]}" = "Client:" ]
+        assert_output_contains " API version:       1.41"
+        assert_output_contains "Server: berth"
+        assert_output_contains "  API version:      1.41 (minimum version 1.12)"
+        assert_output_contains " OS/Arch:           linux/"
+        run "$BERTH" version --format '{{.Client.Version}} {{.Server.ApiVersion}} {{(index .Server.Components 0).Name}}'
+        assert_success
+        [ "$output" = "$("$BERTH" --version | awk '{print $3}') 1.41 Engine" ]
+        run "$BERTH" version -f '{{json .Client}}'
+        assert_success
+        echo "$output" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert set(d) >= {"Version","ApiVersion","DefaultAPIVersion","GitCommit","GoVersion","Os","Arch","BuildTime","Context"}, d'
+        run "$BERTH" version --format '{{.Nope}}'
+        [ "$status" -eq 1 ]
+}
+
+@test "export: the container's filesystem as a tar, to -o FILE or a pipe; never to a terminal" {
+        "$BERTH" run --name exp busybox sh -c 'echo made > /made; rm /bin/vi' >/dev/null
+        run "$BERTH" export -o "$BATS_TEST_TMPDIR/exp.tar" exp
+        assert_success
+        tar -tf "$BATS_TEST_TMPDIR/exp.tar" > "$BATS_TEST_TMPDIR/list"
+        grep -qx 'made' "$BATS_TEST_TMPDIR/list"
+        grep -qx 'bin/busybox' "$BATS_TEST_TMPDIR/list"
+        ! grep -q 'bin/vi$' "$BATS_TEST_TMPDIR/list"
+        ! grep -q '\.wh\.' "$BATS_TEST_TMPDIR/list"
+        [ "$(tar -xOf "$BATS_TEST_TMPDIR/exp.tar" made)" = "made" ]
+        # a running container, through a pipe
+        "$BERTH" run -d --name exr busybox sh -c 'echo live > /live; sleep 1000' >/dev/null
+        for _ in $(seq 50); do "$BERTH" exec exr test -f /live && break; sleep 0.1; done
+        [ "$("$BERTH" container export exr | tar -xOf - live)" = "live" ]
+        run "$BERTH" export nosuch -o "$BATS_TEST_TMPDIR/x.tar"
+        [ "$status" -eq 1 ]
+        [ ! -e "$BATS_TEST_TMPDIR/x.tar" ]
+        if command -v script >/dev/null; then
+                run script -qec "$BERTH export exp" /dev/null
+                [ "$status" -eq 1 ]
+                assert_output_contains "cowardly refusing to save to a terminal. Use the -o flag or redirect"
+        fi
+}
+
+@test "diff: A/C/D from the overlay upper dir, in Docker's order" {
+        [ "$("$BERTH" info --format '{{.Driver}}' 2>/dev/null)" != vfs ] ||
+                skip "vfs storage driver"
+        "$BERTH" run --name df busybox sh -c \
+                'mkdir -p /new/sub && echo x > /new/sub/f && echo y >> /etc/passwd && rm /bin/vi &&
+                 rm -rf /home && mkdir /home && touch /home/h' >/dev/null
+        run "$BERTH" diff df
+        assert_success
+        expected='C /bin
+D /bin/vi
+C /etc
+C /etc/passwd
+D /home
+A /home/h
+A /new
+A /new/sub
+A /new/sub/f'
+        [ "$output" = "$expected" ]
+        run "$BERTH" container diff "$("$BERTH" create busybox true)"
+        assert_success
+        [ -z "$output" ]
+        run "$BERTH" diff nosuch
+        [ "$status" -eq 1 ]
+}
+
+@test "commit -a/--author and -m reach the image's Author and Comment" {
+        "$BERTH" run --name cma busybox touch /x >/dev/null
+        run "$BERTH" commit -a "Jane Doe <jane@example.com>" -m "with an author" cma authored:v1
+        assert_success
+        run "$BERTH" image inspect -f '{{.Author}}|{{.Comment}}' authored:v1
+        [ "$output" = "Jane Doe <jane@example.com>|with an author" ]
+        "$BERTH" commit cma authored:v2 >/dev/null
+        run "$BERTH" image inspect -f '[{{.Author}}]' authored:v2
+        [ "$output" = "[]" ]
+        "$BERTH" rmi authored:v1 authored:v2 >/dev/null
+}
+
+@test "ps COMMAND: arguments holding a space in '…', the whole Go-quoted (moby's container/view.go)" {
+        "$BERTH" create --name pq busybox sh -c 'echo "hi there"' >/dev/null
+        run "$BERTH" ps -a --no-trunc --filter name=pq --format '{{.Command}}'
+        assert_success
+        [ "$output" = "\"sh -c 'echo \\\"hi there\\\"'\"" ]
+        run "$BERTH" ps -a --filter name=pq --format '{{.Command}}'
+        [ "$output" = "\"sh -c 'echo \\\"hi the…\"" ]
+}

@@ -173,8 +173,13 @@ static _Noreturn void pause_main(int to_parent, int from_parent, bool fresh)
                 e = errno;
         if (e)
                 c = 'E';
-        if (write(to_parent, &c, 1) != 1 || e)
+        if (write(to_parent, &c, 1) != 1)
                 _exit(1);
+        if (e) {
+                /* the parent reports the real cause */
+                (void) !write(to_parent, &e, sizeof(e));
+                _exit(1);
+        }
         if (read(from_parent, &c, 1) != 1 || c != 'm')
                 _exit(1);
         /* mounts made inside stay inside; the host's later mounts still show through */
@@ -237,9 +242,18 @@ static int spawn_pause(bool fresh, pid_t *out, berth_error_t *err)
         char c = 0;
         if (read(rd, &pid, sizeof(pid)) != sizeof(pid) || pid <= 0)
                 return berth_fail(err, ECHILD, "start berth's pause process");
-        if (read(rd, &c, 1) != 1 || c != 'u') {
+        ssize_t got = read(rd, &c, 1);
+        if (got != 1 || c != 'u') {
+                int e = 0;
+                if (got == 1 && c == 'E' && read(rd, &e, sizeof(e)) != (ssize_t) sizeof(e))
+                        e = 0;
                 kill(pid, SIGKILL);
-                return berth_fail(err, EPERM,
+                if (got != 1)
+                        return berth_fail(err, ECHILD,
+                                          "berth's pause process %d exited before it made "
+                                          "berth's user namespace",
+                                          (int) pid);
+                return berth_fail(err, e ? e : EPERM,
                                   "create a user namespace (are unprivileged user namespaces "
                                   "enabled? see /proc/sys/user/max_user_namespaces)");
         }

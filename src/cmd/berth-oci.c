@@ -92,6 +92,7 @@ static int parse_create(const char *cmd, int argc, char **argv, struct oci_creat
                         o->detach = true;
                         break;
                 case O_KEEP:
+                        o->keep = true;
                         break;
                 case 'h':
                         printf("Usage: berth-oci %s [--bundle DIR] [--console-socket PATH] "
@@ -275,8 +276,10 @@ static int cmd_exec(struct oci_ctx *c, int argc, char **argv, berth_error_t *err
         int ch, status = 0;
         cleanup_free char **env = berth_xcalloc((size_t) argc + 1, sizeof(char *));
         cleanup_free char **caps = berth_xcalloc((size_t) argc + 1, sizeof(char *));
+        cleanup_free char **gids = berth_xcalloc((size_t) argc + 1, sizeof(char *));
         o.env = env;
         o.caps = caps;
+        o.gids = gids;
         while ((ch = getopt_long_only(argc, argv, "+e:tu:g:p:dc:h", opts, NULL)) != -1) {
                 switch (ch) {
                 case O_CONSOLE:
@@ -295,6 +298,13 @@ static int cmd_exec(struct oci_ctx *c, int argc, char **argv, berth_error_t *err
                         o.user = optarg;
                         break;
                 case 'g':
+                        /* runc: a usage error, before the container is looked at */
+                        if (*optarg == 0 || strspn(optarg, "0123456789") != strlen(optarg))
+                                return berth_fail_status(err, OCI_EXIT_ERROR, 0,
+                                                         "invalid value \"%s\" for flag "
+                                                         "-additional-gids",
+                                                         optarg);
+                        gids[o.n_gids++] = optarg;
                         break;
                 case 'p':
                         o.process_file = optarg;
@@ -320,6 +330,7 @@ static int cmd_exec(struct oci_ctx *c, int argc, char **argv, berth_error_t *err
                         o.preserve_fds = atoi(optarg);
                         break;
                 case O_IGNORE_PAUSED:
+                        o.ignore_paused = true;
                         break;
                 case 'h':
                         printf("Usage: berth-oci exec [OPTIONS] ID [COMMAND [ARG...]]\n");

@@ -637,7 +637,8 @@ int oci_run(struct oci_ctx *c, const char *id, const struct oci_create_opts *o, 
         while (waitpid(cr.st.pid, &ws, 0) < 0 && errno == EINTR)
                 ;
         *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-        r = destroy(c, &cr.st, cr.spec, err);
+        /* --keep, as runc: the stopped container stays until `delete` */
+        r = o->keep ? 0 : destroy(c, &cr.st, cr.spec, err);
 out:
         created_release(&cr);
         return r;

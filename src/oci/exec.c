@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,9 +67,30 @@ static int build_process(const struct oci_spec *s, const struct oci_exec_opts *o
                                 return berth_fail_status(err, 1, 0, "--user `%s` must be UID[:GID]",
                                                          o->user);
                         }
-                        json_object_set_new(p, "user",
-                                            json_pack("{s:I, s:I}", "uid", (json_int_t) uid, "gid",
-                                                      (json_int_t) gid));
+                        /* as runc: uid and gid replaced, additionalGids kept */
+                        json_t *u = json_object_get(p, "user");
+                        if (!json_is_object(u))
+                                json_object_set_new(p, "user", u = json_object());
+                        json_object_set_new(u, "uid", json_integer((json_int_t) uid));
+                        json_object_set_new(u, "gid", json_integer((json_int_t) gid));
+                }
+                for (size_t i = 0; i < o->n_gids; i++) {
+                        char *end;
+                        errno = 0;
+                        unsigned long g = strtoul(o->gids[i], &end, 10);
+                        if (errno || end == o->gids[i] || *end != 0 || g > UINT32_MAX) {
+                                json_decref(p);
+                                return berth_fail_status(err, 1, 0,
+                                                         "--additional-gids `%s` must be a GID",
+                                                         o->gids[i]);
+                        }
+                        json_t *u = json_object_get(p, "user");
+                        if (!json_is_object(u))
+                                json_object_set_new(p, "user", u = json_object());
+                        json_t *a = json_object_get(u, "additionalGids");
+                        if (!json_is_array(a))
+                                json_object_set_new(u, "additionalGids", a = json_array());
+                        json_array_append_new(a, json_integer((json_int_t) g));
                 }
                 if (o->n_caps) {
                         static const char *sets[] = {"bounding", "effective", "inheritable",
@@ -279,14 +301,15 @@ int oci_exec(struct oci_ctx *c, const char *id, const struct oci_exec_opts *o, i
         if (oci_state_load(c, id, &st, err) < 0)
                 return -1;
         enum oci_status s = oci_state_status(&st);
-        if (s == OCI_PAUSED) {
-                berth_fail_status(err, 1, 0, "cannot exec in a paused container `%s`", id);
+        /* runc: with --ignore-paused the process joins the frozen cgroup and
+         * runs once the container is resumed */
+        if (s == OCI_PAUSED && !o->ignore_paused) {
+                berth_fail_status(err, 1, 0,
+                                  "cannot exec in a paused container (use --ignore-paused to "
+                                  "override)");
                 goto out;
         }
-        /* an exited init that is not reaped yet has a dead pid namespace */
-        if (s != OCI_STOPPED && oci_proc_starttime(st.pid) != st.pid_start)
-                s = OCI_STOPPED;
-        if (s != OCI_RUNNING && s != OCI_CREATED) {
+        if (s != OCI_RUNNING && s != OCI_CREATED && s != OCI_PAUSED) {
                 berth_fail_status(err, 1, 0, "cannot exec in a %s container `%s`",
                                   oci_status_name(s), id);
                 goto out;

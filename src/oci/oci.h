@@ -33,6 +33,7 @@ struct oci_create_opts {
         bool no_new_keyring;
         int preserve_fds;
         bool detach; /* run only */
+        bool keep;   /* run only: the stopped container stays until `delete` */
 };
 
 struct oci_exec_opts {
@@ -44,12 +45,15 @@ struct oci_exec_opts {
         char **env; /* added to the container's process.env */
         size_t n_env;
         const char *user; /* "uid[:gid]" */
-        char **caps;      /* added to every capability set */
+        char **gids;      /* --additional-gids, appended to process.user.additionalGids */
+        size_t n_gids;
+        char **caps; /* added to every capability set */
         size_t n_caps;
         bool no_new_privs;
         bool detach;
         const char *pid_file;
         int preserve_fds;
+        bool ignore_paused; /* exec into a paused container (it runs once resumed) */
 };
 
 /* Default root: /run/berth-oci, or $XDG_RUNTIME_DIR/berth-oci when not root. */

@@ -44,19 +44,14 @@ bool oci_id_valid(const char *id)
         return true;
 }
 
-static uint64_t proc_starttime(pid_t pid, bool zombies_too);
-
 char *oci_state_dir(struct oci_ctx *c, const char *id)
 {
         return berth_xasprintf("%s/%s", c->root, id);
 }
 
+/* The start time of a live PID, or 0: a zombie counts as gone, as runc's
+ * state does (an exited init nobody has reaped yet is stopped). */
 uint64_t oci_proc_starttime(pid_t pid)
-{
-        return proc_starttime(pid, false);
-}
-
-static uint64_t proc_starttime(pid_t pid, bool zombies_too)
 {
         char path[64], buf[1024];
         snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
@@ -70,7 +65,7 @@ static uint64_t proc_starttime(pid_t pid, bool zombies_too)
         buf[n] = 0;
         /* comm may hold spaces and parens: fields restart after the last ')'. */
         char *p = strrchr(buf, ')');
-        if (p == NULL || p[1] == 0 || (!zombies_too && (p[2] == 'Z' || p[2] == 'X')))
+        if (p == NULL || p[1] == 0 || p[2] == 'Z' || p[2] == 'X')
                 return 0;
         for (int field = 2; field < 22 && p; field++)
                 p = strchr(p + 1, ' ');
@@ -174,9 +169,8 @@ int oci_state_cgroup(const struct oci_state *st, struct oci_cgroup *cg)
 
 enum oci_status oci_state_status(const struct oci_state *st)
 {
-        /* An exited init counts as stopped once it is reaped, as with crun: until
-         * then it still exists (and takes signals, as kill(2) says). */
-        if (st->pid <= 0 || proc_starttime(st->pid, true) != st->pid_start)
+        /* An exited init is stopped even before it is reaped, as with runc. */
+        if (st->pid <= 0 || oci_proc_starttime(st->pid) != st->pid_start)
                 return OCI_STOPPED;
         cleanup_free char *fifo = berth_xasprintf("%s/exec.fifo", st->dir);
         if (access(fifo, F_OK) == 0)
@@ -220,7 +214,10 @@ static int visible(const struct dirent *e)
 
 static char *owner_name(uid_t uid)
 {
-        const struct passwd *pw = getpwuid(uid);
+        struct passwd pwbuf, *pw = NULL;
+        char buf[4096];
+        if (getpwuid_r(uid, &pwbuf, buf, sizeof(buf), &pw) != 0)
+                pw = NULL;
         return pw ? berth_xstrdup(pw->pw_name) : berth_xasprintf("#%u", (unsigned) uid);
 }
 

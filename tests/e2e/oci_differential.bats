@@ -28,7 +28,8 @@ setup() {
 
 teardown() {
         [ -n "${W:-}" ] || return 0
-        local id
+        local id pid
+        for pid in ${reapers:-}; do kill "$pid" 2>/dev/null || true; done
         for id in $(runc --root "$W/runc" list -q 2>/dev/null); do
                 runc --root "$W/runc" delete -f "$id" || true
         done
@@ -71,6 +72,38 @@ status_of() { # RUNTIME_CMD... ID
 # stopped ID: kill both inits and wait until both runtimes see the container stopped
 stopped() {
         both kill "$1" KILL
+        local i
+        for i in $(seq 100); do
+                [ "$(status_of runc --root "$W/runc" state "$1")" = stopped ] &&
+                        [ "$(status_of "$BERTH_OCI" --root "$W/berth" state "$1")" = stopped ] &&
+                        return 0
+                sleep 0.1
+        done
+        echo "not stopped: $1"
+        return 1
+}
+# under_reaper RUNTIME ARGS...: RUNTIME ARGS in the bundle (runtime `runc` or `berth-oci`), the
+# child of a subreaper that waits for nothing else, so a container init that it inherits and
+# that exits stays a zombie; its pid is added to $reapers
+under_reaper() {
+        local nr rt=runc root="$W/runc"
+        case "$(uname -m)" in x86_64) nr=157 ;; aarch64) nr=167 ;; *) skip "prctl number" ;; esac
+        [ "$1" = runc ] || rt=$BERTH_OCI root="$W/berth"
+        shift
+        (cd "$B" && exec perl -e 'syscall('$nr', 36, 1, 0, 0, 0) == 0 or die "prctl: $!";
+                system(@ARGV); sleep 60' "$rt" --root "$root" "$@") </dev/null >/dev/null 2>&1 &
+        reapers="${reapers:-} $!"
+}
+# zombie_of PID: PID's child that is a zombie
+zombie_of() {
+        local c
+        for c in $(pgrep -P "$1"); do
+                [ "$(awk '{print $3}' "/proc/$c/stat" 2>/dev/null)" = Z ] && echo "$c" && return 0
+        done
+        return 1
+}
+# both_stopped ID: wait until runc and berth-oci both see ID stopped
+both_stopped() {
         local i
         for i in $(seq 100); do
                 [ "$(status_of runc --root "$W/runc" state "$1")" = stopped ] &&
@@ -253,13 +286,114 @@ pids_max() { # ROOT_CMD... ID: the container's pids.max, from its init's cgroup
                 <(jq -S 'del(.hostname, .ociVersion)' "$W/b/config.json")
 }
 
-@test "diff: exec into a paused container fails with 255" {
+@test "diff: exec into a paused container fails with 255 and runc's message" {
         start e
         both pause e
         same_quiet
         both exec e true
-        same_status
+        same
         [ "$b_status" = 255 ]
+        [ "$b_msg" = "exec failed: cannot exec in a paused container (use --ignore-paused to override)" ]
         both resume e
         same_quiet
+}
+
+@test "diff: an exited init nobody has reaped (a zombie) is stopped, and delete works" {
+        local r
+        jq '.process.args = ["sh", "-c", "exit 3"]' "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
+        under_reaper runc run -d z
+        under_reaper berth-oci run -d z
+        both_stopped z
+        for r in $reapers; do zombie_of "$r"; done
+        both state z
+        same_status
+        [ "$(jq -c '[.status, .pid]' <<<"$r_out")" = '["stopped",0]' ]
+        [ "$(jq -c '[.status, .pid]' <<<"$b_out")" = '["stopped",0]' ]
+        both list -q
+        same_quiet
+        both kill z KILL
+        same
+        [ "$b_msg" = "container not running" ]
+        both delete z
+        same_quiet
+        both state z
+        same
+}
+
+@test "diff: create under a parent that does not reap, start, exit: stopped, delete works" {
+        local r
+        jq '.process.args = ["sh", "-c", "exit 0"]' "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
+        under_reaper runc create c
+        under_reaper berth-oci create c
+        for r in $(seq 50); do
+                [ "$(status_of runc --root "$W/runc" state c)" = created ] &&
+                        [ "$(status_of "$BERTH_OCI" --root "$W/berth" state c)" = created ] && break
+                sleep 0.1
+        done
+        both start c
+        same_quiet
+        both_stopped c
+        for r in $reapers; do zombie_of "$r"; done
+        both delete c
+        same_quiet
+}
+
+@test "diff: exec --ignore-paused into a paused container runs once it is resumed" {
+        start e
+        both pause e
+        same_quiet
+        (cd "$B" && exec timeout -s KILL 30 runc --root "$W/runc" exec --ignore-paused e echo hi) \
+                </dev/null >"$W/r.ip" 2>&1 &
+        local rp=$!
+        (cd "$B" && exec timeout -s KILL 30 "$BERTH_OCI" --root "$W/berth" exec --ignore-paused e echo hi) \
+                </dev/null >"$W/b.ip" 2>&1 &
+        local bp=$!
+        sleep 1
+        # frozen with the container until it is resumed
+        [ ! -s "$W/r.ip" ] && [ ! -s "$W/b.ip" ]
+        both resume e
+        same_quiet
+        local rs=0 bs=0
+        wait "$rp" || rs=$?
+        wait "$bp" || bs=$?
+        cat "$W/r.ip" "$W/b.ip"
+        [ "$rs" = 0 ] && [ "$bs" = 0 ]
+        [ "$(cat "$W/r.ip")" = hi ] && [ "$(cat "$W/b.ip")" = hi ]
+}
+
+@test "diff: exec --additional-gids / -g (repeatable) adds supplementary groups" {
+        start g
+        both exec --additional-gids 10 --additional-gids 20 g id -G
+        same_quiet
+        [ "$b_out" = "0 10 20" ]
+        both exec -g 30 g id -G
+        same_quiet
+        [ "$b_out" = "0 30" ]
+        both exec --additional-gids x g id -G
+        same_status
+        [ "$r_status" = 1 ]
+        [[ "$r_msg" = "$b_msg"* ]]
+}
+
+@test "diff: run --keep: the container stays, stopped, until delete" {
+        jq '.process.args = ["sh", "-c", "echo out; exit 3"]' "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
+        both run --keep k
+        same_quiet
+        [ "$b_status" = 3 ] && [ "$b_out" = out ]
+        both state k
+        same_status
+        [ "$(jq -c '[.status, .pid]' <<<"$r_out")" = '["stopped",0]' ]
+        [ "$(jq -c '[.status, .pid]' <<<"$b_out")" = '["stopped",0]' ]
+        both list -q
+        same_quiet
+        [ "$b_out" = k ]
+        both delete k
+        same_quiet
+        both state k
+        same
+        both run k # without --keep: gone
+        same_quiet
+        both state k
+        same
+        [ "$b_msg" = "container does not exist" ]
 }

@@ -95,11 +95,16 @@ static char *command_text(json_t *doc, bool no_trunc)
                 free(cmd);
                 cmd = n;
         }
-        if (!no_trunc && strlen(cmd) > 19) {
-                /* cut on a UTF-8 boundary */
-                size_t cut = 19;
-                while (cut > 0 && ((unsigned char) cmd[cut] & 0xC0) == 0x80)
-                        cut--;
+        /* the docker CLI's Ellipsis(cmd, 20): up to 20 characters stay whole, a longer
+         * command keeps 19 and gets "…" (characters, not bytes) */
+        size_t chars = 0, cut = 0;
+        for (size_t b = 0; cmd[b]; b++) {
+                if (((unsigned char) cmd[b] & 0xC0) == 0x80)
+                        continue;
+                if (++chars == 20)
+                        cut = b;
+        }
+        if (!no_trunc && chars > 20) {
                 char *n = berth_xasprintf("%.*s…", (int) cut, cmd);
                 free(cmd);
                 cmd = n;

@@ -237,4 +237,11 @@ A /new/sub/f'
         [ "$output" = "\"sh -c 'echo \\\"hi there\\\"'\"" ]
         run "$BERTH" ps -a --filter name=pq --format '{{.Command}}'
         [ "$output" = "\"sh -c 'echo \\\"hi the…\"" ]
+        # exactly 20 characters stay whole (the docker CLI's Ellipsis), 21 are cut
+        "$BERTH" create --name p20 busybox sleep 12345678901234 >/dev/null
+        run "$BERTH" ps -a --filter name=p20 --format '{{.Command}}'
+        [ "$output" = '"sleep 12345678901234"' ]
+        "$BERTH" create --name p21 busybox sleep 123456789012345 >/dev/null
+        run "$BERTH" ps -a --filter name=p21 --format '{{.Command}}'
+        [ "$output" = '"sleep 1234567890123…"' ]
 }

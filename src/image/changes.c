@@ -37,11 +37,6 @@ static bool init_layer_path(const char *p)
         return false;
 }
 
-static int cmp_names(const void *x, const void *y)
-{
-        return strcmp(*(char *const *) x, *(char *const *) y);
-}
-
 /* Go's sameFsTime: tar loses sub-second times, so a zero nanosecond part matches the second. */
 static bool same_time(const struct timespec *a, const struct timespec *b)
 {
@@ -70,26 +65,10 @@ static char add_or_change(const struct changes *c, const char *rel, const struct
 static int walk(const struct changes *c, int dfd, const char *path, bool *recorded,
                 berth_error_t *err)
 {
-        int dup_fd = dup(dfd);
-        DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-        if (d == NULL) {
-                if (dup_fd >= 0)
-                        close(dup_fd);
-                return berth_fail(err, errno, "open `%s`", path[0] ? path : "/");
-        }
-        char **names = NULL;
-        size_t n = 0;
-        struct dirent *de;
-        /* cppcheck-suppress readdirCalled */
-        while ((de = readdir(d)) != NULL) {
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                names = berth_xrealloc(names, (n + 1) * sizeof(char *));
-                names[n++] = berth_xstrdup(de->d_name);
-        }
-        closedir(d);
-        if (n)
-                qsort(names, n, sizeof(char *), cmp_names);
+        char **names;
+        size_t n;
+        if (img_dir_sorted_names(dfd, path, &names, &n, err) < 0)
+                return -1;
         int ret = 0;
         for (size_t i = 0; i < n && ret == 0; i++) {
                 cleanup_free char *p = berth_xasprintf("%s/%s", path, names[i]);
@@ -126,9 +105,7 @@ static int walk(const struct changes *c, int dfd, const char *path, bool *record
                 if (sub >= 0)
                         ret = walk(c, sub, p, &sub_recorded, err);
         }
-        for (size_t i = 0; i < n; i++)
-                free(names[i]);
-        free(names);
+        img_names_free(names, n);
         return ret;
 }
 

@@ -73,11 +73,6 @@ struct walker {
         size_t n_links;
 };
 
-static int cmp_names(const void *x, const void *y)
-{
-        return strcmp(*(char *const *) x, *(char *const *) y);
-}
-
 static int add_xattrs(struct archive_entry *e, int fd)
 {
         char names[4096];
@@ -211,34 +206,14 @@ out:
 
 static int walk(struct walker *w, int dfd, const char *rel, berth_error_t *err)
 {
-        int dup_fd = dup(dfd);
-        DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-        if (d == NULL) {
-                if (dup_fd >= 0)
-                        close(dup_fd);
-                return berth_fail(err, errno, "open `%s`", rel[0] ? rel : "/");
-        }
-        rewinddir(d); /* the dup shares its offset with dfd, which may have been read */
-        char **names = NULL;
-        size_t n = 0;
-        struct dirent *de;
-        /* cppcheck-suppress readdirCalled */
-        while ((de = readdir(d)) != NULL) {
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                names = berth_xrealloc(names, (n + 1) * sizeof(char *));
-                names[n++] = berth_xstrdup(de->d_name);
-        }
-        closedir(d);
-        if (n)
-                qsort(names, n, sizeof(char *), cmp_names);
+        char **names;
+        size_t n;
+        if (img_dir_sorted_names(dfd, rel, &names, &n, err) < 0)
+                return -1;
         int ret = 0;
-        for (size_t i = 0; i < n; i++) {
-                if (ret == 0)
-                        ret = add_entry(w, dfd, names[i], rel, err);
-                free(names[i]);
-        }
-        free(names);
+        for (size_t i = 0; i < n && ret == 0; i++)
+                ret = add_entry(w, dfd, names[i], rel, err);
+        img_names_free(names, n);
         return ret;
 }
 

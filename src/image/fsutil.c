@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
 #include <sys/stat.h>
@@ -72,4 +73,42 @@ bool img_dir_is_opaque(int fd)
         char v = 0;
         return (fgetxattr(fd, "trusted.overlay.opaque", &v, 1) == 1 && v == 'y') ||
                (fgetxattr(fd, "user.overlay.opaque", &v, 1) == 1 && v == 'y');
+}
+
+static int cmp_names(const void *x, const void *y)
+{
+        return strcmp(*(char *const *) x, *(char *const *) y);
+}
+
+int img_dir_sorted_names(int dirfd, const char *rel, char ***names, size_t *n, berth_error_t *err)
+{
+        *names = NULL;
+        *n = 0;
+        int dup_fd = dup(dirfd);
+        DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+        if (d == NULL) {
+                if (dup_fd >= 0)
+                        close(dup_fd);
+                return berth_fail(err, errno, "open `%s`", rel[0] ? rel : "/");
+        }
+        rewinddir(d); /* the dup shares its offset with dirfd, which may have been read */
+        struct dirent *de;
+        /* cppcheck-suppress readdirCalled */
+        while ((de = readdir(d)) != NULL) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                *names = berth_xrealloc(*names, (*n + 1) * sizeof(char *));
+                (*names)[(*n)++] = berth_xstrdup(de->d_name);
+        }
+        closedir(d);
+        if (*n)
+                qsort(*names, *n, sizeof(char *), cmp_names);
+        return 0;
+}
+
+void img_names_free(char **names, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
 }

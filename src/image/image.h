@@ -287,6 +287,11 @@ bool img_is_overlay_xattr(const char *name);
 bool img_dir_is_opaque(int fd);
 /* Remove everything inside the directory dirfd. */
 int img_empty_dir(int dirfd, berth_error_t *err);
+/* The names in the directory dirfd (without "." and ".."), sorted bytewise (tar and Docker's
+ * change lists are in that order): *names and each name malloc'ed, free with
+ * img_names_free.  rel names the directory in the error. */
+int img_dir_sorted_names(int dirfd, const char *rel, char ***names, size_t *n, berth_error_t *err);
+void img_names_free(char **names, size_t n);
 
 /* ---- formats (import.c, archive.c) ---- */
 

@@ -88,6 +88,25 @@ static int write_file(const char *dir, const char *name, const char *text, char 
         return berth_write_file_replace(*path, text, strlen(text), 0644, err);
 }
 
+/* Append "KEYWORD V1 V2…\n" to *resolv when values has any. */
+static void resolv_list(char **resolv, const char *keyword, json_t *values)
+{
+        if (json_array_size(values) == 0)
+                return;
+        char *line = berth_xasprintf("%s%s", *resolv, keyword);
+        size_t i;
+        json_t *v;
+        json_array_foreach(values, i, v)
+        {
+                char *n = berth_xasprintf("%s %s", line, json_string_value(v));
+                free(line);
+                line = n;
+        }
+        free(*resolv);
+        *resolv = berth_xasprintf("%s\n", line);
+        free(line);
+}
+
 /* /etc/hostname, /etc/hosts and /etc/resolv.conf of the container, kept in
  * its record directory as Docker keeps them. */
 static int etc_files(struct eng_container *c, const char *hostname, json_t *hc,
@@ -174,36 +193,8 @@ static int etc_files(struct eng_container *c, const char *hostname, json_t *hc,
                 }
         }
         /* --dns-search and --dns-option */
-        json_t *search = json_object_get(hc, "DnsSearch");
-        if (json_array_size(search) > 0) {
-                char *n = berth_xasprintf("%ssearch", resolv);
-                free(resolv);
-                resolv = n;
-                json_array_foreach(search, i, h)
-                {
-                        n = berth_xasprintf("%s %s", resolv, json_string_value(h));
-                        free(resolv);
-                        resolv = n;
-                }
-                n = berth_xasprintf("%s\n", resolv);
-                free(resolv);
-                resolv = n;
-        }
-        json_t *opts = json_object_get(hc, "DnsOptions");
-        if (json_array_size(opts) > 0) {
-                char *n = berth_xasprintf("%soptions", resolv);
-                free(resolv);
-                resolv = n;
-                json_array_foreach(opts, i, h)
-                {
-                        n = berth_xasprintf("%s %s", resolv, json_string_value(h));
-                        free(resolv);
-                        resolv = n;
-                }
-                n = berth_xasprintf("%s\n", resolv);
-                free(resolv);
-                resolv = n;
-        }
+        resolv_list(&resolv, "search", json_object_get(hc, "DnsSearch"));
+        resolv_list(&resolv, "options", json_object_get(hc, "DnsOptions"));
         return write_file(c->dir, "resolv.conf", resolv, resolv_p, err);
 }
 

@@ -64,6 +64,18 @@ ip_of() { # CONTAINER [NETWORK]
         assert_output_contains "UP"
 }
 
+@test "/etc/resolv.conf: --dns, --dns-search and --dns-option; a user network's resolver" {
+        run "$BERTH" run --rm --dns $UP --dns-search a.test --dns-search b.test --dns-option ndots:2 busybox cat /etc/resolv.conf
+        assert_success
+        [ "$output" = "nameserver $UP
+search a.test b.test
+options ndots:2" ]
+        "$BERTH" network create --subnet 10.77.0.0/24 -o dns.upstream=$UP rs
+        run "$BERTH" run --rm --network rs --dns-search c.test busybox cat /etc/resolv.conf
+        assert_output_contains "nameserver 10.77.0.1"
+        assert_output_contains "search c.test"
+}
+
 @test "-p 8080:80: the host reaches the container on 127.0.0.1 and on the bridge address" {
         web w1 -p 18080:80
         eventually curl -sf http://127.0.0.1:18080/

@@ -365,8 +365,7 @@ static json_t *network_names(const struct net_sandbox_req *r)
         json_t *v;
         json_object_foreach(r->endpoints, k, v)
         {
-                if (strcmp(k, primary) != 0 &&
-                    !(strcmp(k, NET_DEFAULT_NAME) == 0 && strcmp(primary, "default") == 0))
+                if (strcmp(k, primary) != 0)
                         json_array_append_new(names, json_string(k));
         }
         return names;
@@ -488,8 +487,6 @@ int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **
                         break;
                 const char *name = json_string_value(nm);
                 json_t *epcfg = json_object_get(r->endpoints, name);
-                if (epcfg == NULL && i == 0 && strcmp(name, NET_DEFAULT_NAME) == 0)
-                        epcfg = json_object_get(r->endpoints, "default");
                 struct ep ep;
                 if ((rc = open_network(n, name, &ep, err)) < 0)
                         break;

@@ -324,6 +324,10 @@ setup() {
         run host "$DRV" fw-bench 200
         assert_success
         echo "# $(tr '\n' ' ' <<<"$output")" >&3
+        # every container start asks for the table: with it there, that must stay one cheap
+        # netlink round trip (tens of µs), never a rebuild through libnftables (milliseconds)
+        [[ "$output" =~ fw_init_present_us\ ([0-9]+) ]]
+        [ "${BASH_REMATCH[1]}" -lt 2000 ]
 }
 
 @test "net_lowlevel: fw-flush removes the whole table, twice" {

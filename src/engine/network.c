@@ -352,108 +352,103 @@ int eng_net_gc(struct eng_ctx *e, berth_error_t *err)
         return r;
 }
 
-static int find_running(struct eng_ctx *e, const char *what, struct eng_container **c,
-                        bool *running, berth_error_t *err)
+/* What connect and disconnect share: the container (reconciled, locked), whether it runs, and
+ * the network's record. */
+struct attach_op {
+        struct eng_container *c;
+        bool running;
+        struct net_ctx n;
+        json_t *doc;
+        struct net_info ni;
+        json_t *nets; /* the record's NetworkSettings.Networks */
+};
+
+static void op_close(struct attach_op *op)
 {
-        if (eng_container_find(e, what, c, err) < 0) {
+        if (op->c)
+                eng_container_unlock(op->c);
+        eng_container_free(op->c);
+        json_decref(op->doc);
+        net_ctx_free(&op->n);
+}
+
+static int op_open(struct eng_ctx *e, const char *container, const char *network,
+                   struct attach_op *op, berth_error_t *err)
+{
+        memset(op, 0, sizeof(*op));
+        eng_net_ctx(e, &op->n);
+        if (eng_container_find(e, container, &op->c, err) < 0) {
                 if (*err)
                         (*err)->status = 1;
                 return -1;
         }
-        eng_reconcile(e, *c, NULL);
-        const char *st = eng_container_status(*c);
-        *running = strcmp(st, "running") == 0 || strcmp(st, "paused") == 0;
+        eng_reconcile(e, op->c, NULL);
+        const char *st = eng_container_status(op->c);
+        op->running = strcmp(st, "running") == 0 || strcmp(st, "paused") == 0;
+        if (net_network_get(&op->n, network, &op->doc, err) < 0 ||
+            eng_container_lock(op->c, err) < 0)
+                return -1;
+        net_network_info(op->doc, &op->ni);
+        op->nets = json_object_get(json_object_get(op->c->doc, "NetworkSettings"), "Networks");
         return 0;
 }
 
 int eng_net_connect(struct eng_ctx *e, const char *network, const char *container, json_t *epcfg,
                     berth_error_t *err)
 {
-        struct eng_container *c = NULL;
-        bool running = false;
-        if (find_running(e, container, &c, &running, err) < 0)
-                return -1;
-        struct net_ctx n;
-        eng_net_ctx(e, &n);
-        json_t *doc = NULL;
-        struct net_info ni;
-        int r = net_network_get(&n, network, &doc, err);
-        json_t *hc = json_object_get(c->doc, "HostConfig");
-        if (r == 0) {
-                net_network_info(doc, &ni);
-                if (!eng_net_bridged(hc) || ni.bridge == NULL)
-                        r = berth_fail_status(err, 1, EINVAL,
-                                              "container cannot be disconnected from host network "
-                                              "or connected to host network");
-        }
-        if (r == 0 && (r = eng_container_lock(c, err)) == 0) {
-                json_t *nets =
-                        json_object_get(json_object_get(c->doc, "NetworkSettings"), "Networks");
-                if (json_object_get(nets, ni.name)) {
-                        r = berth_fail_status(err, 1, EEXIST,
-                                              "endpoint with name %s already exists in network %s",
-                                              eng_container_name(c), ni.name);
-                } else if (running) {
-                        struct net_sandbox_req req = {
-                                .cid = c->id,
-                                .name = eng_container_name(c),
-                                .config = json_object_get(c->doc, "Config"),
-                                .host_config = hc,
-                        };
-                        json_t *s = NULL;
-                        r = net_sandbox_connect(&n, &req, ni.name, epcfg, &s, err);
-                        if (r == 0)
-                                json_object_set_new(nets, ni.name, s);
-                } else {
-                        json_object_set_new(nets, ni.name, idle_endpoint(epcfg, ni.id));
-                }
+        struct attach_op op;
+        int r = op_open(e, container, network, &op, err);
+        json_t *hc = r == 0 ? json_object_get(op.c->doc, "HostConfig") : NULL;
+        if (r < 0) {
+                /* op_open said why */
+        } else if (!eng_net_bridged(hc) || op.ni.bridge == NULL) {
+                r = berth_fail_status(err, 1, EINVAL,
+                                      "container cannot be disconnected from host network or "
+                                      "connected to host network");
+        } else if (json_object_get(op.nets, op.ni.name)) {
+                r = berth_fail_status(err, 1, EEXIST,
+                                      "endpoint with name %s already exists in network %s",
+                                      eng_container_name(op.c), op.ni.name);
+        } else if (op.running) {
+                struct net_sandbox_req req = {
+                        .cid = op.c->id,
+                        .name = eng_container_name(op.c),
+                        .config = json_object_get(op.c->doc, "Config"),
+                        .host_config = hc,
+                };
+                json_t *s = NULL;
+                r = net_sandbox_connect(&op.n, &req, op.ni.name, epcfg, &s, err);
                 if (r == 0)
-                        r = eng_container_save(c, err);
-                eng_container_unlock(c);
+                        json_object_set_new(op.nets, op.ni.name, s);
+        } else {
+                /* a stopped container joins at its next start */
+                json_object_set_new(op.nets, op.ni.name, idle_endpoint(epcfg, op.ni.id));
         }
-        json_decref(doc);
-        net_ctx_free(&n);
-        eng_container_free(c);
+        if (r == 0)
+                r = eng_container_save(op.c, err);
+        op_close(&op);
         return r;
 }
 
 int eng_net_disconnect(struct eng_ctx *e, const char *network, const char *container, bool force,
                        berth_error_t *err)
 {
-        struct eng_container *c = NULL;
-        bool running = false;
-        if (find_running(e, container, &c, &running, err) < 0)
-                return -1;
-        struct net_ctx n;
-        eng_net_ctx(e, &n);
-        json_t *doc = NULL;
-        struct net_info ni;
-        int r = net_network_get(&n, network, &doc, err);
-        if (r == 0 && (r = eng_container_lock(c, err)) == 0) {
-                net_network_info(doc, &ni);
-                json_t *nets =
-                        json_object_get(json_object_get(c->doc, "NetworkSettings"), "Networks");
-                if (json_object_get(nets, ni.name) == NULL) {
-                        r = berth_fail_status(err, 1, ENOENT,
-                                              "container %s is not connected to network %s", c->id,
-                                              network);
-                } else {
-                        if (running) {
-                                r = net_sandbox_disconnect(&n, c->id, ni.name, NULL, err);
-                                if (r < 0 && force) {
-                                        berth_error_release(err);
-                                        r = 0;
-                                }
-                        }
-                        if (r == 0) {
-                                json_object_del(nets, ni.name);
-                                r = eng_container_save(c, err);
-                        }
-                }
-                eng_container_unlock(c);
+        struct attach_op op;
+        int r = op_open(e, container, network, &op, err);
+        if (r == 0 && json_object_get(op.nets, op.ni.name) == NULL)
+                r = berth_fail_status(err, 1, ENOENT, "container %s is not connected to network %s",
+                                      op.c->id, network);
+        if (r == 0 && op.running &&
+            net_sandbox_disconnect(&op.n, op.c->id, op.ni.name, NULL, err) < 0) {
+                if (!force)
+                        r = -1;
+                else
+                        berth_error_release(err);
         }
-        json_decref(doc);
-        net_ctx_free(&n);
-        eng_container_free(c);
+        if (r == 0) {
+                json_object_del(op.nets, op.ni.name);
+                r = eng_container_save(op.c, err);
+        }
+        op_close(&op);
         return r;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "cli/containers.h"
 #include "cli/image_common.h"
 #include "common/log.h"
@@ -347,25 +348,53 @@ int cmd_info(struct cli_global *g, int argc, char **argv, berth_error_t *err)
  * has a unit). */
 static int system_service(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 {
-        static const struct option opts[] = {
-                {"interval", required_argument, NULL, 'i'}, {"once", no_argument, NULL, 'o'}, {0}};
+        static const struct option opts[] = {{"interval", required_argument, NULL, 'i'},
+                                             {"once", no_argument, NULL, 'o'},
+                                             {"host", required_argument, NULL, 'H'},
+                                             {"no-api", no_argument, NULL, 'n'},
+                                             {"tlscacert", required_argument, NULL, 'C'},
+                                             {"tlscert", required_argument, NULL, 'c'},
+                                             {"tlskey", required_argument, NULL, 'k'},
+                                             {"tlsverify", no_argument, NULL, 'v'},
+                                             {0}};
         int64_t interval = 2000000000LL;
-        bool once = false;
+        bool once = false, api = true;
+        struct api_listen_opts lo = {0};
+        cleanup_free const char **hosts = berth_xcalloc((size_t) argc + 1, sizeof(*hosts));
         int c;
         optind = 0;
-        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "H:", opts, NULL)) != -1) {
                 if (c == 'i') {
                         if (berth_parse_duration(optarg, "--interval", &interval, err) < 0)
                                 return -1;
                 } else if (c == 'o') {
                         once = true;
-                } else {
+                } else if (c == 'H') {
+                        hosts[lo.n++] = optarg;
+                } else if (c == 'n') {
+                        api = false;
+                } else if (c == 'C') {
+                        lo.tls_ca = optarg;
+                } else if (c == 'c') {
+                        lo.tls_cert = optarg;
+                } else if (c == 'k') {
+                        lo.tls_key = optarg;
+                } else if (c != 'v') { /* --tlsverify: implied by --tlscacert */
                         return cli_usage_error(err, "system service", "invalid option");
                 }
         }
-        struct eng_ctx e;
-        if (eng_ctx_init(&e, &g->paths, err) < 0)
+        /* Podman's form: `system service unix:///path` */
+        for (int i = optind; i < argc; i++)
+                hosts[lo.n++] = argv[i];
+        lo.hosts = hosts;
+        struct api_server *srv = NULL;
+        if (api && !once && api_server_start(&g->paths, &lo, &srv, err) < 0)
                 return -1;
+        struct eng_ctx e;
+        if (eng_ctx_init(&e, &g->paths, err) < 0) {
+                api_server_stop(srv);
+                return -1;
+        }
         for (;;) {
                 struct eng_container **v = NULL;
                 size_t n = 0;
@@ -401,6 +430,7 @@ static int system_service(struct cli_global *g, int argc, char **argv, berth_err
                         break;
         }
         eng_ctx_free(&e);
+        api_server_stop(srv);
         return 0;
 }
 
@@ -409,7 +439,7 @@ static const struct cli_command system_commands[] = {
         {"info", cmd_info, "Display system-wide information"},
         {"prune", system_prune, "Remove unused data"},
         {"service", system_service,
-         "Keep restart policies working: reconcile every container periodically"},
+         "Serve the Docker Engine API and keep restart policies working"},
         {NULL, NULL, NULL},
 };
 

@@ -61,6 +61,8 @@ extern const struct api_route api_routes_images[];
 extern const struct api_route api_routes_build[];
 extern const struct api_route api_routes_networks[];
 extern const struct api_route api_routes_volumes[];
+extern const struct api_route api_routes_events[];
+extern const struct api_route api_routes_container_data[];
 
 /* router.c: find the route for method+url and run it (the version prefix checked). */
 void api_dispatch(struct api_req *r, const char *url);

@@ -10,6 +10,7 @@
 static const struct api_route *const tables[] = {
         api_routes_system,   api_routes_containers, api_routes_container_io, api_routes_exec,
         api_routes_images,   api_routes_build,      api_routes_networks,     api_routes_volumes,
+        api_routes_events,   api_routes_container_data,
 };
 
 /* "1.41" → 141; -1 when it is not a version. */

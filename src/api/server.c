@@ -2,6 +2,7 @@
  * sockets) and the request life cycle on libmicrohttpd: collect the body, dispatch, reply. */
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <signal.h>
@@ -19,8 +20,15 @@
 /* A JSON request body larger than this is refused (a tarball goes to a file instead). */
 #define API_MAX_JSON_BODY (32u << 20)
 
+/* What a request needs to know of the listener it came in on. */
+struct api_listener {
+        struct api_server *s;
+        bool verify_client; /* TLS with --tlscacert: only clients with a certificate it signed */
+};
+
 struct api_daemon {
         struct MHD_Daemon *d;
+        struct api_listener *l;
         char *unix_path; /* removed at stop */
         int fd;
 };
@@ -60,13 +68,34 @@ static int body_file(const struct berth_paths *p)
         return fd;
 }
 
+/* dockerd's --tlsverify: the handshake asked for a certificate (MHD does, with a trust CA);
+ * gnutls leaves checking it to us. */
+static bool client_verified(struct MHD_Connection *conn)
+{
+        const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+        if (!ci || !ci->tls_session)
+                return false;
+        gnutls_session_t ses = (gnutls_session_t) ci->tls_session;
+        unsigned n = 0;
+        if (!gnutls_certificate_get_peers(ses, &n) || n == 0)
+                return false;
+        unsigned status = 0;
+        return gnutls_certificate_verify_peers2(ses, &status) == 0 && status == 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls)
 {
-        struct api_server *s = cls;
+        struct api_listener *l = cls;
+        struct api_server *s = l->s;
         struct api_conn_req *cr = *con_cls;
         if (!cr) {
+                if (l->verify_client && !client_verified(conn)) {
+                        log_warn("api: refused a TLS client without a certificate the CA signed");
+                        return MHD_NO;
+                }
                 cr = berth_xcalloc(1, sizeof(*cr));
                 cr->r.conn = conn;
                 cr->r.srv = s;
@@ -227,8 +256,10 @@ static int add_daemon(struct api_server *s, int fd, bool tls, const char *unix_p
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                          MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG | MHD_USE_ITC;
         struct MHD_Daemon *d;
+        struct api_listener *l = berth_xcalloc(1, sizeof(*l));
+        *l = (struct api_listener){.s = s, .verify_client = tls && s->tls_ca};
         if (tls)
-                d = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, on_request, s,
+                d = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, on_request, l,
                                      MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
                                      on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
                                      MHD_OPTION_CONNECTION_TIMEOUT, 0u,
@@ -238,18 +269,19 @@ static int add_daemon(struct api_server *s, int fd, bool tls, const char *unix_p
                                      s->tls_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END,
                                      s->tls_ca, MHD_OPTION_END);
         else
-                d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
                                      MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
                                      on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
                                      MHD_OPTION_CONNECTION_TIMEOUT, 0u, MHD_OPTION_END);
         if (!d) {
+                free(l);
                 close(fd);
                 return berth_fail(err, EINVAL, "start the HTTP server%s",
                                   tls ? " (TLS: check ca.pem, cert.pem and key.pem)" : "");
         }
         s->v = berth_xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
         s->v[s->n++] = (struct api_daemon){
-                .d = d, .fd = fd, .unix_path = unix_path ? berth_xstrdup(unix_path) : NULL};
+                .d = d, .l = l, .fd = fd, .unix_path = unix_path ? berth_xstrdup(unix_path) : NULL};
         return 0;
 }
 
@@ -342,6 +374,7 @@ void api_server_stop(struct api_server *s)
                 return;
         for (size_t i = 0; i < s->n; i++) {
                 MHD_stop_daemon(s->v[i].d);
+                free(s->v[i].l);
                 close(s->v[i].fd);
                 if (s->v[i].unix_path)
                         unlink(s->v[i].unix_path);

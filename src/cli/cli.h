@@ -47,6 +47,7 @@ int cmd_check(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_container(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_container_prune(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_system(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_system_service(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_info(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_disk(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 

@@ -340,105 +340,11 @@ int cmd_info(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         return r;
 }
 
-/* The supervisor: each container is reconciled when its monitor dies (a
- * pidfd per live monitor wakes it) and every interval (for containers made
- * meanwhile), so one whose monitor died (a kill, an OOM of the monitor, a
- * reboot) is recorded as exited and, with restart policy always or
- * unless-stopped, started again.  Meant to run under systemd (docs/engine.md
- * has a unit). */
-static int system_service(struct cli_global *g, int argc, char **argv, berth_error_t *err)
-{
-        static const struct option opts[] = {{"interval", required_argument, NULL, 'i'},
-                                             {"once", no_argument, NULL, 'o'},
-                                             {"host", required_argument, NULL, 'H'},
-                                             {"no-api", no_argument, NULL, 'n'},
-                                             {"tlscacert", required_argument, NULL, 'C'},
-                                             {"tlscert", required_argument, NULL, 'c'},
-                                             {"tlskey", required_argument, NULL, 'k'},
-                                             {"tlsverify", no_argument, NULL, 'v'},
-                                             {0}};
-        int64_t interval = 2000000000LL;
-        bool once = false, api = true;
-        struct api_listen_opts lo = {0};
-        cleanup_free const char **hosts = berth_xcalloc((size_t) argc + 1, sizeof(*hosts));
-        int c;
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "H:", opts, NULL)) != -1) {
-                if (c == 'i') {
-                        if (berth_parse_duration(optarg, "--interval", &interval, err) < 0)
-                                return -1;
-                } else if (c == 'o') {
-                        once = true;
-                } else if (c == 'H') {
-                        hosts[lo.n++] = optarg;
-                } else if (c == 'n') {
-                        api = false;
-                } else if (c == 'C') {
-                        lo.tls_ca = optarg;
-                } else if (c == 'c') {
-                        lo.tls_cert = optarg;
-                } else if (c == 'k') {
-                        lo.tls_key = optarg;
-                } else if (c != 'v') { /* --tlsverify: implied by --tlscacert */
-                        return cli_usage_error(err, "system service", "invalid option");
-                }
-        }
-        /* Podman's form: `system service unix:///path` */
-        for (int i = optind; i < argc; i++)
-                hosts[lo.n++] = argv[i];
-        lo.hosts = hosts;
-        struct api_server *srv = NULL;
-        if (api && !once && api_server_start(&g->paths, &lo, &srv, err) < 0)
-                return -1;
-        struct eng_ctx e;
-        if (eng_ctx_init(&e, &g->paths, err) < 0) {
-                api_server_stop(srv);
-                return -1;
-        }
-        for (;;) {
-                struct eng_container **v = NULL;
-                size_t n = 0;
-                berth_error_t lerr = NULL;
-                if (eng_list_reconciled(&e, &v, &n, &lerr) < 0) {
-                        log_warn("%s", berth_error_msg(lerr));
-                        berth_error_release(&lerr);
-                }
-                /* and what containers killed with -9 left of their networks */
-                if (eng_net_gc(&e, &lerr) < 0) {
-                        log_warn("%s", berth_error_msg(lerr));
-                        berth_error_release(&lerr);
-                }
-                /* watch every live monitor: one that dies wakes us at once, the interval
-                 * only catches containers made meanwhile */
-                struct pollfd *fds = berth_xcalloc(n ? n : 1, sizeof(*fds));
-                size_t nfd = 0;
-                for (size_t i = 0; i < n; i++) {
-                        pid_t pid = eng_monitor_pid(v[i]);
-                        int fd = pid > 0 ? (int) syscall(SYS_pidfd_open, pid, 0) : -1;
-                        if (fd >= 0)
-                                fds[nfd++] = (struct pollfd){.fd = fd, .events = POLLIN};
-                }
-                eng_container_list_free(v, n);
-                if (!once)
-                        poll(fds, nfd,
-                             interval / 1000000LL > INT_MAX ? INT_MAX
-                                                            : (int) (interval / 1000000LL));
-                for (size_t i = 0; i < nfd; i++)
-                        close(fds[i].fd);
-                free(fds);
-                if (once)
-                        break;
-        }
-        eng_ctx_free(&e);
-        api_server_stop(srv);
-        return 0;
-}
-
 static const struct cli_command system_commands[] = {
         {"df", system_df, "Show disk usage"},
         {"info", cmd_info, "Display system-wide information"},
         {"prune", system_prune, "Remove unused data"},
-        {"service", system_service,
+        {"service", cmd_system_service,
          "Serve the Docker Engine API and keep restart policies working"},
         {NULL, NULL, NULL},
 };

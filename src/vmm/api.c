@@ -21,13 +21,15 @@
  *   PUT   /machine-config, /boot-source, /vsock, /balloon
  *   PUT   /drives/{drive_id}, /network-interfaces/{iface_id}
  *
- * HTTP/1.1, one request per connection, served on the main loop without
- * blocking it: a connection's bytes are collected until the request is
- * complete.  Requests are untrusted: sizes are capped, JSON is validated.
+ * HTTP/1.1 through libmicrohttpd (the same server as berth's Engine API),
+ * driven from the VM's main loop without blocking it.  Requests are
+ * untrusted: sizes and connections are capped, JSON is validated.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
+#include <microhttpd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,17 +47,12 @@
 #define API_MAX_REQUEST (16 * 1024)
 #define API_MAX_CLIENTS 8
 
-struct api_client {
-        int fd;
-        char *buf;
-        size_t len;
-};
-
 struct vmm_api {
         struct vmm_vm *vm;
         int listen_fd;
         char *path;
-        struct api_client clients[API_MAX_CLIENTS];
+        struct MHD_Daemon *d;
+        int epoll_fd; /* libmicrohttpd's, watched by the VM's loop */
 };
 
 struct api_reply {
@@ -455,126 +452,97 @@ static struct api_reply route(struct vmm_api *api, const char *method, const cha
         return fault(404, "no such resource: %s", path);
 }
 
-static const char *reason(int code)
-{
-        switch (code) {
-        case 200:
-                return "OK";
-        case 204:
-                return "No Content";
-        case 400:
-                return "Bad Request";
-        case 404:
-                return "Not Found";
-        case 405:
-                return "Method Not Allowed";
-        case 413:
-                return "Payload Too Large";
-        default:
-                return "Internal Server Error";
-        }
-}
+/* One request's state between libmicrohttpd's calls: its body, capped. */
+struct api_req {
+        char *buf;
+        size_t len;
+        bool too_large;
+};
 
-static void respond(int fd, struct api_reply r)
+static enum MHD_Result respond(struct MHD_Connection *conn, struct api_reply r)
 {
         char *body = r.body ? json_dumps(r.body, JSON_COMPACT) : NULL;
-        size_t blen = body ? strlen(body) : 0;
-        cleanup_free char *msg = berth_xasprintf(
-                "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-                "Connection: close\r\n\r\n%s",
-                r.code, reason(r.code), blen, body ? body : "");
-        (void) berth_write_all(fd, msg, strlen(msg));
-        free(body);
         json_decref(r.body);
+        struct MHD_Response *resp = MHD_create_response_from_buffer(
+                body ? strlen(body) : 0, body, body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header(resp, "Content-Type", "application/json");
+        enum MHD_Result ret = MHD_queue_response(conn, (unsigned) r.code, resp);
+        MHD_destroy_response(resp);
+        return ret;
 }
 
-/* Returns true when the request was complete and answered. */
-static bool try_handle(struct vmm_api *api, struct api_client *c)
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **con_cls)
 {
-        char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
-        if (!end)
-                return false;
-        size_t hdr_len = (size_t) (end - c->buf) + 4, body_len = 0;
-        *end = 0;
-        for (char *h = strstr(c->buf, "\r\n"); h; h = strstr(h + 2, "\r\n"))
-                if (strncasecmp(h + 2, "Content-Length:", 15) == 0)
-                        body_len = strtoul(h + 17, NULL, 10);
-        if (body_len > API_MAX_REQUEST || hdr_len + body_len > API_MAX_REQUEST) {
-                respond(c->fd, fault(413, "request too large"));
-                return true;
+        (void) version;
+        struct vmm_api *api = cls;
+        struct api_req *q = *con_cls;
+        if (!q) {
+                *con_cls = berth_xcalloc(1, sizeof(*q));
+                return MHD_YES;
         }
-        if (c->len < hdr_len + body_len) {
-                *end = '\r';
-                return false;
+        if (*upload_size) {
+                if (q->len + *upload_size > API_MAX_REQUEST)
+                        q->too_large = true;
+                if (!q->too_large) {
+                        q->buf = berth_xrealloc(q->buf, q->len + *upload_size);
+                        memcpy(q->buf + q->len, upload_data, *upload_size);
+                        q->len += *upload_size;
+                }
+                *upload_size = 0;
+                return MHD_YES;
         }
-        char method[16], path[256];
-        if (sscanf(c->buf, "%15s %255s HTTP/1.%*c", method, path) != 2) {
-                respond(c->fd, fault(400, "malformed request line"));
-                return true;
-        }
+        if (q->too_large)
+                return respond(conn, fault(413, "request too large"));
         json_t *body = NULL;
-        if (body_len) {
+        if (q->len) {
                 json_error_t je;
-                body = json_loadb(c->buf + hdr_len, body_len, 0, &je);
-                if (!body) {
-                        respond(c->fd, fault(400, "invalid JSON: %s", je.text));
-                        return true;
-                }
+                body = json_loadb(q->buf, q->len, 0, &je);
+                if (!body)
+                        return respond(conn, fault(400, "invalid JSON: %s", je.text));
         }
-        log_debug("api: %s %s", method, path);
-        respond(c->fd, route(api, method, path, body));
+        log_debug("api: %s %s", method, url);
+        enum MHD_Result ret = respond(conn, route(api, method, url, body));
         json_decref(body);
-        return true;
+        return ret;
 }
 
-static void client_close(struct vmm_api *api, struct api_client *c)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
 {
-        vmm_vm_unwatch_fd(api->vm, c->fd);
-        close(c->fd);
-        free(c->buf);
-        *c = (struct api_client){.fd = -1};
-}
-
-static void on_client(void *opaque)
-{
-        struct vmm_api *api = opaque;
-        for (unsigned i = 0; i < API_MAX_CLIENTS; i++) {
-                struct api_client *c = &api->clients[i];
-                if (c->fd < 0)
-                        continue;
-                char tmp[4096];
-                ssize_t n = recv(c->fd, tmp, sizeof(tmp), MSG_DONTWAIT);
-                if (n < 0 && errno == EAGAIN)
-                        continue;
-                if (n <= 0 || c->len + (size_t) n > API_MAX_REQUEST) {
-                        if (n > 0)
-                                respond(c->fd, fault(413, "request too large"));
-                        client_close(api, c);
-                        continue;
-                }
-                memcpy(c->buf + c->len, tmp, (size_t) n);
-                c->len += (size_t) n;
-                if (try_handle(api, c))
-                        client_close(api, c);
+        (void) cls;
+        (void) conn;
+        (void) toe;
+        struct api_req *q = *con_cls;
+        if (q) {
+                free(q->buf);
+                free(q);
         }
+        *con_cls = NULL;
 }
 
-static void on_accept(void *opaque)
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+        (void) cls;
+        char buf[256];
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        buf[strcspn(buf, "\n")] = '\0';
+        log_debug("api: %s", buf);
+}
+
+/* The server's epoll fd is one more fd on the VM's loop: requests are handled on the loop's
+ * thread, as the device and VM state they touch expect, and never block it.  MHD_run is
+ * repeated while libmicrohttpd says work is pending (a reply still to write). */
+static void on_ready(void *opaque)
 {
         struct vmm_api *api = opaque;
-        int fd = accept4(api->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0)
-                return;
-        for (unsigned i = 0; i < API_MAX_CLIENTS; i++) {
-                struct api_client *c = &api->clients[i];
-                if (c->fd >= 0)
-                        continue;
-                if (vmm_vm_watch_fd(api->vm, fd, on_client, api, NULL) < 0)
+        for (int i = 0; i < 16; i++) {
+                MHD_run(api->d);
+                MHD_UNSIGNED_LONG_LONG t = 1;
+                if (MHD_get_timeout(api->d, &t) != MHD_YES || t != 0)
                         break;
-                *c = (struct api_client){.fd = fd, .buf = berth_xmalloc(API_MAX_REQUEST)};
-                return;
         }
-        close(fd); /* too many clients at once */
 }
 
 int vmm_api_start(struct vmm_vm *vm, const char *path, berth_error_t *err)
@@ -591,8 +559,6 @@ int vmm_api_start(struct vmm_vm *vm, const char *path, berth_error_t *err)
         struct vmm_api *api = berth_xcalloc(1, sizeof(*api));
         api->vm = vm;
         api->listen_fd = -1;
-        for (unsigned i = 0; i < API_MAX_CLIENTS; i++)
-                api->clients[i].fd = -1;
         vm->api = api;
         api->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (api->listen_fd < 0 || bind(api->listen_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
@@ -600,7 +566,19 @@ int vmm_api_start(struct vmm_vm *vm, const char *path, berth_error_t *err)
         api->path = berth_xstrdup(path);
         if (listen(api->listen_fd, 8) < 0)
                 return berth_fail(err, errno, "listen on `%s`", path);
-        return vmm_vm_watch_fd(vm, api->listen_fd, on_accept, api, err);
+        api->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
+                                  api, MHD_OPTION_LISTEN_SOCKET, api->listen_fd,
+                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
+                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned) API_MAX_CLIENTS,
+                                  MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                                  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, api, MHD_OPTION_END);
+        if (!api->d)
+                return berth_fail(err, EINVAL, "start the API's HTTP server on `%s`", path);
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(api->d, MHD_DAEMON_INFO_EPOLL_FD);
+        if (!di)
+                return berth_fail(err, EINVAL, "the API's HTTP server has no epoll fd");
+        api->epoll_fd = di->epoll_fd;
+        return vmm_vm_watch_fd(vm, api->epoll_fd, on_ready, api, err);
 }
 
 void vmm_api_stop(struct vmm_vm *vm)
@@ -608,9 +586,10 @@ void vmm_api_stop(struct vmm_vm *vm)
         struct vmm_api *api = vm->api;
         if (!api)
                 return;
-        for (unsigned i = 0; i < API_MAX_CLIENTS; i++)
-                if (api->clients[i].fd >= 0)
-                        client_close(api, &api->clients[i]);
+        if (api->d) {
+                vmm_vm_unwatch_fd(vm, api->epoll_fd);
+                MHD_stop_daemon(api->d);
+        }
         if (api->listen_fd >= 0)
                 close(api->listen_fd);
         if (api->path)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -78,6 +79,9 @@ int cmd_system_service(struct cli_global *g, int argc, char **argv, berth_error_
         cleanup_close int sfd = signalfd(-1, &stop, SFD_CLOEXEC);
         if (sfd < 0)
                 return berth_fail(err, errno, "signalfd");
+        /* one malloc arena for all the connection threads, handed back to the system between
+         * requests (malloc_trim below): the service idles small beside the containers */
+        mallopt(M_ARENA_MAX, 1);
         struct api_server *srv = NULL;
         if (api && !once && api_server_start(&g->paths, &lo, &srv, err) < 0)
                 return -1;
@@ -112,6 +116,7 @@ int cmd_system_service(struct cli_global *g, int argc, char **argv, berth_error_
                                 fds[nfd++] = (struct pollfd){.fd = fd, .events = POLLIN};
                 }
                 eng_container_list_free(v, n);
+                malloc_trim(0);
                 if (!once)
                         poll(fds, nfd,
                              interval / 1000000LL > INT_MAX ? INT_MAX

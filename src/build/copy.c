@@ -1,4 +1,4 @@
-/* build_copy.c — COPY and ADD of `berth build`: the sources (globs, relative to the context
+/* copy.c — COPY and ADD of a build: the sources (globs, relative to the context
  * minus .dockerignore, or to another stage's or image's root filesystem with --from) are
  * copied into a temporary directory laid out as the image's root, which becomes one layer.
  * Sources are opened with RESOLVE_IN_ROOT, so no path or symlink in the context reaches
@@ -18,7 +18,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "cli/build.h"
+#include "build/build_internal.h"
 #include "common/util.h"
 
 struct copy {
@@ -48,7 +48,7 @@ static bool pat_match(const char *pat, const char *path)
         return false;
 }
 
-bool build_ignored(const struct build *b, const char *rel)
+bool bld_ignored(const struct build *b, const char *rel)
 {
         bool ignored = false;
         for (size_t i = 0; i < b->n_ignore; i++) {
@@ -75,7 +75,7 @@ static bool excepted_under(const struct build *b, const char *rel)
 /* Skip rel (ignored, and not a directory holding an exception)? */
 static bool skip_path(struct copy *cp, int dirfd, const char *name, const char *rel)
 {
-        if (!cp->context || !build_ignored(cp->b, rel))
+        if (!cp->context || !bld_ignored(cp->b, rel))
                 return false;
         struct stat st;
         return !(excepted_under(cp->b, rel) &&
@@ -514,7 +514,7 @@ static int copy_source(struct copy *cp, bool add, const char *src, int tmp, cons
         return copy_node(cp, -1, NULL, dfd, name, src, true, err);
 }
 
-int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_error_t *err)
+int bld_step_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_error_t *err)
 {
         struct copy cp = {.b = b, .root = b->context_fd, .context = true, .mode = -1};
         char **w = NULL;
@@ -523,14 +523,14 @@ int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_e
                 for (size_t i = 0; i < in->argc; i++) {
                         char **one = NULL;
                         size_t k = 0;
-                        if (img_cf_words(in->argv[i], build_lookup, b, false, &one, &k, err) < 0) {
+                        if (img_cf_words(in->argv[i], bld_lookup, b, false, &one, &k, err) < 0) {
                                 img_cf_words_free(w, n);
                                 return -1;
                         }
                         add_match(&w, &n, one[0]);
                         img_cf_words_free(one, k);
                 }
-        } else if (img_cf_words(in->rest, build_lookup, b, true, &w, &n, err) < 0) {
+        } else if (img_cf_words(in->rest, bld_lookup, b, true, &w, &n, err) < 0) {
                 return -1;
         }
         int r = 0;
@@ -557,7 +557,7 @@ int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_e
                 r = berth_fail_status(err, 125, 0, "ADD does not take --from");
                 goto out;
         }
-        if ((r = build_ensure_image(b, err)) < 0)
+        if ((r = bld_ensure_image(b, err)) < 0)
                 goto out;
         if (chown && (r = parse_chown(&cp, chown, err)) < 0)
                 goto out;
@@ -574,13 +574,13 @@ int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_e
         if (from) {
                 bool scratch;
                 cleanup_free char *rootfs = NULL;
-                if ((r = build_resolve_image(b, from, from_manifest, &scratch, err)) < 0)
+                if ((r = bld_resolve_image(b, from, from_manifest, &scratch, err)) < 0)
                         goto out;
                 if (scratch) {
                         r = berth_fail_status(err, 125, 0, "--from=scratch has no files");
                         goto out;
                 }
-                snap = build_tmp_name(b);
+                snap = bld_tmp_name();
                 r = img_rootfs_prepare(&b->s, from_manifest, snap, img_driver_default(), &rootfs,
                                        err);
                 if (r < 0) {
@@ -661,13 +661,13 @@ int build_copy(struct build *b, const struct img_cf_instr *in, bool add, berth_e
                                 (unsigned) cp.mode, dest, from_manifest);
         char key[IMG_DIGEST_MAX];
         bool hit;
-        if ((r = build_cache_check(b, in->text, extra, key, &hit, err)) < 0 || hit)
+        if ((r = bld_cache_check(b, in->text, extra, key, &hit, err)) < 0 || hit)
                 goto out;
         char diffid[IMG_DIGEST_MAX];
         if ((r = img_layer_from_dir(&b->s, tmp, &layer, diffid, err)) < 0)
                 goto out;
         by = berth_xasprintf("/bin/sh -c #(nop) %s %s in /%s", in->cmd, content, dest);
-        r = build_commit(b, by, &layer, diffid, key, err);
+        r = bld_commit(b, by, &layer, diffid, key, err);
 out:
         if (cp.hash)
                 img_sha256_free(cp.hash);
@@ -691,7 +691,7 @@ out:
         return r;
 }
 
-int build_workdir(struct build *b, const char *created_by, const char *key, berth_error_t *err)
+int bld_workdir(struct build *b, const char *created_by, const char *key, berth_error_t *err)
 {
         const char *dir =
                 json_string_value(json_object_get(json_object_get(b->cfg, "config"), "WorkingDir"));
@@ -699,7 +699,7 @@ int build_workdir(struct build *b, const char *created_by, const char *key, bert
         struct copy cp = {.b = b};
         struct stat st;
         if (rel[0] == '\0' || image_stat(&cp, rel, &st, NULL) == 0)
-                return build_commit(b, created_by, NULL, NULL, key, err);
+                return bld_commit(b, created_by, NULL, NULL, key, err);
         /* Docker makes the directory: a layer with it (and its missing parents) */
         cleanup_free char *tmp_path = berth_xasprintf("%s/tmp/build-XXXXXX", b->s.root);
         if (mkdtemp(tmp_path) == NULL)
@@ -718,7 +718,7 @@ int build_workdir(struct build *b, const char *created_by, const char *key, bert
         img_rm_rf_at(AT_FDCWD, tmp_path, &e);
         berth_error_release(&e);
         if (r == 0)
-                r = build_commit(b, created_by, &layer, diffid, key, err);
+                r = bld_commit(b, created_by, &layer, diffid, key, err);
         free(layer.media_type);
         return r;
 }

@@ -1,8 +1,9 @@
-/* build_run.c — a RUN step of `berth build`: a container from the current image runs the
- * command (its output is the build's), and when it exits 0 its overlay upper directory
+/* run.c — a RUN step of a build: a container from the current image runs the command (its
+ * output goes to the front-end as events), and when it exits 0 its overlay upper directory
  * becomes the next layer.  The container is removed whatever happens. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,33 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/build.h"
+#include "build/build_internal.h"
 #include "common/util.h"
-#include "engine/client.h"
+#include "engine/attach.h"
 #include "engine/create.h"
 #include "engine/lifecycle.h"
 #include "engine/runflags.h"
-
-volatile sig_atomic_t build_interrupted;
-char build_pid_file[4096];
-
-void build_kill_run(void)
-{
-        /* only async-signal-safe calls: open, read, close, kill */
-        if (build_pid_file[0] == '\0')
-                return;
-        int fd = open(build_pid_file, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return;
-        char buf[32];
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        pid_t pid = 0;
-        for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
-                pid = pid * 10 + (buf[i] - '0');
-        if (pid > 1)
-                kill(pid, SIGKILL);
-}
 
 /* Docker's words for the command in messages and history: "/bin/sh -c echo hi". */
 static char *command_text(json_t *argv)
@@ -53,43 +33,77 @@ static char *command_text(json_t *argv)
         return s;
 }
 
-/* Run the container attached; its exit code in *code.  Output goes to ours (or nowhere
- * with -q). */
+/* Send the command's output to the front-end as it comes. */
+static void emit_output(struct build *b, int fd, const char *data, size_t len)
+{
+        struct bld_event ev = {.kind = BLD_EV_OUTPUT, .fd = fd, .data = data, .len = len};
+        bld_emit(b, &ev);
+}
+
+/* Read the container's frames until its exit; a cancelled build kills it (then the exit
+ * comes all the same).  The attach is ours, not eng_attach's: that one copies to our own
+ * stdout, and the service has no such thing. */
+static int copy_frames(struct build *b, struct eng_container *c, int sock, int *code,
+                       berth_error_t *err)
+{
+        char *buf = NULL;
+        size_t cap = 0, len;
+        enum eng_frame type;
+        bool killed = false;
+        int r = 0;
+        *code = -1;
+        for (;;) {
+                if (!killed && bld_cancelled(b)) {
+                        berth_error_t kerr = NULL;
+                        eng_kill(&b->e, c, SIGKILL, &kerr);
+                        berth_error_release(&kerr);
+                        killed = true;
+                }
+                struct pollfd p = {.fd = sock, .events = POLLIN};
+                int n = poll(&p, 1, killed ? -1 : 200);
+                if (n < 0 && errno != EINTR) {
+                        r = berth_fail(err, errno, "poll");
+                        break;
+                }
+                if (n <= 0)
+                        continue;
+                if (eng_frame_recv(sock, &type, &buf, &cap, &len) < 0)
+                        break; /* the monitor went away: its record has the exit */
+                if (type == ENG_FRAME_STDOUT || type == ENG_FRAME_STDERR) {
+                        emit_output(b, type == ENG_FRAME_STDOUT ? 1 : 2, buf, len);
+                } else if (type == ENG_FRAME_EXIT) {
+                        *code = (int) strtol(buf, NULL, 10);
+                        break;
+                } else if (type == ENG_FRAME_ERROR) {
+                        r = berth_fail_status(err, 125, 0, "%s", buf);
+                        break;
+                }
+        }
+        free(buf);
+        if (r == 0 && *code < 0)
+                r = eng_wait(&b->e, c, code, err);
+        return r < 0 ? -1 : 0;
+}
+
+/* Start the container attached to its stdout and stderr; its exit code in *code. */
 static int run_attached(struct build *b, struct eng_container *c, int *code, berth_error_t *err)
 {
         struct eng_start_opts o = {.wait_attach = true};
         int sync = -1;
         if (eng_start(&b->e, c, &o, &sync, err) < 0)
                 return -1;
-        /* ctrl-C from now on kills the container's init (its pid file is read in the signal
-         * handler: the init only starts once attached): the command fails, and the step
-         * cleans up as after any failure */
-        snprintf(build_pid_file, sizeof(build_pid_file), "%s/init.pid", c->run_dir);
-        if (build_interrupted)
-                build_kill_run();
-        int saved_out = -1, saved_err = -1;
-        if (b->quiet) {
-                int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-                fflush(stdout);
-                saved_out = dup(1);
-                saved_err = dup(2);
-                if (null >= 0) {
-                        dup2(null, 1);
-                        dup2(null, 2);
-                        close(null);
-                }
-        }
-        struct eng_attach_opts a = {.out = true, .err = true, .sync_fd = sync};
-        int r = eng_attach(&b->e, c, &a, code, err);
-        build_pid_file[0] = '\0';
+        int r = -1;
+        cleanup_close int sock = eng_unix_connect(c->run_dir, "attach.sock", err);
+        static const char hello[] = "{\"stdin\":false,\"stdout\":true,\"stderr\":true}\n";
+        if (sock < 0)
+                berth_wrap(err, "attach to container %.12s", c->id);
+        else if (berth_write_all(sock, hello, sizeof(hello) - 1) < 0 ||
+                 eng_frame_send(sock, ENG_FRAME_START, NULL, 0) < 0)
+                berth_fail(err, errno, "start container %.12s", c->id);
+        else if (eng_start_result(sync, NULL, err) == 0)
+                r = copy_frames(b, c, sock, code, err);
         close(sync);
-        if (saved_out >= 0) {
-                dup2(saved_out, 1);
-                dup2(saved_err, 2);
-                close(saved_out);
-                close(saved_err);
-        }
-        return r < 0 ? -1 : 0;
+        return r;
 }
 
 /* The runtime bind-mounts /etc/hosts, /etc/hostname and /etc/resolv.conf over files it
@@ -107,9 +121,9 @@ static int drop_placeholders(int ufd)
         return 0;
 }
 
-int build_run(struct build *b, const struct img_cf_instr *in, berth_error_t *err)
+int bld_step_run(struct build *b, const struct img_cf_instr *in, berth_error_t *err)
 {
-        if (build_ensure_image(b, err) < 0)
+        if (bld_ensure_image(b, err) < 0)
                 return -1;
         json_t *cmd = json_array();
         if (in->json) {
@@ -131,14 +145,14 @@ int build_run(struct build *b, const struct img_cf_instr *in, berth_error_t *err
         json_t *v;
         json_object_foreach(b->args, k, v)
         {
-                if (json_is_string(v) && build_lookup(b, k) == json_string_value(v))
+                if (json_is_string(v) && bld_lookup(b, k) == json_string_value(v))
                         json_array_append_new(env, json_sprintf("%s=%s", k, json_string_value(v)));
         }
         cleanup_free char *text = command_text(cmd);
         cleanup_free char *env_text = json_dumps(env, JSON_COMPACT);
         char key[IMG_DIGEST_MAX];
         bool hit;
-        int r = build_cache_check(b, in->text, env_text, key, &hit, err);
+        int r = bld_cache_check(b, in->text, env_text, key, &hit, err);
         if (r < 0 || hit)
                 goto done;
 
@@ -175,11 +189,16 @@ int build_run(struct build *b, const struct img_cf_instr *in, berth_error_t *err
                 free(argv[i]);
         free(argv);
         int code = 0;
-        if (r == 0)
+        if (r == 0) {
+                struct bld_event ev = {.kind = BLD_EV_RUNNING, .id = c->id};
+                bld_emit(b, &ev);
                 r = run_attached(b, c, &code, err);
-        if (r == 0 && code != 0)
+        }
+        if (r == 0 && code != 0) {
+                b->run_code = code;
                 r = berth_fail_status(err, 1, 0, "The command '%s' returned a non-zero code: %d",
                                       text, code);
+        }
         struct img_desc layer = {0};
         char diffid[IMG_DIGEST_MAX];
         if (r == 0) {
@@ -203,10 +222,12 @@ int build_run(struct build *b, const struct img_cf_instr *in, berth_error_t *err
                         r = berth_wrap(err, "remove the build container");
                 }
                 berth_error_release(&rerr);
+                struct bld_event ev = {.kind = BLD_EV_REMOVED, .id = c->id};
+                bld_emit(b, &ev);
                 eng_container_free(c);
         }
         if (r == 0)
-                r = build_commit(b, text, &layer, diffid, key, err);
+                r = bld_commit(b, text, &layer, diffid, key, err);
         free(layer.media_type);
 done:
         json_decref(cmd);

@@ -1,4 +1,4 @@
-/* build_cache.c — how `berth build` steps become images: each step's image committed on top of
+/* cache.c — how build steps become images: each step's image committed on top of
  * the last, the layer cache that finds a step's image again (keyed by parent, instruction and
  * content), and the image table entries of intermediate images, which last only as long as
  * the build. */
@@ -6,20 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/build.h"
+#include "build/build_internal.h"
 #include "common/util.h"
 
-void build_print_id(struct build *b, const char *prefix)
+void bld_emit_image(struct build *b, bool cached)
 {
-        if (b->quiet)
-                return;
-        const char *id = json_string_value(json_object_get(b->cfg, "_id"));
-        printf("--> %s%.12s\n", prefix, id ? id + 7 : "");
-        fflush(stdout);
+        struct bld_event ev = {.kind = BLD_EV_IMAGE, .cached = cached};
+        ev.id = json_string_value(json_object_get(b->cfg, "_id"));
+        if (ev.id)
+                bld_emit(b, &ev);
 }
 
 /* Load image manifest as the current one. */
-int build_set_current(struct build *b, const char *manifest, berth_error_t *err)
+int bld_set_current(struct build *b, const char *manifest, berth_error_t *err)
 {
         struct img_image img = {0};
         if (img_image_load(&b->s, manifest, &img, err) < 0)
@@ -81,7 +80,7 @@ static int list_image(struct build *b, const char *manifest, berth_error_t *err)
 
 /* The build is over: the intermediate images it listed leave the table (not the final one,
  * nor any that someone named meanwhile).  Their blobs stay until a garbage collection. */
-void build_unlist_intermediate(struct build *b, const char *final)
+void bld_unlist_intermediate(struct build *b, const char *final)
 {
         struct img_table t = {0};
         berth_error_t e = NULL;
@@ -104,8 +103,8 @@ static char *cache_path(struct build *b, const char *key)
         return berth_xasprintf("%s/build-cache/%s", b->s.root, img_digest_hex(key));
 }
 
-int build_cache_check(struct build *b, const char *instr, const char *extra,
-                      char key[IMG_DIGEST_MAX], bool *hit, berth_error_t *err)
+int bld_cache_check(struct build *b, const char *instr, const char *extra, char key[IMG_DIGEST_MAX],
+                    bool *hit, berth_error_t *err)
 {
         /* the stage's ARG values: instructions are keyed as written, before substitution */
         cleanup_free char *args = json_dumps(b->args, JSON_COMPACT | JSON_SORT_KEYS);
@@ -114,7 +113,7 @@ int build_cache_check(struct build *b, const char *instr, const char *extra,
                                 instr, extra ? extra : "", args ? args : "");
         img_sha256_digest(text, strlen(text), key);
         *hit = false;
-        if (b->no_cache)
+        if (b->o->no_cache)
                 return 0;
         cleanup_free char *path = cache_path(b, key);
         cleanup_free char *manifest = NULL;
@@ -125,15 +124,15 @@ int build_cache_check(struct build *b, const char *instr, const char *extra,
                 return 0; /* collected since: build it again */
         if (list_image(b, manifest, err) < 0)
                 return -1;
-        if (build_set_current(b, manifest, err) < 0)
+        if (bld_set_current(b, manifest, err) < 0)
                 return -1;
         *hit = true;
-        build_print_id(b, "Using cache ");
+        bld_emit_image(b, true);
         return 0;
 }
 
-int build_commit(struct build *b, const char *created_by, const struct img_desc *layer,
-                 const char *diffid, const char *key, berth_error_t *err)
+int bld_commit(struct build *b, const char *created_by, const struct img_desc *layer,
+               const char *diffid, const char *key, berth_error_t *err)
 {
         json_t *cfg = json_deep_copy(b->cfg);
         json_object_del(cfg, "_id");
@@ -161,9 +160,9 @@ int build_commit(struct build *b, const char *created_by, const struct img_desc 
         json_decref(cfg);
         if (r == 0)
                 note_listed(b, manifest);
-        if (r < 0 || build_set_current(b, manifest, err) < 0)
+        if (r < 0 || bld_set_current(b, manifest, err) < 0)
                 return -1;
-        if (key && !b->no_cache) {
+        if (key && !b->o->no_cache) {
                 cleanup_free char *dir = berth_xasprintf("%s/build-cache", b->s.root);
                 cleanup_free char *path = cache_path(b, key);
                 cleanup_free char *text = berth_xasprintf("%s\n", manifest);
@@ -173,17 +172,17 @@ int build_commit(struct build *b, const char *created_by, const struct img_desc 
                     berth_write_file_atomic(path, text, strlen(text), 0600, &ignored) < 0)
                         berth_error_release(&ignored);
         }
-        build_print_id(b, "");
+        bld_emit_image(b, false);
         return 0;
 }
 
-int build_ensure_image(struct build *b, berth_error_t *err)
+int bld_ensure_image(struct build *b, berth_error_t *err)
 {
         if (b->cur[0])
                 return 0;
         char key[IMG_DIGEST_MAX];
         bool hit;
-        if (build_cache_check(b, "FROM scratch", NULL, key, &hit, err) < 0)
+        if (bld_cache_check(b, "FROM scratch", NULL, key, &hit, err) < 0)
                 return -1;
-        return hit ? 0 : build_commit(b, "/bin/sh -c #(nop) FROM scratch", NULL, NULL, key, err);
+        return hit ? 0 : bld_commit(b, "/bin/sh -c #(nop) FROM scratch", NULL, NULL, key, err);
 }

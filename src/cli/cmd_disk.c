@@ -2,7 +2,8 @@
  * qemu-img.  This file dispatches the verbs and holds the ones about a
  * single image's metadata: create, info, check, resize, snapshot.  The
  * verbs that copy data (convert, commit, rebase, compare, map) are in
- * disk_copy.c. */
+ * cmd_disk_copy.c, bench in cmd_disk_bench.c; their work is the disk
+ * library's (disk/convert.h, disk/bench.h). */
 #include <endian.h>
 #include <errno.h>
 #include <getopt.h>
@@ -34,25 +35,6 @@ int disk_cli_size(const char *s, uint64_t *out, berth_error_t *err)
                 return -1;
         *out = (uint64_t) v;
         return 0;
-}
-
-bool disk_is_zero(const void *buf, size_t len)
-{
-        const uint8_t *p = buf;
-        while (len && ((uintptr_t) p & 7)) {
-                if (*p++)
-                        return false;
-                len--;
-        }
-        const uint64_t *w = (const uint64_t *) (const void *) p;
-        for (; len >= 64; len -= 64, w += 8)
-                if (w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7])
-                        return false;
-        p = (const uint8_t *) w;
-        while (len--)
-                if (*p++)
-                        return false;
-        return true;
 }
 
 /* "1 GiB", "196 KiB", "1.5 GiB": qemu-img's human sizes. */

@@ -27,7 +27,6 @@ int disk_cmd_bench(int argc, char **argv, berth_error_t *err);
 int disk_cli_format(const char *s, enum disk_format *out, berth_error_t *err);
 /* A size like qemu-img takes: bytes, or with k/M/G/T (binary) suffixes. */
 int disk_cli_size(const char *s, uint64_t *out, berth_error_t *err);
-bool disk_is_zero(const void *buf, size_t len);
 /* -o cluster_size=N,compat=0.10|1.1,... into o; cmd names the verb in errors. */
 int disk_cli_create_opts(char *s, struct disk_create_opts *o, const char *cmd, berth_error_t *err);
 

@@ -78,6 +78,7 @@ int cmd_version(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 int cmd_export(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_diff(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_rename(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_events(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 
 /* images (src/image) */
 int cmd_images(struct cli_global *g, int argc, char **argv, berth_error_t *err);

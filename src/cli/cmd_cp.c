@@ -30,29 +30,6 @@ static bool split_container(const char *arg, char **name, const char **path)
         return true;
 }
 
-/* The container's root as the container sees it (with its volumes) while it
- * runs, else its root filesystem on the host. */
-static int container_root(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
-{
-        eng_reconcile(e, c, NULL);
-        const char *st = eng_container_status(c);
-        if (strcmp(st, "running") == 0 || strcmp(st, "paused") == 0) {
-                int pid = (int) json_integer_value(json_object_get(eng_container_state(c), "Pid"));
-                char p[64];
-                snprintf(p, sizeof(p), "/proc/%d/root", pid);
-                int fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (fd >= 0)
-                        return fd;
-        }
-        const char *merged = json_string_value(json_object_get(
-                json_object_get(json_object_get(c->doc, "GraphDriver"), "Data"), "MergedDir"));
-        int fd = merged ? open(merged, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
-        if (fd < 0)
-                return berth_fail_status(err, 1, errno, "the root filesystem of %.12s is not there",
-                                         c->id);
-        return fd;
-}
-
 static char *last_component(const char *path)
 {
         cleanup_free char *copy = berth_xstrdup(path);
@@ -178,7 +155,7 @@ int cmd_cp(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 return -1;
         struct eng_container *ct = NULL;
         int r = eng_container_find(&e, from ? ca : cb, &ct, err);
-        int root = r == 0 ? container_root(&e, ct, err) : -1;
+        int root = r == 0 ? eng_cp_container_root(&e, ct, err) : -1;
         if (root < 0)
                 r = -1;
         if (r == 0 && from && strcmp(pb, "-") == 0) {

@@ -19,27 +19,28 @@ static const struct berth_tmpl_header history_headers[] = {
         {NULL, NULL},
 };
 
-static json_t *history_row(const char *id, json_t *h, int64_t size, bool human, bool no_trunc)
+/* A row of the table from a step of img_history. */
+static json_t *history_row(const char *id, json_t *h, bool human, bool no_trunc)
 {
-        const char *created = json_string_value(json_object_get(h, "created"));
+        const char *created = json_string_value(json_object_get(h, "CreatedAt"));
         int64_t t = cli_time_sec(created);
         char since[64];
         berth_format_duration((int64_t) time(NULL) - t, since, sizeof(since));
         cleanup_free char *ago = berth_xasprintf("%s ago", since);
-        const char *by = json_string_value(json_object_get(h, "created_by"));
-        by = by ? by : "";
+        const char *by = json_string_value(json_object_get(h, "CreatedBy"));
         cleanup_free char *by_cut = NULL;
         if (!no_trunc && strlen(by) > 45)
                 by_cut = berth_xasprintf("%.44s…", by);
+        int64_t size = json_integer_value(json_object_get(h, "Size"));
         char sz[32];
         if (human)
                 berth_format_size(size, sz, sizeof(sz));
         else
                 snprintf(sz, sizeof(sz), "%lld", (long long) size);
-        const char *comment = json_string_value(json_object_get(h, "comment"));
-        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id, "CreatedSince",
-                         created ? ago : "", "CreatedAt", created ? created : "", "CreatedBy",
-                         by_cut ? by_cut : by, "Size", sz, "Comment", comment ? comment : "");
+        return json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "ID", id, "CreatedSince",
+                         *created ? ago : "", "CreatedAt", created, "CreatedBy",
+                         by_cut ? by_cut : by, "Size", sz, "Comment",
+                         json_object_get(h, "Comment"));
 }
 
 int cmd_history(struct cli_global *g, int argc, char **argv, berth_error_t *err)
@@ -105,31 +106,14 @@ int cmd_history(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         if (ret < 0)
                 return -1;
         cleanup_free char *top_id = cli_short_id(img.config.digest, no_trunc);
-        json_t *hist = json_object_get(img.cfg, "history");
+        json_t *steps = img_history(&img);
         json_t *rows = json_array();
-        /* each history step that is not an empty layer owns the next layer */
-        size_t layer = 0;
-        json_t *steps = json_array();
         size_t i;
         json_t *h;
-        json_array_foreach(hist, i, h)
+        json_array_foreach(steps, i, h)
         {
-                int64_t size = 0;
-                if (!json_is_true(json_object_get(h, "empty_layer")) && layer < img.n_layers)
-                        size = img.layers[layer++].size;
-                json_array_append_new(steps,
-                                      json_pack("{s:O, s:I}", "h", h, "size", (json_int_t) size));
-        }
-        for (; layer < img.n_layers; layer++)
-                json_array_append_new(steps, json_pack("{s:{}, s:I}", "h", "size",
-                                                       (json_int_t) img.layers[layer].size));
-        for (size_t k = json_array_size(steps); k-- > 0;) {
-                json_t *st = json_array_get(steps, k);
-                bool top = k == json_array_size(steps) - 1;
                 json_array_append_new(
-                        rows, history_row(top ? top_id : "<missing>", json_object_get(st, "h"),
-                                          json_integer_value(json_object_get(st, "size")), human,
-                                          no_trunc));
+                        rows, history_row(i == 0 ? top_id : "<missing>", h, human, no_trunc));
         }
         json_decref(steps);
         const char *fmt = format  ? format

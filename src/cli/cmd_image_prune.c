@@ -21,6 +21,15 @@ static bool confirm(bool all)
         return line[0] == 'y' || line[0] == 'Y';
 }
 
+static void print_pruned(void *ctx, const char *kind, const char *value)
+{
+        bool *header = ctx;
+        if (!*header)
+                printf("Deleted Images:\n");
+        *header = true;
+        printf("%s: %s\n", strcmp(kind, "Untagged") == 0 ? "untagged" : "deleted", value);
+}
+
 int cmd_image_prune(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 {
         static const struct option opts[] = {
@@ -61,38 +70,11 @@ int cmd_image_prune(struct cli_global *g, int argc, char **argv, berth_error_t *
         struct img_store s;
         if (cli_store_open(g, &s, err) < 0)
                 return -1;
-        struct img_table t;
-        char **pins = NULL;
-        size_t n_pins = 0;
         int ret = -1;
         char freed[32] = "0B";
-        if (img_table_load(&s, &t, err) < 0)
-                goto out_store;
-        if (img_snapshots_images(&s, &pins, &n_pins, err) < 0)
-                goto out;
         bool header = false;
-        for (size_t i = 0; i < t.n; i++) {
-                struct img_entry *e = &t.v[i];
-                bool used = false;
-                for (size_t j = 0; j < n_pins; j++)
-                        used |= strcmp(pins[j], e->manifest) == 0;
-                if (used || (!all && e->n_names > 0))
-                        continue;
-                struct img_image img;
-                berth_error_t sub = NULL;
-                bool loaded = img_image_load(&s, e->manifest, &img, &sub) == 0;
-                berth_error_release(&sub);
-                if (img_table_remove(&s, e->manifest, err) < 0)
-                        goto out;
-                if (!header)
-                        printf("Deleted Images:\n");
-                header = true;
-                for (size_t j = 0; j < e->n_names; j++)
-                        printf("untagged: %s\n", e->names[j]);
-                printf("deleted: %s\n", loaded ? img.config.digest : e->manifest);
-                if (loaded)
-                        img_image_free(&img);
-        }
+        if (img_prune(&s, all, NULL, NULL, print_pruned, &header, err) < 0)
+                goto out;
         /* the build cache's images go too (Docker's `system prune` empties its build cache) */
         berth_error_t cerr = NULL;
         if (img_rm_rf_at(s.root_fd, "build-cache", &cerr) < 0)
@@ -104,11 +86,6 @@ int cmd_image_prune(struct cli_global *g, int argc, char **argv, berth_error_t *
         printf("%sTotal reclaimed space: %s\n", header ? "\n" : "", freed);
         ret = 0;
 out:
-        for (size_t j = 0; j < n_pins; j++)
-                free(pins[j]);
-        free(pins);
-        img_table_free(&t);
-out_store:
         img_store_close(&s);
         return ret;
 }

@@ -1,5 +1,4 @@
 /* cmd_images.c — `berth images` (`berth image ls`): list images as Docker does. */
-#include <fnmatch.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +68,7 @@ static bool row_matches(const struct images_filter *f, const char *name, const c
         if (f->reference) {
                 if (!name)
                         return false;
-                if (fnmatch(f->reference, repo, 0) != 0 && fnmatch(f->reference, name, 0) != 0)
+                if (!img_ref_matches(f->reference, name))
                         return false;
         }
         (void) tag;
@@ -81,8 +80,7 @@ static json_t *image_row(const struct img_image *img, const char *name, bool no_
         char *repo = NULL, *tag = NULL;
         if (name)
                 img_ref_split(name, &repo, &tag);
-        const char *created = json_string_value(json_object_get(img->cfg, "created"));
-        int64_t t = cli_time_sec(created);
+        int64_t t = img_created_sec(img);
         char since[64];
         berth_format_duration((int64_t) time(NULL) - t, since, sizeof(since));
         cleanup_free char *ago = berth_xasprintf("%s ago", since);

@@ -10,30 +10,7 @@
 #include "common/template.h"
 #include "common/util.h"
 #include "engine/lifecycle.h"
-
-/* The docker-shaped document: container.json with State and RestartCount
- * from state.json, in Docker's field order. */
-static json_t *inspect_doc(struct eng_container *c)
-{
-        json_t *d = c->doc;
-        json_t *out = json_object();
-        static const char *const before_state[] = {"Id", "Created", "Path", "Args"};
-        for (size_t i = 0; i < BERTH_ARRAY_SIZE(before_state); i++) {
-                json_t *v = json_object_get(d, before_state[i]);
-                json_object_set(out, before_state[i], v ? v : json_null());
-        }
-        json_object_set(out, "State", eng_container_state(c));
-        const char *k;
-        json_t *v;
-        json_object_foreach(d, k, v)
-        {
-                if (!json_object_get(out, k))
-                        json_object_set(out, k, v);
-        }
-        json_t *rc = json_object_get(c->state, "RestartCount");
-        json_object_set_new(out, "RestartCount", json_integer(json_integer_value(rc)));
-        return out;
-}
+#include "engine/view.h"
 
 int cmd_inspect(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 {
@@ -86,7 +63,7 @@ int cmd_inspect(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                         continue;
                 }
                 eng_reconcile(&e, ct, NULL);
-                json_array_append_new(all, inspect_doc(ct));
+                json_array_append_new(all, eng_inspect_doc(ct));
                 eng_container_free(ct);
                 found++;
         }

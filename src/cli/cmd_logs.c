@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,29 +79,12 @@ int cmd_logs(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         struct eng_container *ct = NULL;
         int r = eng_container_find(&e, argv[optind], &ct, err);
         if (r == 0) {
-                json_t *lc = json_object_get(json_object_get(ct->doc, "HostConfig"), "LogConfig");
-                const char *type = json_string_value(json_object_get(lc, "Type"));
-                const char *mf = json_string_value(
-                        json_object_get(json_object_get(lc, "Config"), "max-file"));
-                o.max_file = mf ? (unsigned) strtoul(mf, NULL, 10) : 1;
-                if (type && strcmp(type, "none") == 0) {
-                        r = berth_fail_status(err, 1, 0,
-                                              "configured logging driver does not support reading");
-                } else {
-                        /* follow until the monitor is gone: a pidfd becomes readable then */
-                        cleanup_close int pidfd = -1;
-                        if (o.follow) {
-                                pid_t mp = (pid_t) json_integer_value(json_object_get(
-                                        json_object_get(ct->state, "Monitor"), "Pid"));
-                                if (mp > 0 && eng_monitor_alive(ct))
-                                        pidfd = (int) syscall(SYS_pidfd_open, mp, 0);
-                                if (pidfd < 0)
-                                        o.follow = false; /* nothing more will come */
-                                o.stop_fd = pidfd;
-                        }
-                        const char *path = json_string_value(json_object_get(ct->doc, "LogPath"));
+                const char *path = NULL;
+                cleanup_close int pidfd = -1;
+                r = eng_container_log_source(ct, &o, &path, &pidfd, err);
+                o.stop_fd = pidfd;
+                if (r == 0)
                         r = eng_logfile_read(path, &o, STDOUT_FILENO, STDERR_FILENO, err);
-                }
         }
         eng_container_free(ct);
         eng_ctx_free(&e);

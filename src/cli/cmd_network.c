@@ -1,6 +1,6 @@
 /* cmd_network.c — `berth network create|ls|inspect|rm|prune|connect|disconnect`: argv and
- * printing; the records are src/net's (network.h), a container's attachments the engine's
- * (engine/network.h). */
+ * printing; the records, filters and inspect documents are src/net's (network.h,
+ * network_query.h), a container's attachments the engine's (engine/network.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -16,7 +16,7 @@
 #include "engine/container.h"
 #include "engine/network.h"
 #include "net/network.h"
-#include "net/sandbox.h"
+#include "net/network_query.h"
 
 static const char *str_of(json_t *o, const char *key)
 {
@@ -150,84 +150,20 @@ out:
 
 /* ---- ls ---- */
 
-struct ls_filter {
-        json_t *by_key; /* {"name": ["a", "b"], …}: a key's values OR'ed, keys AND'ed */
-};
-
-static int filter_add(struct ls_filter *f, const char *arg, berth_error_t *err)
+/* --filter K=V into {"K": ["V", …]}, the filters of net_network_list_filtered. */
+static int filter_add(json_t *by_key, const char *arg, berth_error_t *err)
 {
-        static const char *const keys[] = {"name", "id",       "driver", "label",
-                                           "type", "dangling", "scope"};
         const char *eq = strchr(arg, '=');
-        cleanup_free char *k = eq ? berth_xasprintf("%.*s", (int) (eq - arg), arg) : NULL;
-        bool known = false;
-        for (size_t i = 0; k && i < BERTH_ARRAY_SIZE(keys); i++)
-                known = known || strcmp(k, keys[i]) == 0;
         if (eq == NULL)
                 return berth_fail_status(err, 1, 0, "bad format of filter (expected name=value)");
-        if (!known)
-                return berth_fail_status(err, 1, 0, "invalid filter '%s'", k);
-        const char *v = eq + 1;
-        if (strcmp(k, "type") == 0 && strcmp(v, "custom") != 0 && strcmp(v, "builtin") != 0)
-                return berth_fail_status(err, 1, 0, "invalid filter: 'type'='%s'", v);
-        if (strcmp(k, "dangling") == 0 && strcmp(v, "true") != 0 && strcmp(v, "false") != 0 &&
-            strcmp(v, "1") != 0 && strcmp(v, "0") != 0)
-                return berth_fail_status(err, 1, 0, "invalid filter 'dangling=%s'", v);
-        json_t *vals = json_object_get(f->by_key, k);
+        cleanup_free char *k = berth_xasprintf("%.*s", (int) (eq - arg), arg);
+        json_t *vals = json_object_get(by_key, k);
         if (vals == NULL) {
                 vals = json_array();
-                json_object_set_new(f->by_key, k, vals);
+                json_object_set_new(by_key, k, vals);
         }
-        json_array_append_new(vals, json_string(v));
+        json_array_append_new(vals, json_string(eq + 1));
         return 0;
-}
-
-static bool label_match(json_t *labels, const char *want)
-{
-        const char *eq = strchr(want, '=');
-        cleanup_free char *k =
-                eq ? berth_xasprintf("%.*s", (int) (eq - want), want) : berth_xstrdup(want);
-        const char *v = str_of(labels, k);
-        return v && (eq == NULL || strcmp(v, eq + 1) == 0);
-}
-
-static bool one_match(struct net_ctx *n, json_t *doc, const char *key, const char *v)
-{
-        const char *name = str_of(doc, "Name");
-        if (strcmp(key, "name") == 0)
-                return strstr(name, v) != NULL;
-        if (strcmp(key, "id") == 0)
-                return strstr(str_of(doc, "Id"), v) != NULL;
-        if (strcmp(key, "driver") == 0)
-                return strcmp(str_of(doc, "Driver"), v) == 0;
-        if (strcmp(key, "scope") == 0)
-                return strcmp(str_of(doc, "Scope"), v) == 0;
-        if (strcmp(key, "label") == 0)
-                return label_match(json_object_get(doc, "Labels"), v);
-        if (strcmp(key, "type") == 0)
-                return net_network_predefined(name) == (strcmp(v, "builtin") == 0);
-        /* dangling: custom networks no container uses */
-        bool dangling = !net_network_predefined(name) && !net_network_in_use(n, str_of(doc, "Id"));
-        return dangling == (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
-}
-
-static bool filter_match(struct net_ctx *n, struct ls_filter *f, json_t *doc)
-{
-        const char *key;
-        json_t *vals;
-        json_object_foreach(f->by_key, key, vals)
-        {
-                bool any = false;
-                size_t i;
-                json_t *v;
-                json_array_foreach(vals, i, v)
-                {
-                        any = any || one_match(n, doc, key, json_string_value(v));
-                }
-                if (!any)
-                        return false;
-        }
-        return true;
 }
 
 static char *labels_text(json_t *labels)
@@ -283,11 +219,11 @@ static int net_ls(struct net_ctx *n, int argc, char **argv, berth_error_t *err)
                                              {0}};
         bool quiet = false, no_trunc = false;
         const char *format = NULL;
-        struct ls_filter f = {.by_key = json_object()};
+        json_t *filters = json_object();
         int c, r = -1;
         while ((c = getopt_long(argc, argv, "f:qh", opts, NULL)) != -1) {
                 if (c == 'f') {
-                        if (filter_add(&f, optarg, err) < 0)
+                        if (filter_add(filters, optarg, err) < 0)
                                 goto out;
                 } else if (c == O_FORMAT) {
                         format = optarg;
@@ -329,15 +265,14 @@ static int net_ls(struct net_ctx *n, int argc, char **argv, berth_error_t *err)
                 goto out;
         }
         json_t *all;
-        if (net_network_list(n, &all, err) < 0)
+        if (net_network_list_filtered(n, filters, &all, err) < 0)
                 goto out;
         json_t *rows = json_array();
         size_t i;
         json_t *doc;
         json_array_foreach(all, i, doc)
         {
-                if (filter_match(n, &f, doc))
-                        json_array_append_new(rows, ls_row(doc, no_trunc));
+                json_array_append_new(rows, ls_row(doc, no_trunc));
         }
         if (format && strcmp(format, "table") == 0)
                 format = NULL;
@@ -348,7 +283,7 @@ static int net_ls(struct net_ctx *n, int argc, char **argv, berth_error_t *err)
         json_decref(rows);
         json_decref(all);
 out:
-        json_decref(f.by_key);
+        json_decref(filters);
         return r;
 }
 
@@ -386,21 +321,14 @@ static int net_inspect(struct net_ctx *n, int argc, char **argv, berth_error_t *
                 return cli_usage_error(err, "network inspect", "requires at least 1 argument");
         json_t *all = json_array();
         for (int i = optind; i < argc; i++) {
-                json_t *doc, *eps = NULL;
+                json_t *doc;
                 berth_error_t gerr = NULL;
-                if (net_network_get(n, argv[i], &doc, &gerr) < 0) {
+                if (net_network_inspect(n, argv[i], &doc, &gerr) < 0) {
                         log_error("%s", berth_error_msg(gerr));
                         berth_error_release(&gerr);
                         missing++;
                         continue;
                 }
-                if (net_network_endpoints(n, str_of(doc, "Id"), &eps, &gerr) < 0 ||
-                    !json_is_object(eps)) {
-                        berth_error_release(&gerr);
-                        json_decref(eps);
-                        eps = json_object();
-                }
-                json_object_set_new(doc, "Containers", eps);
                 json_array_append_new(all, doc);
         }
         int r = 0;
@@ -501,7 +429,7 @@ static int net_prune(struct net_ctx *n, int argc, char **argv, berth_error_t *er
                 goto out;
         }
         json_t *removed;
-        if (net_network_prune(n, filters, &removed, err) < 0)
+        if (net_network_prune_idle(n, filters, &removed, err) < 0)
                 goto out;
         if (json_array_size(removed) > 0) {
                 printf("Deleted Networks:\n");
@@ -704,8 +632,6 @@ int cmd_network(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                         gc_quietly(g);
                 optind = 0;
                 int r = subs[i].fn(&n, argc - 1, argv + 1, err);
-                if (r == 0 && strcmp(argv[1], "prune") == 0)
-                        net_host_cleanup_if_idle(&n, NULL);
                 net_ctx_free(&n);
                 return r;
         }

@@ -20,98 +20,9 @@
 #include "engine/network.h"
 #include "engine/lifecycle.h"
 #include "engine/rootfs.h"
+#include "engine/sysinfo.h"
 #include "engine/volume.h"
 #include "image/image.h"
-
-struct usage {
-        size_t images, images_active, containers, containers_active, volumes, volumes_active;
-        uint64_t images_size, images_reclaimable, containers_size, containers_reclaimable,
-                volumes_size, volumes_reclaimable;
-        size_t running, paused, stopped;
-};
-
-static bool used_by(struct eng_container **v, size_t n, const char *config_digest)
-{
-        for (size_t i = 0; i < n; i++) {
-                const char *img = json_string_value(json_object_get(v[i]->doc, "Image"));
-                if (img && strcmp(img, config_digest) == 0)
-                        return true;
-        }
-        return false;
-}
-
-static int gather(struct cli_global *g, struct usage *u, bool sizes, berth_error_t *err)
-{
-        memset(u, 0, sizeof(*u));
-        struct eng_ctx e;
-        if (eng_ctx_init(&e, &g->paths, err) < 0)
-                return -1;
-        struct eng_container **v = NULL;
-        size_t n = 0;
-        int r = eng_list_reconciled(&e, &v, &n, err);
-        for (size_t i = 0; r == 0 && i < n; i++) {
-                const char *st = eng_container_status(v[i]);
-                bool live = strcmp(st, "running") == 0 || strcmp(st, "paused") == 0 ||
-                            strcmp(st, "restarting") == 0;
-                u->containers++;
-                u->running += strcmp(st, "running") == 0 || strcmp(st, "restarting") == 0;
-                u->paused += strcmp(st, "paused") == 0;
-                u->stopped += !live;
-                u->containers_active += live;
-                uint64_t sz = sizes ? eng_rootfs_size(&e, v[i]) : 0;
-                u->containers_size += sz;
-                if (!live)
-                        u->containers_reclaimable += sz;
-        }
-        struct img_store s;
-        if (r == 0 && (r = cli_store_open(g, &s, err)) == 0) {
-                struct img_table t;
-                if ((r = img_table_load(&s, &t, err)) == 0) {
-                        for (size_t i = 0; i < t.n; i++) {
-                                struct img_image img = {0};
-                                berth_error_t ierr = NULL;
-                                if (img_image_load(&s, t.v[i].manifest, &img, &ierr) < 0) {
-                                        berth_error_release(&ierr);
-                                        continue;
-                                }
-                                u->images++;
-                                bool used = used_by(v, n, img.config.digest);
-                                u->images_active += used;
-                                uint64_t sz = (uint64_t) img_image_size(&img);
-                                u->images_size += sz;
-                                if (!used)
-                                        u->images_reclaimable += sz;
-                                img_image_free(&img);
-                        }
-                        img_table_free(&t);
-                }
-                img_store_close(&s);
-        }
-        json_t *vols = NULL;
-        if (r == 0 && (r = eng_volume_list(&e, &vols, err)) == 0) {
-                size_t i;
-                json_t *vol;
-                json_array_foreach(vols, i, vol)
-                {
-                        const char *name = json_string_value(json_object_get(vol, "Name"));
-                        json_t *users = eng_volume_users(&e, name);
-                        bool used = json_array_size(users) > 0;
-                        json_decref(users);
-                        uint64_t sz = sizes ? berth_du(json_string_value(
-                                                      json_object_get(vol, "Mountpoint")))
-                                            : 0;
-                        u->volumes++;
-                        u->volumes_active += used;
-                        u->volumes_size += sz;
-                        if (!used)
-                                u->volumes_reclaimable += sz;
-                }
-                json_decref(vols);
-        }
-        eng_container_list_free(v, n);
-        eng_ctx_free(&e);
-        return r;
-}
 
 static json_t *df_row(const char *type, size_t total, size_t active, uint64_t size,
                       uint64_t reclaimable)
@@ -144,8 +55,8 @@ static int system_df(struct cli_global *g, int argc, char **argv, berth_error_t 
                 else if (c != 'v')
                         return cli_usage_error(err, "system df", "invalid option");
         }
-        struct usage u;
-        if (gather(g, &u, true, err) < 0)
+        struct eng_usage u;
+        if (eng_usage_gather(&g->paths, true, &u, NULL, err) < 0)
                 return -1;
         json_t *rows = json_array();
         json_array_append_new(rows, df_row("Images", u.images, u.images_active, u.images_size,
@@ -216,38 +127,6 @@ static int system_prune(struct cli_global *g, int argc, char **argv, berth_error
         return cmd_image_prune(g, all ? 3 : 2, iargv, err);
 }
 
-/* "inside outside count" lines as [{ContainerID, HostID, Size}] */
-static json_t *idmap_json(const char *text)
-{
-        json_t *a = json_array();
-        for (const char *p = text; p && *p;) {
-                unsigned long in, out, n;
-                if (sscanf(p, " %lu %lu %lu", &in, &out, &n) == 3)
-                        json_array_append_new(
-                                a, json_pack("{s:I, s:I, s:I}", "ContainerID", (json_int_t) in,
-                                             "HostID", (json_int_t) out, "Size", (json_int_t) n));
-                p = strchr(p, '\n');
-                p = p ? p + 1 : NULL;
-        }
-        return a;
-}
-
-static void os_name(char *buf, size_t len)
-{
-        snprintf(buf, len, "Linux");
-        cleanup_free char *text = NULL;
-        if (berth_read_file("/etc/os-release", &text, NULL, NULL) < 0)
-                return;
-        char *p = strstr(text, "PRETTY_NAME=");
-        if (p == NULL)
-                return;
-        p += 12;
-        if (*p == '"')
-                p++;
-        size_t n = strcspn(p, "\"\n");
-        snprintf(buf, len, "%.*s", (int) n, p);
-}
-
 int cmd_info(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 {
         static const struct option opts[] = {{"format", required_argument, NULL, 'f'}, {0}};
@@ -259,49 +138,19 @@ int cmd_info(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                         return cli_usage_error(err, "info", "invalid option");
                 format = optarg;
         }
-        struct usage u;
-        if (gather(g, &u, false, err) < 0)
+        struct eng_usage u;
+        if (eng_usage_gather(&g->paths, false, &u, NULL, err) < 0)
                 return -1;
-        struct utsname un;
-        uname(&un);
-        char os[128], host[256] = "";
-        os_name(os, sizeof(os));
-        gethostname(host, sizeof(host) - 1);
-        bool v2_only = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
-        bool hybrid = !v2_only && access("/sys/fs/cgroup/unified/cgroup.controllers", F_OK) == 0;
-        long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-        struct eng_ctx ectx = {.rootless = g->paths.rootless};
-        const char *driver = img_driver_name((enum img_driver) eng_storage_driver(&ectx));
-        json_t *info = json_pack(
-                "{s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
-                "s:i, s:I, s:s, s:s, s:s, s:s}",
-                "Containers", (json_int_t) u.containers, "ContainersRunning",
-                (json_int_t) u.running, "ContainersPaused", (json_int_t) u.paused,
-                "ContainersStopped", (json_int_t) u.stopped, "Images", (json_int_t) u.images,
-                "Driver", driver, "LoggingDriver", "json-file", "CgroupDriver", "cgroupfs",
-                "CgroupVersion", v2_only ? "2" : "1", "DefaultRuntime", "berth-oci",
-                "KernelVersion", un.release, "OperatingSystem", os, "OSType", "linux",
-                "Architecture", un.machine, "ServerVersion", BERTH_VERSION, "NCPU",
-                (json_int_t) sysconf(_SC_NPROCESSORS_ONLN), "MemTotal", (json_int_t) pages * psize,
-                "Name", host, "DockerRootDir", g->paths.data_dir, "BerthRunDir", g->paths.run_dir,
-                "CgroupLayout",
-                v2_only  ? "unified"
-                : hybrid ? "hybrid"
-                         : "legacy");
-        /* Docker's SecurityOptions; rootless, Podman's idMappings of berth's namespace */
-        json_t *secopts = json_pack("[s]", "name=seccomp,profile=builtin");
+        json_t *info = eng_info_doc(&g->paths, &u);
+        const char *layout = json_string_value(json_object_get(info, "CgroupLayout"));
+        bool hybrid = strcmp(layout, "hybrid") == 0;
         cleanup_free char *uidmap = NULL, *gidmap = NULL;
         if (g->paths.rootless) {
-                json_array_append_new(secopts, json_string("name=rootless"));
                 berth_error_t ignored = NULL;
                 if (berth_read_file("/proc/self/uid_map", &uidmap, NULL, &ignored) < 0 ||
                     berth_read_file("/proc/self/gid_map", &gidmap, NULL, &ignored) < 0)
                         berth_error_release(&ignored);
-                json_object_set_new(info, "IDMappings",
-                                    json_pack("{s:o, s:o}", "UIDMap", idmap_json(uidmap), "GIDMap",
-                                              idmap_json(gidmap)));
         }
-        json_object_set_new(info, "SecurityOptions", secopts);
         int r = 0;
         if (format) {
                 struct berth_tmpl *t;
@@ -315,7 +164,9 @@ int cmd_info(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         } else {
                 char mem[32];
                 snprintf(mem, sizeof(mem), "%.2fGiB",
-                         (double) pages * (double) psize / (1024.0 * 1024.0 * 1024.0));
+                         (double) json_integer_value(json_object_get(info, "MemTotal")) /
+                                 (1024.0 * 1024.0 * 1024.0));
+#define S(k) json_string_value(json_object_get(info, k))
                 printf("Server:\n"
                        " Containers: %zu\n  Running: %zu\n  Paused: %zu\n  Stopped: %zu\n"
                        " Images: %zu\n Server Version: %s (daemonless)\n"
@@ -323,13 +174,15 @@ int cmd_info(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                        " Cgroup Driver: cgroupfs\n Cgroup Version: %s%s\n"
                        " Runtimes: berth-oci (in-process)\n Default Runtime: berth-oci\n"
                        " Init Binary: berth-init\n Kernel Version: %s\n Operating System: %s\n"
-                       " OSType: linux\n Architecture: %s\n CPUs: %ld\n Total Memory: %s\n"
+                       " OSType: linux\n Architecture: %s\n CPUs: %lld\n Total Memory: %s\n"
                        " Name: %s\n Berth Root Dir: %s\n Berth Run Dir: %s\n",
                        u.containers, u.running, u.paused, u.stopped, u.images, BERTH_VERSION,
-                       driver, v2_only ? "2" : "1",
+                       S("Driver"), S("CgroupVersion"),
                        hybrid ? " (hybrid: v1 controllers, a v2 hierarchy beside them)" : "",
-                       un.release, os, un.machine, sysconf(_SC_NPROCESSORS_ONLN), mem, host,
-                       g->paths.data_dir, g->paths.run_dir);
+                       S("KernelVersion"), S("OperatingSystem"), S("Architecture"),
+                       (long long) json_integer_value(json_object_get(info, "NCPU")), mem,
+                       S("Name"), g->paths.data_dir, g->paths.run_dir);
+#undef S
                 printf(" Security Options:\n  seccomp\n   Profile: builtin\n%s",
                        g->paths.rootless ? "  rootless\n" : "");
                 if (g->paths.rootless)

@@ -33,18 +33,7 @@ int cmd_tag(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         struct img_store s;
         if (cli_store_open(g, &s, err) < 0)
                 return -1;
-        struct img_table t;
-        struct img_entry *e;
-        int ret = img_table_load(&s, &t, err);
-        if (ret == 0) {
-                ret = img_lookup(&s, &t, argv[optind], &e, err);
-                if (ret == 0) {
-                        const char *names[] = {target};
-                        ret = img_table_add(&s, e->manifest, e->manifest_media_type,
-                                            e->manifest_size, names, 1, err);
-                }
-                img_table_free(&t);
-        }
+        int ret = img_tag(&s, argv[optind], target, err);
         img_store_close(&s);
         return ret;
 }

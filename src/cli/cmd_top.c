@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "engine/lifecycle.h"
 #include "engine/stats.h"
+#include "engine/top.h"
 
 static int find_running(struct eng_ctx *e, const char *name, struct eng_container **c,
                         berth_error_t *err)
@@ -43,82 +44,14 @@ int cmd_top(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         if (eng_ctx_init(&e, &g->paths, err) < 0)
                 return -1;
         struct eng_container *c = NULL;
-        pid_t *pids = NULL;
-        size_t n = 0;
         int r = find_running(&e, argv[1], &c, err);
-        if (r == 0)
-                r = eng_container_pids(c, &pids, &n, err);
         if (r == 0) {
-                /* ps options are the user's words: they go to ps as separate argv
-                 * entries, never through a shell */
-                int fds[2];
-                if (pipe(fds) < 0) {
-                        r = berth_fail(err, errno, "pipe");
-                        goto out;
-                }
-                pid_t child = fork();
-                if (child == 0) {
-                        dup2(fds[1], 1);
-                        close(fds[0]);
-                        close(fds[1]);
-                        char *args[64];
-                        int k = 0;
-                        char ps[] = "ps", ef[] = "-ef";
-                        args[k++] = ps;
-                        for (int i = 2; i < argc && k < 62; i++)
-                                args[k++] = argv[i];
-                        if (argc <= 2)
-                                args[k++] = ef;
-                        args[k] = NULL;
-                        execvp("ps", args);
-                        _exit(127);
-                }
-                close(fds[1]);
-                FILE *f = fdopen(fds[0], "r");
-                char *line = NULL;
-                size_t cap = 0;
-                int pid_col = -1;
-                bool header = true;
-                while (f && getline(&line, &cap, f) > 0) {
-                        if (header) {
-                                /* find the PID column by its header */
-                                char *copy = berth_xstrdup(line), *save = NULL;
-                                int col = 0;
-                                for (char *t = strtok_r(copy, " \t\n", &save); t;
-                                     t = strtok_r(NULL, " \t\n", &save), col++)
-                                        if (strcmp(t, "PID") == 0)
-                                                pid_col = col;
-                                free(copy);
-                                fputs(line, stdout);
-                                header = false;
-                                if (pid_col < 0) {
-                                        r = berth_fail_status(
-                                                err, 1, 0, "Couldn't find PID field in ps output");
-                                        break;
-                                }
-                                continue;
-                        }
-                        char *copy = berth_xstrdup(line), *save = NULL;
-                        char *t = strtok_r(copy, " \t\n", &save);
-                        for (int col = 0; t && col < pid_col; col++)
-                                t = strtok_r(NULL, " \t\n", &save);
-                        long pid = t ? strtol(t, NULL, 10) : -1;
-                        free(copy);
-                        for (size_t i = 0; i < n; i++)
-                                if (pids[i] == (pid_t) pid)
-                                        fputs(line, stdout);
-                }
-                free(line);
-                if (f)
-                        fclose(f);
-                int ws;
-                waitpid(child, &ws, 0);
-                if (r == 0 && (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0))
-                        r = berth_fail_status(err, 1, 0, "ps failed (options: %s)",
-                                              argc > 2 ? argv[2] : "-ef");
+                /* ps options are the user's words: each its own argv entry */
+                cleanup_free char *text = NULL;
+                r = eng_top(c, argv + 2, argc > 2 ? (size_t) (argc - 2) : 0, &text, err);
+                if (r == 0)
+                        fputs(text, stdout);
         }
-out:
-        free(pids);
         eng_container_free(c);
         eng_ctx_free(&e);
         return r;

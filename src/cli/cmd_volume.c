@@ -1,4 +1,5 @@
-/* cmd_volume.c — `berth volume create|ls|inspect|rm|prune`. */
+/* cmd_volume.c — `berth volume create|ls|inspect|rm|prune`: argv and printing; volumes, their
+ * filters and prune are the engine's (engine/volume.h, engine/volume_query.h). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "common/template.h"
 #include "common/util.h"
 #include "engine/volume.h"
+#include "engine/volume_query.h"
 
 static int kv_into(json_t *obj, const char *kv)
 {
@@ -78,68 +80,51 @@ static int vol_ls(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
                                              {0}};
         bool quiet = false;
         const char *format = NULL;
-        const char *f_name = NULL, *f_label = NULL;
-        int dangling = -1, c;
+        json_t *filters = json_object();
+        int c, r = -1;
         while ((c = getopt_long(argc, argv, "qf:", opts, NULL)) != -1) {
                 if (c == 'q') {
                         quiet = true;
                 } else if (c == 'f') {
                         format = optarg;
                 } else if (c == 'F') {
-                        if (strncmp(optarg, "name=", 5) == 0)
-                                f_name = optarg + 5;
-                        else if (strncmp(optarg, "label=", 6) == 0)
-                                f_label = optarg + 6;
-                        else if (strcmp(optarg, "dangling=true") == 0 ||
-                                 strcmp(optarg, "dangling=1") == 0)
-                                dangling = 1;
-                        else if (strcmp(optarg, "dangling=false") == 0 ||
-                                 strcmp(optarg, "dangling=0") == 0)
-                                dangling = 0;
-                        else
-                                return berth_fail_status(err, 125, 0, "invalid filter '%s'",
-                                                         optarg);
+                        const char *eq = strchr(optarg, '=');
+                        if (eq == NULL) {
+                                berth_fail_status(err, 125, 0, "invalid filter '%s'", optarg);
+                                goto out;
+                        }
+                        cleanup_free char *k = strndup(optarg, (size_t) (eq - optarg));
+                        json_t *vals = json_object_get(filters, k);
+                        if (vals == NULL)
+                                json_object_set_new(filters, k, vals = json_array());
+                        json_array_append_new(vals, json_string(eq + 1));
                 } else {
-                        return cli_usage_error(err, "volume ls", "invalid option");
+                        cli_usage_error(err, "volume ls", "invalid option");
+                        goto out;
                 }
         }
         json_t *all;
-        if (eng_volume_list(e, &all, err) < 0)
-                return -1;
+        if (eng_volume_list_filtered(e, filters, &all, err) < 0)
+                goto out;
         json_t *rows = json_array();
         size_t i;
         json_t *v;
         json_array_foreach(all, i, v)
         {
-                const char *name = json_string_value(json_object_get(v, "Name"));
-                if (f_name && strstr(name, f_name) == NULL)
-                        continue;
-                if (f_label) {
-                        const char *eq = strchr(f_label, '=');
-                        cleanup_free char *k = eq ? strndup(f_label, (size_t) (eq - f_label))
-                                                  : berth_xstrdup(f_label);
-                        json_t *lv = json_object_get(json_object_get(v, "Labels"), k);
-                        if (!lv || (eq && strcmp(json_string_value(lv), eq + 1) != 0))
-                                continue;
-                }
-                if (dangling >= 0) {
-                        json_t *users = eng_volume_users(e, name);
-                        bool unused = json_array_size(users) == 0;
-                        json_decref(users);
-                        if (unused != (dangling == 1))
-                                continue;
-                }
-                json_t *row = json_pack(
-                        "{s:s, s:s, s:s, s:s}", "Driver", "local", "Name", name, "Mountpoint",
-                        json_string_value(json_object_get(v, "Mountpoint")), "Scope", "local");
+                json_t *row = json_pack("{s:s, s:s, s:s, s:s}", "Driver", "local", "Name",
+                                        json_string_value(json_object_get(v, "Name")), "Mountpoint",
+                                        json_string_value(json_object_get(v, "Mountpoint")),
+                                        "Scope", "local");
                 json_array_append_new(rows, row);
         }
-        int r = berth_tmpl_print_rows(quiet && !format ? "{{.Name}}"
-                                      : format         ? format
-                                                       : "table {{.Driver}}\t{{.Name}}",
-                                      rows, volume_headers, stdout, err);
+        r = berth_tmpl_print_rows(quiet && !format ? "{{.Name}}"
+                                  : format         ? format
+                                                   : "table {{.Driver}}\t{{.Name}}",
+                                  rows, volume_headers, stdout, err);
         json_decref(rows);
         json_decref(all);
+out:
+        json_decref(filters);
         return r;
 }
 
@@ -216,29 +201,19 @@ static int vol_prune(struct eng_ctx *e, int argc, char **argv, berth_error_t *er
                 else if (c != 'f')
                         return cli_usage_error(err, "volume prune", "invalid option");
         }
-        json_t *vols;
-        if (eng_volume_list(e, &vols, err) < 0)
+        json_t *removed;
+        uint64_t reclaimed;
+        if (eng_volume_prune(e, NULL, all, &removed, &reclaimed, err) < 0)
                 return -1;
         size_t i;
-        json_t *v;
-        bool any = false;
-        json_array_foreach(vols, i, v)
+        json_t *name;
+        json_array_foreach(removed, i, name)
         {
-                const char *name = json_string_value(json_object_get(v, "Name"));
-                /* Docker ≥ 23: without --all only anonymous (64-hex named) volumes go */
-                bool anonymous = strlen(name) == 64 && strspn(name, "0123456789abcdef") == 64;
-                if (!all && !anonymous)
-                        continue;
-                berth_error_t rerr = NULL;
-                if (eng_volume_remove(e, name, false, &rerr) == 0) {
-                        if (!any)
-                                printf("Deleted Volumes:\n");
-                        printf("%s\n", name);
-                        any = true;
-                }
-                berth_error_release(&rerr);
+                if (i == 0)
+                        printf("Deleted Volumes:\n");
+                printf("%s\n", json_string_value(name));
         }
-        json_decref(vols);
+        json_decref(removed);
         printf("\nTotal reclaimed space: 0B\n");
         return 0;
 }

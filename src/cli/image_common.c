@@ -3,7 +3,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/image_common.h"
 #include "common/paths.h"
@@ -28,12 +27,7 @@ int cli_store_table_open(struct cli_global *g, struct img_store *s, struct img_t
 
 int64_t cli_time_sec(const char *rfc3339)
 {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        int64_t ns = 0;
-        if (rfc3339 == NULL || berth_parse_timestamp(rfc3339, "time", &now, &ns, NULL) < 0)
-                return 0;
-        return ns / 1000000000LL;
+        return img_time_sec(rfc3339);
 }
 
 char *cli_short_id(const char *digest, bool no_trunc)
@@ -44,56 +38,9 @@ char *cli_short_id(const char *digest, bool no_trunc)
         return berth_xasprintf("%.12s", hex ? hex + 1 : digest);
 }
 
-static const char *cfg_str(json_t *cfg, const char *key)
-{
-        const char *v = json_string_value(json_object_get(cfg, key));
-        return v ? v : "";
-}
-
 json_t *cli_image_inspect_json(const struct img_entry *e, const struct img_image *img)
 {
-        json_t *tags = json_array(), *digests = json_array();
-        for (size_t i = 0; e && i < e->n_names; i++) {
-                json_array_append_new(tags, json_string(e->names[i]));
-                char *repo, *tag;
-                img_ref_split(e->names[i], &repo, &tag);
-                char *rd = berth_xasprintf("%s@%s", repo, img->manifest_digest);
-                bool dup = false;
-                size_t j;
-                json_t *x;
-                json_array_foreach(digests, j, x)
-                {
-                        dup |= strcmp(json_string_value(x), rd) == 0;
-                }
-                if (!dup)
-                        json_array_append_new(digests, json_string(rd));
-                free(rd);
-                free(repo);
-                free(tag);
-        }
-        json_t *cfg = img->cfg;
-        json_t *layers = json_array();
-        for (size_t i = 0; i < img->n_layers; i++)
-                json_array_append_new(layers, json_string(img->diff_ids[i]));
-        const char *comment = "";
-        json_t *hist = json_object_get(cfg, "history");
-        if (json_array_size(hist)) {
-                const char *c = json_string_value(json_object_get(
-                        json_array_get(hist, json_array_size(hist) - 1), "comment"));
-                if (c)
-                        comment = c;
-        }
-        json_t *config = json_object_get(cfg, "config");
-        return json_pack(
-                "{s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:s, s:I, s:{s:s, s:o}, "
-                "s:{s:s, s:s, s:I}}",
-                "Id", img->config.digest, "RepoTags", tags, "RepoDigests", digests, "Parent", "",
-                "Comment", comment, "Created", cfg_str(cfg, "created"), "DockerVersion", "",
-                "Author", cfg_str(cfg, "author"), "Config", config ? config : json_null(),
-                "Architecture", cfg_str(cfg, "architecture"), "Os", cfg_str(cfg, "os"), "Size",
-                (json_int_t) img_image_size(img), "RootFS", "Type", "layers", "Layers", layers,
-                "Descriptor", "mediaType", e ? e->manifest_media_type : IMG_MT_OCI_MANIFEST,
-                "digest", img->manifest_digest, "size", (json_int_t) (e ? e->manifest_size : 0));
+        return img_inspect_json(e, img);
 }
 
 char *cli_registry_defaults(struct cli_global *g, struct img_registry_opts *o)

@@ -18,6 +18,7 @@ static const struct cli_command commands[] = {
         {"create", cmd_create, "Create a new container"},
         {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
         {"disk", cmd_disk, "Create, inspect, convert and snapshot disk images (raw, qcow2)"},
+        {"events", cmd_events, "Get real time events from the server"},
         {"exec", cmd_exec, "Execute a command in a running container"},
         {"export", cmd_export, "Export a container's filesystem as a tar archive"},
         {"history", cmd_history, "Show the history of an image"},

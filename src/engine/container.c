@@ -16,6 +16,7 @@
 
 #include "common/units.h"
 #include "common/util.h"
+#include "engine/events.h"
 #include "engine/names.h"
 
 int eng_ctx_init(struct eng_ctx *e, const struct berth_paths *p, berth_error_t *err)
@@ -414,6 +415,7 @@ int eng_container_rename(struct eng_ctx *e, struct eng_container *c, const char 
                 return -1;
         }
         release_name(e, old, c->id);
+        eng_event_container(e, c, "rename", json_pack("{s:s+}", "oldName", "/", old));
         return 0;
 }
 

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "engine/lifecycle.h"
+#include "engine/rootfs.h"
 
 static int open_in_root(int root_fd, const char *path, int flags, berth_error_t *err)
 {
@@ -341,5 +343,66 @@ int eng_cp_stat(int root_fd, const char *path, mode_t *mode)
                 return -1;
         }
         *mode = st.st_mode & S_IFMT;
+        return 0;
+}
+
+int eng_cp_container_root(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
+{
+        eng_reconcile(e, c, NULL);
+        const char *st = eng_container_status(c);
+        if (strcmp(st, "running") == 0 || strcmp(st, "paused") == 0) {
+                int pid = (int) json_integer_value(json_object_get(eng_container_state(c), "Pid"));
+                char p[64];
+                snprintf(p, sizeof(p), "/proc/%d/root", pid);
+                int fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (fd >= 0)
+                        return fd;
+        } else {
+                /* a created or stopped container's overlay may not be mounted (after a
+                 * reboot): the copy must land in it, not in the empty mount point */
+                berth_error_t merr = NULL;
+                if (eng_rootfs_mount(e, c, &merr) < 0)
+                        berth_error_release(&merr);
+        }
+        const char *merged = json_string_value(json_object_get(
+                json_object_get(json_object_get(c->doc, "GraphDriver"), "Data"), "MergedDir"));
+        int fd = merged ? open(merged, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+        if (fd < 0)
+                return berth_fail_status(err, 1, errno, "the root filesystem of %.12s is not there",
+                                         c->id);
+        return fd;
+}
+
+int eng_cp_lstat(int root_fd, const char *path, struct stat *st, char **link_target,
+                 berth_error_t *err)
+{
+        *link_target = NULL;
+        cleanup_free char *copy = berth_xstrdup(path);
+        size_t l = strlen(copy);
+        while (l > 1 && copy[l - 1] == '/')
+                copy[--l] = '\0';
+        char *slash = strrchr(copy, '/');
+        const char *base = slash ? slash + 1 : copy;
+        cleanup_free char *parent =
+                slash ? strndup(copy, (size_t) (slash - copy)) : berth_xstrdup(".");
+        if (*base == '\0')
+                base = ".";
+        cleanup_close int pfd =
+                open_in_root(root_fd, *parent ? parent : "/", O_PATH | O_DIRECTORY, err);
+        if (pfd < 0)
+                return -1;
+        if (fstatat(pfd, base, st, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) < 0)
+                return berth_fail(err, errno, "stat `%s` in the container", path);
+        if (S_ISLNK(st->st_mode)) {
+                char target[PATH_MAX];
+                ssize_t n = readlinkat(pfd, base, target, sizeof(target) - 1);
+                if (n < 0)
+                        return berth_fail(err, errno, "readlink `%s` in the container", path);
+                target[n] = '\0';
+                /* as dockerd gives it: a path in the container */
+                *link_target = target[0] == '/'
+                                       ? berth_xstrdup(target)
+                                       : berth_xasprintf("%s/%s", *parent ? parent : "", target);
+        }
         return 0;
 }

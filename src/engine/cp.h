@@ -8,9 +8,11 @@
 #define BERTH_ENGINE_CP_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "engine/container.h"
 
 /* root_fd AT_FDCWD means the host: ordinary path resolution. */
 
@@ -27,5 +29,19 @@ int eng_cp_tar_into(int root_fd, const char *dir, int in_fd, bool keep_owner, be
 /* The kind of what path names inside root_fd (S_IFDIR, S_IFREG, …), or -1
  * with errno when it doesn't exist or can't be reached. */
 int eng_cp_stat(int root_fd, const char *path, mode_t *mode);
+
+/* An O_PATH fd of the container's root as the container sees it (with its volumes) while it
+ * runs, else of its root filesystem on the host (its overlay mounted again if need be). */
+int eng_cp_container_root(struct eng_ctx *e, struct eng_container *c, berth_error_t *err);
+
+/* lstat of path inside root_fd (its parents resolved in the root, the last component not
+ * followed); a symlink's target in *link_target (malloc'ed, made absolute in the container),
+ * else NULL. */
+int eng_cp_lstat(int root_fd, const char *path, struct stat *st, char **link_target,
+                 berth_error_t *err);
+
+/* noOverwriteDirNonDir (cp_check.c): fails when an entry of the tar read from in_fd would
+ * replace a directory under dir (in root_fd) with a non-directory or the reverse. */
+int eng_cp_check_overwrite(int root_fd, const char *dir, int in_fd, berth_error_t *err);
 
 #endif

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "engine/cgparent.h"
+#include "engine/events.h"
 #include "engine/lifecycle.h"
 #include "engine/network.h"
 #include "engine/rootfs.h"
@@ -443,6 +444,7 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
         if ((r = eng_container_save(c, err)) < 0)
                 goto undo;
         eng_container_unlock(c);
+        eng_event_container(e, c, "create", NULL);
         *out = c;
         c = NULL;
         goto out;

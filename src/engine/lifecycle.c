@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
+#include "engine/events.h"
 #include "engine/rootfs.h"
 #include "engine/volume.h"
 #include "engine/spec.h"
@@ -123,6 +125,7 @@ int eng_reconcile(struct eng_ctx *e, struct eng_container *c, berth_error_t *err
         if (r < 0)
                 return -1;
         log_info("container %.12s: its monitor died; recorded as exited", c->id);
+        eng_event_container(e, c, "die", json_pack("{s:i}", "exitCode", 137));
         if (wants_restart_after_crash(c)) {
                 struct eng_start_opts o = {0};
                 int sync = -1;
@@ -308,6 +311,7 @@ int eng_kill(struct eng_ctx *e, struct eng_container *c, int sig, berth_error_t 
         struct oci_ctx oci = oci_of(e);
         if (oci_kill(&oci, c->id, sig, false, err) < 0)
                 return berth_wrap(err, "kill container %.12s", c->id);
+        eng_event_container(e, c, "kill", json_pack("{s:i}", "signal", sig));
         return 0;
 }
 
@@ -315,6 +319,7 @@ int eng_kill(struct eng_ctx *e, struct eng_container *c, int sig, berth_error_t 
  * so that what follows `berth stop` (network rm, a run on the same port) finds it gone. */
 static int stopped_net_down(struct eng_ctx *e, struct eng_container *c)
 {
+        eng_event_container(e, c, "stop", NULL);
         if (eng_container_lock(c, NULL) == 0) {
                 net_down_logged(e, c);
                 eng_container_unlock(c);
@@ -348,6 +353,8 @@ int eng_stop(struct eng_ctx *e, struct eng_container *c, int timeout, berth_erro
         if (strcmp(st, "restarting") != 0 &&
             oci_kill(&oci, c->id, stop_signal(c), false, &kerr) < 0)
                 log_debug("stop signal: %s", berth_error_msg(kerr));
+        else if (strcmp(st, "restarting") != 0)
+                eng_event_container(e, c, "kill", json_pack("{s:i}", "signal", stop_signal(c)));
         berth_error_release(&kerr);
         if (wait_not_live(c, (int64_t) timeout * 1000) == 0)
                 return stopped_net_down(e, c);
@@ -399,6 +406,8 @@ int eng_pause(struct eng_ctx *e, struct eng_container *c, bool pause, berth_erro
                 r = eng_container_save_state(c, err);
         }
         eng_container_unlock(c);
+        if (r == 0)
+                eng_event_container(e, c, pause ? "pause" : "unpause", NULL);
         return r;
 }
 
@@ -482,6 +491,8 @@ int eng_remove(struct eng_ctx *e, struct eng_container *c, bool force, berth_err
                 }
         }
         json_decref(anon);
+        if (r == 0)
+                eng_event_container(e, c, "destroy", NULL);
         return r;
 }
 
@@ -525,5 +536,31 @@ int eng_exec_defaults(struct eng_container *c, const char *user, bool tty, char 
         }
         *uid_gid = berth_xasprintf("%lu:%lu", (unsigned long) u.uid, (unsigned long) u.gid);
         eng_user_release(&u);
+        return 0;
+}
+
+int eng_container_log_source(struct eng_container *c, struct eng_log_read_opts *o,
+                             const char **path, int *monitor_fd, berth_error_t *err)
+{
+        *monitor_fd = -1;
+        json_t *lc = json_object_get(json_object_get(c->doc, "HostConfig"), "LogConfig");
+        const char *type = json_string_value(json_object_get(lc, "Type"));
+        if (type && strcmp(type, "none") == 0)
+                return berth_fail_status(err, 1, 0,
+                                         "configured logging driver does not support reading");
+        const char *mf =
+                json_string_value(json_object_get(json_object_get(lc, "Config"), "max-file"));
+        o->max_file = mf ? (unsigned) strtoul(mf, NULL, 10) : 1;
+        *path = json_string_value(json_object_get(c->doc, "LogPath"));
+        if (*path == NULL)
+                return berth_fail(err, ENOENT, "container %.12s has no log file", c->id);
+        if (o->follow) {
+                /* follow until the monitor is gone: a pidfd becomes readable then */
+                pid_t mp = eng_monitor_pid(c);
+                if (mp > 0)
+                        *monitor_fd = (int) syscall(SYS_pidfd_open, mp, 0);
+                if (*monitor_fd < 0)
+                        o->follow = false;
+        }
         return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "engine/container.h"
+#include "engine/logfile.h"
 
 /* Every container, each reconciled (see eng_reconcile). */
 int eng_list_reconciled(struct eng_ctx *e, struct eng_container ***v, size_t *n,
@@ -62,5 +63,12 @@ int eng_pause(struct eng_ctx *e, struct eng_container *c, bool pause, berth_erro
  * Docker's exec. */
 int eng_exec_defaults(struct eng_container *c, const char *user, bool tty, char *const *env,
                       size_t n_env, char **uid_gid, const char **term_env, berth_error_t *err);
+
+/* What reading container c's log takes: *path (its LogPath, owned by c) and o->max_file from
+ * its log options; with o->follow, *monitor_fd is a pidfd of its live monitor (readable once
+ * the monitor is gone), or -1 with o->follow cleared: nothing more will come.  The "none" log
+ * driver keeps nothing: that fails (status 1) with Docker's message. */
+int eng_container_log_source(struct eng_container *c, struct eng_log_read_opts *o,
+                             const char **path, int *monitor_fd, berth_error_t *err);
 
 #endif

@@ -255,6 +255,22 @@ static bool wanted(const struct eng_log_read_opts *o, const struct entry *e)
 static int emit_entry(const struct eng_log_read_opts *o, const struct entry *e, int out_fd,
                       int err_fd, berth_error_t *err)
 {
+        if (o->emit) {
+                char stamp[42] = "";
+                size_t sl = 0;
+                if (o->timestamps) {
+                        eng_log_time(e->ns, stamp);
+                        sl = strlen(stamp);
+                        stamp[sl++] = ' ';
+                }
+                cleanup_free char *line = berth_xmalloc(sl + e->len + 1);
+                memcpy(line, stamp, sl);
+                memcpy(line + sl, e->log, e->len);
+                if (o->emit(o->emit_ctx, e->stream ? ENG_LOG_STDERR : ENG_LOG_STDOUT, line,
+                            sl + e->len) < 0)
+                        return berth_fail(err, EPIPE, "write logs");
+                return 0;
+        }
         int fd = e->stream ? err_fd : out_fd;
         if (o->timestamps) {
                 char stamp[40];

@@ -43,6 +43,10 @@ struct eng_log_read_opts {
         bool follow;       /* keep reading as the file grows, across rotation */
         int stop_fd;       /* with follow: stop when this fd is readable (-1: never) */
         unsigned max_file; /* rotated files to look at: path.1 … path.(max_file-1) */
+        /* Set: each entry goes to emit (its timestamp prefix included, in one call) instead of
+         * out_fd/err_fd, as the Engine API frames each entry; a return < 0 stops the read. */
+        int (*emit)(void *ctx, enum eng_log_stream s, const char *buf, size_t len);
+        void *emit_ctx;
 };
 
 /* Emit entries to out_fd (stdout entries) and err_fd (stderr entries). */

@@ -27,6 +27,7 @@
 #include "common/util.h"
 #include "engine/attach.h"
 #include "engine/container.h"
+#include "engine/events.h"
 #include "engine/health.h"
 #include "engine/logfile.h"
 #include "oci/oci.h"
@@ -448,6 +449,7 @@ static void health_done(struct mon *m, pid_t pid, int status)
         eng_container_save_state(m->c, &err);
         eng_container_unlock(m->c);
         berth_error_release(&err);
+        eng_event_health(&m->e, m->c);
 }
 
 /* Serve output, input and clients until the init has exited and its output
@@ -756,6 +758,7 @@ int eng_monitor_main(int argc, char **argv)
                                 goto restart;
                         break;
                 }
+                eng_event_container(&m.e, m.c, "start", NULL);
                 if (first) {
                         sync_say(&m, "started %d", (int) m.pid);
                         berth_closep(&m.sync_fd);
@@ -774,6 +777,8 @@ int eng_monitor_main(int argc, char **argv)
                                  : WIFSIGNALED(ws) ? 128 + WTERMSIG(ws)
                                                    : 255;
                 exit_info.oom = oom_killed(&m);
+                if (exit_info.oom)
+                        eng_event_container(&m.e, m.c, "oom", NULL);
                 if (m.log)
                         eng_logfile_flush(m.log, berth_now_ns(), &err);
                 berth_error_release(&err);
@@ -784,11 +789,16 @@ int eng_monitor_main(int argc, char **argv)
                 if (!should_restart(&m)) {
                         update_state(&m, st_exited, &err);
                         berth_error_release(&err);
+                        /* after the state: a client told of the exit finds it recorded */
+                        eng_event_container(&m.e, m.c, "die",
+                                            json_pack("{s:i}", "exitCode", exit_info.code));
                         char code[16];
                         int n = snprintf(code, sizeof(code), "%d", exit_info.code);
                         broadcast(&m, ENG_FRAME_EXIT, code, (size_t) n);
                         break;
                 }
+                eng_event_container(&m.e, m.c, "die",
+                                    json_pack("{s:i}", "exitCode", exit_info.code));
         restart:
                 update_state(&m, st_restarting, &err);
                 berth_error_release(&err);

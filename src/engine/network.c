@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/units.h"
 #include "common/util.h"
+#include "engine/events.h"
 #include "engine/lifecycle.h"
 #include "net/sandbox.h"
 #include "net/slirp.h"
@@ -426,6 +427,8 @@ int eng_net_connect(struct eng_ctx *e, const char *network, const char *containe
         }
         if (r == 0)
                 r = eng_container_save(op.c, err);
+        if (r == 0)
+                eng_event_endpoint(e, "connect", op.ni.id, op.ni.name, op.c->id);
         op_close(&op);
         return r;
 }
@@ -449,6 +452,8 @@ int eng_net_disconnect(struct eng_ctx *e, const char *network, const char *conta
                 json_object_del(op.nets, op.ni.name);
                 r = eng_container_save(op.c, err);
         }
+        if (r == 0)
+                eng_event_endpoint(e, "disconnect", op.ni.id, op.ni.name, op.c->id);
         op_close(&op);
         return r;
 }

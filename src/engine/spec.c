@@ -492,3 +492,8 @@ out:
         json_decref(linux_obj);
         return ret;
 }
+
+json_t *eng_spec_resources(json_t *host_config)
+{
+        return build_resources(host_config);
+}

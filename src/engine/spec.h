@@ -75,6 +75,10 @@ struct eng_spec_input {
 /* Build config.json.  *out is a new reference. */
 int eng_spec_build(const struct eng_spec_input *in, json_t **out, berth_error_t *err);
 
+/* linux.resources (memory, cpu, pids) for a HostConfig, as eng_spec_build writes them; for
+ * `update`, which changes them later.  A new reference. */
+json_t *eng_spec_resources(json_t *host_config);
+
 /* Docker's merge of a container's Config with its image's config, in place: Env (image first,
  * then the container's by key; "KEY" without "=" unsets), Cmd and Entrypoint (an Entrypoint
  * given by the user drops the image's Cmd too), WorkingDir, User, ExposedPorts, Volumes,

@@ -191,3 +191,10 @@ int eng_container_pids(struct eng_container *c, pid_t **pids, size_t *n, berth_e
         }
         return 0;
 }
+
+char *eng_stats_cgroup_file(struct eng_container *c, const char *v1_ctrl, const char *v1_file,
+                            const char *v2_file)
+{
+        __attribute__((cleanup(cg_release))) struct cg cg = {.c = c};
+        return cg_file(&cg, v1_ctrl, v1_file, v2_file);
+}

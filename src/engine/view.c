@@ -216,6 +216,28 @@ json_t *eng_ps_row(struct eng_container *c, bool no_trunc, const struct timespec
         return row;
 }
 
+json_t *eng_inspect_doc(struct eng_container *c)
+{
+        json_t *d = c->doc;
+        json_t *out = json_object();
+        static const char *const before_state[] = {"Id", "Created", "Path", "Args"};
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(before_state); i++) {
+                json_t *v = json_object_get(d, before_state[i]);
+                json_object_set(out, before_state[i], v ? v : json_null());
+        }
+        json_object_set(out, "State", eng_container_state(c));
+        const char *k;
+        json_t *v;
+        json_object_foreach(d, k, v)
+        {
+                if (!json_object_get(out, k))
+                        json_object_set(out, k, v);
+        }
+        json_t *rc = json_object_get(c->state, "RestartCount");
+        json_object_set_new(out, "RestartCount", json_integer(json_integer_value(rc)));
+        return out;
+}
+
 const struct berth_tmpl_header eng_ps_headers[] = {
         {"ID", "CONTAINER ID"},
         {"Image", "IMAGE"},

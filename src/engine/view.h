@@ -18,6 +18,10 @@ json_t *eng_ps_row(struct eng_container *c, bool no_trunc, const struct timespec
 /* "Up 2 minutes (Paused)", "Exited (137) 5 seconds ago", "Created". */
 char *eng_status_text(struct eng_container *c, const struct timespec *now);
 
+/* The document `docker inspect` shows: container.json with State and RestartCount from
+ * state.json, in Docker's field order (a new reference). */
+json_t *eng_inspect_doc(struct eng_container *c);
+
 /* Column headers Docker prints for ps fields ("ID" → "CONTAINER ID"). */
 extern const struct berth_tmpl_header eng_ps_headers[];
 

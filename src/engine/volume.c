@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "engine/events.h"
 #include "image/image.h"
 
 bool eng_volume_name_valid(const char *name)
@@ -98,6 +99,7 @@ int eng_volume_create(struct eng_ctx *e, const char *name, json_t *labels, json_
                 rmdir(dir);
                 return -1;
         }
+        eng_event_volume(e, "create", name);
         *out = v;
         return 0;
 }
@@ -197,6 +199,7 @@ int eng_volume_remove(struct eng_ctx *e, const char *name, bool force, berth_err
                 return berth_fail(err, errno, "open `%s`", base);
         if (img_rm_rf_at(bfd, name, err) < 0)
                 return berth_wrap(err, "remove volume `%s`", name);
+        eng_event_volume(e, "destroy", name);
         return 0;
 }
 

@@ -358,6 +358,13 @@ struct img_registry_opts {
         bool quiet;            /* no progress lines */
         int retries;           /* extra attempts on transient failures (default 3) */
         uint64_t chunk_size;   /* push blobs larger than this in PATCH chunks (0: one PUT) */
+        /* credentials given with the request (the Engine API's X-Registry-Auth): they win
+         * over auth_file's */
+        const char *user, *password;
+        /* progress lines to this function instead of stdout (the Engine API streams them as
+         * JSON), each as the CLI prints it: "<id>: <status>" or "<status>" */
+        void (*progress_fn)(void *ctx, const char *line);
+        void *progress_ctx;
 };
 
 /* Pull NAME[:TAG|@DIGEST] (host[:port]/path) into the store, verifying every digest
@@ -370,6 +377,9 @@ int img_push(struct img_store *s, const char *image, const char *dest,
 /* Check credentials against the registry, then store them (file mode 0600). */
 int img_login(const char *registry, const char *user, const char *password,
               const struct img_registry_opts *o, berth_error_t *err);
+/* Only check them (the Engine API's POST /auth stores nothing). */
+int img_login_check(const char *registry, const char *user, const char *password,
+                    const struct img_registry_opts *o, berth_error_t *err);
 /* Store credentials without checking them. */
 int img_auth_put(const char *auth_file, const char *registry, const char *user,
                  const char *password, berth_error_t *err);
@@ -378,5 +388,47 @@ int img_logout(const char *auth_file, const char *registry, berth_error_t *err);
 /* Look up stored credentials (both NULL when there are none). */
 int img_auth_get(const char *auth_file, const char *registry, char **user, char **password,
                  berth_error_t *err);
+
+/* ---- what front-ends show (describe.c) ---- */
+
+/* Seconds since the epoch of an RFC 3339 time (0 if it isn't one); the image's creation. */
+int64_t img_time_sec(const char *rfc3339);
+int64_t img_created_sec(const struct img_image *img);
+/* `docker image inspect`'s object for an image (e may be NULL: no names). */
+json_t *img_inspect_json(const struct img_entry *e, const struct img_image *img);
+/* "repo@sha256:…" for each repository naming the image, once each. */
+json_t *img_repo_digests(const struct img_entry *e, const char *manifest_digest);
+/* The history steps, newest first: [{CreatedAt (RFC 3339 or ""), CreatedBy, Comment, Size
+ * (the layer the step made, 0 for none)}]. */
+json_t *img_history(const struct img_image *img);
+/* Docker's reference filter: the glob matches the name's repository or the whole name. */
+bool img_ref_matches(const char *pattern, const char *name);
+/* The normalized name if what (as typed) is one of e's names, else NULL (an ID, a digest). */
+char *img_named_by(const struct img_entry *e, const char *what);
+
+/* ---- removing and naming (remove.c) ---- */
+
+/* kind "Untagged" with a name, or "Deleted" with an image ID, as each happens. */
+typedef void (*img_remove_report_fn)(void *ctx, const char *kind, const char *value);
+/* rmi of one argument: a name loses that name (the image goes with its last one); an ID
+ * removes every name and the image.  pins: manifests containers use (img_snapshots_images):
+ * refused unless force, and then only the names go.  Blobs stay until img_gc. */
+int img_remove(struct img_store *s, const char *what, bool force, char *const *pins, size_t n_pins,
+               img_remove_report_fn fn, void *ctx, berth_error_t *err);
+/* Which prune candidates go (img is NULL when it could not be loaded). */
+typedef bool (*img_prune_filter_fn)(void *ctx, const struct img_entry *e,
+                                    const struct img_image *img);
+/* Remove the dangling images (all: every image) no container uses and keep (if any) accepts.
+ * Blobs stay until img_gc. */
+int img_prune(struct img_store *s, bool all, img_prune_filter_fn keep, void *keep_ctx,
+              img_remove_report_fn fn, void *ctx, berth_error_t *err);
+/* Give the image source (a name or ID) the normalized name target. */
+int img_tag(struct img_store *s, const char *source, const char *target, berth_error_t *err);
+
+/* ---- events (events.c) ---- */
+
+/* Log an image event (common/eventlog.h) for the image of manifest: Actor.ID its ID, its
+ * labels and name (NULL: the ID, as dockerd names untag and delete events). */
+void img_event(struct img_store *s, const char *manifest, const char *action, const char *name);
 
 #endif

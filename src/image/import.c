@@ -253,6 +253,8 @@ int img_import_rootfs(struct img_store *s, int fd, const char *name,
                 json_object_set_new(hist, "comment", json_string(change->message));
         json_array_append_new(json_object_get(cfg, "history"), hist);
         int ret = img_image_commit(s, cfg, &layer, 1, name ? &name : NULL, name ? 1 : 0, out, err);
+        if (ret == 0)
+                img_event(s, out, "import", NULL);
         json_decref(cfg);
         return ret;
 }

@@ -28,6 +28,15 @@ static void progress(const struct img_registry_opts *o, const char *fmt, ...)
                 return;
         va_list ap;
         va_start(ap, fmt);
+        if (o->progress_fn) {
+                char *line = NULL;
+                if (vasprintf(&line, fmt, ap) >= 0) {
+                        o->progress_fn(o->progress_ctx, line);
+                        free(line);
+                }
+                va_end(ap);
+                return;
+        }
         /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above */
         vprintf(fmt, ap);
         va_end(ap);
@@ -39,7 +48,7 @@ static void progress(const struct img_registry_opts *o, const char *fmt, ...)
 static void xfer_begin(struct reg *r, const char *digest, const char *verb, char *label, size_t len)
 {
         r->xfer_label = NULL;
-        if (r->o->quiet || !isatty(STDOUT_FILENO))
+        if (r->o->quiet || r->o->progress_fn || !isatty(STDOUT_FILENO))
                 return;
         snprintf(label, len, "%.12s: %s", img_digest_hex(digest), verb);
         r->xfer_label = label;
@@ -55,7 +64,7 @@ static void xfer_end(struct reg *r)
 
 static const char *short_hex(const char *digest)
 {
-        static char buf[13];
+        static _Thread_local char buf[13]; /* pulls in the API's threads at once */
         snprintf(buf, sizeof(buf), "%.12s", img_digest_hex(digest));
         return buf;
 }
@@ -277,6 +286,7 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
         const char *names[] = {local};
         if (img_table_add(s, digest, mtype, (int64_t) len, names, local ? 1 : 0, err) < 0)
                 goto out;
+        img_event(s, digest, "pull", local ? local : ref);
         progress(o, "Digest: %s", digest);
         progress(o, "Status: Downloaded image for %s/%s%s%s", r.host, r.repo,
                  img_digest_valid(ref) ? "@" : ":", ref);
@@ -526,6 +536,14 @@ out:
 int img_login(const char *registry, const char *user, const char *password,
               const struct img_registry_opts *o, berth_error_t *err)
 {
+        if (img_login_check(registry, user, password, o, err) < 0)
+                return -1;
+        return img_auth_put(o->auth_file, registry, user, password, err);
+}
+
+int img_login_check(const char *registry, const char *user, const char *password,
+                    const struct img_registry_opts *o, berth_error_t *err)
+{
         /* a throwaway repository name: only /v2/ is asked */
         cleanup_free char *name = berth_xasprintf("%s/login-check", registry);
         struct img_registry_opts with = *o;
@@ -551,7 +569,5 @@ int img_login(const char *registry, const char *user, const char *password,
                 reg_resp_free(&resp);
         }
         reg_close(&r);
-        if (ret == 0)
-                ret = img_auth_put(o->auth_file, registry, user, password, err);
         return ret;
 }

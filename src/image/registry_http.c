@@ -51,8 +51,12 @@ int reg_open(struct reg *r, const char *name, const struct img_registry_opts *o,
                                             : berth_xasprintf("library/%s", norm);
         }
         r->verify = o->tls_verify == 1 || (o->tls_verify < 0 && !host_is_local(r->host));
-        if (img_auth_get(o->auth_file, r->host, &r->user, &r->password, err) < 0)
+        if (o->user && o->password) {
+                r->user = berth_xstrdup(o->user);
+                r->password = berth_xstrdup(o->password);
+        } else if (img_auth_get(o->auth_file, r->host, &r->user, &r->password, err) < 0) {
                 return -1;
+        }
         r->curl = curl_easy_init();
         if (r->curl == NULL)
                 return berth_fail(err, ENOMEM, "initialise libcurl");

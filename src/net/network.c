@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/eventlog.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "common/util.h"
@@ -717,6 +718,8 @@ int net_network_create(struct net_ctx *n, const struct net_create_opts *o, json_
                 goto out;
         if (doc)
                 *doc = json_incref(d);
+        berth_event_emit(NULL, "network", "create", id,
+                         json_pack("{s:s, s:s}", "name", o->name, "type", "bridge"));
         r = 0;
 out:
         free(now);
@@ -795,6 +798,8 @@ static int remove_locked(struct net_ctx *n, json_t *doc, berth_error_t *err)
         cleanup_free char *path = berth_path_join(n->data_dir, file);
         if (unlink(path) < 0 && errno != ENOENT)
                 return berth_fail(err, errno, "remove network %s: remove `%s`", name, path);
+        berth_event_emit(NULL, "network", "destroy", id,
+                         json_pack("{s:s, s:s}", "name", name, "type", "bridge"));
         return 0;
 }
 

@@ -48,7 +48,7 @@ static void now_rfc3339(char *buf, size_t n)
 
 static void remove_state_dir(const char *dir)
 {
-        static const char *files[] = {"exec.fifo", "state.json", NULL};
+        static const char *files[] = {"exec.fifo", "state.json", "seccomp.bpf", NULL};
         for (size_t i = 0; files[i]; i++) {
                 cleanup_free char *p = berth_xasprintf("%s/%s", dir, files[i]);
                 unlink(p);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -125,6 +126,7 @@ static bool same_ns(pid_t pid, const char *name)
 struct exec_child {
         const struct oci_process *proc;
         const struct oci_spec *spec;
+        const struct sock_fprog *seccomp_bpf;
         int sync, console, ns_fds[8], preserve_fds;
 };
 
@@ -162,6 +164,7 @@ __attribute__((noreturn)) static void child_main(struct exec_child *x)
         close(x->sync);
         struct oci_exec_plan plan = {.proc = x->proc,
                                      .seccomp = x->spec->seccomp,
+                                     .seccomp_bpf = x->seccomp_bpf,
                                      .path = exe,
                                      .preserve_fds = x->preserve_fds,
                                      .in_userns = in_userns};
@@ -181,6 +184,14 @@ static int exec_in(struct oci_state *st, struct oci_spec *spec, struct oci_proce
         int sync[2] = {-1, -1}, r = -1;
         cleanup_close int console_peer = -1, master = -1;
         pid_t pid = -1;
+        struct sock_fprog bpf = {0};
+        berth_error_t cache_err = NULL;
+        /* before joining any namespace: the cache is a file of the runtime's state */
+        if (spec->seccomp && oci_seccomp_bpf(spec->seccomp, st->dir, &bpf, &cache_err) < 0) {
+                log_debug("exec: %s; compiling the filter instead", berth_error_msg(cache_err));
+                berth_error_release(&cache_err);
+        }
+        x.seccomp_bpf = bpf.filter ? &bpf : NULL;
         for (int i = 0; i < 8; i++) {
                 char path[64];
                 x.ns_fds[i] = -1;
@@ -197,6 +208,8 @@ static int exec_in(struct oci_state *st, struct oci_spec *spec, struct oci_proce
         if (proc->terminal) {
                 if (o->console_socket) {
                         x.console = oci_console_connect(o->console_socket, err);
+                } else if (o->console_fd > 0) {
+                        x.console = fcntl(o->console_fd, F_DUPFD_CLOEXEC, 3);
                 } else {
                         int sp[2];
                         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0) {
@@ -263,6 +276,8 @@ static int exec_in(struct oci_state *st, struct oci_spec *spec, struct oci_proce
                         goto kill;
         }
         r = 0;
+        if (o->pid_out)
+                *o->pid_out = pid;
         if (o->detach)
                 goto out;
         if (master >= 0)
@@ -286,6 +301,7 @@ out:
                 close(sync[0]);
         if (sync[1] >= 0)
                 close(sync[1]);
+        free(bpf.filter);
         return r;
 }
 
@@ -318,7 +334,7 @@ int oci_exec(struct oci_ctx *c, const char *id, const struct oci_exec_opts *o, i
         if (oci_spec_load(cfg, &spec, err) < 0 || build_process(spec, o, &proc, err) < 0 ||
             proc == NULL)
                 goto out;
-        if (proc->terminal && !o->console_socket && o->detach) {
+        if (proc->terminal && !o->console_socket && o->console_fd <= 0 && o->detach) {
                 berth_fail_status(err, 1, 0, "exec -t -d needs --console-socket");
                 goto out;
         }

@@ -61,7 +61,8 @@ void oci_hooks_run_warn(const struct oci_spec *s, enum oci_hook_kind k, const ch
 struct oci_exec_plan {
         const struct oci_process *proc;
         const struct oci_seccomp *seccomp;
-        const char *path; /* resolved program path */
+        const struct sock_fprog *seccomp_bpf; /* when set: seccomp, compiled (exec) */
+        const char *path;                     /* resolved program path */
         int preserve_fds;
         bool in_userns;
 };
@@ -75,6 +76,14 @@ int oci_caps_apply(const struct oci_process *p, berth_error_t *err);
 /* Load the filter into the calling thread.  A NOTIFY listener fd is sent to
  * listenerPath with the container state. */
 int oci_seccomp_load(const struct oci_seccomp *sc, berth_error_t *err);
+/* exec's filter, compiled once per container into <dir>/seccomp.bpf (the container's spec does
+ * not change while it lives) and read from there after: libseccomp's compile is most of an
+ * exec's cost.  prog->filter stays NULL (and 0 is returned) for a filter with flags or a
+ * notify listener, which only oci_seccomp_load can install. */
+struct sock_fprog;
+int oci_seccomp_bpf(const struct oci_seccomp *sc, const char *dir, struct sock_fprog *prog,
+                    berth_error_t *err);
+int oci_seccomp_load_bpf(const struct sock_fprog *prog, berth_error_t *err);
 
 /* -------------------------------------------------------------- terminal.c */
 

@@ -54,6 +54,10 @@ struct oci_exec_opts {
         const char *pid_file;
         int preserve_fds;
         bool ignore_paused; /* exec into a paused container (it runs once resumed) */
+        /* > 0: a connected unix socket the pty master is sent over, as over console_socket
+         * (for a caller that made a socketpair rather than a listening path) */
+        int console_fd;
+        pid_t *pid_out; /* when set: the process's pid, once it runs */
 };
 
 /* Default root: /run/berth-oci, or $XDG_RUNTIME_DIR/berth-oci when not root. */

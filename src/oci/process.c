@@ -166,6 +166,12 @@ static int set_user(const struct oci_process *p, bool in_userns, berth_error_t *
         return 0;
 }
 
+static int load_seccomp(const struct oci_exec_plan *plan, berth_error_t *err)
+{
+        return plan->seccomp_bpf ? oci_seccomp_load_bpf(plan->seccomp_bpf, err)
+                                 : oci_seccomp_load(plan->seccomp, err);
+}
+
 int oci_process_exec(const struct oci_exec_plan *plan, berth_error_t *err)
 {
         const struct oci_process *p = plan->proc;
@@ -186,7 +192,7 @@ int oci_process_exec(const struct oci_exec_plan *plan, berth_error_t *err)
         /* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it
          * while we still hold it.  With it, as late as possible, so the filter
          * needn't allow what the runtime does between here and execve. */
-        if (plan->seccomp && !p->no_new_privileges && oci_seccomp_load(plan->seccomp, err) < 0)
+        if (plan->seccomp && !p->no_new_privileges && load_seccomp(plan, err) < 0)
                 return -1;
         if (p->has_caps && drop_bounding(p, err) < 0)
                 return -1;
@@ -196,7 +202,7 @@ int oci_process_exec(const struct oci_exec_plan *plan, berth_error_t *err)
                 return -1;
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return berth_fail(err, errno, "set no_new_privs");
-        if (plan->seccomp && p->no_new_privileges && oci_seccomp_load(plan->seccomp, err) < 0)
+        if (plan->seccomp && p->no_new_privileges && load_seccomp(plan, err) < 0)
                 return -1;
         /* A signal mask survives execve: whatever the runtime's caller blocked
          * (berth's monitor blocks SIGCHLD for its signalfd) must not leak

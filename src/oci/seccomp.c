@@ -6,11 +6,15 @@
  * becomes one rule per condition (OR).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -102,18 +106,21 @@ static int send_listener(const struct oci_seccomp *sc, int nfd, berth_error_t *e
         return 0;
 }
 
-int oci_seccomp_load(const struct oci_seccomp *sc, berth_error_t *err)
+/* The libseccomp filter of sc, not loaded yet. */
+static scmp_filter_ctx build(const struct oci_seccomp *sc, berth_error_t *err)
 {
         uint32_t def = action(sc->default_action, sc->default_errno_ret);
         scmp_filter_ctx ctx = seccomp_init(def);
         int rc;
-        if (ctx == NULL)
-                return berth_fail(err, EINVAL, "initialize the seccomp filter");
+        if (ctx == NULL) {
+                berth_fail(err, EINVAL, "initialize the seccomp filter");
+                return NULL;
+        }
         for (size_t i = 0; i < sc->n_archs; i++) {
                 rc = seccomp_arch_add(ctx, sc->archs[i]);
                 if (rc < 0 && rc != -EEXIST) {
-                        seccomp_release(ctx);
-                        return berth_fail(err, -rc, "add seccomp architecture");
+                        berth_fail(err, -rc, "add seccomp architecture");
+                        goto fail;
                 }
         }
         /* libseccomp sets no_new_privs by default; only process.noNewPrivileges may. */
@@ -127,6 +134,63 @@ int oci_seccomp_load(const struct oci_seccomp *sc, berth_error_t *err)
         for (size_t i = 0; i < sc->n_rules; i++)
                 if (add_rule(ctx, &sc->rules[i], def, err) < 0)
                         goto fail;
+        return ctx;
+fail:
+        seccomp_release(ctx);
+        return NULL;
+}
+
+int oci_seccomp_bpf(const struct oci_seccomp *sc, const char *dir, struct sock_fprog *prog,
+                    berth_error_t *err)
+{
+        *prog = (struct sock_fprog){0};
+        /* flags and notify change how the filter is loaded, not only what it is */
+        if (sc->n_flags || sc->listener_path || sc->default_action == SCMP_ACT_NOTIFY)
+                return 0;
+        for (size_t i = 0; i < sc->n_rules; i++)
+                if (sc->rules[i].action == SCMP_ACT_NOTIFY)
+                        return 0;
+        cleanup_free char *path = berth_xasprintf("%s/seccomp.bpf", dir);
+        cleanup_free char *text = NULL;
+        size_t len = 0;
+        berth_error_t ignored = NULL;
+        if (berth_read_file(path, &text, &len, &ignored) < 0) {
+                berth_error_release(&ignored);
+                scmp_filter_ctx ctx = build(sc, err);
+                if (ctx == NULL)
+                        return -1;
+                cleanup_free char *tmp = berth_xasprintf("%s.%d", path, (int) getpid());
+                cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+                int rc = fd < 0 ? -errno : seccomp_export_bpf(ctx, fd);
+                seccomp_release(ctx);
+                if (rc < 0 || rename(tmp, path) < 0) {
+                        unlink(tmp);
+                        return berth_fail(err, rc < 0 ? -rc : errno, "cache the seccomp filter");
+                }
+                if (berth_read_file(path, &text, &len, err) < 0)
+                        return -1;
+        }
+        size_t n = len / sizeof(struct sock_filter);
+        if (len == 0 || len % sizeof(struct sock_filter) || n > 0xffff)
+                return berth_fail(err, EINVAL, "`%s` is not a seccomp filter", path);
+        prog->len = (unsigned short) n;
+        prog->filter = (struct sock_filter *) (void *) berth_steal_ptr(&text);
+        return 0;
+}
+
+int oci_seccomp_load_bpf(const struct sock_fprog *prog, berth_error_t *err)
+{
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) < 0)
+                return berth_fail(err, errno, "load the seccomp filter");
+        return 0;
+}
+
+int oci_seccomp_load(const struct oci_seccomp *sc, berth_error_t *err)
+{
+        scmp_filter_ctx ctx = build(sc, err);
+        int rc;
+        if (ctx == NULL)
+                return -1;
         rc = seccomp_load(ctx);
         if (rc < 0) {
                 berth_fail(err, -rc, "load the seccomp filter");

@@ -362,8 +362,14 @@ bool eng_ps_filter_wants_all(const struct eng_ps_filter *f)
 
 bool eng_ps_filter_match(const struct eng_ps_filter *f, struct eng_ctx *e, struct eng_container *c)
 {
-        /* same key: any may match; different keys: all must */
+        /* same key: any may match, except labels, which all must (Docker's MatchKVList:
+         * compose asks for project=P and oneoff=False at once); different keys: all must */
         for (const struct eng_ps_filter *a = f; a; a = a->next) {
+                if (strcmp(a->key, "label") == 0) {
+                        if (!match_one(a, e, c))
+                                return false;
+                        continue;
+                }
                 bool seen_before = false;
                 for (const struct eng_ps_filter *b = f; b != a; b = b->next)
                         seen_before |= strcmp(a->key, b->key) == 0;

@@ -245,3 +245,14 @@ A /new/sub/f'
         run "$BERTH" ps -a --filter name=p21 --format '{{.Command}}'
         [ "$output" = '"sleep 1234567890123…"' ]
 }
+
+@test "ps --filter label=a --filter label=b: every label must match (compose asks for two at once)" {
+        "$BERTH" create --name lf-both --label proj=p --label oneoff=False busybox true >/dev/null
+        "$BERTH" create --name lf-one --label proj=p --label oneoff=True busybox true >/dev/null
+        run "$BERTH" ps -a --filter label=proj=p --filter label=oneoff=False --format '{{.Names}}'
+        assert_success
+        [ "$output" = "lf-both" ]
+        # other keys stay alternatives
+        run "$BERTH" ps -a --filter name=lf-both --filter name=lf-one --format '{{.Names}}'
+        [ "$(echo "$output" | sort | tr '\n' ' ')" = "lf-both lf-one " ]
+}

@@ -27,13 +27,13 @@ struct api_req {
         struct api_server *srv;
         const struct berth_paths *paths;
         const char *method;
-        const char *path;               /* without the /vX.Y prefix, percent-decoded */
-        char *params[API_MAX_PARAMS];   /* the {} and {*} captures of the route, in order */
-        unsigned version;               /* the request's API version ×100 (1.41 → 141) */
-        char *body;                     /* the body (NUL-terminated) unless API_BODY_FILE */
+        const char *path;             /* without the /vX.Y prefix, percent-decoded */
+        char *params[API_MAX_PARAMS]; /* the {} and {*} captures of the route, in order */
+        unsigned version;             /* the request's API version ×100 (1.41 → 141) */
+        char *body;                   /* the body (NUL-terminated) unless API_BODY_FILE */
         size_t body_len;
-        int body_fd;                    /* API_BODY_FILE: the body in an unlinked file, at 0 */
-        int client_fd;                  /* the connection's socket (to notice a vanished client) */
+        int body_fd;   /* API_BODY_FILE: the body in an unlinked file, at 0 */
+        int client_fd; /* the connection's socket (to notice a vanished client) */
         /* the reply, set by the api_reply_* calls */
         struct MHD_Response *resp;
         unsigned status;
@@ -73,8 +73,7 @@ int api_route_flags(const char *method, const char *url);
 /* Takes the reference to j. */
 void api_reply_json(struct api_req *r, unsigned status, json_t *j);
 void api_reply_empty(struct api_req *r, unsigned status); /* 204, 304 … */
-void api_reply_text(struct api_req *r, unsigned status, const char *content_type,
-                    const char *text);
+void api_reply_text(struct api_req *r, unsigned status, const char *content_type, const char *text);
 /* {"message": "…"} */
 void api_reply_error(struct api_req *r, unsigned status, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
@@ -102,7 +101,7 @@ typedef void (*api_hijack_fn)(void *ctx, int fd, const char *extra, size_t extra
 void api_hijack(struct api_req *r, api_hijack_fn fn, void *ctx, void (*done)(void *ctx));
 
 /* --- the request (reply.c) --- */
-const char *api_query(struct api_req *r, const char *key);          /* NULL when absent */
+const char *api_query(struct api_req *r, const char *key); /* NULL when absent */
 /* 1, true, True, TRUE, yes → true; 0, false, False, "" → false; absent → def. */
 bool api_query_bool(struct api_req *r, const char *key, bool def);
 long long api_query_int(struct api_req *r, const char *key, long long def);

@@ -32,8 +32,8 @@ static void set_reply(struct api_req *r, unsigned status, struct MHD_Response *r
         r->status = status;
 }
 
-static void reply_buffer(struct api_req *r, unsigned status, const char *content_type,
-                         char *data, size_t len)
+static void reply_buffer(struct api_req *r, unsigned status, const char *content_type, char *data,
+                         size_t len)
 {
         struct MHD_Response *resp =
                 MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
@@ -56,12 +56,12 @@ void api_reply_json(struct api_req *r, unsigned status, json_t *j)
 
 void api_reply_empty(struct api_req *r, unsigned status)
 {
-        struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        struct MHD_Response *resp =
+                MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         set_reply(r, status, resp);
 }
 
-void api_reply_text(struct api_req *r, unsigned status, const char *content_type,
-                    const char *text)
+void api_reply_text(struct api_req *r, unsigned status, const char *content_type, const char *text)
 {
         reply_buffer(r, status, content_type, berth_xstrdup(text), strlen(text));
 }
@@ -98,12 +98,11 @@ unsigned api_status_of(berth_error_t e)
         const char *m = api_error_text(e);
         if (strncmp(m, "No such ", 8) == 0 || strstr(m, "not found") || e->errnum == ENOENT)
                 return 404;
-        if (strstr(m, "already in use") || strstr(m, "already exists") ||
-            strstr(m, "is in use") || strstr(m, "conflict") || strstr(m, "Conflict") ||
-            e->errnum == EEXIST || e->errnum == EBUSY)
+        if (strstr(m, "already in use") || strstr(m, "already exists") || strstr(m, "is in use") ||
+            strstr(m, "conflict") || strstr(m, "Conflict") || e->errnum == EEXIST ||
+            e->errnum == EBUSY)
                 return 409;
-        if (strstr(m, "is not running") || strstr(m, "is paused") ||
-            strstr(m, "is not paused"))
+        if (strstr(m, "is not running") || strstr(m, "is paused") || strstr(m, "is not paused"))
                 return 409;
         if (e->errnum == EINVAL || strstr(m, "invalid") || strstr(m, "Invalid"))
                 return 400;
@@ -112,7 +111,16 @@ unsigned api_status_of(berth_error_t e)
 
 void api_reply_berth_error(struct api_req *r, berth_error_t *err)
 {
-        api_reply_error(r, api_status_of(*err), "%s", api_error_text(*err));
+        unsigned status = api_status_of(*err);
+        /* a refusal of bad input reads as dockerd's, without ": Invalid argument" */
+        if (*err && (*err)->errnum == EINVAL) {
+                char *text = berth_error_chain_text(*err);
+                const char *m = text && strncmp(text, "berth: ", 7) == 0 ? text + 7 : text;
+                api_reply_error(r, status, "%s", m ? m : "invalid argument");
+                free(text);
+        } else {
+                api_reply_error(r, status, "%s", api_error_text(*err));
+        }
         berth_error_release(err);
 }
 

@@ -8,9 +8,9 @@
 #include "common/util.h"
 
 static const struct api_route *const tables[] = {
-        api_routes_system,   api_routes_containers, api_routes_container_io, api_routes_exec,
-        api_routes_images,   api_routes_build,      api_routes_networks,     api_routes_volumes,
-        api_routes_events,   api_routes_container_data,
+        api_routes_system, api_routes_containers,     api_routes_container_io, api_routes_exec,
+        api_routes_images, api_routes_build,          api_routes_networks,     api_routes_volumes,
+        api_routes_events, api_routes_container_data,
 };
 
 /* "1.41" → 141; -1 when it is not a version. */
@@ -98,8 +98,8 @@ static bool method_ok(const char *want, const char *got)
 }
 
 /* Exact method first (HEAD /_ping has its own route), then GET for a HEAD. */
-static const struct api_route *find(const char *method, const char *path, char **caps,
-                                    int *ncap, bool *path_known)
+static const struct api_route *find(const char *method, const char *path, char **caps, int *ncap,
+                                    bool *path_known)
 {
         *path_known = false;
         for (int pass = 0; pass < 2; pass++) {
@@ -161,8 +161,7 @@ void api_dispatch(struct api_req *r, const char *url)
         const struct api_route *rt = find(r->method, r->path, r->params, &n, &known);
         if (!rt) {
                 if (known)
-                        api_reply_error(r, 405, "method %s not allowed on %s", r->method,
-                                        r->path);
+                        api_reply_error(r, 405, "method %s not allowed on %s", r->method, r->path);
                 else
                         api_reply_error(r, 404, "page not found");
                 return;

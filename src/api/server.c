@@ -85,8 +85,8 @@ static bool client_verified(struct MHD_Connection *conn)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
         struct api_listener *l = cls;
         struct api_server *s = l->s;
@@ -262,16 +262,15 @@ static int add_daemon(struct api_server *s, int fd, bool tls, const char *unix_p
                 d = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, on_request, l,
                                      MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
                                      on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-                                     MHD_OPTION_CONNECTION_TIMEOUT, 0u,
-                                     MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
-                                     MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, 0u, MHD_OPTION_HTTPS_MEM_KEY,
+                                     s->tls_key, MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert,
                                      /* without a CA the list ends here */
                                      s->tls_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END,
                                      s->tls_ca, MHD_OPTION_END);
         else
-                d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
-                                     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
-                                     on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+                d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l, MHD_OPTION_LISTEN_SOCKET,
+                                     fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
                                      MHD_OPTION_CONNECTION_TIMEOUT, 0u, MHD_OPTION_END);
         if (!d) {
                 free(l);

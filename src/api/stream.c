@@ -89,9 +89,8 @@ static void *hijack_thread(void *arg)
         return NULL;
 }
 
-static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls,
-                       const char *extra_in, size_t extra_in_size, MHD_socket sock,
-                       struct MHD_UpgradeResponseHandle *urh)
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
+                       size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
         (void) conn;
         (void) con_cls;

@@ -1,0 +1,569 @@
+/* images_xfer.c — the Engine API's image transfers: pull and push (progress as JSON lines),
+ * save (a docker-archive streamed as it is written), load and import (the request body).
+ *
+ * Pull, push and save run in a worker thread that writes into a pipe; the handler waits for
+ * the first bytes.  A failure before any (an unknown image, a registry that does not answer,
+ * a missing manifest) gets dockerd's status code; once the 200 is out, a failure can only be
+ * one more JSON line ({"errorDetail":…}), as dockerd does. */
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/images.h"
+#include "common/util.h"
+
+struct xfer {
+        const struct berth_paths *paths;
+        int rfd, wfd;
+        pthread_t th;
+        int (*work)(struct xfer *x, berth_error_t *err);
+        berth_error_t err;
+        int ret;
+        bool wrote;
+        char head[4096]; /* what the handler read to know the stream has begun */
+        size_t head_len, head_off;
+        /* pull and push */
+        struct img_registry_opts o;
+        char *ref; /* what to pull or push, with its tag */
+        char *user, *password;
+        char *held; /* pull's "Pulling from" line, sent with the next one */
+        char *old;  /* the manifest ref named before the pull (up to date?) */
+        char digest[IMG_DIGEST_MAX];
+        /* save */
+        char **names;
+        size_t n_names;
+};
+
+static void xfer_free(struct xfer *x)
+{
+        if (x->rfd >= 0)
+                close(x->rfd);
+        berth_error_release(&x->err);
+        free(x->ref);
+        if (x->password)
+                explicit_bzero(x->password, strlen(x->password));
+        free(x->user);
+        free(x->password);
+        free(x->held);
+        free(x->old);
+        for (size_t i = 0; i < x->n_names; i++)
+                free(x->names[i]);
+        free(x->names);
+        free(x);
+}
+
+static void xfer_write(struct xfer *x, json_t *j)
+{
+        char *s = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        if (!s)
+                return;
+        size_t n = strlen(s);
+        s[n] = '\n'; /* in place of the NUL: one write per line */
+        /* a client that left: EPIPE, and the work goes on to its end regardless */
+        (void) berth_write_all(x->wfd, s, n + 1);
+        x->wrote = true;
+        free(s);
+}
+
+static void *xfer_thread(void *arg)
+{
+        struct xfer *x = arg;
+        x->ret = x->work(x, &x->err);
+        if (x->ret < 0 && x->wrote) {
+                const char *m = api_error_text(x->err);
+                xfer_write(x, json_pack("{s:{s:s}, s:s}", "errorDetail", "message", m, "error", m));
+        }
+        close(x->wfd);
+        x->wfd = -1;
+        return NULL;
+}
+
+static ssize_t xfer_gen(void *ctx, char *buf, size_t max)
+{
+        struct xfer *x = ctx;
+        if (x->head_off < x->head_len) {
+                size_t n = x->head_len - x->head_off;
+                n = n < max ? n : max;
+                memcpy(buf, x->head + x->head_off, n);
+                x->head_off += n;
+                return (ssize_t) n;
+        }
+        for (;;) {
+                ssize_t n = read(x->rfd, buf, max);
+                if (n >= 0)
+                        return n;
+                if (errno != EINTR)
+                        return -1;
+        }
+}
+
+static void xfer_done(void *ctx)
+{
+        struct xfer *x = ctx;
+        /* the worker sees EPIPE if the client left early, and ends */
+        close(x->rfd);
+        x->rfd = -1;
+        pthread_join(x->th, NULL);
+        xfer_free(x);
+}
+
+/* Start the work; returns the worker's error (x kept, joined) when it ended without a byte
+ * written, else 0 with the stream queued (x then belongs to it).  -1 with a reply queued
+ * when no thread could start. */
+static int xfer_run(struct api_req *r, struct xfer *x, const char *content_type, bool *streamed)
+{
+        *streamed = false;
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0) {
+                api_reply_error(r, 500, "pipe: %s", strerror(errno));
+                return -1;
+        }
+        x->rfd = p[0];
+        x->wfd = p[1];
+        if (pthread_create(&x->th, NULL, xfer_thread, x) != 0) {
+                close(p[1]);
+                x->wfd = -1;
+                api_reply_error(r, 500, "no thread for the transfer");
+                return -1;
+        }
+        ssize_t n;
+        do
+                n = read(x->rfd, x->head, sizeof(x->head));
+        while (n < 0 && errno == EINTR);
+        if (n <= 0) {
+                pthread_join(x->th, NULL);
+                return x->ret;
+        }
+        x->head_len = (size_t) n;
+        *streamed = true;
+        api_stream(r, 200, content_type, xfer_gen, x, xfer_done);
+        return 0;
+}
+
+/* X-Registry-Auth: base64url of {"username","password","serveraddress"} ("e30=" is {}). */
+static void registry_auth(struct api_req *r, struct xfer *x)
+{
+        const char *h = api_header(r, "X-Registry-Auth");
+        if (!h || !*h)
+                return;
+        size_t n = strlen(h);
+        cleanup_free char *b64 = berth_xmalloc(n + 4);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+                b64[k++] = h[i] == '-' ? '+' : h[i] == '_' ? '/' : h[i];
+        while (k % 4)
+                b64[k++] = '=';
+        b64[k] = '\0';
+        cleanup_free unsigned char *raw = berth_xmalloc(k + 1);
+        int got = EVP_DecodeBlock(raw, (const unsigned char *) b64, (int) k);
+        if (got < 0)
+                return;
+        /* EVP_DecodeBlock counts the padding as zero bytes */
+        while (got > 0 && raw[got - 1] == '\0')
+                got--;
+        json_t *j = json_loadb((const char *) raw, (size_t) got, 0, NULL);
+        const char *u = json_string_value(json_object_get(j, "username"));
+        const char *p = json_string_value(json_object_get(j, "password"));
+        if (u && *u && p) {
+                x->user = berth_xstrdup(u);
+                x->password = berth_xstrdup(p);
+        }
+        json_decref(j);
+}
+
+/* What the service's registry client uses: the request's credentials, else those `berth
+ * login` stored (the CLI's file), verification as `berth pull` does by default. */
+static struct xfer *xfer_new(struct api_req *r)
+{
+        struct xfer *x = berth_xcalloc(1, sizeof(*x));
+        x->paths = r->paths;
+        x->rfd = x->wfd = -1;
+        registry_auth(r, x);
+        x->o.tls_verify = -1;
+        x->o.retries = 3;
+        x->o.user = x->user;
+        x->o.password = x->password;
+        return x;
+}
+
+static char *auth_file(const struct berth_paths *p)
+{
+        const char *env = getenv("BERTH_AUTH_FILE");
+        return env && *env ? berth_xstrdup(env) : berth_path_join(p->data_dir, "auth.json");
+}
+
+/* "<id>: <status>" or "<status>", as registry.c words them for the CLI, to dockerd's JSON. */
+static json_t *progress_json(const char *line)
+{
+        const char *sep = strstr(line, ": ");
+        if (!sep || berth_str_has_prefix(line, "Digest: ") ||
+            berth_str_has_prefix(line, "Status: ") || berth_str_has_prefix(sep + 2, "digest: "))
+                return json_pack("{s:s}", "status", line);
+        cleanup_free char *id = berth_xasprintf("%.*s", (int) (sep - line), line);
+        return json_pack("{s:s, s:{}, s:s}", "status", sep + 2, "progressDetail", "id", id);
+}
+
+static void pull_progress(void *ctx, const char *line)
+{
+        struct xfer *x = ctx;
+        /* dockerd says "Pulling from" once it has the manifest: a missing one is a 404, not
+         * a stream */
+        if (!x->held && !x->wrote && strstr(line, ": Pulling from ")) {
+                x->held = berth_xstrdup(line);
+                return;
+        }
+        if (x->held) {
+                json_t *j = progress_json(x->held);
+                free(x->held);
+                x->held = NULL;
+                xfer_write(x, j);
+        }
+        if (berth_str_has_prefix(line, "Digest: ")) {
+                snprintf(x->digest, sizeof(x->digest), "%s", line + 8);
+        } else if (berth_str_has_prefix(line, "Status: ")) {
+                bool same = x->old && strcmp(x->old, x->digest) == 0;
+                cleanup_free char *s = berth_xasprintf(
+                        "Status: %s for %s",
+                        same ? "Image is up to date" : "Downloaded newer image", x->ref);
+                xfer_write(x, json_pack("{s:s}", "status", s));
+                return;
+        }
+        xfer_write(x, progress_json(line));
+}
+
+static int pull_work(struct xfer *x, berth_error_t *err)
+{
+        struct img_store s;
+        if (img_store_open(&s, x->paths->data_dir, err) < 0)
+                return -1;
+        struct img_table t;
+        struct img_entry *e;
+        berth_error_t sub = NULL;
+        if (img_table_load(&s, &t, &sub) == 0) {
+                if (img_lookup(&s, &t, x->ref, &e, &sub) == 0)
+                        x->old = berth_xstrdup(e->manifest);
+                img_table_free(&t);
+        }
+        berth_error_release(&sub);
+        cleanup_free char *af = auth_file(x->paths);
+        x->o.auth_file = af;
+        x->o.progress_fn = pull_progress;
+        x->o.progress_ctx = x;
+        char digest[IMG_DIGEST_MAX];
+        int ret = img_pull(&s, x->ref, &x->o, digest, err);
+        img_store_close(&s);
+        return ret;
+}
+
+/* fromImage and tag as one reference: tag "sha256:…" is a digest. */
+static char *pull_ref(const char *image, const char *tag)
+{
+        const char *slash = strrchr(image, '/');
+        const char *colon = strrchr(slash ? slash : image, ':');
+        if (strchr(image, '@') || colon || !tag || !*tag)
+                return colon || strchr(image, '@') ? berth_xstrdup(image)
+                                                   : berth_xasprintf("%s:latest", image);
+        return berth_xasprintf("%s%s%s", image, strchr(tag, ':') ? "@" : ":", tag);
+}
+
+/* A failure before the stream: dockerd's 404 for a manifest the registry does not have,
+ * 500 for the rest. */
+static void reply_pull_error(struct api_req *r, struct xfer *x)
+{
+        const char *m = api_error_text(x->err);
+        if (strstr(m, "HTTP 404"))
+                api_reply_error(r, 404, "manifest for %s not found: manifest unknown: %s", x->ref,
+                                strstr(m, "MANIFEST_UNKNOWN") ? "manifest unknown" : m);
+        else
+                api_reply_error(r, 500, "%s", m);
+}
+
+static void image_import(struct api_req *r, const char *src);
+
+void api_images_create(struct api_req *r)
+{
+        const char *src = api_query(r, "fromSrc");
+        if (src) {
+                image_import(r, src);
+                return;
+        }
+        const char *image = api_query(r, "fromImage");
+        if (!image || !*image) {
+                api_reply_error(r, 400, "fromImage or fromSrc is required");
+                return;
+        }
+        struct xfer *x = xfer_new(r);
+        x->ref = pull_ref(image, api_query(r, "tag"));
+        x->work = pull_work;
+        bool streamed;
+        int ret = xfer_run(r, x, "application/json", &streamed);
+        if (streamed)
+                return;
+        if (ret < 0 && x->err)
+                reply_pull_error(r, x);
+        else if (ret == 0)
+                api_reply_empty(r, 200);
+        xfer_free(x);
+}
+
+static void push_progress(void *ctx, const char *line)
+{
+        struct xfer *x = ctx;
+        xfer_write(x, progress_json(line));
+        /* the last line has an aux twin the clients read the digest from */
+        const char *d = strstr(line, ": digest: ");
+        char digest[IMG_DIGEST_MAX];
+        unsigned long long size = 0;
+        if (d && sscanf(d + 10, "%71s size: %llu", digest, &size) == 2)
+                xfer_write(x, json_pack("{s:{}, s:{s:s%, s:s, s:I}}", "progressDetail", "aux",
+                                        "Tag", line, (size_t) (d - line), "Digest", digest, "Size",
+                                        (json_int_t) size));
+}
+
+static int push_work(struct xfer *x, berth_error_t *err)
+{
+        struct img_store s;
+        if (img_store_open(&s, x->paths->data_dir, err) < 0)
+                return -1;
+        cleanup_free char *af = auth_file(x->paths);
+        x->o.auth_file = af;
+        x->o.progress_fn = push_progress;
+        x->o.progress_ctx = x;
+        char digest[IMG_DIGEST_MAX];
+        int ret = img_push(&s, x->ref, NULL, &x->o, digest, err);
+        img_store_close(&s);
+        return ret;
+}
+
+void api_images_push(struct api_req *r)
+{
+        const char *tag = api_query(r, "tag");
+        cleanup_free char *ref = pull_ref(r->params[0], tag);
+        struct img_store s;
+        struct img_table t;
+        struct img_entry *e;
+        berth_error_t err = NULL;
+        if (api_img_open(r, &s, &t) < 0)
+                return;
+        int found = img_lookup(&s, &t, ref, &e, &err);
+        img_table_free(&t);
+        img_store_close(&s);
+        if (found < 0) {
+                berth_error_release(&err);
+                api_reply_error(r, 404, "An image does not exist locally with the tag: %s",
+                                r->params[0]);
+                return;
+        }
+        struct xfer *x = xfer_new(r);
+        x->ref = berth_xstrdup(ref);
+        x->work = push_work;
+        bool streamed;
+        int ret = xfer_run(r, x, "application/json", &streamed);
+        if (streamed)
+                return;
+        if (ret < 0 && x->err)
+                api_reply_error(r, 500, "%s", api_error_text(x->err));
+        else if (ret == 0)
+                api_reply_empty(r, 200);
+        xfer_free(x);
+}
+
+static int save_work(struct xfer *x, berth_error_t *err)
+{
+        struct img_store s;
+        if (img_store_open(&s, x->paths->data_dir, err) < 0)
+                return -1;
+        /* img_save writes to a path: this thread's end of the pipe */
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", x->wfd);
+        x->wrote = true; /* a tarball cut short can carry no error line */
+        int ret = img_save(&s, (const char *const *) x->names, x->n_names, IMG_FMT_DOCKER_ARCHIVE,
+                           path, err);
+        img_store_close(&s);
+        return ret;
+}
+
+static enum MHD_Result add_name(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+        (void) kind;
+        struct xfer *x = cls;
+        if (strcmp(key, "names") == 0 && value && *value) {
+                x->names = berth_xrealloc(x->names, (x->n_names + 1) * sizeof(char *));
+                x->names[x->n_names++] = berth_xstrdup(value);
+        }
+        return MHD_YES;
+}
+
+void api_images_get(struct api_req *r)
+{
+        struct xfer *x = xfer_new(r);
+        if (r->params[0]) {
+                x->names = berth_xcalloc(1, sizeof(char *));
+                x->names[x->n_names++] = berth_xstrdup(r->params[0]);
+        } else {
+                MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_name, x);
+        }
+        struct img_store s;
+        struct img_table t;
+        if (api_img_open(r, &s, &t) < 0) {
+                xfer_free(x);
+                return;
+        }
+        /* every name first: a missing image is dockerd's 404, not a broken tarball */
+        bool ok = x->n_names > 0;
+        for (size_t i = 0; ok && i < x->n_names; i++) {
+                struct img_entry *e;
+                struct img_image img;
+                ok = api_img_find(r, &s, &t, x->names[i], &e, &img) == 0;
+                if (ok)
+                        img_image_free(&img);
+        }
+        img_table_free(&t);
+        img_store_close(&s);
+        if (x->n_names == 0)
+                api_reply_error(r, 400, "no images named (names=…)");
+        if (!ok) {
+                xfer_free(x);
+                return;
+        }
+        x->work = save_work;
+        bool streamed;
+        int ret = xfer_run(r, x, "application/x-tar", &streamed);
+        if (streamed)
+                return;
+        if (ret < 0 && x->err)
+                api_reply_berth_error(r, &x->err);
+        xfer_free(x);
+}
+
+static void load_report(void *ctx, const char *name, const char *manifest, const char *config)
+{
+        (void) manifest;
+        cleanup_free char *line = name ? berth_xasprintf("Loaded image: %s\n", name)
+                                       : berth_xasprintf("Loaded image ID: %s\n", config);
+        json_t *j = json_pack("{s:s}", "stream", line);
+        char *s = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        json_array_append_new(ctx, json_string(s));
+        free(s);
+}
+
+/* dockerd answers 200 at once and reports a failure as the stream's last line. */
+void api_images_load(struct api_req *r)
+{
+        struct img_store s;
+        if (api_img_open(r, &s, NULL) < 0)
+                return;
+        json_t *lines = json_array();
+        berth_error_t err = NULL;
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", r->body_fd);
+        if (r->body_fd < 0)
+                berth_fail(&err, EINVAL, "the request has no body (an image archive)");
+        else if (img_load(&s, path, load_report, lines, &err) == 0)
+                err = NULL;
+        img_store_close(&s);
+        if (err) {
+                /* the path is this process's name for the body: no use to the client */
+                cleanup_free char *m = berth_xstrdup(api_error_text(err));
+                char q[72];
+                snprintf(q, sizeof(q), "`%s`", path);
+                for (char *at; (at = strstr(m, q));) {
+                        memmove(at + 8, at + strlen(q), strlen(at + strlen(q)) + 1);
+                        memcpy(at, "the body", 8);
+                }
+                json_t *j = json_pack("{s:{s:s}, s:s}", "errorDetail", "message", m, "error", m);
+                char *t = json_dumps(j, JSON_COMPACT);
+                json_decref(j);
+                json_array_append_new(lines, json_string(t));
+                free(t);
+                berth_error_release(&err);
+        }
+        size_t len = 0, i;
+        json_t *l;
+        json_array_foreach(lines, i, l)
+        {
+                len += strlen(json_string_value(l)) + 1;
+        }
+        char *body = berth_xmalloc(len + 1), *p = body;
+        json_array_foreach(lines, i, l)
+        {
+                p = stpcpy(p, json_string_value(l));
+                *p++ = '\n';
+        }
+        *p = '\0';
+        json_decref(lines);
+        api_reply_text(r, 200, "application/json", body);
+        free(body);
+}
+
+static enum MHD_Result add_change(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+        (void) kind;
+        if (strcmp(key, "changes") == 0 && value && *value)
+                json_array_append_new(cls, json_string(value));
+        return MHD_YES;
+}
+
+/* POST /images/create?fromSrc=-: the body is a root filesystem tarball (docker import). */
+static void image_import(struct api_req *r, const char *src)
+{
+        if (strcmp(src, "-") != 0) {
+                api_reply_error(r, 500, "importing from a URL is not supported: %s", src);
+                return;
+        }
+        if (r->body_fd < 0) {
+                api_reply_error(r, 400, "the request has no body (a root filesystem tarball)");
+                return;
+        }
+        const char *repo = api_query(r, "repo");
+        const char *tag = api_query(r, "tag");
+        cleanup_free char *name = NULL;
+        berth_error_t err = NULL;
+        if (repo && *repo) {
+                cleanup_free char *want = pull_ref(repo, tag);
+                if (img_ref_normalize(want, &name, &err) < 0) {
+                        api_reply_berth_error(r, &err);
+                        return;
+                }
+        }
+        json_t *changes = json_array();
+        MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_change, changes);
+        size_t n = json_array_size(changes);
+        cleanup_free const char **v = berth_xcalloc(n + 1, sizeof(char *));
+        for (size_t i = 0; i < n; i++)
+                v[i] = json_string_value(json_array_get(changes, i));
+        const char *msg = api_query(r, "message");
+        struct img_change change = {.changes = v, .n = n, .message = msg && *msg ? msg : NULL};
+        struct img_store s;
+        if (api_img_open(r, &s, NULL) < 0) {
+                json_decref(changes);
+                return;
+        }
+        char manifest[IMG_DIGEST_MAX];
+        struct img_image img;
+        if (img_import_rootfs(&s, r->body_fd, name, &change, manifest, &err) < 0 ||
+            img_image_load(&s, manifest, &img, &err) < 0) {
+                api_reply_berth_error(r, &err);
+        } else {
+                /* dockerd's one progress line: the new image's ID */
+                json_t *j = json_pack("{s:s}", "status", img.config.digest);
+                char *t = json_dumps(j, JSON_COMPACT);
+                json_decref(j);
+                cleanup_free char *line = berth_xasprintf("%s\n", t);
+                free(t);
+                api_reply_text(r, 200, "application/json", line);
+                img_image_free(&img);
+        }
+        img_store_close(&s);
+        json_decref(changes);
+}

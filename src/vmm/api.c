@@ -463,8 +463,9 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct api_reply r)
 {
         char *body = r.body ? json_dumps(r.body, JSON_COMPACT) : NULL;
         json_decref(r.body);
-        struct MHD_Response *resp = MHD_create_response_from_buffer(
-                body ? strlen(body) : 0, body, body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        struct MHD_Response *resp = MHD_create_response_from_buffer(body ? strlen(body) : 0, body,
+                                                                    body ? MHD_RESPMEM_MUST_FREE
+                                                                         : MHD_RESPMEM_PERSISTENT);
         MHD_add_response_header(resp, "Content-Type", "application/json");
         enum MHD_Result ret = MHD_queue_response(conn, (unsigned) r.code, resp);
         MHD_destroy_response(resp);
@@ -472,8 +473,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct api_reply r)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
         (void) version;
         struct vmm_api *api = cls;
@@ -566,12 +567,12 @@ int vmm_api_start(struct vmm_vm *vm, const char *path, berth_error_t *err)
         api->path = berth_xstrdup(path);
         if (listen(api->listen_fd, 8) < 0)
                 return berth_fail(err, errno, "listen on `%s`", path);
-        api->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
-                                  api, MHD_OPTION_LISTEN_SOCKET, api->listen_fd,
+        api->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, api,
+                                  MHD_OPTION_LISTEN_SOCKET, api->listen_fd,
                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned) API_MAX_CLIENTS,
-                                  MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                                  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, api, MHD_OPTION_END);
+                                  MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_EXTERNAL_LOGGER,
+                                  on_mhd_log, api, MHD_OPTION_END);
         if (!api->d)
                 return berth_fail(err, EINVAL, "start the API's HTTP server on `%s`", path);
         const union MHD_DaemonInfo *di = MHD_get_daemon_info(api->d, MHD_DAEMON_INFO_EPOLL_FD);

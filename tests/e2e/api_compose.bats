@@ -8,10 +8,8 @@ load lib/api
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-        [ "$(id -u)" = 0 ] || return 0
         command -v docker-compose >/dev/null || return 0
-        berth_busybox_setup_file
-        api_service_start
+        api_setup_file
 }
 
 teardown_file() {
@@ -20,17 +18,14 @@ teardown_file() {
                 APP_PORT=1 docker-compose -p berthct -f "$BERTH_TOP/tests/e2e/compose/three-tier.yml" \
                         down -v >/dev/null 2>&1 || true
         fi
-        api_service_stop
+        api_teardown_file
 }
 
 setup() {
-        berth_busybox_setup
-        require_cmd docker-compose docker curl
-        api_env
+        api_setup docker-compose docker curl
         export COMPOSE_FILE="$BERTH_TOP/tests/e2e/compose/three-tier.yml" COMPOSE_PROJECT_NAME=berthct
         if [ ! -f "$BATS_FILE_TMPDIR/port" ]; then
-                python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' \
-                        >"$BATS_FILE_TMPDIR/port"
+                free_port >"$BATS_FILE_TMPDIR/port"
         fi
         APP_PORT=$(cat "$BATS_FILE_TMPDIR/port")
         export APP_PORT

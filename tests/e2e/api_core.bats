@@ -13,7 +13,7 @@ setup_file() {
 }
 
 teardown_file() {
-        api_service_stop
+        api_teardown_file
 }
 
 setup() {

@@ -6,18 +6,15 @@ load lib/api
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-        berth_busybox_setup_file
-        api_service_start
+        api_setup_file
 }
 
 teardown_file() {
-        api_service_stop
+        api_teardown_file
 }
 
 setup() {
-        require_root
-        berth_busybox_setup
-        api_env
+        api_setup
         C="apiexec-$BATS_TEST_NUMBER-$$"
         "$BERTH" run -d --network none --name "$C" busybox sleep 1000 >/dev/null
 }

@@ -7,61 +7,23 @@ load lib/api
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-        berth_busybox_setup_file
-        api_service_start
-        export REG_PIDS="$BATS_FILE_TMPDIR/reg-pids"
-        : >"$REG_PIDS"
+        api_setup_file
+        registry_setup_file
 }
 
 teardown_file() {
-        local p
-        while read -r p; do
-                [ -n "$p" ] && kill "$p" 2>/dev/null
-        done <"${REG_PIDS:-/dev/null}"
-        api_service_stop
+        registry_teardown_file
+        api_teardown_file
 }
 
 setup() {
-        berth_busybox_setup
-        api_env
+        api_setup
 }
 
 teardown() {
         [ "$(id -u)" = 0 ] || return 0
         "$BERTH" rm -f ai-user >/dev/null 2>&1
         return 0
-}
-
-free_port() {
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# start_registry DIR PORT [EXTRA-YAML]: a docker-registry on 127.0.0.1:PORT (as registry.bats).
-start_registry() {
-        local dir="$1" port="$2" extra="${3:-}"
-        mkdir -p "$dir/data"
-        cat >"$dir/config.yml" <<YAML
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $dir/data
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$port
-$extra
-YAML
-        docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
-        echo $! >>"$REG_PIDS"
-        local i
-        for i in $(seq 1 50); do
-                curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && return 0
-                sleep 0.1
-        done
-        cat "$dir/log" >&2
-        return 1
 }
 
 # A tiny root filesystem tarball (for import).
@@ -282,13 +244,7 @@ print(c.images.list(filters={"label": "tier=front"})[0].labels)'
 @test "api images: docker-py get, pull and push (X-Registry-Auth against htpasswd auth)" {
         require_cmd docker-registry htpasswd
         port=$(free_port)
-        d="$BATS_TEST_TMPDIR/reg"
-        mkdir -p "$d"
-        htpasswd -Bbn alice s3cret >"$d/htpasswd"
-        start_registry "$d" "$port" "auth:
-  htpasswd:
-    realm: berth-test
-    path: $d/htpasswd"
+        start_auth_registry "$BATS_TEST_TMPDIR/reg" "$port"
         r="127.0.0.1:$port"
         id=$("$BERTH" images -q --no-trunc busybox)
         export R="$r"

@@ -8,23 +8,15 @@ load lib/api
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-        [ "$(id -u)" = 0 ] || return 0
-        berth_busybox_setup_file
-        api_service_start
+        api_setup_file
 }
 
 teardown_file() {
-        [ "$(id -u)" = 0 ] && berth_private_state
-        local ids
-        ids=$("$BERTH" ps -aq 2>/dev/null) || true
-        [ -n "$ids" ] && "$BERTH" rm -f $ids >/dev/null 2>&1
-        api_service_stop
+        api_teardown_file
 }
 
 setup() {
-        berth_busybox_setup
-        require_cmd docker curl
-        api_env
+        api_setup docker curl
 }
 
 # A raw logs reply as hex: logs_hex CONTAINER QUERY

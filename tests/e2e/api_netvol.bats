@@ -11,25 +11,21 @@ bats_require_minimum_version 1.5.0
 UP=127.0.0.9 # the networks' resolvers forward there, where nothing listens
 
 setup_file() {
-        berth_busybox_setup_file
-        api_service_start
+        api_setup_file
 }
 
 teardown_file() {
-        api_service_stop
+        api_teardown_file
 }
 
 setup() {
-        berth_busybox_setup
-        require_cmd docker curl jq
-        api_env
+        api_setup docker curl jq
 }
 
 teardown() {
         [ "$(id -u)" = 0 ] || return 0
-        local ids n v
-        ids=$("$BERTH" ps -aq 2>/dev/null) || true
-        [ -n "$ids" ] && "$BERTH" rm -f $ids >/dev/null 2>&1
+        api_teardown
+        local n v
         for n in $("$BERTH" network ls -q --filter name=apinet- 2>/dev/null); do
                 "$BERTH" network rm "$n" >/dev/null 2>&1
         done

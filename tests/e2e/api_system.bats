@@ -7,25 +7,19 @@ load lib/api
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-        berth_busybox_setup_file
-        api_service_start
+        api_setup_file
 }
 
 teardown_file() {
-        api_service_stop
+        api_teardown_file
 }
 
 setup() {
-        berth_busybox_setup
-        api_env
+        api_setup
 }
 
 teardown() {
-        [ "$(id -u)" = 0 ] || return 0
-        local ids
-        ids=$("$BERTH" ps -aq 2>/dev/null) || true
-        [ -n "$ids" ] && "$BERTH" rm -f $ids >/dev/null 2>&1
-        return 0
+        api_teardown
 }
 
 @test "api info: docker info prints berth's counts; -f reads ServerVersion" {

@@ -14,11 +14,7 @@ setup() {
 }
 
 teardown() {
-        [ "$(id -u)" = 0 ] || return 0
-        local ids
-        ids=$("$BERTH" ps -aq 2>/dev/null) || true
-        [ -n "$ids" ] && "$BERTH" rm -f $ids >/dev/null 2>&1
-        return 0
+        berth_rm_all_containers
 }
 
 # Nothing of any container is left: no record, no mount, no cgroup, no oci state.

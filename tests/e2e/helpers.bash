@@ -85,3 +85,72 @@ berth_busybox_setup() {
         berth_private_state
         "$BERTH" images -q | grep -q . || skip "no busybox image (needs busybox-static)"
 }
+
+# A teardown for files whose tests leave containers: remove every container of this state
+# (or those `ps -a` selects with the filters given: berth_rm_all_containers --filter name=x-).
+berth_rm_all_containers() {
+        [ "$(id -u)" = 0 ] || return 0
+        local ids
+        ids=$("$BERTH" ps -aq "$@" 2>/dev/null) || true
+        [ -n "$ids" ] && "$BERTH" rm -f $ids >/dev/null 2>&1
+        return 0
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Local docker-registry instances for the registry tests: registry_setup_file in setup_file,
+# registry_teardown_file in teardown_file (it stops every pid appended to $REG_PIDS), and
+# start_registry DIR PORT [EXTRA-YAML] in a test: a registry on 127.0.0.1:PORT (https where
+# EXTRA-YAML names a certificate), waits until it answers.
+registry_setup_file() {
+        export REG_PIDS="$BATS_FILE_TMPDIR/reg-pids"
+        : >"$REG_PIDS"
+}
+registry_teardown_file() {
+        local p
+        while read -r p; do
+                [ -n "$p" ] && kill "$p" 2>/dev/null
+        done <"${REG_PIDS:-/dev/null}"
+        return 0
+}
+start_registry() {
+        local dir="$1" port="$2" extra="${3:-}" scheme=http
+        mkdir -p "$dir/data"
+        cat >"$dir/config.yml" <<YAML
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+$extra
+YAML
+        [[ "$extra" == *certificate* ]] && scheme=https
+        docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+        echo $! >>"$REG_PIDS"
+        local i
+        for i in $(seq 1 50); do
+                curl -ks -o /dev/null "$scheme://127.0.0.1:$port/v2/" && return 0
+                sleep 0.1
+        done
+        cat "$dir/log" >&2
+        return 1
+}
+# start_auth_registry DIR PORT: start_registry with htpasswd basic auth, user alice, password
+# s3cret.
+start_auth_registry() {
+        local dir="$1" port="$2"
+        mkdir -p "$dir"
+        htpasswd -Bbn alice s3cret >"$dir/htpasswd"
+        start_registry "$dir" "$port" "auth:
+  htpasswd:
+    realm: berth-test
+    path: $dir/htpasswd"
+}

@@ -13,11 +13,7 @@ setup() {
 }
 
 teardown() {
-        [ "$(id -u)" = 0 ] || return 0
-        local ids
-        ids=$("$BERTH" ps -aq 2>/dev/null) || true
-        [ -n "$ids" ] && "$BERTH" rm -f $ids >/dev/null 2>&1
-        return 0
+        berth_rm_all_containers
 }
 
 @test "ps --filter name|id|ancestor: running only without -a, all with -a; status= implies -a" {

@@ -8,16 +8,11 @@ setup_file() {
         berth_private_state
         export BB_TAR="$BATS_FILE_TMPDIR/busybox-rootfs.tar"
         [ -x /bin/busybox ] && "$BERTH_TOP/scripts/mkimage-busybox" --tar "$BB_TAR"
-        export REG_PIDS="$BATS_FILE_TMPDIR/pids"
-        : >"$REG_PIDS"
+        registry_setup_file
 }
 
 teardown_file() {
-        local p
-        while read -r p; do
-                [ -n "$p" ] && kill "$p" 2>/dev/null
-        done <"$REG_PIDS"
-        true
+        registry_teardown_file
 }
 
 setup() {
@@ -26,39 +21,6 @@ setup() {
         export BERTH_DATA_DIR="$BATS_TEST_TMPDIR/data"
         export BERTH_AUTH_FILE="$BATS_TEST_TMPDIR/auth.json"
         mkdir -p "$BERTH_DATA_DIR"
-}
-
-free_port() {
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# start_registry DIR PORT [EXTRA-YAML]: a registry on 127.0.0.1:PORT, waits until it answers.
-start_registry() {
-        local dir="$1" port="$2" extra="${3:-}" scheme=http
-        mkdir -p "$dir/data"
-        cat >"$dir/config.yml" <<YAML
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $dir/data
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:$port
-$extra
-YAML
-        [[ "$extra" == *certificate* ]] && scheme=https
-        docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
-        echo $! >>"$REG_PIDS"
-        local i
-        for i in $(seq 1 50); do
-                curl -ks -o /dev/null "$scheme://127.0.0.1:$port/v2/" && return 0
-                sleep 0.1
-        done
-        cat "$dir/log" >&2
-        return 1
 }
 
 import_busybox() {
@@ -132,13 +94,7 @@ import_busybox() {
 @test "registry: htpasswd basic auth: 401 without login, login/logout, push and pull" {
         require_cmd htpasswd
         port=$(free_port)
-        d="$BATS_TEST_TMPDIR/reg"
-        mkdir -p "$d"
-        htpasswd -Bbn alice s3cret >"$d/htpasswd"
-        start_registry "$d" "$port" "auth:
-  htpasswd:
-    realm: berth-test
-    path: $d/htpasswd"
+        start_auth_registry "$BATS_TEST_TMPDIR/reg" "$port"
         r="127.0.0.1:$port"
         import_busybox "$r/priv/bb:1"
         run "$BERTH" push "$r/priv/bb:1"

@@ -3,9 +3,10 @@
 #
 #   load helpers
 #   load lib/api
-#   setup_file() { berth_busybox_setup_file; api_service_start; }
-#   teardown_file() { api_service_stop; }
-#   setup() { berth_busybox_setup; api_env; }
+#   setup_file() { api_setup_file; }
+#   teardown_file() { api_teardown_file; }
+#   setup() { api_setup docker curl; }       # the commands the tests need, if any
+#   teardown() { api_teardown; }             # where tests leave containers behind
 
 api_env() {
         export API_SOCK="$BATS_FILE_TMPDIR/docker.sock"
@@ -48,4 +49,32 @@ dk() {
 api_curl() {
         local path="${*: -1}"
         curl -s --unix-socket "$API_SOCK" "${@:1:$#-1}" "http://d$path"
+}
+
+# setup_file: the busybox image on the file's private state, and the service on it (as root;
+# nothing otherwise, and each test skips).  Arguments go to `berth system service`.
+api_setup_file() {
+        [ "$(id -u)" = 0 ] || return 0
+        berth_busybox_setup_file
+        api_service_start "$@"
+}
+
+# teardown_file: remove what containers are left, then stop the service.
+api_teardown_file() {
+        [ "$(id -u)" = 0 ] && berth_private_state
+        berth_rm_all_containers
+        api_service_stop
+}
+
+# setup: root, the busybox image and the service's environment; skips without the commands
+# named.
+api_setup() {
+        berth_busybox_setup
+        [ $# -eq 0 ] || require_cmd "$@"
+        api_env
+}
+
+# teardown: remove the test's containers (those `ps -a` selects with the filters given).
+api_teardown() {
+        berth_rm_all_containers "$@"
 }

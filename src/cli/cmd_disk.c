@@ -37,6 +37,43 @@ int disk_cli_size(const char *s, uint64_t *out, berth_error_t *err)
         return 0;
 }
 
+const struct option disk_cli_output_opts[] = {
+        {"output", required_argument, NULL, 'O'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+};
+
+int disk_cli_opt(const struct disk_cli_verb *v, int argc, char **argv, const char **fmt,
+                 berth_error_t *err)
+{
+        int c;
+        while ((c = getopt_long(argc, argv, v->optstring, v->longopts, NULL)) != -1) {
+                if (c == 'f' && fmt != NULL) {
+                        *fmt = optarg;
+                } else if (c == 'h') {
+                        fputs(v->usage, stdout);
+                        return DISK_CLI_HELP;
+                } else if (c == '?') {
+                        return cli_usage_error(err, v->cmd, "invalid option");
+                } else {
+                        return c;
+                }
+        }
+        if (v->operands && optind + v->operands != argc)
+                return cli_usage_error(err, v->cmd, "%s",
+                                       v->operands_error ? v->operands_error
+                                                         : "give one image file");
+        return 0;
+}
+
+void disk_cli_print_json(json_t *j, size_t flags)
+{
+        char *s = json_dumps(j, flags);
+        printf("%s\n", s);
+        free(s);
+        json_decref(j);
+}
+
 /* "1 GiB", "196 KiB", "1.5 GiB": qemu-img's human sizes. */
 static void human_size(uint64_t v, char *buf, size_t len)
 {
@@ -48,15 +85,6 @@ static void human_size(uint64_t v, char *buf, size_t len)
                 u++;
         }
         snprintf(buf, len, "%0.3g %s", d, units[u]);
-}
-
-static int create_usage(void)
-{
-        printf("Usage: berth disk create [-f raw|qcow2] [-b BACKING [-F FMT]] [-o OPTIONS] FILE "
-               "[SIZE]\n\n"
-               "Options (-o, comma separated): cluster_size=N, compat=0.10|1.1, "
-               "refcount_bits=16, preallocation=off|falloc|full (raw)\n");
-        return 0;
 }
 
 int disk_cli_create_opts(char *s, struct disk_create_opts *o, const char *cmd, berth_error_t *err)
@@ -99,10 +127,18 @@ int disk_cli_create_opts(char *s, struct disk_create_opts *o, const char *cmd, b
 
 int disk_cmd_create(int argc, char **argv, berth_error_t *err)
 {
+        static const struct disk_cli_verb verb = {
+                .cmd = "disk create",
+                .optstring = "+f:b:F:o:hq",
+                .usage = "Usage: berth disk create [-f raw|qcow2] [-b BACKING [-F FMT]] "
+                         "[-o OPTIONS] FILE [SIZE]\n\n"
+                         "Options (-o, comma separated): cluster_size=N, compat=0.10|1.1, "
+                         "refcount_bits=16, preallocation=off|falloc|full (raw)\n",
+        };
         struct disk_create_opts o = {.format = DISK_FORMAT_RAW};
         const char *bfmt = NULL;
         int c;
-        while ((c = getopt(argc, argv, "+f:b:F:o:hq")) != -1) {
+        while ((c = disk_cli_opt(&verb, argc, argv, NULL, err)) > 0) {
                 switch (c) {
                 case 'f':
                         if (disk_parse_format(optarg, &o.format, err) < 0)
@@ -115,17 +151,13 @@ int disk_cmd_create(int argc, char **argv, berth_error_t *err)
                         bfmt = optarg;
                         break;
                 case 'o':
-                        if (disk_cli_create_opts(optarg, &o, "disk create", err) < 0)
+                        if (disk_cli_create_opts(optarg, &o, verb.cmd, err) < 0)
                                 return -1;
                         break;
-                case 'q':
-                        break;
-                case 'h':
-                        return create_usage();
-                default:
-                        return cli_usage_error(err, "disk create", "invalid option");
                 }
         }
+        if (c < 0)
+                return c == DISK_CLI_HELP ? 0 : -1;
         if (optind >= argc)
                 return cli_usage_error(err, "disk create", "give the image file");
         const char *path = argv[optind];
@@ -289,36 +321,32 @@ int disk_cmd_info(int argc, char **argv, berth_error_t *err)
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
+        static const struct disk_cli_verb verb = {
+                .cmd = "disk info",
+                .optstring = "+f:hU",
+                .longopts = opts,
+                .usage = "Usage: berth disk info [-f FMT] [--output human|json] [--backing-chain] "
+                         "FILE\n",
+                .operands = 1,
+        };
         const char *fmt = NULL;
         bool json = false, chain = false;
         int c;
-        while ((c = getopt_long(argc, argv, "+f:hU", opts, NULL)) != -1) {
+        while ((c = disk_cli_opt(&verb, argc, argv, &fmt, err)) > 0) {
                 switch (c) {
-                case 'f':
-                        fmt = optarg;
-                        break;
-                case 'U':
-                        break;
                 case OPT_OUTPUT:
                         if (strcmp(optarg, "json") == 0)
                                 json = true;
                         else if (strcmp(optarg, "human") != 0)
-                                return cli_usage_error(err, "disk info",
-                                                       "--output is human or json");
+                                return cli_usage_error(err, verb.cmd, "--output is human or json");
                         break;
                 case OPT_CHAIN:
                         chain = true;
                         break;
-                case 'h':
-                        printf("Usage: berth disk info [-f FMT] [--output human|json] "
-                               "[--backing-chain] FILE\n");
-                        return 0;
-                default:
-                        return cli_usage_error(err, "disk info", "invalid option");
                 }
         }
-        if (optind + 1 != argc)
-                return cli_usage_error(err, "disk info", "give one image file");
+        if (c < 0)
+                return c == DISK_CLI_HELP ? 0 : -1;
         enum disk_format f;
         if (disk_cli_format(fmt, &f, err) < 0)
                 return -1;
@@ -342,10 +370,7 @@ int disk_cmd_info(int argc, char **argv, berth_error_t *err)
         }
         if (ret == 0 && json) {
                 json_t *out = chain ? json_incref(arr) : json_incref(json_array_get(arr, 0));
-                char *s = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-                printf("%s\n", s);
-                free(s);
-                json_decref(out);
+                disk_cli_print_json(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
         }
         json_decref(arr);
         disk_close(d);
@@ -354,27 +379,29 @@ int disk_cmd_info(int argc, char **argv, berth_error_t *err)
 
 int disk_cmd_check(int argc, char **argv, berth_error_t *err)
 {
-        static const struct option opts[] = {
-                {"output", required_argument, NULL, 'O'},
-                {"help", no_argument, NULL, 'h'},
-                {0},
+        static const struct disk_cli_verb verb = {
+                .cmd = "disk check",
+                .optstring = "+f:r:qhU",
+                .longopts = disk_cli_output_opts,
+                .usage = "Usage: berth disk check [-f FMT] [-r leaks|all] [--output human|json] "
+                         "FILE\n\n"
+                         "Exit status: 0 clean, 2 corruptions, 3 leaked clusters only, 1 the check "
+                         "could not run.\n",
+                .operands = 1,
         };
         const char *fmt = NULL;
         enum qcow2_repair repair = QCOW2_REPAIR_NONE;
         bool json = false, quiet = false;
         int c;
-        while ((c = getopt_long(argc, argv, "+f:r:qhU", opts, NULL)) != -1) {
+        while ((c = disk_cli_opt(&verb, argc, argv, &fmt, err)) > 0) {
                 switch (c) {
-                case 'f':
-                        fmt = optarg;
-                        break;
                 case 'r':
                         if (strcmp(optarg, "leaks") == 0)
                                 repair = QCOW2_REPAIR_LEAKS;
                         else if (strcmp(optarg, "all") == 0)
                                 repair = QCOW2_REPAIR_ALL;
                         else
-                                return cli_usage_error(err, "disk check", "-r is leaks or all");
+                                return cli_usage_error(err, verb.cmd, "-r is leaks or all");
                         break;
                 case 'O':
                         json = strcmp(optarg, "json") == 0;
@@ -382,20 +409,10 @@ int disk_cmd_check(int argc, char **argv, berth_error_t *err)
                 case 'q':
                         quiet = true;
                         break;
-                case 'U':
-                        break;
-                case 'h':
-                        printf("Usage: berth disk check [-f FMT] [-r leaks|all] "
-                               "[--output human|json] FILE\n\n"
-                               "Exit status: 0 clean, 2 corruptions, 3 leaked clusters only, "
-                               "1 the check could not run.\n");
-                        return 0;
-                default:
-                        return cli_usage_error(err, "disk check", "invalid option");
                 }
         }
-        if (optind + 1 != argc)
-                return cli_usage_error(err, "disk check", "give one image file");
+        if (c < 0)
+                return c == DISK_CLI_HELP ? 0 : -1;
         enum disk_format f;
         if (disk_cli_format(fmt, &f, err) < 0)
                 return -1;
@@ -434,10 +451,7 @@ int disk_cmd_check(int argc, char **argv, berth_error_t *err)
                 json_object_set_new(j, "corruptions-fixed",
                                     json_integer((json_int_t) r.corruptions_fixed));
                 json_object_set_new(j, "leaks-fixed", json_integer((json_int_t) r.leaks_fixed));
-                char *s = json_dumps(j, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-                printf("%s\n", s);
-                free(s);
-                json_decref(j);
+                disk_cli_print_json(j, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
         } else if (!quiet) {
                 if (r.leaks_fixed || r.corruptions_fixed)
                         printf("The following inconsistencies were found and repaired:\n\n"
@@ -472,29 +486,23 @@ int disk_cmd_resize(int argc, char **argv, berth_error_t *err)
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
+        static const struct disk_cli_verb verb = {
+                .cmd = "disk resize",
+                .optstring = "+f:hq", /* no permutation: "-1G" is a size, not options */
+                .longopts = opts,
+                .usage = "Usage: berth disk resize [-f FMT] [--shrink] FILE [+|-]SIZE\n",
+                .operands = 2,
+                .operands_error = "give the image file and the size",
+        };
         const char *fmt = NULL;
         bool shrink = false;
         int c;
-        /* No permutation: "-1G" is a size, not options. */
-        while ((c = getopt_long(argc, argv, "+f:hq", opts, NULL)) != -1) {
-                switch (c) {
-                case 'f':
-                        fmt = optarg;
-                        break;
-                case 's':
+        while ((c = disk_cli_opt(&verb, argc, argv, &fmt, err)) > 0) {
+                if (c == 's')
                         shrink = true;
-                        break;
-                case 'q':
-                        break;
-                case 'h':
-                        printf("Usage: berth disk resize [-f FMT] [--shrink] FILE [+|-]SIZE\n");
-                        return 0;
-                default:
-                        return cli_usage_error(err, "disk resize", "invalid option");
-                }
         }
-        if (optind + 2 != argc)
-                return cli_usage_error(err, "disk resize", "give the image file and the size");
+        if (c < 0)
+                return c == DISK_CLI_HELP ? 0 : -1;
         const char *s = argv[optind + 1];
         int sign = *s == '+' ? 1 : *s == '-' ? -1 : 0;
         uint64_t n;
@@ -522,37 +530,30 @@ int disk_cmd_resize(int argc, char **argv, berth_error_t *err)
 
 int disk_cmd_snapshot(int argc, char **argv, berth_error_t *err)
 {
+        static const struct disk_cli_verb verb = {
+                .cmd = "disk snapshot",
+                .optstring = "+f:c:a:d:lqhU",
+                .usage = "Usage: berth disk snapshot [-f FMT] -c NAME|-a NAME|-d NAME|-l FILE\n",
+                .operands = 1,
+        };
         const char *fmt = NULL, *name = NULL;
         int op = 0;
         int c;
-        while ((c = getopt(argc, argv, "+f:c:a:d:lqhU")) != -1) {
+        while ((c = disk_cli_opt(&verb, argc, argv, &fmt, err)) > 0) {
                 switch (c) {
-                case 'f':
-                        fmt = optarg;
-                        break;
                 case 'c':
                 case 'a':
                 case 'd':
                 case 'l':
                         if (op)
-                                return cli_usage_error(err, "disk snapshot",
-                                                       "give one of -c, -a, -d, -l");
+                                return cli_usage_error(err, verb.cmd, "give one of -c, -a, -d, -l");
                         op = c;
                         name = optarg;
                         break;
-                case 'q':
-                case 'U':
-                        break;
-                case 'h':
-                        printf("Usage: berth disk snapshot [-f FMT] -c NAME|-a NAME|-d NAME|-l "
-                               "FILE\n");
-                        return 0;
-                default:
-                        return cli_usage_error(err, "disk snapshot", "invalid option");
                 }
         }
-        if (optind + 1 != argc)
-                return cli_usage_error(err, "disk snapshot", "give one image file");
+        if (c < 0)
+                return c == DISK_CLI_HELP ? 0 : -1;
         if (op == 0)
                 op = 'l';
         enum disk_format f;

@@ -28,33 +28,35 @@ int disk_cmd_bench(int argc, char **argv, berth_error_t *err)
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
+        static const struct disk_cli_verb verb = {
+                .cmd = "disk bench",
+                /* -d (queue depth), -n, -U: taken and ignored, our requests are synchronous */
+                .optstring = "+c:d:f:o:s:S:t:wqnhU",
+                .longopts = opts,
+                .usage = "Usage: berth disk bench [-c COUNT] [-f FMT] [-o OFFSET] [-s SIZE] "
+                         "[-S STEP] [-t none] [-w]\n"
+                         "       [--pattern BYTE] [--flush-interval N] [--stamp] [--verify N] "
+                         "FILE\n",
+                .operands = 1,
+        };
         const char *fmt = NULL;
         struct disk_bench_opts o = {
                 .count = 75000, .bufsize = 4096, .pattern = 0xa5, .flushed = print_flushed};
         bool quiet = false;
         int c;
-        while ((c = getopt_long(argc, argv, "+c:d:f:o:s:S:t:wqnhU", opts, NULL)) != -1) {
+        while ((c = disk_cli_opt(&verb, argc, argv, &fmt, err)) > 0) {
                 switch (c) {
                 case 'c':
                         o.count = strtoull(optarg, NULL, 10);
                         break;
-                case 'd':
-                case 'n':
-                case 'U':
-                        break; /* queue depth: our requests are synchronous */
-                case 'f':
-                        fmt = optarg;
-                        break;
                 case 'o':
-                        if (disk_cli_size(optarg, &o.offset, err) < 0)
-                                return -1;
-                        break;
                 case 's':
-                        if (disk_cli_size(optarg, &o.bufsize, err) < 0)
-                                return -1;
-                        break;
                 case 'S':
-                        if (disk_cli_size(optarg, &o.step, err) < 0)
+                        if (disk_cli_size(optarg,
+                                          c == 'o'   ? &o.offset
+                                          : c == 's' ? &o.bufsize
+                                                     : &o.step,
+                                          err) < 0)
                                 return -1;
                         break;
                 case 't':
@@ -78,20 +80,12 @@ int disk_cmd_bench(int argc, char **argv, berth_error_t *err)
                 case OPT_VERIFY:
                         o.verify = strtoull(optarg, NULL, 10);
                         break;
-                case 'h':
-                        printf("Usage: berth disk bench [-c COUNT] [-f FMT] [-o OFFSET] [-s SIZE] "
-                               "[-S STEP] [-t none] [-w]\n"
-                               "       [--pattern BYTE] [--flush-interval N] [--stamp] "
-                               "[--verify N] FILE\n");
-                        return 0;
-                default:
-                        return cli_usage_error(err, "disk bench", "invalid option");
                 }
         }
-        if (optind + 1 != argc)
-                return cli_usage_error(err, "disk bench", "give one image file");
+        if (c < 0)
+                return c == DISK_CLI_HELP ? 0 : -1;
         if (o.bufsize == 0 || o.bufsize > (64u << 20))
-                return cli_usage_error(err, "disk bench", "buffer size 1 B .. 64 MiB");
+                return cli_usage_error(err, verb.cmd, "buffer size 1 B .. 64 MiB");
         struct disk_bench_result res;
         if (disk_cli_format(fmt, &o.format, err) < 0 || disk_bench(argv[optind], &o, &res, err) < 0)
                 return -1;

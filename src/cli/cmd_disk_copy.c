@@ -12,18 +12,27 @@
 
 int disk_cmd_convert(int argc, char **argv, berth_error_t *err)
 {
+        static const struct disk_cli_verb verb = {
+                .cmd = "disk convert",
+                .optstring = "+f:O:co:t:pqhU",
+                .usage =
+                        "Usage: berth disk convert [-f FMT] [-O raw|qcow2] [-c] "
+                        "[-o cluster_size=N,compat=1.1] [-t CACHE] SRC DST\n\n"
+                        "-t writeback (or none, writethrough, directsync) syncs the target at the "
+                        "end;\nthe default, unsafe, leaves that to the kernel, as qemu-img convert "
+                        "does.\n",
+                .operands = 2,
+                .operands_error = "give the source and the target",
+        };
         const char *sfmt = NULL, *ofmt = "raw";
         struct disk_convert_opts o = {0};
         int c;
-        while ((c = getopt(argc, argv, "+f:O:co:t:pqhU")) != -1) {
+        while ((c = disk_cli_opt(&verb, argc, argv, &sfmt, err)) > 0) {
                 switch (c) {
                 case 't':
                         /* qemu-img's cache modes; like qemu-img, the default for convert
                          * is "unsafe" (no flush at the end) */
                         o.sync = strcmp(optarg, "unsafe") != 0;
-                        break;
-                case 'f':
-                        sfmt = optarg;
                         break;
                 case 'O':
                         ofmt = optarg;
@@ -32,63 +41,42 @@ int disk_cmd_convert(int argc, char **argv, berth_error_t *err)
                         o.compress = true;
                         break;
                 case 'o':
-                        if (disk_cli_create_opts(optarg, &o.create, "disk convert", err) < 0)
+                        if (disk_cli_create_opts(optarg, &o.create, verb.cmd, err) < 0)
                                 return -1;
                         break;
-                case 'p':
-                case 'q':
-                case 'U':
-                        break;
-                case 'h':
-                        printf("Usage: berth disk convert [-f FMT] [-O raw|qcow2] [-c] "
-                               "[-o cluster_size=N,compat=1.1] [-t CACHE] SRC DST\n\n"
-                               "-t writeback (or none, writethrough, directsync) syncs the "
-                               "target at the end;\nthe default, unsafe, leaves that to the "
-                               "kernel, as qemu-img convert does.\n");
-                        return 0;
-                default:
-                        return cli_usage_error(err, "disk convert", "invalid option");
                 }
         }
-        if (optind + 2 != argc)
-                return cli_usage_error(err, "disk convert", "give the source and the target");
+        if (c < 0)
+                return c == DISK_CLI_HELP ? 0 : -1;
         if (disk_cli_format(sfmt, &o.src_format, err) < 0 ||
             disk_parse_format(ofmt, &o.create.format, err) < 0)
                 return -1;
         if (o.create.format == DISK_FORMAT_AUTO)
                 o.create.format = DISK_FORMAT_RAW;
         if (o.compress && o.create.format != DISK_FORMAT_QCOW2)
-                return cli_usage_error(err, "disk convert", "-c needs -O qcow2");
+                return cli_usage_error(err, verb.cmd, "-c needs -O qcow2");
         return disk_convert(argv[optind], argv[optind + 1], &o, err);
 }
 
 int disk_cmd_commit(int argc, char **argv, berth_error_t *err)
 {
+        static const struct disk_cli_verb verb = {
+                .cmd = "disk commit",
+                .optstring = "+f:dpqh",
+                .usage = "Usage: berth disk commit [-f FMT] [-d] FILE\n\n"
+                         "Write the overlay's data into its backing file; then empty the "
+                         "overlay\n(unless -d).\n",
+                .operands = 1,
+        };
         const char *fmt = NULL;
         bool keep = false;
         int c;
-        while ((c = getopt(argc, argv, "+f:dpqh")) != -1) {
-                switch (c) {
-                case 'f':
-                        fmt = optarg;
-                        break;
-                case 'd':
+        while ((c = disk_cli_opt(&verb, argc, argv, &fmt, err)) > 0) {
+                if (c == 'd')
                         keep = true;
-                        break;
-                case 'p':
-                case 'q':
-                        break;
-                case 'h':
-                        printf("Usage: berth disk commit [-f FMT] [-d] FILE\n\n"
-                               "Write the overlay's data into its backing file; then empty the "
-                               "overlay\n(unless -d).\n");
-                        return 0;
-                default:
-                        return cli_usage_error(err, "disk commit", "invalid option");
-                }
         }
-        if (optind + 1 != argc)
-                return cli_usage_error(err, "disk commit", "give one image file");
+        if (c < 0)
+                return c == DISK_CLI_HELP ? 0 : -1;
         enum disk_format f;
         if (disk_cli_format(fmt, &f, err) < 0 || disk_commit(argv[optind], f, keep, err) < 0)
                 return -1;
@@ -98,14 +86,21 @@ int disk_cmd_commit(int argc, char **argv, berth_error_t *err)
 
 int disk_cmd_rebase(int argc, char **argv, berth_error_t *err)
 {
+        static const struct disk_cli_verb verb = {
+                .cmd = "disk rebase",
+                .optstring = "+f:b:F:upqhU",
+                .usage = "Usage: berth disk rebase [-f FMT] [-u] -b BACKING [-F FMT] FILE\n\n"
+                         "Without -u, data that differs between the old and the new backing file "
+                         "is\ncopied into FILE first, so its content does not change. -b \"\" "
+                         "removes the backing file.\n",
+                .operands = 1,
+                .operands_error = "give -b BACKING and one image file",
+        };
         const char *fmt = NULL, *nb = NULL, *nbfmt = NULL;
         bool unsafe = false;
         int c;
-        while ((c = getopt(argc, argv, "+f:b:F:upqhU")) != -1) {
+        while ((c = disk_cli_opt(&verb, argc, argv, &fmt, err)) > 0) {
                 switch (c) {
-                case 'f':
-                        fmt = optarg;
-                        break;
                 case 'b':
                         nb = optarg;
                         break;
@@ -115,22 +110,12 @@ int disk_cmd_rebase(int argc, char **argv, berth_error_t *err)
                 case 'u':
                         unsafe = true;
                         break;
-                case 'p':
-                case 'q':
-                case 'U':
-                        break;
-                case 'h':
-                        printf("Usage: berth disk rebase [-f FMT] [-u] -b BACKING [-F FMT] FILE\n\n"
-                               "Without -u, data that differs between the old and the new "
-                               "backing file is\ncopied into FILE first, so its content does "
-                               "not change. -b \"\" removes the backing file.\n");
-                        return 0;
-                default:
-                        return cli_usage_error(err, "disk rebase", "invalid option");
                 }
         }
-        if (optind + 1 != argc || nb == NULL)
-                return cli_usage_error(err, "disk rebase", "give -b BACKING and one image file");
+        if (c < 0)
+                return c == DISK_CLI_HELP ? 0 : -1;
+        if (nb == NULL)
+                return cli_usage_error(err, verb.cmd, "%s", verb.operands_error);
         enum disk_format f, bf;
         if (disk_cli_format(fmt, &f, err) < 0 || disk_cli_format(nbfmt, &bf, err) < 0)
                 return -1;
@@ -139,14 +124,19 @@ int disk_cmd_rebase(int argc, char **argv, berth_error_t *err)
 
 int disk_cmd_compare(int argc, char **argv, berth_error_t *err)
 {
+        static const struct disk_cli_verb verb = {
+                .cmd = "disk compare",
+                .optstring = "+f:F:sqphU",
+                .usage = "Usage: berth disk compare [-f FMT] [-F FMT] [-s] A B\n\n"
+                         "Exit status: 0 identical, 1 different, 2 error.\n",
+                .operands = 2,
+                .operands_error = "give two image files",
+        };
         const char *fa = NULL, *fb = NULL;
         bool strict = false, quiet = false;
         int c;
-        while ((c = getopt(argc, argv, "+f:F:sqphU")) != -1) {
+        while ((c = disk_cli_opt(&verb, argc, argv, &fa, err)) > 0) {
                 switch (c) {
-                case 'f':
-                        fa = optarg;
-                        break;
                 case 'F':
                         fb = optarg;
                         break;
@@ -156,19 +146,10 @@ int disk_cmd_compare(int argc, char **argv, berth_error_t *err)
                 case 'q':
                         quiet = true;
                         break;
-                case 'p':
-                case 'U':
-                        break;
-                case 'h':
-                        printf("Usage: berth disk compare [-f FMT] [-F FMT] [-s] A B\n\n"
-                               "Exit status: 0 identical, 1 different, 2 error.\n");
-                        return 0;
-                default:
-                        return cli_usage_error(err, "disk compare", "invalid option");
                 }
         }
-        if (optind + 2 != argc)
-                return cli_usage_error(err, "disk compare", "give two image files");
+        if (c < 0)
+                return c == DISK_CLI_HELP ? 0 : -1;
         enum disk_format f1, f2;
         struct disk_compare_result res;
         if (disk_cli_format(fa, &f1, err) < 0 || disk_cli_format(fb, &f2, err) < 0 ||
@@ -206,41 +187,27 @@ static void print_map_json(const struct disk_map_entry *v, size_t n)
                         json_object_set_new(o, "offset", json_integer((json_int_t) e->host_off));
                 json_array_append_new(arr, o);
         }
-        char *s = json_dumps(arr, JSON_INDENT(0) | JSON_PRESERVE_ORDER);
-        printf("%s\n", s);
-        free(s);
-        json_decref(arr);
+        disk_cli_print_json(arr, JSON_INDENT(0) | JSON_PRESERVE_ORDER);
 }
 
 int disk_cmd_map(int argc, char **argv, berth_error_t *err)
 {
-        static const struct option opts[] = {
-                {"output", required_argument, NULL, 'O'},
-                {"help", no_argument, NULL, 'h'},
-                {0},
+        static const struct disk_cli_verb verb = {
+                .cmd = "disk map",
+                .optstring = "+f:hU",
+                .longopts = disk_cli_output_opts,
+                .usage = "Usage: berth disk map [-f FMT] [--output human|json] FILE\n",
+                .operands = 1,
         };
         const char *fmt = NULL;
         bool json = false;
         int c;
-        while ((c = getopt_long(argc, argv, "+f:hU", opts, NULL)) != -1) {
-                switch (c) {
-                case 'f':
-                        fmt = optarg;
-                        break;
-                case 'O':
+        while ((c = disk_cli_opt(&verb, argc, argv, &fmt, err)) > 0) {
+                if (c == 'O')
                         json = strcmp(optarg, "json") == 0;
-                        break;
-                case 'U':
-                        break;
-                case 'h':
-                        printf("Usage: berth disk map [-f FMT] [--output human|json] FILE\n");
-                        return 0;
-                default:
-                        return cli_usage_error(err, "disk map", "invalid option");
-                }
         }
-        if (optind + 1 != argc)
-                return cli_usage_error(err, "disk map", "give one image file");
+        if (c < 0)
+                return c == DISK_CLI_HELP ? 0 : -1;
         enum disk_format f;
         struct disk_map_entry *v = NULL;
         size_t n = 0;

@@ -14,6 +14,9 @@
 #include "common/error.h"
 #include "engine/container.h"
 
+struct archive;
+struct archive_entry;
+
 /* root_fd AT_FDCWD means the host: ordinary path resolution. */
 
 /* Write path (resolved inside root_fd) to out_fd as a tar whose top entry is
@@ -39,6 +42,15 @@ int eng_cp_container_root(struct eng_ctx *e, struct eng_container *c, berth_erro
  * else NULL. */
 int eng_cp_lstat(int root_fd, const char *path, struct stat *st, char **link_target,
                  berth_error_t *err);
+
+/* Reading a tar for the above (shared with cp_check.c).  A reader of the tar (any format and
+ * compression) on in_fd, or NULL with err set; archive_read_free it. */
+struct archive *eng_cp_tar_reader(int in_fd, berth_error_t *err);
+
+/* The next entry of a, with its name stripped of leading "./" ("." and empty names skipped):
+ * 1, 0 at the end, -1 with err set when the tar can't be read. */
+int eng_cp_tar_next(struct archive *a, struct archive_entry **e, const char **name,
+                    berth_error_t *err);
 
 /* noOverwriteDirNonDir (cp_check.c): fails when an entry of the tar read from in_fd would
  * replace a directory under dir (in root_fd) with a non-directory or the reverse. */

@@ -4,7 +4,6 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 
 #include "common/util.h"
@@ -12,22 +11,14 @@
 
 int eng_cp_check_overwrite(int root_fd, const char *dir, int in_fd, berth_error_t *err)
 {
-        struct archive *a = archive_read_new();
-        archive_read_support_format_all(a);
-        archive_read_support_filter_all(a);
+        struct archive *a = eng_cp_tar_reader(in_fd, err);
+        if (a == NULL)
+                return -1;
         int ret = 0;
-        if (archive_read_open_fd(a, in_fd, 65536) != ARCHIVE_OK) {
-                ret = berth_fail(err, archive_errno(a), "read tar: %s", archive_error_string(a));
-                goto out;
-        }
         struct archive_entry *e;
+        const char *name = NULL;
         int r;
-        while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-                const char *name = archive_entry_pathname(e);
-                while (name && name[0] == '.' && name[1] == '/')
-                        name += 2;
-                if (name == NULL || *name == '\0' || strcmp(name, ".") == 0)
-                        continue;
+        while ((r = eng_cp_tar_next(a, &e, &name, err)) > 0) {
                 cleanup_free char *path = berth_xasprintf("%s/%s", dir, name);
                 struct stat st;
                 cleanup_free char *link = NULL;
@@ -52,9 +43,8 @@ int eng_cp_check_overwrite(int root_fd, const char *dir, int in_fd, berth_error_
                         break;
                 }
         }
-        if (ret == 0 && r != ARCHIVE_EOF)
-                ret = berth_fail(err, archive_errno(a), "read tar: %s", archive_error_string(a));
-out:
+        if (r < 0)
+                ret = -1;
         archive_read_free(a);
         return ret;
 }

@@ -9,6 +9,7 @@
 #define BERTH_API_INTERNAL_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -81,6 +82,9 @@ void api_reply_error(struct api_req *r, unsigned status, const char *fmt, ...)
  * 409 for conflicts, 400 for bad input, 500 otherwise.  Releases *err. */
 void api_reply_berth_error(struct api_req *r, berth_error_t *err);
 unsigned api_status_of(berth_error_t e);
+/* Takes a (an array): itself, or null when empty, as Go encodes a nil slice (prune's lists of
+ * what went, changes). */
+json_t *api_nil_slice(json_t *a);
 /* The message without the leading "berth: " the CLI's logger adds. */
 const char *api_error_text(berth_error_t e);
 
@@ -92,6 +96,24 @@ typedef ssize_t (*api_stream_gen)(void *ctx, char *buf, size_t max);
 void api_stream(struct api_req *r, unsigned status, const char *content_type, api_stream_gen gen,
                 void *ctx, void (*done)(void *ctx));
 bool api_client_gone(int client_fd);
+/* A gen's read of fd: the bytes read, 0 at its end, -1 on an error (EINTR is read again). */
+ssize_t api_stream_read(int fd, char *buf, size_t max);
+
+/* The stream fed by a thread through a pipe (export, archive, pull, push, save): *rfd and *wfd
+ * are set, then fn(arg) runs in thread *t, to write into *wfd while the reply reads *rfd.
+ * false with a 500 queued ("no thread for the <what>") and both -1 when either can't be had. */
+bool api_pipe_thread(struct api_req *r, pthread_t *t, void *(*fn)(void *), void *arg, int *rfd,
+                     int *wfd, const char *what);
+
+/* What a gen has encoded and hands out as the reply asks for it (stats, events). */
+struct api_pending {
+        char *buf; /* NULL: nothing held */
+        size_t off, len;
+};
+/* Hold j's compact encoding and a newline (j is not released); false when j does not encode. */
+bool api_pending_json_line(struct api_pending *p, json_t *j);
+/* Copy up to max of what p holds into buf; p holds nothing once all is out. */
+ssize_t api_pending_take(struct api_pending *p, char *buf, size_t max);
 
 /* Hijacked connections (attach, exec start): answers 101 with Docker's headers, then fn runs in
  * a thread of its own with the raw socket and the bytes the client sent after the request;

@@ -19,6 +19,7 @@
 
 #include "api/api_internal.h"
 #include "api/container_io.h"
+#include "api/containers.h"
 #include "common/util.h"
 #include "engine/attach.h"
 #include "engine/lifecycle.h"
@@ -331,17 +332,9 @@ static void attach_run(void *ctx, int cfd, const char *extra, size_t extra_len)
 void io_attach(struct api_req *r)
 {
         struct eng_ctx e;
-        berth_error_t err = NULL;
-        if (eng_ctx_init(&e, r->paths, &err) < 0) {
-                api_reply_berth_error(r, &err);
+        struct eng_container *c = api_container_find(r, &e, r->params[0], false);
+        if (c == NULL)
                 return;
-        }
-        struct eng_container *c = NULL;
-        if (eng_container_find(&e, r->params[0], &c, &err) < 0) {
-                api_reply_berth_error(r, &err);
-                eng_ctx_free(&e);
-                return;
-        }
         json_t *cfg = json_object_get(c->doc, "Config");
         struct attach *a = berth_xcalloc(1, sizeof(*a));
         a->tty = json_is_true(json_object_get(cfg, "Tty"));
@@ -370,8 +363,7 @@ void io_attach(struct api_req *r)
                 a->waiting = true;
                 io_waiter_register(&a->w);
         }
-        eng_container_free(c);
-        eng_ctx_free(&e);
+        api_container_done(c, &e);
         if (paused) {
                 api_reply_error(r, 409,
                                 "container %s is paused, unpause the container before attach.",

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "api/container_data.h"
+#include "api/containers.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "common/util.h"
@@ -49,16 +50,21 @@ static void *tar_thread(void *arg)
         return NULL;
 }
 
+/* What a job holds but its pipe and thread. */
+static void job_free(struct tar_job *j)
+{
+        if (j->root_fd >= 0)
+                close(j->root_fd);
+        free(j->path);
+        eng_container_free(j->c);
+        eng_ctx_free(&j->e);
+        free(j);
+}
+
 static ssize_t tar_gen(void *ctx, char *buf, size_t max)
 {
         struct tar_job *j = ctx;
-        for (;;) {
-                ssize_t n = read(j->rfd, buf, max);
-                if (n >= 0)
-                        return n;
-                if (errno != EINTR)
-                        return -1;
-        }
+        return api_stream_read(j->rfd, buf, max);
 }
 
 static void tar_done(void *ctx)
@@ -66,42 +72,20 @@ static void tar_done(void *ctx)
         struct tar_job *j = ctx;
         close(j->rfd); /* a writer still busy gets EPIPE and stops */
         pthread_join(j->thread, NULL);
-        if (j->root_fd >= 0)
-                close(j->root_fd);
-        free(j->path);
-        eng_container_free(j->c);
-        eng_ctx_free(&j->e);
-        free(j);
+        job_free(j);
 }
 
 /* Takes j (its ctx and container); replies. */
 static void tar_reply(struct api_req *r, struct tar_job *j, const char *stat_header)
 {
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0) {
-                api_reply_error(r, 500, "pipe: %s", strerror(errno));
-                j->rfd = -1;
+        if (!api_pipe_thread(r, &j->thread, tar_thread, j, &j->rfd, &j->wfd, "tar stream"))
                 goto fail;
-        }
-        j->rfd = p[0];
-        j->wfd = p[1];
-        if (pthread_create(&j->thread, NULL, tar_thread, j) != 0) {
-                api_reply_error(r, 500, "no thread for the tar stream");
-                close(p[0]);
-                close(p[1]);
-                goto fail;
-        }
         api_stream(r, 200, "application/x-tar", tar_gen, j, tar_done);
         if (stat_header && r->resp)
                 MHD_add_response_header(r->resp, "X-Docker-Container-Path-Stat", stat_header);
         return;
 fail:
-        if (j->root_fd >= 0)
-                close(j->root_fd);
-        free(j->path);
-        eng_container_free(j->c);
-        eng_ctx_free(&j->e);
-        free(j);
+        job_free(j);
 }
 
 /* The job with its container found, or NULL with the reply queued. */
@@ -110,16 +94,9 @@ static struct tar_job *job_for(struct api_req *r, enum tar_kind kind)
         struct tar_job *j = berth_xcalloc(1, sizeof(*j));
         j->kind = kind;
         j->root_fd = -1;
-        berth_error_t err = NULL;
-        if (eng_ctx_init(&j->e, r->paths, &err) < 0) {
+        j->c = api_container_find(r, &j->e, r->params[0], false);
+        if (j->c == NULL) {
                 free(j);
-                api_reply_berth_error(r, &err);
-                return NULL;
-        }
-        if (eng_container_find(&j->e, r->params[0], &j->c, &err) < 0) {
-                eng_ctx_free(&j->e);
-                free(j);
-                api_reply_berth_error(r, &err);
                 return NULL;
         }
         return j;
@@ -223,12 +200,7 @@ static struct tar_job *archive_job(struct api_req *r, struct stat *st, char **he
                 *header = path_stat_header(path, st, link);
                 return j;
         }
-        if (j->root_fd >= 0)
-                close(j->root_fd);
-        free(j->path);
-        eng_container_free(j->c);
-        eng_ctx_free(&j->e);
-        free(j);
+        job_free(j);
         return NULL;
 }
 
@@ -242,11 +214,7 @@ static void archive_get(struct api_req *r)
         if (strcmp(r->method, "HEAD") == 0) {
                 api_reply_empty(r, 200);
                 MHD_add_response_header(r->resp, "X-Docker-Container-Path-Stat", header);
-                close(j->root_fd);
-                free(j->path);
-                eng_container_free(j->c);
-                eng_ctx_free(&j->e);
-                free(j);
+                job_free(j);
         } else {
                 tar_reply(r, j, header);
         }
@@ -277,11 +245,7 @@ static void archive_put(struct api_req *r)
         } else {
                 api_reply_empty(r, 200);
         }
-        close(j->root_fd);
-        free(j->path);
-        eng_container_free(j->c);
-        eng_ctx_free(&j->e);
-        free(j);
+        job_free(j);
 }
 
 const struct api_route api_routes_container_data[] = {

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/api_internal.h"
 #include "api/container_io.h"
+#include "api/containers.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "common/util.h"
@@ -17,30 +17,6 @@
 #include "engine/lifecycle.h"
 
 static const char hello_none[] = "{\"stdin\":false,\"stdout\":false,\"stderr\":false}\n";
-
-static bool live(const char *status)
-{
-        return strcmp(status, "running") == 0 || strcmp(status, "paused") == 0 ||
-               strcmp(status, "restarting") == 0;
-}
-
-/* The container of the route's {id}, or NULL with the error reply queued. */
-static struct eng_container *find(struct api_req *r, struct eng_ctx *e)
-{
-        berth_error_t err = NULL;
-        if (eng_ctx_init(e, r->paths, &err) < 0) {
-                api_reply_berth_error(r, &err);
-                return NULL;
-        }
-        struct eng_container *c = NULL;
-        if (eng_container_find(e, r->params[0], &c, &err) < 0) {
-                api_reply_berth_error(r, &err);
-                eng_ctx_free(e);
-                return NULL;
-        }
-        eng_reconcile(e, c, NULL);
-        return c;
-}
 
 /* -------------------------------------------------------------------- start */
 
@@ -72,13 +48,13 @@ static void start(struct api_req *r)
                 return;
         }
         struct eng_ctx e;
-        struct eng_container *c = find(r, &e);
+        struct eng_container *c = api_container(r, &e);
         if (!c)
                 return;
         const char *st = eng_container_status(c);
         if (strcmp(st, "paused") == 0) {
                 api_reply_error(r, 409, "cannot start a paused container, try unpause instead");
-        } else if (live(st) && eng_monitor_alive(c)) {
+        } else if (api_status_live(st) && eng_monitor_alive(c)) {
                 api_reply_empty(r, 304);
         } else {
                 struct eng_start_opts o = {
@@ -110,8 +86,7 @@ static void start(struct api_req *r)
                         api_reply_empty(r, 204);
                 }
         }
-        eng_container_free(c);
-        eng_ctx_free(&e);
+        api_container_done(c, &e);
 }
 
 /* --------------------------------------------------------------------- wait */
@@ -236,7 +211,7 @@ static int wait_condition(struct waitc *w)
                 }
                 eng_reconcile(&w->e, c, NULL);
                 json_t *st = eng_container_state(c);
-                bool is_live = live(eng_container_status(c));
+                bool is_live = api_status_live(eng_container_status(c));
                 const char *fin = json_string_value(json_object_get(st, "FinishedAt"));
                 if (!is_live) {
                         if (fin && strcmp(fin, w->finished0) != 0)
@@ -328,7 +303,7 @@ static void wait_(struct api_req *r)
                 return;
         }
         struct eng_ctx e;
-        struct eng_container *c = find(r, &e);
+        struct eng_container *c = api_container(r, &e);
         if (!c)
                 return;
         struct waitc *w = berth_xcalloc(1, sizeof(*w));
@@ -368,7 +343,7 @@ static void resize(struct api_req *r)
         if (!parse_dim(r, "h", &h) || !parse_dim(r, "w", &w))
                 return;
         struct eng_ctx e;
-        struct eng_container *c = find(r, &e);
+        struct eng_container *c = api_container(r, &e);
         if (!c)
                 return;
         const char *st = eng_container_status(c);
@@ -385,8 +360,7 @@ static void resize(struct api_req *r)
                 berth_error_release(&err);
                 api_reply_error(r, 409, "Container %s is not running", c->id);
         }
-        eng_container_free(c);
-        eng_ctx_free(&e);
+        api_container_done(c, &e);
 }
 
 const struct api_route api_routes_container_io[] = {

@@ -19,6 +19,7 @@
 
 #include "api/api_internal.h"
 #include "api/container_io.h"
+#include "api/containers.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "engine/lifecycle.h"
@@ -171,17 +172,10 @@ void io_logs(struct api_req *r)
         if (!parse_options(r, &o))
                 return;
         struct eng_ctx e;
+        struct eng_container *c = api_container_find(r, &e, r->params[0], false);
+        if (c == NULL)
+                return;
         berth_error_t err = NULL;
-        if (eng_ctx_init(&e, r->paths, &err) < 0) {
-                api_reply_berth_error(r, &err);
-                return;
-        }
-        struct eng_container *c = NULL;
-        if (eng_container_find(&e, r->params[0], &c, &err) < 0) {
-                api_reply_berth_error(r, &err);
-                eng_ctx_free(&e);
-                return;
-        }
         struct logs *l = berth_xcalloc(1, sizeof(*l));
         *l = (struct logs){.rfd = -1,
                            .wfd = -1,
@@ -195,8 +189,7 @@ void io_logs(struct api_req *r)
         int rc = eng_container_log_source(c, &o, &path, &l->pidfd, &err);
         if (rc == 0)
                 l->path = berth_xstrdup(path);
-        eng_container_free(c);
-        eng_ctx_free(&e);
+        api_container_done(c, &e);
         if (rc < 0) {
                 /* dockerd: a driver that can't be read is "not implemented" */
                 api_reply_error(r, 501, "%s", api_error_text(err));

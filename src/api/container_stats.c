@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "api/container_data.h"
+#include "api/containers.h"
 #include "common/util.h"
 #include "engine/lifecycle.h"
 #include "engine/stats.h"
@@ -45,14 +46,13 @@ struct stats_stream {
         char id[ENG_ID_LEN + 1];
         int client_fd;
         json_t *prev;
-        char *pending; /* an object not yet all sent */
-        size_t off, len;
+        struct api_pending pending; /* an object not yet all sent */
 };
 
 static ssize_t stats_gen(void *ctx, char *buf, size_t max)
 {
         struct stats_stream *s = ctx;
-        if (s->pending == NULL) {
+        if (s->pending.buf == NULL) {
                 if (s->prev && !wait_interval(s->client_fd))
                         return 0;
                 berth_error_t err = NULL;
@@ -63,29 +63,20 @@ static ssize_t stats_gen(void *ctx, char *buf, size_t max)
                 }
                 if (s->prev)
                         eng_stats_docker_link(cur, s->prev);
-                char *text = json_dumps(cur, JSON_COMPACT);
+                bool encoded = api_pending_json_line(&s->pending, cur);
                 json_decref(s->prev);
                 s->prev = cur;
-                s->pending = berth_xasprintf("%s\n", text);
-                free(text);
-                s->off = 0;
-                s->len = strlen(s->pending);
+                if (!encoded)
+                        return -1;
         }
-        size_t n = s->len - s->off < max ? s->len - s->off : max;
-        memcpy(buf, s->pending + s->off, n);
-        s->off += n;
-        if (s->off == s->len) {
-                free(s->pending);
-                s->pending = NULL;
-        }
-        return (ssize_t) n;
+        return api_pending_take(&s->pending, buf, max);
 }
 
 static void stats_done(void *ctx)
 {
         struct stats_stream *s = ctx;
         json_decref(s->prev);
-        free(s->pending);
+        free(s->pending.buf);
         free(s);
 }
 
@@ -94,21 +85,13 @@ void api_container_stats(struct api_req *r)
         bool stream = api_query_bool(r, "stream", true);
         bool one_shot = api_query_bool(r, "one-shot", false);
         struct eng_ctx e;
-        berth_error_t err = NULL;
-        if (eng_ctx_init(&e, r->paths, &err) < 0) {
-                api_reply_berth_error(r, &err);
+        struct eng_container *c = api_container_find(r, &e, r->params[0], false);
+        if (c == NULL)
                 return;
-        }
-        struct eng_container *c = NULL;
-        if (eng_container_find(&e, r->params[0], &c, &err) < 0) {
-                eng_ctx_free(&e);
-                api_reply_berth_error(r, &err);
-                return;
-        }
         char id[ENG_ID_LEN + 1];
         snprintf(id, sizeof(id), "%s", c->id);
-        eng_container_free(c);
-        eng_ctx_free(&e);
+        api_container_done(c, &e);
+        berth_error_t err = NULL;
         if (stream && !one_shot) {
                 struct stats_stream *s = berth_xcalloc(1, sizeof(*s));
                 s->paths = r->paths;

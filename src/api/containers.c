@@ -14,7 +14,8 @@
 #include "engine/rootfs.h"
 #include "engine/view.h"
 
-struct eng_container *api_container(struct api_req *r, struct eng_ctx *e)
+struct eng_container *api_container_find(struct api_req *r, struct eng_ctx *e, const char *what,
+                                         bool reconcile)
 {
         berth_error_t err = NULL;
         if (eng_ctx_init(e, r->paths, &err) < 0) {
@@ -22,14 +23,46 @@ struct eng_container *api_container(struct api_req *r, struct eng_ctx *e)
                 return NULL;
         }
         struct eng_container *c = NULL;
-        if (eng_container_find(e, r->params[0], &c, &err) < 0) {
+        if (eng_container_find(e, what, &c, &err) < 0) {
                 api_reply_berth_error(r, &err);
                 eng_ctx_free(e);
                 return NULL;
         }
-        /* the truth about a container whose monitor died, as every CLI verb reads it */
-        eng_reconcile(e, c, NULL);
+        if (reconcile)
+                eng_reconcile(e, c, NULL);
         return c;
+}
+
+struct eng_container *api_container(struct api_req *r, struct eng_ctx *e)
+{
+        return api_container_find(r, e, r->params[0], true);
+}
+
+void api_container_done(struct eng_container *c, struct eng_ctx *e)
+{
+        eng_container_free(c);
+        eng_ctx_free(e);
+}
+
+int api_containers(struct api_req *r, struct eng_ctx *e, struct eng_container ***v, size_t *n)
+{
+        berth_error_t err = NULL;
+        if (eng_ctx_init(e, r->paths, &err) < 0) {
+                api_reply_berth_error(r, &err);
+                return -1;
+        }
+        if (eng_list_reconciled(e, v, n, &err) < 0) {
+                eng_ctx_free(e);
+                api_reply_berth_error(r, &err);
+                return -1;
+        }
+        return 0;
+}
+
+bool api_status_live(const char *status)
+{
+        return strcmp(status, "running") == 0 || strcmp(status, "paused") == 0 ||
+               strcmp(status, "restarting") == 0;
 }
 
 void api_container_error(struct api_req *r, berth_error_t *err)
@@ -194,30 +227,19 @@ static void list(struct api_req *r)
         bool all = api_query_bool(r, "all", false) || eng_ps_filter_wants_all(filter);
         bool size = api_query_bool(r, "size", false);
         long long limit = api_query_int(r, "limit", -1);
-        berth_error_t err = NULL;
         struct eng_ctx e;
         struct eng_container **v = NULL;
         size_t n = 0;
-        if (eng_ctx_init(&e, r->paths, &err) < 0) {
+        if (api_containers(r, &e, &v, &n) < 0) {
                 eng_ps_filter_free(filter);
-                api_reply_berth_error(r, &err);
-                return;
-        }
-        if (eng_list_reconciled(&e, &v, &n, &err) < 0) {
-                eng_ps_filter_free(filter);
-                eng_ctx_free(&e);
-                api_reply_berth_error(r, &err);
                 return;
         }
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
         json_t *rows = json_array();
         for (size_t i = 0; i < n; i++) {
-                const char *st = eng_container_status(v[i]);
-                bool live = strcmp(st, "running") == 0 || strcmp(st, "paused") == 0 ||
-                            strcmp(st, "restarting") == 0;
                 /* a limit lists the last ones created, whatever their state (`ps -n`) */
-                if (!all && limit <= 0 && !live)
+                if (!all && limit <= 0 && !api_status_live(eng_container_status(v[i])))
                         continue;
                 if (filter && !eng_ps_filter_match(filter, &e, v[i]))
                         continue;
@@ -240,8 +262,7 @@ static void inspect(struct api_req *r)
         json_t *doc = eng_inspect_doc(c);
         if (api_query_bool(r, "size", false))
                 add_sizes(doc, &e, c);
-        eng_container_free(c);
-        eng_ctx_free(&e);
+        api_container_done(c, &e);
         api_reply_json(r, 200, doc);
 }
 

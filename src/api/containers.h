@@ -5,10 +5,22 @@
 #include "api/api_internal.h"
 #include "engine/container.h"
 
-/* The container r->params[0] names (full id, unique prefix or name), reconciled; NULL with a
- * reply queued (404 "No such container: X") when there is none.  *e is initialised on
- * success; the caller frees both. */
+/* The container what names (full id, unique prefix or name), reconciled when asked; NULL with
+ * a reply queued (404 "No such container: X") when there is none.  *e is initialised on
+ * success; the caller frees both (api_container_done). */
+struct eng_container *api_container_find(struct api_req *r, struct eng_ctx *e, const char *what,
+                                         bool reconcile);
+/* api_container_find of the route's {id}, reconciled: the truth about a container whose
+ * monitor died, as every CLI verb reads it. */
 struct eng_container *api_container(struct api_req *r, struct eng_ctx *e);
+void api_container_done(struct eng_container *c, struct eng_ctx *e);
+
+/* Every container, reconciled; -1 with a reply queued when they can't be read.  *e is
+ * initialised on success; the caller frees both (eng_container_list_free, eng_ctx_free). */
+int api_containers(struct api_req *r, struct eng_ctx *e, struct eng_container ***v, size_t *n);
+
+/* A status a container runs in (running, paused, restarting). */
+bool api_status_live(const char *status);
 
 /* api_reply_berth_error, but an errno the engine set only to classify a refusal (EINVAL: bad
  * input, EBUSY: a conflict) stays out of the message, as dockerd's sentences have none. */

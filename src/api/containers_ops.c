@@ -24,7 +24,7 @@ static bool is(struct eng_container *c, const char *status)
 
 static bool live(struct eng_container *c)
 {
-        return is(c, "running") || is(c, "paused") || is(c, "restarting");
+        return api_status_live(eng_container_status(c));
 }
 
 /* Ends a handler: 204, or the error with its status. */
@@ -35,8 +35,7 @@ static void finish(struct api_req *r, struct eng_ctx *e, struct eng_container *c
                 api_container_error(r, err);
         else
                 api_reply_empty(r, 204);
-        eng_container_free(c);
-        eng_ctx_free(e);
+        api_container_done(c, e);
 }
 
 /* ?t=: seconds before SIGKILL; absent: the container's StopTimeout, else 10. */
@@ -241,7 +240,8 @@ void api_container_prune(struct api_req *r)
         json_t *vals;
         json_object_foreach(q, k, vals)
         {
-                if (strcmp(k, "label") && strcmp(k, "label!") && strcmp(k, "until")) {
+                if (strcmp(k, "label") != 0 && strcmp(k, "label!") != 0 &&
+                    strcmp(k, "until") != 0) {
                         api_reply_error(r, 400, "Invalid filter '%s'", k);
                         json_decref(q);
                         return;
@@ -258,15 +258,8 @@ void api_container_prune(struct api_req *r)
         struct eng_ctx e;
         struct eng_container **v = NULL;
         size_t n = 0;
-        if (eng_ctx_init(&e, r->paths, &err) < 0) {
+        if (api_containers(r, &e, &v, &n) < 0) {
                 json_decref(q);
-                api_reply_berth_error(r, &err);
-                return;
-        }
-        if (eng_list_reconciled(&e, &v, &n, &err) < 0) {
-                json_decref(q);
-                eng_ctx_free(&e);
-                api_reply_berth_error(r, &err);
                 return;
         }
         json_t *deleted = json_array();
@@ -288,13 +281,9 @@ void api_container_prune(struct api_req *r)
         eng_container_list_free(v, n);
         eng_ctx_free(&e);
         json_decref(q);
-        if (json_array_size(deleted) == 0) { /* Go's nil slice: null when nothing went */
-                json_decref(deleted);
-                deleted = json_null();
-        }
         api_reply_json(r, 200,
-                       json_pack("{s:o, s:I}", "ContainersDeleted", deleted, "SpaceReclaimed",
-                                 (json_int_t) reclaimed));
+                       json_pack("{s:o, s:I}", "ContainersDeleted", api_nil_slice(deleted),
+                                 "SpaceReclaimed", (json_int_t) reclaimed));
 }
 
 void api_container_top(struct api_req *r)
@@ -325,8 +314,7 @@ void api_container_top(struct api_req *r)
                 api_reply_json(r, 200, eng_top_json(text));
         berth_error_release(&err);
         free(args);
-        eng_container_free(c);
-        eng_ctx_free(&e);
+        api_container_done(c, &e);
 }
 
 static void add_change(char kind, const char *path, void *ctx)
@@ -347,14 +335,10 @@ void api_container_changes(struct api_req *r)
         if (eng_rootfs_changes(&e, c, add_change, changes, &err) < 0) {
                 json_decref(changes);
                 api_reply_berth_error(r, &err);
-        } else if (json_array_size(changes) == 0) {
-                json_decref(changes);
-                api_reply_json(r, 200, json_null()); /* dockerd: a nil slice */
         } else {
-                api_reply_json(r, 200, changes);
+                api_reply_json(r, 200, api_nil_slice(changes));
         }
-        eng_container_free(c);
-        eng_ctx_free(&e);
+        api_container_done(c, &e);
 }
 
 void api_container_update(struct api_req *r)
@@ -381,6 +365,5 @@ void api_container_update(struct api_req *r)
         else
                 api_reply_json(r, 200, json_pack("{s:[]}", "Warnings"));
         json_decref(body);
-        eng_container_free(c);
-        eng_ctx_free(&e);
+        api_container_done(c, &e);
 }

@@ -18,14 +18,13 @@ struct ev_stream {
         struct eng_events *r;
         json_t *filters;
         int client_fd;
-        char *line; /* an encoded event not yet (fully) sent */
-        size_t off, len;
+        struct api_pending line; /* an encoded event not yet (fully) sent */
 };
 
 static ssize_t ev_gen(void *ctx, char *buf, size_t max)
 {
         struct ev_stream *s = ctx;
-        while (!s->line) {
+        while (!s->line.buf) {
                 json_t *ev = NULL;
                 berth_error_t err = NULL;
                 int r = eng_events_next(s->r, EVENTS_CHECK_MS, &ev, &err);
@@ -41,23 +40,10 @@ static ssize_t ev_gen(void *ctx, char *buf, size_t max)
                                 return -1;
                         continue;
                 }
-                char *j = json_dumps(ev, JSON_COMPACT);
+                api_pending_json_line(&s->line, ev);
                 json_decref(ev);
-                if (!j)
-                        continue;
-                s->line = berth_xasprintf("%s\n", j);
-                free(j);
-                s->off = 0;
-                s->len = strlen(s->line);
         }
-        size_t n = s->len - s->off < max ? s->len - s->off : max;
-        memcpy(buf, s->line + s->off, n);
-        s->off += n;
-        if (s->off == s->len) {
-                free(s->line);
-                s->line = NULL;
-        }
-        return (ssize_t) n;
+        return api_pending_take(&s->line, buf, max);
 }
 
 static void ev_done(void *ctx)
@@ -65,7 +51,7 @@ static void ev_done(void *ctx)
         struct ev_stream *s = ctx;
         eng_events_close(s->r);
         json_decref(s->filters);
-        free(s->line);
+        free(s->line.buf);
         free(s);
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "api/api_internal.h"
+#include "api/containers.h"
 #include "api/exec.h"
 #include "common/log.h"
 #include "common/units.h"
@@ -158,26 +159,12 @@ static unsigned not_running(struct api_req *r, struct eng_container *c)
         return 409;
 }
 
-/* The container, reconciled; NULL with the reply queued when there is none. */
-static struct eng_container *container_of(struct api_req *r, struct eng_ctx *e, const char *what)
-{
-        berth_error_t err = NULL;
-        struct eng_container *c = NULL;
-        if (eng_container_find(e, what, &c, &err) < 0) {
-                api_reply_berth_error(r, &err);
-                return NULL;
-        }
-        eng_reconcile(e, c, NULL);
-        return c;
-}
-
 static void exec_create(struct api_req *r)
 {
         json_t *b = api_body_json(r, true);
         if (!b)
                 return;
         struct eng_ctx e;
-        berth_error_t err = NULL;
         struct eng_container *c = NULL;
         size_t n_cmd = 0;
         char **cmd = strv_of(json_object_get(b, "Cmd"), &n_cmd);
@@ -193,12 +180,10 @@ static void exec_create(struct api_req *r)
                                 wd);
                 goto out;
         }
-        if (eng_ctx_init(&e, r->paths, &err) < 0) {
-                api_reply_berth_error(r, &err);
+        c = api_container(r, &e);
+        if (c == NULL)
                 goto out;
-        }
-        c = container_of(r, &e, r->params[0]);
-        if (c && !not_running(r, c)) {
+        if (!not_running(r, c)) {
                 struct exec_inst *x = berth_xcalloc(1, sizeof(*x));
                 unsigned char rnd[32];
                 if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
@@ -238,8 +223,7 @@ static void exec_create(struct api_req *r)
                         api_reply_json(r, 201, json_pack("{s:s}", "Id", x->id));
                 }
         }
-        eng_container_free(c);
-        eng_ctx_free(&e);
+        api_container_done(c, &e);
 out:
         strv_free(cmd);
         json_decref(b);
@@ -290,14 +274,12 @@ static int resolve(struct api_req *r, struct exec_launch *l)
 {
         struct exec_inst *x = l->x;
         struct eng_ctx e;
-        berth_error_t err = NULL;
-        if (eng_ctx_init(&e, r->paths, &err) < 0) {
-                api_reply_berth_error(r, &err);
+        struct eng_container *c = api_container_find(r, &e, x->container_id, true);
+        if (c == NULL)
                 return -1;
-        }
-        struct eng_container *c = container_of(r, &e, x->container_id);
+        berth_error_t err = NULL;
         int ret = -1;
-        if (c && !not_running(r, c)) {
+        if (!not_running(r, c)) {
                 const char *term = NULL;
                 l->oci_root = berth_xstrdup(e.oci_root);
                 l->env = berth_xcalloc(x->n_env + 2, sizeof(char *));
@@ -314,8 +296,7 @@ static int resolve(struct api_req *r, struct exec_launch *l)
                         l->env[l->n_env++] = berth_xstrdup(term);
                 ret = 0;
         }
-        eng_container_free(c);
-        eng_ctx_free(&e);
+        api_container_done(c, &e);
         return ret;
 }
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/api_internal.h"
+#include "api/containers.h"
 #include "api/images.h"
 #include "common/units.h"
 #include "common/util.h"
@@ -206,16 +206,38 @@ static void images_list(struct api_req *r)
         api_reply_json(r, 200, rows);
 }
 
-static void image_inspect(struct api_req *r)
-{
+/* The store open and the image the route's {name} names loaded. */
+struct found {
         struct img_store s;
         struct img_table t;
         struct img_entry *e;
         struct img_image img;
-        if (api_img_open(r, &s, &t) < 0)
-                return;
-        if (api_img_find(r, &s, &t, r->params[0], &e, &img) == 0) {
-                json_t *doc = img_inspect_json(e, &img);
+};
+
+/* false with the reply queued (and nothing left open) when there is no such image. */
+static bool find_param(struct api_req *r, struct found *f)
+{
+        if (api_img_open(r, &f->s, &f->t) < 0)
+                return false;
+        if (api_img_find(r, &f->s, &f->t, r->params[0], &f->e, &f->img) == 0)
+                return true;
+        img_table_free(&f->t);
+        img_store_close(&f->s);
+        return false;
+}
+
+static void found_free(struct found *f)
+{
+        img_image_free(&f->img);
+        img_table_free(&f->t);
+        img_store_close(&f->s);
+}
+
+static void image_inspect(struct api_req *r)
+{
+        struct found f;
+        if (find_param(r, &f)) {
+                json_t *doc = img_inspect_json(f.e, &f.img);
                 /* what dockerd 20.10 adds beside the document `berth image inspect` prints */
                 json_object_set(doc, "VirtualSize", json_object_get(doc, "Size"));
                 json_object_set_new(doc, "Container", json_string(""));
@@ -224,22 +246,15 @@ static void image_inspect(struct api_req *r)
                 json_object_set_new(doc, "Metadata",
                                     json_pack("{s:s}", "LastTagTime", "0001-01-01T00:00:00Z"));
                 api_reply_json(r, 200, doc);
-                img_image_free(&img);
+                found_free(&f);
         }
-        img_table_free(&t);
-        img_store_close(&s);
 }
 
 static void image_history(struct api_req *r)
 {
-        struct img_store s;
-        struct img_table t;
-        struct img_entry *e;
-        struct img_image img;
-        if (api_img_open(r, &s, &t) < 0)
-                return;
-        if (api_img_find(r, &s, &t, r->params[0], &e, &img) == 0) {
-                json_t *steps = img_history(&img);
+        struct found f;
+        if (find_param(r, &f)) {
+                json_t *steps = img_history(&f.img);
                 json_t *out = json_array();
                 size_t i;
                 json_t *h;
@@ -248,14 +263,14 @@ static void image_history(struct api_req *r)
                         json_t *tags = json_null();
                         if (i == 0) {
                                 tags = json_array();
-                                for (size_t k = 0; k < e->n_names; k++)
-                                        json_array_append_new(tags, json_string(e->names[k]));
+                                for (size_t k = 0; k < f.e->n_names; k++)
+                                        json_array_append_new(tags, json_string(f.e->names[k]));
                         }
                         json_array_append_new(
                                 out,
                                 json_pack("{s:s, s:s, s:I, s:O, s:O, s:o}", "Comment",
                                           json_string_value(json_object_get(h, "Comment")), "Id",
-                                          i == 0 ? img.config.digest : "<missing>", "Created",
+                                          i == 0 ? f.img.config.digest : "<missing>", "Created",
                                           (json_int_t) img_time_sec(json_string_value(
                                                   json_object_get(h, "CreatedAt"))),
                                           "CreatedBy", json_object_get(h, "CreatedBy"), "Size",
@@ -263,10 +278,8 @@ static void image_history(struct api_req *r)
                 }
                 json_decref(steps);
                 api_reply_json(r, 200, out);
-                img_image_free(&img);
+                found_free(&f);
         }
-        img_table_free(&t);
-        img_store_close(&s);
 }
 
 static void image_tag(struct api_req *r)
@@ -290,21 +303,14 @@ static void image_tag(struct api_req *r)
                 api_reply_error(r, 400, "refusing to create a tag with a digest reference");
                 return;
         }
-        struct img_store s;
-        struct img_table t;
-        struct img_entry *e;
-        struct img_image img;
-        if (api_img_open(r, &s, &t) < 0)
-                return;
-        if (api_img_find(r, &s, &t, r->params[0], &e, &img) == 0) {
-                img_image_free(&img);
-                if (img_tag(&s, r->params[0], target, &err) < 0)
+        struct found f;
+        if (find_param(r, &f)) {
+                if (img_tag(&f.s, r->params[0], target, &err) < 0)
                         api_reply_berth_error(r, &err);
                 else
                         api_reply_empty(r, 201);
+                found_free(&f);
         }
-        img_table_free(&t);
-        img_store_close(&s);
 }
 
 /* The first container made from image id, and whether it runs (NULL: none). */
@@ -326,8 +332,7 @@ static char *image_user(struct api_req *r, const char *id, bool *running)
                 if (img && strcmp(img, id) == 0) {
                         found = berth_xstrdup(v[i]->id);
                         const char *st = eng_container_status(v[i]);
-                        *running = st && (strcmp(st, "running") == 0 || strcmp(st, "paused") == 0 ||
-                                          strcmp(st, "restarting") == 0);
+                        *running = st && api_status_live(st);
                 }
         }
         eng_container_list_free(v, n);
@@ -374,42 +379,34 @@ static void add_report(void *ctx, const char *kind, const char *value)
 static void image_delete(struct api_req *r)
 {
         bool force = api_query_bool(r, "force", false);
-        struct img_store s;
-        struct img_table t;
-        struct img_entry *e;
-        struct img_image img;
-        if (api_img_open(r, &s, &t) < 0)
+        struct found f;
+        if (!find_param(r, &f))
                 return;
-        if (api_img_find(r, &s, &t, r->params[0], &e, &img) < 0) {
-                img_table_free(&t);
-                img_store_close(&s);
-                return;
-        }
-        bool refused = in_use_conflict(r, e, &img, force);
-        img_image_free(&img);
-        img_table_free(&t);
+        bool refused = in_use_conflict(r, f.e, &f.img, force);
+        img_image_free(&f.img);
+        img_table_free(&f.t);
         if (refused) {
-                img_store_close(&s);
+                img_store_close(&f.s);
                 return;
         }
         char **pins = NULL;
         size_t n_pins = 0;
         berth_error_t err = NULL;
         json_t *out = json_array();
-        if (img_snapshots_images(&s, &pins, &n_pins, &err) < 0 ||
-            img_remove(&s, r->params[0], force, pins, n_pins, add_report, out, &err) < 0) {
+        if (img_snapshots_images(&f.s, &pins, &n_pins, &err) < 0 ||
+            img_remove(&f.s, r->params[0], force, pins, n_pins, add_report, out, &err) < 0) {
                 json_decref(out);
                 api_reply_berth_error(r, &err);
         } else {
                 api_reply_json(r, 200, out);
                 struct img_gc_stats st;
-                if (img_gc(&s, &st, &err) < 0)
+                if (img_gc(&f.s, &st, &err) < 0)
                         berth_error_release(&err);
         }
         for (size_t i = 0; i < n_pins; i++)
                 free(pins[i]);
         free(pins);
-        img_store_close(&s);
+        img_store_close(&f.s);
 }
 
 struct prune_filter {

@@ -95,13 +95,7 @@ static ssize_t xfer_gen(void *ctx, char *buf, size_t max)
                 x->head_off += n;
                 return (ssize_t) n;
         }
-        for (;;) {
-                ssize_t n = read(x->rfd, buf, max);
-                if (n >= 0)
-                        return n;
-                if (errno != EINTR)
-                        return -1;
-        }
+        return api_stream_read(x->rfd, buf, max);
 }
 
 static void xfer_done(void *ctx)
@@ -114,37 +108,29 @@ static void xfer_done(void *ctx)
         xfer_free(x);
 }
 
-/* Start the work; returns the worker's error (x kept, joined) when it ended without a byte
- * written, else 0 with the stream queued (x then belongs to it).  -1 with a reply queued
- * when no thread could start. */
-static int xfer_run(struct api_req *r, struct xfer *x, const char *content_type, bool *streamed)
+/* Start the work and reply; takes x.  Once it has written a byte the reply is the stream (x
+ * then belongs to it); a work that ended without one is answered here: fail(r, x) for its
+ * error, an empty 200 for none when empty_ok (nothing when no thread could start: that reply
+ * is queued). */
+static void xfer_reply(struct api_req *r, struct xfer *x, const char *content_type,
+                       void (*fail)(struct api_req *r, struct xfer *x), bool empty_ok)
 {
-        *streamed = false;
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0) {
-                api_reply_error(r, 500, "pipe: %s", strerror(errno));
-                return -1;
-        }
-        x->rfd = p[0];
-        x->wfd = p[1];
-        if (pthread_create(&x->th, NULL, xfer_thread, x) != 0) {
-                close(p[1]);
-                x->wfd = -1;
-                api_reply_error(r, 500, "no thread for the transfer");
-                return -1;
-        }
-        ssize_t n;
-        do
-                n = read(x->rfd, x->head, sizeof(x->head));
-        while (n < 0 && errno == EINTR);
-        if (n <= 0) {
+        int ret = -1;
+        if (api_pipe_thread(r, &x->th, xfer_thread, x, &x->rfd, &x->wfd, "transfer")) {
+                ssize_t n = api_stream_read(x->rfd, x->head, sizeof(x->head));
+                if (n > 0) {
+                        x->head_len = (size_t) n;
+                        api_stream(r, 200, content_type, xfer_gen, x, xfer_done);
+                        return;
+                }
                 pthread_join(x->th, NULL);
-                return x->ret;
+                ret = x->ret;
         }
-        x->head_len = (size_t) n;
-        *streamed = true;
-        api_stream(r, 200, content_type, xfer_gen, x, xfer_done);
-        return 0;
+        if (ret < 0 && x->err)
+                fail(r, x);
+        else if (ret == 0 && empty_ok)
+                api_reply_empty(r, 200);
+        xfer_free(x);
 }
 
 /* X-Registry-Auth: base64url of {"username","password","serveraddress"} ("e30=" is {}). */
@@ -302,15 +288,7 @@ void api_images_create(struct api_req *r)
         struct xfer *x = xfer_new(r);
         x->ref = pull_ref(image, api_query(r, "tag"));
         x->work = pull_work;
-        bool streamed;
-        int ret = xfer_run(r, x, "application/json", &streamed);
-        if (streamed)
-                return;
-        if (ret < 0 && x->err)
-                reply_pull_error(r, x);
-        else if (ret == 0)
-                api_reply_empty(r, 200);
-        xfer_free(x);
+        xfer_reply(r, x, "application/json", reply_pull_error, true);
 }
 
 static void push_progress(void *ctx, const char *line)
@@ -342,6 +320,11 @@ static int push_work(struct xfer *x, berth_error_t *err)
         return ret;
 }
 
+static void reply_push_error(struct api_req *r, struct xfer *x)
+{
+        api_reply_error(r, 500, "%s", api_error_text(x->err));
+}
+
 void api_images_push(struct api_req *r)
 {
         const char *tag = api_query(r, "tag");
@@ -364,15 +347,12 @@ void api_images_push(struct api_req *r)
         struct xfer *x = xfer_new(r);
         x->ref = berth_xstrdup(ref);
         x->work = push_work;
-        bool streamed;
-        int ret = xfer_run(r, x, "application/json", &streamed);
-        if (streamed)
-                return;
-        if (ret < 0 && x->err)
-                api_reply_error(r, 500, "%s", api_error_text(x->err));
-        else if (ret == 0)
-                api_reply_empty(r, 200);
-        xfer_free(x);
+        xfer_reply(r, x, "application/json", reply_push_error, true);
+}
+
+static void reply_save_error(struct api_req *r, struct xfer *x)
+{
+        api_reply_berth_error(r, &x->err);
 }
 
 static int save_work(struct xfer *x, berth_error_t *err)
@@ -435,13 +415,7 @@ void api_images_get(struct api_req *r)
                 return;
         }
         x->work = save_work;
-        bool streamed;
-        int ret = xfer_run(r, x, "application/x-tar", &streamed);
-        if (streamed)
-                return;
-        if (ret < 0 && x->err)
-                api_reply_berth_error(r, &x->err);
-        xfer_free(x);
+        xfer_reply(r, x, "application/x-tar", reply_save_error, false);
 }
 
 static void load_report(void *ctx, const char *name, const char *manifest, const char *config)

@@ -48,6 +48,31 @@ static void gc_quietly(const struct berth_paths *paths)
         berth_error_release(&err);
 }
 
+/* A network context for the handler, or false with the error replied; arg (the filters or
+ * body the call takes) is released then. */
+static bool with_net(struct api_req *r, struct net_ctx *n, json_t *arg)
+{
+        berth_error_t err = NULL;
+        if (net_ctx_init(n, r->paths, &err) == 0)
+                return true;
+        json_decref(arg);
+        reply_net_error(r, &err, 500);
+        return false;
+}
+
+/* The end of the network call: n and arg released, a failure (rc < 0) replied with err;
+ * true when the call succeeded. */
+static bool net_done(struct api_req *r, struct net_ctx *n, json_t *arg, int rc, berth_error_t *err,
+                     unsigned fallback)
+{
+        net_ctx_free(n);
+        json_decref(arg);
+        if (rc >= 0)
+                return true;
+        reply_net_error(r, err, fallback);
+        return false;
+}
+
 /* GET /networks: the list form has no containers (API ≥ 1.28), as dockerd's. */
 static void list(struct api_req *r)
 {
@@ -55,20 +80,13 @@ static void list(struct api_req *r)
         if (filters == NULL)
                 return;
         struct net_ctx n;
+        if (!with_net(r, &n, filters))
+                return;
         berth_error_t err = NULL;
         json_t *arr = NULL;
-        if (net_ctx_init(&n, r->paths, &err) < 0) {
-                json_decref(filters);
-                reply_net_error(r, &err, 500);
-                return;
-        }
         int rc = net_network_list_filtered(&n, filters, &arr, &err);
-        net_ctx_free(&n);
-        json_decref(filters);
-        if (rc < 0) {
-                reply_net_error(r, &err, 400);
+        if (!net_done(r, &n, filters, rc, &err, 400))
                 return;
-        }
         size_t i;
         json_t *doc;
         json_array_foreach(arr, i, doc)
@@ -82,19 +100,14 @@ static void inspect(struct api_req *r)
 {
         const char *scope = api_query(r, "scope");
         struct net_ctx n;
+        gc_quietly(r->paths);
+        if (!with_net(r, &n, NULL))
+                return;
         berth_error_t err = NULL;
         json_t *doc = NULL;
-        gc_quietly(r->paths);
-        if (net_ctx_init(&n, r->paths, &err) < 0) {
-                reply_net_error(r, &err, 500);
-                return;
-        }
         int rc = net_network_inspect(&n, r->params[0], &doc, &err);
-        net_ctx_free(&n);
-        if (rc < 0) {
-                reply_net_error(r, &err, 500);
+        if (!net_done(r, &n, NULL, rc, &err, 500))
                 return;
-        }
         /* every network of berth's is local: asked for another scope, dockerd finds none */
         const char *have = json_string_value(json_object_get(doc, "Scope"));
         if (scope && *scope && strcmp(scope, have ? have : "local") != 0) {
@@ -111,20 +124,13 @@ static void create(struct api_req *r)
         if (req == NULL)
                 return;
         struct net_ctx n;
+        if (!with_net(r, &n, req))
+                return;
         berth_error_t err = NULL;
         json_t *doc = NULL;
-        if (net_ctx_init(&n, r->paths, &err) < 0) {
-                json_decref(req);
-                reply_net_error(r, &err, 500);
-                return;
-        }
         int rc = net_network_create_request(&n, req, &doc, &err);
-        net_ctx_free(&n);
-        json_decref(req);
-        if (rc < 0) {
-                reply_net_error(r, &err, 400);
+        if (!net_done(r, &n, req, rc, &err, 400))
                 return;
-        }
         api_reply_json(r, 201,
                        json_pack("{s:O, s:s}", "Id", json_object_get(doc, "Id"), "Warning", ""));
         json_decref(doc);
@@ -133,17 +139,12 @@ static void create(struct api_req *r)
 static void remove_network(struct api_req *r)
 {
         struct net_ctx n;
-        berth_error_t err = NULL;
         gc_quietly(r->paths);
-        if (net_ctx_init(&n, r->paths, &err) < 0) {
-                reply_net_error(r, &err, 500);
+        if (!with_net(r, &n, NULL))
                 return;
-        }
+        berth_error_t err = NULL;
         int rc = net_network_remove(&n, r->params[0], &err);
-        net_ctx_free(&n);
-        if (rc < 0)
-                reply_net_error(r, &err, 500);
-        else
+        if (net_done(r, &n, NULL, rc, &err, 500))
                 api_reply_empty(r, 204);
 }
 
@@ -168,11 +169,7 @@ static void prune(struct api_req *r)
                 return;
         }
         /* dockerd's list is null when nothing went */
-        if (json_array_size(removed) == 0) {
-                json_decref(removed);
-                removed = json_null();
-        }
-        api_reply_json(r, 200, json_pack("{s:o}", "NetworksDeleted", removed));
+        api_reply_json(r, 200, json_pack("{s:o}", "NetworksDeleted", api_nil_slice(removed)));
 }
 
 /* The endpoint configuration the engine takes, from the client's: aliases and the addresses

@@ -66,7 +66,8 @@ void api_reply_text(struct api_req *r, unsigned status, const char *content_type
         reply_buffer(r, status, content_type, berth_xstrdup(text), strlen(text));
 }
 
-static void reply_verror(struct api_req *r, unsigned status, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void reply_verror(struct api_req *r, unsigned status,
+                                                               const char *fmt, va_list ap)
 {
         char *msg = NULL;
         if (vasprintf(&msg, fmt, ap) < 0)
@@ -107,6 +108,14 @@ unsigned api_status_of(berth_error_t e)
         if (e->errnum == EINVAL || strstr(m, "invalid") || strstr(m, "Invalid"))
                 return 400;
         return 500;
+}
+
+json_t *api_nil_slice(json_t *a)
+{
+        if (json_array_size(a) > 0)
+                return a;
+        json_decref(a);
+        return json_null();
 }
 
 void api_reply_berth_error(struct api_req *r, berth_error_t *err)

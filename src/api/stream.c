@@ -1,6 +1,7 @@
 /* stream.c — replies that outlive the handler: chunked streams (logs, events, pull progress,
  * wait) and hijacked connections (attach, exec start: a 101 answer, then raw bytes). */
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <poll.h>
 #include <pthread.h>
@@ -65,6 +66,62 @@ bool api_client_gone(int client_fd)
                 return false;
         struct pollfd p = {.fd = client_fd, .events = POLLRDHUP};
         return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+ssize_t api_stream_read(int fd, char *buf, size_t max)
+{
+        for (;;) {
+                ssize_t n = read(fd, buf, max);
+                if (n >= 0)
+                        return n;
+                if (errno != EINTR)
+                        return -1;
+        }
+}
+
+bool api_pipe_thread(struct api_req *r, pthread_t *t, void *(*fn)(void *), void *arg, int *rfd,
+                     int *wfd, const char *what)
+{
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0) {
+                api_reply_error(r, 500, "pipe: %s", strerror(errno));
+                *rfd = *wfd = -1;
+                return false;
+        }
+        *rfd = p[0];
+        *wfd = p[1];
+        if (pthread_create(t, NULL, fn, arg) != 0) {
+                api_reply_error(r, 500, "no thread for the %s", what);
+                close(p[0]);
+                close(p[1]);
+                *rfd = *wfd = -1;
+                return false;
+        }
+        return true;
+}
+
+bool api_pending_json_line(struct api_pending *p, json_t *j)
+{
+        char *text = json_dumps(j, JSON_COMPACT);
+        if (text == NULL)
+                return false;
+        p->buf = berth_xasprintf("%s\n", text);
+        free(text);
+        p->off = 0;
+        p->len = strlen(p->buf);
+        return true;
+}
+
+ssize_t api_pending_take(struct api_pending *p, char *buf, size_t max)
+{
+        size_t n = p->len - p->off < max ? p->len - p->off : max;
+        memcpy(buf, p->buf + p->off, n);
+        p->off += n;
+        if (p->off == p->len) {
+                free(p->buf);
+                p->buf = NULL;
+        }
+        return (ssize_t) n;
 }
 
 struct hijack {

@@ -41,13 +41,31 @@ static json_t *vol_doc(json_t *v)
         return d;
 }
 
-/* An engine context for the handler, or false with the error replied. */
-static bool with_engine(struct api_req *r, struct eng_ctx *e)
+/* An engine context for the handler, or false with the error replied.  arg is the request's
+ * filters or body the call takes (NULL: it did not parse, its 400 queued), released on failure;
+ * none is asked for when want_arg is false. */
+static bool with_engine(struct api_req *r, struct eng_ctx *e, json_t *arg, bool want_arg)
 {
+        if (want_arg && arg == NULL)
+                return false;
         berth_error_t err = NULL;
         if (eng_ctx_init(e, r->paths, &err) == 0)
                 return true;
+        json_decref(arg);
         reply_vol_error(r, &err, 500);
+        return false;
+}
+
+/* The end of the engine's call: e and arg released, a failure (rc < 0) replied with err;
+ * true when the call succeeded. */
+static bool engine_done(struct api_req *r, struct eng_ctx *e, json_t *arg, int rc,
+                        berth_error_t *err, unsigned fallback)
+{
+        eng_ctx_free(e);
+        json_decref(arg);
+        if (rc >= 0)
+                return true;
+        reply_vol_error(r, err, fallback);
         return false;
 }
 
@@ -55,21 +73,13 @@ static void list(struct api_req *r)
 {
         json_t *filters = api_filters(r);
         struct eng_ctx e;
-        if (filters == NULL)
+        if (!with_engine(r, &e, filters, true))
                 return;
-        if (!with_engine(r, &e)) {
-                json_decref(filters);
-                return;
-        }
         berth_error_t err = NULL;
         json_t *arr = NULL;
         int rc = eng_volume_list_filtered(&e, filters, &arr, &err);
-        eng_ctx_free(&e);
-        json_decref(filters);
-        if (rc < 0) {
-                reply_vol_error(r, &err, 400);
+        if (!engine_done(r, &e, filters, rc, &err, 400))
                 return;
-        }
         json_t *vols = json_array();
         size_t i;
         json_t *v;
@@ -84,16 +94,13 @@ static void list(struct api_req *r)
 static void inspect(struct api_req *r)
 {
         struct eng_ctx e;
-        if (!with_engine(r, &e))
+        if (!with_engine(r, &e, NULL, false))
                 return;
         berth_error_t err = NULL;
         json_t *v = NULL;
         int rc = eng_volume_get(&e, r->params[0], &v, &err);
-        eng_ctx_free(&e);
-        if (rc < 0) {
-                reply_vol_error(r, &err, 500);
+        if (!engine_done(r, &e, NULL, rc, &err, 500))
                 return;
-        }
         api_reply_json(r, 200, vol_doc(v));
         json_decref(v);
 }
@@ -102,21 +109,13 @@ static void create(struct api_req *r)
 {
         json_t *req = api_body_json(r, true);
         struct eng_ctx e;
-        if (req == NULL)
+        if (!with_engine(r, &e, req, true))
                 return;
-        if (!with_engine(r, &e)) {
-                json_decref(req);
-                return;
-        }
         berth_error_t err = NULL;
         json_t *v = NULL;
         int rc = eng_volume_create_request(&e, req, &v, &err);
-        eng_ctx_free(&e);
-        json_decref(req);
-        if (rc < 0) {
-                reply_vol_error(r, &err, 400);
+        if (!engine_done(r, &e, req, rc, &err, 400))
                 return;
-        }
         api_reply_json(r, 201, vol_doc(v));
         json_decref(v);
 }
@@ -124,14 +123,11 @@ static void create(struct api_req *r)
 static void remove_volume(struct api_req *r)
 {
         struct eng_ctx e;
-        if (!with_engine(r, &e))
+        if (!with_engine(r, &e, NULL, false))
                 return;
         berth_error_t err = NULL;
         int rc = eng_volume_remove(&e, r->params[0], api_query_bool(r, "force", false), &err);
-        eng_ctx_free(&e);
-        if (rc < 0)
-                reply_vol_error(r, &err, 500);
-        else
+        if (engine_done(r, &e, NULL, rc, &err, 500))
                 api_reply_empty(r, 204);
 }
 
@@ -139,30 +135,18 @@ static void prune(struct api_req *r)
 {
         json_t *filters = api_filters(r);
         struct eng_ctx e;
-        if (filters == NULL)
+        if (!with_engine(r, &e, filters, true))
                 return;
-        if (!with_engine(r, &e)) {
-                json_decref(filters);
-                return;
-        }
         berth_error_t err = NULL;
         json_t *removed = NULL;
         uint64_t reclaimed = 0;
         /* before API 1.42 dockerd prunes named volumes too; from then on only with all=true */
         int rc = eng_volume_prune(&e, filters, r->version < 142, &removed, &reclaimed, &err);
-        eng_ctx_free(&e);
-        json_decref(filters);
-        if (rc < 0) {
-                reply_vol_error(r, &err, 400);
+        if (!engine_done(r, &e, filters, rc, &err, 400))
                 return;
-        }
-        if (json_array_size(removed) == 0) {
-                json_decref(removed);
-                removed = json_null();
-        }
         api_reply_json(r, 200,
-                       json_pack("{s:o, s:I}", "VolumesDeleted", removed, "SpaceReclaimed",
-                                 (json_int_t) reclaimed));
+                       json_pack("{s:o, s:I}", "VolumesDeleted", api_nil_slice(removed),
+                                 "SpaceReclaimed", (json_int_t) reclaimed));
 }
 
 const struct api_route api_routes_volumes[] = {

@@ -67,6 +67,12 @@ extern const struct api_route api_routes_container_data[];
 
 /* router.c: find the route for method+url and run it (the version prefix checked). */
 void api_dispatch(struct api_req *r, const char *url);
+/* Matches a path against a route pattern ({} one segment, {*} one or more, longest first),
+ * appending the captures (allocated) to caps and counting them in *ncap, also on false (the
+ * caller frees them). */
+bool api_route_match(const char *pattern, const char *path, char **caps, int *ncap);
+/* "1.41" → 141; -1 when s[0..len) is not MAJOR.MINOR. */
+int api_version_parse(const char *s, size_t len);
 /* The route's flags (for the body), or -1 when none matches (the body is then ignored). */
 int api_route_flags(const char *method, const char *url);
 

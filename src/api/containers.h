@@ -4,6 +4,7 @@
 
 #include "api/api_internal.h"
 #include "engine/container.h"
+#include "engine/runflags.h"
 
 /* The container what names (full id, unique prefix or name), reconciled when asked; NULL with
  * a reply queued (404 "No such container: X") when there is none.  *e is initialised on
@@ -25,6 +26,12 @@ bool api_status_live(const char *status);
 /* api_reply_berth_error, but an errno the engine set only to classify a refusal (EINVAL: bad
  * input, EBUSY: a conflict) stays out of the message, as dockerd's sentences have none. */
 void api_container_error(struct api_req *r, berth_error_t *err);
+
+/* POST /containers/create's body (Docker's Config with HostConfig and NetworkingConfig) laid
+ * over a flagless `berth create`'s defaults, checked and normalised as dockerd does, into f (the
+ * caller releases it, also on failure).  0, or -1 with *err saying what is wrong with the body
+ * (a 400).  Untrusted input: fuzz/api_create.c. */
+int api_create_flags(json_t *body, const char *name, struct eng_run_flags *f, berth_error_t *err);
 
 /* POST /containers/create (containers_create.c). */
 void api_container_create(struct api_req *r);

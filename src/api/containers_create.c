@@ -271,6 +271,10 @@ static int check_shapes(json_t *cfg, json_t *hc, json_t *net, berth_error_t *err
                 if (check_list(v, binding_shape, "HostConfig.PortBindings", err) < 0)
                         return -1;
         }
+        if (!of_type(net, 'o'))
+                return bad_field("ContainerConfigWrapper", "NetworkingConfig", err);
+        if (!of_type(json_object_get(net, "EndpointsConfig"), 'o'))
+                return bad_field("NetworkingConfig", "EndpointsConfig", err);
         json_object_foreach(json_object_get(net, "EndpointsConfig"), k, v)
         {
                 if (check_obj(v, endpoint_shape, "NetworkingConfig.EndpointsConfig", err) < 0 ||
@@ -398,8 +402,7 @@ static json_t *networking(json_t *body, json_t *hc)
         return json_pack("{s:o}", "EndpointsConfig", out);
 }
 
-/* f from the body; 0, or -1 with *err (what is wrong with the body: a 400). */
-static int flags_of(json_t *body, const char *name, struct eng_run_flags *f, berth_error_t *err)
+int api_create_flags(json_t *body, const char *name, struct eng_run_flags *f, berth_error_t *err)
 {
         /* a flagless `create`: the defaults every container of berth's starts from */
         char *argv[] = {(char[]){"create"}, (char[]){"--"}, (char[]){"scratch"}, NULL};
@@ -455,7 +458,7 @@ void api_container_create(struct api_req *r)
         struct eng_run_flags f;
         memset(&f, 0, sizeof(f));
         berth_error_t err = NULL;
-        if (flags_of(body, bare, &f, &err) < 0) {
+        if (api_create_flags(body, bare, &f, &err) < 0) {
                 json_decref(body);
                 eng_runflags_release(&f);
                 api_reply_error(r, 400, "%s", api_error_text(err));

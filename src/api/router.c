@@ -13,8 +13,7 @@ static const struct api_route *const tables[] = {
         api_routes_events, api_routes_container_data,
 };
 
-/* "1.41" → 141; -1 when it is not a version. */
-static int parse_version(const char *s, size_t len)
+int api_version_parse(const char *s, size_t len)
 {
         unsigned major = 0, minor = 0;
         size_t i = 0;
@@ -35,11 +34,11 @@ static int parse_version(const char *s, size_t len)
  * served at the current version. */
 static const char *strip_version(const char *url, int *version)
 {
-        *version = parse_version(API_VERSION, strlen(API_VERSION));
+        *version = api_version_parse(API_VERSION, strlen(API_VERSION));
         if (url[0] == '/' && url[1] == 'v') {
                 const char *end = strchr(url + 2, '/');
                 size_t len = end ? (size_t) (end - url - 2) : strlen(url + 2);
-                int v = parse_version(url + 2, len);
+                int v = api_version_parse(url + 2, len);
                 if (v >= 0) {
                         *version = v;
                         return end ? end : "/";
@@ -50,7 +49,7 @@ static const char *strip_version(const char *url, int *version)
 
 /* Matches path segments against pattern segments; {} takes one segment, {*} one or more (an
  * image name such as localhost:5000/a/b), tried longest first. */
-static bool match(const char *pat, const char *path, char **caps, int *ncap)
+bool api_route_match(const char *pat, const char *path, char **caps, int *ncap)
 {
         for (;;) {
                 if (*pat == '\0')
@@ -71,7 +70,7 @@ static bool match(const char *pat, const char *path, char **caps, int *ncap)
                                         continue;
                                 int save = *ncap;
                                 caps[(*ncap)++] = berth_xasprintf("%.*s", (int) len, path);
-                                if (match(pat + plen, path + len, caps, ncap))
+                                if (api_route_match(pat + plen, path + len, caps, ncap))
                                         return true;
                                 while (*ncap > save)
                                         free(caps[--(*ncap)]);
@@ -106,7 +105,7 @@ static const struct api_route *find(const char *method, const char *path, char *
                 for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
                         for (const struct api_route *rt = tables[t]; rt->pattern; rt++) {
                                 *ncap = 0;
-                                bool m = match(rt->pattern, path, caps, ncap);
+                                bool m = api_route_match(rt->pattern, path, caps, ncap);
                                 bool ok = m && (pass == 0 ? strcmp(rt->method, method) == 0
                                                           : method_ok(rt->method, method));
                                 if (ok)
@@ -137,8 +136,8 @@ void api_dispatch(struct api_req *r, const char *url)
 {
         int v;
         r->path = strip_version(url, &v);
-        int max = parse_version(API_VERSION, strlen(API_VERSION));
-        int min = parse_version(API_MIN_VERSION, strlen(API_MIN_VERSION));
+        int max = api_version_parse(API_VERSION, strlen(API_VERSION));
+        int min = api_version_parse(API_MIN_VERSION, strlen(API_MIN_VERSION));
         if (v > max) {
                 api_reply_error(r, 400,
                                 "client version %d.%d is too new. Maximum supported API version "

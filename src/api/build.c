@@ -90,8 +90,9 @@ static json_t *json_bytes(const char *p, size_t n)
                         i += len;
                         json_decref(one);
                 } else {
-                        memcpy(out + o, "\xef\xbf\xbd", 3);
-                        o += 3;
+                        static const char repl[3] = {'\xef', '\xbf', '\xbd'}; /* U+FFFD */
+                        memcpy(out + o, repl, sizeof(repl));
+                        o += sizeof(repl);
                         i++;
                 }
         }
@@ -461,7 +462,32 @@ fail:
         job_free(j);
 }
 
+/* POST /build/prune (docker system prune, docker builder prune): berth's build cache is the
+ * store's build-cache entries and the images only they keep; both go. */
+static void build_prune(struct api_req *r)
+{
+        struct img_store s;
+        berth_error_t err = NULL;
+        if (img_store_open(&s, r->paths->data_dir, &err) < 0) {
+                api_reply_berth_error(r, &err);
+                return;
+        }
+        json_t *deleted = json_array();
+        struct img_gc_stats st = {0};
+        if (img_build_cache_clear(&s, deleted, &err) < 0 || img_gc(&s, &st, &err) < 0) {
+                json_decref(deleted);
+                img_store_close(&s);
+                api_reply_berth_error(r, &err);
+                return;
+        }
+        img_store_close(&s);
+        api_reply_json(r, 200,
+                       json_pack("{s:o,s:I}", "CachesDeleted", api_nil_slice(deleted),
+                                 "SpaceReclaimed", (json_int_t) st.bytes));
+}
+
 const struct api_route api_routes_build[] = {
         {"POST", "/build", build_post, API_BODY_FILE},
+        {"POST", "/build/prune", build_prune, 0},
         {0},
 };

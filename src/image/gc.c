@@ -88,6 +88,28 @@ static void mark_build_cache(struct img_store *s, struct mark *blobs, struct mar
         closedir(d);
 }
 
+int img_build_cache_clear(struct img_store *s, json_t *deleted, berth_error_t *err)
+{
+        int fd = openat(s->root_fd, "build-cache", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (d == NULL) {
+                if (fd >= 0)
+                        close(fd);
+                return errno == ENOENT ? 0
+                                       : berth_fail(err, errno, "open `%s/build-cache`", s->root);
+        }
+        struct dirent *de;
+        /* cppcheck-suppress readdirCalled */
+        while ((de = readdir(d)) != NULL) {
+                if (de->d_name[0] == '.')
+                        continue;
+                if (unlinkat(dirfd(d), de->d_name, 0) == 0 && deleted)
+                        json_array_append_new(deleted, json_string(de->d_name));
+        }
+        closedir(d);
+        return 0;
+}
+
 static int sweep(struct img_store *s, const char *dir, const struct mark *keep, bool dirs,
                  uint64_t *count, uint64_t *bytes, berth_error_t *err)
 {

@@ -274,6 +274,10 @@ struct img_gc_stats {
  * references, and stale temporary files. */
 int img_gc(struct img_store *s, struct img_gc_stats *stats, berth_error_t *err);
 
+/* Forget `berth build`'s layer cache (the keys deleted appended to deleted, when given); the
+ * images it kept go with the next img_gc unless something else names them. */
+int img_build_cache_clear(struct img_store *s, json_t *deleted, berth_error_t *err);
+
 /* ---- tree helpers (fsutil.c) ---- */
 
 /* rm -rf of dirfd/name, never following symlinks. */

@@ -102,7 +102,7 @@ size_t io_waiters_take(const char *id, struct io_waiter ***v)
                         continue;
                 unlink_locked(w);
                 w->taken = true;
-                *v = berth_xrealloc(*v, (n + 1) * sizeof(**v));
+                *v = berth_xrealloc(*v, (n + 1) * sizeof(struct io_waiter *));
                 (*v)[n++] = w;
         }
         pthread_mutex_unlock(&reg_lock);
@@ -168,6 +168,7 @@ static int client_write(int fd, bool tty, int type, const char *buf, size_t len)
         for (int k = 0; k < 4; k++)
                 h[4 + k] = (unsigned char) (len >> (24 - 8 * k)); /* big-endian length */
         /* writev's iovec is not const; buf is only read */
+        /* NOLINTNEXTLINE(performance-no-int-to-ptr): drops const past -Wcast-qual, not an int */
         struct iovec iov[2] = {{h, 8}, {(void *) (uintptr_t) buf, len}};
         int i = tty ? 1 : 0;
         size_t left = (tty ? 0 : 8) + len;

@@ -218,7 +218,8 @@ static int check_mounts(json_t *mounts, berth_error_t *err)
                     check_obj(json_object_get(m, "VolumeOptions"), volume_opt_shape,
                               "HostConfig.Mounts.VolumeOptions", err) < 0)
                         return -1;
-                if (strcmp(type, "bind") && strcmp(type, "volume") && strcmp(type, "tmpfs"))
+                if (strcmp(type, "bind") != 0 && strcmp(type, "volume") != 0 &&
+                    strcmp(type, "tmpfs") != 0)
                         return berth_fail(err, 0,
                                           "invalid mount config for type \"%s\": mount type "
                                           "unknown",
@@ -340,8 +341,8 @@ static int normalise(json_t *cfg, json_t *hc, berth_error_t *err)
         if (!json_is_object(json_object_get(cfg, "Labels")))
                 json_object_set_new(cfg, "Labels", json_object());
 
-        if (strcmp(policy, "no") && strcmp(policy, "always") && strcmp(policy, "on-failure") &&
-            strcmp(policy, "unless-stopped"))
+        if (strcmp(policy, "no") != 0 && strcmp(policy, "always") != 0 &&
+            strcmp(policy, "on-failure") != 0 && strcmp(policy, "unless-stopped") != 0)
                 return berth_fail(err, 0, "invalid restart policy '%s'", policy);
         if (ival(rp, "MaximumRetryCount") != 0 && strcmp(policy, "on-failure") != 0)
                 return berth_fail(err, 0,

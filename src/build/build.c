@@ -284,8 +284,10 @@ int bld_run(const struct berth_paths *paths, const struct bld_opts *o, struct bl
                 goto out;
         }
         if (o->dockerfile_text == NULL) {
-                if (file == NULL)
-                        file = file_buf = bld_default_dockerfile(o->context);
+                if (file == NULL) {
+                        file_buf = bld_default_dockerfile(o->context);
+                        file = file_buf;
+                }
                 if (berth_read_file(file, &text, NULL, err) < 0) {
                         (*err)->status = 125;
                         goto out;

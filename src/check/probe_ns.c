@@ -66,8 +66,10 @@ static int ns_inode(const char *proc, const char *entry, ino_t *ino, berth_error
 {
         cleanup_free char *path = berth_xasprintf("%s/self/ns/%s", proc, entry);
         struct stat st;
-        if (stat(path, &st) < 0)
-                return berth_fail(err, errno, "stat `%s`", path);
+        if (stat(path, &st) < 0) {
+                berth_fail(err, errno, "stat `%s`", path);
+                return -1;
+        }
         *ino = st.st_ino;
         return 0;
 }

@@ -95,6 +95,7 @@ static void __attribute__((format(printf, 2, 3))) sb_printf(struct sbuf *b, cons
 {
         va_list ap;
         va_start(ap, fmt);
+        /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above */
         int n = vsnprintf(NULL, 0, fmt, ap);
         va_end(ap);
         if (n <= 0)

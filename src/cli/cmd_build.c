@@ -189,8 +189,10 @@ static int build(struct cli_global *g, struct cli_build *b, berth_error_t *err)
 {
         cleanup_free char *file_buf = NULL;
         cleanup_free char *text = NULL;
-        if (b->file == NULL)
-                b->file = file_buf = bld_default_dockerfile(b->context);
+        if (b->file == NULL) {
+                file_buf = bld_default_dockerfile(b->context);
+                b->file = file_buf;
+        }
         if (strcmp(b->file, "-") == 0) {
                 if (read_stdin(&text, err) < 0) {
                         (*err)->status = 125;

@@ -152,7 +152,7 @@ int cmd_cp(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                                             : "must specify at least one container source");
         struct eng_ctx e;
         if (eng_ctx_init(&e, &g->paths, err) < 0)
-                return -1;
+                return -1; // NOLINT(clang-analyzer-unix.Malloc): ca, cb are cleanup_free
         struct eng_container *ct = NULL;
         int r = eng_container_find(&e, from ? ca : cb, &ct, err);
         int root = r == 0 ? eng_cp_container_root(&e, ct, err) : -1;

@@ -28,7 +28,7 @@ int cmd_inspect(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                         break;
                 case 't':
                         type = optarg;
-                        if (strcmp(type, "container") && strcmp(type, "image"))
+                        if (strcmp(type, "container") != 0 && strcmp(type, "image") != 0)
                                 return cli_usage_error(err, "inspect",
                                                        "\"%s\" is not a valid value for --type",
                                                        type);

@@ -126,7 +126,7 @@ int cmd_stats(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                                 r = -1;
                                 break;
                         }
-                        v = berth_xrealloc(v, (n + 1) * sizeof(*v));
+                        v = berth_xrealloc(v, (n + 1) * sizeof(struct eng_container *));
                         v[n++] = ct;
                 }
         } else {
@@ -135,7 +135,7 @@ int cmd_stats(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 r = eng_list_reconciled(&e, &all, &na, err);
                 for (size_t i = 0; r == 0 && i < na; i++) {
                         if (strcmp(eng_container_status(all[i]), "running") == 0) {
-                                v = berth_xrealloc(v, (n + 1) * sizeof(*v));
+                                v = berth_xrealloc(v, (n + 1) * sizeof(struct eng_container *));
                                 v[n++] = all[i];
                                 all[i] = NULL;
                         }

@@ -17,7 +17,7 @@ static int kv_into(json_t *obj, const char *kv)
         const char *eq = strchr(kv, '=');
         cleanup_free char *k = eq ? strndup(kv, (size_t) (eq - kv)) : berth_xstrdup(kv);
         json_object_set_new(obj, k, json_string(eq ? eq + 1 : ""));
-        return 0;
+        return 0; // NOLINT(clang-analyzer-unix.Malloc): k is cleanup_free
 }
 
 static int vol_create(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
@@ -97,6 +97,7 @@ static int vol_ls(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
                         json_t *vals = json_object_get(filters, k);
                         if (vals == NULL)
                                 json_object_set_new(filters, k, vals = json_array());
+                        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): k is cleanup_free */
                         json_array_append_new(vals, json_string(eq + 1));
                 } else {
                         cli_usage_error(err, "volume ls", "invalid option");

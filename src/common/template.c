@@ -69,6 +69,7 @@ static int perr(struct parser *ps, const char *fmt, ...)
         char buf[256];
         va_list ap;
         va_start(ap, fmt);
+        /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above */
         vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
         return berth_fail_status(ps->err, 1, EINVAL, "template parsing error at offset %ld: %s",
@@ -356,6 +357,7 @@ static int parse_list(struct parser *ps, struct node **out, enum stop *stop)
 {
         struct node **tail = out;
         *out = NULL;
+        *stop = STOP_EOF; /* defined on the error paths too */
         for (;;) {
                 const char *open = strstr(ps->p, "{{");
                 size_t tlen = open ? (size_t) (open - ps->p) : strlen(ps->p);
@@ -460,7 +462,8 @@ int berth_tmpl_parse(const char *src, struct berth_tmpl **out, berth_error_t *er
         }
         if (st != STOP_EOF) {
                 berth_tmpl_free(t);
-                return perr(&ps, "unexpected {{%s}}", st == STOP_END ? "end" : "else");
+                perr(&ps, "unexpected {{%s}}", st == STOP_END ? "end" : "else");
+                return -1;
         }
         *out = t;
         return 0;
@@ -496,6 +499,7 @@ static int eerr(struct exec *ex, const char *fmt, ...)
         char buf[256];
         va_list ap;
         va_start(ap, fmt);
+        /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above */
         vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
         return berth_fail_status(ex->err, 1, EINVAL, "template: %s", buf);

@@ -128,10 +128,11 @@ int berth_parse_duration(const char *s, const char *what, int64_t *ns, berth_err
         *ns = (int64_t) total;
         return 0;
 invalid:
-        return berth_fail_status(err, 125, EINVAL,
-                                 "invalid duration `%s` for %s: expected e.g. 10s, 1m30s, 2h or "
-                                 "a number of seconds",
-                                 s ? s : "", what);
+        berth_fail_status(err, 125, EINVAL,
+                          "invalid duration `%s` for %s: expected e.g. 10s, 1m30s, 2h or "
+                          "a number of seconds",
+                          s ? s : "", what);
+        return -1;
 }
 
 static int parse_rfc3339(const char *s, int64_t *ns)

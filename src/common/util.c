@@ -45,7 +45,7 @@ char *berth_xstrdup(const char *s)
 {
         char *p = strdup(s ? s : "");
         if (p == NULL)
-                oom(strlen(s));
+                oom(s ? strlen(s) : 0);
         return p;
 }
 
@@ -166,7 +166,7 @@ static int write_replace(const char *path, const void *data, size_t len, mode_t 
                          berth_error_t *err)
 {
         cleanup_free char *dircopy = berth_xstrdup(path);
-        const char *dir = dirname(dircopy);
+        const char *dir = dirname(dircopy); // NOLINT(clang-analyzer-unix.Malloc): cleanup_free
         cleanup_free char *tmp = berth_xasprintf("%s.tmp.XXXXXX", path);
         cleanup_close int fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
@@ -217,7 +217,7 @@ int berth_mkdir_p(const char *path, mode_t mode, berth_error_t *err)
         }
         if (mkdir(p, mode) < 0 && errno != EEXIST)
                 return berth_fail(err, errno, "mkdir `%s`", p);
-        return 0;
+        return 0; // NOLINT(clang-analyzer-unix.Malloc): p is cleanup_free
 }
 
 bool berth_str_has_prefix(const char *s, const char *prefix)

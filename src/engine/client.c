@@ -172,8 +172,7 @@ int eng_attach(struct eng_ctx *e, struct eng_container *c, const struct eng_atta
                         enum eng_frame type;
                         size_t len;
                         if (eng_frame_recv(sock, &type, &buf, &cap, &len) < 0) {
-                                done = true; /* the monitor went away: read the record */
-                                break;
+                                break; /* the monitor went away: read the record */
                         }
                         switch (type) {
                         case ENG_FRAME_STDOUT:

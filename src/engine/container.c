@@ -72,6 +72,7 @@ static void random_id(char id[ENG_ID_LEN + 1])
         if (getrandom(b, sizeof(b), 0) != (ssize_t) sizeof(b)) {
                 /* getrandom on Linux ≥ 3.17 does not fail for 32 bytes; be safe anyway */
                 for (size_t i = 0; i < sizeof(b); i++)
+                        /* NOLINTNEXTLINE(cert-msc30-c,cert-msc50-cpp): ids need not be secret */
                         b[i] = (unsigned char) (rand() ^ (int) getpid());
         }
         for (size_t i = 0; i < sizeof(b); i++)
@@ -372,12 +373,12 @@ int eng_container_list(struct eng_ctx *e, struct eng_container ***out, size_t *n
                 }
                 if (*n == cap) {
                         cap = cap ? cap * 2 : 16;
-                        *out = berth_xrealloc(*out, cap * sizeof(**out));
+                        *out = berth_xrealloc(*out, cap * sizeof(struct eng_container *));
                 }
                 (*out)[(*n)++] = c;
         }
         if (*n)
-                qsort(*out, *n, sizeof(**out), cmp_created_desc);
+                qsort(*out, *n, sizeof(struct eng_container *), cmp_created_desc);
         return 0;
 }
 

@@ -81,7 +81,7 @@ static json_t *df_container(struct eng_container *c, uint64_t size_rw, uint64_t 
                          "Id", c->id, "Names", name, "Image", *image ? image : sfield(doc, "Image"),
                          "ImageID", sfield(doc, "Image"), "Command", cmd, "Created",
                          unix_sec(sfield(doc, "Created")), "Ports", "SizeRw", (json_int_t) size_rw,
-                         "SizeRootFs", (json_int_t) (size_rw + image_size), "Labels",
+                         "SizeRootFs", (json_int_t) size_rw + (json_int_t) image_size, "Labels",
                          labels ? json_incref(labels) : json_object(), "State",
                          eng_container_status(c), "Status", status, "HostConfig", "NetworkMode",
                          *mode ? mode : "default", "NetworkSettings", "Networks",

@@ -105,7 +105,8 @@ static size_t escape(char *dst, const char *s, size_t len)
                         break;
                 default:
                         if (c < 0x20) {
-                                memcpy(dst + n, "\\u00", 4);
+                                static const char esc[4] = {'\\', 'u', '0', '0'};
+                                memcpy(dst + n, esc, sizeof(esc));
                                 dst[n + 4] = hex[c >> 4];
                                 dst[n + 5] = hex[c & 15];
                                 n += 6;

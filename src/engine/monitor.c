@@ -675,7 +675,9 @@ static void trim_resident(void)
                         continue;
                 /* MADV_RANDOM: no fault-around, so only pages that really run
                  * come back (fault-around would map 64 KiB per fault) */
+                /* NOLINTNEXTLINE(performance-no-int-to-ptr): an address read from maps */
                 madvise((void *) start, end - start, MADV_RANDOM);
+                /* NOLINTNEXTLINE(performance-no-int-to-ptr): an address read from maps */
                 madvise((void *) start, end - start, MADV_DONTNEED);
         }
         fclose(f);

@@ -13,7 +13,6 @@
 
 #include "common/signals.h"
 #include "common/units.h"
-#include "common/signals.h"
 #include "common/util.h"
 #include "engine/runflags_internal.h"
 

@@ -67,8 +67,8 @@ static int check(json_t *hc, json_t *ch, berth_error_t *err)
         json_t *rp = json_object_get(ch, "RestartPolicy");
         const char *name = json_string_value(json_object_get(rp, "Name"));
         if (name && *name) {
-                if (strcmp(name, "no") && strcmp(name, "always") && strcmp(name, "on-failure") &&
-                    strcmp(name, "unless-stopped"))
+                if (strcmp(name, "no") != 0 && strcmp(name, "always") != 0 &&
+                    strcmp(name, "on-failure") != 0 && strcmp(name, "unless-stopped") != 0)
                         return berth_fail(err, EINVAL, "invalid restart policy '%s'", name);
                 if (strcmp(name, "no") != 0 && json_is_true(json_object_get(hc, "AutoRemove")))
                         return berth_fail(err, EINVAL,

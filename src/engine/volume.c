@@ -40,6 +40,7 @@ static char *volume_dir(struct eng_ctx *e, const char *name)
 
 int eng_volume_get(struct eng_ctx *e, const char *name, json_t **out, berth_error_t *err)
 {
+        *out = NULL;
         if (!eng_volume_name_valid(name))
                 return berth_fail_status(err, 1, 0, "get %s: no such volume", name);
         cleanup_free char *dir = volume_dir(e, name);
@@ -54,6 +55,7 @@ int eng_volume_get(struct eng_ctx *e, const char *name, json_t **out, berth_erro
 int eng_volume_create(struct eng_ctx *e, const char *name, json_t *labels, json_t *options,
                       json_t **out, berth_error_t *err)
 {
+        *out = NULL;
         char gen[65];
         if (name == NULL) {
                 unsigned char b[32];
@@ -122,11 +124,11 @@ int eng_volume_list(struct eng_ctx *e, json_t **out, berth_error_t *err)
                 json_t *j;
                 if (de->d_name[0] == '.' || eng_volume_get(e, de->d_name, &j, NULL) < 0)
                         continue;
-                v = berth_xrealloc(v, (n + 1) * sizeof(*v));
+                v = berth_xrealloc(v, (n + 1) * sizeof(json_t *));
                 v[n++] = j;
         }
         if (n)
-                qsort(v, n, sizeof(*v), cmp_name);
+                qsort(v, n, sizeof(json_t *), cmp_name);
         *out = json_array();
         for (size_t i = 0; i < n; i++)
                 json_array_append_new(*out, v[i]);
@@ -216,7 +218,7 @@ static bool dir_empty(int fd)
         bool empty = true;
         struct dirent *de;
         while ((de = readdir(d)) != NULL)
-                if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
                         empty = false;
         closedir(d);
         return empty;

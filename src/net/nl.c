@@ -168,6 +168,7 @@ int nl_fail(struct net_nl *nl, berth_error_t *err, int errnum, const char *fmt, 
         char what[256];
         va_list ap;
         va_start(ap, fmt);
+        /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above */
         vsnprintf(what, sizeof(what), fmt, ap);
         va_end(ap);
         if (nl && nl->ext[0])

@@ -139,6 +139,7 @@ int oci_cg_writef(const char *dir, const char *file, berth_error_t *err, const c
         char buf[256];
         va_list ap;
         va_start(ap, fmt);
+        /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above */
         vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
         return oci_cg_write(dir, file, buf, err);

@@ -152,6 +152,26 @@ int berth_read_file(const char *path, char **out, size_t *len, berth_error_t *er
         return berth_read_file_at(AT_FDCWD, path, 0, out, len, err);
 }
 
+json_t *berth_json_load_file(const char *path, json_error_t *je)
+{
+        char *text = NULL;
+        size_t len = 0;
+        berth_error_t err = NULL;
+        if (berth_read_file(path, &text, &len, &err) < 0) {
+                int e = err ? err->errnum : EIO;
+                if (je) {
+                        memset(je, 0, sizeof(*je));
+                        snprintf(je->text, sizeof(je->text), "%s", berth_error_msg(err));
+                }
+                berth_error_release(&err);
+                errno = e;
+                return NULL;
+        }
+        json_t *j = json_loadb(text, len, 0, je);
+        free(text);
+        return j;
+}
+
 int berth_write_file(const char *path, const void *data, size_t len, berth_error_t *err)
 {
         cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);

@@ -12,6 +12,7 @@
 #define BERTH_COMMON_UTIL_H
 
 #include <dirent.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,6 +61,11 @@ static inline void *berth_steal_ptr(void *pp)
 int berth_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
                        berth_error_t *err);
 int berth_read_file(const char *path, char **out, size_t *len, berth_error_t *err);
+
+/* jansson's json_load_file, but with one read(2) per 4 KiB instead of a getc per byte (a third
+ * of listing 100 containers went to getc).  NULL with errno set when the file can't be read,
+ * je describing why when given. */
+json_t *berth_json_load_file(const char *path, json_error_t *je);
 
 /* Write data to path atomically: temp file in the same directory, fsync,
  * rename, fsync of the directory.  Readers see the old or the new file. */

@@ -68,7 +68,7 @@ char *eng_cgroup_path(const char *cgroot, bool rootless, uid_t uid, uid_t owner,
 char *eng_cgroup_v2_dir(const char *cgroot, const char *bundle_dir)
 {
         cleanup_free char *cfg = berth_path_join(bundle_dir, "config.json");
-        json_t *j = json_load_file(cfg, 0, NULL);
+        json_t *j = berth_json_load_file(cfg, NULL);
         const char *p =
                 json_string_value(json_object_get(json_object_get(j, "linux"), "cgroupsPath"));
         char *dir = p && *p == '/' ? berth_xasprintf("%s%s", cgroot, p) : NULL;

@@ -211,7 +211,7 @@ static int load_json(const char *dir, const char *file, json_t **out, berth_erro
 {
         cleanup_free char *path = berth_path_join(dir, file);
         json_error_t jerr;
-        json_t *j = json_load_file(path, 0, &jerr);
+        json_t *j = berth_json_load_file(path, &jerr);
         if (j == NULL) {
                 if (access(path, F_OK) < 0)
                         return berth_fail(err, errno, "read `%s`", path);

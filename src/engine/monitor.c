@@ -341,7 +341,7 @@ static int read_pid(const char *path, pid_t *pid, berth_error_t *err)
 static bool oom_killed(struct mon *m)
 {
         cleanup_free char *cfgpath = berth_path_join(m->bundle, "config.json");
-        json_t *cfg = json_load_file(cfgpath, 0, NULL);
+        json_t *cfg = berth_json_load_file(cfgpath, NULL);
         const char *cg =
                 json_string_value(json_object_get(json_object_get(cfg, "linux"), "cgroupsPath"));
         bool oom = false;

@@ -83,7 +83,7 @@ static int update_bundle(struct eng_container *c, json_t *res, berth_error_t *er
 {
         cleanup_free char *path = berth_path_join(c->run_dir, "config.json");
         json_error_t je;
-        json_t *spec = json_load_file(path, 0, &je);
+        json_t *spec = berth_json_load_file(path, &je);
         if (spec == NULL)
                 return 0; /* no bundle (a reboot emptied /run): the next start makes one */
         json_t *lx = json_object_get(spec, "linux");

@@ -45,7 +45,7 @@ int eng_volume_get(struct eng_ctx *e, const char *name, json_t **out, berth_erro
                 return berth_fail_status(err, 1, 0, "get %s: no such volume", name);
         cleanup_free char *dir = volume_dir(e, name);
         cleanup_free char *meta = berth_path_join(dir, "volume.json");
-        json_t *j = json_load_file(meta, 0, NULL);
+        json_t *j = berth_json_load_file(meta, NULL);
         if (j == NULL)
                 return berth_fail_status(err, 1, 0, "get %s: no such volume", name);
         *out = j;

@@ -124,7 +124,7 @@ static json_t *load_records(struct net_ctx *n)
                 if (l != 64 + 5 || strcmp(de->d_name + 64, ".json") != 0)
                         continue;
                 cleanup_free char *path = berth_path_join(n->data_dir, de->d_name);
-                json_t *j = json_load_file(path, 0, NULL);
+                json_t *j = berth_json_load_file(path, NULL);
                 if (j == NULL || !json_is_object(j) || !is_id(str_of(j, "Id"))) {
                         log_warn("skipping unreadable network record `%s`", path);
                         json_decref(j);

@@ -34,7 +34,7 @@ static int build_process(const struct oci_spec *s, const struct oci_exec_opts *o
         json_t *p;
         if (o->process_file) {
                 json_error_t je;
-                p = json_load_file(o->process_file, 0, &je);
+                p = berth_json_load_file(o->process_file, &je);
                 if (p == NULL)
                         return berth_fail_status(err, 1, 0, "process file `%s`: %s",
                                                  o->process_file, je.text);

@@ -98,7 +98,11 @@ for s in "${names[@]}"; do dk "$s" run -d --name ex --network none $(ulim "$s") 
 hf "@S@ exec ex true"
 table "docker exec CONTAINER true"
 
-for s in "${names[@]}"; do dk "$s" run --name lg --network none $(ulim "$s") bench/busybox sh -c 'seq 10000' >/dev/null; done
+# detached, then waited for: an attached run through podman's service hung here
+for s in "${names[@]}"; do
+        dk "$s" run -d --name lg --network none $(ulim "$s") bench/busybox sh -c 'seq 10000' >/dev/null
+        timeout 60 docker -H "unix://$work/$s.sock" wait lg >/dev/null || true
+done
 hf "@S@ logs lg"
 table "docker logs of 10,000 lines"
 

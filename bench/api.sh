@@ -28,6 +28,7 @@ cleanup() {
                 [ -S "$work/$s.sock" ] || continue
                 docker -H "unix://$work/$s.sock" rm -f $(docker -H "unix://$work/$s.sock" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
         done
+        podman --root "$work/podman" --runroot "$work/podman-run" rm -af -t 0 >/dev/null 2>&1 || true
         for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
         for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
         umount -R "$work"/* 2>/dev/null || true

@@ -41,6 +41,9 @@ tiny_rootfs() {
         run dk images -q --no-trunc
         assert_output_contains "$id"
         tiny_rootfs "$BATS_TEST_TMPDIR/r.tar"
+        # before/since compare creation seconds: ai-lab must be a second newer than busybox,
+        # made by setup_file just before
+        sleep 1.1
         "$BERTH" import -c 'LABEL tier=front' "$BATS_TEST_TMPDIR/r.tar" ai-lab:1 >/dev/null
         run dk images --filter label=tier=front --format '{{.Repository}}:{{.Tag}}'
         [ "$output" = "ai-lab:1" ]

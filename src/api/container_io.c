@@ -54,7 +54,7 @@ static void start(struct api_req *r)
         const char *st = eng_container_status(c);
         if (strcmp(st, "paused") == 0) {
                 api_reply_error(r, 409, "cannot start a paused container, try unpause instead");
-        } else if (api_status_live(st) && eng_monitor_alive(c)) {
+        } else if (eng_status_live(st) && eng_monitor_alive(c)) {
                 api_reply_empty(r, 304);
         } else {
                 struct eng_start_opts o = {
@@ -211,7 +211,7 @@ static int wait_condition(struct waitc *w)
                 }
                 eng_reconcile(&w->e, c, NULL);
                 json_t *st = eng_container_state(c);
-                bool is_live = api_status_live(eng_container_status(c));
+                bool is_live = eng_status_live(eng_container_status(c));
                 const char *fin = json_string_value(json_object_get(st, "FinishedAt"));
                 if (!is_live) {
                         if (fin && strcmp(fin, w->finished0) != 0)

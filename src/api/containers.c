@@ -59,48 +59,10 @@ int api_containers(struct api_req *r, struct eng_ctx *e, struct eng_container **
         return 0;
 }
 
-bool api_status_live(const char *status)
-{
-        return strcmp(status, "running") == 0 || strcmp(status, "paused") == 0 ||
-               strcmp(status, "restarting") == 0;
-}
-
-void api_container_error(struct api_req *r, berth_error_t *err)
-{
-        int en = *err ? (*err)->errnum : 0;
-        if (en != EINVAL && en != EBUSY) {
-                api_reply_berth_error(r, err);
-                return;
-        }
-        char *text = berth_error_chain_text(*err);
-        const char *m = strncmp(text, "berth: ", 7) == 0 ? text + 7 : text;
-        api_reply_error(r, api_status_of(*err), "%s", m);
-        free(text);
-        berth_error_release(err);
-}
-
 static const char *sval(json_t *o, const char *k)
 {
         const char *s = json_string_value(json_object_get(o, k));
         return s ? s : "";
-}
-
-/* Path and Args as dockerd's list shows them: each argument holding a space in '…' (moby's
- * container/view.go); the CLI truncates and quotes it itself. */
-static char *command(json_t *doc)
-{
-        char *cmd = berth_xstrdup(sval(doc, "Path"));
-        size_t i;
-        json_t *a;
-        json_array_foreach(json_object_get(doc, "Args"), i, a)
-        {
-                const char *v = json_string_value(a) ? json_string_value(a) : "";
-                char *n = strchr(v, ' ') ? berth_xasprintf("%s '%s'", cmd, v)
-                                         : berth_xasprintf("%s %s", cmd, v);
-                free(cmd);
-                cmd = n;
-        }
-        return cmd;
 }
 
 /* NetworkSettings.Ports → [{IP, PrivatePort, PublicPort, Type}], IP and PublicPort left out
@@ -171,7 +133,7 @@ static json_t *list_row(struct eng_ctx *e, struct eng_container *c, bool size,
         json_t *nets = json_object_get(ns, "Networks");
         json_t *mounts = json_object_get(doc, "Mounts");
         const char *image = sval(cfg, "Image");
-        char *cmd = command(doc);
+        char *cmd = eng_command_line(doc);
         char *status = eng_status_text(c, now);
         char *name = berth_xasprintf("/%s", eng_container_name(c));
         json_t *row = json_pack(
@@ -239,7 +201,7 @@ static void list(struct api_req *r)
         json_t *rows = json_array();
         for (size_t i = 0; i < n; i++) {
                 /* a limit lists the last ones created, whatever their state (`ps -n`) */
-                if (!all && limit <= 0 && !api_status_live(eng_container_status(v[i])))
+                if (!all && limit <= 0 && !eng_status_live(eng_container_status(v[i])))
                         continue;
                 if (filter && !eng_ps_filter_match(filter, &e, v[i]))
                         continue;

@@ -20,13 +20,6 @@ void api_container_done(struct eng_container *c, struct eng_ctx *e);
  * initialised on success; the caller frees both (eng_container_list_free, eng_ctx_free). */
 int api_containers(struct api_req *r, struct eng_ctx *e, struct eng_container ***v, size_t *n);
 
-/* A status a container runs in (running, paused, restarting). */
-bool api_status_live(const char *status);
-
-/* api_reply_berth_error, but an errno the engine set only to classify a refusal (EINVAL: bad
- * input, EBUSY: a conflict) stays out of the message, as dockerd's sentences have none. */
-void api_container_error(struct api_req *r, berth_error_t *err);
-
 /* POST /containers/create's body (Docker's Config with HostConfig and NetworkingConfig) laid
  * over a flagless `berth create`'s defaults, checked and normalised as dockerd does, into f (the
  * caller releases it, also on failure).  0, or -1 with *err saying what is wrong with the body

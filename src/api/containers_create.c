@@ -483,7 +483,7 @@ void api_container_create(struct api_req *r)
                 else if (strncmp(m, "No such image: ", 15) == 0)
                         api_reply_error(r, 404, "%s", m);
                 else
-                        api_container_error(r, &err);
+                        api_reply_berth_error(r, &err);
                 berth_error_release(&err);
         } else {
                 api_reply_json(r, 201, json_pack("{s:s, s:[]}", "Id", c->id, "Warnings"));

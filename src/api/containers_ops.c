@@ -24,7 +24,7 @@ static bool is(struct eng_container *c, const char *status)
 
 static bool live(struct eng_container *c)
 {
-        return api_status_live(eng_container_status(c));
+        return eng_status_live(eng_container_status(c));
 }
 
 /* Ends a handler: 204, or the error with its status. */
@@ -32,7 +32,7 @@ static void finish(struct api_req *r, struct eng_ctx *e, struct eng_container *c
                    berth_error_t *err)
 {
         if (ret < 0)
-                api_container_error(r, err);
+                api_reply_berth_error(r, err);
         else
                 api_reply_empty(r, 204);
         api_container_done(c, e);
@@ -361,7 +361,7 @@ void api_container_update(struct api_req *r)
         }
         berth_error_t err = NULL;
         if (eng_container_update(&e, c, body, &err) < 0)
-                api_container_error(r, &err);
+                api_reply_berth_error(r, &err);
         else
                 api_reply_json(r, 200, json_pack("{s:[]}", "Warnings"));
         json_decref(body);

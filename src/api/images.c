@@ -194,15 +194,7 @@ static void images_list(struct api_req *r)
                 json_decref(rows);
                 return;
         }
-        size_t n = json_array_size(rows);
-        json_t **v = berth_xcalloc(n + 1, sizeof(json_t *));
-        for (size_t i = 0; i < n; i++)
-                v[i] = json_incref(json_array_get(rows, i));
-        qsort(v, n, sizeof(json_t *), by_created_desc);
-        json_array_clear(rows);
-        for (size_t i = 0; i < n; i++)
-                json_array_append_new(rows, v[i]);
-        free(v);
+        berth_json_array_sort(rows, by_created_desc);
         api_reply_json(r, 200, rows);
 }
 
@@ -332,7 +324,7 @@ static char *image_user(struct api_req *r, const char *id, bool *running)
                 if (img && strcmp(img, id) == 0) {
                         found = berth_xstrdup(v[i]->id);
                         const char *st = eng_container_status(v[i]);
-                        *running = st && api_status_live(st);
+                        *running = st && eng_status_live(st);
                 }
         }
         eng_container_list_free(v, n);

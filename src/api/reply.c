@@ -121,8 +121,9 @@ json_t *api_nil_slice(json_t *a)
 void api_reply_berth_error(struct api_req *r, berth_error_t *err)
 {
         unsigned status = api_status_of(*err);
-        /* a refusal of bad input reads as dockerd's, without ": Invalid argument" */
-        if (*err && (*err)->errnum == EINVAL) {
+        /* an errno the libraries set only to classify a refusal (EINVAL: bad input, EBUSY: a
+         * conflict) stays out of the message, as dockerd's sentences have none */
+        if (*err && ((*err)->errnum == EINVAL || (*err)->errnum == EBUSY)) {
                 char *text = berth_error_chain_text(*err);
                 const char *m = text && strncmp(text, "berth: ", 7) == 0 ? text + 7 : text;
                 api_reply_error(r, status, "%s", m ? m : "invalid argument");

@@ -193,15 +193,7 @@ int cmd_images(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         img_table_free(&t);
         img_store_close(&s);
 
-        size_t n = json_array_size(rows);
-        json_t **sorted = berth_xcalloc(n + 1, sizeof(json_t *));
-        for (size_t i = 0; i < n; i++)
-                sorted[i] = json_incref(json_array_get(rows, i));
-        qsort(sorted, n, sizeof(json_t *), by_created_desc);
-        json_array_clear(rows);
-        for (size_t i = 0; i < n; i++)
-                json_array_append_new(rows, sorted[i]);
-        free(sorted);
+        berth_json_array_sort(rows, by_created_desc);
 
         int ret;
         if (quiet && format == NULL) {

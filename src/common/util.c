@@ -152,6 +152,19 @@ int berth_read_file(const char *path, char **out, size_t *len, berth_error_t *er
         return berth_read_file_at(AT_FDCWD, path, 0, out, len, err);
 }
 
+void berth_json_array_sort(json_t *a, int (*cmp)(const void *, const void *))
+{
+        size_t n = json_array_size(a);
+        json_t **v = berth_xcalloc(n + 1, sizeof(json_t *));
+        for (size_t i = 0; i < n; i++)
+                v[i] = json_incref(json_array_get(a, i));
+        qsort(v, n, sizeof(json_t *), cmp);
+        json_array_clear(a);
+        for (size_t i = 0; i < n; i++)
+                json_array_append_new(a, v[i]);
+        free(v);
+}
+
 json_t *berth_json_load_file(const char *path, json_error_t *je)
 {
         char *text = NULL;

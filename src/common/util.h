@@ -67,6 +67,9 @@ int berth_read_file(const char *path, char **out, size_t *len, berth_error_t *er
  * je describing why when given. */
 json_t *berth_json_load_file(const char *path, json_error_t *je);
 
+/* Sorts a JSON array in place; cmp gets two json_t *const * as qsort's arguments. */
+void berth_json_array_sort(json_t *a, int (*cmp)(const void *, const void *));
+
 /* Write data to path atomically: temp file in the same directory, fsync,
  * rename, fsync of the directory.  Readers see the old or the new file. */
 int berth_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,

@@ -474,6 +474,12 @@ json_t *eng_container_state(struct eng_container *c)
         return json_object_get(c->state, "State");
 }
 
+bool eng_status_live(const char *status)
+{
+        return strcmp(status, "running") == 0 || strcmp(status, "paused") == 0 ||
+               strcmp(status, "restarting") == 0;
+}
+
 const char *eng_container_status(struct eng_container *c)
 {
         const char *s = json_string_value(json_object_get(eng_container_state(c), "Status"));

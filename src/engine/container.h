@@ -88,6 +88,8 @@ void eng_container_free(struct eng_container *c);
 const char *eng_container_name(const struct eng_container *c); /* without the leading '/' */
 json_t *eng_container_state(struct eng_container *c);          /* the State object */
 const char *eng_container_status(struct eng_container *c);     /* State.Status */
+/* A status whose container has processes: running, paused or restarting. */
+bool eng_status_live(const char *status);
 
 /* "2026-11-25T08:00:00.123456789Z" for now; Docker's zero time is
  * "0001-01-01T00:00:00Z". */

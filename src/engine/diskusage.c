@@ -37,30 +37,6 @@ static size_t users_of(struct eng_container **v, size_t n, const char *config_di
         return k;
 }
 
-static bool is_live(const char *st)
-{
-        return strcmp(st, "running") == 0 || strcmp(st, "paused") == 0 ||
-               strcmp(st, "restarting") == 0;
-}
-
-/* "sh -c 'echo hi'" as dockerd's container list shows a command: arguments holding a space
- * quoted. */
-static char *command_line(json_t *doc)
-{
-        char *cmd = berth_xstrdup(sfield(doc, "Path"));
-        size_t i;
-        json_t *a;
-        json_array_foreach(json_object_get(doc, "Args"), i, a)
-        {
-                const char *s = json_string_value(a) ? json_string_value(a) : "";
-                char *n = strchr(s, ' ') ? berth_xasprintf("%s '%s'", cmd, s)
-                                         : berth_xasprintf("%s %s", cmd, s);
-                free(cmd);
-                cmd = n;
-        }
-        return cmd;
-}
-
 /* A GET /containers/json row with the two sizes, as df's Containers[] has them. */
 static json_t *df_container(struct eng_container *c, uint64_t size_rw, uint64_t image_size)
 {
@@ -70,7 +46,7 @@ static json_t *df_container(struct eng_container *c, uint64_t size_rw, uint64_t 
         clock_gettime(CLOCK_REALTIME, &now);
         cleanup_free char *status = eng_status_text(c, &now);
         cleanup_free char *name = berth_xasprintf("/%s", eng_container_name(c));
-        cleanup_free char *cmd = command_line(doc);
+        cleanup_free char *cmd = eng_command_line(doc);
         json_t *labels = json_object_get(cfg, "Labels");
         json_t *hc = json_object_get(doc, "HostConfig");
         json_t *nets = json_object_get(json_object_get(doc, "NetworkSettings"), "Networks");
@@ -222,7 +198,7 @@ int eng_usage_gather(const struct berth_paths *p, bool sizes, struct eng_usage *
                 r = gather_images(p, v, n, u, images, image_sizes, &layers_size, err);
         for (size_t i = 0; r == 0 && i < n; i++) {
                 const char *st = eng_container_status(v[i]);
-                bool live = is_live(st);
+                bool live = eng_status_live(st);
                 u->containers++;
                 u->running += strcmp(st, "running") == 0 || strcmp(st, "restarting") == 0;
                 u->paused += strcmp(st, "paused") == 0;

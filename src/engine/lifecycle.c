@@ -60,12 +60,6 @@ pid_t eng_monitor_pid(struct eng_container *c)
         return eng_monitor_alive(c) ? monitor_pid(c) : 0;
 }
 
-static bool live_status(const char *s)
-{
-        return strcmp(s, "running") == 0 || strcmp(s, "paused") == 0 ||
-               strcmp(s, "restarting") == 0;
-}
-
 static bool wants_restart_after_crash(struct eng_container *c)
 {
         json_t *rp = json_object_get(json_object_get(c->doc, "HostConfig"), "RestartPolicy");
@@ -86,12 +80,12 @@ static void net_down_logged(struct eng_ctx *e, struct eng_container *c)
 
 int eng_reconcile(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
 {
-        if (!live_status(eng_container_status(c)) || eng_monitor_alive(c))
+        if (!eng_status_live(eng_container_status(c)) || eng_monitor_alive(c))
                 return 0;
         if (eng_container_lock(c, err) < 0)
                 return -1;
         /* re-check under the lock: the monitor may have just recorded the exit */
-        if (!live_status(eng_container_status(c)) || eng_monitor_alive(c)) {
+        if (!eng_status_live(eng_container_status(c)) || eng_monitor_alive(c)) {
                 eng_container_unlock(c);
                 return 0;
         }
@@ -196,7 +190,7 @@ int eng_start(struct eng_ctx *e, struct eng_container *c, const struct eng_start
         *sync_fd = -1;
         if (eng_container_lock(c, err) < 0)
                 return -1;
-        if (eng_monitor_alive(c) && live_status(eng_container_status(c))) {
+        if (eng_monitor_alive(c) && eng_status_live(eng_container_status(c))) {
                 eng_container_unlock(c);
                 return 0; /* already running: Docker's start is a no-op then */
         }
@@ -286,7 +280,7 @@ static int wait_not_live(struct eng_container *c, int64_t timeout_ms)
                         return -1;
                 }
                 eng_container_unlock(c);
-                if (!live_status(eng_container_status(c)) || !eng_monitor_alive(c))
+                if (!eng_status_live(eng_container_status(c)) || !eng_monitor_alive(c))
                         return 0;
                 clock_gettime(CLOCK_MONOTONIC, &t);
                 int64_t ms = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
@@ -339,7 +333,7 @@ int eng_stop(struct eng_ctx *e, struct eng_container *c, int timeout, berth_erro
         if (r < 0)
                 return -1;
         const char *st = eng_container_status(c);
-        if (!live_status(st))
+        if (!eng_status_live(st))
                 return 0; /* Docker: stopping a stopped container succeeds */
         if (timeout < 0) {
                 json_t *t = json_object_get(json_object_get(c->doc, "Config"), "StopTimeout");
@@ -445,7 +439,7 @@ int eng_remove(struct eng_ctx *e, struct eng_container *c, bool force, berth_err
         if (eng_reconcile(e, c, err) < 0)
                 return -1;
         const char *st = eng_container_status(c);
-        if (live_status(st)) {
+        if (eng_status_live(st)) {
                 if (!force)
                         return berth_fail_status(
                                 err, 125, EBUSY,

@@ -330,9 +330,7 @@ static bool container_alive(void *ctx, const char *cid)
                 return false;
         }
         const char *st = eng_container_status(c);
-        bool live = (strcmp(st, "running") == 0 || strcmp(st, "paused") == 0 ||
-                     strcmp(st, "restarting") == 0) &&
-                    eng_monitor_alive(c);
+        bool live = eng_status_live(st) && eng_monitor_alive(c);
         if (!live && strcmp(st, "created") == 0) {
                 /* a start in progress holds the lock while it makes the sandbox: leave it */
                 cleanup_free char *lock = berth_path_join(c->dir, "lock");

@@ -79,15 +79,12 @@ static char *go_quote(const char *s)
         return out;
 }
 
-/* "sh -c 'echo hi'" as Docker shows it: the daemon wraps each argument holding a space in
- * '…' (moby's container/view.go), the CLI cuts at 20 characters with "…" and quotes. */
-static char *command_text(json_t *doc, bool no_trunc)
+char *eng_command_line(json_t *doc)
 {
-        json_t *args = json_object_get(doc, "Args");
-        cleanup_free char *cmd = berth_xstrdup(sfield(doc, "Path"));
+        char *cmd = berth_xstrdup(sfield(doc, "Path"));
         size_t i;
         json_t *a;
-        json_array_foreach(args, i, a)
+        json_array_foreach(json_object_get(doc, "Args"), i, a)
         {
                 const char *v = json_string_value(a) ? json_string_value(a) : "";
                 char *n = strchr(v, ' ') ? berth_xasprintf("%s '%s'", cmd, v)
@@ -95,6 +92,13 @@ static char *command_text(json_t *doc, bool no_trunc)
                 free(cmd);
                 cmd = n;
         }
+        return cmd;
+}
+
+/* The CLI's form of eng_command_line: cut at 20 characters with "…", and quoted. */
+static char *command_text(json_t *doc, bool no_trunc)
+{
+        cleanup_free char *cmd = eng_command_line(doc);
         /* the docker CLI's Ellipsis(cmd, 20): up to 20 characters stay whole, a longer
          * command keeps 19 and gets "…" (characters, not bytes) */
         size_t chars = 0, cut = 0;

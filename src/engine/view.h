@@ -15,6 +15,10 @@
 /* One `ps` row as a JSON object with Docker's --format fields. */
 json_t *eng_ps_row(struct eng_container *c, bool no_trunc, const struct timespec *now);
 
+/* Path and Args as dockerd's container list gives the command: each argument holding a space
+ * in '…' (moby's container/view.go).  Newly allocated. */
+char *eng_command_line(json_t *doc);
+
 /* "Up 2 minutes (Paused)", "Exited (137) 5 seconds ago", "Created". */
 char *eng_status_text(struct eng_container *c, const struct timespec *now);
 

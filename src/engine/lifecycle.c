@@ -33,26 +33,46 @@ static pid_t monitor_pid(struct eng_container *c)
                 json_object_get(json_object_get(c->state, "Monitor"), "Pid"));
 }
 
-bool eng_monitor_alive(struct eng_container *c)
+/* Whether PID runs for container ID: a berth-monitor of it, or (ANY_BERTH) also the berth
+ * command a monitor execs at its end (`berth network _teardown ID`, `berth rm -f ID`). A live
+ * pid alone proves nothing: pids get reused. */
+static bool pid_serves(pid_t pid, const char *id, bool any_berth)
 {
-        pid_t pid = monitor_pid(c);
         if (pid <= 0)
                 return false;
-        /* a live pid is ours only if it is a monitor of this container (pids get reused) */
         char path[64];
         snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
         cleanup_free char *cmd = NULL;
         size_t len = 0;
         if (berth_read_file(path, &cmd, &len, NULL) < 0)
                 return false;
-        bool is_monitor = false, has_id = false;
+        bool is_ours = false, has_id = false;
         for (size_t i = 0; i < len; i += strlen(cmd + i) + 1) {
                 const char *arg = cmd + i;
                 const char *base = strrchr(arg, '/');
-                is_monitor |= i == 0 && strcmp(base ? base + 1 : arg, "berth-monitor") == 0;
-                has_id |= strcmp(arg, c->id) == 0;
+                base = base ? base + 1 : arg;
+                is_ours |= i == 0 && (strcmp(base, "berth-monitor") == 0 ||
+                                      (any_berth && strcmp(base, "berth") == 0));
+                has_id |= strcmp(arg, id) == 0;
         }
-        return is_monitor && has_id;
+        return is_ours && has_id;
+}
+
+bool eng_monitor_alive(struct eng_container *c)
+{
+        return pid_serves(monitor_pid(c), c->id, false);
+}
+
+/* The monitor records the exit first and then still writes: the log's last lines, its
+ * sockets' removal, the network's teardown. Removing the record under it would race
+ * ("Directory not empty"), so removal waits (a bounded while) until it is gone. */
+static void wait_monitor_gone(struct eng_container *c, int64_t timeout_ms)
+{
+        pid_t pid = monitor_pid(c);
+        if (pid == getpid())
+                return; /* we are what the monitor exec'd: `berth rm -f` for --rm */
+        for (int64_t waited = 0; waited < timeout_ms && pid_serves(pid, c->id, true); waited += 5)
+                usleep(5000);
 }
 
 pid_t eng_monitor_pid(struct eng_container *c)
@@ -449,6 +469,7 @@ int eng_remove(struct eng_ctx *e, struct eng_container *c, bool force, berth_err
                 if (eng_stop(e, c, 0, err) < 0)
                         return -1;
         }
+        wait_monitor_gone(c, 5000);
         if (eng_container_lock(c, err) < 0)
                 return -1;
         json_object_set_new(eng_container_state(c), "Status", json_string("removing"));

@@ -38,6 +38,7 @@ struct api_req {
         /* the reply, set by the api_reply_* calls */
         struct MHD_Response *resp;
         unsigned status;
+        struct hijack *hijack; /* api_hijack's, until the upgrade takes it */
 };
 
 typedef void (*api_handler)(struct api_req *r);
@@ -127,6 +128,8 @@ ssize_t api_pending_take(struct api_pending *p, char *buf, size_t max);
  * never happens). */
 typedef void (*api_hijack_fn)(void *ctx, int fd, const char *extra, size_t extra_len);
 void api_hijack(struct api_req *r, api_hijack_fn fn, void *ctx, void (*done)(void *ctx));
+/* The request ends without the upgrade: run done(ctx) and free the hijack. */
+void api_hijack_abandon(struct hijack *h);
 
 /* --- the request (reply.c) --- */
 const char *api_query(struct api_req *r, const char *key); /* NULL when absent */

@@ -57,6 +57,8 @@ static void req_free(struct api_conn_req *cr)
                 close(cr->r.body_fd);
         if (cr->r.resp)
                 MHD_destroy_response(cr->r.resp);
+        if (cr->r.hijack)
+                api_hijack_abandon(cr->r.hijack);
         free(cr);
 }
 

@@ -132,6 +132,7 @@ struct hijack {
         char *extra;
         size_t extra_len;
         struct MHD_UpgradeResponseHandle *urh;
+        struct api_req *req; /* until the upgrade: the request, which frees us if none comes */
 };
 
 static void *hijack_thread(void *arg)
@@ -152,6 +153,10 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
         (void) conn;
         (void) con_cls;
         struct hijack *h = cls;
+        /* from here on the hijack thread owns h; the request's completion must not touch it
+         * (libmicrohttpd calls this before the request's completion callback) */
+        h->req->hijack = NULL;
+        h->req = NULL;
         h->fd = sock;
         h->urh = urh;
         if (extra_in_size) {
@@ -177,16 +182,26 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 void api_hijack(struct api_req *r, api_hijack_fn fn, void *ctx, void (*done)(void *ctx))
 {
         struct hijack *h = berth_xcalloc(1, sizeof(*h));
-        *h = (struct hijack){.fn = fn, .ctx = ctx, .done = done, .fd = -1};
+        *h = (struct hijack){.fn = fn, .ctx = ctx, .done = done, .fd = -1, .req = r};
         struct MHD_Response *resp = MHD_create_response_for_upgrade(on_upgrade, h);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "tcp");
         MHD_add_response_header(resp, "Content-Type", "application/vnd.docker.raw-stream");
         api_std_headers(resp);
         if (r->resp) {
                 MHD_destroy_response(resp);
-                free(h);
+                api_hijack_abandon(h);
                 return;
         }
         r->resp = resp;
         r->status = MHD_HTTP_SWITCHING_PROTOCOLS;
+        r->hijack = h;
+}
+
+void api_hijack_abandon(struct hijack *h)
+{
+        /* the 101 never went out (the client left first): no thread ever runs fn, so the
+         * context (an attach waiter, an exec marked running) is released here */
+        if (h->done)
+                h->done(h->ctx);
+        free(h);
 }

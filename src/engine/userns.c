@@ -164,13 +164,37 @@ static int map_ids(pid_t pid, berth_error_t *err)
         return 0;
 }
 
+/* Whether more than one mount sits on / in our mount namespace. */
+static bool root_covered(void)
+{
+        cleanup_file FILE *f = fopen("/proc/self/mountinfo", "re");
+        if (f == NULL)
+                return false;
+        char line[4096];
+        int on_root = 0;
+        while (fgets(line, sizeof(line), f)) {
+                char point[4096];
+                /* id parent major:minor root MOUNT-POINT … */
+                if (sscanf(line, "%*s %*s %*s %*s %4095s", point) == 1 && strcmp(point, "/") == 0)
+                        on_root++;
+        }
+        return on_root > 1;
+}
+
 /* The pause process: unshare, wait to be mapped, make the mount namespace, then hold both. */
 static _Noreturn void pause_main(int to_parent, int from_parent, bool fresh)
 {
         char c = 'u';
         int e = 0;
-        if (fresh && unshare(CLONE_NEWUSER) < 0)
-                e = errno;
+        /* EPERM can be passing: the kernel refuses while a mount covers / (it then sees every
+         * process as chrooted), and tests and tools mount and unmount; a few tries, then the
+         * error */
+        for (int i = 0; fresh && i < 5; i++) {
+                e = unshare(CLONE_NEWUSER) < 0 ? errno : 0;
+                if (e != EPERM)
+                        break;
+                usleep(50000);
+        }
         if (e)
                 c = 'E';
         if (write(to_parent, &c, 1) != 1)
@@ -253,6 +277,12 @@ static int spawn_pause(bool fresh, pid_t *out, berth_error_t *err)
                                           "berth's pause process %d exited before it made "
                                           "berth's user namespace",
                                           (int) pid);
+                if (e == EPERM && root_covered())
+                        return berth_fail(err, e,
+                                          "create a user namespace: the kernel refuses it in a "
+                                          "chroot, and a mount on / makes every process look "
+                                          "chrooted (see the mounts on / in "
+                                          "/proc/self/mountinfo)");
                 return berth_fail(err, e ? e : EPERM,
                                   "create a user namespace (are unprivileged user namespaces "
                                   "enabled? see /proc/sys/user/max_user_namespaces)");

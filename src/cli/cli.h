@@ -70,6 +70,7 @@ int cmd_exec(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_volume(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_network(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_top(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_update(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_stats(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_port(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_cp(struct cli_global *g, int argc, char **argv, berth_error_t *err);

@@ -252,3 +252,33 @@ A /new/sub/f'
         run "$BERTH" ps -a --filter name=lf-both --filter name=lf-one --format '{{.Names}}'
         [ "$(echo "$output" | sort | tr '\n' ' ')" = "lf-both lf-one " ]
 }
+
+@test "update: docker update's flags change the record and the running container's cgroup" {
+        "$BERTH" run -d --network none --name upd-cli -m 64m busybox sleep 1000 >/dev/null
+        run "$BERTH" update -m 128m --memory-swap 256m -c 512 --pids-limit 50 --restart on-failure:3 upd-cli
+        assert_success
+        [ "$output" = "upd-cli" ]
+        run "$BERTH" inspect -f '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}' upd-cli
+        [ "$output" = "134217728 268435456 512 50 on-failure:3" ]
+        pid=$("$BERTH" inspect -f '{{.State.Pid}}' upd-cli)
+        cg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3} $2 == "" {v2=$3} END {if (v2) print v2}' "/proc/$pid/cgroup" | head -1)
+        if [ -f "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes" ]; then
+                [ "$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes")" = 134217728 ]
+        else
+                [ "$(cat "/sys/fs/cgroup$cg/memory.max")" = 134217728 ]
+        fi
+        # Docker's refusals: the daemon's (status 1, the others still updated), the CLI's
+        run "$BERTH" update -m 1k upd-cli nope
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"Minimum memory limit allowed is 6MB"* ]]
+        [[ "$output" == *"No such container: nope"* ]]
+        run "$BERTH" update upd-cli
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"you must provide one or more flags"* ]]
+        run "$BERTH" update -m 1x upd-cli
+        [ "$status" -eq 125 ]
+        [[ "$output" == *'invalid argument "1x" for "--memory" flag'* ]]
+        run "$BERTH" update --cpus 0.5 upd-cli
+        assert_success
+        [ "$("$BERTH" inspect -f '{{.HostConfig.NanoCpus}}' upd-cli)" = 500000000 ]
+}

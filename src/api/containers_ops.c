@@ -142,7 +142,7 @@ void api_container_delete(struct api_req *r)
                                  "before attempting removal or force remove",
                                  c->id);
         else
-                ret = eng_remove(&e, c, force, &err);
+                ret = eng_remove_volumes(&e, c, force, api_query_bool(r, "v", false), &err);
         finish(r, &e, c, ret, &err);
 }
 

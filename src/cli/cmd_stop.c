@@ -107,9 +107,14 @@ int cmd_kill(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         return cli_for_each_container(g, argv + optind, argc - optind, do_kill, &sig, true, err);
 }
 
+struct rm_opts {
+        bool force, volumes;
+};
+
 static int do_rm(struct eng_ctx *e, struct eng_container *c, void *arg, berth_error_t *err)
 {
-        return eng_remove(e, c, *(bool *) arg, err);
+        const struct rm_opts *o = arg;
+        return eng_remove_volumes(e, c, o->force, o->volumes, err);
 }
 
 int cmd_rm(struct cli_global *g, int argc, char **argv, berth_error_t *err)
@@ -118,16 +123,17 @@ int cmd_rm(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                                              {"volumes", no_argument, NULL, 'v'},
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
-        bool force = false;
+        struct rm_opts o = {0};
         int c;
         while ((c = getopt_long(argc, argv, "fvh", opts, NULL)) != -1) {
                 if (c == 'f') {
-                        force = true;
+                        o.force = true;
                 } else if (c == 'v') {
-                        /* anonymous volumes: none are created yet */
+                        o.volumes = true;
                 } else if (c == 'h') {
                         printf("Usage: berth rm [-f] [-v] CONTAINER [CONTAINER...]\n\n"
-                               "Remove one or more containers (-f: stop running ones first).\n");
+                               "Remove one or more containers (-f: stop running ones first; -v: "
+                               "their anonymous volumes too).\n");
                         return 0;
                 } else {
                         return cli_usage_error(err, "rm", "invalid option");
@@ -135,7 +141,7 @@ int cmd_rm(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         }
         if (need_args("rm", argc, err) < 0)
                 return -1;
-        return cli_for_each_container(g, argv + optind, argc - optind, do_rm, &force, true, err);
+        return cli_for_each_container(g, argv + optind, argc - optind, do_rm, &o, true, err);
 }
 
 static int do_wait(struct eng_ctx *e, struct eng_container *c, void *arg, berth_error_t *err)

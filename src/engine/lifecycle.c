@@ -456,6 +456,12 @@ static json_t *anonymous_volumes(struct eng_container *c)
 
 int eng_remove(struct eng_ctx *e, struct eng_container *c, bool force, berth_error_t *err)
 {
+        return eng_remove_volumes(e, c, force, false, err);
+}
+
+int eng_remove_volumes(struct eng_ctx *e, struct eng_container *c, bool force, bool volumes,
+                       berth_error_t *err)
+{
         if (eng_reconcile(e, c, err) < 0)
                 return -1;
         const char *st = eng_container_status(c);
@@ -490,10 +496,10 @@ int eng_remove(struct eng_ctx *e, struct eng_container *c, bool force, berth_err
         }
         /* --rm takes the container's anonymous volumes with it (Docker's auto-remove is
          * `rm -v`); named volumes stay */
-        json_t *anon =
-                json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove"))
-                        ? anonymous_volumes(c)
-                        : json_array();
+        json_t *anon = volumes || json_is_true(json_object_get(
+                                          json_object_get(c->doc, "HostConfig"), "AutoRemove"))
+                               ? anonymous_volumes(c)
+                               : json_array();
         int r = eng_container_remove_record(e, c, err);
         eng_container_unlock(c);
         size_t i;

@@ -53,6 +53,11 @@ int eng_wait(struct eng_ctx *e, struct eng_container *c, int *code, berth_error_
 /* Remove a container: refused while it runs unless force (then killed). */
 int eng_remove(struct eng_ctx *e, struct eng_container *c, bool force, berth_error_t *err);
 
+/* eng_remove, and with volumes (`rm -v`, DELETE ?v=1) its anonymous volumes too, as --rm
+ * always does; named volumes stay, and a volume another container uses stays. */
+int eng_remove_volumes(struct eng_ctx *e, struct eng_container *c, bool force, bool volumes,
+                       berth_error_t *err);
+
 int eng_pause(struct eng_ctx *e, struct eng_container *c, bool pause, berth_error_t *err);
 
 /* What Docker's exec adds to a command run in the running container c.  user (-u, NULL when

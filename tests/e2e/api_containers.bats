@@ -216,6 +216,17 @@ setup() {
         run dk rm ctr-nope
         [ "$status" -eq 1 ]
         assert_output_contains "Error response from daemon: No such container: ctr-nope"
+        # docker rm -v (DELETE ?v=1): the anonymous volume goes, a named one stays
+        "$BERTH" volume create ctr-rmv-named >/dev/null
+        "$BERTH" create --name ctr-rmv -v /anon -v ctr-rmv-named:/named busybox true >/dev/null
+        anon=$("$BERTH" inspect -f '{{range .Mounts}}{{if eq .Destination "/anon"}}{{.Name}}{{end}}{{end}}' ctr-rmv)
+        [ -n "$anon" ]
+        run dk rm -v ctr-rmv
+        assert_success
+        run "$BERTH" volume ls -q
+        refute_output_contains "$anon"
+        assert_output_contains ctr-rmv-named
+        "$BERTH" volume rm ctr-rmv-named >/dev/null
 }
 
 @test "top and diff: ps rows of the container's processes; its filesystem changes" {

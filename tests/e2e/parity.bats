@@ -282,3 +282,24 @@ A /new/sub/f'
         assert_success
         [ "$("$BERTH" inspect -f '{{.HostConfig.NanoCpus}}' upd-cli)" = 500000000 ]
 }
+
+@test "rm -v removes the container's anonymous volumes; named volumes stay" {
+        "$BERTH" volume create rmv-named >/dev/null
+        "$BERTH" create --name rmv-c -v /anon -v rmv-named:/named busybox true >/dev/null
+        anon=$("$BERTH" inspect -f '{{range .Mounts}}{{if eq .Destination "/anon"}}{{.Name}}{{end}}{{end}}' rmv-c)
+        [ -n "$anon" ]
+        "$BERTH" volume inspect "$anon" >/dev/null
+        run "$BERTH" rm -v rmv-c
+        assert_success
+        [ "$output" = "rmv-c" ]
+        run "$BERTH" volume inspect "$anon"
+        assert_failure
+        run "$BERTH" volume inspect rmv-named
+        assert_success
+        # without -v the anonymous volume stays, as Docker's
+        "$BERTH" create --name rmv-d -v /anon busybox true >/dev/null
+        anon=$("$BERTH" inspect -f '{{range .Mounts}}{{.Name}}{{end}}' rmv-d)
+        "$BERTH" rm rmv-d >/dev/null
+        "$BERTH" volume inspect "$anon" >/dev/null
+        "$BERTH" volume rm "$anon" rmv-named >/dev/null
+}

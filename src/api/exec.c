@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/random.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -20,6 +19,8 @@
 #include "common/log.h"
 #include "common/units.h"
 #include "common/util.h"
+#include "engine/events.h"
+#include "engine/exec.h"
 #include "engine/lifecycle.h"
 
 #define EXEC_MAX     4096
@@ -43,7 +44,22 @@ static void inst_free(struct exec_inst *x)
         free(x->user);
         free(x->workdir);
         free(x->detach_keys);
+        json_decref(x->event_attrs);
+        free(x->events_dir);
         free(x);
+}
+
+void exec_event(struct exec_inst *x, const char *verb)
+{
+        json_t *extra = json_pack("{s:s}", "execID", x->id);
+        if (strcmp(verb, "exec_die") == 0) {
+                json_object_set_new(extra, "exitCode", json_integer(x->exit_code));
+                eng_event_container_attrs(x->events_dir, x->container_id, verb, x->event_attrs,
+                                          extra);
+                return;
+        }
+        cleanup_free char *action = eng_event_exec_action(verb, x->cmd);
+        eng_event_container_attrs(x->events_dir, x->container_id, action, x->event_attrs, extra);
 }
 
 /* Forget finished instances past their time, then the oldest finished ones while over the
@@ -86,6 +102,10 @@ void exec_finish(struct exec_inst *x, int status)
 {
         pthread_mutex_lock(&exec_lock);
         x->exit_code = status;
+        pthread_mutex_unlock(&exec_lock);
+        /* while still running, so that no prune frees it meanwhile */
+        exec_event(x, "exec_die");
+        pthread_mutex_lock(&exec_lock);
         x->state = EXEC_EXITED;
         x->finished_ns = berth_now_ns();
         pthread_mutex_unlock(&exec_lock);
@@ -185,12 +205,7 @@ static void exec_create(struct api_req *r)
                 goto out;
         if (!not_running(r, c)) {
                 struct exec_inst *x = berth_xcalloc(1, sizeof(*x));
-                unsigned char rnd[32];
-                if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
-                        for (size_t i = 0; i < sizeof(rnd); i++)
-                                rnd[i] = (unsigned char) (berth_now_ns() >> (i % 8));
-                for (size_t i = 0; i < sizeof(rnd); i++)
-                        snprintf(x->id + 2 * i, 3, "%02x", rnd[i]);
+                eng_exec_new_id(x->id);
                 snprintf(x->container_id, sizeof(x->container_id), "%s", c->id);
                 x->cmd = berth_steal_ptr(&cmd);
                 x->env = strv_of(json_object_get(b, "Env"), &x->n_env);
@@ -207,6 +222,8 @@ static void exec_create(struct api_req *r)
                 console_size(b, &x->rows, &x->cols);
                 x->master = -1;
                 x->created_ns = berth_now_ns();
+                x->event_attrs = eng_event_attrs(c);
+                x->events_dir = eng_events_dir(&e);
                 pthread_mutex_lock(&exec_lock);
                 prune_locked(x->created_ns);
                 bool full = n_execs >= EXEC_MAX;
@@ -220,6 +237,7 @@ static void exec_create(struct api_req *r)
                         api_reply_error(r, 503, "too many exec instances running");
                         inst_free(x);
                 } else {
+                        exec_event(x, "exec_create");
                         api_reply_json(r, 201, json_pack("{s:s}", "Id", x->id));
                 }
         }

@@ -30,8 +30,14 @@ struct exec_inst {
         int master;                /* the pty's master while it runs (resize), else -1 */
         unsigned short rows, cols; /* the size asked for, 0 0: none */
         int64_t finished_ns;
+        json_t *event_attrs; /* the container's, for exec_start and exec_die */
+        char *events_dir;
         struct exec_inst *next;
 };
+
+/* An exec event of the instance's container: "VERB: CMD…" (exec_create, exec_start) with
+ * execID, or exec_die with its exitCode too. */
+void exec_event(struct exec_inst *x, const char *verb);
 
 extern pthread_mutex_t exec_lock;
 

@@ -202,6 +202,7 @@ void exec_io_run(struct exec_launch *l, int client_fd, const char *extra, size_t
                 exec_finish(x, l->fail_status);
                 return;
         }
+        exec_event(x, "exec_start");
         if (attached)
                 fcntl(client_fd, F_SETFL, fcntl(client_fd, F_GETFL) | O_NONBLOCK);
         int pf[2];

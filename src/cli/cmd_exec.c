@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "cli/containers.h"
+#include "engine/events.h"
+#include "engine/exec.h"
 #include "common/util.h"
 #include "engine/lifecycle.h"
 #include "oci/oci.h"
@@ -59,6 +61,40 @@ static int read_env_file(const char *path, char ***env, size_t *n, berth_error_t
                 }
         }
         return 0;
+}
+
+/* Docker's exec events (exec_create, exec_start, exec_die) for one `berth exec`. */
+struct exec_events {
+        char id[65];
+        char *dir;
+        const char *container_id;
+        json_t *attrs;
+};
+
+static void exec_events_begin(struct exec_events *ev, struct eng_ctx *e, struct eng_container *c,
+                              char *const *cmd)
+{
+        eng_exec_new_id(ev->id);
+        ev->dir = eng_events_dir(e);
+        ev->container_id = c->id;
+        ev->attrs = eng_event_attrs(c);
+        for (int i = 0; i < 2; i++) {
+                cleanup_free char *action =
+                        eng_event_exec_action(i == 0 ? "exec_create" : "exec_start", cmd);
+                eng_event_container_attrs(ev->dir, c->id, action, ev->attrs,
+                                          json_pack("{s:s}", "execID", ev->id));
+        }
+}
+
+/* status < 0: not known (detached) */
+static void exec_events_end(struct exec_events *ev, int status)
+{
+        if (status >= 0)
+                eng_event_container_attrs(
+                        ev->dir, ev->container_id, "exec_die", ev->attrs,
+                        json_pack("{s:s, s:i}", "execID", ev->id, "exitCode", status));
+        json_decref(ev->attrs);
+        free(ev->dir);
 }
 
 int cmd_exec(struct cli_global *g, int argc, char **argv, berth_error_t *err)
@@ -184,10 +220,14 @@ int cmd_exec(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                         if (uid_gid)
                                 o.user = uid_gid;
                         struct oci_ctx oci = {.root = e.oci_root};
+                        struct exec_events ev;
+                        exec_events_begin(&ev, &e, ct, o.args);
                         if (oci_exec(&oci, ct->id, &o, &status, err) == 0)
                                 ret = o.detach ? 0 : status;
                         else if (*err && ((*err)->errnum == ENOENT || (*err)->errnum == EACCES))
                                 (*err)->status = (*err)->errnum == ENOENT ? 127 : 126;
+                        /* detached, its end is not ours to see */
+                        exec_events_end(&ev, o.detach ? -1 : (*err ? (*err)->status : ret));
                 }
         }
 done:

@@ -19,8 +19,7 @@ char *eng_events_dir(const struct eng_ctx *e)
         return dir;
 }
 
-void eng_event_container(const struct eng_ctx *e, struct eng_container *c, const char *action,
-                         json_t *extra)
+json_t *eng_event_attrs(struct eng_container *c)
 {
         json_t *attrs = json_object();
         json_t *cfg = json_object_get(c->doc, "Config");
@@ -29,6 +28,37 @@ void eng_event_container(const struct eng_ctx *e, struct eng_container *c, const
         if (image && *image)
                 json_object_set_new(attrs, "image", json_string(image));
         json_object_set_new(attrs, "name", json_string(eng_container_name(c)));
+        return attrs;
+}
+
+void eng_event_container_attrs(const char *events_dir, const char *id, const char *action,
+                               json_t *attrs, json_t *extra)
+{
+        json_t *all = json_copy(attrs);
+        if (all == NULL)
+                all = json_object();
+        if (extra)
+                json_object_update(all, extra);
+        json_decref(extra);
+        berth_event_emit(events_dir, "container", action, id, all);
+}
+
+char *eng_event_exec_action(const char *verb, char *const *cmd)
+{
+        size_t len = strlen(verb) + 3;
+        for (size_t i = 0; cmd && cmd[i]; i++)
+                len += strlen(cmd[i]) + 1;
+        char *s = berth_xmalloc(len);
+        char *p = s + sprintf(s, "%s:", verb);
+        for (size_t i = 0; cmd && cmd[i]; i++)
+                p += sprintf(p, " %s", cmd[i]);
+        return s;
+}
+
+void eng_event_container(const struct eng_ctx *e, struct eng_container *c, const char *action,
+                         json_t *extra)
+{
+        json_t *attrs = eng_event_attrs(c);
         if (extra)
                 json_object_update(attrs, extra);
         json_decref(extra);

@@ -19,6 +19,16 @@ char *eng_events_dir(const struct eng_ctx *e);
  * LogContainerEventWithAttributes) plus extra (taken; may be NULL). */
 void eng_event_container(const struct eng_ctx *e, struct eng_container *c, const char *action,
                          json_t *extra);
+/* The attributes of a container's events (its labels, "image", "name"), for who emits them
+ * later without the record at hand (an exec's start and death in the API). */
+json_t *eng_event_attrs(struct eng_container *c);
+/* A container event with attributes kept from eng_event_attrs (not taken) plus extra (taken). */
+void eng_event_container_attrs(const char *events_dir, const char *id, const char *action,
+                               json_t *attrs, json_t *extra);
+/* Docker's action of an exec event: "exec_create: sh -c 'echo hi'" is "VERB: " and the
+ * command's words joined by spaces. */
+char *eng_event_exec_action(const char *verb, char *const *cmd);
+
 /* "health_status: healthy": emitted when State.Health.Status differs from what this process
  * last reported for the container (the monitor calls it after each check, as dockerd logs only
  * changes). */

@@ -9,16 +9,31 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/units.h"
 #include "common/util.h"
 #include "oci/oci.h"
+
+void eng_exec_new_id(char id[65])
+{
+        unsigned char rnd[32];
+        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd))
+                /* getrandom does not fail for 32 bytes once the pool is ready; ids need only
+                 * be unique, not secret */
+                for (size_t i = 0; i < sizeof(rnd); i++)
+                        rnd[i] = (unsigned char) ((uint64_t) berth_now_ns() >> (i % 8) ^ getpid());
+        for (size_t i = 0; i < sizeof(rnd); i++)
+                snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+}
 
 /* What the helper writes on its report pipe: one message each, under PIPE_BUF, so atomic. */
 struct report {

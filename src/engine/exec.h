@@ -31,6 +31,9 @@ struct eng_exec_proc {
         pid_t pid;     /* the process, once eng_exec_started said so */
 };
 
+/* A new exec instance's id: 64 hex digits, as Docker's. */
+void eng_exec_new_id(char id[65]);
+
 /* Fork the helper; the caller then closes its copies of spec->stdio and console.  The fds the
  * caller keeps must be close-on-exec: the helper closes all others it inherited at once. */
 int eng_exec_spawn(const char *oci_root, const char *id, const struct eng_exec_spec *s,

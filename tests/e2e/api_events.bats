@@ -229,3 +229,29 @@ PY
         [ "$output" = "create
 destroy" ]
 }
+
+@test "exec events: exec_create, exec_start (with the command), exec_die (exitCode) from docker exec and berth exec" {
+        "$BERTH" run -d --network none --name ev-exec busybox sleep 1000 >/dev/null
+        since=$(now)
+        run dk exec ev-exec sh -c 'exit 4'
+        [ "$status" -eq 4 ]
+        run "$BERTH" exec ev-exec true
+        assert_success
+        sleep 0.2
+        until=$(now)
+        run dk events --since "$since" --until "$until" --filter container=ev-exec \
+                --format '{{.Action}}|{{.Actor.Attributes.exitCode}}|{{.Actor.Attributes.name}}|{{.Actor.Attributes.execID}}'
+        assert_success
+        # (the docker CLI prints a missing attribute as <no value>)
+        want="exec_create: sh -c exit 4|<no value>|ev-exec|64
+exec_start: sh -c exit 4|<no value>|ev-exec|64
+exec_die|4|ev-exec|64
+exec_create: true|<no value>|ev-exec|64
+exec_start: true|<no value>|ev-exec|64
+exec_die|0|ev-exec|64"
+        [ "$(echo "$output" | sed -E 's/[0-9a-f]{64}$/64/')" = "$want" ]
+        # one exec, one id: the API's exec id is the one its events carry
+        run dk events --since "$since" --until "$until" --filter container=ev-exec --format '{{.Actor.Attributes.execID}}'
+        [ "$(echo "$output" | head -3 | sort -u | wc -l)" -eq 1 ]
+        [ "$(echo "$output" | sort -u | wc -l)" -eq 2 ]
+}

@@ -22,6 +22,7 @@
 #include "api/containers.h"
 #include "common/util.h"
 #include "engine/attach.h"
+#include "engine/events.h"
 #include "engine/lifecycle.h"
 #include "engine/logfile.h"
 
@@ -364,6 +365,8 @@ void io_attach(struct api_req *r)
                 a->waiting = true;
                 io_waiter_register(&a->w);
         }
+        if (!paused)
+                eng_event_container(&e, c, "attach", NULL);
         api_container_done(c, &e);
         if (paused) {
                 api_reply_error(r, 409,

@@ -17,6 +17,7 @@
 
 #include "common/util.h"
 #include "engine/attach.h"
+#include "engine/events.h"
 #include "engine/lifecycle.h"
 
 /* "ctrl-p,ctrl-q" → bytes; Docker's syntax: ctrl-<letter>, ctrl-@, ctrl-[ … or one character. */
@@ -75,6 +76,8 @@ int eng_attach(struct eng_ctx *e, struct eng_container *c, const struct eng_atta
                           o->err ? "true" : "false");
         if (berth_write_all(sock, hello, (size_t) hn) < 0)
                 return berth_fail(err, errno, "attach to container %.12s", c->id);
+        /* before the start a run or start -a asks for, as dockerd orders them */
+        eng_event_container(e, c, "attach", NULL);
         if (o->tty)
                 send_size(sock);
         if (o->sync_fd >= 0) {

@@ -26,7 +26,7 @@ teardown() {
 
 now() { date +%s.%N; }
 
-@test "dk events --since --until: create, start, die (exitCode), destroy of a run --rm, in order" {
+@test "dk events --since --until: create, attach, start, die (exitCode), destroy of a run --rm, in order" {
         since=$(now)
         "$BERTH" run --rm --network none --name ev-zero busybox true
         run "$BERTH" run --rm --network none --name ev-three busybox sh -c 'exit 3'
@@ -38,6 +38,7 @@ now() { date +%s.%N; }
         [ "${#id}" -eq 64 ]
         # the CLI's own line format: time, type, action, id, sorted attributes
         want="container create $id (image=busybox, name=ev-zero)
+container attach $id (image=busybox, name=ev-zero)
 container start $id (image=busybox, name=ev-zero)
 container die $id (exitCode=0, image=busybox, name=ev-zero)
 container destroy $id (image=busybox, name=ev-zero)"
@@ -81,6 +82,7 @@ volume destroy" ]
         kill "$FOLLOW_PID" 2>/dev/null || true
         run cat "$out"
         [ "$output" = "create
+attach
 start
 die
 destroy" ]
@@ -93,6 +95,7 @@ destroy" ]
         run "$BERTH" events --since "$since" --until "$until" --format '{{.Type}} {{.Action}}'
         assert_success
         [ "$output" = "container create
+container attach
 container start
 container die
 container destroy" ]
@@ -134,11 +137,11 @@ volume destroy ev-vol (driver=local)" ]
         assert_success
         grep -qi '^transfer-encoding: chunked' "$BATS_TEST_TMPDIR/h"
         grep -qi '^content-type: application/json' "$BATS_TEST_TMPDIR/h"
-        [ "$(echo "$output" | wc -l)" -eq 4 ]
+        [ "$(echo "$output" | wc -l)" -eq 5 ]
         echo "$output" | /usr/bin/python3 -c '
 import json, sys
 evs = [json.loads(l) for l in sys.stdin]
-assert [e["Action"] for e in evs] == ["create", "start", "die", "destroy"], evs
+assert [e["Action"] for e in evs] == ["create", "attach", "start", "die", "destroy"], evs
 assert list(evs[0]) == ["status", "id", "from", "Type", "Action", "Actor", "scope", "time", "timeNano"]
 '
         run api_curl -o /dev/null -w '%{http_code}' "/v1.41/events?filters=%7Bnot-json"

@@ -22,6 +22,7 @@
 #include "api/containers.h"
 #include "common/util.h"
 #include "engine/attach.h"
+#include "engine/detach.h"
 #include "engine/events.h"
 #include "engine/lifecycle.h"
 #include "engine/logfile.h"
@@ -146,7 +147,10 @@ struct attach {
         char *log_path;
         unsigned max_file;
         bool tty, in, out, err, stream, logs;
-        bool waiting; /* registered before the 101: the container was not running */
+        bool waiting;           /* registered before the 101: the container was not running */
+        struct eng_detach keys; /* with a tty and stdin: the client's way out */
+        char *events_dir, *id;  /* for the detach event */
+        json_t *event_attrs;
 };
 
 static void attach_free(void *arg)
@@ -159,6 +163,9 @@ static void attach_free(void *arg)
         }
         free(a->run_dir);
         free(a->log_path);
+        free(a->events_dir);
+        free(a->id);
+        json_decref(a->event_attrs);
         free(a);
 }
 
@@ -264,8 +271,24 @@ static void relay(struct attach *a, int cfd, int mon, const char *extra, size_t 
                                 client_open = false;
                                 if (a->in)
                                         eng_frame_send(mon, ENG_FRAME_STDIN_EOF, NULL, 0);
-                        } else if (a->in &&
-                                   eng_frame_send(mon, ENG_FRAME_STDIN, in, (size_t) n) < 0) {
+                                continue;
+                        }
+                        if (!a->in)
+                                continue;
+                        /* dockerd's escape proxy: on a tty the detach keys end the attach
+                         * (the container runs on) and never reach it */
+                        char pass[sizeof(in) + ENG_DETACH_MAX];
+                        size_t n_pass = (size_t) n;
+                        bool detach = false;
+                        if (a->tty)
+                                detach = eng_detach_filter(&a->keys, in, (size_t) n, pass, &n_pass);
+                        else
+                                memcpy(pass, in, n_pass);
+                        if (n_pass && eng_frame_send(mon, ENG_FRAME_STDIN, pass, n_pass) < 0)
+                                break;
+                        if (detach) {
+                                eng_event_container_attrs(a->events_dir, a->id, "detach",
+                                                          a->event_attrs, NULL);
                                 break;
                         }
                 }
@@ -356,6 +379,18 @@ void io_attach(struct api_req *r)
                 "max-file"));
         a->max_file = mf ? (unsigned) strtoul(mf, NULL, 10) : 1;
         io_waiter_init(&a->w, c->id, a->in, a->out, a->err);
+        berth_error_t kerr = NULL;
+        const char *dk = api_query(r, "detachKeys");
+        if (a->tty && eng_detach_init(&a->keys, dk && *dk ? dk : NULL, &kerr) < 0) {
+                api_reply_error(r, 400, "%s", berth_error_msg(kerr));
+                berth_error_release(&kerr);
+                api_container_done(c, &e);
+                attach_free(a);
+                return;
+        }
+        a->events_dir = eng_events_dir(&e);
+        a->id = berth_xstrdup(c->id);
+        a->event_attrs = eng_event_attrs(c);
         eng_reconcile(&e, c, NULL);
         cleanup_free char *paused =
                 strcmp(eng_container_status(c), "paused") == 0 ? berth_xstrdup(r->params[0]) : NULL;

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/units.h"
 #include "common/util.h"
+#include "engine/detach.h"
 #include "engine/events.h"
 #include "engine/exec.h"
 #include "engine/lifecycle.h"
@@ -198,6 +199,14 @@ static void exec_create(struct api_req *r)
                                 "the working directory '%s' is invalid, it needs to be an "
                                 "absolute path",
                                 wd);
+                goto out;
+        }
+        const char *dk = json_string_value(json_object_get(b, "DetachKeys"));
+        struct eng_detach keys;
+        berth_error_t kerr = NULL;
+        if (dk && *dk && eng_detach_init(&keys, dk, &kerr) < 0) {
+                api_reply_error(r, 400, "%s", berth_error_msg(kerr));
+                berth_error_release(&kerr);
                 goto out;
         }
         c = api_container(r, &e);

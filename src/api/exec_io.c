@@ -21,6 +21,7 @@
 #include "api/exec.h"
 #include "common/fdpass.h"
 #include "common/util.h"
+#include "engine/detach.h"
 #include "engine/exec.h"
 
 /* How long output may still come once the process exited (from children it left behind
@@ -35,6 +36,7 @@ struct relay {
         bool tty;
         char pending[16384]; /* stdin read from the client, not yet taken by the process */
         size_t pending_len, pending_off;
+        struct eng_detach keys; /* with a tty: the client's way out (the process runs on) */
 };
 
 /* All of buf to the client (blocking on a full socket); false once it is gone. */
@@ -101,9 +103,18 @@ static void close_in(struct relay *rl)
         rl->pending_len = rl->pending_off = 0;
 }
 
+/* The client typed the detach keys: its stream ends, the process runs on unattached. */
+static void detach_client(struct relay *rl)
+{
+        shutdown(rl->client, SHUT_RDWR);
+        rl->client = -1;
+        rl->client_in = false;
+}
+
 static void from_client(struct relay *rl)
 {
-        ssize_t n = read(rl->client, rl->pending, sizeof(rl->pending));
+        char in[sizeof(rl->pending) - ENG_DETACH_MAX];
+        ssize_t n = read(rl->client, in, sizeof(in));
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return;
         if (n <= 0) {
@@ -114,8 +125,16 @@ static void from_client(struct relay *rl)
         }
         if (rl->in < 0)
                 return; /* no stdin attached: what the client sends is dropped */
-        rl->pending_len = (size_t) n;
+        size_t len = (size_t) n;
+        bool detach = false;
+        if (rl->tty)
+                detach = eng_detach_filter(&rl->keys, in, len, rl->pending, &len);
+        else
+                memcpy(rl->pending, in, len);
+        rl->pending_len = len;
         rl->pending_off = 0;
+        if (detach)
+                detach_client(rl);
 }
 
 static void to_process(struct relay *rl)
@@ -191,6 +210,13 @@ void exec_io_run(struct exec_launch *l, int client_fd, const char *extra, size_t
 {
         struct exec_inst *x = l->x;
         struct relay rl = {.client = client_fd, .in = -1, .out = {-1, -1}, .tty = x->tty};
+        if (x->tty) {
+                /* checked at create: a bad spec cannot come here */
+                berth_error_t kerr = NULL;
+                eng_detach_init(&rl.keys, x->detach_keys && *x->detach_keys ? x->detach_keys : NULL,
+                                &kerr);
+                berth_error_release(&kerr);
+        }
         int child[3] = {-1, -1, -1}, console[2] = {-1, -1};
         bool attached = client_fd >= 0;
         berth_error_t err = NULL;

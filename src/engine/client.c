@@ -17,37 +17,9 @@
 
 #include "common/util.h"
 #include "engine/attach.h"
+#include "engine/detach.h"
 #include "engine/events.h"
 #include "engine/lifecycle.h"
-
-/* "ctrl-p,ctrl-q" → bytes; Docker's syntax: ctrl-<letter>, ctrl-@, ctrl-[ … or one character. */
-static int parse_keys(const char *spec, unsigned char *keys, size_t *n, berth_error_t *err)
-{
-        *n = 0;
-        cleanup_free char *copy = berth_xstrdup(spec);
-        char *save = NULL;
-        for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
-                if (*n == 16)
-                        break;
-                if (strncmp(k, "ctrl-", 5) == 0 && strlen(k) == 6) {
-                        char ch = k[5];
-                        if (ch >= 'a' && ch <= 'z')
-                                keys[(*n)++] = (unsigned char) (ch - 'a' + 1);
-                        else if (ch >= '@' && ch <= '_')
-                                keys[(*n)++] = (unsigned char) (ch - '@');
-                        else
-                                goto bad;
-                } else if (strlen(k) == 1) {
-                        keys[(*n)++] = (unsigned char) k[0];
-                } else {
-                        goto bad;
-                }
-        }
-        if (*n)
-                return 0;
-bad:
-        return berth_fail_status(err, 125, EINVAL, "invalid detach keys (%s) provided", spec);
-}
 
 static void send_size(int sock)
 {
@@ -62,10 +34,8 @@ static void send_size(int sock)
 int eng_attach(struct eng_ctx *e, struct eng_container *c, const struct eng_attach_opts *o,
                int *exit_code, berth_error_t *err)
 {
-        unsigned char keys[16];
-        size_t n_keys = 0;
-        if (o->tty &&
-            parse_keys(o->detach_keys ? o->detach_keys : "ctrl-p,ctrl-q", keys, &n_keys, err) < 0)
+        struct eng_detach keys = {0};
+        if (o->tty && eng_detach_init(&keys, o->detach_keys, err) < 0)
                 return -1;
         cleanup_close int sock = eng_unix_connect(c->run_dir, "attach.sock", err);
         if (sock < 0)
@@ -110,7 +80,6 @@ int eng_attach(struct eng_ctx *e, struct eng_container *c, const struct eng_atta
 
         int ret = 0;
         bool stdin_open = o->in, done = false;
-        size_t matched = 0;
         char *buf = NULL;
         size_t cap = 0;
         *exit_code = -1;
@@ -144,31 +113,17 @@ int eng_attach(struct eng_ctx *e, struct eng_container *c, const struct eng_atta
                                 stdin_open = false;
                                 eng_frame_send(sock, ENG_FRAME_STDIN_EOF, NULL, 0);
                         } else {
-                                /* detach keys: a full match detaches; a partial
-                                 * match is held back until it completes or breaks */
-                                char out[4096 + 16];
+                                char out[sizeof(in) + ENG_DETACH_MAX];
                                 size_t n_out = 0;
-                                for (ssize_t i = 0; i < r && !done; i++) {
-                                        unsigned char b = (unsigned char) in[i];
-                                        if (n_keys && b == keys[matched]) {
-                                                if (++matched == n_keys)
-                                                        done = true;
-                                                continue;
-                                        }
-                                        memcpy(out + n_out, keys, matched);
-                                        n_out += matched;
-                                        matched = 0;
-                                        if (n_keys && b == keys[0])
-                                                matched = 1;
-                                        else
-                                                out[n_out++] = (char) b;
-                                }
+                                done = eng_detach_filter(&keys, in, (size_t) r, out, &n_out);
+                                /* what came before the keys is input still */
+                                if (n_out && eng_frame_send(sock, ENG_FRAME_STDIN, out, n_out) < 0)
+                                        stdin_open = false;
                                 if (done) {
+                                        eng_event_container(e, c, "detach", NULL);
                                         ret = 1;
                                         break;
                                 }
-                                if (n_out && eng_frame_send(sock, ENG_FRAME_STDIN, out, n_out) < 0)
-                                        stdin_open = false;
                         }
                 }
                 if (p[0].revents) {

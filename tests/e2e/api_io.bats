@@ -247,3 +247,83 @@ except docker.errors.ContainerError as e:
         [ "$output" = tick ]
         docker rm -f io-gone >/dev/null
 }
+
+@test "detach keys in hijacked streams: ctrl-p ctrl-q (or detachKeys) ends attach and exec, the container runs on" {
+        [ -x /usr/bin/python3 ] || skip "no /usr/bin/python3"
+        docker run -dit --name io-detach --network none busybox sh >/dev/null
+        since=$(date +%s.%N)
+        run timeout 30 /usr/bin/python3 - "$API_SOCK" <<'PY'
+import json, socket, sys, time
+path = sys.argv[1]
+
+def hijack(method, url, body=b""):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    head = "%s %s HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n" % (method, url)
+    if body:
+        head += "Content-Type: application/json\r\nContent-Length: %d\r\n" % len(body)
+    s.sendall(head.encode() + b"\r\n" + body)
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        buf += s.recv(4096)
+    status = buf.split(b" ", 2)[1].decode()
+    return s, status, buf.split(b"\r\n\r\n", 1)[1]
+
+def read_until_closed(s, limit=10):
+    s.settimeout(limit)
+    out = b""
+    while True:
+        d = s.recv(4096)
+        if not d:
+            return out
+        out += d
+
+# attach: the keys in the middle of a write; what came before them still reaches the shell
+s, st, _ = hijack("POST", "/v1.41/containers/io-detach/attach?stream=1&stdin=1&stdout=1")
+print("attach", st)
+s.sendall(b"echo be''fore\n")
+time.sleep(0.5)
+s.sendall(b"echo x\x10\x11echo never\n")
+out = read_until_closed(s)
+print("closed", b"before" in out, b"never" in out)
+
+# a detachKeys of the client's own: ctrl-a,x
+s, st, _ = hijack("POST", "/v1.41/containers/io-detach/attach?stream=1&stdin=1&stdout=1&detachKeys=ctrl-a,x")
+print("attach2", st)
+s.sendall(b"\x10\x11\x01x")
+read_until_closed(s)
+print("closed2")
+
+# exec with a tty: the same, and the exec runs on
+body = json.dumps({"Cmd": ["sh"], "Tty": True, "AttachStdin": True, "AttachStdout": True}).encode()
+c = socket.socket(socket.AF_UNIX); c.connect(path)
+c.sendall(b"POST /v1.41/containers/io-detach/exec HTTP/1.1\r\nHost: d\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+resp = c.recv(4096).split(b"\r\n\r\n", 1)[1]
+eid = json.loads(resp[resp.index(b"{"):resp.rindex(b"}") + 1])["Id"]
+s, st, _ = hijack("POST", "/v1.41/exec/%s/start" % eid, json.dumps({"Tty": True}).encode())
+print("exec", st)
+s.sendall(b"\x10\x11")
+read_until_closed(s)
+c = socket.socket(socket.AF_UNIX); c.connect(path)
+c.sendall(b"GET /v1.41/exec/%s/json HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n" % eid.encode())
+print("exec running", b'"Running":true' in read_until_closed(c))
+
+# bad keys: 400 before any upgrade
+s, st, _ = hijack("POST", "/v1.41/containers/io-detach/attach?stream=1&stdin=1&detachKeys=ctrl-")
+print("bad", st)
+PY
+        echo "$output"
+        assert_success
+        [ "${lines[0]}" = "attach 101" ]
+        [ "${lines[1]}" = "closed True False" ]
+        [ "${lines[2]}" = "attach2 101" ]
+        [ "${lines[3]}" = "closed2" ]
+        [ "${lines[4]}" = "exec 101" ]
+        [ "${lines[5]}" = "exec running True" ]
+        [ "${lines[6]}" = "bad 400" ]
+        [ "$(docker inspect -f '{{.State.Running}}' io-detach)" = true ]
+        run docker events --since "$since" --until "$(date +%s.%N)" --filter container=io-detach --filter event=detach --format '{{.Action}}'
+        [ "$output" = "detach
+detach" ]
+        docker rm -f io-detach >/dev/null
+}

@@ -303,3 +303,17 @@ A /new/sub/f'
         "$BERTH" volume inspect "$anon" >/dev/null
         "$BERTH" volume rm "$anon" rmv-named >/dev/null
 }
+
+@test "attach: ctrl-p ctrl-q detaches (input before it still arrives), the container runs on, a detach event" {
+        "$BERTH" run -dit --name dk-cli --network none busybox sh >/dev/null
+        since=$(date +%s.%N)
+        run timeout 20 sh -c "(printf 'echo be\"\"fore > /tmp/mark\n'; sleep 0.5; printf 'echo x\020\021echo never > /tmp/never\n'; sleep 5) | '$BERTH' attach dk-cli"
+        assert_success
+        [ "$("$BERTH" inspect -f '{{.State.Running}}' dk-cli)" = true ]
+        run "$BERTH" exec dk-cli cat /tmp/mark
+        [ "$output" = before ]
+        run "$BERTH" exec dk-cli test -e /tmp/never
+        assert_failure
+        run "$BERTH" events --since "$since" --until "$(date +%s.%N)" --filter event=detach --format '{{.Actor.Attributes.name}}'
+        [ "$output" = dk-cli ]
+}

@@ -409,6 +409,14 @@ int api_create_flags(json_t *body, const char *name, struct eng_run_flags *f, be
         char *argv[] = {(char[]){"create"}, (char[]){"--"}, (char[]){"scratch"}, NULL};
         if (eng_runflags_parse(3, argv, ENG_RUN_CREATE, f, err) < 0)
                 return -1;
+        /* what the CLI's flagless create fills in that a body without the key leaves at Go's
+         * zero value in dockerd: nothing attached, no throttle lists */
+        json_object_set_new(f->config, "AttachStdout", json_false());
+        json_object_set_new(f->config, "AttachStderr", json_false());
+        static const char *const throttles[] = {"BlkioDeviceReadBps", "BlkioDeviceWriteBps",
+                                                "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps"};
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(throttles); i++)
+                json_object_set_new(f->host_config, throttles[i], json_null());
         static const char *const not_config[] = {"HostConfig", "NetworkingConfig", NULL};
         json_t *hc = json_object_get(body, "HostConfig");
         if (hc && !json_is_null(hc) && !json_is_object(hc))
@@ -482,6 +490,9 @@ void api_container_create(struct api_req *r)
                         api_reply_error(r, 409, "%s.", m);
                 else if (strncmp(m, "No such image: ", 15) == 0)
                         api_reply_error(r, 404, "%s", m);
+                else if (strncmp(m, "No such container: ", 19) == 0)
+                        /* --volumes-from's: a 404 would make the client pull the image */
+                        api_reply_error(r, 400, "%s", m);
                 else
                         api_reply_berth_error(r, &err);
                 berth_error_release(&err);

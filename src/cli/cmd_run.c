@@ -1,13 +1,47 @@
 /* cmd_run.c — `berth run` and `berth create`. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/containers.h"
+#include "common/util.h"
 #include "engine/client.h"
 #include "engine/create.h"
 #include "engine/lifecycle.h"
 #include "engine/runflags.h"
+
+/* --cidfile: made before the container (Docker's CLI refuses a file that is there, so that two
+ * runs can't claim it), filled with the full id once it exists, removed when the create fails.
+ * Docker's exit status is 125 for run and 1 for create. */
+static int cidfile_open(const char *path, enum eng_run_mode mode, int *fd, berth_error_t *err)
+{
+        int status = mode == ENG_RUN_RUN ? 125 : 1;
+        struct stat st;
+        *fd = -1;
+        if (path == NULL || *path == '\0')
+                return 0;
+        if (lstat(path, &st) == 0)
+                return berth_fail_status(err, status, 0,
+                                         "container ID file found, make sure the other container "
+                                         "isn't running or delete %s",
+                                         path);
+        *fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (*fd < 0)
+                return berth_fail_status(err, status, errno,
+                                         "failed to create the container ID file: open %s", path);
+        return 0;
+}
+
+static int cidfile_write(int fd, const char *path, const char *id, berth_error_t *err)
+{
+        size_t len = strlen(id);
+        if (fd >= 0 && write(fd, id, len) != (ssize_t) len)
+                return berth_fail_status(err, 125, errno, "write the container ID file %s", path);
+        return 0;
+}
 
 static int create_common(struct cli_global *g, int argc, char **argv, enum eng_run_mode mode,
                          struct eng_ctx *e, struct eng_run_flags *f, struct eng_container **c,
@@ -22,16 +56,33 @@ static int create_common(struct cli_global *g, int argc, char **argv, enum eng_r
         }
         if (eng_runflags_parse(argc, argv, mode, f, err) < 0)
                 return -1;
-        if (eng_ctx_init(e, &g->paths, err) < 0) {
+        const char *cidfile = json_string_value(json_object_get(f->host_config, "ContainerIDFile"));
+        cleanup_close int cid_fd = -1;
+        if (cidfile_open(cidfile, mode, &cid_fd, err) < 0) {
                 eng_runflags_release(f);
                 return -1;
         }
+        if (eng_ctx_init(e, &g->paths, err) < 0)
+                goto fail;
         if (eng_create(e, f, c, err) < 0) {
                 eng_ctx_free(e);
-                eng_runflags_release(f);
-                return -1;
+                goto fail;
+        }
+        if (cidfile_write(cid_fd, cidfile, (*c)->id, err) < 0) {
+                berth_error_t rerr = NULL;
+                eng_remove(e, *c, true, &rerr);
+                berth_error_release(&rerr);
+                eng_container_free(*c);
+                *c = NULL;
+                eng_ctx_free(e);
+                goto fail;
         }
         return 0;
+fail:
+        if (cid_fd >= 0)
+                unlink(cidfile);
+        eng_runflags_release(f);
+        return -1;
 }
 
 int cmd_create(struct cli_global *g, int argc, char **argv, berth_error_t *err)
@@ -69,13 +120,17 @@ int cmd_run(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 int sync = -1;
                 r = eng_start(&e, c, &o, &sync, err);
                 if (r == 0) {
-                        struct eng_attach_opts a = {.in = f.cli.interactive,
-                                                    .out = true,
-                                                    .err = true,
-                                                    .tty = f.cli.tty,
-                                                    .detach_keys = f.cli.detach_keys,
-                                                    .sig_proxy = f.cli.sig_proxy,
-                                                    .sync_fd = sync};
+                        /* the streams -a chose (Config.Attach*, set by the flag parser) */
+                        json_t *cfg = f.config;
+                        struct eng_attach_opts a = {
+                                .in = f.cli.interactive &&
+                                      json_is_true(json_object_get(cfg, "AttachStdin")),
+                                .out = json_is_true(json_object_get(cfg, "AttachStdout")),
+                                .err = json_is_true(json_object_get(cfg, "AttachStderr")),
+                                .tty = f.cli.tty,
+                                .detach_keys = f.cli.detach_keys,
+                                .sig_proxy = f.cli.sig_proxy,
+                                .sync_fd = sync};
                         r = eng_attach(&e, c, &a, &code, err);
                         close(sync);
                         if (r == 1) { /* detached with the keys: it keeps running */

@@ -18,6 +18,7 @@
 #include "engine/network.h"
 #include "engine/rootfs.h"
 #include "engine/spec.h"
+#include "engine/storage_opt.h"
 #include "engine/volume.h"
 #include "image/image.h"
 
@@ -202,7 +203,8 @@ static int etc_files(struct eng_container *c, const char *hostname, json_t *hc,
 struct volume_ctx {
         struct eng_ctx *e;
         const char *rootfs;
-        json_t *by_dest; /* destination → {Name, Source}: what `inspect` shows in Mounts */
+        json_t *by_dest;   /* destination → {Name, Source}: what `inspect` shows in Mounts */
+        json_t *inherited; /* the Mounts --volumes-from gave, as the new container has them */
 };
 
 static int volume_cb(void *ctx, const char *name, const char *dest, bool nocopy, char **host_path,
@@ -223,6 +225,34 @@ static int volume_cb(void *ctx, const char *name, const char *dest, bool nocopy,
         return r;
 }
 
+/* --volumes-from: the other container's recorded binds and volumes, read-only where it had
+ * them so or the mode says ro (Docker copies the mount points the same way). */
+static int container_mounts_cb(void *ctx, const char *name, bool ro, json_t **mounts,
+                               berth_error_t *err)
+{
+        struct volume_ctx *v = ctx;
+        struct eng_container *other = NULL;
+        if (eng_container_find(v->e, name, &other, err) < 0)
+                return -1;
+        json_t *out = json_array(), *m;
+        size_t i;
+        json_array_foreach(json_object_get(other->doc, "Mounts"), i, m)
+        {
+                const char *type = json_string_value(json_object_get(m, "Type"));
+                if (type == NULL || (strcmp(type, "bind") != 0 && strcmp(type, "volume") != 0))
+                        continue;
+                json_t *copy = json_deep_copy(m);
+                json_object_set_new(copy, "Mode", json_string(""));
+                json_object_set_new(copy, "RW",
+                                    json_boolean(!ro && json_is_true(json_object_get(m, "RW"))));
+                json_array_append(v->inherited, copy);
+                json_array_append_new(out, copy);
+        }
+        eng_container_free(other);
+        *mounts = out;
+        return 0;
+}
+
 static json_t *volume_mount(json_t *vol, const char *dest, const char *mode, bool rw)
 {
         return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "volume", "Name",
@@ -234,7 +264,7 @@ static json_t *volume_mount(json_t *vol, const char *dest, const char *mode, boo
 /* The record's Mounts, shaped as Docker's inspect shows them: binds (-v and --mount), volumes
  * (named with -v get Mode "z", Docker's setBindModeIfNull) and anonymous volumes, tmpfs
  * mounts from --mount.  vols: destination → the volume used there. */
-static json_t *mounts_record(json_t *hc, json_t *config, json_t *vols)
+static json_t *mounts_record(json_t *hc, json_t *config, json_t *vols, json_t *inherited)
 {
         json_t *out = json_array(), *seen = json_object(), *v;
         size_t i;
@@ -293,6 +323,14 @@ static json_t *mounts_record(json_t *hc, json_t *config, json_t *vols)
                                                      "Propagation",
                                                      bind ? (prop ? prop : "rprivate") : ""));
         }
+        json_array_foreach(inherited, i, v)
+        {
+                const char *dst = json_string_value(json_object_get(v, "Destination"));
+                if (dst && json_object_get(seen, dst) == NULL) {
+                        json_array_append(out, v);
+                        json_object_set_new(seen, dst, json_true());
+                }
+        }
         json_object_foreach(json_object_get(config, "Volumes"), k, v)
         {
                 json_t *vol = json_object_get(vols, k);
@@ -349,16 +387,23 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
                 json_decref(ri.cfg);
                 return -1;
         }
+        /* --storage-opt: refused before anything is made where it can't be honoured */
+        int64_t quota = 0;
+        if (eng_storage_opts_check(e, f->host_config, &quota, err) < 0) {
+                json_decref(args);
+                json_decref(ri.cfg);
+                return -1;
+        }
         struct eng_container *c = NULL;
         char *rootfs = NULL, *hostname_p = NULL, *hosts_p = NULL, *resolv_p = NULL;
         char *cgroups = NULL, *init = NULL, *dns_server = NULL, *host_gateway = NULL;
         char *netns = NULL;
-        json_t *spec = NULL, *net_settings = NULL, *vols = json_object();
+        json_t *spec = NULL, *net_settings = NULL, *vols = json_object(), *inherited = json_array();
         int r = eng_container_new(e, f->cli.name, &c, err);
         if (r < 0)
                 goto out;
         r = eng_rootfs_prepare(e, ri.manifest, c->id, &rootfs, err);
-        if (r < 0)
+        if (r < 0 || (quota > 0 && (r = eng_storage_quota_apply(e, c->id, quota, err)) < 0))
                 goto undo;
         /* Docker makes a missing working directory (root, 0755) at create */
         const char *wd = json_string_value(json_object_get(f->config, "WorkingDir"));
@@ -368,7 +413,8 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
         char short_id[13];
         snprintf(short_id, sizeof(short_id), "%.12s", c->id);
         const char *hostname = hn && *hn ? hn : short_id;
-        struct volume_ctx vctx = {.e = e, .rootfs = rootfs, .by_dest = vols};
+        struct volume_ctx vctx = {
+                .e = e, .rootfs = rootfs, .by_dest = vols, .inherited = inherited};
         if ((r = eng_net_prepare(e, f->host_config, f->networking, &net_settings, &dns_server,
                                  &host_gateway, err)) < 0)
                 goto undo;
@@ -397,6 +443,8 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
                 .volume_ctx = &vctx,
                 .container_pid = container_pid_cb,
                 .container_ctx = e,
+                .container_mounts = container_mounts_cb,
+                .mounts_ctx = &vctx,
                 .rootless = e->rootless,
         };
         if (e->rootless && !berth_in_userns()) {
@@ -438,7 +486,7 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
         if (hn == NULL || *hn == '\0') /* Docker records the hostname it gave */
                 json_object_set_new(f->config, "Hostname", json_string(hostname));
         json_object_set_new(d, "Config", json_incref(f->config));
-        json_object_set_new(d, "Mounts", mounts_record(f->host_config, f->config, vols));
+        json_object_set_new(d, "Mounts", mounts_record(f->host_config, f->config, vols, inherited));
         json_object_set_new(d, "NetworkSettings", net_settings);
         net_settings = NULL;
         if ((r = eng_container_save(c, err)) < 0)
@@ -458,6 +506,7 @@ undo : {
 out:
         eng_container_free(c);
         json_decref(vols);
+        json_decref(inherited);
         json_decref(spec);
         json_decref(args);
         json_decref(ri.cfg);

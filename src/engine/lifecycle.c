@@ -436,7 +436,19 @@ static json_t *anonymous_volumes(struct eng_container *c)
                 if (name == NULL ||
                     strcmp(json_string_value(json_object_get(m, "Type")) ?: "", "volume") != 0)
                         continue;
-                bool named = false;
+                /* only a volume made for this container is anonymous to it: one at a VOLUME
+                 * or `-v /dst` of its Config, or a --mount without a source; what
+                 * --volumes-from brought in belongs to the other container */
+                const char *dst = json_string_value(json_object_get(m, "Destination")) ?: "";
+                json_t *own = json_object_get(json_object_get(c->doc, "Config"), "Volumes");
+                bool named = json_object_get(own, dst) == NULL;
+                json_array_foreach(json_object_get(hc, "Mounts"), j, b)
+                {
+                        const char *t = json_string_value(json_object_get(b, "Target"));
+                        const char *s = json_string_value(json_object_get(b, "Source"));
+                        if (t && strcmp(t, dst) == 0 && (s == NULL || *s == '\0'))
+                                named = false;
+                }
                 size_t len = strlen(name);
                 json_array_foreach(json_object_get(hc, "Binds"), j, b)
                 {

@@ -93,6 +93,19 @@ enum fid {
         F_PLATFORM,
         F_PULL,
         F_QUIET,
+        F_VOLUMES_FROM,
+        F_CIDFILE,
+        F_ATTACH,
+        F_CGROUPNS,
+        F_DOMAINNAME,
+        F_ANNOTATION,
+        F_BLKIO_WEIGHT,
+        F_BLKIO_WEIGHT_DEVICE,
+        F_DEVICE_READ_BPS,
+        F_DEVICE_WRITE_BPS,
+        F_DEVICE_READ_IOPS,
+        F_DEVICE_WRITE_IOPS,
+        F_STORAGE_OPT,
         F_COUNT
 };
 
@@ -178,6 +191,19 @@ static const struct flag_def flags[] = {
         {"platform", 0, false, false, F_PLATFORM},
         {"pull", 0, false, false, F_PULL},
         {"quiet", 'q', true, false, F_QUIET},
+        {"volumes-from", 0, false, false, F_VOLUMES_FROM},
+        {"cidfile", 0, false, false, F_CIDFILE},
+        {"attach", 'a', false, false, F_ATTACH},
+        {"cgroupns", 0, false, false, F_CGROUPNS},
+        {"domainname", 0, false, false, F_DOMAINNAME},
+        {"annotation", 0, false, false, F_ANNOTATION},
+        {"blkio-weight", 0, false, false, F_BLKIO_WEIGHT},
+        {"blkio-weight-device", 0, false, false, F_BLKIO_WEIGHT_DEVICE},
+        {"device-read-bps", 0, false, false, F_DEVICE_READ_BPS},
+        {"device-write-bps", 0, false, false, F_DEVICE_WRITE_BPS},
+        {"device-read-iops", 0, false, false, F_DEVICE_READ_IOPS},
+        {"device-write-iops", 0, false, false, F_DEVICE_WRITE_IOPS},
+        {"storage-opt", 0, false, false, F_STORAGE_OPT},
 };
 
 struct rf {
@@ -189,6 +215,7 @@ struct rf {
         json_t *env, *env_files, *labels, *label_files; /* in order, merged at the end */
         json_t *health;                                 /* Healthcheck fields as they come */
         json_t *endpoint; /* EndpointSettings of the --network: Aliases, IPAMConfig, MacAddress */
+        bool attach[3];   /* -a stdin, stdout, stderr */
 };
 
 static int bad_value(berth_error_t *err, const struct flag_def *d, const char *val, const char *why)
@@ -688,6 +715,71 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 free(cli->pull);
                 cli->pull = berth_xstrdup(val);
                 break;
+        case F_VOLUMES_FROM:
+                /* the container and the mode are checked when the mounts are built (create
+                 * time, as Docker's daemon does), so the Engine API gets the same checks */
+                json_array_append_new(arr_of(hc, "VolumesFrom"), json_string(val));
+                break;
+        case F_CIDFILE:
+                /* written by the front-end once the container exists (cmd_run.c) */
+                set_str(hc, "ContainerIDFile", val);
+                break;
+        case F_ATTACH: {
+                static const char *const streams[] = {"stdin", "stdout", "stderr"};
+                size_t k = 0;
+                while (k < 3 && strcasecmp(val, streams[k]) != 0)
+                        k++;
+                if (k == 3)
+                        return bad_value(err, d, val, "valid streams are STDIN, STDOUT and STDERR");
+                s->attach[k] = true;
+                break;
+        }
+        case F_CGROUPNS:
+                if (*val != '\0' && strcmp(val, "host") != 0 && strcmp(val, "private") != 0)
+                        return berth_fail_status(err, 125, 0, "--cgroupns: invalid CGROUP mode");
+                set_str(hc, "CgroupnsMode", val);
+                break;
+        case F_DOMAINNAME:
+                set_str(cfg, "Domainname", val);
+                break;
+        case F_ANNOTATION: {
+                const char *eq = strchr(val, '=');
+                if (eq == val || *val == '\0')
+                        return bad_value(err, d, val, "annotation key must not be empty");
+                cleanup_free char *k =
+                        eq ? rf_strndup(val, (size_t) (eq - val)) : berth_xstrdup(val);
+                json_object_set_new(obj_of(hc, "Annotations"), k, json_string(eq ? eq + 1 : ""));
+                break;
+        }
+        case F_BLKIO_WEIGHT: {
+                const char *why = NULL;
+                if (rf_parse_uint16(val, &ll, &why) < 0) {
+                        cleanup_free char *msg =
+                                berth_xasprintf("strconv.ParseUint: parsing \"%s\": %s", val, why);
+                        return bad_value(err, d, val, msg);
+                }
+                set_int(hc, "BlkioWeight", ll);
+                break;
+        }
+        case F_BLKIO_WEIGHT_DEVICE:
+                return rf_parse_weight_device(val, d->name, arr_of(hc, "BlkioWeightDevice"), err);
+        case F_DEVICE_READ_BPS:
+        case F_DEVICE_WRITE_BPS:
+        case F_DEVICE_READ_IOPS:
+        case F_DEVICE_WRITE_IOPS: {
+                static const char *const keys[] = {"BlkioDeviceReadBps", "BlkioDeviceWriteBps",
+                                                   "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps"};
+                int k = (int) (d->id - F_DEVICE_READ_BPS);
+                return rf_parse_throttle_device(val, d->name, k >= 2, arr_of(hc, keys[k]), err);
+        }
+        case F_STORAGE_OPT: {
+                const char *eq = strchr(val, '=');
+                if (eq == NULL)
+                        return berth_fail_status(err, 125, 0, "invalid storage option");
+                cleanup_free char *k = rf_strndup(val, (size_t) (eq - val));
+                json_object_set_new(obj_of(hc, "StorageOpt"), k, json_string(eq + 1));
+                break;
+        }
         case F_COUNT:
                 break;
         }
@@ -720,6 +812,13 @@ static void defaults(struct rf *s)
                 (json_int_t) 0, "CpuQuota", (json_int_t) 0, "CpusetCpus", "", "CpusetMems", "",
                 "Devices", "MemoryReservation", (json_int_t) 0, "MemorySwap", (json_int_t) 0,
                 "OomKillDisable", 0, "PidsLimit", "Ulimits", "Tmpfs", "Mounts", "Init", 0);
+        /* the block IO lists are [] rather than null: Docker's CLI always sends them */
+        set_int(s->hc, "BlkioWeight", 0);
+        static const char *const blkio[] = {"BlkioWeightDevice", "BlkioDeviceReadBps",
+                                            "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
+                                            "BlkioDeviceWriteIOps"};
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(blkio); i++)
+                json_object_set_new(s->hc, blkio[i], json_array());
         s->env = json_array();
         s->env_files = json_array();
         s->labels = json_array();
@@ -946,14 +1045,22 @@ static int finish(struct rf *s, int argc, char *const argv[], int image_index, b
         }
         json_decref(labels);
 
-        /* attach to the streams a foreground `run` shows, as Docker's CLI does */
-        bool fg = s->mode == ENG_RUN_RUN && !cli->detach;
+        /* the streams an attached run shows, as Docker's CLI sets them: -a picks them (-i
+         * adds stdin), no -a means stdout and stderr; `create` records them too (for a later
+         * `start -a`), only `run -d` attaches nothing */
+        bool any_a = s->attach[0] || s->attach[1] || s->attach[2];
+        if (any_a && cli->detach)
+                return berth_fail_status(err, 1, 0,
+                                         "conflicting options: cannot specify both --attach and "
+                                         "--detach");
+        bool att = !(s->mode == ENG_RUN_RUN && cli->detach);
+        bool in = att && (s->attach[0] || cli->interactive);
         set_bool(cfg, "Tty", cli->tty);
         set_bool(cfg, "OpenStdin", cli->interactive);
-        set_bool(cfg, "AttachStdin", fg && cli->interactive);
-        set_bool(cfg, "StdinOnce", fg && cli->interactive);
-        set_bool(cfg, "AttachStdout", fg);
-        set_bool(cfg, "AttachStderr", fg);
+        set_bool(cfg, "AttachStdin", in);
+        set_bool(cfg, "StdinOnce", in && cli->interactive);
+        set_bool(cfg, "AttachStdout", att && (!any_a || s->attach[1]));
+        set_bool(cfg, "AttachStderr", att && (!any_a || s->attach[2]));
         set_bool(hc, "AutoRemove", cli->rm);
         if (!cli->pull)
                 cli->pull = berth_xstrdup("missing");

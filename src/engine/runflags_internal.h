@@ -28,6 +28,17 @@ int rf_parse_ulimit(const char *spec, json_t *ulimits, berth_error_t *err);
 /* --device HOST[:CONTAINER][:PERMS] → {PathOnHost, PathInContainer, CgroupPermissions}. */
 int rf_parse_device(const char *spec, json_t *devices, berth_error_t *err);
 
+/* --blkio-weight-device /dev/X:WEIGHT → {Path, Weight} (weight 10-1000, or 0). */
+int rf_parse_weight_device(const char *spec, const char *flag, json_t *list, berth_error_t *err);
+
+/* --device-{read,write}-{bps,iops} /dev/X:RATE → {Path, Rate}; bps rates take Docker's size
+ * units (1mb), iops rates are plain numbers. */
+int rf_parse_throttle_device(const char *spec, const char *flag, bool iops, json_t *list,
+                             berth_error_t *err);
+
+/* A decimal uint16 as Go's strconv.ParseUint(s, 10, 16); *why is its complaint. */
+int rf_parse_uint16(const char *s, long long *out, const char **why);
+
 /* --restart no|always|unless-stopped|on-failure[:N] → {Name, MaximumRetryCount}. */
 int rf_parse_restart(const char *spec, json_t **policy, berth_error_t *err);
 

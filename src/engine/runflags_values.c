@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -657,4 +658,87 @@ int rf_check_sysctl(const char *key, berth_error_t *err)
         if (berth_str_has_prefix(key, "fs.mqueue.") || berth_str_has_prefix(key, "net."))
                 return 0;
         return USAGE(err, "sysctl '%s' is not allowed", key);
+}
+
+int rf_parse_uint16(const char *s, long long *out, const char **why)
+{
+        if (*s == '\0' || strspn(s, "0123456789") != strlen(s)) {
+                *why = "invalid syntax";
+                return -1;
+        }
+        errno = 0;
+        unsigned long long v = strtoull(s, NULL, 10);
+        if (errno == ERANGE || v > UINT16_MAX) {
+                *why = "value out of range";
+                return -1;
+        }
+        *out = (long long) v;
+        return 0;
+}
+
+/* The DEVICE:VALUE split shared by the block IO flags; *path is malloc'ed. */
+static int blkio_split(const char *spec, const char *flag, char **path, const char **value,
+                       berth_error_t *err)
+{
+        const char *colon = strchr(spec, ':');
+        if (colon == NULL)
+                return USAGE(err, "invalid argument \"%s\" for \"--%s\" flag: bad format: %s", spec,
+                             flag, spec);
+        if (strncmp(spec, "/dev/", 5) != 0)
+                return USAGE(err,
+                             "invalid argument \"%s\" for \"--%s\" flag: bad format for device "
+                             "path: %s",
+                             spec, flag, spec);
+        *path = rf_strndup(spec, (size_t) (colon - spec));
+        *value = colon + 1;
+        return 0;
+}
+
+int rf_parse_weight_device(const char *spec, const char *flag, json_t *list, berth_error_t *err)
+{
+        cleanup_free char *path = NULL;
+        const char *value = "", *why;
+        long long w = 0;
+        if (blkio_split(spec, flag, &path, &value, err) < 0)
+                return -1;
+        if (rf_parse_uint16(value, &w, &why) < 0 || (w > 0 && (w < 10 || w > 1000)))
+                return USAGE(err,
+                             "invalid argument \"%s\" for \"--%s\" flag: invalid weight for "
+                             "device: %s",
+                             spec, flag, spec);
+        json_array_append_new(list, json_pack("{s:s, s:I}", "Path", path, "Weight", w));
+        return 0;
+}
+
+int rf_parse_throttle_device(const char *spec, const char *flag, bool iops, json_t *list,
+                             berth_error_t *err)
+{
+        cleanup_free char *path = NULL;
+        const char *value = "";
+        int64_t rate = 0;
+        bool ok;
+        if (blkio_split(spec, flag, &path, &value, err) < 0)
+                return -1;
+        if (iops) {
+                char *end;
+                errno = 0;
+                unsigned long long v = strtoull(value, &end, 10);
+                ok = isdigit((unsigned char) *value) && *end == '\0' && errno == 0 &&
+                     v <= INT64_MAX;
+                rate = (int64_t) v;
+        } else {
+                berth_error_t ignored = NULL;
+                ok = berth_parse_bytes(value, flag, &rate, &ignored) == 0;
+                berth_error_release(&ignored);
+        }
+        if (!ok)
+                return USAGE(err,
+                             "invalid argument \"%s\" for \"--%s\" flag: invalid rate for device: "
+                             "%s. The correct format is <device-path>:<number>%s. Number must be a "
+                             "positive integer%s",
+                             spec, flag, spec, iops ? "" : "[<unit>]",
+                             iops ? "" : ". Unit is optional and can be kb, mb, or gb");
+        json_array_append_new(list,
+                              json_pack("{s:s, s:I}", "Path", path, "Rate", (json_int_t) rate));
+        return 0;
 }

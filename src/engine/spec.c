@@ -314,9 +314,13 @@ static int build_namespaces(struct spec_ctx *c, json_t **out, berth_error_t *err
         }
         if (strcmp(uts, "host") != 0)
                 json_array_append_new(nss, json_pack("{s:s}", "type", "uts"));
-        /* Docker's default: a private cgroup namespace on cgroup v2, the host's on v1 */
+        /* Docker's default: a private cgroup namespace on cgroup v2, the host's on v1; its
+         * daemon writes the mode it chose into HostConfig, which inspect shows */
         const char *cgns = hc_str(hc, "CgroupnsMode");
-        if (strcmp(cgns, "private") == 0 || (*cgns == '\0' && spec_cgroup2_unified()))
+        if (*cgns == '\0')
+                json_object_set_new(hc, "CgroupnsMode",
+                                    json_string(spec_cgroup2_unified() ? "private" : "host"));
+        if (strcmp(hc_str(hc, "CgroupnsMode"), "private") == 0)
                 json_array_append_new(nss, json_pack("{s:s}", "type", "cgroup"));
         if (c->in->uid_mappings && strcmp(hc_str(hc, "UsernsMode"), "host") != 0)
                 json_array_append_new(nss, json_pack("{s:s}", "type", "user"));
@@ -410,6 +414,10 @@ static int build_linux(struct spec_ctx *c, json_t *caps, json_t *nss, json_t **o
         json_object_set_new(linux_obj, "namespaces", json_incref(nss));
         if (spec_build_devices(c, linux_obj, res, err) < 0)
                 goto fail;
+        struct spec_blkio_support sup;
+        spec_blkio_probe("/sys/fs/cgroup", spec_cgroup2_unified(), &sup);
+        if (spec_build_blockio(hc, &sup, res, err) < 0)
+                goto fail;
         /* device rules would be an eBPF program (v2) or a devices cgroup (v1): neither is an
          * unprivileged user's to set, and its containers' device nodes are bind mounts of
          * the host's, which the host's permissions already guard */
@@ -481,6 +489,14 @@ int eng_spec_build(const struct eng_spec_input *in, json_t **out, berth_error_t 
                                  mounts, "linux", linux_obj);
         if (strcmp(hc_str(c.hc, "UTSMode"), "host") != 0 && in->hostname)
                 json_object_set_new(spec, "hostname", json_string(in->hostname));
+        /* --domainname: the UTS namespace's NIS domain name, which only a namespace of the
+         * container's own may carry */
+        if (strcmp(hc_str(c.hc, "UTSMode"), "host") != 0 && *hc_str(c.cfg, "Domainname"))
+                json_object_set_new(spec, "domainname", json_string(hc_str(c.cfg, "Domainname")));
+        /* --annotation: for the runtime and its hooks, as Docker passes them */
+        json_t *ann = json_object_get(c.hc, "Annotations");
+        if (json_is_object(ann) && json_object_size(ann) > 0)
+                json_object_set(spec, "annotations", ann);
         *out = spec;
         ret = 0;
 out:

@@ -38,6 +38,13 @@ typedef int (*eng_volume_fn)(void *ctx, const char *name, const char *dest, bool
 typedef int (*eng_container_pid_fn)(void *ctx, const char *name_or_id, pid_t *pid,
                                     berth_error_t *err);
 
+/* The mounts of a container for --volumes-from NAME, as `docker inspect` shows them (Type,
+ * Source, Destination, RW, …), with RW already false where ro (the mode asked for read-only)
+ * or where they were read-only there; *mounts is a new reference.  The container need not be
+ * running. */
+typedef int (*eng_container_mounts_fn)(void *ctx, const char *name_or_id, bool ro, json_t **mounts,
+                                       berth_error_t *err);
+
 struct eng_spec_input {
         json_t *config;       /* Docker Config, as from eng_runflags_parse() (required) */
         json_t *host_config;  /* Docker HostConfig (required) */
@@ -70,6 +77,11 @@ struct eng_spec_input {
         void *volume_ctx;
         eng_container_pid_fn container_pid; /* NULL: container:NAME modes are an error */
         void *container_ctx;
+        /* HostConfig.VolumesFrom ("NAME[:ro|:rw]"): the binds and volumes of those containers
+         * are mounted at the same places (read-only when either side says so); a mount of the
+         * container's own at the same destination wins.  NULL: --volumes-from is an error. */
+        eng_container_mounts_fn container_mounts;
+        void *mounts_ctx;
 };
 
 /* Build config.json.  *out is a new reference. */

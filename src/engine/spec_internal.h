@@ -28,4 +28,17 @@ bool spec_cgroup2_unified(void);
 int spec_build_devices(struct spec_ctx *c, json_t *linux_obj, json_t *resources,
                        berth_error_t *err);
 
+/* What the host's cgroups can do of block IO, as Docker's sysinfo reads it: for cgroup v2
+ * (unified) the io controller in cgroot's cgroup.controllers, for v1 the blkio files under
+ * cgroot/blkio.  throttle: read bps, write bps, read iops, write iops. */
+struct spec_blkio_support {
+        bool weight, weight_device, throttle[4];
+};
+void spec_blkio_probe(const char *cgroot, bool unified, struct spec_blkio_support *out);
+
+/* resources.blockIO from HostConfig's Blkio* fields; what sup lacks is dropped from hc with
+ * Docker's warning.  Device paths are stat'ed for their major:minor. */
+int spec_build_blockio(json_t *hc, const struct spec_blkio_support *sup, json_t *resources,
+                       berth_error_t *err);
+
 #endif

@@ -239,6 +239,78 @@ static int bind_spec(struct spec_ctx *c, json_t *mounts, const char *spec, berth
         return 0;
 }
 
+/* --volumes-from NAME[:MODE]: MODE is ro or rw, optionally with an SELinux label (z, Z) that
+ * berth ignores as it does for -v.  *ro: the mode asks for read-only. */
+static int volumes_from_mode(const char *spec, char **name, bool *ro, berth_error_t *err)
+{
+        if (*spec == '\0')
+                return berth_fail_status(err, 125, 0,
+                                         "volumes-from specification cannot be an empty string");
+        const char *colon = strchr(spec, ':');
+        *ro = false;
+        if (colon) {
+                int rw_seen = 0, label_seen = 0;
+                cleanup_free char *modes = berth_xstrdup(colon + 1);
+                char *save = NULL;
+                bool bad = colon[1] == '\0';
+                for (char *m = strtok_r(modes, ",", &save); m && !bad;
+                     m = strtok_r(NULL, ",", &save)) {
+                        if (strcmp(m, "ro") == 0 || strcmp(m, "rw") == 0) {
+                                *ro = m[1] == 'o';
+                                bad = rw_seen++ > 0;
+                        } else if (strcmp(m, "z") == 0 || strcmp(m, "Z") == 0) {
+                                bad = label_seen++ > 0;
+                        } else {
+                                bad = true;
+                        }
+                }
+                if (bad)
+                        return berth_fail_status(err, 125, 0, "invalid mode: %s", colon + 1);
+        }
+        *name = berth_xstrdup(spec);
+        (*name)[colon ? (size_t) (colon - spec) : strlen(spec)] = '\0';
+        return 0;
+}
+
+/* The binds and volumes of another container, at the same destinations (Docker copies its
+ * mount points: read-write only when both it and the mode say so). */
+static int volumes_from(struct spec_ctx *c, json_t *mounts, const char *spec, berth_error_t *err)
+{
+        cleanup_free char *name = NULL;
+        bool ro = false;
+        if (volumes_from_mode(spec, &name, &ro, err) < 0)
+                return -1;
+        if (c->in->container_mounts == NULL)
+                return berth_fail_status(
+                        err, 125, 0, "--volumes-from %s: containers can't be looked up here", spec);
+        json_t *theirs = NULL;
+        if (c->in->container_mounts(c->in->mounts_ctx, name, ro, &theirs, err) < 0) {
+                if (*err) /* "No such container" is 1 for most verbs, 125 for run/create */
+                        (*err)->status = 125;
+                return -1;
+        }
+        size_t i;
+        json_t *v;
+        json_array_foreach(theirs, i, v)
+        {
+                const char *type = json_string_value(json_object_get(v, "Type"));
+                const char *src = json_string_value(json_object_get(v, "Source"));
+                const char *dst = json_string_value(json_object_get(v, "Destination"));
+                const char *prop = json_string_value(json_object_get(v, "Propagation"));
+                /* a tmpfs is the other container's own memory, not something to share */
+                if (type == NULL || src == NULL || dst == NULL ||
+                    (strcmp(type, "bind") != 0 && strcmp(type, "volume") != 0))
+                        continue;
+                cleanup_free char *opts =
+                        berth_xasprintf("rbind,%s", prop && *prop ? prop : "rprivate");
+                json_t *m = put(mounts, dst, "bind", src, opts);
+                if (ro || !json_is_true(json_object_get(v, "RW")))
+                        add_opt(m, "ro");
+        }
+        json_decref(theirs);
+        return 0;
+}
+
 /* --mount (already checked by the flag parser). */
 static int mount_obj(struct spec_ctx *c, json_t *mounts, json_t *mo, berth_error_t *err)
 {
@@ -298,6 +370,9 @@ int spec_build_mounts(struct spec_ctx *c, json_t **out, berth_error_t *err)
         default_mounts(c, mounts);
         etc_files(c, mounts);
 
+        /* before the container's own mounts, which replace them at the same destination */
+        json_array_foreach(json_object_get(c->hc, "VolumesFrom"), i,
+                           v) if (volumes_from(c, mounts, json_string_value(v), err) < 0) goto fail;
         json_array_foreach(json_object_get(c->hc, "Binds"), i,
                            v) if (bind_spec(c, mounts, json_string_value(v), err) < 0) goto fail;
         json_array_foreach(json_object_get(c->hc, "Mounts"), i,

@@ -158,6 +158,21 @@ static bool entry_uses(json_t *hc, const char *name)
         return false;
 }
 
+/* A volume the record's Mounts shows: what --volumes-from brought in is named only there. */
+static bool mounts_use(json_t *mounts, const char *name)
+{
+        size_t i;
+        json_t *m;
+        json_array_foreach(mounts, i, m)
+        {
+                const char *t = json_string_value(json_object_get(m, "Type"));
+                const char *n = json_string_value(json_object_get(m, "Name"));
+                if (t && strcmp(t, "volume") == 0 && n && strcmp(n, name) == 0)
+                        return true;
+        }
+        return false;
+}
+
 json_t *eng_volume_users(struct eng_ctx *e, const char *name)
 {
         json_t *ids = json_array();
@@ -171,7 +186,8 @@ json_t *eng_volume_users(struct eng_ctx *e, const char *name)
         for (size_t i = 0; i < n; i++) {
                 json_t *hc = json_object_get(v[i]->doc, "HostConfig");
                 json_t *vols = json_object_get(v[i]->doc, "Volumes");
-                if (entry_uses(hc, name) || json_object_get(vols, name))
+                if (entry_uses(hc, name) || json_object_get(vols, name) ||
+                    mounts_use(json_object_get(v[i]->doc, "Mounts"), name))
                         json_array_append_new(ids, json_string(v[i]->id));
         }
         eng_container_list_free(v, n);

@@ -144,6 +144,34 @@ int main(void)
         berth_error_release(&err);
         oci_resources_release(&u);
 
+        /* block IO as `berth run --blkio-weight/--device-*-bps` sends it: the weight converted
+         * to io.weight's 1-10000, throttles as io.max lines */
+        oci_resources_init(&u);
+        u.blkio_weight = 500;
+        u.n_throttle[0] = 1;
+        u.throttle[0] = berth_xcalloc(1, sizeof(struct oci_blkio_dev));
+        u.throttle[0][0] = (struct oci_blkio_dev){.major = 254, .minor = 0, .rate = 1048576};
+        put("a/b/io.weight", "");
+        put("a/b/io.max", "");
+        ok(cg.ops->update(&cg, &u, &err) == 0, "update with block IO");
+        expect("a/b/io.weight", "4950", "blkio weight 500 is io.weight 4950");
+        expect("a/b/io.max", "254:0 rbps=1048576", "read bps throttle is an io.max line");
+        oci_resources_release(&u);
+        oci_resources_init(&u);
+        u.n_weight_dev = 1;
+        u.weight_dev = berth_xcalloc(1, sizeof(struct oci_blkio_dev));
+        u.weight_dev[0] = (struct oci_blkio_dev){
+                .major = 8, .minor = 16, .weight = 10, .leaf_weight = OCI_UNSET};
+        u.n_throttle[3] = 1;
+        u.throttle[3] = berth_xcalloc(1, sizeof(struct oci_blkio_dev));
+        u.throttle[3][0] = (struct oci_blkio_dev){.major = 8, .minor = 16, .rate = 50};
+        put("a/b/io.weight", "");
+        put("a/b/io.max", "");
+        ok(cg.ops->update(&cg, &u, &err) == 0, "update with a device weight and write iops");
+        expect("a/b/io.weight", "8:16 1", "device weight 10 is io.weight 1 for that device");
+        expect("a/b/io.max", "8:16 wiops=50", "write iops throttle");
+        oci_resources_release(&u);
+
         struct oci_cgroup bad;
         oci_cgroup_init(&bad, &oci_cgroup_v2_ops, root, "/x/y");
         oci_resources_init(&u);

@@ -113,8 +113,10 @@ static void test_argv_rules(void)
         ok(parse_mode("-d img", ENG_RUN_CREATE) < 0 && strstr(last_error, "shorthand"),
            "create has no -d");
         ok(parse_mode("--sig-proxy=false img", ENG_RUN_CREATE) < 0, "create has no --sig-proxy");
-        ok(parse_mode("-it img", ENG_RUN_CREATE) == 0 && json_is_false(cfg("AttachStdin")),
-           "create: nothing attached");
+        /* dockerd 20.10 + docker 28 CLI: `create -it` records stdin, stdout and stderr */
+        ok(parse_mode("-it img", ENG_RUN_CREATE) == 0 && json_is_true(cfg("AttachStdin")) &&
+                   json_is_true(cfg("StdinOnce")) && json_is_true(cfg("AttachStdout")),
+           "create: attaches as a foreground run would");
 }
 
 static void test_config_flags(void)
@@ -463,6 +465,84 @@ static void test_devices_ulimits_groups(void)
         is_str(dump(hc("GroupAdd")), "[\"audio\",\"50\"]", "GroupAdd");
 }
 
+/* The flags of issue #16: their HostConfig/Config and Docker's messages (docker 28.2). */
+static void test_parity_flags(void)
+{
+        parses("--volumes-from a --volumes-from b:ro --cidfile /tmp/x.cid img",
+               "volumes-from, cidfile");
+        is_str(dump(hc("VolumesFrom")), "[\"a\",\"b:ro\"]", "VolumesFrom in order");
+        is_str(jstr(hc("ContainerIDFile")), "/tmp/x.cid", "ContainerIDFile");
+
+        parses("-a stdout img", "-a stdout");
+        ok(json_is_true(cfg("AttachStdout")) && json_is_false(cfg("AttachStderr")) &&
+                   json_is_false(cfg("AttachStdin")),
+           "-a stdout: only stdout");
+        parses("-a STDERR --attach=stdin img", "-a is repeatable and case-blind");
+        ok(json_is_false(cfg("AttachStdout")) && json_is_true(cfg("AttachStderr")) &&
+                   json_is_true(cfg("AttachStdin")) && json_is_false(cfg("StdinOnce")),
+           "stderr and stdin; StdinOnce only with -i");
+        parses("-i -a stderr img", "-i adds stdin");
+        ok(json_is_true(cfg("AttachStdin")) && json_is_true(cfg("StdinOnce")) &&
+                   json_is_false(cfg("AttachStdout")),
+           "-i -a stderr: stdin and stderr");
+        fails("-a foo img", "invalid argument \"foo\" for \"-a, --attach\" flag: valid streams "
+                            "are STDIN, STDOUT and STDERR");
+        ok(parse("-d -a stdout img") < 0 && strncmp(last_error, "1 ", 2) == 0 &&
+                   strstr(last_error, "conflicting options: cannot specify both --attach and "
+                                      "--detach"),
+           "-a with -d: Docker's message, status 1");
+
+        parses("--cgroupns private --domainname example.org img", "cgroupns, domainname");
+        is_str(jstr(hc("CgroupnsMode")), "private", "CgroupnsMode");
+        is_str(jstr(cfg("Domainname")), "example.org", "Config.Domainname");
+        parses("img", "defaults");
+        is_str(jstr(hc("CgroupnsMode")), "", "CgroupnsMode empty until the spec picks one");
+        ok(hc("Annotations") == NULL && json_is_null(hc("StorageOpt")),
+           "no Annotations, StorageOpt null");
+        is_str(dump(hc("BlkioDeviceReadBps")), "[]", "block IO lists are []");
+        fails("--cgroupns bogus img", "--cgroupns: invalid CGROUP mode");
+
+        parses("--annotation a=1 --annotation b --annotation c=x=y img", "annotations");
+        is_str(dump(hc("Annotations")), "{\"a\":\"1\",\"b\":\"\",\"c\":\"x=y\"}",
+               "HostConfig.Annotations");
+        fails("--annotation =x img", "annotation key must not be empty");
+
+        parses("--blkio-weight 300 --blkio-weight-device /dev/sda:200 --device-read-bps "
+               "/dev/sda:1mb --device-write-bps /dev/sdb:2048 --device-read-iops /dev/sda:100 "
+               "--device-write-iops /dev/sda:50 img",
+               "block IO flags");
+        is_int(json_integer_value(hc("BlkioWeight")), 300, "BlkioWeight");
+        is_str(dump(hc("BlkioWeightDevice")), "[{\"Path\":\"/dev/sda\",\"Weight\":200}]",
+               "BlkioWeightDevice");
+        is_str(dump(hc("BlkioDeviceReadBps")), "[{\"Path\":\"/dev/sda\",\"Rate\":1048576}]",
+               "BlkioDeviceReadBps in bytes");
+        is_str(dump(hc("BlkioDeviceWriteBps")), "[{\"Path\":\"/dev/sdb\",\"Rate\":2048}]",
+               "BlkioDeviceWriteBps");
+        is_str(dump(hc("BlkioDeviceReadIOps")), "[{\"Path\":\"/dev/sda\",\"Rate\":100}]",
+               "BlkioDeviceReadIOps");
+        is_str(dump(hc("BlkioDeviceWriteIOps")), "[{\"Path\":\"/dev/sda\",\"Rate\":50}]",
+               "BlkioDeviceWriteIOps");
+        fails("--blkio-weight x img", "invalid argument \"x\" for \"--blkio-weight\" flag: "
+                                      "strconv.ParseUint: parsing \"x\": invalid syntax");
+        fails("--blkio-weight 70000 img", "parsing \"70000\": value out of range");
+        fails("--blkio-weight-device /dev/vda img", "\"--blkio-weight-device\" flag: bad format: "
+                                                    "/dev/vda");
+        fails("--blkio-weight-device vda:10 img", "bad format for device path: vda:10");
+        fails("--blkio-weight-device /dev/vda:5 img", "invalid weight for device: /dev/vda:5");
+        fails("--device-read-bps /dev/vda:1x img",
+              "invalid rate for device: /dev/vda:1x. The correct format is "
+              "<device-path>:<number>[<unit>]. Number must be a positive integer. Unit is "
+              "optional and can be kb, mb, or gb");
+        fails("--device-write-iops /dev/vda:1k img",
+              "invalid rate for device: /dev/vda:1k. The correct format is "
+              "<device-path>:<number>. Number must be a positive integer");
+        fails("--device-read-iops /dev/vda:-1 img", "invalid rate for device: /dev/vda:-1");
+
+        parses("--storage-opt size=10G img", "storage-opt");
+        is_str(dump(hc("StorageOpt")), "{\"size\":\"10G\"}", "StorageOpt as given");
+        fails("--storage-opt size img", "invalid storage option");
+}
+
 int main(void)
 {
         test_argv_rules();
@@ -473,6 +553,7 @@ int main(void)
         test_lifecycle();
         test_namespaces_and_network();
         test_devices_ulimits_groups();
+        test_parity_flags();
         eng_runflags_release(&F);
         free(last_error);
         return tap_done();

@@ -12,6 +12,7 @@
 #include "engine/caps.h"
 #include "engine/runflags.h"
 #include "engine/spec.h"
+#include "engine/spec_internal.h"
 #include "engine_test.h"
 #include "tap.h"
 
@@ -45,6 +46,20 @@ static int container_pid(void *ctx, const char *name, pid_t *pid, berth_error_t 
         return 0;
 }
 
+/* --volumes-from: container "data" has a bind, a volume (read-only there) and a tmpfs. */
+static int container_mounts(void *ctx, const char *name, bool ro, json_t **mounts,
+                            berth_error_t *err)
+{
+        if (strcmp(name, "data") != 0)
+                return berth_fail(err, 0, "No such container: %s", name);
+        *mounts = json_pack("[{s:s, s:s, s:s, s:b, s:s}, {s:s, s:s, s:s, s:b}, {s:s, s:s, s:s}]",
+                            "Type", "bind", "Source", "/srv/a", "Destination", "/a", "RW", !ro,
+                            "Propagation", "rslave", "Type", "volume", "Source", "/vols/v1",
+                            "Destination", "/v", "RW", 0, "Type", "tmpfs", "Source", "",
+                            "Destination", "/t");
+        return 0;
+}
+
 /* Flags (space-separated) + optional image config JSON → S. */
 static int build_with(const char *line, const char *image_json, bool callbacks)
 {
@@ -73,6 +88,7 @@ static int build_with(const char *line, const char *image_json, bool callbacks)
                         .init_path = callbacks ? "/usr/libexec/berth/init" : NULL,
                         .volume = callbacks ? volume : NULL,
                         .container_pid = callbacks ? container_pid : NULL,
+                        .container_mounts = callbacks ? container_mounts : NULL,
                         .rootless = rootless,
                 };
                 if (rootless) {
@@ -609,6 +625,122 @@ static void test_caps(void)
         ok(eng_cap_normalize("CAP_NOPE") == NULL, "normalize unknown");
 }
 
+static bool has_opt(json_t *m, const char *opt)
+{
+        return m && in_array(json_object_get(m, "options"), opt);
+}
+
+static void test_parity_flags(void)
+{
+        ok(build("--volumes-from data img x") == 0, "--volumes-from");
+        json_t *a = mount_at("/a"), *v = mount_at("/v");
+        ok(a && strcmp(json_string_value(json_object_get(a, "source")), "/srv/a") == 0 &&
+                   !has_opt(a, "ro") && has_opt(a, "rslave"),
+           "its bind, read-write, its propagation");
+        ok(v && has_opt(v, "ro"), "its read-only volume stays read-only");
+        ok(mount_at("/t") == NULL, "its tmpfs is not shared");
+        ok(build("--volumes-from data:ro img x") == 0 && has_opt(mount_at("/a"), "ro"),
+           "--volumes-from data:ro: read-only");
+        ok(build("--volumes-from data -v /h:/a img x") == 0 &&
+                   strcmp(json_string_value(json_object_get(mount_at("/a"), "source")), "/h") == 0,
+           "a bind of the container's own wins at the same destination");
+        fails("--volumes-from data:bogus img x", "invalid mode: bogus");
+        fails("--volumes-from data:ro,rw img x", "invalid mode: ro,rw");
+        fails("--volumes-from nope img x", "No such container: nope");
+        fails("--volumes-from= img x", "volumes-from specification cannot be an empty string");
+        ok(build_with("--volumes-from data img x", NULL, false) < 0 &&
+                   strstr(last_error, "can't be looked up"),
+           "no mounts callback: error");
+
+        ok(build("--domainname example.org --annotation a=1 --annotation b img x") == 0,
+           "domainname, annotations");
+        is_str(json_string_value(at("domainname")), "example.org", "spec domainname");
+        is_str(dump(at("annotations")), "{\"a\":\"1\",\"b\":\"\"}", "spec annotations");
+        ok(build("--uts host --domainname example.org img x") == 0 && at("domainname") == NULL,
+           "--uts host: no domainname (it would be the host's)");
+
+        ok(build("--cgroupns private img x") == 0 && has_ns("cgroup", NULL), "cgroupns private");
+        ok(build("--cgroupns host img x") == 0 && !has_ns("cgroup", NULL), "cgroupns host");
+        ok(build("img x") == 0 && has_ns("cgroup", NULL) == spec_cgroup2_unified(),
+           "default: private on cgroup v2, host on v1");
+}
+
+/* Block IO: the host probe on fake cgroup trees, Docker's discards, and the OCI shape. */
+static void test_blockio(void)
+{
+        char tmpl[] = "/tmp/berth-spec-blkio-XXXXXX";
+        char *root = mkdtemp(tmpl);
+        berth_error_t err = NULL;
+        struct spec_blkio_support sup;
+        char *p = berth_xasprintf("%s/blkio", root);
+        mkdir(p, 0755);
+        free(p);
+        p = berth_xasprintf("%s/blkio/blkio.throttle.read_bps_device", root);
+        berth_write_file_atomic(p, "", 0, 0644, &err);
+        free(p);
+        spec_blkio_probe(root, false, &sup);
+        ok(!sup.weight && !sup.weight_device && sup.throttle[0] && !sup.throttle[1],
+           "v1: only what blkio/ has (read bps here)");
+        p = berth_xasprintf("%s/blkio/blkio.bfq.weight", root);
+        berth_write_file_atomic(p, "", 0, 0644, &err);
+        free(p);
+        spec_blkio_probe(root, false, &sup);
+        ok(sup.weight, "v1: BFQ's blkio.bfq.weight counts as weight");
+        p = berth_xasprintf("%s/cgroup.controllers", root);
+        berth_write_file_atomic(p, "cpuset cpu memory pids\n", 22, 0644, &err);
+        spec_blkio_probe(root, true, &sup);
+        ok(!sup.weight && !sup.throttle[3], "v2 without io: nothing");
+        berth_write_file_atomic(p, "cpuset cpu io memory pids\n", 25, 0644, &err);
+        free(p);
+        spec_blkio_probe(root, true, &sup);
+        ok(sup.weight && sup.weight_device && sup.throttle[0] && sup.throttle[3],
+           "v2 with io: everything");
+        char *cmd = berth_xasprintf("rm -rf '%s'", root);
+        if (system(cmd) != 0)
+                printf("# could not remove %s\n", root);
+        free(cmd);
+
+        struct spec_blkio_support all = {true, true, {true, true, true, true}};
+        json_t *hc = json_pack("{s:i, s:[{s:s, s:i}], s:[{s:s, s:I}], s:[], s:[], s:[{s:s, s:i}]}",
+                               "BlkioWeight", 500, "BlkioWeightDevice", "Path", "/dev/null",
+                               "Weight", 200, "BlkioDeviceReadBps", "Path", "/dev/null", "Rate",
+                               (json_int_t) 1048576, "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
+                               "BlkioDeviceWriteIOps", "Path", "/dev/null", "Rate", 50);
+        json_t *res = json_object();
+        ok(spec_build_blockio(hc, &all, res, &err) == 0, "blockIO built");
+        is_str(dump(json_object_get(res, "blockIO")),
+               "{\"weight\":500,\"weightDevice\":[{\"major\":1,\"minor\":3,\"weight\":200}],"
+               "\"throttleReadBpsDevice\":[{\"major\":1,\"minor\":3,\"rate\":1048576}],"
+               "\"throttleWriteIOPSDevice\":[{\"major\":1,\"minor\":3,\"rate\":50}]}",
+               "weight, devices by major:minor of the path");
+
+        struct spec_blkio_support none = {0};
+        json_object_clear(res);
+        ok(spec_build_blockio(hc, &none, res, &err) == 0 && json_object_get(res, "blockIO") == NULL,
+           "unsupported: nothing in the spec");
+        ok(json_integer_value(json_object_get(hc, "BlkioWeight")) == 0 &&
+                   json_array_size(json_object_get(hc, "BlkioWeightDevice")) == 0 &&
+                   json_array_size(json_object_get(hc, "BlkioDeviceReadBps")) == 0 &&
+                   json_array_size(json_object_get(hc, "BlkioDeviceWriteIOps")) == 0,
+           "…and dropped from HostConfig, as Docker's daemon does");
+
+        json_object_set_new(hc, "BlkioWeight", json_integer(5));
+        ok(spec_build_blockio(hc, &all, res, &err) < 0 &&
+                   strstr(berth_error_msg(err), "Range of blkio weight is from 10 to 1000") &&
+                   err->status == 125,
+           "weight out of range where supported: Docker's error");
+        berth_error_release(&err);
+        json_object_set_new(hc, "BlkioWeight", json_integer(0));
+        json_object_set_new(hc, "BlkioDeviceReadBps",
+                            json_pack("[{s:s, s:i}]", "Path", "/dev/berth-nosuch", "Rate", 1));
+        ok(spec_build_blockio(hc, &all, res, &err) < 0 &&
+                   strstr(berth_error_msg(err), "stat /dev/berth-nosuch"),
+           "a missing device: stat error");
+        berth_error_release(&err);
+        json_decref(res);
+        json_decref(hc);
+}
+
 int main(void)
 {
         if (mkdtemp(rootfs) == NULL)
@@ -632,6 +764,8 @@ int main(void)
         test_seccomp();
         test_caps();
         test_rootless();
+        test_parity_flags();
+        test_blockio();
 
         json_decref(S);
         free(last_error);

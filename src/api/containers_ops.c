@@ -8,10 +8,12 @@
 #include <time.h>
 
 #include "api/containers.h"
+#include "common/log.h"
 #include "common/units.h"
 #include "common/util.h"
 #include "engine/lifecycle.h"
 #include "engine/rootfs.h"
+#include "engine/sweep.h"
 #include "engine/top.h"
 #include "engine/update.h"
 #include "engine/view.h"
@@ -264,6 +266,11 @@ void api_container_prune(struct api_req *r)
         }
         json_t *deleted = json_array();
         uint64_t reclaimed = 0;
+        /* what crashed makers and removers left (engine/sweep.h), as `berth container prune` */
+        if (eng_sweep(&e, NULL, &err) < 0) {
+                log_warn("%s", berth_error_msg(err));
+                berth_error_release(&err);
+        }
         for (size_t i = 0; i < n; i++) {
                 if (!is(v[i], "exited") && !is(v[i], "created") && !is(v[i], "dead"))
                         continue;

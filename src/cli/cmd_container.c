@@ -9,6 +9,7 @@
 #include "common/units.h"
 #include "engine/lifecycle.h"
 #include "engine/rootfs.h"
+#include "engine/sweep.h"
 #include "engine/view.h"
 
 static const struct cli_command container_commands[] = {
@@ -84,7 +85,13 @@ int cmd_container_prune(struct cli_global *g, int argc, char **argv, berth_error
         }
         struct eng_container **v = NULL;
         size_t n = 0;
-        int r = eng_list_reconciled(&e, &v, &n, err);
+        /* first what crashed makers and removers left: no `ps` lists it, nothing else frees it */
+        size_t swept = 0;
+        int r = eng_sweep(&e, &swept, err);
+        if (r == 0 && swept > 0)
+                log_info("removed %zu half-made container(s) and snapshot(s)", swept);
+        if (r == 0)
+                r = eng_list_reconciled(&e, &v, &n, err);
         bool any = false;
         uint64_t reclaimed = 0;
         for (size_t i = 0; r == 0 && i < n; i++) {

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,20 +86,112 @@ static void random_id(char id[ENG_ID_LEN + 1])
                 id[0] = 'a';
 }
 
-/* 0: reserved; 1: taken (*holder gets the id holding it); -1: error. */
+void eng_test_crash_point(const char *where)
+{
+        /* BERTH_TEST_CRASH_AT=<point>: for the crash tests (tests/e2e/crash.bats) only, so
+         * that they can leave exactly what a `kill -9` at that moment leaves.  Points:
+         * record-made, name-reserved, container-json-written (here), snapshot-made
+         * (create.c). */
+        const char *at = getenv("BERTH_TEST_CRASH_AT");
+        if (at && strcmp(at, where) == 0)
+                raise(SIGKILL);
+}
+
+bool eng_id_valid(const char *s)
+{
+        if (strlen(s) != ENG_ID_LEN)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!isxdigit((unsigned char) *p) || isupper((unsigned char) *p))
+                        return false;
+        return true;
+}
+
+/* A record dir that lost its lock file is one a remover is finishing (it unlinks the lock
+ * just before the rmdir) or one whose remover died; after this long, the latter. */
+#define ENG_UNLOCKED_GRACE_S 10
+
+int eng_record_stale(struct eng_ctx *e, const char *id, int *lock_fd)
+{
+        *lock_fd = -1;
+        if (!eng_id_valid(id))
+                return 0;
+        cleanup_free char *dir = berth_path_join(e->containers_dir, id);
+        cleanup_free char *doc = berth_path_join(dir, "container.json");
+        cleanup_free char *state = berth_path_join(dir, "state.json");
+        cleanup_free char *lock = berth_path_join(dir, "lock");
+        struct stat st;
+        if (lstat(dir, &st) < 0)
+                return errno == ENOENT; /* a name left pointing at nothing */
+        /* complete: both files (the maker writes container.json, then state.json) */
+        if (access(doc, F_OK) == 0 && access(state, F_OK) == 0)
+                return 0;
+        int fd = open(lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT && time(NULL) - st.st_mtime > ENG_UNLOCKED_GRACE_S;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                close(fd); /* its creator or remover is alive and at work */
+                return 0;
+        }
+        /* the maker writes both files before it lets the lock go */
+        if (access(doc, F_OK) == 0 && access(state, F_OK) == 0) {
+                close(fd);
+                return 0;
+        }
+        *lock_fd = fd;
+        return 1;
+}
+
+static bool record_stale(struct eng_ctx *e, const char *id)
+{
+        int fd;
+        bool stale = eng_record_stale(e, id, &fd) == 1;
+        if (fd >= 0)
+                close(fd);
+        return stale;
+}
+
+/* Drop LINK when it still names a stale holder.  Reservations are plain symlink(2)s, so
+ * they need no lock; reclaimers take one on the names directory so that two of them can't
+ * both find the same dead holder and each drop the other's fresh reservation. */
+static int reclaim_name(struct eng_ctx *e, const char *link, berth_error_t *err)
+{
+        cleanup_close int dfd = open(e->names_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return berth_fail(err, errno, "open `%s`", e->names_dir);
+        while (flock(dfd, LOCK_EX) < 0)
+                if (errno != EINTR)
+                        return berth_fail(err, errno, "lock `%s`", e->names_dir);
+        char holder[ENG_ID_LEN + 1];
+        ssize_t n = readlink(link, holder, ENG_ID_LEN);
+        if (n < 0)
+                return errno == ENOENT ? 0 : berth_fail(err, errno, "read `%s`", link);
+        holder[n] = '\0';
+        if (record_stale(e, holder) && unlink(link) < 0 && errno != ENOENT)
+                return berth_fail(err, errno, "remove `%s`", link);
+        return 0;
+}
+
+/* 0: reserved; 1: taken (*holder gets the id holding it); -1: error.  A name whose holder
+ * died before it made its record (or whose record is gone) is taken back. */
 static int reserve_name(struct eng_ctx *e, const char *name, const char *id,
                         char holder[ENG_ID_LEN + 1], berth_error_t *err)
 {
         cleanup_free char *link = berth_path_join(e->names_dir, name);
-        if (symlink(id, link) == 0)
-                return 0;
-        if (errno != EEXIST)
-                return berth_fail(err, errno, "reserve name `%s`", name);
-        holder[0] = '\0';
-        ssize_t n = readlink(link, holder, ENG_ID_LEN);
-        if (n > 0)
-                holder[n] = '\0';
-        return 1;
+        for (int attempt = 0;; attempt++) {
+                if (symlink(id, link) == 0)
+                        return 0;
+                if (errno != EEXIST)
+                        return berth_fail(err, errno, "reserve name `%s`", name);
+                holder[0] = '\0';
+                ssize_t n = readlink(link, holder, ENG_ID_LEN);
+                if (n > 0)
+                        holder[n] = '\0';
+                if (attempt > 0 || n <= 0 || !record_stale(e, holder))
+                        return 1;
+                if (reclaim_name(e, link, err) < 0)
+                        return -1;
+        }
 }
 
 static int name_conflict(const char *name, const char *holder, berth_error_t *err)
@@ -131,9 +224,9 @@ static struct eng_container *container_alloc(struct eng_ctx *e, const char *id)
         return c;
 }
 
-static int lock_fd_open(struct eng_container *c, berth_error_t *err)
+static int lock_fd_open_at(struct eng_container *c, const char *dir, berth_error_t *err)
 {
-        cleanup_free char *path = berth_path_join(c->dir, "lock");
+        cleanup_free char *path = berth_path_join(dir, "lock");
         int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (fd < 0)
                 return berth_fail(err, errno, "open `%s`", path);
@@ -146,6 +239,39 @@ static int lock_fd_open(struct eng_container *c, berth_error_t *err)
         }
         c->lock_fd = fd;
         return 0;
+}
+
+static int lock_fd_open(struct eng_container *c, berth_error_t *err)
+{
+        return lock_fd_open_at(c, c->dir, err);
+}
+
+/* The record directory appears under its id already locked: made as .new-<id>, locked, then
+ * renamed into place, so that no one ever sees an unlocked record without container.json
+ * that is not stale (eng_record_stale).  A .new-<id> left by a crash is swept by prune. */
+static int record_dir_make(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
+{
+        cleanup_free char *tmp = berth_xasprintf("%s/.new-%s", e->containers_dir, c->id);
+        if (mkdir(tmp, 0700) < 0)
+                return berth_fail(err, errno, "mkdir `%s`", tmp);
+        if (lock_fd_open_at(c, tmp, err) < 0 || rename(tmp, c->dir) < 0) {
+                if (c->lock_fd >= 0)
+                        berth_fail(err, errno, "rename `%s` to `%s`", tmp, c->dir);
+                eng_container_unlock(c);
+                cleanup_free char *lock = berth_path_join(tmp, "lock");
+                unlink(lock);
+                rmdir(tmp);
+                return -1;
+        }
+        return 0;
+}
+
+static void record_dir_unmake(struct eng_container *c)
+{
+        cleanup_free char *lock = berth_path_join(c->dir, "lock");
+        unlink(lock);
+        rmdir(c->dir);
+        eng_container_unlock(c);
 }
 
 static json_t *fresh_state(void)
@@ -168,35 +294,40 @@ int eng_container_new(struct eng_ctx *e, const char *name, struct eng_container 
                         name);
         char id[ENG_ID_LEN + 1];
         random_id(id);
-        char gen[128];
-        if (name == NULL) {
-                char holder[ENG_ID_LEN + 1];
-                for (unsigned attempt = 0;; attempt++) {
-                        eng_name_random(gen, sizeof(gen), attempt);
-                        int r = reserve_name(e, gen, id, holder, err);
-                        if (r < 0)
-                                return -1;
-                        if (r == 0)
-                                break;
-                        if (attempt > 20)
-                                return name_conflict(gen, holder, err);
-                }
-                name = gen;
-        } else {
-                char holder[ENG_ID_LEN + 1];
-                int r = reserve_name(e, name, id, holder, err);
-                if (r != 0)
-                        return r < 0 ? -1 : name_conflict(name, holder, err);
-        }
+        /* the record first, locked, then the name pointing at it: a name whose record is
+         * missing or unlocked without container.json has a dead holder and may be reclaimed */
         struct eng_container *c = container_alloc(e, id);
-        if (mkdir(c->dir, 0700) < 0 || lock_fd_open(c, err) < 0) {
-                if (err && *err == NULL)
-                        berth_fail(err, errno, "mkdir `%s`", c->dir);
-                rmdir(c->dir);
-                release_name(e, name, id);
+        if (record_dir_make(e, c, err) < 0) {
                 eng_container_free(c);
                 return -1;
         }
+        eng_test_crash_point("record-made");
+        char gen[128];
+        char holder[ENG_ID_LEN + 1];
+        int r = 0;
+        if (name == NULL) {
+                for (unsigned attempt = 0;; attempt++) {
+                        eng_name_random(gen, sizeof(gen), attempt);
+                        r = reserve_name(e, gen, id, holder, err);
+                        if (r <= 0)
+                                break;
+                        if (attempt > 20) {
+                                r = name_conflict(gen, holder, err);
+                                break;
+                        }
+                }
+                name = gen;
+        } else {
+                r = reserve_name(e, name, id, holder, err);
+                if (r > 0)
+                        r = name_conflict(name, holder, err);
+        }
+        if (r < 0) {
+                record_dir_unmake(c);
+                eng_container_free(c);
+                return -1;
+        }
+        eng_test_crash_point("name-reserved");
         cleanup_free char *created = eng_now_rfc3339();
         cleanup_free char *slash_name = berth_xasprintf("/%s", name);
         cleanup_free char *log = berth_xasprintf("%s/%s-json.log", c->dir, id);
@@ -237,12 +368,7 @@ static int container_load(struct eng_ctx *e, const char *id, struct eng_containe
 
 static bool is_id(const char *s)
 {
-        if (strlen(s) != ENG_ID_LEN)
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!isxdigit((unsigned char) *p) || isupper((unsigned char) *p))
-                        return false;
-        return true;
+        return eng_id_valid(s);
 }
 
 int eng_container_find(struct eng_ctx *e, const char *what, struct eng_container **out,
@@ -264,7 +390,11 @@ int eng_container_find(struct eng_ctx *e, const char *what, struct eng_container
                 ssize_t n = readlink(link, id, ENG_ID_LEN);
                 if (n == ENG_ID_LEN) {
                         id[n] = '\0';
-                        return container_load(e, id, out, err);
+                        /* a reservation whose maker died is no container: free the name */
+                        if (!record_stale(e, id))
+                                return container_load(e, id, out, err);
+                        if (reclaim_name(e, link, err) < 0)
+                                return -1;
                 }
         }
         /* 3. a unique id prefix */
@@ -334,6 +464,7 @@ int eng_container_save(struct eng_container *c, berth_error_t *err)
 {
         if (save_json(c->dir, "container.json", c->doc, true, err) < 0)
                 return -1;
+        eng_test_crash_point("container-json-written");
         return eng_container_save_state(c, err);
 }
 
@@ -420,25 +551,112 @@ int eng_container_rename(struct eng_ctx *e, struct eng_container *c, const char 
         return 0;
 }
 
-static int rm_tree(const char *path, berth_error_t *err)
+/* Remove PATH and all below it; at the top, KEEP (when not NULL) is left for the caller. */
+static int rm_tree_keep(const char *path, const char *keep, berth_error_t *err)
 {
         cleanup_dir DIR *d = opendir(path);
         if (d == NULL)
                 return errno == ENOENT ? 0 : berth_fail(err, errno, "open `%s`", path);
         struct dirent *de;
         while ((de = readdir(d)) != NULL) {
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+                    (keep && strcmp(de->d_name, keep) == 0))
                         continue;
                 cleanup_free char *child = berth_path_join(path, de->d_name);
                 if (de->d_type == DT_DIR) {
-                        if (rm_tree(child, err) < 0)
+                        if (rm_tree_keep(child, NULL, err) < 0)
                                 return -1;
                 } else if (unlink(child) < 0 && errno != ENOENT) {
                         return berth_fail(err, errno, "remove `%s`", child);
                 }
         }
-        if (rmdir(path) < 0 && errno != ENOENT)
+        if (keep == NULL && rmdir(path) < 0 && errno != ENOENT)
                 return berth_fail(err, errno, "remove `%s`", path);
+        return 0;
+}
+
+static int rm_tree(const char *path, berth_error_t *err)
+{
+        return rm_tree_keep(path, NULL, err);
+}
+
+/* The record directory: container.json first (from then on the record is half-made, which
+ * the lock held tells from a crash), the lock file last, just before the directory. */
+static int rm_record_dir(const char *dir, berth_error_t *err)
+{
+        cleanup_free char *doc = berth_path_join(dir, "container.json");
+        cleanup_free char *lock = berth_path_join(dir, "lock");
+        if (unlink(doc) < 0 && errno != ENOENT)
+                return berth_fail(err, errno, "remove `%s`", doc);
+        if (rm_tree_keep(dir, "lock", err) < 0)
+                return -1;
+        if (unlink(lock) < 0 && errno != ENOENT)
+                return berth_fail(err, errno, "remove `%s`", lock);
+        if (rmdir(dir) < 0 && errno != ENOENT)
+                return berth_fail(err, errno, "remove `%s`", dir);
+        return 0;
+}
+
+/* Every name that points at ID. */
+static void release_names_of(struct eng_ctx *e, const char *id)
+{
+        cleanup_dir DIR *d = opendir(e->names_dir);
+        struct dirent *de;
+        while (d && (de = readdir(d)) != NULL) {
+                if (de->d_name[0] == '.')
+                        continue;
+                release_name(e, de->d_name, id);
+        }
+}
+
+int eng_record_remove_half(struct eng_ctx *e, const char *id, berth_error_t *err)
+{
+        cleanup_free char *dir = berth_path_join(e->containers_dir, id);
+        cleanup_free char *run = berth_path_join(e->run_dir, id);
+        if (rm_tree(run, err) < 0)
+                return -1;
+        release_names_of(e, id);
+        return rm_record_dir(dir, err);
+}
+
+int eng_names_sweep(struct eng_ctx *e, berth_error_t *err)
+{
+        cleanup_dir DIR *d = opendir(e->names_dir);
+        if (d == NULL)
+                return errno == ENOENT ? 0 : berth_fail(err, errno, "open `%s`", e->names_dir);
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+                if (de->d_name[0] == '.')
+                        continue;
+                cleanup_free char *link = berth_path_join(e->names_dir, de->d_name);
+                char id[ENG_ID_LEN + 1];
+                ssize_t n = readlink(link, id, ENG_ID_LEN);
+                if (n <= 0)
+                        continue;
+                id[n] = '\0';
+                if (record_stale(e, id) && reclaim_name(e, link, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+int eng_new_dirs_sweep(struct eng_ctx *e, berth_error_t *err)
+{
+        cleanup_dir DIR *d = opendir(e->containers_dir);
+        if (d == NULL)
+                return errno == ENOENT ? 0 : berth_fail(err, errno, "open `%s`", e->containers_dir);
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+                if (strncmp(de->d_name, ".new-", 5) != 0)
+                        continue;
+                cleanup_free char *tmp = berth_path_join(e->containers_dir, de->d_name);
+                struct stat st;
+                /* the few instructions between mkdir and rename: only older ones are left over */
+                if (lstat(tmp, &st) < 0 || time(NULL) - st.st_mtime <= ENG_UNLOCKED_GRACE_S)
+                        continue;
+                if (rm_tree(tmp, err) < 0)
+                        return -1;
+        }
         return 0;
 }
 
@@ -448,7 +666,7 @@ int eng_container_remove_record(struct eng_ctx *e, struct eng_container *c, bert
                 return -1;
         release_name(e, eng_container_name(c), c->id);
         /* the directory last: until it is gone, a retry can find the record */
-        return rm_tree(c->dir, err);
+        return rm_record_dir(c->dir, err);
 }
 
 void eng_container_free(struct eng_container *c)

@@ -6,7 +6,9 @@
  *   <data_dir>/containers/<id>/state.json       State (Status, Pid, ExitCode, …), RestartCount
  *   <data_dir>/containers/<id>/<id>-json.log    the json-file log
  *   <data_dir>/containers/<id>/lock             flock: one writer at a time
- *   <data_dir>/containers/.names/<name>         symlink → <id>: names are unique, atomically
+ *   <data_dir>/containers/.names/<name>         symlink → <id>: names are unique, atomically;
+ *                                               made after the record's directory, so a name
+ *                                               whose record is stale can be taken back
  *   <run_dir>/containers/<id>/                  the OCI bundle, the monitor's socket and pid
  *
  * container.json changes rarely (create, rename); state.json is rewritten at
@@ -83,6 +85,22 @@ int eng_container_rename(struct eng_ctx *e, struct eng_container *c, const char 
 int eng_container_remove_record(struct eng_ctx *e, struct eng_container *c, berth_error_t *err);
 
 void eng_container_free(struct eng_container *c);
+
+/* Crashed makers and removers.  A record directory without container.json or state.json
+ * whose lock no one holds (or that lost its lock file a while ago) is half-made: its maker
+ * or remover died.  1: stale (*lock_fd then holds its lock, or is -1 where there is none to
+ * hold; the directory may be missing altogether), 0: a live record or one at work. */
+bool eng_id_valid(const char *s);
+int eng_record_stale(struct eng_ctx *e, const char *id, int *lock_fd);
+/* Remove a stale record: its run directory, the names pointing at it, its directory. */
+int eng_record_remove_half(struct eng_ctx *e, const char *id, berth_error_t *err);
+/* Drop every name whose holder is stale. */
+int eng_names_sweep(struct eng_ctx *e, berth_error_t *err);
+/* Remove the .new-<id> directories a crash left between mkdir and rename. */
+int eng_new_dirs_sweep(struct eng_ctx *e, berth_error_t *err);
+
+/* Tests only: raise SIGKILL when BERTH_TEST_CRASH_AT names WHERE (tests/e2e/crash.bats). */
+void eng_test_crash_point(const char *where);
 
 /* Accessors for the common fields. */
 const char *eng_container_name(const struct eng_container *c); /* without the leading '/' */

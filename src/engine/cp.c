@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "engine/lifecycle.h"
 #include "engine/rootfs.h"
@@ -94,6 +95,8 @@ static int add_entry(struct tar_out *t, int dirfd, const char *name, const char 
         struct stat st;
         if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return berth_fail(t->err, errno, "stat `%s`", tar_name);
+        if (S_ISSOCK(st.st_mode))
+                return 0; /* tar has no sockets (Docker's archive skips them too) */
         struct archive_entry *e = archive_entry_new();
         archive_entry_copy_stat(e, &st);
         archive_entry_set_pathname(e, tar_name);
@@ -264,8 +267,25 @@ static int set_meta(int pfd, const char *leaf, uid_t uid, gid_t gid, mode_t mode
         return 0;
 }
 
+/* Onto the host, from a container: what it holds is the container's to choose, so without
+ * -a no device node, FIFO or socket is made and no file keeps its setuid or setgid bit (a
+ * `brw-rw-rw-` of the host's disk, a setuid-root shell).  Is this entry to be skipped? */
+static bool host_unsafe_skip(mode_t mode, const char *name)
+{
+        if (!S_ISCHR(mode) && !S_ISBLK(mode) && !S_ISFIFO(mode) && !S_ISSOCK(mode))
+                return false;
+        log_warn("skipping `%s`: a %s from the container is not made on the host without -a", name,
+                 S_ISCHR(mode)    ? "character device"
+                 : S_ISBLK(mode)  ? "block device"
+                 : S_ISFIFO(mode) ? "FIFO"
+                                  : "socket");
+        return true;
+}
+
 int eng_cp_tar_into(int root_fd, const char *dir, int in_fd, bool keep_owner, berth_error_t *err)
 {
+        bool host_safe = root_fd == AT_FDCWD && !keep_owner;
+        size_t skipped = 0;
         cleanup_close int dest = open_in_root(root_fd, dir, O_RDONLY | O_DIRECTORY, err);
         if (dest < 0)
                 return berth_wrap(err, "copy into `%s`", dir);
@@ -289,6 +309,12 @@ int eng_cp_tar_into(int root_fd, const char *dir, int in_fd, bool keep_owner, be
                         break;
                 }
                 mode_t mode = archive_entry_mode(e);
+                if (host_safe && !archive_entry_hardlink(e) && host_unsafe_skip(mode, name)) {
+                        skipped++;
+                        continue;
+                }
+                if (host_safe && S_ISREG(mode))
+                        mode &= (mode_t) ~(S_ISUID | S_ISGID);
                 uid_t uid = keep_owner ? (uid_t) archive_entry_uid(e) : 0;
                 gid_t gid = keep_owner ? (gid_t) archive_entry_gid(e) : 0;
                 struct stat old;
@@ -297,6 +323,12 @@ int eng_cp_tar_into(int root_fd, const char *dir, int in_fd, bool keep_owner, be
                         unlinkat(pfd, leaf, S_ISDIR(old.st_mode) ? AT_REMOVEDIR : 0);
                 const char *hl = archive_entry_hardlink(e);
                 if (hl) {
+                        if (host_safe && skipped > 0 && name_safe(hl) &&
+                            faccessat(dest, hl, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
+                                log_warn("skipping `%s`: a link to `%s`, which was skipped", name,
+                                         hl);
+                                continue;
+                        }
                         if (!name_safe(hl) || linkat(dest, hl, pfd, leaf, 0) < 0) {
                                 ret = berth_fail(err, errno ? errno : EPERM, "hard link `%s`",
                                                  name);

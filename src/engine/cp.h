@@ -26,7 +26,9 @@ int eng_cp_tar_from(int root_fd, const char *path, const char *top_name, int out
 
 /* Extract the tar read from in_fd into the directory dir (resolved inside
  * root_fd).  keep_owner: keep the archive's uid/gid (`cp -a`), else the
- * files belong to root. */
+ * files belong to root.  Onto the host (root_fd AT_FDCWD) without keep_owner,
+ * device nodes, FIFOs and sockets are skipped with a warning and files lose
+ * their setuid and setgid bits: a container doesn't get to plant them there. */
 int eng_cp_tar_into(int root_fd, const char *dir, int in_fd, bool keep_owner, berth_error_t *err);
 
 /* The kind of what path names inside root_fd (S_IFDIR, S_IFREG, …), or -1

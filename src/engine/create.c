@@ -403,6 +403,8 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
         if (r < 0)
                 goto out;
         r = eng_rootfs_prepare(e, ri.manifest, c->id, &rootfs, err);
+        if (r == 0)
+                eng_test_crash_point("snapshot-made");
         if (r < 0 || (quota > 0 && (r = eng_storage_quota_apply(e, c->id, quota, err)) < 0))
                 goto undo;
         /* Docker makes a missing working directory (root, 0755) at create */

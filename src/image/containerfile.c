@@ -199,10 +199,13 @@ int img_cf_parse(const char *text, struct img_cf *out, berth_error_t *err)
                         start = line;
                 sb_addn(&cur, q, (size_t) (e - q));
                 if (cont && *p) {
-                        sb_addc(&cur, ' ');
+                        if (cur.len > 0) /* a lone `\` line starts nothing to separate */
+                                sb_addc(&cur, ' ');
                         continue;
                 }
-                if (blank(cur.s, cur.s + cur.len)) {
+                /* a lone `\` adds nothing: cur.s may still be NULL, and NULL + 0 is
+                 * undefined behaviour (UBSan found it fuzzing) */
+                if (cur.len == 0 || blank(cur.s, cur.s + cur.len)) {
                         free(sb_take(&cur));
                         continue;
                 }

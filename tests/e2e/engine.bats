@@ -306,6 +306,33 @@ cgroup_dir() { # CONTROLLER ID
         [ "$status" -eq 1 ]
 }
 
+@test "cp out of a container: no device node, FIFO or setuid/setgid file lands on the host without -a" {
+        "$BERTH" run --name cpdev busybox sh -c \
+                'mkdir /d && mknod /d/blk b 8 0 && mknod /d/chr c 1 3 && mkfifo /d/fifo &&
+                 ln /d/blk /d/blk-link && cp /bin/busybox /d/suid && chmod 6755 /d/suid &&
+                 echo plain > /d/plain && chmod 2755 /d && mknod /dev-x b 8 0' >/dev/null
+        cd "$BATS_TEST_TMPDIR"
+        run "$BERTH" cp cpdev:/d ./out
+        assert_success
+        assert_output_contains "skipping"
+        [ "$(cat out/plain)" = plain ]
+        [ "$(stat -c %a out/suid)" = 755 ] || { stat -c '%A %n' out/suid; return 1; }
+        for f in blk blk-link chr fifo; do
+                [ ! -e "out/$f" ] || { ls -l "out/$f"; return 1; }
+        done
+        [ -z "$(find out -perm /6000 -type f)" ]
+        run "$BERTH" cp cpdev:/dev-x ./devx
+        assert_output_contains "skipping"
+        [ ! -e devx ]
+        # a tar to stdout is the user's to unpack: it carries them, as Docker's does
+        "$BERTH" cp cpdev:/d - | tar tv | grep -q '^b.* d/blk$'
+        # -a: what the user asked for, as root
+        run "$BERTH" cp -a cpdev:/d ./keep
+        assert_success
+        [ -b keep/blk ] && [ -b keep/blk-link ] && [ -c keep/chr ] && [ -p keep/fifo ]
+        [ "$(stat -c %a keep/suid)" = 6755 ]
+}
+
 @test "health checks: starting, unhealthy after the retries, healthy when the test passes; in ps and inspect" {
         "$BERTH" run -d --name hc --health-cmd 'test -f /ok' --health-interval 200ms \
                 --health-retries 2 busybox sleep 1000 >/dev/null

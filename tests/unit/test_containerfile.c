@@ -117,9 +117,39 @@ static void test_words(void)
         berth_error_release(&err);
 }
 
+/* A line holding only `\` continues into nothing: before the fix the parser added a zero
+ * offset to a NULL buffer (UBSan, under meson test's halt_on_error, stops the test there). */
+static void test_lone_backslash(void)
+{
+        static const struct {
+                const char *text;
+                int ret;
+                size_t n;
+        } cases[] = {
+                {"\\", -1, 0},
+                {"\\\n", -1, 0},
+                {"FROM busybox\n\\", 0, 1},
+                {"FROM busybox\n\\\n", 0, 1},
+                {"FROM busybox\n\\\nRUN true\n", 0, 2},
+                {"FROM busybox\n  \\  \n\\\n", 0, 1},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                berth_error_t err = NULL;
+                struct img_cf cf;
+                int r = img_cf_parse(cases[i].text, &cf, &err);
+                is_int(r, cases[i].ret, "a lone backslash line parses as nothing");
+                if (r == 0) {
+                        is_int((int) cf.n, (int) cases[i].n, "instructions around it");
+                        img_cf_free(&cf);
+                }
+                berth_error_release(&err);
+        }
+}
+
 int main(void)
 {
         test_parse();
+        test_lone_backslash();
         test_words();
         return tap_done();
 }

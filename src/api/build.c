@@ -5,7 +5,6 @@
  * that goes away cancels the build (its RUN container is killed) and everything is removed. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <microhttpd.h>
 #include <poll.h>
 #include <pthread.h>
@@ -15,7 +14,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "api/api_internal.h"
@@ -308,55 +306,6 @@ static int query_map(struct api_req *r, const char *key, json_t **out)
         return 0;
 }
 
-/* The Containerfile inside the context, no symlink leading out of it. */
-static int read_dockerfile(const char *dir, const char *name, char **out, berth_error_t *err)
-{
-        cleanup_close int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-                               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-        cleanup_close int fd =
-                root < 0 ? -1 : (int) syscall(SYS_openat2, root, name, &how, sizeof(how));
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-                return berth_fail(err, ENOENT, "Cannot locate specified Dockerfile: %s", name);
-        if (st.st_size > (16 << 20))
-                return berth_fail(err, EFBIG, "the Dockerfile %s is too large", name);
-        char *text = berth_xmalloc((size_t) st.st_size + 1);
-        size_t len = 0;
-        ssize_t k;
-        while (len < (size_t) st.st_size &&
-               (k = read(fd, text + len, (size_t) st.st_size - len)) > 0)
-                len += (size_t) k;
-        text[len] = '\0';
-        *out = text;
-        return 0;
-}
-
-/* The body (a tar, maybe compressed) into a new directory under the run dir. */
-static int unpack_context(struct api_req *r, char **dir, berth_error_t *err)
-{
-        cleanup_free char *base = berth_path_join(r->paths->run_dir, "build");
-        if (berth_mkdir_p(base, 0700, err) < 0)
-                return -1;
-        char *tmpl = berth_path_join(base, "context-XXXXXX");
-        if (mkdtemp(tmpl) == NULL) {
-                int e = errno;
-                free(tmpl);
-                return berth_fail(err, e, "make a directory for the build context");
-        }
-        *dir = tmpl;
-        cleanup_close int dfd = open(tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return berth_fail(err, errno, "open `%s`", tmpl);
-        struct stat st;
-        if (r->body_fd < 0 || fstat(r->body_fd, &st) < 0 || st.st_size == 0)
-                return 0; /* no context: only a Dockerfile lookup failure follows */
-        struct img_unpack_stats us;
-        if (img_layer_unpack(r->body_fd, dfd, NULL, &us, err) < 0)
-                return berth_wrap(err, "read the build context");
-        return 0;
-}
-
 /* Options as dockerd reads them; 0, or -1 with a reply queued. */
 static int job_options(struct api_req *r, struct build_job *j)
 {
@@ -425,11 +374,12 @@ static void build_post(struct api_req *r)
         if (name == NULL || *name == '\0')
                 name = "Dockerfile";
         struct img_cf cf = {0};
-        if (unpack_context(r, &j->ctx_dir, &err) < 0) {
+        cleanup_free char *base = berth_path_join(r->paths->run_dir, "build");
+        if (bld_context_unpack(r->body_fd, base, &j->ctx_dir, &err) < 0) {
                 api_reply_error(r, 400, "%s", api_error_text(err));
                 goto fail;
         }
-        if (read_dockerfile(j->ctx_dir, name, &j->dockerfile, &err) < 0) {
+        if (bld_context_dockerfile(j->ctx_dir, name, &j->dockerfile, NULL, &err) < 0) {
                 api_reply_error(r, 500, "%s", api_error_text(err));
                 goto fail;
         }

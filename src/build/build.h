@@ -75,6 +75,31 @@ struct bld_result {
         int run_code;
 };
 
+/* ---- contexts that arrive as a stream (context.c) ---- */
+
+/* A context made from a stream: dir to build in (removed by bld_context_remove); dockerfile,
+ * when the stream was a lone Containerfile, its text (else NULL). */
+struct bld_stream_context {
+        char *dir;
+        char *dockerfile;
+};
+
+/* `docker build -`: fd holds a tar (plain, gzip, bzip2, xz or zstd), unpacked into a new
+ * directory under base, or else the Containerfile itself, written as the only file of a new
+ * context directory (named Dockerfile, as the docker CLI sends it).  Pipes are spooled to an
+ * unnamed file under base first. */
+int bld_context_from_stream(int fd, const char *base, struct bld_stream_context *out,
+                            berth_error_t *err);
+/* A tar (maybe compressed; fd < 0 or an empty file: an empty context) unpacked into a new
+ * directory under base, named in *dir even on failure (for the caller to remove). */
+int bld_context_unpack(int fd, const char *base, char **dir, berth_error_t *err);
+void bld_context_remove(struct bld_stream_context *c);
+/* The Containerfile NAME inside dir, no symlink leading out of it; name NULL: Containerfile,
+ * else Dockerfile (*used, when given, says which: a static string or name).  Missing: "Cannot
+ * locate specified Dockerfile: NAME", as dockerd says it. */
+int bld_context_dockerfile(const char *dir, const char *name, char **out, const char **used,
+                           berth_error_t *err);
+
 /* CONTEXT/Containerfile if it exists, else CONTEXT/Dockerfile (newly allocated). */
 char *bld_default_dockerfile(const char *context);
 

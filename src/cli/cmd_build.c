@@ -26,13 +26,16 @@ struct cli_build {
 
 static void build_usage(FILE *out)
 {
-        fprintf(out, "Usage: berth build [OPTIONS] CONTEXT\n"
+        fprintf(out, "Usage: berth build [OPTIONS] CONTEXT|-\n"
                      "\n"
-                     "Build an image from a Containerfile (Dockerfile syntax).\n"
+                     "Build an image from a Containerfile (Dockerfile syntax).  With -, the\n"
+                     "context is a tar on stdin (plain, gzip, bzip2, xz or zstd), or stdin is\n"
+                     "the Containerfile alone (an empty context).\n"
                      "\n"
                      "Options:\n"
                      "  -f, --file FILE        the Containerfile (default CONTEXT/Containerfile,\n"
-                     "                         else CONTEXT/Dockerfile)\n"
+                     "                         else CONTEXT/Dockerfile; inside the tar for -;\n"
+                     "                         - reads it from stdin)\n"
                      "  -t, --tag NAME         name the image (repeatable)\n"
                      "      --build-arg K[=V]  set a build-time variable (V from the environment\n"
                      "                         when absent)\n"
@@ -185,15 +188,48 @@ static void on_event(void *ctx, const struct bld_event *ev)
         fflush(stdout);
 }
 
+/* `berth build -`: the context (or the Containerfile alone) from stdin, as docker reads it. */
+static int stdin_context(struct cli_global *g, struct cli_build *b, struct bld_stream_context *sc,
+                         char **text, berth_error_t *err)
+{
+        if (b->file && strcmp(b->file, "-") == 0)
+                return berth_fail_status(err, 1, 0,
+                                         "invalid argument: can't use stdin for both build "
+                                         "context and dockerfile");
+        cleanup_free char *base = berth_path_join(g->paths.run_dir, "build");
+        if (bld_context_from_stream(STDIN_FILENO, base, sc, err) < 0)
+                return -1;
+        b->context = sc->dir;
+        if (sc->dockerfile) {
+                /* a lone Containerfile: -f would name a second one (the docker CLI's words) */
+                if (b->file)
+                        return berth_fail_status(err, 1, 0,
+                                                 "unable to prepare context: ambiguous Dockerfile "
+                                                 "source: both stdin and flag correspond to "
+                                                 "Dockerfiles");
+                b->o.dockerfile_text = sc->dockerfile;
+                b->file = "Dockerfile";
+                return 0;
+        }
+        const char *used = NULL;
+        if (bld_context_dockerfile(sc->dir, b->file, text, &used, err) < 0)
+                return -1;
+        b->o.dockerfile_text = *text;
+        b->file = used;
+        return 0;
+}
+
+/* 0; 1 when a RUN command failed (reported here, as Docker does); -1 with err set. */
 static int build(struct cli_global *g, struct cli_build *b, berth_error_t *err)
 {
         cleanup_free char *file_buf = NULL;
         cleanup_free char *text = NULL;
-        if (b->file == NULL) {
+        /* (from stdin_context, context and Containerfile are known already) */
+        if (b->o.dockerfile_text == NULL && b->file == NULL) {
                 file_buf = bld_default_dockerfile(b->context);
                 b->file = file_buf;
         }
-        if (strcmp(b->file, "-") == 0) {
+        if (b->o.dockerfile_text == NULL && strcmp(b->file, "-") == 0) {
                 if (read_stdin(&text, err) < 0) {
                         (*err)->status = 125;
                         return -1;
@@ -222,6 +258,14 @@ static int build(struct cli_global *g, struct cli_build *b, berth_error_t *err)
         struct bld_result res;
         int r = bld_run(&g->paths, &b->o, &res, err);
         free(names);
+        if (r < 0 && res.run_code) {
+                /* Docker's classic builder's words, alone on stderr, and its exit status: the
+                 * step that failed was printed just before */
+                fflush(stdout);
+                fprintf(stderr, "%s\n", berth_error_msg(*err));
+                berth_error_release(err);
+                return 1;
+        }
         if (r < 0) {
                 if (res.failed_line)
                         berth_wrap(err, "%s:%d: %s", b->file, res.failed_line, res.failed_cmd);
@@ -236,10 +280,24 @@ static int build(struct cli_global *g, struct cli_build *b, berth_error_t *err)
 int cmd_build(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 {
         struct cli_build b = {.tags = json_array(), .build_args = json_object()};
+        struct bld_stream_context sc = {0};
+        cleanup_free char *text = NULL;
         int r = parse_opts(&b, argc, argv, err);
-        if (r == 0 && b.context)
+        if (r == 0 && b.context && strcmp(b.context, "-") == 0) {
+                r = stdin_context(g, &b, &sc, &text, err);
+                if (r < 0 && (*err)->status == 0)
+                        (*err)->status = 125;
+        }
+        int status = 0;
+        if (r == 0 && b.context) {
                 r = build(g, &b, err);
+                if (r > 0) {
+                        status = r;
+                        r = 0;
+                }
+        }
+        bld_context_remove(&sc);
         json_decref(b.tags);
         json_decref(b.build_args);
-        return r < 0 ? -1 : 0;
+        return r < 0 ? -1 : status;
 }

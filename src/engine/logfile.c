@@ -286,33 +286,10 @@ static int emit_entry(const struct eng_log_read_opts *o, const struct entry *e, 
         return 0;
 }
 
-/* A ring of the last N wanted entries, for --tail. */
-struct ring {
-        struct entry *e;
-        size_t cap, n, head;
-};
-
-static void ring_push(struct ring *r, struct entry *e)
-{
-        if (r->cap == 0) {
-                free(e->log);
-                return;
-        }
-        size_t slot = (r->head + r->n) % r->cap;
-        if (r->n == r->cap) {
-                free(r->e[r->head].log);
-                slot = r->head;
-                r->head = (r->head + 1) % r->cap;
-        } else {
-                r->n++;
-        }
-        r->e[slot] = *e;
-}
-
-/* Scan one file from offset *pos; emit (or ring) wanted entries; leave *pos
+/* Scan one file from offset *pos; emit wanted entries; leave *pos
  * after the last complete line. */
-static int scan(int fd, off_t *pos, const struct eng_log_read_opts *o, struct ring *ring,
-                int out_fd, int err_fd, berth_error_t *err)
+static int scan(int fd, off_t *pos, const struct eng_log_read_opts *o, int out_fd, int err_fd,
+                berth_error_t *err)
 {
         char buf[65536];
         cleanup_free char *carry = NULL;
@@ -339,8 +316,6 @@ static int scan(int fd, off_t *pos, const struct eng_log_read_opts *o, struct ri
                         if (parse_entry(carry + start, l, &e)) {
                                 if (!wanted(o, &e)) {
                                         free(e.log);
-                                } else if (ring) {
-                                        ring_push(ring, &e);
                                 } else {
                                         int ret = emit_entry(o, &e, out_fd, err_fd, err);
                                         free(e.log);
@@ -357,8 +332,8 @@ static int scan(int fd, off_t *pos, const struct eng_log_read_opts *o, struct ri
         return 0;
 }
 
-static int scan_path(const char *path, const struct eng_log_read_opts *o, struct ring *ring,
-                     int out_fd, int err_fd, off_t *end_pos, berth_error_t *err)
+static int scan_path(const char *path, const struct eng_log_read_opts *o, int out_fd, int err_fd,
+                     off_t *end_pos, berth_error_t *err)
 {
         cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
@@ -367,7 +342,7 @@ static int scan_path(const char *path, const struct eng_log_read_opts *o, struct
                 return berth_fail(err, errno, "open log file `%s`", path);
         }
         off_t pos = 0;
-        if (scan(fd, &pos, o, ring, out_fd, err_fd, err) < 0)
+        if (scan(fd, &pos, o, out_fd, err_fd, err) < 0)
                 return berth_wrap(err, "read `%s`", path);
         if (end_pos)
                 *end_pos = pos;
@@ -392,12 +367,12 @@ static int follow(const char *path, off_t pos, const struct eng_log_read_opts *o
         if (fd >= 0 && fstat(fd, &st0) < 0)
                 return berth_fail(err, errno, "stat `%s`", path);
         for (;;) {
-                if (fd >= 0 && scan(fd, &pos, o, NULL, out_fd, err_fd, err) < 0)
+                if (fd >= 0 && scan(fd, &pos, o, out_fd, err_fd, err) < 0)
                         return -1;
                 /* rotated? a new inode at path: finish the old file, switch */
                 struct stat st;
                 if (stat(path, &st) == 0 && (fd < 0 || st.st_ino != st0.st_ino)) {
-                        if (fd >= 0 && scan(fd, &pos, o, NULL, out_fd, err_fd, err) < 0)
+                        if (fd >= 0 && scan(fd, &pos, o, out_fd, err_fd, err) < 0)
                                 return -1;
                         berth_closep(&fd);
                         fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -418,39 +393,122 @@ static int follow(const char *path, off_t pos, const struct eng_log_read_opts *o
                 }
                 if (o->stop_fd >= 0 && p[1].revents) {
                         /* the writer is gone: drain what it wrote last */
-                        if (fd >= 0 && scan(fd, &pos, o, NULL, out_fd, err_fd, err) < 0)
+                        if (fd >= 0 && scan(fd, &pos, o, out_fd, err_fd, err) < 0)
                                 return -1;
                         return 0;
                 }
         }
 }
 
+/* --tail: the last entries of one file, read from its end backwards in chunks, so that the cost
+ * follows the tail asked for rather than the log's size (as dockerd's json-file tail).  Wanted
+ * entries go to got[*n...] newest first until there are want of them.  end_pos (the newest
+ * file only): the offset after its last complete line, where -f goes on. */
+static int tail_file(int fd, const struct eng_log_read_opts *o, struct entry *got, size_t want,
+                     size_t *n, off_t *end_pos, berth_error_t *err)
+{
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return berth_fail(err, errno, "stat log file");
+        off_t pos = st.st_size; /* buf holds the file's bytes [pos, pos + len) */
+        cleanup_free char *buf = NULL;
+        size_t len = 0;
+        bool trimmed = false; /* a last line still being written (no newline yet) dropped */
+        for (;;) {
+                /* complete lines at buf's end: after the trim, buf ends with a newline */
+                while (trimmed && len > 0 && *n < want) {
+                        char *prev = len > 1 ? memrchr(buf, '\n', len - 1) : NULL;
+                        if (prev == NULL && pos > 0)
+                                break; /* the line starts before buf: read more */
+                        size_t start = prev ? (size_t) (prev - buf) + 1 : 0;
+                        struct entry e;
+                        if (parse_entry(buf + start, len - 1 - start, &e)) {
+                                if (wanted(o, &e))
+                                        got[(*n)++] = e;
+                                else
+                                        free(e.log);
+                        }
+                        len = start;
+                }
+                if ((trimmed && *n >= want) || pos == 0)
+                        break;
+                size_t chunk = pos > 65536 ? 65536 : (size_t) pos;
+                pos -= (off_t) chunk;
+                buf = berth_xrealloc(buf, len + chunk);
+                memmove(buf + chunk, buf, len);
+                for (size_t got_len = 0; got_len < chunk;) {
+                        ssize_t r =
+                                pread(fd, buf + got_len, chunk - got_len, pos + (off_t) got_len);
+                        if (r < 0 && errno == EINTR)
+                                continue;
+                        if (r <= 0)
+                                return berth_fail(err, r < 0 ? errno : EIO, "read log file");
+                        got_len += (size_t) r;
+                }
+                len += chunk;
+                if (!trimmed) {
+                        char *last = memrchr(buf, '\n', len);
+                        if (last || pos == 0) {
+                                len = last ? (size_t) (last - buf) + 1 : 0;
+                                if (end_pos)
+                                        *end_pos = pos + (off_t) len;
+                                trimmed = true;
+                        }
+                }
+        }
+        return 0;
+}
+
+static int tail_path(const char *path, const struct eng_log_read_opts *o, struct entry *got,
+                     size_t want, size_t *n, off_t *end_pos, berth_error_t *err)
+{
+        cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return berth_fail(err, errno, "open log file `%s`", path);
+        }
+        if (tail_file(fd, o, got, want, n, end_pos, err) < 0)
+                return berth_wrap(err, "read `%s`", path);
+        return 0;
+}
+
+static int read_tail(const char *path, const struct eng_log_read_opts *o, int out_fd, int err_fd,
+                     off_t *end, berth_error_t *err)
+{
+        size_t want = (size_t) o->tail, n = 0;
+        struct entry *got = berth_xcalloc(want ? want : 1, sizeof(*got));
+        /* newest first: path, then path.1 … path.(max_file-1) while more are wanted */
+        int ret = tail_path(path, o, got, want, &n, end, err);
+        for (unsigned i = 1; ret == 0 && n < want && i < o->max_file; i++) {
+                cleanup_free char *p = berth_xasprintf("%s.%u", path, i);
+                ret = tail_path(p, o, got, want, &n, NULL, err);
+        }
+        for (size_t i = n; i-- > 0;) {
+                if (ret == 0)
+                        ret = emit_entry(o, &got[i], out_fd, err_fd, err);
+                free(got[i].log);
+        }
+        free(got);
+        return ret;
+}
+
 int eng_logfile_read(const char *path, const struct eng_log_read_opts *o, int out_fd, int err_fd,
                      berth_error_t *err)
 {
-        struct ring ring = {0};
-        struct ring *rp = NULL;
-        if (o->tail >= 0) {
-                ring.cap = (size_t) o->tail;
-                ring.e = berth_xcalloc(ring.cap ? ring.cap : 1, sizeof(*ring.e));
-                rp = &ring;
-        }
         int ret = 0;
-        /* oldest first: path.(max_file-1) … path.1, then path */
-        for (unsigned i = o->max_file > 1 ? o->max_file - 1 : 0; i >= 1 && ret == 0; i--) {
-                cleanup_free char *p = berth_xasprintf("%s.%u", path, i);
-                ret = scan_path(p, o, rp, out_fd, err_fd, NULL, err);
-        }
         off_t end = 0;
-        if (ret == 0)
-                ret = scan_path(path, o, rp, out_fd, err_fd, &end, err);
-        for (size_t i = 0; i < ring.n; i++) {
-                struct entry *e = &ring.e[(ring.head + i) % (ring.cap ? ring.cap : 1)];
+        if (o->tail >= 0) {
+                ret = read_tail(path, o, out_fd, err_fd, &end, err);
+        } else {
+                /* oldest first: path.(max_file-1) … path.1, then path */
+                for (unsigned i = o->max_file > 1 ? o->max_file - 1 : 0; i >= 1 && ret == 0; i--) {
+                        cleanup_free char *p = berth_xasprintf("%s.%u", path, i);
+                        ret = scan_path(p, o, out_fd, err_fd, NULL, err);
+                }
                 if (ret == 0)
-                        ret = emit_entry(o, e, out_fd, err_fd, err);
-                free(e->log);
+                        ret = scan_path(path, o, out_fd, err_fd, &end, err);
         }
-        free(ring.e);
         if (ret == 0 && o->follow)
                 ret = follow(path, end, o, out_fd, err_fd, err);
         return ret;

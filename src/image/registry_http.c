@@ -1,4 +1,5 @@
-/* registry_http.c — HTTP for the registry client: libcurl, TLS, auth (registry_http.h). */
+/* registry_http.c — HTTP for the registry client: libcurl (loaded on first use, curl_dl.c),
+ * TLS, auth (registry_http.h). */
 #include <ctype.h>
 #include <openssl/evp.h>
 #include <errno.h>
@@ -9,6 +10,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "image/curl_dl.h"
 #include "image/registry_http.h"
 
 static bool host_is_local(const char *host)
@@ -57,6 +59,8 @@ int reg_open(struct reg *r, const char *name, const struct img_registry_opts *o,
         } else if (img_auth_get(o->auth_file, r->host, &r->user, &r->password, err) < 0) {
                 return -1;
         }
+        if (img_curl_load(err) < 0)
+                return -1;
         r->curl = curl_easy_init();
         if (r->curl == NULL)
                 return berth_fail(err, ENOMEM, "initialise libcurl");

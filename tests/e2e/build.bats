@@ -183,8 +183,12 @@ CF
         run "$BERTH" build -t failed "$CTX"
         [ "$status" -eq 1 ]
         assert_output_contains "before"
-        assert_output_contains "The command '/bin/sh -c exit 3' returned a non-zero code: 3"
-        assert_output_contains "Containerfile:3"
+        assert_output_contains "STEP 3/4: RUN exit 3"
+        # Docker's classic builder's words, alone on the line, after the step that failed
+        [ "${lines[-1]}" = "The command '/bin/sh -c exit 3' returned a non-zero code: 3" ]
+        run --separate-stderr "$BERTH" build -t failed "$CTX"
+        [ "$status" -eq 1 ]
+        [ "$stderr" = "The command '/bin/sh -c exit 3' returned a non-zero code: 3" ]
         refute_output_contains "never"
         [ -z "$("$BERTH" ps -aq)" ]
         run "$BERTH" images -q failed
@@ -234,4 +238,77 @@ CF
         [ "$status" -eq 125 ]
         assert_output_contains "Containerfile:1: FROM: no-such-image: image not known"
         [ -z "$("$BERTH" ps -aq)" ]
+}
+
+@test "build -: a Containerfile on stdin builds with a context holding only it" {
+        printf 'FROM busybox\nCOPY Dockerfile /df\nRUN echo from-stdin > /x\nCMD ["cat", "/x"]\n' |
+                "$BERTH" build -t stdin:one - > "$BATS_TEST_TMPDIR/out"
+        grep -q "STEP 3/4: RUN echo from-stdin" "$BATS_TEST_TMPDIR/out"
+        run "$BERTH" run --rm stdin:one
+        assert_success
+        [ "$output" = "from-stdin" ]
+        # the context is the Containerfile alone, as `docker build - < Dockerfile` sends it
+        run "$BERTH" run --rm stdin:one cat /df
+        assert_output_contains "COPY Dockerfile /df"
+        run bash -c "printf 'FROM busybox\nCOPY f /f\n' | '$BERTH' build -"
+        assert_failure
+        assert_output_contains "Dockerfile:2: COPY: \`f\`: no such file or directory in the build context"
+        # a Containerfile on stdin and -f: which one? (the docker CLI refuses too)
+        run bash -c "printf 'FROM busybox\n' | '$BERTH' build -f Other -"
+        [ "$status" -eq 1 ]
+        assert_output_contains "ambiguous Dockerfile source: both stdin and flag correspond to Dockerfiles"
+        # -f - with a context directory still reads only the Containerfile from stdin
+        echo in-dir > "$CTX/f"
+        run bash -c "printf 'FROM busybox\nCOPY f /f\n' | '$BERTH' build -q -t stdin:two -f - '$CTX'"
+        assert_success
+        run "$BERTH" run --rm stdin:two cat /f
+        [ "$output" = "in-dir" ]
+        # nothing of the contexts made from stdin stays
+        [ -z "$(ls -A "$BERTH_RUN_DIR/build" 2>/dev/null)" ]
+        [ -z "$("$BERTH" ps -aq)" ]
+}
+
+@test "build -: a tar context on stdin (plain, gzip, bzip2, xz, zstd), piped or redirected" {
+        mkdir -p "$CTX/sub"
+        echo payload > "$CTX/f"
+        printf 'FROM busybox\nCOPY f /f\nCMD ["cat", "/f"]\n' > "$CTX/Dockerfile"
+        printf 'FROM busybox\nCOPY f /g\n' > "$CTX/sub/Other"
+        tar cf "$BATS_TEST_TMPDIR/c.tar" -C "$CTX" .
+        gzip -c "$BATS_TEST_TMPDIR/c.tar" > "$BATS_TEST_TMPDIR/c.tar.gz"
+        bzip2 -c "$BATS_TEST_TMPDIR/c.tar" > "$BATS_TEST_TMPDIR/c.tar.bz2"
+        xz -c "$BATS_TEST_TMPDIR/c.tar" > "$BATS_TEST_TMPDIR/c.tar.xz"
+        local kinds=(tar tar.gz tar.bz2 tar.xz)
+        if command -v zstd >/dev/null; then
+                zstd -q -c "$BATS_TEST_TMPDIR/c.tar" > "$BATS_TEST_TMPDIR/c.tar.zst"
+                kinds+=(tar.zst)
+        else
+                echo "# zstd not installed: the zstd context is not tried" >&3
+        fi
+        local first=""
+        for k in "${kinds[@]}"; do
+                run "$BERTH" build -q -t "tarctx:${k//./-}" - < "$BATS_TEST_TMPDIR/c.$k"
+                assert_success
+                [ -n "$first" ] || first="$output"
+                # the same context makes the same image, however it was compressed
+                [ "$output" = "$first" ]
+                run bash -c "cat '$BATS_TEST_TMPDIR/c.$k' | '$BERTH' build -q -"
+                assert_success
+                [ "$output" = "$first" ]
+        done
+        run "$BERTH" run --rm tarctx:tar-gz
+        [ "$output" = "payload" ]
+        # -f names the Containerfile inside the tar
+        run "$BERTH" build -q -t tarctx:other -f sub/Other - < "$BATS_TEST_TMPDIR/c.tar.gz"
+        assert_success
+        run "$BERTH" run --rm tarctx:other cat /g
+        [ "$output" = "payload" ]
+        run "$BERTH" build -f nope - < "$BATS_TEST_TMPDIR/c.tar"
+        assert_failure
+        assert_output_contains "Cannot locate specified Dockerfile: nope"
+        # stdin can't be both, as docker says
+        run bash -c "'$BERTH' build -f - - < '$BATS_TEST_TMPDIR/c.tar'"
+        [ "$status" -eq 1 ]
+        assert_output_contains "invalid argument: can't use stdin for both build context and dockerfile"
+        [ -z "$(ls -A "$BERTH_RUN_DIR/build" 2>/dev/null)" ]
+        [ -z "$(ls "$BERTH_DATA_DIR/images/tmp")" ]
 }

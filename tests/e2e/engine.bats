@@ -474,6 +474,18 @@ cgroup_dir() { # CONTROLLER ID
         assert_output_contains "does not support reading"
 }
 
+@test "logs --tail reads rotated files from their end: the whole log's last lines, in order" {
+        "$BERTH" run --name rot --network none --log-opt max-size=20k --log-opt max-file=3 busybox \
+                sh -c 'seq 3000; echo e1 >&2; echo e2 >&2' >/dev/null 2>&1
+        ls "$BERTH_DATA_DIR"/containers/*/*-json.log.2 >/dev/null
+        all=$("$BERTH" logs rot 2>&1)
+        for n in 0 1 2 5 300 700 100000; do
+                [ "$("$BERTH" logs --tail "$n" rot 2>&1)" = "$(printf '%s\n' "$all" | tail -n "$n")" ]
+        done
+        [ "$("$BERTH" logs --tail 4 rot 2>/dev/null)" = "$(printf '2999\n3000')" ]
+        [ "$("$BERTH" logs --tail 1 rot 2>&1 >/dev/null)" = e2 ]
+}
+
 @test "attach sees later output and the exit status; exec -t gets a pty" {
         "$BERTH" run -d --name att busybox sh -c 'sleep 1; echo after-attach; exit 6' >/dev/null
         run timeout 10 "$BERTH" attach --no-stdin att

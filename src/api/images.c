@@ -471,6 +471,7 @@ const struct api_route api_routes_images[] = {
         {"GET", "/images/json", images_list, 0},
         {"POST", "/images/prune", images_prune, 0},
         {"POST", "/images/create", api_images_create, API_BODY_FILE},
+        {"POST", "/commit", api_commit, 0},
         {"POST", "/images/load", api_images_load, API_BODY_FILE},
         {"GET", "/images/get", api_images_get, 0},
         {"GET", "/images/{*}/get", api_images_get, 0},

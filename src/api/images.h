@@ -18,5 +18,6 @@ void api_images_create(struct api_req *r); /* pull (fromImage) or import (fromSr
 void api_images_push(struct api_req *r);
 void api_images_get(struct api_req *r); /* save: a docker-archive tarball */
 void api_images_load(struct api_req *r);
+void api_commit(struct api_req *r); /* POST /commit: a container's changes as an image */
 
 #endif

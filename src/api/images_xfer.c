@@ -15,8 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/containers.h"
 #include "api/images.h"
 #include "common/util.h"
+#include "engine/commit.h"
 
 struct xfer {
         const struct berth_paths *paths;
@@ -488,6 +490,54 @@ static enum MHD_Result add_change(void *cls, enum MHD_ValueKind kind, const char
         return MHD_YES;
 }
 
+/* ?changes=…&changes=… → the NULL-terminated lines (kept in *hold) */
+static const char **query_changes(struct api_req *r, json_t **hold, size_t *n)
+{
+        *hold = json_array();
+        MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_change, *hold);
+        *n = json_array_size(*hold);
+        const char **v = berth_xcalloc(*n + 1, sizeof(char *));
+        for (size_t i = 0; i < *n; i++)
+                v[i] = json_string_value(json_array_get(*hold, i));
+        return v;
+}
+
+/* POST /commit?container=…&repo=…&tag=…&comment=…&author=…&pause=…&changes=…: docker commit.
+ * The body (a Config to merge) is what the CLI sends empty; its changes come as `changes`. */
+void api_commit(struct api_req *r)
+{
+        const char *cname = api_query(r, "container");
+        if (cname == NULL || *cname == '\0') {
+                api_reply_error(r, 404, "No such container: ");
+                return;
+        }
+        struct eng_ctx e;
+        struct eng_container *c = api_container_find(r, &e, cname, false);
+        if (c == NULL)
+                return;
+        const char *repo = api_query(r, "repo");
+        cleanup_free char *name = repo && *repo ? pull_ref(repo, api_query(r, "tag")) : NULL;
+        json_t *hold;
+        size_t n;
+        cleanup_free const char **v = query_changes(r, &hold, &n);
+        const char *comment = api_query(r, "comment");
+        const char *author = api_query(r, "author");
+        struct img_change change = {.changes = v,
+                                    .n = n,
+                                    .message = comment && *comment ? comment : NULL,
+                                    .author = author && *author ? author : NULL};
+        struct eng_commit_opts o = {
+                .name = name, .change = &change, .pause = api_query_bool(r, "pause", true)};
+        char id[IMG_DIGEST_MAX];
+        berth_error_t err = NULL;
+        if (eng_commit(&e, c, &o, id, &err) < 0)
+                api_reply_berth_error(r, &err);
+        else
+                api_reply_json(r, 201, json_pack("{s:s}", "Id", id));
+        json_decref(hold);
+        api_container_done(c, &e);
+}
+
 /* POST /images/create?fromSrc=-: the body is a root filesystem tarball (docker import). */
 static void image_import(struct api_req *r, const char *src)
 {
@@ -510,12 +560,9 @@ static void image_import(struct api_req *r, const char *src)
                         return;
                 }
         }
-        json_t *changes = json_array();
-        MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, add_change, changes);
-        size_t n = json_array_size(changes);
-        cleanup_free const char **v = berth_xcalloc(n + 1, sizeof(char *));
-        for (size_t i = 0; i < n; i++)
-                v[i] = json_string_value(json_array_get(changes, i));
+        json_t *changes;
+        size_t n;
+        cleanup_free const char **v = query_changes(r, &changes, &n);
         const char *msg = api_query(r, "message");
         struct img_change change = {.changes = v, .n = n, .message = msg && *msg ? msg : NULL};
         struct img_store s;

@@ -6,7 +6,7 @@
 #include "cli/containers.h"
 #include "cli/image_common.h"
 #include "common/util.h"
-#include "engine/lifecycle.h"
+#include "engine/commit.h"
 #include "image/image.h"
 
 int cmd_commit(struct cli_global *g, int argc, char **argv, berth_error_t *err)
@@ -47,40 +47,21 @@ int cmd_commit(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 }
         }
         if (argc - optind < 1 || argc - optind > 2)
-                return cli_usage_error(err, "commit", "\"berth commit\" requires 1 or 2 arguments");
+                return cli_args_error(err, "commit", "at least 1 and at most 2 arguments");
         struct eng_ctx e;
         if (eng_ctx_init(&e, &g->paths, err) < 0)
                 return -1;
         struct eng_container *ct = NULL;
-        cleanup_free char *name = NULL;
         int r = eng_container_find(&e, argv[optind], &ct, err);
-        if (r == 0 && optind + 1 < argc)
-                r = img_ref_normalize(argv[optind + 1], &name, err);
-        bool paused = false;
-        if (r == 0 && pause) {
-                eng_reconcile(&e, ct, NULL);
-                if (strcmp(eng_container_status(ct), "running") == 0) {
-                        /* a consistent snapshot of its files, as Docker takes */
-                        r = eng_pause(&e, ct, true, err);
-                        paused = r == 0;
-                }
-        }
-        struct img_store s;
-        char manifest[IMG_DIGEST_MAX];
-        if (r == 0 && (r = cli_store_open(g, &s, err)) == 0) {
-                r = img_commit(&s, ct->id, name, &change, manifest, err);
-                struct img_image img = {0};
-                if (r == 0 && (r = img_image_load(&s, manifest, &img, err)) == 0)
-                        printf("%s\n", img.config.digest);
-                img_image_free(&img);
-                img_store_close(&s);
-        }
-        if (paused) {
-                berth_error_t uerr = NULL;
-                eng_pause(&e, ct, false, &uerr);
-                berth_error_release(&uerr);
+        if (r == 0) {
+                struct eng_commit_opts o = {.name = optind + 1 < argc ? argv[optind + 1] : NULL,
+                                            .change = &change,
+                                            .pause = pause};
+                char id[IMG_DIGEST_MAX];
+                if ((r = eng_commit(&e, ct, &o, id, err)) == 0)
+                        printf("%s\n", id);
         }
         eng_container_free(ct);
         eng_ctx_free(&e);
-        return r;
+        return cli_status_1(r, err);
 }

@@ -348,3 +348,27 @@ EOF
         run "$BERTH" ps -a --format '{{.Names}}'
         refute_output_contains "ctr-py"
 }
+
+@test "commit: docker commit -c -m -a makes an image of the container's changes; a commit event" {
+        "$BERTH" run -d --network none --name ctr-commit busybox sh -c 'echo data > /made; sleep 1000' >/dev/null
+        sleep 0.3
+        since=$(date +%s.%N)
+        run dk commit -c 'ENV COMMITTED=yes' -c 'CMD ["cat", "/made"]' -m 'a message' -a 'An Author' ctr-commit ctr-committed:v1
+        assert_success
+        [[ "$output" =~ ^sha256:[0-9a-f]{64}$ ]]
+        id=$output
+        [ "$(dk image inspect -f '{{.Id}} {{.Author}} {{.Comment}} {{.Config.Cmd}}' ctr-committed:v1)" = "$id An Author a message [cat /made]" ]
+        run "$BERTH" run --rm --network none ctr-committed:v1
+        [ "$output" = data ]
+        run "$BERTH" run --rm --network none ctr-committed:v1 sh -c 'echo $COMMITTED'
+        [ "$output" = yes ]
+        # paused meanwhile by default, and running again after
+        [ "$(dk inspect -f '{{.State.Status}}' ctr-commit)" = running ]
+        run dk events --since "$since" --until "$(date +%s.%N)" --filter event=commit --format '{{.Actor.Attributes.imageID}} {{.Actor.Attributes.comment}} {{.Actor.Attributes.name}}'
+        [ "$output" = "$id a message ctr-commit" ]
+        run dk commit ctr-nope
+        [ "$status" -eq 1 ]
+        assert_output_contains "No such container: ctr-nope"
+        "$BERTH" rm -f ctr-commit >/dev/null
+        "$BERTH" rmi ctr-committed:v1 >/dev/null
+}

@@ -35,6 +35,14 @@ struct cli_command {
 int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/* Docker's words and status (1, not a flag error's 125) for a wrong number of arguments:
+ * "'berth CMD' requires NEED", NEED such as "at least 1 argument". */
+int cli_args_error(berth_error_t *err, const char *cmd, const char *need);
+
+/* Docker's CLI exits 1 for any failure the daemon reports (125 is for run and create, and
+ * flag errors): r, with a failure that carries no status of its own given 1. */
+int cli_status_1(int r, berth_error_t *err);
+
 /* Docker's management groups (`berth image ls`, `berth container rm`): run
  * the entry of table named by argv[1], or print the group's usage. */
 int cli_run_group(struct cli_global *g, const char *group, const struct cli_command *table,
@@ -64,6 +72,7 @@ int cmd_pause(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_unpause(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_logs(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_inspect(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_container_inspect(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_run(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_create(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_exec(struct cli_global *g, int argc, char **argv, berth_error_t *err);

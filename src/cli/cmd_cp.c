@@ -83,12 +83,17 @@ static int copy_tree(int src_root, const char *src, const char *top, int dst_roo
 
 /* Docker's rules: into an existing directory the source keeps its name;
  * otherwise it becomes dst.  "src/." copies the contents. */
-static int copy_to(int src_root, const char *src, int dst_root, const char *dst, bool keep_owner,
-                   berth_error_t *err)
+static int copy_to(int src_root, const char *src, const char *src_ct, int dst_root, const char *dst,
+                   bool keep_owner, berth_error_t *err)
 {
         mode_t sm, dm;
-        if (eng_cp_stat(src_root, src, &sm) < 0)
+        if (eng_cp_stat(src_root, src, &sm) < 0) {
+                if (src_ct) /* Docker's words, which name the container */
+                        return berth_fail_status(err, 1, 0,
+                                                 "Could not find the file %s in container %s", src,
+                                                 src_ct);
                 return berth_fail_status(err, 1, errno, "Could not find the file %s", src);
+        }
         size_t sl = strlen(src);
         bool contents = sl >= 2 && strcmp(src + sl - 2, "/.") == 0;
         if (eng_cp_stat(dst_root, dst, &dm) == 0 && dm == S_IFDIR) {
@@ -141,15 +146,16 @@ int cmd_cp(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 }
         }
         if (argc - optind != 2)
-                return cli_usage_error(err, "cp", "\"berth cp\" requires exactly 2 arguments");
+                return cli_args_error(err, "cp", "2 arguments");
         const char *a = argv[optind], *b = argv[optind + 1];
         cleanup_free char *ca = NULL, *cb = NULL;
         const char *pa = a, *pb = b;
         bool from = split_container(a, &ca, &pa), to = split_container(b, &cb, &pb);
         if (from == to)
-                return cli_usage_error(err, "cp",
-                                       from ? "copying between containers is not supported"
-                                            : "must specify at least one container source");
+                /* docker's words and status: an argument error, not a flag error */
+                return berth_fail_status(err, 1, 0, "%s",
+                                         from ? "copying between containers is not supported"
+                                              : "must specify at least one container source");
         struct eng_ctx e;
         if (eng_ctx_init(&e, &g->paths, err) < 0)
                 return -1; // NOLINT(clang-analyzer-unix.Malloc): ca, cb are cleanup_free
@@ -163,9 +169,9 @@ int cmd_cp(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         } else if (r == 0 && !from && strcmp(pa, "-") == 0) {
                 r = eng_cp_tar_into(root, *pb ? pb : "/", STDIN_FILENO, keep_owner, err);
         } else if (r == 0 && from) {
-                r = copy_to(root, *pa ? pa : "/", AT_FDCWD, pb, keep_owner, err);
+                r = copy_to(root, *pa ? pa : "/", ca, AT_FDCWD, pb, keep_owner, err);
         } else if (r == 0) {
-                r = copy_to(AT_FDCWD, pa, root, *pb ? pb : "/", keep_owner, err);
+                r = copy_to(AT_FDCWD, pa, NULL, root, *pb ? pb : "/", keep_owner, err);
         }
         if (root >= 0)
                 close(root);

@@ -64,6 +64,16 @@ static int print_event(json_t *ev, const struct berth_tmpl *t, bool json, berth_
         return 0;
 }
 
+/* --since/--until: berth's parser, Docker's message and status (1) when it fails */
+static int parse_time(const char *s, const struct timespec *now, int64_t *ns, berth_error_t *err)
+{
+        berth_error_t perr = NULL;
+        if (berth_parse_timestamp(s, "", now, ns, &perr) == 0)
+                return 0;
+        berth_error_release(&perr);
+        return berth_fail_status(err, 1, 0, "failed to parse value as time or duration: \"%s\"", s);
+}
+
 static int stream(struct cli_global *g, int64_t since, int64_t until, json_t *filters,
                   const char *format, berth_error_t *err)
 {
@@ -113,11 +123,11 @@ int cmd_events(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                         break;
                 case 'S':
                         since_s = optarg;
-                        r = berth_parse_timestamp(optarg, "--since", &now, &since, err);
+                        r = parse_time(optarg, &now, &since, err);
                         break;
                 case 'U':
                         until_s = optarg;
-                        r = berth_parse_timestamp(optarg, "--until", &now, &until, err);
+                        r = parse_time(optarg, &now, &until, err);
                         break;
                 case 'h':
                         fputs(usage, stdout);

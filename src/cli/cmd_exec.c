@@ -167,7 +167,7 @@ int cmd_exec(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 }
         }
         if (argc - optind < 2) {
-                ret = cli_usage_error(err, "exec", "\"berth exec\" requires at least 2 arguments");
+                ret = cli_args_error(err, "exec", "at least 2 arguments");
                 goto out;
         }
         if (privileged) {
@@ -194,9 +194,9 @@ int cmd_exec(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                         berth_fail_status(
                                 err, 1, 0,
                                 "Container %s is paused, unpause the container before exec",
-                                ct->id);
+                                argv[optind]); /* as named, in Docker's message */
                 } else if (strcmp(st, "running") != 0) {
-                        berth_fail_status(err, 1, 0, "container %s is not running", ct->id);
+                        berth_fail_status(err, 1, 0, "Container %s is not running", ct->id);
                 } else {
                         if (!interactive && !o.detach) {
                                 /* without -i the command gets no stdin, as with docker */

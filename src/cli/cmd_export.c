@@ -52,8 +52,7 @@ int cmd_export(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 }
         }
         if (argc - optind != 1)
-                return cli_usage_error(err, "export",
-                                       "\"berth export\" requires exactly 1 argument");
+                return cli_args_error(err, "export", "1 argument");
         if (output == NULL && isatty(STDOUT_FILENO))
                 return berth_fail_status(err, 1, 0,
                                          "cowardly refusing to save to a terminal. Use the -o "
@@ -85,7 +84,7 @@ int cmd_diff(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 return 0;
         }
         if (argc != 2 || argv[1][0] == '-')
-                return cli_usage_error(err, "diff", "\"berth diff\" requires exactly 1 argument");
+                return cli_args_error(err, "diff", "1 argument");
         struct eng_ctx e;
         if (eng_ctx_init(&e, &g->paths, err) < 0)
                 return -1;

@@ -88,7 +88,7 @@ int cmd_history(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 }
         }
         if (argc - optind != 1)
-                return cli_usage_error(err, "history", "requires exactly 1 argument");
+                return cli_args_error(err, "history", "1 argument");
         struct img_store s;
         if (cli_store_open(g, &s, err) < 0)
                 return -1;

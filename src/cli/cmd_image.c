@@ -37,11 +37,12 @@ static void image_usage(FILE *out)
 int cmd_image(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 {
         if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+                /* docker: the group's help, on stderr when no command was given, status 0 */
                 image_usage(argc < 2 ? stderr : stdout);
-                return argc < 2 ? BERTH_EXIT_ERROR : 0;
+                return 0;
         }
         for (size_t i = 0; image_commands[i].name; i++)
                 if (strcmp(image_commands[i].name, argv[1]) == 0)
                         return image_commands[i].run(g, argc - 1, argv + 1, err);
-        return cli_usage_error(err, "image", "unknown command `%s`", argv[1]);
+        return berth_fail_status(err, 1, 0, "unknown command: berth image %s", argv[1]);
 }

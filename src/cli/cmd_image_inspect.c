@@ -34,7 +34,7 @@ int cmd_image_inspect(struct cli_global *g, int argc, char **argv, berth_error_t
                 }
         }
         if (optind >= argc)
-                return cli_usage_error(err, "image inspect", "requires at least 1 argument");
+                return cli_args_error(err, "image inspect", "at least 1 argument");
         struct img_store s;
         struct img_table t;
         if (cli_store_table_open(g, &s, &t, err) < 0)

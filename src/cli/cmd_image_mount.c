@@ -55,7 +55,7 @@ static int mount_main(struct cli_global *g, int argc, char **argv, bool unmount,
                 }
         }
         if (argc - optind != 1)
-                return cli_usage_error(err, cmd, "requires exactly 1 argument");
+                return cli_args_error(err, cmd, "1 argument");
         struct img_store s;
         if (cli_store_open(g, &s, err) < 0)
                 return -1;

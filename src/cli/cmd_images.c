@@ -53,18 +53,9 @@ static bool row_matches(const struct images_filter *f, const char *name, const c
                 return false;
         if (f->dangling == 0 && !name)
                 return false;
-        if (f->repo_tag) {
-                if (!name)
-                        return false;
-                const char *colon = strrchr(f->repo_tag, ':');
-                const char *slash = strrchr(f->repo_tag, '/');
-                if (colon && (!slash || colon > slash)) {
-                        if (strcmp(f->repo_tag, name) != 0)
-                                return false;
-                } else if (strcmp(f->repo_tag, repo) != 0) {
-                        return false;
-                }
-        }
+        /* docker: `images REPO[:TAG]` is a reference filter, patterns included */
+        if (f->repo_tag && (!name || !img_ref_matches(f->repo_tag, name)))
+                return false;
         if (f->reference) {
                 if (!name)
                         return false;
@@ -139,9 +130,11 @@ int cmd_images(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                                 f.dangling = 0;
                         else if (berth_str_has_prefix(optarg, "reference="))
                                 f.reference = optarg + 10;
-                        else
-                                return cli_usage_error(err, "images", "invalid filter `%s`",
-                                                       optarg);
+                        else if (berth_str_has_prefix(optarg, "dangling="))
+                                return berth_fail_status(err, 1, 0, "invalid filter '%s'", optarg);
+                        else /* the daemon's refusal in Docker: status 1, the key named */
+                                return berth_fail_status(err, 1, 0, "invalid filter '%.*s'",
+                                                         (int) strcspn(optarg, "="), optarg);
                         break;
                 case OPT_FORMAT:
                         format = optarg;

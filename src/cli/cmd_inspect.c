@@ -1,25 +1,53 @@
-/* cmd_inspect.c — `berth inspect` (containers, falling back to images) and
- * `berth rename`. */
+/* cmd_inspect.c — `berth inspect` (each name a container, else an image, as Docker looks
+ * them up), `berth container inspect` and `berth rename`. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/containers.h"
+#include "cli/image_common.h"
 #include "common/log.h"
 #include "common/template.h"
 #include "common/util.h"
 #include "engine/lifecycle.h"
 #include "engine/view.h"
 
-int cmd_inspect(struct cli_global *g, int argc, char **argv, berth_error_t *err)
+/* The image named, as `image inspect` shows it, or NULL (none, or no image store). The store
+ * and table are opened on first use, so inspecting containers never touches the images. */
+static json_t *image_doc(struct cli_global *g, struct img_store *s, struct img_table *t,
+                         bool *opened, const char *name)
+{
+        berth_error_t one = NULL;
+        if (!*opened) {
+                if (cli_store_table_open(g, s, t, &one) < 0) {
+                        berth_error_release(&one);
+                        return NULL;
+                }
+                *opened = true;
+        }
+        struct img_entry *e;
+        struct img_image img;
+        if (img_lookup(s, t, name, &e, &one) < 0 ||
+            img_image_load(s, e->manifest, &img, &one) < 0) {
+                berth_error_release(&one);
+                return NULL;
+        }
+        json_t *doc = cli_image_inspect_json(e, &img);
+        img_image_free(&img);
+        return doc;
+}
+
+/* type: NULL (containers, then images), "container" or "image". */
+static int inspect(struct cli_global *g, int argc, char **argv, const char *type, const char *cmd,
+                   berth_error_t *err)
 {
         static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
                                              {"type", required_argument, NULL, 't'},
                                              {"size", no_argument, NULL, 's'},
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
-        const char *format = NULL, *type = NULL;
+        const char *format = NULL;
         int c;
         while ((c = getopt_long(argc, argv, "f:sh", opts, NULL)) != -1) {
                 switch (c) {
@@ -29,97 +57,94 @@ int cmd_inspect(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 case 't':
                         type = optarg;
                         if (strcmp(type, "container") != 0 && strcmp(type, "image") != 0)
-                                return cli_usage_error(err, "inspect",
-                                                       "\"%s\" is not a valid value for --type",
-                                                       type);
+                                return cli_usage_error(
+                                        err, cmd, "\"%s\" is not a valid value for --type", type);
                         break;
                 case 's':
                         break;
                 case 'h':
-                        printf("Usage: berth inspect [-f FORMAT] [--type container|image] "
+                        printf("Usage: berth %s [-f FORMAT] [--type container|image] "
                                "NAME|ID...\n\n"
-                               "Return low-level information on containers or images\n");
+                               "Return low-level information on containers or images\n",
+                               cmd);
                         return 0;
                 default:
-                        return cli_usage_error(err, "inspect", "invalid option");
+                        return cli_usage_error(err, cmd, "invalid option");
                 }
         }
         if (optind >= argc)
-                return cli_usage_error(err, "inspect",
-                                       "\"berth inspect\" requires at least 1 argument");
-        if (type && strcmp(type, "image") == 0)
-                return cmd_image_inspect(g, argc, argv, err);
-        struct eng_ctx e;
-        if (eng_ctx_init(&e, &g->paths, err) < 0)
-                return -1;
-        json_t *all = json_array();
-        int missing = 0, found = 0;
-        for (int i = optind; i < argc; i++) {
-                struct eng_container *ct = NULL;
-                berth_error_t ferr = NULL;
-                if (eng_container_find(&e, argv[i], &ct, &ferr) < 0) {
-                        berth_error_release(&ferr);
-                        missing++;
-                        continue;
-                }
-                eng_reconcile(&e, ct, NULL);
-                json_array_append_new(all, eng_inspect_doc(ct));
-                eng_container_free(ct);
-                found++;
-        }
-        eng_ctx_free(&e);
-        int ret = 0;
-        if (found == 0 && type == NULL) {
-                /* none is a container: they may be images */
-                json_decref(all);
-                return cmd_image_inspect(g, argc, argv, err);
-        }
+                return cli_args_error(err, cmd, "at least 1 argument");
         if (format) {
-                struct berth_tmpl *t = NULL;
-                if (berth_tmpl_parse(format, &t, err) < 0) {
-                        json_decref(all);
+                /* docker's inspect checks the template first, and exits 64 when it won't parse */
+                struct berth_tmpl *tmpl = NULL;
+                if (berth_tmpl_parse(format, &tmpl, err) < 0) {
+                        (*err)->status = 64;
                         return -1;
                 }
-                size_t i;
-                json_t *o;
-                json_array_foreach(all, i, o)
-                {
-                        char *s = NULL;
-                        if (berth_tmpl_exec(t, o, &s, err) < 0) {
-                                ret = -1;
-                                break;
-                        }
-                        printf("%s\n", s);
-                        free(s);
+                berth_tmpl_free(tmpl);
+        }
+        bool want_ct = type == NULL || strcmp(type, "container") == 0;
+        bool want_img = type == NULL || strcmp(type, "image") == 0;
+        struct eng_ctx e;
+        if (want_ct && eng_ctx_init(&e, &g->paths, err) < 0)
+                return -1;
+        struct img_store s;
+        struct img_table t;
+        bool opened = false;
+        json_t *all = json_array();
+        int status = 0;
+        for (int i = optind; i < argc; i++) {
+                json_t *doc = NULL;
+                struct eng_container *ct = NULL;
+                berth_error_t ferr = NULL;
+                if (want_ct && eng_container_find(&e, argv[i], &ct, &ferr) == 0) {
+                        eng_reconcile(&e, ct, NULL);
+                        doc = eng_inspect_doc(ct);
+                        eng_container_free(ct);
                 }
-                berth_tmpl_free(t);
+                berth_error_release(&ferr);
+                if (doc == NULL && want_img)
+                        doc = image_doc(g, &s, &t, &opened, argv[i]);
+                if (doc == NULL) {
+                        /* Docker's words: the kind asked for, or "object" when any would do */
+                        log_error("No such %s: %s", type ? type : "object", argv[i]);
+                        status = 1;
+                        continue;
+                }
+                json_array_append_new(all, doc);
+        }
+        if (want_ct)
+                eng_ctx_free(&e);
+        if (opened) {
+                img_table_free(&t);
+                img_store_close(&s);
+        }
+        int ret = 0;
+        if (format) {
+                /* one line per object, as docker's inspect -f */
+                ret = berth_tmpl_print_rows(format, all, NULL, stdout, err);
         } else {
-                char *s = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-                printf("%s\n", s ? s : "[]");
-                free(s);
+                cleanup_free char *text = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+                printf("%s\n", text ? text : "[]");
         }
         json_decref(all);
-        if (ret == 0 && missing) {
-                for (int i = optind; i < argc; i++) {
-                        struct eng_container *ct = NULL;
-                        berth_error_t ferr = NULL;
-                        if (eng_ctx_init(&e, &g->paths, &ferr) == 0 &&
-                            eng_container_find(&e, argv[i], &ct, &ferr) < 0)
-                                log_error("Error: No such object: %s", argv[i]);
-                        eng_container_free(ct);
-                        eng_ctx_free(&e);
-                        berth_error_release(&ferr);
-                }
-                return 1;
-        }
-        return ret;
+        return ret < 0 ? ret : status;
+}
+
+int cmd_inspect(struct cli_global *g, int argc, char **argv, berth_error_t *err)
+{
+        return inspect(g, argc, argv, NULL, "inspect", err);
+}
+
+int cmd_container_inspect(struct cli_global *g, int argc, char **argv, berth_error_t *err)
+{
+        return inspect(g, argc, argv, "container", "container inspect", err);
 }
 
 int cmd_rename(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 {
         if (argc != 3)
-                return cli_usage_error(err, "rename",
-                                       "\"berth rename\" requires exactly 2 arguments");
+                return cli_args_error(err, "rename", "2 arguments");
         struct eng_ctx e;
         if (eng_ctx_init(&e, &g->paths, err) < 0)
                 return -1;
@@ -129,5 +154,10 @@ int cmd_rename(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 r = eng_container_rename(&e, ct, argv[2], err);
         eng_container_free(ct);
         eng_ctx_free(&e);
-        return r < 0 ? -1 : 0;
+        if (r == 0)
+                return 0;
+        /* docker's two lines (the cause, then which rename failed) and its status, 1 */
+        berth_error_report(err, 1);
+        log_error("failed to rename container named %s", argv[1]);
+        return 1;
 }

@@ -1,5 +1,6 @@
 /* cmd_load.c — `berth load` (`berth image load`): images from a docker-archive
  * or an OCI layout (tar, compressed tar, or directory). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,16 +9,11 @@
 #include "cli/image_common.h"
 #include "common/util.h"
 
-struct load_ctx {
-        bool quiet;
-};
-
 static void load_report(void *ctx, const char *name, const char *manifest, const char *config)
 {
-        const struct load_ctx *c = ctx;
+        /* docker's -q hides the progress bars only: "Loaded image:" is printed either way */
+        (void) ctx;
         (void) manifest;
-        if (c->quiet)
-                return;
         if (name)
                 printf("Loaded image: %s\n", name);
         else
@@ -33,7 +29,6 @@ int cmd_load(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 {0},
         };
         const char *input = "-";
-        struct load_ctx ctx = {0};
         int c;
         while ((c = getopt_long(argc, argv, "i:qh", opts, NULL)) != -1) {
                 switch (c) {
@@ -41,8 +36,7 @@ int cmd_load(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                         input = optarg;
                         break;
                 case 'q':
-                        ctx.quiet = true;
-                        break;
+                        break; /* berth prints no progress to hide */
                 case 'h':
                         printf("Usage: berth load [OPTIONS]\n"
                                "\n"
@@ -51,7 +45,8 @@ int cmd_load(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                                "\n"
                                "Options:\n"
                                "  -i, --input PATH   read PATH instead of stdin\n"
-                               "  -q, --quiet        print nothing\n");
+                               "  -q, --quiet        no progress (\"Loaded image\" lines stay, as "
+                               "Docker's)\n");
                         return 0;
                 default:
                         return cli_usage_error(err, "load", "invalid option");
@@ -62,10 +57,13 @@ int cmd_load(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         if (strcmp(input, "-") == 0 && isatty(STDIN_FILENO))
                 return cli_usage_error(err, "load",
                                        "requested load from stdin, but stdin is a terminal");
+        if (strcmp(input, "-") != 0 && access(input, F_OK) < 0 && errno == ENOENT)
+                /* Docker's CLI opens the file itself, and says so in Go's words */
+                return berth_fail_status(err, 1, 0, "open %s: no such file or directory", input);
         struct img_store s;
         if (cli_store_open(g, &s, err) < 0)
                 return -1;
-        int ret = img_load(&s, input, load_report, &ctx, err);
+        int ret = img_load(&s, input, load_report, NULL, err);
         img_store_close(&s);
-        return ret;
+        return cli_status_1(ret, err);
 }

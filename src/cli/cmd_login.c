@@ -70,7 +70,7 @@ int cmd_login(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 }
         }
         if (argc - optind != 1)
-                return cli_usage_error(err, "login", "requires exactly 1 argument (REGISTRY)");
+                return cli_args_error(err, "login", "1 argument");
         if (from_stdin) {
                 free(password);
                 password = read_password_stdin();
@@ -108,7 +108,7 @@ int cmd_logout(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 return cli_usage_error(err, "logout", "invalid option");
         }
         if (argc - optind != 1)
-                return cli_usage_error(err, "logout", "requires exactly 1 argument (REGISTRY)");
+                return cli_args_error(err, "logout", "1 argument");
         int r = img_logout(o.auth_file, argv[optind], err);
         if (r < 0)
                 return -1;

@@ -44,11 +44,11 @@ int cmd_logs(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                         if (strcmp(optarg, "all") == 0) {
                                 o.tail = -1;
                         } else {
+                                /* Docker's daemon reads a value that is no count as "all" */
                                 char *end;
                                 o.tail = strtol(optarg, &end, 10);
                                 if (*end || end == optarg || o.tail < -1)
-                                        return cli_usage_error(err, "logs", "invalid --tail `%s`",
-                                                               optarg);
+                                        o.tail = -1;
                         }
                         break;
                 case 't':
@@ -72,7 +72,7 @@ int cmd_logs(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 }
         }
         if (argc - optind != 1)
-                return cli_usage_error(err, "logs", "\"berth logs\" requires exactly 1 argument");
+                return cli_args_error(err, "logs", "1 argument");
         struct eng_ctx e;
         if (eng_ctx_init(&e, &g->paths, err) < 0)
                 return -1;

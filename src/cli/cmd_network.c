@@ -126,7 +126,7 @@ static int net_create(struct net_ctx *n, int argc, char **argv, berth_error_t *e
                 }
         }
         if (argc - optind != 1) {
-                cli_usage_error(err, "network create", "requires exactly 1 argument");
+                cli_args_error(err, "network create", "1 argument");
                 goto out;
         }
         if (range6) {
@@ -318,7 +318,7 @@ static int net_inspect(struct net_ctx *n, int argc, char **argv, berth_error_t *
                 }
         }
         if (optind >= argc)
-                return cli_usage_error(err, "network inspect", "requires at least 1 argument");
+                return cli_args_error(err, "network inspect", "at least 1 argument");
         json_t *all = json_array();
         for (int i = optind; i < argc; i++) {
                 json_t *doc;
@@ -370,7 +370,7 @@ static int net_rm(struct net_ctx *n, int argc, char **argv, berth_error_t *err)
                 }
         }
         if (optind >= argc)
-                return cli_usage_error(err, "network rm", "requires at least 1 argument");
+                return cli_args_error(err, "network rm", "at least 1 argument");
         for (int i = optind; i < argc; i++) {
                 berth_error_t rerr = NULL;
                 if (net_network_remove(n, argv[i], &rerr) == 0) {
@@ -499,7 +499,7 @@ static int net_connect(struct eng_ctx *e, int argc, char **argv, berth_error_t *
                 }
         }
         if (argc - optind != 2) {
-                cli_usage_error(err, "network connect", "requires exactly 2 arguments");
+                cli_args_error(err, "network connect", "2 arguments");
                 goto out;
         }
         r = eng_net_connect(e, argv[optind], argv[optind + 1], epcfg, err);
@@ -531,7 +531,7 @@ static int net_disconnect(struct eng_ctx *e, int argc, char **argv, berth_error_
                 }
         }
         if (argc - optind != 2)
-                return cli_usage_error(err, "network disconnect", "requires exactly 2 arguments");
+                return cli_args_error(err, "network disconnect", "2 arguments");
         return eng_net_disconnect(e, argv[optind], argv[optind + 1], force, err);
 }
 
@@ -539,7 +539,7 @@ static int net_disconnect(struct eng_ctx *e, int argc, char **argv, berth_error_
 static int net_teardown(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
 {
         if (argc != 2)
-                return cli_usage_error(err, "network _teardown", "requires exactly 1 argument");
+                return cli_args_error(err, "network _teardown", "1 argument");
         struct eng_container *c = NULL;
         if (eng_container_find(e, argv[1], &c, err) < 0)
                 return eng_net_down_id(e, argv[1], err); /* removed already: just the network */
@@ -605,8 +605,9 @@ static void gc_quietly(struct cli_global *g)
 int cmd_network(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 {
         if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+                /* docker: the group's help, on stderr when no command was given, status 0 */
                 network_usage(argc < 2 ? stderr : stdout);
-                return argc < 2 ? BERTH_EXIT_ERROR : 0;
+                return 0;
         }
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(engine_subs); i++) {
                 if (strcmp(argv[1], engine_subs[i].name) != 0)
@@ -635,5 +636,5 @@ int cmd_network(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 net_ctx_free(&n);
                 return r;
         }
-        return cli_usage_error(err, "network", "unknown command `%s`", argv[1]);
+        return berth_fail_status(err, 1, 0, "unknown command: berth network %s", argv[1]);
 }

@@ -36,6 +36,28 @@ static void ps_usage(FILE *out)
                 "  -s, --size            Display total file sizes\n");
 }
 
+/* Docker runs --format's template even when no container is listed, so a bad template fails
+ * (status 1) on an empty list too: run it on one row holding every field, output unused. */
+static int check_format(const char *format, berth_error_t *err)
+{
+        if (strncmp(format, "table", 5) == 0)
+                format += 5;
+        else if (strcmp(format, "json") == 0)
+                return 0;
+        json_t *row = json_object();
+        for (const struct berth_tmpl_header *h = eng_ps_headers; h->field; h++)
+                json_object_set_new(row, h->field, json_string(""));
+        struct berth_tmpl *t = NULL;
+        char *out = NULL;
+        int r = berth_tmpl_parse(format, &t, err);
+        if (r == 0)
+                r = berth_tmpl_exec(t, row, &out, err);
+        free(out);
+        berth_tmpl_free(t);
+        json_decref(row);
+        return r;
+}
+
 int cmd_ps(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 {
         static const struct option opts[] = {
@@ -126,6 +148,14 @@ int cmd_ps(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         }
         if (quiet && format == NULL)
                 format = "{{.ID}}";
+        if (json_array_size(rows) == 0 && format && check_format(format, err) < 0) {
+                (*err)->status = 1; /* docker's status for a template that fails */
+                ret = -1;
+                json_decref(rows);
+                eng_container_list_free(v, n);
+                eng_ctx_free(&e);
+                goto out_err;
+        }
         ret = berth_tmpl_print_rows(format ? format : PS_DEFAULT_FORMAT, rows, eng_ps_headers,
                                     stdout, err);
         json_decref(rows);

@@ -24,7 +24,7 @@ int cmd_pull(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         if (r != 0)
                 return r < 0 ? -1 : 0;
         if (argc - optind != 1)
-                return cli_usage_error(err, "pull", "requires exactly 1 argument");
+                return cli_args_error(err, "pull", "1 argument");
         struct img_store s;
         if (cli_store_open(g, &s, err) < 0)
                 return -1;

@@ -49,7 +49,7 @@ int cmd_rmi(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 }
         }
         if (optind >= argc)
-                return cli_usage_error(err, "rmi", "requires at least 1 argument");
+                return cli_args_error(err, "rmi", "at least 1 argument");
         struct img_store s;
         if (cli_store_open(g, &s, err) < 0)
                 return -1;

@@ -44,7 +44,7 @@ int cmd_save(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 }
         }
         if (optind >= argc)
-                return cli_usage_error(err, "save", "requires at least 1 argument");
+                return cli_args_error(err, "save", "at least 1 argument");
         if (output == NULL && fmt == IMG_FMT_OCI_DIR)
                 return cli_usage_error(err, "save", "--format oci-dir needs -o DIR");
         if (output == NULL && isatty(STDOUT_FILENO))
@@ -57,5 +57,5 @@ int cmd_save(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         int ret = img_save(&s, (const char *const *) argv + optind, (size_t) (argc - optind), fmt,
                            output ? output : "-", err);
         img_store_close(&s);
-        return ret;
+        return cli_status_1(ret, err);
 }

@@ -102,8 +102,7 @@ int cmd_start(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 }
         }
         if (optind >= argc)
-                return cli_usage_error(err, "start",
-                                       "\"berth start\" requires at least 1 argument");
+                return cli_args_error(err, "start", "at least 1 argument");
         if (attach || in) {
                 if (argc - optind > 1)
                         return cli_usage_error(
@@ -111,7 +110,9 @@ int cmd_start(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                                 "you cannot start and attach multiple containers at once");
                 return attach_one(g, argv[optind], in, true, keys, true, err);
         }
-        return cli_for_each_container(g, argv + optind, argc - optind, do_start, NULL, true, err);
+        static const struct cli_each_opts each = {.summary = "failed to start containers"};
+        return cli_for_each_container_opts(g, argv + optind, argc - optind, do_start, NULL, true,
+                                           &each, err);
 }
 
 int cmd_attach(struct cli_global *g, int argc, char **argv, berth_error_t *err)
@@ -146,7 +147,6 @@ int cmd_attach(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 }
         }
         if (argc - optind != 1)
-                return cli_usage_error(err, "attach",
-                                       "\"berth attach\" requires exactly 1 argument");
+                return cli_args_error(err, "attach", "1 argument");
         return attach_one(g, argv[optind], in, proxy, keys, false, err);
 }

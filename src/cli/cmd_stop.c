@@ -24,7 +24,7 @@ static int parse_time(const char *cmd, const char *s, int *out, berth_error_t *e
 static int need_args(const char *cmd, int argc, berth_error_t *err)
 {
         if (optind >= argc)
-                return cli_usage_error(err, cmd, "\"berth %s\" requires at least 1 argument", cmd);
+                return cli_args_error(err, cmd, "at least 1 argument");
         return 0;
 }
 
@@ -104,7 +104,9 @@ int cmd_kill(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         }
         if (need_args("kill", argc, err) < 0)
                 return -1;
-        return cli_for_each_container(g, argv + optind, argc - optind, do_kill, &sig, true, err);
+        static const struct cli_each_opts each = {.verb = "kill"};
+        return cli_for_each_container_opts(g, argv + optind, argc - optind, do_kill, &sig, true,
+                                           &each, err);
 }
 
 struct rm_opts {
@@ -141,7 +143,9 @@ int cmd_rm(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         }
         if (need_args("rm", argc, err) < 0)
                 return -1;
-        return cli_for_each_container(g, argv + optind, argc - optind, do_rm, &o, true, err);
+        struct cli_each_opts each = {.missing_ok = o.force};
+        return cli_for_each_container_opts(g, argv + optind, argc - optind, do_rm, &o, true, &each,
+                                           err);
 }
 
 static int do_wait(struct eng_ctx *e, struct eng_container *c, void *arg, berth_error_t *err)

@@ -24,10 +24,10 @@ int cmd_tag(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 return cli_usage_error(err, "tag", "invalid option");
         }
         if (argc - optind != 2)
-                return cli_usage_error(err, "tag", "requires exactly 2 arguments");
+                return cli_args_error(err, "tag", "2 arguments");
         cleanup_free char *target = NULL;
         if (img_ref_normalize(argv[optind + 1], &target, err) < 0)
-                return -1;
+                return cli_status_1(-1, err);
         if (strchr(target, '@'))
                 return cli_usage_error(err, "tag", "refusing to create a tag with a digest");
         struct img_store s;
@@ -35,5 +35,5 @@ int cmd_tag(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 return -1;
         int ret = img_tag(&s, argv[optind], target, err);
         img_store_close(&s);
-        return ret;
+        return cli_status_1(ret, err);
 }

@@ -24,7 +24,7 @@ static int find_running(struct eng_ctx *e, const char *name, struct eng_containe
         eng_reconcile(e, *c, NULL);
         const char *st = eng_container_status(*c);
         if (strcmp(st, "running") != 0 && strcmp(st, "paused") != 0) {
-                berth_fail_status(err, 1, 0, "container %s is not running", (*c)->id);
+                berth_fail_status(err, 1, 0, "Container %s is not running", (*c)->id);
                 eng_container_free(*c);
                 *c = NULL;
                 return -1;
@@ -234,7 +234,7 @@ static int port_cmp(const void *a, const void *b)
 int cmd_port(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 {
         if (argc < 2 || argc > 3)
-                return cli_usage_error(err, "port", "\"berth port\" requires 1 or 2 arguments");
+                return cli_args_error(err, "port", "at least 1 and at most 2 arguments");
         struct eng_ctx e;
         if (eng_ctx_init(&e, &g->paths, err) < 0)
                 return -1;
@@ -251,7 +251,7 @@ int cmd_port(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                                                               : berth_xasprintf("%s/tcp", argv[2]);
                 if (print_bindings(key, json_object_get(ports, key), false) == 0)
                         r = berth_fail_status(err, 1, 0, "No public port '%s' published for %s",
-                                              key, argv[1]);
+                                              argv[2], argv[1]);
         } else if (r == 0) {
                 size_t n = json_object_size(ports), k = 0;
                 const char **keys = berth_xcalloc(n ? n : 1, sizeof(*keys));

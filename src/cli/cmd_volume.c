@@ -27,7 +27,7 @@ static int vol_create(struct eng_ctx *e, int argc, char **argv, berth_error_t *e
                                              {"opt", required_argument, NULL, 'o'},
                                              {"driver", required_argument, NULL, 'd'},
                                              {0}};
-        const char *name = NULL;
+        const char *name = NULL, *bad_driver = NULL;
         json_t *labels = json_object(), *options = json_object();
         int c, r = -1;
         while ((c = getopt_long(argc, argv, "l:o:d:", opts, NULL)) != -1) {
@@ -37,12 +37,10 @@ static int vol_create(struct eng_ctx *e, int argc, char **argv, berth_error_t *e
                         kv_into(labels, optarg);
                 else if (c == 'o')
                         kv_into(options, optarg);
-                else if (c == 'd' && strcmp(optarg, "local") == 0)
-                        ;
+                else if (c == 'd')
+                        bad_driver = strcmp(optarg, "local") == 0 ? NULL : optarg;
                 else {
-                        cli_usage_error(err, "volume create",
-                                        c == 'd' ? "only the local driver exists"
-                                                 : "invalid option");
+                        cli_usage_error(err, "volume create", "invalid option");
                         goto out;
                 }
         }
@@ -54,6 +52,14 @@ static int vol_create(struct eng_ctx *e, int argc, char **argv, berth_error_t *e
                         goto out;
                 }
                 name = argv[optind];
+        }
+        if (bad_driver) {
+                /* only the local driver exists: Docker's words for a plugin it cannot find */
+                berth_fail_status(err, 1, 0,
+                                  "create %s: error looking up volume plugin %s: plugin \"%s\" "
+                                  "not found",
+                                  name ? name : "", bad_driver, bad_driver);
+                goto out;
         }
         json_t *v;
         if (eng_volume_create(e, name, labels, options, &v, err) == 0) {
@@ -72,6 +78,22 @@ static const struct berth_tmpl_header volume_headers[] = {
         {NULL, NULL},
 };
 
+/* --filter KEY=VALUE into Docker's filters object (KEY: [VALUE...]); the keys are checked by
+ * the engine. */
+static int add_filter(json_t *filters, const char *kv, berth_error_t *err)
+{
+        const char *eq = strchr(kv, '=');
+        if (eq == NULL)
+                return berth_fail_status(err, 1, 0, "invalid filter '%s'", kv);
+        cleanup_free char *k = strndup(kv, (size_t) (eq - kv));
+        json_t *vals = json_object_get(filters, k);
+        if (vals == NULL)
+                json_object_set_new(filters, k, vals = json_array());
+        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): k is cleanup_free */
+        json_array_append_new(vals, json_string(eq + 1));
+        return 0;
+}
+
 static int vol_ls(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
 {
         static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
@@ -88,17 +110,8 @@ static int vol_ls(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
                 } else if (c == 'f') {
                         format = optarg;
                 } else if (c == 'F') {
-                        const char *eq = strchr(optarg, '=');
-                        if (eq == NULL) {
-                                berth_fail_status(err, 125, 0, "invalid filter '%s'", optarg);
+                        if (add_filter(filters, optarg, err) < 0)
                                 goto out;
-                        }
-                        cleanup_free char *k = strndup(optarg, (size_t) (eq - optarg));
-                        json_t *vals = json_object_get(filters, k);
-                        if (vals == NULL)
-                                json_object_set_new(filters, k, vals = json_array());
-                        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): k is cleanup_free */
-                        json_array_append_new(vals, json_string(eq + 1));
                 } else {
                         cli_usage_error(err, "volume ls", "invalid option");
                         goto out;
@@ -140,7 +153,7 @@ static int vol_inspect(struct eng_ctx *e, int argc, char **argv, berth_error_t *
                 format = optarg;
         }
         if (optind >= argc)
-                return cli_usage_error(err, "volume inspect", "requires at least 1 argument");
+                return cli_args_error(err, "volume inspect", "at least 1 argument");
         json_t *all = json_array();
         for (int i = optind; i < argc; i++) {
                 json_t *v;
@@ -176,7 +189,7 @@ static int vol_rm(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
                 force = true;
         }
         if (optind >= argc)
-                return cli_usage_error(err, "volume rm", "requires at least 1 argument");
+                return cli_args_error(err, "volume rm", "at least 1 argument");
         for (int i = optind; i < argc; i++) {
                 berth_error_t rerr = NULL;
                 if (eng_volume_remove(e, argv[i], force, &rerr) < 0) {
@@ -192,19 +205,32 @@ static int vol_rm(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
 
 static int vol_prune(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
 {
-        static const struct option opts[] = {
-                {"force", no_argument, NULL, 'f'}, {"all", no_argument, NULL, 'a'}, {0}};
+        enum { O_FILTER = 1000 };
+        static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
+                                             {"all", no_argument, NULL, 'a'},
+                                             {"filter", required_argument, NULL, O_FILTER},
+                                             {0}};
         bool all = false;
         int c;
+        json_t *filters = json_object();
         while ((c = getopt_long(argc, argv, "fa", opts, NULL)) != -1) {
-                if (c == 'a')
+                if (c == 'a') {
                         all = true;
-                else if (c != 'f')
+                } else if (c == O_FILTER) {
+                        if (add_filter(filters, optarg, err) < 0) {
+                                json_decref(filters);
+                                return -1;
+                        }
+                } else if (c != 'f') {
+                        json_decref(filters);
                         return cli_usage_error(err, "volume prune", "invalid option");
+                }
         }
         json_t *removed;
         uint64_t reclaimed;
-        if (eng_volume_prune(e, NULL, all, &removed, &reclaimed, err) < 0)
+        int r = eng_volume_prune(e, filters, all, &removed, &reclaimed, err);
+        json_decref(filters);
+        if (r < 0)
                 return -1;
         size_t i;
         json_t *name;
@@ -228,12 +254,15 @@ int cmd_volume(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                     {"inspect", vol_inspect}, {"rm", vol_rm}, {"remove", vol_rm},
                     {"prune", vol_prune}};
         if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-                printf("Usage: berth volume COMMAND\n\nManage volumes\n\nCommands:\n"
-                       "  create      Create a volume\n  inspect     Display detailed "
-                       "information on one or more volumes\n  ls          List volumes\n"
-                       "  prune       Remove unused local volumes\n  rm          Remove one or "
-                       "more volumes\n");
-                return argc < 2 ? 125 : 0;
+                /* docker: the group's help, on stderr when no command was given, status 0 */
+                fprintf(argc < 2 ? stderr : stdout,
+                        "Usage: berth volume COMMAND\n\nManage volumes\n\nCommands:\n"
+                        "  create      Create a volume\n  inspect     Display detailed "
+                        "information on one or more volumes\n  ls          List volumes\n"
+                        "  prune       Remove unused local volumes\n  rm          Remove one or "
+                        "more volumes\n\n"
+                        "Run 'berth volume COMMAND --help' for more information on a command.\n");
+                return 0;
         }
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(subs); i++) {
                 if (strcmp(argv[1], subs[i].name) != 0)
@@ -246,5 +275,5 @@ int cmd_volume(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 eng_ctx_free(&e);
                 return r;
         }
-        return cli_usage_error(err, "volume", "unknown command `%s`", argv[1]);
+        return berth_fail_status(err, 1, 0, "unknown command: berth volume %s", argv[1]);
 }

@@ -17,6 +17,18 @@ int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
                                  buf, cmd);
 }
 
+int cli_args_error(berth_error_t *err, const char *cmd, const char *need)
+{
+        return berth_fail_status(err, 1, 0, "'berth %s' requires %s", cmd, need);
+}
+
+int cli_status_1(int r, berth_error_t *err)
+{
+        if (r < 0 && err && *err && (*err)->status == 0)
+                (*err)->status = 1;
+        return r;
+}
+
 int cli_run_group(struct cli_global *g, const char *group, const struct cli_command *table,
                   int argc, char **argv, berth_error_t *err)
 {
@@ -26,12 +38,13 @@ int cli_run_group(struct cli_global *g, const char *group, const struct cli_comm
                 for (size_t i = 0; table[i].name; i++)
                         if (table[i].summary)
                                 fprintf(out, "  %-9s %s\n", table[i].name, table[i].summary);
-                return argc < 2 ? BERTH_EXIT_ERROR : 0;
+                return 0; /* docker's status for a group's help, asked for or not */
         }
         for (size_t i = 0; table[i].name; i++)
                 if (strcmp(table[i].name, argv[1]) == 0)
                         return table[i].run(g, argc - 1, argv + 1, err);
-        return cli_usage_error(err, group, "unknown command `%s`", argv[1]);
+        /* docker's words and status */
+        return berth_fail_status(err, 1, 0, "unknown command: berth %s %s", group, argv[1]);
 }
 
 bool cli_confirm(const char *what)

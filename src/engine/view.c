@@ -273,8 +273,11 @@ int eng_ps_filter_add(struct eng_ps_filter **f, const char *kv, berth_error_t *e
 {
         const char *eq = strchr(kv, '=');
         if (eq == NULL || eq == kv)
-                return berth_fail_status(err, 125, EINVAL,
-                                         "bad format of filter (expected name=value): %s", kv);
+                /* the docker CLI's flag error, in its words */
+                return berth_fail_status(err, 125, 0,
+                                         "invalid argument \"%s\" for \"-f, --filter\" flag: bad "
+                                         "format of filter (expected name=value)",
+                                         kv);
         cleanup_free char *key = strndup(kv, (size_t) (eq - kv));
         bool known = false;
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(filter_keys); i++)
@@ -292,6 +295,15 @@ int eng_ps_filter_add(struct eng_ps_filter **f, const char *kv, berth_error_t *e
                 if (!valid)
                         return berth_fail_status(err, 1, 0, "invalid filter 'status=%s'", eq + 1);
         }
+        if (strcmp(key, "health") == 0) {
+                static const char *const ok[] = {"starting", "healthy", "unhealthy", "none"};
+                bool valid = false;
+                for (size_t i = 0; i < BERTH_ARRAY_SIZE(ok); i++)
+                        valid |= strcmp(eq + 1, ok[i]) == 0;
+                if (!valid) /* EINVAL: the API's 400 */
+                        return berth_fail_status(
+                                err, 1, EINVAL, "Unrecognised filter value for health: %s", eq + 1);
+        }
         if (strcmp(key, "exited") == 0) {
                 char *end;
                 errno = 0;
@@ -305,6 +317,14 @@ int eng_ps_filter_add(struct eng_ps_filter **f, const char *kv, berth_error_t *e
         n->next = *f;
         *f = n;
         return 0;
+}
+
+/* REF with ":latest" added when it names no tag (a registry's port is no tag). */
+static char *with_latest(const char *ref)
+{
+        const char *colon = strrchr(ref, ':'), *slash = strrchr(ref, '/');
+        bool tagged = colon && (slash == NULL || colon > slash);
+        return tagged ? berth_xstrdup(ref) : berth_xasprintf("%s:latest", ref);
 }
 
 static bool match_one(const struct eng_ps_filter *f, struct eng_ctx *e, struct eng_container *c)
@@ -333,9 +353,10 @@ static bool match_one(const struct eng_ps_filter *f, struct eng_ctx *e, struct e
         if (strcmp(k, "ancestor") == 0) {
                 const char *img = sfield(cfg, "Image");
                 const char *id = sfield(c->doc, "Image");
-                cleanup_free char *with_tag =
-                        strchr(v, ':') ? berth_xstrdup(v) : berth_xasprintf("%s:latest", v);
-                return strcmp(img, v) == 0 || strcmp(img, with_tag) == 0 ||
+                /* "busybox" and "busybox:latest" name the same image, on either side */
+                cleanup_free char *with_tag = with_latest(v);
+                cleanup_free char *img_tag = with_latest(img);
+                return strcmp(img, v) == 0 || strcmp(img_tag, with_tag) == 0 ||
                        (strlen(v) >= 4 && (strstr(id, v) == id + 7 || strcmp(id, v) == 0));
         }
         if (strcmp(k, "health") == 0) {

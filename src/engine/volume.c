@@ -67,9 +67,10 @@ int eng_volume_create(struct eng_ctx *e, const char *name, json_t *labels, json_
         }
         if (!eng_volume_name_valid(name))
                 return berth_fail_status(
-                        err, 125, 0,
+                        err, 1, 0, /* the daemon's refusal in Docker: status 1 */
                         "create %s: \"%s\" includes invalid characters for a local "
-                        "volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed",
+                        "volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you "
+                        "intended to pass a host directory, use absolute path",
                         name, name);
         if (options && json_object_size(options) > 0)
                 return berth_fail_status(

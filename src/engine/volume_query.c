@@ -32,17 +32,16 @@ static int check_keys(json_t *filters, const char *const *keys, size_t nkeys, be
                 for (size_t i = 0; i < nkeys; i++)
                         known = known || strcmp(k, keys[i]) == 0;
                 if (!known || !json_is_array(vals))
-                        return berth_fail_status(err, 125, 0, "invalid filter '%s'", k);
+                        return berth_fail_status(err, 1, 0, "invalid filter '%s'", k);
                 size_t i;
                 json_t *v;
                 json_array_foreach(vals, i, v)
                 {
                         const char *s = json_string_value(v);
                         if (s == NULL)
-                                return berth_fail_status(err, 125, 0, "invalid filter '%s'", k);
+                                return berth_fail_status(err, 1, 0, "invalid filter '%s'", k);
                         if ((strcmp(k, "dangling") == 0 || strcmp(k, "all") == 0) && !is_bool(s))
-                                return berth_fail_status(err, 125, 0, "invalid filter '%s=%s'", k,
-                                                         s);
+                                return berth_fail_status(err, 1, 0, "invalid filter '%s=%s'", k, s);
                 }
         }
         return 0;

@@ -113,8 +113,9 @@ teardown() {
         run "$BERTH" network create 'bad/name'
         assert_failure 1
         assert_output_contains 'invalid name'
+        # an argument count is no flag error: Docker's status 1
         run "$BERTH" network create
-        assert_failure 125
+        assert_failure 1
         run "$BERTH" network create --bogus x
         assert_failure 125
         # nothing was left of the refused ones
@@ -253,10 +254,11 @@ teardown() {
         run "$BERTH" network create --help
         assert_success
         assert_output_contains "Usage: berth network create [OPTIONS] NETWORK"
+        # Docker: an unknown subcommand fails with 1; the group alone prints its help, status 0
         run "$BERTH" network frob
-        assert_failure 125
+        assert_failure 1
         run "$BERTH" network
-        assert_failure 125
+        assert_success
         run "$BERTH" --help
         assert_output_contains "network"
 }

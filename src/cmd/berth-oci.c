@@ -4,12 +4,14 @@
  * Flags are accepted with one or two dashes, as runc (urfave/cli) does.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "berth-oci-help.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "oci/oci.h"
@@ -21,17 +23,58 @@ struct cmd {
         bool enters; /* enters a container: run from a sealed memfd copy */
 };
 
-static int usage_err(berth_error_t *err, const char *cmd, const char *what)
+static __attribute__((noreturn)) void help_exit(const char *cmd)
 {
-        return berth_fail_status(err, OCI_EXIT_ERROR, 0, "%s: %s (see `berth-oci %s --help`)", cmd,
-                                 what, cmd);
+        oci_help_command(cmd, stdout);
+        exit(0);
+}
+
+/* An option getopt refused, in runc's words (its flag parser's): unknown, or missing its
+ * value.  runc prints the command's help after "Incorrect Usage: …" on stdout. */
+static int bad_flag(const char *cmd, const struct option *opts, char **argv, berth_error_t *err)
+{
+        char name[64] = "";
+        bool known = false;
+        if (optopt > 0 && optopt < 256) {
+                snprintf(name, sizeof(name), "%c", optopt);
+                for (size_t i = 0; opts[i].name; i++)
+                        known |= opts[i].val == optopt;
+        } else {
+                const char *a = argv[optind - 1];
+                a += strspn(a, "-");
+                snprintf(name, sizeof(name), "%.*s", (int) strcspn(a, "="), a);
+                for (size_t i = 0; opts[i].name; i++)
+                        known |= strcmp(opts[i].name, name) == 0;
+        }
+        const char *what = known ? "flag needs an argument" : "flag provided but not defined";
+        printf("Incorrect Usage: %s: -%s\n\n", what, name);
+        if (strcmp(cmd, "berth-oci") == 0)
+                oci_help_main(stdout, BERTH_VERSION);
+        else
+                oci_help_command(cmd, stdout);
+        return berth_fail_status(err, OCI_EXIT_ERROR, 0, "%s: -%s", what, name);
+}
+
+/* runc's argument count rule for cmd: between min and max arguments after the options */
+static int nargs(const char *cmd, int argc, int min, int max, berth_error_t *err)
+{
+        int n = argc - optind;
+        if (n >= min && n <= max)
+                return 0;
+        oci_help_incorrect(cmd, stdout);
+        if (min == max)
+                return berth_fail_status(err, OCI_EXIT_ERROR, 0,
+                                         "\"%s\" requires exactly %d argument(s)", cmd, min);
+        if (n < min)
+                return berth_fail_status(err, OCI_EXIT_ERROR, 0,
+                                         "\"%s\" requires a minimum of %d argument(s)", cmd, min);
+        return berth_fail_status(err, OCI_EXIT_ERROR, 0,
+                                 "\"%s\" requires a maximum of %d argument(s)", cmd, max);
 }
 
 static int need_id(int argc, char **argv, const char *cmd, berth_error_t *err)
 {
-        if (optind >= argc)
-                return usage_err(err, cmd, "a container id is required");
-        return 0;
+        return nargs(cmd, argc, 1, 1, err);
 }
 
 enum {
@@ -48,7 +91,9 @@ enum {
         O_NNP,
         O_IGNORE_PAUSED,
         O_LABEL,
-        O_APPARMOR
+        O_APPARMOR,
+        O_CGROUP,
+        O_NOSUBREAPER
 };
 
 static const struct option create_opts[] = {
@@ -60,6 +105,7 @@ static const struct option create_opts[] = {
         {"preserve-fds", required_argument, NULL, O_PRESERVE},
         {"detach", no_argument, NULL, 'd'},
         {"keep", no_argument, NULL, O_KEEP},
+        {"no-subreaper", no_argument, NULL, O_NOSUBREAPER},
         {"help", no_argument, NULL, 'h'},
         {0},
 };
@@ -94,13 +140,12 @@ static int parse_create(const char *cmd, int argc, char **argv, struct oci_creat
                 case O_KEEP:
                         o->keep = true;
                         break;
+                case O_NOSUBREAPER:
+                        break; /* berth-oci never becomes a subreaper */
                 case 'h':
-                        printf("Usage: berth-oci %s [--bundle DIR] [--console-socket PATH] "
-                               "[--pid-file PATH] [--no-pivot] [--preserve-fds N]%s ID\n",
-                               cmd, strcmp(cmd, "run") == 0 ? " [--detach]" : "");
-                        exit(0);
+                        help_exit(cmd);
                 default:
-                        return usage_err(err, cmd, "unknown option");
+                        return bad_flag(cmd, create_opts, argv, err);
                 }
         }
         return need_id(argc, argv, cmd, err);
@@ -131,11 +176,9 @@ static int one_id(const char *cmd, int argc, char **argv, berth_error_t *err)
 {
         int ch;
         while ((ch = getopt_long_only(argc, argv, "h", plain_opts, NULL)) != -1) {
-                if (ch == 'h') {
-                        printf("Usage: berth-oci %s ID\n", cmd);
-                        exit(0);
-                }
-                return usage_err(err, cmd, "unknown option");
+                if (ch == 'h')
+                        help_exit(cmd);
+                return bad_flag(cmd, plain_opts, argv, err);
         }
         return need_id(argc, argv, cmd, err);
 }
@@ -171,16 +214,12 @@ static int cmd_kill(struct oci_ctx *c, int argc, char **argv, berth_error_t *err
                         all = true;
                         continue;
                 }
-                if (ch == 'h') {
-                        printf("Usage: berth-oci kill [--all] ID [SIGNAL]\n");
-                        exit(0);
-                }
-                return usage_err(err, "kill", "unknown option");
+                if (ch == 'h')
+                        help_exit("kill");
+                return bad_flag("kill", opts, argv, err);
         }
-        if (need_id(argc, argv, "kill", err) < 0)
+        if (nargs("kill", argc, 1, 2, err) < 0)
                 return -1;
-        if (argc - optind > 2)
-                return usage_err(err, "kill", "requires a maximum of 2 argument(s)");
         if (optind + 1 < argc && oci_kill_signal(argv[optind + 1], &sig) < 0)
                 return berth_fail_status(err, 1, 0, "unknown signal \"%s\"", argv[optind + 1]);
         return oci_kill(c, argv[optind], sig, all, err);
@@ -197,11 +236,9 @@ static int cmd_delete(struct oci_ctx *c, int argc, char **argv, berth_error_t *e
                         force = true;
                         continue;
                 }
-                if (ch == 'h') {
-                        printf("Usage: berth-oci delete [--force] ID\n");
-                        exit(0);
-                }
-                return usage_err(err, "delete", "unknown option");
+                if (ch == 'h')
+                        help_exit("delete");
+                return bad_flag("delete", opts, argv, err);
         }
         if (need_id(argc, argv, "delete", err) < 0)
                 return -1;
@@ -224,11 +261,11 @@ static int parse_format(const char *cmd, int argc, char **argv, bool *json, bool
                 } else if (ch == 'q') {
                         *quiet = true;
                 } else if (ch == 'h') {
-                        printf("Usage: berth-oci %s [--format table|json]%s\n", cmd,
-                               strcmp(cmd, "ps") == 0 ? " ID" : " [--quiet]");
-                        exit(0);
+                        help_exit(cmd);
+                } else if (ch == 'f') {
+                        return berth_fail_status(err, OCI_EXIT_ERROR, 0, "invalid format option");
                 } else {
-                        return usage_err(err, cmd, "bad option (--format is table or json)");
+                        return bad_flag(cmd, opts, argv, err);
                 }
         }
         return 0;
@@ -237,7 +274,8 @@ static int parse_format(const char *cmd, int argc, char **argv, bool *json, bool
 static int cmd_list(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
 {
         bool json = false, quiet = false;
-        if (parse_format("list", argc, argv, &json, &quiet, err) < 0)
+        if (parse_format("list", argc, argv, &json, &quiet, err) < 0 ||
+            nargs("list", argc, 0, 0, err) < 0)
                 return -1;
         return oci_list(c, json, quiet, stdout, err);
 }
@@ -246,9 +284,9 @@ static int cmd_ps(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
 {
         bool json = false, quiet = false;
         if (parse_format("ps", argc, argv, &json, &quiet, err) < 0 ||
-            need_id(argc, argv, "ps", err) < 0)
+            nargs("ps", argc, 1, INT_MAX, err) < 0)
                 return -1;
-        return oci_ps(c, argv[optind], json, stdout, err);
+        return oci_ps(c, argv[optind], json, argv + optind + 1, stdout, err);
 }
 
 static int cmd_exec(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
@@ -269,6 +307,7 @@ static int cmd_exec(struct oci_ctx *c, int argc, char **argv, berth_error_t *err
                 {"cap", required_argument, NULL, 'c'},
                 {"preserve-fds", required_argument, NULL, O_PRESERVE},
                 {"ignore-paused", no_argument, NULL, O_IGNORE_PAUSED},
+                {"cgroup", required_argument, NULL, O_CGROUP},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
@@ -277,6 +316,8 @@ static int cmd_exec(struct oci_ctx *c, int argc, char **argv, berth_error_t *err
         cleanup_free char **env = berth_xcalloc((size_t) argc + 1, sizeof(char *));
         cleanup_free char **caps = berth_xcalloc((size_t) argc + 1, sizeof(char *));
         cleanup_free char **gids = berth_xcalloc((size_t) argc + 1, sizeof(char *));
+        cleanup_free char **cgroups = berth_xcalloc((size_t) argc + 1, sizeof(char *));
+        o.cgroups = cgroups;
         o.env = env;
         o.caps = caps;
         o.gids = gids;
@@ -316,10 +357,11 @@ static int cmd_exec(struct oci_ctx *c, int argc, char **argv, berth_error_t *err
                         o.pid_file = optarg;
                         break;
                 case O_LABEL:
+                        o.process_label = optarg;
+                        break;
                 case O_APPARMOR:
-                        return berth_fail_status(err, 1, 0,
-                                                 "exec: --process-label/--apparmor: no LSM "
-                                                 "support on this host");
+                        o.apparmor = optarg;
+                        break;
                 case O_NNP:
                         o.no_new_privs = true;
                         break;
@@ -332,18 +374,18 @@ static int cmd_exec(struct oci_ctx *c, int argc, char **argv, berth_error_t *err
                 case O_IGNORE_PAUSED:
                         o.ignore_paused = true;
                         break;
+                case O_CGROUP:
+                        cgroups[o.n_cgroups++] = optarg;
+                        break;
                 case 'h':
-                        printf("Usage: berth-oci exec [OPTIONS] ID [COMMAND [ARG...]]\n");
-                        exit(0);
+                        help_exit("exec");
                 default:
-                        return usage_err(err, "exec", "unknown option");
+                        return bad_flag("exec", opts, argv, err);
                 }
         }
-        if (need_id(argc, argv, "exec", err) < 0)
+        if (nargs("exec", argc, 1, INT_MAX, err) < 0)
                 return -1;
         o.args = argv + optind + 1;
-        if (o.process_file == NULL && o.args[0] == NULL)
-                return usage_err(err, "exec", "a command (or --process) is required");
         if (oci_exec(c, argv[optind], &o, &status, err) < 0) {
                 berth_wrap(err, "exec failed");
                 (*err)->status = OCI_EXIT_EXEC;
@@ -354,12 +396,15 @@ static int cmd_exec(struct oci_ctx *c, int argc, char **argv, berth_error_t *err
 
 static int cmd_update(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
 {
-        enum { N_NAMES = 13 };
+        /* runc's flags (cpu-share; kernel-memory* hidden there), and docker's cpu-shares */
+        enum { N_NAMES = 17 };
         static const char *names[N_NAMES + 1] = {
-                "memory",        "memory-swap", "memory-reservation", "kernel-memory",
-                "cpu-shares",    "cpu-quota",   "cpu-period",         "cpuset-cpus",
-                "cpuset-mems",   "pids-limit",  "blkio-weight",       "cpu-rt-runtime",
-                "cpu-rt-period", NULL};
+                "memory",          "memory-swap",       "memory-reservation",
+                "kernel-memory",   "kernel-memory-tcp", "cpu-share",
+                "cpu-shares",      "cpu-quota",         "cpu-period",
+                "cpuset-cpus",     "cpuset-mems",       "pids-limit",
+                "blkio-weight",    "cpu-rt-runtime",    "cpu-rt-period",
+                "l3-cache-schema", "mem-bw-schema",     NULL};
         struct option opts[N_NAMES + 3];
         /* one value per flag, the last given wins: a repeated flag can't overrun kv */
         const char *vals[N_NAMES] = {0}, *kv[2 * N_NAMES + 1] = {0};
@@ -377,11 +422,9 @@ static int cmd_update(struct oci_ctx *c, int argc, char **argv, berth_error_t *e
                 } else if (ch == 'r') {
                         res_file = optarg;
                 } else if (ch == 'h') {
-                        printf("Usage: berth-oci update [-r FILE|-] [--memory N] [--pids-limit N]"
-                               " [--cpu-quota N] ... ID\n");
-                        exit(0);
+                        help_exit("update");
                 } else {
-                        return usage_err(err, "update", "unknown option");
+                        return bad_flag("update", opts, argv, err);
                 }
         }
         if (need_id(argc, argv, "update", err) < 0)
@@ -416,21 +459,228 @@ static int cmd_spec(struct oci_ctx *c, int argc, char **argv, berth_error_t *err
                 } else if (ch == 'r') {
                         rootless = true;
                 } else if (ch == 'h') {
-                        printf("Usage: berth-oci spec [--bundle DIR] [--rootless]\n");
-                        exit(0);
+                        help_exit("spec");
                 } else {
-                        return usage_err(err, "spec", "unknown option");
+                        return bad_flag("spec", opts, argv, err);
                 }
         }
+        if (nargs("spec", argc, 0, 0, err) < 0)
+                return -1;
         return oci_spec_write(bundle, rootless, err);
+}
+
+static int cmd_events(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {{"stats", no_argument, NULL, 's'},
+                                             {"interval", required_argument, NULL, 'i'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {0}};
+        bool once = false;
+        int64_t interval = 5000000000LL;
+        int ch;
+        while ((ch = getopt_long_only(argc, argv, "h", opts, NULL)) != -1) {
+                if (ch == 's') {
+                        once = true;
+                } else if (ch == 'i') {
+                        if (oci_duration_parse(optarg, &interval) < 0)
+                                return berth_fail_status(err, OCI_EXIT_ERROR, 0,
+                                                         "invalid value \"%s\" for flag "
+                                                         "-interval: parse error",
+                                                         optarg);
+                } else if (ch == 'h') {
+                        help_exit("events");
+                } else {
+                        return bad_flag("events", opts, argv, err);
+                }
+        }
+        if (need_id(argc, argv, "events", err) < 0)
+                return -1;
+        return oci_events(c, argv[optind], once, interval, stdout, err);
+}
+
+/* checkpoint's and restore's CRIU options (one table: restore refuses checkpoint's own) */
+enum {
+        C_IMAGE = 300,
+        C_WORK,
+        C_PARENT,
+        C_LEAVE,
+        C_TCP,
+        C_EXTUNIX,
+        C_SHELL,
+        C_LAZY,
+        C_STATUSFD,
+        C_PAGESERVER,
+        C_LOCKS,
+        C_PREDUMP,
+        C_CGMODE,
+        C_EMPTYNS,
+        C_DEDUP,
+        C_LSMPROFILE,
+        C_LSMMOUNT
+};
+
+static int criu_opt(int ch, struct oci_criu_opts *o, char **empty)
+{
+        switch (ch) {
+        case C_IMAGE:
+                o->image_path = optarg;
+                break;
+        case C_WORK:
+                o->work_path = optarg;
+                break;
+        case C_PARENT:
+                o->parent_path = optarg;
+                break;
+        case C_LEAVE:
+                o->leave_running = true;
+                break;
+        case C_TCP:
+                o->tcp_established = true;
+                break;
+        case C_EXTUNIX:
+                o->ext_unix_sk = true;
+                break;
+        case C_SHELL:
+                o->shell_job = true;
+                break;
+        case C_LAZY:
+                o->lazy_pages = true;
+                break;
+        case C_STATUSFD:
+                o->status_fd = optarg;
+                break;
+        case C_PAGESERVER:
+                o->page_server = optarg;
+                break;
+        case C_LOCKS:
+                o->file_locks = true;
+                break;
+        case C_PREDUMP:
+                o->pre_dump = true;
+                break;
+        case C_CGMODE:
+                o->manage_cgroups_mode = optarg;
+                break;
+        case C_EMPTYNS:
+                empty[o->n_empty_ns++] = optarg;
+                break;
+        case C_DEDUP:
+                o->auto_dedup = true;
+                break;
+        case C_LSMPROFILE:
+                o->lsm_profile = optarg;
+                break;
+        case C_LSMMOUNT:
+                o->lsm_mount_context = optarg;
+                break;
+        default:
+                return -1;
+        }
+        return 0;
+}
+
+static int cmd_checkpoint(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                {"image-path", required_argument, NULL, C_IMAGE},
+                {"work-path", required_argument, NULL, C_WORK},
+                {"parent-path", required_argument, NULL, C_PARENT},
+                {"leave-running", no_argument, NULL, C_LEAVE},
+                {"tcp-established", no_argument, NULL, C_TCP},
+                {"ext-unix-sk", no_argument, NULL, C_EXTUNIX},
+                {"shell-job", no_argument, NULL, C_SHELL},
+                {"lazy-pages", no_argument, NULL, C_LAZY},
+                {"status-fd", required_argument, NULL, C_STATUSFD},
+                {"page-server", required_argument, NULL, C_PAGESERVER},
+                {"file-locks", no_argument, NULL, C_LOCKS},
+                {"pre-dump", no_argument, NULL, C_PREDUMP},
+                {"manage-cgroups-mode", required_argument, NULL, C_CGMODE},
+                {"empty-ns", required_argument, NULL, C_EMPTYNS},
+                {"auto-dedup", no_argument, NULL, C_DEDUP},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        struct oci_criu_opts o = {0};
+        cleanup_free char **empty = berth_xcalloc((size_t) argc + 1, sizeof(char *));
+        int ch;
+        o.empty_ns = empty;
+        while ((ch = getopt_long_only(argc, argv, "h", opts, NULL)) != -1) {
+                if (ch == 'h')
+                        help_exit("checkpoint");
+                if (criu_opt(ch, &o, empty) < 0)
+                        return bad_flag("checkpoint", opts, argv, err);
+        }
+        if (need_id(argc, argv, "checkpoint", err) < 0)
+                return -1;
+        return oci_checkpoint(c, argv[optind], &o, err);
+}
+
+static int cmd_restore(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                {"console-socket", required_argument, NULL, O_CONSOLE},
+                {"image-path", required_argument, NULL, C_IMAGE},
+                {"work-path", required_argument, NULL, C_WORK},
+                {"tcp-established", no_argument, NULL, C_TCP},
+                {"ext-unix-sk", no_argument, NULL, C_EXTUNIX},
+                {"shell-job", no_argument, NULL, C_SHELL},
+                {"file-locks", no_argument, NULL, C_LOCKS},
+                {"manage-cgroups-mode", required_argument, NULL, C_CGMODE},
+                {"bundle", required_argument, NULL, 'b'},
+                {"detach", no_argument, NULL, 'd'},
+                {"pid-file", required_argument, NULL, O_PIDFILE},
+                {"no-subreaper", no_argument, NULL, O_NOSUBREAPER},
+                {"no-pivot", no_argument, NULL, O_NOPIVOT},
+                {"empty-ns", required_argument, NULL, C_EMPTYNS},
+                {"auto-dedup", no_argument, NULL, C_DEDUP},
+                {"lazy-pages", no_argument, NULL, C_LAZY},
+                {"lsm-profile", required_argument, NULL, C_LSMPROFILE},
+                {"lsm-mount-context", required_argument, NULL, C_LSMMOUNT},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        struct oci_criu_opts o = {0};
+        struct oci_create_opts co = {0};
+        cleanup_free char **empty = berth_xcalloc((size_t) argc + 1, sizeof(char *));
+        int ch;
+        o.empty_ns = empty;
+        while ((ch = getopt_long_only(argc, argv, "b:dh", opts, NULL)) != -1) {
+                if (ch == 'h')
+                        help_exit("restore");
+                else if (ch == 'b')
+                        co.bundle = optarg;
+                else if (ch == 'd')
+                        co.detach = true;
+                else if (ch == O_PIDFILE)
+                        co.pid_file = optarg;
+                else if (ch == O_CONSOLE)
+                        co.console_socket = optarg;
+                else if (ch == O_NOSUBREAPER || ch == O_NOPIVOT)
+                        continue;
+                else if (criu_opt(ch, &o, empty) < 0)
+                        return bad_flag("restore", opts, argv, err);
+        }
+        if (need_id(argc, argv, "restore", err) < 0)
+                return -1;
+        return oci_restore(c, argv[optind], &co, &o, err);
 }
 
 static int cmd_features(struct oci_ctx *c, int argc, char **argv, berth_error_t *err)
 {
+        int ch;
+        while ((ch = getopt_long_only(argc, argv, "h", plain_opts, NULL)) != -1) {
+                if (ch == 'h')
+                        help_exit("features");
+                return bad_flag("features", plain_opts, argv, err);
+        }
+        if (nargs("features", argc, 0, 0, err) < 0)
+                return -1;
         return oci_features(stdout, err);
 }
 
 static const struct cmd commands[] = {
+        {"checkpoint", cmd_checkpoint, "checkpoint a running container (CRIU)", false},
+        {"restore", cmd_restore, "restore a container from a checkpoint (CRIU)", false},
         {"create", cmd_create, "create a container (its init waits for `start`)", true},
         {"start", cmd_start, "start the user's process of a created container", false},
         {"run", cmd_run, "create and start a container", true},
@@ -443,23 +693,19 @@ static const struct cmd commands[] = {
         {"pause", cmd_pause, "freeze every process of a container", false},
         {"resume", cmd_resume, "thaw a paused container", false},
         {"update", cmd_update, "change a container's resource limits", false},
+        {"events", cmd_events, "print a container's stats and oom events (JSON)", false},
         {"spec", cmd_spec, "write a default config.json", false},
         {"features", cmd_features, "print what this runtime supports (JSON)", false},
         {NULL, NULL, NULL, false},
 };
 
-static void usage(FILE *out)
+/* The error to the log; with --log, its message to stderr as well, as runc does, so a caller
+ * reading only stderr still learns why. */
+static int report(berth_error_t *err, const char *log_path)
 {
-        fprintf(out, "Usage: berth-oci [GLOBAL OPTIONS] COMMAND [OPTIONS] ID\n\n"
-                     "An OCI runtime with runc's command line.\n\nGlobal options:\n"
-                     "  --root DIR            state directory (default /run/berth-oci)\n"
-                     "  --log PATH            log to PATH instead of stderr\n"
-                     "  --log-format FORMAT   text (default) or json\n"
-                     "  --debug               debug logging\n"
-                     "  --systemd-cgroup      (not supported: an error if used)\n"
-                     "  -v, --version         print the version\n\nCommands:\n");
-        for (size_t i = 0; commands[i].name; i++)
-                fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        if (log_path && *err)
+                fprintf(stderr, "%s\n", berth_error_msg(*err));
+        return berth_error_report(err, OCI_EXIT_ERROR);
 }
 
 int main(int argc, char **argv)
@@ -484,6 +730,8 @@ int main(int argc, char **argv)
                 {0},
         };
         int ch;
+        opterr = 0; /* bad_flag says it, in runc's words */
+        berth_log_init("berth-oci", level, fmt, NULL, NULL);
         while ((ch = getopt_long_only(argc, argv, "+hv", opts, NULL)) != -1) {
                 switch (ch) {
                 case G_ROOT:
@@ -493,8 +741,11 @@ int main(int argc, char **argv)
                         log_path = optarg;
                         break;
                 case G_LOGFMT:
-                        if (berth_log_parse_format(optarg, &fmt, &err) < 0)
-                                return berth_error_report(&err, OCI_EXIT_ERROR);
+                        if (berth_log_parse_format(optarg, &fmt, &err) < 0) {
+                                berth_error_release(&err);
+                                log_error("invalid log-format: %s", optarg);
+                                return OCI_EXIT_ERROR;
+                        }
                         break;
                 case G_DEBUG:
                         level = BERTH_LOG_DEBUG;
@@ -502,31 +753,49 @@ int main(int argc, char **argv)
                 case G_SYSTEMD:
                         c.systemd_cgroup = true;
                         break;
-                case G_ROOTLESS:
                 case G_CRIU:
+                        c.criu = optarg;
+                        break;
+                case G_ROOTLESS:
                         break;
                 case 'h':
-                        usage(stdout);
+                        oci_help_main(stdout, BERTH_VERSION);
                         return 0;
                 case 'v':
                         oci_version(stdout);
                         return 0;
-                default:
-                        usage(stderr);
-                        return OCI_EXIT_ERROR;
+                default: {
+                        berth_error_t e = NULL;
+                        bad_flag("berth-oci", opts, argv, &e);
+                        return berth_error_report(&e, OCI_EXIT_ERROR);
+                }
                 }
         }
+        /* runc's debug output is logrus's text; berth-oci's plain lines stay for the rest */
+        if (level == BERTH_LOG_DEBUG && fmt == BERTH_LOG_TEXT)
+                fmt = BERTH_LOG_LOGRUS;
         if (berth_log_init("berth-oci", level, fmt, log_path, &err) < 0)
                 return berth_error_report(&err, OCI_EXIT_ERROR);
-        if (optind >= argc) {
-                usage(stderr);
-                return OCI_EXIT_ERROR;
+        if (optind >= argc) { /* as runc: the help, and success */
+                oci_help_main(stdout, BERTH_VERSION);
+                return 0;
         }
         if (c.root == NULL) {
                 root_default = oci_default_root();
                 c.root = root_default;
         }
         const char *name = argv[optind];
+        if (strcmp(name, "help") == 0 || strcmp(name, "h") == 0) {
+                if (optind + 1 < argc)
+                        name = argv[optind + 1];
+                else
+                        oci_help_main(stdout, BERTH_VERSION);
+                for (size_t i = 0; optind + 1 < argc && commands[i].name; i++)
+                        if (strcmp(commands[i].name, name) == 0)
+                                help_exit(name);
+                if (optind + 1 >= argc)
+                        return 0;
+        }
         for (size_t i = 0; commands[i].name; i++) {
                 if (strcmp(commands[i].name, name) != 0)
                         continue;
@@ -537,9 +806,10 @@ int main(int argc, char **argv)
                 int ret = commands[i].run(&c, argc - first, argv + first, &err);
                 fflush(stdout);
                 if (ret < 0)
-                        return berth_error_report(&err, OCI_EXIT_ERROR);
+                        return report(&err, log_path);
                 return ret;
         }
-        log_error("unknown command `%s` (see `berth-oci --help`)", name);
-        return OCI_EXIT_ERROR;
+        /* runc's (urfave/cli's) answer and status for an unknown command */
+        log_error("No help topic for '%s'", name);
+        return 3;
 }

@@ -101,6 +101,29 @@ static void write_json(enum berth_log_level level, const char *msg)
         (void) berth_write_all(logger.fd, full, strlen(full));
 }
 
+static void write_logrus(enum berth_log_level level, const char *msg)
+{
+        char stamp[64];
+        /* whole seconds, as logrus's default */
+        berth_rfc3339(berth_now_ns() / 1000000000 * 1000000000, true, stamp, sizeof(stamp));
+        /* msg quoted with \" \\ \n escaped, as logrus's text formatter does */
+        size_t n = strlen(msg);
+        cleanup_free char *q = berth_xmalloc(2 * n + 1);
+        char *o = q;
+        for (const char *p = msg; *p; p++) {
+                if (*p == '"' || *p == '\\')
+                        *o++ = '\\', *o++ = *p;
+                else if (*p == '\n')
+                        *o++ = '\\', *o++ = 'n';
+                else
+                        *o++ = *p;
+        }
+        *o = 0;
+        cleanup_free char *line =
+                berth_xasprintf("time=\"%s\" level=%s msg=\"%s\"\n", stamp, level_names[level], q);
+        (void) berth_write_all(logger.fd, line, strlen(line));
+}
+
 void berth_log(enum berth_log_level level, const char *fmt, ...)
 {
         if (level > logger.level)
@@ -113,6 +136,8 @@ void berth_log(enum berth_log_level level, const char *fmt, ...)
         va_end(ap);
         if (logger.format == BERTH_LOG_JSON) {
                 write_json(level, buf);
+        } else if (logger.format == BERTH_LOG_LOGRUS) {
+                write_logrus(level, buf);
         } else {
                 cleanup_free char *line = level == BERTH_LOG_ERROR
                                                   ? berth_xasprintf("%s: %s\n", logger.prog, buf)

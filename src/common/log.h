@@ -20,6 +20,8 @@ enum berth_log_level {
 enum berth_log_format {
         BERTH_LOG_TEXT = 0,
         BERTH_LOG_JSON = 1,
+        /* logrus's text lines, as runc writes them: time="…" level=debug msg="…" */
+        BERTH_LOG_LOGRUS = 2,
 };
 
 /* prog: the name in text lines ("berth", "berth-oci").  path: NULL for

@@ -1,6 +1,7 @@
 /* cgroup.c — choosing a cgroup backend and the file helpers both backends use. */
 #include "oci/cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -47,6 +48,11 @@ static int none_enter(struct oci_cgroup *cg, pid_t pid, berth_error_t *err)
 {
         return 0;
 }
+static int none_enter_sub(struct oci_cgroup *cg, pid_t pid, const struct oci_cg_subs *subs,
+                          berth_error_t *err)
+{
+        return berth_fail(err, ENOTSUP, "this container has no cgroup (rootless): no --cgroup");
+}
 static int none_update(struct oci_cgroup *cg, const struct oci_resources *r, berth_error_t *err)
 {
         return berth_fail(err, ENOTSUP, "this container has no cgroup (rootless)");
@@ -74,6 +80,7 @@ const struct oci_cgroup_ops oci_cgroup_none_ops = {
         .name = "none",
         .create = none_create,
         .enter = none_enter,
+        .enter_sub = none_enter_sub,
         .update = none_update,
         .freeze = none_freeze,
         .frozen = none_frozen,
@@ -163,8 +170,33 @@ int oci_cg_read_pids(const char *dir, pid_t **out, size_t *n, berth_error_t *err
         return 0;
 }
 
+/* Sub-cgroups the container's processes made (a nested runtime, systemd) go first: a cgroup
+ * with children can't be removed.  Depth-first, as runc's RemovePaths. */
+static int rmdir_children(const char *dir, berth_error_t *err)
+{
+        cleanup_dir DIR *d = opendir(dir);
+        struct dirent *e;
+        int r = 0;
+        if (d == NULL)
+                return errno == ENOENT ? 0 : berth_fail(err, errno, "open cgroup `%s`", dir);
+        /* cppcheck-suppress readdirCalled ; one thread, one directory stream */
+        while ((e = readdir(d)) != NULL) {
+                if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 ||
+                    strcmp(e->d_name, "..") == 0)
+                        continue;
+                cleanup_free char *sub = berth_xasprintf("%s/%s", dir, e->d_name);
+                if (oci_cg_rmdir(sub, err) < 0)
+                        r = -1;
+        }
+        return r;
+}
+
 int oci_cg_rmdir(const char *dir, berth_error_t *err)
 {
+        if (rmdir(dir) == 0 || errno == ENOENT)
+                return 0;
+        if (errno == EBUSY && rmdir_children(dir, err) < 0)
+                return -1;
         for (int i = 0; i < 200; i++) {
                 if (rmdir(dir) == 0 || errno == ENOENT)
                         return 0;

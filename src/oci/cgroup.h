@@ -16,12 +16,35 @@
 
 struct oci_cgroup;
 
+/* `exec --cgroup` (cgroup_sub.c): sub-cgroups of the container's cgroup, per controller; an
+ * empty ctrl stands for every controller. */
+struct oci_cg_sub {
+        char *ctrl, *path;
+};
+struct oci_cg_subs {
+        struct oci_cg_sub *v;
+        size_t n;
+};
+/* runc's --cgroup values: PATH alone, or CTRL[,CTRL...]:PATH any number of times. */
+int oci_cg_subs_parse(char *const *args, size_t n, struct oci_cg_subs *out, berth_error_t *err);
+void oci_cg_subs_free(struct oci_cg_subs *s);
+/* The sub path for v1 hierarchy directory `hierarchy` ("memory", "cpu,cpuacct", "systemd"),
+ * or NULL: the container's own cgroup. */
+const char *oci_cg_subs_for(const struct oci_cg_subs *s, const char *hierarchy);
+/* Every named controller is one of the hierarchies' (a NULL-terminated list), as runc wants. */
+int oci_cg_subs_check(const struct oci_cg_subs *s, char *const *hierarchies, berth_error_t *err);
+/* dir joined with sub (leading slashes dropped; "/" is dir itself). */
+char *oci_cg_subs_join(const char *dir, const char *sub);
+
 struct oci_cgroup_ops {
         const char *name; /* "v1", "v2" */
         /* Make the cgroup, apply res, move pid in.  On failure nothing is left behind. */
         int (*create)(struct oci_cgroup *cg, pid_t pid, const struct oci_resources *res,
                       const struct oci_spec *spec, berth_error_t *err);
         int (*enter)(struct oci_cgroup *cg, pid_t pid, berth_error_t *err);
+        /* enter, into sub-cgroups of the container's (exec --cgroup); they must exist */
+        int (*enter_sub)(struct oci_cgroup *cg, pid_t pid, const struct oci_cg_subs *subs,
+                         berth_error_t *err);
         int (*update)(struct oci_cgroup *cg, const struct oci_resources *res, berth_error_t *err);
         int (*freeze)(struct oci_cgroup *cg, bool frozen, berth_error_t *err);
         /* 1 if frozen, 0 if not, <0 on error. */

@@ -285,6 +285,11 @@ static int check_supported(char **h, const struct oci_resources *r, berth_error_
                 netcls |= strstr(h[i], "net_cls") != NULL;
                 netprio |= strstr(h[i], "net_prio") != NULL;
         }
+        /* as runc (even on a hybrid host): unified's keys are v2 file names, and half a
+         * container's limits in the unified mount would be a surprise */
+        if (r->n_unified)
+                return berth_fail_status(err, 1, 0,
+                                         "invalid configuration: cannot use unified on cgroup v1");
         if (r->n_hugepages && !hugetlb)
                 return berth_fail(err, ENOTSUP, "hugepageLimits set, but no hugetlb cgroup");
         if (r->net_class_id != OCI_UNSET && !netcls)
@@ -296,6 +301,8 @@ static int check_supported(char **h, const struct oci_resources *r, berth_error_
                 return berth_fail(err, ENOTSUP, "blockIO set, but no blkio cgroup");
         return 0;
 }
+
+static int v1_frozen(struct oci_cgroup *cg, berth_error_t *err);
 
 static int v1_destroy(struct oci_cgroup *cg, berth_error_t *err)
 {
@@ -347,6 +354,11 @@ static int v1_create(struct oci_cgroup *cg, pid_t pid, const struct oci_resource
         /* Limits go in before the task does, so it never runs unconfined. */
         if (v1_join(cg, h, 0, true, err) < 0)
                 goto fail;
+        /* a task joining a frozen cgroup (cgroupsPath naming one) would wait there forever */
+        if (v1_frozen(cg, NULL) == 1) {
+                berth_fail_status(err, 1, 0, "container's cgroup unexpectedly frozen");
+                goto out;
+        }
         for (size_t i = 0; i < n; i++)
                 if (apply(cg, h[i], r, s, true, err) < 0) {
                         berth_wrap(err, "set %s limits", h[i]);
@@ -373,6 +385,27 @@ static int v1_enter(struct oci_cgroup *cg, pid_t pid, berth_error_t *err)
         if (list_hierarchies(cg->root, &h, &n, err) < 0)
                 return -1;
         int r = v1_join(cg, h, pid, false, err);
+        free_list(h);
+        return r;
+}
+
+static int v1_enter_sub(struct oci_cgroup *cg, pid_t pid, const struct oci_cg_subs *subs,
+                        berth_error_t *err)
+{
+        char **h = NULL;
+        size_t n = 0;
+        int r = 0;
+        if (list_hierarchies(cg->root, &h, &n, err) < 0)
+                return -1;
+        if (oci_cg_subs_check(subs, h, err) < 0)
+                r = -1;
+        for (size_t i = 0; i < n && r == 0; i++) {
+                cleanup_free char *base = dir_of(cg, h[i]);
+                const char *sub = oci_cg_subs_for(subs, h[i]);
+                cleanup_free char *dir = sub ? oci_cg_subs_join(base, sub) : NULL;
+                if (oci_cg_writef(dir ? dir : base, "cgroup.procs", err, "%d", (int) pid) < 0)
+                        r = berth_wrap(err, "join cgroup");
+        }
         free_list(h);
         return r;
 }
@@ -416,7 +449,8 @@ static int v1_frozen(struct oci_cgroup *cg, berth_error_t *err)
         size_t len;
         if (berth_read_file(path, &v, &len, err) < 0)
                 return -1;
-        return strncmp(v, "FROZEN", 6) == 0;
+        /* FREEZING (on its way, or a parent frozen) holds tasks as FROZEN does */
+        return strncmp(v, "THAWED", 6) != 0;
 }
 
 static int v1_pids(struct oci_cgroup *cg, pid_t **out, size_t *n, berth_error_t *err)
@@ -434,6 +468,7 @@ const struct oci_cgroup_ops oci_cgroup_v1_ops = {
         .name = "v1",
         .create = v1_create,
         .enter = v1_enter,
+        .enter_sub = v1_enter_sub,
         .update = v1_update,
         .freeze = v1_freeze,
         .frozen = v1_frozen,

@@ -186,6 +186,8 @@ static int apply(const char *dir, const struct oci_resources *r, berth_error_t *
         return 0;
 }
 
+static int v2_frozen(struct oci_cgroup *cg, berth_error_t *err);
+
 static int v2_destroy(struct oci_cgroup *cg, berth_error_t *err)
 {
         cleanup_free char *dir = dir_of(cg);
@@ -201,7 +203,12 @@ static int v2_create(struct oci_cgroup *cg, pid_t pid, const struct oci_resource
         /* a device program needs CAP_BPF and CAP_SYS_ADMIN in the initial user namespace: a
          * rootless container has none, and only bind mounts of the host's nodes (as crun) */
         bool rootless = geteuid() != 0 || berth_in_userns();
-        if (mkdir_tree(cg, err) < 0 || apply(dir, r, err) < 0 ||
+        int made = mkdir_tree(cg, err);
+        /* a task joining a frozen cgroup (cgroupsPath naming one) would wait there forever;
+         * that cgroup, someone else's, is left alone */
+        if (made == 0 && v2_frozen(cg, NULL) == 1)
+                return berth_fail_status(err, 1, 0, "container's cgroup unexpectedly frozen");
+        if (made < 0 || apply(dir, r, err) < 0 ||
             (real && !rootless && oci_devices_bpf_attach(dir, r, s, err) < 0) ||
             (pid > 0 && oci_cg_writef(dir, "cgroup.procs", err, "%d", (int) pid) < 0)) {
                 berth_error_t ignored = NULL;
@@ -215,6 +222,19 @@ static int v2_create(struct oci_cgroup *cg, pid_t pid, const struct oci_resource
 static int v2_enter(struct oci_cgroup *cg, pid_t pid, berth_error_t *err)
 {
         cleanup_free char *dir = dir_of(cg);
+        return oci_cg_writef(dir, "cgroup.procs", err, "%d", (int) pid);
+}
+
+/* cgroup v2 has one hierarchy: only the plain PATH form means something there */
+static int v2_enter_sub(struct oci_cgroup *cg, pid_t pid, const struct oci_cg_subs *subs,
+                        berth_error_t *err)
+{
+        if (subs->n != 1 || *subs->v[0].ctrl != 0)
+                return berth_fail_status(err, 1, 0,
+                                         "--cgroup: cgroup v2 takes one PATH, without a "
+                                         "controller: prefix");
+        cleanup_free char *base = dir_of(cg);
+        cleanup_free char *dir = oci_cg_subs_join(base, subs->v[0].path);
         return oci_cg_writef(dir, "cgroup.procs", err, "%d", (int) pid);
 }
 
@@ -250,6 +270,7 @@ const struct oci_cgroup_ops oci_cgroup_v2_ops = {
         .name = "v2",
         .create = v2_create,
         .enter = v2_enter,
+        .enter_sub = v2_enter_sub,
         .update = v2_update,
         .freeze = v2_freeze,
         .frozen = v2_frozen,

@@ -186,6 +186,7 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
                         return -1;
         }
         berth_error_t cgerr = NULL;
+        log_debug("create: cgroup %s (%s)", cr->cg.path, cr->cg.ops->name);
         if (cr->cg.ops->create(&cr->cg, 0, &cr->spec->resources, cr->spec, &cgerr) < 0) {
                 int e = cgerr->errnum;
                 if ((geteuid() == 0 && !berth_in_userns()) ||
@@ -298,6 +299,7 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
                                                            "container with given ID already exists")
                                        : berth_fail(err, errno, "mkdir `%s`", st->dir);
         made_dir = true;
+        log_debug("create: container %s, bundle %s, rootfs %s", id, bundle, st->rootfs);
         cleanup_free char *fifo = berth_xasprintf("%s/exec.fifo", st->dir);
         if (mkfifo(fifo, 0622) < 0) {
                 berth_fail(err, errno, "mkfifo `%s`", fifo);
@@ -360,6 +362,9 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
                 berth_fail(err, errno, "clone the container's init");
                 goto fail;
         }
+        if (pid > 0)
+                log_debug("create: init cloned, pid %d (clone flags %#x)", (int) pid,
+                          (unsigned) flags);
         if (pid == 0) {
                 close(sync[0]);
                 if (console_peer >= 0)
@@ -396,6 +401,7 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
         }
         if (oci_state_save(st, err) < 0)
                 goto fail;
+        log_debug("create: init ready, waiting on exec.fifo; state saved in %s", st->dir);
         if (o->pid_file) {
                 char buf[16];
                 snprintf(buf, sizeof(buf), "%d", (int) pid);
@@ -455,6 +461,7 @@ static int release_init(const struct oci_state *st, berth_error_t *err)
         char b;
         if (fd < 0)
                 return berth_fail(err, errno, "open `%s`", fifo);
+        log_debug("start: releasing init %d through exec.fifo", (int) st->pid);
         for (;;) {
                 struct pollfd p[2] = {{fd, POLLIN, 0}, {pfd, POLLIN, 0}};
                 if (poll(p, 2, -1) < 0) {
@@ -558,6 +565,7 @@ static int destroy(struct oci_ctx *c, struct oci_state *st, struct oci_spec *kno
 {
         struct oci_cgroup cg;
         oci_state_cgroup(st, &cg);
+        log_debug("delete: killing what is left in cgroup %s, then removing it", cg.path);
         stop_all(st, &cg);
         int r = cg.ops->destroy(&cg, err);
         oci_cgroup_release(&cg);
@@ -650,8 +658,8 @@ int oci_state(struct oci_ctx *c, const char *id, FILE *out, berth_error_t *err)
         if (oci_state_load(c, id, &st, err) < 0)
                 return -1;
         json_t *j = oci_state_json(&st, oci_state_status(&st));
-        json_dumpf(j, out, JSON_INDENT(2));
-        fputc('\n', out);
+        /* as runc's: no newline after the closing brace */
+        json_dumpf(j, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         json_decref(j);
         oci_state_release(&st);
         return 0;
@@ -695,6 +703,16 @@ int oci_kill(struct oci_ctx *c, const char *id, int sig, bool all, berth_error_t
         if (pfd >= 0)
                 close(pfd);
 out:
+        /* as runc: a frozen task can't die, so SIGKILL to a paused container thaws it */
+        if (r == 0 && sig == SIGKILL && s == OCI_PAUSED) {
+                struct oci_cgroup cg;
+                berth_error_t ignored = NULL;
+                oci_state_cgroup(&st, &cg);
+                if (cg.ops->freeze(&cg, false, &ignored) < 0)
+                        log_debug("kill: thaw: %s", berth_error_msg(ignored));
+                berth_error_release(&ignored);
+                oci_cgroup_release(&cg);
+        }
         oci_state_release(&st);
         return r;
 }

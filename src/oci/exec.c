@@ -42,6 +42,10 @@ static int build_process(const struct oci_spec *s, const struct oci_exec_opts *o
                 p = json_deep_copy(json_object_get(s->json, "process"));
                 if (p == NULL)
                         p = json_object();
+                if (o->args == NULL || o->args[0] == NULL) {
+                        json_decref(p);
+                        return berth_fail_status(err, 1, 0, "process args cannot be empty");
+                }
                 json_t *args = json_array(), *env = json_object_get(p, "env");
                 for (size_t i = 0; o->args[i]; i++)
                         json_array_append_new(args, json_string(o->args[i]));
@@ -53,20 +57,53 @@ static int build_process(const struct oci_spec *s, const struct oci_exec_opts *o
                         json_object_set_new(p, "cwd", json_string("/"));
                 if (env == NULL)
                         json_object_set_new(p, "env", env = json_array());
-                for (size_t i = 0; i < o->n_env; i++)
-                        json_array_append_new(env, json_string(o->env[i]));
+                /* as runc (it sets them one by one): an -e of a variable the process has
+                 * already replaces its value where it stands, so PATH=… also steers the
+                 * program lookup */
+                for (size_t i = 0; i < o->n_env; i++) {
+                        size_t kl = strcspn(o->env[i], "=");
+                        size_t k = 0, n = json_array_size(env);
+                        for (; k < n; k++) {
+                                const char *e = json_string_value(json_array_get(env, k));
+                                if (e && strncmp(e, o->env[i], kl) == 0 && e[kl] == '=')
+                                        break;
+                        }
+                        if (k < n)
+                                json_array_set_new(env, k, json_string(o->env[i]));
+                        else
+                                json_array_append_new(env, json_string(o->env[i]));
+                }
                 if (o->no_new_privs)
                         json_object_set_new(p, "noNewPrivileges", json_true());
                 if (o->user) {
+                        /* runc's rule and words: UID[:GID], both decimal */
                         unsigned long uid, gid = 0;
                         char *end;
-                        uid = strtoul(o->user, &end, 10);
-                        if (*end == ':')
-                                gid = strtoul(end + 1, &end, 10);
-                        if (*end != 0) {
+                        cleanup_free char *us = berth_xstrdup(o->user);
+                        char *g = strchr(us, ':');
+                        if (g)
+                                *g++ = 0;
+                        errno = 0;
+                        uid = strtoul(us, &end, 10);
+                        bool bad_uid = *us == 0 || *end != 0 || errno;
+                        if (!bad_uid && g) {
+                                gid = strtoul(g, &end, 10);
+                                if (*g == 0 || *end != 0 || errno) {
+                                        json_decref(p);
+                                        return berth_fail_status(
+                                                err, 1, 0,
+                                                "parsing %s as int for gid failed: strconv.Atoi: "
+                                                "parsing \"%s\": invalid syntax",
+                                                g, g);
+                                }
+                        }
+                        if (bad_uid) {
                                 json_decref(p);
-                                return berth_fail_status(err, 1, 0, "--user `%s` must be UID[:GID]",
-                                                         o->user);
+                                return berth_fail_status(err, 1, 0,
+                                                         "parsing %s as int for uid failed: "
+                                                         "strconv.Atoi: parsing \"%s\": invalid "
+                                                         "syntax",
+                                                         us, us);
                         }
                         /* as runc: uid and gid replaced, additionalGids kept */
                         json_t *u = json_object_get(p, "user");
@@ -94,12 +131,17 @@ static int build_process(const struct oci_spec *s, const struct oci_exec_opts *o
                         json_array_append_new(a, json_integer((json_int_t) g));
                 }
                 if (o->n_caps) {
-                        static const char *sets[] = {"bounding", "effective", "inheritable",
-                                                     "permitted", "ambient"};
+                        /* as runc: bounding, effective and permitted; ambient only where the
+                         * process has inheritable capabilities (ambient ones need them), and
+                         * inheritable never: --cap must not reach the process's children
+                         * through an exec of a non-root user */
+                        static const char *sets[] = {"bounding", "effective", "permitted",
+                                                     "ambient"};
                         json_t *caps = json_object_get(p, "capabilities");
                         if (caps == NULL)
                                 json_object_set_new(p, "capabilities", caps = json_object());
-                        for (int k = 0; k < 5; k++) {
+                        bool inheritable = json_is_array(json_object_get(caps, "inheritable"));
+                        for (int k = 0; k < (inheritable ? 4 : 3); k++) {
                                 json_t *a = json_object_get(caps, sets[k]);
                                 if (a == NULL)
                                         json_object_set_new(caps, sets[k], a = json_array());
@@ -177,7 +219,8 @@ fail:
 }
 
 static int exec_in(struct oci_state *st, struct oci_spec *spec, struct oci_process *proc,
-                   const struct oci_exec_opts *o, int *status, berth_error_t *err)
+                   const struct oci_exec_opts *o, const struct oci_cg_subs *subs, int *status,
+                   berth_error_t *err)
 {
         struct exec_child x = {
                 .proc = proc, .spec = spec, .console = -1, .preserve_fds = o->preserve_fds};
@@ -257,9 +300,12 @@ static int exec_in(struct oci_state *st, struct oci_spec *spec, struct oci_proce
         sync[1] = -1;
         struct oci_cgroup cg;
         struct oci_sync_msg m;
+        log_debug("exec: process %d forked into container %s", (int) pid, st->id);
         oci_state_cgroup(st, &cg);
-        r = cg.ops->enter(&cg, pid, err);
+        r = subs->n ? cg.ops->enter_sub(&cg, pid, subs, err) : cg.ops->enter(&cg, pid, err);
         oci_cgroup_release(&cg);
+        if (r < 0)
+                berth_wrap(err, "add pid %d to the container's cgroup", (int) pid);
         if (r < 0 || oci_sync_send(sync[0], OCI_SYNC_GO, NULL) < 0 ||
             oci_sync_recv(sync[0], &m, err) < 0)
                 goto kill;
@@ -312,10 +358,13 @@ int oci_exec(struct oci_ctx *c, const char *id, const struct oci_exec_opts *o, i
         struct oci_spec *spec = NULL;
         struct oci_process *proc = NULL;
         cleanup_free char *cfg = NULL;
+        struct oci_cg_subs subs = {0};
         int r = -1;
         *status = 0;
         if (oci_state_load(c, id, &st, err) < 0)
                 return -1;
+        if (oci_cg_subs_parse(o->cgroups, o->n_cgroups, &subs, err) < 0)
+                goto out;
         enum oci_status s = oci_state_status(&st);
         /* runc: with --ignore-paused the process joins the frozen cgroup and
          * runs once the container is resumed */
@@ -326,8 +375,21 @@ int oci_exec(struct oci_ctx *c, const char *id, const struct oci_exec_opts *o, i
                 goto out;
         }
         if (s != OCI_RUNNING && s != OCI_CREATED && s != OCI_PAUSED) {
-                berth_fail_status(err, 1, 0, "cannot exec in a %s container `%s`",
-                                  oci_status_name(s), id);
+                berth_fail_status(err, 1, 0, "cannot exec in a %s container", oci_status_name(s));
+                goto out;
+        }
+        /* after the container's state, as runc judges them */
+        if (o->process_label) {
+                berth_fail_status(err, 1, 0,
+                                  "selinux label is specified in config, but selinux is disabled "
+                                  "or not supported");
+                goto out;
+        }
+        if (o->apparmor) {
+                berth_fail_status(err, 1, 0,
+                                  "apparmor profile `%s` specified, but berth-oci applies no "
+                                  "AppArmor profiles",
+                                  o->apparmor);
                 goto out;
         }
         cfg = berth_xasprintf("%s/config.json", st.bundle);
@@ -338,8 +400,9 @@ int oci_exec(struct oci_ctx *c, const char *id, const struct oci_exec_opts *o, i
                 berth_fail_status(err, 1, 0, "exec -t -d needs --console-socket");
                 goto out;
         }
-        r = exec_in(&st, spec, proc, o, status, err);
+        r = exec_in(&st, spec, proc, o, &subs, status, err);
 out:
+        oci_cg_subs_free(&subs);
         oci_process_free(proc);
         oci_spec_free(spec);
         oci_state_release(&st);

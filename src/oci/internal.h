@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "common/error.h"
@@ -45,6 +46,11 @@ json_t *oci_state_json(const struct oci_state *st, enum oci_status s);
 int oci_state_cgroup(const struct oci_state *st, struct oci_cgroup *cg);
 /* /proc/PID/stat start time; 0 if gone or a zombie. */
 uint64_t oci_proc_starttime(pid_t pid);
+
+/* ----------------------------------------------------------------- stats.c */
+
+/* The `data` of runc's stats event for the cgroup, as one JSON object. */
+int oci_stats_write(const struct oci_cgroup *cg, FILE *out, berth_error_t *err);
 
 /* ----------------------------------------------------------------- hooks.c */
 

@@ -222,6 +222,10 @@ static int runtime_hooks(struct oci_init_args *a, berth_error_t *err)
         if (recv(a->sync_fd, hook_state, (size_t) n, 0) != n)
                 return berth_fail(err, errno, "receive the container's state");
         hook_state[n] = '\0';
+        /* as runc: createContainer hooks start in the container's rootfs (pivot_root, next,
+         * changes into it again) */
+        if (chdir(a->rootfs) < 0)
+                return berth_fail(err, errno, "chdir to the rootfs `%s`", a->rootfs);
         return oci_hooks_run(a->spec, OCI_HOOK_CREATE_CONTAINER, hook_state, err);
 }
 
@@ -241,12 +245,14 @@ static int build_rootfs(struct oci_init_args *a, berth_error_t *err)
                 return berth_fail(err, errno, "open the rootfs `%s`", a->rootfs);
         umask(0);
         const struct oci_namespace *cns = oci_spec_namespace(s, CLONE_NEWCGROUP);
+        log_debug("init: mounts and devices under %s", a->rootfs);
         if (oci_mounts_setup(s, a->rootfs, rootfd, in_userns, cns && !cns->path, a->cgroup_path,
                              wait_cgroup, a, err) < 0 ||
             oci_devices_setup(s, rootfd, in_userns, err) < 0)
                 return -1;
         if (wait_cgroup(a, err) < 0 || runtime_hooks(a, err) < 0)
                 return -1;
+        log_debug("init: %s into %s", a->no_pivot ? "chroot" : "pivot_root", a->rootfs);
         if (pivot(a->rootfs, a->no_pivot, err) < 0)
                 return -1;
         if (oci_rootfs_finish(s, in_userns, err) < 0)

@@ -463,6 +463,9 @@ int oci_devices_setup(const struct oci_spec *s, int rootfd, bool in_userns, bert
         if (dev < 0)
                 return -1;
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(links); i++) {
+                /* as runc: /dev/core only where the kernel has /proc/kcore (CONFIG_PROC_KCORE) */
+                if (strcmp(links[i][1], "core") == 0 && access("/proc/kcore", F_OK) != 0)
+                        continue;
                 if (strcmp(links[i][1], "ptmx") == 0) {
                         /* replace a ptmx node with the link to this devpts instance */
                         struct stat st;

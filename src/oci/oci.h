@@ -9,6 +9,7 @@
 #define BERTH_OCI_OCI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -23,6 +24,7 @@
 struct oci_ctx {
         const char *root; /* state root (--root) */
         bool systemd_cgroup;
+        const char *criu; /* --criu: the criu binary (default: criu, from PATH) */
 };
 
 struct oci_create_opts {
@@ -54,6 +56,9 @@ struct oci_exec_opts {
         const char *pid_file;
         int preserve_fds;
         bool ignore_paused; /* exec into a paused container (it runs once resumed) */
+        char **cgroups;     /* --cgroup: sub-cgroups to join (see cgroup.h oci_cg_subs) */
+        const char *process_label, *apparmor; /* refused: this runtime has no LSM support */
+        size_t n_cgroups;
         /* > 0: a connected unix socket the pty master is sent over, as over console_socket
          * (for a caller that made a socketpair rather than a listening path) */
         int console_fd;
@@ -76,12 +81,40 @@ int oci_list(struct oci_ctx *c, bool json, bool quiet, FILE *out, berth_error_t 
 int oci_exec(struct oci_ctx *c, const char *id, const struct oci_exec_opts *o, int *status,
              berth_error_t *err);
 int oci_pause(struct oci_ctx *c, const char *id, bool pause, berth_error_t *err);
-int oci_ps(struct oci_ctx *c, const char *id, bool json, FILE *out, berth_error_t *err);
+/* ps_args: ps(1)'s options for the table (NULL-terminated; none = -ef), as runc's. */
+int oci_ps(struct oci_ctx *c, const char *id, bool json, char *const *ps_args, FILE *out,
+           berth_error_t *err);
 /* resources_json: a linux.resources object (update -r), may be NULL; then flags. */
 int oci_update(struct oci_ctx *c, const char *id, const char *resources_json,
                const char *const *flag_kv, berth_error_t *err);
+/* events: one stats event (stats_once), or stats every interval and oom events as they come,
+ * until the container stops. */
+int oci_events(struct oci_ctx *c, const char *id, bool stats_once, int64_t interval_ns, FILE *out,
+               berth_error_t *err);
+/* A Go duration ("5s", "1m30s", "250ms") in nanoseconds; -1 if it is none. */
+int oci_duration_parse(const char *s, int64_t *ns);
 int oci_features(FILE *out, berth_error_t *err);
 int oci_spec_write(const char *bundle, bool rootless, berth_error_t *err);
+
+/* checkpoint and restore (through CRIU): runc's options. */
+struct oci_criu_opts {
+        const char *image_path; /* default: ./checkpoint */
+        const char *work_path;  /* default: the image path */
+        const char *parent_path;
+        const char *page_server; /* ADDRESS:PORT */
+        const char *status_fd;
+        const char *manage_cgroups_mode;
+        const char *lsm_profile, *lsm_mount_context;
+        char **empty_ns;
+        size_t n_empty_ns;
+        bool leave_running, tcp_established, ext_unix_sk, shell_job, file_locks, pre_dump,
+                auto_dedup, lazy_pages;
+};
+int oci_checkpoint(struct oci_ctx *c, const char *id, const struct oci_criu_opts *o,
+                   berth_error_t *err);
+/* co: --bundle, --pid-file, --detach of restore */
+int oci_restore(struct oci_ctx *c, const char *id, const struct oci_create_opts *co,
+                const struct oci_criu_opts *o, berth_error_t *err);
 
 /* Signal name ("KILL", "SIGKILL") or number → number; -1 if unknown. */
 int oci_signal_parse(const char *s);

@@ -172,6 +172,40 @@ static int load_seccomp(const struct oci_exec_plan *plan, berth_error_t *err)
                                  : oci_seccomp_load(plan->seccomp, err);
 }
 
+/* HOME of uid in the container's /etc/passwd, or "/" (runc's fallback); newly allocated. */
+static char *passwd_home(uid_t uid)
+{
+        cleanup_file FILE *f = fopen("/etc/passwd", "re");
+        char line[1024];
+        while (f && fgets(line, sizeof(line), f)) {
+                char *field[7] = {0}, *cur = line;
+                int n = 0;
+                /* strsep, not strtok: empty fields (no password, no gecos) count */
+                while (n < 7 && (field[n] = strsep(&cur, ":\n")) != NULL)
+                        n++;
+                if (n >= 6 && field[2] && strtoul(field[2], NULL, 10) == uid && *field[2] &&
+                    field[5] && *field[5])
+                        return berth_xstrdup(field[5]);
+        }
+        return berth_xstrdup("/");
+}
+
+/* p's environment, with HOME added when it has none, as runc does for every process */
+static char **env_with_home(const struct oci_process *p)
+{
+        size_t n = 0;
+        while (p->env && p->env[n])
+                n++;
+        if (env_get(p->env, "HOME"))
+                return p->env;
+        char **env = berth_xcalloc(n + 2, sizeof(char *));
+        for (size_t i = 0; i < n; i++)
+                env[i] = p->env[i];
+        cleanup_free char *home = passwd_home(p->uid);
+        env[n] = berth_xasprintf("HOME=%s", home);
+        return env;
+}
+
 int oci_process_exec(const struct oci_exec_plan *plan, berth_error_t *err)
 {
         const struct oci_process *p = plan->proc;
@@ -184,6 +218,13 @@ int oci_process_exec(const struct oci_exec_plan *plan, berth_error_t *err)
         }
         if (syscall(SYS_close_range, 3 + plan->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 return berth_fail(err, errno, "close the runtime's file descriptors");
+        /* before the user changes and seccomp applies: /etc/passwd is read as root */
+        char **env = env_with_home(p);
+        /* As runc's: every process a runtime starts leads a session of its own, so it is
+         * no part of its caller's job control (a terminal already made it one).  EPERM only
+         * for a group leader, which keeps its session: not an error. */
+        if (getsid(0) != getpid())
+                (void) setsid();
         for (size_t i = 0; i < p->n_rlimits; i++) {
                 struct rlimit rl = {p->rlimits[i].soft, p->rlimits[i].hard};
                 if (setrlimit(p->rlimits[i].resource, &rl) < 0)
@@ -214,7 +255,6 @@ int oci_process_exec(const struct oci_exec_plan *plan, berth_error_t *err)
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        char *empty[] = {NULL};
-        execve(plan->path, p->args, p->env ? p->env : empty);
+        execve(plan->path, p->args, env);
         return berth_fail_status(err, 1, errno, "exec `%s`", plan->path);
 }

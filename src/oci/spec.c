@@ -1071,6 +1071,9 @@ int oci_spec_load(const char *path, struct oci_spec **out, berth_error_t *err)
 {
         cleanup_free char *text = NULL;
         size_t len;
+        if (access(path, F_OK) < 0 && errno == ENOENT) /* runc's words */
+                return berth_fail_status(err, 1, 0,
+                                         "JSON specification file config.json not found");
         if (berth_read_file(path, &text, &len, err) < 0)
                 return berth_wrap(err, "read the bundle's config");
         return oci_spec_parse(text, len, out, err);

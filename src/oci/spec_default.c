@@ -2,11 +2,13 @@
  * as runc's default (busybox-ready `sh`, a private pid/net/ipc/uts/mount
  * namespace set, the usual masked paths), and the rootless variant with a
  * user namespace mapping the caller to root. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -93,10 +95,19 @@ int oci_spec_write(const char *bundle, bool rootless, berth_error_t *err)
 {
         cleanup_free char *path = berth_xasprintf("%s/config.json", bundle ? bundle : ".");
         cleanup_free char *text = oci_spec_default_json(rootless, getuid(), getgid());
+        struct stat sb;
+        /* runc's words: it changes into the bundle first, then names config.json alone */
+        if (bundle && stat(bundle, &sb) < 0) {
+                char msg[128]; /* Go's error texts are lower case */
+                snprintf(msg, sizeof(msg), "%s", strerror(errno));
+                msg[0] = (char) tolower((unsigned char) msg[0]);
+                return berth_fail_status(err, 1, 0, "chdir %s: %s", bundle, msg);
+        }
         cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0)
                 return errno == EEXIST ? berth_fail_status(err, 1, 0,
-                                                           "File %s exists. Remove it first", path)
+                                                           "File config.json exists. Remove it "
+                                                           "first")
                                        : berth_fail(err, errno, "create `%s`", path);
         if (berth_write_all(fd, text, strlen(text)) < 0 || berth_write_all(fd, "\n", 1) < 0) {
                 int e = errno;

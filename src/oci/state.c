@@ -172,14 +172,15 @@ enum oci_status oci_state_status(const struct oci_state *st)
         /* An exited init is stopped even before it is reaped, as with runc. */
         if (st->pid <= 0 || oci_proc_starttime(st->pid) != st->pid_start)
                 return OCI_STOPPED;
-        cleanup_free char *fifo = berth_xasprintf("%s/exec.fifo", st->dir);
-        if (access(fifo, F_OK) == 0)
-                return OCI_CREATED;
+        /* frozen before the fifo, as runc: a paused created container is paused */
         struct oci_cgroup cg;
         oci_state_cgroup(st, &cg);
         int frozen = cg.ops->frozen(&cg, NULL);
         oci_cgroup_release(&cg);
-        return frozen == 1 ? OCI_PAUSED : OCI_RUNNING;
+        if (frozen == 1)
+                return OCI_PAUSED;
+        cleanup_free char *fifo = berth_xasprintf("%s/exec.fifo", st->dir);
+        return access(fifo, F_OK) == 0 ? OCI_CREATED : OCI_RUNNING;
 }
 
 const char *oci_status_name(enum oci_status s)
@@ -188,17 +189,34 @@ const char *oci_status_name(enum oci_status s)
         return names[s];
 }
 
+static int by_key_name(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
 json_t *oci_state_json(const struct oci_state *st, enum oci_status s)
 {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:s}", "ociVersion",
-                              *st->oci_version ? st->oci_version : "1.1.0", "id", st->id, "status",
-                              oci_status_name(s), "pid",
-                              (json_int_t) (s == OCI_STOPPED ? 0 : st->pid), "bundle", st->bundle);
+        /* runc's key order (its containerState struct): state's readers see the same text */
+        json_t *j = json_pack("{s:s, s:s, s:I, s:s, s:s}", "ociVersion",
+                              *st->oci_version ? st->oci_version : "1.1.0", "id", st->id, "pid",
+                              (json_int_t) (s == OCI_STOPPED ? 0 : st->pid), "status",
+                              oci_status_name(s), "bundle", st->bundle);
         json_object_set_new(j, "rootfs", json_string(st->rootfs));
         json_object_set_new(j, "created", json_string(st->created));
+        if (st->annotations && json_object_size(st->annotations)) {
+                /* runc's is a Go map: its keys come out sorted */
+                size_t n = json_object_size(st->annotations), k = 0;
+                cleanup_free const char **keys = berth_xcalloc(n, sizeof(char *));
+                const char *key;
+                json_t *v;
+                json_object_foreach(st->annotations, key, v) keys[k++] = key;
+                qsort(keys, n, sizeof(char *), by_key_name);
+                json_t *a = json_object();
+                for (k = 0; k < n; k++)
+                        json_object_set(a, keys[k], json_object_get(st->annotations, keys[k]));
+                json_object_set_new(j, "annotations", a);
+        }
         json_object_set_new(j, "owner", json_string(""));
-        if (st->annotations && json_object_size(st->annotations))
-                json_object_set(j, "annotations", st->annotations);
         return j;
 }
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/fdpass.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "oci/internal.h"
 
@@ -49,6 +50,10 @@ int oci_terminal_setup(int sock, const struct oci_process *p, berth_error_t *err
         if (slave < 0)
                 return berth_fail(err, errno, "open the pty slave");
         snprintf(name, sizeof(name), "/dev/pts/%d", n);
+        /* as runc: the terminal belongs to the process's user (its group stays devpts's tty
+         * group), or a non-root process could not change its own terminal's settings */
+        if (p->uid != 0 && fchown(slave, p->uid, (gid_t) -1) < 0)
+                log_debug("chown the pty to uid %u: %s", (unsigned) p->uid, strerror(errno));
         if (p->console_width || p->console_height) {
                 struct winsize ws = {.ws_row = (unsigned short) p->console_height,
                                      .ws_col = (unsigned short) p->console_width};

@@ -152,6 +152,10 @@ static int watch_monitor(struct waitc *w, int fd)
                         size_t len;
                         if (eng_frame_recv(fd, &type, &buf, &cap, &len) < 0)
                                 break;
+                        if (type == ENG_FRAME_EXIT && w->cond != WAIT_NEXT_EXIT && len &&
+                            strstr(buf, "restarting")) {
+                                continue; /* it runs again: not-running is still to come */
+                        }
                         if (type == ENG_FRAME_EXIT) {
                                 w->code = (int) strtol(buf, NULL, 10);
                                 w->exited = true;

@@ -538,14 +538,18 @@ static int net_disconnect(struct eng_ctx *e, int argc, char **argv, berth_error_
 /* Not for users: a container's monitor runs it as its last act (engine/network.h). */
 static int net_teardown(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
 {
-        if (argc != 2)
-                return cli_args_error(err, "network _teardown", "1 argument");
+        if (argc != 2 && argc != 3)
+                return cli_args_error(err, "network _teardown", "1 or 2 arguments");
         struct eng_container *c = NULL;
         if (eng_container_find(e, argv[1], &c, err) < 0)
                 return eng_net_down_id(e, argv[1], err); /* removed already: just the network */
         int r = eng_container_lock(c, err);
+        /* GEN: the start whose monitor asks; a later start's network is not its to take */
+        bool later = argc == 3 && json_integer_value(json_object_get(c->state, "BerthStarts")) !=
+                                          strtoll(argv[2], NULL, 10);
         if (r == 0) {
-                r = eng_net_down(e, c, err);
+                if (!later)
+                        r = eng_net_down(e, c, err);
                 eng_container_unlock(c);
         }
         eng_container_free(c);

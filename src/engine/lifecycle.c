@@ -208,6 +208,10 @@ int eng_start(struct eng_ctx *e, struct eng_container *c, const struct eng_start
               int *sync_fd, berth_error_t *err)
 {
         *sync_fd = -1;
+        /* a stopped container's last monitor may still be ending (its network teardown
+         * among it), which would undo what this start sets up */
+        if (!eng_status_live(eng_container_status(c)))
+                wait_monitor_gone(c, 5000);
         if (eng_container_lock(c, err) < 0)
                 return -1;
         if (eng_monitor_alive(c) && eng_status_live(eng_container_status(c))) {
@@ -220,6 +224,10 @@ int eng_start(struct eng_ctx *e, struct eng_container *c, const struct eng_start
                 return -1;
         }
         json_object_set_new(c->state, "HasBeenManuallyStopped", json_false());
+        /* which start this is: the last monitor's network teardown, which may still come,
+         * leaves alone what a later start set up (network _teardown ID GEN) */
+        json_t *starts = json_object_get(c->state, "BerthStarts");
+        json_object_set_new(c->state, "BerthStarts", json_integer(json_integer_value(starts) + 1));
         int r = eng_container_save_state(c, err);
         /* its network before its processes: the runtime joins the namespace by path */
         if (r == 0)

@@ -50,6 +50,7 @@ struct mon {
         char *bundle, *attach_path, *console_path, *console_short, *pid_path;
         int run_dirfd;
         bool tty, open_stdin, wait_attach, remove_on_exit;
+        json_int_t start_gen; /* the start that made this monitor (state's BerthStarts) */
         int listen_fd, console_fd, sfd, sync_fd;
         int out_r, err_r, master, in_w;
         char *pending_in; /* stdin waiting for room in the container's pipe */
@@ -616,6 +617,7 @@ static int monitor_setup(struct mon *m, const char *id, berth_error_t *err)
         berth_paths_free(&paths);
         if (r < 0 || eng_container_find(&m->e, id, &m->c, err) < 0)
                 return -1;
+        m->start_gen = json_integer_value(json_object_get(m->c->state, "BerthStarts"));
         m->bundle = berth_xstrdup(m->c->run_dir);
         m->attach_path = berth_path_join(m->c->run_dir, "attach.sock");
         m->console_path = berth_path_join(m->c->run_dir, "console.sock");
@@ -801,30 +803,43 @@ int eng_monitor_main(int argc, char **argv)
                 }
                 eng_event_container(&m.e, m.c, "die",
                                     json_pack("{s:i}", "exitCode", exit_info.code));
+                {
+                        /* an attached client's stream ends with the process, as Docker's,
+                         * though the container restarts; "restarting" tells a `wait` for
+                         * not-running to stay */
+                        char code[32];
+                        int n = snprintf(code, sizeof(code), "%d restarting", exit_info.code);
+                        broadcast(&m, ENG_FRAME_EXIT, code, (size_t) n);
+                }
         restart:
                 update_state(&m, st_restarting, &err);
                 berth_error_release(&err);
                 if (berth_now_ns() - started > 10 * 1000000000LL)
                         backoff_ns = 100000000LL; /* it ran a while: start over */
-                struct timespec d = {.tv_sec = backoff_ns / 1000000000LL,
-                                     .tv_nsec = backoff_ns % 1000000000LL};
-                while (nanosleep(&d, &d) < 0 && errno == EINTR)
-                        ;
-                if (backoff_ns < 60 * 1000000000LL)
-                        backoff_ns *= 2;
-                /* a `berth stop` during the back-off wins */
-                if (eng_container_lock(m.c, &err) == 0) {
-                        bool stopped =
+                /* a `berth stop` or `rm -f` during the back-off (up to a minute) wins at
+                 * once: it is looked for every 100 ms, not only at the end */
+                bool stopped = false;
+                for (int64_t slept = 0; slept < backoff_ns && !stopped; slept += 100000000LL) {
+                        int64_t step =
+                                backoff_ns - slept < 100000000LL ? backoff_ns - slept : 100000000LL;
+                        struct timespec d = {.tv_sec = 0, .tv_nsec = step};
+                        while (nanosleep(&d, &d) < 0 && errno == EINTR)
+                                ;
+                        if (eng_container_lock(m.c, &err) < 0)
+                                continue;
+                        stopped =
                                 json_is_true(json_object_get(m.c->state, "HasBeenManuallyStopped"));
                         if (stopped) {
                                 st_exited(&m, eng_container_state(m.c));
                                 eng_container_save_state(m.c, &err);
-                                eng_container_unlock(m.c);
-                                break;
                         }
                         eng_container_unlock(m.c);
                 }
                 berth_error_release(&err);
+                if (stopped)
+                        break;
+                if (backoff_ns < 60 * 1000000000LL)
+                        backoff_ns *= 2;
         }
         for (size_t i = m.n_clients; i-- > 0;)
                 client_drop(&m, i);
@@ -845,7 +860,9 @@ int eng_monitor_main(int argc, char **argv)
                 /* the container's network (addresses, published ports, DNS names) goes now,
                  * not at the next berth call; the monitor links no network code, berth does */
                 cleanup_free char *berth = berth_sibling_binary("berth");
-                execl(berth, "berth", "network", "_teardown", m.c->id, (char *) NULL);
+                char gen[24];
+                snprintf(gen, sizeof(gen), "%lld", (long long) m.start_gen);
+                execl(berth, "berth", "network", "_teardown", m.c->id, gen, (char *) NULL);
         }
         return 0;
 }

@@ -372,3 +372,13 @@ EOF
         "$BERTH" rm -f ctr-commit >/dev/null
         "$BERTH" rmi ctr-committed:v1 >/dev/null
 }
+
+@test "docker run --restart always, attached: returns at the first exit; docker wait (not-running) waits on" {
+        run timeout 20 docker run --network none --restart always --name ctr-rpa busybox sh -c 'echo once; exit 3'
+        [ "$status" -eq 3 ]
+        [ "${lines[0]}" = once ]
+        # not-running is not reached while it restarts
+        run timeout 2 docker wait ctr-rpa
+        [ "$status" -eq 124 ]
+        "$BERTH" rm -f ctr-rpa >/dev/null
+}

@@ -158,6 +158,9 @@ cgroup_dir() { # CONTROLLER ID
         mon=$(jq -r .Monitor.Pid "$BERTH_DATA_DIR/containers/$id/state.json")
         init=$("$BERTH" inspect -f '{{.State.Pid}}' "$id")
         kill -9 "$mon"
+        # kill returns once the signal is sent; berth starts in about a millisecond, which can
+        # be before the monitor has died: the truth then is still "Up"
+        for _ in $(seq 100); do gone "$mon" && break; sleep 0.01; done
         run "$BERTH" ps -a --format '{{.Status}}'
         [[ "$output" == "Exited (137)"* ]]
         gone "$init"

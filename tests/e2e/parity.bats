@@ -103,7 +103,11 @@ teardown() {
         assert_success
         [ "$("$BERTH" volume ls -q | sort)" = "$before" ]
         "$BERTH" run -d --rm -v keepme:/k -v /anon3 busybox true >/dev/null
-        for _ in $(seq 50); do [ -z "$("$BERTH" ps -aq)" ] && break; sleep 0.1; done
+        # the monitor's removal takes the record first, then its anonymous volumes
+        for _ in $(seq 50); do
+                [ -z "$("$BERTH" ps -aq)" ] && [ "$("$BERTH" volume ls -q | sort)" = "$before" ] && break
+                sleep 0.1
+        done
         [ "$("$BERTH" volume ls -q | sort)" = "$before" ]
         # without --rm, rm keeps them (Docker: only rm -v removes them)
         "$BERTH" run --name keep -v /anon4 busybox true
@@ -316,4 +320,28 @@ A /new/sub/f'
         assert_failure
         run "$BERTH" events --since "$since" --until "$(date +%s.%N)" --filter event=detach --format '{{.Actor.Attributes.name}}'
         [ "$output" = dk-cli ]
+}
+
+@test "restart policies: an attached run returns at the first exit, as Docker's; stop and rm -f in a back-off are prompt" {
+        run timeout 20 "$BERTH" run --network none --restart always --name rp-att busybox sh -c 'echo once; exit 3'
+        [ "$status" -eq 3 ]
+        [ "${lines[0]}" = once ]
+        # it restarts on its own meanwhile
+        for _ in $(seq 50); do
+                [ "$("$BERTH" inspect -f '{{.RestartCount}}' rp-att)" -ge 2 ] && break
+                sleep 0.2
+        done
+        [ "$("$BERTH" inspect -f '{{.RestartCount}}' rp-att)" -ge 2 ]
+        # by now in a back-off of seconds: stop must not wait it out (nor 10 s of SIGKILL)
+        start=$(date +%s%N)
+        run "$BERTH" stop rp-att
+        assert_success
+        [ $((($(date +%s%N) - start) / 1000000)) -lt 3000 ]
+        [ "$("$BERTH" inspect -f '{{.State.Status}}' rp-att)" = exited ]
+        "$BERTH" start rp-att >/dev/null
+        sleep 1
+        start=$(date +%s%N)
+        run "$BERTH" rm -f rp-att
+        assert_success
+        [ $((($(date +%s%N) - start) / 1000000)) -lt 3000 ]
 }

@@ -186,15 +186,13 @@ static _Noreturn void pause_main(int to_parent, int from_parent, bool fresh)
 {
         char c = 'u';
         int e = 0;
-        /* EPERM can be passing: the kernel refuses while a mount covers / (it then sees every
-         * process as chrooted), and tests and tools mount and unmount; a few tries, then the
-         * error */
-        for (int i = 0; fresh && i < 5; i++) {
-                e = unshare(CLONE_NEWUSER) < 0 ? errno : 0;
-                if (e != EPERM)
-                        break;
-                usleep(50000);
-        }
+        /* our pid first, from us: were it the middle process's write, it could come after
+         * ours (a race that garbled both and looked like EPERM) */
+        pid_t self = getpid();
+        if (write(to_parent, &self, sizeof(self)) != (ssize_t) sizeof(self))
+                _exit(1);
+        if (fresh && unshare(CLONE_NEWUSER) < 0)
+                e = errno;
         if (e)
                 c = 'E';
         if (write(to_parent, &c, 1) != 1)
@@ -253,9 +251,7 @@ static int spawn_pause(bool fresh, pid_t *out, berth_error_t *err)
                         _exit(1);
                 if (p == 0)
                         pause_main(up[1], down[0], fresh);
-                /* tell the caller the grandchild's pid, then go */
-                (void) !write(up[1], &p, sizeof(p));
-                _exit(0);
+                _exit(0); /* the grandchild tells the caller its pid itself */
         }
         close(up[1]);
         close(down[0]);
@@ -335,8 +331,9 @@ int eng_userns_enter(const char *run_dir, berth_error_t *err)
                 return berth_fail(err, errno, "lock `%s`", lockpath);
         pid_t pid = read_pid_file(pidfile);
         uid_t uid = geteuid();
-        bool joined = false;
-        if (!is_our_pause(pid)) {
+        bool joined = false, dying = false;
+again:
+        if (dying || !is_our_pause(pid)) {
                 pid_t orphan = find_orphaned_namespace();
                 berth_error_t sub = NULL;
                 if (orphan > 0 && join(orphan, &sub) == 0) {
@@ -356,8 +353,15 @@ int eng_userns_enter(const char *run_dir, berth_error_t *err)
                 }
                 log_debug("rootless: made the pause process %d", (int) pid);
         }
-        if (!joined && join(pid, err) < 0)
-                return -1;
+        if (!joined && join(pid, err) < 0) {
+                /* a pause killed a moment ago still looks alive while its namespaces are
+                 * already gone: then it is dead to us, and a new one is made */
+                if (dying || (*err)->errnum != ENOENT)
+                        return -1;
+                berth_error_release(err);
+                dying = true;
+                goto again;
+        }
         char uidtext[16];
         snprintf(uidtext, sizeof(uidtext), "%u", (unsigned) uid);
         setenv("BERTH_ROOTLESS_UID", uidtext, 1);

@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "engine/events.h"
 #include "engine/lifecycle.h"
+#include "net/rootless.h"
 #include "net/sandbox.h"
 #include "net/slirp.h"
 
@@ -95,20 +96,15 @@ int eng_net_prepare(struct eng_ctx *e, json_t *hc, json_t *networking, json_t **
         int r = 0;
         if (berth_str_has_prefix(name, "container:")) {
                 /* shares another container's: nothing of its own */
-        } else if (e->rootless && eng_net_bridged(hc)) {
+        } else if (e->rootless && eng_net_bridged(hc) && strcmp(name, NET_DEFAULT_NAME) == 0) {
                 /* no bridge without root in the host's namespace: the default network is one
-                 * slirp4netns per container (net/slirp.h); user networks are not there yet */
+                 * slirp4netns per container (net/slirp.h); user networks live in the rootless
+                 * network namespace (net/rootless.h), below as rootful berth's */
                 json_t *epcfg = json_object_get(eps, NET_DEFAULT_NAME);
                 bool ports = json_object_size(json_object_get(hc, "PortBindings")) > 0 ||
                              json_is_true(json_object_get(hc, "PublishAllPorts"));
                 bool slirp = net_slirp_available();
-                if (strcmp(name, NET_DEFAULT_NAME) != 0)
-                        r = berth_fail_status(err, 125, EPERM,
-                                              "network %s: rootless berth has no user-defined "
-                                              "networks yet (use the default network, --network "
-                                              "none or host)",
-                                              name);
-                else if (json_object_size(json_object_get(epcfg, "IPAMConfig")) > 0)
+                if (json_object_size(json_object_get(epcfg, "IPAMConfig")) > 0)
                         r = berth_fail_status(err, 125, EINVAL,
                                               "user specified IP address is supported on user "
                                               "defined networks only");
@@ -136,7 +132,13 @@ int eng_net_prepare(struct eng_ctx *e, json_t *hc, json_t *networking, json_t **
                 net_network_info(doc, &ni);
                 json_t *epcfg = json_object_get(eps, name);
                 json_t *ipam = json_object_get(epcfg, "IPAMConfig");
-                if (ni.bridge && !ni.dns && json_object_size(ipam) > 0)
+                if (e->rootless && ni.bridge && !ni.dns)
+                        r = berth_fail_status(err, 125, EINVAL,
+                                              "network %s: rootless berth attaches containers to "
+                                              "user-defined bridge networks, the default network, "
+                                              "none, host or container:NAME",
+                                              name);
+                else if (ni.bridge && !ni.dns && json_object_size(ipam) > 0)
                         r = berth_fail_status(err, 125, EINVAL,
                                               "user specified IP address is supported on user "
                                               "defined networks only");
@@ -235,6 +237,48 @@ static const char *first_ip(json_t *settings)
         return NULL;
 }
 
+/* The calls below run where the networks' bridges live: rootless, in the rootless network
+ * namespace (net/rootless.h), through a callback. */
+struct ns_call {
+        struct net_ctx *n;
+        const struct net_sandbox_req *req;
+        json_t **settings;
+        const char *cid, *network;
+        json_t *epcfg;
+        net_alive_fn alive;
+        void *alive_ctx;
+};
+
+static int up_fn(void *p, berth_error_t *err)
+{
+        struct ns_call *c = p;
+        return net_sandbox_up(c->n, c->req, c->settings, err);
+}
+
+static int down_fn(void *p, berth_error_t *err)
+{
+        struct ns_call *c = p;
+        return net_sandbox_down(c->n, c->cid, err);
+}
+
+static int gc_fn(void *p, berth_error_t *err)
+{
+        struct ns_call *c = p;
+        return net_gc(c->n, c->alive, c->alive_ctx, err);
+}
+
+static int connect_fn(void *p, berth_error_t *err)
+{
+        struct ns_call *c = p;
+        return net_sandbox_connect(c->n, c->req, c->network, c->epcfg, c->settings, err);
+}
+
+static int disconnect_fn(void *p, berth_error_t *err)
+{
+        struct ns_call *c = p;
+        return net_sandbox_disconnect(c->n, c->cid, c->network, NULL, err);
+}
+
 int eng_net_up(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
 {
         json_t *hc = json_object_get(c->doc, "HostConfig");
@@ -255,8 +299,12 @@ int eng_net_up(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
         };
         json_t *s = NULL;
         int64_t t0 = berth_now_ns();
-        int r = e->rootless ? net_slirp_sandbox_up(&n, &req, &s, err)
-                            : net_sandbox_up(&n, &req, &s, err);
+        /* rootless: the default network is a slirp4netns of the container's own; user networks
+         * are made inside the rootless network namespace */
+        bool slirp = e->rootless && strcmp(net_name(hc), NET_DEFAULT_NAME) == 0;
+        struct ns_call call = {.n = &n, .req = &req, .settings = &s};
+        int r = slirp ? net_slirp_sandbox_up(&n, &req, &s, err)
+                      : net_rootless_run(&n, true, up_fn, &call, err);
         int64_t t1 = berth_now_ns();
         if (r == 0) {
                 json_object_set_new(c->doc, "NetworkSettings", s);
@@ -267,9 +315,11 @@ int eng_net_up(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
                           (double) (t1 - t0) / 1e6, (double) (berth_now_ns() - t1) / 1e6);
                 if (r < 0) {
                         berth_error_t ignored = NULL;
-                        net_sandbox_down(&n, c->id, &ignored);
+                        eng_net_down_id(e, c->id, &ignored);
                         berth_error_release(&ignored);
                 }
+        } else if (!slirp) {
+                net_rootless_cleanup_if_idle(&n);
         }
         net_ctx_free(&n);
         return r;
@@ -279,7 +329,11 @@ int eng_net_down_id(struct eng_ctx *e, const char *cid, berth_error_t *err)
 {
         struct net_ctx n;
         eng_net_ctx(e, &n);
-        int r = net_sandbox_down(&n, cid, err);
+        /* rootless: a container's endpoints on user networks are in the rootless network
+         * namespace (when there is one); it goes with the last of them */
+        struct ns_call call = {.n = &n, .cid = cid};
+        int r = net_rootless_run(&n, false, down_fn, &call, err);
+        net_rootless_cleanup_if_idle(&n);
         net_ctx_free(&n);
         return r;
 }
@@ -346,7 +400,9 @@ int eng_net_gc(struct eng_ctx *e, berth_error_t *err)
 {
         struct net_ctx n;
         eng_net_ctx(e, &n);
-        int r = net_gc(&n, container_alive, e, err);
+        struct ns_call call = {.n = &n, .alive = container_alive, .alive_ctx = e};
+        int r = net_rootless_run(&n, false, gc_fn, &call, err);
+        net_rootless_cleanup_if_idle(&n);
         net_ctx_free(&n);
         return r;
 }
@@ -404,6 +460,11 @@ int eng_net_connect(struct eng_ctx *e, const char *network, const char *containe
                 r = berth_fail_status(err, 1, EINVAL,
                                       "container cannot be disconnected from host network or "
                                       "connected to host network");
+        } else if (e->rootless && !op.ni.dns) {
+                r = berth_fail_status(err, 1, EINVAL,
+                                      "network %s: rootless berth connects containers to "
+                                      "user-defined networks only",
+                                      op.ni.name);
         } else if (json_object_get(op.nets, op.ni.name)) {
                 r = berth_fail_status(err, 1, EEXIST,
                                       "endpoint with name %s already exists in network %s",
@@ -416,7 +477,12 @@ int eng_net_connect(struct eng_ctx *e, const char *network, const char *containe
                         .host_config = hc,
                 };
                 json_t *s = NULL;
-                r = net_sandbox_connect(&op.n, &req, op.ni.name, epcfg, &s, err);
+                struct ns_call call = {.n = &op.n,
+                                       .req = &req,
+                                       .settings = &s,
+                                       .network = op.ni.name,
+                                       .epcfg = epcfg};
+                r = net_rootless_run(&op.n, true, connect_fn, &call, err);
                 if (r == 0)
                         json_object_set_new(op.nets, op.ni.name, s);
         } else {
@@ -439,11 +505,12 @@ int eng_net_disconnect(struct eng_ctx *e, const char *network, const char *conta
         if (r == 0 && json_object_get(op.nets, op.ni.name) == NULL)
                 r = berth_fail_status(err, 1, ENOENT, "container %s is not connected to network %s",
                                       op.c->id, network);
-        if (r == 0 && op.running &&
-            net_sandbox_disconnect(&op.n, op.c->id, op.ni.name, NULL, err) < 0) {
-                if (!force)
+        if (r == 0 && op.running) {
+                struct ns_call call = {.n = &op.n, .cid = op.c->id, .network = op.ni.name};
+                int d = net_rootless_run(&op.n, false, disconnect_fn, &call, err);
+                if (d < 0 && !force)
                         r = -1;
-                else
+                else if (d < 0)
                         berth_error_release(err);
         }
         if (r == 0) {
@@ -452,6 +519,8 @@ int eng_net_disconnect(struct eng_ctx *e, const char *network, const char *conta
         }
         if (r == 0)
                 eng_event_endpoint(e, "disconnect", op.ni.id, op.ni.name, op.c->id);
+        if (r == 0 && op.running)
+                net_rootless_cleanup_if_idle(&op.n);
         op_close(&op);
         return r;
 }

@@ -13,6 +13,7 @@
 #include "net/firewall.h"
 #include "net/nl.h"
 #include "net/sandbox.h"
+#include "net/slirp.h"
 
 /* "172.18.0.0/16" → 16 (0 when there is no prefix). */
 static unsigned prefix_len(const char *cidr)
@@ -48,6 +49,10 @@ static int dns_of(struct net_ctx *n, const struct net_info *ni, char *dir, struc
                               .listen4 = ni->gateway4,
                               .listen6 = ni->ipv6 ? ni->gateway6 : NULL,
                               .upstream = ni->dns_upstream};
+        /* rootless: dnsmasq lives in the rootless network namespace, where the host's resolvers
+         * (a loopback one above all) are out of reach; slirp4netns's forwarder is not */
+        if (n->rootless && (d->upstream == NULL || *d->upstream == '\0'))
+                d->upstream = NET_SLIRP_DNS;
         return 0;
 }
 

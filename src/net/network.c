@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/units.h"
 #include "common/util.h"
+#include "net/rootless.h"
 #include "net/sandbox.h"
 
 #define OPT_BRIDGE_NAME "com.docker.network.bridge.name"
@@ -426,6 +427,8 @@ int net_network_list(struct net_ctx *n, json_t **arr, berth_error_t *err)
         json_t *recs;
         if (records(n, &recs, err) < 0)
                 return -1;
+        /* rootless: a killed slirp4netns of the user networks is noticed and replaced here */
+        net_rootless_repair(n);
         *arr = sorted_by_name(with_builtins(recs));
         json_decref(recs);
         return 0;
@@ -803,6 +806,25 @@ static int remove_locked(struct net_ctx *n, json_t *doc, berth_error_t *err)
         return 0;
 }
 
+/* remove_locked where the network's bridge lives: rootless, in the rootless network namespace
+ * (rootless.h) */
+struct remove_args {
+        struct net_ctx *n;
+        json_t *doc;
+};
+
+static int remove_fn(void *p, berth_error_t *err)
+{
+        struct remove_args *a = p;
+        return remove_locked(a->n, a->doc, err);
+}
+
+static int remove_in_ns(struct net_ctx *n, json_t *doc, berth_error_t *err)
+{
+        struct remove_args a = {.n = n, .doc = doc};
+        return net_rootless_run(n, false, remove_fn, &a, err);
+}
+
 int net_network_remove(struct net_ctx *n, const char *name_or_id, berth_error_t *err)
 {
         cleanup_close int lock = lock_networks(n, err);
@@ -814,8 +836,10 @@ int net_network_remove(struct net_ctx *n, const char *name_or_id, berth_error_t 
         json_t *recs = load_records(n), *doc = NULL;
         json_t *all = with_builtins(recs);
         int r = find(all, name_or_id, &doc, err);
-        if (r == 0)
-                r = remove_locked(n, doc, err);
+        if (r == 0) {
+                r = remove_in_ns(n, doc, err);
+                net_rootless_cleanup_if_idle(n);
+        }
         json_decref(doc);
         json_decref(all);
         json_decref(recs);
@@ -884,13 +908,14 @@ int net_network_prune(struct net_ctx *n, json_t *filters, json_t **removed, bert
                 if (!match || net_network_in_use(n, str_of(d, "Id")))
                         continue;
                 berth_error_t rerr = NULL;
-                if (remove_locked(n, d, &rerr) < 0) {
+                if (remove_in_ns(n, d, &rerr) < 0) {
                         log_warn("%s", berth_error_msg(rerr));
                         berth_error_release(&rerr);
                         continue;
                 }
                 json_array_append_new(out, json_string(name));
         }
+        net_rootless_cleanup_if_idle(n);
         json_decref(recs);
         if (r < 0) {
                 json_decref(out);

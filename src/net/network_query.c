@@ -258,7 +258,10 @@ int net_network_prune_idle(struct net_ctx *n, json_t *filters, json_t **removed,
 {
         if (net_network_prune(n, filters, removed, err) < 0)
                 return -1;
-        net_host_cleanup_if_idle(n, NULL);
+        /* rootless: the default network has no bridge or table, and user networks' are inside
+         * the rootless network namespace, which net_network_prune removed when idle */
+        if (!n->rootless)
+                net_host_cleanup_if_idle(n, NULL);
         return 0;
 }
 

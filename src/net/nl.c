@@ -316,6 +316,26 @@ int net_nl_link_del(struct net_nl *nl, const char *name, berth_error_t *err)
         return 0;
 }
 
+int net_nl_hairpin(struct net_nl *nl, const char *name, berth_error_t *err)
+{
+        char buf[NL_REQ_SIZE];
+        int idx = net_nl_link_index(nl, name, err);
+        if (idx < 0)
+                return -1;
+        if (idx == 0)
+                return berth_fail(err, ENODEV, "set hairpin mode on %s: no such link", name);
+        /* a bridge port's flags: AF_BRIDGE, IFLA_PROTINFO nested (mnl sets NLA_F_NESTED) */
+        struct nlmsghdr *nlh = nl_req(buf, RTM_SETLINK, 0);
+        struct ifinfomsg *ifi = nl_put_ifinfo(nlh, idx);
+        ifi->ifi_family = AF_BRIDGE;
+        struct nlattr *nest = mnl_attr_nest_start(nlh, IFLA_PROTINFO);
+        mnl_attr_put_u8(nlh, IFLA_BRPORT_MODE, 1);
+        mnl_attr_nest_end(nlh, nest);
+        if (nl_talk(nl, nlh, NULL, NULL) < 0)
+                return nl_fail(nl, err, errno, "set hairpin mode on %s", name);
+        return 0;
+}
+
 /* RTM_SETLINK on name; master: an ifindex (0 = detach) or -1 to leave. */
 static int link_set(struct net_nl *nl, const char *name, const struct net_link_set *s, int master)
 {

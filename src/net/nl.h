@@ -50,6 +50,9 @@ int net_nl_veth_add(struct net_nl *nl, const char *name, const char *peer_name, 
 
 /* Delete a link; a missing one is fine. */
 int net_nl_link_del(struct net_nl *nl, const char *name, berth_error_t *err);
+/* Hairpin mode on a bridge port (a frame may leave by the port it came in by), through
+ * netlink rather than /sys, which shows the namespace /sys was mounted in. */
+int net_nl_hairpin(struct net_nl *nl, const char *name, berth_error_t *err);
 
 /* Change a link: each field applies when set.  master "" = no master (detach). */
 struct net_link_set {

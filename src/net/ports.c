@@ -162,6 +162,31 @@ static int take_dnat(void *ctx, const struct net_port_fwd *f, bool *by_berth, be
         return 1;
 }
 
+int net_ports_take_dnat(struct net_ctx *n, const char *cid, const struct net_port_fwd *f,
+                        bool *by_berth, berth_error_t *err)
+{
+        cleanup_free char *dir = ports_dir(n);
+        if (berth_mkdir_p(dir, 0755, err) < 0)
+                return -1;
+        struct dnat_ctx d = {.n = n, .cid = cid};
+        return take_dnat(&d, f, by_berth, err);
+}
+
+static int unpublish_cb(const char *path, json_t *j, void *ctx);
+
+void net_ports_drop_one(struct net_ctx *n, const char *cid, const char *proto, const char *host_ip,
+                        unsigned host_port)
+{
+        cleanup_free char *path = reservation_path(n, proto, host_ip, host_port);
+        cleanup_free char *text = NULL;
+        if (berth_read_file(path, &text, NULL, NULL) < 0)
+                return;
+        json_t *j = json_loads(text, 0, NULL);
+        if (j)
+                unpublish_cb(path, j, &cid);
+        json_decref(j);
+}
+
 static int publish_one(const struct net_port_backend *be, const char *cid, const char *ep_name,
                        const char *ctr_ip, const struct binding *b, unsigned *got,
                        berth_error_t *err)

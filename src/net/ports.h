@@ -43,6 +43,13 @@ int net_ports_publish_via(struct net_ctx *n, const struct net_port_backend *be, 
                           const char *ep_name, const char *ctr_ip, const char *ctr_ip6,
                           json_t *config, json_t *host_config, json_t **ports, berth_error_t *err);
 
+/* net_ports_publish's backend for one port, for backends built on it (rootless.c): a
+ * reservation file and a DNAT entry; and the undoing of one such port of container cid. */
+int net_ports_take_dnat(struct net_ctx *n, const char *cid, const struct net_port_fwd *f,
+                        bool *by_berth, berth_error_t *err);
+void net_ports_drop_one(struct net_ctx *n, const char *cid, const char *proto, const char *host_ip,
+                        unsigned host_port);
+
 /* Would binding proto ip:port on the host fail with "address already in use"? */
 bool net_host_port_busy(const char *proto, const char *ip, unsigned port);
 

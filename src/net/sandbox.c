@@ -28,6 +28,7 @@
 #include "net/firewall.h"
 #include "net/nl.h"
 #include "net/ports.h"
+#include "net/rootless.h"
 #include "net/slirp.h"
 
 char *net_sandbox_path(struct net_ctx *n, const char *cid)
@@ -217,12 +218,9 @@ static int endpoint_plumb(struct net_nl *host, struct net_nl *ns, int netns_fd, 
                 return -1;
         /* a container reaching its own published port through the host: the DNATed packet
          * goes back out the bridge port it came in by (Docker sets this without its proxy) */
-        cleanup_free char *hairpin =
-                berth_xasprintf("/sys/class/net/%s/brport/hairpin_mode", ep->veth);
         berth_error_t herr = NULL;
-        if (berth_write_file(hairpin, "1", 1, &herr) < 0) {
-                /* /sys of another namespace (berth run under nsenter --net): no hairpin to
-                 * the container itself, everything else works */
+        if (net_nl_hairpin(host, ep->veth, &herr) < 0) {
+                /* no hairpin to the container itself, everything else works */
                 log_warn("%s", berth_error_msg(herr));
                 berth_error_release(&herr);
         }
@@ -498,8 +496,14 @@ int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **
                                 top_level(s, &ep);
                         if (i == 0) {
                                 json_t *ports = NULL;
-                                rc = net_ports_publish(n, r->cid, r->name, ep.ip4, ep.ip6,
-                                                       r->config, r->host_config, &ports, err);
+                                /* rootless: inside the rootless network namespace (its
+                                 * slirp4netns forwards from the host) */
+                                rc = n->rootless ? net_rootless_publish(n, r->cid, r->name, ep.ip4,
+                                                                        r->config, r->host_config,
+                                                                        &ports, err)
+                                                 : net_ports_publish(n, r->cid, r->name, ep.ip4,
+                                                                     ep.ip6, r->config,
+                                                                     r->host_config, &ports, err);
                                 if (rc == 0)
                                         json_object_set_new(s, "Ports", ports);
                         }
@@ -548,6 +552,7 @@ static void drop_endpoint(struct net_ctx *n, const char *netid, const char *cid)
 static int sandbox_down(struct net_ctx *n, const char *cid, bool release_dir, berth_error_t *err)
 {
         berth_error_t e = NULL;
+        net_rootless_unpublish(n, cid);
         if (net_ports_unpublish(n, cid, &e) < 0) {
                 log_warn("%s", berth_error_msg(e));
                 berth_error_release(&e);

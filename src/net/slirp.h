@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "common/error.h"
 #include "net/network.h"
@@ -40,6 +41,17 @@ int net_slirp_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, jso
 /* Kill the container's slirp4netns (its pid file, checked against /proc/PID/comm) and remove
  * its files; nothing there is fine.  net_sandbox_down calls it. */
 int net_slirp_stop(struct net_ctx *n, const char *cid, berth_error_t *err);
+
+/* The same pieces for rootless.c's one slirp4netns of the rootless network namespace, with
+ * its files <dir>/<name>.{pid,sock,log}: start it on nspath (ready: tap0 configured, an error
+ * with status 125 when slirp4netns is not installed); its pid when it runs (checked against
+ * /proc/PID/stat), else 0; kill it (waiting until it is gone) and remove its files; one
+ * request on its API socket (*reply: the parsed answer, {"return": …} or {"error": …}). */
+int net_slirp_spawn(const char *dir, const char *name, const char *nspath, berth_error_t *err);
+pid_t net_slirp_pid(const char *dir, const char *name);
+void net_slirp_kill(const char *dir, const char *name);
+int net_slirp_request(const char *dir, const char *name, json_t *req, json_t **reply,
+                      berth_error_t *err);
 
 /* Ids of containers with slirp4netns files (object used as a set), for garbage collection. */
 int net_slirp_owners(struct net_ctx *n, json_t *owners, berth_error_t *err);

@@ -412,9 +412,10 @@ c.close()" &
         as_user '$RL/berth rm -f rlk9 rlk9b' >/dev/null
 }
 
-@test "rootless network: user-defined networks are refused (not yet)" {
+@test "rootless network: an unknown network is refused; --network none has no tap0" {
+        # user-defined networks: rootless_network.bats
         run -125 as_user '$RL/berth run --rm --network rlnet busybox true'
-        assert_output_contains "network rlnet: rootless berth has no user-defined networks yet"
+        assert_output_contains "network rlnet not found"
         run as_user '$RL/berth run --rm --network none busybox ip -o link'
         assert_success
         ! grep -q tap0 <<<"$output"

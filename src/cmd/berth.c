@@ -53,6 +53,7 @@ static const struct cli_command commands[] = {
         {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
         {"update", cmd_update, "Update configuration of one or more containers"},
         {"version", cmd_version, "Show the berth version information"},
+        {"vm", cmd_vm, "Manage KVM microVMs (create, ls, start, shutdown, destroy, console, ...)"},
         {"volume", cmd_volume, "Manage volumes"},
         {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
         {NULL, NULL, NULL},
@@ -152,6 +153,7 @@ int main(int argc, char **argv)
                         return berth_error_report(&err, BERTH_EXIT_ERROR);
                 return ret;
         }
-        log_error("unknown command `%s` (see `berth --help`)", name);
-        return BERTH_EXIT_ERROR;
+        /* the docker CLI's words and status */
+        log_error("unknown command: berth %s\n\nRun 'berth --help' for more information", name);
+        return 1;
 }

@@ -199,7 +199,7 @@ static int name_conflict(const char *name, const char *holder, berth_error_t *er
         return berth_fail_status(err, 125, 0,
                                  "Conflict. The container name \"/%s\" is already in use by "
                                  "container \"%s\". You have to remove (or rename) that "
-                                 "container to be able to reuse that name",
+                                 "container to be able to reuse that name.",
                                  name, holder);
 }
 
@@ -536,8 +536,12 @@ int eng_container_rename(struct eng_ctx *e, struct eng_container *c, const char 
                                          "name");
         char holder[ENG_ID_LEN + 1];
         int taken = reserve_name(e, new_name, c->id, holder, err);
-        if (taken != 0)
-                return taken < 0 ? -1 : name_conflict(new_name, holder, err);
+        if (taken != 0) {
+                if (taken > 0)
+                        name_conflict(new_name, holder, err);
+                /* dockerd's words for a rename's conflict */
+                return berth_wrap(err, "Error when allocating new name");
+        }
         cleanup_free char *slash = berth_xasprintf("/%s", new_name);
         json_object_set_new(c->doc, "Name", json_string(slash));
         if (save_json(c->dir, "container.json", c->doc, true, err) < 0) {

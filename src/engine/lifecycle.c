@@ -413,7 +413,9 @@ int eng_pause(struct eng_ctx *e, struct eng_container *c, bool pause, berth_erro
                 return -1;
         const char *st = eng_container_status(c);
         int r = 0;
-        if (pause && strcmp(st, "running") != 0)
+        if (pause && strcmp(st, "paused") == 0)
+                r = berth_fail_status(err, 1, EINVAL, "Container %s is already paused", c->id);
+        else if (pause && strcmp(st, "running") != 0)
                 r = berth_fail_status(err, 1, EINVAL, "Container %s is not running", c->id);
         else if (!pause && strcmp(st, "paused") != 0)
                 r = berth_fail_status(err, 1, EINVAL, "Container %s is not paused", c->id);
@@ -486,12 +488,18 @@ int eng_remove_volumes(struct eng_ctx *e, struct eng_container *c, bool force, b
                 return -1;
         const char *st = eng_container_status(c);
         if (eng_status_live(st)) {
+                if (!force && strcmp(st, "paused") == 0)
+                        return berth_fail_status(err, 1, EBUSY,
+                                                 "You cannot remove a paused container %s. "
+                                                 "Unpause and then stop the container before "
+                                                 "attempting removal or force remove",
+                                                 c->id);
                 if (!force)
-                        return berth_fail_status(
-                                err, 125, EBUSY,
-                                "cannot remove container \"/%s\": container is %s: stop the "
-                                "container before removing or force remove",
-                                eng_container_name(c), st);
+                        return berth_fail_status(err, 1, EBUSY,
+                                                 "You cannot remove a %s container %s. Stop the "
+                                                 "container before attempting removal or force "
+                                                 "remove",
+                                                 st, c->id);
                 if (eng_stop(e, c, 0, err) < 0)
                         return -1;
         }

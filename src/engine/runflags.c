@@ -1008,10 +1008,9 @@ static int finish(struct rf *s, int argc, char *const argv[], int image_index, b
         json_t *env = NULL, *labels = NULL;
 
         if (image_index >= argc)
-                return berth_fail_status(err, 125, 0,
-                                         "\"berth %s\" requires at least 1 argument (see "
-                                         "`berth %s --help`)",
-                                         s->cmd, s->cmd);
+                /* the docker CLI's words and status for an argument count */
+                return berth_fail_status(err, 1, 0, "'berth %s' requires at least 1 argument",
+                                         s->cmd);
         cli->image_index = image_index;
         set_str(cfg, "Image", argv[image_index]);
         if (image_index + 1 < argc) {

@@ -184,7 +184,10 @@ int img_lookup(struct img_store *s, struct img_table *t, const char *what, struc
                 if (*out)
                         return 0;
         }
-        return berth_fail_status(err, 1, 0, "No such image: %s", what);
+        /* dockerd names a missing name with its default tag: "x" is "x:latest" */
+        const char *slash = strrchr(what, '/');
+        bool bare = strchr(slash ? slash : what, ':') == NULL && strchr(what, '@') == NULL;
+        return berth_fail_status(err, 1, 0, "No such image: %s%s", what, bare ? ":latest" : "");
 }
 
 int img_manifest_commit(struct img_store *s, const struct img_desc *config,

@@ -88,8 +88,8 @@ load helpers
         run "$BERTH" check extra
         assert_failure 125
         run "$BERTH" nosuchcommand
-        assert_failure 125
-        assert_output_contains "unknown command"
+        assert_failure 1
+        assert_output_contains "unknown command: berth nosuchcommand"
 }
 
 @test "check: --log-format json turns errors into runc-style JSON lines" {

@@ -102,8 +102,13 @@ static void test_argv_rules(void)
         is_int(json_integer_value(hc("ShmSize")), 67108864, "ShmSize default 64m");
         is_str(jstr(json_object_get(hc("RestartPolicy"), "Name")), "no", "restart no");
 
-        fails("", "requires at least 1 argument");
-        fails("--rm", "requires at least 1 argument");
+        /* an argument count: the docker CLI's words and status 1, not a flag error's 125 */
+        ok(parse("") < 0 && last_error &&
+                   strcmp(last_error, "1 'berth run' requires at least 1 argument") == 0,
+           "rejects: no image, with status 1");
+        ok(parse("--rm") < 0 && last_error &&
+                   strcmp(last_error, "1 'berth run' requires at least 1 argument") == 0,
+           "rejects: --rm and no image");
         fails("--bogus img", "unknown flag: --bogus");
         fails("-x img", "unknown shorthand flag: 'x' in -x");
         fails("-dx img", "unknown shorthand flag: 'x' in -dx");

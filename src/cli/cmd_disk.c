@@ -416,7 +416,7 @@ int disk_cmd_check(int argc, char **argv, berth_error_t *err)
         enum disk_format f;
         if (disk_cli_format(fmt, &f, err) < 0)
                 return -1;
-        unsigned flags = (repair ? DISK_FORCE : DISK_RDONLY) | DISK_NO_BACKING;
+        unsigned flags = (repair ? DISK_FORCE : DISK_RDONLY) | DISK_NO_BACKING | DISK_CHECK;
         struct disk *d = NULL;
         if (disk_open(argv[optind], f, flags, &d, err) < 0) {
                 berth_error_report(err, 1);
@@ -446,7 +446,10 @@ int disk_cmd_check(int argc, char **argv, berth_error_t *err)
                                     json_integer((json_int_t) r.allocated_clusters));
                 json_object_set_new(j, "filename", json_string(argv[optind]));
                 json_object_set_new(j, "format", json_string("qcow2"));
-                json_object_set_new(j, "check-errors", json_integer((json_int_t) bad));
+                /* qemu-img's keys: corruptions found; check-errors are
+                 * failures of the check itself (it then fails outright here) */
+                json_object_set_new(j, "corruptions", json_integer((json_int_t) bad));
+                json_object_set_new(j, "check-errors", json_integer(0));
                 json_object_set_new(j, "leaks", json_integer((json_int_t) leaks));
                 json_object_set_new(j, "corruptions-fixed",
                                     json_integer((json_int_t) r.corruptions_fixed));
@@ -612,6 +615,10 @@ static void disk_usage(FILE *out)
                      "compatible with qemu-img.\n\nCommands:\n");
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(verbs); i++)
                 fprintf(out, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
+        fprintf(out, "\nEvery command takes --allow-backing (any backing file: an image from\n"
+                     "elsewhere, opened on purpose) or --allow-backing=PATH[:PATH]... (those\n"
+                     "files or directories); otherwise an image's backing files must lie in\n"
+                     "its own directory.\n");
 }
 
 int cmd_disk(struct cli_global *g, int argc, char **argv, berth_error_t *err)
@@ -625,6 +632,27 @@ int cmd_disk(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 disk_usage(stdout);
                 return 0;
         }
+        /* --allow-backing[=PATH[:PATH]...] anywhere among a verb's options:
+         * the backing files images may name (docs/disk.md, "Backing files");
+         * taken out here so every verb's own options stay as they are. */
+        static struct disk_open_opts backing;
+        int n = 2;
+        for (int i = 2; i < argc; i++) {
+                if (strcmp(argv[i], "--") == 0) {
+                        while (i < argc)
+                                argv[n++] = argv[i++];
+                        break;
+                }
+                if (strcmp(argv[i], "--allow-backing") == 0) {
+                        backing.backing_any = true;
+                } else if (berth_str_has_prefix(argv[i], "--allow-backing=") && argv[i][16]) {
+                        backing.backing_allow = argv[i] + 16;
+                } else {
+                        argv[n++] = argv[i];
+                }
+        }
+        argc = n;
+        disk_set_default_opts(&backing);
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(verbs); i++) {
                 if (strcmp(verbs[i].name, argv[1]) != 0)
                         continue;

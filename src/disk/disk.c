@@ -112,7 +112,9 @@ int disk_open_layer(const char *path, enum disk_format fmt, unsigned flags,
                                   DISK_MAX_CHAIN, path);
         /* O_DIRECT comes later (fcntl): the probe reads 4 unaligned bytes. */
         int oflags = O_CLOEXEC | ((flags & DISK_RDONLY) ? O_RDONLY : O_RDWR);
-        int fd = open(path, oflags);
+        /* O_NONBLOCK: a FIFO named as an image must not block the open;
+         * the type check below then refuses it before any read. */
+        int fd = open(path, oflags | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
                 return berth_fail(err, errno, "open disk image `%s`", path);
         struct stat st;
@@ -120,6 +122,18 @@ int disk_open_layer(const char *path, enum disk_format fmt, unsigned flags,
                 int e = errno;
                 close(fd);
                 return berth_fail(err, e, "stat `%s`", path);
+        }
+        /* A backing file is always a regular file; the image itself may
+         * also be a block device (a raw disk on /dev/sdX). */
+        if (!S_ISREG(st.st_mode) && (chain->depth > 0 || !S_ISBLK(st.st_mode))) {
+                close(fd);
+                return berth_fail(err, EINVAL, "disk image `%s` is not a regular file%s", path,
+                                  chain->depth > 0 ? "" : " or block device");
+        }
+        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+                int e = errno;
+                close(fd);
+                return berth_fail(err, e, "fcntl `%s`", path);
         }
         for (unsigned i = 0; i < chain->depth; i++) {
                 if (chain->dev[i] == st.st_dev && chain->ino[i] == st.st_ino) {
@@ -161,11 +175,25 @@ int disk_open_layer(const char *path, enum disk_format fmt, unsigned flags,
         return 0;
 }
 
+int disk_open_ex(const char *path, enum disk_format fmt, unsigned flags,
+                 const struct disk_open_opts *o, struct disk **out, berth_error_t *err)
+{
+        struct disk_chain chain = {.opts = o};
+        return disk_open_layer(path, fmt, flags, &chain, out, err);
+}
+
+/* The process's policy for disk_open (berth disk's --allow-backing). */
+static const struct disk_open_opts *default_opts;
+
+void disk_set_default_opts(const struct disk_open_opts *o)
+{
+        default_opts = o;
+}
+
 int disk_open(const char *path, enum disk_format fmt, unsigned flags, struct disk **out,
               berth_error_t *err)
 {
-        struct disk_chain chain = {0};
-        return disk_open_layer(path, fmt, flags, &chain, out, err);
+        return disk_open_ex(path, fmt, flags, default_opts, out, err);
 }
 
 void disk_close(struct disk *d)

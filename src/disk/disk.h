@@ -29,6 +29,8 @@ enum disk_open_flags {
         DISK_DIRECT = 1u << 1,     /* O_DIRECT: bypass the host page cache */
         DISK_FORCE = 1u << 2,      /* open read-write even if marked corrupt or dirty (repair) */
         DISK_NO_BACKING = 1u << 3, /* don't open the backing file (metadata-only work) */
+        DISK_CHECK = 1u << 4,      /* for `check`: open metadata it reports as corrupt
+                                      (unaligned L1 entries) instead of refusing it */
 };
 
 struct disk;
@@ -80,8 +82,32 @@ struct disk {
         struct disk *backing; /* owned; reads of unallocated ranges go here */
 };
 
+/* Which backing files an image may open (docs/disk.md, "Backing files").
+ * A qcow2 names its backing file itself, so an image from elsewhere could
+ * name /etc/shadow and hand it to a guest: every file of a chain must lie
+ * in the directory of the image naming it, or be allowed here. */
+struct disk_open_opts {
+        const char *backing_allow; /* ':'-separated files or directories, NULL: none */
+        bool backing_any;          /* any regular file (an operator's --allow-backing) */
+};
+
+/* Open an image and its backing chain.  Every layer is opened without
+ * blocking and must be a regular file (the top one may be a block device):
+ * a FIFO or character device is refused before anything reads it.  disk_open
+ * is disk_open_ex with the default policy (the image's own directory). */
 int disk_open(const char *path, enum disk_format fmt, unsigned flags, struct disk **out,
               berth_error_t *err);
+int disk_open_ex(const char *path, enum disk_format fmt, unsigned flags,
+                 const struct disk_open_opts *o, struct disk **out, berth_error_t *err);
+
+/* What disk_open (and so every whole-image operation: convert, commit,
+ * compare, map, ...) uses instead of the default; o must outlive its use. */
+void disk_set_default_opts(const struct disk_open_opts *o);
+
+/* Is `backing` (a path disk_backing_path resolved from `image`'s header)
+ * allowed by o (NULL: the default)?  0, or -1 with err saying how to allow it. */
+int disk_backing_allowed(const struct disk_open_opts *o, const char *image, const char *backing,
+                         berth_error_t *err);
 void disk_close(struct disk *d);
 
 int disk_pread(struct disk *d, void *buf, size_t len, uint64_t off, berth_error_t *err);

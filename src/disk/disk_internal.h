@@ -14,6 +14,7 @@
 /* The files already open in the chain being built: a backing file that is
  * one of them is a loop. */
 struct disk_chain {
+        const struct disk_open_opts *opts; /* the backing policy; NULL: the default */
         unsigned depth;
         dev_t dev[DISK_MAX_CHAIN];
         ino_t ino[DISK_MAX_CHAIN];

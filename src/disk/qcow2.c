@@ -606,7 +606,7 @@ static const struct disk_ops qcow2_ops = {
         .pwritev = qcow2_pwritev,
 };
 
-static int read_l1(struct qcow2 *q, berth_error_t *err)
+static int read_l1(struct qcow2 *q, unsigned flags, berth_error_t *err)
 {
         q->l1 = berth_xcalloc(q->l1_size ? q->l1_size : 1, 8);
         if (q->l1_size == 0)
@@ -615,7 +615,8 @@ static int read_l1(struct qcow2 *q, berth_error_t *err)
                 return berth_fail(err, errno, "read the L1 table");
         for (uint32_t i = 0; i < q->l1_size; i++) {
                 q->l1[i] = be64toh(q->l1[i]);
-                if ((q->l1[i] & L1E_OFFSET_MASK) % q->cluster_size)
+                /* `berth disk check` reads on and reports it (qcow2_check.c) */
+                if ((q->l1[i] & L1E_OFFSET_MASK) % q->cluster_size && !(flags & DISK_CHECK))
                         return berth_fail(err, EUCLEAN,
                                           "L1 entry %u points at an unaligned L2 table", i);
         }
@@ -631,6 +632,8 @@ static int open_backing(struct disk *d, struct qcow2 *q, unsigned flags, struct 
         if (q->backing_fmt && disk_parse_format(q->backing_fmt, &fmt, err) < 0)
                 return berth_wrap(err, "backing file format");
         cleanup_free char *path = disk_backing_path(d->path, q->backing_name);
+        if (disk_backing_allowed(chain->opts, d->path, path, err) < 0)
+                return berth_wrap(err, "open backing file of `%s`", d->path);
         unsigned bflags = DISK_RDONLY | (flags & DISK_DIRECT);
         if (disk_open_layer(path, fmt, bflags, chain, &d->backing, err) < 0)
                 return berth_wrap(err, "open backing file of `%s`", d->path);
@@ -669,7 +672,7 @@ int qcow2_open(struct disk *d, int fd, unsigned flags, struct disk_chain *chain,
                                          "file (the image is corrupt or truncated)");
         }
         if (ret == 0)
-                ret = read_l1(q, err);
+                ret = read_l1(q, flags, err);
         if (ret == 0)
                 ret = qcow2_l2_cache_init(q);
         if (ret == 0)

@@ -62,6 +62,14 @@ static int walk_l1(struct counter *c, const uint64_t *l1, uint32_t l1_size, bool
         struct qcow2 *q = c->q;
         cleanup_free uint64_t *t = berth_xmalloc(q->cluster_size);
         for (uint32_t i = 0; i < l1_size; i++) {
+                /* The reserved bits are masked off on every lookup, so an entry
+                 * with them set still maps its L2 table: an error, as qemu-img
+                 * check says, and the table is walked as the lookups see it. */
+                if (l1[i] & L1E_RESERVED_MASK) {
+                        note(c, "ERROR L1 entry %u has reserved bits set: %llx", i,
+                             (unsigned long long) l1[i]);
+                        c->res->corruptions++;
+                }
                 uint64_t l2 = l1[i] & L1E_OFFSET_MASK;
                 if (l2 == 0)
                         continue;

@@ -46,6 +46,7 @@
 #define QCOW_OFLAG_COMPRESSED (1ull << 62)
 #define QCOW_OFLAG_ZERO       (1ull << 0)
 #define L1E_OFFSET_MASK       0x00fffffffffffe00ull
+#define L1E_RESERVED_MASK     0x7f000000000001ffull /* must be zero (qcow2 spec) */
 #define L2E_OFFSET_MASK       0x00fffffffffffe00ull
 #define REFT_OFFSET_MASK      0xfffffffffffffe00ull
 

@@ -307,3 +307,109 @@ setup() {
         [ "$(head -n 1 vbase.raw)" = "hello from the base" ]
         qemu-img check vov.qcow2
 }
+
+@test "disk: a backing file outside the image's directory is opened only when allowed" {
+        mkdir -p far near
+        printf 'far data\n' >far/base.raw
+        truncate -s 1M far/base.raw
+        qemu-img create -q -f qcow2 -F raw -b "$D/far/base.raw" near/top.qcow2 1M
+        run "$BERTH" disk convert -O raw near/top.qcow2 out.raw
+        assert_failure
+        assert_output_contains "backing file \`$D/far/base.raw\`"
+        assert_output_contains "not allowed"
+        [ ! -e out.raw ] || [ ! -s out.raw ]
+        # named (the file, or a directory holding it) or any: allowed
+        run "$BERTH" disk convert --allow-backing="$D/far" -O raw near/top.qcow2 out.raw
+        assert_success
+        [ "$(head -c 9 out.raw)" = "far data" ]
+        run "$BERTH" disk convert -O raw near/top.qcow2 out2.raw --allow-backing="$D/far/base.raw"
+        assert_success
+        run "$BERTH" disk commit --allow-backing near/top.qcow2
+        assert_success
+        # /etc/shadow as a backing file: refused by default, whatever the
+        # image says; /proc never, even with --allow-backing
+        qemu-img create -q -f qcow2 -F raw -b /etc/shadow near/evil.qcow2 1M
+        run timeout 10 "$BERTH" disk convert -O raw near/evil.qcow2 evil.raw
+        assert_failure
+        assert_output_contains "backing file \`/etc/shadow\`"
+        qemu-img create -q -f qcow2 -F raw -u -b /proc/self/environ near/proc.qcow2 1M
+        run timeout 10 "$BERTH" disk convert --allow-backing -O raw near/proc.qcow2 proc.raw
+        assert_failure
+        assert_output_contains "never a backing file"
+        # relative names resolve next to the image, not in the working directory
+        printf 'near data\n' >near/rel.raw
+        truncate -s 1M near/rel.raw
+        qemu-img create -q -f qcow2 -F raw -b rel.raw near/rel.qcow2 1M
+        run "$BERTH" disk convert -O raw near/rel.qcow2 rel.out
+        assert_success
+        [ "$(head -c 10 rel.out)" = "near data" ]
+}
+
+@test "disk: a FIFO or device as a backing file fails at once instead of blocking" {
+        rm -f fifo.raw
+        mkfifo fifo.raw
+        qemu-img create -q -f qcow2 -F raw -u -b fifo.raw fifo.qcow2 1M
+        start=$(date +%s)
+        # next to the image, so the default policy would allow it: the type check refuses it
+        run timeout 10 "$BERTH" disk convert -O raw fifo.qcow2 fifo.out
+        [ "$status" -ne 124 ] # not killed by the timeout: it did not block
+        assert_failure
+        assert_output_contains "not a regular file"
+        [ $(($(date +%s) - start)) -lt 5 ]
+        run timeout 10 "$BERTH" disk info --backing-chain fifo.qcow2
+        [ "$status" -ne 124 ]
+        assert_failure
+        qemu-img create -q -f qcow2 -F raw -u -b /dev/zero dev.qcow2 1M
+        run timeout 10 "$BERTH" disk convert -O raw dev.qcow2 dev.out
+        [ "$status" -ne 124 ]
+        assert_failure
+        # and a FIFO named as the image itself
+        run timeout 10 "$BERTH" disk info fifo.raw
+        [ "$status" -ne 124 ]
+        assert_failure
+        rm -f fifo.raw
+}
+
+@test "disk: check reports L1 entries with reserved bits set or unaligned offsets, as qemu-img does" {
+        qemu-img create -q -f qcow2 l1.qcow2 1M
+        qemu-io -c "write 0 64k" l1.qcow2 >/dev/null
+        # set L1 entry 0: (old | or_bits) & and_mask
+        poke_l1() {
+                python3 - "$1" "$2" "$3" "$4" <<'PY'
+import shutil, struct, sys
+src, dst, orb, andm = sys.argv[1], sys.argv[2], int(sys.argv[3], 0), int(sys.argv[4], 0)
+shutil.copy(src, dst)
+with open(dst, "r+b") as f:
+    f.seek(40)
+    l1 = struct.unpack(">Q", f.read(8))[0]
+    f.seek(l1)
+    e = struct.unpack(">Q", f.read(8))[0]
+    f.seek(l1)
+    f.write(struct.pack(">Q", (e | orb) & andm))
+PY
+        }
+        poke_l1 l1.qcow2 resv_low.qcow2 0x1 0xffffffffffffffff
+        poke_l1 l1.qcow2 resv_high.qcow2 0x1000000000000000 0xffffffffffffffff
+        poke_l1 l1.qcow2 unaligned.qcow2 0x200 0xffffffffffff0fff
+        for img in resv_low resv_high unaligned; do
+                run qemu-img check "$img.qcow2"
+                qemu_status=$status
+                [ "$qemu_status" -eq 2 ]
+                run "$BERTH" disk check "$img.qcow2"
+                echo "$img: qemu-img $qemu_status, berth $status: $output"
+                [ "$status" -eq "$qemu_status" ]
+                assert_output_contains "ERROR L1 entry 0"
+                [[ "$output" != *"No errors"* ]]
+                run "$BERTH" disk check --output json "$img.qcow2"
+                [ "$(echo "$output" | jq .corruptions)" -ge 1 ]
+        done
+        run "$BERTH" disk check resv_low.qcow2
+        assert_output_contains "reserved bits set: 8000000000040001"
+        run "$BERTH" disk check unaligned.qcow2
+        assert_output_contains "is not cluster aligned"
+        # the untouched image is clean for both
+        run qemu-img check l1.qcow2
+        assert_success
+        run "$BERTH" disk check l1.qcow2
+        assert_success
+}

@@ -31,6 +31,22 @@ touched=$("${ours[@]}" --log-level info </dev/null 2>&1 >/dev/null |
 # the same clock then), over FIRST_RUNS starts: "median min max median-after-vmm_run()".
 read -r f_med f_min f_max f_inner <<<"$(python3 bench/vmm_first_run.py "${BENCH_FIRST_RUNS:-40}" -- "${ours[@]}")"
 
+# The jail's cost (--jail: fork into a pid namespace, mount namespace, binds,
+# pivot_root, the id switch, one seccomp filter per thread): the same
+# measure with and without it, alternating series in one run.  The bar is 2 ms.
+read -r j_med j_min j_max j_inner <<<"$(python3 bench/vmm_first_run.py "${BENCH_FIRST_RUNS:-40}" -- "${ours[@]}" --jail)"
+read -r n_med n_min n_max n_inner <<<"$(python3 bench/vmm_first_run.py "${BENCH_FIRST_RUNS:-40}" -- "${ours[@]}")"
+{
+        echo "### berth-vmm --jail: process start -> first KVM_RUN, median of ${BENCH_FIRST_RUNS:-40} (same run)"
+        echo
+        echo "| | median (ms) | min | max |"
+        echo "|---|---|---|---|"
+        echo "| without --jail | $n_med | $n_min | $n_max |"
+        echo "| with --jail | $j_med | $j_min | $j_max |"
+        awk -v a="$j_med" -v b="$n_med" 'BEGIN { printf "| the jail costs | %.2f | | |\n", a - b }'
+        echo
+} | tee -a "$BENCH_OUT/latest.md"
+
 read -r o_mark o_exit o_rss <<<"$(python3 bench/vmm_marker.py "$RUNS" "BERTH-GUEST ready" -- "${ours[@]}")"
 read -r q_mark q_exit q_rss <<<"$(python3 bench/vmm_marker.py "$RUNS" "BERTH-GUEST ready" -- "${qemu[@]}")"
 {

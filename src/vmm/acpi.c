@@ -241,6 +241,70 @@ static void com1_device(struct aml *a)
         legacy_device(a, "COM1", "PNP0501", 1, res, sizeof(res));
 }
 
+/* The power button, hardware-reduced ACPI's way: a Generic Event Device
+ * whose _EVT reads the event selector (ged.c) and notifies PWRB, which
+ * Linux's button driver turns into KEY_POWER (systemd/acpid: poweroff).
+ *
+ *   Device (GED_) { Name (_HID, "ACPI0013") Name (_UID, 0)
+ *     Name (_CRS, ResourceTemplate () { Interrupt (, Edge, ActiveHigh) { 23 } })
+ *     OperationRegion (GEDR, SystemMemory, VMM_GED_BASE, 4)
+ *     Field (GEDR, DWordAcc, NoLock, WriteAsZeros) { ESEL, 32 }
+ *     Method (_EVT, 1, Serialized) {
+ *       Local0 = ESEL
+ *       If (Local0 & 1) { Notify (\_SB.PWRB, 0x80) } } }
+ *   Device (PWRB) { Name (_HID, "PNP0C0C") Name (_UID, 0) } */
+static void ged_devices(struct aml *a)
+{
+        size_t dev, at;
+        device_begin(a, "GED_", &dev);
+        name_string(a, "_HID", "ACPI0013");
+        name_int(a, "_UID", 0);
+        uint8_t res[9] = {0x89, 6, 0, 0x03 /* consumer | edge */, 1};
+        uint32_t irq = VMM_GED_IRQ;
+        memcpy(res + 5, &irq, 4);
+        crs(a, res, sizeof(res));
+        emit8(a, 0x5b); /* OperationRegion (GEDR, SystemMemory, base, size) */
+        emit8(a, 0x80);
+        name_seg(a, "GEDR");
+        emit8(a, 0x00);
+        integer(a, VMM_GED_BASE);
+        integer(a, VMM_GED_SIZE);
+        emit8(a, 0x5b); /* Field (GEDR, DWordAcc, NoLock, WriteAsZeros) */
+        emit8(a, 0x81);
+        at = pkg_open(a);
+        name_seg(a, "GEDR");
+        emit8(a, 0x03 | (2 << 5));
+        name_seg(a, "ESEL");
+        emit8(a, 32); /* its width in bits, as a one-byte PkgLength */
+        pkg_close(a, at);
+        emit8(a, 0x14); /* Method (_EVT, 1, Serialized) */
+        size_t m = pkg_open(a);
+        name_seg(a, "_EVT");
+        emit8(a, 0x09);
+        emit8(a, 0x70); /* Store (ESEL, Local0) */
+        name_seg(a, "ESEL");
+        emit8(a, 0x60);
+        emit8(a, 0xa0); /* If (And (Local0, One)) */
+        at = pkg_open(a);
+        emit8(a, 0x7b);
+        emit8(a, 0x60);
+        integer(a, VMM_GED_EVT_PWR_BUTTON);
+        emit8(a, 0x00);
+        emit8(a, 0x86); /* Notify (\_SB.PWRB, 0x80) */
+        emit8(a, '\\');
+        emit8(a, 0x2e); /* DualNamePrefix */
+        name_seg(a, "_SB_");
+        name_seg(a, "PWRB");
+        integer(a, 0x80);
+        pkg_close(a, at);
+        pkg_close(a, m);
+        pkg_close(a, dev);
+        device_begin(a, "PWRB", &dev);
+        name_string(a, "_HID", "PNP0C0C");
+        name_int(a, "_UID", 0);
+        pkg_close(a, dev);
+}
+
 struct acpi_header {
         char signature[4];
         uint32_t length;
@@ -287,6 +351,8 @@ size_t vmm_acpi_dsdt(const struct vmm_acpi_config *c, uint8_t *buf, size_t len)
         kbd_device(&a);
         for (unsigned i = 0; i < c->n_mmio; i++)
                 virtio_device(&a, i, &c->mmio[i]);
+        if (c->ged)
+                ged_devices(&a);
         pkg_close(&a, at);
         /* Name (\_S5, Package () { 5, 0 }): SLP_TYP 5 means poweroff to
          * berth-vmm's sleep-control register. */

@@ -7,6 +7,7 @@
 #ifndef BERTH_VMM_ACPI_H
 #define BERTH_VMM_ACPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,7 @@ struct vmm_acpi_config {
         unsigned cpus;
         struct vmm_acpi_mmio_dev mmio[VMM_ACPI_MAX_MMIO];
         unsigned n_mmio;
+        bool ged; /* the power button: a GED (ged.c) and a PNP0C0C device */
 };
 
 /* Write the tables into guest memory at BOOT_BIOS_ADDR; *rsdp gets the

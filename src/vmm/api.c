@@ -11,8 +11,13 @@
  *   PATCH /network-interfaces/{iface_id}
  *                               {"rx_rate_limiter": L, "tx_rate_limiter": L}: new limits
  *                                 (before start too: merged into the PUT's body)
- *   PUT   /actions              {"action_type": "InstanceStart" | "SendCtrlAltDel"}
- *                                 (Ctrl+Alt+Del's scan codes on the i8042, IRQ 1)
+ *   PUT   /actions              {"action_type": "InstanceStart" | "SendCtrlAltDel" |
+ *                                  "SendPowerButton"}
+ *                                 (Ctrl+Alt+Del's scan codes on the i8042, IRQ 1; the
+ *                                 ACPI power button through the GED, ged.c)
+ *   PUT   /snapshot/create      {"snapshot_path": P, "mem_file_path": P} on a paused VM
+ *   PUT   /snapshot/load        {"snapshot_path": P, "mem_backend": {...}, "resume_vm": B}
+ *                                 in a VMM not started yet (snapshot_api.c)
  *
  * Before InstanceStart (berth-vmm --api-sock without --kernel) these PUTs
  * configure the VM; the body is the matching section of a --config file
@@ -35,17 +40,27 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
+#include "vmm/snapshot.h"
 #include "vmm/virtio_mmio.h"
 #include "vmm/vm.h"
 
 #define API_MAX_REQUEST (16 * 1024)
-#define API_MAX_CLIENTS 8
+#define API_MAX_CLIENTS VMM_API_MAX_CLIENTS
+
+/* A client connection, in the order of its last activity (oldest first):
+ * when all slots are taken, a new client drops the oldest, so a few
+ * clients that connect and stay silent cannot lock the operator out. */
+struct api_conn {
+        struct api_conn *prev, *next;
+        struct MHD_Connection *c;
+};
 
 struct vmm_api {
         struct vmm_vm *vm;
@@ -53,7 +68,69 @@ struct vmm_api {
         char *path;
         struct MHD_Daemon *d;
         int epoll_fd; /* libmicrohttpd's, watched by the VM's loop */
+        int timer_fd; /* wakes the loop for libmicrohttpd's idle timeouts */
+        struct api_conn *oldest, *newest;
+        unsigned n_conns;
 };
+
+static void conn_unlink(struct vmm_api *api, struct api_conn *k)
+{
+        *(k->prev ? &k->prev->next : &api->oldest) = k->next;
+        *(k->next ? &k->next->prev : &api->newest) = k->prev;
+        k->prev = k->next = NULL;
+}
+
+static void conn_append(struct vmm_api *api, struct api_conn *k)
+{
+        k->prev = api->newest;
+        k->next = NULL;
+        *(api->newest ? &api->newest->next : &api->oldest) = k;
+        api->newest = k;
+}
+
+/* The client did something: it becomes the most recent. */
+static void conn_touch(struct vmm_api *api, struct MHD_Connection *conn)
+{
+        const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        struct api_conn *k = ci ? ci->socket_context : NULL;
+        if (k && k != api->newest) {
+                conn_unlink(api, k);
+                conn_append(api, k);
+        }
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+        struct vmm_api *api = cls;
+        if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+                struct api_conn *k = *socket_context;
+                if (k) {
+                        conn_unlink(api, k);
+                        api->n_conns--;
+                        free(k);
+                }
+                *socket_context = NULL;
+                return;
+        }
+        struct api_conn *k = berth_xcalloc(1, sizeof(*k));
+        k->c = conn;
+        *socket_context = k;
+        conn_append(api, k);
+        if (++api->n_conns <= API_MAX_CLIENTS)
+                return;
+        /* Over the limit: the least recently active client goes (its socket
+         * shut down; libmicrohttpd then closes it on its next pass). */
+        struct api_conn *old = api->oldest;
+        const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(old->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        log_info("api: %u clients: dropping the least recently active one", api->n_conns);
+        if (ci)
+                shutdown(ci->connect_fd, SHUT_RDWR);
+        conn_unlink(api, old);
+        conn_append(api, old); /* not picked twice before it is gone */
+}
 
 struct api_reply {
         int code;
@@ -370,12 +447,19 @@ static struct api_reply put_actions(struct vmm_vm *vm, json_t *body)
         json_error_t je;
         if (!body || json_unpack_ex(body, &je, JSON_STRICT, "{s:s}", "action_type", &action) < 0)
                 return fault(400, "want {\"action_type\": \"InstanceStart\" | "
-                                  "\"SendCtrlAltDel\"}");
+                                  "\"SendCtrlAltDel\" | \"SendPowerButton\"}");
         bool started = atomic_load(&vm->started);
         if (strcmp(action, "InstanceStart") == 0)
                 return started ? fault(400, "the VM is already started") : instance_start(vm);
-        if (strcmp(action, "SendCtrlAltDel") == 0 && !started)
-                return fault(400, "SendCtrlAltDel: the VM is not started yet");
+        if ((strcmp(action, "SendCtrlAltDel") == 0 || strcmp(action, "SendPowerButton") == 0) &&
+            !started)
+                return fault(400, "%s: the VM is not started yet", action);
+        if (strcmp(action, "SendPowerButton") == 0) {
+                berth_error_t err = NULL;
+                if (vmm_ged_power_button(vm, &err) < 0)
+                        return fault_err(&err);
+                return (struct api_reply){204, NULL};
+        }
         if (strcmp(action, "SendCtrlAltDel") == 0) {
                 if (vmm_i8042_ctrl_alt_del(&vm->i8042) < 0)
                         return fault(400, "SendCtrlAltDel: the keyboard's output buffer is full "
@@ -441,11 +525,18 @@ static struct api_reply route(struct vmm_api *api, const char *method, const cha
         }
         if (strcmp(path, "/balloon/statistics") == 0 && get)
                 return balloon_stats(vm);
+        if (put && (strcmp(path, "/snapshot/create") == 0 || strcmp(path, "/snapshot/load") == 0)) {
+                berth_error_t err = NULL;
+                int r = path[10] == 'c' ? vmm_snapshot_api_create(vm, body, &err)
+                                        : vmm_snapshot_api_load(vm, body, &err);
+                return r < 0 ? fault_err(&err) : (struct api_reply){204, NULL};
+        }
         if (strcmp(path, "/metrics") == 0 && get)
                 return get_metrics(vm);
-        static const char *known[] = {"/",        "/machine-config", "/vm",
-                                      "/actions", "/balloon",        "/balloon/statistics",
-                                      "/metrics", "/boot-source",    "/vsock"};
+        static const char *known[] = {
+                "/",        "/machine-config",     "/vm",           "/actions",
+                "/balloon", "/balloon/statistics", "/metrics",      "/boot-source",
+                "/vsock",   "/snapshot/create",    "/snapshot/load"};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(known); i++)
                 if (strcmp(path, known[i]) == 0)
                         return fault(405, "%s is not allowed on %s", method, path);
@@ -479,6 +570,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         (void) version;
         struct vmm_api *api = cls;
         struct api_req *q = *con_cls;
+        conn_touch(api, conn);
         if (!q) {
                 *con_cls = berth_xcalloc(1, sizeof(*q));
                 return MHD_YES;
@@ -538,12 +630,34 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
 static void on_ready(void *opaque)
 {
         struct vmm_api *api = opaque;
+        MHD_UNSIGNED_LONG_LONG t = 0;
+        bool have_t = false;
         for (int i = 0; i < 16; i++) {
                 MHD_run(api->d);
-                MHD_UNSIGNED_LONG_LONG t = 1;
-                if (MHD_get_timeout(api->d, &t) != MHD_YES || t != 0)
+                have_t = MHD_get_timeout(api->d, &t) == MHD_YES;
+                if (!have_t || t != 0)
                         break;
         }
+        /* An idle client makes no event: without the timer nothing would
+         * run libmicrohttpd when its timeout expires, and the client would
+         * keep its slot for good. */
+        struct itimerspec its = {0};
+        if (have_t) {
+                if (t == 0)
+                        t = 1;
+                its.it_value.tv_sec = (time_t) (t / 1000);
+                its.it_value.tv_nsec = (long) (t % 1000) * 1000000L;
+        }
+        if (timerfd_settime(api->timer_fd, 0, &its, NULL) < 0)
+                log_debug("api: timerfd_settime: %s", strerror(errno));
+}
+
+static void on_timer(void *opaque)
+{
+        struct vmm_api *api = opaque;
+        uint64_t n;
+        (void) !read(api->timer_fd, &n, sizeof(n));
+        on_ready(api);
 }
 
 int vmm_api_start(struct vmm_vm *vm, const char *path, berth_error_t *err)
@@ -560,6 +674,7 @@ int vmm_api_start(struct vmm_vm *vm, const char *path, berth_error_t *err)
         struct vmm_api *api = berth_xcalloc(1, sizeof(*api));
         api->vm = vm;
         api->listen_fd = -1;
+        api->timer_fd = -1;
         vm->api = api;
         api->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (api->listen_fd < 0 || bind(api->listen_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
@@ -567,18 +682,29 @@ int vmm_api_start(struct vmm_vm *vm, const char *path, berth_error_t *err)
         api->path = berth_xstrdup(path);
         if (listen(api->listen_fd, 8) < 0)
                 return berth_fail(err, errno, "listen on `%s`", path);
-        api->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, api,
-                                  MHD_OPTION_LISTEN_SOCKET, api->listen_fd,
-                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
-                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned) API_MAX_CLIENTS,
-                                  MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_EXTERNAL_LOGGER,
-                                  on_mhd_log, api, MHD_OPTION_END);
+        api->d = MHD_start_daemon(
+                MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, api,
+                MHD_OPTION_LISTEN_SOCKET, api->listen_fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+                api, MHD_OPTION_NOTIFY_CONNECTION, on_connection, api,
+                /* on_connection keeps the clients to API_MAX_CLIENTS;
+                 * libmicrohttpd's own limit is only a backstop (at
+                 * its limit it stops accepting, which would let
+                 * silent clients lock the operator out) */
+                MHD_OPTION_CONNECTION_LIMIT, (unsigned) API_MAX_CLIENTS * 4,
+                MHD_OPTION_CONNECTION_TIMEOUT,
+                vm->cfg->api_timeout_s ? vm->cfg->api_timeout_s : VMM_API_TIMEOUT_S,
+                MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, api, MHD_OPTION_END);
         if (!api->d)
                 return berth_fail(err, EINVAL, "start the API's HTTP server on `%s`", path);
         const union MHD_DaemonInfo *di = MHD_get_daemon_info(api->d, MHD_DAEMON_INFO_EPOLL_FD);
         if (!di)
                 return berth_fail(err, EINVAL, "the API's HTTP server has no epoll fd");
         api->epoll_fd = di->epoll_fd;
+        api->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (api->timer_fd < 0)
+                return berth_fail(err, errno, "the API's timer");
+        if (vmm_vm_watch_fd(vm, api->timer_fd, on_timer, api, err) < 0)
+                return -1;
         return vmm_vm_watch_fd(vm, api->epoll_fd, on_ready, api, err);
 }
 
@@ -593,6 +719,10 @@ void vmm_api_stop(struct vmm_vm *vm)
         }
         if (api->listen_fd >= 0)
                 close(api->listen_fd);
+        if (api->timer_fd >= 0) {
+                vmm_vm_unwatch_fd(vm, api->timer_fd);
+                close(api->timer_fd);
+        }
         if (api->path)
                 unlink(api->path); /* no leftover socket */
         free(api->path);

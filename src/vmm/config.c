@@ -5,7 +5,8 @@
  *    "machine-config": {"vcpu_count": N, "mem_size_mib": N},
  *    "drives": [{"drive_id": S, "path_on_host": P, "is_read_only": B,
  *                "is_root_device": B, "format": "raw" | "qcow2", "direct": B,
- *                "rate_limiter": L, "io_engine": "Sync" | "Async" (io_uring)}],
+ *                "rate_limiter": L, "io_engine": "Sync" | "Async" (io_uring),
+ *                "backing": "PATH[:PATH]..." (berth's: backing files allowed)}],
  *    "network-interfaces": [{"iface_id": S, "host_dev_name": S, "guest_mac": S,
  *                            "rx_rate_limiter": L, "tx_rate_limiter": L,
  *                            "network": S (berth's: a berth network the tap joins;
@@ -122,14 +123,16 @@ static int drives(struct vmm_config *c, json_t *a, const char *path, berth_error
         json_array_foreach(a, i, d)
         {
                 const char *id = NULL, *file = NULL, *fmt = NULL;
-                const char *engine = NULL;
+                const char *engine = NULL, *backing = NULL;
                 int ro = 0, root = 0, direct = 0;
                 json_t *rl = NULL;
                 json_error_t je;
-                if (json_unpack_ex(d, &je, JSON_STRICT, "{s?s,s:s,s?b,s?b,s?s,s?b,s?o,s?s}",
+                /* "backing" is berth's: the --disk option's backing= (disk.h's policy). */
+                if (json_unpack_ex(d, &je, JSON_STRICT, "{s?s,s:s,s?b,s?b,s?s,s?b,s?o,s?s,s?s}",
                                    "drive_id", &id, "path_on_host", &file, "is_read_only", &ro,
                                    "is_root_device", &root, "format", &fmt, "direct", &direct,
-                                   "rate_limiter", &rl, "io_engine", &engine) < 0)
+                                   "rate_limiter", &rl, "io_engine", &engine, "backing",
+                                   &backing) < 0)
                         return bad(err, path, "drives", je.text);
                 if (engine && strcmp(engine, "Sync") != 0 && strcmp(engine, "Async") != 0)
                         return bad(err, path, "drives", "io_engine must be Sync or Async");
@@ -139,6 +142,7 @@ static int drives(struct vmm_config *c, json_t *a, const char *path, berth_error
                 if (limiter(rl, &dc->limit, path, "drives", "rate_limiter", err) < 0)
                         return -1;
                 dc->path = file;
+                dc->backing = backing;
                 dc->readonly = ro;
                 dc->direct = direct;
                 dc->io_uring = engine && strcmp(engine, "Async") == 0;

@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "disk/disk.h"
 #include "vmm/boot.h"
+#include "vmm/jail.h"
 #include "vmm/vmm.h"
 
 #define DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=1"
@@ -24,6 +25,8 @@ void vmm_config_init(struct vmm_config *c)
         c->memory_mib = 128;
         c->cmdline = DEFAULT_CMDLINE;
         c->console = VMM_CONSOLE_STDIO;
+        c->jail_uid = c->jail_gid = -1;
+        c->jail_selftest = -1;
 }
 
 void vmm_usage(FILE *out)
@@ -44,12 +47,14 @@ void vmm_usage(FILE *out)
                 "  --cpus N             number of vCPUs, 1-%u (default 1)\n"
                 "  --memory MIB         guest memory in MiB, at least %llu (default 128)\n"
                 "  --disk PATH[,ro][,direct][,format=raw|qcow2][,io=thread|uring]\n"
-                "         [,bw=MIB][,iops=N]\n"
+                "         [,bw=MIB][,iops=N][,backing=PATH[:PATH]...]\n"
                 "                       a virtio-blk disk (direct: O_DIRECT, no host page\n"
                 "                       cache; io=uring: batches through io_uring on a raw\n"
                 "                       disk instead of one call at a time on its I/O thread;\n"
                 "                       bw/iops: token-bucket limits per second);\n"
-                "                       repeat for more (at most %u)\n"
+                "                       backing=: backing files (or directories holding them)\n"
+                "                       a qcow2's chain may open besides those in its own\n"
+                "                       directory; repeat for more (at most %u)\n"
                 "  --net tap=NAME[,mac=MAC][,id=ID][,bw=MIB][,pps=N][,rx_bw=MIB][,rx_pps=N]\n"
                 "  --net network=NET[,tap=NAME][,name=VMNAME][,mac=MAC][,id=ID][,...]\n"
                 "                       a virtio-net device on tap NAME (created if missing);\n"
@@ -67,8 +72,14 @@ void vmm_usage(FILE *out)
                 "                       (change it with PATCH /balloon on the API socket)\n"
                 "  --api-sock PATH      serve the REST API (docs/vmm-api.yaml) on unix socket "
                 "PATH\n"
+                "  --api-timeout SECS   drop an API client silent this long (default %u);\n"
+                "                       with all %u client slots taken, a new client drops\n"
+                "                       the least recently active one\n"
                 "  --rng                a virtio-rng device fed from the host's getrandom()\n"
                 "  --no-acpi            no ACPI tables (devices only on the command line)\n"
+                "  --restore SNAP --restore-mem FILE\n"
+                "                       resume a full snapshot (PUT /snapshot/create): its\n"
+                "                       configuration, devices and vCPUs; RAM mapped from FILE\n"
                 "  --console stdio|pty|unix:PATH|none\n"
                 "                       the guest's serial console: stdin/stdout (default), a\n"
                 "                       pseudo-terminal (its name is printed), a unix socket one\n"
@@ -76,6 +87,16 @@ void vmm_usage(FILE *out)
                 "  --config FILE        a JSON configuration (Firecracker's --config-file shape:\n"
                 "                       boot-source, machine-config, drives, network-interfaces,\n"
                 "                       vsock, balloon, entropy); flags after it override it\n"
+                "  --jail               run confined (docs/vmm.md): a pid and a mount namespace\n"
+                "                       whose root holds only the VM's files, devices and\n"
+                "                       socket directories; uid/gid 65534 (root) or the user's;\n"
+                "                       no capabilities, no_new_privs, a seccomp allow-list\n"
+                "                       per thread (a forbidden call kills the VMM, status 159)\n"
+                "  --jail-uid UID, --jail-gid GID\n"
+                "                       the jailed VMM's ids (root only; not 0)\n"
+                "  --jail-selftest main|vcpu|blk\n"
+                "                       test hook: that thread makes a forbidden system call\n"
+                "                       once its allow-list is in place (the VMM must die)\n"
                 "  --log-level LEVEL    error, warning (default), info or debug\n"
                 "  -h, --help           show this help\n"
                 "\n"
@@ -85,7 +106,8 @@ void vmm_usage(FILE *out)
                 "  2   bad command line               12  KVM could not run the guest\n"
                 "  3   bad kernel or initrd           13  stopped by a signal\n",
                 (unsigned) VMM_MAX_CPUS, (unsigned long long) (BOOT_MIN_MEMORY >> 20),
-                (unsigned) VMM_MAX_DISKS, (unsigned) VMM_MAX_NETS);
+                (unsigned) VMM_MAX_DISKS, (unsigned) VMM_MAX_NETS, (unsigned) VMM_API_TIMEOUT_S,
+                (unsigned) VMM_API_MAX_CLIENTS);
 }
 
 static int usage_error(berth_error_t *err, const char *fmt, ...)
@@ -153,6 +175,8 @@ static int parse_disk(struct vmm_config *c, char *arg, berth_error_t *err)
                            (r = rate_opt(o, "iops=", 0, &d->limit.ops))) {
                         if (r < 0)
                                 return usage_error(err, "--disk: bad `%s`", o);
+                } else if (berth_str_has_prefix(o, "backing=") && o[8]) {
+                        d->backing = o + 8;
                 } else if (berth_str_has_prefix(o, "format=")) {
                         const char *f = o + 7;
                         if (strcmp(f, "raw") == 0)
@@ -229,7 +253,14 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 O_NO_ACPI,
                 O_CONSOLE,
                 O_LOG_LEVEL,
-                O_CONFIG
+                O_CONFIG,
+                O_JAIL,
+                O_JAIL_UID,
+                O_JAIL_GID,
+                O_JAIL_SELFTEST,
+                O_API_TIMEOUT,
+                O_RESTORE,
+                O_RESTORE_MEM,
         };
         static const struct option opts[] = {
                 {"kernel", required_argument, NULL, O_KERNEL},
@@ -244,9 +275,16 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 {"api-sock", required_argument, NULL, O_API_SOCK},
                 {"rng", no_argument, NULL, O_RNG},
                 {"no-acpi", no_argument, NULL, O_NO_ACPI},
+                {"restore", required_argument, NULL, O_RESTORE},
+                {"restore-mem", required_argument, NULL, O_RESTORE_MEM},
                 {"console", required_argument, NULL, O_CONSOLE},
                 {"log-level", required_argument, NULL, O_LOG_LEVEL},
                 {"config", required_argument, NULL, O_CONFIG},
+                {"jail", no_argument, NULL, O_JAIL},
+                {"jail-uid", required_argument, NULL, O_JAIL_UID},
+                {"jail-gid", required_argument, NULL, O_JAIL_GID},
+                {"jail-selftest", required_argument, NULL, O_JAIL_SELFTEST},
+                {"api-timeout", required_argument, NULL, O_API_TIMEOUT},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
@@ -317,6 +355,12 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 case O_NO_ACPI:
                         c->no_acpi = true;
                         break;
+                case O_RESTORE:
+                        c->restore = optarg;
+                        break;
+                case O_RESTORE_MEM:
+                        c->restore_mem = optarg;
+                        break;
                 case O_CONSOLE:
                         if (strcmp(optarg, "stdio") == 0)
                                 c->console = VMM_CONSOLE_STDIO;
@@ -340,6 +384,29 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 case O_LOG_LEVEL:
                         c->log_level = optarg;
                         break;
+                case O_JAIL:
+                        c->jail = true;
+                        break;
+                case O_API_TIMEOUT:
+                        if (parse_uint(optarg, 24 * 3600, &v) < 0 || v == 0)
+                                return usage_error(
+                                        err, "--api-timeout `%s`: want seconds, 1 or more", optarg);
+                        c->api_timeout_s = (unsigned) v;
+                        break;
+                case O_JAIL_UID:
+                case O_JAIL_GID:
+                        if (parse_uint(optarg, UINT32_MAX - 1, &v) < 0 || v == 0)
+                                return usage_error(err, "%s `%s`: want a uid or gid other than 0",
+                                                   o == O_JAIL_UID ? "--jail-uid" : "--jail-gid",
+                                                   optarg);
+                        *(o == O_JAIL_UID ? &c->jail_uid : &c->jail_gid) = (long) v;
+                        break;
+                case O_JAIL_SELFTEST:
+                        if ((c->jail_selftest = vmm_thread_kind_parse(optarg)) < 0)
+                                return usage_error(err,
+                                                   "--jail-selftest `%s`: want main, vcpu or blk",
+                                                   optarg);
+                        break;
                 case 'h':
                         vmm_usage(stdout);
                         return 1;
@@ -353,7 +420,15 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 return usage_error(err, "unexpected argument `%s`", argv[optind]);
         /* Without a kernel, the API configures the VM and starts it
          * (PUT /boot-source, then PUT /actions InstanceStart). */
-        if (!c->kernel && !c->api_sock)
+        if ((c->jail_uid >= 0 || c->jail_gid >= 0 || c->jail_selftest >= 0) && !c->jail)
+                return usage_error(err, "--jail-uid, --jail-gid and --jail-selftest need --jail");
+        if (!!c->restore != !!c->restore_mem)
+                return usage_error(err, "--restore and --restore-mem go together");
+        if (c->restore && c->jail)
+                return usage_error(err, "--restore under --jail is not supported yet");
+        if (c->restore && c->kernel)
+                return usage_error(err, "--restore takes the VM from the snapshot: no --kernel");
+        if (!c->kernel && !c->api_sock && !c->restore)
                 return usage_error(err, "--kernel (or a config's boot-source, or --api-sock to "
                                         "configure the VM through the API) is required");
         return 0;

@@ -3,6 +3,7 @@
  * that hands port I/O and MMIO exits to the buses. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "vmm/jail.h"
 #include "common/util.h"
 #include "vmm/vm.h"
 
@@ -188,13 +190,15 @@ int vmm_vcpu_setup_boot(struct vmm_vcpu *v, berth_error_t *err)
         if (ioctl(v->fd, KVM_SET_SREGS, &sr) < 0)
                 return berth_fail(err, errno, "KVM_SET_SREGS");
 
-        struct kvm_regs r = {.rflags = 2, .rip = vm->boot.entry};
-        if (pvh) {
+        /* A stack for both entries: the PVH ABI does not promise one, but
+         * QEMU and kvmtool give one, and boot stubs that push before they
+         * set their own rely on it. */
+        struct kvm_regs r = {
+                .rflags = 2, .rip = vm->boot.entry, .rsp = BOOT_STACK_ADDR, .rbp = BOOT_STACK_ADDR};
+        if (pvh)
                 r.rbx = BOOT_PVH_INFO_ADDR;
-        } else {
+        else
                 r.rsi = BOOT_PARAMS_ADDR;
-                r.rsp = r.rbp = BOOT_STACK_ADDR;
-        }
         if (ioctl(v->fd, KVM_SET_REGS, &r) < 0)
                 return berth_fail(err, errno, "KVM_SET_REGS");
         return 0;
@@ -246,6 +250,17 @@ static void *vcpu_thread(void *arg)
         sigemptyset(&kick);
         sigaddset(&kick, KICK_SIGNAL);
         pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+        /* "vcpuN" in /proc/PID/task/TID/comm: how `berth vm vcpupin` finds it. */
+        char name[16];
+        snprintf(name, sizeof(name), "vcpu%u", v->id);
+        pthread_setname_np(pthread_self(), name);
+        berth_error_t err = NULL;
+        if (vmm_jail_thread(VMM_THREAD_VCPU, &err) < 0) {
+                log_error("vCPU %u: %s", v->id, berth_error_msg(err));
+                berth_error_release(&err);
+                vmm_vm_stop(vm, VMM_EXIT_ERROR);
+                return NULL;
+        }
 
         if (v->id == 0 && berth_log_get_level() >= BERTH_LOG_INFO) {
                 struct timespec now;
@@ -260,9 +275,13 @@ static void *vcpu_thread(void *arg)
         }
         while (!atomic_load(&vm->stopping)) {
                 if (atomic_load(&vm->paused)) {
+                        /* Out of KVM_RUN: say so, so that the pause can answer. */
                         pthread_mutex_lock(&vm->pause_lock);
+                        v->out = true;
+                        pthread_cond_broadcast(&vm->out_cond);
                         while (atomic_load(&vm->paused) && !atomic_load(&vm->stopping))
                                 pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+                        v->out = false;
                         pthread_mutex_unlock(&vm->pause_lock);
                         continue;
                 }
@@ -320,6 +339,10 @@ static void *vcpu_thread(void *arg)
                         vmm_vm_stop(vm, VMM_EXIT_GUEST_CRASH);
                 }
         }
+        pthread_mutex_lock(&vm->pause_lock);
+        v->out = true;
+        pthread_cond_broadcast(&vm->out_cond);
+        pthread_mutex_unlock(&vm->pause_lock);
         return NULL;
 }
 

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "vmm/snapshot_format.h"
 #include "vmm/virtio_devices.h"
 
 #define BAL_INFLATE     0
@@ -167,6 +168,45 @@ static void balloon_metrics(void *dev, virtio_metric_fn put, void *ctx)
         put(ctx, "actual_pages", b->config.actual);
 }
 
+/* Snapshot state: the target and what the guest gave, its last statistics,
+ * and the statistics buffer it posted, which the device holds until it
+ * wants fresh numbers (its head is an index into the restored queue). */
+#define BALLOON_STATE_VERSION 1
+
+static void balloon_save(void *dev, struct vmm_snap_buf *sb)
+{
+        const struct virtio_balloon *b = dev;
+        vmm_snap_put_u32(sb, b->config.num_pages);
+        vmm_snap_put_u32(sb, b->config.actual);
+        vmm_snap_put_u8(sb, b->stats_held);
+        vmm_snap_put_u16(sb, b->stats_head);
+        vmm_snap_put_u32(sb, b->stats.valid);
+        for (unsigned i = 0; i < VMM_BALLOON_NSTATS; i++)
+                vmm_snap_put_u64(sb, b->stats.value[i]);
+}
+
+static int balloon_load(void *dev, struct vmm_snap_rd *r, uint32_t version, berth_error_t *err)
+{
+        struct virtio_balloon *b = dev;
+        uint32_t num_pages = vmm_snap_get_u32(r), actual = vmm_snap_get_u32(r);
+        bool held = vmm_snap_get_bool(r);
+        uint16_t head = vmm_snap_get_u16(r);
+        struct vmm_balloon_stats stats = {.valid = vmm_snap_get_u32(r)};
+        for (unsigned i = 0; i < VMM_BALLOON_NSTATS; i++)
+                stats.value[i] = vmm_snap_get_u64(r);
+        if (r->short_read)
+                return 0; /* the caller reports it */
+        if (held && head >= b->t->vq[BAL_STATS].s.size)
+                return berth_fail(err, EINVAL, "the held statistics buffer %u is outside its queue",
+                                  head);
+        b->config.num_pages = num_pages;
+        b->config.actual = actual;
+        b->stats_held = held;
+        b->stats_head = head;
+        b->stats = stats;
+        return 0;
+}
+
 static const struct virtio_dev_ops balloon_ops = {
         .name = "balloon",
         .device_id = 5,
@@ -179,6 +219,9 @@ static const struct virtio_dev_ops balloon_ops = {
         .reset = balloon_reset,
         .destroy = balloon_destroy,
         .metrics = balloon_metrics,
+        .state_version = BALLOON_STATE_VERSION,
+        .save = balloon_save,
+        .load = balloon_load,
 };
 
 int virtio_balloon_add(struct vmm_vm *vm, uint64_t target_mib, berth_error_t *err)

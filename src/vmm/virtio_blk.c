@@ -26,7 +26,9 @@
 #include "common/util.h"
 #include "disk/disk.h"
 #include "vmm/blk_uring.h"
+#include "vmm/jail.h"
 #include "vmm/ratelimit.h"
+#include "vmm/snapshot_format.h"
 #include "vmm/virtio_blk.h"
 #include "vmm/virtio_devices.h"
 
@@ -67,6 +69,7 @@ struct virtio_blk {
         char id[BLK_ID_LEN];
         struct virtio_blk_config config;
         struct virtio_blk_stats stats;
+        unsigned in_flight; /* under the transport lock: popped and not yet pushed back */
 };
 
 /* Checks that [sector, sector + len) lies inside the disk; no overflow. */
@@ -354,6 +357,7 @@ static void blk_drain(struct virtio_blk *b)
                         }
                         n++;
                 }
+                b->in_flight = n;
                 pthread_mutex_unlock(&t->lock);
                 if (n == 0)
                         return;
@@ -368,6 +372,7 @@ static void blk_drain(struct virtio_blk *b)
                                 virtq_push(&t->vq[0], b->batch[i].head, (uint32_t) written[i]);
                         virtio_mmio_used(t, 0);
                 }
+                b->in_flight = 0;
                 pthread_mutex_unlock(&t->lock);
         }
 }
@@ -375,6 +380,15 @@ static void blk_drain(struct virtio_blk *b)
 static void *blk_worker(void *arg)
 {
         struct virtio_blk *b = arg;
+        berth_error_t err = NULL;
+        if (vmm_jail_thread(VMM_THREAD_BLK, &err) < 0) {
+                /* never serve the guest unconfined: the disk stays silent
+                 * and the VMM stops */
+                log_error("disk `%s`: %s", b->disk->path, berth_error_msg(err));
+                berth_error_release(&err);
+                vmm_vm_stop(b->t->vm, VMM_EXIT_ERROR);
+                return NULL;
+        }
         while (!atomic_load(&b->stop)) {
                 uint64_t v;
                 if (read(b->kick_fd, &v, sizeof(v)) < 0 && errno != EINTR)
@@ -442,6 +456,42 @@ static void blk_metrics(void *dev, virtio_metric_fn put, void *ctx)
         put(ctx, "uring_ops", b->stats.uring_ops);
 }
 
+/* Snapshot state: the disk as the guest saw it.  A restore onto a disk of
+ * another size or mode is another configuration and refused. */
+#define BLK_STATE_VERSION 1
+
+static bool blk_busy(void *dev)
+{
+        return ((const struct virtio_blk *) dev)->in_flight > 0;
+}
+
+static void blk_save(void *dev, struct vmm_snap_buf *sb)
+{
+        struct virtio_blk *b = dev;
+        /* What the guest wrote must be in the file the restoring VMM opens
+         * (a qcow2's tables live in this process until flushed). */
+        berth_error_t err = NULL;
+        if (!b->readonly && disk_flush(b->disk, &err) < 0)
+                berth_error_report(&err, 0);
+        vmm_snap_put_u64(sb, b->config.capacity);
+        vmm_snap_put_u8(sb, b->readonly);
+}
+
+static int blk_load(void *dev, struct vmm_snap_rd *r, uint32_t version, berth_error_t *err)
+{
+        const struct virtio_blk *b = dev;
+        uint64_t capacity = vmm_snap_get_u64(r);
+        bool readonly = vmm_snap_get_bool(r);
+        if (!r->short_read && (capacity != b->config.capacity || readonly != b->readonly))
+                return berth_fail(err, EINVAL,
+                                  "disk `%s` has %llu sectors%s, the snapshot's had %llu%s: made "
+                                  "for another configuration",
+                                  b->disk->path, (unsigned long long) b->config.capacity,
+                                  b->readonly ? " (read-only)" : "", (unsigned long long) capacity,
+                                  readonly ? " (read-only)" : "");
+        return 0;
+}
+
 static struct virtio_dev_ops blk_ops = {
         .name = "blk",
         .device_id = 2,
@@ -453,6 +503,10 @@ static struct virtio_dev_ops blk_ops = {
         .queue_notify = blk_notify,
         .destroy = virtio_blk_free,
         .metrics = blk_metrics,
+        .state_version = BLK_STATE_VERSION,
+        .save = blk_save,
+        .load = blk_load,
+        .busy = blk_busy,
 };
 
 static struct virtio_dev_ops blk_ro_ops;
@@ -500,7 +554,8 @@ int virtio_blk_add(struct vmm_vm *vm, const struct vmm_disk_config *dc, berth_er
 {
         struct disk *d;
         unsigned flags = (dc->readonly ? DISK_RDONLY : 0) | (dc->direct ? DISK_DIRECT : 0);
-        if (disk_open(dc->path, (enum disk_format) dc->format, flags, &d, err) < 0)
+        struct disk_open_opts o = {.backing_allow = dc->backing};
+        if (disk_open_ex(dc->path, (enum disk_format) dc->format, flags, &o, &d, err) < 0)
                 return berth_wrap(err, "attach disk `%s`", dc->path);
         char id[BLK_ID_LEN];
         snprintf(id, sizeof(id), "berth%u", vm->n_virtio);

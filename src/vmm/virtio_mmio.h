@@ -18,6 +18,8 @@
 
 struct vmm_vm;
 struct virtio_mmio_dev;
+struct vmm_snap_buf;
+struct vmm_snap_rd;
 
 #define VIRTIO_MAX_QUEUES 4
 
@@ -45,6 +47,15 @@ struct virtio_dev_ops {
         void (*destroy)(void *dev);
         /* Optional: report counters (called with the transport lock held). */
         void (*metrics)(void *dev, virtio_metric_fn put, void *ctx);
+        /* Optional, for snapshots: the device's own state, saved and loaded beside its
+         * code (the transport keeps the register file and the queues).  Called with the
+         * transport lock held; load after the queues are back.  A device with requests
+         * off the ring and not yet given back says so through busy (under the lock): a
+         * snapshot waits for it to come back to false. */
+        uint32_t state_version;
+        void (*save)(void *dev, struct vmm_snap_buf *b);
+        int (*load)(void *dev, struct vmm_snap_rd *r, uint32_t version, berth_error_t *err);
+        bool (*busy)(void *dev);
 };
 
 /* Saved transport state (with the queues' virtq_state, a snapshot). */

@@ -24,7 +24,9 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "vmm/snapshot_format.h"
 #include "vmm/virtio_devices.h"
+#include "vmm/virtio_mmio_regs.h"
 
 #define VSOCK_RX        0
 #define VSOCK_TX        1
@@ -495,6 +497,42 @@ static void vsock_metrics(void *dev, virtio_metric_fn put, void *ctx)
         put(ctx, "connections", open);
 }
 
+/* Snapshot state: the guest's CID.  Connections are host sockets of the
+ * snapshotted process and cannot come along: as Firecracker does, the
+ * restored device tells the guest with a transport reset event, and the
+ * guest drops its connections and listens again. */
+#define VSOCK_STATE_VERSION 1
+#define VSOCK_EVENT_Q       2
+
+static void vsock_save(void *dev, struct vmm_snap_buf *sb)
+{
+        vmm_snap_put_u64(sb, ((const struct virtio_vsock *) dev)->guest_cid);
+}
+
+static int vsock_load(void *dev, struct vmm_snap_rd *r, uint32_t version, berth_error_t *err)
+{
+        struct virtio_vsock *v = dev;
+        uint64_t cid = vmm_snap_get_u64(r);
+        if (r->short_read)
+                return 0; /* the caller reports it */
+        if (cid != v->guest_cid)
+                return berth_fail(err, EINVAL,
+                                  "guest CID %llu, the snapshot's was %llu: made for another "
+                                  "configuration",
+                                  (unsigned long long) v->guest_cid, (unsigned long long) cid);
+        struct virtio_mmio_dev *t = v->t;
+        static __thread struct virtq_elem e;
+        if (!(t->s.status & VIRTIO_STATUS_DRIVER_OK) ||
+            virtio_mmio_pop_host(t, VSOCK_EVENT_Q, &e) != 1)
+                return 0; /* no driver, or no event buffer posted: nothing to tell */
+        const uint32_t reset = VIRTIO_VSOCK_EVENT_TRANSPORT_RESET;
+        size_t n = virtq_buf_to_iov(e.iov + e.n_out, e.n_in, 0, &reset, sizeof(reset));
+        virtq_push(&t->vq[VSOCK_EVENT_Q], e.head, (uint32_t) n);
+        virtio_mmio_used(t, VSOCK_EVENT_Q);
+        log_info("vsock: transport reset sent to the restored guest");
+        return 0;
+}
+
 static const struct virtio_dev_ops vsock_ops = {
         .name = "vsock",
         .device_id = 19,
@@ -506,6 +544,9 @@ static const struct virtio_dev_ops vsock_ops = {
         .reset = vsock_reset,
         .destroy = vsock_destroy,
         .metrics = vsock_metrics,
+        .state_version = VSOCK_STATE_VERSION,
+        .save = vsock_save,
+        .load = vsock_load,
 };
 
 int virtio_vsock_add(struct vmm_vm *vm, const struct vmm_vsock_config *vc, berth_error_t *err)

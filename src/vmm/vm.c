@@ -16,7 +16,9 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "vmm/acpi.h"
+#include "vmm/jail.h"
 #include "vmm/mptable.h"
+#include "vmm/snapshot.h"
 #include "vmm/virtio_mmio.h"
 
 #define KVM_TSS_ADDR          0xfffbd000ul
@@ -32,6 +34,15 @@ void vmm_vm_stop(struct vmm_vm *vm, int status)
         }
 }
 
+/* Every started vCPU parked or gone?  Under pause_lock. */
+static bool vcpus_out(struct vmm_vm *vm)
+{
+        for (unsigned i = 0; i < vm->n_vcpus; i++)
+                if (vm->vcpus[i].started && !vm->vcpus[i].out)
+                        return false;
+        return true;
+}
+
 void vmm_vm_pause(struct vmm_vm *vm, bool pause)
 {
         pthread_mutex_lock(&vm->pause_lock);
@@ -41,6 +52,23 @@ void vmm_vm_pause(struct vmm_vm *vm, bool pause)
         if (pause)
                 for (unsigned i = 0; i < vm->n_vcpus; i++)
                         vmm_vcpu_kick(&vm->vcpus[i]);
+        /* Paused means paused (Firecracker's contract): answer only once no
+         * vCPU runs guest code.  A vCPU kicked out of KVM_RUN parks within
+         * microseconds; the bound only keeps a wedged one from hanging the
+         * API, and a stop ends the wait too. */
+        if (pause) {
+                struct timespec until;
+                clock_gettime(CLOCK_REALTIME, &until);
+                until.tv_sec += 2;
+                pthread_mutex_lock(&vm->pause_lock);
+                while (!vcpus_out(vm) && atomic_load(&vm->paused) && !atomic_load(&vm->stopping))
+                        if (pthread_cond_timedwait(&vm->out_cond, &vm->pause_lock, &until) ==
+                            ETIMEDOUT) {
+                                log_warn("pause: a vCPU did not leave KVM_RUN within 2 s");
+                                break;
+                        }
+                pthread_mutex_unlock(&vm->pause_lock);
+        }
         if (was != pause)
                 log_info("VM %s", pause ? "paused" : "resumed");
 }
@@ -110,7 +138,8 @@ void vmm_vm_watch_events(struct vmm_vm *vm, int fd, uint32_t events)
  * period; docs/performance.md has the numbers. */
 static int mem_init(struct vmm_vm *vm, berth_error_t *err)
 {
-        if (vmm_mem_alloc(&vm->mem, vm->cfg->memory_mib << 20, err) < 0)
+        if (vm->restore ? vmm_snapshot_map_memory(vm, err) < 0
+                        : vmm_mem_alloc(&vm->mem, vm->cfg->memory_mib << 20, err) < 0)
                 return -1;
         for (unsigned i = 0; i < vm->mem.n; i++) {
                 struct kvm_userspace_memory_region r = {
@@ -268,7 +297,9 @@ static char *compose_cmdline(struct vmm_vm *vm)
 
 static int acpi_init(struct vmm_vm *vm, uint64_t *rsdp, berth_error_t *err)
 {
-        struct vmm_acpi_config ac = {.cpus = vm->n_vcpus};
+        struct vmm_acpi_config ac = {.cpus = vm->n_vcpus, .ged = true};
+        if (vmm_ged_init(vm, err) < 0)
+                return -1;
         for (unsigned i = 0; i < vm->n_virtio && i < VMM_ACPI_MAX_MMIO; i++)
                 ac.mmio[ac.n_mmio++] = (struct vmm_acpi_mmio_dev){virtio_mmio_base(vm->virtio[i]),
                                                                   VMM_VIRTIO_MMIO_SIZE,
@@ -317,6 +348,7 @@ static void vm_destroy(struct vmm_vm *vm)
         free(vm->cpuid);
         free(vm->net_ip_arg);
         vmm_console_fini(vm);
+        vmm_snapshot_close(vm);
 }
 
 /* The event loop, signals and the API: what runs before the VM exists. */
@@ -367,6 +399,9 @@ static int vm_build(struct vmm_vm *vm, berth_error_t *err)
                 return -1;
 
         vm->n_vcpus = vm->cfg->cpus;
+        /* A snapshot brings its own memory, tables and vCPU state. */
+        if (vm->restore)
+                return vmm_snapshot_restore(vm, err);
         uint64_t rsdp = 0, mp;
         if (!vm->cfg->no_acpi && acpi_init(vm, &rsdp, err) < 0)
                 return -1;
@@ -388,11 +423,21 @@ static int vm_build(struct vmm_vm *vm, berth_error_t *err)
 int vmm_vm_boot(struct vmm_vm *vm, berth_error_t *err)
 {
         int ret = vm_build(vm, err);
+        /* Jailed: every file is open now; the ids change before any vCPU
+         * runs, and each vCPU thread installs its own list as it starts. */
+        if (ret == 0)
+                ret = vmm_jail_drop_ids(err);
         for (unsigned i = 0; ret == 0 && i < vm->n_vcpus; i++)
                 if (vmm_vcpu_start(&vm->vcpus[i], err) < 0) {
                         vmm_vm_stop(vm, VMM_EXIT_ERROR);
                         ret = -1;
                 }
+        /* The main thread's list last: threads it creates would inherit it
+         * on top of their own. */
+        if (ret == 0 && vmm_jail_thread(VMM_THREAD_MAIN, err) < 0) {
+                vmm_vm_stop(vm, VMM_EXIT_ERROR);
+                ret = -1;
+        }
         if (ret == 0)
                 atomic_store(&vm->started, true);
         return ret;
@@ -432,13 +477,17 @@ int vmm_run(const struct vmm_config *cfg, berth_error_t *err)
         vm->pio.unclaimed_fill = 0xff;
         pthread_mutex_init(&vm->pause_lock, NULL);
         pthread_cond_init(&vm->pause_cond, NULL);
+        pthread_cond_init(&vm->out_cond, NULL);
         vm->mmio.unclaimed_fill = 0x00;
         int ret = loop_setup(vm, err);
         /* Without a kernel, the API's InstanceStart calls vmm_vm_boot. */
         if (ret == 0 && cfg->kernel)
                 ret = vmm_vm_boot(vm, err);
+        else if (ret == 0 && cfg->restore &&
+                 (ret = vmm_snapshot_open(vm, cfg->restore, cfg->restore_mem, err)) == 0)
+                ret = vmm_vm_boot(vm, err);
         if (ret == 0) {
-                if (!cfg->kernel)
+                if (!cfg->kernel && !cfg->restore)
                         log_info("waiting for InstanceStart on `%s`", cfg->api_sock);
                 main_loop(vm);
                 ret = atomic_load(&vm->exit_status);

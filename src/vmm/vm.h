@@ -21,6 +21,7 @@ struct virtio_mmio_dev;
 struct virtio_balloon;
 struct virtio_net;
 struct vmm_api;
+struct vmm_restore;
 
 #define VMM_BALLOON_NSTATS 10 /* VIRTIO_BALLOON_S_NR */
 
@@ -39,6 +40,7 @@ struct vmm_vcpu {
         struct kvm_run *run;
         pthread_t thread;
         bool started;
+        bool out; /* under pause_lock: parked for a pause, or its thread is done */
 };
 
 #define VMM_MAX_VIRTIO 16
@@ -52,6 +54,14 @@ struct vmm_vcpu {
 #define VMM_PM_RESET_VALUE   0x01
 #define VMM_PM_SLP_EN        0x20
 #define VMM_PM_SLP_TYP_S5    5
+
+/* The ACPI Generic Event Device (ged.c): one read-to-clear event selector
+ * in the MMIO hole above the virtio devices, and its interrupt on the
+ * IOAPIC's last pin, clear of the virtio IRQs (5 + n). */
+#define VMM_GED_BASE           0xd0100000u
+#define VMM_GED_SIZE           4
+#define VMM_GED_IRQ            23
+#define VMM_GED_EVT_PWR_BUTTON 1u
 
 struct vmm_vm {
         const struct vmm_config *cfg;      /* &api_cfg */
@@ -74,10 +84,13 @@ struct vmm_vm {
         struct virtio_balloon *balloon;
         struct virtio_net *nets[VMM_MAX_NETS]; /* in the config's order, for the API */
         struct vmm_api *api;
+        /* set while a snapshot is being loaded (snapshot.h) */
+        struct vmm_restore *restore;
         char *net_ip_arg;        /* ip= for the guest: the first interface on a berth network */
         atomic_ullong exits[64]; /* per KVM exit reason, for the metrics */
         pthread_mutex_t pause_lock;
         pthread_cond_t pause_cond;
+        pthread_cond_t out_cond; /* a vCPU left KVM_RUN for a pause (vcpu.out) */
         pthread_t cpuid_thread;  /* fetches KVM_GET_SUPPORTED_CPUID meanwhile */
         struct timespec t_start; /* vmm_run() entry, for the start-up log line */
         int kvm_fd, vm_fd, epoll_fd;
@@ -107,8 +120,13 @@ int vmm_vcpu_start(struct vmm_vcpu *v, berth_error_t *err);
 void vmm_vcpu_kick(struct vmm_vcpu *v);
 void vmm_vcpu_destroy(struct vmm_vcpu *v);
 
-/* Pause (true) or resume the vCPUs. */
+/* Pause (true) or resume the vCPUs.  A pause returns once every started
+ * vCPU is out of KVM_RUN and parked (or its thread ended). */
 void vmm_vm_pause(struct vmm_vm *vm, bool pause);
+
+/* ged.c: the ACPI power button (GED event selector + interrupt). */
+int vmm_ged_init(struct vmm_vm *vm, berth_error_t *err);
+int vmm_ged_power_button(struct vmm_vm *vm, berth_error_t *err);
 
 /* api.c */
 int vmm_api_start(struct vmm_vm *vm, const char *path, berth_error_t *err);

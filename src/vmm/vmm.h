@@ -27,6 +27,15 @@ enum vmm_exit_status {
         VMM_EXIT_SIGNAL = 13,       /* stopped by SIGINT/SIGTERM */
 };
 
+/* The jailed VMM's uid and gid when started by root without --jail-uid:
+ * nobody's, owning no file (docs/vmm.md). */
+#define VMM_JAIL_DEFAULT_ID 65534
+
+/* An API client silent this long is disconnected (--api-timeout). */
+#define VMM_API_TIMEOUT_S 30
+/* Clients the API serves at once. */
+#define VMM_API_MAX_CLIENTS 8
+
 #define VMM_MAX_CPUS  32
 #define VMM_MAX_DISKS 8
 
@@ -50,9 +59,11 @@ void vmm_bucket_per_second(struct vmm_bucket_config *b, uint64_t rate);
 struct vmm_disk_config {
         const char *path;
         bool readonly;
-        bool direct;   /* O_DIRECT: bypass the host page cache */
-        bool io_uring; /* io=uring: the worker batches I/O through io_uring (raw disks) */
-        int format;    /* enum disk_format */
+        bool direct;         /* O_DIRECT: bypass the host page cache */
+        bool io_uring;       /* io=uring: the worker batches I/O through io_uring (raw disks) */
+        int format;          /* enum disk_format */
+        const char *backing; /* backing files allowed beyond the image's directory
+                                (':'-separated files or directories; disk.h) */
         struct vmm_limit_config limit;
 };
 
@@ -97,14 +108,20 @@ struct vmm_config {
         unsigned n_nets;
         struct vmm_vsock_config vsock; /* cid 0: no vsock device */
         bool balloon;
-        uint64_t balloon_mib; /* initial target */
-        const char *api_sock; /* REST API socket path, NULL for none */
+        uint64_t balloon_mib;   /* initial target */
+        const char *api_sock;   /* REST API socket path, NULL for none */
+        unsigned api_timeout_s; /* an idle API client is dropped after it; 0: VMM_API_TIMEOUT_S */
         bool rng;
         bool no_acpi; /* no ACPI tables: devices only via the command line */
+        /* --restore: a snapshot's state and memory files */
+        const char *restore, *restore_mem;
         enum vmm_console console;
         const char *console_path;
-        const char *log_level; /* NULL: leave as is */
-        struct json_t *json;   /* a loaded --config document (strings point into it) */
+        const char *log_level;   /* NULL: leave as is */
+        bool jail;               /* --jail: run confined (jail.h, docs/vmm.md) */
+        long jail_uid, jail_gid; /* -1: VMM_JAIL_DEFAULT_ID (root) or the user's (rootless) */
+        int jail_selftest;       /* -1, or the thread kind that makes a forbidden call */
+        struct json_t *json;     /* a loaded --config document (strings point into it) */
 };
 
 /* Defaults: 1 vCPU, 128 MiB, console on stdio, "console=ttyS0" command line. */

@@ -11,11 +11,21 @@ setup() {
         require_kvm
         [ -x "$BERTH_VMM" ] || skip "berth-vmm not built"
         [ -f "$GUEST" ] || skip "test guest not built"
+        # BERTH_VMM_JAIL=1: every VMM of this file runs with --jail
+        # (vmm_jail.bats runs the device cases so).
+        if [ -n "${BERTH_VMM_JAIL:-}" ]; then
+                printf '#!/bin/sh\nexec %q --jail "$@"\n' "$BERTH_VMM" >"$BATS_TEST_TMPDIR/berth-vmm"
+                chmod +x "$BATS_TEST_TMPDIR/berth-vmm"
+                BERTH_VMM="$BATS_TEST_TMPDIR/berth-vmm"
+        fi
 }
 
 teardown() {
         # A VMM a test left running (it failed early) is stopped by its pid.
         if [ -n "${pid:-}" ] && kill -0 "$pid" 2>/dev/null; then
+                # pid is often `timeout`: its berth-vmm child would outlive a
+                # SIGKILL to it (a jailed one's VMM dies with its supervisor)
+                pkill -KILL -P "$pid" 2>/dev/null || true
                 kill -KILL "$pid" 2>/dev/null || true
         fi
         # A namespace a test made is removed even when the test failed.
@@ -407,10 +417,12 @@ netns_with_tap() { # a namespace made by the test, with tap0 at 10.0.2.1
 @test "vmm: virtio-vsock: the guest's connection to host port 1234 reaches UDS_PATH_1234 and echoes" {
         require_cmd python3
         sock="$BATS_TEST_TMPDIR/v.sock"
+        chmod 755 "$BATS_TEST_TMPDIR"
         python3 - "${sock}_1234" <<'PY' &
-import socket, sys
+import os, socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)  # a jailed VMM (uid 65534) connects too
 s.listen(1)
 s.settimeout(30)
 c, _ = s.accept()
@@ -434,11 +446,13 @@ PY
 @test "vmm: virtio-vsock: a half-close from the guest lets the host's reply through" {
         require_cmd python3
         sock="$BATS_TEST_TMPDIR/h.sock"
+        chmod 755 "$BATS_TEST_TMPDIR"
         # reads the request to EOF (the guest's shutdown(SHUT_WR)), then answers
         python3 - "${sock}_1234" <<'PY' &
-import socket, sys
+import os, socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)  # a jailed VMM (uid 65534) connects too
 s.listen(1)
 s.settimeout(30)
 c, _ = s.accept()

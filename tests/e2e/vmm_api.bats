@@ -59,3 +59,58 @@ api() {
         [[ "$(api GET /)" == *'"state":"Not started"'*' 200' ]]
         kill -0 "$pid"
 }
+
+@test "vmm api: idle clients are dropped after --api-timeout; full slots cannot lock the operator out" {
+        require_cmd python3
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        sock="$BATS_TEST_TMPDIR/api-idle.sock" # the first VMM may still be unlinking its own
+        timeout 60 "$BERTH_VMM" --api-sock "$sock" --api-timeout 1 --log-level info </dev/null \
+                >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/log" &
+        pid=$!
+        for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+        # One silent client: the server closes it after about a second, with
+        # nothing else happening on the loop.
+        run python3 - "$sock" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(10)
+t = time.monotonic()
+b = s.recv(1)
+print("closed after %.1f s, got %r" % (time.monotonic() - t, b))
+sys.exit(0 if b == b"" and time.monotonic() - t < 5 else 1)
+PY
+        echo "$output"
+        assert_success
+        # Every slot taken by silent clients (and a long timeout): the operator still gets in,
+        # the least recently active client going instead.
+        kill -TERM "$pid"
+        wait "$pid" || true
+        sock="$BATS_TEST_TMPDIR/api-full.sock"
+        timeout 60 "$BERTH_VMM" --api-sock "$sock" --log-level info </dev/null \
+                >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/log" &
+        pid=$!
+        for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+        cat "$BATS_TEST_TMPDIR/log"
+        [ -S "$sock" ]
+        python3 - "$sock" "$BATS_TEST_TMPDIR/hogs" <<'PY' &
+import socket, sys, time
+hogs = []
+for i in range(20):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    hogs.append(s)
+    time.sleep(0.02)
+open(sys.argv[2], "w").write("ready\n")
+time.sleep(20)
+PY
+        hogs=$!
+        for _ in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/hogs" ] && break; sleep 0.05; done
+        for i in 1 2 3; do
+                [[ "$(curl -s -m 5 --unix-socket "$sock" -w ' %{http_code}' http://localhost/)" == *' 200' ]]
+        done
+        kill "$hogs" 2>/dev/null || true
+        wait "$hogs" 2>/dev/null || true
+        grep -q "dropping the least recently active one" "$BATS_TEST_TMPDIR/log"
+}

@@ -135,8 +135,10 @@ sys.exit(ipaddress.ip_interface(sys.argv[1]).ip not in ipaddress.ip_network(sys.
 
         # a normal exit (SIGTERM here) releases the endpoint; the tap dies with the VMM
         kill -TERM "$pid"
-        run wait "$pid"
-        [ "$status" -eq 13 ]
+        # not `run wait`: run's subshell cannot wait for this shell's child
+        rc=0
+        wait "$pid" || rc=$?
+        [ "$rc" -eq 13 ]
         [ -z "$(vm_endpoint vm1)" ] || { net_json >&2; false; }
         run ip link show "$tap"
         assert_failure

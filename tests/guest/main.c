@@ -177,6 +177,8 @@ static void smp_test(void)
         put_line("BERTH-GUEST smp: ap 1 ", *flag ? "started" : "did not start");
 }
 
+static const uint8_t *acpi_dsdt; /* for idle.c's power button */
+
 /* Walk RSDP -> XSDT and print each table's signature; remember the FADT's
  * sleep-control register, which is how a kernel powers off. */
 static void acpi_walk(uint64_t rsdp)
@@ -205,6 +207,7 @@ static void acpi_walk(uint64_t rsdp)
                 if (memcmp(t, "FACP", 4) == 0) {
                         /* The FADT's X_DSDT (offset 140) names the DSDT. */
                         const char *d = (const void *) (uintptr_t) * (const uint64_t *) (t + 140);
+                        acpi_dsdt = (const uint8_t *) d;
                         putc_serial(' ');
                         for (int k = 0; k < 4; k++)
                                 putc_serial(d[k]);
@@ -219,7 +222,7 @@ static void acpi_walk(uint64_t rsdp)
         putc_serial('\n');
 }
 
-static void leave(const char *how)
+static __attribute__((noreturn)) void leave(const char *how)
 {
         put_line("BERTH-GUEST exit: ", how);
         if (has_prefix(how, "acpi-reset") && acpi_reset_port) {
@@ -245,6 +248,11 @@ static void leave(const char *how)
                 __asm__ volatile("cli; hlt");
 }
 
+void leave_guest(const char *how)
+{
+        leave(how);
+}
+
 void guest_main(uint64_t info, int mode);
 void guest_main(uint64_t info, int mode)
 {
@@ -263,6 +271,10 @@ void guest_main(uint64_t info, int mode)
                 const struct pvh_memmap_entry *mm = (const void *) (uintptr_t) si->memmap_paddr;
                 for (uint32_t i = 0; i < si->memmap_entries; i++)
                         print_e820(mm[i].addr, mm[i].size, mm[i].type);
+                extern uint32_t pvh_entry_esp; /* start.S */
+                puts_serial("BERTH-GUEST pvh: entry esp ");
+                put_hex(pvh_entry_esp);
+                putc_serial('\n');
                 if (si->nr_modules) {
                         const struct pvh_modlist_entry *m =
                                 (const void *) (uintptr_t) si->modlist_paddr;
@@ -311,6 +323,14 @@ void guest_main(uint64_t info, int mode)
         struct vdev devs[16];
         unsigned n = find_virtio(cmdline, devs, 16);
         virtio_tests(devs, n, cmdline);
+        char count[12];
+        if (cmdline_get(cmdline, "guest.count", count, sizeof(count))) {
+                const char *p = count;
+                count_loop(parse_num(&p), guest_ram_bytes);
+        }
+        char idle[4];
+        if (cmdline_get(cmdline, "guest.idle", idle, sizeof(idle)) && idle[0] == '1')
+                idle_loop(cmdline, acpi_dsdt);
         char how[16];
         if (!cmdline_get(cmdline, "guest.exit", how, sizeof(how)))
                 memcpy(how, "poweroff", 9);

@@ -52,6 +52,9 @@ entry64:
 pvh_entry:
         cli
         cld
+        /* The stack pointer the VMM handed over, before we set our own:
+         * boot stubs that push first need a usable one (main.c prints it). */
+        movl %esp, pvh_entry_esp
         movl %ebx, %ebp
         movl $ready_msg, %esi
         movw $0x3f8, %dx
@@ -175,3 +178,9 @@ stack_top:
         .long pvh_entry
 
         .section .note.GNU-stack, "", @progbits
+
+        .data
+        .globl pvh_entry_esp
+        .balign 4
+pvh_entry_esp:
+        .long 0

@@ -76,7 +76,7 @@ int main(void)
         struct vmm_mem m = {0};
         m.map = calloc(1, 16 << 20);
         vmm_mem_layout(&m, 16 << 20);
-        struct vmm_acpi_config c = {.cpus = 2, .n_mmio = 2};
+        struct vmm_acpi_config c = {.cpus = 2, .n_mmio = 2, .ged = true};
         c.mmio[0] = (struct vmm_acpi_mmio_dev){0xd0000000, 0x1000, 5};
         c.mmio[1] = (struct vmm_acpi_mmio_dev){0xd0001000, 0x1000, 6};
         uint64_t rsdp = 0;
@@ -141,6 +141,20 @@ int main(void)
         ok(!strstr(d ? d : "", "PNP0F13"), "DSDT: no PS/2 mouse (the i8042 has no AUX port)");
         free(k);
         ok(d && strstr(d, "Name (\\_S5, Package (0x02)"), "DSDT: \\_S5 for poweroff");
+        /* The power button: a GED whose _EVT reads the selector and notifies PWRB. */
+        const char *ged = d ? strstr(d, "Device (GED)") : NULL;
+        char *g = ged ? squeeze(ged, strlen(ged)) : NULL;
+        ok(g && strstr(g, "Name(_HID,\"ACPI0013\"") &&
+                   strstr(g,
+                          "Interrupt(ResourceConsumer,Edge,ActiveHigh,Exclusive,,,){0x00000017,}"),
+           "DSDT: GED (ACPI0013) on GSI 23, edge");
+        ok(g && strstr(g, "OperationRegion(GEDR,SystemMemory,0xD0100000,0x04)") &&
+                   strstr(g, "Field(GEDR,DWordAcc,NoLock,WriteAsZeros){ESEL,32}"),
+           "DSDT: GED event selector at 0xd0100000");
+        ok(g && strstr(g, "Method(_EVT,1,Serialized)") && strstr(g, "Notify(\\_SB.PWRB,0x80)"),
+           "DSDT: _EVT notifies the power button");
+        ok(g && strstr(g, "Device(PWRB){Name(_HID,\"PNP0C0C\""), "DSDT: PWRB as PNP0C0C");
+        free(g);
         char *f = iasl(dir, "facp", fadt);
         ok(f != NULL, "FADT disassembles");
         ok(f && strstr(f, "Hardware Reduced (V5) : 1"), "FADT: hardware reduced");

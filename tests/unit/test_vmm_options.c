@@ -153,5 +153,28 @@ int main(void)
         bad("--kernel k --bogus", "unknown option");
         bad("--kernel", "option without its value");
         bad("--kernel k extra", "stray argument");
+
+        /* --jail and its ids; backing= on a disk; --api-timeout */
+        is_int(parse(&c, &err, "--kernel k"), 0, "no --jail");
+        ok(!c.jail && c.jail_uid == -1 && c.jail_gid == -1 && c.jail_selftest == -1,
+           "default: not jailed, default ids, no self-test");
+        is_int(parse(&c, &err,
+                     "--kernel k --jail --jail-uid 4242 --jail-gid 4343 --jail-selftest vcpu"),
+               0, "--jail with ids and the self-test");
+        ok(c.jail && c.jail_uid == 4242 && c.jail_gid == 4343 && c.jail_selftest == 1,
+           "jail ids and self-test thread parsed");
+        bad("--kernel k --jail --jail-uid 0", "jail uid 0 refused");
+        bad("--kernel k --jail --jail-gid x", "jail gid not a number");
+        bad("--kernel k --jail --jail-selftest api", "unknown self-test thread");
+        bad("--kernel k --jail-uid 5", "--jail-uid without --jail");
+        bad("--kernel k --jail-selftest main", "--jail-selftest without --jail");
+        is_int(parse(&c, &err, "--kernel k --disk d.qcow2,backing=/b/one:/b/dir,ro"), 0,
+               "disk backing= list");
+        is_str(c.disks[0].backing, "/b/one:/b/dir", "backing= kept as given");
+        ok(c.disks[0].readonly, "options after backing= still parsed");
+        bad("--kernel k --disk d,backing=", "empty backing=");
+        is_int(parse(&c, &err, "--api-sock a --api-timeout 5"), 0, "--api-timeout");
+        is_int(c.api_timeout_s, 5, "api timeout in seconds");
+        bad("--api-sock a --api-timeout 0", "zero api timeout");
         return tap_done();
 }

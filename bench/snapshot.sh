@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# bench/snapshot.sh — full snapshot save and restore, berth-vmm against QEMU 7.2's microvm on the
+# same test guest (tests/guest, PVH ELF), memory size and command line (bench/snapshot.py says
+# exactly what is timed): save = PUT /snapshot/create vs `migrate "exec:cat > FILE"` on the
+# paused VM; restore = process start to the guest running again, `berth-vmm --restore` vs
+# `-incoming "exec:cat FILE"` + cont.  An idle guest (guest.idle=1) and one rewriting half its
+# RAM (guest.count=MIB), at 256 MiB and 1 GiB; medians of BENCH_RUNS (default 10).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$BENCH_TOP"
+bench_require qemu-system-x86_64 python3
+VMM=${BERTH_BUILD:-build}/src/cmd/berth-vmm
+GUEST=${BERTH_BUILD:-build}/tests/guest/berth-test-guest.elf
+RUNS=${BENCH_RUNS:-10}
+[ -x "$VMM" ] && [ -f "$GUEST" ] || { echo "bench: build berth first (scripts/setup)" >&2; exit 2; }
+[ -c /dev/kvm ] || { echo "bench: needs /dev/kvm" >&2; exit 2; }
+work=$(mktemp -d /tmp/berth-bench-snapshot.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+{
+        echo "### Full snapshot: berth-vmm vs QEMU microvm, median of $RUNS (ms; min-max)"
+        echo
+        echo "| guest | save berth-vmm | save QEMU | ratio | restore berth-vmm | restore QEMU | ratio | memory file / QEMU stream |"
+        echo "|---|---|---|---|---|---|---|---|"
+} | tee -a "$BENCH_OUT/latest.md"
+for spec in "256 idle" "256 128" "1024 idle" "1024 512"; do
+        read -r mem mode <<<"$spec"
+        declare -A r=()
+        while read -r name a b c; do r[$name]="$a $b $c"; done \
+                < <(python3 bench/snapshot.py "$RUNS" "$mem" "$mode" "$VMM" "$GUEST" "$work")
+        read -r bs bs0 bs1 <<<"${r[save-berth]}"
+        read -r qs qs0 qs1 <<<"${r[save-qemu]}"
+        read -r br br0 br1 <<<"${r[restore-berth]}"
+        read -r qr qr0 qr1 <<<"${r[restore-qemu]}"
+        read -r bb qb <<<"${r[bytes]}"
+        label="$mem MiB, $([ "$mode" = idle ] && echo idle || echo "rewriting $mode MiB")"
+        awk -v l="$label" -v bs="$bs" -v qs="$qs" -v br="$br" -v qr="$qr" -v bb="$bb" -v qb="$qb" \
+                -v bsr="$bs0-$bs1" -v qsr="$qs0-$qs1" -v brr="$br0-$br1" -v qrr="$qr0-$qr1" 'BEGIN {
+                printf "| %s | %s (%s) | %s (%s) | %.2f | %s (%s) | %s (%s) | %.3f | %.1f / %.1f MiB |\n",
+                        l, bs, bsr, qs, qsr, bs / qs, br, brr, qr, qrr, br / qr, bb / 1048576, qb / 1048576 }' |
+                tee -a "$BENCH_OUT/latest.md"
+        unset r
+done
+{
+        echo
+        echo "    berth-vmm: $VMM --kernel $GUEST --memory MEM --cmdline guest.count=N|guest.idle=1 --api-sock S; --restore SNAP --restore-mem MEMFILE"
+        echo "    qemu: qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off -enable-kvm -cpu host,-arch-capabilities -m MEM -kernel $GUEST -append ... -qmp ...; -incoming \"exec:cat FILE\""
+        echo
+} | tee -a "$BENCH_OUT/latest.md"

@@ -58,6 +58,8 @@ int cmd_system(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_system_service(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_info(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_disk(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+/* microVMs (src/vm) */
+int cmd_vm(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 
 /* containers (src/engine) */
 int cmd_ps(struct cli_global *g, int argc, char **argv, berth_error_t *err);

@@ -6,10 +6,12 @@
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -20,6 +22,36 @@
 #include "engine/container.h"
 #include "engine/lifecycle.h"
 #include "engine/network.h"
+#include "vm/vm.h"
+
+extern char **environ;
+
+/* VMs marked autostart: all of them when the service comes up, later those
+ * that crashed.  Started by `berth vm start` in a child: this process has
+ * the API's threads, and a VM's supervisor is a fork of its starter. */
+static void vm_autostart(struct vm_ctx *vc, bool boot)
+{
+        berth_error_t e = NULL;
+        char **names = vm_autostart_due(vc, boot, &e);
+        if (!names) {
+                log_warn("autostart: %s", berth_error_msg(e));
+                berth_error_release(&e);
+                return;
+        }
+        for (char **p = names; *p; p++) {
+                char exe[] = "/proc/self/exe", vm[] = "vm", start[] = "start";
+                char *args[] = {exe, vm, start, *p, NULL};
+                pid_t pid;
+                int st = 0;
+                if (posix_spawn(&pid, args[0], NULL, NULL, args, environ) == 0 &&
+                    waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+                        log_info("autostart: VM %s started", *p);
+                else
+                        log_warn("autostart: VM %s did not start", *p);
+                free(*p);
+        }
+        free(names);
+}
 
 /* The supervisor: each container is reconciled when its monitor dies (a
  * pidfd per live monitor wakes it) and every interval (for containers made
@@ -90,8 +122,18 @@ int cmd_system_service(struct cli_global *g, int argc, char **argv, berth_error_
                 api_server_stop(srv);
                 return -1;
         }
+        struct vm_ctx vc = {0};
+        berth_error_t verr = NULL;
+        bool vms = vm_ctx_init(&vc, &g->paths, &verr) == 0, boot = true;
+        if (!vms) {
+                log_warn("VMs: %s", berth_error_msg(verr));
+                berth_error_release(&verr);
+        }
         bool stopping = false;
         while (!stopping) {
+                if (vms)
+                        vm_autostart(&vc, boot);
+                boot = false;
                 struct eng_container **v = NULL;
                 size_t n = 0;
                 berth_error_t lerr = NULL;
@@ -127,6 +169,7 @@ int cmd_system_service(struct cli_global *g, int argc, char **argv, berth_error_
                 free(fds);
         }
         eng_ctx_free(&e);
+        vm_ctx_free(&vc);
         api_server_stop(srv);
         return 0;
 }

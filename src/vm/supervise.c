@@ -1,0 +1,549 @@
+/* supervise.c — one supervisor per running VM, as containers have their
+ * monitor: a double-forked child of `berth vm start` (no exec: nothing to
+ * load) that runs berth-vmm as its child and
+ *
+ *   - owns the serial console: the VMM's stdio are pipes; output goes to
+ *     console.log (rotated at 1 MiB), a 16 KiB replay ring and every client
+ *     of console.sock; client input goes to the guest;
+ *   - records how the VM stopped in state.json, under the VM's lock (a
+ *     guest poweroff, a destroy, a crash, a kill -9);
+ *   - restarts the VMM when the guest reboots (berth-vmm exits 10 then) or
+ *     `vm reboot --force` asks for a reset.
+ *
+ * The starting command learns over a pipe that the API answers (or why the
+ * VMM died first) and writes the running state itself, still holding the
+ * lock, so the supervisor's own record always comes after it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/units.h"
+#include "common/util.h"
+#include "vm/vm_internal.h"
+
+#define CONSOLE_LOG_MAX  (1 << 20)
+#define REPLAY_SIZE      (16 * 1024)
+#define MAX_CLIENTS      8
+#define API_WAIT_MS      10000
+#define MAX_QUICK_REBOOT 5 /* reboots within 10 s before it counts as a crash */
+
+struct sup {
+        struct vm_rec *r;
+        char *api_sock, *console_sock, *log_path;
+        int listen_fd, log_fd, sig_fd;
+        int in_fd, out_fd; /* the VMM's stdin (write end), stdout (read end) */
+        int clients[MAX_CLIENTS];
+        char ring[REPLAY_SIZE];
+        size_t ring_len, ring_pos;
+        off_t log_size;
+        pid_t vmm;
+};
+
+static bool api_ready(const char *path)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return false;
+        bool ok = connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+        close(fd);
+        return ok;
+}
+
+static int listen_unix(const char *path)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -1;
+        strcpy(sa.sun_path, path);
+        (void) unlink(path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -1;
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+static void open_log(struct sup *s)
+{
+        if (s->log_fd >= 0)
+                close(s->log_fd);
+        s->log_fd = open(s->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        struct stat st;
+        s->log_size = s->log_fd >= 0 && fstat(s->log_fd, &st) == 0 ? st.st_size : 0;
+}
+
+/* Guest output: the log (rotated so a chatty guest cannot fill the disk),
+ * the replay ring, every attached client (a slow one loses bytes, as a
+ * serial line would, rather than stalling the guest). */
+static void output(struct sup *s, const char *buf, size_t n)
+{
+        if (s->log_fd >= 0 && s->log_size + (off_t) n > CONSOLE_LOG_MAX) {
+                cleanup_free char *old = berth_xasprintf("%s.1", s->log_path);
+                (void) rename(s->log_path, old);
+                open_log(s);
+        }
+        if (s->log_fd >= 0 && berth_write_all(s->log_fd, buf, n) == 0)
+                s->log_size += (off_t) n;
+        for (size_t i = 0; i < n; i++) {
+                s->ring[s->ring_pos] = buf[i];
+                s->ring_pos = (s->ring_pos + 1) % REPLAY_SIZE;
+        }
+        s->ring_len = s->ring_len + n > REPLAY_SIZE ? REPLAY_SIZE : s->ring_len + n;
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                if (s->clients[i] >= 0 &&
+                    send(s->clients[i], buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+                    errno != EAGAIN) {
+                        close(s->clients[i]);
+                        s->clients[i] = -1;
+                }
+}
+
+static void accept_client(struct sup *s)
+{
+        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+                return;
+        int slot = -1;
+        for (int i = 0; i < MAX_CLIENTS && slot < 0; i++)
+                if (s->clients[i] < 0)
+                        slot = i;
+        if (slot < 0) {
+                close(fd);
+                return;
+        }
+        /* What the guest printed lately comes first. */
+        size_t start = (s->ring_pos + REPLAY_SIZE - s->ring_len) % REPLAY_SIZE;
+        size_t first = s->ring_len < REPLAY_SIZE - start ? s->ring_len : REPLAY_SIZE - start;
+        (void) berth_write_all(fd, s->ring + start, first);
+        (void) berth_write_all(fd, s->ring, s->ring_len - first);
+        s->clients[slot] = fd;
+}
+
+static char **vmm_argv(struct sup *s)
+{
+        struct vm_rec *r = s->r;
+        cleanup_free char *cfg = vm_rec_path(r, "config.json");
+        char **a = berth_xcalloc(16, sizeof(char *));
+        int n = 0;
+        a[n++] = berth_xstrdup(r->ctx->vmm_bin);
+        if (r->restore_state) { /* a snapshot revert: its devices, memory and vCPUs */
+                a[n++] = berth_xstrdup("--restore");
+                a[n++] = berth_xstrdup(r->restore_state);
+                a[n++] = berth_xstrdup("--restore-mem");
+                a[n++] = berth_xstrdup(r->restore_mem);
+        } else {
+                a[n++] = berth_xstrdup("--config");
+                a[n++] = berth_xstrdup(cfg);
+        }
+        a[n++] = berth_xstrdup("--api-sock");
+        a[n++] = berth_xstrdup(s->api_sock);
+        a[n++] = berth_xstrdup("--console");
+        a[n++] = berth_xstrdup("stdio");
+        a[n++] = berth_xstrdup("--log-level");
+        a[n++] = berth_xstrdup("info");
+        if (json_is_true(json_object_get(r->meta, "NoAcpi")))
+                a[n++] = berth_xstrdup("--no-acpi");
+        return a;
+}
+
+/* Fork and exec berth-vmm with its stdio on pipes; stderr to vmm.log. */
+static int spawn_vmm(struct sup *s, char *const *argv)
+{
+        int in[2], out[2];
+        if (pipe2(in, O_CLOEXEC) < 0)
+                return -1;
+        if (pipe2(out, O_CLOEXEC) < 0) {
+                close(in[0]);
+                close(in[1]);
+                return -1;
+        }
+        cleanup_free char *vlog = vm_rec_path(s->r, "vmm.log");
+        pid_t pid = fork();
+        if (pid == 0) {
+                int lfd = open(vlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+                if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || (lfd >= 0 && dup2(lfd, 2) < 0))
+                        _exit(127);
+                sigset_t all;
+                sigemptyset(&all);
+                sigprocmask(SIG_SETMASK, &all, NULL);
+                signal(SIGPIPE, SIG_DFL);
+                execv(argv[0], argv);
+                fprintf(stderr, "berth vm: exec `%s`: %s\n", argv[0], strerror(errno));
+                _exit(127);
+        }
+        close(in[0]);
+        close(out[1]);
+        if (pid < 0) {
+                close(in[1]);
+                close(out[0]);
+                return -1;
+        }
+        s->vmm = pid;
+        s->in_fd = in[1];
+        s->out_fd = out[0];
+        fcntl(s->in_fd, F_SETFL, O_NONBLOCK);
+        return 0;
+}
+
+/* Until the API answers (1) or the VMM exits (0, *status set). */
+static int wait_api(struct sup *s, int *status)
+{
+        /* 1 ms steps: the VMM is up in a few, and `vm start` waits for this. */
+        for (int ms = 0; ms < API_WAIT_MS; ms++) {
+                if (waitpid(s->vmm, status, WNOHANG) == s->vmm)
+                        return 0;
+                if (api_ready(s->api_sock))
+                        return 1;
+                struct timespec t = {0, 1000000};
+                nanosleep(&t, NULL);
+        }
+        return 1; /* slow, not dead: the pump loop sees whatever comes */
+}
+
+/* The last lines of vmm.log: why a VMM that died at once died. */
+static char *vmm_log_tail(struct sup *s)
+{
+        cleanup_free char *p = vm_rec_path(s->r, "vmm.log");
+        cleanup_free char *text = NULL;
+        size_t len = 0;
+        if (berth_read_file(p, &text, &len, NULL) < 0 || !len)
+                return berth_xstrdup("no message (see vmm.log)");
+        while (len && text[len - 1] == '\n')
+                text[--len] = 0;
+        char *last = strrchr(text, '\n');
+        return berth_xstrdup(last ? last + 1 : text);
+}
+
+/* Serve the console until the VMM exits; its wait status. */
+static int pump(struct sup *s)
+{
+        int status = 0;
+        bool out_open = true, exited = false;
+        while (out_open || !exited) {
+                struct pollfd p[3 + MAX_CLIENTS];
+                int n = 0;
+                p[n++] = (struct pollfd){s->sig_fd, POLLIN, 0};
+                p[n++] = (struct pollfd){out_open ? s->out_fd : -1, POLLIN, 0};
+                p[n++] = (struct pollfd){exited ? -1 : s->listen_fd, POLLIN, 0};
+                for (int i = 0; i < MAX_CLIENTS; i++)
+                        p[n++] = (struct pollfd){s->clients[i], POLLIN, 0};
+                /* After the exit, output still in the pipe is drained, briefly. */
+                if (poll(p, (nfds_t) n, exited ? 200 : -1) == 0)
+                        break;
+                if (p[0].revents) {
+                        struct signalfd_siginfo si;
+                        while (read(s->sig_fd, &si, sizeof(si)) == sizeof(si))
+                                ;
+                        if (!exited && waitpid(s->vmm, &status, WNOHANG) == s->vmm)
+                                exited = true;
+                }
+                if (p[1].revents) {
+                        char buf[4096];
+                        ssize_t r = read(s->out_fd, buf, sizeof(buf));
+                        if (r > 0)
+                                output(s, buf, (size_t) r);
+                        else if (r == 0 || errno != EINTR)
+                                out_open = false;
+                }
+                if (p[2].revents)
+                        accept_client(s);
+                for (int i = 0; i < MAX_CLIENTS; i++) {
+                        if (!p[3 + i].revents || s->clients[i] < 0)
+                                continue;
+                        char buf[256];
+                        ssize_t r = read(s->clients[i], buf, sizeof(buf));
+                        if (r <= 0) {
+                                close(s->clients[i]);
+                                s->clients[i] = -1;
+                        } else if (s->in_fd >= 0) {
+                                /* a guest not reading loses keys, as a UART would */
+                                (void) !write(s->in_fd, buf, (size_t) r);
+                        }
+                }
+        }
+        if (!exited)
+                waitpid(s->vmm, &status, 0);
+        close(s->out_fd);
+        close(s->in_fd);
+        s->in_fd = s->out_fd = -1;
+        return status;
+}
+
+/* How the VM stopped, as state.json says it; false: start it again. */
+static bool record_exit(struct sup *s, int status, unsigned *quick_reboots, time_t *since)
+{
+        struct vm_rec *r = s->r;
+        berth_error_t err = NULL;
+        if (vm_rec_lock(r, &err) < 0) {
+                log_error("VM %s: %s", r->name, berth_error_msg(err));
+                berth_error_release(&err);
+                return true;
+        }
+        json_t *st = r->state;
+        const char *intent = json_string_value(json_object_get(st, "Intent"));
+        intent = intent ? intent : "";
+        bool exited = WIFEXITED(status);
+        int code = exited ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        bool destroy = strcmp(intent, "destroy") == 0, shutdown = strcmp(intent, "shutdown") == 0;
+        bool restart = strcmp(intent, "reset") == 0 ||
+                       (exited && code == VMM_STATUS_REBOOT && !destroy && !shutdown);
+        time_t now = time(NULL);
+        if (restart) {
+                if (now - *since > 10) {
+                        *since = now;
+                        *quick_reboots = 0;
+                }
+                restart = ++*quick_reboots <= MAX_QUICK_REBOOT;
+        }
+        const char *status_s = "shut off";
+        cleanup_free char *reason = NULL;
+        if (restart) {
+                status_s = "running";
+                reason = berth_xstrdup(code == VMM_STATUS_REBOOT ? "the guest rebooted" : "reset");
+        } else if (destroy) {
+                reason = berth_xstrdup("destroyed");
+        } else if (exited && code == VMM_STATUS_POWEROFF) {
+                reason = berth_xstrdup(shutdown ? "shutdown: the guest powered off"
+                                                : "the guest powered off");
+        } else if (exited && code == VMM_STATUS_REBOOT) {
+                reason = berth_xstrdup(shutdown ? "shutdown: the guest rebooted"
+                                                : "the guest rebooted too often");
+                if (!shutdown)
+                        status_s = "crashed";
+        } else if (exited && code == VMM_STATUS_SIGNAL) {
+                reason = berth_xstrdup("berth-vmm was stopped by a signal");
+        } else if (exited) {
+                status_s = "crashed";
+                reason = berth_xasprintf("berth-vmm exited with status %d (docs/exit-codes.md)",
+                                         code);
+        } else {
+                status_s = "crashed";
+                reason = berth_xasprintf("berth-vmm was killed by signal %d", WTERMSIG(status));
+        }
+        char ts[64];
+        berth_rfc3339(berth_now_ns(), false, ts, sizeof(ts));
+        json_object_set_new(st, "Status", json_string(status_s));
+        json_object_set_new(st, "Reason", json_string(reason));
+        json_object_set_new(st, "ExitCode", json_integer(code));
+        json_object_set_new(st, "Paused", json_false());
+        json_object_del(st, "Intent");
+        if (!restart) {
+                json_object_set_new(st, "FinishedAt", json_string(ts));
+                json_object_set_new(st, "Pid", json_integer(0));
+        }
+        if (vm_rec_save_state(r, &err) < 0) {
+                log_error("VM %s: %s", r->name, berth_error_msg(err));
+                berth_error_release(&err);
+        }
+        log_info("VM %s: %s", r->name, reason);
+        vm_rec_unlock(r);
+        return !restart;
+}
+
+static void note_restart(struct sup *s)
+{
+        berth_error_t err = NULL;
+        if (vm_rec_lock(s->r, &err) < 0) {
+                berth_error_release(&err);
+                return;
+        }
+        json_object_set_new(s->r->state, "Pid", json_integer(s->vmm));
+        json_object_set_new(s->r->state, "StartTime",
+                            json_integer((json_int_t) vm_pid_start_time(s->vmm)));
+        if (vm_apply_pins(s->r, s->vmm, &err) < 0) {
+                log_warn("%s", berth_error_msg(err));
+                berth_error_release(&err);
+        }
+        if (vm_rec_save_state(s->r, &err) < 0)
+                berth_error_release(&err);
+        vm_rec_unlock(s->r);
+}
+
+/* One line to the starting command (the caller's formatted text, taken). */
+static void report(int fd, char *line)
+{
+        (void) berth_write_all(fd, line, strlen(line));
+        free(line);
+}
+
+static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd)
+{
+        struct sup s = {.r = r, .listen_fd = -1, .log_fd = -1, .in_fd = -1, .out_fd = -1};
+        for (int i = 0; i < MAX_CLIENTS; i++)
+                s.clients[i] = -1;
+        s.api_sock = vm_rec_run_path(r, "api.sock");
+        s.console_sock = vm_rec_run_path(r, "console.sock");
+        s.log_path = vm_rec_path(r, "console.log");
+        cleanup_free char *vlog = vm_rec_path(r, "vmm.log");
+        cleanup_close int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        cleanup_close int lfd = open(vlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (devnull >= 0)
+                dup2(devnull, 0);
+        if (lfd >= 0) {
+                dup2(lfd, 1);
+                dup2(lfd, 2);
+        }
+        berth_log_set_level(BERTH_LOG_INFO);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        s.sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+        s.listen_fd = listen_unix(s.console_sock);
+        open_log(&s);
+        char **argv = vmm_argv(&s);
+        unsigned quick = 0;
+        time_t since = time(NULL);
+        bool first = true;
+        for (;;) {
+                (void) unlink(s.api_sock); /* left by a VMM that was killed */
+                if (s.sig_fd < 0 || s.listen_fd < 0 || spawn_vmm(&s, argv) < 0) {
+                        if (first)
+                                report(sync_fd,
+                                       berth_xasprintf("ERR cannot start berth-vmm `%s`: %s\n",
+                                                       argv[0], strerror(errno)));
+                        break;
+                }
+                int status = 0;
+                if (!wait_api(&s, &status)) {
+                        if (first) {
+                                cleanup_free char *why = vmm_log_tail(&s);
+                                report(sync_fd, berth_xasprintf("ERR %s\n", why));
+                                break;
+                        }
+                } else if (first) {
+                        report(sync_fd, berth_xasprintf("OK %d %llu %d\n", (int) s.vmm,
+                                                        vm_pid_start_time(s.vmm), (int) getpid()));
+                        close(sync_fd);
+                        sync_fd = -1;
+                        first = false;
+                } else {
+                        note_restart(&s);
+                }
+                if (r->restore_state) { /* a reboot after a revert boots the definition */
+                        r->restore_state = r->restore_mem = NULL;
+                        for (char **p = argv; *p; p++)
+                                free(*p);
+                        free(argv);
+                        argv = vmm_argv(&s);
+                }
+                status = pump(&s);
+                if (record_exit(&s, status, &quick, &since))
+                        break;
+        }
+        (void) unlink(s.console_sock);
+        (void) unlink(s.api_sock);
+        _exit(0);
+}
+
+int vm_supervisor_start(struct vm_rec *r, berth_error_t *err)
+{
+        if (berth_mkdir_p(r->run, 0700, err) < 0)
+                return -1;
+        /* What a VMM killed earlier left: berth-vmm refuses to bind over them. */
+        static const char *const stale[] = {"api.sock", "console.sock", "vsock.sock"};
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(stale); i++) {
+                cleanup_free char *p = vm_rec_run_path(r, stale[i]);
+                (void) unlink(p);
+        }
+        if (access(r->ctx->vmm_bin, X_OK) < 0)
+                return berth_fail(err, errno, "berth-vmm `%s`", r->ctx->vmm_bin);
+        int sync[2];
+        if (pipe2(sync, O_CLOEXEC) < 0)
+                return berth_fail(err, errno, "pipe");
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0) {
+                close(sync[0]);
+                close(sync[1]);
+                return berth_fail(err, errno, "fork");
+        }
+        if (pid == 0) {
+                close(sync[0]);
+                /* The lock's open file is shared with the parent: the
+                 * supervisor takes its own when it records. */
+                berth_closep(&r->lock_fd);
+                setsid();
+                pid_t p2 = fork();
+                if (p2 != 0)
+                        _exit(p2 < 0 ? 1 : 0);
+                /* Nothing of the starter's but the sync pipe: a test harness's
+                 * or a terminal's fds must not live as long as the VM. */
+                int fd = sync[1] == 3 ? 3 : dup2(sync[1], 3);
+                if (fd < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) /* not the VMM's */
+                        _exit(1);
+                syscall(SYS_close_range, 4u, ~0u, 0u);
+                supervise(r, fd);
+        }
+        close(sync[1]);
+        int st;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+                ;
+        char buf[1024];
+        size_t len = 0;
+        for (;;) {
+                ssize_t n = read(sync[0], buf + len, sizeof(buf) - 1 - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                len += (size_t) n;
+                if (len >= sizeof(buf) - 1)
+                        break;
+        }
+        close(sync[0]);
+        buf[len] = 0;
+        buf[strcspn(buf, "\n")] = 0;
+        int vmm_pid = 0, sup_pid = 0;
+        unsigned long long t = 0;
+        if (sscanf(buf, "OK %d %llu %d", &vmm_pid, &t, &sup_pid) != 3)
+                return berth_fail(err, 0, "berth-vmm did not start: %s",
+                                  berth_str_has_prefix(buf, "ERR ") ? buf + 4
+                                                                    : "the supervisor died");
+        char now[64];
+        berth_rfc3339(berth_now_ns(), false, now, sizeof(now));
+        json_t *st_doc = json_pack("{s:s,s:i,s:I,s:i,s:I,s:s,s:s,s:b}", "Status", "running", "Pid",
+                                   vmm_pid, "StartTime", (json_int_t) t, "SupervisorPid", sup_pid,
+                                   "SupervisorStartTime", (json_int_t) vm_pid_start_time(sup_pid),
+                                   "BootId", vm_boot_id(), "StartedAt", now, "Paused", 0);
+        json_decref(r->state);
+        r->state = st_doc;
+        return vm_rec_save_state(r, err);
+}
+
+int vm_wait_stopped(struct vm_rec *r, unsigned timeout_ms, berth_error_t *err)
+{
+        for (unsigned ms = 0;; ms += 5) {
+                vm_rec_unlock(r);
+                struct timespec t = {0, 5000000};
+                nanosleep(&t, NULL);
+                if (vm_rec_lock(r, err) < 0)
+                        return -1;
+                enum vm_status s = vm_rec_reconcile(r);
+                if (s != VM_RUNNING && s != VM_PAUSED)
+                        return 1;
+                if (ms >= timeout_ms)
+                        return 0;
+        }
+}

@@ -1,0 +1,85 @@
+/* vm_internal.h — what the files of src/vm share: a VM's record (its
+ * directory, lock and documents), state reconciliation, the VMM API
+ * client, the supervisor. */
+#ifndef BERTH_VM_INTERNAL_H
+#define BERTH_VM_INTERNAL_H
+
+#include <sys/types.h>
+
+#include "vm/vm.h"
+
+/* Exit statuses of berth-vmm that the supervisor tells apart (docs/exit-codes.md). */
+#define VMM_STATUS_POWEROFF 0
+#define VMM_STATUS_USAGE    2
+#define VMM_STATUS_KERNEL   3
+#define VMM_STATUS_REBOOT   10
+#define VMM_STATUS_SIGNAL   13
+
+struct vm_rec {
+        struct vm_ctx *ctx;
+        char *name;
+        char *dir;     /* <data>/vms/<name> */
+        char *run;     /* <run>/vms/<name> */
+        int lock_fd;   /* held flock, or -1 */
+        json_t *meta;  /* vm.json */
+        json_t *cfg;   /* config.json */
+        json_t *state; /* state.json (an empty object when never started) */
+        /* set by a snapshot revert for the supervisor's first start: berth-vmm --restore */
+        const char *restore_state, *restore_mem;
+};
+
+/* Open an existing VM's record and take its lock (reloading the documents);
+ * ENOENT with "no such VM" when it is not defined. */
+int vm_rec_open(struct vm_ctx *c, const char *name, struct vm_rec *r, berth_error_t *err);
+void vm_rec_close(struct vm_rec *r);
+int vm_rec_lock(struct vm_rec *r, berth_error_t *err);
+void vm_rec_unlock(struct vm_rec *r);
+int vm_rec_reload_state(struct vm_rec *r, berth_error_t *err);
+int vm_rec_save_state(struct vm_rec *r, berth_error_t *err);
+int vm_rec_save_meta(struct vm_rec *r, berth_error_t *err);
+char *vm_rec_path(const struct vm_rec *r, const char *file);     /* in dir */
+char *vm_rec_run_path(const struct vm_rec *r, const char *file); /* in run */
+
+bool vm_name_valid(const char *name);
+
+/* vm_list without `skip` (a VM whose lock the caller holds: flock would
+ * wait on it). */
+int vm_list_skip(struct vm_ctx *c, const char *skip, struct vm_info **out, size_t *n,
+                 berth_error_t *err);
+
+/* The truth about a record: state.json against the processes.  Running
+ * whose VMM is gone (killed, host rebooted) becomes crashed or shut off
+ * and is saved.  Caller holds the lock. */
+enum vm_status vm_rec_reconcile(struct vm_rec *r);
+/* Is pid alive and started at start_time (its /proc stat field 22)? */
+bool vm_pid_alive(int pid, unsigned long long start_time);
+unsigned long long vm_pid_start_time(int pid);
+/* This boot's id (/proc/sys/kernel/random/boot_id), "" when unknown. */
+const char *vm_boot_id(void);
+
+/* Does a running VM other than `name` use one of the files of cfg (the
+ * disks and their backing files) where either side writes it? */
+int vm_check_disks(struct vm_ctx *c, const char *name, json_t *cfg, berth_error_t *err);
+
+/* One request to berth-vmm's API on a unix socket (HTTP/1.1, Connection:
+ * close).  *reply (may be NULL) gets the parsed JSON body, or NULL. Returns
+ * the HTTP status, or -1 with err set. */
+int vm_api_call(const char *sock, const char *method, const char *path, json_t *body,
+                json_t **reply, berth_error_t *err);
+/* The same, failing with the VMM's fault_message unless the status is 2xx. */
+int vm_api_ok(const char *sock, const char *method, const char *path, json_t *body, json_t **reply,
+              berth_error_t *err);
+
+/* supervise.c: start the supervisor for r (locked; state saved "running" on
+ * success).  Returns once berth-vmm's API answers, or with the VMM's own
+ * error when it could not start. */
+int vm_supervisor_start(struct vm_rec *r, berth_error_t *err);
+
+/* manage.c: the pins vm.json keeps, applied to the VMM pid (after a start). */
+int vm_apply_pins(struct vm_rec *r, int pid, berth_error_t *err);
+
+/* Wait (up to timeout_ms) until the record is no longer running; r unlocked
+ * meanwhile and locked again on return.  1: stopped, 0: timed out. */
+int vm_wait_stopped(struct vm_rec *r, unsigned timeout_ms, berth_error_t *err);
+
+#endif

@@ -37,12 +37,10 @@ static int half_records(struct eng_ctx *e, struct img_store *s, size_t *removed,
 static int lone_snapshots(struct eng_ctx *e, struct img_store *s, size_t *removed,
                           berth_error_t *err)
 {
-        cleanup_close int fd = openat(s->root_fd, "snapshots", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT ? 0 : berth_fail(err, errno, "open snapshots");
-        cleanup_dir DIR *d = fdopendir(berth_steal_fd(&fd));
-        if (d == NULL)
-                return berth_fail(err, errno, "open snapshots");
+        cleanup_dir DIR *d = NULL;
+        int r = img_snapshots_open(s, &d, err);
+        if (r <= 0)
+                return r;
         struct dirent *de;
         while ((de = readdir(d)) != NULL) {
                 /* containers' snapshots are named by their ids; builds' and `image mount`'s

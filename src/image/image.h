@@ -16,6 +16,7 @@
 #ifndef BERTH_IMAGE_IMAGE_H
 #define BERTH_IMAGE_IMAGE_H
 
+#include <dirent.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -244,6 +245,9 @@ int img_rootfs_prepare(struct img_store *s, const char *image, const char *conta
  * a no-op for vfs and for a rootfs that is mounted already. */
 int img_rootfs_mount(struct img_store *s, const char *container_id, berth_error_t *err);
 int img_rootfs_remove(struct img_store *s, const char *container_id, berth_error_t *err);
+/* The snapshots directory, opened for reading its entries: 1, or 0 (*dir NULL) where there is
+ * none yet. */
+int img_snapshots_open(struct img_store *s, DIR **dir, berth_error_t *err);
 /* Manifest digests pinned by snapshots (for rmi and gc). */
 int img_snapshots_images(struct img_store *s, char ***manifests, size_t *n, berth_error_t *err);
 

@@ -328,16 +328,24 @@ int img_rootfs_remove(struct img_store *s, const char *container_id, berth_error
         return 0;
 }
 
+int img_snapshots_open(struct img_store *s, DIR **dir, berth_error_t *err)
+{
+        *dir = NULL;
+        cleanup_close int fd = openat(s->root_fd, "snapshots", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : berth_fail(err, errno, "open snapshots");
+        *dir = fdopendir(berth_steal_fd(&fd));
+        return *dir ? 1 : berth_fail(err, errno, "open snapshots");
+}
+
 int img_snapshots_images(struct img_store *s, char ***manifests, size_t *n, berth_error_t *err)
 {
         *manifests = NULL;
         *n = 0;
-        cleanup_close int fd = openat(s->root_fd, "snapshots", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT ? 0 : berth_fail(err, errno, "open snapshots");
-        cleanup_dir DIR *d = fdopendir(berth_steal_fd(&fd));
-        if (d == NULL)
-                return berth_fail(err, errno, "open snapshots");
+        cleanup_dir DIR *d = NULL;
+        int r = img_snapshots_open(s, &d, err);
+        if (r <= 0)
+                return r;
         struct dirent *de;
         /* readdir is thread-safe per DIR in glibc; readdir_r is deprecated */
         /* cppcheck-suppress readdirCalled */

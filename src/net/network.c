@@ -54,6 +54,17 @@ char *net_network_run_dir(struct net_ctx *n, const char *id)
         return berth_path_join(n->run_dir, id);
 }
 
+json_t *net_live_networks(struct net_ctx *n)
+{
+        json_t *ids = json_array();
+        cleanup_dir DIR *d = opendir(n->run_dir);
+        struct dirent *de;
+        while (d && (de = readdir(d)) != NULL)
+                if (strlen(de->d_name) == 64 && strspn(de->d_name, "0123456789abcdef") == 64)
+                        json_array_append_new(ids, json_string(de->d_name));
+        return ids;
+}
+
 bool net_network_predefined(const char *name)
 {
         return name && (strcmp(name, NET_DEFAULT_NAME) == 0 || strcmp(name, "host") == 0 ||

@@ -74,6 +74,9 @@ int net_network_prune(struct net_ctx *n, json_t *filters, json_t **removed, bert
 /* Live directory of a network: <run_dir>/net/<id> (malloc'ed). */
 char *net_network_run_dir(struct net_ctx *n, const char *id);
 
+/* Ids of the networks with a live directory: <run_dir>/net/<64 hex> (a JSON array). */
+json_t *net_live_networks(struct net_ctx *n);
+
 /* The values a record holds, for the sandbox: */
 struct net_info {
         const char *id, *name, *bridge;

@@ -172,7 +172,7 @@ int net_ports_take_dnat(struct net_ctx *n, const char *cid, const struct net_por
         return take_dnat(&d, f, by_berth, err);
 }
 
-static int unpublish_cb(const char *path, json_t *j, void *ctx);
+static void unpublish_cb(const char *path, json_t *j, void *ctx);
 
 void net_ports_drop_one(struct net_ctx *n, const char *cid, const char *proto, const char *host_ip,
                         unsigned host_port)
@@ -384,11 +384,9 @@ int net_ports_publish_via(struct net_ctx *n, const struct net_port_backend *be, 
         return 0;
 }
 
-/* Call fn for each reservation file (its path and parsed content). */
-static int each_reservation(struct net_ctx *n, int (*fn)(const char *path, json_t *j, void *ctx),
-                            void *ctx, berth_error_t *err)
+int net_ports_each_record(const char *dir, void (*fn)(const char *path, json_t *j, void *ctx),
+                          void *ctx, berth_error_t *err)
 {
-        cleanup_free char *dir = ports_dir(n);
         cleanup_dir DIR *d = opendir(dir);
         if (d == NULL)
                 return errno == ENOENT ? 0 : berth_fail(err, errno, "open %s", dir);
@@ -411,11 +409,11 @@ static int each_reservation(struct net_ctx *n, int (*fn)(const char *path, json_
         return 0;
 }
 
-static int unpublish_cb(const char *path, json_t *j, void *ctx)
+static void unpublish_cb(const char *path, json_t *j, void *ctx)
 {
         const char *cid = *(const char **) ctx;
         if (strcmp(json_string_value(json_object_get(j, "Container")) ?: "", cid) != 0)
-                return 0;
+                return;
         struct net_fw_port fp = {
                 .proto = json_string_value(json_object_get(j, "Proto")),
                 .host_ip = json_string_value(json_object_get(j, "HostIp")),
@@ -429,23 +427,23 @@ static int unpublish_cb(const char *path, json_t *j, void *ctx)
                 berth_error_release(&e);
         }
         unlink(path);
-        return 0;
 }
 
 int net_ports_unpublish(struct net_ctx *n, const char *cid, berth_error_t *err)
 {
-        return each_reservation(n, unpublish_cb, &cid, err);
+        cleanup_free char *dir = ports_dir(n);
+        return net_ports_each_record(dir, unpublish_cb, &cid, err);
 }
 
-static int owners_cb(const char *path, json_t *j, void *ctx)
+static void owners_cb(const char *path, json_t *j, void *ctx)
 {
         const char *cid = json_string_value(json_object_get(j, "Container"));
         if (cid)
                 json_object_set_new(ctx, cid, json_true());
-        return 0;
 }
 
 int net_ports_owners(struct net_ctx *n, json_t *owners, berth_error_t *err)
 {
-        return each_reservation(n, owners_cb, owners, err);
+        cleanup_free char *dir = ports_dir(n);
+        return net_ports_each_record(dir, owners_cb, owners, err);
 }

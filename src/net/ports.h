@@ -53,6 +53,12 @@ void net_ports_drop_one(struct net_ctx *n, const char *cid, const char *proto, c
 /* Would binding proto ip:port on the host fail with "address already in use"? */
 bool net_host_port_busy(const char *proto, const char *ip, unsigned port);
 
+/* Call fn for each record file in dir (its path and parsed content), as ports' reservations and
+ * the rootless network's forwards are kept; a torn file (a kill -9 between create and write) is
+ * removed.  A missing dir holds none. */
+int net_ports_each_record(const char *dir, void (*fn)(const char *path, json_t *j, void *ctx),
+                          void *ctx, berth_error_t *err);
+
 /* Every reservation and DNAT entry of container cid; missing ones are fine. */
 int net_ports_unpublish(struct net_ctx *n, const char *cid, berth_error_t *err);
 

@@ -39,24 +39,12 @@ static bool is_nsfs(const char *path)
         return statfs(path, &st) == 0 && st.f_type == NSFS_MAGIC;
 }
 
-/* Live directories of networks: <run>/net/<64 hex> (as sandbox.c's). */
-static json_t *live_network_dirs(struct net_ctx *n)
-{
-        json_t *ids = json_array();
-        cleanup_dir DIR *d = opendir(n->run_dir);
-        struct dirent *de;
-        while (d && (de = readdir(d)) != NULL)
-                if (strlen(de->d_name) == 64 && strspn(de->d_name, "0123456789abcdef") == 64)
-                        json_array_append_new(ids, json_string(de->d_name));
-        return ids;
-}
-
 /* What lived in an earlier namespace goes: its resolvers (each would keep serving the old
  * namespace, and its pid file would pass for a running one), the networks' "made" markers (the
  * bridges are not in the new one) and its slirp4netns. */
 static void rl_reset(struct net_ctx *n, const char *dir)
 {
-        json_t *ids = live_network_dirs(n);
+        json_t *ids = net_live_networks(n);
         size_t i;
         json_t *id;
         json_array_foreach(ids, i, id)
@@ -118,33 +106,17 @@ static void hostfwd_remove(const char *dir, json_int_t id)
         json_decref(reply);
 }
 
-/* Call fn for each forward file (its path and parsed content). */
-static void each_fwd(const char *dir,
-                     void (*fn)(const char *dir, const char *path, json_t *j, void *ctx), void *ctx)
+/* Call fn for each forward file (its path and parsed content); what it cannot read, it skips. */
+static void each_fwd(const char *dir, void (*fn)(const char *path, json_t *j, void *ctx), void *ctx)
 {
         cleanup_free char *fdir = berth_path_join(dir, "fwd");
-        cleanup_dir DIR *d = opendir(fdir);
-        struct dirent *de;
-        while (d && (de = readdir(d)) != NULL) {
-                if (de->d_name[0] == '.')
-                        continue;
-                cleanup_free char *path = berth_path_join(fdir, de->d_name);
-                cleanup_free char *text = NULL;
-                if (berth_read_file(path, &text, NULL, NULL) < 0)
-                        continue;
-                json_t *j = json_loads(text, 0, NULL);
-                if (j == NULL) {
-                        unlink(path); /* torn by a kill -9 between create and write */
-                        continue;
-                }
-                fn(dir, path, j, ctx);
-                json_decref(j);
-        }
+        (void) net_ports_each_record(fdir, fn, ctx, NULL);
 }
 
-static void replay_cb(const char *dir, const char *path, json_t *j, void *ctx)
+/* ctx: the rootless directory (const char **). */
+static void replay_cb(const char *path, json_t *j, void *ctx)
 {
-        (void) ctx;
+        const char *dir = *(const char **) ctx;
         const char *proto = json_string_value(json_object_get(j, "Proto"));
         const char *ip = json_string_value(json_object_get(j, "HostIp"));
         unsigned port = (unsigned) json_integer_value(json_object_get(j, "HostPort"));
@@ -192,7 +164,7 @@ static int slirp_ensure(const char *dir, const char *nspath, berth_error_t *err)
         int len = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long) st.st_ino);
         if (berth_write_file_replace(inopath, buf, (size_t) len, 0600, err) < 0)
                 return -1;
-        each_fwd(dir, replay_cb, NULL);
+        each_fwd(dir, replay_cb, &dir);
         return 0;
 }
 
@@ -429,12 +401,16 @@ int net_rootless_publish(struct net_ctx *n, const char *cid, const char *ep_name
                                      err);
 }
 
-static void unpublish_cb(const char *dir, const char *path, json_t *j, void *ctx)
+struct unpublish_ctx {
+        const char *dir, *cid;
+};
+
+static void unpublish_cb(const char *path, json_t *j, void *ctx)
 {
-        const char *cid = *(const char **) ctx;
-        if (strcmp(json_string_value(json_object_get(j, "Container")) ?: "", cid) != 0)
+        const struct unpublish_ctx *u = ctx;
+        if (strcmp(json_string_value(json_object_get(j, "Container")) ?: "", u->cid) != 0)
                 return;
-        hostfwd_remove(dir, json_integer_value(json_object_get(j, "Id")));
+        hostfwd_remove(u->dir, json_integer_value(json_object_get(j, "Id")));
         unlink(path);
 }
 
@@ -443,12 +419,13 @@ void net_rootless_unpublish(struct net_ctx *n, const char *cid)
         if (!n->rootless)
                 return;
         cleanup_free char *dir = rl_dir(n);
-        each_fwd(dir, unpublish_cb, &cid);
+        struct unpublish_ctx u = {.dir = dir, .cid = cid};
+        each_fwd(dir, unpublish_cb, &u);
 }
 
-static void count_cb(const char *dir, const char *path, json_t *j, void *ctx)
+static void count_cb(const char *path, json_t *j, void *ctx)
 {
-        (void) dir, (void) path, (void) j;
+        (void) path, (void) j;
         ++*(int *) ctx;
 }
 
@@ -468,7 +445,7 @@ void net_rootless_cleanup_if_idle(struct net_ctx *n)
         int fwds = 0;
         each_fwd(dir, count_cb, &fwds);
         bool busy = fwds > 0;
-        json_t *ids = live_network_dirs(n);
+        json_t *ids = net_live_networks(n);
         size_t i;
         json_t *id;
         json_array_foreach(ids, i, id)

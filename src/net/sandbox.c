@@ -523,18 +523,6 @@ int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **
         return 0;
 }
 
-/* Live directories of networks: <run>/net/<64 hex>. */
-static json_t *live_networks(struct net_ctx *n)
-{
-        json_t *ids = json_array();
-        cleanup_dir DIR *d = opendir(n->run_dir);
-        struct dirent *de;
-        while (d && (de = readdir(d)) != NULL)
-                if (strlen(de->d_name) == 64 && strspn(de->d_name, "0123456789abcdef") == 64)
-                        json_array_append_new(ids, json_string(de->d_name));
-        return ids;
-}
-
 static void drop_endpoint(struct net_ctx *n, const char *netid, const char *cid)
 {
         cleanup_free char *path = endpoint_path(n, netid, cid);
@@ -557,7 +545,7 @@ static int sandbox_down(struct net_ctx *n, const char *cid, bool release_dir, be
                 log_warn("%s", berth_error_msg(e));
                 berth_error_release(&e);
         }
-        json_t *ids = live_networks(n);
+        json_t *ids = net_live_networks(n);
         size_t i;
         json_t *id;
         json_array_foreach(ids, i, id)
@@ -776,7 +764,7 @@ int net_gc(struct net_ctx *n, net_alive_fn alive, void *ctx, berth_error_t *err)
         while (d && (de = readdir(d)) != NULL)
                 if (de->d_name[0] != '.')
                         json_object_set_new(owners, de->d_name, json_true());
-        json_t *ids = live_networks(n);
+        json_t *ids = net_live_networks(n);
         size_t i;
         json_t *id;
         json_array_foreach(ids, i, id)
@@ -822,7 +810,7 @@ int net_host_cleanup_if_idle(struct net_ctx *n, berth_error_t *err)
         while (d && (de = readdir(d)) != NULL)
                 if (de->d_name[0] != '.')
                         return 0;
-        json_t *ids = live_networks(n);
+        json_t *ids = net_live_networks(n);
         size_t i;
         json_t *id;
         bool busy = false;

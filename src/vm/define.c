@@ -156,6 +156,19 @@ static void remove_tree(const char *dir)
         (void) rmdir(dir);
 }
 
+/* The record's files in tmp: its lock, the berth-vmm config and berth's own metadata. */
+static int write_record(const char *tmp, json_t *cfg, json_t *meta, berth_error_t *err)
+{
+        cleanup_free char *lock = berth_path_join(tmp, "lock");
+        cleanup_close int lfd = open(lock, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        if (lfd < 0)
+                return berth_fail(err, errno, "create `%s`", lock);
+        if (write_json(tmp, "config.json", cfg, err) < 0 ||
+            write_json(tmp, "vm.json", meta, err) < 0)
+                return -1;
+        return 0;
+}
+
 /* define --config FILE: a whole berth-vmm config (Firecracker's shape) as
  * the definition.  What can be checked now is (kernel, initrd, memory,
  * drives); berth-vmm checks the rest, key by key, at start. */
@@ -211,14 +224,7 @@ static int build_from_config(const struct vm_create_opts *o, const char *tmp, be
                 json_object_set_new(d, "path_on_host", json_string(rp));
                 json_array_append_new(json_object_get(meta, "Disks"), json_string(rp));
         }
-        cleanup_free char *lock = berth_path_join(tmp, "lock");
-        cleanup_close int lfd = open(lock, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-        if (lfd < 0)
-                return berth_fail(err, errno, "create `%s`", lock);
-        if (write_json(tmp, "config.json", cfg, err) < 0 ||
-            write_json(tmp, "vm.json", meta, err) < 0)
-                return -1;
-        return 0;
+        return write_record(tmp, cfg, meta, err);
 }
 
 static int build(struct vm_ctx *c, const struct vm_create_opts *o, const char *tmp, const char *fin,
@@ -287,14 +293,7 @@ static int build(struct vm_ctx *c, const struct vm_create_opts *o, const char *t
         }
         if (o->balloon)
                 json_object_set_new(cfg, "balloon", json_pack("{s:i}", "amount_mib", 0));
-        cleanup_free char *lock = berth_path_join(tmp, "lock");
-        cleanup_close int lfd = open(lock, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-        if (lfd < 0)
-                return berth_fail(err, errno, "create `%s`", lock);
-        if (write_json(tmp, "config.json", cfg, err) < 0 ||
-            write_json(tmp, "vm.json", meta, err) < 0)
-                return -1;
-        return 0;
+        return write_record(tmp, cfg, meta, err);
 }
 
 int vm_create(struct vm_ctx *c, const struct vm_create_opts *o, berth_error_t *err)

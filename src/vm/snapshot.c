@@ -35,6 +35,15 @@ static char *snap_dir(const struct vm_rec *r, const char *snap)
         return berth_xasprintf("%s/snapshots/%s", r->dir, snap);
 }
 
+/* Open the record of VM name for work on its snapshot snap (a name that is checked first). */
+static int snap_open(struct vm_ctx *c, const char *name, const char *snap, struct vm_rec *r,
+                     berth_error_t *err)
+{
+        if (!vm_name_valid(snap))
+                return berth_fail(err, EINVAL, "bad snapshot name `%s`", snap);
+        return vm_rec_open(c, name, r, err);
+}
+
 /* Copy src to dst (created, or truncated) with copy_file_range: a reflink
  * or an in-kernel copy where the filesystem can. */
 static int copy_file(const char *src, const char *dst, berth_error_t *err)
@@ -113,10 +122,8 @@ static int rm_tree(const char *dir)
 
 int vm_snapshot_create(struct vm_ctx *c, const char *name, const char *snap, berth_error_t *err)
 {
-        if (!vm_name_valid(snap))
-                return berth_fail(err, EINVAL, "bad snapshot name `%s`", snap);
         struct vm_rec r;
-        if (vm_rec_open(c, name, &r, err) < 0)
+        if (snap_open(c, name, snap, &r, err) < 0)
                 return -1;
         enum vm_status st = vm_rec_reconcile(&r);
         cleanup_free char *base = vm_rec_path(&r, "snapshots");
@@ -204,10 +211,8 @@ int vm_snapshot_list(struct vm_ctx *c, const char *name, json_t **out, berth_err
 
 int vm_snapshot_remove(struct vm_ctx *c, const char *name, const char *snap, berth_error_t *err)
 {
-        if (!vm_name_valid(snap))
-                return berth_fail(err, EINVAL, "bad snapshot name `%s`", snap);
         struct vm_rec r;
-        if (vm_rec_open(c, name, &r, err) < 0)
+        if (snap_open(c, name, snap, &r, err) < 0)
                 return -1;
         cleanup_free char *dir = snap_dir(&r, snap);
         int ret = 0;
@@ -221,10 +226,8 @@ int vm_snapshot_remove(struct vm_ctx *c, const char *name, const char *snap, ber
 
 int vm_snapshot_revert(struct vm_ctx *c, const char *name, const char *snap, berth_error_t *err)
 {
-        if (!vm_name_valid(snap))
-                return berth_fail(err, EINVAL, "bad snapshot name `%s`", snap);
         struct vm_rec r;
-        if (vm_rec_open(c, name, &r, err) < 0)
+        if (snap_open(c, name, snap, &r, err) < 0)
                 return -1;
         cleanup_free char *dir = snap_dir(&r, snap);
         cleanup_free char *mp = berth_xasprintf("%s/snapshot.json", dir);

@@ -4,39 +4,21 @@
 # a tick counter, a power-button handler that powers off, Ctrl+Alt+Del
 # reboots).  Linux cannot boot on this kvm_pvm host; the test guest can.
 load helpers
+load lib/vm
 
-GUEST="$BERTH_BUILD/tests/guest/berth-test-guest.elf"
 IDLE="console=ttyS0 guest.idle=1"
 
 setup() {
-        require_kvm
-        [ -x "$BERTH_VMM" ] || skip "berth-vmm not built"
-        [ -f "$GUEST" ] || skip "test guest not built"
-        export BERTH_RUN_DIR="$BATS_TEST_TMPDIR/run" BERTH_DATA_DIR="$BATS_TEST_TMPDIR/data"
-        mkdir -p "$BERTH_RUN_DIR" "$BERTH_DATA_DIR"
+        vm_require
+        vm_state
 }
 
 teardown() {
-        # Every VM a test left running goes, even when the test failed: the
-        # VMM through destroy, then any process a record still names.
-        local n f pid
         if [ -n "${svc:-}" ]; then
                 kill -TERM "$svc" 2>/dev/null || true
                 wait "$svc" 2>/dev/null || true
         fi
-        for n in $("$BERTH" vm ls -q 2>/dev/null); do
-                timeout 20 "$BERTH" vm destroy "$n" >/dev/null 2>&1 || true
-        done
-        for f in "$BERTH_DATA_DIR"/vms/*/state.json; do
-                [ -f "$f" ] || continue
-                for pid in $(sed -n 's/.*"\(Pid\|SupervisorPid\)": \([0-9]*\).*/\2/p' "$f"); do
-                        [ "$pid" -gt 0 ] && kill -KILL "$pid" 2>/dev/null || true
-                done
-        done
-}
-
-vm() {
-        run timeout 60 "$BERTH" vm "$@"
+        vm_teardown
 }
 
 console_log() {

@@ -5,14 +5,11 @@
 # PVH entry, with the test guest in its resident mode (guest.idle=1: ticks,
 # powers off on the button).
 load helpers
-
-GUEST="$BERTH_BUILD/tests/guest/berth-test-guest.elf"
+load lib/vm
 
 setup() {
-        require_kvm
+        vm_require
         require_cmd curl
-        [ -x "$BERTH_VMM" ] || skip "berth-vmm not built"
-        [ -f "$GUEST" ] || skip "test guest not built"
         sock="$BATS_TEST_TMPDIR/api.sock"
         out="$BATS_TEST_TMPDIR/out"
 }

@@ -5,15 +5,12 @@
 # command line (--restore), and must count on from the snapshot's value; the source keeps
 # running after it; corrupt, truncated and mismatched snapshot files are refused by name.
 load helpers
+load lib/vm
 bats_require_minimum_version 1.5.0
 
-GUEST="$BERTH_BUILD/tests/guest/berth-test-guest.elf"
-
 setup() {
-        require_kvm
+        vm_require
         require_cmd curl
-        [ -x "$BERTH_VMM" ] || skip "berth-vmm not built"
-        [ -f "$GUEST" ] || skip "test guest not built"
         d="$BATS_TEST_TMPDIR"
         pids=()
 }
@@ -45,23 +42,12 @@ wait_sock() {
         return 1
 }
 
-# The last count the guest printed in FILE (0 if none yet).
+# The last count the guest printed in FILE (0 if none yet); wait_count_above reads it.
 last_count() {
         { grep -a '^BERTH-GUEST count [0-9]' "$1" || echo 'x x 0'; } | tail -1 | awk '{print $3}'
 }
 first_count() {
         { grep -a '^BERTH-GUEST count [0-9]' "$1" || echo 'x x 0'; } | head -1 | awk '{print $3}'
-}
-
-# Wait until FILE's count passes N (10 s at most).
-wait_count_above() {
-        local i
-        for i in $(seq 200); do
-                [ "$(last_count "$1")" -gt "$2" ] && return 0
-                sleep 0.05
-        done
-        echo "count in $1 stayed at $(last_count "$1"), want above $2" >&2
-        return 1
 }
 
 # A counting guest paused and snapshotted into $d/snap + $d/mem; $count is its count then.

@@ -24,8 +24,6 @@
 #include "engine/network.h"
 #include "vm/vm.h"
 
-extern char **environ;
-
 /* VMs marked autostart: all of them when the service comes up, later those
  * that crashed.  Started by `berth vm start` in a child: this process has
  * the API's threads, and a VM's supervisor is a fork of its starter. */

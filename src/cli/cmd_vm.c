@@ -346,7 +346,8 @@ static int do_snapshot(struct vm_ctx *c, void *arg, berth_error_t *err)
         {
                 time_t t = (time_t) json_integer_value(json_object_get(s, "Created"));
                 char when[32];
-                strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+                struct tm tm;
+                strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
                 printf("%-24s %-20s %lld MiB\n", json_string_value(json_object_get(s, "Name")),
                        when, (long long) json_integer_value(json_object_get(s, "MemoryMiB")));
         }

@@ -26,16 +26,18 @@ int main(int argc, char **argv)
         } else {
                 berth_log_set_level(level);
                 int status = 0, j = 0;
-                if (vmm_config_validate(&cfg, &err) < 0)
+                if (vmm_config_validate(&cfg, &err) < 0) {
                         r = berth_error_report(&err, VMM_EXIT_USAGE);
-                /* --jail: this process stays outside as the jailed VMM's
-                 * supervisor (j == 1); the VM runs in its child (j == 0). */
-                else if (cfg.jail && (j = vmm_jail_enter(&cfg, &status, &err)) < 0)
-                        r = berth_error_report(&err, VMM_EXIT_ERROR);
-                else if (j == 1)
-                        r = status;
-                else if ((r = vmm_run(&cfg, &err)) < 0)
-                        r = berth_error_report(&err, VMM_EXIT_ERROR);
+                } else {
+                        /* --jail: this process stays outside as the jailed VMM's
+                         * supervisor (j == 1); the VM runs in its child (j == 0). */
+                        if (cfg.jail)
+                                j = vmm_jail_enter(&cfg, &status, &err);
+                        if (j == 1)
+                                r = status;
+                        else if (j < 0 || (r = vmm_run(&cfg, &err)) < 0)
+                                r = berth_error_report(&err, VMM_EXIT_ERROR);
+                }
         }
         vmm_config_release(&cfg);
         return r;

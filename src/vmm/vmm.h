@@ -97,31 +97,33 @@ enum vmm_console {
 };
 
 struct vmm_config {
+        /* (pointers and 64-bit fields first, then the arrays, then the small ones: the
+         * order that leaves no padding) */
         const char *kernel;
         const char *initrd;
         const char *cmdline;
-        unsigned cpus;
         uint64_t memory_mib;
-        struct vmm_disk_config disks[VMM_MAX_DISKS];
-        unsigned n_disks;
-        struct vmm_net_config nets[VMM_MAX_NETS];
-        unsigned n_nets;
-        struct vmm_vsock_config vsock; /* cid 0: no vsock device */
-        bool balloon;
-        uint64_t balloon_mib;   /* initial target */
-        const char *api_sock;   /* REST API socket path, NULL for none */
-        unsigned api_timeout_s; /* an idle API client is dropped after it; 0: VMM_API_TIMEOUT_S */
-        bool rng;
-        bool no_acpi; /* no ACPI tables: devices only via the command line */
+        uint64_t balloon_mib; /* initial target */
+        const char *api_sock; /* REST API socket path, NULL for none */
         /* --restore: a snapshot's state and memory files */
         const char *restore, *restore_mem;
-        enum vmm_console console;
         const char *console_path;
-        const char *log_level;   /* NULL: leave as is */
-        bool jail;               /* --jail: run confined (jail.h, docs/vmm.md) */
-        long jail_uid, jail_gid; /* -1: VMM_JAIL_DEFAULT_ID (root) or the user's (rootless) */
-        int jail_selftest;       /* -1, or the thread kind that makes a forbidden call */
-        struct json_t *json;     /* a loaded --config document (strings point into it) */
+        const char *log_level;         /* NULL: leave as is */
+        long jail_uid, jail_gid;       /* -1: VMM_JAIL_DEFAULT_ID (root) or the user's (rootless) */
+        struct json_t *json;           /* a loaded --config document (strings point into it) */
+        struct vmm_vsock_config vsock; /* cid 0: no vsock device */
+        struct vmm_net_config nets[VMM_MAX_NETS];
+        struct vmm_disk_config disks[VMM_MAX_DISKS];
+        unsigned cpus;
+        unsigned n_disks;
+        unsigned n_nets;
+        unsigned api_timeout_s; /* an idle API client is dropped after it; 0: VMM_API_TIMEOUT_S */
+        enum vmm_console console;
+        int jail_selftest; /* -1, or the thread kind that makes a forbidden call */
+        bool balloon;
+        bool rng;
+        bool no_acpi; /* no ACPI tables: devices only via the command line */
+        bool jail;    /* --jail: run confined (jail.h, docs/vmm.md) */
 };
 
 /* Defaults: 1 vCPU, 128 MiB, console on stdio, "console=ttyS0" command line. */

@@ -344,8 +344,8 @@ int img_snapshots_images(struct img_store *s, char ***manifests, size_t *n, bert
         *n = 0;
         cleanup_dir DIR *d = NULL;
         int r = img_snapshots_open(s, &d, err);
-        if (r <= 0)
-                return r;
+        if (r <= 0 || d == NULL)
+                return r < 0 ? r : 0;
         struct dirent *de;
         /* readdir is thread-safe per DIR in glibc; readdir_r is deprecated */
         /* cppcheck-suppress readdirCalled */

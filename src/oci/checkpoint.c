@@ -31,6 +31,7 @@ struct argv_buf {
 static void add(struct argv_buf *a, const char *s)
 {
         if (a->n + 1 < sizeof(a->v) / sizeof(a->v[0]))
+                /* NOLINTNEXTLINE(performance-no-int-to-ptr): drops const past -Wcast-qual */
                 a->v[a->n++] = (char *) (uintptr_t) s;
         a->v[a->n] = NULL;
 }

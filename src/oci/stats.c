@@ -268,10 +268,11 @@ static void blkio_v1(struct jw *w, const char *dir)
         struct jw o;
         open_obj(w, "blkio", &o);
         const char *kind = NULL;
-        cleanup_free char *probe = slurp(dir, "blkio.bfq.io_serviced_recursive");
-        if (probe)
+        cleanup_free char *bfq_probe = slurp(dir, "blkio.bfq.io_serviced_recursive");
+        cleanup_free char *cfq_probe = bfq_probe ? NULL : slurp(dir, "blkio.io_serviced_recursive");
+        if (bfq_probe)
                 kind = "blkio.bfq.";
-        else if ((probe = slurp(dir, "blkio.io_serviced_recursive")) != NULL)
+        else if (cfq_probe)
                 kind = "blkio.";
         for (size_t i = 0; i < sizeof(bfq) / sizeof(bfq[0]); i++) {
                 char f[96];

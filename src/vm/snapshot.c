@@ -122,7 +122,7 @@ static int rm_tree(const char *dir)
 
 int vm_snapshot_create(struct vm_ctx *c, const char *name, const char *snap, berth_error_t *err)
 {
-        struct vm_rec r;
+        struct vm_rec r = {0};
         if (snap_open(c, name, snap, &r, err) < 0)
                 return -1;
         enum vm_status st = vm_rec_reconcile(&r);
@@ -187,7 +187,7 @@ int vm_snapshot_create(struct vm_ctx *c, const char *name, const char *snap, ber
 
 int vm_snapshot_list(struct vm_ctx *c, const char *name, json_t **out, berth_error_t *err)
 {
-        struct vm_rec r;
+        struct vm_rec r = {0};
         if (vm_rec_open(c, name, &r, err) < 0)
                 return -1;
         cleanup_free char *base = vm_rec_path(&r, "snapshots");
@@ -211,7 +211,7 @@ int vm_snapshot_list(struct vm_ctx *c, const char *name, json_t **out, berth_err
 
 int vm_snapshot_remove(struct vm_ctx *c, const char *name, const char *snap, berth_error_t *err)
 {
-        struct vm_rec r;
+        struct vm_rec r = {0};
         if (snap_open(c, name, snap, &r, err) < 0)
                 return -1;
         cleanup_free char *dir = snap_dir(&r, snap);
@@ -226,7 +226,7 @@ int vm_snapshot_remove(struct vm_ctx *c, const char *name, const char *snap, ber
 
 int vm_snapshot_revert(struct vm_ctx *c, const char *name, const char *snap, berth_error_t *err)
 {
-        struct vm_rec r;
+        struct vm_rec r = {0};
         if (snap_open(c, name, snap, &r, err) < 0)
                 return -1;
         cleanup_free char *dir = snap_dir(&r, snap);

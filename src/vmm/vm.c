@@ -480,11 +480,11 @@ int vmm_run(const struct vmm_config *cfg, berth_error_t *err)
         pthread_cond_init(&vm->out_cond, NULL);
         vm->mmio.unclaimed_fill = 0x00;
         int ret = loop_setup(vm, err);
-        /* Without a kernel, the API's InstanceStart calls vmm_vm_boot. */
-        if (ret == 0 && cfg->kernel)
-                ret = vmm_vm_boot(vm, err);
-        else if (ret == 0 && cfg->restore &&
-                 (ret = vmm_snapshot_open(vm, cfg->restore, cfg->restore_mem, err)) == 0)
+        /* Without a kernel (or a snapshot to restore), the API's InstanceStart calls
+         * vmm_vm_boot. */
+        if (ret == 0 && !cfg->kernel && cfg->restore)
+                ret = vmm_snapshot_open(vm, cfg->restore, cfg->restore_mem, err);
+        if (ret == 0 && (cfg->kernel || cfg->restore))
                 ret = vmm_vm_boot(vm, err);
         if (ret == 0) {
                 if (!cfg->kernel && !cfg->restore)

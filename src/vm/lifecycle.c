@@ -80,11 +80,6 @@ int vm_check_disks(struct vm_ctx *c, const char *name, json_t *cfg, berth_error_
         return ret;
 }
 
-static bool live(enum vm_status s)
-{
-        return s == VM_RUNNING || s == VM_PAUSED;
-}
-
 /* Open r and require it to be running (or not). */
 static int open_in(struct vm_ctx *c, const char *name, bool want_live, struct vm_rec *r,
                    enum vm_status *st, berth_error_t *err)
@@ -92,7 +87,7 @@ static int open_in(struct vm_ctx *c, const char *name, bool want_live, struct vm
         if (vm_rec_open(c, name, r, err) < 0)
                 return -1;
         *st = vm_rec_reconcile(r);
-        if (live(*st) != want_live) {
+        if (vm_status_live(*st) != want_live) {
                 berth_fail(err, 0,
                            want_live ? "VM `%s` is not running (%s)"
                                      : "VM `%s` is already running%s",

@@ -12,11 +12,6 @@
 #include "common/util.h"
 #include "vm/vm_internal.h"
 
-static bool live(enum vm_status s)
-{
-        return s == VM_RUNNING || s == VM_PAUSED;
-}
-
 int vm_inspect(struct vm_ctx *c, const char *name, json_t **out, berth_error_t *err)
 {
         struct vm_rec r;
@@ -107,7 +102,7 @@ static int open_live(struct vm_ctx *c, const char *name, struct vm_rec *r, int *
         if (vm_rec_open(c, name, r, err) < 0)
                 return -1;
         enum vm_status st = vm_rec_reconcile(r);
-        if (!live(st)) {
+        if (!vm_status_live(st)) {
                 berth_fail(err, 0, "VM `%s` is not running (%s)", name, vm_status_name(st));
                 vm_rec_close(r);
                 return -1;
@@ -290,7 +285,7 @@ static int set_pin(struct vm_ctx *c, const char *name, int vcpu, const char *cpu
                 json_object_get(json_object_get(r.cfg, "machine-config"), "vcpu_count"));
         if (vcpu >= 0 && (unsigned) vcpu >= cpus) {
                 ret = berth_fail(err, 0, "VM `%s` has no vCPU %d (it has %u)", name, vcpu, cpus);
-        } else if (live(vm_rec_reconcile(&r))) {
+        } else if (vm_status_live(vm_rec_reconcile(&r))) {
                 int pid = (int) json_integer_value(json_object_get(r.state, "Pid"));
                 if (vcpu >= 0) {
                         int tid = vcpu_tid(pid, (unsigned) vcpu);

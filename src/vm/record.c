@@ -177,7 +177,8 @@ void vm_rec_close(struct vm_rec *r)
         *r = (struct vm_rec){.lock_fd = -1};
 }
 
-unsigned long long vm_pid_start_time(int pid)
+/* Field 22 (start time) of /proc/PID/stat, 0 if none; *state: field 3. */
+static unsigned long long proc_stat(int pid, char *state)
 {
         char p[64];
         snprintf(p, sizeof(p), "/proc/%d/stat", pid);
@@ -188,6 +189,7 @@ unsigned long long vm_pid_start_time(int pid)
         char *q = strrchr(s, ')');
         if (!q)
                 return 0;
+        *state = q[1] == ' ' ? q[2] : 0;
         unsigned long long v = 0;
         int field = 2;
         for (char *t = q + 1; *t && field < 22; t++)
@@ -196,21 +198,22 @@ unsigned long long vm_pid_start_time(int pid)
         return v;
 }
 
+unsigned long long vm_pid_start_time(int pid)
+{
+        char state;
+        return proc_stat(pid, &state);
+}
+
 bool vm_pid_alive(int pid, unsigned long long start_time)
 {
         if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
                 return false;
-        unsigned long long now = vm_pid_start_time(pid);
+        char state = 0;
+        unsigned long long now = proc_stat(pid, &state);
         /* A zombie still has its stat; a reused pid has another start time. */
         if (!now || (start_time && now != start_time))
                 return false;
-        char p[64];
-        snprintf(p, sizeof(p), "/proc/%d/stat", pid);
-        cleanup_free char *s = NULL;
-        if (berth_read_file(p, &s, NULL, NULL) < 0)
-                return false;
-        char *q = strrchr(s, ')');
-        return q && q[1] == ' ' && q[2] != 'Z' && q[2] != 'X';
+        return state && state != 'Z' && state != 'X';
 }
 
 const char *vm_boot_id(void)

@@ -25,11 +25,6 @@
 #include "common/util.h"
 #include "vm/vm_internal.h"
 
-static bool live(enum vm_status s)
-{
-        return s == VM_RUNNING || s == VM_PAUSED;
-}
-
 static char *snap_dir(const struct vm_rec *r, const char *snap)
 {
         return berth_xasprintf("%s/snapshots/%s", r->dir, snap);
@@ -133,7 +128,7 @@ int vm_snapshot_create(struct vm_ctx *c, const char *name, const char *snap, ber
         json_t *disks = writable_disks(&r);
         int ret = 0;
         bool paused_here = false;
-        if (!live(st))
+        if (!vm_status_live(st))
                 ret = berth_fail(err, 0,
                                  "VM `%s` is not running (%s): a full snapshot needs its "
                                  "memory",
@@ -232,7 +227,7 @@ int vm_snapshot_revert(struct vm_ctx *c, const char *name, const char *snap, ber
         cleanup_free char *dir = snap_dir(&r, snap);
         cleanup_free char *mp = berth_xasprintf("%s/snapshot.json", dir);
         json_t *meta = json_load_file(mp, 0, NULL);
-        bool running = live(vm_rec_reconcile(&r));
+        bool running = vm_status_live(vm_rec_reconcile(&r));
         vm_rec_close(&r);
         if (!json_is_object(meta)) {
                 json_decref(meta);

@@ -176,11 +176,10 @@ static int spawn_vmm(struct sup *s, char *const *argv)
                 close(in[1]);
                 return -1;
         }
-        cleanup_free char *vlog = vm_rec_path(s->r, "vmm.log");
         pid_t pid = fork();
         if (pid == 0) {
-                int lfd = open(vlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-                if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || (lfd >= 0 && dup2(lfd, 2) < 0))
+                /* stderr is the supervisor's own: vmm.log already (supervise) */
+                if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
                         _exit(127);
                 sigset_t all;
                 sigemptyset(&all);
@@ -233,11 +232,12 @@ static char *vmm_log_tail(struct sup *s)
         return berth_xstrdup(last ? last + 1 : text);
 }
 
-/* Serve the console until the VMM exits; its wait status. */
-static int pump(struct sup *s)
+/* Serve the console until the VMM exits; its wait status.  exited: the
+ * VMM was already reaped (status is its wait status), so only its last
+ * output is drained. */
+static int pump(struct sup *s, int status, bool exited)
 {
-        int status = 0;
-        bool out_open = true, exited = false;
+        bool out_open = true;
         while (out_open || !exited) {
                 struct pollfd p[3 + MAX_CLIENTS];
                 int n = 0;
@@ -426,7 +426,8 @@ static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd)
                         break;
                 }
                 int status = 0;
-                if (!wait_api(&s, &status)) {
+                bool died = !wait_api(&s, &status);
+                if (died) {
                         if (first) {
                                 cleanup_free char *why = vmm_log_tail(&s);
                                 report(sync_fd, berth_xasprintf("ERR %s\n", why));
@@ -448,7 +449,9 @@ static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd)
                         free(argv);
                         argv = vmm_argv(&s);
                 }
-                status = pump(&s);
+                /* A VMM restarted after a reboot that died before its API
+                 * answered is reaped already: pump must not wait for it. */
+                status = pump(&s, status, died);
                 if (record_exit(&s, status, &quick, &since))
                         break;
         }

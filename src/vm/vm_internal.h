@@ -51,6 +51,11 @@ int vm_list_skip(struct vm_ctx *c, const char *skip, struct vm_info **out, size_
  * whose VMM is gone (killed, host rebooted) becomes crashed or shut off
  * and is saved.  Caller holds the lock. */
 enum vm_status vm_rec_reconcile(struct vm_rec *r);
+/* A VMM process exists for it (running or paused). */
+static inline bool vm_status_live(enum vm_status s)
+{
+        return s == VM_RUNNING || s == VM_PAUSED;
+}
 /* Is pid alive and started at start_time (its /proc stat field 22)? */
 bool vm_pid_alive(int pid, unsigned long long start_time);
 unsigned long long vm_pid_start_time(int pid);

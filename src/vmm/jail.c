@@ -93,25 +93,17 @@ static int add(struct jail *j, const char *path, bool dir, bool ro, bool dev, be
                 }
         if (j->n >= JAIL_MAX_ENTRIES)
                 return berth_fail(err, E2BIG, "jail: too many files");
-        int fd = open(path, O_PATH | O_CLOEXEC);
         struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0) {
-                int e = errno;
-                if (fd >= 0)
-                        close(fd);
-                return berth_fail(err, e, "jail: `%s`", path);
-        }
+        if (stat(path, &st) < 0)
+                return berth_fail(err, errno, "jail: `%s`", path);
         bool ok = dir   ? S_ISDIR(st.st_mode)
                   : dev ? S_ISCHR(st.st_mode)
                         : S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
-        if (!ok) {
-                close(fd);
+        if (!ok)
                 return berth_fail(err, EINVAL, "jail: `%s` is not a %s", path,
                                   dir   ? "directory"
                                   : dev ? "character device"
                                         : "regular file");
-        }
-        close(fd);
         j->e[j->n++] = (struct jail_entry){berth_xstrdup(path), st.st_dev, st.st_ino, dir, ro, dev};
         return 0;
 }

@@ -253,7 +253,11 @@ int vmm_snapshot_open(struct vmm_vm *vm, const char *state_path, const char *mem
                 berth_fail(err, errno, "open the memory file `%s`", mem_path);
                 goto fail;
         }
-        if (fstat(r->mem_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (fstat(r->mem_fd, &st) < 0) {
+                berth_fail(err, errno, "stat the memory file `%s`", mem_path);
+                goto fail;
+        }
+        if (!S_ISREG(st.st_mode)) {
                 berth_fail(err, EINVAL, "memory file `%s` is not a regular file", mem_path);
                 goto fail;
         }

@@ -191,6 +191,28 @@ state_of() {
         [ "$(state_of rb)" = "running" ]
 }
 
+@test "vm: a VMM that dies before its API answers after a reset: crashed, and the supervisor ends" {
+        cp "$GUEST" "$BATS_TEST_TMPDIR/kernel.elf"
+        "$BERTH" vm create gone --kernel "$BATS_TEST_TMPDIR/kernel.elf" --memory 32 --cmdline "$IDLE"
+        "$BERTH" vm start gone
+        wait_console gone "BERTH-GUEST tick 0"
+        sup=$(jq -r .State.SupervisorPid < <("$BERTH" vm inspect gone))
+        [ "$sup" -gt 0 ]
+        # The restarted VMM finds no kernel and exits at once.
+        rm "$BATS_TEST_TMPDIR/kernel.elf"
+        vm reboot gone --force
+        assert_success
+        for ((i = 0; i < 100; i++)); do
+                kill -0 "$sup" 2>/dev/null || break
+                sleep 0.1
+        done
+        run kill -0 "$sup"
+        assert_failure
+        [ "$(state_of gone)" = "crashed" ]
+        run jq -r '.State.Reason' < <("$BERTH" vm inspect gone)
+        assert_output_contains "berth-vmm exited with status"
+}
+
 @test "vm: without ACPI, shutdown asks through Ctrl+Alt+Del" {
         "$BERTH" vm create legacy --kernel "$GUEST" --memory 32 --cmdline "$IDLE" --no-acpi
         "$BERTH" vm start legacy

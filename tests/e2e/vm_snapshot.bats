@@ -68,7 +68,8 @@ last_count() {
         echo "counted $before before the snapshot, $high before the revert; $first after it" >&3
         [ "$first" -ge "$before" ]
         [ "$first" -lt "$high" ] # back in time
-        ! grep -aq 'BERTH-GUEST boot:' "$BERTH_DATA_DIR/vms/vm1/console.log"
+        run grep -aq 'BERTH-GUEST boot:' "$BERTH_DATA_DIR/vms/vm1/console.log"
+        assert_failure
         [ "$(md5sum <"$BATS_TEST_TMPDIR/disk.raw")" = "$disk_then" ]
 
         vm snapshot rm vm1 s1

@@ -95,7 +95,8 @@ make_snapshot() {
         # on from the snapshot's count, not from 0: no boot banner, no memory mismatch
         [ "$first" -ge "$count" ]
         [ "$first" -le $((count + 100)) ]
-        ! grep -aq 'BERTH-GUEST boot:\|BERTH-GUEST count:' "$d/dst.out"
+        run grep -aq 'BERTH-GUEST boot:\|BERTH-GUEST count:' "$d/dst.out"
+        assert_failure
         grep -q 'restored 1 vCPU(s), 64 MiB' "$d/dst.log"
         # the memory file was mapped privately: the guest's writes never reach it
         before=$(md5sum <"$d/mem")
@@ -197,7 +198,8 @@ PY
         st=0
         wait "$api_pid" || st=$?
         [ "$st" -eq 13 ] # stopped by the signal, not crashed
-        ! grep -qi 'sanitizer\|segfault\|core dumped' "$d"/*.log
+        run grep -qi 'sanitizer\|segfault\|core dumped' "$d"/*.log
+        assert_failure
         # not under --jail yet: its seccomp lists would kill the VMM at the first KVM_GET_*
         run -2 "$BERTH_VMM" --restore "$d/snap64" --restore-mem "$d/mem64" --jail </dev/null
         [[ "$output" == *'--restore under --jail is not supported yet'* ]]
@@ -232,7 +234,8 @@ PY
         [ "$(api "$d/dst.sock" GET /balloon)" = '{"amount_mib":1,"actual_mib":1} 200' ]
         [ "$(api "$d/dst.sock" PATCH /balloon '{"amount_mib": 0}')" = ' 204' ]
         wait_count_above "$d/dst.out" 3
-        ! grep -aq 'BERTH-GUEST boot:' "$d/dst.out"
+        run grep -aq 'BERTH-GUEST boot:' "$d/dst.out"
+        assert_failure
         kill -TERM "$dst_pid"
         wait "$dst_pid" || true
 

@@ -178,10 +178,7 @@ void net_ports_drop_one(struct net_ctx *n, const char *cid, const char *proto, c
                         unsigned host_port)
 {
         cleanup_free char *path = reservation_path(n, proto, host_ip, host_port);
-        cleanup_free char *text = NULL;
-        if (berth_read_file(path, &text, NULL, NULL) < 0)
-                return;
-        json_t *j = json_loads(text, 0, NULL);
+        json_t *j = berth_json_load_file(path, NULL);
         if (j)
                 unpublish_cb(path, j, &cid);
         json_decref(j);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,8 +48,8 @@ int oci_duration_parse(const char *s, int64_t *ns)
                 if (end == s)
                         return -1;
                 s = end;
-                size_t best = 0, k = sizeof(units) / sizeof(units[0]);
-                for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+                size_t best = 0, k = BERTH_ARRAY_SIZE(units);
+                for (size_t i = 0; i < BERTH_ARRAY_SIZE(units); i++) {
                         size_t n = strlen(units[i].unit);
                         /* the longest unit that matches: "ms" before "m" */
                         if (strncmp(s, units[i].unit, n) == 0 && n > best)
@@ -184,9 +185,11 @@ int oci_events(struct oci_ctx *c, const char *id, bool stats_once, int64_t inter
         int64_t next = now_ns() + interval_ns;
         for (;;) {
                 int64_t left = next - now_ns();
+                /* an interval of hours is more milliseconds than poll's int holds: wake up
+                 * early, the check below waits again */
+                int64_t ms = left <= 0 ? 0 : (left + 999999) / 1000000;
                 struct pollfd p = {.fd = oom.fd, .events = POLLIN};
-                int n = poll(&p, oom.fd >= 0 ? 1 : 0,
-                             left <= 0 ? 0 : (int) ((left + 999999) / 1000000));
+                int n = poll(&p, oom.fd >= 0 ? 1 : 0, ms > INT_MAX ? INT_MAX : (int) ms);
                 if (n < 0 && errno != EINTR) {
                         berth_fail(err, errno, "wait for events");
                         break;

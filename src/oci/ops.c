@@ -247,7 +247,7 @@ static int resources_from_flags(const char *const *kv, struct oci_resources *r, 
 {
         static const struct {
                 const char *name;
-                char kind; /* 'm' memory size, 'u' unsigned, 'i' signed, 's' string */
+                char kind; /* 'm' memory size, 'u' unsigned, 'i' signed */
                 size_t off;
         } flags[] = {
                 {"memory", 'm', offsetof(struct oci_resources, mem_limit)},
@@ -284,9 +284,9 @@ static int resources_from_flags(const char *const *kv, struct oci_resources *r, 
                         return berth_fail_status(
                                 err, 1, 0, "Intel RDT/MBA: memory bandwidth schema is not enabled");
                 size_t f = 0;
-                while (f < sizeof(flags) / sizeof(flags[0]) && strcmp(flags[f].name, k) != 0)
+                while (f < BERTH_ARRAY_SIZE(flags) && strcmp(flags[f].name, k) != 0)
                         f++;
-                if (f == sizeof(flags) / sizeof(flags[0]))
+                if (f == BERTH_ARRAY_SIZE(flags))
                         return berth_fail(err, EINVAL, "update: unknown flag `%s`", k);
                 /* runc reads these as strings, an empty one as not given; pids-limit and
                  * blkio-weight are numbers to its flag parser, which refuses "" */
@@ -294,12 +294,12 @@ static int resources_from_flags(const char *const *kv, struct oci_resources *r, 
                         continue;
                 int64_t n = 0;
                 if (flags[f].kind == 'm') {
-                        if (strcmp(v, "-1") != 0 && ram_in_bytes(v, &n) < 0)
+                        if (strcmp(v, "-1") == 0)
+                                n = -1;
+                        else if (ram_in_bytes(v, &n) < 0)
                                 return berth_fail_status(err, 1, 0,
                                                          "invalid value for %s: invalid size: '%s'",
                                                          k, v);
-                        if (strcmp(v, "-1") == 0)
-                                n = -1;
                 } else if (flag_int(k, v, flags[f].kind == 'u', &n, err) < 0) {
                         return -1;
                 }

@@ -193,11 +193,11 @@ static char *passwd_home(uid_t uid)
 /* p's environment, with HOME added when it has none, as runc does for every process */
 static char **env_with_home(const struct oci_process *p)
 {
+        if (env_get(p->env, "HOME"))
+                return p->env;
         size_t n = 0;
         while (p->env && p->env[n])
                 n++;
-        if (env_get(p->env, "HOME"))
-                return p->env;
         char **env = berth_xcalloc(n + 2, sizeof(char *));
         for (size_t i = 0; i < n; i++)
                 env[i] = p->env[i];

@@ -53,13 +53,11 @@ static void inst_free(struct exec_inst *x)
 void exec_event(struct exec_inst *x, const char *verb)
 {
         json_t *extra = json_pack("{s:s}", "execID", x->id);
-        if (strcmp(verb, "exec_die") == 0) {
+        bool die = strcmp(verb, "exec_die") == 0;
+        if (die)
                 json_object_set_new(extra, "exitCode", json_integer(x->exit_code));
-                eng_event_container_attrs(x->events_dir, x->container_id, verb, x->event_attrs,
-                                          extra);
-                return;
-        }
-        cleanup_free char *action = eng_event_exec_action(verb, x->cmd);
+        /* dockerd: "exec_create: CMD…", "exec_start: CMD…", but plain "exec_die" */
+        cleanup_free char *action = die ? berth_xstrdup(verb) : eng_event_exec_action(verb, x->cmd);
         eng_event_container_attrs(x->events_dir, x->container_id, action, x->event_attrs, extra);
 }
 

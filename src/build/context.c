@@ -34,7 +34,7 @@ static bool looks_like_archive(const unsigned char *h, size_t n)
                  6},
                 {"\x28\xb5\x2f\xfd", 4},
         };
-        for (size_t i = 0; i < sizeof(comp) / sizeof(comp[0]); i++)
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(comp); i++)
                 if (n >= comp[i].len && memcmp(h, comp[i].magic, comp[i].len) == 0)
                         return true;
         if (n < 512)

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/containers.h"
@@ -19,16 +18,16 @@
 static int cidfile_open(const char *path, enum eng_run_mode mode, int *fd, berth_error_t *err)
 {
         int status = mode == ENG_RUN_RUN ? 125 : 1;
-        struct stat st;
         *fd = -1;
         if (path == NULL || *path == '\0')
                 return 0;
-        if (lstat(path, &st) == 0)
+        /* O_EXCL is the check: it fails with EEXIST for anything there, a dangling link too */
+        *fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (*fd < 0 && errno == EEXIST)
                 return berth_fail_status(err, status, 0,
                                          "container ID file found, make sure the other container "
                                          "isn't running or delete %s",
                                          path);
-        *fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (*fd < 0)
                 return berth_fail_status(err, status, errno,
                                          "failed to create the container ID file: open %s", path);

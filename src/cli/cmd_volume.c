@@ -85,7 +85,7 @@ static int add_filter(json_t *filters, const char *kv, berth_error_t *err)
         const char *eq = strchr(kv, '=');
         if (eq == NULL)
                 return berth_fail_status(err, 1, 0, "invalid filter '%s'", kv);
-        cleanup_free char *k = strndup(kv, (size_t) (eq - kv));
+        cleanup_free char *k = berth_xasprintf("%.*s", (int) (eq - kv), kv);
         json_t *vals = json_object_get(filters, k);
         if (vals == NULL)
                 json_object_set_new(filters, k, vals = json_array());

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "engine/events.h"
 #include "engine/lifecycle.h"
@@ -35,8 +36,10 @@ int eng_commit(struct eng_ctx *e, struct eng_container *c, const struct eng_comm
                 img_store_close(&s);
         }
         if (paused) {
+                /* the image is made; a container left paused is still worth a word */
                 berth_error_t uerr = NULL;
-                eng_pause(e, c, false, &uerr);
+                if (eng_pause(e, c, false, &uerr) < 0)
+                        log_warn("commit: unpause %.12s: %s", c->id, berth_error_msg(uerr));
                 berth_error_release(&uerr);
         }
         if (r == 0) {

@@ -366,11 +366,6 @@ static int container_load(struct eng_ctx *e, const char *id, struct eng_containe
         return 0;
 }
 
-static bool is_id(const char *s)
-{
-        return eng_id_valid(s);
-}
-
 int eng_container_find(struct eng_ctx *e, const char *what, struct eng_container **out,
                        berth_error_t *err)
 {
@@ -378,7 +373,7 @@ int eng_container_find(struct eng_ctx *e, const char *what, struct eng_container
                 return berth_fail_status(err, 125, 0, "container name or ID must not be empty");
         const char *name = what[0] == '/' ? what + 1 : what;
         /* 1. a full id */
-        if (is_id(what)) {
+        if (eng_id_valid(what)) {
                 cleanup_free char *dir = berth_path_join(e->containers_dir, what);
                 if (access(dir, F_OK) == 0)
                         return container_load(e, what, out, err);
@@ -408,7 +403,7 @@ int eng_container_find(struct eng_ctx *e, const char *what, struct eng_container
                 int matches = 0;
                 struct dirent *de;
                 while (d && (de = readdir(d)) != NULL) {
-                        if (is_id(de->d_name) && strncmp(de->d_name, what, plen) == 0) {
+                        if (eng_id_valid(de->d_name) && strncmp(de->d_name, what, plen) == 0) {
                                 matches++;
                                 memcpy(found, de->d_name, ENG_ID_LEN + 1);
                         }
@@ -493,7 +488,7 @@ int eng_container_list(struct eng_ctx *e, struct eng_container ***out, size_t *n
         struct dirent *de;
         size_t cap = 0;
         while ((de = readdir(d)) != NULL) {
-                if (!is_id(de->d_name))
+                if (!eng_id_valid(de->d_name))
                         continue;
                 struct eng_container *c;
                 berth_error_t lerr = NULL;

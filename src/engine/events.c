@@ -59,11 +59,9 @@ void eng_event_container(const struct eng_ctx *e, struct eng_container *c, const
                          json_t *extra)
 {
         json_t *attrs = eng_event_attrs(c);
-        if (extra)
-                json_object_update(attrs, extra);
-        json_decref(extra);
         cleanup_free char *dir = eng_events_dir(e);
-        berth_event_emit(dir, "container", action, c->id, attrs);
+        eng_event_container_attrs(dir, c->id, action, attrs, extra);
+        json_decref(attrs);
 }
 
 void eng_event_health(const struct eng_ctx *e, struct eng_container *c)

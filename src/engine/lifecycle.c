@@ -439,6 +439,7 @@ int eng_pause(struct eng_ctx *e, struct eng_container *c, bool pause, berth_erro
 static json_t *anonymous_volumes(struct eng_container *c)
 {
         json_t *hc = json_object_get(c->doc, "HostConfig"), *out = json_array(), *m, *b;
+        json_t *own = json_object_get(json_object_get(c->doc, "Config"), "Volumes");
         size_t i, j;
         json_array_foreach(json_object_get(c->doc, "Mounts"), i, m)
         {
@@ -450,7 +451,6 @@ static json_t *anonymous_volumes(struct eng_container *c)
                  * or `-v /dst` of its Config, or a --mount without a source; what
                  * --volumes-from brought in belongs to the other container */
                 const char *dst = json_string_value(json_object_get(m, "Destination")) ?: "";
-                json_t *own = json_object_get(json_object_get(c->doc, "Config"), "Volumes");
                 bool named = json_object_get(own, dst) == NULL;
                 json_array_foreach(json_object_get(hc, "Mounts"), j, b)
                 {

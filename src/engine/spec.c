@@ -414,10 +414,13 @@ static int build_linux(struct spec_ctx *c, json_t *caps, json_t *nss, json_t **o
         json_object_set_new(linux_obj, "namespaces", json_incref(nss));
         if (spec_build_devices(c, linux_obj, res, err) < 0)
                 goto fail;
+        /* the host's block IO controllers are looked at only for a container that asks */
         struct spec_blkio_support sup;
-        spec_blkio_probe("/sys/fs/cgroup", spec_cgroup2_unified(), &sup);
-        if (spec_build_blockio(hc, &sup, res, err) < 0)
-                goto fail;
+        if (spec_blkio_wanted(hc)) {
+                spec_blkio_probe("/sys/fs/cgroup", spec_cgroup2_unified(), &sup);
+                if (spec_build_blockio(hc, &sup, res, err) < 0)
+                        goto fail;
+        }
         /* device rules would be an eBPF program (v2) or a devices cgroup (v1): neither is an
          * unprivileged user's to set, and its containers' device nodes are bind mounts of
          * the host's, which the host's permissions already guard */

@@ -70,6 +70,15 @@ static const char *const discarded[] = {
 };
 
 /* Drop what the host can't do, warning as Docker does; then Docker's range check. */
+bool spec_blkio_wanted(json_t *hc)
+{
+        bool any = json_integer_value(json_object_get(hc, "BlkioWeight")) > 0 ||
+                   json_array_size(json_object_get(hc, "BlkioWeightDevice")) > 0;
+        for (int k = 0; k < 4 && !any; k++)
+                any = json_array_size(json_object_get(hc, hc_keys[k])) > 0;
+        return any;
+}
+
 static int adjust(json_t *hc, const struct spec_blkio_support *sup, berth_error_t *err)
 {
         json_int_t w = json_integer_value(json_object_get(hc, "BlkioWeight"));

@@ -34,6 +34,8 @@ int spec_build_devices(struct spec_ctx *c, json_t *linux_obj, json_t *resources,
 struct spec_blkio_support {
         bool weight, weight_device, throttle[4];
 };
+/* Whether HostConfig asks for any block IO setting (the probe is for those that do). */
+bool spec_blkio_wanted(json_t *hc);
 void spec_blkio_probe(const char *cgroot, bool unified, struct spec_blkio_support *out);
 
 /* resources.blockIO from HostConfig's Blkio* fields; what sup lacks is dropped from hc with

@@ -72,21 +72,32 @@ static int do_create(struct vm_ctx *c, void *arg, berth_error_t *err)
                 O_BALLOON,
                 O_NO_ACPI,
                 O_AUTOSTART,
-                O_CONFIG
+                O_CONFIG,
+                O_NO_JAIL,
+                O_CPU_SHARES,
+                O_CPU_QUOTA,
+                O_MEMORY_LIMIT,
+                O_MAX_MEMORY
         };
-        static const struct option opts[] = {{"kernel", required_argument, NULL, O_KERNEL},
-                                             {"initrd", required_argument, NULL, O_INITRD},
-                                             {"cmdline", required_argument, NULL, O_CMDLINE},
-                                             {"memory", required_argument, NULL, O_MEMORY},
-                                             {"cpus", required_argument, NULL, O_CPUS},
-                                             {"disk", required_argument, NULL, O_DISK},
-                                             {"net", required_argument, NULL, O_NET},
-                                             {"vsock", no_argument, NULL, O_VSOCK},
-                                             {"balloon", no_argument, NULL, O_BALLOON},
-                                             {"no-acpi", no_argument, NULL, O_NO_ACPI},
-                                             {"autostart", no_argument, NULL, O_AUTOSTART},
-                                             {"config", required_argument, NULL, O_CONFIG},
-                                             {0}};
+        static const struct option opts[] = {
+                {"kernel", required_argument, NULL, O_KERNEL},
+                {"initrd", required_argument, NULL, O_INITRD},
+                {"cmdline", required_argument, NULL, O_CMDLINE},
+                {"memory", required_argument, NULL, O_MEMORY},
+                {"cpus", required_argument, NULL, O_CPUS},
+                {"disk", required_argument, NULL, O_DISK},
+                {"net", required_argument, NULL, O_NET},
+                {"vsock", no_argument, NULL, O_VSOCK},
+                {"balloon", no_argument, NULL, O_BALLOON},
+                {"no-acpi", no_argument, NULL, O_NO_ACPI},
+                {"autostart", no_argument, NULL, O_AUTOSTART},
+                {"config", required_argument, NULL, O_CONFIG},
+                {"no-jail", no_argument, NULL, O_NO_JAIL},
+                {"cpu-shares", required_argument, NULL, O_CPU_SHARES},
+                {"cpu-quota", required_argument, NULL, O_CPU_QUOTA},
+                {"memory-limit", required_argument, NULL, O_MEMORY_LIMIT},
+                {"max-memory", required_argument, NULL, O_MAX_MEMORY},
+                {0}};
         struct vm_create_opts o = {0};
         int ch;
         char *end;
@@ -138,6 +149,29 @@ static int do_create(struct vm_ctx *c, void *arg, berth_error_t *err)
                 case O_CONFIG:
                         o.config = optarg;
                         break;
+                case O_NO_JAIL:
+                        o.no_jail = true;
+                        break;
+                case O_CPU_SHARES:
+                case O_CPU_QUOTA: {
+                        uint64_t *v = ch == O_CPU_SHARES ? &o.cpu_shares : &o.cpu_quota_us;
+                        errno = 0;
+                        *v = strtoull(optarg, &end, 10);
+                        if (*end || end == optarg || errno || !*v)
+                                return cli_usage_error(err, "vm create", "%s `%s`: want a number",
+                                                       ch == O_CPU_SHARES ? "--cpu-shares"
+                                                                          : "--cpu-quota",
+                                                       optarg);
+                        break;
+                }
+                case O_MEMORY_LIMIT:
+                        if (parse_mib(optarg, "--memory-limit", &o.memory_limit_mib, err) < 0)
+                                return -1;
+                        break;
+                case O_MAX_MEMORY:
+                        if (parse_mib(optarg, "--max-memory", &o.max_memory_mib, err) < 0)
+                                return -1;
+                        break;
                 default:
                         return cli_usage_error(err, "vm create", "invalid option");
                 }
@@ -145,7 +179,7 @@ static int do_create(struct vm_ctx *c, void *arg, berth_error_t *err)
         if (one_name(a, err) < 0)
                 return -1;
         if (o.config && (o.kernel || o.initrd || o.cmdline || o.memory_mib || o.cpus || o.n_disks ||
-                         o.n_nets || o.vsock || o.balloon))
+                         o.n_nets || o.vsock || o.balloon || o.max_memory_mib))
                 return cli_usage_error(err, "vm create",
                                        "--config is the whole definition: no --kernel, --disk, "
                                        "... with it");
@@ -318,6 +352,33 @@ static int do_vcpupin(struct vm_ctx *c, void *arg, berth_error_t *err)
         return vm_vcpupin(c, a->argv[1], (unsigned) v, a->argv[3], err);
 }
 
+/* vm numatune NAME [--nodeset NODES [--mode strict|preferred|interleave]] */
+static int do_numatune(struct vm_ctx *c, void *arg, berth_error_t *err)
+{
+        struct args *a = arg;
+        static const struct option opts[] = {{"nodeset", required_argument, NULL, 'n'},
+                                             {"mode", required_argument, NULL, 'm'},
+                                             {0}};
+        const char *nodeset = NULL, *mode = NULL;
+        int ch;
+        while ((ch = getopt_long(a->argc, a->argv, "", opts, NULL)) != -1) {
+                if (ch == 'n')
+                        nodeset = optarg;
+                else if (ch == 'm')
+                        mode = optarg;
+                else
+                        return cli_usage_error(err, a->cmd, "invalid option");
+        }
+        if (one_name(a, err) < 0)
+                return -1;
+        if (mode && !nodeset)
+                return cli_usage_error(err, a->cmd, "--mode goes with --nodeset");
+        json_t *doc = NULL;
+        if (vm_numatune(c, a->argv[optind], nodeset, mode ? mode : "strict", &doc, err) < 0)
+                return -1;
+        return print_json(doc);
+}
+
 /* vm snapshot create|ls|revert|rm NAME [SNAP] */
 static int do_snapshot(struct vm_ctx *c, void *arg, berth_error_t *err)
 {
@@ -355,6 +416,97 @@ static int do_snapshot(struct vm_ctx *c, void *arg, berth_error_t *err)
         return 0;
 }
 
+static void print_figures(json_t *f)
+{
+        printf("%s migration: %.0f ms in all, %.1f ms of downtime, %.1f MiB sent, %lld round(s)\n",
+               json_string_value(json_object_get(f, "Mode")),
+               json_number_value(json_object_get(f, "TotalMs")),
+               json_number_value(json_object_get(f, "DowntimeMs")),
+               (double) json_integer_value(json_object_get(f, "Bytes")) / 1048576.0,
+               (long long) json_integer_value(json_object_get(f, "Rounds")));
+}
+
+/* vm migrate NAME DEST [--live] [--max-downtime MS] [--bandwidth MiB/s] [--auto-converge] */
+static int do_migrate(struct vm_ctx *c, void *arg, berth_error_t *err)
+{
+        struct args *a = arg;
+        enum { O_LIVE = 256, O_DOWNTIME, O_BW, O_AC, O_POSTCOPY, O_STORAGE };
+        static const struct option opts[] = {{"live", no_argument, NULL, O_LIVE},
+                                             {"max-downtime", required_argument, NULL, O_DOWNTIME},
+                                             {"bandwidth", required_argument, NULL, O_BW},
+                                             {"auto-converge", no_argument, NULL, O_AC},
+                                             {"postcopy", no_argument, NULL, O_POSTCOPY},
+                                             {"copy-storage-all", no_argument, NULL, O_STORAGE},
+                                             {0}};
+        struct vm_migrate_opts o = {0};
+        int ch;
+        char *end;
+        while ((ch = getopt_long(a->argc, a->argv, "", opts, NULL)) != -1) {
+                switch (ch) {
+                case O_LIVE:
+                        o.live = true;
+                        break;
+                case O_DOWNTIME:
+                case O_BW: {
+                        unsigned long long v = strtoull(optarg, &end, 10);
+                        if (*end || !*optarg || v == 0 || v > 1000000)
+                                return cli_usage_error(
+                                        err, a->cmd, "%s `%s`: want a number",
+                                        ch == O_BW ? "--bandwidth" : "--max-downtime", optarg);
+                        *(ch == O_BW ? &o.bandwidth_mib : &o.max_downtime_ms) = v;
+                        break;
+                }
+                case O_AC:
+                        o.auto_converge = true;
+                        break;
+                case O_POSTCOPY:
+                        o.postcopy = o.live = true;
+                        break;
+                case O_STORAGE:
+                        return berth_fail(err, ENOTSUP,
+                                          "--copy-storage-all is not supported yet (disks must be "
+                                          "on storage both hosts see)");
+                default:
+                        return cli_usage_error(err, a->cmd, "invalid option");
+                }
+        }
+        if (a->argc - optind != 2)
+                return cli_usage_error(err, a->cmd, "want NAME DEST (tcp:HOST:PORT or unix:PATH)");
+        o.dest = a->argv[optind + 1];
+        json_t *f = NULL;
+        if (vm_migrate(c, a->argv[optind], &o, &f, err) < 0)
+                return -1;
+        print_figures(f);
+        json_decref(f);
+        return 0;
+}
+
+/* vm migrate-postcopy NAME: the migration under way goes post-copy */
+static int do_migrate_postcopy(struct vm_ctx *c, void *arg, berth_error_t *err)
+{
+        struct args *a = arg;
+        if (a->argc != 2)
+                return cli_usage_error(err, a->cmd, "want NAME");
+        return vm_migrate_postcopy(c, a->argv[1], err);
+}
+
+/* vm receive ADDR: take one migrated VM */
+static int do_receive(struct vm_ctx *c, void *arg, berth_error_t *err)
+{
+        struct args *a = arg;
+        if (a->argc != 2)
+                return cli_usage_error(err, a->cmd, "want ADDR (tcp:HOST:PORT or unix:PATH)");
+        char *name = NULL;
+        json_t *f = NULL;
+        if (vm_receive(c, a->argv[1], &name, &f, err) < 0)
+                return -1;
+        printf("received VM %s\n", name);
+        print_figures(f);
+        free(name);
+        json_decref(f);
+        return 0;
+}
+
 #define VERB(fn_name, impl, label)                                                          \
         static int fn_name(struct cli_global *g, int argc, char **argv, berth_error_t *err) \
         {                                                                                   \
@@ -368,12 +520,17 @@ VERB(vm_cmd_simple, do_simple, "vm")
 VERB(vm_cmd_setmem, do_setmem, "vm setmem")
 VERB(vm_cmd_vcpupin, do_vcpupin, "vm vcpupin")
 VERB(vm_cmd_emulatorpin, do_emulatorpin, "vm emulatorpin")
+VERB(vm_cmd_numatune, do_numatune, "vm numatune")
 VERB(vm_cmd_snapshot, do_snapshot, "vm snapshot")
+VERB(vm_cmd_migrate, do_migrate, "vm migrate")
+VERB(vm_cmd_receive, do_receive, "vm receive")
+VERB(vm_cmd_migrate_postcopy, do_migrate_postcopy, "vm migrate-postcopy")
 
 static const struct cli_command vm_commands[] = {
         {"create", vm_cmd_create,
          "Define a VM (--kernel --initrd --cmdline --memory --cpus "
-         "--disk --net --vsock --balloon)"},
+         "--disk --net --vsock --balloon --max-memory --no-jail --cpu-shares --cpu-quota "
+         "--memory-limit)"},
         {"define", vm_cmd_create, NULL},
         {"ls", vm_cmd_ls, "List running VMs (--all: defined ones too)"},
         {"list", vm_cmd_ls, NULL},
@@ -393,8 +550,17 @@ static const struct cli_command vm_commands[] = {
         {"vcpupin", vm_cmd_vcpupin,
          "Pin a vCPU's thread: NAME VCPU CPULIST (kept for later starts)"},
         {"emulatorpin", vm_cmd_emulatorpin, "Pin the VMM's other threads: NAME CPULIST"},
+        {"numatune", vm_cmd_numatune,
+         "Place guest RAM and vCPUs on NUMA nodes: NAME --nodeset N [--mode strict|preferred|"
+         "interleave] (at the next start)"},
         {"snapshot", vm_cmd_snapshot,
          "Full snapshots of a running VM: create|revert|rm NAME SNAP, ls NAME"},
+        {"migrate", vm_cmd_migrate,
+         "Move a VM to a `vm receive` host: NAME DEST [--live] [--postcopy] [--max-downtime MS] "
+         "[--bandwidth MiB/s] [--auto-converge]"},
+        {"receive", vm_cmd_receive, "Take one VM migrated here: ADDR (tcp:HOST:PORT, unix:PATH)"},
+        {"migrate-postcopy", vm_cmd_migrate_postcopy,
+         "Switch a VM's live migration under way to post-copy: NAME"},
         {NULL, NULL, NULL},
 };
 

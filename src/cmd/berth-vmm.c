@@ -13,6 +13,7 @@ int main(int argc, char **argv)
         struct vmm_config cfg;
         enum berth_log_level level = BERTH_LOG_WARN;
 
+
         berth_log_init("berth-vmm", level, BERTH_LOG_TEXT, NULL, NULL);
         vmm_config_init(&cfg);
         int r = vmm_config_parse_args(&cfg, argc, argv, &err);
@@ -33,6 +34,8 @@ int main(int argc, char **argv)
                          * supervisor (j == 1); the VM runs in its child (j == 0). */
                         if (cfg.jail)
                                 j = vmm_jail_enter(&cfg, &status, &err);
+                        if (j == 0 && cfg.wait_fd >= 0)
+                                vmm_wait_fd(cfg.wait_fd);
                         if (j == 1)
                                 r = status;
                         else if (j < 0 || (r = vmm_run(&cfg, &err)) < 0)

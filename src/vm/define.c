@@ -169,6 +169,36 @@ static int write_record(const char *tmp, json_t *cfg, json_t *meta, berth_error_
         return 0;
 }
 
+/* The jail opt-out and the cgroup's limits (cgroup.c) into vm.json. */
+static int set_limits(json_t *meta, const struct vm_create_opts *o, uint64_t mem,
+                      berth_error_t *err)
+{
+        if (o->no_jail)
+                json_object_set_new(meta, "NoJail", json_true());
+        if (o->cpu_shares && (o->cpu_shares < 2 || o->cpu_shares > 262144))
+                return berth_fail(err, EINVAL, "--cpu-shares %llu: want 2 to 262144",
+                                  (unsigned long long) o->cpu_shares);
+        if (o->cpu_quota_us && (o->cpu_quota_us < 1000 || o->cpu_quota_us > 100000ull * 1024))
+                return berth_fail(err, EINVAL,
+                                  "--cpu-quota %llu: want 1000 µs or more per 100 ms period",
+                                  (unsigned long long) o->cpu_quota_us);
+        /* Guest RAM and the VMM's own few MiB must fit, or the VMM is the OOM killer's. */
+        if (o->memory_limit_mib && o->memory_limit_mib < mem + 16)
+                return berth_fail(err, EINVAL,
+                                  "--memory-limit %llu MiB: want at least the VM's memory and "
+                                  "16 MiB for its VMM (%llu MiB)",
+                                  (unsigned long long) o->memory_limit_mib,
+                                  (unsigned long long) mem + 16);
+        if (o->cpu_shares)
+                json_object_set_new(meta, "CpuShares", json_integer((json_int_t) o->cpu_shares));
+        if (o->cpu_quota_us)
+                json_object_set_new(meta, "CpuQuota", json_integer((json_int_t) o->cpu_quota_us));
+        if (o->memory_limit_mib)
+                json_object_set_new(meta, "MemoryLimitMiB",
+                                    json_integer((json_int_t) o->memory_limit_mib));
+        return 0;
+}
+
 /* define --config FILE: a whole berth-vmm config (Firecracker's shape) as
  * the definition.  What can be checked now is (kernel, initrd, memory,
  * drives); berth-vmm checks the rest, key by key, at start. */
@@ -212,6 +242,8 @@ static int build_from_config(const struct vm_create_opts *o, const char *tmp, be
         json_auto_t *meta =
                 json_pack("{s:s,s:s,s:b,s:b,s:[],s:[]}", "Name", o->name, "Created", now,
                           "Autostart", o->autostart, "NoAcpi", o->no_acpi, "Overlays", "Disks");
+        if (set_limits(meta, o, (uint64_t) mem, err) < 0)
+                return -1;
         size_t i;
         json_t *d;
         json_array_foreach(json_object_get(cfg, "drives"), i, d)
@@ -250,18 +282,31 @@ static int build(struct vm_ctx *c, const struct vm_create_opts *o, const char *t
         unsigned cpus = o->cpus ? o->cpus : 1;
         if (cpus > 32)
                 return berth_fail(err, EINVAL, "--cpus %u: at most 32", cpus);
+        /* --max-memory: the guest gets that much RAM, the balloon holds back
+         * all but --memory from the start, and setmem moves within it. */
+        uint64_t max = o->max_memory_mib ? o->max_memory_mib : mem;
+        if (max < mem || max > host)
+                return berth_fail(err, EINVAL,
+                                  "--max-memory %llu MiB: want at least --memory (%llu MiB) and "
+                                  "no more than the host has (%llu MiB)",
+                                  (unsigned long long) max, (unsigned long long) mem,
+                                  (unsigned long long) host);
 
         char now[64];
         berth_rfc3339(berth_now_ns(), false, now, sizeof(now));
         json_auto_t *meta =
                 json_pack("{s:s,s:s,s:b,s:b,s:[],s:[]}", "Name", o->name, "Created", now,
                           "Autostart", o->autostart, "NoAcpi", o->no_acpi, "Overlays", "Disks");
+        if (set_limits(meta, o, max, err) < 0)
+                return -1;
+        if (o->max_memory_mib)
+                json_object_set_new(meta, "MemoryMiB", json_integer((json_int_t) mem));
         json_t *boot = json_pack("{s:s,s:s}", "kernel_image_path", kernel, "boot_args",
                                  o->cmdline ? o->cmdline : "console=ttyS0");
         if (initrd)
                 json_object_set_new(boot, "initrd_path", json_string(initrd));
         json_auto_t *cfg = json_pack("{s:o,s:{s:i,s:I}}", "boot-source", boot, "machine-config",
-                                     "vcpu_count", (int) cpus, "mem_size_mib", (json_int_t) mem);
+                                     "vcpu_count", (int) cpus, "mem_size_mib", (json_int_t) max);
         json_t *drives = json_array();
         json_object_set_new(cfg, "drives", drives);
         for (unsigned i = 0; i < o->n_disks; i++)
@@ -291,8 +336,9 @@ static int build(struct vm_ctx *c, const struct vm_create_opts *o, const char *t
                                     json_pack("{s:I,s:s}", "guest_cid", (json_int_t) free_cid(c),
                                               "uds_path", uds));
         }
-        if (o->balloon)
-                json_object_set_new(cfg, "balloon", json_pack("{s:i}", "amount_mib", 0));
+        if (o->balloon || o->max_memory_mib)
+                json_object_set_new(cfg, "balloon",
+                                    json_pack("{s:I}", "amount_mib", (json_int_t) (max - mem)));
         return write_record(tmp, cfg, meta, err);
 }
 

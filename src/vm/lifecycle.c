@@ -2,7 +2,9 @@
  * and autostart: each under the VM's lock, each checking the reconciled
  * state first, so a command on the wrong state fails cleanly and leaves
  * nothing changed. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,6 +259,22 @@ int vm_pause(struct vm_ctx *c, const char *name, bool pause, berth_error_t *err)
         return ret < 0 ? -1 : 0;
 }
 
+/* Remove what dir holds, directories depth levels down. */
+static void empty_dir(const char *dir, int depth)
+{
+        cleanup_dir DIR *d = opendir(dir);
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                if (unlinkat(dirfd(d), e->d_name, 0) == 0 || errno != EISDIR || depth <= 0)
+                        continue;
+                cleanup_free char *sub = berth_xasprintf("%s/%s", dir, e->d_name);
+                empty_dir(sub, depth - 1);
+                (void) unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+        }
+}
+
 int vm_remove(struct vm_ctx *c, const char *name, bool disks, berth_error_t *err)
 {
         struct vm_rec r;
@@ -273,6 +291,7 @@ int vm_remove(struct vm_ctx *c, const char *name, bool disks, berth_error_t *err
                                 log_warn("VM %s: remove disk `%s`: %s", name, p, strerror(errno));
                 }
         }
+        vm_cgroup_remove(&r); /* left by a supervisor that was killed */
         /* Out of sight first (one rename), then emptied: a reader never
          * finds half a VM. */
         cleanup_free char *gone =
@@ -281,11 +300,7 @@ int vm_remove(struct vm_ctx *c, const char *name, bool disks, berth_error_t *err
         if (rename(r.dir, gone) < 0) {
                 ret = berth_fail(err, errno, "remove VM `%s`", name);
         } else {
-                cleanup_dir DIR *d = opendir(gone);
-                struct dirent *e;
-                while (d && (e = readdir(d)) != NULL)
-                        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-                                (void) unlinkat(dirfd(d), e->d_name, 0);
+                empty_dir(gone, 2); /* its files, and snapshots/<snap>/ */
                 if (rmdir(gone) < 0)
                         log_warn("VM %s: remove `%s`: %s", name, gone, strerror(errno));
                 (void) rmdir(r.run);

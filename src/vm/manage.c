@@ -143,6 +143,9 @@ int vm_stats(struct vm_ctx *c, const char *name, json_t **out, berth_error_t *er
                           "VmExits", json_object_get(metrics, "vm_exits"), "Devices",
                           json_object_get(metrics, "devices"));
         json_decref(metrics);
+        /* The VM's processes as its cgroup accounts them (cgroup.c). */
+        if (json_object_get(r.state, "Cgroup"))
+                json_object_set_new(doc, "Cgroup", vm_cgroup_stats(&r));
         if (json_object_get(r.cfg, "balloon")) {
                 json_t *b = NULL;
                 berth_error_t e = NULL;
@@ -245,11 +248,63 @@ static int pin_emulator(int pid, const char *cpulist, berth_error_t *err)
         return 0;
 }
 
+/* The CPUs of the nodes in nodeset ("0-1"), as a CPU list ("0-3,8-11"). */
+static char *node_cpus(const char *nodeset, berth_error_t *err)
+{
+        cpu_set_t nodes;
+        if (parse_cpulist(nodeset, &nodes) < 0)
+                return berth_fail(err, 0, "NUMA node set `%s`: want e.g. 0-1,3", nodeset), NULL;
+        char *out = NULL;
+        for (int n = 0; n < 64; n++) {
+                if (!CPU_ISSET(n, &nodes))
+                        continue;
+                char p[96];
+                snprintf(p, sizeof(p), "/sys/devices/system/node/node%d/cpulist", n);
+                cleanup_free char *list = NULL;
+                if (berth_read_file(p, &list, NULL, NULL) < 0) {
+                        free(out);
+                        return berth_fail(err, ENOENT, "this host has no NUMA node %d", n), NULL;
+                }
+                list[strcspn(list, "\n")] = 0;
+                if (!*list) /* a node with memory and no CPU */
+                        continue;
+                char *joined = out ? berth_xasprintf("%s,%s", out, list) : berth_xstrdup(list);
+                free(out);
+                out = joined;
+        }
+        if (!out)
+                berth_fail(err, EINVAL, "NUMA nodes `%s` have no CPU", nodeset);
+        return out;
+}
+
 int vm_apply_pins(struct vm_rec *r, int pid, berth_error_t *err)
 {
         json_t *pins = json_object_get(r->meta, "VcpuPin");
         const char *k;
         json_t *v;
+        /* numatune: the vCPUs no vcpupin places run on the nodes their RAM is on */
+        const char *nodeset =
+                json_string_value(json_object_get(json_object_get(r->meta, "Numa"), "Nodeset"));
+        if (nodeset) {
+                cleanup_free char *cpus = node_cpus(nodeset, err);
+                if (!cpus)
+                        return berth_wrap(err, "numatune of VM `%s`", r->name);
+                unsigned n_vcpus = (unsigned) json_integer_value(
+                        json_object_get(json_object_get(r->cfg, "machine-config"), "vcpu_count"));
+                for (unsigned n = 0; n < n_vcpus; n++) {
+                        char key[16];
+                        snprintf(key, sizeof(key), "%u", n);
+                        if (json_object_get(pins, key))
+                                continue;
+                        int tid = 0;
+                        for (int i = 0; i < 200 && !(tid = vcpu_tid(pid, n)); i++)
+                                usleep(5000);
+                        if (!tid || pin(tid, cpus, err) < 0)
+                                return tid ? berth_wrap(err, "place vCPU %u of VM `%s`", n, r->name)
+                                           : berth_fail(err, 0, "VM `%s` has no vCPU %u", r->name,
+                                                        n);
+                }
+        }
         json_object_foreach(pins, k, v)
         {
                 unsigned n = (unsigned) strtoul(k, NULL, 10);
@@ -325,4 +380,44 @@ int vm_vcpupin(struct vm_ctx *c, const char *name, unsigned vcpu, const char *cp
 int vm_emulatorpin(struct vm_ctx *c, const char *name, const char *cpulist, berth_error_t *err)
 {
         return set_pin(c, name, -1, cpulist, err);
+}
+
+int vm_numatune(struct vm_ctx *c, const char *name, const char *nodeset, const char *mode,
+                json_t **out, berth_error_t *err)
+{
+        struct vm_rec r;
+        if (vm_rec_open(c, name, &r, err) < 0)
+                return -1;
+        int ret = 0;
+        if (nodeset) {
+                cpu_set_t nodes;
+                cleanup_free char *cpus = NULL;
+                if (strcmp(mode, "strict") != 0 && strcmp(mode, "preferred") != 0 &&
+                    strcmp(mode, "interleave") != 0)
+                        ret = berth_fail(err, 0,
+                                         "--mode `%s`: want strict, preferred or interleave", mode);
+                else if (parse_cpulist(nodeset, &nodes) < 0 || CPU_COUNT(&nodes) == 0)
+                        ret = berth_fail(err, 0, "--nodeset `%s`: want e.g. 0-1,3", nodeset);
+                else if (strcmp(mode, "preferred") == 0 && CPU_COUNT(&nodes) != 1)
+                        ret = berth_fail(err, 0, "--mode preferred takes one node, not `%s`",
+                                         nodeset);
+                else if (!(cpus = node_cpus(nodeset, err)))
+                        ret = -1;
+                if (ret == 0) {
+                        json_object_set_new(
+                                r.meta, "Numa",
+                                json_pack("{s:s,s:s}", "Nodeset", nodeset, "Mode", mode));
+                        ret = vm_rec_save_meta(&r, err);
+                }
+        }
+        if (ret == 0) {
+                json_t *numa = json_object_get(r.meta, "Numa");
+                *out = numa ? json_deep_copy(numa) : json_object();
+                /* Guest RAM is placed as the VMM maps it: a running VM gets it at its next
+                 * start, as virsh numatune --config. */
+                json_object_set_new(*out, "AppliesAtNextStart",
+                                    json_boolean(nodeset && vm_status_live(vm_rec_reconcile(&r))));
+        }
+        vm_rec_close(&r);
+        return ret < 0 ? berth_wrap(err, "numatune VM `%s`", name) : 0;
 }

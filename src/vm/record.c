@@ -291,7 +291,10 @@ static void fill_info(struct vm_rec *r, struct vm_info *i)
                 i->pid = (int) json_integer_value(json_object_get(r->state, "Pid"));
         json_t *mc = json_object_get(r->cfg, "machine-config");
         i->cpus = (unsigned) json_integer_value(json_object_get(mc, "vcpu_count"));
-        i->memory_mib = (uint64_t) json_integer_value(json_object_get(mc, "mem_size_mib"));
+        /* with --max-memory, the memory it was given (setmem moves it live) */
+        json_t *cur = json_object_get(r->meta, "MemoryMiB");
+        i->memory_mib =
+                (uint64_t) json_integer_value(cur ? cur : json_object_get(mc, "mem_size_mib"));
         i->autostart = json_is_true(json_object_get(r->meta, "Autostart"));
 }
 

@@ -80,14 +80,37 @@ static json_t *writable_disks(const struct vm_rec *r)
         return out;
 }
 
+/* A jailed VMM writes as the jail's uid, into snapshots/ bound in its
+ * jail: the temporary directory is its own while it writes, root's after. */
+static int hand_over(const char *tmp, bool to_jail, berth_error_t *err)
+{
+        uid_t id = to_jail ? VM_JAIL_ID : 0;
+        if (chown(tmp, id, id) < 0)
+                return berth_fail(err, errno, "chown `%s`", tmp);
+        if (to_jail)
+                return 0;
+        static const char *const files[] = {"state", "mem"};
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(files); i++) {
+                cleanup_free char *p = berth_xasprintf("%s/%s", tmp, files[i]);
+                if (lchown(p, 0, 0) < 0 && errno != ENOENT)
+                        return berth_fail(err, errno, "chown `%s`", p);
+        }
+        return 0;
+}
+
 static int take(struct vm_rec *r, const char *tmp, json_t *disks, berth_error_t *err)
 {
         cleanup_free char *sock = vm_rec_run_path(r, "api.sock");
         cleanup_free char *state = berth_xasprintf("%s/state", tmp);
         cleanup_free char *mem = berth_xasprintf("%s/mem", tmp);
+        bool jailed = json_is_true(json_object_get(r->state, "Jailed")) && geteuid() == 0;
         json_t *body = json_pack("{s:s,s:s,s:s}", "snapshot_type", "Full", "snapshot_path", state,
                                  "mem_file_path", mem);
-        int ret = vm_api_ok(sock, "PUT", "/snapshot/create", body, NULL, err);
+        int ret = jailed ? hand_over(tmp, true, err) : 0;
+        if (ret == 0)
+                ret = vm_api_ok(sock, "PUT", "/snapshot/create", body, NULL, err);
+        if (jailed && hand_over(tmp, false, ret < 0 ? NULL : err) < 0 && ret >= 0)
+                ret = -1;
         json_decref(body);
         size_t i;
         json_t *d;

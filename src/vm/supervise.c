@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/idmap.h"
+#include "common/paths.h"
 #include "common/units.h"
 #include "common/util.h"
 #include "vm/vm_internal.h"
@@ -40,6 +43,7 @@
 #define MAX_CLIENTS      8
 #define API_WAIT_MS      10000
 #define MAX_QUICK_REBOOT 5 /* reboots within 10 s before it counts as a crash */
+#define VMM_WAIT_FD      3 /* berth-vmm's --wait-fd */
 
 struct sup {
         struct vm_rec *r;
@@ -51,6 +55,8 @@ struct sup {
         size_t ring_len, ring_pos;
         off_t log_size;
         pid_t vmm;
+        bool jailed; /* berth-vmm --jail, as pid 1 of a pid namespace made here */
+        bool cgroup; /* the VMM is in the VM's cgroup */
 };
 
 static bool api_ready(const char *path)
@@ -142,10 +148,13 @@ static char **vmm_argv(struct sup *s)
 {
         struct vm_rec *r = s->r;
         cleanup_free char *cfg = vm_rec_path(r, "config.json");
-        char **a = berth_xcalloc(16, sizeof(char *));
+        char **a = berth_xcalloc(28, sizeof(char *));
         int n = 0;
         a[n++] = berth_xstrdup(r->ctx->vmm_bin);
-        if (r->restore_state) { /* a snapshot revert: its devices, memory and vCPUs */
+        if (r->migrate_incoming) { /* vm receive: the VM comes from the stream */
+                a[n++] = berth_xstrdup("--migrate-incoming");
+                a[n++] = berth_xstrdup(r->migrate_incoming);
+        } else if (r->restore_state) { /* a snapshot revert: its devices, memory and vCPUs */
                 a[n++] = berth_xstrdup("--restore");
                 a[n++] = berth_xstrdup(r->restore_state);
                 a[n++] = berth_xstrdup("--restore-mem");
@@ -160,26 +169,119 @@ static char **vmm_argv(struct sup *s)
         a[n++] = berth_xstrdup("stdio");
         a[n++] = berth_xstrdup("--log-level");
         a[n++] = berth_xstrdup("info");
+        a[n++] = berth_xstrdup("--wait-fd");
+        a[n++] = berth_xasprintf("%d", VMM_WAIT_FD);
         if (json_is_true(json_object_get(r->meta, "NoAcpi")))
                 a[n++] = berth_xstrdup("--no-acpi");
+        json_t *numa = json_object_get(r->meta, "Numa"); /* vm numatune */
+        const char *nodes = json_string_value(json_object_get(numa, "Nodeset"));
+        const char *mode = json_string_value(json_object_get(numa, "Mode"));
+        if (nodes && mode) {
+                a[n++] = berth_xstrdup("--numa");
+                a[n++] = berth_xasprintf("%s:%s", nodes, mode);
+        }
+        if (s->jailed) { /* snapshots are written in snapshots/, bound into the jail */
+                a[n++] = berth_xstrdup("--jail");
+                a[n++] = berth_xstrdup("--jail-rw");
+                a[n++] = vm_rec_path(r, "snapshots");
+        }
         return a;
 }
 
-/* Fork and exec berth-vmm with its stdio on pipes; stderr to vmm.log. */
-static int spawn_vmm(struct sup *s, char *const *argv)
+bool vm_jail_wanted(const struct vm_rec *r, const char **why)
 {
-        int in[2], out[2];
+        const char *w = NULL;
+        size_t i;
+        json_t *n;
+        if (json_is_true(json_object_get(r->meta, "NoJail")))
+                w = "its definition says --no-jail";
+        else if (r->migrate_incoming)
+                w = "it receives a live migration (berth-vmm refuses that under --jail)";
+        json_array_foreach(json_object_get(r->cfg, "network-interfaces"), i, n)
+        {
+                if (!w && json_object_get(n, "network"))
+                        w = "it joins a berth network, which needs the host's berth state";
+        }
+        if (why)
+                *why = w;
+        return w == NULL;
+}
+
+/* The jail's directory berth-vmm made (<run>/vmm/jail-<pid>): empty on the
+ * host (the tmpfs was in the VMM's own mount namespace), removed here as
+ * the VMM, by then another uid, could not. */
+static void remove_jail_dir(pid_t pid)
+{
+        struct berth_paths p = {0};
+        berth_error_t err = NULL;
+        if (berth_paths_default(&p, &err) < 0) {
+                berth_error_release(&err);
+                return;
+        }
+        cleanup_free char *dir = berth_xasprintf("%s/vmm/jail-%d", p.run_dir, (int) pid);
+        (void) rmdir(dir);
+        berth_paths_free(&p);
+}
+
+/* What a VMM leaves once it is gone, cleared before its exit is recorded
+ * (a reader then finds nothing of it): its API and vsock sockets, which a
+ * jailed VMM (another uid) could not unlink, its jail's directory, its cgroup (made
+ * again for the next VMM). */
+static void vmm_gone(struct sup *s)
+{
+        (void) unlink(s->api_sock);
+        cleanup_free char *vsock = vm_rec_run_path(s->r, "vsock.sock");
+        (void) unlink(vsock);
+        if (s->jailed)
+                remove_jail_dir(s->vmm);
+        if (s->cgroup)
+                vm_cgroup_remove(s->r);
+}
+
+/* A child for berth-vmm: a plain fork, or jailed the first process of a new
+ * pid namespace (the VMM is pid 1 there and sees no other process; its
+ * host pid stays the one vcpupin, stats and destroy use). */
+static pid_t fork_vmm(bool newpid)
+{
+        if (!newpid)
+                return fork();
+        /* clone with fork's semantics: the child only execs */
+        return (pid_t) syscall(SYS_clone, (unsigned long) (CLONE_NEWPID | SIGCHLD), NULL, NULL,
+                               NULL, 0UL);
+}
+
+/* Fork and exec berth-vmm with its stdio on pipes; stderr to vmm.log.  The
+ * VMM is put in the VM's cgroup while it execs and makes its jail (a few ms
+ * of cgroupfs writes, off the start's critical path), and waits for that
+ * (--wait-fd) before it builds the VM: guest RAM and every thread are the
+ * cgroup's. */
+static int spawn_vmm(struct sup *s, char *const *argv, berth_error_t *err)
+{
+        int in[2], out[2], go[2];
         if (pipe2(in, O_CLOEXEC) < 0)
-                return -1;
+                return berth_fail(err, errno, "pipe");
         if (pipe2(out, O_CLOEXEC) < 0) {
+                int e = errno;
                 close(in[0]);
                 close(in[1]);
-                return -1;
+                return berth_fail(err, e, "pipe");
         }
-        pid_t pid = fork();
+        if (pipe2(go, O_CLOEXEC) < 0) {
+                int e = errno;
+                close(in[0]);
+                close(in[1]);
+                close(out[0]);
+                close(out[1]);
+                return berth_fail(err, e, "pipe");
+        }
+        pid_t pid = fork_vmm(s->jailed);
         if (pid == 0) {
-                /* stderr is the supervisor's own: vmm.log already (supervise) */
-                if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
+                /* stderr is the supervisor's own: vmm.log already (supervise);
+                 * fd 3 is --wait-fd, closed by the supervisor once the VMM
+                 * is in the VM's cgroup */
+                if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
+                    (go[0] == VMM_WAIT_FD ? fcntl(go[0], F_SETFD, 0) : dup2(go[0], VMM_WAIT_FD)) <
+                            0)
                         _exit(127);
                 sigset_t all;
                 sigemptyset(&all);
@@ -189,13 +291,33 @@ static int spawn_vmm(struct sup *s, char *const *argv)
                 fprintf(stderr, "berth vm: exec `%s`: %s\n", argv[0], strerror(errno));
                 _exit(127);
         }
+        int fork_errno = errno;
         close(in[0]);
         close(out[1]);
+        close(go[0]);
         if (pid < 0) {
                 close(in[1]);
                 close(out[0]);
-                return -1;
+                close(go[1]);
+                return berth_fail(err, fork_errno, "%s",
+                                  s->jailed ? "clone a new pid namespace" : "fork");
         }
+        if (vm_cgroup_enter(s->r, pid, err) < 0) {
+                if (vm_cgroup_limited(s->r)) { /* limits asked for: not without them */
+                        close(go[1]);
+                        kill(pid, SIGKILL);
+                        waitpid(pid, NULL, 0);
+                        close(in[1]);
+                        close(out[0]);
+                        return -1;
+                }
+                log_warn("%s: the VM runs without a cgroup of its own", berth_error_msg(*err));
+                berth_error_release(err);
+                s->cgroup = false;
+        } else {
+                s->cgroup = geteuid() == 0 && !berth_in_userns();
+        }
+        close(go[1]);
         s->vmm = pid;
         s->in_fd = in[1];
         s->out_fd = out[0];
@@ -329,6 +451,8 @@ static bool record_exit(struct sup *s, int status, unsigned *quick_reboots, time
                                                 : "the guest rebooted too often");
                 if (!shutdown)
                         status_s = "crashed";
+        } else if (exited && code == VMM_STATUS_MIGRATED) {
+                reason = berth_xstrdup("migrated to another host");
         } else if (exited && code == VMM_STATUS_SIGNAL) {
                 reason = berth_xstrdup("berth-vmm was stopped by a signal");
         } else if (exited) {
@@ -388,6 +512,8 @@ static void report(int fd, char *line)
 static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd)
 {
         struct sup s = {.r = r, .listen_fd = -1, .log_fd = -1, .in_fd = -1, .out_fd = -1};
+        const char *nojail = NULL;
+        s.jailed = vm_jail_wanted(r, &nojail);
         for (int i = 0; i < MAX_CLIENTS; i++)
                 s.clients[i] = -1;
         s.api_sock = vm_rec_run_path(r, "api.sock");
@@ -403,6 +529,8 @@ static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd)
                 dup2(lfd, 2);
         }
         berth_log_set_level(BERTH_LOG_INFO);
+        if (!s.jailed)
+                log_info("VM %s: berth-vmm runs without --jail: %s", r->name, nojail);
         sigset_t set;
         sigemptyset(&set);
         sigaddset(&set, SIGCHLD);
@@ -418,32 +546,41 @@ static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd)
         bool first = true;
         for (;;) {
                 (void) unlink(s.api_sock); /* left by a VMM that was killed */
-                if (s.sig_fd < 0 || s.listen_fd < 0 || spawn_vmm(&s, argv) < 0) {
+                berth_error_t serr = NULL;
+                if (s.sig_fd < 0 || s.listen_fd < 0 || spawn_vmm(&s, argv, &serr) < 0) {
                         if (first)
                                 report(sync_fd,
-                                       berth_xasprintf("ERR cannot start berth-vmm `%s`: %s\n",
-                                                       argv[0], strerror(errno)));
+                                       berth_xasprintf(
+                                               "ERR cannot start berth-vmm `%s`: %s\n", argv[0],
+                                               serr ? berth_error_msg(serr) : strerror(errno)));
+                        else
+                                log_error("VM %s: cannot start berth-vmm again: %s", r->name,
+                                          serr ? berth_error_msg(serr) : strerror(errno));
+                        berth_error_release(&serr);
                         break;
                 }
                 int status = 0;
                 bool died = !wait_api(&s, &status);
                 if (died) {
                         if (first) {
+                                vmm_gone(&s);
                                 cleanup_free char *why = vmm_log_tail(&s);
                                 report(sync_fd, berth_xasprintf("ERR %s\n", why));
                                 break;
                         }
                 } else if (first) {
-                        report(sync_fd, berth_xasprintf("OK %d %llu %d\n", (int) s.vmm,
-                                                        vm_pid_start_time(s.vmm), (int) getpid()));
+                        report(sync_fd, berth_xasprintf("OK %d %llu %d %d %d\n", (int) s.vmm,
+                                                        vm_pid_start_time(s.vmm), (int) getpid(),
+                                                        s.jailed, s.cgroup));
                         close(sync_fd);
                         sync_fd = -1;
                         first = false;
                 } else {
                         note_restart(&s);
                 }
-                if (r->restore_state) { /* a reboot after a revert boots the definition */
-                        r->restore_state = r->restore_mem = NULL;
+                if (r->restore_state || r->migrate_incoming) {
+                        /* a reboot after a revert or an incoming migration boots the definition */
+                        r->restore_state = r->restore_mem = r->migrate_incoming = NULL;
                         for (char **p = argv; *p; p++)
                                 free(*p);
                         free(argv);
@@ -452,6 +589,7 @@ static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd)
                 /* A VMM restarted after a reboot that died before its API
                  * answered is reaped already: pump must not wait for it. */
                 status = pump(&s, status, died);
+                vmm_gone(&s);
                 if (record_exit(&s, status, &quick, &since))
                         break;
         }
@@ -472,6 +610,13 @@ int vm_supervisor_start(struct vm_rec *r, berth_error_t *err)
         }
         if (access(r->ctx->vmm_bin, X_OK) < 0)
                 return berth_fail(err, errno, "berth-vmm `%s`", r->ctx->vmm_bin);
+        if (vm_jail_wanted(r, NULL)) {
+                /* Bound writable into the jail: the jailed VMM (another uid)
+                 * may pass through it to the snapshot being made. */
+                cleanup_free char *snaps = vm_rec_path(r, "snapshots");
+                if ((mkdir(snaps, 0711) < 0 && errno != EEXIST) || chmod(snaps, 0711) < 0)
+                        return berth_fail(err, errno, "make `%s`", snaps);
+        }
         int sync[2];
         if (pipe2(sync, O_CLOEXEC) < 0)
                 return berth_fail(err, errno, "pipe");
@@ -518,9 +663,9 @@ int vm_supervisor_start(struct vm_rec *r, berth_error_t *err)
         close(sync[0]);
         buf[len] = 0;
         buf[strcspn(buf, "\n")] = 0;
-        int vmm_pid = 0, sup_pid = 0;
+        int vmm_pid = 0, sup_pid = 0, jailed = 0, cgroup = 0;
         unsigned long long t = 0;
-        if (sscanf(buf, "OK %d %llu %d", &vmm_pid, &t, &sup_pid) != 3)
+        if (sscanf(buf, "OK %d %llu %d %d %d", &vmm_pid, &t, &sup_pid, &jailed, &cgroup) != 5)
                 return berth_fail(err, 0, "berth-vmm did not start: %s",
                                   berth_str_has_prefix(buf, "ERR ") ? buf + 4
                                                                     : "the supervisor died");
@@ -530,6 +675,11 @@ int vm_supervisor_start(struct vm_rec *r, berth_error_t *err)
                                    vmm_pid, "StartTime", (json_int_t) t, "SupervisorPid", sup_pid,
                                    "SupervisorStartTime", (json_int_t) vm_pid_start_time(sup_pid),
                                    "BootId", vm_boot_id(), "StartedAt", now, "Paused", 0);
+        json_object_set_new(st_doc, "Jailed", json_boolean(jailed));
+        if (cgroup) {
+                cleanup_free char *cg = vm_cgroup_path(r);
+                json_object_set_new(st_doc, "Cgroup", json_string(cg));
+        }
         json_decref(r->state);
         r->state = st_doc;
         return vm_rec_save_state(r, err);

@@ -49,7 +49,12 @@ struct vm_create_opts {
         const char *nets[VM_MAX_NETS]; /* a berth network, or tap:NAME */
         unsigned n_nets;
         bool vsock, balloon, no_acpi, autostart;
-        const char *config; /* define --config FILE: the whole berth-vmm config instead */
+        bool no_jail;              /* berth-vmm runs without --jail (docs/vm.md) */
+        uint64_t cpu_shares;       /* the VM's cgroup: 0 = unset */
+        uint64_t cpu_quota_us;     /* CPU time per 100 ms period; 0 = unset */
+        uint64_t memory_limit_mib; /* every byte of the VM's processes; 0 = unset */
+        uint64_t max_memory_mib;   /* guest RAM, the balloon holding back all but memory_mib */
+        const char *config;        /* define --config FILE: the whole berth-vmm config instead */
 };
 
 /* snapshot.c: full snapshots (RAM, devices, vCPUs and the writable disks) of a running VM,
@@ -58,6 +63,26 @@ int vm_snapshot_create(struct vm_ctx *c, const char *name, const char *snap, ber
 int vm_snapshot_list(struct vm_ctx *c, const char *name, json_t **out, berth_error_t *err);
 int vm_snapshot_revert(struct vm_ctx *c, const char *name, const char *snap, berth_error_t *err);
 int vm_snapshot_remove(struct vm_ctx *c, const char *name, const char *snap, berth_error_t *err);
+
+/* migrate.c: move a VM to the berth listening at dest (`vm receive`): live (pre-copy, the
+ * VMM's PUT /migrate) when it runs, cold (definition, kernel and disks) when it is shut off.
+ * Both ends keep the figures (*figures: Mode, TotalMs, DowntimeMs, Bytes, Rounds) in
+ * state.json's LastMigration. */
+struct vm_migrate_opts {
+        const char *dest;         /* tcp:HOST:PORT or unix:PATH */
+        uint64_t max_downtime_ms; /* 0: 300 */
+        uint64_t bandwidth_mib;   /* 0: no cap */
+        bool live;                /* --live: the guest runs during the copy */
+        bool postcopy;            /* --postcopy: state first, RAM fetched on demand after */
+        bool auto_converge;
+};
+int vm_migrate(struct vm_ctx *c, const char *name, const struct vm_migrate_opts *o,
+               json_t **figures, berth_error_t *err);
+/* A live migration of name under way switches to post-copy (virsh migrate-postcopy). */
+int vm_migrate_postcopy(struct vm_ctx *c, const char *name, berth_error_t *err);
+/* Take one VM migrated to addr: defined here under its name, started for a live one. */
+int vm_receive(struct vm_ctx *c, const char *addr, char **name, json_t **figures,
+               berth_error_t *err);
 
 /* Define a VM: checks everything a start would find wrong that can be
  * known now, makes overlays, and publishes the directory in one rename, so
@@ -107,6 +132,11 @@ int vm_setmem(struct vm_ctx *c, const char *name, uint64_t mib, berth_error_t *e
 int vm_vcpupin(struct vm_ctx *c, const char *name, unsigned vcpu, const char *cpulist,
                berth_error_t *err);
 int vm_emulatorpin(struct vm_ctx *c, const char *name, const char *cpulist, berth_error_t *err);
+/* NUMA placement of guest RAM (berth-vmm --numa: mbind, mode strict, preferred or interleave)
+ * and of the vCPU threads no vcpupin places (the nodes' CPUs), kept in vm.json and applied at
+ * every start.  nodeset NULL: only *out, the current setting. */
+int vm_numatune(struct vm_ctx *c, const char *name, const char *nodeset, const char *mode,
+                json_t **out, berth_error_t *err);
 /* vCPU times, RSS, VM exits by reason, device counters, balloon. */
 int vm_stats(struct vm_ctx *c, const char *name, json_t **out, berth_error_t *err);
 

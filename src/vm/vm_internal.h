@@ -14,6 +14,7 @@
 #define VMM_STATUS_KERNEL   3
 #define VMM_STATUS_REBOOT   10
 #define VMM_STATUS_SIGNAL   13
+#define VMM_STATUS_MIGRATED 14 /* the VM left for another host (vm migrate) */
 
 struct vm_rec {
         struct vm_ctx *ctx;
@@ -26,6 +27,8 @@ struct vm_rec {
         json_t *state; /* state.json (an empty object when never started) */
         /* set by a snapshot revert for the supervisor's first start: berth-vmm --restore */
         const char *restore_state, *restore_mem;
+        /* set by `vm receive` for the supervisor's first start: berth-vmm --migrate-incoming */
+        const char *migrate_incoming;
 };
 
 /* Open an existing VM's record and take its lock (reloading the documents);
@@ -71,6 +74,9 @@ int vm_check_disks(struct vm_ctx *c, const char *name, json_t *cfg, berth_error_
  * the HTTP status, or -1 with err set. */
 int vm_api_call(const char *sock, const char *method, const char *path, json_t *body,
                 json_t **reply, berth_error_t *err);
+/* The same with another time bound (a PUT /migrate lasts as long as the migration). */
+int vm_api_call_timeout(const char *sock, const char *method, const char *path, json_t *body,
+                        json_t **reply, unsigned timeout_ms, berth_error_t *err);
 /* The same, failing with the VMM's fault_message unless the status is 2xx. */
 int vm_api_ok(const char *sock, const char *method, const char *path, json_t *body, json_t **reply,
               berth_error_t *err);
@@ -79,6 +85,28 @@ int vm_api_ok(const char *sock, const char *method, const char *path, json_t *bo
  * success).  Returns once berth-vmm's API answers, or with the VMM's own
  * error when it could not start. */
 int vm_supervisor_start(struct vm_rec *r, berth_error_t *err);
+
+/* migrate.c: the receiving end's record (`vm receive`) and the figures both ends keep
+ * in state.json as LastMigration (`vm inspect`). */
+int vm_migrate_record_figures(struct vm_ctx *c, const char *name, json_t *figures,
+                              berth_error_t *err);
+
+/* The jailed VMM's uid and gid (berth-vmm's default for --jail as root). */
+#define VM_JAIL_ID 65534
+
+/* Does the definition run its VMM jailed (berth-vmm --jail)?  Not with
+ * NoJail in vm.json, nor when it joins a berth network (the VMM needs the
+ * host's berth state for that).  why (may be NULL) says why not. */
+bool vm_jail_wanted(const struct vm_rec *r, const char **why);
+
+/* cgroup.c: the VM's cgroup (/berth/vms/<name>) with vm.json's limits;
+ * pid joins it (the VMM, before it execs).  Nothing rootless. */
+char *vm_cgroup_path(const struct vm_rec *r);
+bool vm_cgroup_limited(const struct vm_rec *r);
+int vm_cgroup_enter(struct vm_rec *r, pid_t pid, berth_error_t *err);
+void vm_cgroup_remove(const struct vm_rec *r);
+/* {"Path", "MemoryBytes", "CpuNs"} of the running VM's cgroup, or null. */
+json_t *vm_cgroup_stats(const struct vm_rec *r);
 
 /* manage.c: the pins vm.json keeps, applied to the VMM pid (after a start). */
 int vm_apply_pins(struct vm_rec *r, int pid, berth_error_t *err);

@@ -17,7 +17,7 @@
 #define API_TIMEOUT_MS 10000
 #define API_MAX_REPLY  (1 << 20)
 
-static int connect_unix(const char *path, berth_error_t *err)
+static int connect_unix(const char *path, unsigned timeout_ms, berth_error_t *err)
 {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (strlen(path) >= sizeof(sa.sun_path))
@@ -31,7 +31,7 @@ static int connect_unix(const char *path, berth_error_t *err)
                 close(fd);
                 return berth_fail(err, e, "connect to berth-vmm's API `%s`", path);
         }
-        struct timeval tv = {API_TIMEOUT_MS / 1000, 0};
+        struct timeval tv = {(time_t) (timeout_ms / 1000), 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
         return fd;
@@ -40,9 +40,15 @@ static int connect_unix(const char *path, berth_error_t *err)
 int vm_api_call(const char *sock, const char *method, const char *path, json_t *body,
                 json_t **reply, berth_error_t *err)
 {
+        return vm_api_call_timeout(sock, method, path, body, reply, API_TIMEOUT_MS, err);
+}
+
+int vm_api_call_timeout(const char *sock, const char *method, const char *path, json_t *body,
+                        json_t **reply, unsigned timeout_ms, berth_error_t *err)
+{
         if (reply)
                 *reply = NULL;
-        cleanup_close int fd = connect_unix(sock, err);
+        cleanup_close int fd = connect_unix(sock, timeout_ms, err);
         if (fd < 0)
                 return -1;
         cleanup_free char *b = body ? json_dumps(body, JSON_COMPACT) : NULL;

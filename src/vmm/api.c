@@ -18,6 +18,12 @@
  *   PUT   /snapshot/create      {"snapshot_path": P, "mem_file_path": P} on a paused VM
  *   PUT   /snapshot/load        {"snapshot_path": P, "mem_backend": {...}, "resume_vm": B}
  *                                 in a VMM not started yet (snapshot_api.c)
+ *   PUT   /migrate              {"destination": "tcp:H:P"|"unix:P", "max_downtime_ms": N,
+ *                                  "bandwidth_mib": N, "auto_converge": B}: live migration
+ *                                 (migrate_send.c); answered when it ends, with its figures;
+ *                                 after a success the VMM exits (status 14)
+ *   GET   /migrate              the last migration's state and figures
+ *   PATCH /migrate              {"start_postcopy": true}: a running pre-copy switches to post-copy
  *
  * Before InstanceStart (berth-vmm --api-sock without --kernel) these PUTs
  * configure the VM; the body is the matching section of a --config file
@@ -47,6 +53,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "vmm/migrate.h"
 #include "vmm/snapshot.h"
 #include "vmm/virtio_mmio.h"
 #include "vmm/vm.h"
@@ -486,6 +493,12 @@ static struct api_reply route(struct vmm_api *api, const char *method, const cha
                 return (struct api_reply){200, json_pack("{s:i,s:I}", "vcpu_count",
                                                          (int) vm->cfg->cpus, "mem_size_mib",
                                                          (json_int_t) vm->cfg->memory_mib)};
+        /* A migration owns the VM's run state until it ends; an incoming one builds it. */
+        if (vmm_migrate_active(vm) &&
+            ((strcmp(path, "/vm") == 0 && patch) || berth_str_has_prefix(path, "/snapshot/")))
+                return fault(409, "%s %s: a migration is in progress", method, path);
+        if (vm->cfg->migrate_incoming && !started && (put || patch))
+                return fault(400, "%s %s: this VMM waits for an incoming migration", method, path);
         if (strcmp(path, "/actions") == 0 && put)
                 return put_actions(vm, body);
         static const char *sections[] = {"/machine-config", "/boot-source", "/vsock"};
@@ -525,6 +538,14 @@ static struct api_reply route(struct vmm_api *api, const char *method, const cha
         }
         if (strcmp(path, "/balloon/statistics") == 0 && get)
                 return balloon_stats(vm);
+        if (strcmp(path, "/migrate") == 0 && get)
+                return (struct api_reply){200, vmm_migrate_status(vm)};
+        if (strcmp(path, "/migrate") == 0 && patch) {
+                berth_error_t err = NULL;
+                if (vmm_migrate_start_postcopy(vm, body, &err) < 0)
+                        return fault_err(&err);
+                return (struct api_reply){204, NULL};
+        }
         if (put && (strcmp(path, "/snapshot/create") == 0 || strcmp(path, "/snapshot/load") == 0)) {
                 berth_error_t err = NULL;
                 int r = path[10] == 'c' ? vmm_snapshot_api_create(vm, body, &err)
@@ -538,7 +559,7 @@ static struct api_reply route(struct vmm_api *api, const char *method, const cha
                 "/balloon", "/balloon/statistics", "/metrics",      "/boot-source",
                 "/vsock",   "/snapshot/create",    "/snapshot/load"};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(known); i++)
-                if (strcmp(path, known[i]) == 0)
+                if (strcmp(path, known[i]) == 0 || strcmp(path, "/migrate") == 0)
                         return fault(405, "%s is not allowed on %s", method, path);
         return fault(404, "no such resource: %s", path);
 }
@@ -548,6 +569,8 @@ struct api_req {
         char *buf;
         size_t len;
         bool too_large;
+        bool migrating;  /* a PUT /migrate, suspended until the migration ends */
+        bool stop_after; /* it succeeded: the VMM goes once the answer is out */
 };
 
 static enum MHD_Result respond(struct MHD_Connection *conn, struct api_reply r)
@@ -561,6 +584,35 @@ static enum MHD_Result respond(struct MHD_Connection *conn, struct api_reply r)
         enum MHD_Result ret = MHD_queue_response(conn, (unsigned) r.code, resp);
         MHD_destroy_response(resp);
         return ret;
+}
+
+static void on_ready(void *opaque);
+
+/* The end of a PUT /migrate: its figures; a success stops the VMM once sent. */
+static enum MHD_Result respond_migrated(struct vmm_api *api, struct api_req *q,
+                                        struct MHD_Connection *conn)
+{
+        json_t *st = vmm_migrate_status(api->vm);
+        const char *state = json_string_value(json_object_get(st, "state"));
+        bool ok = state && strcmp(state, "completed") == 0;
+        if (!ok) {
+                json_t *e = json_object_get(st, "error");
+                json_object_set_new(st, "fault_message",
+                                    e ? json_incref(e)
+                                      : json_string("the migration did not complete"));
+        }
+        q->migrating = false;
+        q->stop_after = ok;
+        return respond(conn, (struct api_reply){ok ? 200 : 400, st});
+}
+
+void vmm_api_migrate_done(struct vmm_vm *vm, void *conn)
+{
+        struct vmm_api *api = vm->api;
+        if (!api || !conn)
+                return;
+        MHD_resume_connection(conn);
+        on_ready(api);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -588,6 +640,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         if (q->too_large)
                 return respond(conn, fault(413, "request too large"));
+        if (q->migrating) /* resumed by vmm_api_migrate_done */
+                return respond_migrated(api, q, conn);
         json_t *body = NULL;
         if (q->len) {
                 json_error_t je;
@@ -596,6 +650,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                         return respond(conn, fault(400, "invalid JSON: %s", je.text));
         }
         log_debug("api: %s %s", method, url);
+        if (strcmp(url, "/migrate") == 0 && strcmp(method, "PUT") == 0) {
+                berth_error_t err = NULL;
+                if (vmm_migrate_start(api->vm, body, conn, &err) < 0) {
+                        json_decref(body);
+                        return respond(conn, fault_err(&err));
+                }
+                json_decref(body);
+                q->migrating = true;
+                MHD_suspend_connection(conn);
+                return MHD_YES;
+        }
         enum MHD_Result ret = respond(conn, route(api, method, url, body));
         json_decref(body);
         return ret;
@@ -604,10 +669,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-        (void) cls;
+        struct vmm_api *api = cls;
         (void) conn;
         (void) toe;
         struct api_req *q = *con_cls;
+        if (q && q->stop_after) {
+                log_info("migrated: the VMM exits");
+                vmm_vm_stop(api->vm, VMM_EXIT_MIGRATED);
+        }
         if (q) {
                 free(q->buf);
                 free(q);
@@ -682,18 +751,20 @@ int vmm_api_start(struct vmm_vm *vm, const char *path, berth_error_t *err)
         api->path = berth_xstrdup(path);
         if (listen(api->listen_fd, 8) < 0)
                 return berth_fail(err, errno, "listen on `%s`", path);
-        api->d = MHD_start_daemon(
-                MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, api,
-                MHD_OPTION_LISTEN_SOCKET, api->listen_fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-                api, MHD_OPTION_NOTIFY_CONNECTION, on_connection, api,
-                /* on_connection keeps the clients to API_MAX_CLIENTS;
-                 * libmicrohttpd's own limit is only a backstop (at
-                 * its limit it stops accepting, which would let
-                 * silent clients lock the operator out) */
-                MHD_OPTION_CONNECTION_LIMIT, (unsigned) API_MAX_CLIENTS * 4,
-                MHD_OPTION_CONNECTION_TIMEOUT,
-                vm->cfg->api_timeout_s ? vm->cfg->api_timeout_s : VMM_API_TIMEOUT_S,
-                MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, api, MHD_OPTION_END);
+        /* suspend/resume: PUT /migrate is answered when the migration ends */
+        unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+        api->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, api, MHD_OPTION_LISTEN_SOCKET,
+                                  api->listen_fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
+                                  MHD_OPTION_NOTIFY_CONNECTION, on_connection, api,
+                                  /* on_connection keeps the clients to API_MAX_CLIENTS;
+                                   * libmicrohttpd's own limit is only a backstop (at
+                                   * its limit it stops accepting, which would let
+                                   * silent clients lock the operator out) */
+                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned) API_MAX_CLIENTS * 4,
+                                  MHD_OPTION_CONNECTION_TIMEOUT,
+                                  vm->cfg->api_timeout_s ? vm->cfg->api_timeout_s
+                                                         : VMM_API_TIMEOUT_S,
+                                  MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, api, MHD_OPTION_END);
         if (!api->d)
                 return berth_fail(err, EINVAL, "start the API's HTTP server on `%s`", path);
         const union MHD_DaemonInfo *di = MHD_get_daemon_info(api->d, MHD_DAEMON_INFO_EPOLL_FD);

@@ -33,6 +33,7 @@
 #include "common/paths.h"
 #include "common/util.h"
 #include "disk/disk.h"
+#include "vmm/snapshot_format.h"
 
 #define JAIL_MAX_ENTRIES 64
 
@@ -55,6 +56,10 @@ struct jail {
 };
 
 static bool jailed;
+/* Started as pid 1 of a pid namespace its parent made (berth vm's
+ * supervisor): no namespace and no fork of its own, and no parent-death
+ * signal (the VM outlives a supervisor that is killed, as unjailed). */
+static bool own_pidns;
 static int selftest = -1;
 static struct vmm_jail_ids ids;
 static bool ids_changed;
@@ -136,6 +141,46 @@ static int add_disk(struct jail *j, struct vmm_disk_config *dc, berth_error_t *e
         return r;
 }
 
+/* --restore: the devices come from the snapshot's configuration, so its
+ * disks, vsock socket and taps are read from the state file now. */
+static int add_restored(struct jail *j, const struct vmm_config *c, berth_error_t *err)
+{
+        cleanup_free char *data = NULL;
+        size_t len = 0;
+        struct vmm_snap snap = {0};
+        if (berth_read_file_at(AT_FDCWD, c->restore, VMM_SNAP_MAX_FILE, &data, &len, err) < 0 ||
+            vmm_snap_parse(&snap, (const uint8_t *) data, len, err) < 0)
+                return berth_wrap(err, "jail: snapshot `%s`", c->restore);
+        const struct vmm_snap_section *sec = vmm_snap_need(&snap, "config", 0, err);
+        json_t *root = sec ? json_loadb((const char *) sec->data, sec->len, 0, NULL) : NULL;
+        vmm_snap_release(&snap);
+        if (!json_is_object(root)) {
+                json_decref(root);
+                return sec ? berth_fail(err, EINVAL, "jail: snapshot `%s`: bad configuration",
+                                        c->restore)
+                           : -1;
+        }
+        struct vmm_config s;
+        vmm_config_init(&s);
+        int r = vmm_config_apply_json(&s, root, "the snapshot's configuration", err);
+        for (unsigned i = 0; r == 0 && i < s.n_nets; i++)
+                if (s.nets[i].network)
+                        r = berth_fail(err, ENOTSUP,
+                                       "jail: the snapshot joins berth network `%s`: give a tap",
+                                       s.nets[i].network);
+        if (r == 0 && s.vsock.cid && s.vsock.uds_path[0] == '/')
+                r = add_socket_dir(j, s.vsock.uds_path, err);
+        if (r == 0 && s.n_nets)
+                r = add(j, "/dev/net/tun", false, false, true, err);
+        for (unsigned i = 0; r == 0 && i < s.n_disks; i++)
+                r = s.disks[i].path[0] == '/'
+                            ? add_disk(j, &s.disks[i], err)
+                            : berth_fail(err, EINVAL, "jail: snapshot disk `%s` is not absolute",
+                                         s.disks[i].path);
+        json_decref(root);
+        return r;
+}
+
 static int collect(struct jail *j, struct vmm_config *c, berth_error_t *err)
 {
         /* Relative paths become absolute: the jail keeps no working directory. */
@@ -151,6 +196,12 @@ static int collect(struct jail *j, struct vmm_config *c, berth_error_t *err)
                 c->vsock.uds_path = absolute(c->vsock.uds_path);
         for (unsigned i = 0; i < c->n_disks; i++)
                 c->disks[i].path = absolute(c->disks[i].path);
+        if (c->jail_rw)
+                c->jail_rw = absolute(c->jail_rw);
+        if (c->restore) {
+                c->restore = absolute(c->restore);
+                c->restore_mem = absolute(c->restore_mem);
+        }
 
         /* Directories first: a file under a bound directory is then skipped
          * (its mount point would be made in the host's directory). */
@@ -159,6 +210,10 @@ static int collect(struct jail *j, struct vmm_config *c, berth_error_t *err)
         if (c->console == VMM_CONSOLE_UNIX && add_socket_dir(j, c->console_path, err) < 0)
                 return -1;
         if (c->vsock.cid && add_socket_dir(j, c->vsock.uds_path, err) < 0)
+                return -1;
+        /* Where the API's snapshots are written (the jail's ids must be
+         * able to write in it: berth vm hands it a directory of its own). */
+        if (c->jail_rw && add(j, c->jail_rw, true, false, false, err) < 0)
                 return -1;
         /* The host's devpts, so the pty's name means the same outside;
          * /dev/ptmx is made a link to pts/ptmx (a bound /dev/ptmx would look
@@ -179,6 +234,10 @@ static int collect(struct jail *j, struct vmm_config *c, berth_error_t *err)
         for (unsigned i = 0; i < c->n_disks; i++)
                 if (add_disk(j, &c->disks[i], err) < 0)
                         return -1;
+        if (c->restore &&
+            (add(j, c->restore, false, true, false, err) < 0 ||
+             add(j, c->restore_mem, false, true, false, err) < 0 || add_restored(j, c, err) < 0))
+                return -1;
         return 0;
 }
 
@@ -404,7 +463,16 @@ static int jail_dir(struct jail *j, berth_error_t *err)
         berth_paths_free(&p);
         if (berth_mkdir_p(base, 0700, err) < 0)
                 return berth_wrap(err, "jail: make `%s`", base);
-        j->root = berth_xasprintf("%s/jail-%d", base, (int) getpid());
+        /* Named by the host's pid: as pid 1 of its own namespace, getpid()
+         * says 1, while /proc (still the host's) knows the real one. */
+        int pid = (int) getpid();
+        char self[32];
+        ssize_t n = own_pidns ? readlink("/proc/self", self, sizeof(self) - 1) : -1;
+        if (n > 0) {
+                self[n] = 0;
+                pid = atoi(self);
+        }
+        j->root = berth_xasprintf("%s/jail-%d", base, pid);
         if (mkdir(j->root, 0700) < 0 && errno != EEXIST)
                 return berth_fail(err, errno, "jail: make `%s`", j->root);
         return 0;
@@ -415,8 +483,10 @@ int vmm_jail_enter(struct vmm_config *c, int *status, berth_error_t *err)
         static struct jail j; /* lives as long as the process: paths point in */
         clock_gettime(CLOCK_MONOTONIC, &t_begin);
         selftest = c->jail_selftest;
+        own_pidns = getpid() == 1;
         j.rootless = geteuid() != 0;
         ids.change = !j.rootless;
+        ids.snapshots = c->jail_rw != NULL;
         ids.uid = c->jail_uid >= 0 ? (uid_t) c->jail_uid : VMM_JAIL_DEFAULT_ID;
         ids.gid = c->jail_gid >= 0 ? (gid_t) c->jail_gid : VMM_JAIL_DEFAULT_ID;
         if (j.rootless && (c->jail_uid >= 0 || c->jail_gid >= 0))
@@ -439,6 +509,18 @@ int vmm_jail_enter(struct vmm_config *c, int *status, berth_error_t *err)
                 seed = (uint32_t) getpid() ^ 0x9e3779b9u;
         json_object_seed(seed);
 
+        if (own_pidns) {
+                /* Already alone in a pid namespace: the rest of the jail here. */
+                if ((j.rootless && rootless_userns(err) < 0) || build_root(&j, err) < 0 ||
+                    limit_process(err) < 0) {
+                        rmdir(j.root);
+                        return -1;
+                }
+                jailed = true;
+                ms_setup = ms_since(&t_begin);
+                log_debug("jail: pid 1 of its own namespace; root made %.3f ms", ms_setup);
+                return 0;
+        }
         sigset_t sigs, old;
         sigemptyset(&sigs);
         sigaddset(&sigs, SIGINT);
@@ -502,7 +584,8 @@ int vmm_jail_drop_ids(berth_error_t *err)
                 ids_changed = true;
         }
         /* A credentials change clears the parent-death signal. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (!own_pidns)
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
         ms_ids = ms_since(&t);
         return 0;
 }

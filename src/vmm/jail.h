@@ -31,7 +31,9 @@ enum vmm_thread_kind {
 
 /* Returns 0 in the jailed child (continue with vmm_run), 1 in the parent
  * once the child is gone (*status: the exit status to use), -1 on error
- * (nothing forked, or the child could not be set up). */
+ * (nothing forked, or the child could not be set up).  Started as pid 1 of
+ * a pid namespace (berth vm's supervisor clones it so), it forks nothing:
+ * the jail is made in this process, which returns 0. */
 int vmm_jail_enter(struct vmm_config *c, int *status, berth_error_t *err);
 
 /* Is this process jailed (the child of vmm_jail_enter)? */
@@ -49,6 +51,7 @@ int vmm_jail_thread(enum vmm_thread_kind kind, berth_error_t *err);
 /* The ids the jail switches to; change: false when it keeps them (rootless). */
 struct vmm_jail_ids {
         bool change;
+        bool snapshots; /* --jail-rw: the main thread may write snapshots there */
         uid_t uid;
         gid_t gid;
 };

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 void vmm_mem_layout(struct vmm_mem *m, uint64_t ram_size)
@@ -70,4 +71,28 @@ uint64_t vmm_mem_resident(const struct vmm_mem *m)
                 n += vec[i] & 1;
         free(vec);
         return n * page;
+}
+
+void vmm_mem_mark_dirty(const struct vmm_mem *m, uint64_t *bitmap, uint64_t off, uint64_t len)
+{
+        if (off >= m->map_size)
+                return;
+        uint64_t first = off / 4096, last = (off + len - 1) / 4096;
+        for (uint64_t p = first; p <= last && p * 4096 < m->map_size; p++)
+                __atomic_fetch_or(&bitmap[p / 64], 1ull << (p % 64), __ATOMIC_RELAXED);
+}
+
+int vmm_mem_bind(const struct vmm_mem *m, uint64_t nodes, int mode, berth_error_t *err)
+{
+        if (!mode || !m->map)
+                return 0;
+        /* Before the guest touches a page: each is then allocated under the
+         * policy.  maxnode counts one more bit than the mask holds (mbind's
+         * historical off-by-one). */
+        unsigned long mask = (unsigned long) nodes;
+        if (syscall(SYS_mbind, m->map, m->map_size, mode, &mask, 8 * sizeof(mask) + 1, 0) < 0)
+                return berth_fail(err, errno,
+                                  "bind guest memory to NUMA nodes 0x%llx (are they this host's?)",
+                                  (unsigned long long) nodes);
+        return 0;
 }

@@ -39,13 +39,22 @@ struct vmm_mem {
         uint64_t ram_size; /* total bytes of RAM */
         void *map;         /* the one host mapping backing every region */
         size_t map_size;
+        /* While a migration runs (dirty.c): a bit per page of map that the
+         * VMM itself wrote, which KVM's dirty log does not see.  Set and
+         * cleared atomically; NULL otherwise. */
+        uint64_t *dirty;
 };
+
+/* Mark [off, off+len) of the map dirty (vmm_mem_ptr's slow path). */
+void vmm_mem_mark_dirty(const struct vmm_mem *m, uint64_t *bitmap, uint64_t off, uint64_t len);
 
 /* Lay out ram_size bytes of guest RAM (no mapping): fills regions. */
 void vmm_mem_layout(struct vmm_mem *m, uint64_t ram_size);
 
 /* Lay out and mmap the guest RAM (anonymous, MAP_NORESERVE). */
 int vmm_mem_alloc(struct vmm_mem *m, uint64_t ram_size, berth_error_t *err);
+/* --numa: guest RAM's policy (mbind), nodes a mask, mode an MPOL_* (0: none). */
+int vmm_mem_bind(const struct vmm_mem *m, uint64_t nodes, int mode, berth_error_t *err);
 void vmm_mem_free(struct vmm_mem *m);
 
 /* Host pointer for [gpa, gpa+len) if it lies entirely inside RAM, else NULL.
@@ -56,8 +65,16 @@ static inline void *vmm_mem_ptr(const struct vmm_mem *m, uint64_t gpa, uint64_t 
                 len = 1;
         for (unsigned i = 0; i < m->n; i++) {
                 const struct vmm_mem_region *r = &m->regions[i];
-                if (gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa))
+                if (gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa)) {
+                        /* A device may write what it gets: counted as dirty while migrating. */
+                        uint64_t *dirty = __atomic_load_n(&m->dirty, __ATOMIC_ACQUIRE);
+                        if (__builtin_expect(dirty != NULL, 0))
+                                vmm_mem_mark_dirty(m, dirty,
+                                                   (uint64_t) (r->hva - (uint8_t *) m->map) +
+                                                           (gpa - r->gpa),
+                                                   len);
                         return r->hva + (gpa - r->gpa);
+                }
         }
         return NULL;
 }

@@ -2,6 +2,7 @@
  * (kept out of main so the unit tests can drive it). */
 #include <errno.h>
 #include <getopt.h>
+#include <linux/mempolicy.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ void vmm_config_init(struct vmm_config *c)
         c->console = VMM_CONSOLE_STDIO;
         c->jail_uid = c->jail_gid = -1;
         c->jail_selftest = -1;
+        c->wait_fd = -1;
 }
 
 void vmm_usage(FILE *out)
@@ -80,6 +82,10 @@ void vmm_usage(FILE *out)
                 "  --restore SNAP --restore-mem FILE\n"
                 "                       resume a full snapshot (PUT /snapshot/create): its\n"
                 "                       configuration, devices and vCPUs; RAM mapped from FILE\n"
+                "  --migrate-incoming tcp:HOST:PORT|unix:PATH\n"
+                "                       receive a live migration (PUT /migrate on the source's\n"
+                "                       API) there: the VM's configuration, RAM and state come\n"
+                "                       from the stream; it runs once loaded\n"
                 "  --console stdio|pty|unix:PATH|none\n"
                 "                       the guest's serial console: stdin/stdout (default), a\n"
                 "                       pseudo-terminal (its name is printed), a unix socket one\n"
@@ -92,6 +98,13 @@ void vmm_usage(FILE *out)
                 "                       socket directories; uid/gid 65534 (root) or the user's;\n"
                 "                       no capabilities, no_new_privs, a seccomp allow-list\n"
                 "                       per thread (a forbidden call kills the VMM, status 159)\n"
+                "  --jail-rw DIR        a directory bound writable into the jail, where the\n"
+                "                       API's snapshots may be written (berth vm: snapshots/)\n"
+                "  --numa NODES:MODE    guest RAM's NUMA policy (mbind): NODES a list as 0-1,3;\n"
+                "                       MODE strict, preferred (one node) or interleave\n"
+                "  --wait-fd N          read descriptor N to its end before the VM is built\n"
+                "                       (berth vm: its supervisor puts the VMM in the VM's\n"
+                "                       cgroup meanwhile)\n"
                 "  --jail-uid UID, --jail-gid GID\n"
                 "                       the jailed VMM's ids (root only; not 0)\n"
                 "  --jail-selftest main|vcpu|blk\n"
@@ -104,7 +117,8 @@ void vmm_usage(FILE *out)
                 "  0   the guest powered off          10  the guest rebooted\n"
                 "  1   the VMM failed                 11  the guest triple-faulted\n"
                 "  2   bad command line               12  KVM could not run the guest\n"
-                "  3   bad kernel or initrd           13  stopped by a signal\n",
+                "  3   bad kernel or initrd           13  stopped by a signal\n"
+                "                                     14  migrated (PUT /migrate)\n",
                 (unsigned) VMM_MAX_CPUS, (unsigned long long) (BOOT_MIN_MEMORY >> 20),
                 (unsigned) VMM_MAX_DISKS, (unsigned) VMM_MAX_NETS, (unsigned) VMM_API_TIMEOUT_S,
                 (unsigned) VMM_API_MAX_CLIENTS);
@@ -236,6 +250,41 @@ static int parse_net(struct vmm_config *c, char *arg, berth_error_t *err)
         return 0;
 }
 
+int vmm_numa_parse(const char *s, uint64_t *nodes, int *mode, berth_error_t *err)
+{
+        const char *colon = strrchr(s, ':');
+        uint64_t set = 0;
+        const char *p = s;
+        while (colon && p < colon) {
+                char *end;
+                unsigned long a = strtoul(p, &end, 10), b = a;
+                if (end == p)
+                        break;
+                if (*end == '-')
+                        b = strtoul(end + 1, &end, 10);
+                if (b < a || b > 63 || (end != colon && *end != ','))
+                        break;
+                for (unsigned long i = a; i <= b; i++)
+                        set |= 1ull << i;
+                p = end == colon ? end : end + 1;
+        }
+        const char *m = colon ? colon + 1 : "";
+        int mo = strcmp(m, "strict") == 0       ? MPOL_BIND
+                 : strcmp(m, "preferred") == 0  ? MPOL_PREFERRED
+                 : strcmp(m, "interleave") == 0 ? MPOL_INTERLEAVE
+                                                : 0;
+        if (!colon || p != colon || !set || !mo)
+                return usage_error(err,
+                                   "--numa `%s`: want NODES:MODE, NODES as 0-1,3 (0-63), MODE "
+                                   "strict, preferred or interleave",
+                                   s);
+        if (mo == MPOL_PREFERRED && (set & (set - 1)))
+                return usage_error(err, "--numa `%s`: preferred takes one node", s);
+        *nodes = set;
+        *mode = mo;
+        return 0;
+}
+
 int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_error_t *err)
 {
         enum {
@@ -258,9 +307,13 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 O_JAIL_UID,
                 O_JAIL_GID,
                 O_JAIL_SELFTEST,
+                O_JAIL_RW,
+                O_WAIT_FD,
+                O_NUMA,
                 O_API_TIMEOUT,
                 O_RESTORE,
                 O_RESTORE_MEM,
+                O_MIGRATE_INCOMING,
         };
         static const struct option opts[] = {
                 {"kernel", required_argument, NULL, O_KERNEL},
@@ -277,6 +330,7 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 {"no-acpi", no_argument, NULL, O_NO_ACPI},
                 {"restore", required_argument, NULL, O_RESTORE},
                 {"restore-mem", required_argument, NULL, O_RESTORE_MEM},
+                {"migrate-incoming", required_argument, NULL, O_MIGRATE_INCOMING},
                 {"console", required_argument, NULL, O_CONSOLE},
                 {"log-level", required_argument, NULL, O_LOG_LEVEL},
                 {"config", required_argument, NULL, O_CONFIG},
@@ -284,6 +338,9 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 {"jail-uid", required_argument, NULL, O_JAIL_UID},
                 {"jail-gid", required_argument, NULL, O_JAIL_GID},
                 {"jail-selftest", required_argument, NULL, O_JAIL_SELFTEST},
+                {"jail-rw", required_argument, NULL, O_JAIL_RW},
+                {"wait-fd", required_argument, NULL, O_WAIT_FD},
+                {"numa", required_argument, NULL, O_NUMA},
                 {"api-timeout", required_argument, NULL, O_API_TIMEOUT},
                 {"help", no_argument, NULL, 'h'},
                 {0},
@@ -361,6 +418,15 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 case O_RESTORE_MEM:
                         c->restore_mem = optarg;
                         break;
+                case O_MIGRATE_INCOMING:
+                        if (!berth_str_has_prefix(optarg, "tcp:") &&
+                            !berth_str_has_prefix(optarg, "unix:"))
+                                return usage_error(err,
+                                                   "--migrate-incoming `%s`: want "
+                                                   "tcp:HOST:PORT or unix:PATH",
+                                                   optarg);
+                        c->migrate_incoming = optarg;
+                        break;
                 case O_CONSOLE:
                         if (strcmp(optarg, "stdio") == 0)
                                 c->console = VMM_CONSOLE_STDIO;
@@ -401,6 +467,24 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                                                    optarg);
                         *(o == O_JAIL_UID ? &c->jail_uid : &c->jail_gid) = (long) v;
                         break;
+                case O_JAIL_RW:
+                        c->jail_rw = optarg;
+                        break;
+                case O_NUMA:
+                        if (vmm_numa_parse(optarg, &c->numa_nodes, &c->numa_mode, err) < 0)
+                                return -1;
+                        break;
+                case O_WAIT_FD: {
+                        char *end;
+                        errno = 0;
+                        long fd = strtol(optarg, &end, 10);
+                        if (*end || end == optarg || errno || fd < 3 || fd > 1024)
+                                return usage_error(err,
+                                                   "--wait-fd `%s`: want a descriptor, 3 or more",
+                                                   optarg);
+                        c->wait_fd = (int) fd;
+                        break;
+                }
                 case O_JAIL_SELFTEST:
                         if ((c->jail_selftest = vmm_thread_kind_parse(optarg)) < 0)
                                 return usage_error(err,
@@ -424,11 +508,16 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 return usage_error(err, "--jail-uid, --jail-gid and --jail-selftest need --jail");
         if (!!c->restore != !!c->restore_mem)
                 return usage_error(err, "--restore and --restore-mem go together");
-        if (c->restore && c->jail)
-                return usage_error(err, "--restore under --jail is not supported yet");
+        if (c->jail_rw && !c->jail)
+                return usage_error(err, "--jail-rw needs --jail");
         if (c->restore && c->kernel)
                 return usage_error(err, "--restore takes the VM from the snapshot: no --kernel");
-        if (!c->kernel && !c->api_sock && !c->restore)
+        if (c->migrate_incoming && (c->kernel || c->restore))
+                return usage_error(err, "--migrate-incoming takes the VM from the stream: no "
+                                        "--kernel nor --restore");
+        if (c->migrate_incoming && c->jail)
+                return usage_error(err, "--migrate-incoming under --jail is not supported yet");
+        if (!c->kernel && !c->api_sock && !c->restore && !c->migrate_incoming)
                 return usage_error(err, "--kernel (or a config's boot-source, or --api-sock to "
                                         "configure the VM through the API) is required");
         return 0;

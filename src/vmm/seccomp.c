@@ -102,6 +102,21 @@ static const unsigned long vcpu_ioctls[] = {KVM_RUN, KVM_GET_REGS, KVM_GET_SREGS
 static const unsigned long device_ioctls[] = {KVM_IRQ_LINE,    KVM_IRQFD, KVM_IOEVENTFD, TCGETS,
                                               TUNSETVNETHDRSZ, FIONBIO,   FIONREAD};
 
+/* A snapshot on the main thread (PUT /snapshot/create), only where the
+ * jail has a writable directory for it (--jail-rw): the state is read
+ * from KVM, and the state and memory files are created there (a temporary
+ * file renamed into place).  The jail's root is what openat can reach. */
+static const int snapshot_calls[] = {
+        SCMP_SYS(openat),   SCMP_SYS(fchmod),    SCMP_SYS(rename),
+        SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(unlinkat),
+};
+static const unsigned long snapshot_ioctls[] = {
+        KVM_GET_MP_STATE,    KVM_GET_REGS,    KVM_GET_SREGS,          KVM_GET_XSAVE,
+        KVM_GET_FPU,         KVM_GET_XCRS,    KVM_GET_DEBUGREGS,      KVM_GET_LAPIC,
+        KVM_GET_VCPU_EVENTS, KVM_GET_TSC_KHZ, KVM_GET_MSR_INDEX_LIST, KVM_GET_MSRS,
+        KVM_GET_CPUID2,      KVM_GET_IRQCHIP, KVM_GET_PIT2,           KVM_GET_CLOCK,
+};
+
 static int allow(scmp_filter_ctx ctx, const int *calls, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
@@ -186,8 +201,12 @@ static int build(scmp_filter_ctx ctx, enum vmm_thread_kind kind, const struct vm
                 /* Refused, not fatal: glibc's localtime() (libmicrohttpd's
                  * Date header) looks for /etc/localtime on every call; the
                  * jail has none, and nothing is opened after the start. */
-                if (r == 0 && kind == VMM_THREAD_MAIN)
+                if (r == 0 && kind == VMM_THREAD_MAIN && !ids->snapshots)
                         r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOENT), SCMP_SYS(openat), 0);
+                if (r == 0 && kind == VMM_THREAD_MAIN && ids->snapshots)
+                        r = allow(ctx, snapshot_calls, BERTH_ARRAY_SIZE(snapshot_calls));
+                if (r == 0 && kind == VMM_THREAD_MAIN && ids->snapshots)
+                        r = allow_ioctls(ctx, snapshot_ioctls, BERTH_ARRAY_SIZE(snapshot_ioctls));
                 break;
         case VMM_THREAD_KINDS:
                 break;

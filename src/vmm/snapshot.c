@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "disk/disk.h"
+#include "vmm/migrate.h"
 #include "vmm/virtio_mmio.h"
 
 #define MACHINE_STATE_VERSION 1
@@ -113,6 +114,36 @@ static int write_memory(struct vmm_vm *vm, const char *path, berth_error_t *err)
         return 0;
 }
 
+int vmm_snapshot_state(struct vmm_vm *vm, struct vmm_snap_buf *b, berth_error_t *err)
+{
+        vmm_snap_buf_init(b);
+        json_t *doc = config_doc(vm->cfg);
+        char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(doc);
+        vmm_snap_section(b, "config", 0, CONFIG_STATE_VERSION);
+        vmm_snap_put_bytes(b, text, strlen(text));
+        free(text);
+        vmm_snap_section(b, "machine", 0, MACHINE_STATE_VERSION);
+        vmm_snap_put_u64(b, vm->mem.ram_size);
+        vmm_snap_put_u32(b, vm->n_vcpus);
+        vmm_snap_put_u32(b, vm->n_virtio);
+        vmm_snap_put_u8(b, vm->cfg->no_acpi);
+        vmm_serial_save(&vm->serial, b);
+        vmm_i8042_save(&vm->i8042, b);
+        int ret = 0;
+        for (unsigned i = 0; ret == 0 && i < vm->n_virtio; i++)
+                ret = virtio_mmio_save(vm->virtio[i], i, b, err);
+        if (ret == 0)
+                ret = vmm_irqchip_save(vm, b, err);
+        for (unsigned i = 0; ret == 0 && i < vm->n_vcpus; i++)
+                ret = vmm_vcpu_save(&vm->vcpus[i], b, err);
+        if (ret == 0)
+                vmm_snap_finish(b);
+        else
+                vmm_snap_buf_release(b);
+        return ret;
+}
+
 int vmm_snapshot_create(struct vmm_vm *vm, const char *state_path, const char *mem_path,
                         berth_error_t *err)
 {
@@ -125,31 +156,9 @@ int vmm_snapshot_create(struct vmm_vm *vm, const char *state_path, const char *m
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         struct vmm_snap_buf b;
-        vmm_snap_buf_init(&b);
-        json_t *doc = config_doc(vm->cfg);
-        char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-        json_decref(doc);
-        vmm_snap_section(&b, "config", 0, CONFIG_STATE_VERSION);
-        vmm_snap_put_bytes(&b, text, strlen(text));
-        free(text);
-        vmm_snap_section(&b, "machine", 0, MACHINE_STATE_VERSION);
-        vmm_snap_put_u64(&b, vm->mem.ram_size);
-        vmm_snap_put_u32(&b, vm->n_vcpus);
-        vmm_snap_put_u32(&b, vm->n_virtio);
-        vmm_snap_put_u8(&b, vm->cfg->no_acpi);
-        vmm_serial_save(&vm->serial, &b);
-        vmm_i8042_save(&vm->i8042, &b);
-        int ret = 0;
-        for (unsigned i = 0; ret == 0 && i < vm->n_virtio; i++)
-                ret = virtio_mmio_save(vm->virtio[i], i, &b, err);
+        int ret = vmm_snapshot_state(vm, &b, err);
         if (ret == 0)
-                ret = vmm_irqchip_save(vm, &b, err);
-        for (unsigned i = 0; ret == 0 && i < vm->n_vcpus; i++)
-                ret = vmm_vcpu_save(&vm->vcpus[i], &b, err);
-        if (ret == 0) {
-                vmm_snap_finish(&b);
                 ret = berth_write_file_replace(state_path, b.data, b.len, 0600, err);
-        }
         double state_ms = ms_since(&t0);
         if (ret == 0)
                 ret = write_memory(vm, mem_path, err);
@@ -227,6 +236,43 @@ static int take_config(struct vmm_vm *vm, const struct vmm_snap *s, const struct
         return 0;
 }
 
+/* The state file's checks and its configuration; r->state holds its bytes. */
+static int open_state(struct vmm_restore *r, struct machine *m, berth_error_t *err)
+{
+        if (vmm_snap_parse(&r->snap, r->state, r->state_len, err) < 0 ||
+            read_machine(&r->snap, m, err) < 0)
+                return -1;
+        if (m->cpus == 0 || m->cpus > VMM_MAX_CPUS || m->n_virtio > VMM_MAX_VIRTIO ||
+            m->ram_size == 0 || m->ram_size % (1u << 20))
+                return berth_fail(err, EINVAL,
+                                  "snapshot's machine (%u vCPUs, %llu bytes) is malformed", m->cpus,
+                                  (unsigned long long) m->ram_size);
+        return 0;
+}
+
+int vmm_snapshot_open_state(struct vmm_vm *vm, uint8_t *state, size_t len, berth_error_t *err)
+{
+        struct vmm_restore *r = berth_xcalloc(1, sizeof(*r));
+        r->mem_fd = -1;
+        r->state = state;
+        r->state_len = len;
+        struct machine m;
+        vm->restore = r;
+        if (open_state(r, &m, err) < 0 || take_config(vm, &r->snap, &m, err) < 0) {
+                vmm_snapshot_close(vm);
+                return berth_wrap(err, "load the migrated VM's state");
+        }
+        if (m.ram_size != vm->mem.ram_size) {
+                vmm_snapshot_close(vm);
+                return berth_fail(err, EINVAL,
+                                  "the migrated state is for %llu MiB of RAM, the stream "
+                                  "brought %llu MiB",
+                                  (unsigned long long) (m.ram_size >> 20),
+                                  (unsigned long long) (vm->mem.ram_size >> 20));
+        }
+        return 0;
+}
+
 int vmm_snapshot_open(struct vmm_vm *vm, const char *state_path, const char *mem_path,
                       berth_error_t *err)
 {
@@ -239,15 +285,8 @@ int vmm_snapshot_open(struct vmm_vm *vm, const char *state_path, const char *mem
             0)
                 goto fail;
         r->state = (uint8_t *) data;
-        if (vmm_snap_parse(&r->snap, r->state, r->state_len, err) < 0 ||
-            read_machine(&r->snap, &m, err) < 0)
+        if (open_state(r, &m, err) < 0)
                 goto fail;
-        if (m.cpus == 0 || m.cpus > VMM_MAX_CPUS || m.n_virtio > VMM_MAX_VIRTIO ||
-            m.ram_size == 0 || m.ram_size % (1u << 20)) {
-                berth_fail(err, EINVAL, "snapshot's machine (%u vCPUs, %llu bytes) is malformed",
-                           m.cpus, (unsigned long long) m.ram_size);
-                goto fail;
-        }
         r->mem_fd = open(mem_path, O_RDONLY | O_CLOEXEC);
         if (r->mem_fd < 0) {
                 berth_fail(err, errno, "open the memory file `%s`", mem_path);

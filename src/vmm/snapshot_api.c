@@ -10,15 +10,16 @@
 #include "common/log.h"
 #include "vmm/snapshot.h"
 
-/* A jailed VMM's main thread may not make the KVM_GET_* ioctls nor open
- * files (seccomp.c), and the snapshot's files are outside its root: a
- * snapshot there would kill the VMM.  Refused until the jail has a place
- * for them. */
+/* A jailed VMM's main thread may make the KVM_GET_* ioctls and create
+ * files only when the jail has a writable directory for snapshots
+ * (--jail-rw; seccomp.c): without one, a snapshot would kill the VMM. */
 static int refuse_jailed(const struct vmm_vm *vm, berth_error_t *err)
 {
-        if (!vm->cfg->jail)
+        if (!vm->cfg->jail || vm->cfg->jail_rw)
                 return 0;
-        return berth_fail(err, ENOTSUP, "snapshots of a VMM under --jail are not supported yet");
+        return berth_fail(err, ENOTSUP,
+                          "snapshots of a VMM under --jail need --jail-rw DIR, a directory "
+                          "for them inside the jail");
 }
 
 int vmm_snapshot_api_create(struct vmm_vm *vm, json_t *body, berth_error_t *err)

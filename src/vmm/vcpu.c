@@ -274,6 +274,16 @@ static void *vcpu_thread(void *arg)
                          (long long) now.tv_sec, now.tv_nsec);
         }
         while (!atomic_load(&vm->stopping)) {
+                /* auto-converge (migrate_send.c): sleep a share of each period */
+                unsigned ticket = atomic_load_explicit(&vm->throttle_ticket, memory_order_relaxed);
+                if (ticket != v->throttle_seen) {
+                        v->throttle_seen = ticket;
+                        uint64_t ns = atomic_load(&vm->throttle_ns);
+                        struct timespec ts = {(time_t) (ns / 1000000000u),
+                                              (long) (ns % 1000000000u)};
+                        if (ns)
+                                nanosleep(&ts, NULL);
+                }
                 if (atomic_load(&vm->paused)) {
                         /* Out of KVM_RUN: say so, so that the pause can answer. */
                         pthread_mutex_lock(&vm->pause_lock);

@@ -17,6 +17,7 @@
 #include "common/util.h"
 #include "vmm/acpi.h"
 #include "vmm/jail.h"
+#include "vmm/migrate.h"
 #include "vmm/mptable.h"
 #include "vmm/snapshot.h"
 #include "vmm/virtio_mmio.h"
@@ -138,8 +139,13 @@ void vmm_vm_watch_events(struct vmm_vm *vm, int fd, uint32_t events)
  * period; docs/performance.md has the numbers. */
 static int mem_init(struct vmm_vm *vm, berth_error_t *err)
 {
-        if (vm->restore ? vmm_snapshot_map_memory(vm, err) < 0
-                        : vmm_mem_alloc(&vm->mem, vm->cfg->memory_mib << 20, err) < 0)
+        /* An incoming migration received guest RAM before the VM was built. */
+        if (vm->mem.map)
+                ;
+        else if (vm->restore ? vmm_snapshot_map_memory(vm, err) < 0
+                             : vmm_mem_alloc(&vm->mem, vm->cfg->memory_mib << 20, err) < 0)
+                return -1;
+        if (vmm_mem_bind(&vm->mem, vm->cfg->numa_nodes, vm->cfg->numa_mode, err) < 0)
                 return -1;
         for (unsigned i = 0; i < vm->mem.n; i++) {
                 struct kvm_userspace_memory_region r = {
@@ -323,6 +329,8 @@ static void log_layout(struct vmm_vm *vm, const char *cmdline)
 static void vm_destroy(struct vmm_vm *vm)
 {
         vmm_api_stop(vm);
+        vmm_migrate_cancel(vm);
+        vmm_migrate_incoming_fini(vm);
         vmm_vm_pause(vm, false); /* let paused vCPU threads see the stop */
         if (berth_log_get_level() >= BERTH_LOG_INFO && vm->mem.map)
                 log_info("guest memory touched: %llu KiB",
@@ -349,6 +357,7 @@ static void vm_destroy(struct vmm_vm *vm)
         free(vm->net_ip_arg);
         vmm_console_fini(vm);
         vmm_snapshot_close(vm);
+        vmm_migrate_fini(vm);
 }
 
 /* The event loop, signals and the API: what runs before the VM exists. */
@@ -443,6 +452,18 @@ int vmm_vm_boot(struct vmm_vm *vm, berth_error_t *err)
         return ret;
 }
 
+bool vmm_vm_dispatch(struct vmm_vm *vm)
+{
+        struct epoll_event evs[16];
+        int n = epoll_wait(vm->epoll_fd, evs, 16, 0);
+        for (int i = 0; i < n; i++) {
+                struct vmm_watch *w = evs[i].data.ptr;
+                if (w->fn)
+                        w->fn(w->opaque);
+        }
+        return atomic_load(&vm->stopping);
+}
+
 static void main_loop(struct vmm_vm *vm)
 {
         while (!atomic_load(&vm->stopping)) {
@@ -482,12 +503,14 @@ int vmm_run(const struct vmm_config *cfg, berth_error_t *err)
         int ret = loop_setup(vm, err);
         /* Without a kernel (or a snapshot to restore), the API's InstanceStart calls
          * vmm_vm_boot. */
-        if (ret == 0 && !cfg->kernel && cfg->restore)
+        if (ret == 0 && cfg->migrate_incoming)
+                ret = vmm_migrate_incoming(vm, cfg->migrate_incoming, err);
+        else if (ret == 0 && !cfg->kernel && cfg->restore)
                 ret = vmm_snapshot_open(vm, cfg->restore, cfg->restore_mem, err);
-        if (ret == 0 && (cfg->kernel || cfg->restore))
+        if (ret == 0 && !cfg->migrate_incoming && (cfg->kernel || cfg->restore))
                 ret = vmm_vm_boot(vm, err);
         if (ret == 0) {
-                if (!cfg->kernel && !cfg->restore)
+                if (!cfg->kernel && !cfg->restore && !cfg->migrate_incoming)
                         log_info("waiting for InstanceStart on `%s`", cfg->api_sock);
                 main_loop(vm);
                 ret = atomic_load(&vm->exit_status);

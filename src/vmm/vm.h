@@ -22,6 +22,8 @@ struct virtio_balloon;
 struct virtio_net;
 struct vmm_api;
 struct vmm_restore;
+struct vmm_migration;
+struct vmm_postcopy;
 
 #define VMM_BALLOON_NSTATS 10 /* VIRTIO_BALLOON_S_NR */
 
@@ -40,7 +42,8 @@ struct vmm_vcpu {
         struct kvm_run *run;
         pthread_t thread;
         bool started;
-        bool out; /* under pause_lock: parked for a pause, or its thread is done */
+        bool out;               /* under pause_lock: parked for a pause, or its thread is done */
+        unsigned throttle_seen; /* the last vm->throttle_ticket it slept for */
 };
 
 #define VMM_MAX_VIRTIO 16
@@ -86,6 +89,13 @@ struct vmm_vm {
         struct vmm_api *api;
         /* set while a snapshot is being loaded (snapshot.h) */
         struct vmm_restore *restore;
+        /* the last live migration from here (migrate.h), NULL before one */
+        struct vmm_migration *migration;
+        /* an incoming post-copy still fetching RAM (postcopy.h), NULL otherwise */
+        struct vmm_postcopy *postcopy;
+        /* auto-converge: a vCPU that sees a new ticket sleeps throttle_ns */
+        atomic_uint throttle_ticket;
+        atomic_ullong throttle_ns, throttle_pct;
         char *net_ip_arg;        /* ip= for the guest: the first interface on a berth network */
         atomic_ullong exits[64]; /* per KVM exit reason, for the metrics */
         pthread_mutex_t pause_lock;
@@ -109,6 +119,10 @@ void vmm_vm_stop(struct vmm_vm *vm, int status);
 /* Build the VM from vm->cfg and start its vCPUs (the command line does it
  * at once; the API on InstanceStart). */
 int vmm_vm_boot(struct vmm_vm *vm, berth_error_t *err);
+
+/* Serve what the main loop's fds have ready, without waiting (an incoming
+ * migration runs before the loop does); true once the VM is stopping. */
+bool vmm_vm_dispatch(struct vmm_vm *vm);
 
 /* Raise or lower a GSI on KVM's in-kernel irqchip. */
 void vmm_vm_irq_line(void *vm, unsigned gsi, int level);

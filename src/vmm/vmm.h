@@ -25,6 +25,7 @@ enum vmm_exit_status {
         VMM_EXIT_TRIPLE_FAULT = 11, /* guest triple-faulted (KVM_EXIT_SHUTDOWN) */
         VMM_EXIT_GUEST_CRASH = 12,  /* KVM could not run the guest (internal error, bad entry) */
         VMM_EXIT_SIGNAL = 13,       /* stopped by SIGINT/SIGTERM */
+        VMM_EXIT_MIGRATED = 14,     /* the VM moved to another VMM (PUT /migrate) */
 };
 
 /* The jailed VMM's uid and gid when started by root without --jail-uid:
@@ -107,10 +108,15 @@ struct vmm_config {
         const char *api_sock; /* REST API socket path, NULL for none */
         /* --restore: a snapshot's state and memory files */
         const char *restore, *restore_mem;
+        /* --migrate-incoming: receive the VM from a migration (tcp:HOST:PORT, unix:PATH) */
+        const char *migrate_incoming;
         const char *console_path;
-        const char *log_level;         /* NULL: leave as is */
-        long jail_uid, jail_gid;       /* -1: VMM_JAIL_DEFAULT_ID (root) or the user's (rootless) */
-        struct json_t *json;           /* a loaded --config document (strings point into it) */
+        /* --jail-rw: a directory bound writable into the jail (snapshots go there) */
+        const char *jail_rw;
+        const char *log_level;   /* NULL: leave as is */
+        uint64_t numa_nodes;     /* --numa: the NUMA nodes guest RAM goes to (bit N: node N) */
+        long jail_uid, jail_gid; /* -1: VMM_JAIL_DEFAULT_ID (root) or the user's (rootless) */
+        struct json_t *json;     /* a loaded --config document (strings point into it) */
         struct vmm_vsock_config vsock; /* cid 0: no vsock device */
         struct vmm_net_config nets[VMM_MAX_NETS];
         struct vmm_disk_config disks[VMM_MAX_DISKS];
@@ -120,11 +126,16 @@ struct vmm_config {
         unsigned api_timeout_s; /* an idle API client is dropped after it; 0: VMM_API_TIMEOUT_S */
         enum vmm_console console;
         int jail_selftest; /* -1, or the thread kind that makes a forbidden call */
+        int wait_fd;       /* --wait-fd: read to EOF before the VM is built; -1: none */
+        int numa_mode;     /* --numa: MPOL_BIND, MPOL_PREFERRED or MPOL_INTERLEAVE; 0: none */
         bool balloon;
         bool rng;
         bool no_acpi; /* no ACPI tables: devices only via the command line */
         bool jail;    /* --jail: run confined (jail.h, docs/vmm.md) */
 };
+
+/* startup.c: --wait-fd, read to its end (then closed). */
+void vmm_wait_fd(int fd);
 
 /* Defaults: 1 vCPU, 128 MiB, console on stdio, "console=ttyS0" command line. */
 void vmm_config_init(struct vmm_config *c);
@@ -133,6 +144,9 @@ void vmm_config_init(struct vmm_config *c);
  * (usage printed), 0 on success, < 0 on a usage error (status 2). */
 int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_error_t *err);
 void vmm_usage(FILE *out);
+
+/* --numa NODES:MODE into a node mask and an MPOL_* mode. */
+int vmm_numa_parse(const char *s, uint64_t *nodes, int *mode, berth_error_t *err);
 
 /* Apply a JSON config file (config.c; Firecracker's --config-file shape). */
 int vmm_config_load_json(struct vmm_config *c, const char *path, berth_error_t *err);

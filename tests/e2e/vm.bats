@@ -368,6 +368,27 @@ true" ]
         wait_console bal "BERTH-GUEST balloon: deflated 256 pages; they came back zeroed" 600
 }
 
+@test "vm: --max-memory: the guest gets the ceiling, its balloon holds back the rest from the start, setmem moves within it" {
+        "$BERTH" vm create maxm --kernel "$GUEST" --memory 32 --max-memory 40 --cmdline "$IDLE"
+        [ "$(state_of maxm)" = "shut off" ]
+        "$BERTH" vm ls --all | grep -q 'maxm .* 32MiB'
+        "$BERTH" vm start maxm
+        # 8 MiB held back at boot: the guest inflates by itself
+        wait_console maxm "BERTH-GUEST balloon: inflated 2048 pages" 600
+        run jq -r '.Balloon.target_mib, .MemoryMiB' < <("$BERTH" vm stats maxm)
+        [ "$output" = "8
+40" ]
+        vm setmem maxm 48
+        [ "$status" -eq 125 ]
+        assert_output_contains "not between 1 and its 40 MiB"
+        vm setmem maxm 40
+        assert_success
+        wait_console maxm "BERTH-GUEST balloon: deflated 2048 pages; they came back zeroed" 600
+        vm create maxbad --kernel "$GUEST" --memory 32 --max-memory 16
+        [ "$status" -eq 125 ]
+        assert_output_contains "--max-memory 16 MiB: want at least --memory"
+}
+
 @test "vm: autostart VMs are started by berth system service, and come back after a kill -9" {
         "$BERTH" vm create auto --kernel "$GUEST" --memory 32 --cmdline "$IDLE"
         "$BERTH" vm create manual --kernel "$GUEST" --memory 32 --cmdline "$IDLE"
@@ -492,4 +513,118 @@ JSON
         [ "$status" -eq 125 ]
         assert_output_contains "--config is the whole definition"
         [ "$(ls "$BERTH_DATA_DIR/vms")" = fc ]
+}
+
+@test "vm: a started VM is jailed (its own pid namespace, uid 65534, no capabilities, seccomp, only its files) and in a cgroup of its own; --no-jail opts out" {
+        [ "$(id -u)" = 0 ] || skip "the jail's dedicated uid and the VM's cgroup need root"
+        truncate -s 64K "$BATS_TEST_TMPDIR/disk.raw"
+        vm create jl --kernel "$GUEST" --memory 32 --cpus 2 --cmdline "$IDLE" \
+                --disk "$BATS_TEST_TMPDIR/disk.raw" --cpu-shares 512 --cpu-quota 50000 --memory-limit 96
+        assert_success
+        vm start jl
+        assert_success
+        wait_console jl "BERTH-GUEST tick 0"
+        run jq -r '.State.Jailed, .State.Cgroup' < <("$BERTH" vm inspect jl)
+        [ "$output" = "true
+/berth/vms/jl" ]
+        pid=$(jq -r .State.Pid < <("$BERTH" vm inspect jl))
+        st=$(cat "/proc/$pid/status")
+        echo "$st" | grep -E '^(NSpid|Uid|Gid|Seccomp|NoNewPrivs|CapEff|CapBnd)'
+        # pid 1 of its own namespace, seen by its host pid (the one vm pins and signals)
+        grep -q $'^NSpid:\t'"$pid"$'\t1$' <<<"$st"
+        grep -qx $'Seccomp:\t2' <<<"$st"
+        grep -qx $'NoNewPrivs:\t1' <<<"$st"
+        grep -qx $'CapEff:\t0000000000000000' <<<"$st"
+        grep -qx $'CapBnd:\t0000000000000000' <<<"$st"
+        [ "$(awk '/^Uid:/ {print $2}' <<<"$st")" = 65534 ]
+        for t in /proc/$pid/task/*; do
+                grep -qx $'Seccomp:\t2' "$t/status"
+                grep -qx $'CapEff:\t0000000000000000' "$t/status"
+        done
+        # Its root: the kernel, the disk, /dev/kvm and its run directory's sockets; nothing else.
+        found=$(cd "/proc/$pid/root" && find . \( -type f -o -type c -o -type s \) | sort)
+        rundir="$BERTH_RUN_DIR/vms/jl" # as berth names it to the VMM
+        expected=$(printf '%s\n' ./dev/kvm ".$(realpath "$GUEST")" ".$(realpath "$BATS_TEST_TMPDIR/disk.raw")" \
+                ".$rundir/api.sock" ".$rundir/console.sock" | sort)
+        echo "found: $found"
+        [ "$found" = "$expected" ]
+        [ ! -e "/proc/$pid/root/etc/passwd" ]
+        # vcpupin and stats reach its threads through the host pid.
+        vm vcpupin jl 1 0
+        assert_success
+        tid=$(grep -l '^vcpu1$' /proc/$pid/task/*/comm | cut -d/ -f5)
+        grep -q '^Cpus_allowed_list:[[:space:]]*0$' "/proc/$pid/task/$tid/status"
+        # The cgroup: every thread of the VMM, with the definition's limits.
+        grep -q ':/berth/vms/jl$' "/proc/$pid/cgroup"
+        if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+                cg=/sys/fs/cgroup/berth/vms/jl
+                [ "$(cat $cg/cpu.max)" = "50000 100000" ]
+                [ "$(cat $cg/memory.max)" = $((96 << 20)) ]
+                [ "$(wc -l <$cg/cgroup.threads)" = "$(ls /proc/$pid/task | wc -l)" ]
+        else
+                [ "$(cat /sys/fs/cgroup/cpu/berth/vms/jl/cpu.shares)" = 512 ]
+                [ "$(cat /sys/fs/cgroup/cpu/berth/vms/jl/cpu.cfs_quota_us)" = 50000 ]
+                [ "$(cat /sys/fs/cgroup/memory/berth/vms/jl/memory.limit_in_bytes)" = $((96 << 20)) ]
+                [ "$(wc -l </sys/fs/cgroup/cpu/berth/vms/jl/tasks)" = "$(ls /proc/$pid/task | wc -l)" ]
+        fi
+        vm stats jl
+        assert_success
+        run jq -r '.Cgroup.Path, .Cgroup.MemoryBytes > 0' <<<"$output"
+        [ "$output" = "/berth/vms/jl
+true" ]
+        vm destroy jl
+        assert_success
+        [ ! -e "$BERTH_RUN_DIR/vms/jl/api.sock" ]
+        [ -z "$(ls -A "$BERTH_RUN_DIR/vmm")" ]
+        [ ! -e /sys/fs/cgroup/cpu/berth/vms/jl ] && [ ! -e /sys/fs/cgroup/berth/vms/jl ]
+        # Limits it could not honour are refused at create.
+        vm create bad --kernel "$GUEST" --memory 64 --memory-limit 70
+        [ "$status" -eq 125 ]
+        assert_output_contains "--memory-limit 70 MiB"
+
+        vm create nj --kernel "$GUEST" --memory 32 --cmdline "$IDLE" --no-jail
+        assert_success
+        vm start nj
+        assert_success
+        wait_console nj "BERTH-GUEST tick 0"
+        [ "$(jq -r .State.Jailed < <("$BERTH" vm inspect nj))" = false ]
+        pid=$(jq -r .State.Pid < <("$BERTH" vm inspect nj))
+        grep -qx $'Seccomp:\t0' "/proc/$pid/status"
+        grep -q $'^NSpid:\t'"$pid"'$' "/proc/$pid/status"
+        grep -q "berth-vmm runs without --jail: its definition says --no-jail" \
+                "$BERTH_DATA_DIR/vms/nj/vmm.log"
+}
+
+@test "vm: numatune binds guest RAM to the node (numa_maps) and places the vCPUs on its CPUs, from the next start" {
+        [ -r /sys/devices/system/node/node0/cpulist ] || skip "no NUMA node 0 in sysfs"
+        "$BERTH" vm create nt --kernel "$GUEST" --memory 32 --cpus 2 --cmdline "$IDLE"
+        vm numatune nt --nodeset 0 --mode strict
+        assert_success
+        run jq -r '.Nodeset, .Mode, .AppliesAtNextStart' <<<"$output"
+        [ "$output" = "0
+strict
+false" ]
+        "$BERTH" vm start nt
+        wait_console nt "BERTH-GUEST tick 0"
+        pid=$(jq -r .State.Pid < <("$BERTH" vm inspect nt))
+        grep 'bind:0' "/proc/$pid/numa_maps"
+        cpus=$(cat /sys/devices/system/node/node0/cpulist)
+        for n in 0 1; do
+                tid=$(grep -l "^vcpu$n\$" /proc/$pid/task/*/comm | cut -d/ -f5)
+                grep -q "^Cpus_allowed_list:[[:space:]]*$cpus\$" "/proc/$pid/task/$tid/status"
+        done
+        # Changed while it runs: at the next start.
+        vm numatune nt --nodeset 0 --mode interleave
+        assert_success
+        [ "$(jq -r .AppliesAtNextStart <<<"$output")" = true ]
+        "$BERTH" vm destroy nt
+        "$BERTH" vm start nt
+        pid=$(jq -r .State.Pid < <("$BERTH" vm inspect nt))
+        grep 'interleave:0' "/proc/$pid/numa_maps"
+        vm numatune nt --nodeset 99
+        [ "$status" -eq 125 ]
+        assert_output_contains "no NUMA node 99"
+        vm numatune nt --nodeset 0 --mode sometimes
+        [ "$status" -eq 125 ]
+        assert_output_contains "--mode \`sometimes\`"
 }

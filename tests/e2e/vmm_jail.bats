@@ -162,3 +162,61 @@ jailed_pid() {
         n=$(grep -c '^ok ' <<<"$output")
         [ "$n" -ge 28 ]
 }
+
+# The API over the unix socket: METHOD PATH [BODY]; prints the body and the status.
+api() {
+        curl -s -X "$1" --unix-socket "$vm/sock/api.sock" "http://vmm$2" ${3:+-d "$3"} \
+                -w ' %{http_code}'
+}
+
+@test "vmm jail: as pid 1 of a pid namespace its caller made, berth-vmm jails itself without a fork; --jail-rw takes snapshots, --restore resumes one jailed" {
+        require_cmd unshare
+        require_cmd curl
+        mkdir "$vm/sock" "$vm/snap"
+        chown 65534:65534 "$vm/snap"
+        # As berth vm's supervisor starts it: the first process of a new pid namespace.
+        unshare --pid --fork "$BERTH_VMM" --jail --jail-rw "$vm/snap" --kernel "$vm/guest.elf" \
+                --memory 32 --api-sock "$vm/sock/api.sock" --cmdline "console=ttyS0 guest.idle=1" \
+                </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/log" &
+        pid=$!
+        wait_for_line "$BATS_TEST_TMPDIR/out" "BERTH-GUEST tick 1"
+        child=$(jailed_pid) # unshare's child: berth-vmm itself
+        grep -q 'berth-vmm' "/proc/$child/cmdline"
+        # no process of its own under it: the VM runs in this one
+        [ -z "$(cat "/proc/$child/task/$child/children")" ]
+        st=$(cat "/proc/$child/status")
+        grep -q $'^NSpid:\t[0-9]*\t1$' <<<"$st"
+        grep -qx $'Seccomp:\t2' <<<"$st"
+        grep -qx $'NoNewPrivs:\t1' <<<"$st"
+        grep -qx $'CapEff:\t0000000000000000' <<<"$st"
+        [ "$(awk '/^Uid:/ {print $2}' <<<"$st")" = 65534 ]
+        [ ! -e "/proc/$child/root/etc/passwd" ]
+        [ -d "/proc/$child/root$vm/snap" ]
+        # A snapshot into the writable directory, from the jailed main thread.
+        run api PATCH /vm '{"state": "Paused"}'
+        assert_output_contains " 204"
+        run api PUT /snapshot/create \
+                "{\"snapshot_path\": \"$vm/snap/state\", \"mem_file_path\": \"$vm/snap/mem\"}"
+        echo "$output"
+        assert_output_contains " 204"
+        [ -s "$vm/snap/state" ]
+        [ "$(stat -c %s "$vm/snap/mem")" = $((32 << 20)) ]
+        # Elsewhere, the jail has no such path: refused, and the VMM lives on.
+        run api PUT /snapshot/create '{"snapshot_path": "/tmp/state", "mem_file_path": "/tmp/mem"}'
+        [[ "$output" != *" 204" ]]
+        kill -0 "$child"
+        kill -TERM "$child"
+        wait "$pid" || true
+        # Restored jailed: the guest counts on.
+        : >"$BATS_TEST_TMPDIR/out"
+        unshare --pid --fork "$BERTH_VMM" --jail --restore "$vm/snap/state" --restore-mem "$vm/snap/mem" \
+                --api-sock "$vm/sock/api.sock" </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/log" &
+        pid=$!
+        wait_for_line "$BATS_TEST_TMPDIR/out" "BERTH-GUEST tick"
+        child=$(jailed_pid)
+        grep -qx $'Seccomp:\t2' "/proc/$child/status"
+        run grep -q 'BERTH-GUEST boot:' "$BATS_TEST_TMPDIR/out"
+        assert_failure
+        kill -TERM "$child"
+        wait "$pid" || true
+}

@@ -176,5 +176,15 @@ int main(void)
         is_int(parse(&c, &err, "--api-sock a --api-timeout 5"), 0, "--api-timeout");
         is_int(c.api_timeout_s, 5, "api timeout in seconds");
         bad("--api-sock a --api-timeout 0", "zero api timeout");
+        is_int(parse(&c, &err, "--migrate-incoming tcp:0.0.0.0:7000"), 0,
+               "--migrate-incoming alone: the VM comes from the stream");
+        is_str(c.migrate_incoming, "tcp:0.0.0.0:7000", "its address kept");
+        is_int(parse(&c, &err, "--migrate-incoming unix:/run/m.sock --api-sock a"), 0,
+               "--migrate-incoming on a unix path, with an API");
+        bad("--migrate-incoming udp:1.2.3.4:5", "--migrate-incoming: not tcp: nor unix:");
+        bad("--migrate-incoming tcp:h:1 --kernel k", "--migrate-incoming with --kernel");
+        bad("--migrate-incoming tcp:h:1 --restore s --restore-mem m",
+            "--migrate-incoming with --restore");
+        bad("--migrate-incoming tcp:h:1 --jail", "--migrate-incoming under --jail");
         return tap_done();
 }

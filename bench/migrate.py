@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""migrate.py RUNS MEM_MIB MODE BW KIND VMM GUEST OUTDIR: live migration between two
+processes on this host (KIND: pre for pre-copy, post for post-copy), berth-vmm against QEMU (microvm) on the same test guest, memory size,
+command line and bandwidth cap.
+
+MODE is "idle" (guest.idle=1) or a number of MiB the guest rewrites continuously
+(guest.count=N).  BW is the cap in MiB/s, 0 for none.  Prints one line per measure:
+"<name> <median> <min> <max>" for total-berth, down-berth, mib-berth, rounds-berth and the
+same for qemu.
+
+  berth-vmm  source --kernel ... --api-sock S; destination --migrate-incoming tcp:127.0.0.1:P;
+             PUT /migrate {"destination", "max_downtime_ms": 300, "bandwidth_mib"} answers when
+             the destination has acked: its total_ms, downtime_ms, bytes, rounds
+  QEMU       source as bench/snapshot.py boots it; destination the same with
+             -incoming tcp:127.0.0.1:P; migrate_set_parameters downtime-limit 300
+             (max-bandwidth BW), `migrate tcp:...`, query-migrate until completed: its
+             total-time, downtime, ram.total transferred, dirty-sync-count
+  post-copy  berth-vmm: "postcopy": true in the PUT; QEMU: the postcopy-ram capability on both
+             ends and migrate-start-postcopy right after `migrate`
+"""
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+
+class UnixHTTP(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost")
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(self.path)
+
+
+def wait_for(pred, what, timeout=20):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return
+        time.sleep(0.002)
+    sys.exit(f"timed out waiting for {what}")
+
+
+def console_has(path, text):
+    try:
+        with open(path, "rb") as f:
+            return text in f.read()
+    except FileNotFoundError:
+        return False
+
+
+class QMP:
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX)
+        self.s.connect(path)
+        self.f = self.s.makefile("rwb")
+        self.f.readline()  # greeting
+        self.cmd("qmp_capabilities")
+
+    def cmd(self, name, **args):
+        msg = {"execute": name}
+        if args:
+            msg["arguments"] = args
+        self.f.write(json.dumps(msg).encode() + b"\n")
+        self.f.flush()
+        while True:
+            r = json.loads(self.f.readline())
+            if "event" in r:
+                continue
+            if "error" in r:
+                sys.exit(f"qmp {name}: {r['error']}")
+            return r["return"]
+
+    def close(self):
+        self.s.close()
+
+
+def qemu_cmd(mem, cmdline, guest, qmp):
+    """The QEMU microvm line of bench/snapshot.py."""
+    return ["qemu-system-x86_64", "-M", "microvm,x-option-roms=off,rtc=off", "-enable-kvm",
+            "-cpu", "host,-arch-capabilities", "-m", str(mem), "-nodefaults", "-no-user-config",
+            "-display", "none", "-serial", "stdio", "-kernel", guest, "-append", cmdline,
+            "-qmp", f"unix:{qmp},server=on,wait=off"]
+
+
+def api(sock, method, path, body=None, timeout=600):
+    c = UnixHTTP(sock)
+    c.timeout = timeout
+    c.request(method, path, json.dumps(body) if body is not None else None)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, json.loads(data) if data else None
+
+
+def med(xs):
+    return f"{statistics.median(xs):.2f} {min(xs):.2f} {max(xs):.2f}"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def berth(runs, mem, cmdline, bw, post, vmm, guest, out, marker):
+    res = {"total": [], "down": [], "mib": [], "rounds": []}
+    for i in range(runs):
+        sock, con, dcon = f"{out}/b.sock", f"{out}/b.out", f"{out}/bd.out"
+        for p in (sock, con, dcon):
+            if os.path.exists(p):
+                os.unlink(p)
+        port = free_port()
+        dst = subprocess.Popen([vmm, "--migrate-incoming", f"tcp:127.0.0.1:{port}"],
+                               stdin=subprocess.DEVNULL, stdout=open(dcon, "wb"),
+                               stderr=subprocess.DEVNULL)
+        src = subprocess.Popen([vmm, "--kernel", guest, "--memory", str(mem), "--cmdline",
+                                cmdline, "--api-sock", sock], stdin=subprocess.DEVNULL,
+                               stdout=open(con, "wb"), stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: console_has(con, marker), "the berth-vmm guest")
+            time.sleep(1)  # the guest dirties at its steady rate
+            st, r = api(sock, "PUT", "/migrate", {"destination": f"tcp:127.0.0.1:{port}",
+                                                  "max_downtime_ms": 300, "bandwidth_mib": bw,
+                                                  "postcopy": post})
+            if st != 200:
+                sys.exit(f"berth-vmm PUT /migrate: {st} {r}")
+            res["total"].append(r["total_ms"])
+            res["down"].append(r["downtime_ms"])
+            res["mib"].append(r["bytes"] / 1048576)
+            res["rounds"].append(r["rounds"])
+            src.wait(timeout=10)
+        finally:
+            for p in (src, dst):
+                p.kill()
+                p.wait()
+    return res
+
+
+def qemu(runs, mem, cmdline, bw, post, guest, out, marker):
+    res = {"total": [], "down": [], "mib": [], "rounds": []}
+    for i in range(runs):
+        sq, dq, con = f"{out}/qs.qmp", f"{out}/qd.qmp", f"{out}/q.out"
+        for p in (sq, dq, con):
+            if os.path.exists(p):
+                os.unlink(p)
+        port = free_port()
+        dst = subprocess.Popen(qemu_cmd(mem, cmdline, guest, dq) +
+                               ["-incoming", f"tcp:127.0.0.1:{port}"], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        src = subprocess.Popen(qemu_cmd(mem, cmdline, guest, sq), stdin=subprocess.DEVNULL,
+                               stdout=open(con, "wb"), stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: console_has(con, marker), "the QEMU guest")
+            wait_for(lambda: os.path.exists(dq), "the destination's QMP socket")
+            time.sleep(1)
+            q = QMP(sq)
+            params = {"downtime-limit": 300}
+            if bw:
+                params["max-bandwidth"] = bw << 20
+            q.cmd("migrate-set-parameters", **params)
+            if post:
+                caps = [{"capability": "postcopy-ram", "state": True}]
+                d = QMP(dq)
+                d.cmd("migrate-set-capabilities", capabilities=caps)
+                d.close()
+                q.cmd("migrate-set-capabilities", capabilities=caps)
+            q.cmd("migrate", uri=f"tcp:127.0.0.1:{port}")
+            if post:
+                q.cmd("migrate-start-postcopy")
+            while True:
+                m = q.cmd("query-migrate")
+                if m.get("status") in ("completed", "failed"):
+                    break
+                time.sleep(0.01)
+            if m["status"] != "completed":
+                sys.exit(f"qemu migrate: {m}")
+            res["total"].append(m["total-time"])
+            res["down"].append(m["downtime"])
+            res["mib"].append(m["ram"]["transferred"] / 1048576)
+            res["rounds"].append(m["ram"].get("dirty-sync-count", 0))
+            q.close()
+        finally:
+            for p in (src, dst):
+                p.kill()
+                p.wait()
+    return res
+
+
+def main():
+    runs, mem, mode, bw = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    post = sys.argv[5] == "post"
+    vmm, guest, out = sys.argv[6], sys.argv[7], sys.argv[8]
+    if mode == "idle":
+        cmdline, marker = "guest.idle=1", b"BERTH-GUEST tick 1\n"
+    else:
+        cmdline, marker = f"guest.count={int(mode)}", b"BERTH-GUEST count "
+    b = berth(runs, mem, cmdline, bw, post, vmm, guest, out, marker)
+    q = qemu(runs, mem, cmdline, bw, post, guest, out, marker)
+    for k in ("total", "down", "mib", "rounds"):
+        print(f"{k}-berth {med(b[k])}")
+        print(f"{k}-qemu {med(q[k])}")
+
+
+if __name__ == "__main__":
+    main()

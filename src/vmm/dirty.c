@@ -1,0 +1,91 @@
+/* dirty.c — dirty page tracking for migration: every memory slot is
+ * re-registered with KVM_MEM_LOG_DIRTY_PAGES, KVM_GET_DIRTY_LOG reads and
+ * clears each slot's log per round, and the pages the VMM's own devices
+ * wrote (vmm_mem_ptr, mem.h) come from a bitmap of ours. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "vmm/migrate.h"
+
+#define PAGE 4096u
+
+static int set_logging(struct vmm_vm *vm, bool on, berth_error_t *err)
+{
+        for (unsigned i = 0; i < vm->mem.n; i++) {
+                struct kvm_userspace_memory_region r = {
+                        .slot = i,
+                        .flags = on ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+                        .guest_phys_addr = vm->mem.regions[i].gpa,
+                        .memory_size = vm->mem.regions[i].size,
+                        .userspace_addr = (uintptr_t) vm->mem.regions[i].hva,
+                };
+                if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+                        return berth_fail(err, errno, "%s dirty logging on memory slot %u",
+                                          on ? "start" : "stop", i);
+        }
+        return 0;
+}
+
+int vmm_dirty_start(struct vmm_vm *vm, struct vmm_dirty *d, berth_error_t *err)
+{
+        memset(d, 0, sizeof(*d));
+        d->pages = vm->mem.map_size / PAGE;
+        d->words = (d->pages + 63) / 64;
+        d->kvm = berth_xcalloc(d->words + 1, sizeof(uint64_t));
+        d->user = berth_xcalloc(d->words + 1, sizeof(uint64_t));
+        if (set_logging(vm, true, err) < 0) {
+                (void) set_logging(vm, false, NULL);
+                free(d->kvm);
+                free(d->user);
+                memset(d, 0, sizeof(*d));
+                return -1;
+        }
+        d->logging = true;
+        __atomic_store_n(&vm->mem.dirty, d->user, __ATOMIC_RELEASE);
+        return 0;
+}
+
+int vmm_dirty_collect(struct vmm_vm *vm, struct vmm_dirty *d, uint64_t *out, berth_error_t *err)
+{
+        for (unsigned i = 0; i < vm->mem.n; i++) {
+                const struct vmm_mem_region *r = &vm->mem.regions[i];
+                size_t first = (size_t) (r->hva - (uint8_t *) vm->mem.map) / PAGE;
+                size_t n = r->size / PAGE, words = (n + 63) / 64;
+                memset(d->kvm, 0, words * sizeof(uint64_t));
+                struct kvm_dirty_log log = {.slot = i, .dirty_bitmap = d->kvm};
+                if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+                        return berth_fail(err, errno, "KVM_GET_DIRTY_LOG on memory slot %u", i);
+                if (first % 64 == 0) /* always so: slots start on 256 KiB boundaries */
+                        for (size_t w = 0; w < words; w++)
+                                out[first / 64 + w] |= d->kvm[w];
+                else
+                        for (size_t p = 0; p < n; p++)
+                                if (d->kvm[p / 64] >> (p % 64) & 1)
+                                        out[(first + p) / 64] |= 1ull << ((first + p) % 64);
+        }
+        for (size_t w = 0; w < d->words; w++)
+                if (__atomic_load_n(&d->user[w], __ATOMIC_RELAXED))
+                        out[w] |= __atomic_exchange_n(&d->user[w], 0, __ATOMIC_RELAXED);
+        return 0;
+}
+
+void vmm_dirty_stop(struct vmm_vm *vm, struct vmm_dirty *d)
+{
+        if (!d->logging)
+                return;
+        __atomic_store_n(&vm->mem.dirty, NULL, __ATOMIC_RELEASE);
+        berth_error_t err = NULL;
+        if (set_logging(vm, false, &err) < 0) {
+                log_warn("migration: %s", berth_error_msg(err));
+                berth_error_release(&err);
+        }
+        /* a device may still hold the bitmap's pointer for one more mark: the
+         * user map is freed with the VM's migration, not here */
+        free(d->kvm);
+        d->kvm = NULL;
+        d->logging = false;
+}

@@ -1,0 +1,111 @@
+/* migrate.h — pre-copy live migration of a running VM (docs/vmm.md,
+ * "Live migration"): the source's sender (migrate_send.c), the
+ * destination's receiver (migrate_recv.c), KVM's dirty log (dirty.c); the
+ * stream itself is migrate_stream.h.  Internal to src/vmm/. */
+#ifndef BERTH_VMM_MIGRATE_H
+#define BERTH_VMM_MIGRATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/snapshot_format.h"
+#include "vmm/vm.h"
+
+struct json_t;
+
+/* KVM's dirty log over every memory slot, plus the VMM's own writes
+ * (vmm_mem.dirty): one bitmap over the whole map, a bit per page. */
+struct vmm_dirty {
+        uint64_t *kvm;  /* KVM_GET_DIRTY_LOG's scratch, the largest slot's size */
+        uint64_t *user; /* installed as vm->mem.dirty */
+        size_t pages, words;
+        bool logging;
+};
+
+int vmm_dirty_start(struct vmm_vm *vm, struct vmm_dirty *d, berth_error_t *err);
+/* OR every page dirtied since the last call (or the start) into out
+ * (d->words words) and clear the logs. */
+int vmm_dirty_collect(struct vmm_vm *vm, struct vmm_dirty *d, uint64_t *out, berth_error_t *err);
+void vmm_dirty_stop(struct vmm_vm *vm, struct vmm_dirty *d);
+
+enum vmm_mig_state {
+        VMM_MIG_NONE = 0,
+        VMM_MIG_ACTIVE,
+        VMM_MIG_COMPLETED,
+        VMM_MIG_FAILED,
+};
+
+#define VMM_MIG_DEFAULT_DOWNTIME_MS 300
+#define VMM_MIG_MAX_ROUNDS          30
+
+struct vmm_migration {
+        struct vmm_vm *vm;
+        char *dest;
+        uint64_t max_downtime_ms, bandwidth_mib; /* 0: no cap */
+        bool auto_converge;
+        bool postcopy; /* state first, RAM after (postcopy.h) */
+        bool lost;     /* post-copy failed after the destination took over: no resume here */
+        atomic_bool
+                to_postcopy; /* PATCH /migrate {"start_postcopy": true}: switch after this round */
+        uint64_t requests;   /* post-copy: pages the destination asked for */
+        double t_ack;        /* post-copy: when the destination acked (ms, monotonic) */
+        pthread_t thread;
+        bool joined;
+        bool was_paused, paused_by_us; /* at the switch-over */
+        atomic_int state;
+        atomic_bool cancel;
+        int sock;             /* the stream, under lock: shut down to cancel */
+        uint64_t *user_dirty; /* the device-write bitmap (vmm_dirty.user), freed last */
+        double t_pause;       /* when the switch-over paused the VM (ms, monotonic) */
+        /* figures, under lock while active */
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        double total_ms, downtime_ms, mbps;
+        uint64_t bytes, rounds, remaining_pages, throttle_pct;
+        char *error;
+        /* the switch-over, done on the main loop: the thread asks through
+         * req_fd, the loop pauses the VM and fills state */
+        int req_fd, done_fd;
+        bool state_ready;
+        int state_ret, state_errno;
+        struct vmm_snap_buf state_buf;
+        char *state_err;
+        void *api_conn; /* the API's suspended PUT /migrate, answered when done */
+        /* pre-copy: the last round is sent by the main loop right after the state is
+         * saved, before it serves a device again (a tap's frame written into guest RAM
+         * in between would be in neither) */
+        void *final_sender;
+        uint64_t final_round;
+};
+
+/* PUT /migrate {"destination": ADDR, "max_downtime_ms": N, "bandwidth_mib": N,
+ * "auto_converge": B, "postcopy": B}: checked and started; the answer comes when it ends. */
+int vmm_migrate_start(struct vmm_vm *vm, struct json_t *body, void *api_conn, berth_error_t *err);
+/* GET /migrate and the end of PUT: {"state": ..., figures, "error"}. */
+struct json_t *vmm_migrate_status(struct vmm_vm *vm);
+bool vmm_migrate_active(struct vmm_vm *vm);
+/* PATCH /migrate {"start_postcopy": true}: a running pre-copy switches to post-copy. */
+int vmm_migrate_start_postcopy(struct vmm_vm *vm, struct json_t *body, berth_error_t *err);
+/* The VMM is going away: end a migration in flight (cancel, before the vCPUs
+ * go), then free it (fini, last). */
+void vmm_migrate_cancel(struct vmm_vm *vm);
+void vmm_migrate_fini(struct vmm_vm *vm);
+
+/* api.c: answer the suspended PUT /migrate (its connection). */
+void vmm_api_migrate_done(struct vmm_vm *vm, void *api_conn);
+
+/* berth-vmm --migrate-incoming ADDR: listen, receive the VM, boot it from
+ * the state (the restore path), ack and resume.  vmm_run calls it in place
+ * of a boot. */
+int vmm_migrate_incoming(struct vmm_vm *vm, const char *addr, berth_error_t *err);
+/* The VMM is going away: end a post-copy still fetching RAM (before the vCPUs are joined). */
+void vmm_migrate_incoming_fini(struct vmm_vm *vm);
+
+/* The state file's bytes of a paused VM (snapshot.c), and the restore
+ * leg's entry from such bytes (takes state). */
+int vmm_snapshot_state(struct vmm_vm *vm, struct vmm_snap_buf *b, berth_error_t *err);
+int vmm_snapshot_open_state(struct vmm_vm *vm, uint8_t *state, size_t len, berth_error_t *err);
+
+#endif

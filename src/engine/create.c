@@ -15,11 +15,13 @@
 #include "engine/cgparent.h"
 #include "engine/events.h"
 #include "engine/lifecycle.h"
+#include "engine/links.h"
 #include "engine/network.h"
 #include "engine/rootfs.h"
 #include "engine/spec.h"
 #include "engine/storage_opt.h"
 #include "engine/volume.h"
+#include "net/dns.h"
 #include "image/image.h"
 
 /* The image as the user named it: its manifest digest, config digest (the
@@ -152,7 +154,8 @@ static int etc_files(struct eng_container *c, const char *hostname, json_t *hc,
          * network namespace can't reach (Docker's rule), or --dns */
         cleanup_free char *resolv = berth_xstrdup("");
         json_t *dns = json_object_get(hc, "Dns");
-        if (dns_server && json_array_size(dns) == 0) {
+        if (dns_server &&
+            (json_array_size(dns) == 0 || strcmp(dns_server, NET_DNS_CONTAINER_ADDR) == 0)) {
                 /* a user network: its resolver on the gateway answers containers' names and
                  * forwards the rest; the host's search domains and options still apply */
                 free(resolv);
@@ -417,6 +420,8 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
         const char *hostname = hn && *hn ? hn : short_id;
         struct volume_ctx vctx = {
                 .e = e, .rootfs = rootfs, .by_dest = vols, .inherited = inherited};
+        if ((r = eng_links_prepare(e, c->id, eng_container_name(c), f->host_config, err)) < 0)
+                goto undo;
         if ((r = eng_net_prepare(e, f->host_config, f->networking, &net_settings, &dns_server,
                                  &host_gateway, err)) < 0)
                 goto undo;

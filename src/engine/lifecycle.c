@@ -1,6 +1,7 @@
 /* lifecycle.c — start, stop, kill, wait, remove and reconcile (see lifecycle.h). */
 #include "engine/network.h"
 #include "engine/lifecycle.h"
+#include "engine/links.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -530,6 +531,8 @@ int eng_remove_volumes(struct eng_ctx *e, struct eng_container *c, bool force, b
                                : json_array();
         int r = eng_container_remove_record(e, c, err);
         eng_container_unlock(c);
+        if (r == 0)
+                eng_links_forget(e, c->id);
         size_t i;
         json_t *v;
         json_array_foreach(anon, i, v)

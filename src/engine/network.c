@@ -16,6 +16,8 @@
 #include "common/util.h"
 #include "engine/events.h"
 #include "engine/lifecycle.h"
+#include "engine/links.h"
+#include "net/dns.h"
 #include "net/rootless.h"
 #include "net/sandbox.h"
 #include "net/slirp.h"
@@ -150,7 +152,11 @@ int eng_net_prepare(struct eng_ctx *e, json_t *hc, json_t *networking, json_t **
                 else {
                         json_object_set_new(json_object_get(s, "Networks"), ni.name,
                                             idle_endpoint(epcfg, ni.id));
-                        if (ni.dns && ni.gateway4)
+                        /* --dns: the container's own resolver forwards to its servers,
+                         * as Docker's embedded one does (net/dns.h) */
+                        if (ni.dns && json_array_size(json_object_get(hc, "Dns")) > 0)
+                                *dns_server = berth_xstrdup(NET_DNS_CONTAINER_ADDR);
+                        else if (ni.dns && ni.gateway4)
                                 *dns_server = berth_xstrdup(ni.gateway4);
                 }
         }
@@ -310,7 +316,12 @@ int eng_net_up(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
                 json_object_set_new(c->doc, "NetworkSettings", s);
                 r = hosts_entry(c, first_ip(s), err);
                 if (r == 0)
+                        r = eng_links_apply(e, c, err);
+                if (r == 0)
                         r = eng_container_save_runtime(c, err);
+                /* those linking to it see its new address */
+                if (r == 0)
+                        eng_links_refresh_parents(e, c);
                 log_debug("container %.12s: sandbox up in %.2f ms, recorded in %.2f ms", c->id,
                           (double) (t1 - t0) / 1e6, (double) (berth_now_ns() - t1) / 1e6);
                 if (r < 0) {
@@ -503,7 +514,7 @@ int eng_net_disconnect(struct eng_ctx *e, const char *network, const char *conta
         struct attach_op op;
         int r = op_open(e, container, network, &op, err);
         if (r == 0 && json_object_get(op.nets, op.ni.name) == NULL)
-                r = berth_fail_status(err, 1, ENOENT, "container %s is not connected to network %s",
+                r = berth_fail_status(err, 1, 0, "container %s is not connected to network %s",
                                       op.c->id, network);
         if (r == 0 && op.running) {
                 struct ns_call call = {.n = &op.n, .cid = op.c->id, .network = op.ni.name};

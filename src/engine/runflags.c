@@ -87,6 +87,7 @@ enum fid {
         F_PUBLISH_ALL,
         F_EXPOSE,
         F_ADD_HOST,
+        F_LINK,
         F_DNS,
         F_DNS_SEARCH,
         F_DNS_OPTION,
@@ -185,6 +186,7 @@ static const struct flag_def flags[] = {
         {"publish-all", 'P', true, false, F_PUBLISH_ALL},
         {"expose", 0, false, false, F_EXPOSE},
         {"add-host", 0, false, false, F_ADD_HOST},
+        {"link", 0, false, false, F_LINK},
         {"dns", 0, false, false, F_DNS},
         {"dns-search", 0, false, false, F_DNS_SEARCH},
         {"dns-option", 0, false, false, F_DNS_OPTION},
@@ -682,6 +684,18 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                                                  ip);
                 cleanup_free char *entry = berth_xasprintf("%s:%s", host, ip);
                 json_array_append_new(arr_of(hc, "ExtraHosts"), json_string(entry));
+                break;
+        }
+        case F_LINK: {
+                /* NAME[:ALIAS]; the name is checked at create (engine/links.h) */
+                const char *colon = strchr(val, ':');
+                if (*val == '\0' || colon == val ||
+                    (colon && (colon[1] == '\0' || strchr(colon + 1, ':'))))
+                        return berth_fail_status(err, 125, 0,
+                                                 "invalid argument \"%s\" for \"--link\" flag: "
+                                                 "bad format for links: %s",
+                                                 val, val);
+                json_array_append_new(arr_of(hc, "Links"), json_string(val));
                 break;
         }
         case F_DNS:

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -393,4 +394,145 @@ int net_dns_record_del(const char *dir, const char *cid, berth_error_t *err)
         }
         /* only when servers.conf loses a name: usually nothing to do */
         return dns_reload_servers(dir, err);
+}
+
+/* Write "nameserver X" lines for servers (strings) into path. */
+static int dns_write_servers_file(const char *path, json_t *servers, berth_error_t *err)
+{
+        size_t cap = 64 + json_array_size(servers) * 64, len = 0, i;
+        cleanup_free char *text = berth_xmalloc(cap);
+        text[0] = '\0';
+        json_t *v;
+        json_array_foreach(servers, i, v)
+        {
+                const char *s = json_string_value(v);
+                unsigned char bin[16];
+                if (s == NULL || strlen(s) >= INET6_ADDRSTRLEN ||
+                    (inet_pton(AF_INET, s, bin) != 1 && inet_pton(AF_INET6, s, bin) != 1))
+                        return berth_fail(err, EINVAL, "bad DNS server address `%s`", s ? s : "");
+                len += (size_t) snprintf(text + len, cap - len, "nameserver %s\n", s);
+        }
+        return berth_write_file_replace(path, text, len, 0644, err);
+}
+
+int net_dns_container_start(const struct net_dns_container *c, berth_error_t *err)
+{
+        if (c->dir == NULL || c->netns == NULL)
+                return berth_fail(err, EINVAL, "a container's resolver needs a directory");
+        cleanup_free char *resolv = dns_path(c->dir, "resolv.conf");
+        if (berth_mkdir_p(c->dir, 0755, err) < 0)
+                return -1;
+        if (c->servers && dns_write_servers_file(resolv, c->servers, err) < 0)
+                return -1;
+        if (access(resolv, F_OK) < 0)
+                return berth_fail(err, errno, "no servers for the resolver in %s", c->dir);
+        if (net_dns_stop(c->dir, err) < 0)
+                return -1;
+        size_t nh = json_array_size(c->hostsdirs);
+        if (nh > 64)
+                return berth_fail(err, E2BIG, "a container on more than 64 networks");
+        cleanup_free char *a_pid = berth_xasprintf("--pid-file=%s/dnsmasq.pid", c->dir);
+        cleanup_free char *a_resolv = berth_xasprintf("--resolv-file=%s", resolv);
+        cleanup_free char *a_log = berth_xasprintf("--log-facility=%s/dnsmasq.log", c->dir);
+        char *a_hosts[64];
+        const char *argv[96] = {DNSMASQ,
+                                "--conf-file=/dev/null",
+                                a_pid,
+                                "--user=root",
+                                "--no-hosts",
+                                a_resolv,
+                                a_log,
+                                "--listen-address=" NET_DNS_CONTAINER_ADDR,
+                                "--bind-interfaces",
+                                "--no-negcache",
+                                "--domain-needed",
+                                "--bogus-priv",
+                                "--cache-size=1000"};
+        size_t k = 13;
+        for (size_t i = 0; i < nh; i++) {
+                a_hosts[i] = berth_xasprintf("--hostsdir=%s",
+                                             json_string_value(json_array_get(c->hostsdirs, i)));
+                argv[k++] = a_hosts[i];
+        }
+        argv[k] = NULL;
+        int nsfd = open(c->netns, O_RDONLY | O_CLOEXEC);
+        int pfd[2] = {-1, -1};
+        int r = 0;
+        if (nsfd < 0)
+                r = berth_fail(err, errno, "open `%s`", c->netns);
+        else if (pipe2(pfd, O_CLOEXEC) < 0)
+                r = berth_fail(err, errno, "pipe");
+        pid_t child = r < 0 ? -1 : fork();
+        if (r == 0 && child < 0)
+                r = berth_fail(err, errno, "fork");
+        if (child == 0) {
+                /* into the container's namespace; dnsmasq daemonises from there */
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                setsid();
+                int devnull = open("/dev/null", O_RDONLY);
+                if (setns(nsfd, CLONE_NEWNET) < 0 || devnull < 0 || dup2(devnull, 0) < 0 ||
+                    dup2(pfd[1], 1) < 0 || dup2(pfd[1], 2) < 0) {
+                        dprintf(pfd[1], "enter the container's network namespace: %s",
+                                strerror(errno));
+                        _exit(1);
+                }
+                const char **cargv = argv;
+                char *const *av;
+                memcpy(&av, &cargv, sizeof(av));
+                execve(DNSMASQ, av, environ);
+                dprintf(2, "exec %s: %s", DNSMASQ, strerror(errno));
+                _exit(127);
+        }
+        for (size_t i = 0; i < nh; i++)
+                free(a_hosts[i]);
+        if (nsfd >= 0)
+                close(nsfd);
+        if (pfd[1] >= 0)
+                close(pfd[1]);
+        if (r < 0) {
+                if (pfd[0] >= 0)
+                        close(pfd[0]);
+                return r;
+        }
+        char msg[1024];
+        size_t mlen = 0;
+        ssize_t n;
+        while (mlen < sizeof(msg) - 1 &&
+               (n = read(pfd[0], msg + mlen, sizeof(msg) - 1 - mlen)) != 0) {
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        break;
+                mlen += (size_t) n;
+        }
+        close(pfd[0]);
+        msg[mlen] = '\0';
+        while (mlen > 0 && msg[mlen - 1] == '\n')
+                msg[--mlen] = '\0';
+        int st;
+        while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+                ;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                return berth_fail(err, 0, "the container's resolver (dnsmasq) failed: %s", msg);
+        if (dns_alive(c->dir) == 0)
+                return berth_fail(err, 0, "the container's resolver exited after starting; see %s",
+                                  a_log + strlen("--log-facility="));
+        return 0;
+}
+
+int net_dns_container_stop(const char *dir, berth_error_t *err)
+{
+        if (net_dns_stop(dir, err) < 0)
+                return -1;
+        static const char *const files[] = {"resolv.conf", "dnsmasq.log", "dnsmasq.pid"};
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+                cleanup_free char *p = dns_path(dir, files[i]);
+                if (unlink(p) < 0 && errno != ENOENT)
+                        return berth_fail(err, errno, "remove `%s`", p);
+        }
+        if (rmdir(dir) < 0 && errno != ENOENT)
+                return berth_fail(err, errno, "remove `%s`", dir);
+        return 0;
 }

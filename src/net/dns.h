@@ -35,4 +35,22 @@ int net_dns_record_set(const char *dir, const char *cid, json_t *addrs, json_t *
                        berth_error_t *err);
 int net_dns_record_del(const char *dir, const char *cid, berth_error_t *err);
 
+/* A container's own resolver, for `--dns` on a user network: Docker keeps its embedded
+ * resolver at 127.0.0.11 and forwards other names to the container's servers; berth starts a
+ * dnsmasq inside the container's network namespace, on 127.0.0.11:53 (lo), that answers the
+ * names of the networks given (their hosts.d directories, watched as the networks' resolvers
+ * watch them) and forwards the rest to the container's servers only.  Its files are in dir
+ * (<run>/net/resolvers/<cid>): dnsmasq.pid, resolv.conf (the servers), dnsmasq.log. */
+#define NET_DNS_CONTAINER_ADDR "127.0.0.11"
+struct net_dns_container {
+        const char *dir;   /* its state directory */
+        const char *netns; /* the container's namespace file */
+        json_t *hostsdirs; /* array of hosts.d directories (strings) */
+        json_t *servers;   /* array of upstream addresses, or NULL: dir's resolv.conf as is */
+};
+/* (Re)start it: one that runs is replaced (the networks changed). */
+int net_dns_container_start(const struct net_dns_container *c, berth_error_t *err);
+/* Stop it and remove dir; none is fine. */
+int net_dns_container_stop(const char *dir, berth_error_t *err);
+
 #endif

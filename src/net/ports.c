@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "net/firewall.h"
+#include "net/proxy.h"
 
 struct binding {
         char proto[8];
@@ -140,15 +141,51 @@ struct dnat_ctx {
         const char *cid;
 };
 
+/* [::1]: no DNAT can serve it (proxy.h); a relay, its pid added to the reservation. */
+static int take_relay(struct dnat_ctx *d, const struct binding *b, const struct net_port_fwd *f,
+                      bool *by_berth, berth_error_t *err)
+{
+        cleanup_free char *path = reservation_path(d->n, b->proto, b->host_ip, f->host_port);
+        pid_t pid = 0;
+        bool busy = false;
+        if (net_proxy_start(b->host_ip, f->host_port, f->ctr_ip, f->ctr_port, &pid, &busy, err) <
+                    0 ||
+            busy) {
+                unlink(path);
+                *by_berth = false;
+                return busy ? 0 : -1;
+        }
+        json_t *j = berth_json_load_file(path, NULL);
+        if (j == NULL)
+                j = json_object();
+        json_object_set_new(j, "ProxyPid", json_integer(pid));
+        cleanup_free char *text = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        if (text == NULL || berth_write_file_replace(path, text, strlen(text), 0644, err) < 0) {
+                net_proxy_stop(pid);
+                unlink(path);
+                return text ? -1 : berth_fail(err, ENOMEM, "serialize %s", path);
+        }
+        return 1;
+}
+
 static int take_dnat(void *ctx, const struct net_port_fwd *f, bool *by_berth, berth_error_t *err)
 {
         struct dnat_ctx *d = ctx;
         struct binding b = {.ctr_port = f->ctr_port};
         snprintf(b.proto, sizeof(b.proto), "%s", f->proto);
         snprintf(b.host_ip, sizeof(b.host_ip), "%s", f->host_ip);
+        bool relay = net_proxy_needed(b.host_ip);
+        if (relay && strcmp(b.proto, "tcp") != 0)
+                return berth_fail_status(err, 125, EAFNOSUPPORT,
+                                         "publishing %s on [%s]: the IPv6 loopback address takes "
+                                         "tcp ports only",
+                                         b.proto, b.host_ip);
         int r = reserve(d->n, d->cid, &b, f->host_port, f->ctr_ip, by_berth, err);
         if (r <= 0)
                 return r;
+        if (relay)
+                return take_relay(d, &b, f, by_berth, err);
         struct net_fw_port fp = {.proto = b.proto,
                                  .host_ip = b.host_ip,
                                  .host_port = f->host_port,
@@ -227,11 +264,17 @@ static int publish_one(const struct net_port_backend *be, const char *cid, const
                                          "endpoint %s (%.12s): Bind for %s failed: port is "
                                          "already allocated",
                                          ep_name, cid, what);
+        /* Go's words for the listener: "tcp6 [::1]:80" */
+        bool v6 = strchr(b->host_ip, ':') != NULL;
+        char where[64];
+        snprintf(where, sizeof(where), "%s%s%s:%u", v6 ? "[" : "", b->host_ip, v6 ? "]" : "",
+                 b->lo);
         return berth_fail_status(err, 125, 0,
                                  "driver failed programming external connectivity on endpoint "
-                                 "%s (%.12s): Error starting userland proxy: listen %s4 %s: bind: "
+                                 "%s (%.12s): Error starting userland proxy: listen %s%c %s: bind: "
                                  "address already in use",
-                                 ep_name, cid, b->proto, what);
+                                 ep_name, cid, b->proto, v6 ? '6' : '4',
+                                 b->lo == b->hi ? where : what);
 }
 
 /* "80/tcp" → port and protocol. */
@@ -277,6 +320,9 @@ static const char *target_of(const struct binding *b, const char *ctr_ip, const 
                              berth_error_t *err)
 {
         if (strchr(b->host_ip, ':') == NULL)
+                return ctr_ip;
+        /* the relay of [::1] reaches an IPv4-only container too, as Docker's proxy does */
+        if (net_proxy_needed(b->host_ip) && (ctr_ip6 == NULL || *ctr_ip6 == '\0'))
                 return ctr_ip;
         if (ctr_ip6 == NULL || *ctr_ip6 == '\0')
                 berth_fail_status(err, 125, EAFNOSUPPORT,
@@ -419,7 +465,10 @@ static void unpublish_cb(const char *path, json_t *j, void *ctx)
                 .ctr_port = (unsigned) json_integer_value(json_object_get(j, "CtrPort")),
         };
         berth_error_t e = NULL;
-        if (fp.proto && fp.host_ip && fp.ctr_ip && net_fw_port_del(&fp, &e) < 0) {
+        json_t *relay = json_object_get(j, "ProxyPid");
+        if (relay)
+                net_proxy_stop((pid_t) json_integer_value(relay));
+        else if (fp.proto && fp.host_ip && fp.ctr_ip && net_fw_port_del(&fp, &e) < 0) {
                 log_warn("%s", berth_error_msg(e));
                 berth_error_release(&e);
         }

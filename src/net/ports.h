@@ -3,7 +3,8 @@
  * A reservation is a file, <run_dir>/net/ports/<proto>-<host-ip>-<port>, made with O_EXCL (so
  * two concurrent runs can't take the same port) and holding {Container, Proto, HostIp,
  * HostPort, CtrIp, CtrPort}: everything needed to undo it, also after a kill -9 of whoever made
- * it.  There is no proxy process: traffic reaches the container through the firewall's DNAT. */
+ * it.  There is no proxy process: traffic reaches the container through the firewall's DNAT,
+ * except on the IPv6 loopback address, which only a relay can serve (proxy.h). */
 #ifndef BERTH_NET_PORTS_H
 #define BERTH_NET_PORTS_H
 

@@ -141,6 +141,27 @@ static void replay_cb(const char *path, json_t *j, void *ctx)
         }
 }
 
+/* IPv6 out of the namespace (--ipv6 networks, masqueraded as they leave by tap0): tap0's
+ * address and default route on slirp4netns's IPv6 network, set here rather than learnt from
+ * router advertisements (slirp.h). */
+static int slirp_ipv6(const char *nspath, berth_error_t *err)
+{
+        cleanup_close int fd = open(nspath, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return berth_fail(err, errno, "open `%s`", nspath);
+        struct net_nl *nl = NULL;
+        struct net_addr a, gw;
+        net_addr_parse(NET_SLIRP_ADDR6, &a);
+        net_addr_parse(NET_SLIRP_GATEWAY6, &gw);
+        int r = net_nl_open(&nl, fd, err);
+        if (r == 0)
+                r = net_nl_addr_add(nl, "tap0", &a, 64, err);
+        if (r == 0)
+                r = net_nl_route_default(nl, "tap0", &gw, err);
+        net_nl_close(nl);
+        return r < 0 ? berth_wrap(err, "IPv6 of the rootless network namespace") : 0;
+}
+
 /* The namespace's slirp4netns: running and serving this namespace, or started (again). */
 static int slirp_ensure(const char *dir, const char *nspath, berth_error_t *err)
 {
@@ -158,7 +179,7 @@ static int slirp_ensure(const char *dir, const char *nspath, berth_error_t *err)
                 log_warn("rootless network namespace: its slirp4netns is gone; starting a new one "
                          "and restoring the published ports");
         net_slirp_kill(dir, RL_SLIRP);
-        if (net_slirp_spawn(dir, RL_SLIRP, nspath, err) < 0)
+        if (net_slirp_spawn(dir, RL_SLIRP, nspath, true, err) < 0 || slirp_ipv6(nspath, err) < 0)
                 return berth_wrap(err, "connect the rootless network namespace to the host");
         char buf[32];
         int len = snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long) st.st_ino);

@@ -6,7 +6,8 @@
  *   <run>/net/ns/<cid>                      the namespace (veths die with it)
  *   <run>/net/<netid>/endpoints/<cid>.json  the address allocation on a network
  *   <run>/net/<netid>/hosts.d/<cid>         the DNS names (user networks)
- *   <run>/net/ports/…                       published ports (ports.c) */
+ *   <run>/net/ports/…                       published ports (ports.c)
+ *   <run>/net/resolvers/<cid>/              its own resolver (--dns on a user network) */
 #include "net/sandbox.h"
 
 #include <arpa/inet.h>
@@ -289,6 +290,49 @@ static json_t *network_settings(const struct ep *ep, json_t *epcfg)
                          ep->mac, "DriverOpts");
 }
 
+/* A container's own resolver (--dns on a user network, dns.h): its directory. */
+static char *resolver_dir(struct net_ctx *n, const char *cid)
+{
+        return berth_xasprintf("%s/resolvers/%s", n->run_dir, cid);
+}
+
+/* (Re)start it with the names of every user network the container has a record on now;
+ * servers NULL: those it had. */
+static int resolver_refresh(struct net_ctx *n, const char *cid, json_t *servers, berth_error_t *err)
+{
+        cleanup_free char *dir = resolver_dir(n, cid);
+        cleanup_free char *ns = net_sandbox_path(n, cid);
+        json_t *dirs = json_array();
+        json_t *ids = net_live_networks(n);
+        size_t i;
+        json_t *id;
+        json_array_foreach(ids, i, id)
+        {
+                cleanup_free char *ndir = net_network_run_dir(n, json_string_value(id));
+                cleanup_free char *rec = berth_xasprintf("%s/hosts.d/%s", ndir, cid);
+                if (access(rec, F_OK) == 0)
+                        json_array_append_new(dirs, json_sprintf("%s/hosts.d", ndir));
+        }
+        json_decref(ids);
+        struct net_dns_container c = {
+                .dir = dir, .netns = ns, .hostsdirs = dirs, .servers = servers};
+        int r = net_dns_container_start(&c, err);
+        json_decref(dirs);
+        return r;
+}
+
+/* After connect or disconnect: a container with its own resolver gets the new names. */
+static void resolver_follow(struct net_ctx *n, const char *cid)
+{
+        cleanup_free char *dir = resolver_dir(n, cid);
+        cleanup_free char *resolv = berth_xasprintf("%s/resolv.conf", dir);
+        berth_error_t e = NULL;
+        if (access(resolv, F_OK) == 0 && resolver_refresh(n, cid, NULL, &e) < 0) {
+                log_warn("container %.12s: %s", cid, berth_error_msg(e));
+                berth_error_release(&e);
+        }
+}
+
 /* The network a NetworkMode names: "default" is the default bridge. */
 static const char *mode_network(json_t *hc)
 {
@@ -469,6 +513,7 @@ int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **
         struct net_nl *host = NULL, *ns = NULL;
         json_t *names = network_names(r);
         json_t *s = empty_settings(path);
+        bool own_resolver = false;
         char sid[65];
         random_hex(sid, 32);
         json_object_set_new(s, "SandboxID", json_string(sid));
@@ -489,6 +534,9 @@ int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **
                 if ((rc = open_network(n, name, &ep, err)) < 0)
                         break;
                 rc = attach(n, r, host, ns, nsfd, &ep, epcfg, (int) i, i == 0, err);
+                if (rc == 0 && i == 0)
+                        own_resolver = ep.ni.dns &&
+                                       json_array_size(json_object_get(r->host_config, "Dns")) > 0;
                 if (rc == 0) {
                         json_object_set_new(json_object_get(s, "Networks"), ep.ni.name,
                                             network_settings(&ep, epcfg));
@@ -513,6 +561,9 @@ int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **
         net_nl_close(host);
         net_nl_close(ns);
         json_decref(names);
+        /* --dns on a user network: a resolver of its own at 127.0.0.11 (resolv.conf says so) */
+        if (rc == 0 && own_resolver)
+                rc = resolver_refresh(n, r->cid, json_object_get(r->host_config, "Dns"), err);
         if (rc < 0) {
                 net_sandbox_down(n, r->cid, &ignored);
                 berth_error_release(&ignored);
@@ -555,6 +606,12 @@ static int sandbox_down(struct net_ctx *n, const char *cid, bool release_dir, be
         json_decref(ids);
         /* a rootless container's slirp4netns holds its tap (and the namespace): it goes first */
         if (net_slirp_stop(n, cid, &e) < 0) {
+                log_warn("%s", berth_error_msg(e));
+                berth_error_release(&e);
+        }
+        /* a resolver of its own lives in the namespace: it goes before it */
+        cleanup_free char *rdir = resolver_dir(n, cid);
+        if (net_dns_container_stop(rdir, &e) < 0) {
                 log_warn("%s", berth_error_msg(e));
                 berth_error_release(&e);
         }
@@ -627,6 +684,7 @@ int net_sandbox_connect(struct net_ctx *n, const struct net_sandbox_req *r, cons
                 drop_endpoint(n, ep.ni.id, r->cid);
         } else {
                 *settings = network_settings(&ep, endpoint_config);
+                resolver_follow(n, r->cid);
         }
         net_nl_close(host);
         net_nl_close(ns);
@@ -657,6 +715,7 @@ int net_sandbox_disconnect(struct net_ctx *n, const char *cid, const char *netwo
                 net_nl_close(ns);
         }
         drop_endpoint(n, ep.ni.id, cid);
+        resolver_follow(n, cid);
         json_decref(old);
         json_decref(ep.doc);
         if (settings)
@@ -785,6 +844,11 @@ int net_gc(struct net_ctx *n, net_alive_fn alive, void *ctx, berth_error_t *err)
         berth_error_release(&e);
         net_slirp_owners(n, owners, &e);
         berth_error_release(&e);
+        cleanup_free char *rsdir = berth_path_join(n->run_dir, "resolvers");
+        cleanup_dir DIR *rd = opendir(rsdir);
+        while (rd && (de = readdir(rd)) != NULL)
+                if (de->d_name[0] != '.')
+                        json_object_set_new(owners, de->d_name, json_true());
         const char *cid;
         json_t *v;
         int r = 0;

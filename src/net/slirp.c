@@ -120,7 +120,7 @@ int net_slirp_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, jso
         struct fwd_ctx fc = {.dir = dir, .cid = r->cid};
         struct net_port_backend be = {.take = take_hostfwd, .ctx = &fc};
         json_t *p = NULL;
-        int rc = net_slirp_spawn(dir, r->cid, nspath, err);
+        int rc = net_slirp_spawn(dir, r->cid, nspath, false, err);
         if (rc == 0)
                 rc = net_ports_publish_via(n, &be, r->cid, r->name, NET_SLIRP_ADDR, NULL, r->config,
                                            hc, &p, err);

@@ -27,6 +27,13 @@
 #define NET_SLIRP_DNS     "10.0.2.3"
 #define NET_SLIRP_PREFIX  24
 
+/* With ipv6 (the rootless network namespace's), slirp4netns runs with --enable-ipv6: its
+ * network is fd00::/64, the host fd00::2; rootless.c gives tap0 NET_SLIRP_ADDR6 and a default
+ * route via NET_SLIRP_GATEWAY6 itself, so the way out does not wait for router
+ * advertisements (which a namespace that forwards IPv6 ignores anyway). */
+#define NET_SLIRP_ADDR6    "fd00::100"
+#define NET_SLIRP_GATEWAY6 "fd00::2"
+
 /* Is slirp4netns installed (found in PATH)? */
 bool net_slirp_available(void);
 
@@ -47,7 +54,8 @@ int net_slirp_stop(struct net_ctx *n, const char *cid, berth_error_t *err);
  * with status 125 when slirp4netns is not installed); its pid when it runs (checked against
  * /proc/PID/stat), else 0; kill it (waiting until it is gone) and remove its files; one
  * request on its API socket (*reply: the parsed answer, {"return": …} or {"error": …}). */
-int net_slirp_spawn(const char *dir, const char *name, const char *nspath, berth_error_t *err);
+int net_slirp_spawn(const char *dir, const char *name, const char *nspath, bool ipv6,
+                    berth_error_t *err);
 pid_t net_slirp_pid(const char *dir, const char *name);
 void net_slirp_kill(const char *dir, const char *name);
 int net_slirp_request(const char *dir, const char *name, json_t *req, json_t **reply,

@@ -134,7 +134,7 @@ static _Noreturn void exec_slirp(const char **argv, const char *dir, const char 
 
 /* Start slirp4netns on the namespace file and wait until it has configured tap0. */
 static int slirp_start(const char *dir, const char *cid, const char *exe, const char *nspath,
-                       berth_error_t *err)
+                       bool ipv6, berth_error_t *err)
 {
         cleanup_free char *pidfile = berth_xasprintf("%s/%s.pid", dir, cid);
         cleanup_free char *sock = berth_xasprintf("%s/%s.sock", dir, cid);
@@ -157,7 +157,14 @@ static int slirp_start(const char *dir, const char *cid, const char *exe, const 
                               "--netns-type=path",
                               nspath,
                               SLIRP_TAP,
+                              NULL,
                               NULL};
+        if (ipv6) {
+                /* before the positional arguments: the namespace and the tap's name */
+                size_t n = sizeof(argv) / sizeof(argv[0]);
+                memmove(&argv[2], &argv[1], (n - 2) * sizeof(argv[0]));
+                argv[1] = "--enable-ipv6";
+        }
         int rp[2];
         if (pipe2(rp, O_CLOEXEC) < 0)
                 return berth_fail(err, errno, "pipe");
@@ -200,14 +207,15 @@ static int slirp_start(const char *dir, const char *cid, const char *exe, const 
         return berth_fail(err, EIO, "slirp4netns for %.12s: %s", cid, msg);
 }
 
-int net_slirp_spawn(const char *dir, const char *name, const char *nspath, berth_error_t *err)
+int net_slirp_spawn(const char *dir, const char *name, const char *nspath, bool ipv6,
+                    berth_error_t *err)
 {
         cleanup_free char *exe = slirp_find();
         if (exe == NULL)
                 return berth_fail_status(err, 125, ENOENT,
                                          "rootless berth needs slirp4netns (Debian's slirp4netns "
                                          "package), not found in PATH");
-        return slirp_start(dir, name, exe, nspath, err);
+        return slirp_start(dir, name, exe, nspath, ipv6, err);
 }
 
 /* One request on the API socket; *reply: the parsed answer. */

@@ -38,6 +38,7 @@ teardown_file() {
         sleep 0.2
         [ -f "$RL_DIR/tun-mode" ] && chmod "$(cat "$RL_DIR/tun-mode")" /dev/net/tun
         ip link del brn-out 2>/dev/null || true
+        ip link del brn6-out 2>/dev/null || true
         rm -rf "$RL_DIR" "$XDG"
         userdel -r "$USER_NAME" >/dev/null 2>&1 || true
 }
@@ -306,4 +307,58 @@ c.close()" &
         run as_user '$RL/berth run --rm busybox ip -4 -o addr show tap0'
         assert_success
         assert_output_contains "10.0.2.100/24"
+}
+
+@test "rootless user network: --ipv6: addresses, AAAA names, IPv6 between members and out to a host address" {
+        as_user '$RL/berth network create --ipv6 --subnet 10.89.16.0/24 --subnet fd00:db8:8916::/64 -o dns.upstream=127.0.0.1 rln-6' >/dev/null
+        run web rn-s6 rln-6
+        assert_success
+        v6=$(as_user '$RL/berth inspect -f "{{(index .NetworkSettings.Networks \"rln-6\").GlobalIPv6Address}}" rn-s6')
+        [[ "$v6" == fd00:db8:8916::* ]]
+        run as_user "\$RL/berth run --rm --network rln-6 busybox sh -c 'nslookup -type=AAAA rn-s6 && wget -qO- http://[$v6]/'"
+        assert_success
+        assert_output_contains "$v6"
+        assert_output_contains "rn-s6"
+        # out over IPv6: a listener on an address of a veth made here (2001:db8::/32 is the
+        # documentation range: nothing leaves the host)
+        ip link del brn6-out 2>/dev/null || true
+        ip link add brn6-out type veth peer name brn6-outp
+        ip addr add 2001:db8:8916::1/64 dev brn6-out nodad
+        ip link set brn6-out up
+        ip link set brn6-outp up
+        port=$(free_port)
+        python3 -c "
+import socket
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('2001:db8:8916::1', $port))
+s.listen()
+s.settimeout(20)
+c, a = s.accept()
+c.sendall(('hello ' + a[0] + '\n').encode())
+c.close()" &
+        lpid=$!
+        for _ in $(seq 50); do ss -Htln "sport = :$port" | grep -q . && break; sleep 0.1; done
+        run as_user "\$RL/berth run --rm --network rln-6 busybox nc -w 5 2001:db8:8916::1 $port"
+        wait $lpid || true
+        ip link del brn6-out
+        assert_success
+        # slirp4netns's socket on the host: not the container's fd00:db8:8916:: address
+        [[ "$output" == "hello "* ]]
+        [[ "$output" != *fd00:db8:8916:* ]]
+}
+
+@test "rootless user network: --dns: the container's own resolver at 127.0.0.11 still knows the network's names" {
+        as_user '$RL/berth network create --subnet 10.89.17.0/24 -o dns.upstream=127.0.0.1 rln-d' >/dev/null
+        run as_user '$RL/berth run -d --name rn-d1 --network rln-d busybox sleep 1000'
+        assert_success
+        # --dns 127.0.0.9: nothing listens there, so nothing is forwarded anywhere
+        run as_user "\$RL/berth run --rm --network rln-d --dns 127.0.0.9 busybox sh -c 'cat /etc/resolv.conf; nslookup rn-d1'"
+        assert_success
+        assert_output_contains "nameserver 127.0.0.11"
+        assert_output_contains "10.89.17."
+        run as_user '$RL/berth rm -f rn-d1 && $RL/berth network rm rln-d'
+        assert_success
+        run assert_rootless_net_gone
+        assert_success
 }

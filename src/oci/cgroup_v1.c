@@ -75,8 +75,9 @@ static bool has_file(const char *dir, const char *file)
         return access(p, F_OK) == 0;
 }
 
-/* mkdir -p in the cpuset hierarchy, copying cpus/mems into each new level:
- * a new cpuset cgroup starts empty and refuses tasks until both are set. */
+/* mkdir -p in the cpuset hierarchy, copying cpus/mems into each level that has none: a new
+ * cpuset cgroup starts empty and refuses tasks until both are set, and so does one that
+ * someone else made and left empty (runc fills those too). */
 static int mkdir_cpuset(const char *base, const char *path, berth_error_t *err)
 {
         cleanup_free char *cur = berth_xstrdup(base);
@@ -84,22 +85,26 @@ static int mkdir_cpuset(const char *base, const char *path, berth_error_t *err)
         char *save = NULL;
         for (char *tok = strtok_r(rest, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
                 char *next = berth_xasprintf("%s/%s", cur, tok);
-                if (mkdir(next, 0755) == 0) {
-                        static const char *files[] = {"cpuset.cpus", "cpuset.mems"};
-                        for (int i = 0; i < 2; i++) {
-                                cleanup_free char *val = NULL, *src = NULL;
-                                size_t len;
-                                src = berth_xasprintf("%s/%s", cur, files[i]);
-                                if (berth_read_file(src, &val, &len, err) < 0 ||
-                                    oci_cg_write(next, files[i], val, err) < 0) {
-                                        free(next);
-                                        return -1;
-                                }
-                        }
-                } else if (errno != EEXIST) {
+                if (mkdir(next, 0755) < 0 && errno != EEXIST) {
                         berth_fail(err, errno, "mkdir `%s`", next);
                         free(next);
                         return -1;
+                }
+                static const char *files[] = {"cpuset.cpus", "cpuset.mems"};
+                for (int i = 0; i < 2; i++) {
+                        cleanup_free char *val = NULL, *src = NULL, *have = NULL, *dst = NULL;
+                        size_t len;
+                        src = berth_xasprintf("%s/%s", cur, files[i]);
+                        dst = berth_xasprintf("%s/%s", next, files[i]);
+                        int r = berth_read_file(dst, &have, &len, err);
+                        if (r == 0 && strspn(have, " \n") == len) /* empty: fill it */
+                                r = berth_read_file(src, &val, &len, err) < 0
+                                            ? -1
+                                            : oci_cg_write(next, files[i], val, err);
+                        if (r < 0) {
+                                free(next);
+                                return -1;
+                        }
                 }
                 free(cur);
                 cur = next;
@@ -110,11 +115,13 @@ static int mkdir_cpuset(const char *base, const char *path, berth_error_t *err)
 static int apply_devices(const char *dir, const struct oci_resources *r, const struct oci_spec *s,
                          berth_error_t *err)
 {
-        /* Devices every container needs (runtime-spec "default devices"), after the
-         * config's own rules so that a leading deny-all cannot take them away. */
-        static const char *defaults[] = {"c 1:3 rwm", "c 1:5 rwm",   "c 1:7 rwm",
-                                         "c 1:8 rwm", "c 1:9 rwm",   "c 5:0 rwm",
-                                         "c 5:2 rwm", "c 136:* rwm", NULL};
+        /* Devices every container needs (runtime-spec "default devices") and runc's mknod
+         * of any node, after the config's own rules so that a leading deny-all cannot take
+         * them away.  As runc's, linux.devices only makes nodes: the rules decide. */
+        static const char *defaults[] = {"c *:* m",   "b *:* m",     "c 1:3 rwm",    "c 1:5 rwm",
+                                         "c 1:7 rwm", "c 1:8 rwm",   "c 1:9 rwm",    "c 5:0 rwm",
+                                         "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm", NULL};
+        (void) s;
         if (oci_cg_write(dir, "devices.deny", "a", err) < 0)
                 return -1;
         for (size_t i = 0; i < r->n_dev_rules; i++) {
@@ -134,14 +141,6 @@ static int apply_devices(const char *dir, const struct oci_resources *r, const s
         for (size_t i = 0; defaults[i]; i++)
                 if (oci_cg_write(dir, "devices.allow", defaults[i], err) < 0)
                         return -1;
-        for (size_t i = 0; s && i < s->n_devices; i++) {
-                const struct oci_device *d = &s->devices[i];
-                if (d->type == 'p')
-                        continue;
-                if (oci_cg_writef(dir, "devices.allow", err, "%c %" PRId64 ":%" PRId64 " rwm",
-                                  d->type == 'u' ? 'c' : d->type, d->major, d->minor) < 0)
-                        return -1;
-        }
         return 0;
 }
 

@@ -186,6 +186,16 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
                         return -1;
         }
         berth_error_t cgerr = NULL;
+        pid_t *found = NULL;
+        size_t nfound = 0;
+        /* as runc 1.1: a cgroup that already holds processes is used, with a warning */
+        if (cr->cg.ops->pids(&cr->cg, &found, &nfound, &cgerr) == 0 && nfound) {
+                log_warn("container's cgroup is not empty: %zu process(es) found", nfound);
+                log_warn("DEPRECATED: running container in a non-empty cgroup won't be supported "
+                         "in runc 1.2; https://github.com/opencontainers/runc/issues/3132");
+        }
+        free(found);
+        berth_error_release(&cgerr);
         log_debug("create: cgroup %s (%s)", cr->cg.path, cr->cg.ops->name);
         if (cr->cg.ops->create(&cr->cg, 0, &cr->spec->resources, cr->spec, &cgerr) < 0) {
                 int e = cgerr->errnum;
@@ -216,6 +226,9 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
                         return 0;
                 if (m.type == OCI_SYNC_ERROR)
                         return oci_sync_error(&m, err);
+                if (m.type == OCI_SYNC_SECCOMP &&
+                    oci_seccomp_take_over(cr->spec, &cr->st, OCI_CREATING, pid, sync, &m, err) < 0)
+                        return -1;
                 if (m.type == OCI_SYNC_HOOKS) {
                         /* runtime-spec: these hooks see the container as created */
                         cleanup_free char *text = state_text(&cr->st, OCI_CREATED);
@@ -275,6 +288,12 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
         cfg = berth_xasprintf("%s/config.json", bundle);
         if (oci_spec_load(cfg, &cr->spec, err) < 0)
                 return -1;
+        struct oci_resources *res = &cr->spec->resources;
+        if (res->mem_kernel != OCI_UNSET || res->mem_kernel_tcp != OCI_UNSET) {
+                /* runc 1.1's answer to limits that kernels since 5.4 deprecate (6.x lack) */
+                log_warn("Kernel memory settings are ignored and will be removed");
+                res->mem_kernel = res->mem_kernel_tcp = OCI_UNSET;
+        }
         /* Without `process` the container can be created, and stops at start
          * (runtime-spec: process is required only by start). */
         bool terminal = cr->spec->process && cr->spec->process->terminal;
@@ -301,7 +320,8 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
         made_dir = true;
         log_debug("create: container %s, bundle %s, rootfs %s", id, bundle, st->rootfs);
         cleanup_free char *fifo = berth_xasprintf("%s/exec.fifo", st->dir);
-        if (mkfifo(fifo, 0622) < 0) {
+        /* 0622 whatever the umask: the init opens it as process.user (runc's mode) */
+        if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0) {
                 berth_fail(err, errno, "mkfifo `%s`", fifo);
                 goto fail;
         }

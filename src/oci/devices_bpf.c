@@ -98,11 +98,15 @@ int oci_devices_bpf_build(const struct oci_dev_rule *rules, size_t n, struct bpf
         return 0;
 }
 
-/* The full rule list of a container, as the v1 backend writes it. */
+/* The full rule list of a container, as the v1 backend writes it.  As runc's: the config's
+ * rules, then the default devices; linux.devices only makes nodes, and a node the rules do
+ * not allow stays unusable. */
 static struct oci_dev_rule *container_rules(const struct oci_resources *r, const struct oci_spec *s,
                                             size_t *n)
 {
         static const struct oci_dev_rule defaults[] = {
+                {.allow = true, .type = 'c', .major = -1, .minor = -1, .access = "m"},
+                {.allow = true, .type = 'b', .major = -1, .minor = -1, .access = "m"},
                 {.allow = true, .type = 'c', .major = 1, .minor = 3, .access = "rwm"},
                 {.allow = true, .type = 'c', .major = 1, .minor = 5, .access = "rwm"},
                 {.allow = true, .type = 'c', .major = 1, .minor = 7, .access = "rwm"},
@@ -111,26 +115,18 @@ static struct oci_dev_rule *container_rules(const struct oci_resources *r, const
                 {.allow = true, .type = 'c', .major = 5, .minor = 0, .access = "rwm"},
                 {.allow = true, .type = 'c', .major = 5, .minor = 2, .access = "rwm"},
                 {.allow = true, .type = 'c', .major = 136, .minor = -1, .access = "rwm"},
+                {.allow = true, .type = 'c', .major = 10, .minor = 200, .access = "rwm"},
         };
-        size_t nd = s ? s->n_devices : 0, k = 0;
+        (void) s;
+        size_t k = 0;
         struct oci_dev_rule *all =
-                berth_xcalloc(1 + r->n_dev_rules + BERTH_ARRAY_SIZE(defaults) + nd, sizeof(*all));
+                berth_xcalloc(1 + r->n_dev_rules + BERTH_ARRAY_SIZE(defaults), sizeof(*all));
         all[k++] = (struct oci_dev_rule){
                 .allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm"};
         for (size_t i = 0; i < r->n_dev_rules; i++)
                 all[k++] = r->dev_rules[i];
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(defaults); i++)
                 all[k++] = defaults[i];
-        for (size_t i = 0; i < nd; i++) {
-                const struct oci_device *d = &s->devices[i];
-                if (d->type == 'p')
-                        continue;
-                all[k++] = (struct oci_dev_rule){.allow = true,
-                                                 .type = d->type == 'b' ? 'b' : 'c',
-                                                 .major = d->major,
-                                                 .minor = d->minor,
-                                                 .access = "rwm"};
-        }
         *n = k;
         return all;
 }
@@ -149,10 +145,17 @@ int oci_devices_bpf_attach(const char *cgroup_dir, const struct oci_resources *r
         a.insns = (uint64_t) (uintptr_t) insn;
         a.insn_cnt = (uint32_t) len;
         a.license = (uint64_t) (uintptr_t) "Apache";
-        a.log_buf = (uint64_t) (uintptr_t) log;
-        a.log_size = sizeof(log);
-        a.log_level = 1;
         cleanup_close int prog = (int) syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+        if (prog < 0 && errno != ENOMEM && errno != EPERM) {
+                /* again, for the verifier's reason: a log it fills fails a good program
+                 * with ENOSPC, so only once the program failed anyway */
+                int e = errno;
+                a.log_buf = (uint64_t) (uintptr_t) log;
+                a.log_size = sizeof(log);
+                a.log_level = 1;
+                prog = (int) syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+                errno = prog < 0 && errno == ENOSPC ? e : errno;
+        }
         free(insn);
         if (prog < 0)
                 return berth_fail(err, errno, "load the device cgroup program (%s)", log);

@@ -28,6 +28,30 @@
 #include "oci/internal.h"
 
 /* The container's process object with exec's flags applied. */
+/* process.user.additionalGids := list ("G1,G2", "" for none), every GID decimal. */
+static int set_user_gids(json_t *p, const char *list, berth_error_t *err)
+{
+        json_t *a = json_array();
+        for (const char *g = list; *g;) {
+                char *end;
+                errno = 0;
+                unsigned long v = strtoul(g, &end, 10);
+                if (errno || end == g || (*end != ',' && *end != 0) || v > UINT32_MAX ||
+                    !(*g >= '0' && *g <= '9')) {
+                        json_decref(a);
+                        return berth_fail_status(err, 1, 0, "bad supplementary group list `%s`",
+                                                 list);
+                }
+                json_array_append_new(a, json_integer((json_int_t) v));
+                g = *end ? end + 1 : end;
+        }
+        json_t *u = json_object_get(p, "user");
+        if (!json_is_object(u))
+                json_object_set_new(p, "user", u = json_object());
+        json_object_set_new(u, "additionalGids", a);
+        return 0;
+}
+
 static int build_process(const struct oci_spec *s, const struct oci_exec_opts *o,
                          struct oci_process **out, berth_error_t *err)
 {
@@ -111,6 +135,10 @@ static int build_process(const struct oci_spec *s, const struct oci_exec_opts *o
                                 json_object_set_new(p, "user", u = json_object());
                         json_object_set_new(u, "uid", json_integer((json_int_t) uid));
                         json_object_set_new(u, "gid", json_integer((json_int_t) gid));
+                }
+                if (o->user_gids && set_user_gids(p, o->user_gids, err) < 0) {
+                        json_decref(p);
+                        return -1;
                 }
                 for (size_t i = 0; i < o->n_gids; i++) {
                         char *end;
@@ -201,16 +229,26 @@ __attribute__((noreturn)) static void child_main(struct exec_child *x)
                 umask((mode_t) x->proc->umask);
         if (oci_process_resolve(x->proc, &exe, &err) < 0 || oci_process_prepare(x->proc, &err) < 0)
                 goto fail;
-        if (oci_sync_send(x->sync, OCI_SYNC_READY, NULL) < 0)
-                _exit(OCI_EXIT_ERROR);
-        close(x->sync);
         struct oci_exec_plan plan = {.proc = x->proc,
                                      .seccomp = x->spec->seccomp,
                                      .seccomp_bpf = x->seccomp_bpf,
                                      .path = exe,
                                      .preserve_fds = x->preserve_fds,
                                      .in_userns = in_userns};
-        oci_process_exec(&plan, &err);
+        int notify_fd = -1;
+        /* A notifying filter is loaded while `exec` waits, which passes its fd on to the
+         * seccomp agent; else the process finishes on its own after READY, as before. */
+        bool notify = !x->seccomp_bpf && x->spec->seccomp && oci_seccomp_notifies(x->spec->seccomp);
+        if (notify && (oci_process_finalize(&plan, &notify_fd, &err) < 0 ||
+                       (notify_fd >= 0 && oci_seccomp_hand_over(x->sync, notify_fd, &err) < 0)))
+                goto fail;
+        if (oci_sync_send(x->sync, OCI_SYNC_READY, NULL) < 0)
+                _exit(OCI_EXIT_ERROR);
+        close(x->sync);
+        if (!notify && oci_process_finalize(&plan, &notify_fd, &err) == 0 && notify_fd >= 0)
+                close(notify_fd); /* (a notifying filter always takes the branch above) */
+        if (err == NULL)
+                oci_process_execve(&plan, &err);
         berth_error_report(&err, OCI_EXIT_ERROR);
         _exit(127);
 fail:
@@ -308,6 +346,10 @@ static int exec_in(struct oci_state *st, struct oci_spec *spec, struct oci_proce
                 berth_wrap(err, "add pid %d to the container's cgroup", (int) pid);
         if (r < 0 || oci_sync_send(sync[0], OCI_SYNC_GO, NULL) < 0 ||
             oci_sync_recv(sync[0], &m, err) < 0)
+                goto kill;
+        if (m.type == OCI_SYNC_SECCOMP &&
+            (oci_seccomp_take_over(spec, st, OCI_RUNNING, pid, sync[0], &m, err) < 0 ||
+             oci_sync_recv(sync[0], &m, err) < 0))
                 goto kill;
         if (m.type == OCI_SYNC_ERROR) {
                 oci_sync_error(&m, err);

@@ -62,8 +62,7 @@ void oci_hooks_run_warn(const struct oci_spec *s, enum oci_hook_kind k, const ch
 /* --------------------------------------------------------------- process.c */
 
 /* Everything between "the init is set up" and execve, shared by the container's
- * init and `exec`: rlimits, user, capabilities, seccomp, cwd, then execve.
- * Never returns on success. */
+ * init and `exec`: rlimits, user, capabilities, seccomp, then signals and execve. */
 struct oci_exec_plan {
         const struct oci_process *proc;
         const struct oci_seccomp *seccomp;
@@ -74,14 +73,24 @@ struct oci_exec_plan {
 };
 int oci_process_resolve(const struct oci_process *p, char **path, berth_error_t *err);
 int oci_process_prepare(const struct oci_process *p, berth_error_t *err);
-int oci_process_exec(const struct oci_exec_plan *plan, berth_error_t *err);
+/* First all but the execve (*notify_fd: the listener fd of a notifying seccomp filter, for
+ * the runtime to take, else -1); then, maybe after waiting for `start`, the execve (returns
+ * only on failure). */
+int oci_process_finalize(const struct oci_exec_plan *plan, int *notify_fd, berth_error_t *err);
+int oci_process_execve(const struct oci_exec_plan *plan, berth_error_t *err);
 int oci_caps_apply(const struct oci_process *p, berth_error_t *err);
 
 /* --------------------------------------------------------------- seccomp.c */
 
-/* Load the filter into the calling thread.  A NOTIFY listener fd is sent to
- * listenerPath with the container state. */
-int oci_seccomp_load(const struct oci_seccomp *sc, berth_error_t *err);
+/* Load the filter into the calling thread; *notify_fd: its listener, for a filter with
+ * SCMP_ACT_NOTIFY rules (else -1), for the runtime to send to listenerPath. */
+int oci_seccomp_load(const struct oci_seccomp *sc, int *notify_fd, berth_error_t *err);
+bool oci_seccomp_notifies(const struct oci_seccomp *sc);
+/* Send the listener fd that process PID holds as its fd NOTIFY_FD to the seccomp agent at
+ * listenerPath (resolved here, on the host), with runc's containerProcessState: the
+ * container ST seen as STATUS.  Called by the runtime, while PID waits for it. */
+int oci_seccomp_send_listener(const struct oci_seccomp *sc, const struct oci_state *st,
+                              enum oci_status status, pid_t pid, int notify_fd, berth_error_t *err);
 /* exec's filter, compiled once per container into <dir>/seccomp.bpf (the container's spec does
  * not change while it lives) and read from there after: libseccomp's compile is most of an
  * exec's cost.  prog->filter stays NULL (and 0 is returned) for a filter with flags or a
@@ -111,7 +120,9 @@ enum oci_sync_type {
         OCI_SYNC_ERROR,
         OCI_SYNC_HOOKS,
         OCI_SYNC_HOOKS_DONE,
-        OCI_SYNC_CGROUP
+        OCI_SYNC_CGROUP,
+        OCI_SYNC_SECCOMP, /* errnum: the seccomp listener's fd number in the sender */
+        OCI_SYNC_SECCOMP_DONE
 };
 struct oci_sync_msg {
         int type;
@@ -123,6 +134,14 @@ int oci_sync_recv(int fd, struct oci_sync_msg *m, berth_error_t *err);
 /* The init's OCI_SYNC_ERROR M as an error (status 1), keeping its errno (callers map ENOENT
  * and EACCES to 127 and 126) without its message said twice; returns -1. */
 int oci_sync_error(struct oci_sync_msg *m, berth_error_t *err);
+/* The process's side of handing NOTIFY_FD to the runtime (OCI_SYNC_SECCOMP), which sends it
+ * to the seccomp agent; closes it.  Only write, read and close: runc refuses NOTIFY for
+ * write, and the agent has the fd before read or close could wait on it. */
+int oci_seccomp_hand_over(int sync_fd, int notify_fd, berth_error_t *err);
+/* The runtime's side: M is OCI_SYNC_SECCOMP from PID; answers it on SYNC_FD. */
+int oci_seccomp_take_over(const struct oci_spec *spec, const struct oci_state *st,
+                          enum oci_status status, pid_t pid, int sync_fd,
+                          const struct oci_sync_msg *m, berth_error_t *err);
 
 struct oci_init_args {
         const struct oci_spec *spec;

@@ -83,6 +83,42 @@ int oci_sync_error(struct oci_sync_msg *m, berth_error_t *err)
         return -1;
 }
 
+int oci_seccomp_hand_over(int sync_fd, int notify_fd, berth_error_t *err)
+{
+        struct oci_sync_msg m = {.type = OCI_SYNC_SECCOMP, .errnum = notify_fd};
+        size_t len = offsetof(struct oci_sync_msg, text) + 1;
+        ssize_t n;
+        /* write and read, not send and recv: the profile may notify those, never write */
+        if (write(sync_fd, &m, len) != (ssize_t) len) {
+                berth_fail(err, errno, "hand the seccomp notify fd to the runtime");
+                goto out;
+        }
+        do
+                n = read(sync_fd, &m, sizeof(m));
+        while (n < 0 && errno == EINTR);
+        if (n < (ssize_t) offsetof(struct oci_sync_msg, text))
+                berth_fail(err, n < 0 ? errno : EPIPE,
+                           "wait for the runtime to take the seccomp notify fd");
+        else if (m.type != OCI_SYNC_SECCOMP_DONE)
+                berth_fail(err, ECANCELED, "the runtime could not pass the seccomp notify fd on");
+out:
+        close(notify_fd);
+        return *err ? -1 : 0;
+}
+
+int oci_seccomp_take_over(const struct oci_spec *spec, const struct oci_state *st,
+                          enum oci_status status, pid_t pid, int sync_fd,
+                          const struct oci_sync_msg *m, berth_error_t *err)
+{
+        int r = spec->seccomp
+                        ? oci_seccomp_send_listener(spec->seccomp, st, status, pid, m->errnum, err)
+                        : berth_fail(err, EPROTO, "a seccomp notify fd without seccomp");
+        if (oci_sync_send(sync_fd, r < 0 ? OCI_SYNC_ERROR : OCI_SYNC_SECCOMP_DONE, NULL) < 0 &&
+            r == 0)
+                return berth_fail(err, errno, "answer process %d", (int) pid);
+        return r;
+}
+
 static int join_namespaces(struct oci_init_args *a, berth_error_t *err)
 {
         /* user first: it decides what we may do with the others. */
@@ -140,11 +176,77 @@ static int loopback_up(berth_error_t *err)
         return 0;
 }
 
+/* mountinfo's octal escapes (\040 for a space) undone in place */
+static void unescape_mountinfo(char *s)
+{
+        char *o = s;
+        for (char *p = s; *p; p++) {
+                if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
+                    p[3] >= '0' && p[3] <= '7') {
+                        *o++ = (char) ((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+                        p += 3;
+                } else {
+                        *o++ = *p;
+                }
+        }
+        *o = 0;
+}
+
+/* Before a chroot (--no-pivot), as runc: unmount, or else cover with a tmpfs, every whole
+ * procfs and sysfs outside the rootfs.  They stay reachable in the mount namespace, and
+ * the kernel lets a nested user namespace mount a fresh, unmasked procfs or sysfs while a
+ * full one is visible there. */
+static int hide_host_proc_sys(const char *rootfs, berth_error_t *err)
+{
+        cleanup_file FILE *f = fopen("/proc/self/mountinfo", "re");
+        char line[4096];
+        char **found = NULL;
+        size_t n = 0, rl = strlen(rootfs);
+        int r = 0;
+        if (f == NULL)
+                return berth_fail(err, errno, "open /proc/self/mountinfo");
+        while (fgets(line, sizeof(line), f)) {
+                char root[1024], point[1024], fstype[64];
+                const char *sep = strstr(line, " - ");
+                if (sep == NULL || sscanf(line, "%*s %*s %*s %1023s %1023s", root, point) != 2 ||
+                    sscanf(sep + 3, "%63s", fstype) != 1)
+                        continue;
+                unescape_mountinfo(root);
+                unescape_mountinfo(point);
+                if (strcmp(root, "/") != 0 ||
+                    (strcmp(fstype, "proc") != 0 && strcmp(fstype, "sysfs") != 0) ||
+                    strncmp(point, rootfs, rl) == 0)
+                        continue;
+                found = berth_xrealloc(found, (n + 1) * sizeof(char *));
+                found[n++] = berth_xstrdup(point);
+        }
+        for (size_t i = 0; i < n; i++) {
+                const char *p = found[i];
+                if (r < 0)
+                        continue;
+                if (mount(NULL, p, NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+                        if (errno != ENOENT) /* gone with a mount above it */
+                                r = berth_fail(err, errno, "make `%s` a slave mount", p);
+                        continue;
+                }
+                if (umount2(p, MNT_DETACH) == 0)
+                        continue;
+                if ((errno != EINVAL && errno != EPERM) || mount("tmpfs", p, "tmpfs", 0, NULL) < 0)
+                        r = berth_fail(err, errno, "hide the host's `%s`", p);
+        }
+        for (size_t i = 0; i < n; i++)
+                free(found[i]);
+        free(found);
+        return r;
+}
+
 static int pivot(const char *rootfs, bool no_pivot, berth_error_t *err)
 {
         if (chdir(rootfs) < 0)
                 return berth_fail(err, errno, "chdir to the rootfs `%s`", rootfs);
         if (no_pivot) {
+                if (hide_host_proc_sys(rootfs, err) < 0)
+                        return -1;
                 if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
                         return berth_fail(err, errno, "move the rootfs to /");
                 if (chroot(".") < 0)
@@ -371,6 +473,21 @@ void oci_init_main(struct oci_init_args *a)
                 oci_sync_send(a->sync_fd, OCI_SYNC_ERROR, &err);
                 _exit(OCI_EXIT_ERROR);
         }
+        /* As runc's: the user, capabilities and seccomp filter are the process's from here,
+         * while `create` still waits: startContainer hooks run under them, and a seccomp
+         * agent has its fd when `create` returns. */
+        struct oci_exec_plan plan = {.proc = s->process,
+                                     .seccomp = s->seccomp,
+                                     .path = exe,
+                                     .preserve_fds = a->preserve_fds,
+                                     .in_userns = a->in_userns};
+        int notify_fd = -1;
+        if (s->process &&
+            (oci_process_finalize(&plan, &notify_fd, &err) < 0 ||
+             (notify_fd >= 0 && oci_seccomp_hand_over(a->sync_fd, notify_fd, &err) < 0))) {
+                oci_sync_send(a->sync_fd, OCI_SYNC_ERROR, &err);
+                _exit(OCI_EXIT_ERROR);
+        }
         /* Once created the init must outlive the runtime that made it. */
         prctl(PR_SET_PDEATHSIG, 0);
         if (oci_sync_send(a->sync_fd, OCI_SYNC_READY, NULL) < 0)
@@ -391,12 +508,7 @@ void oci_init_main(struct oci_init_args *a)
                 berth_error_report(&err, OCI_EXIT_ERROR);
                 _exit(OCI_EXIT_ERROR);
         }
-        struct oci_exec_plan plan = {.proc = s->process,
-                                     .seccomp = s->seccomp,
-                                     .path = exe,
-                                     .preserve_fds = a->preserve_fds,
-                                     .in_userns = a->in_userns};
-        oci_process_exec(&plan, &err);
+        oci_process_execve(&plan, &err);
         /* as a shell says it: 127 not found, 126 found but not runnable (or as this user) */
         int status = err && err->errnum == ENOENT ? 127 : 126;
         berth_error_report(&err, OCI_EXIT_ERROR);

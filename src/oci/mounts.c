@@ -291,9 +291,21 @@ static int copy_up(int src, int dst, const char *where, berth_error_t *err)
         return ret;
 }
 
+/* A read-only tmpfs, or /dev, is mounted read-write and made read-only at the end (as runc
+ * does): /dev still gets its nodes, /dev/pts and the rest, a tmpfs its copied-up files. */
+static bool ro_later(const struct oci_mount *m)
+{
+        size_t n = strlen(m->destination);
+        while (n > 1 && m->destination[n - 1] == '/')
+                n--;
+        return (m->flags & MS_RDONLY) && ((n == 4 && strncmp(m->destination, "/dev", 4) == 0) ||
+                                          (!m->bind && m->type && strcmp(m->type, "tmpfs") == 0));
+}
+
 static int mount_one(const struct oci_mount *m, int rootfd, bool in_userns, bool new_cgroupns,
                      const char *cgpath, berth_error_t *err)
 {
+        unsigned long flags = m->flags & ~(ro_later(m) ? MS_RDONLY : 0);
         char buf[64];
         cleanup_close int tfd = -1, under = -1;
         bool is_dir = true;
@@ -318,7 +330,7 @@ static int mount_one(const struct oci_mount *m, int rootfd, bool in_userns, bool
                         return -1;
         } else {
                 const char *src = m->source ? m->source : m->type;
-                unsigned long fl = m->flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
+                unsigned long fl = flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
                 /* tmpcopyup: keep a handle on what the tmpfs will cover */
                 if (m->tmpcopyup && strcmp(m->type, "tmpfs") == 0) {
                         under = openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -361,8 +373,7 @@ static int mount_one(const struct oci_mount *m, int rootfd, bool in_userns, bool
                                        : -1;
         }
         FDPATH(buf, nfd);
-        if (m->bind && (m->flags & REMOUNT_FLAGS) &&
-            bind_remount(buf, m->flags, in_userns, err) < 0)
+        if (m->bind && (flags & REMOUNT_FLAGS) && bind_remount(buf, flags, in_userns, err) < 0)
                 return -1;
         if (m->propagation && mount(NULL, buf, NULL, m->propagation, NULL) < 0)
                 return berth_fail(err, errno, "set propagation of `%s`", m->destination);
@@ -526,6 +537,18 @@ int oci_rootfs_finish(const struct oci_spec *s, bool in_userns, berth_error_t *e
         for (size_t i = 0; i < s->n_masked; i++)
                 if (mask_path(s->masked_paths[i], err) < 0)
                         return -1;
+        for (size_t i = 0; i < s->n_mounts; i++) {
+                const struct oci_mount *m = &s->mounts[i];
+                if (!ro_later(m))
+                        continue;
+                int r = m->bind ? bind_remount(m->destination, m->flags, in_userns, err)
+                                : mount(NULL, m->destination, NULL,
+                                        MS_REMOUNT | (m->flags & ~(MS_BIND | MS_REC)), m->data);
+                if (r < 0)
+                        return m->bind ? -1
+                                       : berth_fail(err, errno, "remount `%s` read-only",
+                                                    m->destination);
+        }
         if (s->root_readonly && bind_remount("/", MS_RDONLY, in_userns, err) < 0)
                 return berth_wrap(err, "make the root filesystem read-only");
         if (s->rootfs_propagation && mount(NULL, "/", NULL, s->rootfs_propagation, NULL) < 0)

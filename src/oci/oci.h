@@ -49,6 +49,9 @@ struct oci_exec_opts {
         const char *user; /* "uid[:gid]" */
         char **gids;      /* --additional-gids, appended to process.user.additionalGids */
         size_t n_gids;
+        /* set (the engine's exec -u): process.user.additionalGids becomes these comma-separated
+         * GIDs ("": none) before gids are appended, as Docker's exec replaces the user */
+        const char *user_gids;
         char **caps; /* added to every capability set */
         size_t n_caps;
         bool no_new_privs;

@@ -166,10 +166,10 @@ static int set_user(const struct oci_process *p, bool in_userns, berth_error_t *
         return 0;
 }
 
-static int load_seccomp(const struct oci_exec_plan *plan, berth_error_t *err)
+static int load_seccomp(const struct oci_exec_plan *plan, int *notify_fd, berth_error_t *err)
 {
         return plan->seccomp_bpf ? oci_seccomp_load_bpf(plan->seccomp_bpf, err)
-                                 : oci_seccomp_load(plan->seccomp, err);
+                                 : oci_seccomp_load(plan->seccomp, notify_fd, err);
 }
 
 /* HOME of uid in the container's /etc/passwd, or "/" (runc's fallback); newly allocated. */
@@ -206,9 +206,12 @@ static char **env_with_home(const struct oci_process *p)
         return env;
 }
 
-int oci_process_exec(const struct oci_exec_plan *plan, berth_error_t *err)
+static char **final_env; /* the environment oci_process_finalize settled */
+
+int oci_process_finalize(const struct oci_exec_plan *plan, int *notify_fd, berth_error_t *err)
 {
         const struct oci_process *p = plan->proc;
+        *notify_fd = -1;
         /* Nothing of the runtime's may reach the user's process.  First, before
          * the container's seccomp filter could forbid close_range. */
         for (int fd = 3; fd < 3 + plan->preserve_fds; fd++) {
@@ -219,7 +222,7 @@ int oci_process_exec(const struct oci_exec_plan *plan, berth_error_t *err)
         if (syscall(SYS_close_range, 3 + plan->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 return berth_fail(err, errno, "close the runtime's file descriptors");
         /* before the user changes and seccomp applies: /etc/passwd is read as root */
-        char **env = env_with_home(p);
+        final_env = env_with_home(p);
         /* As runc's: every process a runtime starts leads a session of its own, so it is
          * no part of its caller's job control (a terminal already made it one).  EPERM only
          * for a group leader, which keeps its session: not an error. */
@@ -233,7 +236,7 @@ int oci_process_exec(const struct oci_exec_plan *plan, berth_error_t *err)
         /* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN: do it
          * while we still hold it.  With it, as late as possible, so the filter
          * needn't allow what the runtime does between here and execve. */
-        if (plan->seccomp && !p->no_new_privileges && load_seccomp(plan, err) < 0)
+        if (plan->seccomp && !p->no_new_privileges && load_seccomp(plan, notify_fd, err) < 0)
                 return -1;
         if (p->has_caps && drop_bounding(p, err) < 0)
                 return -1;
@@ -243,8 +246,14 @@ int oci_process_exec(const struct oci_exec_plan *plan, berth_error_t *err)
                 return -1;
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return berth_fail(err, errno, "set no_new_privs");
-        if (plan->seccomp && p->no_new_privileges && load_seccomp(plan, err) < 0)
+        if (plan->seccomp && p->no_new_privileges && load_seccomp(plan, notify_fd, err) < 0)
                 return -1;
+        return 0;
+}
+
+int oci_process_execve(const struct oci_exec_plan *plan, berth_error_t *err)
+{
+        const struct oci_process *p = plan->proc;
         /* A signal mask survives execve: whatever the runtime's caller blocked
          * (berth's monitor blocks SIGCHLD for its signalfd) must not leak
          * into the container, where a shell would then never reap its jobs.
@@ -255,6 +264,6 @@ int oci_process_exec(const struct oci_exec_plan *plan, berth_error_t *err)
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        execve(plan->path, p->args, env);
+        execve(plan->path, p->args, final_env);
         return berth_fail_status(err, 1, errno, "exec `%s`", plan->path);
 }

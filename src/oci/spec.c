@@ -924,9 +924,23 @@ static int parse_seccomp(json_t *lx, struct oci_spec *s, berth_error_t *err)
                 if (parse_seccomp_rule(e, &c->rules[i], err) < 0)
                         return -1;
         }
-        bool notify = c->default_action == SCMP_ACT_NOTIFY;
-        for (i = 0; i < c->n_rules; i++)
-                notify |= c->rules[i].action == SCMP_ACT_NOTIFY;
+        /* as runc: the notify fd reaches the runtime by write(2), which must not wait on an
+         * agent that has no fd yet (a default NOTIFY could do the same) */
+        if (c->default_action == SCMP_ACT_NOTIFY)
+                return berth_fail_status(err, 1, 0,
+                                         "config.json: SCMP_ACT_NOTIFY cannot be used as default "
+                                         "action");
+        bool notify = false;
+        for (i = 0; i < c->n_rules; i++) {
+                if (c->rules[i].action != SCMP_ACT_NOTIFY)
+                        continue;
+                notify = true;
+                for (size_t n = 0; n < c->rules[i].n_names; n++)
+                        if (strcmp(c->rules[i].names[n], "write") == 0)
+                                return berth_fail_status(err, 1, 0,
+                                                         "config.json: SCMP_ACT_NOTIFY cannot be "
+                                                         "used for the write syscall");
+        }
         if (notify && c->listener_path == NULL)
                 return berth_fail_status(err, 1, 0,
                                          "config.json: seccomp action SCMP_ACT_NOTIFY needs "

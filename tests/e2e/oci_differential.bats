@@ -1702,3 +1702,293 @@ HOOK
         grep -qx "createContainer $BATS_FILE_TMPDIR/rootfs created" "$W/b.hooks"
         [ "$(cut -d' ' -f3 "$W/b.hooks" | tail -1)" = stopped ]
 }
+
+# host_tools: the host's /usr (and /lib, /lib64) read-only in the container, for python3
+host_tools() {
+        local d
+        for d in /usr /lib /lib64; do
+                [ -e "$d" ] || continue
+                cfg ".mounts += [{\"destination\": \"$d\", \"type\": \"bind\", \"source\": \"$d\",
+                        \"options\": [\"rbind\", \"ro\"]}]"
+        done
+}
+# agent COUNT FAIL ERRNO: the seccomp agent at $W/agent.sock for COUNT runtimes' fds, failing
+# the syscall numbers FAIL with -ERRNO; what it received goes to $W/agent.N
+agent() {
+        require_cmd python3
+        python3 "$BERTH_TOP/tests/e2e/seccomp_agent.py" "$W/agent.sock" "$W/agent" "$@" 30 \
+                </dev/null >"$W/agent.log" 2>&1 3>&- &
+        agent_pid=$!
+        reapers="${reapers:-} $agent_pid"
+        local i
+        for i in $(seq 50); do [ -S "$W/agent.sock" ] && return 0; sleep 0.1; done
+        echo "no agent socket"
+        return 1
+}
+# agent_msg N: the Nth message, pids and the spec version made comparable
+agent_msg() {
+        jq -S '.pidsame = (.pid == .state.pid) | del(.ociVersion, .state.ociVersion, .pid, .state.pid)' \
+                "$W/agent.$1"
+}
+
+@test "diff: seccomp notify: the agent gets the fd and runc's state; its answers reach the process" {
+        local nr_mkdir nr_mkdirat
+        nr_mkdir=$(python3 -c 'import ctypes; l=ctypes.CDLL("libseccomp.so.2"); print(l.seccomp_syscall_resolve_name(b"mkdir"))')
+        nr_mkdirat=$(python3 -c 'import ctypes; l=ctypes.CDLL("libseccomp.so.2"); print(l.seccomp_syscall_resolve_name(b"mkdirat"))')
+        jq --arg l "$W/agent.sock" '.process.args = ["sh", "-c", "mkdir /tmp/nd; echo $?; touch /tmp/f; rm /tmp/f; [ -e /tmp/f ] || echo removed"]
+                | .annotations = {"org.b": "2", "org.a": "1"}
+                | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $l,
+                        listenerMetadata: "meta=1",
+                        syscalls: [{names: ["mkdir", "mkdirat", "unlink", "unlinkat"],
+                                action: "SCMP_ACT_NOTIFY"}]}' \
+                "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
+        # mkdir fails with EREMOTE; rm's unlink goes on to the kernel
+        agent 2 "$nr_mkdir,$nr_mkdirat" 66
+        both run n
+        wait "$agent_pid"
+        same
+        [ "$(head -1 <<<"$b_out")" = 1 ]
+        grep -q "Object is remote" "$W/r.err"
+        grep -q "Object is remote" "$W/b.err"
+        [ "$(tail -1 <<<"$b_out")" = removed ]
+        cat "$W/agent.1" "$W/agent.2" "$W/agent.1.fds" "$W/agent.2.fds"
+        diff <(agent_msg 1) <(agent_msg 2)
+        diff "$W/agent.1.fds" "$W/agent.2.fds"
+        grep -qx "1 anon_inode:seccomp notify" "$W/agent.2.fds"
+        [ "$(jq -r '.fds[0] + " " + .metadata + " " + .state.status + " " + .state.id' "$W/agent.2")" = \
+                "seccompFd meta=1 creating n" ]
+        [ "$(jq -r .state.bundle "$W/agent.2")" = "$B" ]
+        [ "$(jq -c .state.annotations "$W/agent.2")" = '{"org.a":"1","org.b":"2"}' ]
+}
+
+@test "diff: seccomp notify for exec: the exec'd process's fd reaches the agent too" {
+        local nr
+        nr=$(python3 -c 'import ctypes; l=ctypes.CDLL("libseccomp.so.2"); print(l.seccomp_syscall_resolve_name(b"mkdir"))')
+        jq --arg l "$W/agent.sock" '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $l,
+                        syscalls: [{names: ["mkdir"], action: "SCMP_ACT_NOTIFY"}]}' \
+                "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
+        agent 4 "$nr" 66
+        start e
+        both exec e sh -c 'mkdir /tmp/e 2>/dev/null; echo $?'
+        same
+        [ "$b_out" = 1 ]
+        # run's message, then exec's, from each runtime: the same keys, no metadata
+        diff <(agent_msg 1 | jq -S 'del(.state.status, .pidsame)') <(agent_msg 2 | jq -S 'del(.state.status, .pidsame)')
+        diff <(agent_msg 3 | jq -S 'del(.pidsame)') <(agent_msg 4 | jq -S 'del(.pidsame)')
+        [ "$(jq -r .state.status "$W/agent.4")" = running ]
+        [ "$(jq -r 'has("metadata")' "$W/agent.4")" = false ]
+}
+
+@test "diff: seccomp notify while read, close, connect and sendmsg are notified too: no deadlock" {
+        local nr
+        nr=$(python3 -c 'import ctypes; l=ctypes.CDLL("libseccomp.so.2"); print(l.seccomp_syscall_resolve_name(b"mkdir"))')
+        jq --arg l "$W/agent.sock" '.process.args = ["sh", "-c", "mkdir /tmp/d 2>/dev/null; echo $?"]
+                | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $l,
+                        syscalls: [{names: ["mkdir", "read", "close", "connect", "sendmsg", "sendto",
+                                "recvmsg", "recvfrom"], action: "SCMP_ACT_NOTIFY"}]}' \
+                "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
+        agent 2 "$nr" 66
+        both run d
+        wait "$agent_pid"
+        same_quiet
+        [ "$b_out" = 1 ]
+}
+
+@test "diff: seccomp NOTIFY for write or as the default action is refused; no container left" {
+        jq --arg l "$W/agent.sock" '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $l,
+                        syscalls: [{names: ["write"], action: "SCMP_ACT_NOTIFY"}]}' \
+                "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
+        both run w
+        same_status
+        [ "$b_status" = 1 ]
+        grep -q "SCMP_ACT_NOTIFY cannot be used for the write syscall" "$W/r.err"
+        grep -q "SCMP_ACT_NOTIFY cannot be used for the write syscall" "$W/b.err"
+        both state w
+        same
+        cfg '.linux.seccomp = {defaultAction: "SCMP_ACT_NOTIFY", listenerPath: "/nonexistent.sock"}'
+        both run v
+        same_status
+        grep -q "SCMP_ACT_NOTIFY cannot be used as default action" "$W/r.err"
+        grep -q "SCMP_ACT_NOTIFY cannot be used as default action" "$W/b.err"
+}
+
+@test "diff: seccomp listenerPath: no agent there fails create; no NOTIFY rule needs no agent" {
+        cfg '.process.args = ["echo", "hi"] | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+                listenerPath: "/nonexistent/agent.sock",
+                syscalls: [{names: ["mkdir"], action: "SCMP_ACT_NOTIFY"}]}'
+        both run a
+        same_status
+        [ "$b_status" = 1 ]
+        both state a
+        same
+        cfg 'del(.linux.seccomp.syscalls)'
+        both run b
+        same_quiet
+        [ "$b_out" = hi ]
+}
+
+# allow_below NR: every syscall of this architecture numbered below NR, by name
+allow_below() {
+        python3 -c 'import ctypes, json, sys
+l = ctypes.CDLL("libseccomp.so.2")
+l.seccomp_syscall_resolve_num_arch.restype = ctypes.c_void_p
+names = []
+for nr in range(int(sys.argv[1])):
+    p = l.seccomp_syscall_resolve_num_arch(0, nr)
+    if p:
+        names.append(ctypes.string_at(p).decode())
+        ctypes.CDLL(None).free(ctypes.c_void_p(p))
+print(json.dumps(names))' "$1"
+}
+
+@test "diff: seccomp -ENOSYS stub: a syscall newer than the profile's is ENOSYS, not the default" {
+        require_cmd python3
+        [ "$(uname -m)" = x86_64 ] || skip "syscall numbers of x86_64"
+        host_tools
+        # clone3 is 435: the profile names everything below 434 but getcpu (309)
+        local allow
+        allow=$(allow_below 434 | jq -c 'map(select(. != "getcpu"))')
+        jq --argjson a "$allow" '.process.args = ["/usr/bin/python3", "-c",
+                "import ctypes; c = ctypes.CDLL(None, use_errno=True)\nfor nr in (435, 309, 434, 1000):\n    r = c.syscall(nr, 0, 0, 0)\n    print(nr, r, ctypes.get_errno() if r < 0 else 0)"]
+                | .linux.seccomp = {defaultAction: "SCMP_ACT_ERRNO", architectures: ["SCMP_ARCH_X86_64"],
+                        syscalls: [{names: $a, action: "SCMP_ACT_ALLOW"}]}' \
+                "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
+        both run s
+        same_quiet
+        # newer: ENOSYS (38); older but not allowed: the default's EPERM
+        grep -qx "435 -1 38" <<<"$b_out"
+        grep -qx "1000 -1 38" <<<"$b_out"
+        grep -qx "309 -1 1" <<<"$b_out"
+        # no architectures listed: no stub (runc's rule), the default action for all
+        cfg 'del(.linux.seccomp.architectures)'
+        both run t
+        same_quiet
+        grep -qx "435 -1 1" <<<"$b_out"
+        # an allowing default leaves ENOSYS to the kernel
+        cfg '.linux.seccomp.defaultAction = "SCMP_ACT_ALLOW" | .linux.seccomp.architectures = ["SCMP_ARCH_X86_64"]
+                | .linux.seccomp.syscalls = [{names: ["getcpu"], action: "SCMP_ACT_ERRNO", errnoRet: 13}]'
+        both run u
+        same_quiet
+        grep -qx "309 -1 13" <<<"$b_out"
+        grep -qx "1000 -1 38" <<<"$b_out"
+}
+
+# warnings FILE: the warnings in a runtime's stderr, runc's logrus lines or berth-oci's
+warnings() {
+        sed -n -e 's/.*level=warning msg="\(.*\)"$/\1/p' -e 's/^berth-oci: warning: //p' "$1" |
+                sed 's/\\"/"/g'
+}
+
+@test "diff: a read-only /dev gets its nodes, /dev/pts and /dev/shm first, then turns read-only" {
+        cfg '(.mounts[] | select(.destination == "/dev") | .options) += ["ro"]
+                | .process.args = ["sh", "-c", "ls /dev/pts/ptmx /dev/null /dev/shm; touch /dev/x 2>/dev/null && echo rw || echo ro; touch /dev/shm/x && echo shm-rw; grep \" /dev \" /proc/self/mounts | cut -d\" \" -f4 | cut -d, -f1"]'
+        both run d
+        same_quiet
+        [ "$(tail -3 <<<"$b_out" | tr '\n' ' ')" = "ro shm-rw ro " ]
+        # a read-only tmpfs elsewhere is filled (tmpcopyup) before it turns read-only
+        cfg '.mounts += [{destination: "/etc", type: "tmpfs", source: "tmpfs", options: ["ro", "tmpcopyup"]}]
+                | .process.args = ["sh", "-c", "ls /etc >/dev/null && echo listed; touch /etc/x 2>/dev/null && echo rw || echo ro"]'
+        both run e
+        same_quiet
+        [ "$b_out" = "$(printf 'listed\nro')" ]
+}
+
+@test "diff: --no-pivot hides the host's /proc: a nested user namespace can't mount procfs" {
+        cfg '.process.capabilities.bounding += ["CAP_SETFCAP"] | .process.capabilities.permitted += ["CAP_SETFCAP"]
+                | .process.capabilities.effective += ["CAP_SETFCAP"]
+                | .process.args = ["unshare", "-mrpf", "sh", "-c", "mount -t proc proc /tmp 2>/dev/null && echo mounted || echo refused"]'
+        both run --no-pivot p
+        same_quiet
+        [ "$b_out" = refused ]
+        # with pivot_root the host's procfs is gone anyway
+        both run q
+        same_quiet
+        [ "$b_out" = refused ]
+}
+
+@test "diff: linux.devices makes nodes; only linux.resources.devices opens them" {
+        # the default config's resources.devices is a deny-all
+        cfg '.linux.devices = [{path: "/dev/kmsg", type: "c", major: 1, minor: 11, fileMode: 438, uid: 0, gid: 0}]
+                | .process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"]
+                | .process.capabilities.permitted += ["CAP_MKNOD"]
+                | .process.args = ["sh", "-c", "ls -l /dev/kmsg | cut -c1; echo x 2>/dev/null >/dev/kmsg && echo written || echo refused; dd if=/dev/kmsg bs=1 count=0 2>/dev/null && echo read || echo unread; rm -f /tmp/n; mknod /tmp/n c 1 3 && echo mknod; rm -f /tmp/n"]'
+        both run k
+        same_quiet
+        [ "$b_out" = "$(printf 'c\nrefused\nunread\nmknod')" ]
+        # a rule that allows writing it (reading /dev/kmsg needs CAP_SYSLOG as well)
+        cfg '.linux.resources.devices += [{allow: true, type: "c", major: 1, minor: 11, access: "w"}]'
+        both run l
+        same_quiet
+        [ "$(sed -n 2,3p <<<"$b_out" | tr '\n' ' ')" = "written unread " ]
+}
+
+@test "diff: v1 cpuset: an empty cpuset.cpus/mems in an existing parent is filled from above" {
+        is_v1 || skip "cgroup v1 only"
+        local p="/sys/fs/cgroup/cpuset/oci-diff-cpuset-$$" rt
+        cfg '.process.args = ["sh", "-c", "grep cpuset /proc/self/cgroup"]'
+        for rt in runc berth; do
+                mkdir "$p" && cg_made="${cg_made:-} $p"
+                [ -z "$(tr -d '\n' <"$p/cpuset.cpus")" ]
+                cfg ".linux.cgroupsPath = \"/oci-diff-cpuset-$$/$rt\""
+                if [ $rt = runc ]; then
+                        (cd "$B" && runc --root "$W/runc" run c) </dev/null >"$W/r.out" 2>"$W/r.err" || true
+                else
+                        (cd "$B" && "$BERTH_OCI" --root "$W/berth" run c) </dev/null >"$W/b.out" 2>"$W/b.err" || true
+                fi
+                cat "$W/${rt:0:1}.out" "$W/${rt:0:1}.err"
+                diff "$p/cpuset.cpus" /sys/fs/cgroup/cpuset/cpuset.cpus
+                diff "$p/cpuset.mems" /sys/fs/cgroup/cpuset/cpuset.mems
+                rmdir "$p"/* 2>/dev/null || true
+                rmdir "$p"
+        done
+        [ "$(cat "$W/r.out")" = "$(sed 's/berth$/runc/' "$W/b.out")" ]
+        grep -q "/oci-diff-cpuset-$$/berth" "$W/b.out"
+}
+
+@test "diff: warnings: kernel memory settings, and a cgroup that already has processes" {
+        cfg '.linux.resources.memory = {kernel: 8388608, kernelTCP: 8388608}'
+        both run -d m
+        same_status
+        [ "$b_status" = 0 ]
+        diff <(warnings "$W/r.err") <(warnings "$W/b.err")
+        [ "$(warnings "$W/b.err")" = "Kernel memory settings are ignored and will be removed" ]
+        # a process in the cgroup before the container: each runtime a cgroup of its own
+        is_v1 || skip "the rest: cgroup v1"
+        local rt d cg
+        for rt in runc berth; do
+                cg="/oci-diff-busy-$$-$rt"
+                sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
+                reapers="${reapers:-} $!"
+                for d in /sys/fs/cgroup/*/; do
+                        [ -L "${d%/}" ] && continue
+                        mkdir "$d${cg#/}" && cg_made="${cg_made:-} $d${cg#/}"
+                done
+                cat /sys/fs/cgroup/cpuset/cpuset.cpus >"/sys/fs/cgroup/cpuset$cg/cpuset.cpus"
+                cat /sys/fs/cgroup/cpuset/cpuset.mems >"/sys/fs/cgroup/cpuset$cg/cpuset.mems"
+                for d in /sys/fs/cgroup/*/; do
+                        [ -L "${d%/}" ] || echo $! >"$d${cg#/}/cgroup.procs"
+                done
+                cfg "del(.linux.resources.memory) | .linux.cgroupsPath = \"$cg\""
+                if [ $rt = runc ]; then
+                        (cd "$B" && runc --root "$W/runc" run -d b) </dev/null >"$W/r.out" 2>"$W/r.err"
+                else
+                        (cd "$B" && "$BERTH_OCI" --root "$W/berth" run -d b) </dev/null >"$W/b.out" 2>"$W/b.err"
+                fi
+        done
+        cat "$W/r.err" "$W/b.err"
+        diff <(warnings "$W/r.err") <(warnings "$W/b.err")
+        warnings "$W/b.err" | grep -qx "container's cgroup is not empty: 1 process(es) found"
+        # delete -f kills what the cgroup holds: the sleeps too, and the cgroups go
+        both delete -f b
+        same_status
+}
+
+@test "diff: the seccomp filter is in force when the startContainer hook runs" {
+        cfg '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+                        syscalls: [{names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 66}]}
+                | .hooks.startContainer = [{path: "/bin/sh", args: ["sh", "-c", "rmdir /tmp/hk 2>/dev/null; mkdir /tmp/hk 2>/dev/null; echo $? >/tmp/hk.out"]}]
+                | .process.args = ["cat", "/tmp/hk.out"]'
+        both run h
+        same_quiet
+        [ "$b_out" = 1 ]
+}

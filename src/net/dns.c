@@ -192,6 +192,30 @@ static bool dns_word_ok(const char *s)
         return s && s[0] && s[0] != '.' && strpbrk(s, " \t\r\n#/,") == NULL;
 }
 
+/* What the first dnsmasq process wrote on pfd_read (closed here) into msg,
+ * then its exit status, 128+signal if it was killed.  The daemon closes its
+ * own copy of the pipe, so the read ends with the first process. */
+static int dns_spawn_result(int pfd_read, pid_t child, char *msg, size_t cap)
+{
+        size_t mlen = 0;
+        ssize_t n;
+        while (mlen < cap - 1 && (n = read(pfd_read, msg + mlen, cap - 1 - mlen)) != 0) {
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        break;
+                mlen += (size_t) n;
+        }
+        close(pfd_read);
+        msg[mlen] = '\0';
+        while (mlen > 0 && msg[mlen - 1] == '\n')
+                msg[--mlen] = '\0';
+        int st;
+        while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+                ;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 int net_dns_start(const struct net_dns *d, berth_error_t *err)
 {
         if (d->dir == NULL || d->bridge == NULL || (d->listen4 == NULL && d->listen6 == NULL))
@@ -262,27 +286,10 @@ int net_dns_start(const struct net_dns *d, berth_error_t *err)
                 return berth_fail(err, r, "run %s", DNSMASQ);
         }
         char msg[1024];
-        size_t mlen = 0;
-        ssize_t n;
-        /* the daemon itself closes its copy of the pipe, so this ends with the first process */
-        while (mlen < sizeof(msg) - 1 &&
-               (n = read(pfd[0], msg + mlen, sizeof(msg) - 1 - mlen)) != 0) {
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        break;
-                mlen += (size_t) n;
-        }
-        close(pfd[0]);
-        msg[mlen] = '\0';
-        while (mlen > 0 && msg[mlen - 1] == '\n')
-                msg[--mlen] = '\0';
-        int st;
-        while (waitpid(child, &st, 0) < 0 && errno == EINTR)
-                ;
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        int status = dns_spawn_result(pfd[0], child, msg, sizeof(msg));
+        if (status != 0)
                 return berth_fail(err, 0, "dnsmasq for %s failed (status %d): %s", d->bridge,
-                                  WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), msg);
+                                  status, msg);
         if (dns_alive(d->dir) == 0)
                 return berth_fail(err, 0,
                                   "dnsmasq for %s exited after starting; see %s/dnsmasq.log",
@@ -497,24 +504,8 @@ int net_dns_container_start(const struct net_dns_container *c, berth_error_t *er
                 return r;
         }
         char msg[1024];
-        size_t mlen = 0;
-        ssize_t n;
-        while (mlen < sizeof(msg) - 1 &&
-               (n = read(pfd[0], msg + mlen, sizeof(msg) - 1 - mlen)) != 0) {
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        break;
-                mlen += (size_t) n;
-        }
-        close(pfd[0]);
-        msg[mlen] = '\0';
-        while (mlen > 0 && msg[mlen - 1] == '\n')
-                msg[--mlen] = '\0';
-        int st;
-        while (waitpid(child, &st, 0) < 0 && errno == EINTR)
-                ;
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        int status = dns_spawn_result(pfd[0], child, msg, sizeof(msg));
+        if (status != 0)
                 return berth_fail(err, 0, "the container's resolver (dnsmasq) failed: %s", msg);
         if (dns_alive(c->dir) == 0)
                 return berth_fail(err, 0, "the container's resolver exited after starting; see %s",

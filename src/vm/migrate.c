@@ -475,19 +475,6 @@ static int check_hello(json_t *h, berth_error_t *err)
         return 0;
 }
 
-static void remove_dir(const char *dir)
-{
-        DIR *d = opendir(dir);
-        if (d) {
-                struct dirent *e;
-                while ((e = readdir(d)) != NULL)
-                        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-                                (void) unlinkat(dirfd(d), e->d_name, 0);
-                closedir(d);
-        }
-        (void) rmdir(dir);
-}
-
 /* Receive the files into tmp and point the definition at their final place (fin). */
 static int take_files(int fd, json_t *h, const char *tmp, const char *fin, berth_error_t *err)
 {
@@ -671,10 +658,10 @@ int vm_receive(struct vm_ctx *c, const char *addr, char **name_out, json_t **fig
                 ret = -1;
         }
         if (ret == 0 && (ret = take_files(fd, h, tmp, fin, err)) < 0)
-                remove_dir(tmp);
+                (void) vm_rm_flat_dir(tmp);
         if (ret == 0 && rename(tmp, fin) < 0) {
                 ret = berth_fail(err, errno, "publish VM `%s`", name);
-                remove_dir(tmp);
+                (void) vm_rm_flat_dir(tmp);
         }
         uint64_t bytes = 0;
         json_t *files = json_object_get(h, "Files"), *f;

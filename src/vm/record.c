@@ -52,6 +52,19 @@ const char *vm_status_name(enum vm_status s)
         return "shut off";
 }
 
+int vm_rm_flat_dir(const char *dir)
+{
+        DIR *d = opendir(dir);
+        if (d) {
+                struct dirent *e;
+                while ((e = readdir(d)) != NULL)
+                        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                                (void) unlinkat(dirfd(d), e->d_name, 0);
+                closedir(d);
+        }
+        return rmdir(dir);
+}
+
 bool vm_name_valid(const char *name)
 {
         size_t n = strlen(name);

@@ -125,19 +125,6 @@ static int take(struct vm_rec *r, const char *tmp, json_t *disks, berth_error_t 
         return ret < 0 ? -1 : 0;
 }
 
-static int rm_tree(const char *dir)
-{
-        DIR *d = opendir(dir);
-        if (d) {
-                struct dirent *e;
-                while ((e = readdir(d)) != NULL)
-                        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-                                (void) unlinkat(dirfd(d), e->d_name, 0);
-                closedir(d);
-        }
-        return rmdir(dir);
-}
-
 int vm_snapshot_create(struct vm_ctx *c, const char *name, const char *snap, berth_error_t *err)
 {
         struct vm_rec r = {0};
@@ -161,7 +148,7 @@ int vm_snapshot_create(struct vm_ctx *c, const char *name, const char *snap, ber
         if (ret == 0 && (mkdir(base, 0700) < 0 && errno != EEXIST))
                 ret = berth_fail(err, errno, "mkdir `%s`", base);
         if (ret == 0) {
-                (void) rm_tree(tmp); /* a half-made one from a crash */
+                (void) vm_rm_flat_dir(tmp); /* a half-made one from a crash */
                 if (mkdir(tmp, 0700) < 0)
                         ret = berth_fail(err, errno, "mkdir `%s`", tmp);
         }
@@ -197,7 +184,7 @@ int vm_snapshot_create(struct vm_ctx *c, const char *name, const char *snap, ber
         if (ret == 0 && rename(tmp, dir) < 0)
                 ret = berth_fail(err, errno, "publish `%s`", dir);
         if (ret < 0)
-                (void) rm_tree(tmp);
+                (void) vm_rm_flat_dir(tmp);
         json_decref(disks);
         vm_rec_close(&r);
         return ret < 0 ? berth_wrap(err, "snapshot VM `%s`", name) : 0;
@@ -236,7 +223,7 @@ int vm_snapshot_remove(struct vm_ctx *c, const char *name, const char *snap, ber
         int ret = 0;
         if (access(dir, F_OK) < 0)
                 ret = berth_fail(err, ENOENT, "VM `%s` has no snapshot `%s`", name, snap);
-        else if (rm_tree(dir) < 0)
+        else if (vm_rm_flat_dir(dir) < 0)
                 ret = berth_fail(err, errno, "remove `%s`", dir);
         vm_rec_close(&r);
         return ret;

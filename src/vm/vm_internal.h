@@ -115,4 +115,8 @@ int vm_apply_pins(struct vm_rec *r, int pid, berth_error_t *err);
  * meanwhile and locked again on return.  1: stopped, 0: timed out. */
 int vm_wait_stopped(struct vm_rec *r, unsigned timeout_ms, berth_error_t *err);
 
+/* record.c: remove dir and the files in it (a snapshot's or a migration's
+ * flat directory, no subdirectories); rmdir's result. */
+int vm_rm_flat_dir(const char *dir);
+
 #endif

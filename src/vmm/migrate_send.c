@@ -90,15 +90,6 @@ static int send_run(struct sender *s, uint32_t type, size_t first, size_t n, ber
         return 0;
 }
 
-static bool page_zero(const uint8_t *p)
-{
-        const uint64_t *w = (const uint64_t *) (const void *) p;
-        for (size_t i = 0; i < PAGE / 8; i++)
-                if (w[i])
-                        return false;
-        return true;
-}
-
 /* Every page whose bit is set in s->bitmap, in runs of like pages (zero
  * pages go as ZERO records, without their bytes); returns the count. */
 static int send_pages(struct sender *s, uint64_t *sent, berth_error_t *err)
@@ -115,7 +106,8 @@ static int send_pages(struct sender *s, uint64_t *sent, berth_error_t *err)
                 }
                 uint32_t t = 0;
                 if (dirty)
-                        t = page_zero(ram + p * PAGE) ? VMM_MIG_REC_ZERO : VMM_MIG_REC_PAGES;
+                        t = vmm_mig_page_zero(ram + p * PAGE) ? VMM_MIG_REC_ZERO
+                                                              : VMM_MIG_REC_PAGES;
                 if (run && (t != type || run == VMM_MIG_MAX_RUN)) {
                         if (send_run(s, type, first, run, err) < 0)
                                 return -1;
@@ -216,6 +208,20 @@ static int ask_switchover(struct sender *s, berth_error_t *err)
         return 0;
 }
 
+/* The STATE record with the saved state's bytes, then END with their checksum. */
+static int send_state(struct sender *s, berth_error_t *err)
+{
+        struct vmm_migration *m = s->mig;
+        uint8_t rec[VMM_MIG_REC_SIZE];
+        vmm_mig_rec_encode(rec, VMM_MIG_REC_STATE, 0, m->state_buf.len);
+        if (vmm_mig_write(&s->io, rec, sizeof(rec), err) < 0 ||
+            vmm_mig_write(&s->io, m->state_buf.data, m->state_buf.len, err) < 0)
+                return -1;
+        vmm_mig_rec_encode(rec, VMM_MIG_REC_END, 0,
+                           vmm_snap_fnv1a(VMM_MIG_FNV_SEED, m->state_buf.data, m->state_buf.len));
+        return vmm_mig_write(&s->io, rec, sizeof(rec), err);
+}
+
 static bool postcopy_stop(void *opaque)
 {
         return cancelled(opaque);
@@ -259,13 +265,7 @@ static int postcopy(struct sender *s, bool switched, berth_error_t *err)
                 log_info("migration: switching to post-copy: %llu pages to fetch again",
                          (unsigned long long) popcount(s->bitmap, s->dirty.words));
         }
-        vmm_mig_rec_encode(rec, VMM_MIG_REC_STATE, 0, m->state_buf.len);
-        if (vmm_mig_write(&s->io, rec, sizeof(rec), err) < 0 ||
-            vmm_mig_write(&s->io, m->state_buf.data, m->state_buf.len, err) < 0)
-                return -1;
-        vmm_mig_rec_encode(rec, VMM_MIG_REC_END, 0,
-                           vmm_snap_fnv1a(VMM_MIG_FNV_SEED, m->state_buf.data, m->state_buf.len));
-        if (vmm_mig_write(&s->io, rec, sizeof(rec), err) < 0)
+        if (send_state(s, err) < 0)
                 return -1;
         bool acked = false;
         double t_ack = 0;
@@ -368,14 +368,7 @@ static int migrate(struct sender *s, berth_error_t *err)
         m->final_round = ++rounds;
         if (ask_switchover(s, err) < 0)
                 return -1;
-        uint8_t rec[VMM_MIG_REC_SIZE];
-        vmm_mig_rec_encode(rec, VMM_MIG_REC_STATE, 0, m->state_buf.len);
-        if (vmm_mig_write(&s->io, rec, sizeof(rec), err) < 0 ||
-            vmm_mig_write(&s->io, m->state_buf.data, m->state_buf.len, err) < 0)
-                return -1;
-        vmm_mig_rec_encode(rec, VMM_MIG_REC_END, 0,
-                           vmm_snap_fnv1a(VMM_MIG_FNV_SEED, m->state_buf.data, m->state_buf.len));
-        if (vmm_mig_write(&s->io, rec, sizeof(rec), err) < 0)
+        if (send_state(s, err) < 0)
                 return -1;
         set_figures(m, s->io.bytes, rounds, 0, mbps);
         /* the destination loads the state and answers: only then is the VM there */

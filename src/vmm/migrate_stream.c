@@ -209,6 +209,15 @@ int vmm_mig_header_read(struct vmm_mig_io *io, struct vmm_mig_header *hdr, uint6
         return 0;
 }
 
+bool vmm_mig_page_zero(const uint8_t *page)
+{
+        const uint64_t *w = (const uint64_t *) (const void *) page;
+        for (size_t i = 0; i < VMM_MIG_PAGE / 8; i++)
+                if (w[i])
+                        return false;
+        return true;
+}
+
 void vmm_mig_rec_encode(uint8_t out[VMM_MIG_REC_SIZE], uint32_t type, uint32_t pages, uint64_t arg)
 {
         put32(out, type);

@@ -98,6 +98,8 @@ size_t vmm_mig_header_encode(const struct vmm_mig_header *hdr, uint8_t **out);
 int vmm_mig_header_read(struct vmm_mig_io *io, struct vmm_mig_header *hdr, uint64_t max_ram,
                         berth_error_t *err);
 
+/* A page of guest RAM that is all zeros: sent as a ZERO record, no payload. */
+bool vmm_mig_page_zero(const uint8_t *page);
 void vmm_mig_rec_encode(uint8_t out[VMM_MIG_REC_SIZE], uint32_t type, uint32_t pages, uint64_t arg);
 
 /* What the destination receives into: RAM is asked for once the header is

@@ -308,25 +308,16 @@ void vmm_postcopy_stop(struct vmm_postcopy *pc)
 
 /* The source's side. */
 
-static bool page_zero(const uint8_t *p)
-{
-        const uint64_t *w = (const uint64_t *) (const void *) p;
-        for (size_t i = 0; i < PAGE / 8; i++)
-                if (w[i])
-                        return false;
-        return true;
-}
-
 /* Up to max pages from first on (unsent ones only when !force), one record
  * of like pages (zero or not); marks them sent. */
 static int send_from(struct vmm_mig_io *io, const uint8_t *ram, size_t pages, uint64_t *sent,
                      size_t first, unsigned max, bool force, berth_error_t *err)
 {
-        bool zero = page_zero(ram + first * PAGE);
+        bool zero = vmm_mig_page_zero(ram + first * PAGE);
         size_t n = 0;
         while (n < max && first + n < pages &&
                (n == 0 || force || !(sent[(first + n) / 64] >> ((first + n) % 64) & 1)) &&
-               page_zero(ram + (first + n) * PAGE) == zero)
+               vmm_mig_page_zero(ram + (first + n) * PAGE) == zero)
                 n++;
         uint8_t rec[VMM_MIG_REC_SIZE];
         vmm_mig_rec_encode(rec, zero ? VMM_MIG_REC_ZERO : VMM_MIG_REC_PAGES, (uint32_t) n,

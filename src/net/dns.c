@@ -442,6 +442,7 @@ int net_dns_container_start(const struct net_dns_container *c, berth_error_t *er
         cleanup_free char *a_resolv = berth_xasprintf("--resolv-file=%s", resolv);
         cleanup_free char *a_log = berth_xasprintf("--log-facility=%s/dnsmasq.log", c->dir);
         char *a_hosts[64];
+        static const char a_listen[] = "--listen-address=" NET_DNS_CONTAINER_ADDR;
         const char *argv[96] = {DNSMASQ,
                                 "--conf-file=/dev/null",
                                 a_pid,
@@ -449,7 +450,7 @@ int net_dns_container_start(const struct net_dns_container *c, berth_error_t *er
                                 "--no-hosts",
                                 a_resolv,
                                 a_log,
-                                "--listen-address=" NET_DNS_CONTAINER_ADDR,
+                                a_listen,
                                 "--bind-interfaces",
                                 "--no-negcache",
                                 "--domain-needed",

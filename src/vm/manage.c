@@ -391,7 +391,6 @@ int vm_numatune(struct vm_ctx *c, const char *name, const char *nodeset, const c
         int ret = 0;
         if (nodeset) {
                 cpu_set_t nodes;
-                cleanup_free char *cpus = NULL;
                 if (strcmp(mode, "strict") != 0 && strcmp(mode, "preferred") != 0 &&
                     strcmp(mode, "interleave") != 0)
                         ret = berth_fail(err, 0,
@@ -401,8 +400,12 @@ int vm_numatune(struct vm_ctx *c, const char *name, const char *nodeset, const c
                 else if (strcmp(mode, "preferred") == 0 && CPU_COUNT(&nodes) != 1)
                         ret = berth_fail(err, 0, "--mode preferred takes one node, not `%s`",
                                          nodeset);
-                else if (!(cpus = node_cpus(nodeset, err)))
-                        ret = -1;
+                else {
+                        /* the nodes exist and have CPUs */
+                        cleanup_free char *cpus = node_cpus(nodeset, err);
+                        if (cpus == NULL)
+                                ret = -1;
+                }
                 if (ret == 0) {
                         json_object_set_new(
                                 r.meta, "Numa",

@@ -7,6 +7,7 @@
 #
 #   bench/api.sh [RUNS]     (default 20; root; hyperfine, jq, curl; dockerd and podman are
 #                            used when installed, skipped loudly otherwise)
+#   BERTH=path/to/berth bench/api.sh   (default build/src/cmd/berth)
 #
 # Every service runs on private sockets and directories; all containers use --network none
 # (networking is measured by bench/net.sh).  Podman runs with cgroupfs, runc and low ulimits
@@ -14,7 +15,7 @@
 set -euo pipefail
 top="$(cd "$(dirname "$0")/.." && pwd)"
 RUNS=${1:-20}
-B="$top/build/src/cmd/berth"
+B="${BERTH:-$top/build/src/cmd/berth}"
 [ "$(id -u)" = 0 ] || { echo "bench/api.sh: needs root" >&2; exit 2; }
 for c in hyperfine jq curl docker busybox; do
         command -v $c >/dev/null || { echo "bench/api.sh: needs $c" >&2; exit 2; }

@@ -44,19 +44,26 @@ void api_container_done(struct eng_container *c, struct eng_ctx *e)
         eng_ctx_free(e);
 }
 
-int api_containers(struct api_req *r, struct eng_ctx *e, struct eng_container ***v, size_t *n)
+static int containers_list(struct api_req *r, bool brief, struct eng_ctx *e,
+                           struct eng_container ***v, size_t *n)
 {
         berth_error_t err = NULL;
         if (eng_ctx_init(e, r->paths, &err) < 0) {
                 api_reply_berth_error(r, &err);
                 return -1;
         }
-        if (eng_list_reconciled(e, v, n, &err) < 0) {
+        if ((brief ? eng_list_reconciled_brief(e, v, n, &err)
+                   : eng_list_reconciled(e, v, n, &err)) < 0) {
                 eng_ctx_free(e);
                 api_reply_berth_error(r, &err);
                 return -1;
         }
         return 0;
+}
+
+int api_containers(struct api_req *r, struct eng_ctx *e, struct eng_container ***v, size_t *n)
+{
+        return containers_list(r, false, e, v, n);
 }
 
 static const char *sval(json_t *o, const char *k)
@@ -112,6 +119,9 @@ static json_int_t created_sec(json_t *doc, const struct timespec *now)
 
 static void add_sizes(json_t *o, struct eng_ctx *e, struct eng_container *c)
 {
+        berth_error_t err = NULL;
+        if (eng_container_full(c, &err) < 0) /* GraphDriver is not in the summary */
+                berth_error_release(&err);
         uint64_t rw = eng_rootfs_size(e, c);
         json_object_set_new(o, "SizeRw", json_integer((json_int_t) rw));
         /* the merged tree: the image's layers as this container sees them, plus its own */
@@ -192,7 +202,7 @@ static void list(struct api_req *r)
         struct eng_ctx e;
         struct eng_container **v = NULL;
         size_t n = 0;
-        if (api_containers(r, &e, &v, &n) < 0) {
+        if (containers_list(r, true, &e, &v, &n) < 0) { /* from the summaries */
                 eng_ps_filter_free(filter);
                 return;
         }
@@ -208,6 +218,8 @@ static void list(struct api_req *r)
                 if (limit > 0 && (long long) json_array_size(rows) >= limit)
                         break;
                 json_array_append_new(rows, list_row(&e, v[i], size, &now));
+                eng_container_free(v[i]); /* done with it: its memory serves the next one */
+                v[i] = NULL;
         }
         eng_container_list_free(v, n);
         eng_ctx_free(&e);

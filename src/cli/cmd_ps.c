@@ -125,7 +125,7 @@ int cmd_ps(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 goto out_err;
         struct eng_container **v = NULL;
         size_t n = 0;
-        if (eng_list_reconciled(&e, &v, &n, err) < 0) {
+        if (eng_list_reconciled_brief(&e, &v, &n, err) < 0) {
                 eng_ctx_free(&e);
                 goto out_err;
         }
@@ -145,6 +145,8 @@ int cmd_ps(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                         break;
                 taken++;
                 json_array_append_new(rows, eng_ps_row(v[i], no_trunc, &now));
+                eng_container_free(v[i]); /* done with it: its memory serves the next one */
+                v[i] = NULL;
         }
         if (quiet && format == NULL)
                 format = "{{.ID}}";

@@ -135,7 +135,9 @@ int cmd_system_service(struct cli_global *g, int argc, char **argv, berth_error_
                 struct eng_container **v = NULL;
                 size_t n = 0;
                 berth_error_t lerr = NULL;
-                if (eng_list_reconciled(&e, &v, &n, &lerr) < 0) {
+                /* from the summaries: a container whose monitor died is read whole to be
+                 * reconciled (and restarted by its policy) */
+                if (eng_list_reconciled_brief(&e, &v, &n, &lerr) < 0) {
                         log_warn("%s", berth_error_msg(lerr));
                         berth_error_release(&lerr);
                 }

@@ -951,8 +951,52 @@ static json_t *call(struct exec *ex, const char *fn, json_t **a, size_t n)
         return NULL;
 }
 
+/* `.Label "KEY"`: the one method with an argument that Docker's list contexts have (ps,
+ * volume ls, network ls): KEY's value in the row's Labels ("k=v,k2=v2"), "" when it has none. */
+static json_t *call_method(struct exec *ex, const struct cmd *c, json_t *dot, json_t *piped)
+{
+        const struct arg *m = &c->args[0];
+        const char *name = m->path[m->n_path - 1];
+        json_t *recv = walk(ex, dot, m->path, m->n_path - 1);
+        if (recv == NULL)
+                return NULL;
+        json_t *labels = json_object_get(recv, "Labels");
+        if (strcmp(name, "Label") != 0 || !json_is_string(labels)) {
+                json_decref(recv);
+                eerr(ex, "can't give argument to non-function");
+                return NULL;
+        }
+        size_t n = c->n - 1 + (piped ? 1 : 0);
+        json_t *key = n == 1 ? (piped ? json_incref(piped) : eval_arg(ex, &c->args[1], dot)) : NULL;
+        json_t *r = NULL;
+        if (n != 1) {
+                eerr(ex, "wrong number of args for Label: want 1 got %zu", n);
+        } else if (key && !json_is_string(key)) {
+                eerr(ex, "wrong type for value; expected string; got %s", type_name(key));
+        } else if (key) {
+                const char *k = json_string_value(key), *p = json_string_value(labels);
+                size_t kl = strlen(k);
+                r = json_string("");
+                while (*p) {
+                        const char *end = strchr(p, ',');
+                        size_t len = end ? (size_t) (end - p) : strlen(p);
+                        if (len > kl && strncmp(p, k, kl) == 0 && p[kl] == '=') {
+                                json_decref(r);
+                                r = json_stringn(p + kl + 1, len - kl - 1);
+                                break;
+                        }
+                        p += len + (end ? 1 : 0);
+                }
+        }
+        json_decref(key);
+        json_decref(recv);
+        return r;
+}
+
 static json_t *eval_cmd(struct exec *ex, const struct cmd *c, json_t *dot, json_t *piped)
 {
+        if (c->args[0].kind == A_FIELD && c->args[0].n_path > 0 && (c->n > 1 || piped))
+                return call_method(ex, c, dot, piped);
         if (c->args[0].kind != A_FUNC) {
                 if (c->n > 1 || piped) {
                         eerr(ex, "can't give argument to non-function");

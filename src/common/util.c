@@ -196,7 +196,7 @@ int berth_write_file(const char *path, const void *data, size_t len, berth_error
 }
 
 static int write_replace(const char *path, const void *data, size_t len, mode_t mode, bool sync,
-                         berth_error_t *err)
+                         struct stat *st, berth_error_t *err)
 {
         cleanup_free char *dircopy = berth_xstrdup(path);
         const char *dir = dirname(dircopy); // NOLINT(clang-analyzer-unix.Malloc): cleanup_free
@@ -204,7 +204,8 @@ static int write_replace(const char *path, const void *data, size_t len, mode_t 
         cleanup_close int fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return berth_fail(err, errno, "create temporary file for `%s`", path);
-        if (fchmod(fd, mode) < 0 || berth_write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
+        if (fchmod(fd, mode) < 0 || berth_write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0) ||
+            (st && fstat(fd, st) < 0)) {
                 int e = errno;
                 unlink(tmp);
                 return berth_fail(err, e, "write `%s`", tmp);
@@ -225,13 +226,19 @@ static int write_replace(const char *path, const void *data, size_t len, mode_t 
 int berth_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                             berth_error_t *err)
 {
-        return write_replace(path, data, len, mode, true, err);
+        return write_replace(path, data, len, mode, true, NULL, err);
 }
 
 int berth_write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
                              berth_error_t *err)
 {
-        return write_replace(path, data, len, mode, false, err);
+        return write_replace(path, data, len, mode, false, NULL, err);
+}
+
+int berth_write_file_stat(const char *path, const void *data, size_t len, mode_t mode, bool sync,
+                          struct stat *st, berth_error_t *err)
+{
+        return write_replace(path, data, len, mode, sync, st, err);
 }
 
 int berth_mkdir_p(const char *path, mode_t mode, berth_error_t *err)

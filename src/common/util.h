@@ -81,6 +81,12 @@ int berth_write_file_atomic(const char *path, const void *data, size_t len, mode
 int berth_write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
                              berth_error_t *err);
 
+/* berth_write_file_atomic (sync) or _replace, and *st: the new file as written, taken before
+ * the rename (so another writer's later file can't pass for it). */
+struct stat;
+int berth_write_file_stat(const char *path, const void *data, size_t len, mode_t mode, bool sync,
+                          struct stat *st, berth_error_t *err);
+
 /* Write data to an existing file (sysfs/procfs/cgroupfs style: one write). */
 int berth_write_file(const char *path, const void *data, size_t len, berth_error_t *err);
 

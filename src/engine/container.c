@@ -19,6 +19,7 @@
 #include "common/util.h"
 #include "engine/events.h"
 #include "engine/names.h"
+#include "engine/summary.h"
 
 int eng_ctx_init(struct eng_ctx *e, const struct berth_paths *p, berth_error_t *err)
 {
@@ -338,31 +339,184 @@ int eng_container_new(struct eng_ctx *e, const char *name, struct eng_container 
         return 0;
 }
 
-static int load_json(const char *dir, const char *file, json_t **out, berth_error_t *err)
+/* Read DIR/FILE as JSON; *stamp: which version of the file that was (fstat of the fd read). */
+static int load_json(const char *dir, const char *file, json_t **out, struct eng_stamp *stamp,
+                     berth_error_t *err)
 {
         cleanup_free char *path = berth_path_join(dir, file);
-        json_error_t jerr;
-        json_t *j = berth_json_load_file(path, &jerr);
-        if (j == NULL) {
-                if (access(path, F_OK) < 0)
+        cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return berth_fail(err, errno, "read `%s`", path);
+        if (st.st_size > (off_t) (64u << 20))
+                return berth_fail(err, EFBIG, "read `%s`: larger than 64 MiB", path);
+        size_t cap = (size_t) st.st_size + 1, n = 0;
+        cleanup_free char *text = berth_xmalloc(cap);
+        for (;;) {
+                if (n == cap) { /* grew since the fstat: a writer that doesn't replace */
+                        if (cap > (64u << 20))
+                                return berth_fail(err, EFBIG, "read `%s`: larger than 64 MiB",
+                                                  path);
+                        cap *= 2;
+                        text = berth_xrealloc(text, cap);
+                }
+                ssize_t r = read(fd, text + n, cap - n);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
                         return berth_fail(err, errno, "read `%s`", path);
+                n += (size_t) r;
+                /* a regular file reads short only at its end: no read(2) just to see 0 */
+                if (r == 0 || n < cap)
+                        break;
+        }
+        json_error_t jerr;
+        json_t *j = json_loadb(text, n, 0, &jerr);
+        if (j == NULL)
                 return berth_fail(err, EINVAL, "parse `%s`: %s (line %d)", path, jerr.text,
                                   jerr.line);
-        }
+        eng_stamp_of(&st, stamp);
         *out = j;
         return 0;
+}
+
+static int load_doc(struct eng_container *c, berth_error_t *err)
+{
+        json_t *j = NULL;
+        if (load_json(c->dir, "container.json", &j, &c->doc_stamp, err) < 0)
+                return -1;
+        json_decref(c->doc);
+        c->doc = j;
+        return 0;
+}
+
+static int load_state(struct eng_container *c, berth_error_t *err)
+{
+        json_t *j = NULL;
+        if (load_json(c->dir, "state.json", &j, &c->state_stamp, err) < 0)
+                return -1;
+        json_decref(c->state);
+        c->state = j;
+        return 0;
+}
+
+/* The summary of C's records (summary.h), when C holds them whole.  A failed write leaves
+ * the previous summary, which names older records: readers pass it by. */
+static void summary_write(struct eng_container *c)
+{
+        if (c->partial)
+                return;
+        json_t *sum = eng_summary_make(c->doc, c->state, &c->doc_stamp, &c->state_stamp);
+        if (sum == NULL)
+                return;
+        cleanup_free char *text = json_dumps(sum, JSON_COMPACT);
+        json_decref(sum);
+        cleanup_free char *path = berth_path_join(c->dir, "summary.json");
+        berth_error_t werr = NULL;
+        if (text && berth_write_file_replace(path, text, strlen(text), 0600, &werr) < 0)
+                berth_error_release(&werr);
+}
+
+/* C's fields from its summary, when there is one made from the records now on disk.  DFD: the
+ * containers directory (paths under it walk two names, not the whole of c->dir). */
+static bool summary_read(struct eng_container *c, int dfd)
+{
+        char path[ENG_ID_LEN + 32];
+        snprintf(path, sizeof(path), "%s/summary.json", c->id);
+        cleanup_close int fd = openat(dfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return false;
+        /* one read(2): a summary is ~1 KiB; a larger one (labels, many networks) reads on */
+        size_t cap = 8192, len = 0;
+        cleanup_free char *text = berth_xmalloc(cap);
+        for (;;) {
+                ssize_t r = read(fd, text + len, cap - len);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        return false;
+                len += (size_t) r;
+                if (r == 0 || len < cap)
+                        break;
+                if (cap >= (1u << 20))
+                        return false; /* no summary is that large: read the records */
+                cap *= 2;
+                text = berth_xrealloc(text, cap);
+        }
+        json_t *sum = eng_summary_parse(text, len);
+        json_t *doc = NULL, *state = NULL;
+        struct eng_stamp ds, ss, now;
+        int r = eng_summary_split(sum, &doc, &state, &ds, &ss);
+        json_decref(sum);
+        if (r < 0)
+                return false;
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/container.json", c->id);
+        bool fresh = fstatat(dfd, path, &st, 0) == 0 &&
+                     (eng_stamp_of(&st, &now), eng_stamp_eq(&ds, &now));
+        snprintf(path, sizeof(path), "%s/state.json", c->id);
+        fresh = fresh && fstatat(dfd, path, &st, 0) == 0 &&
+                (eng_stamp_of(&st, &now), eng_stamp_eq(&ss, &now));
+        if (!fresh) {
+                json_decref(doc);
+                json_decref(state);
+                return false;
+        }
+        c->doc = doc;
+        c->state = state;
+        c->doc_stamp = ds;
+        c->state_stamp = ss;
+        c->partial = true;
+        return true;
 }
 
 static int container_load(struct eng_ctx *e, const char *id, struct eng_container **out,
                           berth_error_t *err)
 {
         struct eng_container *c = container_alloc(e, id);
-        if (load_json(c->dir, "container.json", &c->doc, err) < 0 ||
-            load_json(c->dir, "state.json", &c->state, err) < 0) {
+        if (load_doc(c, err) < 0 || load_state(c, err) < 0) {
                 eng_container_free(c);
                 return -1;
         }
         *out = c;
+        return 0;
+}
+
+/* A reader's summary_write: only under the record's lock, and only when no one else holds it,
+ * so that its temporary file never lands in a directory a remover is emptying (it holds the
+ * lock, and unlinks the lock file last). */
+static void summary_write_unlocked(struct eng_container *c)
+{
+        cleanup_free char *path = berth_path_join(c->dir, "lock");
+        cleanup_close int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return; /* the next reader will */
+        summary_write(c);
+}
+
+/* From the summary when it is fresh; else from the records, and the summary made again. */
+static int container_load_brief(struct eng_ctx *e, int dfd, const char *id,
+                                struct eng_container **out, berth_error_t *err)
+{
+        struct eng_container *c = container_alloc(e, id);
+        if (!summary_read(c, dfd)) {
+                if (load_doc(c, err) < 0 || load_state(c, err) < 0) {
+                        eng_container_free(c);
+                        return -1;
+                }
+                summary_write_unlocked(c);
+        }
+        *out = c;
+        return 0;
+}
+
+int eng_container_full(struct eng_container *c, berth_error_t *err)
+{
+        if (!c->partial)
+                return 0;
+        if (load_doc(c, err) < 0 || load_state(c, err) < 0)
+                return berth_wrap(err, "read container %.12s", c->id);
+        c->partial = false;
         return 0;
 }
 
@@ -423,13 +577,11 @@ int eng_container_lock(struct eng_container *c, berth_error_t *err)
                 return 0;
         if (lock_fd_open(c, err) < 0)
                 return -1;
-        json_t *st = NULL;
-        if (load_json(c->dir, "state.json", &st, err) < 0) {
+        if (load_state(c, err) < 0 || (c->partial && load_doc(c, err) < 0)) {
                 eng_container_unlock(c);
                 return -1;
         }
-        json_decref(c->state);
-        c->state = st;
+        c->partial = false;
         return 0;
 }
 
@@ -439,25 +591,37 @@ void eng_container_unlock(struct eng_container *c)
 }
 
 /* container.json is written to disk for good; state.json, rewritten at every
- * transition and reconciled with reality by every call, only atomically. */
-static int save_json(const char *dir, const char *file, json_t *j, bool sync, berth_error_t *err)
+ * transition and reconciled with reality by every call, only atomically.  The one way records
+ * are written: the summary follows (unless SUMMARY is false: another write follows at once). */
+static int save_record(struct eng_container *c, bool doc, bool sync, bool summary,
+                       berth_error_t *err)
 {
-        cleanup_free char *path = berth_path_join(dir, file);
-        cleanup_free char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        const char *file = doc ? "container.json" : "state.json";
+        if (c->partial) /* a summary's fields would replace the record's */
+                return berth_fail(err, EINVAL, "write %s of container %.12s: read it whole first",
+                                  file, c->id);
+        cleanup_free char *path = berth_path_join(c->dir, file);
+        cleanup_free char *text =
+                json_dumps(doc ? c->doc : c->state, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (text == NULL)
                 return berth_fail(err, ENOMEM, "serialize `%s`", path);
-        return sync ? berth_write_file_atomic(path, text, strlen(text), 0600, err)
-                    : berth_write_file_replace(path, text, strlen(text), 0600, err);
+        struct stat st;
+        if (berth_write_file_stat(path, text, strlen(text), 0600, sync, &st, err) < 0)
+                return -1;
+        eng_stamp_of(&st, doc ? &c->doc_stamp : &c->state_stamp);
+        if (summary)
+                summary_write(c);
+        return 0;
 }
 
 int eng_container_save_state(struct eng_container *c, berth_error_t *err)
 {
-        return save_json(c->dir, "state.json", c->state, false, err);
+        return save_record(c, false, false, true, err);
 }
 
 int eng_container_save(struct eng_container *c, berth_error_t *err)
 {
-        if (save_json(c->dir, "container.json", c->doc, true, err) < 0)
+        if (save_record(c, true, true, false, err) < 0)
                 return -1;
         eng_test_crash_point("container-json-written");
         return eng_container_save_state(c, err);
@@ -465,7 +629,7 @@ int eng_container_save(struct eng_container *c, berth_error_t *err)
 
 int eng_container_save_runtime(struct eng_container *c, berth_error_t *err)
 {
-        return save_json(c->dir, "container.json", c->doc, false, err);
+        return save_record(c, true, false, true, err);
 }
 
 static int cmp_created_desc(const void *a, const void *b)
@@ -477,8 +641,8 @@ static int cmp_created_desc(const void *a, const void *b)
         return strcmp(cy ? cy : "", cx ? cx : "");
 }
 
-int eng_container_list(struct eng_ctx *e, struct eng_container ***out, size_t *n,
-                       berth_error_t *err)
+static int container_list(struct eng_ctx *e, bool brief, struct eng_container ***out, size_t *n,
+                          berth_error_t *err)
 {
         *out = NULL;
         *n = 0;
@@ -493,7 +657,8 @@ int eng_container_list(struct eng_ctx *e, struct eng_container ***out, size_t *n
                 struct eng_container *c;
                 berth_error_t lerr = NULL;
                 /* a record being created or removed right now may be half there: skip it */
-                if (container_load(e, de->d_name, &c, &lerr) < 0) {
+                if ((brief ? container_load_brief(e, dirfd(d), de->d_name, &c, &lerr)
+                           : container_load(e, de->d_name, &c, &lerr)) < 0) {
                         berth_error_release(&lerr);
                         continue;
                 }
@@ -506,6 +671,18 @@ int eng_container_list(struct eng_ctx *e, struct eng_container ***out, size_t *n
         if (*n)
                 qsort(*out, *n, sizeof(struct eng_container *), cmp_created_desc);
         return 0;
+}
+
+int eng_container_list(struct eng_ctx *e, struct eng_container ***out, size_t *n,
+                       berth_error_t *err)
+{
+        return container_list(e, false, out, n, err);
+}
+
+int eng_container_list_brief(struct eng_ctx *e, struct eng_container ***out, size_t *n,
+                             berth_error_t *err)
+{
+        return container_list(e, true, out, n, err);
 }
 
 void eng_container_list_free(struct eng_container **v, size_t n)
@@ -539,7 +716,7 @@ int eng_container_rename(struct eng_ctx *e, struct eng_container *c, const char 
         }
         cleanup_free char *slash = berth_xasprintf("/%s", new_name);
         json_object_set_new(c->doc, "Name", json_string(slash));
-        if (save_json(c->dir, "container.json", c->doc, true, err) < 0) {
+        if (save_record(c, true, true, true, err) < 0) {
                 release_name(e, new_name, c->id);
                 cleanup_free char *back = berth_xasprintf("/%s", old);
                 json_object_set_new(c->doc, "Name", json_string(back));

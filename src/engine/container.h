@@ -4,6 +4,8 @@
  *
  *   <data_dir>/containers/<id>/container.json   Id, Name, Created, Image, Config, HostConfig, …
  *   <data_dir>/containers/<id>/state.json       State (Status, Pid, ExitCode, …), RestartCount
+ *   <data_dir>/containers/<id>/summary.json     what ps reads of both (summary.h), rewritten
+ *                                               after each write of either
  *   <data_dir>/containers/<id>/<id>-json.log    the json-file log
  *   <data_dir>/containers/<id>/lock             flock: one writer at a time
  *   <data_dir>/containers/.names/<name>         symlink → <id>: names are unique, atomically;
@@ -19,6 +21,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/error.h"
 #include "common/paths.h"
@@ -38,6 +41,13 @@ struct eng_ctx {
 int eng_ctx_init(struct eng_ctx *e, const struct berth_paths *p, berth_error_t *err);
 void eng_ctx_free(struct eng_ctx *e);
 
+/* Which version of a record file was read or written: a summary names the two it was made of. */
+struct eng_stamp {
+        uint64_t ino;
+        int64_t size;
+        int64_t mtime_ns;
+};
+
 struct eng_container {
         char id[ENG_ID_LEN + 1];
         char *dir;     /* <containers_dir>/<id> */
@@ -45,6 +55,10 @@ struct eng_container {
         json_t *doc;   /* container.json */
         json_t *state; /* state.json: {"State": {...}, "RestartCount": n, "Monitor": {...}} */
         int lock_fd;   /* held flock, or -1 */
+        /* doc and state hold the summary's fields only (eng_container_list_brief): saving is
+         * refused until eng_container_full (or the lock) has read the records */
+        bool partial;
+        struct eng_stamp doc_stamp, state_stamp; /* of the files doc and state came from */
 };
 
 /* Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
@@ -62,7 +76,8 @@ int eng_container_new(struct eng_ctx *e, const char *name, struct eng_container 
 int eng_container_find(struct eng_ctx *e, const char *what, struct eng_container **out,
                        berth_error_t *err);
 
-/* Take the lock and reload state.json (another process may have changed it). */
+/* Take the lock and reload state.json (another process may have changed it); a partial
+ * record is read whole. */
 int eng_container_lock(struct eng_container *c, berth_error_t *err);
 void eng_container_unlock(struct eng_container *c);
 
@@ -75,6 +90,12 @@ int eng_container_save_runtime(struct eng_container *c, berth_error_t *err);
 /* Every container, sorted newest first (as `docker ps`). */
 int eng_container_list(struct eng_ctx *e, struct eng_container ***out, size_t *n,
                        berth_error_t *err);
+/* The same from the summaries (partial records: what ps and the API's list show); a missing or
+ * stale summary is rebuilt from the records. */
+int eng_container_list_brief(struct eng_ctx *e, struct eng_container ***out, size_t *n,
+                             berth_error_t *err);
+/* Read the whole record of a partial one (a no-op for a full one). */
+int eng_container_full(struct eng_container *c, berth_error_t *err);
 void eng_container_list_free(struct eng_container **v, size_t n);
 
 /* Move the name; the old one is released only once the new one is held. */

@@ -150,9 +150,10 @@ int eng_reconcile(struct eng_ctx *e, struct eng_container *c, berth_error_t *err
         return 0;
 }
 
-int eng_list_reconciled(struct eng_ctx *e, struct eng_container ***v, size_t *n, berth_error_t *err)
+static int list_reconciled(struct eng_ctx *e, bool brief, struct eng_container ***v, size_t *n,
+                           berth_error_t *err)
 {
-        if (eng_container_list(e, v, n, err) < 0)
+        if ((brief ? eng_container_list_brief(e, v, n, err) : eng_container_list(e, v, n, err)) < 0)
                 return -1;
         for (size_t i = 0; i < *n; i++) {
                 berth_error_t rerr = NULL;
@@ -162,6 +163,17 @@ int eng_list_reconciled(struct eng_ctx *e, struct eng_container ***v, size_t *n,
                 }
         }
         return 0;
+}
+
+int eng_list_reconciled(struct eng_ctx *e, struct eng_container ***v, size_t *n, berth_error_t *err)
+{
+        return list_reconciled(e, false, v, n, err);
+}
+
+int eng_list_reconciled_brief(struct eng_ctx *e, struct eng_container ***v, size_t *n,
+                              berth_error_t *err)
+{
+        return list_reconciled(e, true, v, n, err);
 }
 
 /* Read one line from the sync pipe (the monitor writes it in one go). */

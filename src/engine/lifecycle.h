@@ -14,6 +14,10 @@
 /* Every container, each reconciled (see eng_reconcile). */
 int eng_list_reconciled(struct eng_ctx *e, struct eng_container ***v, size_t *n,
                         berth_error_t *err);
+/* The same from the summaries (eng_container_list_brief): for ps and the API's list.  A
+ * container that needs reconciling is read whole first. */
+int eng_list_reconciled_brief(struct eng_ctx *e, struct eng_container ***v, size_t *n,
+                              berth_error_t *err);
 
 /* If the record says the container is live but its monitor is gone, find
  * what really happened and write it down: the orphaned container is killed

@@ -122,6 +122,21 @@ int main(void)
                "json: one object per line");
         free(buf);
         json_decref(rows);
+
+        /* `.Label "KEY"` on a list row, whose Labels is "k=v,k2=v2" (Docker's ps context) */
+        json_decref(data);
+        data = json_loads("{\"Names\":\"web\",\"Labels\":\"a=1,tier=front,e=,x=y=z\","
+                          "\"Sub\":{\"Labels\":\"k=v\"}}",
+                          0, NULL);
+        render("{{.Label \"a\"}}|{{.Label \"tier\"}}", "1|front");
+        render("[{{.Label \"e\"}}][{{.Label \"nope\"}}][{{.Label \"tie\"}}]", "[][][]");
+        render("{{.Label \"x\"}}", "y=z");
+        render("{{.Sub.Label \"k\"}}", "v");
+        render("{{\"tier\" | .Label}}", "front");
+        render("{{if eq (.Label \"a\") \"1\"}}one{{end}}", "one");
+        fails("{{.Label \"a\" \"b\"}}", "wrong number of args for Label: want 1 got 2");
+        fails("{{.Label 1}}", "wrong type for value; expected string; got int");
+        fails("{{.Names \"a\"}}", "can't give argument to non-function");
         json_decref(data);
         return tap_done();
 }

@@ -260,6 +260,7 @@ static void launch_free(struct exec_launch *l)
                 return;
         free(l->oci_root);
         free(l->uid_gid);
+        free(l->gids);
         for (size_t i = 0; i < l->n_env; i++)
                 free(l->env[i]);
         free(l->env);
@@ -310,8 +311,8 @@ static int resolve(struct api_req *r, struct exec_launch *l)
                 l->env = berth_xcalloc(x->n_env + 2, sizeof(char *));
                 for (size_t i = 0; i < x->n_env; i++)
                         l->env[l->n_env++] = berth_xstrdup(x->env[i]);
-                if (eng_exec_defaults(c, x->user, x->tty, x->env, x->n_env, &l->uid_gid, &term,
-                                      &err) < 0) {
+                if (eng_exec_defaults(c, e.rootless, x->user, x->tty, x->env, x->n_env, &l->uid_gid,
+                                      &l->gids, &term, &err) < 0) {
                         /* as dockerd: the start goes on and reports it as the exec's failure */
                         l->fail = berth_xstrdup(api_error_text(err));
                         l->fail_status = err && err->status ? err->status : 126;

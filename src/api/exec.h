@@ -47,6 +47,7 @@ struct exec_launch {
         struct exec_inst *x;
         char *oci_root;
         char *uid_gid; /* "UID:GID" or NULL */
+        char *gids;    /* with uid_gid: the supplementary groups, "G1,G2" */
         char **env;    /* the instance's Env plus TERM where the tty wants it */
         size_t n_env;
         char *fail; /* a failure to report in the stream instead of running */

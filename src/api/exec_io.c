@@ -257,6 +257,7 @@ void exec_io_run(struct exec_launch *l, int client_fd, const char *extra, size_t
                 .env = l->env,
                 .n_env = l->n_env,
                 .user = l->uid_gid,
+                .gids = l->gids,
                 .cwd = x->workdir,
                 .tty = x->tty,
                 .privileged = x->privileged,

@@ -31,6 +31,12 @@ struct cli_command {
         const char *summary;
 };
 
+/* The argument vector the command about to run hands getopt_long (main and cli_run_group
+ * note it), so that cli_usage_error(err, cmd, "invalid option") after a '?' from getopt (with
+ * opterr off) can say what was wrong in Docker's words: "unknown flag: --x", "unknown
+ * shorthand flag: 'x' in -x", "flag needs an argument: --x". */
+void cli_command_args(int argc, char **argv);
+
 /* Returns a usage error (exit 125) with the command named, for bad flags. */
 int cli_usage_error(berth_error_t *err, const char *cmd, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));

@@ -211,14 +211,17 @@ int cmd_exec(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                         if (oci_ensure_sealed_self(g->argv, err) < 0)
                                 goto done;
                         cleanup_free char *uid_gid = NULL;
+                        cleanup_free char *gids = NULL;
                         const char *term = NULL;
-                        if (eng_exec_defaults(ct, o.user, o.tty, o.env, o.n_env, &uid_gid, &term,
-                                              err) < 0)
+                        if (eng_exec_defaults(ct, e.rootless, o.user, o.tty, o.env, o.n_env,
+                                              &uid_gid, &gids, &term, err) < 0)
                                 goto done;
                         if (term)
                                 add(&o.env, &o.n_env, term);
-                        if (uid_gid)
+                        if (uid_gid) {
                                 o.user = uid_gid;
+                                o.user_gids = gids;
+                        }
                         struct oci_ctx oci = {.root = e.oci_root};
                         struct exec_events ev;
                         exec_events_begin(&ev, &e, ct, o.args);

@@ -42,7 +42,9 @@ int cmd_image(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 return 0;
         }
         for (size_t i = 0; image_commands[i].name; i++)
-                if (strcmp(image_commands[i].name, argv[1]) == 0)
+                if (strcmp(image_commands[i].name, argv[1]) == 0) {
+                        cli_command_args(argc - 1, argv + 1);
                         return image_commands[i].run(g, argc - 1, argv + 1, err);
+                }
         return berth_fail_status(err, 1, 0, "unknown command: berth image %s", argv[1]);
 }

@@ -45,8 +45,13 @@ int cmd_image_inspect(struct cli_global *g, int argc, char **argv, berth_error_t
                 berth_error_t one = NULL;
                 struct img_entry *e;
                 struct img_image img;
-                if (img_lookup(&s, &t, argv[i], &e, &one) < 0 ||
-                    img_image_load(&s, e->manifest, &img, &one) < 0) {
+                if (img_lookup(&s, &t, argv[i], &e, &one) < 0) {
+                        /* as the docker CLI: its own words before the daemon's */
+                        berth_wrap(&one, "no such image: %s", argv[i]);
+                        status = berth_error_report(&one, 1);
+                        continue;
+                }
+                if (img_image_load(&s, e->manifest, &img, &one) < 0) {
                         status = berth_error_report(&one, 1);
                         continue;
                 }
@@ -56,7 +61,9 @@ int cmd_image_inspect(struct cli_global *g, int argc, char **argv, berth_error_t
         img_table_free(&t);
         img_store_close(&s);
         int ret = 0;
-        if (format) {
+        if (format && json_array_size(all) == 0) {
+                putchar('\n'); /* docker's template inspector: an empty line when nothing was */
+        } else if (format) {
                 /* one line per image, as docker's inspect -f */
                 ret = berth_tmpl_print_rows(format, all, NULL, stdout, err);
         } else {

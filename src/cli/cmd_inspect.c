@@ -11,31 +11,60 @@
 #include "common/template.h"
 #include "common/util.h"
 #include "engine/lifecycle.h"
+#include "engine/rootfs.h"
 #include "engine/view.h"
 
-/* The image named, as `image inspect` shows it, or NULL (none, or no image store). The store
- * and table are opened on first use, so inspecting containers never touches the images. */
+/* The image named, as `image inspect` shows it, or NULL (none, or no image store: then *why
+ * says so). The store and table are opened on first use, so inspecting containers never
+ * touches the images. */
 static json_t *image_doc(struct cli_global *g, struct img_store *s, struct img_table *t,
-                         bool *opened, const char *name)
+                         bool *opened, const char *name, berth_error_t *why)
 {
-        berth_error_t one = NULL;
         if (!*opened) {
-                if (cli_store_table_open(g, s, t, &one) < 0) {
-                        berth_error_release(&one);
+                if (cli_store_table_open(g, s, t, why) < 0)
                         return NULL;
-                }
                 *opened = true;
         }
         struct img_entry *e;
         struct img_image img;
-        if (img_lookup(s, t, name, &e, &one) < 0 ||
-            img_image_load(s, e->manifest, &img, &one) < 0) {
-                berth_error_release(&one);
+        if (img_lookup(s, t, name, &e, why) < 0 || img_image_load(s, e->manifest, &img, why) < 0)
                 return NULL;
-        }
         json_t *doc = cli_image_inspect_json(e, &img);
         img_image_free(&img);
         return doc;
+}
+
+/* inspect -s: Docker's SizeRw (what the container wrote) and SizeRootFs (that and its image),
+ * after GraphDriver as dockerd places them. */
+static json_t *with_sizes(struct cli_global *g, struct eng_ctx *e, struct eng_container *ct,
+                          json_t *doc, struct img_store *s, struct img_table *t, bool *opened)
+{
+        berth_error_t why = NULL;
+        if (eng_container_full(ct, &why) < 0)
+                berth_error_release(&why);
+        json_int_t rw = (json_int_t) eng_rootfs_size(e, ct), image = 0;
+        const char *id = json_string_value(json_object_get(doc, "Image"));
+        json_t *idoc = id ? image_doc(g, s, t, opened, id, &why) : NULL;
+        berth_error_release(&why);
+        image = json_integer_value(json_object_get(idoc, "Size"));
+        json_decref(idoc);
+        json_t *out = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach(doc, k, v)
+        {
+                json_object_set(out, k, v);
+                if (strcmp(k, "GraphDriver") == 0) {
+                        json_object_set_new(out, "SizeRw", json_integer(rw));
+                        json_object_set_new(out, "SizeRootFs", json_integer(rw + image));
+                }
+        }
+        if (json_object_get(out, "SizeRw") == NULL) {
+                json_object_set_new(out, "SizeRw", json_integer(rw));
+                json_object_set_new(out, "SizeRootFs", json_integer(rw + image));
+        }
+        json_decref(doc);
+        return out;
 }
 
 /* type: NULL (containers, then images), "container" or "image". */
@@ -48,6 +77,7 @@ static int inspect(struct cli_global *g, int argc, char **argv, const char *type
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
         const char *format = NULL;
+        bool size = false;
         int c;
         while ((c = getopt_long(argc, argv, "f:sh", opts, NULL)) != -1) {
                 switch (c) {
@@ -61,6 +91,7 @@ static int inspect(struct cli_global *g, int argc, char **argv, const char *type
                                         err, cmd, "\"%s\" is not a valid value for --type", type);
                         break;
                 case 's':
+                        size = true;
                         break;
                 case 'h':
                         printf("Usage: berth %s [-f FORMAT] [--type container|image] "
@@ -100,14 +131,22 @@ static int inspect(struct cli_global *g, int argc, char **argv, const char *type
                 if (want_ct && eng_container_find(&e, argv[i], &ct, &ferr) == 0) {
                         eng_reconcile(&e, ct, NULL);
                         doc = eng_inspect_doc(ct);
+                        if (doc && size)
+                                doc = with_sizes(g, &e, ct, doc, &s, &t, &opened);
                         eng_container_free(ct);
                 }
                 berth_error_release(&ferr);
+                berth_error_t why = NULL;
                 if (doc == NULL && want_img)
-                        doc = image_doc(g, &s, &t, &opened, argv[i]);
+                        doc = image_doc(g, &s, &t, &opened, argv[i], &why);
                 if (doc == NULL) {
-                        /* Docker's words: the kind asked for, or "object" when any would do */
-                        log_error("No such %s: %s", type ? type : "object", argv[i]);
+                        /* Docker's words: the kind asked for, or "object" when any would do;
+                         * for an image, what the daemon said after it (as the docker CLI) */
+                        if (!want_ct && why)
+                                log_error("no such image: %s: %s", argv[i], berth_error_msg(why));
+                        else
+                                log_error("No such %s: %s", type ? type : "object", argv[i]);
+                        berth_error_release(&why);
                         status = 1;
                         continue;
                 }
@@ -120,7 +159,9 @@ static int inspect(struct cli_global *g, int argc, char **argv, const char *type
                 img_store_close(&s);
         }
         int ret = 0;
-        if (format) {
+        if (format && json_array_size(all) == 0) {
+                putchar('\n'); /* docker's template inspector: an empty line when nothing was */
+        } else if (format) {
                 /* one line per object, as docker's inspect -f */
                 ret = berth_tmpl_print_rows(format, all, NULL, stdout, err);
         } else {

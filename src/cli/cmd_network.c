@@ -620,6 +620,7 @@ int cmd_network(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 if (eng_ctx_init(&e, &g->paths, err) < 0)
                         return -1;
                 optind = 0;
+                cli_command_args(argc - 1, argv + 1);
                 int r = engine_subs[i].fn(&e, argc - 1, argv + 1, err);
                 eng_ctx_free(&e);
                 return r;
@@ -636,6 +637,7 @@ int cmd_network(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                     strcmp(argv[1], "create") != 0)
                         gc_quietly(g);
                 optind = 0;
+                cli_command_args(argc - 1, argv + 1);
                 int r = subs[i].fn(&n, argc - 1, argv + 1, err);
                 net_ctx_free(&n);
                 return r;

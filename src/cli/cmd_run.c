@@ -64,6 +64,10 @@ static int create_common(struct cli_global *g, int argc, char **argv, enum eng_r
         if (eng_ctx_init(e, &g->paths, err) < 0)
                 goto fail;
         if (eng_create(e, f, c, err) < 0) {
+                /* an image that can't be found or pulled: Docker's run says 125, its create 1
+                 * (its CLI's pull fails outside the 125 of its flag errors) */
+                if (mode == ENG_RUN_CREATE && f->cli.no_image && *err && (*err)->status == 125)
+                        (*err)->status = 1;
                 eng_ctx_free(e);
                 goto fail;
         }

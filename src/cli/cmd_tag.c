@@ -26,8 +26,12 @@ int cmd_tag(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         if (argc - optind != 2)
                 return cli_args_error(err, "tag", "2 arguments");
         cleanup_free char *target = NULL;
-        if (img_ref_normalize(argv[optind + 1], &target, err) < 0)
+        if (img_ref_normalize(argv[optind + 1], &target, err) < 0) {
+                /* the words of Docker's client library */
+                berth_wrap(err, "Error parsing reference: \"%s\" is not a valid repository/tag",
+                           argv[optind + 1]);
                 return cli_status_1(-1, err);
+        }
         if (strchr(target, '@'))
                 return cli_usage_error(err, "tag", "refusing to create a tag with a digest");
         struct img_store s;

@@ -271,6 +271,7 @@ int cmd_volume(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                 if (eng_ctx_init(&e, &g->paths, err) < 0)
                         return -1;
                 optind = 0;
+                cli_command_args(argc - 1, argv + 1);
                 int r = subs[i].fn(&e, argc - 1, argv + 1, err);
                 eng_ctx_free(&e);
                 return r;

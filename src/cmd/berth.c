@@ -147,6 +147,8 @@ int main(int argc, char **argv)
                         return berth_error_report(&err, BERTH_EXIT_ERROR);
                 int first = optind;
                 optind = 0; /* the subcommand runs getopt afresh on its own argv */
+                opterr = 0; /* a bad flag is said in Docker's words (cli_usage_error) */
+                cli_command_args(argc - first, argv + first);
                 int ret = commands[i].run(&g, argc - first, argv + first, &err);
                 berth_paths_free(&g.paths);
                 if (ret < 0)

@@ -52,17 +52,19 @@ static int resolve_image(struct eng_ctx *e, const char *name, const char *pull, 
                 .tls_verify = -1, .retries = 3, .auth_file = auth, .quiet = quiet};
         bool always = pull && strcmp(pull, "always") == 0;
         bool never = pull && strcmp(pull, "never") == 0;
-        int r = img_ref_normalize(name, &norm, NULL) < 0
-                        ? berth_fail_status(err, 125, 0, "invalid reference format: %s", name)
-                        : 0;
+        int r = img_ref_normalize(name, &norm, err);
+        if (r < 0 && *err)
+                (*err)->status = 125;
         if (r == 0 && !always && (r = img_table_load(&s, &t, err)) == 0 &&
             img_lookup(&s, &t, name, &ent, NULL) < 0) {
                 ent = NULL;
                 img_table_free(&t);
                 memset(&t, 0, sizeof(t));
-                fprintf(stderr, "Unable to find image '%s' locally\n", norm);
+                /* --pull never: the daemon's answer alone, as Docker's CLI tries no pull */
                 if (never)
                         r = berth_fail_status(err, 125, 0, "No such image: %s", norm);
+                else
+                        fprintf(stderr, "Unable to find image '%s' locally\n", norm);
         }
         if (r == 0 && ent == NULL) {
                 char digest[IMG_DIGEST_MAX];
@@ -380,8 +382,10 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
 {
         const char *image = json_string_value(json_object_get(f->config, "Image"));
         struct resolved_image ri = {0};
-        if (resolve_image(e, image, f->cli.pull, f->cli.quiet, &ri, err) < 0)
+        if (resolve_image(e, image, f->cli.pull, f->cli.quiet, &ri, err) < 0) {
+                f->cli.no_image = true;
                 return -1;
+        }
         json_t *img_config = json_object_get(ri.cfg, "config");
         /* what `docker inspect` shows: the user's Config with the image's filled in */
         eng_config_merge_image(f->config, img_config);

@@ -113,6 +113,7 @@ __attribute__((noreturn)) static void helper_main(const char *oci_root, const ch
                 .env = s->env,
                 .n_env = s->n_env,
                 .user = s->user,
+                .user_gids = s->user ? s->gids : NULL,
                 .caps = s->privileged ? caps : NULL,
                 .n_caps = s->privileged ? BERTH_ARRAY_SIZE(privileged_caps) : 0,
                 .detach = true,

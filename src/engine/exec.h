@@ -18,6 +18,7 @@ struct eng_exec_spec {
         char **env;  /* added to the container's Env (TERM included where wanted) */
         size_t n_env;
         const char *user; /* "UID:GID" (eng_exec_defaults), NULL: the container's */
+        const char *gids; /* with user: its supplementary groups, "G1,G2" (eng_exec_defaults) */
         const char *cwd;  /* NULL: the container's */
         bool tty;
         bool privileged; /* the capabilities `docker exec --privileged` adds */

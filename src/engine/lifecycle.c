@@ -577,10 +577,12 @@ static bool env_has(json_t *env, char *const *more, size_t n_more, const char *n
         return false;
 }
 
-int eng_exec_defaults(struct eng_container *c, const char *user, bool tty, char *const *env,
-                      size_t n_env, char **uid_gid, const char **term_env, berth_error_t *err)
+int eng_exec_defaults(struct eng_container *c, bool rootless, const char *user, bool tty,
+                      char *const *env, size_t n_env, char **uid_gid, char **gids,
+                      const char **term_env, berth_error_t *err)
 {
         *uid_gid = NULL;
+        *gids = NULL;
         *term_env = NULL;
         json_t *cfg = json_object_get(c->doc, "Config");
         if (tty && !env_has(json_object_get(cfg, "Env"), env, n_env, "TERM"))
@@ -593,12 +595,20 @@ int eng_exec_defaults(struct eng_container *c, const char *user, bool tty, char 
         char root[64];
         snprintf(root, sizeof(root), "/proc/%d/root", (int) pid);
         struct eng_user u;
-        if (eng_user_resolve(root, user, NULL, &u, err) < 0) {
+        json_t *add = json_object_get(json_object_get(c->doc, "HostConfig"), "GroupAdd");
+        if (eng_user_resolve(root, user, add, &u, err) < 0) {
                 if (*err)
                         (*err)->status = 126;
                 return -1;
         }
         *uid_gid = berth_xasprintf("%lu:%lu", (unsigned long) u.uid, (unsigned long) u.gid);
+        /* at most 11 characters a group (10 digits and a comma) */
+        char *list = berth_xcalloc(u.ngids * 11 + 1, 1);
+        for (size_t i = 0, at = 0; i < u.ngids; i++)
+                if (!rootless || u.gids[i] != u.gid) /* as the spec (spec.c) */
+                        at += (size_t) snprintf(list + at, 12, "%s%lu", at ? "," : "",
+                                                (unsigned long) u.gids[i]);
+        *gids = list;
         eng_user_release(&u);
         return 0;
 }

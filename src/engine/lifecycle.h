@@ -66,12 +66,15 @@ int eng_pause(struct eng_ctx *e, struct eng_container *c, bool pause, berth_erro
 
 /* What Docker's exec adds to a command run in the running container c.  user (-u, NULL when
  * not given): a name or uid, with an optional group name or gid, resolved in the container's
- * /etc/passwd and /etc/group as `run -u` is; *uid_gid gets "UID:GID" (malloc'ed, NULL without
- * user).  *term_env: "TERM=xterm" with tty unless the container's Config.Env or env (the
- * exec's own -e list) sets TERM, else NULL.  An unknown user fails with status 126, as
- * Docker's exec. */
-int eng_exec_defaults(struct eng_container *c, const char *user, bool tty, char *const *env,
-                      size_t n_env, char **uid_gid, const char **term_env, berth_error_t *err);
+ * /etc/passwd and /etc/group as `run -u` is; *uid_gid gets "UID:GID" and *gids the
+ * supplementary groups that replace the container's, comma-separated ("G1,G2", the container's
+ * --group-add included, as Docker's exec; rootless without the primary gid, as the spec has
+ * it); both malloc'ed, NULL without user.  *term_env:
+ * "TERM=xterm" with tty unless the container's Config.Env or env (the exec's own -e list) sets
+ * TERM, else NULL.  An unknown user fails with status 126, as Docker's exec. */
+int eng_exec_defaults(struct eng_container *c, bool rootless, const char *user, bool tty,
+                      char *const *env, size_t n_env, char **uid_gid, char **gids,
+                      const char **term_env, berth_error_t *err);
 
 /* What reading container c's log takes: *path (its LogPath, owned by c) and o->max_file from
  * its log options; with o->follow, *monitor_fd is a pidfd of its live monitor (readable once

@@ -7,6 +7,7 @@
 #include "engine/runflags.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -300,13 +301,65 @@ static json_t *obj_of(json_t *o, const char *k)
         return a;
 }
 
+/* Why Docker's size parser (go-units' RAMInBytes) refuses val, in its words: the number is
+ * what ends with the last digit, dot or space, the suffix what follows. */
+static char *docker_size_why(const char *val)
+{
+        const char *sep = NULL;
+        for (const char *p = val; *p; p++)
+                if (strchr("0123456789. ", *p))
+                        sep = p;
+        if (sep == NULL)
+                return berth_xasprintf("invalid size: '%s'", val);
+        size_t nlen = (size_t) (sep - val) + (*sep == ' ' ? 0 : 1);
+        const char *sfx = sep + 1;
+        char *num = rf_strndup(val, nlen), *end;
+        errno = 0;
+        double v = strtod(num, &end);
+        bool bad = nlen == 0 || *end != '\0' ||
+                   !(isdigit((unsigned char) *num) || *num == '.' || *num == '-' || *num == '+');
+        char *why;
+        if (bad)
+                why = berth_xasprintf("strconv.ParseFloat: parsing \"%s\": invalid syntax", num);
+        else if (v < 0)
+                why = berth_xasprintf("invalid size: '%s'", val);
+        else if (strlen(sfx) > 3)
+                why = berth_xasprintf("invalid suffix: '%s'", sfx);
+        else {
+                char low[4] = "";
+                for (size_t i = 0; sfx[i]; i++)
+                        low[i] = (char) tolower((unsigned char) sfx[i]);
+                why = berth_xasprintf("invalid suffix: '%s'", low);
+        }
+        free(num);
+        return why;
+}
+
 static int bytes_flag(const struct flag_def *d, const char *val, int64_t *out, berth_error_t *err)
 {
         char what[40];
         snprintf(what, sizeof(what), "--%s", d->name);
-        if (berth_parse_bytes(val, what, out, err) < 0)
+        if (berth_parse_bytes(val, what, out, err) < 0) {
+                if (err && *err && (*err)->errnum == EINVAL) {
+                        /* not a size at all: Docker's words */
+                        berth_error_release(err);
+                        cleanup_free char *why = docker_size_why(val);
+                        return bad_value(err, d, val, why);
+                }
                 return as_usage(err);
+        }
         return 0;
+}
+
+/* Docker's words for a capability it does not know: upper-cased, with its CAP_ prefix. */
+static int unknown_cap(berth_error_t *err, bool add, const char *val)
+{
+        cleanup_free char *up = berth_xstrdup(val);
+        for (char *p = up; *p; p++)
+                *p = (char) toupper((unsigned char) *p);
+        return berth_fail_status(err, 125, 0, "invalid %s: unknown capability: \"%s%s\"",
+                                 add ? "CapAdd" : "CapDrop",
+                                 strncmp(up, "CAP_", 4) == 0 ? "" : "CAP_", up);
 }
 
 static int duration_flag(struct rf *s, const struct flag_def *d, const char *val, const char *key,
@@ -478,8 +531,18 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 set_int(hc, "ShmSize", n64);
                 break;
         case F_CPUS:
-                if (berth_parse_cpus(val, "--cpus", &n64, err) < 0)
+                if (berth_parse_cpus(val, "--cpus", &n64, err) < 0) {
+                        char *end;
+                        (void) strtod(val, &end);
+                        if (err && *err && (*err)->errnum == EINVAL && (end == val || *end)) {
+                                /* not a number: Docker's words (a big.Rat's parse) */
+                                berth_error_release(err);
+                                cleanup_free char *why = berth_xasprintf(
+                                        "failed to parse %s as a rational number", val);
+                                return bad_value(err, d, val, why);
+                        }
                         return as_usage(err);
+                }
                 set_int(hc, "NanoCpus", n64);
                 break;
         case F_CPU_SHARES:
@@ -518,7 +581,7 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
         case F_CAP_DROP: {
                 const char *c = eng_cap_normalize(val);
                 if (c == NULL)
-                        return berth_fail_status(err, 125, 0, "unknown capability: \"%s\"", val);
+                        return unknown_cap(err, d->id == F_CAP_ADD, val);
                 json_array_append_new(arr_of(hc, d->id == F_CAP_ADD ? "CapAdd" : "CapDrop"),
                                       json_string(c));
                 break;
@@ -1081,7 +1144,9 @@ static int finish(struct rf *s, int argc, char *const argv[], int image_index, b
         const char *restart =
                 json_string_value(json_object_get(json_object_get(hc, "RestartPolicy"), "Name"));
         if (cli->rm && strcmp(restart, "no") != 0)
-                return berth_fail_status(err, 125, 0, "Conflicting options: --restart and --rm");
+                return berth_fail_status(err, 125, 0,
+                                         "conflicting options: cannot specify both --restart and "
+                                         "--rm");
         if (finish_health(s, err) < 0 || finish_resources(s, err) < 0 ||
             finish_namespaces(s, err) < 0 || finish_log(s, err) < 0)
                 return -1;

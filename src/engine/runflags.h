@@ -40,6 +40,7 @@ struct eng_run_cli {
         char *pull;        /* --pull: "missing" (default), "always" or "never" */
         char *platform;    /* --platform as given when it names linux/amd64, else NULL */
         int image_index;   /* argv index of the IMAGE argument */
+        bool no_image;     /* set by eng_create: the image could not be found or pulled */
 };
 
 struct eng_run_flags {

@@ -536,6 +536,9 @@ int rf_parse_restart(const char *spec, json_t **policy, berth_error_t *err)
         cleanup_free char *name =
                 colon ? rf_strndup(spec, (size_t) (colon - spec)) : berth_xstrdup(spec);
         long long max = 0;
+        if (colon == spec)
+                return USAGE(err, "invalid restart policy format: no policy provided before "
+                                  "colon");
         if (colon) {
                 char *end;
                 errno = 0;
@@ -550,16 +553,12 @@ int rf_parse_restart(const char *spec, json_t **policy, berth_error_t *err)
         }
         if (strcmp(name, "no") != 0 && strcmp(name, "always") != 0 &&
             strcmp(name, "unless-stopped") != 0 && strcmp(name, "on-failure") != 0)
-                return USAGE(err,
-                             "invalid restart policy: unknown policy '%s'; use one of "
-                             "'no', 'always', 'on-failure', or 'unless-stopped'",
+                return USAGE(err, "invalid restart policy '%s'", name); /* the daemon's words */
+        if (max != 0 && strcmp(name, "on-failure") != 0)
+                return USAGE(err, "maximum retry count cannot be used with restart policy '%s'",
                              name);
-        if (colon && strcmp(name, "on-failure") != 0)
-                return USAGE(err, "invalid restart policy: maximum retry count can only be used "
-                                  "with 'on-failure'");
         if (max < 0)
-                return USAGE(err, "invalid restart policy: maximum retry count cannot be "
-                                  "negative");
+                return USAGE(err, "maximum retry count cannot be negative");
         *policy = json_pack("{s:s, s:I}", "Name", name, "MaximumRetryCount", (json_int_t) max);
         return 0;
 }
@@ -615,8 +614,14 @@ int rf_parse_security_opt(const char *spec, json_t *secopts, berth_error_t *err)
 int rf_read_kv_file(const char *path, bool env, json_t *out, berth_error_t *err)
 {
         cleanup_file FILE *f = fopen(path, "re");
-        if (f == NULL)
-                return berth_fail(err, errno, "open %s", path);
+        if (f == NULL) {
+                /* Docker's words: Go's error text, lowercase ("open x: no such file or
+                 * directory") */
+                int e = errno;
+                cleanup_free char *why = berth_xstrdup(strerror(e));
+                why[0] = (char) tolower((unsigned char) why[0]);
+                return berth_fail_status(err, 125, 0, "open %s: %s", path, why);
+        }
         cleanup_free char *line = NULL;
         size_t cap = 0;
         ssize_t n;

@@ -228,7 +228,10 @@ static int build_process(struct spec_ctx *c, json_t *caps, json_t **out, berth_e
         }
         json_t *gids = json_array();
         for (size_t i = 0; i < u.ngids; i++)
-                json_array_append_new(gids, json_integer(u.gids[i]));
+                /* rootless: the primary group is the process's already, and a runtime in a
+                 * user namespace that maps one gid (setgroups "deny") refuses any groups */
+                if (!in->rootless || u.gids[i] != u.gid)
+                        json_array_append_new(gids, json_integer(u.gids[i]));
         const char *cwd = hc_str(c->cfg, "WorkingDir");
         json_t *p = json_pack(
                 "{s:b, s:{s:I, s:I, s:o}, s:o, s:o, s:s, s:{s:O, s:O, s:O}, s:o, s:b, s:I}",

@@ -104,7 +104,9 @@ int eng_config_args(json_t *config, json_t **args, berth_error_t *err);
 
 /* The user of a process, resolved as Docker does in the container's rootfs:
  * "name", "uid", "name:group", "uid:gid"; a numeric uid not in /etc/passwd is fine (gid 0).
- * groups_add (--group-add: names or numbers) is appended to the supplementary groups.
+ * The supplementary groups, as Docker's daemon sets them: the primary group, then (without an
+ * explicit group) those of /etc/group that list the user, then groups_add (--group-add: names
+ * or numbers).
  * *home is malloc'ed ("/" when unknown). */
 struct eng_user {
         uid_t uid;

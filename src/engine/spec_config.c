@@ -244,6 +244,12 @@ struct group_query {
         struct eng_user *user; /* collect the groups listing name as a member */
 };
 
+static void add_gid(struct eng_user *u, unsigned long gid)
+{
+        u->gids = berth_xrealloc(u->gids, (u->ngids + 1) * sizeof(gid_t));
+        u->gids[u->ngids++] = (gid_t) gid;
+}
+
 static bool match_group(char **fl, int n, unsigned long gid, void *ctx)
 {
         struct group_query *q = ctx;
@@ -259,9 +265,7 @@ static bool match_group(char **fl, int n, unsigned long gid, void *ctx)
              m = strtok_r(NULL, ",", &save)) {
                 if (strcmp(m, q->name) != 0)
                         continue;
-                struct eng_user *u = q->user;
-                u->gids = berth_xrealloc(u->gids, (u->ngids + 1) * sizeof(gid_t));
-                u->gids[u->ngids++] = (gid_t) gid;
+                add_gid(q->user, gid);
                 break;
         }
         return false;
@@ -311,9 +315,13 @@ int eng_user_resolve(const char *rootfs, const char *user, json_t *groups_add, s
                                                  group);
                 }
                 out->gid = (gid_t) n;
-        } else if (pw.found) {
-                member_groups(rootfs, pw.name, out);
         }
+        /* as Docker's daemon: the primary group leads the supplementary ones (`id` shows
+         * groups=GID even for a uid not in /etc/passwd), then the groups listing the user as a
+         * member where no group was given, then --group-add */
+        add_gid(out, out->gid);
+        if (!(group && *group) && pw.found)
+                member_groups(rootfs, pw.name, out);
         free(pw.name);
         size_t i;
         json_t *v;
@@ -325,8 +333,7 @@ int eng_user_resolve(const char *rootfs, const char *user, json_t *groups_add, s
                         return berth_fail_status(err, 125, 0, "Unable to find group %s",
                                                  g ? g : "");
                 }
-                out->gids = berth_xrealloc(out->gids, (out->ngids + 1) * sizeof(gid_t));
-                out->gids[out->ngids++] = (gid_t) n;
+                add_gid(out, n);
         }
         return 0;
 }

@@ -170,6 +170,34 @@ static json_t *docker_manifest(struct save_item *items, size_t n)
         return all;
 }
 
+/* The legacy `repositories` file Docker still writes: repository → tag → the image's top
+ * layer (its blob's hex digest, as Docker >= 25 names it), for the named images; NULL when none
+ * is. */
+static json_t *docker_repositories(struct save_item *items, size_t n)
+{
+        json_t *repos = json_object();
+        for (size_t i = 0; i < n; i++) {
+                const struct img_image *img = &items[i].img;
+                if (items[i].name == NULL || img->n_layers == 0)
+                        continue;
+                char *repo, *tag;
+                img_ref_split(items[i].name, &repo, &tag);
+                json_t *tags = json_object_get(repos, repo);
+                if (tags == NULL)
+                        json_object_set_new(repos, repo, tags = json_object());
+                json_object_set_new(
+                        tags, tag,
+                        json_string(img_digest_hex(img->layers[img->n_layers - 1].digest)));
+                free(repo);
+                free(tag);
+        }
+        if (json_object_size(repos) == 0) {
+                json_decref(repos);
+                return NULL;
+        }
+        return repos;
+}
+
 static int write_all(struct img_store *s, struct sink *k, struct save_item *items, size_t n,
                      enum img_archive_format fmt, berth_error_t *err)
 {
@@ -209,6 +237,13 @@ static int write_all(struct img_store *s, struct sink *k, struct save_item *item
                 json_decref(dm);
                 if (sink_bytes(k, "manifest.json", dm_text, strlen(dm_text), err) < 0)
                         return -1;
+                json_t *repos = docker_repositories(items, n);
+                cleanup_free char *repos_text =
+                        repos ? json_dumps(repos, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+                json_decref(repos);
+                if (repos_text &&
+                    sink_bytes(k, "repositories", repos_text, strlen(repos_text), err) < 0)
+                        return -1;
         }
         return 0;
 }
@@ -223,6 +258,11 @@ static int resolve_items(struct img_store *s, const char *const *images, size_t 
         for (size_t i = 0; i < n && ret == 0; i++) {
                 struct img_entry *e;
                 ret = img_lookup(s, &t, images[i], &e, err);
+                if (ret < 0 && *err && (*err)->status == 1 && (*err)->errnum == 0) {
+                        /* dockerd's save names a missing image as given */
+                        berth_error_release(err);
+                        berth_fail_status(err, 1, 0, "No such image: %s", images[i]);
+                }
                 if (ret < 0)
                         break;
                 ret = img_image_load(s, e->manifest, &items[i].img, err);
@@ -249,6 +289,7 @@ int img_save(struct img_store *s, const char *const *images, size_t n, enum img_
         struct save_item *items = berth_xcalloc(n ? n : 1, sizeof(*items));
         struct sink k = {.dirfd = -1};
         int ret = resolve_items(s, images, n, items, err);
+        bool bare = ret < 0; /* what is not there: dockerd's message alone */
         if (ret < 0)
                 goto out;
         if (fmt == IMG_FMT_OCI_DIR) {
@@ -292,5 +333,7 @@ out:
                 free(items[i].manifest_media_type);
         }
         free(items);
-        return ret < 0 ? berth_wrap(err, "save to `%s`", path) : 0;
+        if (ret < 0 && !bare)
+                berth_wrap(err, "save to `%s`", path);
+        return ret < 0 ? -1 : 0;
 }

@@ -297,6 +297,7 @@ int img_commit(struct img_store *s, const char *container_id, const char *name,
         const char *driver = json_string_value(json_object_get(info, "driver"));
         const char *base = json_string_value(json_object_get(info, "image"));
         int ret = -1;
+        bool bare = false;
         struct img_image img = {0};
         struct img_desc *layers = NULL;
         struct img_desc top = {0};
@@ -324,8 +325,10 @@ int img_commit(struct img_store *s, const char *container_id, const char *name,
         else
                 json_object_del(cfg, "author");
         for (size_t i = 0; change && i < change->n; i++)
-                if (img_config_apply_change(cfg, change->changes[i], err) < 0)
+                if (img_config_apply_change(cfg, change->changes[i], err) < 0) {
+                        bare = true; /* Docker's message alone: it names no container */
                         goto out;
+                }
         char diffid[IMG_DIGEST_MAX];
         if (img_layer_from_dir(s, ufd, &top, diffid, err) < 0)
                 goto out;
@@ -351,5 +354,7 @@ out:
         json_decref(cfg);
         json_decref(info);
         img_image_free(&img);
-        return ret < 0 ? berth_wrap(err, "commit `%s`", container_id) : 0;
+        if (ret < 0 && !bare)
+                berth_wrap(err, "commit `%s`", container_id);
+        return ret < 0 ? -1 : 0;
 }

@@ -250,6 +250,9 @@ int img_rootfs_remove(struct img_store *s, const char *container_id, berth_error
 int img_snapshots_open(struct img_store *s, DIR **dir, berth_error_t *err);
 /* Manifest digests pinned by snapshots (for rmi and gc). */
 int img_snapshots_images(struct img_store *s, char ***manifests, size_t *n, berth_error_t *err);
+/* The id of a container (a snapshot named by a 64-hex id) whose image is manifest, malloc'ed,
+ * or NULL. */
+char *img_snapshot_user(struct img_store *s, const char *manifest);
 
 /* The tree at dirfd as a plain tar stream on outfd (`berth export`): entries sorted, sockets
  * and overlay's own xattrs left out, hard links kept. */

@@ -1,5 +1,6 @@
 /* import.c — `berth import`: a root filesystem tarball becomes a one-layer
  * image, with Dockerfile-style --change lines applied to its config. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,10 +192,11 @@ int img_config_apply_change(json_t *cfg, const char *change, berth_error_t *err)
                                 json_object_set_new(vols, p, json_object());
                 }
         } else {
-                return berth_fail(err, EINVAL,
-                                  "unsupported change `%s` (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, "
-                                  "STOPSIGNAL, USER, VOLUME, WORKDIR)",
-                                  instr);
+                /* Docker's words, the instruction lowercased as its parser has it (CMD,
+                 * ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME and WORKDIR are) */
+                for (char *p = instr; *p; p++)
+                        *p = (char) tolower((unsigned char) *p);
+                return berth_fail(err, EINVAL, "%s is not a valid change command", instr);
         }
         return 0;
 }

@@ -81,6 +81,36 @@ static const char *familiar(const char *in)
         return in;
 }
 
+static bool has_upper(const char *s, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (isupper((unsigned char) s[i]))
+                        return true;
+        return false;
+}
+
+/* Why in is no reference, in the words of Docker's parser: the repository's path (what
+ * follows the domain, with library/ for an official image, up to a ':') must be lowercase; a
+ * first component is a domain when it has a '.' or ':', is localhost, or has capitals. */
+static int invalid(const char *in, berth_error_t *err)
+{
+        const char *slash = strchr(in, '/');
+        size_t n = slash ? (size_t) (slash - in) : 0;
+        bool domain = slash && (memchr(in, '.', n) || memchr(in, ':', n) ||
+                                (n == 9 && strncmp(in, "localhost", 9) == 0) || has_upper(in, n));
+        const char *rest = domain ? slash + 1 : in;
+        bool hub = !domain || (n == 9 && strncmp(in, "docker.io", 9) == 0) ||
+                   (n == 15 && strncmp(in, "index.docker.io", 15) == 0);
+        size_t rn = strcspn(rest, ":");
+        if (has_upper(rest, rn))
+                return berth_fail(err, 0,
+                                  "invalid reference format: repository name (%s%.*s) must be "
+                                  "lowercase",
+                                  hub && !memchr(rest, '/', strlen(rest)) ? "library/" : "",
+                                  (int) rn, rest);
+        return berth_fail(err, 0, "invalid reference format");
+}
+
 int img_ref_normalize(const char *in, char **out, berth_error_t *err)
 {
         cleanup_free char *s = berth_xstrdup(familiar(in));
@@ -88,7 +118,7 @@ int img_ref_normalize(const char *in, char **out, berth_error_t *err)
         if (digest) {
                 *digest++ = '\0';
                 if (!img_digest_valid(digest))
-                        return berth_fail(err, EINVAL, "invalid reference format: `%s`", in);
+                        return invalid(in, err);
         }
         char *slash = strrchr(s, '/');
         char *colon = strrchr(slash ? slash : s, ':');
@@ -97,7 +127,7 @@ int img_ref_normalize(const char *in, char **out, berth_error_t *err)
                 *colon = '\0';
                 tag = colon + 1;
                 if (!tag_valid(tag))
-                        return berth_fail(err, EINVAL, "invalid reference format: `%s`", in);
+                        return invalid(in, err);
         }
         /* s is now the name: the first part is a domain when it looks like a host. */
         const char *p = s;
@@ -108,26 +138,22 @@ int img_ref_normalize(const char *in, char **out, berth_error_t *err)
                             (n == 9 && strncmp(s, "localhost", 9) == 0);
                 if (host) {
                         if (!domain_valid(s, n))
-                                return berth_fail(err, EINVAL, "invalid reference format: `%s`",
-                                                  in);
+                                return invalid(in, err);
                         p = first_slash + 1;
                 }
         }
         if (*p == '\0' || strlen(s) > 255)
-                return berth_fail(err, EINVAL, "invalid reference format: `%s`", in);
+                return invalid(in, err);
         while (*p) {
                 const char *e = strchr(p, '/');
                 size_t n = e ? (size_t) (e - p) : strlen(p);
                 if (!component_valid(p, n))
-                        return berth_fail(err, EINVAL,
-                                          "invalid reference format: `%s` (repository names "
-                                          "must be lowercase)",
-                                          in);
+                        return invalid(in, err);
                 p += n;
                 if (*p == '/')
                         p++;
                 if (e && *p == '\0')
-                        return berth_fail(err, EINVAL, "invalid reference format: `%s`", in);
+                        return invalid(in, err);
         }
         if (digest)
                 *out = tag ? berth_xasprintf("%s:%s@%s", s, tag, digest)

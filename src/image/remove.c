@@ -53,6 +53,7 @@ int img_remove(struct img_store *s, const char *what, bool force, char *const *p
         struct img_image img = {0};
         cleanup_free char *name = NULL;
         cleanup_free char *short_id = NULL;
+        cleanup_free char *user = NULL;
         if (img_lookup(s, &t, what, &e, err) < 0 || img_image_load(s, e->manifest, &img, err) < 0)
                 goto out;
         short_id = berth_xasprintf("%.12s", img_digest_hex(img.config.digest));
@@ -86,6 +87,16 @@ int img_remove(struct img_store *s, const char *what, bool force, char *const *p
         bool in_use = false;
         for (size_t i = 0; i < n_set; i++)
                 in_use |= pinned(pins, n_pins, set[i]->manifest);
+        /* (declared at the top: the gotos above must not jump past a cleanup) */
+        user = in_use && !force && by_name ? img_snapshot_user(s, e->manifest) : NULL;
+        if (user) {
+                /* dockerd's words for a last name a container's image still needs */
+                berth_fail_status(err, 1, EBUSY,
+                                  "conflict: unable to remove repository reference \"%s\" (must "
+                                  "force) - container %.12s is using its referenced image %s",
+                                  what, user, short_id);
+                goto out;
+        }
         if (in_use && !force) {
                 berth_fail_status(err, 1, EBUSY,
                                   "conflict: unable to remove image `%s` (must be forced) - a "

@@ -338,6 +338,33 @@ int img_snapshots_open(struct img_store *s, DIR **dir, berth_error_t *err)
         return *dir ? 1 : berth_fail(err, errno, "open snapshots");
 }
 
+char *img_snapshot_user(struct img_store *s, const char *manifest)
+{
+        cleanup_dir DIR *d = NULL;
+        berth_error_t sub = NULL;
+        if (img_snapshots_open(s, &d, &sub) <= 0 || d == NULL) {
+                berth_error_release(&sub);
+                return NULL;
+        }
+        struct dirent *de;
+        char *found = NULL;
+        /* cppcheck-suppress readdirCalled */
+        while (found == NULL && (de = readdir(d)) != NULL) {
+                json_t *info = NULL;
+                if (de->d_name[0] == '.' || snapshot_info(s, de->d_name, &info, &sub) < 0) {
+                        berth_error_release(&sub);
+                        continue;
+                }
+                const char *m = json_string_value(json_object_get(info, "image"));
+                /* a container's (its 64-hex id), not `image mount`'s "image-…" */
+                if (m && strcmp(m, manifest) == 0 && strlen(de->d_name) == 64 &&
+                    strspn(de->d_name, "0123456789abcdef") == 64)
+                        found = berth_xstrdup(de->d_name);
+                json_decref(info);
+        }
+        return found;
+}
+
 int img_snapshots_images(struct img_store *s, char ***manifests, size_t *n, berth_error_t *err)
 {
         *manifests = NULL;

@@ -478,7 +478,8 @@ static bool is_v4(const char *s)
 static int check_cidr(const char *s, bool v6, berth_error_t *err)
 {
         if (net_cidr_overlap(s, s) != 1 || is_v4(s) == v6)
-                return berth_fail_status(err, 1, 0, "invalid CIDR address: %s", s);
+                return berth_fail_status(err, 1, 0, "Invalid subnet %s : invalid CIDR address: %s",
+                                         s, s); /* dockerd's words */
         /* the network address: the prefix with the host part cleared */
         const char *slash = strchr(s, '/');
         unsigned char a[16], b[16];

@@ -109,7 +109,7 @@ PY
         blobs=$(blob_count)
         run "$BERTH" import -c 'FROBNICATE x' "$BATS_TEST_TMPDIR/uniq.tar" bad:change
         assert_failure
-        assert_output_contains "unsupported change"
+        assert_output_contains "frobnicate is not a valid change command"
         # refused before the tarball was read: no blob of it left for gc
         [ "$(blob_count)" -eq "$blobs" ]
 }

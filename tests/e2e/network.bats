@@ -103,7 +103,7 @@ teardown() {
         assert_output_contains "every ip-range or gateway must have a corresponding subnet"
         run "$BERTH" network create --subnet 10.234.0.0/33 badcidr
         assert_failure 1
-        assert_output_contains "invalid CIDR address: 10.234.0.0/33"
+        assert_output_contains "Invalid subnet 10.234.0.0/33 : invalid CIDR address: 10.234.0.0/33"
         run "$BERTH" network create -d overlay ov
         assert_failure 1
         assert_output_contains 'plugin "overlay" not found'

@@ -250,7 +250,7 @@ EOF
 @test "spec: bad flag values fail with Docker's messages and status 125" {
         run spec --memory 10x busybox true
         assert_failure 125
-        assert_output_contains "invalid size \`10x\` for --memory"
+        assert_output_contains "invalid argument \"10x\" for \"-m, --memory\" flag: invalid suffix: 'x'"
         run spec --cpus -1 busybox true
         assert_failure 125
         run spec --restart sometimes busybox true

@@ -185,7 +185,8 @@ static void test_create(struct net_ctx *n)
         is_str(create(n, &o3, NULL), "1: invalid subnet 10.98.1.0/16: it should be 10.98.0.0/16",
                "host bits in the subnet");
         o3.subnet = "10.98.0.0";
-        is_str(create(n, &o3, NULL), "1: invalid CIDR address: 10.98.0.0", "no prefix length");
+        is_str(create(n, &o3, NULL),
+               "1: Invalid subnet 10.98.0.0 : invalid CIDR address: 10.98.0.0", "no prefix length");
         o3.subnet = NULL;
         o3.gateway = "10.98.0.1";
         is_str(create(n, &o3, NULL),

@@ -171,7 +171,7 @@ static void test_config_flags(void)
         snprintf(line, sizeof(line), "--label-file %s img", envfile);
         ok(parse(line) == 0, "--label-file");
         is_str(jstr(json_object_get(cfg("Labels"), "A")), "file", "label from file");
-        fails("--env-file /nonexistent/x img", "open /nonexistent/x");
+        fails("--env-file /nonexistent/x img", "open /nonexistent/x: no such file or directory");
         fd = open(envfile, O_WRONLY | O_TRUNC);
         ok(write(fd, "BAD KEY=1\n", 10) == 10, "write bad env file");
         close(fd);
@@ -208,7 +208,14 @@ static void test_resources(void)
         parses("--pids-limit -1 img", "pids unlimited");
         is_int(json_integer_value(hc("PidsLimit")), -1, "PidsLimit -1");
 
-        fails("--memory 10x img", "invalid size `10x` for --memory");
+        fails("--memory 10x img", "invalid argument \"10x\" for \"-m, --memory\" flag: invalid "
+                                  "suffix: 'x'");
+        fails("--memory 1ZZ img", "flag: invalid suffix: 'zz'");
+        fails("--shm-size abc img", "invalid argument \"abc\" for \"--shm-size\" flag: invalid "
+                                    "size: 'abc'");
+        fails("--memory 1.2.3m img", "strconv.ParseFloat: parsing \"1.2.3\": invalid syntax");
+        fails("--cpus abc img", "invalid argument \"abc\" for \"--cpus\" flag: failed to parse "
+                                "abc as a rational number");
         fails("--memory 1m img", "Minimum memory limit allowed is 6MB");
         fails("--cpus -1 img", "invalid value `-1` for --cpus");
         fails("--cpus 0 img", "--cpus");
@@ -306,7 +313,8 @@ static void test_security(void)
         ok(parse(line) < 0 && strstr(last_error, "decoding seccomp profile"), "bad profile JSON");
         unlink(prof);
         fails("--security-opt seccomp=/nonexistent img", "opening seccomp profile");
-        fails("--cap-add NET_FOO img", "unknown capability: \"NET_FOO\"");
+        fails("--cap-add NET_FOO img", "invalid CapAdd: unknown capability: \"CAP_NET_FOO\"");
+        fails("--cap-drop cap_nope img", "invalid CapDrop: unknown capability: \"CAP_NOPE\"");
         fails("--security-opt bogus img", "invalid --security-opt 2: \"bogus\"");
         fails("--security-opt no-new-privileges=maybe img", "invalid --security-opt");
         fails("--userns keep-id img", "--userns: invalid USER mode");
@@ -320,11 +328,15 @@ static void test_lifecycle(void)
         parses("--restart unless-stopped img", "unless-stopped");
         parses("--restart always img", "always");
         parses("--restart no img", "no");
-        fails("--restart sometimes img", "unknown policy 'sometimes'");
-        fails("--restart always:3 img", "can only be used with 'on-failure'");
+        fails("--restart sometimes img", "invalid restart policy 'sometimes'");
+        fails("--restart always:3 img", "maximum retry count cannot be used with restart policy "
+                                        "'always'");
+        parses("--restart always:0 img", "always:0, as Docker");
+        fails("--restart :3 img", "no policy provided before colon");
         fails("--restart on-failure:x img", "maximum retry count must be an integer");
         fails("--restart on-failure:-1 img", "cannot be negative");
-        fails("--rm --restart always img", "Conflicting options: --restart and --rm");
+        fails("--rm --restart always img",
+              "conflicting options: cannot specify both --restart and --rm");
 
         parses("--health-cmd true --health-interval 5s --health-timeout 2s --health-retries 3 "
                "--health-start-period 1m img",

@@ -176,7 +176,7 @@ static void test_process(void)
                "\"HOSTNAME=abc123\",\"HOME=/root\"]",
                "env: PATH, HOSTNAME, HOME");
         is_str(json_string_value(at("process.cwd")), "/", "cwd /");
-        is_str(dump(at("process.user")), "{\"uid\":0,\"gid\":0,\"additionalGids\":[]}",
+        is_str(dump(at("process.user")), "{\"uid\":0,\"gid\":0,\"additionalGids\":[0]}",
                "root user");
         ok(json_is_false(at("process.terminal")), "no terminal");
         ok(json_is_false(at("process.noNewPrivileges")), "noNewPrivileges off by default");
@@ -210,7 +210,7 @@ static void test_process(void)
                "[\"PATH=/p\",\"HOSTNAME=abc123\",\"TERM=xterm\",\"A=1\",\"HOME=/h\"]",
                "env: -e replaces PATH in place, TERM with -t, HOME given");
         is_str(json_string_value(at("process.cwd")), "/w", "cwd");
-        is_str(dump(at("process.user")), "{\"uid\":1000,\"gid\":1000,\"additionalGids\":[50]}",
+        is_str(dump(at("process.user")), "{\"uid\":1000,\"gid\":1000,\"additionalGids\":[1000,50]}",
                "user from /etc/passwd and its groups");
         is_int(json_integer_value(at("process.oomScoreAdj")), 5, "oomScoreAdj");
         ok(json_is_true(at("process.noNewPrivileges")), "noNewPrivileges");
@@ -230,18 +230,21 @@ static void test_user(void)
         struct eng_user u;
         berth_error_t err = NULL;
         ok(eng_user_resolve(rootfs, "app:staff", NULL, &u, &err) == 0, "app:staff");
-        ok(u.uid == 1000 && u.gid == 50 && u.ngids == 0, "explicit group: no member groups");
+        ok(u.uid == 1000 && u.gid == 50 && u.ngids == 1 && u.gids[0] == 50,
+           "explicit group: it alone, no member groups");
         is_str(u.home, "/home/app", "home");
         eng_user_release(&u);
         json_t *add = json_pack("[s,s]", "audio", "7");
         ok(eng_user_resolve(rootfs, "1000", add, &u, &err) == 0, "uid 1000 + group-add");
-        ok(u.uid == 1000 && u.gid == 1000 && u.ngids == 3 && u.gids[0] == 50 && u.gids[1] == 29 &&
-                   u.gids[2] == 7,
+        ok(u.uid == 1000 && u.gid == 1000 && u.ngids == 4 && u.gids[0] == 1000 && u.gids[1] == 50 &&
+                   u.gids[2] == 29 && u.gids[3] == 7,
            "numeric uid found in passwd: its gid, member groups, then --group-add");
         eng_user_release(&u);
         json_decref(add);
         ok(eng_user_resolve(rootfs, "5000:6000", NULL, &u, &err) == 0, "5000:6000");
-        ok(u.uid == 5000 && u.gid == 6000 && strcmp(u.home, "/") == 0, "unknown numeric ids");
+        ok(u.uid == 5000 && u.gid == 6000 && strcmp(u.home, "/") == 0 && u.ngids == 1 &&
+                   u.gids[0] == 6000,
+           "unknown numeric ids: the gid is the only group");
         eng_user_release(&u);
         ok(eng_user_resolve(rootfs, "", NULL, &u, &err) == 0 && u.uid == 0, "empty = root");
         eng_user_release(&u);
@@ -484,6 +487,8 @@ static void test_rootless(void)
         ok(!in_array(json_object_get(mount_at("/dev/pts"), "options"), "gid=5"),
            "gid 5 unmapped: devpts without gid=5");
         ok(at("process.oomScoreAdj") == NULL, "no oomScoreAdj below our own");
+        is_str(dump(at("process.user.additionalGids")), "[]",
+               "rootless: not the primary group as a supplementary one (runc refuses any)");
         struct rlimit rl;
         getrlimit(RLIMIT_NPROC, &rl);
         if (rl.rlim_max != RLIM_INFINITY)

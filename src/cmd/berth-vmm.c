@@ -1,7 +1,9 @@
 /* berth-vmm.c — main() of the microVM monitor: parse the command line,
  * run the VM, exit with the status that says how the guest stopped
  * (docs/vmm.md lists them). */
+#include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "vmm/jail.h"
@@ -12,7 +14,17 @@ int main(int argc, char **argv)
         cleanup_error berth_error_t err = NULL;
         struct vmm_config cfg;
         enum berth_log_level level = BERTH_LOG_WARN;
-
+        /* Pid 1 of a pid namespace (berth vm's jailed VMM): a signal left at
+         * its default action is dropped, not acted on, so a SIGTERM before
+         * vmm_run's signalfd would be lost.  Blocked, it waits there. */
+        if (getpid() == 1) {
+                sigset_t sigs;
+                sigemptyset(&sigs);
+                sigaddset(&sigs, SIGINT);
+                sigaddset(&sigs, SIGTERM);
+                sigaddset(&sigs, SIGHUP);
+                sigprocmask(SIG_BLOCK, &sigs, NULL);
+        }
 
         berth_log_init("berth-vmm", level, BERTH_LOG_TEXT, NULL, NULL);
         vmm_config_init(&cfg);

@@ -281,6 +281,18 @@ int vm_remove(struct vm_ctx *c, const char *name, bool disks, berth_error_t *err
         enum vm_status st;
         if (open_in(c, name, false, &r, &st, err) < 0)
                 return -1;
+        json_t *mig = json_object_get(r.state, "LastMigration");
+        const char *mode = json_string_value(json_object_get(mig, "Mode"));
+        const char *dest = json_string_value(json_object_get(mig, "Destination"));
+        if (disks && dest && mode && strcmp(mode, "cold") != 0) {
+                /* a live migration leaves the disks where they were, shared with the
+                 * destination that runs on them now */
+                vm_rec_close(&r);
+                return berth_fail_status(err, 1, 0,
+                                         "VM %s moved live to %s and its disks went with it "
+                                         "(shared storage): remove it without --disks",
+                                         name, dest);
+        }
         if (disks) {
                 size_t i;
                 json_t *d;

@@ -197,6 +197,10 @@ bool vm_jail_wanted(const struct vm_rec *r, const char **why)
                 w = "its definition says --no-jail";
         else if (r->migrate_incoming)
                 w = "it receives a live migration (berth-vmm refuses that under --jail)";
+        else if (geteuid() != 0)
+                /* the jail switches to uid 65534, which a rootless user namespace
+                 * may not map; not tried here (/dev/kvm is root's on test hosts) */
+                w = "berth runs rootless (the jail is made for root's VMs)";
         json_array_foreach(json_object_get(r->cfg, "network-interfaces"), i, n)
         {
                 if (!w && json_object_get(n, "network"))
@@ -285,6 +289,13 @@ static int spawn_vmm(struct sup *s, char *const *argv, berth_error_t *err)
                         _exit(127);
                 sigset_t all;
                 sigemptyset(&all);
+                if (s->jailed) {
+                        /* pid 1 drops a signal it has no handler for: kept
+                         * pending until berth-vmm's signalfd takes it */
+                        sigaddset(&all, SIGINT);
+                        sigaddset(&all, SIGTERM);
+                        sigaddset(&all, SIGHUP);
+                }
                 sigprocmask(SIG_SETMASK, &all, NULL);
                 signal(SIGPIPE, SIG_DFL);
                 execv(argv[0], argv);
@@ -304,9 +315,13 @@ static int spawn_vmm(struct sup *s, char *const *argv, berth_error_t *err)
         }
         if (vm_cgroup_enter(s->r, pid, err) < 0) {
                 if (vm_cgroup_limited(s->r)) { /* limits asked for: not without them */
-                        close(go[1]);
+                        /* killed before go closes: it never runs unlimited; its
+                         * jail's directory was made before it waited on go */
                         kill(pid, SIGKILL);
+                        close(go[1]);
                         waitpid(pid, NULL, 0);
+                        if (s->jailed)
+                                remove_jail_dir(pid);
                         close(in[1]);
                         close(out[0]);
                         return -1;

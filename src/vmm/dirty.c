@@ -37,10 +37,12 @@ int vmm_dirty_start(struct vmm_vm *vm, struct vmm_dirty *d, berth_error_t *err)
         d->words = (d->pages + 63) / 64;
         d->kvm = berth_xcalloc(d->words + 1, sizeof(uint64_t));
         d->user = berth_xcalloc(d->words + 1, sizeof(uint64_t));
+        d->touched = berth_xcalloc(d->words + 1, sizeof(uint64_t));
         if (set_logging(vm, true, err) < 0) {
                 (void) set_logging(vm, false, NULL);
                 free(d->kvm);
                 free(d->user);
+                free(d->touched);
                 memset(d, 0, sizeof(*d));
                 return -1;
         }
@@ -49,7 +51,8 @@ int vmm_dirty_start(struct vmm_vm *vm, struct vmm_dirty *d, berth_error_t *err)
         return 0;
 }
 
-int vmm_dirty_collect(struct vmm_vm *vm, struct vmm_dirty *d, uint64_t *out, berth_error_t *err)
+int vmm_dirty_collect(struct vmm_vm *vm, struct vmm_dirty *d, uint64_t *out, bool final,
+                      berth_error_t *err)
 {
         for (unsigned i = 0; i < vm->mem.n; i++) {
                 const struct vmm_mem_region *r = &vm->mem.regions[i];
@@ -67,9 +70,15 @@ int vmm_dirty_collect(struct vmm_vm *vm, struct vmm_dirty *d, uint64_t *out, ber
                                 if (d->kvm[p / 64] >> (p % 64) & 1)
                                         out[(first + p) / 64] |= 1ull << ((first + p) % 64);
         }
-        for (size_t w = 0; w < d->words; w++)
-                if (__atomic_load_n(&d->user[w], __ATOMIC_RELAXED))
-                        out[w] |= __atomic_exchange_n(&d->user[w], 0, __ATOMIC_RELAXED);
+        for (size_t w = 0; w < d->words; w++) {
+                if (__atomic_load_n(&d->user[w], __ATOMIC_RELAXED)) {
+                        uint64_t bits = __atomic_exchange_n(&d->user[w], 0, __ATOMIC_RELAXED);
+                        out[w] |= bits;
+                        d->touched[w] |= bits;
+                }
+                if (final)
+                        out[w] |= d->touched[w];
+        }
         return 0;
 }
 
@@ -87,5 +96,7 @@ void vmm_dirty_stop(struct vmm_vm *vm, struct vmm_dirty *d)
          * user map is freed with the VM's migration, not here */
         free(d->kvm);
         d->kvm = NULL;
+        free(d->touched);
+        d->touched = NULL;
         d->logging = false;
 }

@@ -20,14 +20,20 @@ struct json_t;
 struct vmm_dirty {
         uint64_t *kvm;  /* KVM_GET_DIRTY_LOG's scratch, the largest slot's size */
         uint64_t *user; /* installed as vm->mem.dirty */
+        /* every page user ever held: a device marks a page when it takes its
+         * pointer, before it writes (vmm_mem_ptr), so a round may send the page
+         * between the two; the switch-over sends all of these again */
+        uint64_t *touched;
         size_t pages, words;
         bool logging;
 };
 
 int vmm_dirty_start(struct vmm_vm *vm, struct vmm_dirty *d, berth_error_t *err);
 /* OR every page dirtied since the last call (or the start) into out
- * (d->words words) and clear the logs. */
-int vmm_dirty_collect(struct vmm_vm *vm, struct vmm_dirty *d, uint64_t *out, berth_error_t *err);
+ * (d->words words) and clear the logs; final (the VM paused, no device
+ * mid-write on the main loop): also every page a device touched since the start. */
+int vmm_dirty_collect(struct vmm_vm *vm, struct vmm_dirty *d, uint64_t *out, bool final,
+                      berth_error_t *err);
 void vmm_dirty_stop(struct vmm_vm *vm, struct vmm_dirty *d);
 
 enum vmm_mig_state {

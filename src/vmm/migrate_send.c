@@ -240,7 +240,7 @@ static int postcopy(struct sender *s, bool switched, berth_error_t *err)
         throttle_end(s);
         uint8_t rec[VMM_MIG_REC_SIZE];
         if (switched) {
-                if (vmm_dirty_collect(vm, &s->dirty, s->bitmap, err) < 0)
+                if (vmm_dirty_collect(vm, &s->dirty, s->bitmap, true, err) < 0)
                         return -1;
                 vmm_mig_rec_encode(rec, VMM_MIG_REC_POSTCOPY, 0, 0);
                 if (vmm_mig_write(&s->io, rec, sizeof(rec), err) < 0)
@@ -341,7 +341,7 @@ static int migrate(struct sender *s, berth_error_t *err)
                 if (dt > 0.5)
                         mbps = (double) (s->io.bytes - b0) / 1048576.0 / (dt / 1e3);
                 memset(s->bitmap, 0, s->dirty.words * sizeof(uint64_t));
-                if (vmm_dirty_collect(vm, &s->dirty, s->bitmap, err) < 0)
+                if (vmm_dirty_collect(vm, &s->dirty, s->bitmap, false, err) < 0)
                         return -1;
                 uint64_t left = popcount(s->bitmap, s->dirty.words);
                 set_figures(m, s->io.bytes, rounds, left, mbps);
@@ -437,7 +437,7 @@ static void *sender_thread(void *arg)
 static int final_pages(struct sender *s, uint64_t round, berth_error_t *err)
 {
         throttle_end(s);
-        if (vmm_dirty_collect(s->vm, &s->dirty, s->bitmap, err) < 0)
+        if (vmm_dirty_collect(s->vm, &s->dirty, s->bitmap, true, err) < 0)
                 return -1;
         uint64_t sent;
         uint8_t rec[VMM_MIG_REC_SIZE];

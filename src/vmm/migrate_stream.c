@@ -272,7 +272,13 @@ int vmm_mig_receive(struct vmm_mig_io *io, const struct vmm_mig_sink *sink,
                 case VMM_MIG_REC_ZERO:
                         if (check_run(arg, pages, ram_size, err) < 0)
                                 goto fail;
-                        memset(res->ram + arg, 0, (size_t) pages * VMM_MIG_PAGE);
+                        /* only pages that hold data (sent in an earlier round): writing
+                         * zeros over fresh RAM would make every page resident */
+                        for (uint32_t i = 0; i < pages; i++) {
+                                uint8_t *pg = res->ram + arg + (size_t) i * VMM_MIG_PAGE;
+                                if (!vmm_mig_page_zero(pg))
+                                        memset(pg, 0, VMM_MIG_PAGE);
+                        }
                         res->zero_pages += pages;
                         break;
                 case VMM_MIG_REC_POSTCOPY:

@@ -135,6 +135,18 @@ void virtq_unpop(struct virtq *q)
         q->s.last_avail--;
 }
 
+/* While a migration runs (mem.h's dirty): the used ring is written through
+ * the pointer taken when the queue was activated, which KVM's dirty log
+ * does not see and vmm_mem_ptr marked only then. */
+static void used_written(struct virtq *q, const void *p, uint64_t len)
+{
+        uint64_t *dirty = __atomic_load_n(&q->mem->dirty, __ATOMIC_ACQUIRE);
+        if (__builtin_expect(dirty != NULL, 0))
+                vmm_mem_mark_dirty(q->mem, dirty,
+                                   (uint64_t) ((const uint8_t *) p - (const uint8_t *) q->mem->map),
+                                   len);
+}
+
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 {
         if (q->broken)
@@ -146,6 +158,9 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
         ring[2 * slot + 1] = written;
         q->s.used_idx++;
         __atomic_store_n(&q->used[1], q->s.used_idx, __ATOMIC_RELEASE);
+        /* the ring's pointer was taken (and marked) at activation: mark what was written */
+        used_written(q, &ring[2 * slot], 8);
+        used_written(q, &q->used[1], sizeof(q->used[1]));
 }
 
 bool virtq_should_notify(struct virtq *q)
@@ -173,6 +188,7 @@ bool virtq_arm_notify(struct virtq *q)
                 uint16_t *avail_event =
                         (uint16_t *) (void *) ((uint8_t *) (q->used + 2) + 8u * q->s.size);
                 __atomic_store_n(avail_event, q->s.last_avail, __ATOMIC_RELAXED);
+                used_written(q, avail_event, sizeof(*avail_event));
         }
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         return avail_idx(q) != q->s.last_avail;

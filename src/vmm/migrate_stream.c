@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -56,7 +57,11 @@ void vmm_mig_io_fd(struct vmm_mig_io *io, int fd)
 /* Wait until fd is ready for events, serving wake_fd meanwhile. */
 static int io_wait(struct vmm_mig_io *io, short events, berth_error_t *err)
 {
-        int limit = io->timeout_ms ? io->timeout_ms : DEFAULT_TIMEOUT_MS, waited = 0;
+        int limit = io->timeout_ms ? io->timeout_ms : DEFAULT_TIMEOUT_MS;
+        /* by the clock, not by poll's timeouts: a wake fd that stays readable
+         * would return at once every time and the silence would never count */
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         for (;;) {
                 struct pollfd p[2] = {{.fd = io->fd, .events = events},
                                       {.fd = io->wake_fd, .events = POLLIN}};
@@ -69,7 +74,8 @@ static int io_wait(struct vmm_mig_io *io, short events, berth_error_t *err)
                         return berth_fail(err, ECANCELED, "the VMM is stopping");
                 if (p[0].revents)
                         return 0;
-                if (n == 0 && (waited += 200) >= limit)
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >= limit)
                         return berth_fail(err, ETIMEDOUT,
                                           "the migration stream was silent for %d s", limit / 1000);
         }

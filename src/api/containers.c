@@ -147,14 +147,14 @@ static json_t *list_row(struct eng_ctx *e, struct eng_container *c, bool size,
         char *status = eng_status_text(c, now);
         char *name = berth_xasprintf("/%s", eng_container_name(c));
         json_t *row = json_pack(
-                "{s:s, s:[s], s:s, s:s, s:s, s:I, s:o, s:O, s:s, s:s, s:{s:s}, s:{s:O}, s:O}", "Id",
+                "{s:s, s:[s], s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:s, s:{s:s}, s:{s:o}, s:o}", "Id",
                 c->id, "Names", name, "Image", *image ? image : sval(doc, "Image"), "ImageID",
                 sval(doc, "Image"), "Command", cmd, "Created", created_sec(doc, now), "Ports",
-                ports(ns), "Labels", json_is_object(labels) ? labels : json_object(), "State",
-                eng_container_status(c), "Status", status, "HostConfig", "NetworkMode",
+                ports(ns), "Labels", json_is_object(labels) ? json_incref(labels) : json_object(),
+                "State", eng_container_status(c), "Status", status, "HostConfig", "NetworkMode",
                 sval(json_object_get(doc, "HostConfig"), "NetworkMode"), "NetworkSettings",
-                "Networks", json_is_object(nets) ? nets : json_object(), "Mounts",
-                json_is_array(mounts) ? mounts : json_array());
+                "Networks", json_is_object(nets) ? json_incref(nets) : json_object(), "Mounts",
+                json_is_array(mounts) ? json_incref(mounts) : json_array());
         free(cmd);
         free(status);
         free(name);

@@ -210,7 +210,7 @@ static int dns_spawn_result(int pfd_read, pid_t child, char *msg, size_t cap)
         msg[mlen] = '\0';
         while (mlen > 0 && msg[mlen - 1] == '\n')
                 msg[--mlen] = '\0';
-        int st;
+        int st = 0; /* a failed wait (reaped elsewhere): 0, and the callers ask dns_alive */
         while (waitpid(child, &st, 0) < 0 && errno == EINTR)
                 ;
         return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);

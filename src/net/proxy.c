@@ -95,9 +95,15 @@ static void proxy_main(int lfd, const struct sockaddr_storage *to, socklen_t tol
         for (;;) {
                 int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
                 if (c < 0) {
-                        if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE ||
-                            errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                        if (errno == EINTR || errno == ECONNABORTED)
                                 continue;
+                        /* out of descriptors or memory: the connection stays queued, so a
+                         * retry at once would spin; try again a little later */
+                        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                            errno == ENOMEM) {
+                                usleep(50000);
+                                continue;
+                        }
                         _exit(1);
                 }
                 pid_t p = fork();
@@ -155,16 +161,20 @@ int net_proxy_start(const char *host_ip, unsigned host_port, const char *ctr_ip,
                  * descriptor of berth's but the listening socket */
                 close(p[0]);
                 pid_t g = fork();
-                if (g != 0) {
-                        if (g > 0)
-                                berth_write_all(p[1], &g, sizeof(g));
+                if (g != 0)
                         _exit(g < 0);
-                }
                 setsid();
+                signal(SIGTERM, SIG_DFL);
                 sigset_t none;
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
-                signal(SIGTERM, SIG_DFL);
+                /* named, leading its group and killable before the caller learns its pid:
+                 * net_proxy_stop right after the start (a later port's failure) must find a
+                 * relay to stop */
+                prctl(PR_SET_NAME, NET_PROXY_COMM, 0, 0, 0);
+                pid_t self = getpid();
+                if (berth_write_all(p[1], &self, sizeof(self)) < 0)
+                        _exit(1);
                 int devnull = open("/dev/null", O_RDWR);
                 if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 ||
                     dup2(devnull, 2) < 0 || dup2(lfd, 3) < 0)
@@ -178,7 +188,10 @@ int net_proxy_start(const char *host_ip, unsigned host_port, const char *ctr_ip,
         while (waitpid(child, &st, 0) < 0 && errno == EINTR)
                 ;
         pid_t g = 0;
-        ssize_t n = read(p[0], &g, sizeof(g));
+        ssize_t n;
+        do /* the relay writes its pid once it leads its group (or exits: 0) */
+                n = read(p[0], &g, sizeof(g));
+        while (n < 0 && errno == EINTR);
         close(p[0]);
         if (n != (ssize_t) sizeof(g) || g <= 0)
                 return berth_fail(err, ECHILD, "start the relay for [%s]:%u", host_ip, host_port);

@@ -234,7 +234,8 @@ __attribute__((noreturn)) static void child_main(struct exec_child *x)
                                      .seccomp_bpf = x->seccomp_bpf,
                                      .path = exe,
                                      .preserve_fds = x->preserve_fds,
-                                     .in_userns = in_userns};
+                                     .in_userns = in_userns,
+                                     .sync_fd = x->sync};
         int notify_fd = -1;
         /* A notifying filter is loaded while `exec` waits, which passes its fd on to the
          * seccomp agent; else the process finishes on its own after READY, as before. */

@@ -70,12 +70,16 @@ struct oci_exec_plan {
         const char *path;                     /* resolved program path */
         int preserve_fds;
         bool in_userns;
+        /* the runtime's sync socket: a notifying filter's listener goes to it the moment the
+         * filter is loaded (oci_seccomp_hand_over), as runc's, before the runtime's own calls
+         * that follow could be ones the filter notifies with no agent yet to answer them */
+        int sync_fd;
 };
 int oci_process_resolve(const struct oci_process *p, char **path, berth_error_t *err);
 int oci_process_prepare(const struct oci_process *p, berth_error_t *err);
-/* First all but the execve (*notify_fd: the listener fd of a notifying seccomp filter, for
- * the runtime to take, else -1); then, maybe after waiting for `start`, the execve (returns
- * only on failure). */
+/* First all but the execve (*notify_fd: -1, a notifying seccomp filter's listener having
+ * gone to the runtime by plan->sync_fd as soon as it was loaded); then, maybe after waiting
+ * for `start`, the execve (returns only on failure). */
 int oci_process_finalize(const struct oci_exec_plan *plan, int *notify_fd, berth_error_t *err);
 int oci_process_execve(const struct oci_exec_plan *plan, berth_error_t *err);
 int oci_caps_apply(const struct oci_process *p, berth_error_t *err);

@@ -480,7 +480,8 @@ void oci_init_main(struct oci_init_args *a)
                                      .seccomp = s->seccomp,
                                      .path = exe,
                                      .preserve_fds = a->preserve_fds,
-                                     .in_userns = a->in_userns};
+                                     .in_userns = a->in_userns,
+                                     .sync_fd = a->sync_fd};
         int notify_fd = -1;
         if (s->process &&
             (oci_process_finalize(&plan, &notify_fd, &err) < 0 ||

@@ -168,8 +168,16 @@ static int set_user(const struct oci_process *p, bool in_userns, berth_error_t *
 
 static int load_seccomp(const struct oci_exec_plan *plan, int *notify_fd, berth_error_t *err)
 {
-        return plan->seccomp_bpf ? oci_seccomp_load_bpf(plan->seccomp_bpf, err)
-                                 : oci_seccomp_load(plan->seccomp, notify_fd, err);
+        if (plan->seccomp_bpf)
+                return oci_seccomp_load_bpf(plan->seccomp_bpf, err);
+        if (oci_seccomp_load(plan->seccomp, notify_fd, err) < 0)
+                return -1;
+        if (*notify_fd < 0)
+                return 0;
+        /* to the agent at once (plan->sync_fd): set_user and capset come next */
+        int fd = *notify_fd;
+        *notify_fd = -1;
+        return oci_seccomp_hand_over(plan->sync_fd, fd, err);
 }
 
 /* HOME of uid in the container's /etc/passwd, or "/" (runc's fallback); newly allocated. */

@@ -366,6 +366,9 @@ int oci_seccomp_load(const struct oci_seccomp *sc, int *notify_fd, berth_error_t
         free(prog.filter);
         if (r < 0)
                 return berth_fail(err, e, "load the seccomp filter");
+        /* TSYNC without a listener: a positive answer is the thread that kept the filter out */
+        if (r > 0 && !(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
+                return berth_fail(err, ESRCH, "load the seccomp filter: thread %ld not synced", r);
         if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
                 *notify_fd = (int) r;
         return 0;

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <jansson.h>
 #include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -256,9 +258,62 @@ static void notify_listener(void)
         oci_spec_free(s);
 }
 
+/* A thread of the caller's that has a filter of its own: TSYNC cannot bring it along. */
+static void *own_filter_thread(void *arg)
+{
+        int *ready = arg;
+        struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+        struct sock_fprog prog = {.len = 1, .filter = &allow};
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
+                __atomic_store_n(ready, 1, __ATOMIC_SEQ_CST);
+        else
+                __atomic_store_n(ready, -1, __ATOMIC_SEQ_CST);
+        for (;;)
+                pause();
+        return NULL;
+}
+
+/* seccomp(2) with TSYNC answers a thread it could not sync with that thread's id (> 0): the
+ * filter is then not loaded, and the load must fail, not pass for a success. */
+static void tsync_refused(void)
+{
+        char *msg;
+        json_t *sc = json_pack("{s:s, s:[s], s:[{s:[s], s:s}]}", "defaultAction", "SCMP_ACT_ALLOW",
+                               "flags", "SECCOMP_FILTER_FLAG_TSYNC", "syscalls", "names", "getcpu",
+                               "action", "SCMP_ACT_ERRNO");
+        struct oci_spec *s = with_seccomp(sc, &msg);
+        ok(s != NULL, "a profile with SECCOMP_FILTER_FLAG_TSYNC parses");
+        free(msg);
+        if (s == NULL)
+                return;
+        pid_t pid = fork();
+        if (pid == 0) {
+                static int ready;
+                pthread_t t;
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+                    pthread_create(&t, NULL, own_filter_thread, &ready) != 0)
+                        _exit(3);
+                while (__atomic_load_n(&ready, __ATOMIC_SEQ_CST) == 0)
+                        usleep(1000);
+                if (ready < 0)
+                        _exit(4);
+                int fd = -1;
+                berth_error_t err = NULL;
+                int r = oci_seccomp_load(s->seccomp, &fd, &err);
+                int e = err ? err->errnum : 0;
+                _exit(r == 0 ? 1 : e == ESRCH ? 0 : 2);
+        }
+        int st = 0;
+        waitpid(pid, &st, 0);
+        is_int(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0,
+               "TSYNC that a thread refuses: the load fails with ESRCH");
+        oci_spec_free(s);
+}
+
 int main(void)
 {
         enosys_stub();
+        tsync_refused();
         notify_refusals();
         notify_listener();
         return tap_done();

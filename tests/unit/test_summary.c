@@ -132,7 +132,9 @@ static void test_codec(void)
         ok(eng_summary_split(bad, &d, &s, &ds2, &ss2) < 0, "split: no State in the state");
         json_decref(bad);
         ok(eng_summary_split(NULL, &d, &s, &ds2, &ss2) < 0, "split: nothing (unparsable text)");
-        ok(eng_summary_split(json_array(), &d, &s, &ds2, &ss2) < 0, "split: an array");
+        json_t *arr = json_array();
+        ok(eng_summary_split(arr, &d, &s, &ds2, &ss2) < 0, "split: an array");
+        json_decref(arr);
         json_decref(sum);
 
         struct eng_stamp zero = {0, 0, 0};

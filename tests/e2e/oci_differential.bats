@@ -1794,6 +1794,27 @@ agent_msg() {
         [ "$b_out" = 1 ]
 }
 
+@test "diff: seccomp notify of the user and capability switch itself: no hang" {
+        # without noNewPrivileges the filter is loaded before setgroups/setresuid/capset, so
+        # the agent must have the listener before they run (berth once handed it over later
+        # and hung here until the agent gave up)
+        local nr
+        nr=$(python3 -c 'import ctypes; l=ctypes.CDLL("libseccomp.so.2"); print(l.seccomp_syscall_resolve_name(b"mkdir"))')
+        jq --arg l "$W/agent.sock" '.process.args = ["sh", "-c", "mkdir /tmp/d 2>/dev/null; echo $?"]
+                | .process.noNewPrivileges = false
+                | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $l,
+                        syscalls: [{names: ["mkdir", "setgroups", "setresuid", "setresgid", "capset",
+                                "prctl"], action: "SCMP_ACT_NOTIFY"}]}' \
+                "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
+        agent 2 "$nr" 66
+        local t0=$SECONDS
+        both run h
+        wait "$agent_pid"
+        same_quiet
+        [ "$b_out" = 1 ]
+        [ $((SECONDS - t0)) -lt 15 ]
+}
+
 @test "diff: seccomp NOTIFY for write or as the default action is refused; no container left" {
         jq --arg l "$W/agent.sock" '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: $l,
                         syscalls: [{names: ["write"], action: "SCMP_ACT_NOTIFY"}]}' \

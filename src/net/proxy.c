@@ -162,7 +162,7 @@ int net_proxy_start(const char *host_ip, unsigned host_port, const char *ctr_ip,
                 close(p[0]);
                 pid_t g = fork();
                 if (g != 0)
-                        _exit(g < 0);
+                        _exit(g < 0 ? 1 : 0);
                 setsid();
                 signal(SIGTERM, SIG_DFL);
                 sigset_t none;

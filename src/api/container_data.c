@@ -18,6 +18,7 @@
 #include "common/units.h"
 #include "common/util.h"
 #include "engine/cp.h"
+#include "engine/events.h"
 #include "engine/lifecycle.h"
 #include "engine/rootfs.h"
 
@@ -216,6 +217,8 @@ static void archive_get(struct api_req *r)
                 MHD_add_response_header(r->resp, "X-Docker-Container-Path-Stat", header);
                 job_free(j);
         } else {
+                /* dockerd logs it once the archive is set up, before it streams */
+                eng_event_container(&j->e, j->c, "archive-path", NULL);
                 tar_reply(r, j, header);
         }
         free(header);
@@ -243,6 +246,7 @@ static void archive_put(struct api_req *r)
                                 err ? api_error_text(err) : strerror(errno));
                 berth_error_release(&err);
         } else {
+                eng_event_container(&j->e, j->c, "extract-to-dir", NULL);
                 api_reply_empty(r, 200);
         }
         job_free(j);

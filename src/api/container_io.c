@@ -14,6 +14,7 @@
 #include "common/units.h"
 #include "common/util.h"
 #include "engine/attach.h"
+#include "engine/events.h"
 #include "engine/lifecycle.h"
 
 static const char hello_none[] = "{\"stdin\":false,\"stdout\":false,\"stderr\":false}\n";
@@ -359,6 +360,9 @@ static void resize(struct api_req *r)
                 int n = snprintf(dims, sizeof(dims), "%u %u", h, w);
                 eng_frame_send(fd, ENG_FRAME_RESIZE, dims, (size_t) n);
                 close(fd);
+                eng_event_container(
+                        &e, c, "resize",
+                        json_pack("{s:I, s:I}", "height", (json_int_t) h, "width", (json_int_t) w));
                 api_reply_empty(r, 200);
         } else {
                 berth_error_release(&err);

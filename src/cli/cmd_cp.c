@@ -14,6 +14,7 @@
 #include "cli/containers.h"
 #include "common/util.h"
 #include "engine/cp.h"
+#include "engine/events.h"
 #include "engine/lifecycle.h"
 
 /* "name:path" is a container's path unless it looks like a local one. */
@@ -173,6 +174,8 @@ int cmd_cp(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         } else if (r == 0) {
                 r = copy_to(AT_FDCWD, pa, NULL, root, *pb ? pb : "/", keep_owner, err);
         }
+        if (r == 0) /* as dockerd's archive endpoints */
+                eng_event_container(&e, ct, from ? "archive-path" : "extract-to-dir", NULL);
         if (root >= 0)
                 close(root);
         eng_container_free(ct);

@@ -64,6 +64,19 @@ void eng_event_container(const struct eng_ctx *e, struct eng_container *c, const
         json_decref(attrs);
 }
 
+void eng_event_container_rec(struct eng_container *c, const char *action, json_t *extra)
+{
+        cleanup_free char *dir = berth_xstrdup(c->run_dir);
+        for (int up = 0; up < 2; up++) {
+                char *slash = strrchr(dir, '/');
+                if (slash && slash != dir)
+                        *slash = '\0';
+        }
+        json_t *attrs = eng_event_attrs(c);
+        eng_event_container_attrs(dir, c->id, action, attrs, extra);
+        json_decref(attrs);
+}
+
 void eng_event_health(const struct eng_ctx *e, struct eng_container *c)
 {
         /* one container per monitor: what it last reported, to log only changes */

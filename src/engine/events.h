@@ -19,6 +19,9 @@ char *eng_events_dir(const struct eng_ctx *e);
  * LogContainerEventWithAttributes) plus extra (taken; may be NULL). */
 void eng_event_container(const struct eng_ctx *e, struct eng_container *c, const char *action,
                          json_t *extra);
+/* The same, for who holds the record but no context (top, cp): the log's directory is the
+ * one above the record's run directory (<run_dir>/containers/<id>). */
+void eng_event_container_rec(struct eng_container *c, const char *action, json_t *extra);
 /* The attributes of a container's events (its labels, "image", "name"), for who emits them
  * later without the record at hand (an exec's start and death in the API). */
 json_t *eng_event_attrs(struct eng_container *c);

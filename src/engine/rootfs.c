@@ -15,6 +15,7 @@
 
 #include "common/idmap.h"
 #include "common/util.h"
+#include "engine/events.h"
 #include "image/image.h"
 
 static bool kernel_at_least(int major, int minor)
@@ -82,6 +83,7 @@ int eng_rootfs_export(struct eng_ctx *e, struct eng_container *c, int outfd, ber
                 return berth_fail(err, errno, "open `%s`", root);
         if (img_tar_dir(fd, outfd, err) < 0)
                 return berth_wrap(err, "export `%s`", c->id);
+        eng_event_container(e, c, "export", NULL);
         return 0;
 }
 

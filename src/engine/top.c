@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "engine/events.h"
 #include "engine/stats.h"
 
 /* The index of the word "PID" in ps's header, or -1. */
@@ -115,6 +116,7 @@ int eng_top(struct eng_container *c, char *const *args, size_t n_args, char **ou
                 return -1;
         }
         *out = text ? text : berth_xstrdup("");
+        eng_event_container_rec(c, "top", NULL);
         return 0;
 }
 

@@ -390,9 +390,30 @@ static int load_oci(struct img_store *s, struct loaded *l, img_load_report_fn re
         return ret;
 }
 
+/* Between the loaders and the caller's report: one "load" event per image, as dockerd logs
+ * each image it loads once (Actor.ID and name its ID), however many names it has. */
+struct load_events {
+        struct img_store *s;
+        img_load_report_fn report;
+        void *ctx;
+        json_t *seen; /* manifest digests already logged */
+};
+
+static void load_event(void *ctx, const char *name, const char *manifest, const char *config)
+{
+        struct load_events *ev = ctx;
+        if (json_object_get(ev->seen, manifest) == NULL) {
+                json_object_set_new(ev->seen, manifest, json_true());
+                img_event(ev->s, manifest, "load", NULL);
+        }
+        if (ev->report)
+                ev->report(ev->ctx, name, manifest, config);
+}
+
 int img_load(struct img_store *s, const char *path, img_load_report_fn report, void *ctx,
              berth_error_t *err)
 {
+        struct load_events ev = {.s = s, .report = report, .ctx = ctx, .seen = json_object()};
         struct loaded l = {.files = json_object(), .links = json_object()};
         struct stat st;
         int ret;
@@ -402,14 +423,15 @@ int img_load(struct img_store *s, const char *path, img_load_report_fn report, v
                 ret = read_tar(s, path, &l, err);
         if (ret == 0) {
                 if (l.manifest_json)
-                        ret = load_docker(s, &l, report, ctx, err);
+                        ret = load_docker(s, &l, load_event, &ev, err);
                 else if (l.index_json)
-                        ret = load_oci(s, &l, report, ctx, err);
+                        ret = load_oci(s, &l, load_event, &ev, err);
                 else
                         ret = berth_fail(err, EINVAL,
                                          "neither manifest.json (docker-archive) nor index.json "
                                          "(OCI layout) found");
         }
+        json_decref(ev.seen);
         json_decref(l.files);
         json_decref(l.links);
         free(l.manifest_json);

@@ -327,6 +327,15 @@ int img_save(struct img_store *s, const char *const *images, size_t n, enum img_
             S_ISREG(pst.st_mode))
                 unlink(path);
 out:
+        /* dockerd logs "save" once per image written, Actor.ID and name its ID */
+        for (size_t i = 0; i < n && ret == 0; i++) {
+                bool dup = false;
+                for (size_t j = 0; j < i && !dup; j++)
+                        dup = strcmp(items[j].img.manifest_digest, items[i].img.manifest_digest) ==
+                              0;
+                if (!dup)
+                        img_event(s, items[i].img.manifest_digest, "save", NULL);
+        }
         for (size_t i = 0; i < n; i++) {
                 img_image_free(&items[i].img);
                 free(items[i].name);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/eventlog.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "image/registry_http.h"
@@ -471,6 +472,23 @@ static char *mount_source(const struct img_entry *e, const struct reg *r)
         return NULL;
 }
 
+/* dockerd's push event: Actor.ID the reference pushed ("reg:5000/a:tag"), the image's labels
+ * and name its repository. */
+static void push_event(const struct img_image *img, const char *dest)
+{
+        cleanup_free char *norm = NULL, *repo = NULL, *tag = NULL;
+        berth_error_t sub = NULL;
+        if (img_ref_normalize(dest, &norm, &sub) < 0) {
+                berth_error_release(&sub);
+                return;
+        }
+        img_ref_split(norm, &repo, &tag);
+        json_t *attrs = json_object();
+        json_object_update(attrs, json_object_get(json_object_get(img->cfg, "config"), "Labels"));
+        json_object_set_new(attrs, "name", json_string(repo));
+        berth_event_emit(NULL, "image", "push", norm, attrs);
+}
+
 int img_push(struct img_store *s, const char *image, const char *dest,
              const struct img_registry_opts *o, char out[IMG_DIGEST_MAX], berth_error_t *err)
 {
@@ -525,6 +543,7 @@ int img_push(struct img_store *s, const char *image, const char *dest,
         progress(o, "%s: digest: %s size: %zu", ref, img.manifest_digest, len);
         if (out)
                 memcpy(out, img.manifest_digest, IMG_DIGEST_MAX);
+        push_event(&img, dest ? dest : image);
         ret = 0;
 out:
         img_image_free(&img);

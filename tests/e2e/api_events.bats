@@ -258,3 +258,60 @@ exec_die|0|ev-exec|64"
         [ "$(echo "$output" | head -3 | sort -u | wc -l)" -eq 1 ]
         [ "$(echo "$output" | sort -u | wc -l)" -eq 2 ]
 }
+
+@test "image save and load: one event per image, Actor.ID and name the image ID (dk and berth)" {
+        id=$("$BERTH" image inspect busybox --format '{{.Id}}')
+        "$BERTH" tag busybox busybox:evsave
+        since=$(now)
+        # one image under two names is one save, and one load
+        dk save -o "$BATS_TEST_TMPDIR/a.tar" busybox busybox:evsave
+        "$BERTH" save -o "$BATS_TEST_TMPDIR/b.tar" busybox
+        dk load -i "$BATS_TEST_TMPDIR/a.tar" >/dev/null
+        "$BERTH" load -i "$BATS_TEST_TMPDIR/b.tar" >/dev/null
+        until=$(now)
+        "$BERTH" rmi busybox:evsave >/dev/null
+        run dk events --since "$since" --until "$until" --filter type=image \
+                --format '{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}'
+        assert_success
+        [ "$output" = "image save $id $id
+image save $id $id
+image load $id $id
+image load $id $id" ]
+}
+
+@test "container top, export, cp both ways (archive-path, extract-to-dir) and a TTY resize are events" {
+        "$BERTH" run -d -t --network none --name ev-data busybox sleep 1000 >/dev/null
+        cid=$("$BERTH" inspect -f '{{.Id}}' ev-data)
+        echo hi >"$BATS_TEST_TMPDIR/f.txt"
+        since=$(now)
+        dk top ev-data >/dev/null
+        "$BERTH" top ev-data >/dev/null
+        dk export -o "$BATS_TEST_TMPDIR/e1.tar" ev-data
+        "$BERTH" export -o "$BATS_TEST_TMPDIR/e2.tar" ev-data
+        dk cp "$BATS_TEST_TMPDIR/f.txt" ev-data:/tmp/f.txt
+        "$BERTH" cp "$BATS_TEST_TMPDIR/f.txt" ev-data:/tmp/g.txt
+        dk cp ev-data:/tmp/f.txt "$BATS_TEST_TMPDIR/o1.txt"
+        "$BERTH" cp ev-data:/tmp/g.txt "$BATS_TEST_TMPDIR/o2.txt"
+        run api_curl -o /dev/null -w '%{http_code}' -X POST "/v1.41/containers/ev-data/resize?h=31&w=101"
+        [ "$output" = 200 ]
+        until=$(now)
+        [ "$(cat "$BATS_TEST_TMPDIR/o1.txt" "$BATS_TEST_TMPDIR/o2.txt")" = "hi
+hi" ]
+        run dk events --since "$since" --until "$until" --filter container=ev-data \
+                --format '{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}} {{.Actor.Attributes.image}}'
+        assert_success
+        want="top
+top
+export
+export
+extract-to-dir
+extract-to-dir
+archive-path
+archive-path
+resize"
+        [ "$(echo "$output" | awk '{print $2}')" = "$want" ]
+        [ "$(echo "$output" | awk '{print $1, $3, $4, $5}' | sort -u)" = "container $cid ev-data busybox" ]
+        run dk events --since "$since" --until "$until" --filter container=ev-data \
+                --filter event=resize --format '{{.Actor.Attributes.height}} {{.Actor.Attributes.width}}'
+        [ "$output" = "31 101" ]
+}

@@ -215,6 +215,10 @@ print(c.images.list(filters={"label": "tier=front"})[0].labels)'
         assert_output_contains "The push refers to repository [$r/ai/bb]"
         assert_output_contains "Pushed"
         assert_output_contains "1: digest: $digest"
+        # dockerd's push event: Actor.ID the reference, name its repository
+        run dk events --since 0 --until "$(date +%s.%N)" --filter event=push \
+                --format '{{.Type}} {{.Actor.ID}} {{.Actor.Attributes.name}}'
+        [ "$output" = "image $r/ai/bb:1 $r/ai/bb" ]
         dk rmi "$r/ai/bb:1" >/dev/null
         run dk pull "$r/ai/bb:1"
         assert_success

@@ -145,10 +145,16 @@ static void test_truncated(void)
         good(&o);
         struct vmm_mig_result res;
         char msg[512];
-        int refused = 0;
-        for (size_t n = 0; n < o.n; n++)
+        int refused = 0, tried = 0;
+        /* every cut in the header and the records' heads and tails, a sample inside the
+         * page's payload: each try takes a fresh 2 MiB of RAM, slow under ASan */
+        for (size_t n = 0; n < o.n; n++) {
+                if (n >= 256 && n + 256 <= o.n && n % 61 != 0)
+                        continue;
+                tried++;
                 refused += receive(o.d, n, &res, msg, sizeof(msg), false) < 0;
-        is_int(refused, (int) o.n, "every truncation is refused");
+        }
+        is_int(refused, tried, "every truncation is refused");
         receive(o.d, o.n - 1, &res, msg, sizeof(msg), false);
         ok(strstr(msg, "truncated") != NULL, "as truncated");
         free(o.d);

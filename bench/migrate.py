@@ -18,75 +18,15 @@ same for qemu.
   post-copy  berth-vmm: "postcopy": true in the PUT; QEMU: the postcopy-ram capability on both
              ends and migrate-start-postcopy right after `migrate`
 """
-import http.client
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
 
-
-class UnixHTTP(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost")
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(self.path)
-
-
-def wait_for(pred, what, timeout=20):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return
-        time.sleep(0.002)
-    sys.exit(f"timed out waiting for {what}")
-
-
-def console_has(path, text):
-    try:
-        with open(path, "rb") as f:
-            return text in f.read()
-    except FileNotFoundError:
-        return False
-
-
-class QMP:
-    def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX)
-        self.s.connect(path)
-        self.f = self.s.makefile("rwb")
-        self.f.readline()  # greeting
-        self.cmd("qmp_capabilities")
-
-    def cmd(self, name, **args):
-        msg = {"execute": name}
-        if args:
-            msg["arguments"] = args
-        self.f.write(json.dumps(msg).encode() + b"\n")
-        self.f.flush()
-        while True:
-            r = json.loads(self.f.readline())
-            if "event" in r:
-                continue
-            if "error" in r:
-                sys.exit(f"qmp {name}: {r['error']}")
-            return r["return"]
-
-    def close(self):
-        self.s.close()
-
-
-def qemu_cmd(mem, cmdline, guest, qmp):
-    """The QEMU microvm line of bench/snapshot.py."""
-    return ["qemu-system-x86_64", "-M", "microvm,x-option-roms=off,rtc=off", "-enable-kvm",
-            "-cpu", "host,-arch-capabilities", "-m", str(mem), "-nodefaults", "-no-user-config",
-            "-display", "none", "-serial", "stdio", "-kernel", guest, "-append", cmdline,
-            "-qmp", f"unix:{qmp},server=on,wait=off"]
+# the HTTP client, waits, QMP and the QEMU line are bench/snapshot.py's
+from snapshot import QMP, UnixHTTP, console_has, med, qemu_cmd, wait_for
 
 
 def api(sock, method, path, body=None, timeout=600):
@@ -97,10 +37,6 @@ def api(sock, method, path, body=None, timeout=600):
     data = r.read()
     c.close()
     return r.status, json.loads(data) if data else None
-
-
-def med(xs):
-    return f"{statistics.median(xs):.2f} {min(xs):.2f} {max(xs):.2f}"
 
 
 def free_port():

@@ -218,4 +218,5 @@ def main():
     print(f"bytes {bbytes} {qbytes}")
 
 
-main()
+if __name__ == "__main__":
+    main()

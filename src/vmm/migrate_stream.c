@@ -493,16 +493,26 @@ static int parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *
         return 0;
 }
 
+/* addr parsed into *ss, and a non-blocking stream socket of its family. */
+static int addr_socket(const char *addr, struct sockaddr_storage *ss, socklen_t *len, int *family,
+                       berth_error_t *err)
+{
+        if (parse_addr(addr, ss, len, family, err) < 0)
+                return -1;
+        int fd = socket(*family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return berth_fail(err, errno, "socket for `%s`", addr);
+        return fd;
+}
+
 int vmm_mig_connect(const char *addr, int timeout_ms, berth_error_t *err)
 {
         struct sockaddr_storage ss;
         socklen_t len = 0;
         int family = AF_UNIX;
-        if (parse_addr(addr, &ss, &len, &family, err) < 0)
-                return -1;
-        int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        int fd = addr_socket(addr, &ss, &len, &family, err);
         if (fd < 0)
-                return berth_fail(err, errno, "socket for `%s`", addr);
+                return -1;
         if (connect(fd, (struct sockaddr *) &ss, len) < 0 && errno != EINPROGRESS) {
                 int e = errno;
                 close(fd);
@@ -529,11 +539,9 @@ int vmm_mig_listen(const char *addr, berth_error_t *err)
         struct sockaddr_storage ss;
         socklen_t len = 0;
         int family = AF_UNIX;
-        if (parse_addr(addr, &ss, &len, &family, err) < 0)
-                return -1;
-        int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        int fd = addr_socket(addr, &ss, &len, &family, err);
         if (fd < 0)
-                return berth_fail(err, errno, "socket for `%s`", addr);
+                return -1;
         int one = 1;
         if (family != AF_UNIX)
                 (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

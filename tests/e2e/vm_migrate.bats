@@ -140,7 +140,8 @@ field() { # JSON-PATH (python expression on d) < inspect document
         t=$(first_count "$log_b")
         echo "source ended at $s, destination started at $t" >&2
         [ "$t" -ge "$s" ]
-        ! grep -a mismatch "$log_b"
+        run grep -a mismatch "$log_b"
+        assert_failure 1
         on b "$BERTH" vm inspect live1 >"$d/b.json"
         [ "$(field 'd["State"]["LastMigration"]["Mode"]' <"$d/b.json")" = live ]
 }

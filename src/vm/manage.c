@@ -255,7 +255,7 @@ static char *node_cpus(const char *nodeset, berth_error_t *err)
         if (parse_cpulist(nodeset, &nodes) < 0)
                 return berth_fail(err, 0, "NUMA node set `%s`: want e.g. 0-1,3", nodeset), NULL;
         char *out = NULL;
-        for (int n = 0; n < 64; n++) {
+        for (int n = 0; n < CPU_SETSIZE; n++) {
                 if (!CPU_ISSET(n, &nodes))
                         continue;
                 char p[96];

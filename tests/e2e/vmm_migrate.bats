@@ -53,6 +53,14 @@ start_vmm() {
         last_pid=$!
 }
 
+# STATUS PID: PID (a child of this shell) exits with STATUS.  Not `run wait`:
+# run's subshell cannot wait for a child of this shell that is still running.
+wait_status() {
+        local rc=0
+        wait "$2" || rc=$?
+        [ "$rc" -eq "$1" ] || { echo "pid $2 exited $rc, want $1" >&2; return 1; }
+}
+
 wait_sock() {
         local i
         for i in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; done
@@ -130,7 +138,7 @@ refused_by_destination() { # EXPR PATTERN
         wait_sock "$d/mig.sock"
         run send_stream "$d/mig.sock" "$1"
         echo "ack: $output" >&2
-        run -1 wait "$dst"
+        wait_status 1 "$dst"
         cat "$d/dst.log" >&2
         grep -q "$2" "$d/dst.log"
         # the source hears why
@@ -203,7 +211,7 @@ start_source() { # MIB COUNT_MIB [PREFIX...]
         echo "total $total ms, downtime $down ms, $bytes bytes" >&2
         python3 -c "import sys; sys.exit(not (0 < $down <= $total and $bytes > 0))"
         # the source is released: it exits 14 (migrated) and prints no more
-        run -14 wait "$src_pid"
+        wait_status 14 "$src_pid"
         wait_count_above "$d/dst.out" 3
         check_continues "$d/src.out" "$d/dst.out"
         wait_count_above "$d/dst.out" $(($(last_count "$d/dst.out") + 5))
@@ -237,7 +245,7 @@ start_source() { # MIB COUNT_MIB [PREFIX...]
                 '{"destination": "tcp:10.251.0.2:7411", "bandwidth_mib": 400, "max_downtime_ms": 300}'
         echo "$output" >&2
         [[ "$output" == *'"state":"completed"'*" 200" ]]
-        run -14 wait "$src_pid"
+        wait_status 14 "$src_pid"
         wait_count_above "$d/dst.out" 3
         check_continues "$d/src.out" "$d/dst.out"
         grep -q 'incoming migration: .* bytes' "$d/dst.log"
@@ -296,7 +304,7 @@ start_source() { # MIB COUNT_MIB [PREFIX...]
         echo "$output" >&2
         [[ "$output" == *'"state":"completed"'*" 200" ]]
         [[ "$output" == *'"postcopy":true'* ]]
-        run -14 wait "$src_pid"
+        wait_status 14 "$src_pid"
         wait_log "$d/dst.log" 'post-copy: all of RAM is here'
         wait_count_above "$d/dst.out" 3
         check_continues "$d/src.out" "$d/dst.out"
@@ -348,7 +356,7 @@ PY
         cat "$d/put.out" >&2
         [[ "$(cat "$d/put.out")" == *'"state":"completed"'*'"postcopy":true'*" 200" ]]
         grep -q 'switching to post-copy' "$d/src.log"
-        run -14 wait "$src_pid"
+        wait_status 14 "$src_pid"
         wait_log "$d/dst.log" 'post-copy: all of RAM is here'
         wait_count_above "$d/dst.out" 3
         check_continues "$d/src.out" "$d/dst.out"

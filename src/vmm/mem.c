@@ -2,6 +2,7 @@
 #include "vmm/mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -41,7 +42,35 @@ int vmm_mem_alloc(struct vmm_mem *m, uint64_t ram_size, berth_error_t *err)
         (void) madvise(p, ram_size, MADV_DONTDUMP);
         m->map = p;
         m->map_size = ram_size;
+        m->anon = true;
         vmm_mem_layout(m, ram_size);
+        return 0;
+}
+
+int vmm_mem_populated(const struct vmm_mem *m, uint64_t *bitmap)
+{
+        if (!m->map || !m->anon)
+                return -1;
+        /* Not under --jail (no /proc there): migration is refused there. */
+        int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        size_t pages = m->map_size / 4096;
+        off_t base = (off_t) ((uintptr_t) m->map / 4096) * 8;
+        uint64_t ent[512]; /* a page of entries a read */
+        for (size_t p = 0; p < pages;) {
+                size_t n = pages - p < 512 ? pages - p : 512;
+                ssize_t got = pread(fd, ent, n * sizeof(ent[0]), base + (off_t) (p * 8));
+                if (got != (ssize_t) (n * sizeof(ent[0]))) {
+                        close(fd);
+                        return -1;
+                }
+                for (size_t i = 0; i < n; i++)
+                        if (ent[i] >> 62) /* bit 63: present, bit 62: swapped */
+                                bitmap[(p + i) / 64] |= 1ull << ((p + i) % 64);
+                p += n;
+        }
+        close(fd);
         return 0;
 }
 

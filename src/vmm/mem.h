@@ -39,11 +39,19 @@ struct vmm_mem {
         uint64_t ram_size; /* total bytes of RAM */
         void *map;         /* the one host mapping backing every region */
         size_t map_size;
+        bool anon; /* map is private anonymous memory: a page never written reads as zeros */
         /* While a migration runs (dirty.c): a bit per page of map that the
          * VMM itself wrote, which KVM's dirty log does not see.  Set and
          * cleared atomically; NULL otherwise. */
         uint64_t *dirty;
 };
+
+/* Set in bitmap (a bit per 4 KiB page of map) the pages that hold data:
+ * present or swapped out.  A page of an anonymous map that is neither was
+ * never written, or was dropped by the balloon, and reads as zeros.  -1
+ * where that cannot be known (a snapshot file's map, no /proc/self/pagemap):
+ * then any page may hold data. */
+int vmm_mem_populated(const struct vmm_mem *m, uint64_t *bitmap);
 
 /* Mark [off, off+len) of the map dirty (vmm_mem_ptr's slow path). */
 void vmm_mem_mark_dirty(const struct vmm_mem *m, uint64_t *bitmap, uint64_t off, uint64_t len);

@@ -65,10 +65,14 @@ struct vmm_migration {
         int sock;             /* the stream, under lock: shut down to cancel */
         uint64_t *user_dirty; /* the device-write bitmap (vmm_dirty.user), freed last */
         double t_pause;       /* when the switch-over paused the VM (ms, monotonic) */
+        double t_state_sent;  /* when the last byte of the VM's state was sent (ms, monotonic) */
         /* figures, under lock while active */
         pthread_mutex_t lock;
         pthread_cond_t cond;
-        double total_ms, downtime_ms, mbps;
+        /* downtime_ms: paused until the destination acked (took the VM
+         * over); downtime_sent_ms: until the state was sent, QEMU's
+         * "downtime" (it does not wait for the destination) */
+        double total_ms, downtime_ms, downtime_sent_ms, mbps;
         uint64_t bytes, rounds, remaining_pages, throttle_pct;
         char *error;
         /* the switch-over, done on the main loop: the thread asks through

@@ -87,12 +87,14 @@ static int check_cpuid(void *opaque, const struct vmm_mig_header *hdr, berth_err
 }
 
 /* A pre-copy switching to post-copy: pages sent before and dirtied since go
- * missing again, so that the guest's first touch fetches them anew. */
+ * missing again, so that the guest's first touch fetches them anew.  Before
+ * the switch, a run of zero pages: dropped, they read as zeros (private
+ * anonymous RAM), and pages never written cost nothing. */
 static void discard(void *opaque, uint8_t *ram, uint64_t off, uint64_t len)
 {
         (void) opaque;
         if (madvise(ram + off, len, MADV_DONTNEED) < 0)
-                log_warn("post-copy switch: madvise(MADV_DONTNEED): %s", strerror(errno));
+                log_warn("incoming migration: madvise(MADV_DONTNEED): %s", strerror(errno));
 }
 
 /* One connection, served while the loop's fds (API, signals) are. */

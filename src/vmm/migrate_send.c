@@ -219,7 +219,10 @@ static int send_state(struct sender *s, berth_error_t *err)
                 return -1;
         vmm_mig_rec_encode(rec, VMM_MIG_REC_END, 0,
                            vmm_snap_fnv1a(VMM_MIG_FNV_SEED, m->state_buf.data, m->state_buf.len));
-        return vmm_mig_write(&s->io, rec, sizeof(rec), err);
+        if (vmm_mig_write(&s->io, rec, sizeof(rec), err) < 0)
+                return -1;
+        m->t_state_sent = now_ms(); /* read under lock once this thread ends */
+        return 0;
 }
 
 static bool postcopy_stop(void *opaque)
@@ -267,12 +270,24 @@ static int postcopy(struct sender *s, bool switched, berth_error_t *err)
         }
         if (send_state(s, err) < 0)
                 return -1;
+        /* Straight to post-copy: push only the pages that hold data.  A page
+         * never written here reads as zeros; left missing there, it is
+         * fetched if the guest touches it, or zero-filled once post-copy
+         * ends. */
+        cleanup_free uint64_t *populated = NULL;
+        if (!switched) {
+                populated = berth_xcalloc(vm->mem.map_size / PAGE / 64 + 1, sizeof(uint64_t));
+                if (vmm_mem_populated(&vm->mem, populated) < 0) {
+                        free(populated);
+                        populated = NULL;
+                }
+        }
         bool acked = false;
         double t_ack = 0;
         uint64_t requests = 0;
         int r = vmm_postcopy_serve(&s->io, vm->mem.map, vm->mem.map_size,
-                                   switched ? s->bitmap : NULL, m->bandwidth_mib, postcopy_stop, s,
-                                   &acked, &t_ack, &requests, err);
+                                   switched ? s->bitmap : populated, m->bandwidth_mib,
+                                   postcopy_stop, s, &acked, &t_ack, &requests, err);
         pthread_mutex_lock(&m->lock);
         m->requests = requests;
         if (acked)
@@ -321,9 +336,13 @@ static int migrate(struct sender *s, berth_error_t *err)
                 return -1;
         m->user_dirty = s->dirty.user;
         s->bitmap = berth_xcalloc(s->dirty.words + 1, sizeof(uint64_t));
-        /* round 1: everything */
-        for (size_t p = 0; p < s->dirty.pages; p++)
-                s->bitmap[p / 64] |= 1ull << (p % 64);
+        /* Round 1: every page that may hold data.  The destination's RAM is
+         * fresh, so a page never written here (pagemap: neither present nor
+         * swapped) is neither read nor sent; one written from now on is in
+         * the dirty log, which runs already. */
+        if (vmm_mem_populated(&vm->mem, s->bitmap) < 0)
+                for (size_t p = 0; p < s->dirty.pages; p++)
+                        s->bitmap[p / 64] |= 1ull << (p % 64);
         s->t_bw = now_ms();
         s->bw_bytes = s->io.bytes;
         uint64_t rounds = 0, prev_sent = 0;
@@ -405,8 +424,11 @@ static void *sender_thread(void *arg)
         double end = now_ms();
         pthread_mutex_lock(&m->lock);
         m->total_ms = end - s->t_start;
-        if (m->t_pause > 0)
+        if (m->t_pause > 0) {
                 m->downtime_ms = (m->t_ack > 0 ? m->t_ack : end) - m->t_pause;
+                if (m->t_state_sent > 0)
+                        m->downtime_sent_ms = m->t_state_sent - m->t_pause;
+        }
         m->bytes = s->io.bytes;
         if (r < 0)
                 m->error = berth_xstrdup(berth_error_msg(err));
@@ -628,6 +650,8 @@ json_t *vmm_migrate_status(struct vmm_vm *vm)
                 (json_int_t) m->throttle_pct, "max_downtime_ms", (json_int_t) m->max_downtime_ms,
                 "bandwidth_mib", (json_int_t) m->bandwidth_mib, "auto_converge", m->auto_converge);
         json_object_set_new(o, "postcopy", json_boolean(m->postcopy));
+        if (st == VMM_MIG_COMPLETED)
+                json_object_set_new(o, "downtime_sent_ms", json_real(m->downtime_sent_ms));
         if (m->postcopy)
                 json_object_set_new(o, "postcopy_requests", json_integer((json_int_t) m->requests));
         if (m->error)

@@ -278,8 +278,16 @@ int vmm_mig_receive(struct vmm_mig_io *io, const struct vmm_mig_sink *sink,
                 case VMM_MIG_REC_ZERO:
                         if (check_run(arg, pages, ram_size, err) < 0)
                                 goto fail;
-                        /* only pages that hold data (sent in an earlier round): writing
-                         * zeros over fresh RAM would make every page resident */
+                        /* Before a post-copy switch, the sink drops the run (a no-op on
+                         * pages never written).  Else only pages that hold data (sent in
+                         * an earlier round) are zeroed: writing zeros over fresh RAM
+                         * would make every page resident. */
+                        if (sink->discard && !(res->flags & VMM_MIG_FLAG_POSTCOPY)) {
+                                sink->discard(sink->opaque, res->ram, arg,
+                                              (uint64_t) pages * VMM_MIG_PAGE);
+                                res->zero_pages += pages;
+                                break;
+                        }
                         for (uint32_t i = 0; i < pages; i++) {
                                 uint8_t *pg = res->ram + arg + (size_t) i * VMM_MIG_PAGE;
                                 if (!vmm_mig_page_zero(pg))

@@ -108,7 +108,8 @@ void vmm_mig_rec_encode(uint8_t out[VMM_MIG_REC_SIZE], uint32_t type, uint32_t p
 struct vmm_mig_sink {
         uint8_t *(*alloc_ram)(void *opaque, uint64_t ram_size, berth_error_t *err);
         int (*check_cpuid)(void *opaque, const struct vmm_mig_header *hdr, berth_error_t *err);
-        /* DISCARD: make [off, off+len) of RAM missing again (NULL: zero it) */
+        /* DISCARD, and ZERO before a post-copy switch: make [off, off+len)
+         * of RAM missing again, reading as zeros (NULL: zero it) */
         void (*discard)(void *opaque, uint8_t *ram, uint64_t off, uint64_t len);
         void *opaque;
 };

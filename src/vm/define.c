@@ -157,7 +157,7 @@ static void remove_tree(const char *dir)
 }
 
 /* The record's files in tmp: its lock, the berth-vmm config and berth's own metadata. */
-static int write_record(const char *tmp, json_t *cfg, json_t *meta, berth_error_t *err)
+int vm_write_record(const char *tmp, json_t *cfg, json_t *meta, berth_error_t *err)
 {
         cleanup_free char *lock = berth_path_join(tmp, "lock");
         cleanup_close int lfd = open(lock, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
@@ -256,7 +256,7 @@ static int build_from_config(const struct vm_create_opts *o, const char *tmp, be
                 json_object_set_new(d, "path_on_host", json_string(rp));
                 json_array_append_new(json_object_get(meta, "Disks"), json_string(rp));
         }
-        return write_record(tmp, cfg, meta, err);
+        return vm_write_record(tmp, cfg, meta, err);
 }
 
 static int build(struct vm_ctx *c, const struct vm_create_opts *o, const char *tmp, const char *fin,
@@ -339,7 +339,7 @@ static int build(struct vm_ctx *c, const struct vm_create_opts *o, const char *t
         if (o->balloon || o->max_memory_mib)
                 json_object_set_new(cfg, "balloon",
                                     json_pack("{s:I}", "amount_mib", (json_int_t) (max - mem)));
-        return write_record(tmp, cfg, meta, err);
+        return vm_write_record(tmp, cfg, meta, err);
 }
 
 int vm_create(struct vm_ctx *c, const struct vm_create_opts *o, berth_error_t *err)

@@ -41,7 +41,7 @@ static int snap_open(struct vm_ctx *c, const char *name, const char *snap, struc
 
 /* Copy src to dst (created, or truncated) with copy_file_range: a reflink
  * or an in-kernel copy where the filesystem can. */
-static int copy_file(const char *src, const char *dst, berth_error_t *err)
+int vm_copy_file(const char *src, const char *dst, berth_error_t *err)
 {
         cleanup_close int in = open(src, O_RDONLY | O_CLOEXEC);
         if (in < 0)
@@ -120,7 +120,7 @@ static int take(struct vm_rec *r, const char *tmp, json_t *disks, berth_error_t 
                         break;
                 cleanup_free char *to = berth_xasprintf(
                         "%s/%s", tmp, json_string_value(json_object_get(d, "Copy")));
-                ret = copy_file(json_string_value(json_object_get(d, "Path")), to, err);
+                ret = vm_copy_file(json_string_value(json_object_get(d, "Path")), to, err);
         }
         return ret < 0 ? -1 : 0;
 }
@@ -264,7 +264,7 @@ int vm_snapshot_revert(struct vm_ctx *c, const char *name, const char *snap, ber
                         break;
                 }
                 cleanup_free char *from = berth_xasprintf("%s/%s", dir, copy);
-                if ((ret = copy_file(from, path, err)) < 0)
+                if ((ret = vm_copy_file(from, path, err)) < 0)
                         break;
         }
         json_decref(meta);

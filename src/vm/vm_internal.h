@@ -115,6 +115,12 @@ int vm_apply_pins(struct vm_rec *r, int pid, berth_error_t *err);
  * meanwhile and locked again on return.  1: stopped, 0: timed out. */
 int vm_wait_stopped(struct vm_rec *r, unsigned timeout_ms, berth_error_t *err);
 
+/* snapshot.c: copy src to dst (created, or truncated) with copy_file_range (a reflink where
+ * the filesystem can); define.c: a record's lock, config.json and vm.json written into dir
+ * (a directory published later by a rename).  clone.c uses both. */
+int vm_copy_file(const char *src, const char *dst, berth_error_t *err);
+int vm_write_record(const char *dir, json_t *cfg, json_t *meta, berth_error_t *err);
+
 /* record.c: remove dir and the files in it (a snapshot's or a migration's
  * flat directory, no subdirectories); rmdir's result. */
 int vm_rm_flat_dir(const char *dir);

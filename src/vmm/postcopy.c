@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,7 +24,8 @@
 
 #define PAGE          VMM_MIG_PAGE
 #define PUSH_RUN      64u /* pages per pushed record: a request waits behind at most this */
-#define REQ_RUN       16u /* pages sent for a request: the fault's neighbours come along */
+#define PUSH_QUEUE    (128u << 10) /* bytes of push the socket may hold unsent: ditto */
+#define REQ_RUN       16u          /* pages sent for a request: the fault's neighbours come along */
 #define IO_TIMEOUT_MS 60000
 
 static double now_ms(void)
@@ -340,6 +343,14 @@ int vmm_postcopy_serve(struct vmm_mig_io *io, const uint8_t *ram, size_t size, c
         uint64_t *sent = berth_xcalloc(pages / 64 + 1, sizeof(uint64_t));
         for (size_t w = 0; only && w <= pages / 64; w++)
                 sent[w] = ~only[w]; /* what the destination holds already counts as sent */
+        /* An answer to a request queues behind the push the socket holds
+         * already, which loopback TCP lets grow to megabytes: milliseconds
+         * the faulting vCPU waits.  Keep that queue short (POLLOUT only once
+         * it drained), by TCP_NOTSENT_LOWAT, or a send buffer for a unix socket. */
+        int lowat = (int) PUSH_QUEUE;
+        if (setsockopt(io->fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat)) < 0 &&
+            setsockopt(io->fd, SOL_SOCKET, SO_SNDBUF, &lowat, sizeof(lowat)) < 0)
+                log_debug("post-copy: cannot shorten the stream's send queue: %s", strerror(errno));
         bool done_sent = false;
         int ret = 0;
         double idle_since = now_ms();

@@ -229,6 +229,9 @@ static int talk_to_init(struct created *cr, int sync, pid_t pid, berth_error_t *
                 if (m.type == OCI_SYNC_SECCOMP &&
                     oci_seccomp_take_over(cr->spec, &cr->st, OCI_CREATING, pid, sync, &m, err) < 0)
                         return -1;
+                if (m.type == OCI_SYNC_MOUNTS &&
+                    oci_bind_source_send(cr->spec, pid, sync, &m, err) < 0)
+                        return -1;
                 if (m.type == OCI_SYNC_HOOKS) {
                         /* runtime-spec: these hooks see the container as created */
                         cleanup_free char *text = state_text(&cr->st, OCI_CREATED);
@@ -294,6 +297,13 @@ static int do_create(struct oci_ctx *c, const char *id, const struct oci_create_
                 log_warn("Kernel memory settings are ignored and will be removed");
                 res->mem_kernel = res->mem_kernel_tcp = OCI_UNSET;
         }
+        /* runc 1.1 mounts a relative destination under the container's root, with this
+         * warning (mounts.c resolves it inside the rootfs as it does an absolute one) */
+        for (size_t i = 0; i < cr->spec->n_mounts; i++)
+                if (cr->spec->mounts[i].destination[0] != '/')
+                        log_warn("mount destination %s is not absolute. Support for non-absolute "
+                                 "mount destinations will be removed in a future release.",
+                                 cr->spec->mounts[i].destination);
         /* Without `process` the container can be created, and stops at start
          * (runtime-spec: process is required only by start). */
         bool terminal = cr->spec->process && cr->spec->process->terminal;

@@ -126,7 +126,9 @@ enum oci_sync_type {
         OCI_SYNC_HOOKS_DONE,
         OCI_SYNC_CGROUP,
         OCI_SYNC_SECCOMP, /* errnum: the seccomp listener's fd number in the sender */
-        OCI_SYNC_SECCOMP_DONE
+        OCI_SYNC_SECCOMP_DONE,
+        OCI_SYNC_MOUNTS /* errnum: a mount's index; the answer: its bind source's fd, or an
+                           errno in errnum */
 };
 struct oci_sync_msg {
         int type;
@@ -162,6 +164,7 @@ struct oci_init_args {
         bool hooks_runtime; /* ask the parent to run createRuntime/prestart */
         bool in_cgroup;     /* the parent said OCI_SYNC_CGROUP */
         bool in_userns;     /* oci_in_userns(), asked once while /proc is the host's */
+        bool cgroup_said;   /* OCI_SYNC_CGROUP came while waiting for another answer */
 };
 /* Body of the container's init (runs in the cloned child); never returns. */
 __attribute__((noreturn)) void oci_init_main(struct oci_init_args *a);
@@ -175,9 +178,13 @@ extern const struct oci_ns_kind oci_ns_kinds[8];
 
 /* --------------------------------------------------------------- mounts.c */
 
-/* before_cgroup runs once, before the first cgroup mount. */
+/* before_cgroup runs once, before the first cgroup mount.  bind_source(arg, I) is asked for
+ * mounts[I]'s bind source when the init may not look it up itself (EACCES: a user namespace
+ * that can't search the path); it returns an O_PATH fd of it, -1 with errno set when the
+ * runtime can't open it either, or -2 with ERR set. */
 int oci_mounts_setup(const struct oci_spec *s, const char *rootfs, int rootfd, bool in_userns,
                      bool new_cgroupns, const char *cgroup_path,
+                     int (*bind_source)(void *arg, size_t i, berth_error_t *err),
                      int (*before_cgroup)(void *arg, berth_error_t *err), void *arg,
                      berth_error_t *err);
 int oci_devices_setup(const struct oci_spec *s, int rootfd, bool in_userns, berth_error_t *err);
@@ -188,5 +195,10 @@ int oci_rootfs_finish(const struct oci_spec *s, bool in_userns, berth_error_t *e
 bool oci_in_userns(const struct oci_spec *s);
 /* Open (creating as needed) path inside root without leaving it. O_PATH fd. */
 int oci_open_in_root(int rootfd, const char *path, bool create, bool dir, berth_error_t *err);
+/* The runtime's answer to the init's OCI_SYNC_MOUNTS M (errnum: a mount's index): that bind
+ * source opened O_PATH as the runtime, inside the init's mount namespace (/proc/PID/root),
+ * sent back on SYNC_FD as OCI_SYNC_MOUNTS with the fd, or without one and errnum the errno. */
+int oci_bind_source_send(const struct oci_spec *s, pid_t pid, int sync_fd,
+                         const struct oci_sync_msg *m, berth_error_t *err);
 
 #endif

@@ -14,6 +14,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,14 +291,63 @@ static int wait_cgroup(void *arg, berth_error_t *err)
         const struct oci_namespace *c = oci_spec_namespace(a->spec, CLONE_NEWCGROUP);
         if (a->in_cgroup)
                 return 0;
-        if (oci_sync_recv(a->sync_fd, &m, err) < 0)
-                return -1;
-        if (m.type != OCI_SYNC_CGROUP)
-                return berth_fail(err, EPROTO, "the runtime did not set up the cgroup");
+        if (!a->cgroup_said) {
+                if (oci_sync_recv(a->sync_fd, &m, err) < 0)
+                        return -1;
+                if (m.type != OCI_SYNC_CGROUP)
+                        return berth_fail(err, EPROTO, "the runtime did not set up the cgroup");
+        }
         a->in_cgroup = true;
         if (c && !c->path && unshare(CLONE_NEWCGROUP) < 0)
                 return berth_fail(err, errno, "create the cgroup namespace");
         return 0;
+}
+
+/* A bind source the init may not look up (oci_mounts_setup's bind_source): the runtime opens
+ * mounts[I]'s source inside our mount namespace and sends the fd (or none).  OCI_SYNC_CGROUP
+ * may come first (it is sent unasked): noted for wait_cgroup. */
+static int bind_source(void *arg, size_t i, berth_error_t *err)
+{
+        struct oci_init_args *a = arg;
+        struct oci_sync_msg q = {.type = OCI_SYNC_MOUNTS, .errnum = (int) i};
+        if (send(a->sync_fd, &q, offsetof(struct oci_sync_msg, text) + 1, MSG_NOSIGNAL) < 0) {
+                berth_fail(err, errno, "ask the runtime for a bind mount source");
+                return -2;
+        }
+        for (;;) {
+                struct oci_sync_msg m;
+                char cbuf[CMSG_SPACE(sizeof(int))];
+                struct iovec iov = {&m, sizeof(m)};
+                struct msghdr mh = {.msg_iov = &iov,
+                                    .msg_iovlen = 1,
+                                    .msg_control = cbuf,
+                                    .msg_controllen = sizeof(cbuf)};
+                ssize_t n;
+                do
+                        n = recvmsg(a->sync_fd, &mh, MSG_CMSG_CLOEXEC);
+                while (n < 0 && errno == EINTR);
+                if (n < (ssize_t) offsetof(struct oci_sync_msg, text)) {
+                        berth_fail(err, n < 0 ? errno : EPIPE, "receive a bind mount source");
+                        return -2;
+                }
+                int fd = -1;
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+                        memcpy(&fd, CMSG_DATA(c), sizeof(int));
+                if (m.type == OCI_SYNC_CGROUP && fd < 0 && !a->cgroup_said) {
+                        a->cgroup_said = true;
+                        continue;
+                }
+                if (m.type != OCI_SYNC_MOUNTS) {
+                        if (fd >= 0)
+                                close(fd);
+                        berth_fail(err, EPROTO, "unexpected answer for a bind mount source");
+                        return -2;
+                }
+                if (fd < 0)
+                        errno = m.errnum ? m.errnum : EACCES; /* why the runtime could not */
+                return fd;
+        }
 }
 
 /* prestart and createRuntime run in the parent (runtime namespaces), then
@@ -349,7 +399,7 @@ static int build_rootfs(struct oci_init_args *a, berth_error_t *err)
         const struct oci_namespace *cns = oci_spec_namespace(s, CLONE_NEWCGROUP);
         log_debug("init: mounts and devices under %s", a->rootfs);
         if (oci_mounts_setup(s, a->rootfs, rootfd, in_userns, cns && !cns->path, a->cgroup_path,
-                             wait_cgroup, a, err) < 0 ||
+                             bind_source, wait_cgroup, a, err) < 0 ||
             oci_devices_setup(s, rootfd, in_userns, err) < 0)
                 return -1;
         if (wait_cgroup(a, err) < 0 || runtime_hooks(a, err) < 0)

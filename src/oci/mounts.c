@@ -15,10 +15,12 @@
 #include <linux/openat2.h>
 #include <linux/mount.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -26,6 +28,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "oci/internal.h"
@@ -303,15 +306,30 @@ static bool ro_later(const struct oci_mount *m)
 }
 
 static int mount_one(const struct oci_mount *m, int rootfd, bool in_userns, bool new_cgroupns,
-                     const char *cgpath, berth_error_t *err)
+                     const char *cgpath,
+                     int (*bind_source)(void *arg, size_t i, berth_error_t *err), void *arg,
+                     size_t index, berth_error_t *err)
 {
         unsigned long flags = m->flags & ~(ro_later(m) ? MS_RDONLY : 0);
-        char buf[64];
-        cleanup_close int tfd = -1, under = -1;
+        char buf[64], srcbuf[64];
+        cleanup_close int tfd = -1, under = -1, src_fd = -1;
         bool is_dir = true;
+        const char *bsrc = m->source;
         if (m->bind) {
                 struct stat sst;
-                if (stat(m->source, &sst) < 0)
+                int r = stat(bsrc, &sst);
+                if (r < 0 && errno == EACCES && bind_source) {
+                        /* as runc: the runtime opens what a user namespace may not search (a
+                         * source under a root-only directory); /proc/self/fd/N needs no
+                         * search permission on the path */
+                        src_fd = bind_source(arg, index, err);
+                        if (src_fd == -2)
+                                return -1;
+                        /* -1: errno is why the runtime could not open it either */
+                        if (src_fd >= 0 && (r = fstat(src_fd, &sst)) == 0)
+                                bsrc = FDPATH(srcbuf, src_fd);
+                }
+                if (r < 0)
                         return berth_fail(err, errno, "bind mount source `%s`", m->source);
                 is_dir = S_ISDIR(sst.st_mode);
         }
@@ -319,8 +337,7 @@ static int mount_one(const struct oci_mount *m, int rootfd, bool in_userns, bool
         if (tfd < 0)
                 return -1;
         if (m->bind) {
-                if (mount(m->source, FDPATH(buf, tfd), NULL, MS_BIND | (m->flags & MS_REC), NULL) <
-                    0)
+                if (mount(bsrc, FDPATH(buf, tfd), NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
                         return berth_fail(err, errno, "bind mount `%s` on `%s`", m->source,
                                           m->destination);
         } else if (m->type == NULL) {
@@ -389,6 +406,7 @@ static int mount_one(const struct oci_mount *m, int rootfd, bool in_userns, bool
 
 int oci_mounts_setup(const struct oci_spec *s, const char *rootfs, int rootfd, bool in_userns,
                      bool new_cgroupns, const char *cgpath,
+                     int (*bind_source)(void *arg, size_t i, berth_error_t *err),
                      int (*before_cgroup)(void *arg, berth_error_t *err), void *arg,
                      berth_error_t *err)
 {
@@ -399,10 +417,44 @@ int oci_mounts_setup(const struct oci_spec *s, const char *rootfs, int rootfd, b
                                 return -1;
                         before_cgroup = NULL;
                 }
-                if (mount_one(&s->mounts[i], rootfd, in_userns, new_cgroupns, cgpath, err) < 0)
+                if (mount_one(&s->mounts[i], rootfd, in_userns, new_cgroupns, cgpath, bind_source,
+                              arg, i, err) < 0)
                         return berth_wrap(err, "mount `%s`", s->mounts[i].destination);
         }
         return 0;
+}
+
+int oci_bind_source_send(const struct oci_spec *s, pid_t pid, int sync_fd,
+                         const struct oci_sync_msg *m, berth_error_t *err)
+{
+        struct oci_sync_msg reply = {.type = OCI_SYNC_MOUNTS};
+        size_t len = offsetof(struct oci_sync_msg, text) + 1;
+        cleanup_close int fd = -1;
+        if (m->errnum < 0 || (size_t) m->errnum >= s->n_mounts || !s->mounts[m->errnum].bind)
+                return berth_fail(err, EPROTO, "the init asked for a mount that is no bind mount");
+        const char *source = s->mounts[m->errnum].source;
+        char root[32];
+        snprintf(root, sizeof(root), "/proc/%d/root", (int) pid);
+        /* The init's root, not ours: the fd must name a mount of the init's mount namespace
+         * (runc's parent opens it after entering that namespace).  A relative source is the
+         * init's business (its cwd); RESOLVE_IN_ROOT keeps absolute symlinks in that tree. */
+        cleanup_close int rfd =
+                source[0] == '/' ? open(root, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+        if (rfd >= 0) {
+                struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+                fd = (int) syscall(SYS_openat2, rfd, source, &how, sizeof(how));
+        }
+        if (fd < 0) {
+                /* without a fd, errnum says why (a relative source: the init's own EACCES) */
+                reply.errnum = source[0] == '/' ? errno : EACCES;
+                log_debug("create: bind source `%s` not opened for the init: %s", source,
+                          strerror(reply.errnum));
+                if (send(sync_fd, &reply, len, MSG_NOSIGNAL) < 0)
+                        return berth_fail(err, errno, "answer the init");
+                return 0;
+        }
+        log_debug("create: bind source `%s` opened for the init", source);
+        return berth_send_fd(sync_fd, fd, &reply, len, err);
 }
 
 /* ----------------------------------------------------------------- devices */

@@ -586,11 +586,13 @@ static int parse_mounts(json_t *root, struct oci_spec *s, berth_error_t *err)
                     get_arr(e, "options", &opts, "mounts[]", err) < 0 ||
                     oci_mount_parse_options(m, opts, err) < 0)
                         return -1;
-                if (m->destination[0] != '/')
+                /* A relative destination is taken as relative to the container's root, as
+                 * runc 1.1 does (create warns); mounts.c resolves every destination inside
+                 * the rootfs.  An empty one would name the rootfs itself: refused. */
+                if (m->destination[0] == '\0')
                         return berth_fail_status(err, 1, 0,
-                                                 "config.json: mount destination `%s` must be an "
-                                                 "absolute path",
-                                                 m->destination);
+                                                 "config.json: mount destination must not be "
+                                                 "empty");
                 if (m->type && strcmp(m->type, "bind") == 0) {
                         m->bind = true;
                         m->flags |= MS_BIND;

@@ -116,8 +116,16 @@ int main(void)
         refused("{\"type\":\"pid\"}", "{\"type\":\"pidx\"}", "pidx", "unknown namespace type");
         refused("{\"type\":\"pid\"}", "{\"type\":\"ipc\"}", "given twice", "duplicate namespace");
         refused("\"RLIMIT_NOFILE\"", "\"RLIMIT_NOPE\"", "RLIMIT_NOPE", "unknown rlimit");
-        refused("\"destination\":\"/proc\"", "\"destination\":\"proc\"", "absolute",
-                "relative mount destination");
+        refused("\"destination\":\"/proc\"", "\"destination\":\"\"", "empty",
+                "empty mount destination");
+        /* as runc 1.1: a relative destination is kept, and mounted under the container's root */
+        text = edited("\"destination\":\"/proc\"", "\"destination\":\"proc\"");
+        s = parse(text, &msg);
+        ok(s && s->n_mounts && strcmp(s->mounts[0].destination, "proc") == 0,
+           "relative mount destination accepted");
+        oci_spec_free(s);
+        free(msg);
+        free(text);
         refused("\"ociVersion\":\"1.1.0\"", "\"ociVersion\":\"2.0\"", "ociVersion",
                 "unsupported ociVersion");
         refused("\"root\":{\"path\":\"rootfs\",\"readonly\":true},", "", "`root` is required",

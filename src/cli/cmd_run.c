@@ -46,7 +46,8 @@ static int create_common(struct cli_global *g, int argc, char **argv, enum eng_r
                          struct eng_ctx *e, struct eng_run_flags *f, struct eng_container **c,
                          berth_error_t *err)
 {
-        if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        /* only --help: Docker's -h is --hostname (`create -h box IMAGE`) */
+        if (argc > 1 && strcmp(argv[1], "--help") == 0) {
                 printf("Usage: berth %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
                        "%s a new container from an image, with Docker's options (see `docker "
                        "%s --help`;\ndocs/engine.md lists what berth supports).\n",
@@ -64,10 +65,11 @@ static int create_common(struct cli_global *g, int argc, char **argv, enum eng_r
         if (eng_ctx_init(e, &g->paths, err) < 0)
                 goto fail;
         if (eng_create(e, f, c, err) < 0) {
-                /* an image that can't be found or pulled: Docker's run says 125, its create 1
-                 * (its CLI's pull fails outside the 125 of its flag errors) */
-                if (mode == ENG_RUN_CREATE && f->cli.no_image && *err && (*err)->status == 125)
-                        (*err)->status = 1;
+                /* all eng_create refuses, Docker's daemon (or its CLI's pull) refuses: `docker
+                 * run` wraps it in 125, `docker create` returns it plainly, 1 (runflags.h) —
+                 * "No such container", 1 for most verbs, included */
+                if (*err && ((*err)->status == 0 || (*err)->status == 125 || (*err)->status == 1))
+                        (*err)->status = mode == ENG_RUN_RUN ? 125 : 1;
                 eng_ctx_free(e);
                 goto fail;
         }

@@ -382,10 +382,8 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
 {
         const char *image = json_string_value(json_object_get(f->config, "Image"));
         struct resolved_image ri = {0};
-        if (resolve_image(e, image, f->cli.pull, f->cli.quiet, &ri, err) < 0) {
-                f->cli.no_image = true;
+        if (resolve_image(e, image, f->cli.pull, f->cli.quiet, &ri, err) < 0)
                 return -1;
-        }
         json_t *img_config = json_object_get(ri.cfg, "config");
         /* what `docker inspect` shows: the user's Config with the image's filled in */
         eng_config_merge_image(f->config, img_config);

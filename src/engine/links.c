@@ -87,8 +87,11 @@ int eng_links_prepare(struct eng_ctx *e, const char *parent_id, const char *pare
                 if (eng_container_find(e, name, &child, err) < 0) {
                         berth_error_release(err);
                         json_decref(out);
-                        return berth_fail_status(err, 125, 0, "could not get container for %s",
-                                                 name);
+                        /* dockerd's words; 1 for create, 125 for run (cmd_run.c) */
+                        return berth_fail_status(err, 125, 0,
+                                                 "could not get container for %s: No such "
+                                                 "container: %s",
+                                                 name, name);
                 }
                 json_array_append_new(
                         out, json_sprintf("/%s:/%s/%s", eng_container_name(child), parent, alias));

@@ -357,7 +357,7 @@ static int unknown_cap(berth_error_t *err, bool add, const char *val)
         cleanup_free char *up = berth_xstrdup(val);
         for (char *p = up; *p; p++)
                 *p = (char) toupper((unsigned char) *p);
-        return berth_fail_status(err, 125, 0, "invalid %s: unknown capability: \"%s%s\"",
+        return berth_fail_status(err, RF_EXIT_DAEMON, 0, "invalid %s: unknown capability: \"%s%s\"",
                                  add ? "CapAdd" : "CapDrop",
                                  strncmp(up, "CAP_", 4) == 0 ? "" : "CAP_", up);
 }
@@ -368,8 +368,17 @@ static int duration_flag(struct rf *s, const struct flag_def *d, const char *val
         char what[40];
         int64_t ns;
         snprintf(what, sizeof(what), "--%s", d->name);
-        if (berth_parse_duration(val, what, &ns, err) < 0)
+        if (berth_parse_duration(val, what, &ns, err) < 0) {
+                /* a negative duration: the CLI's own sentence */
+                int64_t pos;
+                berth_error_t perr = NULL;
+                if (val[0] == '-' && berth_parse_duration(val + 1, what, &pos, &perr) == 0) {
+                        berth_error_release(err);
+                        return berth_fail_status(err, 125, 0, "--%s cannot be negative", d->name);
+                }
+                berth_error_release(&perr);
                 return as_usage(err);
+        }
         set_int(s->health, key, ns);
         return 0;
 }
@@ -449,7 +458,7 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 break;
         case F_NAME:
                 if (!rf_valid_name(val))
-                        return berth_fail_status(err, 125, 0,
+                        return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                                  "Invalid container name (%s), only "
                                                  "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                                                  val);
@@ -457,8 +466,11 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 cli->name = berth_xstrdup(val);
                 break;
         case F_ENV:
-                if (*val == '\0' || *val == '=')
-                        return bad_value(err, d, val, "invalid environment variable");
+                if (*val == '\0' || *val == '=') {
+                        cleanup_free char *why =
+                                berth_xasprintf("invalid environment variable: %s", val);
+                        return bad_value(err, d, val, why);
+                }
                 json_array_append_new(s->env, json_string(val));
                 break;
         case F_ENV_FILE:
@@ -474,7 +486,7 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 break;
         case F_WORKDIR:
                 if (*val != '/')
-                        return berth_fail_status(err, 125, 0,
+                        return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                                  "the working directory '%s' is invalid, it needs "
                                                  "to be an absolute path",
                                                  val);
@@ -594,10 +606,13 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 set_str(hc, "UsernsMode", val);
                 break;
         case F_ULIMIT:
-                return rf_parse_ulimit(val, arr_of(hc, "Ulimits"), err);
+                if (rf_parse_ulimit(val, arr_of(hc, "Ulimits"), err) < 0)
+                        return berth_wrap(err, "invalid argument \"%s\" for \"--ulimit\" flag",
+                                          val); /* "…: invalid ulimit type: x", as pflag says */
+                break;
         case F_STOP_SIGNAL:
                 if (rf_signal_number(val) < 0)
-                        return berth_fail_status(err, 125, 0, "invalid signal: %s", val);
+                        return berth_fail_status(err, RF_EXIT_DAEMON, 0, "Invalid signal: %s", val);
                 set_str(cfg, "StopSignal", val);
                 break;
         case F_STOP_TIMEOUT:
@@ -613,8 +628,14 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 break;
         }
         case F_LOG_DRIVER:
+                if (strcmp(val, "json-file") != 0 && strcmp(val, "none") != 0 &&
+                    !rf_docker_log_driver(val)) /* dockerd's words for a name it lacks too */
+                        return berth_fail_status(err, RF_EXIT_DAEMON, 0,
+                                                 "error looking up logging plugin %s: plugin "
+                                                 "\"%s\" not found",
+                                                 val, val);
                 if (strcmp(val, "json-file") != 0 && strcmp(val, "none") != 0)
-                        return berth_fail_status(err, 125, 0,
+                        return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                                  "logging driver \"%s\" is not supported: berth "
                                                  "has json-file and none",
                                                  val);
@@ -704,7 +725,7 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 if (parse_int(val, INT_MIN, INT_MAX, &ll) < 0)
                         return bad_value(err, d, val, "expected an integer");
                 if (ll < -1000 || ll > 1000)
-                        return berth_fail_status(err, 125, 0,
+                        return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                                  "Invalid value %lld, range for oom score adj is "
                                                  "[-1000, 1000]",
                                                  ll);
@@ -715,8 +736,12 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 if (eq == NULL || eq == val)
                         return bad_value(err, d, val, "expected KEY=VALUE");
                 cleanup_free char *k = rf_strndup(val, (size_t) (eq - val));
-                if (rf_check_sysctl(k, err) < 0)
-                        return -1;
+                if (rf_check_sysctl(k, err) < 0) {
+                        /* the CLI's flag check, which quotes the whole KEY=VALUE */
+                        berth_error_release(err);
+                        cleanup_free char *why = berth_xasprintf("sysctl '%s' is not allowed", val);
+                        return bad_value(err, d, val, why);
+                }
                 json_object_set_new(obj_of(hc, "Sysctls"), k, json_string(eq + 1));
                 break;
         }
@@ -735,16 +760,18 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 const char *sep = strchr(val, '=');
                 if (sep == NULL)
                         sep = strchr(val, ':');
-                if (sep == NULL || sep == val || sep[1] == '\0')
-                        return berth_fail_status(err, 125, 0, "bad format for add-host: \"%s\"",
-                                                 val);
+                if (sep == NULL || sep == val || sep[1] == '\0') {
+                        cleanup_free char *why =
+                                berth_xasprintf("bad format for add-host: \"%s\"", val);
+                        return bad_value(err, d, val, why);
+                }
                 cleanup_free char *host = rf_strndup(val, (size_t) (sep - val));
                 const char *ip = sep + 1;
-                if (strcmp(ip, "host-gateway") != 0 && !rf_valid_ip(ip))
-                        return berth_fail_status(err, 125, 0,
-                                                 "invalid IP address in add-host: "
-                                                 "\"%s\"",
-                                                 ip);
+                if (strcmp(ip, "host-gateway") != 0 && !rf_valid_ip(ip)) {
+                        cleanup_free char *why =
+                                berth_xasprintf("invalid IP address in add-host: \"%s\"", ip);
+                        return bad_value(err, d, val, why);
+                }
                 cleanup_free char *entry = berth_xasprintf("%s:%s", host, ip);
                 json_array_append_new(arr_of(hc, "ExtraHosts"), json_string(entry));
                 break;
@@ -762,8 +789,11 @@ static int apply(struct rf *s, const struct flag_def *d, const char *val, berth_
                 break;
         }
         case F_DNS:
-                if (!rf_valid_ip(val))
-                        return berth_fail_status(err, 125, 0, "%s is not an ip address", val);
+                if (!rf_valid_ip(val)) {
+                        cleanup_free char *why =
+                                berth_xasprintf("IP address is not correctly formatted: %s", val);
+                        return bad_value(err, d, val, why);
+                }
                 json_array_append_new(arr_of(hc, "Dns"), json_string(val));
                 break;
         case F_DNS_SEARCH:
@@ -958,17 +988,18 @@ static int finish_resources(struct rf *s, berth_error_t *err)
         int64_t swap = json_integer_value(json_object_get(hc, "MemorySwap"));
         int64_t res = json_integer_value(json_object_get(hc, "MemoryReservation"));
         if (mem > 0 && mem < 6 * 1024 * 1024)
-                return berth_fail_status(err, 125, 0, "Minimum memory limit allowed is 6MB");
+                return berth_fail_status(err, RF_EXIT_DAEMON, 0,
+                                         "Minimum memory limit allowed is 6MB");
         if (s->set[F_MEMORY_SWAP] && swap != 0 && mem == 0)
-                return berth_fail_status(err, 125, 0,
+                return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                          "You should always set the Memory limit when using "
                                          "Memoryswap limit, see usage");
         if (mem > 0 && swap > 0 && swap < mem)
-                return berth_fail_status(err, 125, 0,
+                return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                          "Minimum memoryswap limit should be larger than memory "
                                          "limit, see usage");
         if (mem > 0 && res > mem)
-                return berth_fail_status(err, 125, 0,
+                return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                          "Minimum memory limit can not be less than memory "
                                          "reservation limit, see usage");
         if (mem > 0 && swap == 0) /* Docker's daemon default: as much swap as memory */
@@ -976,16 +1007,16 @@ static int finish_resources(struct rf *s, berth_error_t *err)
 
         int64_t nano = json_integer_value(json_object_get(hc, "NanoCpus"));
         if (nano > 0 && s->set[F_CPU_PERIOD])
-                return berth_fail_status(err, 125, 0,
+                return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                          "Conflicting options: Nano CPUs and CPU Period cannot "
                                          "both be set");
         if (nano > 0 && s->set[F_CPU_QUOTA])
-                return berth_fail_status(err, 125, 0,
+                return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                          "Conflicting options: Nano CPUs and CPU Quota cannot "
                                          "both be set");
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         if (nano > 0 && ncpu > 0 && nano > (int64_t) ncpu * 1000000000LL)
-                return berth_fail_status(err, 125, 0,
+                return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                          "Range of CPUs is from 0.01 to %ld.00, as there are "
                                          "only %ld CPUs available",
                                          ncpu, ncpu);
@@ -1001,28 +1032,28 @@ static int finish_namespaces(struct rf *s, berth_error_t *err)
         bool net_host = strcmp(net, "host") == 0;
         bool net_container = berth_str_has_prefix(net, "container:");
         if ((net_host || net_container) && s->set[F_HOSTNAME])
-                return berth_fail_status(err, 125, 0,
+                return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                          "Conflicting options: hostname and the network mode");
         if (strcmp(uts, "host") == 0 && s->set[F_HOSTNAME])
-                return berth_fail_status(err, 125, 0,
+                return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                          "Conflicting options: hostname and the UTS mode");
         /* Docker only warns for host (the ports are discarded); a script that asked for a
          * published port and silently got none is worse than an error */
         if ((net_container || net_host || strcmp(net, "none") == 0) &&
             (s->set[F_PUBLISH] || s->set[F_PUBLISH_ALL]))
-                return berth_fail_status(err, 125, 0,
+                return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                          "Conflicting options: port publishing and the "
                                          "container type network mode");
         bool own_net = !net_host && !net_container && strcmp(net, "none") != 0;
         if (!own_net && (s->set[F_IP] || s->set[F_IP6] || s->set[F_NETWORK_ALIAS]))
-                return berth_fail_status(err, 125, 0,
+                return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                          "Conflicting options: ip, ip6 or network-alias and the "
                                          "network mode");
         if (!own_net && s->set[F_MAC_ADDRESS])
-                return berth_fail_status(err, 125, 0,
+                return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                          "Conflicting options: mac-address and the network mode");
         if (net_container && (s->set[F_DNS] || s->set[F_ADD_HOST]))
-                return berth_fail_status(err, 125, 0,
+                return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                          "Conflicting options: dns and the network mode");
         json_t *sysctls = json_object_get(hc, "Sysctls");
         const char *k;
@@ -1030,12 +1061,12 @@ static int finish_namespaces(struct rf *s, berth_error_t *err)
         json_object_foreach(sysctls, k, v)
         {
                 if (net_host && berth_str_has_prefix(k, "net."))
-                        return berth_fail_status(err, 125, 0,
+                        return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                                  "sysctl '%s' not allowed in host network "
                                                  "namespace",
                                                  k);
                 if (strcmp(ipc, "host") == 0 && !berth_str_has_prefix(k, "net."))
-                        return berth_fail_status(err, 125, 0,
+                        return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                                  "sysctl '%s' is not allowed in host IPC mode", k);
         }
         return 0;
@@ -1054,14 +1085,14 @@ static int finish_log(struct rf *s, berth_error_t *err)
                 long long n;
                 int64_t b;
                 if (strcmp(type, "none") == 0)
-                        return berth_fail_status(err, 125, 0,
+                        return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                                  "unknown log opt '%s' for none log driver", k);
                 if (strcmp(k, "max-size") == 0) {
                         if (berth_parse_bytes(val, "--log-opt max-size", &b, err) < 0)
                                 return as_usage(err);
                 } else if (strcmp(k, "max-file") == 0) {
                         if (parse_int(val, 1, INT_MAX, &n) < 0)
-                                return berth_fail_status(err, 125, 0,
+                                return berth_fail_status(err, RF_EXIT_DAEMON, 0,
                                                          "max-file cannot be less than 1");
                 } else if (strcmp(k, "compress") == 0 || strcmp(k, "labels") == 0 ||
                            strcmp(k, "env") == 0 || strcmp(k, "env-regex") == 0 ||
@@ -1069,12 +1100,14 @@ static int finish_log(struct rf *s, berth_error_t *err)
                            strcmp(k, "max-buffer-size") == 0 || strcmp(k, "labels-regex") == 0) {
                         continue;
                 } else {
-                        return berth_fail_status(
-                                err, 125, 0, "unknown log opt '%s' for json-file log driver", k);
+                        return berth_fail_status(err, RF_EXIT_DAEMON, 0,
+                                                 "unknown log opt '%s' for json-file log driver",
+                                                 k);
                 }
         }
         if (json_object_get(opts, "max-file") && !json_object_get(opts, "max-size"))
-                return berth_fail_status(err, 125, 0, "max-file cannot be used without max-size");
+                return berth_fail_status(err, RF_EXIT_DAEMON, 0,
+                                         "max-file cannot be used without max-size");
         return 0;
 }
 
@@ -1257,6 +1290,9 @@ int eng_runflags_parse(int argc, char *const argv[], enum eng_run_mode mode,
         out->config = s.cfg;
         out->host_config = s.hc;
         if (ret < 0) {
+                /* dockerd's refusals are 1 for create, 125 for run (runflags.h) */
+                if (err && *err && (*err)->status == RF_EXIT_DAEMON)
+                        (*err)->status = mode == ENG_RUN_RUN ? 125 : 1;
                 eng_runflags_release(out);
                 return -1;
         }

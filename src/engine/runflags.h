@@ -40,7 +40,6 @@ struct eng_run_cli {
         char *pull;        /* --pull: "missing" (default), "always" or "never" */
         char *platform;    /* --platform as given when it names linux/amd64, else NULL */
         int image_index;   /* argv index of the IMAGE argument */
-        bool no_image;     /* set by eng_create: the image could not be found or pulled */
 };
 
 struct eng_run_flags {
@@ -52,6 +51,9 @@ struct eng_run_flags {
         struct eng_run_cli cli;
 };
 
+/* Exit statuses as Docker's (issue #16, tests/compat create-*): a flag or value the docker CLI
+ * refuses itself is 125 for run and create; one its daemon refuses is 125 for run, but create
+ * returns the daemon's error plainly, 1. An argument count (and run's -a with -d) is 1 for both. */
 int eng_runflags_parse(int argc, char *const argv[], enum eng_run_mode mode,
                        struct eng_run_flags *out, berth_error_t *err);
 

@@ -8,6 +8,10 @@
 
 #include "common/error.h"
 
+/* The status of a refusal that dockerd makes, not its CLI: a marker that eng_runflags_parse
+ * turns into 1 for create and 125 for run before it returns (runflags.h). */
+#define RF_EXIT_DAEMON 1125
+
 /* -v SRC:DST[:MODE] / -v DST: binds go to HostConfig.Binds, bare destinations (anonymous
  * volumes) to Config.Volumes, as Docker's CLI sorts them. */
 int rf_parse_volume(const char *spec, json_t *binds, json_t *volumes, berth_error_t *err);
@@ -51,6 +55,8 @@ int rf_read_kv_file(const char *path, bool env, json_t *out, berth_error_t *err)
 
 /* --sysctl KEY=VALUE: only the namespaced sysctls Docker allows. */
 int rf_check_sysctl(const char *key, berth_error_t *err);
+/* Whether name is one of dockerd's own logging drivers (json-file, syslog, journald, …). */
+bool rf_docker_log_driver(const char *name);
 
 /* --cpuset-cpus / --cpuset-mems: "0-3,5". */
 bool rf_valid_cpuset(const char *s);

@@ -15,9 +15,12 @@
 #include "common/signals.h"
 #include "common/units.h"
 #include "common/util.h"
+#include "engine/runflags.h"
 #include "engine/runflags_internal.h"
 
 #define USAGE(err, ...) berth_fail_status(err, 125, 0, __VA_ARGS__)
+/* a check dockerd makes, not its CLI: 1 for create, 125 for run (runflags_internal.h) */
+#define DAEMON(err, ...) berth_fail_status(err, RF_EXIT_DAEMON, 0, __VA_ARGS__)
 
 char *rf_strndup(const char *s, size_t n)
 {
@@ -128,16 +131,25 @@ static bool valid_mode(const char *mode, bool bind)
         return rw <= 1 && label <= 1 && prop <= 1 && copymode <= 1 && cons <= 1;
 }
 
-static int check_target(const char *type, const char *dst, berth_error_t *err)
+/* A mount's destination, checked as dockerd does (so 1 for create): -v's errors name the whole
+ * spec first (spec), --tmpfs's no mount type (type NULL). */
+static int check_target(const char *type, const char *dst, const char *spec, berth_error_t *err)
 {
+        cleanup_free char *why = NULL;
         if (dst[0] != '/')
-                return USAGE(err,
-                             "invalid mount config for type \"%s\": invalid mount path: '%s' "
-                             "mount path must be absolute",
-                             type, dst);
-        if (strcmp(dst, "/") == 0)
-                return USAGE(err, "invalid specification: destination can't be '/'");
-        return 0;
+                why = berth_xasprintf("invalid mount path: '%s' mount path must be absolute", dst);
+        else if (strcmp(dst, "/") == 0)
+                why = berth_xstrdup("invalid specification: destination can't be '/'");
+        else
+                return 0;
+        if (type == NULL)
+                return DAEMON(err, "%s", why);
+        if (spec)
+                return DAEMON(err,
+                              "invalid volume specification: '%s': invalid mount config for type "
+                              "\"%s\": %s",
+                              spec, type, why);
+        return DAEMON(err, "invalid mount config for type \"%s\": %s", type, why);
 }
 
 int rf_parse_volume(const char *spec, json_t *binds, json_t *volumes, berth_error_t *err)
@@ -151,7 +163,7 @@ int rf_parse_volume(const char *spec, json_t *binds, json_t *volumes, berth_erro
                 if (parts[i][0] == '\0')
                         return USAGE(err, "invalid spec: %s: empty section between colons", spec);
         if (n == 1) {
-                if (check_target("volume", parts[0], err) < 0)
+                if (check_target("volume", parts[0], spec, err) < 0)
                         return -1;
                 json_object_set_new(volumes, parts[0], json_object());
                 return 0;
@@ -161,15 +173,16 @@ int rf_parse_volume(const char *spec, json_t *binds, json_t *volumes, berth_erro
         const char *src = parts[0], *dst = parts[1];
         bool bind = src[0] == '/';
         if (!bind && !rf_valid_name(src))
-                return USAGE(err,
-                             "\"%s\" includes invalid characters for a local volume name, only "
-                             "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass "
-                             "a host directory, use absolute path",
-                             src);
-        if (check_target(bind ? "bind" : "volume", dst, err) < 0)
+                return DAEMON(err,
+                              "create %s: \"%s\" includes invalid characters for a local volume "
+                              "name, only "
+                              "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass "
+                              "a host directory, use absolute path",
+                              src, src);
+        if (check_target(bind ? "bind" : "volume", dst, spec, err) < 0)
                 return -1;
         if (n == 3 && !valid_mode(parts[2], bind))
-                return USAGE(err, "invalid mode: %s", parts[2]);
+                return DAEMON(err, "invalid mode: %s", parts[2]);
         json_array_append_new(binds, json_string(spec));
         return 0;
 }
@@ -220,10 +233,18 @@ int rf_parse_mount(const char *csv, json_t *mounts, berth_error_t *err)
                         if (strcmp(v, "bind") != 0 && strcmp(v, "volume") != 0 &&
                             strcmp(v, "tmpfs") != 0) {
                                 json_decref(m);
-                                return USAGE(err,
-                                             "invalid mount type \"%s\": berth supports "
-                                             "bind, volume and tmpfs",
-                                             v);
+                                /* dockerd refuses it (the CLI passes any type): in its words
+                                 * where Docker has no such type either */
+                                if (strcmp(v, "npipe") != 0 && strcmp(v, "cluster") != 0 &&
+                                    strcmp(v, "image") != 0)
+                                        return DAEMON(err,
+                                                      "invalid mount config for type \"%s\": "
+                                                      "mount type unknown",
+                                                      v);
+                                return DAEMON(err,
+                                              "invalid mount type \"%s\": berth supports "
+                                              "bind, volume and tmpfs",
+                                              v);
                         }
                         json_object_set_new(m, "Type", json_string(v));
                 } else if (strcmp(k, "source") == 0 || strcmp(k, "src") == 0) {
@@ -313,7 +334,7 @@ int rf_parse_mount(const char *csv, json_t *mounts, berth_error_t *err)
                 json_decref(m);
                 return USAGE(err, "invalid argument \"%s\" for \"--mount\" flag: %s", csv, why);
         }
-        if (check_target(type, target, err) < 0) {
+        if (check_target(type, target, NULL, err) < 0) {
                 json_decref(m);
                 return -1;
         }
@@ -326,7 +347,7 @@ int rf_parse_tmpfs(const char *spec, json_t *tmpfs, berth_error_t *err)
         const char *colon = strchr(spec, ':');
         cleanup_free char *dst =
                 colon ? rf_strndup(spec, (size_t) (colon - spec)) : berth_xstrdup(spec);
-        if (check_target("tmpfs", dst, err) < 0)
+        if (check_target(NULL, dst, NULL, err) < 0)
                 return -1;
         json_object_set_new(tmpfs, dst, json_string(colon ? colon + 1 : ""));
         return 0;
@@ -365,13 +386,48 @@ static int split_proto(const char *spec, char **port, const char **proto)
         return 0;
 }
 
+/* Why Go's nat.ParsePortRange refuses port (START or START-END), in its words, which the docker
+ * CLI appends to its --expose error; NULL where it would not refuse it. */
+static char *go_port_range_why(const char *port)
+{
+        const char *dash = strchr(port, '-');
+        cleanup_free char *start =
+                dash ? rf_strndup(port, (size_t) (dash - port)) : berth_xstrdup(port);
+        cleanup_free char *end = NULL;
+        if (dash) {
+                const char *next = strchr(dash + 1, '-');
+                end = next ? rf_strndup(dash + 1, (size_t) (next - dash - 1))
+                           : berth_xstrdup(dash + 1);
+        }
+        const char *parts[2] = {start, end};
+        unsigned long v[2] = {0, 0};
+        for (int i = 0; i < 2 && parts[i]; i++) {
+                const char *p = parts[i];
+                if (*p == '\0' || strspn(p, "0123456789") != strlen(p))
+                        return berth_xasprintf("strconv.ParseUint: parsing \"%s\": invalid syntax",
+                                               p);
+                v[i] = strlen(p) > 5 ? 65536 : strtoul(p, NULL, 10);
+                if (v[i] > 65535)
+                        return berth_xasprintf(
+                                "strconv.ParseUint: parsing \"%s\": value out of range", p);
+        }
+        if (end && v[1] < v[0])
+                return berth_xasprintf("invalid range specified for port: %s", port);
+        return NULL;
+}
+
 int rf_parse_expose(const char *spec, json_t *exposed, berth_error_t *err)
 {
         cleanup_free char *port = NULL;
         const char *proto;
         unsigned lo, hi;
-        if (split_proto(spec, &port, &proto) < 0 || port_range(port, &lo, &hi) < 0)
+        if (split_proto(spec, &port, &proto) < 0 || port_range(port, &lo, &hi) < 0) {
+                cleanup_free char *why = port ? go_port_range_why(port) : NULL;
+                if (why)
+                        return USAGE(err, "invalid range format for --expose: %s, error: %s", spec,
+                                     why);
                 return USAGE(err, "invalid range format for --expose: %s", spec);
+        }
         for (unsigned p = lo; p <= hi; p++) {
                 char key[32];
                 snprintf(key, sizeof(key), "%u/%s", p, proto);
@@ -385,7 +441,7 @@ int rf_parse_publish(const char *spec, json_t *exposed, json_t *bindings, berth_
         cleanup_free char *rest = NULL;
         const char *proto;
         if (split_proto(spec, &rest, &proto) < 0)
-                return USAGE(err, "invalid proto: %s", spec);
+                return USAGE(err, "invalid proto: %s", proto);
         /* from the right: container port, then host port, then the IP (which may be [v6]) */
         char *cport = strrchr(rest, ':');
         char *hport = NULL, *ip = NULL;
@@ -445,13 +501,19 @@ static const char *const ulimit_names[] = {
         "nofile", "nproc", "rss",  "rtprio", "rttime", "sigpending", "stack",
 };
 
-static int parse_limit(const char *s, long long *out)
+/* One limit of --ulimit; a number that isn't one fails in Go's strconv words, as Docker's
+ * CLI (go-units) says it. */
+static int parse_limit(const char *spec, const char *s, long long *out, berth_error_t *err)
 {
         char *end;
         errno = 0;
         long long v = strtoll(s, &end, 10);
-        if (*s == '\0' || *end != '\0' || errno || v < -1)
-                return -1;
+        if (*s == '\0' || isspace((unsigned char) *s) || *end != '\0' || (errno && errno != ERANGE))
+                return USAGE(err, "strconv.ParseInt: parsing \"%s\": invalid syntax", s);
+        if (errno == ERANGE)
+                return USAGE(err, "strconv.ParseInt: parsing \"%s\": value out of range", s);
+        if (v < -1)
+                return USAGE(err, "invalid ulimit argument: %s", spec);
         *out = v;
         return 0;
 }
@@ -472,8 +534,10 @@ int rf_parse_ulimit(const char *spec, json_t *ulimits, berth_error_t *err)
         if (colon)
                 *colon = '\0';
         long long soft, hard;
-        if (parse_limit(vals, &soft) < 0 || (colon && parse_limit(colon + 1, &hard) < 0))
-                return USAGE(err, "invalid ulimit argument: %s", spec);
+        /* go-units reads the hard limit first */
+        if ((colon && parse_limit(spec, colon + 1, &hard, err) < 0) ||
+            parse_limit(spec, vals, &soft, err) < 0)
+                return -1;
         if (!colon)
                 hard = soft;
         /* -1 is unlimited, the largest of all */
@@ -553,12 +617,12 @@ int rf_parse_restart(const char *spec, json_t **policy, berth_error_t *err)
         }
         if (strcmp(name, "no") != 0 && strcmp(name, "always") != 0 &&
             strcmp(name, "unless-stopped") != 0 && strcmp(name, "on-failure") != 0)
-                return USAGE(err, "invalid restart policy '%s'", name); /* the daemon's words */
+                return DAEMON(err, "invalid restart policy '%s'", name);
         if (max != 0 && strcmp(name, "on-failure") != 0)
-                return USAGE(err, "maximum retry count cannot be used with restart policy '%s'",
-                             name);
+                return DAEMON(err, "maximum retry count cannot be used with restart policy '%s'",
+                              name);
         if (max < 0)
-                return USAGE(err, "maximum retry count cannot be negative");
+                return DAEMON(err, "maximum retry count cannot be negative");
         *policy = json_pack("{s:s, s:I}", "Name", name, "MaximumRetryCount", (json_int_t) max);
         return 0;
 }
@@ -649,6 +713,17 @@ int rf_read_kv_file(const char *path, bool env, json_t *out, berth_error_t *err)
                         json_array_append_new(out, json_sprintf("%s=%s", l, hv));
         }
         return 0;
+}
+
+bool rf_docker_log_driver(const char *name)
+{
+        static const char *const drivers[] = {"json-file", "local",   "syslog",     "journald",
+                                              "gelf",      "fluentd", "awslogs",    "splunk",
+                                              "etwlogs",   "gcplogs", "logentries", "none"};
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(drivers); i++)
+                if (strcmp(name, drivers[i]) == 0)
+                        return true;
+        return false;
 }
 
 int rf_check_sysctl(const char *key, berth_error_t *err)

@@ -261,6 +261,9 @@ static int container_ns(struct spec_ctx *c, json_t *nss, const char *type, const
         if (c->in->container_pid(c->in->container_ctx, target, &pid, err) < 0) {
                 if ((*err)->status == 0)
                         (*err)->status = 125;
+                /* dockerd says just that, for --ipc, --pid and --network container:X */
+                if (strncmp(berth_error_msg(*err), "No such container: ", 19) == 0)
+                        return -1;
                 return berth_wrap(err, "join %s namespace of container %s", type, target);
         }
         char path[64];

@@ -52,12 +52,15 @@ wrote" ]
         echo own >"$BATS_TEST_TMPDIR/own/f"
         run "$BERTH" run --rm --volumes-from rf-src -v "$BATS_TEST_TMPDIR/own:/h" busybox cat /h/f
         [ "$output" = "own" ]
-        # Docker's daemon messages, exit 125
+        # Docker's daemon messages: create returns them plainly (1), run wraps them in 125
         run "$BERTH" create --volumes-from rf-nosuch busybox true
+        [ "$status" -eq 1 ]
+        assert_output_contains "No such container: rf-nosuch"
+        run "$BERTH" run --rm --volumes-from rf-nosuch busybox true
         [ "$status" -eq 125 ]
         assert_output_contains "No such container: rf-nosuch"
         run "$BERTH" create --volumes-from rf-src:bogus busybox true
-        [ "$status" -eq 125 ]
+        [ "$status" -eq 1 ]
         assert_output_contains "invalid mode: bogus"
         # the volume is in use by the containers that mount it through --volumes-from
         "$BERTH" rm -f rf-src >/dev/null
@@ -66,7 +69,7 @@ wrote" ]
         assert_output_contains "in use"
 }
 
-@test "--cidfile: the full id, no newline; refused when the file exists (125); removed on failure" {
+@test "--cidfile: the full id, no newline; refused when the file exists (run 125, create 1); removed on failure" {
         f="$BATS_TEST_TMPDIR/cid"
         run "$BERTH" run --cidfile "$f" busybox true
         assert_success
@@ -90,6 +93,72 @@ wrote" ]
         run "$BERTH" run -d --cidfile "$BATS_TEST_TMPDIR/cid3" busybox true
         assert_success
         [ "$(cat "$BATS_TEST_TMPDIR/cid3")" = "$output" ]
+}
+
+@test "exit statuses: create returns dockerd's refusals plainly (1), run wraps them (125); the CLI's own errors are 125 for both" {
+        # measured against dockerd 20.10 + the docker 28 CLI (tests/compat create-*)
+        "$BERTH" create --name rf-clash busybox true >/dev/null
+        local daemon=(
+                "--name rf-clash"
+                "--name bad!name"
+                "-w rel"
+                "--restart bogus"
+                "--restart always:3"
+                "--stop-signal BOGUS"
+                "--cap-add NOPE"
+                "-m 1k"
+                "--oom-score-adj 2000"
+                "--log-opt nope=1"
+                "--link rf-nosuch:x"
+                "--ipc container:rf-nosuch"
+                "--volumes-from rf-nosuch"
+                "--mount type=bind,source=/rf/no/such,target=/x"
+                "--mount type=bogus,target=/x"
+                "-v /tmp:rel"
+                "-v /tmp:/x:bogus"
+                "--tmpfs rel"
+        )
+        local f
+        for f in "${daemon[@]}"; do
+                # shellcheck disable=SC2086 # the words of one flag
+                run "$BERTH" create $f busybox true
+                [ "$status" -eq 1 ] || { echo "create $f: $status: $output"; false; }
+                # shellcheck disable=SC2086
+                run "$BERTH" run --rm $f busybox true
+                [ "$status" -eq 125 ] || { echo "run $f: $status: $output"; false; }
+        done
+        run "$BERTH" create --name rf-clash busybox true
+        assert_output_contains 'Conflict. The container name "/rf-clash" is already in use by container'
+        run "$BERTH" create --stop-signal BOGUS busybox true
+        assert_output_contains "Invalid signal: BOGUS"
+        run "$BERTH" create --link rf-nosuch:x busybox true
+        assert_output_contains "could not get container for rf-nosuch: No such container: rf-nosuch"
+        run "$BERTH" create -v /tmp:rel busybox true
+        assert_output_contains "invalid volume specification: '/tmp:rel': invalid mount config for type \"bind\": invalid mount path: 'rel' mount path must be absolute"
+        local cli=(
+                "--cpus abc"
+                "-m 1zz"
+                "-p 99999:80"
+                "--restart on-failure:x"
+                "--ulimit nofile=abc"
+                "--env-file $BATS_TEST_TMPDIR/rf-nosuch.env"
+                "--dns bogus"
+                "--health-interval -1s"
+                "--pull bogus"
+                "--bogus"
+        )
+        for f in "${cli[@]}"; do
+                # shellcheck disable=SC2086
+                run "$BERTH" create $f busybox true
+                [ "$status" -eq 125 ] || { echo "create $f: $status: $output"; false; }
+        done
+        run "$BERTH" create --ulimit nofile=abc busybox true
+        assert_output_contains 'invalid argument "nofile=abc" for "--ulimit" flag: strconv.ParseInt: parsing "abc": invalid syntax'
+        # nothing was made by the refusals
+        [ "$("$BERTH" ps -aq | wc -l)" -eq 1 ]
+        # -h is --hostname, never help
+        id=$("$BERTH" create -h rf-box busybox true)
+        [ "$("$BERTH" inspect --format '{{.Config.Hostname}}' "$id")" = rf-box ]
 }
 
 @test "-a/--attach: an attached run shows only the streams asked for; -a with -d is refused" {
@@ -201,7 +270,7 @@ block_device() {
                 w=$(cat "$blk$cg/blkio.weight" 2>/dev/null || cat "$blk$cg/blkio.bfq.weight")
                 [[ "$w" == *300* ]]
                 run "$BERTH" create --blkio-weight 5 busybox true
-                [ "$status" -eq 125 ]
+                [ "$status" -eq 1 ] # dockerd's check: create's plain 1
                 assert_output_contains "Range of blkio weight is from 10 to 1000"
         else
                 run "$BERTH" create --blkio-weight 300 busybox true
@@ -211,7 +280,7 @@ block_device() {
                 [ "$(hc "$id" BlkioWeight)" = 0 ]
         fi
         run "$BERTH" create --device-read-bps /dev/berth-nosuch:1mb busybox true
-        [ "$status" -eq 125 ]
+        [ "$status" -eq 1 ]
         assert_output_contains "stat /dev/berth-nosuch"
         run "$BERTH" create --blkio-weight-device vda:10 busybox true
         [ "$status" -eq 125 ]
@@ -226,14 +295,14 @@ block_device() {
                 skip "the store is on xfs with project quotas: the next test covers it"
         fi
         run "$BERTH" create --storage-opt size=1G busybox true
-        [ "$status" -eq 125 ]
+        [ "$status" -eq 1 ] # dockerd's refusal: create's plain 1 (run's 125)
         assert_output_contains "--storage-opt is supported only for overlay over xfs with 'pquota' mount option"
         [ -z "$("$BERTH" ps -aq)" ]
         run "$BERTH" create --storage-opt size busybox true
         [ "$status" -eq 125 ]
         assert_output_contains "invalid storage option"
         run "$BERTH" create --storage-opt foo=1 busybox true
-        [ "$status" -eq 125 ]
+        [ "$status" -eq 1 ]
         assert_output_contains "Unknown option foo"
 }
 

@@ -104,6 +104,8 @@ def qemu(runs, mem, cmdline, bw, post, guest, out, marker):
             # No cap: lift QEMU 7.2's default of 32 MiB/s (berth-vmm has none),
             # which a guest rewriting 128 MiB would outrun for ever.
             params = {"downtime-limit": 300, "max-bandwidth": (bw << 20) if bw else 1 << 40}
+            if post and bw:  # post-copy has its own cap, unlimited by default
+                params["max-postcopy-bandwidth"] = bw << 20
             q.cmd("migrate-set-parameters", **params)
             if post:
                 caps = [{"capability": "postcopy-ram", "state": True}]

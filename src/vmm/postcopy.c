@@ -338,7 +338,7 @@ int vmm_postcopy_serve(struct vmm_mig_io *io, const uint8_t *ram, size_t size, c
                        bool *acked, double *t_ack_ms, uint64_t *requests, berth_error_t *err)
 {
         double t0 = now_ms();
-        uint64_t b0 = io->bytes;
+        uint64_t b0 = io->bytes, answered = 0;
         size_t pages = size / PAGE, cursor = 0;
         uint64_t *sent = berth_xcalloc(pages / 64 + 1, sizeof(uint64_t));
         for (size_t w = 0; only && w <= pages / 64; w++)
@@ -364,7 +364,9 @@ int vmm_postcopy_serve(struct vmm_mig_io *io, const uint8_t *ram, size_t size, c
                 bool push = !done_sent;
                 int wait = 200;
                 if (push && bandwidth_mib) { /* ahead of the cap: hold the push back */
-                        double due = (double) (io->bytes - b0) /
+                        /* the cap is the push's: answers to faults go at once, as QEMU's
+                         * urgent pages do, and do not hold the push back further */
+                        double due = (double) (io->bytes - b0 - answered) /
                                      ((double) bandwidth_mib * 1048576.0) * 1e3;
                         double ahead = due - (now_ms() - t0);
                         if (ahead > 0) {
@@ -436,7 +438,9 @@ int vmm_postcopy_serve(struct vmm_mig_io *io, const uint8_t *ram, size_t size, c
                         }
                         ++*requests;
                         /* asked for: sent again even if pushed already (it may be in flight) */
+                        uint64_t before = io->bytes;
                         ret = send_from(io, ram, pages, sent, off / PAGE, REQ_RUN, true, err);
+                        answered += io->bytes - before;
                         continue;
                 }
                 if (push && (p.revents & POLLOUT)) {

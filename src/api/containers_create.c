@@ -497,7 +497,8 @@ void api_container_create(struct api_req *r)
                         api_reply_berth_error(r, &err);
                 berth_error_release(&err);
         } else {
-                api_reply_json(r, 201, json_pack("{s:s, s:[]}", "Id", c->id, "Warnings"));
+                json_t *w = f.warnings ? json_incref(f.warnings) : json_array();
+                api_reply_json(r, 201, json_pack("{s:s, s:o}", "Id", c->id, "Warnings", w));
         }
         eng_container_free(c);
         eng_ctx_free(&e);

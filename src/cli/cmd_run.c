@@ -73,6 +73,13 @@ static int create_common(struct cli_global *g, int argc, char **argv, enum eng_r
                 eng_ctx_free(e);
                 goto fail;
         }
+        /* the daemon's warnings, as the docker CLI prints them */
+        size_t i;
+        json_t *w;
+        json_array_foreach(f->warnings, i, w)
+        {
+                fprintf(stderr, "WARNING: %s\n", json_string_value(w));
+        }
         if (cidfile_write(cid_fd, cidfile, (*c)->id, err) < 0) {
                 berth_error_t rerr = NULL;
                 eng_remove(e, *c, true, &rerr);

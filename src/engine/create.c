@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/cpulist.h"
 #include "common/idmap.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -377,12 +378,44 @@ static int write_bundle(struct eng_container *c, json_t *spec, berth_error_t *er
         return berth_write_file_replace(path, text, strlen(text), 0600, err); /* under /run */
 }
 
+/* Docker's daemon refuses a cpuset this host does not have at create (the CLI only checks
+ * the syntax); a host list berth cannot read or parse checks nothing. */
+static int check_cpusets(json_t *hc, berth_error_t *err)
+{
+        static const struct {
+                const char *key, *online, *what;
+        } sets[] = {{"CpusetCpus", "/sys/devices/system/cpu/online", "CPUs"},
+                    {"CpusetMems", "/sys/devices/system/node/online", "memory nodes"}};
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(sets); i++) {
+                const char *want = json_string_value(json_object_get(hc, sets[i].key));
+                cleanup_free char *online = NULL;
+                if (!want || !*want || berth_read_file(sets[i].online, &online, NULL, NULL) < 0)
+                        continue;
+                online[strcspn(online, "\n")] = 0;
+                cpu_set_t w, o, both;
+                if (berth_cpulist_parse(online, &o) < 0)
+                        continue;
+                bool ok = berth_cpulist_parse(want, &w) == 0;
+                if (ok) {
+                        CPU_AND(&both, &w, &o);
+                        ok = CPU_EQUAL(&both, &w);
+                }
+                if (!ok)
+                        return berth_fail(err, 0,
+                                          "Requested %s are not available - requested %s, "
+                                          "available: %s",
+                                          sets[i].what, want, online);
+        }
+        return 0;
+}
+
 int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container **out,
                berth_error_t *err)
 {
         const char *image = json_string_value(json_object_get(f->config, "Image"));
         struct resolved_image ri = {0};
-        if (resolve_image(e, image, f->cli.pull, f->cli.quiet, &ri, err) < 0)
+        if (check_cpusets(f->host_config, err) < 0 ||
+            resolve_image(e, image, f->cli.pull, f->cli.quiet, &ri, err) < 0)
                 return -1;
         json_t *img_config = json_object_get(ri.cfg, "config");
         /* what `docker inspect` shows: the user's Config with the image's filled in */
@@ -455,6 +488,7 @@ int eng_create(struct eng_ctx *e, struct eng_run_flags *f, struct eng_container 
                 .container_mounts = container_mounts_cb,
                 .mounts_ctx = &vctx,
                 .rootless = e->rootless,
+                .warnings = f->warnings ? f->warnings : (f->warnings = json_array()),
         };
         if (e->rootless && !berth_in_userns()) {
                 /* not in berth's user namespace (engine/userns.h): the container gets

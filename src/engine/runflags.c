@@ -1304,6 +1304,7 @@ void eng_runflags_release(struct eng_run_flags *f)
         json_decref(f->config);
         json_decref(f->host_config);
         json_decref(f->networking);
+        json_decref(f->warnings);
         free(f->cli.name);
         free(f->cli.detach_keys);
         free(f->cli.pull);

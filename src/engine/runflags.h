@@ -49,6 +49,9 @@ struct eng_run_flags {
                                 IPAMConfig, MacAddress}}}) when --network-alias, --ip, --ip6 or
                                 --mac-address were given, else NULL */
         struct eng_run_cli cli;
+        /* Set by eng_create: what Docker's daemon returns as the create's "Warnings" (a limit
+         * the host can't apply, discarded); the docker CLI prints each as "WARNING: …" */
+        json_t *warnings;
 };
 
 /* Exit statuses as Docker's (issue #16, tests/compat create-*): a flag or value the docker CLI

@@ -424,7 +424,7 @@ static int build_linux(struct spec_ctx *c, json_t *caps, json_t *nss, json_t **o
         struct spec_blkio_support sup;
         if (spec_blkio_wanted(hc)) {
                 spec_blkio_probe("/sys/fs/cgroup", spec_cgroup2_unified(), &sup);
-                if (spec_build_blockio(hc, &sup, res, err) < 0)
+                if (spec_build_blockio(hc, &sup, res, c->in->warnings, err) < 0)
                         goto fail;
         }
         /* device rules would be an eBPF program (v2) or a devices cgroup (v1): neither is an

@@ -82,6 +82,9 @@ struct eng_spec_input {
          * container's own at the same destination wins.  NULL: --volumes-from is an error. */
         eng_container_mounts_fn container_mounts;
         void *mounts_ctx;
+        /* Docker's daemon warnings (a limit the host can't apply, discarded) are appended
+         * here as strings for the client; NULL: logged as warnings. */
+        json_t *warnings;
 };
 
 /* Build config.json.  *out is a new reference. */

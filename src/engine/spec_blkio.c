@@ -79,25 +79,35 @@ bool spec_blkio_wanted(json_t *hc)
         return any;
 }
 
-static int adjust(json_t *hc, const struct spec_blkio_support *sup, berth_error_t *err)
+/* Docker's daemon warning: to the client's list, or the log without one. */
+static void warn(json_t *warnings, const char *msg)
+{
+        if (warnings)
+                json_array_append_new(warnings, json_string(msg));
+        else
+                log_warn("%s", msg);
+}
+
+static int adjust(json_t *hc, const struct spec_blkio_support *sup, json_t *warnings,
+                  berth_error_t *err)
 {
         json_int_t w = json_integer_value(json_object_get(hc, "BlkioWeight"));
         if (w > 0 && !sup->weight) {
-                log_warn("Your kernel does not support Block I/O weight or the cgroup is not "
-                         "mounted. Weight discarded.");
+                warn(warnings, "Your kernel does not support Block I/O weight or the cgroup is "
+                               "not mounted. Weight discarded.");
                 json_object_set_new(hc, "BlkioWeight", json_integer(0));
                 w = 0;
         }
         if (w > 0 && (w < 10 || w > 1000))
                 return berth_fail_status(err, 125, 0, "Range of blkio weight is from 10 to 1000");
         if (json_array_size(json_object_get(hc, "BlkioWeightDevice")) > 0 && !sup->weight_device) {
-                log_warn("Your kernel does not support Block I/O weight_device or the cgroup is "
-                         "not mounted. Weight-device discarded.");
+                warn(warnings, "Your kernel does not support Block I/O weight_device or the "
+                               "cgroup is not mounted. Weight-device discarded.");
                 json_object_set_new(hc, "BlkioWeightDevice", json_array());
         }
         for (int k = 0; k < 4; k++) {
                 if (json_array_size(json_object_get(hc, hc_keys[k])) > 0 && !sup->throttle[k]) {
-                        log_warn("%s", discarded[k]);
+                        warn(warnings, discarded[k]);
                         json_object_set_new(hc, hc_keys[k], json_array());
                 }
         }
@@ -117,9 +127,9 @@ static json_t *device_numbers(const char *path, berth_error_t *err)
 }
 
 int spec_build_blockio(json_t *hc, const struct spec_blkio_support *sup, json_t *resources,
-                       berth_error_t *err)
+                       json_t *warnings, berth_error_t *err)
 {
-        if (adjust(hc, sup, err) < 0)
+        if (adjust(hc, sup, warnings, err) < 0)
                 return -1;
         json_t *bio = json_object();
         json_int_t w = json_integer_value(json_object_get(hc, "BlkioWeight"));

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/cpulist.h"
 #include "common/util.h"
 #include "vm/vm_internal.h"
 
@@ -183,42 +184,11 @@ int vm_setmem(struct vm_ctx *c, const char *name, uint64_t mib, berth_error_t *e
         return ret;
 }
 
-/* "0-2,5" into set; -1 on a malformed list or a CPU beyond CPU_SETSIZE. */
-static int parse_cpulist(const char *s, cpu_set_t *set)
-{
-        CPU_ZERO(set);
-        const char *p = s;
-        if (!*p)
-                return -1;
-        while (*p) {
-                char *end;
-                unsigned long a = strtoul(p, &end, 10), b = a;
-                if (end == p)
-                        return -1;
-                p = end;
-                if (*p == '-') {
-                        b = strtoul(p + 1, &end, 10);
-                        if (end == p + 1 || b < a)
-                                return -1;
-                        p = end;
-                }
-                if (b >= CPU_SETSIZE)
-                        return -1;
-                for (unsigned long i = a; i <= b; i++)
-                        CPU_SET(i, set);
-                if (*p == ',')
-                        p++;
-                else if (*p)
-                        return -1;
-        }
-        return 0;
-}
-
 /* Pin thread tid of pid to cpulist. */
 static int pin(int tid, const char *cpulist, berth_error_t *err)
 {
         cpu_set_t set;
-        if (parse_cpulist(cpulist, &set) < 0)
+        if (berth_cpulist_parse(cpulist, &set) < 0)
                 return berth_fail(err, 0, "CPU list `%s`: want e.g. 0-2,5", cpulist);
         if (sched_setaffinity(tid, sizeof(set), &set) < 0)
                 return berth_fail(err, errno, "pin thread %d to %s", tid, cpulist);
@@ -252,7 +222,7 @@ static int pin_emulator(int pid, const char *cpulist, berth_error_t *err)
 static char *node_cpus(const char *nodeset, berth_error_t *err)
 {
         cpu_set_t nodes;
-        if (parse_cpulist(nodeset, &nodes) < 0)
+        if (berth_cpulist_parse(nodeset, &nodes) < 0)
                 return berth_fail(err, 0, "NUMA node set `%s`: want e.g. 0-1,3", nodeset), NULL;
         char *out = NULL;
         for (int n = 0; n < CPU_SETSIZE; n++) {
@@ -330,7 +300,7 @@ static int set_pin(struct vm_ctx *c, const char *name, int vcpu, const char *cpu
                    berth_error_t *err)
 {
         cpu_set_t set;
-        if (parse_cpulist(cpulist, &set) < 0)
+        if (berth_cpulist_parse(cpulist, &set) < 0)
                 return berth_fail(err, 0, "CPU list `%s`: want e.g. 0-2,5", cpulist);
         struct vm_rec r;
         if (vm_rec_open(c, name, &r, err) < 0)
@@ -395,7 +365,7 @@ int vm_numatune(struct vm_ctx *c, const char *name, const char *nodeset, const c
                     strcmp(mode, "interleave") != 0)
                         ret = berth_fail(err, 0,
                                          "--mode `%s`: want strict, preferred or interleave", mode);
-                else if (parse_cpulist(nodeset, &nodes) < 0 || CPU_COUNT(&nodes) == 0)
+                else if (berth_cpulist_parse(nodeset, &nodes) < 0 || CPU_COUNT(&nodes) == 0)
                         ret = berth_fail(err, 0, "--nodeset `%s`: want e.g. 0-1,3", nodeset);
                 else if (strcmp(mode, "preferred") == 0 && CPU_COUNT(&nodes) != 1)
                         ret = berth_fail(err, 0, "--mode preferred takes one node, not `%s`",

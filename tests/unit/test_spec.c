@@ -712,7 +712,7 @@ static void test_blockio(void)
                                (json_int_t) 1048576, "BlkioDeviceWriteBps", "BlkioDeviceReadIOps",
                                "BlkioDeviceWriteIOps", "Path", "/dev/null", "Rate", 50);
         json_t *res = json_object();
-        ok(spec_build_blockio(hc, &all, res, &err) == 0, "blockIO built");
+        ok(spec_build_blockio(hc, &all, res, NULL, &err) == 0, "blockIO built");
         is_str(dump(json_object_get(res, "blockIO")),
                "{\"weight\":500,\"weightDevice\":[{\"major\":1,\"minor\":3,\"weight\":200}],"
                "\"throttleReadBpsDevice\":[{\"major\":1,\"minor\":3,\"rate\":1048576}],"
@@ -721,8 +721,14 @@ static void test_blockio(void)
 
         struct spec_blkio_support none = {0};
         json_object_clear(res);
-        ok(spec_build_blockio(hc, &none, res, &err) == 0 && json_object_get(res, "blockIO") == NULL,
+        json_t *warnings = json_array();
+        ok(spec_build_blockio(hc, &none, res, warnings, &err) == 0 &&
+                   json_object_get(res, "blockIO") == NULL,
            "unsupported: nothing in the spec");
+        ok(json_array_size(warnings) == 4 &&
+                   strstr(json_string_value(json_array_get(warnings, 0)), "Weight discarded"),
+           "…a warning for the client per limit discarded, in dockerd's words");
+        json_decref(warnings);
         ok(json_integer_value(json_object_get(hc, "BlkioWeight")) == 0 &&
                    json_array_size(json_object_get(hc, "BlkioWeightDevice")) == 0 &&
                    json_array_size(json_object_get(hc, "BlkioDeviceReadBps")) == 0 &&
@@ -730,7 +736,7 @@ static void test_blockio(void)
            "…and dropped from HostConfig, as Docker's daemon does");
 
         json_object_set_new(hc, "BlkioWeight", json_integer(5));
-        ok(spec_build_blockio(hc, &all, res, &err) < 0 &&
+        ok(spec_build_blockio(hc, &all, res, NULL, &err) < 0 &&
                    strstr(berth_error_msg(err), "Range of blkio weight is from 10 to 1000") &&
                    err->status == 125,
            "weight out of range where supported: Docker's error");
@@ -738,7 +744,7 @@ static void test_blockio(void)
         json_object_set_new(hc, "BlkioWeight", json_integer(0));
         json_object_set_new(hc, "BlkioDeviceReadBps",
                             json_pack("[{s:s, s:i}]", "Path", "/dev/berth-nosuch", "Rate", 1));
-        ok(spec_build_blockio(hc, &all, res, &err) < 0 &&
+        ok(spec_build_blockio(hc, &all, res, NULL, &err) < 0 &&
                    strstr(berth_error_msg(err), "stat /dev/berth-nosuch"),
            "a missing device: stat error");
         berth_error_release(&err);

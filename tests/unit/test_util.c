@@ -6,12 +6,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/cpulist.h"
 #include "common/util.h"
 #include "tap.h"
+
+static void cpulists(void)
+{
+        cpu_set_t s;
+        ok(berth_cpulist_parse("0-2,5,7-7", &s) == 0 && CPU_COUNT(&s) == 5 && CPU_ISSET(5, &s) &&
+                   !CPU_ISSET(3, &s),
+           "cpulist: ranges and single CPUs");
+        ok(berth_cpulist_parse("99", &s) == 0 && CPU_ISSET(99, &s), "cpulist: above 63");
+        const char *bad[] = {"", "a", "1-", "-1", "3-1", "1,", "1,,2", "4096", "1 2"};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                ok(berth_cpulist_parse(bad[i], &s) < 0, "cpulist: a malformed list refused");
+}
 
 int main(void)
 {
         berth_error_t err = NULL;
+        cpulists();
         char dir[] = "/tmp/berth-test-util-XXXXXX";
         ok(mkdtemp(dir) != NULL, "temp dir");
 

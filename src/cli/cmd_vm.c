@@ -385,12 +385,26 @@ static int do_snapshot(struct vm_ctx *c, void *arg, berth_error_t *err)
         struct args *a = arg;
         const char *verb = a->argc > 1 ? a->argv[1] : "";
         bool ls = strcmp(verb, "ls") == 0 || strcmp(verb, "list") == 0;
-        if (a->argc != (ls ? 3 : 4))
+        /* create NAME SNAP --disk-only (the flag anywhere after the verb, as virsh takes it) */
+        bool disk_only = false;
+        const char *pos[3] = {NULL, NULL, NULL};
+        int npos = 0;
+        for (int i = 2; i < a->argc; i++) {
+                if (strcmp(verb, "create") == 0 && strcmp(a->argv[i], "--disk-only") == 0)
+                        disk_only = true;
+                else if (npos < 3)
+                        pos[npos++] = a->argv[i];
+                else
+                        npos++;
+        }
+        if (npos != (ls ? 1 : 2))
                 return cli_usage_error(err, "vm snapshot",
-                                       "want create|revert|rm NAME SNAP, or ls NAME");
-        const char *name = a->argv[2], *snap = ls ? NULL : a->argv[3];
+                                       "want create NAME SNAP [--disk-only], revert|rm NAME SNAP, "
+                                       "or ls NAME");
+        const char *name = pos[0], *snap = pos[1];
         if (strcmp(verb, "create") == 0)
-                return vm_snapshot_create(c, name, snap, err);
+                return disk_only ? vm_snapshot_create_disk(c, name, snap, err)
+                                 : vm_snapshot_create(c, name, snap, err);
         if (strcmp(verb, "revert") == 0)
                 return vm_snapshot_revert(c, name, snap, err);
         if (strcmp(verb, "rm") == 0 || strcmp(verb, "delete") == 0)
@@ -400,7 +414,7 @@ static int do_snapshot(struct vm_ctx *c, void *arg, berth_error_t *err)
         json_t *list = NULL;
         if (vm_snapshot_list(c, name, &list, err) < 0)
                 return -1;
-        printf("%-24s %-20s %s\n", "NAME", "CREATED", "MEMORY");
+        printf("%-24s %-20s %-10s %s\n", "NAME", "CREATED", "KIND", "MEMORY");
         size_t i;
         json_t *s;
         json_array_foreach(list, i, s)
@@ -409,8 +423,14 @@ static int do_snapshot(struct vm_ctx *c, void *arg, berth_error_t *err)
                 char when[32];
                 struct tm tm;
                 strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
-                printf("%-24s %-20s %lld MiB\n", json_string_value(json_object_get(s, "Name")),
-                       when, (long long) json_integer_value(json_object_get(s, "MemoryMiB")));
+                const char *kind = json_string_value(json_object_get(s, "Kind"));
+                bool disk = kind && strcmp(kind, "disk-only") == 0;
+                char mem[32] = "-"; /* a disk-only snapshot keeps no memory */
+                if (!disk)
+                        snprintf(mem, sizeof(mem), "%lld MiB",
+                                 (long long) json_integer_value(json_object_get(s, "MemoryMiB")));
+                printf("%-24s %-20s %-10s %s\n", json_string_value(json_object_get(s, "Name")),
+                       when, disk ? "disk-only" : "full", mem);
         }
         json_decref(list);
         return 0;
@@ -575,7 +595,7 @@ static const struct cli_command vm_commands[] = {
          "Place guest RAM and vCPUs on NUMA nodes: NAME --nodeset N [--mode strict|preferred|"
          "interleave] (at the next start)"},
         {"snapshot", vm_cmd_snapshot,
-         "Full snapshots of a running VM: create|revert|rm NAME SNAP, ls NAME"},
+         "Snapshots: create NAME SNAP [--disk-only], revert|rm NAME SNAP, ls NAME"},
         {"clone", vm_cmd_clone,
          "Start a new VM from a full snapshot of another: NAME SNAP NEWNAME"},
         {"migrate", vm_cmd_migrate,

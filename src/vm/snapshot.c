@@ -39,6 +39,13 @@ static int snap_open(struct vm_ctx *c, const char *name, const char *snap, struc
         return vm_rec_open(c, name, r, err);
 }
 
+/* Is meta (a snapshot.json) a --disk-only snapshot's? */
+static bool is_disk_only(const json_t *meta)
+{
+        const char *k = json_string_value(json_object_get(meta, "Kind"));
+        return k && strcmp(k, "disk-only") == 0;
+}
+
 /* Copy src to dst (created, or truncated) with copy_file_range: a reflink
  * or an in-kernel copy where the filesystem can. */
 int vm_copy_file(const char *src, const char *dst, berth_error_t *err)
@@ -220,6 +227,15 @@ int vm_snapshot_remove(struct vm_ctx *c, const char *name, const char *snap, ber
         if (snap_open(c, name, snap, &r, err) < 0)
                 return -1;
         cleanup_free char *dir = snap_dir(&r, snap);
+        cleanup_free char *mp = berth_xasprintf("%s/snapshot.json", dir);
+        json_t *meta = json_load_file(mp, 0, NULL);
+        if (is_disk_only(meta)) { /* its chain is merged (snapshot_disk.c) */
+                vm_rec_close(&r);
+                int dr = vm_snapshot_remove_disk(c, name, snap, meta, err);
+                json_decref(meta);
+                return dr;
+        }
+        json_decref(meta);
         int ret = 0;
         if (access(dir, F_OK) < 0)
                 ret = berth_fail(err, ENOENT, "VM `%s` has no snapshot `%s`", name, snap);
@@ -242,6 +258,11 @@ int vm_snapshot_revert(struct vm_ctx *c, const char *name, const char *snap, ber
         if (!json_is_object(meta)) {
                 json_decref(meta);
                 return berth_fail(err, ENOENT, "VM `%s` has no snapshot `%s`", name, snap);
+        }
+        if (is_disk_only(meta)) { /* no memory: a fresh overlay on its files (snapshot_disk.c) */
+                int dr = vm_snapshot_revert_disk(c, name, snap, meta, err);
+                json_decref(meta);
+                return dr;
         }
         /* A running VM is stopped first: its memory is about to be replaced. */
         if (running && vm_destroy(c, name, err) < 0) {

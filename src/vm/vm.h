@@ -63,6 +63,10 @@ int vm_snapshot_create(struct vm_ctx *c, const char *name, const char *snap, ber
 int vm_snapshot_list(struct vm_ctx *c, const char *name, json_t **out, berth_error_t *err);
 int vm_snapshot_revert(struct vm_ctx *c, const char *name, const char *snap, berth_error_t *err);
 int vm_snapshot_remove(struct vm_ctx *c, const char *name, const char *snap, berth_error_t *err);
+/* snapshot_disk.c: a disk-only snapshot of a shut-off VM (--disk-only): each writable disk's
+ * active layer frozen under a new qcow2 overlay; revert and rm of one go there too. */
+int vm_snapshot_create_disk(struct vm_ctx *c, const char *name, const char *snap,
+                            berth_error_t *err);
 /* clone.c: define newname as a copy of name's definition with its own copies of snapshot
  * snap's disks, and start it at once from the snapshot's state and memory. */
 int vm_clone(struct vm_ctx *c, const char *name, const char *snap, const char *newname,

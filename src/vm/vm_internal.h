@@ -125,4 +125,10 @@ int vm_write_record(const char *dir, json_t *cfg, json_t *meta, berth_error_t *e
  * flat directory, no subdirectories); rmdir's result. */
 int vm_rm_flat_dir(const char *dir);
 
+/* snapshot_disk.c: revert to and removal of a disk-only snapshot (meta: its snapshot.json). */
+int vm_snapshot_revert_disk(struct vm_ctx *c, const char *name, const char *snap, json_t *meta,
+                            berth_error_t *err);
+int vm_snapshot_remove_disk(struct vm_ctx *c, const char *name, const char *snap, json_t *meta,
+                            berth_error_t *err);
+
 #endif

@@ -31,6 +31,9 @@ qemu=(qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off -enable-kvm
         -serial stdio -kernel "$GUEST" -append "guest.idle=1")
 read -r o_mark o_gone o_rss o_anon <<<"$(python3 bench/vm_cycle.py "$RUNS" "BERTH-GUEST ready" berth "$BERTH" bench)"
 read -r q_mark q_gone q_rss q_anon <<<"$(python3 bench/vm_cycle.py "$RUNS" "BERTH-GUEST ready" qemu "${qemu[@]}")"
+# The VMM alone (no CLI, supervisor, jail or cgroup): what `vm start` adds is the difference.
+read -r v_mark _ _ _ <<<"$(python3 bench/vm_cycle.py "$RUNS" "BERTH-GUEST ready" qemu \
+        "$(dirname "$BERTH")/berth-vmm" --kernel "$GUEST" --memory "$MEM" --cmdline "guest.idle=1")"
 # What the guest touched of its RAM (berth-vmm logs it when it stops): the same pages under QEMU.
 touched=$(sed -n 's/.*guest memory touched: \([0-9]*\) KiB/\1/p' "$BERTH_DATA_DIR/vms/bench/vmm.log" | tail -1)
 {
@@ -39,6 +42,7 @@ touched=$(sed -n 's/.*guest memory touched: \([0-9]*\) KiB/\1/p' "$BERTH_DATA_DI
         echo "| metric | berth vm | qemu microvm | ratio |"
         echo "|---|---|---|---|"
         awk -v a="$o_mark" -v b="$q_mark" 'BEGIN { printf "| vm start -> guest marker (ms) | %.2f | %.2f | %.3f |\n", a, b, a / b }'
+        awk -v a="$v_mark" -v b="$q_mark" 'BEGIN { printf "| berth-vmm alone (no CLI, supervisor, jail, cgroup): start -> guest marker (ms) | %.2f | %.2f | %.3f |\n", a, b, a / b }'
         awk -v a="$o_gone" -v b="$q_gone" 'BEGIN { printf "| vm destroy / SIGKILL -> gone (ms) | %.2f | %.2f | %.3f |\n", a, b, a / b }'
         awk -v a="$o_rss" -v b="$q_rss" -v t="${touched:-0}" 'BEGIN { printf "| RSS of the VM'"'"'s processes beyond guest RAM touched (MiB) | %.1f | %.1f | %.3f |\n", (a - t) / 1024, (b - t) / 1024, (a - t) / (b - t) }'
         awk -v a="$o_anon" -v b="$q_anon" -v t="${touched:-0}" 'BEGIN { printf "| their anonymous RSS beyond guest RAM touched: the cost of one more VM (MiB) | %.1f | %.1f | %.3f |\n", (a - t) / 1024, (b - t) / 1024, (a - t) / (b - t) }'

@@ -22,6 +22,7 @@
  * and expects the disks on shared storage at the same paths.  Both ends
  * keep the figures in state.json's LastMigration (`vm inspect`).
  * Everything received is checked: sizes, names, roles, indexes. */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -282,10 +283,10 @@ int vm_migrate(struct vm_ctx *c, const char *name, const struct vm_migrate_opts 
                                  "VM `%s` is not running (%s): --live moves a "
                                  "running VM; without it a stopped one moves cold",
                                  name, vm_status_name(st));
-        else if (live && json_is_true(json_object_get(r.state, "Jailed")))
+        else if (live && json_is_true(json_object_get(r.state, "Jailed")) && dest.family == AF_UNIX)
                 ret = berth_fail(err, ENOTSUP,
-                                 "VM `%s` runs its VMM under --jail, which cannot migrate yet: "
-                                 "define it with --no-jail",
+                                 "VM `%s` runs its VMM under --jail, whose root has no unix "
+                                 "socket of the destination's: migrate it to a tcp: address",
                                  name);
         /* the files that go: kernel and initrd always, the disks when cold */
         const char *kernel = cfg_str(r.cfg, "boot-source", "kernel_image_path");
@@ -344,11 +345,19 @@ int vm_migrate(struct vm_ctx *c, const char *name, const struct vm_migrate_opts 
         }
         if (ret == 0 && live) {
                 const char *v = json_string_value(json_object_get(reply, "Vmm"));
+                /* the address resolved here: a jailed VMM has no resolver */
+                char num[INET6_ADDRSTRLEN] = "";
+                const void *in =
+                        dest.family == AF_INET6
+                                ? (const void *) &((const struct sockaddr_in6 *) &dest.ss)
+                                          ->sin6_addr
+                                : (const void *) &((const struct sockaddr_in *) &dest.ss)->sin_addr;
+                const char *host =
+                        v || !inet_ntop(dest.family, in, num, sizeof(num)) ? dest.host : num;
                 cleanup_free char *to =
                         v ? berth_xstrdup(v)
                           : berth_xasprintf(
-                                    strchr(dest.host, ':') ? "tcp:[%s]:%lld" : "tcp:%s:%lld",
-                                    dest.host,
+                                    strchr(host, ':') ? "tcp:[%s]:%lld" : "tcp:%s:%lld", host,
                                     (long long) json_integer_value(json_object_get(reply, "Port")));
                 cleanup_free char *sock = vm_rec_run_path(&r, "api.sock");
                 /* without --live a running guest stops first: its memory goes in one round */

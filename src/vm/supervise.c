@@ -184,6 +184,7 @@ static char **vmm_argv(struct sup *s)
                 a[n++] = berth_xstrdup("--jail");
                 a[n++] = berth_xstrdup("--jail-rw");
                 a[n++] = vm_rec_path(r, "snapshots");
+                a[n++] = berth_xstrdup("--jail-migrate"); /* `vm migrate` over tcp */
         }
         return a;
 }

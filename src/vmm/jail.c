@@ -487,6 +487,7 @@ int vmm_jail_enter(struct vmm_config *c, int *status, berth_error_t *err)
         j.rootless = geteuid() != 0;
         ids.change = !j.rootless;
         ids.snapshots = c->jail_rw != NULL;
+        ids.migrate = c->jail_migrate;
         ids.uid = c->jail_uid >= 0 ? (uid_t) c->jail_uid : VMM_JAIL_DEFAULT_ID;
         ids.gid = c->jail_gid >= 0 ? (gid_t) c->jail_gid : VMM_JAIL_DEFAULT_ID;
         if (j.rootless && (c->jail_uid >= 0 || c->jail_gid >= 0))

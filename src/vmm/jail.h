@@ -52,6 +52,7 @@ int vmm_jail_thread(enum vmm_thread_kind kind, berth_error_t *err);
 struct vmm_jail_ids {
         bool change;
         bool snapshots; /* --jail-rw: the main thread may write snapshots there */
+        bool migrate;   /* --jail-migrate: the main thread may start a live migration */
         uid_t uid;
         gid_t gid;
 };

@@ -579,11 +579,18 @@ int vmm_migrate_start(struct vmm_vm *vm, json_t *body, void *api_conn, berth_err
                 return berth_fail(
                         err, EINVAL,
                         "max_downtime_ms wants 1..3600000, bandwidth_mib 0 (no cap)..1000000");
-        /* The jail's allow-lists have no socket(AF_INET) nor dirty-log ioctls for
-         * the main thread, and no thread kind for the sender. */
-        if (vm->cfg->jail)
+        /* Jailed, the main thread's list has what a migration needs only with
+         * --jail-migrate (seccomp.c), and its root has no unix socket of the
+         * destination's. */
+        if (vm->cfg->jail && !vm->cfg->jail_migrate)
                 return berth_fail(err, ENOTSUP,
-                                  "live migration of a VMM under --jail is not supported yet");
+                                  "this VMM's jail was made without --jail-migrate: it cannot "
+                                  "migrate");
+        if (vm->cfg->jail && strncmp(dest, "tcp:", 4) != 0)
+                return berth_fail(err, ENOTSUP,
+                                  "a jailed VMM migrates to a tcp: destination only (its root "
+                                  "has no `%s`)",
+                                  dest);
         if (!atomic_load(&vm->started))
                 return berth_fail(err, EINVAL, "the VM is not started");
         if (vmm_migrate_active(vm))

@@ -490,6 +490,25 @@ static int parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *
         long port = strtol(colon + 1, &end, 10);
         if (*end || port <= 0 || port > 65535)
                 return berth_fail(err, EINVAL, "migration address `%s`: bad port", addr);
+        /* A numeric address needs no resolver: none runs in a jail (no files to read, no
+         * code to load), where only these work. */
+        memset(ss, 0, sizeof(*ss));
+        struct sockaddr_in *v4 = (struct sockaddr_in *) ss;
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *) ss;
+        if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+                v4->sin_family = AF_INET;
+                v4->sin_port = htons((uint16_t) port);
+                *len = sizeof(*v4);
+                *family = AF_INET;
+                return 0;
+        }
+        if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+                v6->sin6_family = AF_INET6;
+                v6->sin6_port = htons((uint16_t) port);
+                *len = sizeof(*v6);
+                *family = AF_INET6;
+                return 0;
+        }
         struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *ai;
         int r = getaddrinfo(host, colon + 1, &hints, &ai);
         if (r != 0)

@@ -100,6 +100,9 @@ void vmm_usage(FILE *out)
                 "                       per thread (a forbidden call kills the VMM, status 159)\n"
                 "  --jail-rw DIR        a directory bound writable into the jail, where the\n"
                 "                       API's snapshots may be written (berth vm: snapshots/)\n"
+                "  --jail-migrate       the jail lets the VM migrate away (PUT /migrate) over\n"
+                "                       tcp: the main thread's list gains inet sockets, KVM's\n"
+                "                       dirty log and thread creation (berth vm: always)\n"
                 "  --numa NODES:MODE    guest RAM's NUMA policy (mbind): NODES a list as 0-1,3;\n"
                 "                       MODE strict, preferred (one node) or interleave\n"
                 "  --wait-fd N          read descriptor N to its end before the VM is built\n"
@@ -308,6 +311,7 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 O_JAIL_GID,
                 O_JAIL_SELFTEST,
                 O_JAIL_RW,
+                O_JAIL_MIGRATE,
                 O_WAIT_FD,
                 O_NUMA,
                 O_API_TIMEOUT,
@@ -339,6 +343,7 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 {"jail-gid", required_argument, NULL, O_JAIL_GID},
                 {"jail-selftest", required_argument, NULL, O_JAIL_SELFTEST},
                 {"jail-rw", required_argument, NULL, O_JAIL_RW},
+                {"jail-migrate", no_argument, NULL, O_JAIL_MIGRATE},
                 {"wait-fd", required_argument, NULL, O_WAIT_FD},
                 {"numa", required_argument, NULL, O_NUMA},
                 {"api-timeout", required_argument, NULL, O_API_TIMEOUT},
@@ -470,6 +475,9 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 case O_JAIL_RW:
                         c->jail_rw = optarg;
                         break;
+                case O_JAIL_MIGRATE:
+                        c->jail_migrate = true;
+                        break;
                 case O_NUMA:
                         if (vmm_numa_parse(optarg, &c->numa_nodes, &c->numa_mode, err) < 0)
                                 return -1;
@@ -510,13 +518,16 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 return usage_error(err, "--restore and --restore-mem go together");
         if (c->jail_rw && !c->jail)
                 return usage_error(err, "--jail-rw needs --jail");
+        if (c->jail_migrate && !c->jail)
+                return usage_error(err, "--jail-migrate needs --jail");
         if (c->restore && c->kernel)
                 return usage_error(err, "--restore takes the VM from the snapshot: no --kernel");
         if (c->migrate_incoming && (c->kernel || c->restore))
                 return usage_error(err, "--migrate-incoming takes the VM from the stream: no "
                                         "--kernel nor --restore");
         if (c->migrate_incoming && c->jail)
-                return usage_error(err, "--migrate-incoming under --jail is not supported yet");
+                return usage_error(err, "--migrate-incoming under --jail is not supported yet "
+                                        "(a jailed source can migrate: --jail-migrate)");
         if (!c->kernel && !c->api_sock && !c->restore && !c->migrate_incoming)
                 return usage_error(err, "--kernel (or a config's boot-source, or --api-sock to "
                                         "configure the VM through the API) is required");

@@ -12,8 +12,10 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <linux/if_tun.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
@@ -117,6 +119,36 @@ static const unsigned long snapshot_ioctls[] = {
         KVM_GET_CPUID2,      KVM_GET_IRQCHIP, KVM_GET_PIT2,           KVM_GET_CLOCK,
 };
 
+/* --jail-migrate, on the main thread and so on the threads it starts (a
+ * thread inherits its creator's list): the sender thread (and auto-converge's
+ * throttle), a tcp connection to the destination, KVM's dirty log, and the
+ * state as a snapshot reads it (snapshot_ioctls). */
+static const unsigned long migrate_ioctls[] = {KVM_SET_USER_MEMORY_REGION, KVM_GET_DIRTY_LOG};
+
+static int allow_migrate(scmp_filter_ctx ctx)
+{
+        int r = 0;
+        for (int i = 0; r == 0 && i < 2; i++)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+                                     SCMP_A0(SCMP_CMP_EQ, i ? AF_INET6 : AF_INET));
+        /* threads only (pthread_create): clone with CLONE_THREAD; clone3 passes its
+         * flags in memory, which a filter cannot read, so glibc is told ENOSYS and
+         * falls back to clone */
+        if (r == 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                                     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+        if (r == 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+        /* a thread naming itself ("migrate", "mig-throttle"): glibc's prctl */
+        if (r == 0)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+                                     SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+        for (size_t i = 0; r == 0 && i < BERTH_ARRAY_SIZE(migrate_ioctls); i++)
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                                     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, migrate_ioctls[i]));
+        return r;
+}
+
 static int allow(scmp_filter_ctx ctx, const int *calls, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
@@ -205,8 +237,10 @@ static int build(scmp_filter_ctx ctx, enum vmm_thread_kind kind, const struct vm
                         r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOENT), SCMP_SYS(openat), 0);
                 if (r == 0 && kind == VMM_THREAD_MAIN && ids->snapshots)
                         r = allow(ctx, snapshot_calls, BERTH_ARRAY_SIZE(snapshot_calls));
-                if (r == 0 && kind == VMM_THREAD_MAIN && ids->snapshots)
+                if (r == 0 && kind == VMM_THREAD_MAIN && (ids->snapshots || ids->migrate))
                         r = allow_ioctls(ctx, snapshot_ioctls, BERTH_ARRAY_SIZE(snapshot_ioctls));
+                if (r == 0 && kind == VMM_THREAD_MAIN && ids->migrate)
+                        r = allow_migrate(ctx);
                 break;
         case VMM_THREAD_KINDS:
                 break;

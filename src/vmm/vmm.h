@@ -113,6 +113,8 @@ struct vmm_config {
         const char *console_path;
         /* --jail-rw: a directory bound writable into the jail (snapshots go there) */
         const char *jail_rw;
+        /* --jail-migrate: the jail's lists let PUT /migrate run (tcp destinations) */
+        bool jail_migrate;
         const char *log_level;   /* NULL: leave as is */
         uint64_t numa_nodes;     /* --numa: the NUMA nodes guest RAM goes to (bit N: node N) */
         long jail_uid, jail_gid; /* -1: VMM_JAIL_DEFAULT_ID (root) or the user's (rootless) */

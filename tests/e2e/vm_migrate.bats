@@ -98,7 +98,8 @@ field() { # JSON-PATH (python expression on d) < inspect document
         [[ "$output" == *"want tcp:HOST:PORT or unix:PATH"* ]]
 }
 
-@test "vm migrate: --live between two network namespaces: the guest counts on over there" {
+# A counting VM moves --live from namespace a to b; $@: vm create flags (--no-jail or none).
+live_between_namespaces() {
         require_kvm
         require_root
         require_cmd ip
@@ -112,10 +113,13 @@ field() { # JSON-PATH (python expression on d) < inspect document
         ip -n "$b" addr add 10.252.0.2/30 dev vmig1
         ip -n "$a" link set vmig0 up
         ip -n "$b" link set vmig1 up
-        on a "$BERTH" vm create live1 --kernel "$GUEST" --memory 256 --cmdline guest.count=64 --no-jail
+        on a "$BERTH" vm create live1 --kernel "$GUEST" --memory 256 --cmdline guest.count=64 "$@"
         on a ip netns exec "$a" "$BERTH" vm start live1
         local log_a="$d/a/data/vms/live1/console.log" log_b="$d/b/data/vms/live1/console.log"
         wait_count_above "$log_a" 3
+        # the source runs jailed when it was asked to
+        on a "$BERTH" vm inspect live1 >"$d/a0.json"
+        [ "$(field 'd["State"].get("Jailed", False)' <"$d/a0.json")" = "$jailed" ]
         on b ip netns exec "$b" "$BERTH" vm receive tcp:10.252.0.2:7600 >"$d/recv.out" 2>&1 &
         local rp=$!
         pids+=("$rp")
@@ -144,6 +148,14 @@ field() { # JSON-PATH (python expression on d) < inspect document
         assert_failure 1
         on b "$BERTH" vm inspect live1 >"$d/b.json"
         [ "$(field 'd["State"]["LastMigration"]["Mode"]' <"$d/b.json")" = live ]
+}
+
+@test "vm migrate: --live between two network namespaces: the guest counts on over there" {
+        jailed=False live_between_namespaces --no-jail
+}
+
+@test "vm migrate: a jailed VM (the default) moves --live over tcp; its seccomp lists allow it" {
+        jailed=True live_between_namespaces
 }
 
 last_count() {

@@ -362,3 +362,36 @@ PY
         check_continues "$d/src.out" "$d/dst.out"
         kill -TERM "$dst_pid"
 }
+
+@test "vmm migrate: a jailed source migrates over tcp with --jail-migrate, and only with it" {
+        kvm_guest
+        require_root
+        local port=$((20000 + RANDOM % 20000))
+        # without --jail-migrate: refused by name, the guest runs on
+        start_vmm nomig -- --jail --kernel "$GUEST" --memory 64 --cmdline "guest.count=16" \
+                --api-sock "$d/nomig.sock"
+        local nomig=$last_pid
+        wait_sock "$d/nomig.sock"
+        run api "$d/nomig.sock" PUT /migrate "{\"destination\": \"tcp:127.0.0.1:$port\"}"
+        [[ "$output" == *"without --jail-migrate"*" 400" ]]
+        kill -0 "$nomig"
+        kill -TERM "$nomig"
+        # with it: a unix destination is refused (the jail's root has none), tcp moves the guest
+        start_vmm dst -- --migrate-incoming "tcp:127.0.0.1:$port" --api-sock "$d/dst.sock"
+        wait_log "$d/dst.log" 'waiting for an incoming migration'
+        start_vmm src -- --jail --jail-migrate --kernel "$GUEST" --memory 256 \
+                --cmdline "guest.count=64" --api-sock "$d/src.sock"
+        src_pid=$last_pid
+        wait_sock "$d/src.sock"
+        wait_count_above "$d/src.out" 3
+        run api "$d/src.sock" PUT /migrate "{\"destination\": \"unix:$d/mig.sock\"}"
+        [[ "$output" == *"tcp: destination only"*" 400" ]]
+        run api "$d/src.sock" PUT /migrate "{\"destination\": \"tcp:127.0.0.1:$port\"}"
+        echo "$output" >&2
+        [[ "$output" == *'"state":"completed"'*" 200" ]]
+        wait_status 14 "$src_pid"
+        wait_count_above "$d/dst.out" 3
+        check_continues "$d/src.out" "$d/dst.out"
+        run grep -a 'seccomp\|signal 31\|SIGSYS' "$d/src.log"
+        assert_failure 1
+}

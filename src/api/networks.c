@@ -172,8 +172,8 @@ static void prune(struct api_req *r)
         api_reply_json(r, 200, json_pack("{s:o}", "NetworksDeleted", api_nil_slice(removed)));
 }
 
-/* The endpoint configuration the engine takes, from the client's: aliases and the addresses
- * asked for, strings only (anything else is ignored, as berth does not use it). */
+/* The endpoint configuration the engine takes, from the client's: aliases, links and the
+ * addresses asked for, strings only (anything else is ignored, as berth does not use it). */
 static json_t *endpoint_config(json_t *in)
 {
         json_t *out = json_object();
@@ -188,6 +188,17 @@ static json_t *endpoint_config(json_t *in)
                                 json_array_append(list, a);
                 }
                 json_object_set_new(out, "Aliases", list);
+        }
+        /* Links ("NAME[:ALIAS]"): `network connect --link`'s, checked by the engine */
+        json_t *links = json_object_get(in, "Links");
+        if (json_array_size(links) > 0) {
+                json_t *list = json_array();
+                json_array_foreach(links, i, a)
+                {
+                        if (json_is_string(a))
+                                json_array_append(list, a);
+                }
+                json_object_set_new(out, "Links", list);
         }
         json_t *ipam = json_object_get(in, "IPAMConfig");
         json_t *ip4 = json_object_get(ipam, "IPv4Address"),

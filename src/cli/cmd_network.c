@@ -476,6 +476,21 @@ static int net_connect(struct eng_ctx *e, int argc, char **argv, berth_error_t *
                                 json_object_set_new(epcfg, "IPAMConfig", ipam = json_object());
                         json_object_set_new(ipam, c == O_IP ? "IPv4Address" : "IPv6Address",
                                             json_string(optarg));
+                } else if (c == O_LINK) {
+                        /* NAME[:ALIAS], checked as the docker CLI checks its flag (and run's) */
+                        const char *colon = strchr(optarg, ':');
+                        if (*optarg == '\0' || colon == optarg ||
+                            (colon && (colon[1] == '\0' || strchr(colon + 1, ':')))) {
+                                r = berth_fail_status(err, 125, 0,
+                                                      "invalid argument \"%s\" for \"--link\" "
+                                                      "flag: bad format for links: %s",
+                                                      optarg, optarg);
+                                goto out;
+                        }
+                        json_t *l = json_object_get(epcfg, "Links");
+                        if (l == NULL)
+                                json_object_set_new(epcfg, "Links", l = json_array());
+                        json_array_append_new(l, json_string(optarg));
                 } else if (c == 'h') {
                         printf("Usage: berth network connect [OPTIONS] NETWORK CONTAINER\n"
                                "\n"
@@ -485,12 +500,13 @@ static int net_connect(struct eng_ctx *e, int argc, char **argv, berth_error_t *
                                "      --alias strings   Add network-scoped alias for the "
                                "container\n"
                                "      --ip string       IPv4 address (e.g., 172.30.100.104)\n"
-                               "      --ip6 string      IPv6 address (e.g., 2001:db8::33)\n");
+                               "      --ip6 string      IPv6 address (e.g., 2001:db8::33)\n"
+                               "      --link list       Add link to another container\n");
                         r = 0;
                         goto out;
-                } else if (c == O_LINK || c == O_LINK_LOCAL || c == O_DRIVER_OPT) {
+                } else if (c == O_LINK_LOCAL || c == O_DRIVER_OPT) {
                         r = berth_fail_status(err, 1, ENOTSUP,
-                                              "network connect: --link, --link-local-ip and "
+                                              "network connect: --link-local-ip and "
                                               "--driver-opt are not supported");
                         goto out;
                 } else {

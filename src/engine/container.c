@@ -18,6 +18,7 @@
 #include "common/units.h"
 #include "common/util.h"
 #include "engine/events.h"
+#include "engine/links.h"
 #include "engine/names.h"
 #include "engine/summary.h"
 
@@ -723,6 +724,8 @@ int eng_container_rename(struct eng_ctx *e, struct eng_container *c, const char 
                 return -1;
         }
         release_name(e, old, c->id);
+        /* those linking to it follow the rename, as Docker's links do */
+        eng_links_renamed(e, c, old);
         eng_event_container(e, c, "rename", json_pack("{s:s+}", "oldName", "/", old));
         return 0;
 }

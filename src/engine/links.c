@@ -18,6 +18,20 @@
 
 static char *links_index(struct eng_ctx *e, const char *child_id, const char *parent_id);
 
+/* An index entry: the linked container's starts (and renames) refresh the linking one's
+ * lines.  A failure is logged: the link itself still works until the linked one moves. */
+static void links_index_add(struct eng_ctx *e, const char *child_id, const char *parent_id)
+{
+        cleanup_free char *f = links_index(e, child_id, parent_id);
+        cleanup_free char *fdir = links_index(e, child_id, NULL);
+        berth_error_t ignored = NULL;
+        if (berth_mkdir_p(fdir, 0755, &ignored) < 0 ||
+            berth_write_file_replace(f, "", 0, 0644, &ignored) < 0) {
+                log_warn("%s", berth_error_msg(ignored));
+                berth_error_release(&ignored);
+        }
+}
+
 /* "NAME", "NAME:ALIAS" or the stored "/NAME:/PARENT/ALIAS": the name and alias without
  * slashes (malloc'ed); -1 on a malformed entry. */
 static int link_split(const char *entry, char **name, char **alias)
@@ -95,15 +109,7 @@ int eng_links_prepare(struct eng_ctx *e, const char *parent_id, const char *pare
                 }
                 json_array_append_new(
                         out, json_sprintf("/%s:/%s/%s", eng_container_name(child), parent, alias));
-                /* an index entry: the linked container's starts refresh our lines */
-                cleanup_free char *f = links_index(e, child->id, parent_id);
-                cleanup_free char *fdir = links_index(e, child->id, NULL);
-                berth_error_t ignored = NULL;
-                if (berth_mkdir_p(fdir, 0755, &ignored) < 0 ||
-                    berth_write_file_replace(f, "", 0, 0644, &ignored) < 0) {
-                        log_warn("%s", berth_error_msg(ignored));
-                        berth_error_release(&ignored);
-                }
+                links_index_add(e, child->id, parent_id);
                 eng_container_free(child);
         }
         json_object_set_new(hc, "Links", out);
@@ -409,6 +415,48 @@ static int links_compute(struct eng_ctx *e, struct eng_container *c, bool strict
                 if (r < 0)
                         break;
         }
+        /* `network connect --link` (the endpoint's Links, "NAME[:ALIAS]"): a name for this
+         * container only, on that network; a linked container that is gone, stopped or not on
+         * the network gives no line, as Docker's alias then resolves to nothing */
+        const char *net_k;
+        json_t *ep_v;
+        json_object_foreach(
+                r < 0 ? NULL
+                      : json_object_get(json_object_get(c->doc, "NetworkSettings"), "Networks"),
+                net_k, ep_v)
+        {
+                /* the default bridge's are stored only, as dockerd 20.10 does */
+                json_array_foreach(
+                        strcmp(net_k, "bridge") == 0 ? NULL : json_object_get(ep_v, "Links"), i, v)
+                {
+                        cleanup_free char *name = NULL, *alias = NULL;
+                        if (link_split(json_string_value(v), &name, &alias) < 0)
+                                continue; /* checked at connect */
+                        struct eng_container *child = NULL;
+                        berth_error_t ignored = NULL;
+                        if (eng_container_find(e, name, &child, &ignored) < 0) {
+                                berth_error_release(&ignored);
+                                continue;
+                        }
+                        json_t *cep = json_object_get(
+                                json_object_get(json_object_get(child->doc, "NetworkSettings"),
+                                                "Networks"),
+                                net_k);
+                        const char *ip = json_string_value(json_object_get(cep, "IPAddress"));
+                        const char *ip6 =
+                                json_string_value(json_object_get(cep, "GlobalIPv6Address"));
+                        /* a refresh comes from the linked container's start, before its
+                         * record says it runs; a stopped one has no address in its record */
+                        const char *st = eng_container_status(child);
+                        bool live =
+                                !strict || strcmp(st, "running") == 0 || strcmp(st, "paused") == 0;
+                        if (live && ip && *ip)
+                                json_array_append_new(hosts, json_sprintf("%s\t%s", ip, alias));
+                        if (live && ip6 && *ip6)
+                                json_array_append_new(hosts, json_sprintf("%s\t%s", ip6, alias));
+                        eng_container_free(child);
+                }
+        }
         if (r < 0) {
                 json_decref(hosts);
                 json_decref(env);
@@ -427,13 +475,28 @@ static char *links_index(struct eng_ctx *e, const char *child_id, const char *pa
                          : berth_xasprintf("%s/links/%s", e->data_dir, child_id);
 }
 
+/* Whether one of c's endpoints has links of `network connect --link`. */
+static bool endpoint_links(struct eng_container *c)
+{
+        const char *k;
+        json_t *ep;
+        json_object_foreach(json_object_get(json_object_get(c->doc, "NetworkSettings"), "Networks"),
+                            k, ep)
+        {
+                if (json_array_size(json_object_get(ep, "Links")) > 0)
+                        return true;
+        }
+        return false;
+}
+
 int eng_links_apply(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
 {
         json_t *hc = json_object_get(c->doc, "HostConfig");
         json_t *links = json_object_get(hc, "Links");
         json_t *old_hosts = json_object_get(c->state, "BerthLinkHosts");
         json_t *old_env = json_object_get(c->state, "BerthLinkEnv");
-        if (json_array_size(links) == 0 && old_hosts == NULL && old_env == NULL)
+        if (json_array_size(links) == 0 && old_hosts == NULL && old_env == NULL &&
+            !endpoint_links(c))
                 return 0;
         json_t *hosts = NULL, *env = NULL;
         if (links_compute(e, c, true, &hosts, &env, err) < 0)
@@ -450,6 +513,129 @@ int eng_links_apply(struct eng_ctx *e, struct eng_container *c, berth_error_t *e
         json_decref(hosts);
         json_decref(env);
         return r;
+}
+
+int eng_links_update(struct eng_ctx *e, struct eng_container *p, berth_error_t *err)
+{
+        const char *st = eng_container_status(p);
+        if (strcmp(st, "running") != 0 && strcmp(st, "paused") != 0)
+                return 0; /* its next start writes them */
+        json_t *old = json_object_get(p->state, "BerthLinkHosts");
+        const char *path = json_string_value(json_object_get(p->doc, "HostsPath"));
+        json_t *hosts = NULL, *env = NULL;
+        int r = links_compute(e, p, false, &hosts, &env, err);
+        /* a running process keeps its variables: only the lines change */
+        if (r == 0 && !json_equal(old, hosts)) {
+                r = hosts_replace(path, old, hosts, true, err);
+                if (r == 0) {
+                        json_object_set(p->state, "BerthLinkHosts", hosts);
+                        r = eng_container_save_state(p, err);
+                }
+        }
+        json_decref(hosts);
+        json_decref(env);
+        return r;
+}
+
+int eng_links_connect(struct eng_ctx *e, struct eng_container *c, bool user_network, json_t *links,
+                      berth_error_t *err)
+{
+        if (json_array_size(links) == 0)
+                return 0;
+        size_t i;
+        json_t *v;
+        json_array_foreach(links, i, v)
+        {
+                cleanup_free char *name = NULL, *alias = NULL;
+                const char *s = json_string_value(v);
+                if (link_split(s, &name, &alias) < 0)
+                        return berth_fail_status(err, 1, EINVAL, "bad format for links: %s",
+                                                 s ? s : "");
+                /* dockerd 20.10 takes a link to no container (its alias resolves to
+                 * nothing): no index entry, the line comes at c's next start if NAME is
+                 * there then */
+                struct eng_container *child = NULL;
+                if (eng_container_find(e, name, &child, err) < 0) {
+                        berth_error_release(err);
+                        continue;
+                }
+                /* on the default bridge dockerd 20.10 keeps them in the record and makes
+                 * nothing of them (no line, no variable): no index entry either */
+                if (user_network)
+                        links_index_add(e, child->id, c->id);
+                eng_container_free(child);
+        }
+        return 0;
+}
+
+/* The stored "/NAME:/PARENT/ALIAS" naming old: the same with name instead (new); NULL when
+ * the entry names another container. */
+static char *link_renamed(const char *entry, const char *old, const char *name)
+{
+        size_t ol = strlen(old);
+        if (entry == NULL || entry[0] != '/' || strncmp(entry + 1, old, ol) != 0 ||
+            entry[1 + ol] != ':')
+                return NULL;
+        return berth_xasprintf("/%s%s", name, entry + 1 + ol);
+}
+
+static bool links_rename_in(json_t *links, const char *old, const char *name)
+{
+        bool changed = false;
+        size_t i;
+        json_t *v;
+        json_array_foreach(links, i, v)
+        {
+                cleanup_free char *next = link_renamed(json_string_value(v), old, name);
+                if (next) {
+                        json_array_set_new(links, i, json_string(next));
+                        changed = true;
+                }
+        }
+        return changed;
+}
+
+void eng_links_renamed(struct eng_ctx *e, struct eng_container *c, const char *old)
+{
+        cleanup_free char *dir = links_index(e, c->id, NULL);
+        cleanup_dir DIR *d = opendir(dir);
+        struct dirent *de;
+        while (d && (de = readdir(d)) != NULL) {
+                if (de->d_name[0] == '.')
+                        continue;
+                struct eng_container *p = NULL;
+                berth_error_t er = NULL;
+                if (eng_container_find(e, de->d_name, &p, &er) < 0) {
+                        berth_error_release(&er);
+                        cleanup_free char *f = links_index(e, c->id, de->d_name);
+                        unlink(f);
+                        continue;
+                }
+                /* a container linking to itself: the caller holds its lock, and its record is
+                 * c's */
+                bool self = strcmp(p->id, c->id) == 0;
+                struct eng_container *t = self ? c : p;
+                if (self || eng_container_lock(p, &er) == 0) {
+                        const char *cur = eng_container_name(c);
+                        /* HostConfig.Links only: dockerd 20.10 keeps an endpoint's Links
+                         * (network connect --link) as they were given */
+                        bool changed = links_rename_in(
+                                json_object_get(json_object_get(t->doc, "HostConfig"), "Links"),
+                                old, cur);
+                        /* the record only: dockerd 20.10 leaves a running container's
+                         * /etc/hosts as it is (the alias's address is still right); its
+                         * next start writes the new name */
+                        if (changed)
+                                eng_container_save(t, &er);
+                        if (!self)
+                                eng_container_unlock(p);
+                }
+                if (er) {
+                        log_warn("links of %.12s: %s", p->id, berth_error_msg(er));
+                        berth_error_release(&er);
+                }
+                eng_container_free(p);
+        }
 }
 
 void eng_links_refresh_parents(struct eng_ctx *e, struct eng_container *c)
@@ -469,27 +655,14 @@ void eng_links_refresh_parents(struct eng_ctx *e, struct eng_container *c)
                         unlink(f);
                         continue;
                 }
-                json_t *hosts = NULL, *env = NULL;
                 if (eng_container_lock(p, &er) == 0) {
-                        const char *st = eng_container_status(p);
-                        bool live = strcmp(st, "running") == 0 || strcmp(st, "paused") == 0;
-                        json_t *old = json_object_get(p->state, "BerthLinkHosts");
-                        const char *path = json_string_value(json_object_get(p->doc, "HostsPath"));
-                        /* a running process keeps its variables: only the lines change */
-                        if (live && links_compute(e, p, false, &hosts, &env, &er) == 0 &&
-                            !json_equal(old, hosts) &&
-                            hosts_replace(path, old, hosts, true, &er) == 0) {
-                                json_object_set(p->state, "BerthLinkHosts", hosts);
-                                eng_container_save_state(p, &er);
-                        }
+                        eng_links_update(e, p, &er);
                         eng_container_unlock(p);
                 }
                 if (er) {
                         log_warn("links of %.12s: %s", p->id, berth_error_msg(er));
                         berth_error_release(&er);
                 }
-                json_decref(hosts);
-                json_decref(env);
                 eng_container_free(p);
         }
 }

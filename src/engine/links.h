@@ -36,6 +36,26 @@ int eng_links_apply(struct eng_ctx *e, struct eng_container *c, berth_error_t *e
  * their process started with.  Takes their locks; errors are logged. */
 void eng_links_refresh_parents(struct eng_ctx *e, struct eng_container *c);
 
+/* Rewrite the /etc/hosts lines of p's links in place, if it runs (caller holds p's lock):
+ * after its endpoints' links changed (network connect/disconnect) or a linked container moved
+ * or was renamed. */
+int eng_links_update(struct eng_ctx *e, struct eng_container *p, berth_error_t *err);
+
+/* `network connect --link`, before c (locked) joins: links (the endpoint's Links,
+ * "NAME[:ALIAS]") must be well formed ("bad format for links: X", 1); on a user network
+ * (user_network) those naming a container go in the index so that the linked container's
+ * starts refresh c's lines.  A name of no container is taken, as dockerd 20.10 takes it (the
+ * alias resolves to nothing); on the default bridge dockerd takes them and makes nothing of
+ * them: so does berth. */
+int eng_links_connect(struct eng_ctx *e, struct eng_container *c, bool user_network, json_t *links,
+                      berth_error_t *err);
+
+/* After c was renamed from old (caller holds c's lock): the containers linking to it name it
+ * anew in their HostConfig.Links ("/NEW:/CONTAINER/ALIAS"; the alias stays), as Docker
+ * follows a rename; their /etc/hosts lines change at their next start, and endpoint Links
+ * (network connect --link) stay as given, as dockerd 20.10's.  Errors are logged. */
+void eng_links_renamed(struct eng_ctx *e, struct eng_container *c, const char *old);
+
 /* A removed container's index entries as a linked container (those it has as a linking one
  * are dropped when the linked container next starts). */
 void eng_links_forget(struct eng_ctx *e, const char *id);

@@ -64,9 +64,12 @@ static json_t *idle_endpoint(json_t *epcfg, const char *netid)
 {
         json_t *ipam = json_object_get(epcfg, "IPAMConfig");
         json_t *aliases = json_object_get(epcfg, "Aliases");
+        json_t *links = json_object_get(epcfg, "Links");
         const char *mac = json_string_value(json_object_get(epcfg, "MacAddress"));
-        return json_pack("{s:O, s:n, s:O, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
-                         "IPAMConfig", ipam ? ipam : json_null(), "Links", "Aliases",
+        /* Links: `network connect --link`'s, kept across stops as Docker keeps them */
+        return json_pack("{s:O, s:O, s:O, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
+                         "IPAMConfig", ipam ? ipam : json_null(), "Links",
+                         json_array_size(links) ? links : json_null(), "Aliases",
                          aliases ? aliases : json_null(), "NetworkID", netid, "EndpointID", "",
                          "Gateway", "", "IPAddress", "", "IPPrefixLen", 0, "IPv6Gateway", "",
                          "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "MacAddress",
@@ -480,6 +483,9 @@ int eng_net_connect(struct eng_ctx *e, const char *network, const char *containe
                 r = berth_fail_status(err, 1, EEXIST,
                                       "endpoint with name %s already exists in network %s",
                                       eng_container_name(op.c), op.ni.name);
+        } else if (eng_links_connect(e, op.c, op.ni.dns, json_object_get(epcfg, "Links"), err) <
+                   0) {
+                r = -1;
         } else if (op.running) {
                 struct net_sandbox_req req = {
                         .cid = op.c->id,
@@ -502,6 +508,9 @@ int eng_net_connect(struct eng_ctx *e, const char *network, const char *containe
         }
         if (r == 0)
                 r = eng_container_save(op.c, err);
+        /* the lines of its new links, in the running container's /etc/hosts */
+        if (r == 0 && op.running && json_array_size(json_object_get(epcfg, "Links")) > 0)
+                r = eng_links_update(e, op.c, err);
         if (r == 0)
                 eng_event_endpoint(e, "connect", op.ni.id, op.ni.name, op.c->id);
         op_close(&op);
@@ -525,8 +534,13 @@ int eng_net_disconnect(struct eng_ctx *e, const char *network, const char *conta
                         berth_error_release(err);
         }
         if (r == 0) {
+                bool had_links = json_array_size(json_object_get(
+                                         json_object_get(op.nets, op.ni.name), "Links")) > 0;
                 json_object_del(op.nets, op.ni.name);
                 r = eng_container_save(op.c, err);
+                /* the lines of that network's links go with it */
+                if (r == 0 && op.running && had_links)
+                        r = eng_links_update(e, op.c, err);
         }
         if (r == 0)
                 eng_event_endpoint(e, "disconnect", op.ni.id, op.ni.name, op.c->id);

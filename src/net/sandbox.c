@@ -277,9 +277,12 @@ static int endpoint_dns(struct net_ctx *n, const char *cid, const char *name, st
 static json_t *network_settings(const struct ep *ep, json_t *epcfg)
 {
         json_t *ipam = json_object_get(epcfg, "IPAMConfig");
+        /* `network connect --link`'s (engine/links.c writes their /etc/hosts lines) */
+        json_t *links = json_object_get(epcfg, "Links");
         bool gw = !ep->ni.internal;
-        return json_pack("{s:O, s:n, s:O, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
-                         "IPAMConfig", ipam ? ipam : json_null(), "Links", "Aliases",
+        return json_pack("{s:O, s:O, s:O, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:n}",
+                         "IPAMConfig", ipam ? ipam : json_null(), "Links",
+                         json_array_size(links) ? links : json_null(), "Aliases",
                          ep->aliases ? ep->aliases : json_null(), "NetworkID", ep->ni.id,
                          "EndpointID", ep->epid, "Gateway",
                          gw && ep->ni.gateway4 ? ep->ni.gateway4 : "", "IPAddress", ep->ip4,

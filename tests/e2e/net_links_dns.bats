@@ -160,6 +160,107 @@ MY_DB_PORT_7002_UDP_PROTO=udp" ]
         [ "$output" = 0 ]
 }
 
+@test "network connect --link: a name for that container only; disconnect takes it away" {
+        "$BERTH" network create --subnet 10.241.1.0/24 -o dns.upstream=$UP lc
+        web lt --network lc
+        ltip=$("$BERTH" inspect -f '{{(index .NetworkSettings.Networks "lc").IPAddress}}' lt)
+        "$BERTH" run -d --name lme busybox sleep 1000
+        "$BERTH" network connect --link lt:back lc lme
+        run "$BERTH" inspect -f '{{json (index .NetworkSettings.Networks "lc").Links}}' lme
+        [ "$output" = '["lt:back"]' ]
+        # the running container's /etc/hosts (bind-mounted) has the line at once
+        run "$BERTH" exec lme sh -c 'grep -w back /etc/hosts; nslookup back 2>/dev/null; ping -c 1 -W 1 back; wget -qO- http://back/'
+        assert_success
+        assert_output_contains "$(printf '%s\tback' "$ltip")"
+        assert_output_contains "hello from lt"
+        # only for lme: another member of lc does not resolve it
+        run "$BERTH" run --rm --network lc busybox sh -c 'grep -c -w back /etc/hosts; nslookup back 2>/dev/null; ping -c 1 -W 1 back'
+        assert_failure
+        [ "${lines[0]}" = 0 ]
+        # it survives a restart of either
+        "$BERTH" restart -t 0 lme
+        "$BERTH" restart -t 0 lt
+        ltip=$("$BERTH" inspect -f '{{(index .NetworkSettings.Networks "lc").IPAddress}}' lt)
+        run "$BERTH" exec lme sh -c 'grep -w back /etc/hosts; ping -c 1 -W 2 back'
+        assert_success
+        [ "${lines[0]}" = "$(printf '%s\tback' "$ltip")" ]
+        # disconnect removes the line
+        "$BERTH" network disconnect lc lme
+        run "$BERTH" exec lme grep -c -w back /etc/hosts
+        [ "$output" = 0 ]
+        # the Engine API: EndpointConfig.Links, the same engine call
+        sock="$BATS_TEST_TMPDIR/d.sock"
+        "$BERTH" system service -H "unix://$sock" >"$BATS_TEST_TMPDIR/svc.log" 2>&1 &
+        PYPID=$!
+        eventually curl -sf --unix-socket "$sock" http://d/_ping
+        run curl -s -o /dev/null -w '%{http_code}' --unix-socket "$sock" \
+                -H 'Content-Type: application/json' \
+                -d '{"Container":"lme","EndpointConfig":{"Links":["lt:api-back"]}}' \
+                http://d/v1.41/networks/lc/connect
+        [ "$output" = 200 ]
+        run "$BERTH" exec lme grep -w api-back /etc/hosts
+        [ "$output" = "$(printf '%s\tapi-back' "$ltip")" ]
+        "$BERTH" network create --subnet 10.241.5.0/24 -o dns.upstream=$UP lc2
+        run curl -s -w ' %{http_code}' --unix-socket "$sock" -H 'Content-Type: application/json' \
+                -d '{"Container":"lme","EndpointConfig":{"Links":["a:b:c"]}}' \
+                http://d/v1.41/networks/lc2/connect
+        assert_output_contains "bad format for links: a:b:c"
+        assert_output_contains " 400"
+}
+
+@test "network connect --link: the default bridge stores it only, as dockerd; bad input" {
+        "$BERTH" network create --subnet 10.241.2.0/24 -o dns.upstream=$UP lr
+        "$BERTH" run -d --name ltarget busybox sleep 1000
+        "$BERTH" run -d --name lsrc --network lr busybox sleep 1000
+        # dockerd 20.10 takes it on the default bridge and makes nothing of it (tests/compat)
+        "$BERTH" network connect --link ltarget:t bridge lsrc
+        run "$BERTH" inspect -f '{{json .NetworkSettings.Networks.bridge.Links}}' lsrc
+        [ "$output" = '["ltarget:t"]' ]
+        run "$BERTH" exec lsrc grep -c -w t /etc/hosts
+        [ "$output" = 0 ]
+        "$BERTH" network create --subnet 10.241.3.0/24 -o dns.upstream=$UP lr2
+        # the docker CLI's flag check
+        run "$BERTH" network connect --link a:b:c lr2 lsrc
+        assert_failure 125
+        assert_output_contains 'invalid argument "a:b:c" for "--link" flag: bad format for links: a:b:c'
+        run "$BERTH" inspect -f '{{len .NetworkSettings.Networks}}' lsrc
+        [ "$output" = 2 ]
+        # a name of no container is taken, as dockerd takes it: the alias resolves to nothing
+        "$BERTH" network connect --link nosuch:t lr2 lsrc
+        run "$BERTH" exec lsrc grep -c -w t /etc/hosts
+        [ "$output" = 0 ]
+}
+
+@test "rename of a linked container: the link follows it" {
+        "$BERTH" run -d --name rold busybox sleep 1000
+        "$BERTH" run -d --name rapp --link rold:r busybox sleep 1000
+        ip=$("$BERTH" inspect -f '{{.NetworkSettings.IPAddress}}' rold)
+        hn=$("$BERTH" inspect -f '{{.Config.Hostname}}' rold)
+        "$BERTH" rename rold rnew
+        run "$BERTH" inspect -f '{{json .HostConfig.Links}}' rapp
+        [ "$output" = '["/rnew:/rapp/r"]' ]
+        # the running container's line stays as it is (its address is still right), as
+        # dockerd 20.10 leaves it; the next start names the container anew
+        run "$BERTH" exec rapp sh -c 'grep -w r /etc/hosts; ping -c 1 -W 2 r >/dev/null && echo up'
+        assert_success
+        [ "${lines[0]}" = "$(printf '%s\tr %s rold' "$ip" "$hn")" ]
+        [ "${lines[1]}" = up ]
+        "$BERTH" restart -t 0 rapp
+        run "$BERTH" exec rapp sh -c 'grep -w r /etc/hosts; ping -c 1 -W 2 r >/dev/null && echo up; echo $R_NAME'
+        assert_success
+        [ "${lines[0]}" = "$(printf '%s\tr %s rnew' "$ip" "$hn")" ]
+        [ "${lines[1]}" = up ]
+        [ "${lines[2]}" = /rapp/r ]
+        # the renamed container moving still rewrites the line (the index is by id)
+        "$BERTH" stop -t 0 rnew
+        "$BERTH" run -d --name rsquat busybox sleep 1000
+        "$BERTH" start rnew
+        ip2=$("$BERTH" inspect -f '{{.NetworkSettings.IPAddress}}' rnew)
+        [ "$ip2" != "$ip" ]
+        run "$BERTH" exec rapp grep -w r /etc/hosts
+        [ "$output" = "$(printf '%s\tr %s rnew' "$ip2" "$hn")" ]
+}
+
 @test "--link bad input: Docker's messages, exit 125, nothing made" {
         before=$("$BERTH" ps -aq | wc -l)
         run "$BERTH" run --rm --link nosuch busybox true

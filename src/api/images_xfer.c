@@ -198,6 +198,64 @@ static json_t *progress_json(const char *line)
         return json_pack("{s:s, s:{}, s:s}", "status", sep + 2, "progressDetail", "id", id);
 }
 
+/* go-units' HumanSize, which dockerd's bars use: 1000s, four significant digits. */
+static void human_size(char *buf, size_t len, double v)
+{
+        static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
+        size_t u = 0;
+        while (v >= 1000.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+                v /= 1000.0;
+                u++;
+        }
+        snprintf(buf, len, "%.4g%s", v, units[u]);
+}
+
+/* dockerd's "progress" (jsonmessage.JSONProgress.String() at its width of 200, no start
+ * time): "[====>     ]    1.2MB/3.4MB", a bar of 50 with the counts after it. */
+static char *progress_bar(int64_t current, int64_t total)
+{
+        char cur[32], tot[32];
+        human_size(cur, sizeof(cur), (double) current);
+        if (total <= 0)
+                return berth_xasprintf("%8s", cur);
+        human_size(tot, sizeof(tot), (double) total);
+        int pct = (int) ((double) current / (double) total * 100) / 2;
+        pct = pct > 50 ? 50 : pct < 0 ? 0 : pct;
+        char bar[53];
+        bar[0] = '[';
+        for (int i = 0; i < 50; i++)
+                bar[1 + i] = i < pct ? '=' : ' ';
+        bar[1 + pct] = '>'; /* after the "=" (the 51st place when full) */
+        bar[51] = pct == 50 ? '>' : ' ';
+        bar[52] = '\0';
+        /* dockerd drops a total the count has passed */
+        if (current > total)
+                return berth_xasprintf("%s] %8s", bar, cur);
+        return berth_xasprintf("%s] %8s/%s", bar, cur, tot);
+}
+
+/* The "Pulling from" line pull_progress held back, now that the stream has begun. */
+static void pull_flush(struct xfer *x)
+{
+        if (x->held) {
+                json_t *j = progress_json(x->held);
+                free(x->held);
+                x->held = NULL;
+                xfer_write(x, j);
+        }
+}
+
+static void pull_bytes(void *ctx, const char *id, const char *status, int64_t current,
+                       int64_t total)
+{
+        struct xfer *x = ctx;
+        pull_flush(x);
+        cleanup_free char *bar = progress_bar(current, total);
+        xfer_write(x, json_pack("{s:s, s:{s:I, s:I}, s:s, s:s}", "status", status, "progressDetail",
+                                "current", (json_int_t) current, "total", (json_int_t) total,
+                                "progress", bar, "id", id));
+}
+
 static void pull_progress(void *ctx, const char *line)
 {
         struct xfer *x = ctx;
@@ -207,12 +265,7 @@ static void pull_progress(void *ctx, const char *line)
                 x->held = berth_xstrdup(line);
                 return;
         }
-        if (x->held) {
-                json_t *j = progress_json(x->held);
-                free(x->held);
-                x->held = NULL;
-                xfer_write(x, j);
-        }
+        pull_flush(x);
         if (berth_str_has_prefix(line, "Digest: ")) {
                 snprintf(x->digest, sizeof(x->digest), "%s", line + 8);
         } else if (berth_str_has_prefix(line, "Status: ")) {
@@ -243,6 +296,7 @@ static int pull_work(struct xfer *x, berth_error_t *err)
         cleanup_free char *af = auth_file(x->paths);
         x->o.auth_file = af;
         x->o.progress_fn = pull_progress;
+        x->o.bytes_fn = pull_bytes;
         x->o.progress_ctx = x;
         char digest[IMG_DIGEST_MAX];
         int ret = img_pull(&s, x->ref, &x->o, digest, err);

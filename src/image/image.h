@@ -376,6 +376,10 @@ struct img_registry_opts {
          * JSON), each as the CLI prints it: "<id>: <status>" or "<status>" */
         void (*progress_fn)(void *ctx, const char *line);
         void *progress_ctx;
+        /* pull: a layer's bytes so far (progress_ctx too), for dockerd's progressDetail; at
+         * most one per 512 KiB and 100 ms, and always the last (current == total) */
+        void (*bytes_fn)(void *ctx, const char *id, const char *status, int64_t current,
+                         int64_t total);
 };
 
 /* Pull NAME[:TAG|@DIGEST] (host[:port]/path) into the store, verifying every digest

@@ -144,14 +144,18 @@ out:
         return ret;
 }
 
-/* Fetch a blob into the store unless it is there; retried from scratch on failure. */
-static int fetch_blob(struct img_store *s, struct reg *r, const char *digest, berth_error_t *err)
+/* Fetch a blob into the store unless it is there; retried from scratch on failure.  A layer
+ * (size from the manifest) reports as dockerd's do, after img_pull's "Pulling fs layer";
+ * the config blob is no layer and says nothing, as with dockerd. */
+static int fetch_blob(struct img_store *s, struct reg *r, const char *digest, int64_t size,
+                      bool layer, berth_error_t *err)
 {
-        if (img_blob_exists(s, digest)) {
-                progress(r->o, "%s: Already exists", short_hex(digest));
+        /* there already, or a layer listed twice and fetched the first time */
+        if (img_blob_exists(s, digest))
                 return 0;
-        }
-        progress(r->o, "%s: Pulling fs layer", short_hex(digest));
+        char id[13];
+        snprintf(id, sizeof(id), "%s", short_hex(digest));
+        bool bytes = layer && !r->o->quiet && r->o->bytes_fn;
         cleanup_free char *path = berth_xasprintf("/v2/%s/blobs/%s", r->repo, digest);
         for (int attempt = 0;; attempt++) {
                 struct img_blob_writer w;
@@ -162,13 +166,30 @@ static int fetch_blob(struct img_store *s, struct reg *r, const char *digest, be
                 berth_error_t sub = NULL;
                 char label[64];
                 xfer_begin(r, digest, "Downloading", label, sizeof(label));
+                if (bytes) {
+                        r->xfer_id = id;
+                        r->xfer_total = size;
+                        r->xfer_sent = 0;
+                        r->xfer_last = 0;
+                }
                 int ret = reg_do(r, &q, &resp, &sub);
+                r->xfer_id = NULL;
                 xfer_end(r);
                 if (ret == 0 && resp.status == 200) {
                         reg_resp_free(&resp);
+                        /* the last count is always told (dockerd's "current == total") */
+                        int64_t got = (int64_t) w.size;
+                        if (bytes)
+                                r->o->bytes_fn(r->o->progress_ctx, id, "Downloading", got,
+                                               size > 0 ? size : got);
+                        if (layer)
+                                progress(r->o, "%s: Verifying Checksum", id);
                         ret = img_blob_commit(&w, digest, NULL, &sub);
                         if (ret == 0) {
-                                progress(r->o, "%s: Pull complete", short_hex(digest));
+                                if (layer) {
+                                        progress(r->o, "%s: Download complete", id);
+                                        progress(r->o, "%s: Pull complete", id);
+                                }
                                 return 0;
                         }
                 } else {
@@ -256,6 +277,9 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
         }
         size_t i;
         json_t *d;
+        /* dockerd lists every layer before the first byte: there, or to pull; one at a time
+         * here, so the rest wait (dockerd's "Waiting" past its three at once) */
+        bool first = true;
         json_array_foreach(layers, i, d)
         {
                 const char *ld = json_string_value(json_object_get(d, "digest"));
@@ -263,11 +287,25 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
                         berth_fail(err, EPROTO, "manifest %s has an invalid layer digest", digest);
                         goto out;
                 }
-                if (fetch_blob(s, &r, ld, err) < 0)
+                if (img_blob_exists(s, ld)) {
+                        progress(o, "%s: Already exists", short_hex(ld));
+                        continue;
+                }
+                progress(o, "%s: Pulling fs layer", short_hex(ld));
+                if (!first)
+                        progress(o, "%s: Waiting", short_hex(ld));
+                first = false;
+        }
+        json_array_foreach(layers, i, d)
+        {
+                const char *ld = json_string_value(json_object_get(d, "digest"));
+                json_int_t lsize = json_integer_value(json_object_get(d, "size"));
+                if (fetch_blob(s, &r, ld, (int64_t) lsize, true, err) < 0)
                         goto out;
         }
         const char *cd = json_string_value(json_object_get(cfg, "digest"));
-        if (!img_digest_valid(cd) || fetch_blob(s, &r, cd, err) < 0) {
+        json_int_t csize = json_integer_value(json_object_get(cfg, "size"));
+        if (!img_digest_valid(cd) || fetch_blob(s, &r, cd, (int64_t) csize, false, err) < 0) {
                 if (!img_digest_valid(cd))
                         berth_fail(err, EPROTO, "manifest %s has an invalid config digest", digest);
                 goto out;

@@ -204,6 +204,18 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
         double now = (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
         if (now - r->xfer_last < 0.1)
                 return 0;
+        if (r->xfer_id) {
+                /* dockerd's throttle (its progress reader): 512 KiB since the last report;
+                 * the complete count is fetch_blob's to send, once the body is all in */
+                int64_t got = (int64_t) dlnow;
+                int64_t total = r->xfer_total > 0 ? r->xfer_total : (int64_t) dltotal;
+                if (got - r->xfer_sent > 512 * 1024 && got < total) {
+                        r->xfer_last = now;
+                        r->xfer_sent = got;
+                        r->o->bytes_fn(r->o->progress_ctx, r->xfer_id, "Downloading", got, total);
+                }
+                return 0;
+        }
         bool up = ultotal > 0;
         double done = (double) (up ? ulnow : dlnow), total = (double) (up ? ultotal : dltotal);
         if (total <= 0)
@@ -269,7 +281,7 @@ static int perform(struct reg *r, const struct reg_req *q, const char *url, stru
         curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
-        if (r->xfer_label) {
+        if (r->xfer_label || r->xfer_id) {
                 curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
                 curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
                 curl_easy_setopt(c, CURLOPT_XFERINFODATA, r);

@@ -20,6 +20,9 @@ struct reg {
         CURL *curl;
         const char *xfer_label; /* progress on a tty: "<short digest>: Downloading" */
         double xfer_last;       /* when the progress line was last drawn */
+        /* o->bytes_fn's layer (its short id), its size from the manifest, bytes last told */
+        const char *xfer_id;
+        int64_t xfer_total, xfer_sent;
 };
 
 struct reg_resp {

@@ -230,6 +230,57 @@ print(c.images.list(filters={"label": "tier=front"})[0].labels)'
         # the stream is JSON lines, as dockerd's
         run api_curl -X POST "/v1.41/images/create?fromImage=$r%2Fai%2Fbb&tag=1"
         [ "$(echo "$output" | head -1 | jq -r '.status + " " + .id')" = "Pulling from ai/bb 1" ]
+        # a layer the store lacks (busybox's are all there): dockerd's byte counts per layer,
+        # totals the manifest's sizes, the config blob no layer.  2 MiB of random data passes
+        # the 512 KiB step, though loopback may be faster than the 100 ms one.
+        mkdir -p "$BATS_TEST_TMPDIR/big"
+        head -c 2097152 /dev/urandom >"$BATS_TEST_TMPDIR/big/blob"
+        tar cf "$BATS_TEST_TMPDIR/big.tar" -C "$BATS_TEST_TMPDIR/big" .
+        "$BERTH" import "$BATS_TEST_TMPDIR/big.tar" "$r/ai/big:1" >/dev/null
+        dk push "$r/ai/big:1" >/dev/null
+        # berth rmi collects the blobs too, so the pull must fetch them
+        "$BERTH" rmi "$r/ai/big:1" >/dev/null
+        accept='Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json'
+        man=$(curl -s -H "$accept" "http://$r/v2/ai/big/manifests/1")
+        cfg=$(echo "$man" | jq -r '.config.digest')
+        echo "$man" | jq -e '.layers | length > 0' >/dev/null
+        run api_curl -X POST "/v1.41/images/create?fromImage=$r%2Fai%2Fbig&tag=1"
+        assert_success
+        stream=$output
+        echo "$stream" | jq -e . >/dev/null
+        # every Downloading line has numbers and dockerd's bar
+        [ "$(echo "$stream" | jq -c 'select(.status == "Downloading") |
+                select((.progressDetail.current | type) != "number" or
+                       (.progressDetail.total | type) != "number" or
+                       (.progress | test("^\\[=*>? *\\] +[0-9.]+[kMG]?B/[0-9.]+[kMG]?B$") | not))')" = "" ]
+        while read -r digest size; do
+                id=${digest:7:12}
+                # in dockerd's order: listed, downloaded to its full size, complete
+                run jq -r --arg id "$id" 'select(.id == $id) | .status' <<<"$stream"
+                [ "${lines[0]}" = "Pulling fs layer" ]
+                [ "${lines[-1]}" = "Pull complete" ]
+                assert_output_contains "Download complete"
+                last=$(jq -c --arg id "$id" 'select(.id == $id and .status == "Downloading") |
+                        .progressDetail' <<<"$stream" | tail -1)
+                [ "$last" = "{\"current\":$size,\"total\":$size}" ]
+                [ -z "$(jq -c --arg id "$id" --argjson n "$size" 'select(.id == $id and
+                        .status == "Downloading" and .progressDetail.total != $n)' <<<"$stream")" ]
+        done < <(echo "$man" | jq -r '.layers[] | .digest + " " + (.size | tostring)')
+        [ -z "$(echo "$stream" | jq -r --arg id "${cfg:7:12}" 'select(.id == $id)')" ]
+        mdigest=$(curl -s -o /dev/null -D - -H "$accept" "http://$r/v2/ai/big/manifests/1" |
+                tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')
+        [ "$(echo "$stream" | tail -2 | head -1 | jq -r .status)" = "Digest: $mdigest" ]
+        [ "$(echo "$stream" | tail -1 | jq -r .status)" = "Status: Downloaded newer image for $r/ai/big:1" ]
+        "$BERTH" rmi "$r/ai/big:1" >/dev/null
+        # on a terminal the docker CLI draws its bars from those counts
+        if command -v script >/dev/null; then
+                # (a bar needs over 110 columns; script's terminal has none set)
+                run script -qec "stty cols 200; docker pull $r/ai/big:1" /dev/null
+                assert_success
+                assert_output_contains "Downloading [=="
+                assert_output_contains "2.099MB/2.099MB"
+                "$BERTH" rmi "$r/ai/big:1" >/dev/null
+        fi
         # missing: 404 before any stream, with dockerd's message
         run dk pull "$r/ai/nosuch:1"
         assert_failure 1

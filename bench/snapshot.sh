@@ -6,12 +6,12 @@
 # `-incoming "exec:cat FILE"` + cont.  An idle guest (guest.idle=1) and one rewriting half its
 # RAM (guest.count=MIB), at 256 MiB and 1 GiB; medians of BENCH_RUNS (default 10).
 set -euo pipefail
+RUNS=${BENCH_RUNS:-10} # before lib.sh, whose default (30) suits short commands
 . "$(dirname "$0")/lib.sh"
 cd "$BENCH_TOP"
 bench_require qemu-system-x86_64 python3
 VMM=${BERTH_BUILD:-build}/src/cmd/berth-vmm
 GUEST=${BERTH_BUILD:-build}/tests/guest/berth-test-guest.elf
-RUNS=${BENCH_RUNS:-10}
 [ -x "$VMM" ] && [ -f "$GUEST" ] || { echo "bench: build berth first (scripts/setup)" >&2; exit 2; }
 [ -c /dev/kvm ] || { echo "bench: needs /dev/kvm" >&2; exit 2; }
 work=$(mktemp -d /tmp/berth-bench-snapshot.XXXXXX)

@@ -102,6 +102,7 @@ struct waitc {
         char *finished0; /* State.FinishedAt at the call: a later one is an exit since */
         bool exited;     /* an exit since the call */
         bool auto_remove;
+        int64_t since_ns;    /* when the wait began: the event log is read from there */
         struct io_waiter iw; /* in the registry while the container is not started */
         bool registered;
         int code;
@@ -201,6 +202,33 @@ static void remove_now(struct waitc *w)
         eng_container_free(c);
 }
 
+/* The exit code of a container removed before this wait saw its exit (--rm: the monitor
+ * removes it at once, and a fast exit can come and go between two looks): the last "die"
+ * the monitor logged for it since the wait began, which it logs before it removes it. */
+static void exit_from_events(struct waitc *w)
+{
+        cleanup_free char *dir = eng_events_dir(&w->e);
+        json_t *filters = json_pack("{s:[s],s:[s]}", "container", w->id, "event", "die");
+        struct eng_events *r = NULL;
+        berth_error_t err = NULL;
+        if (eng_events_open(dir, w->since_ns, berth_now_ns() - 1, filters, &r, &err) == 0) {
+                json_t *ev = NULL;
+                while (eng_events_next(r, 0, &ev, &err) == 1) {
+                        const char *code = json_string_value(json_object_get(
+                                json_object_get(json_object_get(ev, "Actor"), "Attributes"),
+                                "exitCode"));
+                        if (code)
+                                w->code = atoi(code);
+                        json_decref(ev);
+                }
+                eng_events_close(r);
+        }
+        if (err)
+                log_debug("api: wait: the event log: %s", berth_error_msg(err));
+        berth_error_release(&err);
+        json_decref(filters);
+}
+
 /* Block until the condition holds: 0 with w->code, -1 when the client left. */
 static int wait_condition(struct waitc *w)
 {
@@ -212,6 +240,8 @@ static int wait_condition(struct waitc *w)
                 berth_error_t err = NULL;
                 if (eng_container_find(&w->e, w->id, &c, &err) < 0) {
                         berth_error_release(&err);
+                        if (!w->exited)
+                                exit_from_events(w);
                         return 0; /* removed: every condition is over */
                 }
                 eng_reconcile(&w->e, c, NULL);
@@ -315,6 +345,7 @@ static void wait_(struct api_req *r)
         w->e = e;
         w->cond = wc;
         w->client_fd = r->client_fd;
+        w->since_ns = berth_now_ns();
         memcpy(w->id, c->id, sizeof(w->id));
         const char *fin = json_string_value(json_object_get(eng_container_state(c), "FinishedAt"));
         w->finished0 = berth_xstrdup(fin ? fin : "");

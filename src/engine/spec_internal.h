@@ -41,7 +41,6 @@ void spec_blkio_probe(const char *cgroot, bool unified, struct spec_blkio_suppor
 /* resources.blockIO from HostConfig's Blkio* fields; what sup lacks is dropped from hc with
  * Docker's warning.  Device paths are stat'ed for their major:minor. */
 int spec_build_blockio(json_t *hc, const struct spec_blkio_support *sup, json_t *resources,
-                       json_t *warnings,
-                       berth_error_t *err);
+                       json_t *warnings, berth_error_t *err);
 
 #endif

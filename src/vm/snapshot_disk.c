@@ -173,11 +173,15 @@ static void sweep(const struct vm_rec *r)
         json_t *seen = json_object(), *d, *s, *snaps = disk_snapshots(r, NULL);
         size_t i, j;
         json_array_foreach(json_object_get(r->cfg, "drives"), i, d)
+        {
                 mark_chain(seen, json_string_value(json_object_get(d, "path_on_host")));
+        }
         json_array_foreach(snaps, i, s)
         {
                 json_array_foreach(json_object_get(s, "Disks"), j, d)
+                {
                         mark_chain(seen, json_string_value(json_object_get(d, "File")));
+                }
         }
         json_decref(snaps);
         cleanup_free char *dir = chain_dir(r);

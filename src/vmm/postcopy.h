@@ -43,11 +43,10 @@ void vmm_postcopy_stop(struct vmm_postcopy *pc);
 /* Source, after END: answer REQs before anything else, push every page not
  * yet sent (only: a bit per page to push, the rest being there already from
  * a pre-copy's rounds; NULL: all) (no faster than bandwidth_mib MiB/s, 0: no cap; answers to
- * requests are neither held back nor counted against the cap), then DONE; returns 0 when the destination's DONE came.  The
- * destination's ack arrives meanwhile: *acked (and *t_ack_ms, monotonic)
- * say when; a refusal in it is returned as an error with *acked false (the
- * guest never ran there: the source may resume it).  stop(opaque) true
- * gives up. */
+ * requests are neither held back nor counted against the cap), then DONE; returns 0 when the
+ * destination's DONE came.  The destination's ack arrives meanwhile: *acked (and *t_ack_ms,
+ * monotonic) say when; a refusal in it is returned as an error with *acked false (the guest never
+ * ran there: the source may resume it).  stop(opaque) true gives up. */
 int vmm_postcopy_serve(struct vmm_mig_io *io, const uint8_t *ram, size_t size, const uint64_t *only,
                        uint64_t bandwidth_mib, bool (*stop)(void *opaque), void *opaque,
                        bool *acked, double *t_ack_ms, uint64_t *requests, berth_error_t *err);

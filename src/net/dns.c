@@ -297,6 +297,25 @@ int net_dns_start(const struct net_dns *d, berth_error_t *err)
         return dns_wait_listen(d->listen4 ? d->listen4 : d->listen6, 3000, err);
 }
 
+/* pid has let go of its sockets: gone, or a zombie.  Its command line empties earlier (the
+ * kernel drops the memory before the files), so dns_alive saying 0 is not enough before a
+ * new dnsmasq binds the same address. */
+static bool dns_exited(pid_t pid)
+{
+        char path[64], buf[512];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return true;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return true;
+        buf[n] = '\0';
+        const char *p = strrchr(buf, ')');
+        return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
 int net_dns_stop(const char *dir, berth_error_t *err)
 {
         pid_t pid = dns_alive(dir);
@@ -306,7 +325,7 @@ int net_dns_stop(const char *dir, berth_error_t *err)
                         return berth_fail(err, errno, "kill dnsmasq %d", (int) pid);
                 /* not our child: watch for it to go (or become a zombie of its reaper) */
                 int waited = 0;
-                while (dns_alive(dir) == pid) {
+                while (dns_alive(dir) == pid || !dns_exited(pid)) {
                         if (waited == 3000)
                                 kill(pid, SIGKILL);
                         if (waited > 5000)

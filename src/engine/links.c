@@ -595,56 +595,18 @@ static bool links_rename_in(json_t *links, const char *old, const char *name)
         return changed;
 }
 
-void eng_links_renamed(struct eng_ctx *e, struct eng_container *c, const char *old)
+/* Each container that links to c, found (entries of removed ones are dropped): fn with it,
+ * its error logged; self: c's own entry too (a container linking to itself). */
+static void each_linking(struct eng_ctx *e, struct eng_container *c, bool self,
+                         void (*fn)(struct eng_ctx *e, struct eng_container *c,
+                                    struct eng_container *p, const void *arg, berth_error_t *err),
+                         const void *arg)
 {
         cleanup_free char *dir = links_index(e, c->id, NULL);
         cleanup_dir DIR *d = opendir(dir);
         struct dirent *de;
         while (d && (de = readdir(d)) != NULL) {
-                if (de->d_name[0] == '.')
-                        continue;
-                struct eng_container *p = NULL;
-                berth_error_t er = NULL;
-                if (eng_container_find(e, de->d_name, &p, &er) < 0) {
-                        berth_error_release(&er);
-                        cleanup_free char *f = links_index(e, c->id, de->d_name);
-                        unlink(f);
-                        continue;
-                }
-                /* a container linking to itself: the caller holds its lock, and its record is
-                 * c's */
-                bool self = strcmp(p->id, c->id) == 0;
-                struct eng_container *t = self ? c : p;
-                if (self || eng_container_lock(p, &er) == 0) {
-                        const char *cur = eng_container_name(c);
-                        /* HostConfig.Links only: dockerd 20.10 keeps an endpoint's Links
-                         * (network connect --link) as they were given */
-                        bool changed = links_rename_in(
-                                json_object_get(json_object_get(t->doc, "HostConfig"), "Links"),
-                                old, cur);
-                        /* the record only: dockerd 20.10 leaves a running container's
-                         * /etc/hosts as it is (the alias's address is still right); its
-                         * next start writes the new name */
-                        if (changed)
-                                eng_container_save(t, &er);
-                        if (!self)
-                                eng_container_unlock(p);
-                }
-                if (er) {
-                        log_warn("links of %.12s: %s", p->id, berth_error_msg(er));
-                        berth_error_release(&er);
-                }
-                eng_container_free(p);
-        }
-}
-
-void eng_links_refresh_parents(struct eng_ctx *e, struct eng_container *c)
-{
-        cleanup_free char *dir = links_index(e, c->id, NULL);
-        cleanup_dir DIR *d = opendir(dir);
-        struct dirent *de;
-        while (d && (de = readdir(d)) != NULL) {
-                if (de->d_name[0] == '.' || strcmp(de->d_name, c->id) == 0)
+                if (de->d_name[0] == '.' || (!self && strcmp(de->d_name, c->id) == 0))
                         continue;
                 struct eng_container *p = NULL;
                 berth_error_t er = NULL;
@@ -655,16 +617,54 @@ void eng_links_refresh_parents(struct eng_ctx *e, struct eng_container *c)
                         unlink(f);
                         continue;
                 }
-                if (eng_container_lock(p, &er) == 0) {
-                        eng_links_update(e, p, &er);
-                        eng_container_unlock(p);
-                }
+                fn(e, c, p, arg, &er);
                 if (er) {
                         log_warn("links of %.12s: %s", p->id, berth_error_msg(er));
                         berth_error_release(&er);
                 }
                 eng_container_free(p);
         }
+}
+
+static void rename_in(struct eng_ctx *e, struct eng_container *c, struct eng_container *p,
+                      const void *arg, berth_error_t *er)
+{
+        (void) e;
+        /* a container linking to itself: the caller holds its lock, and its record is c's */
+        bool self = strcmp(p->id, c->id) == 0;
+        struct eng_container *t = self ? c : p;
+        if (!self && eng_container_lock(p, er) < 0)
+                return;
+        /* HostConfig.Links only: dockerd 20.10 keeps an endpoint's Links (network connect
+         * --link) as they were given.  The record only: dockerd 20.10 leaves a running
+         * container's /etc/hosts as it is (the alias's address is still right); its next
+         * start writes the new name. */
+        if (links_rename_in(json_object_get(json_object_get(t->doc, "HostConfig"), "Links"), arg,
+                            eng_container_name(c)))
+                eng_container_save(t, er);
+        if (!self)
+                eng_container_unlock(p);
+}
+
+void eng_links_renamed(struct eng_ctx *e, struct eng_container *c, const char *old)
+{
+        each_linking(e, c, true, rename_in, old);
+}
+
+static void refresh_one(struct eng_ctx *e, struct eng_container *c, struct eng_container *p,
+                        const void *arg, berth_error_t *er)
+{
+        (void) c;
+        (void) arg;
+        if (eng_container_lock(p, er) == 0) {
+                eng_links_update(e, p, er);
+                eng_container_unlock(p);
+        }
+}
+
+void eng_links_refresh_parents(struct eng_ctx *e, struct eng_container *c)
+{
+        each_linking(e, c, false, refresh_one, NULL);
 }
 
 void eng_links_forget(struct eng_ctx *e, const char *id)

@@ -51,6 +51,10 @@ struct vmm_postcopy {
         size_t size;
         int fd, uffd, stop_fd;
         pthread_mutex_t wlock; /* one writer on fd at a time */
+        /* the ack is sent (under wlock): only then may the DONE follow, even when
+         * the source pushed all of RAM before the state was loaded here */
+        bool acked;
+        pthread_cond_t acked_cond;
         pthread_t fault_thread, recv_thread;
         bool fault_started, recv_started;
         void (*on_end)(void *opaque, bool ok);
@@ -159,6 +163,25 @@ static int stop_requested(void *opaque)
         return poll(&p, 1, 0) > 0;
 }
 
+/* Until the main thread has acked; false if told to stop first. */
+static bool wait_acked(struct vmm_postcopy *pc)
+{
+        pthread_mutex_lock(&pc->wlock);
+        while (!pc->acked && !stop_requested(pc)) {
+                struct timespec t;
+                clock_gettime(CLOCK_REALTIME, &t);
+                t.tv_nsec += 50 * 1000 * 1000;
+                if (t.tv_nsec >= 1000000000) {
+                        t.tv_sec++;
+                        t.tv_nsec -= 1000000000;
+                }
+                pthread_cond_timedwait(&pc->acked_cond, &pc->wlock, &t);
+        }
+        bool ok = pc->acked;
+        pthread_mutex_unlock(&pc->wlock);
+        return ok;
+}
+
 static void *recv_main(void *arg)
 {
         struct vmm_postcopy *pc = arg;
@@ -178,6 +201,10 @@ static void *recv_main(void *arg)
                 uint32_t type = get32(rec), pages = get32(rec + 4);
                 uint64_t off = get64(rec + 8);
                 if (type == VMM_MIG_REC_DONE) {
+                        if (!wait_acked(pc)) {
+                                berth_fail(&err, ECANCELED, "post-copy: stopped before the ack");
+                                break;
+                        }
                         vmm_mig_rec_encode(rec, VMM_MIG_REC_DONE, 0, 0);
                         if (locked_write(pc, rec, sizeof(rec), &err) < 0)
                                 break;
@@ -227,6 +254,7 @@ int vmm_postcopy_start(uint8_t *ram, size_t size, int fd, void (*on_end)(void *o
         pc->opaque = opaque;
         pc->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         pthread_mutex_init(&pc->wlock, NULL);
+        pthread_cond_init(&pc->acked_cond, NULL);
         pc->buf = berth_xmalloc((size_t) VMM_MIG_MAX_RUN * PAGE);
         pc->uffd = (int) syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
         int ret = 0;
@@ -273,6 +301,8 @@ int vmm_postcopy_ack(struct vmm_postcopy *pc, int status, const char *msg, berth
         io.timeout_ms = IO_TIMEOUT_MS;
         pthread_mutex_lock(&pc->wlock);
         int r = vmm_mig_ack_send(&io, status, msg, err);
+        pc->acked = r == 0 && status == 0;
+        pthread_cond_broadcast(&pc->acked_cond);
         pthread_mutex_unlock(&pc->wlock);
         return r;
 }
@@ -305,6 +335,7 @@ void vmm_postcopy_stop(struct vmm_postcopy *pc)
         if (pc->stop_fd >= 0)
                 close(pc->stop_fd);
         pthread_mutex_destroy(&pc->wlock);
+        pthread_cond_destroy(&pc->acked_cond);
         free(pc->buf);
         free(pc);
 }

@@ -10,13 +10,6 @@
 #define COUNT_BASE 0x1000000ull /* 16 MiB: clear of the image, stack and tables */
 #define PAGE       4096ull
 
-static inline uint64_t rdtsc(void)
-{
-        uint32_t lo, hi;
-        __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-        return ((uint64_t) hi << 32) | lo;
-}
-
 void count_loop(uint64_t mib, uint64_t ram_bytes)
 {
         if (mib == 0 || COUNT_BASE + (mib << 20) > ram_bytes) {

@@ -33,6 +33,12 @@ static inline void mb(void)
 {
         __asm__ volatile("mfence" ::: "memory");
 }
+static inline uint64_t rdtsc(void)
+{
+        uint32_t lo, hi;
+        __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+        return ((uint64_t) hi << 32) | lo;
+}
 
 void putc_serial(char c);
 void puts_serial(const char *s);

@@ -23,13 +23,6 @@ static uint64_t ged_base(const uint8_t *dsdt)
         return 0;
 }
 
-static inline uint64_t rdtsc(void)
-{
-        uint32_t lo, hi;
-        __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-        return ((uint64_t) hi << 32) | lo;
-}
-
 void idle_loop(const char *cmdline, const uint8_t *dsdt)
 {
         char power[8];

@@ -196,6 +196,62 @@ static void print_text(const char *what, const uint8_t *p, unsigned max)
         putc_serial('\n');
 }
 
+/* guest.blkcount=MIB: the disk's counting mode, for migrations that copy the
+ * disk.  A counter written across MIB mebibytes of the disk from 1 MiB on,
+ * pass after pass, 64 KiB a request: every sector holds the pass that wrote
+ * it and its own number.  Each chunk is read and checked before it is
+ * written again (the previous pass's count, or the one before where this
+ * pass has not been yet), so a disk that came back without a write the
+ * guest made is reported, not silently rewritten.  Never returns. */
+static void blk_count(struct vq *q, uint64_t cap, uint64_t mib)
+{
+        static uint8_t chunk[65536] __attribute__((aligned(4096)));
+        const uint64_t first = 2048, per = sizeof(chunk) / 512, sectors = mib * 2048;
+        if (mib == 0 || first + sectors > cap) {
+                put_line("BERTH-GUEST blkcount: ", "region does not fit on the disk");
+                leave_guest("poweroff");
+        }
+        puts_serial("BERTH-GUEST blkcount: ");
+        put_dec(mib);
+        puts_serial(" MiB from sector 2048\n");
+        uint64_t pass = 0, next = rdtsc();
+        for (;;) {
+                for (uint64_t sec = first; sec < first + sectors; sec += per) {
+                        if (pass && blk_rw(q, 0, sec, chunk, sizeof(chunk)) != 0) {
+                                put_line("BERTH-GUEST blkcount: ", "read failed");
+                                leave_guest("hang");
+                        }
+                        for (uint64_t i = 0; i < per; i++) {
+                                uint64_t *s = (uint64_t *) (chunk + i * 512);
+                                if (pass && (s[0] != pass || s[1] != sec + i)) {
+                                        puts_serial("BERTH-GUEST blkcount: mismatch at sector ");
+                                        put_dec(sec + i);
+                                        puts_serial(": ");
+                                        put_dec(s[0]);
+                                        puts_serial(" != ");
+                                        put_dec(pass);
+                                        putc_serial('\n');
+                                        leave_guest("hang");
+                                }
+                                s[0] = pass + 1;
+                                s[1] = sec + i;
+                        }
+                        if (blk_rw(q, 1, sec, chunk, sizeof(chunk)) != 0) {
+                                put_line("BERTH-GUEST blkcount: ", "write failed");
+                                leave_guest("hang");
+                        }
+                }
+                pass++;
+                uint64_t now = rdtsc();
+                if ((int64_t) (now - next) >= 0) {
+                        puts_serial("BERTH-GUEST blkcount ");
+                        put_dec(pass);
+                        putc_serial('\n');
+                        next = now + (1ull << 28);
+                }
+        }
+}
+
 static void test_blk(uint64_t base, unsigned idx, const char *cmdline)
 {
         struct vq q;
@@ -284,8 +340,12 @@ static void test_blk(uint64_t base, unsigned idx, const char *cmdline)
                 putc_serial('\n');
         }
 
-        /* guest.blkbench=MIB: read that much sequentially, 64 KiB a request. */
         char v[16];
+        if (cmdline_get(cmdline, "guest.blkcount", v, sizeof(v))) {
+                const char *pv = v;
+                blk_count(&q, cap, parse_num(&pv));
+        }
+        /* guest.blkbench=MIB: read that much sequentially, 64 KiB a request. */
         if (!cmdline_get(cmdline, "guest.blkbench", v, sizeof(v)))
                 return;
         const char *pv = v;

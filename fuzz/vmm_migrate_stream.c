@@ -3,7 +3,7 @@
  * as a whole stream (header checks: magic, version, RAM size, CPUID count,
  * checksum), then the input as the records after a valid header for 2 MiB
  * of RAM (page runs against RAM's bounds, rounds, the state record's caps,
- * the end's checksum). */
+ * the end's checksum, copy_storage's drive list and disk runs). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +32,36 @@ static uint8_t *alloc_ram(void *opaque, uint64_t size, berth_error_t *err)
         return ram;
 }
 
+/* copy_storage: announced drives are taken, their runs checked and dropped */
+static int disks(void *opaque, const struct vmm_mig_disk *d, unsigned n, berth_error_t *err)
+{
+        (void) opaque;
+        (void) d;
+        (void) n;
+        (void) err;
+        return 0;
+}
+
+static volatile uint8_t last_byte;
+
+static int disk_write(void *opaque, uint32_t index, uint64_t off, const uint8_t *data, uint64_t len,
+                      berth_error_t *err)
+{
+        (void) opaque;
+        (void) index;
+        (void) off;
+        (void) err;
+        if (data && len) /* the payload is readable as far as the parser said */
+                last_byte = data[len - 1];
+        return 0;
+}
+
 static void receive(const uint8_t *d, size_t n)
 {
         struct vmm_mig_io io;
         vmm_mig_io_buffer(&io, d, n);
-        struct vmm_mig_sink sink = {alloc_ram, NULL, NULL, NULL};
+        struct vmm_mig_sink sink = {
+                .alloc_ram = alloc_ram, .disks = disks, .disk_write = disk_write};
         struct vmm_mig_result res;
         berth_error_t err = NULL;
         if (vmm_mig_receive(&io, &sink, &res, &err) < 0)

@@ -14,6 +14,10 @@
 #include "vmm/vm.h"
 
 struct json_t;
+struct disk;
+struct virtio_blk;
+struct vmm_mig_io;
+struct vmm_mig_disk;
 
 /* KVM's dirty log over every memory slot, plus the VMM's own writes
  * (vmm_mem.dirty): one bitmap over the whole map, a bit per page. */
@@ -36,6 +40,44 @@ int vmm_dirty_collect(struct vmm_vm *vm, struct vmm_dirty *d, uint64_t *out, boo
                       berth_error_t *err);
 void vmm_dirty_stop(struct vmm_vm *vm, struct vmm_dirty *d);
 
+/* copy_storage, the source (migrate_disk.c): the writable drives, tracked. */
+struct vmm_mig_disks {
+        unsigned n;
+        struct virtio_blk *blk[VMM_MAX_DISKS];
+        uint32_t index[VMM_MAX_DISKS]; /* each one's config index */
+        uint8_t *buf;
+        bool tracking;
+        uint64_t bytes, zero_bytes; /* sent: data, and runs of zeros */
+};
+
+/* How a round paces itself (the bandwidth cap) and learns it must stop. */
+struct vmm_mig_disks_pace {
+        void (*wait)(void *opaque);
+        bool (*stop)(void *opaque);
+        void *opaque;
+};
+
+/* Announce the drives (a DISKS record) and track their writes; none
+ * writable: nothing is sent. */
+int vmm_mig_disks_start(struct vmm_vm *vm, struct vmm_mig_disks *md, struct vmm_mig_io *io,
+                        berth_error_t *err);
+/* One round: every chunk written since it was sent (the first: all of them). */
+int vmm_mig_disks_send(struct vmm_mig_disks *md, struct vmm_mig_io *io,
+                       const struct vmm_mig_disks_pace *pace, berth_error_t *err);
+uint64_t vmm_mig_disks_dirty(struct vmm_mig_disks *md);
+void vmm_mig_disks_stop(struct vmm_mig_disks *md);
+
+/* copy_storage, the destination: the --migrate-disk targets, by config index. */
+struct vmm_mig_targets {
+        struct disk *disk[VMM_MAX_DISKS];
+};
+int vmm_mig_disks_open(struct vmm_mig_targets *t, const struct vmm_config *cfg,
+                       const struct vmm_mig_disk *d, unsigned n, berth_error_t *err);
+int vmm_mig_disks_write(struct vmm_mig_targets *t, uint32_t index, uint64_t off,
+                        const uint8_t *data, uint64_t len, berth_error_t *err);
+/* Close them (before the VM's devices open the same files). */
+void vmm_mig_disks_close(struct vmm_mig_targets *t);
+
 enum vmm_mig_state {
         VMM_MIG_NONE = 0,
         VMM_MIG_ACTIVE,
@@ -51,8 +93,10 @@ struct vmm_migration {
         char *dest;
         uint64_t max_downtime_ms, bandwidth_mib; /* 0: no cap */
         bool auto_converge;
-        bool postcopy; /* state first, RAM after (postcopy.h) */
-        bool lost;     /* post-copy failed after the destination took over: no resume here */
+        bool postcopy;                        /* state first, RAM after (postcopy.h) */
+        bool copy_storage;                    /* the writable disks go too (migrate_disk.c) */
+        uint64_t disk_bytes, disk_zero_bytes; /* copy_storage: sent, under lock */
+        bool lost; /* post-copy failed after the destination took over: no resume here */
         atomic_bool
                 to_postcopy; /* PATCH /migrate {"start_postcopy": true}: switch after this round */
         uint64_t requests;   /* post-copy: pages the destination asked for */

@@ -97,6 +97,79 @@ static void discard(void *opaque, uint8_t *ram, uint64_t off, uint64_t len)
                 log_warn("incoming migration: madvise(MADV_DONTNEED): %s", strerror(errno));
 }
 
+/* copy_storage: the source's drives into the --migrate-disk targets. */
+struct recv_ctx {
+        struct vmm_vm *vm;
+        struct vmm_mig_targets targets;
+};
+
+static uint8_t *ctx_alloc_ram(void *opaque, uint64_t ram_size, berth_error_t *err)
+{
+        return alloc_ram(((struct recv_ctx *) opaque)->vm, ram_size, err);
+}
+
+static int ctx_check_cpuid(void *opaque, const struct vmm_mig_header *hdr, berth_error_t *err)
+{
+        return check_cpuid(((struct recv_ctx *) opaque)->vm, hdr, err);
+}
+
+static int disks(void *opaque, const struct vmm_mig_disk *d, unsigned n, berth_error_t *err)
+{
+        struct recv_ctx *c = opaque;
+        return vmm_mig_disks_open(&c->targets, c->vm->cfg, d, n, err);
+}
+
+static int disk_write(void *opaque, uint32_t index, uint64_t off, const uint8_t *data, uint64_t len,
+                      berth_error_t *err)
+{
+        return vmm_mig_disks_write(&((struct recv_ctx *) opaque)->targets, index, off, data, len,
+                                   err);
+}
+
+static bool has_disk_targets(const struct vmm_config *cfg)
+{
+        for (unsigned i = 0; i < VMM_MAX_DISKS; i++)
+                if (cfg->migrate_disk[i])
+                        return true;
+        return false;
+}
+
+/* The targets received into, flushed and closed; the state's drives (the
+ * source's paths) pointed at them. */
+static int take_disks(struct vmm_vm *vm, struct recv_ctx *c, const struct vmm_mig_result *res,
+                      berth_error_t *err)
+{
+        unsigned want = 0;
+        for (unsigned i = 0; i < VMM_MAX_DISKS; i++)
+                want += vm->cfg->migrate_disk[i] != NULL;
+        vmm_mig_disks_close(&c->targets);
+        if (res->n_disks != want)
+                return berth_fail(
+                        err, EPROTO,
+                        "--migrate-disk names %u target(s), the source copied %u drive(s) "
+                        "(copy_storage %s)",
+                        want, res->n_disks, res->n_disks ? "on" : "off");
+        log_info("incoming migration: %llu MiB of disk data, %llu MiB of zeros",
+                 (unsigned long long) (res->disk_bytes >> 20),
+                 (unsigned long long) (res->disk_zero_bytes >> 20));
+        return 0;
+}
+
+static int repoint_disks(struct vmm_vm *vm, berth_error_t *err)
+{
+        for (unsigned i = 0; i < VMM_MAX_DISKS; i++) {
+                const char *t = vm->base_cfg->migrate_disk[i];
+                if (!t)
+                        continue;
+                if (i >= vm->api_cfg.n_disks || vm->api_cfg.disks[i].readonly)
+                        return berth_fail(err, EPROTO,
+                                          "the migrated VM has no writable drive %u for `%s`", i,
+                                          t);
+                vm->api_cfg.disks[i].path = t;
+        }
+        return 0;
+}
+
 /* One connection, served while the loop's fds (API, signals) are. */
 static int accept_one(struct vmm_vm *vm, int lfd, berth_error_t *err)
 {
@@ -153,10 +226,22 @@ int vmm_migrate_incoming(struct vmm_vm *vm, const char *addr, berth_error_t *err
         io.wake_fd = vm->epoll_fd;
         io.idle = idle;
         io.opaque = vm;
-        struct vmm_mig_sink sink = {alloc_ram, check_cpuid, discard, vm};
+        struct recv_ctx ctx = {.vm = vm};
+        bool copying = has_disk_targets(vm->cfg);
+        struct vmm_mig_sink sink = {.alloc_ram = ctx_alloc_ram,
+                                    .check_cpuid = ctx_check_cpuid,
+                                    .discard = discard,
+                                    .disks = copying ? disks : NULL,
+                                    .disk_write = disk_write,
+                                    .opaque = &ctx};
         struct vmm_mig_result res;
         berth_error_t ack_err = NULL;
         int r = vmm_mig_receive(&io, &sink, &res, err);
+        if (r == 0 && copying && take_disks(vm, &ctx, &res, err) < 0) {
+                free(res.state);
+                r = -1;
+        }
+        vmm_mig_disks_close(&ctx.targets);
         if (r < 0)
                 goto refuse;
         double t_state = now_ms();
@@ -168,7 +253,8 @@ int vmm_migrate_incoming(struct vmm_vm *vm, const char *addr, berth_error_t *err
                 goto refuse;
         }
         /* the state onto the received RAM: the snapshot's restore leg, paused */
-        if (vmm_snapshot_open_state(vm, res.state, res.state_len, err) < 0)
+        if (vmm_snapshot_open_state(vm, res.state, res.state_len, err) < 0 ||
+            repoint_disks(vm, err) < 0)
                 goto refuse;
         atomic_store(&vm->paused, true);
         if (vmm_vm_boot(vm, err) < 0) {

@@ -11,7 +11,12 @@
  * --auto-converge: a guest that dirties memory faster than it can be sent
  * is throttled: a helper thread kicks the vCPUs out of KVM_RUN every
  * THROTTLE_PERIOD_MS and they sleep a growing share of it (20 %, then
- * +10 % a round, at most 99 %, as QEMU does). */
+ * +10 % a round, at most 99 %, as QEMU does).
+ *
+ * copy_storage: the writable disks go round by round beside RAM
+ * (migrate_disk.c); their last round, like RAM's, with the VM paused.  A
+ * post-copy sends them in rounds first (the guest cannot run on the
+ * destination before its disk is there), the rest while paused. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -60,6 +65,7 @@ struct sender {
         pthread_t throttle;
         bool throttling;
         atomic_bool stop_throttle;
+        struct vmm_mig_disks disks;
 };
 
 static bool cancelled(struct sender *s)
@@ -75,6 +81,26 @@ static void bandwidth_wait(struct sender *s)
         double due = (double) (s->io.bytes - s->bw_bytes) /
                      ((double) s->mig->bandwidth_mib * 1048576.0) * 1e3;
         sleep_ms(due - (now_ms() - s->t_bw));
+}
+
+static void pace_wait(void *opaque)
+{
+        bandwidth_wait(opaque);
+}
+
+static bool pace_stop(void *opaque)
+{
+        return cancelled(opaque);
+}
+
+/* A round of the disks' written chunks (copy_storage); the main loop's last
+ * one runs under the migration's lock: this takes no lock. */
+static int send_disks(struct sender *s, berth_error_t *err)
+{
+        if (!s->disks.n)
+                return 0;
+        struct vmm_mig_disks_pace pace = {pace_wait, pace_stop, s};
+        return vmm_mig_disks_send(&s->disks, &s->io, &pace, err);
 }
 
 static int send_run(struct sender *s, uint32_t type, size_t first, size_t n, berth_error_t *err)
@@ -241,6 +267,13 @@ static int postcopy(struct sender *s, bool switched, berth_error_t *err)
         if (ask_switchover(s, err) < 0)
                 return -1;
         throttle_end(s);
+        /* the guest is paused: what it wrote since the last round, before the state */
+        if (send_disks(s, err) < 0)
+                return -1;
+        if (s->disks.n)
+                log_info("migration: disks copied (%llu MiB of data, %llu MiB of zeros)",
+                         (unsigned long long) (s->disks.bytes >> 20),
+                         (unsigned long long) (s->disks.zero_bytes >> 20));
         uint8_t rec[VMM_MIG_REC_SIZE];
         if (switched) {
                 if (vmm_dirty_collect(vm, &s->dirty, s->bitmap, true, err) < 0)
@@ -330,8 +363,27 @@ static int migrate(struct sender *s, berth_error_t *err)
         free(h);
         if (r < 0)
                 return -1;
-        if (m->postcopy)
+        if (m->copy_storage && vmm_mig_disks_start(vm, &s->disks, &s->io, err) < 0)
+                return -1;
+        if (m->postcopy) {
+                /* the disks first, round after round while the guest runs here */
+                for (unsigned round = 0; s->disks.n && round < VMM_MIG_MAX_ROUNDS; round++) {
+                        double t0 = now_ms();
+                        uint64_t b0 = s->io.bytes;
+                        if (send_disks(s, err) < 0)
+                                return -1;
+                        double dt = now_ms() - t0, mbps = 1000;
+                        if (dt > 0.5)
+                                mbps = (double) (s->io.bytes - b0) / 1048576.0 / (dt / 1e3);
+                        if (mbps < 1)
+                                mbps = 1;
+                        double est_ms =
+                                (double) vmm_mig_disks_dirty(&s->disks) / 1048576.0 / mbps * 1e3;
+                        if (est_ms <= (double) m->max_downtime_ms)
+                                break;
+                }
                 return postcopy(s, false, err);
+        }
         if (vmm_dirty_start(vm, &s->dirty, err) < 0)
                 return -1;
         m->user_dirty = s->dirty.user;
@@ -354,7 +406,7 @@ static int migrate(struct sender *s, berth_error_t *err)
                         return -1;
                 double t0 = now_ms();
                 uint64_t b0 = s->io.bytes, sent;
-                if (send_pages(s, &sent, err) < 0)
+                if (send_pages(s, &sent, err) < 0 || send_disks(s, err) < 0)
                         return -1;
                 double dt = now_ms() - t0;
                 if (dt > 0.5)
@@ -369,7 +421,8 @@ static int migrate(struct sender *s, berth_error_t *err)
                 if (atomic_load(&m->to_postcopy))
                         return postcopy(s, true, err);
                 double rate = mbps > 0 ? mbps : 1000; /* MiB/s */
-                double est_ms = (double) left * PAGE / 1048576.0 / rate * 1e3;
+                double est_ms = ((double) left * PAGE + (double) vmm_mig_disks_dirty(&s->disks)) /
+                                1048576.0 / rate * 1e3;
                 log_info("migration: round %llu sent %llu pages (%.1f MiB/s); %llu dirty, "
                          "%.1f ms to send",
                          (unsigned long long) rounds, (unsigned long long) sent, mbps,
@@ -421,6 +474,7 @@ static void *sender_thread(void *arg)
         }
         throttle_end(s);
         vmm_dirty_stop(s->vm, &s->dirty);
+        vmm_mig_disks_stop(&s->disks);
         double end = now_ms();
         pthread_mutex_lock(&m->lock);
         m->total_ms = end - s->t_start;
@@ -430,6 +484,8 @@ static void *sender_thread(void *arg)
                         m->downtime_sent_ms = m->t_state_sent - m->t_pause;
         }
         m->bytes = s->io.bytes;
+        m->disk_bytes = s->disks.bytes;
+        m->disk_zero_bytes = s->disks.zero_bytes;
         if (r < 0)
                 m->error = berth_xstrdup(berth_error_msg(err));
         pthread_mutex_unlock(&m->lock);
@@ -464,9 +520,14 @@ static int final_pages(struct sender *s, uint64_t round, berth_error_t *err)
         uint64_t sent;
         uint8_t rec[VMM_MIG_REC_SIZE];
         vmm_mig_rec_encode(rec, VMM_MIG_REC_ROUND, 0, round);
-        if (vmm_mig_write(&s->io, rec, sizeof(rec), err) < 0 || send_pages(s, &sent, err) < 0)
+        if (vmm_mig_write(&s->io, rec, sizeof(rec), err) < 0 || send_pages(s, &sent, err) < 0 ||
+            send_disks(s, err) < 0)
                 return -1;
         log_info("migration: last round, %llu pages with the VM paused", (unsigned long long) sent);
+        if (s->disks.n)
+                log_info("migration: disks copied (%llu MiB of data, %llu MiB of zeros)",
+                         (unsigned long long) (s->disks.bytes >> 20),
+                         (unsigned long long) (s->disks.zero_bytes >> 20));
         return 0;
 }
 
@@ -566,15 +627,17 @@ int vmm_migrate_start(struct vmm_vm *vm, json_t *body, void *api_conn, berth_err
 {
         const char *dest = NULL;
         json_int_t downtime = VMM_MIG_DEFAULT_DOWNTIME_MS, bw = 0;
-        int ac = 0, pc = 0;
+        int ac = 0, pc = 0, cs = 0;
         json_error_t je;
-        if (!body || json_unpack_ex(body, &je, JSON_STRICT, "{s:s,s?I,s?I,s?b,s?b}", "destination",
-                                    &dest, "max_downtime_ms", &downtime, "bandwidth_mib", &bw,
-                                    "auto_converge", &ac, "postcopy", &pc) < 0)
+        if (!body ||
+            json_unpack_ex(body, &je, JSON_STRICT, "{s:s,s?I,s?I,s?b,s?b,s?b}", "destination",
+                           &dest, "max_downtime_ms", &downtime, "bandwidth_mib", &bw,
+                           "auto_converge", &ac, "postcopy", &pc, "copy_storage", &cs) < 0)
                 return berth_fail(err, EINVAL,
                                   "want {\"destination\": \"tcp:HOST:PORT\" | \"unix:PATH\", "
                                   "\"max_downtime_ms\": N, \"bandwidth_mib\": N, "
-                                  "\"auto_converge\": BOOL, \"postcopy\": BOOL}");
+                                  "\"auto_converge\": BOOL, \"postcopy\": BOOL, "
+                                  "\"copy_storage\": BOOL}");
         if (downtime < 1 || downtime > 3600000 || bw < 0 || bw > 1000000)
                 return berth_fail(
                         err, EINVAL,
@@ -607,6 +670,7 @@ int vmm_migrate_start(struct vmm_vm *vm, json_t *body, void *api_conn, berth_err
         m->bandwidth_mib = (uint64_t) bw;
         m->auto_converge = ac;
         m->postcopy = pc;
+        m->copy_storage = cs;
         m->sock = -1;
         m->joined = true;
         pthread_mutex_init(&m->lock, NULL);
@@ -634,9 +698,10 @@ int vmm_migrate_start(struct vmm_vm *vm, json_t *body, void *api_conn, berth_err
                 return berth_fail(err, r, "start the migration thread");
         }
         m->joined = false;
-        log_info("migration to %s started (%s, max downtime %llu ms, bandwidth %s%llu MiB/s%s)",
-                 dest, pc ? "post-copy" : "pre-copy", (unsigned long long) m->max_downtime_ms,
-                 bw ? "" : "uncapped ", (unsigned long long) bw, ac ? ", auto-converge" : "");
+        log_info("migration to %s started (%s%s, max downtime %llu ms, bandwidth %s%llu MiB/s%s)",
+                 dest, pc ? "post-copy" : "pre-copy", cs ? " with the disks" : "",
+                 (unsigned long long) m->max_downtime_ms, bw ? "" : "uncapped ",
+                 (unsigned long long) bw, ac ? ", auto-converge" : "");
         return 0;
 }
 
@@ -657,6 +722,12 @@ json_t *vmm_migrate_status(struct vmm_vm *vm)
                 (json_int_t) m->throttle_pct, "max_downtime_ms", (json_int_t) m->max_downtime_ms,
                 "bandwidth_mib", (json_int_t) m->bandwidth_mib, "auto_converge", m->auto_converge);
         json_object_set_new(o, "postcopy", json_boolean(m->postcopy));
+        if (m->copy_storage) {
+                json_object_set_new(o, "copy_storage", json_true());
+                json_object_set_new(o, "disk_bytes", json_integer((json_int_t) m->disk_bytes));
+                json_object_set_new(o, "disk_zero_bytes",
+                                    json_integer((json_int_t) m->disk_zero_bytes));
+        }
         if (st == VMM_MIG_COMPLETED)
                 json_object_set_new(o, "downtime_sent_ms", json_real(m->downtime_sent_ms));
         if (m->postcopy)

@@ -244,6 +244,75 @@ static int check_run(uint64_t off, uint32_t pages, uint64_t ram_size, berth_erro
         return 0;
 }
 
+size_t vmm_mig_disks_encode(const struct vmm_mig_disk *d, unsigned n, uint8_t **out)
+{
+        size_t len = VMM_MIG_REC_SIZE + (size_t) n * 16;
+        uint8_t *p = berth_xcalloc(1, len);
+        vmm_mig_rec_encode(p, VMM_MIG_REC_DISKS, n, 0);
+        for (unsigned i = 0; i < n; i++) {
+                put32(p + VMM_MIG_REC_SIZE + (size_t) i * 16, d[i].index);
+                put64(p + VMM_MIG_REC_SIZE + (size_t) i * 16 + 8, d[i].size);
+        }
+        *out = p;
+        return len;
+}
+
+/* The drives a copy_storage source announces: each index once, below the
+ * cap, each size a whole number of sectors; the sink opens their targets. */
+static int take_disks(struct vmm_mig_io *io, const struct vmm_mig_sink *sink, uint32_t n,
+                      uint64_t sizes[VMM_MIG_MAX_DISKS], struct vmm_mig_result *res,
+                      berth_error_t *err)
+{
+        if (!sink->disks)
+                return berth_fail(err, EPROTO,
+                                  "the source copies its disks (copy_storage), but this VMM has "
+                                  "no target for them (--migrate-disk)");
+        if (res->n_disks || res->state || n == 0 || n > VMM_MIG_MAX_DISKS)
+                return berth_fail(err, EPROTO, "misplaced or malformed disk list (%u drives)", n);
+        struct vmm_mig_disk d[VMM_MIG_MAX_DISKS];
+        for (uint32_t i = 0; i < n; i++) {
+                uint8_t e[16];
+                if (vmm_mig_read(io, e, sizeof(e), err) < 0)
+                        return -1;
+                d[i] = (struct vmm_mig_disk){get32(e), get64(e + 8)};
+                if (d[i].index >= VMM_MIG_MAX_DISKS || get32(e + 4) != 0 || d[i].size == 0 ||
+                    d[i].size > VMM_MIG_MAX_DISK || d[i].size % VMM_MIG_SECTOR || sizes[d[i].index])
+                        return berth_fail(err, EPROTO,
+                                          "disk list entry %u (drive %u, %llu bytes) is malformed",
+                                          i, d[i].index, (unsigned long long) d[i].size);
+                sizes[d[i].index] = d[i].size;
+        }
+        res->n_disks = n;
+        return sink->disks(sink->opaque, d, n, err);
+}
+
+/* A DISK or DISK_ZERO record: a run of sectors inside an announced drive. */
+static int take_disk_run(struct vmm_mig_io *io, const struct vmm_mig_sink *sink, uint32_t type,
+                         uint32_t sectors, uint64_t arg, const uint64_t sizes[VMM_MIG_MAX_DISKS],
+                         uint8_t **buf, struct vmm_mig_result *res, berth_error_t *err)
+{
+        uint64_t index = arg >> VMM_MIG_DISK_SHIFT;
+        uint64_t off = arg & ((1ull << VMM_MIG_DISK_SHIFT) - 1);
+        uint64_t len = (uint64_t) sectors * VMM_MIG_SECTOR;
+        if (res->state || index >= VMM_MIG_MAX_DISKS || !sizes[index] || sectors == 0 ||
+            (type == VMM_MIG_REC_DISK && sectors > VMM_MIG_MAX_DISK_RUN) || off % VMM_MIG_SECTOR ||
+            off >= sizes[index] || len > sizes[index] - off)
+                return berth_fail(err, EPROTO,
+                                  "disk record of %u sector(s) at offset %#llx of drive %llu is "
+                                  "misplaced or outside the drive",
+                                  sectors, (unsigned long long) off, (unsigned long long) index);
+        if (type == VMM_MIG_REC_DISK_ZERO) {
+                res->disk_zero_bytes += len;
+                return sink->disk_write(sink->opaque, (uint32_t) index, off, NULL, len, err);
+        }
+        if (!*buf)
+                *buf = berth_xmalloc((size_t) VMM_MIG_MAX_DISK_RUN * VMM_MIG_SECTOR);
+        if (vmm_mig_read(io, *buf, (size_t) len, err) < 0)
+                return -1;
+        res->disk_bytes += len;
+        return sink->disk_write(sink->opaque, (uint32_t) index, off, *buf, len, err);
+}
+
 int vmm_mig_receive(struct vmm_mig_io *io, const struct vmm_mig_sink *sink,
                     struct vmm_mig_result *res, berth_error_t *err)
 {
@@ -261,6 +330,8 @@ int vmm_mig_receive(struct vmm_mig_io *io, const struct vmm_mig_sink *sink,
         if (!res->ram)
                 return -1;
         uint64_t sum = 0;
+        uint64_t disk_sizes[VMM_MIG_MAX_DISKS] = {0};
+        cleanup_free uint8_t *disk_buf = NULL;
         for (;;) {
                 uint8_t rec[VMM_MIG_REC_SIZE];
                 if (vmm_mig_read(io, rec, sizeof(rec), err) < 0)
@@ -314,6 +385,16 @@ int vmm_mig_receive(struct vmm_mig_io *io, const struct vmm_mig_sink *sink,
                                               (uint64_t) pages * VMM_MIG_PAGE);
                         else
                                 memset(res->ram + arg, 0, (size_t) pages * VMM_MIG_PAGE);
+                        break;
+                case VMM_MIG_REC_DISKS:
+                        if (arg != 0 || take_disks(io, sink, pages, disk_sizes, res, err) < 0)
+                                goto fail;
+                        break;
+                case VMM_MIG_REC_DISK:
+                case VMM_MIG_REC_DISK_ZERO:
+                        if (take_disk_run(io, sink, type, pages, arg, disk_sizes, &disk_buf, res,
+                                          err) < 0)
+                                goto fail;
                         break;
                 case VMM_MIG_REC_ROUND:
                         if (pages != 0 || arg != res->rounds + 1) {

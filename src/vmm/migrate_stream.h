@@ -42,6 +42,11 @@
 #define VMM_MIG_REC_SIZE     16u
 #define VMM_MIG_ACK_MSG_MAX  1024u
 #define VMM_MIG_FNV_SEED     0xcbf29ce484222325ull /* FNV-1a 64 offset basis */
+#define VMM_MIG_SECTOR       512u
+#define VMM_MIG_MAX_DISKS    8u
+#define VMM_MIG_MAX_DISK_RUN 8192u        /* sectors in one DISK record: 4 MiB */
+#define VMM_MIG_DISK_SHIFT   56           /* a DISK record's arg: the drive index above it */
+#define VMM_MIG_MAX_DISK     (1ull << 50) /* bytes: 1 PiB */
 
 enum vmm_mig_rec_type {
         VMM_MIG_REC_PAGES = 1,
@@ -56,6 +61,16 @@ enum vmm_mig_rec_type {
         VMM_MIG_REC_POSTCOPY = 8, /* post-copy follows END (as the header's flag says) */
         VMM_MIG_REC_DISCARD =
                 9, /* pages at arg sent before are stale: drop them (they come again) */
+        /* copy_storage, before STATE: */
+        VMM_MIG_REC_DISKS = 10,     /* the drives whose contents follow */
+        VMM_MIG_REC_DISK = 11,      /* sectors of a drive */
+        VMM_MIG_REC_DISK_ZERO = 12, /* sectors of a drive that read as zeros */
+};
+
+/* A drive the source copies (DISKS). */
+struct vmm_mig_disk {
+        uint32_t index;
+        uint64_t size;
 };
 
 /* header flags */
@@ -101,6 +116,8 @@ int vmm_mig_header_read(struct vmm_mig_io *io, struct vmm_mig_header *hdr, uint6
 /* A page of guest RAM that is all zeros: sent as a ZERO record, no payload. */
 bool vmm_mig_page_zero(const uint8_t *page);
 void vmm_mig_rec_encode(uint8_t out[VMM_MIG_REC_SIZE], uint32_t type, uint32_t pages, uint64_t arg);
+/* A DISKS record with its payload (malloc'ed into *out); the length. */
+size_t vmm_mig_disks_encode(const struct vmm_mig_disk *d, unsigned n, uint8_t **out);
 
 /* What the destination receives into: RAM is asked for once the header is
  * checked (alloc_ram returns NULL with err set to refuse); check_cpuid
@@ -111,6 +128,11 @@ struct vmm_mig_sink {
         /* DISCARD, and ZERO before a post-copy switch: make [off, off+len)
          * of RAM missing again, reading as zeros (NULL: zero it) */
         void (*discard)(void *opaque, uint8_t *ram, uint64_t off, uint64_t len);
+        /* copy_storage (NULL: a DISKS record is refused): the drives announced, then
+         * their data (NULL: zeros) at a byte offset, inside the announced size */
+        int (*disks)(void *opaque, const struct vmm_mig_disk *d, unsigned n, berth_error_t *err);
+        int (*disk_write)(void *opaque, uint32_t index, uint64_t off, const uint8_t *data,
+                          uint64_t len, berth_error_t *err);
         void *opaque;
 };
 
@@ -119,7 +141,9 @@ struct vmm_mig_result {
         uint8_t *state; /* malloc'ed: the state file's bytes */
         size_t state_len;
         uint64_t pages, zero_pages, rounds;
-        uint32_t flags; /* the header's */
+        uint64_t disk_bytes, disk_zero_bytes; /* copy_storage: data and zero runs received */
+        unsigned n_disks;                     /* drives the DISKS record announced */
+        uint32_t flags;                       /* the header's */
 };
 
 /* Receive a whole stream up to END: header, records into RAM, the state

@@ -86,6 +86,10 @@ void vmm_usage(FILE *out)
                 "                       receive a live migration (PUT /migrate on the source's\n"
                 "                       API) there: the VM's configuration, RAM and state come\n"
                 "                       from the stream; it runs once loaded\n"
+                "  --migrate-disk INDEX:PATH\n"
+                "                       with --migrate-incoming, from a source that copies its\n"
+                "                       disks (copy_storage): drive INDEX's contents go into\n"
+                "                       PATH (an image of the same size), which it then runs on\n"
                 "  --console stdio|pty|unix:PATH|none\n"
                 "                       the guest's serial console: stdin/stdout (default), a\n"
                 "                       pseudo-terminal (its name is printed), a unix socket one\n"
@@ -318,6 +322,7 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 O_RESTORE,
                 O_RESTORE_MEM,
                 O_MIGRATE_INCOMING,
+                O_MIGRATE_DISK,
         };
         static const struct option opts[] = {
                 {"kernel", required_argument, NULL, O_KERNEL},
@@ -335,6 +340,7 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 {"restore", required_argument, NULL, O_RESTORE},
                 {"restore-mem", required_argument, NULL, O_RESTORE_MEM},
                 {"migrate-incoming", required_argument, NULL, O_MIGRATE_INCOMING},
+                {"migrate-disk", required_argument, NULL, O_MIGRATE_DISK},
                 {"console", required_argument, NULL, O_CONSOLE},
                 {"log-level", required_argument, NULL, O_LOG_LEVEL},
                 {"config", required_argument, NULL, O_CONFIG},
@@ -432,6 +438,18 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                                                    optarg);
                         c->migrate_incoming = optarg;
                         break;
+                case O_MIGRATE_DISK: {
+                        char *end;
+                        unsigned long i = strtoul(optarg, &end, 10);
+                        if (end == optarg || *end != ':' || !end[1] || i >= VMM_MAX_DISKS ||
+                            c->migrate_disk[i])
+                                return usage_error(err,
+                                                   "--migrate-disk `%s`: want INDEX:PATH, INDEX "
+                                                   "below %u and each once",
+                                                   optarg, VMM_MAX_DISKS);
+                        c->migrate_disk[i] = end + 1;
+                        break;
+                }
                 case O_CONSOLE:
                         if (strcmp(optarg, "stdio") == 0)
                                 c->console = VMM_CONSOLE_STDIO;
@@ -525,6 +543,9 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
         if (c->migrate_incoming && (c->kernel || c->restore))
                 return usage_error(err, "--migrate-incoming takes the VM from the stream: no "
                                         "--kernel nor --restore");
+        for (unsigned i = 0; i < VMM_MAX_DISKS && !c->migrate_incoming; i++)
+                if (c->migrate_disk[i])
+                        return usage_error(err, "--migrate-disk needs --migrate-incoming");
         if (c->migrate_incoming && c->jail)
                 return usage_error(err, "--migrate-incoming under --jail is not supported yet "
                                         "(a jailed source can migrate: --jail-migrate)");

@@ -11,6 +11,12 @@
  * io_uring is missing it says so and stays synchronous.  Every sector range is checked
  * against the disk's size before the driver sees it, and a bad request
  * fails with IOERR/UNSUPP without breaking the queue.
+ *
+ * A migration that copies the disk (copy_storage, migrate_disk.c) reads it
+ * from its own thread: the worker's I/O and those reads take io_lock (a
+ * qcow2's tables are not shared between threads), and while tracking is on
+ * every write and discard marks its chunks, after the I/O, under that lock,
+ * so a chunk read before a write lands is marked again and sent again.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -47,7 +53,7 @@ struct virtio_blk_stats {
 /* A request of the batch on its way through the io_uring. */
 struct blk_pending {
         struct iovec iov[VIRTQ_MAX_SEG];
-        uint64_t len;
+        uint64_t len, off;
         int res;
         bool queued, done;
         enum blk_uring_op op;
@@ -70,7 +76,21 @@ struct virtio_blk {
         struct virtio_blk_config config;
         struct virtio_blk_stats stats;
         unsigned in_flight; /* under the transport lock: popped and not yet pushed back */
+        /* copy_storage: the disk's I/O, and the chunks written since they were sent */
+        pthread_mutex_t io_lock;
+        uint64_t *track; /* NULL: not tracking */
+        uint64_t track_chunk, track_chunks;
 };
+
+/* Under io_lock (or on the worker with it held): [off, off + len) was written. */
+static void track_mark(struct virtio_blk *b, uint64_t off, uint64_t len)
+{
+        if (!b->track || !len)
+                return;
+        uint64_t last = (off + len - 1) / b->track_chunk;
+        for (uint64_t c = off / b->track_chunk; c <= last && c < b->track_chunks; c++)
+                b->track[c / 64] |= 1ull << (c % 64);
+}
 
 /* Checks that [sector, sector + len) lies inside the disk; no overflow. */
 static bool range_ok(const struct virtio_blk *b, uint64_t sector, uint64_t len)
@@ -153,6 +173,8 @@ static uint8_t do_rw(struct virtio_blk *b, struct virtq_elem *e, bool write, uin
         st = disk_status(write ? disk_pwritev(b->disk, iov, n, off, &err)
                                : disk_preadv(b->disk, iov, n, off, &err),
                          &err);
+        if (write)
+                track_mark(b, off, len); /* a failed write may have changed part of it */
         if (st == VIRTIO_BLK_S_OK) {
                 *done = write ? 0 : len;
                 account(b, write, len);
@@ -176,6 +198,7 @@ static uint8_t do_discard(struct virtio_blk *b, struct virtq_elem *e)
         uint8_t st = disk_status(disk_discard(b->disk, seg.sector * SECTOR,
                                               (uint64_t) seg.num_sectors * SECTOR, &err),
                                  &err);
+        track_mark(b, seg.sector * SECTOR, (uint64_t) seg.num_sectors * SECTOR);
         if (st == VIRTIO_BLK_S_OK)
                 b->stats.discards++;
         return st;
@@ -287,7 +310,8 @@ static int uring_queue(struct virtio_blk *b, struct virtq_elem *e, unsigned i)
             (b->direct && !direct_aligned(p->iov, n, h.sector * SECTOR)))
                 return serve_one(b, e); /* fails the same way, or bounces */
         p->op = write ? BLK_URING_WRITE : BLK_URING_READ;
-        blk_uring_queue(b->uring, p->op, i, p->iov, n, h.sector * SECTOR);
+        p->off = h.sector * SECTOR;
+        blk_uring_queue(b->uring, p->op, i, p->iov, n, p->off);
         p->queued = true;
         return -1;
 }
@@ -305,6 +329,8 @@ static int uring_finish(struct virtio_blk *b, struct virtq_elem *e, struct blk_p
 {
         if (!p->done || (p->op != BLK_URING_FLUSH && p->res >= 0 && (uint64_t) p->res != p->len))
                 return serve_one(b, e);
+        if (p->op == BLK_URING_WRITE)
+                track_mark(b, p->off, p->len);
         b->stats.uring_ops++;
         if (p->op == BLK_URING_FLUSH)
                 b->stats.flushes++;
@@ -361,11 +387,13 @@ static void blk_drain(struct virtio_blk *b)
                 pthread_mutex_unlock(&t->lock);
                 if (n == 0)
                         return;
+                pthread_mutex_lock(&b->io_lock);
                 if (b->uring)
                         uring_serve(b, n, written);
                 else
                         for (unsigned i = 0; i < n; i++)
                                 written[i] = serve_one(b, &b->batch[i]);
+                pthread_mutex_unlock(&b->io_lock);
                 pthread_mutex_lock(&t->lock);
                 if (t->epoch == epoch) { /* else the driver reset the queue: drop */
                         for (unsigned i = 0; i < n; i++)
@@ -440,6 +468,8 @@ void virtio_blk_free(void *dev)
         if (!b->readonly && disk_flush(b->disk, &err) < 0)
                 berth_error_report(&err, 0);
         disk_close(b->disk);
+        free(b->track);
+        pthread_mutex_destroy(&b->io_lock);
         free(b);
 }
 
@@ -515,6 +545,7 @@ struct virtio_blk *virtio_blk_new(struct disk *d, bool readonly, const char *id)
 {
         struct virtio_blk *b = berth_xcalloc(1, sizeof(*b));
         b->kick_fd = -1;
+        pthread_mutex_init(&b->io_lock, NULL);
         b->disk = d;
         b->readonly = readonly || d->readonly;
         snprintf(b->id, sizeof(b->id), "%s", id);
@@ -584,4 +615,102 @@ int virtio_blk_add(struct vmm_vm *vm, const struct vmm_disk_config *dc, berth_er
                 return berth_fail(err, pe, "start the I/O thread of disk `%s`", dc->path);
         b->worker_started = true;
         return 0;
+}
+
+struct virtio_blk *virtio_blk_of_drive(struct vmm_vm *vm, unsigned drive)
+{
+        for (unsigned i = 0, n = 0; i < vm->n_virtio; i++) {
+                if (vm->virtio[i]->ops->device_id != 2)
+                        continue;
+                if (n++ == drive)
+                        return vm->virtio[i]->dev;
+        }
+        return NULL;
+}
+
+bool virtio_blk_is_readonly(const struct virtio_blk *b)
+{
+        return b->readonly;
+}
+
+uint64_t virtio_blk_size(const struct virtio_blk *b)
+{
+        return b->disk->size;
+}
+
+void virtio_blk_track(struct virtio_blk *b, uint64_t chunk)
+{
+        pthread_mutex_lock(&b->io_lock);
+        free(b->track);
+        b->track = NULL;
+        if (chunk) {
+                b->track_chunk = chunk;
+                b->track_chunks = (b->disk->size + chunk - 1) / chunk;
+                b->track = berth_xcalloc(b->track_chunks / 64 + 1, sizeof(uint64_t));
+                for (uint64_t c = 0; c < b->track_chunks; c++) /* all of it to send */
+                        b->track[c / 64] |= 1ull << (c % 64);
+        }
+        pthread_mutex_unlock(&b->io_lock);
+}
+
+static bool chunk_dirty(const struct virtio_blk *b, uint64_t c)
+{
+        return b->track[c / 64] >> (c % 64) & 1;
+}
+
+uint64_t virtio_blk_dirty_bytes(struct virtio_blk *b)
+{
+        uint64_t n = 0;
+        pthread_mutex_lock(&b->io_lock);
+        for (uint64_t w = 0; b->track && w <= b->track_chunks / 64; w++)
+                n += (uint64_t) __builtin_popcountll(b->track[w]);
+        uint64_t chunk = b->track_chunk;
+        pthread_mutex_unlock(&b->io_lock);
+        return n * chunk;
+}
+
+int virtio_blk_take_dirty(struct virtio_blk *b, uint64_t *off, uint8_t *buf, size_t max,
+                          struct virtio_blk_run *run, berth_error_t *err)
+{
+        int ret = 0;
+        *run = (struct virtio_blk_run){0};
+        pthread_mutex_lock(&b->io_lock);
+        uint64_t c = *off / b->track_chunk, n = b->track ? b->track_chunks : 0;
+        while (c < n && !chunk_dirty(b, c))
+                c = (c % 64 == 0 && b->track[c / 64] == 0) ? c + 64 : c + 1;
+        if (c >= n) {
+                *off = b->disk->size;
+                goto out;
+        }
+        run->off = c * b->track_chunk;
+        /* a run of dirty chunks: up to max bytes of data, or much more of what the
+         * image says reads as zeros (unallocated, or zero clusters) */
+        struct disk_extent ext;
+        uint64_t want = (uint64_t) max, zero_max = VIRTIO_BLK_ZERO_RUN_MAX;
+        bool zero = disk_block_status(b->disk, run->off, zero_max, &ext, err) == 0 &&
+                    (ext.flags & DISK_BS_ZERO) && !(ext.flags & DISK_BS_DATA) &&
+                    ext.off == run->off && ext.len >= b->track_chunk;
+        if (!zero && err && *err)
+                berth_error_release(err);
+        if (zero)
+                want = ext.len / b->track_chunk * b->track_chunk;
+        uint64_t end = c; /* want >= one chunk: the run has at least c */
+        while (end < n && chunk_dirty(b, end) && (end - c + 1) * b->track_chunk <= want) {
+                b->track[end / 64] &= ~(1ull << (end % 64));
+                end++;
+        }
+        run->len = (end - c) * b->track_chunk;
+        if (run->off + run->len > b->disk->size)
+                run->len = b->disk->size - run->off;
+        run->zero = zero;
+        *off = run->off + run->len;
+        if (!zero && disk_pread(b->disk, buf, (size_t) run->len, run->off, err) < 0) {
+                /* sent again later, or the migration fails on it */
+                track_mark(b, run->off, run->len);
+                ret = berth_wrap(err, "read disk `%s` at %llu to copy it", b->disk->path,
+                                 (unsigned long long) run->off);
+        }
+out:
+        pthread_mutex_unlock(&b->io_lock);
+        return ret;
 }

@@ -110,6 +110,8 @@ struct vmm_config {
         const char *restore, *restore_mem;
         /* --migrate-incoming: receive the VM from a migration (tcp:HOST:PORT, unix:PATH) */
         const char *migrate_incoming;
+        /* --migrate-disk INDEX:PATH: where a copy_storage source's drive INDEX goes */
+        const char *migrate_disk[VMM_MAX_DISKS];
         const char *console_path;
         /* --jail-rw: a directory bound writable into the jail (snapshots go there) */
         const char *jail_rw;

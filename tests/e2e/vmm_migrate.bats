@@ -395,3 +395,125 @@ PY
         run grep -a 'seccomp\|signal 31\|SIGSYS' "$d/src.log"
         assert_failure 1
 }
+
+# copy_storage: the guest's disk counting mode (guest.blkcount=MiB) rewrites a counter across
+# MiB of its disk, checking each sector before it writes it again: on the destination it goes
+# on from the source's count and never reports a mismatch, and the target image holds, sector
+# by sector, one pass's count or the next (no write of the guest's lost).
+blkcounts() { grep -a '^BERTH-GUEST blkcount [0-9]' "$1" | awk '{print $3}'; }
+last_blkcount() { { blkcounts "$1" || true; echo 0; } | sort -n | tail -1; }
+wait_blkcount_above() {
+        local i
+        for i in $(seq 200); do
+                [ "$(last_blkcount "$1")" -gt "$2" ] && return 0
+                sleep 0.05
+        done
+        echo "disk count of $1 stayed at $(last_blkcount "$1"), want above $2" >&2
+        return 1
+}
+
+# IMAGE MIB: the counting region of a stopped guest's disk is consistent (qemu-img reads it).
+check_disk_region() {
+        qemu-img check "$1" >&2 2>&1 || [[ "$1" == *.raw ]]
+        qemu-img convert -O raw "$1" "$d/region.raw"
+        python3 - "$d/region.raw" "$2" <<'PY'
+import struct, sys
+raw = open(sys.argv[1], "rb").read()
+first, n = 2048, int(sys.argv[2]) * 2048
+passes = []
+for i in range(n):
+    p, s = struct.unpack_from("<QQ", raw, (first + i) * 512)
+    assert s == first + i, f"sector {first + i} names {s}"
+    passes.append(p)
+hi, lo = max(passes), min(passes)
+assert hi - lo <= 1 and hi > 0, f"passes {lo}..{hi}"
+assert all(passes[i] >= passes[i + 1] for i in range(n - 1)), "a lost write inside the region"
+print(f"disk region: passes {lo}..{hi}", file=sys.stderr)
+PY
+}
+
+# FORMAT DISK_OPTS API_BODY_EXTRA: a disk-counting guest moves with its disk over a unix socket.
+copy_storage_migration() {
+        local fmt=$1 opts=$2 extra=$3
+        require_cmd qemu-img
+        qemu-img create -q -f "$fmt" "$d/src.$fmt" 64M
+        qemu-img create -q -f "$fmt" "$d/dst.$fmt" 64M
+        start_vmm dst -- --migrate-incoming "unix:$d/mig.sock" --migrate-disk "0:$d/dst.$fmt" \
+                --api-sock "$d/dst.sock"
+        dst_pid=$last_pid
+        wait_sock "$d/mig.sock"
+        start_vmm src -- --kernel "$GUEST" --memory 128 --cmdline guest.blkcount=8 \
+                --disk "$d/src.$fmt$opts" --api-sock "$d/src.sock"
+        src_pid=$last_pid
+        wait_sock "$d/src.sock"
+        wait_blkcount_above "$d/src.out" 3
+        run api "$d/src.sock" PUT /migrate \
+                "{\"destination\": \"unix:$d/mig.sock\", \"copy_storage\": true$extra}"
+        echo "$output" >&2
+        [[ "$output" == *'"state":"completed"'*'"copy_storage":true'*" 200" ]]
+        python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(not (d["disk_bytes"] >= 8 << 20 and d["disk_zero_bytes"] > 0))' "${output% *}"
+        wait_status 14 "$src_pid"
+        local s
+        s=$(last_blkcount "$d/src.out")
+        wait_blkcount_above "$d/dst.out" $((s + 3))
+        first=$(blkcounts "$d/dst.out" | head -1)
+        echo "source's disk count ended at $s, destination's started at $first" >&2
+        [ "$first" -ge "$s" ]
+        run grep -a mismatch "$d/dst.out"
+        assert_failure 1
+        grep -q 'incoming migration: .* MiB of disk data' "$d/dst.log"
+        # the guest's view is the target's: stopped, it reads back whole
+        kill -KILL "$dst_pid"
+        wait "$dst_pid" || true
+        check_disk_region "$d/dst.$fmt" 8
+}
+
+@test "vmm migrate: copy_storage: a qcow2 disk the guest writes moves with it (pre-copy)" {
+        kvm_guest
+        copy_storage_migration qcow2 "" ""
+}
+
+@test "vmm migrate: copy_storage: a raw disk through io_uring, post-copy" {
+        kvm_guest
+        copy_storage_migration raw ",io=uring" ', "postcopy": true'
+}
+
+@test "vmm migrate: copy_storage refusals: no target, a target of another size, targets unused" {
+        kvm_guest
+        require_cmd qemu-img
+        qemu-img create -q -f qcow2 "$d/src.qcow2" 64M
+        qemu-img create -q -f qcow2 "$d/small.qcow2" 32M
+        start_vmm src -- --kernel "$GUEST" --memory 128 --cmdline guest.blkcount=8 \
+                --disk "$d/src.qcow2" --api-sock "$d/src.sock"
+        src_pid=$last_pid
+        wait_sock "$d/src.sock"
+        wait_blkcount_above "$d/src.out" 3
+        # a copying source, a destination with nowhere to put the disk
+        start_vmm d1 -- --migrate-incoming "unix:$d/m1.sock"
+        wait_sock "$d/m1.sock"
+        run api "$d/src.sock" PUT /migrate "{\"destination\": \"unix:$d/m1.sock\", \"copy_storage\": true}"
+        echo "$output" >&2
+        [[ "$output" == *'"state":"failed"'*"this VMM has no target for them (--migrate-disk)"*" 400" ]]
+        # a target of another size
+        start_vmm d2 -- --migrate-incoming "unix:$d/m2.sock" --migrate-disk "0:$d/small.qcow2"
+        wait_sock "$d/m2.sock"
+        run api "$d/src.sock" PUT /migrate "{\"destination\": \"unix:$d/m2.sock\", \"copy_storage\": true}"
+        [[ "$output" == *'"state":"failed"'*"has 33554432 bytes, the source's drive 0 67108864"*" 400" ]]
+        # targets named, but the source does not copy: the guest would run on an empty disk
+        start_vmm d3 -- --migrate-incoming "unix:$d/m3.sock" --migrate-disk "0:$d/small.qcow2"
+        wait_sock "$d/m3.sock"
+        run api "$d/src.sock" PUT /migrate "{\"destination\": \"unix:$d/m3.sock\"}"
+        [[ "$output" == *'"state":"failed"'*"the source copied 0 drive(s)"*" 400" ]]
+        # the source ran on through all three, its disk whole
+        local c
+        c=$(last_blkcount "$d/src.out")
+        wait_blkcount_above "$d/src.out" $((c + 3))
+        run grep -a mismatch "$d/src.out"
+        assert_failure 1
+        run "$BERTH_VMM" --migrate-disk "0:$d/small.qcow2" --kernel "$GUEST"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"--migrate-disk needs --migrate-incoming"* ]]
+        run "$BERTH_VMM" --migrate-incoming "unix:$d/x.sock" --migrate-disk "9:$d/small.qcow2"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"INDEX below 8"* ]]
+}

@@ -4,7 +4,8 @@
  * count, flipped header byte, record outside RAM, misaligned or oversized
  * run, unknown record, duplicate or oversized state and wrong state
  * checksum is refused with a message naming it; the ack round-trips; the
- * CPUID check refuses missing features and ignores the VMM's own bits.
+ * CPUID check refuses missing features and ignores the VMM's own bits;
+ * disk records (copy_storage) land in the announced drive and nowhere else.
  * No KVM, no sockets: the stream is a buffer. */
 #include <errno.h>
 #include <stdlib.h>
@@ -371,6 +372,140 @@ static void test_records(void)
            "a discard outside RAM refused");
 }
 
+/* copy_storage: a fake drive 3 of 1 MiB that the sink writes into. */
+static uint8_t disk3[1u << 20];
+static unsigned disks_seen;
+
+static int sink_disks(void *opaque, const struct vmm_mig_disk *d, unsigned n, berth_error_t *err)
+{
+        (void) opaque;
+        disks_seen = n;
+        if (n != 1 || d[0].index != 3 || d[0].size != sizeof(disk3))
+                return berth_fail(err, EINVAL, "unexpected drive list");
+        return 0;
+}
+
+static int sink_disk_write(void *opaque, uint32_t index, uint64_t off, const uint8_t *data,
+                           uint64_t len, berth_error_t *err)
+{
+        (void) opaque;
+        if (index != 3 || off + len > sizeof(disk3))
+                return berth_fail(err, EINVAL, "write outside the fake drive");
+        if (data)
+                memcpy(disk3 + off, data, (size_t) len);
+        else
+                memset(disk3 + off, 0, (size_t) len);
+        return 0;
+}
+
+/* header, DISKS (drive 3, 1 MiB), then `body`, then a valid state and end */
+static int disk_stream(void (*body)(struct out *), bool with_sink, struct vmm_mig_result *res,
+                       char *msg, size_t ml)
+{
+        struct out o = {0};
+        header(&o, RAM, VMM_MIG_VERSION);
+        uint8_t *d;
+        struct vmm_mig_disk one = {3, sizeof(disk3)};
+        size_t n = vmm_mig_disks_encode(&one, 1, &d);
+        put(&o, d, n);
+        free(d);
+        body(&o);
+        rec(&o, VMM_MIG_REC_STATE, 0, sizeof(state_bytes));
+        put(&o, state_bytes, sizeof(state_bytes));
+        rec(&o, VMM_MIG_REC_END, 0,
+            vmm_snap_fnv1a(VMM_MIG_FNV_SEED, state_bytes, sizeof(state_bytes)));
+        struct vmm_mig_io io;
+        vmm_mig_io_buffer(&io, o.d, o.n);
+        struct vmm_mig_sink sink = {.alloc_ram = alloc_ram,
+                                    .disks = with_sink ? sink_disks : NULL,
+                                    .disk_write = sink_disk_write};
+        berth_error_t err = NULL;
+        int r = vmm_mig_receive(&io, &sink, res, &err);
+        msg[0] = 0;
+        if (r < 0) {
+                snprintf(msg, ml, "%s", berth_error_msg(err));
+                berth_error_release(&err);
+        } else
+                free(res->state);
+        free(o.d);
+        return r;
+}
+
+static uint64_t darg(uint64_t index, uint64_t off)
+{
+        return index << VMM_MIG_DISK_SHIFT | off;
+}
+
+static void disk_good(struct out *o)
+{
+        uint8_t data[1024];
+        memset(data, 0xd7, sizeof(data));
+        rec(o, VMM_MIG_REC_DISK, 2, darg(3, 4096));
+        put(o, data, sizeof(data));
+        rec(o, VMM_MIG_REC_DISK_ZERO, 4, darg(3, 65536));
+}
+static void disk_unknown_drive(struct out *o)
+{
+        rec(o, VMM_MIG_REC_DISK_ZERO, 1, darg(2, 0));
+}
+static void disk_past_end(struct out *o)
+{
+        rec(o, VMM_MIG_REC_DISK_ZERO, 2, darg(3, sizeof(disk3) - 512));
+}
+static void disk_misaligned(struct out *o)
+{
+        rec(o, VMM_MIG_REC_DISK_ZERO, 1, darg(3, 100));
+}
+static void disk_long(struct out *o)
+{
+        rec(o, VMM_MIG_REC_DISK, VMM_MIG_MAX_DISK_RUN + 1, darg(3, 0));
+}
+static void disk_list_twice(struct out *o)
+{
+        uint8_t *d;
+        struct vmm_mig_disk one = {3, sizeof(disk3)};
+        size_t n = vmm_mig_disks_encode(&one, 1, &d);
+        put(o, d, n);
+        free(d);
+}
+static void disk_after_state(struct out *o)
+{
+        rec(o, VMM_MIG_REC_STATE, 0, sizeof(state_bytes));
+        put(o, state_bytes, sizeof(state_bytes));
+        rec(o, VMM_MIG_REC_DISK_ZERO, 1, darg(3, 0));
+}
+
+static void test_disks(void)
+{
+        struct vmm_mig_result res;
+        char msg[512];
+        memset(disk3, 0x11, sizeof(disk3));
+        ok(disk_stream(disk_good, true, &res, msg, sizeof(msg)) == 0, "disk records are received");
+        is_int((int) disks_seen, 1, "one drive announced");
+        ok(disk3[4096] == 0xd7 && disk3[4096 + 1023] == 0xd7 && disk3[4096 + 1024] == 0x11,
+           "a data run lands at its offset, no further");
+        ok(disk3[65536] == 0 && disk3[65536 + 2047] == 0 && disk3[65536 + 2048] == 0x11,
+           "a zero run zeroes its sectors only");
+        ok(res.disk_bytes == 1024 && res.disk_zero_bytes == 2048 && res.n_disks == 1,
+           "the disk figures are counted");
+        ok(disk_stream(disk_good, false, &res, msg, sizeof(msg)) < 0 && strstr(msg, "no target"),
+           "a destination without targets refuses a copying source by name");
+        ok(disk_stream(disk_unknown_drive, true, &res, msg, sizeof(msg)) < 0 &&
+                   strstr(msg, "outside the drive"),
+           "a run for a drive never announced refused");
+        ok(disk_stream(disk_past_end, true, &res, msg, sizeof(msg)) < 0 &&
+                   strstr(msg, "outside the drive"),
+           "a run past the drive's end refused");
+        ok(disk_stream(disk_misaligned, true, &res, msg, sizeof(msg)) < 0,
+           "a run not on a sector refused");
+        ok(disk_stream(disk_long, true, &res, msg, sizeof(msg)) < 0, "a run over the cap refused");
+        ok(disk_stream(disk_list_twice, true, &res, msg, sizeof(msg)) < 0 &&
+                   strstr(msg, "misplaced"),
+           "a second drive list refused");
+        ok(disk_stream(disk_after_state, true, &res, msg, sizeof(msg)) < 0,
+           "disk data after the state refused");
+}
+
 static void test_ack(void)
 {
         int sv[2];
@@ -444,6 +579,7 @@ int main(void)
         test_header();
         test_records();
         test_switch();
+        test_disks();
         test_ack();
         test_cpuid();
         test_addresses();

@@ -458,15 +458,20 @@ static int do_clone(struct vm_ctx *c, void *arg, berth_error_t *err)
 
 static void print_figures(json_t *f)
 {
-        printf("%s migration: %.0f ms in all, %.1f ms of downtime, %.1f MiB sent, %lld round(s)\n",
+        printf("%s migration: %.0f ms in all, %.1f ms of downtime, %.1f MiB sent, %lld round(s)",
                json_string_value(json_object_get(f, "Mode")),
                json_number_value(json_object_get(f, "TotalMs")),
                json_number_value(json_object_get(f, "DowntimeMs")),
                (double) json_integer_value(json_object_get(f, "Bytes")) / 1048576.0,
                (long long) json_integer_value(json_object_get(f, "Rounds")));
+        if (json_is_true(json_object_get(f, "CopyStorage")))
+                printf(", disks copied (%.1f MiB of data)",
+                       (double) json_integer_value(json_object_get(f, "DiskBytes")) / 1048576.0);
+        printf("\n");
 }
 
-/* vm migrate NAME DEST [--live] [--max-downtime MS] [--bandwidth MiB/s] [--auto-converge] */
+/* vm migrate NAME DEST [--live] [--max-downtime MS] [--bandwidth MiB/s] [--auto-converge]
+ * [--postcopy] [--copy-storage-all] */
 static int do_migrate(struct vm_ctx *c, void *arg, berth_error_t *err)
 {
         struct args *a = arg;
@@ -503,9 +508,8 @@ static int do_migrate(struct vm_ctx *c, void *arg, berth_error_t *err)
                         o.postcopy = o.live = true;
                         break;
                 case O_STORAGE:
-                        return berth_fail(err, ENOTSUP,
-                                          "--copy-storage-all is not supported yet (disks must be "
-                                          "on storage both hosts see)");
+                        o.copy_storage = true;
+                        break;
                 default:
                         return cli_usage_error(err, a->cmd, "invalid option");
                 }

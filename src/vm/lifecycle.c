@@ -284,9 +284,10 @@ int vm_remove(struct vm_ctx *c, const char *name, bool disks, berth_error_t *err
         json_t *mig = json_object_get(r.state, "LastMigration");
         const char *mode = json_string_value(json_object_get(mig, "Mode"));
         const char *dest = json_string_value(json_object_get(mig, "Destination"));
-        if (disks && dest && mode && strcmp(mode, "cold") != 0) {
+        if (disks && dest && mode && strcmp(mode, "cold") != 0 &&
+            !json_is_true(json_object_get(mig, "CopyStorage"))) {
                 /* a live migration leaves the disks where they were, shared with the
-                 * destination that runs on them now */
+                 * destination that runs on them now (unless it copied them) */
                 vm_rec_close(&r);
                 return berth_fail_status(err, 1, 0,
                                          "VM %s moved live to %s and its disks went with it "

@@ -6,8 +6,11 @@
  * length-prefixed JSON (u32 little-endian length, then the document):
  *
  *   hello   {"Name", "Mode": "live"|"cold", "Meta": vm.json, "Config": config.json,
- *            "Files": [{"Role": "kernel"|"initrd"|"disk", "Index", "Size"}]}
- *           then each file's bytes, in that order
+ *            "CopyStorage": B,
+ *            "Files": [{"Role": "kernel"|"initrd"|"disk", "Index", "Size"} |
+ *                      {"Role": "disk-copy", "Index", "Size": virtual bytes, "Format"}]}
+ *           then each file's bytes, in that order (a disk-copy has none: the
+ *           receiver makes an empty image, which berth-vmm fills, below)
  *   reply   {"Ok": true} (cold: done), or live: {"Ok": true, "Vmm": ADDR | "Port": N}:
  *           the receiver defined the VM (its own directory, the files inside it) and
  *           started it under a supervisor with berth-vmm --migrate-incoming on ADDR
@@ -19,7 +22,10 @@
  *
  * Cold migration (a VM shut off) copies the kernel, initrd and every disk;
  * live migration copies the kernel and initrd (a later reboot boots them)
- * and expects the disks on shared storage at the same paths.  Both ends
+ * and expects the disks on shared storage at the same paths, unless
+ * --copy-storage-all: then read-only disks go as files and writable ones
+ * with the guest's RAM (berth-vmm's copy_storage, --migrate-disk on the
+ * receiver's VMM) into empty images of the same format and size.  Both ends
  * keep the figures in state.json's LastMigration (`vm inspect`).
  * Everything received is checked: sizes, names, roles, indexes. */
 #include <arpa/inet.h>
@@ -41,6 +47,7 @@
 #include "common/log.h"
 #include "common/units.h"
 #include "common/util.h"
+#include "disk/disk.h"
 #include "vm/vm_internal.h"
 
 #define MSG_MAX         (1u << 20)
@@ -225,6 +232,20 @@ static uint64_t file_size(const char *path)
         return stat(path, &st) == 0 ? (uint64_t) st.st_size : 0;
 }
 
+/* A writable drive that goes with the VM's stream: its virtual size and format. */
+static json_t *disk_copy_entry(const char *path, size_t index, berth_error_t *err)
+{
+        struct disk *d;
+        if (disk_open(path, DISK_FORMAT_AUTO, DISK_RDONLY | DISK_NO_BACKING, &d, err) < 0) {
+                berth_wrap(err, "drive %zu", index);
+                return NULL;
+        }
+        json_t *f = json_pack("{s:s,s:I,s:I,s:s}", "Role", "disk-copy", "Index", (json_int_t) index,
+                              "Size", (json_int_t) d->size, "Format", disk_format_name(d->format));
+        disk_close(d);
+        return f;
+}
+
 int vm_migrate_record_figures(struct vm_ctx *c, const char *name, json_t *figures,
                               berth_error_t *err)
 {
@@ -256,6 +277,8 @@ static json_t *figures_doc(const char *mode, const char *peer_key, const char *p
                 json_object_set(f, "Rounds", json_object_get(vmm, "rounds"));
                 json_object_set_new(f, "MemoryTotalMs",
                                     json_real(json_number_value(json_object_get(vmm, "total_ms"))));
+                if (json_is_integer(json_object_get(vmm, "disk_bytes")))
+                        json_object_set(f, "DiskBytes", json_object_get(vmm, "disk_bytes"));
         }
         return f;
 }
@@ -302,20 +325,30 @@ int vm_migrate(struct vm_ctx *c, const char *name, const struct vm_migrate_opts 
                                                        (json_int_t) file_size(initrd)));
                 json_array_append_new(paths, json_string(initrd));
         }
+        bool copy = live && o->copy_storage;
         size_t i;
         json_t *d;
         json_array_foreach(json_object_get(r.cfg, "drives"), i, d)
         {
                 const char *p = json_string_value(json_object_get(d, "path_on_host"));
-                if (live || !p)
+                if ((live && !copy) || !p || ret < 0)
                         continue;
+                if (copy && !json_is_true(json_object_get(d, "is_read_only"))) {
+                        json_t *f = disk_copy_entry(p, i, err);
+                        if (!f)
+                                ret = -1;
+                        else
+                                json_array_append_new(files, f);
+                        json_array_append_new(paths, json_null());
+                        continue;
+                }
                 json_array_append_new(files,
                                       json_pack("{s:s,s:I,s:I}", "Role", "disk", "Index",
                                                 (json_int_t) i, "Size", (json_int_t) file_size(p)));
                 json_array_append_new(paths, json_string(p));
         }
-        hello = json_pack("{s:s,s:s,s:O,s:O,s:o}", "Name", name, "Mode", live ? "live" : "cold",
-                          "Meta", r.meta, "Config", r.cfg, "Files", files);
+        hello = json_pack("{s:s,s:s,s:O,s:O,s:b,s:o}", "Name", name, "Mode", live ? "live" : "cold",
+                          "Meta", r.meta, "Config", r.cfg, "CopyStorage", copy, "Files", files);
         if (ret == 0) {
                 fd = socket(dest.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 if (fd < 0 || connect(fd, (struct sockaddr *) &dest.ss, dest.len) < 0)
@@ -329,6 +362,8 @@ int vm_migrate(struct vm_ctx *c, const char *name, const struct vm_migrate_opts 
         {
                 if (ret < 0)
                         break;
+                if (!json_is_string(json_array_get(paths, i)))
+                        continue; /* a disk-copy: its contents go with the VMM's stream */
                 ret = send_file(fd, json_string_value(json_array_get(paths, i)),
                                 (uint64_t) json_integer_value(json_object_get(d, "Size")), &bytes,
                                 err);
@@ -367,10 +402,10 @@ int vm_migrate(struct vm_ctx *c, const char *name, const struct vm_migrate_opts 
                         json_decref(b);
                 }
                 json_t *body =
-                        json_pack("{s:s,s:I,s:I,s:b,s:b}", "destination", to, "max_downtime_ms",
+                        json_pack("{s:s,s:I,s:I,s:b,s:b,s:b}", "destination", to, "max_downtime_ms",
                                   (json_int_t) (o->max_downtime_ms ? o->max_downtime_ms : 300),
                                   "bandwidth_mib", (json_int_t) o->bandwidth_mib, "auto_converge",
-                                  o->auto_converge, "postcopy", o->postcopy);
+                                  o->auto_converge, "postcopy", o->postcopy, "copy_storage", copy);
                 /* the supervisor records the VMM's exit meanwhile: not under our lock */
                 vm_rec_unlock(&r);
                 int code = ret < 0 ? -1
@@ -411,6 +446,8 @@ int vm_migrate(struct vm_ctx *c, const char *name, const struct vm_migrate_opts 
                                        : o->postcopy ? "postcopy"
                                                      : "live",
                                        "Destination", o->dest, vmm, now_ms() - t0, bytes);
+                if (copy) /* the disks went too: this host's stay this VM's own */
+                        json_object_set_new(*figures, "CopyStorage", json_true());
                 berth_error_t e = NULL;
                 if (vm_migrate_record_figures(c, name, *figures, &e) < 0) {
                         log_warn("VM %s: %s", name, berth_error_msg(e));
@@ -451,17 +488,21 @@ static int check_hello(json_t *h, berth_error_t *err)
         const char *mode = json_string_value(json_object_get(h, "Mode"));
         json_t *files = json_object_get(h, "Files");
         json_t *drives = json_object_get(json_object_get(h, "Config"), "drives");
+        json_t *copy = json_object_get(h, "CopyStorage");
+        bool live = mode && strcmp(mode, "live") == 0, copying = json_is_true(copy);
         if (!name || !vm_name_valid(name))
                 return berth_fail(err, EPROTO, "the VM's name is missing or invalid");
         if (!mode || (strcmp(mode, "live") != 0 && strcmp(mode, "cold") != 0))
                 return berth_fail(err, EPROTO, "unknown migration mode");
         if (!json_is_object(json_object_get(h, "Meta")) ||
             !json_is_object(json_object_get(h, "Config")) || !json_is_array(files) ||
-            json_array_size(files) > 2 + VM_MAX_DISKS || (drives && !json_is_array(drives)))
+            json_array_size(files) > 2 + VM_MAX_DISKS || (drives && !json_is_array(drives)) ||
+            (copy && !json_is_boolean(copy)) || (copying && !live))
                 return berth_fail(err, EPROTO, "malformed migration request");
         size_t i;
         json_t *f;
         bool seen_kernel = false, seen_initrd = false;
+        uint64_t seen_disks = 0;
         json_array_foreach(files, i, f)
         {
                 const char *role = json_string_value(json_object_get(f, "Role"));
@@ -473,19 +514,43 @@ static int check_hello(json_t *h, berth_error_t *err)
                         seen_kernel = true;
                 else if (strcmp(role, "initrd") == 0 && !seen_initrd)
                         seen_initrd = true;
-                else if (strcmp(role, "disk") == 0 && strcmp(mode, "cold") == 0) {
+                else if ((strcmp(role, "disk") == 0 && (!live || copying)) ||
+                         (strcmp(role, "disk-copy") == 0 && copying)) {
                         json_t *idx = json_object_get(f, "Index");
                         if (!json_is_integer(idx) || json_integer_value(idx) < 0 ||
-                            (size_t) json_integer_value(idx) >= json_array_size(drives))
+                            (size_t) json_integer_value(idx) >= json_array_size(drives) ||
+                            json_integer_value(idx) >= VM_MAX_DISKS ||
+                            (seen_disks >> json_integer_value(idx) & 1))
                                 return berth_fail(err, EPROTO, "disk file %zu names no drive", i);
+                        seen_disks |= 1ull << json_integer_value(idx);
+                        const char *fmt = json_string_value(json_object_get(f, "Format"));
+                        if (strcmp(role, "disk-copy") == 0 &&
+                            (json_integer_value(size) == 0 || json_integer_value(size) % 512 ||
+                             !fmt || (strcmp(fmt, "raw") != 0 && strcmp(fmt, "qcow2") != 0)))
+                                return berth_fail(err, EPROTO,
+                                                  "disk file %zu: a copied disk wants a size in "
+                                                  "sectors and a format, raw or qcow2",
+                                                  i);
                 } else
                         return berth_fail(err, EPROTO, "file %zu: unexpected role `%s`", i, role);
         }
         return 0;
 }
 
-/* Receive the files into tmp and point the definition at their final place (fin). */
-static int take_files(int fd, json_t *h, const char *tmp, const char *fin, berth_error_t *err)
+/* A disk-copy's empty image, of the source's format and size: its VMM fills it. */
+static int make_target(const char *at, json_t *f, berth_error_t *err)
+{
+        struct disk_create_opts o = {
+                .size = (uint64_t) json_integer_value(json_object_get(f, "Size"))};
+        if (disk_parse_format(json_string_value(json_object_get(f, "Format")), &o.format, err) < 0)
+                return -1;
+        return disk_create(at, &o, err);
+}
+
+/* Receive the files into tmp and point the definition at their final place
+ * (fin); targets gets "INDEX:PATH" for each disk the VMM's stream fills. */
+static int take_files(int fd, json_t *h, const char *tmp, const char *fin, json_t *targets,
+                      berth_error_t *err)
 {
         json_t *cfg = json_object_get(h, "Config"), *meta = json_object_get(h, "Meta");
         json_t *files = json_object_get(h, "Files"), *f;
@@ -497,6 +562,9 @@ static int take_files(int fd, json_t *h, const char *tmp, const char *fin, berth
                 const char *role = json_string_value(json_object_get(f, "Role"));
                 uint64_t size = (uint64_t) json_integer_value(json_object_get(f, "Size"));
                 cleanup_free char *file = NULL;
+                bool copied = strcmp(role, "disk-copy") == 0;
+                if (copied)
+                        role = "disk";
                 if (strcmp(role, "disk") == 0)
                         file = berth_xasprintf(
                                 "disk%lld.img",
@@ -505,8 +573,14 @@ static int take_files(int fd, json_t *h, const char *tmp, const char *fin, berth
                         file = berth_xstrdup(role);
                 cleanup_free char *at = berth_xasprintf("%s/%s", tmp, file);
                 cleanup_free char *final = berth_xasprintf("%s/%s", fin, file);
-                if ((ret = recv_file(fd, at, size, err)) < 0)
+                if ((ret = copied ? make_target(at, f, err) : recv_file(fd, at, size, err)) < 0)
                         break;
+                if (copied)
+                        json_array_append_new(targets,
+                                              json_sprintf("%lld:%s",
+                                                           (long long) json_integer_value(
+                                                                   json_object_get(f, "Index")),
+                                                           final));
                 json_t *bs = json_object_get(cfg, "boot-source");
                 if (strcmp(role, "kernel") == 0 && json_is_object(bs))
                         json_object_set_new(bs, "kernel_image_path", json_string(final));
@@ -565,7 +639,7 @@ static bool vmm_running(struct vm_rec *r)
 }
 
 static int receive_live(struct vm_ctx *c, int fd, const char *name, const struct addr *a,
-                        json_t **figures, berth_error_t *err)
+                        json_t *targets, json_t **figures, berth_error_t *err)
 {
         cleanup_free char *vmm_addr = NULL;
         if (a->family == AF_UNIX) {
@@ -579,8 +653,10 @@ static int receive_live(struct vm_ctx *c, int fd, const char *name, const struct
                 return -1;
         (void) vm_rec_reconcile(&r);
         r.migrate_incoming = vmm_addr;
+        r.migrate_disks = targets;
         int ret = vm_supervisor_start(&r, err);
         r.migrate_incoming = NULL;
+        r.migrate_disks = NULL;
         vm_rec_unlock(&r);
         json_t *reply = NULL, *done = NULL;
         if (ret == 0) {
@@ -610,6 +686,8 @@ static int receive_live(struct vm_ctx *c, int fd, const char *name, const struct
                 json_t *vf = json_object_get(done, "Figures");
                 *figures = figures_doc("live", "Source", "", vf,
                                        json_number_value(json_object_get(vf, "total_ms")), 0);
+                if (json_array_size(targets))
+                        json_object_set_new(*figures, "CopyStorage", json_true());
         }
         json_decref(done);
         vm_rec_close(&r);
@@ -666,7 +744,8 @@ int vm_receive(struct vm_ctx *c, const char *addr, char **name_out, json_t **fig
                 berth_fail(err, errno, "create `%s`", tmp);
                 ret = -1;
         }
-        if (ret == 0 && (ret = take_files(fd, h, tmp, fin, err)) < 0)
+        json_t *targets = json_array();
+        if (ret == 0 && (ret = take_files(fd, h, tmp, fin, targets, err)) < 0)
                 (void) vm_rm_flat_dir(tmp);
         if (ret == 0 && rename(tmp, fin) < 0) {
                 ret = berth_fail(err, errno, "publish VM `%s`", name);
@@ -675,11 +754,14 @@ int vm_receive(struct vm_ctx *c, const char *addr, char **name_out, json_t **fig
         uint64_t bytes = 0;
         json_t *files = json_object_get(h, "Files"), *f;
         size_t i;
-        json_array_foreach(files, i, f) bytes +=
-                (uint64_t) json_integer_value(json_object_get(f, "Size"));
+        json_array_foreach(files, i, f)
+        {
+                if (strcmp(json_string_value(json_object_get(f, "Role")), "disk-copy") != 0)
+                        bytes += (uint64_t) json_integer_value(json_object_get(f, "Size"));
+        }
         bool defined = ret == 0;
         if (ret == 0 && live)
-                ret = receive_live(c, fd, name, &a, figures, err);
+                ret = receive_live(c, fd, name, &a, targets, figures, err);
         else if (ret == 0) {
                 json_t *ok = json_pack("{s:b}", "Ok", 1);
                 ret = msg_send(fd, ok, err);
@@ -706,6 +788,7 @@ int vm_receive(struct vm_ctx *c, const char *addr, char **name_out, json_t **fig
                 }
                 *name_out = berth_xstrdup(name);
         }
+        json_decref(targets);
         json_decref(h);
         return ret < 0 ? berth_wrap(err, "receive a VM on %s", addr) : 0;
 }

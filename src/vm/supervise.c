@@ -148,12 +148,21 @@ static char **vmm_argv(struct sup *s)
 {
         struct vm_rec *r = s->r;
         cleanup_free char *cfg = vm_rec_path(r, "config.json");
-        char **a = berth_xcalloc(28, sizeof(char *));
+        char **a = berth_xcalloc(28 + 2 * VM_MAX_DISKS, sizeof(char *));
         int n = 0;
         a[n++] = berth_xstrdup(r->ctx->vmm_bin);
         if (r->migrate_incoming) { /* vm receive: the VM comes from the stream */
                 a[n++] = berth_xstrdup("--migrate-incoming");
                 a[n++] = berth_xstrdup(r->migrate_incoming);
+                size_t i;
+                json_t *t;
+                json_array_foreach(r->migrate_disks, i, t)
+                {
+                        if (i >= VM_MAX_DISKS)
+                                break;
+                        a[n++] = berth_xstrdup("--migrate-disk");
+                        a[n++] = berth_xstrdup(json_string_value(t));
+                }
         } else if (r->restore_state) { /* a snapshot revert: its devices, memory and vCPUs */
                 a[n++] = berth_xstrdup("--restore");
                 a[n++] = berth_xstrdup(r->restore_state);
@@ -597,6 +606,7 @@ static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd)
                 if (r->restore_state || r->migrate_incoming) {
                         /* a reboot after a revert or an incoming migration boots the definition */
                         r->restore_state = r->restore_mem = r->migrate_incoming = NULL;
+                        r->migrate_disks = NULL;
                         for (char **p = argv; *p; p++)
                                 free(*p);
                         free(argv);

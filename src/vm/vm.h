@@ -83,6 +83,7 @@ struct vm_migrate_opts {
         bool live;                /* --live: the guest runs during the copy */
         bool postcopy;            /* --postcopy: state first, RAM fetched on demand after */
         bool auto_converge;
+        bool copy_storage; /* --copy-storage-all: the writable disks go with a live VM */
 };
 int vm_migrate(struct vm_ctx *c, const char *name, const struct vm_migrate_opts *o,
                json_t **figures, berth_error_t *err);

@@ -27,8 +27,10 @@ struct vm_rec {
         json_t *state; /* state.json (an empty object when never started) */
         /* set by a snapshot revert for the supervisor's first start: berth-vmm --restore */
         const char *restore_state, *restore_mem;
-        /* set by `vm receive` for the supervisor's first start: berth-vmm --migrate-incoming */
+        /* set by `vm receive` for the supervisor's first start: berth-vmm --migrate-incoming,
+         * and --migrate-disk for each "INDEX:PATH" (copy-storage) */
         const char *migrate_incoming;
+        json_t *migrate_disks;
 };
 
 /* Open an existing VM's record and take its lock (reloading the documents);

@@ -72,7 +72,7 @@ field() { # JSON-PATH (python expression on d) < inspect document
         [ "$(field 'd["State"]["LastMigration"]["Bytes"] > 4 << 20' <"$d/a.json")" = True ]
 }
 
-@test "vm migrate: refusals: a name taken on the destination, --live of a stopped VM, --copy-storage-all" {
+@test "vm migrate: refusals: a name taken on the destination, --live of a stopped VM" {
         on a "$BERTH" vm create dup --kernel "$GUEST" --memory 64 --no-jail
         on b "$BERTH" vm create dup --kernel "$GUEST" --memory 64 --no-jail
         on b "$BERTH" vm receive "unix:$d/recv.sock" >"$d/recv.out" 2>&1 &
@@ -87,9 +87,6 @@ field() { # JSON-PATH (python expression on d) < inspect document
         run on a "$BERTH" vm migrate --postcopy dup "unix:$d/recv.sock"
         [ "$status" -ne 0 ]
         [[ "$output" == *"is not running"* ]]
-        run on a "$BERTH" vm migrate --copy-storage-all dup "unix:$d/recv.sock"
-        [ "$status" -ne 0 ]
-        [[ "$output" == *"--copy-storage-all is not supported yet"* ]]
         run on a "$BERTH" vm migrate-postcopy dup
         [ "$status" -ne 0 ]
         [[ "$output" == *"is not running"* ]]
@@ -98,12 +95,13 @@ field() { # JSON-PATH (python expression on d) < inspect document
         [[ "$output" == *"want tcp:HOST:PORT or unix:PATH"* ]]
 }
 
-# A counting VM moves --live from namespace a to b; $@: vm create flags (--no-jail or none).
-live_between_namespaces() {
+# Two "hosts": namespaces $a (10.252.0.1) and $b (10.252.0.2) joined by a veth pair.
+veth_hosts() {
         require_kvm
         require_root
         require_cmd ip
-        local a=berth-vma-$$ b=berth-vmb-$$
+        a=berth-vma-$$
+        b=berth-vmb-$$
         ip netns add "$a" || skip "needs network namespaces (ip netns add failed)"
         nss+=("$a")
         ip netns add "$b"
@@ -113,6 +111,12 @@ live_between_namespaces() {
         ip -n "$b" addr add 10.252.0.2/30 dev vmig1
         ip -n "$a" link set vmig0 up
         ip -n "$b" link set vmig1 up
+}
+
+# A counting VM moves --live from namespace a to b; $@: vm create flags (--no-jail or none).
+live_between_namespaces() {
+        local a b
+        veth_hosts
         on a "$BERTH" vm create live1 --kernel "$GUEST" --memory 256 --cmdline guest.count=64 "$@"
         on a ip netns exec "$a" "$BERTH" vm start live1
         local log_a="$d/a/data/vms/live1/console.log" log_b="$d/b/data/vms/live1/console.log"
@@ -163,4 +167,78 @@ last_count() {
 }
 first_count() {
         { grep -a '^BERTH-GUEST count [0-9]' "$1" || echo 'x x 0'; } | head -1 | awk '{print $3}'
+}
+
+blkcounts() { grep -a '^BERTH-GUEST blkcount [0-9]' "$1" | awk '{print $3}'; }
+last_blkcount() { { blkcounts "$1" || true; echo 0; } | sort -n | tail -1; }
+wait_blkcount_above() {
+        local i
+        for i in $(seq 200); do
+                [ "$(last_blkcount "$1")" -gt "$2" ] && return 0
+                sleep 0.05
+        done
+        echo "disk count of $1 stayed at $(last_blkcount "$1"), want above $2" >&2
+        return 1
+}
+
+@test "vm migrate: --copy-storage-all: a jailed VM moves with its qcow2 disk, written all along" {
+        require_cmd qemu-img
+        local a b
+        veth_hosts
+        qemu-img create -q -f qcow2 "$d/os.qcow2" 64M
+        truncate -s 1M "$d/ro.raw"
+        printf 'berth-ro-marker' | dd of="$d/ro.raw" bs=1 seek=4096 conv=notrunc 2>/dev/null
+        on a "$BERTH" vm create cs1 --kernel "$GUEST" --memory 128 --cmdline guest.blkcount=8 \
+                --disk "$d/os.qcow2" --disk "$d/ro.raw,ro"
+        on a ip netns exec "$a" "$BERTH" vm start cs1
+        local log_a="$d/a/data/vms/cs1/console.log" log_b="$d/b/data/vms/cs1/console.log"
+        wait_blkcount_above "$log_a" 3
+        on b ip netns exec "$b" "$BERTH" vm receive tcp:10.252.0.2:7600 >"$d/recv.out" 2>&1 &
+        local rp=$!
+        pids+=("$rp")
+        sleep 0.5
+        run on a ip netns exec "$a" "$BERTH" vm migrate --live --copy-storage-all cs1 \
+                tcp:10.252.0.2:7600
+        echo "$output" >&2
+        cat "$d/recv.out" >&2
+        [ "$status" -eq 0 ]
+        [[ "$output" == "live migration: "*" ms of downtime, "*", disks copied ("*" MiB of data)" ]]
+        wait "$rp"
+        run on b "$BERTH" vm ls
+        [[ "$output" == *cs1*running* ]]
+        local s
+        s=$(last_blkcount "$log_a")
+        wait_blkcount_above "$log_b" $((s + 3))
+        echo "source's disk count ended at $s, destination's first: $(blkcounts "$log_b" | head -1)" >&2
+        [ "$(blkcounts "$log_b" | head -1)" -ge "$s" ]
+        run grep -a mismatch "$log_b"
+        assert_failure 1
+        # the destination runs on its own copies, in its own directory
+        on b "$BERTH" vm inspect cs1 >"$d/b.json"
+        local os ro
+        os=$(field 'd["Config"]["drives"][0]["path_on_host"]' <"$d/b.json")
+        ro=$(field 'd["Config"]["drives"][1]["path_on_host"]' <"$d/b.json")
+        [[ "$os" == "$d/b/data/"* && "$ro" == "$d/b/data/"* ]]
+        [ "$(field 'd["State"]["LastMigration"]["CopyStorage"]' <"$d/b.json")" = True ]
+        cmp "$ro" "$d/ro.raw"
+        on b "$BERTH" vm destroy cs1
+        qemu-img check "$os" >&2
+        qemu-img convert -O raw "$os" "$d/region.raw"
+        python3 - "$d/region.raw" <<'PY'
+import struct, sys
+raw = open(sys.argv[1], "rb").read()
+first, n = 2048, 8 * 2048
+passes = []
+for i in range(n):
+    p, s = struct.unpack_from("<QQ", raw, (first + i) * 512)
+    assert s == first + i, f"sector {first + i} names {s}"
+    passes.append(p)
+assert max(passes) - min(passes) <= 1 and min(passes) > 0, (min(passes), max(passes))
+assert all(passes[i] >= passes[i + 1] for i in range(n - 1)), "a lost write"
+PY
+        # the source's disks are its own again: rm --disks is allowed
+        on a "$BERTH" vm inspect cs1 >"$d/a.json"
+        [ "$(field 'd["State"]["LastMigration"]["CopyStorage"]' <"$d/a.json")" = True ]
+        run on a "$BERTH" vm rm --disks cs1
+        [ "$status" -eq 0 ]
 }

@@ -158,3 +158,41 @@ start_auth_registry() {
     realm: berth-test
     path: $dir/htpasswd"
 }
+
+# Wait (10 s at most) until `READER FILE` prints a number above N: a test guest's counter in
+# its console output (guest.count, guest.blkcount), read by the caller's READER.
+wait_above() { # READER FILE N
+        local i
+        for i in $(seq 200); do
+                [ "$("$1" "$2")" -gt "$3" ] && return 0
+                sleep 0.05
+        done
+        echo "$1 of $2 stayed at $("$1" "$2"), want above $3" >&2
+        return 1
+}
+
+# The test guest's disk counter (guest.blkcount=MiB) in a console file.
+blkcounts() { grep -a '^BERTH-GUEST blkcount [0-9]' "$1" | awk '{print $3}'; }
+last_blkcount() { { blkcounts "$1" || true; echo 0; } | sort -n | tail -1; }
+wait_blkcount_above() { wait_above last_blkcount "$1" "$2"; }
+
+# IMAGE MIB: the guest.blkcount region of a stopped guest's disk is whole: every sector names
+# itself and holds one pass's count or the next, in order (no write of the guest's lost).
+check_disk_region() {
+        qemu-img check "$1" >&2 2>&1 || [[ "$1" == *.raw ]]
+        qemu-img convert -O raw "$1" "$BATS_TEST_TMPDIR/region.raw"
+        python3 - "$BATS_TEST_TMPDIR/region.raw" "$2" <<'PY'
+import struct, sys
+raw = open(sys.argv[1], "rb").read()
+first, n = 2048, int(sys.argv[2]) * 2048
+passes = []
+for i in range(n):
+    p, s = struct.unpack_from("<QQ", raw, (first + i) * 512)
+    assert s == first + i, f"sector {first + i} names {s}"
+    passes.append(p)
+hi, lo = max(passes), min(passes)
+assert hi - lo <= 1 and hi > 0, f"passes {lo}..{hi}"
+assert all(passes[i] >= passes[i + 1] for i in range(n - 1)), "a lost write inside the region"
+print(f"disk region: passes {lo}..{hi}", file=sys.stderr)
+PY
+}

@@ -169,18 +169,6 @@ first_count() {
         { grep -a '^BERTH-GUEST count [0-9]' "$1" || echo 'x x 0'; } | head -1 | awk '{print $3}'
 }
 
-blkcounts() { grep -a '^BERTH-GUEST blkcount [0-9]' "$1" | awk '{print $3}'; }
-last_blkcount() { { blkcounts "$1" || true; echo 0; } | sort -n | tail -1; }
-wait_blkcount_above() {
-        local i
-        for i in $(seq 200); do
-                [ "$(last_blkcount "$1")" -gt "$2" ] && return 0
-                sleep 0.05
-        done
-        echo "disk count of $1 stayed at $(last_blkcount "$1"), want above $2" >&2
-        return 1
-}
-
 @test "vm migrate: --copy-storage-all: a jailed VM moves with its qcow2 disk, written all along" {
         require_cmd qemu-img
         local a b
@@ -222,20 +210,7 @@ wait_blkcount_above() {
         [ "$(field 'd["State"]["LastMigration"]["CopyStorage"]' <"$d/b.json")" = True ]
         cmp "$ro" "$d/ro.raw"
         on b "$BERTH" vm destroy cs1
-        qemu-img check "$os" >&2
-        qemu-img convert -O raw "$os" "$d/region.raw"
-        python3 - "$d/region.raw" <<'PY'
-import struct, sys
-raw = open(sys.argv[1], "rb").read()
-first, n = 2048, 8 * 2048
-passes = []
-for i in range(n):
-    p, s = struct.unpack_from("<QQ", raw, (first + i) * 512)
-    assert s == first + i, f"sector {first + i} names {s}"
-    passes.append(p)
-assert max(passes) - min(passes) <= 1 and min(passes) > 0, (min(passes), max(passes))
-assert all(passes[i] >= passes[i + 1] for i in range(n - 1)), "a lost write"
-PY
+        check_disk_region "$os" 8
         # the source's disks are its own again: rm --disks is allowed
         on a "$BERTH" vm inspect cs1 >"$d/a.json"
         [ "$(field 'd["State"]["LastMigration"]["CopyStorage"]' <"$d/a.json")" = True ]

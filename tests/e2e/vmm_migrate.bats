@@ -78,15 +78,7 @@ wait_log() { # FILE PATTERN
 counts() { grep -a '^BERTH-GUEST count [0-9]' "$1" | awk '{print $3}'; }
 last_count() { { counts "$1" || true; echo 0; } | sort -n | tail -1; }
 first_count() { { counts "$1" || echo 0; } | head -1; }
-wait_count_above() {
-        local i
-        for i in $(seq 200); do
-                [ "$(last_count "$1")" -gt "$2" ] && return 0
-                sleep 0.05
-        done
-        echo "count of $1 stayed at $(last_count "$1"), want above $2" >&2
-        return 1
-}
+wait_count_above() { wait_above last_count "$1" "$2"; }
 # The largest step between two consecutive prints in FILE.
 max_step() { counts "$1" | awk 'NR > 1 && $1 - p > m { m = $1 - p } { p = $1 } END { print m + 0 }'; }
 
@@ -400,37 +392,7 @@ PY
 # MiB of its disk, checking each sector before it writes it again: on the destination it goes
 # on from the source's count and never reports a mismatch, and the target image holds, sector
 # by sector, one pass's count or the next (no write of the guest's lost).
-blkcounts() { grep -a '^BERTH-GUEST blkcount [0-9]' "$1" | awk '{print $3}'; }
-last_blkcount() { { blkcounts "$1" || true; echo 0; } | sort -n | tail -1; }
-wait_blkcount_above() {
-        local i
-        for i in $(seq 200); do
-                [ "$(last_blkcount "$1")" -gt "$2" ] && return 0
-                sleep 0.05
-        done
-        echo "disk count of $1 stayed at $(last_blkcount "$1"), want above $2" >&2
-        return 1
-}
 
-# IMAGE MIB: the counting region of a stopped guest's disk is consistent (qemu-img reads it).
-check_disk_region() {
-        qemu-img check "$1" >&2 2>&1 || [[ "$1" == *.raw ]]
-        qemu-img convert -O raw "$1" "$d/region.raw"
-        python3 - "$d/region.raw" "$2" <<'PY'
-import struct, sys
-raw = open(sys.argv[1], "rb").read()
-first, n = 2048, int(sys.argv[2]) * 2048
-passes = []
-for i in range(n):
-    p, s = struct.unpack_from("<QQ", raw, (first + i) * 512)
-    assert s == first + i, f"sector {first + i} names {s}"
-    passes.append(p)
-hi, lo = max(passes), min(passes)
-assert hi - lo <= 1 and hi > 0, f"passes {lo}..{hi}"
-assert all(passes[i] >= passes[i + 1] for i in range(n - 1)), "a lost write inside the region"
-print(f"disk region: passes {lo}..{hi}", file=sys.stderr)
-PY
-}
 
 # FORMAT DISK_OPTS API_BODY_EXTRA: a disk-counting guest moves with its disk over a unix socket.
 copy_storage_migration() {

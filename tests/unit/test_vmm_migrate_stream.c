@@ -102,21 +102,27 @@ static int cpuid_refuses(void *opaque, const struct vmm_mig_header *h, berth_err
         return berth_fail(err, ENOTSUP, "cpuid says no");
 }
 
-/* Receive d[0, n); the refusal's message into msg. */
-static int receive(const uint8_t *d, size_t n, struct vmm_mig_result *res, char *msg, size_t ml,
-                   bool refuse_cpuid)
+/* Receive d[0, n) into sink; the refusal's message into msg. */
+static int receive_into(const uint8_t *d, size_t n, const struct vmm_mig_sink *sink,
+                        struct vmm_mig_result *res, char *msg, size_t ml)
 {
         struct vmm_mig_io io;
         vmm_mig_io_buffer(&io, d, n);
-        struct vmm_mig_sink sink = {alloc_ram, refuse_cpuid ? cpuid_refuses : NULL, NULL, NULL};
         berth_error_t err = NULL;
-        int r = vmm_mig_receive(&io, &sink, res, &err);
+        int r = vmm_mig_receive(&io, sink, res, &err);
         msg[0] = 0;
         if (r < 0) {
                 snprintf(msg, ml, "%s", berth_error_msg(err));
                 berth_error_release(&err);
         }
         return r;
+}
+
+static int receive(const uint8_t *d, size_t n, struct vmm_mig_result *res, char *msg, size_t ml,
+                   bool refuse_cpuid)
+{
+        struct vmm_mig_sink sink = {alloc_ram, refuse_cpuid ? cpuid_refuses : NULL, NULL, NULL};
+        return receive_into(d, n, &sink, res, msg, ml);
 }
 
 static void test_roundtrip(void)
@@ -414,18 +420,11 @@ static int disk_stream(void (*body)(struct out *), bool with_sink, struct vmm_mi
         put(&o, state_bytes, sizeof(state_bytes));
         rec(&o, VMM_MIG_REC_END, 0,
             vmm_snap_fnv1a(VMM_MIG_FNV_SEED, state_bytes, sizeof(state_bytes)));
-        struct vmm_mig_io io;
-        vmm_mig_io_buffer(&io, o.d, o.n);
         struct vmm_mig_sink sink = {.alloc_ram = alloc_ram,
                                     .disks = with_sink ? sink_disks : NULL,
                                     .disk_write = sink_disk_write};
-        berth_error_t err = NULL;
-        int r = vmm_mig_receive(&io, &sink, res, &err);
-        msg[0] = 0;
-        if (r < 0) {
-                snprintf(msg, ml, "%s", berth_error_msg(err));
-                berth_error_release(&err);
-        } else
+        int r = receive_into(o.d, o.n, &sink, res, msg, ml);
+        if (r == 0)
                 free(res->state);
         free(o.d);
         return r;

@@ -44,12 +44,4 @@ vm() {
 # Wait until the counting guest (guest.count=MiB) named by $1 has counted past $2 (10 s at
 # most).  What $1 names, and so how its count is read, is the loading file's: its
 # last_count ARG prints the count (0 if none yet).
-wait_count_above() {
-        local i
-        for i in $(seq 200); do
-                [ "$(last_count "$1")" -gt "$2" ] && return 0
-                sleep 0.05
-        done
-        echo "count of $1 stayed at $(last_count "$1"), want above $2" >&2
-        return 1
-}
+wait_count_above() { wait_above last_count "$1" "$2"; }

@@ -9,9 +9,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -104,6 +106,26 @@ struct disk *disk_alloc(const char *path, enum disk_format fmt, unsigned flags)
         return d;
 }
 
+/* The files of /proc, /sys and their kin are regular files too: a backing
+ * file on one is refused by what the opened descriptor lies on, so that a
+ * procfs or sysfs mounted elsewhere than /proc or /sys (a container's root,
+ * a bind mount) is refused as backing.c refuses those paths. */
+static bool pseudo_fs(int fd)
+{
+        static const unsigned long magic[] = {
+                PROC_SUPER_MAGIC,   SYSFS_MAGIC,        DEBUGFS_MAGIC,       TRACEFS_MAGIC,
+                SECURITYFS_MAGIC,   CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, BPF_FS_MAGIC,
+                DEVPTS_SUPER_MAGIC, EFIVARFS_MAGIC,
+        };
+        struct statfs sf;
+        if (fstatfs(fd, &sf) < 0)
+                return true; /* unknown: not a backing file */
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(magic); i++)
+                if ((unsigned long) sf.f_type == magic[i])
+                        return true;
+        return false;
+}
+
 int disk_open_layer(const char *path, enum disk_format fmt, unsigned flags,
                     struct disk_chain *chain, struct disk **out, berth_error_t *err)
 {
@@ -129,6 +151,13 @@ int disk_open_layer(const char *path, enum disk_format fmt, unsigned flags,
                 close(fd);
                 return berth_fail(err, EINVAL, "disk image `%s` is not a regular file%s", path,
                                   chain->depth > 0 ? "" : " or block device");
+        }
+        if (chain->depth > 0 && pseudo_fs(fd)) {
+                close(fd);
+                return berth_fail(err, EACCES,
+                                  "backing file `%s` is on a kernel pseudo-filesystem: never a "
+                                  "backing file",
+                                  path);
         }
         if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
                 int e = errno;

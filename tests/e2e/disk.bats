@@ -345,6 +345,28 @@ setup() {
         [ "$(head -c 10 rel.out)" = "near data" ]
 }
 
+@test "disk: a backing file on procfs or sysfs mounted elsewhere is refused, even with --allow-backing" {
+        require_root
+        require_cmd unshare
+        # /proc and /sys are refused by path (above); the same filesystems mounted at
+        # another path (a container's root, a bind mount) are refused by what the opened
+        # file lies on.  Their files are regular files, so the type check alone passes them.
+        mkdir -p pfs sfs
+        qemu-img create -q -f qcow2 -F raw -u -b "$D/pfs/self/status" pfs.qcow2 1M
+        qemu-img create -q -f qcow2 -F raw -u -b "$D/sfs/kernel/mm/transparent_hugepage/enabled" \
+                sfs.qcow2 1M
+        run unshare -m sh -c 'mount -t proc proc "$1/pfs" && mount -t sysfs sysfs "$1/sfs" &&
+                for i in pfs sfs; do
+                        timeout 10 "$2" disk convert --allow-backing -O raw "$1/$i.qcow2" "$1/$i.out"
+                        echo "$i: status $?"
+                done' sh "$D" "$BERTH"
+        echo "$output"
+        assert_output_contains "pfs: status 1"
+        assert_output_contains "sfs: status 1"
+        assert_output_contains "is on a kernel pseudo-filesystem: never a backing file"
+        [ ! -s pfs.out ] && [ ! -s sfs.out ]
+}
+
 @test "disk: a FIFO or device as a backing file fails at once instead of blocking" {
         rm -f fifo.raw
         mkfifo fifo.raw

@@ -156,8 +156,9 @@ int eng_net_prepare(struct eng_ctx *e, json_t *hc, json_t *networking, json_t **
                         json_object_set_new(json_object_get(s, "Networks"), ni.name,
                                             idle_endpoint(epcfg, ni.id));
                         /* --dns: the container's own resolver forwards to its servers,
-                         * as Docker's embedded one does (net/dns.h) */
-                        if (ni.dns && json_array_size(json_object_get(hc, "Dns")) > 0)
+                         * as Docker's embedded one does (net/dns.h); macvlan/ipvlan have
+                         * no host side for a network's resolver (net/macvlan.h) */
+                        if (ni.dns && (ni.vlan || json_array_size(json_object_get(hc, "Dns")) > 0))
                                 *dns_server = berth_xstrdup(NET_DNS_CONTAINER_ADDR);
                         else if (ni.dns && ni.gateway4)
                                 *dns_server = berth_xstrdup(ni.gateway4);
@@ -470,7 +471,7 @@ int eng_net_connect(struct eng_ctx *e, const char *network, const char *containe
         json_t *hc = r == 0 ? json_object_get(op.c->doc, "HostConfig") : NULL;
         if (r < 0) {
                 /* op_open said why */
-        } else if (!eng_net_bridged(hc) || op.ni.bridge == NULL) {
+        } else if (!eng_net_bridged(hc) || (op.ni.bridge == NULL && !op.ni.vlan)) {
                 r = berth_fail_status(err, 1, EINVAL,
                                       "container cannot be disconnected from host network or "
                                       "connected to host network");

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/units.h"
 #include "common/util.h"
+#include "net/macvlan.h"
 #include "net/rootless.h"
 #include "net/sandbox.h"
 
@@ -552,7 +553,7 @@ static int check_create(const struct net_create_opts *o, berth_error_t *err)
         if (net_network_predefined(o->name))
                 return berth_fail_status(
                         err, 1, 0, "operation is not permitted on predefined %s network", o->name);
-        if (o->driver && strcmp(o->driver, "bridge") != 0) {
+        if (o->driver && strcmp(o->driver, "bridge") != 0 && !net_vlan_driver(o->driver)) {
                 if (strcmp(o->driver, "host") == 0 || strcmp(o->driver, "null") == 0)
                         return berth_fail_status(err, 1, 0,
                                                  "only one instance of \"%s\" network is allowed",
@@ -680,7 +681,9 @@ static const char *bridge_of(json_t *doc)
 int net_network_create(struct net_ctx *n, const struct net_create_opts *o, json_t **doc,
                        berth_error_t *err)
 {
-        if (check_create(o, err) < 0)
+        bool vlan = net_vlan_driver(o->driver);
+        if (check_create(o, err) < 0 ||
+            (vlan && net_vlan_check(o->driver, o->options, n->rootless, err) < 0))
                 return -1;
         cleanup_close int lock = lock_networks(n, err);
         if (lock < 0)
@@ -689,6 +692,7 @@ int net_network_create(struct net_ctx *n, const struct net_create_opts *o, json_
         json_t *options = NULL, *config = NULL, *d = NULL;
         char *now = NULL;
         int r = -1;
+        bool parent_made = false, internal = o->internal;
         /* `bridge` first, so that it gets the first pool as Docker's does */
         if (make_default_locked(n, recs, err) < 0)
                 goto out;
@@ -700,6 +704,17 @@ int net_network_create(struct net_ctx *n, const struct net_create_opts *o, json_
         if (random_hex(id, 32, err) < 0)
                 goto out;
         options = o->options ? json_deep_copy(o->options) : json_object();
+        if (vlan) {
+                /* no bridge: the slave links' parent (macvlan.h) */
+                net_vlan_gc(n, recs);
+                const char *parent = str_of(options, "parent");
+                internal = internal || parent == NULL || *parent == '\0';
+                if (ipam_config(o, recs, NULL, &config, err) < 0 ||
+                    net_vlan_parent_make(n, o->driver, id, options, internal, recs, err) < 0)
+                        goto out;
+                parent_made = true;
+                goto record;
+        }
         if (str_of(options, OPT_BRIDGE_NAME) == NULL) {
                 cleanup_free char *br = berth_xasprintf("br-%.12s", id);
                 json_object_set_new(options, OPT_BRIDGE_NAME, json_string(br));
@@ -720,9 +735,10 @@ int net_network_create(struct net_ctx *n, const struct net_create_opts *o, json_
         }
         if (ipam_config(o, recs, bridge, &config, err) < 0)
                 goto out;
+record:
         now = now_rfc3339_local();
-        d = record_new(o->name, id, now, "bridge", o->ipv6, json_object(), config, o->internal,
-                       o->attachable, options,
+        d = record_new(o->name, id, now, vlan ? o->driver : "bridge", o->ipv6, json_object(),
+                       config, internal, o->attachable, options,
                        o->labels ? json_deep_copy(o->labels) : json_object());
         config = options = NULL;
         if (d == NULL) {
@@ -733,10 +749,18 @@ int net_network_create(struct net_ctx *n, const struct net_create_opts *o, json_
                 goto out;
         if (doc)
                 *doc = json_incref(d);
-        berth_event_emit(NULL, "network", "create", id,
-                         json_pack("{s:s, s:s}", "name", o->name, "type", "bridge"));
+        berth_event_emit(
+                NULL, "network", "create", id,
+                json_pack("{s:s, s:s}", "name", o->name, "type", vlan ? o->driver : "bridge"));
         r = 0;
 out:
+        if (r < 0 && parent_made && d) {
+                berth_error_t e = NULL;
+                if (net_vlan_parent_remove(n, d, recs, &e) < 0) {
+                        log_warn("%s", berth_error_msg(e));
+                        berth_error_release(&e);
+                }
+        }
         free(now);
         json_decref(d);
         json_decref(config);
@@ -807,14 +831,21 @@ static int remove_locked(struct net_ctx *n, json_t *doc, berth_error_t *err)
                                          name, id);
         if (net_bridge_down(n, doc, err) < 0)
                 return berth_wrap(err, "remove network %s", name);
+        json_t *recs = load_records(n);
+        int pr = net_vlan_parent_remove(n, doc, recs, err);
+        net_vlan_gc(n, recs);
+        json_decref(recs);
+        if (pr < 0)
+                return berth_wrap(err, "remove network %s", name);
         if (rm_tree_at(AT_FDCWD, dir) < 0)
                 return berth_fail(err, errno, "remove network %s: remove `%s`", name, dir);
         cleanup_free char *file = berth_xasprintf("%s.json", id);
         cleanup_free char *path = berth_path_join(n->data_dir, file);
         if (unlink(path) < 0 && errno != ENOENT)
                 return berth_fail(err, errno, "remove network %s: remove `%s`", name, path);
+        const char *type = str_of(doc, "Driver");
         berth_event_emit(NULL, "network", "destroy", id,
-                         json_pack("{s:s, s:s}", "name", name, "type", "bridge"));
+                         json_pack("{s:s, s:s}", "name", name, "type", type ? type : "bridge"));
         return 0;
 }
 
@@ -927,6 +958,8 @@ int net_network_prune(struct net_ctx *n, json_t *filters, json_t **removed, bert
                 }
                 json_array_append_new(out, json_string(name));
         }
+        if (r == 0 && !n->rootless)
+                net_vlan_gc(n, recs); /* parents a killed create of a macvlan network left */
         net_rootless_cleanup_if_idle(n);
         json_decref(recs);
         if (r < 0) {
@@ -973,4 +1006,5 @@ void net_network_info(json_t *doc, struct net_info *out)
         out->dns = driver && strcmp(driver, "bridge") == 0 && !net_network_predefined(out->name) &&
                    json_object_get(opts, OPT_DEFAULT) == NULL;
         out->dns_upstream = str_of(opts, "dns.upstream");
+        net_vlan_info(doc, out);
 }

@@ -36,7 +36,8 @@ void net_ctx_free(struct net_ctx *n);
 
 struct net_create_opts {
         const char *name;
-        const char *driver; /* NULL or "bridge"; anything else: Docker's "plugin not found" */
+        const char *driver; /* NULL, "bridge", "macvlan" or "ipvlan" (macvlan.h); anything
+                               else: Docker's "plugin not found" */
         const char *subnet, *gateway, *ip_range; /* IPv4; NULL = from the pool */
         const char *subnet6, *gateway6;          /* IPv6 (with ipv6); NULL subnet6 = a ULA /64 */
         bool ipv6, internal, attachable;
@@ -85,6 +86,10 @@ struct net_info {
         unsigned mtu;             /* 0 = default (1500) */
         bool internal, ipv6, dns; /* dns: a user network (not the default) */
         const char *dns_upstream;
+        /* macvlan/ipvlan (macvlan.h): bridge is NULL; the slave links' parent, its modes */
+        bool vlan;
+        const char *driver, *parent, *vlan_mode, *vlan_flag;
+        char dummy[16]; /* storage for parent when it is the network's dummy */
 };
 /* Pointers into doc (valid while doc lives). */
 void net_network_info(json_t *doc, struct net_info *out);

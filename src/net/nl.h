@@ -48,6 +48,27 @@ int net_nl_bridge_add(struct net_nl *nl, const char *name, unsigned mtu, berth_e
 int net_nl_veth_add(struct net_nl *nl, const char *name, const char *peer_name, unsigned mtu,
                     int peer_netns_fd, const unsigned char *peer_mac, berth_error_t *err);
 
+/* macvlan and ipvlan (macvlan.h): a slave link of parent (in nl's namespace) named name,
+ * born in netns_fd (-1 = here), down.  mode: IFLA_MACVLAN_MODE's MACVLAN_MODE_* or
+ * IFLA_IPVLAN_MODE's IPVLAN_MODE_*; flags: ipvlan's IPVLAN_F_*; mac: 6 bytes or NULL (ipvlan
+ * links have their parent's). */
+struct net_slave {
+        const char *kind; /* "macvlan" or "ipvlan" */
+        const char *name, *parent;
+        unsigned mode, flags;
+        int netns_fd;
+        const unsigned char *mac;
+};
+int net_nl_slave_add(struct net_nl *nl, const struct net_slave *s, berth_error_t *err);
+/* A dummy link, up (the parent of a macvlan/ipvlan network without one). */
+int net_nl_dummy_add(struct net_nl *nl, const char *name, berth_error_t *err);
+/* An 802.1Q sub-interface name of parent with VLAN id vid, up. */
+int net_nl_vlan_add(struct net_nl *nl, const char *name, const char *parent, unsigned vid,
+                    berth_error_t *err);
+
+/* A default route out of ifname with no gateway (ipvlan l3/l3s: every address is on-link). */
+int net_nl_route_default_dev(struct net_nl *nl, const char *ifname, int family, berth_error_t *err);
+
 /* Delete a link; a missing one is fine. */
 int net_nl_link_del(struct net_nl *nl, const char *name, berth_error_t *err);
 /* Hairpin mode on a bridge port (a frame may leave by the port it came in by), through

@@ -27,6 +27,7 @@
 #include "common/util.h"
 #include "net/dns.h"
 #include "net/firewall.h"
+#include "net/macvlan.h"
 #include "net/nl.h"
 #include "net/ports.h"
 #include "net/rootless.h"
@@ -158,6 +159,12 @@ static int endpoint_alloc(struct net_ctx *n, const char *cid, const char *name, 
                 return berth_fail_status(err, 125, EINVAL,
                                          "user specified IP address is supported on user "
                                          "defined networks only");
+        bool ipvlan = ep->ni.vlan && strcmp(ep->ni.driver, "ipvlan") == 0;
+        const char *mac_want = json_string_value(json_object_get(epcfg, "MacAddress"));
+        if (ipvlan && mac_want && *mac_want)
+                return berth_fail_status(err, 125, EINVAL,
+                                         "ipvlan interfaces do not support custom mac address "
+                                         "assignment");
         int lk = net_lock(n, ep->ni.id, err);
         if (lk < 0)
                 return -1;
@@ -195,6 +202,8 @@ static int endpoint_alloc(struct net_ctx *n, const char *cid, const char *name, 
                 memcpy(ep->macb, mac, 6);
                 snprintf(ep->mac, sizeof(ep->mac), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
                          mac[2], mac[3], mac[4], mac[5]);
+                if (ipvlan) /* its parent's: Docker shows none */
+                        ep->mac[0] = '\0';
                 cleanup_free char *dir = endpoints_dir(n, ep->ni.id);
                 cleanup_free char *path = endpoint_path(n, ep->ni.id, cid);
                 json_t *doc = endpoint_doc(cid, name, ep);
@@ -208,10 +217,17 @@ static int endpoint_alloc(struct net_ctx *n, const char *cid, const char *name, 
         return r;
 }
 
+static int endpoint_address(struct net_nl *ns, struct ep *ep, bool gateway, berth_error_t *err);
+
 /* The veth pair, its host end on the bridge, its container end configured. */
-static int endpoint_plumb(struct net_nl *host, struct net_nl *ns, int netns_fd, struct ep *ep,
-                          bool gateway, berth_error_t *err)
+static int endpoint_plumb(struct net_ctx *n, struct net_nl *host, struct net_nl *ns, int netns_fd,
+                          struct ep *ep, bool gateway, berth_error_t *err)
 {
+        if (ep->ni.vlan) { /* macvlan/ipvlan: a slave link born in the namespace */
+                if (net_vlan_slave_add(n, host, &ep->ni, ep->ifname, netns_fd, ep->macb, err) < 0)
+                        return -1;
+                return endpoint_address(ns, ep, gateway, err);
+        }
         if (net_nl_veth_add(host, ep->veth, ep->ifname, ep->ni.mtu, netns_fd, ep->macb, err) < 0)
                 return -1;
         struct net_link_set hs = {.master = ep->ni.bridge, .up = 1};
@@ -225,6 +241,12 @@ static int endpoint_plumb(struct net_nl *host, struct net_nl *ns, int netns_fd, 
                 log_warn("%s", berth_error_msg(herr));
                 berth_error_release(&herr);
         }
+        return endpoint_address(ns, ep, gateway, err);
+}
+
+/* The container's end: addresses, up, the default route. */
+static int endpoint_address(struct net_nl *ns, struct ep *ep, bool gateway, berth_error_t *err)
+{
         struct net_addr a;
         if (*ep->ip4 && (net_addr_parse(ep->ip4, &a) < 0 ||
                          net_nl_addr_add(ns, ep->ifname, &a, prefix_len(ep->ni.subnet4), err) < 0))
@@ -237,6 +259,13 @@ static int endpoint_plumb(struct net_nl *host, struct net_nl *ns, int netns_fd, 
                 return -1;
         if (!gateway || ep->ni.internal)
                 return 0;
+        if (net_vlan_l3(&ep->ni)) { /* ipvlan l3: no gateway, every address on the link */
+                if (net_nl_route_default_dev(ns, ep->ifname, AF_INET, err) < 0)
+                        return -1;
+                if (*ep->ip6 && net_nl_route_default_dev(ns, ep->ifname, AF_INET6, err) < 0)
+                        return -1;
+                return 0;
+        }
         if (ep->ni.gateway4 && net_addr_parse(ep->ni.gateway4, &a) == 0 &&
             net_nl_route_default(ns, ep->ifname, &a, err) < 0)
                 return -1;
@@ -354,7 +383,7 @@ static int open_network(struct net_ctx *n, const char *name, struct ep *ep, bert
                 return -1;
         }
         net_network_info(ep->doc, &ep->ni);
-        if (ep->ni.bridge == NULL) {
+        if (ep->ni.bridge == NULL && !ep->ni.vlan) {
                 json_decref(ep->doc);
                 ep->doc = NULL;
                 return berth_fail_status(err, 125, EINVAL,
@@ -389,11 +418,14 @@ static int attach(struct net_ctx *n, const struct net_sandbox_req *r, struct net
         random_hex(ep->epid, 32);
         char rnd[8];
         random_hex(rnd, 4);
-        snprintf(ep->veth, sizeof(ep->veth), "veth%.7s", rnd);
+        /* macvlan/ipvlan: no host end */
+        snprintf(ep->veth, sizeof(ep->veth), "%s", "");
+        if (!ep->ni.vlan)
+                snprintf(ep->veth, sizeof(ep->veth), "veth%.7s", rnd);
         snprintf(ep->ifname, sizeof(ep->ifname), "eth%d", index);
-        if (bridge_up_locked(n, ep, err) < 0 ||
+        if ((!ep->ni.vlan && bridge_up_locked(n, ep, err) < 0) ||
             endpoint_alloc(n, r->cid, r->name, epcfg, ep, err) < 0 ||
-            endpoint_plumb(host, ns, netns_fd, ep, gateway, err) < 0 ||
+            endpoint_plumb(n, host, ns, netns_fd, ep, gateway, err) < 0 ||
             endpoint_dns(n, r->cid, r->name, ep, err) < 0)
                 return berth_wrap(err, "connect container %.12s to network %s", r->cid,
                                   ep->ni.name);
@@ -517,6 +549,7 @@ int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **
         json_t *names = network_names(r);
         json_t *s = empty_settings(path);
         bool own_resolver = false;
+        json_t *servers = NULL; /* of that resolver: HostConfig.Dns unless macvlan.h says */
         char sid[65];
         random_hex(sid, 32);
         json_object_set_new(s, "SandboxID", json_string(sid));
@@ -540,12 +573,20 @@ int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **
                 if (rc == 0 && i == 0)
                         own_resolver = ep.ni.dns &&
                                        json_array_size(json_object_get(r->host_config, "Dns")) > 0;
+                /* macvlan/ipvlan: no host end to hold a network's resolver, so each container
+                 * has its own, as Docker's embedded one is in every container */
+                if (rc == 0 && i == 0 && ep.ni.vlan) {
+                        own_resolver = true;
+                        servers = net_vlan_dns_servers(&ep.ni,
+                                                       json_object_get(r->host_config, "Dns"));
+                }
                 if (rc == 0) {
                         json_object_set_new(json_object_get(s, "Networks"), ep.ni.name,
                                             network_settings(&ep, epcfg));
                         if (strcmp(ep.ni.name, NET_DEFAULT_NAME) == 0)
                                 top_level(s, &ep);
-                        if (i == 0) {
+                        /* macvlan/ipvlan: -p is ignored, as Docker's drivers ignore it */
+                        if (i == 0 && !ep.ni.vlan) {
                                 json_t *ports = NULL;
                                 /* rootless: inside the rootless network namespace (its
                                  * slirp4netns forwards from the host) */
@@ -566,7 +607,9 @@ int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **
         json_decref(names);
         /* --dns on a user network: a resolver of its own at 127.0.0.11 (resolv.conf says so) */
         if (rc == 0 && own_resolver)
-                rc = resolver_refresh(n, r->cid, json_object_get(r->host_config, "Dns"), err);
+                rc = resolver_refresh(
+                        n, r->cid, servers ? servers : json_object_get(r->host_config, "Dns"), err);
+        json_decref(servers);
         if (rc < 0) {
                 net_sandbox_down(n, r->cid, &ignored);
                 berth_error_release(&ignored);
@@ -758,6 +801,13 @@ int net_tap_attach(struct net_ctx *n, const char *network, const char *name, con
         struct ep ep;
         if (open_network(n, network, &ep, err) < 0)
                 return -1;
+        if (ep.ni.vlan) {
+                json_decref(ep.doc);
+                return berth_fail_status(err, 125, EINVAL,
+                                         "network %s: a microVM's tap joins bridge networks, not "
+                                         "%s ones",
+                                         network, ep.ni.driver);
+        }
         snprintf(ep.veth, sizeof(ep.veth), "%s", tap);
         snprintf(ep.ifname, sizeof(ep.ifname), "%s", tap);
         json_t *epcfg = json_object();

@@ -154,6 +154,10 @@ static char **vmm_argv(struct sup *s)
         if (r->migrate_incoming) { /* vm receive: the VM comes from the stream */
                 a[n++] = berth_xstrdup("--migrate-incoming");
                 a[n++] = berth_xstrdup(r->migrate_incoming);
+                /* the received definition: this host's paths for the VM's files (a
+                 * copied disk's, a jail's) */
+                a[n++] = berth_xstrdup("--config");
+                a[n++] = berth_xstrdup(cfg);
                 size_t i;
                 json_t *t;
                 json_array_foreach(r->migrate_disks, i, t)
@@ -205,8 +209,6 @@ bool vm_jail_wanted(const struct vm_rec *r, const char **why)
         json_t *n;
         if (json_is_true(json_object_get(r->meta, "NoJail")))
                 w = "its definition says --no-jail";
-        else if (r->migrate_incoming)
-                w = "it receives a live migration (berth-vmm refuses that under --jail)";
         else if (geteuid() != 0)
                 /* the jail switches to uid 65534, which a rootless user namespace
                  * may not map; not tried here (/dev/kvm is root's on test hosts) */

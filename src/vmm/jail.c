@@ -198,6 +198,10 @@ static int collect(struct jail *j, struct vmm_config *c, berth_error_t *err)
                 c->disks[i].path = absolute(c->disks[i].path);
         if (c->jail_rw)
                 c->jail_rw = absolute(c->jail_rw);
+        if (c->migrate_incoming && berth_str_has_prefix(c->migrate_incoming, "unix:")) {
+                cleanup_free char *p = absolute(c->migrate_incoming + 5);
+                c->migrate_incoming = berth_xasprintf("unix:%s", p);
+        }
         if (c->restore) {
                 c->restore = absolute(c->restore);
                 c->restore_mem = absolute(c->restore_mem);
@@ -214,6 +218,10 @@ static int collect(struct jail *j, struct vmm_config *c, berth_error_t *err)
         /* Where the API's snapshots are written (the jail's ids must be
          * able to write in it: berth vm hands it a directory of its own). */
         if (c->jail_rw && add(j, c->jail_rw, true, false, false, err) < 0)
+                return -1;
+        /* an incoming migration's unix listener is made inside the jail */
+        if (c->migrate_incoming && berth_str_has_prefix(c->migrate_incoming, "unix:") &&
+            add_socket_dir(j, c->migrate_incoming + 5, err) < 0)
                 return -1;
         /* The host's devpts, so the pty's name means the same outside;
          * /dev/ptmx is made a link to pts/ptmx (a bound /dev/ptmx would look

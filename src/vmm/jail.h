@@ -23,9 +23,10 @@
 
 /* The thread types, each with its own seccomp allow-list (seccomp.c). */
 enum vmm_thread_kind {
-        VMM_THREAD_MAIN, /* the event loop: devices on ioeventfds, the API, signals */
-        VMM_THREAD_VCPU, /* KVM_RUN and the port/MMIO exits it serves */
-        VMM_THREAD_BLK,  /* a disk's I/O worker */
+        VMM_THREAD_MAIN,     /* the event loop: devices on ioeventfds, the API, signals */
+        VMM_THREAD_VCPU,     /* KVM_RUN and the port/MMIO exits it serves */
+        VMM_THREAD_BLK,      /* a disk's I/O worker */
+        VMM_THREAD_POSTCOPY, /* an incoming post-copy's fault and receive threads */
         VMM_THREAD_KINDS,
 };
 

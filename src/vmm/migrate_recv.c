@@ -155,10 +155,28 @@ static int take_disks(struct vmm_vm *vm, struct recv_ctx *c, const struct vmm_mi
         return 0;
 }
 
+/* The drives of the state's configuration (the source's paths) pointed at
+ * this host's files: --config's drives (the VM's definition here), by index,
+ * then each --migrate-disk target. */
 static int repoint_disks(struct vmm_vm *vm, berth_error_t *err)
 {
+        const struct vmm_config *here = vm->base_cfg;
+        if (here->n_disks && here->n_disks != vm->api_cfg.n_disks)
+                return berth_fail(err, EINVAL,
+                                  "the migrated VM has %u drive(s), --config names %u: another VM",
+                                  vm->api_cfg.n_disks, here->n_disks);
+        for (unsigned i = 0; i < here->n_disks; i++) {
+                if (here->disks[i].readonly != vm->api_cfg.disks[i].readonly)
+                        return berth_fail(err, EINVAL,
+                                          "the migrated VM's drive %u is %s, --config's `%s` is "
+                                          "not",
+                                          i,
+                                          vm->api_cfg.disks[i].readonly ? "read-only" : "writable",
+                                          here->disks[i].path);
+                vm->api_cfg.disks[i].path = here->disks[i].path;
+        }
         for (unsigned i = 0; i < VMM_MAX_DISKS; i++) {
-                const char *t = vm->base_cfg->migrate_disk[i];
+                const char *t = here->migrate_disk[i];
                 if (!t)
                         continue;
                 if (i >= vm->api_cfg.n_disks || vm->api_cfg.disks[i].readonly)

@@ -86,6 +86,8 @@ void vmm_usage(FILE *out)
                 "                       receive a live migration (PUT /migrate on the source's\n"
                 "                       API) there: the VM's configuration, RAM and state come\n"
                 "                       from the stream; it runs once loaded\n"
+                "                       (with --jail, --config FILE names the VM's files for the\n"
+                "                       jail: its definition on this host)\n"
                 "  --migrate-disk INDEX:PATH\n"
                 "                       with --migrate-incoming, from a source that copies its\n"
                 "                       disks (copy_storage): drive INDEX's contents go into\n"
@@ -360,10 +362,12 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
         opterr = 0;
         int o;
         uint64_t v;
+        bool kernel_flag = false, config_given = false;
         while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
                 switch (o) {
                 case O_KERNEL:
                         c->kernel = optarg;
+                        kernel_flag = true;
                         break;
                 case O_INITRD:
                         c->initrd = optarg;
@@ -469,6 +473,7 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 case O_CONFIG:
                         if (vmm_config_load_json(c, optarg, err) < 0)
                                 return -1;
+                        config_given = true;
                         break;
                 case O_LOG_LEVEL:
                         c->log_level = optarg;
@@ -514,7 +519,8 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 case O_JAIL_SELFTEST:
                         if ((c->jail_selftest = vmm_thread_kind_parse(optarg)) < 0)
                                 return usage_error(err,
-                                                   "--jail-selftest `%s`: want main, vcpu or blk",
+                                                   "--jail-selftest `%s`: want main, vcpu, blk or "
+                                                   "postcopy",
                                                    optarg);
                         break;
                 case 'h':
@@ -540,15 +546,17 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 return usage_error(err, "--jail-migrate needs --jail");
         if (c->restore && c->kernel)
                 return usage_error(err, "--restore takes the VM from the snapshot: no --kernel");
-        if (c->migrate_incoming && (c->kernel || c->restore))
+        if (c->migrate_incoming && (kernel_flag || c->restore))
                 return usage_error(err, "--migrate-incoming takes the VM from the stream: no "
                                         "--kernel nor --restore");
         for (unsigned i = 0; i < VMM_MAX_DISKS && !c->migrate_incoming; i++)
                 if (c->migrate_disk[i])
                         return usage_error(err, "--migrate-disk needs --migrate-incoming");
-        if (c->migrate_incoming && c->jail)
-                return usage_error(err, "--migrate-incoming under --jail is not supported yet "
-                                        "(a jailed source can migrate: --jail-migrate)");
+        /* jailed, the files the stream's VM will open are known beforehand: its
+         * definition (the receiver's paths) names them, and the jail holds those */
+        if (c->migrate_incoming && c->jail && !config_given)
+                return usage_error(err, "--migrate-incoming under --jail needs --config FILE: "
+                                        "the VM the stream brings, whose files the jail holds");
         if (!c->kernel && !c->api_sock && !c->restore && !c->migrate_incoming)
                 return usage_error(err, "--kernel (or a config's boot-source, or --api-sock to "
                                         "configure the VM through the API) is required");

@@ -21,6 +21,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "vmm/jail.h"
 
 #define PAGE          VMM_MIG_PAGE
 #define PUSH_RUN      64u /* pages per pushed record: a request waits behind at most this */
@@ -81,11 +82,25 @@ static void end(struct vmm_postcopy *pc, bool ok)
                 pc->on_end(pc->opaque, ok);
 }
 
+/* Jailed: the thread's allow-list (seccomp.c), or the VM stops: never unconfined. */
+static bool lock_down(struct vmm_postcopy *pc)
+{
+        berth_error_t err = NULL;
+        if (vmm_jail_thread(VMM_THREAD_POSTCOPY, &err) == 0)
+                return true;
+        log_error("post-copy: %s", berth_error_msg(err));
+        berth_error_release(&err);
+        end(pc, false);
+        return false;
+}
+
 /* Faults become requests; the page's arrival (recv_thread) wakes the faulting thread. */
 static void *fault_main(void *arg)
 {
         struct vmm_postcopy *pc = arg;
         pthread_setname_np(pthread_self(), "postcopy-fault");
+        if (!lock_down(pc))
+                return NULL;
         for (;;) {
                 struct pollfd p[2] = {{.fd = pc->uffd, .events = POLLIN},
                                       {.fd = pc->stop_fd, .events = POLLIN}};
@@ -186,6 +201,8 @@ static void *recv_main(void *arg)
 {
         struct vmm_postcopy *pc = arg;
         pthread_setname_np(pthread_self(), "postcopy-recv");
+        if (!lock_down(pc))
+                return NULL;
         struct vmm_mig_io io;
         vmm_mig_io_fd(&io, pc->fd);
         io.timeout_ms = IO_TIMEOUT_MS;

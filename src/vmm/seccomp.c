@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
+#include <linux/userfaultfd.h>
 
 #include "common/util.h"
 #include "vmm/jail.h"
@@ -89,6 +90,14 @@ static const int device_calls[] = {
         SCMP_SYS(getpeername),     SCMP_SYS(mincore),        SCMP_SYS(poll),
         SCMP_SYS(ppoll),
 };
+
+/* An incoming post-copy (postcopy.c): faults read from the userfaultfd
+ * become requests on the stream, arriving pages are put in place; both
+ * threads wait in poll on the stream, the userfaultfd and a stop eventfd. */
+static const int postcopy_calls[] = {SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(recvfrom),
+                                     SCMP_SYS(sendto)};
+static const unsigned long postcopy_ioctls[] = {UFFDIO_COPY, UFFDIO_ZEROPAGE, UFFDIO_WAKE,
+                                                UFFDIO_UNREGISTER};
 
 /* The main loop alone: waiting, the API's and console's listeners, the
  * leftover sockets unlinked at exit, joining the other threads. */
@@ -214,6 +223,12 @@ static int build(scmp_filter_ctx ctx, enum vmm_thread_kind kind, const struct vm
                 if (r == 0)
                         r = allow_ioctls(ctx, blk_ioctls, BERTH_ARRAY_SIZE(blk_ioctls));
                 break;
+        case VMM_THREAD_POSTCOPY:
+                if (r == 0)
+                        r = allow(ctx, postcopy_calls, BERTH_ARRAY_SIZE(postcopy_calls));
+                if (r == 0)
+                        r = allow_ioctls(ctx, postcopy_ioctls, BERTH_ARRAY_SIZE(postcopy_ioctls));
+                break;
         case VMM_THREAD_VCPU:
         case VMM_THREAD_MAIN:
                 if (r == 0)
@@ -264,7 +279,7 @@ int vmm_seccomp_install(enum vmm_thread_kind kind, const struct vmm_jail_ids *id
         return 0;
 }
 
-static const char *const kind_names[VMM_THREAD_KINDS] = {"main", "vcpu", "blk"};
+static const char *const kind_names[VMM_THREAD_KINDS] = {"main", "vcpu", "blk", "postcopy"};
 
 int vmm_thread_kind_parse(const char *s)
 {

@@ -159,11 +159,11 @@ start_auth_registry() {
     path: $dir/htpasswd"
 }
 
-# Wait (10 s at most) until `READER FILE` prints a number above N: a test guest's counter in
-# its console output (guest.count, guest.blkcount), read by the caller's READER.
-wait_above() { # READER FILE N
+# Wait (10 s at most, or SECONDS) until `READER FILE` prints a number above N: a test guest's
+# counter in its console output (guest.count, guest.blkcount), read by the caller's READER.
+wait_above() { # READER FILE N [SECONDS]
         local i
-        for i in $(seq 200); do
+        for i in $(seq $((${4:-10} * 20))); do
                 [ "$("$1" "$2")" -gt "$3" ] && return 0
                 sleep 0.05
         done
@@ -174,7 +174,8 @@ wait_above() { # READER FILE N
 # The test guest's disk counter (guest.blkcount=MiB) in a console file.
 blkcounts() { grep -a '^BERTH-GUEST blkcount [0-9]' "$1" | awk '{print $3}'; }
 last_blkcount() { { blkcounts "$1" || true; echo 0; } | sort -n | tail -1; }
-wait_blkcount_above() { wait_above last_blkcount "$1" "$2"; }
+# a pass over the disk is slower than one over RAM, and slower still on a loaded host
+wait_blkcount_above() { wait_above last_blkcount "$1" "$2" 30; }
 
 # IMAGE MIB: the guest.blkcount region of a stopped guest's disk is whole: every sector names
 # itself and holds one pass's count or the next, in order (no write of the guest's lost).

@@ -152,6 +152,8 @@ live_between_namespaces() {
         assert_failure 1
         on b "$BERTH" vm inspect live1 >"$d/b.json"
         [ "$(field 'd["State"]["LastMigration"]["Mode"]' <"$d/b.json")" = live ]
+        # the destination's VMM is jailed as the source's was
+        [ "$(field 'd["State"].get("Jailed", False)' <"$d/b.json")" = "$jailed" ]
 }
 
 @test "vm migrate: --live between two network namespaces: the guest counts on over there" {
@@ -208,6 +210,7 @@ first_count() {
         ro=$(field 'd["Config"]["drives"][1]["path_on_host"]' <"$d/b.json")
         [[ "$os" == "$d/b/data/"* && "$ro" == "$d/b/data/"* ]]
         [ "$(field 'd["State"]["LastMigration"]["CopyStorage"]' <"$d/b.json")" = True ]
+        [ "$(field 'd["State"]["Jailed"]' <"$d/b.json")" = True ]
         cmp "$ro" "$d/ro.raw"
         on b "$BERTH" vm destroy cs1
         check_disk_region "$os" 8

@@ -479,3 +479,80 @@ copy_storage_migration() {
         [ "$status" -eq 2 ]
         [[ "$output" == *"INDEX below 8"* ]]
 }
+
+# The destination jailed: --config names the VM the stream brings (the jail holds its files).
+jailed_destination() { # MODE_JSON
+        require_root
+        cat >"$d/vm.json" <<JSON
+{"boot-source": {"kernel_image_path": "$GUEST"}, "machine-config": {"vcpu_count": 1, "mem_size_mib": 256}}
+JSON
+        mkdir -p "$d/in"
+        start_vmm dst -- --jail --migrate-incoming "unix:$d/in/mig.sock" --config "$d/vm.json" \
+                --api-sock "$d/in/dst.sock"
+        dst_pid=$last_pid
+        wait_sock "$d/in/mig.sock"
+        start_source 256 64
+        run api "$d/src.sock" PUT /migrate "{\"destination\": \"unix:$d/in/mig.sock\"$1}"
+        echo "$output" >&2
+        [[ "$output" == *'"state":"completed"'*" 200" ]]
+        wait_status 14 "$src_pid"
+        wait_count_above "$d/dst.out" 3
+        check_continues "$d/src.out" "$d/dst.out"
+        wait_count_above "$d/dst.out" $(($(last_count "$d/dst.out") + 5))
+        # the jail: every thread filtered, no capability, not root, only the VM's files
+        local pid
+        pid=$(pgrep -f -- "--migrate-incoming unix:$d/in/mig.sock" | tail -1)
+        grep -q '^Seccomp:[[:space:]]*2' "/proc/$pid/status"
+        grep -q '^CapEff:[[:space:]]*0000000000000000' "/proc/$pid/status"
+        grep -q '^Uid:[[:space:]]*65534' "/proc/$pid/status"
+        local t
+        for t in /proc/"$pid"/task/*; do
+                grep -q '^Seccomp:[[:space:]]*2' "$t/status"
+        done
+        run ls "/proc/$pid/root/etc"
+        assert_failure
+        run grep -a 'signal 31' "$d/dst.log"
+        assert_failure 1
+        kill -TERM "$dst_pid"
+}
+
+@test "vmm migrate: a jailed destination (--jail --migrate-incoming --config) takes a pre-copy" {
+        kvm_guest
+        jailed_destination ""
+}
+
+@test "vmm migrate: a jailed destination serves post-copy's faults from filtered threads" {
+        kvm_guest
+        jailed_destination ', "postcopy": true'
+        grep -q 'post-copy: all of RAM is here' "$d/dst.log"
+}
+
+@test "vmm migrate: --migrate-incoming under --jail wants --config; --kernel is still refused" {
+        run "$BERTH_VMM" --jail --migrate-incoming "unix:$d/x.sock"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"--migrate-incoming under --jail needs --config FILE"* ]]
+        run "$BERTH_VMM" --migrate-incoming "unix:$d/x.sock" --kernel "$GUEST"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"no --kernel nor --restore"* ]]
+}
+
+@test "vmm migrate: a forbidden call on a jailed destination's post-copy thread kills it; the source runs on" {
+        kvm_guest
+        require_root
+        cat >"$d/vm.json" <<JSON
+{"boot-source": {"kernel_image_path": "$GUEST"}, "machine-config": {"vcpu_count": 1, "mem_size_mib": 256}}
+JSON
+        mkdir -p "$d/in"
+        start_vmm dst -- --jail --jail-selftest postcopy --migrate-incoming "unix:$d/in/mig.sock" \
+                --config "$d/vm.json"
+        dst_pid=$last_pid
+        wait_sock "$d/in/mig.sock"
+        start_source 256 64
+        run api "$d/src.sock" PUT /migrate "{\"destination\": \"unix:$d/in/mig.sock\", \"postcopy\": true}"
+        echo "$output" >&2
+        [[ "$output" == *'"state":"failed"'*" 400" ]]
+        wait_status 159 "$dst_pid"
+        local c
+        c=$(last_count "$d/src.out")
+        wait_count_above "$d/src.out" $((c + 5))
+}

@@ -15,8 +15,10 @@
  *           the receiver defined the VM (its own directory, the files inside it) and
  *           started it under a supervisor with berth-vmm --migrate-incoming on ADDR
  *           (tcp: the receiver's port + 1; unix: PATH.vmm)
- *   (live)  the sender asks its own berth-vmm to migrate there (PUT /migrate: pre-copy,
- *           docs/vmm.md), then sends {"Done": true, "Figures": {...}} or
+ *   (live)  the sender connects to that VMM, hands the connection to its own berth-vmm
+ *           (on <api-sock>.fd: a jailed VMM opens no socket) and asks it to migrate over
+ *           it (PUT /migrate {"destination": "fd"}: docs/vmm.md), then sends
+ *           {"Done": true, "Figures": {...}} or
  *           {"Done": false, "Error": MSG}; the receiver checks its VMM runs the guest,
  *           answers {"Ok": true}, or destroys and undefines what it made.
  *
@@ -232,6 +234,46 @@ static uint64_t file_size(const char *path)
         return stat(path, &st) == 0 ? (uint64_t) st.st_size : 0;
 }
 
+/* Connect to the destination's VMM (to) and hand the connection to this
+ * VMM on `<api-sock>.fd` (berth-vmm's migrate_hand.c); its answer, a byte. */
+static int hand_socket(const char *api_sock, const struct addr *to, berth_error_t *err)
+{
+        cleanup_close int c = socket(to->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (c < 0 || connect(c, (const struct sockaddr *) &to->ss, to->len) < 0)
+                return berth_fail(err, errno, "connect to the destination's VMM");
+        struct sockaddr_un un = {.sun_family = AF_UNIX};
+        cleanup_free char *path = berth_xasprintf("%s.fd", api_sock);
+        if (strlen(path) >= sizeof(un.sun_path))
+                return berth_fail(err, ENAMETOOLONG, "`%s`", path);
+        strcpy(un.sun_path, path);
+        cleanup_close int h = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (h < 0 || connect(h, (struct sockaddr *) &un, sizeof(un)) < 0)
+                return berth_fail(err, errno, "connect to `%s`", path);
+        set_timeout(h, IO_TIMEOUT_S);
+        char byte = 'x';
+        struct iovec iov = {&byte, 1};
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } u;
+        memset(&u, 0, sizeof(u));
+        struct msghdr msg = {.msg_iov = &iov,
+                             .msg_iovlen = 1,
+                             .msg_control = u.buf,
+                             .msg_controllen = sizeof(u.buf)};
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &c, sizeof(int));
+        if (sendmsg(h, &msg, MSG_NOSIGNAL) != 1)
+                return berth_fail(err, errno, "hand the connection over on `%s`", path);
+        char ok = 0;
+        if (read(h, &ok, 1) != 1 || ok != '1')
+                return berth_fail(err, EIO, "`%s` did not take the connection", path);
+        return 0;
+}
+
 /* A writable drive that goes with the VM's stream: its virtual size and format. */
 static json_t *disk_copy_entry(const char *path, size_t index, berth_error_t *err)
 {
@@ -306,11 +348,6 @@ int vm_migrate(struct vm_ctx *c, const char *name, const struct vm_migrate_opts 
                                  "VM `%s` is not running (%s): --live moves a "
                                  "running VM; without it a stopped one moves cold",
                                  name, vm_status_name(st));
-        else if (live && json_is_true(json_object_get(r.state, "Jailed")) && dest.family == AF_UNIX)
-                ret = berth_fail(err, ENOTSUP,
-                                 "VM `%s` runs its VMM under --jail, whose root has no unix "
-                                 "socket of the destination's: migrate it to a tcp: address",
-                                 name);
         /* the files that go: kernel and initrd always, the disks when cold */
         const char *kernel = cfg_str(r.cfg, "boot-source", "kernel_image_path");
         const char *initrd = cfg_str(r.cfg, "boot-source", "initrd_path");
@@ -379,21 +416,19 @@ int vm_migrate(struct vm_ctx *c, const char *name, const struct vm_migrate_opts 
                         berth_error_release(&e);
         }
         if (ret == 0 && live) {
+                /* the destination's VMM: its unix path, or the receiver's host at the
+                 * port it says */
+                struct addr to = dest;
                 const char *v = json_string_value(json_object_get(reply, "Vmm"));
-                /* the address resolved here: a jailed VMM has no resolver */
-                char num[INET6_ADDRSTRLEN] = "";
-                const void *in =
-                        dest.family == AF_INET6
-                                ? (const void *) &((const struct sockaddr_in6 *) &dest.ss)
-                                          ->sin6_addr
-                                : (const void *) &((const struct sockaddr_in *) &dest.ss)->sin_addr;
-                const char *host =
-                        v || !inet_ntop(dest.family, in, num, sizeof(num)) ? dest.host : num;
-                cleanup_free char *to =
-                        v ? berth_xstrdup(v)
-                          : berth_xasprintf(
-                                    strchr(host, ':') ? "tcp:[%s]:%lld" : "tcp:%s:%lld", host,
-                                    (long long) json_integer_value(json_object_get(reply, "Port")));
+                json_int_t port = json_integer_value(json_object_get(reply, "Port"));
+                if (v)
+                        ret = parse_addr(v, false, &to, err);
+                else if (port <= 0 || port > 65535 || dest.family == AF_UNIX)
+                        ret = berth_fail(err, EPROTO, "the destination named no VMM address");
+                else if (to.family == AF_INET6)
+                        ((struct sockaddr_in6 *) &to.ss)->sin6_port = htons((uint16_t) port);
+                else
+                        ((struct sockaddr_in *) &to.ss)->sin_port = htons((uint16_t) port);
                 cleanup_free char *sock = vm_rec_run_path(&r, "api.sock");
                 /* without --live a running guest stops first: its memory goes in one round */
                 if (!o->live && st == VM_RUNNING) {
@@ -401,11 +436,14 @@ int vm_migrate(struct vm_ctx *c, const char *name, const struct vm_migrate_opts 
                         ret = vm_api_ok(sock, "PATCH", "/vm", b, NULL, err) < 0 ? -1 : 0;
                         json_decref(b);
                 }
-                json_t *body =
-                        json_pack("{s:s,s:I,s:I,s:b,s:b,s:b}", "destination", to, "max_downtime_ms",
-                                  (json_int_t) (o->max_downtime_ms ? o->max_downtime_ms : 300),
-                                  "bandwidth_mib", (json_int_t) o->bandwidth_mib, "auto_converge",
-                                  o->auto_converge, "postcopy", o->postcopy, "copy_storage", copy);
+                /* berth connects, its VMM sends: a jailed one may open no socket */
+                if (ret == 0)
+                        ret = hand_socket(sock, &to, err);
+                json_t *body = json_pack(
+                        "{s:s,s:I,s:I,s:b,s:b,s:b}", "destination", "fd", "max_downtime_ms",
+                        (json_int_t) (o->max_downtime_ms ? o->max_downtime_ms : 300),
+                        "bandwidth_mib", (json_int_t) o->bandwidth_mib, "auto_converge",
+                        o->auto_converge, "postcopy", o->postcopy, "copy_storage", copy);
                 /* the supervisor records the VMM's exit meanwhile: not under our lock */
                 vm_rec_unlock(&r);
                 int code = ret < 0 ? -1

@@ -246,6 +246,8 @@ static void remove_jail_dir(pid_t pid)
 static void vmm_gone(struct sup *s)
 {
         (void) unlink(s->api_sock);
+        cleanup_free char *hand = vm_rec_run_path(s->r, "api.sock.fd");
+        (void) unlink(hand);
         cleanup_free char *vsock = vm_rec_run_path(s->r, "vsock.sock");
         (void) unlink(vsock);
         if (s->jailed)
@@ -631,7 +633,8 @@ int vm_supervisor_start(struct vm_rec *r, berth_error_t *err)
         if (berth_mkdir_p(r->run, 0700, err) < 0)
                 return -1;
         /* What a VMM killed earlier left: berth-vmm refuses to bind over them. */
-        static const char *const stale[] = {"api.sock", "console.sock", "vsock.sock"};
+        static const char *const stale[] = {"api.sock", "api.sock.fd", "console.sock",
+                                            "vsock.sock"};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(stale); i++) {
                 cleanup_free char *p = vm_rec_run_path(r, stale[i]);
                 (void) unlink(p);

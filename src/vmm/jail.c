@@ -421,7 +421,9 @@ static int rootless_userns(berth_error_t *err)
 static void cleanup_host(const struct vmm_config *c, const struct jail *j)
 {
         /* Sockets the jailed VMM could not unlink as the jail's uid. */
-        const char *socks[] = {c->api_sock, c->console == VMM_CONSOLE_UNIX ? c->console_path : NULL,
+        cleanup_free char *hand = c->api_sock ? berth_xasprintf("%s.fd", c->api_sock) : NULL;
+        const char *socks[] = {c->api_sock, hand,
+                               c->console == VMM_CONSOLE_UNIX ? c->console_path : NULL,
                                c->vsock.cid ? c->vsock.uds_path : NULL};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(socks); i++) {
                 struct stat st;

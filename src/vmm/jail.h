@@ -27,6 +27,7 @@ enum vmm_thread_kind {
         VMM_THREAD_VCPU,     /* KVM_RUN and the port/MMIO exits it serves */
         VMM_THREAD_BLK,      /* a disk's I/O worker */
         VMM_THREAD_POSTCOPY, /* an incoming post-copy's fault and receive threads */
+        VMM_THREAD_MIGRATE,  /* a live migration's sender and throttle (worker.h) */
         VMM_THREAD_KINDS,
 };
 

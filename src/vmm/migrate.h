@@ -101,8 +101,8 @@ struct vmm_migration {
                 to_postcopy; /* PATCH /migrate {"start_postcopy": true}: switch after this round */
         uint64_t requests;   /* post-copy: pages the destination asked for */
         double t_ack;        /* post-copy: when the destination acked (ms, monotonic) */
-        pthread_t thread;
-        bool joined;
+        int hand_fd;         /* "destination": "fd": the socket handed in (migrate_hand.c), or -1 */
+        bool joined;         /* the sender (vm->mig_sender) is done with it */
         bool was_paused, paused_by_us; /* at the switch-over */
         atomic_int state;
         atomic_bool cancel;
@@ -142,6 +142,13 @@ struct json_t *vmm_migrate_status(struct vmm_vm *vm);
 bool vmm_migrate_active(struct vmm_vm *vm);
 /* PATCH /migrate {"start_postcopy": true}: a running pre-copy switches to post-copy. */
 int vmm_migrate_start_postcopy(struct vmm_vm *vm, struct json_t *body, berth_error_t *err);
+/* The socket a migration goes over, handed in on `<api-sock>.fd`
+ * (migrate_hand.c): started with the API; take returns it (or -1) and forgets it. */
+int vmm_migrate_hand_start(struct vmm_vm *vm, const char *api_path, berth_error_t *err);
+int vmm_migrate_hand_take(struct vmm_vm *vm);
+const char *vmm_migrate_hand_path(const struct vmm_vm *vm);
+void vmm_migrate_hand_stop(struct vmm_vm *vm);
+
 /* The VMM is going away: end a migration in flight (cancel, before the vCPUs
  * go), then free it (fini, last). */
 void vmm_migrate_cancel(struct vmm_vm *vm);

@@ -62,8 +62,7 @@ struct sender {
         uint64_t *bitmap;
         double t_start, t_bw; /* the bandwidth cap's clock and bytes since */
         uint64_t bw_bytes;
-        pthread_t throttle;
-        bool throttling;
+        bool throttling; /* vm->mig_throttle runs throttle_thread */
         atomic_bool stop_throttle;
         struct vmm_mig_disks disks;
 };
@@ -165,7 +164,6 @@ static void *throttle_thread(void *arg)
 {
         struct sender *s = arg;
         struct vmm_vm *vm = s->vm;
-        pthread_setname_np(pthread_self(), "mig-throttle");
         while (!atomic_load(&s->stop_throttle) && !atomic_load(&vm->stopping)) {
                 uint64_t pct = atomic_load(&vm->throttle_pct);
                 atomic_store(&vm->throttle_ns, pct * THROTTLE_PERIOD_MS * 1000000ull / 100);
@@ -188,8 +186,12 @@ static void throttle_raise(struct sender *s)
         pthread_mutex_unlock(&s->mig->lock);
         log_info("migration: auto-converge throttles the vCPUs to %llu %%",
                  (unsigned long long) pct);
-        if (!s->throttling)
-                s->throttling = pthread_create(&s->throttle, NULL, throttle_thread, s) == 0;
+        berth_error_t err = NULL;
+        if (!s->throttling &&
+            !(s->throttling = vmm_worker_run(&vm->mig_throttle, throttle_thread, s, &err) == 0)) {
+                log_warn("migration: auto-converge: %s", berth_error_msg(err));
+                berth_error_release(&err);
+        }
 }
 
 static void throttle_end(struct sender *s)
@@ -198,8 +200,9 @@ static void throttle_end(struct sender *s)
         atomic_store(&s->vm->throttle_ns, 0);
         if (s->throttling) {
                 atomic_store(&s->stop_throttle, true);
-                pthread_join(s->throttle, NULL);
+                vmm_worker_wait(&s->vm->mig_throttle);
                 s->throttling = false;
+                atomic_store(&s->stop_throttle, false);
         }
 }
 
@@ -338,7 +341,8 @@ static int migrate(struct sender *s, berth_error_t *err)
 {
         struct vmm_migration *m = s->mig;
         struct vmm_vm *vm = s->vm;
-        int fd = vmm_mig_connect(m->dest, CONNECT_TIMEOUT_MS, err);
+        int fd = m->hand_fd >= 0 ? m->hand_fd : vmm_mig_connect(m->dest, CONNECT_TIMEOUT_MS, err);
+        m->hand_fd = -1; /* the stream's now */
         if (fd < 0)
                 return -1;
         vmm_mig_io_fd(&s->io, fd);
@@ -452,7 +456,6 @@ static int migrate(struct sender *s, berth_error_t *err)
 static void *sender_thread(void *arg)
 {
         struct vmm_migration *m = arg;
-        pthread_setname_np(pthread_self(), "migrate");
         struct sender *s = berth_xcalloc(1, sizeof(*s));
         s->mig = m;
         s->vm = m->vm;
@@ -565,7 +568,7 @@ static void on_done(void *opaque)
         uint64_t n;
         (void) !read(m->done_fd, &n, sizeof(n));
         if (!m->joined) {
-                pthread_join(m->thread, NULL);
+                vmm_worker_wait(&m->vm->mig_sender);
                 m->joined = true;
         }
         if (atomic_load(&m->state) == VMM_MIG_FAILED && m->paused_by_us && !m->lost) {
@@ -591,6 +594,8 @@ static void migration_free(struct vmm_vm *vm)
                 vmm_vm_unwatch_fd(vm, m->done_fd);
                 close(m->done_fd);
         }
+        if (m->hand_fd >= 0)
+                close(m->hand_fd);
         vmm_snap_buf_release(&m->state_buf);
         pthread_mutex_destroy(&m->lock);
         pthread_cond_destroy(&m->cond);
@@ -642,26 +647,32 @@ int vmm_migrate_start(struct vmm_vm *vm, json_t *body, void *api_conn, berth_err
                 return berth_fail(
                         err, EINVAL,
                         "max_downtime_ms wants 1..3600000, bandwidth_mib 0 (no cap)..1000000");
-        /* Jailed, the main thread's list has what a migration needs only with
-         * --jail-migrate (seccomp.c), and its root has no unix socket of the
-         * destination's. */
+        /* Jailed, only with --jail-migrate are a migration's threads made and its
+         * ioctls allowed (seccomp.c), and no list opens a socket to the
+         * destination: the caller hands one in (migrate_hand.c). */
+        bool handed = strcmp(dest, "fd") == 0;
         if (vm->cfg->jail && !vm->cfg->jail_migrate)
                 return berth_fail(err, ENOTSUP,
                                   "this VMM's jail was made without --jail-migrate: it cannot "
                                   "migrate");
-        if (vm->cfg->jail && strncmp(dest, "tcp:", 4) != 0)
+        if (vm->cfg->jail && !handed)
                 return berth_fail(err, ENOTSUP,
-                                  "a jailed VMM migrates to a tcp: destination only (its root "
-                                  "has no `%s`)",
-                                  dest);
+                                  "a jailed VMM opens no socket: hand it one on `%s` and migrate "
+                                  "to \"fd\", not `%s`",
+                                  vmm_migrate_hand_path(vm), dest);
         if (!atomic_load(&vm->started))
                 return berth_fail(err, EINVAL, "the VM is not started");
         if (vmm_migrate_active(vm))
                 return berth_fail(err, EBUSY, "a migration is already running");
         if (vm->migration && !vm->migration->joined) {
-                pthread_join(vm->migration->thread, NULL);
+                vmm_worker_wait(&vm->mig_sender);
                 vm->migration->joined = true;
         }
+        int hand_fd = -1;
+        if (handed && (hand_fd = vmm_migrate_hand_take(vm)) < 0)
+                return berth_fail(err, EINVAL,
+                                  "destination \"fd\": no socket was handed over on `%s`",
+                                  vmm_migrate_hand_path(vm));
         migration_free(vm);
         struct vmm_migration *m = berth_xcalloc(1, sizeof(*m));
         m->vm = vm;
@@ -671,6 +682,7 @@ int vmm_migrate_start(struct vmm_vm *vm, json_t *body, void *api_conn, berth_err
         m->auto_converge = ac;
         m->postcopy = pc;
         m->copy_storage = cs;
+        m->hand_fd = hand_fd;
         m->sock = -1;
         m->joined = true;
         pthread_mutex_init(&m->lock, NULL);
@@ -691,11 +703,10 @@ int vmm_migrate_start(struct vmm_vm *vm, json_t *body, void *api_conn, berth_err
         }
         atomic_store(&m->state, VMM_MIG_ACTIVE);
         m->api_conn = api_conn;
-        int r = pthread_create(&m->thread, NULL, sender_thread, m);
-        if (r != 0) {
+        if (vmm_worker_run(&vm->mig_sender, sender_thread, m, err) < 0) {
                 atomic_store(&m->state, VMM_MIG_FAILED);
                 m->api_conn = NULL;
-                return berth_fail(err, r, "start the migration thread");
+                return berth_wrap(err, "start the migration");
         }
         m->joined = false;
         log_info("migration to %s started (%s%s, max downtime %llu ms, bandwidth %s%llu MiB/s%s)",
@@ -751,7 +762,7 @@ void vmm_migrate_cancel(struct vmm_vm *vm)
         pthread_cond_broadcast(&m->cond);
         pthread_mutex_unlock(&m->lock);
         if (!m->joined) {
-                pthread_join(m->thread, NULL);
+                vmm_worker_wait(&vm->mig_sender);
                 m->joined = true;
         }
 }

@@ -519,8 +519,8 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 case O_JAIL_SELFTEST:
                         if ((c->jail_selftest = vmm_thread_kind_parse(optarg)) < 0)
                                 return usage_error(err,
-                                                   "--jail-selftest `%s`: want main, vcpu, blk or "
-                                                   "postcopy",
+                                                   "--jail-selftest `%s`: want main, vcpu, blk, "
+                                                   "postcopy or migrate",
                                                    optarg);
                         break;
                 case 'h':

@@ -128,35 +128,15 @@ static const unsigned long snapshot_ioctls[] = {
         KVM_GET_CPUID2,      KVM_GET_IRQCHIP, KVM_GET_PIT2,           KVM_GET_CLOCK,
 };
 
-/* --jail-migrate, on the main thread and so on the threads it starts (a
- * thread inherits its creator's list): the sender thread (and auto-converge's
- * throttle), a tcp connection to the destination, KVM's dirty log, and the
- * state as a snapshot reads it (snapshot_ioctls). */
+/* --jail-migrate.  The main thread reads the VM's state at the switch-over
+ * (snapshot_ioctls) and the last round's dirty pages; the migration's own
+ * threads (VMM_THREAD_MIGRATE: the sender and auto-converge's throttle, made
+ * with the VM, worker.h) turn KVM's dirty log on and off and read it, read
+ * guest RAM and the disks, and write the stream to a socket handed in by the
+ * caller (migrate_hand.c): no list opens a network socket or makes a thread
+ * once the VM runs. */
+static const unsigned long main_migrate_ioctls[] = {KVM_GET_DIRTY_LOG};
 static const unsigned long migrate_ioctls[] = {KVM_SET_USER_MEMORY_REGION, KVM_GET_DIRTY_LOG};
-
-static int allow_migrate(scmp_filter_ctx ctx)
-{
-        int r = 0;
-        for (int i = 0; r == 0 && i < 2; i++)
-                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                                     SCMP_A0(SCMP_CMP_EQ, i ? AF_INET6 : AF_INET));
-        /* threads only (pthread_create): clone with CLONE_THREAD; clone3 passes its
-         * flags in memory, which a filter cannot read, so glibc is told ENOSYS and
-         * falls back to clone */
-        if (r == 0)
-                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                                     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
-        if (r == 0)
-                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-        /* a thread naming itself ("migrate", "mig-throttle"): glibc's prctl */
-        if (r == 0)
-                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-                                     SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
-        for (size_t i = 0; r == 0 && i < BERTH_ARRAY_SIZE(migrate_ioctls); i++)
-                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                                     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, migrate_ioctls[i]));
-        return r;
-}
 
 static int allow(scmp_filter_ctx ctx, const int *calls, size_t n)
 {
@@ -223,6 +203,18 @@ static int build(scmp_filter_ctx ctx, enum vmm_thread_kind kind, const struct vm
                 if (r == 0)
                         r = allow_ioctls(ctx, blk_ioctls, BERTH_ARRAY_SIZE(blk_ioctls));
                 break;
+        case VMM_THREAD_MIGRATE:
+                if (r == 0)
+                        r = allow(ctx, disk_calls, BERTH_ARRAY_SIZE(disk_calls));
+                if (r == 0)
+                        r = allow(ctx, device_calls, BERTH_ARRAY_SIZE(device_calls));
+                if (r == 0)
+                        r = allow_ioctls(ctx, migrate_ioctls, BERTH_ARRAY_SIZE(migrate_ioctls));
+                /* /proc/self/pagemap (which pages to skip) is not in the jail: refused,
+                 * round 1 reads all of RAM instead */
+                if (r == 0)
+                        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOENT), SCMP_SYS(openat), 0);
+                break;
         case VMM_THREAD_POSTCOPY:
                 if (r == 0)
                         r = allow(ctx, postcopy_calls, BERTH_ARRAY_SIZE(postcopy_calls));
@@ -255,7 +247,8 @@ static int build(scmp_filter_ctx ctx, enum vmm_thread_kind kind, const struct vm
                 if (r == 0 && kind == VMM_THREAD_MAIN && (ids->snapshots || ids->migrate))
                         r = allow_ioctls(ctx, snapshot_ioctls, BERTH_ARRAY_SIZE(snapshot_ioctls));
                 if (r == 0 && kind == VMM_THREAD_MAIN && ids->migrate)
-                        r = allow_migrate(ctx);
+                        r = allow_ioctls(ctx, main_migrate_ioctls,
+                                         BERTH_ARRAY_SIZE(main_migrate_ioctls));
                 break;
         case VMM_THREAD_KINDS:
                 break;
@@ -279,7 +272,8 @@ int vmm_seccomp_install(enum vmm_thread_kind kind, const struct vmm_jail_ids *id
         return 0;
 }
 
-static const char *const kind_names[VMM_THREAD_KINDS] = {"main", "vcpu", "blk", "postcopy"};
+static const char *const kind_names[VMM_THREAD_KINDS] = {"main", "vcpu", "blk", "postcopy",
+                                                         "migrate"};
 
 int vmm_thread_kind_parse(const char *s)
 {

@@ -329,6 +329,7 @@ static void log_layout(struct vmm_vm *vm, const char *cmdline)
 static void vm_destroy(struct vmm_vm *vm)
 {
         vmm_api_stop(vm);
+        vmm_migrate_hand_stop(vm);
         vmm_migrate_cancel(vm);
         vmm_migrate_incoming_fini(vm);
         vmm_vm_pause(vm, false); /* let paused vCPU threads see the stop */
@@ -358,6 +359,8 @@ static void vm_destroy(struct vmm_vm *vm)
         vmm_console_fini(vm);
         vmm_snapshot_close(vm);
         vmm_migrate_fini(vm);
+        vmm_worker_stop(&vm->mig_sender);
+        vmm_worker_stop(&vm->mig_throttle);
 }
 
 /* The event loop, signals and the API: what runs before the VM exists. */
@@ -382,7 +385,8 @@ static int loop_setup(struct vmm_vm *vm, berth_error_t *err)
         int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sfd < 0 || vmm_vm_watch_fd(vm, sfd, on_signal, vm, err) < 0)
                 return berth_fail(err, errno, "signalfd");
-        if (vm->cfg->api_sock && vmm_api_start(vm, vm->cfg->api_sock, err) < 0)
+        if (vm->cfg->api_sock && (vmm_api_start(vm, vm->cfg->api_sock, err) < 0 ||
+                                  vmm_migrate_hand_start(vm, vm->cfg->api_sock, err) < 0))
                 return -1;
         return 0;
 }
@@ -441,6 +445,14 @@ int vmm_vm_boot(struct vmm_vm *vm, berth_error_t *err)
                         vmm_vm_stop(vm, VMM_EXIT_ERROR);
                         ret = -1;
                 }
+        /* Jailed with --jail-migrate: a migration's threads now, while clone is
+         * allowed (the main thread's list has none). */
+        if (ret == 0 && vm->cfg->jail && vm->cfg->jail_migrate &&
+            (vmm_worker_start(&vm->mig_sender, err) < 0 ||
+             vmm_worker_start(&vm->mig_throttle, err) < 0)) {
+                vmm_vm_stop(vm, VMM_EXIT_ERROR);
+                ret = -1;
+        }
         /* The main thread's list last: threads it creates would inherit it
          * on top of their own. */
         if (ret == 0 && vmm_jail_thread(VMM_THREAD_MAIN, err) < 0) {
@@ -495,6 +507,8 @@ int vmm_run(const struct vmm_config *cfg, berth_error_t *err)
         vm->api_cfg.json = NULL;
         vm->cfg = &vm->api_cfg;
         vm->kvm_fd = vm->vm_fd = vm->epoll_fd = vm->stop_fd = -1;
+        vmm_worker_init(&vm->mig_sender, "migrate", VMM_THREAD_MIGRATE);
+        vmm_worker_init(&vm->mig_throttle, "mig-throttle", VMM_THREAD_MIGRATE);
         vm->pio.unclaimed_fill = 0xff;
         pthread_mutex_init(&vm->pause_lock, NULL);
         pthread_cond_init(&vm->pause_cond, NULL);

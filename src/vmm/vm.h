@@ -15,6 +15,7 @@
 #include "vmm/mem.h"
 #include "vmm/serial.h"
 #include "vmm/vmm.h"
+#include "vmm/worker.h"
 
 struct vmm_vm;
 struct virtio_mmio_dev;
@@ -24,6 +25,7 @@ struct vmm_api;
 struct vmm_restore;
 struct vmm_migration;
 struct vmm_postcopy;
+struct vmm_hand;
 
 #define VMM_BALLOON_NSTATS 10 /* VIRTIO_BALLOON_S_NR */
 
@@ -91,6 +93,10 @@ struct vmm_vm {
         struct vmm_restore *restore;
         /* the last live migration from here (migrate.h), NULL before one */
         struct vmm_migration *migration;
+        /* its threads, made ahead when jailed (worker.h), and the socket handed in
+         * for it (migrate_hand.c) */
+        struct vmm_worker mig_sender, mig_throttle;
+        struct vmm_hand *hand;
         /* an incoming post-copy still fetching RAM (postcopy.h), NULL otherwise */
         struct vmm_postcopy *postcopy;
         /* auto-converge: a vCPU that sees a new ticket sleeps throttle_ns */

@@ -545,7 +545,7 @@ JSON
         found=$(cd "/proc/$pid/root" && find . \( -type f -o -type c -o -type s \) | sort)
         rundir="$BERTH_RUN_DIR/vms/jl" # as berth names it to the VMM
         expected=$(printf '%s\n' ./dev/kvm ".$(realpath "$GUEST")" ".$(realpath "$BATS_TEST_TMPDIR/disk.raw")" \
-                ".$rundir/api.sock" ".$rundir/console.sock" | sort)
+                ".$rundir/api.sock" ".$rundir/api.sock.fd" ".$rundir/console.sock" | sort)
         echo "found: $found"
         [ "$found" = "$expected" ]
         [ ! -e "/proc/$pid/root/etc/passwd" ]
@@ -574,7 +574,7 @@ JSON
 true" ]
         vm destroy jl
         assert_success
-        [ ! -e "$BERTH_RUN_DIR/vms/jl/api.sock" ]
+        [ ! -e "$BERTH_RUN_DIR/vms/jl/api.sock" ] && [ ! -e "$BERTH_RUN_DIR/vms/jl/api.sock.fd" ]
         [ -z "$(ls -A "$BERTH_RUN_DIR/vmm")" ]
         [ ! -e /sys/fs/cgroup/cpu/berth/vms/jl ] && [ ! -e /sys/fs/cgroup/berth/vms/jl ]
         # Limits it could not honour are refused at create.

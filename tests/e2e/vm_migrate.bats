@@ -220,3 +220,27 @@ first_count() {
         run on a "$BERTH" vm rm --disks cs1
         [ "$status" -eq 0 ]
 }
+
+@test "vm migrate: a jailed VM moves --live to a unix: address too (berth hands its VMM the socket)" {
+        require_kvm
+        require_root
+        on a "$BERTH" vm create ux1 --kernel "$GUEST" --memory 128 --cmdline guest.count=16
+        on a "$BERTH" vm start ux1
+        local log_a="$d/a/data/vms/ux1/console.log" log_b="$d/b/data/vms/ux1/console.log"
+        wait_count_above "$log_a" 3
+        on b "$BERTH" vm receive "unix:$d/recv.sock" >"$d/recv.out" 2>&1 &
+        local rp=$!
+        pids+=("$rp")
+        for _ in $(seq 100); do [ -S "$d/recv.sock" ] && break; sleep 0.05; done
+        run on a "$BERTH" vm migrate --live ux1 "unix:$d/recv.sock"
+        echo "$output" >&2
+        cat "$d/recv.out" >&2
+        [ "$status" -eq 0 ]
+        wait "$rp"
+        wait_count_above "$log_b" 3
+        [ "$(first_count "$log_b")" -ge "$(last_count "$log_a")" ]
+        on b "$BERTH" vm inspect ux1 >"$d/b.json"
+        [ "$(field 'd["State"]["Jailed"]' <"$d/b.json")" = True ]
+        # the source's VMM opened no socket of its own: the handed one went
+        grep -q 'a socket was handed over' "$d/a/data/vms/ux1/vmm.log"
+}

@@ -76,7 +76,8 @@ jailed_pid() {
         grep -q $'^NSpid:\t[0-9]*\t1$' <<<"$status_file"
         # The root: the VM's files, the socket directory, /dev/kvm; nothing else.
         found=$(cd "/proc/$child/root" && find . \( -type f -o -type c -o -type s \) | sort)
-        expected=$(printf '%s\n' "./dev/kvm" ".$vm/disk.raw" ".$vm/guest.elf" ".$vm/sock/api.sock" | sort)
+        expected=$(printf '%s\n' "./dev/kvm" ".$vm/disk.raw" ".$vm/guest.elf" ".$vm/sock/api.sock" \
+                ".$vm/sock/api.sock.fd" | sort)
         echo "found: $found"
         [ "$found" = "$expected" ]
         [ ! -e "/proc/$child/root/etc/passwd" ]
@@ -100,6 +101,13 @@ jailed_pid() {
                 assert_output_contains "the $kind thread calls personality()"
                 assert_output_contains "killed by signal 31"
         done
+        # a migration's threads, made with the VM under --jail-migrate (the post-copy
+        # destination's are in vmm_migrate.bats)
+        run timeout 20 "$BERTH_VMM" --jail --jail-migrate --jail-selftest migrate \
+                --kernel "$vm/guest.elf" --memory 32 --cmdline "guest.exit=hang" </dev/null
+        echo "migrate: $status $output"
+        [ "$status" -eq 159 ]
+        assert_output_contains "the migrate thread calls personality()"
         # Without the jail the hook is refused, not ignored.
         run timeout 20 "$BERTH_VMM" --jail-selftest main --kernel "$vm/guest.elf" </dev/null
         [ "$status" -eq 2 ]

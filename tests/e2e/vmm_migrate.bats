@@ -355,7 +355,26 @@ PY
         kill -TERM "$dst_pid"
 }
 
-@test "vmm migrate: a jailed source migrates over tcp with --jail-migrate, and only with it" {
+# SOCK ADDR: connect to ADDR (tcp:HOST:PORT, unix:PATH) and hand the connection to the VMM
+# whose API is SOCK, on SOCK.fd (as berth vm migrate does); wait for its answer.
+hand_fd() {
+        python3 - "$1" "$2" <<'PY'
+import socket, sys
+api, addr = sys.argv[1], sys.argv[2]
+if addr.startswith("unix:"):
+    c = socket.socket(socket.AF_UNIX)
+    c.connect(addr[5:])
+else:
+    host, port = addr[4:].rsplit(":", 1)
+    c = socket.create_connection((host.strip("[]"), int(port)))
+s = socket.socket(socket.AF_UNIX)
+s.connect(api + ".fd")
+socket.send_fds(s, [b"x"], [c.fileno()])
+sys.exit(0 if s.recv(1) == b"1" else 1)
+PY
+}
+
+@test "vmm migrate: a jailed source migrates over a socket handed in, with --jail-migrate only" {
         kvm_guest
         require_root
         local port=$((20000 + RANDOM % 20000))
@@ -376,9 +395,13 @@ PY
         src_pid=$last_pid
         wait_sock "$d/src.sock"
         wait_count_above "$d/src.out" 3
-        run api "$d/src.sock" PUT /migrate "{\"destination\": \"unix:$d/mig.sock\"}"
-        [[ "$output" == *"tcp: destination only"*" 400" ]]
+        # it opens no socket itself: a destination address is refused, a handed one is used
         run api "$d/src.sock" PUT /migrate "{\"destination\": \"tcp:127.0.0.1:$port\"}"
+        [[ "$output" == *"a jailed VMM opens no socket: hand it one on"*" 400" ]]
+        run api "$d/src.sock" PUT /migrate '{"destination": "fd"}'
+        [[ "$output" == *"no socket was handed over"*" 400" ]]
+        hand_fd "$d/src.sock" "tcp:127.0.0.1:$port"
+        run api "$d/src.sock" PUT /migrate '{"destination": "fd"}'
         echo "$output" >&2
         [[ "$output" == *'"state":"completed"'*" 200" ]]
         wait_status 14 "$src_pid"

@@ -46,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "common/util.h"
@@ -250,24 +251,8 @@ static int hand_socket(const char *api_sock, const struct addr *to, berth_error_
         if (h < 0 || connect(h, (struct sockaddr *) &un, sizeof(un)) < 0)
                 return berth_fail(err, errno, "connect to `%s`", path);
         set_timeout(h, IO_TIMEOUT_S);
-        char byte = 'x';
-        struct iovec iov = {&byte, 1};
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } u;
-        memset(&u, 0, sizeof(u));
-        struct msghdr msg = {.msg_iov = &iov,
-                             .msg_iovlen = 1,
-                             .msg_control = u.buf,
-                             .msg_controllen = sizeof(u.buf)};
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &c, sizeof(int));
-        if (sendmsg(h, &msg, MSG_NOSIGNAL) != 1)
-                return berth_fail(err, errno, "hand the connection over on `%s`", path);
+        if (berth_send_fd(h, c, "x", 1, err) < 0)
+                return berth_wrap(err, "hand the connection over on `%s`", path);
         char ok = 0;
         if (read(h, &ok, 1) != 1 || ok != '1')
                 return berth_fail(err, EIO, "`%s` did not take the connection", path);

@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/fdpass.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "vmm/migrate.h"
@@ -35,24 +36,12 @@ static int take_one(struct vmm_hand *h, int conn)
         struct pollfd p = {.fd = conn, .events = POLLIN};
         if (poll(&p, 1, HAND_WAIT_MS) <= 0)
                 return -1;
-        char byte;
-        struct iovec iov = {&byte, 1};
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } u;
-        struct msghdr msg = {.msg_iov = &iov,
-                             .msg_iovlen = 1,
-                             .msg_control = u.buf,
-                             .msg_controllen = sizeof(u.buf)};
-        if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) <= 0)
+        berth_error_t err = NULL;
+        int fd = berth_recv_fd(conn, &err);
+        if (fd < 0) {
+                berth_error_release(&err);
                 return -1;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-            c->cmsg_len != CMSG_LEN(sizeof(int)) || (msg.msg_flags & MSG_CTRUNC))
-                return -1;
-        int fd;
-        memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+        }
         struct stat st;
         int type = 0;
         socklen_t tl = sizeof(type);

@@ -18,7 +18,9 @@
  *   PUT   /snapshot/create      {"snapshot_path": P, "mem_file_path": P} on a paused VM
  *   PUT   /snapshot/load        {"snapshot_path": P, "mem_backend": {...}, "resume_vm": B}
  *                                 in a VMM not started yet (snapshot_api.c)
- *   PUT   /migrate              {"destination": "tcp:H:P"|"unix:P", "max_downtime_ms": N,
+ *   PATCH /drives/{drive_id}    {"path_on_host": F, "backing": B}: the running drive goes on
+ *                                 in F, a file of the same size (an overlay on its old one)
+ *   PUT   /migrate              {"destination": "tcp:H:P"|"unix:P"|"fd", "max_downtime_ms": N,
  *                                  "bandwidth_mib": N, "auto_converge": B}: live migration
  *                                 (migrate_send.c); answered when it ends, with its figures;
  *                                 after a success the VMM exits (status 14)
@@ -55,6 +57,7 @@
 #include "common/util.h"
 #include "vmm/migrate.h"
 #include "vmm/snapshot.h"
+#include "vmm/virtio_blk.h"
 #include "vmm/virtio_mmio.h"
 #include "vmm/vm.h"
 
@@ -375,6 +378,53 @@ static struct api_reply put_config(struct vmm_vm *vm, const char *path, const ch
 /* PATCH /network-interfaces/{id}: Firecracker's way to change an
  * interface's rate limiters.  Before start the body is merged into the
  * interface's PUT body; after, the device takes the new limits at once. */
+/* PATCH /drives/{id} {"path_on_host": FILE, "backing": ALLOWED}: before the
+ * start, a change to the drive's configuration; on a running VM, the drive
+ * goes on in FILE (same size: an overlay made on its file, berth vm's
+ * --disk-only snapshots; virtio_blk_switch), which later snapshots name. */
+static struct api_reply patch_drive(struct vmm_vm *vm, const char *path, const char *id,
+                                    json_t *body)
+{
+        const char *given = NULL, *file = NULL, *backing = NULL;
+        json_error_t je;
+        if (!body || json_unpack_ex(body, &je, JSON_STRICT, "{s?s,s:s,s?s}", "drive_id", &given,
+                                    "path_on_host", &file, "backing", &backing) < 0)
+                return fault(400, "%s: want {\"path_on_host\": FILE, \"backing\": ALLOWED}", path);
+        if (given && strcmp(given, id) != 0)
+                return fault(400, "drive_id in the body differs from the path's `%s`", id);
+        if (!atomic_load(&vm->started))
+                return fault(400, "%s: before the start, PUT the drive whole", path);
+        if (vmm_migrate_active(vm))
+                return fault(409, "%s: a migration is in progress", path);
+        unsigned i = 0;
+        for (; i < vm->cfg->n_disks; i++) {
+                char did[16];
+                snprintf(did, sizeof(did), "disk%u", i);
+                const char *d = vm->cfg->disks[i].id ? vm->cfg->disks[i].id : did;
+                if (strcmp(d, id) == 0)
+                        break;
+        }
+        struct virtio_blk *b = i < vm->cfg->n_disks ? virtio_blk_of_drive(vm, i) : NULL;
+        if (!b)
+                return fault(404, "%s: no such drive", path);
+        berth_error_t err = NULL;
+        if (virtio_blk_switch(b, file, backing, &err) < 0) {
+                struct api_reply r = fault(400, "%s: %s", path, berth_error_msg(err));
+                berth_error_release(&err);
+                return r;
+        }
+        free(vm->drive_path[i]);
+        free(vm->drive_backing[i]);
+        vm->drive_path[i] = berth_xstrdup(file);
+        vm->drive_backing[i] = backing ? berth_xstrdup(backing) : NULL;
+        vm->api_cfg.disks[i].path = vm->drive_path[i];
+        vm->api_cfg.disks[i].backing = vm->drive_backing[i];
+        vm->api_cfg.disks[i].format = DISK_FORMAT_AUTO;
+        vm->api_cfg.disks[i].io_uring = false;
+        log_info("drive %s: now on `%s`", id, file);
+        return (struct api_reply){204, NULL};
+}
+
 static struct api_reply patch_net(struct vmm_vm *vm, const char *path, const char *id, json_t *body)
 {
         json_t *rx = NULL, *tx = NULL;
@@ -513,6 +563,8 @@ static struct api_reply route(struct vmm_api *api, const char *method, const cha
                 return put_config(vm, path, "network-interfaces", "iface_id", path + 20, body);
         if (patch && berth_str_has_prefix(path, "/network-interfaces/"))
                 return patch_net(vm, path, path + 20, body);
+        if (patch && berth_str_has_prefix(path, "/drives/"))
+                return patch_drive(vm, path, path + 8, body);
         if (!started && (strcmp(path, "/vm") == 0 || berth_str_has_prefix(path, "/balloon")))
                 return fault(400,
                              "%s %s: the VM is not started yet (PUT /actions "

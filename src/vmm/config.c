@@ -141,6 +141,7 @@ static int drives(struct vmm_config *c, json_t *a, const char *path, berth_error
                 struct vmm_disk_config *dc = &c->disks[c->n_disks++];
                 if (limiter(rl, &dc->limit, path, "drives", "rate_limiter", err) < 0)
                         return -1;
+                dc->id = id;
                 dc->path = file;
                 dc->backing = backing;
                 dc->readonly = ro;

@@ -118,8 +118,17 @@ static const unsigned long device_ioctls[] = {KVM_IRQ_LINE,    KVM_IRQFD, KVM_IO
  * from KVM, and the state and memory files are created there (a temporary
  * file renamed into place).  The jail's root is what openat can reach. */
 static const int snapshot_calls[] = {
-        SCMP_SYS(openat),   SCMP_SYS(fchmod),    SCMP_SYS(rename),
-        SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(unlinkat),
+        SCMP_SYS(openat),
+        SCMP_SYS(fchmod),
+        SCMP_SYS(rename),
+        SCMP_SYS(renameat),
+        SCMP_SYS(renameat2),
+        SCMP_SYS(unlinkat),
+        /* a drive switched to a new overlay there (PATCH /drives): its chain is opened as
+         * at the start, the backing policy resolving names (realpath), each layer below the
+         * top checked not to be on a pseudo-fs */
+        SCMP_SYS(fstatfs),
+        SCMP_SYS(readlink),
 };
 static const unsigned long snapshot_ioctls[] = {
         KVM_GET_MP_STATE,    KVM_GET_REGS,    KVM_GET_SREGS,          KVM_GET_XSAVE,

@@ -617,6 +617,48 @@ int virtio_blk_add(struct vmm_vm *vm, const struct vmm_disk_config *dc, berth_er
         return 0;
 }
 
+int virtio_blk_switch(struct virtio_blk *b, const char *path, const char *backing,
+                      berth_error_t *err)
+{
+        if (b->readonly)
+                return berth_fail(err, EROFS, "a read-only drive keeps its file");
+        struct disk *d;
+        struct disk_open_opts o = {.backing_allow = backing};
+        unsigned flags = b->direct ? DISK_DIRECT : 0;
+        if (disk_open_ex(path, DISK_FORMAT_AUTO, flags, &o, &d, err) < 0)
+                return -1;
+        if (d->size != b->disk->size || d->readonly) {
+                int e = d->readonly ? EROFS : EINVAL;
+                uint64_t size = d->size;
+                disk_close(d);
+                return berth_fail(err, e,
+                                  "`%s` has %llu bytes%s, the drive %llu: the guest's disk "
+                                  "cannot change under it",
+                                  path, (unsigned long long) size,
+                                  e == EROFS ? " and is read-only" : "",
+                                  (unsigned long long) b->disk->size);
+        }
+        /* no request is between its I/O and its completion under io_lock */
+        pthread_mutex_lock(&b->io_lock);
+        int r = disk_flush(b->disk, err);
+        if (r == 0) {
+                struct disk *old = b->disk;
+                b->disk = d;
+                /* the ring was made on the old file's descriptor */
+                if (b->uring) {
+                        blk_uring_free(b->uring);
+                        b->uring = NULL;
+                        free(b->pending);
+                        b->pending = NULL;
+                }
+                disk_close(old);
+        }
+        pthread_mutex_unlock(&b->io_lock);
+        if (r < 0)
+                disk_close(d);
+        return r;
+}
+
 struct virtio_blk *virtio_blk_of_drive(struct vmm_vm *vm, unsigned drive)
 {
         for (unsigned i = 0, n = 0; i < vm->n_virtio; i++) {

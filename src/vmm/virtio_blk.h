@@ -17,6 +17,13 @@ int virtio_blk_request(void *blk, struct virtq_elem *e);
 /* Flush (unless read-only), close the disk, free. */
 void virtio_blk_free(void *blk);
 
+/* PATCH /drives/{id} on a running VM: the drive goes on in another file of
+ * the same size (a new overlay on the old one: berth vm's --disk-only
+ * snapshots); the old file is flushed and closed.  io_uring stops: the
+ * new file goes through the disk layer. */
+int virtio_blk_switch(struct virtio_blk *b, const char *path, const char *backing,
+                      berth_error_t *err);
+
 /* Copying a running VM's disk (migration's copy_storage, migrate_disk.c). */
 struct vmm_vm;
 /* The device of the VM's drive at this config index, or NULL. */

@@ -356,6 +356,10 @@ static void vm_destroy(struct vmm_vm *vm)
                 vmm_i8042_destroy(&vm->i8042);
         free(vm->cpuid);
         free(vm->net_ip_arg);
+        for (unsigned i = 0; i < VMM_MAX_DISKS; i++) {
+                free(vm->drive_path[i]);
+                free(vm->drive_backing[i]);
+        }
         vmm_console_fini(vm);
         vmm_snapshot_close(vm);
         vmm_migrate_fini(vm);

@@ -102,7 +102,9 @@ struct vmm_vm {
         /* auto-converge: a vCPU that sees a new ticket sleeps throttle_ns */
         atomic_uint throttle_ticket;
         atomic_ullong throttle_ns, throttle_pct;
-        char *net_ip_arg;        /* ip= for the guest: the first interface on a berth network */
+        char *net_ip_arg; /* ip= for the guest: the first interface on a berth network */
+        /* PATCH /drives on a running VM: the files the drives moved to (api_cfg points here) */
+        char *drive_path[VMM_MAX_DISKS], *drive_backing[VMM_MAX_DISKS];
         atomic_ullong exits[64]; /* per KVM exit reason, for the metrics */
         pthread_mutex_t pause_lock;
         pthread_cond_t pause_cond;

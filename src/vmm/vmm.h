@@ -58,6 +58,7 @@ struct vmm_limit_config {
 void vmm_bucket_per_second(struct vmm_bucket_config *b, uint64_t rate);
 
 struct vmm_disk_config {
+        const char *id; /* drive_id; NULL: "disk<index>" */
         const char *path;
         bool readonly;
         bool direct;         /* O_DIRECT: bypass the host page cache */

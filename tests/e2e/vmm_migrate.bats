@@ -448,7 +448,7 @@ copy_storage_migration() {
         assert_failure 1
         grep -q 'incoming migration: .* MiB of disk data' "$d/dst.log"
         # the guest's view is the target's: stopped, it reads back whole
-        kill -KILL "$dst_pid"
+        kill -TERM "$dst_pid"
         wait "$dst_pid" || true
         check_disk_region "$d/dst.$fmt" 8
 }

@@ -18,6 +18,7 @@
 
 #include "common/util.h"
 #include "disk/disk_internal.h"
+#include "disk/qcow2.h"
 
 static const uint8_t qcow2_magic[4] = {'Q', 'F', 'I', 0xfb};
 
@@ -323,6 +324,29 @@ int disk_flush(struct disk *d, berth_error_t *err)
         if (d->readonly)
                 return 0;
         return d->ops->flush(d, err);
+}
+
+int disk_freeze(struct disk *d, berth_error_t *err)
+{
+        if (d->readonly)
+                return 0;
+        if (d->format == DISK_FORMAT_QCOW2)
+                return qcow2_freeze(d, err);
+        if (disk_flush(d, err) < 0)
+                return -1;
+        d->readonly = true;
+        return 0;
+}
+
+const char *disk_backing_name(struct disk *d)
+{
+        struct qcow2_info info;
+        berth_error_t err = NULL;
+        if (d->format != DISK_FORMAT_QCOW2 || qcow2_get_info(d, &info, &err) < 0) {
+                berth_error_release(&err);
+                return NULL;
+        }
+        return info.backing_name;
 }
 
 int disk_discard(struct disk *d, uint64_t off, uint64_t len, berth_error_t *err)

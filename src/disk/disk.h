@@ -113,6 +113,11 @@ void disk_close(struct disk *d);
 int disk_pread(struct disk *d, void *buf, size_t len, uint64_t off, berth_error_t *err);
 int disk_pwrite(struct disk *d, const void *buf, size_t len, uint64_t off, berth_error_t *err);
 int disk_flush(struct disk *d, berth_error_t *err);
+/* Everything written back and the image read-only from now on (it becomes an
+ * overlay's backing file while open: a running drive's switch). */
+int disk_freeze(struct disk *d, berth_error_t *err);
+/* The backing file's name as the image stores it, or NULL. */
+const char *disk_backing_name(struct disk *d);
 int disk_discard(struct disk *d, uint64_t off, uint64_t len, berth_error_t *err);
 
 /* A raw disk's file descriptor, for callers that do their own I/O on it

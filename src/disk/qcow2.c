@@ -592,6 +592,25 @@ static void qcow2_close(struct disk *d)
         d->priv = NULL;
 }
 
+int qcow2_freeze(struct disk *d, berth_error_t *err)
+{
+        struct qcow2 *q = q_of(d);
+        if (q->readonly)
+                return 0;
+        /* what its close does, now: the file is final from here on */
+        int ret = qcow2_release_pool(q, err);
+        struct stat st;
+        uint64_t end = q->end_cluster << q->cluster_bits;
+        if (ret == 0 && fstat(q->fd, &st) == 0 && (uint64_t) st.st_size > end &&
+            ftruncate(q->fd, (off_t) end) < 0)
+                log_debug("cannot trim `%s`: %s", q->d->path, strerror(errno));
+        if (ret == 0)
+                ret = qcow2_sync(q, err);
+        if (ret == 0)
+                q->readonly = d->readonly = true;
+        return ret;
+}
+
 static const struct disk_ops qcow2_ops = {
         .name = "qcow2",
         .pread = qcow2_pread,

@@ -68,6 +68,8 @@ int qcow2_make_empty(struct disk *d, berth_error_t *err);
 
 /* Change the backing file name and format stored in the header (no data copied). */
 int qcow2_set_backing(struct disk *d, const char *name, const char *fmt, berth_error_t *err);
+/* Written back whole (its pool given back, trimmed, synced) and read-only from now on. */
+int qcow2_freeze(struct disk *d, berth_error_t *err);
 
 uint64_t qcow2_cluster_size(struct disk *d);
 

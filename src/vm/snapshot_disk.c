@@ -10,7 +10,10 @@
  * above the snapshot's file is committed into it) so the chain gets shorter.  Every change
  * ends with a sweep: chain files no active layer or snapshot reaches are removed.
  *
- * Shut-off VMs only: berth-vmm cannot yet switch a running drive to another file. */
+ * A running VM's snapshot is taken paused: the overlays are made, berth-vmm switches each
+ * drive onto its own (PATCH /drives: the open disk becomes the overlay's backing file, so a
+ * jailed VMM opens only the overlay, which is then the jail's uid's), and the VM resumes.
+ * Revert and rm want a shut-off VM. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -206,9 +209,44 @@ static int refuse_live(struct vm_rec *r, const char *what, berth_error_t *err)
         if (!vm_status_live(st))
                 return 0;
         return berth_fail(err, EBUSY,
-                          "VM `%s` is %s: %s works on a shut-off VM (berth-vmm cannot switch a "
-                          "running drive to another file yet); shut it down first",
-                          r->name, vm_status_name(st), what);
+                          "VM `%s` is %s: %s works on a shut-off VM; shut it down first", r->name,
+                          vm_status_name(st), what);
+}
+
+/* A running VM's drives onto their new overlays (switch: the drive documents, "Drive" and
+ * "Over"), paused meanwhile unless it was.  On a failure the drives switched stay so (their
+ * documents get "Switched"), the definition must follow them. */
+static int switch_live(struct vm_rec *r, enum vm_status st, json_t *sw, berth_error_t *err)
+{
+        cleanup_free char *sock = vm_rec_run_path(r, "api.sock");
+        json_t *b = json_pack("{s:s}", "state", "Paused");
+        int ret = st == VM_PAUSED ? 0 : vm_api_ok(sock, "PATCH", "/vm", b, NULL, err);
+        json_decref(b);
+        size_t i;
+        json_t *d;
+        json_array_foreach(sw, i, d)
+        {
+                if (ret < 0)
+                        break;
+                const char *id = json_string_value(json_object_get(d, "Drive"));
+                cleanup_free char *path = berth_xasprintf("/drives/%s", id);
+                json_t *body = json_pack("{s:O}", "path_on_host", json_object_get(d, "Over"));
+                if (json_is_string(json_object_get(d, "Backing")))
+                        json_object_set(body, "backing", json_object_get(d, "Backing"));
+                ret = vm_api_ok(sock, "PATCH", path, body, NULL, err);
+                json_decref(body);
+                if (ret == 0)
+                        json_object_set_new(d, "Switched", json_true());
+        }
+        if (st != VM_PAUSED) {
+                berth_error_t e = NULL;
+                b = json_pack("{s:s}", "state", "Resumed");
+                if (vm_api_ok(sock, "PATCH", "/vm", b, NULL, ret < 0 ? &e : err) < 0 && ret == 0)
+                        ret = -1;
+                berth_error_release(&e);
+                json_decref(b);
+        }
+        return ret;
 }
 
 int vm_snapshot_create_disk(struct vm_ctx *c, const char *name, const char *snap,
@@ -221,10 +259,13 @@ int vm_snapshot_create_disk(struct vm_ctx *c, const char *name, const char *snap
                 return -1;
         cleanup_free char *dir = berth_xasprintf("%s/snapshots/%s", r.dir, snap);
         cleanup_free char *tmp = berth_xasprintf("%s/snapshots/.%s.tmp", r.dir, snap);
-        json_t *disks = json_array(), *made = json_array();
+        json_t *disks = json_array(), *made = json_array(), *sw = json_array();
         json_t *old_cfg = json_deep_copy(r.cfg);
         struct disk_open_opts o;
-        int ret = refuse_live(&r, "a --disk-only snapshot", err);
+        enum vm_status st = vm_rec_reconcile(&r);
+        bool live = vm_status_live(st);
+        bool jailed = live && json_is_true(json_object_get(r.state, "Jailed"));
+        int ret = 0;
         if (ret == 0 && access(dir, F_OK) == 0)
                 ret = berth_fail(err, EEXIST, "VM `%s` already has a snapshot `%s`", name, snap);
         size_t i;
@@ -247,15 +288,42 @@ int vm_snapshot_create_disk(struct vm_ctx *c, const char *name, const char *snap
                 disk_set_default_opts(NULL);
                 if (ret < 0)
                         break;
+                /* a jailed VMM opens the overlay as its uid: the jail's, in a directory
+                 * it may pass (the snapshots directory is bound into its root) */
+                if (jailed) {
+                        cleanup_free char *cd = chain_dir(&r);
+                        if (chmod(cd, 0711) < 0 || chown(over, VM_JAIL_ID, VM_JAIL_ID) < 0)
+                                ret = berth_fail(err, errno, "hand `%s` to the jail", over);
+                }
                 json_array_append_new(made, json_string(over));
                 json_array_append_new(disks, json_pack("{s:s,s:s,s:s}", "Drive", id, "File", path,
                                                        "Format", disk_format_name(fmt)));
+                json_array_append_new(sw, json_pack("{s:s,s:s,s:O*}", "Drive", id, "Over", over,
+                                                    "Backing", json_object_get(d, "backing")));
                 json_object_set_new(d, "path_on_host", json_string(over));
                 json_object_set_new(d, "format", json_string("qcow2"));
                 free(over);
         }
         if (ret == 0 && json_array_size(disks) == 0)
                 ret = berth_fail(err, EINVAL, "VM `%s` has no writable disk to snapshot", name);
+        /* a running VM: its drives go on in the overlays now; those that did stay there
+         * whatever comes next, and the definition with them */
+        if (ret == 0 && live && switch_live(&r, st, sw, err) < 0) {
+                json_array_foreach(sw, i, d)
+                {
+                        if (json_is_true(json_object_get(d, "Switched")))
+                                json_array_set_new(made, i, json_null());
+                        else
+                                json_object_set(drive_by_id(&r, json_string_value(json_object_get(
+                                                                        d, "Drive"))),
+                                                "path_on_host",
+                                                json_object_get(json_array_get(disks, i), "File"));
+                }
+                json_decref(old_cfg);
+                old_cfg = json_deep_copy(r.cfg);
+                (void) save_cfg(&r, NULL);
+                ret = -1;
+        }
         if (ret == 0) {
                 (void) vm_rm_flat_dir(tmp);
                 if (mkdir(tmp, 0700) < 0)
@@ -284,7 +352,8 @@ int vm_snapshot_create_disk(struct vm_ctx *c, const char *name, const char *snap
                 (void) vm_rm_flat_dir(tmp);
                 json_array_foreach(made, i, d)
                 {
-                        (void) unlink(json_string_value(d));
+                        if (json_is_string(d))
+                                (void) unlink(json_string_value(d));
                 }
                 json_decref(r.cfg);
                 r.cfg = json_incref(old_cfg);
@@ -293,6 +362,7 @@ int vm_snapshot_create_disk(struct vm_ctx *c, const char *name, const char *snap
         json_decref(old_cfg);
         json_decref(made);
         json_decref(disks);
+        json_decref(sw);
         vm_rec_close(&r);
         return ret < 0 ? berth_wrap(err, "snapshot VM `%s`", name) : 0;
 }

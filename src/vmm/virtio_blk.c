@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/virtio_blk.h>
 #include <stdio.h>
@@ -617,6 +618,18 @@ int virtio_blk_add(struct vmm_vm *vm, const struct vmm_disk_config *dc, berth_er
         return 0;
 }
 
+/* Does the image d name `file` as its backing file (the same inode)? */
+static bool backed_by(struct disk *d, const char *file)
+{
+        const char *name = disk_backing_name(d);
+        if (!name)
+                return false;
+        cleanup_free char *p = disk_backing_path(d->path, name);
+        struct stat a, c;
+        return p && stat(p, &a) == 0 && stat(file, &c) == 0 && a.st_dev == c.st_dev &&
+               a.st_ino == c.st_ino;
+}
+
 int virtio_blk_switch(struct virtio_blk *b, const char *path, const char *backing,
                       berth_error_t *err)
 {
@@ -625,8 +638,17 @@ int virtio_blk_switch(struct virtio_blk *b, const char *path, const char *backin
         struct disk *d;
         struct disk_open_opts o = {.backing_allow = backing};
         unsigned flags = b->direct ? DISK_DIRECT : 0;
-        if (disk_open_ex(path, DISK_FORMAT_AUTO, flags, &o, &d, err) < 0)
+        /* An overlay on the drive's own file takes the open disk as its backing
+         * file: nothing below it is opened again (a jailed VMM could not, as its
+         * uid).  Any other file is opened whole, with the policy given. */
+        if (disk_open_ex(path, DISK_FORMAT_AUTO, flags | DISK_NO_BACKING, &o, &d, err) < 0)
                 return -1;
+        bool adopt = backed_by(d, b->disk->path);
+        if (!adopt && disk_backing_name(d)) {
+                disk_close(d);
+                if (disk_open_ex(path, DISK_FORMAT_AUTO, flags, &o, &d, err) < 0)
+                        return -1;
+        }
         if (d->size != b->disk->size || d->readonly) {
                 int e = d->readonly ? EROFS : EINVAL;
                 uint64_t size = d->size;
@@ -640,7 +662,7 @@ int virtio_blk_switch(struct virtio_blk *b, const char *path, const char *backin
         }
         /* no request is between its I/O and its completion under io_lock */
         pthread_mutex_lock(&b->io_lock);
-        int r = disk_flush(b->disk, err);
+        int r = adopt ? disk_freeze(b->disk, err) : disk_flush(b->disk, err);
         if (r == 0) {
                 struct disk *old = b->disk;
                 b->disk = d;
@@ -651,7 +673,10 @@ int virtio_blk_switch(struct virtio_blk *b, const char *path, const char *backin
                         free(b->pending);
                         b->pending = NULL;
                 }
-                disk_close(old);
+                if (adopt)
+                        d->backing = old; /* closed with d */
+                else
+                        disk_close(old);
         }
         pthread_mutex_unlock(&b->io_lock);
         if (r < 0)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # vm_snapshot_disk.bats — `berth vm snapshot create NAME SNAP --disk-only`: external qcow2
-# overlays on a shut-off VM (issue #15).  Two snapshots with writes between them, a revert to
+# overlays on a shut-off VM (issue #15), and on a running one (its drive switched live).  Two snapshots with writes between them, a revert to
 # the first (the disk reads as it did), rm in either order (the chain merges, qemu-img check
 # clean, no data lost), and refusals that leave nothing behind.  The host writes the disks
 # with qemu-io; the test guest reads sector 0 and writes sector 1 through the overlay.
@@ -172,17 +172,6 @@ check_clean() {
         assert_failure
         assert_output_contains "want create NAME SNAP"
 
-        vm start vm1
-        assert_success
-        vm snapshot create vm1 s1 --disk-only
-        assert_failure
-        assert_output_contains "is running"
-        assert_output_contains "shut it down first"
-        [ "$(md5sum <"$cfg")" = "$sum" ]
-        [ ! -e "$BERTH_DATA_DIR/vms/vm1/snapshots/s1" ]
-        [ "$(chain_files vm1)" = 0 ]
-        vm destroy vm1
-
         vm snapshot create vm1 s1 --disk-only
         assert_success
         sum=$(md5sum <"$cfg")
@@ -224,4 +213,39 @@ check_clean() {
         assert_success
         [ ! -e "$BERTH_DATA_DIR/vms/vm1" ]
         [ -f "$d" ]
+}
+
+@test "vm snapshot --disk-only of a running jailed VM: the guest writes on in the overlay, the snapshot's file stays" {
+        require_root
+        d="$BATS_TEST_TMPDIR/disk.raw"
+        truncate -s 64M "$d"
+        vm create vm1 --kernel "$GUEST" --memory 128 --cmdline guest.blkcount=4 --disk "$d"
+        assert_success
+        vm start vm1
+        assert_success
+        local log="$BERTH_DATA_DIR/vms/vm1/console.log"
+        wait_blkcount_above "$log" 3
+        vm snapshot create vm1 s1 --disk-only
+        assert_success
+        local sum c
+        sum=$(md5sum <"$d")
+        [[ "$(active vm1)" == "$BERTH_DATA_DIR/vms/vm1/snapshots/.chain/"* ]]
+        c=$(last_blkcount "$log")
+        wait_blkcount_above "$log" $((c + 5))
+        run grep -a mismatch "$log"
+        assert_failure 1
+        # the guest's writes go to the overlay; the snapshot's file is as it was taken
+        [ "$(md5sum <"$d")" = "$sum" ]
+        vm inspect vm1
+        [[ "$output" == *'"Jailed": true'* ]]
+        vm destroy vm1
+        assert_success
+        check_disk_region "$(active vm1)" 4
+        check_disk_region "$d" 4
+        # revert (shut off): a fresh overlay on the snapshot's file
+        vm snapshot revert vm1 s1
+        assert_success
+        [ "$(md5sum <"$d")" = "$sum" ]
+        QFMT="-f qcow2" run qemu-img compare -f qcow2 -F raw "$(active vm1)" "$d"
+        assert_success
 }

@@ -86,9 +86,10 @@ switch_to_overlay() { # OVERLAY
         require_root
         mkdir -p "$d/snap"
         start_counting --jail --jail-rw "$d/snap"
-        # the jail's uid (65534) opens the chain: the overlay is its, the base readable
-        chmod 755 "$d/snap" "$d/files"
-        chmod 644 "$d/files/base.qcow2"
+        # the jail's uid (65534) opens the overlay, which is its; the base, root's and closed
+        # to others, is not opened again: the overlay takes the open drive as its backing
+        chmod 755 "$d/snap"
+        chmod 600 "$d/files/base.qcow2"
         touch "$d/snap/over.qcow2"
         chown 65534:65534 "$d/snap" "$d/snap/over.qcow2"
         switch_to_overlay "$d/snap/over.qcow2"

@@ -3,8 +3,10 @@
 processes on this host (KIND: pre for pre-copy, post for post-copy), berth-vmm against QEMU (microvm) on the same test guest, memory size,
 command line and bandwidth cap.
 
-MODE is "idle" (guest.idle=1) or a number of MiB the guest rewrites continuously
-(guest.count=N).  BW is the cap in MiB/s, 0 for none.  Prints one line per measure:
+MODE is "idle" (guest.idle=1), a number of MiB the guest rewrites continuously
+(guest.count=N), or "disk:N": the guest rewrites N MiB of a 64 MiB qcow2 disk (guest.blkcount=N)
+and the disk moves with it (berth-vmm: "copy_storage" and --migrate-disk; QEMU: block
+migration, `migrate` with "blk": true, into an empty image on the destination).  BW is the cap in MiB/s, 0 for none.  Prints one line per measure:
 "<name> <median> <min> <max>" for total-berth, down-berth, mib-berth, rounds-berth and the
 same for qemu.
 
@@ -48,7 +50,18 @@ def free_port():
     return p
 
 
-def berth(runs, mem, cmdline, bw, post, vmm, guest, out, marker):
+DISK_MIB = 64
+
+
+def disks(out, who):
+    """A fresh source and destination qcow2 of DISK_MIB for one run."""
+    pair = (f"{out}/{who}-src.qcow2", f"{out}/{who}-dst.qcow2")
+    for p in pair:
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", p, f"{DISK_MIB}M"], check=True)
+    return pair
+
+
+def berth(runs, mem, cmdline, bw, post, vmm, guest, out, marker, storage=False):
     res = {"total": [], "down": [], "sent": [], "mib": [], "rounds": []}
     for i in range(runs):
         sock, con, dcon = f"{out}/b.sock", f"{out}/b.out", f"{out}/bd.out"
@@ -56,18 +69,21 @@ def berth(runs, mem, cmdline, bw, post, vmm, guest, out, marker):
             if os.path.exists(p):
                 os.unlink(p)
         port = free_port()
-        dst = subprocess.Popen([vmm, "--migrate-incoming", f"tcp:127.0.0.1:{port}"],
+        sd, dd = disks(out, "b") if storage else (None, None)
+        dst = subprocess.Popen([vmm, "--migrate-incoming", f"tcp:127.0.0.1:{port}"] +
+                               (["--migrate-disk", f"0:{dd}"] if storage else []),
                                stdin=subprocess.DEVNULL, stdout=open(dcon, "wb"),
                                stderr=subprocess.DEVNULL)
         src = subprocess.Popen([vmm, "--kernel", guest, "--memory", str(mem), "--cmdline",
-                                cmdline, "--api-sock", sock], stdin=subprocess.DEVNULL,
-                               stdout=open(con, "wb"), stderr=subprocess.DEVNULL)
+                                cmdline, "--api-sock", sock] + (["--disk", sd] if storage else []),
+                               stdin=subprocess.DEVNULL, stdout=open(con, "wb"),
+                               stderr=subprocess.DEVNULL)
         try:
             wait_for(lambda: console_has(con, marker), "the berth-vmm guest")
             time.sleep(1)  # the guest dirties at its steady rate
             st, r = api(sock, "PUT", "/migrate", {"destination": f"tcp:127.0.0.1:{port}",
                                                   "max_downtime_ms": 300, "bandwidth_mib": bw,
-                                                  "postcopy": post})
+                                                  "postcopy": post, "copy_storage": storage})
             if st != 200:
                 sys.exit(f"berth-vmm PUT /migrate: {st} {r}")
             res["total"].append(r["total_ms"])
@@ -83,7 +99,16 @@ def berth(runs, mem, cmdline, bw, post, vmm, guest, out, marker):
     return res
 
 
-def qemu(runs, mem, cmdline, bw, post, guest, out, marker):
+def qemu_disk_cmd(mem, cmdline, guest, qmp, disk):
+    """qemu_cmd with a virtio-blk disk the test guest finds on its command line."""
+    cmd = qemu_cmd(mem, cmdline, guest, qmp)
+    cmd[cmd.index("-M") + 1] += ",acpi=off"
+    return cmd + ["-global", "virtio-mmio.force-legacy=false", "-drive",
+                  f"id=d0,file={disk},format=qcow2,if=none", "-device",
+                  "virtio-blk-device,drive=d0"]
+
+
+def qemu(runs, mem, cmdline, bw, post, guest, out, marker, storage=False):
     res = {"total": [], "down": [], "sent": [], "mib": [], "rounds": []}
     for i in range(runs):
         sq, dq, con = f"{out}/qs.qmp", f"{out}/qd.qmp", f"{out}/q.out"
@@ -91,11 +116,17 @@ def qemu(runs, mem, cmdline, bw, post, guest, out, marker):
             if os.path.exists(p):
                 os.unlink(p)
         port = free_port()
-        dst = subprocess.Popen(qemu_cmd(mem, cmdline, guest, dq) +
-                               ["-incoming", f"tcp:127.0.0.1:{port}"], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        src = subprocess.Popen(qemu_cmd(mem, cmdline, guest, sq), stdin=subprocess.DEVNULL,
-                               stdout=open(con, "wb"), stderr=subprocess.DEVNULL)
+        if storage:
+            sd, dd = disks(out, "q")
+            dcmd, scmd = (qemu_disk_cmd(mem, cmdline, guest, dq, dd),
+                          qemu_disk_cmd(mem, cmdline, guest, sq, sd))
+        else:
+            dcmd, scmd = qemu_cmd(mem, cmdline, guest, dq), qemu_cmd(mem, cmdline, guest, sq)
+        dst = subprocess.Popen(dcmd + ["-incoming", f"tcp:127.0.0.1:{port}"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        src = subprocess.Popen(scmd, stdin=subprocess.DEVNULL, stdout=open(con, "wb"),
+                               stderr=subprocess.DEVNULL)
         try:
             wait_for(lambda: console_has(con, marker), "the QEMU guest")
             wait_for(lambda: os.path.exists(dq), "the destination's QMP socket")
@@ -113,7 +144,10 @@ def qemu(runs, mem, cmdline, bw, post, guest, out, marker):
                 d.cmd("migrate-set-capabilities", capabilities=caps)
                 d.close()
                 q.cmd("migrate-set-capabilities", capabilities=caps)
-            q.cmd("migrate", uri=f"tcp:127.0.0.1:{port}")
+            if storage:
+                q.cmd("migrate", uri=f"tcp:127.0.0.1:{port}", blk=True)
+            else:
+                q.cmd("migrate", uri=f"tcp:127.0.0.1:{port}")
             if post:
                 q.cmd("migrate-start-postcopy")
             give_up = time.monotonic() + 300
@@ -127,7 +161,8 @@ def qemu(runs, mem, cmdline, bw, post, guest, out, marker):
             res["total"].append(m["total-time"])
             res["down"].append(m["downtime"])
             res["sent"].append(m["downtime"])  # QEMU's downtime ends when its state is sent
-            res["mib"].append(m["ram"]["transferred"] / 1048576)
+            res["mib"].append((m["ram"]["transferred"] +
+                               m.get("disk", {}).get("transferred", 0)) / 1048576)
             res["rounds"].append(m["ram"].get("dirty-sync-count", 0))
             q.close()
         finally:
@@ -141,15 +176,18 @@ def main():
     runs, mem, mode, bw = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     post = sys.argv[5] == "post"
     vmm, guest, out = sys.argv[6], sys.argv[7], sys.argv[8]
+    storage = mode.startswith("disk:")
     if mode == "idle":
         cmdline, marker = "guest.idle=1", b"BERTH-GUEST tick 1\n"
+    elif storage:
+        cmdline, marker = f"guest.blkcount={int(mode[5:])}", b"BERTH-GUEST blkcount "
     else:
         cmdline, marker = f"guest.count={int(mode)}", b"BERTH-GUEST count "
     # one of each in turn: a change of load meets both alike
     b, q = None, None
     for _ in range(runs):
-        b1 = berth(1, mem, cmdline, bw, post, vmm, guest, out, marker)
-        q1 = qemu(1, mem, cmdline, bw, post, guest, out, marker)
+        b1 = berth(1, mem, cmdline, bw, post, vmm, guest, out, marker, storage)
+        q1 = qemu(1, mem, cmdline, bw, post, guest, out, marker, storage)
         b = b1 if b is None else {k: b[k] + b1[k] for k in b}
         q = q1 if q is None else {k: q[k] + q1[k] for k in q}
     for k in ("total", "down", "sent", "mib", "rounds"):

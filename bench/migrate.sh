@@ -25,10 +25,10 @@ trap 'rm -rf "$work"' EXIT
         echo "| guest | kind | cap | total ms berth-vmm | QEMU | ratio | downtime ms berth-vmm (to the destination's ack) | berth-vmm to state sent (QEMU's measure) | QEMU | MiB sent berth-vmm / QEMU | rounds berth-vmm / QEMU |"
         echo "|---|---|---|---|---|---|---|---|---|---|---|"
 } | tee -a "$BENCH_OUT/latest.md"
-# "MEM MODE BW KIND" each (KIND pre or post); BENCH_SPECS="256 128 0 pre;1024 512 0 post" picks others
+# "MEM MODE BW KIND" each (KIND pre or post; MODE disk:N moves a disk too, bench/migrate.py); BENCH_SPECS="256 128 0 pre;1024 512 0 post" picks others
 # (plain pre-copy of 256/128 capped at 100 MiB/s converges on neither side: not a default)
 specs=("256 idle 0 pre" "256 128 0 pre" "256 128 0 post" "1024 512 0 pre" "1024 512 0 post"
-        "256 128 100 post")
+        "256 128 100 post" "256 disk:8 0 pre")
 [ -n "${BENCH_SPECS:-}" ] && IFS=';' read -r -a specs <<<"$BENCH_SPECS"
 for spec in "${specs[@]}"; do
         read -r mem mode bw kind <<<"$spec"
@@ -44,7 +44,11 @@ for spec in "${specs[@]}"; do
         read -r qm _ _ <<<"${r[mib-qemu]}"
         read -r br _ _ <<<"${r[rounds-berth]}"
         read -r qr _ _ <<<"${r[rounds-qemu]}"
-        label="$mem MiB, $([ "$mode" = idle ] && echo idle || echo "rewriting $mode MiB")"
+        case $mode in
+        idle) label="$mem MiB, idle" ;;
+        disk:*) label="$mem MiB, rewriting ${mode#disk:} MiB of a 64 MiB qcow2 disk, copied too (QEMU's MiB: RAM only, query-migrate does not count its block migration)" ;;
+        *) label="$mem MiB, rewriting $mode MiB" ;;
+        esac
         awk -v l="$label" -v k="$kind-copy" -v cap="$([ "$bw" = 0 ] && echo none || echo "$bw MiB/s")" \
                 -v bt="$bt" -v qt="$qt" -v bd="$bd" -v qd="$qd" -v bm="$bm" -v qm="$qm" \
                 -v br="$br" -v qr="$qr" -v btr="$bt0-$bt1" -v qtr="$qt0-$qt1" \

@@ -33,11 +33,26 @@ read -r f_med f_min f_max f_inner <<<"$(python3 bench/vmm_first_run.py "${BENCH_
 
 # The jail's cost (--jail: fork into a pid namespace, mount namespace, binds,
 # pivot_root, the id switch, one seccomp filter per thread): the same
-# measure with and without it, alternating series in one run.  The bar is 2 ms.
-read -r j_med j_min j_max j_inner <<<"$(python3 bench/vmm_first_run.py "${BENCH_FIRST_RUNS:-40}" -- "${ours[@]}" --jail)"
-read -r n_med n_min n_max n_inner <<<"$(python3 bench/vmm_first_run.py "${BENCH_FIRST_RUNS:-40}" -- "${ours[@]}")"
+# measure with and without it in one run.  The bar is 2 ms.
+# BENCH_JAIL_SERIES series of each, alternating, so that a change of load hits both alike;
+# reported: the median, least and greatest of the series' medians.
+series=${BENCH_JAIL_SERIES:-5}
+per=$((${BENCH_FIRST_RUNS:-40} / series))
+[ "$per" -ge 4 ] || per=4
+jm=() nm=()
+for _ in $(seq "$series"); do
+        read -r a _ <<<"$(python3 bench/vmm_first_run.py "$per" -- "${ours[@]}" --jail)"
+        jm+=("$a")
+        read -r a _ <<<"$(python3 bench/vmm_first_run.py "$per" -- "${ours[@]}")"
+        nm+=("$a")
+done
+stats() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {
+        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "%.2f %.2f %.2f\n", m, v[1], v[NR] }'; }
+read -r j_med j_min j_max <<<"$(stats "${jm[@]}")"
+read -r n_med n_min n_max <<<"$(stats "${nm[@]}")"
 {
-        echo "### berth-vmm --jail: process start -> first KVM_RUN, median of ${BENCH_FIRST_RUNS:-40} (same run)"
+        echo "### berth-vmm --jail: process start -> first KVM_RUN, $series alternating series of $per (same run): the series' medians"
         echo
         echo "| | median (ms) | min | max |"
         echo "|---|---|---|---|"

@@ -125,3 +125,12 @@ echo
 echo "($(date -u +%Y-%m-%d), $(nproc) cores, hyperfine -N -w 3 -r $RUNS; commands:"
 for ((i = 1; i < ${#cmds[@]}; i += 2)); do echo "    ${cmds[i]}"; done
 echo ")"
+
+# The read-only commands (images, image inspect, inspect, ps -a, volume ls, network ls, logs
+# --tail) with 100 containers and 50 images, side by side with Docker and Podman: their own
+# script and state (BENCH_READONLY=0 skips it).
+if [ "${BENCH_READONLY:-1}" != 0 ]; then
+        cleanup
+        trap - EXIT
+        BERTH="$B" "$top/bench/readonly.sh" "$RUNS"
+fi

@@ -4,7 +4,10 @@
 #   1. berth-vmm idle on its API socket (no VM: configured through the API later), after one
 #      request answered: the binary, its libraries and the API;
 #   2. the supervisor `berth vm start` leaves, with a stand-in VMM (it only listens on the API
-#      socket), once the start returned.
+#      socket), once the start returned;
+#   3. where /dev/kvm is there: both processes of a VM booted for real (the test guest, idle:
+#      guest.idle=1, 64 MiB), once its console said "BERTH-GUEST ready"; berth-vmm's figures
+#      include the guest RAM the guest touched.
 # Two builds in one run: BASE_BUILD (before) and BERTH_BUILD (after).  Prints VmRSS, RssAnon
 # and RssFile in KiB, medians of BENCH_RUNS (default 5).
 set -euo pipefail
@@ -56,6 +59,24 @@ sup_once() { # BUILD
         unset BERTH_RUN_DIR BERTH_DATA_DIR BERTH_VMM
 }
 
+booted_once() { # BUILD FIELD (Pid: berth-vmm, SupervisorPid: the supervisor)
+        local b="$1" p log
+        export BERTH_RUN_DIR="$state/run" BERTH_DATA_DIR="$state/data"
+        "$b/src/cmd/berth" vm create rssb --kernel "$b/tests/guest/berth-test-guest.elf" --memory 64 \
+                --cmdline guest.idle=1 >/dev/null
+        "$b/src/cmd/berth" vm start rssb >/dev/null
+        log="$BERTH_DATA_DIR/vms/rssb/console.log"
+        for _ in $(seq 500); do grep -q "BERTH-GUEST ready" "$log" 2>/dev/null && break; sleep 0.01; done
+        sleep 0.2
+        p=$("$b/src/cmd/berth" vm inspect rssb | python3 -c 'import json,sys; print(json.load(sys.stdin)["State"]["'"$2"'"])')
+        status_kib "$p"
+        "$b/src/cmd/berth" vm destroy rssb >/dev/null
+        "$b/src/cmd/berth" vm rm rssb >/dev/null
+        unset BERTH_RUN_DIR BERTH_DATA_DIR
+}
+booted_vmm() { booted_once "$1" Pid; }
+booted_sup() { booted_once "$1" SupervisorPid; }
+
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 
 report() { # NAME FN BUILD
@@ -76,6 +97,12 @@ NEW=$(realpath "${BERTH_BUILD:-build}")
         report "berth-vmm idle on its API, after ($NEW)" vmm_once "$NEW"
         report "supervisor, before ($BASE)" sup_once "$BASE"
         report "supervisor, after ($NEW)" sup_once "$NEW"
+        if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+                report "booted VM: berth-vmm, before" booted_vmm "$BASE"
+                report "booted VM: berth-vmm, after" booted_vmm "$NEW"
+                report "booted VM: supervisor, before" booted_sup "$BASE"
+                report "booted VM: supervisor, after" booted_sup "$NEW"
+        fi
         echo
         echo "    BASE_BUILD=$BASE BERTH_BUILD=$NEW bench/vm_rss_parts.sh"
         echo

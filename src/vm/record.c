@@ -178,6 +178,22 @@ int vm_rec_open(struct vm_ctx *c, const char *name, struct vm_rec *r, berth_erro
         return 0;
 }
 
+int vm_rec_read(struct vm_ctx *c, const char *name, struct vm_rec *r, berth_error_t *err)
+{
+        *r = (struct vm_rec){.ctx = c, .lock_fd = -1};
+        if (!vm_name_valid(name))
+                return berth_fail(err, ENOENT, "no such VM: %s", name);
+        r->name = berth_xstrdup(name);
+        r->dir = berth_path_join(c->data_dir, name);
+        r->run = berth_path_join(c->run_dir, name);
+        if (load_doc(r, "vm.json", true, &r->meta, err) < 0 ||
+            load_doc(r, "config.json", true, &r->cfg, err) < 0 || vm_rec_reload_state(r, err) < 0) {
+                vm_rec_close(r);
+                return -1;
+        }
+        return 0;
+}
+
 void vm_rec_close(struct vm_rec *r)
 {
         vm_rec_unlock(r);

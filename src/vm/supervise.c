@@ -1,6 +1,7 @@
 /* supervise.c — one supervisor per running VM, as containers have their
- * monitor: a double-forked child of `berth vm start` (no exec: nothing to
- * load) that runs berth-vmm as its child and
+ * monitor: a double-forked child of `berth vm start` that execs
+ * berth-vm-monitor (static, small: it idles beside every VM; see
+ * vm_supervise_main) and runs berth-vmm as its child and
  *
  *   - owns the serial console: the VMM's stdio are pipes; output goes to
  *     console.log (rotated at 1 MiB), a 16 KiB replay ring and every client
@@ -538,7 +539,8 @@ static void report(int fd, char *line)
         free(line);
 }
 
-static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd)
+/* note: why this process supervises in place of berth-vm-monitor (NULL: it is that). */
+static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd, const char *note)
 {
         struct sup s = {.r = r, .listen_fd = -1, .log_fd = -1, .in_fd = -1, .out_fd = -1};
         const char *nojail = NULL;
@@ -558,6 +560,8 @@ static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd)
                 dup2(lfd, 2);
         }
         berth_log_set_level(BERTH_LOG_INFO);
+        if (note)
+                log_warn("VM %s: supervised by a fork of berth: %s", r->name, note);
         if (!s.jailed)
                 log_info("VM %s: berth-vmm runs without --jail: %s", r->name, nojail);
         sigset_t set;
@@ -628,6 +632,49 @@ static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd)
         _exit(0);
 }
 
+#define SYNC_FD 3 /* the supervisor's report to its starter */
+
+/* Exec berth-vm-monitor beside this binary for r (the sync pipe on fd 3); returns only
+ * when it could not, with why. */
+static char *exec_monitor(const struct vm_rec *r)
+{
+        cleanup_free char *bin = berth_sibling_binary("berth-vm-monitor");
+        const char *a[20 + 2 * VM_MAX_DISKS];
+        size_t n = 0;
+        a[n++] = bin;
+        a[n++] = "--data-dir";
+        a[n++] = r->ctx->data_dir;
+        a[n++] = "--run-dir";
+        a[n++] = r->ctx->run_dir;
+        a[n++] = "--vmm";
+        a[n++] = r->ctx->vmm_bin;
+        if (r->restore_state && r->restore_mem) {
+                a[n++] = "--restore";
+                a[n++] = r->restore_state;
+                a[n++] = "--restore-mem";
+                a[n++] = r->restore_mem;
+        }
+        if (r->migrate_incoming) {
+                a[n++] = "--migrate-incoming";
+                a[n++] = r->migrate_incoming;
+                size_t i;
+                json_t *t;
+                json_array_foreach(r->migrate_disks, i, t)
+                {
+                        if (i >= VM_MAX_DISKS || !json_is_string(t))
+                                break;
+                        a[n++] = "--migrate-disk";
+                        a[n++] = json_string_value(t);
+                }
+        }
+        a[n++] = "--";
+        a[n++] = r->name;
+        a[n] = NULL;
+        /* execv's argv is char *const[] for history's sake: it writes none of it */
+        execv(bin, (char *const *) (void *) a);
+        return berth_xasprintf("exec `%s`: %s", bin, strerror(errno));
+}
+
 int vm_supervisor_start(struct vm_rec *r, berth_error_t *err)
 {
         if (berth_mkdir_p(r->run, 0700, err) < 0)
@@ -669,11 +716,14 @@ int vm_supervisor_start(struct vm_rec *r, berth_error_t *err)
                         _exit(p2 < 0 ? 1 : 0);
                 /* Nothing of the starter's but the sync pipe: a test harness's
                  * or a terminal's fds must not live as long as the VM. */
-                int fd = sync[1] == 3 ? 3 : dup2(sync[1], 3);
-                if (fd < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) /* not the VMM's */
+                int fd = sync[1] == SYNC_FD ? SYNC_FD : dup2(sync[1], SYNC_FD);
+                if (fd < 0 || fcntl(fd, F_SETFD, 0) < 0) /* berth-vm-monitor's */
                         _exit(1);
                 syscall(SYS_close_range, 4u, ~0u, 0u);
-                supervise(r, fd);
+                cleanup_free char *why = exec_monitor(r);
+                if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) /* not the VMM's */
+                        _exit(1);
+                supervise(r, fd, why);
         }
         close(sync[1]);
         int st;
@@ -714,6 +764,63 @@ int vm_supervisor_start(struct vm_rec *r, berth_error_t *err)
         json_decref(r->state);
         r->state = st_doc;
         return vm_rec_save_state(r, err);
+}
+
+/* berth-vm-monitor's main: the supervisor of one VM, exec'd by vm_supervisor_start's
+ * grandchild with its report pipe on fd 3 (what exec_monitor passes):
+ *
+ *   berth-vm-monitor --data-dir DIR --run-dir DIR --vmm BIN [--restore STATE --restore-mem MEM]
+ *                    [--migrate-incoming ADDR [--migrate-disk INDEX:PATH]...] -- NAME
+ *
+ * A program of its own rather than the fork of `berth` it replaces: static, with only the
+ * objects it uses, so what it keeps resident for as long as the VM runs is what it touches,
+ * not the CLI's libraries and the pages the CLI touched before the fork (docs/performance.md). */
+int vm_supervise_main(int argc, char **argv)
+{
+        if (fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC) < 0) { /* not the VMM's */
+                fprintf(stderr, "berth-vm-monitor: run by `berth vm start`, not by hand\n");
+                return 2;
+        }
+        struct vm_ctx c = {0};
+        const char *name = NULL, *restore = NULL, *restore_mem = NULL, *incoming = NULL;
+        json_t *disks = json_array();
+        int i = 1;
+        for (; i + 1 < argc && strcmp(argv[i], "--") != 0; i += 2) {
+                const char *k = argv[i], *v = argv[i + 1];
+                if (strcmp(k, "--data-dir") == 0)
+                        c.data_dir = berth_xstrdup(v);
+                else if (strcmp(k, "--run-dir") == 0)
+                        c.run_dir = berth_xstrdup(v);
+                else if (strcmp(k, "--vmm") == 0)
+                        c.vmm_bin = berth_xstrdup(v);
+                else if (strcmp(k, "--restore") == 0)
+                        restore = v;
+                else if (strcmp(k, "--restore-mem") == 0)
+                        restore_mem = v;
+                else if (strcmp(k, "--migrate-incoming") == 0)
+                        incoming = v;
+                else if (strcmp(k, "--migrate-disk") == 0)
+                        json_array_append_new(disks, json_string(v));
+                else
+                        break;
+        }
+        if (i + 2 == argc && strcmp(argv[i], "--") == 0)
+                name = argv[i + 1];
+        struct vm_rec r;
+        berth_error_t err = NULL;
+        if (!name || !c.data_dir || !c.run_dir || !c.vmm_bin) {
+                report(SYNC_FD, berth_xasprintf("ERR berth-vm-monitor: bad arguments\n"));
+                return 2;
+        }
+        if (vm_rec_read(&c, name, &r, &err) < 0) {
+                report(SYNC_FD, berth_xasprintf("ERR %s\n", berth_error_msg(err)));
+                return 1;
+        }
+        r.restore_state = restore;
+        r.restore_mem = restore_mem;
+        r.migrate_incoming = incoming;
+        r.migrate_disks = disks;
+        supervise(&r, SYNC_FD, NULL);
 }
 
 int vm_wait_stopped(struct vm_rec *r, unsigned timeout_ms, berth_error_t *err)

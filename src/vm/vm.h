@@ -11,8 +11,9 @@
  *   <run>/vms/<name>/api.sock       berth-vmm's REST API (Firecracker-style clients too)
  *   <run>/vms/<name>/console.sock   the supervisor's console server (`vm console`)
  *
- * A running VM is one supervisor process (a fork of the `berth vm start`
- * that started it: it owns the console and records how the VM stopped)
+ * A running VM is one supervisor process (berth-vm-monitor, exec'd by a fork
+ * of the `berth vm start` that started it: it owns the console and records
+ * how the VM stopped)
  * and its child berth-vmm.  Every file is written atomically and under the
  * VM's lock; every reader reconciles state.json with the processes, so a
  * VMM killed behind berth's back shows as crashed.

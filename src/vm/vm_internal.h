@@ -37,6 +37,8 @@ struct vm_rec {
  * ENOENT with "no such VM" when it is not defined. */
 int vm_rec_open(struct vm_ctx *c, const char *name, struct vm_rec *r, berth_error_t *err);
 void vm_rec_close(struct vm_rec *r);
+/* The same without the lock, which the caller's starter holds (berth-vm-monitor). */
+int vm_rec_read(struct vm_ctx *c, const char *name, struct vm_rec *r, berth_error_t *err);
 int vm_rec_lock(struct vm_rec *r, berth_error_t *err);
 void vm_rec_unlock(struct vm_rec *r);
 int vm_rec_reload_state(struct vm_rec *r, berth_error_t *err);
@@ -87,6 +89,8 @@ int vm_api_ok(const char *sock, const char *method, const char *path, json_t *bo
  * success).  Returns once berth-vmm's API answers, or with the VMM's own
  * error when it could not start. */
 int vm_supervisor_start(struct vm_rec *r, berth_error_t *err);
+/* berth-vm-monitor's main(): the supervisor that vm_supervisor_start execs. */
+int vm_supervise_main(int argc, char **argv);
 
 /* migrate.c: the receiving end's record (`vm receive`) and the figures both ends keep
  * in state.json as LastMigration (`vm inspect`). */

@@ -77,7 +77,8 @@ static int do_create(struct vm_ctx *c, void *arg, berth_error_t *err)
                 O_CPU_SHARES,
                 O_CPU_QUOTA,
                 O_MEMORY_LIMIT,
-                O_MAX_MEMORY
+                O_MAX_MEMORY,
+                O_MEMORY_BACKING
         };
         static const struct option opts[] = {
                 {"kernel", required_argument, NULL, O_KERNEL},
@@ -97,6 +98,7 @@ static int do_create(struct vm_ctx *c, void *arg, berth_error_t *err)
                 {"cpu-quota", required_argument, NULL, O_CPU_QUOTA},
                 {"memory-limit", required_argument, NULL, O_MEMORY_LIMIT},
                 {"max-memory", required_argument, NULL, O_MAX_MEMORY},
+                {"memory-backing", required_argument, NULL, O_MEMORY_BACKING},
                 {0}};
         struct vm_create_opts o = {0};
         int ch;
@@ -172,6 +174,14 @@ static int do_create(struct vm_ctx *c, void *arg, berth_error_t *err)
                         if (parse_mib(optarg, "--max-memory", &o.max_memory_mib, err) < 0)
                                 return -1;
                         break;
+                case O_MEMORY_BACKING: /* virsh's <memoryBacking><hugepages/> */
+                        if (strcmp(optarg, "hugepages") != 0 && strcmp(optarg, "default") != 0)
+                                return cli_usage_error(err, "vm create",
+                                                       "--memory-backing `%s`: want hugepages "
+                                                       "or default",
+                                                       optarg);
+                        o.huge_pages = strcmp(optarg, "hugepages") == 0;
+                        break;
                 default:
                         return cli_usage_error(err, "vm create", "invalid option");
                 }
@@ -179,7 +189,7 @@ static int do_create(struct vm_ctx *c, void *arg, berth_error_t *err)
         if (one_name(a, err) < 0)
                 return -1;
         if (o.config && (o.kernel || o.initrd || o.cmdline || o.memory_mib || o.cpus || o.n_disks ||
-                         o.n_nets || o.vsock || o.balloon || o.max_memory_mib))
+                         o.n_nets || o.vsock || o.balloon || o.max_memory_mib || o.huge_pages))
                 return cli_usage_error(err, "vm create",
                                        "--config is the whole definition: no --kernel, --disk, "
                                        "... with it");
@@ -575,7 +585,7 @@ static const struct cli_command vm_commands[] = {
         {"create", vm_cmd_create,
          "Define a VM (--kernel --initrd --cmdline --memory --cpus "
          "--disk --net --vsock --balloon --max-memory --no-jail --cpu-shares --cpu-quota "
-         "--memory-limit)"},
+         "--memory-limit --memory-backing hugepages)"},
         {"define", vm_cmd_create, NULL},
         {"ls", vm_cmd_ls, "List running VMs (--all: defined ones too)"},
         {"list", vm_cmd_ls, NULL},

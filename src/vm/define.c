@@ -285,6 +285,12 @@ static int build(struct vm_ctx *c, const struct vm_create_opts *o, const char *t
         /* --max-memory: the guest gets that much RAM, the balloon holds back
          * all but --memory from the start, and setmem moves within it. */
         uint64_t max = o->max_memory_mib ? o->max_memory_mib : mem;
+        /* 2 MiB pages: whole ones, and none to give back through a balloon */
+        if (o->huge_pages && (max % 2 || o->balloon || o->max_memory_mib))
+                return berth_fail(err, EINVAL, "--memory-backing hugepages: %s",
+                                  max % 2 ? "want an even number of MiB of memory"
+                                          : "no balloon (--balloon, --max-memory) with huge "
+                                            "pages: a 2 MiB page cannot give back 4 KiB of it");
         if (max < mem || max > host)
                 return berth_fail(err, EINVAL,
                                   "--max-memory %llu MiB: want at least --memory (%llu MiB) and "
@@ -307,6 +313,9 @@ static int build(struct vm_ctx *c, const struct vm_create_opts *o, const char *t
                 json_object_set_new(boot, "initrd_path", json_string(initrd));
         json_auto_t *cfg = json_pack("{s:o,s:{s:i,s:I}}", "boot-source", boot, "machine-config",
                                      "vcpu_count", (int) cpus, "mem_size_mib", (json_int_t) max);
+        if (o->huge_pages)
+                json_object_set_new(json_object_get(cfg, "machine-config"), "huge_pages",
+                                    json_string("2M"));
         json_t *drives = json_array();
         json_object_set_new(cfg, "drives", drives);
         for (unsigned i = 0; i < o->n_disks; i++)

@@ -50,6 +50,7 @@ struct vm_create_opts {
         const char *nets[VM_MAX_NETS]; /* a berth network, or tap:NAME */
         unsigned n_nets;
         bool vsock, balloon, no_acpi, autostart;
+        bool huge_pages;           /* --memory-backing hugepages: guest RAM in 2 MiB pages */
         bool no_jail;              /* berth-vmm runs without --jail (docs/vm.md) */
         uint64_t cpu_shares;       /* the VM's cgroup: 0 = unset */
         uint64_t cpu_quota_us;     /* CPU time per 100 ms period; 0 = unset */

@@ -58,10 +58,16 @@ static int machine(struct vmm_config *c, json_t *o, const char *path, berth_erro
 {
         json_int_t cpus = c->cpus, mem = (json_int_t) c->memory_mib;
         int smt = 0;
+        const char *huge = NULL;
         json_error_t je;
-        if (json_unpack_ex(o, &je, JSON_STRICT, "{s?I,s?I,s?b}", "vcpu_count", &cpus,
-                           "mem_size_mib", &mem, "smt", &smt) < 0)
+        if (json_unpack_ex(o, &je, JSON_STRICT, "{s?I,s?I,s?b,s?s}", "vcpu_count", &cpus,
+                           "mem_size_mib", &mem, "smt", &smt, "huge_pages", &huge) < 0)
                 return bad(err, path, "machine-config", je.text);
+        /* Firecracker's names: "None" or "2M" */
+        if (huge && strcmp(huge, "None") != 0 && strcmp(huge, "2M") != 0)
+                return bad(err, path, "machine-config", "huge_pages must be None or 2M");
+        if (huge)
+                c->huge_pages = strcmp(huge, "2M") == 0;
         if (cpus < 1 || cpus > VMM_MAX_CPUS)
                 return bad(err, path, "machine-config", "vcpu_count must be 1 to 32");
         if (mem < (json_int_t) (BOOT_MIN_MEMORY >> 20) || mem > (1 << 30))

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <stdlib.h>
+#include <linux/mman.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -39,6 +40,33 @@ int vmm_mem_alloc(struct vmm_mem *m, uint64_t ram_size, berth_error_t *err)
                 return berth_fail(err, errno, "map %llu MiB of guest memory",
                                   (unsigned long long) (ram_size >> 20));
         /* Never dump guest memory into a core file of the VMM. */
+        (void) madvise(p, ram_size, MADV_DONTDUMP);
+        m->map = p;
+        m->map_size = ram_size;
+        m->anon = true;
+        vmm_mem_layout(m, ram_size);
+        return 0;
+}
+
+int vmm_mem_alloc_huge(struct vmm_mem *m, uint64_t ram_size, berth_error_t *err)
+{
+        memset(m, 0, sizeof(*m));
+        const uint64_t huge = 2ull << 20;
+        if (ram_size % huge)
+                return berth_fail(err, EINVAL,
+                                  "%llu MiB of guest memory in 2 MiB pages: want an even number "
+                                  "of MiB",
+                                  (unsigned long long) (ram_size >> 20));
+        /* No MAP_NORESERVE: the pages are reserved from the host's pool now. */
+        int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB;
+        // cppcheck-suppress invalidFunctionArg ; fd -1 is what MAP_ANONYMOUS wants
+        void *p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, flags, -1, 0);
+        if (p == MAP_FAILED)
+                return berth_fail(err, errno,
+                                  "map %llu MiB of guest memory in 2 MiB huge pages (the host "
+                                  "has %s free: /proc/sys/vm/nr_hugepages sets the pool)",
+                                  (unsigned long long) (ram_size >> 20),
+                                  errno == ENOMEM ? "too few" : "none usable");
         (void) madvise(p, ram_size, MADV_DONTDUMP);
         m->map = p;
         m->map_size = ram_size;

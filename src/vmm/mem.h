@@ -61,6 +61,9 @@ void vmm_mem_layout(struct vmm_mem *m, uint64_t ram_size);
 
 /* Lay out and mmap the guest RAM (anonymous, MAP_NORESERVE). */
 int vmm_mem_alloc(struct vmm_mem *m, uint64_t ram_size, berth_error_t *err);
+/* The same in 2 MiB huge pages (ram_size a multiple of 2 MiB), reserved now: a host
+ * whose pool is short refuses here, not with a SIGBUS when the guest touches RAM. */
+int vmm_mem_alloc_huge(struct vmm_mem *m, uint64_t ram_size, berth_error_t *err);
 /* --numa: guest RAM's policy (mbind), nodes a mask, mode an MPOL_* (0: none). */
 int vmm_mem_bind(const struct vmm_mem *m, uint64_t nodes, int mode, berth_error_t *err);
 void vmm_mem_free(struct vmm_mem *m);

@@ -70,6 +70,8 @@ void vmm_usage(FILE *out)
                 "  --vsock CID,UDS_PATH a virtio-vsock device: guest context id CID (>= 3); a\n"
                 "                       guest connection to host port P reaches the unix socket\n"
                 "                       UDS_PATH_P\n"
+                "  --huge-pages 2M|None guest RAM in 2 MiB huge pages from the host's pool\n"
+                "                       (reserved at start; no balloon with them)\n"
                 "  --balloon MIB        a virtio-balloon device with an initial target of MIB\n"
                 "                       (change it with PATCH /balloon on the API socket)\n"
                 "  --api-sock PATH      serve the REST API (docs/vmm-api.yaml) on unix socket "
@@ -306,6 +308,7 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 O_NET,
                 O_VSOCK,
                 O_BALLOON,
+                O_HUGE_PAGES,
                 O_API_SOCK,
                 O_RNG,
                 O_NO_ACPI,
@@ -339,6 +342,7 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 {"api-sock", required_argument, NULL, O_API_SOCK},
                 {"rng", no_argument, NULL, O_RNG},
                 {"no-acpi", no_argument, NULL, O_NO_ACPI},
+                {"huge-pages", required_argument, NULL, O_HUGE_PAGES},
                 {"restore", required_argument, NULL, O_RESTORE},
                 {"restore-mem", required_argument, NULL, O_RESTORE_MEM},
                 {"migrate-incoming", required_argument, NULL, O_MIGRATE_INCOMING},
@@ -426,6 +430,12 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                         break;
                 case O_NO_ACPI:
                         c->no_acpi = true;
+                        break;
+                case O_HUGE_PAGES:
+                        if (strcmp(optarg, "2M") != 0 && strcmp(optarg, "None") != 0)
+                                return usage_error(err, "--huge-pages `%s`: want 2M or None",
+                                                   optarg);
+                        c->huge_pages = strcmp(optarg, "2M") == 0;
                         break;
                 case O_RESTORE:
                         c->restore = optarg;
@@ -549,6 +559,10 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
         if (c->migrate_incoming && (kernel_flag || c->restore))
                 return usage_error(err, "--migrate-incoming takes the VM from the stream: no "
                                         "--kernel nor --restore");
+        /* a balloon returns guest pages in 4 KiB runs, which a huge page cannot give */
+        if (c->huge_pages && c->balloon)
+                return usage_error(err, "--huge-pages 2M with a balloon: a huge page cannot "
+                                        "give back 4 KiB of it");
         for (unsigned i = 0; i < VMM_MAX_DISKS && !c->migrate_incoming; i++)
                 if (c->migrate_disk[i])
                         return usage_error(err, "--migrate-disk needs --migrate-incoming");

@@ -143,7 +143,9 @@ static int mem_init(struct vmm_vm *vm, berth_error_t *err)
         if (vm->mem.map)
                 ;
         else if (vm->restore ? vmm_snapshot_map_memory(vm, err) < 0
-                             : vmm_mem_alloc(&vm->mem, vm->cfg->memory_mib << 20, err) < 0)
+                 : vm->cfg->huge_pages
+                         ? vmm_mem_alloc_huge(&vm->mem, vm->cfg->memory_mib << 20, err) < 0
+                         : vmm_mem_alloc(&vm->mem, vm->cfg->memory_mib << 20, err) < 0)
                 return -1;
         if (vmm_mem_bind(&vm->mem, vm->cfg->numa_nodes, vm->cfg->numa_mode, err) < 0)
                 return -1;

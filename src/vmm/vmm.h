@@ -105,6 +105,8 @@ struct vmm_config {
         const char *initrd;
         const char *cmdline;
         uint64_t memory_mib;
+        bool huge_pages; /* --huge-pages 2M, machine-config "huge_pages": "2M": guest RAM in 2 MiB
+                            pages */
         uint64_t balloon_mib; /* initial target */
         const char *api_sock; /* REST API socket path, NULL for none */
         /* --restore: a snapshot's state and memory files */

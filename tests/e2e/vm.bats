@@ -14,6 +14,8 @@ setup() {
 }
 
 teardown() {
+        # a test that changed the host's 2 MiB page pool gives it back
+        [ -z "${hugepages_before:-}" ] || echo "$hugepages_before" >/proc/sys/vm/nr_hugepages
         if [ -n "${svc:-}" ]; then
                 kill -TERM "$svc" 2>/dev/null || true
                 wait "$svc" 2>/dev/null || true
@@ -627,4 +629,48 @@ false" ]
         vm numatune nt --nodeset 0 --mode sometimes
         [ "$status" -eq 125 ]
         assert_output_contains "--mode \`sometimes\`"
+}
+
+@test "vm: --memory-backing hugepages: guest RAM in 2 MiB pages from the host's pool; a short pool refuses the start" {
+        require_root
+        [ -w /proc/sys/vm/nr_hugepages ] || skip "no hugetlb pool here (/proc/sys/vm/nr_hugepages)"
+        hugepages_before=$(cat /proc/sys/vm/nr_hugepages)
+        echo $((hugepages_before + 40)) >/proc/sys/vm/nr_hugepages
+        [ "$(cat /proc/sys/vm/nr_hugepages)" -ge $((hugepages_before + 32)) ] ||
+                skip "the host could not make 32 more 2 MiB pages"
+        vm create hp --kernel "$GUEST" --memory 64 --cmdline "$IDLE" --memory-backing hugepages
+        assert_success
+        vm inspect hp
+        [[ "$output" == *'"huge_pages": "2M"'* ]]
+        vm start hp
+        assert_success
+        wait_console hp "BERTH-GUEST tick 2"
+        pid=$("$BERTH" vm inspect hp | jq .State.Pid)
+        # the guest's RAM is one mapping of 2 MiB pages, all of it reserved from the pool
+        grep -q 'KernelPageSize: *2048 kB' "/proc/$pid/smaps"
+        local free rsvd
+        free=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
+        rsvd=$(awk '/^HugePages_Rsvd/ {print $2}' /proc/meminfo)
+        [ $((free - rsvd)) -le $((hugepages_before + 40 - 32)) ]
+        vm destroy hp
+        assert_success
+        # the pool back as it was: too short for the VM, whose start says so
+        echo "$hugepages_before" >/proc/sys/vm/nr_hugepages
+        if [ "$hugepages_before" -lt 32 ]; then
+                vm start hp
+                [ "$status" -eq 125 ]
+                assert_output_contains "2 MiB huge pages"
+                assert_output_contains "nr_hugepages"
+                vm ls --all
+                [[ "$output" == *hp*"shut off"* ]]
+        fi
+        # whole 2 MiB pages only, and no balloon to give 4 KiB back
+        vm create hp2 --kernel "$GUEST" --memory 63 --memory-backing hugepages
+        [ "$status" -eq 125 ]
+        assert_output_contains "even number of MiB"
+        vm create hp3 --kernel "$GUEST" --memory 64 --memory-backing hugepages --balloon
+        [ "$status" -eq 125 ]
+        assert_output_contains "no balloon"
+        vm ls --all
+        [[ "$output" != *hp2* && "$output" != *hp3* ]]
 }

@@ -654,8 +654,16 @@ false" ]
         [ $((free - rsvd)) -le $((hugepages_before + 40 - 32)) ]
         vm destroy hp
         assert_success
-        # the pool back as it was: too short for the VM, whose start says so
+        # the pool back as it was once the VMM's pages are (a process going away frees them
+        # last): too short for the VM, whose start says so
+        local i
+        for i in $(seq 100); do
+                [ "$(awk '/^HugePages_(Total|Free):/ {print $2}' /proc/meminfo | uniq | wc -l)" = 1 ] &&
+                        break
+                sleep 0.1
+        done
         echo "$hugepages_before" >/proc/sys/vm/nr_hugepages
+        [ "$(cat /proc/sys/vm/nr_hugepages)" = "$hugepages_before" ]
         if [ "$hugepages_before" -lt 32 ]; then
                 vm start hp
                 [ "$status" -eq 125 ]

@@ -355,14 +355,29 @@ static int spawn_vmm(struct sup *s, char *const *argv, berth_error_t *err)
         return 0;
 }
 
-/* Until the API answers (1) or the VMM exits (0, *status set). */
+/* Does the VMM's loop answer?  Its socket listens before the VM is built,
+ * but requests are served only once the build is done (or, receiving a
+ * migration, while it waits): an answer means the VM was built. */
+static bool vmm_answers(const char *sock, int timeout_ms)
+{
+        json_t *rep = NULL;
+        berth_error_t e = NULL;
+        int code = vm_api_call_timeout(sock, "GET", "/", NULL, &rep, (unsigned) timeout_ms, &e);
+        json_decref(rep);
+        berth_error_release(&e);
+        return code == 200;
+}
+
+/* Until the VMM has built its VM and its API answers (1), or it exits (0,
+ * *status set): a VMM that fails in its build (no huge pages left, a disk it
+ * cannot open) is a failed start, not a VM that crashes after `vm start`. */
 static int wait_api(struct sup *s, int *status)
 {
         /* 1 ms steps: the VMM is up in a few, and `vm start` waits for this. */
         for (int ms = 0; ms < API_WAIT_MS; ms++) {
                 if (waitpid(s->vmm, status, WNOHANG) == s->vmm)
                         return 0;
-                if (api_ready(s->api_sock))
+                if (api_ready(s->api_sock) && vmm_answers(s->api_sock, API_WAIT_MS - ms))
                         return 1;
                 struct timespec t = {0, 1000000};
                 nanosleep(&t, NULL);

@@ -349,6 +349,12 @@ options ndots:1 timeout:2" ]
         id2=$("$BERTH" inspect -f '{{.Id}}' qq2)
         kill -9 "$("$BERTH" inspect -f '{{.State.Pid}}' qq2)"
         pkill -9 -f "berth-monitor.*$id2" || true
+        # both gone (a loaded host may take a while to end them), then one network call
+        local i
+        for i in $(seq 50); do
+                pgrep -f "berth-monitor.*$id2" >/dev/null || break
+                sleep 0.1
+        done
         sleep 0.3
         "$BERTH" network ls >/dev/null
         ! pgrep -f "dnsmasq.*resolvers/$id2"

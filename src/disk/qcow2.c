@@ -549,24 +549,28 @@ static int qcow2_truncate(struct disk *d, uint64_t size, berth_error_t *err)
         return ret;
 }
 
+/* A writable image made whole in its file: give back the unused pool, cut
+ * the file after the last used cluster, then one sync covers L2 entries,
+ * frees and both (its close, and a freeze). */
+static int write_back(struct qcow2 *q, berth_error_t *err)
+{
+        int ret = qcow2_release_pool(q, err);
+        struct stat st;
+        uint64_t end = q->end_cluster << q->cluster_bits;
+        if (ret == 0 && fstat(q->fd, &st) == 0 && (uint64_t) st.st_size > end &&
+            ftruncate(q->fd, (off_t) end) < 0)
+                log_debug("cannot trim `%s`: %s", q->d->path, strerror(errno));
+        return ret == 0 ? qcow2_sync(q, err) : ret;
+}
+
 static void qcow2_close(struct disk *d)
 {
         struct qcow2 *q = q_of(d);
         if (q == NULL)
                 return;
         if (!q->readonly) {
-                /* Give back the unused pool, cut the file after the last used
-                 * cluster, then one sync covers L2 entries, frees and both. */
                 cleanup_error berth_error_t err = NULL;
-                int ret = qcow2_release_pool(q, &err);
-                struct stat st;
-                uint64_t end = q->end_cluster << q->cluster_bits;
-                if (ret == 0 && fstat(q->fd, &st) == 0 && (uint64_t) st.st_size > end &&
-                    ftruncate(q->fd, (off_t) end) < 0)
-                        log_debug("cannot trim `%s`: %s", q->d->path, strerror(errno));
-                if (ret == 0)
-                        ret = qcow2_sync(q, &err);
-                if (ret < 0)
+                if (write_back(q, &err) < 0)
                         berth_error_report(&err, 0);
         }
         close(q->fd);
@@ -598,14 +602,7 @@ int qcow2_freeze(struct disk *d, berth_error_t *err)
         if (q->readonly)
                 return 0;
         /* what its close does, now: the file is final from here on */
-        int ret = qcow2_release_pool(q, err);
-        struct stat st;
-        uint64_t end = q->end_cluster << q->cluster_bits;
-        if (ret == 0 && fstat(q->fd, &st) == 0 && (uint64_t) st.st_size > end &&
-            ftruncate(q->fd, (off_t) end) < 0)
-                log_debug("cannot trim `%s`: %s", q->d->path, strerror(errno));
-        if (ret == 0)
-                ret = qcow2_sync(q, err);
+        int ret = write_back(q, err);
         if (ret == 0)
                 q->readonly = d->readonly = true;
         return ret;

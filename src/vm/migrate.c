@@ -240,8 +240,18 @@ static uint64_t file_size(const char *path)
 static int hand_socket(const char *api_sock, const struct addr *to, berth_error_t *err)
 {
         cleanup_close int c = socket(to->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (c < 0 || connect(c, (const struct sockaddr *) &to->ss, to->len) < 0)
-                return berth_fail(err, errno, "connect to the destination's VMM");
+        if (c < 0 || connect(c, (const struct sockaddr *) &to->ss, to->len) < 0) {
+                int e = errno;
+                unsigned port = to->family == AF_INET6
+                                        ? ntohs(((const struct sockaddr_in6 *) &to->ss)->sin6_port)
+                                        : ntohs(((const struct sockaddr_in *) &to->ss)->sin_port);
+                return to->family == AF_UNIX
+                               ? berth_fail(err, e, "connect to the destination's VMM at `%s`",
+                                            to->path)
+                               : berth_fail(err, e,
+                                            "connect to the destination's VMM at %s port %u",
+                                            to->host, port);
+        }
         struct sockaddr_un un = {.sun_family = AF_UNIX};
         cleanup_free char *path = berth_xasprintf("%s.fd", api_sock);
         if (strlen(path) >= sizeof(un.sun_path))

@@ -174,11 +174,8 @@ int vm_shutdown(struct vm_ctx *c, const char *name, unsigned timeout_s, bool for
         bool acpi = !json_is_true(json_object_get(r.meta, "NoAcpi"));
         int ret = 0;
         /* A paused guest cannot hear the button. */
-        if (st == VM_PAUSED) {
-                json_t *body = json_pack("{s:s}", "state", "Resumed");
-                ret = vm_api_ok(sock, "PATCH", "/vm", body, NULL, err) < 0 ? -1 : 0;
-                json_decref(body);
-        }
+        if (st == VM_PAUSED)
+                ret = vm_api_pause(sock, false, err);
         if (ret == 0) {
                 json_object_set_new(r.state, "Paused", json_false());
                 set_intent(&r, "shutdown");
@@ -247,9 +244,7 @@ int vm_pause(struct vm_ctx *c, const char *name, bool pause, berth_error_t *err)
                                  pause ? "already paused" : "not paused");
         } else {
                 cleanup_free char *sock = vm_rec_run_path(&r, "api.sock");
-                json_t *body = json_pack("{s:s}", "state", pause ? "Paused" : "Resumed");
-                ret = vm_api_ok(sock, "PATCH", "/vm", body, NULL, err) < 0 ? -1 : 0;
-                json_decref(body);
+                ret = vm_api_pause(sock, pause, err);
                 if (ret >= 0) {
                         json_object_set_new(r.state, "Paused", json_boolean(pause));
                         ret = vm_rec_save_state(&r, err);

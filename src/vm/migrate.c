@@ -426,11 +426,8 @@ int vm_migrate(struct vm_ctx *c, const char *name, const struct vm_migrate_opts 
                         ((struct sockaddr_in *) &to.ss)->sin_port = htons((uint16_t) port);
                 cleanup_free char *sock = vm_rec_run_path(&r, "api.sock");
                 /* without --live a running guest stops first: its memory goes in one round */
-                if (!o->live && st == VM_RUNNING) {
-                        json_t *b = json_pack("{s:s}", "state", "Paused");
-                        ret = vm_api_ok(sock, "PATCH", "/vm", b, NULL, err) < 0 ? -1 : 0;
-                        json_decref(b);
-                }
+                if (!o->live && st == VM_RUNNING)
+                        ret = vm_api_pause(sock, true, err);
                 /* berth connects, its VMM sends: a jailed one may open no socket */
                 if (ret == 0)
                         ret = hand_socket(sock, &to, err);
@@ -466,11 +463,9 @@ int vm_migrate(struct vm_ctx *c, const char *name, const struct vm_migrate_opts 
                 if (ret == 0)
                         ret = msg_recv(fd, &reply, err) < 0 || reply_ok(reply, err) < 0 ? -1 : 0;
                 if (!o->live && st == VM_RUNNING && ret < 0) {
-                        json_t *b = json_pack("{s:s}", "state", "Resumed");
                         berth_error_t e3 = NULL;
-                        if (vm_api_ok(sock, "PATCH", "/vm", b, NULL, &e3) < 0)
+                        if (vm_api_pause(sock, false, &e3) < 0)
                                 berth_error_release(&e3);
-                        json_decref(b);
                 }
         }
         vm_rec_close(&r);

@@ -160,21 +160,17 @@ int vm_snapshot_create(struct vm_ctx *c, const char *name, const char *snap, ber
                         ret = berth_fail(err, errno, "mkdir `%s`", tmp);
         }
         if (ret == 0 && st == VM_RUNNING) {
-                json_t *b = json_pack("{s:s}", "state", "Paused");
-                ret = vm_api_ok(sock, "PATCH", "/vm", b, NULL, err) < 0 ? -1 : 0;
-                json_decref(b);
+                ret = vm_api_pause(sock, true, err);
                 paused_here = ret == 0;
         }
         if (ret == 0)
                 ret = take(&r, tmp, disks, err);
         if (paused_here) { /* running again, whatever happened meanwhile */
                 berth_error_t e = NULL;
-                json_t *b = json_pack("{s:s}", "state", "Resumed");
-                if (vm_api_ok(sock, "PATCH", "/vm", b, NULL, &e) < 0) {
+                if (vm_api_pause(sock, false, &e) < 0) {
                         log_warn("VM %s stays paused: %s", name, berth_error_msg(e));
                         berth_error_release(&e);
                 }
-                json_decref(b);
         }
         if (ret == 0) {
                 json_t *meta = json_pack(

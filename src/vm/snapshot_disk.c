@@ -219,9 +219,7 @@ static int refuse_live(struct vm_rec *r, const char *what, berth_error_t *err)
 static int switch_live(struct vm_rec *r, enum vm_status st, json_t *sw, berth_error_t *err)
 {
         cleanup_free char *sock = vm_rec_run_path(r, "api.sock");
-        json_t *b = json_pack("{s:s}", "state", "Paused");
-        int ret = st == VM_PAUSED ? 0 : vm_api_ok(sock, "PATCH", "/vm", b, NULL, err);
-        json_decref(b);
+        int ret = st == VM_PAUSED ? 0 : vm_api_pause(sock, true, err);
         size_t i;
         json_t *d;
         json_array_foreach(sw, i, d)
@@ -233,18 +231,16 @@ static int switch_live(struct vm_rec *r, enum vm_status st, json_t *sw, berth_er
                 json_t *body = json_pack("{s:O}", "path_on_host", json_object_get(d, "Over"));
                 if (json_is_string(json_object_get(d, "Backing")))
                         json_object_set(body, "backing", json_object_get(d, "Backing"));
-                ret = vm_api_ok(sock, "PATCH", path, body, NULL, err);
+                ret = vm_api_ok(sock, "PATCH", path, body, NULL, err) < 0 ? -1 : 0;
                 json_decref(body);
                 if (ret == 0)
                         json_object_set_new(d, "Switched", json_true());
         }
         if (st != VM_PAUSED) {
                 berth_error_t e = NULL;
-                b = json_pack("{s:s}", "state", "Resumed");
-                if (vm_api_ok(sock, "PATCH", "/vm", b, NULL, ret < 0 ? &e : err) < 0 && ret == 0)
+                if (vm_api_pause(sock, false, ret < 0 ? &e : err) < 0 && ret == 0)
                         ret = -1;
                 berth_error_release(&e);
-                json_decref(b);
         }
         return ret;
 }

@@ -84,6 +84,8 @@ int vm_api_call_timeout(const char *sock, const char *method, const char *path, 
 /* The same, failing with the VMM's fault_message unless the status is 2xx. */
 int vm_api_ok(const char *sock, const char *method, const char *path, json_t *body, json_t **reply,
               berth_error_t *err);
+/* PATCH /vm {"state": "Paused"|"Resumed"}: 0, or -1 with the VMM's fault. */
+int vm_api_pause(const char *sock, bool pause, berth_error_t *err);
 
 /* supervise.c: start the supervisor for r (locked; state saved "running" on
  * success).  Returns once berth-vmm's API answers, or with the VMM's own

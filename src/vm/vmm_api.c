@@ -93,6 +93,14 @@ int vm_api_call_timeout(const char *sock, const char *method, const char *path, 
         return status;
 }
 
+int vm_api_pause(const char *sock, bool pause, berth_error_t *err)
+{
+        json_t *b = json_pack("{s:s}", "state", pause ? "Paused" : "Resumed");
+        int r = vm_api_ok(sock, "PATCH", "/vm", b, NULL, err) < 0 ? -1 : 0;
+        json_decref(b);
+        return r;
+}
+
 int vm_api_ok(const char *sock, const char *method, const char *path, json_t *body, json_t **reply,
               berth_error_t *err)
 {

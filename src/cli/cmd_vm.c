@@ -78,7 +78,8 @@ static int do_create(struct vm_ctx *c, void *arg, berth_error_t *err)
                 O_CPU_QUOTA,
                 O_MEMORY_LIMIT,
                 O_MAX_MEMORY,
-                O_MEMORY_BACKING
+                O_MEMORY_BACKING,
+                O_TRACK_DIRTY
         };
         static const struct option opts[] = {
                 {"kernel", required_argument, NULL, O_KERNEL},
@@ -99,6 +100,7 @@ static int do_create(struct vm_ctx *c, void *arg, berth_error_t *err)
                 {"memory-limit", required_argument, NULL, O_MEMORY_LIMIT},
                 {"max-memory", required_argument, NULL, O_MAX_MEMORY},
                 {"memory-backing", required_argument, NULL, O_MEMORY_BACKING},
+                {"track-dirty-pages", no_argument, NULL, O_TRACK_DIRTY},
                 {0}};
         struct vm_create_opts o = {0};
         int ch;
@@ -182,14 +184,18 @@ static int do_create(struct vm_ctx *c, void *arg, berth_error_t *err)
                                                        optarg);
                         o.huge_pages = strcmp(optarg, "hugepages") == 0;
                         break;
+                case O_TRACK_DIRTY: /* Firecracker's track_dirty_pages: for --diff snapshots */
+                        o.track_dirty = true;
+                        break;
                 default:
                         return cli_usage_error(err, "vm create", "invalid option");
                 }
         }
         if (one_name(a, err) < 0)
                 return -1;
-        if (o.config && (o.kernel || o.initrd || o.cmdline || o.memory_mib || o.cpus || o.n_disks ||
-                         o.n_nets || o.vsock || o.balloon || o.max_memory_mib || o.huge_pages))
+        if (o.config &&
+            (o.kernel || o.initrd || o.cmdline || o.memory_mib || o.cpus || o.n_disks || o.n_nets ||
+             o.vsock || o.balloon || o.max_memory_mib || o.huge_pages || o.track_dirty))
                 return cli_usage_error(err, "vm create",
                                        "--config is the whole definition: no --kernel, --disk, "
                                        "... with it");
@@ -395,26 +401,40 @@ static int do_snapshot(struct vm_ctx *c, void *arg, berth_error_t *err)
         struct args *a = arg;
         const char *verb = a->argc > 1 ? a->argv[1] : "";
         bool ls = strcmp(verb, "ls") == 0 || strcmp(verb, "list") == 0;
-        /* create NAME SNAP --disk-only (the flag anywhere after the verb, as virsh takes it) */
-        bool disk_only = false;
+        /* create NAME SNAP [--disk-only|--diff] [--memory FILE] (the flags anywhere after the
+         * verb, as virsh takes them) */
+        bool disk_only = false, create = strcmp(verb, "create") == 0;
+        struct vm_snapshot_opts so = {0};
         const char *pos[3] = {NULL, NULL, NULL};
         int npos = 0;
         for (int i = 2; i < a->argc; i++) {
-                if (strcmp(verb, "create") == 0 && strcmp(a->argv[i], "--disk-only") == 0)
+                const char *f = a->argv[i];
+                if (create && strcmp(f, "--disk-only") == 0)
                         disk_only = true;
+                else if (create && strcmp(f, "--diff") == 0)
+                        so.diff = true;
+                else if (create && strcmp(f, "--memory") == 0 && i + 1 < a->argc)
+                        so.memory = a->argv[++i];
+                else if (create && berth_str_has_prefix(f, "--memory="))
+                        so.memory = f + 9;
+                else if (f[0] == '-' && f[1])
+                        return cli_usage_error(err, "vm snapshot", "unknown flag `%s`", f);
                 else if (npos < 3)
-                        pos[npos++] = a->argv[i];
+                        pos[npos++] = f;
                 else
                         npos++;
         }
         if (npos != (ls ? 1 : 2))
                 return cli_usage_error(err, "vm snapshot",
-                                       "want create NAME SNAP [--disk-only], revert|rm NAME SNAP, "
-                                       "or ls NAME");
+                                       "want create NAME SNAP [--disk-only|--diff] [--memory "
+                                       "FILE], revert|rm NAME SNAP, or ls NAME");
+        if (disk_only && (so.diff || so.memory))
+                return cli_usage_error(err, "vm snapshot",
+                                       "--disk-only keeps no memory: no --diff or --memory");
         const char *name = pos[0], *snap = pos[1];
-        if (strcmp(verb, "create") == 0)
+        if (create)
                 return disk_only ? vm_snapshot_create_disk(c, name, snap, err)
-                                 : vm_snapshot_create(c, name, snap, err);
+                                 : vm_snapshot_create(c, name, snap, &so, err);
         if (strcmp(verb, "revert") == 0)
                 return vm_snapshot_revert(c, name, snap, err);
         if (strcmp(verb, "rm") == 0 || strcmp(verb, "delete") == 0)
@@ -435,12 +455,14 @@ static int do_snapshot(struct vm_ctx *c, void *arg, berth_error_t *err)
                 strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
                 const char *kind = json_string_value(json_object_get(s, "Kind"));
                 bool disk = kind && strcmp(kind, "disk-only") == 0;
-                char mem[32] = "-"; /* a disk-only snapshot keeps no memory */
+                const char *parent = json_string_value(json_object_get(s, "Parent"));
+                char mem[96] = "-"; /* a disk-only snapshot keeps no memory */
                 if (!disk)
-                        snprintf(mem, sizeof(mem), "%lld MiB",
-                                 (long long) json_integer_value(json_object_get(s, "MemoryMiB")));
+                        snprintf(mem, sizeof(mem), "%lld MiB%s%.60s",
+                                 (long long) json_integer_value(json_object_get(s, "MemoryMiB")),
+                                 parent ? ", over " : "", parent ? parent : "");
                 printf("%-24s %-20s %-10s %s\n", json_string_value(json_object_get(s, "Name")),
-                       when, disk ? "disk-only" : "full", mem);
+                       when, kind ? kind : "full", mem);
         }
         json_decref(list);
         return 0;
@@ -585,7 +607,7 @@ static const struct cli_command vm_commands[] = {
         {"create", vm_cmd_create,
          "Define a VM (--kernel --initrd --cmdline --memory --cpus "
          "--disk --net --vsock --balloon --max-memory --no-jail --cpu-shares --cpu-quota "
-         "--memory-limit --memory-backing hugepages)"},
+         "--memory-limit --memory-backing hugepages --track-dirty-pages)"},
         {"define", vm_cmd_create, NULL},
         {"ls", vm_cmd_ls, "List running VMs (--all: defined ones too)"},
         {"list", vm_cmd_ls, NULL},
@@ -609,7 +631,8 @@ static const struct cli_command vm_commands[] = {
          "Place guest RAM and vCPUs on NUMA nodes: NAME --nodeset N [--mode strict|preferred|"
          "interleave] (at the next start)"},
         {"snapshot", vm_cmd_snapshot,
-         "Snapshots: create NAME SNAP [--disk-only], revert|rm NAME SNAP, ls NAME"},
+         "Snapshots: create NAME SNAP [--disk-only|--diff] [--memory FILE], revert|rm NAME "
+         "SNAP, ls NAME"},
         {"clone", vm_cmd_clone,
          "Start a new VM from a full snapshot of another: NAME SNAP NEWNAME"},
         {"migrate", vm_cmd_migrate,

@@ -25,6 +25,7 @@
 /* The clone's files for its first start, removed once berth-vmm has read and mapped them. */
 #define CLONE_STATE "clone.state"
 #define CLONE_MEM   "clone.mem"
+#define CLONE_DIFF  "clone.diff%zu.mem" /* a diff snapshot's chain, oldest first */
 
 /* Point cfg's drives named in map (old path -> new path) and its vsock socket at the
  * clone's; the same for the definition and for the state file's config section. */
@@ -132,14 +133,15 @@ static int build(struct vm_ctx *c, struct vm_rec *src, const char *snap, const c
         cleanup_free char *dir = berth_xasprintf("%s/snapshots/%s", src->dir, snap);
         cleanup_free char *mp = berth_xasprintf("%s/snapshot.json", dir);
         cleanup_free char *state = berth_xasprintf("%s/state", dir);
-        cleanup_free char *mem = berth_xasprintf("%s/mem", dir);
         json_auto_t *meta = json_load_file(mp, 0, NULL);
         if (!json_is_object(meta))
                 return berth_fail(err, ENOENT, "VM `%s` has no snapshot `%s`", src->name, snap);
-        if (access(state, F_OK) < 0 || access(mem, F_OK) < 0)
-                return berth_fail(err, EINVAL,
+        cleanup_free char *mem = NULL;
+        json_auto_t *diffs = NULL;
+        if (access(state, F_OK) < 0 || vm_snapshot_memory(src, snap, &mem, &diffs, err) < 0)
+                return berth_wrap(err,
                                   "snapshot `%s` of VM `%s` has no memory: a clone starts from a "
-                                  "full snapshot",
+                                  "full or diff snapshot",
                                   snap, src->name);
         json_auto_t *map = json_object(); /* the source's disk path -> the clone's copy */
         size_t i;
@@ -164,8 +166,14 @@ static int build(struct vm_ctx *c, struct vm_rec *src, const char *snap, const c
         /* Mapped privately by the restoring VMM: a link is enough, and it outlives a
          * `snapshot rm` between this and the clone's start. */
         cleanup_free char *new_mem = berth_path_join(tmp, CLONE_MEM);
-        if (link(mem, new_mem) < 0)
-                return berth_fail(err, errno, "link `%s` to `%s`", mem, new_mem);
+        if (vm_link_sparse(mem, new_mem, err) < 0)
+                return -1;
+        json_array_foreach(diffs, i, d) /* a diff snapshot's chain, each layer likewise */
+        {
+                cleanup_free char *to = berth_xasprintf("%s/" CLONE_DIFF, tmp, i);
+                if (vm_link_sparse(json_string_value(d), to, err) < 0)
+                        return -1;
+        }
         json_auto_t *cfg = json_deep_copy(src->cfg);
         repoint(cfg, map, uds);
         json_auto_t *vm_meta = clone_meta(src->meta, map, src->name, snap, newname);
@@ -181,8 +189,17 @@ static int start(struct vm_ctx *c, const char *newname, berth_error_t *err)
                 return -1;
         cleanup_free char *state = vm_rec_path(&r, CLONE_STATE);
         cleanup_free char *mem = vm_rec_path(&r, CLONE_MEM);
+        json_auto_t *diffs = json_array();
+        for (size_t i = 0; i < VM_MAX_MEM_DIFFS; i++) {
+                cleanup_free char *name = berth_xasprintf(CLONE_DIFF, i);
+                cleanup_free char *p = vm_rec_path(&r, name);
+                if (access(p, F_OK) < 0)
+                        break;
+                json_array_append_new(diffs, json_string(p));
+        }
         r.restore_state = state;
         r.restore_mem = mem;
+        r.restore_diffs = diffs;
         /* No vm_check_disks: the clone's writable disks are its fresh copies, and what it
          * shares with the source is read-only. */
         int ret = vm_supervisor_start(&r, err);
@@ -190,10 +207,17 @@ static int start(struct vm_ctx *c, const char *newname, berth_error_t *err)
             vm_apply_pins(&r, (int) json_integer_value(json_object_get(r.state, "Pid")), err) < 0)
                 ret = -1;
         r.restore_state = r.restore_mem = NULL;
+        r.restore_diffs = NULL;
         vm_rec_close(&r);
         /* berth-vmm has read the state and mapped the memory before its API answers. */
         (void) unlink(state);
         (void) unlink(mem);
+        size_t i;
+        json_t *d;
+        json_array_foreach(diffs, i, d)
+        {
+                (void) unlink(json_string_value(d));
+        }
         return ret;
 }
 

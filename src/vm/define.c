@@ -316,6 +316,9 @@ static int build(struct vm_ctx *c, const struct vm_create_opts *o, const char *t
         if (o->huge_pages)
                 json_object_set_new(json_object_get(cfg, "machine-config"), "huge_pages",
                                     json_string("2M"));
+        if (o->track_dirty)
+                json_object_set_new(json_object_get(cfg, "machine-config"), "track_dirty_pages",
+                                    json_true());
         json_t *drives = json_array();
         json_object_set_new(cfg, "drives", drives);
         for (unsigned i = 0; i < o->n_disks; i++)

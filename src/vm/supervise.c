@@ -149,7 +149,8 @@ static char **vmm_argv(struct sup *s)
 {
         struct vm_rec *r = s->r;
         cleanup_free char *cfg = vm_rec_path(r, "config.json");
-        char **a = berth_xcalloc(28 + 2 * VM_MAX_DISKS, sizeof(char *));
+        char **a = berth_xcalloc(28 + 2 * VM_MAX_DISKS + 2 * VM_MAX_MEM_DIFFS,
+                                 sizeof(char *));
         int n = 0;
         a[n++] = berth_xstrdup(r->ctx->vmm_bin);
         if (r->migrate_incoming) { /* vm receive: the VM comes from the stream */
@@ -173,6 +174,15 @@ static char **vmm_argv(struct sup *s)
                 a[n++] = berth_xstrdup(r->restore_state);
                 a[n++] = berth_xstrdup("--restore-mem");
                 a[n++] = berth_xstrdup(r->restore_mem);
+                size_t i;
+                json_t *t;
+                json_array_foreach(r->restore_diffs, i, t)
+                {
+                        if (i >= VM_MAX_MEM_DIFFS)
+                                break;
+                        a[n++] = berth_xstrdup("--restore-mem-diff");
+                        a[n++] = berth_xstrdup(json_string_value(t));
+                }
         } else {
                 a[n++] = berth_xstrdup("--config");
                 a[n++] = berth_xstrdup(cfg);
@@ -629,7 +639,7 @@ static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd, c
                 if (r->restore_state || r->migrate_incoming) {
                         /* a reboot after a revert or an incoming migration boots the definition */
                         r->restore_state = r->restore_mem = r->migrate_incoming = NULL;
-                        r->migrate_disks = NULL;
+                        r->migrate_disks = r->restore_diffs = NULL;
                         for (char **p = argv; *p; p++)
                                 free(*p);
                         free(argv);
@@ -654,7 +664,7 @@ static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd, c
 static char *exec_monitor(const struct vm_rec *r)
 {
         cleanup_free char *bin = berth_sibling_binary("berth-vm-monitor");
-        const char *a[20 + 2 * VM_MAX_DISKS];
+        const char *a[20 + 2 * VM_MAX_DISKS + 2 * VM_MAX_MEM_DIFFS];
         size_t n = 0;
         a[n++] = bin;
         a[n++] = "--data-dir";
@@ -668,6 +678,15 @@ static char *exec_monitor(const struct vm_rec *r)
                 a[n++] = r->restore_state;
                 a[n++] = "--restore-mem";
                 a[n++] = r->restore_mem;
+                size_t i;
+                json_t *t;
+                json_array_foreach(r->restore_diffs, i, t)
+                {
+                        if (i >= VM_MAX_MEM_DIFFS)
+                                break;
+                        a[n++] = "--restore-mem-diff";
+                        a[n++] = json_string_value(t);
+                }
         }
         if (r->migrate_incoming) {
                 a[n++] = "--migrate-incoming";
@@ -784,7 +803,8 @@ int vm_supervisor_start(struct vm_rec *r, berth_error_t *err)
 /* berth-vm-monitor's main: the supervisor of one VM, exec'd by vm_supervisor_start's
  * grandchild with its report pipe on fd 3 (what exec_monitor passes):
  *
- *   berth-vm-monitor --data-dir DIR --run-dir DIR --vmm BIN [--restore STATE --restore-mem MEM]
+ *   berth-vm-monitor --data-dir DIR --run-dir DIR --vmm BIN [--restore STATE --restore-mem MEM
+ *                    [--restore-mem-diff DIFF]...]
  *                    [--migrate-incoming ADDR [--migrate-disk INDEX:PATH]...] -- NAME
  *
  * A program of its own rather than the fork of `berth` it replaces: static, with only the
@@ -798,7 +818,7 @@ int vm_supervise_main(int argc, char **argv)
         }
         struct vm_ctx c = {0};
         const char *name = NULL, *restore = NULL, *restore_mem = NULL, *incoming = NULL;
-        json_t *disks = json_array();
+        json_t *disks = json_array(), *diffs = json_array();
         int i = 1;
         for (; i + 1 < argc && strcmp(argv[i], "--") != 0; i += 2) {
                 const char *k = argv[i], *v = argv[i + 1];
@@ -812,6 +832,8 @@ int vm_supervise_main(int argc, char **argv)
                         restore = v;
                 else if (strcmp(k, "--restore-mem") == 0)
                         restore_mem = v;
+                else if (strcmp(k, "--restore-mem-diff") == 0)
+                        json_array_append_new(diffs, json_string(v));
                 else if (strcmp(k, "--migrate-incoming") == 0)
                         incoming = v;
                 else if (strcmp(k, "--migrate-disk") == 0)
@@ -833,6 +855,7 @@ int vm_supervise_main(int argc, char **argv)
         }
         r.restore_state = restore;
         r.restore_mem = restore_mem;
+        r.restore_diffs = diffs;
         r.migrate_incoming = incoming;
         r.migrate_disks = disks;
         supervise(&r, SYNC_FD, NULL);

@@ -30,6 +30,9 @@
 
 #define VM_MAX_DISKS 8
 #define VM_MAX_NETS  4
+/* A diff snapshot's chain: at most this many diffs over its full snapshot (berth-vmm's
+ * VMM_MAX_MEM_DIFFS). */
+#define VM_MAX_MEM_DIFFS 16
 
 struct vm_ctx {
         char *data_dir; /* <data>/vms */
@@ -52,6 +55,7 @@ struct vm_create_opts {
         bool vsock, balloon, no_acpi, autostart;
         bool huge_pages;           /* --memory-backing hugepages: guest RAM in 2 MiB pages */
         bool no_jail;              /* berth-vmm runs without --jail (docs/vm.md) */
+        bool track_dirty;          /* --track-dirty-pages: diff snapshots possible */
         uint64_t cpu_shares;       /* the VM's cgroup: 0 = unset */
         uint64_t cpu_quota_us;     /* CPU time per 100 ms period; 0 = unset */
         uint64_t memory_limit_mib; /* every byte of the VM's processes; 0 = unset */
@@ -61,7 +65,12 @@ struct vm_create_opts {
 
 /* snapshot.c: full snapshots (RAM, devices, vCPUs and the writable disks) of a running VM,
  * kept beside its definition; revert stops the VM if it runs and resumes the snapshot. */
-int vm_snapshot_create(struct vm_ctx *c, const char *name, const char *snap, berth_error_t *err);
+struct vm_snapshot_opts {
+        bool diff;          /* --diff: only the pages written since the VMM's last snapshot */
+        const char *memory; /* --memory FILE: the memory there, not in the snapshot's directory */
+};
+int vm_snapshot_create(struct vm_ctx *c, const char *name, const char *snap,
+                       const struct vm_snapshot_opts *o, berth_error_t *err);
 int vm_snapshot_list(struct vm_ctx *c, const char *name, json_t **out, berth_error_t *err);
 int vm_snapshot_revert(struct vm_ctx *c, const char *name, const char *snap, berth_error_t *err);
 int vm_snapshot_remove(struct vm_ctx *c, const char *name, const char *snap, berth_error_t *err);

@@ -27,6 +27,8 @@ struct vm_rec {
         json_t *state; /* state.json (an empty object when never started) */
         /* set by a snapshot revert for the supervisor's first start: berth-vmm --restore */
         const char *restore_state, *restore_mem;
+        /* and, reverting to a diff snapshot, its chain's memory files (oldest first) */
+        json_t *restore_diffs;
         /* set by `vm receive` for the supervisor's first start: berth-vmm --migrate-incoming,
          * and --migrate-disk for each "INDEX:PATH" (copy-storage) */
         const char *migrate_incoming;
@@ -127,6 +129,13 @@ int vm_wait_stopped(struct vm_rec *r, unsigned timeout_ms, berth_error_t *err);
  * the filesystem can); define.c: a record's lock, config.json and vm.json written into dir
  * (a directory published later by a rename).  clone.c uses both. */
 int vm_copy_file(const char *src, const char *dst, berth_error_t *err);
+/* snapshot.c: dst (which must not exist) as a hard link to src, or across filesystems a
+ * copy of its data that keeps its holes (a diff snapshot's holes are what it does not hold). */
+int vm_link_sparse(const char *src, const char *dst, berth_error_t *err);
+/* snapshot.c: the memory a restore of snap maps: its full snapshot's file (*base) and, for a
+ * diff snapshot, the chain's diff files oldest first (*diffs, an array of paths). */
+int vm_snapshot_memory(const struct vm_rec *r, const char *snap, char **base, json_t **diffs,
+                       berth_error_t *err);
 int vm_write_record(const char *dir, json_t *cfg, json_t *meta, berth_error_t *err);
 
 /* record.c: remove dir and the files in it (a snapshot's or a migration's

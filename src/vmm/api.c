@@ -540,9 +540,10 @@ static struct api_reply route(struct vmm_api *api, const char *method, const cha
                                                                                : "Running",
                                                     "vmm_version", BERTH_VERSION)};
         if (strcmp(path, "/machine-config") == 0 && get)
-                return (struct api_reply){200, json_pack("{s:i,s:I}", "vcpu_count",
-                                                         (int) vm->cfg->cpus, "mem_size_mib",
-                                                         (json_int_t) vm->cfg->memory_mib)};
+                return (struct api_reply){
+                        200, json_pack("{s:i,s:I,s:b}", "vcpu_count", (int) vm->cfg->cpus,
+                                       "mem_size_mib", (json_int_t) vm->cfg->memory_mib,
+                                       "track_dirty_pages", vm->cfg->track_dirty)};
         /* A migration owns the VM's run state until it ends; an incoming one builds it. */
         if (vmm_migrate_active(vm) &&
             ((strcmp(path, "/vm") == 0 && patch) || berth_str_has_prefix(path, "/snapshot/")))

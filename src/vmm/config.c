@@ -57,11 +57,12 @@ static int boot_source(struct vmm_config *c, json_t *o, const char *path, berth_
 static int machine(struct vmm_config *c, json_t *o, const char *path, berth_error_t *err)
 {
         json_int_t cpus = c->cpus, mem = (json_int_t) c->memory_mib;
-        int smt = 0;
+        int smt = 0, track = c->track_dirty;
         const char *huge = NULL;
         json_error_t je;
-        if (json_unpack_ex(o, &je, JSON_STRICT, "{s?I,s?I,s?b,s?s}", "vcpu_count", &cpus,
-                           "mem_size_mib", &mem, "smt", &smt, "huge_pages", &huge) < 0)
+        if (json_unpack_ex(o, &je, JSON_STRICT, "{s?I,s?I,s?b,s?s,s?b}", "vcpu_count", &cpus,
+                           "mem_size_mib", &mem, "smt", &smt, "huge_pages", &huge,
+                           "track_dirty_pages", &track) < 0)
                 return bad(err, path, "machine-config", je.text);
         /* Firecracker's names: "None" or "2M" */
         if (huge && strcmp(huge, "None") != 0 && strcmp(huge, "2M") != 0)
@@ -74,6 +75,7 @@ static int machine(struct vmm_config *c, json_t *o, const char *path, berth_erro
                 return bad(err, path, "machine-config", "mem_size_mib must be at least 4");
         c->cpus = (unsigned) cpus;
         c->memory_mib = (uint64_t) mem;
+        c->track_dirty = track;
         return 0;
 }
 

@@ -205,6 +205,8 @@ static int collect(struct jail *j, struct vmm_config *c, berth_error_t *err)
         if (c->restore) {
                 c->restore = absolute(c->restore);
                 c->restore_mem = absolute(c->restore_mem);
+                for (unsigned i = 0; i < c->n_restore_diffs; i++)
+                        c->restore_diffs[i] = absolute(c->restore_diffs[i]);
         }
 
         /* Directories first: a file under a bound directory is then skipped
@@ -246,6 +248,9 @@ static int collect(struct jail *j, struct vmm_config *c, berth_error_t *err)
             (add(j, c->restore, false, true, false, err) < 0 ||
              add(j, c->restore_mem, false, true, false, err) < 0 || add_restored(j, c, err) < 0))
                 return -1;
+        for (unsigned i = 0; c->restore && i < c->n_restore_diffs; i++)
+                if (add(j, c->restore_diffs[i], false, true, false, err) < 0)
+                        return -1;
         return 0;
 }
 

@@ -29,7 +29,14 @@ struct vmm_dirty {
          * between the two; the switch-over sends all of these again */
         uint64_t *touched;
         size_t pages, words;
+        /* the snapshot tracker's (vm->track): pages dirtied since the last snapshot */
+        uint64_t *acc;
+        /* the tracker's: how many migrations share its log now */
+        unsigned sharers;
         bool logging;
+        /* a migration's while the tracker runs: the log and the user map are the
+         * tracker's, left on at the stop, and what it reads goes to the tracker too */
+        bool shared;
 };
 
 int vmm_dirty_start(struct vmm_vm *vm, struct vmm_dirty *d, berth_error_t *err);
@@ -39,6 +46,17 @@ int vmm_dirty_start(struct vmm_vm *vm, struct vmm_dirty *d, berth_error_t *err);
 int vmm_dirty_collect(struct vmm_vm *vm, struct vmm_dirty *d, uint64_t *out, bool final,
                       berth_error_t *err);
 void vmm_dirty_stop(struct vmm_vm *vm, struct vmm_dirty *d);
+
+/* The snapshot tracker (--track-dirty-pages): the dirty log from the VM's
+ * start to its end, so that a Diff snapshot writes only the pages written
+ * since the last snapshot.  A migration meanwhile shares its log. */
+int vmm_track_start(struct vmm_vm *vm, berth_error_t *err);
+/* The pages dirtied since the last call (or the start) into out (d->words
+ * words, overwritten); counting starts again. */
+int vmm_track_take(struct vmm_vm *vm, uint64_t *out, berth_error_t *err);
+/* Give back what vmm_track_take took, for a snapshot that failed. */
+void vmm_track_return(struct vmm_vm *vm, const uint64_t *bits);
+void vmm_track_free(struct vmm_vm *vm);
 
 /* copy_storage, the source (migrate_disk.c): the writable drives, tracked. */
 struct vmm_mig_disks {

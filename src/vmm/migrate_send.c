@@ -390,7 +390,7 @@ static int migrate(struct sender *s, berth_error_t *err)
         }
         if (vmm_dirty_start(vm, &s->dirty, err) < 0)
                 return -1;
-        m->user_dirty = s->dirty.user;
+        m->user_dirty = s->dirty.shared ? NULL : s->dirty.user; /* else the tracker's */
         s->bitmap = berth_xcalloc(s->dirty.words + 1, sizeof(uint64_t));
         /* Round 1: every page that may hold data.  The destination's RAM is
          * fresh, so a page never written here (pagemap: neither present nor

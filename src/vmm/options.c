@@ -84,6 +84,12 @@ void vmm_usage(FILE *out)
                 "  --restore SNAP --restore-mem FILE\n"
                 "                       resume a full snapshot (PUT /snapshot/create): its\n"
                 "                       configuration, devices and vCPUs; RAM mapped from FILE\n"
+                "  --restore-mem-diff DIFF\n"
+                "                       (repeatable, oldest first) resume a Diff snapshot: SNAP\n"
+                "                       is the newest diff's state, FILE the full snapshot's\n"
+                "                       memory, each DIFF a diff's memory laid over it\n"
+                "  --track-dirty-pages  keep KVM's dirty log on from the start, so that\n"
+                "                       PUT /snapshot/create can write Diff snapshots\n"
                 "  --migrate-incoming tcp:HOST:PORT|unix:PATH\n"
                 "                       receive a live migration (PUT /migrate on the source's\n"
                 "                       API) there: the VM's configuration, RAM and state come\n"
@@ -326,6 +332,8 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 O_API_TIMEOUT,
                 O_RESTORE,
                 O_RESTORE_MEM,
+                O_RESTORE_MEM_DIFF,
+                O_TRACK_DIRTY,
                 O_MIGRATE_INCOMING,
                 O_MIGRATE_DISK,
         };
@@ -345,6 +353,8 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 {"huge-pages", required_argument, NULL, O_HUGE_PAGES},
                 {"restore", required_argument, NULL, O_RESTORE},
                 {"restore-mem", required_argument, NULL, O_RESTORE_MEM},
+                {"restore-mem-diff", required_argument, NULL, O_RESTORE_MEM_DIFF},
+                {"track-dirty-pages", no_argument, NULL, O_TRACK_DIRTY},
                 {"migrate-incoming", required_argument, NULL, O_MIGRATE_INCOMING},
                 {"migrate-disk", required_argument, NULL, O_MIGRATE_DISK},
                 {"console", required_argument, NULL, O_CONSOLE},
@@ -442,6 +452,15 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                         break;
                 case O_RESTORE_MEM:
                         c->restore_mem = optarg;
+                        break;
+                case O_RESTORE_MEM_DIFF:
+                        if (c->n_restore_diffs == VMM_MAX_MEM_DIFFS)
+                                return usage_error(err, "more than %u --restore-mem-diff",
+                                                   VMM_MAX_MEM_DIFFS);
+                        c->restore_diffs[c->n_restore_diffs++] = optarg;
+                        break;
+                case O_TRACK_DIRTY:
+                        c->track_dirty = true;
                         break;
                 case O_MIGRATE_INCOMING:
                         if (!berth_str_has_prefix(optarg, "tcp:") &&
@@ -550,6 +569,8 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 return usage_error(err, "--jail-uid, --jail-gid and --jail-selftest need --jail");
         if (!!c->restore != !!c->restore_mem)
                 return usage_error(err, "--restore and --restore-mem go together");
+        if (c->n_restore_diffs && !c->restore)
+                return usage_error(err, "--restore-mem-diff needs --restore");
         if (c->jail_rw && !c->jail)
                 return usage_error(err, "--jail-rw needs --jail");
         if (c->jail_migrate && !c->jail)

@@ -255,7 +255,8 @@ static int build(scmp_filter_ctx ctx, enum vmm_thread_kind kind, const struct vm
                         r = allow(ctx, snapshot_calls, BERTH_ARRAY_SIZE(snapshot_calls));
                 if (r == 0 && kind == VMM_THREAD_MAIN && (ids->snapshots || ids->migrate))
                         r = allow_ioctls(ctx, snapshot_ioctls, BERTH_ARRAY_SIZE(snapshot_ioctls));
-                if (r == 0 && kind == VMM_THREAD_MAIN && ids->migrate)
+                /* a migration's last round; a Diff snapshot's pages */
+                if (r == 0 && kind == VMM_THREAD_MAIN && (ids->snapshots || ids->migrate))
                         r = allow_ioctls(ctx, main_migrate_ioctls,
                                          BERTH_ARRAY_SIZE(main_migrate_ioctls));
                 break;

@@ -36,6 +36,9 @@ static json_t *config_doc(const struct vmm_config *c)
 {
         json_t *doc = json_pack("{s:{s:I,s:I}}", "machine-config", "vcpu_count",
                                 (json_int_t) c->cpus, "mem_size_mib", (json_int_t) c->memory_mib);
+        if (c->track_dirty) /* a restore tracks on, for the next Diff */
+                json_object_set_new(json_object_get(doc, "machine-config"), "track_dirty_pages",
+                                    json_true());
         json_t *drives = json_array();
         for (unsigned i = 0; i < c->n_disks; i++) {
                 const struct vmm_disk_config *d = &c->disks[i];
@@ -114,6 +117,82 @@ static int write_memory(struct vmm_vm *vm, const char *path, berth_error_t *err)
         return 0;
 }
 
+/* pwrite all of [p, p+len) at off */
+static int put_all(int fd, const uint8_t *p, size_t len, size_t off)
+{
+        while (len) {
+                ssize_t w = pwrite(fd, p, len, (off_t) off);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        return w < 0 ? -errno : -EIO;
+                p += w;
+                off += (size_t) w;
+                len -= (size_t) w;
+        }
+        return 0;
+}
+
+/* Bytes of data (not holes) in fd's first size bytes. */
+static long long data_bytes(int fd, off_t size)
+{
+        long long n = 0;
+        for (off_t off = 0; off < size;) {
+                off_t data = lseek(fd, off, SEEK_DATA);
+                if (data < 0)
+                        return errno == ENXIO ? n : -1;
+                off_t hole = lseek(fd, data, SEEK_HOLE);
+                if (hole < 0)
+                        return -1;
+                n += hole - data;
+                off = hole;
+        }
+        return n;
+}
+
+/* A Diff snapshot's memory, Firecracker's shape: a file of guest RAM's size
+ * holding the dirty pages at their offsets and holes elsewhere, zero pages
+ * included (they were written).  A restore lays its data over the base's
+ * memory, so a filesystem that loses holes, or makes them of written zeros,
+ * or allocates blocks larger than a page, would corrupt it: checked here,
+ * where the snapshot can still be refused. */
+static int write_diff(struct vmm_vm *vm, const char *path, const uint64_t *bits, size_t *pages,
+                      berth_error_t *err)
+{
+        cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return berth_fail(err, errno, "create the memory file `%s`", path);
+        const uint8_t *p = vm->mem.map;
+        size_t n = vm->mem.map_size / PAGE;
+        *pages = 0;
+        for (size_t i = 0; i < n;) {
+                if (!(bits[i / 64] >> (i % 64) & 1)) {
+                        i++;
+                        continue;
+                }
+                size_t end = i + 1;
+                while (end < n && end - i < 16384 && bits[end / 64] >> (end % 64) & 1)
+                        end++;
+                int r = put_all(fd, p + i * PAGE, (end - i) * PAGE, i * PAGE);
+                if (r < 0)
+                        return berth_fail(err, -r, "write the memory file `%s`", path);
+                *pages += end - i;
+                i = end;
+        }
+        if (ftruncate(fd, (off_t) vm->mem.map_size) < 0)
+                return berth_fail(err, errno, "size the memory file `%s`", path);
+        if (fsync(fd) < 0) /* extents settle: what SEEK_DATA reports is final */
+                return berth_fail(err, errno, "sync the memory file `%s`", path);
+        long long data = data_bytes(fd, (off_t) vm->mem.map_size);
+        if (data != (long long) *pages * PAGE)
+                return berth_fail(err, ENOTSUP,
+                                  "the filesystem of `%s` does not keep a sparse file as "
+                                  "written (%lld bytes of data for %zu dirty pages): a Diff "
+                                  "snapshot needs one that does (ext4, xfs, btrfs, tmpfs)",
+                                  path, data, *pages);
+        return 0;
+}
+
 int vmm_snapshot_state(struct vmm_vm *vm, struct vmm_snap_buf *b, berth_error_t *err)
 {
         vmm_snap_buf_init(b);
@@ -144,7 +223,7 @@ int vmm_snapshot_state(struct vmm_vm *vm, struct vmm_snap_buf *b, berth_error_t 
         return ret;
 }
 
-int vmm_snapshot_create(struct vmm_vm *vm, const char *state_path, const char *mem_path,
+int vmm_snapshot_create(struct vmm_vm *vm, const char *state_path, const char *mem_path, bool diff,
                         berth_error_t *err)
 {
         if (!atomic_load(&vm->started))
@@ -153,19 +232,41 @@ int vmm_snapshot_create(struct vmm_vm *vm, const char *state_path, const char *m
                 return berth_fail(err, EINVAL,
                                   "the VM is running: pause it first (PATCH /vm {\"state\": "
                                   "\"Paused\"})");
+        if (diff && !vm->track)
+                return berth_fail(err, EINVAL,
+                                  "a Diff snapshot needs dirty page tracking: start the VM with "
+                                  "\"track_dirty_pages\": true (--track-dirty-pages)");
+        if (diff && !vm->track_base)
+                return berth_fail(err, EINVAL,
+                                  "a Diff snapshot needs a base: take a Full snapshot first (or "
+                                  "restore one)");
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        struct vmm_snap_buf b;
-        int ret = vmm_snapshot_state(vm, &b, err);
+        /* Paused: no page changes between the dirty log's reading and the
+         * memory's writing.  A Diff that fails gives its pages back. */
+        cleanup_free uint64_t *bits =
+                vm->track ? berth_xcalloc(vm->track->words + 1, sizeof(uint64_t)) : NULL;
+        int ret = bits ? vmm_track_take(vm, bits, err) : 0;
+        bool taken = ret == 0 && bits;
+        struct vmm_snap_buf b = {0};
+        if (ret == 0)
+                ret = vmm_snapshot_state(vm, &b, err);
         if (ret == 0)
                 ret = berth_write_file_replace(state_path, b.data, b.len, 0600, err);
         double state_ms = ms_since(&t0);
+        size_t pages = vm->mem.map_size / PAGE;
         if (ret == 0)
-                ret = write_memory(vm, mem_path, err);
+                ret = diff ? write_diff(vm, mem_path, bits, &pages, err)
+                           : write_memory(vm, mem_path, err);
         if (ret == 0)
-                log_info("snapshot: %zu bytes of state in %.2f ms, %llu MiB of memory in %.2f ms",
-                         b.len, state_ms, (unsigned long long) (vm->mem.ram_size >> 20),
+                log_info("snapshot: %zu bytes of state in %.2f ms, %zu KiB of memory (%s) in "
+                         "%.2f ms",
+                         b.len, state_ms, pages * (PAGE >> 10), diff ? "Diff" : "Full",
                          ms_since(&t0) - state_ms);
+        if (ret == 0)
+                vm->track_base = true;
+        else if (taken) /* the next snapshot still owes them */
+                vmm_track_return(vm, bits);
         vmm_snap_buf_release(&b);
         return ret < 0 ? berth_wrap(err, "snapshot to `%s`", state_path) : 0;
 }
@@ -179,6 +280,8 @@ void vmm_snapshot_close(struct vmm_vm *vm)
         free(r->state);
         if (r->mem_fd >= 0)
                 close(r->mem_fd);
+        for (unsigned i = 0; i < r->n_diffs; i++)
+                close(r->diff_fds[i]);
         free(r);
         vm->restore = NULL;
 }
@@ -273,41 +376,48 @@ int vmm_snapshot_open_state(struct vmm_vm *vm, uint8_t *state, size_t len, berth
         return 0;
 }
 
+/* A memory file, open and checked: a regular file of the snapshot's RAM size. */
+static int open_mem(const char *path, uint64_t ram_size, berth_error_t *err)
+{
+        cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0)
+                return berth_fail(err, errno, "open the memory file `%s`", path);
+        if (fstat(fd, &st) < 0)
+                return berth_fail(err, errno, "stat the memory file `%s`", path);
+        if (!S_ISREG(st.st_mode))
+                return berth_fail(err, EINVAL, "memory file `%s` is not a regular file", path);
+        if ((uint64_t) st.st_size != ram_size)
+                return berth_fail(err, EINVAL,
+                                  "memory file `%s` holds %llu MiB, the snapshot's VM has %llu "
+                                  "MiB: made for another memory size",
+                                  path, (unsigned long long) (st.st_size >> 20),
+                                  (unsigned long long) (ram_size >> 20));
+        return berth_steal_fd(&fd);
+}
+
 int vmm_snapshot_open(struct vmm_vm *vm, const char *state_path, const char *mem_path,
-                      berth_error_t *err)
+                      const char *const *diffs, unsigned n_diffs, berth_error_t *err)
 {
         struct vmm_restore *r = berth_xcalloc(1, sizeof(*r));
         r->mem_fd = -1;
         char *data = NULL;
         struct machine m;
-        struct stat st;
         if (berth_read_file_at(AT_FDCWD, state_path, VMM_SNAP_MAX_FILE, &data, &r->state_len, err) <
             0)
                 goto fail;
         r->state = (uint8_t *) data;
         if (open_state(r, &m, err) < 0)
                 goto fail;
-        r->mem_fd = open(mem_path, O_RDONLY | O_CLOEXEC);
-        if (r->mem_fd < 0) {
-                berth_fail(err, errno, "open the memory file `%s`", mem_path);
+        if ((r->mem_fd = open_mem(mem_path, m.ram_size, err)) < 0)
+                goto fail;
+        if (n_diffs > VMM_MAX_MEM_DIFFS) {
+                berth_fail(err, E2BIG, "more than %u diff snapshots", VMM_MAX_MEM_DIFFS);
                 goto fail;
         }
-        if (fstat(r->mem_fd, &st) < 0) {
-                berth_fail(err, errno, "stat the memory file `%s`", mem_path);
-                goto fail;
-        }
-        if (!S_ISREG(st.st_mode)) {
-                berth_fail(err, EINVAL, "memory file `%s` is not a regular file", mem_path);
-                goto fail;
-        }
-        if ((uint64_t) st.st_size != m.ram_size) {
-                berth_fail(err, EINVAL,
-                           "memory file `%s` holds %llu MiB, the snapshot's VM has %llu MiB: "
-                           "made for another memory size",
-                           mem_path, (unsigned long long) (st.st_size >> 20),
-                           (unsigned long long) (m.ram_size >> 20));
-                goto fail;
-        }
+        for (; r->n_diffs < n_diffs; r->n_diffs++)
+                if ((r->diff_fds[r->n_diffs] = open_mem(diffs[r->n_diffs], m.ram_size, err)) < 0)
+                        goto fail;
         if (take_config(vm, &r->snap, &m, err) < 0)
                 goto fail;
         vm->restore = r;
@@ -316,6 +426,33 @@ fail:
         vm->restore = r;
         vmm_snapshot_close(vm);
         return berth_wrap(err, "load snapshot `%s`", state_path);
+}
+
+/* A Diff's pages (its file's data; write_diff) into the private map:
+ * those pages are read now, the rest stay the base file's, lazily. */
+static int lay_diff(uint8_t *map, size_t size, int fd, unsigned index, berth_error_t *err)
+{
+        for (off_t off = 0; off < (off_t) size;) {
+                off_t data = lseek(fd, off, SEEK_DATA);
+                if (data < 0 && errno == ENXIO)
+                        break;
+                off_t hole = data < 0 ? -1 : lseek(fd, data, SEEK_HOLE);
+                if (hole < 0)
+                        return berth_fail(err, errno, "find the pages of diff %u", index + 1);
+                if (hole > (off_t) size) /* grew since open_mem */
+                        hole = (off_t) size;
+                for (off_t o = data; o < hole;) {
+                        ssize_t n = pread(fd, map + o, (size_t) (hole - o), o);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0)
+                                return berth_fail(err, n < 0 ? errno : EIO,
+                                                  "read the pages of diff %u", index + 1);
+                        o += n;
+                }
+                off = hole;
+        }
+        return 0;
 }
 
 int vmm_snapshot_map_memory(struct vmm_vm *vm, berth_error_t *err)
@@ -333,6 +470,9 @@ int vmm_snapshot_map_memory(struct vmm_vm *vm, berth_error_t *err)
         mem->map = p;
         mem->map_size = size;
         vmm_mem_layout(mem, size);
+        for (unsigned i = 0; i < vm->restore->n_diffs; i++)
+                if (lay_diff(p, size, vm->restore->diff_fds[i], i, err) < 0)
+                        return -1; /* vm_destroy unmaps */
         return 0;
 }
 

@@ -17,16 +17,21 @@ struct vmm_restore {
         size_t state_len;
         struct vmm_snap snap;
         int mem_fd;
+        /* Diff snapshots' memory files, laid over mem_fd's in this order */
+        int diff_fds[VMM_MAX_MEM_DIFFS];
+        unsigned n_diffs;
 };
 
-/* Write the state and memory files of a paused VM. */
-int vmm_snapshot_create(struct vmm_vm *vm, const char *state_path, const char *mem_path,
+/* Write the state and memory files of a paused VM: all of its RAM, or
+ * (diff) only the pages written since the last snapshot taken or loaded. */
+int vmm_snapshot_create(struct vmm_vm *vm, const char *state_path, const char *mem_path, bool diff,
                         berth_error_t *err);
-/* Read and check the state file, check the memory file against it, and
- * take the snapshot's configuration into vm->api_cfg.  Nothing is built:
- * a refusal leaves the VMM as it was. */
+/* Read and check the state file, check the memory file (and the diffs'
+ * memory files laid over it, oldest first) against it, and take the
+ * snapshot's configuration into vm->api_cfg.  Nothing is built: a refusal
+ * leaves the VMM as it was. */
 int vmm_snapshot_open(struct vmm_vm *vm, const char *state_path, const char *mem_path,
-                      berth_error_t *err);
+                      const char *const *diffs, unsigned n_diffs, berth_error_t *err);
 /* vm_build's restore leg (vm->restore set): the devices exist; make the
  * vCPUs and load every state.  The vCPUs start in vmm_vm_boot. */
 int vmm_snapshot_restore(struct vmm_vm *vm, berth_error_t *err);

@@ -1,8 +1,12 @@
 /* snapshot_api.c — Firecracker's snapshot requests on berth-vmm's REST API:
- *   PUT /snapshot/create {"snapshot_type": "Full", "snapshot_path": P, "mem_file_path": P}
+ *   PUT /snapshot/create {"snapshot_type": "Full"|"Diff", "snapshot_path": P,
+ *                         "mem_file_path": P}
  *   PUT /snapshot/load   {"snapshot_path": P, "mem_backend": {"backend_type": "File",
- *                          "backend_path": P}, "resume_vm": B}
- * (docs/vmm-api.yaml).  Diff snapshots and the Uffd backend are refused by name. */
+ *                          "backend_path": P}, "resume_vm": B, "track_dirty_pages": B,
+ *                          "mem_diff_paths": [P, ...]}
+ * (docs/vmm-api.yaml).  mem_diff_paths is berth's: a Diff snapshot loads over
+ * its Full base's memory without Firecracker's offline rebase.  The Uffd
+ * backend is refused by name. */
 #include <errno.h>
 #include <jansson.h>
 #include <string.h>
@@ -34,22 +38,22 @@ int vmm_snapshot_api_create(struct vmm_vm *vm, json_t *body, berth_error_t *err)
                 return berth_fail(err, EINVAL,
                                   "want {\"snapshot_type\": \"Full\", \"snapshot_path\": PATH, "
                                   "\"mem_file_path\": PATH}");
-        if (strcmp(type, "Full") != 0)
-                return berth_fail(err, ENOTSUP, "snapshot_type `%s`: only Full snapshots so far",
-                                  type);
-        return vmm_snapshot_create(vm, state, mem, err);
+        if (strcmp(type, "Full") != 0 && strcmp(type, "Diff") != 0)
+                return berth_fail(err, EINVAL, "snapshot_type `%s`: want Full or Diff", type);
+        return vmm_snapshot_create(vm, state, mem, strcmp(type, "Diff") == 0, err);
 }
 
 int vmm_snapshot_api_load(struct vmm_vm *vm, json_t *body, berth_error_t *err)
 {
         const char *state, *old_mem = NULL, *btype = NULL, *bpath = NULL;
-        int resume = 0, diff = 0;
-        json_t *backend = NULL;
+        int resume = 0, diff = 0, track = 0;
+        json_t *backend = NULL, *diffs = NULL;
         json_error_t je;
         if (!body ||
-            json_unpack_ex(body, &je, JSON_STRICT, "{s:s,s?s,s?o,s?b,s?b}", "snapshot_path", &state,
-                           "mem_file_path", &old_mem, "mem_backend", &backend, "resume_vm", &resume,
-                           "enable_diff_snapshots", &diff) < 0 ||
+            json_unpack_ex(body, &je, JSON_STRICT, "{s:s,s?s,s?o,s?b,s?b,s?b,s?o}", "snapshot_path",
+                           &state, "mem_file_path", &old_mem, "mem_backend", &backend, "resume_vm",
+                           &resume, "enable_diff_snapshots", &diff, "track_dirty_pages", &track,
+                           "mem_diff_paths", &diffs) < 0 ||
             (backend && json_unpack_ex(backend, &je, JSON_STRICT, "{s:s,s:s}", "backend_type",
                                        &btype, "backend_path", &bpath) < 0) ||
             !!backend == !!old_mem)
@@ -61,12 +65,26 @@ int vmm_snapshot_api_load(struct vmm_vm *vm, json_t *body, berth_error_t *err)
                 return -1;
         if (btype && strcmp(btype, "File") != 0)
                 return berth_fail(err, ENOTSUP, "mem_backend `%s`: only File so far", btype);
+        const char *dp[VMM_MAX_MEM_DIFFS];
+        size_t nd = json_array_size(diffs), i;
+        json_t *d;
+        if (diffs && (!json_is_array(diffs) || nd > VMM_MAX_MEM_DIFFS))
+                return berth_fail(err, EINVAL, "mem_diff_paths: want up to %u paths, oldest first",
+                                  VMM_MAX_MEM_DIFFS);
+        json_array_foreach(diffs, i, d)
+        {
+                if (!(dp[i] = json_string_value(d)) || !*dp[i])
+                        return berth_fail(err, EINVAL, "mem_diff_paths[%zu]: want a path", i);
+        }
         if (atomic_load(&vm->started))
                 return berth_fail(err, EINVAL,
                                   "the VM is already started: load a snapshot into a fresh "
                                   "berth-vmm");
-        if (vmm_snapshot_open(vm, state, bpath ? bpath : old_mem, err) < 0)
+        if (vmm_snapshot_open(vm, state, bpath ? bpath : old_mem, dp, (unsigned) nd, err) < 0)
                 return -1;
+        /* Firecracker's two names for it, old and new */
+        if (track || diff)
+                vm->api_cfg.track_dirty = true;
         /* Parked before their first KVM_RUN unless asked to resume. */
         atomic_store(&vm->paused, !resume);
         if (vmm_vm_boot(vm, err) < 0) {

@@ -365,6 +365,7 @@ static void vm_destroy(struct vmm_vm *vm)
         vmm_console_fini(vm);
         vmm_snapshot_close(vm);
         vmm_migrate_fini(vm);
+        vmm_track_free(vm);
         vmm_worker_stop(&vm->mig_sender);
         vmm_worker_stop(&vm->mig_throttle);
 }
@@ -442,6 +443,12 @@ static int vm_build(struct vmm_vm *vm, berth_error_t *err)
 int vmm_vm_boot(struct vmm_vm *vm, berth_error_t *err)
 {
         int ret = vm_build(vm, err);
+        /* Before any vCPU runs, so that no guest write is missed; a restored
+         * snapshot is the base of the first Diff (not a migration's state). */
+        if (ret == 0 && vm->cfg->track_dirty && !vm->track) {
+                ret = vmm_track_start(vm, err);
+                vm->track_base = vm->restore && !vm->base_cfg->migrate_incoming;
+        }
         /* Jailed: every file is open now; the ids change before any vCPU
          * runs, and each vCPU thread installs its own list as it starts. */
         if (ret == 0)
@@ -526,7 +533,8 @@ int vmm_run(const struct vmm_config *cfg, berth_error_t *err)
         if (ret == 0 && cfg->migrate_incoming)
                 ret = vmm_migrate_incoming(vm, cfg->migrate_incoming, err);
         else if (ret == 0 && !cfg->kernel && cfg->restore)
-                ret = vmm_snapshot_open(vm, cfg->restore, cfg->restore_mem, err);
+                ret = vmm_snapshot_open(vm, cfg->restore, cfg->restore_mem, cfg->restore_diffs,
+                                        cfg->n_restore_diffs, err);
         if (ret == 0 && !cfg->migrate_incoming && (cfg->kernel || cfg->restore))
                 ret = vmm_vm_boot(vm, err);
         if (ret == 0) {

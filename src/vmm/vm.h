@@ -23,6 +23,7 @@ struct virtio_balloon;
 struct virtio_net;
 struct vmm_api;
 struct vmm_restore;
+struct vmm_dirty;
 struct vmm_migration;
 struct vmm_postcopy;
 struct vmm_hand;
@@ -91,6 +92,10 @@ struct vmm_vm {
         struct vmm_api *api;
         /* set while a snapshot is being loaded (snapshot.h) */
         struct vmm_restore *restore;
+        /* --track-dirty-pages: the dirty log since the last snapshot (dirty.c),
+         * and whether there was one to be a Diff's base (taken or loaded here) */
+        struct vmm_dirty *track;
+        bool track_base;
         /* the last live migration from here (migrate.h), NULL before one */
         struct vmm_migration *migration;
         /* its threads, made ahead when jailed (worker.h), and the socket handed in

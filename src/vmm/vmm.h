@@ -39,6 +39,8 @@ enum vmm_exit_status {
 
 #define VMM_MAX_CPUS  32
 #define VMM_MAX_DISKS 8
+/* Diff snapshots a restore lays over its full snapshot's memory. */
+#define VMM_MAX_MEM_DIFFS 16
 
 /* A token bucket in Firecracker's terms: `size` tokens (bytes or
  * operations), refilled from empty in `refill_ns`, plus a one-time burst;
@@ -107,10 +109,16 @@ struct vmm_config {
         uint64_t memory_mib;
         bool huge_pages; /* --huge-pages 2M, machine-config "huge_pages": "2M": guest RAM in 2 MiB
                             pages */
+        /* --track-dirty-pages, machine-config "track_dirty_pages": KVM's dirty log on from the
+         * start, so that PUT /snapshot/create can write a Diff snapshot (dirty.c) */
+        bool track_dirty;
         uint64_t balloon_mib; /* initial target */
         const char *api_sock; /* REST API socket path, NULL for none */
         /* --restore: a snapshot's state and memory files */
         const char *restore, *restore_mem;
+        /* --restore-mem-diff: diff snapshots' memory files, oldest first, laid over
+         * restore_mem (snapshot.c) */
+        const char *restore_diffs[VMM_MAX_MEM_DIFFS];
         /* --migrate-incoming: receive the VM from a migration (tcp:HOST:PORT, unix:PATH) */
         const char *migrate_incoming;
         /* --migrate-disk INDEX:PATH: where a copy_storage source's drive INDEX goes */
@@ -130,6 +138,7 @@ struct vmm_config {
         unsigned cpus;
         unsigned n_disks;
         unsigned n_nets;
+        unsigned n_restore_diffs;
         unsigned api_timeout_s; /* an idle API client is dropped after it; 0: VMM_API_TIMEOUT_S */
         enum vmm_console console;
         int jail_selftest; /* -1, or the thread kind that makes a forbidden call */

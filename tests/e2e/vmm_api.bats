@@ -33,7 +33,7 @@ api() {
         [[ "$(api PUT /machine-config '{"vcpu')" == *'invalid JSON'*' 400' ]]
         [[ "$(api PUT /drives/a%2Fb '{"path_on_host": "x"}')" == *'bad drive_id'*' 400' ]]
         [ "$(api PUT /machine-config '{"vcpu_count": 2, "mem_size_mib": 64}')" = ' 204' ]
-        [ "$(api GET /machine-config)" = '{"vcpu_count":2,"mem_size_mib":64} 200' ]
+        [ "$(api GET /machine-config)" = '{"vcpu_count":2,"mem_size_mib":64,"track_dirty_pages":false} 200' ]
         [[ "$(api DELETE /machine-config)" == *'not allowed'*' 405' ]]
         [[ "$(api GET /nope)" == *'no such resource'*' 404' ]]
         [ "$(api PUT /boot-source '{"kernel_image_path": "/nonexistent"}')" = ' 204' ]

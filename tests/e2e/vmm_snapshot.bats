@@ -127,6 +127,99 @@ make_snapshot() {
         [[ "$(api "$d/p.sock" PUT /snapshot/load "{\"snapshot_path\": \"$d/snap\", \"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"$d/mem\"}}")" == *'already started'*' 400' ]]
 }
 
+# Pause the VMM on socket $1, take a snapshot of TYPE $2 into $d/$3 + $d/$3.mem, resume; $count
+# is the guest's count at the snapshot.
+snap_at() {
+        [ "$(api "$1" PATCH /vm '{"state": "Paused"}')" = ' 204' ]
+        sleep 0.2
+        count=$(last_count "$d/src.out")
+        run api "$1" PUT /snapshot/create \
+                "{\"snapshot_type\": \"$2\", \"snapshot_path\": \"$d/$3\", \"mem_file_path\": \"$d/$3.mem\"}"
+        [ "$output" = ' 204' ] || { echo "create $2: $output" >&2; cat "$d/src.log" >&2; return 1; }
+        [ "$(api "$1" PATCH /vm '{"state": "Resumed"}')" = ' 204' ]
+}
+
+@test "vmm snapshot: Diff snapshots hold only the pages written since the last one; a chain restores" {
+        start_vmm src --kernel "$GUEST" --memory 64 --cmdline "guest.count=16" \
+                --api-sock "$d/src.sock" --track-dirty-pages
+        wait_sock "$d/src.sock"
+        wait_count_above "$d/src.out" 3
+        # no base yet: the first snapshot of a run is a Full one
+        [ "$(api "$d/src.sock" PATCH /vm '{"state": "Paused"}')" = ' 204' ]
+        [[ "$(api "$d/src.sock" PUT /snapshot/create "{\"snapshot_type\": \"Diff\", \"snapshot_path\": \"$d/x\", \"mem_file_path\": \"$d/y\"}")" == *'needs a base'*' 400' ]]
+        # still paused: the Full one, then a Diff of nothing, a file of holes
+        [ "$(api "$d/src.sock" PUT /snapshot/create "{\"snapshot_type\": \"Full\", \"snapshot_path\": \"$d/full\", \"mem_file_path\": \"$d/full.mem\"}")" = ' 204' ]
+        c0=$(last_count "$d/src.out")
+        [ "$(api "$d/src.sock" PUT /snapshot/create "{\"snapshot_type\": \"Diff\", \"snapshot_path\": \"$d/empty\", \"mem_file_path\": \"$d/empty.mem\"}")" = ' 204' ]
+        [ "$(stat -c %s "$d/empty.mem")" = $((64 << 20)) ]
+        [ "$(du -k "$d/empty.mem" | cut -f1)" -eq 0 ]
+        [ "$(api "$d/src.sock" PATCH /vm '{"state": "Resumed"}')" = ' 204' ]
+        wait_count_above "$d/src.out" $((c0 + 3))
+        snap_at "$d/src.sock" Diff d1
+        c1=$count
+        wait_count_above "$d/src.out" $((c1 + 3))
+        snap_at "$d/src.sock" Diff d2
+        c2=$count
+        full_kib=$(du -k "$d/full.mem" | cut -f1)
+        d2_kib=$(du -k "$d/d2.mem" | cut -f1)
+        echo "full ${full_kib} KiB, diffs $(du -k "$d/d1.mem" | cut -f1) and ${d2_kib} KiB; counts $c0 $c1 $c2" >&3
+        # the guest rewrites its 16 MiB; the kernel, tables and the rest were in the Full one
+        [ "$d2_kib" -lt "$full_kib" ]
+        [ "$d2_kib" -le $((17 * 1024)) ]
+        grep -q 'KiB of memory (Diff)' "$d/src.log"
+        kill -KILL "$last_pid"
+
+        # the chain: the Full's memory, each Diff's pages over it, the last Diff's state
+        start_vmm cli --restore "$d/d2" --restore-mem "$d/full.mem" \
+                --restore-mem-diff "$d/d1.mem" --restore-mem-diff "$d/d2.mem"
+        wait_count_above "$d/cli.out" $((c2 + 3))
+        [ "$(first_count "$d/cli.out")" -ge "$c2" ]
+        [ "$(first_count "$d/cli.out")" -le $((c2 + 100)) ]
+        run grep -aq 'memory mismatch' "$d/cli.out"
+        assert_failure
+        # through the API, one Diff deep
+        start_vmm api --api-sock "$d/api.sock"
+        wait_sock "$d/api.sock"
+        [ "$(api "$d/api.sock" PUT /snapshot/load "{\"snapshot_path\": \"$d/d1\", \"mem_backend\": {\"backend_type\": \"File\", \"backend_path\": \"$d/full.mem\"}, \"mem_diff_paths\": [\"$d/d1.mem\"], \"resume_vm\": true}")" = ' 204' ]
+        wait_count_above "$d/api.out" $((c1 + 3))
+        [ "$(first_count "$d/api.out")" -ge "$c1" ]
+        [ "$(first_count "$d/api.out")" -le $((c1 + 100)) ]
+        # without its Diff the newer state meets older memory: the guest sees it
+        start_vmm bad --restore "$d/d2" --restore-mem "$d/full.mem" --restore-mem-diff "$d/d1.mem"
+        for _ in $(seq 100); do grep -aq 'memory mismatch' "$d/bad.out" && break; sleep 0.1; done
+        grep -aq 'memory mismatch' "$d/bad.out"
+        # a Diff of another memory size is refused by name
+        truncate -s 32M "$d/small.mem"
+        run -1 timeout 20 "$BERTH_VMM" --restore "$d/d1" --restore-mem "$d/full.mem" \
+                --restore-mem-diff "$d/small.mem" </dev/null
+        assert_output_contains "made for another memory size"
+        run -2 "$BERTH_VMM" --restore-mem-diff "$d/d1.mem"
+        assert_output_contains "--restore-mem-diff needs --restore"
+}
+
+@test "vmm snapshot: a restored VMM tracks on, and its first Diff is relative to the snapshot it came from" {
+        start_vmm src --kernel "$GUEST" --memory 64 --cmdline "guest.count=16" \
+                --api-sock "$d/src.sock" --track-dirty-pages
+        wait_sock "$d/src.sock"
+        wait_count_above "$d/src.out" 3
+        snap_at "$d/src.sock" Full full
+        kill -KILL "$last_pid"
+        # the restored VMM is the source now: its state file said track_dirty_pages
+        mv "$d/src.out" "$d/first.out"
+        rm -f "$d/src.sock"
+        start_vmm src --restore "$d/full" --restore-mem "$d/full.mem" --api-sock "$d/src.sock"
+        wait_sock "$d/src.sock"
+        wait_count_above "$d/src.out" $((count + 3))
+        snap_at "$d/src.sock" Diff d1
+        c1=$count
+        kill -KILL "$last_pid"
+        start_vmm cli --restore "$d/d1" --restore-mem "$d/full.mem" --restore-mem-diff "$d/d1.mem"
+        wait_count_above "$d/cli.out" $((c1 + 3))
+        [ "$(first_count "$d/cli.out")" -ge "$c1" ]
+        run grep -aq 'memory mismatch' "$d/cli.out"
+        assert_failure
+}
+
 # Restore SNAP MEM on the command line: it must exit 1 with MSG on stderr, no crash.
 refused_cli() {
         run -1 timeout 20 "$BERTH_VMM" --restore "$1" --restore-mem "$2" </dev/null
@@ -138,7 +231,10 @@ refused_cli() {
         # a running VM is not snapshotted, and a second VMM's memory size differs
         [ "$(api "$d/src.sock" PATCH /vm '{"state": "Resumed"}')" = ' 204' ]
         [[ "$(api "$d/src.sock" PUT /snapshot/create "{\"snapshot_path\": \"$d/x\", \"mem_file_path\": \"$d/y\"}")" == *'pause it first'*' 400' ]]
-        [[ "$(api "$d/src.sock" PUT /snapshot/create "{\"snapshot_type\": \"Diff\", \"snapshot_path\": \"$d/x\", \"mem_file_path\": \"$d/y\"}")" == *'only Full'*' 400' ]]
+        [ "$(api "$d/src.sock" PATCH /vm '{"state": "Paused"}')" = ' 204' ]
+        [[ "$(api "$d/src.sock" PUT /snapshot/create "{\"snapshot_type\": \"Diff\", \"snapshot_path\": \"$d/x\", \"mem_file_path\": \"$d/y\"}")" == *'needs dirty page tracking'*' 400' ]]
+        [[ "$(api "$d/src.sock" PUT /snapshot/create "{\"snapshot_type\": \"Half\", \"snapshot_path\": \"$d/x\", \"mem_file_path\": \"$d/y\"}")" == *'want Full or Diff'*' 400' ]]
+        [ ! -e "$d/x" ] && [ ! -e "$d/y" ]
         kill -KILL "$src_pid"
 
         cp "$d/snap" "$d/flipped"

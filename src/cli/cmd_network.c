@@ -551,11 +551,16 @@ static int net_disconnect(struct eng_ctx *e, int argc, char **argv, berth_error_
         return eng_net_disconnect(e, argv[optind], argv[optind + 1], force, err);
 }
 
-/* Not for users: a container's monitor runs it as its last act (engine/network.h). */
+/* Not for users: a container's monitor runs it as its last act (engine/network.h), a VM's
+ * supervisor as its own (`_teardown vm-PID`). */
 static int net_teardown(struct eng_ctx *e, int argc, char **argv, berth_error_t *err)
 {
         if (argc != 2 && argc != 3)
                 return cli_args_error(err, "network _teardown", "1 or 2 arguments");
+        /* a VM's supervisor, for the endpoints of "vm-<its pid>" (src/vm/net.c): never a
+         * container's id, and not to be taken for a container so named */
+        if (berth_str_has_prefix(argv[1], "vm-"))
+                return eng_net_down_id(e, argv[1], err);
         struct eng_container *c = NULL;
         if (eng_container_find(e, argv[1], &c, err) < 0)
                 return eng_net_down_id(e, argv[1], err); /* removed already: just the network */

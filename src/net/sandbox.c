@@ -793,8 +793,27 @@ int net_network_endpoints(struct net_ctx *n, const char *netid, json_t **out, be
         return 0;
 }
 
+/* The endpoint's address: want4 when the network can lend it (a user network, the address
+ * free and in its subnet), else any. */
+static int tap_alloc(struct net_ctx *n, const char *owner, const char *name, json_t *epcfg,
+                     const char *want4, struct ep *ep, berth_error_t *err)
+{
+        if (want4 && *want4 && ep->ni.dns) {
+                json_object_set_new(epcfg, "IPAMConfig", json_pack("{s:s}", "IPv4Address", want4));
+                berth_error_t e = NULL;
+                if (endpoint_alloc(n, owner, name, epcfg, ep, &e) == 0)
+                        return 0;
+                log_info("network %s: %s is not free (%s): another address", ep->ni.name, want4,
+                         berth_error_msg(e));
+                berth_error_release(&e);
+                json_object_del(epcfg, "IPAMConfig");
+        }
+        return endpoint_alloc(n, owner, name, epcfg, ep, err);
+}
+
 int net_tap_attach(struct net_ctx *n, const char *network, const char *name, const char *tap,
-                   const unsigned char mac[6], struct net_tap_lease *out, berth_error_t *err)
+                   const unsigned char mac[6], const char *want4, struct net_tap_lease *out,
+                   berth_error_t *err)
 {
         memset(out, 0, sizeof(*out));
         snprintf(out->owner, sizeof(out->owner), "vm-%d", (int) getpid());
@@ -820,7 +839,7 @@ int net_tap_attach(struct net_ctx *n, const char *network, const char *name, con
         struct net_link_set s = {.master = ep.ni.bridge, .up = 1};
         int r = bridge_up_locked(n, &ep, err);
         if (r == 0)
-                r = endpoint_alloc(n, out->owner, name, epcfg, &ep, err);
+                r = tap_alloc(n, out->owner, name, epcfg, want4, &ep, err);
         if (r == 0)
                 r = net_nl_open(&nl, -1, err);
         if (r == 0)
@@ -855,7 +874,9 @@ int net_tap_detach(struct net_ctx *n, const char *network, const struct net_tap_
         return 0;
 }
 
-/* A microVM's endpoint lives as long as its VMM: "vm-PID" and /proc/PID/comm. */
+/* A microVM's endpoint lives as long as its owner: "vm-PID" and /proc/PID/comm, the VMM
+ * that joined the network itself (berth-vmm --net network=) or the supervisor of `berth vm`
+ * that holds the tap for it (berth-vm-monitor, 15 characters of it in comm). */
 static bool vm_alive(const char *owner)
 {
         char path[64];
@@ -863,7 +884,7 @@ static bool vm_alive(const char *owner)
         cleanup_free char *comm = NULL;
         if (berth_read_file(path, &comm, NULL, NULL) < 0)
                 return false;
-        return strncmp(comm, "berth-vmm", 9) == 0;
+        return strncmp(comm, "berth-vmm", 9) == 0 || strncmp(comm, "berth-vm-monito", 15) == 0;
 }
 
 int net_gc(struct net_ctx *n, net_alive_fn alive, void *ctx, berth_error_t *err)

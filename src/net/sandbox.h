@@ -57,10 +57,12 @@ int net_sandbox_disconnect(struct net_ctx *n, const char *cid, const char *netwo
  * IPv6Address}} as `network inspect` shows them. */
 int net_network_endpoints(struct net_ctx *n, const char *netid, json_t **out, berth_error_t *err);
 
-/* A microVM's endpoint: a tap the VMM made, enslaved to the network's bridge, with an address
- * from the same IPAM and (user networks) a DNS name, so containers and VMs share one virtual
- * switch.  The owner id is "vm-<pid of the VMM>": net_gc releases it once that process is gone.
- * The VMM passes the address to a Linux guest on its command line (ip=…). */
+/* A microVM's endpoint: a tap enslaved to the network's bridge, with an address from the same
+ * IPAM and (user networks) a DNS name, so containers and VMs share one virtual switch.  The
+ * owner id is "vm-<pid of the caller>": the VMM that made the tap (berth-vmm --net network=), or
+ * berth vm's supervisor that holds it for its VMMs; net_gc releases it once that process is
+ * gone.  want4 (NULL: none): the address to lend when it is free (a VM's previous one, which a
+ * restored guest still has).  The address reaches a Linux guest on its command line (ip=…). */
 struct net_tap_lease {
         char owner[32];
         char ip4[INET6_ADDRSTRLEN], gw4[INET6_ADDRSTRLEN], mask4[INET6_ADDRSTRLEN];
@@ -68,7 +70,8 @@ struct net_tap_lease {
         char mac[18];
 };
 int net_tap_attach(struct net_ctx *n, const char *network, const char *name, const char *tap,
-                   const unsigned char mac[6], struct net_tap_lease *out, berth_error_t *err);
+                   const unsigned char mac[6], const char *want4, struct net_tap_lease *out,
+                   berth_error_t *err);
 int net_tap_detach(struct net_ctx *n, const char *network, const struct net_tap_lease *l,
                    berth_error_t *err);
 

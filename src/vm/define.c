@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -339,6 +340,13 @@ static int build(struct vm_ctx *c, const struct vm_create_opts *o, const char *t
                         json_array_append_new(nets, json_pack("{s:s,s:s}", "iface_id", id,
                                                               tap ? "host_dev_name" : "network",
                                                               tap ? o->nets[i] + 4 : o->nets[i]));
+                        /* a MAC of its own, as libvirt gives one: the same through reboots
+                         * (the network's neighbours' ARP caches) and in its endpoint */
+                        unsigned char m[6] = {0x52, 0x54, 0x00, 0x42, 0x42, (unsigned char) i};
+                        (void) !getrandom(m + 3, 3, 0);
+                        json_object_set_new(json_array_get(nets, i), "guest_mac",
+                                            json_sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0],
+                                                         m[1], m[2], m[3], m[4], m[5]));
                 }
         }
         if (o->vsock) {

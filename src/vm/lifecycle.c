@@ -107,6 +107,8 @@ int vm_start(struct vm_ctx *c, const char *name, berth_error_t *err)
         if (open_in(c, name, false, &r, &st, err) < 0)
                 return -1;
         int ret = vm_check_disks(c, name, r.cfg, err);
+        if (ret == 0) /* an unknown network is refused here, before any fork */
+                ret = vm_net_check(&r, err);
         if (ret == 0)
                 ret = vm_supervisor_start(&r, err);
         /* A pin that cannot be applied is reported; the VM runs on unpinned. */

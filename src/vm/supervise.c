@@ -9,7 +9,10 @@
  *   - records how the VM stopped in state.json, under the VM's lock (a
  *     guest poweroff, a destroy, a crash, a kill -9);
  *   - restarts the VMM when the guest reboots (berth-vmm exits 10 then) or
- *     `vm reboot --force` asks for a reset.
+ *     `vm reboot --force` asks for a reset;
+ *   - holds the VM's taps on berth networks (made and joined by the starter
+ *     before the exec, net.c) for each VMM it starts, and has their leases
+ *     released when the VM stops for good.
  *
  * The starting command learns over a pipe that the API answers (or why the
  * VMM died first) and writes the running state itself, still holding the
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
@@ -149,7 +153,7 @@ static char **vmm_argv(struct sup *s)
 {
         struct vm_rec *r = s->r;
         cleanup_free char *cfg = vm_rec_path(r, "config.json");
-        char **a = berth_xcalloc(28 + 2 * VM_MAX_DISKS + 2 * VM_MAX_MEM_DIFFS,
+        char **a = berth_xcalloc(30 + 2 * VM_MAX_DISKS + 2 * VM_MAX_MEM_DIFFS + 2 * VM_MAX_NETS,
                                  sizeof(char *));
         int n = 0;
         a[n++] = berth_xstrdup(r->ctx->vmm_bin);
@@ -197,6 +201,19 @@ static char **vmm_argv(struct sup *s)
         a[n++] = berth_xasprintf("%d", VMM_WAIT_FD);
         if (json_is_true(json_object_get(r->meta, "NoAcpi")))
                 a[n++] = berth_xstrdup("--no-acpi");
+        size_t k;
+        json_t *tap;
+        json_array_foreach(r->tap_fds, k, tap) /* this process's, made by net.c */
+        {
+                if (k >= VM_MAX_NETS)
+                        break;
+                a[n++] = berth_xstrdup("--tap-fd");
+                a[n++] = berth_xstrdup(json_string_value(tap));
+        }
+        if (r->boot_arg) {
+                a[n++] = berth_xstrdup("--boot-arg");
+                a[n++] = berth_xstrdup(r->boot_arg);
+        }
         json_t *numa = json_object_get(r->meta, "Numa"); /* vm numatune */
         const char *nodes = json_string_value(json_object_get(numa, "Nodeset"));
         const char *mode = json_string_value(json_object_get(numa, "Mode"));
@@ -216,19 +233,12 @@ static char **vmm_argv(struct sup *s)
 bool vm_jail_wanted(const struct vm_rec *r, const char **why)
 {
         const char *w = NULL;
-        size_t i;
-        json_t *n;
         if (json_is_true(json_object_get(r->meta, "NoJail")))
                 w = "its definition says --no-jail";
         else if (geteuid() != 0)
                 /* the jail switches to uid 65534, which a rootless user namespace
                  * may not map; not tried here (/dev/kvm is root's on test hosts) */
                 w = "berth runs rootless (the jail is made for root's VMs)";
-        json_array_foreach(json_object_get(r->cfg, "network-interfaces"), i, n)
-        {
-                if (!w && json_object_get(n, "network"))
-                        w = "it joins a berth network, which needs the host's berth state";
-        }
         if (why)
                 *why = w;
         return w == NULL;
@@ -323,6 +333,11 @@ static int spawn_vmm(struct sup *s, char *const *argv, berth_error_t *err)
                 }
                 sigprocmask(SIG_SETMASK, &all, NULL);
                 signal(SIGPIPE, SIG_DFL);
+                /* On this supervisor's taps and leases: a VMM left running by its
+                 * killed supervisor would keep a tap on an address the network's
+                 * gc then lends again (the jail sets it again after its change of ids). */
+                if (json_array_size(s->r->tap_fds))
+                        prctl(PR_SET_PDEATHSIG, SIGKILL);
                 execv(argv[0], argv);
                 fprintf(stderr, "berth vm: exec `%s`: %s\n", argv[0], strerror(errno));
                 _exit(127);
@@ -363,6 +378,46 @@ static int spawn_vmm(struct sup *s, char *const *argv, berth_error_t *err)
         s->out_fd = out[0];
         fcntl(s->in_fd, F_SETFL, O_NONBLOCK);
         return 0;
+}
+
+/* The VM stops for good: its taps close (the kernel removes each with its last
+ * descriptor, the VMM's gone already) and their leases are released by the
+ * one program that can, `berth network _teardown vm-<this pid>` (this one
+ * links no network code); after a kill -9 the next `berth network` call's
+ * garbage collection does it.  Waited for, so that a `vm destroy`, which
+ * waits for the exit's record, finds the endpoint gone. */
+static void release_network(struct sup *s)
+{
+        size_t i;
+        json_t *t;
+        if (!json_array_size(s->r->tap_fds))
+                return;
+        json_array_foreach(s->r->tap_fds, i, t)
+        {
+                const char *eq = strchr(json_string_value(t), '=');
+                if (eq)
+                        close(atoi(eq + 1));
+        }
+        json_array_clear(s->r->tap_fds);
+        cleanup_free char *berth = berth_sibling_binary("berth");
+        cleanup_free char *owner = berth_xasprintf("vm-%d", (int) getpid());
+        pid_t pid = fork();
+        if (pid == 0) {
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                signal(SIGPIPE, SIG_DFL);
+                execl(berth, "berth", "network", "_teardown", owner, (char *) NULL);
+                fprintf(stderr, "berth vm: exec `%s`: %s\n", berth, strerror(errno));
+                _exit(127);
+        }
+        int st = 0;
+        while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+                ;
+        if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                log_warn("VM %s: `berth network _teardown %s` failed (%s): the next `berth "
+                         "network` command releases its endpoints",
+                         s->r->name, owner, pid < 0 ? strerror(errno) : "see above");
 }
 
 /* Does the VMM's loop answer?  Its socket listens before the VM is built,
@@ -526,6 +581,7 @@ static bool record_exit(struct sup *s, int status, unsigned *quick_reboots, time
         json_object_set_new(st, "Paused", json_false());
         json_object_del(st, "Intent");
         if (!restart) {
+                release_network(s);
                 json_object_set_new(st, "FinishedAt", json_string(ts));
                 json_object_set_new(st, "Pid", json_integer(0));
         }
@@ -622,6 +678,7 @@ static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd, c
                 if (died) {
                         if (first) {
                                 vmm_gone(&s);
+                                release_network(&s);
                                 cleanup_free char *why = vmm_log_tail(&s);
                                 report(sync_fd, berth_xasprintf("ERR %s\n", why));
                                 break;
@@ -652,6 +709,7 @@ static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd, c
                 if (record_exit(&s, status, &quick, &since))
                         break;
         }
+        release_network(&s);
         (void) unlink(s.console_sock);
         (void) unlink(s.api_sock);
         _exit(0);
@@ -664,7 +722,7 @@ static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd, c
 static char *exec_monitor(const struct vm_rec *r)
 {
         cleanup_free char *bin = berth_sibling_binary("berth-vm-monitor");
-        const char *a[20 + 2 * VM_MAX_DISKS + 2 * VM_MAX_MEM_DIFFS];
+        const char *a[24 + 2 * VM_MAX_DISKS + 2 * VM_MAX_MEM_DIFFS + 2 * VM_MAX_NETS];
         size_t n = 0;
         a[n++] = bin;
         a[n++] = "--data-dir";
@@ -673,6 +731,19 @@ static char *exec_monitor(const struct vm_rec *r)
         a[n++] = r->ctx->run_dir;
         a[n++] = "--vmm";
         a[n++] = r->ctx->vmm_bin;
+        size_t k;
+        json_t *tap;
+        json_array_foreach(r->tap_fds, k, tap) /* open across the exec: the supervisor's */
+        {
+                if (k >= VM_MAX_NETS)
+                        break;
+                a[n++] = "--tap-fd";
+                a[n++] = json_string_value(tap);
+        }
+        if (r->boot_arg) {
+                a[n++] = "--boot-arg";
+                a[n++] = r->boot_arg;
+        }
         if (r->restore_state && r->restore_mem) {
                 a[n++] = "--restore";
                 a[n++] = r->restore_state;
@@ -708,6 +779,10 @@ static char *exec_monitor(const struct vm_rec *r)
         execv(bin, (char *const *) (void *) a);
         return berth_xasprintf("exec `%s`: %s", bin, strerror(errno));
 }
+
+/* net.c's, which only `berth` links (lifecycle.c's vm_net_check pulls it in): weak, so that
+ * berth-vm-monitor, which never starts a VM, links no network code. */
+#pragma weak vm_net_up
 
 int vm_supervisor_start(struct vm_rec *r, berth_error_t *err)
 {
@@ -754,6 +829,13 @@ int vm_supervisor_start(struct vm_rec *r, berth_error_t *err)
                 if (fd < 0 || fcntl(fd, F_SETFD, 0) < 0) /* berth-vm-monitor's */
                         _exit(1);
                 syscall(SYS_close_range, 4u, ~0u, 0u);
+                /* The taps, made and joined to their networks here: this pid is the
+                 * supervisor's, which holds them and their leases while the VM runs. */
+                berth_error_t nerr = NULL;
+                if (vm_net_up && vm_net_up(r, &nerr) < 0) {
+                        report(fd, berth_xasprintf("ERR %s\n", berth_error_msg(nerr)));
+                        _exit(1);
+                }
                 cleanup_free char *why = exec_monitor(r);
                 if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) /* not the VMM's */
                         _exit(1);
@@ -805,7 +887,11 @@ int vm_supervisor_start(struct vm_rec *r, berth_error_t *err)
  *
  *   berth-vm-monitor --data-dir DIR --run-dir DIR --vmm BIN [--restore STATE --restore-mem MEM
  *                    [--restore-mem-diff DIFF]...]
- *                    [--migrate-incoming ADDR [--migrate-disk INDEX:PATH]...] -- NAME
+ *                    [--migrate-incoming ADDR [--migrate-disk INDEX:PATH]...]
+ *                    [--tap-fd ID=FD]... [--boot-arg WORD] -- NAME
+ *
+ * (--tap-fd: a tap open on FD, inherited, that the starter joined to a network as
+ * "vm-<this pid>"; passed on to every berth-vmm, with --boot-arg, its ip=.)
  *
  * A program of its own rather than the fork of `berth` it replaces: static, with only the
  * objects it uses, so what it keeps resident for as long as the VM runs is what it touches,
@@ -818,7 +904,8 @@ int vm_supervise_main(int argc, char **argv)
         }
         struct vm_ctx c = {0};
         const char *name = NULL, *restore = NULL, *restore_mem = NULL, *incoming = NULL;
-        json_t *disks = json_array(), *diffs = json_array();
+        json_t *disks = json_array(), *diffs = json_array(), *taps = json_array();
+        const char *boot_arg = NULL;
         int i = 1;
         for (; i + 1 < argc && strcmp(argv[i], "--") != 0; i += 2) {
                 const char *k = argv[i], *v = argv[i + 1];
@@ -838,6 +925,10 @@ int vm_supervise_main(int argc, char **argv)
                         incoming = v;
                 else if (strcmp(k, "--migrate-disk") == 0)
                         json_array_append_new(disks, json_string(v));
+                else if (strcmp(k, "--tap-fd") == 0) /* ID=FD, inherited */
+                        json_array_append_new(taps, json_string(v));
+                else if (strcmp(k, "--boot-arg") == 0)
+                        boot_arg = v;
                 else
                         break;
         }
@@ -858,6 +949,8 @@ int vm_supervise_main(int argc, char **argv)
         r.restore_diffs = diffs;
         r.migrate_incoming = incoming;
         r.migrate_disks = disks;
+        r.tap_fds = taps;
+        r.boot_arg = boot_arg;
         supervise(&r, SYNC_FD, NULL);
 }
 

@@ -33,6 +33,10 @@ struct vm_rec {
          * and --migrate-disk for each "INDEX:PATH" (copy-storage) */
         const char *migrate_incoming;
         json_t *migrate_disks;
+        /* the supervisor's taps on the definition's berth networks, open for the VM's life
+         * (net.c): berth-vmm's --tap-fd "ID=FD" each, and --boot-arg (the first lease's ip=) */
+        json_t *tap_fds;
+        const char *boot_arg;
 };
 
 /* Open an existing VM's record and take its lock (reloading the documents);
@@ -105,9 +109,17 @@ int vm_migrate_record_figures(struct vm_ctx *c, const char *name, json_t *figure
 #define VM_JAIL_ID 65534
 
 /* Does the definition run its VMM jailed (berth-vmm --jail)?  Not with
- * NoJail in vm.json, nor when it joins a berth network (the VMM needs the
- * host's berth state for that).  why (may be NULL) says why not. */
+ * NoJail in vm.json, nor rootless.  why (may be NULL) says why not. */
 bool vm_jail_wanted(const struct vm_rec *r, const char **why);
+
+/* net.c (berth only, never the static supervisor): in vm_supervisor_start's grandchild,
+ * whose pid the supervisor keeps, each interface on a berth network gets a tap, open without
+ * O_CLOEXEC, joined to its network with the VM's name; r->tap_fds and r->boot_arg say so for
+ * berth-vmm.  A failure releases what was made.  vm_net_check: the networks exist;
+ * vm_net_joins: the definition has an interface on one. */
+int vm_net_up(struct vm_rec *r, berth_error_t *err);
+int vm_net_check(const struct vm_rec *r, berth_error_t *err);
+bool vm_net_joins(const struct vm_rec *r);
 
 /* cgroup.c: the VM's cgroup (/berth/vms/<name>) with vm.json's limits;
  * pid joins it (the VMM, before it execs).  Nothing rootless. */

@@ -34,6 +34,7 @@
 #include "common/util.h"
 #include "disk/disk.h"
 #include "vmm/snapshot_format.h"
+#include "vmm/vm.h"
 
 #define JAIL_MAX_ENTRIES 64
 
@@ -60,6 +61,10 @@ static bool jailed;
  * supervisor): no namespace and no fork of its own, and no parent-death
  * signal (the VM outlives a supervisor that is killed, as unjailed). */
 static bool own_pidns;
+/* ...but the parent-death signal the supervisor gave it, if any (a VMM on
+ * taps its supervisor holds, with their leases, dies with it), is set again
+ * after the change of ids, which clears it. */
+static int own_pdeath_sig;
 static int selftest = -1;
 static struct vmm_jail_ids ids;
 static bool ids_changed;
@@ -141,6 +146,26 @@ static int add_disk(struct jail *j, struct vmm_disk_config *dc, berth_error_t *e
         return r;
 }
 
+/* Does an interface of n (the command line's, or a snapshot's) need this
+ * process to make its tap (/dev/net/tun), or join a berth network, which the
+ * jail cannot?  Not one that --tap-fd hands in open.  *network: the first
+ * interface that would join a network itself, or NULL. */
+static bool needs_tun(const struct vmm_config *c, const struct vmm_config *n, const char **network)
+{
+        bool tun = false;
+        *network = NULL;
+        for (unsigned i = 0; i < n->n_nets; i++) {
+                char id[VMM_NET_ID_MAX + 1];
+                vmm_net_id(&n->nets[i], i, id);
+                if (vmm_tap_fd_find(c, id) >= 0)
+                        continue;
+                tun = true;
+                if (n->nets[i].network && !*network)
+                        *network = n->nets[i].network;
+        }
+        return tun;
+}
+
 /* --restore: the devices come from the snapshot's configuration, so its
  * disks, vsock socket and taps are read from the state file now. */
 static int add_restored(struct jail *j, const struct vmm_config *c, berth_error_t *err)
@@ -163,14 +188,16 @@ static int add_restored(struct jail *j, const struct vmm_config *c, berth_error_
         struct vmm_config s;
         vmm_config_init(&s);
         int r = vmm_config_apply_json(&s, root, "the snapshot's configuration", err);
-        for (unsigned i = 0; r == 0 && i < s.n_nets; i++)
-                if (s.nets[i].network)
-                        r = berth_fail(err, ENOTSUP,
-                                       "jail: the snapshot joins berth network `%s`: give a tap",
-                                       s.nets[i].network);
+        const char *network = NULL;
+        bool tun = r == 0 && needs_tun(c, &s, &network);
+        if (network)
+                r = berth_fail(err, ENOTSUP,
+                               "jail: the snapshot joins berth network `%s`: give its tap with "
+                               "--tap-fd",
+                               network);
         if (r == 0 && s.vsock.cid && s.vsock.uds_path[0] == '/')
                 r = add_socket_dir(j, s.vsock.uds_path, err);
-        if (r == 0 && s.n_nets)
+        if (r == 0 && tun)
                 r = add(j, "/dev/net/tun", false, false, true, err);
         for (unsigned i = 0; r == 0 && i < s.n_disks; i++)
                 r = s.disks[i].path[0] == '/'
@@ -235,7 +262,8 @@ static int collect(struct jail *j, struct vmm_config *c, berth_error_t *err)
         }
         if (add(j, "/dev/kvm", false, false, true, err) < 0)
                 return -1;
-        if (c->n_nets && add(j, "/dev/net/tun", false, false, true, err) < 0)
+        const char *network; /* refused before: vmm_jail_enter */
+        if (needs_tun(c, c, &network) && add(j, "/dev/net/tun", false, false, true, err) < 0)
                 return -1;
         if (c->kernel && add(j, c->kernel, false, true, false, err) < 0)
                 return -1;
@@ -499,6 +527,8 @@ int vmm_jail_enter(struct vmm_config *c, int *status, berth_error_t *err)
         clock_gettime(CLOCK_MONOTONIC, &t_begin);
         selftest = c->jail_selftest;
         own_pidns = getpid() == 1;
+        if (own_pidns && prctl(PR_GET_PDEATHSIG, &own_pdeath_sig) < 0)
+                own_pdeath_sig = 0;
         j.rootless = geteuid() != 0;
         ids.change = !j.rootless;
         ids.snapshots = c->jail_rw != NULL;
@@ -509,13 +539,14 @@ int vmm_jail_enter(struct vmm_config *c, int *status, berth_error_t *err)
                 return berth_fail_status(err, VMM_EXIT_USAGE, EPERM,
                                          "--jail-uid/--jail-gid need root: rootless, the VMM "
                                          "keeps the user's ids");
-        for (unsigned i = 0; i < c->n_nets; i++)
-                if (c->nets[i].network)
-                        return berth_fail_status(err, VMM_EXIT_USAGE, ENOTSUP,
-                                                 "--jail with --net network=%s: joining a berth "
-                                                 "network needs the host's berth state; give a "
-                                                 "tap= made beforehand",
-                                                 c->nets[i].network);
+        const char *network = NULL;
+        (void) needs_tun(c, c, &network);
+        if (network)
+                return berth_fail_status(err, VMM_EXIT_USAGE, ENOTSUP,
+                                         "--jail with --net network=%s: joining a berth network "
+                                         "needs the host's berth state; give the interface's "
+                                         "tap, made and joined beforehand, with --tap-fd ID=FD",
+                                         network);
         if (collect(&j, c, err) < 0 || jail_dir(&j, err) < 0)
                 return -1;
         /* jansson seeds its hash tables from /dev/urandom on first use
@@ -602,6 +633,8 @@ int vmm_jail_drop_ids(berth_error_t *err)
         /* A credentials change clears the parent-death signal. */
         if (!own_pidns)
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
+        else if (own_pdeath_sig)
+                prctl(PR_SET_PDEATHSIG, own_pdeath_sig);
         ms_ids = ms_since(&t);
         return 0;
 }

@@ -38,7 +38,7 @@ int vmm_net_attach(const struct vmm_net_config *nc, const char *tap, struct vmm_
         snprintf(owner, sizeof(owner), "vm-%d", (int) getpid());
         if (r == 0)
                 r = net_tap_attach(&nl->ctx, nc->network, nc->name ? nc->name : owner, tap, nc->mac,
-                                   &nl->l, err);
+                                   NULL, &nl->l, err);
         if (r < 0) {
                 /* berth's refusals (no such network, not a bridge, no free address) are the
                  * configuration's fault: berth-vmm's status 2, not `berth`'s 125 */

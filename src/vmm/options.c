@@ -67,6 +67,14 @@ void vmm_usage(FILE *out)
                 "                       bw/pps (or tx_bw/tx_pps) limit what the guest sends,\n"
                 "                       rx_bw/rx_pps what it receives, per second; ID names it\n"
                 "                       in the API (default netN); repeat for more (at most %u)\n"
+                "  --tap-fd ID=FD       interface ID (its iface_id, or netN) uses the tap open\n"
+                "                       on descriptor FD (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR):\n"
+                "                       berth-vmm neither makes a tap nor joins a network for\n"
+                "                       it, so a jailed VMM needs neither /dev/net/tun nor\n"
+                "                       berth's state (berth vm's supervisor does both)\n"
+                "  --boot-arg WORD      appended to the guest's kernel command line unless it\n"
+                "                       sets WORD's key already (berth vm: the ip= of the\n"
+                "                       address a --tap-fd interface was lent)\n"
                 "  --vsock CID,UDS_PATH a virtio-vsock device: guest context id CID (>= 3); a\n"
                 "                       guest connection to host port P reaches the unix socket\n"
                 "                       UDS_PATH_P\n"
@@ -336,6 +344,8 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 O_TRACK_DIRTY,
                 O_MIGRATE_INCOMING,
                 O_MIGRATE_DISK,
+                O_TAP_FD,
+                O_BOOT_ARG,
         };
         static const struct option opts[] = {
                 {"kernel", required_argument, NULL, O_KERNEL},
@@ -357,6 +367,8 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                 {"track-dirty-pages", no_argument, NULL, O_TRACK_DIRTY},
                 {"migrate-incoming", required_argument, NULL, O_MIGRATE_INCOMING},
                 {"migrate-disk", required_argument, NULL, O_MIGRATE_DISK},
+                {"tap-fd", required_argument, NULL, O_TAP_FD},
+                {"boot-arg", required_argument, NULL, O_BOOT_ARG},
                 {"console", required_argument, NULL, O_CONSOLE},
                 {"log-level", required_argument, NULL, O_LOG_LEVEL},
                 {"config", required_argument, NULL, O_CONFIG},
@@ -483,6 +495,13 @@ int vmm_config_parse_args(struct vmm_config *c, int argc, char **argv, berth_err
                         c->migrate_disk[i] = end + 1;
                         break;
                 }
+                case O_TAP_FD:
+                        if (vmm_tap_fd_parse(c, optarg, err) < 0)
+                                return -1;
+                        break;
+                case O_BOOT_ARG:
+                        c->boot_arg = optarg;
+                        break;
                 case O_CONSOLE:
                         if (strcmp(optarg, "stdio") == 0)
                                 c->console = VMM_CONSOLE_STDIO;

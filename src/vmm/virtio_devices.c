@@ -8,6 +8,8 @@ int vmm_virtio_devices_init(struct vmm_vm *vm, berth_error_t *err)
         for (unsigned i = 0; i < vm->cfg->n_disks; i++)
                 if (virtio_blk_add(vm, &vm->cfg->disks[i], err) < 0)
                         return -1;
+        if (vmm_tap_fds_check(vm->cfg, err) < 0)
+                return -1;
         for (unsigned i = 0; i < vm->cfg->n_nets; i++)
                 if (virtio_net_add(vm, &vm->cfg->nets[i], err) < 0)
                         return berth_wrap(err, "attach network interface %u", i);

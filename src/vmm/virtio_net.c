@@ -16,10 +16,13 @@
  * it afterwards (ratelimit.h).
  *
  * With a berth network (--net network=NAME) the tap, made here, joins the
- * network's bridge and gets an address (net_attach.c).
+ * network's bridge and gets an address (net_attach.c).  A tap handed in open
+ * (--tap-fd ID=FD: berth vm's supervisor made it and joined the network) is
+ * used as it is: a jailed VMM then needs neither /dev/net/tun nor berth's state.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 #include <net/if.h>
@@ -273,23 +276,81 @@ static int open_tap(const char *name, char *ifname, berth_error_t *err)
         return berth_steal_fd(&fd);
 }
 
-int virtio_net_add(struct vmm_vm *vm, const struct vmm_net_config *nc, berth_error_t *err)
+/* A tap another process opened (--tap-fd): checked to be one with the flags
+ * open_tap sets, and our own descriptor of it (the starter keeps its copy for
+ * the next VMM after a reboot). */
+static int adopt_tap(int fd, const char *id, char *ifname, berth_error_t *err)
 {
-        char ifname[IFNAMSIZ], made[IFNAMSIZ];
-        if (!nc->tap) { /* a tap for a berth network, gone with the VMM */
-                uint32_t x = 0;
-                if (getrandom(&x, sizeof(x), 0) != sizeof(x))
-                        x = (uint32_t) getpid();
-                snprintf(made, sizeof(made), "btap%08x", x);
-        }
-        int tap = open_tap(nc->tap ? nc->tap : made, ifname, err);
+        struct ifreq ifr = {0};
+        if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+                return berth_fail(err, errno, "--tap-fd %s=%d: not a tap", id, fd);
+        short want = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+        if ((ifr.ifr_flags & want) != want)
+                return berth_fail(err, EINVAL,
+                                  "--tap-fd %s=%d: tap %s was not opened with IFF_TAP, "
+                                  "IFF_NO_PI and IFF_VNET_HDR",
+                                  id, fd, ifr.ifr_name);
+        cleanup_close int own = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (own < 0)
+                return berth_fail(err, errno, "--tap-fd %s=%d: dup", id, fd);
+        int sz = NET_HDR_LEN, fl = fcntl(own, F_GETFL);
+        if (fl < 0 || fcntl(own, F_SETFL, fl | O_NONBLOCK) < 0)
+                return berth_fail(err, errno, "--tap-fd %s=%d: make it non-blocking", id, fd);
+        if (ioctl(own, TUNSETVNETHDRSZ, &sz) < 0)
+                return berth_fail(err, errno, "set the vnet header size of tap `%s`", ifr.ifr_name);
+        memcpy(ifname, ifr.ifr_name, IFNAMSIZ);
+        ifname[IFNAMSIZ - 1] = 0;
+        return berth_steal_fd(&own);
+}
+
+int vmm_tap_fd_parse(struct vmm_config *c, const char *arg, berth_error_t *err)
+{
+        const char *eq = strchr(arg, '=');
+        char *end = NULL;
+        long fd = eq ? strtol(eq + 1, &end, 10) : -1;
+        if (!eq || eq == arg || (size_t) (eq - arg) > VMM_NET_ID_MAX || !eq[1] || *end || fd < 3 ||
+            fd > INT_MAX)
+                return berth_fail_status(err, VMM_EXIT_USAGE, EINVAL,
+                                         "--tap-fd `%s`: want ID=FD, FD 3 or more", arg);
+        if (fcntl((int) fd, F_GETFD) < 0)
+                return berth_fail_status(err, VMM_EXIT_USAGE, errno,
+                                         "--tap-fd `%s`: descriptor %ld", arg, fd);
+        if (c->n_tap_fds >= VMM_MAX_NETS)
+                return berth_fail_status(err, VMM_EXIT_USAGE, EINVAL, "--tap-fd `%s`: more than %u",
+                                         arg, VMM_MAX_NETS);
+        size_t len = (size_t) (eq - arg);
+        for (unsigned i = 0; i < c->n_tap_fds; i++)
+                if (c->tap_fds[i].id_len == len && strncmp(c->tap_fds[i].id, arg, len) == 0)
+                        return berth_fail_status(err, VMM_EXIT_USAGE, EINVAL,
+                                                 "--tap-fd `%s`: a second descriptor for that "
+                                                 "interface",
+                                                 arg);
+        /* the id is the argument's own text: the config keeps no owned strings */
+        c->tap_fds[c->n_tap_fds++] = (struct vmm_tap_fd){arg, len, (int) fd};
+        return 0;
+}
+
+int vmm_tap_fd_find(const struct vmm_config *c, const char *id)
+{
+        size_t len = strlen(id);
+        for (unsigned i = 0; i < c->n_tap_fds; i++)
+                if (c->tap_fds[i].id_len == len && strncmp(c->tap_fds[i].id, id, len) == 0)
+                        return c->tap_fds[i].fd;
+        return -1;
+}
+
+/* The device on an open tap (taken; -1: the error is set already); join: this
+ * process attaches it to nc's berth network (net_attach.c). */
+static int add_device(struct vmm_vm *vm, const struct vmm_net_config *nc, int tap,
+                      const char *ifname, bool join, berth_error_t *err)
+{
         if (tap < 0)
                 return -1;
         struct virtio_net *n = berth_xcalloc(1, sizeof(*n));
         n->vm = vm;
         n->tap = tap;
         n->rx_paused = true;
-        memcpy(n->ifname, ifname, sizeof(ifname));
+        memcpy(n->ifname, ifname, sizeof(n->ifname));
         memcpy(n->config.mac, nc->mac, 6);
         n->config.status = VIRTIO_NET_S_LINK_UP;
         uint64_t now = vmm_now_ns();
@@ -305,7 +366,7 @@ int virtio_net_add(struct vmm_vm *vm, const struct vmm_net_config *nc, berth_err
         if (vmm_vm_watch_fd(vm, tap, on_tap, n, err) < 0)
                 return -1;
         vmm_vm_watch_enable(vm, tap, false); /* until the driver posts buffers */
-        if (nc->network) {
+        if (join) {
                 /* last: from here the VM's teardown releases the endpoint (net_destroy) */
                 if (vmm_net_attach(nc, ifname, &n->lease, err) < 0)
                         return -1;
@@ -315,6 +376,43 @@ int virtio_net_add(struct vmm_vm *vm, const struct vmm_net_config *nc, berth_err
         log_info("virtio-net: tap %s, mac %02x:%02x:%02x:%02x:%02x:%02x", ifname, nc->mac[0],
                  nc->mac[1], nc->mac[2], nc->mac[3], nc->mac[4], nc->mac[5]);
         return 0;
+}
+
+int vmm_tap_fds_check(const struct vmm_config *c, berth_error_t *err)
+{
+        for (unsigned i = 0; i < c->n_tap_fds; i++) {
+                bool found = false;
+                for (unsigned k = 0; k < c->n_nets && !found; k++) {
+                        char id[VMM_NET_ID_MAX + 1];
+                        vmm_net_id(&c->nets[k], k, id);
+                        found = strlen(id) == c->tap_fds[i].id_len &&
+                                strncmp(id, c->tap_fds[i].id, c->tap_fds[i].id_len) == 0;
+                }
+                /* the starter's mistake: a tap left out would leave the guest unplugged */
+                if (!found)
+                        return berth_fail_status(err, VMM_EXIT_USAGE, ENOENT,
+                                                 "--tap-fd %s: the VM has no interface `%.*s`",
+                                                 c->tap_fds[i].id, (int) c->tap_fds[i].id_len,
+                                                 c->tap_fds[i].id);
+        }
+        return 0;
+}
+
+int virtio_net_add(struct vmm_vm *vm, const struct vmm_net_config *nc, berth_error_t *err)
+{
+        char ifname[IFNAMSIZ], made[IFNAMSIZ], id[VMM_NET_ID_MAX + 1];
+        vmm_net_id(nc, vm->n_nets, id);
+        int given = vmm_tap_fd_find(vm->cfg, id);
+        if (given >= 0) /* made and joined to its network by the starter */
+                return add_device(vm, nc, adopt_tap(given, id, ifname, err), ifname, false, err);
+        if (!nc->tap) { /* a tap for a berth network, gone with the VMM */
+                uint32_t x = 0;
+                if (getrandom(&x, sizeof(x), 0) != sizeof(x))
+                        x = (uint32_t) getpid();
+                snprintf(made, sizeof(made), "btap%08x", x);
+        }
+        int tap = open_tap(nc->tap ? nc->tap : made, ifname, err);
+        return add_device(vm, nc, tap, ifname, nc->network != NULL, err);
 }
 
 void vmm_net_id(const struct vmm_net_config *nc, unsigned index, char id[VMM_NET_ID_MAX + 1])

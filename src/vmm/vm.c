@@ -293,6 +293,18 @@ static char *compose_cmdline(struct vmm_vm *vm)
                 free(s);
                 s = n;
         }
+        /* --boot-arg (berth vm: the ip= of a --tap-fd interface's lease), as net_ip_arg */
+        const char *ba = vm->cfg->boot_arg;
+        if (ba && *ba) {
+                const char *eq = strchr(ba, '=');
+                cleanup_free char *key =
+                        berth_xasprintf("%.*s", (int) (eq ? eq - ba + 1 : (long) strlen(ba)), ba);
+                if (!cmdline_has(s, key)) {
+                        char *n = berth_xasprintf("%s%s%s", s, *s ? " " : "", ba);
+                        free(s);
+                        s = n;
+                }
+        }
         for (unsigned i = 0; i < vm->n_virtio; i++) {
                 char *n = berth_xasprintf("%s%svirtio_mmio.device=4K@%#llx:%u", s, *s ? " " : "",
                                           (unsigned long long) virtio_mmio_base(vm->virtio[i]),

@@ -84,6 +84,21 @@ struct vmm_net_config {
         struct vmm_limit_config rx; /* tap -> guest */
 };
 
+/* A tap handed in by descriptor (--tap-fd ID=FD, virtio_net.c): the interface whose iface_id
+ * is ID uses fd; nothing is made and no network joined for it here. */
+struct vmm_tap_fd {
+        const char *id; /* the argument "ID=FD" itself (it outlives the config): id_len bytes */
+        size_t id_len;
+        int fd;
+};
+struct vmm_config;
+/* "ID=FD" into c->tap_fds: the descriptor must be open and each ID given once. */
+int vmm_tap_fd_parse(struct vmm_config *c, const char *arg, berth_error_t *err);
+/* The descriptor --tap-fd gave for interface id, or -1. */
+int vmm_tap_fd_find(const struct vmm_config *c, const char *id);
+/* Does every --tap-fd name one of c's interfaces (their iface_id, or netN)? */
+int vmm_tap_fds_check(const struct vmm_config *c, berth_error_t *err);
+
 /* "aa:bb:cc:dd:ee:ff" -> mac; 0, or -1 if malformed or multicast. */
 int vmm_net_parse_mac(const char *s, uint8_t mac[6]);
 void vmm_net_random_mac(uint8_t mac[6]);
@@ -135,6 +150,12 @@ struct vmm_config {
         struct vmm_vsock_config vsock; /* cid 0: no vsock device */
         struct vmm_net_config nets[VMM_MAX_NETS];
         struct vmm_disk_config disks[VMM_MAX_DISKS];
+        /* --tap-fd ID=FD: interface ID's tap, already open (and joined to its network) by the
+         * VMM's privileged starter, berth vm's supervisor; --boot-arg: a word for the guest's
+         * command line (its ip=) */
+        struct vmm_tap_fd tap_fds[VMM_MAX_NETS];
+        const char *boot_arg;
+        unsigned n_tap_fds;
         unsigned cpus;
         unsigned n_disks;
         unsigned n_nets;

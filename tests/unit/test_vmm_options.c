@@ -1,7 +1,10 @@
 /* test_vmm_options.c — berth-vmm's command line: defaults, every option,
  * and the usage errors (status 2) for bad values. */
+#include <fcntl.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "disk/disk.h"
 #include "tap.h"
@@ -186,5 +189,32 @@ int main(void)
         bad("--migrate-incoming tcp:h:1 --restore s --restore-mem m",
             "--migrate-incoming with --restore");
         bad("--migrate-incoming tcp:h:1 --jail", "--migrate-incoming under --jail");
+
+        /* --tap-fd ID=FD (an open descriptor, each ID once) and --boot-arg */
+        int fd = open("/dev/null", O_RDONLY);
+        char line[256];
+        snprintf(line, sizeof(line),
+                 "--kernel k --net tap=t0 --net network=n,id=up --tap-fd up=%d "
+                 "--boot-arg ip=10.0.0.2::10.0.0.1:255.255.255.0::eth1:off",
+                 fd);
+        is_int(parse(&c, &err, line), 0, "--tap-fd and --boot-arg");
+        is_int(c.n_tap_fds, 1, "one descriptor");
+        is_int(vmm_tap_fd_find(&c, "up"), fd, "found by its interface id");
+        is_int(vmm_tap_fd_find(&c, "net0"), -1, "none for another interface");
+        is_str(c.boot_arg, "ip=10.0.0.2::10.0.0.1:255.255.255.0::eth1:off", "boot arg kept");
+        is_int(vmm_tap_fds_check(&c, &err), 0, "every descriptor names an interface");
+        snprintf(line, sizeof(line), "--kernel k --net tap=t0 --tap-fd net1=%d", fd);
+        is_int(parse(&c, &err, line), 0, "--tap-fd for an interface the VM lacks parses");
+        ok(vmm_tap_fds_check(&c, &err) < 0 && err && err->status == VMM_EXIT_USAGE,
+           "...and fails the check");
+        berth_error_release(&err);
+        snprintf(line, sizeof(line), "--kernel k --tap-fd a=%d --tap-fd a=%d", fd, fd);
+        bad(line, "--tap-fd: one interface twice");
+        bad("--kernel k --tap-fd a", "--tap-fd without =FD");
+        bad("--kernel k --tap-fd =5", "--tap-fd without an id");
+        bad("--kernel k --tap-fd a=2", "--tap-fd below 3");
+        bad("--kernel k --tap-fd a=5x", "--tap-fd not a number");
+        bad("--kernel k --tap-fd a=999", "--tap-fd not open");
+        close(fd);
         return tap_done();
 }

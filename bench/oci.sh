@@ -46,6 +46,15 @@ RT[runc]="runc --root $WORK/r-runc"
 cd "$WORK/bundle"
 bench_compare "run of a busybox /bin/true bundle (back to back)" \
         berth-oci "${RT[berth-oci]} run b1" crun "${RT[crun]} run c1" runc "${RT[runc]} run r1"
+# The same, interleaved: hyperfine runs each series after the other, so a drift in the
+# machine's speed during the minute falls on one runtime; here each round runs all three.
+{
+        echo "### run of a busybox /bin/true bundle, interleaved (bench/alternate.py, $BENCH_RUNS rounds)"
+        echo
+        python3 "$BENCH_TOP/bench/alternate.py" "$BENCH_RUNS" 3 "berth-oci=${RT[berth-oci]} run a1" \
+                "crun=${RT[crun]} run a2" "runc=${RT[runc]} run a3"
+        echo
+} | tee -a "$BENCH_OUT/latest.md"
 
 split() { echo "sh -c '$1 create s >/dev/null && $1 start s && $1 delete -f s'"; }
 bench_compare "create + start + delete of the same bundle" \

@@ -7,8 +7,10 @@
  * (F_GET_SEALS on /proc/self/exe); the copy happens once per invocation of
  * create, run and exec, the commands that enter a container.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -18,6 +20,28 @@
 #include "oci/oci.h"
 
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+/* How much of the ELF file fd (size bytes) an exec reads: up to the end of the
+ * last part a program header names.  What follows (section headers, symbols,
+ * debug info: most of a -g build) is not copied.  The whole file when the
+ * headers do not read as expected. */
+static off_t image_size(int fd, off_t size)
+{
+        Elf64_Ehdr eh;
+        if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t) sizeof(eh) ||
+            memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+            eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > 64)
+                return size;
+        Elf64_Phdr ph[64];
+        size_t len = (size_t) eh.e_phnum * sizeof(Elf64_Phdr);
+        if (eh.e_phoff > (uint64_t) size || pread(fd, ph, len, (off_t) eh.e_phoff) != (ssize_t) len)
+                return size;
+        uint64_t end = eh.e_phoff + len;
+        for (unsigned i = 0; i < eh.e_phnum; i++)
+                if (ph[i].p_offset + ph[i].p_filesz > end)
+                        end = ph[i].p_offset + ph[i].p_filesz;
+        return end < (uint64_t) size ? (off_t) end : size;
+}
 
 int oci_ensure_sealed_self(char **argv, berth_error_t *err)
 {
@@ -33,8 +57,9 @@ int oci_ensure_sealed_self(char **argv, berth_error_t *err)
         cleanup_close int mfd = memfd_create("berth-oci", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (mfd < 0)
                 return berth_fail(err, errno, "memfd_create");
-        for (off_t done = 0; done < st.st_size;) {
-                ssize_t n = sendfile(mfd, self, NULL, (size_t) (st.st_size - done));
+        off_t size = image_size(self, st.st_size);
+        for (off_t done = 0; done < size;) {
+                ssize_t n = sendfile(mfd, self, NULL, (size_t) (size - done));
                 if (n <= 0)
                         return berth_fail(err, n < 0 ? errno : EIO, "copy our binary to a memfd");
                 done += n;

@@ -116,26 +116,29 @@ def berth(runs, mem, cmdline, vmm, guest, out, marker):
     finally:
         src.kill()
         src.wait()
-    restore = []
     cmd = [vmm, "--restore", snap, "--restore-mem", memf, "--log-level", "info"]
-    for _ in range(runs + 1):
-        r, w = os.pipe()
-        t0 = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
-        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=w)
-        os.close(w)
-        err = b""
-        while not FIRST_RUN.search(err):
-            chunk = os.read(r, 65536)
-            if not chunk:
-                sys.exit(f"berth-vmm --restore: no first KVM_RUN: {err[-300:]!r}")
-            err += chunk
-        m = FIRST_RUN.search(err)
-        t1 = int(m.group(1)) * 1_000_000_000 + int(m.group(2))
-        restore.append((t1 - t0) / 1e6)
-        p.kill()
-        p.wait()
-        os.close(r)
+    restore = [restore_ms(cmd) for _ in range(runs + 1)]
     return save[1:], restore[1:], os.stat(memf).st_blocks * 512
+
+
+def restore_ms(cmd):
+    """berth-vmm --restore ... from process start to vCPU 0's first KVM_RUN, in ms."""
+    r, w = os.pipe()
+    t0 = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=w)
+    os.close(w)
+    err = b""
+    while not FIRST_RUN.search(err):
+        chunk = os.read(r, 65536)
+        if not chunk:
+            sys.exit(f"berth-vmm --restore: no first KVM_RUN: {err[-300:]!r}")
+        err += chunk
+    m = FIRST_RUN.search(err)
+    t1 = int(m.group(1)) * 1_000_000_000 + int(m.group(2))
+    p.kill()
+    p.wait()
+    os.close(r)
+    return (t1 - t0) / 1e6
 
 
 def qemu_cmd(mem, cmdline, guest, qmp):

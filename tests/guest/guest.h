@@ -72,7 +72,7 @@ __attribute__((noreturn)) void leave_guest(const char *how);
 /* idle.c: guest.idle=1, ticks until the power button or Ctrl+Alt+Del. */
 __attribute__((noreturn)) void idle_loop(const char *cmdline, const uint8_t *dsdt);
 /* count.c: guest.count=MiB */
-__attribute__((noreturn)) void count_loop(uint64_t mib, uint64_t ram_bytes);
+__attribute__((noreturn)) void count_loop(uint64_t mib, uint64_t fill_mib, uint64_t ram_bytes);
 
 /* kbd.c: the i8042 test (guest.kbd=1, or 2 for scan code set 2). */
 void kbd_test(bool set2);

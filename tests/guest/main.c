@@ -326,7 +326,11 @@ void guest_main(uint64_t info, int mode)
         char count[12];
         if (cmdline_get(cmdline, "guest.count", count, sizeof(count))) {
                 const char *p = count;
-                count_loop(parse_num(&p), guest_ram_bytes);
+                uint64_t mib = parse_num(&p);
+                char fill[12] = "0";
+                (void) cmdline_get(cmdline, "guest.fill", fill, sizeof(fill));
+                p = fill;
+                count_loop(mib, parse_num(&p), guest_ram_bytes);
         }
         char idle[4];
         if (cmdline_get(cmdline, "guest.idle", idle, sizeof(idle)) && idle[0] == '1')

@@ -236,9 +236,13 @@ bool vm_jail_wanted(const struct vm_rec *r, const char **why)
         if (json_is_true(json_object_get(r->meta, "NoJail")))
                 w = "its definition says --no-jail";
         else if (geteuid() != 0)
-                /* the jail switches to uid 65534, which a rootless user namespace
-                 * may not map; not tried here (/dev/kvm is root's on test hosts) */
-                w = "berth runs rootless (the jail is made for root's VMs)";
+                w = "berth runs without root (and outside its rootless namespace)";
+        else if (!berth_self_maps_id(false, VM_JAIL_ID) || !berth_self_maps_id(true, VM_JAIL_ID))
+                /* rootless: berth's user namespace maps 65534 to one of the user's
+                 * subordinate ids (newuidmap), a uid of the VMM's own; without a range in
+                 * /etc/subuid and /etc/subgid it maps the user alone */
+                w = "berth's user namespace maps no uid and gid 65534 (the user has no "
+                    "subordinate ids in /etc/subuid and /etc/subgid)";
         if (why)
                 *why = w;
         return w == NULL;

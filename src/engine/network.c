@@ -234,6 +234,34 @@ static int hosts_entry(struct eng_container *c, const char *ip, berth_error_t *e
         return berth_write_file_replace(path, text, strlen(text), 0644, err);
 }
 
+/* A container with a resolver of its own (net_sandbox_has_resolver) since its start or a
+ * `network connect`: its resolv.conf names 127.0.0.11, search and options lines kept.
+ * Written in place: the file is bind-mounted into a running container, which a rename
+ * would not reach. */
+static int resolv_own(struct eng_container *c, berth_error_t *err)
+{
+        const char *path = json_string_value(json_object_get(c->doc, "ResolvConfPath"));
+        cleanup_free char *old = NULL;
+        if (path == NULL || berth_read_file(path, &old, NULL, NULL) < 0)
+                return 0;
+        cleanup_free char *text = berth_xasprintf("nameserver %s\n", NET_DNS_CONTAINER_ADDR);
+        cleanup_free char *copy = berth_xstrdup(old);
+        char *save = NULL;
+        for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                if (strncmp(l, "nameserver", 10) == 0)
+                        continue;
+                char *t = berth_xasprintf("%s%s\n", text, l);
+                free(text);
+                text = t;
+        }
+        if (strcmp(text, old) == 0)
+                return 0;
+        cleanup_close int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        if (fd < 0 || berth_write_all(fd, text, strlen(text)) < 0)
+                return berth_fail(err, errno, "write %s", path);
+        return 0;
+}
+
 static const char *first_ip(json_t *settings)
 {
         const char *k;
@@ -319,6 +347,8 @@ int eng_net_up(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
         if (r == 0) {
                 json_object_set_new(c->doc, "NetworkSettings", s);
                 r = hosts_entry(c, first_ip(s), err);
+                if (r == 0 && net_sandbox_has_resolver(&n, c->id))
+                        r = resolv_own(c, err);
                 if (r == 0)
                         r = eng_links_apply(e, c, err);
                 if (r == 0)
@@ -503,6 +533,9 @@ int eng_net_connect(struct eng_ctx *e, const char *network, const char *containe
                 r = net_rootless_run(&op.n, true, connect_fn, &call, err);
                 if (r == 0)
                         json_object_set_new(op.nets, op.ni.name, s);
+                /* a macvlan/ipvlan network's names: a resolver of its own now */
+                if (r == 0 && op.ni.vlan && net_sandbox_has_resolver(&op.n, op.c->id))
+                        r = resolv_own(op.c, err);
         } else {
                 /* a stopped container joins at its next start */
                 json_object_set_new(op.nets, op.ni.name, idle_endpoint(epcfg, op.ni.id));

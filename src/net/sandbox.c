@@ -365,6 +365,24 @@ static void resolver_follow(struct net_ctx *n, const char *cid)
         }
 }
 
+bool net_sandbox_has_resolver(struct net_ctx *n, const char *cid)
+{
+        cleanup_free char *dir = resolver_dir(n, cid);
+        cleanup_free char *resolv = berth_xasprintf("%s/resolv.conf", dir);
+        return access(resolv, F_OK) == 0;
+}
+
+/* Where a container on a user bridge sends what its own resolver does not know: its first
+ * network's resolver, on that bridge's gateway (which forwards on as for every member). */
+static json_t *bridge_upstream(const struct net_info *ni)
+{
+        json_t *a = json_array();
+        const char *gw = ni->gateway4 && *ni->gateway4 ? ni->gateway4 : ni->gateway6;
+        if (gw && *gw)
+                json_array_append_new(a, json_string(gw));
+        return a;
+}
+
 /* The network a NetworkMode names: "default" is the default bridge. */
 static const char *mode_network(json_t *hc)
 {
@@ -549,7 +567,8 @@ int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **
         json_t *names = network_names(r);
         json_t *s = empty_settings(path);
         bool own_resolver = false;
-        json_t *servers = NULL; /* of that resolver: HostConfig.Dns unless macvlan.h says */
+        json_t *servers = NULL;   /* of that resolver: HostConfig.Dns unless macvlan.h says */
+        json_t *bridge_up = NULL; /* a first user bridge's resolver, for a later macvlan */
         char sid[65];
         random_hex(sid, 32);
         json_object_set_new(s, "SandboxID", json_string(sid));
@@ -579,6 +598,14 @@ int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **
                         own_resolver = true;
                         servers = net_vlan_dns_servers(&ep.ni,
                                                        json_object_get(r->host_config, "Dns"));
+                }
+                if (rc == 0 && i == 0 && ep.ni.dns && !ep.ni.vlan)
+                        bridge_up = bridge_upstream(&ep.ni);
+                /* first a user bridge, then a macvlan/ipvlan network: no bridge resolver knows
+                 * the second's names, so the container gets its own, forwarding to the first */
+                if (rc == 0 && i > 0 && ep.ni.vlan && bridge_up && !own_resolver) {
+                        own_resolver = true;
+                        servers = json_incref(bridge_up);
                 }
                 if (rc == 0) {
                         json_object_set_new(json_object_get(s, "Networks"), ep.ni.name,
@@ -610,6 +637,7 @@ int net_sandbox_up(struct net_ctx *n, const struct net_sandbox_req *r, json_t **
                 rc = resolver_refresh(
                         n, r->cid, servers ? servers : json_object_get(r->host_config, "Dns"), err);
         json_decref(servers);
+        json_decref(bridge_up);
         if (rc < 0) {
                 net_sandbox_down(n, r->cid, &ignored);
                 berth_error_release(&ignored);
@@ -684,6 +712,30 @@ static int endpoint_read(struct net_ctx *n, const char *netid, const char *cid, 
         return *out ? 0 : -1;
 }
 
+/* A running container on a user bridge joins a macvlan/ipvlan network: it gets a resolver of
+ * its own (net_sandbox_up's rule), forwarding to its first network's; a failure leaves it
+ * with the bridge's, which answers all but the new network's names. */
+static void resolver_for_vlan(struct net_ctx *n, const struct net_sandbox_req *r)
+{
+        struct ep first;
+        berth_error_t e = NULL;
+        if (open_network(n, mode_network(r->host_config), &first, &e) < 0) {
+                berth_error_release(&e);
+                return;
+        }
+        if (first.ni.dns && !first.ni.vlan) {
+                json_t *up = bridge_upstream(&first.ni);
+                if (resolver_refresh(n, r->cid, up, &e) < 0) {
+                        log_warn("container %.12s: its own resolver, for the names of a "
+                                 "macvlan/ipvlan network: %s",
+                                 r->cid, berth_error_msg(e));
+                        berth_error_release(&e);
+                }
+                json_decref(up);
+        }
+        json_decref(first.doc);
+}
+
 int net_sandbox_connect(struct net_ctx *n, const struct net_sandbox_req *r, const char *network,
                         json_t *endpoint_config, json_t **settings, berth_error_t *err)
 {
@@ -730,7 +782,10 @@ int net_sandbox_connect(struct net_ctx *n, const struct net_sandbox_req *r, cons
                 drop_endpoint(n, ep.ni.id, r->cid);
         } else {
                 *settings = network_settings(&ep, endpoint_config);
-                resolver_follow(n, r->cid);
+                if (ep.ni.vlan && !net_sandbox_has_resolver(n, r->cid))
+                        resolver_for_vlan(n, r);
+                else
+                        resolver_follow(n, r->cid);
         }
         net_nl_close(host);
         net_nl_close(ns);

@@ -48,6 +48,9 @@ int net_sandbox_ns_make(struct net_ctx *n, const char *cid, berth_error_t *err);
 int net_sandbox_down(struct net_ctx *n, const char *cid, berth_error_t *err);
 
 /* Attach a running container's sandbox to one more network / detach it. */
+/* Does the container have a resolver of its own at 127.0.0.11 (with --dns on a user network,
+ * on a macvlan/ipvlan network, or a user bridge's member on one of those too)? */
+bool net_sandbox_has_resolver(struct net_ctx *n, const char *cid);
 int net_sandbox_connect(struct net_ctx *n, const struct net_sandbox_req *r, const char *network,
                         json_t *endpoint_config, json_t **settings, berth_error_t *err);
 int net_sandbox_disconnect(struct net_ctx *n, const char *cid, const char *network,

@@ -192,6 +192,42 @@ two_and_outside() { # NETWORK
         no_host_slaves
 }
 
+@test "macvlan: a user bridge's container that joins one resolves both networks' names" {
+        "$BERTH" network create -o dns.upstream=$UP ub5
+        "$BERTH" network create -d macvlan --subnet $SUB -o parent="$PARENT" -o dns.upstream=$UP mv5
+        "$BERTH" run -d --name mv-peer --network mv5 --ip 10.77.0.55 busybox sleep 1000
+        "$BERTH" run -d --name ub-peer --network ub5 busybox sleep 1000
+        "$BERTH" run -d --name both --network ub5 busybox sleep 1000
+        ubip=$(ip_of ub-peer ub5)
+        # running: the bridge's resolver knew ub5 only; connect gives it one of its own
+        run "$BERTH" network connect mv5 both
+        assert_success
+        run "$BERTH" exec both cat /etc/resolv.conf
+        assert_output_contains "nameserver 127.0.0.11"
+        run "$BERTH" exec both nslookup mv-peer
+        assert_success
+        assert_output_contains "10.77.0.55"
+        run "$BERTH" exec both nslookup ub-peer
+        assert_success
+        assert_output_contains "$ubip"
+        run "$BERTH" exec both ping -c1 -W2 mv-peer
+        assert_success
+        # stopped when it joins: its next start makes the resolver
+        "$BERTH" create --name both2 --network ub5 busybox sleep 1000
+        run "$BERTH" network connect mv5 both2
+        assert_success
+        "$BERTH" start both2
+        run "$BERTH" exec both2 nslookup mv-peer
+        assert_success
+        assert_output_contains "10.77.0.55"
+        run "$BERTH" exec both2 nslookup ub-peer
+        assert_success
+        assert_output_contains "$ubip"
+        "$BERTH" rm -f mv-peer ub-peer both both2
+        "$BERTH" network rm mv5 ub5
+        no_leftovers
+}
+
 @test "macvlan/ipvlan refusals: Docker's messages, status 1 (create) or 125 (run), nothing left" {
         bad() { # EXPECTED-TEXT create-args...
                 local want=$1

@@ -370,6 +370,15 @@ static int take_rl(void *ctx, const struct net_port_fwd *f, bool *by_berth, bert
                                          "publishing %u/%s: rootless berth forwards tcp and udp "
                                          "ports only",
                                          f->ctr_port, f->proto);
+        struct in6_addr a6;
+        if (inet_pton(AF_INET6, f->host_ip, &a6) == 1)
+                /* slirp4netns 1.2's add_hostfwd takes IPv4 host addresses only ("bad
+                 * arguments.host_addr"): said plainly instead */
+                return berth_fail_status(err, 125, EAFNOSUPPORT,
+                                         "publishing [%s]:%u/%s: rootless berth publishes on IPv4 "
+                                         "host addresses only (slirp4netns forwards no IPv6); "
+                                         "use 127.0.0.1 or 0.0.0.0",
+                                         f->host_ip, f->host_port, f->proto);
         if (host_port_busy(f->proto, f->host_ip, f->host_port))
                 return 0;
         struct net_port_fwd inner = *f;

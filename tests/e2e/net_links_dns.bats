@@ -357,6 +357,13 @@ options ndots:1 timeout:2" ]
         done
         sleep 0.3
         "$BERTH" network ls >/dev/null
+        # a monitor that saw its container die before its own kill may have started the
+        # teardown itself (`berth network _teardown`, not killed with it): on a loaded host it
+        # may still be finishing, so gone within a few seconds, not at once
+        for i in $(seq 50); do
+                [ -e "$BERTH_RUN_DIR/net/resolvers/$id2" ] || [ -e "$BERTH_RUN_DIR/net/ns/$id2" ] || break
+                sleep 0.1
+        done
         ! pgrep -f "dnsmasq.*resolvers/$id2"
         [ ! -e "$BERTH_RUN_DIR/net/resolvers/$id2" ]
         [ ! -e "$BERTH_RUN_DIR/net/ns/$id2" ]

@@ -346,7 +346,11 @@ int eng_net_up(struct eng_ctx *e, struct eng_container *c, berth_error_t *err)
         int64_t t1 = berth_now_ns();
         if (r == 0) {
                 json_object_set_new(c->doc, "NetworkSettings", s);
-                r = hosts_entry(c, first_ip(s), err);
+                /* rootless ports on IPv6 host addresses: their relays listen here, in the
+                 * host's namespace (the publishing ran in the rootless one) */
+                r = slirp ? 0 : net_rootless_relays(&n, c->id, err);
+                if (r == 0)
+                        r = hosts_entry(c, first_ip(s), err);
                 if (r == 0 && net_sandbox_has_resolver(&n, c->id))
                         r = resolv_own(c, err);
                 if (r == 0)

@@ -24,6 +24,7 @@
 #include "net/dns.h"
 #include "net/nl.h"
 #include "net/ports.h"
+#include "net/proxy.h"
 #include "net/slirp.h"
 
 #define RL_SLIRP "slirp"
@@ -118,7 +119,9 @@ static void replay_cb(const char *path, json_t *j, void *ctx)
 {
         const char *dir = *(const char **) ctx;
         const char *proto = json_string_value(json_object_get(j, "Proto"));
-        const char *ip = json_string_value(json_object_get(j, "HostIp"));
+        const char *ip = json_string_value(json_object_get(j, "FwdIp"));
+        if (ip == NULL)
+                ip = json_string_value(json_object_get(j, "HostIp"));
         unsigned port = (unsigned) json_integer_value(json_object_get(j, "HostPort"));
         json_int_t id = -1;
         cleanup_free char *desc = NULL;
@@ -370,16 +373,18 @@ static int take_rl(void *ctx, const struct net_port_fwd *f, bool *by_berth, bert
                                          "publishing %u/%s: rootless berth forwards tcp and udp "
                                          "ports only",
                                          f->ctr_port, f->proto);
+        /* slirp4netns 1.2's add_hostfwd takes IPv4 host addresses only: an IPv6 one is served
+         * by a relay on the host (net_rootless_relays) into a forward on 127.0.0.1 */
         struct in6_addr a6;
-        if (inet_pton(AF_INET6, f->host_ip, &a6) == 1)
-                /* slirp4netns 1.2's add_hostfwd takes IPv4 host addresses only ("bad
-                 * arguments.host_addr"): said plainly instead */
-                return berth_fail_status(err, 125, EAFNOSUPPORT,
-                                         "publishing [%s]:%u/%s: rootless berth publishes on IPv4 "
-                                         "host addresses only (slirp4netns forwards no IPv6); "
-                                         "use 127.0.0.1 or 0.0.0.0",
+        bool v6 = inet_pton(AF_INET6, f->host_ip, &a6) == 1;
+        const char *fwd_ip = v6 ? "127.0.0.1" : f->host_ip;
+        if (v6 && strcmp(f->proto, "tcp") != 0)
+                return berth_fail_status(err, 125, EPROTONOSUPPORT,
+                                         "publishing [%s]:%u/%s: rootless berth relays tcp only "
+                                         "on IPv6 host addresses",
                                          f->host_ip, f->host_port, f->proto);
-        if (host_port_busy(f->proto, f->host_ip, f->host_port))
+        if (host_port_busy(f->proto, f->host_ip, f->host_port) ||
+            (v6 && host_port_busy(f->proto, fwd_ip, f->host_port)))
                 return 0;
         struct net_port_fwd inner = *f;
         inner.host_ip = "0.0.0.0";
@@ -392,13 +397,18 @@ static int take_rl(void *ctx, const struct net_port_fwd *f, bool *by_berth, bert
         json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:i}", "Container", c->cid, "Proto", f->proto,
                               "HostIp", f->host_ip, "HostPort", (json_int_t) f->host_port, "Id",
                               (json_int_t) -1);
+        /* an IPv6 address: the forward's own, and the relay's pid once it runs (0: not yet) */
+        if (v6) {
+                json_object_set_new(j, "FwdIp", json_string(fwd_ip));
+                json_object_set_new(j, "Relay", json_integer(0));
+        }
         cleanup_free char *text = json_dumps(j, JSON_COMPACT);
         json_int_t id = -1;
         cleanup_free char *desc = NULL;
         r = berth_mkdir_p(fdir, 0700, err) < 0 ||
                             berth_write_file_replace(path, text, strlen(text), 0600, err) < 0
                     ? -1
-                    : hostfwd_add(dir, f->proto, f->host_ip, f->host_port, &id, &desc, err);
+                    : hostfwd_add(dir, f->proto, fwd_ip, f->host_port, &id, &desc, err);
         if (r == 1) {
                 json_object_set_new(j, "Id", json_integer(id));
                 free(text);
@@ -440,8 +450,56 @@ static void unpublish_cb(const char *path, json_t *j, void *ctx)
         const struct unpublish_ctx *u = ctx;
         if (strcmp(json_string_value(json_object_get(j, "Container")) ?: "", u->cid) != 0)
                 return;
+        net_proxy_stop((pid_t) json_integer_value(json_object_get(j, "Relay")));
         hostfwd_remove(u->dir, json_integer_value(json_object_get(j, "Id")));
         unlink(path);
+}
+
+struct relay_ctx {
+        const char *cid;
+        berth_error_t *err;
+        int ret;
+};
+
+static void relay_cb(const char *path, json_t *j, void *ctx)
+{
+        struct relay_ctx *r = ctx;
+        const char *ip = json_string_value(json_object_get(j, "HostIp"));
+        const char *fwd = json_string_value(json_object_get(j, "FwdIp"));
+        unsigned port = (unsigned) json_integer_value(json_object_get(j, "HostPort"));
+        if (r->ret < 0 || !ip || !fwd ||
+            strcmp(json_string_value(json_object_get(j, "Container")) ?: "", r->cid) != 0 ||
+            json_integer_value(json_object_get(j, "Relay")) > 0)
+                return;
+        pid_t pid = 0;
+        bool busy = false;
+        if (net_proxy_start(ip, port, fwd, port, &pid, &busy, r->err) < 0) {
+                r->ret = -1;
+                return;
+        }
+        if (busy) {
+                r->ret = berth_fail_status(r->err, 125, EADDRINUSE,
+                                           "Error starting userland proxy: listen tcp6 [%s]:%u: "
+                                           "bind: address already in use",
+                                           ip, port);
+                return;
+        }
+        json_object_set_new(j, "Relay", json_integer(pid));
+        cleanup_free char *text = json_dumps(j, JSON_COMPACT);
+        if (berth_write_file_replace(path, text, strlen(text), 0600, r->err) < 0) {
+                net_proxy_stop(pid);
+                r->ret = -1;
+        }
+}
+
+int net_rootless_relays(struct net_ctx *n, const char *cid, berth_error_t *err)
+{
+        if (!n->rootless)
+                return 0;
+        cleanup_free char *dir = rl_dir(n);
+        struct relay_ctx r = {.cid = cid, .err = err, .ret = 0};
+        each_fwd(dir, relay_cb, &r);
+        return r.ret;
 }
 
 void net_rootless_unpublish(struct net_ctx *n, const char *cid)

@@ -51,7 +51,13 @@ void net_rootless_repair(struct net_ctx *n);
 int net_rootless_publish(struct net_ctx *n, const char *cid, const char *ep_name,
                          const char *ctr_ip, json_t *config, json_t *host_config, json_t **ports,
                          berth_error_t *err);
-/* The container's slirp4netns forwards; none is fine. */
+/* The relays of the container's ports on IPv6 host addresses (slirp4netns forwards IPv4
+ * only: each such port is forwarded from 127.0.0.1 and relayed from its IPv6 address by a
+ * berth-proxy, proxy.h), started where the host's network namespace is, after
+ * net_rootless_publish: a relay must listen there, not in the rootless namespace. */
+int net_rootless_relays(struct net_ctx *n, const char *cid, berth_error_t *err);
+
+/* The container's slirp4netns forwards (and relays); none is fine. */
 void net_rootless_unpublish(struct net_ctx *n, const char *cid);
 
 /* When no container is attached to a user network any more: stop the resolvers, slirp4netns

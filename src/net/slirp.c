@@ -44,6 +44,13 @@ static int take_hostfwd(void *ctx, const struct net_port_fwd *f, bool *by_berth,
                                          "publishing %u/%s: rootless berth forwards tcp and udp "
                                          "ports only",
                                          f->ctr_port, f->proto);
+        if (strchr(f->host_ip, ':')) /* slirp4netns 1.2's add_hostfwd: IPv4 host addresses */
+                return berth_fail_status(err, 125, EAFNOSUPPORT,
+                                         "publishing [%s]:%u/%s: rootless berth relays IPv6 host "
+                                         "addresses on user networks only (`berth network "
+                                         "create`); the default network's slirp4netns forwards "
+                                         "IPv4",
+                                         f->host_ip, f->host_port, f->proto);
         if (net_host_port_busy(f->proto, f->host_ip, f->host_port))
                 return 0;
         json_t *req = json_pack("{s:s, s:{s:s, s:s, s:i, s:s, s:i}}", "execute", "add_hostfwd",

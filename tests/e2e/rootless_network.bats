@@ -82,6 +82,11 @@ host_get() {
         return 1
 }
 
+# Does the user run a berth-proxy (a relay) that is not a zombie?
+live_relays() {
+        ps -u "$USER_NAME" -o stat=,comm= | awk '$2 == "berth-proxy" && $1 !~ /Z/ { found = 1 } END { exit !found }'
+}
+
 web() { # NAME NETWORK [ARGS...]: a busybox httpd answering its name
         local name=$1 net=$2
         shift 2
@@ -207,12 +212,33 @@ assert_rootless_net_gone() {
         run -125 as_user "\$RL/berth run --rm --name rn-p4 --network rln-p -p $busy:80 busybox true"
         kill $lpid
         assert_output_contains "Error starting userland proxy: listen tcp4 0.0.0.0:$busy: bind: address already in use"
-        # an IPv6 host address: slirp4netns forwards none; said plainly, status 125 (the
-        # container stays created, as rn-p3 and as Docker's would)
-        run -125 as_user "\$RL/berth run -d --name rn-p5 --network rln-p -p [::1]:$busy:80 busybox sleep 1000"
-        assert_output_contains "rootless berth publishes on IPv4 host addresses only"
-        run as_user '$RL/berth rm -f rn-p1 rn-p2 rn-p3 rn-p5 && $RL/berth network rm rln-p'
+        # an IPv6 host address: slirp4netns forwards IPv4 only, so a relay of the user's on
+        # [::1] (in the host's namespace) into a forward on 127.0.0.1
+        p6=$(free_port)
+        run web rn-p5 rln-p -p "[::1]:$p6:80"
         assert_success
+        run as_user '$RL/berth port rn-p5 80'
+        [ "$output" = "[::1]:$p6" ]
+        local body=""
+        for _ in $(seq 50); do
+                body=$(curl -s -m 2 -g "http://[::1]:$p6/") && [ -n "$body" ] && break
+                sleep 0.1
+        done
+        [ "$body" = rn-p5 ]
+        [ "$(stat -c %U "/proc/$(pgrep -u "$USER_NAME" -x berth-proxy | head -1)")" = "$USER_NAME" ]
+        run -125 as_user "\$RL/berth run -d --name rn-p6 --network rln-p -p [::1]:$p6:80/udp busybox sleep 1000"
+        assert_output_contains "relays tcp only"
+        run as_user '$RL/berth rm -f rn-p1 rn-p2 rn-p3 rn-p5 rn-p6 && $RL/berth network rm rln-p'
+        assert_success
+        # the relay went with its container (SIGTERM to its group: gone in a moment; a zombie
+        # waits for this host's pid 1 to reap it)
+        for _ in $(seq 50); do
+                live_relays || break
+                sleep 0.1
+        done
+        run live_relays
+        assert_failure
+        ! ss -Htln "sport = :$p6" | grep -q .
         # the host ports are free at once, and nothing is left
         ! ss -Htln "sport = :$port" | grep -q .
         assert_rootless_net_gone

@@ -546,7 +546,7 @@ api() { # METHOD PATH [JSON]
         [[ "$(api PUT /drives/d1 '{"drive_id": "d2", "path_on_host": "x"}')" == *'differs'*' 400' ]]
         [[ "$(api PUT /network-interfaces/n1 '{"host_dev_name": "t", "guest_mac": "zz"}')" == *'bad guest_mac'*' 400' ]]
         [[ "$(api PUT /actions '{"action_type": "Fly"}')" == *'unknown action_type'*' 400' ]]
-        [ "$(api GET /machine-config)" = '{"vcpu_count":1,"mem_size_mib":128} 200' ]
+        [ "$(api GET /machine-config)" = '{"vcpu_count":1,"mem_size_mib":128,"track_dirty_pages":false} 200' ]
         # A configuration that fails InstanceStart's checks leaves it waiting.
         [ "$(api PUT /boot-source '{"kernel_image_path": "/nonexistent"}')" = ' 204' ]
         [[ "$(api PUT /actions '{"action_type": "InstanceStart"}')" == *'/nonexistent'*' 400' ]]
@@ -557,7 +557,7 @@ api() { # METHOD PATH [JSON]
         [ "$(api PUT /drives/root "{\"path_on_host\": \"$BATS_TEST_TMPDIR/nothing\"}")" = ' 204' ]
         # The same id again replaces the drive.
         [ "$(api PUT /drives/root "{\"drive_id\": \"root\", \"path_on_host\": \"$BATS_TEST_TMPDIR/disk.img\", \"is_read_only\": true}")" = ' 204' ]
-        [ "$(api GET /machine-config)" = '{"vcpu_count":2,"mem_size_mib":64} 200' ]
+        [ "$(api GET /machine-config)" = '{"vcpu_count":2,"mem_size_mib":64,"track_dirty_pages":false} 200' ]
         [ "$(api PUT /actions '{"action_type": "InstanceStart"}')" = ' 204' ]
         wait_for_line "$out" "BERTH-GUEST exit: hang"
         [[ "$(api GET /)" == *'"state":"Running"'*' 200' ]]
@@ -634,7 +634,7 @@ kbd_ctrl_alt_del() { # GUEST_KBD_MODE EXPECTED_SCANCODES
                 --api-sock "$BATS_TEST_TMPDIR/api.sock" </dev/null >"$out" 2>&1 &
         pid=$!
         wait_for_line "$out" "BERTH-GUEST exit: hang"
-        [ "$(api GET /machine-config)" = '{"vcpu_count":1,"mem_size_mib":32} 200' ]
+        [ "$(api GET /machine-config)" = '{"vcpu_count":1,"mem_size_mib":32,"track_dirty_pages":false} 200' ]
         [[ "$(api GET /nowhere)" == *'"fault_message":"no such resource: /nowhere"} 404' ]]
         [[ "$(api DELETE /balloon)" == *' 405' ]]
         [[ "$(api PATCH /balloon '{"amount_mib": ')" == *'invalid JSON'*' 400' ]]

@@ -283,16 +283,34 @@ static json_t *disk_copy_entry(const char *path, size_t index, berth_error_t *er
         return f;
 }
 
-int vm_migrate_record_figures(struct vm_ctx *c, const char *name, json_t *figures,
-                              berth_error_t *err)
+/* The source of a live migration: its VMM exits (migrated) once the destination has the
+ * VM, and its supervisor records that.  `vm migrate` returns after that record, so that what
+ * follows (`vm ls`, a script's next step) sees the VM shut off here, not still running. */
+#define SOURCE_RECORD_MS 10000
+
+static int record_figures(struct vm_ctx *c, const char *name, json_t *figures, bool wait_source,
+                          berth_error_t *err)
 {
         struct vm_rec r;
         if (vm_rec_open(c, name, &r, err) < 0)
                 return -1;
+        int w = wait_source ? vm_wait_stopped(&r, SOURCE_RECORD_MS, err) : 1;
+        if (w < 0) {
+                vm_rec_close(&r);
+                return -1;
+        }
+        if (w == 0)
+                log_warn("VM %s: moved, but its exit here is not recorded yet", name);
         json_object_set(r.state, "LastMigration", figures);
         int ret = vm_rec_save_state(&r, err);
         vm_rec_close(&r);
         return ret;
+}
+
+int vm_migrate_record_figures(struct vm_ctx *c, const char *name, json_t *figures,
+                              berth_error_t *err)
+{
+        return record_figures(c, name, figures, false, err);
 }
 
 static json_t *figures_doc(const char *mode, const char *peer_key, const char *peer, json_t *vmm,
@@ -477,7 +495,7 @@ int vm_migrate(struct vm_ctx *c, const char *name, const struct vm_migrate_opts 
                 if (copy) /* the disks went too: this host's stay this VM's own */
                         json_object_set_new(*figures, "CopyStorage", json_true());
                 berth_error_t e = NULL;
-                if (vm_migrate_record_figures(c, name, *figures, &e) < 0) {
+                if (record_figures(c, name, *figures, live, &e) < 0) {
                         log_warn("VM %s: %s", name, berth_error_msg(e));
                         berth_error_release(&e);
                 }

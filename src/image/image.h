@@ -234,6 +234,9 @@ enum img_driver img_driver_default(void);
 /* Make sure layers/<diffid hex>/diff exists for every layer of img (each unpacked
  * once; concurrent callers race safely). */
 int img_layers_ensure(struct img_store *s, const struct img_image *img, berth_error_t *err);
+/* One layer of it (blob, its diffID checked as it unpacks), unpacked unless it is already. */
+int img_layer_ensure(struct img_store *s, const struct img_desc *blob, const char *diffid,
+                     berth_error_t *err);
 
 /* A container's root filesystem from an image: the overlay (read-only lowers,
  * its own upper and work) mounted, or the vfs copy made, at the path written to

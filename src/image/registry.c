@@ -186,10 +186,9 @@ static int fetch_blob(struct img_store *s, struct reg *r, const char *digest, in
                                 progress(r->o, "%s: Verifying Checksum", id);
                         ret = img_blob_commit(&w, digest, NULL, &sub);
                         if (ret == 0) {
-                                if (layer) {
+                                /* "Pull complete" once extracted (img_pull) */
+                                if (layer)
                                         progress(r->o, "%s: Download complete", id);
-                                        progress(r->o, "%s: Pull complete", id);
-                                }
                                 return 0;
                         }
                 } else {
@@ -238,6 +237,28 @@ static int pick_platform(json_t *index, char out[IMG_DIGEST_MAX], berth_error_t 
                           img_host_arch());
 }
 
+/* dockerd extracts each layer it pulled ("Extracting", then "Pull complete"), and so does
+ * berth: a layer whose content does not match the config's diffID fails the pull, not a later
+ * run, and the first run finds its layers ready.  The layers that were there already were
+ * said so ("Already exists"). */
+static int extract(struct img_store *s, const struct img_registry_opts *o,
+                   const struct img_image *img, const bool *fresh, size_t n_fresh,
+                   berth_error_t *err)
+{
+        for (size_t i = 0; i < img->n_layers && i < n_fresh; i++) {
+                if (!fresh[i])
+                        continue;
+                const char *id = short_hex(img->layers[i].digest);
+                int64_t size = img->layers[i].size;
+                if (!o->quiet && o->bytes_fn && size > 0) /* unpacked in one go: one count */
+                        o->bytes_fn(o->progress_ctx, id, "Extracting", size, size);
+                if (img_layer_ensure(s, &img->layers[i], img->diff_ids[i], err) < 0)
+                        return -1;
+                progress(o, "%s: Pull complete", id);
+        }
+        return 0;
+}
+
 int img_pull(struct img_store *s, const char *name, const struct img_registry_opts *o,
              char out[IMG_DIGEST_MAX], berth_error_t *err)
 {
@@ -250,6 +271,7 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
         json_t *m = NULL;
         size_t len = 0;
         char digest[IMG_DIGEST_MAX];
+        cleanup_free bool *fresh = NULL; /* per manifest layer: fetched by this pull */
         int ret = -1;
         if (reg_open(&r, name, o, &ref, err) < 0 || reg_ping(&r, err) < 0)
                 goto out;
@@ -280,6 +302,7 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
         /* dockerd lists every layer before the first byte: there, or to pull; one at a time
          * here, so the rest wait (dockerd's "Waiting" past its three at once) */
         bool first = true;
+        fresh = berth_xcalloc(json_array_size(layers) + 1, sizeof(*fresh));
         json_array_foreach(layers, i, d)
         {
                 const char *ld = json_string_value(json_object_get(d, "digest"));
@@ -292,6 +315,7 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
                         continue;
                 }
                 progress(o, "%s: Pulling fs layer", short_hex(ld));
+                fresh[i] = true;
                 if (!first)
                         progress(o, "%s: Waiting", short_hex(ld));
                 first = false;
@@ -313,7 +337,8 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
         /* every blob matched its digest; the layers' diffIDs are checked when they are
          * unpacked (in the same pass), as Docker and containerd do */
         if (img_blob_put(s, body, len, digest, NULL, err) < 0 ||
-            img_image_load(s, digest, &img, err) < 0)
+            img_image_load(s, digest, &img, err) < 0 ||
+            extract(s, o, &img, fresh, json_array_size(layers), err) < 0)
                 goto out;
         const char *mtype = json_string_value(json_object_get(m, "mediaType"));
         if (mtype == NULL)

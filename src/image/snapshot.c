@@ -107,6 +107,14 @@ out:
         return ret;
 }
 
+int img_layer_ensure(struct img_store *s, const struct img_desc *blob, const char *diffid,
+                     berth_error_t *err)
+{
+        if (img_store_writer_begin(s, err) < 0)
+                return -1;
+        return layer_unpack_once(s, blob, diffid, err);
+}
+
 int img_layers_ensure(struct img_store *s, const struct img_image *img, berth_error_t *err)
 {
         if (img_store_writer_begin(s, err) < 0)

@@ -260,6 +260,10 @@ print(c.images.list(filters={"label": "tier=front"})[0].labels)'
                 [ "${lines[0]}" = "Pulling fs layer" ]
                 [ "${lines[-1]}" = "Pull complete" ]
                 assert_output_contains "Download complete"
+                # unpacked by the pull, as dockerd does: Extracting, right before Pull complete
+                [ "${lines[-2]}" = "Extracting" ]
+                [ "$(jq -c --arg id "$id" 'select(.id == $id and .status == "Extracting") |
+                        .progressDetail' <<<"$stream")" = "{\"current\":$size,\"total\":$size}" ]
                 last=$(jq -c --arg id "$id" 'select(.id == $id and .status == "Downloading") |
                         .progressDetail' <<<"$stream" | tail -1)
                 [ "$last" = "{\"current\":$size,\"total\":$size}" ]

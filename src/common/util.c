@@ -110,6 +110,42 @@ int berth_write_all(int fd, const void *buf, size_t len)
         return 0;
 }
 
+int berth_pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+        const char *p = buf;
+        while (len > 0) {
+                ssize_t w = pwrite(fd, p, len, off);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0) {
+                        if (w == 0)
+                                errno = EIO;
+                        return -1;
+                }
+                p += w;
+                off += w;
+                len -= (size_t) w;
+        }
+        return 0;
+}
+
+int berth_next_data(int fd, off_t from, off_t size, off_t *start, off_t *end)
+{
+        if (from >= size)
+                return 0;
+        off_t data = lseek(fd, from, SEEK_DATA);
+        if (data < 0)
+                return errno == ENXIO ? 0 : -1;
+        if (data >= size)
+                return 0;
+        off_t hole = lseek(fd, data, SEEK_HOLE);
+        if (hole < 0)
+                return -1;
+        *start = data;
+        *end = hole < size ? hole : size;
+        return 1;
+}
+
 int berth_read_file_at(int dirfd, const char *path, size_t max, char **out, size_t *len,
                        berth_error_t *err)
 {

@@ -95,6 +95,13 @@ int berth_mkdir_p(const char *path, mode_t mode, berth_error_t *err);
 
 /* Write all of buf, retrying on EINTR and short writes. */
 int berth_write_all(int fd, const void *buf, size_t len);
+/* The same at offset off (pwrite; the file offset stays); -1 with errno (EIO: no progress). */
+int berth_pwrite_all(int fd, const void *buf, size_t len, off_t off);
+
+/* The next run of data (not a hole) in fd at or after from, cut at size: 1 with
+ * [*start, *end), 0 when only holes are left, -1 with errno.  A filesystem without
+ * SEEK_DATA reports its whole file as data (the kernel's generic answer). */
+int berth_next_data(int fd, off_t from, off_t size, off_t *start, off_t *end);
 
 bool berth_str_has_prefix(const char *s, const char *prefix);
 

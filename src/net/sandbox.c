@@ -918,6 +918,13 @@ int net_tap_attach(struct net_ctx *n, const char *network, const char *name, con
         return r;
 }
 
+char *net_tap_ip_arg(const struct net_tap_lease *l, unsigned index)
+{
+        if (!*l->ip4)
+                return NULL;
+        return berth_xasprintf("ip=%s::%s:%s::eth%u:off", l->ip4, l->gw4, l->mask4, index);
+}
+
 int net_tap_detach(struct net_ctx *n, const char *network, const struct net_tap_lease *l,
                    berth_error_t *err)
 {

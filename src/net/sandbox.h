@@ -77,6 +77,9 @@ int net_tap_attach(struct net_ctx *n, const char *network, const char *name, con
                    berth_error_t *err);
 int net_tap_detach(struct net_ctx *n, const char *network, const struct net_tap_lease *l,
                    berth_error_t *err);
+/* The lease as Linux's ip= boot parameter for the guest's interface ethINDEX (Linux configures
+ * one interface from it); NULL for an IPv6-only lease, which ip= cannot say. */
+char *net_tap_ip_arg(const struct net_tap_lease *l, unsigned index);
 
 /* Remove what belongs to containers that are not running: alive(ctx, cid) says which are. */
 typedef bool (*net_alive_fn)(void *ctx, const char *cid);

@@ -124,9 +124,8 @@ static int join(struct vm_net *v, struct vm_rec *r, json_t *iface, unsigned inde
                          r->name, network, want, l->ip4);
         json_object_set_new(v->had, id, json_string(l->ip4));
         json_array_append_new(r->tap_fds, json_sprintf("%s=%d", id, fd));
-        if (!r->boot_arg && *l->ip4) /* Linux configures one interface from ip= */
-                r->boot_arg =
-                        berth_xasprintf("ip=%s::%s:%s::eth%u:off", l->ip4, l->gw4, l->mask4, index);
+        if (!r->boot_arg) /* Linux configures one interface from ip= */
+                r->boot_arg = net_tap_ip_arg(l, index);
         log_info("VM %s: network %s: tap %s, address %s/%u, endpoint %s", r->name, network, ifname,
                  l->ip4, l->prefix4, l->owner);
         return 0;

@@ -80,7 +80,7 @@ static char *mem_path(const struct vm_rec *r, const char *snap, const json_t *me
 int vm_snapshot_memory(const struct vm_rec *r, const char *snap, char **base, json_t **diffs,
                        berth_error_t *err)
 {
-        json_t *chain = json_array(); /* newest first */
+        json_t *chain = json_array(); /* found newest first, kept oldest first */
         cleanup_free char *cur = berth_xstrdup(snap);
         *base = NULL;
         for (unsigned depth = 0; !*base; depth++) {
@@ -101,7 +101,7 @@ int vm_snapshot_memory(const struct vm_rec *r, const char *snap, char **base, js
                 if (mp && access(mp, R_OK) < 0)
                         ret = berth_fail(err, errno, "snapshot `%s` has no memory (`%s`)", cur, mp);
                 if (ret == 0 && is_diff(m)) {
-                        json_array_append_new(chain, json_string(mp));
+                        json_array_insert_new(chain, 0, json_string(mp));
                         const char *parent = json_string_value(json_object_get(m, "Parent"));
                         free(cur);
                         cur = berth_xstrdup(parent ? parent : "");
@@ -114,10 +114,7 @@ int vm_snapshot_memory(const struct vm_rec *r, const char *snap, char **base, js
                         return -1;
                 }
         }
-        *diffs = json_array();
-        for (size_t i = json_array_size(chain); i-- > 0;)
-                json_array_append(*diffs, json_array_get(chain, i));
-        json_decref(chain);
+        *diffs = chain;
         return 0;
 }
 
@@ -156,28 +153,22 @@ int vm_link_sparse(const char *src, const char *dst, berth_error_t *err)
         struct stat st;
         if (in < 0 || out < 0 || fstat(in, &st) < 0)
                 return berth_fail(err, errno, "copy `%s` to `%s`", src, dst);
-        int ret = 0;
+        int ret = 0, more = 0;
         static char buf[1 << 20];
-        for (off_t off = 0; ret == 0 && off < st.st_size;) {
-                off_t data = lseek(in, off, SEEK_DATA), hole;
-                if (data < 0 && errno == ENXIO)
-                        break;
-                if (data < 0 || (hole = lseek(in, data, SEEK_HOLE)) < 0) {
-                        ret = berth_fail(err, errno, "read `%s`", src);
-                        break;
-                }
-                for (off = data; ret == 0 && off < hole;) {
-                        size_t want = (size_t) (hole - off) < sizeof(buf) ? (size_t) (hole - off)
-                                                                          : sizeof(buf);
+        off_t start, end = 0;
+        while (ret == 0 && (more = berth_next_data(in, end, st.st_size, &start, &end)) > 0)
+                for (off_t off = start; ret == 0 && off < end;) {
+                        size_t want = (size_t) (end - off) < sizeof(buf) ? (size_t) (end - off)
+                                                                         : sizeof(buf);
                         ssize_t n = pread(in, buf, want, off);
-                        if (n <= 0 || lseek(out, off, SEEK_SET) < 0 ||
-                            berth_write_all(out, buf, (size_t) n) < 0)
+                        if (n <= 0 || berth_pwrite_all(out, buf, (size_t) n, off) < 0)
                                 ret = berth_fail(err, n < 0 ? errno : EIO, "copy `%s` to `%s`", src,
                                                  dst);
                         else
                                 off += n;
                 }
-        }
+        if (ret == 0 && more < 0)
+                ret = berth_fail(err, errno, "read `%s`", src);
         if (ret == 0 && (ftruncate(out, st.st_size) < 0 || fsync(out) < 0))
                 ret = berth_fail(err, errno, "copy `%s` to `%s`", src, dst);
         if (ret < 0)
@@ -318,8 +309,7 @@ int vm_snapshot_create(struct vm_ctx *c, const char *name, const char *snap,
         if (snap_open(c, name, snap, &r, err) < 0)
                 return -1;
         enum vm_status st = vm_rec_reconcile(&r);
-        const char *parent = NULL;
-        cleanup_free char *parent_dup = NULL;
+        const char *parent = NULL; /* r.state's, valid until set_base */
         cleanup_free char *base = vm_rec_path(&r, "snapshots");
         cleanup_free char *dir = snap_dir(&r, snap);
         cleanup_free char *tmp = berth_xasprintf("%s/.%s.tmp", base, snap);
@@ -337,7 +327,6 @@ int vm_snapshot_create(struct vm_ctx *c, const char *name, const char *snap,
         else if ((o->diff && diff_parent(&r, &parent, err) < 0) ||
                  (o->memory && check_memory_file(o->memory, err) < 0))
                 ret = -1;
-        parent_dup = parent ? berth_xstrdup(parent) : NULL; /* r.state changes below */
         if (ret == 0 && (mkdir(base, 0700) < 0 && errno != EEXIST))
                 ret = berth_fail(err, errno, "mkdir `%s`", base);
         if (ret == 0) {
@@ -368,8 +357,8 @@ int vm_snapshot_create(struct vm_ctx *c, const char *name, const char *snap,
                         "Kind", o->diff ? "diff" : "full", "Disks", disks, "MemoryMiB",
                         json_integer_value(json_object_get(json_object_get(r.cfg, "machine-config"),
                                                            "mem_size_mib")));
-                if (parent_dup)
-                        json_object_set_new(meta, "Parent", json_string(parent_dup));
+                if (parent)
+                        json_object_set_new(meta, "Parent", json_string(parent));
                 if (o->memory)
                         json_object_set_new(meta, "MemoryFile", json_string(o->memory));
                 char *text = json_dumps(meta, JSON_INDENT(2));

@@ -149,6 +149,20 @@ static void accept_client(struct sup *s)
         s->clients[slot] = fd;
 }
 
+/* FLAG and each string of list (at most max) after a[*n], copied. */
+static void add_each(char **a, int *n, const char *flag, const json_t *list, size_t max)
+{
+        size_t i;
+        json_t *t;
+        json_array_foreach(list, i, t)
+        {
+                if (i >= max || !json_is_string(t))
+                        break;
+                a[(*n)++] = berth_xstrdup(flag);
+                a[(*n)++] = berth_xstrdup(json_string_value(t));
+        }
+}
+
 static char **vmm_argv(struct sup *s)
 {
         struct vm_rec *r = s->r;
@@ -164,29 +178,13 @@ static char **vmm_argv(struct sup *s)
                  * copied disk's, a jail's) */
                 a[n++] = berth_xstrdup("--config");
                 a[n++] = berth_xstrdup(cfg);
-                size_t i;
-                json_t *t;
-                json_array_foreach(r->migrate_disks, i, t)
-                {
-                        if (i >= VM_MAX_DISKS)
-                                break;
-                        a[n++] = berth_xstrdup("--migrate-disk");
-                        a[n++] = berth_xstrdup(json_string_value(t));
-                }
+                add_each(a, &n, "--migrate-disk", r->migrate_disks, VM_MAX_DISKS);
         } else if (r->restore_state) { /* a snapshot revert: its devices, memory and vCPUs */
                 a[n++] = berth_xstrdup("--restore");
                 a[n++] = berth_xstrdup(r->restore_state);
                 a[n++] = berth_xstrdup("--restore-mem");
                 a[n++] = berth_xstrdup(r->restore_mem);
-                size_t i;
-                json_t *t;
-                json_array_foreach(r->restore_diffs, i, t)
-                {
-                        if (i >= VM_MAX_MEM_DIFFS)
-                                break;
-                        a[n++] = berth_xstrdup("--restore-mem-diff");
-                        a[n++] = berth_xstrdup(json_string_value(t));
-                }
+                add_each(a, &n, "--restore-mem-diff", r->restore_diffs, VM_MAX_MEM_DIFFS);
         } else {
                 a[n++] = berth_xstrdup("--config");
                 a[n++] = berth_xstrdup(cfg);
@@ -201,15 +199,7 @@ static char **vmm_argv(struct sup *s)
         a[n++] = berth_xasprintf("%d", VMM_WAIT_FD);
         if (json_is_true(json_object_get(r->meta, "NoAcpi")))
                 a[n++] = berth_xstrdup("--no-acpi");
-        size_t k;
-        json_t *tap;
-        json_array_foreach(r->tap_fds, k, tap) /* this process's, made by net.c */
-        {
-                if (k >= VM_MAX_NETS)
-                        break;
-                a[n++] = berth_xstrdup("--tap-fd");
-                a[n++] = berth_xstrdup(json_string_value(tap));
-        }
+        add_each(a, &n, "--tap-fd", r->tap_fds, VM_MAX_NETS); /* this process's (net.c) */
         if (r->boot_arg) {
                 a[n++] = berth_xstrdup("--boot-arg");
                 a[n++] = berth_xstrdup(r->boot_arg);
@@ -723,6 +713,21 @@ static __attribute__((noreturn)) void supervise(struct vm_rec *r, int sync_fd, c
 
 /* Exec berth-vm-monitor beside this binary for r (the sync pipe on fd 3); returns only
  * when it could not, with why. */
+/* FLAG and each string of list (at most max) after a[*n], as they are. */
+static void add_each_ref(const char **a, size_t *n, const char *flag, const json_t *list,
+                         size_t max)
+{
+        size_t i;
+        json_t *t;
+        json_array_foreach(list, i, t)
+        {
+                if (i >= max || !json_is_string(t))
+                        break;
+                a[(*n)++] = flag;
+                a[(*n)++] = json_string_value(t);
+        }
+}
+
 static char *exec_monitor(const struct vm_rec *r)
 {
         cleanup_free char *bin = berth_sibling_binary("berth-vm-monitor");
@@ -735,15 +740,8 @@ static char *exec_monitor(const struct vm_rec *r)
         a[n++] = r->ctx->run_dir;
         a[n++] = "--vmm";
         a[n++] = r->ctx->vmm_bin;
-        size_t k;
-        json_t *tap;
-        json_array_foreach(r->tap_fds, k, tap) /* open across the exec: the supervisor's */
-        {
-                if (k >= VM_MAX_NETS)
-                        break;
-                a[n++] = "--tap-fd";
-                a[n++] = json_string_value(tap);
-        }
+        /* open across the exec: the supervisor's */
+        add_each_ref(a, &n, "--tap-fd", r->tap_fds, VM_MAX_NETS);
         if (r->boot_arg) {
                 a[n++] = "--boot-arg";
                 a[n++] = r->boot_arg;
@@ -753,28 +751,12 @@ static char *exec_monitor(const struct vm_rec *r)
                 a[n++] = r->restore_state;
                 a[n++] = "--restore-mem";
                 a[n++] = r->restore_mem;
-                size_t i;
-                json_t *t;
-                json_array_foreach(r->restore_diffs, i, t)
-                {
-                        if (i >= VM_MAX_MEM_DIFFS)
-                                break;
-                        a[n++] = "--restore-mem-diff";
-                        a[n++] = json_string_value(t);
-                }
+                add_each_ref(a, &n, "--restore-mem-diff", r->restore_diffs, VM_MAX_MEM_DIFFS);
         }
         if (r->migrate_incoming) {
                 a[n++] = "--migrate-incoming";
                 a[n++] = r->migrate_incoming;
-                size_t i;
-                json_t *t;
-                json_array_foreach(r->migrate_disks, i, t)
-                {
-                        if (i >= VM_MAX_DISKS || !json_is_string(t))
-                                break;
-                        a[n++] = "--migrate-disk";
-                        a[n++] = json_string_value(t);
-                }
+                add_each_ref(a, &n, "--migrate-disk", r->migrate_disks, VM_MAX_DISKS);
         }
         a[n++] = "--";
         a[n++] = r->name;

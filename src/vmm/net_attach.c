@@ -58,9 +58,7 @@ int vmm_net_attach(const struct vmm_net_config *nc, const char *tap, struct vmm_
 
 char *vmm_net_ip_arg(const struct vmm_net_lease *nl, unsigned index)
 {
-        if (!*nl->l.ip4) /* an IPv6-only network: nothing Linux's ip= can say */
-                return NULL;
-        return berth_xasprintf("ip=%s::%s:%s::eth%u:off", nl->l.ip4, nl->l.gw4, nl->l.mask4, index);
+        return net_tap_ip_arg(&nl->l, index);
 }
 
 void vmm_net_detach(struct vmm_net_lease *nl)

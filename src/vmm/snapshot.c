@@ -101,15 +101,8 @@ static int write_memory(struct vmm_vm *vm, const char *path, berth_error_t *err)
                 size_t end = off + PAGE;
                 while (end < size && end - off < (64u << 20) && memcmp(p + end, zero, PAGE) != 0)
                         end += PAGE;
-                for (size_t o = off; o < end;) {
-                        ssize_t w = pwrite(fd, p + o, end - o, (off_t) o);
-                        if (w < 0 && errno == EINTR)
-                                continue;
-                        if (w <= 0)
-                                return berth_fail(err, w < 0 ? errno : EIO,
-                                                  "write the memory file `%s`", path);
-                        o += (size_t) w;
-                }
+                if (berth_pwrite_all(fd, p + off, end - off, (off_t) off) < 0)
+                        return berth_fail(err, errno, "write the memory file `%s`", path);
                 off = end;
         }
         if (ftruncate(fd, (off_t) size) < 0)
@@ -117,37 +110,15 @@ static int write_memory(struct vmm_vm *vm, const char *path, berth_error_t *err)
         return 0;
 }
 
-/* pwrite all of [p, p+len) at off */
-static int put_all(int fd, const uint8_t *p, size_t len, size_t off)
-{
-        while (len) {
-                ssize_t w = pwrite(fd, p, len, (off_t) off);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        return w < 0 ? -errno : -EIO;
-                p += w;
-                off += (size_t) w;
-                len -= (size_t) w;
-        }
-        return 0;
-}
-
 /* Bytes of data (not holes) in fd's first size bytes. */
 static long long data_bytes(int fd, off_t size)
 {
         long long n = 0;
-        for (off_t off = 0; off < size;) {
-                off_t data = lseek(fd, off, SEEK_DATA);
-                if (data < 0)
-                        return errno == ENXIO ? n : -1;
-                off_t hole = lseek(fd, data, SEEK_HOLE);
-                if (hole < 0)
-                        return -1;
-                n += hole - data;
-                off = hole;
-        }
-        return n;
+        off_t start, end = 0;
+        int r;
+        while ((r = berth_next_data(fd, end, size, &start, &end)) > 0)
+                n += end - start;
+        return r < 0 ? -1 : n;
 }
 
 /* A Diff snapshot's memory, Firecracker's shape: a file of guest RAM's size
@@ -173,9 +144,8 @@ static int write_diff(struct vmm_vm *vm, const char *path, const uint64_t *bits,
                 size_t end = i + 1;
                 while (end < n && end - i < 16384 && bits[end / 64] >> (end % 64) & 1)
                         end++;
-                int r = put_all(fd, p + i * PAGE, (end - i) * PAGE, i * PAGE);
-                if (r < 0)
-                        return berth_fail(err, -r, "write the memory file `%s`", path);
+                if (berth_pwrite_all(fd, p + i * PAGE, (end - i) * PAGE, (off_t) (i * PAGE)) < 0)
+                        return berth_fail(err, errno, "write the memory file `%s`", path);
                 *pages += end - i;
                 i = end;
         }
@@ -432,17 +402,12 @@ fail:
  * those pages are read now, the rest stay the base file's, lazily. */
 static int lay_diff(uint8_t *map, size_t size, int fd, unsigned index, berth_error_t *err)
 {
-        for (off_t off = 0; off < (off_t) size;) {
-                off_t data = lseek(fd, off, SEEK_DATA);
-                if (data < 0 && errno == ENXIO)
-                        break;
-                off_t hole = data < 0 ? -1 : lseek(fd, data, SEEK_HOLE);
-                if (hole < 0)
-                        return berth_fail(err, errno, "find the pages of diff %u", index + 1);
-                if (hole > (off_t) size) /* grew since open_mem */
-                        hole = (off_t) size;
-                for (off_t o = data; o < hole;) {
-                        ssize_t n = pread(fd, map + o, (size_t) (hole - o), o);
+        off_t start, end = 0;
+        int r;
+        /* cut at size: the file may have grown since open_mem */
+        while ((r = berth_next_data(fd, end, (off_t) size, &start, &end)) > 0)
+                for (off_t o = start; o < end;) {
+                        ssize_t n = pread(fd, map + o, (size_t) (end - o), o);
                         if (n < 0 && errno == EINTR)
                                 continue;
                         if (n <= 0)
@@ -450,9 +415,7 @@ static int lay_diff(uint8_t *map, size_t size, int fd, unsigned index, berth_err
                                                   "read the pages of diff %u", index + 1);
                         o += n;
                 }
-                off = hole;
-        }
-        return 0;
+        return r < 0 ? berth_fail(err, errno, "find the pages of diff %u", index + 1) : 0;
 }
 
 int vmm_snapshot_map_memory(struct vmm_vm *vm, berth_error_t *err)

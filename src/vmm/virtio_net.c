@@ -303,6 +303,15 @@ static int adopt_tap(int fd, const char *id, char *ifname, berth_error_t *err)
         return berth_steal_fd(&own);
 }
 
+/* The descriptor --tap-fd gave for the interface named by id's first len bytes, or -1. */
+static int tap_fd_of(const struct vmm_config *c, const char *id, size_t len)
+{
+        for (unsigned i = 0; i < c->n_tap_fds; i++)
+                if (c->tap_fds[i].id_len == len && strncmp(c->tap_fds[i].id, id, len) == 0)
+                        return c->tap_fds[i].fd;
+        return -1;
+}
+
 int vmm_tap_fd_parse(struct vmm_config *c, const char *arg, berth_error_t *err)
 {
         const char *eq = strchr(arg, '=');
@@ -319,12 +328,10 @@ int vmm_tap_fd_parse(struct vmm_config *c, const char *arg, berth_error_t *err)
                 return berth_fail_status(err, VMM_EXIT_USAGE, EINVAL, "--tap-fd `%s`: more than %u",
                                          arg, VMM_MAX_NETS);
         size_t len = (size_t) (eq - arg);
-        for (unsigned i = 0; i < c->n_tap_fds; i++)
-                if (c->tap_fds[i].id_len == len && strncmp(c->tap_fds[i].id, arg, len) == 0)
-                        return berth_fail_status(err, VMM_EXIT_USAGE, EINVAL,
-                                                 "--tap-fd `%s`: a second descriptor for that "
-                                                 "interface",
-                                                 arg);
+        if (tap_fd_of(c, arg, len) >= 0)
+                return berth_fail_status(err, VMM_EXIT_USAGE, EINVAL,
+                                         "--tap-fd `%s`: a second descriptor for that interface",
+                                         arg);
         /* the id is the argument's own text: the config keeps no owned strings */
         c->tap_fds[c->n_tap_fds++] = (struct vmm_tap_fd){arg, len, (int) fd};
         return 0;
@@ -332,11 +339,7 @@ int vmm_tap_fd_parse(struct vmm_config *c, const char *arg, berth_error_t *err)
 
 int vmm_tap_fd_find(const struct vmm_config *c, const char *id)
 {
-        size_t len = strlen(id);
-        for (unsigned i = 0; i < c->n_tap_fds; i++)
-                if (c->tap_fds[i].id_len == len && strncmp(c->tap_fds[i].id, id, len) == 0)
-                        return c->tap_fds[i].fd;
-        return -1;
+        return tap_fd_of(c, id, strlen(id));
 }
 
 /* The device on an open tap (taken; -1: the error is set already); join: this

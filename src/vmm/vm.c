@@ -280,38 +280,43 @@ static bool cmdline_has(const char *s, const char *key)
         return false;
 }
 
+/* word after *s, space-separated (word is taken) */
+static void append_word(char **s, char *word)
+{
+        char *n = berth_xasprintf("%s%s%s", *s, **s ? " " : "", word);
+        free(*s);
+        free(word);
+        *s = n;
+}
+
+/* word (KEY=VALUE, or a bare KEY) after *s unless *s sets KEY already */
+static void append_unless_set(char **s, const char *word)
+{
+        if (!word || !*word)
+                return;
+        const char *eq = strchr(word, '=');
+        cleanup_free char *key =
+                berth_xasprintf("%.*s", (int) (eq ? eq - word + 1 : (long) strlen(word)), word);
+        if (!cmdline_has(*s, key))
+                append_word(s, berth_xstrdup(word));
+}
+
 /* The command line the guest sees: the user's, then the address of the
  * first interface on a berth network unless the user set ip= (Linux
  * configures one interface from it), then one virtio_mmio.device= entry
  * per device (Firecracker's way). */
 static char *compose_cmdline(struct vmm_vm *vm)
 {
-        const char *user = vm->cfg->cmdline ? vm->cfg->cmdline : "";
-        char *s = berth_xstrdup(user);
-        if (vm->net_ip_arg && !cmdline_has(user, "ip=")) {
-                char *n = berth_xasprintf("%s%s%s", s, *s ? " " : "", vm->net_ip_arg);
-                free(s);
-                s = n;
-        }
-        /* --boot-arg (berth vm: the ip= of a --tap-fd interface's lease), as net_ip_arg */
-        const char *ba = vm->cfg->boot_arg;
-        if (ba && *ba) {
-                const char *eq = strchr(ba, '=');
-                cleanup_free char *key =
-                        berth_xasprintf("%.*s", (int) (eq ? eq - ba + 1 : (long) strlen(ba)), ba);
-                if (!cmdline_has(s, key)) {
-                        char *n = berth_xasprintf("%s%s%s", s, *s ? " " : "", ba);
-                        free(s);
-                        s = n;
-                }
-        }
-        for (unsigned i = 0; i < vm->n_virtio; i++) {
-                char *n = berth_xasprintf("%s%svirtio_mmio.device=4K@%#llx:%u", s, *s ? " " : "",
-                                          (unsigned long long) virtio_mmio_base(vm->virtio[i]),
-                                          virtio_mmio_irq(vm->virtio[i]));
-                free(s);
-                s = n;
-        }
+        char *s = berth_xstrdup(vm->cfg->cmdline ? vm->cfg->cmdline : "");
+        /* the user's ip= wins over a berth network's lease (net_ip_arg), or the one
+         * --boot-arg brings (berth vm: the lease of a --tap-fd interface) */
+        append_unless_set(&s, vm->net_ip_arg);
+        append_unless_set(&s, vm->cfg->boot_arg);
+        for (unsigned i = 0; i < vm->n_virtio; i++)
+                append_word(&s,
+                            berth_xasprintf("virtio_mmio.device=4K@%#llx:%u",
+                                            (unsigned long long) virtio_mmio_base(vm->virtio[i]),
+                                            virtio_mmio_irq(vm->virtio[i])));
         return s;
 }
 

@@ -10,6 +10,7 @@
 # ARPs for the container's address (guest.netpeer=) and then idles (guest.idle=1: Ctrl+Alt+Del
 # reboots it).  No traffic leaves the host: the network's resolver forwards to 127.0.0.9.
 load helpers
+load lib/vmnet
 load lib/vm
 bats_require_minimum_version 1.5.0
 
@@ -34,33 +35,6 @@ teardown() {
         berth_rm_all_containers
         [ "$(id -u)" = 0 ] && "$BERTH" network prune -f >/dev/null 2>&1
         return 0
-}
-
-# A network and a container on it: sets bridge, subnet, gw, mask, peer_ip, peer_mac.
-net_and_peer() {
-        berth_busybox_setup
-        require_cmd jq python3
-        run "$BERTH" network create -o dns.upstream=127.0.0.9 vmnet
-        assert_success
-        bridge=$(net_json | jq -r '.Options["com.docker.network.bridge.name"]')
-        subnet=$(net_json | jq -r '.IPAM.Config[0].Subnet')
-        gw=$(net_json | jq -r '.IPAM.Config[0].Gateway')
-        mask=$(python3 -c 'import ipaddress, sys; print(ipaddress.ip_network(sys.argv[1]).netmask)' "$subnet")
-        "$BERTH" run -d --name peer --network vmnet busybox sleep 300 >/dev/null
-        local s
-        s=$("$BERTH" inspect peer | jq '.[0].NetworkSettings')
-        peer_ip=$(jq -r '.Networks.vmnet.IPAddress' <<<"$s")
-        peer_mac=$(jq -r '.Networks.vmnet.MacAddress' <<<"$s")
-        [ -n "$peer_ip" ] && [ "$peer_ip" != null ]
-}
-
-net_json() {
-        "$BERTH" network inspect vmnet | jq '.[0]'
-}
-
-# The endpoint (Containers entry) of the VM named $1: its JSON, or nothing.
-vm_endpoint() {
-        net_json | jq -c --arg n "$1" '.Containers // {} | to_entries[] | select(.value.Name == $n)'
 }
 
 console_log() {

@@ -10,6 +10,7 @@
 # own kernel answers, and learns the VM's MAC from the request.  No traffic leaves the host: the
 # network's resolver forwards to 127.0.0.9, where nothing listens.
 load helpers
+load lib/vmnet
 bats_require_minimum_version 1.5.0
 
 GUEST="$BERTH_BUILD/tests/guest/berth-test-guest.elf"
@@ -35,36 +36,6 @@ teardown() {
         [ -n "$ids" ] && "$BERTH" rm -f $ids >/dev/null 2>&1
         "$BERTH" network prune -f >/dev/null 2>&1
         return 0
-}
-
-# What the VM and container tests need: root, /dev/kvm, busybox, jq; a network and a container
-# on it.  Sets bridge, subnet, gw, peer_ip, peer_mac.
-net_and_peer() {
-        require_kvm
-        berth_busybox_setup
-        require_cmd jq python3 nsenter
-        run "$BERTH" network create -o dns.upstream=127.0.0.9 vmnet
-        assert_success
-        bridge=$(net_json | jq -r '.Options["com.docker.network.bridge.name"]')
-        subnet=$(net_json | jq -r '.IPAM.Config[0].Subnet')
-        gw=$(net_json | jq -r '.IPAM.Config[0].Gateway')
-        [ -n "$bridge" ] && [ "$bridge" != null ] && [ "$subnet" != null ]
-        "$BERTH" run -d --name peer --network vmnet busybox sleep 300 >/dev/null
-        local s
-        s=$("$BERTH" inspect peer | jq '.[0].NetworkSettings')
-        peer_ip=$(jq -r '.Networks.vmnet.IPAddress' <<<"$s")
-        peer_mac=$(jq -r '.Networks.vmnet.MacAddress' <<<"$s")
-        sandbox=$(jq -r '.SandboxKey' <<<"$s")
-        [ -n "$peer_ip" ] && [ "$peer_ip" != null ]
-}
-
-net_json() {
-        "$BERTH" network inspect vmnet | jq '.[0]'
-}
-
-# The endpoint (Containers entry) of the VM named $1: its JSON, or nothing.
-vm_endpoint() {
-        net_json | jq -c --arg n "$1" '.Containers // {} | to_entries[] | select(.value.Name == $n)'
 }
 
 wait_for() { # FILE TEXT: up to 20 s for TEXT to appear in FILE

@@ -1,4 +1,5 @@
-/* test_util.c — atomic writes, whole-file reads with a size cap, mkdir -p. */
+/* test_util.c — atomic writes, whole-file reads with a size cap, mkdir -p, positioned
+ * writes and a sparse file's data runs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -20,6 +21,36 @@ static void cpulists(void)
         const char *bad[] = {"", "a", "1-", "-1", "3-1", "1,", "1,,2", "4096", "1 2"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
                 ok(berth_cpulist_parse(bad[i], &s) < 0, "cpulist: a malformed list refused");
+}
+
+/* A sparse file: data at [64K, 72K) and [1M, 1M+4K), holes elsewhere, 2 MiB long. */
+static void sparse_extents(const char *dir)
+{
+        cleanup_free char *f = berth_xasprintf("%s/sparse", dir);
+        int fd = open(f, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        static char page[8192];
+        memset(page, 0x5a, sizeof(page));
+        ok(fd >= 0 && berth_pwrite_all(fd, page, 8192, 65536) == 0 &&
+                   berth_pwrite_all(fd, page, 4096, 1 << 20) == 0 && ftruncate(fd, 2 << 20) == 0,
+           "pwrite_all at two offsets");
+        ok(lseek(fd, 0, SEEK_CUR) == 0, "pwrite_all leaves the file offset");
+        char back[4];
+        ok(pread(fd, back, 4, 65536 + 8188) == 4 && back[3] == 0x5a, "pwrite_all wrote it all");
+        fsync(fd);
+        off_t a, b;
+        /* a filesystem without holes reports all data: only the shape is checked then */
+        bool holes = lseek(fd, 0, SEEK_HOLE) == 0;
+        is_int(berth_next_data(fd, 0, 2 << 20, &a, &b), 1, "next_data: the first run");
+        ok(!holes || (a == 65536 && b == 65536 + 8192), "next_data: its bounds");
+        if (holes) {
+                is_int(berth_next_data(fd, b, 2 << 20, &a, &b), 1, "next_data: the second run");
+                ok(a == 1 << 20 && b == (1 << 20) + 4096, "next_data: its bounds");
+                is_int(berth_next_data(fd, b, 2 << 20, &a, &b), 0, "next_data: only holes left");
+                is_int(berth_next_data(fd, 0, 65536 + 4096, &a, &b), 1, "next_data: cut at size");
+                ok(b == 65536 + 4096, "next_data: the run ends at size");
+        }
+        is_int(berth_next_data(fd, 2 << 20, 2 << 20, &a, &b), 0, "next_data: from the end");
+        close(fd);
 }
 
 int main(void)
@@ -63,6 +94,8 @@ int main(void)
         is_int(berth_mkdir_p(under, 0755, &err), -1, "mkdir -p through a file fails");
         ok(err && err->errnum == ENOTDIR, "with ENOTDIR");
         berth_error_release(&err);
+
+        sparse_extents(dir);
 
         cleanup_free char *cmd = berth_xasprintf("rm -rf %s", dir);
         ok(system(cmd) == 0, "cleanup");

@@ -32,10 +32,10 @@ struct xfer {
         size_t head_len, head_off;
         /* pull and push */
         struct img_registry_opts o;
-        char *ref; /* what to pull or push, with its tag */
+        char *ref;      /* what to pull or push, with its tag */
+        char *platform; /* pull's, as the query gave it */
         char *user, *password;
-        char *held; /* pull's "Pulling from" line, sent with the next one */
-        char *old;  /* the manifest ref named before the pull (up to date?) */
+        char *old; /* the manifest ref named before the pull (up to date?) */
         char digest[IMG_DIGEST_MAX];
         /* save */
         char **names;
@@ -48,11 +48,11 @@ static void xfer_free(struct xfer *x)
                 close(x->rfd);
         berth_error_release(&x->err);
         free(x->ref);
+        free(x->platform);
         if (x->password)
                 explicit_bzero(x->password, strlen(x->password));
         free(x->user);
         free(x->password);
-        free(x->held);
         free(x->old);
         for (size_t i = 0; i < x->n_names; i++)
                 free(x->names[i]);
@@ -74,12 +74,20 @@ static void xfer_write(struct xfer *x, json_t *j)
         free(s);
 }
 
+static int pull_work(struct xfer *x, berth_error_t *err);
+
 static void *xfer_thread(void *arg)
 {
         struct xfer *x = arg;
         x->ret = x->work(x, &x->err);
         if (x->ret < 0 && x->wrote) {
                 const char *m = api_error_text(x->err);
+                /* dockerd's stream has the cause alone, not the CLI's "pull `REF`: " before it */
+                const char *cause = x->work == pull_work && berth_str_has_prefix(m, "pull `")
+                                            ? strstr(m, "`: ")
+                                            : NULL;
+                if (cause)
+                        m = cause + 3;
                 xfer_write(x, json_pack("{s:{s:s}, s:s}", "errorDetail", "message", m, "error", m));
         }
         close(x->wfd);
@@ -195,6 +203,9 @@ static json_t *progress_json(const char *line)
             berth_str_has_prefix(line, "Status: ") || berth_str_has_prefix(sep + 2, "digest: "))
                 return json_pack("{s:s}", "status", line);
         cleanup_free char *id = berth_xasprintf("%.*s", (int) (sep - line), line);
+        /* dockerd's "Pulling from" line is the one with an id but no progressDetail */
+        if (berth_str_has_prefix(sep + 2, "Pulling from "))
+                return json_pack("{s:s, s:s}", "status", sep + 2, "id", id);
         return json_pack("{s:s, s:{}, s:s}", "status", sep + 2, "progressDetail", "id", id);
 }
 
@@ -234,22 +245,10 @@ static char *progress_bar(int64_t current, int64_t total)
         return berth_xasprintf("%s] %8s/%s", bar, cur, tot);
 }
 
-/* The "Pulling from" line pull_progress held back, now that the stream has begun. */
-static void pull_flush(struct xfer *x)
-{
-        if (x->held) {
-                json_t *j = progress_json(x->held);
-                free(x->held);
-                x->held = NULL;
-                xfer_write(x, j);
-        }
-}
-
 static void pull_bytes(void *ctx, const char *id, const char *status, int64_t current,
                        int64_t total)
 {
         struct xfer *x = ctx;
-        pull_flush(x);
         cleanup_free char *bar = progress_bar(current, total);
         xfer_write(x, json_pack("{s:s, s:{s:I, s:I}, s:s, s:s}", "status", status, "progressDetail",
                                 "current", (json_int_t) current, "total", (json_int_t) total,
@@ -259,13 +258,6 @@ static void pull_bytes(void *ctx, const char *id, const char *status, int64_t cu
 static void pull_progress(void *ctx, const char *line)
 {
         struct xfer *x = ctx;
-        /* dockerd says "Pulling from" once it has the manifest: a missing one is a 404, not
-         * a stream */
-        if (!x->held && !x->wrote && strstr(line, ": Pulling from ")) {
-                x->held = berth_xstrdup(line);
-                return;
-        }
-        pull_flush(x);
         if (berth_str_has_prefix(line, "Digest: ")) {
                 snprintf(x->digest, sizeof(x->digest), "%s", line + 8);
         } else if (berth_str_has_prefix(line, "Status: ")) {
@@ -341,8 +333,21 @@ void api_images_create(struct api_req *r)
                 api_reply_error(r, 400, "fromImage or fromSrc is required");
                 return;
         }
+        /* a platform that cannot be parsed is refused before any transfer (dockerd's 400) */
+        const char *platform = api_query(r, "platform");
+        struct img_platform want;
+        berth_error_t perr = NULL;
+        if (platform && *platform && img_platform_parse(platform, &want, &perr) < 0) {
+                api_reply_error(r, 400, "%s", berth_error_msg(perr));
+                berth_error_release(&perr);
+                return;
+        }
         struct xfer *x = xfer_new(r);
         x->ref = pull_ref(image, api_query(r, "tag"));
+        if (platform && *platform) {
+                x->platform = berth_xstrdup(platform);
+                x->o.platform = x->platform;
+        }
         x->work = pull_work;
         xfer_reply(r, x, "application/json", reply_pull_error, true);
 }

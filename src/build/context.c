@@ -148,7 +148,7 @@ int bld_context_unpack(int fd, const char *base, char **dir, berth_error_t *err)
         struct stat st;
         if (fd < 0 || (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0))
                 return 0; /* no context: only a Containerfile lookup failure can follow */
-        struct img_unpack_stats us;
+        struct img_unpack_stats us = {0};
         if (img_layer_unpack(fd, dfd, NULL, &us, err) < 0)
                 return berth_wrap(err, "read the build context");
         return 0;

@@ -488,7 +488,7 @@ static int copy_source(struct copy *cp, bool add, const char *src, int tmp, cons
                 ssize_t k;
                 while ((k = read(sfd, buf, sizeof(buf))) > 0)
                         img_sha256_update(cp->hash, buf, (size_t) k);
-                struct img_unpack_stats us;
+                struct img_unpack_stats us = {0};
                 if (lseek(sfd, 0, SEEK_SET) < 0 || img_layer_unpack(sfd, dfd, NULL, &us, err) < 0)
                         return berth_wrap(err, "ADD `%s`", src);
                 return 0;

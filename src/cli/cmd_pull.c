@@ -18,7 +18,7 @@ int cmd_pull(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                                     "\n"
                                     "Options:\n"
                                     "  -q, --quiet              no progress lines\n"
-                                    "      --platform P         accepted; this host's is used\n"
+                                    "      --platform P         from an image index, the entry for P (os/arch[/variant])\n"
                                     "" CLI_REGISTRY_HELP,
                                     &o, err);
         if (r != 0)

@@ -104,7 +104,8 @@ int cli_registry_getopt(int argc, char **argv, const char *cmd, const char *usag
                         o->quiet = true;
                         break;
                 case 'p':
-                        break; /* this host's platform is what berth can run */
+                        o->platform = optarg; /* pull: the index entry to pick */
+                        break;
                 case 'h':
                         fputs(usage, stdout);
                         return 1;

@@ -190,6 +190,10 @@ int img_manifest_commit(struct img_store *s, const struct img_desc *config,
 struct img_unpack_stats {
         uint64_t entries;
         uint64_t bytes;
+        /* optional, given by the caller: told the compressed bytes read so far as the
+         * unpack goes (gzip, zstd and plain layers) */
+        void (*read_fn)(void *ctx, uint64_t done);
+        void *read_ctx;
 };
 
 /* Unpack a layer (tar, gzip or zstd, detected; xz/bzip2 too) read from fd into the
@@ -234,9 +238,10 @@ enum img_driver img_driver_default(void);
 /* Make sure layers/<diffid hex>/diff exists for every layer of img (each unpacked
  * once; concurrent callers race safely). */
 int img_layers_ensure(struct img_store *s, const struct img_image *img, berth_error_t *err);
-/* One layer of it (blob, its diffID checked as it unpacks), unpacked unless it is already. */
+/* One layer of it (blob, its diffID checked as it unpacks), unpacked unless it is already;
+ * read_fn (or NULL) is told the blob's bytes read so far. */
 int img_layer_ensure(struct img_store *s, const struct img_desc *blob, const char *diffid,
-                     berth_error_t *err);
+                     void (*read_fn)(void *ctx, uint64_t done), void *read_ctx, berth_error_t *err);
 
 /* A container's root filesystem from an image: the overlay (read-only lowers,
  * its own upper and work) mounted, or the vfs copy made, at the path written to
@@ -329,6 +334,22 @@ char *img_now_rfc3339(void);
 void img_config_add_layer(json_t *cfg, const char *diffid);
 /* This host's architecture in Go's (OCI's) names: "amd64", "arm64". */
 const char *img_host_arch(void);
+
+/* ---- platforms (platform.c) ---- */
+
+#define IMG_PLATFORM_WORD 32
+struct img_platform {
+        char os[IMG_PLATFORM_WORD], arch[IMG_PLATFORM_WORD], variant[IMG_PLATFORM_WORD];
+};
+/* This host's: linux and its architecture, any variant. */
+void img_platform_host(struct img_platform *p);
+/* "os[/arch[/variant]]" or an architecture alone, normalised (x86_64 is amd64); a bad one is
+ * containerd's error, exit status 1. */
+int img_platform_parse(const char *s, struct img_platform *p, berth_error_t *err);
+/* Does an index entry's os, architecture and variant (may be NULL) give what want asks for? */
+bool img_platform_match(const struct img_platform *want, const char *os, const char *arch,
+                        const char *variant);
+void img_platform_format(const struct img_platform *p, char *buf, size_t len);
 /* Apply one Dockerfile-style change to an image config. */
 int img_config_apply_change(json_t *cfg, const char *change, berth_error_t *err);
 
@@ -383,6 +404,9 @@ struct img_registry_opts {
          * most one per 512 KiB and 100 ms, and always the last (current == total) */
         void (*bytes_fn)(void *ctx, const char *id, const char *status, int64_t current,
                          int64_t total);
+        /* pull: the platform to pick from an image index ("os/arch[/variant]"; NULL: this
+         * host's) */
+        const char *platform;
 };
 
 /* Pull NAME[:TAG|@DIGEST] (host[:port]/path) into the store, verifying every digest

@@ -455,6 +455,8 @@ static struct archive *layer_reader(int fd, bool raw, berth_error_t *err)
 struct decomp_cb {
         struct img_decomp *d;
         berth_error_t err;
+        int fd;
+        const struct img_unpack_stats *stats; /* its read_fn, if any */
 };
 
 static la_ssize_t decomp_read_cb(struct archive *a, void *ctx, const void **buf)
@@ -464,6 +466,12 @@ static la_ssize_t decomp_read_cb(struct archive *a, void *ctx, const void **buf)
         if (n < 0) {
                 archive_set_error(a, EIO, "%s", berth_error_msg(cb->err));
                 return -1;
+        }
+        if (cb->stats && cb->stats->read_fn) {
+                /* the blob's offset: how much of the compressed stream went in */
+                off_t at = lseek(cb->fd, 0, SEEK_CUR);
+                if (at > 0)
+                        cb->stats->read_fn(cb->stats->read_ctx, (uint64_t) at);
         }
         return n;
 }
@@ -476,7 +484,7 @@ int img_layer_unpack(int fd, int dirfd, const char *want_diffid, struct img_unpa
                              .privileged = geteuid() == 0,
                              .userns = berth_in_userns(),
                              .opaque_xattr = img_opaque_xattr()};
-        struct decomp_cb cb = {0};
+        struct decomp_cb cb = {.fd = fd, .stats = stats};
         struct archive *a = NULL;
         if (img_decomp_supported(fd)) {
                 /* one pass: decompress and hash here, parse the tar in libarchive */

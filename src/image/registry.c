@@ -5,6 +5,8 @@
  * transient failures.  A partial or wrong blob is never visible (the store's
  * blob writer); layers' diffIDs are checked when they are unpacked. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,28 +23,33 @@
         IMG_MT_OCI_MANIFEST ", " IMG_MT_OCI_INDEX ", " IMG_MT_DOCKER_MANIFEST \
                             ", " IMG_MT_DOCKER_LIST
 
-static void progress(const struct img_registry_opts *o, const char *fmt, ...)
+static void progress(const struct reg *r, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
-static void progress(const struct img_registry_opts *o, const char *fmt, ...)
+static void progress(const struct reg *r, const char *fmt, ...)
 {
+        const struct img_registry_opts *o = r->o;
         if (o->quiet)
                 return;
         va_list ap;
         va_start(ap, fmt);
+        reg_lock(r);
         if (o->progress_fn) {
                 char *line = NULL;
                 if (vasprintf(&line, fmt, ap) >= 0) {
                         o->progress_fn(o->progress_ctx, line);
                         free(line);
                 }
-                va_end(ap);
-                return;
+        } else {
+                /* a parallel download's bar may be on the line: clear it first */
+                if (r->mu && isatty(STDOUT_FILENO))
+                        fputs("\r\033[K", stdout);
+                /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above */
+                vprintf(fmt, ap);
+                putchar('\n');
+                fflush(stdout);
         }
-        /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above */
-        vprintf(fmt, ap);
+        reg_unlock(r);
         va_end(ap);
-        putchar('\n');
-        fflush(stdout);
 }
 
 /* On a terminal, transfers draw a progress bar (Docker's look); else plain lines. */
@@ -58,8 +65,11 @@ static void xfer_begin(struct reg *r, const char *digest, const char *verb, char
 
 static void xfer_end(struct reg *r)
 {
-        if (r->xfer_label)
+        if (r->xfer_label) {
+                reg_lock(r);
                 fputs("\r\033[K", stdout);
+                reg_unlock(r);
+        }
         r->xfer_label = NULL;
 }
 
@@ -179,16 +189,19 @@ static int fetch_blob(struct img_store *s, struct reg *r, const char *digest, in
                         reg_resp_free(&resp);
                         /* the last count is always told (dockerd's "current == total") */
                         int64_t got = (int64_t) w.size;
-                        if (bytes)
+                        if (bytes) {
+                                reg_lock(r);
                                 r->o->bytes_fn(r->o->progress_ctx, id, "Downloading", got,
                                                size > 0 ? size : got);
+                                reg_unlock(r);
+                        }
                         if (layer)
-                                progress(r->o, "%s: Verifying Checksum", id);
+                                progress(r, "%s: Verifying Checksum", id);
                         ret = img_blob_commit(&w, digest, NULL, &sub);
                         if (ret == 0) {
                                 /* "Pull complete" once extracted (img_pull) */
                                 if (layer)
-                                        progress(r->o, "%s: Download complete", id);
+                                        progress(r, "%s: Download complete", id);
                                 return 0;
                         }
                 } else {
@@ -201,7 +214,8 @@ static int fetch_blob(struct img_store *s, struct reg *r, const char *digest, in
                         }
                         reg_resp_free(&resp);
                 }
-                if (attempt >= r->o->retries || (sub && !transport_error(sub))) {
+                bool cancelled = r->cancel && atomic_load(r->cancel);
+                if (attempt >= r->o->retries || cancelled || (sub && !transport_error(sub))) {
                         if (sub == NULL)
                                 berth_fail(&sub, EIO, "server error");
                         berth_error_release(err);
@@ -216,47 +230,258 @@ static int fetch_blob(struct img_store *s, struct reg *r, const char *digest, in
         }
 }
 
-/* From an index or manifest list: this host's platform (linux/amd64 or arm64). */
-static int pick_platform(json_t *index, char out[IMG_DIGEST_MAX], berth_error_t *err)
+/* From an index or manifest list: the entry for the platform asked for (this host's when
+ * none was), the first that matches. */
+static int pick_platform(json_t *index, const struct img_platform *want, char out[IMG_DIGEST_MAX],
+                         berth_error_t *err)
 {
         size_t i;
         json_t *d;
         json_array_foreach(json_object_get(index, "manifests"), i, d)
         {
                 json_t *p = json_object_get(d, "platform");
-                const char *os = json_string_value(json_object_get(p, "os"));
-                const char *arch = json_string_value(json_object_get(p, "architecture"));
                 const char *digest = json_string_value(json_object_get(d, "digest"));
-                if (os && arch && strcmp(os, "linux") == 0 && strcmp(arch, img_host_arch()) == 0 &&
+                if (img_platform_match(want, json_string_value(json_object_get(p, "os")),
+                                       json_string_value(json_object_get(p, "architecture")),
+                                       json_string_value(json_object_get(p, "variant"))) &&
                     img_digest_valid(digest)) {
                         snprintf(out, IMG_DIGEST_MAX, "%s", digest);
                         return 0;
                 }
         }
-        return berth_fail(err, ENOENT, "no manifest for linux/%s in the image index",
-                          img_host_arch());
+        char name[3 * IMG_PLATFORM_WORD + 2];
+        img_platform_format(want, name, sizeof(name));
+        /* dockerd's words */
+        return berth_fail_status(err, 1, 0,
+                                 "no matching manifest for %s in the manifest list entries", name);
 }
 
-/* dockerd extracts each layer it pulled ("Extracting", then "Pull complete"), and so does
- * berth: a layer whose content does not match the config's diffID fails the pull, not a later
- * run, and the first run finds its layers ready.  The layers that were there already were
- * said so ("Already exists"). */
-static int extract(struct img_store *s, const struct img_registry_opts *o,
-                   const struct img_image *img, const bool *fresh, size_t n_fresh,
-                   berth_error_t *err)
+/* dockerd's max-concurrent-downloads: three layers download at once, the rest wait. */
+#define PULL_DOWNLOADS 3
+
+/* A pull's layer downloads, shared by its workers and the thread that extracts. */
+struct downloads {
+        struct img_store *s;
+        json_t *layers;
+        const size_t *first; /* per layer: the index of its digest's first listing */
+        const bool *fresh;   /* per layer: not in the store when the pull began */
+        size_t n, next;      /* the next listing a worker looks at */
+        bool *ready;         /* per first listing: downloaded and verified */
+        berth_error_t err;   /* the first failure */
+        size_t running;      /* workers not yet done */
+        atomic_bool cancel;
+        pthread_mutex_t mu; /* next, ready, err, running */
+        pthread_cond_t cv;
+};
+
+struct worker {
+        struct downloads *d;
+        struct reg r;
+        pthread_t th;
+};
+
+static void *download_layers(void *arg)
 {
-        for (size_t i = 0; i < img->n_layers && i < n_fresh; i++) {
-                if (!fresh[i])
+        struct worker *w = arg;
+        struct downloads *d = w->d;
+        for (;;) {
+                pthread_mutex_lock(&d->mu);
+                while (d->next < d->n && (!d->fresh[d->next] || d->first[d->next] != d->next))
+                        d->next++;
+                size_t i = d->next < d->n ? d->next++ : SIZE_MAX;
+                pthread_mutex_unlock(&d->mu);
+                if (i == SIZE_MAX || atomic_load(&d->cancel))
+                        break;
+                json_t *l = json_array_get(d->layers, i);
+                const char *ld = json_string_value(json_object_get(l, "digest"));
+                json_int_t size = json_integer_value(json_object_get(l, "size"));
+                berth_error_t e = NULL;
+                int ret = fetch_blob(d->s, &w->r, ld, (int64_t) size, true, &e);
+                pthread_mutex_lock(&d->mu);
+                /* a transfer cut short by the flag is no failure of its own */
+                if (ret < 0 && d->err == NULL && !atomic_load(&d->cancel)) {
+                        d->err = e;
+                        e = NULL;
+                }
+                if (ret < 0)
+                        atomic_store(&d->cancel, true);
+                else
+                        d->ready[i] = true;
+                pthread_cond_broadcast(&d->cv);
+                pthread_mutex_unlock(&d->mu);
+                berth_error_release(&e);
+                if (ret < 0)
+                        break;
+        }
+        pthread_mutex_lock(&d->mu);
+        d->running--;
+        pthread_cond_broadcast(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+        return NULL;
+}
+
+/* Start up to PULL_DOWNLOADS workers, each on its own handle to the registry.  With none
+ * started (no thread could be made), the downloads run here, one after the other. */
+static size_t downloads_start(struct downloads *d, const struct reg *r, struct worker *w,
+                              size_t want, berth_error_t *err)
+{
+        size_t n = 0;
+        for (; n < want && n < PULL_DOWNLOADS; n++) {
+                w[n].d = d;
+                if (reg_clone(&w[n].r, r, err) < 0)
+                        break;
+                pthread_mutex_lock(&d->mu);
+                d->running++;
+                pthread_mutex_unlock(&d->mu);
+                int e = pthread_create(&w[n].th, NULL, download_layers, &w[n]);
+                if (e != 0) {
+                        pthread_mutex_lock(&d->mu);
+                        d->running--;
+                        pthread_mutex_unlock(&d->mu);
+                        reg_close(&w[n].r);
+                        log_warn("pull: start a download thread: %s", strerror(e));
+                        break;
+                }
+        }
+        /* fewer workers than hoped for is no failure; none at all: this thread downloads */
+        berth_error_release(err);
+        if (n == 0 && want > 0) {
+                w[0].d = d;
+                if (reg_clone(&w[0].r, r, &d->err) == 0) {
+                        d->running++;
+                        (void) download_layers(&w[0]);
+                        reg_close(&w[0].r);
+                }
+        }
+        return n;
+}
+
+/* Until layer i is in the store; -1 once a download failed (its error in *err). */
+static int downloads_wait(struct downloads *d, size_t i, berth_error_t *err)
+{
+        size_t f = d->first[i];
+        pthread_mutex_lock(&d->mu);
+        while (!d->ready[f] && d->err == NULL && d->running > 0)
+                pthread_cond_wait(&d->cv, &d->mu);
+        int ret = d->ready[f] ? 0 : -1;
+        if (ret < 0) {
+                if (d->err) {
+                        berth_error_release(err);
+                        *err = d->err;
+                        d->err = NULL;
+                } else {
+                        berth_fail(err, EIO, "layer %zu was not downloaded", i);
+                }
+        }
+        pthread_mutex_unlock(&d->mu);
+        return ret;
+}
+
+static void downloads_stop(struct downloads *d, struct worker *w, size_t n)
+{
+        atomic_store(&d->cancel, true);
+        for (size_t i = 0; i < n; i++) {
+                pthread_join(w[i].th, NULL);
+                reg_close(&w[i].r);
+        }
+}
+
+/* dockerd's Extracting count: the compressed bytes read so far, at most one per 512 KiB and
+ * 100 ms (its progress reader's pace). */
+struct extract_tell {
+        const struct reg *r;
+        const char *id;
+        int64_t total, told;
+        double when;
+};
+
+static void extract_read(void *ctx, uint64_t done)
+{
+        struct extract_tell *t = ctx;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        double now = (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+        if ((int64_t) done - t->told <= 512 * 1024 || (int64_t) done >= t->total ||
+            now - t->when < 0.1)
+                return;
+        t->told = (int64_t) done;
+        t->when = now;
+        reg_lock(t->r);
+        t->r->o->bytes_fn(t->r->o->progress_ctx, t->id, "Extracting", (int64_t) done, t->total);
+        reg_unlock(t->r);
+}
+
+/* dockerd extracts each layer it pulled ("Extracting", then "Pull complete") in order, each as
+ * soon as it and those below it are downloaded, while the rest download; so does berth.  A
+ * layer whose content does not match the config's diffID fails the pull, not a later run, and
+ * the first run finds its layers ready.  The layers that were there already were said so
+ * ("Already exists"). */
+static int extract(struct img_store *s, const struct reg *r, const struct img_image *img,
+                   struct downloads *d, berth_error_t *err)
+{
+        for (size_t i = 0; i < img->n_layers && i < d->n; i++) {
+                if (!d->fresh[i])
                         continue;
-                const char *id = short_hex(img->layers[i].digest);
-                int64_t size = img->layers[i].size;
-                if (!o->quiet && o->bytes_fn && size > 0) /* unpacked in one go: one count */
-                        o->bytes_fn(o->progress_ctx, id, "Extracting", size, size);
-                if (img_layer_ensure(s, &img->layers[i], img->diff_ids[i], err) < 0)
+                if (downloads_wait(d, i, err) < 0)
                         return -1;
-                progress(o, "%s: Pull complete", id);
+                char id[13];
+                snprintf(id, sizeof(id), "%s", short_hex(img->layers[i].digest));
+                int64_t size = img->layers[i].size;
+                bool bytes = !r->o->quiet && r->o->bytes_fn && size > 0;
+                struct extract_tell t = {.r = r, .id = id, .total = size};
+                if (img_layer_ensure(s, &img->layers[i], img->diff_ids[i],
+                                     bytes ? extract_read : NULL, &t, err) < 0)
+                        return -1;
+                if (bytes) { /* the last count is always told (current == total) */
+                        reg_lock(r);
+                        r->o->bytes_fn(r->o->progress_ctx, id, "Extracting", size, size);
+                        reg_unlock(r);
+                }
+                progress(r, "%s: Pull complete", id);
         }
         return 0;
+}
+
+/* Lists every layer before the first byte, as dockerd does: there already, or to pull (and
+ * past the first PULL_DOWNLOADS, "Waiting").  Fills d's per-layer tables; returns how many
+ * downloads there are, or -1 for an invalid digest. */
+static ssize_t plan_layers(struct img_store *s, const struct reg *r, json_t *layers,
+                           const char *digest, struct downloads *d, bool *fresh, size_t *first,
+                           berth_error_t *err)
+{
+        size_t i, n = 0;
+        json_t *l;
+        json_array_foreach(layers, i, l)
+        {
+                const char *ld = json_string_value(json_object_get(l, "digest"));
+                if (!img_digest_valid(ld))
+                        return berth_fail(err, EPROTO, "manifest %s has an invalid layer digest",
+                                          digest);
+                first[i] = i;
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(ld, json_string_value(json_object_get(json_array_get(layers, j),
+                                                                         "digest"))) == 0) {
+                                first[i] = j;
+                                break;
+                        }
+                if (first[i] != i) {
+                        fresh[i] = fresh[first[i]];
+                        continue; /* listed twice: told and fetched once */
+                }
+                if (img_blob_exists(s, ld)) {
+                        progress(r, "%s: Already exists", short_hex(ld));
+                        continue;
+                }
+                progress(r, "%s: Pulling fs layer", short_hex(ld));
+                fresh[i] = true;
+                if (n++ >= PULL_DOWNLOADS)
+                        progress(r, "%s: Waiting", short_hex(ld));
+        }
+        d->layers = layers;
+        d->n = json_array_size(layers);
+        d->fresh = fresh;
+        d->first = first;
+        return (ssize_t) n;
 }
 
 int img_pull(struct img_store *s, const char *name, const struct img_registry_opts *o,
@@ -271,17 +496,31 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
         json_t *m = NULL;
         size_t len = 0;
         char digest[IMG_DIGEST_MAX];
-        cleanup_free bool *fresh = NULL; /* per manifest layer: fetched by this pull */
+        pthread_mutex_t tell = PTHREAD_MUTEX_INITIALIZER;
+        struct downloads d = {
+                .s = s, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+        struct worker w[PULL_DOWNLOADS];
+        size_t n_workers = 0;
+        cleanup_free bool *fresh = NULL;   /* per layer: not in the store when this began */
+        cleanup_free size_t *first = NULL; /* per layer: its digest's first listing */
         int ret = -1;
+        struct img_platform want;
+        img_platform_host(&want);
+        if (o->platform && img_platform_parse(o->platform, &want, err) < 0)
+                return berth_wrap(err, "pull `%s`", name);
         if (reg_open(&r, name, o, &ref, err) < 0 || reg_ping(&r, err) < 0)
                 goto out;
-        progress(o, "%s: Pulling from %s", ref, r.repo);
+        r.mu = &tell;
+        r.cancel = &d.cancel;
         if (get_manifest(&r, ref, &body, &len, &mt, digest, err) < 0)
                 goto out;
+        /* once there is a manifest, as dockerd says it: a missing one is an error of its own
+         * (the Engine API's 404), a platform the index lacks comes after this line */
+        progress(&r, "%s: Pulling from %s", ref, r.repo);
         m = json_loadb(body, len, 0, NULL);
         if (json_is_array(json_object_get(m, "manifests"))) {
                 char pick[IMG_DIGEST_MAX];
-                if (pick_platform(m, pick, err) < 0)
+                if (pick_platform(m, &want, pick, err) < 0)
                         goto out;
                 json_decref(m);
                 free(body);
@@ -297,36 +536,16 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
                 berth_fail(err, EPROTO, "manifest %s is not an image manifest (schema 1?)", digest);
                 goto out;
         }
-        size_t i;
-        json_t *d;
-        /* dockerd lists every layer before the first byte: there, or to pull; one at a time
-         * here, so the rest wait (dockerd's "Waiting" past its three at once) */
-        bool first = true;
-        fresh = berth_xcalloc(json_array_size(layers) + 1, sizeof(*fresh));
-        json_array_foreach(layers, i, d)
-        {
-                const char *ld = json_string_value(json_object_get(d, "digest"));
-                if (!img_digest_valid(ld)) {
-                        berth_fail(err, EPROTO, "manifest %s has an invalid layer digest", digest);
-                        goto out;
-                }
-                if (img_blob_exists(s, ld)) {
-                        progress(o, "%s: Already exists", short_hex(ld));
-                        continue;
-                }
-                progress(o, "%s: Pulling fs layer", short_hex(ld));
-                fresh[i] = true;
-                if (!first)
-                        progress(o, "%s: Waiting", short_hex(ld));
-                first = false;
-        }
-        json_array_foreach(layers, i, d)
-        {
-                const char *ld = json_string_value(json_object_get(d, "digest"));
-                json_int_t lsize = json_integer_value(json_object_get(d, "size"));
-                if (fetch_blob(s, &r, ld, (int64_t) lsize, true, err) < 0)
-                        goto out;
-        }
+        size_t n_layers = json_array_size(layers);
+        fresh = berth_xcalloc(n_layers + 1, sizeof(*fresh));
+        first = berth_xcalloc(n_layers + 1, sizeof(*first));
+        d.ready = berth_xcalloc(n_layers + 1, sizeof(*d.ready));
+        ssize_t n_fetch = plan_layers(s, &r, layers, digest, &d, fresh, first, err);
+        /* the workers' blob writers share this store's gc lock, taken here once */
+        if (n_fetch < 0 || img_store_writer_begin(s, err) < 0)
+                goto out;
+        n_workers = downloads_start(&d, &r, w, (size_t) n_fetch, err);
+        /* the config (no layer: it says nothing) comes meanwhile, on this thread's handle */
         const char *cd = json_string_value(json_object_get(cfg, "digest"));
         json_int_t csize = json_integer_value(json_object_get(cfg, "size"));
         if (!img_digest_valid(cd) || fetch_blob(s, &r, cd, (int64_t) csize, false, err) < 0) {
@@ -334,12 +553,13 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
                         berth_fail(err, EPROTO, "manifest %s has an invalid config digest", digest);
                 goto out;
         }
-        /* every blob matched its digest; the layers' diffIDs are checked when they are
-         * unpacked (in the same pass), as Docker and containerd do */
+        /* every blob matches its digest; the layers' diffIDs are checked as they are
+         * unpacked, as Docker and containerd do */
         if (img_blob_put(s, body, len, digest, NULL, err) < 0 ||
-            img_image_load(s, digest, &img, err) < 0 ||
-            extract(s, o, &img, fresh, json_array_size(layers), err) < 0)
+            img_image_load(s, digest, &img, err) < 0 || extract(s, &r, &img, &d, err) < 0)
                 goto out;
+        downloads_stop(&d, w, n_workers);
+        n_workers = 0;
         const char *mtype = json_string_value(json_object_get(m, "mediaType"));
         if (mtype == NULL)
                 mtype = mt ? mt : IMG_MT_OCI_MANIFEST;
@@ -351,16 +571,28 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
         if (img_table_add(s, digest, mtype, (int64_t) len, names, local ? 1 : 0, err) < 0)
                 goto out;
         img_event(s, digest, "pull", local ? local : ref);
-        progress(o, "Digest: %s", digest);
-        progress(o, "Status: Downloaded image for %s/%s%s%s", r.host, r.repo,
+        progress(&r, "Digest: %s", digest);
+        progress(&r, "Status: Downloaded image for %s/%s%s%s", r.host, r.repo,
                  img_digest_valid(ref) ? "@" : ":", ref);
         if (out)
                 memcpy(out, digest, IMG_DIGEST_MAX);
         ret = 0;
 out:
+        downloads_stop(&d, w, n_workers);
+        /* a download's failure is the cause; this thread's own transfer was only cut short */
+        if (ret < 0 && d.err) {
+                berth_error_release(err);
+                *err = d.err;
+                d.err = NULL;
+        }
+        berth_error_release(&d.err);
+        pthread_mutex_destroy(&d.mu);
+        pthread_cond_destroy(&d.cv);
+        free(d.ready);
         json_decref(m);
         img_image_free(&img);
         reg_close(&r);
+        pthread_mutex_destroy(&tell);
         return ret < 0 ? berth_wrap(err, "pull `%s`", name) : 0;
 }
 
@@ -483,10 +715,10 @@ static int push_blob(struct img_store *s, struct reg *r, const char *digest, con
         if (blob_exists(r, digest, &exists, err) < 0)
                 return -1;
         if (exists) {
-                progress(r->o, "%s: Layer already exists", short_hex(digest));
+                progress(r, "%s: Layer already exists", short_hex(digest));
                 return 0;
         }
-        progress(r->o, "%s: Preparing", short_hex(digest));
+        progress(r, "%s: Preparing", short_hex(digest));
         for (int attempt = 0;; attempt++) {
                 berth_error_t sub = NULL;
                 long status = 0;
@@ -497,9 +729,9 @@ static int push_blob(struct img_store *s, struct reg *r, const char *digest, con
                 xfer_end(r);
                 if (up == 0) {
                         if (mounted)
-                                progress(r->o, "%s: Mounted from %s", short_hex(digest), from);
+                                progress(r, "%s: Mounted from %s", short_hex(digest), from);
                         else
-                                progress(r->o, "%s: Pushed", short_hex(digest));
+                                progress(r, "%s: Pushed", short_hex(digest));
                         return 0;
                 }
                 bool again = (status == 0 ? transport_error(sub) : transient(status)) &&
@@ -573,7 +805,7 @@ int img_push(struct img_store *s, const char *image, const char *dest,
                 berth_fail(err, EINVAL, "push needs a tag, not a digest");
                 goto out;
         }
-        progress(o, "The push refers to repository [%s/%s]", r.host, r.repo);
+        progress(&r, "The push refers to repository [%s/%s]", r.host, r.repo);
         from = mount_source(e, &r);
         for (size_t i = img.n_layers; i-- > 0;)
                 if (push_blob(s, &r, img.layers[i].digest, from, err) < 0)
@@ -603,7 +835,7 @@ int img_push(struct img_store *s, const char *image, const char *dest,
                 log_warn("registry stored the manifest as %s, expected %s", resp.docker_digest,
                          img.manifest_digest);
         reg_resp_free(&resp);
-        progress(o, "%s: digest: %s size: %zu", ref, img.manifest_digest, len);
+        progress(&r, "%s: digest: %s size: %zu", ref, img.manifest_digest, len);
         if (out)
                 memcpy(out, img.manifest_digest, IMG_DIGEST_MAX);
         push_event(&img, dest ? dest : image);

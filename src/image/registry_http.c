@@ -67,6 +67,32 @@ int reg_open(struct reg *r, const char *name, const struct img_registry_opts *o,
         return 0;
 }
 
+static char *dup_or_null(const char *s)
+{
+        return s ? berth_xstrdup(s) : NULL;
+}
+
+int reg_clone(struct reg *dst, const struct reg *src, berth_error_t *err)
+{
+        memset(dst, 0, sizeof(*dst));
+        dst->o = src->o;
+        dst->host = dup_or_null(src->host);
+        dst->repo = dup_or_null(src->repo);
+        dst->base = dup_or_null(src->base);
+        dst->verify = src->verify;
+        dst->auth = dup_or_null(src->auth);
+        dst->user = dup_or_null(src->user);
+        dst->password = dup_or_null(src->password);
+        dst->mu = src->mu;
+        dst->cancel = src->cancel;
+        dst->curl = curl_easy_init();
+        if (dst->curl == NULL) {
+                reg_close(dst);
+                return berth_fail(err, ENOMEM, "initialise libcurl");
+        }
+        return 0;
+}
+
 void reg_close(struct reg *r)
 {
         if (r->curl)
@@ -199,6 +225,8 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
                        curl_off_t ulnow)
 {
         struct reg *r = ctx;
+        if (r->cancel && atomic_load(r->cancel))
+                return 1; /* another download of the pull failed: this one ends too */
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         double now = (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
@@ -212,10 +240,14 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
                 if (got - r->xfer_sent > 512 * 1024 && got < total) {
                         r->xfer_last = now;
                         r->xfer_sent = got;
+                        reg_lock(r);
                         r->o->bytes_fn(r->o->progress_ctx, r->xfer_id, "Downloading", got, total);
+                        reg_unlock(r);
                 }
                 return 0;
         }
+        if (r->xfer_label == NULL)
+                return 0; /* only here for the cancel flag */
         bool up = ultotal > 0;
         double done = (double) (up ? ulnow : dlnow), total = (double) (up ? ultotal : dltotal);
         if (total <= 0)
@@ -228,8 +260,10 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
         for (size_t i = 0; i < 50; i++)
                 bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
         bar[50] = '\0';
+        reg_lock(r);
         fprintf(stdout, "\r%s [%s] %s/%s\033[K", r->xfer_label, bar, a, b);
         fflush(stdout);
+        reg_unlock(r);
         return 0;
 }
 
@@ -281,7 +315,7 @@ static int perform(struct reg *r, const struct reg_req *q, const char *url, stru
         curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
-        if (r->xfer_label || r->xfer_id) {
+        if (r->xfer_label || r->xfer_id || r->cancel) {
                 curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
                 curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
                 curl_easy_setopt(c, CURLOPT_XFERINFODATA, r);

@@ -6,6 +6,8 @@
 #define BERTH_IMAGE_REGISTRY_HTTP_H
 
 #include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "image/image.h"
 
@@ -23,6 +25,10 @@ struct reg {
         /* o->bytes_fn's layer (its short id), its size from the manifest, bytes last told */
         const char *xfer_id;
         int64_t xfer_total, xfer_sent;
+        /* a pull's parallel downloads: their clones share its lock on what is told (progress
+         * lines, the tty's bar) and its flag that ends every transfer once one has failed */
+        pthread_mutex_t *mu;
+        const atomic_bool *cancel;
 };
 
 struct reg_resp {
@@ -47,10 +53,24 @@ struct reg_req {
         uint64_t body_size;
 };
 
+static inline void reg_lock(const struct reg *r)
+{
+        if (r->mu)
+                pthread_mutex_lock(r->mu);
+}
+
+static inline void reg_unlock(const struct reg *r)
+{
+        if (r->mu)
+                pthread_mutex_unlock(r->mu);
+}
+
 /* Split a reference into registry host, repository and tag-or-digest; docker.io when no host. */
 int reg_open(struct reg *r, const char *name, const struct img_registry_opts *o, char **ref,
              berth_error_t *err);
 void reg_close(struct reg *r);
+/* A second handle on src's registry (its scheme, credentials and token), for another thread. */
+int reg_clone(struct reg *dst, const struct reg *src, berth_error_t *err);
 /* GET /v2/: find the scheme (https, or http for insecure registries) and prime the auth. */
 int reg_ping(struct reg *r, berth_error_t *err);
 /* One request, re-sent once with credentials after a 401.  Transport failures return -1;

@@ -55,7 +55,7 @@ enum img_driver img_driver_default(void)
 }
 
 static int layer_unpack_once(struct img_store *s, const struct img_desc *blob, const char *diffid,
-                             berth_error_t *err)
+                             struct img_unpack_stats *st, berth_error_t *err)
 {
         cleanup_free char *rel = berth_xasprintf("layers/%s", img_digest_hex(diffid));
         if (faccessat(s->root_fd, rel, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
@@ -79,8 +79,7 @@ static int layer_unpack_once(struct img_store *s, const struct img_desc *blob, c
                         berth_fail(err, errno, "open `%s`", diff);
                 goto out;
         }
-        struct img_unpack_stats st = {0};
-        if (img_layer_unpack(bfd, dfd, diffid, &st, err) < 0) {
+        if (img_layer_unpack(bfd, dfd, diffid, st, err) < 0) {
                 berth_wrap(err, "unpack layer %s", blob->digest);
                 goto out;
         }
@@ -92,7 +91,7 @@ static int layer_unpack_once(struct img_store *s, const struct img_desc *blob, c
                 goto out;
         }
         log_debug("unpacked layer %s: %llu entries, %llu bytes", diffid,
-                  (unsigned long long) st.entries, (unsigned long long) st.bytes);
+                  (unsigned long long) st->entries, (unsigned long long) st->bytes);
         ret = 0;
 out:
         /* after a lost race (another process renamed first) or a failure */
@@ -108,20 +107,23 @@ out:
 }
 
 int img_layer_ensure(struct img_store *s, const struct img_desc *blob, const char *diffid,
-                     berth_error_t *err)
+                     void (*read_fn)(void *ctx, uint64_t done), void *read_ctx, berth_error_t *err)
 {
         if (img_store_writer_begin(s, err) < 0)
                 return -1;
-        return layer_unpack_once(s, blob, diffid, err);
+        struct img_unpack_stats st = {.read_fn = read_fn, .read_ctx = read_ctx};
+        return layer_unpack_once(s, blob, diffid, &st, err);
 }
 
 int img_layers_ensure(struct img_store *s, const struct img_image *img, berth_error_t *err)
 {
         if (img_store_writer_begin(s, err) < 0)
                 return -1;
-        for (size_t i = 0; i < img->n_layers; i++)
-                if (layer_unpack_once(s, &img->layers[i], img->diff_ids[i], err) < 0)
+        for (size_t i = 0; i < img->n_layers; i++) {
+                struct img_unpack_stats st = {0};
+                if (layer_unpack_once(s, &img->layers[i], img->diff_ids[i], &st, err) < 0)
                         return -1;
+        }
         return 0;
 }
 

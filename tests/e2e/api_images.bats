@@ -262,8 +262,12 @@ print(c.images.list(filters={"label": "tier=front"})[0].labels)'
                 assert_output_contains "Download complete"
                 # unpacked by the pull, as dockerd does: Extracting, right before Pull complete
                 [ "${lines[-2]}" = "Extracting" ]
+                # counts of the compressed bytes read, rising, ending at the whole blob
                 [ "$(jq -c --arg id "$id" 'select(.id == $id and .status == "Extracting") |
-                        .progressDetail' <<<"$stream")" = "{\"current\":$size,\"total\":$size}" ]
+                        .progressDetail' <<<"$stream" | tail -1)" = "{\"current\":$size,\"total\":$size}" ]
+                jq -s -e --arg id "$id" --argjson n "$size" '[.[] | select(.id == $id and
+                        .status == "Extracting") | .progressDetail] | all(.total == $n) and
+                        (map(.current) | . == sort)' <<<"$stream" >/dev/null
                 last=$(jq -c --arg id "$id" 'select(.id == $id and .status == "Downloading") |
                         .progressDetail' <<<"$stream" | tail -1)
                 [ "$last" = "{\"current\":$size,\"total\":$size}" ]
@@ -292,6 +296,31 @@ print(c.images.list(filters={"label": "tier=front"})[0].labels)'
         run api_curl -o /dev/null -w '%{http_code}' -X POST \
                 "/v1.41/images/create?fromImage=$r%2Fai%2Fnosuch&tag=1"
         [ "$output" = 404 ]
+        # a platform that is no platform: dockerd's 400 with containerd's words
+        run dk pull --platform nonsense "$r/ai/bb:1"
+        assert_failure 1
+        assert_output_contains 'Error response from daemon: "nonsense": unknown operating system or architecture: invalid argument'
+        run api_curl -o /dev/null -w '%{http_code}' -X POST \
+                "/v1.41/images/create?fromImage=$r%2Fai%2Fbb&tag=1&platform=nonsense"
+        [ "$output" = 400 ]
+        # a single-platform image is this one whatever --platform says, as with dockerd 20.10
+        run dk pull --platform linux/arm64 "$r/ai/bb:1"
+        assert_success
+        # an index without the platform asked for: dockerd's stream, "Pulling from" then the
+        # error, byte for byte
+        if command -v skopeo >/dev/null; then
+                "$BERTH" save --format oci-dir -o "$BATS_TEST_TMPDIR/oci" "$r/ai/bb:1"
+                python3 "$BERTH_TOP/tests/e2e/lib/oci-index.py" "$BATS_TEST_TMPDIR/oci" multi \
+                        linux/amd64
+                skopeo copy -q --all --dest-tls-verify=false "oci:$BATS_TEST_TMPDIR/oci:multi" \
+                        "docker://$r/ai/multi:1"
+                run api_curl -X POST "/v1.41/images/create?fromImage=$r%2Fai%2Fmulti&tag=1&platform=linux%2Fs390x"
+                [ "${lines[0]}" = '{"status":"Pulling from ai/multi","id":"1"}' ]
+                [ "${lines[1]}" = '{"errorDetail":{"message":"no matching manifest for linux/s390x in the manifest list entries"},"error":"no matching manifest for linux/s390x in the manifest list entries"}' ]
+                run dk pull --platform linux/s390x "$r/ai/multi:1"
+                assert_failure 1
+                assert_output_contains "no matching manifest for linux/s390x in the manifest list entries"
+        fi
         run dk push "$r/ai/notlocal:1"
         assert_failure 1
         assert_output_contains "An image does not exist locally with the tag: $r/ai/notlocal"

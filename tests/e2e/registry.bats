@@ -255,7 +255,7 @@ registry_behind_proxy() {
         [ -z "$(ls "$BERTH_DATA_DIR/images/blobs/sha256")" ]
 }
 
-@test "registry: an image index (manifest list) resolves to this host's platform" {
+@test "registry: an image index (manifest list) resolves to this host's platform, or --platform's" {
         require_cmd skopeo
         port=$(free_port)
         start_registry "$BATS_TEST_TMPDIR/reg" "$port"
@@ -263,23 +263,10 @@ registry_behind_proxy() {
         import_busybox idx:1
         id=$("$BERTH" images -q --no-trunc)
         "$BERTH" save --format oci-dir -o "$BATS_TEST_TMPDIR/oci" idx:1
-        # wrap the image in an index: arm64 first (a config-less decoy), then amd64
-        python3 - "$BATS_TEST_TMPDIR/oci" <<'PY'
-import hashlib, json, os, sys
-d = sys.argv[1]
-idx = json.load(open(os.path.join(d, "index.json")))
-m = dict(idx["manifests"][0]); m.pop("annotations", None)
-arm = dict(m); arm["platform"] = {"os": "linux", "architecture": "arm64"}
-amd = dict(m); amd["platform"] = {"os": "linux", "architecture": "amd64"}
-body = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-                   "manifests": [arm, amd]}).encode()
-h = hashlib.sha256(body).hexdigest()
-open(os.path.join(d, "blobs", "sha256", h), "wb").write(body)
-idx["manifests"] = [{"mediaType": "application/vnd.oci.image.index.v1+json",
-                     "digest": "sha256:" + h, "size": len(body),
-                     "annotations": {"org.opencontainers.image.ref.name": "multi"}}]
-json.dump(idx, open(os.path.join(d, "index.json"), "w"))
-PY
+        # wrap the image in an index: arm64 first (the same layers, a config that says arm64),
+        # then amd64
+        python3 "$BERTH_TOP/tests/e2e/lib/oci-index.py" "$BATS_TEST_TMPDIR/oci" multi \
+                linux/arm64/v8 linux/amd64
         run skopeo copy --all --dest-tls-verify=false "oci:$BATS_TEST_TMPDIR/oci:multi" "docker://$r/idx/multi:1"
         assert_success
         "$BERTH" rmi idx:1 >/dev/null
@@ -287,10 +274,73 @@ PY
         assert_success
         run "$BERTH" image inspect -f '{{.Id}} {{.Architecture}}' "$r/idx/multi:1"
         [ "$output" = "$id amd64" ]
+        # --platform picks another entry (its variant may be left out), with dockerd's words
+        # for one the index lacks and containerd's for one that is no platform
+        run "$BERTH" pull --platform linux/arm64 "$r/idx/multi:1"
+        assert_success
+        run "$BERTH" image inspect -f '{{.Architecture}}' "$r/idx/multi:1"
+        [ "$output" = arm64 ]
+        run "$BERTH" pull --platform linux/s390x "$r/idx/multi:1"
+        assert_failure 1
+        assert_output_contains "no matching manifest for linux/s390x in the manifest list entries"
+        run "$BERTH" pull --platform nonsense "$r/idx/multi:1"
+        assert_failure 1
+        assert_output_contains '"nonsense": unknown operating system or architecture: invalid argument'
+        run "$BERTH" pull --platform linux/amd64 "$r/idx/multi:1"
+        assert_success
+        run "$BERTH" image inspect -f '{{.Id}} {{.Architecture}}' "$r/idx/multi:1"
+        [ "$output" = "$id amd64" ]
+        "$BERTH" image prune -f >/dev/null # the arm64 image, untagged by the last pull
         # and the same index in an OCI layout loads too
         "$BERTH" rmi -f "$id" >/dev/null
         run "$BERTH" load -i "$BATS_TEST_TMPDIR/oci"
         assert_success
         run "$BERTH" images -q --no-trunc
         [ "$output" = "$id" ]
+}
+
+@test "registry: layers download three at once (dockerd's limit), the rest wait; extraction in order" {
+        registry_behind_proxy slow
+        p="127.0.0.1:$pport"
+        import_busybox base:1
+        ctx="$BATS_TEST_TMPDIR/ctx"
+        mkdir -p "$ctx"
+        printf 'FROM base:1\n' >"$ctx/Containerfile"
+        for i in 1 2 3 4 5; do
+                # incompressible, so that each layer blob is well over the proxy's 16 KiB
+                head -c 65536 /dev/urandom >"$ctx/f$i"
+                printf 'COPY f%s /f%s\n' "$i" "$i" >>"$ctx/Containerfile"
+        done
+        "$BERTH" build -q -t "$p/par/six:1" "$ctx" >/dev/null
+        digest=$("$BERTH" image inspect -f '{{.Id}}' "$p/par/six:1")
+        "$BERTH" push -q "$p/par/six:1"
+        "$BERTH" rmi "$p/par/six:1" base:1 >/dev/null
+        "$BERTH" image prune -af >/dev/null 2>&1 || true
+        [ -z "$(ls "$BERTH_DATA_DIR/images/blobs/sha256")" ]
+        : >"$BATS_TEST_TMPDIR/proxy.log"
+        start=$(date +%s%N)
+        run "$BERTH" pull "$p/par/six:1"
+        took=$((($(date +%s%N) - start) / 1000000))
+        assert_success
+        echo "$output"
+        echo "took ${took} ms"
+        # six layers: all listed first, the three past the first three wait
+        [ "$(grep -c 'Pulling fs layer' <<<"$output")" = 6 ]
+        [ "$(grep -c 'Waiting' <<<"$output")" = 3 ]
+        [ "$(grep -c 'Pull complete' <<<"$output")" = 6 ]
+        # never more than three layers at once, and three did overlap
+        grep 'layers at once' "$BATS_TEST_TMPDIR/proxy.log" | tail -1
+        [ "$(grep 'layers at once' "$BATS_TEST_TMPDIR/proxy.log" | tail -1)" = "layers at once 3" ]
+        # six held 0.6 s each: one at a time would take 3.6 s; three at once ~1.2 s
+        [ "$took" -lt 3000 ]
+        # extracted bottom-up: Pull complete in the manifest's layer order
+        want=$("$BERTH" image inspect -f '{{range .RootFS.Layers}}{{.}} {{end}}' "$p/par/six:1" | wc -w)
+        [ "$want" = 6 ]
+        order=$(grep 'Pull complete' <<<"$output" | cut -d: -f1 | tr '\n' ' ')
+        mdigest=$("$BERTH" images --format '{{.Digest}}' "$p/par/six:1")
+        layers=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(" ".join(l["digest"][7:19] for l in m["layers"]), end=" ")' \
+                "$BERTH_DATA_DIR/images/blobs/sha256/${mdigest#sha256:}")
+        [ "$order" = "$layers" ]
+        [ "$("$BERTH" image inspect -f '{{.Id}}' "$p/par/six:1")" = "$digest" ]
+        "$BERTH" run --rm "$p/par/six:1" sh -c 'wc -c /f1 /f5' | grep -q '65536 /f5'
 }

@@ -169,6 +169,22 @@ static const char *bad_diffid(void)
         return "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 }
 
+/* What an unpack told of its reading: rising counts, the last one the whole blob. */
+struct reads {
+        uint64_t last;
+        size_t n;
+        bool rising;
+};
+
+static void count_read(void *ctx, uint64_t done)
+{
+        struct reads *r = ctx;
+        if (done < r->last)
+                r->rising = false;
+        r->last = done;
+        r->n++;
+}
+
 static void test_diffid(void)
 {
         berth_error_t err = NULL;
@@ -206,8 +222,14 @@ static void test_diffid(void)
         for (size_t i = 0; i < 3; i++) {
                 int dfd = open(top2, O_RDONLY | O_DIRECTORY);
                 lseek(fds[i], 0, SEEK_SET);
-                is_int(img_layer_unpack(fds[i], dfd, d1, NULL, &err), 0,
+                struct reads rd = {.rising = true};
+                struct img_unpack_stats us = {.read_fn = count_read, .read_ctx = &rd};
+                is_int(img_layer_unpack(fds[i], dfd, d1, &us, &err), 0,
                        "unpack with the right diffID");
+                struct stat fst;
+                ok(fstat(fds[i], &fst) == 0 && rd.n > 0 && rd.rising &&
+                           rd.last == (uint64_t) fst.st_size,
+                   "the reads told rise to the blob's size");
                 lseek(fds[i], 0, SEEK_SET);
                 is_int(img_layer_unpack(fds[i], dfd, raw[0] ? bad_diffid() : d1, NULL, &err), -1,
                        "unpack with a wrong diffID refused");

@@ -47,6 +47,51 @@ static void test_refs(void)
         free(tag);
 }
 
+static void test_platforms(void)
+{
+        berth_error_t err = NULL;
+        static const struct {
+                const char *in, *want;
+        } good[] = {
+                {"linux/arm64", "linux/arm64"},     {"linux/arm64/v8", "linux/arm64"},
+                {"LINUX/AMD64", "linux/amd64"},     {"linux/x86_64", "linux/amd64"},
+                {"aarch64", "linux/arm64"},         {"linux/arm/v7", "linux/arm/v7"},
+                {"armhf", "linux/arm/v7"},          {"windows/amd64", "windows/amd64"},
+                {"linux/riscv64", "linux/riscv64"},
+        };
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(good); i++) {
+                struct img_platform p;
+                char name[128] = "";
+                is_int(img_platform_parse(good[i].in, &p, &err), 0, good[i].in);
+                img_platform_format(&p, name, sizeof(name));
+                is_str(name, good[i].want, "normalised");
+                berth_error_release(&err);
+        }
+        struct img_platform p;
+        is_int(img_platform_parse("linux", &p, &err), 0, "an os alone");
+        is_str(p.arch, img_host_arch(), "takes this host's architecture");
+        static const char *const bad[] = {
+                "",        "foo",          "/arm64",    "linux/", "linux//arm64",
+                "a/b/c/d", "linux/amd 64", "linux/$(x)"};
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(bad); i++) {
+                is_int(img_platform_parse(bad[i], &p, &err), -1, "bad platform refused");
+                ok(err && strstr(berth_error_msg(err), "unknown operating system or architecture"),
+                   "with containerd's words");
+                berth_error_release(&err);
+        }
+        img_platform_parse("linux/arm64", &p, &err);
+        ok(img_platform_match(&p, "linux", "arm64", "v8"), "arm64 matches arm64/v8");
+        ok(img_platform_match(&p, "linux", "aarch64", NULL), "and aarch64");
+        ok(!img_platform_match(&p, "linux", "amd64", NULL), "not amd64");
+        ok(!img_platform_match(&p, "windows", "arm64", NULL), "not another os");
+        ok(!img_platform_match(&p, NULL, "arm64", NULL), "not a missing os");
+        img_platform_parse("linux/arm/v7", &p, &err);
+        ok(!img_platform_match(&p, "linux", "arm", "v6"), "a named variant must match");
+        ok(img_platform_match(&p, "linux", "arm", "v7"), "the same variant matches");
+        img_platform_parse("linux/arm", &p, &err);
+        ok(img_platform_match(&p, "linux", "arm", "v6"), "no variant named: any");
+}
+
 int main(void)
 {
         berth_error_t err = NULL;
@@ -113,6 +158,7 @@ int main(void)
         img_table_free(&t);
 
         test_refs();
+        test_platforms();
         /* Go's RFC3339Nano (no trailing zeros), else skopeo's rewrite changes the ID */
         bool go_time = true;
         for (int i = 0; i < 50; i++) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/api.sh — the Docker Engine API, driven by the same docker CLI 28.2, against berth's
 # `system service`, dockerd 20.10 and `podman system service` in one hyperfine run each:
-# `run --rm IMG true`, `exec`, `ps -a` with 100 containers, `logs` of 10,000 lines, curl of
+# `run --rm IMG true`, `exec`, `ps -a` with 100 containers (and the docker CLI's own floor for
+# it, against a server that answers from memory), `logs` of 10,000 lines, curl of
 # GET /_ping and /containers/json, and the idle RSS of each service (dockerd with its
 # containerd).
 #
@@ -111,8 +112,16 @@ table "docker logs of 10,000 lines"
 for s in "${names[@]}"; do
         for i in $(seq 98); do dk "$s" create --network none bench/busybox true >/dev/null; done
 done
+# "floor": the same docker CLI against a server that answers from memory what berth answered
+# (bench/canned_api.py): the client's own cost, below which no service can bring this row
+python3 "$top/bench/canned_api.py" "$work/floor.sock" "$work/berth.sock" \
+        "/v1.41/containers/json?all=1" >"$work/floor.log" 2>&1 &
+pids+=($!)
+wait_sock "$work/floor.sock"
+names+=(floor)
 hf "@S@ ps -a"
-table "docker ps -a with 100 containers"
+unset 'names[-1]'
+table "docker ps -a with 100 containers (floor: a server answering from memory)"
 
 hf "curl -s --unix-socket @SOCK@ http://d/_ping"
 table "curl GET /_ping"

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,9 +164,7 @@ static char *path_stat_header(const char *path, const struct stat *st, const cha
                               mtime, "linkTarget", link ? link : "");
         char *text = json_dumps(j, JSON_COMPACT);
         json_decref(j);
-        size_t n = strlen(text);
-        char *b64 = berth_xcalloc(1, 4 * ((n + 2) / 3) + 1);
-        EVP_EncodeBlock((unsigned char *) b64, (const unsigned char *) text, (int) n);
+        char *b64 = img_base64_encode(text, strlen(text));
         free(text);
         return b64;
 }

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,14 +156,11 @@ static void registry_auth(struct api_req *r, struct xfer *x)
         while (k % 4)
                 b64[k++] = '=';
         b64[k] = '\0';
-        cleanup_free unsigned char *raw = berth_xmalloc(k + 1);
-        int got = EVP_DecodeBlock(raw, (const unsigned char *) b64, (int) k);
-        if (got < 0)
+        size_t got = 0;
+        cleanup_free char *raw = img_base64_decode(b64, &got);
+        if (raw == NULL)
                 return;
-        /* EVP_DecodeBlock counts the padding as zero bytes */
-        while (got > 0 && raw[got - 1] == '\0')
-                got--;
-        json_t *j = json_loadb((const char *) raw, (size_t) got, 0, NULL);
+        json_t *j = json_loadb(raw, got, 0, NULL);
         const char *u = json_string_value(json_object_get(j, "username"));
         const char *p = json_string_value(json_object_get(j, "password"));
         if (u && *u && p) {

@@ -2,7 +2,6 @@
  *   {"auths": {"127.0.0.1:5000": {"auth": "<base64 of user:password>"}}}
  * kept in one file, mode 0600, rewritten atomically. */
 #include <errno.h>
-#include <openssl/evp.h>
 #include <string.h>
 
 #include "common/util.h"
@@ -49,22 +48,14 @@ int img_auth_get(const char *auth_file, const char *registry, char **user, char 
                 return -1;
         const char *b64 = json_string_value(
                 json_object_get(json_object_get(json_object_get(j, "auths"), registry), "auth"));
-        if (b64) {
-                size_t n = strlen(b64);
-                cleanup_free unsigned char *raw = berth_xcalloc(1, n + 4);
-                int got = EVP_DecodeBlock(raw, (const unsigned char *) b64, (int) n);
-                if (got > 0) {
-                        /* EVP_DecodeBlock counts the padding as zero bytes */
-                        while (got > 0 && raw[got - 1] == '\0')
-                                got--;
-                        raw[got] = '\0';
-                        char *colon = strchr((char *) raw, ':');
-                        if (colon) {
-                                *colon = '\0';
-                                *user = berth_xstrdup((char *) raw);
-                                *password = berth_xstrdup(colon + 1);
-                        }
-                }
+        size_t got = 0;
+        cleanup_free char *raw = b64 ? img_base64_decode(b64, &got) : NULL;
+        char *colon = raw ? strchr(raw, ':') : NULL;
+        if (colon) {
+                *colon = '\0';
+                *user = berth_xstrdup(raw);
+                *password = berth_xstrdup(colon + 1);
+                explicit_bzero(raw, got);
         }
         json_decref(j);
         return 0;
@@ -77,9 +68,8 @@ int img_auth_put(const char *auth_file, const char *registry, const char *user,
         if (j == NULL)
                 return -1;
         cleanup_free char *plain = berth_xasprintf("%s:%s", user, password);
-        size_t n = strlen(plain);
-        cleanup_free char *b64 = berth_xcalloc(1, 4 * ((n + 2) / 3) + 1);
-        EVP_EncodeBlock((unsigned char *) b64, (const unsigned char *) plain, (int) n);
+        cleanup_free char *b64 = img_base64_encode(plain, strlen(plain));
+        explicit_bzero(plain, strlen(plain));
         json_object_set_new(json_object_get(j, "auths"), registry, json_pack("{s:s}", "auth", b64));
         int ret = auth_save(auth_file, j, err);
         json_decref(j);

@@ -1,44 +1,37 @@
-/* digest.c — sha256 digests ("sha256:<hex>") through OpenSSL's libcrypto. */
-#include <openssl/evp.h>
+/* digest.c — sha256 digests ("sha256:<hex>") and base64, through GNU Nettle (nettle_dl.c). */
+#include <nettle/base64.h>
+#include <nettle/sha2.h>
 #include <string.h>
 
 #include "common/util.h"
 #include "image/image.h"
 
 struct img_sha256 {
-        EVP_MD_CTX *ctx;
+        struct sha256_ctx ctx;
 };
 
 struct img_sha256 *img_sha256_new(void)
 {
         struct img_sha256 *h = berth_xcalloc(1, sizeof(*h));
-        h->ctx = EVP_MD_CTX_new();
-        if (h->ctx == NULL || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
-                fprintf(stderr, "berth: OpenSSL cannot initialise sha256\n");
-                abort();
-        }
+        sha256_init(&h->ctx);
         return h;
 }
 
 void img_sha256_update(struct img_sha256 *h, const void *buf, size_t len)
 {
         if (len)
-                EVP_DigestUpdate(h->ctx, buf, len);
+                sha256_update(&h->ctx, len, buf);
 }
 
 void img_sha256_free(struct img_sha256 *h)
 {
-        if (h == NULL)
-                return;
-        EVP_MD_CTX_free(h->ctx);
         free(h);
 }
 
 void img_sha256_final(struct img_sha256 *h, char out[IMG_DIGEST_MAX])
 {
-        unsigned char md[32];
-        unsigned int n = 0;
-        EVP_DigestFinal_ex(h->ctx, md, &n);
+        uint8_t md[SHA256_DIGEST_SIZE];
+        sha256_digest(&h->ctx, sizeof(md), md);
         memcpy(out, "sha256:", 7);
         for (unsigned i = 0; i < 32; i++) {
                 static const char hex[] = "0123456789abcdef";
@@ -54,6 +47,30 @@ void img_sha256_digest(const void *buf, size_t len, char out[IMG_DIGEST_MAX])
         struct img_sha256 *h = img_sha256_new();
         img_sha256_update(h, buf, len);
         img_sha256_final(h, out);
+}
+
+char *img_base64_encode(const void *buf, size_t len)
+{
+        char *out = berth_xmalloc(BASE64_ENCODE_RAW_LENGTH(len) + 1);
+        base64_encode_raw(out, len, buf);
+        out[BASE64_ENCODE_RAW_LENGTH(len)] = '\0';
+        return out;
+}
+
+void *img_base64_decode(const char *b64, size_t *len)
+{
+        size_t n = strlen(b64);
+        uint8_t *out = berth_xmalloc(BASE64_DECODE_LENGTH(n) + 1);
+        struct base64_decode_ctx ctx;
+        base64_decode_init(&ctx);
+        size_t got = 0;
+        if (!base64_decode_update(&ctx, &got, out, n, b64) || !base64_decode_final(&ctx)) {
+                free(out);
+                return NULL;
+        }
+        out[got] = '\0';
+        *len = got;
+        return out;
 }
 
 bool img_digest_valid(const char *d)

@@ -44,13 +44,17 @@
 
 /* ---- digests (digest.c) ---- */
 
-struct img_sha256; /* incremental hashing (OpenSSL EVP) */
+struct img_sha256; /* incremental hashing (GNU Nettle) */
 struct img_sha256 *img_sha256_new(void);
 void img_sha256_update(struct img_sha256 *h, const void *buf, size_t len);
 /* Writes "sha256:<hex>" and frees h. */
 void img_sha256_final(struct img_sha256 *h, char out[IMG_DIGEST_MAX]);
 void img_sha256_free(struct img_sha256 *h);
 void img_sha256_digest(const void *buf, size_t len, char out[IMG_DIGEST_MAX]);
+/* Standard base64 without line breaks, NUL-terminated (caller frees). */
+char *img_base64_encode(const void *buf, size_t len);
+/* Decoded, with a NUL after the *len bytes (caller frees); NULL if b64 is not base64. */
+void *img_base64_decode(const char *b64, size_t *len);
 
 /* "sha256:" followed by exactly 64 lowercase hex digits. */
 bool img_digest_valid(const char *digest);

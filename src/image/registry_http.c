@@ -1,7 +1,6 @@
 /* registry_http.c — HTTP for the registry client: libcurl (loaded on first use, curl_dl.c),
  * TLS, auth (registry_http.h). */
 #include <ctype.h>
-#include <openssl/evp.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -376,11 +375,11 @@ static void set_basic(struct reg *r)
 {
         cleanup_free char *plain = berth_xasprintf("%s:%s", r->user, r->password);
         size_t n = strlen(plain);
-        cleanup_free char *b64 = berth_xcalloc(1, 4 * ((n + 2) / 3) + 1);
-        EVP_EncodeBlock((unsigned char *) b64, (const unsigned char *) plain, (int) n);
+        cleanup_free char *b64 = img_base64_encode(plain, n);
         free(r->auth);
         r->auth = berth_xasprintf("Authorization: Basic %s", b64);
         explicit_bzero(plain, n);
+        explicit_bzero(b64, strlen(b64));
 }
 
 /* Answer a 401's challenge: Basic with stored credentials, or a Bearer token. */

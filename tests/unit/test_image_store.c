@@ -47,6 +47,34 @@ static void test_refs(void)
         free(tag);
 }
 
+static void test_digest_base64(void)
+{
+        char d[IMG_DIGEST_MAX];
+        img_sha256_digest("abc", 3, d);
+        is_str(d, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+               "sha256 of abc (FIPS 180-2's vector)");
+        img_sha256_digest("", 0, d);
+        is_str(d, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+               "sha256 of nothing");
+        static const struct {
+                const char *plain, *b64;
+        } v[] = {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
+                 {"alice:s3cret", "YWxpY2U6czNjcmV0"}};
+        for (size_t i = 0; i < BERTH_ARRAY_SIZE(v); i++) {
+                char *e = img_base64_encode(v[i].plain, strlen(v[i].plain));
+                is_str(e, v[i].b64, "base64 encode");
+                size_t n = 99;
+                char *back = img_base64_decode(e, &n);
+                ok(back && n == strlen(v[i].plain) && strcmp(back, v[i].plain) == 0,
+                   "base64 decode gives it back, NUL-terminated");
+                free(e);
+                free(back);
+        }
+        size_t n;
+        ok(img_base64_decode("Zm9v!", &n) == NULL, "not base64: NULL");
+        ok(img_base64_decode("Zm9", &n) == NULL, "cut short: NULL");
+}
+
 static void test_platforms(void)
 {
         berth_error_t err = NULL;
@@ -159,6 +187,7 @@ int main(void)
 
         test_refs();
         test_platforms();
+        test_digest_base64();
         /* Go's RFC3339Nano (no trailing zeros), else skopeo's rewrite changes the ID */
         bool go_time = true;
         for (int i = 0; i < 50; i++) {

@@ -47,23 +47,20 @@
         F(int, gnutls_certificate_verify_peers2, (gnutls_session_t session, unsigned int *status), \
           (session, status))
 
-#define ENUM_F(ret, name, params, args) I_##name,
-#define ENUM_V(name, params, args)      I_##name,
 enum {
-        MHD_FNS(ENUM_F, ENUM_V) I_MHD_start_daemon_va,
+        MHD_FNS(BERTH_DL_ENUM_F, BERTH_DL_ENUM_V) I_MHD_start_daemon_va,
         I_MHD_get_connection_info,
         I_MHD_upgrade_action,
         N_MHD_FNS
 };
-enum { TLS_FNS(ENUM_F, ENUM_V) N_TLS_FNS };
+enum { TLS_FNS(BERTH_DL_ENUM_F, BERTH_DL_ENUM_V) N_TLS_FNS };
 
-#define NAME_F(ret, name, params, args) #name,
-#define NAME_V(name, params, args)      #name,
-static const char *const mhd_names[] = {MHD_FNS(NAME_F, NAME_V) "MHD_start_daemon_va",
-                                        "MHD_get_connection_info", "MHD_upgrade_action"};
+static const char *const mhd_names[] = {
+        MHD_FNS(BERTH_DL_NAME_F, BERTH_DL_NAME_V) "MHD_start_daemon_va", "MHD_get_connection_info",
+        "MHD_upgrade_action"};
 static void *mhd_slots[N_MHD_FNS];
 static struct berth_dl mhd = BERTH_DL_INIT(MHD_SONAME, mhd_names, mhd_slots);
-static const char *const tls_names[] = {TLS_FNS(NAME_F, NAME_V)};
+static const char *const tls_names[] = {TLS_FNS(BERTH_DL_NAME_F, BERTH_DL_NAME_V)};
 static void *tls_slots[N_TLS_FNS];
 static struct berth_dl tls = BERTH_DL_INIT(GNUTLS_SONAME, tls_names, tls_slots);
 

@@ -53,6 +53,28 @@ struct berth_dl {
         }
 // NOLINTEND(bugprone-macro-parentheses)
 
+/* A library's functions listed once as an X-macro, FNS(F, V): F(ret, name, params, args) for
+ * each that returns a value, V(name, params, args) for each that returns none.  These make
+ * the slot enum (I_<name>), the symbol names and, for a struct berth_dl named lib, the
+ * trampolines from that one list. */
+#define BERTH_DL_ENUM_F(ret, name, params, args) I_##name,
+#define BERTH_DL_ENUM_V(name, params, args)      I_##name,
+#define BERTH_DL_NAME_F(ret, name, params, args) #name,
+#define BERTH_DL_NAME_V(name, params, args)      #name,
+#define BERTH_DL_TRAMPOLINE_F(ret, name, params, args) \
+        BERTH_DL_FN(lib, I_##name, ret, name, params, args)
+#define BERTH_DL_TRAMPOLINE_V(name, params, args) \
+        BERTH_DL_VOID_FN(lib, I_##name, name, params, args)
+
+/* The whole of a library whose functions are all in FNS: its struct berth_dl lib and a
+ * trampoline for each. */
+#define BERTH_DL_LIBRARY(soname, FNS)                                               \
+        enum { FNS(BERTH_DL_ENUM_F, BERTH_DL_ENUM_V) N_FNS };                       \
+        static const char *const names[] = {FNS(BERTH_DL_NAME_F, BERTH_DL_NAME_V)}; \
+        static void *slots[N_FNS];                                                  \
+        static struct berth_dl lib = BERTH_DL_INIT(soname, names, slots);           \
+        FNS(BERTH_DL_TRAMPOLINE_F, BERTH_DL_TRAMPOLINE_V)
+
 /* Load the library and resolve every symbol, once per process (thread-safe); later calls
  * return the first call's result.  For callers that can report failure (libcurl: pull, push). */
 int berth_dl_load(struct berth_dl *l, berth_error_t *err);

@@ -90,19 +90,14 @@
         F(int, archive_write_set_bytes_in_last_block, (struct archive * a0, int a1), (a0, a1))     \
         F(int, archive_write_set_format_pax_restricted, (struct archive * a0), (a0))
 
-#define ENUM_F(ret, name, params, args) I_##name,
-#define ENUM_V(name, params, args)      I_##name,
-enum { ARCHIVE_FNS(ENUM_F, ENUM_V) I_archive_set_error, N_FNS };
+enum { ARCHIVE_FNS(BERTH_DL_ENUM_F, BERTH_DL_ENUM_V) I_archive_set_error, N_FNS };
 
-#define NAME_F(ret, name, params, args) #name,
-#define NAME_V(name, params, args)      #name,
-static const char *const names[] = {ARCHIVE_FNS(NAME_F, NAME_V) "archive_set_error"};
+static const char *const names[] = {
+        ARCHIVE_FNS(BERTH_DL_NAME_F, BERTH_DL_NAME_V) "archive_set_error"};
 static void *slots[N_FNS];
 static struct berth_dl lib = BERTH_DL_INIT(ARCHIVE_SONAME, names, slots);
 
-#define TRAMPOLINE_F(ret, name, params, args) BERTH_DL_FN(lib, I_##name, ret, name, params, args)
-#define TRAMPOLINE_V(name, params, args)      BERTH_DL_VOID_FN(lib, I_##name, name, params, args)
-ARCHIVE_FNS(TRAMPOLINE_F, TRAMPOLINE_V)
+ARCHIVE_FNS(BERTH_DL_TRAMPOLINE_F, BERTH_DL_TRAMPOLINE_V)
 
 /* Variadic: formatted here, passed on as a plain string. */
 void archive_set_error(struct archive *a, int err, const char *fmt, ...)

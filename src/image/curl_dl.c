@@ -22,13 +22,9 @@
         F(struct curl_slist *, curl_slist_append, (struct curl_slist * l, const char *s), (l, s)) \
         V(curl_slist_free_all, (struct curl_slist * l), (l))
 
-#define ENUM_F(ret, name, params, args) I_##name,
-#define ENUM_V(name, params, args)      I_##name,
-enum { CURL_FNS(ENUM_F, ENUM_V) I_curl_easy_setopt, I_curl_easy_getinfo, N_FNS };
+enum { CURL_FNS(BERTH_DL_ENUM_F, BERTH_DL_ENUM_V) I_curl_easy_setopt, I_curl_easy_getinfo, N_FNS };
 
-#define NAME_F(ret, name, params, args) #name,
-#define NAME_V(name, params, args)      #name,
-static const char *const names[] = {CURL_FNS(NAME_F, NAME_V) "curl_easy_setopt",
+static const char *const names[] = {CURL_FNS(BERTH_DL_NAME_F, BERTH_DL_NAME_V) "curl_easy_setopt",
                                     "curl_easy_getinfo"};
 static void *slots[N_FNS];
 static struct berth_dl lib = BERTH_DL_INIT(CURL_SONAME, names, slots);
@@ -40,9 +36,7 @@ int img_curl_load(berth_error_t *err)
         return 0;
 }
 
-#define TRAMPOLINE_F(ret, name, params, args) BERTH_DL_FN(lib, I_##name, ret, name, params, args)
-#define TRAMPOLINE_V(name, params, args)      BERTH_DL_VOID_FN(lib, I_##name, name, params, args)
-CURL_FNS(TRAMPOLINE_F, TRAMPOLINE_V)
+CURL_FNS(BERTH_DL_TRAMPOLINE_F, BERTH_DL_TRAMPOLINE_V)
 
 typedef CURLcode (*setopt_fn)(CURL *, CURLoption, ...);
 

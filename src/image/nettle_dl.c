@@ -28,16 +28,4 @@
           (ctx, dst_length, dst, src_length, src))                                                \
         F(int, nettle_base64_decode_final, (struct base64_decode_ctx * ctx), (ctx))
 
-#define ENUM_F(ret, name, params, args) I_##name,
-#define ENUM_V(name, params, args)      I_##name,
-enum { NETTLE_FNS(ENUM_F, ENUM_V) N_FNS };
-
-#define NAME_F(ret, name, params, args) #name,
-#define NAME_V(name, params, args)      #name,
-static const char *const names[] = {NETTLE_FNS(NAME_F, NAME_V)};
-static void *slots[N_FNS];
-static struct berth_dl lib = BERTH_DL_INIT(NETTLE_SONAME, names, slots);
-
-#define TRAMPOLINE_F(ret, name, params, args) BERTH_DL_FN(lib, I_##name, ret, name, params, args)
-#define TRAMPOLINE_V(name, params, args)      BERTH_DL_VOID_FN(lib, I_##name, name, params, args)
-NETTLE_FNS(TRAMPOLINE_F, TRAMPOLINE_V)
+BERTH_DL_LIBRARY(NETTLE_SONAME, NETTLE_FNS)

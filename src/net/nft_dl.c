@@ -21,16 +21,4 @@
         V(nft_ctx_output_set_flags, (struct nft_ctx * ctx, unsigned int flags), (ctx, flags)) \
         F(int, nft_run_cmd_from_buffer, (struct nft_ctx * nft, const char *buf), (nft, buf))
 
-#define ENUM_F(ret, name, params, args) I_##name,
-#define ENUM_V(name, params, args)      I_##name,
-enum { NFT_FNS(ENUM_F, ENUM_V) N_FNS };
-
-#define NAME_F(ret, name, params, args) #name,
-#define NAME_V(name, params, args)      #name,
-static const char *const names[] = {NFT_FNS(NAME_F, NAME_V)};
-static void *slots[N_FNS];
-static struct berth_dl lib = BERTH_DL_INIT(NFT_SONAME, names, slots);
-
-#define TRAMPOLINE_F(ret, name, params, args) BERTH_DL_FN(lib, I_##name, ret, name, params, args)
-#define TRAMPOLINE_V(name, params, args)      BERTH_DL_VOID_FN(lib, I_##name, name, params, args)
-NFT_FNS(TRAMPOLINE_F, TRAMPOLINE_V)
+BERTH_DL_LIBRARY(NFT_SONAME, NFT_FNS)

@@ -33,16 +33,16 @@ static void progress(const struct reg *r, const char *fmt, ...)
         va_list ap;
         va_start(ap, fmt);
         reg_lock(r);
-        if (o->progress_fn) {
+        if (o->progress_fn || r->board) {
                 char *line = NULL;
                 if (vasprintf(&line, fmt, ap) >= 0) {
-                        o->progress_fn(o->progress_ctx, line);
+                        if (o->progress_fn)
+                                o->progress_fn(o->progress_ctx, line);
+                        else
+                                reg_board_line(r, line);
                         free(line);
                 }
         } else {
-                /* a parallel download's bar may be on the line: clear it first */
-                if (r->mu && isatty(STDOUT_FILENO))
-                        fputs("\r\033[K", stdout);
                 /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above */
                 vprintf(fmt, ap);
                 putchar('\n');
@@ -52,11 +52,11 @@ static void progress(const struct reg *r, const char *fmt, ...)
         va_end(ap);
 }
 
-/* On a terminal, transfers draw a progress bar (Docker's look); else plain lines. */
+/* On a terminal, a transfer draws its bar on its layer's line of the board (Docker's look). */
 static void xfer_begin(struct reg *r, const char *digest, const char *verb, char *label, size_t len)
 {
         r->xfer_label = NULL;
-        if (r->o->quiet || r->o->progress_fn || !isatty(STDOUT_FILENO))
+        if (r->board == NULL || verb == NULL)
                 return;
         snprintf(label, len, "%.12s: %s", img_digest_hex(digest), verb);
         r->xfer_label = label;
@@ -65,12 +65,7 @@ static void xfer_begin(struct reg *r, const char *digest, const char *verb, char
 
 static void xfer_end(struct reg *r)
 {
-        if (r->xfer_label) {
-                reg_lock(r);
-                fputs("\r\033[K", stdout);
-                reg_unlock(r);
-        }
-        r->xfer_label = NULL;
+        r->xfer_label = NULL; /* the layer's next status line takes the bar's place */
 }
 
 static const char *short_hex(const char *digest)
@@ -175,7 +170,7 @@ static int fetch_blob(struct img_store *s, struct reg *r, const char *digest, in
                 struct reg_resp resp = {.blob = &w};
                 berth_error_t sub = NULL;
                 char label[64];
-                xfer_begin(r, digest, "Downloading", label, sizeof(label));
+                xfer_begin(r, digest, layer ? "Downloading" : NULL, label, sizeof(label));
                 if (bytes) {
                         r->xfer_id = id;
                         r->xfer_total = size;
@@ -508,8 +503,10 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
         img_platform_host(&want);
         if (o->platform && img_platform_parse(o->platform, &want, err) < 0)
                 return berth_wrap(err, "pull `%s`", name);
+        struct reg_board board = {0};
         if (reg_open(&r, name, o, &ref, err) < 0 || reg_ping(&r, err) < 0)
                 goto out;
+        reg_board_start(&r, &board);
         r.mu = &tell;
         r.cancel = &d.cancel;
         if (get_manifest(&r, ref, &body, &len, &mt, digest, err) < 0)
@@ -592,6 +589,7 @@ out:
         json_decref(m);
         img_image_free(&img);
         reg_close(&r);
+        reg_board_free(&board);
         pthread_mutex_destroy(&tell);
         return ret < 0 ? berth_wrap(err, "pull `%s`", name) : 0;
 }
@@ -790,6 +788,7 @@ int img_push(struct img_store *s, const char *image, const char *dest,
         struct img_table t = {0};
         struct img_image img = {0};
         struct reg r = {0};
+        struct reg_board board = {0};
         cleanup_free char *ref = NULL;
         cleanup_free char *body = NULL;
         cleanup_free char *path = NULL;
@@ -801,6 +800,7 @@ int img_push(struct img_store *s, const char *image, const char *dest,
                 goto out;
         if (reg_open(&r, dest ? dest : image, o, &ref, err) < 0 || reg_ping(&r, err) < 0)
                 goto out;
+        reg_board_start(&r, &board);
         if (img_digest_valid(ref)) {
                 berth_fail(err, EINVAL, "push needs a tag, not a digest");
                 goto out;
@@ -844,6 +844,7 @@ out:
         img_image_free(&img);
         img_table_free(&t);
         reg_close(&r);
+        reg_board_free(&board);
         return ret < 0 ? berth_wrap(err, "push `%s`", dest ? dest : image) : 0;
 }
 

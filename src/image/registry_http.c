@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,6 +84,7 @@ int reg_clone(struct reg *dst, const struct reg *src, berth_error_t *err)
         dst->user = dup_or_null(src->user);
         dst->password = dup_or_null(src->password);
         dst->mu = src->mu;
+        dst->board = src->board;
         dst->cancel = src->cancel;
         dst->curl = curl_easy_init();
         if (dst->curl == NULL) {
@@ -245,7 +247,7 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
                 }
                 return 0;
         }
-        if (r->xfer_label == NULL)
+        if (r->xfer_label == NULL || r->board == NULL)
                 return 0; /* only here for the cancel flag */
         bool up = ultotal > 0;
         double done = (double) (up ? ulnow : dlnow), total = (double) (up ? ultotal : dltotal);
@@ -259,11 +261,68 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
         for (size_t i = 0; i < 50; i++)
                 bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
         bar[50] = '\0';
+        char line[160];
+        /* a narrow terminal gets the counts alone, as from the docker CLI: a wrapped line
+         * would break the board's cursor arithmetic */
+        if (r->board->bars)
+                snprintf(line, sizeof(line), "%s [%s] %s/%s", r->xfer_label, bar, a, b);
+        else
+                snprintf(line, sizeof(line), "%s %s/%s", r->xfer_label, a, b);
         reg_lock(r);
-        fprintf(stdout, "\r%s [%s] %s/%s\033[K", r->xfer_label, bar, a, b);
-        fflush(stdout);
+        reg_board_line(r, line);
         reg_unlock(r);
         return 0;
+}
+
+void reg_board_start(struct reg *r, struct reg_board *b)
+{
+        memset(b, 0, sizeof(*b));
+        r->board = NULL;
+        if (r->o->quiet || r->o->progress_fn || !isatty(STDOUT_FILENO))
+                return;
+        struct winsize ws = {0};
+        b->bars = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 110;
+        r->board = b;
+}
+
+void reg_board_free(struct reg_board *b)
+{
+        free(b->rows);
+        memset(b, 0, sizeof(*b));
+}
+
+static bool layer_id(const char *line)
+{
+        for (size_t i = 0; i < 12; i++)
+                if (!isxdigit((unsigned char) line[i]))
+                        return false;
+        return line[12] == ':' && line[13] == ' ';
+}
+
+void reg_board_line(const struct reg *r, const char *line)
+{
+        struct reg_board *b = r->board;
+        bool layer = layer_id(line);
+        size_t i = 0;
+        while (layer && i < b->n && memcmp(b->rows[i].id, line, 12) != 0)
+                i++;
+        if (layer && i < b->n) {
+                /* up to the layer's line, rewritten whole, and back down (the docker CLI's way) */
+                size_t up = b->lines - b->rows[i].row;
+                printf("\033[%zuA\r\033[2K%s\033[%zuB\r", up, line, up);
+        } else {
+                if (layer) {
+                        if (b->n == b->cap) {
+                                b->cap = b->cap ? 2 * b->cap : 16;
+                                b->rows = berth_xrealloc(b->rows, b->cap * sizeof(*b->rows));
+                        }
+                        snprintf(b->rows[b->n].id, sizeof(b->rows[b->n].id), "%.12s", line);
+                        b->rows[b->n++].row = b->lines;
+                }
+                printf("%s\n", line);
+                b->lines++;
+        }
+        fflush(stdout);
 }
 
 static int perform(struct reg *r, const struct reg_req *q, const char *url, struct reg_resp *resp,

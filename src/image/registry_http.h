@@ -11,6 +11,17 @@
 
 #include "image/image.h"
 
+/* Docker's terminal display of a pull or push: a line per layer, each redrawn in place as its
+ * status changes (shared by a pull's workers, used under their lock). */
+struct reg_board {
+        struct reg_board_row {
+                char id[13];
+                size_t row; /* the line's number, counted from the first printed */
+        } * rows;
+        size_t n, cap, lines; /* rows; lines printed so far */
+        bool bars;            /* the terminal has room for bars (the docker CLI's 110 columns) */
+};
+
 struct reg {
         const struct img_registry_opts *o;
         char *host; /* "127.0.0.1:5000" */
@@ -20,8 +31,9 @@ struct reg {
         char *auth; /* the Authorization header in use, if any */
         char *user, *password;
         CURL *curl;
-        const char *xfer_label; /* progress on a tty: "<short digest>: Downloading" */
-        double xfer_last;       /* when the progress line was last drawn */
+        struct reg_board *board; /* on a terminal: its display; else NULL */
+        const char *xfer_label;  /* a transfer drawn on the board: "<short digest>: Downloading" */
+        double xfer_last;        /* when the progress line was last drawn */
         /* o->bytes_fn's layer (its short id), its size from the manifest, bytes last told */
         const char *xfer_id;
         int64_t xfer_total, xfer_sent;
@@ -64,6 +76,14 @@ static inline void reg_unlock(const struct reg *r)
         if (r->mu)
                 pthread_mutex_unlock(r->mu);
 }
+
+/* Start a board when stdout is a terminal and o asks for plain progress (not quiet, no
+ * progress_fn); r->board is b then, else NULL. */
+void reg_board_start(struct reg *r, struct reg_board *b);
+void reg_board_free(struct reg_board *b);
+/* A progress line on the terminal, with r's lock held: "<12 hex>: status" replaces that layer's
+ * line on the board (a new layer gets a new line), any other line goes below them all. */
+void reg_board_line(const struct reg *r, const char *line);
 
 /* Split a reference into registry host, repository and tag-or-digest; docker.io when no host. */
 int reg_open(struct reg *r, const char *name, const struct img_registry_opts *o, char **ref,

@@ -343,4 +343,17 @@ registry_behind_proxy() {
         [ "$order" = "$layers" ]
         [ "$("$BERTH" image inspect -f '{{.Id}}' "$p/par/six:1")" = "$digest" ]
         "$BERTH" run --rm "$p/par/six:1" sh -c 'wc -c /f1 /f5' | grep -q '65536 /f5'
+        # on a terminal: Docker's display, a line per layer redrawn in place, so the screen
+        # ends with each layer once, complete, in the listing's order
+        command -v script >/dev/null || skip "needs script (bsdutils)"
+        "$BERTH" rmi "$p/par/six:1" >/dev/null
+        "$BERTH" image prune -af >/dev/null 2>&1 || true
+        script -qec "stty cols 150; $BERTH pull $p/par/six:1" /dev/null >"$BATS_TEST_TMPDIR/tty.raw"
+        grep -q $'\e\[[0-9]*A' "$BATS_TEST_TMPDIR/tty.raw" # drawn in place, not appended
+        screen=$(tr -d '\000' <"$BATS_TEST_TMPDIR/tty.raw" | python3 "$BERTH_TOP/tests/e2e/lib/vt-render.py")
+        echo "$screen"
+        [ "$(grep -c ': Pull complete$' <<<"$screen")" = 6 ]
+        [ "$(grep -cE '^[0-9a-f]{12}: ' <<<"$screen")" = 6 ]
+        [ "$(grep -E '^[0-9a-f]{12}: ' <<<"$screen" | cut -d: -f1 | tr '\n' ' ')" = "$layers" ]
+        grep -q "^Status: Downloaded image for $p/par/six:1" <<<"$screen"
 }

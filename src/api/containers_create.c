@@ -14,6 +14,7 @@
 #include "common/util.h"
 #include "engine/create.h"
 #include "engine/runflags.h"
+#include "image/image.h"
 
 /* The JSON type of fields whose flagless default is null (others take their default's). */
 struct field_type {
@@ -442,6 +443,56 @@ int api_create_flags(json_t *body, const char *name, struct eng_run_flags *f, be
         return 0;
 }
 
+/* dockerd 20.10's create?platform= (API 1.41 on): a platform that is none is a 400; an image
+ * that is here under another platform is not found (404, its words), so that the docker CLI
+ * pulls the platform asked for and tries again.  Returns -1 with the reply queued. */
+static int platform_check(struct api_req *r, const char *image)
+{
+        const char *p = api_query(r, "platform");
+        if (r->version < 141 || p == NULL || *p == '\0' || image == NULL || *image == '\0')
+                return 0;
+        struct img_platform want;
+        berth_error_t err = NULL;
+        if (img_platform_parse(p, &want, &err) < 0) {
+                api_reply_error(r, 400, "%s", api_error_text(err));
+                berth_error_release(&err);
+                return -1;
+        }
+        struct img_store s;
+        struct img_table t;
+        struct img_entry *e;
+        struct img_image img;
+        int ret = 0;
+        /* an image that is not here at all is the create's own 404 */
+        if (img_store_open(&s, r->paths->data_dir, &err) < 0) {
+                berth_error_release(&err);
+                return 0;
+        }
+        if (img_table_load(&s, &t, &err) == 0) {
+                if (img_lookup(&s, &t, image, &e, &err) == 0 &&
+                    img_image_load(&s, e->manifest, &img, &err) == 0) {
+                        const char *os = sval(img.cfg, "os"), *arch = sval(img.cfg, "architecture");
+                        const char *var = json_string_value(json_object_get(img.cfg, "variant"));
+                        if (!img_platform_match(&want, os, arch, var)) {
+                                char w[3 * IMG_PLATFORM_WORD + 2];
+                                img_platform_format(&want, w, sizeof(w));
+                                api_reply_error(r, 404,
+                                                "image with reference %s was found but does not "
+                                                "match the specified platform: wanted %s, actual: "
+                                                "%s/%s%s%s",
+                                                image, w, os, arch, var && *var ? "/" : "",
+                                                var && *var ? var : "");
+                                ret = -1;
+                        }
+                        img_image_free(&img);
+                }
+                img_table_free(&t);
+        }
+        berth_error_release(&err);
+        img_store_close(&s);
+        return ret;
+}
+
 void api_container_create(struct api_req *r)
 {
         const char *name = api_query(r, "name");
@@ -475,6 +526,10 @@ void api_container_create(struct api_req *r)
                 return;
         }
         json_decref(body);
+        if (platform_check(r, sval(f.config, "Image")) < 0) {
+                eng_runflags_release(&f);
+                return;
+        }
         struct eng_ctx e;
         struct eng_container *c = NULL;
         if (eng_ctx_init(&e, r->paths, &err) < 0) {

@@ -79,6 +79,26 @@ setup() {
         run api_curl -w '\n%{http_code}' -X POST -H 'Content-Type: application/json' \
                 -d '{"Image":"busybox","HostConfig":{"Memory":1024}}' '/v1.41/containers/create'
         [ "${lines[0]}" = '{"message":"Minimum memory limit allowed is 6MB"}' ]
+        # platform= (API 1.41 on), as dockerd 20.10 answers it: an image here under another
+        # platform is not found, so the docker CLI pulls and tries again; no platform is a 400
+        host=$(uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')
+        other=$([ "$host" = amd64 ] && echo arm64 || echo amd64)
+        run api_curl -w '\n%{http_code}' -X POST -H 'Content-Type: application/json' \
+                -d '{"Image":"busybox"}' "/v1.41/containers/create?platform=linux/$other"
+        [ "${lines[0]}" = "{\"message\":\"image with reference busybox was found but does not match the specified platform: wanted linux/$other, actual: linux/$host\"}" ]
+        [ "${lines[1]}" = 404 ]
+        run api_curl -w '\n%{http_code}' -X POST -H 'Content-Type: application/json' \
+                -d '{"Image":"busybox"}' '/v1.41/containers/create?platform=nonsense'
+        [ "${lines[0]}" = '{"message":"\"nonsense\": unknown operating system or architecture: invalid argument"}' ]
+        [ "${lines[1]}" = 400 ]
+        run dk create --platform "linux/$host" --name ctr-plat busybox true
+        assert_success
+        dk rm ctr-plat >/dev/null
+        # before 1.41 the parameter is not read
+        run api_curl -w '\n%{http_code}' -X POST -H 'Content-Type: application/json' \
+                -d '{"Image":"busybox"}' "/v1.40/containers/create?platform=linux/$other&name=ctr-p140"
+        [ "${lines[1]}" = 201 ]
+        dk rm ctr-p140 >/dev/null
         # nothing was left behind by the refusals
         [ "$("$BERTH" ps -aq | wc -l)" = "$(dk ps -aq | wc -l)" ]
         run "$BERTH" ps -a --format '{{.Names}}'

@@ -269,6 +269,21 @@ struct downloads {
         pthread_cond_t cv;
 };
 
+/* A parallel transfer's failure: the first is kept in *first and the flag ends the others;
+ * theirs, cut short by the flag, are no failures of their own and are dropped. */
+static void transfer_failed(pthread_mutex_t *mu, berth_error_t *first, atomic_bool *cancel,
+                            berth_error_t *e)
+{
+        pthread_mutex_lock(mu);
+        if (*first == NULL && !atomic_load(cancel)) {
+                *first = *e;
+                *e = NULL;
+        }
+        atomic_store(cancel, true);
+        pthread_mutex_unlock(mu);
+        berth_error_release(e);
+}
+
 struct worker {
         struct downloads *d;
         struct reg r;
@@ -291,21 +306,14 @@ static void *download_layers(void *arg)
                 const char *ld = json_string_value(json_object_get(l, "digest"));
                 json_int_t size = json_integer_value(json_object_get(l, "size"));
                 berth_error_t e = NULL;
-                int ret = fetch_blob(d->s, &w->r, ld, (int64_t) size, true, &e);
+                bool ok = fetch_blob(d->s, &w->r, ld, (int64_t) size, true, &e) == 0;
+                if (!ok)
+                        transfer_failed(&d->mu, &d->err, &d->cancel, &e);
                 pthread_mutex_lock(&d->mu);
-                /* a transfer cut short by the flag is no failure of its own */
-                if (ret < 0 && d->err == NULL && !atomic_load(&d->cancel)) {
-                        d->err = e;
-                        e = NULL;
-                }
-                if (ret < 0)
-                        atomic_store(&d->cancel, true);
-                else
-                        d->ready[i] = true;
+                d->ready[i] = ok;
                 pthread_cond_broadcast(&d->cv);
                 pthread_mutex_unlock(&d->mu);
-                berth_error_release(&e);
-                if (ret < 0)
+                if (!ok)
                         break;
         }
         pthread_mutex_lock(&d->mu);
@@ -706,34 +714,38 @@ static int upload_once(struct img_store *s, struct reg *r, const char *digest, c
         return ret;
 }
 
+/* Push one blob unless the registry has it.  A layer tells its progress as dockerd's do (its
+ * "Preparing" was told when the push listed it); the config blob says nothing, as with
+ * dockerd. */
 static int push_blob(struct img_store *s, struct reg *r, const char *digest, const char *from,
-                     berth_error_t *err)
+                     bool layer, berth_error_t *err)
 {
         bool exists = false;
         if (blob_exists(r, digest, &exists, err) < 0)
                 return -1;
         if (exists) {
-                progress(r, "%s: Layer already exists", short_hex(digest));
+                if (layer)
+                        progress(r, "%s: Layer already exists", short_hex(digest));
                 return 0;
         }
-        progress(r, "%s: Preparing", short_hex(digest));
         for (int attempt = 0;; attempt++) {
                 berth_error_t sub = NULL;
                 long status = 0;
                 bool mounted = false;
                 char label[64];
-                xfer_begin(r, digest, "Pushing", label, sizeof(label));
+                xfer_begin(r, digest, layer ? "Pushing" : NULL, label, sizeof(label));
                 int up = upload_once(s, r, digest, from, &mounted, &sub, &status);
                 xfer_end(r);
                 if (up == 0) {
-                        if (mounted)
+                        if (layer && mounted)
                                 progress(r, "%s: Mounted from %s", short_hex(digest), from);
-                        else
+                        else if (layer)
                                 progress(r, "%s: Pushed", short_hex(digest));
                         return 0;
                 }
+                bool cancelled = r->cancel && atomic_load(r->cancel);
                 bool again = (status == 0 ? transport_error(sub) : transient(status)) &&
-                             attempt < r->o->retries;
+                             attempt < r->o->retries && !cancelled;
                 if (!again) {
                         berth_error_release(err);
                         *err = sub;
@@ -743,6 +755,97 @@ static int push_blob(struct img_store *s, struct reg *r, const char *digest, con
                 berth_error_release(&sub);
                 backoff(attempt);
         }
+}
+
+/* dockerd's max-concurrent-uploads: five layers upload at once, the rest wait. */
+#define PUSH_UPLOADS 5
+
+/* A push's layer uploads, top layer first as dockerd lists them, shared by its workers. */
+struct uploads {
+        struct img_store *s;
+        const char *from;
+        const char **digests; /* the layers to push, each once, top first */
+        size_t n, next;
+        berth_error_t err; /* the first failure */
+        atomic_bool cancel;
+        pthread_mutex_t mu; /* next, err */
+};
+
+struct uploader {
+        struct uploads *u;
+        struct reg r;
+        pthread_t th;
+};
+
+static void *upload_layers(void *arg)
+{
+        struct uploader *w = arg;
+        struct uploads *u = w->u;
+        for (;;) {
+                pthread_mutex_lock(&u->mu);
+                size_t i = u->next < u->n ? u->next++ : SIZE_MAX;
+                pthread_mutex_unlock(&u->mu);
+                if (i == SIZE_MAX || atomic_load(&u->cancel))
+                        break;
+                berth_error_t e = NULL;
+                if (push_blob(u->s, &w->r, u->digests[i], u->from, true, &e) == 0)
+                        continue;
+                transfer_failed(&u->mu, &u->err, &u->cancel, &e);
+                break;
+        }
+        return NULL;
+}
+
+/* Every layer of img not there yet, up to PUSH_UPLOADS at once on handles cloned from r (or
+ * one after the other here, if no thread could be made). */
+static int push_layers(struct img_store *s, struct reg *r, const struct img_image *img,
+                       const char *from, berth_error_t *err)
+{
+        cleanup_free const char **digests = berth_xcalloc(img->n_layers + 1, sizeof(*digests));
+        struct uploads u = {
+                .s = s, .from = from, .digests = digests, .mu = PTHREAD_MUTEX_INITIALIZER};
+        for (size_t i = img->n_layers; i-- > 0;) {
+                const char *d = img->layers[i].digest;
+                bool seen = false;
+                for (size_t j = 0; j < u.n && !seen; j++)
+                        seen = strcmp(digests[j], d) == 0;
+                if (seen)
+                        continue; /* a layer listed twice is pushed once */
+                progress(r, "%s: Preparing", short_hex(d));
+                if (u.n >= PUSH_UPLOADS)
+                        progress(r, "%s: Waiting", short_hex(d));
+                digests[u.n++] = d;
+        }
+        struct uploader w[PUSH_UPLOADS];
+        size_t n = 0;
+        for (; n < u.n && n < PUSH_UPLOADS; n++) {
+                w[n].u = &u;
+                berth_error_t sub = NULL;
+                if (reg_clone(&w[n].r, r, &sub) < 0 ||
+                    (w[n].r.cancel = &u.cancel,
+                     pthread_create(&w[n].th, NULL, upload_layers, &w[n]) != 0)) {
+                        if (sub == NULL)
+                                reg_close(&w[n].r);
+                        berth_error_release(&sub);
+                        break;
+                }
+        }
+        if (n == 0 && u.n > 0) { /* no thread: the uploads run here */
+                struct uploader self = {.u = &u, .r = *r};
+                self.r.cancel = &u.cancel;
+                (void) upload_layers(&self);
+        }
+        for (size_t i = 0; i < n; i++) {
+                pthread_join(w[i].th, NULL);
+                reg_close(&w[i].r);
+        }
+        pthread_mutex_destroy(&u.mu);
+        if (u.err) {
+                berth_error_release(err);
+                *err = u.err;
+                return -1;
+        }
+        return 0;
 }
 
 /* Another repository on the same registry that this image is named after: the
@@ -789,6 +892,7 @@ int img_push(struct img_store *s, const char *image, const char *dest,
         struct img_image img = {0};
         struct reg r = {0};
         struct reg_board board = {0};
+        pthread_mutex_t tell = PTHREAD_MUTEX_INITIALIZER;
         cleanup_free char *ref = NULL;
         cleanup_free char *body = NULL;
         cleanup_free char *path = NULL;
@@ -807,10 +911,9 @@ int img_push(struct img_store *s, const char *image, const char *dest,
         }
         progress(&r, "The push refers to repository [%s/%s]", r.host, r.repo);
         from = mount_source(e, &r);
-        for (size_t i = img.n_layers; i-- > 0;)
-                if (push_blob(s, &r, img.layers[i].digest, from, err) < 0)
-                        goto out;
-        if (push_blob(s, &r, img.config.digest, from, err) < 0)
+        r.mu = &tell;
+        if (push_layers(s, &r, &img, from, err) < 0 ||
+            push_blob(s, &r, img.config.digest, from, false, err) < 0)
                 goto out;
         size_t len = 0;
         if (img_blob_read(s, img.manifest_digest, &body, &len, err) < 0)
@@ -845,6 +948,7 @@ out:
         img_table_free(&t);
         reg_close(&r);
         reg_board_free(&board);
+        pthread_mutex_destroy(&tell);
         return ret < 0 ? berth_wrap(err, "push `%s`", dest ? dest : image) : 0;
 }
 

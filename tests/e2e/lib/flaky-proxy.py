@@ -8,8 +8,10 @@ MODE flaky: the first GET of each manifest answers 500, the first GET of each bl
 MODE drop:  every GET of a blob is cut off halfway.
 MODE corrupt: every blob GET answers with its first byte flipped.
 MODE pass:  nothing injected.
-MODE slow:  every blob GET whose body is over 16 KiB (a layer, not a config) is held 0.6 s
-            before it is answered; the most held at once so far is logged as "layers at once N".
+MODE slow:  every blob GET whose body is over 16 KiB (a layer, not a config), and every blob
+            upload (PUT, PATCH) that sends as much, is held 0.6 s before it is answered; the
+            number held at that moment is logged as "layers at once N METHOD PATH" as each
+            comes in.
 MODE bearer: token auth in front of the registry: /v2/ requests without "Authorization:
             Bearer good-token" get a 401 Bearer challenge naming /token on this proxy, which
             hands out that token for basic credentials alice:s3cret (401 otherwise).
@@ -27,7 +29,7 @@ import time
 PORT, UPSTREAM, MODE = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 seen = {}
 lock = threading.Lock()
-held = [0, 0]  # slow: layer GETs held now, the most at once
+held = [0]  # slow: layer transfers held now
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 
 
@@ -86,6 +88,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         data = resp.read()
         cut = (self.command == "GET" and "/blobs/sha256:" in path and resp.status == 200 and
                (MODE == "drop" or (MODE == "flaky" and first(("b", path)))))
+        # held before a byte of the answer goes out, so that the client waits the whole time
+        slow = MODE == "slow" and (
+            (self.command == "GET" and "/blobs/sha256:" in path and len(data) > 16384) or
+            (self.command in ("PUT", "PATCH") and "/blobs/uploads/" in path and
+             len(body or b"") > 16384))
+        if slow:
+            with lock:
+                held[0] += 1
+                sys.stderr.write("layers at once %d %s %s\n" % (held[0], self.command, path))
+                sys.stderr.flush()
+            time.sleep(0.6)
+            with lock:
+                held[0] -= 1
         self.send_response(resp.status)
         for k, v in resp.getheaders():
             if k.lower() not in HOP:
@@ -94,17 +109,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if (MODE == "corrupt" and self.command == "GET" and "/blobs/sha256:" in path and data):
             data = bytes([data[0] ^ 0xFF]) + data[1:]
-        slow = (MODE == "slow" and self.command == "GET" and "/blobs/sha256:" in path and
-                len(data) > 16384)
-        if slow:
-            with lock:
-                held[0] += 1
-                held[1] = max(held[1], held[0])
-                sys.stderr.write("layers at once %d\n" % held[1])
-                sys.stderr.flush()
-            time.sleep(0.6)
-            with lock:
-                held[0] -= 1
         if self.command != "HEAD":
             self.wfile.write(data[: len(data) // 2] if cut else data)
         if cut:

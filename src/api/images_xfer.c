@@ -370,6 +370,7 @@ static int push_work(struct xfer *x, berth_error_t *err)
         cleanup_free char *af = auth_file(x->paths);
         x->o.auth_file = af;
         x->o.progress_fn = push_progress;
+        x->o.bytes_fn = pull_bytes; /* dockerd's Pushing counts, shaped as a pull's */
         x->o.progress_ctx = x;
         char digest[IMG_DIGEST_MAX];
         int ret = img_push(&s, x->ref, NULL, &x->o, digest, err);

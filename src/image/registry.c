@@ -173,6 +173,7 @@ static int fetch_blob(struct img_store *s, struct reg *r, const char *digest, in
                 xfer_begin(r, digest, layer ? "Downloading" : NULL, label, sizeof(label));
                 if (bytes) {
                         r->xfer_id = id;
+                        r->xfer_verb = "Downloading";
                         r->xfer_total = size;
                         r->xfer_sent = 0;
                         r->xfer_last = 0;
@@ -635,7 +636,10 @@ static int upload_chunks(struct reg *r, int fd, uint64_t size, char **loc, long 
                                     .body_size = n};
                 struct reg_resp resp = {0};
                 *status = 0;
-                if (reg_do(r, &q, &resp, err) < 0)
+                r->xfer_base = (int64_t) off; /* the progress counts the whole blob */
+                int sent = reg_do(r, &q, &resp, err);
+                r->xfer_base = 0;
+                if (sent < 0)
                         return -1;
                 *status = resp.status;
                 if (resp.status != 202 || resp.location == NULL) {
@@ -728,15 +732,35 @@ static int push_blob(struct img_store *s, struct reg *r, const char *digest, con
                         progress(r, "%s: Layer already exists", short_hex(digest));
                 return 0;
         }
+        /* the Engine API's byte counts, as for a pull's downloads */
+        char id[13];
+        snprintf(id, sizeof(id), "%s", short_hex(digest));
+        uint64_t size = 0;
+        bool bytes = layer && !r->o->quiet && r->o->bytes_fn &&
+                     img_blob_size(s, digest, &size, NULL) == 0 && size > 0;
         for (int attempt = 0;; attempt++) {
                 berth_error_t sub = NULL;
                 long status = 0;
                 bool mounted = false;
                 char label[64];
                 xfer_begin(r, digest, layer ? "Pushing" : NULL, label, sizeof(label));
+                if (bytes) {
+                        r->xfer_id = id;
+                        r->xfer_verb = "Pushing";
+                        r->xfer_total = (int64_t) size;
+                        r->xfer_sent = 0;
+                        r->xfer_last = 0;
+                }
                 int up = upload_once(s, r, digest, from, &mounted, &sub, &status);
+                r->xfer_id = NULL;
                 xfer_end(r);
                 if (up == 0) {
+                        if (bytes && !mounted) { /* the last count is always told */
+                                reg_lock(r);
+                                r->o->bytes_fn(r->o->progress_ctx, id, "Pushing", (int64_t) size,
+                                               (int64_t) size);
+                                reg_unlock(r);
+                        }
                         if (layer && mounted)
                                 progress(r, "%s: Mounted from %s", short_hex(digest), from);
                         else if (layer)

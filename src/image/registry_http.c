@@ -236,13 +236,16 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
         if (r->xfer_id) {
                 /* dockerd's throttle (its progress reader): 512 KiB since the last report;
                  * the complete count is fetch_blob's to send, once the body is all in */
-                int64_t got = (int64_t) dlnow;
-                int64_t total = r->xfer_total > 0 ? r->xfer_total : (int64_t) dltotal;
+                bool sending = ultotal > 0;
+                int64_t got = r->xfer_base + (int64_t) (sending ? ulnow : dlnow);
+                int64_t total =
+                        r->xfer_total > 0 ? r->xfer_total : (int64_t) (sending ? ultotal : dltotal);
                 if (got - r->xfer_sent > 512 * 1024 && got < total) {
                         r->xfer_last = now;
                         r->xfer_sent = got;
                         reg_lock(r);
-                        r->o->bytes_fn(r->o->progress_ctx, r->xfer_id, "Downloading", got, total);
+                        r->o->bytes_fn(r->o->progress_ctx, r->xfer_id,
+                                       r->xfer_verb ? r->xfer_verb : "Downloading", got, total);
                         reg_unlock(r);
                 }
                 return 0;

@@ -36,7 +36,9 @@ struct reg {
         double xfer_last;        /* when the progress line was last drawn */
         /* o->bytes_fn's layer (its short id), its size from the manifest, bytes last told */
         const char *xfer_id;
+        const char *xfer_verb; /* its status: "Downloading" or "Pushing" */
         int64_t xfer_total, xfer_sent;
+        int64_t xfer_base; /* a chunked upload: the bytes sent before this request */
         /* a pull's parallel downloads: their clones share its lock on what is told (progress
          * lines, the tty's bar) and its flag that ends every transfer once one has failed */
         pthread_mutex_t *mu;

@@ -289,6 +289,26 @@ print(c.images.list(filters={"label": "tier=front"})[0].labels)'
                 assert_output_contains "2.099MB/2.099MB"
                 "$BERTH" rmi "$r/ai/big:1" >/dev/null
         fi
+        # a push of a layer the registry lacks: dockerd's Pushing counts, rising to the blob's
+        # whole size, then Pushed
+        mkdir -p "$BATS_TEST_TMPDIR/up"
+        head -c 1500000 /dev/urandom >"$BATS_TEST_TMPDIR/up/blob"
+        tar cf "$BATS_TEST_TMPDIR/up.tar" -C "$BATS_TEST_TMPDIR/up" .
+        "$BERTH" import "$BATS_TEST_TMPDIR/up.tar" "$r/ai/up:1" >/dev/null
+        layer=$("$BERTH" image inspect -f '{{index .RootFS.Layers 0}}' "$r/ai/up:1")
+        mdig=$("$BERTH" images --format '{{.Digest}}' "$r/ai/up:1")
+        ldig=$(jq -r '.layers[0].digest' "$BERTH_DATA_DIR/images/blobs/sha256/${mdig#sha256:}")
+        lsize=$(stat -c %s "$BERTH_DATA_DIR/images/blobs/sha256/${ldig#sha256:}")
+        run api_curl -X POST -H 'X-Registry-Auth: e30=' "/v1.41/images/$r%2Fai%2Fup/push?tag=1"
+        assert_success
+        stream=$output
+        id=${ldig:7:12}
+        [ "$(jq -r --arg id "$id" 'select(.id == $id) | .status' <<<"$stream" | uniq | tr '\n' ' ')" = "Preparing Pushing Pushed " ]
+        [ "$(jq -c --arg id "$id" 'select(.id == $id and .status == "Pushing") | .progressDetail' <<<"$stream" | tail -1)" = "{\"current\":$lsize,\"total\":$lsize}" ]
+        jq -s -e --arg id "$id" --argjson n "$lsize" '[.[] | select(.id == $id and .status == "Pushing")] |
+                all(.progressDetail.total == $n and (.progress | test("^\\[=*>? *\\] "))) and
+                (map(.progressDetail.current) | . == sort)' <<<"$stream" >/dev/null
+        [ -n "$layer" ]
         # missing: 404 before any stream, with dockerd's message
         run dk pull "$r/ai/nosuch:1"
         assert_failure 1

@@ -18,7 +18,8 @@ int cmd_pull(struct cli_global *g, int argc, char **argv, berth_error_t *err)
                                     "\n"
                                     "Options:\n"
                                     "  -q, --quiet              no progress lines\n"
-                                    "      --platform P         from an image index, the entry for P (os/arch[/variant])\n"
+                                    "      --platform P         from an image index, the entry for "
+                                    "P (os/arch[/variant])\n"
                                     "" CLI_REGISTRY_HELP,
                                     &o, err);
         if (r != 0)

@@ -58,7 +58,10 @@ static void test_digest_base64(void)
                "sha256 of nothing");
         static const struct {
                 const char *plain, *b64;
-        } v[] = {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
+        } v[] = {{"", ""},
+                 {"f", "Zg=="},
+                 {"fo", "Zm8="},
+                 {"foo", "Zm9v"},
                  {"alice:s3cret", "YWxpY2U6czNjcmV0"}};
         for (size_t i = 0; i < BERTH_ARRAY_SIZE(v); i++) {
                 char *e = img_base64_encode(v[i].plain, strlen(v[i].plain));

@@ -468,24 +468,31 @@ static int do_snapshot(struct vm_ctx *c, void *arg, berth_error_t *err)
         return 0;
 }
 
-/* vm clone NAME SNAP NEWNAME: started at once; --no-start is refused by name (a defined,
- * stopped clone whose first start is the snapshot is not done: docs/vm.md). */
+/* vm clone NAME SNAP NEWNAME [--no-start]: started at once, or at its first `vm start`. */
 static int do_clone(struct vm_ctx *c, void *arg, berth_error_t *err)
 {
         struct args *a = arg;
         if (a->argc == 2 && (strcmp(a->argv[1], "--help") == 0 || strcmp(a->argv[1], "-h") == 0)) {
-                printf("Usage: berth vm clone NAME SNAP NEWNAME\n\nStart NEWNAME at once from "
-                       "VM NAME's full snapshot SNAP: NAME's definition, its own copies of the "
-                       "snapshot's disks (docs/vm.md).\n");
+                printf("Usage: berth vm clone NAME SNAP NEWNAME [--no-start]\n\nStart NEWNAME "
+                       "from VM NAME's full snapshot SNAP: NAME's definition, its own copies of "
+                       "the snapshot's disks (docs/vm.md).\n\n  --no-start   define NEWNAME "
+                       "shut off; its first `vm start` resumes the snapshot\n");
                 return 0;
         }
-        for (int i = 1; i < a->argc; i++)
+        const char *pos[3];
+        int n = 0;
+        bool start_now = true;
+        for (int i = 1; i < a->argc; i++) {
                 if (strcmp(a->argv[i], "--no-start") == 0)
-                        return cli_usage_error(err, a->cmd,
-                                               "--no-start is not done: a clone starts at once");
-        if (a->argc != 4 || a->argv[1][0] == '-')
-                return cli_usage_error(err, a->cmd, "want NAME SNAP NEWNAME");
-        return vm_clone(c, a->argv[1], a->argv[2], a->argv[3], err);
+                        start_now = false;
+                else if (a->argv[i][0] == '-' || n == 3)
+                        return cli_usage_error(err, a->cmd, "want NAME SNAP NEWNAME [--no-start]");
+                else
+                        pos[n++] = a->argv[i];
+        }
+        if (n != 3)
+                return cli_usage_error(err, a->cmd, "want NAME SNAP NEWNAME [--no-start]");
+        return vm_clone(c, pos[0], pos[1], pos[2], start_now, err);
 }
 
 static void print_figures(json_t *f)

@@ -180,35 +180,39 @@ static int build(struct vm_ctx *c, struct vm_rec *src, const char *snap, const c
         return vm_write_record(tmp, cfg, vm_meta, err);
 }
 
-/* Start the published clone from its state and memory, as a revert does; then drop the
- * files that only its first start needs. */
-static int start(struct vm_ctx *c, const char *newname, berth_error_t *err)
+bool vm_clone_pending(struct vm_rec *r)
 {
-        struct vm_rec r = {0};
-        if (vm_rec_open(c, newname, &r, err) < 0)
-                return -1;
-        cleanup_free char *state = vm_rec_path(&r, CLONE_STATE);
-        cleanup_free char *mem = vm_rec_path(&r, CLONE_MEM);
+        cleanup_free char *state = vm_rec_path(r, CLONE_STATE);
+        return access(state, F_OK) == 0;
+}
+
+/* Start the clone from its state and memory, as a revert does; then drop the files that only
+ * its first start needs. */
+int vm_clone_first_start(struct vm_rec *r, berth_error_t *err)
+{
+        cleanup_free char *state = vm_rec_path(r, CLONE_STATE);
+        cleanup_free char *mem = vm_rec_path(r, CLONE_MEM);
         json_auto_t *diffs = json_array();
         for (size_t i = 0; i < VM_MAX_MEM_DIFFS; i++) {
                 cleanup_free char *name = berth_xasprintf(CLONE_DIFF, i);
-                cleanup_free char *p = vm_rec_path(&r, name);
+                cleanup_free char *p = vm_rec_path(r, name);
                 if (access(p, F_OK) < 0)
                         break;
                 json_array_append_new(diffs, json_string(p));
         }
-        r.restore_state = state;
-        r.restore_mem = mem;
-        r.restore_diffs = diffs;
+        r->restore_state = state;
+        r->restore_mem = mem;
+        r->restore_diffs = diffs;
         /* No vm_check_disks: the clone's writable disks are its fresh copies, and what it
          * shares with the source is read-only. */
-        int ret = vm_supervisor_start(&r, err);
+        int ret = vm_supervisor_start(r, err);
         if (ret == 0 &&
-            vm_apply_pins(&r, (int) json_integer_value(json_object_get(r.state, "Pid")), err) < 0)
+            vm_apply_pins(r, (int) json_integer_value(json_object_get(r->state, "Pid")), err) < 0)
                 ret = -1;
-        r.restore_state = r.restore_mem = NULL;
-        r.restore_diffs = NULL;
-        vm_rec_close(&r);
+        r->restore_state = r->restore_mem = NULL;
+        r->restore_diffs = NULL;
+        if (ret < 0)
+                return -1; /* the files stay for the next try */
         /* berth-vmm has read the state and mapped the memory before its API answers. */
         (void) unlink(state);
         (void) unlink(mem);
@@ -221,8 +225,18 @@ static int start(struct vm_ctx *c, const char *newname, berth_error_t *err)
         return ret;
 }
 
+static int start(struct vm_ctx *c, const char *newname, berth_error_t *err)
+{
+        struct vm_rec r = {0};
+        if (vm_rec_open(c, newname, &r, err) < 0)
+                return -1;
+        int ret = vm_clone_first_start(&r, err);
+        vm_rec_close(&r);
+        return ret;
+}
+
 int vm_clone(struct vm_ctx *c, const char *name, const char *snap, const char *newname,
-             berth_error_t *err)
+             bool start_now, berth_error_t *err)
 {
         if (!vm_name_valid(newname))
                 return berth_fail(err, EINVAL,
@@ -257,7 +271,8 @@ int vm_clone(struct vm_ctx *c, const char *name, const char *snap, const char *n
                                           newname);
                 return berth_fail(err, e, "publish VM `%s`", newname);
         }
-        if (start(c, newname, err) < 0) {
+        /* --no-start: defined and shut off; its first `vm start` is the snapshot */
+        if (start_now && start(c, newname, err) < 0) {
                 berth_error_t e = NULL;
                 if (vm_remove(c, newname, false, &e) < 0) {
                         log_warn("VM %s: remove the clone that did not start: %s", newname,

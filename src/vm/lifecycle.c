@@ -106,6 +106,11 @@ int vm_start(struct vm_ctx *c, const char *name, berth_error_t *err)
         enum vm_status st;
         if (open_in(c, name, false, &r, &st, err) < 0)
                 return -1;
+        if (vm_clone_pending(&r)) { /* a clone made with --no-start: the snapshot, once */
+                int ret = vm_clone_first_start(&r, err);
+                vm_rec_close(&r);
+                return ret < 0 ? berth_wrap(err, "start VM `%s`", name) : 0;
+        }
         int ret = vm_check_disks(c, name, r.cfg, err);
         if (ret == 0) /* an unknown network is refused here, before any fork */
                 ret = vm_net_check(&r, err);

@@ -79,9 +79,10 @@ int vm_snapshot_remove(struct vm_ctx *c, const char *name, const char *snap, ber
 int vm_snapshot_create_disk(struct vm_ctx *c, const char *name, const char *snap,
                             berth_error_t *err);
 /* clone.c: define newname as a copy of name's definition with its own copies of snapshot
- * snap's disks, and start it at once from the snapshot's state and memory. */
+ * snap's disks, and start it from the snapshot's state and memory: at once, or (start_now
+ * false, virt-clone's way) at its first `vm start`. */
 int vm_clone(struct vm_ctx *c, const char *name, const char *snap, const char *newname,
-             berth_error_t *err);
+             bool start_now, berth_error_t *err);
 
 /* migrate.c: move a VM to the berth listening at dest (`vm receive`): live (pre-copy, the
  * VMM's PUT /migrate) when it runs, cold (definition, kernel and disks) when it is shut off.

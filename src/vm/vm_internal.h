@@ -160,4 +160,10 @@ int vm_snapshot_revert_disk(struct vm_ctx *c, const char *name, const char *snap
 int vm_snapshot_remove_disk(struct vm_ctx *c, const char *name, const char *snap, json_t *meta,
                             berth_error_t *err);
 
+/* clone.c: a clone defined without a start (`vm clone --no-start`), whose first start
+ * restores the snapshot; that first start, on r (open, shut off), the snapshot's files gone
+ * once it runs. */
+bool vm_clone_pending(struct vm_rec *r);
+int vm_clone_first_start(struct vm_rec *r, berth_error_t *err);
+
 #endif

@@ -127,6 +127,51 @@ source_with_snapshot() {
         [ "$(first_count vm1)" -ge "$before" ]
 }
 
+@test "vm clone --no-start: defined shut off; its first start resumes the snapshot, the next boots" {
+        source_with_snapshot
+        vm clone vm1 s1 c3 --no-start
+        assert_success
+        [ "$(status_of c3)" = "shut off" ]
+        [ -e "$BERTH_DATA_DIR/vms/c3/clone.state" ]
+        [ -e "$BERTH_DATA_DIR/vms/c3/clone.mem" ]
+        # the source runs on; the clone's first start is the snapshot, not a boot
+        wait_count_above vm1 $((after + 20))
+        high=$(last_count vm1)
+        vm start c3
+        assert_success
+        [ "$(status_of c3)" = running ]
+        wait_count_above c3 0
+        f=$(first_count c3)
+        echo "snapshot between $before and $after, source at $high; clone from $f" >&3
+        [ "$f" -ge "$before" ]
+        [ "$f" -lt "$high" ]
+        run grep -aq 'BERTH-GUEST boot:' "$BERTH_DATA_DIR/vms/c3/console.log"
+        assert_failure 1
+        # the snapshot's files were for that one start
+        [ ! -e "$BERTH_DATA_DIR/vms/c3/clone.state" ]
+        [ ! -e "$BERTH_DATA_DIR/vms/c3/clone.mem" ]
+        # a start after a shutdown boots the definition
+        vm destroy c3
+        assert_success
+        : >"$BERTH_DATA_DIR/vms/c3/console.log"
+        vm start c3
+        assert_success
+        for i in $(seq 100); do
+                grep -aq 'BERTH-GUEST boot:' "$BERTH_DATA_DIR/vms/c3/console.log" && break
+                sleep 0.1
+        done
+        grep -aq 'BERTH-GUEST boot:' "$BERTH_DATA_DIR/vms/c3/console.log"
+        vm destroy c3
+        assert_success
+        # a clone never started goes whole with vm rm
+        vm clone vm1 s1 c4 --no-start
+        assert_success
+        vm rm c4
+        assert_success
+        [ ! -e "$BERTH_DATA_DIR/vms/c4" ]
+        [ "$(status_of vm1)" = running ]
+}
+
 @test "vm clone: an overlay disk is copied as the clone's own overlay on the same base" {
         truncate -s 4M "$BATS_TEST_TMPDIR/base.raw"
         base=$(realpath "$BATS_TEST_TMPDIR/base.raw")
@@ -175,9 +220,9 @@ source_with_snapshot() {
         vm clone vm1 nomem c1
         assert_failure 125
         assert_output_contains "has no memory"
-        vm clone vm1 s1 c1 --no-start
+        vm clone vm1 s1 c1 --bogus
         assert_failure 125
-        assert_output_contains "--no-start is not done"
+        assert_output_contains "want NAME SNAP NEWNAME"
         vm clone vm1 s1
         assert_failure 125
         # a corrupt state file is refused before anything is published

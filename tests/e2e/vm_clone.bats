@@ -103,11 +103,7 @@ source_with_snapshot() {
         # a reboot boots the clone's definition
         vm reboot c2 --force
         assert_success
-        for i in $(seq 100); do
-                grep -aq 'BERTH-GUEST boot:' "$BERTH_DATA_DIR/vms/c2/console.log" && break
-                sleep 0.1
-        done
-        grep -aq 'BERTH-GUEST boot:' "$BERTH_DATA_DIR/vms/c2/console.log"
+        wait_console c2 'BERTH-GUEST boot:'
         [ "$(status_of c2)" = running ]
 
         # vm rm of a clone takes its files; the source's disk stays
@@ -156,11 +152,7 @@ source_with_snapshot() {
         : >"$BERTH_DATA_DIR/vms/c3/console.log"
         vm start c3
         assert_success
-        for i in $(seq 100); do
-                grep -aq 'BERTH-GUEST boot:' "$BERTH_DATA_DIR/vms/c3/console.log" && break
-                sleep 0.1
-        done
-        grep -aq 'BERTH-GUEST boot:' "$BERTH_DATA_DIR/vms/c3/console.log"
+        wait_console c3 'BERTH-GUEST boot:'
         vm destroy c3
         assert_success
         # a clone never started goes whole with vm rm
@@ -248,11 +240,7 @@ source_with_snapshot() {
         vm start vm2
         assert_success
         # the test guest with a NIC probes it (ARP) before anything else: its MAC is known then
-        for i in $(seq 100); do
-                grep -aq 'BERTH-GUEST net: mac' "$BERTH_DATA_DIR/vms/vm2/console.log" && break
-                sleep 0.05
-        done
-        grep -aq 'BERTH-GUEST net: mac' "$BERTH_DATA_DIR/vms/vm2/console.log"
+        wait_console vm2 'BERTH-GUEST net: mac'
         vm snapshot create vm2 s1
         assert_success
         vm clone vm2 s1 c1

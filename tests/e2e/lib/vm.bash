@@ -41,6 +41,17 @@ vm() {
         run timeout 60 "$BERTH" vm "$@"
 }
 
+# Wait until VM $1's console log has a line matching $2 (grep's basic regex; 10 s at most);
+# fails if it never comes.
+wait_console() {
+        local log="$BERTH_DATA_DIR/vms/$1/console.log" _
+        for _ in $(seq 100); do
+                grep -aq "$2" "$log" && return 0
+                sleep 0.1
+        done
+        grep -aq "$2" "$log"
+}
+
 # Wait until the counting guest (guest.count=MiB) named by $1 has counted past $2 (10 s at
 # most).  What $1 names, and so how its count is read, is the loading file's: its
 # last_count ARG prints the count (0 if none yet).

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "api/api_internal.h"
+#include "api/images.h"
 #include "build/build.h"
 #include "common/util.h"
 #include "image/containerfile.h"
@@ -32,6 +33,8 @@ struct build_job {
         json_t *build_args, *labels;
         char *target, *network;
         bool quiet;
+        struct img_registry_opts pull; /* base images the store lacks */
+        char *auth_file;
         char *held; /* with q: the output dockerd keeps back unless the build fails */
         size_t n_held;
         int wfd, rfd; /* the build thread writes JSON lines on wfd; the stream reads rfd */
@@ -56,6 +59,7 @@ static void job_free(struct build_job *j)
         json_decref(j->labels);
         free(j->target);
         free(j->network);
+        free(j->auth_file);
         free(j->held);
         if (j->wfd >= 0)
                 close(j->wfd);
@@ -182,6 +186,21 @@ static void on_event(void *ctx, const struct bld_event *ev)
                 job_stream(j, "Successfully tagged %s\n", ev->text);
                 break;
         }
+}
+
+/* A base image's pull, told in the build's stream as dockerd's builder tells it. */
+static void pull_line(void *ctx, const char *line)
+{
+        struct build_job *j = ctx;
+        static const char done[] = "Status: Downloaded image for ";
+        if (berth_str_has_prefix(line, done)) {
+                job_send(j,
+                         json_pack("{s:s+}", "status", "Status: Downloaded newer image for ",
+                                   line + strlen(done)),
+                         false);
+                return;
+        }
+        job_send(j, api_progress_json(line), false);
 }
 
 static int job_cancelled(void *ctx)
@@ -336,7 +355,16 @@ static int job_options(struct api_req *r, struct build_job *j)
         if (net && *net && strcmp(net, "default") != 0)
                 j->network = berth_xstrdup(net);
         j->quiet = api_query_bool(r, "q", false);
-        /* pull, rm, forcerm: base images are local, RUN containers always removed */
+        /* a base image the store lacks is pulled, its progress in the stream as dockerd's
+         * classic builder sends it; pull=1 pulls even one it has.  rm, forcerm: RUN
+         * containers are always removed */
+        j->auth_file = api_auth_file(r->paths);
+        j->pull = (struct img_registry_opts){.tls_verify = -1,
+                                             .retries = 3,
+                                             .auth_file = j->auth_file,
+                                             .quiet = j->quiet,
+                                             .progress_fn = pull_line,
+                                             .progress_ctx = j};
         size_t n = json_array_size(j->tags);
         j->names = berth_xcalloc(n + 1, sizeof(char *));
         for (size_t i = 0; i < n; i++)
@@ -351,6 +379,8 @@ static int job_options(struct api_req *r, struct build_job *j)
                 .target = j->target,
                 .network = j->network,
                 .no_cache = api_query_bool(r, "nocache", false),
+                .pull = &j->pull,
+                .pull_always = api_query_bool(r, "pull", false),
                 .on_event = on_event,
                 .ctx = j,
                 .cancelled = job_cancelled,

@@ -14,6 +14,11 @@ int api_img_find(struct api_req *r, struct img_store *s, struct img_table *t, co
 void api_img_no_such(struct api_req *r, const char *what);
 
 /* images_xfer.c */
+/* The registry credentials berth login stores, which pulls and pushes use. */
+char *api_auth_file(const struct berth_paths *p);
+/* "<id>: <status>" or "<status>", as the registry client words a progress line for the CLI,
+ * to dockerd's JSON message. */
+json_t *api_progress_json(const char *line);
 void api_images_create(struct api_req *r); /* pull (fromImage) or import (fromSrc) */
 void api_images_push(struct api_req *r);
 void api_images_get(struct api_req *r); /* save: a docker-archive tarball */

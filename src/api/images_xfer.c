@@ -185,14 +185,13 @@ static struct xfer *xfer_new(struct api_req *r)
         return x;
 }
 
-static char *auth_file(const struct berth_paths *p)
+char *api_auth_file(const struct berth_paths *p)
 {
         const char *env = getenv("BERTH_AUTH_FILE");
         return env && *env ? berth_xstrdup(env) : berth_path_join(p->data_dir, "auth.json");
 }
 
-/* "<id>: <status>" or "<status>", as registry.c words them for the CLI, to dockerd's JSON. */
-static json_t *progress_json(const char *line)
+json_t *api_progress_json(const char *line)
 {
         const char *sep = strstr(line, ": ");
         if (!sep || berth_str_has_prefix(line, "Digest: ") ||
@@ -264,7 +263,7 @@ static void pull_progress(void *ctx, const char *line)
                 xfer_write(x, json_pack("{s:s}", "status", s));
                 return;
         }
-        xfer_write(x, progress_json(line));
+        xfer_write(x, api_progress_json(line));
 }
 
 static int pull_work(struct xfer *x, berth_error_t *err)
@@ -281,7 +280,7 @@ static int pull_work(struct xfer *x, berth_error_t *err)
                 img_table_free(&t);
         }
         berth_error_release(&sub);
-        cleanup_free char *af = auth_file(x->paths);
+        cleanup_free char *af = api_auth_file(x->paths);
         x->o.auth_file = af;
         x->o.progress_fn = pull_progress;
         x->o.bytes_fn = pull_bytes;
@@ -351,7 +350,7 @@ void api_images_create(struct api_req *r)
 static void push_progress(void *ctx, const char *line)
 {
         struct xfer *x = ctx;
-        xfer_write(x, progress_json(line));
+        xfer_write(x, api_progress_json(line));
         /* the last line has an aux twin the clients read the digest from */
         const char *d = strstr(line, ": digest: ");
         char digest[IMG_DIGEST_MAX];
@@ -367,7 +366,7 @@ static int push_work(struct xfer *x, berth_error_t *err)
         struct img_store s;
         if (img_store_open(&s, x->paths->data_dir, err) < 0)
                 return -1;
-        cleanup_free char *af = auth_file(x->paths);
+        cleanup_free char *af = api_auth_file(x->paths);
         x->o.auth_file = af;
         x->o.progress_fn = push_progress;
         x->o.bytes_fn = pull_bytes; /* dockerd's Pushing counts, shaped as a pull's */

@@ -72,6 +72,33 @@ int bld_resolve_image(struct build *b, const char *what, char out[IMG_DIGEST_MAX
                 snprintf(out, IMG_DIGEST_MAX, "%s", ent->manifest);
         img_table_free(&t);
         berth_error_release(&lerr);
+        /* as Docker's classic builder: an image the store lacks is pulled (with --pull, any);
+         * an ID or a digest-less local name that is no reference cannot be */
+        if (b->o->pull && (r < 0 || b->o->pull_always)) {
+                cleanup_free char *norm = NULL;
+                if (img_ref_normalize(what, &norm, &lerr) == 0) {
+                        if (img_pull(&b->s, what, b->o->pull, out, err) < 0) {
+                                /* the builder stops with the pull's words, a missing manifest
+                                 * in dockerd's (the reference as written, :latest added) */
+                                if (strstr(berth_error_msg(*err), "HTTP 404")) {
+                                        const char *slash = strrchr(what, '/');
+                                        bool tagged = strchr(what, '@') ||
+                                                      strchr(slash ? slash : what, ':');
+                                        berth_error_release(err);
+                                        return berth_fail_status(
+                                                err, 1, 0,
+                                                "manifest for %s%s not found: manifest unknown: "
+                                                "manifest unknown",
+                                                what, tagged ? "" : ":latest");
+                                }
+                                if ((*err)->status == 0 || (*err)->status == 125)
+                                        (*err)->status = 1;
+                                return -1;
+                        }
+                        return 0;
+                }
+                berth_error_release(&lerr);
+        }
         return r < 0 ? berth_fail_status(err, 125, 0, "%s: image not known", what) : 0;
 }
 

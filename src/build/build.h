@@ -57,6 +57,11 @@ struct bld_opts {
         const char *target;  /* build up to the end of this stage */
         const char *network; /* RUN containers' --network (NULL: host) */
         bool no_cache;
+        /* FROM (and COPY --from) of an image the store lacks pulls it with these options, their
+         * progress_fn telling the pull as `berth pull` does (NULL: "image not known", as
+         * before); pull_always pulls even an image the store has (docker build --pull). */
+        const struct img_registry_opts *pull;
+        bool pull_always;
         bld_event_fn on_event; /* may be NULL */
         void *ctx;
         /* Polled between steps and while a RUN command runs (which it then kills): non-zero

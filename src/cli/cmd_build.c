@@ -12,11 +12,13 @@
 
 #include "build/build.h"
 #include "cli/cli.h"
+#include "cli/image_common.h"
 #include "common/util.h"
 
 struct cli_build {
         struct bld_opts o;
-        json_t *tags; /* normalized names */
+        struct img_registry_opts pull; /* for base images the store lacks */
+        json_t *tags;                  /* normalized names */
         json_t *build_args;
         bool quiet;
         const char *context;
@@ -42,6 +44,8 @@ static void build_usage(FILE *out)
                      "      --target STAGE     build up to this stage\n"
                      "      --iidfile FILE     write the image ID (sha256:...) to FILE\n"
                      "      --no-cache         do not use the layer cache\n"
+                     "      --pull             pull every base image, even one the store has\n"
+                     "                         (one it lacks is always pulled)\n"
                      "      --network MODE     network of RUN containers (default host)\n"
                      "  -q, --quiet            print only the image ID\n"
                      "  -h, --help             show this help\n");
@@ -55,6 +59,7 @@ static int parse_opts(struct cli_build *b, int argc, char **argv, berth_error_t 
                 OPT_NETWORK,
                 OPT_TARGET,
                 OPT_IIDFILE,
+                OPT_PULL,
                 OPT_IGNORED
         };
         static const struct option opts[] = {
@@ -66,6 +71,7 @@ static int parse_opts(struct cli_build *b, int argc, char **argv, berth_error_t 
                 {"network", required_argument, NULL, OPT_NETWORK},
                 {"target", required_argument, NULL, OPT_TARGET},
                 {"iidfile", required_argument, NULL, OPT_IIDFILE},
+                {"pull", no_argument, NULL, OPT_PULL},
                 {"rm", optional_argument, NULL, OPT_IGNORED},
                 {"force-rm", optional_argument, NULL, OPT_IGNORED},
                 {"help", no_argument, NULL, 'h'},
@@ -110,6 +116,9 @@ static int parse_opts(struct cli_build *b, int argc, char **argv, berth_error_t 
                         break;
                 case OPT_IIDFILE:
                         b->iidfile = optarg;
+                        break;
+                case OPT_PULL:
+                        b->o.pull_always = true;
                         break;
                 case OPT_IGNORED:
                         break;
@@ -282,7 +291,12 @@ int cmd_build(struct cli_global *g, int argc, char **argv, berth_error_t *err)
         struct cli_build b = {.tags = json_array(), .build_args = json_object()};
         struct bld_stream_context sc = {0};
         cleanup_free char *text = NULL;
+        /* a base image the store lacks is pulled, its progress printed as `berth pull`'s */
+        cleanup_free char *auth = cli_registry_defaults(g, &b.pull); /* owns pull.auth_file */
+        (void) auth;
+        b.o.pull = &b.pull;
         int r = parse_opts(&b, argc, argv, err);
+        b.pull.quiet = b.quiet;
         if (r == 0 && b.context && strcmp(b.context, "-") == 0) {
                 r = stdin_context(g, &b, &sc, &text, err);
                 if (r < 0 && (*err)->status == 0)

@@ -9,9 +9,11 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
         api_setup_file
+        registry_setup_file
 }
 
 teardown_file() {
+        registry_teardown_file
         api_teardown_file
 }
 
@@ -60,7 +62,7 @@ CF
 @test "build: --build-arg, --label, -f other.Dockerfile, --target and several -t" {
         printf 'FROM busybox\nARG V=def\nRUN echo "v=$V" > /v\nCMD ["cat", "/v"]\nFROM busybox AS never\nRUN exit 9\n' \
                 > "$CTX/other.Dockerfile"
-        echo 'FROM no-such-image' > "$CTX/Dockerfile"
+        echo 'FROM 127.0.0.1:1/no-such-image' > "$CTX/Dockerfile" # never built
         run --separate-stderr env DOCKER_BUILDKIT=0 docker build --network none -f "$CTX/other.Dockerfile" \
                 --build-arg V=given --label api.l1=one --label 'api.l2=two $x' --target 0 \
                 -t api-args:a -t api-args:b "$CTX"
@@ -222,4 +224,31 @@ PY
         # the service still serves
         run api_curl /_ping
         [ "$output" = OK ]
+}
+
+@test "build: FROM an image the service lacks pulls it into the stream (dockerd's lines); pull=1; a missing one" {
+        command -v docker-registry >/dev/null || skip "needs docker-registry"
+        registry_with_busybox ab/base
+        printf 'FROM %s/ab/base:1\nCMD ["true"]\n' "$r" >"$CTX/Dockerfile"
+        run --separate-stderr env DOCKER_BUILDKIT=0 docker build -t api-frompull "$CTX"
+        assert_success
+        assert_output_contains "Step 1/2 : FROM $r/ab/base:1"
+        assert_output_contains "1: Pulling from ab/base"
+        assert_output_contains "Status: Downloaded newer image for $r/ab/base:1"
+        assert_output_contains "Successfully tagged api-frompull:latest"
+        [ -n "$("$BERTH" images -q "$r/ab/base:1")" ]
+        # pull=1 (docker build --pull) pulls the base it has
+        run --separate-stderr env DOCKER_BUILDKIT=0 docker build --pull -t api-frompull "$CTX"
+        assert_success
+        assert_output_contains "1: Pulling from ab/base"
+        # a base the registry lacks: the stream ends as dockerd's does, word for word
+        printf 'FROM %s/ab/nope:1\n' "$r" >"$CTX/Dockerfile"
+        run api_curl -X POST -H 'Content-Type: application/x-tar' \
+                --data-binary @<(tar c -C "$CTX" .) "/v1.41/build?t=api-nope"
+        mapfile -t lns < <(tr -d '\r' <<<"$output") # the lines end in CRLF, as dockerd's
+        [ "${lns[0]}" = "{\"stream\":\"Step 1/1 : FROM $r/ab/nope:1\"}" ]
+        [ "${lns[2]}" = "{\"errorDetail\":{\"message\":\"manifest for $r/ab/nope:1 not found: manifest unknown: manifest unknown\"},\"error\":\"manifest for $r/ab/nope:1 not found: manifest unknown: manifest unknown\"}" ]
+        run env DOCKER_BUILDKIT=0 docker build -t api-nope "$CTX"
+        assert_failure 1
+        assert_output_contains "manifest for $r/ab/nope:1 not found: manifest unknown: manifest unknown"
 }

@@ -7,6 +7,11 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
         berth_busybox_setup_file
+        registry_setup_file
+}
+
+teardown_file() {
+        registry_teardown_file
 }
 
 setup() {
@@ -233,10 +238,17 @@ CF
         run "$BERTH" build "$CTX"
         [ "$status" -eq 125 ]
         [ -z "$(ls "$BERTH_DATA_DIR/images/tmp")" ]
-        printf 'FROM no-such-image\n' > "$CTX/Containerfile"
+        # a name that is no reference cannot be pulled (a missing one is, as by Docker; tests
+        # name only registries on loopback: here, one that does not answer)
+        printf 'FROM No_Such_Image\n' > "$CTX/Containerfile"
         run "$BERTH" build "$CTX"
         [ "$status" -eq 125 ]
-        assert_output_contains "Containerfile:1: FROM: no-such-image: image not known"
+        assert_output_contains "Containerfile:1: FROM: No_Such_Image: image not known"
+        printf 'FROM 127.0.0.1:1/no-such-image\n' > "$CTX/Containerfile"
+        run "$BERTH" build "$CTX"
+        [ "$status" -eq 1 ]
+        assert_output_contains "Containerfile:1: FROM: "
+        assert_output_contains "127.0.0.1:1"
         [ -z "$("$BERTH" ps -aq)" ]
 }
 
@@ -311,4 +323,32 @@ CF
         assert_output_contains "invalid argument: can't use stdin for both build context and dockerfile"
         [ -z "$(ls -A "$BERTH_RUN_DIR/build" 2>/dev/null)" ]
         [ -z "$(ls "$BERTH_DATA_DIR/images/tmp")" ]
+}
+
+@test "build: FROM an image the store lacks pulls it (a local registry); --pull pulls again; a missing one is dockerd's words, exit 1" {
+        command -v docker-registry >/dev/null || skip "needs docker-registry"
+        registry_with_busybox b/base
+        id=$("$BERTH" image inspect -f '{{.Id}}' busybox)
+        printf 'FROM %s/b/base:1\nRUN echo pulled > /f\n' "$r" >"$CTX/Containerfile"
+        run "$BERTH" build -t frompull "$CTX"
+        assert_success
+        assert_output_contains "1: Pulling from b/base"
+        assert_output_contains "Status: Downloaded image for $r/b/base:1"
+        # the base is now in the store, named, and the build ran on it
+        [ "$("$BERTH" image inspect -f '{{.Id}}' "$r/b/base:1")" = "$id" ]
+        run "$BERTH" run --rm frompull cat /f
+        [ "$output" = pulled ]
+        # with the base there, no pull; with --pull, one
+        run "$BERTH" build -t frompull "$CTX"
+        refute_output_contains "Pulling from"
+        run "$BERTH" build --pull -t frompull "$CTX"
+        assert_success
+        assert_output_contains "1: Pulling from b/base"
+        # a base the registry lacks
+        printf 'FROM %s/b/nope\n' "$r" >"$CTX/Containerfile"
+        run "$BERTH" build -t nope "$CTX"
+        assert_failure 1
+        assert_output_contains "manifest for $r/b/nope:latest not found: manifest unknown: manifest unknown"
+        run "$BERTH" images -q nope
+        [ -z "$output" ]
 }

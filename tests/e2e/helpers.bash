@@ -120,6 +120,18 @@ registry_teardown_file() {
         done <"${REG_PIDS:-/dev/null}"
         return 0
 }
+# A registry started here with busybox pushed to it as $r/$1:1, a name the store then forgets
+# (for tests of what pulls it); sets r to the registry's host:port.
+registry_with_busybox() {
+        local port
+        port=$(free_port)
+        start_registry "$BATS_TEST_TMPDIR/reg" "$port"
+        r="127.0.0.1:$port"
+        "$BERTH" tag busybox "$r/$1:1"
+        "$BERTH" push -q "$r/$1:1"
+        "$BERTH" rmi "$r/$1:1" >/dev/null
+}
+
 start_registry() {
         local dir="$1" port="$2" extra="${3:-}" scheme=http
         mkdir -p "$dir/data"

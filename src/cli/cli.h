@@ -101,6 +101,7 @@ int cmd_events(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 /* images (src/image) */
 int cmd_images(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_image(struct cli_global *g, int argc, char **argv, berth_error_t *err);
+int cmd_builder(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_image_inspect(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_image_mount(struct cli_global *g, int argc, char **argv, berth_error_t *err);
 int cmd_image_unmount(struct cli_global *g, int argc, char **argv, berth_error_t *err);

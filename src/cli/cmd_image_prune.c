@@ -9,18 +9,6 @@
 #include "cli/image_common.h"
 #include "common/util.h"
 
-static bool confirm(bool all)
-{
-        printf("WARNING! This will remove all %s.\nAre you sure you want to continue? [y/N] ",
-               all ? "images without at least one container associated to them"
-                   : "dangling images");
-        fflush(stdout);
-        char line[16];
-        if (fgets(line, sizeof(line), stdin) == NULL)
-                return false;
-        return line[0] == 'y' || line[0] == 'Y';
-}
-
 static void print_pruned(void *ctx, const char *kind, const char *value)
 {
         bool *header = ctx;
@@ -32,41 +20,24 @@ static void print_pruned(void *ctx, const char *kind, const char *value)
 
 int cmd_image_prune(struct cli_global *g, int argc, char **argv, berth_error_t *err)
 {
-        static const struct option opts[] = {
-                {"all", no_argument, NULL, 'a'},
-                {"force", no_argument, NULL, 'f'},
-                {"help", no_argument, NULL, 'h'},
-                {0},
-        };
-        bool all = false, force = false;
-        int c;
-        while ((c = getopt_long(argc, argv, "afh", opts, NULL)) != -1) {
-                switch (c) {
-                case 'a':
-                        all = true;
-                        break;
-                case 'f':
-                        force = true;
-                        break;
-                case 'h':
-                        printf("Usage: berth image prune [OPTIONS]\n"
-                               "\n"
-                               "Remove unused images, then unreferenced blobs and layers.\n"
-                               "\n"
-                               "Options:\n"
-                               "  -a, --all     remove all images no container uses, not just\n"
-                               "                dangling ones\n"
-                               "  -f, --force   do not prompt for confirmation\n");
-                        return 0;
-                default:
-                        return cli_usage_error(err, "image prune", "invalid option");
-                }
-        }
-        if (optind < argc)
-                return cli_usage_error(err, "image prune", "unexpected argument `%s`",
-                                       argv[optind]);
-        if (!force && !confirm(all))
-                return 0;
+        bool all;
+        int r = cli_prune_getopt(
+                argc, argv, "image prune",
+                "Usage: berth image prune [OPTIONS]\n"
+                "\n"
+                "Remove unused images, then unreferenced blobs and layers.\n"
+                "\n"
+                "Options:\n"
+                "  -a, --all     remove all images no container uses, not just\n"
+                "                dangling ones\n"
+                "  -f, --force   do not prompt for confirmation\n",
+                "WARNING! This will remove all images without at least one container associated "
+                "to them.\nAre you sure you want to continue?",
+                "WARNING! This will remove all dangling images.\nAre you sure you want to "
+                "continue?",
+                &all, err);
+        if (r != 0)
+                return r < 0 ? -1 : 0;
         struct img_store s;
         if (cli_store_open(g, &s, err) < 0)
                 return -1;

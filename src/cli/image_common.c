@@ -115,3 +115,38 @@ int cli_registry_getopt(int argc, char **argv, const char *cmd, const char *usag
         }
         return 0;
 }
+
+int cli_prune_getopt(int argc, char **argv, const char *cmd, const char *usage,
+                     const char *warning_all, const char *warning, bool *all, berth_error_t *err)
+{
+        static const struct option opts[] = {
+                {"all", no_argument, NULL, 'a'},
+                {"force", no_argument, NULL, 'f'},
+                {"help", no_argument, NULL, 'h'},
+                {0},
+        };
+        bool force = false;
+        *all = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "afh", opts, NULL)) != -1) {
+                if (c == 'a')
+                        *all = true;
+                else if (c == 'f')
+                        force = true;
+                else if (c == 'h') {
+                        fputs(usage, stdout);
+                        return 1;
+                } else
+                        return cli_usage_error(err, cmd, "invalid option");
+        }
+        if (optind < argc)
+                return cli_usage_error(err, cmd, "unexpected argument `%s`", argv[optind]);
+        if (force)
+                return 0;
+        printf("%s [y/N] ", *all ? warning_all : warning);
+        fflush(stdout);
+        char line[16];
+        if (fgets(line, sizeof(line), stdin) == NULL || (line[0] != 'y' && line[0] != 'Y'))
+                return 2;
+        return 0;
+}

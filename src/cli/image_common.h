@@ -50,4 +50,10 @@ int cli_registry_getopt(int argc, char **argv, const char *cmd, const char *usag
         "      --authfile FILE      credentials file (default $BERTH_AUTH_FILE or\n"        \
         "                           <data dir>/auth.json)\n"
 
+/* getopt for the prune commands (image prune, builder prune): -a, -f, -h (usage printed,
+ * 1); then, without -f, the docker CLI's "WARNING! ... [y/N]" question: 2 when the answer is
+ * not yes (nothing to do). */
+int cli_prune_getopt(int argc, char **argv, const char *cmd, const char *usage,
+                     const char *warning_all, const char *warning, bool *all, berth_error_t *err);
+
 #endif

@@ -15,6 +15,7 @@ static const struct cli_command commands[] = {
         {"container", cmd_container, "Manage containers"},
         {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
         {"build", cmd_build, "Build an image from a Containerfile"},
+        {"builder", cmd_builder, "Manage builds (prune: remove the build cache)"},
         {"create", cmd_create, "Create a new container"},
         {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
         {"disk", cmd_disk, "Create, inspect, convert and snapshot disk images (raw, qcow2)"},

@@ -181,6 +181,21 @@ CF
         assert_success
         refute_output_contains "Using cache"
         [ "${lines[-1]}" != "$second" ]
+        # `builder prune` empties it too, asking first as docker's does
+        [ -n "$(ls "$BERTH_DATA_DIR/images/build-cache")" ]
+        run "$BERTH" builder prune <<<"n"
+        assert_success
+        assert_output_contains "WARNING! This will remove all dangling build cache. Are you sure you want to continue? [y/N]"
+        [ -n "$(ls "$BERTH_DATA_DIR/images/build-cache")" ]
+        run "$BERTH" builder prune -f
+        assert_success
+        assert_output_contains "Deleted build cache objects:"
+        [[ "${lines[-1]}" =~ ^Total\ reclaimed\ space:\ [0-9.]+[kMG]?B$ ]]
+        [ -z "$(ls "$BERTH_DATA_DIR/images/build-cache")" ]
+        run "$BERTH" builder prune -f
+        [ "$output" = "Total reclaimed space: 0B" ]
+        run "$BERTH" build -t cached "$CTX"
+        refute_output_contains "Using cache"
 }
 
 @test "build: a failing RUN names the command and its code and leaves nothing behind" {

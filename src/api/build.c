@@ -191,16 +191,7 @@ static void on_event(void *ctx, const struct bld_event *ev)
 /* A base image's pull, told in the build's stream as dockerd's builder tells it. */
 static void pull_line(void *ctx, const char *line)
 {
-        struct build_job *j = ctx;
-        static const char done[] = "Status: Downloaded image for ";
-        if (berth_str_has_prefix(line, done)) {
-                job_send(j,
-                         json_pack("{s:s+}", "status", "Status: Downloaded newer image for ",
-                                   line + strlen(done)),
-                         false);
-                return;
-        }
-        job_send(j, api_progress_json(line), false);
+        job_send(ctx, api_progress_json(line), false);
 }
 
 static int job_cancelled(void *ctx)

@@ -34,8 +34,6 @@ struct xfer {
         char *ref;      /* what to pull or push, with its tag */
         char *platform; /* pull's, as the query gave it */
         char *user, *password;
-        char *old; /* the manifest ref named before the pull (up to date?) */
-        char digest[IMG_DIGEST_MAX];
         /* save */
         char **names;
         size_t n_names;
@@ -52,7 +50,6 @@ static void xfer_free(struct xfer *x)
                 explicit_bzero(x->password, strlen(x->password));
         free(x->user);
         free(x->password);
-        free(x->old);
         for (size_t i = 0; i < x->n_names; i++)
                 free(x->names[i]);
         free(x->names);
@@ -252,18 +249,7 @@ static void pull_bytes(void *ctx, const char *id, const char *status, int64_t cu
 
 static void pull_progress(void *ctx, const char *line)
 {
-        struct xfer *x = ctx;
-        if (berth_str_has_prefix(line, "Digest: ")) {
-                snprintf(x->digest, sizeof(x->digest), "%s", line + 8);
-        } else if (berth_str_has_prefix(line, "Status: ")) {
-                bool same = x->old && strcmp(x->old, x->digest) == 0;
-                cleanup_free char *s = berth_xasprintf(
-                        "Status: %s for %s",
-                        same ? "Image is up to date" : "Downloaded newer image", x->ref);
-                xfer_write(x, json_pack("{s:s}", "status", s));
-                return;
-        }
-        xfer_write(x, api_progress_json(line));
+        xfer_write(ctx, api_progress_json(line));
 }
 
 static int pull_work(struct xfer *x, berth_error_t *err)
@@ -271,15 +257,6 @@ static int pull_work(struct xfer *x, berth_error_t *err)
         struct img_store s;
         if (img_store_open(&s, x->paths->data_dir, err) < 0)
                 return -1;
-        struct img_table t;
-        struct img_entry *e;
-        berth_error_t sub = NULL;
-        if (img_table_load(&s, &t, &sub) == 0) {
-                if (img_lookup(&s, &t, x->ref, &e, &sub) == 0)
-                        x->old = berth_xstrdup(e->manifest);
-                img_table_free(&t);
-        }
-        berth_error_release(&sub);
         cleanup_free char *af = api_auth_file(x->paths);
         x->o.auth_file = af;
         x->o.progress_fn = pull_progress;

@@ -513,6 +513,19 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
         if (o->platform && img_platform_parse(o->platform, &want, err) < 0)
                 return berth_wrap(err, "pull `%s`", name);
         struct reg_board board = {0};
+        /* the name as Docker shows it ("busybox:latest"), and the manifest it named before
+         * this pull: the last line says whether the pull changed it, in dockerd's words */
+        cleanup_free char *shown = NULL;
+        char old[IMG_DIGEST_MAX] = "";
+        if (img_ref_normalize(name, &shown, NULL) == 0) {
+                struct img_table t;
+                struct img_entry *e;
+                if (img_table_load(s, &t, NULL) == 0) {
+                        if (img_lookup(s, &t, shown, &e, NULL) == 0)
+                                snprintf(old, sizeof(old), "%s", e->manifest);
+                        img_table_free(&t);
+                }
+        }
         if (reg_open(&r, name, o, &ref, err) < 0 || reg_ping(&r, err) < 0)
                 goto out;
         reg_board_start(&r, &board);
@@ -578,8 +591,9 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
                 goto out;
         img_event(s, digest, "pull", local ? local : ref);
         progress(&r, "Digest: %s", digest);
-        progress(&r, "Status: Downloaded image for %s/%s%s%s", r.host, r.repo,
-                 img_digest_valid(ref) ? "@" : ":", ref);
+        progress(&r, "Status: %s for %s",
+                 strcmp(old, digest) == 0 ? "Image is up to date" : "Downloaded newer image",
+                 shown ? shown : name);
         if (out)
                 memcpy(out, digest, IMG_DIGEST_MAX);
         ret = 0;

@@ -348,7 +348,7 @@ CF
         run "$BERTH" build -t frompull "$CTX"
         assert_success
         assert_output_contains "1: Pulling from b/base"
-        assert_output_contains "Status: Downloaded image for $r/b/base:1"
+        assert_output_contains "Status: Downloaded newer image for $r/b/base:1"
         # the base is now in the store, named, and the build ran on it
         [ "$("$BERTH" image inspect -f '{{.Id}}' "$r/b/base:1")" = "$id" ]
         run "$BERTH" run --rm frompull cat /f
@@ -359,6 +359,7 @@ CF
         run "$BERTH" build --pull -t frompull "$CTX"
         assert_success
         assert_output_contains "1: Pulling from b/base"
+        assert_output_contains "Status: Image is up to date for $r/b/base:1"
         # a base the registry lacks
         printf 'FROM %s/b/nope\n' "$r" >"$CTX/Containerfile"
         run "$BERTH" build -t nope "$CTX"

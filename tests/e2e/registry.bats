@@ -372,5 +372,5 @@ most_at_once() {
         [ "$(grep -c ': Pull complete$' <<<"$screen")" = 6 ]
         [ "$(grep -cE '^[0-9a-f]{12}: ' <<<"$screen")" = 6 ]
         [ "$(grep -E '^[0-9a-f]{12}: ' <<<"$screen" | cut -d: -f1 | tr '\n' ' ')" = "$layers" ]
-        grep -q "^Status: Downloaded image for $p/par/six:1" <<<"$screen"
+        grep -q "^Status: Downloaded newer image for $p/par/six:1" <<<"$screen"
 }

@@ -284,7 +284,10 @@ static char *pull_ref(const char *image, const char *tag)
 static void reply_pull_error(struct api_req *r, struct xfer *x)
 {
         const char *m = api_error_text(x->err);
-        if (strstr(m, "HTTP 404"))
+        const char *repo = strstr(m, "repository ");
+        if (repo && strstr(repo, " not found: ")) /* an all-tags pull of no repository */
+                api_reply_error(r, 404, "%s", repo);
+        else if (strstr(m, "HTTP 404"))
                 api_reply_error(r, 404, "manifest for %s not found: manifest unknown: %s", x->ref,
                                 strstr(m, "MANIFEST_UNKNOWN") ? "manifest unknown" : m);
         else
@@ -315,7 +318,12 @@ void api_images_create(struct api_req *r)
                 return;
         }
         struct xfer *x = xfer_new(r);
-        x->ref = pull_ref(image, api_query(r, "tag"));
+        /* no tag, in the name or beside it: every tag (docker pull -a), as dockerd 20.10 */
+        const char *tag = api_query(r, "tag");
+        const char *slash = strrchr(image, '/');
+        x->o.all_tags = (tag == NULL || *tag == '\0') && !strchr(image, '@') &&
+                        !strchr(slash ? slash : image, ':');
+        x->ref = x->o.all_tags ? berth_xstrdup(image) : pull_ref(image, tag);
         if (platform && *platform) {
                 x->platform = berth_xstrdup(platform);
                 x->o.platform = x->platform;

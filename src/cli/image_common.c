@@ -89,11 +89,12 @@ int cli_registry_getopt(int argc, char **argv, const char *cmd, const char *usag
                 CLI_REGISTRY_OPTIONS,
                 {"quiet", no_argument, NULL, 'q'},
                 {"platform", required_argument, NULL, 'p'},
+                {"all-tags", no_argument, NULL, 'a'},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
         int c;
-        while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "aqh", opts, NULL)) != -1) {
                 int r = cli_registry_option(c, optarg, o, cmd, err);
                 if (r < 0)
                         return -1;
@@ -102,6 +103,11 @@ int cli_registry_getopt(int argc, char **argv, const char *cmd, const char *usag
                 switch (c) {
                 case 'q':
                         o->quiet = true;
+                        break;
+                case 'a':
+                        if (strcmp(cmd, "pull") != 0)
+                                return cli_usage_error(err, cmd, "invalid option");
+                        o->all_tags = true;
                         break;
                 case 'p':
                         o->platform = optarg; /* pull: the index entry to pick */

@@ -40,7 +40,8 @@ char *cli_registry_defaults(struct cli_global *g, struct img_registry_opts *o);
 /* 1 if c was a registry option (applied), 0 if not, <0 on a bad value. */
 int cli_registry_option(int c, const char *arg, struct img_registry_opts *o, const char *cmd,
                         berth_error_t *err);
-/* getopt for pull and push: the registry options, -q, --platform, -h (usage printed, 1). */
+/* getopt for pull and push: the registry options, -q, --platform, pull's -a/--all-tags, -h
+ * (usage printed, 1). */
 int cli_registry_getopt(int argc, char **argv, const char *cmd, const char *usage,
                         struct img_registry_opts *o, berth_error_t *err);
 #define CLI_REGISTRY_HELP                                                                   \

@@ -411,10 +411,13 @@ struct img_registry_opts {
         /* pull: the platform to pick from an image index ("os/arch[/variant]"; NULL: this
          * host's) */
         const char *platform;
+        /* pull: every tag the registry lists for the repository (docker pull --all-tags) */
+        bool all_tags;
 };
 
 /* Pull NAME[:TAG|@DIGEST] (host[:port]/path) into the store, verifying every digest
- * and diffID; the image is named by the reference.  Writes the manifest digest. */
+ * and diffID; the image is named by the reference.  Writes the manifest digest.  With
+ * o->all_tags, NAME is a repository alone and each tag it has is pulled (out: the last's). */
 int img_pull(struct img_store *s, const char *ref, const struct img_registry_opts *o,
              char out[IMG_DIGEST_MAX], berth_error_t *err);
 /* Push a local image to dest (NULL: its own name); blobs the registry has are skipped. */

@@ -4,6 +4,7 @@
  * checks to skip what the other side has, monolithic uploads, retries on
  * transient failures.  A partial or wrong blob is never visible (the store's
  * blob writer); layers' diffIDs are checked when they are unpacked. */
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -488,8 +489,10 @@ static ssize_t plan_layers(struct img_store *s, const struct reg *r, json_t *lay
         return (ssize_t) n;
 }
 
-int img_pull(struct img_store *s, const char *name, const struct img_registry_opts *o,
-             char out[IMG_DIGEST_MAX], berth_error_t *err)
+/* One reference pulled; *changed (if given): whether the name now means another manifest;
+ * tell_status: end with dockerd's Status line (not for each tag of an all-tags pull). */
+static int pull_one(struct img_store *s, const char *name, const struct img_registry_opts *o,
+                    bool tell_status, bool *changed, char out[IMG_DIGEST_MAX], berth_error_t *err)
 {
         struct reg r;
         cleanup_free char *ref = NULL;
@@ -591,9 +594,13 @@ int img_pull(struct img_store *s, const char *name, const struct img_registry_op
                 goto out;
         img_event(s, digest, "pull", local ? local : ref);
         progress(&r, "Digest: %s", digest);
-        progress(&r, "Status: %s for %s",
-                 strcmp(old, digest) == 0 ? "Image is up to date" : "Downloaded newer image",
-                 shown ? shown : name);
+        if (changed)
+                *changed = strcmp(old, digest) != 0;
+        if (tell_status)
+                progress(&r, "Status: %s for %s",
+                         strcmp(old, digest) == 0 ? "Image is up to date"
+                                                  : "Downloaded newer image",
+                         shown ? shown : name);
         if (out)
                 memcpy(out, digest, IMG_DIGEST_MAX);
         ret = 0;
@@ -615,6 +622,101 @@ out:
         reg_board_free(&board);
         pthread_mutex_destroy(&tell);
         return ret < 0 ? berth_wrap(err, "pull `%s`", name) : 0;
+}
+
+/* The registry's tags for r's repository, in its order (one page: the distribution API lists
+ * every tag unless asked for fewer). */
+static int list_tags(struct reg *r, json_t **tags, berth_error_t *err)
+{
+        cleanup_free char *path = berth_xasprintf("/v2/%s/tags/list", r->repo);
+        struct reg_req q = {
+                .method = "GET", .path = path, .accept = "application/json", .body_fd = -1};
+        struct reg_resp resp = {0};
+        int ret = reg_do(r, &q, &resp, err);
+        if (ret == 0 && resp.status == 404) {
+                /* dockerd's words */
+                json_t *j = resp.body ? json_loads(resp.body, 0, NULL) : NULL;
+                json_t *e0 = json_array_get(json_object_get(j, "errors"), 0);
+                const char *code = json_string_value(json_object_get(e0, "code"));
+                const char *msg = json_string_value(json_object_get(e0, "message"));
+                cleanup_free char *lc = code ? berth_xstrdup(code) : NULL;
+                for (char *c = lc; c && *c; c++)
+                        *c = *c == '_' ? ' ' : (char) tolower((unsigned char) *c);
+                ret = berth_fail_status(err, 1, 0, "repository %s/%s not found%s%s%s%s", r->host,
+                                        r->repo, lc ? ": " : "", lc ? lc : "", msg ? ": " : "",
+                                        msg ? msg : "");
+                json_decref(j);
+        } else if (ret == 0 && resp.status != 200) {
+                ret = reg_fail(r, &resp, "list tags", err);
+        } else if (ret == 0) {
+                json_t *j = resp.body ? json_loads(resp.body, 0, NULL) : NULL;
+                *tags = json_incref(json_object_get(j, "tags"));
+                json_decref(j);
+                if (!json_is_array(*tags)) {
+                        json_decref(*tags);
+                        *tags = NULL;
+                        ret = berth_fail(err, EPROTO, "%s: tags list without tags", r->host);
+                }
+        }
+        reg_resp_free(&resp);
+        return ret;
+}
+
+/* docker pull --all-tags: each tag in the registry's order, as dockerd pulls them, then one
+ * Status line for the repository. */
+static int pull_all_tags(struct img_store *s, const char *name, const struct img_registry_opts *o,
+                         char out[IMG_DIGEST_MAX], berth_error_t *err)
+{
+        cleanup_free char *norm = NULL;
+        if (img_ref_normalize(name, &norm, err) < 0)
+                return -1;
+        cleanup_free char *repo = NULL, *tag = NULL;
+        img_ref_split(norm, &repo, &tag);
+        /* a name with a tag (other than the :latest normalising added) or a digest: the docker
+         * CLI's refusal */
+        bool tagged = strchr(name, '@') || strcmp(tag, "latest") != 0 ||
+                      (strrchr(name, ':') && strrchr(name, ':') > strrchr(name, '/'));
+        if (tagged)
+                return berth_fail_status(err, 1, 0, "tag can't be used with --all-tags/-a");
+        struct reg r;
+        cleanup_free char *ref = NULL;
+        json_t *tags = NULL;
+        int ret = -1;
+        if (reg_open(&r, name, o, &ref, err) == 0 && reg_ping(&r, err) == 0 &&
+            list_tags(&r, &tags, err) == 0) {
+                bool any = false;
+                ret = 0;
+                size_t i;
+                json_t *t;
+                json_array_foreach(tags, i, t)
+                {
+                        const char *tv = json_string_value(t);
+                        cleanup_free char *one = tv ? berth_xasprintf("%s:%s", repo, tv) : NULL;
+                        bool changed = false;
+                        if (one == NULL || pull_one(s, one, o, false, &changed, out, err) < 0) {
+                                if (one == NULL)
+                                        berth_fail(err, EPROTO, "%s: a tag that is no string",
+                                                   r.host);
+                                ret = -1;
+                                break;
+                        }
+                        any = any || changed;
+                }
+                if (ret == 0)
+                        progress(&r, "Status: %s for %s",
+                                 any ? "Downloaded newer image" : "Image is up to date", repo);
+        }
+        json_decref(tags);
+        reg_close(&r);
+        return ret < 0 ? berth_wrap(err, "pull `%s`", name) : 0;
+}
+
+int img_pull(struct img_store *s, const char *name, const struct img_registry_opts *o,
+             char out[IMG_DIGEST_MAX], berth_error_t *err)
+{
+        if (o->all_tags)
+                return pull_all_tags(s, name, o, out, err);
+        return pull_one(s, name, o, true, NULL, out, err);
 }
 
 /* HEAD: does the registry have this blob already? */

@@ -316,6 +316,20 @@ print(c.images.list(filters={"label": "tier=front"})[0].labels)'
         run api_curl -o /dev/null -w '%{http_code}' -X POST \
                 "/v1.41/images/create?fromImage=$r%2Fai%2Fnosuch&tag=1"
         [ "$output" = 404 ]
+        # docker pull -a: no tag at all is every tag, as dockerd 20.10 takes it; a repository
+        # the registry lacks is dockerd's 404
+        dk tag busybox "$r/ai/bb:second"
+        dk push "$r/ai/bb:second" >/dev/null
+        dk rmi "$r/ai/bb:1" "$r/ai/bb:second" >/dev/null
+        run dk pull -a "$r/ai/bb"
+        assert_success
+        assert_output_contains "1: Pulling from ai/bb"
+        assert_output_contains "second: Pulling from ai/bb"
+        assert_output_contains "Status: Downloaded newer image for $r/ai/bb"
+        [ -n "$("$BERTH" images -q "$r/ai/bb:second")" ]
+        run api_curl -w '\n%{http_code}' -X POST "/v1.41/images/create?fromImage=$r%2Fai%2Fnosuchrepo"
+        [ "${lines[0]}" = "{\"message\":\"repository $r/ai/nosuchrepo not found: name unknown: repository name not known to registry\"}" ]
+        [ "${lines[1]}" = 404 ]
         # a platform that is no platform: dockerd's 400 with containerd's words
         run dk pull --platform nonsense "$r/ai/bb:1"
         assert_failure 1

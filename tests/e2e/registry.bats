@@ -374,3 +374,34 @@ most_at_once() {
         [ "$(grep -E '^[0-9a-f]{12}: ' <<<"$screen" | cut -d: -f1 | tr '\n' ' ')" = "$layers" ]
         grep -q "^Status: Downloaded newer image for $p/par/six:1" <<<"$screen"
 }
+
+@test "registry: pull -a takes every tag in the registry's order, then one Status line; refusals" {
+        port=$(free_port)
+        start_registry "$BATS_TEST_TMPDIR/reg" "$port"
+        r="127.0.0.1:$port"
+        import_busybox "$r/all/x:1"
+        "$BERTH" tag "$r/all/x:1" "$r/all/x:two"
+        "$BERTH" push -q "$r/all/x:1"
+        "$BERTH" push -q "$r/all/x:two"
+        "$BERTH" rmi "$r/all/x:1" "$r/all/x:two" >/dev/null
+        order=$(curl -s "http://$r/v2/all/x/tags/list" | jq -r '.tags | join(" ")')
+        run "$BERTH" pull -a "$r/all/x"
+        assert_success
+        echo "$output"
+        [ "$(grep ': Pulling from all/x' <<<"$output" | cut -d: -f1 | tr '\n' ' ')" = "$order " ]
+        [ "$(grep -c '^Digest: ' <<<"$output")" = 2 ]
+        [ "$(grep -c '^Status: ' <<<"$output")" = 1 ]
+        [ "${lines[-2]}" = "Status: Downloaded newer image for $r/all/x" ]
+        [ "$("$BERTH" images --format '{{.Tag}}' "$r/all/x" | sort | tr '\n' ' ')" = "1 two " ]
+        run "$BERTH" pull --all-tags "$r/all/x"
+        assert_success
+        [ "${lines[-2]}" = "Status: Image is up to date for $r/all/x" ]
+        run "$BERTH" pull -a "$r/all/x:1"
+        assert_failure 1
+        assert_output_contains "tag can't be used with --all-tags/-a"
+        run "$BERTH" pull -a "$r/all/nope"
+        assert_failure 1
+        assert_output_contains "repository $r/all/nope not found: name unknown: repository name not known to registry"
+        run "$BERTH" push -a "$r/all/x"
+        assert_failure
+}

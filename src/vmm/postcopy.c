@@ -54,7 +54,8 @@ struct vmm_postcopy {
         pthread_mutex_t wlock; /* one writer on fd at a time */
         /* the ack is sent (under wlock): only then may the DONE follow, even when
          * the source pushed all of RAM before the state was loaded here */
-        bool acked;
+        bool acked;    /* the main thread's ack said yes */
+        bool ack_sent; /* it has answered, yes or no */
         pthread_cond_t acked_cond;
         pthread_t fault_thread, recv_thread;
         bool fault_started, recv_started;
@@ -178,11 +179,12 @@ static int stop_requested(void *opaque)
         return poll(&p, 1, 0) > 0;
 }
 
-/* Until the main thread has acked; false if told to stop first. */
+/* Until the main thread has answered; false if it refused (the source may have pushed all of
+ * RAM and said DONE before it heard so) or if told to stop first. */
 static bool wait_acked(struct vmm_postcopy *pc)
 {
         pthread_mutex_lock(&pc->wlock);
-        while (!pc->acked && !stop_requested(pc)) {
+        while (!pc->ack_sent && !stop_requested(pc)) {
                 struct timespec t;
                 clock_gettime(CLOCK_REALTIME, &t);
                 t.tv_nsec += 50 * 1000 * 1000;
@@ -219,7 +221,9 @@ static void *recv_main(void *arg)
                 uint64_t off = get64(rec + 8);
                 if (type == VMM_MIG_REC_DONE) {
                         if (!wait_acked(pc)) {
-                                berth_fail(&err, ECANCELED, "post-copy: stopped before the ack");
+                                berth_fail(&err, ECANCELED, "%s",
+                                           pc->ack_sent ? "post-copy: the state was refused here"
+                                                        : "post-copy: stopped before the ack");
                                 break;
                         }
                         vmm_mig_rec_encode(rec, VMM_MIG_REC_DONE, 0, 0);
@@ -319,6 +323,7 @@ int vmm_postcopy_ack(struct vmm_postcopy *pc, int status, const char *msg, berth
         pthread_mutex_lock(&pc->wlock);
         int r = vmm_mig_ack_send(&io, status, msg, err);
         pc->acked = r == 0 && status == 0;
+        pc->ack_sent = true;
         pthread_cond_broadcast(&pc->acked_cond);
         pthread_mutex_unlock(&pc->wlock);
         return r;

@@ -35,7 +35,8 @@ struct build_job {
         bool quiet;
         struct img_registry_opts pull; /* base images the store lacks */
         char *auth_file;
-        char *held; /* with q: the output dockerd keeps back unless the build fails */
+        json_t *auths; /* X-Registry-Config: the client's credentials per registry */
+        char *held;    /* with q: the output dockerd keeps back unless the build fails */
         size_t n_held;
         int wfd, rfd; /* the build thread writes JSON lines on wfd; the stream reads rfd */
         pthread_t thread;
@@ -60,6 +61,7 @@ static void job_free(struct build_job *j)
         free(j->target);
         free(j->network);
         free(j->auth_file);
+        json_decref(j->auths);
         free(j->held);
         if (j->wfd >= 0)
                 close(j->wfd);
@@ -350,9 +352,12 @@ static int job_options(struct api_req *r, struct build_job *j)
          * classic builder sends it; pull=1 pulls even one it has.  rm, forcerm: RUN
          * containers are always removed */
         j->auth_file = api_auth_file(r->paths);
+        /* the docker CLI sends every login of its config file here, per registry */
+        j->auths = api_header_json(r, "X-Registry-Config");
         j->pull = (struct img_registry_opts){.tls_verify = -1,
                                              .retries = 3,
                                              .auth_file = j->auth_file,
+                                             .auths = j->auths,
                                              .quiet = j->quiet,
                                              .progress_fn = pull_line,
                                              .progress_ctx = j};

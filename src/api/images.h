@@ -14,6 +14,9 @@ int api_img_find(struct api_req *r, struct img_store *s, struct img_table *t, co
 void api_img_no_such(struct api_req *r, const char *what);
 
 /* images_xfer.c */
+/* A header that carries base64url JSON (X-Registry-Auth, X-Registry-Config), decoded; NULL
+ * when absent or not that. */
+json_t *api_header_json(struct api_req *r, const char *name);
 /* The registry credentials berth login stores, which pulls and pushes use. */
 char *api_auth_file(const struct berth_paths *p);
 /* "<id>: <status>" or "<status>", as the registry client words a progress line for the CLI,

@@ -140,11 +140,12 @@ static void xfer_reply(struct api_req *r, struct xfer *x, const char *content_ty
 }
 
 /* X-Registry-Auth: base64url of {"username","password","serveraddress"} ("e30=" is {}). */
-static void registry_auth(struct api_req *r, struct xfer *x)
+json_t *api_header_json(struct api_req *r, const char *name)
 {
-        const char *h = api_header(r, "X-Registry-Auth");
+        const char *h = api_header(r, name);
         if (!h || !*h)
-                return;
+                return NULL;
+        /* base64url, padded or not */
         size_t n = strlen(h);
         cleanup_free char *b64 = berth_xmalloc(n + 4);
         size_t k = 0;
@@ -155,9 +156,15 @@ static void registry_auth(struct api_req *r, struct xfer *x)
         b64[k] = '\0';
         size_t got = 0;
         cleanup_free char *raw = img_base64_decode(b64, &got);
-        if (raw == NULL)
-                return;
-        json_t *j = json_loadb(raw, got, 0, NULL);
+        json_t *j = raw ? json_loadb(raw, got, 0, NULL) : NULL;
+        if (raw)
+                explicit_bzero(raw, got);
+        return j;
+}
+
+static void registry_auth(struct api_req *r, struct xfer *x)
+{
+        json_t *j = api_header_json(r, "X-Registry-Auth");
         const char *u = json_string_value(json_object_get(j, "username"));
         const char *p = json_string_value(json_object_get(j, "password"));
         if (u && *u && p) {

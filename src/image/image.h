@@ -413,6 +413,10 @@ struct img_registry_opts {
         const char *platform;
         /* pull: every tag the registry lists for the repository (docker pull --all-tags) */
         bool all_tags;
+        /* credentials per registry, the Engine API's X-Registry-Config: "HOST" (or
+         * "https://HOST/v1/") → {"username", "password"}; used for the registry named after
+         * user and password, before auth_file (borrowed; NULL: none) */
+        json_t *auths;
 };
 
 /* Pull NAME[:TAG|@DIGEST] (host[:port]/path) into the store, verifying every digest

@@ -19,6 +19,31 @@ static bool host_is_local(const char *host)
                berth_str_has_prefix(host, "[::1]");
 }
 
+/* host's entry in a map of credentials keyed as the docker CLI keys them: "HOST[:PORT]", or
+ * a URL ("https://index.docker.io/v1/"); Docker Hub answers to its three names. */
+static bool auths_get(json_t *auths, const char *host, char **user, char **password)
+{
+        const char *key;
+        json_t *v;
+        bool hub = strcmp(host, "registry-1.docker.io") == 0;
+        json_object_foreach(auths, key, v)
+        {
+                const char *k = strstr(key, "://") ? strstr(key, "://") + 3 : key;
+                size_t n = strcspn(k, "/");
+                bool same = (strlen(host) == n && strncmp(k, host, n) == 0) ||
+                            (hub && ((n == 15 && strncmp(k, "index.docker.io", n) == 0) ||
+                                     (n == 9 && strncmp(k, "docker.io", n) == 0)));
+                const char *u = json_string_value(json_object_get(v, "username"));
+                const char *p = json_string_value(json_object_get(v, "password"));
+                if (same && u && *u && p) {
+                        *user = berth_xstrdup(u);
+                        *password = berth_xstrdup(p);
+                        return true;
+                }
+        }
+        return false;
+}
+
 int reg_open(struct reg *r, const char *name, const struct img_registry_opts *o, char **ref,
              berth_error_t *err)
 {
@@ -56,7 +81,8 @@ int reg_open(struct reg *r, const char *name, const struct img_registry_opts *o,
         if (o->user && o->password) {
                 r->user = berth_xstrdup(o->user);
                 r->password = berth_xstrdup(o->password);
-        } else if (img_auth_get(o->auth_file, r->host, &r->user, &r->password, err) < 0) {
+        } else if (!auths_get(o->auths, r->host, &r->user, &r->password) &&
+                   img_auth_get(o->auth_file, r->host, &r->user, &r->password, err) < 0) {
                 return -1;
         }
         if (img_curl_load(err) < 0)

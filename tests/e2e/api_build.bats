@@ -252,3 +252,30 @@ PY
         assert_failure 1
         assert_output_contains "manifest for $r/ab/nope:1 not found: manifest unknown: manifest unknown"
 }
+
+@test "build: a base image in a registry that needs a login is pulled with the client's X-Registry-Config" {
+        command -v docker-registry >/dev/null || skip "needs docker-registry"
+        require_cmd htpasswd
+        port=$(free_port)
+        start_auth_registry "$BATS_TEST_TMPDIR/reg" "$port"
+        r="127.0.0.1:$port"
+        # pushed with a login berth then forgets: the service's own file has none
+        "$BERTH" tag busybox "$r/priv/base:1"
+        BERTH_AUTH_FILE="$BATS_TEST_TMPDIR/pusher.json" "$BERTH" login -u alice -p s3cret "$r" >/dev/null
+        BERTH_AUTH_FILE="$BATS_TEST_TMPDIR/pusher.json" "$BERTH" push -q "$r/priv/base:1"
+        "$BERTH" rmi "$r/priv/base:1" >/dev/null
+        printf 'FROM %s/priv/base:1\nCMD ["true"]\n' "$r" >"$CTX/Dockerfile"
+        # without the client's login: the registry's refusal ends the build
+        run env DOCKER_BUILDKIT=0 DOCKER_CONFIG="$BATS_TEST_TMPDIR/nologin" docker build -t api-priv "$CTX"
+        assert_failure
+        # `docker login` through berth's API keeps the credentials on the client, which sends
+        # them with the build (X-Registry-Config); the service stores nothing
+        export DOCKER_CONFIG="$BATS_TEST_TMPDIR/client"
+        mkdir -p "$DOCKER_CONFIG"
+        run docker login -u alice -p s3cret "$r"
+        assert_success
+        run --separate-stderr env DOCKER_BUILDKIT=0 docker build -t api-priv "$CTX"
+        assert_success
+        assert_output_contains "1: Pulling from priv/base"
+        assert_output_contains "Successfully tagged api-priv:latest"
+}

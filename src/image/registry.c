@@ -253,142 +253,173 @@ static int pick_platform(json_t *index, const struct img_platform *want, char ou
                                  "no matching manifest for %s in the manifest list entries", name);
 }
 
-/* dockerd's max-concurrent-downloads: three layers download at once, the rest wait. */
-#define PULL_DOWNLOADS 3
-
-/* A pull's layer downloads, shared by its workers and the thread that extracts. */
-struct downloads {
-        struct img_store *s;
-        json_t *layers;
-        const size_t *first; /* per layer: the index of its digest's first listing */
-        const bool *fresh;   /* per layer: not in the store when the pull began */
-        size_t n, next;      /* the next listing a worker looks at */
-        bool *ready;         /* per first listing: downloaded and verified */
-        berth_error_t err;   /* the first failure */
-        size_t running;      /* workers not yet done */
-        atomic_bool cancel;
-        pthread_mutex_t mu; /* next, ready, err, running */
-        pthread_cond_t cv;
+/* A pull's or push's blobs moved by several workers at once (dockerd's limits), each on its
+ * own registry handle cloned from the transfer's: the jobs are taken in order; the first
+ * failure is kept and its flag, which every transfer's progress callback checks, ends the
+ * others (whose failures, cut short by it, are dropped). */
+struct pool {
+        size_t n, next;     /* jobs; the next one a worker takes */
+        bool *done;         /* per job: finished well (NULL: nobody waits for one) */
+        size_t running;     /* workers not yet gone */
+        berth_error_t err;  /* the first failure */
+        atomic_bool cancel; /* set by it, or by pool_stop */
+        pthread_mutex_t mu; /* next, done, running, err */
+        pthread_cond_t cv;  /* a job finished, a worker gone */
+        int (*run)(void *ctx, struct reg *r, size_t job, berth_error_t *err);
+        void *ctx;
 };
 
-/* A parallel transfer's failure: the first is kept in *first and the flag ends the others;
- * theirs, cut short by the flag, are no failures of their own and are dropped. */
-static void transfer_failed(pthread_mutex_t *mu, berth_error_t *first, atomic_bool *cancel,
-                            berth_error_t *e)
-{
-        pthread_mutex_lock(mu);
-        if (*first == NULL && !atomic_load(cancel)) {
-                *first = *e;
-                *e = NULL;
+#define POOL_INIT                                                               \
+        {                                                                       \
+                .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER \
         }
-        atomic_store(cancel, true);
-        pthread_mutex_unlock(mu);
-        berth_error_release(e);
-}
 
-struct worker {
-        struct downloads *d;
+struct pool_worker {
+        struct pool *p;
         struct reg r;
         pthread_t th;
 };
 
-static void *download_layers(void *arg)
+static void *pool_work(void *arg)
 {
-        struct worker *w = arg;
-        struct downloads *d = w->d;
+        struct pool_worker *w = arg;
+        struct pool *p = w->p;
         for (;;) {
-                pthread_mutex_lock(&d->mu);
-                while (d->next < d->n && (!d->fresh[d->next] || d->first[d->next] != d->next))
-                        d->next++;
-                size_t i = d->next < d->n ? d->next++ : SIZE_MAX;
-                pthread_mutex_unlock(&d->mu);
-                if (i == SIZE_MAX || atomic_load(&d->cancel))
+                pthread_mutex_lock(&p->mu);
+                size_t job = p->next < p->n ? p->next++ : SIZE_MAX;
+                pthread_mutex_unlock(&p->mu);
+                if (job == SIZE_MAX || atomic_load(&p->cancel))
                         break;
-                json_t *l = json_array_get(d->layers, i);
-                const char *ld = json_string_value(json_object_get(l, "digest"));
-                json_int_t size = json_integer_value(json_object_get(l, "size"));
                 berth_error_t e = NULL;
-                bool ok = fetch_blob(d->s, &w->r, ld, (int64_t) size, true, &e) == 0;
+                bool ok = p->run(p->ctx, &w->r, job, &e) == 0;
+                pthread_mutex_lock(&p->mu);
+                if (!ok && p->err == NULL && !atomic_load(&p->cancel)) {
+                        p->err = e;
+                        e = NULL;
+                }
                 if (!ok)
-                        transfer_failed(&d->mu, &d->err, &d->cancel, &e);
-                pthread_mutex_lock(&d->mu);
-                d->ready[i] = ok;
-                pthread_cond_broadcast(&d->cv);
-                pthread_mutex_unlock(&d->mu);
+                        atomic_store(&p->cancel, true);
+                else if (p->done)
+                        p->done[job] = true;
+                pthread_cond_broadcast(&p->cv);
+                pthread_mutex_unlock(&p->mu);
+                berth_error_release(&e);
                 if (!ok)
                         break;
         }
-        pthread_mutex_lock(&d->mu);
-        d->running--;
-        pthread_cond_broadcast(&d->cv);
-        pthread_mutex_unlock(&d->mu);
+        pthread_mutex_lock(&p->mu);
+        p->running--;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
         return NULL;
 }
 
-/* Start up to PULL_DOWNLOADS workers, each on its own handle to the registry.  With none
- * started (no thread could be made), the downloads run here, one after the other. */
-static size_t downloads_start(struct downloads *d, const struct reg *r, struct worker *w,
-                              size_t want, berth_error_t *err)
+/* Up to max workers on handles cloned from r; fewer is no failure.  With none (no thread or
+ * handle could be made), the jobs run here, one after the other.  Returns the threads
+ * started, for pool_stop. */
+static size_t pool_start(struct pool *p, const struct reg *r, struct pool_worker *w, size_t max)
 {
         size_t n = 0;
-        for (; n < want && n < PULL_DOWNLOADS; n++) {
-                w[n].d = d;
-                if (reg_clone(&w[n].r, r, err) < 0)
+        for (; n < p->n && n < max; n++) {
+                berth_error_t sub = NULL;
+                w[n].p = p;
+                if (reg_clone(&w[n].r, r, &sub) < 0) {
+                        log_warn("registry: a transfer worker: %s", berth_error_msg(sub));
+                        berth_error_release(&sub);
                         break;
-                pthread_mutex_lock(&d->mu);
-                d->running++;
-                pthread_mutex_unlock(&d->mu);
-                int e = pthread_create(&w[n].th, NULL, download_layers, &w[n]);
+                }
+                w[n].r.cancel = &p->cancel;
+                pthread_mutex_lock(&p->mu);
+                p->running++;
+                pthread_mutex_unlock(&p->mu);
+                int e = pthread_create(&w[n].th, NULL, pool_work, &w[n]);
                 if (e != 0) {
-                        pthread_mutex_lock(&d->mu);
-                        d->running--;
-                        pthread_mutex_unlock(&d->mu);
+                        pthread_mutex_lock(&p->mu);
+                        p->running--;
+                        pthread_mutex_unlock(&p->mu);
                         reg_close(&w[n].r);
-                        log_warn("pull: start a download thread: %s", strerror(e));
+                        log_warn("registry: start a transfer thread: %s", strerror(e));
                         break;
                 }
         }
-        /* fewer workers than hoped for is no failure; none at all: this thread downloads */
-        berth_error_release(err);
-        if (n == 0 && want > 0) {
-                w[0].d = d;
-                if (reg_clone(&w[0].r, r, &d->err) == 0) {
-                        d->running++;
-                        (void) download_layers(&w[0]);
-                        reg_close(&w[0].r);
-                }
+        if (n == 0 && p->n > 0) {
+                /* the caller's own handle (not closed here), told of the flag */
+                struct pool_worker self = {.p = p, .r = *r};
+                self.r.cancel = &p->cancel;
+                p->running++;
+                (void) pool_work(&self);
         }
         return n;
 }
 
-/* Until layer i is in the store; -1 once a download failed (its error in *err). */
-static int downloads_wait(struct downloads *d, size_t i, berth_error_t *err)
+/* Until job is done; -1 once a job failed (its error moved to *err). */
+static int pool_wait(struct pool *p, size_t job, berth_error_t *err)
 {
-        size_t f = d->first[i];
-        pthread_mutex_lock(&d->mu);
-        while (!d->ready[f] && d->err == NULL && d->running > 0)
-                pthread_cond_wait(&d->cv, &d->mu);
-        int ret = d->ready[f] ? 0 : -1;
+        pthread_mutex_lock(&p->mu);
+        while (!p->done[job] && p->err == NULL && p->running > 0)
+                pthread_cond_wait(&p->cv, &p->mu);
+        int ret = p->done[job] ? 0 : -1;
         if (ret < 0) {
-                if (d->err) {
-                        berth_error_release(err);
-                        *err = d->err;
-                        d->err = NULL;
-                } else {
-                        berth_fail(err, EIO, "layer %zu was not downloaded", i);
-                }
+                berth_error_release(err);
+                *err = p->err;
+                p->err = NULL;
+                if (*err == NULL)
+                        berth_fail(err, EIO, "transfer %zu did not finish", job);
         }
-        pthread_mutex_unlock(&d->mu);
+        pthread_mutex_unlock(&p->mu);
         return ret;
 }
 
-static void downloads_stop(struct downloads *d, struct worker *w, size_t n)
+/* Once the workers have run out of jobs (or stopped at a failure): joined, their handles
+ * closed. */
+static void pool_join(struct pool_worker *w, size_t n)
 {
-        atomic_store(&d->cancel, true);
         for (size_t i = 0; i < n; i++) {
                 pthread_join(w[i].th, NULL);
                 reg_close(&w[i].r);
         }
+}
+
+/* The transfers still going end now; then as pool_join. */
+static void pool_stop(struct pool *p, struct pool_worker *w, size_t n)
+{
+        atomic_store(&p->cancel, true);
+        pool_join(w, n);
+}
+
+/* The pool's first failure in place of the caller's own (cut short by the flag); then the
+ * pool's state goes. */
+static void pool_free(struct pool *p, int ret, berth_error_t *err)
+{
+        if (ret < 0 && p->err) {
+                berth_error_release(err);
+                *err = p->err;
+                p->err = NULL;
+        }
+        berth_error_release(&p->err);
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cv);
+}
+
+/* dockerd's max-concurrent-downloads: three layers download at once, the rest wait. */
+#define PULL_DOWNLOADS 3
+
+/* A pull's layers, as plan_layers finds them: the pool's jobs are the layers to fetch. */
+struct downloads {
+        struct img_store *s;
+        json_t *layers;
+        bool *fresh;   /* per layer: not in the store when the pull began */
+        size_t *job;   /* per fresh layer: the job that fetches its digest */
+        size_t *layer; /* per job: the layer it fetches */
+};
+
+static int download_layer(void *ctx, struct reg *r, size_t job, berth_error_t *err)
+{
+        struct downloads *d = ctx;
+        json_t *l = json_array_get(d->layers, d->layer[job]);
+        const char *ld = json_string_value(json_object_get(l, "digest"));
+        json_int_t size = json_integer_value(json_object_get(l, "size"));
+        return fetch_blob(d->s, r, ld, (int64_t) size, true, err);
 }
 
 /* dockerd's Extracting count: the compressed bytes read so far, at most one per 512 KiB and
@@ -422,12 +453,12 @@ static void extract_read(void *ctx, uint64_t done)
  * the first run finds its layers ready.  The layers that were there already were said so
  * ("Already exists"). */
 static int extract(struct img_store *s, const struct reg *r, const struct img_image *img,
-                   struct downloads *d, berth_error_t *err)
+                   const struct downloads *d, struct pool *p, berth_error_t *err)
 {
-        for (size_t i = 0; i < img->n_layers && i < d->n; i++) {
+        for (size_t i = 0; i < img->n_layers && i < json_array_size(d->layers); i++) {
                 if (!d->fresh[i])
                         continue;
-                if (downloads_wait(d, i, err) < 0)
+                if (pool_wait(p, d->job[i], err) < 0)
                         return -1;
                 char id[13];
                 snprintf(id, sizeof(id), "%s", short_hex(img->layers[i].digest));
@@ -448,44 +479,39 @@ static int extract(struct img_store *s, const struct reg *r, const struct img_im
 }
 
 /* Lists every layer before the first byte, as dockerd does: there already, or to pull (and
- * past the first PULL_DOWNLOADS, "Waiting").  Fills d's per-layer tables; returns how many
- * downloads there are, or -1 for an invalid digest. */
-static ssize_t plan_layers(struct img_store *s, const struct reg *r, json_t *layers,
-                           const char *digest, struct downloads *d, bool *fresh, size_t *first,
-                           berth_error_t *err)
+ * past the first PULL_DOWNLOADS, "Waiting"); a digest listed twice is told and fetched once.
+ * Fills d's tables; returns how many fetches (jobs) there are, or -1 for an invalid digest. */
+static ssize_t plan_layers(struct img_store *s, const struct reg *r, const char *digest,
+                           struct downloads *d, berth_error_t *err)
 {
         size_t i, n = 0;
         json_t *l;
-        json_array_foreach(layers, i, l)
+        json_array_foreach(d->layers, i, l)
         {
                 const char *ld = json_string_value(json_object_get(l, "digest"));
                 if (!img_digest_valid(ld))
                         return berth_fail(err, EPROTO, "manifest %s has an invalid layer digest",
                                           digest);
-                first[i] = i;
-                for (size_t j = 0; j < i; j++)
-                        if (strcmp(ld, json_string_value(json_object_get(json_array_get(layers, j),
-                                                                         "digest"))) == 0) {
-                                first[i] = j;
-                                break;
-                        }
-                if (first[i] != i) {
-                        fresh[i] = fresh[first[i]];
-                        continue; /* listed twice: told and fetched once */
+                size_t j = 0;
+                while (j < i && strcmp(ld, json_string_value(json_object_get(
+                                                   json_array_get(d->layers, j), "digest"))) != 0)
+                        j++;
+                if (j < i) {
+                        d->fresh[i] = d->fresh[j];
+                        d->job[i] = d->job[j];
+                        continue;
                 }
                 if (img_blob_exists(s, ld)) {
                         progress(r, "%s: Already exists", short_hex(ld));
                         continue;
                 }
                 progress(r, "%s: Pulling fs layer", short_hex(ld));
-                fresh[i] = true;
-                if (n++ >= PULL_DOWNLOADS)
+                if (n >= PULL_DOWNLOADS)
                         progress(r, "%s: Waiting", short_hex(ld));
+                d->fresh[i] = true;
+                d->job[i] = n;
+                d->layer[n++] = i;
         }
-        d->layers = layers;
-        d->n = json_array_size(layers);
-        d->fresh = fresh;
-        d->first = first;
         return (ssize_t) n;
 }
 
@@ -498,18 +524,15 @@ static int pull_one(struct img_store *s, const char *name, const struct img_regi
         cleanup_free char *ref = NULL;
         cleanup_free char *body = NULL;
         cleanup_free char *mt = NULL;
-        cleanup_free char *local = NULL;
         struct img_image img = {0};
         json_t *m = NULL;
         size_t len = 0;
         char digest[IMG_DIGEST_MAX];
         pthread_mutex_t tell = PTHREAD_MUTEX_INITIALIZER;
-        struct downloads d = {
-                .s = s, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-        struct worker w[PULL_DOWNLOADS];
+        struct downloads d = {.s = s};
+        struct pool p = POOL_INIT;
+        struct pool_worker w[PULL_DOWNLOADS];
         size_t n_workers = 0;
-        cleanup_free bool *fresh = NULL;   /* per layer: not in the store when this began */
-        cleanup_free size_t *first = NULL; /* per layer: its digest's first listing */
         int ret = -1;
         struct img_platform want;
         img_platform_host(&want);
@@ -533,7 +556,7 @@ static int pull_one(struct img_store *s, const char *name, const struct img_regi
                 goto out;
         reg_board_start(&r, &board);
         r.mu = &tell;
-        r.cancel = &d.cancel;
+        r.cancel = &p.cancel;
         if (get_manifest(&r, ref, &body, &len, &mt, digest, err) < 0)
                 goto out;
         /* once there is a manifest, as dockerd says it: a missing one is an error of its own
@@ -559,14 +582,19 @@ static int pull_one(struct img_store *s, const char *name, const struct img_regi
                 goto out;
         }
         size_t n_layers = json_array_size(layers);
-        fresh = berth_xcalloc(n_layers + 1, sizeof(*fresh));
-        first = berth_xcalloc(n_layers + 1, sizeof(*first));
-        d.ready = berth_xcalloc(n_layers + 1, sizeof(*d.ready));
-        ssize_t n_fetch = plan_layers(s, &r, layers, digest, &d, fresh, first, err);
+        d.layers = layers;
+        d.fresh = berth_xcalloc(n_layers + 1, sizeof(*d.fresh));
+        d.job = berth_xcalloc(n_layers + 1, sizeof(*d.job));
+        d.layer = berth_xcalloc(n_layers + 1, sizeof(*d.layer));
+        p.done = berth_xcalloc(n_layers + 1, sizeof(*p.done));
+        ssize_t n_fetch = plan_layers(s, &r, digest, &d, err);
         /* the workers' blob writers share this store's gc lock, taken here once */
         if (n_fetch < 0 || img_store_writer_begin(s, err) < 0)
                 goto out;
-        n_workers = downloads_start(&d, &r, w, (size_t) n_fetch, err);
+        p.n = (size_t) n_fetch;
+        p.run = download_layer;
+        p.ctx = &d;
+        n_workers = pool_start(&p, &r, w, PULL_DOWNLOADS);
         /* the config (no layer: it says nothing) comes meanwhile, on this thread's handle */
         const char *cd = json_string_value(json_object_get(cfg, "digest"));
         json_int_t csize = json_integer_value(json_object_get(cfg, "size"));
@@ -578,17 +606,16 @@ static int pull_one(struct img_store *s, const char *name, const struct img_regi
         /* every blob matches its digest; the layers' diffIDs are checked as they are
          * unpacked, as Docker and containerd do */
         if (img_blob_put(s, body, len, digest, NULL, err) < 0 ||
-            img_image_load(s, digest, &img, err) < 0 || extract(s, &r, &img, &d, err) < 0)
+            img_image_load(s, digest, &img, err) < 0 || extract(s, &r, &img, &d, &p, err) < 0)
                 goto out;
-        downloads_stop(&d, w, n_workers);
+        pool_stop(&p, w, n_workers);
         n_workers = 0;
         const char *mtype = json_string_value(json_object_get(m, "mediaType"));
         if (mtype == NULL)
                 mtype = mt ? mt : IMG_MT_OCI_MANIFEST;
         /* pulled by tag: that name; by digest: no name (as Docker shows <none>) */
         /* the name as the user wrote it, normalized (docker.io/library/x is x) */
-        if (!img_digest_valid(ref) && img_ref_normalize(name, &local, err) < 0)
-                goto out;
+        const char *local = img_digest_valid(ref) ? NULL : shown;
         const char *names[] = {local};
         if (img_table_add(s, digest, mtype, (int64_t) len, names, local ? 1 : 0, err) < 0)
                 goto out;
@@ -605,17 +632,13 @@ static int pull_one(struct img_store *s, const char *name, const struct img_regi
                 memcpy(out, digest, IMG_DIGEST_MAX);
         ret = 0;
 out:
-        downloads_stop(&d, w, n_workers);
+        pool_stop(&p, w, n_workers);
         /* a download's failure is the cause; this thread's own transfer was only cut short */
-        if (ret < 0 && d.err) {
-                berth_error_release(err);
-                *err = d.err;
-                d.err = NULL;
-        }
-        berth_error_release(&d.err);
-        pthread_mutex_destroy(&d.mu);
-        pthread_cond_destroy(&d.cv);
-        free(d.ready);
+        pool_free(&p, ret, err);
+        free(p.done);
+        free(d.fresh);
+        free(d.job);
+        free(d.layer);
         json_decref(m);
         img_image_free(&img);
         reg_close(&r);
@@ -900,92 +923,46 @@ static int push_blob(struct img_store *s, struct reg *r, const char *digest, con
 /* dockerd's max-concurrent-uploads: five layers upload at once, the rest wait. */
 #define PUSH_UPLOADS 5
 
-/* A push's layer uploads, top layer first as dockerd lists them, shared by its workers. */
+/* A push's layers, each once, top layer first as dockerd lists them: the pool's jobs. */
 struct uploads {
         struct img_store *s;
         const char *from;
-        const char **digests; /* the layers to push, each once, top first */
-        size_t n, next;
-        berth_error_t err; /* the first failure */
-        atomic_bool cancel;
-        pthread_mutex_t mu; /* next, err */
+        const char **digests;
 };
 
-struct uploader {
-        struct uploads *u;
-        struct reg r;
-        pthread_t th;
-};
-
-static void *upload_layers(void *arg)
+static int upload_layer(void *ctx, struct reg *r, size_t job, berth_error_t *err)
 {
-        struct uploader *w = arg;
-        struct uploads *u = w->u;
-        for (;;) {
-                pthread_mutex_lock(&u->mu);
-                size_t i = u->next < u->n ? u->next++ : SIZE_MAX;
-                pthread_mutex_unlock(&u->mu);
-                if (i == SIZE_MAX || atomic_load(&u->cancel))
-                        break;
-                berth_error_t e = NULL;
-                if (push_blob(u->s, &w->r, u->digests[i], u->from, true, &e) == 0)
-                        continue;
-                transfer_failed(&u->mu, &u->err, &u->cancel, &e);
-                break;
-        }
-        return NULL;
+        struct uploads *u = ctx;
+        return push_blob(u->s, r, u->digests[job], u->from, true, err);
 }
 
-/* Every layer of img not there yet, up to PUSH_UPLOADS at once on handles cloned from r (or
- * one after the other here, if no thread could be made). */
+/* Every layer of img not there yet, up to PUSH_UPLOADS at once. */
 static int push_layers(struct img_store *s, struct reg *r, const struct img_image *img,
                        const char *from, berth_error_t *err)
 {
         cleanup_free const char **digests = berth_xcalloc(img->n_layers + 1, sizeof(*digests));
-        struct uploads u = {
-                .s = s, .from = from, .digests = digests, .mu = PTHREAD_MUTEX_INITIALIZER};
+        struct uploads u = {.s = s, .from = from, .digests = digests};
+        struct pool p = POOL_INIT;
         for (size_t i = img->n_layers; i-- > 0;) {
                 const char *d = img->layers[i].digest;
                 bool seen = false;
-                for (size_t j = 0; j < u.n && !seen; j++)
+                for (size_t j = 0; j < p.n && !seen; j++)
                         seen = strcmp(digests[j], d) == 0;
                 if (seen)
                         continue; /* a layer listed twice is pushed once */
                 progress(r, "%s: Preparing", short_hex(d));
-                if (u.n >= PUSH_UPLOADS)
+                if (p.n >= PUSH_UPLOADS)
                         progress(r, "%s: Waiting", short_hex(d));
-                digests[u.n++] = d;
+                digests[p.n++] = d;
         }
-        struct uploader w[PUSH_UPLOADS];
-        size_t n = 0;
-        for (; n < u.n && n < PUSH_UPLOADS; n++) {
-                w[n].u = &u;
-                berth_error_t sub = NULL;
-                if (reg_clone(&w[n].r, r, &sub) < 0 ||
-                    (w[n].r.cancel = &u.cancel,
-                     pthread_create(&w[n].th, NULL, upload_layers, &w[n]) != 0)) {
-                        if (sub == NULL)
-                                reg_close(&w[n].r);
-                        berth_error_release(&sub);
-                        break;
-                }
-        }
-        if (n == 0 && u.n > 0) { /* no thread: the uploads run here */
-                struct uploader self = {.u = &u, .r = *r};
-                self.r.cancel = &u.cancel;
-                (void) upload_layers(&self);
-        }
-        for (size_t i = 0; i < n; i++) {
-                pthread_join(w[i].th, NULL);
-                reg_close(&w[i].r);
-        }
-        pthread_mutex_destroy(&u.mu);
-        if (u.err) {
-                berth_error_release(err);
-                *err = u.err;
-                return -1;
-        }
-        return 0;
+        p.run = upload_layer;
+        p.ctx = &u;
+        struct pool_worker w[PUSH_UPLOADS];
+        size_t n = pool_start(&p, r, w, PUSH_UPLOADS);
+        pool_join(w, n); /* once the jobs have run out, or one failed */
+        int ret = p.err ? -1 : 0;
+        pool_free(&p, ret, err);
+        return ret;
 }
 
 /* Another repository on the same registry that this image is named after: the

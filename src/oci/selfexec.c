@@ -64,7 +64,12 @@ int oci_ensure_sealed_self(char **argv, berth_error_t *err)
                         return berth_fail(err, n < 0 ? errno : EIO, "copy our binary to a memfd");
                 done += n;
         }
-        if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0)
+        /* F_SEAL_WRITE fails with EBUSY while the kernel still holds a reference to a page
+         * sendfile just filled (its splice pipe lets go a moment later): try again briefly */
+        int sealed, tries = 0;
+        while ((sealed = fcntl(mfd, F_ADD_SEALS, SEALS)) < 0 && errno == EBUSY && tries++ < 50)
+                usleep(1000);
+        if (sealed < 0)
                 return berth_fail(err, errno, "seal the memfd");
         fexecve(mfd, argv, environ);
         return berth_fail(err, errno, "re-execute from the sealed memfd");
